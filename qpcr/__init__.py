@@ -1,0 +1,3 @@
+"""qpcr: relative quantification of real-time PCR data."""
+
+__version__ = "0.1.0"

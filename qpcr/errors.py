@@ -1,0 +1,108 @@
+"""Exception and warning hierarchy.
+
+User mistakes raise :class:`InputError` or :class:`AnalysisError` subclasses; the CLI prints their
+message and exits with code 1. Anything else is a bug and keeps its traceback.
+
+Every exception stores its fields and builds its text in ``__str__``; all fields are passed to
+``Exception.__init__`` so instances survive pickling (process pools).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AmbiguousFormatError",
+    "AnalysisError",
+    "AssumptionWarning",
+    "ConfigError",
+    "DesignError",
+    "ExportParseError",
+    "FormatWarning",
+    "InputError",
+    "LayoutError",
+    "LayoutMismatchError",
+    "MissingControlError",
+    "MissingReferenceError",
+    "QCWarning",
+    "QpcrError",
+    "QpcrWarning",
+    "UnrecognizedFormatError",
+]
+
+
+class QpcrError(Exception):
+    """Base of all errors qpcr raises on purpose.
+
+    Message shape: ``<where>: <what is wrong>; expected <what>[. <hint>]``.
+    """
+
+    def __init__(self, message: str, where: str = "", hint: str = "") -> None:
+        super().__init__(message, where, hint)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text = f"{text}. {self.hint}"
+        return text
+
+
+class InputError(QpcrError, ValueError):
+    """The user can fix it: a file, a setting or an option is wrong."""
+
+
+class UnrecognizedFormatError(InputError):
+    """No reader claimed the file."""
+
+
+class AmbiguousFormatError(InputError):
+    """More than one reader claimed the file."""
+
+
+class ExportParseError(InputError):
+    """An export file was recognised but a part of it cannot be read."""
+
+
+class LayoutError(InputError):
+    """A plate layout file cannot be read."""
+
+
+class LayoutMismatchError(InputError):
+    """Layout and export do not fit together (wells, targets, plate size)."""
+
+
+class ConfigError(InputError):
+    """An analysis setting is invalid (unknown gene, factor level, value out of range)."""
+
+
+class AnalysisError(QpcrError):
+    """Valid input, impossible analysis."""
+
+
+class MissingReferenceError(AnalysisError):
+    """A sample has no usable reference Cq."""
+
+
+class MissingControlError(AnalysisError):
+    """The control (calibrator) group is absent."""
+
+
+class DesignError(AnalysisError):
+    """The design does not support the requested analysis (too few biological replicates...)."""
+
+
+class QpcrWarning(UserWarning):
+    """Base of qpcr's warnings."""
+
+
+class QCWarning(QpcrWarning):
+    """A quality-control rule was triggered."""
+
+
+class FormatWarning(QpcrWarning):
+    """Something in an input file was guessed or repaired."""
+
+
+class AssumptionWarning(QpcrWarning):
+    """A method's assumption is doubtful (e.g. |E - 2| > 0.1 with ΔΔCq)."""

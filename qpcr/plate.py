@@ -1,0 +1,122 @@
+"""Plate formats and well names.
+
+Canonical well names are unpadded ``A1``; ``A01``, ``a1`` and 1-based row-major indices are
+normalised to them and checked against the plate size (48 = StepOne, 96, 384).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InputError
+
+__all__ = ["PLATES", "PlateFormat", "normalise_well", "plate_for_wells", "well_index"]
+
+_WELL_RE = re.compile(r"^\s*([A-Za-z]{1,2})\s*0*(\d{1,3})\s*$")
+
+
+@dataclass(frozen=True)
+class PlateFormat:
+    """A rectangular plate of ``rows`` × ``cols`` wells, rows lettered A, B, ..."""
+
+    rows: int
+    cols: int
+
+    @property
+    def size(self) -> int:
+        """Number of wells."""
+        return self.rows * self.cols
+
+    @property
+    def row_letters(self) -> str:
+        """Row letters in order (A..H for 96 wells)."""
+        return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: self.rows]
+
+    def wells(self) -> list[str]:
+        """All canonical well names in row-major plate order."""
+        return [f"{r}{c}" for r in self.row_letters for c in range(1, self.cols + 1)]
+
+    def describe(self) -> str:
+        """Human description, e.g. ``96-well plate (rows A-H, columns 1-12)``."""
+        return f"{self.size}-well plate (rows A-{self.row_letters[-1]}, columns 1-{self.cols})"
+
+
+PLATES: dict[int, PlateFormat] = {
+    48: PlateFormat(6, 8),
+    96: PlateFormat(8, 12),
+    384: PlateFormat(16, 24),
+}
+
+
+def _row_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - ord("A") + 1)
+    return n
+
+
+def normalise_well(value: object, plate: PlateFormat | None = None) -> str:
+    """Return the canonical name (``A1``) of a well given as ``A1``, ``A01``, ``a1`` or an index.
+
+    An integer index is 1-based and row-major, which needs ``plate``. With ``plate`` the well is
+    checked to lie on it. Raises :class:`InputError` for anything else.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value or int(value) != value:
+            raise InputError(f"well {value!r} is not a well name or a whole well number")
+        index = int(value)
+        return _from_index(index, plate)
+    text = str(value).strip()
+    if text.isdigit():
+        return _from_index(int(text), plate)
+    match = _WELL_RE.match(text)
+    if not match:
+        raise InputError(f"cannot read well '{value}'; expected a name like A1 or A01")
+    letters, col = match.group(1).upper(), int(match.group(2))
+    if plate is not None:
+        row = _row_number(letters)
+        if row > plate.rows or not 1 <= col <= plate.cols:
+            raise InputError(f"well '{text}' is outside a {plate.describe()}")
+    elif col < 1:
+        raise InputError(f"well '{text}' has column 0; columns start at 1")
+    return f"{letters}{col}"
+
+
+def _from_index(index: int, plate: PlateFormat | None) -> str:
+    if plate is None:
+        raise InputError(f"well number {index} needs a known plate size to be placed")
+    if not 1 <= index <= plate.size:
+        raise InputError(f"well number {index} is outside a {plate.describe()}")
+    row, col = divmod(index - 1, plate.cols)
+    return f"{plate.row_letters[row]}{col + 1}"
+
+
+def well_index(well: str, plate: PlateFormat) -> int:
+    """0-based row-major position of a canonical well on ``plate`` (for sorting)."""
+    match = _WELL_RE.match(well)
+    if not match:
+        raise InputError(f"cannot read well '{well}'; expected a name like A1")
+    return (_row_number(match.group(1)) - 1) * plate.cols + int(match.group(2)) - 1
+
+
+def plate_for_wells(wells: list[str], hint: int | None = None) -> PlateFormat:
+    """Smallest standard plate (48, 96, 384) holding every canonical well name.
+
+    ``hint`` (a plate size read from the file) wins when the wells fit on it.
+    """
+    max_row = max_col = 0
+    for well in wells:
+        match = _WELL_RE.match(str(well))
+        if not match:
+            raise InputError(f"cannot read well '{well}'; expected a name like A1")
+        max_row = max(max_row, _row_number(match.group(1)))
+        max_col = max(max_col, int(match.group(2)))
+    candidates = [PLATES[hint]] if hint in PLATES else []
+    candidates += [PLATES[s] for s in sorted(PLATES)]
+    for plate in candidates:
+        if max_row <= plate.rows and max_col <= plate.cols:
+            return plate
+    raise InputError(
+        f"wells reach row {max_row} and column {max_col}, beyond a {PLATES[384].describe()}"
+    )

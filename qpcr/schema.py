@@ -1,0 +1,104 @@
+"""Column names, vocabularies and checks of the tidy wells table.
+
+The wells table has one row per reaction × target (multiplex wells give several rows).
+Required columns: ``well``, ``sample``, ``target``, ``sample_type``, ``cq``, ``cq_status``.
+Optional columns any reader may add: ``plate``, ``reporter``, ``quantity``, ``tm``, ``source``,
+``omitted`` (bool, the instrument's omit flag), plus any design-factor columns.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+#: RDML sample types (unknown, no-template control, no-amplification control, no-RT control,
+#: no-template-positive, standard, positive control, optical calibrator).
+SAMPLE_TYPES: Final = ("unkn", "ntc", "nac", "nrt", "ntp", "std", "pos", "opt")
+
+#: ``cq_status`` values: ``ok`` has a Cq; the others have ``cq`` NaN.
+CQ_STATUSES: Final = ("ok", "undetermined", "omitted", "missing", "invalid")
+
+REQUIRED_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq", "cq_status")
+
+#: Instrument task / content names mapped onto RDML sample types.
+SAMPLE_TYPE_ALIASES: Final[dict[str, str]] = {
+    "unknown": "unkn",
+    "unkn": "unkn",
+    "sample": "unkn",
+    "": "unkn",
+    "ntc": "ntc",
+    "negative": "ntc",
+    "neg": "ntc",
+    "negative control": "ntc",
+    "no template control": "ntc",
+    "nac": "nac",
+    "no amplification control": "nac",
+    "nrt": "nrt",
+    "no rt": "nrt",
+    "no-rt": "nrt",
+    "minus rt": "nrt",
+    "-rt": "nrt",
+    "ntp": "ntp",
+    "std": "std",
+    "standard": "std",
+    "pos": "pos",
+    "positive": "pos",
+    "positive control": "pos",
+    "pos ctrl": "pos",
+    "ipc": "pos",
+    "opt": "opt",
+}
+
+#: Tokens that mean "no amplification" in any export (compared case-insensitively).
+NON_DETECT_TOKENS: Final = frozenset(
+    {"undetermined", "no ct", "no cq", "no cp", "n/a", "nan", "na", "no_amp", "-", "none", ">40"}
+)
+
+
+def normalise_sample_type(value: object) -> str | None:
+    """Map an instrument's task/content text to an RDML sample type, or None if unknown.
+
+    Bio-Rad contents carry a replicate suffix (``Unkn-01``, ``Std-03``); it is ignored.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "unkn"
+    text = str(value).strip().lower()
+    if text in SAMPLE_TYPE_ALIASES:
+        return SAMPLE_TYPE_ALIASES[text]
+    head = text.split("-")[0].strip() if "-" in text[1:] else text
+    return SAMPLE_TYPE_ALIASES.get(head)
+
+
+def empty_wells() -> pd.DataFrame:
+    """An empty wells table with the required columns."""
+    return pd.DataFrame(
+        {
+            "well": pd.Series([], dtype=object),
+            "sample": pd.Series([], dtype=object),
+            "target": pd.Series([], dtype=object),
+            "sample_type": pd.Series([], dtype=object),
+            "cq": pd.Series([], dtype=float),
+            "cq_status": pd.Series([], dtype=object),
+        }
+    )
+
+
+def check_wells(df: pd.DataFrame) -> list[str]:
+    """Return the problems of a wells table (empty list when it is valid)."""
+    problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
+    if problems:
+        return problems
+    bad_types = sorted(set(df["sample_type"].dropna()) - set(SAMPLE_TYPES))
+    if bad_types:
+        problems.append(f"unknown sample_type values {bad_types}; expected one of {SAMPLE_TYPES}")
+    bad_status = sorted(set(df["cq_status"].dropna()) - set(CQ_STATUSES))
+    if bad_status:
+        problems.append(f"unknown cq_status values {bad_status}; expected one of {CQ_STATUSES}")
+    ok = df["cq_status"] == "ok"
+    if df.loc[ok, "cq"].isna().any():
+        problems.append("rows with cq_status 'ok' but no Cq value")
+    if df.loc[~ok, "cq"].notna().any():
+        problems.append("rows with a Cq value but cq_status other than 'ok'")
+    return problems

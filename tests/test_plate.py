@@ -1,0 +1,43 @@
+"""Well names: normalisation, bounds, plate guessing."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qpcr.errors import InputError
+from qpcr.plate import PLATES, normalise_well, plate_for_wells, well_index
+
+
+@pytest.mark.parametrize(
+    ("raw", "size", "expected"),
+    [("A1", 96, "A1"), ("a01", 96, "A1"), ("H12", 96, "H12"), (1, 96, "A1"), (96, 96, "H12"),
+     (13, 96, "B1"), ("384", 384, "P24"), (25.0, 384, "B1"), ("F8", 48, "F8")],
+)  # fmt: skip
+def test_normalise_well(raw: object, size: int, expected: str) -> None:
+    assert normalise_well(raw, PLATES[size]) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "size"), [("Q25", 384), ("I1", 96), ("A13", 96), (97, 96), ("A0", 96), ("G1", 48)]
+)
+def test_outside_plate_is_an_error(raw: object, size: int) -> None:
+    with pytest.raises(InputError, match="outside|column"):
+        normalise_well(raw, PLATES[size])
+
+
+@given(st.sampled_from([48, 96, 384]), st.data())
+def test_index_and_name_round_trip(size: int, data: st.DataObject) -> None:
+    plate = PLATES[size]
+    index = data.draw(st.integers(1, plate.size))
+    name = normalise_well(index, plate)
+    assert well_index(name, plate) == index - 1
+    assert normalise_well(name.replace(name[1:], name[1:].zfill(2)), plate) == name
+
+
+def test_plate_for_wells() -> None:
+    assert plate_for_wells(["A1", "H12"]).size == 96
+    assert plate_for_wells(["A1", "F8"]).size == 48
+    assert plate_for_wells(["P24"]).size == 384
+    assert plate_for_wells(["A1"], hint=384).size == 384
