@@ -1,0 +1,179 @@
+"""Group comparisons on the log2 scale: fold changes and ratios against the control group.
+
+Input is a long table with one value per biological sample and item (a target's log2 RQ = −ΔCq,
+or a ratio's log2 value), the design factors and, optionally, the biological-replicate column.
+Several samples of one biological replicate in one group are averaged first (they are not n).
+Each group (a combination of factor levels) is compared with the control group, and each extra
+:class:`~qpcr.config.Contrast` numerator with its denominator; groups given by only some
+factors pool the others within each biological replicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .config import Contrast
+from .errors import ConfigError, MissingControlError
+from .stats import two_group_test
+
+__all__ = ["biological_units", "compare_groups", "group_label", "group_summary"]
+
+
+def group_label(levels: Mapping[str, str]) -> str:
+    """``oxygen=hypoxia, treatment=vehicle`` (factors in the given order)."""
+    return ", ".join(f"{k}={v}" for k, v in levels.items())
+
+
+def biological_units(
+    values: pd.DataFrame, value: str, item: str, factors: Sequence[str], replicate: str | None
+) -> pd.DataFrame:
+    """One value per item × group × biological replicate (mean of its samples, log2 scale).
+
+    Without ``replicate`` each sample is its own biological unit. Adds ``n_samples``.
+    """
+    unit = replicate if replicate else "sample"
+    keys = [item, *factors, unit]
+    grouped = values.groupby(keys, observed=True, sort=False, dropna=False)[value]
+    out = grouped.agg(["mean", "size"]).rename(columns={"mean": value, "size": "n_samples"})
+    return out.reset_index().rename(columns={unit: "unit"})
+
+
+def _select(units: pd.DataFrame, spec: Mapping[str, str], value: str) -> pd.Series:
+    mask = np.ones(len(units), dtype=bool)
+    for factor, level in spec.items():
+        mask &= units[factor].astype(str).eq(level).to_numpy()
+    chosen = units[mask]
+    return chosen.groupby("unit", sort=True)[value].mean()
+
+
+def _check_levels(
+    units: pd.DataFrame, spec: Mapping[str, str], factors: Sequence[str], where: str
+) -> None:
+    import difflib
+
+    for factor, level in spec.items():
+        if factor not in factors:
+            close = difflib.get_close_matches(factor, list(factors), n=1)
+            raise ConfigError(
+                f"'{factor}' is not a design factor; the factors are {', '.join(factors)}",
+                where=where,
+                hint=f"did you mean '{close[0]}'?" if close else "",
+            )
+        levels = sorted(units[factor].astype(str).unique())
+        if level not in levels:
+            close = difflib.get_close_matches(level, levels, n=1)
+            raise ConfigError(
+                f"level '{level}' of factor '{factor}' is not in the data; its levels are "
+                f"{', '.join(levels)}",
+                where=where,
+                hint=f"did you mean '{close[0]}'?" if close else "",
+            )
+
+
+def _comparisons(
+    units: pd.DataFrame, factors: Sequence[str], control: Mapping[str, str],
+    contrasts: Sequence[Contrast],
+) -> list[tuple[str, dict[str, str], dict[str, str]]]:  # fmt: skip
+    groups = units[list(factors)].astype(str).drop_duplicates().sort_values(list(factors))
+    out = []
+    for levels in groups.to_dict("records"):
+        if all(levels[f] == control[f] for f in factors):
+            continue
+        out.append((f"{group_label(levels)} vs control", levels, dict(control)))
+    for c in contrasts:
+        _check_levels(units, {**c.numerator, **c.denominator}, factors, f"contrast '{c.name}'")
+        out.append((c.name, dict(c.numerator), dict(c.denominator)))
+    return out
+
+
+def compare_groups(
+    values: pd.DataFrame,
+    *,
+    value: str,
+    item: str,
+    factors: Sequence[str],
+    control: Mapping[str, str],
+    replicate: str | None = None,
+    contrasts: Sequence[Contrast] = (),
+    test: str = "auto",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Compare every group with the control group (and each extra contrast), per item.
+
+    ``test``: ``auto`` pairs by biological replicate when both groups hold the same replicates
+    (paired t on the differences), else Welch; ``welch``/``student`` never pair; ``paired``
+    always pairs (on the replicates present in both groups); ``mann-whitney`` and
+    ``permutation`` pair like ``auto``.
+
+    Returns one row per contrast × item: ``contrast, item, <factors>`` (the compared group's
+    levels; '' where a contrast pools a factor), ``n, n_ref, log2_fold_change, se, df,
+    statistic, fold_change, ci_low, ci_high`` (fold-change scale), ``p_value, test, note``.
+    """
+    missing = [f for f in factors if f not in control]
+    if missing:
+        raise MissingControlError(
+            f"the control group names no level for factor(s) {', '.join(missing)}",
+            where="settings [control]",
+            hint='Give the control level of every design factor, e.g. oxygen = "normoxia"',
+        )
+    units = biological_units(values, value, item, factors, replicate)
+    _check_levels(units, control, factors, "settings [control]")
+    rows = []
+    for label, num, den in _comparisons(units, factors, control, contrasts):
+        for name, part in units.groupby(item, sort=False, observed=True):
+            treated = _select(part, num, value)
+            ref = _select(part, den, value)
+            rows.append(
+                _compare_one(label, name, num, factors, ref, treated, replicate, test, alpha)
+            )
+    result = pd.DataFrame(rows)
+    return result.rename(columns={"item": item})
+
+
+def _compare_one(
+    label: str, name: object, levels: Mapping[str, str], factors: Sequence[str],
+    ref: pd.Series, treated: pd.Series, replicate: str | None, test: str, alpha: float,
+) -> dict:  # fmt: skip
+    pairable = bool(replicate) and len(ref) > 0 and set(ref.index) == set(treated.index)
+    paired = test == "paired" or (test not in ("welch", "student") and pairable)
+    kind = {"auto": "welch", "paired": "welch"}.get(test, test)
+    row: dict = {"contrast": label, "item": name}
+    row.update({f: levels.get(f, "") for f in factors})
+    detected_t, detected_c = treated.notna().any(), ref.notna().any()
+    if not (detected_t and detected_c):
+        where = "compared group" if not detected_t else "control group"
+        row.update(n=int(treated.notna().sum()), n_ref=int(ref.notna().sum()),
+                   note=f"not detected in the {where}")  # fmt: skip
+        return row
+    if paired:
+        common = ref.index.intersection(treated.index)
+        res = two_group_test(ref[common], treated[common], paired=True, test=kind, alpha=alpha)
+    else:
+        res = two_group_test(ref.to_numpy(), treated.to_numpy(), test=kind, alpha=alpha)
+    row.update(
+        n=res["n"], n_ref=res["n_ref"], log2_fold_change=res["estimate"], se=res["se"],
+        df=res["df"], statistic=res["statistic"], fold_change=2.0 ** res["estimate"],
+        ci_low=2.0 ** res["ci_low"], ci_high=2.0 ** res["ci_high"], p_value=res["p_value"],
+        test=res["test"], note=res["note"],
+    )  # fmt: skip
+    return row
+
+
+def group_summary(
+    values: pd.DataFrame, *, value: str, item: str, factors: Sequence[str],
+    replicate: str | None = None, alpha: float = 0.05,
+) -> pd.DataFrame:  # fmt: skip
+    """Per item × group: ``n`` biological units, ``mean_log2``, ``sd_log2`` and the t-interval
+    of the mean (``ci_low_log2``, ``ci_high_log2``); NaN interval for n < 2."""
+    from scipy import stats
+
+    units = biological_units(values, value, item, factors, replicate)
+    g = units.groupby([item, *factors], observed=True, sort=True)[value]
+    out = g.agg(n="count", mean_log2="mean", sd_log2="std").reset_index()
+    half = stats.t.ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
+    out["ci_low_log2"] = out["mean_log2"] - half
+    out["ci_high_log2"] = out["mean_log2"] + half
+    return out

@@ -1,0 +1,290 @@
+"""Plate layouts: what each well holds (sample, target, sample type, design factors, replicate).
+
+Two forms, both CSV or workbook (any sheet of .xlsx/.xls/.ods, read with python-calamine):
+
+* **long**: one row per well, a ``well`` column (``A1``/``A01``) and any of ``plate``,
+  ``sample``, ``target``, ``sample_type``, ``quantity`` and factor/replicate columns;
+* **grid**: one plate-shaped block per variable; the block's top-left cell names the variable,
+  the rest of its first row holds the column numbers 1..12 (or 1..24) and its first column the
+  row letters A..H (or A..P). Empty cells mean "no value"; a well empty in every block is unused.
+
+:func:`load_layout` returns one row per used well with a canonical ``well`` column;
+:func:`join_layout` attaches it to the wells table of an export and reports every mismatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import LayoutError, LayoutMismatchError
+from .io._tabular import as_text, decode_bytes, norm_header, split_rows
+from .plate import PLATES, PlateFormat, normalise_well
+from .schema import normalise_sample_type
+
+__all__ = ["join_layout", "load_layout"]
+
+_STANDARD = {"well", "plate", "sample", "target", "sample_type", "quantity"}
+_ALIASES = {"sample type": "sample_type", "type": "sample_type", "task": "sample_type",
+            "sample name": "sample", "target name": "target", "gene": "target"}  # fmt: skip
+_MAX_LISTED = 12
+
+
+def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        from python_calamine import CalamineWorkbook
+
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+            return [
+                (f"{path} [{name}]", [list(r) for r in book.get_sheet_by_name(name).to_python()])
+                for name in book.sheet_names
+            ]
+        except Exception as exc:  # calamine's own error types
+            raise LayoutError(f"cannot read the workbook ({exc})", where=str(path)) from None
+    try:
+        text = decode_bytes(data)[0]
+    except Exception:
+        raise LayoutError("cannot decode the layout as text", where=str(path)) from None
+    return [(str(path), list(split_rows(text)))]
+
+
+def _is_int(value: object, expected: int) -> bool:
+    text = as_text(value)
+    return text.isdigit() and int(text) == expected
+
+
+def _grid_blocks(rows: list[list[Any]], where: str) -> list[tuple[str, PlateFormat, dict]]:
+    """Find plate-shaped blocks: (variable name, plate, {well: value})."""
+    blocks = []
+    for i, row in enumerate(rows):
+        for j in range(len(row) - 1):
+            if not _is_int(row[j + 1], 1) or not (len(row) > j + 2 and _is_int(row[j + 2], 2)):
+                continue
+            ncols = 0
+            while j + 1 + ncols < len(row) and _is_int(row[j + 1 + ncols], ncols + 1):
+                ncols += 1
+            plate = {12: PLATES[96], 24: PLATES[384], 8: PLATES[48]}.get(ncols)
+            if plate is None:
+                raise LayoutError(
+                    f"a grid header has {ncols} numbered columns; expected 8, 12 or 24",
+                    where=f"{where} row {i + 1}",
+                )
+            name = as_text(row[j]) or (
+                as_text(rows[i - 1][j]) if i > 0 and j < len(rows[i - 1]) else ""
+            )
+            if not name:
+                raise LayoutError(
+                    "a plate grid has no variable name in its top-left cell",
+                    where=f"{where} row {i + 1}",
+                    hint="Write the variable (sample, oxygen, ...) above the column numbers",
+                )
+            values: dict[str, Any] = {}
+            for r, letter in enumerate(plate.row_letters):
+                k = i + 1 + r
+                if (
+                    k >= len(rows)
+                    or as_text(rows[k][j] if j < len(rows[k]) else "").upper() != letter
+                ):
+                    raise LayoutError(
+                        f"grid '{name}' row {r + 1} should be labelled '{letter}'; "
+                        f"a {plate.describe()} needs {plate.rows} lettered rows",
+                        where=f"{where} row {k + 1}",
+                    )
+                for c in range(plate.cols):
+                    cell = rows[k][j + 1 + c] if j + 1 + c < len(rows[k]) else None
+                    text = as_text(cell)
+                    if text:
+                        values[f"{letter}{c + 1}"] = text
+            blocks.append((_canonical(name), plate, values))
+    return blocks
+
+
+def _canonical(name: str) -> str:
+    key = norm_header(name)
+    key = _ALIASES.get(key, key)
+    return key if key in _STANDARD else name.strip()
+
+
+def _long_table(rows: list[list[Any]], where: str) -> pd.DataFrame | None:
+    start = next((i for i, r in enumerate(rows) if any(as_text(c) for c in r)), None)
+    if start is None:
+        return None
+    header = [as_text(c) for c in rows[start]]
+    if "well" not in {norm_header(h) for h in header}:
+        return None
+    names = [_canonical(h) if h else f"column {k + 1}" for k, h in enumerate(header)]
+    body = []
+    for r in rows[start + 1 :]:
+        if not any(as_text(c) for c in r):
+            continue
+        body.append([as_text(c) for c in r[: len(names)]] + [""] * (len(names) - len(r)))
+    table = pd.DataFrame(body, columns=names, dtype=object)
+    table["_row"] = [start + 2 + k for k in range(len(table))]
+    return table
+
+
+def load_layout(path: str | Path, plate: int | None = None) -> pd.DataFrame:
+    """Read a long or grid layout into one row per used well.
+
+    Columns: ``well`` (canonical ``A1``), optional ``plate``, ``sample``, ``target``,
+    ``sample_type`` (RDML vocabulary), ``quantity`` (float) and every factor column (text).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise LayoutError("layout file not found", where=str(path))
+    tables = []
+    blocks: list[tuple[str, PlateFormat, dict]] = []
+    for where, rows in _sheets(path):
+        found = _grid_blocks(rows, where)
+        if found:
+            blocks += found
+            continue
+        table = _long_table(rows, where)
+        if table is not None:
+            tables.append((where, table))
+    if blocks:
+        layout = _from_blocks(blocks, str(path), plate)
+    elif tables:
+        layout = _from_long(tables, plate)
+    else:
+        raise LayoutError(
+            "no layout found; expected a table with a 'well' column or plate-shaped grids",
+            where=str(path),
+            hint="See plate_layouts/README.md for both forms",
+        )
+    return _finish(layout, str(path))
+
+
+def _from_blocks(
+    blocks: list[tuple[str, PlateFormat, dict]], where: str, size: int | None
+) -> pd.DataFrame:
+    plates = {p.size for _, p, _ in blocks}
+    if len(plates) > 1:
+        raise LayoutError(f"grids of different plate sizes {sorted(plates)}", where=where)
+    plate = blocks[0][1]
+    if size is not None and size != plate.size:
+        raise LayoutMismatchError(
+            f"the layout is a {plate.describe()} but the export is a {size}-well plate",
+            where=where,
+        )
+    names = [name for name, _, _ in blocks]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise LayoutError(f"variable(s) {dupes} have more than one grid", where=where)
+    wells = [w for w in plate.wells() if any(w in values for _, _, values in blocks)]
+    data = {"well": wells}
+    for name, _, values in blocks:
+        data[name] = [values.get(w, "") for w in wells]
+    return pd.DataFrame(data, dtype=object)
+
+
+def _from_long(tables: list[tuple[str, pd.DataFrame]], size: int | None) -> pd.DataFrame:
+    frames = []
+    for where, table in tables:
+        plate = PLATES.get(size) if size else None
+        wells = []
+        for raw, row in zip(table["well"], table["_row"], strict=True):
+            try:
+                wells.append(normalise_well(raw, plate))
+            except Exception as exc:
+                raise LayoutError(str(exc), where=f"{where} row {row} column 'well'") from None
+        frames.append(table.assign(well=wells).drop(columns="_row"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _finish(layout: pd.DataFrame, where: str) -> pd.DataFrame:
+    if "sample_type" in layout:
+        types = []
+        for well, value in zip(layout["well"], layout["sample_type"], strict=True):
+            st = normalise_sample_type(value) if value else "unkn"
+            if st is None:
+                raise LayoutError(
+                    f"unknown sample type '{value}' in well {well}",
+                    where=where,
+                    hint="Use unkn, ntc, nrt, nac, std, pos (or Unknown, NTC, Standard)",
+                )
+            types.append(st)
+        layout["sample_type"] = types
+    if "quantity" in layout:
+        layout["quantity"] = pd.to_numeric(layout["quantity"].replace("", None), errors="coerce")
+    keys = ["plate", "well"] if "plate" in layout else ["well"]
+    if "target" in layout:
+        keys.append("target")
+    dupes = layout[layout.duplicated(keys, keep=False)]
+    if not dupes.empty:
+        listed = _listing(dupes[keys].drop_duplicates().astype(str).agg(" ".join, axis=1))
+        raise LayoutError(f"wells listed more than once: {listed}", where=where)
+    return layout.reset_index(drop=True)
+
+
+def _listing(items: Sequence[str] | pd.Series) -> str:
+    items = list(items)
+    shown = ", ".join(items[:_MAX_LISTED])
+    return shown + (f" ... and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else "")
+
+
+def join_layout(
+    wells: pd.DataFrame, layout: pd.DataFrame, where: str = "layout"
+) -> tuple[pd.DataFrame, list[str]]:
+    """Attach layout columns to the wells table.
+
+    The layout wins for ``sample``, ``sample_type`` and factors; a layout ``target`` must agree
+    with the export's target (after aliases) or the join fails listing every disagreement.
+    Wells of the export absent from the layout keep their rows with ``in_layout`` False (the QC
+    step excludes them); layout wells absent from the export are reported.
+    Returns the joined table and a list of warning messages.
+    """
+    messages: list[str] = []
+    keys = ["well"]
+    if "plate" in layout and "plate" in wells:
+        keys = ["plate", "well"]
+    multiplex = "target" in layout and layout.duplicated(keys).any()
+    if multiplex:
+        keys = [*keys, "target"]
+    lay = layout.copy()
+    lay["in_layout"] = True
+    right = lay.rename(columns={"target": "layout_target"}) if not multiplex else lay
+    overlap = [c for c in right.columns if c in wells.columns and c not in keys]
+    left = wells.drop(columns=[c for c in overlap if c in ("sample", "sample_type")])
+    left = left.rename(
+        columns={c: f"{c}_export" for c in overlap if c not in ("sample", "sample_type")}
+    )
+    joined = left.merge(right, on=keys, how="left", validate="many_to_one")
+    joined["in_layout"] = joined["in_layout"].fillna(False).astype(bool)
+    for col in ("sample", "sample_type"):
+        if col in wells and col in layout:
+            missing = joined[col].isna() | joined[col].eq("")
+            joined.loc[missing, col] = wells.loc[missing.to_numpy(), col].to_numpy()
+    if "layout_target" in joined:
+        has = joined["layout_target"].notna() & joined["layout_target"].ne("")
+        differ = has & joined["layout_target"].ne(joined["target"])
+        if differ.any():
+            bad = joined.loc[differ, ["well", "target", "layout_target"]].drop_duplicates()
+            listed = _listing(
+                [f"{w}: export '{t}' vs layout '{lt}'" for w, t, lt in bad.itertuples(index=False)]
+            )
+            raise LayoutMismatchError(
+                f"targets disagree between export and layout in {len(bad)} well(s): {listed}",
+                where=where,
+                hint="Fix the layout, or map export names with [aliases] in the settings",
+            )
+        joined = joined.drop(columns="layout_target")
+    absent = joined.loc[~joined["in_layout"], "well"].dropna().unique().tolist()
+    if absent:
+        messages.append(
+            f"{len(absent)} well(s) of the export are not in the layout and are excluded: "
+            + _listing(absent)
+        )
+    used = set(map(tuple, wells[[k for k in keys if k in wells]].astype(str).to_numpy()))
+    lay_keys = layout[[k for k in keys if k in layout]].astype(str)
+    missing = [" ".join(k) for k in map(tuple, lay_keys.to_numpy()) if k not in used]
+    if missing:
+        messages.append(
+            f"{len(missing)} layout well(s) have no data in the export: " + _listing(missing)
+        )
+    return joined, messages

@@ -1,0 +1,155 @@
+"""Quality control of wells: exclusion rules and QC events.
+
+:func:`apply_qc` adds to the wells table ``excluded`` (bool), ``exclude_reason`` (the first rule
+that excluded the row), ``cq_used`` (the Cq entering quantification, NaN when excluded) and
+``censored`` (True when ``cq_used`` is a detection limit, not a measurement), and returns a QC
+event table with one row per event: ``plate, well, sample, target, rule, severity, value,
+threshold, message`` (severity ``info``, ``warn`` or ``fail``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .config import AnalysisConfig
+
+__all__ = ["EVENT_COLUMNS", "apply_qc"]
+
+EVENT_COLUMNS = ["plate", "well", "sample", "target", "rule", "severity", "value", "threshold",
+                 "message"]  # fmt: skip
+_CONTROL_TYPES = {"ntc": "no-template control", "nac": "no-amplification control",
+                  "nrt": "no-RT control", "ntp": "no-template positive control",
+                  "opt": "optical calibrator", "pos": "positive control"}  # fmt: skip
+
+
+def _events(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+
+
+def apply_qc(
+    wells: pd.DataFrame, config: AnalysisConfig, targets: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the exclusion rules in order and collect QC events.
+
+    Rules (first match gives ``exclude_reason``): well not in the layout; omitted in the
+    instrument software; control well (NTC, NRT, ...: checked, never quantified); standard
+    (standard-curve well); target not analysed; non-detect (policy ``exclude``; ``censor`` and
+    ``substitute`` keep it at ``nondetect_limit`` with ``censored`` True); invalid Cq.
+    Events: NTC amplification closer than ``ntc_margin`` cycles to the samples, NRT closer than
+    ``ntc_margin`` cycles to its sample, replicate range above ``outlier_threshold``.
+    """
+    w = wells.copy()
+    n = len(w)
+    reason = pd.Series([""] * n, index=w.index, dtype=object)
+
+    def exclude(mask: pd.Series, why: str | pd.Series) -> None:
+        take = mask & reason.eq("")
+        reason[take] = why if isinstance(why, str) else why[take]
+
+    if "in_layout" in w:
+        exclude(~w["in_layout"].astype(bool), "not in layout")
+    if "omitted" in w:
+        exclude(w["omitted"].fillna(False).astype(bool), "omitted in the instrument software")
+    exclude(w["cq_status"].eq("omitted"), "omitted in the instrument software")
+    stype = w["sample_type"].fillna("unkn")
+    exclude(stype.isin(list(_CONTROL_TYPES)), "control well (" + stype.map(_CONTROL_TYPES) + ")")
+    exclude(stype.eq("std"), "standard (standard-curve well)")
+    if targets is not None:
+        exclude(~w["target"].isin(list(targets)), "target not analysed")
+    nondetect = w["cq_status"].eq("undetermined")
+    censored = pd.Series(False, index=w.index)
+    if config.nondetect_policy == "exclude":
+        exclude(nondetect, "non-detect (undetermined)")
+    else:
+        censored = nondetect & reason.eq("")
+    exclude(w["cq_status"].isin(["invalid", "missing"]), "no valid Cq")
+
+    w["excluded"] = reason.ne("")
+    w["exclude_reason"] = reason
+    w["cq_used"] = np.where(w["excluded"], np.nan, w["cq"])
+    w.loc[censored, "cq_used"] = config.nondetect_limit
+    w["censored"] = censored
+
+    events = [
+        *_control_events(w, config),
+        *_replicate_events(w, config),
+        *_nondetect_events(w[nondetect & stype.eq("unkn") & ~reason.eq("not in layout")], config),
+    ]
+    return w, _events(events)
+
+
+def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
+    """One info event per undetermined sample well, saying what became of it."""
+    fate = (
+        "excluded"
+        if config.nondetect_policy == "exclude"
+        else f"set to the limit {config.nondetect_limit:g} (censored)"
+    )
+    return [
+        {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
+         "target": r["target"], "rule": "non-detect", "severity": "info", "value": np.nan,
+         "threshold": config.nondetect_limit,
+         "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
+        for r in nd.to_dict("records")
+    ]  # fmt: skip
+
+
+def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
+    """NTC/NRT checks (methods.md §2.9, T16): margin below ``ntc_margin`` cycles is an event."""
+    events = []
+    samples = w[w["sample_type"].eq("unkn") & w["cq"].notna() & ~w["excluded"]]
+    max_cq = samples.groupby("target")["cq"].max()
+    ntc = w[w["sample_type"].isin(["ntc", "nac"]) & w["cq"].notna()]
+    for r in ntc.to_dict("records"):
+        top = max_cq.get(r["target"], np.nan)
+        margin = r["cq"] - top
+        if np.isnan(top) or margin < config.ntc_margin:
+            events.append({
+                "plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
+                "target": r["target"], "rule": "ntc-amplification", "severity": "warn",
+                "value": r["cq"], "threshold": config.ntc_margin,
+                "message": f"NTC well {r['well']} amplified {r['target']} at Cq {r['cq']:.2f}"
+                + (f", only {margin:.2f} cycles above the highest sample Cq {top:.2f}"
+                   if not np.isnan(top) else ""),
+            })  # fmt: skip
+    nrt = w[w["sample_type"].eq("nrt") & w["cq"].notna()]
+    if not nrt.empty:
+        means = samples.groupby(["sample", "target"])["cq"].mean()
+        for r in nrt.to_dict("records"):
+            ref = means.get((r.get("sample", ""), r["target"]), np.nan)
+            if not np.isnan(ref) and r["cq"] - ref < config.ntc_margin:
+                gap = r["cq"] - ref
+                events.append({
+                    "plate": r.get("plate", ""), "well": r["well"], "sample": r["sample"],
+                    "target": r["target"], "rule": "nrt-amplification", "severity": "warn",
+                    "value": gap, "threshold": config.ntc_margin,
+                    "message": f"no-RT well {r['well']} is {gap:.2f} cycles from its sample "
+                    f"(gDNA ≈ {100 * 2.0 ** -gap:.1f} % of the signal)",
+                })  # fmt: skip
+    return events
+
+
+def _replicate_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
+    """Technical replicates whose range (max − min) exceeds ``outlier_threshold`` cycles."""
+    if config.outlier_rule == "none":
+        return []
+    used = w[w["cq_used"].notna() & ~w["censored"]]
+    keys = [k for k in ("plate", "sample", "target") if k in used]
+    stats = used.groupby(keys, observed=True)["cq_used"].agg(["min", "max", "count"])
+    stats["range"] = stats["max"] - stats["min"]
+    bad = stats[(stats["count"] > 1) & (stats["range"] > config.outlier_threshold)]
+    events = []
+    for key, row in bad.iterrows():
+        key = key if isinstance(key, tuple) else (key,)
+        info = dict(zip(keys, key, strict=True))
+        events.append({
+            "plate": info.get("plate", ""), "well": "", "sample": info["sample"],
+            "target": info["target"], "rule": "replicate-spread", "severity": "warn",
+            "value": row["range"], "threshold": config.outlier_threshold,
+            "message": f"{info['target']} in {info['sample']}: technical replicates span "
+            f"{row['range']:.2f} cycles (> {config.outlier_threshold:g})",
+        })  # fmt: skip
+    return events

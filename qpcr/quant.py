@@ -1,0 +1,140 @@
+"""Relative quantification: technical replicates, reference normalisation, ΔCq and ΔΔCq.
+
+One engine covers Livak, Pfaffl and qBase (methods.md §2.2-2.6). With amplification factors
+E (2.0 = 100 %) every Cq is weighted by log2 E, which puts it in "cycles at E = 2":
+
+    Cq_w(g, s)   = Cq̄(g, s) · log2 E_g
+    ref_cq(s)    = (1/f) Σ_r Cq_w(r, s)            (mean of the f reference genes)
+    ΔCq(g, s)    = Cq_w(g, s) − ref_cq(s)
+    log2 RQ      = −ΔCq                           (relative quantity = 2^−ΔCq = E_g^−Cq / NF)
+    ΔΔCq         = ΔCq − mean ΔCq(control group);  log2 FC = −ΔΔCq;  FC = 2^−ΔΔCq
+
+With E = 2 for every gene this is exactly Livak's 2^−ΔΔCq; with efficiencies it equals the qBase
+calibrated NRQ (the per-gene run means Cq̄_g of qBase cancel in the calibration), and with one
+reference gene it is Pfaffl's ratio. Technical replicates are averaged on the Cq scale first.
+Standard errors follow qBase's first-order propagation on the log2 scale (methods.md §2.6):
+Var(log2 RQ_g) = (log2 E_g · SE_Cq)², Var(log2 NF) = (1/f²) Σ_r Var(log2 RQ_r),
+Var(log2 NRQ) = Var(log2 RQ_g) + Var(log2 NF); an efficiency's own SE adds
+((Cq̄_g − Cq) · SE_E / (E ln 2))² with Cq̄_g the gene's mean over the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["normalise", "ratio_table", "summarise_replicates"]
+
+
+def summarise_replicates(
+    wells: pd.DataFrame, keys: Sequence[str] = ("sample", "target"), value: str = "cq_used"
+) -> pd.DataFrame:
+    """Aggregate technical replicates on the Cq scale.
+
+    ``wells`` needs ``keys`` and ``value`` (NaN for wells not to use). Returns one row per key
+    with ``n`` (wells), ``n_used`` (wells with a value), ``cq_mean``, ``cq_sd`` (n − 1),
+    ``cq_se`` (sd/√n_used), ``cq_range`` (max − min) and, when ``wells`` has a boolean
+    ``censored`` column, ``n_censored`` (used wells set at the detection limit).
+    """
+    keys = list(keys)
+    frame = wells[keys].copy()
+    frame["_v"] = wells[value].astype(float)
+    grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)["_v"]
+    out = grouped.agg(n="size", n_used="count", cq_mean="mean", cq_sd="std", cq_min="min",
+                      cq_max="max")  # fmt: skip
+    out["cq_se"] = out["cq_sd"] / np.sqrt(out["n_used"])
+    out["cq_range"] = out["cq_max"] - out["cq_min"]
+    out = out.drop(columns=["cq_min", "cq_max"])
+    if "censored" in wells:
+        used = wells[value].notna() & wells["censored"].astype(bool)
+        out["n_censored"] = used.groupby([wells[k] for k in keys], sort=False).sum()
+    return out.reset_index()
+
+
+def normalise(
+    replicates: pd.DataFrame,
+    reference_genes: Sequence[str],
+    efficiency: Mapping[str, float] | None = None,
+    efficiency_se: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Normalise every non-reference target of each sample to the reference genes.
+
+    ``replicates`` is the output of :func:`summarise_replicates` (keys ``sample``, ``target``).
+    Returns one row per sample × target with ``cq_mean``, ``ref_cq`` (efficiency-weighted mean
+    reference Cq, cycles at E = 2), ``delta_cq`` (ΔCq), ``log2_rq`` (= −ΔCq),
+    ``rel_quantity`` (= 2^−ΔCq), ``se_log2_rq`` (propagated SE of log2 RQ, NaN when a
+    replicate SD is unknown) and ``note`` (why ΔCq is missing). A sample lacking any reference
+    gene gets no ΔCq: normalisation needs all of them (methods.md §2.3).
+    """
+    efficiency = dict(efficiency or {})
+    efficiency_se = dict(efficiency_se or {})
+    refs = list(reference_genes)
+    rep = replicates.copy()
+    log2e = rep["target"].map(lambda t: np.log2(efficiency.get(t, 2.0))).astype(float)
+    rep["_w"] = rep["cq_mean"] * log2e
+    gene_mean = rep.groupby("target")["cq_mean"].transform("mean")
+    se_e = rep["target"].map(lambda t: efficiency_se.get(t, 0.0)).astype(float)
+    e = 2.0**log2e
+    rep["_var"] = (log2e * rep["cq_se"]) ** 2 + (
+        (gene_mean - rep["cq_mean"]) * se_e / (e * np.log(2))
+    ) ** 2
+
+    is_ref = rep["target"].isin(refs)
+    ref_w = rep[is_ref].pivot_table(
+        index="sample", columns="target", values="_w", aggfunc="first", dropna=False
+    )
+    ref_var = rep[is_ref].pivot_table(
+        index="sample", columns="target", values="_var", aggfunc="first", dropna=False
+    )
+    ref_w = ref_w.reindex(columns=refs)
+    ref_var = ref_var.reindex(columns=refs)
+    f = len(refs)
+    ref_cq = ref_w.mean(axis=1, skipna=False)
+    var_nf = ref_var.sum(axis=1, skipna=False) / f**2
+    missing = ref_w.isna()
+    why = missing.apply(lambda row: ", ".join(row.index[row]), axis=1)
+
+    out = rep[~is_ref].copy()
+    out["ref_cq"] = out["sample"].map(ref_cq)
+    out["delta_cq"] = out["_w"] - out["ref_cq"]
+    out["log2_rq"] = -out["delta_cq"]
+    out["rel_quantity"] = 2.0 ** out["log2_rq"]
+    out["se_log2_rq"] = np.sqrt(out["_var"] + out["sample"].map(var_nf))
+    note = pd.Series("", index=out.index, dtype=object)
+    no_ref = out["ref_cq"].isna()
+    note[no_ref] = (
+        "no usable reference Cq ("
+        + out.loc[no_ref, "sample"].map(why).fillna(", ".join(refs))
+        + ")"
+    )
+    no_cq = out["cq_mean"].isna()
+    note[no_cq & ~no_ref] = "no usable target Cq"
+    out["note"] = note
+    return out.drop(columns=["_w", "_var"]).reset_index(drop=True)
+
+
+def ratio_table(
+    samples: pd.DataFrame, ratios: Mapping[str, tuple[str, str]], sample_cols: Sequence[str]
+) -> pd.DataFrame:
+    """Per-sample ratio of two targets' relative quantities (reference genes cancel).
+
+    log2 ratio(s) = log2 RQ_num(s) − log2 RQ_den(s) = −(ΔCq_num − ΔCq_den)  (methods.md §3.5).
+    Returns ``ratio``, ``sample_cols``, ``log2_ratio``, ``ratio_value``.
+    """
+    frames = []
+    wide = samples.pivot_table(index="sample", columns="target", values="log2_rq", aggfunc="first")
+    attrs = samples.drop_duplicates("sample").set_index("sample")[list(sample_cols)]
+    for name, (num, den) in ratios.items():
+        if num not in wide or den not in wide:
+            continue
+        log2_ratio = wide[num] - wide[den]
+        frame = attrs.loc[log2_ratio.index].copy()
+        frame.insert(0, "ratio", name)
+        frame["log2_ratio"] = log2_ratio.to_numpy()
+        frame["ratio_value"] = 2.0 ** frame["log2_ratio"]
+        frames.append(frame.reset_index())
+    if not frames:
+        return pd.DataFrame(columns=["ratio", "sample", *sample_cols, "log2_ratio", "ratio_value"])
+    return pd.concat(frames, ignore_index=True)
