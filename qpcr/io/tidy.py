@@ -42,7 +42,7 @@ _KNOWN = {
     "omit": "omit",
 }
 #: Headers that mark an instrument export, which its own reader handles.
-_INSTRUMENT_HEADERS = {"fluor", "content", "well position", "sample name", "target name"}
+_INSTRUMENT_HEADERS = {"fluor", "content", "well position", "sample name", "target name", "task"}
 
 
 def _header_ok(cells: list[str]) -> bool:
