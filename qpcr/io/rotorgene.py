@@ -1,0 +1,219 @@
+"""Qiagen Rotor-Gene Q "Excel Analysed Data Export" (``.xls``/``.xlsx`` or a ``;``/``,`` CSV
+re-save).
+
+A key/value header (``File``, ``Date``, ``Time``, ``Machine Serial No`` ...) is followed by one
+block per analysed channel, titled ``Quantitative analysis of Cycling A.<Channel> (<page>)``,
+then a table ``No. Color Name Type Ct Ct Comment Given Conc (<unit>) ...``. Mapping: ``No.``
+(rotor position 1..36/72/100) → ``well`` as text (``"25"``), the page name in the title →
+``target`` (the channel when there is none), the channel → ``reporter``, ``Type`` → RDML sample
+type, empty ``Ct`` → undetermined with ``Ct Comment`` kept as ``cq_comment``, ``Given Conc`` →
+``quantity`` for standards. ``Type`` ``None`` marks an unused tube: such rows are dropped.
+Melt blocks (``Melt analysis of ...``) are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ExportParseError
+from ..schema import normalise_sample_type
+from ._tabular import (
+    as_text,
+    frame,
+    norm_header,
+    parse_cq,
+    parse_number,
+    read_text,
+    split_rows,
+    workbook_rows,
+)
+from .biorad import decimal_mark
+from .registry import Export, ExportFormat, FileSample, RunInfo, register
+
+NAME = "rotorgene"
+_MARKER = "excel analysed data export"
+_BLOCK = re.compile(
+    r"^quantitative analysis of\s+(?P<run>.+?)\.(?P<channel>[^.(]+?)\s*(?:\((?P<page>.*)\))?\s*$",
+    re.IGNORECASE,
+)
+_TYPES = {"negative control": "ntc", "positive control": "pos", "standard": "std"}
+_META = {
+    "file": "run_file",
+    "date": "date",
+    "time": "time",
+    "operator": "operator",
+    "run id": "run_id",
+    "machine serial no": "machine_serial_number",
+}
+
+
+def _first_cells(rows: list[list[Any]]) -> list[str]:
+    return [norm_header(as_text(r[0])) for r in rows if r and as_text(r[0])]
+
+
+def _is_export(first_cells: list[str]) -> bool:
+    return bool(first_cells) and (
+        first_cells[0] == _MARKER
+        or any(c.startswith("quantitative analysis of ") for c in first_cells)
+    )
+
+
+def sniff(sample: FileSample) -> bool:
+    """First cell ``Excel Analysed Data Export`` or a ``Quantitative analysis of`` block."""
+    if sample.kind == "text":
+        cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
+        return _is_export([norm_header(c.lstrip("\ufeff")) for c in cells if c.strip()])
+    if sample.sheet_names:
+        return _is_export(_first_cells(sample.sheet_head(sample.sheet_names[0], rows=80)))
+    return False
+
+
+def read(path: Path, sample: FileSample) -> Export:
+    """Read a Rotor-Gene Q analysed-data export into the wells table (all channels)."""
+    if sample.kind == "text":
+        rows: list[list[Any]] = list(split_rows(read_text(path)))
+        where = str(path)
+    else:
+        sheet = sample.sheet_names[0]
+        rows = workbook_rows(path, sheet)
+        where = f"{path} [{sheet}]"
+    meta: dict[str, str] = {}
+    blocks: list[pd.DataFrame] = []
+    first_block = None
+    for i, row in enumerate(rows):
+        first = as_text(row[0]) if row else ""
+        match = _BLOCK.match(first)
+        if match:
+            first_block = i if first_block is None else first_block
+            blocks.append(_block(rows, i, match, where))
+        elif first_block is None and norm_header(first) in _META and len(row) > 1:
+            meta[_META[norm_header(first)]] = as_text(row[1])
+    if not blocks:
+        raise ExportParseError(
+            "no 'Quantitative analysis of ...' block; expected at least one analysed channel",
+            where=where,
+            hint="In the Rotor-Gene Q software run the Quantitation analysis, then use "
+            "File > Save As > Excel Analysed Data Sheet",
+        )
+    wells = pd.concat(blocks, ignore_index=True)
+    extra: dict[str, Any] = {k: v for k, v in meta.items() if v and k not in ("date", "time")}
+    extra["rotor_positions"] = int(max(int(w) for w in wells["well"]))
+    stamp = " ".join(v for v in (meta.get("date"), meta.get("time")) if v)
+    run_date = _iso_date(stamp) if stamp else None
+    info = RunInfo(
+        path=str(path),
+        format=NAME,
+        instrument="Qiagen Rotor-Gene Q",
+        software="Rotor-Gene Q Series Software",
+        run_date=run_date,
+        plate_size=None,
+        extra=extra,
+    )
+    return Export(wells=wells, info=info)
+
+
+def _iso_date(text: str) -> str:
+    """``3/16/2021 10:34:20 AM`` (month first, as the software writes it) → ISO 8601."""
+    for fmt in ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt).isoformat()
+        except ValueError:
+            continue
+    return text
+
+
+def _block(rows: list[list[Any]], title_row: int, match: re.Match[str], where: str) -> pd.DataFrame:
+    """The wells of one ``Quantitative analysis`` block starting at ``title_row`` (0-based)."""
+    channel = match.group("channel").strip()
+    page = (match.group("page") or "").strip()
+    section = f"{where} section '{as_text(rows[title_row][0])}'"
+    header = next(
+        (
+            j
+            for j in range(title_row + 1, min(title_row + 6, len(rows)))
+            if {"no.", "name", "type", "ct"} <= {norm_header(c) for c in rows[j]}
+        ),
+        None,
+    )
+    if header is None:
+        raise ExportParseError(
+            "no 'No. Color Name Type Ct' header below the block title",
+            where=f"{section} row {title_row + 2}",
+            hint="The file may be truncated; save the analysed export again",
+        )
+    table = frame(rows, header)
+    cols = {norm_header(c): c for c in table.columns}
+    row0 = header + 2
+
+    def at(i: int, key: str) -> str:
+        return f"{section} row {row0 + i} column '{cols[key]}'"
+
+    types = []
+    keep = []
+    for i, value in enumerate(table[cols["type"]]):
+        text = as_text(value)
+        if text.lower() == "none":
+            continue
+        st = _TYPES.get(text.lower()) or normalise_sample_type(text)
+        if st is None:
+            raise ExportParseError(
+                f"unknown Type '{text}'; expected Unknown, Standard, NTC, Positive Control, "
+                "Negative Control or None",
+                where=at(i, "type"),
+            )
+        keep.append(i)
+        types.append(st)
+    positions = [as_text(v) for v in table[cols["no."]]]
+    for i in keep:
+        if not positions[i].isdigit() or int(positions[i]) < 1:
+            raise ExportParseError(
+                f"rotor position '{positions[i]}' is not a whole number ≥ 1",
+                where=at(i, "no."),
+            )
+    table = table.iloc[keep].reset_index(drop=True)
+    ct_cells = [as_text(v) for v in table[cols["ct"]]]
+    decimal = decimal_mark(ct_cells)
+    cq, status = parse_cq(ct_cells, decimal)
+    if "invalid" in status:
+        i = keep[status.index("invalid")]
+        raise ExportParseError(
+            f"Ct '{ct_cells[status.index('invalid')]}' is not a number",
+            where=at(i, "ct"),
+            hint="Rotor-Gene leaves Ct empty when the threshold is not reached",
+        )
+    out = pd.DataFrame(
+        {
+            "well": [str(int(positions[i])) for i in keep],
+            "sample": [as_text(v) for v in table[cols["name"]]],
+            "target": page or channel,
+            "sample_type": types,
+            "cq": cq,
+            "cq_status": status,
+            "reporter": channel,
+        }
+    )
+    if "ct comment" in cols:
+        out["cq_comment"] = [as_text(v) for v in table[cols["ct comment"]]]
+    given = next((c for c in cols if c.startswith("given conc")), None)
+    if given is not None:
+        conc = np.array([parse_number(v, decimal) for v in table[cols[given]]], dtype=float)
+        out["quantity"] = np.where(out["sample_type"] == "std", conc, np.nan)
+    return out
+
+
+register(
+    ExportFormat(
+        name=NAME,
+        description="Qiagen Rotor-Gene Q 'Excel Analysed Data Export' (xls/xlsx or CSV re-save)",
+        signature="first cell 'Excel Analysed Data Export' or a row 'Quantitative analysis of "
+        "Cycling A.<Channel> (<page>)' followed by 'No. Color Name Type Ct'",
+        sniff=sniff,
+        read=read,
+    )
+)
