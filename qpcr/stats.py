@@ -1,4 +1,4 @@
-"""Statistics on the log2 expression scale: two-group tests, p-value adjustment.
+"""Statistics on the log2 expression scale: two-group tests, factorial designs, p-value adjustment.
 
 Every function takes a response on the **log2 expression scale** (higher = more expression:
 y = −ΔCq with E = 2, or y = log2 NRQ with gene-specific efficiencies), one value per
@@ -13,6 +13,8 @@ scipy and statsmodels are imported inside the functions that need them (start-up
 from __future__ import annotations
 
 import math
+import re
+from itertools import combinations, product
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,13 @@ import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError
 
-__all__ = ["adjust_pvalues", "permutation_test", "two_group_test"]
+__all__ = [
+    "adjust_pvalues",
+    "factorial_anova",
+    "factorial_contrasts",
+    "permutation_test",
+    "two_group_test",
+]
 
 TWO_GROUP_TESTS = ("welch", "student", "mann-whitney", "permutation")
 ADJUST_METHODS = ("holm", "bh", "bonferroni", "none")
@@ -335,3 +343,525 @@ def adjust_pvalues(p: Any, method: str = "holm") -> np.ndarray:
     back[order] = np.minimum(1.0, adj)
     out[ok] = back
     return out
+
+
+# ---------------------------------------------------------------- factorial designs
+
+#: Response column names that are on the linear (fold-change) scale: tests on them are refused.
+_LINEAR_NAME = re.compile(
+    r"^(fold[ _-]?change|fc|rq|nrq|cnrq|rel(ative)?[ _-]?(quantity|expression)|ratio|2\^.*)$",
+    re.IGNORECASE,
+)
+CONTRAST_METHODS = ("rcbd", "paired", "welch")
+
+
+class _Design:
+    """Validated long table of one response: columns ``y``, one per factor, optional ``block``."""
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        response: str,
+        factors: list[str] | str,
+        block: str | None,
+        where: str,
+    ) -> None:
+        self.factors = [factors] if isinstance(factors, str) else list(factors)
+        self.response, self.block, self.where = response, block, where
+        if not self.factors:
+            raise ConfigError("no factor given", where=where, hint="expected 1 or more columns")
+        wanted = [response, *self.factors, *([block] if block else [])]
+        missing = [c for c in wanted if c not in data.columns]
+        if missing:
+            raise ConfigError(
+                f"column(s) {missing} not in the data",
+                where=where,
+                hint=f"expected columns among {list(data.columns)}",
+            )
+        if len(set(wanted)) != len(wanted):
+            raise ConfigError(
+                f"a column is used twice in {wanted}",
+                where=where,
+                hint="response, factors and block must be different columns",
+            )
+        if _LINEAR_NAME.match(response.strip()):
+            raise DesignError(
+                f"response column {response!r} looks like a fold change (linear scale)",
+                where=f"{where}, column {response!r}",
+                hint="expected a log2-scale response (−ΔCq or log2 NRQ); tests on fold-change "
+                "values are biased (methods.md §3.7)",
+            )
+        y = pd.to_numeric(data[response], errors="coerce")
+        bad = data.index[y.isna() & data[response].notna()]
+        if len(bad):
+            raise DesignError(
+                f"non-numeric response {data[response].loc[bad[0]]!r}",
+                where=f"{where}, row {bad[0]}, column {response!r}",
+                hint="expected a number (log2 scale) or an empty cell",
+            )
+        frame = pd.DataFrame({"y": y.astype(float)}, index=data.index)
+        self.levels: dict[str, list[str]] = {}
+        for f in self.factors:
+            col = data[f]
+            order = (
+                [str(v) for v in col.cat.categories]
+                if isinstance(col.dtype, pd.CategoricalDtype)
+                else list(dict.fromkeys(col.dropna().astype(str)))
+            )
+            frame[f] = col.astype(str).where(col.notna())
+            self.levels[f] = order
+        if block:
+            frame["block"] = data[block].astype(str).where(data[block].notna())
+        keep = frame.notna().all(axis=1)
+        self.dropped = int((~keep).sum())
+        self.frame = frame[keep]
+        if self.frame.empty:
+            raise DesignError("no complete row", where=where, hint="expected numeric responses")
+        self.levels = {
+            f: [lvl for lvl in lv if lvl in set(self.frame[f])] for f, lv in self.levels.items()
+        }
+        self._refuse_technical_replicates(data)
+
+    def _refuse_technical_replicates(self, data: pd.DataFrame) -> None:
+        if self.block:
+            key = ["block", *self.factors]
+            what = f"block {self.block!r} × factors {self.factors}"
+        elif "sample" in data.columns:
+            key = ["sample"]
+            self.frame = self.frame.assign(sample=data.loc[self.frame.index, "sample"])
+            what = "column 'sample'"
+        else:
+            return
+        dup = self.frame.duplicated(key, keep=False)
+        if dup.any():
+            rows = self.frame.index[dup].tolist()[:6]
+            raise DesignError(
+                f"{int(dup.sum())} rows share the same {what} (rows {rows})",
+                where=f"{self.where}, column {self.response!r}",
+                hint="expected one value per biological sample; these look like technical "
+                "replicates, which are not n: average them first (qpcr.quant)",
+            )
+
+    @property
+    def cells(self) -> list[tuple[str, ...]]:
+        """Every combination of factor levels (present or not), control levels first."""
+        return list(product(*(self.levels[f] for f in self.factors)))
+
+    def cell_key(self) -> pd.Series:
+        """Integer code of each row's cell: its position in :attr:`cells`."""
+        code = {c: i for i, c in enumerate(self.cells)}
+        rows = zip(*(self.frame[f] for f in self.factors), strict=True)
+        return pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
+
+    def block_status(self) -> tuple[list[str], list[str]]:
+        """Blocks present in every non-empty cell, and the others."""
+        if not self.block:
+            return [], []
+        present = self.frame.groupby("block")[self.factors].apply(
+            lambda g: len(g.drop_duplicates())
+        )
+        n_cells = len(self.frame.drop_duplicates(self.factors))
+        complete = sorted(present.index[present == n_cells])
+        return complete, sorted(present.index[present < n_cells])
+
+    def balanced(self) -> bool:
+        counts = self.frame.groupby(self.factors).size()
+        if len(counts) < math.prod(len(v) for v in self.levels.values()):
+            return False
+        return counts.nunique() == 1 and not self.block_status()[1]
+
+
+def _safe_names(design: _Design) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Frame with formula-safe columns ``y, f0, f1, …, blk`` and a map back to the user names."""
+    cols = {f: f"f{i}" for i, f in enumerate(design.factors)}
+    frame = design.frame.rename(columns=cols)
+    back = {v: k for k, v in cols.items()}
+    if design.block:
+        frame = frame.rename(columns={"block": "blk"})
+        back["blk"] = design.block
+    return frame, back
+
+
+def factorial_anova(
+    data: pd.DataFrame,
+    response: str,
+    factors: list[str] | str,
+    block: str | None = None,
+    typ: int = 2,
+) -> pd.DataFrame:
+    """ANOVA of a log2 response on crossed factors (with interactions) and an optional block.
+
+    Model (two factors): y_ijk = μ + α_i + β_j + (αβ)_ij + u_k + ε_ijk, the block (donor) u_k
+    fitted as a fixed effect (randomized complete block design). In a balanced design (every
+    block once in every cell) its F tests equal those of the REML mixed model with a random
+    donor (methods.md §3.3). Fitted with statsmodels OLS (``C(f)`` terms) and ``anova_lm``.
+
+    Parameters
+    ----------
+    data
+        One row per biological sample.
+    response
+        log2-scale column (−ΔCq, log2 NRQ or a per-sample log2 ratio).
+    factors
+        One or more factor columns; all interactions are included.
+    block
+        Block column (donor), or None for no block.
+    typ
+        2 (Type II sums of squares) or 3 (Type III with Sum-to-zero contrasts). An unbalanced
+        design (unequal cell sizes or a block missing from a cell) always uses Type III with Sum
+        contrasts; ``ss_type`` says which was used.
+
+    Returns
+    -------
+    DataFrame
+        ``term`` (factor names, ``a × b`` for interactions, the block name, ``Residual``),
+        ``sum_sq, df, F, p_value, ss_type, note``.
+    """
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    where = "factorial_anova"
+    if typ not in (2, 3):
+        raise ConfigError(f"typ = {typ!r}", where=f"{where}(typ=...)", hint="expected 2 or 3")
+    design = _Design(data, response, factors, block, where)
+    present = set(design.cell_key())
+    empty = [c for i, c in enumerate(design.cells) if i not in present]
+    if empty:
+        raise DesignError(
+            f"no data in cell(s) {empty} of {design.factors}",
+            where=f"{where}, column {response!r}",
+            hint="expected every combination of factor levels; use factorial_contrasts for "
+            "the comparisons that remain estimable",
+        )
+    notes = []
+    balanced = design.balanced()
+    if balanced and typ == 2:
+        ss_type, coding = "II", ""
+    else:
+        ss_type, coding = "III (Sum contrasts)", ", Sum"
+        if not balanced:
+            ss_type = "III (Sum contrasts, unbalanced)"
+            notes.append("unbalanced design: Type III sums of squares with Sum contrasts")
+    incomplete = design.block_status()[1]
+    if incomplete:
+        notes.append(f"block(s) {incomplete} missing in some cells: fixed-block (intra-block) fit")
+    if design.dropped:
+        notes.append(f"{design.dropped} row(s) with a missing value dropped")
+    frame, back = _safe_names(design)
+    rhs = "*".join(f"C({back_k}{coding})" for back_k in frame.columns if back_k.startswith("f"))
+    if design.block:
+        rhs += f" + C(blk{coding})"
+    fit = smf.ols(f"y ~ {rhs}", data=frame).fit()
+    if fit.df_resid <= 0:
+        raise DesignError(
+            "no residual degrees of freedom",
+            where=f"{where}, column {response!r}",
+            hint="expected more than one biological sample per cell (or more blocks)",
+        )
+    table = anova_lm(fit, typ=typ if balanced else 3)
+    table = table.drop(index="Intercept", errors="ignore")
+
+    def term_name(term: str) -> str:
+        if term == "Residual":
+            return term
+        parts = [re.match(r"C\((\w+)", p).group(1) for p in term.split(":")]  # type: ignore[union-attr]
+        return " × ".join(back[p] for p in parts)
+
+    return pd.DataFrame(
+        {
+            "term": [term_name(t) for t in table.index],
+            "sum_sq": table["sum_sq"].to_numpy(float),
+            "df": table["df"].to_numpy(float),
+            "F": table["F"].to_numpy(float),
+            "p_value": table["PR(>F)"].to_numpy(float),
+            "ss_type": ss_type,
+            "note": "; ".join(notes),
+        }
+    )
+
+
+def _contrast_specs(
+    design: _Design, control: dict[str, str]
+) -> list[tuple[str, str, dict[int, float]]]:
+    """(label, kind, {cell: coefficient}) for every simple effect and two-way interaction."""
+    fs = design.factors
+    specs = []
+
+    def within(others: list[str], lv: tuple[str, ...]) -> str:
+        return (
+            " | " + ", ".join(f"{g}={v}" for g, v in zip(others, lv, strict=True)) if others else ""
+        )
+
+    code = {c: i for i, c in enumerate(design.cells)}
+
+    def cell(assign: dict[str, str]) -> int:
+        return code[tuple(assign[f] for f in fs)]
+
+    for f in fs:
+        others = [g for g in fs if g != f]
+        for lv in product(*(design.levels[g] for g in others)):
+            base = dict(zip(others, lv, strict=True))
+            for level in design.levels[f]:
+                if level == control[f]:
+                    continue
+                coef = {cell({**base, f: level}): 1.0, cell({**base, f: control[f]}): -1.0}
+                specs.append((f"{f}: {level} vs {control[f]}{within(others, lv)}", "simple", coef))
+    for f, g in combinations(fs, 2):
+        others = [h for h in fs if h not in (f, g)]
+        pairs = list(
+            product(
+                [v for v in design.levels[f] if v != control[f]],
+                [v for v in design.levels[g] if v != control[g]],
+            )
+        )
+        for lv in product(*(design.levels[h] for h in others)):
+            base = dict(zip(others, lv, strict=True))
+            for a, b in pairs:
+                coef = {
+                    cell({**base, f: a, g: b}): 1.0,
+                    cell({**base, f: control[f], g: b}): -1.0,
+                    cell({**base, f: a, g: control[g]}): -1.0,
+                    cell({**base, f: control[f], g: control[g]}): 1.0,
+                }
+                detail = (
+                    f": ({a} vs {control[f]}) × ({b} vs {control[g]})" if len(pairs) > 1 else ""
+                )
+                specs.append(
+                    (f"interaction {f} × {g}{detail}{within(others, lv)}", "interaction", coef)
+                )
+    return specs
+
+
+def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> None:
+    """t statistic, two-sided p and (1 − alpha) CI of a contrast from estimate, SE and df."""
+    from scipy import stats
+
+    row["estimate_log2"] = estimate
+    if not (np.isfinite(se) and se > 0 and np.isfinite(df) and df > 0):
+        row.update(se=se, df=df)
+        if np.isfinite(se) and se == 0:
+            row["note"] = _join(row["note"], "zero residual variance: no test possible")
+        return
+    tstat = estimate / se
+    lo, hi = _t_ci(estimate, se, df, alpha)
+    row.update(
+        se=se,
+        df=df,
+        statistic=tstat,
+        p_value=float(2 * stats.t.sf(abs(tstat), df)),
+        ci_low=lo,
+        ci_high=hi,
+    )
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
+    """Least-squares fit of cell means (+ fixed block); returns (evaluate, test name, note).
+
+    Blocks missing from a non-empty cell are dropped when at least 2 complete blocks remain,
+    otherwise the block is left out of the model (pooled two-way ANOVA error).
+    """
+    frame = design.frame.assign(cell=key)
+    note, blocked = "", bool(design.block)
+    if blocked:
+        complete, incomplete = design.block_status()
+        if incomplete and len(complete) >= 2:
+            frame = frame[frame["block"].isin(complete)]
+            note = f"block(s) {incomplete} dropped (missing in a cell)"
+        elif incomplete:
+            blocked = False
+            note = f"fewer than 2 complete blocks (missing: {incomplete}): unblocked fit"
+    cells = list(dict.fromkeys(frame["cell"]))
+    x = np.column_stack([(frame["cell"] == c).to_numpy(float) for c in cells])
+    if blocked:
+        blocks = sorted(set(frame["block"]))
+        x = np.column_stack([x, *[(frame["block"] == b).to_numpy(float) for b in blocks[1:]]])
+    y = frame["y"].to_numpy(float)
+    beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+    df = float(len(y) - rank)
+    mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
+    xtx_inv = np.linalg.pinv(x.T @ x)
+    counts = frame["cell"].value_counts()
+    test = "rcbd" if blocked else "pooled (no block)"
+
+    def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
+        lvec = np.zeros(x.shape[1])
+        for c, w in coef.items():
+            lvec[cells.index(c)] = w
+        se = math.sqrt(mse * float(lvec @ xtx_inv @ lvec)) if df > 0 else math.nan
+        why = "" if df > 0 else "no residual degrees of freedom"
+        return float(lvec @ beta), se, df, int(sum(counts[c] for c in coef)), why
+
+    return evaluate, test, note
+
+
+def _paired_evaluate(
+    design: _Design, key: pd.Series, coef: dict[int, float]
+) -> tuple[float, float, float, int, str]:
+    """Per-block contrast d_k = Σ c·y_k,cell; one-sample t on d (SE = s_d/√n, df = n − 1)."""
+    frame = design.frame.assign(cell=key)
+    wide = frame[frame["cell"].isin(list(coef))].pivot(index="block", columns="cell", values="y")
+    wide = wide.reindex(columns=list(coef))
+    d = (wide * pd.Series(coef)).sum(axis=1, min_count=len(coef))
+    d = d.where(wide.notna().all(axis=1))
+    dropped = sorted(d.index[d.isna()])
+    d = d.dropna().to_numpy(float)
+    why = f"block(s) {dropped} dropped (missing in a cell)" if dropped else ""
+    if d.size < 2:
+        return (
+            float(np.mean(d)) if d.size else math.nan,
+            math.nan,
+            math.nan,
+            int(d.size),
+            _join(why, "fewer than 2 complete blocks"),
+        )
+    return (
+        float(d.mean()),
+        float(d.std(ddof=1) / math.sqrt(d.size)),
+        float(d.size - 1),
+        int(d.size),
+        why,
+    )
+
+
+def _welch_evaluate(
+    design: _Design, key: pd.Series, coef: dict[int, float]
+) -> tuple[float, float, float, int, str]:
+    """Σ c·mean with SE² = Σ c²·s²/n and Welch–Satterthwaite df = (Σ w)² / Σ w²/(n − 1)."""
+    g = design.frame.groupby(key)["y"]
+    mean, var, n = g.mean(), g.var(ddof=1), g.size()
+    cs = list(coef)
+    w = np.array([coef[c] for c in cs])
+    m, v, k = mean[cs].to_numpy(), var[cs].to_numpy(), n[cs].to_numpy()
+    est = float(w @ m)
+    if (k < 2).any():
+        return est, math.nan, math.nan, int(k.sum()), "fewer than 2 biological replicates in a cell"
+    parts = w**2 * v / k
+    se = float(math.sqrt(parts.sum()))
+    df = float(parts.sum() ** 2 / np.sum(parts**2 / (k - 1))) if se > 0 else math.nan
+    return est, se, df, int(k.sum()), ""
+
+
+def factorial_contrasts(
+    data: pd.DataFrame,
+    response: str,
+    factors: list[str] | str,
+    block: str | None = None,
+    *,
+    control: dict[str, str],
+    alpha: float = 0.05,
+    method: str = "rcbd",
+) -> pd.DataFrame:
+    """Simple effects and interaction contrasts of a factorial design on the log2 scale.
+
+    For each factor, every level is compared with its control level within each combination of
+    the other factors' levels (simple effects, e.g. HT − HV); for each pair of factors the
+    interaction is the difference of differences, (HT − HV) − (NT − NV) on log2, i.e. the ratio
+    of fold changes. Fold change = 2**estimate, CI back-transformed from the log2 CI.
+
+    Methods (methods.md §3.3-3.4):
+
+    * ``"rcbd"``: least squares with cell means and a fixed block; SE = √(MSE·Σ c²/n_cell) in
+      a balanced design, df = (cells − 1)(blocks − 1). Without ``block`` the pooled two-way
+      ANOVA error is used (df = N − cells). Blocks missing from a cell are dropped (or the block
+      is left out when fewer than 2 complete blocks remain), as said in ``note``.
+    * ``"paired"``: per-block contrast d_k, one-sample t (SE = s_d/√n, df = n − 1); needs
+      ``block``; blocks missing from an involved cell are dropped for that contrast.
+    * ``"welch"``: unpaired, SE² = Σ c²·s²/n, Welch–Satterthwaite df.
+
+    Parameters
+    ----------
+    data, response, factors, block
+        As for :func:`factorial_anova` (one row per biological sample; log2 response).
+    control
+        Control (reference) level of every factor, e.g. ``{"oxygen": "normoxia",
+        "treatment": "vehicle"}``.
+    alpha
+        1 − confidence level.
+    method
+        ``"rcbd"`` (default), ``"paired"`` or ``"welch"``.
+
+    Returns
+    -------
+    DataFrame
+        ``contrast`` (label), ``kind`` ("simple" | "interaction"), ``estimate_log2, se, df,
+        statistic, p_value, ci_low, ci_high`` (log2), ``fold_change, fc_ci_low, fc_ci_high``,
+        ``test``, ``n`` (biological samples, or blocks when paired) and ``note``.
+    """
+    where = "factorial_contrasts"
+    if method not in CONTRAST_METHODS:
+        raise ConfigError(
+            f"unknown method {method!r}",
+            where=f"{where}(method=...)",
+            hint=f"expected one of {', '.join(CONTRAST_METHODS)}",
+        )
+    if not 0 < alpha < 1:
+        raise ConfigError(
+            f"alpha = {alpha}", where=f"{where}(alpha=...)", hint="expected 0 < alpha < 1"
+        )
+    if method == "paired" and block is None:
+        raise ConfigError(
+            "method 'paired' needs a block column",
+            where=f"{where}(block=...)",
+            hint="name the donor/batch column, or use method='welch' for independent samples",
+        )
+    design = _Design(data, response, factors, block, where)
+    control = {str(k): str(v) for k, v in control.items()}
+    for f in design.factors:
+        if f not in control or control[f] not in design.levels[f]:
+            raise ConfigError(
+                f"control level of factor {f!r} is {control.get(f)!r}",
+                where=f"{where}(control=...)",
+                hint=f"expected one of {design.levels[f]}",
+            )
+        design.levels[f] = [control[f], *(v for v in design.levels[f] if v != control[f])]
+    key = design.cell_key()
+    present = set(key)
+    base_note = f"{design.dropped} row(s) with a missing value dropped" if design.dropped else ""
+    if method == "rcbd":
+        rcbd, test, fit_note = _rcbd_evaluator(design, key)
+    else:
+        test, fit_note = ("paired t" if method == "paired" else "welch"), ""
+    rows = []
+    for label, kind, coef in _contrast_specs(design, control):
+        row: dict[str, Any] = {
+            "contrast": label,
+            "kind": kind,
+            "estimate_log2": math.nan,
+            "se": math.nan,
+            "df": math.nan,
+            "statistic": math.nan,
+            "p_value": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "test": test,
+            "n": 0,
+            "note": _join(base_note, fit_note),
+        }
+        empty = [design.cells[c] for c in coef if c not in present]
+        if empty:
+            row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
+            rows.append(row)
+            continue
+        if method == "rcbd":
+            est, se, df, n, why = rcbd(coef)
+        elif method == "paired":
+            est, se, df, n, why = _paired_evaluate(design, key, coef)
+        else:
+            est, se, df, n, why = _welch_evaluate(design, key, coef)
+        row["n"], row["note"] = n, _join(row["note"], why)
+        _fill(row, est, se, df, alpha)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for log_col, fc_col in (
+        ("estimate_log2", "fold_change"),
+        ("ci_low", "fc_ci_low"),
+        ("ci_high", "fc_ci_high"),
+    ):
+        out[fc_col] = np.exp2(out[log_col].astype(float))
+    cols = ["contrast", "kind", "estimate_log2", "se", "df", "statistic", "p_value", "ci_low"]
+    cols += ["ci_high", "fold_change", "fc_ci_low", "fc_ci_high", "test", "n", "note"]
+    return out[cols]
