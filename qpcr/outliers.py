@@ -1,0 +1,222 @@
+"""Outliers among technical replicates (methods §2.8): flag, never delete.
+
+:func:`flag_replicate_outliers` works on one Cq per well and a grouping that defines the
+technical replicates (e.g. plate × sample × target). Wells without a finite Cq are ignored (they
+never count towards ``n`` and are never flagged).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import AssumptionWarning, ConfigError, InputError
+
+__all__ = ["MOD_Z_FACTOR", "flag_replicate_outliers", "grubbs_critical"]
+
+#: 0.6745 = Φ^-1(0.75): makes the MAD a consistent estimate of σ for normal data.
+MOD_Z_FACTOR = 0.6745
+
+_DEFAULT_THRESHOLD = {"range": 0.5, "mad": 3.5, "grubbs": 0.05, "none": np.nan}
+
+Method = Literal["range", "mad", "grubbs", "none"]
+
+
+def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndarray:
+    """Two-sided Grubbs critical value ``G_crit = ((n−1)/√n)·sqrt(t²/(n−2+t²))`` with
+    ``t = t_{1−α/(2n), n−2}`` (Grubbs 1969). NaN for n < 3."""
+    from scipy import stats
+
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(1.0 - alpha / (2.0 * n), n - 2.0)
+        g = (n - 1.0) / np.sqrt(n) * np.sqrt(t * t / (n - 2.0 + t * t))
+    g = np.where(n >= 3, g, np.nan)
+    return float(g) if g.ndim == 0 else g
+
+
+def flag_replicate_outliers(
+    cq: pd.Series,
+    groups: pd.Series | pd.DataFrame | Sequence[pd.Series] | Sequence[Hashable],
+    method: Method = "range",
+    threshold: float | None = None,
+    *,
+    range_threshold: float = 0.5,
+    z_threshold: float = 3.5,
+) -> pd.DataFrame:
+    """Flag technical-replicate outliers; returns one row per well (index of ``cq``).
+
+    Parameters
+    ----------
+    cq
+        Cq per well (cycles); NaN wells are skipped.
+    groups
+        Replicate-group keys aligned with ``cq``: a Series, a list of Series, a DataFrame, or
+        (when ``cq`` is a column of a DataFrame ``df``) pass Series such as ``df["sample"]``.
+    method
+        ``"range"`` (default, qbase+), ``"mad"``, ``"grubbs"`` or ``"none"``.
+    threshold
+        Of the chosen rule: range in cycles (default 0.5), modified-z cut-off (3.5), Grubbs
+        α (0.05). ``range_threshold``/``z_threshold`` set the other rule where one rule falls
+        back to the other.
+
+    Rules
+    -----
+    ``range``: a group is flagged when ``max − min > threshold`` (``group_flagged``). In a
+    flagged group of n ≥ 3 wells the well to drop is chosen by the modified z
+    ``z = 0.6745·(x − median)/MAD``, ``MAD = median|x − median|``: every well with
+    ``|z| > z_threshold`` is an outlier (rule ``modified_z``). When MAD = 0 (at least half the
+    wells identical) the well farthest from the median of the others is the outlier if it lies
+    more than ``threshold`` from it and the others agree within ``threshold`` (rule
+    ``range_fallback``). Duplicates (n = 2) and groups where neither rule singles out a well
+    stay flagged with no outlier (rule ``range``): the user must decide.
+
+    ``mad``: modified z in every group of n ≥ 3 (``|z| > threshold``), with the same MAD = 0
+    fallback using ``range_threshold``. Groups of n = 2 get the range rule (flag only).
+
+    ``grubbs``: one pass of the two-sided Grubbs test, ``G = max|x − x̄|/s > G_crit`` flags
+    the most extreme well (n ≥ 3). Emits :class:`AssumptionWarning` for triplicates, where
+    ``G ≤ (n−1)/√n = 1.154701`` against ``G_crit = 1.154305``: it can hardly ever flag.
+
+    ``none``: nothing is flagged.
+
+    Returns
+    -------
+    DataFrame with ``outlier`` (this well is the one to drop), ``group_flagged`` (its group
+    failed the rule), ``rule`` (which rule produced ``value``), ``value`` (the well's statistic:
+    group range, |modified z|, distance to the others' median, or G), ``threshold``, ``range``
+    (group max − min, cycles) and ``n`` (finite Cq in the group).
+    """
+    if method not in _DEFAULT_THRESHOLD:
+        raise ConfigError(
+            f"outlier method {method!r}; expected one of {sorted(_DEFAULT_THRESHOLD)}",
+            where="outlier detection",
+        )
+    limit = _DEFAULT_THRESHOLD[method] if threshold is None else float(threshold)
+    if method != "none" and not (np.isfinite(limit) and limit > 0):
+        raise ConfigError(
+            f"outlier threshold {threshold!r}; expected a positive number",
+            where=f"outlier detection ({method})",
+        )
+    x = pd.to_numeric(cq, errors="coerce").astype(float)
+    keys = _group_keys(groups, x)
+    finite = x.where(np.isfinite(x))
+    grouped = finite.groupby(keys, dropna=False, sort=False)
+    n = grouped.transform("count")
+    spread = grouped.transform("max") - grouped.transform("min")
+    out = pd.DataFrame(
+        {
+            "outlier": False,
+            "group_flagged": False,
+            "rule": method,
+            "value": np.nan,
+            "threshold": limit,
+            "range": spread,
+            "n": n.astype(int),
+        },
+        index=x.index,
+    )
+    if method == "none":
+        return out
+    if method == "grubbs":
+        return _grubbs(finite, keys, out, limit)
+    range_cut = limit if method == "range" else range_threshold
+    z_cut = z_threshold if method == "range" else limit
+    range_flag = spread > range_cut
+    out["value"] = spread
+    out["threshold"] = range_cut
+    out["rule"] = "range"
+    out["group_flagged"] = range_flag.to_numpy()
+    candidates = n >= 3 if method == "mad" else range_flag & (n >= 3)
+    median = grouped.transform("median")
+    dev = (finite - median).abs()
+    mad = dev.groupby(keys, dropna=False, sort=False).transform("median")
+    use_z = candidates & (mad > 0)
+    z = MOD_Z_FACTOR * dev / mad
+    out.loc[use_z, "rule"] = "modified_z"
+    out.loc[use_z, "value"] = z[use_z]
+    out.loc[use_z, "threshold"] = z_cut
+    out.loc[use_z, "outlier"] = z[use_z] > z_cut
+    fallback = candidates & (mad == 0)
+    if fallback.any():
+        _mad_zero_fallback(finite, keys, dev, fallback, range_cut, out)
+    if method == "mad":
+        any_outlier = out["outlier"].groupby(keys, dropna=False, sort=False).transform("any")
+        out["group_flagged"] = (any_outlier | ((n < 3) & range_flag)).to_numpy()
+    return out
+
+
+def _group_keys(groups: object, x: pd.Series) -> list[pd.Series]:
+    """Replicate-group keys as a list of Series aligned with ``x``."""
+    if isinstance(groups, pd.DataFrame):
+        keys = [groups[c] for c in groups.columns]
+    elif isinstance(groups, pd.Series | np.ndarray):
+        keys = [pd.Series(groups, index=x.index) if isinstance(groups, np.ndarray) else groups]
+    else:
+        keys = [k if isinstance(k, pd.Series) else pd.Series(k, index=x.index) for k in groups]
+    for key in keys:
+        if len(key) != len(x) or not key.index.equals(x.index):
+            raise InputError(
+                f"replicate-group key of length {len(key)} does not line up with {len(x)} Cq "
+                "values",
+                where="outlier detection",
+                hint="Pass grouping Series taken from the same table as the Cq column",
+            )
+    return keys
+
+
+def _mad_zero_fallback(
+    x: pd.Series,
+    keys: list[pd.Series],
+    dev: pd.Series,
+    rows: pd.Series,
+    cut: float,
+    out: pd.DataFrame,
+) -> None:
+    """MAD = 0: at least half the wells equal the median m, so the median of the wells other
+    than any single non-m well is m itself. The candidate is the well farthest from m; it is the
+    outlier when it is more than ``cut`` from m and the remaining wells span ≤ ``cut``."""
+    sub = pd.DataFrame({"x": x[rows], "dev": dev[rows]})
+    sub_keys = [k[rows] for k in keys]
+    candidate = sub["dev"].groupby(sub_keys, dropna=False, sort=False).transform("idxmax")
+    is_candidate = pd.Series(sub.index == candidate.to_numpy(), index=sub.index)
+    others = sub["x"].where(~is_candidate)
+    by = others.groupby(sub_keys, dropna=False, sort=False)
+    others_range = by.transform("max") - by.transform("min")
+    hit = is_candidate & (sub["dev"] > cut) & (others_range <= cut)
+    out.loc[sub.index, "rule"] = "range_fallback"
+    out.loc[sub.index, "value"] = sub["dev"]
+    out.loc[sub.index, "threshold"] = cut
+    out.loc[sub.index, "outlier"] = hit.to_numpy()
+
+
+def _grubbs(x: pd.Series, keys: list[pd.Series], out: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Single-pass two-sided Grubbs test per group (see :func:`flag_replicate_outliers`)."""
+    grouped = x.groupby(keys, dropna=False, sort=False)
+    mean, sd = grouped.transform("mean"), grouped.transform("std")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = (x - mean).abs() / sd
+    n = out["n"]
+    if (n == 3).any():
+        warnings.warn(
+            "Grubbs' test is practically useless for triplicates: G is at most (n-1)/sqrt(n) = 1.154701 "
+            "while G_crit = 1.154305 (alpha 0.05), so it flags only when two replicates are "
+            "identical; use the range rule or the modified z instead",
+            AssumptionWarning,
+            stacklevel=2,
+        )
+    critical = pd.Series(grubbs_critical(n.to_numpy(), alpha), index=x.index)
+    g_max = g.groupby(keys, dropna=False, sort=False).transform("max")
+    is_max = (g == g_max) & g.notna()
+    first_max = is_max & ~is_max.groupby(keys, dropna=False, sort=False).cumsum().gt(1)
+    testable = n >= 3
+    out["rule"] = np.where(testable, "grubbs", "grubbs (n<3, not tested)")
+    out["value"] = g.where(testable)
+    out["threshold"] = critical
+    out["outlier"] = (first_max & testable & (g > critical)).to_numpy()
+    out["group_flagged"] = out["outlier"].groupby(keys, dropna=False, sort=False).transform("any")
+    return out
