@@ -203,9 +203,9 @@ def _grubbs(x: pd.Series, keys: list[pd.Series], out: pd.DataFrame, alpha: float
     n = out["n"]
     if (n == 3).any():
         warnings.warn(
-            "Grubbs' test is practically useless for triplicates: G is at most (n-1)/sqrt(n) = 1.154701 "
-            "while G_crit = 1.154305 (alpha 0.05), so it flags only when two replicates are "
-            "identical; use the range rule or the modified z instead",
+            "Grubbs' test is practically useless for triplicates: G is at most "
+            "(n-1)/sqrt(n) = 1.154701 while G_crit = 1.154305 (alpha 0.05), so it flags only "
+            "when two replicates are identical; use the range rule or the modified z instead",
             AssumptionWarning,
             stacklevel=2,
         )
