@@ -19,12 +19,29 @@ from .config import Contrast
 from .errors import ConfigError, MissingControlError
 from .stats import two_group_test
 
-__all__ = ["biological_units", "compare_groups", "group_label", "group_summary"]
+__all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
 
 
 def group_label(levels: Mapping[str, str]) -> str:
     """``oxygen=hypoxia, treatment=vehicle`` (factors in the given order)."""
     return ", ".join(f"{k}={v}" for k, v in levels.items())
+
+
+def group_order(
+    table: pd.DataFrame, factors: Sequence[str], control: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The groups present in ``table``: the control group first, then by each factor's levels
+    in order of first appearance (control level first)."""
+    groups = table[list(factors)].astype(str).drop_duplicates()
+    rank = {}
+    for f in factors:
+        levels = list(dict.fromkeys(table[f].astype(str)))
+        if control.get(f) in levels:
+            levels.remove(control[f])
+            levels.insert(0, control[f])
+        rank[f] = {level: i for i, level in enumerate(levels)}
+    records = groups.to_dict("records")
+    return sorted(records, key=lambda g: tuple(rank[f][g[f]] for f in factors))
 
 
 def biological_units(
@@ -77,9 +94,8 @@ def _comparisons(
     units: pd.DataFrame, factors: Sequence[str], control: Mapping[str, str],
     contrasts: Sequence[Contrast],
 ) -> list[tuple[str, dict[str, str], dict[str, str]]]:  # fmt: skip
-    groups = units[list(factors)].astype(str).drop_duplicates().sort_values(list(factors))
     out = []
-    for levels in groups.to_dict("records"):
+    for levels in group_order(units, factors, control):
         if all(levels[f] == control[f] for f in factors):
             continue
         out.append((f"{group_label(levels)} vs control", levels, dict(control)))

@@ -1,0 +1,201 @@
+"""Command-line interface (typer). The only module that imports typer or rich.
+
+Heavy modules (pandas, scipy, matplotlib) are imported inside the commands so that
+``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`) prints one
+message on stderr and exits with code 1; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import QpcrError
+
+app = typer.Typer(
+    name="qpcr",
+    help="Relative quantification of real-time PCR data: instrument exports in, fold changes "
+    "with correct statistics out.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"qpcr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Relative quantification of real-time PCR data."""
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a :class:`QpcrError` into a one-line message on stderr and exit code 1."""
+    try:
+        yield
+    except QpcrError as exc:
+        _stderr().print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str] | None:
+    """``["a=b", ...]`` → ``{"a": "b"}``; None when the option was not given."""
+    if not values:
+        return None
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise typer.BadParameter(f"'{value}' is not NAME=VALUE", param_hint=option)
+        out[key.strip()] = val.strip()
+    return out
+
+
+ExportsArg = Annotated[
+    list[Path],
+    typer.Argument(help="Instrument export(s) or tidy table(s); the format is detected.",
+                   exists=True, dir_okay=False, readable=True),
+]  # fmt: skip
+
+
+@app.command()
+def analyze(
+    exports: ExportsArg,
+    layout: Annotated[
+        Path | None,
+        typer.Option(
+            "--layout",
+            "-l",
+            help="Plate layout (long table or plate grids).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Analysis settings (TOML).", exists=True, dir_okay=False
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("qpcr_results"),
+    format: Annotated[
+        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
+    ] = None,
+    reference: Annotated[
+        list[str] | None, typer.Option("--reference", "-r", help="Reference gene (repeatable).")
+    ] = None,
+    control: Annotated[
+        list[str] | None,
+        typer.Option("--control", help="Control level as FACTOR=LEVEL (repeatable)."),
+    ] = None,
+    replicate: Annotated[
+        str | None, typer.Option("--replicate", help="Column naming the biological replicate.")
+    ] = None,
+    efficiency: Annotated[
+        list[str] | None,
+        typer.Option("--efficiency", help="TARGET=E amplification factor or percent (repeatable)."),
+    ] = None,
+    ratio: Annotated[
+        list[str] | None,
+        typer.Option("--ratio", help="NAME=NUMERATOR/DENOMINATOR target ratio (repeatable)."),
+    ] = None,
+    alias: Annotated[
+        list[str] | None,
+        typer.Option("--alias", help="EXPORT_NAME=TARGET renaming (repeatable)."),
+    ] = None,
+    test: Annotated[
+        str | None,
+        typer.Option(help="auto, welch, paired, student, mann-whitney or permutation."),
+    ] = None,
+    adjust: Annotated[str | None, typer.Option(help="holm, bh, bonferroni or none.")] = None,
+    alpha: Annotated[float | None, typer.Option(help="Significance level.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace earlier results in --out.")
+    ] = False,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Analyse plate export(s): QC, normalisation, fold changes, ratios, statistics."""
+    with user_errors():
+        from .config import AnalysisConfig, load_config, parse_efficiency
+        from .pipeline import analyze as run
+        from .report import write_report
+
+        cfg = load_config(config) if config else AnalysisConfig()
+        ratios = None
+        if ratio:
+            ratios = {}
+            for name, pair in (_pairs(ratio, "--ratio") or {}).items():
+                num, sep, den = pair.partition("/")
+                if not sep:
+                    raise typer.BadParameter(f"'{pair}' is not NUM/DEN", param_hint="--ratio")
+                ratios[name] = (num.strip(), den.strip())
+        effs = _pairs(efficiency, "--efficiency")
+        cfg = cfg.with_overrides(
+            reference_genes=tuple(reference) if reference else None,
+            control=_pairs(control, "--control"),
+            replicate=replicate,
+            efficiency={k: parse_efficiency(v, f"--efficiency {k}") for k, v in effs.items()}
+            if effs
+            else None,
+            ratios=ratios,
+            aliases=_pairs(alias, "--alias"),
+            test=test,
+            adjust=adjust,
+            alpha=alpha,
+        )
+        results = run(exports, layout=layout, config=cfg, format=format)
+        written = write_report(results, out, force=force, figures=not no_figures)
+        if not quiet:
+            _print_summary(results, out, len(written))
+
+
+def _print_summary(results, out: Path, n_files: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .report.summary import display_tables
+
+    console = Console()
+    for title, frame in display_tables(results).items():
+        table = Table(title=title, title_justify="left")
+        for col in frame.columns:
+            table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+        for row in frame.itertuples(index=False):
+            table.add_row(*map(str, row))
+        console.print(table)
+    for message in results.warnings:
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
+    serious = results.qc[results.qc["severity"] != "info"]
+    if len(serious):
+        first = serious["message"].iloc[0]
+        console.print(f"[yellow]{len(serious)} QC warning(s)[/] (qc.csv), e.g. {first}")
+    console.print(f"Wrote {n_files} files to {out}", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

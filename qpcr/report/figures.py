@@ -1,0 +1,172 @@
+"""Figures (matplotlib, Agg backend). Builders return a Figure and never show it.
+
+Fold changes are drawn on a log2 axis labelled in fold change: each biological replicate is a
+point (its log2 value minus the control group's mean), each group has its mean and 95 % CI.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..compare import biological_units, group_label, group_order, group_summary
+from ..pipeline import Results
+from .tables import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["fold_change_figure", "ratio_figure", "write_figures"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.hashsalt"] = "qpcr"
+    return plt
+
+
+def _fc_ticks(ax, low: float, high: float) -> None:
+    lo, hi = math.floor(min(low, -1)), math.ceil(max(high, 1))
+    ticks = list(range(lo, hi + 1))
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([f"{2.0**t:g}" for t in ticks])
+    ax.axhline(0, color="0.6", lw=0.8, zorder=0)
+
+
+def _panel(
+    ax,
+    units: pd.DataFrame,
+    value: str,
+    factors: list[str],
+    control: dict[str, str],
+    intervals: dict[tuple[str, ...], tuple[float, float, float]],
+    title: str,
+) -> None:
+    """Points per biological replicate (log2 value − control mean) and, per group, the
+    estimate with its CI from ``intervals`` (group levels → log2 estimate, low, high)."""
+    groups = group_order(units, factors, control)
+    ctrl = units
+    for f in factors:
+        ctrl = ctrl[ctrl[f].astype(str) == control[f]]
+    base = ctrl[value].mean()
+    extent = [0.0]
+    for x, g in enumerate(groups):
+        part = units
+        for f in factors:
+            part = part[part[f].astype(str) == g[f]]
+        y = part[value].dropna().to_numpy() - base
+        if y.size:
+            jitter = np.linspace(-0.12, 0.12, y.size) if y.size > 1 else np.zeros(1)
+            ax.scatter(x + jitter, y, s=18, color="0.35", zorder=3)
+            extent += [y.min(), y.max()]
+        est, low, high = intervals.get(tuple(g[f] for f in factors), (np.nan, np.nan, np.nan))
+        if np.isfinite(est):
+            err = [[est - low], [high - est]] if np.isfinite(low) else None
+            ax.errorbar(x + 0.28, est, yerr=err, fmt="o", color="C0", capsize=4, ms=6)
+            extent += [v for v in (low, high) if np.isfinite(v)]
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(["\n".join(g.values()) for g in groups], fontsize=8)
+    ax.set_title(title, fontsize=10)
+    _fc_ticks(ax, min(extent), max(extent))
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+
+
+def _intervals(
+    comparisons: pd.DataFrame, summary: pd.DataFrame, factors: list[str], control: dict[str, str]
+) -> dict[tuple[str, ...], tuple[float, float, float]]:
+    """log2 estimate and CI per group: the comparison with the control for each group, and the
+    control group's own mean ± t-interval (centred on 0)."""
+    out = {}
+    for r in comparisons[comparisons["contrast"].str.endswith(" vs control")].to_dict("records"):
+        key = tuple(str(r[f]) for f in factors)
+        out[key] = tuple(np.log2([r["fold_change"], r["ci_low"], r["ci_high"]]))
+    ctrl = summary
+    for f in factors:
+        ctrl = ctrl[ctrl[f].astype(str) == control[f]]
+    if len(ctrl):
+        r = ctrl.iloc[0]
+        half = r["mean_log2"] - r["ci_low_log2"]
+        out[tuple(control[f] for f in factors)] = (0.0, -half, half)
+    return out
+
+
+def fold_change_figure(results: Results) -> Figure:
+    """One panel per target: fold change against the control group (log2 axis)."""
+    plt = _pyplot()
+    factors = list(results.factors)
+    replicate = results.config.replicate
+    targets = [t for t in results.targets if t not in results.config.reference_genes]
+    units = biological_units(results.samples, "log2_rq", "target", factors, replicate)
+    summary = group_summary(results.samples, value="log2_rq", item="target", factors=factors,
+                            replicate=replicate, alpha=results.config.alpha)  # fmt: skip
+    ncols = min(3, max(1, len(targets)))
+    nrows = math.ceil(len(targets) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, target in zip(axes.flat, targets, strict=False):
+        ctrl = results.config.control
+        comps = results.fold_changes[results.fold_changes["target"] == target]
+        intervals = _intervals(comps, summary[summary["target"] == target], factors, ctrl)
+        _panel(ax, units[units["target"] == target], "log2_rq", factors, ctrl, intervals, target)
+    for ax in list(axes.flat)[len(targets) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("fold change vs control")
+    refs = ", ".join(results.config.reference_genes)
+    title = (
+        f"Fold change vs {group_label(results.config.control)} (normalised to {refs}); "
+        "points: biological replicates; bars: fold change and its 95 % CI"
+    )
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def ratio_figure(results: Results) -> Figure | None:
+    """One panel per ratio (e.g. RANKL/OPG): per-group ratio relative to the control group."""
+    if results.ratio_samples.empty:
+        return None
+    plt = _pyplot()
+    factors = list(results.factors)
+    units = biological_units(results.ratio_samples, "log2_ratio", "ratio", factors,
+                             results.config.replicate)  # fmt: skip
+    summary = group_summary(results.ratio_samples, value="log2_ratio", item="ratio",
+                            factors=factors, replicate=results.config.replicate,
+                            alpha=results.config.alpha)  # fmt: skip
+    comps = results.ratios.rename(
+        columns={"ci_low": "_l", "ci_high": "_h", "fc_ci_low": "ci_low", "fc_ci_high": "ci_high"}
+    )
+    names = list(dict.fromkeys(units["ratio"]))
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=True):
+        ctrl = results.config.control
+        intervals = _intervals(comps[comps["ratio"] == name],
+                               summary[summary["ratio"] == name], factors, ctrl)  # fmt: skip
+        _panel(ax, units[units["ratio"] == name], "log2_ratio", factors, ctrl, intervals,
+               f"{name} ratio")  # fmt: skip
+        ax.set_ylabel("ratio relative to control")
+    fig.tight_layout()
+    return fig
+
+
+def write_figures(results: Results, folder: Path) -> list[Path]:
+    """Save the figures as PNG (for the workbook) into ``folder``."""
+    plt = _pyplot()
+    out = []
+    for name, fig in (("fold_changes", fold_change_figure(results)),
+                      ("ratios", ratio_figure(results))):  # fmt: skip
+        if fig is None:
+            continue
+        path = folder / f"{name}.png"
+        atomic_write(path, lambda tmp, f=fig: f.savefig(tmp, format="png", dpi=150,
+                                                         metadata={"Software": None}))  # fmt: skip
+        plt.close(fig)
+        out.append(path)
+    return out

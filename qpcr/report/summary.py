@@ -1,0 +1,153 @@
+"""The results workbook: summary lines, methods prose, and the tables for the workbook writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__
+from ..compare import group_label
+from ..pipeline import Results
+from .tables import result_tables
+
+__all__ = ["display_tables", "methods_text", "summary_lines", "write_workbook"]
+
+
+def _fmt_p(p: float) -> str:
+    return "" if pd.isna(p) else (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
+
+
+def _fmt(x: float) -> str:
+    return "" if pd.isna(x) else f"{x:.3g}"
+
+
+def _ci(low: float, high: float) -> str:
+    return "" if pd.isna(low) else f"[{low:.3g}, {high:.3g}]"
+
+
+def display_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """Short, formatted tables for the terminal: fold changes of the targets, then ratios."""
+    refs = set(results.config.reference_genes)
+    fc = results.fold_changes[~results.fold_changes["target"].isin(refs)]
+    rows = [
+        {"comparison": r["contrast"], "target": r["target"], "n": r["n"],
+         "fold change": _fmt(r.get("fold_change")) or r.get("note", ""),
+         "95 % CI": _ci(r.get("ci_low"), r.get("ci_high")),
+         "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj")),
+         "test": r.get("test", "") if isinstance(r.get("test"), str) else ""}
+        for r in fc.to_dict("records")
+    ]  # fmt: skip
+    tables = {"Fold changes vs control (95 % CI)": pd.DataFrame(rows)}
+    if not results.ratios.empty:
+        rows = [
+            {"ratio": r["ratio"], "group": ", ".join(str(r[f]) for f in results.factors),
+             "contrast": r["contrast"], "n": r["n"], "ratio (GM)": _fmt(r.get("value")),
+             "95 % CI": _ci(r.get("ci_low"), r.get("ci_high")),
+             "fold change": _fmt(r.get("fold_change")),
+             "fold change CI": _ci(r.get("fc_ci_low"), r.get("fc_ci_high")),
+             "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
+            for r in results.ratios.to_dict("records")
+        ]  # fmt: skip
+        tables["Ratios per group (geometric mean, 95 % CI) and vs control"] = pd.DataFrame(rows)
+    return tables
+
+
+def summary_lines(results: Results) -> list[str]:
+    """Plain-language lines: inputs, design, normalisation, counts, warnings."""
+    cfg = results.config
+    wells = results.wells
+    n_excl = int(wells["excluded"].sum())
+    reasons = wells.loc[wells["excluded"], "exclude_reason"].value_counts()
+    lines = [
+        f"Inputs: {', '.join(Path(i.path).name for i in results.inputs)}",
+        f"Design factors: {', '.join(results.factors)}; control group: {group_label(cfg.control)}",
+        f"Biological replicate: {cfg.replicate or 'each sample'}",
+        f"Reference genes: {', '.join(cfg.reference_genes)}",
+        f"Wells: {len(wells)} in the input, {len(wells) - n_excl} used, {n_excl} excluded"
+        + (" (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")" if n_excl else ""),
+        f"QC events: {len(results.qc)}",
+    ]
+    return lines
+
+
+def methods_text(results: Results) -> str:
+    """A methods paragraph describing what was computed, ready to adapt for a paper."""
+    cfg = results.config
+    refs = ", ".join(cfg.reference_genes)
+    if cfg.efficiency:
+        eff = "; ".join(f"{k} {v:.3f} ({100 * (v - 1):.1f} %)" for k, v in cfg.efficiency.items())
+        eff_text = (
+            f"Amplification efficiencies (amplification factor E) were {eff}; other targets "
+            "were assumed to amplify with E = 2 (100 %). Each Cq was weighted by log2 E, which "
+            "makes the calculation the efficiency-corrected model of Pfaffl (2001) and, with "
+            "several reference genes, the qBase normalised relative quantity (Hellemans et al. "
+            "2007)."
+        )
+    else:
+        eff_text = (
+            "All targets were assumed to amplify with E = 2 (100 %), i.e. the 2^-ΔΔCq method "
+            "(Livak & Schmittgen 2001)."
+        )
+    test = {"auto": "a paired t-test on per-donor differences when the compared groups held "
+            "the same biological replicates, and Welch's t-test otherwise",
+            "welch": "Welch's t-test", "paired": "a paired t-test", "student": "Student's t-test",
+            "mann-whitney": "the exact Mann-Whitney (or signed-rank) test",
+            "permutation": "a randomisation test"}[cfg.test]  # fmt: skip
+    adjust = {"holm": "Holm's method", "bh": "the Benjamini-Hochberg method",
+              "bonferroni": "Bonferroni's method", "none": "no adjustment"}[cfg.adjust]  # fmt: skip
+    limit = f"{cfg.nondetect_limit:g}"
+    nd = {
+        "exclude": "excluded",
+        "censor": f"set to the cycle limit {limit} and flagged (results involving them are bounds)",
+        "substitute": f"substituted by {limit} as a sensitivity analysis",
+    }
+    ratios = ""
+    if cfg.ratios:
+        names = ", ".join(cfg.ratios)
+        ratios = (
+            f" Ratios ({names}) were computed per sample as the ratio of the two targets' "
+            "relative quantities (the reference genes cancel), analysed on the log2 scale in "
+            "the same way and summarised per group as geometric means."
+        )
+    return (
+        f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
+        "Cq values were averaged arithmetically per sample and target; wells omitted in the "
+        "instrument software, control wells and standards were not quantified, and "
+        f"undetermined (non-detect) wells were {nd[cfg.nondetect_policy]}. Replicates spanning "
+        f"more than {cfg.outlier_threshold:g} cycles were flagged. Each sample's target Cq was "
+        f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
+        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text} Fold changes "
+        "are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
+        f"{group_label(cfg.control)}). Statistics were computed on the log2 scale (−ΔCq) with "
+        f"one value per biological replicate ({cfg.replicate or 'sample'}); technical "
+        f"replicates were not counted as n. Groups were compared with {test}; "
+        f"{100 * (1 - cfg.alpha):g} % confidence intervals of the log2 fold change were "
+        "back-transformed to the fold-change scale. p-values were adjusted within each "
+        f"comparison across targets and ratios with {adjust}.{ratios}"
+    )
+
+
+def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
+    """Write ``results.xlsx``: Summary first, then one sheet per table, figures, methods."""
+    from .workbook import write_results_workbook
+
+    fc = results.fold_changes
+    summary = {
+        "title": "qpcr results",
+        "lines": summary_lines(results),
+        "fold_changes": fc,
+        "ratios": results.ratios,
+        "warnings": [
+            *results.warnings,
+            *results.qc.loc[results.qc["severity"] != "info", "message"],
+        ],
+    }
+    write_results_workbook(
+        path,
+        summary=summary,
+        tables=result_tables(results),
+        figures=figures,
+        methods_text=methods_text(results),
+    )
+    return path

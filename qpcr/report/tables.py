@@ -1,0 +1,115 @@
+"""CSV tables and provenance, written atomically and spreadsheet-safe."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..pipeline import Results
+from .safe import safe_frame
+
+__all__ = ["OUTPUT_FILES", "atomic_write", "check_outdir", "write_provenance", "write_tables"]
+
+#: Files an analysis writes into its output folder (figures go to ``figures/``).
+OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv", "ratios.csv",
+                "qc.csv", "results.xlsx", "provenance.json")  # fmt: skip
+
+_PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "openpyxl",
+             "python-calamine", "typer")  # fmt: skip
+
+
+def check_outdir(outdir: Path, force: bool) -> None:
+    """Refuse to replace earlier results unless ``force``; create the folder."""
+    if outdir.exists() and not outdir.is_dir():
+        raise InputError("exists and is not a folder", where=str(outdir), hint="Choose --out DIR")
+    existing = [name for name in OUTPUT_FILES if (outdir / name).exists()]
+    if existing and not force:
+        raise InputError(
+            f"already holds results ({', '.join(existing[:3])}"
+            + (", ..." if len(existing) > 3 else "")
+            + ")",
+            where=str(outdir),
+            hint="Choose another --out folder, or pass --force to replace them",
+        )
+    outdir.mkdir(parents=True, exist_ok=True)
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> Path:
+    return atomic_write(path, lambda tmp: safe_frame(frame).to_csv(tmp, index=False))
+
+
+def result_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """The tables of ``results`` under their output names (without ``.csv``)."""
+    wells = results.wells.drop(columns=["cq_used", "in_layout"], errors="ignore")
+    tables = {
+        "wells": wells,
+        "replicates": results.replicates,
+        "samples": results.samples,
+        "fold_changes": results.fold_changes,
+        "ratios": results.ratios,
+        "qc": results.qc,
+    }
+    tables.update(results.tables)
+    return tables
+
+
+def write_tables(results: Results, outdir: Path) -> list[Path]:
+    """Write every table as ``<name>.csv``."""
+    return [_csv(frame, outdir / f"{name}.csv") for name, frame in result_tables(results).items()]
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def provenance(results: Results) -> dict[str, Any]:
+    """Inputs with SHA-256, resolved settings, run metadata and versions."""
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "inputs": [vars(i) for i in results.inputs],
+        "runs": [vars(r) for r in results.runs],
+        "settings": results.config.to_dict(),
+        "factors": list(results.factors),
+        "targets": list(results.targets),
+        "warnings": list(results.warnings),
+        "versions": versions(),
+    }
+
+
+def write_provenance(results: Results, path: Path) -> Path:
+    """Write :func:`provenance` as indented JSON."""
+    text = json.dumps(provenance(results), indent=2, default=str, ensure_ascii=False)
+    return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
