@@ -341,7 +341,12 @@ def _wells(
 
 def _curves(table: _Table, size: int, wells: pd.DataFrame, kind: str) -> pd.DataFrame | None:
     """Long amplification (``well, target, cycle, rn, delta_rn, fluorescence``) or melt
-    (``well, target, reading, temperature, fluorescence, derivative``) table; None if empty."""
+    (``well, target, reading, temperature, fluorescence, derivative``) table; None if empty.
+
+    Rows without a value (unused wells) are dropped; ``fluorescence`` of amplification data is
+    the normalised reporter signal Rn (reporter / passive reference), ``delta_rn`` = Rn minus
+    the instrument's baseline.
+    """
     data = table.data
     if data.empty:
         return None
@@ -375,10 +380,12 @@ def _curves(table: _Table, size: int, wells: pd.DataFrame, kind: str) -> pd.Data
     for name in fields:
         if name in cols:
             out[name] = [parse_number(v) for v in data[cols[name]]]
+    value = "rn" if kind == "amplification" else "fluorescence"
+    out = out[out[value].notna()].reset_index(drop=True)  # unused wells carry empty cells
     if kind == "amplification":
         out["cycle"] = out["cycle"].astype("Int64")
         out["fluorescence"] = out["rn"]
-    return out
+    return out if len(out) else None
 
 
 # --------------------------------------------------------------------------------------------
