@@ -1,0 +1,398 @@
+"""RDML 1.0-1.4 (Real-time PCR Data Markup Language): zipped ``.rdml``/``.lc96p`` or plain XML.
+
+The document is ``rdml_data.xml`` inside the zip, else the zip's single (or first RDML) ``*.xml``
+member; its root is ``<rdml>`` in namespace ``http://www.rdml.org`` (export-formats.md §7).
+
+Mapping onto the wells table (one row per ``react`` × ``data``):
+
+* ``well``: ``react@id`` through the run's ``pcrFormat`` (1-based row-major index on a
+  ``rows`` × ``columns`` plate); v1.0 "free format" runs carry well names (``A1``) instead.
+* ``sample`` = ``react/sample@id``; ``sample_type`` = that sample's ``type`` (RDML vocabulary);
+  ``quantity`` = the sample's ``quantity/value`` for ``std`` samples (unit in ``info.extra``).
+* ``target`` = ``data/tar@id``; ``reporter`` = the target's ``dyeId@id``.
+* ``cq`` = ``data/cq``: absent, ``-1`` (or any value <= 0) or ``NaN`` mean undetermined; a
+  document without any ``<cq>`` (raw curves only) gives status ``missing``. Sentinels such as
+  StepOne's ``40.0`` are kept as read (the QC step decides).
+* ``omitted`` = ``data/excl`` present, ``omit_reason`` = its text (``;``-joined reasons).
+* several runs in the file → ``plate`` = run id (``experiment/run`` when run ids repeat).
+
+``adp`` (``cyc``, ``fluor``) and ``mdp`` (``tmp``, ``fluor``) points become the long tables
+``amplification`` and ``melt``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ExportParseError, InputError
+from ..plate import PLATES, PlateFormat, normalise_well, plate_for_wells
+from ..schema import SAMPLE_TYPES
+from ._tabular import decode_bytes, parse_cq, parse_number
+from .registry import Export, ExportFormat, FileSample, RunInfo, register
+from .safety import parse_xml, read_zip_head, read_zip_member, zip_member_names
+
+__all__ = ["NAMESPACE", "read", "sniff"]
+
+NAME = "rdml"
+NAMESPACE = "http://www.rdml.org"
+_N = "{" + NAMESPACE + "}"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x07\x08")  # Bio-Rad CFX Manager starts with PK\x07\x08
+_COLUMNS = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
+            "quantity", "omitted", "omit_reason")  # fmt: skip
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_FIRST_TAG = re.compile(r"<(?![?!/])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)([^>]*)>")
+
+
+def _root_is_rdml(text: str) -> bool:
+    """True when the first element of ``text`` is ``rdml`` bound to the RDML namespace."""
+    match = _FIRST_TAG.search(_COMMENT.sub("", text))
+    if not match or match.group(2) != "rdml":
+        return False
+    prefix = f":{match.group(1)}" if match.group(1) else ""
+    declared = rf"xmlns{prefix}\s*=\s*[\"']{re.escape(NAMESPACE)}[\"']"
+    return re.search(declared, match.group(3)) is not None
+
+
+def _head_is_rdml(head: bytes) -> bool:
+    try:
+        return _root_is_rdml(decode_bytes(head)[0])
+    except InputError:
+        return False
+
+
+def _rdml_member(path: Path) -> str | None:
+    """The zip member holding the RDML document: ``rdml_data.xml``, else the single ``*.xml``,
+    else the first ``*.xml`` whose root is ``rdml``; None when there is none."""
+    names = zip_member_names(path)
+    xmls = [n for n in names if n.lower().endswith(".xml")]
+    preferred = [n for n in xmls if n.replace("\\", "/").rsplit("/", 1)[-1] == "rdml_data.xml"]
+    for name in preferred + [n for n in xmls if n not in preferred]:
+        if _head_is_rdml(read_zip_head(path, name)):
+            return name
+    return None
+
+
+def sniff(sample: FileSample) -> bool:
+    """A zip with an RDML XML member, or a plain XML file, whose root is ``<rdml>``."""
+    if sample.head.startswith(_ZIP_MAGICS):
+        try:
+            return _rdml_member(sample.path) is not None
+        except InputError:
+            return False
+    return sample.kind == "text" and _root_is_rdml(sample.text[:16384])
+
+
+def read(path: Path, sample: FileSample) -> Export:
+    """Read an RDML file into the wells table plus ``amplification``/``melt`` curve tables."""
+    if sample.head.startswith(_ZIP_MAGICS):
+        member = _rdml_member(path)
+        if member is None:
+            raise ExportParseError(
+                "the zip container holds no RDML document; expected rdml_data.xml or an *.xml "
+                f'member with root <rdml xmlns="{NAMESPACE}">',
+                where=str(path),
+            )
+        where = f"{path} [{member}]"
+        data = read_zip_member(path, member)
+        lc96 = _lc96_app_data(path) if "app_data.xml" in zip_member_names(path) else None
+    else:
+        where = str(path)
+        data = path.read_bytes()
+        lc96 = None
+    root = parse_xml(data, where)
+    if root.tag != f"{_N}rdml":
+        raise ExportParseError(
+            f"the root element is <{root.tag}>; expected <rdml> in namespace {NAMESPACE}",
+            where=where,
+        )
+    return _export(root, path, where, lc96)
+
+
+def _lc96_app_data(path: Path) -> pd.DataFrame | None:
+    """LightCycler 96 extension ``app_data.xml``: per react × target the standard concentration
+    (``factGraph@geneConcentration``) and exclusion flag (``isExcluded``), which LC96 does not
+    write into the RDML part. None when the member is not an LC96 extension."""
+    root = parse_xml(read_zip_member(path, "app_data.xml"), f"{path} [app_data.xml]")
+    if not root.tag.endswith("}rocheLC96AppExtension"):
+        return None
+    ns = root.tag[: root.tag.index("}") + 1]
+    rows = [
+        (react.get("id", ""), graph.get("targetId", ""), graph.get("geneConcentration"),
+         graph.get("isExcluded", "false").strip().lower() == "true")
+        for react in root.iterfind(f".//{ns}run/{ns}react")
+        for graph in react.iterfind(f"{ns}factGraph")
+    ]  # fmt: skip
+    table = pd.DataFrame(rows, columns=["_react", "target", "lc96_quantity", "lc96_excluded"])
+    table["lc96_quantity"] = [parse_number(v) for v in table["lc96_quantity"]]
+    return table.drop_duplicates(["_react", "target"])
+
+
+def _text(element: ET.Element | None, path: str) -> str | None:
+    if element is None:
+        return None
+    found = element.findtext(path)
+    return found.strip() if found is not None else None
+
+
+def _samples(root: ET.Element, where: str) -> tuple[dict[str, str], dict[str, float], set[str]]:
+    """Sample id → type, id → standard quantity, and the quantity units seen."""
+    types: dict[str, str] = {}
+    quantities: dict[str, float] = {}
+    units: set[str] = set()
+    for sample in root.iterfind(f"{_N}sample"):
+        sid = sample.get("id", "")
+        stype = _text(sample, f"{_N}type") or "unkn"
+        if stype not in SAMPLE_TYPES:
+            raise ExportParseError(
+                f"sample type '{stype}'; expected one of {', '.join(SAMPLE_TYPES)}",
+                where=f'{where} <sample id="{sid}">/<type>',
+            )
+        types[sid] = stype
+        value = _text(sample, f"{_N}quantity/{_N}value")
+        if stype == "std" and value is not None:
+            quantities[sid] = parse_number(value)
+            units.add(_text(sample, f"{_N}quantity/{_N}unit") or "")
+    return types, quantities, units
+
+
+def _pcr_format(run: ET.Element, where: str) -> PlateFormat | None:
+    """Plate of a run from ``pcrFormat`` rows/columns; None for v1.0 "free format"."""
+    fmt = run.find(f"{_N}pcrFormat")
+    rows, cols = _text(fmt, f"{_N}rows"), _text(fmt, f"{_N}columns")
+    if rows is None or cols is None:
+        return None
+    if not (rows.isdigit() and cols.isdigit()) or int(rows) < 1 or int(cols) < 1:
+        raise ExportParseError(
+            f"pcrFormat rows '{rows}' and columns '{cols}'; expected positive whole numbers",
+            where=f"{where} <pcrFormat>",
+        )
+    n_rows, n_cols = int(rows), int(cols)
+    if n_rows > 26 and n_cols == 1:  # a rotor: positions 1..n become A1..An
+        n_rows, n_cols = 1, n_rows
+    if n_rows > 26:
+        raise ExportParseError(
+            f"pcrFormat has {n_rows} rows; expected at most 26", where=f"{where} <pcrFormat>"
+        )
+    return PlateFormat(n_rows, n_cols)
+
+
+def _wells(ids: list[str], plate: PlateFormat | None, where: str) -> tuple[list[str], PlateFormat]:
+    """Canonical well names of ``react@id`` values and the plate they lie on."""
+    unique = list(dict.fromkeys(ids))
+    if plate is None:
+        numbers = [int(i) for i in unique if i.isdigit()]
+        if numbers:
+            plate = PLATES[96] if max(numbers) <= 96 else PLATES[384]
+    mapping: dict[str, str] = {}
+    for rid in unique:
+        try:
+            # free-format names are checked against the largest plate, then the plate is fitted
+            mapping[rid] = normalise_well(int(rid) if rid.isdigit() else rid, plate or PLATES[384])
+        except InputError as exc:
+            raise ExportParseError(
+                exc.message, where=f'{where} <react id="{rid}">', hint="Check the pcrFormat"
+            ) from None
+    if plate is None:
+        plate = plate_for_wells(list(mapping.values()) or ["A1"])
+    return [mapping[i] for i in ids], plate
+
+
+def _floats(values: list[str | None], where: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        bad = next(v for v in values if v is None or np.isnan(parse_number(v)))
+        raise ExportParseError(
+            f"value '{bad}' is not a number; expected a decimal number", where=where
+        ) from None
+
+
+def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None = None) -> Export:
+    types, quantities, units = _samples(root, where)
+    dyes = {t.get("id", ""): t.find(f"{_N}dyeId") for t in root.iterfind(f"{_N}target")}
+    # v1.1+ write <dyeId id="FAM"/>, v1.0 <dyeId>FAM</dyeId>
+    reporters = {
+        tid: (d.get("id") or (d.text or "").strip() or None) if d is not None else None
+        for tid, d in dyes.items()
+    }
+    target_types = {t.get("id", ""): _text(t, f"{_N}type") for t in root.iterfind(f"{_N}target")}
+    runs = [(e, r) for e in root.iterfind(f"{_N}experiment") for r in e.iterfind(f"{_N}run")]
+    if not runs:
+        raise ExportParseError(
+            "no <experiment>/<run> in the document; expected at least one run with reactions",
+            where=where,
+        )
+    run_ids = [r.get("id", "") for _, r in runs]
+    if len(set(run_ids)) < len(run_ids):
+        run_ids = [f"{e.get('id', '')}/{r.get('id', '')}" for e, r in runs]
+
+    has_cq = root.find(f".//{_N}data/{_N}cq") is not None
+    wells: list[pd.DataFrame] = []
+    curves: dict[str, list[pd.DataFrame]] = {"amplification": [], "melt": []}
+    plates: list[PlateFormat] = []
+    for (_, run), run_id in zip(runs, run_ids, strict=True):
+        run_where = f'{where} <run id="{run.get("id", "")}">'
+        table, run_curves, plate = _run(run, run_where, types, has_cq)
+        table.insert(0, "plate", run_id)
+        for name, frame in run_curves.items():
+            frame.insert(0, "plate", run_id)
+            curves[name].append(frame)
+        wells.append(table)
+        plates.append(plate)
+    out = pd.concat(wells, ignore_index=True)
+    out["reporter"] = out["target"].map(reporters)
+    out["quantity"] = out["sample"].map(quantities).astype(float)
+    if lc96 is not None:
+        out = _apply_lc96(out, lc96)
+    multi = len(runs) > 1
+    out = out[[c for c in _COLUMNS if c in out and (multi or c != "plate")]]
+    tables = {
+        name: pd.concat(frames, ignore_index=True).drop(columns=[] if multi else ["plate"])
+        for name, frames in curves.items()
+        if frames and sum(len(f) for f in frames)
+    }
+    info = RunInfo(
+        path=str(path),
+        format=NAME,
+        instrument=_joined(_text(r, f"{_N}instrument") for _, r in runs),
+        software=_software(runs),
+        run_date=next((d for _, r in runs if (d := _text(r, f"{_N}runDate"))), None),
+        plate_size=max(p.size for p in plates),
+        extra={
+            "rdml_version": root.get("version"),
+            "publisher": _text(root, f"{_N}id/{_N}publisher"),
+            "runs": run_ids,
+            "target_types": target_types,
+            "quantity_units": sorted(units),
+        },
+    )
+    return Export(wells=out, info=info, tables=tables)
+
+
+def _run(
+    run: ET.Element, where: str, types: dict[str, str], has_cq: bool
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], PlateFormat]:
+    """Wells and curve points of one run (``has_cq``: the document holds any ``<cq>``)."""
+    ids: list[str] = []
+    samples: list[str] = []
+    targets: list[str] = []
+    cqs: list[str | None] = []
+    excls: list[str | None] = []
+    points: dict[str, tuple[list[int], list[str | None], list[str | None]]] = {
+        "amplification": ([], [], []),
+        "melt": ([], [], []),
+    }
+    for react in run.iterfind(f"{_N}react"):
+        rid = (react.get("id") or "").strip()
+        sid = react.find(f"{_N}sample")
+        sample = sid.get("id", "") if sid is not None else ""
+        if sample not in types:
+            raise ExportParseError(
+                f"reaction refers to sample '{sample}', which is not declared; expected one of "
+                f"the <sample> ids",
+                where=f'{where} <react id="{rid}">',
+            )
+        for data in react.iterfind(f"{_N}data"):
+            tar = data.find(f"{_N}tar")
+            if tar is None or not tar.get("id"):
+                raise ExportParseError(
+                    "<data> without <tar id=...>; expected the target of each data block",
+                    where=f'{where} <react id="{rid}">',
+                )
+            row = len(ids)
+            ids.append(rid)
+            samples.append(sample)
+            targets.append(tar.get("id", ""))
+            cqs.append(_text(data, f"{_N}cq"))
+            excls.append(data.findtext(f"{_N}excl"))
+            for name, tag, x_tag in (("amplification", "adp", "cyc"), ("melt", "mdp", "tmp")):
+                rows, xs, ys = points[name]
+                for point in data.iterfind(f"{_N}{tag}"):
+                    rows.append(row)
+                    xs.append(point.findtext(f"{_N}{x_tag}"))
+                    ys.append(point.findtext(f"{_N}fluor"))
+    well_names, plate = _wells(ids, _pcr_format(run, where), where)
+    cq, status = parse_cq(cqs)
+    bad = [i for i, s in enumerate(status) if s == "invalid"]
+    if bad:
+        i = bad[0]
+        raise ExportParseError(
+            f"Cq '{cqs[i]}' is not a number; expected a decimal number, -1 or no <cq>",
+            where=f"{where} <react id=\"{ids[i]}\"> target '{targets[i]}' <cq>",
+        )
+    if not has_cq:
+        status = ["missing"] * len(cqs)
+    table = pd.DataFrame(
+        {
+            "_react": ids,
+            "well": well_names,
+            "sample": samples,
+            "target": targets,
+            "sample_type": [types[s] for s in samples],
+            "cq": cq,
+            "cq_status": status,
+            "omitted": [e is not None for e in excls],
+            "omit_reason": [(e or "").strip() for e in excls],
+        }
+    )
+    curves: dict[str, pd.DataFrame] = {}
+    for name, tag, x_tag, x_name in (
+        ("amplification", "adp", "cyc", "cycle"),
+        ("melt", "mdp", "tmp", "temperature"),
+    ):
+        rows, xs, ys = points[name]
+        index = np.asarray(rows, dtype=int)
+        curves[name] = pd.DataFrame(
+            {
+                "well": table["well"].to_numpy()[index],
+                "target": table["target"].to_numpy()[index],
+                x_name: _floats(xs, f"{where} <{tag}>/<{x_tag}>"),
+                "fluorescence": _floats(ys, f"{where} <{tag}>/<fluor>"),
+            }
+        )
+    return table, curves, plate
+
+
+def _apply_lc96(out: pd.DataFrame, lc96: pd.DataFrame) -> pd.DataFrame:
+    """Fill standards' missing quantities and the omit flag from LC96 ``app_data.xml``."""
+    merged = out.merge(lc96, on=["_react", "target"], how="left", validate="many_to_one")
+    fill = merged["quantity"].isna() & merged["sample_type"].eq("std")
+    merged.loc[fill, "quantity"] = merged.loc[fill, "lc96_quantity"]
+    excluded = merged["lc96_excluded"].eq(True) & ~merged["omitted"]
+    merged.loc[excluded, "omitted"] = True
+    merged.loc[excluded, "omit_reason"] = "excluded in LightCycler 96 software"
+    return merged.drop(columns=["lc96_quantity", "lc96_excluded"])
+
+
+def _joined(values: Iterable[str | None]) -> str | None:
+    unique = list(dict.fromkeys(v for v in values if v))
+    return "; ".join(unique) if unique else None
+
+
+def _software(runs: list[tuple[ET.Element, ET.Element]]) -> str | None:
+    for _, run in runs:
+        software = run.find(f"{_N}dataCollectionSoftware")
+        if software is not None:
+            parts = [_text(software, f"{_N}name"), _text(software, f"{_N}version")]
+            text = " ".join(p for p in parts if p)
+            if text:
+                return html.unescape(text)
+    return None
+
+
+register(
+    ExportFormat(
+        name=NAME,
+        description="RDML 1.0-1.4 (.rdml zip, LightCycler 96 .lc96p, or plain XML)",
+        signature=f'zip member or XML whose root is <rdml xmlns="{NAMESPACE}">',
+        sniff=sniff,
+        read=read,
+    )
+)

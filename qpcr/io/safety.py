@@ -1,0 +1,198 @@
+"""Guards for untrusted containers: XML without DTDs, capped zip members, capped gzip.
+
+Every reader that opens XML, a zip member or a gzip stream goes through these functions, so an
+export cannot expand entities (billion laughs, external entities) or inflate without bound
+(zip/gzip bombs). Failures raise :class:`~qpcr.errors.ExportParseError` naming the file.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from ..errors import ExportParseError
+
+__all__ = [
+    "MAX_INFLATED_BYTES",
+    "MAX_ZIP_MEMBERS",
+    "gunzip",
+    "parse_xml",
+    "read_zip_head",
+    "read_zip_member",
+    "zip_member_names",
+]
+
+#: Largest decompressed zip member or gzip stream accepted (256 MiB).
+MAX_INFLATED_BYTES = 256 * 1024 * 1024
+
+#: Most members a zip container may hold (an xlsx has ~20, an LC96 RDML 6, a .eds ~100).
+MAX_ZIP_MEMBERS = 5000
+
+_CHUNK = 1024 * 1024
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+
+
+class _DoctypeRefused(Exception):
+    """Raised inside the parser callback to stop at a DTD."""
+
+
+class _NoDoctypeBuilder(ET.TreeBuilder):
+    """Tree builder that stops the parser at the start of any ``<!DOCTYPE``."""
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        raise _DoctypeRefused(name)
+
+
+def parse_xml(data: bytes, where: str) -> ET.Element:
+    """Parse an XML document that must not contain a DTD.
+
+    Any ``<!DOCTYPE`` (and therefore any ``<!ENTITY`` declaration, internal or external) is
+    refused before it is processed; undeclared entities are an XML error anyway.
+
+    Parameters
+    ----------
+    data : bytes
+        The document (its XML declaration decides the encoding; UTF-8 by default).
+    where : str
+        File (and member) named in errors.
+
+    Returns
+    -------
+    xml.etree.ElementTree.Element
+        The root element.
+    """
+    parser = ET.XMLParser(target=_NoDoctypeBuilder())
+    try:
+        parser.feed(data)
+        return parser.close()
+    except _DoctypeRefused:
+        raise ExportParseError(
+            "the XML contains a document type declaration (<!DOCTYPE>/<!ENTITY>); expected "
+            "plain XML without a DTD",
+            where=where,
+            hint="DTDs and entities are refused for safety; export the file again",
+        ) from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        reason = str(exc).split(": line ")[0]
+        raise ExportParseError(
+            f"not well-formed XML ({reason}); expected a complete XML document",
+            where=f"{where} line {line} column {column + 1}",
+            hint="Is the file complete and saved as UTF-8?",
+        ) from None
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(path)
+    except _ZIP_ERRORS as exc:
+        raise ExportParseError(
+            f"cannot open the zip container ({exc}); expected a complete zip archive",
+            where=str(path),
+            hint="Is the file complete?",
+        ) from None
+    count = len(archive.infolist())
+    if count > MAX_ZIP_MEMBERS:
+        archive.close()
+        raise ExportParseError(
+            f"the zip holds {count} members; expected at most {MAX_ZIP_MEMBERS}", where=str(path)
+        )
+    return archive
+
+
+def zip_member_names(path: Path) -> list[str]:
+    """Names of the files in a zip container (folders left out), checking the member count."""
+    with _open_zip(path) as archive:
+        return [info.filename for info in archive.infolist() if not info.is_dir()]
+
+
+def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """The decompressed bytes of one member, refusing members that inflate beyond ``limit``.
+
+    Both the size declared in the zip directory and the bytes actually produced are checked,
+    so a member lying about its size is stopped too.
+    """
+    where = f"{path} [{name}]"
+    with _open_zip(path) as archive:
+        try:
+            info = archive.getinfo(name)
+        except KeyError:
+            raise ExportParseError(
+                f"no member '{name}' in the zip container", where=str(path)
+            ) from None
+        if info.file_size > limit:
+            raise _too_big(where, info.file_size, limit)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            with archive.open(info) as member:
+                while chunk := member.read(_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_big(where, size, limit)
+                    parts.append(chunk)
+        except _ZIP_ERRORS as exc:
+            raise ExportParseError(
+                f"cannot decompress the member ({exc}); expected an intact zip member",
+                where=where,
+                hint="Is the file complete?",
+            ) from None
+    return b"".join(parts)
+
+
+def read_zip_head(path: Path, name: str, size: int = 4096) -> bytes:
+    """The first ``size`` decompressed bytes of a member (bounded, for sniffing)."""
+    where = f"{path} [{name}]"
+    with _open_zip(path) as archive:
+        try:
+            with archive.open(name) as member:
+                return member.read(size)
+        except KeyError:
+            raise ExportParseError(
+                f"no member '{name}' in the zip container", where=str(path)
+            ) from None
+        except _ZIP_ERRORS as exc:
+            raise ExportParseError(f"cannot decompress the member ({exc})", where=where) from None
+
+
+def gunzip(data: bytes, where: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """Decompress gzip data (all members), refusing output beyond ``limit`` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    rest = data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=31)
+            pending = rest
+            while True:
+                chunk = inflater.decompress(pending, limit - size + 1)
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(where, size, limit)
+                parts.append(chunk)
+                pending = inflater.unconsumed_tail
+                if inflater.eof or not (pending or chunk):
+                    break
+            if not inflater.eof:
+                raise ExportParseError(
+                    "the gzip stream ends early; expected a complete gzip file",
+                    where=where,
+                    hint="Is the file complete?",
+                )
+            rest = inflater.unused_data.lstrip(b"\x00")
+    except zlib.error as exc:
+        raise ExportParseError(
+            f"cannot decompress the gzip data ({exc}); expected a gzip file", where=where
+        ) from None
+    return b"".join(parts)
+
+
+def _too_big(where: str, size: int, limit: int) -> ExportParseError:
+    return ExportParseError(
+        f"the content inflates to more than {size / 2**20:.0f} MiB; expected at most "
+        f"{limit / 2**20:.0f} MiB",
+        where=where,
+        hint="Refused as a possible decompression bomb; export the data without raw curves",
+    )
