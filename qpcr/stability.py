@@ -349,6 +349,12 @@ class NormfinderResult:
     @property
     def best_pair(self) -> tuple[str, str]:
         """Most stable pair of genes."""
+        if self.pairs.empty:
+            raise DesignError(
+                "no gene pair was scored; expected at least 4 genes for a pair without groups",
+                "NormFinder best pair",
+                "add candidate genes or give group labels",
+            )
         row = self.pairs.iloc[0]
         return str(row["gene1"]), str(row["gene2"])
 
@@ -393,7 +399,7 @@ def normfinder(
 
     Without groups (or with one group) ρ_i = σ_i, and a pair is scored by the σ of the average of
     the two genes computed among the other k - 2 genes plus that average; pairs are formed among
-    the genes with σ < min σ + 0.1 (at least the two best).
+    the genes with σ < min σ + 0.1 (at least the two best), and only when k ≥ 4.
 
     Parameters
     ----------
@@ -428,7 +434,7 @@ def normfinder(
         if pool.size < 2:
             pool = np.argsort(sigma, kind="stable")[:2]
         pairs = []
-        for i, j in combinations(sorted(pool), 2):
+        for i, j in combinations(sorted(pool) if k > 3 else [], 2):
             rest = np.delete(values, [i, j], axis=1)
             merged = np.column_stack([rest, values[:, [i, j]].mean(axis=1)])
             pairs.append((genes[i], genes[j], float(np.sqrt(_intragroup_variance(merged)[-1]))))
