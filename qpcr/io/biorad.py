@@ -142,6 +142,17 @@ def read(path: Path, sample: FileSample) -> Export:
     header = find_header_row(rows, _REQUIRED, CQ_HEADERS)
     if header is None:  # pragma: no cover - the sniffer found it
         raise ExportParseError("no CFX header row", where=where)
+    width = len(rows[header])
+    short = next(
+        (i for i in range(header + 1, len(rows)) if 1 < len(rows[i]) < width),
+        None,
+    )
+    if short is not None:
+        raise ExportParseError(
+            f"the row has {len(rows[short])} cells; expected {width} like the header",
+            where=f"{where} row {short + 1}",
+            hint="The file looks truncated or edited; export it again from CFX",
+        )
     table = frame(rows, header)
     wells, plate_size, from_fluor = _wells(table, where, header + 2)
     info_rows, info_where = _run_information(path, sample, sheet)

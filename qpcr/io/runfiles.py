@@ -85,8 +85,8 @@ def read(path: Path, sample: FileSample) -> Export:
         )
     what, software, export = _RUN_FILES[kind]
     raise UnrecognizedFormatError(
-        f"this is a {what} run file, which this tool cannot read; expected an exported "
-        "results table",
+        f"this is a native run file of {what}, which this tool cannot read; expected an "
+        "exported results table",
         where=str(path),
         hint=f"Export {export} from {software} first",
     )
