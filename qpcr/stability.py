@@ -17,15 +17,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError, InputError
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = [
     "CANDIDATES_TO_TEST",
@@ -39,7 +36,6 @@ __all__ = [
     "genorm",
     "normfinder",
     "reference_gene_warnings",
-    "stability_figure",
     "stability_table",
 ]
 
@@ -765,33 +761,3 @@ def _factor_effects(
         level_means = data.groupby(data[f].astype(str))["cq_mean"].mean()
         out[f] = (p, float(level_means.max() - level_means.min()))
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# figure
-
-
-def stability_figure(genorm_result: GenormResult, normfinder_result: NormfinderResult) -> Figure:
-    """Three panels: geNorm mean M per step, pairwise variation V_{n/n+1}, NormFinder ρ."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(11, 3.6), layout="constrained")
-    ax_m, ax_v, ax_rho = fig.subplots(1, 3)
-    steps = genorm_result.steps
-    ax_m.plot(steps["genes_left"], steps["mean_m"], marker="o", color="#1f77b4")
-    ax_m.invert_xaxis()
-    ax_m.set_xlabel("genes left")
-    ax_m.set_ylabel("mean geNorm M")
-    ax_m.set_title("geNorm stepwise exclusion")
-    pw = genorm_result.pairwise
-    labels = [f"V{n}/{n + 1}" for n in pw["n"]]
-    ax_v.bar(labels, pw["v"], color="#7f7f7f")
-    ax_v.axhline(genorm_result.cutoff, color="#d62728", linestyle="--", linewidth=1)
-    ax_v.set_ylabel("pairwise variation V")
-    ax_v.set_title(f"cutoff {genorm_result.cutoff:g}")
-    ax_v.tick_params(axis="x", rotation=45)
-    rho = normfinder_result.stability.sort_values()
-    ax_rho.barh(list(rho.index)[::-1], rho.to_numpy()[::-1], color="#2ca02c")
-    ax_rho.set_xlabel("NormFinder stability ρ" if normfinder_result.grouped else "NormFinder σ")
-    ax_rho.set_title("NormFinder")
-    return fig

@@ -22,7 +22,6 @@ from qpcr.stability import (
     genorm,
     normfinder,
     reference_gene_warnings,
-    stability_figure,
     stability_table,
 )
 
@@ -497,10 +496,17 @@ def test_input_errors(cq: pd.DataFrame, oxygen: list[str]) -> None:
 
 
 def test_stability_figure(cq: pd.DataFrame, oxygen: list[str]) -> None:
+    from qpcr.report.figures import stability_figure
+
     gn, nf = genorm(cq), normfinder(cq, oxygen)
     fig = stability_figure(gn, nf)
     ax_m, ax_v, ax_rho = fig.axes
     assert ax_m.lines[0].get_ydata().tolist() == pytest.approx(gn.steps["mean_m"].tolist())
     heights = [p.get_height() for p in ax_v.patches]
     assert heights == pytest.approx(gn.pairwise["v"].tolist())
-    assert len(ax_rho.patches) == 4
+    assert [p.get_width() for p in ax_rho.patches] == pytest.approx(
+        nf.stability.sort_values(ascending=False).tolist()
+    )
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

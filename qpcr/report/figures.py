@@ -20,7 +20,9 @@ from .tables import atomic_write
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["fold_change_figure", "ratio_figure", "write_figures"]
+    from ..stability import GenormResult, NormfinderResult
+
+__all__ = ["fold_change_figure", "ratio_figure", "stability_figure", "write_figures"]
 
 
 def _pyplot():
@@ -170,3 +172,28 @@ def write_figures(results: Results, folder: Path) -> list[Path]:
         plt.close(fig)
         out.append(path)
     return out
+
+
+def stability_figure(genorm_result: GenormResult, normfinder_result: NormfinderResult) -> Figure:
+    """Reference-gene stability: geNorm mean M per exclusion step, pairwise variation
+    V_{n/n+1} against its cutoff, and NormFinder stability per gene (lower is better)."""
+    plt = _pyplot()
+    fig, (ax_m, ax_v, ax_rho) = plt.subplots(1, 3, figsize=(11, 3.6))
+    steps = genorm_result.steps
+    ax_m.plot(steps["genes_left"], steps["mean_m"], marker="o", color="C0")
+    ax_m.invert_xaxis()
+    ax_m.set_xlabel("genes left")
+    ax_m.set_ylabel("mean geNorm M")
+    ax_m.set_title("geNorm stepwise exclusion")
+    pw = genorm_result.pairwise
+    ax_v.bar([f"V{n}/{n + 1}" for n in pw["n"]], pw["v"], color="0.5")
+    ax_v.axhline(genorm_result.cutoff, color="C3", ls="--", lw=1)
+    ax_v.set_ylabel("pairwise variation V")
+    ax_v.set_title(f"geNorm pairwise variation (cutoff {genorm_result.cutoff:g})")
+    ax_v.tick_params(axis="x", rotation=45)
+    rho = normfinder_result.stability.sort_values(ascending=False)
+    ax_rho.barh(list(rho.index), rho.to_numpy(), color="C2")
+    ax_rho.set_xlabel("stability ρ" if normfinder_result.grouped else "intragroup SD σ")
+    ax_rho.set_title("NormFinder")
+    fig.tight_layout()
+    return fig
