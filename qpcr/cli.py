@@ -199,3 +199,98 @@ def _print_summary(results, out: Path, n_files: int) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+@app.command()
+def stability(
+    exports: ExportsArg,
+    candidates: Annotated[
+        list[str],
+        typer.Option(
+            "--candidates",
+            help="Candidate reference gene (repeatable or comma-separated; at least 3).",
+        ),
+    ],
+    group: Annotated[
+        str | None,
+        typer.Option("--group", help="Factor whose levels are NormFinder's groups (e.g. oxygen)."),
+    ] = None,
+    layout: Annotated[
+        Path | None,
+        typer.Option(
+            "--layout",
+            "-l",
+            help="Plate layout (long table or plate grids).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "qpcr_stability"
+    ),
+    format: Annotated[
+        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Rank candidate reference genes (geNorm, NormFinder, BestKeeper).
+
+    Writes reference_genes.csv (one row per candidate, consensus rank) and genorm_steps.csv
+    (stepwise mean M and pairwise variation V) into --out.
+    """
+    with user_errors():
+        from .config import AnalysisConfig
+        from .layout import join_layout, load_layout
+        from .pipeline import read_exports
+        from .qc import apply_qc
+        from .quant import summarise_replicates
+        from .report.safe import safe_frame
+        from .report.tables import atomic_write
+        from .stability import cq_matrix, stability_table
+
+        genes = [g.strip() for value in candidates for g in value.split(",") if g.strip()]
+        wells, runs, _ = read_exports(exports, format)
+        messages: list[str] = []
+        if layout is not None:
+            size = next((r.plate_size for r in runs if r.plate_size), None)
+            wells, messages = join_layout(wells, load_layout(layout, plate=size), str(layout))
+        wells, _ = apply_qc(wells, AnalysisConfig(), targets=genes)
+        keep = wells["sample_type"].eq("unkn") & ~wells["excluded"]
+        used = wells[keep]
+        columns = ["sample", "target", *([group] if group and group in used else [])]
+        reps = summarise_replicates(used, keys=columns)
+        cq, labels, dropped = cq_matrix(reps, genes, group)
+        if dropped:
+            messages.append(
+                f"{len(dropped)} sample(s) lack a Cq for some candidate and were left out: "
+                + ", ".join(dropped[:10])
+                + (", ..." if len(dropped) > 10 else "")
+            )
+        table, steps = stability_table(cq, labels)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("reference_genes.csv", table), ("genorm_steps.csv", steps)):
+            atomic_write(out / name, lambda tmp, f=frame: safe_frame(f).to_csv(tmp, index=False))
+        if not quiet:
+            _print_stability(table, steps, len(cq), messages, out)
+
+
+def _print_stability(table, steps, n_samples: int, messages: list[str], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    shown = Table(title=f"Reference-gene stability ({n_samples} samples)", title_justify="left")
+    cols = ["rank", "target", "genorm_m", "normfinder_stability", "bestkeeper_sd", "recommended"]
+    for col in cols:
+        shown.add_column(col, justify="left" if col == "target" else "right")
+    for row in table[cols].itertuples(index=False):
+        shown.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(shown)
+    recommended = table.loc[table["recommended"], "target"].tolist()
+    if len(recommended) < len(table):
+        console.print(f"geNorm: {len(recommended)} genes suffice: {', '.join(recommended)}")
+    else:
+        console.print("geNorm: no pairwise variation is below the cutoff; use all candidates")
+    for message in messages:
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
+    console.print(f"Wrote reference_genes.csv and genorm_steps.csv to {out}", highlight=False)

@@ -33,6 +33,7 @@ __all__ = [
     "NormfinderResult",
     "best_pair",
     "bestkeeper",
+    "cq_matrix",
     "genorm",
     "normfinder",
     "reference_gene_warnings",
@@ -161,6 +162,60 @@ def _log2_quantities(
                 )
             log2e[j] = np.log2(e)
     return pd.DataFrame(-values * log2e, index=cq.index, columns=cq.columns)
+
+
+def cq_matrix(
+    samples: pd.DataFrame, candidates: Sequence[str], group: str | None = None
+) -> tuple[pd.DataFrame, pd.Series | None, list[str]]:
+    """Wide samples × candidates Cq table from a per-sample long table.
+
+    ``samples`` has one row per biological sample × target with ``sample``, ``target``,
+    ``cq_mean`` (technical replicates already averaged) and, when ``group`` is given, that
+    column. Samples lacking a Cq for any candidate are dropped (returned third, by name).
+
+    Returns
+    -------
+    (cq, groups, dropped): ``cq`` has samples as rows and the candidates as columns in the
+    given order; ``groups`` is the group label per sample (None without ``group``).
+    """
+    where = "stability candidates"
+    cands = list(dict.fromkeys(str(c) for c in candidates))
+    measured = [str(t) for t in pd.unique(samples["target"])]
+    unknown = [c for c in cands if c not in measured]
+    if unknown:
+        raise ConfigError(
+            f"candidate gene(s) {unknown} were not measured; expected some of {measured}",
+            where,
+            "check the spelling of --candidates",
+        )
+    if group is not None and group not in samples.columns:
+        factors = [c for c in samples.columns if c not in ("sample", "target", "cq_mean")]
+        raise ConfigError(
+            f"group factor {group!r} is not a column; expected one of {factors}",
+            f"{where} (--group)",
+            "give the factor in the layout or the export",
+        )
+    rows = samples[samples["target"].astype(str).isin(cands)]
+    wide = rows.pivot_table(
+        index="sample", columns="target", values="cq_mean", aggfunc="mean", dropna=False, sort=False
+    )
+    wide = wide.reindex(columns=cands)
+    wide.columns = pd.Index(cands)
+    incomplete = wide.isna().any(axis=1)
+    dropped = [str(s) for s in wide.index[incomplete]]
+    cq = wide.loc[~incomplete]
+    if group is None:
+        return cq, None, dropped
+    labels = rows.groupby("sample", sort=False)[group].agg(lambda v: sorted(set(map(str, v))))
+    clash = labels[labels.map(len) > 1]
+    if len(clash):
+        raise InputError(
+            f"sample {clash.index[0]!r} has several {group} levels {clash.iloc[0]}; "
+            "expected one level per sample",
+            f"{where} (--group {group})",
+            "fix the layout so each sample has one level",
+        )
+    return cq, labels.map(lambda v: v[0]).reindex(cq.index), dropped
 
 
 # --------------------------------------------------------------------------------------------

@@ -510,3 +510,81 @@ def test_stability_figure(cq: pd.DataFrame, oxygen: list[str]) -> None:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# ------------------------------------------------------------------------------ CLI
+
+
+def _tidy_export(dataset: pd.DataFrame, path: Path, with_factors: bool = True) -> Path:
+    """Two technical replicates per sample × gene, ±0.05 around the §2.0 value."""
+    long = _long(dataset)
+    long = long[long["target"].isin([*CANDIDATES, "BMP2"])]
+    reps = pd.concat([long.assign(cq=long["cq_mean"] + d) for d in (-0.05, 0.05)])
+    cols = ["sample", "target", "cq", *(["oxygen", "drug"] if with_factors else [])]
+    reps[cols].to_csv(path, index=False)
+    return path
+
+
+def test_cq_matrix(dataset: pd.DataFrame) -> None:
+    from qpcr.stability import cq_matrix
+
+    long = _long(dataset)
+    long = long[~((long["sample"] == "D1-HT") & (long["target"] == "REF_C"))]
+    cq, groups, dropped = cq_matrix(long, CANDIDATES, "oxygen")
+    assert dropped == ["D1-HT"]
+    assert list(cq.columns) == CANDIDATES
+    assert cq.shape == (11, 4)
+    assert cq.loc["D2-HV", "GAPDH"] == 17.57
+    assert groups["D2-HV"] == "hypoxia"
+    assert groups["D3-NT"] == "normoxia"
+    with pytest.raises(ConfigError, match="HPRT1"):
+        cq_matrix(long, ["REF_A", "HPRT1"])
+    with pytest.raises(ConfigError, match="donor"):
+        cq_matrix(long, CANDIDATES, "donor")
+
+
+def test_cli_stability(dataset: pd.DataFrame, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
+    export = _tidy_export(dataset, tmp_path / "run.csv")
+    out = tmp_path / "out"
+    args = ["stability", str(export), "--candidates", "REF_A,REF_B", "--candidates", "REF_C"]
+    result = CliRunner().invoke(
+        app, [*args, "--candidates", "GAPDH", "--group", "oxygen", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "REF_A" in result.output
+    table = pd.read_csv(out / "reference_genes.csv")
+    # technical replicates ±0.05 average back to the §2.0 values: T25/T26 numbers again
+    assert table["target"].tolist() == CANDIDATES
+    assert table["genorm_m"].tolist() == pytest.approx([0.3241, 0.3416, 0.4852, 0.5240], abs=1e-4)
+    assert table["normfinder_stability"].tolist() == pytest.approx(
+        [0.1076, 0.1457, 0.3779, 0.3940], abs=1e-3
+    )
+    steps = pd.read_csv(out / "genorm_steps.csv")
+    assert steps["mean_m"].tolist() == pytest.approx([0.4187, 0.3135, 0.1602], abs=1e-4)
+    assert steps["v"].iloc[:2].tolist() == pytest.approx([0.1248, 0.1275], abs=1e-4)
+
+
+def test_cli_stability_errors(dataset: pd.DataFrame, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
+    export = _tidy_export(dataset, tmp_path / "run.csv", with_factors=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["stability", str(export), "--candidates", "REF_A,HPRT1"])
+    assert result.exit_code == 1
+    assert "HPRT1" in result.output
+    result = runner.invoke(
+        app, ["stability", str(export), "--candidates", "REF_A,REF_B,REF_C", "--group", "oxygen"]
+    )
+    assert result.exit_code == 1
+    assert "oxygen" in result.output
+    result = runner.invoke(
+        app, ["stability", str(export), "--candidates", "REF_A,REF_B", "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert "at least 3" in result.output
