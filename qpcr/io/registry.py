@@ -40,7 +40,9 @@ __all__ = [
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 
 #: Modules that register formats, imported on first use (order = order of `qpcr formats`).
-_FORMAT_MODULES: tuple[str, ...] = ("tidy",)
+_FORMAT_MODULES: tuple[str, ...] = (
+    "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles",
+)  # fmt: skip
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
