@@ -181,9 +181,7 @@ def _parametric_or_rank(
 ) -> dict[str, Any]:
     from scipy import stats
 
-    name = {"welch": "paired t", "student": "paired t", "mann-whitney": "wilcoxon"}[test]
-    if not paired:
-        name = test
+    name = "paired t" if paired else test
     estimate = float(np.mean(t) - np.mean(c)) if c.size and t.size else math.nan
     res = _result(name, int(t.size), int(c.size), estimate)
     note = _too_few(c, t, paired, min_n)
@@ -192,18 +190,7 @@ def _parametric_or_rank(
         return res
 
     if test == "mann-whitney":
-        if paired:
-            r = stats.wilcoxon(t - c, alternative="two-sided", method="auto")
-            k = c.size
-            p_min = 2.0 / 2**k
-        else:
-            r = stats.mannwhitneyu(t, c, alternative="two-sided", method="auto")
-            p_min = 2.0 / math.comb(c.size + t.size, c.size)
-        res.update(statistic=float(r.statistic), p_value=float(r.pvalue))
-        res["note"] = (
-            f"rank test: no CI for the mean difference; with these group sizes the smallest "
-            f"possible exact two-sided p is {p_min:.4g}"
-        )
+        res.update(_rank_test(c, t, paired=paired, alpha=alpha))
         return res
 
     if paired:
@@ -226,6 +213,75 @@ def _parametric_or_rank(
     lo, hi = _t_ci(estimate, se, df, alpha)
     res.update(se=se, df=df, statistic=tstat, p_value=p, ci_low=lo, ci_high=hi)
     return res
+
+
+def _rank_null_counts(m: int, n: int | None) -> np.ndarray:
+    """Exact null counts of the rank statistic, index = statistic value.
+
+    ``n`` given: Mann-Whitney U for samples of m and n, the Gaussian binomial coefficient
+    [m+n choose m]_q = Π_{i=1..m} (1 − q^(n+i)) / (1 − q^i). ``n`` None: Wilcoxon signed-rank
+    V for m pairs, Π_{i=1..m} (1 + q^i). Exact Python integers (object array).
+    """
+    if n is None:
+        counts = np.zeros(m * (m + 1) // 2 + 1, dtype=object)
+        counts[0] = 1
+        for i in range(1, m + 1):
+            counts[i:] = counts[i:] + counts[:-i].copy()
+        return counts
+    counts = np.zeros(m * n + 1, dtype=object)
+    counts[0] = 1
+    for i in range(1, m + 1):
+        counts[n + i :] -= counts[: -(n + i)].copy()  # × (1 − q^(n+i))
+        for r in range(i):  # ÷ (1 − q^i): running sums with stride i
+            counts[r::i] = np.cumsum(counts[r::i])
+    return counts
+
+
+def _rank_test(c: np.ndarray, t: np.ndarray, *, paired: bool, alpha: float) -> dict[str, Any]:
+    """Mann-Whitney (Wilcoxon signed-rank when paired) with the Hodges-Lehmann shift and CI.
+
+    Shift estimate: median of the pairwise differences t_i − c_j (paired: of the Walsh averages
+    (d_i + d_j)/2, i ≤ j). CI: order statistics k and N − k + 1 of those differences, k from the
+    exact null distribution (Bauer 1972; as R's ``wilcox.test(conf.int=TRUE)``).
+    """
+    from scipy import stats
+
+    if paired:
+        d = t - c
+        r = stats.wilcoxon(d, alternative="two-sided", method="auto")
+        i, j = np.triu_indices(d.size)
+        diffs = np.sort((d[i] + d[j]) / 2)
+        counts = _rank_null_counts(d.size, None)
+        p_min = 2.0 / 2**d.size
+        name = "wilcoxon signed-rank"
+    else:
+        r = stats.mannwhitneyu(t, c, alternative="two-sided", method="auto")
+        diffs = np.sort(np.subtract.outer(t, c).ravel())
+        counts = _rank_null_counts(t.size, c.size)
+        p_min = 2.0 / math.comb(c.size + t.size, c.size)
+        name = "mann-whitney"
+    total = int(counts.sum())
+    cdf = np.array([int(k) / total for k in np.cumsum(counts)])
+    qu = max(int(np.searchsorted(cdf, alpha / 2 - 1e-12)), 1)  # R: qwilcox / qsignrank
+    achieved = 1 - 2 * cdf[qu - 1]
+    note = (
+        f"rank test; estimate is the mean difference, hodges_lehmann the median shift; CI is the "
+        f"distribution-free shift interval (achieved confidence {achieved:.3g}); with these "
+        f"group sizes the smallest possible exact two-sided p is {p_min:.4g}"
+    )
+    if np.unique(np.concatenate([t, c]) if not paired else np.abs(t - c)).size < (
+        t.size + c.size if not paired else t.size
+    ):
+        note += "; ties present: p from the normal approximation"
+    return {
+        "test": name,
+        "statistic": float(r.statistic),
+        "p_value": float(r.pvalue),
+        "hodges_lehmann": float(np.median(diffs)),
+        "ci_low": float(diffs[qu - 1]),
+        "ci_high": float(diffs[diffs.size - qu]),
+        "note": note,
+    }
 
 
 def permutation_test(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -12,7 +13,14 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from qpcr.errors import ConfigError, DesignError
-from qpcr.stats import adjust_pvalues, permutation_test, two_group_test
+from qpcr.stats import (
+    CONTRAST_METHODS,
+    adjust_pvalues,
+    factorial_anova,
+    factorial_contrasts,
+    permutation_test,
+    two_group_test,
+)
 
 # methods.md §2.0 / T17: BMP2 ΔCq (refs REF_A/REF_B, E = 2), donors D1..D3.
 BMP2_DCQ = {
@@ -242,3 +250,399 @@ def test_permutation_exact_small_groups() -> None:
     paired = permutation_test(neg(BMP2_DCQ["HV"]), neg(BMP2_DCQ["HT"]), paired=True)
     assert paired["p_value"] == pytest.approx(2 / 8)  # 2**3 sign flips
     assert two_group_test(control, treated, test="permutation")["p_value"] == r["p_value"]
+
+
+# ---------------------------------------------------------------- factorial designs
+
+# methods.md §2.0 shared worked dataset (synthetic), mean Cq per sample.
+DATASET = """sample  REF_A  REF_B  REF_C  GAPDH   BMP2  VEGFA  RANKL    OPG
+D1-NV   24.14  27.70  21.22  18.04  30.07  25.88  32.18  24.94
+D1-NT   24.15  27.69  20.59  18.16  29.87  26.08  32.13  24.84
+D1-HV   23.87  27.31  21.53  17.29  30.38  24.16  31.28  25.30
+D1-HT   24.33  27.88  20.93  17.54  29.60  24.15  32.45  25.02
+D2-NV   24.63  28.03  21.74  18.59  30.87  26.91  32.86  25.99
+D2-NT   24.35  27.75  21.12  18.16  30.80  26.62  33.02  25.79
+D2-HV   24.64  27.78  21.46  17.57  31.55  25.51  32.24  26.69
+D2-HT   24.71  28.24  22.06  17.77  30.26  25.00  33.29  26.17
+D3-NV   23.58  27.15  20.38  17.69  29.38  25.31  31.48  24.33
+D3-NT   23.80  27.36  20.21  17.82  29.15  25.27  31.64  24.40
+D3-HV   23.45  27.28  20.38  16.66  30.08  23.98  30.35  24.39
+D3-HT   23.76  27.32  20.92  16.87  28.84  23.09  31.67  24.34
+"""
+GENES = ["BMP2", "VEGFA", "RANKL", "OPG"]
+CONTROL = {"oxygen": "normoxia", "treatment": "vehicle"}
+FACTORS = ["oxygen", "treatment"]
+HT_HV = "treatment: tocilizumab vs vehicle | oxygen=hypoxia"
+INTERACTION = "interaction oxygen × treatment"
+
+
+@pytest.fixture
+def dataset() -> pd.DataFrame:
+    """y = −ΔCq (refs REF_A/REF_B, E = 2) per gene, plus the per-sample log2 RANKL/OPG ratio."""
+    d = pd.read_csv(io.StringIO(DATASET), sep=r"\s+")
+    d["donor"] = d["sample"].str[:2]
+    d["oxygen"] = d["sample"].str[3].map({"N": "normoxia", "H": "hypoxia"})
+    d["treatment"] = d["sample"].str[4].map({"V": "vehicle", "T": "tocilizumab"})
+    ref = (d["REF_A"] + d["REF_B"]) / 2
+    for g in GENES:
+        d[g] = -(d[g] - ref)
+    d["RANKL_OPG"] = d["RANKL"] - d["OPG"]  # log2 ratio; the references cancel
+    return d
+
+
+def by_term(table: pd.DataFrame) -> pd.DataFrame:
+    return table.set_index("term")
+
+
+def test_t17_dcq_values(dataset: pd.DataFrame) -> None:
+    np.testing.assert_allclose(
+        -dataset["BMP2"],
+        [4.15, 3.95, 4.79, 3.495, 4.54, 4.75, 5.34, 3.785, 4.015, 3.57, 4.715, 3.30],
+        atol=1e-9,
+    )
+
+
+def test_t17_blocked_anova(dataset: pd.DataFrame) -> None:
+    t = by_term(factorial_anova(dataset, "BMP2", FACTORS, block="donor"))
+    assert set(t.index) == {"oxygen", "treatment", "oxygen × treatment", "donor", "Residual"}
+    assert (t["ss_type"] == "II").all()
+    res = t.loc["Residual"]
+    assert res["df"] == 6
+    assert res["sum_sq"] / res["df"] == pytest.approx(0.02853, abs=1e-5)  # MSE
+    assert t.loc["donor", "sum_sq"] / 2 == pytest.approx(0.52756, abs=1e-5)  # MS_donor
+    expected = {
+        "oxygen": (0.592, 0.471),
+        "treatment": (64.526, 0.000199),
+        "oxygen × treatment": (42.849, 0.000608),
+        "donor": (18.492, 0.00272),
+    }
+    for term, (f, p) in expected.items():
+        assert t.loc[term, "F"] == pytest.approx(f, abs=1e-3), term
+        assert t.loc[term, "p_value"] == pytest.approx(p, rel=2e-3), term
+    # variance components: σ̂_d² = (MS_donor − MSE)/4, ICC = σ̂_d²/(σ̂_d² + σ̂²)
+    mse = res["sum_sq"] / 6
+    var_d = (t.loc["donor", "sum_sq"] / 2 - mse) / 4
+    assert var_d == pytest.approx(0.12476, abs=1e-5)
+    assert var_d / (var_d + mse) == pytest.approx(0.8139, abs=1e-4)
+
+
+def test_t17_unblocked_anova(dataset: pd.DataFrame) -> None:
+    t = by_term(factorial_anova(dataset, "BMP2", FACTORS))
+    assert "donor" not in t.index
+    assert t.loc["Residual", "sum_sq"] / 8 == pytest.approx(0.15329, abs=1e-5)
+    for term, (f, p) in {
+        "oxygen": (0.110, 0.749),
+        "treatment": (12.009, 0.0085),
+        "oxygen × treatment": (7.975, 0.0224),
+    }.items():
+        assert t.loc[term, "F"] == pytest.approx(f, abs=1e-3), term
+        assert t.loc[term, "p_value"] == pytest.approx(p, abs=1e-3), term
+
+
+def test_vegfa_and_t18_ratio_anova(dataset: pd.DataFrame) -> None:
+    v = by_term(factorial_anova(dataset, "VEGFA", FACTORS, block="donor"))
+    assert v.loc["oxygen", "F"] == pytest.approx(409.785, abs=1e-3)
+    assert v.loc["oxygen", "p_value"] == pytest.approx(9.44e-07, rel=2e-3)
+    assert v.loc["treatment", "F"] == pytest.approx(22.808, abs=1e-3)
+    assert v.loc["treatment", "p_value"] == pytest.approx(0.00308, rel=2e-3)
+    assert v.loc["oxygen × treatment", "F"] == pytest.approx(20.433, abs=1e-3)
+    assert v.loc["oxygen × treatment", "p_value"] == pytest.approx(0.00402, rel=2e-3)
+    r = by_term(factorial_anova(dataset, "RANKL_OPG", FACTORS, block="donor"))
+    assert r.loc["oxygen", "F"] == pytest.approx(119.627, abs=1e-3)
+    assert r.loc["treatment", "F"] == pytest.approx(214.715, abs=1e-3)
+    assert r.loc["oxygen × treatment", "F"] == pytest.approx(135.876, abs=1e-3)
+
+
+@pytest.mark.parametrize("gene", GENES)
+def test_anova_matches_statsmodels(dataset: pd.DataFrame, gene: str) -> None:
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    ref = anova_lm(smf.ols(f"{gene} ~ C(oxygen) * C(treatment) + C(donor)", dataset).fit(), typ=2)
+    ours = by_term(factorial_anova(dataset, gene, FACTORS, block="donor"))
+    names = {
+        "C(oxygen)": "oxygen",
+        "C(treatment)": "treatment",
+        "C(donor)": "donor",
+        "C(oxygen):C(treatment)": "oxygen × treatment",
+        "Residual": "Residual",
+    }
+    for theirs, mine in names.items():
+        assert ours.loc[mine, "sum_sq"] == pytest.approx(ref.loc[theirs, "sum_sq"], rel=1e-9)
+        assert ours.loc[mine, "df"] == ref.loc[theirs, "df"]
+        if mine != "Residual":
+            assert ours.loc[mine, "F"] == pytest.approx(ref.loc[theirs, "F"], rel=1e-9)
+
+
+def test_anova_typ3_unbalanced_matches_statsmodels(dataset: pd.DataFrame) -> None:
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    d = dataset.drop(index=[11])  # D3-HT missing: unbalanced
+    ours = by_term(factorial_anova(d, "BMP2", FACTORS, block="donor"))
+    assert (ours["ss_type"] == "III (Sum contrasts, unbalanced)").all()
+    assert "D3" in ours["note"].iloc[0]
+    fit = smf.ols("BMP2 ~ C(oxygen, Sum) * C(treatment, Sum) + C(donor, Sum)", d).fit()
+    ref = anova_lm(fit, typ=3)
+    assert ours.loc["oxygen × treatment", "F"] == pytest.approx(
+        ref.loc["C(oxygen, Sum):C(treatment, Sum)", "F"], rel=1e-9
+    )
+    assert ours.loc["treatment", "F"] == pytest.approx(ref.loc["C(treatment, Sum)", "F"], rel=1e-9)
+    assert ours.loc["Residual", "df"] == 5
+    # explicit typ=3 on balanced data: Type III = Type II here
+    t3 = by_term(factorial_anova(dataset, "BMP2", FACTORS, block="donor", typ=3))
+    assert t3["ss_type"].iloc[0] == "III (Sum contrasts)"
+    assert t3.loc["oxygen × treatment", "F"] == pytest.approx(42.848714, abs=1e-5)
+
+
+def test_anova_refusals(dataset: pd.DataFrame) -> None:
+    with pytest.raises(DesignError, match="no data in cell"):
+        factorial_anova(dataset[dataset["sample"].str[3:] != "HT"], "BMP2", FACTORS)
+    with pytest.raises(ConfigError, match="not in the data"):
+        factorial_anova(dataset, "BMP2", ["oxygen", "drug"])
+    with pytest.raises(ConfigError, match="expected 2 or 3"):
+        factorial_anova(dataset, "BMP2", FACTORS, typ=1)
+    fc = dataset.assign(fold_change=2 ** dataset["BMP2"])
+    with pytest.raises(DesignError, match="fold change"):
+        factorial_anova(fc, "fold_change", FACTORS)
+    with pytest.raises(DesignError, match="non-numeric"):
+        factorial_anova(
+            dataset.assign(BMP2=dataset["BMP2"].astype(object).where(dataset.index != 3, "n/a")),
+            "BMP2",
+            FACTORS,
+        )
+
+
+def test_technical_replicates_refused(dataset: pd.DataFrame) -> None:
+    wells = pd.concat([dataset, dataset.assign(BMP2=dataset["BMP2"] + 0.1)], ignore_index=True)
+    with pytest.raises(DesignError, match="technical replicates"):
+        factorial_contrasts(wells, "BMP2", FACTORS, "donor", control=CONTROL, method="paired")
+    with pytest.raises(DesignError, match="technical replicates"):
+        factorial_anova(wells, "BMP2", FACTORS, block="donor")
+    with pytest.raises(DesignError, match="'sample'"):  # no block, but a sample column
+        factorial_contrasts(wells, "BMP2", FACTORS, control=CONTROL, method="welch")
+
+
+def test_t17_rcbd_contrast(dataset: pd.DataFrame) -> None:
+    c = factorial_contrasts(dataset, "BMP2", FACTORS, "donor", control=CONTROL).set_index(
+        "contrast"
+    )
+    assert list(c.columns[:3]) == ["kind", "estimate_log2", "se"]
+    ht = c.loc[HT_HV]
+    assert ht["test"] == "rcbd"
+    assert ht["df"] == 6  # (ab − 1)(donors − 1)
+    assert ht["se"] == pytest.approx(0.1379, abs=1e-4)
+    assert ht["statistic"] == pytest.approx(10.309, abs=1e-3)  # −10.309 on ΔCq
+    assert ht["p_value"] == pytest.approx(4.869e-05, rel=1e-3)
+    assert ht["fold_change"] == pytest.approx(2.6789, abs=1e-4)
+    assert ht["fc_ci_low"] == pytest.approx(2.1202, abs=1e-4)
+    assert ht["fc_ci_high"] == pytest.approx(3.3849, abs=1e-4)
+    assert ht["n"] == 6
+    inter = c.loc[INTERACTION]
+    assert inter["kind"] == "interaction"
+    assert inter["estimate_log2"] == pytest.approx(1.2767, abs=1e-4)  # −(−1.2767 on ΔCq)
+    assert inter["statistic"] ** 2 == pytest.approx(42.849, abs=1e-3)  # = ANOVA F
+    assert inter["p_value"] == pytest.approx(0.000608, abs=1e-6)
+    assert inter["fold_change"] == pytest.approx(2**1.276667, rel=1e-5)  # ratio of FCs
+    # HV − NV (T24, refs REF_A/REF_B): ΔΔCq 0.7133, FC 0.6099
+    hv = c.loc["oxygen: hypoxia vs normoxia | treatment=vehicle"]
+    assert hv["fold_change"] == pytest.approx(0.6099, abs=1e-4)
+    assert len(c) == 5
+
+
+def test_t17_paired_and_welch_contrasts(dataset: pd.DataFrame) -> None:
+    p = factorial_contrasts(
+        dataset, "BMP2", FACTORS, "donor", control=CONTROL, method="paired"
+    ).set_index("contrast")
+    assert p.loc[HT_HV, "p_value"] == pytest.approx(0.002781, abs=1e-6)
+    assert p.loc[HT_HV, "fc_ci_low"] == pytest.approx(2.1412, abs=1e-4)
+    assert p.loc[HT_HV, "fc_ci_high"] == pytest.approx(3.3518, abs=1e-4)
+    assert p.loc[HT_HV, "n"] == 3
+    # paired interaction = one-sample t on per-donor difference of differences
+    wide = dataset.pivot(index="donor", columns="sample", values="BMP2")
+    dd = [
+        (wide.loc[d, f"{d}-HT"] - wide.loc[d, f"{d}-HV"])
+        - (wide.loc[d, f"{d}-NT"] - wide.loc[d, f"{d}-NV"])
+        for d in ["D1", "D2", "D3"]
+    ]
+    assert p.loc[INTERACTION, "p_value"] == pytest.approx(sps.ttest_1samp(dd, 0).pvalue, rel=1e-9)
+    w = factorial_contrasts(
+        dataset, "BMP2", FACTORS, "donor", control=CONTROL, method="welch"
+    ).set_index("contrast")
+    assert w.loc[HT_HV, "p_value"] == pytest.approx(0.00571, abs=1e-5)
+    assert w.loc[HT_HV, "test"] == "welch"
+
+
+# methods.md §3.3 "Other genes" table: mean ΔΔCq, FC, paired p, Welch p, RCBD p, paired FC CI
+OTHER_GENES = {
+    "VEGFA": (-0.7883, 1.7271, 0.03701, 0.1005, 0.0005944, 1.0845, 2.7504),
+    "RANKL": (0.8617, 0.5503, 0.02773, 0.0897, 0.001105, 0.3555, 0.8520),
+    "OPG": (-0.6017, 1.5175, 0.08561, 0.3086, 0.006909, 0.8653, 2.6612),
+}
+
+
+@pytest.mark.parametrize("gene", sorted(OTHER_GENES))
+def test_other_genes_simple_effect(dataset: pd.DataFrame, gene: str) -> None:
+    ddcq, fc, p_paired, p_welch, p_rcbd, lo, hi = OTHER_GENES[gene]
+    res = {
+        m: factorial_contrasts(dataset, gene, FACTORS, "donor", control=CONTROL, method=m)
+        .set_index("contrast")
+        .loc[HT_HV]
+        for m in CONTRAST_METHODS
+    }
+    assert res["paired"]["estimate_log2"] == pytest.approx(-ddcq, abs=1e-4)
+    assert res["paired"]["fold_change"] == pytest.approx(fc, abs=1e-4)
+    assert res["paired"]["p_value"] == pytest.approx(p_paired, rel=1e-3)
+    assert res["welch"]["p_value"] == pytest.approx(p_welch, rel=1e-3)
+    assert res["rcbd"]["p_value"] == pytest.approx(p_rcbd, rel=1e-3)
+    assert res["paired"]["fc_ci_low"] == pytest.approx(lo, abs=1e-4)
+    assert res["paired"]["fc_ci_high"] == pytest.approx(hi, abs=1e-4)
+
+
+def test_t18_ratio_and_t20_family(dataset: pd.DataFrame) -> None:
+    ratios = 2 ** dataset.set_index("sample")["RANKL_OPG"]
+    assert ratios["D1-NV"] == pytest.approx(0.006615, abs=1e-6)
+    assert ratios["D2-HV"] == pytest.approx(0.021344, abs=1e-6)
+    paired = {
+        g: factorial_contrasts(dataset, g, FACTORS, "donor", control=CONTROL, method="paired")
+        .set_index("contrast")
+        .loc[HT_HV]
+        for g in [*GENES, "RANKL_OPG"]
+    }
+    r = paired["RANKL_OPG"]
+    assert r["estimate_log2"] == pytest.approx(-1.4633, abs=1e-4)
+    assert r["fold_change"] == pytest.approx(0.3627, abs=1e-4)
+    assert r["p_value"] == pytest.approx(0.001574, abs=1e-6)
+    raw = np.array([paired[g]["p_value"] for g in paired])
+    np.testing.assert_allclose(
+        adjust_pvalues(raw, "holm"), [0.01112, 0.08319, 0.08319, 0.08561, 0.007868], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        adjust_pvalues(raw, "bh"), [0.006953, 0.04626, 0.04622, 0.08561, 0.006953], atol=1e-5
+    )
+
+
+def test_donor_missing_in_a_cell(dataset: pd.DataFrame) -> None:
+    d = dataset.drop(index=[11])  # D3-HT missing
+    rcbd = factorial_contrasts(d, "BMP2", FACTORS, "donor", control=CONTROL).set_index("contrast")
+    assert rcbd["note"].str.contains(r"block\(s\) \['D3'\] dropped").all()
+    assert (rcbd["df"] == 3).all()  # (4 − 1)(2 − 1)
+    complete = factorial_contrasts(
+        dataset[dataset["donor"] != "D3"], "BMP2", FACTORS, "donor", control=CONTROL
+    ).set_index("contrast")
+    np.testing.assert_allclose(rcbd["p_value"], complete["p_value"], rtol=1e-12)
+    paired = factorial_contrasts(
+        d, "BMP2", FACTORS, "donor", control=CONTROL, method="paired"
+    ).set_index("contrast")
+    assert paired.loc[HT_HV, "n"] == 2
+    assert "D3" in paired.loc[HT_HV, "note"]
+    nv = paired.loc["treatment: tocilizumab vs vehicle | oxygen=normoxia"]
+    assert nv["n"] == 3  # D3 still has both normoxia cells
+    assert nv["note"] == ""
+    # only one complete block left: the block is left out of the model
+    few = dataset.drop(index=[3, 11])
+    c = factorial_contrasts(few, "BMP2", FACTORS, "donor", control=CONTROL)
+    assert (c["test"] == "pooled (no block)").all()
+    assert c["note"].str.contains("unblocked").all()
+
+
+def test_missing_cell_not_estimable(dataset: pd.DataFrame) -> None:
+    d = dataset[~dataset["sample"].str.endswith("HT")]
+    c = factorial_contrasts(d, "BMP2", FACTORS, "donor", control=CONTROL).set_index("contrast")
+    assert np.isnan(c.loc[HT_HV, "p_value"])
+    assert "not estimable" in c.loc[HT_HV, "note"]
+    assert np.isnan(c.loc[INTERACTION, "estimate_log2"])
+    nv = c.loc["treatment: tocilizumab vs vehicle | oxygen=normoxia"]
+    assert np.isfinite(nv["p_value"])
+    assert nv["df"] == 4  # 3 cells, 3 donors: (3 − 1)(3 − 1)
+
+
+def test_single_factor_one_way_with_block(dataset: pd.DataFrame) -> None:
+    import statsmodels.formula.api as smf
+
+    d = dataset.assign(group=dataset["sample"].str[3:])
+    c = factorial_contrasts(d, "BMP2", "group", "donor", control={"group": "NV"}).set_index(
+        "contrast"
+    )
+    assert list(c.index) == ["group: NT vs NV", "group: HV vs NV", "group: HT vs NV"]
+    fit = smf.ols("BMP2 ~ C(group, Treatment('NV')) + C(donor)", d).fit()
+    for lvl in ["NT", "HV", "HT"]:
+        name = f"C(group, Treatment('NV'))[T.{lvl}]"
+        row = c.loc[f"group: {lvl} vs NV"]
+        assert row["estimate_log2"] == pytest.approx(fit.params[name], rel=1e-9)
+        assert row["se"] == pytest.approx(fit.bse[name], rel=1e-9)
+        assert row["p_value"] == pytest.approx(fit.pvalues[name], rel=1e-9)
+        assert row["df"] == 6
+    a = by_term(factorial_anova(d, "BMP2", "group", block="donor"))
+    assert a.loc["group", "df"] == 3
+
+
+def test_three_by_two_matches_statsmodels_t_test() -> None:
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(7)
+    rows = [
+        {"dose": dose, "drug": drug, "donor": f"D{k}", "y": rng.normal() + k * 0.8}
+        for dose in ["0", "low", "high"]
+        for drug in ["veh", "tx"]
+        for k in range(4)
+    ]
+    d = pd.DataFrame(rows)
+    ctl = {"dose": "0", "drug": "veh"}
+    c = factorial_contrasts(d, "y", ["dose", "drug"], "donor", control=ctl).set_index("contrast")
+    assert "interaction dose × drug: (high vs 0) × (tx vs veh)" in c.index
+    assert "dose: low vs 0 | drug=tx" in c.index
+    assert len(c) == 4 + 3 + 2  # dose simple effects, drug simple effects, interactions
+    d["cell"] = d["dose"] + "_" + d["drug"]
+    fit = smf.ols("y ~ 0 + C(cell) + C(donor)", d).fit()
+    tt = fit.t_test("C(cell)[high_tx] - C(cell)[0_tx] - C(cell)[high_veh] + C(cell)[0_veh] = 0")
+    row = c.loc["interaction dose × drug: (high vs 0) × (tx vs veh)"]
+    assert row["estimate_log2"] == pytest.approx(float(tt.effect[0]), rel=1e-9)
+    assert row["se"] == pytest.approx(float(tt.sd[0, 0]), rel=1e-9)
+    assert row["p_value"] == pytest.approx(float(tt.pvalue), rel=1e-9)
+    assert row["df"] == (6 - 1) * (4 - 1)
+    tt2 = fit.t_test("C(cell)[low_veh] - C(cell)[0_veh] = 0")
+    row = c.loc["dose: low vs 0 | drug=veh"]
+    assert row["p_value"] == pytest.approx(float(tt2.pvalue), rel=1e-9)
+    lo, hi = tt2.conf_int()[0]
+    assert row["ci_low"] == pytest.approx(lo, rel=1e-9)
+    assert row["ci_high"] == pytest.approx(hi, rel=1e-9)
+
+
+def test_contrast_argument_errors(dataset: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match="control level"):
+        factorial_contrasts(dataset, "BMP2", FACTORS, "donor", control={"oxygen": "normoxia"})
+    with pytest.raises(ConfigError, match="expected one of"):
+        factorial_contrasts(
+            dataset, "BMP2", FACTORS, "donor", control={**CONTROL, "oxygen": "anoxia"}
+        )
+    with pytest.raises(ConfigError, match="needs a block"):
+        factorial_contrasts(dataset, "BMP2", FACTORS, control=CONTROL, method="paired")
+    with pytest.raises(ConfigError, match="rcbd"):
+        factorial_contrasts(dataset, "BMP2", FACTORS, control=CONTROL, method="mixed")
+
+
+@given(
+    st.lists(st.floats(-5, 5), min_size=3, max_size=3),
+    st.floats(-10, 10),
+    st.sampled_from(CONTRAST_METHODS),
+)
+def test_contrasts_invariant_to_donor_and_global_shift(
+    shifts: list[float], k: float, method: str
+) -> None:
+    d = pd.read_csv(io.StringIO(DATASET), sep=r"\s+")
+    d["donor"] = d["sample"].str[:2]
+    d["oxygen"] = d["sample"].str[3]
+    d["treatment"] = d["sample"].str[4]
+    d["y"] = -d["BMP2"]
+    ctl = {"oxygen": "N", "treatment": "V"}
+    base = factorial_contrasts(d, "y", FACTORS, "donor", control=ctl, method=method)
+    moved = d.assign(
+        y=d["y"] + k + d["donor"].map(dict(zip(["D1", "D2", "D3"], shifts, strict=True)))
+    )
+    other = factorial_contrasts(moved, "y", FACTORS, "donor", control=ctl, method=method)
+    np.testing.assert_allclose(other["estimate_log2"], base["estimate_log2"], atol=1e-9)
+    if method != "welch":  # Welch ignores the blocks, so donor shifts change its SE
+        np.testing.assert_allclose(other["p_value"], base["p_value"], rtol=1e-6)
+    assert (base["ci_low"] <= base["estimate_log2"]).all()
+    assert (base["estimate_log2"] <= base["ci_high"]).all()
