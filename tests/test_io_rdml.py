@@ -236,7 +236,7 @@ BROKEN = [
     (_doc('<run id="r"><pcrFormat><rows>a</rows><columns>2</columns></pcrFormat></run>'),
      "pcrFormat"),
     ('<?xml version="1.0"?><!DOCTYPE rdml [<!ENTITY x "y">]>' + _doc("")[21:], "DOCTYPE"),
-    (_doc(f'<run id="r">{FMT96}{ONE_WELL}')[:-30], "not well-formed"),
+    (_doc(f'<run id="r">{FMT96}{ONE_WELL}')[:-30], "XML is broken: unclosed token"),
 ]  # fmt: skip
 
 

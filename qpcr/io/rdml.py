@@ -68,15 +68,13 @@ def _head_is_rdml(head: bytes) -> bool:
 
 
 def _rdml_member(path: Path) -> str | None:
-    """The zip member holding the RDML document: ``rdml_data.xml``, else the single ``*.xml``,
-    else the first ``*.xml`` whose root is ``rdml``; None when there is none."""
+    """The zip member holding the RDML document: ``rdml_data.xml``, else the first ``*.xml``
+    whose root is ``rdml``; None when there is none."""
     names = zip_member_names(path)
+    if "rdml_data.xml" in names:  # the name the specification gives; checked when read
+        return "rdml_data.xml"
     xmls = [n for n in names if n.lower().endswith(".xml")]
-    preferred = [n for n in xmls if n.replace("\\", "/").rsplit("/", 1)[-1] == "rdml_data.xml"]
-    for name in preferred + [n for n in xmls if n not in preferred]:
-        if _head_is_rdml(read_zip_head(path, name)):
-            return name
-    return None
+    return next((n for n in xmls if _head_is_rdml(read_zip_head(path, n))), None)
 
 
 def sniff(sample: FileSample) -> bool:

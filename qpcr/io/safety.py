@@ -78,7 +78,7 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
         line, column = exc.position
         reason = str(exc).split(": line ")[0]
         raise ExportParseError(
-            f"not well-formed XML ({reason}); expected a complete XML document",
+            f"the XML is broken: {reason}; expected a complete XML document",
             where=f"{where} line {line} column {column + 1}",
             hint="Is the file complete and saved as UTF-8?",
         ) from None
@@ -112,7 +112,7 @@ def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> b
     """The decompressed bytes of one member, refusing members that inflate beyond ``limit``.
 
     Both the size declared in the zip directory and the bytes actually produced are checked,
-    so a member lying about its size is stopped too.
+    so a member lying about its size is stopped too; only stored and deflated members are read.
     """
     where = f"{path} [{name}]"
     with _open_zip(path) as archive:
@@ -124,6 +124,7 @@ def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> b
             ) from None
         if info.file_size > limit:
             raise _too_big(where, info.file_size, limit)
+        _check_method(info, where)
         parts: list[bytes] = []
         size = 0
         try:
@@ -147,7 +148,9 @@ def read_zip_head(path: Path, name: str, size: int = 4096) -> bytes:
     where = f"{path} [{name}]"
     with _open_zip(path) as archive:
         try:
-            with archive.open(name) as member:
+            info = archive.getinfo(name)
+            _check_method(info, where)
+            with archive.open(info) as member:
                 return member.read(size)
         except KeyError:
             raise ExportParseError(
@@ -155,6 +158,18 @@ def read_zip_head(path: Path, name: str, size: int = 4096) -> bytes:
             ) from None
         except _ZIP_ERRORS as exc:
             raise ExportParseError(f"cannot decompress the member ({exc})", where=where) from None
+
+
+def _check_method(info: zipfile.ZipInfo, where: str) -> None:
+    """Only stored and deflated members: the standard library inflates bzip2/LZMA members
+    without an output bound, so a lying size header could exhaust memory."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ExportParseError(
+            f"the member uses zip compression method {info.compress_type}; expected stored (0) "
+            "or deflated (8)",
+            where=where,
+            hint="Refused as a possible decompression bomb; re-save the file with a standard tool",
+        )
 
 
 def gunzip(data: bytes, where: str, limit: int = MAX_INFLATED_BYTES) -> bytes:

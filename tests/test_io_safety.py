@@ -1,0 +1,152 @@
+"""XML, zip and gzip guards: entity bombs, external entities, zip/gzip bombs, member counts."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qpcr.errors import ExportParseError
+from qpcr.io import safety
+from qpcr.io.safety import gunzip, parse_xml, read_zip_head, read_zip_member, zip_member_names
+
+INVALID = Path(__file__).parent / "data" / "invalid"
+MIB = 2**20
+
+
+def _billion_laughs(levels: int = 10) -> bytes:
+    entities = ['<!ENTITY l0 "lol">'] + [
+        f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, levels)
+    ]
+    doc = f"<?xml version='1.0'?><!DOCTYPE r [{''.join(entities)}]><r>&l{levels - 1};</r>"
+    return doc.encode()
+
+
+def test_parse_xml_reads_plain_xml_with_namespaces_and_predefined_entities() -> None:
+    root = parse_xml(b'<a xmlns="urn:x"><b k="1">x &amp; y &#233;</b></a>', "t.xml")
+    assert root.tag == "{urn:x}a"
+    assert root[0].text == "x & y é"
+    assert root[0].get("k") == "1"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _billion_laughs(),  # 10**10 "lol"s if expanded
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+        b'<!DOCTYPE r SYSTEM "http://example.org/r.dtd"><r/>',
+        b"<!DOCTYPE r><r/>",
+        b'<!DOCTYPE r [<!ENTITY % p SYSTEM "http://example.org/p">%p;]><r/>',
+    ],
+    ids=["billion-laughs", "external-entity", "external-dtd", "bare-doctype", "parameter-entity"],
+)
+def test_parse_xml_refuses_any_dtd(doc: bytes) -> None:
+    with pytest.raises(ExportParseError) as info:
+        parse_xml(doc, "bomb.xml")
+    assert "<!DOCTYPE>" in info.value.message
+    assert info.value.where == "bomb.xml"
+
+
+def test_parse_xml_reports_position_of_malformed_xml() -> None:
+    with pytest.raises(ExportParseError) as info:
+        parse_xml(b"<a>\n  <b>&undefined;</b></a>", "bad.xml")
+    assert info.value.where == "bad.xml line 2 column 6"
+    assert "undefined entity" in info.value.message
+
+
+def _bomb_zip(path: Path, inflated: int, method: int = zipfile.ZIP_DEFLATED) -> None:
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        archive.writestr("rdml_data.xml", b"\0" * inflated)
+
+
+def test_zip_bomb_is_refused_by_declared_size(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.zip"
+    _bomb_zip(path, 20 * MIB)
+    assert path.stat().st_size < 40_000  # small on disk, 20 MiB inflated
+    with pytest.raises(ExportParseError) as info:
+        read_zip_member(path, "rdml_data.xml", limit=MIB)
+    assert "decompression bomb" in info.value.hint
+    assert info.value.where == f"{path} [rdml_data.xml]"
+    assert read_zip_member(path, "rdml_data.xml", limit=20 * MIB) == b"\0" * (20 * MIB)
+
+
+def test_generated_zip_bomb_fixture_is_refused_under_the_default_cap() -> None:
+    path = INVALID / "zip_bomb.rdml"
+    assert path.stat().st_size < 4096
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("rdml_data.xml").file_size > safety.MAX_INFLATED_BYTES
+    with pytest.raises(ExportParseError, match="expected at most 256 MiB"):
+        read_zip_member(path, "rdml_data.xml")
+    with pytest.raises(ExportParseError, match="compression method 12"):  # bzip2
+        read_zip_head(path, "rdml_data.xml", 64)
+
+
+def test_bzip2_members_are_refused_even_when_small(tmp_path: Path) -> None:
+    path = tmp_path / "small.zip"
+    _bomb_zip(path, 100, method=zipfile.ZIP_BZIP2)
+    with pytest.raises(ExportParseError, match="expected stored \\(0\\) or deflated \\(8\\)"):
+        read_zip_member(path, "rdml_data.xml")
+    stored = tmp_path / "stored.zip"
+    _bomb_zip(stored, 100, method=zipfile.ZIP_STORED)
+    assert read_zip_head(stored, "rdml_data.xml", 10) == b"\0" * 10
+
+
+def test_zip_member_lying_about_its_size_is_stopped(tmp_path: Path) -> None:
+    path = tmp_path / "liar.zip"
+    _bomb_zip(path, 4 * MIB)
+    data = bytearray(path.read_bytes())
+    # rewrite the uncompressed size (4 bytes) in the local header (offset 22) and the central
+    # directory entry (offset 24 after its signature) to claim 100 bytes
+    struct.pack_into("<I", data, 22, 100)
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, 100)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ExportParseError):
+        read_zip_member(path, "rdml_data.xml", limit=MIB)
+
+
+def test_zip_member_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(6):
+            archive.writestr(f"m{i}.xml", "<a/>")
+    assert len(zip_member_names(path)) == 6
+    monkeypatch.setattr(safety, "MAX_ZIP_MEMBERS", 5)
+    with pytest.raises(ExportParseError, match="holds 6 members; expected at most 5"):
+        zip_member_names(path)
+    with pytest.raises(ExportParseError):
+        read_zip_member(path, "m0.xml")
+
+
+def test_broken_and_incomplete_zips(tmp_path: Path) -> None:
+    path = tmp_path / "cut.zip"
+    _bomb_zip(path, 1000)
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(ExportParseError, match="cannot open the zip container"):
+        zip_member_names(path)
+    whole = tmp_path / "whole.zip"
+    _bomb_zip(whole, 1000)
+    with pytest.raises(ExportParseError, match=r"no member 'other\.xml'"):
+        read_zip_member(whole, "other.xml")
+
+
+def test_gunzip_caps_output_and_reads_multi_member_streams() -> None:
+    bomb = gzip.compress(b"\0" * (10 * MIB))
+    assert len(bomb) < 20_000
+    with pytest.raises(ExportParseError, match=r"inflates to more than"):
+        gunzip(bomb, "bomb.gz", limit=MIB)
+    assert gunzip(bomb, "bomb.gz", limit=10 * MIB) == b"\0" * (10 * MIB)
+    two = gzip.compress(b"first,") + gzip.compress(b"second")
+    assert gunzip(two, "two.gz") == b"first,second"
+
+
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [(gzip.compress(b"x" * 1000)[:-12], "ends early"), (b"\x1f\x8bnot gzip", "cannot decompress")],
+)
+def test_gunzip_broken_streams(data: bytes, found: str) -> None:
+    with pytest.raises(ExportParseError, match=found):
+        gunzip(data, "cut.gz")
