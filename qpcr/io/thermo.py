@@ -28,7 +28,11 @@ derivative``).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import warnings
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ExportParseError, InputError
+from ..errors import ExportParseError, FormatWarning, InputError
 from ..plate import PLATES, PlateFormat, normalise_well, plate_for_wells
 from ..schema import normalise_sample_type
 from ._tabular import (
@@ -151,8 +155,10 @@ class _Table:
 def _is_footer(row: Sequence[Any]) -> bool:
     """A ``Key | Value`` footer row (``Analysis Type | Singleplex``) written straight after a
     table without the usual blank row (D&A v1.5 workbooks)."""
-    cells = [as_text(c) for c in row if as_text(c)]
-    return 0 < len(cells) <= 2 and as_text(row[0]) != "" and not _WELL_LIKE.match(cells[0])
+    first = as_text(row[0]) if row else ""
+    if not first or _WELL_LIKE.match(first):
+        return False
+    return sum(1 for c in row if as_text(c)) <= 2
 
 
 def _table(rows: list[list[Any]], header: int, where: str, first_row: int, unit: str) -> _Table:
@@ -341,7 +347,8 @@ def _wells(
 
 def _curves(table: _Table, size: int, wells: pd.DataFrame, kind: str) -> pd.DataFrame | None:
     """Long amplification (``well, target, cycle, rn, delta_rn, fluorescence``) or melt
-    (``well, target, reading, temperature, fluorescence, derivative``) table; None if empty.
+    (``well, target, reading, temperature, fluorescence, derivative``) table; None if empty
+    or, with a :class:`FormatWarning`, when the needed columns are missing.
 
     Rows without a value (unused wells) are dropped; ``fluorescence`` of amplification data is
     the normalised reporter signal Rn (reporter / passive reference), ``delta_rn`` = Rn minus
@@ -353,11 +360,14 @@ def _curves(table: _Table, size: int, wells: pd.DataFrame, kind: str) -> pd.Data
     cols = _roles(list(data.columns), _CURVE_ROLES)
     needed = ("cycle", "rn") if kind == "amplification" else ("temperature", "fluorescence")
     if not all(n in cols for n in needed) or not ("position" in cols or "well" in cols):
-        raise ExportParseError(
-            f"curve table without {', '.join(needed)} and a well column "
-            f"(found {', '.join(str(c) for c in data.columns)})",
-            where=table.where,
+        warnings.warn(
+            FormatWarning(
+                f"{table.where}: {kind} table skipped; expected a well column and "
+                f"{', '.join(needed)} (found {', '.join(str(c) for c in data.columns)})"
+            ),
+            stacklevel=2,
         )
+        return None
     plate = PLATES[size]
     column = cols.get("position", cols.get("well"))
     raw = pd.Series([as_text(v) for v in data[column]], index=data.index)
@@ -582,11 +592,16 @@ def _flavour(rows: Sequence[Sequence[Any]]) -> str | None:
     return CLASSIC
 
 
+#: Workbook verdicts per sample, so the three workbook sniffers open the file once.
+_SHEET_KINDS: weakref.WeakKeyDictionary[FileSample, str | None] = weakref.WeakKeyDictionary()
+
+
 def _sheet_kind(sample: FileSample) -> str | None:
-    sheet = _results_sheet(sample)
-    if sheet is None:
-        return None
-    return _flavour(sample.sheet_head(sheet, rows=120))
+    if sample not in _SHEET_KINDS:
+        sheet = _results_sheet(sample)
+        head = sample.sheet_head(sheet, rows=120) if sheet is not None else []
+        _SHEET_KINDS[sample] = _flavour(head) if head else None
+    return _SHEET_KINDS[sample]
 
 
 def sniff_classic(sample: FileSample) -> bool:
@@ -710,15 +725,16 @@ def read_wellresult(path: Path, sample: FileSample | None = None) -> Export:
     Sample names with unquoted commas spill into extra fields; the surplus is joined back into
     ``Sample``.
     """
-    text = read_text(path)
-    rows: list[list[Any]] = split_rows(text, ",")
-    width = len(rows[0])
-    sample_at = [norm_header(c) for c in rows[0]].index("sample")
-    for k, row in enumerate(rows[1:], start=1):
+    raw = list(csv.reader(io.StringIO(read_text(path))))
+    width = len(raw[0])
+    sample_at = [norm_header(c) for c in raw[0]].index("sample")
+    rows: list[list[Any]] = []
+    for row in raw:
         if len(row) > width:
             extra = len(row) - width
             joined = ",".join(row[sample_at : sample_at + extra + 1])
-            rows[k] = [*row[:sample_at], joined, *row[sample_at + extra + 1 :]]
+            row = [*row[:sample_at], joined, *row[sample_at + extra + 1 :]]
+        rows.append([cell.strip() for cell in row])
     table = _table(rows, 0, str(path), 2, "line")
     wells, size = _wells(table, None)
     info = RunInfo(
