@@ -1,0 +1,40 @@
+"""Spreadsheet-safe cell values (formula / DDE injection).
+
+Excel and LibreOffice treat text starting with ``=``, ``+``, ``-``, ``@``, TAB or CR as a
+formula when a CSV is opened or a cell is edited, so a sample named
+``=HYPERLINK("http://x","y")`` would become a live link. Such text gets a leading apostrophe
+(OWASP "CSV injection" advice). Numbers, booleans, missing values and text that is a plain
+number (``-1.5``, ``+3``) are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["escape_cell", "safe_frame"]
+
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def escape_cell(value: Any) -> Any:
+    """``value`` made inert for a spreadsheet: ``"=1+1"`` → ``"'=1+1"``; anything that is not
+    text, and text that is a plain number such as ``"-1.5"``, is returned unchanged."""
+    if isinstance(value, str) and value.startswith(_TRIGGERS) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column labels went through :func:`escape_cell`
+    (numeric columns are not touched), ready for ``to_csv``."""
+    out = df.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+            out[name] = column.map(escape_cell, na_action="ignore")
+    out.columns = [escape_cell(c) for c in out.columns]
+    return out

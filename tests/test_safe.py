@@ -1,0 +1,73 @@
+"""Formula-injection guard for CSV and workbook cells."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qpcr.report.safe import escape_cell, safe_frame
+
+
+def test_dangerous_text_gets_an_apostrophe() -> None:
+    assert escape_cell('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert escape_cell("+1+2") == "'+1+2"
+    assert escape_cell("-2+3+cmd|' /C calc'!A0") == "'-2+3+cmd|' /C calc'!A0"
+    assert escape_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert escape_cell("\t=1") == "'\t=1"
+    assert escape_cell("\r=1") == "'\r=1"
+
+
+def test_numbers_and_plain_text_are_untouched() -> None:
+    assert escape_cell(-1.5) == -1.5
+    assert escape_cell(-3) == -3
+    assert escape_cell("-1.5") == "-1.5"
+    assert escape_cell("+2e-3") == "+2e-3"
+    assert escape_cell("GAPDH") == "GAPDH"
+    assert escape_cell("a=b") == "a=b"
+    assert escape_cell(None) is None
+    assert escape_cell(True) is True
+
+
+@given(st.text())
+def test_escaped_text_is_inert_and_reversible(text: str) -> None:
+    out = escape_cell(text)
+    if out != text:
+        assert out == "'" + text
+    elif text.startswith(("=", "+", "-", "@", "\t", "\r")):
+        float(text)  # only a plain signed number may keep its leading sign
+
+
+@given(st.from_regex(r"\A[=+\-@\t\r][^0-9]*\Z"))
+def test_text_starting_with_a_trigger_and_no_digit_is_always_escaped(text: str) -> None:
+    assert escape_cell(text) == "'" + text
+
+
+@given(st.floats(allow_nan=False) | st.integers())
+def test_numbers_never_change(value: float) -> None:
+    assert escape_cell(value) == value
+
+
+def test_safe_frame_escapes_text_columns_and_labels_only() -> None:
+    df = pd.DataFrame(
+        {
+            "sample": ['=HYPERLINK("http://x","y")', "d1", None],
+            "log2_fc": [-1.25, 0.5, np.nan],
+            "=evil": ["@x", "-", "ok"],
+        }
+    )
+    out = safe_frame(df)
+    assert out["sample"].tolist()[:2] == ['\'=HYPERLINK("http://x","y")', "d1"]
+    assert pd.isna(out["sample"].iloc[2])
+    assert out["log2_fc"].tolist()[:2] == [-1.25, 0.5]
+    assert out["log2_fc"].dtype == float
+    assert list(out.columns) == ["sample", "log2_fc", "'=evil"]
+    assert out["'=evil"].tolist() == ["'@x", "'-", "ok"]
+    assert df["sample"].iloc[0].startswith("=")  # the input is not modified
+    text = io.StringIO()
+    out.to_csv(text, index=False)
+    lines = text.getvalue().splitlines()
+    assert lines[1] == '"\'=HYPERLINK(""http://x"",""y"")",-1.25,\'@x'
