@@ -1036,6 +1036,8 @@ def _westgard_results(
         series = np.append(past["value"].to_numpy(float), row.value)
         limits = _series_limits(settings, (row.metric, row.target, row.sample), series)
         now = len(series) - 1
+        if limits is not None and limits[2] != "spec" and now < settings.baseline_runs:
+            limits = None  # the run is one of the baseline runs
         hits = {}
         if limits is not None:
             mean, sd, origin = limits
@@ -1084,8 +1086,8 @@ def check_run(
     ``export`` is an export file (any supported format) or a wells table. With ``layout`` the
     plate layout is joined to the wells first. With ``history`` the run's key values
     (:func:`run_values`) are judged by Westgard rules against the earlier runs and then
-    appended to the file; a run whose content digest is already in the history is judged
-    against the runs before it and not appended twice. ``run`` names the run (default: the
+    appended to the file; a run already in the history (same name and content digest) is
+    judged against the runs before it and not appended twice. ``run`` names the run (default: the
     file name without suffix).
     """
     if not isinstance(spec, Spec):
@@ -1109,7 +1111,7 @@ def check_run(
     if history is None:
         return results
     past = read_history(history)
-    known = past["digest"].eq(digest)
+    known = past["digest"].eq(digest) & past["run"].eq(run)
     if known.any():
         first = int(np.flatnonzero(known.to_numpy())[0])
         past = past.iloc[:first]
