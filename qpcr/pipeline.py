@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compare import compare_groups, group_label, group_summary
+from .compare import compare_groups, group_label, group_order, group_summary
 from .config import AnalysisConfig
 from .errors import ConfigError, InputError, MissingControlError
 from .io import read_run
@@ -316,6 +316,11 @@ def _ratio_results(
     merged.loc[control, "fold_change"] = 1.0
     merged.loc[control, "note"] = "control group"
     merged.loc[control, "contrast"] = "control"
+    order = {
+        tuple(g.values()): i for i, g in enumerate(group_order(merged, factors, config.control))
+    }
+    merged["_order"] = [order[tuple(r)] for r in merged[factors].astype(str).to_numpy()]
+    merged = merged.sort_values(["ratio", "_order"], kind="stable").drop(columns="_order")
     extra = tests[~tests["contrast"].str.endswith(" vs control")]
     table = merged[[c for c in columns if c in merged]]
     if not extra.empty:
