@@ -294,3 +294,58 @@ def _print_stability(table, steps, n_samples: int, messages: list[str], out: Pat
     for message in messages:
         console.print(f"[yellow]warning:[/] {message}", highlight=False)
     console.print(f"Wrote reference_genes.csv and genorm_steps.csv to {out}", highlight=False)
+
+
+@app.command()
+def inspect(
+    exports: ExportsArg,
+    format: Annotated[
+        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the summaries as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Show what qpcr reads from export files: format, instrument, plate, targets, samples."""
+    from .inspect import summarise
+
+    with user_errors():
+        summaries = [summarise(path, format) for path in exports]
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(summaries, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for summary in summaries:
+        table = Table(title=summary["file"], title_justify="left", show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        for key, value in summary.items():
+            if key == "file":
+                continue
+            if isinstance(value, list):
+                value = ", ".join(value[:20]) + (f" … ({len(value)})" if len(value) > 20 else "")
+            elif isinstance(value, dict):
+                value = ", ".join(f"{k}: {v}" for k, v in value.items())
+            table.add_row(key, "" if value is None else str(value))
+        console.print(table)
+
+
+@app.command()
+def formats() -> None:
+    """List the export formats qpcr reads and what identifies each one."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .inspect import formats_table
+
+    table = Table(title="Supported export formats", title_justify="left")
+    for column in ("name", "description", "signature"):
+        table.add_column(column)
+    for row in formats_table():
+        table.add_row(row["name"], row["description"], row["signature"])
+    Console().print(table)
