@@ -1,0 +1,215 @@
+"""The results workbook (``results.xlsx``) written with openpyxl.
+
+Sheets: **Summary** (title, input lines, fold changes with CI and p, ratios, warnings), one
+sheet per table (frozen header, autofilter, widths, number formats; ``qc`` rows of severity
+warn/fail highlighted), **Figures** (the PNGs) and **Methods** (wrapped paragraphs). Every text
+cell goes through :func:`qpcr.report.safe.escape_cell` and is stored as a string, so a sample
+named ``=HYPERLINK(...)`` stays text.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .safe import escape_cell
+
+__all__ = ["number_format", "write_results_workbook"]
+
+_CQ = re.compile(r"^cq|_cq")
+_P = re.compile(r"^p$|^p_|_p$|p_value|p_adj|^q_value")
+_FOLD = re.compile(r"fold|^fc|_fc$|^rq|ratio|^ci_|_ci_|^log2|expression|^nrq|^rel")
+_SEVERITY_FILL = {"warn": "FFFFEB9C", "warning": "FFFFEB9C", "fail": "FFFFC7CE"}
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_MAX_WIDTH = 60
+
+
+def number_format(column: str) -> str | None:
+    """Excel number format for a column name: ``cq*``/``*_cq*`` → ``0.00``; ``p_value``,
+    ``p_adj`` → ``0.00E+00``; fold changes, ratios, CIs, log2 values → ``0.000``; else None."""
+    name = str(column).lower()
+    if _P.search(name):
+        return "0.00E+00"
+    if _CQ.search(name):
+        return "0.00"
+    if _FOLD.search(name):
+        return "0.000"
+    return None
+
+
+def write_results_workbook(
+    path: str | Path,
+    *,
+    summary: dict[str, Any],
+    tables: dict[str, pd.DataFrame],
+    figures: Sequence[Path],
+    methods_text: str,
+) -> None:
+    """Write the results workbook atomically (temporary file beside ``path``, then rename).
+
+    Parameters
+    ----------
+    summary : ``title`` (str), ``lines`` (list of str: inputs, reference genes ...),
+        ``fold_changes`` and ``ratios`` (DataFrames, may be empty), ``warnings`` (list of str).
+    tables : sheet name → table; one sheet each, in order.
+    figures : PNG files embedded on the Figures sheet (missing files are an error).
+    methods_text : paragraphs separated by blank lines.
+    """
+    from openpyxl import Workbook
+
+    path = Path(path)
+    missing = [str(f) for f in figures if not Path(f).is_file()]
+    if missing:
+        raise InputError(f"figure file(s) not found: {', '.join(missing)}", where=str(path))
+    book = Workbook()
+    _summary_sheet(book.active, summary)
+    used = {"Summary", "Figures", "Methods"}
+    for name, table in tables.items():
+        ws = book.create_sheet(_sheet_name(name, used))
+        _table(ws, table, top=1, severity=name.lower() == "qc")
+        ws.freeze_panes = "A2"
+        if len(table.columns):
+            ws.auto_filter.ref = f"A1:{_col(len(table.columns))}{len(table) + 1}"
+    if figures:
+        _figures_sheet(book.create_sheet("Figures"), figures)
+    _methods_sheet(book.create_sheet("Methods"), methods_text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=f".{path.stem}-")
+    os.close(fd)
+    try:
+        book.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _col(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    """A valid, unique sheet name (≤ 31 characters, no ``[]:*?/\\``)."""
+    base = _SHEET_BAD.sub("_", str(name)).strip("'") or "table"
+    base = base[:31]
+    candidate, k = base, 1
+    while candidate.lower() in {u.lower() for u in used}:
+        k += 1
+        candidate = f"{base[: 31 - len(str(k)) - 1]}_{k}"
+    used.add(candidate)
+    return candidate
+
+
+def _value(value: Any) -> Any:
+    """A cell value: numpy scalars → Python, NaN/NA → None, text escaped."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else str(value)
+    if isinstance(value, (bool, int, float, pd.Timestamp)):
+        return value
+    return escape_cell(str(value))
+
+
+def _put(ws: Any, row: int, col: int, value: Any) -> Any:
+    cell = ws.cell(row=row, column=col, value=_value(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def _table(ws: Any, table: pd.DataFrame, top: int, severity: bool = False) -> int:
+    """Write ``table`` with its header at row ``top``; return the next free row."""
+    from openpyxl.styles import Font, PatternFill
+
+    columns = [str(c) for c in table.columns]
+    for j, name in enumerate(columns, start=1):
+        _put(ws, top, j, name).font = Font(bold=True)
+    body = table.to_numpy(dtype=object)
+    for i, row in enumerate(body, start=top + 1):
+        for j, value in enumerate(row, start=1):
+            _put(ws, i, j, value)
+    for j, name in enumerate(columns, start=1):
+        fmt = number_format(name)
+        if fmt and pd.api.types.is_numeric_dtype(table.iloc[:, j - 1]):
+            for i in range(top + 1, top + 1 + len(table)):
+                ws.cell(row=i, column=j).number_format = fmt
+        texts = [name, *(str(_value(v) or "") for v in body[:200, j - 1])]
+        width = max(len(t) for t in texts) + 2
+        letter = _col(j)
+        ws.column_dimensions[letter].width = max(
+            ws.column_dimensions[letter].width or 0, min(max(width, 8), _MAX_WIDTH)
+        )
+    if severity and "severity" in columns:
+        k = columns.index("severity")
+        for i, value in enumerate(body[:, k], start=top + 1):
+            color = _SEVERITY_FILL.get(str(value).lower())
+            if color:
+                for j in range(1, len(columns) + 1):
+                    ws.cell(row=i, column=j).fill = PatternFill("solid", fgColor=color)
+    return top + len(table) + 2
+
+
+def _summary_sheet(ws: Any, summary: dict[str, Any]) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    ws.title = "Summary"
+    _put(ws, 1, 1, summary.get("title", "qPCR results")).font = Font(bold=True, size=14)
+    row = 3
+    for line in summary.get("lines", []):
+        _put(ws, row, 1, line)
+        row += 1
+    for key, heading in (("fold_changes", "Fold changes"), ("ratios", "Ratios")):
+        table = summary.get(key)
+        if table is None or len(table) == 0:
+            continue
+        row += 1
+        _put(ws, row, 1, heading).font = Font(bold=True, size=12)
+        row = _table(ws, table, top=row + 1)
+    warnings = summary.get("warnings", [])
+    row += 1
+    _put(ws, row, 1, "Warnings" if warnings else "Warnings: none").font = Font(bold=True, size=12)
+    for text in warnings:
+        row += 1
+        _put(ws, row, 1, f"• {text}").alignment = Alignment(wrap_text=False)
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+
+
+def _figures_sheet(ws: Any, figures: Sequence[Path]) -> None:
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Font
+
+    row = 1
+    for figure in figures:
+        _put(ws, row, 1, Path(figure).name).font = Font(bold=True)
+        image = Image(str(figure))
+        scale = min(1.0, 900 / image.width)
+        image.width, image.height = image.width * scale, image.height * scale
+        ws.add_image(image, f"A{row + 1}")
+        row += 2 + math.ceil(image.height / 20)  # default row height is 20 px
+
+
+def _methods_sheet(ws: Any, text: str) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    ws.column_dimensions["A"].width = 110
+    _put(ws, 1, 1, "Methods").font = Font(bold=True, size=14)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    for i, paragraph in enumerate(paragraphs, start=3):
+        flat = " ".join(paragraph.split())
+        cell = _put(ws, i, 1, flat)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 15 * max(1, math.ceil(len(flat) / 105))
