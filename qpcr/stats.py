@@ -248,14 +248,18 @@ def _rank_test(c: np.ndarray, t: np.ndarray, *, paired: bool, alpha: float) -> d
 
     if paired:
         d = t - c
-        r = stats.wilcoxon(d, alternative="two-sided", method="auto")
+        ties = np.unique(np.abs(d)).size < d.size or bool((d == 0).any())
+        method = "exact" if d.size < 50 and not ties else "approx"
+        r = stats.wilcoxon(d, alternative="two-sided", method=method)
         i, j = np.triu_indices(d.size)
         diffs = np.sort((d[i] + d[j]) / 2)
         counts = _rank_null_counts(d.size, None)
         p_min = 2.0 / 2**d.size
         name = "wilcoxon signed-rank"
     else:
-        r = stats.mannwhitneyu(t, c, alternative="two-sided", method="auto")
+        ties = np.unique(np.concatenate([t, c])).size < t.size + c.size
+        method = "exact" if max(t.size, c.size) < 50 and not ties else "asymptotic"
+        r = stats.mannwhitneyu(t, c, alternative="two-sided", method=method)
         diffs = np.sort(np.subtract.outer(t, c).ravel())
         counts = _rank_null_counts(t.size, c.size)
         p_min = 2.0 / math.comb(c.size + t.size, c.size)
@@ -269,10 +273,8 @@ def _rank_test(c: np.ndarray, t: np.ndarray, *, paired: bool, alpha: float) -> d
         f"distribution-free shift interval (achieved confidence {achieved:.3g}); with these "
         f"group sizes the smallest possible exact two-sided p is {p_min:.4g}"
     )
-    if np.unique(np.concatenate([t, c]) if not paired else np.abs(t - c)).size < (
-        t.size + c.size if not paired else t.size
-    ):
-        note += "; ties present: p from the normal approximation"
+    if method != "exact":
+        note += "; ties or n ≥ 50: p from the normal approximation"
     return {
         "test": name,
         "statistic": float(r.statistic),
@@ -296,17 +298,17 @@ def permutation_test(
 ) -> dict[str, Any]:
     """Randomisation test of the mean log2 difference (REST-style; Pfaffl et al. 2002).
 
-    Unpaired: the group labels are reallocated (all C(n_c + n_t, n_c) relabellings when that
-    is at most ``n_resamples``, else ``n_resamples`` random ones); paired: the signs of the
-    per-block differences are flipped (2**n). Statistic: mean treated − mean control (log2).
-    Two-sided p = share of relabellings with |statistic| ≥ the observed one (the observed
-    labelling is included). The CI is a percentile bootstrap (``n_resamples`` resamples within
-    groups, or of the differences when paired).
+    Unpaired: the pooled values are reallocated to groups of the observed sizes (every one of
+    the C(n_c + n_t, n_c) reallocations when that is at most ``n_resamples``, else
+    ``n_resamples`` random ones). Paired: the signs of the per-block differences are flipped
+    (2**n patterns, or random ones). Statistic: mean treated − mean control (log2; with y =
+    log2 expression of target relative to reference per replicate, REST's pair-wise fixed
+    reallocation). Two-sided p = share of reallocations with |statistic| ≥ |observed|
+    (random: (count + 1)/(n_resamples + 1)). CI: percentile bootstrap of the mean difference
+    (``n_resamples`` resamples within each group, or of the differences when paired).
 
     Returns the same keys as :func:`two_group_test`; ``test`` is "permutation".
     """
-    from scipy import stats
-
     if paired:
         c, t = _paired_values(control, treated)
     else:
@@ -318,40 +320,48 @@ def permutation_test(
     if note:
         res["note"] = note
         return res
-
+    if n_resamples < 100:
+        raise ConfigError(
+            f"n_resamples = {n_resamples}",
+            where="permutation_test(n_resamples=...)",
+            hint="expected at least 100 (10000 or more for p-values near 0.001)",
+        )
     rng = np.random.default_rng(seed)
-
-    def mean_diff(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.mean(x, axis=axis) - np.mean(y, axis=axis)
-
-    perm = stats.permutation_test(
-        (t, c),
-        mean_diff,
-        permutation_type="samples" if paired else "independent",
-        vectorized=True,
-        n_resamples=n_resamples,
-        alternative="two-sided",
-        rng=rng,
-    )
     if paired:
-        boot = stats.bootstrap(
-            (t - c,), np.mean, n_resamples=n_resamples, method="percentile", rng=rng
-        )
-        total = 2**c.size
+        d = t - c
+        total = 2**d.size
+        exact = total <= n_resamples
+        if exact:
+            signs = 1 - 2 * ((np.arange(total)[:, None] >> np.arange(d.size)) & 1)
+        else:
+            signs = rng.choice(np.array([-1, 1]), size=(n_resamples, d.size))
+        null = (signs * d).mean(axis=1)
+        boot = d[rng.integers(0, d.size, (n_resamples, d.size))].mean(axis=1)
     else:
-        boot = stats.bootstrap(
-            (t, c), mean_diff, n_resamples=n_resamples, method="percentile", rng=rng
-        )
-        total = math.comb(c.size + t.size, c.size)
-    exact = total <= n_resamples
+        pooled = np.concatenate([c, t])
+        total = math.comb(pooled.size, c.size)
+        exact = total <= n_resamples
+        if exact:
+            idx = np.array(list(combinations(range(pooled.size), c.size)))
+        else:
+            idx = rng.permuted(np.tile(np.arange(pooled.size), (n_resamples, 1)), axis=1)
+            idx = idx[:, : c.size]
+        c_sum = pooled[idx].sum(axis=1)
+        null = (pooled.sum() - c_sum) / t.size - c_sum / c.size
+        boot = t[rng.integers(0, t.size, (n_resamples, t.size))].mean(axis=1) - c[
+            rng.integers(0, c.size, (n_resamples, c.size))
+        ].mean(axis=1)
+    hits = int(np.sum(np.abs(null) >= abs(estimate) - 1e-9 * max(1.0, abs(estimate))))
+    p = hits / total if exact else (hits + 1) / (n_resamples + 1)
+    lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     res.update(
         statistic=estimate,
-        p_value=float(perm.pvalue),
-        ci_low=float(boot.confidence_interval.low),
-        ci_high=float(boot.confidence_interval.high),
+        p_value=float(p),
+        ci_low=float(lo),
+        ci_high=float(hi),
         note=(
             f"{'exact' if exact else 'random'} randomisation test over "
-            f"{total if exact else n_resamples} relabellings; percentile bootstrap CI"
+            f"{total if exact else n_resamples} reallocations; percentile bootstrap CI"
         ),
     )
     return res

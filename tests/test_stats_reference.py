@@ -1,0 +1,130 @@
+"""qpcr.stats against published analyses: Yuan et al. 2006 and the REST 2008 manual example.
+
+Fixtures and the published numbers: tests/data/reference/{yuan2006,rest2008}/PROVENANCE.md.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from qpcr.stats import permutation_test, two_group_test
+
+REF = Path(__file__).parent / "data" / "reference"
+
+
+@pytest.fixture
+def yuan() -> tuple[np.ndarray, np.ndarray]:
+    """y = −ΔCt = −(Ct_MT7 − Ct_ubiquitin) per row: control (rows 1-12), treatment (13-24)."""
+    d = pd.read_csv(REF / "yuan2006" / "ct4.csv")
+    y = -(d["target"] - d["ref"]).to_numpy()
+    return y[:12], y[12:]
+
+
+def test_yuan_t_test(yuan: tuple[np.ndarray, np.ndarray]) -> None:
+    """Published t-test: ΔΔCt −0.6848, p < 0.0001, 95 % CI (−0.955, −0.4147)."""
+    control, treated = yuan
+    r = two_group_test(control, treated, test="student")
+    assert -r["estimate"] == pytest.approx(-0.6848, abs=1e-4)
+    assert r["p_value"] < 1e-4
+    assert -r["ci_high"] == pytest.approx(-0.955, abs=1e-3)
+    assert -r["ci_low"] == pytest.approx(-0.4147, abs=1e-4)
+    # the default Welch test gives the same estimate and a slightly wider interval
+    w = two_group_test(control, treated)
+    assert w["estimate"] == pytest.approx(r["estimate"], abs=1e-12)
+    assert w["p_value"] < 1e-4
+    assert w["ci_high"] - w["ci_low"] > r["ci_high"] - r["ci_low"]
+
+
+def test_yuan_wilcoxon(yuan: tuple[np.ndarray, np.ndarray]) -> None:
+    """Published Wilcoxon: shift −0.6354, p < 0.0001, 95 % CI (−0.4227, −0.8805)."""
+    control, treated = yuan
+    r = two_group_test(control, treated, test="mann-whitney")
+    assert r["test"] == "mann-whitney"
+    assert -r["hodges_lehmann"] == pytest.approx(-0.6354, abs=1e-4)
+    assert -r["ci_high"] == pytest.approx(-0.8805, abs=1e-4)
+    assert -r["ci_low"] == pytest.approx(-0.4227, abs=1e-4)
+    assert r["p_value"] < 1e-4
+    assert r["estimate"] == pytest.approx(0.684825, abs=1e-6)  # mean difference, as always
+    ref = sps.mannwhitneyu(treated, control, method="exact")
+    assert r["statistic"] == ref.statistic
+    assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_wilcoxon_signed_rank_interval_by_brute_force() -> None:
+    """Paired rank interval: Walsh averages and exact signed-rank quantile (R wilcox.test)."""
+    d = np.array([0.8, 1.3, -0.2, 1.9, 0.5, 1.1, 0.35, 2.4])
+    r = two_group_test(np.zeros(8), d, paired=True, test="mann-whitney")
+    assert r["test"] == "wilcoxon signed-rank"
+    walsh = np.sort([(d[i] + d[j]) / 2 for i in range(8) for j in range(i, 8)])
+    assert r["hodges_lehmann"] == pytest.approx(np.median(walsh))
+    # exact null of V by enumerating all 2**8 sign patterns; qsignrank(0.025, 8) = 4
+    ranks = np.arange(1, 9)
+    v = np.array([ranks[[(k >> i) & 1 == 1 for i in range(8)]].sum() for k in range(256)])
+    qu = int(np.argmax(np.cumsum(np.bincount(v)) / 256 >= 0.025))
+    assert qu == 4
+    assert r["ci_low"] == pytest.approx(walsh[qu - 1])
+    assert r["ci_high"] == pytest.approx(walsh[walsh.size - qu])
+    assert r["p_value"] == pytest.approx(sps.wilcoxon(d).pvalue)
+
+
+@pytest.fixture
+def rest() -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Per replicate y = log2 E_ref·Cq_ref − log2 E_tar·Cq_tar (REF, TAR reallocated together)."""
+    d = pd.read_csv(REF / "rest2008" / "rest_example_cq.csv")
+    w = d.pivot_table(index=["condition", "replicate"], columns="gene", values="cq")
+    y = w["REF"] * math.log2(1.97) - w["TAR"] * math.log2(2.01)
+    return y["control"].to_numpy(), y["sample"].to_numpy(), d
+
+
+def test_rest_ratio_matches_pfaffl_formula(rest: tuple[np.ndarray, np.ndarray, pd.DataFrame]):
+    """REST ratio = E_tar^ΔCP_tar / E_ref^ΔCP_ref, ΔCP = mean control − mean sample."""
+    control, treated, d = rest
+    m = d.groupby(["gene", "condition"])["cq"].mean()
+    assert m["TAR", "control"] - m["TAR", "sample"] == pytest.approx(2.8475, abs=1e-9)
+    assert m["REF", "control"] - m["REF", "sample"] == pytest.approx(0.3075, abs=1e-9)
+    # hand computation: 2.01**2.8475 = 7.300469, 1.97**0.3075 = 1.231823, ratio 5.926556
+    r = permutation_test(control, treated, n_resamples=50000)
+    assert 2 ** r["estimate"] == pytest.approx(5.926556, abs=1e-6)
+    assert r["ci_low"] < r["estimate"] < r["ci_high"]
+
+
+def test_rest_randomisation_exact(rest: tuple[np.ndarray, np.ndarray, pd.DataFrame]) -> None:
+    control, treated, _ = rest
+    r = permutation_test(control, treated, n_resamples=50000)
+    assert "exact" in r["note"]
+    pooled = np.concatenate([control, treated])
+    obs = treated.mean() - control.mean()
+    hits = 0
+    for idx in combinations(range(18), 8):  # independent enumeration of C(18, 8) = 43758
+        c = pooled[list(idx)]
+        hits += abs((pooled.sum() - c.sum()) / 10 - c.mean()) >= abs(obs) - 1e-9
+    assert hits == 1  # only the observed allocation is as extreme: REST reports P(H1) = 0.000
+    assert r["p_value"] == pytest.approx(hits / math.comb(18, 8))
+    # random reallocation (REST's default): p = (0 + 1)/(n + 1) at best
+    rnd = permutation_test(control, treated, n_resamples=2000, seed=3)
+    assert "random" in rnd["note"]
+    assert rnd["p_value"] == pytest.approx(1 / 2001)
+    assert 2 ** rnd["ci_low"] == pytest.approx(4.74, abs=0.15)
+    assert 2 ** rnd["ci_high"] == pytest.approx(7.37, abs=0.3)
+
+
+def test_permutation_random_matches_exact_on_moderate_data() -> None:
+    rng = np.random.default_rng(11)
+    c, t = rng.normal(0, 1, 6), rng.normal(0.8, 1, 7)  # C(13, 6) = 1716 reallocations
+    exact = permutation_test(c, t, n_resamples=5000)
+    approx = permutation_test(c, t, n_resamples=20000, seed=5)
+    assert "exact" in exact["note"]
+    se = math.sqrt(exact["p_value"] * (1 - exact["p_value"]) / 20000)
+    assert abs(approx["p_value"] - exact["p_value"]) < 4 * se + 1e-4
+    paired = permutation_test(c[:6], t[:6], paired=True)  # 2**6 sign patterns
+    d = t[:6] - c[:6]
+    flips = np.array([[(-1) ** ((k >> i) & 1) for i in range(6)] for k in range(64)])
+    expected = np.mean(np.abs((flips * d).mean(axis=1)) >= abs(d.mean()) - 1e-12)
+    assert paired["p_value"] == pytest.approx(expected)
