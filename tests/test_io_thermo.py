@@ -606,3 +606,36 @@ def test_unreadable_curve_section_is_skipped_with_a_warning(tmp_path: Path) -> N
     assert "amplification" not in export.tables
     assert len(export.wells) == 12
     assert len(export.tables["melt"]) == 3
+
+
+def test_thermo_workbook_without_table_is_claimed_and_explained(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Results"
+    sheet.append(["Block Type", "384-Well Block"])
+    sheet.append(["Instrument Type", "ViiA 7"])
+    sheet.append([])
+    sheet.append(["Well", "Well Position", "Sample Name", "Target Name"])  # no Cq column
+    path = tmp_path / "no_table.xlsx"
+    book.save(path)
+    assert detect(path).name == "thermo_classic"
+    with pytest.raises(ExportParseError, match="no results table; expected a row starting") as err:
+        read_run(path)
+    assert err.value.where == f"{path} sheet 'Results'"
+
+
+def test_da_v1_csv_cut_after_header_block(tmp_path: Path) -> None:
+    text = (EXPORTS / "thermo_da_v1_qs3_96_standard_curve.csv").read_text("utf-8")
+    path = _write(tmp_path, "\n".join(text.splitlines()[:40]), "cut.csv")
+    assert detect(path).name == "thermo_da_v1"
+    with pytest.raises(ExportParseError, match="no results table"):
+        read_run(path)
+
+
+def test_empty_curve_sections_are_ignored(tmp_path: Path) -> None:
+    text = _results_only() + "\r\n[Amplification Data]\r\n\r\n[Melt Curve Raw Data]\r\n"
+    export = read_run(_write(tmp_path, text))
+    assert export.tables == {}
+    assert len(export.wells) == 93

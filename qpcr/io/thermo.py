@@ -117,7 +117,6 @@ _CURVE_ROLES: dict[str, str] = {
 _TASKS = {
     "endogenous control": "unkn",
     "accuracy control": "pos",
-    "ipc": "pos",
     "blocked ipc": "nac",
 }
 
@@ -410,7 +409,6 @@ def _software(keys: dict[str, str], fallback: str) -> str:
         ("viia", "ViiA 7 Software"),
         ("flex", "QuantStudio Real-Time PCR Software"),
         ("stepone", "StepOne Software"),
-        ("sds7500", "7500 Software"),
         ("7500", "7500 Software"),
     ):
         if token in instrument:
@@ -484,9 +482,7 @@ def _text_kind(sample: FileSample) -> str | None:
     names = [norm_header(c) for c in head[0]]
     if names[:4] == ["well", "omit", "sample", "target"] and "cq" in names and "task" in names:
         return WELLRESULT
-    if names[0] == "block type" and any(
-        [norm_header(c) for c in row[:2]] == ["well", "well position"] for row in head
-    ):
+    if names[0] == "block type" and len(head) > 1 and len(head[1]) > 1:
         return DA_V1
     return None
 
@@ -548,7 +544,7 @@ def read_classic_text(path: Path) -> Export:
     original |= _footer(rows, len(results.data) + 1, "=")
     tables: dict[str, pd.DataFrame] = {}
     for name, kind in (("amplification data", "amplification"), ("melt curve raw data", "melt")):
-        if name in sections:
+        if name in sections and any(line.strip() for line in sections[name][1]):
             curve_table, _ = _section_table(path, name.title(), sections[name])
             curve = _curves(curve_table, size, wells, kind)
             if curve is not None:
@@ -577,11 +573,11 @@ def _header_index(rows: Sequence[Sequence[Any]]) -> int | None:
 def _flavour(rows: Sequence[Sequence[Any]]) -> str | None:
     """Generation of a key/value + table layout (sheet or CSV rows), None if not Thermo."""
     header = _header_index(rows)
-    if header is None:
+    keys, _ = _pairs(rows[: len(rows) if header is None else header])
+    if not ({"block type", "file name"} & set(keys) and "instrument type" in keys):
         return None
-    keys, _ = _pairs(rows[:header])
-    if not ({"block type", "file name", "instrument type"} & set(keys)):
-        return None
+    if header is None:  # Thermo header block without a readable table: the reader says so
+        return DA_V2 if "software name and version" in keys else CLASSIC
     names = {norm_header(as_text(c)) for c in rows[header]}
     if "software name and version" in keys or {"sample", "target", "cq"} <= names:
         return DA_V2
