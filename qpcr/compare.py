@@ -58,12 +58,16 @@ def biological_units(
     return out.reset_index().rename(columns={unit: "unit"})
 
 
-def _select(units: pd.DataFrame, spec: Mapping[str, str], value: str) -> pd.Series:
+def _select(
+    units: pd.DataFrame, spec: Mapping[str, str], value: str, item: str
+) -> dict[object, pd.Series]:
+    """Per item, the mean value of each biological unit within the group ``spec`` (a partial
+    spec pools the other factors within each unit)."""
     mask = np.ones(len(units), dtype=bool)
     for factor, level in spec.items():
         mask &= units[factor].astype(str).eq(level).to_numpy()
-    chosen = units[mask]
-    return chosen.groupby("unit", sort=True)[value].mean()
+    means = units[mask].groupby([item, "unit"], sort=True, observed=True)[value].mean()
+    return {k: g.droplevel(0) for k, g in means.groupby(level=0, sort=False, observed=True)}
 
 
 def _check_levels(
@@ -138,13 +142,13 @@ def compare_groups(
     units = biological_units(values, value, item, factors, replicate)
     _check_levels(units, control, factors, "settings [control]")
     rows = []
+    items = list(dict.fromkeys(units[item]))
+    empty = pd.Series(dtype=float)
     for label, num, den in _comparisons(units, factors, control, contrasts):
-        for name, part in units.groupby(item, sort=False, observed=True):
-            treated = _select(part, num, value)
-            ref = _select(part, den, value)
-            rows.append(
-                _compare_one(label, name, num, factors, ref, treated, replicate, test, alpha)
-            )
+        treated, ref = _select(units, num, value, item), _select(units, den, value, item)
+        for name in items:
+            rows.append(_compare_one(label, name, num, factors, ref.get(name, empty),
+                                     treated.get(name, empty), replicate, test, alpha))  # fmt: skip
     result = pd.DataFrame(rows)
     return result.rename(columns={"item": item})
 
