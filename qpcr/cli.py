@@ -246,7 +246,7 @@ def stability(
         from .quant import summarise_replicates
         from .report.safe import safe_frame
         from .report.tables import atomic_write
-        from .stability import cq_matrix, stability_table
+        from .stability import cq_matrix, reference_gene_warnings, stability_table
 
         genes = [g.strip() for value in candidates for g in value.split(",") if g.strip()]
         wells, runs, _ = read_exports(exports, format)
@@ -267,6 +267,12 @@ def stability(
                 + (", ..." if len(dropped) > 10 else "")
             )
         table, steps = stability_table(cq, labels)
+        if labels is not None:
+            chosen = table.loc[table["recommended"], "target"].tolist()
+            warned = reference_gene_warnings(
+                reps[reps["sample"].isin(cq.index)], chosen, {group: sorted(set(labels))}
+            )
+            messages += [w["message"] for w in warned]
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in (("reference_genes.csv", table), ("genorm_steps.csv", steps)):
             atomic_write(out / name, lambda tmp, f=frame: safe_frame(f).to_csv(tmp, index=False))

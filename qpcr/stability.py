@@ -716,10 +716,10 @@ def reference_gene_warnings(
         for f, lv in factors.items()
         if _OXYGEN.search(str(f)) or any(_OXYGEN.search(str(x)) for x in lv)
     ]
-    dependence = {t: _factor_effects(samples, t, list(factors)) for t in measured}
+    pool = [t for t in measured if t in refs or _canonical(t) in CANDIDATES_TO_TEST]
+    dependence = {t: _factor_effects(samples, t, list(factors)) for t in pool}
     unstable = {t for t, eff in dependence.items() if _flagged(eff, alpha, max_effect)}
     listed = {*HYPOXIA_RESPONSIVE, *HYPOXIA_SOFT}
-    pool = [t for t in measured if t in refs or _canonical(t) in CANDIDATES_TO_TEST]
     stable = sorted(
         (t for t in pool if t not in unstable and _canonical(t) not in listed),
         key=lambda t: max((e for _, e in dependence[t].values()), default=0.0),

@@ -588,3 +588,40 @@ def test_cli_stability_errors(dataset: pd.DataFrame, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "at least 3" in result.output
+
+
+def test_cli_stability_warns_about_hypoxia_target(dataset: pd.DataFrame, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
+    export = _tidy_export(dataset, tmp_path / "run.csv")
+    args = ["stability", str(export), "--candidates", "GAPDH,REF_A,REF_C", "--group", "oxygen"]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    # V2/3 = 0.18 > 0.15: all three genes are recommended, GAPDH among them
+    table = pd.read_csv(tmp_path / "o" / "reference_genes.csv")
+    assert table["recommended"].all()
+    text = " ".join(result.output.split())
+    assert "GAPDH is a known hypoxia (HIF) target" in text
+    assert "the Cq of reference gene GAPDH changes with oxygen" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "levels", "oxygen_like"),
+    [
+        ("oxygen", ["a", "b"], True),
+        ("pO2", ["21%", "1%"], True),
+        ("condition", ["Normoxia", "Hypoxia"], True),
+        ("level", ["21% O2", "1%O2"], True),
+        ("CO2", ["5%", "10%"], False),
+        ("drug", ["vehicle", "tocilizumab"], False),
+    ],
+)
+def test_oxygen_factor_detection(
+    dataset: pd.DataFrame, name: str, levels: list[str], oxygen_like: bool
+) -> None:
+    long = _long(dataset)
+    long[name] = np.where(long["oxygen"] == "normoxia", levels[0], levels[1])
+    out = reference_gene_warnings(long, ["GAPDH"], {name: levels})
+    assert any(w["rule"] == "hypoxia_responsive" for w in out) is oxygen_like
