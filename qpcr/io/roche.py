@@ -11,7 +11,6 @@ The LC480 raw-fluorescence export (``Raw Data ... Run on LCS480``) is recognised
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from pathlib import Path
@@ -35,6 +34,7 @@ from ._tabular import (
 )
 from .biorad import decimal_mark
 from .registry import MAX_INPUT_BYTES, Export, ExportFormat, FileSample, RunInfo, register
+from .safety import gunzip
 
 NAME = "roche"
 _TITLE = re.compile(r"^\s*Experiment:\s*(?P<name>.*?)\s*Selected Filter:\s*(?P<filter>.*?)\s*$")
@@ -73,25 +73,10 @@ def sniff(sample: FileSample) -> bool:
 
 
 def _read_text(path: Path, sample: FileSample) -> str:
-    """The whole file as text; gzip is decompressed, at most ``MAX_INPUT_BYTES``."""
-    if sample.kind != "gzip":
-        data = path.read_bytes()
-    else:
-        try:
-            with gzip.open(path, "rb") as handle:
-                data = handle.read(MAX_INPUT_BYTES + 1)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ExportParseError(
-                f"cannot decompress the gzip file ({exc})",
-                where=str(path),
-                hint="The file is truncated or damaged; copy it again",
-            ) from None
-        if len(data) > MAX_INPUT_BYTES:
-            raise ExportParseError(
-                f"the decompressed file exceeds the {MAX_INPUT_BYTES / 1e6:.0f} MB limit",
-                where=str(path),
-                hint="Export the Cp results only",
-            )
+    """The whole file as text; gzip is decompressed (at most ``MAX_INPUT_BYTES``)."""
+    data = path.read_bytes()
+    if sample.kind == "gzip":
+        data = gunzip(data, str(path), limit=MAX_INPUT_BYTES)
     try:
         return decode_bytes(data)[0]
     except InputError as exc:
