@@ -22,6 +22,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from qpcr.config import parse_efficiency
 from qpcr.errors import ConfigError, DesignError, InputError
 
 __all__ = [
@@ -97,7 +98,6 @@ _ALIASES: Final[dict[str, str]] = {
 }
 
 _OXYGEN: Final = re.compile(r"hypox|normox|anox|hyperox|oxygen|(?<![a-z0-9])p?o2(?![0-9])", re.I)
-_MAX_E: Final = 2.2
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,25 +142,13 @@ def _log2_quantities(
             where,
             "drop the sample or the gene, or impute non-detects before the stability analysis",
         )
-    log2e = np.ones(cq.shape[1])
-    if efficiency:
-        unknown = sorted(set(efficiency) - set(map(str, cq.columns)))
-        if unknown:
-            raise ConfigError(
-                f"efficiency given for {unknown}, which are not candidate genes; "
-                f"expected some of {list(map(str, cq.columns))}",
-                where,
-            )
-        for j, gene in enumerate(cq.columns):
-            e = float(efficiency.get(str(gene), 2.0))
-            if not 1.0 < e <= _MAX_E:
-                raise ConfigError(
-                    f"efficiency of {gene!r} is {e}; expected an amplification factor in "
-                    f"(1, {_MAX_E}]",
-                    where,
-                    "give E as a factor (95 % efficiency = 1.95)",
-                )
-            log2e[j] = np.log2(e)
+    efficiency = efficiency or {}
+    log2e = np.log2(
+        [
+            parse_efficiency(efficiency.get(str(g), 2.0), f"{where}, efficiency of {g}")
+            for g in cq.columns
+        ]
+    )
     return pd.DataFrame(-values * log2e, index=cq.index, columns=cq.columns)
 
 
@@ -292,7 +280,7 @@ def genorm(
     cq : DataFrame
         Cq, samples as rows, candidate genes (≥ 3) as columns, no missing values.
     efficiency : mapping, optional
-        Amplification factor per gene (default 2).
+        Amplification factor per gene (default 2; genes that are not candidates are ignored).
     cutoff : float
         Pairwise-variation cutoff for the recommended number of genes (default 0.15).
     """

@@ -482,10 +482,16 @@ def test_input_errors(cq: pd.DataFrame, oxygen: list[str]) -> None:
     assert info.value.hint
     with pytest.raises(DesignError, match="at least 3"):
         genorm(cq[["REF_A", "REF_B"]])
-    with pytest.raises(ConfigError, match="amplification factor"):
+    with pytest.raises(ConfigError, match="outside") as info:
         genorm(cq, {"REF_A": 95.0})
-    with pytest.raises(ConfigError, match="HPRT1"):
-        normfinder(cq, oxygen, {"HPRT1": 1.9})
+    assert "REF_A" in info.value.where
+    # "95 %" is read as E = 1.95; efficiencies of non-candidates are ignored
+    assert genorm(cq, {"REF_A": "95 %"}).m.to_dict() == pytest.approx(
+        genorm(cq, {"REF_A": 1.95}).m.to_dict(), abs=1e-12
+    )
+    assert normfinder(cq, oxygen, {"HPRT1": 1.9}).stability.to_dict() == pytest.approx(
+        normfinder(cq, oxygen).stability.to_dict(), abs=1e-12
+    )
     with pytest.raises(DesignError, match="at least 2 per group"):
         normfinder(cq, ["x"] + ["y"] * 11)
     with pytest.raises(InputError, match="11 group labels"):
