@@ -18,6 +18,7 @@ from .errors import AnalysisError, ConfigError, InputError
 __all__ = [
     "NONDETECT_POLICIES",
     "apply_nondetect_policy",
+    "nondetect_summary",
     "nrt_fraction",
     "ntc_margin",
     "poisson_detection_probability",
@@ -139,6 +140,31 @@ def apply_nondetect_policy(
     out["censored"] = (nondetect & (policy in ("censor", "tobit"))).to_numpy()
     out["nd_policy"] = NONDETECT_POLICIES[policy]
     return out
+
+
+def nondetect_summary(
+    wells: pd.DataFrame, by: Sequence[str] = ("target",), limit: float = 40.0
+) -> pd.DataFrame:
+    """Counts of non-detects per group (e.g. target × condition), as methods §2.9 requires.
+
+    Non-detects are defined as in :func:`apply_nondetect_policy`. Returns the ``by`` columns,
+    ``n_wells`` (rows with a result: detected or non-detect), ``n_nondetect`` and
+    ``all_nondetect`` (every well of the group is a non-detect: report "not detected", never a
+    fold change).
+    """
+    missing = [c for c in by if c not in wells.columns]
+    if missing:
+        raise InputError(f"wells table lacks column(s) {missing}", where="non-detect summary")
+    marked = apply_nondetect_policy(wells, "censor", limit)
+    has_result = marked["nondetect"] | marked["cq_used"].notna()
+    counts = (
+        marked.assign(has_result=has_result)
+        .groupby(list(by), sort=True, dropna=False)
+        .agg(n_wells=("has_result", "sum"), n_nondetect=("nondetect", "sum"))
+        .reset_index()
+    )
+    counts["all_nondetect"] = (counts["n_wells"] > 0) & (counts["n_nondetect"] == counts["n_wells"])
+    return counts
 
 
 def poisson_detection_probability(copies: float | np.ndarray) -> float | np.ndarray:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from qpcr.censoring import (
     apply_nondetect_policy,
+    nondetect_summary,
     nrt_fraction,
     ntc_margin,
     poisson_detection_probability,
@@ -148,6 +149,27 @@ def test_nondetect_bad_settings(policy: str, limit: float) -> None:
 def test_nondetect_needs_cq_status() -> None:
     with pytest.raises(InputError, match="cq_status"):
         apply_nondetect_policy(_wells().drop(columns="cq_status"))
+
+
+def test_nondetect_summary_counts_per_group() -> None:
+    wells = pd.DataFrame(
+        {
+            "target": ["A", "A", "A", "A", "B", "B"],
+            "group": ["ctrl", "ctrl", "ctrl", "trt", "ctrl", "ctrl"],
+            "cq": [30.0, np.nan, np.nan, np.nan, np.nan, 41.0],
+            "cq_status": ["ok", "undetermined", "missing", "undetermined", "undetermined", "ok"],
+        }
+    )
+    out = nondetect_summary(wells, ("target", "group"))
+    assert out.to_dict("list") == {
+        "target": ["A", "A", "B"],
+        "group": ["ctrl", "trt", "ctrl"],
+        "n_wells": [2, 1, 2],
+        "n_nondetect": [1, 1, 2],
+        "all_nondetect": [False, True, True],
+    }
+    with pytest.raises(InputError):
+        nondetect_summary(wells, ("condition",))
 
 
 def test_t15_poisson_detection_probability() -> None:
