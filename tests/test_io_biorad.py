@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _vendor_io import EXPORTS, assert_matches_golden, cq_or_nan
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError, InputError, UnrecognizedFormatError
 from qpcr.io import detect, read_run
@@ -244,3 +247,25 @@ def test_well_outside_384_plate(tmp_path: Path) -> None:
     path = _write(tmp_path, HEADER, ",Q01,SYBR,G,Unkn-01,s,20.5,NaN")
     with pytest.raises(InputError, match="row 17"):
         read_run(path)
+
+
+@given(
+    cqs=st.lists(st.one_of(st.none(), st.floats(1.0, 60.0)), min_size=1, max_size=30),
+    semicolon=st.booleans(),
+)
+def test_locale_round_trip_property(cqs: list[float | None], semicolon: bool) -> None:
+    """Cq values written the way CFX does (',' with '.' or ';' with decimal commas) read back
+    exactly; None is written NaN and reads as undetermined."""
+    delimiter = ";" if semicolon else ","
+    lines = [HEADER.replace(",", delimiter)]
+    for k, cq in enumerate(cqs):
+        text = "NaN" if cq is None else repr(cq).replace(".", "," if semicolon else ".")
+        well = f"{'ABCDEFGH'[k // 12]}{k % 12 + 1:02d}"
+        lines.append(delimiter.join(["", well, "SYBR", "G", "Unkn-01", "s", text, "NaN"]))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "p-Quantification-Cq-Results.csv"
+        path.write_text("\r\n".join(lines) + "\r\n", encoding="cp1252")
+        wells = read_run(path).wells
+    expected = np.array([np.nan if c is None else c for c in cqs])
+    np.testing.assert_array_equal(wells["cq"].to_numpy(float), expected)
+    assert (wells["cq_status"] == "undetermined").tolist() == [c is None for c in cqs]

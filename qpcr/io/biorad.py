@@ -133,7 +133,8 @@ def read(path: Path, sample: FileSample) -> Export:
     if sheet is None:
         text = read_text(path)
         first = next(line for line in text.split("\n") if line.strip())
-        delimiter = _header_cells(first)[1]  # type: ignore[index]
+        parsed = _header_cells(first)
+        delimiter = parsed[1] if parsed else ","
         rows: list[list[Any]] = list(split_rows(text, delimiter))
         where = str(path)
     else:
