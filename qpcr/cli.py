@@ -180,6 +180,8 @@ def _print_summary(results, out: Path, n_files: int) -> None:
     from .report.summary import display_tables
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
     for title, frame in display_tables(results).items():
         table = Table(title=title, title_justify="left")
         for col in frame.columns:
@@ -355,3 +357,103 @@ def formats() -> None:
     for row in formats_table():
         table.add_row(row["name"], row["description"], row["signature"])
     Console().print(table)
+
+
+@app.command()
+def check(
+    exports: Annotated[
+        list[Path],
+        typer.Argument(help="Export file(s), or folder(s) of exports.", exists=True, readable=True),
+    ],
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", "-s", help="Reference specification (TOML).", dir_okay=False),
+    ] = None,
+    init_spec: Annotated[
+        Path | None,
+        typer.Option("--init-spec", help="Write a spec from good runs instead.", dir_okay=False),
+    ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option("--reference", "-r", help="Reference gene for --init-spec ΔCq rules."),
+    ] = None,
+    layout: Annotated[
+        Path | None,
+        typer.Option("--layout", "-l", help="Plate layout.", exists=True, dir_okay=False),
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="History file (.csv or .parquet) to append to.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML.")] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Control chart PNG (needs --history).")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+) -> None:
+    """Check reference-plate run(s) against a spec: exit 0 pass, 3 a fail rule failed, 1 error."""
+    if (spec is None) == (init_spec is None):
+        raise typer.BadParameter("give either --spec or --init-spec", param_hint="--spec")
+    if chart is not None and history is None:
+        raise typer.BadParameter("--chart draws the history; add --history FILE", "--chart")
+    with user_errors():
+        import pandas as pd
+        from rich.progress import track
+
+        from . import check as checks
+        from .errors import InputError
+
+        paths = checks.collect_exports(exports)
+        if not paths:
+            raise InputError("no export files found", where=", ".join(map(str, exports)))
+        err = _stderr()
+        steps = track(paths, "Checking", console=err, disable=quiet or len(paths) < 2)
+        if init_spec is not None:
+            from .io import read_run
+
+            if init_spec.exists():
+                raise InputError("file exists", where=str(init_spec), hint="Choose a new name")
+            wells = [read_run(path, format).wells for path in steps]
+            init_spec.write_text(checks.init_spec(wells, reference or ()), encoding="utf-8")
+            typer.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
+            return
+        loaded = checks.load_spec(spec)
+        results = pd.concat(
+            [checks.check_run(p, loaded, layout, history, format=format) for p in steps],
+            ignore_index=True,
+        )
+        if json_out is not None:
+            json_out.write_text(checks.to_json(results, loaded), encoding="utf-8")
+        if junit is not None:
+            junit.write_text(checks.to_junit(results), encoding="utf-8")
+        if chart is not None:
+            checks.plot_control_chart(history, loaded, chart)
+    _print_check(results, quiet)
+    raise typer.Exit(checks.exit_code(results))
+
+
+def _print_check(results, quiet: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .check import verdict
+
+    console = Console()
+    colours = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+    if not quiet:
+        table = Table(title="qpcr check", title_justify="left")
+        several = results["run"].nunique() > 1
+        columns = ["run"] * several + ["rule_id", "target", "sample", "expected", "observed"]
+        for column in [*columns, "status"]:
+            table.add_column(column)
+        for row in results.itertuples(index=False):
+            status = f"[{colours[row.status]}]{row.status}[/]"
+            table.add_row(*(str(getattr(row, c)) for c in columns), status)
+        console.print(table)
+    counts = results["status"].value_counts()
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass", "skip"))
+    outcome = verdict(results)
+    console.print(f"[{colours[outcome]}]{outcome.upper()}[/] ({summary})", highlight=False)

@@ -18,38 +18,45 @@ def _fmt_p(p: float) -> str:
     return "" if pd.isna(p) else (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
 
 
-def _fmt(x: float) -> str:
-    return "" if pd.isna(x) else f"{x:.3g}"
+def _with_ci(value: float, low: float, high: float) -> str:
+    if pd.isna(value):
+        return ""
+    return f"{value:.3g}" + (f" [{low:.3g}, {high:.3g}]" if not pd.isna(low) else "")
 
 
-def _ci(low: float, high: float) -> str:
-    return "" if pd.isna(low) else f"[{low:.3g}, {high:.3g}]"
+def _short(contrast: str, levels: list[str]) -> str:
+    """``hypoxia + tocilizumab`` for a default comparison, the contrast's name otherwise."""
+    return " + ".join(levels) if contrast.endswith(" vs control") else contrast
 
 
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     """Short, formatted tables for the terminal: fold changes of the targets, then ratios."""
     refs = set(results.config.reference_genes)
+    factors = list(results.factors)
     fc = results.fold_changes[~results.fold_changes["target"].isin(refs)]
     rows = [
-        {"comparison": r["contrast"], "target": r["target"], "n": r["n"],
-         "fold change": _fmt(r.get("fold_change")) or r.get("note", ""),
-         "95 % CI": _ci(r.get("ci_low"), r.get("ci_high")),
-         "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj")),
-         "test": r.get("test", "") if isinstance(r.get("test"), str) else ""}
+        {"comparison": _short(r["contrast"], [str(r[f]) for f in factors]),
+         "target": r["target"], "n": r["n"],
+         "fold change [95 % CI]": _with_ci(r.get("fold_change"), r.get("ci_low"),
+                                           r.get("ci_high")) or r.get("note", ""),
+         "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
         for r in fc.to_dict("records")
     ]  # fmt: skip
-    tables = {"Fold changes vs control (95 % CI)": pd.DataFrame(rows)}
+    title = f"Fold changes vs {group_label(results.config.control)}"
+    tables = {title: pd.DataFrame(rows)}
     if not results.ratios.empty:
         rows = [
-            {"ratio": r["ratio"], "group": ", ".join(str(r[f]) for f in results.factors),
-             "contrast": r["contrast"], "n": r["n"], "ratio (GM)": _fmt(r.get("value")),
-             "95 % CI": _ci(r.get("ci_low"), r.get("ci_high")),
-             "fold change": _fmt(r.get("fold_change")),
-             "fold change CI": _ci(r.get("fc_ci_low"), r.get("fc_ci_high")),
+            {"ratio": r["ratio"],
+             "group / comparison": _short(r["contrast"], [str(r[f]) for f in factors])
+             if r["contrast"] != "control" else " + ".join(str(r[f]) for f in factors),
+             "n": r["n"], "ratio [95 % CI]": _with_ci(r.get("value"), r.get("ci_low"),
+                                                     r.get("ci_high")),
+             "fold change [95 % CI]": _with_ci(r.get("fold_change"), r.get("fc_ci_low"),
+                                               r.get("fc_ci_high")),
              "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
             for r in results.ratios.to_dict("records")
         ]  # fmt: skip
-        tables["Ratios per group (geometric mean, 95 % CI) and vs control"] = pd.DataFrame(rows)
+        tables["Ratios: geometric mean per group, and fold change vs control"] = pd.DataFrame(rows)
     return tables
 
 
