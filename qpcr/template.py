@@ -148,6 +148,14 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
 
 
+def _fit_page(ws: Any) -> None:
+    """Print (and PDF) the sheet one landscape page wide."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 # --------------------------------------------------------------------------------------------
 # writing
 
@@ -327,15 +335,17 @@ def _instructions_sheet(ws: Any, fmt: PlateFormat) -> None:
         ("A mistake is reported with its sheet and cell, e.g. Layout!D5, and what was "
          "expected.", ""),
     ]  # fmt: skip
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 100
     for i, (text, style) in enumerate(lines, start=1):
         cell = ws.cell(row=i, column=1, value=text)
         cell.data_type = "s"
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 15 * (1 + len(text) // 90) + (6 if style else 0)
         if style == "title":
             cell.font = Font(bold=True, size=14)
         elif style == "bold":
             cell.font = Font(bold=True)
+    _fit_page(ws)
 
 
 def _lists_sheet(book: Any) -> None:
@@ -417,7 +427,7 @@ def _settings_sheet(
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 60
     for j in range(_FIRST_VALUE_COL, _FIRST_VALUE_COL + 8):
-        ws.column_dimensions[_col(j)].width = 14
+        ws.column_dimensions[_col(j)].width = 20 if j < _FIRST_VALUE_COL + 3 else 14
     last = _col(_FIRST_VALUE_COL + _LIST_WIDTH - 1)
     names: dict[str, str] = {}
     rules = {
@@ -442,13 +452,25 @@ def _settings_sheet(
         )
     factor_rows = []
     shaded = PatternFill("solid", fgColor="FFF2F2F2")
+    entry = PatternFill("solid", fgColor="FFFFF9E0")
+    top = Alignment(vertical="top")
+    previous = ""
     for r, (key, entries) in enumerate(_settings_rows(targets, factors, values), start=5):
-        ws.cell(row=r, column=1, value=key).font = Font(bold=True)
-        help_cell = ws.cell(row=r, column=2, value=_MULTI.get(key) or _SCALARS.get(key))
+        key_cell = ws.cell(row=r, column=1, value=key)
+        key_cell.font = Font(bold=True)
+        key_cell.alignment = top
+        help_text = (_MULTI.get(key) or _SCALARS.get(key)) if key != previous else None
+        help_cell = ws.cell(row=r, column=2, value=help_text)
         help_cell.alignment = Alignment(wrap_text=True, vertical="top")
         help_cell.fill = shaded
+        previous = key
+        width = 1 if key in _SCALARS else 3 if key in ("ratio", "contrast") else 2
+        width = max(width, len(entries), 6 if key in ("targets", "factor") else 0)
+        for j in range(_FIRST_VALUE_COL, _FIRST_VALUE_COL + width):
+            ws.cell(row=r, column=j).fill = entry
         for j, value in enumerate(entries, start=_FIRST_VALUE_COL):
             cell = ws.cell(row=r, column=j, value=value)
+            cell.alignment = top
             if isinstance(value, str):
                 cell.data_type = "s"
         span = f"C{r}:{last}{r}"
@@ -482,7 +504,10 @@ def _settings_sheet(
     for rule in rules.values():
         if rule.sqref:
             ws.add_data_validation(rule)
+    for r in range(5, ws.max_row + 1):
+        ws.row_dimensions[r].height = 16 * (1 + len(str(ws.cell(r, 2).value or "")) // 62)
     ws.freeze_panes = "C5"
+    _fit_page(ws)
     return names
 
 
@@ -551,11 +576,12 @@ def _layout_sheet(
             cells,
             FormulaRule(formula=[f"LEN({first})>0"], fill=PatternFill("solid", fgColor="FFEFEFEF")),
         )
+    _fit_page(ws)
 
 
 def _write_grid(ws: Any, top: int, fmt: PlateFormat, name: str, values: dict[str, Any]) -> str:
     """Write a plate grid with its header at row ``top``; return the range of its cells."""
-    from openpyxl.styles import Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     head = PatternFill("solid", fgColor="FF305496")
     thin = Side(style="thin", color="FFBFBFBF")
@@ -567,10 +593,12 @@ def _write_grid(ws: Any, top: int, fmt: PlateFormat, name: str, values: dict[str
         cell = ws.cell(row=top, column=c + 1, value=c)
         cell.font = Font(bold=True, color="FFFFFFFF")
         cell.fill = head
+        cell.alignment = Alignment(horizontal="center")
     for r, letter in enumerate(fmt.row_letters, start=1):
         label = ws.cell(row=top + r, column=1, value=letter)
         label.font = Font(bold=True, color="FFFFFFFF")
         label.fill = head
+        label.alignment = Alignment(horizontal="center")
         for c in range(1, fmt.cols + 1):
             cell = ws.cell(row=top + r, column=c + 1)
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -593,7 +621,10 @@ def _cq_sheet(book: Any, fmt: PlateFormat) -> None:
     ws.column_dimensions["A"].width = 14
     cells = _write_grid(ws, _LAYOUT_TOP, fmt, "cq", {})
     for c in range(2, fmt.cols + 2):
-        ws.column_dimensions[_col(c)].width = 11 if fmt.cols == 12 else 8
+        ws.column_dimensions[_col(c)].width = 12 if fmt.cols == 12 else 9
+    for row in ws[cells]:
+        for cell in row:
+            cell.number_format = "0.00"
     ws.conditional_formatting.add(
         cells,
         ColorScaleRule(
@@ -608,6 +639,7 @@ def _cq_sheet(book: Any, fmt: PlateFormat) -> None:
             end_color="FFF8696B",
         ),
     )
+    _fit_page(ws)
 
 
 def _paste_sheet(book: Any) -> None:
@@ -616,6 +648,7 @@ def _paste_sheet(book: Any) -> None:
     ws = book.create_sheet("Paste", 3)
     ws["A1"] = _PASTE_NOTE
     ws["A1"].font = Font(bold=True, color="FF305496")
+    _fit_page(ws)
 
 
 # --------------------------------------------------------------------------------------------
