@@ -25,7 +25,7 @@ from .io._tabular import as_text, decode_bytes, norm_header, split_rows
 from .plate import PLATES, PlateFormat, normalise_well
 from .schema import normalise_sample_type
 
-__all__ = ["join_layout", "load_layout"]
+__all__ = ["grid_text", "join_layout", "load_layout"]
 
 _STANDARD = {"well", "plate", "sample", "target", "sample_type", "quantity"}
 _ALIASES = {"sample type": "sample_type", "type": "sample_type", "task": "sample_type",
@@ -288,3 +288,20 @@ def join_layout(
             f"{len(missing)} layout well(s) have no data in the export: " + _listing(missing)
         )
     return joined, messages
+
+
+def grid_text(layout: pd.DataFrame, plate: PlateFormat, variables: Sequence[str]) -> str:
+    """CSV text of the grid form: one plate-shaped block per variable, blank line between."""
+    by_well = layout.set_index("well")
+    lines = []
+    for name in variables:
+        lines.append(",".join([name, *map(str, range(1, plate.cols + 1))]))
+        for letter in plate.row_letters:
+            cells = []
+            for c in range(1, plate.cols + 1):
+                well = f"{letter}{c}"
+                value = by_well[name].get(well, "") if well in by_well.index else ""
+                cells.append("" if pd.isna(value) else str(value))
+            lines.append(",".join([letter, *cells]))
+        lines.append("")
+    return "\n".join(lines)
