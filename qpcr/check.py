@@ -596,8 +596,8 @@ def _eval_ntc(rule: Rule, w: pd.DataFrame) -> list[dict]:
     if "min_cq" in p:
         parts.append(f"Cq ≥ {p['min_cq']:g}")
     if "margin" in p:
-        parts.append(f"{p['margin']:g} cycles above samples")
-    expected = "undetermined or " + " and ".join(parts)
+        parts.append(f"margin ≥ {p['margin']:g}")
+    expected = "undetermined or " + " & ".join(parts)
     if not targets:
         return [_row(False, "", "", expected, "no NTC wells on the plate", np.nan)]
     rows = []
@@ -663,11 +663,9 @@ def _eval_replicate_sd(rule: Rule, w: pd.DataFrame) -> list[dict]:
         bad = own[(own["sd"] > max_sd) | (own["range"] > max_range)]
         worst = own.loc[own["sd"].idxmax()]
         shown = bad.loc[bad["sd"].idxmax()] if len(bad) else worst
-        observed = f"SD {shown['sd']:.3f}, range {shown['range']:.2f} (worst of {len(own)})"
+        observed = f"SD {shown['sd']:.3f}, range {shown['range']:.2f}"
         if len(bad):
-            observed = f"{len(bad)} of {len(own)} groups out; worst SD {shown['sd']:.3f}, " + (
-                f"range {shown['range']:.2f}"
-            )
+            observed = f"{len(bad)}/{len(own)} groups out; {observed}"
         rows.append(_row(bad.empty, target, str(shown["sample"]), expected, observed, worst["sd"]))
     return rows
 
@@ -1080,6 +1078,7 @@ def check_run(
     layout: str | Path | None = None,
     history: str | Path | None = None,
     run: str | None = None,
+    format: str | None = None,
 ) -> pd.DataFrame:
     """Evaluate ``spec`` on one run; returns the results table (``RESULT_COLUMNS``).
 
@@ -1088,7 +1087,7 @@ def check_run(
     (:func:`run_values`) are judged by Westgard rules against the earlier runs and then
     appended to the file; a run already in the history (same name and content digest) is
     judged against the runs before it and not appended twice. ``run`` names the run (default: the
-    file name without suffix).
+    file name without suffix); ``format`` names the reader (default: detected).
     """
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
@@ -1100,7 +1099,7 @@ def check_run(
         from .io import read_run
 
         path = Path(export)
-        wells = read_run(path).wells
+        wells = read_run(path, format).wells
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         run = run or path.stem
     if layout is not None:
@@ -1488,25 +1487,29 @@ def plot_control_chart(
                 )  # fmt: skip
             if origin.startswith("first"):
                 ax.axvspan(0.5, settings.baseline_runs + 0.5, color="0.93", zorder=0)
-            marks: dict[int, list[str]] = {}
+            first = settings.baseline_runs if origin.startswith("first") else 0
+            marks: dict[int, set[str]] = {}
             for v in westgard(values, mean, sd, settings.rules):
-                marks.setdefault(v.index, []).append(v.rule)
-            for i, rules in marks.items():
+                if v.index >= first:
+                    marks.setdefault(v.index, set()).add(v.rule)
+            for i in sorted(marks):
                 ax.plot(x[i], values[i], "o", color="#c0504d", ms=8, zorder=4)
-                ax.annotate(
-                    ",".join(rules), (x[i], values[i]), xytext=(0, 8),
-                    textcoords="offset points", ha="center", fontsize=7, color="#c0504d",
-                )  # fmt: skip
-            ax.set_ylim(
-                min(np.nanmin(values), mean - 3.5 * sd), max(np.nanmax(values), mean + 3.5 * sd)
-            )
+                new = [r for r in settings.rules if r in marks[i] - marks.get(i - 1, set())]
+                if new:  # label a rule where it starts firing, not at every point
+                    ax.annotate(
+                        ",".join(new), (x[i], values[i]), xytext=(-4, 6),
+                        textcoords="offset points", ha="right", fontsize=8, color="#c0504d",
+                    )  # fmt: skip
+            low = min(np.nanmin(values), mean - 3.5 * sd)
+            high = max(np.nanmax(values), mean + 3.5 * sd)
+            ax.set_ylim(low - 0.05 * (high - low), high + 0.15 * (high - low))
         ax.set_xlim(0.5, len(values) + 0.5)
         ax.set_ylabel(units.get(metric, metric))
         step = max(1, len(values) // 15)
         ax.set_xticks(x[::step])
         ax.set_xticklabels(own["run"].to_numpy()[::step], rotation=30, ha="right", fontsize=7)
     fig.suptitle(f"{spec.name}: control charts (Westgard violations in red)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     out = Path(out)
     fig.savefig(out, dpi=110)
     plt.close(fig)

@@ -410,7 +410,8 @@ def check(
         if not paths:
             raise InputError("no export files found", where=", ".join(map(str, exports)))
         err = _stderr()
-        steps = track(paths, "Checking", console=err, disable=quiet or len(paths) < 2)
+        hide = quiet or len(paths) < 2 or not err.is_terminal
+        steps = track(paths, "Checking", console=err, disable=hide)
         if init_spec is not None:
             from .io import read_run
 
@@ -442,6 +443,8 @@ def _print_check(results, quiet: bool) -> None:
     from .check import verdict
 
     console = Console()
+    if not console.is_terminal:  # CI logs: do not squeeze the table into 80 columns
+        console = Console(width=160)
     colours = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
     if not quiet:
         table = Table(title="qpcr check", title_justify="left")
@@ -453,6 +456,10 @@ def _print_check(results, quiet: bool) -> None:
             status = f"[{colours[row.status]}]{row.status}[/]"
             table.add_row(*(str(getattr(row, c)) for c in columns), status)
         console.print(table)
+    for row in results[results["status"].isin(["fail", "warn"])].itertuples(index=False):
+        where = "/".join(x for x in (row.run, row.target, row.sample) if x)
+        console.print(f"[{colours[row.status]}]{row.status}[/] {row.rule_id} ({where}): "
+                      f"{row.message}", highlight=False)  # fmt: skip
     counts = results["status"].value_counts()
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass", "skip"))
     outcome = verdict(results)
