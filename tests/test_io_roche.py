@@ -138,10 +138,11 @@ def test_bad_include_and_well(tmp_path: Path) -> None:
     with pytest.raises(ExportParseError, match="Include 'Maybe'") as info:
         read_run(path)
     assert info.value.where == f"{path} row 3 column 'Include'"
-    path.write_text(HEAD + "True\t255\tA1\ts\t22.1\t\t0\t\nTrue\t255\tQ1\ts\t22.1\t\t0\t\n")
-    with pytest.raises(ExportParseError) as info:
-        read_run(path)
-    assert info.value.where == f"{path} row 4 column 'Pos'"
+    for bad in ("Q1", "A25"):
+        path.write_text(HEAD + f"True\t255\tA1\ts\t22.1\t\t0\t\nTrue\t255\t{bad}\ts\t2\t\t0\t\n")
+        with pytest.raises(ExportParseError, match=bad) as info:
+            read_run(path)
+        assert info.value.where == f"{path} row 4 column 'Pos'"
 
 
 def test_header_only_and_truncated_gzip(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ from .registry import Export, ExportFormat, FileSample, RunInfo, register
 NAME = "biorad"
 _REQUIRED = ("well", "fluor", "content")
 #: Content prefixes that normalise_sample_type does not know.
-_CONTENT_ALIASES = {"neg ctrl": "ntc", "neg": "ntc"}
+_CONTENT_ALIASES = {"neg ctrl": "ntc"}
 #: Localised "not a number" words CFX Manager writes instead of NaN.
 _LOCAL_NAN = {"non numérique", "non numerique", "nicht numerisch", "no numérico"}
 _RUN_INFO_KEYS = {"file name", "run started", "run ended", "base serial number"}
@@ -199,14 +199,15 @@ def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, in
             "bio": ("biological set name",),
         }.items()
     }
-    table = table[table[cols["well"]].map(as_text) != ""].reset_index(drop=True)
+    table = table[table[cols["well"]].map(as_text) != ""]
     if table.empty:
         raise ExportParseError(
             "the Cq table has a header but no well rows", where=where, hint="Export it again"
         )
+    file_rows = (table.index + row0).tolist()
 
     def at(i: int, key: str) -> str:
-        return f"{where} row {row0 + i} column '{cols[key]}'"
+        return f"{where} row {file_rows[i]} column '{cols[key]}'"
 
     raw_wells = [as_text(w) for w in table[cols["well"]]]
     try:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExportParseError, InputError
-from ..plate import normalise_well, plate_for_wells
+from ..plate import PLATES, normalise_well, plate_for_wells
 from ._tabular import (
     as_text,
     decode_bytes,
@@ -111,7 +111,7 @@ def read(path: Path, sample: FileSample) -> Export:
             "header lacks Include, Pos, Name or Cp", where=f"{path} row 2", hint="Export again"
         )
     table = frame(rows, header)
-    table = table[table.iloc[:, 0].map(as_text) != ""].reset_index(drop=True)
+    table = table[table.iloc[:, 0].map(as_text) != ""]
     if table.empty:
         raise ExportParseError("the Cp table has a header but no well rows", where=str(path))
     wells, plate_size = _wells(table, str(path), header + 2)
@@ -145,18 +145,21 @@ def read(path: Path, sample: FileSample) -> Export:
 
 
 def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, int]:
-    """Wells table (without target/sample split) and the plate size."""
+    """Wells table (without target/sample split) and the plate size; the table's index + row0
+    is the 1-based file row."""
     cols = {norm_header(c): c for c in table.columns}
+    file_rows = (table.index + row0).tolist()
 
     def at(i: int, key: str) -> str:
-        return f"{where} row {row0 + i} column '{cols[key]}'"
+        return f"{where} row {file_rows[i]} column '{cols[key]}'"
 
     raw = [as_text(v) for v in table[cols["pos"]]]
-    try:
-        plate = plate_for_wells(raw, hint=96)
-    except InputError as exc:
-        bad = next(i for i, w in enumerate(raw) if not re.fullmatch(r"[A-Pa-p]\d{1,2}", w))
-        raise ExportParseError(exc.message, where=at(bad, "pos")) from None
+    for i, well in enumerate(raw):
+        try:
+            normalise_well(well, PLATES[384])
+        except InputError as exc:
+            raise ExportParseError(exc.message, where=at(i, "pos")) from None
+    plate = plate_for_wells(raw, hint=96)
     wells = [normalise_well(w, plate) for w in raw]
     cp_cells = [as_text(v) for v in table[cols["cp"]]]
     decimal = decimal_mark(cp_cells)
@@ -180,7 +183,6 @@ def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, in
             "sample_type": "unkn",
             "cq": cq,
             "cq_status": status,
-            "reporter": "",
             "omitted": [not parse_bool(v) for v in include],
         }
     )
