@@ -55,8 +55,9 @@ def flag_replicate_outliers(
     cq
         Cq per well (cycles); NaN wells are skipped.
     groups
-        Replicate-group keys aligned with ``cq``: a Series, a list of Series, a DataFrame, or
-        (when ``cq`` is a column of a DataFrame ``df``) pass Series such as ``df["sample"]``.
+        Replicate-group keys aligned with ``cq``: a Series or array, a list of them, a
+        DataFrame (e.g. ``df[["plate", "sample", "target"]]``), or names of index levels of
+        ``cq``.
     method
         ``"range"`` (default, qbase+), ``"mad"``, ``"grubbs"`` or ``"none"``.
     threshold
@@ -151,21 +152,38 @@ def flag_replicate_outliers(
 
 
 def _group_keys(groups: object, x: pd.Series) -> list[pd.Series]:
-    """Replicate-group keys as a list of Series aligned with ``x``."""
+    """Replicate-group keys as a list of Series aligned with ``x``.
+
+    Accepts a DataFrame, a Series or array, or a list of those; a name (str) in the list or
+    alone selects an index level of ``x``.
+    """
     if isinstance(groups, pd.DataFrame):
-        keys = [groups[c] for c in groups.columns]
-    elif isinstance(groups, pd.Series | np.ndarray):
-        keys = [pd.Series(groups, index=x.index) if isinstance(groups, np.ndarray) else groups]
+        items: list = [groups[c] for c in groups.columns]
+    elif isinstance(groups, pd.Series | np.ndarray | str):
+        items = [groups]
     else:
-        keys = [k if isinstance(k, pd.Series) else pd.Series(k, index=x.index) for k in groups]
-    for key in keys:
-        if len(key) != len(x) or not key.index.equals(x.index):
+        items = list(groups)  # type: ignore[call-overload]
+    keys = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in x.index.names:
+                raise InputError(
+                    f"replicate-group key '{item}' is not an index level of the Cq series "
+                    f"(levels: {list(x.index.names)})",
+                    where="outlier detection",
+                    hint="Pass the grouping columns themselves, e.g. [df['sample'], df['target']]",
+                )
+            item = pd.Series(x.index.get_level_values(item), index=x.index)
+        elif not isinstance(item, pd.Series):
+            item = pd.Series(np.asarray(item), index=x.index if len(item) == len(x) else None)
+        if len(item) != len(x) or not item.index.equals(x.index):
             raise InputError(
-                f"replicate-group key of length {len(key)} does not line up with {len(x)} Cq "
+                f"replicate-group key of length {len(item)} does not line up with {len(x)} Cq "
                 "values",
                 where="outlier detection",
                 hint="Pass grouping Series taken from the same table as the Cq column",
             )
+        keys.append(item)
     return keys
 
 

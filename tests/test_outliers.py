@@ -130,6 +130,22 @@ def test_several_groups_multiple_keys_and_nan_wells() -> None:
     pd.testing.assert_frame_equal(out, same)
 
 
+def test_groups_as_index_levels_or_arrays() -> None:
+    index = pd.MultiIndex.from_tuples(
+        [("s1", "A", w) for w in ("A1", "A2", "A3")] + [("s2", "A", w) for w in ("B1", "B2")],
+        names=["sample", "target", "well"],
+    )
+    cq = pd.Series([25.0, 25.1, 26.4, 20.0, 20.1], index=index)
+    by_level = flag_replicate_outliers(cq, ["sample", "target"])
+    assert by_level["outlier"].tolist() == [False, False, True, False, False]
+    by_array = flag_replicate_outliers(cq, [np.array(["s1"] * 3 + ["s2"] * 2)])
+    pd.testing.assert_frame_equal(by_level, by_array)
+    with pytest.raises(InputError, match="index level"):
+        flag_replicate_outliers(cq, ["donor"])
+    with pytest.raises(InputError, match="line up"):
+        flag_replicate_outliers(cq, [["s1", "s2"]])
+
+
 def test_method_none_flags_nothing() -> None:
     cq, groups = _one_group(T13)
     out = flag_replicate_outliers(cq, groups, method="none")
