@@ -149,7 +149,7 @@ def _log2_quantities(
             for g in cq.columns
         ]
     )
-    return pd.DataFrame(-values * log2e, index=cq.index, columns=cq.columns)
+    return pd.DataFrame(-values * log2e, index=cq.index, columns=[str(g) for g in cq.columns])
 
 
 def cq_matrix(
@@ -222,7 +222,7 @@ class GenormResult:
         Genes × genes matrix of V_jk = SD_s(log2(a_j/a_k)).
     steps : DataFrame
         ``step, genes_left, excluded, mean_m``: one row per exclusion round (the last row has the
-        final two genes and ``excluded`` None).
+        final two genes and no ``excluded`` gene).
     m_steps : DataFrame
         M of each gene (columns) at each step (rows, indexed by ``step``); NaN once excluded.
     pairwise : DataFrame
@@ -325,11 +325,10 @@ def genorm(
     ranking = pd.DataFrame(
         {
             "target": order,
-            "rank": [1, *range(2, k + 1)],
+            "rank": [1, 1, *range(3, k + 1)],
             "m": [m_at_exclusion[g] for g in order],
         }
     )
-    ranking.loc[1, "rank"] = 1
     return GenormResult(
         m=pd.Series(m_rows[0], index=genes, name="m"),
         pairwise_sd=pd.DataFrame(vjk, index=genes, columns=genes),
@@ -373,7 +372,10 @@ class NormfinderResult:
     gamma2 : float
         Between-group variance γ² (NaN without groups).
     pairs : DataFrame
-        ``gene1, gene2, stability`` for the pairs of candidate genes, most stable first.
+        ``gene1, gene2, stability, compensating`` for the pairs of candidate genes, most stable
+        first. ``compensating`` is True when the pair's mean intergroup term
+        ``mean_g|d̃_i + d̃_j|`` is smaller than that of either gene alone: the pair looks stable
+        because the two genes' group differences cancel, not because each gene is stable.
     grouped : bool
         Whether group labels were used.
     """
@@ -400,6 +402,7 @@ class NormfinderResult:
     @property
     def best_pair_stability(self) -> float:
         """Stability of :attr:`best_pair`."""
+        _ = self.best_pair
         return float(self.pairs["stability"].iloc[0])
 
 
@@ -472,18 +475,21 @@ def normfinder(
         pool = np.flatnonzero(sigma < sigma.min() + 0.1)
         if pool.size < 2:
             pool = np.argsort(sigma, kind="stable")[:2]
-        pairs = []
+        rows = []
         for i, j in combinations(sorted(pool) if k > 3 else [], 2):
             rest = np.delete(values, [i, j], axis=1)
             merged = np.column_stack([rest, values[:, [i, j]].mean(axis=1)])
-            pairs.append((genes[i], genes[j], float(np.sqrt(_intragroup_variance(merged)[-1]))))
+            rows.append((genes[i], genes[j], float(np.sqrt(_intragroup_variance(merged)[-1]))))
+        pairs = pd.DataFrame(rows, columns=["gene1", "gene2", "stability"])
         group_name = str(levels[0]) if levels else "all"
         return NormfinderResult(
             stability=pd.Series(sigma, index=genes, name="stability"),
             sigma2=pd.DataFrame({group_name: s2}, index=genes),
             d=pd.DataFrame({group_name: np.zeros(k)}, index=genes),
             gamma2=float("nan"),
-            pairs=_sorted_pairs(pairs),
+            pairs=pairs.assign(compensating=False).sort_values(
+                "stability", kind="stable", ignore_index=True
+            ),
             grouped=False,
         )
 
@@ -502,26 +508,25 @@ def normfinder(
     pool = np.flatnonzero(rho < pair_limit)
     if pool.size < 4:
         pool = np.flatnonzero(rho <= np.sort(rho)[min(3, k - 1)])
-    pairs = [
-        (
-            genes[i],
-            genes[j],
-            float(
-                (
-                    np.abs(d_new[i] + d_new[j]) * np.sqrt(k / (k - 2)) / 2
-                    + np.sqrt(v_new[i] + v_new[j]) / 2
-                ).mean()
-            ),
-        )
-        for i, j in combinations(pool, 2)
-    ]
+    first, second = np.array(list(combinations(pool, 2))).T
+    between = np.abs(d_new[first] + d_new[second])
+    score = between * np.sqrt(k / (k - 2)) / 2 + np.sqrt(v_new[first] + v_new[second]) / 2
+    alone = np.minimum(np.abs(d_new[first]).mean(axis=1), np.abs(d_new[second]).mean(axis=1))
+    pairs = pd.DataFrame(
+        {
+            "gene1": [genes[i] for i in first],
+            "gene2": [genes[j] for j in second],
+            "stability": score.mean(axis=1),
+            "compensating": between.mean(axis=1) < alone,
+        }
+    )
     cols = [str(lv) for lv in levels]
     return NormfinderResult(
         stability=pd.Series(rho, index=genes, name="stability"),
         sigma2=pd.DataFrame(s2, index=genes, columns=cols),
         d=pd.DataFrame(d, index=genes, columns=cols),
         gamma2=float(gamma2),
-        pairs=_sorted_pairs(pairs),
+        pairs=pairs.sort_values("stability", kind="stable", ignore_index=True),
         grouped=True,
     )
 
@@ -539,11 +544,6 @@ def _group_labels(groups: object, index: pd.Index, where: str) -> np.ndarray:
         missing = list(index[labels.isna().to_numpy()])[:5]
         raise InputError(f"no group label for samples {missing}; expected a label each", where)
     return labels.astype(str).to_numpy()
-
-
-def _sorted_pairs(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
-    pairs = pd.DataFrame(rows, columns=["gene1", "gene2", "stability"])
-    return pairs.sort_values("stability", kind="stable", ignore_index=True)
 
 
 # --------------------------------------------------------------------------------------------

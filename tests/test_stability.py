@@ -200,6 +200,8 @@ def test_t26_normfinder(cq: pd.DataFrame, oxygen: list[str]) -> None:
     second = res.pairs.iloc[1]
     assert {second["gene1"], second["gene2"]} == {"REF_C", "GAPDH"}
     assert second["stability"] == pytest.approx(0.2078, abs=1e-3)
+    # REF_C (d -0.22 in hypoxia) and GAPDH (+0.34) cancel: flagged; REF_A + REF_B do not
+    assert res.pairs["compensating"].tolist()[:2] == [False, True]
 
 
 def test_normfinder_group_labels_from_series_follow_the_index(
