@@ -150,3 +150,28 @@ def test_truncated_after_title_and_no_block(tmp_path: Path) -> None:
     path.write_text(HEAD + "Channel;Gain\nGreen;8\n")
     with pytest.raises(ExportParseError, match="no 'Quantitative analysis of"):
         read_run(path)
+
+
+def test_typed_workbook_cells(tmp_path: Path) -> None:
+    """A vendor workbook stores numbers, dates and times as typed cells."""
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Excel Analysed Data Export"])
+    sheet.append(["Date", datetime.date(2021, 3, 16)])
+    sheet.append(["Time", datetime.time(10, 34, 20)])
+    sheet.append([])
+    sheet.append(["Quantitative analysis of Cycling A.Green (28S)"])
+    sheet.append([])
+    sheet.append(["No.", "Color", "Name", "Type", "Ct", "Ct Comment"])
+    sheet.append([25, 5775359, "NK1", "Unknown", 7.49, None])
+    sheet.append([26, 5775359, "NK1", "Unknown", None, "NEG"])
+    book.save(tmp_path / "rg.xlsx")
+    export = read_run(tmp_path / "rg.xlsx")
+    assert export.info.run_date == "2021-03-16T10:34:20"
+    assert export.wells["well"].tolist() == ["25", "26"]
+    np.testing.assert_array_equal(export.wells["cq"], [7.49, np.nan])
+    assert export.wells["cq_comment"].tolist() == ["", "NEG"]

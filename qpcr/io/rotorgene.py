@@ -14,7 +14,7 @@ Melt blocks (``Melt analysis of ...``) are skipped.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ def read(path: Path, sample: FileSample) -> Export:
             first_block = i if first_block is None else first_block
             blocks.append(_block(rows, i, match, where))
         elif first_block is None and norm_header(first) in _META and len(row) > 1:
-            meta[_META[norm_header(first)]] = as_text(row[1])
+            meta[_META[norm_header(first)]] = _meta_text(row[1])
     if not blocks:
         raise ExportParseError(
             "no 'Quantitative analysis of ...' block; expected at least one analysed channel",
@@ -103,7 +103,7 @@ def read(path: Path, sample: FileSample) -> Export:
         )
     wells = pd.concat(blocks, ignore_index=True)
     extra: dict[str, Any] = {k: v for k, v in meta.items() if v and k not in ("date", "time")}
-    extra["rotor_positions"] = int(max(int(w) for w in wells["well"]))
+    extra["rotor_positions"] = max(int(w) for w in wells["well"])
     stamp = " ".join(v for v in (meta.get("date"), meta.get("time")) if v)
     run_date = _iso_date(stamp) if stamp else None
     info = RunInfo(
@@ -116,6 +116,15 @@ def read(path: Path, sample: FileSample) -> Export:
         extra=extra,
     )
     return Export(wells=wells, info=info)
+
+
+def _meta_text(value: object) -> str:
+    """A header cell as text; workbook dates and times in the software's own spelling."""
+    if isinstance(value, (datetime, date)):
+        return value.strftime("%m/%d/%Y")
+    if isinstance(value, time):
+        return value.strftime("%I:%M:%S %p")
+    return as_text(value)
 
 
 def _iso_date(text: str) -> str:
