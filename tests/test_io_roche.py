@@ -163,3 +163,11 @@ def test_decompressed_size_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(roche, "MAX_INPUT_BYTES", 1000)
     with pytest.raises(ExportParseError, match="inflates to more than"):
         read_run(FOLDER / "roche_lc480_96_stuart_cp_gzip_synthetic.txt.gz")
+
+
+def test_decimal_comma_cp(tmp_path: Path) -> None:
+    path = tmp_path / "de.txt"
+    path.write_text(HEAD + "True\t255\tA1\ts\t22,57\t\t0\t\nTrue\t255\tA2\ts\t\t\t0\t\n")
+    wells = read_run(path).wells
+    np.testing.assert_array_equal(wells["cq"], [22.57, np.nan])
+    assert wells["cq_status"].tolist() == ["ok", "undetermined"]
