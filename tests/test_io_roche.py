@@ -44,6 +44,16 @@ def test_matches_independent_parse(path: Path) -> None:
     np.testing.assert_array_equal(wells["quantity"], np.where(standard != 0, standard, np.nan))
     assert export.info.extra["filter"] == title.split("Selected Filter: ")[1]
     assert (wells["reporter"] == export.info.extra["filter"]).all()
+    if export.info.extra["target_source"] == "filter":
+        assert wells["sample"].tolist() == [r["Name"] for r in rows]
+        assert (wells["target"] == export.info.extra["filter"]).all()
+    else:
+        assert (wells["sample"] + " " + wells["target"]).tolist() == [
+            r["Name"]
+            if not r["Name"].startswith("Sample ")
+            else f"{r['Name']} {wells['target'][i]}"
+            for i, r in enumerate(rows)
+        ]
 
 
 @pytest.mark.parametrize("path", CP_FILES, ids=lambda p: p.name)
