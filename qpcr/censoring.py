@@ -18,6 +18,7 @@ from .errors import AnalysisError, ConfigError, InputError
 __all__ = [
     "NONDETECT_POLICIES",
     "apply_nondetect_policy",
+    "censored_group_means",
     "nondetect_summary",
     "nrt_fraction",
     "ntc_margin",
@@ -140,6 +141,56 @@ def apply_nondetect_policy(
     out["censored"] = (nondetect & (policy in ("censor", "tobit"))).to_numpy()
     out["nd_policy"] = NONDETECT_POLICIES[policy]
     return out
+
+
+def censored_group_means(
+    wells: pd.DataFrame, by: Sequence[str], limit: float = 40.0
+) -> pd.DataFrame:
+    """Mean Cq per group honouring censoring (input: output of :func:`apply_nondetect_policy`).
+
+    Per group, from ``cq_used`` and ``censored``:
+
+    * no censored value: arithmetic ``mean`` and ``sd`` (divisor n − 1), ``method="mean"``;
+    * censored values and ≥ 2 distinct observed Cq: Tobit MLE (:func:`tobit_fit`, ``sd`` with
+      divisor n), ``method="tobit"``;
+    * censored values and fewer distinct observed Cq: ``mean`` of observed and limit values as a
+      lower bound of the true mean Cq, ``method="bound"`` (expression is at most this);
+    * only censored values: NaN, ``method="not detected"``.
+
+    Returns the ``by`` columns, ``mean``, ``sd``, ``n`` (rows with a value), ``n_censored``,
+    ``method``. Rows with NaN ``cq_used`` (excluded, missing) are ignored.
+    """
+    missing = [c for c in (*by, "cq_used", "censored") if c not in wells.columns]
+    if missing:
+        raise InputError(
+            f"wells table lacks column(s) {missing}",
+            where="censored group means",
+            hint="Run apply_nondetect_policy first",
+        )
+    used = wells.loc[wells["cq_used"].notna(), [*by, "cq_used", "censored"]]
+    censored = used["censored"].astype(bool)
+    grouped = used.groupby(list(by), sort=True, dropna=False)
+    out = grouped["cq_used"].agg(["mean", "std", "size"]).rename(columns={"std": "sd", "size": "n"})
+    out["n_censored"] = censored.groupby([used[c] for c in by], sort=True, dropna=False).sum()
+    distinct = (
+        used["cq_used"]
+        .where(~censored)
+        .groupby([used[c] for c in by], sort=True, dropna=False)
+        .nunique()
+    )
+    out["method"] = np.select(
+        [out["n_censored"] == 0, out["n_censored"] == out["n"], distinct >= 2],
+        ["mean", "not detected", "tobit"],
+        "bound",
+    )
+    out.loc[out["method"] == "not detected", ["mean", "sd"]] = np.nan
+    out.loc[out["method"] == "bound", "sd"] = np.nan
+    for key in out.index[out["method"] == "tobit"]:
+        rows = grouped.get_group(key if isinstance(key, tuple) else (key,))
+        observed = rows.loc[~rows["censored"].astype(bool), "cq_used"]
+        out.loc[key, ["mean", "sd"]] = tobit_fit(observed, int(out.loc[key, "n_censored"]), limit)
+    out["n_censored"] = out["n_censored"].astype(int)
+    return out.reset_index()
 
 
 def nondetect_summary(

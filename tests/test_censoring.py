@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from qpcr.censoring import (
     apply_nondetect_policy,
+    censored_group_means,
     nondetect_summary,
     nrt_fraction,
     ntc_margin,
@@ -149,6 +150,45 @@ def test_nondetect_bad_settings(policy: str, limit: float) -> None:
 def test_nondetect_needs_cq_status() -> None:
     with pytest.raises(InputError, match="cq_status"):
         apply_nondetect_policy(_wells().drop(columns="cq_status"))
+
+
+def test_censored_group_means_choose_the_estimator() -> None:
+    wells = pd.DataFrame(
+        {
+            "target": ["A"] * 6 + ["B"] * 3 + ["C"] * 2 + ["D"] * 3,
+            "group": ["g"] * 14,
+            "cq": [
+                *T14_OBSERVED,
+                *[np.nan] * 2,
+                25.0,
+                25.2,
+                25.1,
+                *[np.nan] * 2,
+                38.0,
+                *[np.nan] * 2,
+            ],
+            "cq_status": ["ok"] * 4
+            + ["undetermined"] * 2
+            + ["ok"] * 3
+            + ["undetermined"] * 2
+            + ["ok", "undetermined", "missing"],
+        }
+    )
+    out = censored_group_means(apply_nondetect_policy(wells, "tobit"), ["target", "group"])
+    assert out["method"].tolist() == ["tobit", "mean", "not detected", "bound"]
+    assert out["n"].tolist() == [6, 3, 2, 2]
+    assert out["n_censored"].tolist() == [2, 0, 2, 1]
+    assert out["mean"].iloc[0] == pytest.approx(39.1437, abs=1e-3)  # T14
+    assert out["sd"].iloc[0] == pytest.approx(1.7552, abs=1e-3)
+    assert out["mean"].iloc[1] == pytest.approx(25.1)
+    assert out["sd"].iloc[1] == pytest.approx(0.1)
+    assert np.isnan(out["mean"].iloc[2])
+    assert out["mean"].iloc[3] == pytest.approx(39.0)
+    substituted = censored_group_means(apply_nondetect_policy(wells, "substitute"), ["target"])
+    assert substituted["method"].tolist() == ["mean"] * 4
+    assert substituted["mean"].iloc[0] == pytest.approx(38.766667, abs=1e-6)  # T14 substitution
+    with pytest.raises(InputError, match="apply_nondetect_policy"):
+        censored_group_means(wells, ["target"])
 
 
 def test_nondetect_summary_counts_per_group() -> None:
