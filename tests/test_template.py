@@ -475,3 +475,50 @@ def test_macro_workbook_is_read_for_values_only(filled_grid: Path, tmp_path: Pat
         dst.writestr("xl/vbaProject.bin", b"not really vba")
     content = read_template(xlsm)
     assert len(content.wells) == 26
+
+
+def _analysis_columns(fold_changes: pd.DataFrame) -> pd.DataFrame:
+    numeric = fold_changes.select_dtypes("number").columns
+    keys = [c for c in fold_changes.columns if c not in numeric and c not in ("plate", "source")]
+    return fold_changes.sort_values(keys).reset_index(drop=True)[keys + list(numeric)]
+
+
+def test_template_analysis_equals_export_layout_and_config(
+    filled_grid: Path, tmp_path: Path
+) -> None:
+    """Template filled → wells + settings → analyze gives the fold changes of the same
+    export analysed with a separate layout and TOML settings."""
+    from qpcr.pipeline import analyze
+
+    content = read_template(filled_grid)
+    from_template = tmp_path / "plate.csv"
+    table = content.wells.rename(columns={"cq": "Cq"}).drop(columns="cq_status")
+    table["Cq"] = table["Cq"].map(lambda v: "Undetermined" if np.isnan(v) else repr(v))
+    table.to_csv(from_template, index=False)
+    got = analyze([from_template], config=from_mapping(content.settings))
+
+    export = tmp_path / "export" / "plate.csv"
+    export.parent.mkdir()
+    design = _design()
+    plain = design[["well", "sample", "target", "sample_type", "cq"]].rename(columns={"cq": "Cq"})
+    plain["Cq"] = plain["Cq"].map(lambda v: "Undetermined" if np.isnan(v) else f"{v:.3f}")
+    plain.to_csv(export, index=False)
+    layout = design[["well", "sample", "target", "sample_type", "oxygen", "donor"]]
+    toml = tmp_path / "settings.toml"
+    toml.write_text(TOML, encoding="utf-8")
+    want = analyze([export], layout=layout[layout["oxygen"] != ""], config=load_config(toml))
+
+    assert len(got.fold_changes) > 0
+    pd.testing.assert_frame_equal(
+        _analysis_columns(got.fold_changes), _analysis_columns(want.fold_changes)
+    )
+    pd.testing.assert_frame_equal(_analysis_columns(got.ratios), _analysis_columns(want.ratios))
+    bmp2 = got.fold_changes[got.fold_changes["target"] == "BMP2"]
+    # Pfaffl with E(BMP2) = 1.94, E(GAPDH) = 2, paired by donor: per donor
+    # log2 FC = log2(1.94)·ΔCq_BMP2(normoxia − hypoxia) − ΔCq_GAPDH(normoxia − hypoxia)
+    #         = log2(1.94)·1.9 − (−0.2, 0.3, −0.4); mean over donors = 1.916508
+    expected = np.log2(1.94) * 1.9 + np.mean([0.2, -0.3, 0.4])
+    assert expected == pytest.approx(1.916508, abs=1e-6)
+    assert np.log2(bmp2["fold_change"].to_numpy(dtype=float)) == pytest.approx(
+        np.full(len(bmp2), expected), abs=1e-9
+    )
