@@ -466,8 +466,14 @@ def test_well_outside_384_plate(tmp_path: Path) -> None:
 
 
 def test_non_numeric_cq(tmp_path: Path) -> None:
-    text = _results_only().replace("\t16.442\t", "\t16,44x\t")
-    with pytest.raises(ExportParseError, match=r"line 21 column 'CT'.*'16,44x' is not a number"):
+    text = _results_only().replace("\t16.442\t", "\t16.44x\t")
+    with pytest.raises(ExportParseError, match=r"line 21 column 'CT'.*'16.44x' is not a number"):
+        read_run(_write(tmp_path, text))
+
+
+def test_decimal_comma_cq_is_not_read_as_thousands(tmp_path: Path) -> None:
+    text = _results_only().replace("\t16.442\t", "\t16,442\t")
+    with pytest.raises(ExportParseError, match=r"line 21 column 'CT'.*'16,442' has a comma"):
         read_run(_write(tmp_path, text))
 
 
@@ -639,3 +645,49 @@ def test_empty_curve_sections_are_ignored(tmp_path: Path) -> None:
     export = read_run(_write(tmp_path, text))
     assert export.tables == {}
     assert len(export.wells) == 93
+
+
+def _other_vendor_exports() -> list[Path]:
+    return sorted(
+        p
+        for p in (DATA / "exports").glob("*/*")
+        if p.is_file() and p.parent.name != "thermo" and p.suffix != ".md"
+    )
+
+
+@pytest.mark.parametrize("path", _other_vendor_exports(), ids=lambda p: p.name)
+def test_thermo_sniffers_reject_other_vendors(path: Path) -> None:
+    sample = FileSample(path)
+    assert [s(sample) for s in SNIFFERS] == [False] * 5
+
+
+def test_classic_workbook_with_index_wells_and_melt_sheet(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    results = book.active
+    results.title = "Results"
+    results.append(["Block Type", "384-Well Block"])
+    results.append(["Instrument Type", "QuantStudio(TM) 12K Flex System"])
+    results.append([])
+    results.append(["Well", "Well Position", "Omit", "Sample Name", "Target Name", "Task", "CT"])
+    results.append([25.0, "B1", 1, 1234.0, "ACTB", "UNKNOWN", 17.25])
+    results.append([384.0, "P24", 0, "NTC", "ACTB", "NTC", "Undetermined"])
+    melt = book.create_sheet("Melt Curve Raw Data")
+    melt.append(["Block Type", "384-Well Block"])
+    melt.append([])
+    melt.append(["Well", "Well Position", "Reading", "Temperature", "Fluorescence", "Derivative"])
+    melt.append([25, "B1", 1, 60.1, 5000.5, 0.01])
+    melt.append([384, "P24", 1, 60.1, 100.0, 0.0])
+    path = tmp_path / "qs12k.xlsx"
+    book.save(path)
+    export = read_run(path)
+    w = export.wells
+    assert w["well"].tolist() == ["B1", "P24"]
+    assert w["sample"].tolist() == ["1234", "NTC"]  # a numeric cell keeps no '.0'
+    assert w["omitted"].tolist() == [True, False]
+    assert w["cq"].iloc[0] == 17.25
+    assert export.info.plate_size == 384
+    m = export.tables["melt"]
+    assert m[["well", "target"]].to_numpy().tolist() == [["B1", "ACTB"], ["P24", "ACTB"]]
+    assert m["fluorescence"].tolist() == [5000.5, 100.0]

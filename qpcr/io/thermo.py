@@ -318,6 +318,15 @@ def _wells(
         out["reporter"] = [as_text(v) for v in data[cols["reporter"]]]
     elif "dyes" in cols:
         out["reporter"] = [as_text(v).split("-")[0] for v in data[cols["dyes"]]]
+    comma = [i for i, v in enumerate(data[cols["cq"]]) if isinstance(v, str) and "," in v]
+    if comma:  # Cq < 100 never has thousands separators: this is a decimal comma
+        i = comma[0]
+        raise ExportParseError(
+            f"Cq '{data[cols['cq']].iloc[i]}' has a comma; expected a decimal point",
+            where=table.at(i, cols["cq"]),
+            hint="The file was re-saved with a decimal-comma locale; export it again from the "
+            "instrument software",
+        )
     cq, status = parse_cq(data[cols["cq"]])
     if "amp_status" in cols:
         no_amp = np.array([as_text(v).lower() in _NO_AMP for v in data[cols["amp_status"]]])
