@@ -549,6 +549,9 @@ def test_cq_matrix(dataset: pd.DataFrame) -> None:
         cq_matrix(long, ["REF_A", "HPRT1"])
     with pytest.raises(ConfigError, match="donor"):
         cq_matrix(long, CANDIDATES, "donor")
+    long.loc[(long["sample"] == "D2-HV") & (long["target"] == "REF_A"), "oxygen"] = "normoxia"
+    with pytest.raises(InputError, match="'D2-HV' has several oxygen levels"):
+        cq_matrix(long, CANDIDATES, "oxygen")
 
 
 def test_cli_stability(dataset: pd.DataFrame, tmp_path: Path) -> None:
