@@ -36,18 +36,25 @@ ADJUST_METHODS = ("holm", "bh", "bonferroni", "none")
 
 def _as_values(values: Any, name: str) -> np.ndarray:
     """One-dimensional float array from a sequence/Series; reject anything else."""
-    arr = np.asarray(values, dtype=float)
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DesignError(
+            f"{name} holds non-numeric values ({exc})",
+            where=f"{name} values",
+            hint="expected numbers on the log2 scale (−ΔCq or log2 NRQ)",
+        ) from None
     if arr.ndim != 1:
         raise DesignError(
             f"{name} has shape {arr.shape}",
-            where=f"two_group_test({name}=...)",
+            where=f"{name} values",
             hint="expected one value per biological sample (a 1-D sequence of log2 values)",
         )
     return arr
 
 
-def _paired_values(control: Any, treated: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Align control and treated by block; drop pairs with a NaN.
+def _paired_values(control: Any, treated: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Align control and treated by block; drop pairs with a NaN (returns how many).
 
     Two Series are aligned on their index (the block, e.g. donor); anything else is aligned by
     position and must have equal length. A block that appears twice is a technical replicate
@@ -75,7 +82,16 @@ def _paired_values(control: Any, treated: Any) -> tuple[np.ndarray, np.ndarray]:
                 "Series indexed by donor to align them by label",
             )
     keep = ~(np.isnan(c) | np.isnan(t))
-    return c[keep], t[keep]
+    return c[keep], t[keep], int((~keep).sum())
+
+
+def _groups(control: Any, treated: Any, paired: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    """Clean value arrays and a note on dropped incomplete pairs (paired) or NaN values."""
+    if paired:
+        c, t, n_drop = _paired_values(control, treated)
+        return c, t, f"{n_drop} incomplete pair(s) dropped" if n_drop else ""
+    c, t = _as_values(control, "control"), _as_values(treated, "treated")
+    return c[~np.isnan(c)], t[~np.isnan(t)], ""
 
 
 def _t_ci(estimate: float, se: float, df: float, alpha: float) -> tuple[float, float]:
@@ -156,12 +172,10 @@ def two_group_test(
         )
     if test == "permutation":
         return permutation_test(control, treated, paired=paired, alpha=alpha, min_n=min_n)
-    if paired:
-        c, t = _paired_values(control, treated)
-    else:
-        c, t = _as_values(control, "control"), _as_values(treated, "treated")
-        c, t = c[~np.isnan(c)], t[~np.isnan(t)]
-    return _parametric_or_rank(c, t, paired=paired, test=test, alpha=alpha, min_n=min_n)
+    c, t, dropped = _groups(control, treated, paired)
+    res = _parametric_or_rank(c, t, paired=paired, test=test, alpha=alpha, min_n=min_n)
+    res["note"] = _join(dropped, res["note"])
+    return res
 
 
 def _too_few(c: np.ndarray, t: np.ndarray, paired: bool, min_n: int) -> str:
@@ -309,16 +323,12 @@ def permutation_test(
 
     Returns the same keys as :func:`two_group_test`; ``test`` is "permutation".
     """
-    if paired:
-        c, t = _paired_values(control, treated)
-    else:
-        c, t = _as_values(control, "control"), _as_values(treated, "treated")
-        c, t = c[~np.isnan(c)], t[~np.isnan(t)]
+    c, t, dropped = _groups(control, treated, paired)
     estimate = float(np.mean(t) - np.mean(c)) if c.size and t.size else math.nan
     res = _result("permutation", int(t.size), int(c.size), estimate)
     note = _too_few(c, t, paired, min_n)
     if note:
-        res["note"] = note
+        res["note"] = _join(dropped, note)
         return res
     if n_resamples < 100:
         raise ConfigError(
@@ -359,9 +369,10 @@ def permutation_test(
         p_value=float(p),
         ci_low=float(lo),
         ci_high=float(hi),
-        note=(
+        note=_join(
+            dropped,
             f"{'exact' if exact else 'random'} randomisation test over "
-            f"{total if exact else n_resamples} reallocations; percentile bootstrap CI"
+            f"{total if exact else n_resamples} reallocations; percentile bootstrap CI",
         ),
     )
     return res
@@ -523,10 +534,9 @@ class _Design:
         """Blocks present in every non-empty cell, and the others."""
         if not self.block:
             return [], []
-        present = self.frame.groupby("block")[self.factors].apply(
-            lambda g: len(g.drop_duplicates())
-        )
-        n_cells = len(self.frame.drop_duplicates(self.factors))
+        cell = self.cell_key()
+        present = cell.groupby(self.frame["block"]).nunique()
+        n_cells = cell.nunique()
         complete = sorted(present.index[present == n_cells])
         return complete, sorted(present.index[present < n_cells])
 

@@ -97,7 +97,10 @@ def test_paired_series_align_by_donor_and_drop_nan() -> None:
     # a fourth donor with only one group is dropped, not counted
     hv4 = pd.concat([hv, pd.Series([-5.0], index=["D4"])])
     ht4 = pd.concat([ht, pd.Series([np.nan], index=["D4"])])
-    assert two_group_test(hv4, ht4, paired=True)["p_value"] == pytest.approx(0.002781, abs=1e-6)
+    r4 = two_group_test(hv4, ht4, paired=True)
+    assert r4["p_value"] == pytest.approx(0.002781, abs=1e-6)
+    assert r4["n"] == 3
+    assert r4["note"] == "1 incomplete pair(s) dropped"
 
 
 def test_paired_refuses_technical_replicates() -> None:
@@ -144,6 +147,13 @@ def test_too_few_replicates_gives_estimate_and_note() -> None:
     assert "treated group" in r["note"]
     r = two_group_test([-5.0, -5.1, -4.9], [-3.0, -2.9, -3.2], min_n=4)
     assert "fewer than 4" in r["note"]
+
+
+def test_non_numeric_and_2d_input_rejected() -> None:
+    with pytest.raises(DesignError, match="non-numeric"):
+        two_group_test(["a", "b"], [1.0, 2.0])
+    with pytest.raises(DesignError, match="shape"):
+        two_group_test([[1.0, 2.0]], [1.0, 2.0])
 
 
 def test_unknown_test_and_alpha_rejected() -> None:
