@@ -1452,7 +1452,10 @@ def plot_control_chart(
     table = history if isinstance(history, pd.DataFrame) else read_history(history)
     settings = spec.history
     table = table[table["metric"].isin(settings.metrics)]
-    keys = list(table.groupby(["metric", "target", "sample"], sort=True).groups)[:max_panels]
+    keys = sorted(
+        table.groupby(["metric", "target", "sample"]).groups,
+        key=lambda k: (settings.metrics.index(k[0]), k[1], k[2]),
+    )[:max_panels]
     if not keys:
         raise InputError(
             "the history holds no watched values to chart",

@@ -398,7 +398,7 @@ def check(
     if (spec is None) == (init_spec is None):
         raise typer.BadParameter("give either --spec or --init-spec", param_hint="--spec")
     if chart is not None and history is None:
-        raise typer.BadParameter("--chart draws the history; add --history FILE", "--chart")
+        raise typer.BadParameter("needs --history FILE", param_hint="--chart")
     with user_errors():
         import pandas as pd
         from rich.progress import track

@@ -708,9 +708,21 @@ def test_init_spec_tolerance_follows_observed_spread() -> None:
 
 
 def test_control_chart_png(tmp_path: Path) -> None:
-    _run_history(tmp_path, BASELINE + [0.06 * k for k in range(1, 11)])
-    spec = parse_spec(HISTORY_SPEC)
-    out = check.plot_control_chart(tmp_path / "history.csv", spec, tmp_path / "chart.png")
+    values = [*(18.0 + np.array(BASELINE)), *(18.0 + 0.06 * np.arange(1, 11))]
+    history = pd.DataFrame(
+        {
+            "run": [f"run{i:02d}" for i in range(1, 31)],
+            "digest": "x",
+            "recorded_at": "",
+            "metric": "mean_cq",
+            "target": "GAPDH",
+            "sample": "REF_A",
+            "value": values,
+        }
+    )
+    out = check.plot_control_chart(history, parse_spec(HISTORY_SPEC), tmp_path / "chart.png")
     data = out.read_bytes()
     assert data.startswith(b"\x89PNG")
-    assert 20_000 < len(data) < 1_000_000
+    assert 10_000 < len(data) < 1_000_000
+    with pytest.raises(InputError, match="no watched values"):
+        check.plot_control_chart(history.iloc[:0], parse_spec(HISTORY_SPEC), tmp_path / "e.png")

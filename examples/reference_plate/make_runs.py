@@ -5,7 +5,7 @@ MYC) in triplicate, a five-point ten-fold dilution series of REF_A per target (1
 and three NTC wells per target. Each run gets a run-to-run shift per target (SD 0.12 cycles),
 replicate noise (SD 0.06) and a slightly varying standard-curve slope.
 
-Usage: ``python make_runs.py [--weeks 6] [--out runs]``; also writes ``bad/`` runs with a
+Usage: ``python make_runs.py [--weeks 26] [--out runs]``; also writes ``bad/`` runs with a
 contaminated NTC and a shifted target for the README.
 """
 
@@ -48,7 +48,7 @@ def make_run(rng: np.random.Generator) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weeks", type=int, default=6)
+    parser.add_argument("--weeks", type=int, default=26)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "runs")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()

@@ -1,0 +1,126 @@
+"""``qpcr check`` on the command line: exit codes 0/3/1 and the files it writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qpcr.check import load_spec, read_history
+from qpcr.cli import app
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "reference_plate"
+GOOD = sorted((EXAMPLE / "runs").glob("*.csv"))
+NTC_BAD = EXAMPLE / "bad" / "refplate_ntc_contaminated.csv"
+SHIFTED = EXAMPLE / "bad" / "refplate_myc_shifted.csv"
+SPEC = EXAMPLE / "spec.toml"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_good_run_exits_0_and_writes_reports(runner: CliRunner, tmp_path: Path) -> None:
+    out_json, out_xml = tmp_path / "r.json", tmp_path / "r.xml"
+    args = ["check", str(GOOD[0]), "--spec", str(SPEC), "--json", str(out_json)]
+    result = runner.invoke(app, [*args, "--junit", str(out_xml)])
+    assert result.exit_code == 0, result.output
+    assert "PASS (0 fail, 0 warn, 19 pass, 0 skip)" in result.stdout
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    assert report["verdict"] == "pass"
+    assert len(report["results"]) == 19
+    suite = ET.parse(out_xml).getroot().find("testsuite")
+    assert suite.get("name") == GOOD[0].stem
+    assert suite.get("tests") == "19"
+    assert suite.get("failures") == "0"
+
+
+@pytest.mark.parametrize(
+    ("export", "rule_ids"),
+    [
+        (NTC_BAD, ["ntc-clean"]),
+        (SHIFTED, ["cq-MYC-REF_A", "dcq-MYC-GAPDH", "fc-MYC-REF_B"]),
+    ],
+)
+def test_failing_run_exits_3_naming_rules(
+    runner: CliRunner, tmp_path: Path, export: Path, rule_ids: list[str]
+) -> None:
+    out_xml = tmp_path / "r.xml"
+    result = runner.invoke(
+        app, ["check", str(export), "--spec", str(SPEC), "--junit", str(out_xml)]
+    )
+    assert result.exit_code == 3, result.output
+    failures = [
+        case.get("name").split(" ")[0]
+        for case in ET.parse(out_xml).getroot().iter("testcase")
+        if case.find("failure") is not None
+    ]
+    assert failures == rule_ids
+    for rule_id in rule_ids:
+        assert f"fail {rule_id} (" in result.stdout
+
+
+def test_malformed_spec_exits_1_with_line(runner: CliRunner, tmp_path: Path) -> None:
+    text = SPEC.read_text(encoding="utf-8").replace(
+        'target = "MYC"\nsample', "target = MYC\nsample"
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("target = MYC") + 1
+    result = runner.invoke(app, ["check", str(GOOD[0]), "--spec", str(bad)])
+    assert result.exit_code == 1
+    assert f"bad.toml line {line}, column 10: not valid TOML" in " ".join(result.stderr.split())
+
+
+def test_unknown_rule_key_exits_1_with_suggestion(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SPEC.read_text(encoding="utf-8").replace("min_percent", "min_percnt"), "utf-8")
+    result = runner.invoke(app, ["check", str(GOOD[0]), "--spec", str(bad)])
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "rule 'efficiency': unknown key 'min_percnt'" in message
+    assert "Did you mean 'min_percent'?" in message
+
+
+def test_folder_of_exports_with_history_and_chart(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "runs"
+    shutil.copytree(EXAMPLE / "runs", folder)
+    (folder / "notes.txt").write_text("not an export\n", encoding="utf-8")
+    history, chart = tmp_path / "history.csv", tmp_path / "chart.png"
+    args = ["check", str(folder), "--spec", str(SPEC), "--history", str(history)]
+    result = runner.invoke(app, [*args, "--chart", str(chart), "--quiet"])
+    assert result.exit_code == 0, result.output
+    table = read_history(history)
+    assert list(table["run"].unique()) == [p.stem for p in GOOD]
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    # 26 runs x 19 rule rows pass; 11 watched series (6 mean Cq, 2 ΔCq, 3 efficiencies) x 5
+    # Westgard rules are skipped for the 20 baseline runs and pass for the 6 later ones
+    assert "PASS (0 fail, 0 warn, 824 pass, 1100 skip)" in result.stdout
+    again = runner.invoke(app, [*args, "--quiet"])
+    assert again.exit_code == 0
+    assert len(read_history(history)) == len(table)  # the same runs are not appended twice
+
+
+def test_init_spec_writes_a_spec_that_the_runs_pass(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "new.toml"
+    args = ["check", *map(str, GOOD[:3]), "--init-spec", str(out), "--reference", "GAPDH"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    spec = load_spec(out)
+    assert {"cq-MYC-REF_A", "dcq-MYC-GAPDH-REF_A", "ntc-clean", "efficiency"} <= {
+        r.id for r in spec.rules
+    }
+    checked = runner.invoke(app, ["check", *map(str, GOOD[:3]), "--spec", str(out), "-q"])
+    assert checked.exit_code == 0, checked.output
+    assert runner.invoke(app, args).exit_code == 1  # never overwrites a spec
+
+
+def test_usage_errors_exit_2(runner: CliRunner) -> None:
+    assert runner.invoke(app, ["check", str(GOOD[0])]).exit_code == 2
+    chart_only = ["check", str(GOOD[0]), "--spec", str(SPEC), "--chart", "c.png"]
+    assert runner.invoke(app, chart_only).exit_code == 2
