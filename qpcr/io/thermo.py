@@ -60,7 +60,18 @@ from ._tabular import (
 )
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
-__all__ = ["read_classic", "read_da_v1", "read_da_v2", "read_sds", "read_wellresult"]
+__all__ = [
+    "read_classic",
+    "read_da_v1",
+    "read_da_v2",
+    "read_sds",
+    "read_wellresult",
+    "sniff_classic",
+    "sniff_da_v1",
+    "sniff_da_v2",
+    "sniff_sds",
+    "sniff_wellresult",
+]
 
 CLASSIC, DA_V1, DA_V2, WELLRESULT, SDS = (
     "thermo_classic",
@@ -137,7 +148,7 @@ _NO_AMP = {"no_amp", "no amp"}
 
 @dataclass
 class _Table:
-    """A results-like table: cells as objects, the header text, and where it came from."""
+    """A table read from a section or sheet, with what is needed to point at a cell."""
 
     data: pd.DataFrame
     where: str  # file plus section or sheet
