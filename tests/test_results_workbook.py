@@ -42,6 +42,7 @@ def _tables() -> dict[str, pd.DataFrame]:
             "cq": [18.123456, np.nan, 25.5],
             "delta_cq": [-1.5, 0.25, np.nan],
             "excluded": [False, True, False],
+            "se": [0.123456, 0.2, 0.3],
         }
     )
     qc = pd.DataFrame(
@@ -152,11 +153,14 @@ def test_number_formats_freeze_filter_and_qc_highlight(book: Path) -> None:
     assert formats["ci_low"] == formats["ci_high"] == "0.000"
     assert formats["p_value"] == formats["p_adj"] == "0.00E+00"
     assert formats["n"] == "General"
+    assert wb["wells"]["F2"].number_format == "General"  # booleans
+    assert wb["Summary"].page_setup.fitToWidth == 1
     assert fc.freeze_panes == "A2"
     assert fc.auto_filter.ref == "A1:H3"
     wells = wb["wells"]
     assert wells["D2"].number_format == "0.00"
     assert wells["E2"].number_format == "0.00"  # delta_cq
+    assert wells["G2"].number_format == "0.000"  # any other float
     assert wells.column_dimensions["B"].width >= len("'" + EVIL)
     qc = wb["qc"]
     assert qc["A2"].fill.fgColor.rgb == "FFFFC7CE"  # fail

@@ -35,7 +35,8 @@ _MAX_WIDTH = 60
 
 def number_format(column: str) -> str | None:
     """Excel number format for a column name: ``cq*``/``*_cq*`` → ``0.00``; ``p_value``,
-    ``p_adj`` → ``0.00E+00``; fold changes, ratios, CIs, log2 values → ``0.000``; else None."""
+    ``p_adj`` → ``0.00E+00``; fold changes, ratios, CIs, log2 values → ``0.000``; else None
+    (other float columns then get ``0.000``, integers stay General)."""
     name = str(column).lower()
     if _P.search(name):
         return "0.00E+00"
@@ -82,6 +83,11 @@ def write_results_workbook(
     if figures:
         _figures_sheet(book.create_sheet("Figures"), figures)
     _methods_sheet(book.create_sheet("Methods"), methods_text)
+    for ws in book.worksheets:  # print and PDF one landscape page wide
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=f".{path.stem}-")
     os.close(fd)
@@ -143,15 +149,23 @@ def _table(ws: Any, table: pd.DataFrame, top: int, severity: bool = False) -> in
         for j, value in enumerate(row, start=1):
             _put(ws, i, j, value)
     for j, name in enumerate(columns, start=1):
+        column = table.iloc[:, j - 1]
+        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         fmt = number_format(name)
-        if fmt and pd.api.types.is_numeric_dtype(table.iloc[:, j - 1]):
+        if numeric and fmt is None and pd.api.types.is_float_dtype(column):
+            fmt = "0.000"
+        if numeric and fmt:
             for i in range(top + 1, top + 1 + len(table)):
                 ws.cell(row=i, column=j).number_format = fmt
-        texts = [name, *(str(_value(v) or "") for v in body[:200, j - 1])]
-        width = max(len(t) for t in texts) + 2
+        if numeric:
+            width = len(name) + 2
+        else:
+            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in body[:200, j - 1])])
+            width += 2
         letter = _col(j)
         ws.column_dimensions[letter].width = max(
-            ws.column_dimensions[letter].width or 0, min(max(width, 8), _MAX_WIDTH)
+            ws.column_dimensions[letter].width or 0,
+            min(max(width, 10 if numeric else 8), _MAX_WIDTH),
         )
     if severity and "severity" in columns:
         k = columns.index("severity")
