@@ -468,9 +468,9 @@ def _settings_sheet(
         width = max(width, len(entries), 6 if key in ("targets", "factor") else 0)
         for j in range(_FIRST_VALUE_COL, _FIRST_VALUE_COL + width):
             ws.cell(row=r, column=j).fill = entry
+            ws.cell(row=r, column=j).alignment = top
         for j, value in enumerate(entries, start=_FIRST_VALUE_COL):
             cell = ws.cell(row=r, column=j, value=value)
-            cell.alignment = top
             if isinstance(value, str):
                 cell.data_type = "s"
         span = f"C{r}:{last}{r}"
@@ -505,7 +505,7 @@ def _settings_sheet(
         if rule.sqref:
             ws.add_data_validation(rule)
     for r in range(5, ws.max_row + 1):
-        ws.row_dimensions[r].height = 16 * (1 + len(str(ws.cell(r, 2).value or "")) // 62)
+        ws.row_dimensions[r].height = 15 * max(1, -(-len(str(ws.cell(r, 2).value or "")) // 66))
     ws.freeze_panes = "C5"
     _fit_page(ws)
     return names

@@ -139,7 +139,7 @@ def _put(ws: Any, row: int, col: int, value: Any) -> Any:
 
 def _table(ws: Any, table: pd.DataFrame, top: int, severity: bool = False) -> int:
     """Write ``table`` with its header at row ``top``; return the next free row."""
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     columns = [str(c) for c in table.columns]
     for j, name in enumerate(columns, start=1):
@@ -158,6 +158,7 @@ def _table(ws: Any, table: pd.DataFrame, top: int, severity: bool = False) -> in
             for i in range(top + 1, top + 1 + len(table)):
                 ws.cell(row=i, column=j).number_format = fmt
         if numeric:
+            ws.cell(row=top, column=j).alignment = Alignment(horizontal="right")
             width = len(name) + 2
         else:
             width = max(len(t) for t in [name, *(str(_value(v) or "") for v in body[:200, j - 1])])
