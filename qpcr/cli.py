@@ -464,3 +464,71 @@ def _print_check(results, quiet: bool) -> None:
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass", "skip"))
     outcome = verdict(results)
     console.print(f"[{colours[outcome]}]{outcome.upper()}[/] ({summary})", highlight=False)
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).", dir_okay=False)],
+    plate: Annotated[
+        int, typer.Option("--plate", help="Plate size: 96 or 384 (48: StepOne).")
+    ] = 96,
+    targets: Annotated[
+        list[str] | None,
+        typer.Option("--targets", "-t", help="Target gene(s); repeat or separate with commas."),
+    ] = None,
+    reference_genes: Annotated[
+        list[str] | None,
+        typer.Option("--reference-genes", "-r", help="Reference gene(s); repeat or use commas."),
+    ] = None,
+    factors: Annotated[
+        list[str] | None,
+        typer.Option("--factors", help="FACTOR=LEVEL,LEVEL,... design factor (repeatable)."),
+    ] = None,
+    replicate: Annotated[
+        str, typer.Option("--replicate", help="Name of the biological-replicate column.")
+    ] = "donor",
+    layout: Annotated[
+        Path | None,
+        typer.Option(
+            "--layout",
+            "-l",
+            help="Pre-fill the plate layout from this file.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Pre-fill the settings from this TOML file.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a workbook to fill in (layout, Cq values or the pasted results table, settings);
+    analyse it with 'qpcr analyze FILLED.xlsx'."""
+    with user_errors():
+        from .config import load_config
+        from .layout import load_layout
+        from .template import write_template
+
+        def split(values: list[str] | None) -> list[str]:
+            return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+        levels = {k: split([v]) for k, v in (_pairs(factors, "--factors") or {}).items()}
+        write_template(
+            out,
+            plate=plate,
+            targets=split(targets),
+            reference_genes=split(reference_genes),
+            factors=levels,
+            replicate=replicate,
+            layout=load_layout(layout, plate=plate) if layout else None,
+            settings=load_config(config).to_dict() if config else None,
+            force=force,
+        )
+        typer.echo(f"Wrote {out}; fill it in, then run: qpcr analyze {out}")

@@ -522,3 +522,24 @@ def test_template_analysis_equals_export_layout_and_config(
     assert np.log2(bmp2["fold_change"].to_numpy(dtype=float)) == pytest.approx(
         np.full(len(bmp2), expected), abs=1e-9
     )
+
+
+def test_cli_template_command(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
+    out = tmp_path / "plate.xlsx"
+    args = ["template", str(out), "--plate", "384", "--targets", "GAPDH,BMP2", "-t", "VEGFA",
+            "--reference-genes", "GAPDH", "--factors", "oxygen=normoxia,hypoxia"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"qpcr analyze {out}" in result.output
+    book = openpyxl.load_workbook(out)
+    settings = book["Settings"]
+    assert [settings.cell(5, c).value for c in range(3, 6)] == ["GAPDH", "BMP2", "VEGFA"]
+    assert [settings.cell(7, c).value for c in range(3, 6)] == ["oxygen", "normoxia", "hypoxia"]
+    assert book["Layout"].cell(4, 25).value == 24  # 384 wells: 24 columns
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 1
+    assert "the file exists" in again.output
