@@ -775,7 +775,10 @@ def _default_message(rule: Rule) -> str:
 def evaluate_rules(wells: pd.DataFrame, spec: Spec, run: str = "run") -> pd.DataFrame:
     """Evaluate every rule of ``spec`` on one run's wells (no history); results table."""
     w = _prepare(wells)
-    curves = _curves(w) if any(r.type in ("efficiency", "r_squared") for r in spec.rules) else None
+    return _evaluate(w, _curves(w), spec, run)
+
+
+def _evaluate(w: pd.DataFrame, curves: pd.DataFrame, spec: Spec, run: str) -> pd.DataFrame:
     records = []
     for rule in spec.rules:
         if rule.type in ("efficiency", "r_squared"):
@@ -864,6 +867,10 @@ def run_values(wells: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     (number of NTC wells with a Cq) per target that has NTC wells.
     """
     w = _prepare(wells)
+    return _values(w, _curves(w), spec)
+
+
+def _values(w: pd.DataFrame, curves: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     measured = w[w["usable"] & w["sample_type"].isin(MEASURED_TYPES)]
     mean_cq = measured.groupby(["target", "sample"], sort=True)["cq"].mean().reset_index()
     parts = [mean_cq.assign(metric="mean_cq").rename(columns={"cq": "value"})]
@@ -875,7 +882,6 @@ def run_values(wells: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     parts.append(
         pd.DataFrame(deltas, columns=["target", "sample", "value"]).assign(metric="delta_cq")
     )
-    curves = _curves(w)
     curves = curves[np.isfinite(curves["efficiency"].astype(float))]
     parts.append(
         pd.DataFrame(
@@ -1106,7 +1112,9 @@ def check_run(
         from .layout import join_layout, load_layout
 
         wells, _ = join_layout(wells, load_layout(layout), where=str(layout))
-    results = evaluate_rules(wells, spec, run)
+    prepared = _prepare(wells)
+    curves = _curves(prepared)
+    results = _evaluate(prepared, curves, spec, run)
     if history is None:
         return results
     past = read_history(history)
@@ -1114,7 +1122,7 @@ def check_run(
     if known.any():
         first = int(np.flatnonzero(known.to_numpy())[0])
         past = past.iloc[:first]
-    values = run_values(wells, spec)
+    values = _values(prepared, curves, spec)
     trend = _westgard_results(past, values, spec, run)
     if not known.any():
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
@@ -1462,7 +1470,11 @@ def plot_control_chart(
             where="--chart",
             hint=f"Run 'qpcr check ... --history FILE' first; watched: {settings.metrics}",
         )
-    fig, axes = plt.subplots(len(keys), 1, figsize=(10, 2.6 * len(keys) + 0.6), squeeze=False)
+    runs = list(dict.fromkeys(zip(table["run"], table["digest"], strict=True)))
+    position = {run: i + 1 for i, run in enumerate(runs)}  # shared x: run order in the file
+    fig, axes = plt.subplots(
+        len(keys), 1, figsize=(10, 2.2 * len(keys) + 1.2), squeeze=False, sharex=True
+    )
     units = {"mean_cq": "Cq", "delta_cq": "ΔCq", "efficiency": "efficiency %"}
     for ax, key in zip(axes[:, 0], keys, strict=True):
         metric, target, sample = key
@@ -1470,50 +1482,51 @@ def plot_control_chart(
             table["metric"].eq(metric) & table["target"].eq(target) & table["sample"].eq(sample)
         ]
         values = own["value"].to_numpy(float)
-        x = np.arange(1, len(values) + 1)
+        x = np.array([position[r] for r in zip(own["run"], own["digest"], strict=True)])
         ax.plot(x, values, "o-", color="#1f4e79", ms=4, lw=1, zorder=3)
         limits = _series_limits(settings, key, values)
         title = f"{units.get(metric, metric)} · {target}" + (f" · {sample}" if sample else "")
+        ax.set_ylabel(units.get(metric, metric))
         if limits is None:
             ax.set_title(f"{title}  (baseline incomplete: {len(values)}/{settings.baseline_runs})")
-        else:
-            mean, sd, origin = limits
-            ax.set_title(f"{title}  (mean {mean:.2f}, SD {sd:.3f}, {origin})", fontsize=10)
-            ax.axhline(mean, color="black", lw=1)
-            for k, color in ((1, "#9bbb59"), (2, "#f79646"), (3, "#c0504d")):
-                for sign in (1, -1):
-                    ax.axhline(mean + sign * k * sd, color=color, lw=0.9, ls="--")
+            continue
+        mean, sd, origin = limits
+        ax.set_title(f"{title}  (mean {mean:.2f}, SD {sd:.3f}, {origin})", fontsize=10)
+        ax.axhline(mean, color="black", lw=1)
+        for k, color in ((1, "#9bbb59"), (2, "#f79646"), (3, "#c0504d")):
+            for sign in (1, -1):
+                ax.axhline(mean + sign * k * sd, color=color, lw=0.9, ls="--")
+            ax.annotate(
+                f"±{k} SD", (1.0, mean + k * sd), xycoords=("axes fraction", "data"),
+                xytext=(3, 0), textcoords="offset points", va="center", fontsize=7, color=color,
+            )  # fmt: skip
+        first = 0
+        if origin.startswith("first"):
+            first = settings.baseline_runs
+            ax.axvspan(x[0] - 0.5, x[first - 1] + 0.5, color="0.93", zorder=0)
+        marks: dict[int, set[str]] = {}
+        for v in westgard(values, mean, sd, settings.rules):
+            if v.index >= first:
+                marks.setdefault(v.index, set()).add(v.rule)
+        for i in sorted(marks):
+            ax.plot(x[i], values[i], "o", color="#c0504d", ms=8, zorder=4)
+            new = [r for r in settings.rules if r in marks[i] - marks.get(i - 1, set())]
+            if new:  # label a rule where it starts firing, not at every point
                 ax.annotate(
-                    f"±{k} SD", (1.0, mean + k * sd), xycoords=("axes fraction", "data"),
-                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=7,
-                    color=color,
+                    ",".join(new), (x[i], values[i]), xytext=(-4, 6),
+                    textcoords="offset points", ha="right", fontsize=8, color="#c0504d",
                 )  # fmt: skip
-            if origin.startswith("first"):
-                ax.axvspan(0.5, settings.baseline_runs + 0.5, color="0.93", zorder=0)
-            first = settings.baseline_runs if origin.startswith("first") else 0
-            marks: dict[int, set[str]] = {}
-            for v in westgard(values, mean, sd, settings.rules):
-                if v.index >= first:
-                    marks.setdefault(v.index, set()).add(v.rule)
-            for i in sorted(marks):
-                ax.plot(x[i], values[i], "o", color="#c0504d", ms=8, zorder=4)
-                new = [r for r in settings.rules if r in marks[i] - marks.get(i - 1, set())]
-                if new:  # label a rule where it starts firing, not at every point
-                    ax.annotate(
-                        ",".join(new), (x[i], values[i]), xytext=(-4, 6),
-                        textcoords="offset points", ha="right", fontsize=8, color="#c0504d",
-                    )  # fmt: skip
-            low = min(np.nanmin(values), mean - 3.5 * sd)
-            high = max(np.nanmax(values), mean + 3.5 * sd)
-            ax.set_ylim(low - 0.05 * (high - low), high + 0.15 * (high - low))
-        ax.set_xlim(0.5, len(values) + 0.5)
-        ax.set_ylabel(units.get(metric, metric))
-        step = max(1, len(values) // 15)
-        ax.set_xticks(x[::step])
-        ax.set_xticklabels(own["run"].to_numpy()[::step], rotation=30, ha="right", fontsize=7)
+        low = min(np.nanmin(values), mean - 3.5 * sd)
+        high = max(np.nanmax(values), mean + 3.5 * sd)
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.15 * (high - low))
+    bottom = axes[-1, 0]
+    ticks = np.arange(1, len(runs) + 1)[:: max(1, -(-len(runs) // 12))]
+    bottom.set_xlim(0.5, len(runs) + 0.5)
+    bottom.set_xticks(ticks)
+    bottom.set_xticklabels([runs[t - 1][0] for t in ticks], rotation=30, ha="right", fontsize=8)
     fig.suptitle(f"{spec.name}: control charts (Westgard violations in red)", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     out = Path(out)
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=100)
     plt.close(fig)
     return out

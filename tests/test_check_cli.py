@@ -101,6 +101,7 @@ def test_folder_of_exports_with_history_and_chart(runner: CliRunner, tmp_path: P
     # 26 runs x 19 rule rows pass; 11 watched series (6 mean Cq, 2 ΔCq, 3 efficiencies) x 5
     # Westgard rules are skipped for the 20 baseline runs and pass for the 6 later ones
     assert "PASS (0 fail, 0 warn, 824 pass, 1100 skip)" in result.stdout
+    args[1] = str(folder / GOOD[-1].name)
     again = runner.invoke(app, [*args, "--quiet"])
     assert again.exit_code == 0
     assert len(read_history(history)) == len(table)  # the same runs are not appended twice
