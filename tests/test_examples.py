@@ -97,7 +97,7 @@ def test_96_well_variant(tmp_path: Path) -> None:
     out = analyze(
         [EXAMPLE / "quantstudio_96_results.txt"],
         layout=EXAMPLE / "quantstudio_96_layout.csv",
-        config=load_config(EXAMPLE / "analysis.toml").with_overrides(ratios={}),
+        config=load_config(EXAMPLE / "analysis_96.toml"),
     )
     assert len(out.wells) == 78
     assert set(out.fold_changes["target"]) == {"BMP2"}
