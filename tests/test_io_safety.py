@@ -150,3 +150,38 @@ def test_gunzip_caps_output_and_reads_multi_member_streams() -> None:
 def test_gunzip_broken_streams(data: bytes, found: str) -> None:
     with pytest.raises(ExportParseError, match=found):
         gunzip(data, "cut.gz")
+
+
+def _xml_zip(path: Path, doc: bytes) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("sheet.xml", doc)
+    return path
+
+
+def test_iterparse_zip_member_matches_elementtree_iterparse(tmp_path: Path) -> None:
+    import io
+    from xml.etree import ElementTree as ET
+
+    cells = "".join(f'<c r="A{i}"><v>{i * 0.5}</v></c>' for i in range(60_000))  # > 1 MiB
+    doc = f'<?xml version="1.0"?><sheet xmlns="urn:s"><row>{cells}</row></sheet>'.encode()
+    path = _xml_zip(tmp_path / "big.zip", doc)
+    streamed = [(e.tag, e.get("r"), e.text) for e in safety.iterparse_zip_member(path, "sheet.xml")]
+    reference = [(e.tag, e.get("r"), e.text) for _, e in ET.iterparse(io.BytesIO(doc))]
+    assert len(streamed) == 2 * 60_000 + 2
+    assert streamed == reference
+
+
+@pytest.mark.parametrize(
+    ("doc", "limit", "found"),
+    [
+        (_billion_laughs(), safety.MAX_INFLATED_BYTES, "document type declaration"),
+        (b"<a><b></a>", safety.MAX_INFLATED_BYTES, "mismatched tag"),
+        (b"<a>" + b" " * 5000 + b"</a>", 4000, "expected at most 0 MiB"),
+    ],
+    ids=["dtd", "broken", "too-big"],
+)
+def test_iterparse_zip_member_guards(tmp_path: Path, doc: bytes, limit: int, found: str) -> None:
+    path = _xml_zip(tmp_path / "x.zip", doc)
+    with pytest.raises(ExportParseError) as info:
+        list(safety.iterparse_zip_member(path, "sheet.xml", limit=limit))
+    assert found in str(info.value)

@@ -7,8 +7,10 @@ export cannot expand entities (billion laughs, external entities) or inflate wit
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -18,6 +20,7 @@ __all__ = [
     "MAX_INFLATED_BYTES",
     "MAX_ZIP_MEMBERS",
     "gunzip",
+    "iterparse_zip_member",
     "parse_xml",
     "read_zip_head",
     "read_zip_member",
@@ -64,9 +67,61 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
         The root element.
     """
     parser = ET.XMLParser(target=_NoDoctypeBuilder())
-    try:
+    with _xml_errors(where):
         parser.feed(data)
         return parser.close()
+
+
+class _EndEvents(_NoDoctypeBuilder):
+    """Tree builder that also collects each element when its end tag is parsed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished: list[ET.Element] = []
+
+    def end(self, tag: str) -> ET.Element:
+        element = super().end(tag)
+        self.finished.append(element)
+        return element
+
+
+def iterparse_zip_member(
+    path: Path, name: str, limit: int = MAX_INFLATED_BYTES
+) -> Iterator[ET.Element]:
+    """Stream a zip member's XML, yielding each element when its end tag is read (like
+    ``ElementTree.iterparse`` "end" events), with the guards of :func:`parse_xml` and
+    :func:`read_zip_member`. Clear elements you are done with to keep memory flat."""
+    where = f"{path} [{name}]"
+    builder = _EndEvents()
+    parser = ET.XMLParser(target=builder)
+    size = 0
+    with _open_zip(path) as archive:
+        info = _member_info(archive, path, name, limit)
+        with _zip_errors(where):
+            member = archive.open(info)
+        with member:
+            while True:
+                with _zip_errors(where):
+                    chunk = member.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(where, size, limit)
+                with _xml_errors(where):
+                    parser.feed(chunk)
+                yield from builder.finished
+                builder.finished.clear()
+    with _xml_errors(where):
+        parser.close()
+    yield from builder.finished
+
+
+@contextlib.contextmanager
+def _xml_errors(where: str) -> Iterator[None]:
+    """Turn a refused DTD or an expat error into :class:`ExportParseError`."""
+    try:
+        yield
     except _DoctypeRefused:
         raise ExportParseError(
             "the XML contains a document type declaration (<!DOCTYPE>/<!ENTITY>); expected "
@@ -82,6 +137,34 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
             where=f"{where} line {line} column {column + 1}",
             hint="Is the file complete and saved as UTF-8?",
         ) from None
+
+
+@contextlib.contextmanager
+def _zip_errors(where: str) -> Iterator[None]:
+    """Turn the zip/zlib exceptions of a damaged member into :class:`ExportParseError`."""
+    try:
+        yield
+    except _ZIP_ERRORS as exc:
+        raise ExportParseError(
+            f"cannot decompress the member ({exc}); expected an intact zip member",
+            where=where,
+            hint="Is the file complete?",
+        ) from None
+
+
+def _member_info(archive: zipfile.ZipFile, path: Path, name: str, limit: int) -> zipfile.ZipInfo:
+    """The member's directory entry, checked for declared size and compression method."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise ExportParseError(
+            f"no member '{name}' in the zip container", where=str(path)
+        ) from None
+    where = f"{path} [{name}]"
+    if info.file_size > limit:
+        raise _too_big(where, info.file_size, limit)
+    _check_method(info, where)
+    return info
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
@@ -115,49 +198,25 @@ def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> b
     so a member lying about its size is stopped too; only stored and deflated members are read.
     """
     where = f"{path} [{name}]"
-    with _open_zip(path) as archive:
-        try:
-            info = archive.getinfo(name)
-        except KeyError:
-            raise ExportParseError(
-                f"no member '{name}' in the zip container", where=str(path)
-            ) from None
-        if info.file_size > limit:
-            raise _too_big(where, info.file_size, limit)
-        _check_method(info, where)
-        parts: list[bytes] = []
-        size = 0
-        try:
-            with archive.open(info) as member:
-                while chunk := member.read(_CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise _too_big(where, size, limit)
-                    parts.append(chunk)
-        except _ZIP_ERRORS as exc:
-            raise ExportParseError(
-                f"cannot decompress the member ({exc}); expected an intact zip member",
-                where=where,
-                hint="Is the file complete?",
-            ) from None
+    parts: list[bytes] = []
+    size = 0
+    with _open_zip(path) as archive, _zip_errors(where):
+        info = _member_info(archive, path, name, limit)
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(where, size, limit)
+                parts.append(chunk)
     return b"".join(parts)
 
 
 def read_zip_head(path: Path, name: str, size: int = 4096) -> bytes:
     """The first ``size`` decompressed bytes of a member (bounded, for sniffing)."""
-    where = f"{path} [{name}]"
-    with _open_zip(path) as archive:
-        try:
-            info = archive.getinfo(name)
-            _check_method(info, where)
-            with archive.open(info) as member:
-                return member.read(size)
-        except KeyError:
-            raise ExportParseError(
-                f"no member '{name}' in the zip container", where=str(path)
-            ) from None
-        except _ZIP_ERRORS as exc:
-            raise ExportParseError(f"cannot decompress the member ({exc})", where=where) from None
+    with _open_zip(path) as archive, _zip_errors(f"{path} [{name}]"):
+        info = _member_info(archive, path, name, limit=2**63)
+        with archive.open(info) as member:
+            return member.read(size)
 
 
 def _check_method(info: zipfile.ZipInfo, where: str) -> None:
