@@ -726,3 +726,31 @@ def test_control_chart_png(tmp_path: Path) -> None:
     assert 10_000 < len(data) < 1_000_000
     with pytest.raises(InputError, match="no watched values"):
         check.plot_control_chart(history.iloc[:0], parse_spec(HISTORY_SPEC), tmp_path / "e.png")
+
+
+def test_layout_supplies_samples_types_and_quantities(tmp_path: Path, spec: check.Spec) -> None:
+    wells = plate()
+    export, layout = tmp_path / "run.csv", tmp_path / "layout.csv"
+    wells[["well", "target", "cq"]].assign(sample="").to_csv(export, index=False)
+    wells[["well", "sample", "sample_type", "quantity"]].to_csv(layout, index=False)
+    with_layout = check_run(export, spec, layout=layout)
+    pd.testing.assert_frame_equal(
+        with_layout.drop(columns="run"), check_run(wells, spec).drop(columns="run")
+    )
+    assert with_layout["run"].unique().tolist() == ["run"]
+    without = check_run(export, spec)  # no sample names or standards: rules fail, not pass
+    assert row(without, "cq-GAPDH")["status"] == "fail"
+    assert row(without, "eff")["observed"] == "no standard curve (no std wells)"
+
+
+def test_parquet_history_without_pyarrow_is_an_input_error(tmp_path: Path) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        with pytest.raises(InputError, match="needs the pyarrow package"):
+            append_history(tmp_path / "h.parquet", _history_rows("r1"))
+        assert list(tmp_path.iterdir()) == [tmp_path / "h.parquet.lock"]
+    else:
+        append_history(tmp_path / "h.parquet", _history_rows("r1"))
+        append_history(tmp_path / "h.parquet", _history_rows("r2"))
+        assert list(read_history(tmp_path / "h.parquet")["run"]) == ["r1", "r1", "r2", "r2"]
