@@ -290,3 +290,38 @@ def test_zip_without_rdml_member(tmp_path: Path) -> None:
     assert "holds no RDML document" in str(info.value)
     with pytest.raises(InputError):
         read_run(path)
+
+
+@pytest.mark.parametrize(
+    ("pcr_format", "ids", "wells", "plate_size"),
+    [
+        ("<pcrFormat>free format</pcrFormat>", ["1", "96"], ["A1", "H12"], 96),
+        ("<pcrFormat>free format</pcrFormat>", ["1", "97"], ["A1", "E1"], 384),
+        ("", ["A01", "b3"], ["A1", "B3"], 48),
+        ("<pcrFormat><rows>72</rows><columns>1</columns></pcrFormat>", ["1", "72"],
+         ["A1", "A72"], 72),
+        ("<pcrFormat><rows>16</rows><columns>24</columns></pcrFormat>", ["24", "25", "384"],
+         ["A24", "B1", "P24"], 384),
+    ],
+    ids=["free-96", "free-384", "names", "rotor-72", "plate-384"],
+)  # fmt: skip
+def test_react_ids_to_wells(
+    tmp_path: Path, pcr_format: str, ids: list[str], wells: list[str], plate_size: int
+) -> None:
+    reacts = "".join(_react(i) for i in ids)
+    path = tmp_path / "plate.xml"
+    path.write_text(_doc(f'<run id="r">{pcr_format}{reacts}</run>'), encoding="utf-8")
+    export = read_run(path)
+    assert export.wells["well"].tolist() == wells
+    assert export.info.plate_size == plate_size
+
+
+def test_utf16_plain_xml(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.xml"
+    doc = _doc(f'<run id="r">{FMT96}{_react("5")}</run>').replace(
+        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>'
+    )
+    path.write_bytes(doc.encode("utf-16"))
+    export = read_run(path)
+    assert export.wells["well"].tolist() == ["A5"]
+    assert export.wells["cq"].tolist() == [20.0]

@@ -15,6 +15,8 @@ Mapping onto the wells table (one row per ``react`` × ``data``):
   StepOne's ``40.0`` are kept as read (the QC step decides).
 * ``omitted`` = ``data/excl`` present, ``omit_reason`` = its text (``;``-joined reasons).
 * several runs in the file → ``plate`` = run id (``experiment/run`` when run ids repeat).
+* LightCycler 96 zips: standards' concentrations and the exclusion flag, which LC96 keeps in
+  its ``app_data.xml`` extension, fill ``quantity`` and ``omitted``.
 
 ``adp`` (``cyc``, ``fluor``) and ``mdp`` (``tmp``, ``fluor``) points become the long tables
 ``amplification`` and ``melt``.
@@ -73,6 +75,8 @@ def _rdml_member(path: Path) -> str | None:
     names = zip_member_names(path)
     if "rdml_data.xml" in names:  # the name the specification gives; checked when read
         return "rdml_data.xml"
+    if "[Content_Types].xml" in names:  # an Office Open XML package (xlsx), never RDML
+        return None
     xmls = [n for n in names if n.lower().endswith(".xml")]
     return next((n for n in xmls if _head_is_rdml(read_zip_head(path, n))), None)
 
