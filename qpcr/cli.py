@@ -158,7 +158,7 @@ def analyze(
             reference_genes=tuple(reference) if reference else None,
             control=_pairs(control, "--control"),
             replicate=replicate,
-            efficiency={k: parse_efficiency(v, f"--efficiency {k}") for k, v in effs.items()}
+            efficiency={k: parse_efficiency(v, where=f"--efficiency {k}") for k, v in effs.items()}
             if effs
             else None,
             ratios=ratios,

@@ -29,12 +29,12 @@ TOML keys (all optional except where the analysis needs them)::
 from __future__ import annotations
 
 import difflib
-import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .curves import parse_efficiency
 from .errors import ConfigError
 
 __all__ = ["AnalysisConfig", "Contrast", "load_config", "parse_efficiency"]
@@ -96,41 +96,6 @@ class AnalysisConfig:
                 value = {k: list(v) for k, v in value.items()}
             out[f.name] = value
         return out
-
-
-_PERCENT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$")
-
-
-def parse_efficiency(value: object, where: str = "efficiency", max_factor: float = 2.2) -> float:
-    """Amplification factor from ``1.95`` (factor) or ``"95 %"`` (percent: E = 1 + %/100).
-
-    A bare number above ``max_factor`` is refused rather than guessed as a percent.
-    """
-    if isinstance(value, str):
-        match = _PERCENT.match(value)
-        if match:
-            factor = 1 + float(match.group(1)) / 100
-        else:
-            try:
-                factor = float(value)
-            except ValueError:
-                raise ConfigError(
-                    f"efficiency '{value}' is not a number",
-                    where=where,
-                    hint="Write an amplification factor (1.95) or a percent ('95 %')",
-                ) from None
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        factor = float(value)
-    else:
-        raise ConfigError(f"efficiency {value!r} is not a number", where=where)
-    if not 1.0 < factor <= max_factor:
-        raise ConfigError(
-            f"efficiency {factor:g} is outside (1, {max_factor:g}]",
-            where=where,
-            hint="Efficiencies are amplification factors (2.0 = 100 %); "
-            "write percentages as '95 %'",
-        )
-    return factor
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:

@@ -417,15 +417,20 @@ _PERCENT_RE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d*)?)\s*%\s*$")
 
 
 def parse_efficiency(
-    value: float | str, unit: str | None = None, *, min_e: float = 1.0, max_e: float = 2.2
+    value: float | str,
+    unit: str | None = None,
+    *,
+    where: str = "efficiency",
+    min_e: float = 1.0,
+    max_e: float = 2.2,
 ) -> float:
     """Amplification factor E from a user value.
 
     ``1.95`` (a factor), ``"95 %"``/``"95%"`` (percent, E = 1 + p/100), or a number with
     ``unit="percent"`` or ``unit="factor"``. A bare number is a factor, so ``95`` without a unit
-    is rejected. Raises :class:`ConfigError` unless ``min_e ≤ E ≤ max_e`` (default 1–2.2).
+    is rejected. Raises :class:`ConfigError` (located at ``where``) unless
+    ``min_e ≤ E ≤ max_e`` (default 1–2.2).
     """
-    where = "efficiency"
     if unit not in (None, "factor", "percent"):
         raise ConfigError(
             f"unit {unit!r}; expected 'factor' or 'percent'",
@@ -458,7 +463,7 @@ def parse_efficiency(
     if not (np.isfinite(e) and min_e <= e <= max_e):
         hint = f"An amplification factor lies in [{min_e}, {max_e}] (2.0 = 100 %)"
         if not percent and 10 <= number <= 120:
-            hint = f"If {number:g} is a percentage write '{number:g} %' or pass unit='percent'"
+            hint = f"If {number:g} is a percentage write '{number:g} %'"
         elif not percent and 0 < number < 1:
             hint = f"If {number:g} is a fraction, the factor is {1 + number:g}"
         raise ConfigError(

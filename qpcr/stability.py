@@ -145,7 +145,7 @@ def _log2_quantities(
     efficiency = efficiency or {}
     log2e = np.log2(
         [
-            parse_efficiency(efficiency.get(str(g), 2.0), f"{where}, efficiency of {g}")
+            parse_efficiency(efficiency.get(str(g), 2.0), where=f"{where}, efficiency of {g}")
             for g in cq.columns
         ]
     )

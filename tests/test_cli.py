@@ -83,7 +83,7 @@ def test_existing_results_need_force(analysed: tuple[Path, str]) -> None:
     [(["--reference", "TBX"], "reference gene 'TBX' is not among the targets measured"),
      (["--control", "oxygen=normoxic", "--control", "treatment=vehicle"],
       "level 'normoxic' of factor 'oxygen'"),
-     (["--efficiency", "BMP2=250"], "efficiency 250 is outside"),
+     (["--efficiency", "BMP2=250"], "gives E = 250; expected 1.0 ≤ E ≤ 2.2"),
      (["--format", "rdmlx"], "unknown format 'rdmlx'")],
 )  # fmt: skip
 def test_user_errors_exit_1_without_traceback(

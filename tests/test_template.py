@@ -11,6 +11,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qpcr.config import from_mapping, load_config
 from qpcr.errors import ConfigError, InputError, LayoutError
@@ -437,7 +439,7 @@ def test_bad_efficiency_is_refused(filled_grid: Path) -> None:
     ws = openpyxl.load_workbook(filled_grid)["Settings"]
     r = _settings_row(ws, "efficiency")
     _edit(filled_grid, "Settings", f"D{r}", 94)
-    with pytest.raises(ConfigError, match=rf"Settings!D{r}: efficiency 94 is outside"):
+    with pytest.raises(ConfigError, match=rf"Settings!D{r}: efficiency 94.0 gives E = 94;"):
         read_template(filled_grid)
 
 
@@ -543,3 +545,68 @@ def test_cli_template_command(tmp_path: Path) -> None:
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 1
     assert "the file exists" in again.output
+
+
+def _biorad_rows(design: pd.DataFrame) -> list[list[object]]:
+    """A Bio-Rad CFX 'Quantification Cq Results' table of the design (export-formats.md §2.2:
+    leading empty column, zero-padded wells, 'NaN' non-detects, Content 'Unkn-01'/'NTC-01')."""
+    header = ["", "Well", "Fluor", "Target", "Content", "Sample", "Biological Set Name",
+              "Cq", "Cq Mean", "Cq Std. Dev", "Starting Quantity (SQ)", "Set Point",
+              "Well Note"]  # fmt: skip
+    rows: list[list[object]] = [header]
+    for k, row in enumerate(design.itertuples(), start=1):
+        well = f"{row.well[0]}{int(row.well[1:]):02d}"
+        content = f"{'NTC' if row.sample_type == 'ntc' else 'Unkn'}-{k:02d}"
+        cq: object = "NaN" if np.isnan(row.cq) else row.cq
+        rows.append(
+            ["", well, "SYBR", row.target, content, row.sample, "", cq, 0, 0, "NaN", 60, ""]
+        )
+    return rows
+
+
+def test_pasted_biorad_table_equals_tidy_table_and_layout(tmp_path: Path) -> None:
+    path = tmp_path / "biorad.xlsx"
+    _new_template(path)
+    book = openpyxl.load_workbook(path)
+    design = _design()
+    _fill_layout(book, design, names=False)
+    _fill_settings(book)
+    for i, cells in enumerate(_biorad_rows(design), start=3):
+        for j, value in enumerate(cells, start=1):
+            book["Paste"].cell(i, j, value if value != "" else None)
+    book.save(path)
+    content = read_template(path)
+    expected = read_run(_tidy_csv(tmp_path)).wells
+    columns = ["well", "sample", "target", "sample_type", "cq", "cq_status", "oxygen", "donor"]
+    got = content.wells[columns].fillna({"oxygen": "", "donor": ""})
+    pd.testing.assert_frame_equal(got, expected[columns], check_dtype=False)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    samples=st.lists(
+        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["C", "Z"]), min_size=1,
+                 max_size=12),
+        min_size=1, max_size=6,
+    ),
+    cqs=st.lists(st.floats(min_value=5, max_value=45, allow_nan=False), min_size=6, max_size=6),
+)  # fmt: skip
+def test_offered_layout_round_trips_any_sample_names(samples: list[str], cqs: list[float]) -> None:
+    """Whatever text names a sample (formula-like, numeric-looking, non-Latin), a template
+    written from a layout gives the same names, targets and Cq values back."""
+    import tempfile
+
+    wells = [f"D{k + 1}" for k in range(len(samples))]
+    layout = pd.DataFrame({"well": wells, "sample": samples, "target": "ACTB"})
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.xlsx"
+        write_template(path, layout=layout, replicate="")
+        book = openpyxl.load_workbook(path)
+        for well, cq in zip(wells, cqs, strict=False):
+            _grid_cell(book["Cq"], "cq", well).value = cq
+        book.save(path)
+        content = read_template(path)
+    assert content.wells["well"].tolist() == wells
+    assert content.wells["sample"].tolist() == [s.strip() for s in samples]
+    assert content.wells["cq"].tolist() == pytest.approx(cqs[: len(samples)])
+    assert set(content.wells["target"]) == {"ACTB"}
