@@ -23,7 +23,7 @@ def test_normalise_well(raw: object, size: int, expected: str) -> None:
     ("raw", "size"), [("Q25", 384), ("I1", 96), ("A13", 96), (97, 96), ("A0", 96), ("G1", 48)]
 )
 def test_outside_plate_is_an_error(raw: object, size: int) -> None:
-    with pytest.raises(InputError, match="outside|column"):
+    with pytest.raises(InputError, match=r"outside|column"):
         normalise_well(raw, PLATES[size])
 
 

@@ -484,7 +484,7 @@ def test_input_errors(cq: pd.DataFrame, oxygen: list[str]) -> None:
     assert info.value.hint
     with pytest.raises(DesignError, match="at least 3"):
         genorm(cq[["REF_A", "REF_B"]])
-    with pytest.raises(ConfigError, match="expected 1.0 ≤ E ≤ 2.2") as info:
+    with pytest.raises(ConfigError, match=r"expected 1\.0 ≤ E ≤ 2\.2") as info:
         genorm(cq, {"REF_A": 95.0})
     assert "REF_A" in info.value.where
     # "95 %" is read as E = 1.95; efficiencies of non-candidates are ignored
