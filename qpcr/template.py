@@ -25,7 +25,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -44,6 +44,7 @@ from .config import (
 )
 from .errors import ConfigError, ExportParseError, InputError, LayoutError
 from .io._tabular import as_text, parse_cq
+from .io.registry import Export, RunInfo
 from .plate import PLATES, PlateFormat, normalise_well
 from .schema import SAMPLE_TYPES, normalise_sample_type
 
@@ -106,6 +107,8 @@ class TemplateContent:
 
     ``wells``: the wells table (``well, sample, target, sample_type, cq, cq_status`` and the
     layout columns); ``settings``: TOML-shaped settings (keys of :mod:`qpcr.config`);
+    ``info``: run metadata (the pasted export's, with ``path`` naming the Paste sheet, or
+    format ``template`` for typed Cq values);
     ``targets`` and ``factors``: the vocabularies declared on Settings; ``messages``: layout
     notes (e.g. pasted wells absent from the layout).
     """
@@ -113,6 +116,7 @@ class TemplateContent:
     wells: pd.DataFrame
     settings: dict[str, Any]
     source: str
+    info: RunInfo | None = None
     targets: tuple[str, ...] = ()
     factors: dict[str, list[str]] = field(default_factory=dict)
     messages: tuple[str, ...] = ()
@@ -774,7 +778,8 @@ def read_template(path: str | Path) -> TemplateContent:
             hint="Clear the Cq grid or the Paste sheet",
         )
     if paste is not None:
-        wells = _pasted_wells(paste, source)
+        run = _pasted_run(paste, source)
+        wells, info = run.wells, run.info
         _check_targets(wells["target"], targets, settings, f"{source} Paste")
         if not layout.empty:
             from .layout import join_layout
@@ -783,6 +788,8 @@ def read_template(path: str | Path) -> TemplateContent:
             messages += found
     elif cq:
         wells = _grid_wells(layout, cq, cells, sheets["Layout"])
+        info = RunInfo(path=source, format="template", software="qpcr template",
+                       plate_size=plate.size)  # fmt: skip
     else:
         raise InputError(
             "no Cq values: the Cq grid and the Paste sheet are both empty",
@@ -802,6 +809,7 @@ def read_template(path: str | Path) -> TemplateContent:
         wells=wells.reset_index(drop=True),
         settings=settings,
         source=source,
+        info=info,
         targets=tuple(targets),
         factors=factors,
         messages=tuple(messages),
@@ -1171,7 +1179,7 @@ def _paste_text(sheet: _Sheet) -> str | None:
     return "\n".join((["[Results]"] if thermo else []) + lines) + "\n"
 
 
-def _pasted_wells(text: str, source: str) -> pd.DataFrame:
+def _pasted_run(text: str, source: str) -> Export:
     """Read the pasted table with the export readers (saved to a temporary text file)."""
     from .io import read_run
 
@@ -1179,7 +1187,8 @@ def _pasted_wells(text: str, source: str) -> pd.DataFrame:
         tmp = Path(folder) / "pasted.txt"
         tmp.write_text(text, encoding="utf-8")
         try:
-            return read_run(tmp).wells
+            export = read_run(tmp)
+            return replace(export, info=replace(export.info, path=f"{source} [Paste]"))
         except InputError as exc:
             detail = exc.where.replace(str(tmp), "").strip()
             message = exc.message + (f" (pasted table {detail})" if detail else "")

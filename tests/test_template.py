@@ -233,6 +233,7 @@ def test_typed_template_equals_tidy_table_and_toml(filled_grid: Path, tmp_path: 
     assert content.targets == ("GAPDH", "BMP2")
     assert content.factors == {"oxygen": ["normoxia", "hypoxia"]}
     assert content.source == str(filled_grid)
+    assert (content.info.format, content.info.plate_size) == ("template", 96)
 
 
 def _thermo_rows(design: pd.DataFrame) -> list[list[object]]:
@@ -298,6 +299,9 @@ def test_pasted_real_thermo_export_reads_like_the_file(tmp_path: Path) -> None:
     h10 = content.wells.set_index("well").loc["H10"]
     assert (h10["sample_type"], h10["cq_status"]) == ("ntc", "undetermined")
     assert content.wells.set_index("well").loc["A1", "cq"] == pytest.approx(16.484)
+    assert content.info.format == read_run(source).info.format == "thermo_classic"
+    assert content.info.instrument == "QuantStudio(TM) 7 Flex System"
+    assert content.info.path == f"{path} [Paste]"
 
 
 def test_filled_template_from_layout_and_settings_round_trips(tmp_path: Path) -> None:
