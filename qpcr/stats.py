@@ -540,6 +540,22 @@ class _Design:
         complete = sorted(present.index[present == n_cells])
         return complete, sorted(present.index[present < n_cells])
 
+    def use_complete_blocks(self) -> str:
+        """Keep only blocks present in every non-empty cell; say what was done.
+
+        Incomplete blocks are dropped when at least 2 complete blocks remain; otherwise the
+        block is left out of the analysis (unblocked fit).
+        """
+        complete, incomplete = self.block_status()
+        if not incomplete:
+            return ""
+        if len(complete) >= 2:
+            self.frame = self.frame[self.frame["block"].isin(complete)]
+            return f"block(s) {incomplete} dropped (missing in a cell)"
+        self.block = None
+        self.frame = self.frame.drop(columns="block")
+        return f"fewer than 2 complete blocks (missing: {incomplete}): unblocked fit"
+
     def balanced(self) -> bool:
         counts = self.frame.groupby(self.factors).size()
         if len(counts) < math.prod(len(v) for v in self.levels.values()):
@@ -584,8 +600,9 @@ def factorial_anova(
         Block column (donor), or None for no block.
     typ
         2 (Type II sums of squares) or 3 (Type III with Sum-to-zero contrasts). An unbalanced
-        design (unequal cell sizes or a block missing from a cell) always uses Type III with Sum
-        contrasts; ``ss_type`` says which was used.
+        design (unequal cell sizes) always uses Type III with Sum contrasts; ``ss_type`` says
+        which was used. A block missing from a cell is dropped (or, with fewer than 2 complete
+        blocks left, the block is left out), as in :func:`factorial_contrasts`; ``note`` says so.
 
     Returns
     -------
@@ -609,7 +626,7 @@ def factorial_anova(
             hint="expected every combination of factor levels; use factorial_contrasts for "
             "the comparisons that remain estimable",
         )
-    notes = []
+    notes = [design.use_complete_blocks()]
     balanced = design.balanced()
     if balanced and typ == 2:
         ss_type, coding = "II", ""
@@ -618,9 +635,6 @@ def factorial_anova(
         if not balanced:
             ss_type = "III (Sum contrasts, unbalanced)"
             notes.append("unbalanced design: Type III sums of squares with Sum contrasts")
-    incomplete = design.block_status()[1]
-    if incomplete:
-        notes.append(f"block(s) {incomplete} missing in some cells: fixed-block (intra-block) fit")
     if design.dropped:
         notes.append(f"{design.dropped} row(s) with a missing value dropped")
     frame, back = _safe_names(design)
@@ -651,7 +665,7 @@ def factorial_anova(
             "F": table["F"].to_numpy(float),
             "p_value": table["PR(>F)"].to_numpy(float),
             "ss_type": ss_type,
-            "note": "; ".join(notes),
+            "note": _join(*notes),
         }
     )
 
@@ -740,16 +754,9 @@ def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
     Blocks missing from a non-empty cell are dropped when at least 2 complete blocks remain,
     otherwise the block is left out of the model (pooled two-way ANOVA error).
     """
-    frame = design.frame.assign(cell=key)
-    note, blocked = "", bool(design.block)
-    if blocked:
-        complete, incomplete = design.block_status()
-        if incomplete and len(complete) >= 2:
-            frame = frame[frame["block"].isin(complete)]
-            note = f"block(s) {incomplete} dropped (missing in a cell)"
-        elif incomplete:
-            blocked = False
-            note = f"fewer than 2 complete blocks (missing: {incomplete}): unblocked fit"
+    note = design.use_complete_blocks()
+    blocked = bool(design.block)
+    frame = design.frame.assign(cell=key.loc[design.frame.index])
     cells = list(dict.fromkeys(frame["cell"]))
     x = np.column_stack([(frame["cell"] == c).to_numpy(float) for c in cells])
     if blocked:

@@ -404,21 +404,39 @@ def test_anova_typ3_unbalanced_matches_statsmodels(dataset: pd.DataFrame) -> Non
     import statsmodels.formula.api as smf
     from statsmodels.stats.anova import anova_lm
 
-    d = dataset.drop(index=[11])  # D3-HT missing: unbalanced
-    ours = by_term(factorial_anova(d, "BMP2", FACTORS, block="donor"))
+    d = dataset.drop(index=[11])  # D3-HT missing: unequal cell sizes without a block
+    ours = by_term(factorial_anova(d, "BMP2", FACTORS))
     assert (ours["ss_type"] == "III (Sum contrasts, unbalanced)").all()
-    assert "D3" in ours["note"].iloc[0]
-    fit = smf.ols("BMP2 ~ C(oxygen, Sum) * C(treatment, Sum) + C(donor, Sum)", d).fit()
-    ref = anova_lm(fit, typ=3)
-    assert ours.loc["oxygen × treatment", "F"] == pytest.approx(
-        ref.loc["C(oxygen, Sum):C(treatment, Sum)", "F"], rel=1e-9
-    )
-    assert ours.loc["treatment", "F"] == pytest.approx(ref.loc["C(treatment, Sum)", "F"], rel=1e-9)
-    assert ours.loc["Residual", "df"] == 5
+    assert "unbalanced" in ours["note"].iloc[0]
+    ref = anova_lm(smf.ols("BMP2 ~ C(oxygen, Sum) * C(treatment, Sum)", d).fit(), typ=3)
+    for mine, theirs in (
+        ("oxygen", "C(oxygen, Sum)"),
+        ("treatment", "C(treatment, Sum)"),
+        ("oxygen × treatment", "C(oxygen, Sum):C(treatment, Sum)"),
+    ):
+        assert ours.loc[mine, "F"] == pytest.approx(ref.loc[theirs, "F"], rel=1e-9)
+        assert ours.loc[mine, "p_value"] == pytest.approx(ref.loc[theirs, "PR(>F)"], rel=1e-9)
+    assert ours.loc["Residual", "df"] == 7
     # explicit typ=3 on balanced data: Type III = Type II here
     t3 = by_term(factorial_anova(dataset, "BMP2", FACTORS, block="donor", typ=3))
     assert t3["ss_type"].iloc[0] == "III (Sum contrasts)"
     assert t3.loc["oxygen × treatment", "F"] == pytest.approx(42.848714, abs=1e-5)
+
+
+def test_anova_block_missing_in_a_cell(dataset: pd.DataFrame) -> None:
+    d = dataset.drop(index=[11])  # D3-HT missing: D3 is dropped, as in factorial_contrasts
+    ours = by_term(factorial_anova(d, "BMP2", FACTORS, block="donor"))
+    assert "block(s) ['D3'] dropped" in ours["note"].iloc[0]
+    assert ours["ss_type"].iloc[0] == "II"
+    two = by_term(factorial_anova(dataset[dataset["donor"] != "D3"], "BMP2", FACTORS, "donor"))
+    np.testing.assert_allclose(ours["F"], two["F"], rtol=1e-12)
+    c = factorial_contrasts(d, "BMP2", FACTORS, "donor", control=CONTROL).set_index("contrast")
+    assert c.loc[INTERACTION, "statistic"] ** 2 == pytest.approx(
+        ours.loc["oxygen × treatment", "F"], rel=1e-9
+    )
+    few = by_term(factorial_anova(dataset.drop(index=[3, 11]), "BMP2", FACTORS, "donor"))
+    assert "donor" not in few.index
+    assert "unblocked" in few["note"].iloc[0]
 
 
 def test_anova_refusals(dataset: pd.DataFrame) -> None:
