@@ -615,18 +615,17 @@ def _eval_ntc(rule: Rule, w: pd.DataFrame) -> list[dict]:
         ok = lowest >= p.get("min_cq", -np.inf)
         observed = f"{len(cq)}/{len(own)} amplified, min Cq {lowest:.2f}"
         if "margin" in p:
-            highest, _ = _max_sample_cq(w, target)
-            margin = lowest - highest
+            margin = lowest - _max_sample_cq(w, target)
             ok = ok and bool(np.isfinite(margin)) and margin >= p["margin"]
             observed += f", margin {_fmt(margin)}"
         rows.append(_row(ok, target, "", expected, observed, lowest))
     return rows
 
 
-def _max_sample_cq(w: pd.DataFrame, target: str) -> tuple[float, int]:
+def _max_sample_cq(w: pd.DataFrame, target: str) -> float:
+    """Latest usable Cq of ``target`` outside the no-amplification controls (NaN if none)."""
     sel = w["usable"] & w["target"].eq(target) & ~w["sample_type"].isin(NO_AMPLIFICATION_TYPES)
-    cq = w.loc[sel, "cq"]
-    return (float(cq.max()) if len(cq) else np.nan), len(cq)
+    return float(w.loc[sel, "cq"].max())
 
 
 def _replicate_groups(w: pd.DataFrame) -> pd.DataFrame:
@@ -834,9 +833,17 @@ def westgard(
     values = np.asarray(values, dtype=float)
     if not sd > 0:
         raise InputError(f"control SD is {sd}; expected a positive number", where="westgard")
+    windows = {"1-3s": 1, "2-2s": 2, "R-4s": 2, "4-1s": 4, "10-x": 10}
+    rules = tuple(rules)
+    for rule in rules:
+        if rule not in windows:
+            raise InputError(
+                f"unknown Westgard rule {rule!r}; expected one of {', '.join(windows)}",
+                where="westgard",
+                hint=_did_you_mean(str(rule), tuple(windows)),
+            )
     index = np.flatnonzero(np.isfinite(values))
     z = (values[index] - mean) / sd
-    windows = {"1-3s": 1, "2-2s": 2, "R-4s": 2, "4-1s": 4, "10-x": 10}
     out = []
     for rule in rules:
         size = windows[rule]

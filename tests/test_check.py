@@ -400,8 +400,10 @@ def test_westgard_scales_and_skips_missing_points() -> None:
     # mean 20, SD 0.2: 20.5 and 20.45 are both beyond +2 SD; the NaN run is skipped
     got = westgard([20.5, np.nan, 20.45], mean=20.0, sd=0.2, rules=["2-2s"])
     assert got == [check.Violation("2-2s", 2, (0, 2))]
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="positive"):
         westgard([1.0], mean=0.0, sd=0.0)
+    with pytest.raises(InputError, match="Did you mean '1-3s'"):
+        westgard([1.0], mean=0.0, sd=1.0, rules=["1-3S"])
 
 
 def _naive_westgard(z: list[float]) -> set[tuple[str, int]]:
