@@ -614,3 +614,25 @@ def test_offered_layout_round_trips_any_sample_names(samples: list[str], cqs: li
     assert content.wells["sample"].tolist() == [s.strip() for s in samples]
     assert content.wells["cq"].tolist() == pytest.approx(cqs[: len(samples)])
     assert set(content.wells["target"]) == {"ACTB"}
+
+
+@pytest.mark.parametrize("name", ["filled_libreoffice.ods", "filled_libreoffice.xlsx"])
+def test_template_saved_by_libreoffice_reads_the_same(name: str, tmp_path: Path) -> None:
+    content = read_template(DATA / name)
+    expected = read_run(_tidy_csv(tmp_path)).wells
+    pd.testing.assert_frame_equal(content.wells, expected, check_dtype=False)
+    assert content.settings == tomllib.loads(TOML)
+
+
+def test_formulas_in_an_ods_are_refused_with_their_cell() -> None:
+    from qpcr.template import _special_cells
+
+    path = DATA / "formulas_libreoffice.ods"
+    found = _special_cells(path, ["Layout", "Cq", "Settings"])
+    assert found == {
+        "Layout": {"B5": 'a formula (=HYPERLINK("http://x";"y"))'},
+        "Cq": {"D6": "a formula (=[.B5]*2)"},
+        "Settings": {},
+    }
+    with pytest.raises(InputError, match=r"formulas_libreoffice.ods Layout!B5: the cell holds a"):
+        read_template(path)
