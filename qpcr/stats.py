@@ -466,7 +466,7 @@ class _Design:
                 f"response column {response!r} looks like a fold change (linear scale)",
                 where=f"{where}, column {response!r}",
                 hint="expected a log2-scale response (−ΔCq or log2 NRQ); tests on fold-change "
-                "values are biased (methods.md §3.7)",
+                "values are biased, so compute them on log2 and back-transform",
             )
         y = pd.to_numeric(data[response], errors="coerce")
         bad = data.index[y.isna() & data[response].notna()]
@@ -501,15 +501,14 @@ class _Design:
 
     def _refuse_technical_replicates(self, data: pd.DataFrame) -> None:
         if self.block:
-            key = ["block", *self.factors]
+            dup = self.frame.duplicated(["block", *self.factors], keep=False)
             what = f"block {self.block!r} × factors {self.factors}"
         elif "sample" in data.columns:
-            key = ["sample"]
-            self.frame = self.frame.assign(sample=data.loc[self.frame.index, "sample"])
+            sample = data.loc[self.frame.index, "sample"]
+            dup = sample.duplicated(keep=False) & sample.notna()
             what = "column 'sample'"
         else:
             return
-        dup = self.frame.duplicated(key, keep=False)
         if dup.any():
             rows = self.frame.index[dup].tolist()[:6]
             raise DesignError(

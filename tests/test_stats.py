@@ -465,6 +465,8 @@ def test_technical_replicates_refused(dataset: pd.DataFrame) -> None:
         factorial_anova(wells, "BMP2", FACTORS, block="donor")
     with pytest.raises(DesignError, match="'sample'"):  # no block, but a sample column
         factorial_contrasts(wells, "BMP2", FACTORS, control=CONTROL, method="welch")
+    unnamed = dataset.assign(sample=dataset["sample"].where(dataset.index > 1))  # 2 missing
+    assert len(factorial_contrasts(unnamed, "BMP2", FACTORS, control=CONTROL)) == 5
 
 
 def test_t17_rcbd_contrast(dataset: pd.DataFrame) -> None:
