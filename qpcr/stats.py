@@ -144,9 +144,10 @@ def two_group_test(
         or the sign-flip randomisation test when ``test="permutation"``.
     test
         ``"welch"`` (default; SE = √(s_t²/n_t + s_c²/n_c), Welch–Satterthwaite df),
-        ``"student"`` (pooled variance, df = n_t + n_c − 2), ``"mann-whitney"`` (exact rank
-        test; Wilcoxon signed-rank when paired; no CI) or ``"permutation"``
-        (see :func:`permutation_test`).
+        ``"student"`` (pooled variance, df = n_t + n_c − 2), ``"mann-whitney"`` (rank test,
+        exact p without ties and n < 50; Wilcoxon signed-rank when paired; the CI is the
+        distribution-free interval of the Hodges-Lehmann shift, returned as the extra key
+        ``hodges_lehmann``) or ``"permutation"`` (see :func:`permutation_test`).
     alpha
         1 − confidence level of the interval.
     min_n
