@@ -92,6 +92,13 @@ SEVERITIES = ("fail", "warn")
 WESTGARD_RULES = ("1-3s", "2-2s", "R-4s", "4-1s", "10-x")
 #: Default severity of each Westgard rule (random error rejects; slow shifts warn).
 WESTGARD_SEVERITY = {"1-3s": "fail", "2-2s": "fail", "R-4s": "fail", "4-1s": "warn", "10-x": "warn"}
+_WESTGARD_MEANING = {
+    "1-3s": "one value beyond 3 SD (random error or a blunder)",
+    "2-2s": "two values in a row beyond 2 SD on one side (systematic shift)",
+    "R-4s": "two values in a row 4 SD apart (random error)",
+    "4-1s": "four values in a row beyond 1 SD on one side (shift or drift)",
+    "10-x": "ten values in a row on one side of the mean (slow drift)",
+}
 #: History metrics that Westgard rules can watch.
 HISTORY_METRICS = ("mean_cq", "delta_cq", "efficiency")
 
@@ -1060,6 +1067,9 @@ def _westgard_results(
             done = int(np.isfinite(series).sum())
             expected = f"baseline of {settings.baseline_runs} runs"
             observed = f"{row.value:.2f} ({done}/{settings.baseline_runs} baseline runs)"
+            if done > settings.baseline_runs:  # baseline complete but without spread
+                expected = f"baseline of {settings.baseline_runs} runs has SD 0: no limits"
+                observed = f"{row.value:.2f}"
         for rule in settings.rules:
             severity = settings.severity[rule]
             status = "skip" if limits is None else severity if rule in hits else "pass"
@@ -1074,7 +1084,7 @@ def _westgard_results(
                     "observed": observed,
                     "value": row.value,
                     "status": status,
-                    "message": f"Levey-Jennings {rule} on {row.metric}",
+                    "message": f"{row.metric}: {_WESTGARD_MEANING[rule]}",
                 }
             )
     return pd.DataFrame.from_records(records, columns=list(RESULT_COLUMNS))

@@ -756,3 +756,14 @@ def test_parquet_history_without_pyarrow_is_an_input_error(tmp_path: Path) -> No
         append_history(tmp_path / "h.parquet", _history_rows("r1"))
         append_history(tmp_path / "h.parquet", _history_rows("r2"))
         assert list(read_history(tmp_path / "h.parquet")["run"]) == ["r1", "r1", "r2", "r2"]
+
+
+def test_constant_baseline_gives_no_limits(tmp_path: Path) -> None:
+    spec = parse_spec(HISTORY_SPEC.replace("baseline_runs = 20", "baseline_runs = 2"))
+    history = tmp_path / "h.csv"
+    runs = [check_run(plate(), spec, history=history, run=f"r{i}") for i in range(3)]
+    third = row(runs[2], "westgard-1-3s/mean_cq", "GAPDH", "REF_A")
+    assert third["status"] == "skip"
+    assert third["expected"] == "baseline of 2 runs has SD 0: no limits"
+    second = row(runs[1], "westgard-1-3s/mean_cq", "GAPDH", "REF_A")
+    assert second["observed"] == "18.00 (2/2 baseline runs)"
