@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -398,6 +399,21 @@ def test_anova_matches_statsmodels(dataset: pd.DataFrame, gene: str) -> None:
         assert ours.loc[mine, "df"] == ref.loc[theirs, "df"]
         if mine != "Residual":
             assert ours.loc[mine, "F"] == pytest.approx(ref.loc[theirs, "F"], rel=1e-9)
+
+
+def test_anova_matches_stored_statsmodels_output(dataset: pd.DataFrame) -> None:
+    """tests/reference/stats_dataset_anova.csv: anova_lm output frozen by make_stats_reference."""
+    stored = pd.read_csv(Path(__file__).parent / "reference" / "stats_dataset_anova.csv")
+    stored["block"] = stored["block"].fillna("")
+    names = {"C(oxygen)": "oxygen", "C(treatment)": "treatment", "C(donor)": "donor"}
+    names |= {"C(oxygen):C(treatment)": "oxygen × treatment", "Residual": "Residual"}
+    for (gene, block), ref in stored.groupby(["response", "block"]):
+        ours = by_term(factorial_anova(dataset, gene, FACTORS, block=block or None))
+        ref = ref.set_index(ref["term"].map(names))
+        assert set(ours.index) == set(ref.index)
+        np.testing.assert_allclose(ours["sum_sq"], ref.loc[ours.index, "sum_sq"], rtol=1e-9)
+        np.testing.assert_allclose(ours["F"], ref.loc[ours.index, "F"], rtol=1e-9)
+        np.testing.assert_allclose(ours["p_value"], ref.loc[ours.index, "p_value"], rtol=1e-9)
 
 
 def test_anova_typ3_unbalanced_matches_statsmodels(dataset: pd.DataFrame) -> None:
