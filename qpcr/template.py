@@ -781,7 +781,8 @@ def read_template(path: str | Path) -> TemplateContent:
 
     Cq values come from the Paste sheet (read with :func:`qpcr.io.read_run`, then joined to
     the Layout grids by well with :func:`qpcr.layout.join_layout`) or, when Paste is empty,
-    from the Cq grid (one row per Layout well with a target). Errors name sheet and cell.
+    from the Cq grid (one row per Layout well with a target). Targets are renamed by the
+    Settings ``alias`` rows before the join. Errors name sheet and cell.
     """
     path = Path(path)
     source = str(path)
@@ -811,10 +812,15 @@ def read_template(path: str | Path) -> TemplateContent:
             where=first,
             hint="Clear the Cq grid or the Paste sheet",
         )
+    aliases = settings.get("aliases", {})
+    if "target" in layout and aliases:
+        layout["target"] = layout["target"].replace(aliases)
     if paste is not None:
         run = _pasted_run(paste, source)
         wells, info = run.wells, run.info
         _check_targets(wells["target"], targets, settings, f"{source} Paste")
+        if aliases:
+            wells["target"] = wells["target"].replace(aliases)
         if not layout.empty:
             from .layout import join_layout
 

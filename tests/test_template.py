@@ -276,6 +276,25 @@ def test_pasted_thermo_results_equal_tidy_table_and_layout(tmp_path: Path) -> No
     assert content.settings["reference_genes"] == ["GAPDH"]
 
 
+def test_pasted_export_names_are_aliased_before_the_layout_join(tmp_path: Path) -> None:
+    """The instrument calls BMP2 'BMP-2' (alias row on Settings); the Layout says BMP2."""
+    path = tmp_path / "alias.xlsx"
+    _new_template(path)
+    book = openpyxl.load_workbook(path)
+    design = _design()
+    _fill_layout(book, design)  # Layout targets: GAPDH, BMP2
+    _fill_settings(book)  # alias BMP-2 -> BMP2
+    rows = _thermo_rows(design.assign(target=design["target"].replace({"BMP2": "BMP-2"})))
+    for i, cells in enumerate(rows, start=3):
+        for j, value in enumerate(cells, start=1):
+            book["Paste"].cell(i, j, value)
+    book.save(path)
+    content = read_template(path)
+    assert sorted(set(content.wells["target"])) == ["BMP2", "GAPDH"]
+    assert content.wells.loc[content.wells["well"] == "B3", "cq"].item() == pytest.approx(24.1)
+    assert content.wells["in_layout"].all()
+
+
 def test_pasted_real_thermo_export_reads_like_the_file(tmp_path: Path) -> None:
     """The whole QuantStudio results-only export, pasted line by line (cells typed as Excel
     would: numbers become numbers), gives the wells of the file itself."""
