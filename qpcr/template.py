@@ -257,7 +257,10 @@ def _layout_grids(layout: pd.DataFrame, fmt: PlateFormat) -> dict[str, dict[str,
             where="layout",
             hint="Write one template per plate",
         )
-    wells = [normalise_well(w, fmt) for w in layout["well"]]
+    try:
+        wells = [normalise_well(w, fmt) for w in layout["well"]]
+    except InputError as exc:
+        raise LayoutError(exc.message, where="layout column 'well'", hint=exc.hint) from None
     dupes = sorted({w for w in wells if wells.count(w) > 1})
     if dupes:
         raise LayoutError(

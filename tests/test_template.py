@@ -655,3 +655,17 @@ def test_formulas_in_an_ods_are_refused_with_their_cell() -> None:
     }
     with pytest.raises(InputError, match=r"formulas_libreoffice.ods Layout!B5: the cell holds a"):
         read_template(path)
+
+
+def test_offered_layout_must_fit_the_plate_and_hold_one_target_per_well(tmp_path: Path) -> None:
+    off = pd.DataFrame({"well": ["A1", "P24"], "sample": ["a", "b"], "target": ["ACTB"] * 2})
+    with pytest.raises(LayoutError, match="layout column 'well': well 'P24' is outside a 96"):
+        write_template(tmp_path / "a.xlsx", layout=off)
+    multiplex = pd.DataFrame({"well": ["A1", "A01"], "target": ["ACTB", "GAPDH"]})
+    with pytest.raises(LayoutError, match="wells A1 appear more than once"):
+        write_template(tmp_path / "b.xlsx", layout=multiplex)
+    with pytest.raises(InputError, match=r"must be an \.xlsx file"):
+        write_template(tmp_path / "c.xls")
+    with pytest.raises(InputError, match="plate size 100"):
+        write_template(tmp_path / "d.xlsx", plate=100)
+    assert list(tmp_path.iterdir()) == []
