@@ -8,7 +8,7 @@ donor in every cell), analysed on the log2 scale after averaging technical repli
 
 The tested contrast is the simple effect HT − HV (log2 fold change, truth 0 under the null and
 ``effect`` otherwise). For Welch, paired t, the RCBD contrast (pooled MSE of the blocked 2 × 2
-ANOVA) and the REST-style randomisation test (unpaired reallocation, bootstrap CI) the script
+ANOVA) and the REST-style randomisation test (unpaired reallocation, CI by inverting the test) the script
 reports the rejection rate at α = 0.05 (type I error under the null, power otherwise) and the
 coverage of the 95 % fold-change CI, each with its Monte-Carlo SE √(p(1 − p)/n_sim).
 
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--sd-tech", type=float, default=0.2)
     parser.add_argument("--tech", type=int, default=3, help="technical wells per sample")
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--resamples", type=int, default=2000, help="permutation/bootstrap")
+    parser.add_argument("--resamples", type=int, default=2000, help="permutation reallocations")
     args = parser.parse_args()
     if args.quick:
         args.sims = 200

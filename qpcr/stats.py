@@ -319,8 +319,9 @@ def permutation_test(
     (2**n patterns, or random ones). Statistic: mean treated − mean control (log2; with y =
     log2 expression of target relative to reference per replicate, REST's pair-wise fixed
     reallocation). Two-sided p = share of reallocations with |statistic| ≥ |observed|
-    (random: (count + 1)/(n_resamples + 1)). CI: percentile bootstrap of the mean difference
-    (``n_resamples`` resamples within each group, or of the differences when paired).
+    (random: (count + 1)/(n_resamples + 1)). CI: the shifts Δ not rejected at level alpha
+    when the test is applied to (control, treated − Δ), i.e. the test inverted (found by
+    bisection); unbounded when no reallocation set is small enough (e.g. 3 vs 3: min p = 0.1).
 
     Returns the same keys as :func:`two_group_test`; ``test`` is "permutation".
     """
@@ -346,8 +347,8 @@ def permutation_test(
             signs = 1 - 2 * ((np.arange(total)[:, None] >> np.arange(d.size)) & 1)
         else:
             signs = rng.choice(np.array([-1, 1]), size=(n_resamples, d.size))
-        null = (signs * d).mean(axis=1)
-        boot = d[rng.integers(0, d.size, (n_resamples, d.size))].mean(axis=1)
+        # statistic of each reallocation when the treated values are shifted by −Δ: a + b·Δ
+        a, b = (signs * d).mean(axis=1), -signs.mean(axis=1)
     else:
         pooled = np.concatenate([c, t])
         total = math.comb(pooled.size, c.size)
@@ -358,25 +359,50 @@ def permutation_test(
             idx = rng.permuted(np.tile(np.arange(pooled.size), (n_resamples, 1)), axis=1)
             idx = idx[:, : c.size]
         c_sum = pooled[idx].sum(axis=1)
-        null = (pooled.sum() - c_sum) / t.size - c_sum / c.size
-        boot = t[rng.integers(0, t.size, (n_resamples, t.size))].mean(axis=1) - c[
-            rng.integers(0, c.size, (n_resamples, c.size))
-        ].mean(axis=1)
-    hits = int(np.sum(np.abs(null) >= abs(estimate) - 1e-9 * max(1.0, abs(estimate))))
-    p = hits / total if exact else (hits + 1) / (n_resamples + 1)
-    lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+        moved = (idx >= c.size).sum(axis=1)  # treated values relabelled as control
+        a = (pooled.sum() - c_sum) / t.size - c_sum / c.size
+        b = moved / t.size + moved / c.size - 1
+
+    def p_at(delta: float) -> float:
+        """Two-sided randomisation p of H0: true difference = delta."""
+        obs = abs(estimate - delta)
+        hits = int(np.sum(np.abs(a + b * delta) >= obs - 1e-9 * max(1.0, obs)))
+        return hits / total if exact else (hits + 1) / (len(a) + 1)
+
+    lo, hi = (_invert(p_at, estimate, side, alpha, float(np.ptp(a)) + 1e-9) for side in (-1, 1))
     res.update(
         statistic=estimate,
-        p_value=float(p),
-        ci_low=float(lo),
-        ci_high=float(hi),
+        p_value=float(p_at(0.0)),
+        ci_low=lo,
+        ci_high=hi,
         note=_join(
             dropped,
             f"{'exact' if exact else 'random'} randomisation test over "
-            f"{total if exact else n_resamples} reallocations; percentile bootstrap CI",
+            f"{total if exact else n_resamples} reallocations; CI by inverting the test",
         ),
     )
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        res["note"] += f"; too few reallocations for a {100 * (1 - alpha):g} % interval (unbounded)"
     return res
+
+
+def _invert(p_at: Any, estimate: float, side: int, alpha: float, scale: float) -> float:
+    """Outer end of {Δ : p(Δ) > alpha} on one side of the estimate (bisection), or ±inf."""
+    inside, step = estimate, scale
+    for _ in range(40):  # expand until rejected
+        outside = estimate + side * step
+        if p_at(outside) <= alpha:
+            break
+        inside, step = outside, 2 * step
+    else:
+        return side * math.inf
+    for _ in range(60):
+        mid = (inside + outside) / 2
+        if p_at(mid) > alpha:
+            inside = mid
+        else:
+            outside = mid
+    return float(inside)
 
 
 def adjust_pvalues(p: Any, method: str = "holm") -> np.ndarray:

@@ -111,8 +111,13 @@ def test_rest_randomisation_exact(rest: tuple[np.ndarray, np.ndarray, pd.DataFra
     rnd = permutation_test(control, treated, n_resamples=2000, seed=3)
     assert "random" in rnd["note"]
     assert rnd["p_value"] == pytest.approx(1 / 2001)
-    assert 2 ** rnd["ci_low"] == pytest.approx(4.74, abs=0.15)
-    assert 2 ** rnd["ci_high"] == pytest.approx(7.37, abs=0.3)
+    # the inverted-test interval is close to Welch's t interval on these well-behaved data
+    welch = two_group_test(control, treated)
+    assert r["ci_low"] == pytest.approx(welch["ci_low"], abs=0.03)
+    assert r["ci_high"] == pytest.approx(welch["ci_high"], abs=0.03)
+    assert 2 ** r["ci_low"] == pytest.approx(4.548, abs=1e-3)
+    assert 2 ** r["ci_high"] == pytest.approx(7.716, abs=1e-3)
+    assert rnd["ci_low"] == pytest.approx(r["ci_low"], abs=0.05)
 
 
 def test_permutation_random_matches_exact_on_moderate_data() -> None:
@@ -128,3 +133,25 @@ def test_permutation_random_matches_exact_on_moderate_data() -> None:
     flips = np.array([[(-1) ** ((k >> i) & 1) for i in range(6)] for k in range(64)])
     expected = np.mean(np.abs((flips * d).mean(axis=1)) >= abs(d.mean()) - 1e-12)
     assert paired["p_value"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("paired", [False, True])
+def test_permutation_ci_is_the_inverted_test(paired: bool) -> None:
+    """Just inside the CI the shifted test is not rejected; just outside it is."""
+    rng = np.random.default_rng(4)
+    c, t = rng.normal(0, 1, 7), rng.normal(1, 1, 7)
+    r = permutation_test(c, t, paired=paired, n_resamples=5000)
+    assert "exact" in r["note"]
+    for end, sign in ((r["ci_low"], 1), (r["ci_high"], -1)):
+        inside = permutation_test(c, t - (end + sign * 1e-6), paired=paired, n_resamples=5000)
+        outside = permutation_test(c, t - (end - sign * 1e-6), paired=paired, n_resamples=5000)
+        assert inside["p_value"] > 0.05
+        assert outside["p_value"] <= 0.05
+
+
+def test_permutation_ci_unbounded_when_too_few_reallocations() -> None:
+    r = permutation_test([-5.0, -5.3, -4.8], [-2.8, -3.1, -2.5])
+    assert r["p_value"] == pytest.approx(0.1)
+    assert r["ci_low"] == -math.inf
+    assert r["ci_high"] == math.inf
+    assert "unbounded" in r["note"]
