@@ -8,9 +8,10 @@ donor in every cell), analysed on the log2 scale after averaging technical repli
 
 The tested contrast is the simple effect HT − HV (log2 fold change, truth 0 under the null and
 ``effect`` otherwise). For Welch, paired t, the RCBD contrast (pooled MSE of the blocked 2 × 2
-ANOVA) and the REST-style randomisation test (unpaired reallocation, CI by inverting the test) the script
-reports the rejection rate at α = 0.05 (type I error under the null, power otherwise) and the
-coverage of the 95 % fold-change CI, each with its Monte-Carlo SE √(p(1 − p)/n_sim).
+ANOVA) and the REST-style randomisation test (unpaired reallocation, CI by inverting the test)
+the script reports the rejection rate at α = 0.05 (type I error under the null, power
+otherwise) and the coverage of the 95 % fold-change CI, each with its Monte-Carlo SE
+√(p(1 − p)/n_sim).
 
 Run: ``python benchmarks/bench_stats_simulation.py [--quick] [--sims N] [--seed S]``.
 """
