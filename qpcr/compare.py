@@ -49,24 +49,37 @@ def biological_units(
 ) -> pd.DataFrame:
     """One value per item × group × biological replicate (mean of its samples, log2 scale).
 
-    Without ``replicate`` each sample is its own biological unit. Adds ``n_samples``.
+    Without ``replicate`` each sample is its own biological unit. Adds ``n_samples`` and the
+    bound flags ``upper_bound``/``lower_bound`` (any of the unit's samples is a bound: a
+    non-detect set at the detection limit, see :mod:`qpcr.censoring`).
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    grouped = values.groupby(keys, observed=True, sort=False, dropna=False)[value]
-    out = grouped.agg(["mean", "size"]).rename(columns={"mean": value, "size": "n_samples"})
+    frame = values.assign(
+        upper_bound=values.get("upper_bound", False),
+        lower_bound=values.get("lower_bound", False),
+    )
+    grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)
+    out = grouped.agg(
+        **{value: (value, "mean")}, n_samples=(value, "size"),
+        upper_bound=("upper_bound", "any"), lower_bound=("lower_bound", "any"),
+    )  # fmt: skip
     return out.reset_index().rename(columns={unit: "unit"})
 
 
 def _select(
     units: pd.DataFrame, spec: Mapping[str, str], value: str, item: str
-) -> dict[object, pd.Series]:
-    """Per item, the mean value of each biological unit within the group ``spec`` (a partial
-    spec pools the other factors within each unit)."""
+) -> dict[object, pd.DataFrame]:
+    """Per item, each biological unit's mean value (and bound flags) within the group ``spec``
+    (a partial spec pools the other factors within each unit)."""
     mask = np.ones(len(units), dtype=bool)
     for factor, level in spec.items():
         mask &= units[factor].astype(str).eq(level).to_numpy()
-    means = units[mask].groupby([item, "unit"], sort=True, observed=True)[value].mean()
+    means = (
+        units[mask]
+        .groupby([item, "unit"], sort=True, observed=True)
+        .agg(value=(value, "mean"), upper=("upper_bound", "any"), lower=("lower_bound", "any"))
+    )
     return {k: g.droplevel(0) for k, g in means.groupby(level=0, sort=False, observed=True)}
 
 
@@ -130,7 +143,9 @@ def compare_groups(
 
     Returns one row per contrast × item: ``contrast, item, <factors>`` (the compared group's
     levels; '' where a contrast pools a factor), ``n, n_ref, log2_fold_change, se, df,
-    statistic, fold_change, ci_low, ci_high`` (fold-change scale), ``p_value, test, note``.
+    statistic, fold_change, ci_low, ci_high`` (fold-change scale), ``p_value, test``,
+    ``bound`` (``≤``/``≥`` when non-detects make the fold change a bound) and ``note``. A group
+    whose every unit is a non-detect is "not detected", without a number.
     """
     missing = [f for f in factors if f not in control]
     if missing:
@@ -143,31 +158,46 @@ def compare_groups(
     _check_levels(units, control, factors, "settings [control]")
     rows = []
     items = list(dict.fromkeys(units[item]))
-    empty = pd.Series(dtype=float)
+    empty = pd.DataFrame({"value": [], "upper": [], "lower": []})
     for label, num, den in _comparisons(units, factors, control, contrasts):
         treated, ref = _select(units, num, value, item), _select(units, den, value, item)
         for name in items:
             rows.append(_compare_one(label, name, num, factors, ref.get(name, empty),
                                      treated.get(name, empty), replicate, test, alpha))  # fmt: skip
-    result = pd.DataFrame(rows)
+    columns = ["contrast", "item", *factors, "n", "n_ref", "log2_fold_change", "se", "df",
+               "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test", "bound",
+               "note"]  # fmt: skip
+    result = pd.DataFrame(rows).reindex(columns=columns)
+    for col in ("test", "bound", "note"):
+        result[col] = result[col].astype(object).fillna("")
     return result.rename(columns={"item": item})
+
+
+def _bound(treated: pd.DataFrame, ref: pd.DataFrame) -> str:
+    """``≤`` when the fold change is an upper bound (non-detects in the compared group or a
+    lower-bound control), ``≥`` for a lower bound, ``?`` when both, '' when exact."""
+    upper = bool(treated["upper"].any() or ref["lower"].any())
+    lower = bool(treated["lower"].any() or ref["upper"].any())
+    return {(True, False): "≤", (False, True): "≥", (True, True): "?"}.get((upper, lower), "")
 
 
 def _compare_one(
     label: str, name: object, levels: Mapping[str, str], factors: Sequence[str],
-    ref: pd.Series, treated: pd.Series, replicate: str | None, test: str, alpha: float,
+    ref_units: pd.DataFrame, treated_units: pd.DataFrame, replicate: str | None, test: str,
+    alpha: float,
 ) -> dict:  # fmt: skip
+    ref, treated = ref_units["value"], treated_units["value"]
     pairable = bool(replicate) and len(ref) > 0 and set(ref.index) == set(treated.index)
     paired = test == "paired" or (test not in ("welch", "student") and pairable)
     kind = {"auto": "welch", "paired": "welch"}.get(test, test)
     row: dict = {"contrast": label, "item": name}
     row.update({f: levels.get(f, "") for f in factors})
-    detected_t, detected_c = treated.notna().any(), ref.notna().any()
-    if not (detected_t and detected_c):
-        where = "compared group" if not detected_t else "control group"
-        row.update(n=int(treated.notna().sum()), n_ref=int(ref.notna().sum()),
-                   note=f"not detected in the {where}")  # fmt: skip
-        return row
+    for units, where in ((treated_units, "compared group"), (ref_units, "control group")):
+        detected = units["value"].notna() & ~units["upper"].astype(bool)
+        if not detected.any():
+            row.update(n=int(treated.notna().sum()), n_ref=int(ref.notna().sum()),
+                       bound="", note=f"not detected in the {where}")  # fmt: skip
+            return row
     if paired:
         common = ref.index.intersection(treated.index)
         res = two_group_test(ref[common], treated[common], paired=True, test=kind, alpha=alpha)
@@ -177,8 +207,12 @@ def _compare_one(
         n=res["n"], n_ref=res["n_ref"], log2_fold_change=res["estimate"], se=res["se"],
         df=res["df"], statistic=res["statistic"], fold_change=2.0 ** res["estimate"],
         ci_low=2.0 ** res["ci_low"], ci_high=2.0 ** res["ci_high"], p_value=res["p_value"],
-        test=res["test"], note=res["note"],
+        test=res["test"], note=res["note"], bound=_bound(treated_units, ref_units),
     )  # fmt: skip
+    if row["bound"]:
+        what = {"≤": "an upper bound", "≥": "a lower bound", "?": "of unknown direction"}
+        extra = f"includes non-detects set at the detection limit: {what[row['bound']]}"
+        row["note"] = "; ".join(x for x in (row["note"], extra) if x)
     return row
 
 

@@ -7,9 +7,10 @@ TOML keys (all optional except where the analysis needs them)::
     test = "auto"                          # auto (paired if donors pair, else Welch), welch, paired
     adjust = "holm"                        # holm, bh, bonferroni, none
     alpha = 0.05
-    outlier_rule = "range"                 # technical-replicate rule (flag only in this version)
-    outlier_threshold = 0.5                # cycles
-    nondetect_policy = "exclude"           # what an undetermined target well becomes
+    outlier_rule = "range"                 # replicate rule: range, mad, grubbs, none
+    outlier_threshold = 0.5                # cycles (range rule)
+    keep_outliers = false                  # true: flag outliers without excluding them
+    nondetect_policy = "censor"            # censor at the limit (bounds), exclude, substitute
     nondetect_limit = 40.0
     ntc_margin = 5.0                       # NTC must be this many cycles above the samples
     [control]                              # the calibrator group, factor = level
@@ -41,8 +42,8 @@ __all__ = ["AnalysisConfig", "Contrast", "load_config", "parse_efficiency"]
 
 TESTS = ("auto", "welch", "paired", "student")
 ADJUST_METHODS = ("holm", "bh", "bonferroni", "none")
-NONDETECT_POLICIES = ("exclude", "censor", "substitute")
-OUTLIER_RULES = ("range", "none")
+NONDETECT_POLICIES = ("censor", "exclude", "substitute")
+OUTLIER_RULES = ("range", "mad", "grubbs", "none")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class AnalysisConfig:
     alpha: float = 0.05
     outlier_rule: str = "range"
     outlier_threshold: float = 0.5
-    nondetect_policy: str = "exclude"
+    keep_outliers: bool = False
+    nondetect_policy: str = "censor"
     nondetect_limit: float = 40.0
     ntc_margin: float = 5.0
     source: str = ""
@@ -138,6 +140,10 @@ def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig
     for key in ("replicate", "test", "adjust", "outlier_rule", "nondetect_policy"):
         if key in raw:
             kwargs[key] = str(raw[key])
+    if "keep_outliers" in raw:
+        if not isinstance(raw["keep_outliers"], bool):
+            raise ConfigError("'keep_outliers' must be true or false", where=where)
+        kwargs["keep_outliers"] = raw["keep_outliers"]
     for key in ("alpha", "outlier_threshold", "nondetect_limit", "ntc_margin"):
         if key in raw:
             try:

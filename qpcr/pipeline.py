@@ -146,9 +146,10 @@ def analyze(
 
     wells, qc = apply_qc(wells, config)
     attrs = _sample_attributes(wells, factors, replicate)
-    replicates = summarise_replicates(wells[~wells["excluded"] | wells["censored"]])
+    replicates = summarise_replicates(wells[~wells["excluded"]])
     replicates = replicates.merge(attrs, on="sample", how="left")
     samples = normalise(replicates, config.reference_genes, config.efficiency)
+    samples["upper_bound"] = samples["censored"]
     qc = pd.concat([qc, _reference_events(samples)], ignore_index=True)
     assumed = [t for t in targets if t not in config.efficiency]
     if config.efficiency and assumed:

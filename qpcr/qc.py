@@ -36,14 +36,18 @@ def apply_qc(
 
     Rules (first match gives ``exclude_reason``): well not in the layout; omitted in the
     instrument software; control well (NTC, NRT, ...: checked, never quantified); standard
-    (standard-curve well); target not analysed; non-detect (policy ``exclude``; ``censor`` and
-    ``substitute`` keep it at ``nondetect_limit`` with ``censored`` True); invalid Cq.
-    Events: NTC amplification closer than ``ntc_margin`` cycles to the samples, NRT closer than
-    ``ntc_margin`` cycles to its sample, replicate range above ``outlier_threshold``.
+    (standard-curve well); target not analysed; invalid Cq; non-detect under the policy
+    ``exclude`` (``censor``, the default, keeps it at ``nondetect_limit`` with ``censored``
+    True, see :func:`qpcr.censoring.apply_nondetect_policy`); technical-replicate outlier under
+    ``outlier_rule`` (:func:`qpcr.outliers.flag_replicate_outliers`; with ``keep_outliers`` it
+    is only flagged). Events: NTC amplification closer than ``ntc_margin`` cycles to the
+    samples, NRT closer than ``ntc_margin`` cycles to its sample, replicate groups the outlier
+    rule flags, non-detects.
     """
-    w = wells.copy()
-    n = len(w)
-    reason = pd.Series([""] * n, index=w.index, dtype=object)
+    from .censoring import apply_nondetect_policy
+
+    w = apply_nondetect_policy(wells, config.nondetect_policy, config.nondetect_limit)
+    reason = pd.Series([""] * len(w), index=w.index, dtype=object)
 
     def exclude(mask: pd.Series, why: str | pd.Series) -> None:
         take = mask & reason.eq("")
@@ -59,26 +63,61 @@ def apply_qc(
     exclude(stype.eq("std"), "standard (standard-curve well)")
     if targets is not None:
         exclude(~w["target"].isin(list(targets)), "target not analysed")
-    nondetect = w["cq_status"].eq("undetermined")
-    censored = pd.Series(False, index=w.index)
-    if config.nondetect_policy == "exclude":
-        exclude(nondetect, "non-detect (undetermined)")
-    else:
-        censored = nondetect & reason.eq("")
     exclude(w["cq_status"].isin(["invalid", "missing"]), "no valid Cq")
+    exclude(w["nondetect"] & w["cq_used"].isna(), "non-detect (undetermined), excluded by policy")
+    outliers, spread = _outliers(w[reason.eq("") & ~w["censored"]], config)
+    if not config.keep_outliers:
+        exclude(w.index.isin(outliers.index), outliers.reindex(w.index).fillna(""))
 
     w["excluded"] = reason.ne("")
     w["exclude_reason"] = reason
-    w["cq_used"] = np.where(w["excluded"], np.nan, w["cq"])
-    w.loc[censored, "cq_used"] = config.nondetect_limit
-    w["censored"] = censored
-
+    w["censored"] = w["censored"] & ~w["excluded"]
+    w.loc[w["excluded"], "cq_used"] = np.nan
+    w["outlier"] = w.index.isin(outliers.index)
     events = [
         *_control_events(w, config),
-        *_replicate_events(w, config),
-        *_nondetect_events(w[nondetect & stype.eq("unkn") & ~reason.eq("not in layout")], config),
+        *spread,
+        *_nondetect_events(
+            w[w["nondetect"] & stype.eq("unkn") & ~reason.eq("not in layout")], config
+        ),
     ]
-    return w, _events(events)
+    return w.drop(columns=["nondetect", "nd_policy"]), _events(events)
+
+
+def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, list[dict]]:
+    """Outlier wells (index → reason) and one event per flagged replicate group."""
+    from .outliers import flag_replicate_outliers
+
+    if config.outlier_rule == "none" or used.empty:
+        return pd.Series(dtype=object), []
+    keys = [k for k in ("plate", "sample", "target") if k in used]
+    flags = flag_replicate_outliers(
+        used["cq_used"], used[keys], method=config.outlier_rule,
+        threshold=config.outlier_threshold if config.outlier_rule == "range" else None,
+    )  # fmt: skip
+    hit = flags[flags["outlier"]]
+    reasons = pd.Series(
+        [f"replicate outlier ({r} {v:.2f} > {t:g})" for r, v, t in
+         zip(hit["rule"].str.replace("_", " "), hit["value"], hit["threshold"], strict=True)],
+        index=hit.index, dtype=object,
+    )  # fmt: skip
+    events = []
+    flagged = flags[flags["group_flagged"]].join(used[[*keys, "well"]])
+    for key, group in flagged.groupby(keys, sort=False):
+        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        out = group[group["outlier"]]
+        action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
+        fate = (f"well {', '.join(out['well'])} {action}" if len(out)
+                else "no single well stands out; all kept")  # fmt: skip
+        events.append({
+            "plate": info.get("plate", ""), "well": ", ".join(out["well"]),
+            "sample": info["sample"], "target": info["target"], "rule": "replicate-spread",
+            "severity": "warn", "value": group["range"].iloc[0], "threshold":
+            config.outlier_threshold,
+            "message": f"{info['target']} in {info['sample']}: technical replicates span "
+            f"{group['range'].iloc[0]:.2f} cycles (> {config.outlier_threshold:g}); {fate}",
+        })  # fmt: skip
+    return reasons, events
 
 
 def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
@@ -129,27 +168,4 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
                     "message": f"no-RT well {r['well']} is {gap:.2f} cycles from its sample "
                     f"(gDNA ≈ {100 * 2.0 ** -gap:.1f} % of the signal)",
                 })  # fmt: skip
-    return events
-
-
-def _replicate_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
-    """Technical replicates whose range (max − min) exceeds ``outlier_threshold`` cycles."""
-    if config.outlier_rule == "none":
-        return []
-    used = w[w["cq_used"].notna() & ~w["censored"]]
-    keys = [k for k in ("plate", "sample", "target") if k in used]
-    stats = used.groupby(keys, observed=True)["cq_used"].agg(["min", "max", "count"])
-    stats["range"] = stats["max"] - stats["min"]
-    bad = stats[(stats["count"] > 1) & (stats["range"] > config.outlier_threshold)]
-    events = []
-    for key, row in bad.iterrows():
-        key = key if isinstance(key, tuple) else (key,)
-        info = dict(zip(keys, key, strict=True))
-        events.append({
-            "plate": info.get("plate", ""), "well": "", "sample": info["sample"],
-            "target": info["target"], "rule": "replicate-spread", "severity": "warn",
-            "value": row["range"], "threshold": config.outlier_threshold,
-            "message": f"{info['target']} in {info['sample']}: technical replicates span "
-            f"{row['range']:.2f} cycles (> {config.outlier_threshold:g})",
-        })  # fmt: skip
     return events

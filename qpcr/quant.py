@@ -65,13 +65,19 @@ def normalise(
     Returns one row per sample × target with ``cq_mean``, ``ref_cq`` (efficiency-weighted mean
     reference Cq, cycles at E = 2), ``delta_cq`` (ΔCq), ``log2_rq`` (= −ΔCq),
     ``rel_quantity`` (= 2^−ΔCq), ``se_log2_rq`` (propagated SE of log2 RQ, NaN when a
-    replicate SD is unknown) and ``note`` (why ΔCq is missing). A sample lacking any reference
-    gene gets no ΔCq: normalisation needs all of them (methods.md §2.3).
+    replicate SD is unknown), ``censored`` (the target's Cq includes non-detects set at the
+    detection limit, so ``log2_rq`` is an upper bound) and ``note`` (why ΔCq is missing). A
+    sample lacking any reference gene, or whose reference gene is undetermined, gets no ΔCq:
+    normalisation needs all of them (methods.md §2.3, §2.9).
     """
     efficiency = dict(efficiency or {})
     efficiency_se = dict(efficiency_se or {})
     refs = list(reference_genes)
     rep = replicates.copy()
+    cens = rep["n_censored"] > 0 if "n_censored" in rep else pd.Series(False, index=rep.index)
+    rep["censored"] = cens
+    ref_nd = rep["target"].isin(refs) & cens
+    rep.loc[ref_nd, "cq_mean"] = np.nan  # an undetermined reference gene cannot normalise
     log2e = rep["target"].map(lambda t: np.log2(efficiency.get(t, 2.0))).astype(float)
     rep["_w"] = rep["cq_mean"] * log2e
     gene_mean = rep.groupby("target")["cq_mean"].transform("mean")
@@ -94,7 +100,15 @@ def normalise(
     ref_cq = ref_w.mean(axis=1, skipna=False)
     var_nf = ref_var.sum(axis=1, skipna=False) / f**2
     missing = ref_w.isna()
-    why = missing.apply(lambda row: ", ".join(row.index[row]), axis=1)
+    undetermined = set(rep.loc[ref_nd, "sample"] + "\t" + rep.loc[ref_nd, "target"])
+
+    def _why(row: pd.Series) -> str:
+        return ", ".join(
+            f"{g} undetermined" if f"{row.name}\t{g}" in undetermined else f"{g} missing"
+            for g in row.index[row]
+        )
+
+    why = missing.apply(_why, axis=1)
 
     out = rep[~is_ref].copy()
     out["ref_cq"] = out["sample"].map(ref_cq)
@@ -121,10 +135,16 @@ def ratio_table(
     """Per-sample ratio of two targets' relative quantities (reference genes cancel).
 
     log2 ratio(s) = log2 RQ_num(s) − log2 RQ_den(s) = −(ΔCq_num − ΔCq_den)  (methods.md §3.5).
-    Returns ``ratio``, ``sample_cols``, ``log2_ratio``, ``ratio_value``.
+    Returns ``ratio``, ``sample_cols``, ``log2_ratio``, ``ratio_value`` and the bound flags
+    ``upper_bound`` (numerator censored) and ``lower_bound`` (denominator censored).
     """
     frames = []
     wide = samples.pivot_table(index="sample", columns="target", values="log2_rq", aggfunc="first")
+    cens = (
+        samples.pivot_table(index="sample", columns="target", values="censored", aggfunc="any")
+        if "censored" in samples
+        else pd.DataFrame(False, index=wide.index, columns=wide.columns)
+    )
     attrs = samples.drop_duplicates("sample").set_index("sample")[list(sample_cols)]
     for name, (num, den) in ratios.items():
         if num not in wide or den not in wide:
@@ -134,6 +154,8 @@ def ratio_table(
         frame.insert(0, "ratio", name)
         frame["log2_ratio"] = log2_ratio.to_numpy()
         frame["ratio_value"] = 2.0 ** frame["log2_ratio"]
+        frame["upper_bound"] = cens[num].reindex(log2_ratio.index).fillna(False).to_numpy(bool)
+        frame["lower_bound"] = cens[den].reindex(log2_ratio.index).fillna(False).to_numpy(bool)
         frames.append(frame.reset_index())
     if not frames:
         return pd.DataFrame(columns=["ratio", "sample", *sample_cols, "log2_ratio", "ratio_value"])
