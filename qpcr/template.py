@@ -19,6 +19,7 @@ and returns the wells table joined with the layout, plus the settings as a TOML-
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import os
 import re
@@ -890,6 +891,7 @@ def _read_settings(
         for c in range(_FIRST_VALUE_COL - 1, len(sheet.rows[r])):
             value = sheet.get(r, c)
             if as_text(value):
+                _refuse_date(value, sheet.where(r, c))
                 values.append((as_text(value), value, c))
         rows.append((key, r, values))
 
@@ -995,6 +997,17 @@ def _read_settings(
         else:
             settings[key] = text
     return targets, factors, settings
+
+
+def _refuse_date(value: Any, where: str) -> None:
+    """Spreadsheets silently turn names such as SEPT2, MARCH1 or 1/2 into dates; refuse them."""
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+        raise InputError(
+            f"the cell holds a date or time ({value}); expected a name or number. Spreadsheets "
+            "turn names such as SEPT2, MARCH1 or 1/2 into dates",
+            where=where,
+            hint="Format the cells as Text, then type the name again",
+        )
 
 
 def _parse_group(text: str, where: str, check: Any) -> dict[str, str]:
@@ -1105,6 +1118,7 @@ def _layout_value(
     factors: dict[str, list[str]],
 ) -> Any:
     """One checked Layout cell value."""
+    _refuse_date(raw, where)
     if name == "target" and targets and text not in targets and text not in aliases:
         raise LayoutError(
             f"target '{text}' is not among the targets listed on Settings; "

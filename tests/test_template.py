@@ -669,3 +669,18 @@ def test_offered_layout_must_fit_the_plate_and_hold_one_target_per_well(tmp_path
     with pytest.raises(InputError, match="plate size 100"):
         write_template(tmp_path / "d.xlsx", plate=100)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gene_name_turned_into_a_date_is_refused(filled_grid: Path) -> None:
+    """Excel turns the sample name '1/2' or a gene such as SEPT2 into a date."""
+    import datetime
+
+    _edit(filled_grid, "Layout", "C5", datetime.datetime(2026, 9, 2))
+    with pytest.raises(InputError, match=r"Layout!C5: the cell holds a date or time \(2026-09-02"):
+        read_template(filled_grid)
+    _edit(filled_grid, "Layout", "C5", "d1-normoxia")
+    ws = openpyxl.load_workbook(filled_grid)["Settings"]
+    _edit(filled_grid, "Settings", "E5", datetime.datetime(2026, 3, 1))  # MARCH1 on targets
+    with pytest.raises(InputError, match=r"Settings!E5: the cell holds a date"):
+        read_template(filled_grid)
+    assert ws["E5"].value is None  # the targets row had two genes (C5, D5)
