@@ -524,6 +524,13 @@ class _Design:
         self.levels = {
             f: [lvl for lvl in lv if lvl in set(self.frame[f])] for f, lv in self.levels.items()
         }
+        for f, lv in self.levels.items():
+            if len(lv) < 2:
+                raise DesignError(
+                    f"factor {f!r} has {len(lv)} level(s) with data ({lv})",
+                    where=f"{where}, column {f!r}",
+                    hint="expected at least 2 levels to compare; drop the factor from the list",
+                )
         self._refuse_technical_replicates(data)
 
     def _refuse_technical_replicates(self, data: pd.DataFrame) -> None:

@@ -671,6 +671,18 @@ def test_three_by_two_matches_statsmodels_t_test() -> None:
     assert row["ci_high"] == pytest.approx(hi, rel=1e-9)
 
 
+def test_single_level_factor_refused(dataset: pd.DataFrame) -> None:
+    normoxia = dataset[dataset["oxygen"] == "normoxia"]
+    with pytest.raises(DesignError, match="'oxygen' has 1 level"):
+        factorial_contrasts(normoxia, "BMP2", FACTORS, "donor", control=CONTROL)
+    with pytest.raises(DesignError, match="at least 2 levels"):
+        factorial_anova(normoxia, "BMP2", FACTORS, "donor")
+    one_way = factorial_contrasts(normoxia, "BMP2", "treatment", "donor", control=CONTROL)
+    assert one_way["p_value"].iloc[0] == pytest.approx(
+        sps.ttest_rel(normoxia["BMP2"].iloc[1::2], normoxia["BMP2"].iloc[::2]).pvalue, rel=1e-9
+    )
+
+
 def test_contrast_argument_errors(dataset: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="control level"):
         factorial_contrasts(dataset, "BMP2", FACTORS, "donor", control={"oxygen": "normoxia"})
