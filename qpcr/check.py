@@ -129,7 +129,7 @@ RULE_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: key -> kind: str, names (str or list of str), num, pos (> 0), count (int >= 0), unit (0..1)
 _KINDS = {
     "target": "str",
-    "sample": "str",
+    "sample": "text",
     "reference_target": "str",
     "reference_sample": "str",
     "calibrator": "str",
@@ -372,6 +372,10 @@ def _value(value: Any, kind: str, key: str, where: str) -> Any:
         if isinstance(value, str) and value.strip():
             return value.strip()
         raise ConfigError(f"'{key}' must be a non-empty text, found {value!r}", where=where)
+    if kind == "text":  # may be empty: the wells without a sample name
+        if isinstance(value, str):
+            return value.strip()
+        raise ConfigError(f"'{key}' must be text, found {value!r}", where=where)
     if kind == "names":
         names = [value] if isinstance(value, str) else value
         if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
@@ -660,8 +664,11 @@ def _eval_replicate_sd(rule: Rule, w: pd.DataFrame) -> list[dict]:
         for key, text in (("max_sd", f"SD ≤ {max_sd:g}"), ("max_range", f"range ≤ {max_range:g}"))
         if key in p
     )
+    if "target" not in p and groups.empty:
+        return [_row(False, "", p.get("sample", ""), expected, "no replicate groups", np.nan)]
     rows = []
-    for target in _targets(w, p.get("target"), (*MEASURED_TYPES, "std")):
+    # without a named target, only targets that have replicate groups are judged
+    for target in [p["target"]] if "target" in p else sorted(groups["target"].unique()):
         own = groups[groups["target"].eq(target)]
         if own.empty:
             rows.append(_row(False, target, p.get("sample", ""), expected, "no replicates", np.nan))
@@ -1381,14 +1388,19 @@ def init_spec(
                 message="an NTC amplified: check for contamination",
             )
         )
-    worst = max((_replicate_groups(w)["sd"].max() for w in prepared), default=np.nan)
+    sds = [_replicate_groups(w)["sd"].max() for w in prepared]
+    worst = max((x for x in sds if np.isfinite(x)), default=np.nan)
+    max_sd = 0.25
+    if np.isfinite(worst):
+        max_sd = min(0.5, max(0.25, math.ceil(20 * 1.2 * worst) / 20))
     out.append(
         _rule_block(
-            f"Technical replicates (SD in cycles; worst observed {_fmt(worst, 3)}).\n"
+            f"Technical replicates (SD in cycles; worst observed {_fmt(worst, 3)}; limit:\n"
+            "1.2 x the worst rounded up to 0.05, kept within 0.25-0.5).\n"
             "Alternative: max_range = 0.5 (qbase+ default, methods.md §2.1).",
             id="replicate-sd",
             type="replicate_sd",
-            max_sd=0.25,
+            max_sd=max_sd,
             severity="fail",
             message="technical replicates disagree: pipetting or a failed well",
         )
@@ -1455,7 +1467,29 @@ def init_spec(
         "# [[history.limit]]   # an established mean and SD instead of the baseline runs\n"
         '# metric = "mean_cq"\n# target = "GAPDH"\n# sample = "REF"\n# mean = 20.1\n# sd = 0.15\n'
     )
-    return "\n".join(out)
+    return _note_failures("\n".join(out), prepared)
+
+
+def _note_failures(text: str, prepared: list[pd.DataFrame]) -> str:
+    """Add a ``# NOTE`` above every rule that the runs the spec was written from violate."""
+    spec = parse_spec(text, source="init-spec")
+    results = pd.concat(
+        [_evaluate(w, _curves(w), spec, str(i)) for i, w in enumerate(prepared)], ignore_index=True
+    )
+    bad = results[results["status"].ne("pass")]
+    lines = text.splitlines()
+    for rule in reversed(spec.rules):  # bottom up, so earlier line numbers stay valid
+        own = bad[bad["rule_id"].eq(rule.id)]
+        if own.empty:
+            continue
+        first = own.iloc[0]
+        where = "/".join(x for x in (first["target"], first["sample"]) if x)
+        note = (
+            f"# NOTE: the given runs violate this rule {len(own)} time(s), e.g. {where}: "
+            f"observed {first['observed']}. Fix the runs or edit the rule."
+        )
+        lines.insert(rule.line - 1, note)
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------------------------

@@ -767,3 +767,35 @@ def test_constant_baseline_gives_no_limits(tmp_path: Path) -> None:
     assert third["expected"] == "baseline of 2 runs has SD 0: no limits"
     second = row(runs[1], "westgard-1-3s/mean_cq", "GAPDH", "REF_A")
     assert second["observed"] == "18.00 (2/2 baseline runs)"
+
+
+def test_init_spec_notes_rules_the_given_runs_violate() -> None:
+    text = init_spec([plate(ntc={"MYC": 31.0})])
+    lines = text.splitlines()
+    note = next(i for i, line in enumerate(lines) if line.startswith("# NOTE"))
+    assert lines[note + 1] == "[[rule]]"
+    assert lines[note + 2] == 'id = "ntc-clean"'
+    assert "e.g. MYC: observed 1/2 amplified, min Cq 31.00" in lines[note]
+    assert text.count("# NOTE") == 1
+    parse_spec(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "violated"),
+    [
+        ("thermo/thermo_classic_qs7_96_full.txt", set()),
+        # synthetic multiplex plate with random Cq per well and some wells without a sample
+        # name: its replicates disagree, which the written spec notes
+        ("biorad/biorad_cfx384_multiplex_synthetic.csv", {"replicate-sd"}),
+    ],
+)
+def test_init_spec_from_instrument_exports(data_dir: Path, name: str, violated: set) -> None:
+    from qpcr.io import read_run
+
+    path = data_dir / "exports" / name
+    text = init_spec([read_run(path).wells])
+    results = check_run(path, parse_spec(text))
+    assert set(results.loc[results["status"].eq("fail"), "rule_id"]) == violated
+    assert text.count("# NOTE") == len(violated)
+    assert 'sample = ""' in text or not violated
+    assert results["run"].unique().tolist() == [path.stem]
