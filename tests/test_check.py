@@ -599,9 +599,27 @@ def test_history_with_wrong_columns_is_an_input_error(tmp_path: Path) -> None:
 
 
 ISO_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+#: Jenkins junit-10.xsd (xunit plugin): element -> (required, allowed) attributes
+JUNIT_10 = {
+    "testsuites": (set(), {"name", "time", "tests", "failures", "disabled", "errors"}),
+    "testsuite": (
+        {"name", "tests"},
+        {"name", "tests", "failures", "errors", "time", "disabled", "skipped", "timestamp",
+         "hostname", "id", "package"},
+    ),
+    "testcase": ({"name"}, {"name", "assertions", "time", "classname", "status"}),
+    "failure": (set(), {"type", "message"}),
+    "skipped": (set(), {"message"}),
+    "system-out": (set(), set()),
+}  # fmt: skip
+#: Ant / windyroad JUnit.xsd: attributes required of a testsuite inside testsuites, and of a
+#: testcase
+WINDYROAD_SUITE = {"name", "package", "id", "timestamp", "hostname", "tests", "failures", "errors",
+                   "time"}  # fmt: skip
+WINDYROAD_CASE = {"name", "classname", "time"}
 
 
-def test_junit_has_the_common_schema_attributes(spec: check.Spec) -> None:
+def test_junit_follows_the_common_schemas(spec: check.Spec) -> None:
     results = pd.concat(
         [
             check_run(plate(), spec, run="good"),
@@ -612,43 +630,35 @@ def test_junit_has_the_common_schema_attributes(spec: check.Spec) -> None:
     results.loc[0, "status"] = "skip"
     root = ET.fromstring(to_junit(results).split("\n", 1)[1])
     assert root.tag == "testsuites"
+    for element in root.iter():
+        required, allowed = JUNIT_10[element.tag]
+        assert required <= set(element.attrib) <= allowed, element.tag
+    children = {"testsuites": {"testsuite"}, "testsuite": {"testcase"}}
+    children["testcase"] = {"failure", "skipped", "system-out"}
+    for element in root.iter():
+        assert {c.tag for c in element} <= children.get(element.tag, set()), element.tag
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["good", "bad"]
-    # JUnit.xsd (Ant / windyroad): required attributes of testsuite inside testsuites
     for i, suite in enumerate(suites):
-        for attr in (
-            "name",
-            "package",
-            "id",
-            "timestamp",
-            "hostname",
-            "tests",
-            "failures",
-            "errors",
-            "time",
-        ):
-            assert suite.get(attr) is not None, attr
+        assert set(suite.attrib) >= WINDYROAD_SUITE
         assert suite.get("id") == str(i)
         assert ISO_STAMP.match(suite.get("timestamp"))
-        float(suite.get("time"))
+        assert float(suite.get("time")) == 0.0
         cases = suite.findall("testcase")
+        assert all(set(case.attrib) >= WINDYROAD_CASE for case in cases)
         assert int(suite.get("tests")) == len(cases)
         assert int(suite.get("failures")) == sum(len(c.findall("failure")) for c in cases)
         assert int(suite.get("skipped")) == sum(len(c.findall("skipped")) for c in cases)
         assert int(suite.get("errors")) == 0
-        for case in cases:
-            assert case.get("name")
-            assert case.get("classname")
-            assert case.get("time") is not None
-            for failure in case.findall("failure"):
-                assert failure.get("type")
-                assert failure.get("message")
+        for failure in suite.iter("failure"):
+            assert failure.get("type")
+            assert failure.get("message")
     bad_failures = [c for c in suites[1].findall("testcase") if c.find("failure") is not None]
     assert [c.get("name") for c in bad_failures] == ["ntc [MYC]"]
     assert "min Cq 30.00" in bad_failures[0].find("failure").get("message")
     assert int(root.get("tests")) == len(results)
     assert int(root.get("failures")) == 1
-    assert int(root.get("skipped")) == 1
+    assert suites[0].get("skipped") == "1"
 
 
 def test_junit_warn_rows_pass_with_a_message(spec: check.Spec) -> None:
