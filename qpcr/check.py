@@ -980,6 +980,10 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> None:
     the earlier bytes verbatim.
     """
     path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(
+            "the history file's folder does not exist", where=str(path), hint="Create it first"
+        )
     rows = rows[list(HISTORY_COLUMNS)]
     with _locked(path.with_name(path.name + ".lock")):
         parquet = path.suffix.lower() == ".parquet"

@@ -587,6 +587,11 @@ def test_history_crash_leaves_earlier_runs_intact(
     assert path.read_bytes().startswith(before)
 
 
+def test_history_in_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="folder does not exist"):
+        append_history(tmp_path / "nope" / "h.csv", _history_rows("r1"))
+
+
 def test_history_with_wrong_columns_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
