@@ -587,6 +587,22 @@ def test_history_crash_leaves_earlier_runs_intact(
     assert path.read_bytes().startswith(before)
 
 
+def _append_many(path: str, prefix: str) -> None:
+    for i in range(15):
+        append_history(path, _history_rows(f"{prefix}{i}"))
+
+
+def test_concurrent_appends_lose_nothing(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = str(tmp_path / "history.csv")
+    with ProcessPoolExecutor(3) as pool:
+        list(pool.map(_append_many, [path] * 3, ["a", "b", "c"]))
+    runs = read_history(path)["run"]
+    assert len(runs) == 3 * 15 * 2
+    assert sorted(set(runs)) == sorted(f"{p}{i}" for p in "abc" for i in range(15))
+
+
 def test_history_in_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="folder does not exist"):
         append_history(tmp_path / "nope" / "h.csv", _history_rows("r1"))
