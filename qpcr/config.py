@@ -2,7 +2,9 @@
 
 TOML keys (all optional except where the analysis needs them)::
 
-    reference_genes = ["ACTB", "HPRT1"]   # one or more; geometric mean of their quantities
+    reference_genes = ["ACTB", "HPRT1"]   # one or more (geometric mean), or ["auto"]: best
+                                           # geNorm pair among the candidate genes
+    candidate_genes = ["TBP", "RPL13A", "B2M"]  # candidates for the stability analysis
     replicate = "donor"                    # column naming the biological replicate
     test = "auto"                          # auto (paired if donors pair, else Welch), welch, paired
     adjust = "holm"                        # holm, bh, bonferroni, none
@@ -13,6 +15,8 @@ TOML keys (all optional except where the analysis needs them)::
     nondetect_policy = "censor"            # censor at the limit (bounds), exclude, substitute
     nondetect_limit = 40.0
     ntc_margin = 5.0                       # NTC must be this many cycles above the samples
+    use_curve_efficiency = true            # efficiency from standard curves when not given
+    factorial_method = "rcbd"              # factorial contrasts: rcbd (donor block), paired, welch
     [control]                              # the calibrator group, factor = level
     oxygen = "normoxia"
     [efficiency]                           # amplification factor (2.0 = 100 %) or "95 %"
@@ -40,7 +44,7 @@ from .errors import ConfigError
 
 __all__ = ["AnalysisConfig", "Contrast", "load_config", "parse_efficiency"]
 
-TESTS = ("auto", "welch", "paired", "student")
+TESTS = ("auto", "welch", "paired", "student", "mann-whitney", "permutation")
 ADJUST_METHODS = ("holm", "bh", "bonferroni", "none")
 NONDETECT_POLICIES = ("censor", "exclude", "substitute")
 OUTLIER_RULES = ("range", "mad", "grubbs", "none")
@@ -60,6 +64,7 @@ class AnalysisConfig:
     """Resolved analysis settings (see the module docstring for the TOML form)."""
 
     reference_genes: tuple[str, ...] = ()
+    candidate_genes: tuple[str, ...] = ()
     replicate: str | None = None
     control: dict[str, str] = field(default_factory=dict)
     efficiency: dict[str, float] = field(default_factory=dict)
@@ -75,6 +80,8 @@ class AnalysisConfig:
     nondetect_policy: str = "censor"
     nondetect_limit: float = 40.0
     ntc_margin: float = 5.0
+    use_curve_efficiency: bool = True
+    factorial_method: str = "rcbd"
     source: str = ""
 
     def with_overrides(self, **changes: Any) -> AnalysisConfig:
@@ -134,16 +141,19 @@ def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig
             hint = _did_you_mean(key, known)
             raise ConfigError(f"unknown setting '{key}'", where=where, hint=hint)
     kwargs: dict[str, Any] = {"source": where}
-    if "reference_genes" in raw:
-        refs = raw["reference_genes"]
-        kwargs["reference_genes"] = (refs,) if isinstance(refs, str) else tuple(map(str, refs))
-    for key in ("replicate", "test", "adjust", "outlier_rule", "nondetect_policy"):
+    for key in ("reference_genes", "candidate_genes"):
+        if key in raw:
+            genes = raw[key]
+            kwargs[key] = (genes,) if isinstance(genes, str) else tuple(map(str, genes))
+    for key in ("replicate", "test", "adjust", "outlier_rule", "nondetect_policy",
+                "factorial_method"):  # fmt: skip
         if key in raw:
             kwargs[key] = str(raw[key])
-    if "keep_outliers" in raw:
-        if not isinstance(raw["keep_outliers"], bool):
-            raise ConfigError("'keep_outliers' must be true or false", where=where)
-        kwargs["keep_outliers"] = raw["keep_outliers"]
+    for key in ("keep_outliers", "use_curve_efficiency"):
+        if key in raw:
+            if not isinstance(raw[key], bool):
+                raise ConfigError(f"'{key}' must be true or false", where=where)
+            kwargs[key] = raw[key]
     for key in ("alpha", "outlier_threshold", "nondetect_limit", "ntc_margin"):
         if key in raw:
             try:
@@ -197,6 +207,7 @@ def _validated(config: AnalysisConfig, where: str) -> AnalysisConfig:
         "adjust": ADJUST_METHODS,
         "nondetect_policy": NONDETECT_POLICIES,
         "outlier_rule": OUTLIER_RULES,
+        "factorial_method": ("rcbd", "paired", "welch"),
     }
     for key, allowed in choices.items():
         value = getattr(config, key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import pandas as pd
 from .compare import compare_groups, group_label, group_order, group_summary
 from .config import AnalysisConfig
 from .errors import ConfigError, InputError, MissingControlError
+from .factorial import factorial_tables
 from .io import read_run
 from .io.registry import RunInfo
 from .layout import join_layout, load_layout
@@ -138,19 +139,43 @@ def analyze(
     if config.source and Path(config.source).is_file():
         inputs.append(InputFile(config.source, sha256(config.source), "settings"))
 
-    factors = _factors(wells, config)
+    wells = _fill_from_export(wells, "quantity")
+    absolute = not config.reference_genes and wells["sample_type"].eq("std").any()
+    factors = [] if absolute and not config.control else _factors(wells, config)
     replicate = _replicate(wells, config)
     targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"]))
-    _check_references(targets, config)
+    if not absolute:
+        _check_references(targets, config)
     wells = _fill_samples(wells, factors, replicate)
 
     wells, qc = apply_qc(wells, config)
+    tables: dict[str, pd.DataFrame] = {}
+    curves, curve_events = _standard_curves(wells)
+    if not curves.empty:
+        tables["standard_curves"] = curves
+        tables["quantities"] = _quantities(wells, curves)
+        config, notes = _curve_efficiencies(wells, curves, config, targets)
+        warnings += notes
+        qc = pd.concat([qc, curve_events], ignore_index=True)
     attrs = _sample_attributes(wells, factors, replicate)
     replicates = summarise_replicates(wells[~wells["excluded"]])
     replicates = replicates.merge(attrs, on="sample", how="left")
-    samples = normalise(replicates, config.reference_genes, config.efficiency)
+    empty = Results(
+        wells=wells, replicates=replicates, samples=pd.DataFrame(), fold_changes=pd.DataFrame(),
+        ratios=pd.DataFrame(), ratio_samples=pd.DataFrame(), qc=qc, config=config,
+        factors=tuple(factors), targets=targets, inputs=tuple(inputs), runs=tuple(runs),
+        warnings=tuple(warnings), tables=tables,
+    )  # fmt: skip
+    if absolute:
+        return empty
+
+    config, stability, stability_events, notes = _reference_genes(replicates, factors, config)
+    tables.update(stability)
+    warnings += notes
+    samples = normalise(replicates, config.reference_genes, config.efficiency,
+                        _efficiency_se(curves, config))  # fmt: skip
     samples["upper_bound"] = samples["censored"]
-    qc = pd.concat([qc, _reference_events(samples)], ignore_index=True)
+    qc = pd.concat([qc, stability_events, _reference_events(samples)], ignore_index=True)
     assumed = [t for t in targets if t not in config.efficiency]
     if config.efficiency and assumed:
         warnings.append(
@@ -173,21 +198,152 @@ def analyze(
         )
     ratios = _ratio_results(ratio_samples, factors, replicate, config, common)
     fold, ratios = _adjust(fold, ratios, config.adjust)
-    return Results(
-        wells=wells,
-        replicates=replicates,
-        samples=samples,
-        fold_changes=fold,
-        ratios=ratios,
-        ratio_samples=ratio_samples,
-        qc=qc,
-        config=config,
-        factors=tuple(factors),
-        targets=targets,
-        inputs=tuple(inputs),
-        runs=tuple(runs),
-        warnings=tuple(warnings),
+    tables.update(factorial_tables(samples, ratio_samples, factors, replicate, config))
+    return replace(
+        empty, samples=samples, fold_changes=fold, ratios=ratios, ratio_samples=ratio_samples,
+        qc=qc, config=config, warnings=tuple(warnings), tables=tables,
+    )  # fmt: skip
+
+
+def _fill_from_export(wells: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Where the layout leaves ``column`` empty, keep the export's value (``<column>_export``)."""
+    exported = f"{column}_export"
+    if exported not in wells:
+        return wells
+    wells = wells.copy()
+    wells[column] = pd.to_numeric(wells[column], errors="coerce").fillna(wells[exported])
+    return wells.drop(columns=exported)
+
+
+def _standard_curves(wells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Standard curves per plate × target from standard wells (methods.md §2.5) and their
+    acceptance warnings as QC events."""
+    from .curves import curve_warnings, standard_curves
+
+    std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
+    if std.empty or "quantity" not in std or std["quantity"].notna().sum() == 0:
+        return pd.DataFrame(), pd.DataFrame(columns=EVENT_COLUMNS)
+    curves = standard_curves(std.drop(columns=["excluded"]))
+    events = [
+        {"plate": w.get("plate", ""), "well": "", "sample": "", "target": w.get("target", ""),
+         "rule": f"standard-curve-{w['rule']}".replace("_", "-"), "severity": w["severity"],
+         "value": w.get("value", np.nan), "threshold": w.get("threshold", np.nan),
+         "message": w["message"]}
+        for w in curve_warnings(curves)
+    ]  # fmt: skip
+    return curves, pd.DataFrame(events, columns=EVENT_COLUMNS)
+
+
+def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Unknowns read off their plate's standard curve: N0 = 10^((Cq̄ − intercept)/slope)."""
+    from .curves import interpolate_quantity
+
+    unkn = wells[~wells["excluded"] & wells["sample_type"].eq("unkn")]
+    keys = ["plate", "sample", "target"]
+    means = unkn.groupby(keys, observed=True)["cq_used"].agg(n="count", cq_mean="mean")
+    table = means.reset_index().merge(
+        curves.loc[curves["note"].eq(""), ["plate", "target", "slope", "intercept"]],
+        on=["plate", "target"],
     )
+    table["quantity"] = interpolate_quantity(table["cq_mean"], table["slope"], table["intercept"])
+    return table.drop(columns=["slope", "intercept"])
+
+
+def _curve_efficiencies(
+    wells: pd.DataFrame, curves: pd.DataFrame, config: AnalysisConfig, targets: Sequence[str]
+) -> tuple[AnalysisConfig, list[str]]:
+    """Take each target's efficiency from its standard curve(s) when the settings give none.
+
+    One plate: that plate's curve; several plates: the pooled common-slope fit
+    (:func:`qpcr.curves.pooled_efficiency`), since the efficiency is a property of the assay.
+    """
+    from .curves import pooled_efficiency
+
+    if not config.use_curve_efficiency:
+        return config, []
+    fitted = curves[curves["note"].eq("") & curves["target"].isin(targets)]
+    todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
+    if not todo:
+        return config, []
+    std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
+    pooled = pooled_efficiency(std.drop(columns=["excluded"])).set_index("target")
+    efficiency = dict(config.efficiency)
+    notes = []
+    for target in todo:
+        e = float(pooled.loc[target, "efficiency"])
+        if not 1.0 < e <= 2.2:
+            notes.append(f"the standard curve of {target} gives E = {e:.3f}, outside (1, 2.2]: "
+                         "not used; E = 2 assumed")  # fmt: skip
+            continue
+        efficiency[target] = e
+        plates = int(pooled.loc[target, "n_plates"])
+        notes.append(f"efficiency of {target} from its standard curve"
+                     + (f" (pooled over {plates} plates)" if plates > 1 else "")
+                     + f": E = {e:.3f} ({100 * (e - 1):.1f} %)")  # fmt: skip
+    return replace(config, efficiency=efficiency), notes
+
+
+def _efficiency_se(curves: pd.DataFrame, config: AnalysisConfig) -> dict[str, float]:
+    """SE of each curve-derived efficiency, for qBase error propagation (one plate only)."""
+    if curves.empty:
+        return {}
+    fitted = curves[curves["note"].eq("")]
+    single = fitted.groupby("target").filter(lambda g: len(g) == 1)
+    return {t: float(se) for t, se in zip(single["target"], single["se_efficiency"], strict=True)
+            if t in config.efficiency}  # fmt: skip
+
+
+def _reference_genes(
+    replicates: pd.DataFrame, factors: list[str], config: AnalysisConfig
+) -> tuple[AnalysisConfig, dict[str, pd.DataFrame], pd.DataFrame, list[str]]:
+    """Reference-gene stability over the candidates (geNorm, NormFinder, BestKeeper), the
+    automatic choice for ``reference_genes = ["auto"]``, and warnings (methods.md §4)."""
+    from .stability import best_pair, cq_matrix, reference_gene_warnings, stability_table
+
+    notes: list[str] = []
+    tables: dict[str, pd.DataFrame] = {}
+    auto = config.reference_genes == ("auto",)
+    candidates = list(dict.fromkeys(
+        [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
+    measured = set(replicates["target"])
+    missing = [g for g in candidates if g not in measured]
+    if missing:
+        raise ConfigError(
+            f"candidate gene(s) {', '.join(missing)} are not among the targets measured",
+            where="settings candidate_genes",
+            hint=_suggest(missing[0], sorted(measured)),
+        )
+    unkn = replicates.assign(group=replicates[factors].astype(str).agg(", ".join, axis=1)
+                             if factors else "all")  # fmt: skip
+    if len(candidates) >= 3:
+        cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
+        genes, steps = stability_table(cq, groups if factors else None, config.efficiency)
+        tables = {"reference_genes": genes, "genorm_steps": steps}
+        if dropped:
+            notes.append(f"stability analysis left out {len(dropped)} sample(s) lacking a "
+                         f"candidate: {', '.join(dropped[:5])}")  # fmt: skip
+        if auto:
+            pair = best_pair(cq, config.efficiency)
+            config = config.with_overrides(reference_genes=tuple(pair))
+            notes.append(f"reference genes chosen by geNorm: {', '.join(pair)}")
+    elif auto:
+        raise ConfigError(
+            "reference_genes = ['auto'] needs at least 3 candidate_genes",
+            where="settings candidate_genes",
+            hint="List the housekeeping genes measured, e.g. candidate_genes = "
+            '["TBP", "RPL13A", "B2M"]',
+        )
+    levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
+    found = reference_gene_warnings(unkn, config.reference_genes, levels, alpha=config.alpha)
+    events = pd.DataFrame(
+        [{"plate": "", "well": "", "sample": "", "target": w["target"],
+          "rule": w["rule"].replace("_", "-"),
+          "severity": "warn" if w["severity"] == "warning" else "info",
+          "value": np.nan, "threshold": np.nan, "message": w["message"]} for w in found],
+        columns=EVENT_COLUMNS,
+    )  # fmt: skip
+    notes += [w["message"] for w in found if w["severity"] == "warning"]
+    return config, tables, events, notes
 
 
 def _factors(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
@@ -223,6 +379,8 @@ def _replicate(wells: pd.DataFrame, config: AnalysisConfig) -> str | None:
 
 
 def _check_references(targets: Sequence[str], config: AnalysisConfig) -> None:
+    if config.reference_genes == ("auto",):
+        return
     if not config.reference_genes:
         raise ConfigError(
             "no reference gene is set",

@@ -57,6 +57,18 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
             for r in results.ratios.to_dict("records")
         ]  # fmt: skip
         tables["Ratios: geometric mean per group, and fold change vs control"] = pd.DataFrame(rows)
+    contrasts = results.tables.get("contrasts", pd.DataFrame())
+    if "kind" in contrasts:
+        inter = contrasts[contrasts["kind"] == "interaction"]
+        rows = [
+            {"target / ratio": r["name"], "interaction": r["contrast"].removeprefix("interaction "),
+             "ratio of fold changes [95 % CI]": _with_ci(r["fold_change"], r["fc_ci_low"],
+                                                          r["fc_ci_high"]),
+             "p": _fmt_p(r["p_value"]), "p adj": _fmt_p(r["p_adj"]), "test": r["test"]}
+            for r in inter.to_dict("records")
+        ]  # fmt: skip
+        if rows:
+            tables["Interactions (factorial model, donor as block)"] = pd.DataFrame(rows)
     return tables
 
 

@@ -1,0 +1,78 @@
+"""Factorial analysis of every target and ratio: ANOVA and simple-effect / interaction contrasts
+on per-sample log2 values, with the biological replicate as a block (methods.md §3.3-3.6).
+
+The statistics themselves live in :mod:`qpcr.stats`; this module applies them per item, keeps
+one value per biological unit (technical replicates and several samples of one unit are
+averaged first), and adjusts each contrast's p-values across targets and ratios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from .compare import biological_units
+from .config import AnalysisConfig
+from .errors import QpcrError
+from .stats import adjust_pvalues, factorial_anova, factorial_contrasts
+
+__all__ = ["factorial_tables"]
+
+
+def _items(samples: pd.DataFrame, ratio_samples: pd.DataFrame, refs: Sequence[str]):
+    """(kind, name, values, value column) for every target and ratio."""
+    for name, part in samples[~samples["target"].isin(refs)].groupby("target", sort=False):
+        yield "target", name, part, "log2_rq"
+    if not ratio_samples.empty:
+        for name, part in ratio_samples.groupby("ratio", sort=False):
+            yield "ratio", name, part, "log2_ratio"
+
+
+def factorial_tables(
+    samples: pd.DataFrame,
+    ratio_samples: pd.DataFrame,
+    factors: Sequence[str],
+    replicate: str | None,
+    config: AnalysisConfig,
+) -> dict[str, pd.DataFrame]:
+    """``anova`` (one row per item × term) and ``contrasts`` (one row per item × contrast).
+
+    ANOVA: Type II sums of squares on y = log2 RQ (−ΔCq) or the log2 ratio, factors crossed,
+    the replicate as a fixed block when it is given (Type III with sum contrasts when the
+    design is unbalanced; the ``ss_type`` column says which). Contrasts use
+    ``config.factorial_method`` (``rcbd``: pooled block-model error). Items whose design cannot
+    be fitted get a ``note`` instead of numbers. Empty tables without factors.
+    """
+    if not factors:
+        return {}
+    anova_rows, contrast_rows = [], []
+    block = "unit" if replicate else None
+    for kind, name, part, value in _items(samples, ratio_samples, config.reference_genes):
+        item = {"item": kind, "name": name}
+        units = biological_units(part.assign(_i=name), value, "_i", list(factors), replicate)
+        units = units.dropna(subset=[value])
+        try:
+            anova = factorial_anova(units, value, list(factors), block=block)
+            contrasts = factorial_contrasts(
+                units, value, list(factors), block=block, control=dict(config.control),
+                alpha=config.alpha, method=config.factorial_method,
+            )  # fmt: skip
+        except QpcrError as exc:
+            anova_rows.append({**item, "note": str(exc)})
+            contrast_rows.append({**item, "note": str(exc)})
+            continue
+        if replicate:
+            anova["term"] = anova["term"].replace("unit", replicate)
+        anova_rows += [{**item, **r} for r in anova.to_dict("records")]
+        contrast_rows += [{**item, **r} for r in contrasts.to_dict("records")]
+    anova = pd.DataFrame(anova_rows)
+    contrasts = pd.DataFrame(contrast_rows)
+    if "p_value" in contrasts:
+        contrasts["p_adj"] = float("nan")
+        for _, index in contrasts.groupby("contrast", sort=False).groups.items():
+            contrasts.loc[index, "p_adj"] = adjust_pvalues(
+                contrasts.loc[index, "p_value"].to_numpy(float), config.adjust
+            )
+        contrasts["adjust"] = config.adjust
+    return {"anova": anova, "contrasts": contrasts}
