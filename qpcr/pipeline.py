@@ -245,7 +245,10 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
         curves.loc[curves["note"].eq(""), ["plate", "target", "slope", "intercept"]],
         on=["plate", "target"],
     )
-    table["quantity"] = interpolate_quantity(table["cq_mean"], table["slope"], table["intercept"])
+    table["quantity"] = np.nan
+    for (slope, intercept), index in table.groupby(["slope", "intercept"]).groups.items():
+        cq = table.loc[index, "cq_mean"].to_numpy(float)
+        table.loc[index, "quantity"] = interpolate_quantity(cq, slope, intercept)
     return table.drop(columns=["slope", "intercept"])
 
 
