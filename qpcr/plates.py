@@ -207,7 +207,9 @@ def _calibrate(
     grouped = cal.groupby(["plate", "target"], sort=False)
     cf = grouped.agg(**{count: (value, "count"), "log2_cf": (value, "mean")})
     cf["cf"] = 2.0 ** cf["log2_cf"]
-    cf["se_log2_cf"] = np.sqrt(grouped["_var"].sum(min_count=1)) / cf[count]
+    unknown = cal["_var"].isna().groupby([cal["plate"], cal["target"]], sort=False).any()
+    var = grouped["_var"].sum().mask(unknown)  # one unknown SE makes the CF's SE unknown
+    cf["se_log2_cf"] = np.sqrt(var) / cf[count]
     cf = cf.reset_index()
     merged = samples.merge(
         cf[["plate", "target", "log2_cf", "se_log2_cf"]], on=["plate", "target"], how="left"
