@@ -154,8 +154,9 @@ def analyze(
     if not curves.empty:
         tables["standard_curves"] = curves
         tables["quantities"] = _quantities(wells, curves)
-        config, notes = _curve_efficiencies(wells, curves, config, targets)
-        warnings += notes
+        if not absolute:
+            config, notes = _curve_efficiencies(wells, curves, config, targets)
+            warnings += notes
         qc = pd.concat([qc, curve_events], ignore_index=True)
     attrs = _sample_attributes(wells, factors, replicate)
     replicates = summarise_replicates(wells[~wells["excluded"]])

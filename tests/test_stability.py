@@ -507,7 +507,8 @@ def test_stability_figure(cq: pd.DataFrame, oxygen: list[str]) -> None:
     from qpcr.report.figures import stability_figure
 
     gn, nf = genorm(cq), normfinder(cq, oxygen)
-    fig = stability_figure(gn, nf)
+    genes, steps = stability_table(cq, oxygen)
+    fig = stability_figure(genes, steps)
     ax_m, ax_v, ax_rho = fig.axes
     assert ax_m.lines[0].get_ydata().tolist() == pytest.approx(gn.steps["mean_m"].tolist())
     heights = [p.get_height() for p in ax_v.patches]

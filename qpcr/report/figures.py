@@ -20,9 +20,14 @@ from .tables import atomic_write
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..stability import GenormResult, NormfinderResult
 
-__all__ = ["fold_change_figure", "ratio_figure", "stability_figure", "write_figures"]
+__all__ = [
+    "fold_change_figure",
+    "ratio_figure",
+    "stability_figure",
+    "standard_curve_figure",
+    "write_figures",
+]
 
 
 def _pyplot():
@@ -158,12 +163,49 @@ def ratio_figure(results: Results) -> Figure | None:
     return fig
 
 
+def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
+    """One panel per plate × target: standard wells (Cq against log10 quantity) and the fit,
+    with slope, efficiency and R² in the title."""
+    plt = _pyplot()
+    fitted = curves[curves["note"].eq("")]
+    n = max(1, len(fitted))
+    ncols = min(3, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, 3.2 * nrows), squeeze=False)
+    std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
+    for ax, curve in zip(axes.flat, fitted.to_dict("records"), strict=False):
+        points = std[(std["target"] == curve["target"])
+                     & (std.get("plate", "") == curve.get("plate", ""))]  # fmt: skip
+        x = np.log10(points["quantity"].astype(float))
+        ax.scatter(x, points["cq"], s=14, color="0.3")
+        grid = np.linspace(x.min(), x.max(), 20)
+        ax.plot(grid, curve["intercept"] + curve["slope"] * grid, color="C0")
+        ax.set_title(f"{curve['target']} ({curve.get('plate', '')})\nE = {curve['efficiency']:.3f},"
+                     f" R² = {curve['r_squared']:.4f}", fontsize=9)  # fmt: skip
+        ax.set_xlabel("log10 quantity")
+        ax.set_ylabel("Cq")
+    for ax in list(axes.flat)[len(fitted) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
 def write_figures(results: Results, folder: Path) -> list[Path]:
     """Save the figures as PNG (for the workbook) into ``folder``."""
     plt = _pyplot()
     out = []
-    for name, fig in (("fold_changes", fold_change_figure(results)),
-                      ("ratios", ratio_figure(results))):  # fmt: skip
+    tables = results.tables
+    figures = {
+        "fold_changes": None if results.fold_changes.empty else fold_change_figure(results),
+        "ratios": None if results.fold_changes.empty else ratio_figure(results),
+        "standard_curves": standard_curve_figure(results.wells, tables["standard_curves"])
+        if "standard_curves" in tables
+        else None,
+        "reference_genes": stability_figure(tables["reference_genes"], tables["genorm_steps"])
+        if "reference_genes" in tables
+        else None,
+    }
+    for name, fig in figures.items():
         if fig is None:
             continue
         path = folder / f"{name}.png"
@@ -174,26 +216,26 @@ def write_figures(results: Results, folder: Path) -> list[Path]:
     return out
 
 
-def stability_figure(genorm_result: GenormResult, normfinder_result: NormfinderResult) -> Figure:
-    """Reference-gene stability: geNorm mean M per exclusion step, pairwise variation
-    V_{n/n+1} against its cutoff, and NormFinder stability per gene (lower is better)."""
+def stability_figure(genes: pd.DataFrame, steps: pd.DataFrame, cutoff: float = 0.15) -> Figure:
+    """Reference-gene stability from :func:`qpcr.stability.stability_table`'s two tables:
+    geNorm mean M per exclusion step, pairwise variation V_{n/n+1} against its cutoff, and
+    NormFinder stability per gene (lower is better)."""
     plt = _pyplot()
     fig, (ax_m, ax_v, ax_rho) = plt.subplots(1, 3, figsize=(11, 3.6))
-    steps = genorm_result.steps
     ax_m.plot(steps["genes_left"], steps["mean_m"], marker="o", color="C0")
     ax_m.invert_xaxis()
     ax_m.set_xlabel("genes left")
     ax_m.set_ylabel("mean geNorm M")
     ax_m.set_title("geNorm stepwise exclusion")
-    pw = genorm_result.pairwise
-    ax_v.bar([f"V{n}/{n + 1}" for n in pw["n"]], pw["v"], color="0.5")
-    ax_v.axhline(genorm_result.cutoff, color="C3", ls="--", lw=1)
+    pw = steps.dropna(subset=["v"]).sort_values("genes_left")
+    ax_v.bar(list(pw["pairwise"]), pw["v"], color="0.5")
+    ax_v.axhline(cutoff, color="C3", ls="--", lw=1)
     ax_v.set_ylabel("pairwise variation V")
-    ax_v.set_title(f"geNorm pairwise variation (cutoff {genorm_result.cutoff:g})")
+    ax_v.set_title(f"geNorm pairwise variation (cutoff {cutoff:g})")
     ax_v.tick_params(axis="x", rotation=45)
-    rho = normfinder_result.stability.sort_values(ascending=False)
+    rho = genes.set_index("target")["normfinder_stability"].sort_values(ascending=False)
     ax_rho.barh(list(rho.index), rho.to_numpy(), color="C2")
-    ax_rho.set_xlabel("stability ρ" if normfinder_result.grouped else "intragroup SD σ")
+    ax_rho.set_xlabel("NormFinder stability (lower is better)")
     ax_rho.set_title("NormFinder")
     fig.tight_layout()
     return fig

@@ -30,7 +30,10 @@ def _short(contrast: str, levels: list[str]) -> str:
 
 
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
-    """Short, formatted tables for the terminal: fold changes of the targets, then ratios."""
+    """Short, formatted tables for the terminal: fold changes of the targets, then ratios and
+    interactions; standard curves and quantities for an absolute quantification."""
+    if results.fold_changes.empty:
+        return _absolute_tables(results)
     refs = set(results.config.reference_genes)
     factors = list(results.factors)
     fc = results.fold_changes[~results.fold_changes["target"].isin(refs)]
@@ -70,6 +73,33 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
         if rows:
             tables["Interactions (factorial model, donor as block)"] = pd.DataFrame(rows)
     return tables
+
+
+def _absolute_tables(results: Results) -> dict[str, pd.DataFrame]:
+    tables = {}
+    curves = results.tables.get("standard_curves", pd.DataFrame())
+    if not curves.empty:
+        rows = [
+            {"plate": r.get("plate", ""), "target": r["target"], "slope": _fmt(r["slope"]),
+             "intercept": _fmt(r["intercept"]), "R²": "" if pd.isna(r["r_squared"])
+             else f"{r['r_squared']:.4f}",
+             "efficiency [95 % CI]": "" if pd.isna(r["efficiency"]) else
+             f"{r['efficiency']:.3f} [{r['efficiency_ci_low']:.3f}, "
+             f"{r['efficiency_ci_high']:.3f}]",
+             "points": r["n_points"], "note": r["note"]}
+            for r in curves.to_dict("records")
+        ]  # fmt: skip
+        tables["Standard curves"] = pd.DataFrame(rows)
+    quantities = results.tables.get("quantities", pd.DataFrame())
+    if not quantities.empty:
+        shown = quantities.assign(cq_mean=quantities["cq_mean"].map("{:.2f}".format),
+                                  quantity=quantities["quantity"].map(_fmt))  # fmt: skip
+        tables["Quantities read off the standard curves"] = shown
+    return tables
+
+
+def _fmt(x: float) -> str:
+    return "" if pd.isna(x) else f"{x:.4g}"
 
 
 def summary_lines(results: Results) -> list[str]:
