@@ -52,7 +52,6 @@ from .errors import (
 from .io._tabular import parse_bool
 
 __all__ = [
-    "STRATEGIES",
     "inter_run_calibration",
     "irc_sample_names",
     "match_layouts",
@@ -61,8 +60,6 @@ __all__ = [
     "stack_layouts",
 ]
 
-#: What :func:`plate_strategy` can answer.
-STRATEGIES = ("single", "irc", "control-per-plate")
 _SUFFIX = re.compile(r"[\s._-]*(layout|results?|exports?|data)$", re.IGNORECASE)
 _KEYS = ["plate", "sample", "target"]
 _MAX_LISTED = 12
@@ -157,7 +154,8 @@ def irc_sample_names(
     :class:`ConfigError` with the closest sample name.
     """
     known = list(dict.fromkeys(table["sample"].astype(str)))
-    unknown = [n for n in names if n not in set(known)]
+    known_set = set(known)
+    unknown = [n for n in names if n not in known_set]
     if unknown:
         close = difflib.get_close_matches(unknown[0], known, n=1)
         raise ConfigError(
@@ -365,8 +363,10 @@ def plate_strategy(
     maximisation design), so no calibration is needed. ``"irc"``: IRCs are named
     (:func:`irc_sample_names` of ``samples`` and ``irc_samples``). ``"control-per-plate"``:
     the control group (``config.control``) has a ``value`` on every plate of every spread target.
-    Otherwise :class:`DesignError` names each spread target, its plates and the plates lacking
-    the control group.
+    ``samples`` may also be the replicates table (``value="cq_mean"``, reference genes included),
+    to decide before normalising whether replicates must be keyed by plate. Otherwise
+    :class:`DesignError` names each spread target, its plates and the plates lacking the
+    control group.
     """
     if "plate" not in samples or samples["plate"].nunique() <= 1:
         return "single"

@@ -432,8 +432,8 @@ def test_example_files_are_what_the_generator_writes(
 
 
 @pytest.fixture(scope="module")
-def example() -> pd.DataFrame:
-    """Samples table of the example: per-plate replicates (duplicates), ΔCq per plate."""
+def example_replicates() -> pd.DataFrame:
+    """Replicates of the example keyed by (plate, sample, target), with the layout columns."""
     pairs = match_layouts(
         [EXAMPLE / "plate2.txt", EXAMPLE / "plate1.txt"],
         [EXAMPLE / "plate1_layout.csv", EXAMPLE / "plate2_layout.csv"],
@@ -448,12 +448,18 @@ def example() -> pd.DataFrame:
     unkn = wells[wells["sample_type"].eq("unkn")]
     assert len(unkn) == 2 * 64
     replicates = summarise_replicates(unkn, keys=("plate", "sample", "target"), value="cq")
-    samples = pd.concat(
-        [normalise(g, ["TBP", "RPL13A"]) for _, g in replicates.groupby("plate")],
+    attrs = unkn[["sample", "oxygen", "treatment", "donor", "irc"]].drop_duplicates()
+    replicates = replicates.merge(attrs, on="sample", how="left", validate="many_to_one")
+    return replicates
+
+
+@pytest.fixture(scope="module")
+def example(example_replicates: pd.DataFrame) -> pd.DataFrame:
+    """Samples table of the example: ΔCq within each plate."""
+    return pd.concat(
+        [normalise(g, ["TBP", "RPL13A"]) for _, g in example_replicates.groupby("plate")],
         ignore_index=True,
     )
-    attrs = unkn[["sample", "oxygen", "treatment", "donor", "irc"]].drop_duplicates()
-    return samples.merge(attrs, on="sample", how="left", validate="many_to_one")
 
 
 def _group_effects(samples: pd.DataFrame, value: str) -> pd.DataFrame:
@@ -507,6 +513,18 @@ def test_example_irc_calibration_recovers_the_truth(example: pd.DataFrame) -> No
     assert ignored.loc["BMP2", "HV"] == pytest.approx(-2.02, abs=0.005)
     assert calibrated.loc["VEGFA", "HT"] == pytest.approx(1.94, abs=0.005)
     assert ignored.loc["VEGFA", "HT"] == pytest.approx(2.77, abs=0.005)
+
+
+def test_example_strategy_from_replicates_before_normalising(
+    example_replicates: pd.DataFrame,
+) -> None:
+    """The replicates table (reference genes included) gives the same decision."""
+    replicates = example_replicates
+    assert {"TBP", "RPL13A"} <= set(replicates["target"])
+    assert plate_strategy(replicates, AnalysisConfig(control=CONTROL), value="cq_mean") == "irc"
+    study = replicates[replicates["oxygen"].ne("")].drop(columns="irc")
+    with pytest.raises(DesignError, match="no control sample on plate2"):
+        plate_strategy(study, AnalysisConfig(control=CONTROL), value="cq_mean")
 
 
 def test_example_without_ircs_is_refused(example: pd.DataFrame) -> None:
