@@ -103,7 +103,7 @@ def read(path: Path, sample: FileSample) -> Export:
         )
     wells = pd.concat(blocks, ignore_index=True)
     extra: dict[str, Any] = {k: v for k, v in meta.items() if v and k not in ("date", "time")}
-    extra["rotor_positions"] = max(int(w) for w in wells["well"])
+    extra["rotor_positions"] = max((int(w) for w in wells["well"]), default=0)
     stamp = " ".join(v for v in (meta.get("date"), meta.get("time")) if v)
     run_date = _iso_date(stamp) if stamp else None
     info = RunInfo(
