@@ -236,6 +236,28 @@ def test_normqpcr_three_references_fold_change(card: dict) -> None:
         assert 2 ** -(ddcq - sd) == pytest.approx(high, abs=5e-7)
 
 
+def test_normqpcr_three_references_separate_wells_spread(card: dict) -> None:
+    """Vignette 5.4, ``paired = FALSE`` (Livak's separate-wells SD): case SD = sqrt(SD(Cq of the
+    detector)² + SD(mean reference Cq)²) over the case samples, from the engine's ``cq_mean``
+    and ``ref_cq``; range 2^−(ΔΔCq ± that SD). The 2^−ΔΔCq itself is the paired one above."""
+    published = {  # target: case SD, control SD, min, max
+        ADIPOQ: (0.4822, 0.2495, 0.1077, 0.210221),
+        AGTRL1: (0.6905, 0.2813, 0.4341, 1.130625),
+        ALPL: (0.5846, 0.3689, 0.6064, 1.363762),
+    }
+    res = card[3]
+    s = res.samples
+    for target, (sd_case, sd_ctrl, low, high) in published.items():
+        rows = s[s["target"] == target]
+        sd = {
+            g: math.hypot(r["cq_mean"].std(), r["ref_cq"].std()) for g, r in rows.groupby("group")
+        }
+        assert (sd["case"], sd["control"]) == pytest.approx((sd_case, sd_ctrl), abs=5e-5)
+        ddcq = -_one(res.fold_changes, target=target)["log2_fold_change"]
+        assert 2 ** -(ddcq + sd["case"]) == pytest.approx(low, abs=5e-5)
+        assert 2 ** -(ddcq - sd["case"]) == pytest.approx(high, abs=5e-7)
+
+
 def test_normqpcr_fold_change_matches_their_formula_on_every_complete_detector(
     card: dict,
 ) -> None:
