@@ -177,16 +177,34 @@ def methods_text(results: Results) -> str:
     )
 
 
+def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFrame:
+    """The columns a reader needs on the Summary sheet (numbers stay numbers)."""
+    if table.empty:
+        return table
+    refs = set(results.config.reference_genes)
+    table = table[~table[item].isin(refs)] if item == "target" else table
+    factors = list(results.factors)
+    group = table[factors].astype(str).agg(" + ".join, axis=1) if factors else ""
+    view = pd.DataFrame({item: table[item], "comparison": [
+        g if c in ("control",) or c.endswith(" vs control") else c
+        for c, g in zip(table["contrast"], group, strict=True)]})  # fmt: skip
+    if item == "target":
+        keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]
+    else:
+        keep = ["n", "value", "ci_low", "ci_high", "fold_change", "fc_ci_low", "fc_ci_high",
+                "p_value", "p_adj", "note"]  # fmt: skip
+    return pd.concat([view, table[keep]], axis=1).reset_index(drop=True)
+
+
 def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
     """Write ``results.xlsx``: Summary first, then one sheet per table, figures, methods."""
     from .workbook import write_results_workbook
 
-    fc = results.fold_changes
     summary = {
         "title": "qpcr results",
         "lines": summary_lines(results),
-        "fold_changes": fc,
-        "ratios": results.ratios,
+        "fold_changes": _summary_view(results.fold_changes, results, "target"),
+        "ratios": _summary_view(results.ratios, results, "ratio"),
         "warnings": [
             *results.warnings,
             *results.qc.loc[results.qc["severity"] != "info", "message"],
