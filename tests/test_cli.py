@@ -52,7 +52,7 @@ def test_output_tables_have_the_promised_columns(analysed: tuple[Path, str]) -> 
     assert {"ratio", "oxygen", "treatment", "n", "value", "ci_low", "ci_high", "fold_change",
             "p_value"} <= set(ratios.columns)  # fmt: skip
     wells = pd.read_csv(out / "wells.csv", keep_default_na=False)
-    assert len(wells) == 273
+    assert len(wells) == 378  # 273 sample and NTC wells + 105 standards
     assert {"excluded", "exclude_reason", "oxygen", "donor"} <= set(wells.columns)
     samples = pd.read_csv(out / "samples.csv")
     assert {"ref_cq", "delta_cq", "rel_quantity"} <= set(samples.columns)
