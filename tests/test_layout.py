@@ -20,8 +20,16 @@ def test_shipped_layouts_load(path: Path) -> None:
     layout = load_layout(path)
     size = 384 if "384" in path.name else 96
     assert set(layout.columns) >= {"well", "sample", "target", "sample_type", "oxygen", "donor"}
-    assert len(layout) == (273 if size == 384 else 78)
-    assert set(layout["sample_type"]) == {"unkn", "ntc"}
+    assert len(layout) == (378 if size == 384 else 78)
+    counts = layout["sample_type"].value_counts().to_dict()
+    if size == 384:  # 7 genes × (12 samples + NTC) × 3, and 7 genes × 5 standards × 3
+        assert counts == {"unkn": 252, "ntc": 21, "std": 105}
+        std = layout[layout["sample_type"] == "std"]
+        assert sorted(std["quantity"].unique()) == [1.0, 10.0, 100.0, 1000.0, 10000.0]
+        assert (std.groupby(["target", "quantity"]).size() == 3).all()
+        assert layout.loc[layout["sample_type"] != "std", "quantity"].isna().all()
+    else:
+        assert counts == {"unkn": 72, "ntc": 6}
     unkn = layout[layout["sample_type"] == "unkn"]
     assert unkn.groupby("sample")["donor"].nunique().max() == 1
     assert unkn["sample"].nunique() == 12
@@ -32,8 +40,8 @@ def test_grid_and_long_forms_agree(size: int) -> None:
     long = load_layout(ROOT / f"plate_layouts/hypoxia_tocilizumab_{size}.csv")
     grid = load_layout(ROOT / f"plate_layouts/hypoxia_tocilizumab_{size}_grid.csv")
     key = ["well"]
-    a = long.fillna("").astype(str).sort_values(key).reset_index(drop=True)
-    b = grid.fillna("").astype(str).sort_values(key).reset_index(drop=True)
+    a = long.astype(object).fillna("").astype(str).sort_values(key).reset_index(drop=True)
+    b = grid.astype(object).fillna("").astype(str).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a[b.columns], b)
 
 
