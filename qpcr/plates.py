@@ -20,10 +20,9 @@ a target. Two remedies (methods.md §2.6):
   the same on every plate; the control-group scaling is applied later by the group comparison.
 * **control group on every plate** (fallback, no IRC): each plate is calibrated to the mean of
   its own control-group samples (ΔΔCq within the plate), then plates are pooled. Valid only
-  when the control group is on every plate where the target is measured and the plates hold
-  comparable samples; the control groups of different plates are then forced to agree, which
-  removes any true difference between them (biological replicates are not randomised over
-  plates otherwise: prefer IRCs or, better, one plate per target).
+  when the control group is on every plate where the target is measured and samples are
+  allocated to plates comparably (e.g. whole donors per plate): any true difference between
+  the plates' control groups is removed together with the plate effect.
 
 IRC samples are named, not typed (RDML has no IRC sample type): a layout column ``irc``
 (``yes``/``true``/``1``) or the settings list ``irc_samples``. Replicates are keyed by

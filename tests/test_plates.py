@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qpcr.config import AnalysisConfig
+from qpcr.config import AnalysisConfig, load_config
 from qpcr.errors import (
     AnalysisError,
     ConfigError,
@@ -456,8 +456,12 @@ def example_replicates() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def example(example_replicates: pd.DataFrame) -> pd.DataFrame:
     """Samples table of the example: ΔCq within each plate."""
+    config = load_config(EXAMPLE / "analysis.toml")
     return pd.concat(
-        [normalise(g, ["TBP", "RPL13A"]) for _, g in example_replicates.groupby("plate")],
+        [
+            normalise(g, config.reference_genes, config.efficiency)
+            for _, g in example_replicates.groupby("plate")
+        ],
         ignore_index=True,
     )
 
@@ -489,30 +493,31 @@ def test_example_irc_calibration_recovers_the_truth(example: pd.DataFrame) -> No
     ircs = irc_sample_names(example)
     assert ircs == ["IRC1", "IRC2"]
     out, cf = inter_run_calibration(example, irc_samples=ircs)
-    # the plate-2 calibration factor estimates the run effect on ΔCq (log2 CF = −ΔCq shift)
+    # the plate-2 calibration factor estimates the run effect on the weighted log2 RQ
     log2_cf = cf.pivot(index="target", columns="plate", values="log2_cf")
-    for target, shift in gen.DELTA_CQ_SHIFT.items():
+    for target, shift in gen.LOG2_RQ_SHIFT.items():
         step = log2_cf.loc[target, "plate2"] - log2_cf.loc[target, "plate1"]
-        assert step == pytest.approx(-shift, abs=3 * cf_sd), target
-    assert pytest.approx({"BMP2": 1.0, "VEGFA": -0.8}) == gen.DELTA_CQ_SHIFT
+        assert step == pytest.approx(shift, abs=3 * cf_sd), target
+    # (1.4 cycles · log2 1.94 − 0.4 cycles of the references; −0.8 + 0.4 − 0.4)
+    assert pytest.approx({"BMP2": -0.938479, "VEGFA": 0.8}) == gen.LOG2_RQ_SHIFT
     calibrated = _group_effects(out, "log2_rq_calibrated")
     ignored = _group_effects(out, "log2_rq")
     tolerance = 3 * math.hypot(group_sd, cf_sd)
-    for target in gen.DELTA_CQ_SHIFT:
+    for target in gen.LOG2_RQ_SHIFT:
         for code in ("NT", "HV", "HT"):
             truth = gen.HYPOXIA.TRUE_LOG2_FC[target][code]
             assert calibrated.loc[target, code] == pytest.approx(truth, abs=tolerance)
             if code != "NT":  # plate 2: ignoring the plates misses by about the run effect
                 miss = ignored.loc[target, code] - truth
                 assert abs(miss) > tolerance, (target, code)
-                assert miss == pytest.approx(-gen.DELTA_CQ_SHIFT[target], abs=2 * tolerance)
+                assert miss == pytest.approx(gen.LOG2_RQ_SHIFT[target], abs=2 * tolerance)
             else:  # NT and NV share plate 1: its calibration factor cancels
                 assert ignored.loc[target, code] == pytest.approx(calibrated.loc[target, code])
     # the values stated in the README
-    assert calibrated.loc["BMP2", "HV"] == pytest.approx(-1.03, abs=0.005)
-    assert ignored.loc["BMP2", "HV"] == pytest.approx(-2.02, abs=0.005)
-    assert calibrated.loc["VEGFA", "HT"] == pytest.approx(1.94, abs=0.005)
-    assert ignored.loc["VEGFA", "HT"] == pytest.approx(2.77, abs=0.005)
+    assert calibrated.loc["BMP2", "HV"] == pytest.approx(-1.025, abs=5e-4)
+    assert ignored.loc["BMP2", "HV"] == pytest.approx(-1.955, abs=5e-4)
+    assert calibrated.loc["VEGFA", "HT"] == pytest.approx(1.940, abs=5e-4)
+    assert ignored.loc["VEGFA", "HT"] == pytest.approx(2.774, abs=5e-4)
 
 
 def test_example_strategy_from_replicates_before_normalising(
@@ -534,3 +539,16 @@ def test_example_without_ircs_is_refused(example: pd.DataFrame) -> None:
     assert "'BMP2' on plates plate1, plate2 (no control sample on plate2)" in str(err.value)
     with pytest.raises(MissingControlError, match="plate 'plate2' target 'BMP2'"):
         per_plate_calibration(study, control=CONTROL)
+
+
+def test_example_readme_snippet_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(EXAMPLE.parents[1])
+    code = (EXAMPLE / "README.md").read_text().split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(code, namespace)
+    factors = namespace["factors"]
+    assert len(factors) == 4
+    assert factors["n_irc"].eq(2).all()
+    step = factors.set_index(["target", "plate"])["log2_cf"]
+    assert step["BMP2", "plate2"] - step["BMP2", "plate1"] == pytest.approx(-0.930, abs=5e-4)
+    assert step["VEGFA", "plate2"] - step["VEGFA", "plate1"] == pytest.approx(0.834, abs=5e-4)

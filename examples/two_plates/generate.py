@@ -6,14 +6,16 @@ hypoxia samples (HV, HT) on plate 2, so the hypoxia effect is confounded with th
 inter-run calibrators (IRC1, IRC2: the same cDNA pools) and an NTC are on both plates; every
 reaction in duplicate (4 genes × 9 samples × 2 = 72 wells per plate).
 
-Cq model per well (E = 2):
-    Cq = base[gene] − true_log2_fc[gene][group] + input[sample] + donor[donor, gene]
-         + bio[sample, gene] + plate2 · (PLATE_SHIFT + TARGET_SHIFT[gene]) + tech
-    IRC: Cq = base[gene] + irc[irc, gene] + input[irc, plate] + plate2 · (...) + tech
-with the noise SDs, bases and true fold changes of ``examples/hypoxia_tocilizumab/generate.py``
-(imported, not copied). PLATE_SHIFT moves every gene of plate 2 alike (reference genes remove
-it); TARGET_SHIFT is the per-target run effect (threshold, baseline) that only inter-run
-calibration removes: on plate 2 ΔCq(BMP2) is +1.0 and ΔCq(VEGFA) −0.8 cycles off.
+Cq model per well, E[gene] the true amplification factor (BMP2 1.94, others 2):
+    Cq = base[gene] + (−true_log2_fc[gene][group] + input[sample] + bio[sample, gene])
+         / log2 E[gene] + plate2 · (PLATE_SHIFT + TARGET_SHIFT[gene]) + tech
+    IRC: Cq = base[gene] + (irc[irc, gene] + input[irc, plate]) / log2 E[gene]
+         + plate2 · (PLATE_SHIFT + TARGET_SHIFT[gene]) + tech
+with the noise SDs, bases, efficiencies and true fold changes of
+``examples/hypoxia_tocilizumab/generate.py`` (imported, not copied). PLATE_SHIFT moves every gene
+of plate 2 alike (reference genes remove it, up to the efficiency weights); TARGET_SHIFT is the
+per-target run effect (threshold, baseline) that only inter-run calibration removes. On plate 2
+the efficiency-weighted log2 RQ is off by LOG2_RQ_SHIFT: −0.94 (BMP2) and +0.80 (VEGFA).
 Run: ``python examples/two_plates/generate.py`` (rewrites the files beside it).
 """
 
@@ -34,13 +36,7 @@ IRCS = ("IRC1", "IRC2")
 PLATE_SHIFT = 0.4
 TARGET_SHIFT = {"BMP2": 1.0, "VEGFA": -0.8, "TBP": 0.1, "RPL13A": -0.1}
 REFERENCE_GENES = ("TBP", "RPL13A")
-#: ΔCq offset of plate 2 per target (what inter-run calibration must remove).
-DELTA_CQ_SHIFT = {
-    g: TARGET_SHIFT[g] - np.mean([TARGET_SHIFT[r] for r in REFERENCE_GENES])
-    for g in GENES
-    if g not in REFERENCE_GENES
-}
-IRC_SD = 0.5  # spread of the IRC pools' expression around the gene's base
+IRC_SD = 0.5  # spread of the IRC pools' expression around the gene's base (log2 units)
 
 
 def _hypoxia_module():
@@ -52,6 +48,15 @@ def _hypoxia_module():
 
 
 HYPOXIA = _hypoxia_module()
+LOG2E = {g: float(np.log2(HYPOXIA.EFFICIENCY.get(g, 2.0))) for g in GENES}
+#: Plate 2 minus plate 1 in efficiency-weighted log2 RQ (= −ΔCq) per target: what inter-run
+#: calibration must remove, i.e. log2 CF(plate2) − log2 CF(plate1).
+LOG2_RQ_SHIFT = {
+    g: -(PLATE_SHIFT + TARGET_SHIFT[g]) * LOG2E[g]
+    + float(np.mean([(PLATE_SHIFT + TARGET_SHIFT[r]) * LOG2E[r] for r in REFERENCE_GENES]))
+    for g in GENES
+    if g not in REFERENCE_GENES
+}
 
 
 def plate_wells(plate: str) -> list[tuple[str, str, str]]:
@@ -80,14 +85,15 @@ def simulate(seed: int = SEED) -> dict[str, list[dict]]:
             if sample == "NTC":
                 cq = None
             elif sample in IRCS:
-                cq = h.BASE_CQ[gene] + irc[(sample, gene)] + irc_input[sample] + shift
+                cq = h.BASE_CQ[gene] + (irc[(sample, gene)] + irc_input[sample]) / LOG2E[gene]
             else:
                 code = sample.split()[1]
-                cq = (h.BASE_CQ[gene] - h.TRUE_LOG2_FC[gene][code] + input_shift[sample]
-                      + bio[(sample, gene)] + shift)  # fmt: skip
+                cq = h.BASE_CQ[gene] + (-h.TRUE_LOG2_FC[gene][code] + input_shift[sample]
+                                        + bio[(sample, gene)]) / LOG2E[gene]  # fmt: skip
             if cq is not None:
-                cq += rng.normal(0, h.TECH_SD)
-            rows.append({"well": well, "sample": sample, "target": gene, "cq": cq})
+                cq += shift + rng.normal(0, h.TECH_SD)
+            rows.append({"well": well, "sample": sample, "target": gene, "cq": cq,
+                         "quantity": None})  # fmt: skip
         out[plate] = rows
     return out
 
