@@ -1,4 +1,6 @@
-"""The bundled example recovers its stated true fold changes (within its noise)."""
+"""The bundled example recovers its stated true fold changes (within its noise), and its planted
+QC cases (standard curves, an outlier well, a non-detect, an NTC hit) come out as its README
+says."""
 
 from __future__ import annotations
 
@@ -6,14 +8,17 @@ import importlib.util
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qpcr.config import load_config
 from qpcr.pipeline import analyze
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "hypoxia_tocilizumab"
+ROOT = Path(__file__).parents[1]
+EXAMPLE = ROOT / "examples" / "hypoxia_tocilizumab"
 CODES = {("normoxia", "vehicle"): "NV", ("normoxia", "tocilizumab"): "NT",
          ("hypoxia", "vehicle"): "HV", ("hypoxia", "tocilizumab"): "HT"}  # fmt: skip
+T_975_2 = 4.302653  # t(0.975, 2 df): three donors, paired
 
 
 def _generator():
@@ -23,77 +28,215 @@ def _generator():
     return module
 
 
-@pytest.fixture(scope="module")
-def results():
+GEN = _generator()
+
+
+def _run(**overrides):
+    config = load_config(EXAMPLE / "analysis.toml").with_overrides(**overrides)
     return analyze(
         [EXAMPLE / "quantstudio_384_results.txt"],
         layout=EXAMPLE / "quantstudio_384_layout.csv",
-        config=load_config(EXAMPLE / "analysis.toml"),
+        config=config,
     )
 
 
-def test_files_are_what_the_generator_writes(tmp_path: Path) -> None:
-    gen = _generator()
+@pytest.fixture(scope="module")
+def results():
+    return _run()
+
+
+@pytest.fixture(scope="module")
+def results_nd_excluded():
+    return _run(nondetect_policy="exclude")
+
+
+def _well(sample: str, target: str, rep: int) -> str:
+    """Plate position of replicate ``rep`` (0-based) of ``sample`` × ``target``."""
+    hits = [w for w, s, t in GEN.wells_384() if (s, t) == (sample, target)]
+    return hits[rep]
+
+
+def test_files_are_what_the_generator_writes() -> None:
     for size in (384, 96):
-        wells = gen.simulate(gen.wells_384() if size == 384 else gen.wells_96())
-        text = gen.export_text(wells, size).encode("utf-8")
-        assert text == (EXAMPLE / f"quantstudio_{size}_results.txt").read_bytes()
+        files = GEN.files(size)
+        assert len(files) == 4
+        for name, data in files.items():
+            assert (ROOT / name).read_bytes() == data, name
 
 
 def test_every_well_is_accounted_for(results) -> None:
     wells = results.wells
-    assert len(wells) == 273
-    assert wells.loc[~wells["excluded"], "sample_type"].eq("unkn").all()
-    assert set(wells.loc[wells["excluded"], "exclude_reason"]) == {
-        "control well (no-template control)"
+    assert len(wells) == 378  # 7 genes × (12 samples + NTC) × 3 + 7 genes × 5 standards × 3
+    reasons = wells.loc[wells["excluded"], "exclude_reason"]
+    outlier = reasons.str.startswith("replicate outlier (")
+    assert reasons.where(~outlier, "replicate outlier").value_counts().to_dict() == {
+        "standard (standard-curve well)": 105,
+        "control well (no-template control)": 21,
+        "replicate outlier": 1,
     }
+    used = wells[~wells["excluded"]]
+    assert len(used) == 251
+    assert used["sample_type"].eq("unkn").all()
 
 
-def _noise(gen, genes_per_sample: float) -> float:
+def test_outlier_well_is_excluded_with_its_reason(results) -> None:
+    sample, target, rep, shift = GEN.OUTLIER
+    well = _well(sample, target, rep)
+    wells = results.wells.set_index("well")
+    group = wells[(wells["sample"] == sample) & (wells["target"] == target)]
+    others = group["cq"].drop(well)
+    # modified z of the shifted well: 0.6745·(x − median)/MAD with MAD = median |x − median|
+    median = group["cq"].median()
+    mad = (group["cq"] - median).abs().median()
+    z = 0.6745 * (group.loc[well, "cq"] - median) / mad
+    assert group.loc[well, "cq"] - others.mean() > shift - 0.5  # the planted +1.5 cycles
+    assert group.loc[well, "exclude_reason"] == f"replicate outlier (modified z {z:.2f} > 3.5)"
+    assert z > 3.5
+    assert not others.index.isin(wells.index[wells["excluded"]]).any()
+    event = results.qc[(results.qc["rule"] == "replicate-spread") & (results.qc["well"] == well)]
+    assert len(event) == 1
+    assert event["value"].iloc[0] == pytest.approx(group["cq"].max() - group["cq"].min())
+    assert f"well {well} excluded" in event["message"].iloc[0]
+    rep_row = results.replicates.set_index(["sample", "target"]).loc[(sample, target)]
+    assert rep_row["n_used"] == 2
+    assert rep_row["cq_mean"] == pytest.approx(others.mean())
+
+
+def test_ntc_hit_is_in_qc(results) -> None:
+    target, rep, cq = GEN.NTC_HIT
+    well = _well("NTC", target, rep)
+    wells = results.wells
+    top = wells.loc[(wells["target"] == target) & (wells["sample_type"] == "unkn"), "cq"].max()
+    qc = results.qc[results.qc["rule"] == "ntc-amplification"]
+    assert qc[["well", "target"]].values.tolist() == [[well, target]]  # the other NTCs pass
+    assert qc["value"].iloc[0] == pytest.approx(cq)
+    assert cq - top < 5  # the qbase+ margin (methods.md §2.9)
+    assert (
+        f"only {cq - top:.2f} cycles above the highest sample Cq {top:.2f}"
+        in (qc["message"].iloc[0])
+    )
+
+
+def test_standard_curve_gives_bmp2_efficiency(results) -> None:
+    from scipy import stats
+
+    curves = results.tables["standard_curves"].set_index("target")
+    assert len(curves) == 7
+    assert curves["n_points"].eq(15).all()
+    bmp2 = curves.loc["BMP2"]
+    assert bmp2["efficiency_ci_low"] < GEN.EFFICIENCY["BMP2"] < bmp2["efficiency_ci_high"]
+    assert bmp2["efficiency_ci_high"] < 2.0  # the 6 % lower efficiency is resolved
+    # independent fit: Cq = a + b·log10(quantity), E = 10^(−1/b)
+    std = results.wells[(results.wells["sample_type"] == "std")
+                        & (results.wells["target"] == "BMP2")]  # fmt: skip
+    fit = stats.linregress(np.log10(std["quantity"].astype(float)), std["cq"].astype(float))
+    assert bmp2["slope"] == pytest.approx(fit.slope, rel=1e-9)
+    assert bmp2["efficiency"] == pytest.approx(10 ** (-1 / fit.slope), rel=1e-9)
+    # used automatically, since analysis.toml gives no efficiency
+    assert results.config.efficiency["BMP2"] == pytest.approx(bmp2["efficiency"])
+    assert set(results.config.efficiency) == set(curves.index)
+    assert f"efficiency of BMP2 from its standard curve: E = {bmp2['efficiency']:.3f}" in "\n".join(
+        results.warnings
+    )
+
+
+def _noise(genes_per_sample: float, technical: int = 3) -> float:
     """SD of a paired group difference of per-sample log2 values under the generator's model:
-    biological and mean technical noise of ``genes_per_sample`` gene-equivalents per sample,
-    two samples per difference, averaged over the donors (donor effects cancel)."""
-    per_gene = gen.BIO_SD**2 + gen.TECH_SD**2 / 3
-    return math.sqrt(2 * genes_per_sample * per_gene / len(gen.DONORS))
+    biological and mean technical noise (``technical`` replicates) of ``genes_per_sample``
+    gene-equivalents per sample, two samples per difference, averaged over the donors (donor
+    effects cancel)."""
+    per_gene = GEN.BIO_SD**2 + GEN.TECH_SD**2 / technical
+    return math.sqrt(2 * genes_per_sample * per_gene / len(GEN.DONORS))
 
 
-def test_true_fold_changes_are_recovered(results) -> None:
-    """Each estimate lies within 3.5 SD (from the generator's noise model) of the truth."""
-    gen = _generator()
-    truth = gen.TRUE_LOG2_FC
-    sd = _noise(gen, 1 + 1 / 2)  # the target plus the mean of two reference genes
-    checked = 0
-    for row in results.fold_changes.to_dict("records"):
-        if row["target"] not in truth:
-            continue
-        code = CODES[(row["oxygen"], row["treatment"])]
-        if row["contrast"].endswith("vs control"):
-            true = truth[row["target"]][code] - truth[row["target"]]["NV"]
-        else:  # tocilizumab under hypoxia: HT vs HV
-            true = truth[row["target"]]["HT"] - truth[row["target"]]["HV"]
-        assert abs(row["log2_fold_change"] - true) < 3.5 * sd, row
-        checked += 1
-    assert checked == 20
+def _expected(row: dict, efficiency: dict[str, float]) -> float:
+    """True log2 fold change as the analysis estimates it: the generator moves Cq by
+    d / log2 E for a log2 quantity change d, the analysis multiplies Cq by log2 Ê."""
+    truth = GEN.TRUE_LOG2_FC[row["target"]]
+    if row["contrast"].endswith("vs control"):
+        d = truth[CODES[(row["oxygen"], row["treatment"])]] - truth["NV"]
+    else:  # tocilizumab under hypoxia: HT vs HV
+        d = truth["HT"] - truth["HV"]
+    true_e = GEN.EFFICIENCY.get(row["target"], 2.0)
+    return d * math.log2(efficiency[row["target"]]) / math.log2(true_e)
 
 
-def test_rankl_opg_ratio_is_recovered(results) -> None:
-    gen = _generator()
-    truth = gen.TRUE_LOG2_FC
+def test_true_fold_changes_are_recovered(results_nd_excluded) -> None:
+    """With the isolated non-detect dropped, each estimate lies within 3.5 SD (from the
+    generator's noise model) of the truth."""
+    sd = _noise(1 + 1 / 2)  # the target plus the mean of two reference genes
+    fold = results_nd_excluded.fold_changes
+    assert len(fold) == 20
+    assert fold["bound"].eq("").all()
+    for row in fold.to_dict("records"):
+        expected = _expected(row, results_nd_excluded.config.efficiency)
+        assert abs(row["log2_fold_change"] - expected) < 3.5 * sd, row
+
+
+def test_nondetect_is_censored_at_40_and_gives_bounds(results, results_nd_excluded) -> None:
+    """Default policy: the undetermined well enters as Cq 40 (censored), the sample's mean Cq
+    rises to (a + b + 40)/3, and fold changes of its group are flagged '≤'. Against dropping it
+    the paired log2 fold change moves by −log2 Ê · ((a + b + 40)/3 − (a + b)/2) / 3 donors."""
+    sample, target, rep = GEN.NONDETECT
+    well = _well(sample, target, rep)
+    wells = results.wells.set_index("well")
+    assert wells.loc[well, "cq_status"] == "undetermined"
+    assert bool(wells.loc[well, "censored"])
+    assert not bool(wells.loc[well, "excluded"])
+    assert wells.loc[well, "cq_used"] == 40.0
+    event = results.qc[results.qc["rule"] == "non-detect"]
+    assert event[["well", "sample", "target"]].values.tolist() == [[well, sample, target]]
+    assert "set to the limit 40 (censored)" in event["message"].iloc[0]
+
+    group = wells[(wells["sample"] == sample) & (wells["target"] == target)]
+    a, b = group["cq"].dropna()
+    assert max(a, b) < 35  # detected ~7 cycles before the limit: an isolated dropout
+    rep_row = results.replicates.set_index(["sample", "target"]).loc[(sample, target)]
+    assert rep_row["n_censored"] == 1
+    assert rep_row["cq_mean"] == pytest.approx((a + b + 40) / 3)
+
+    log2e = math.log2(results.config.efficiency[target])
+    shift = -log2e * ((a + b + 40) / 3 - (a + b) / 2) / len(GEN.DONORS)
+    censored = results.fold_changes.set_index(["contrast", "target"])
+    dropped = results_nd_excluded.fold_changes.set_index(["contrast", "target"])
+    hit = [("oxygen=hypoxia, treatment=tocilizumab vs control", target),
+           ("tocilizumab under hypoxia", target)]  # fmt: skip
+    for key in censored.index:
+        if key in hit:
+            assert censored.loc[key, "bound"] == "≤"
+            assert "upper bound" in censored.loc[key, "note"]
+            assert censored.loc[key, "log2_fold_change"] - dropped.loc[
+                key, "log2_fold_change"
+            ] == pytest.approx(shift, abs=1e-9)
+        else:
+            assert censored.loc[key, "bound"] == ""
+            assert censored.loc[key, "log2_fold_change"] == pytest.approx(
+                dropped.loc[key, "log2_fold_change"], abs=1e-12
+            )
+    # the "≤" bound lies below the truth: the censored value is not a measurement here
+    key = ("tocilizumab under hypoxia", target)
+    truth = _expected(
+        {"target": target, "contrast": key[0], "oxygen": "hypoxia", "treatment": "tocilizumab"},
+        results.config.efficiency,
+    )
+    assert censored.loc[key, "log2_fold_change"] < truth - 1
+
+
+def test_rankl_opg_ratio_is_recovered(results_nd_excluded) -> None:
+    truth = GEN.TRUE_LOG2_FC
 
     def log2_ratio(code: str) -> float:
         return truth["TNFSF11"][code] - truth["TNFRSF11B"][code]
 
-    ratios = results.ratios
+    ratios = results_nd_excluded.ratios
     key = ratios[ratios["contrast"] == "tocilizumab under hypoxia"].iloc[0]
     true = log2_ratio("HT") - log2_ratio("HV")
-    se = (math.log2(key["fc_ci_high"]) - math.log2(key["fc_ci_low"])) / (
-        2 * 4.302653
-    )  # t(0.975, 2)
+    se = (math.log2(key["fc_ci_high"]) - math.log2(key["fc_ci_low"])) / (2 * T_975_2)
     assert abs(math.log2(key["fold_change"]) - true) < 3 * se
     assert key["fold_change"] < 1  # tocilizumab lowers RANKL/OPG under hypoxia
 
 
-def test_96_well_variant(tmp_path: Path) -> None:
+def test_96_well_variant() -> None:
     out = analyze(
         [EXAMPLE / "quantstudio_96_results.txt"],
         layout=EXAMPLE / "quantstudio_96_layout.csv",
@@ -101,3 +244,8 @@ def test_96_well_variant(tmp_path: Path) -> None:
     )
     assert len(out.wells) == 78
     assert set(out.fold_changes["target"]) == {"BMP2"}
+    assert out.config.efficiency["BMP2"] == pytest.approx(1.948)
+    assert out.qc["rule"].tolist() == ["ntc-amplification"]
+    sd = _noise(1 + 1 / 2, technical=2)
+    for row in out.fold_changes.to_dict("records"):
+        assert abs(row["log2_fold_change"] - _expected(row, out.config.efficiency)) < 3.5 * sd
