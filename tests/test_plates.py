@@ -552,3 +552,35 @@ def test_example_readme_snippet_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     step = factors.set_index(["target", "plate"])["log2_cf"]
     assert step["BMP2", "plate2"] - step["BMP2", "plate1"] == pytest.approx(-0.930, abs=5e-4)
     assert step["VEGFA", "plate2"] - step["VEGFA", "plate1"] == pytest.approx(0.834, abs=5e-4)
+
+
+def test_example_matches_a_linear_qbase_implementation(
+    example_replicates: pd.DataFrame, example: pd.DataFrame
+) -> None:
+    """Hellemans 2007 on the linear scale, per plate: RQ = E^(Cq̄_g − Cq) with Cq̄_g the run
+    mean, NF = geometric mean of the references' RQ, NRQ = RQ / NF, CF = geometric mean of the
+    IRCs' NRQ, CNRQ = NRQ / CF. The run means cancel, so log2 CNRQ equals the calibrated −ΔCq."""
+    config = load_config(EXAMPLE / "analysis.toml")
+    refs = list(config.reference_genes)
+    cq = example_replicates.pivot_table(
+        index=["plate", "sample"], columns="target", values="cq_mean"
+    )
+    e = np.array([config.efficiency.get(t, 2.0) for t in cq.columns])
+    rq = e ** (cq.groupby(level="plate").transform("mean") - cq)
+    nf = np.exp(np.log(rq[refs]).mean(axis=1))
+    nrq = rq.drop(columns=refs).div(nf, axis=0)
+    is_irc = nrq.index.get_level_values("sample").str.startswith("IRC")
+    cf = np.exp(np.log(nrq[is_irc]).groupby(level="plate").mean())
+    cnrq = nrq.div(cf.reindex(nrq.index.get_level_values("plate")).to_numpy())
+    qbase = np.log2(cnrq).stack().rename("qbase").reset_index()
+
+    out, factors = inter_run_calibration(example, irc_samples=["IRC1", "IRC2"])
+    both = out.merge(qbase, on=["plate", "sample", "target"], validate="one_to_one")
+    assert len(both) == len(out) == 2 * 8 * 2
+    np.testing.assert_allclose(both["log2_rq_calibrated"], both["qbase"], atol=1e-12)
+    # qBase's log2 CF exceeds ours by the run-mean term log2 E_g·Cq̄_g − mean_r log2 E_r·Cq̄_r
+    weighted = cq.groupby(level="plate").mean() * np.log2(e)
+    offset = weighted.drop(columns=refs).sub(weighted[refs].mean(axis=1), axis=0)
+    theirs = np.log2(cf) - offset
+    ours = factors.pivot(index="plate", columns="target", values="log2_cf")
+    np.testing.assert_allclose(ours.loc[theirs.index, theirs.columns], theirs, atol=1e-12)
