@@ -143,8 +143,9 @@ def analyze(
         from .config import AnalysisConfig, load_config, parse_efficiency
         from .pipeline import analyze as run
         from .report import write_report
+        from .template import template_config
 
-        cfg = load_config(config) if config else AnalysisConfig()
+        cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         ratios = None
         if ratio:
             ratios = {}

@@ -17,11 +17,12 @@ from .config import AnalysisConfig
 from .errors import ConfigError, InputError, MissingControlError
 from .factorial import factorial_tables
 from .io import read_run
-from .io.registry import RunInfo
+from .io.registry import Export, RunInfo
 from .layout import join_layout, load_layout
 from .qc import EVENT_COLUMNS, apply_qc
 from .quant import normalise, ratio_table, summarise_replicates
 from .stats import adjust_pvalues
+from .template import is_template, read_template, template_config
 
 __all__ = ["Results", "analyze"]
 
@@ -84,7 +85,11 @@ def read_exports(
     frames, runs, inputs = [], [], []
     stems = [Path(p).stem for p in exports]
     for path, stem in zip(exports, stems, strict=True):
-        export = read_run(path, format)
+        if format is None and is_template(path):  # bench-scientist workbook (qpcr.template)
+            content = read_template(path)
+            export = Export(wells=content.wells, info=content.info)
+        else:
+            export = read_run(path, format)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem if stems.count(stem) == 1 else str(path)
@@ -108,16 +113,18 @@ def analyze(
     Parameters
     ----------
     exports
-        Instrument exports (any supported format, detected from content) or tidy tables.
+        Instrument exports (any supported format, detected from content), tidy tables or
+        filled bench-scientist templates (:mod:`qpcr.template`, layout already joined).
     layout
         Plate layout file (long or grid, see :mod:`qpcr.layout`) or a layout DataFrame; not
         needed when the exports carry sample and factor columns themselves.
     config
         Analysis settings; ``reference_genes`` and ``control`` are required for fold changes.
+        Without it, a template's Settings sheet is used.
     format
         Force a reader by name instead of detecting it.
     """
-    config = config or AnalysisConfig()
+    config = config or template_config(exports) or AnalysisConfig()
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
     wells, runs, inputs = read_exports(exports, format)

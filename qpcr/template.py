@@ -49,7 +49,14 @@ from .io.registry import Export, RunInfo
 from .plate import PLATES, PlateFormat, normalise_well
 from .schema import SAMPLE_TYPES, normalise_sample_type
 
-__all__ = ["MARKER", "TemplateContent", "is_template", "read_template", "write_template"]
+__all__ = [
+    "MARKER",
+    "TemplateContent",
+    "is_template",
+    "read_template",
+    "template_config",
+    "write_template",
+]
 
 #: Text of the hidden marker cell ``Lists!A1`` that identifies a template.
 MARKER = "qpcr template"
@@ -858,6 +865,14 @@ def read_template(path: str | Path) -> TemplateContent:
         factors=factors,
         messages=tuple(messages),
     )
+
+
+def template_config(paths: Sequence[str | Path]) -> AnalysisConfig | None:
+    """The settings of the first template among ``paths`` as a config (None if none is)."""
+    for path in paths:
+        if is_template(path):
+            return from_mapping(read_template(path).settings, where=f"{path} Settings")
+    return None
 
 
 def _settings_cell(sheet: _Sheet, key: str) -> tuple[int, int]:

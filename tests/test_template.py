@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 from qpcr.config import from_mapping, load_config
 from qpcr.errors import ConfigError, InputError, LayoutError
@@ -684,3 +685,46 @@ def test_gene_name_turned_into_a_date_is_refused(filled_grid: Path) -> None:
     with pytest.raises(InputError, match=r"Settings!E5: the cell holds a date"):
         read_template(filled_grid)
     assert ws["E5"].value is None  # the targets row had two genes (C5, D5)
+
+
+def test_analyze_reads_a_filled_template_directly(filled_grid: Path, tmp_path: Path) -> None:
+    """pipeline.analyze([template]) uses its wells and its Settings sheet; the fold changes
+    equal those of the export + layout + TOML analysis."""
+    from qpcr.pipeline import analyze
+
+    got = analyze([filled_grid])
+    export = tmp_path / "export" / "plate.csv"
+    export.parent.mkdir()
+    design = _design()
+    plain = design[["well", "sample", "target", "sample_type", "cq"]].rename(columns={"cq": "Cq"})
+    plain["Cq"] = plain["Cq"].map(lambda v: "Undetermined" if np.isnan(v) else f"{v:.3f}")
+    plain.to_csv(export, index=False)
+    layout = design[["well", "sample", "target", "sample_type", "oxygen", "donor"]]
+    toml = tmp_path / "settings.toml"
+    toml.write_text(TOML, encoding="utf-8")
+    want = analyze([export], layout=layout[layout["oxygen"] != ""], config=load_config(toml))
+    pd.testing.assert_frame_equal(
+        _analysis_columns(got.fold_changes), _analysis_columns(want.fold_changes)
+    )
+    assert got.config.test == "paired"
+    assert got.config.efficiency == {"BMP2": 1.94}
+    assert got.runs[0].format == "template"
+    assert got.inputs[0].path == str(filled_grid)
+
+
+def test_cli_analyze_a_filled_template(filled_grid: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
+    out = tmp_path / "results"
+    result = CliRunner().invoke(app, ["analyze", str(filled_grid), "-o", str(out), "-q",
+                                      "--test", "welch"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = CalamineWorkbook.from_path(str(out / "results.xlsx")).get_sheet_by_name("Summary")
+    text = [str(c) for row in rows.to_python() for c in row]
+    assert any("BMP2" in t for t in text)
+    fold = pd.read_csv(out / "fold_changes.csv")
+    assert fold["test"].tolist() == ["welch", "welch"]  # --test overrides the Settings sheet
+    bmp2 = fold[fold["target"] == "BMP2"]
+    assert np.log2(bmp2["fold_change"]).to_numpy() == pytest.approx(1.916508, abs=1e-6)
