@@ -156,6 +156,11 @@ def test_number_formats_freeze_filter_and_qc_highlight(book: Path) -> None:
     assert wb["wells"]["F2"].number_format == "General"  # booleans
     assert wb["Summary"].page_setup.fitToWidth == 1
     assert fc.freeze_panes == "A2"
+    summary = wb["Summary"]
+    warned = [c for c in summary["A"] if str(c.value).startswith("• ")]
+    assert len(warned) == 2
+    assert all(c.alignment.wrap_text for c in warned)
+    assert {str(m) for m in summary.merged_cells.ranges} == {f"A{c.row}:H{c.row}" for c in warned}
     assert fc.auto_filter.ref == "A1:H3"
     wells = wb["wells"]
     assert wells["D2"].number_format == "0.00"

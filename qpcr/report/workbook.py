@@ -197,10 +197,17 @@ def _summary_sheet(ws: Any, summary: dict[str, Any]) -> None:
     warnings = summary.get("warnings", [])
     row += 1
     _put(ws, row, 1, "Warnings" if warnings else "Warnings: none").font = Font(bold=True, size=12)
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+    # each warning wraps inside the width of the tables above (merged cells), so a long
+    # sentence neither hides behind the next column nor widens the printed page
+    ncols = max(6, ws.max_column)
+    chars = sum((ws.column_dimensions[_col(j)].width or 9) for j in range(1, ncols + 1))
     for text in warnings:
         row += 1
-        _put(ws, row, 1, f"• {text}").alignment = Alignment(wrap_text=False)
-    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+        cell = _put(ws, row, 1, f"• {text}")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+        ws.row_dimensions[row].height = 15 * max(1, math.ceil(len(str(cell.value)) / chars))
 
 
 def _figures_sheet(ws: Any, figures: Sequence[Path]) -> None:
