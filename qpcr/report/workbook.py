@@ -227,11 +227,11 @@ def _figures_sheet(ws: Any, figures: Sequence[Path]) -> None:
 def _methods_sheet(ws: Any, text: str) -> None:
     from openpyxl.styles import Alignment, Font
 
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 95  # wider no longer fits a landscape page
     _put(ws, 1, 1, "Methods").font = Font(bold=True, size=14)
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     for i, paragraph in enumerate(paragraphs, start=3):
         flat = " ".join(paragraph.split())
         cell = _put(ws, i, 1, flat)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = 15 * max(1, math.ceil(len(flat) / 105))
+        ws.row_dimensions[i].height = 15 * max(1, math.ceil(len(flat) / 90))
