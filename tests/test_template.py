@@ -728,3 +728,23 @@ def test_cli_analyze_a_filled_template(filled_grid: Path, tmp_path: Path) -> Non
     assert fold["test"].tolist() == ["welch", "welch"]  # --test overrides the Settings sheet
     bmp2 = fold[fold["target"] == "BMP2"]
     assert np.log2(bmp2["fold_change"]).to_numpy() == pytest.approx(1.916508, abs=1e-6)
+
+
+SHIPPED = sorted((Path(__file__).parent.parent / "plate_layouts").glob("*.csv"))
+
+
+@pytest.mark.parametrize("source", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_layouts_become_filled_templates(source: Path, tmp_path: Path) -> None:
+    """Every shipped plate layout, offered as a template, shows the same wells on Layout."""
+    layout = load_layout(source)
+    plate = 384 if "384" in source.name else 96
+    path = tmp_path / "offered.xlsx"
+    write_template(path, plate=plate, layout=layout)
+    back = load_layout(path)  # the Layout sheet is a grid layout; the empty Cq grid adds nothing
+    back = back.set_index("well").loc[layout["well"]].reset_index()
+    for column in layout.columns:
+        want = layout[column]
+        if column == "quantity":
+            np.testing.assert_allclose(back[column].astype(float), want.astype(float))
+        else:
+            assert back[column].tolist() == want.astype(str).tolist(), column
