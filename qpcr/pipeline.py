@@ -465,7 +465,7 @@ def _ratio_results(
     config: AnalysisConfig, common: dict,
 ) -> pd.DataFrame:  # fmt: skip
     columns = ["ratio", "contrast", *factors, "n", "value", "ci_low", "ci_high", "fold_change",
-               "fc_ci_low", "fc_ci_high", "p_value", "test", "note"]  # fmt: skip
+               "fc_ci_low", "fc_ci_high", "p_value", "test", "bound", "note"]  # fmt: skip
     if ratio_samples.empty:
         return pd.DataFrame(columns=columns)
     summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
@@ -477,7 +477,7 @@ def _ratio_results(
     default = tests[tests["contrast"].str.endswith(" vs control")]
     default = default.rename(columns={"ci_low": "fc_ci_low", "ci_high": "fc_ci_high"})
     keep = ["ratio", "contrast", *factors, "fold_change", "fc_ci_low", "fc_ci_high", "p_value",
-            "test", "note"]  # fmt: skip
+            "test", "bound", "note"]  # fmt: skip
     merged = summary.merge(default[keep], on=["ratio", *factors], how="left")
     merged["contrast"] = merged["contrast"].fillna("")
     control = np.ones(len(merged), dtype=bool)

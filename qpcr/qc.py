@@ -65,6 +65,8 @@ def apply_qc(
         exclude(~w["target"].isin(list(targets)), "target not analysed")
     exclude(w["cq_status"].isin(["invalid", "missing"]), "no valid Cq")
     exclude(w["nondetect"] & w["cq_used"].isna(), "non-detect (undetermined), excluded by policy")
+    dropout = _isolated_nondetects(w, reason.eq(""), config)
+    exclude(dropout.notna(), dropout)
     outliers, spread = _outliers(w[reason.eq("") & ~w["censored"]], config)
     if not config.keep_outliers:
         exclude(w.index.isin(outliers.index), outliers.reindex(w.index).fillna(""))
@@ -75,13 +77,43 @@ def apply_qc(
     w.loc[w["excluded"], "cq_used"] = np.nan
     w["outlier"] = w.index.isin(outliers.index)
     events = [
+        *_dropout_events(w[dropout.notna()]),
         *_control_events(w, config),
         *spread,
         *_nondetect_events(
-            w[w["nondetect"] & stype.eq("unkn") & ~reason.eq("not in layout")], config
+            w[w["nondetect"] & stype.eq("unkn") & ~reason.eq("not in layout") & dropout.isna()],
+            config,
         ),
     ]
     return w.drop(columns=["nondetect", "nd_policy"]), _events(events)
+
+
+def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
+    """Reason (or NaN) for non-detects whose replicates amplified far from the limit.
+
+    A non-detect beside replicates whose highest Cq is more than ``ntc_margin`` cycles below
+    ``nondetect_limit`` is a failed reaction, not low expression: censoring it at the limit
+    would drag the mean by several cycles. Such wells are excluded (methods.md §2.8-2.9).
+    """
+    keys = [k for k in ("plate", "sample", "target") if k in w]
+    detected = w["cq"].where(usable & ~w["nondetect"])
+    top = detected.groupby([w[k] for k in keys], sort=False).transform("max")
+    isolated = usable & w["nondetect"] & top.notna()
+    isolated &= top < config.nondetect_limit - config.ntc_margin
+    why = "isolated non-detect (replicates amplified at Cq ≤ " + top.round(2).astype(str) + ")"
+    return why.where(isolated)
+
+
+def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
+    """One warning per excluded isolated non-detect."""
+    return [
+        {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
+         "target": r["target"], "rule": "isolated-non-detect", "severity": "warn",
+         "value": np.nan, "threshold": np.nan,
+         "message": f"{r['target']} in {r.get('sample', '')}: well {r['well']} undetermined while "
+         f"its replicates amplified; excluded as a failed reaction ({r['exclude_reason']})"}
+        for r in dropped.to_dict("records")
+    ]  # fmt: skip
 
 
 def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, list[dict]]:

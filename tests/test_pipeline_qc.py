@@ -127,3 +127,15 @@ def test_ntc_amplification_is_reported(tmp_path: Path) -> None:
     assert out.wells.set_index("well").loc["H10", "exclude_reason"] == (
         "control well (no-template control)"
     )
+
+
+def test_isolated_non_detect_is_a_failed_well(tmp_path: Path) -> None:
+    """One undetermined replicate beside two at ~28: excluded with a warning, not censored."""
+    out = analyze([_plate(tmp_path, {("D1-drug", "T", 1): "Undetermined"})], config=CONFIG)
+    wells = out.wells
+    bad = wells[wells["cq_status"] == "undetermined"].iloc[0]
+    assert bad["excluded"]
+    assert bad["exclude_reason"].startswith("isolated non-detect")
+    assert "isolated-non-detect" in set(out.qc["rule"])
+    assert _fc(out)["bound"] == ""
+    assert _fc(out)["fold_change"] == pytest.approx(2.0, abs=0.05)

@@ -24,6 +24,12 @@ def _with_ci(value: float, low: float, high: float) -> str:
     return f"{value:.3g}" + (f" [{low:.3g}, {high:.3g}]" if not pd.isna(low) else "")
 
 
+def _bound(row: dict) -> str:
+    """``≤``/``≥`` when non-detects make the value a bound, else ''."""
+    bound = row.get("bound")
+    return bound if isinstance(bound, str) else ""
+
+
 def _short(contrast: str, levels: list[str]) -> str:
     """``hypoxia + tocilizumab`` for a default comparison, the contrast's name otherwise."""
     return " + ".join(levels) if contrast.endswith(" vs control") else contrast
@@ -40,8 +46,8 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     rows = [
         {"comparison": _short(r["contrast"], [str(r[f]) for f in factors]),
          "target": r["target"], "n": r["n"],
-         "fold change [95 % CI]": _with_ci(r.get("fold_change"), r.get("ci_low"),
-                                           r.get("ci_high")) or r.get("note", ""),
+         "fold change [95 % CI]": _bound(r) + _with_ci(
+             r.get("fold_change"), r.get("ci_low"), r.get("ci_high")) or r.get("note", ""),
          "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
         for r in fc.to_dict("records")
     ]  # fmt: skip
@@ -54,8 +60,8 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
              if r["contrast"] != "control" else " + ".join(str(r[f]) for f in factors),
              "n": r["n"], "ratio [95 % CI]": _with_ci(r.get("value"), r.get("ci_low"),
                                                      r.get("ci_high")),
-             "fold change [95 % CI]": _with_ci(r.get("fold_change"), r.get("fc_ci_low"),
-                                               r.get("fc_ci_high")),
+             "fold change [95 % CI]": _bound(r) + _with_ci(
+                 r.get("fold_change"), r.get("fc_ci_low"), r.get("fc_ci_high")),
              "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
             for r in results.ratios.to_dict("records")
         ]  # fmt: skip
