@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .errors import QpcrError
 
@@ -57,7 +58,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except QpcrError as exc:
-        _stderr().print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        _stderr().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -85,11 +86,12 @@ ExportsArg = Annotated[
 def analyze(
     exports: ExportsArg,
     layout: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--layout",
             "-l",
-            help="Plate layout (long table or plate grids).",
+            help="Plate layout (long table or plate grids); one per export when the plates "
+            "differ (repeatable).",
             exists=True,
             dir_okay=False,
         ),
@@ -191,10 +193,10 @@ def _print_summary(results, out: Path, n_files: int) -> None:
             table.add_row(*map(str, row))
         console.print(table)
     for message in results.warnings:
-        console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     serious = results.qc[results.qc["severity"] != "info"]
     if len(serious):
-        first = serious["message"].iloc[0]
+        first = escape(serious["message"].iloc[0])
         console.print(f"[yellow]{len(serious)} QC warning(s)[/] (qc.csv), e.g. {first}")
     console.print(f"Wrote {n_files} files to {out}", highlight=False)
 
@@ -301,7 +303,7 @@ def _print_stability(table, steps, n_samples: int, messages: list[str], out: Pat
     else:
         console.print("geNorm: no pairwise variation is below the cutoff; use all candidates")
     for message in messages:
-        console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     console.print(f"Wrote reference_genes.csv and genorm_steps.csv to {out}", highlight=False)
 
 
@@ -459,8 +461,8 @@ def _print_check(results, quiet: bool) -> None:
         console.print(table)
     for row in results[results["status"].isin(["fail", "warn"])].itertuples(index=False):
         where = "/".join(x for x in (row.run, row.target, row.sample) if x)
-        console.print(f"[{colours[row.status]}]{row.status}[/] {row.rule_id} ({where}): "
-                      f"{row.message}", highlight=False)  # fmt: skip
+        text = escape(f"{row.rule_id} ({where}): {row.message}")
+        console.print(f"[{colours[row.status]}]{row.status}[/] {text}", highlight=False)
     counts = results["status"].value_counts()
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass", "skip"))
     outcome = verdict(results)

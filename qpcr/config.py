@@ -5,6 +5,7 @@ TOML keys (all optional except where the analysis needs them)::
     reference_genes = ["ACTB", "HPRT1"]   # one or more (geometric mean), or ["auto"]: best
                                            # geNorm pair among the candidate genes
     candidate_genes = ["TBP", "RPL13A", "B2M"]  # candidates for the stability analysis
+    irc_samples = ["IRC1", "IRC2"]         # inter-run calibrators measured on every plate
     replicate = "donor"                    # column naming the biological replicate
     test = "auto"                          # auto (paired if donors pair, else Welch), welch, paired
     adjust = "holm"                        # holm, bh, bonferroni, none
@@ -65,6 +66,7 @@ class AnalysisConfig:
 
     reference_genes: tuple[str, ...] = ()
     candidate_genes: tuple[str, ...] = ()
+    irc_samples: tuple[str, ...] = ()
     replicate: str | None = None
     control: dict[str, str] = field(default_factory=dict)
     efficiency: dict[str, float] = field(default_factory=dict)
@@ -141,7 +143,7 @@ def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig
             hint = _did_you_mean(key, known)
             raise ConfigError(f"unknown setting '{key}'", where=where, hint=hint)
     kwargs: dict[str, Any] = {"source": where}
-    for key in ("reference_genes", "candidate_genes"):
+    for key in ("reference_genes", "candidate_genes", "irc_samples"):
         if key in raw:
             genes = raw[key]
             kwargs[key] = (genes,) if isinstance(genes, str) else tuple(map(str, genes))

@@ -19,6 +19,7 @@ from .factorial import factorial_tables
 from .io import read_run
 from .io.registry import Export, RunInfo
 from .layout import join_layout, load_layout
+from .plates import plate_strategy
 from .qc import EVENT_COLUMNS, apply_qc
 from .quant import normalise, ratio_table, summarise_replicates
 from .stats import adjust_pvalues
@@ -29,7 +30,8 @@ __all__ = ["Results", "analyze"]
 #: Wells-table columns that are not design factors.
 _NOT_FACTORS = {"plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
                 "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
-                "exclude_reason", "cq_used", "censored", "plate_export", "well_export"}  # fmt: skip
+                "exclude_reason", "cq_used", "censored", "plate_export", "well_export", "irc",
+                "outlier"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,40 @@ def _suggest(name: str, options: Sequence[str]) -> str:
     return f"did you mean '{close[0]}'?" if close else f"known: {', '.join(options)}"
 
 
+def plate_names(exports: Sequence[str | Path]) -> list[str]:
+    """Each export's plate name: its file stem, or its path when two stems coincide."""
+    stems = [Path(p).stem for p in exports]
+    return [s if stems.count(s) == 1 else str(p) for p, s in zip(exports, stems, strict=True)]
+
+
+def _load_layouts(
+    layout: str | Path | pd.DataFrame | Sequence[str | Path],
+    exports: Sequence[str | Path],
+    runs: Sequence[RunInfo],
+) -> tuple[pd.DataFrame, str, list[Path]]:
+    """One layout (file or DataFrame), or one layout file per plate paired with the exports
+    (:func:`qpcr.plates.match_layouts`) and stacked with a ``plate`` column."""
+    if isinstance(layout, pd.DataFrame):
+        return layout, "layout", []
+    files = [Path(layout)] if isinstance(layout, (str, Path)) else [Path(p) for p in layout]
+    size = next((r.plate_size for r in runs if r.plate_size), None)
+    if len(files) == 1:
+        return load_layout(files[0], plate=size), str(files[0]), files
+    from .plates import match_layouts, stack_layouts
+
+    names = dict(zip(map(str, exports), plate_names(exports), strict=True))
+    pairs = match_layouts([Path(e) for e in exports], files)
+    stacked = stack_layouts({names[str(e)]: load_layout(f, plate=size) for e, f in pairs})
+    return stacked, ", ".join(map(str, files)), files
+
+
 def read_exports(
     exports: Sequence[str | Path], format: str | None = None
 ) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile]]:
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
     names plates) and a ``source`` column."""
     frames, runs, inputs = [], [], []
-    stems = [Path(p).stem for p in exports]
-    for path, stem in zip(exports, stems, strict=True):
+    for path, stem in zip(exports, plate_names(exports), strict=True):
         if format is None and is_template(path):  # bench-scientist workbook (qpcr.template)
             content = read_template(path)
             export = Export(wells=content.wells, info=content.info)
@@ -92,7 +120,7 @@ def read_exports(
             export = read_run(path, format)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
-            wells["plate"] = stem if stems.count(stem) == 1 else str(path)
+            wells["plate"] = stem
         wells["source"] = Path(path).name
         frames.append(wells)
         runs.append(export.info)
@@ -130,12 +158,8 @@ def analyze(
     wells, runs, inputs = read_exports(exports, format)
     warnings: list[str] = []
     if layout is not None:
-        if isinstance(layout, pd.DataFrame):
-            lay, where = layout, "layout"
-        else:
-            size = next((r.plate_size for r in runs if r.plate_size), None)
-            lay, where = load_layout(layout, plate=size), str(layout)
-            inputs.append(InputFile(str(layout), sha256(layout), "layout"))
+        lay, where, files = _load_layouts(layout, exports, runs)
+        inputs += [InputFile(str(f), sha256(f), "layout") for f in files]
         if "target" in lay and config.aliases:
             lay = lay.assign(target=lay["target"].replace(config.aliases))
         wells = wells.assign(target=wells["target"].replace(config.aliases))
@@ -165,9 +189,16 @@ def analyze(
             config, notes = _curve_efficiencies(wells, curves, config, targets)
             warnings += notes
         qc = pd.concat([qc, curve_events], ignore_index=True)
-    attrs = _sample_attributes(wells, factors, replicate)
-    replicates = summarise_replicates(wells[~wells["excluded"]])
-    replicates = replicates.merge(attrs, on="sample", how="left")
+    ircs = _irc_samples(wells, config)
+    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)], factors, replicate)
+    used = wells[~wells["excluded"]]
+    by_plate = summarise_replicates(used, keys=("plate", "sample", "target"))
+    by_plate = by_plate.merge(attrs, on="sample", how="left")
+    strategy = "single" if absolute else plate_strategy(by_plate, config, ircs, value="cq_mean")
+    if strategy == "single":
+        replicates = summarise_replicates(used).merge(attrs, on="sample", how="left")
+    else:
+        replicates = by_plate
     empty = Results(
         wells=wells, replicates=replicates, samples=pd.DataFrame(), fold_changes=pd.DataFrame(),
         ratios=pd.DataFrame(), ratio_samples=pd.DataFrame(), qc=qc, config=config,
@@ -177,11 +208,17 @@ def analyze(
     if absolute:
         return empty
 
-    config, stability, stability_events, notes = _reference_genes(replicates, factors, config)
+    study = replicates[~replicates["sample"].isin(ircs)]
+    config, stability, stability_events, notes = _reference_genes(study, factors, config)
     tables.update(stability)
     warnings += notes
-    samples = normalise(replicates, config.reference_genes, config.efficiency,
-                        _efficiency_se(curves, config))  # fmt: skip
+    eff_se = _efficiency_se(curves, config)
+    if strategy == "single":
+        samples = normalise(replicates, config.reference_genes, config.efficiency, eff_se)
+    else:
+        samples, calibration, note = _calibrate_plates(replicates, config, ircs, strategy, eff_se)
+        tables["plate_calibration"] = calibration
+        warnings.append(note)
     samples["upper_bound"] = samples["censored"]
     qc = pd.concat([qc, stability_events, _reference_events(samples)], ignore_index=True)
     assumed = [t for t in targets if t not in config.efficiency]
@@ -211,6 +248,44 @@ def analyze(
         empty, samples=samples, fold_changes=fold, ratios=ratios, ratio_samples=ratio_samples,
         qc=qc, config=config, warnings=tuple(warnings), tables=tables,
     )  # fmt: skip
+
+
+def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
+    """Inter-run calibrators: ``irc_samples`` of the settings plus samples marked in an
+    ``irc`` layout column."""
+    if not config.irc_samples and "irc" not in wells:
+        return []
+    from .plates import irc_sample_names
+
+    return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
+
+
+def _calibrate_plates(
+    replicates: pd.DataFrame, config: AnalysisConfig, ircs: list[str], strategy: str,
+    efficiency_se: dict[str, float],
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:  # fmt: skip
+    """Normalise each plate on its own, then put the plates on one scale: the qBase inter-run
+    calibration with IRCs, or each plate calibrated to its own control group."""
+    from .plates import inter_run_calibration, per_plate_calibration
+
+    per_plate = pd.concat(
+        [normalise(part, config.reference_genes, config.efficiency, efficiency_se)
+         for _, part in replicates.groupby("plate", sort=False)],
+        ignore_index=True,
+    )  # fmt: skip
+    if strategy == "irc":
+        calibrated, factors = inter_run_calibration(per_plate, irc_samples=ircs)
+        calibrated = calibrated[~calibrated["irc"]].drop(columns="irc")
+        note = f"plates calibrated with the inter-run calibrators {', '.join(ircs)} (qBase)"
+    else:
+        calibrated, factors = per_plate_calibration(per_plate, control=config.control)
+        note = "each plate calibrated to its own control group (no inter-run calibrators)"
+    calibrated = calibrated.assign(
+        log2_rq=calibrated["log2_rq_calibrated"],
+        se_log2_rq=calibrated["se_log2_rq_calibrated"],
+        rel_quantity=2.0 ** calibrated["log2_rq_calibrated"],
+    ).drop(columns=["log2_rq_calibrated", "se_log2_rq_calibrated"])
+    return calibrated.reset_index(drop=True), factors, note
 
 
 def _fill_from_export(wells: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -1,0 +1,64 @@
+"""Several plates through the analysis: inter-run calibration, pairing layouts, refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import qpcr
+from qpcr.cli import app
+from qpcr.errors import DesignError
+
+EX = Path(__file__).parents[1] / "examples" / "two_plates"
+EXPORTS = [EX / "plate1.txt", EX / "plate2.txt"]
+LAYOUTS = [EX / "plate1_layout.csv", EX / "plate2_layout.csv"]
+
+
+def test_irc_calibration_recovers_the_group_effects() -> None:
+    """The calibrated effects the example README states (group means of log2 values)."""
+    out = qpcr.analyze(EXPORTS, layout=LAYOUTS[::-1], config=qpcr.load_config(EX / "analysis.toml"))
+    fc = out.fold_changes.set_index(["target", "oxygen", "treatment"])["log2_fold_change"]
+    expected = {
+        ("BMP2", "hypoxia", "vehicle"): -1.025,
+        ("BMP2", "hypoxia", "tocilizumab"): 0.344,
+        ("VEGFA", "hypoxia", "vehicle"): 1.159,
+        ("VEGFA", "hypoxia", "tocilizumab"): 1.940,
+    }
+    for key, value in expected.items():
+        assert fc[key] == pytest.approx(value, abs=1e-3), key
+    assert "IRC1" not in set(out.samples["sample"])
+    cf = out.tables["plate_calibration"].set_index(["plate", "target"])["log2_cf"]
+    assert cf[("plate2", "BMP2")] - cf[("plate1", "BMP2")] == pytest.approx(-0.930, abs=1e-3)
+    assert any("inter-run calibrators IRC1, IRC2" in w for w in out.warnings)
+
+
+def test_without_ircs_the_confounded_design_is_refused(tmp_path: Path) -> None:
+    layouts = []
+    for path in LAYOUTS:
+        table = pd.read_csv(path, keep_default_na=False)
+        layouts.append(tmp_path / path.name)
+        table = table[~table["sample"].str.startswith("IRC")]
+        table.drop(columns="irc").to_csv(layouts[-1], index=False)
+    with pytest.raises(DesignError, match="plate2"):
+        qpcr.analyze(EXPORTS, layout=layouts, config=qpcr.load_config(EX / "analysis.toml"))
+
+
+def test_cli_takes_one_layout_per_plate(tmp_path: Path) -> None:
+    args = [str(p) for p in EXPORTS]
+    for layout in LAYOUTS:
+        args += ["--layout", str(layout)]
+    result = CliRunner().invoke(app, ["analyze", *args, "--config", str(EX / "analysis.toml"),
+                                      "--out", str(tmp_path), "--no-figures"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plate_calibration.csv").is_file()
+
+
+def test_error_text_keeps_bracketed_section_names(tmp_path: Path) -> None:
+    bad = tmp_path / "run.txt"
+    bad.write_text("[Results]\nfoo\n")
+    result = CliRunner().invoke(app, ["analyze", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "run.txt [Results]" in result.stderr
