@@ -541,12 +541,22 @@ def test_example_without_ircs_is_refused(example: pd.DataFrame) -> None:
         per_plate_calibration(study, control=CONTROL)
 
 
-def test_example_readme_snippet_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example_readme_command_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
     monkeypatch.chdir(EXAMPLE.parents[1])
-    code = (EXAMPLE / "README.md").read_text().split("```python\n")[1].split("```")[0]
-    namespace: dict = {}
-    exec(code, namespace)
-    factors = namespace["factors"]
+    block = (EXAMPLE / "README.md").read_text().split("```bash\n")[1].split("```")[0]
+    words = shlex.split(block.replace("\\\n", " "))
+    assert words[:2] == ["qpcr", "analyze"]
+    out = words.index("--out")
+    words[out + 1] = str(tmp_path / "results")
+    result = CliRunner().invoke(app, words[1:])
+    assert result.exit_code == 0, result.output
+    factors = pd.read_csv(tmp_path / "results" / "plate_calibration.csv")
     assert len(factors) == 4
     assert factors["n_irc"].eq(2).all()
     step = factors.set_index(["target", "plate"])["log2_cf"]
