@@ -7,6 +7,7 @@ point (its log2 value minus the control group's mean), each group has its mean a
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,7 +132,7 @@ def fold_change_figure(results: Results) -> Figure:
         f"Fold change vs {group_label(results.config.control)} (normalised to {refs}); "
         "points: biological replicates; bars: fold change and its 95 % CI"
     )
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(textwrap.fill(title, width=int(40 * ncols)), fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -211,10 +211,11 @@ def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
         "lines": summary_lines(results),
         "fold_changes": _summary_view(results.fold_changes, results, "target"),
         "ratios": _summary_view(results.ratios, results, "ratio"),
-        "warnings": [
-            *results.warnings,
-            *results.qc.loc[results.qc["severity"] != "info", "message"],
-        ],
+        "warnings": list(
+            dict.fromkeys(
+                [*results.warnings, *results.qc.loc[results.qc["severity"] != "info", "message"]]
+            )
+        ),
     }
     write_results_workbook(
         path,
