@@ -215,7 +215,8 @@ def _parametric_or_rank(
     elif test == "welch":
         vt, vc = np.var(t, ddof=1) / t.size, np.var(c, ddof=1) / c.size
         se = float(math.sqrt(vt + vc))
-        df = float((vt + vc) ** 2 / (vt**2 / (t.size - 1) + vc**2 / (c.size - 1)))
+        denominator = vt**2 / (t.size - 1) + vc**2 / (c.size - 1)
+        df = float((vt + vc) ** 2 / denominator) if denominator > 0 else math.nan
     else:
         df = float(t.size + c.size - 2)
         sp2 = ((t.size - 1) * np.var(t, ddof=1) + (c.size - 1) * np.var(c, ddof=1)) / df

@@ -127,6 +127,7 @@ _CURVE_ROLES: dict[str, str] = {
 #: Thermo task labels that the generic sample-type vocabulary does not know.
 _TASKS = {
     "endogenous control": "unkn",
+    "target": "unkn",  # SDS 2.1 RQ studies label unknowns "Target"
     "accuracy control": "pos",
     "blocked ipc": "nac",
 }
