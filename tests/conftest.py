@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -19,6 +20,15 @@ settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def methods_wide() -> pd.DataFrame:
+    """methods.md §2.0's shared worked dataset (synthetic): mean Cq, samples × genes, columns
+    in the order of the document."""
+    long = pd.read_csv(DATA / "methods" / "dataset_2_0.csv")
+    wide = long.pivot(index="sample", columns="target", values="cq")
+    return wide.loc[long["sample"].unique(), long["target"].unique()]
 
 
 @pytest.fixture

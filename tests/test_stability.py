@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from itertools import combinations
 from pathlib import Path
 
@@ -27,28 +26,12 @@ from qpcr.stability import (
 
 REF = Path(__file__).parent / "data" / "reference"
 
-# methods.md §2.0 (synthetic; GAPDH carries a simulated 0.9-cycle hypoxic induction)
-DATASET = """\
-sample  REF_A  REF_B  REF_C  GAPDH   BMP2  VEGFA  RANKL    OPG
-D1-NV   24.14  27.70  21.22  18.04  30.07  25.88  32.18  24.94
-D1-NT   24.15  27.69  20.59  18.16  29.87  26.08  32.13  24.84
-D1-HV   23.87  27.31  21.53  17.29  30.38  24.16  31.28  25.30
-D1-HT   24.33  27.88  20.93  17.54  29.60  24.15  32.45  25.02
-D2-NV   24.63  28.03  21.74  18.59  30.87  26.91  32.86  25.99
-D2-NT   24.35  27.75  21.12  18.16  30.80  26.62  33.02  25.79
-D2-HV   24.64  27.78  21.46  17.57  31.55  25.51  32.24  26.69
-D2-HT   24.71  28.24  22.06  17.77  30.26  25.00  33.29  26.17
-D3-NV   23.58  27.15  20.38  17.69  29.38  25.31  31.48  24.33
-D3-NT   23.80  27.36  20.21  17.82  29.15  25.27  31.64  24.40
-D3-HV   23.45  27.28  20.38  16.66  30.08  23.98  30.35  24.39
-D3-HT   23.76  27.32  20.92  16.87  28.84  23.09  31.67  24.34
-"""
 CANDIDATES = ["REF_A", "REF_B", "REF_C", "GAPDH"]
 
 
 @pytest.fixture(scope="module")
-def dataset() -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(DATASET), sep=r"\s+", index_col="sample")
+def dataset(methods_wide: pd.DataFrame) -> pd.DataFrame:
+    return methods_wide
 
 
 @pytest.fixture(scope="module")
