@@ -33,9 +33,7 @@ import difflib
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_write
 from .errors import ConfigError, InputError
 
 __all__ = [
@@ -987,32 +986,27 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> None:
     rows = rows[list(HISTORY_COLUMNS)]
     with _locked(path.with_name(path.name + ".lock")):
         parquet = path.suffix.lower() == ".parquet"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if parquet:
-                    old = read_history(path)
-                    table = pd.concat([old, rows], ignore_index=True) if len(old) else rows
-                    try:
-                        table.to_parquet(handle, index=False)
-                    except ImportError:
-                        raise InputError(
-                            "writing Parquet needs the pyarrow package",
-                            where=str(path),
-                            hint="Install pyarrow or use a .csv history file",
-                        ) from None
-                else:
-                    old = path.read_bytes() if path.exists() else b""
-                    if old and not old.endswith(b"\n"):
-                        old += b"\n"
-                    handle.write(old)
-                    handle.write(rows.to_csv(index=False, header=not old).encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+
+        def write(tmp: Path) -> None:
+            if parquet:
+                old = read_history(path)
+                table = pd.concat([old, rows], ignore_index=True) if len(old) else rows
+                try:
+                    table.to_parquet(tmp, index=False)
+                except ImportError:
+                    raise InputError(
+                        "writing Parquet needs the pyarrow package",
+                        where=str(path),
+                        hint="Install pyarrow or use a .csv history file",
+                    ) from None
+            else:
+                old = path.read_bytes() if path.exists() else b""
+                if old and not old.endswith(b"\n"):
+                    old += b"\n"
+                csv = rows.to_csv(index=False, header=not old).encode("utf-8")
+                tmp.write_bytes(old + csv)
+
+        atomic_write(path, write)
 
 
 class _locked:

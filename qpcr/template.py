@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import os
 import re
 import tempfile
 import zipfile
@@ -34,6 +33,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_write
 from .config import (
     ADJUST_METHODS,
     NONDETECT_POLICIES,
@@ -245,14 +245,7 @@ def write_template(
     _layout_sheet(book, fmt, grids, all_targets, factor_levels, values["replicate"], names)
     _cq_sheet(book, fmt)
     _paste_sheet(book)
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=f".{path.stem}-")
-    os.close(fd)
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda tmp: book.save(tmp))
 
 
 def _layout_grids(layout: pd.DataFrame, fmt: PlateFormat) -> dict[str, dict[str, Any]]:

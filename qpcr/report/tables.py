@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sys
-import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -15,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic import atomic_write
 from ..errors import InputError
 from ..pipeline import Results
 from .safe import safe_frame
@@ -43,23 +41,6 @@ def check_outdir(outdir: Path, force: bool) -> None:
             hint="Choose another --out folder, or pass --force to replace them",
         )
     outdir.mkdir(parents=True, exist_ok=True)
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:
