@@ -558,6 +558,8 @@ def _history_rows(run: str) -> pd.DataFrame:
 def test_history_crash_leaves_earlier_runs_intact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash: str
 ) -> None:
+    from qpcr import atomic
+
     path = tmp_path / "history.csv"
     append_history(path, _history_rows("r1"))
     append_history(path, _history_rows("r2"))
@@ -567,7 +569,7 @@ def test_history_crash_leaves_earlier_runs_intact(
         raise OSError("disk full")
 
     if crash == "replace":
-        monkeypatch.setattr(check.os, "replace", boom)
+        monkeypatch.setattr(atomic.os, "replace", boom)
     else:
         real = os.fsync
 
@@ -576,7 +578,7 @@ def test_history_crash_leaves_earlier_runs_intact(
             real(fd)
             boom()
 
-        monkeypatch.setattr(check.os, "fsync", half_written)
+        monkeypatch.setattr(atomic.os, "fsync", half_written)
     with pytest.raises(OSError, match="disk full"):
         append_history(path, _history_rows("r3"))
     assert path.read_bytes() == before
