@@ -82,6 +82,11 @@ ExportsArg = Annotated[
 ]  # fmt: skip
 
 
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
+]
+
+
 @app.command()
 def analyze(
     exports: ExportsArg,
@@ -103,9 +108,7 @@ def analyze(
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("qpcr_results"),
-    format: Annotated[
-        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
-    ] = None,
+    format: FormatOpt = None,
     reference: Annotated[
         list[str] | None, typer.Option("--reference", "-r", help="Reference gene (repeatable).")
     ] = None,
@@ -201,11 +204,6 @@ def _print_summary(results, out: Path, n_files: int) -> None:
     console.print(f"Wrote {n_files} files to {out}", highlight=False)
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
-
-
 @app.command()
 def stability(
     exports: ExportsArg,
@@ -233,9 +231,7 @@ def stability(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
         "qpcr_stability"
     ),
-    format: Annotated[
-        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
-    ] = None,
+    format: FormatOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
     """Rank candidate reference genes (geNorm, NormFinder, BestKeeper).
@@ -310,9 +306,7 @@ def _print_stability(table, steps, n_samples: int, messages: list[str], out: Pat
 @app.command()
 def inspect(
     exports: ExportsArg,
-    format: Annotated[
-        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
-    ] = None,
+    format: FormatOpt = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the summaries as JSON on stdout.")
     ] = False,
@@ -392,9 +386,7 @@ def check(
     chart: Annotated[
         Path | None, typer.Option("--chart", help="Control chart PNG (needs --history).")
     ] = None,
-    format: Annotated[
-        str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
-    ] = None,
+    format: FormatOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
 ) -> None:
     """Check reference-plate run(s) against a spec: exit 0 pass, 3 a fail rule failed, 1 error."""
@@ -535,3 +527,8 @@ def template(
             force=force,
         )
         typer.echo(f"Wrote {out}; fill it in, then run: qpcr analyze {out}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
