@@ -137,6 +137,10 @@ def analyze(
     ] = None,
     adjust: Annotated[str | None, typer.Option(help="holm, bh, bonferroni or none.")] = None,
     alpha: Annotated[float | None, typer.Option(help="Significance level.")] = None,
+    keep_outliers: Annotated[
+        bool,
+        typer.Option("--keep-outliers", help="Flag replicate outliers but keep them."),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Replace earlier results in --out.")
     ] = False,
@@ -172,6 +176,7 @@ def analyze(
             test=test,
             adjust=adjust,
             alpha=alpha,
+            keep_outliers=True if keep_outliers else None,
         )
         results = run(exports, layout=layout, config=cfg, format=format)
         written = write_report(results, out, force=force, figures=not no_figures)

@@ -133,13 +133,15 @@ def compare_groups(
     contrasts: Sequence[Contrast] = (),
     test: str = "auto",
     alpha: float = 0.05,
+    min_n: int = 2,
 ) -> pd.DataFrame:
     """Compare every group with the control group (and each extra contrast), per item.
 
     ``test``: ``auto`` pairs by biological replicate when both groups hold the same replicates
     (paired t on the differences), else Welch; ``welch``/``student`` never pair; ``paired``
     always pairs (on the replicates present in both groups); ``mann-whitney`` and
-    ``permutation`` pair like ``auto``.
+    ``permutation`` pair like ``auto``. Groups with fewer than ``min_n`` biological units get
+    their fold change without a test (``note`` says why).
 
     Returns one row per contrast × item: ``contrast, item, <factors>`` (the compared group's
     levels; '' where a contrast pools a factor), ``n, n_ref, log2_fold_change, se, df,
@@ -163,7 +165,8 @@ def compare_groups(
         treated, ref = _select(units, num, value, item), _select(units, den, value, item)
         for name in items:
             rows.append(_compare_one(label, name, num, factors, ref.get(name, empty),
-                                     treated.get(name, empty), replicate, test, alpha))  # fmt: skip
+                                     treated.get(name, empty), replicate, test, alpha,
+                                     min_n))  # fmt: skip
     columns = ["contrast", "item", *factors, "n", "n_ref", "log2_fold_change", "se", "df",
                "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test", "bound",
                "note"]  # fmt: skip
@@ -184,7 +187,7 @@ def _bound(treated: pd.DataFrame, ref: pd.DataFrame) -> str:
 def _compare_one(
     label: str, name: object, levels: Mapping[str, str], factors: Sequence[str],
     ref_units: pd.DataFrame, treated_units: pd.DataFrame, replicate: str | None, test: str,
-    alpha: float,
+    alpha: float, min_n: int = 2,
 ) -> dict:  # fmt: skip
     ref, treated = ref_units["value"], treated_units["value"]
     pairable = bool(replicate) and len(ref) > 0 and set(ref.index) == set(treated.index)
@@ -200,9 +203,11 @@ def _compare_one(
             return row
     if paired:
         common = ref.index.intersection(treated.index)
-        res = two_group_test(ref[common], treated[common], paired=True, test=kind, alpha=alpha)
+        res = two_group_test(ref[common], treated[common], paired=True, test=kind, alpha=alpha,
+                             min_n=min_n)  # fmt: skip
     else:
-        res = two_group_test(ref.to_numpy(), treated.to_numpy(), test=kind, alpha=alpha)
+        res = two_group_test(ref.to_numpy(), treated.to_numpy(), test=kind, alpha=alpha,
+                             min_n=min_n)  # fmt: skip
     row.update(
         n=res["n"], n_ref=res["n_ref"], log2_fold_change=res["estimate"], se=res["se"],
         df=res["df"], statistic=res["statistic"], fold_change=2.0 ** res["estimate"],

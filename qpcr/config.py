@@ -10,6 +10,8 @@ TOML keys (all optional except where the analysis needs them)::
     test = "auto"                          # auto (paired if donors pair, else Welch), welch, paired
     adjust = "holm"                        # holm, bh, bonferroni, none
     alpha = 0.05
+    min_replicates = 2                     # biological replicates per group needed for a test
+    fail_on_controls = false               # true: NTC/NRT amplification fails the target's results
     outlier_rule = "range"                 # replicate rule: range, mad, grubbs, none
     outlier_threshold = 0.5                # cycles (range rule)
     keep_outliers = false                  # true: flag outliers without excluding them
@@ -76,6 +78,8 @@ class AnalysisConfig:
     test: str = "auto"
     adjust: str = "holm"
     alpha: float = 0.05
+    min_replicates: int = 2
+    fail_on_controls: bool = False
     outlier_rule: str = "range"
     outlier_threshold: float = 0.5
     keep_outliers: bool = False
@@ -151,7 +155,13 @@ def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig
                 "factorial_method"):  # fmt: skip
         if key in raw:
             kwargs[key] = str(raw[key])
-    for key in ("keep_outliers", "use_curve_efficiency"):
+    if "min_replicates" in raw:
+        value = raw["min_replicates"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+            raise ConfigError(f"'min_replicates' must be a whole number ≥ 2, found {value!r}",
+                              where=where)  # fmt: skip
+        kwargs["min_replicates"] = value
+    for key in ("keep_outliers", "use_curve_efficiency", "fail_on_controls"):
         if key in raw:
             if not isinstance(raw[key], bool):
                 raise ConfigError(f"'{key}' must be true or false", where=where)

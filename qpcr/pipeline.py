@@ -231,7 +231,8 @@ def analyze(
 
     cols = [*factors, *([replicate] if replicate else [])]
     common = dict(factors=factors, control=config.control, replicate=replicate,
-                  contrasts=config.contrasts, test=config.test, alpha=config.alpha)  # fmt: skip
+                  contrasts=config.contrasts, test=config.test, alpha=config.alpha,
+                  min_n=config.min_replicates)  # fmt: skip
     fold = compare_groups(samples, value="log2_rq", item="target", **common)
     ratio_samples = ratio_table(samples, config.ratios, cols)
     missing_ratio = [n for n, pair in config.ratios.items() if not set(pair) <= set(targets)]
@@ -242,6 +243,8 @@ def analyze(
             hint=f"targets are {', '.join(t for t in targets if t not in config.reference_genes)}",
         )
     ratios = _ratio_results(ratio_samples, factors, replicate, config, common)
+    if config.fail_on_controls:
+        fold, ratios = _fail_on_controls(fold, ratios, qc, config)
     fold, ratios = _adjust(fold, ratios, config.adjust)
     tables.update(factorial_tables(samples, ratio_samples, factors, replicate, config))
     return replace(
@@ -572,6 +575,32 @@ def _ratio_results(
         extra = extra.rename(columns={"ci_low": "fc_ci_low", "ci_high": "fc_ci_high"})
         table = pd.concat([table, extra[[*keep, "n"]]], ignore_index=True)
     return table.reset_index(drop=True)
+
+
+def _fail_on_controls(
+    fold: pd.DataFrame, ratios: pd.DataFrame, qc: pd.DataFrame, config: AnalysisConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """With ``fail_on_controls``: a target whose NTC or no-RT control amplified gets no fold
+    change (nor do ratios involving it); the rows stay, with the reason in ``note``."""
+    rules = {"ntc-amplification": "NTC amplification", "nrt-amplification": "no-RT amplification"}
+    hits = qc[qc["rule"].isin(list(rules))]
+    failed = hits.groupby("target")["rule"].agg(lambda r: " and ".join(sorted(set(r.map(rules)))))
+    numbers = ["log2_fold_change", "se", "df", "statistic", "fold_change", "ci_low", "ci_high",
+               "p_value", "fc_ci_low", "fc_ci_high"]  # fmt: skip
+
+    def fail(table: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
+        table = table.copy()
+        bad = reason.notna() & reason.ne("")
+        table.loc[bad, [c for c in numbers if c in table]] = np.nan
+        table.loc[bad, "note"] = "failed: " + reason[bad] + " (fail_on_controls)"
+        return table
+
+    fold = fail(fold, fold["target"].map(failed))
+    if not ratios.empty:
+        pairs = ratios["ratio"].map(config.ratios)
+        reason = pairs.map(lambda p: " and ".join(failed[g] for g in p if g in failed.index))
+        ratios = fail(ratios, reason)
+    return fold, ratios
 
 
 def _adjust(

@@ -139,3 +139,45 @@ def test_isolated_non_detect_is_a_failed_well(tmp_path: Path) -> None:
     assert "isolated-non-detect" in set(out.qc["rule"])
     assert _fc(out)["bound"] == ""
     assert _fc(out)["fold_change"] == pytest.approx(2.0, abs=0.05)
+
+
+def _with_ntc(path: Path, cq: float) -> Path:
+    table = pd.read_csv(path).assign(sample_type="unkn")
+    ntc = pd.DataFrame({"well": ["H10"], "sample": ["NTC"], "target": ["T"], "cq": [cq],
+                        "donor": [""], "treatment": [""], "sample_type": ["ntc"]})  # fmt: skip
+    pd.concat([table, ntc], ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+def test_fail_on_controls_fails_the_target(tmp_path: Path) -> None:
+    path = _with_ntc(_plate(tmp_path), 30.0)
+    assert np.isfinite(_fc(analyze([path], config=CONFIG))["fold_change"])
+    failed = _fc(analyze([path], config=CONFIG.with_overrides(fail_on_controls=True)))
+    assert np.isnan(failed["fold_change"])
+    assert np.isnan(failed["p_value"])
+    assert failed["note"] == "failed: NTC amplification (fail_on_controls)"
+
+
+def test_min_replicates_withholds_the_test(tmp_path: Path) -> None:
+    out = analyze([_plate(tmp_path)], config=CONFIG.with_overrides(min_replicates=4))
+    row = _fc(out)
+    assert row["fold_change"] == pytest.approx(2.0, abs=0.05)
+    assert np.isnan(row["p_value"])
+    assert "fewer than 4" in row["note"]
+
+
+def test_keep_outliers_option(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
+    path = _plate(tmp_path, {("D2-ctrl", "T", 2): 29.9})
+    args = ["analyze", str(path), "--reference", "REF", "--replicate", "donor", "--control",
+            "treatment=ctrl", "--no-figures", "-q"]  # fmt: skip
+    for flag, excluded in (([], 1), (["--keep-outliers"], 0)):
+        out = tmp_path / f"out{len(flag)}"
+        result = CliRunner().invoke(app, [*args, "--out", str(out), *flag])
+        assert result.exit_code == 0, result.output
+        wells = pd.read_csv(out / "wells.csv")
+        assert wells["excluded"].sum() == excluded
+        assert wells["outlier"].sum() == 1
