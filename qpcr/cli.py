@@ -200,6 +200,8 @@ def _print_summary(results, out: Path, n_files: int) -> None:
         for row in frame.itertuples(index=False):
             table.add_row(*map(str, row))
         console.print(table)
+    for message in results.notes:
+        console.print(f"[dim]note:[/] {escape(message)}", highlight=False)
     for message in results.warnings:
         console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     serious = results.qc[results.qc["severity"] != "info"]

@@ -63,6 +63,7 @@ class Results:
     runs: tuple[RunInfo, ...]
     warnings: tuple[str, ...] = ()
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def sha256(path: str | Path) -> str:
@@ -157,6 +158,7 @@ def analyze(
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
     wells, runs, inputs = read_exports(exports, format)
     warnings: list[str] = []
+    notes: list[str] = []
     if layout is not None:
         lay, where, files = _load_layouts(layout, exports, runs)
         inputs += [InputFile(str(f), sha256(f), "layout") for f in files]
@@ -186,8 +188,9 @@ def analyze(
         tables["standard_curves"] = curves
         tables["quantities"] = _quantities(wells, curves)
         if not absolute:
-            config, notes = _curve_efficiencies(wells, curves, config, targets)
-            warnings += notes
+            config, found, problems = _curve_efficiencies(wells, curves, config, targets)
+            notes += found
+            warnings += problems
         qc = pd.concat([qc, curve_events], ignore_index=True)
     ircs = _irc_samples(wells, config)
     attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)], factors, replicate)
@@ -203,22 +206,23 @@ def analyze(
         wells=wells, replicates=replicates, samples=pd.DataFrame(), fold_changes=pd.DataFrame(),
         ratios=pd.DataFrame(), ratio_samples=pd.DataFrame(), qc=qc, config=config,
         factors=tuple(factors), targets=targets, inputs=tuple(inputs), runs=tuple(runs),
-        warnings=tuple(warnings), tables=tables,
+        warnings=tuple(warnings), tables=tables, notes=tuple(notes),
     )  # fmt: skip
     if absolute:
         return empty
 
     study = replicates[~replicates["sample"].isin(ircs)]
-    config, stability, stability_events, notes = _reference_genes(study, factors, config)
+    config, stability, stability_events, found, problems = _reference_genes(study, factors, config)
     tables.update(stability)
-    warnings += notes
+    notes += found
+    warnings += problems
     eff_se = _efficiency_se(curves, config)
     if strategy == "single":
         samples = normalise(replicates, config.reference_genes, config.efficiency, eff_se)
     else:
         samples, calibration, note = _calibrate_plates(replicates, config, ircs, strategy, eff_se)
         tables["plate_calibration"] = calibration
-        warnings.append(note)
+        notes.append(note)
     samples["upper_bound"] = samples["censored"]
     qc = pd.concat([qc, stability_events, _reference_events(samples)], ignore_index=True)
     assumed = [t for t in targets if t not in config.efficiency]
@@ -249,7 +253,7 @@ def analyze(
     tables.update(factorial_tables(samples, ratio_samples, factors, replicate, config))
     return replace(
         empty, samples=samples, fold_changes=fold, ratios=ratios, ratio_samples=ratio_samples,
-        qc=qc, config=config, warnings=tuple(warnings), tables=tables,
+        qc=qc, config=config, warnings=tuple(warnings), tables=tables, notes=tuple(notes),
     )  # fmt: skip
 
 
@@ -340,7 +344,7 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 
 def _curve_efficiencies(
     wells: pd.DataFrame, curves: pd.DataFrame, config: AnalysisConfig, targets: Sequence[str]
-) -> tuple[AnalysisConfig, list[str]]:
+) -> tuple[AnalysisConfig, list[str], list[str]]:
     """Take each target's efficiency from its standard curve(s) when the settings give none.
 
     One plate: that plate's curve; several plates: the pooled common-slope fit
@@ -349,19 +353,19 @@ def _curve_efficiencies(
     from .curves import pooled_efficiency
 
     if not config.use_curve_efficiency:
-        return config, []
+        return config, [], []
     fitted = curves[curves["note"].eq("") & curves["target"].isin(targets)]
     todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
     if not todo:
-        return config, []
+        return config, [], []
     std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
     pooled = pooled_efficiency(std.drop(columns=["excluded"])).set_index("target")
     efficiency = dict(config.efficiency)
-    notes = []
+    notes, warnings = [], []
     for target in todo:
         e = float(pooled.loc[target, "efficiency"])
         if not 1.0 < e <= 2.2:
-            notes.append(f"the standard curve of {target} gives E = {e:.3f}, outside (1, 2.2]: "
+            warnings.append(f"the standard curve of {target} gives E = {e:.3f}, outside (1, 2.2]: "
                          "not used; E = 2 assumed")  # fmt: skip
             continue
         efficiency[target] = e
@@ -369,7 +373,7 @@ def _curve_efficiencies(
         notes.append(f"efficiency of {target} from its standard curve"
                      + (f" (pooled over {plates} plates)" if plates > 1 else "")
                      + f": E = {e:.3f} ({100 * (e - 1):.1f} %)")  # fmt: skip
-    return replace(config, efficiency=efficiency), notes
+    return replace(config, efficiency=efficiency), notes, warnings
 
 
 def _efficiency_se(curves: pd.DataFrame, config: AnalysisConfig) -> dict[str, float]:
@@ -384,7 +388,7 @@ def _efficiency_se(curves: pd.DataFrame, config: AnalysisConfig) -> dict[str, fl
 
 def _reference_genes(
     replicates: pd.DataFrame, factors: list[str], config: AnalysisConfig
-) -> tuple[AnalysisConfig, dict[str, pd.DataFrame], pd.DataFrame, list[str]]:
+) -> tuple[AnalysisConfig, dict[str, pd.DataFrame], pd.DataFrame, list[str], list[str]]:
     """Reference-gene stability over the candidates (geNorm, NormFinder, BestKeeper), the
     automatic choice for ``reference_genes = ["auto"]``, and warnings (methods.md §4)."""
     from .stability import best_pair, cq_matrix, reference_gene_warnings, stability_table
@@ -431,8 +435,8 @@ def _reference_genes(
           "value": np.nan, "threshold": np.nan, "message": w["message"]} for w in found],
         columns=EVENT_COLUMNS,
     )  # fmt: skip
-    notes += [w["message"] for w in found if w["severity"] == "warning"]
-    return config, tables, events, notes
+    problems = [w["message"] for w in found if w["severity"] == "warning"]
+    return config, tables, events, notes, problems
 
 
 def _factors(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:

@@ -137,7 +137,7 @@ def test_standard_curve_gives_bmp2_efficiency(results) -> None:
     assert results.config.efficiency["BMP2"] == pytest.approx(bmp2["efficiency"])
     assert set(results.config.efficiency) == set(curves.index)
     assert f"efficiency of BMP2 from its standard curve: E = {bmp2['efficiency']:.3f}" in "\n".join(
-        results.warnings
+        results.notes
     )
 
 

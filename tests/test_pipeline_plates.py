@@ -32,7 +32,7 @@ def test_irc_calibration_recovers_the_group_effects() -> None:
     assert "IRC1" not in set(out.samples["sample"])
     cf = out.tables["plate_calibration"].set_index(["plate", "target"])["log2_cf"]
     assert cf[("plate2", "BMP2")] - cf[("plate1", "BMP2")] == pytest.approx(-0.930, abs=1e-3)
-    assert any("inter-run calibrators IRC1, IRC2" in w for w in out.warnings)
+    assert any("inter-run calibrators IRC1, IRC2" in w for w in out.notes)
 
 
 def test_without_ircs_the_confounded_design_is_refused(tmp_path: Path) -> None:

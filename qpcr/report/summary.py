@@ -122,6 +122,7 @@ def summary_lines(results: Results) -> list[str]:
         f"Wells: {len(wells)} in the input, {len(wells) - n_excl} used, {n_excl} excluded"
         + (" (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")" if n_excl else ""),
         f"QC events: {len(results.qc)}",
+        *results.notes,
     ]
     return lines
 

@@ -89,6 +89,7 @@ def provenance(results: Results) -> dict[str, Any]:
         "factors": list(results.factors),
         "targets": list(results.targets),
         "warnings": list(results.warnings),
+        "notes": list(results.notes),
         "versions": versions(),
     }
 
