@@ -23,7 +23,6 @@ import datetime
 import difflib
 import re
 import tempfile
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +45,7 @@ from .config import (
 from .errors import ConfigError, ExportParseError, InputError, LayoutError
 from .io._tabular import as_text, parse_cq
 from .io.registry import Export, RunInfo
+from .io.safety import parse_xml, read_zip_member, zip_member_names
 from .plate import PLATES, PlateFormat, normalise_well
 from .schema import SAMPLE_TYPES, normalise_sample_type
 
@@ -712,30 +712,33 @@ class _Sheet:
 
 def _special_cells(path: Path, sheets: Sequence[str]) -> dict[str, dict[str, str]]:
     """Formula and error cells of the named sheets (``{sheet: {ref: what}}``) of an .xlsx,
-    .xlsm or .ods, read from the XML because calamine shows values only; empty for others."""
+    .xlsm or .ods, read from the XML because calamine shows values only; empty for others.
+    The members are read through :mod:`qpcr.io.safety` (inflated size capped, no DTD)."""
     found: dict[str, dict[str, str]] = {name: {} for name in sheets}
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+        members = set(zip_member_names(path))
+    except InputError:
         return found
-    with archive:
-        members = set(archive.namelist())
-        if "xl/workbook.xml" in members:
-            _xlsx_special(archive, found)
-        elif "content.xml" in members:
-            _ods_special(archive, found)
+    if "xl/workbook.xml" in members:
+        _xlsx_special(path, found)
+    elif "content.xml" in members:
+        _ods_special(path, found)
     return found
+
+
+def _xml(path: Path, member: str) -> ElementTree.Element:
+    return parse_xml(read_zip_member(path, member), where=f"{path} [{member}]")
 
 
 def _formula(text: str | None) -> str:
     return f"a formula (={text})" if text else "a formula"
 
 
-def _xlsx_special(archive: zipfile.ZipFile, found: dict[str, dict[str, str]]) -> None:
+def _xlsx_special(path: Path, found: dict[str, dict[str, str]]) -> None:
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    book = _xml(path, "xl/workbook.xml")
+    rels = _xml(path, "xl/_rels/workbook.xml.rels")
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
     for sheet in book.iter(f"{ns}sheet"):
         name = sheet.get("name")
@@ -743,41 +746,35 @@ def _xlsx_special(archive: zipfile.ZipFile, found: dict[str, dict[str, str]]) ->
             continue
         target = targets.get(sheet.get(f"{rel_ns}id"), "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        with archive.open(member) as stream:
-            for _, cell in ElementTree.iterparse(stream):
-                if cell.tag != f"{ns}c":
-                    continue
-                formula = cell.find(f"{ns}f")
-                if formula is not None:
-                    found[name][cell.get("r", "?")] = _formula(formula.text)
-                elif cell.get("t") == "e":
-                    value = cell.findtext(f"{ns}v") or "?"
-                    found[name][cell.get("r", "?")] = f"the error value {value}"
-                cell.clear()
+        for cell in _xml(path, member).iter(f"{ns}c"):
+            formula = cell.find(f"{ns}f")
+            if formula is not None:
+                found[name][cell.get("r", "?")] = _formula(formula.text)
+            elif cell.get("t") == "e":
+                value = cell.findtext(f"{ns}v") or "?"
+                found[name][cell.get("r", "?")] = f"the error value {value}"
 
 
-def _ods_special(archive: zipfile.ZipFile, found: dict[str, dict[str, str]]) -> None:
+def _ods_special(path: Path, found: dict[str, dict[str, str]]) -> None:
     """OpenDocument: cells with a ``table:formula`` attribute (error values only arise from
     formulas there). Rows and cells may carry repeat counts."""
     t = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
     cells = (f"{t}table-cell", f"{t}covered-table-cell")
-    table, row, col = None, 0, 0
-    with archive.open("content.xml") as stream:
-        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
-            tag = element.tag
-            if event == "start":
-                if tag == f"{t}table":
-                    table, row = element.get(f"{t}name"), 0
-                elif tag == f"{t}table-row":
-                    col = 0
-                elif tag in cells and table in found and element.get(f"{t}formula"):
-                    text = element.get(f"{t}formula", "").removeprefix("of:").lstrip("=")
-                    found[table][f"{_col(col + 1)}{row + 1}"] = _formula(text)
-            elif tag in cells:
-                col += int(element.get(f"{t}number-columns-repeated", "1"))
-            elif tag == f"{t}table-row":
-                row += int(element.get(f"{t}number-rows-repeated", "1"))
-                element.clear()
+    for table in _xml(path, "content.xml").iter(f"{t}table"):
+        name = table.get(f"{t}name")
+        if name not in found:
+            continue
+        row = 0
+        for element in table.iter(f"{t}table-row"):
+            col = 0
+            for cell in element:
+                if cell.tag not in cells:
+                    continue
+                if cell.get(f"{t}formula"):
+                    text = cell.get(f"{t}formula", "").removeprefix("of:").lstrip("=")
+                    found[name][f"{_col(col + 1)}{row + 1}"] = _formula(text)
+                col += int(cell.get(f"{t}number-columns-repeated", "1"))
+            row += int(element.get(f"{t}number-rows-repeated", "1"))
 
 
 def read_template(path: str | Path) -> TemplateContent:
