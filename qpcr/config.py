@@ -19,6 +19,7 @@ TOML keys (all optional except where the analysis needs them)::
     nondetect_limit = 40.0
     ntc_margin = 5.0                       # NTC must be this many cycles above the samples
     use_curve_efficiency = true            # efficiency from standard curves when not given
+    pooled_efficiency = true               # one per target over plates; false: each plate's own
     factorial_method = "rcbd"              # factorial contrasts: rcbd (donor block), paired, welch
     [control]                              # the calibrator group, factor = level
     oxygen = "normoxia"
@@ -87,6 +88,7 @@ class AnalysisConfig:
     nondetect_limit: float = 40.0
     ntc_margin: float = 5.0
     use_curve_efficiency: bool = True
+    pooled_efficiency: bool = True
     factorial_method: str = "rcbd"
     source: str = ""
 
@@ -161,7 +163,7 @@ def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig
             raise ConfigError(f"'min_replicates' must be a whole number ≥ 2, found {value!r}",
                               where=where)  # fmt: skip
         kwargs["min_replicates"] = value
-    for key in ("keep_outliers", "use_curve_efficiency", "fail_on_controls"):
+    for key in ("keep_outliers", "use_curve_efficiency", "pooled_efficiency", "fail_on_controls"):
         if key in raw:
             if not isinstance(raw[key], bool):
                 raise ConfigError(f"'{key}' must be true or false", where=where)

@@ -183,12 +183,15 @@ def analyze(
 
     wells, qc = apply_qc(wells, config)
     tables: dict[str, pd.DataFrame] = {}
+    plate_efficiency: dict[str, dict[str, float]] = {}
     curves, curve_events = _standard_curves(wells)
     if not curves.empty:
         tables["standard_curves"] = curves
         tables["quantities"] = _quantities(wells, curves)
         if not absolute:
-            config, found, problems = _curve_efficiencies(wells, curves, config, targets)
+            config, plate_efficiency, found, problems = _curve_efficiencies(
+                wells, curves, config, targets
+            )
             notes += found
             warnings += problems
         qc = pd.concat([qc, curve_events], ignore_index=True)
@@ -220,7 +223,9 @@ def analyze(
     if strategy == "single":
         samples = normalise(replicates, config.reference_genes, config.efficiency, eff_se)
     else:
-        samples, calibration, note = _calibrate_plates(replicates, config, ircs, strategy, eff_se)
+        samples, calibration, note = _calibrate_plates(
+            replicates, config, ircs, strategy, eff_se, plate_efficiency
+        )
         tables["plate_calibration"] = calibration
         notes.append(note)
     samples["upper_bound"] = samples["censored"]
@@ -269,15 +274,16 @@ def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
 
 def _calibrate_plates(
     replicates: pd.DataFrame, config: AnalysisConfig, ircs: list[str], strategy: str,
-    efficiency_se: dict[str, float],
+    efficiency_se: dict[str, float], plate_efficiency: dict[str, dict[str, float]],
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:  # fmt: skip
     """Normalise each plate on its own, then put the plates on one scale: the qBase inter-run
     calibration with IRCs, or each plate calibrated to its own control group."""
     from .plates import inter_run_calibration, per_plate_calibration
 
     per_plate = pd.concat(
-        [normalise(part, config.reference_genes, config.efficiency, efficiency_se)
-         for _, part in replicates.groupby("plate", sort=False)],
+        [normalise(part, config.reference_genes,
+                   {**config.efficiency, **plate_efficiency.get(str(plate), {})}, efficiency_se)
+         for plate, part in replicates.groupby("plate", sort=False)],
         ignore_index=True,
     )  # fmt: skip
     if strategy == "irc":
@@ -344,36 +350,50 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 
 def _curve_efficiencies(
     wells: pd.DataFrame, curves: pd.DataFrame, config: AnalysisConfig, targets: Sequence[str]
-) -> tuple[AnalysisConfig, list[str], list[str]]:
+) -> tuple[AnalysisConfig, dict[str, dict[str, float]], list[str], list[str]]:
     """Take each target's efficiency from its standard curve(s) when the settings give none.
 
-    One plate: that plate's curve; several plates: the pooled common-slope fit
-    (:func:`qpcr.curves.pooled_efficiency`), since the efficiency is a property of the assay.
+    ``pooled_efficiency`` (default): one efficiency per target; with standards on several
+    plates the pooled common-slope fit (:func:`qpcr.curves.pooled_efficiency`), since the
+    efficiency is a property of the assay. Otherwise each plate's own curve: a target whose
+    samples sit on one plate takes that plate's efficiency, and plates normalised separately
+    (inter-run calibration) each use their own (returned as ``{plate: {target: E}}``).
+    Returns the config, the per-plate efficiencies, notes and warnings.
     """
     from .curves import pooled_efficiency
 
     if not config.use_curve_efficiency:
-        return config, [], []
+        return config, {}, [], []
     fitted = curves[curves["note"].eq("") & curves["target"].isin(targets)]
     todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
     if not todo:
-        return config, [], []
+        return config, {}, [], []
     std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
     pooled = pooled_efficiency(std.drop(columns=["excluded"])).set_index("target")
+    per_plate: dict[str, dict[str, float]] = {}
+    if not config.pooled_efficiency:
+        usable = fitted[fitted["target"].isin(todo) & fitted["efficiency"].between(1.0, 2.2)]
+        for plate, target, e in usable[["plate", "target", "efficiency"]].itertuples(index=False):
+            per_plate.setdefault(str(plate), {})[target] = float(e)
+    unknowns = wells[wells["sample_type"].eq("unkn") & ~wells["excluded"]]
+    sample_plates = unknowns.groupby("target")["plate"].unique()
     efficiency = dict(config.efficiency)
     notes, warnings = [], []
     for target in todo:
-        e = float(pooled.loc[target, "efficiency"])
+        plates = [str(p) for p in sample_plates.get(target, [])]
+        own = per_plate.get(plates[0], {}).get(target) if len(plates) == 1 else None
+        e = own if own is not None else float(pooled.loc[target, "efficiency"])
         if not 1.0 < e <= 2.2:
             warnings.append(f"the standard curve of {target} gives E = {e:.3f}, outside (1, 2.2]: "
-                         "not used; E = 2 assumed")  # fmt: skip
+                            "not used; E = 2 assumed")  # fmt: skip
             continue
         efficiency[target] = e
-        plates = int(pooled.loc[target, "n_plates"])
-        notes.append(f"efficiency of {target} from its standard curve"
-                     + (f" (pooled over {plates} plates)" if plates > 1 else "")
-                     + f": E = {e:.3f} ({100 * (e - 1):.1f} %)")  # fmt: skip
-    return replace(config, efficiency=efficiency), notes, warnings
+        n = int(pooled.loc[target, "n_plates"])
+        source = (f" of plate {plates[0]}" if own is not None
+                  else f" (pooled over {n} plates)" if n > 1 else "")  # fmt: skip
+        notes.append(f"efficiency of {target} from its standard curve{source}: "
+                     f"E = {e:.3f} ({100 * (e - 1):.1f} %)")  # fmt: skip
+    return replace(config, efficiency=efficiency), per_plate, notes, warnings
 
 
 def _efficiency_se(curves: pd.DataFrame, config: AnalysisConfig) -> dict[str, float]:

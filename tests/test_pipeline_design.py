@@ -129,3 +129,31 @@ def test_absolute_quantification_needs_no_settings(tmp_path: Path) -> None:
     assert out.fold_changes.empty
     assert set(out.tables) == {"standard_curves", "quantities"}
     assert len(out.tables["quantities"]) == 2
+
+
+def test_per_plate_or_pooled_efficiency(tmp_path: Path) -> None:
+    """Standards of G on two plates with E 2.0 and 1.9; G's samples are on plate p2 only."""
+    rows = []
+    for plate, e in (("p1", 2.0), ("p2", 1.9)):
+        slope = -1 / np.log10(e)
+        for rep in range(2):
+            for level in range(1, 6):
+                rows.append({"plate": plate, "well": f"{'AB'[rep]}{level}",
+                             "sample": f"s{level}", "target": "G",
+                             "cq": 35 + slope * level + 0.01 * rep, "quantity": 10.0**level,
+                             "sample_type": "std", "group": ""})  # fmt: skip
+    for i, (sample, group) in enumerate((("u1", "ctrl"), ("u2", "trt"))):
+        for target, cq in (("G", 24.0 - 2 * i), ("REF", 20.0)):
+            rows.append({"plate": "p2", "well": f"C{2 * i + (target == 'REF') + 1}",
+                         "sample": sample, "target": target, "cq": cq, "quantity": None,
+                         "sample_type": "unkn", "group": group})  # fmt: skip
+    path = tmp_path / "plates.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    config = AnalysisConfig(reference_genes=("REF",), control={"group": "ctrl"})
+    pooled = analyze([path], config=config)
+    own = analyze([path], config=config.with_overrides(pooled_efficiency=False))
+    assert own.config.efficiency["G"] == pytest.approx(1.9, abs=1e-3)
+    assert 1.9 < pooled.config.efficiency["G"] < 2.0
+    assert any("of plate p2" in n for n in own.notes)
+    log2_fc = own.fold_changes.iloc[0]["log2_fold_change"]
+    assert log2_fc == pytest.approx(2 * np.log2(1.9), abs=1e-2)
