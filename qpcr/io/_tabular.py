@@ -21,6 +21,7 @@ __all__ = [
     "CQ_HEADERS",
     "decode_bytes",
     "find_header_row",
+    "first_table_rows",
     "norm_header",
     "parse_bool",
     "parse_cq",
@@ -123,6 +124,17 @@ def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
         raise ExportParseError(
             f"cannot read sheet '{sheet}' ({exc})", where=str(path), hint="Is the file complete?"
         ) from None
+
+
+def first_table_rows(
+    path: Path, kind: str, sheet_names: Sequence[str]
+) -> tuple[list[list[Any]], str]:
+    """All rows of a delimited text file, or of a workbook's first sheet, and the place name
+    used in errors (``file`` or ``file [sheet]``)."""
+    if kind == "text":
+        return list(split_rows(read_text(path))), str(path)
+    sheet = sheet_names[0]
+    return workbook_rows(path, sheet), f"{path} [{sheet}]"
 
 
 def norm_header(value: object) -> str:

@@ -25,13 +25,11 @@ from ..errors import ExportParseError
 from ..schema import normalise_sample_type
 from ._tabular import (
     as_text,
+    first_table_rows,
     frame,
     norm_header,
     parse_cq,
     parse_number,
-    read_text,
-    split_rows,
-    workbook_rows,
 )
 from .biorad import decimal_mark
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
@@ -76,13 +74,7 @@ def sniff(sample: FileSample) -> bool:
 
 def read(path: Path, sample: FileSample) -> Export:
     """Read a Rotor-Gene Q analysed-data export into the wells table (all channels)."""
-    if sample.kind == "text":
-        rows: list[list[Any]] = list(split_rows(read_text(path)))
-        where = str(path)
-    else:
-        sheet = sample.sheet_names[0]
-        rows = workbook_rows(path, sheet)
-        where = f"{path} [{sheet}]"
+    rows, where = first_table_rows(path, sample.kind, sample.sheet_names)
     meta: dict[str, str] = {}
     blocks: list[pd.DataFrame] = []
     first_block = None

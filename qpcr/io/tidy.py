@@ -17,14 +17,13 @@ from ..schema import normalise_sample_type
 from ._tabular import (
     CQ_HEADERS,
     as_text,
+    first_table_rows,
     frame,
     norm_header,
     parse_bool,
     parse_cq,
     parse_number,
-    read_text,
     split_rows,
-    workbook_rows,
 )
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
@@ -78,13 +77,7 @@ def sniff(sample: FileSample) -> bool:
 
 def read(path: Path, sample: FileSample) -> Export:
     """Read a tidy table into the wells table."""
-    if sample.kind == "text":
-        rows: list[list[object]] = list(split_rows(read_text(path)))
-        where = str(path)
-    else:
-        sheet = sample.sheet_names[0]
-        rows = workbook_rows(path, sheet)
-        where = f"{path} [{sheet}]"
+    rows, where = first_table_rows(path, sample.kind, sample.sheet_names)
     header = _first_row(rows)
     if header is None:
         raise ExportParseError("no header row found", where=where)
