@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_write
+from .config import read_utf8
 from .errors import ConfigError, InputError
 
 __all__ = [
@@ -237,13 +238,7 @@ def load_spec(path: str | Path) -> Spec:
     unknown keys or rule types ("did you mean"), wrong value types and duplicate ids.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("spec file not found", where=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("spec file is not UTF-8 text", where=str(path)) from None
-    return parse_spec(text, source=str(path))
+    return parse_spec(read_utf8(path, "spec file"), source=str(path))
 
 
 def parse_spec(text: str, source: str = "spec") -> Spec:

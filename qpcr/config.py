@@ -120,15 +120,21 @@ def _did_you_mean(word: str, options: list[str]) -> str:
     return f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(options)}"
 
 
+def read_utf8(path: Path, what: str) -> str:
+    """A settings-like text file (UTF-8, BOM allowed); a missing or undecodable file is a
+    :class:`ConfigError` naming ``what`` and the path."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found", where=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} is not UTF-8 text", where=str(path)) from None
+
+
 def load_config(path: str | Path) -> AnalysisConfig:
     """Read and validate a TOML settings file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("settings file not found", where=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("settings file is not UTF-8 text", where=str(path)) from None
+    text = read_utf8(path, "settings file")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
