@@ -32,8 +32,8 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_write
-from .config import (
+from ..atomic import atomic_write
+from ..config import (
     ADJUST_METHODS,
     NONDETECT_POLICIES,
     OUTLIER_RULES,
@@ -42,12 +42,12 @@ from .config import (
     from_mapping,
     parse_efficiency,
 )
-from .errors import ConfigError, ExportParseError, InputError, LayoutError
-from .io._tabular import as_text, parse_cq
-from .io.registry import Export, RunInfo
-from .io.safety import parse_xml, read_zip_member, zip_member_names
-from .plate import PLATES, PlateFormat, normalise_well
-from .schema import SAMPLE_TYPES, normalise_sample_type
+from ..errors import ConfigError, ExportParseError, InputError, LayoutError
+from ..io._tabular import as_text, parse_cq
+from ..io.registry import Export, RunInfo
+from ..io.safety import parse_xml, read_zip_member, zip_member_names
+from ..plate import PLATES, PlateFormat, normalise_well
+from ..schema import SAMPLE_TYPES, normalise_sample_type
 
 __all__ = [
     "MARKER",
@@ -823,7 +823,7 @@ def read_template(path: str | Path) -> TemplateContent:
         if aliases:
             wells["target"] = wells["target"].replace(aliases)
         if not layout.empty:
-            from .layout import join_layout
+            from ..layout import join_layout
 
             wells, found = join_layout(wells, layout, where=f"{source} Layout")
             messages += found
@@ -1243,7 +1243,7 @@ def _paste_text(sheet: _Sheet) -> str | None:
 
 def _pasted_run(text: str, source: str) -> Export:
     """Read the pasted table with the export readers (saved to a temporary text file)."""
-    from .io import read_run
+    from ..io import read_run
 
     with tempfile.TemporaryDirectory(prefix="qpcr-paste-") as folder:
         tmp = Path(folder) / "pasted.txt"

@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_write
-from .config import read_utf8
-from .errors import ConfigError, InputError
+from ..atomic import atomic_write
+from ..config import read_utf8
+from ..errors import ConfigError, InputError
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -489,7 +489,7 @@ def _choices(values: Any, allowed: Sequence[str], key: str, where: str) -> tuple
 
 def _prepare(wells: pd.DataFrame) -> pd.DataFrame:
     """Copy of the wells with a boolean ``usable`` column (Cq ok, not omitted, not excluded)."""
-    from .schema import check_wells
+    from ..schema import check_wells
 
     problems = check_wells(wells)
     if problems:
@@ -679,7 +679,7 @@ def _eval_replicate_sd(rule: Rule, w: pd.DataFrame) -> list[dict]:
 
 def _curves(w: pd.DataFrame) -> pd.DataFrame:
     """Standard curve per target (:func:`qpcr.curves.standard_curves`, all plates pooled)."""
-    from .curves import standard_curves
+    from ..curves import standard_curves
 
     if "quantity" not in w or not w["sample_type"].eq("std").any():
         return pd.DataFrame(columns=["target", "slope", "r_squared", "efficiency", "n_points"])
@@ -738,8 +738,8 @@ def _eval_stability(rule: Rule, w: pd.DataFrame) -> list[dict]:
     table = w[sel].pivot_table(index="sample", columns="target", values="cq", aggfunc="mean")
     table = table.reindex(columns=list(p["targets"])).dropna()
     expected = f"geNorm M ≤ {p['max_m']:g}"
-    from .errors import DesignError
-    from .stability import genorm
+    from ..errors import DesignError
+    from ..stability import genorm
 
     try:
         m = genorm(table).m
@@ -1119,14 +1119,14 @@ def check_run(
         digest = hashlib.sha256(export.to_csv(index=False).encode()).hexdigest()[:16]
         run = run or "run"
     else:
-        from .io import read_run
+        from ..io import read_run
 
         path = Path(export)
         wells = read_run(path, format).wells
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         run = run or path.stem
     if layout is not None:
-        from .layout import join_layout, load_layout
+        from ..layout import join_layout, load_layout
 
         wells, _ = join_layout(wells, load_layout(layout), where=str(layout))
     prepared = _prepare(wells)
@@ -1150,8 +1150,8 @@ def check_run(
 def collect_exports(paths: Iterable[str | Path]) -> list[Path]:
     """Expand folders into the export files they hold (sorted; hidden files and files no
     reader claims are skipped); files given by name are kept as they are."""
-    from .errors import UnrecognizedFormatError
-    from .io import detect
+    from ..errors import UnrecognizedFormatError
+    from ..io import detect
 
     out: list[Path] = []
     for item in map(Path, paths):
