@@ -34,6 +34,7 @@ def run_values(wells: pd.DataFrame, spec: Spec) -> pd.DataFrame:
 
 
 def _values(w: pd.DataFrame, curves: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """The history values (:func:`run_values`) of prepared wells and their curves."""
     measured = w[w["usable"] & w["sample_type"].isin(MEASURED_TYPES)]
     mean_cq = measured.groupby(["target", "sample"], sort=True)["cq"].mean().reset_index()
     parts = [mean_cq.assign(metric="mean_cq").rename(columns={"cq": "value"})]

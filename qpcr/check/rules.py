@@ -64,10 +64,12 @@ def _prepare(wells: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fmt(x: float, digits: int = 2) -> str:
+    """A number with ``digits`` decimals, or ``n/a``."""
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
 def _row(ok: bool, target: str, sample: str, expected: str, observed: str, value: float) -> dict:
+    """One evaluation: pass/fail, what was judged, expected and observed text, the value."""
     return {
         "ok": ok,
         "target": target,
@@ -87,6 +89,7 @@ def _mean_cq(w: pd.DataFrame, target: str, sample: str | None) -> tuple[float, i
 
 
 def _targets(w: pd.DataFrame, target: str | None, types: Sequence[str] | None = None) -> list[str]:
+    """``[target]`` when the rule names one, else every target (of ``types``) on the plate."""
     if target is not None:
         return [target]
     sel = w["sample_type"].isin(types) if types is not None else slice(None)
@@ -94,6 +97,7 @@ def _targets(w: pd.DataFrame, target: str | None, types: Sequence[str] | None = 
 
 
 def _eval_cq(rule: Rule, w: pd.DataFrame) -> list[dict]:
+    """``cq``: the mean Cq within ``tolerance`` of ``expected``."""
     p = rule.params
     mean, n = _mean_cq(w, p["target"], p.get("sample"))
     ok = n > 0 and abs(mean - p["expected"]) <= p["tolerance"]
@@ -113,6 +117,7 @@ def _delta_cq(w: pd.DataFrame, p: dict[str, Any]) -> float:
 
 
 def _delta_label(p: dict[str, Any]) -> tuple[str, str]:
+    """Target and sample labels of a ΔCq (``A vs B`` where the rule compares two)."""
     target, sample = p["target"], p.get("sample", "")
     if p.get("reference_target", target) != target:
         target = f"{target} vs {p['reference_target']}"
@@ -122,6 +127,7 @@ def _delta_label(p: dict[str, Any]) -> tuple[str, str]:
 
 
 def _eval_delta_cq(rule: Rule, w: pd.DataFrame) -> list[dict]:
+    """``delta_cq``: the ΔCq within ``tolerance`` of ``expected``."""
     p = rule.params
     delta = _delta_cq(w, p)
     ok = bool(np.isfinite(delta)) and abs(delta - p["expected"]) <= p["tolerance"]
@@ -132,6 +138,7 @@ def _eval_delta_cq(rule: Rule, w: pd.DataFrame) -> list[dict]:
 
 
 def _eval_fold_change(rule: Rule, w: pd.DataFrame) -> list[dict]:
+    """``fold_change``: 2^-ΔΔCq (E = 2) within ``tolerance_log2`` of ``expected``."""
     p = rule.params
 
     def delta(sample: str) -> float:
@@ -150,6 +157,7 @@ def _eval_fold_change(rule: Rule, w: pd.DataFrame) -> list[dict]:
 
 
 def _eval_ntc(rule: Rule, w: pd.DataFrame) -> list[dict]:
+    """``ntc``: per target, NTC wells undetermined or late enough (methods §2.9)."""
     p = rule.params
     ntc = w[w["sample_type"].isin(NEGATIVE_TYPES)]
     targets = _targets(w, p.get("target"), NEGATIVE_TYPES)
@@ -204,6 +212,7 @@ def _replicate_groups(w: pd.DataFrame) -> pd.DataFrame:
 
 
 def _eval_replicate_sd(rule: Rule, w: pd.DataFrame) -> list[dict]:
+    """``replicate_sd``: every replicate group's SD and range within the limits."""
     p = rule.params
     groups = _replicate_groups(w)
     if "sample" in p:
@@ -243,6 +252,7 @@ def _curves(w: pd.DataFrame) -> pd.DataFrame:
 
 
 def _eval_curve(rule: Rule, w: pd.DataFrame, curves: pd.DataFrame) -> list[dict]:
+    """``efficiency`` and ``r_squared``: each target's standard curve within limits."""
     p = rule.params
     if rule.type == "efficiency":
         low, high = p.get("min_percent", 90.0), p.get("max_percent", 110.0)
@@ -277,6 +287,7 @@ def _eval_curve(rule: Rule, w: pd.DataFrame, curves: pd.DataFrame) -> list[dict]
 
 
 def _eval_valid_wells(rule: Rule, w: pd.DataFrame) -> list[dict]:
+    """``valid_wells``: at least ``min`` usable reactions outside the controls."""
     p = rule.params
     sel = w["usable"] & ~w["sample_type"].isin(NO_AMPLIFICATION_TYPES)
     if "target" in p:
@@ -287,6 +298,7 @@ def _eval_valid_wells(rule: Rule, w: pd.DataFrame) -> list[dict]:
 
 
 def _eval_stability(rule: Rule, w: pd.DataFrame) -> list[dict]:
+    """``reference_stability``: geNorm M of each reference gene at most ``max_m``."""
     p = rule.params
     sel = w["usable"] & w["target"].isin(p["targets"]) & w["sample_type"].isin(MEASURED_TYPES)
     if "samples" in p:
@@ -320,6 +332,7 @@ _EVALUATORS = {
 
 
 def _default_message(rule: Rule) -> str:
+    """The message of a rule that gives none."""
     p = rule.params
     what = {
         "cq": "mean Cq of {target}",
@@ -342,6 +355,7 @@ def evaluate_rules(wells: pd.DataFrame, spec: Spec, run: str = "run") -> pd.Data
 
 
 def _evaluate(w: pd.DataFrame, curves: pd.DataFrame, spec: Spec, run: str) -> pd.DataFrame:
+    """The results table of prepared wells and their curves (no history)."""
     records = []
     for rule in spec.rules:
         if rule.type in ("efficiency", "r_squared"):

@@ -142,6 +142,7 @@ class Spec:
 
 
 def _did_you_mean(word: str, options: Sequence[str]) -> str:
+    """The closest of ``options`` as a hint, else the list of them."""
     close = difflib.get_close_matches(word, list(options), n=1)
     if close:
         return f"Did you mean '{close[0]}'?"
@@ -251,11 +252,13 @@ def parse_spec(text: str, source: str = "spec") -> Spec:
 
 
 def _top_line(loc: _Locator, key: str) -> int:
+    """Line of the table or key ``key`` at the top level (0 if not found)."""
     pattern = re.compile(rf"^\s*\[*\s*{re.escape(key)}\b")
     return next((i + 1 for i, line in enumerate(loc.lines) if pattern.match(line)), 0)
 
 
 def _parse_rule(entry: Any, loc: _Locator, index: int) -> Rule:
+    """One ``[[rule]]`` table, its keys and value types checked."""
     start = loc.rule_line(index)
     if not isinstance(entry, dict):
         raise ConfigError("a rule must be a [[rule]] table", where=loc.where(start))
@@ -308,6 +311,7 @@ def _parse_rule(entry: Any, loc: _Locator, index: int) -> Rule:
 
 
 def _value(value: Any, kind: str, key: str, where: str) -> Any:
+    """A rule value checked against its kind (see ``_KINDS``), stripped or as a number."""
     if kind == "str":
         if isinstance(value, str) and value.strip():
             return value.strip()
@@ -333,6 +337,8 @@ def _value(value: Any, kind: str, key: str, where: str) -> Any:
 
 
 def _check_rule_params(kind: str, p: dict[str, Any], where: str) -> None:
+    """Checks across the keys of one rule (e.g. a ΔCq must compare something)."""
+
     def need_one(*keys: str) -> None:
         if not any(k in p for k in keys):
             raise ConfigError(f"a '{kind}' rule needs one of {', '.join(keys)}", where=where)
@@ -366,6 +372,7 @@ def _check_rule_params(kind: str, p: dict[str, Any], where: str) -> None:
 
 
 def _parse_history(raw: Any, loc: _Locator) -> HistorySettings:
+    """The ``[history]`` table: baseline, watched metrics, rules, severities, limits."""
     line = _top_line(loc, "history")
     where = loc.where(line) + " [history]"
     if not isinstance(raw, dict):
@@ -415,6 +422,7 @@ def _parse_history(raw: Any, loc: _Locator) -> HistorySettings:
 
 
 def _choices(values: Any, allowed: Sequence[str], key: str, where: str) -> tuple[str, ...]:
+    """A name or list of names, each one of ``allowed``."""
     values = [values] if isinstance(values, str) else values
     if not isinstance(values, list):
         raise ConfigError(f"'{key}' must be a list of names", where=where)

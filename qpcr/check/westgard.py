@@ -103,6 +103,7 @@ def _series_limits(
 def _westgard_results(
     history: pd.DataFrame, current: pd.DataFrame, spec: Spec, run: str
 ) -> pd.DataFrame:
+    """Result rows of the Westgard rules for the current run's history values."""
     settings = spec.history
     records = []
     for row in current.itertuples(index=False):

@@ -37,6 +37,7 @@ def _ref(sheet: str, row: int, col: int) -> str:
 
 
 def _suggest(word: str, options: Iterable[str]) -> str:
+    """``did you mean`` the closest of ``options``, else the list of them."""
     options = list(options)
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
@@ -45,6 +46,7 @@ def _suggest(word: str, options: Iterable[str]) -> str:
 
 
 def _unique(items: Iterable[str]) -> list[str]:
+    """The non-empty items, each once, in their order."""
     return list(dict.fromkeys(i for i in items if i))
 
 
@@ -66,6 +68,7 @@ def _rule(error: str, **kwargs: Any) -> Any:
 
 
 def _list_rule(name: str, what: str) -> Any:
+    """A drop-down of the values under the defined name ``name``."""
     return _rule(
         f"Choose {what} from the list (add new ones on the Settings sheet first).",
         type="list",

@@ -86,14 +86,17 @@ def _special_cells(path: Path, sheets: Sequence[str]) -> dict[str, dict[str, str
 
 
 def _xml(path: Path, member: str) -> ElementTree.Element:
+    """A member of the workbook's zip, parsed as hardened XML."""
     return parse_xml(read_zip_member(path, member), where=f"{path} [{member}]")
 
 
 def _formula(text: str | None) -> str:
+    """How a formula cell is described in messages."""
     return f"a formula (={text})" if text else "a formula"
 
 
 def _xlsx_special(path: Path, found: dict[str, dict[str, str]]) -> None:
+    """Office Open XML: cells with a formula (``<f>``) or an error value (``t="e"``)."""
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
     book = _xml(path, "xl/workbook.xml")
@@ -451,6 +454,7 @@ def _pasted_run(text: str, source: str) -> Export:
 def _check_targets(
     found: pd.Series, targets: list[str], settings: dict[str, Any], where: str
 ) -> None:
+    """Refuse a pasted target that Settings neither lists nor aliases."""
     if not targets:
         return
     known = set(targets) | set(settings.get("aliases", {}))

@@ -168,6 +168,7 @@ def _factor_levels(
 
 
 def _instructions_sheet(ws: Any, fmt: PlateFormat) -> None:
+    """The Instructions sheet: what to fill, in which order."""
     from openpyxl.styles import Alignment, Font
 
     ws.title = "Instructions"
@@ -221,6 +222,7 @@ def _instructions_sheet(ws: Any, fmt: PlateFormat) -> None:
 
 
 def _lists_sheet(book: Any) -> None:
+    """The hidden Lists sheet: the marker cell and the drop-down vocabularies."""
     from openpyxl.workbook.defined_name import DefinedName
 
     ws = book.create_sheet("Lists")
@@ -245,6 +247,7 @@ def _layout_sheet(
     replicate: str,
     names: dict[str, str],
 ) -> None:
+    """The Layout sheet: one plate grid per variable, with drop-downs and colours."""
     from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, FormulaRule
     from openpyxl.styles import Font, PatternFill
 
@@ -336,6 +339,7 @@ def _write_grid(ws: Any, top: int, fmt: PlateFormat, name: str, values: dict[str
 
 
 def _cq_sheet(book: Any, fmt: PlateFormat) -> None:
+    """The Cq sheet: one plate grid for typed Cq values, coloured by value."""
     from openpyxl.formatting.rule import ColorScaleRule
     from openpyxl.styles import Font
 
@@ -368,6 +372,7 @@ def _cq_sheet(book: Any, fmt: PlateFormat) -> None:
 
 
 def _paste_sheet(book: Any) -> None:
+    """The Paste sheet: a note above room for the instrument's table."""
     from openpyxl.styles import Font
 
     ws = book.create_sheet("Paste", 3)
