@@ -1,0 +1,173 @@
+"""The history file of a reference plate: each run's key values, read and appended crash-safe.
+
+One row per run × metric × target × sample (:data:`HISTORY_COLUMNS`); the format is documented
+in ``docs/reference-plates.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_write
+from ..errors import InputError
+from .rules import MEASURED_TYPES, NEGATIVE_TYPES, _curves, _delta_cq, _delta_label, _prepare
+from .spec import Spec
+
+__all__ = ["HISTORY_COLUMNS", "append_history", "read_history", "run_values"]
+
+
+HISTORY_COLUMNS = ("run", "digest", "recorded_at", "metric", "target", "sample", "value")
+
+
+def run_values(wells: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """Key values of one run for the history: ``metric, target, sample, value``.
+
+    ``mean_cq`` per target × measured sample; ``delta_cq`` per ``delta_cq`` rule (labels as in
+    the results); ``efficiency`` (percent) per target with a standard curve; ``ntc_detected``
+    (number of NTC wells with a Cq) per target that has NTC wells.
+    """
+    w = _prepare(wells)
+    return _values(w, _curves(w), spec)
+
+
+def _values(w: pd.DataFrame, curves: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """The history values (:func:`run_values`) of prepared wells and their curves."""
+    measured = w[w["usable"] & w["sample_type"].isin(MEASURED_TYPES)]
+    mean_cq = measured.groupby(["target", "sample"], sort=True)["cq"].mean().reset_index()
+    parts = [mean_cq.assign(metric="mean_cq").rename(columns={"cq": "value"})]
+    deltas = [
+        (*_delta_label(r.params), _delta_cq(w, r.params))
+        for r in spec.rules
+        if r.type == "delta_cq"
+    ]
+    parts.append(
+        pd.DataFrame(deltas, columns=["target", "sample", "value"]).assign(metric="delta_cq")
+    )
+    curves = curves[np.isfinite(curves["efficiency"].astype(float))]
+    parts.append(
+        pd.DataFrame(
+            {
+                "metric": "efficiency",
+                "target": curves["target"],
+                "sample": "",
+                "value": 100.0 * (curves["efficiency"] - 1.0),
+            }
+        )
+    )
+    ntc = w[w["sample_type"].isin(NEGATIVE_TYPES)]
+    detected = ntc["cq_status"].eq("ok").groupby(ntc["target"]).sum().reset_index()
+    parts.append(
+        pd.DataFrame(
+            {
+                "metric": "ntc_detected",
+                "target": detected["target"],
+                "sample": "",
+                "value": detected["cq_status"].astype(float),
+            }
+        )
+    )
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=["metric", "target", "sample", "value"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["metric", "target", "sample", "value"]]
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """The history table (``HISTORY_COLUMNS``), empty if the file does not exist yet.
+
+    ``.parquet`` files need pyarrow; any other suffix is CSV.
+    """
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=float if c == "value" else object) for c in HISTORY_COLUMNS}
+        )
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = pd.read_parquet(path)
+        else:
+            table = pd.read_csv(
+                path,
+                dtype={c: str for c in HISTORY_COLUMNS if c != "value"},
+                keep_default_na=False,
+                na_values={"value": ["", "nan", "NaN"]},
+            )
+    except ImportError:
+        raise InputError(
+            "reading Parquet needs the pyarrow package",
+            where=str(path),
+            hint="Install pyarrow or use a .csv history file",
+        ) from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read the history file ({exc})", where=str(path)) from None
+    missing = [c for c in HISTORY_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; expected {', '.join(HISTORY_COLUMNS)}",
+            where=str(path),
+            hint="Is this a qpcr check history file?",
+        )
+    return table[list(HISTORY_COLUMNS)]
+
+
+def append_history(path: str | Path, rows: pd.DataFrame) -> None:
+    """Append ``rows`` (``HISTORY_COLUMNS``) to the history file, crash-safe.
+
+    Under an exclusive lock on ``<path>.lock``, the old content plus the new rows are written to
+    a temporary file in the same folder, flushed to disk and moved over ``path`` with
+    :func:`os.replace` (atomic): a crash at any point leaves the earlier file intact. CSV keeps
+    the earlier bytes verbatim.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(
+            "the history file's folder does not exist", where=str(path), hint="Create it first"
+        )
+    rows = rows[list(HISTORY_COLUMNS)]
+    with _locked(path.with_name(path.name + ".lock")):
+        parquet = path.suffix.lower() == ".parquet"
+
+        def write(tmp: Path) -> None:
+            if parquet:
+                old = read_history(path)
+                table = pd.concat([old, rows], ignore_index=True) if len(old) else rows
+                try:
+                    table.to_parquet(tmp, index=False)
+                except ImportError:
+                    raise InputError(
+                        "writing Parquet needs the pyarrow package",
+                        where=str(path),
+                        hint="Install pyarrow or use a .csv history file",
+                    ) from None
+            else:
+                old = path.read_bytes() if path.exists() else b""
+                if old and not old.endswith(b"\n"):
+                    old += b"\n"
+                csv = rows.to_csv(index=False, header=not old).encode("utf-8")
+                tmp.write_bytes(old + csv)
+
+        atomic_write(path, write)
+
+
+class _locked:
+    """Exclusive advisory lock on a lock file (POSIX ``flock``; a no-op where unavailable)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> _locked:
+        self.handle = self.path.open("a")
+        try:
+            import fcntl
+
+            fcntl.flock(self.handle, fcntl.LOCK_EX)
+        except ImportError:  # Windows: no advisory locks, rely on the atomic replace
+            pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()  # closing releases the flock

@@ -1,0 +1,468 @@
+"""Reading a filled template (:func:`read_template`): values only, errors naming sheet and cell.
+
+The workbook is read with python-calamine (macros never run); formula and error cells are
+found in the file's XML (:func:`_special_cells`) and refused.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from ..config import AnalysisConfig, from_mapping
+from ..errors import ConfigError, ExportParseError, InputError, LayoutError
+from ..io._tabular import as_text, parse_cq
+from ..io.registry import Export, RunInfo
+from ..io.safety import parse_xml, read_zip_member, zip_member_names
+from ..plate import PLATES, PlateFormat
+from ..schema import SAMPLE_TYPES, normalise_sample_type
+from ._common import _PASTE_NOTE, _STANDARD, MARKER, _col, _refuse_date, _Sheet, _suggest
+from .settings_sheet import _read_settings, _settings_cell
+
+__all__ = ["MARKER", "TemplateContent", "is_template", "read_template", "template_config"]
+
+
+@dataclass(frozen=True)
+class TemplateContent:
+    """What a filled template holds.
+
+    ``wells``: the wells table (``well, sample, target, sample_type, cq, cq_status`` and the
+    layout columns); ``settings``: TOML-shaped settings (keys of :mod:`qpcr.config`);
+    ``info``: run metadata (the pasted export's, with ``path`` naming the Paste sheet, or
+    format ``template`` for typed Cq values);
+    ``targets`` and ``factors``: the vocabularies declared on Settings; ``messages``: layout
+    notes (e.g. pasted wells absent from the layout).
+    """
+
+    wells: pd.DataFrame
+    settings: dict[str, Any]
+    source: str
+    info: RunInfo | None = None
+    targets: tuple[str, ...] = ()
+    factors: dict[str, list[str]] = field(default_factory=dict)
+    messages: tuple[str, ...] = ()
+
+
+def is_template(path: str | Path) -> bool:
+    """True for a workbook written by :func:`write_template` (sheets Layout, Settings and the
+    marker cell ``Lists!A1``). Never raises."""
+    try:
+        path = Path(path)
+        with path.open("rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                return False
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+        if not {"Layout", "Settings", "Lists"} <= set(book.sheet_names):
+            return False
+        head = book.get_sheet_by_name("Lists").to_python(skip_empty_area=False, nrows=1)
+        return bool(head) and str(head[0][0]).strip() == MARKER
+    except Exception:  # a probe must never raise
+        return False
+
+
+def _special_cells(path: Path, sheets: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Formula and error cells of the named sheets (``{sheet: {ref: what}}``) of an .xlsx,
+    .xlsm or .ods, read from the XML because calamine shows values only; empty for others.
+    The members are read through :mod:`qpcr.io.safety` (inflated size capped, no DTD)."""
+    found: dict[str, dict[str, str]] = {name: {} for name in sheets}
+    try:
+        members = set(zip_member_names(path))
+    except InputError:
+        return found
+    if "xl/workbook.xml" in members:
+        _xlsx_special(path, found)
+    elif "content.xml" in members:
+        _ods_special(path, found)
+    return found
+
+
+def _xml(path: Path, member: str) -> ElementTree.Element:
+    """A member of the workbook's zip, parsed as hardened XML."""
+    return parse_xml(read_zip_member(path, member), where=f"{path} [{member}]")
+
+
+def _formula(text: str | None) -> str:
+    """How a formula cell is described in messages."""
+    return f"a formula (={text})" if text else "a formula"
+
+
+def _xlsx_special(path: Path, found: dict[str, dict[str, str]]) -> None:
+    """Office Open XML: cells with a formula (``<f>``) or an error value (``t="e"``)."""
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    book = _xml(path, "xl/workbook.xml")
+    rels = _xml(path, "xl/_rels/workbook.xml.rels")
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    for sheet in book.iter(f"{ns}sheet"):
+        name = sheet.get("name")
+        if name not in found:
+            continue
+        target = targets.get(sheet.get(f"{rel_ns}id"), "")
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        for cell in _xml(path, member).iter(f"{ns}c"):
+            formula = cell.find(f"{ns}f")
+            if formula is not None:
+                found[name][cell.get("r", "?")] = _formula(formula.text)
+            elif cell.get("t") == "e":
+                value = cell.findtext(f"{ns}v") or "?"
+                found[name][cell.get("r", "?")] = f"the error value {value}"
+
+
+def _ods_special(path: Path, found: dict[str, dict[str, str]]) -> None:
+    """OpenDocument: cells with a ``table:formula`` attribute (error values only arise from
+    formulas there). Rows and cells may carry repeat counts."""
+    t = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    cells = (f"{t}table-cell", f"{t}covered-table-cell")
+    for table in _xml(path, "content.xml").iter(f"{t}table"):
+        name = table.get(f"{t}name")
+        if name not in found:
+            continue
+        row = 0
+        for element in table.iter(f"{t}table-row"):
+            col = 0
+            for cell in element:
+                if cell.tag not in cells:
+                    continue
+                if cell.get(f"{t}formula"):
+                    text = cell.get(f"{t}formula", "").removeprefix("of:").lstrip("=")
+                    found[name][f"{_col(col + 1)}{row + 1}"] = _formula(text)
+                col += int(cell.get(f"{t}number-columns-repeated", "1"))
+            row += int(element.get(f"{t}number-rows-repeated", "1"))
+
+
+def read_template(path: str | Path) -> TemplateContent:
+    """Read a filled template: wells (joined with the layout) and settings.
+
+    Cq values come from the Paste sheet (read with :func:`qpcr.io.read_run`, then joined to
+    the Layout grids by well with :func:`qpcr.layout.join_layout`) or, when Paste is empty,
+    from the Cq grid (one row per Layout well with a target). Targets are renamed by the
+    Settings ``alias`` rows before the join. Errors name sheet and cell.
+    """
+    path = Path(path)
+    source = str(path)
+    if not is_template(path):
+        raise InputError(
+            "not a qpcr template (sheets Layout, Settings and the marker on Lists missing)",
+            where=source,
+            hint="Create one with 'qpcr template OUT.xlsx'",
+        )
+    from python_calamine import CalamineWorkbook
+
+    names = ("Layout", "Cq", "Paste", "Settings")
+    book = CalamineWorkbook.from_path(str(path))
+    present = [n for n in names if n in book.sheet_names]
+    special = _special_cells(path, present)
+    sheets = {n: _Sheet(book, n, special[n], source) for n in present}
+    targets, factors, settings = _read_settings(sheets["Settings"])
+    layout, plate, cells = _read_layout(sheets["Layout"], targets, factors, settings)
+    paste = _paste_text(sheets["Paste"]) if "Paste" in sheets else None
+    cq = _read_cq(sheets["Cq"], plate) if "Cq" in sheets else {}
+    messages: list[str] = []
+    if paste is not None and cq:
+        first = next(iter(cq.values()))[2]
+        raise InputError(
+            "Cq values are both typed on the Cq sheet and pasted on the Paste sheet; "
+            "expected one of the two",
+            where=first,
+            hint="Clear the Cq grid or the Paste sheet",
+        )
+    aliases = settings.get("aliases", {})
+    if "target" in layout and aliases:
+        layout["target"] = layout["target"].replace(aliases)
+    if paste is not None:
+        run = _pasted_run(paste, source)
+        wells, info = run.wells, run.info
+        _check_targets(wells["target"], targets, settings, f"{source} Paste")
+        if aliases:
+            wells["target"] = wells["target"].replace(aliases)
+        if not layout.empty:
+            from ..layout import join_layout
+
+            wells, found = join_layout(wells, layout, where=f"{source} Layout")
+            messages += found
+    elif cq:
+        wells = _grid_wells(layout, cq, cells, sheets["Layout"])
+        info = RunInfo(path=source, format="template", software="qpcr template",
+                       plate_size=plate.size)  # fmt: skip
+    else:
+        raise InputError(
+            "no Cq values: the Cq grid and the Paste sheet are both empty",
+            where=source,
+            hint="Paste the instrument's results table on Paste, or type Cq values on Cq",
+        )
+    replicate = settings.get("replicate")
+    if replicate and replicate not in wells:
+        r, c = _settings_cell(sheets["Settings"], "replicate")
+        raise ConfigError(
+            f"the replicate column '{replicate}' has no values on Layout",
+            where=sheets["Settings"].where(r, c),
+            hint=f"Fill the '{replicate}' grid on Layout (one donor per well) or clear this cell",
+        )
+    from_mapping(settings, where=f"{source} Settings")
+    return TemplateContent(
+        wells=wells.reset_index(drop=True),
+        settings=settings,
+        source=source,
+        info=info,
+        targets=tuple(targets),
+        factors=factors,
+        messages=tuple(messages),
+    )
+
+
+def template_config(paths: Sequence[str | Path]) -> AnalysisConfig | None:
+    """The settings of the first template among ``paths`` as a config (None if none is)."""
+    for path in paths:
+        if is_template(path):
+            return from_mapping(read_template(path).settings, where=f"{path} Settings")
+    return None
+
+
+def _grid_blocks(sheet: _Sheet) -> list[tuple[str, PlateFormat, int, int]]:
+    """Plate grids of a sheet: (name, plate, header row, name column), 0-based."""
+    blocks = []
+    for r, row in enumerate(sheet.rows):
+        for c in range(len(row) - 2):
+            if as_text(row[c + 1]) != "1" or as_text(row[c + 2]) != "2":
+                continue
+            if sheet.text(r + 1, c) != "A":
+                continue
+            ncols = 0
+            while as_text(sheet.get(r, c + 1 + ncols)) == str(ncols + 1):
+                ncols += 1
+            plate = next((p for p in PLATES.values() if p.cols == ncols), None)
+            if plate is None:
+                raise LayoutError(
+                    f"a grid has {ncols} numbered columns; expected 8, 12 or 24",
+                    where=sheet.where(r, c + 1),
+                )
+            blocks.append((sheet.text(r, c), plate, r, c))
+    return blocks
+
+
+def _read_layout(
+    sheet: _Sheet, targets: list[str], factors: dict[str, list[str]], settings: dict[str, Any]
+) -> tuple[pd.DataFrame, PlateFormat, dict[str, dict[str, str]]]:
+    """Layout table (one row per used well; only grids with values), the plate, and the cell
+    address of every value (``{variable: {well: 'Layout!B5'}}``)."""
+    blocks = _grid_blocks(sheet)
+    if not blocks:
+        raise LayoutError(
+            "no plate grid found", where=f"{sheet.source} Layout", hint="Start from a new template"
+        )
+    replicate = settings.get("replicate", "")
+    allowed = [*_STANDARD, *factors, *([replicate] if replicate else [])]
+    plate = blocks[0][1]
+    data: dict[str, dict[str, Any]] = {}
+    cells: dict[str, dict[str, str]] = {}
+    aliases = settings.get("aliases", {})
+    for name, fmt, r0, c0 in blocks:
+        if fmt != plate:
+            raise LayoutError(
+                f"grid '{name}' is a {fmt.describe()}; the first grid is a {plate.describe()}",
+                where=sheet.where(r0, c0),
+            )
+        if name not in allowed:
+            raise LayoutError(
+                f"grid name '{name}' is not a layout variable; {_suggest(name, allowed)}",
+                where=sheet.where(r0, c0),
+                hint="Factors and the replicate column are declared on Settings",
+            )
+        if name in data:
+            raise LayoutError(f"a second grid named '{name}'", where=sheet.where(r0, c0))
+        values: dict[str, Any] = {}
+        refs: dict[str, str] = {}
+        for i, letter in enumerate(plate.row_letters, start=1):
+            if sheet.text(r0 + i, c0) != letter:
+                raise LayoutError(
+                    f"grid '{name}' row {i} is labelled '{sheet.text(r0 + i, c0)}'; "
+                    f"expected '{letter}'",
+                    where=sheet.where(r0 + i, c0),
+                )
+            for j in range(1, plate.cols + 1):
+                raw = sheet.get(r0 + i, c0 + j)
+                text = as_text(raw)
+                if not text:
+                    continue
+                well, where = f"{letter}{j}", sheet.where(r0 + i, c0 + j)
+                values[well] = _layout_value(name, raw, text, where, targets, aliases, factors)
+                refs[well] = where
+        if values:
+            data[name] = values
+            cells[name] = refs
+    used = [w for w in plate.wells() if any(w in v for v in data.values())]
+    layout = pd.DataFrame({"well": pd.Series(used, dtype=object)})
+    for name in [v for v in allowed if v in data]:
+        default = np.nan if name == "quantity" else ""
+        layout[name] = [data[name].get(w, default) for w in used]
+    return layout, plate, cells
+
+
+def _layout_value(
+    name: str,
+    raw: Any,
+    text: str,
+    where: str,
+    targets: list[str],
+    aliases: dict[str, str],
+    factors: dict[str, list[str]],
+) -> Any:
+    """One checked Layout cell value."""
+    _refuse_date(raw, where)
+    if name == "target" and targets and text not in targets and text not in aliases:
+        raise LayoutError(
+            f"target '{text}' is not among the targets listed on Settings; "
+            f"{_suggest(text, targets)}",
+            where=where,
+        )
+    if name == "sample_type":
+        kind = normalise_sample_type(text)
+        if kind is None:
+            raise LayoutError(
+                f"sample type '{text}' is unknown; {_suggest(text.lower(), SAMPLE_TYPES)}",
+                where=where,
+                hint="unkn sample, ntc no-template, nrt no-RT, std standard, pos positive",
+            )
+        return kind
+    if name == "quantity":
+        number = raw if isinstance(raw, float) else pd.to_numeric(text, errors="coerce")
+        if not number > 0:
+            raise LayoutError(f"quantity '{text}' is not a positive number", where=where)
+        return float(number)
+    if name in factors and factors[name] and text not in factors[name]:
+        raise LayoutError(
+            f"'{text}' is not a level of {name} listed on Settings; "
+            f"{_suggest(text, factors[name])}",
+            where=where,
+        )
+    return text
+
+
+def _read_cq(sheet: _Sheet, plate: PlateFormat) -> dict[str, tuple[float, str, str]]:
+    """Typed Cq grid: ``{well: (cq, cq_status, cell address)}`` for non-empty cells."""
+    blocks = [b for b in _grid_blocks(sheet) if b[0].lower() == "cq"]
+    out: dict[str, tuple[float, str, str]] = {}
+    for _, fmt, r0, c0 in blocks:
+        if fmt != plate:
+            raise LayoutError(
+                f"the Cq grid is a {fmt.describe()} but Layout is a {plate.describe()}",
+                where=sheet.where(r0, c0),
+            )
+        for i, letter in enumerate(fmt.row_letters, start=1):
+            for j in range(1, fmt.cols + 1):
+                raw = sheet.get(r0 + i, c0 + j)
+                if not as_text(raw):
+                    continue
+                cq, status = parse_cq([raw])
+                where = sheet.where(r0 + i, c0 + j)
+                if status[0] == "invalid":
+                    raise ExportParseError(
+                        f"Cq '{as_text(raw)}' is not a number",
+                        where=where,
+                        hint="Type the Cq (e.g. 24.31), or Undetermined when nothing amplified",
+                    )
+                out[f"{letter}{j}"] = (float(cq[0]), status[0], where)
+    return out
+
+
+def _grid_wells(
+    layout: pd.DataFrame,
+    cq: dict[str, tuple[float, str, str]],
+    cells: dict[str, dict[str, str]],
+    sheet: _Sheet,
+) -> pd.DataFrame:
+    """Wells table from the Layout grids and the typed Cq grid."""
+    target_cells = cells.get("target", {})
+    if not target_cells:
+        raise LayoutError("no well has a target", where=f"{sheet.source} Layout")
+    for well, (_, _, where) in cq.items():
+        if well not in target_cells:
+            raise LayoutError(
+                f"well {well} has a Cq but no target on Layout",
+                where=where,
+                hint="Choose the well's target in the Layout 'target' grid",
+            )
+    for name, refs in cells.items():
+        for well, where in refs.items():
+            if name != "target" and well not in target_cells:
+                raise LayoutError(
+                    f"well {well} has a {name} but no target",
+                    where=where,
+                    hint="Choose the target in the Layout 'target' grid, or clear the well",
+                )
+    table = layout.loc[layout["target"].ne("")].copy()
+    if "sample" not in table:
+        table["sample"] = ""
+    types = table["sample_type"] if "sample_type" in table else pd.Series("", index=table.index)
+    table["sample_type"] = types.replace("", "unkn")
+    table["cq"] = [cq.get(w, (np.nan,))[0] for w in table["well"]]
+    table["cq_status"] = [cq[w][1] if w in cq else "missing" for w in table["well"]]
+    first = ["well", "sample", "target", "sample_type", "cq", "cq_status"]
+    rest = [c for c in table.columns if c not in first]
+    return table[first + rest]
+
+
+def _paste_text(sheet: _Sheet) -> str | None:
+    """The Paste sheet as TAB text (note row and empty edges removed), or None when empty."""
+    rows = [
+        [as_text(v).replace("\t", " ").replace("\n", " ") for v in row]
+        for row in sheet.rows
+        if as_text(row[0] if row else "") != _PASTE_NOTE
+    ]
+    if not any(any(row) for row in rows):
+        return None
+    while rows and not any(rows[0]):
+        rows.pop(0)
+    while not any(rows[-1]):
+        rows.pop()
+    width = max(len(r) for r in rows)
+    used = [c for c in range(width) if any(c < len(r) and r[c] for r in rows)]
+    lines = ["\t".join(r[c] if c < len(r) else "" for c in range(used[0], used[-1] + 1))
+             for r in rows]  # fmt: skip
+    first = {cell.strip().lower() for cell in lines[0].split("\t")}
+    thermo = not any(line.startswith(("[", "* ")) for line in lines) and (
+        "well position" in first or {"sample name", "target name"} <= first
+    )
+    return "\n".join((["[Results]"] if thermo else []) + lines) + "\n"
+
+
+def _pasted_run(text: str, source: str) -> Export:
+    """Read the pasted table with the export readers (saved to a temporary text file)."""
+    from ..io import read_run
+
+    with tempfile.TemporaryDirectory(prefix="qpcr-paste-") as folder:
+        tmp = Path(folder) / "pasted.txt"
+        tmp.write_text(text, encoding="utf-8")
+        try:
+            export = read_run(tmp)
+            return replace(export, info=replace(export.info, path=f"{source} [Paste]"))
+        except InputError as exc:
+            detail = exc.where.replace(str(tmp), "").strip()
+            message = exc.message + (f" (pasted table {detail})" if detail else "")
+            raise type(exc)(message, where=f"{source} Paste", hint=exc.hint) from None
+
+
+def _check_targets(
+    found: pd.Series, targets: list[str], settings: dict[str, Any], where: str
+) -> None:
+    """Refuse a pasted target that Settings neither lists nor aliases."""
+    if not targets:
+        return
+    known = set(targets) | set(settings.get("aliases", {}))
+    unknown = sorted(set(found) - known - {""})
+    if unknown:
+        raise LayoutError(
+            f"target '{unknown[0]}' of the pasted table is not among the targets listed on "
+            f"Settings; {_suggest(unknown[0], targets)}",
+            where=where,
+            hint="Add it to the targets row, or map it with an alias row on Settings",
+        )
