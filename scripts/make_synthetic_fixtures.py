@@ -40,9 +40,8 @@ Cq values the tests assert (``ANCHORS``, written exactly so; every other Cq is d
 seeded generator): CFX Connect A01 (``ACTB``, sample ``101``) 19.8421730154687, NTC well B05
 38.9127456632105 and B06 NaN (the first NaN, ``Non Numérique`` in the French file); Maestro
 A01 (``ACT1``, ``1000pg``) 24.3317094420154, B06 (``HSP90``, ``100pg``) 32.4418309627513; QS6
-well A1 (``day 0``,
-``GAPDH``) float32(18.153) = 18.152999877929688, no-RT well G1 ``Undetermined`` with Tm1
-float32(71.48) = 71.4800033569336.
+well A1 (``day 0``, ``GAPDH``) float32(18.153) = 18.152999877929688, no-RT well G1
+``Undetermined`` with Tm1 float32(71.48) = 71.4800033569336.
 """
 
 from __future__ import annotations
@@ -101,18 +100,18 @@ def _group_rows(
     """
     rows, wells = [], _wells96()
     for target, content, sample, values in groups:
-        placed = [
-            (well, ANCHORS.get((anchors, well), cq)) for cq in values for well in [next(wells)]
-        ]
+        placed = []
+        for cq in values:
+            well = next(wells)
+            placed.append((well, ANCHORS.get((anchors, well), cq)))
         found = [cq for _, cq in placed if not math.isnan(cq)]
         sd = float(np.std(found, ddof=1)) if len(found) > 1 else 0.0
-        stats = [_num(float(np.mean(found))), _num(sd)] if found else []
+        stats = [_num(float(np.mean(found))), _num(sd)] if found else ["0", "0"]
         sq = ["0", "0"] if not found else ["NaN", "NaN" if len(found) > 1 else "0"]
         for well, cq in placed:
             rows.append(
                 [
-                    *("", well, "SYBR", target, content, sample, "", _num(cq)),
-                    *(stats or ["0", "0"]),
+                    *("", well, "SYBR", target, content, sample, "", _num(cq), *stats),
                     *("NaN", "NaN", *sq, "60", ""),
                 ]
             )
@@ -249,7 +248,9 @@ def _maestro_zip(source: zipfile.ZipFile) -> bytes:
             if name in ("[Content_Types].xml", "_rels/.rels"):
                 data = _drop_docprops(data)
             new = "[content_types].xml" if name == "[Content_Types].xml" else name
-            target.writestr(zipfile.ZipInfo(new.replace("/", "\\"), ZIP_TIME), data)
+            member = zipfile.ZipInfo(new.replace("/", "\\"), ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(member, data)
     return out.getvalue()
 
 
