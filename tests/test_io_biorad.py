@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _vendor_io import EXPORTS, assert_matches_golden, cq_or_nan
+from _vendor_io import EXPORTS, NOT_REDISTRIBUTED, assert_matches_golden, cq_or_nan, export_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,10 +18,21 @@ from qpcr.errors import ExportParseError, InputError, UnrecognizedFormatError
 from qpcr.io import detect, read_run
 
 FOLDER = EXPORTS / "biorad"
-CQ_CSVS = sorted(
-    p for p in FOLDER.glob("*.csv") if "Run Information" not in p.name and "Amplif" not in p.name
+#: Every Bio-Rad export as ``biorad/<file>``: the files here and those read from the shared
+#: folder (see tests/data/exports/biorad/PROVENANCE.md).
+NAMES = sorted(
+    {f"biorad/{p.name}" for p in FOLDER.iterdir() if p.suffix != ".md"}
+    | {n for n in NOT_REDISTRIBUTED if n.startswith("biorad/")}
 )
-READABLE = [*CQ_CSVS, FOLDER / "biorad_maestro5_cact_backslash_zip-Quantification-Cq-Results.xlsx"]
+CQ_CSVS = [
+    n for n in NAMES if n.endswith(".csv") and "Run Information" not in n and "Amplif" not in n
+]
+READABLE = [*CQ_CSVS, *(n for n in NAMES if n.endswith(".xlsx"))]
+#: The synthetic stand-ins (scripts/make_synthetic_fixtures.py, whose docstring states the Cq
+#: values asserted here).
+CONNECT = "biorad/biorad_cfx_connect_synthetic-Quantification-Cq-Results.csv"
+GENE_X = "Gene_X_F/R (IDs: 1201/2)"
+MAESTRO = "biorad/biorad_maestro_synthetic"
 CONTENT = {"unkn": "unkn", "ntc": "ntc", "std": "std", "nrt": "nrt", "pos ctrl": "pos"}
 CONTENT["neg ctrl"] = "ntc"
 
@@ -45,8 +57,9 @@ def expected_type(content: str) -> str:
     return CONTENT[head.strip().lower()]
 
 
-@pytest.mark.parametrize("path", CQ_CSVS, ids=lambda p: p.name)
-def test_csv_matches_independent_parse(path: Path) -> None:
+@pytest.mark.parametrize("name", CQ_CSVS)
+def test_csv_matches_independent_parse(name: str) -> None:
+    path = export_file(name)
     records, decimal = parse_cfx(path)
     wells = read_run(path).wells
     assert len(wells) == len(records)
@@ -60,15 +73,36 @@ def test_csv_matches_independent_parse(path: Path) -> None:
     assert (wells["cq_status"] == "ok").tolist() == (~np.isnan(expected)).tolist()
 
 
-@pytest.mark.parametrize("path", READABLE, ids=lambda p: p.name)
-def test_golden(path: Path) -> None:
-    export = read_run(path)
+@pytest.mark.parametrize("name", READABLE)
+def test_golden(name: str) -> None:
+    export = read_run(export_file(name))
     assert export.info.format == "biorad"
-    assert_matches_golden(export.wells, path)
+    assert_matches_golden(export.wells, EXPORTS / name)
+
+
+def test_connect_two_targets_counts_and_stated_values() -> None:
+    export = read_run(export_file(CONNECT))
+    wells = export.wells
+    assert len(wells) == 45
+    assert wells.groupby("target").size().to_dict() == {"ACTB": 18, GENE_X: 27}
+    assert wells["sample_type"].value_counts().to_dict() == {"unkn": 40, "ntc": 5}
+    w = wells.set_index("well")
+    assert (w.loc["A1", "sample"], w.loc["A1", "cq"]) == ("101", 19.8421730154687)
+    assert (w.loc["B5", "sample_type"], w.loc["B5", "cq"]) == ("ntc", 38.9127456632105)
+    assert export.info.plate_size == 96
+    assert export.info.run_date is None  # no Run Information file beside it
+
+
+def test_connect_all_nan_groups_stay_undetermined() -> None:
+    """CFX writes Cq Mean 0 for all-NaN groups (C1-C3, C10-C12 here); the Cq must stay NaN."""
+    wells = read_run(export_file(CONNECT)).wells
+    undetermined = wells.loc[wells["cq_status"] == "undetermined", "well"].tolist()
+    assert undetermined == ["B6", "C1", "C2", "C3", "C8", "C10", "C11", "C12", "D7", "D8", "D9"]
+    assert wells.loc[wells["cq_status"] == "undetermined", "cq"].isna().all()
 
 
 def test_two_targets_counts_and_known_values() -> None:
-    path = FOLDER / "biorad_cfx_connect_atpsynthase_hsp70-Quantification-Cq-Results.csv"
+    path = export_file("biorad/biorad_cfx_connect_atpsynthase_hsp70-Quantification-Cq-Results.csv")
     export = read_run(path)
     wells = export.wells
     assert len(wells) == 68
@@ -82,7 +116,7 @@ def test_two_targets_counts_and_known_values() -> None:
 
 def test_all_nan_groups_stay_undetermined() -> None:
     """CFX writes Cq Mean 0 for all-NaN groups; the per-well Cq must stay NaN."""
-    path = FOLDER / "biorad_cfx_connect_viperin-Quantification-Cq-Results.csv"
+    path = export_file("biorad/biorad_cfx_connect_viperin-Quantification-Cq-Results.csv")
     wells = read_run(path).wells
     a4 = wells.set_index("well").loc["A4"]
     assert np.isnan(a4["cq"])
@@ -91,7 +125,7 @@ def test_all_nan_groups_stay_undetermined() -> None:
 
 
 def test_empty_target_uses_fluor_and_keeps_biological_set() -> None:
-    export = read_run(FOLDER / "biorad_maestro_fam_vic_empty_target.csv")
+    export = read_run(export_file("biorad/biorad_maestro_fam_vic_empty_target.csv"))
     wells = export.wells
     assert wells.groupby("target").size().to_dict() == {"FAM": 96, "VIC": 96}
     assert (wells.groupby("well").size() == 2).all()  # multiplex: two rows per well
@@ -100,56 +134,90 @@ def test_empty_target_uses_fluor_and_keeps_biological_set() -> None:
     assert wells.loc[0, "cq"] == pytest.approx(21.1877528266099, abs=1e-12)
 
 
-def test_run_information_sibling_fills_runinfo() -> None:
-    info = read_run(FOLDER / "biorad_maestro5_cact-Quantification-Cq_Results.csv").info
+RUN_INFORMATION = {
+    MAESTRO: {
+        "software": "CFX Maestro 5.0.021.0616",
+        "run_date": "2026-01-15T09:30:00Z",
+        "run_ended": "2026-01-15T10:45:30Z",
+        "base_serial_number": "BR000001",
+        "plate_setup_file": "synthetic-plate.pltd",
+        "run_file": "synthetic_maestro_run.pcrd",
+    },
+    "biorad/biorad_maestro5_cact": {
+        "software": "CFX Maestro 5.0.021.0616",
+        "run_date": "2023-12-10T15:50:43Z",
+        "run_ended": "2023-12-10T17:06:28Z",
+        "base_serial_number": "BR006896",
+        "plate_setup_file": "20231213-qpcr-CAct_test-plate.pltd",
+        "run_file": "sam_2023-12-10_07-50-37_Connect.pcrd",
+    },
+}
+
+
+@pytest.mark.parametrize(("prefix", "expected"), RUN_INFORMATION.items())
+def test_run_information_sibling_fills_runinfo(prefix: str, expected: dict[str, str]) -> None:
+    info = read_run(export_file(f"{prefix}-Quantification-Cq_Results.csv")).info
     assert info.instrument == "Bio-Rad CFX"
-    assert info.software == "CFX Maestro 5.0.021.0616"
-    assert info.run_date == "2023-12-10T15:50:43Z"
-    assert info.extra["run_ended"] == "2023-12-10T17:06:28Z"
-    assert info.extra["base_serial_number"] == "BR006896"
-    assert info.extra["plate_setup_file"] == "20231213-qpcr-CAct_test-plate.pltd"
-    assert info.extra["run_file"] == "sam_2023-12-10_07-50-37_Connect.pcrd"
-    assert info.extra["run_information"].endswith("biorad_maestro5_cact - Run Information.csv")
+    assert info.software == expected["software"]
+    assert info.run_date == expected["run_date"]
+    for key in ("run_ended", "base_serial_number", "plate_setup_file", "run_file"):
+        assert info.extra[key] == expected[key]
+    sibling = export_file(f"{prefix} - Run Information.csv")
+    assert info.extra["run_information"] == str(sibling)
 
 
 def test_sibling_must_share_the_prefix(tmp_path: Path) -> None:
-    cq = FOLDER / "biorad_maestro5_cact-Quantification-Cq_Results.csv"
+    cq = export_file(f"{MAESTRO}-Quantification-Cq_Results.csv")
     shutil.copy(cq, tmp_path / cq.name)
     shutil.copy(
-        FOLDER / "biorad_maestro5_cact - Run Information.csv",
-        tmp_path / "other - Run Information.csv",
+        export_file(f"{MAESTRO} - Run Information.csv"), tmp_path / "other - Run Information.csv"
     )
     assert read_run(tmp_path / cq.name).info.run_date is None
 
 
-def test_maestro_xlsx_with_backslash_members_equals_csv() -> None:
+@pytest.mark.parametrize(
+    ("prefix", "detected", "stated"),
+    [
+        (MAESTRO, 23, {"A1": 24.3317094420154, "B6": 32.4418309627513}),
+        ("biorad/biorad_maestro5_cact", 2, {"A3": 36.7641639114493, "A5": 39.3970627395637}),
+    ],
+)
+def test_maestro_xlsx_with_backslash_members_equals_csv(
+    prefix: str, detected: int, stated: dict[str, float]
+) -> None:
     """calamine opens the non-standard Maestro zip; same wells and Run Information sheet."""
-    xlsx = read_run(FOLDER / "biorad_maestro5_cact_backslash_zip-Quantification-Cq-Results.xlsx")
-    csv_ = read_run(FOLDER / "biorad_maestro5_cact-Quantification-Cq_Results.csv")
+    path = export_file(f"{prefix}_backslash_zip-Quantification-Cq-Results.xlsx")
+    with zipfile.ZipFile(path) as book:
+        assert {"[content_types].xml", "xl\\worksheets\\sheet1.xml"} <= set(book.namelist())
+    xlsx = read_run(path)
+    csv_ = read_run(export_file(f"{prefix}-Quantification-Cq_Results.csv"))
     cols = ["well", "sample", "target", "sample_type", "cq_status"]
     assert xlsx.wells[cols].equals(csv_.wells[cols])
     np.testing.assert_array_equal(xlsx.wells["cq"], csv_.wells["cq"])
     ok = xlsx.wells[xlsx.wells["cq_status"] == "ok"]
-    assert ok["well"].tolist() == ["A3", "A5"]
-    assert ok["cq"].tolist() == [36.7641639114493, 39.3970627395637]
-    assert xlsx.info.run_date == "2023-12-10T15:50:43Z"
+    assert len(ok) == detected
+    assert dict(zip(ok["well"], ok["cq"], strict=True)).items() >= stated.items()
+    assert xlsx.info.run_date == RUN_INFORMATION[prefix]["run_date"]
     assert xlsx.info.extra["run_information"].endswith("[Run Information]")
 
 
 def test_decimal_comma_semicolon_cp1252_equals_original() -> None:
-    original = read_run(
-        FOLDER / "biorad_cfx_connect_atpsynthase_hsp70-Quantification-Cq-Results.csv"
-    )
+    original = read_run(export_file(CONNECT))
     local = read_run(FOLDER / "biorad_cfx_decimal_comma_synthetic.csv")
     np.testing.assert_allclose(local.wells["cq"], original.wells["cq"], rtol=0, atol=1e-12)
     assert local.wells["well"].tolist() == original.wells["well"].tolist()
-    # the first NaN Cq was rewritten as the French "Non Numérique"
-    assert local.wells.loc[local.wells["well"] == "C9", "cq_status"].tolist() == ["undetermined"]
+    assert local.wells.loc[0, "cq"] == 19.8421730154687
+    # the first NaN Cq was written as the French "Non Numérique"
+    assert "Non Numérique" in (FOLDER / "biorad_cfx_decimal_comma_synthetic.csv").read_text(
+        "cp1252"
+    )
+    assert local.wells.loc[local.wells["well"] == "B6", "cq_status"].tolist() == ["undetermined"]
 
 
 def test_utf8_bom_resave_equals_original() -> None:
-    original = read_run(FOLDER / "biorad_cfx_connect_viperin-Quantification-Cq-Results.csv").wells
+    original = read_run(export_file(CONNECT)).wells
     bom = read_run(FOLDER / "biorad_cfx_utf8bom_synthetic.csv").wells
+    assert (FOLDER / "biorad_cfx_utf8bom_synthetic.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     assert bom.equals(original)
 
 
@@ -173,15 +241,20 @@ def test_384_multiplex_contents_and_standards() -> None:
 @pytest.mark.parametrize(
     ("name", "what"),
     [
-        ("biorad_maestro5_cact - Run Information.csv", "Run Information"),
+        (f"{MAESTRO} - Run Information.csv", "Run Information"),
         (
-            "biorad_cfx_connect_atpsynthase-Quantification-Amplification_Results.csv",
+            "biorad/biorad_cfx_connect_synthetic-Quantification-Amplification_Results.csv",
+            "Amplification",
+        ),
+        ("biorad/biorad_maestro5_cact - Run Information.csv", "Run Information"),
+        (
+            "biorad/biorad_cfx_connect_atpsynthase-Quantification-Amplification_Results.csv",
             "Amplification",
         ),
     ],
 )
 def test_non_cq_exports_are_refused(name: str, what: str) -> None:
-    path = FOLDER / name
+    path = export_file(name)
     assert detect(path).name == "biorad"
     with pytest.raises(ExportParseError, match=what) as info:
         read_run(path)
@@ -215,9 +288,7 @@ def test_bad_cq_names_row_and_column(tmp_path: Path) -> None:
 
 
 def test_truncated_file(tmp_path: Path) -> None:
-    source = (
-        FOLDER / "biorad_cfx_connect_atpsynthase_hsp70-Quantification-Cq-Results.csv"
-    ).read_text()
+    source = export_file(CONNECT).read_text()
     path = tmp_path / "cut-Quantification-Cq-Results.csv"
     path.write_text(source[:700])  # ends inside a row
     last_row = source[:700].count("\n") + 1

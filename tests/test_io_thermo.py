@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _vendor_io import export_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,6 +42,7 @@ FIXTURES = {
     "thermo_classic_7500_96_synthetic.txt": "thermo_classic",
     "thermo_classic_qs7_96_crt_multiplex.xlsx": "thermo_classic",
     "thermo_classic_qs6_96_sybr.xls": "thermo_classic",
+    "thermo_classic_qs6_96_sybr_synthetic.xls": "thermo_classic",
     "thermo_da_v1_qs3_96_standard_curve.csv": "thermo_da_v1",
     "thermo_da_v1_qs5_384.xlsx": "thermo_da_v1",
     "thermo_da_v2_qs3_96_relative_quant.xlsx": "thermo_da_v2",
@@ -142,9 +144,14 @@ def _sheet_table(path: Path) -> list[dict[str, str]]:
     return _records([text(v) for v in rows[start]], body)
 
 
+def _path(name: str) -> Path:
+    """A fixture of this folder, or its copy in the shared folder (skips when absent)."""
+    return export_file(f"thermo/{name}")
+
+
 def _independent(name: str) -> pd.DataFrame:
     """well, sample, target, sample_type, cq parsed without the reader."""
-    path = EXPORTS / name
+    path = _path(name)
     if name.startswith("thermo_sds"):
         recs = _csv_table(path, "Well", "\t")
         size = 384
@@ -192,12 +199,12 @@ def _independent(name: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize(("name", "fmt"), FIXTURES.items())
 def test_fixture_is_claimed_by_its_own_format_only(name: str, fmt: str) -> None:
-    assert detect(EXPORTS / name).name == fmt
+    assert detect(_path(name)).name == fmt
 
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_wells_match_the_file_parsed_independently(name: str) -> None:
-    wells = read_run(EXPORTS / name).wells
+    wells = read_run(_path(name)).wells
     ref = _independent(name)
     assert len(wells) == len(ref) > 0
     assert wells["well"].tolist() == ref["well"].tolist()
@@ -211,7 +218,7 @@ def test_wells_match_the_file_parsed_independently(name: str) -> None:
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_wells_match_golden_csv(name: str) -> None:
-    wells = read_run(EXPORTS / name).wells
+    wells = read_run(_path(name)).wells
     text_cols = ["well", "sample", "target", "sample_type", "reporter", "cq_status"]
     golden = pd.read_csv(
         EXPECTED / f"{Path(name).stem}.csv",
@@ -341,14 +348,35 @@ def test_classic_workbooks() -> None:
     assert set(zip(amp["well"], amp["target"], strict=True)) == set(
         zip(w["well"], w["target"], strict=True)
     )
-    xls = read_run(EXPORTS / "thermo_classic_qs6_96_sybr.xls")
+
+
+@pytest.mark.parametrize(
+    ("name", "n_wells", "no_rt", "tm", "reference"),
+    [
+        # scripts/make_synthetic_fixtures.py states A1 = float32(18.153), G1 Tm1 float32(71.48)
+        ("thermo_classic_qs6_96_sybr_synthetic.xls", 21, "G1", 71.4800033569336, "day 0"),
+        ("thermo_classic_qs6_96_sybr.xls", 50, "A7", 56.193939208984375, "1d chr"),
+    ],
+)
+def test_classic_legacy_xls(name: str, n_wells: int, no_rt: str, tm: float, reference: str) -> None:
+    xls = read_run(_path(name))
     x = xls.wells.set_index("well")
-    assert len(x) == 50
-    assert x.loc["A7", "sample"] == "no RT"
-    assert x.loc["A7", "cq_status"] == "undetermined"
-    assert x.loc["A7", "tm"] == pytest.approx(56.193939208984375)
+    assert len(x) == n_wells
+    assert x.loc[no_rt, "sample"] == "no RT"
+    assert x.loc[no_rt, "cq_status"] == "undetermined"
+    assert x.loc[no_rt, "tm"] == tm
     assert xls.info.instrument == "QuantStudio(TM) 6 Flex System"
-    assert xls.info.extra["Reference Sample"] == "1d chr"
+    assert xls.info.extra["Reference Sample"] == reference
+
+
+def test_synthetic_xls_stated_values_and_curves() -> None:
+    xls = read_run(_path("thermo_classic_qs6_96_sybr_synthetic.xls"))
+    a1 = xls.wells.set_index("well").loc["A1"]
+    assert (a1["sample"], a1["target"], a1["cq"]) == ("day 0", "GAPDH", 18.152999877929688)
+    assert xls.info.extra["Experiment Type"] == "Comparative Cт (ΔΔCт)"
+    amp = xls.tables["amplification"]
+    assert len(amp) == 21 * 40
+    assert set(amp["well"]) == set(xls.wells["well"])
 
 
 def test_design_and_analysis() -> None:
@@ -553,7 +581,7 @@ def test_sniffers_never_raise_on_random_bytes(data: bytes) -> None:
 
 def test_sniffers_never_raise_on_broken_containers(tmp_path: Path) -> None:
     xlsx = (EXPORTS / "thermo_classic_qs7_96_crt_multiplex.xlsx").read_bytes()
-    xls = (EXPORTS / "thermo_classic_qs6_96_sybr.xls").read_bytes()
+    xls = (EXPORTS / "thermo_classic_qs6_96_sybr_synthetic.xls").read_bytes()
     for name, data in {"cut.xlsx": xlsx[:5000], "cut.xls": xls[:5000]}.items():
         sample = FileSample(_write_bytes(tmp_path / name, data))
         assert [s(sample) for s in SNIFFERS] == [False] * 5
