@@ -296,163 +296,227 @@ _N_WELLS = _c("n", "int", "count", "wells of the sample and target")
 _N_UNITS = _c("n", "int", "count", "biological replicates in the compared group")
 
 TABLES: Final[dict[str, Table]] = {
-    "wells": Table("wells.csv", "input well × target",
-                   "always", (
-        _PLATE, _WELL, _SAMPLE, _TARGET,
-        _c("sample_type", "text", "text", f"well role ({', '.join(SAMPLE_TYPES)}; RDML types)"),
-        _opt(_c("reporter", "text", "text", "reporter dye")),
-        _c("cq", "float", "Cq", "Cq as exported (empty: no Cq, see cq_status)", "cycles"),
-        _c("cq_status", "text", "text", f"state of the Cq: {', '.join(CQ_STATUSES)}"),
-        _opt(_c("omitted", "bool", "flag", "the well was omitted in the instrument software")),
-        _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
-        _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
-        _c("source", "text", "text", "the export file the row was read from"),
-        Slot("layout", "every other column of the layout and the export: design factors, "
-             "replicate, irc, instrument extras"),
-        _c("censored", "bool", "flag", "the Cq used is the detection limit (a non-detect kept as "
-           "a bound)"),
-        _c("excluded", "bool", "flag", "the well is not quantified (see exclude_code)"),
-        _c("exclude_code", "text", "text", "why the well is excluded: a code of EXCLUDE_REASONS "
-           "('' when used)"),
-        _c("exclude_reason", "text", "text", "exclude_code as a sentence, with details"),
-        _c("outlier", "bool", "flag", "the outlier rule singled the well out (excluded unless "
-           "keep_outliers)"),
-    )),
-    "replicates": Table("replicates.csv", "sample × target (× plate when plates are normalised "
-                        "separately): technical replicates", "always", (
-        _opt(_PLATE), _SAMPLE, _TARGET, _N_WELLS, *_REPLICATES, _DESIGN,
-    )),
-    "samples": Table("samples.csv", "sample × target (reference genes excluded): normalised "
-                     "relative quantity", "with reference genes", (
-        _opt(_PLATE), _SAMPLE, _TARGET, _N_WELLS, *_REPLICATES, _DESIGN, _CENSORED,
-        _c("ref_cq", "float", "Cq", "mean efficiency-weighted Cq of the reference genes",
-           "cycles at E = 2"),
-        _c("delta_cq", "float", "Cq", "ΔCq = weighted Cq(target) − ref_cq", "cycles at E = 2"),
-        _c("log2_rq", "float", "log2", "log2 relative quantity = −ΔCq (calibrated with plates)",
-           "log2"),
-        _c("rel_quantity", "float", "ratio", "relative quantity 2^log2_rq"),
-        _c("se_log2_rq", "float", "log2", "propagated standard error of log2_rq", "log2"),
-        _NOTE,
-        _opt(_c("plate_cf_log2", "float", "log2", "log2 calibration factor of the sample's plate "
-                "and target (several plates)", "log2")),
-        _opt(_c("se_plate_cf_log2", "float", "log2", "standard error of plate_cf_log2", "log2")),
-        _UPPER,
-    )),
-    "fold_changes": Table("fold_changes.csv", "target × comparison (each group vs the control "
-                          "group, then each [[contrasts]] entry)", "with reference genes", (
-        _CONTRAST, _TARGET, _FACTORS, _N_UNITS,
-        _c("n_ref", "int", "count", "biological replicates in the reference (control) group"),
-        _c("log2_fold_change", "float", "log2", "log2 fold change = −ΔΔCq", "log2"),
-        _SE, _DF, _STATISTIC, _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _P_VALUE, _TEST, _BOUND, _NOTE,
-        _P_ADJ, _ADJUST,
-    )),
-    "ratios": Table("ratios.csv", "ratio × group (then each [[contrasts]] entry): the group's "
-                    "ratio and its fold change vs the control group", "with [ratios]", (
-        _RATIO, _CONTRAST, _FACTORS,
-        _c("n", "int", "count", "biological replicates in the group"),
-        _c("value", "float", "ratio", "geometric mean of the per-sample ratios of the group"),
-        _c("value_ci_low", "float", "ratio", "lower confidence limit of value"),
-        _c("value_ci_high", "float", "ratio", "upper confidence limit of value"),
-        _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _P_VALUE, _TEST, _BOUND, _NOTE,
-        _P_ADJ, _ADJUST,
-    )),
-    "ratio_samples": Table(None, "ratio × sample: the per-sample ratio (Results.ratio_samples)",
-                           "with [ratios]", (
-        _RATIO, _SAMPLE, _DESIGN,
-        _c("log2_ratio", "float", "log2", "log2 RQ(numerator) − log2 RQ(denominator)", "log2"),
-        _c("ratio_value", "float", "ratio", "the ratio 2^log2_ratio"),
-        _c("upper_bound", "bool", "flag", "the numerator is censored (the ratio is at most this)"),
-        _c("lower_bound", "bool", "flag", "the denominator is censored (the ratio is at least "
-           "this)"),
-    )),
-    "qc": Table("qc.csv", "QC event", "always", (
-        _PLATE, _WELL, _SAMPLE, _TARGET,
-        _c("code", "text", "text", "what happened: a code of QC_EVENTS"),
-        _c("rule", "text", "text", "the code as spelled before (hyphens; deprecated: use code)"),
-        _c("severity", "text", "text", f"how serious: {', '.join(SEVERITIES)}"),
-        _c("value", "float", "statistic", "the number the rule tested (unit of threshold)"),
-        _c("threshold", "float", "statistic", "the rule's limit"),
-        _c("message", "text", "text", "the event in words"),
-    )),
-    "anova": Table("anova.csv", "target or ratio × model term: two-way ANOVA on log2 values, "
-                   "the biological replicate as block", "with design factors", (
-        _ITEM, _NAME,
-        _c("term", "text", "text", "model term (a factor, an interaction a:b, the block)"),
-        _c("sum_sq", "float", "statistic", "sum of squares", "log2²"),
-        _DF,
-        _c("F", "float", "statistic", "F statistic"),
-        _P_VALUE,
-        _c("ss_type", "text", "text", "type of sums of squares (II, or III when unbalanced)"),
-        _NOTE,
-    )),
-    "contrasts": Table("contrasts.csv", "target or ratio × contrast: simple effects and "
-                       "interactions of the factorial model", "with design factors", (
-        _ITEM, _NAME, _CONTRAST,
-        _c("kind", "text", "text", "'simple' (effect within a level) or 'interaction'"),
-        _c("estimate_log2", "float", "log2", "the contrast's estimate (log2 fold change, or "
-           "log2 ratio of fold changes)", "log2"),
-        _c("se", "float", "log2", "standard error of estimate_log2", "log2"),
-        _DF, _STATISTIC, _P_VALUE,
-        _c("ci_low_log2", "float", "log2", "lower confidence limit of estimate_log2", "log2"),
-        _c("ci_high_log2", "float", "log2", "upper confidence limit of estimate_log2", "log2"),
-        _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _TEST,
-        _c("n", "int", "count", "biological samples (blocks when paired)"),
-        _NOTE, _P_ADJ, _ADJUST,
-    )),
-    "standard_curves": Table("standard_curves.csv", "plate × target: standard curve",
-                             "when standards have quantities", (
-        _PLATE, _TARGET,
-        _c("slope", "float", "statistic", "slope of Cq on log10 quantity", "cycles per log10"),
-        _c("intercept", "float", "Cq", "Cq at quantity 1", "cycles"),
-        _c("r_squared", "float", "statistic", "R² of the fit"),
-        _c("efficiency", "float", "efficiency", "amplification factor 10^(−1/slope)"),
-        _c("efficiency_ci_low", "float", "efficiency", "lower confidence limit of efficiency"),
-        _c("efficiency_ci_high", "float", "efficiency", "upper confidence limit of efficiency"),
-        _c("n_points", "int", "count", "standard wells fitted"),
-        _c("n_levels", "int", "count", "dilution levels"),
-        _c("se_efficiency", "float", "efficiency", "standard error of efficiency"),
-        _c("replicates_per_level", "float", "statistic", "wells per dilution level"),
-        _c("log10_range", "float", "statistic", "span of the standards", "log10"),
-        _NOTE,
-    )),
-    "quantities": Table("quantities.csv", "plate × sample × target: unknowns read off the "
-                        "plate's standard curve", "when standards have quantities", (
-        _PLATE, _SAMPLE, _TARGET,
-        _c("n", "int", "count", "wells with a Cq"),
-        _CQ_MEAN,
-        _c("quantity", "float", "quantity", "10^((cq_mean − intercept)/slope)"),
-    )),
-    "reference_genes": Table("reference_genes.csv", "candidate reference gene, best first",
-                             "with candidate_genes", (
-        _TARGET,
-        _c("rank", "int", "count", "consensus rank (geNorm order, NormFinder breaks the tie)"),
-        _c("genorm_m", "float", "statistic", "geNorm M within all candidates"),
-        _c("genorm_rank", "int", "count", "geNorm rank (the best pair shares rank 1)"),
-        _c("normfinder_stability", "float", "statistic", "NormFinder stability ρ (lower is "
-           "better)"),
-        _c("bestkeeper_sd", "float", "Cq", "BestKeeper SD of Cq", "cycles"),
-        _c("bestkeeper_cv", "float", "statistic", "BestKeeper coefficient of variation", "%"),
-        _c("bestkeeper_r", "float", "statistic", "BestKeeper correlation with the index"),
-        _c("bestkeeper_p", "float", "p", "p-value of bestkeeper_r"),
-        _c("recommended", "bool", "flag", "in geNorm's recommended set"),
-    )),
-    "genorm_steps": Table("genorm_steps.csv", "geNorm exclusion step", "with candidate_genes", (
-        _c("step", "int", "count", "exclusion round (1 = all candidates)"),
-        _c("genes_left", "int", "count", "candidates in this round"),
-        _c("excluded", "text", "text", "the gene excluded in this round ('' in the last)"),
-        _c("mean_m", "float", "statistic", "mean geNorm M of the genes left"),
-        _c("pairwise", "text", "text", "label of v, e.g. V2/3"),
-        _c("v", "float", "statistic", "pairwise variation V n/n+1 (n + 1 = genes_left)"),
-    )),
-    "plate_calibration": Table("plate_calibration.csv", "plate × target: calibration factor",
-                               "with several plates", (
-        _PLATE, _TARGET,
-        _opt(_c("n_irc", "int", "count", "inter-run calibrators used")),
-        _opt(_c("n_control", "int", "count", "control-group samples used (no calibrators)")),
-        _c("log2_cf", "float", "log2", "log2 calibration factor", "log2"),
-        _c("cf", "float", "ratio", "calibration factor 2^log2_cf"),
-        _c("se_log2_cf", "float", "log2", "standard error of log2_cf", "log2"),
-    )),
+    "wells": Table(
+        "wells.csv",
+        "input well × target, with its layout columns and why it is excluded",
+        "always",
+        (
+            _PLATE, _WELL, _SAMPLE, _TARGET,
+            _c("sample_type", "text", "text", f"well role ({', '.join(SAMPLE_TYPES)}; RDML types)"),
+            _opt(_c("reporter", "text", "text", "reporter dye")),
+            _c("cq", "float", "Cq", "Cq as exported (empty: no Cq, see cq_status)", "cycles"),
+            _c("cq_status", "text", "text", f"state of the Cq: {', '.join(CQ_STATUSES)}"),
+            _opt(_c("omitted", "bool", "flag", "the well was omitted in the instrument software")),
+            _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
+            _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
+            _c("source", "text", "text", "the export file the row was read from"),
+            Slot("layout", "every other column of the layout and the export: design factors, "
+                 "replicate, irc, instrument extras"),
+            _c("censored", "bool", "flag",
+               "the Cq used is the detection limit (a non-detect kept as a bound)"),
+            _c("excluded", "bool", "flag", "the well is not quantified (see exclude_code)"),
+            _c("exclude_code", "text", "text",
+               "why the well is excluded: a code of EXCLUDE_REASONS ('' when used)"),
+            _c("exclude_reason", "text", "text", "exclude_code as a sentence, with details"),
+            _c("outlier", "bool", "flag", "the outlier rule singled the well out (excluded unless "
+               "keep_outliers)"),
+        ),
+    ),
+    "replicates": Table(
+        "replicates.csv",
+        "sample × target (× plate when plates are normalised separately): mean, SD and "
+        "range of the technical replicates' Cq",
+        "always",
+        (
+            _opt(_PLATE), _SAMPLE, _TARGET, _N_WELLS, *_REPLICATES, _DESIGN,
+        ),
+    ),
+    "samples": Table(
+        "samples.csv",
+        "sample × target: ΔCq against the reference genes and the relative quantity",
+        "when reference genes are set",
+        (
+            _opt(_PLATE), _SAMPLE, _TARGET, _N_WELLS, *_REPLICATES, _DESIGN, _CENSORED,
+            _c("ref_cq", "float", "Cq", "mean efficiency-weighted Cq of the reference genes",
+               "cycles at E = 2"),
+            _c("delta_cq", "float", "Cq", "ΔCq = weighted Cq(target) − ref_cq", "cycles at E = 2"),
+            _c("log2_rq", "float", "log2", "log2 relative quantity = −ΔCq (calibrated with plates)",
+               "log2"),
+            _c("rel_quantity", "float", "ratio", "relative quantity 2^log2_rq"),
+            _c("se_log2_rq", "float", "log2", "propagated standard error of log2_rq", "log2"),
+            _NOTE,
+            _opt(_c("plate_cf_log2", "float", "log2",
+                    "log2 calibration factor of the sample's plate and target", "log2")),
+            _opt(_c("se_plate_cf_log2", "float", "log2", "standard error of plate_cf_log2",
+                    "log2")),
+            _UPPER,
+        ),
+    ),
+    "fold_changes": Table(
+        "fold_changes.csv",
+        "target × comparison (each group vs the control group, then each [[contrasts]] "
+        "entry): fold change with its CI, p and adjusted p",
+        "when reference genes are set",
+        (
+            _CONTRAST, _TARGET, _FACTORS, _N_UNITS,
+            _c("n_ref", "int", "count", "biological replicates in the reference (control) group"),
+            _c("log2_fold_change", "float", "log2", "log2 fold change = −ΔΔCq", "log2"),
+            _SE, _DF, _STATISTIC, _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _P_VALUE, _TEST, _BOUND, _NOTE,
+            _P_ADJ, _ADJUST,
+        ),
+    ),
+    "ratios": Table(
+        "ratios.csv",
+        "ratio × group: the group's geometric-mean ratio with its CI and its fold change "
+        "vs the control group (then each [[contrasts]] entry)",
+        "when [ratios] are set",
+        (
+            _RATIO, _CONTRAST, _FACTORS,
+            _c("n", "int", "count", "biological replicates in the group"),
+            _c("value", "float", "ratio", "geometric mean of the per-sample ratios of the group"),
+            _c("value_ci_low", "float", "ratio", "lower confidence limit of value"),
+            _c("value_ci_high", "float", "ratio", "upper confidence limit of value"),
+            _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _P_VALUE, _TEST, _BOUND,
+            _NOTE, _P_ADJ, _ADJUST,
+        ),
+    ),
+    "ratio_samples": Table(
+        None,
+        "ratio × sample: the per-sample ratio",
+        "when [ratios] are set",
+        (
+            _RATIO, _SAMPLE, _DESIGN,
+            _c("log2_ratio", "float", "log2", "log2 RQ(numerator) − log2 RQ(denominator)", "log2"),
+            _c("ratio_value", "float", "ratio", "the ratio 2^log2_ratio"),
+            _c("upper_bound", "bool", "flag", "the numerator is censored: an upper bound"),
+            _c("lower_bound", "bool", "flag", "the denominator is censored: a lower bound"),
+        ),
+    ),
+    "qc": Table(
+        "qc.csv",
+        "QC event: replicate spread, control amplification, missing reference, non-"
+        "detects, standard curves, reference genes",
+        "always",
+        (
+            _PLATE, _WELL, _SAMPLE, _TARGET,
+            _c("code", "text", "text", "what happened: a code of QC_EVENTS"),
+            _c("rule", "text", "text", "the code as spelled before (deprecated: use code)"),
+            _c("severity", "text", "text", f"how serious: {', '.join(SEVERITIES)}"),
+            _c("value", "float", "statistic", "the number the rule tested (unit of threshold)"),
+            _c("threshold", "float", "statistic", "the rule's limit"),
+            _c("message", "text", "text", "the event in words"),
+        ),
+    ),
+    "anova": Table(
+        "anova.csv",
+        "target or ratio × model term: two-way ANOVA on log2 values with the biological "
+        "replicate as block",
+        "when the design has factors",
+        (
+            _ITEM, _NAME,
+            _c("term", "text", "text", "model term (a factor, an interaction a:b, the block)"),
+            _c("sum_sq", "float", "statistic", "sum of squares", "log2²"),
+            _DF,
+            _c("F", "float", "statistic", "F statistic"),
+            _P_VALUE,
+            _c("ss_type", "text", "text", "type of sums of squares (II, or III when unbalanced)"),
+            _NOTE,
+        ),
+    ),
+    "contrasts": Table(
+        "contrasts.csv",
+        "target or ratio × contrast: simple effects and interactions of the factorial "
+        "model, with CI and adjusted p",
+        "when the design has factors",
+        (
+            _ITEM, _NAME, _CONTRAST,
+            _c("kind", "text", "text", "'simple' (effect within a level) or 'interaction'"),
+            _c("estimate_log2", "float", "log2", "the contrast's estimate (log2 fold change, or "
+               "log2 ratio of fold changes)", "log2"),
+            _c("se", "float", "log2", "standard error of estimate_log2", "log2"),
+            _DF, _STATISTIC, _P_VALUE,
+            _c("ci_low_log2", "float", "log2", "lower confidence limit of estimate_log2", "log2"),
+            _c("ci_high_log2", "float", "log2", "upper confidence limit of estimate_log2", "log2"),
+            _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _TEST,
+            _c("n", "int", "count", "biological samples (blocks when paired)"),
+            _NOTE, _P_ADJ, _ADJUST,
+        ),
+    ),
+    "standard_curves": Table(
+        "standard_curves.csv",
+        "plate × target: slope, intercept, R², efficiency with its CI",
+        "when standards have quantities",
+        (
+            _PLATE, _TARGET,
+            _c("slope", "float", "statistic", "slope of Cq on log10 quantity", "cycles per log10"),
+            _c("intercept", "float", "Cq", "Cq at quantity 1", "cycles"),
+            _c("r_squared", "float", "statistic", "R² of the fit"),
+            _c("efficiency", "float", "efficiency", "amplification factor 10^(−1/slope)"),
+            _c("efficiency_ci_low", "float", "efficiency", "lower confidence limit of efficiency"),
+            _c("efficiency_ci_high", "float", "efficiency", "upper confidence limit of efficiency"),
+            _c("n_points", "int", "count", "standard wells fitted"),
+            _c("n_levels", "int", "count", "dilution levels"),
+            _c("se_efficiency", "float", "efficiency", "standard error of efficiency"),
+            _c("replicates_per_level", "int", "count", "fewest wells at any dilution level"),
+            _c("log10_range", "float", "statistic", "span of the standards", "log10"),
+            _NOTE,
+        ),
+    ),
+    "quantities": Table(
+        "quantities.csv",
+        "plate × sample × target: unknowns read off the plate's standard curve",
+        "when standards have quantities",
+        (
+            _PLATE, _SAMPLE, _TARGET,
+            _c("n", "int", "count", "wells with a Cq"),
+            _CQ_MEAN,
+            _c("quantity", "float", "quantity", "10^((cq_mean − intercept)/slope)"),
+        ),
+    ),
+    "reference_genes": Table(
+        "reference_genes.csv",
+        "candidate reference gene, best first: geNorm M, NormFinder, BestKeeper",
+        "when candidate_genes are set",
+        (
+            _TARGET,
+            _c("rank", "int", "count", "consensus rank (geNorm order, NormFinder breaks the tie)"),
+            _c("genorm_m", "float", "statistic", "geNorm M within all candidates"),
+            _c("genorm_rank", "int", "count", "geNorm rank (the best pair shares rank 1)"),
+            _c("normfinder_stability", "float", "statistic", "NormFinder stability ρ (lower is "
+               "better)"),
+            _c("bestkeeper_sd", "float", "Cq", "BestKeeper SD of Cq", "cycles"),
+            _c("bestkeeper_cv", "float", "statistic", "BestKeeper coefficient of variation", "%"),
+            _c("bestkeeper_r", "float", "statistic", "BestKeeper correlation with the index"),
+            _c("bestkeeper_p", "float", "p", "p-value of bestkeeper_r"),
+            _c("recommended", "bool", "flag", "in geNorm's recommended set"),
+        ),
+    ),
+    "genorm_steps": Table(
+        "genorm_steps.csv",
+        "geNorm exclusion step: mean M and pairwise variation V",
+        "when candidate_genes are set",
+        (
+            _c("step", "int", "count", "exclusion round (1 = all candidates)"),
+            _c("genes_left", "int", "count", "candidates in this round"),
+            _c("excluded", "text", "text", "the gene excluded in this round ('' in the last)"),
+            _c("mean_m", "float", "statistic", "mean geNorm M of the genes left"),
+            _c("pairwise", "text", "text", "label of v, e.g. V2/3"),
+            _c("v", "float", "statistic", "pairwise variation V n/n+1 (n + 1 = genes_left)"),
+        ),
+    ),
+    "plate_calibration": Table(
+        "plate_calibration.csv",
+        "plate × target: the calibration factor",
+        "with several plates",
+        (
+            _PLATE, _TARGET,
+            _opt(_c("n_irc", "int", "count", "inter-run calibrators used")),
+            _opt(_c("n_control", "int", "count", "control-group samples used (no calibrators)")),
+            _c("log2_cf", "float", "log2", "log2 calibration factor", "log2"),
+            _c("cf", "float", "ratio", "calibration factor 2^log2_cf"),
+            _c("se_log2_cf", "float", "log2", "standard error of log2_cf", "log2"),
+        ),
+    ),
 }  # fmt: skip
 
 
@@ -490,8 +554,9 @@ def conform(
 
     The design slot takes ``factors`` (and ``replicate`` for a ``design`` slot); a ``layout``
     slot takes every undeclared column in its present order. A table without rows gets the
-    required columns it lacks. Raises ``ValueError`` when a required column is missing or an
-    undeclared one is present (a writer's mistake, not the user's).
+    required columns it lacks; a ``float`` column held as objects (after a concatenation)
+    becomes float. Raises ``ValueError`` when a required column is missing or an undeclared one
+    is present (a writer's mistake, not the user's).
     """
     table = TABLES[name]
     if frame.empty:
@@ -512,4 +577,6 @@ def conform(
     missing = [c for c in order if c not in frame.columns]
     if extra or missing:
         raise ValueError(f"table {name}: undeclared column(s) {extra}, missing column(s) {missing}")
-    return frame[order]
+    floats = [c.name for c in table.columns if isinstance(c, Column) and c.dtype == "float"]
+    loose = [c for c in floats if c in frame and frame[c].dtype == object]
+    return frame[order].astype(dict.fromkeys(loose, float))
