@@ -259,11 +259,11 @@ _FC_CI_HIGH = _c(
 )
 _SE = _c("se", "float", "log2", "standard error of the log2 fold change", "log2")
 _DF = _c("df", "float", "statistic", "degrees of freedom of the test")
-_STATISTIC = _c("statistic", "float", "statistic", "test statistic (t; NaN for rank tests)")
+_STATISTIC = _c("statistic", "float", "statistic", "the test's statistic (t for the t-tests)")
 _P_VALUE = _c("p_value", "float", "p", "p-value of the test (unadjusted)")
 _P_ADJ = _c("p_adj", "float", "p", "p-value adjusted within the comparison (setting adjust)")
 _ADJUST = _c("adjust", "text", "text", "the adjustment method (holm, bh, bonferroni, none)")
-_TEST = _c("test", "text", "text", "the test used (e.g. 'paired t', 'welch t', 'rcbd')")
+_TEST = _c("test", "text", "text", "the test: paired t, welch, student, mann-whitney, permutation")
 _BOUND = _c(
     "bound",
     "text",
@@ -278,7 +278,7 @@ _CENSORED = _c(
     "flag",
     "the Cq used includes non-detects set at the detection limit (a bound)",
 )
-_UPPER = _c("upper_bound", "bool", "flag", "the value is an upper bound (non-detects)")
+_UPPER = _c("upper_bound", "bool", "flag", "log2_rq is an upper bound (censored target Cq)")
 _ITEM = _c("item", "text", "text", "'target' or 'ratio'")
 _NAME = _c("name", "text", "text", "the target or ratio analysed")
 _RATIO = _c("ratio", "text", "text", "ratio name from [ratios] (numerator/denominator target)")
@@ -371,7 +371,10 @@ TABLES: Final[dict[str, Table]] = {
         "vs the control group (then each [[contrasts]] entry)",
         "when [ratios] are set",
         (
-            _RATIO, _CONTRAST, _FACTORS,
+            _RATIO,
+            _c("contrast", "text", "text", "'control' for the control group's own row, else as "
+               "in fold_changes.csv"),
+            _FACTORS,
             _c("n", "int", "count", "biological replicates in the group"),
             _c("value", "float", "ratio", "geometric mean of the per-sample ratios of the group"),
             _c("value_ci_low", "float", "ratio", "lower confidence limit of value"),
@@ -429,7 +432,9 @@ TABLES: Final[dict[str, Table]] = {
         "model, with CI and adjusted p",
         "when the design has factors",
         (
-            _ITEM, _NAME, _CONTRAST,
+            _ITEM, _NAME,
+            _c("contrast", "text", "text", "the effect, e.g. 'oxygen: hypoxia vs normoxia | "
+               "treatment=vehicle', or an interaction"),
             _c("kind", "text", "text", "'simple' (effect within a level) or 'interaction'"),
             _c("estimate_log2", "float", "log2", "the contrast's estimate (log2 fold change, or "
                "log2 ratio of fold changes)", "log2"),
@@ -437,7 +442,8 @@ TABLES: Final[dict[str, Table]] = {
             _DF, _STATISTIC, _P_VALUE,
             _c("ci_low_log2", "float", "log2", "lower confidence limit of estimate_log2", "log2"),
             _c("ci_high_log2", "float", "log2", "upper confidence limit of estimate_log2", "log2"),
-            _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _TEST,
+            _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH,
+            _c("test", "text", "text", "the method (factorial_method): rcbd, paired t, welch"),
             _c("n", "int", "count", "biological samples (blocks when paired)"),
             _NOTE, _P_ADJ, _ADJUST,
         ),

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from qpcr import schema
-from qpcr.config import load_config
+from qpcr.config import AnalysisConfig, load_config
 from qpcr.errors import AssumptionWarning
+from qpcr.factorial import factorial_tables
 from qpcr.pipeline import analyze
 from qpcr.qc import event_table
 from qpcr.report.docs import BEGIN, END, columns_markdown, readme_with_tables
@@ -92,6 +93,21 @@ def test_conform_refuses_an_undeclared_or_missing_column() -> None:
     empty = conform("ratios", pd.DataFrame(), ["oxygen", "treatment"])
     assert list(empty.columns[:5]) == ["ratio", "contrast", "oxygen", "treatment", "n"]
     assert {"value_ci_low", "fc_ci_low"} <= set(empty.columns)
+
+
+def test_factorial_tables_keep_their_columns_when_no_model_fits() -> None:
+    config = AnalysisConfig(reference_genes=("R",), control={"oxygen": "n", "treatment": "v"})
+    samples = pd.DataFrame({"sample": ["a", "b"], "target": "X", "oxygen": ["n", "h"],
+                            "treatment": "v", "log2_rq": [1.0, 2.0]})  # fmt: skip
+    tables = factorial_tables(samples, pd.DataFrame(), ["oxygen", "treatment"], None, config)
+    for name, frame in tables.items():
+        assert list(conform(name, frame)) == schema.columns_of(name)
+        assert frame["note"].str.contains("treatment").all()  # one level: no model
+        assert (
+            frame.drop(columns=["item", "name", "note", "adjust"], errors="ignore")
+            .isna()
+            .all(axis=None)
+        )
 
 
 def test_a_column_name_has_one_dtype_scale_and_unit_in_every_table() -> None:

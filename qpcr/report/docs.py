@@ -61,7 +61,8 @@ def what_you_get() -> str:
 
 def _row(column: Column | Slot) -> str:
     if isinstance(column, Slot):
-        return f"| *{column.kind} columns* | | | | {column.meaning} |"
+        label = {"factors": "factor columns"}.get(column.kind, f"{column.kind} columns")
+        return f"| *{label}* | | | | {column.meaning} |"
     optional = " (not always present)" if column.optional else ""
     cells = [f"`{column.name}`", column.dtype, column.scale, column.unit, column.meaning + optional]
     return "| " + " | ".join(cells) + " |"
