@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .config import AnalysisConfig
-from .schema import CONTROL_TYPES, EXCLUDE_REASONS, columns_of
+from .schema import CONTROL_TYPES, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
 
@@ -84,9 +84,7 @@ def apply_qc(
 
     w["excluded"] = code.ne("")
     w["exclude_code"] = code
-    w["exclude_reason"] = [
-        EXCLUDE_REASONS[c].format(detail=d) if c else "" for c, d in zip(code, detail, strict=True)
-    ]
+    w["exclude_reason"] = [exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)]
     w["censored"] = w["censored"] & ~w["excluded"]
     w.loc[w["excluded"], "cq_used"] = np.nan
     w["outlier"] = w.index.isin(outliers.index)

@@ -166,20 +166,21 @@ QC_EVENTS: Final[dict[str, str]] = {
 # and writes (``<table>.csv`` and a sheet of ``results.xlsx``). ``docs/columns.md`` and the
 # README's "What you get" are generated from these declarations (``qpcr.report.docs``).
 
-#: Scales of output columns and the workbook number format of each (None: General).
-SCALES: Final[dict[str, str | None]] = {
-    "fold change": "0.000",  # linear, 1 = no change; ci_low/ci_high always bound fold_change
-    "log2": "0.000",  # log2 units (a log2 fold change, a log2 relative quantity, its SE)
-    "Cq": "0.00",  # cycles
-    "ratio": "0.000",  # any other linear ratio (relative quantity, ratio of two targets, CF)
-    "quantity": "0.000",  # absolute quantity in the unit of the standards
-    "efficiency": "0.000",  # amplification factor E (2.0 = 100 %)
-    "statistic": "0.000",  # a test statistic or other number on its own scale
-    "p": "0.00E+00",
-    "count": None,
-    "flag": None,  # True/False
-    "text": None,
-}
+#: Scales of output columns: scale → (meaning, workbook number format or None for General).
+SCALES: Final[dict[str, tuple[str, str | None]]] = {
+    "fold change": ("linear fold change, 1 = no change", "0.000"),
+    "log2": ("log2 units: a log2 fold change or relative quantity, or its standard error", "0.000"),
+    "Cq": ("cycles", "0.00"),
+    "ratio": ("any other linear ratio: relative quantity, ratio of two targets, calibration "
+              "factor", "0.000"),
+    "quantity": ("absolute quantity in the unit of the standards", "0.000"),
+    "efficiency": ("amplification factor E (2.0 = 100 %)", "0.000"),
+    "statistic": ("a test statistic or another number on its own scale", "0.000"),
+    "p": ("a p-value", "0.00E+00"),
+    "count": ("a whole number", None),
+    "flag": ("True or False", None),
+    "text": ("text", None),
+}  # fmt: skip
 
 DTYPES: Final = ("float", "int", "bool", "text")
 

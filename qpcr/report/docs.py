@@ -23,20 +23,6 @@ _OTHER_FILES = (
     ("provenance.json", "input files with SHA-256, resolved settings, software versions"),
 )
 
-_SCALE_MEANING = {
-    "fold change": "linear fold change, 1 = no change",
-    "log2": "log2 units (a log2 fold change or relative quantity, or its standard error)",
-    "Cq": "cycles",
-    "ratio": "any other linear ratio: relative quantity, ratio of two targets, calibration factor",
-    "quantity": "absolute quantity in the unit of the standards",
-    "efficiency": "amplification factor E (2.0 = 100 %)",
-    "statistic": "a test statistic or another number on its own scale",
-    "p": "a p-value",
-    "count": "a whole number",
-    "flag": "True or False",
-    "text": "text",
-}
-
 
 def _anchor(table: Table, name: str) -> str:
     return (table.file or name).replace(".", "").lower()
@@ -83,7 +69,7 @@ def columns_markdown() -> str:
         "",
         "| scale | meaning | workbook format |",
         "|---|---|---|",
-        *(f"| {s} | {_SCALE_MEANING[s]} | {SCALES[s] or 'General'} |" for s in SCALES),
+        *(f"| {s} | {meaning} | {fmt or 'General'} |" for s, (meaning, fmt) in SCALES.items()),
     ]
     for name, table in TABLES.items():
         where = "" if table.file else f" (the Python API's `Results.{name}`, not a file)"

@@ -36,7 +36,7 @@ def number_format(column: str) -> str | None:
     None for counts, flags, text and undeclared columns (other float columns then get
     ``0.000``, integers stay General)."""
     scale = output_scale(str(column))
-    return SCALES[scale] if scale else None
+    return SCALES[scale][1] if scale else None
 
 
 def write_results_workbook(
