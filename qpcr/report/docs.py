@@ -61,11 +61,16 @@ def columns_markdown() -> str:
         "",
         "<!-- generated from qpcr/schema.py by python -m qpcr.report.docs; do not edit -->",
         "",
-        "Every table `qpcr analyze` writes, column by column. A column name means the same in "
-        "every table: `ci_low`/`ci_high` always bound `fold_change`; an interval on another "
+        "Every table `qpcr analyze` writes, column by column. A column name has one type, scale "
+        "and unit in every table (but `value` and `excluded`: see each table): `ci_low`/`ci_high` "
+        "always bound `fold_change`; an interval on another "
         "quantity carries its name (`value_ci_low`, `efficiency_ci_low`) and a log2 interval "
         "says so (`ci_low_log2`). Codes (`exclude_code`, `code`) are stable; the sentences "
         "beside them may be reworded.",
+        "",
+        "**Changed in this release:** in `ratios.csv` and `contrasts.csv`, `ci_low`/`ci_high` "
+        "now bound `fold_change` (they bounded `value`, and `estimate_log2` on log2); see "
+        "[CHANGELOG.md](../CHANGELOG.md).",
         "",
         "| scale | meaning | workbook format |",
         "|---|---|---|",
