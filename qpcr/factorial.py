@@ -15,6 +15,7 @@ import pandas as pd
 from .compare import biological_units
 from .config import AnalysisConfig
 from .errors import QpcrError
+from .schema import columns_of
 from .stats import adjust_pvalues, factorial_anova, factorial_contrasts
 
 __all__ = ["factorial_tables"]
@@ -66,13 +67,24 @@ def factorial_tables(
             anova["term"] = anova["term"].replace("unit", replicate)
         anova_rows += [{**item, **r} for r in anova.to_dict("records")]
         contrast_rows += [{**item, **r} for r in contrasts.to_dict("records")]
-    anova = pd.DataFrame(anova_rows)
-    contrasts = pd.DataFrame(contrast_rows)
-    if "p_value" in contrasts:
-        contrasts["p_adj"] = float("nan")
-        for _, index in contrasts.groupby("contrast", sort=False).groups.items():
-            contrasts.loc[index, "p_adj"] = adjust_pvalues(
-                contrasts.loc[index, "p_value"].to_numpy(float), config.adjust
-            )
-        contrasts["adjust"] = config.adjust
+    anova = _declared(pd.DataFrame(anova_rows), "anova")
+    # the model's interval is on log2; ci_low/ci_high always bound fold_change (fc_ci_* too,
+    # for one release)
+    contrasts = pd.DataFrame(contrast_rows).rename(
+        columns={"ci_low": "ci_low_log2", "ci_high": "ci_high_log2"}
+    )
+    contrasts = contrasts.assign(ci_low=contrasts.get("fc_ci_low", float("nan")),
+                                 ci_high=contrasts.get("fc_ci_high", float("nan")))  # fmt: skip
+    contrasts = _declared(contrasts, "contrasts")
+    for _, index in contrasts.groupby("contrast", sort=False).groups.items():
+        contrasts.loc[index, "p_adj"] = adjust_pvalues(
+            contrasts.loc[index, "p_value"].to_numpy(float), config.adjust
+        )
+    contrasts["adjust"] = config.adjust
     return {"anova": anova, "contrasts": contrasts}
+
+
+def _declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` in the declared column order of table ``name``, with the columns it lacks (every
+    item's model failed) added empty; any other column stays, for the writer's check."""
+    return frame.reindex(columns=list(dict.fromkeys([*columns_of(name), *frame.columns])))

@@ -20,8 +20,9 @@ from .io import read_run
 from .io.registry import Export, RunInfo
 from .layout import join_layout, load_layout
 from .plates import plate_strategy
-from .qc import EVENT_COLUMNS, apply_qc
+from .qc import apply_qc, event_table
 from .quant import normalise, ratio_table, summarise_replicates
+from .schema import columns_of
 from .stats import adjust_pvalues
 from .template import is_template, read_template, template_config
 
@@ -30,8 +31,8 @@ __all__ = ["Results", "analyze"]
 #: Wells-table columns that are not design factors.
 _NOT_FACTORS = {"plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
                 "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
-                "exclude_reason", "cq_used", "censored", "plate_export", "well_export", "irc",
-                "outlier"}  # fmt: skip
+                "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export",
+                "well_export", "irc", "outlier"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -316,18 +317,20 @@ def _standard_curves(wells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     acceptance warnings as QC events."""
     from .curves import curve_warnings, standard_curves
 
-    std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
+    std = wells[wells["exclude_code"].eq("standard")]
     if std.empty or "quantity" not in std or std["quantity"].notna().sum() == 0:
-        return pd.DataFrame(), pd.DataFrame(columns=EVENT_COLUMNS)
+        return pd.DataFrame(), event_table([])
     curves = standard_curves(std.drop(columns=["excluded"]))
+    severity = {"warning": "warn", "error": "fail"}
     events = [
         {"plate": w.get("plate", ""), "well": "", "sample": "", "target": w.get("target", ""),
-         "rule": f"standard-curve-{w['rule']}".replace("_", "-"), "severity": w["severity"],
+         "code": f"standard_curve_{w['rule']}",
+         "severity": severity.get(str(w["severity"]), w["severity"]),
          "value": w.get("value", np.nan), "threshold": w.get("threshold", np.nan),
          "message": w["message"]}
         for w in curve_warnings(curves)
     ]  # fmt: skip
-    return curves, pd.DataFrame(events, columns=EVENT_COLUMNS)
+    return curves, event_table(events)
 
 
 def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
@@ -368,7 +371,7 @@ def _curve_efficiencies(
     todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
     if not todo:
         return config, {}, [], []
-    std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
+    std = wells[wells["exclude_code"].eq("standard")]
     pooled = pooled_efficiency(std.drop(columns=["excluded"])).set_index("target")
     per_plate: dict[str, dict[str, float]] = {}
     if not config.pooled_efficiency:
@@ -448,12 +451,10 @@ def _reference_genes(
         )
     levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
     found = reference_gene_warnings(unkn, config.reference_genes, levels, alpha=config.alpha)
-    events = pd.DataFrame(
-        [{"plate": "", "well": "", "sample": "", "target": w["target"],
-          "rule": w["rule"].replace("_", "-"),
+    events = event_table(
+        [{"plate": "", "well": "", "sample": "", "target": w["target"], "code": w["rule"],
           "severity": "warn" if w["severity"] == "warning" else "info",
           "value": np.nan, "threshold": np.nan, "message": w["message"]} for w in found],
-        columns=EVENT_COLUMNS,
     )  # fmt: skip
     problems = [w["message"] for w in found if w["severity"] == "warning"]
     return config, tables, events, notes, problems
@@ -526,7 +527,7 @@ def _sample_attributes(
     wells: pd.DataFrame, factors: list[str], replicate: str | None
 ) -> pd.DataFrame:
     cols = [*factors, *([replicate] if replicate else [])]
-    unkn = wells[wells["sample_type"].eq("unkn") & ~wells["exclude_reason"].eq("not in layout")]
+    unkn = wells[wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")]
     attrs = unkn[["sample", *cols]].astype({c: str for c in cols}).drop_duplicates()
     clash = attrs[attrs.duplicated("sample", keep=False)]
     if not clash.empty:
@@ -554,32 +555,31 @@ def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
     bad = samples[samples["note"].ne("")].drop_duplicates(["sample", "note"])
     rows = [
         {"plate": "", "well": "", "sample": r["sample"], "target": r["target"],
-         "rule": "missing-reference" if "reference" in r["note"] else "missing-target",
+         "code": "missing_reference" if pd.isna(r["ref_cq"]) else "missing_target",
          "severity": "warn", "value": np.nan, "threshold": np.nan,
          "message": f"{r['sample']}: {r['note']}; no ΔCq for this sample"}
         for r in bad.to_dict("records")
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    return event_table(rows)
 
 
 def _ratio_results(
     ratio_samples: pd.DataFrame, factors: list[str], replicate: str | None,
     config: AnalysisConfig, common: dict,
 ) -> pd.DataFrame:  # fmt: skip
-    columns = ["ratio", "contrast", *factors, "n", "value", "ci_low", "ci_high", "fold_change",
-               "fc_ci_low", "fc_ci_high", "p_value", "test", "bound", "note"]  # fmt: skip
+    columns = [c for c in columns_of("ratios", factors) if c not in ("p_adj", "adjust")]
     if ratio_samples.empty:
         return pd.DataFrame(columns=columns)
     summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
                             replicate=replicate, alpha=config.alpha)  # fmt: skip
     summary["value"] = 2.0 ** summary["mean_log2"]
-    summary["ci_low"] = 2.0 ** summary["ci_low_log2"]
-    summary["ci_high"] = 2.0 ** summary["ci_high_log2"]
+    summary["value_ci_low"] = 2.0 ** summary["ci_low_log2"]
+    summary["value_ci_high"] = 2.0 ** summary["ci_high_log2"]
+    summary = summary.drop(columns=["ci_low_log2", "ci_high_log2"])
     tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", **common)
     default = tests[tests["contrast"].str.endswith(" vs control")]
-    default = default.rename(columns={"ci_low": "fc_ci_low", "ci_high": "fc_ci_high"})
-    keep = ["ratio", "contrast", *factors, "fold_change", "fc_ci_low", "fc_ci_high", "p_value",
-            "test", "bound", "note"]  # fmt: skip
+    keep = ["ratio", "contrast", *factors, "fold_change", "ci_low", "ci_high", "p_value", "test",
+            "bound", "note"]  # fmt: skip
     merged = summary.merge(default[keep], on=["ratio", *factors], how="left")
     merged["contrast"] = merged["contrast"].fillna("")
     control = np.ones(len(merged), dtype=bool)
@@ -596,9 +596,9 @@ def _ratio_results(
     extra = tests[~tests["contrast"].str.endswith(" vs control")]
     table = merged[[c for c in columns if c in merged]]
     if not extra.empty:
-        extra = extra.rename(columns={"ci_low": "fc_ci_low", "ci_high": "fc_ci_high"})
         table = pd.concat([table, extra[[*keep, "n"]]], ignore_index=True)
-    return table.reset_index(drop=True)
+    table = table.assign(fc_ci_low=table["ci_low"], fc_ci_high=table["ci_high"])
+    return table[columns].reset_index(drop=True)
 
 
 def _fail_on_controls(
@@ -606,11 +606,11 @@ def _fail_on_controls(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """With ``fail_on_controls``: a target whose NTC or no-RT control amplified gets no fold
     change (nor do ratios involving it); the rows stay, with the reason in ``note``."""
-    rules = {"ntc-amplification": "NTC amplification", "nrt-amplification": "no-RT amplification"}
-    hits = qc[qc["rule"].isin(list(rules))]
-    failed = hits.groupby("target")["rule"].agg(lambda r: " and ".join(sorted(set(r.map(rules)))))
+    codes = {"ntc_amplification": "NTC amplification", "nrt_amplification": "no-RT amplification"}
+    hits = qc[qc["code"].isin(list(codes))]
+    failed = hits.groupby("target")["code"].agg(lambda r: " and ".join(sorted(set(r.map(codes)))))
     numbers = ["log2_fold_change", "se", "df", "statistic", "fold_change", "ci_low", "ci_high",
-               "p_value", "fc_ci_low", "fc_ci_high"]  # fmt: skip
+               "p_value", "value_ci_low", "value_ci_high", "fc_ci_low", "fc_ci_high"]  # fmt: skip
 
     def fail(table: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
         table = table.copy()

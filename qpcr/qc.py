@@ -1,10 +1,12 @@
 """Quality control of wells: exclusion rules and QC events.
 
-:func:`apply_qc` adds to the wells table ``excluded`` (bool), ``exclude_reason`` (the first rule
-that excluded the row), ``cq_used`` (the Cq entering quantification, NaN when excluded) and
+:func:`apply_qc` adds to the wells table ``excluded`` (bool), ``exclude_code`` (the first rule
+that excluded the row, a code of :data:`qpcr.schema.EXCLUDE_REASONS`), ``exclude_reason`` (that
+code as a sentence), ``cq_used`` (the Cq entering quantification, NaN when excluded) and
 ``censored`` (True when ``cq_used`` is a detection limit, not a measurement), and returns a QC
-event table with one row per event: ``plate, well, sample, target, rule, severity, value,
-threshold, message`` (severity ``info``, ``warn`` or ``fail``).
+event table with one row per event: ``plate, well, sample, target, code, rule, severity, value,
+threshold, message`` (``code`` from :data:`qpcr.schema.QC_EVENTS`; severity ``info``, ``warn``
+or ``fail``). Code selects; sentences only explain.
 """
 
 from __future__ import annotations
@@ -15,18 +17,23 @@ import numpy as np
 import pandas as pd
 
 from .config import AnalysisConfig
+from .schema import CONTROL_TYPES, columns_of, exclude_sentence
 
-__all__ = ["EVENT_COLUMNS", "apply_qc"]
+__all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
 
-EVENT_COLUMNS = ["plate", "well", "sample", "target", "rule", "severity", "value", "threshold",
-                 "message"]  # fmt: skip
-_CONTROL_TYPES = {"ntc": "no-template control", "nac": "no-amplification control",
-                  "nrt": "no-RT control", "ntp": "no-template positive control",
-                  "opt": "optical calibrator", "pos": "positive control"}  # fmt: skip
+EVENT_COLUMNS = columns_of("qc")
 
 
-def _events(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+#: ``rule`` spellings (deprecated column) that are not simply the code with hyphens.
+_RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non-detect"}
+
+
+def event_table(rows: Sequence[dict]) -> pd.DataFrame:
+    """QC events from dicts with ``code`` and the other :data:`EVENT_COLUMNS` but ``rule``
+    (the code in its earlier spelling, with hyphens: kept for scripts reading ``rule``)."""
+    frame = pd.DataFrame(list(rows), columns=EVENT_COLUMNS)
+    frame["rule"] = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]]
+    return frame
 
 
 def apply_qc(
@@ -34,7 +41,7 @@ def apply_qc(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply the exclusion rules in order and collect QC events.
 
-    Rules (first match gives ``exclude_reason``): well not in the layout; omitted in the
+    Rules (first match gives ``exclude_code``): well not in the layout; omitted in the
     instrument software; control well (NTC, NRT, ...: checked, never quantified); standard
     (standard-curve well); target not analysed; invalid Cq; non-detect under the policy
     ``exclude`` (``censor``, the default, keeps it at ``nondetect_limit`` with ``censored``
@@ -47,32 +54,37 @@ def apply_qc(
     from .censoring import apply_nondetect_policy
 
     w = apply_nondetect_policy(wells, config.nondetect_policy, config.nondetect_limit)
-    reason = pd.Series([""] * len(w), index=w.index, dtype=object)
+    code = pd.Series([""] * len(w), index=w.index, dtype=object)
+    detail = pd.Series([""] * len(w), index=w.index, dtype=object)
 
-    def exclude(mask: pd.Series, why: str | pd.Series) -> None:
-        take = mask & reason.eq("")
-        reason[take] = why if isinstance(why, str) else why[take]
+    def exclude(mask: pd.Series, why: str | pd.Series, details: pd.Series | None = None) -> None:
+        take = mask & code.eq("")
+        code[take] = why if isinstance(why, str) else why[take]
+        if details is not None:
+            detail[take] = details[take]
 
     if "in_layout" in w:
-        exclude(~w["in_layout"].astype(bool), "not in layout")
+        exclude(~w["in_layout"].astype(bool), "not_in_layout")
     if "omitted" in w:
-        exclude(w["omitted"].fillna(False).astype(bool), "omitted in the instrument software")
-    exclude(w["cq_status"].eq("omitted"), "omitted in the instrument software")
+        exclude(w["omitted"].fillna(False).astype(bool), "omitted")
+    exclude(w["cq_status"].eq("omitted"), "omitted")
     stype = w["sample_type"].fillna("unkn")
-    exclude(stype.isin(list(_CONTROL_TYPES)), "control well (" + stype.map(_CONTROL_TYPES) + ")")
-    exclude(stype.eq("std"), "standard (standard-curve well)")
+    exclude(stype.isin(CONTROL_TYPES), stype)
+    exclude(stype.eq("std"), "standard")
     if targets is not None:
-        exclude(~w["target"].isin(list(targets)), "target not analysed")
-    exclude(w["cq_status"].isin(["invalid", "missing"]), "no valid Cq")
-    exclude(w["nondetect"] & w["cq_used"].isna(), "non-detect (undetermined), excluded by policy")
-    dropout = _isolated_nondetects(w, reason.eq(""), config)
-    exclude(dropout.notna(), dropout)
-    outliers, spread = _outliers(w[reason.eq("") & ~w["censored"]], config)
+        exclude(~w["target"].isin(list(targets)), "not_analysed")
+    exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
+    exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
+    dropout = _isolated_nondetects(w, code.eq(""), config)
+    exclude(dropout.notna(), "isolated_nondetect", dropout)
+    outliers, spread = _outliers(w[code.eq("") & ~w["censored"]], config)
     if not config.keep_outliers:
-        exclude(w.index.isin(outliers.index), outliers.reindex(w.index).fillna(""))
+        exclude(w.index.isin(outliers.index), f"outlier_{config.outlier_rule}",
+                outliers.reindex(w.index))  # fmt: skip
 
-    w["excluded"] = reason.ne("")
-    w["exclude_reason"] = reason
+    w["excluded"] = code.ne("")
+    w["exclude_code"] = code
+    w["exclude_reason"] = [exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)]
     w["censored"] = w["censored"] & ~w["excluded"]
     w.loc[w["excluded"], "cq_used"] = np.nan
     w["outlier"] = w.index.isin(outliers.index)
@@ -81,15 +93,16 @@ def apply_qc(
         *_control_events(w, config),
         *spread,
         *_nondetect_events(
-            w[w["nondetect"] & stype.eq("unkn") & ~reason.eq("not in layout") & dropout.isna()],
+            w[w["nondetect"] & stype.eq("unkn") & code.ne("not_in_layout") & dropout.isna()],
             config,
         ),
     ]
-    return w.drop(columns=["nondetect", "nd_policy"]), _events(events)
+    return w.drop(columns=["nondetect", "nd_policy"]), event_table(events)
 
 
 def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
-    """Reason (or NaN) for non-detects whose replicates amplified far from the limit.
+    """Detail (the replicates' highest Cq, or NaN) for non-detects whose replicates amplified
+    far from the limit.
 
     A non-detect beside replicates whose highest Cq is more than ``ntc_margin`` cycles below
     ``nondetect_limit`` is a failed reaction, not low expression: censoring it at the limit
@@ -100,15 +113,14 @@ def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCon
     top = detected.groupby([w[k] for k in keys], sort=False).transform("max")
     isolated = usable & w["nondetect"] & top.notna()
     isolated &= top < config.nondetect_limit - config.ntc_margin
-    why = "isolated non-detect (replicates amplified at Cq ≤ " + top.round(2).astype(str) + ")"
-    return why.where(isolated)
+    return top.round(2).astype(str).where(isolated)
 
 
 def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
     """One warning per excluded isolated non-detect."""
     return [
         {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
-         "target": r["target"], "rule": "isolated-non-detect", "severity": "warn",
+         "target": r["target"], "code": "isolated_nondetect", "severity": "warn",
          "value": np.nan, "threshold": np.nan,
          "message": f"{r['target']} in {r.get('sample', '')}: well {r['well']} undetermined while "
          f"its replicates amplified; excluded as a failed reaction ({r['exclude_reason']})"}
@@ -117,7 +129,8 @@ def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
 
 
 def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, list[dict]]:
-    """Outlier wells (index → reason) and one event per flagged replicate group."""
+    """Outlier wells (index → detail of the reason) and one event per flagged replicate
+    group."""
     from .outliers import flag_replicate_outliers
 
     if config.outlier_rule == "none" or used.empty:
@@ -129,7 +142,7 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
     )  # fmt: skip
     hit = flags[flags["outlier"]]
     reasons = pd.Series(
-        [f"replicate outlier ({r} {v:.2f} > {t:g})" for r, v, t in
+        [f"{r} {v:.2f} > {t:g}" for r, v, t in
          zip(hit["rule"].str.replace("_", " "), hit["value"], hit["threshold"], strict=True)],
         index=hit.index, dtype=object,
     )  # fmt: skip
@@ -143,7 +156,7 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
                 else "no single well stands out; all kept")  # fmt: skip
         events.append({
             "plate": info.get("plate", ""), "well": ", ".join(out["well"]),
-            "sample": info["sample"], "target": info["target"], "rule": "replicate-spread",
+            "sample": info["sample"], "target": info["target"], "code": "replicate_spread",
             "severity": "warn", "value": group["range"].iloc[0], "threshold":
             config.outlier_threshold,
             "message": f"{info['target']} in {info['sample']}: technical replicates span "
@@ -161,7 +174,7 @@ def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     )
     return [
         {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
-         "target": r["target"], "rule": "non-detect", "severity": "info", "value": np.nan,
+         "target": r["target"], "code": "nondetect", "severity": "info", "value": np.nan,
          "threshold": config.nondetect_limit,
          "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
         for r in nd.to_dict("records")
@@ -180,7 +193,7 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
         if np.isnan(top) or margin < config.ntc_margin:
             events.append({
                 "plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
-                "target": r["target"], "rule": "ntc-amplification", "severity": "warn",
+                "target": r["target"], "code": "ntc_amplification", "severity": "warn",
                 "value": r["cq"], "threshold": config.ntc_margin,
                 "message": f"NTC well {r['well']} amplified {r['target']} at Cq {r['cq']:.2f}"
                 + (f", only {margin:.2f} cycles above the highest sample Cq {top:.2f}"
@@ -195,7 +208,7 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
                 gap = r["cq"] - ref
                 events.append({
                     "plate": r.get("plate", ""), "well": r["well"], "sample": r["sample"],
-                    "target": r["target"], "rule": "nrt-amplification", "severity": "warn",
+                    "target": r["target"], "code": "nrt_amplification", "severity": "warn",
                     "value": gap, "threshold": config.ntc_margin,
                     "message": f"no-RT well {r['well']} is {gap:.2f} cycles from its sample "
                     f"(gDNA ≈ {100 * 2.0 ** -gap:.1f} % of the signal)",

@@ -8,6 +8,8 @@ Optional columns any reader may add: ``plate``, ``reporter``, ``quantity``, ``tm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -102,3 +104,486 @@ def check_wells(df: pd.DataFrame) -> list[str]:
     if df.loc[~ok, "cq"].notna().any():
         problems.append("rows with a Cq value but cq_status other than 'ok'")
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Codes: why a well is excluded (wells.csv ``exclude_code``) and what a QC event is (qc.csv
+# ``code``). Code selects; the sentence only explains (``{detail}`` is filled per well).
+
+#: Exclusion code → the sentence written to ``exclude_reason``; the first rule that matches
+#: excludes the well (:func:`qpcr.qc.apply_qc`). Control wells' codes are their sample types.
+EXCLUDE_REASONS: Final[dict[str, str]] = {
+    "not_in_layout": "not in layout",
+    "omitted": "omitted in the instrument software",
+    "ntc": "control well (no-template control)",
+    "nac": "control well (no-amplification control)",
+    "nrt": "control well (no-RT control)",
+    "ntp": "control well (no-template positive control)",
+    "opt": "control well (optical calibrator)",
+    "pos": "control well (positive control)",
+    "standard": "standard (standard-curve well)",
+    "not_analysed": "target not analysed",
+    "invalid_cq": "no valid Cq",
+    "nondetect": "non-detect (undetermined), excluded by policy",
+    "isolated_nondetect": "isolated non-detect (replicates amplified at Cq ≤ {detail})",
+    "outlier_range": "replicate outlier ({detail})",
+    "outlier_mad": "replicate outlier ({detail})",
+    "outlier_grubbs": "replicate outlier ({detail})",
+}
+
+#: Sample types whose wells are controls: checked, never quantified.
+CONTROL_TYPES: Final = ("ntc", "nac", "nrt", "ntp", "opt", "pos")
+
+#: QC event severities, least serious first.
+SEVERITIES: Final = ("info", "warn", "fail")
+
+#: QC event code → what it means (qc.csv ``code``).
+QC_EVENTS: Final[dict[str, str]] = {
+    "replicate_spread": "technical replicates span more than outlier_threshold cycles",
+    "isolated_nondetect": "a non-detect beside replicates far below the cycle limit: excluded as "
+    "a failed reaction",
+    "nondetect": "a sample well without amplification, censored or excluded by nondetect_policy",
+    "ntc_amplification": "a no-template control amplified within ntc_margin cycles of the samples",
+    "nrt_amplification": "a no-RT control amplified within ntc_margin cycles of its sample",
+    "missing_reference": "a sample lacks a usable reference-gene Cq: no ΔCq",
+    "missing_target": "a sample lacks a usable target Cq: no ΔCq",
+    "standard_curve_skipped": "no standard curve could be fitted",
+    "standard_curve_slope_not_negative": "the standard curve's Cq does not fall with input",
+    "standard_curve_efficiency_range": "curve efficiency outside 1.8-2.2 (80-120 %)",
+    "standard_curve_r_squared": "curve R² below 0.98",
+    "standard_curve_single_replicate": "one well per dilution: a wide efficiency CI",
+    "standard_curve_few_levels": "fewer than 5 dilution levels",
+    "standard_curve_narrow_range": "standards span fewer than 3 log10 units",
+    "standard_curve_livak_assumption": "efficiency far from 2: 2^-ΔΔCq would be biased",
+    "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
+    "hypoxia_soft": "a reference gene that may respond to hypoxia",
+    "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Output tables: every column of every table an analysis returns (``qpcr.pipeline.Results``)
+# and writes (``<table>.csv`` and a sheet of ``results.xlsx``). ``docs/columns.md`` and the
+# README's "What you get" are generated from these declarations (``qpcr.report.docs``).
+
+#: Scales of output columns: scale → (meaning, workbook number format or None for General).
+SCALES: Final[dict[str, tuple[str, str | None]]] = {
+    "fold change": ("linear fold change, 1 = no change", "0.000"),
+    "log2": ("log2 units: a log2 fold change or relative quantity, or its standard error", "0.000"),
+    "Cq": ("cycles", "0.00"),
+    "ratio": ("any other linear ratio: relative quantity, ratio of two targets, calibration "
+              "factor", "0.000"),
+    "quantity": ("absolute quantity in the unit of the standards", "0.000"),
+    "efficiency": ("amplification factor E (2.0 = 100 %)", "0.000"),
+    "statistic": ("a test statistic or another number on its own scale", "0.000"),
+    "p": ("a p-value", "0.00E+00"),
+    "count": ("a whole number", None),
+    "flag": ("True or False", None),
+    "text": ("text", None),
+}  # fmt: skip
+
+DTYPES: Final = ("float", "int", "bool", "text")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: its name, dtype (``float``, ``int``, ``bool``, ``text``), scale (a
+    key of :data:`SCALES`), unit ('' when none) and one line of meaning."""
+
+    name: str
+    dtype: str
+    scale: str
+    meaning: str
+    unit: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a table's design columns go: ``factors`` (the design factors), ``design`` (the
+    factors and the biological-replicate column) or ``layout`` (any other column of the export
+    and the layout: factors, replicate, ``irc``, instrument extras such as ``omit_reason``)."""
+
+    kind: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """An output table: file name (None: returned by the API only), what one row is, when it is
+    written, and its columns in order."""
+
+    file: str | None
+    rows: str
+    when: str
+    columns: tuple[Column | Slot, ...]
+
+    def names(self) -> list[str]:
+        """The declared column names (without the design slot), in order."""
+        return [c.name for c in self.columns if isinstance(c, Column)]
+
+
+def _c(name: str, dtype: str, scale: str, meaning: str, unit: str = "") -> Column:
+    return Column(name, dtype, scale, meaning, unit)
+
+
+def _opt(column: Column) -> Column:
+    return replace(column, optional=True)
+
+
+# Columns shared by several tables (one declaration each).
+_PLATE = _c("plate", "text", "text", "plate: the export's file stem unless the export names plates")
+_WELL = _c("well", "text", "text", "well position (A1, B12, ...)")
+_SAMPLE = _c("sample", "text", "text", "sample name")
+_TARGET = _c("target", "text", "text", "target (gene) name, after [aliases]")
+_CQ_MEAN = _c("cq_mean", "float", "Cq", "mean Cq of the technical replicates used", "cycles")
+_CONTRAST = _c(
+    "contrast",
+    "text",
+    "text",
+    "the comparison: '<group> vs control' or the name of a [[contrasts]] entry",
+)
+_FOLD_CHANGE = _c("fold_change", "float", "fold change", "fold change (2^log2 fold change)")
+_CI_LOW = _c("ci_low", "float", "fold change", "lower confidence limit of fold_change")
+_CI_HIGH = _c("ci_high", "float", "fold change", "upper confidence limit of fold_change")
+_FC_CI_LOW = _c(
+    "fc_ci_low",
+    "float",
+    "fold change",
+    "same as ci_low (deprecated duplicate, kept for one release)",
+)
+_FC_CI_HIGH = _c(
+    "fc_ci_high",
+    "float",
+    "fold change",
+    "same as ci_high (deprecated duplicate, kept for one release)",
+)
+_SE = _c("se", "float", "log2", "standard error of the log2 fold change", "log2")
+_DF = _c("df", "float", "statistic", "degrees of freedom of the test")
+_STATISTIC = _c("statistic", "float", "statistic", "the test's statistic (t for the t-tests)")
+_P_VALUE = _c("p_value", "float", "p", "p-value of the test (unadjusted)")
+_P_ADJ = _c("p_adj", "float", "p", "p-value adjusted within the comparison (setting adjust)")
+_ADJUST = _c("adjust", "text", "text", "the adjustment method (holm, bh, bonferroni, none)")
+_TEST = _c("test", "text", "text", "the test: paired t, welch, student, mann-whitney, permutation")
+_BOUND = _c(
+    "bound",
+    "text",
+    "text",
+    "'≤'/'≥' when non-detects make fold_change an upper/lower bound, '?' both, '' exact",
+)
+_NOTE = _c("note", "text", "text", "why a number is missing or qualified ('' when none)")
+_N_USED = _c("n_used", "int", "count", "wells with a Cq used")
+_CENSORED = _c(
+    "censored",
+    "bool",
+    "flag",
+    "the Cq used includes non-detects set at the detection limit (a bound)",
+)
+_UPPER = _c("upper_bound", "bool", "flag", "log2_rq is an upper bound (censored target Cq)")
+_ITEM = _c("item", "text", "text", "'target' or 'ratio'")
+_NAME = _c("name", "text", "text", "the target or ratio analysed")
+_RATIO = _c("ratio", "text", "text", "ratio name from [ratios] (numerator/denominator target)")
+_FACTORS = Slot("factors", "one column per design factor: the compared group's level")
+_DESIGN = Slot("design", "one column per design factor, then the biological-replicate column")
+_REPLICATES = (
+    _N_USED,
+    _CQ_MEAN,
+    _c("cq_sd", "float", "Cq", "SD of the technical replicates (n − 1)", "cycles"),
+    _c("cq_se", "float", "Cq", "standard error of cq_mean (cq_sd / √n_used)", "cycles"),
+    _c("cq_range", "float", "Cq", "highest minus lowest Cq of the replicates", "cycles"),
+    _opt(_c("n_censored", "int", "count", "wells used at the detection limit (non-detects)")),
+)
+_N_WELLS = _c("n", "int", "count", "wells of the sample and target")
+_N_UNITS = _c("n", "int", "count", "biological replicates in the compared group")
+
+TABLES: Final[dict[str, Table]] = {
+    "wells": Table(
+        "wells.csv",
+        "input well × target, with its layout columns and why it is excluded",
+        "always",
+        (
+            _PLATE, _WELL, _SAMPLE, _TARGET,
+            _c("sample_type", "text", "text", f"well role ({', '.join(SAMPLE_TYPES)}; RDML types)"),
+            _opt(_c("reporter", "text", "text", "reporter dye")),
+            _c("cq", "float", "Cq", "Cq as exported (empty: no Cq, see cq_status)", "cycles"),
+            _c("cq_status", "text", "text", f"state of the Cq: {', '.join(CQ_STATUSES)}"),
+            _opt(_c("omitted", "bool", "flag", "the well was omitted in the instrument software")),
+            _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
+            _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
+            _c("source", "text", "text", "the export file the row was read from"),
+            Slot("layout", "every other column of the layout and the export: design factors, "
+                 "replicate, irc, instrument extras"),
+            _c("censored", "bool", "flag",
+               "the Cq used is the detection limit (a non-detect kept as a bound)"),
+            _c("excluded", "bool", "flag", "the well is not quantified (see exclude_code)"),
+            _c("exclude_code", "text", "text",
+               "why the well is excluded: a code of EXCLUDE_REASONS ('' when used)"),
+            _c("exclude_reason", "text", "text", "exclude_code as a sentence, with details"),
+            _c("outlier", "bool", "flag", "the outlier rule singled the well out (excluded unless "
+               "keep_outliers)"),
+        ),
+    ),
+    "replicates": Table(
+        "replicates.csv",
+        "sample × target (× plate when plates are normalised separately): mean, SD and "
+        "range of the technical replicates' Cq",
+        "always",
+        (
+            _opt(_PLATE), _SAMPLE, _TARGET, _N_WELLS, *_REPLICATES, _DESIGN,
+        ),
+    ),
+    "samples": Table(
+        "samples.csv",
+        "sample × target: ΔCq against the reference genes and the relative quantity",
+        "when reference genes are set",
+        (
+            _opt(_PLATE), _SAMPLE, _TARGET, _N_WELLS, *_REPLICATES, _DESIGN, _CENSORED,
+            _c("ref_cq", "float", "Cq", "mean efficiency-weighted Cq of the reference genes",
+               "cycles at E = 2"),
+            _c("delta_cq", "float", "Cq", "ΔCq = weighted Cq(target) − ref_cq", "cycles at E = 2"),
+            _c("log2_rq", "float", "log2", "log2 relative quantity = −ΔCq (calibrated with plates)",
+               "log2"),
+            _c("rel_quantity", "float", "ratio", "relative quantity 2^log2_rq"),
+            _c("se_log2_rq", "float", "log2", "propagated standard error of log2_rq", "log2"),
+            _NOTE,
+            _opt(_c("plate_cf_log2", "float", "log2",
+                    "log2 calibration factor of the sample's plate and target", "log2")),
+            _opt(_c("se_plate_cf_log2", "float", "log2", "standard error of plate_cf_log2",
+                    "log2")),
+            _UPPER,
+        ),
+    ),
+    "fold_changes": Table(
+        "fold_changes.csv",
+        "target × comparison (each group vs the control group, then each [[contrasts]] "
+        "entry): fold change with its CI, p and adjusted p",
+        "when reference genes are set",
+        (
+            _CONTRAST, _TARGET, _FACTORS, _N_UNITS,
+            _c("n_ref", "int", "count", "biological replicates in the reference (control) group"),
+            _c("log2_fold_change", "float", "log2", "log2 fold change = −ΔΔCq", "log2"),
+            _SE, _DF, _STATISTIC, _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _P_VALUE, _TEST, _BOUND, _NOTE,
+            _P_ADJ, _ADJUST,
+        ),
+    ),
+    "ratios": Table(
+        "ratios.csv",
+        "ratio × group: the group's geometric-mean ratio with its CI and its fold change "
+        "vs the control group (then each [[contrasts]] entry)",
+        "when [ratios] are set",
+        (
+            _RATIO,
+            _c("contrast", "text", "text", "'control' for the control group's own row, else as "
+               "in fold_changes.csv"),
+            _FACTORS,
+            _c("n", "int", "count", "biological replicates in the group"),
+            _c("value", "float", "ratio", "geometric mean of the per-sample ratios of the group"),
+            _c("value_ci_low", "float", "ratio", "lower confidence limit of value"),
+            _c("value_ci_high", "float", "ratio", "upper confidence limit of value"),
+            _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _P_VALUE, _TEST, _BOUND,
+            _NOTE, _P_ADJ, _ADJUST,
+        ),
+    ),
+    "ratio_samples": Table(
+        None,
+        "ratio × sample: the per-sample ratio",
+        "when [ratios] are set",
+        (
+            _RATIO, _SAMPLE, _DESIGN,
+            _c("log2_ratio", "float", "log2", "log2 RQ(numerator) − log2 RQ(denominator)", "log2"),
+            _c("ratio_value", "float", "ratio", "the ratio 2^log2_ratio"),
+            _c("upper_bound", "bool", "flag", "the numerator is censored: an upper bound"),
+            _c("lower_bound", "bool", "flag", "the denominator is censored: a lower bound"),
+        ),
+    ),
+    "qc": Table(
+        "qc.csv",
+        "QC event: replicate spread, control amplification, missing reference, non-"
+        "detects, standard curves, reference genes",
+        "always",
+        (
+            _PLATE, _WELL, _SAMPLE, _TARGET,
+            _c("code", "text", "text", "what happened: a code of QC_EVENTS"),
+            _c("rule", "text", "text", "the code as spelled before (deprecated: use code)"),
+            _c("severity", "text", "text", f"how serious: {', '.join(SEVERITIES)}"),
+            _c("value", "float", "statistic", "the number the rule tested (unit of threshold)"),
+            _c("threshold", "float", "statistic", "the rule's limit"),
+            _c("message", "text", "text", "the event in words"),
+        ),
+    ),
+    "anova": Table(
+        "anova.csv",
+        "target or ratio × model term: two-way ANOVA on log2 values with the biological "
+        "replicate as block",
+        "when the design has factors",
+        (
+            _ITEM, _NAME,
+            _c("term", "text", "text", "model term (a factor, an interaction a:b, the block)"),
+            _c("sum_sq", "float", "statistic", "sum of squares", "log2²"),
+            _DF,
+            _c("F", "float", "statistic", "F statistic"),
+            _P_VALUE,
+            _c("ss_type", "text", "text", "type of sums of squares (II, or III when unbalanced)"),
+            _NOTE,
+        ),
+    ),
+    "contrasts": Table(
+        "contrasts.csv",
+        "target or ratio × contrast: simple effects and interactions of the factorial "
+        "model, with CI and adjusted p",
+        "when the design has factors",
+        (
+            _ITEM, _NAME,
+            _c("contrast", "text", "text", "the effect, e.g. 'oxygen: hypoxia vs normoxia | "
+               "treatment=vehicle', or an interaction"),
+            _c("kind", "text", "text", "'simple' (effect within a level) or 'interaction'"),
+            _c("estimate_log2", "float", "log2", "the contrast's estimate (log2 fold change, or "
+               "log2 ratio of fold changes)", "log2"),
+            _c("se", "float", "log2", "standard error of estimate_log2", "log2"),
+            _DF, _STATISTIC, _P_VALUE,
+            _c("ci_low_log2", "float", "log2", "lower confidence limit of estimate_log2", "log2"),
+            _c("ci_high_log2", "float", "log2", "upper confidence limit of estimate_log2", "log2"),
+            _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH,
+            _c("test", "text", "text", "the method (factorial_method): rcbd, paired t, welch"),
+            _c("n", "int", "count", "biological samples (blocks when paired)"),
+            _NOTE, _P_ADJ, _ADJUST,
+        ),
+    ),
+    "standard_curves": Table(
+        "standard_curves.csv",
+        "plate × target: slope, intercept, R², efficiency with its CI",
+        "when standards have quantities",
+        (
+            _PLATE, _TARGET,
+            _c("slope", "float", "statistic", "slope of Cq on log10 quantity", "cycles per log10"),
+            _c("intercept", "float", "Cq", "Cq at quantity 1", "cycles"),
+            _c("r_squared", "float", "statistic", "R² of the fit"),
+            _c("efficiency", "float", "efficiency", "amplification factor 10^(−1/slope)"),
+            _c("efficiency_ci_low", "float", "efficiency", "lower confidence limit of efficiency"),
+            _c("efficiency_ci_high", "float", "efficiency", "upper confidence limit of efficiency"),
+            _c("n_points", "int", "count", "standard wells fitted"),
+            _c("n_levels", "int", "count", "dilution levels"),
+            _c("se_efficiency", "float", "efficiency", "standard error of efficiency"),
+            _c("replicates_per_level", "int", "count", "fewest wells at any dilution level"),
+            _c("log10_range", "float", "statistic", "span of the standards", "log10"),
+            _NOTE,
+        ),
+    ),
+    "quantities": Table(
+        "quantities.csv",
+        "plate × sample × target: unknowns read off the plate's standard curve",
+        "when standards have quantities",
+        (
+            _PLATE, _SAMPLE, _TARGET,
+            _c("n", "int", "count", "wells with a Cq"),
+            _CQ_MEAN,
+            _c("quantity", "float", "quantity", "10^((cq_mean − intercept)/slope)"),
+        ),
+    ),
+    "reference_genes": Table(
+        "reference_genes.csv",
+        "candidate reference gene, best first: geNorm M, NormFinder, BestKeeper",
+        "when candidate_genes are set",
+        (
+            _TARGET,
+            _c("rank", "int", "count", "consensus rank (geNorm order, NormFinder breaks the tie)"),
+            _c("genorm_m", "float", "statistic", "geNorm M within all candidates"),
+            _c("genorm_rank", "int", "count", "geNorm rank (the best pair shares rank 1)"),
+            _c("normfinder_stability", "float", "statistic", "NormFinder stability ρ (lower is "
+               "better)"),
+            _c("bestkeeper_sd", "float", "Cq", "BestKeeper SD of Cq", "cycles"),
+            _c("bestkeeper_cv", "float", "statistic", "BestKeeper coefficient of variation", "%"),
+            _c("bestkeeper_r", "float", "statistic", "BestKeeper correlation with the index"),
+            _c("bestkeeper_p", "float", "p", "p-value of bestkeeper_r"),
+            _c("recommended", "bool", "flag", "in geNorm's recommended set"),
+        ),
+    ),
+    "genorm_steps": Table(
+        "genorm_steps.csv",
+        "geNorm exclusion step: mean M and pairwise variation V",
+        "when candidate_genes are set",
+        (
+            _c("step", "int", "count", "exclusion round (1 = all candidates)"),
+            _c("genes_left", "int", "count", "candidates in this round"),
+            _c("excluded", "text", "text", "the gene excluded in this round ('' in the last)"),
+            _c("mean_m", "float", "statistic", "mean geNorm M of the genes left"),
+            _c("pairwise", "text", "text", "label of v, e.g. V2/3"),
+            _c("v", "float", "statistic", "pairwise variation V n/n+1 (n + 1 = genes_left)"),
+        ),
+    ),
+    "plate_calibration": Table(
+        "plate_calibration.csv",
+        "plate × target: the calibration factor",
+        "with several plates",
+        (
+            _PLATE, _TARGET,
+            _opt(_c("n_irc", "int", "count", "inter-run calibrators used")),
+            _opt(_c("n_control", "int", "count", "control-group samples used (no calibrators)")),
+            _c("log2_cf", "float", "log2", "log2 calibration factor", "log2"),
+            _c("cf", "float", "ratio", "calibration factor 2^log2_cf"),
+            _c("se_log2_cf", "float", "log2", "standard error of log2_cf", "log2"),
+        ),
+    ),
+}  # fmt: skip
+
+
+def exclude_sentence(code: str, detail: str = "") -> str:
+    """The ``exclude_reason`` sentence of an exclusion code ('' for '')."""
+    return EXCLUDE_REASONS[code].format(detail=detail) if code else ""
+
+
+def output_scale(name: str) -> str | None:
+    """The scale of an output column name (None when no table declares it)."""
+    for table in TABLES.values():
+        for column in table.columns:
+            if isinstance(column, Column) and column.name == name:
+                return column.scale
+    return None
+
+
+def columns_of(name: str, factors: Sequence[str] = (), replicate: str | None = None) -> list[str]:
+    """The required columns of table ``name`` in order, its design slot filled with ``factors``
+    (and ``replicate`` for a ``design`` slot; a ``layout`` slot stays empty)."""
+    out: list[str] = []
+    for column in TABLES[name].columns:
+        if isinstance(column, Column):
+            out += [] if column.optional else [column.name]
+        elif column.kind != "layout":
+            design = [*factors, *([replicate] if column.kind == "design" and replicate else [])]
+            out += [c for c in design if c not in out]
+    return out
+
+
+def conform(
+    name: str, frame: pd.DataFrame, factors: Sequence[str] = (), replicate: str | None = None
+) -> pd.DataFrame:
+    """``frame`` with the columns of table ``name`` in their declared order.
+
+    The design slot takes ``factors`` (and ``replicate`` for a ``design`` slot); a ``layout``
+    slot takes every undeclared column in its present order. A table without rows gets the
+    required columns it lacks; a ``float`` column held as objects (after a concatenation)
+    becomes float. Raises ``ValueError`` when a required column is missing or an undeclared one
+    is present (a writer's mistake, not the user's).
+    """
+    table = TABLES[name]
+    if frame.empty:
+        required = columns_of(name, factors, replicate)
+        frame = frame.reindex(columns=[*frame.columns, *(c for c in required if c not in frame)])
+    declared = set(table.names())
+    order: list[str] = []
+    for column in table.columns:
+        if isinstance(column, Column):
+            if column.name in frame.columns or not column.optional:
+                order.append(column.name)
+        elif column.kind == "layout":
+            order += [c for c in frame.columns if c not in declared]
+        else:
+            design = [*factors, *([replicate] if column.kind == "design" and replicate else [])]
+            order += [c for c in design if c not in order]
+    extra = [c for c in frame.columns if c not in order]
+    missing = [c for c in order if c not in frame.columns]
+    if extra or missing:
+        raise ValueError(f"table {name}: undeclared column(s) {extra}, missing column(s) {missing}")
+    floats = [c.name for c in table.columns if isinstance(c, Column) and c.dtype == "float"]
+    loose = [c for c in floats if c in frame and frame[c].dtype == object]
+    return frame[order].astype(dict.fromkeys(loose, float))

@@ -197,14 +197,18 @@ def test_figures_are_embedded_and_methods_wrapped(book: Path, figure: Path) -> N
     assert _rows(book, "Figures")[0][0] == figure.name
 
 
-def test_number_format_rules() -> None:
-    assert number_format("cq_mean") == "0.00"
+def test_number_format_follows_the_declared_scale() -> None:
+    assert number_format("cq_mean") == "0.00"  # Cq
     assert number_format("ref_cq") == "0.00"
+    assert number_format("bestkeeper_sd") == "0.00"  # a Cq SD, whatever its name says
     assert number_format("p_value") == "0.00E+00"
-    assert number_format("log2_fc") == "0.000"
-    assert number_format("fold_change_ci_low") == "0.000"
-    assert number_format("donor") is None
-    assert number_format("n") is None
+    assert number_format("bestkeeper_p") == "0.00E+00"
+    assert number_format("log2_fold_change") == "0.000"
+    assert number_format("ci_low_log2") == "0.000"
+    assert number_format("value_ci_low") == "0.000"
+    assert number_format("donor") is None  # a design column: not declared
+    assert number_format("n") is None  # a count
+    assert number_format("recommended") is None  # a flag
 
 
 def test_missing_figure_and_long_sheet_names(tmp_path: Path) -> None:

@@ -148,9 +148,7 @@ def ratio_figure(results: Results) -> Figure | None:
     summary = group_summary(results.ratio_samples, value="log2_ratio", item="ratio",
                             factors=factors, replicate=results.config.replicate,
                             alpha=results.config.alpha)  # fmt: skip
-    comps = results.ratios.rename(
-        columns={"ci_low": "_l", "ci_high": "_h", "fc_ci_low": "ci_low", "fc_ci_high": "ci_high"}
-    )
+    comps = results.ratios
     names = list(dict.fromkeys(units["ratio"]))
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
     for ax, name in zip(axes.flat, names, strict=True):
@@ -173,7 +171,7 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, 3.2 * nrows), squeeze=False)
-    std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
+    std = wells[wells["exclude_code"].eq("standard")]
     for ax, curve in zip(axes.flat, fitted.to_dict("records"), strict=False):
         points = std[(std["target"] == curve["target"])
                      & (std.get("plate", "") == curve.get("plate", ""))]  # fmt: skip

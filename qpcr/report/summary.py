@@ -58,10 +58,10 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
             {"ratio": r["ratio"],
              "group / comparison": _short(r["contrast"], [str(r[f]) for f in factors])
              if r["contrast"] != "control" else " + ".join(str(r[f]) for f in factors),
-             "n": r["n"], "ratio [95 % CI]": _with_ci(r.get("value"), r.get("ci_low"),
-                                                     r.get("ci_high")),
+             "n": r["n"], "ratio [95 % CI]": _with_ci(r.get("value"), r.get("value_ci_low"),
+                                                     r.get("value_ci_high")),
              "fold change [95 % CI]": _bound(r) + _with_ci(
-                 r.get("fold_change"), r.get("fc_ci_low"), r.get("fc_ci_high")),
+                 r.get("fold_change"), r.get("ci_low"), r.get("ci_high")),
              "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
             for r in results.ratios.to_dict("records")
         ]  # fmt: skip
@@ -71,8 +71,8 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
         inter = contrasts[contrasts["kind"] == "interaction"]
         rows = [
             {"target / ratio": r["name"], "interaction": r["contrast"].removeprefix("interaction "),
-             "ratio of fold changes [95 % CI]": _with_ci(r["fold_change"], r["fc_ci_low"],
-                                                          r["fc_ci_high"]),
+             "ratio of fold changes [95 % CI]": _with_ci(r["fold_change"], r["ci_low"],
+                                                          r["ci_high"]),
              "p": _fmt_p(r["p_value"]), "p adj": _fmt_p(r["p_adj"]), "test": r["test"]}
             for r in inter.to_dict("records")
         ]  # fmt: skip
@@ -198,7 +198,7 @@ def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFr
     if item == "target":
         keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]
     else:
-        keep = ["n", "value", "ci_low", "ci_high", "fold_change", "fc_ci_low", "fc_ci_high",
+        keep = ["n", "value", "value_ci_low", "value_ci_high", "fold_change", "ci_low", "ci_high",
                 "p_value", "p_adj", "note"]  # fmt: skip
     return pd.concat([view, table[keep]], axis=1).reset_index(drop=True)
 

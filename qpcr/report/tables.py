@@ -15,6 +15,7 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..errors import InputError
 from ..pipeline import Results
+from ..schema import conform
 from .safe import safe_frame
 
 __all__ = ["OUTPUT_FILES", "atomic_write", "check_outdir", "write_provenance", "write_tables"]
@@ -48,7 +49,8 @@ def _csv(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def result_tables(results: Results) -> dict[str, pd.DataFrame]:
-    """The tables of ``results`` under their output names (without ``.csv``)."""
+    """The tables of ``results`` under their output names (without ``.csv``), each with its
+    declared columns in order (:data:`qpcr.schema.TABLES`)."""
     wells = results.wells.drop(columns=["cq_used", "in_layout"], errors="ignore")
     tables = {
         "wells": wells,
@@ -59,7 +61,8 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
         "qc": results.qc,
     }
     tables.update(results.tables)
-    return tables
+    factors, replicate = results.factors, results.config.replicate
+    return {name: conform(name, frame, factors, replicate) for name, frame in tables.items()}
 
 
 def write_tables(results: Results, outdir: Path) -> list[Path]:

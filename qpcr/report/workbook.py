@@ -20,30 +20,23 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import InputError
+from ..schema import SCALES, output_scale
 from .safe import escape_cell
 
 __all__ = ["number_format", "write_results_workbook"]
 
-_CQ = re.compile(r"^cq|_cq")
-_P = re.compile(r"^p$|^p_|_p$|p_value|p_adj|^q_value")
-_FOLD = re.compile(r"fold|^fc|_fc$|^rq|ratio|^ci_|_ci_|^log2|expression|^nrq|^rel")
 _SEVERITY_FILL = {"warn": "FFFFEB9C", "warning": "FFFFEB9C", "fail": "FFFFC7CE"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 60
 
 
 def number_format(column: str) -> str | None:
-    """Excel number format for a column name: ``cq*``/``*_cq*`` → ``0.00``; ``p_value``,
-    ``p_adj`` → ``0.00E+00``; fold changes, ratios, CIs, log2 values → ``0.000``; else None
-    (other float columns then get ``0.000``, integers stay General)."""
-    name = str(column).lower()
-    if _P.search(name):
-        return "0.00E+00"
-    if _CQ.search(name):
-        return "0.00"
-    if _FOLD.search(name):
-        return "0.000"
-    return None
+    """Excel number format of an output column from its scale (:data:`qpcr.schema.SCALES`):
+    Cq → ``0.00``, p → ``0.00E+00``, fold change, log2, ratios and other numbers → ``0.000``;
+    None for counts, flags, text and undeclared columns (other float columns then get
+    ``0.000``, integers stay General)."""
+    scale = output_scale(str(column))
+    return SCALES[scale][1] if scale else None
 
 
 def write_results_workbook(
