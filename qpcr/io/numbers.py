@@ -42,9 +42,7 @@ __all__ = [
 #: Upper bound of a Cq (no PCR protocol runs more cycles).
 MAX_CYCLES = 100.0
 
-DECIMAL_HINT = (
-    'Say which decimal mark the file uses: decimal="," (27,51) or decimal="." (27.51)'
-)
+DECIMAL_HINT = 'Say which decimal mark the file uses: decimal="," (27,51) or decimal="." (27.51)'
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _EXPONENT = re.compile(r"[eE][+-]?\d+$")
@@ -159,9 +157,7 @@ def _pattern(decimal: str, grouped: bool) -> re.Pattern[str]:
         dec = re.escape(decimal)
         sep = re.escape("." if decimal == "," else ",")
         whole = rf"(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)" if grouped else r"\d+"
-        _PATTERNS[key] = re.compile(
-            rf"^[+-]?(?:{whole}(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?$"
-        )
+        _PATTERNS[key] = re.compile(rf"^[+-]?(?:{whole}(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?$")
     return _PATTERNS[key]
 
 

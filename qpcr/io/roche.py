@@ -170,7 +170,8 @@ def _wells(
         )
     omitted = [not parse_bool(v) for v in include]
     numeric = {cols[k]: list(table[cols[k]]) for k in ("cp", "standard") if k in cols}
-    decimal = decimal_mark(where, numeric, grouped={cols["standard"]} if "standard" in cols else (), decimal=decimal)
+    grouped = {cols["standard"]} if "standard" in cols else set()
+    decimal = decimal_mark(where, numeric, grouped=grouped, decimal=decimal)
     cq, status = read_cq(
         numeric[cols["cp"]],
         lambda i: at(i, "cp"),

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import ExportParseError, FormatWarning, InputError
@@ -353,7 +352,10 @@ def _wells(
     for role in ("quantity", "tm"):
         if role in cols:
             out[role] = read_numbers(
-                numeric[cols[role]], lambda i, c=cols[role]: table.at(i, c), mark, cols[role] in grouped
+                numeric[cols[role]],
+                lambda i, c=cols[role]: table.at(i, c),
+                mark,
+                cols[role] in grouped,
             )
     return out.reset_index(drop=True), size, mark
 
@@ -742,16 +744,26 @@ def read_wellresult(path: Path, sample: FileSample | None = None) -> Export:
     """Read a D&A ``WellResult`` CSV (wells ``A1``; ``Dyes`` ``VIC-NFQ-MGB`` → reporter VIC).
 
     Sample names with unquoted commas spill into extra fields; the surplus is joined back into
-    ``Sample``.
+    ``Sample``. A ``;``-separated re-save (decimal-comma locales) is read the same way.
     """
-    raw = list(csv.reader(io.StringIO(read_text(path))))
+    text = read_text(path)
+    delimiter = sniff_delimiter(text.split("\n")[:50])
+    raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    names = [norm_header(c) for c in raw[0]] if raw else []
+    if names[:4] != ["well", "omit", "sample", "target"]:
+        raise ExportParseError(
+            f"the first line starts {', '.join(names[:4]) or 'with nothing'}; expected the "
+            "well table header 'Well,Omit,Sample,Target,...,Task,...,Cq'",
+            where=f"{path} line 1",
+            hint="Run 'qpcr formats' to see which reader fits the file, or drop --format",
+        )
     width = len(raw[0])
-    sample_at = [norm_header(c) for c in raw[0]].index("sample")
+    sample_at = names.index("sample")
     rows: list[list[Any]] = []
     for row in raw:
         if len(row) > width:
             extra = len(row) - width
-            joined = ",".join(row[sample_at : sample_at + extra + 1])
+            joined = delimiter.join(row[sample_at : sample_at + extra + 1])
             row = [*row[:sample_at], joined, *row[sample_at + extra + 1 :]]
         rows.append([cell.strip() for cell in row])
     table = _table(rows, 0, str(path), 2, "line")
@@ -788,6 +800,10 @@ def read_sds(path: Path, sample: FileSample | None = None) -> Export:
     version = as_text(rows[0][0]) if rows and rows[0] else "SDS 2.x"
     table = _table(rows, header, str(path), header + 2, "line")
     wells, size, _ = _wells(table, None, sample.decimal if sample else None)
+    column = next((c for c in table.data.columns if norm_header(c) == "filename"), None)
+    files = [as_text(v) for v in table.data[column]] if column is not None else []
+    if len(set(files)) > 1:  # an RQ study of several plates (cards): wells repeat per plate
+        wells.insert(0, "plate", files)
     info = RunInfo(
         path=str(path),
         format=SDS,

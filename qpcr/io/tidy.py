@@ -126,19 +126,19 @@ def read(path: Path, sample: FileSample) -> Export:
         out["sample_type"] = types
     if "omit" in table:
         out["omitted"] = [parse_bool(v) for v in table["omit"]]
-    numeric = {"cq": list(table["cq"])}
-    if "quantity" in table:
-        numeric["quantity"] = list(table["quantity"])
-    decimal = decimal_mark(where, numeric, grouped={"quantity"}, decimal=sample.decimal)
+    numeric = {header_of.get(c, c): list(table[c]) for c in ("cq", "quantity") if c in table}
+    grouped = {header_of.get("quantity", "quantity")}
+    decimal = decimal_mark(where, numeric, grouped=grouped, decimal=sample.decimal)
     out["cq"], out["cq_status"] = read_cq(
-        numeric["cq"],
+        list(table["cq"]),
         at("cq"),
         decimal=decimal,
         flagged=out["omitted"].tolist() if "omit" in table else None,
         hint="Write non-detects as 'Undetermined' or leave the cell empty",
+        name=header_of.get("cq", "Cq"),
     )
     if "quantity" in table:
-        out["quantity"] = read_numbers(numeric["quantity"], at("quantity"), decimal, grouped=True)
+        out["quantity"] = read_numbers(list(table["quantity"]), at("quantity"), decimal, True)
     extra = [c for c in table.columns if c not in rename.values() and c.strip()]
     for col in extra:
         out[col.strip()] = [as_text(v) for v in table[col]]
