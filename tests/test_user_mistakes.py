@@ -226,7 +226,7 @@ def test_thermo_infinite_ct_is_refused(tmp_path: Path) -> None:
     assert _refused(path).startswith(f"error: {path} [Results] line 6 column 'CT': CT 'inf'")
 
 
-def _rdml(folder: Path, data: str) -> Path:
+def _rdml(folder: Path, data: str, lc96: bool = False) -> Path:
     doc = (
         '<?xml version="1.0" encoding="UTF-8"?><rdml xmlns="http://www.rdml.org" version="1.3">'
         '<sample id="s"><type>unkn</type></sample><target id="G"/><experiment id="e">'
@@ -236,6 +236,11 @@ def _rdml(folder: Path, data: str) -> Path:
     path = folder / "run.rdml"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("rdml_data.xml", doc)
+        if lc96:
+            archive.writestr(
+                "app_data.xml",
+                '<rocheLC96AppExtension xmlns="http://www.roche.ch/LC96AppExtensionSchema"/>',
+            )
     return path
 
 
@@ -244,6 +249,19 @@ def test_rdml_minus_one_is_no_cq_and_an_excluded_impossible_cq_is_invalid(tmp_pa
     assert failed["cq_status"].tolist() == ["undetermined"]
     excluded = _rdml(tmp_path, '<data><tar id="G"/><cq>-5</cq><excl>bad</excl></data>')
     assert read_export(excluded)["cq_status"].tolist() == ["invalid"]
+
+
+def test_lightcycler96_codes_for_no_cq_are_non_detects(tmp_path: Path) -> None:
+    curve = "".join(f"<adp><cyc>{c}</cyc><fluor>0.1</fluor></adp>" for c in range(1, 51))
+    data = "".join(
+        f'<data><tar id="{t}"/><cq>{cq}</cq>{curve}</data>'
+        for t, cq in (("G", "100"), ("M", "68.85"), ("N", "49.78"))
+    )
+    wells = read_export(_rdml(tmp_path, data, lc96=True))
+    assert wells["cq_status"].tolist() == ["undetermined", "undetermined", "ok"]
+    assert wells["cq"].iloc[2] == 49.78
+    # the same values from another RDML writer: 100 and 68.85 are possible Cq values
+    assert read_export(_rdml(tmp_path, data))["cq"].tolist() == [100.0, 68.85, 49.78]
 
 
 def test_rdml_impossible_cq_names_the_reaction(tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
         return
     named = wells[wells["well"].notna() & wells["well"].astype(str).ne("")]
     keys = ["plate", "well"] if "plate" in named else ["well"]
+    if not named.duplicated(keys).any():  # every well once: nothing can repeat
+        return
 
     def name(row: tuple) -> str:
         return " ".join(str(v) for v in row if str(v))
@@ -43,12 +45,12 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
         )
     if "sample" not in named:
         return
-    samples = named.groupby(keys, sort=False)["sample"].unique()
-    mixed = samples[samples.map(len) > 1]
+    pairs = named[[*keys, "sample"]].drop_duplicates()
+    mixed = pairs[pairs.duplicated(keys, keep=False)]
     if not mixed.empty:
         listed = [
             f"{name(k if isinstance(k, tuple) else (k,))} ({' / '.join(map(str, v))})"
-            for k, v in mixed.items()
+            for k, v in mixed.groupby(keys, sort=False)["sample"]
         ]
         raise ExportParseError(
             f"{len(listed)} well(s) hold two or more samples: {_listing(listed)}; expected "
