@@ -23,6 +23,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import AmbiguousFormatError, InputError, UnrecognizedFormatError
+from .checks import check_unique_wells
+from .numbers import check_decimal
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -247,13 +249,11 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
     ``decimal`` (``","`` or ``"."``) is the decimal mark of a text export when the file alone
     cannot tell; None detects it from the file.
     """
-    from .checks import check_unique_wells
-    from .numbers import check_decimal
-
     path = Path(path)
+    decimal = check_decimal(decimal)
     if format is None or format == "auto":
         fmt = detect(path)
-        sample = FileSample(path, check_decimal(decimal))
+        sample = FileSample(path, decimal)
     else:
         by_name = {f.name: f for f in formats()}
         if format not in by_name:
@@ -262,7 +262,7 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
                 where="--format",
             )
         fmt = by_name[format]
-        sample = _sample(path, check_decimal(decimal))
+        sample = _sample(path, decimal)
     export = fmt.read(path, sample)
     if export.wells.empty:
         raise InputError(

@@ -89,10 +89,11 @@ def read(path: Path, sample: FileSample) -> Export:
             rename.setdefault(col, "cq")
         elif key in _KNOWN:
             rename[col] = _KNOWN[key]
+    header_cells = [str(c) for c in table.columns]
     table = table.rename(columns=rename)
     missing = [n for n in ("sample", "target", "cq") if n not in table]
     if missing:
-        found = ", ".join(f"'{c}'" for c in rename.keys() | set(table.columns) if str(c).strip())
+        found = ", ".join(f"'{c}'" for c in header_cells if c.strip())
         raise ExportParseError(
             f"the first row has no {' or '.join(missing)} column (found {found or 'nothing'}); "
             "expected a tidy header with 'sample', 'target' and a Cq column (Cq, Ct, Cp)",
