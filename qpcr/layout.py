@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import LayoutError, LayoutMismatchError
+from .errors import ExportParseError, LayoutError, LayoutMismatchError
 from .io._tabular import as_text, decode_bytes, norm_header, split_rows
+from .io.numbers import decimal_mark, read_numbers
 from .plate import PLATES, PlateFormat, normalise_well
 from .schema import normalise_sample_type
 
@@ -128,11 +129,15 @@ def _long_table(rows: list[list[Any]], where: str) -> pd.DataFrame | None:
     return table
 
 
-def load_layout(path: str | Path, plate: int | None = None) -> pd.DataFrame:
+def load_layout(
+    path: str | Path, plate: int | None = None, decimal: str | None = None
+) -> pd.DataFrame:
     """Read a long or grid layout into one row per used well.
 
     Columns: ``well`` (canonical ``A1``), optional ``plate``, ``sample``, ``target``,
     ``sample_type`` (RDML vocabulary), ``quantity`` (float) and every factor column (text).
+    ``decimal`` (``","`` or ``"."``) is the decimal mark of ``quantity`` when the file alone
+    cannot tell (``1,000``); None detects it.
     """
     path = Path(path)
     if not path.exists():
@@ -157,7 +162,7 @@ def load_layout(path: str | Path, plate: int | None = None) -> pd.DataFrame:
             where=str(path),
             hint="See plate_layouts/README.md for both forms",
         )
-    return _finish(layout, str(path))
+    return _finish(layout, str(path), decimal)
 
 
 def _from_blocks(
@@ -197,7 +202,7 @@ def _from_long(tables: list[tuple[str, pd.DataFrame]], size: int | None) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def _finish(layout: pd.DataFrame, where: str) -> pd.DataFrame:
+def _finish(layout: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFrame:
     if "sample_type" in layout:
         types = []
         for well, value in zip(layout["well"], layout["sample_type"], strict=True):
@@ -211,7 +216,15 @@ def _finish(layout: pd.DataFrame, where: str) -> pd.DataFrame:
             types.append(st)
         layout["sample_type"] = types
     if "quantity" in layout:
-        layout["quantity"] = pd.to_numeric(layout["quantity"].replace("", None), errors="coerce")
+        cells = list(layout["quantity"])
+        wells = layout["well"].tolist()
+        try:
+            mark = decimal_mark(where, {"quantity": cells}, grouped={"quantity"}, decimal=decimal)
+            layout["quantity"] = read_numbers(
+                cells, lambda i: f"{where} well {wells[i]} column 'quantity'", mark, grouped=True
+            )
+        except ExportParseError as exc:
+            raise LayoutError(exc.message, where=exc.where, hint=exc.hint) from None
     keys = ["plate", "well"] if "plate" in layout else ["well"]
     if "target" in layout:
         keys.append("target")

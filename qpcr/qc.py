@@ -147,15 +147,19 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
         index=hit.index, dtype=object,
     )  # fmt: skip
     events = []
-    flagged = flags[flags["group_flagged"]].join(used[[*keys, "well"]])
+    flagged = flags[flags["group_flagged"]].join(used[[*keys, "well", "cq_used"]])
     for key, group in flagged.groupby(keys, sort=False):
         info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         out = group[group["outlier"]]
+        # tidy tables may have no wells: such a replicate is named by its Cq
+        wells = [w if isinstance(w, str) else "" for w in out["well"]]
+        named = [f"well {w}" if w else f"the replicate at Cq {c:.2f}"
+                 for w, c in zip(wells, out["cq_used"], strict=True)]  # fmt: skip
         action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
-        fate = (f"well {', '.join(out['well'])} {action}" if len(out)
+        fate = (f"{', '.join(named)} {action}" if len(out)
                 else "no single well stands out; all kept")  # fmt: skip
         events.append({
-            "plate": info.get("plate", ""), "well": ", ".join(out["well"]),
+            "plate": info.get("plate", ""), "well": ", ".join(w for w in wells if w),
             "sample": info["sample"], "target": info["target"], "code": "replicate_spread",
             "severity": "warn", "value": group["range"].iloc[0], "threshold":
             config.outlier_threshold,

@@ -40,10 +40,20 @@ def _document(path: Path) -> ET.Element:
     raise AssertionError(f"no RDML member in {path}")
 
 
+def _members(path: Path) -> list[str]:
+    if not zipfile.is_zipfile(path):
+        return []
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
 def _walk(path: Path) -> pd.DataFrame:
-    """(run number, well, target, cq) for every react × data, wells computed by hand."""
+    """(run number, well, target, cq, last cycle) for every react × data, wells computed by
+    hand; last cycle = the run's highest adp/cyc (NaN without curves)."""
     rows = []
     for k, run in enumerate(_document(path).iter(f"{NS}run")):
+        cycles = [float(c.text) for c in run.iter(f"{NS}cyc") if c.text]
+        last = max(cycles) if cycles else np.nan
         columns = run.findtext(f"{NS}pcrFormat/{NS}columns")
         for react in run.iter(f"{NS}react"):
             rid = react.get("id")
@@ -55,8 +65,8 @@ def _walk(path: Path) -> pd.DataFrame:
             for data in react.iter(f"{NS}data"):
                 text = data.findtext(f"{NS}cq")
                 value = float(text) if text is not None else np.nan
-                rows.append((k, well, data.find(f"{NS}tar").get("id"), value))
-    return pd.DataFrame(rows, columns=["run", "well", "target", "cq"])
+                rows.append((k, well, data.find(f"{NS}tar").get("id"), value, last))
+    return pd.DataFrame(rows, columns=["run", "well", "target", "cq", "last"])
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
@@ -67,6 +77,8 @@ def test_every_cq_matches_an_independent_walk(path: Path) -> None:
     np.testing.assert_array_equal(wells["well"], walk["well"])
     np.testing.assert_array_equal(wells["target"], walk["target"])
     expected = walk["cq"].where(walk["cq"] > 0)  # -1 marks a failed Cq
+    if "app_data.xml" in _members(path):  # LightCycler 96: 100 or beyond the last cycle = none
+        expected = expected.where((walk["cq"] < 100) & (walk["cq"] <= walk["last"]))
     np.testing.assert_array_equal(wells["cq"].to_numpy(), expected.to_numpy())
     if "plate" in wells:
         assert wells["plate"].nunique() == walk["run"].nunique()
@@ -127,11 +139,15 @@ def test_lc96_matches_r_rdml_extraction_including_app_data_quantities() -> None:
     assert (merged["sample"] == merged["sample_r"]).all()
     assert (merged["sample_type"] == merged["sample_type_r"]).all()
     assert (merged["reporter"] == merged["dye"]).all()
-    np.testing.assert_array_equal(merged["cq"], merged["cq_r"])
+    # LC96 writes 100, or a value past the last of its 50 cycles, for wells it calls negative
+    negative = (merged["cq_r"] >= 100) | (merged["cq_r"] > 50)
+    np.testing.assert_array_equal(merged["cq"], merged["cq_r"].where(~negative))
+    assert (merged.loc[negative, "cq_status"] == "undetermined").all()
     np.testing.assert_array_equal(merged["quantity"], merged["std_quantity"])
     std = wells[wells["sample_type"] == "std"]
     assert sorted(std["quantity"].unique()) == [0.04, 0.2, 1.0, 5.0, 25.0]
-    assert wells["cq"].max() == 100.0  # LC96 writes 100 for failed wells; kept as read
+    assert wells["cq"].max() == 49.78
+    assert (wells["cq_status"] == "undetermined").sum() == 58 + 6
 
 
 # --- file-specific facts --------------------------------------------------------------------

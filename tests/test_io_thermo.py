@@ -499,10 +499,18 @@ def test_non_numeric_cq(tmp_path: Path) -> None:
         read_run(_write(tmp_path, text))
 
 
-def test_decimal_comma_cq_is_not_read_as_thousands(tmp_path: Path) -> None:
+def test_one_decimal_comma_among_points_is_refused(tmp_path: Path) -> None:
     text = _results_only().replace("\t16.442\t", "\t16,442\t")
-    with pytest.raises(ExportParseError, match=r"line 21 column 'CT'.*'16,442' has a comma"):
+    with pytest.raises(ExportParseError, match=r"column 'CT' has '16,442' \(decimal comma\)"):
         read_run(_write(tmp_path, text))
+
+
+def test_decimal_comma_cq_is_not_read_as_thousands(tmp_path: Path) -> None:
+    original = read_run(_write(tmp_path, _results_only())).wells
+    swap = str.maketrans(",.", ".,")  # 100,000.5 → 100.000,5 as a German Excel writes it
+    text = re.sub(r"(?<=\t)[\d.,]+(?=\t)", lambda m: m[0].translate(swap), _results_only())
+    comma = read_run(_write(tmp_path, text, "de.txt")).wells
+    np.testing.assert_allclose(comma["cq"], original["cq"], rtol=0, atol=1e-12)
 
 
 def test_unknown_task(tmp_path: Path) -> None:

@@ -11,10 +11,13 @@ from .registry import Export, ExportFormat, RunInfo, detect, formats, read_run
 __all__ = ["Export", "ExportFormat", "RunInfo", "detect", "formats", "read_export", "read_run"]
 
 
-def read_export(path: str | Path, format: str | None = None) -> pd.DataFrame:
+def read_export(
+    path: str | Path, format: str | None = None, decimal: str | None = None
+) -> pd.DataFrame:
     """The tidy wells table of an export (one row per well × target).
 
     Columns: at least ``well``, ``sample``, ``target``, ``sample_type``, ``cq``, ``cq_status``.
-    Use :func:`read_run` for the run metadata and curve tables as well.
+    ``decimal`` (``","`` or ``"."``) settles the decimal mark of a text export when the file
+    alone cannot tell. Use :func:`read_run` for the run metadata and curve tables as well.
     """
-    return read_run(path, format).wells
+    return read_run(path, format, decimal).wells

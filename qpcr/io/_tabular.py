@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..schema import NON_DETECT_TOKENS
+from .numbers import to_number
 
 __all__ = [
     "CQ_HEADERS",
@@ -25,7 +26,6 @@ __all__ = [
     "norm_header",
     "parse_bool",
     "parse_cq",
-    "parse_number",
     "read_text",
     "sniff_delimiter",
     "split_rows",
@@ -133,6 +133,12 @@ def first_table_rows(
     used in errors (``file`` or ``file [sheet]``)."""
     if kind == "text":
         return list(split_rows(read_text(path))), str(path)
+    if not sheet_names:
+        raise ExportParseError(
+            f"a {kind} file that is not a workbook; expected delimited text or a workbook table",
+            where=str(path),
+            hint="Run 'qpcr formats' to see which reader fits the file, or drop --format",
+        )
     sheet = sheet_names[0]
     return workbook_rows(path, sheet), f"{path} [{sheet}]"
 
@@ -157,26 +163,12 @@ def find_header_row(
     return None
 
 
-def parse_number(value: object, decimal: str = ".") -> float:
-    """A float from a cell (thousands separators removed); NaN for empty or non-numeric text."""
-    if value is None:
-        return np.nan
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if not text:
-        return np.nan
-    text = text.replace(".", "").replace(",", ".") if decimal == "," else text.replace(",", "")
-    try:
-        return float(text)
-    except ValueError:
-        return np.nan
-
-
 def parse_cq(values: Iterable[object], decimal: str = ".") -> tuple[np.ndarray, list[str]]:
     """Parse Cq cells into floats and statuses (``ok``, ``undetermined``, ``invalid``).
+
+    For single typed cells (the bench template); the export readers use
+    :func:`qpcr.io.numbers.read_cq`, which also decides the file's decimal mark and refuses
+    impossible values.
 
     Non-detect tokens (``Undetermined``, ``NaN``, ``No Ct``, empty ...) give NaN with status
     ``undetermined``; unreadable text gives NaN with ``invalid``; Cq <= 0 is ``undetermined``
@@ -194,7 +186,7 @@ def parse_cq(values: Iterable[object], decimal: str = ".") -> tuple[np.ndarray, 
             cqs.append(np.nan)
             statuses.append("undetermined")
             continue
-        number = parse_number(value, decimal)
+        number = to_number(value, decimal)
         if np.isnan(number):
             cqs.append(np.nan)
             statuses.append("invalid")

@@ -30,12 +30,11 @@ from ._tabular import (
     find_header_row,
     frame,
     norm_header,
-    parse_cq,
-    parse_number,
     read_text,
     split_rows,
     workbook_rows,
 )
+from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
 NAME = "biorad"
@@ -155,7 +154,7 @@ def read(path: Path, sample: FileSample) -> Export:
             hint="The file looks truncated or edited; export it again from CFX",
         )
     table = frame(rows, header)
-    wells, plate_size, from_fluor = _wells(table, where, header + 2)
+    wells, plate_size, from_fluor = _wells(table, where, header + 2, sample.decimal)
     info_rows, info_where = _run_information(path, sample, sheet)
     info = _run_info(path, info_rows, info_where, plate_size)
     if from_fluor:
@@ -170,19 +169,11 @@ def _column(table: pd.DataFrame, *names: str) -> str | None:
     return None
 
 
-def decimal_mark(values: list[str]) -> str:
-    """``,`` when the numeric cells use decimal commas (some have ``,``, none ``.``), else ``.``.
-
-    Shared by the vendor readers whose locale exports may write ``23,45``.
-    """
-    numeric = [v for v in values if re.fullmatch(r"-?[\d.,]+(e-?\d+)?", v, re.IGNORECASE)]
-    has_comma = any("," in v for v in numeric)
-    has_dot = any("." in v for v in numeric)
-    return "," if has_comma and not has_dot else "."
-
-
-def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, int, list[str]]:
-    """Map the CFX table (data row ``i`` is file row ``row0 + i``) onto the wells table.
+def _wells(
+    table: pd.DataFrame, where: str, row0: int, decimal: str | None
+) -> tuple[pd.DataFrame, int, list[str]]:
+    """Map the CFX table (data row ``i`` is file row ``row0 + i``) onto the wells table;
+    ``decimal`` is the mark the user gave (None: detect).
 
     Returns the wells, the plate size and the fluors that stood in for an empty ``Target``.
     """
@@ -235,17 +226,19 @@ def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, in
                 where=at(i, "content"),
             )
         types.append(st)
-    cq_cells = ["NaN" if as_text(v).lower() in _LOCAL_NAN else v for v in table[cols["cq"]]]
-    sq_cells = list(table[cols["sq"]]) if cols["sq"] else []
-    decimal = decimal_mark([as_text(v) for v in cq_cells + sq_cells if isinstance(v, str)])
-    cq, status = parse_cq(cq_cells, decimal)
-    if "invalid" in status:
-        i = status.index("invalid")
-        raise ExportParseError(
-            f"Cq '{as_text(cq_cells[i])}' is not a number or NaN",
-            where=at(i, "cq"),
-            hint="CFX writes NaN for wells without amplification",
-        )
+    cq_cells = list(table[cols["cq"]])
+    sq_cells = [
+        None if as_text(v).lower() in _LOCAL_NAN else v for v in table[cols["sq"]]
+    ] if cols["sq"] else []  # fmt: skip
+    numeric = {str(cols["cq"]): cq_cells} | ({str(cols["sq"]): sq_cells} if sq_cells else {})
+    decimal = decimal_mark(where, numeric, grouped={str(cols["sq"])}, decimal=decimal)
+    cq, status = read_cq(
+        cq_cells,
+        lambda i: at(i, "cq"),
+        decimal=decimal,
+        tokens=_LOCAL_NAN,
+        hint="CFX writes NaN for wells without amplification",
+    )
     out = pd.DataFrame(
         {
             "well": well_names,
@@ -258,7 +251,7 @@ def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, in
         }
     )
     if sq_cells:
-        sq = np.array([parse_number(v, decimal) for v in sq_cells], dtype=float)
+        sq = read_numbers(sq_cells, lambda i: at(i, "sq"), decimal, grouped=True)
         out["quantity"] = np.where(out["sample_type"] == "std", sq, np.nan)
     if cols["bio"]:
         bio = [as_text(v) for v in table[cols["bio"]]]

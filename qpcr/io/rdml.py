@@ -10,9 +10,11 @@ Mapping onto the wells table (one row per ``react`` × ``data``):
 * ``sample`` = ``react/sample@id``; ``sample_type`` = that sample's ``type`` (RDML vocabulary);
   ``quantity`` = the sample's ``quantity/value`` for ``std`` samples (unit in ``info.extra``).
 * ``target`` = ``data/tar@id``; ``reporter`` = the target's ``dyeId@id``.
-* ``cq`` = ``data/cq``: absent, ``-1`` (or any value <= 0) or ``NaN`` mean undetermined; a
-  document without any ``<cq>`` (raw curves only) gives status ``missing``. Sentinels such as
-  StepOne's ``40.0`` are kept as read (the QC step decides).
+* ``cq`` = ``data/cq``: absent, ``-1`` or ``NaN`` mean undetermined; a document without any
+  ``<cq>`` (raw curves only) gives status ``missing``. LightCycler 96 files write ``100``, or a
+  value beyond the run's last cycle (highest ``adp/cyc``), for wells they call negative: read as
+  undetermined. Any other Cq outside (0, 100] is refused, or ``invalid`` on an excluded
+  reaction. Sentinels such as StepOne's ``40.0`` are kept as read (the QC step decides).
 * ``omitted`` = ``data/excl`` present, ``omit_reason`` = its text (``;``-joined reasons).
 * several runs in the file → ``plate`` = run id (``experiment/run`` when run ids repeat).
 * LightCycler 96 zips: standards' concentrations and the exclusion flag, which LC96 keeps in
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -36,7 +38,8 @@ import pandas as pd
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, PlateFormat, normalise_well, plate_for_wells
 from ..schema import SAMPLE_TYPES
-from ._tabular import decode_bytes, parse_cq, parse_number
+from ._tabular import decode_bytes
+from .numbers import MAX_CYCLES, read_cq, to_number
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 from .safety import parse_xml, read_zip_head, read_zip_member, zip_member_names
 
@@ -132,7 +135,7 @@ def _lc96_app_data(path: Path) -> pd.DataFrame | None:
         for graph in react.iterfind(f"{ns}factGraph")
     ]  # fmt: skip
     table = pd.DataFrame(rows, columns=["_react", "target", "lc96_quantity", "lc96_excluded"])
-    table["lc96_quantity"] = [parse_number(v) for v in table["lc96_quantity"]]
+    table["lc96_quantity"] = [to_number(v) for v in table["lc96_quantity"]]
     return table.drop_duplicates(["_react", "target"])
 
 
@@ -159,7 +162,7 @@ def _samples(root: ET.Element, where: str) -> tuple[dict[str, str], dict[str, fl
         types[sid] = stype
         value = _text(sample, f"{_N}quantity/{_N}value")
         if stype == "std" and value is not None:
-            quantities[sid] = parse_number(value)
+            quantities[sid] = to_number(value)
             units.add(_text(sample, f"{_N}quantity/{_N}unit") or "")
     return types, quantities, units
 
@@ -210,7 +213,7 @@ def _floats(values: list[str | None], where: str) -> np.ndarray:
     try:
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        bad = next(v for v in values if v is None or np.isnan(parse_number(v)))
+        bad = next(v for v in values if v is None or np.isnan(to_number(v)))
         raise ExportParseError(
             f"value '{bad}' is not a number; expected a decimal number", where=where
         ) from None
@@ -241,7 +244,7 @@ def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None 
     plates: list[PlateFormat] = []
     for (_, run), run_id in zip(runs, run_ids, strict=True):
         run_where = f'{where} <run id="{run.get("id", "")}">'
-        table, run_curves, plate = _run(run, run_where, types, has_cq)
+        table, run_curves, plate = _run(run, run_where, types, has_cq, lc96 is not None)
         table.insert(0, "plate", run_id)
         for name, frame in run_curves.items():
             frame.insert(0, "plate", run_id)
@@ -279,9 +282,10 @@ def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None 
 
 
 def _run(
-    run: ET.Element, where: str, types: dict[str, str], has_cq: bool
+    run: ET.Element, where: str, types: dict[str, str], has_cq: bool, lc96: bool
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], PlateFormat]:
-    """Wells and curve points of one run (``has_cq``: the document holds any ``<cq>``)."""
+    """Wells and curve points of one run (``has_cq``: the document holds any ``<cq>``;
+    ``lc96``: written by a LightCycler 96, whose "no Cq" codes differ)."""
     ids: list[str] = []
     samples: list[str] = []
     targets: list[str] = []
@@ -321,14 +325,15 @@ def _run(
                     xs.append(point.findtext(f"{_N}{x_tag}"))
                     ys.append(point.findtext(f"{_N}fluor"))
     well_names, plate = _wells(ids, _pcr_format(run, where), where)
-    cq, status = parse_cq(cqs)
-    bad = [i for i, s in enumerate(status) if s == "invalid"]
-    if bad:
-        i = bad[0]
-        raise ExportParseError(
-            f"Cq '{cqs[i]}' is not a number; expected a decimal number, -1 or no <cq>",
-            where=f"{where} <react id=\"{ids[i]}\"> target '{targets[i]}' <cq>",
-        )
+    cycle_points = points["amplification"][1]
+    last = float(_floats(cycle_points, f"{where} <adp>/<cyc>").max()) if cycle_points else None
+    cq, status = read_cq(
+        cqs,
+        lambda i: f"{where} <react id=\"{ids[i]}\"> target '{targets[i]}' <cq>",
+        no_cq=_lc96_no_cq(last) if lc96 else _no_cq,
+        flagged=[e is not None for e in excls],
+        hint="RDML leaves <cq> out, or writes -1, when there is no Cq",
+    )
     if not has_cq:
         status = ["missing"] * len(cqs)
     table = pd.DataFrame(
@@ -360,6 +365,19 @@ def _run(
             }
         )
     return table, curves, plate
+
+
+def _no_cq(cq: float) -> bool:
+    """RDML's code for "attempted, no Cq": -1."""
+    return cq == -1
+
+
+def _lc96_no_cq(last: float | None) -> Callable[[float], bool]:
+    """LightCycler 96 codes for a well it calls negative: 100, or a Cq extrapolated beyond the
+    run's ``last`` cycle (in ``lc96_bACTXY.rdml`` 50.67-72.55 and 100 on a 50-cycle run, all
+    called "Negative" in its calculated_data.xml)."""
+    beyond = MAX_CYCLES if last is None else last
+    return lambda cq: cq == -1 or cq >= MAX_CYCLES or cq > beyond
 
 
 def _apply_lc96(out: pd.DataFrame, lc96: pd.DataFrame) -> pd.DataFrame:

@@ -23,6 +23,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import AmbiguousFormatError, InputError, UnrecognizedFormatError
+from .checks import check_unique_wells
+from .numbers import check_decimal
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -76,8 +78,10 @@ class FileSample:
 
     HEAD_BYTES = 64 * 1024
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, decimal: str | None = None) -> None:
         self.path = path
+        #: The decimal mark the user gave (``","`` or ``"."``); None: readers detect it.
+        self.decimal = decimal
         with path.open("rb") as handle:
             self.head: bytes = handle.read(self.HEAD_BYTES)
 
@@ -179,7 +183,7 @@ def formats() -> list[ExportFormat]:
     return list(_REGISTRY.values())
 
 
-def _sample(path: Path) -> FileSample:
+def _sample(path: Path, decimal: str | None = None) -> FileSample:
     if not path.exists():
         raise InputError("file not found", where=str(path))
     if path.is_dir():
@@ -193,7 +197,7 @@ def _sample(path: Path) -> FileSample:
             where=str(path),
             hint="Export the results table only, without raw curves",
         )
-    return FileSample(path)
+    return FileSample(path, decimal)
 
 
 def _claimants(sample: FileSample) -> list[ExportFormat]:
@@ -239,12 +243,17 @@ def _describe(sample: FileSample) -> str:
     return f"a text file starting '{first[:60]}'" if first else "a text file with no content"
 
 
-def read_run(path: str | Path, format: str | None = None) -> Export:
-    """Read an export, detecting its format from content unless ``format`` names one."""
+def read_run(path: str | Path, format: str | None = None, decimal: str | None = None) -> Export:
+    """Read an export, detecting its format from content unless ``format`` names one.
+
+    ``decimal`` (``","`` or ``"."``) is the decimal mark of a text export when the file alone
+    cannot tell; None detects it from the file.
+    """
     path = Path(path)
+    decimal = check_decimal(decimal)
     if format is None or format == "auto":
         fmt = detect(path)
-        sample = FileSample(path)
+        sample = FileSample(path, decimal)
     else:
         by_name = {f.name: f for f in formats()}
         if format not in by_name:
@@ -253,10 +262,11 @@ def read_run(path: str | Path, format: str | None = None) -> Export:
                 where="--format",
             )
         fmt = by_name[format]
-        sample = _sample(path)
+        sample = _sample(path, decimal)
     export = fmt.read(path, sample)
     if export.wells.empty:
         raise InputError(
             "the export holds no wells", where=str(path), hint="Export the results table again"
         )
+    check_unique_wells(export.wells, str(path))
     return export

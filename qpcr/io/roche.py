@@ -28,11 +28,9 @@ from ._tabular import (
     frame,
     norm_header,
     parse_bool,
-    parse_cq,
-    parse_number,
     split_rows,
 )
-from .biorad import decimal_mark
+from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import MAX_INPUT_BYTES, Export, ExportFormat, FileSample, RunInfo, register
 from .safety import gunzip
 
@@ -114,7 +112,7 @@ def read(path: Path, sample: FileSample) -> Export:
     table = table[table.iloc[:, 0].map(as_text) != ""]
     if table.empty:
         raise ExportParseError("the Cp table has a header but no well rows", where=str(path))
-    wells, plate_size = _wells(table, str(path), header + 2)
+    wells, plate_size = _wells(table, str(path), header + 2, sample.decimal)
     filter_name = title.group("filter")
     targets, source = _targets(wells["sample_name"].tolist(), filter_name)
     wells["target"] = targets
@@ -144,9 +142,11 @@ def read(path: Path, sample: FileSample) -> Export:
     return Export(wells=wells, info=info)
 
 
-def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, int]:
+def _wells(
+    table: pd.DataFrame, where: str, row0: int, decimal: str | None
+) -> tuple[pd.DataFrame, int]:
     """Wells table (without target/sample split) and the plate size; the table's index + row0
-    is the 1-based file row."""
+    is the 1-based file row; ``decimal`` is the mark the user gave (None: detect)."""
     cols = {norm_header(c): c for c in table.columns}
     file_rows = (table.index + row0).tolist()
 
@@ -161,14 +161,6 @@ def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, in
             raise ExportParseError(exc.message, where=at(i, "pos")) from None
     plate = plate_for_wells(raw, hint=96)
     wells = [normalise_well(w, plate) for w in raw]
-    cp_cells = [as_text(v) for v in table[cols["cp"]]]
-    decimal = decimal_mark(cp_cells)
-    cq, status = parse_cq(cp_cells, decimal)
-    if "invalid" in status:
-        i = status.index("invalid")
-        raise ExportParseError(
-            f"Cp '{cp_cells[i]}' is not a number", where=at(i, "cp"), hint="Leave no-Cp wells empty"
-        )
     include = [as_text(v).lower() for v in table[cols["include"]]]
     bad = [i for i, v in enumerate(include) if v not in ("true", "false")]
     if bad:
@@ -176,6 +168,18 @@ def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, in
             f"Include '{table[cols['include']].iloc[bad[0]]}' is not True or False",
             where=at(bad[0], "include"),
         )
+    omitted = [not parse_bool(v) for v in include]
+    numeric = {cols[k]: list(table[cols[k]]) for k in ("cp", "standard") if k in cols}
+    grouped = {cols["standard"]} if "standard" in cols else set()
+    decimal = decimal_mark(where, numeric, grouped=grouped, decimal=decimal)
+    cq, status = read_cq(
+        numeric[cols["cp"]],
+        lambda i: at(i, "cp"),
+        decimal=decimal,
+        flagged=omitted,
+        hint="The LightCycler 480 leaves Cp empty for wells without amplification",
+        name="Cp",
+    )
     out = pd.DataFrame(
         {
             "well": wells,
@@ -183,11 +187,11 @@ def _wells(table: pd.DataFrame, where: str, row0: int) -> tuple[pd.DataFrame, in
             "sample_type": "unkn",
             "cq": cq,
             "cq_status": status,
-            "omitted": [not parse_bool(v) for v in include],
+            "omitted": omitted,
         }
     )
     if "standard" in cols:
-        std = np.array([parse_number(v, decimal) for v in table[cols["standard"]]], dtype=float)
+        std = read_numbers(numeric[cols["standard"]], lambda i: at(i, "standard"), decimal, True)
         is_std = np.nan_to_num(std) != 0
         out["sample_type"] = np.where(is_std, "std", "unkn")
         out["quantity"] = np.where(is_std, std, np.nan)

@@ -14,6 +14,7 @@ Melt blocks (``Melt analysis of ...``) are skipped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,8 @@ from ._tabular import (
     first_table_rows,
     frame,
     norm_header,
-    parse_cq,
-    parse_number,
 )
-from .biorad import decimal_mark
+from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
 NAME = "rotorgene"
@@ -76,16 +75,26 @@ def read(path: Path, sample: FileSample) -> Export:
     """Read a Rotor-Gene Q analysed-data export into the wells table (all channels)."""
     rows, where = first_table_rows(path, sample.kind, sample.sheet_names)
     meta: dict[str, str] = {}
-    blocks: list[pd.DataFrame] = []
-    first_block = None
+    titles: list[tuple[int, re.Match[str]]] = []
     for i, row in enumerate(rows):
         first = as_text(row[0]) if row else ""
         match = _BLOCK.match(first)
         if match:
-            first_block = i if first_block is None else first_block
-            blocks.append(_block(rows, i, match, where))
-        elif first_block is None and norm_header(first) in _META and len(row) > 1:
+            titles.append((i, match))
+        elif not titles and norm_header(first) in _META and len(row) > 1:
             meta[_META[norm_header(first)]] = _meta_text(row[1])
+    tables = [_table(rows, i, where) for i, _ in titles]
+    numeric: dict[str, list[Any]] = {}
+    for table, cols, _ in tables:
+        for key in ("ct", _given(cols)):
+            if key is not None:
+                numeric.setdefault(cols[key], []).extend(table[cols[key]])
+    given = {cols[g] for _, cols, _ in tables if (g := _given(cols)) is not None}
+    decimal = decimal_mark(where, numeric, grouped=given, decimal=sample.decimal)
+    blocks = [
+        _block(table, cols, at, match, decimal)
+        for (table, cols, at), (_, match) in zip(tables, titles, strict=True)
+    ]
     if not blocks:
         raise ExportParseError(
             "no 'Quantitative analysis of ...' block; expected at least one analysed channel",
@@ -129,10 +138,16 @@ def _iso_date(text: str) -> str:
     return text
 
 
-def _block(rows: list[list[Any]], title_row: int, match: re.Match[str], where: str) -> pd.DataFrame:
-    """The wells of one ``Quantitative analysis`` block starting at ``title_row`` (0-based)."""
-    channel = match.group("channel").strip()
-    page = (match.group("page") or "").strip()
+def _given(cols: dict[str, str]) -> str | None:
+    """The normalised name of the ``Given Conc (<unit>)`` column, if any."""
+    return next((c for c in cols if c.startswith("given conc")), None)
+
+
+def _table(
+    rows: list[list[Any]], title_row: int, where: str
+) -> tuple[pd.DataFrame, dict[str, str], Callable[[int, str], str]]:
+    """The table of the block titled at ``title_row`` (0-based), its columns by normalised
+    name, and the place of a cell (data row, normalised column) for errors."""
     section = f"{where} section '{as_text(rows[title_row][0])}'"
     header = next(
         (
@@ -155,6 +170,19 @@ def _block(rows: list[list[Any]], title_row: int, match: re.Match[str], where: s
     def at(i: int, key: str) -> str:
         return f"{section} row {row0 + i} column '{cols[key]}'"
 
+    return table, cols, at
+
+
+def _block(
+    table: pd.DataFrame,
+    cols: dict[str, str],
+    at: Callable[[int, str], str],
+    match: re.Match[str],
+    decimal: str,
+) -> pd.DataFrame:
+    """The wells of one ``Quantitative analysis`` block, numbers read with ``decimal``."""
+    channel = match.group("channel").strip()
+    page = (match.group("page") or "").strip()
     types = []
     keep = []
     for i, value in enumerate(table[cols["type"]]):
@@ -178,16 +206,13 @@ def _block(rows: list[list[Any]], title_row: int, match: re.Match[str], where: s
                 where=at(i, "no."),
             )
     table = table.iloc[keep].reset_index(drop=True)
-    ct_cells = [as_text(v) for v in table[cols["ct"]]]
-    decimal = decimal_mark(ct_cells)
-    cq, status = parse_cq(ct_cells, decimal)
-    if "invalid" in status:
-        i = keep[status.index("invalid")]
-        raise ExportParseError(
-            f"Ct '{ct_cells[status.index('invalid')]}' is not a number",
-            where=at(i, "ct"),
-            hint="Rotor-Gene leaves Ct empty when the threshold is not reached",
-        )
+    cq, status = read_cq(
+        list(table[cols["ct"]]),
+        lambda k: at(keep[k], "ct"),
+        decimal=decimal,
+        hint="Rotor-Gene leaves Ct empty when the threshold is not reached",
+        name="Ct",
+    )
     out = pd.DataFrame(
         {
             "well": [str(int(positions[i])) for i in keep],
@@ -201,9 +226,11 @@ def _block(rows: list[list[Any]], title_row: int, match: re.Match[str], where: s
     )
     if "ct comment" in cols:
         out["cq_comment"] = [as_text(v) for v in table[cols["ct comment"]]]
-    given = next((c for c in cols if c.startswith("given conc")), None)
+    given = _given(cols)
     if given is not None:
-        conc = np.array([parse_number(v, decimal) for v in table[cols[given]]], dtype=float)
+        conc = read_numbers(
+            list(table[cols[given]]), lambda k: at(keep[k], given), decimal, grouped=True
+        )
         out["quantity"] = np.where(out["sample_type"] == "std", conc, np.nan)
     return out
 

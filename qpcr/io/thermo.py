@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import ExportParseError, FormatWarning, InputError
@@ -51,13 +50,12 @@ from ._tabular import (
     frame,
     norm_header,
     parse_bool,
-    parse_cq,
-    parse_number,
     read_text,
     sniff_delimiter,
     split_rows,
     workbook_rows,
 )
+from .numbers import decimal_mark, read_cq, read_numbers, to_number
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
 __all__ = [
@@ -274,9 +272,13 @@ def _sample_type(task: str) -> str | None:
 
 
 def _wells(
-    table: _Table, size: int | None, fix_float_names: bool = False
-) -> tuple[pd.DataFrame, int]:
-    """Build the tidy wells table from a Thermo results table (any generation)."""
+    table: _Table, size: int | None, decimal: str | None, fix_float_names: bool = False
+) -> tuple[pd.DataFrame, int, str]:
+    """Build the tidy wells table from a Thermo results table (any generation).
+
+    ``decimal`` is the mark the user gave (None: detected from the Cq, Quantity and Tm
+    columns). Returns the wells, the plate size and the file's decimal mark.
+    """
     data = table.data
     cols = _roles(list(data.columns), _ROLES)
     missing = [name for name in ("target", "cq") if name not in cols]
@@ -330,42 +332,37 @@ def _wells(
         out["reporter"] = [as_text(v) for v in data[cols["reporter"]]]
     elif "dyes" in cols:
         out["reporter"] = [as_text(v).split("-")[0] for v in data[cols["dyes"]]]
-    comma = [i for i, v in enumerate(data[cols["cq"]]) if isinstance(v, str) and "," in v]
-    if comma:  # Cq < 100 never has thousands separators: this is a decimal comma
-        i = comma[0]
-        raise ExportParseError(
-            f"Cq '{data[cols['cq']].iloc[i]}' has a comma; expected a decimal point",
-            where=table.at(i, cols["cq"]),
-            hint="The file was re-saved with a decimal-comma locale; export it again from the "
-            "instrument software",
-        )
-    cq, status = parse_cq(data[cols["cq"]])
+    numeric = {cols[k]: list(data[cols[k]]) for k in ("cq", "quantity", "tm") if k in cols}
+    grouped = {cols["quantity"]} if "quantity" in cols else set()
+    mark = decimal_mark(table.where, numeric, grouped=grouped, decimal=decimal)
+    cells = numeric[cols["cq"]]
     if "amp_status" in cols:
-        no_amp = np.array([as_text(v).lower() in _NO_AMP for v in data[cols["amp_status"]]])
-        cq[no_amp] = np.nan
-        status = ["undetermined" if flag else s for flag, s in zip(no_amp, status, strict=True)]
-    bad = [i for i, s in enumerate(status) if s == "invalid"]
-    if bad:
-        i = bad[0]
-        more = f" ({len(bad) - 1} more such rows)" if len(bad) > 1 else ""
-        raise ExportParseError(
-            f"Cq '{data[cols['cq']].iloc[i]}' is not a number or 'Undetermined'{more}",
-            where=table.at(i, cols["cq"]),
-            hint="Thermo writes non-detects as 'Undetermined'; fix or re-export the file",
-        )
-    out["cq"] = cq
-    out["cq_status"] = status
-    out["omitted"] = (
-        [parse_bool(v) for v in data[cols["omit"]]] if "omit" in cols else [False] * len(data)
+        no_amp = [as_text(v).lower() in _NO_AMP for v in data[cols["amp_status"]]]
+        cells = [None if flag else v for flag, v in zip(no_amp, cells, strict=True)]
+    omitted = [parse_bool(v) for v in data[cols["omit"]]] if "omit" in cols else [False] * len(data)
+    out["cq"], out["cq_status"] = read_cq(
+        cells,
+        lambda i: table.at(i, cols["cq"]),
+        decimal=mark,
+        flagged=omitted,
+        hint="Thermo writes non-detects as 'Undetermined'; fix or re-export the file",
+        name=str(cols["cq"]),
     )
-    if "quantity" in cols:
-        out["quantity"] = [parse_number(v) for v in data[cols["quantity"]]]
-    if "tm" in cols:
-        out["tm"] = [parse_number(v) for v in data[cols["tm"]]]
-    return out.reset_index(drop=True), size
+    out["omitted"] = omitted
+    for role in ("quantity", "tm"):
+        if role in cols:
+            out[role] = read_numbers(
+                numeric[cols[role]],
+                lambda i, c=cols[role]: table.at(i, c),
+                mark,
+                cols[role] in grouped,
+            )
+    return out.reset_index(drop=True), size, mark
 
 
-def _curves(table: _Table, size: int, wells: pd.DataFrame, kind: str) -> pd.DataFrame | None:
+def _curves(
+    table: _Table, size: int, wells: pd.DataFrame, kind: str, decimal: str
+) -> pd.DataFrame | None:
     """Long amplification (``well, target, cycle, rn, delta_rn, fluorescence``) or melt
     (``well, target, reading, temperature, fluorescence, derivative``) table; None if empty
     or, with a :class:`FormatWarning`, when the needed columns are missing.
@@ -409,7 +406,7 @@ def _curves(table: _Table, size: int, wells: pd.DataFrame, kind: str) -> pd.Data
     )  # fmt: skip
     for name in fields:
         if name in cols:
-            out[name] = [parse_number(v) for v in data[cols[name]]]
+            out[name] = [to_number(v, decimal, grouped=True) for v in data[cols[name]]]
     value = "rn" if kind == "amplification" else "fluorescence"
     out = out[out[value].notna()].reset_index(drop=True)  # unused wells carry empty cells
     if kind == "amplification":
@@ -538,7 +535,7 @@ def _section_table(
     return _table(rows, 0, where, start + skip + 3, "line"), rows
 
 
-def read_classic_text(path: Path) -> Export:
+def read_classic_text(path: Path, decimal: str | None = None) -> Export:
     """Read a classic text export: ``* Key = Value`` header, ``[Results]`` (up to the first
     blank line; ``Key = Value`` footer lines go to ``info.extra``), and the optional
     ``[Amplification Data]`` and ``[Melt Curve Raw Data]`` sections."""
@@ -561,13 +558,13 @@ def read_classic_text(path: Path) -> Export:
             hint="Export again with the 'Results' box ticked",
         )
     results, rows = _section_table(path, "Results", sections["results"])
-    wells, size = _wells(results, _plate_size(keys))
+    wells, size, mark = _wells(results, _plate_size(keys), decimal)
     original |= _footer(rows, len(results.data) + 1, "=")
     tables: dict[str, pd.DataFrame] = {}
     for name, kind in (("amplification data", "amplification"), ("melt curve raw data", "melt")):
         if name in sections and any(line.strip() for line in sections[name][1]):
             curve_table, _ = _section_table(path, name.title(), sections[name])
-            curve = _curves(curve_table, size, wells, kind)
+            curve = _curves(curve_table, size, wells, kind, mark)
             if curve is not None:
                 tables[kind] = curve
     info = _info(path, CLASSIC, keys, original, size, "Applied Biosystems software (classic)")
@@ -650,7 +647,13 @@ def sniff_da_v2(sample: FileSample) -> bool:
 
 
 def _read_keyed(
-    path: Path, rows: list[list[Any]], where: str, fmt: str, unit: str, sheets: dict[str, str]
+    path: Path,
+    rows: list[list[Any]],
+    where: str,
+    fmt: str,
+    unit: str,
+    sheets: dict[str, str],
+    decimal: str | None,
 ) -> Export:
     """Key/value rows, blank row, results table (sheet or CSV), plus curve sheets."""
     header = _header_index(rows)
@@ -662,7 +665,7 @@ def _read_keyed(
         )
     keys, original = _pairs(rows[:header])
     results = _table(rows, header, where, header + 2, unit)
-    wells, size = _wells(results, _plate_size(keys), fix_float_names=fmt == DA_V2)
+    wells, size, mark = _wells(results, _plate_size(keys), decimal, fmt == DA_V2)
     original |= _footer(rows, header + 1 + len(results.data), None)
     tables: dict[str, pd.DataFrame] = {}
     for kind, sheet in sheets.items():
@@ -671,7 +674,8 @@ def _read_keyed(
         if at is None:
             continue
         curve_where = f"{path} sheet '{sheet}'"
-        curve = _curves(_table(curve_rows, at, curve_where, at + 2, "row"), size, wells, kind)
+        curve_table = _table(curve_rows, at, curve_where, at + 2, "row")
+        curve = _curves(curve_table, size, wells, kind, mark)
         if curve is not None:
             tables[kind] = curve
     software = "QuantStudio Design & Analysis v1" if fmt == DA_V1 else "Applied Biosystems"
@@ -694,7 +698,7 @@ def _read_workbook(path: Path, sample: FileSample, fmt: str) -> Export:
         elif key in ("melt curve raw data", "melt curve raw"):
             curves["melt"] = name
     rows = workbook_rows(path, sheet)
-    return _read_keyed(path, rows, f"{path} sheet '{sheet}'", fmt, "row", curves)
+    return _read_keyed(path, rows, f"{path} sheet '{sheet}'", fmt, "row", curves, sample.decimal)
 
 
 def read_classic(path: Path, sample: FileSample | None = None) -> Export:
@@ -705,7 +709,7 @@ def read_classic(path: Path, sample: FileSample | None = None) -> Export:
     """
     sample = sample or FileSample(path)
     if sample.kind == "text":
-        return read_classic_text(path)
+        return read_classic_text(path, sample.decimal)
     return _read_workbook(path, sample, CLASSIC)
 
 
@@ -716,7 +720,7 @@ def read_da_v1(path: Path, sample: FileSample | None = None) -> Export:
         return _read_workbook(path, sample, DA_V1)
     text = read_text(path)
     rows: list[list[Any]] = split_rows(text, sniff_delimiter(text.split("\n")[:50]))
-    return _read_keyed(path, rows, str(path), DA_V1, "line", {})
+    return _read_keyed(path, rows, str(path), DA_V1, "line", {}, sample.decimal)
 
 
 def read_da_v2(path: Path, sample: FileSample | None = None) -> Export:
@@ -740,20 +744,30 @@ def read_wellresult(path: Path, sample: FileSample | None = None) -> Export:
     """Read a D&A ``WellResult`` CSV (wells ``A1``; ``Dyes`` ``VIC-NFQ-MGB`` → reporter VIC).
 
     Sample names with unquoted commas spill into extra fields; the surplus is joined back into
-    ``Sample``.
+    ``Sample``. A ``;``-separated re-save (decimal-comma locales) is read the same way.
     """
-    raw = list(csv.reader(io.StringIO(read_text(path))))
+    text = read_text(path)
+    delimiter = sniff_delimiter(text.split("\n")[:50])
+    raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    names = [norm_header(c) for c in raw[0]] if raw else []
+    if names[:4] != ["well", "omit", "sample", "target"]:
+        raise ExportParseError(
+            f"the first line starts {', '.join(names[:4]) or 'with nothing'}; expected the "
+            "well table header 'Well,Omit,Sample,Target,...,Task,...,Cq'",
+            where=f"{path} line 1",
+            hint="Run 'qpcr formats' to see which reader fits the file, or drop --format",
+        )
     width = len(raw[0])
-    sample_at = [norm_header(c) for c in raw[0]].index("sample")
+    sample_at = names.index("sample")
     rows: list[list[Any]] = []
     for row in raw:
         if len(row) > width:
             extra = len(row) - width
-            joined = ",".join(row[sample_at : sample_at + extra + 1])
+            joined = delimiter.join(row[sample_at : sample_at + extra + 1])
             row = [*row[:sample_at], joined, *row[sample_at + extra + 1 :]]
         rows.append([cell.strip() for cell in row])
     table = _table(rows, 0, str(path), 2, "line")
-    wells, size = _wells(table, None)
+    wells, size, _ = _wells(table, None, sample.decimal if sample else None)
     info = RunInfo(
         path=str(path),
         format=WELLRESULT,
@@ -785,7 +799,11 @@ def read_sds(path: Path, sample: FileSample | None = None) -> Export:
     keys, original = _pairs(rows[1:header])
     version = as_text(rows[0][0]) if rows and rows[0] else "SDS 2.x"
     table = _table(rows, header, str(path), header + 2, "line")
-    wells, size = _wells(table, None)
+    wells, size, _ = _wells(table, None, sample.decimal if sample else None)
+    column = next((c for c in table.data.columns if norm_header(c) == "filename"), None)
+    files = [as_text(v) for v in table.data[column]] if column is not None else []
+    if len(set(files)) > 1:  # an RQ study of several plates (cards): wells repeat per plate
+        wells.insert(0, "plate", files)
     info = RunInfo(
         path=str(path),
         format=SDS,

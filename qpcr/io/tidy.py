@@ -7,11 +7,12 @@ Columns (case-insensitive): ``sample``, ``target`` and a Cq column (``Cq``, ``Ct
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ExportParseError
+from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well, plate_for_wells
 from ..schema import normalise_sample_type
 from ._tabular import (
@@ -21,10 +22,9 @@ from ._tabular import (
     frame,
     norm_header,
     parse_bool,
-    parse_cq,
-    parse_number,
     split_rows,
 )
+from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
 NAME = "tidy"
@@ -86,23 +86,30 @@ def read(path: Path, sample: FileSample) -> Export:
     for col in table.columns:
         key = norm_header(col)
         if key in CQ_HEADERS:
-            rename[col] = "cq"
+            rename.setdefault(col, "cq")
         elif key in _KNOWN:
             rename[col] = _KNOWN[key]
+    header_cells = [str(c) for c in table.columns]
     table = table.rename(columns=rename)
+    missing = [n for n in ("sample", "target", "cq") if n not in table]
+    if missing:
+        found = ", ".join(f"'{c}'" for c in header_cells if c.strip())
+        raise ExportParseError(
+            f"the first row has no {' or '.join(missing)} column (found {found or 'nothing'}); "
+            "expected a tidy header with 'sample', 'target' and a Cq column (Cq, Ct, Cp)",
+            where=f"{where} row {header + 1}",
+            hint="Run 'qpcr formats' to see which reader fits the file, or drop --format",
+        )
     data_row0 = header + 2  # 1-based row number of the first data row
+
+    header_of = {new: old for old, new in rename.items()}
+
+    def at(column: str) -> Callable[[int], str]:
+        name = header_of.get(column, column)
+        return lambda i: f"{where} row {data_row0 + i} column '{name}'"
+
     out = pd.DataFrame(index=table.index)
-    if "well" in table:
-        wells = [as_text(w) for w in table["well"]]
-        try:
-            plate = plate_for_wells([w for w in wells if w and not w.isdigit()] or ["A1"])
-            if any(w.isdigit() for w in wells):
-                plate = PLATES[384] if max(int(w) for w in wells if w.isdigit()) > 96 else plate
-            out["well"] = [normalise_well(w, plate) if w else None for w in wells]
-        except Exception as exc:
-            raise ExportParseError(str(exc), where=f"{where} column 'well'") from None
-    else:
-        out["well"] = None
+    out["well"] = _wells(table, where) if "well" in table else None
     for name in ("plate", "sample", "target", "reporter"):
         if name in table:
             out[name] = [as_text(v) for v in table[name]]
@@ -114,35 +121,52 @@ def read(path: Path, sample: FileSample) -> Export:
             if st is None:
                 raise ExportParseError(
                     f"unknown sample type '{value}'; expected unkn, ntc, nrt, nac, std, pos",
-                    where=f"{where} row {data_row0 + i} column 'sample_type'",
+                    where=at("sample_type")(i),
                 )
             types.append(st)
         out["sample_type"] = types
-    cq, status = parse_cq(table["cq"])
-    bad = [i for i, s in enumerate(status) if s == "invalid"]
-    if bad:
-        i = bad[0]
-        raise ExportParseError(
-            f"Cq '{table['cq'].iloc[i]}' is not a number or a non-detect token"
-            + (f" ({len(bad) - 1} more such rows)" if len(bad) > 1 else ""),
-            where=f"{where} row {data_row0 + i} column 'cq'",
-            hint="Write non-detects as 'Undetermined' or leave the cell empty",
-        )
-    out["cq"] = cq
-    out["cq_status"] = status
     if "omit" in table:
         out["omitted"] = [parse_bool(v) for v in table["omit"]]
+    numeric = {header_of.get(c, c): list(table[c]) for c in ("cq", "quantity") if c in table}
+    grouped = {header_of.get("quantity", "quantity")}
+    decimal = decimal_mark(where, numeric, grouped=grouped, decimal=sample.decimal)
+    out["cq"], out["cq_status"] = read_cq(
+        list(table["cq"]),
+        at("cq"),
+        decimal=decimal,
+        flagged=out["omitted"].tolist() if "omit" in table else None,
+        hint="Write non-detects as 'Undetermined' or leave the cell empty",
+        name=header_of.get("cq", "Cq"),
+    )
     if "quantity" in table:
-        out["quantity"] = [parse_number(v) for v in table["quantity"]]
+        out["quantity"] = read_numbers(list(table["quantity"]), at("quantity"), decimal, True)
     extra = [c for c in table.columns if c not in rename.values() and c.strip()]
     for col in extra:
         out[col.strip()] = [as_text(v) for v in table[col]]
     empty_target = out["target"].eq("")
     if empty_target.any():
         i = int(empty_target.to_numpy().nonzero()[0][0])
-        raise ExportParseError("empty target", where=f"{where} row {data_row0 + i} column 'target'")
+        raise ExportParseError("empty target", where=at("target")(i))
     info = RunInfo(path=str(path), format=NAME, software="tidy table")
     return Export(wells=out.reset_index(drop=True), info=info)
+
+
+def _wells(table: pd.DataFrame, where: str) -> list[str | None]:
+    """Canonical well names of the ``well`` column (None where empty).
+
+    Names (``B7``) fix the smallest plate that holds them; numbers are 1-based row-major on a
+    96-well plate, or 384 when one exceeds 96 (never 48: a tidy table does not say it is a
+    StepOne plate).
+    """
+    wells = [as_text(w) for w in table["well"]]
+    try:
+        plate = plate_for_wells([w for w in wells if w and not w.isdigit()] or ["A1"], hint=96)
+        numbers = [int(w) for w in wells if w.isdigit()]
+        if numbers:
+            plate = PLATES[384] if max(numbers) > 96 or plate.size > 96 else PLATES[96]
+        return [normalise_well(w, plate) if w else None for w in wells]
+    except InputError as exc:
+        raise ExportParseError(exc.message, where=f"{where} column 'well'") from None
 
 
 register(

@@ -1,0 +1,279 @@
+"""Numbers in text exports: one decimal mark per file, strict parsing, and the Cq check.
+
+A file's decimal mark is decided once from every numeric column the reader names (Cq, quantity,
+Tm ...), never cell by cell, and then every number of the file is parsed with it:
+
+* a column that cannot hold thousands separators (Cq, Tm: *ungrouped*) says which mark the file
+  uses as soon as one cell has a ``,`` or a ``.``;
+* a column that may hold them (quantities: *grouped*) says so when the mark is followed by other
+  than three digits (``0,5``, ``1234.56``), when both marks occur (``1.234,5``: the last is the
+  decimal) or when one repeats (``1,234,567``);
+* ``1,234`` or ``1.234`` alone could be either and is refused unless another cell decides, or the
+  caller passes ``decimal``; cells that contradict each other are refused.
+
+:func:`read_cq` then turns Cq cells into values and statuses: a Cq is a number of cycles, finite,
+above 0 and at most 100 (no export states its run's cycle count; curves in a file may be cut
+short, so they do not tell it either). Non-detect tokens and a vendor's own "no Cq" code are
+undetermined; anything else is refused with the file and row, unless the vendor already marked
+the well as not to be used, which makes it ``invalid``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ExportParseError, InputError
+from ..schema import NON_DETECT_TOKENS
+
+__all__ = [
+    "DECIMAL_HINT",
+    "MAX_CYCLES",
+    "check_decimal",
+    "decimal_mark",
+    "read_cq",
+    "read_numbers",
+    "to_number",
+]
+
+#: Upper bound of a Cq (no PCR protocol runs more cycles).
+MAX_CYCLES = 100.0
+
+DECIMAL_HINT = 'Say which decimal mark the file uses: decimal="," (27,51) or decimal="." (27.51)'
+
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_EXPONENT = re.compile(r"[eE][+-]?\d+$")
+_NUMERIC = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*$")
+_PATTERNS: dict[tuple[str, bool], re.Pattern[str]] = {}
+
+
+def check_decimal(decimal: str | None) -> str | None:
+    """``decimal`` when it is ``","``, ``"."`` or None; else a :class:`InputError`."""
+    if decimal not in (None, ",", "."):
+        raise InputError(
+            f"decimal mark '{decimal}'; expected ',' or '.'",
+            where="decimal",
+            hint=DECIMAL_HINT,
+        )
+    return decimal
+
+
+def _mantissa(text: str) -> str | None:
+    """The digits-and-marks part of a numeric cell (sign and exponent removed), else None."""
+    body = _EXPONENT.sub("", text.strip())
+    return body if _NUMERIC.match(body) else None
+
+
+def _mark_of(text: str, grouped: bool) -> str | None:
+    """The decimal mark a text cell implies: ``,``, ``.``, ``?`` (either) or None (neither)."""
+    body = _mantissa(_SPACES.sub("", text) if grouped else text)
+    if body is None:
+        return None
+    body = body.lstrip("+-")
+    commas, dots = body.count(","), body.count(".")
+    if not commas and not dots:
+        return None
+    if commas and dots:
+        return "," if body.rfind(",") > body.rfind(".") else "."
+    if not grouped:
+        return "," if commas else "."
+    if commas > 1 or dots > 1:
+        return "." if commas > 1 else ","
+    mark = "," if commas else "."
+    before, _, after = body.partition(mark)
+    if len(after) != 3 or len(before) > 3 or before in ("", "0"):
+        return mark
+    return "?"
+
+
+def decimal_mark(
+    where: str,
+    columns: Mapping[str, Sequence[object]],
+    grouped: Collection[str] = (),
+    decimal: str | None = None,
+) -> str:
+    """The decimal mark of a file, decided from all its numeric ``columns`` together.
+
+    Parameters
+    ----------
+    where
+        The file (and sheet or section) for error messages.
+    columns
+        Column name → cells. Only text cells count; workbook numbers carry no mark.
+    grouped
+        Names of the columns that may hold thousands separators (quantities).
+    decimal
+        The mark the user gave (``","`` or ``"."``); returned as is when not None.
+
+    Returns
+    -------
+    str
+        ``","`` or ``"."`` (``"."`` when no cell shows a mark).
+
+    Raises
+    ------
+    ExportParseError
+        When cells contradict each other, or when every marked cell could be read either way.
+    """
+    if check_decimal(decimal) is not None:
+        return decimal
+    found: dict[str, tuple[str, str]] = {}  # mark → (column, example cell)
+    for name, cells in columns.items():
+        for cell in cells:
+            if isinstance(cell, str):
+                mark = _mark_of(cell, name in grouped)
+                if mark is not None:
+                    found.setdefault(mark, (name, cell.strip()))
+    if "," in found and "." in found:
+        (col_c, cell_c), (col_d, cell_d) = found[","], found["."]
+        raise ExportParseError(
+            f"column '{col_c}' has '{cell_c}' (decimal comma) and column '{col_d}' has "
+            f"'{cell_d}' (decimal point); expected one decimal mark in the whole file",
+            where=where,
+            hint=DECIMAL_HINT,
+        )
+    if "," in found or "." in found:
+        return "," if "," in found else "."
+    if "?" in found:
+        column, cell = found["?"]
+        as_point = to_number(cell, ".", grouped=True)
+        as_comma = to_number(cell, ",", grouped=True)
+        raise ExportParseError(
+            f"column '{column}' has '{cell}', which is {as_point:g} with a decimal point or "
+            f"{as_comma:g} with a decimal comma, and no other number in the file tells which; "
+            "expected an unambiguous decimal mark",
+            where=where,
+            hint=DECIMAL_HINT,
+        )
+    return "."
+
+
+def _pattern(decimal: str, grouped: bool) -> re.Pattern[str]:
+    key = (decimal, grouped)
+    if key not in _PATTERNS:
+        dec = re.escape(decimal)
+        sep = re.escape("." if decimal == "," else ",")
+        whole = rf"(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)" if grouped else r"\d+"
+        _PATTERNS[key] = re.compile(rf"^[+-]?(?:{whole}(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?$")
+    return _PATTERNS[key]
+
+
+def to_number(value: object, decimal: str = ".", grouped: bool = False) -> float:
+    """A cell as a float with the file's ``decimal`` mark; NaN when it is not a number.
+
+    Text must be a plain decimal number (optionally with exponent); ``grouped`` allows
+    thousands separators (the other mark in groups of three, spaces, apostrophes). ``inf``,
+    ``nan`` and words are not numbers; a number too large for a float gives ``inf``.
+    Workbook numbers are returned as floats.
+    """
+    if value is None or isinstance(value, bool):
+        return math.nan
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    text = str(value).strip()
+    if grouped:
+        text = _SPACES.sub("", text)
+    if not text or not _pattern(decimal, grouped).match(text):
+        return math.nan
+    sep = "." if decimal == "," else ","
+    return float(text.replace(sep, "").replace(decimal, "."))
+
+
+def read_numbers(
+    cells: Sequence[object],
+    locate: Callable[[int], str],
+    decimal: str = ".",
+    grouped: bool = False,
+) -> np.ndarray:
+    """Floats of a numeric column other than Cq (quantity, Tm, curve values).
+
+    Empty cells and non-detect tokens (``NaN``, ``N/A`` ...) give NaN; any other cell that is
+    not a finite number is refused with its place (``locate(i)``).
+    """
+    values = np.full(len(cells), np.nan)
+    for i, cell in enumerate(cells):
+        number = to_number(cell, decimal, grouped)
+        if math.isfinite(number):
+            values[i] = number
+            continue
+        text = "" if cell is None else str(cell).strip()
+        if math.isnan(number) and (not text or text.lower() in NON_DETECT_TOKENS):
+            continue
+        raise ExportParseError(
+            f"'{text[:40]}' is not a number; expected a finite number written with "
+            f"'{decimal}' as the decimal mark",
+            where=locate(i),
+            hint=DECIMAL_HINT if decimal in text or "," in text or "." in text else "",
+        )
+    return values
+
+
+def read_cq(
+    cells: Sequence[object],
+    locate: Callable[[int], str],
+    *,
+    decimal: str = ".",
+    no_cq: Callable[[float], bool] | None = None,
+    flagged: Sequence[bool] | None = None,
+    tokens: Collection[str] = (),
+    hint: str = "",
+    name: str = "Cq",
+) -> tuple[np.ndarray, list[str]]:
+    """Cq values and ``cq_status`` of one Cq column.
+
+    Parameters
+    ----------
+    cells
+        The column's cells (text or workbook numbers).
+    locate
+        Row ``i`` → its place in the file (``file row 12 column 'Cq'``) for errors.
+    decimal
+        The file's decimal mark (from :func:`decimal_mark`).
+    no_cq
+        The vendor's own "no Cq" code: numbers for which it is True are undetermined.
+    flagged
+        Rows the instrument or user already excluded (omit, ``Include = False``, ``<excl>``):
+        an impossible number of cycles there becomes ``invalid`` instead of an error (text that
+        is not a number is refused everywhere).
+    tokens
+        Extra non-detect words of this vendor (lower case), besides the common ones.
+    hint
+        How the vendor writes non-detects, for the error.
+    name
+        What the vendor calls the value (Cq, Ct, Cp), for the error.
+
+    Returns
+    -------
+    tuple
+        Float array (NaN unless ``ok``) and the statuses ``ok``, ``undetermined``, ``invalid``.
+    """
+    values = np.full(len(cells), np.nan)
+    statuses = ["undetermined"] * len(cells)
+    bad: list[tuple[int, str]] = []
+    for i, cell in enumerate(cells):
+        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+            continue
+        text = str(cell).strip()
+        if not text or text.lower() in NON_DETECT_TOKENS or text.lower() in tokens:
+            continue
+        number = to_number(cell, decimal)
+        if not math.isnan(number) and no_cq is not None and no_cq(number):
+            continue
+        if math.isnan(number):
+            bad.append((i, f"{name} '{text[:40]}' is not a number or a non-detect token"))
+        elif math.isfinite(number) and 0 < number <= MAX_CYCLES:
+            values[i] = number
+            statuses[i] = "ok"
+        elif flagged is not None and flagged[i]:
+            statuses[i] = "invalid"
+        else:
+            bad.append((i, f"{name} '{text[:40]}' is not a number of cycles; expected above 0 "
+                        f"and at most {MAX_CYCLES:g}"))  # fmt: skip
+    if bad:
+        i, message = bad[0]
+        more = f" ({len(bad) - 1} more such rows)" if len(bad) > 1 else ""
+        raise ExportParseError(message + more, where=locate(i), hint=hint)
+    return values, statuses
