@@ -85,15 +85,38 @@ def empty_wells() -> pd.DataFrame:
     )
 
 
+#: Columns that hold text (the last three never missing) and that hold numbers, when present.
+_TEXT_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq_status")
+_NUMBER_COLUMNS: Final = ("cq", "quantity", "tm")
+
+
 def check_wells(df: pd.DataFrame) -> list[str]:
-    """Return the problems of a wells table (empty list when it is valid)."""
+    """Return the problems of a wells table (empty list when it is valid).
+
+    Checked: the required columns; text in ``well``, ``sample``, ``target``, ``sample_type``
+    and ``cq_status``, the last three with no missing value (a table may have no well names,
+    or no sample names); real numbers in ``cq`` (and ``quantity``, ``tm`` when present); the
+    ``sample_type`` and ``cq_status`` vocabularies; a Cq exactly on the rows whose ``cq_status``
+    is ``ok``.
+    """
     problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
     if problems:
         return problems
-    bad_types = sorted(set(df["sample_type"].dropna()) - set(SAMPLE_TYPES))
+    for column in _TEXT_COLUMNS:
+        values = df[column]
+        if column in _TEXT_COLUMNS[2:] and values.isna().any():
+            problems.append(f"{int(values.isna().sum())} missing value(s) in column '{column}'")
+        if not pd.api.types.is_string_dtype(values.dropna()):
+            problems.append(f"column '{column}' holds non-text values; expected text")
+    for column in _NUMBER_COLUMNS:
+        if column in df.columns and not (
+            pd.api.types.is_numeric_dtype(df[column]) and not pd.api.types.is_bool_dtype(df[column])
+        ):
+            problems.append(f"column '{column}' has dtype {df[column].dtype}; expected numbers")
+    bad_types = sorted(set(df["sample_type"].dropna()) - set(SAMPLE_TYPES), key=str)
     if bad_types:
         problems.append(f"unknown sample_type values {bad_types}; expected one of {SAMPLE_TYPES}")
-    bad_status = sorted(set(df["cq_status"].dropna()) - set(CQ_STATUSES))
+    bad_status = sorted(set(df["cq_status"].dropna()) - set(CQ_STATUSES), key=str)
     if bad_status:
         problems.append(f"unknown cq_status values {bad_status}; expected one of {CQ_STATUSES}")
     ok = df["cq_status"] == "ok"
