@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from qpcr.cli import app
 from qpcr.errors import (
     AmbiguousFormatError,
     DuplicateRegistrationError,
@@ -400,3 +402,25 @@ def test_library_errors_name_the_format_parameter(unknown_file: Path) -> None:
     assert 'format="NAME"' in unrecognised.value.hint
     assert "qpcr.io.formats()" in unrecognised.value.hint
     assert amb.value.hint == 'Choose one with format="NAME"'
+
+
+runner = CliRunner()
+
+
+def test_the_cli_shows_its_options(unknown_file: Path) -> None:
+    result = runner.invoke(app, ["inspect", str(unknown_file)])
+    assert result.exit_code == 1
+    assert "See what identifies each format with 'qpcr formats', or pass --format NAME" in (
+        result.stderr
+    )
+    assert 'format="NAME"' not in result.stderr
+    result = runner.invoke(app, ["inspect", str(BIORAD_CSV), "--format", "rdmlx"])
+    assert result.exit_code == 1
+    assert "error: --format: unknown format 'rdmlx'; expected one of: " in result.stderr
+
+
+def test_the_cli_lets_a_reader_bug_through_with_its_traceback(spy_file: Path) -> None:
+    with registered(_toy("broken", wells=_wells(cq_status=["ok", "ok"]))):
+        result = runner.invoke(app, ["inspect", str(spy_file)])
+    assert isinstance(result.exception, ReaderOutputError)
+    assert "error:" not in result.stderr
