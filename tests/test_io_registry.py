@@ -323,6 +323,7 @@ def test_an_empty_table_stays_the_files_fault(spy_file: Path) -> None:
 def test_check_wells_types_and_missing_values() -> None:
     assert check_wells(_wells()) == []
     assert check_wells(_wells(well=[None, None], sample=[None, ""])) == []  # names optional
+    assert check_wells(_wells(well=[np.nan, np.nan])) == []
     assert check_wells(_wells(quantity=[1.0, np.nan], tm=[80.1, np.nan])) == []
     assert check_wells(_wells(cq=[True, False], cq_status=["ok", "ok"])) == [
         "column 'cq' has dtype bool; expected numbers"
