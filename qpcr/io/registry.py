@@ -30,7 +30,8 @@ The reader
     reader, which :func:`read_run` reports with :class:`~qpcr.errors.ReaderOutputError`.
 
 Adding a format: write ``qpcr/io/<vendor>.py`` with its sniffer and reader, call
-:func:`register` at import and list the module in ``_FORMAT_MODULES``. A toy text format whose
+:func:`register` at import and list the module in ``_FORMAT_MODULES`` (code outside qpcr
+registers when its module is imported, before the files are read). A toy text format whose
 first line is ``# toy-qpcr`` and whose sniffer passes the delimiter it saw to the reader::
 
     import numpy as np
@@ -270,14 +271,19 @@ def register(fmt: ExportFormat) -> ExportFormat:
     """
     taken = _REGISTRY.get(fmt.name)
     if taken is not None or fmt.name in _RESERVED:
-        owner = f"by {taken.read.__module__}" if taken is not None else "for detection"
+        owner = f"by {_module(taken)}" if taken is not None else "for detection"
         raise DuplicateRegistrationError(
             f"format name '{fmt.name}' is taken ({owner}); expected a new name",
-            where=f"{fmt.read.__module__}: register()",
+            where=f"{_module(fmt)}: register()",
             hint="Rename the format, or unregister() the other one first",
         )
     _REGISTRY[fmt.name] = fmt
     return fmt
+
+
+def _module(fmt: ExportFormat) -> str:
+    """The module that defines a format's reader (for messages)."""
+    return getattr(fmt.read, "__module__", None) or "an unknown module"
 
 
 def unregister(name: str) -> ExportFormat:
@@ -446,7 +452,7 @@ def _check_export(export: object, fmt: ExportFormat, path: Path) -> None:
         what = f"a {type(export).__name__}, not an Export with a wells DataFrame"
     if problems:
         raise ReaderOutputError(
-            f"reader '{fmt.name}' ({fmt.read.__module__}) returned {what}; expected an Export "
+            f"reader '{fmt.name}' ({_module(fmt)}) returned {what}; expected an Export "
             "whose wells pass qpcr.schema.check_wells",
             where=str(path),
             hint="This is a bug in the reader, not in the file: please report it with the file",
