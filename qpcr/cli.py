@@ -52,13 +52,33 @@ def _stderr():
     return Console(stderr=True)
 
 
+#: The library's spelling of a parameter in error texts → this CLI's option (``where`` fields
+#: that are exactly a parameter name, and phrases in messages and hints).
+_OPTION_OF_WHERE = {"format": "--format"}
+_OPTION_OF_PHRASE = {'format="NAME"': "--format NAME", "qpcr.io.formats()": "'qpcr formats'"}
+
+
+def _cli_text(exc: QpcrError) -> str:
+    """The error's text with the library's parameter names replaced by CLI options."""
+    message, hint = exc.message, exc.hint
+    for phrase, option in _OPTION_OF_PHRASE.items():
+        message, hint = message.replace(phrase, option), hint.replace(phrase, option)
+    return str(QpcrError(message, _OPTION_OF_WHERE.get(exc.where, exc.where), hint))
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn a :class:`QpcrError` into a one-line message on stderr and exit code 1."""
+    """Turn a :class:`QpcrError` into a one-line message on stderr and exit code 1; an
+    :class:`~qpcr.errors.InternalError` (a bug) keeps its traceback."""
+    from .errors import InternalError
+
     try:
         yield
     except QpcrError as exc:
-        _stderr().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        if isinstance(exc, InternalError):
+            raise
+        text = escape(_cli_text(exc))
+        _stderr().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

@@ -1,7 +1,9 @@
 """Exception and warning hierarchy.
 
 User mistakes raise :class:`InputError` or :class:`AnalysisError` subclasses; the CLI prints their
-message and exits with code 1. Anything else is a bug and keeps its traceback.
+message and exits with code 1. Anything else is a bug and keeps its traceback, including the
+:class:`InternalError` subclasses qpcr raises when it catches a bug of its own or of code that
+extends it (a format registered twice, a reader returning an invalid table).
 
 Every exception stores its fields and builds its text in ``__str__``; all fields are passed to
 ``Exception.__init__`` so instances survive pickling (process pools).
@@ -15,9 +17,11 @@ __all__ = [
     "AssumptionWarning",
     "ConfigError",
     "DesignError",
+    "DuplicateRegistrationError",
     "ExportParseError",
     "FormatWarning",
     "InputError",
+    "InternalError",
     "LayoutError",
     "LayoutMismatchError",
     "MissingControlError",
@@ -25,6 +29,7 @@ __all__ = [
     "QCWarning",
     "QpcrError",
     "QpcrWarning",
+    "ReaderOutputError",
     "UnrecognizedFormatError",
 ]
 
@@ -90,6 +95,19 @@ class MissingControlError(AnalysisError):
 
 class DesignError(AnalysisError):
     """The design does not support the requested analysis (too few biological replicates...)."""
+
+
+class InternalError(QpcrError, RuntimeError):
+    """A bug in qpcr or in code that extends it, not something the user can fix."""
+
+
+class DuplicateRegistrationError(InternalError):
+    """A format name was registered twice."""
+
+
+class ReaderOutputError(InternalError):
+    """A reader returned something other than a valid :class:`~qpcr.io.Export` (a bug in that
+    reader, not a problem of the file)."""
 
 
 class QpcrWarning(UserWarning):

@@ -87,21 +87,45 @@ def empty_wells() -> pd.DataFrame:
     )
 
 
+#: Columns that hold text (the last three never missing) and that hold numbers, when present.
+_TEXT_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq_status")
+_NUMBER_COLUMNS: Final = ("cq", "quantity", "tm")
+
+
 def check_wells(df: pd.DataFrame) -> list[str]:
-    """Return the problems of a wells table (empty list when it is valid)."""
+    """Return the problems of a wells table (empty list when it is valid).
+
+    Checked: the required columns; text in ``well``, ``sample``, ``target``, ``sample_type``
+    and ``cq_status``, the last three with no missing value (a table may have no well names,
+    or no sample names); real numbers in ``cq`` (and ``quantity``, ``tm`` when present); the
+    ``sample_type`` and ``cq_status`` vocabularies; a Cq exactly on the rows whose ``cq_status``
+    is ``ok``.
+    """
     problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
     if problems:
         return problems
-    bad_types = sorted(set(df["sample_type"].dropna()) - set(SAMPLE_TYPES))
-    if bad_types:
-        problems.append(f"unknown sample_type values {bad_types}; expected one of {SAMPLE_TYPES}")
-    bad_status = sorted(set(df["cq_status"].dropna()) - set(CQ_STATUSES))
-    if bad_status:
-        problems.append(f"unknown cq_status values {bad_status}; expected one of {CQ_STATUSES}")
-    ok = df["cq_status"] == "ok"
-    if df.loc[ok, "cq"].isna().any():
+    for column in _TEXT_COLUMNS:
+        values = df[column]
+        if column in _TEXT_COLUMNS[2:] and values.hasnans:
+            problems.append(f"{int(values.isna().sum())} missing value(s) in column '{column}'")
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind not in ("string", "empty") and values.notna().any():
+            problems.append(f"column '{column}' holds non-text values; expected text")
+    for column in _NUMBER_COLUMNS:
+        dtype = df[column].dtype if column in df.columns else np.dtype(float)
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            problems.append(f"column '{column}' has dtype {dtype}; expected numbers")
+    for column, vocabulary in (("sample_type", SAMPLE_TYPES), ("cq_status", CQ_STATUSES)):
+        unknown = sorted(
+            (v for v in set(df[column].unique()) - set(vocabulary) if not pd.isna(v)), key=str
+        )
+        if unknown:
+            problems.append(f"unknown {column} values {unknown}; expected one of {vocabulary}")
+    ok = df["cq_status"].to_numpy() == "ok"
+    has_cq = df["cq"].notna().to_numpy()
+    if (ok & ~has_cq).any():
         problems.append("rows with cq_status 'ok' but no Cq value")
-    if df.loc[~ok, "cq"].notna().any():
+    if (~ok & has_cq).any():
         problems.append("rows with a Cq value but cq_status other than 'ok'")
     return problems
 

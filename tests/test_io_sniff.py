@@ -1,5 +1,6 @@
-"""Sniff matrix: every export fixture is claimed by exactly the format(s) of its folder, and
-every deliberately broken input ends in an InputError (never another exception)."""
+"""Sniff matrix: every export fixture is claimed by exactly the format(s) of its folder, no
+sniffer crashes on any fixture, and every deliberately broken input ends in an InputError
+(never another exception)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from qpcr.errors import InputError
 from qpcr.io import detect, formats, read_run
-from qpcr.io.registry import FileSample, _claimants
+from qpcr.io.registry import FileSample, _claims
 
 DATA = Path(__file__).parent / "data"
 EXPORTS = DATA / "exports"
@@ -56,7 +57,9 @@ def test_export_is_claimed_by_its_own_format_only(path: Path) -> None:
         with pytest.raises(InputError):
             read_run(path)
         return
-    claimed = {f.name for f in _claimants(FileSample(path))}
+    claims, crashes = _claims(FileSample(path))
+    assert crashes == []
+    claimed = {c.format.name for c in claims}
     assert len(claimed) == 1, f"claimed by {sorted(claimed)}"
     assert claimed <= allowed, f"claimed by {sorted(claimed)}; expected one of {sorted(allowed)}"
     assert detect(path).name in allowed
@@ -67,6 +70,7 @@ def test_invalid_input_ends_in_input_error(path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_run(path)
     assert path.name in str(info.value)  # the message names the file
+    assert _claims(FileSample(path))[1] == []  # no sniffer crashed on it
 
 
 @pytest.mark.parametrize(

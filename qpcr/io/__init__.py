@@ -1,4 +1,8 @@
-"""Reading instrument exports into the tidy wells table."""
+"""Reading instrument exports into the tidy wells table.
+
+Formats are pluggable: :mod:`qpcr.io.registry` says how to add one (a sniffer and a reader,
+passed to :func:`register`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,32 @@ from pathlib import Path
 
 import pandas as pd
 
-from .registry import Export, ExportFormat, RunInfo, detect, formats, read_run
+from .registry import (
+    Export,
+    ExportFormat,
+    FileSample,
+    RunInfo,
+    detect,
+    formats,
+    read_run,
+    register,
+    registered,
+    unregister,
+)
 
-__all__ = ["Export", "ExportFormat", "RunInfo", "detect", "formats", "read_export", "read_run"]
+__all__ = [
+    "Export",
+    "ExportFormat",
+    "FileSample",
+    "RunInfo",
+    "detect",
+    "formats",
+    "read_export",
+    "read_run",
+    "register",
+    "registered",
+    "unregister",
+]
 
 
 def read_export(

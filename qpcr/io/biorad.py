@@ -104,9 +104,11 @@ def _file_kind(sample: FileSample) -> tuple[str | None, str | None]:
     return found
 
 
-def sniff(sample: FileSample) -> bool:
-    """A CFX Cq Results table, or a CFX Run Information / amplification / melt export."""
-    return _file_kind(sample)[0] is not None
+def sniff(sample: FileSample) -> tuple[str, str | None] | None:
+    """A CFX Cq Results table, or a CFX Run Information / amplification / melt export: the
+    (kind, sheet) that :func:`read` receives as ``sniffed``, or None."""
+    kind, sheet = _file_kind(sample)
+    return (kind, sheet) if kind is not None else None
 
 
 _REFUSALS = {
@@ -117,9 +119,10 @@ _REFUSALS = {
 }
 
 
-def read(path: Path, sample: FileSample) -> Export:
-    """Read a CFX Quantification Cq Results export into the wells table."""
-    kind, sheet = _file_kind(sample)
+def read(path: Path, sample: FileSample, sniffed: tuple[str, str | None] | None = None) -> Export:
+    """Read a CFX Quantification Cq Results export into the wells table (``sniffed``: what
+    :func:`sniff` found, so a workbook's sheets are not scanned twice)."""
+    kind, sheet = sniffed or _file_kind(sample)
     if kind != "cq":
         raise ExportParseError(
             _REFUSALS.get(kind or "", "no CFX 'Well, Fluor, Target, Content' header found")

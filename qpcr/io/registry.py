@@ -1,20 +1,73 @@
 """Registry of export formats, with content sniffing.
 
-Each format is an :class:`ExportFormat` record: a name, a one-line signature saying what
-identifies it, a ``sniff`` predicate and a ``read`` function. A sniffer receives a
-:class:`FileSample` (magic bytes, decoded head lines, sheet names) and must never raise.
-:func:`detect` runs every sniffer; zero matches raise :class:`UnrecognizedFormatError`, several
-raise :class:`AmbiguousFormatError`.
+Each format is one :class:`ExportFormat` record: a unique name, a description, a one-line
+signature saying what identifies it, a ``sniff`` function and a ``read`` function.
+:func:`read_run` (and :func:`detect`) open a :class:`FileSample` of the file, ask every sniffer
+whether the file is theirs, and hand the file to the one reader whose sniffer claimed it; no
+claimant raises :class:`~qpcr.errors.UnrecognizedFormatError`, several raise
+:class:`~qpcr.errors.AmbiguousFormatError`. ``read_run(path, format="NAME")`` skips the
+sniffers and uses that reader.
 
-Adding a format: write ``qpcr/io/<vendor>.py`` defining ``sniff(sample) -> bool`` and
-``read(path, sample) -> Export``, call :func:`register` at import, and list the module in
-``_FORMAT_MODULES``.
+The sniffer
+    receives a :class:`FileSample`: ``kind`` (``text``, ``zip``, ``ole2``, ``gzip``), ``head``
+    (the first 64 kB), ``text`` and ``lines`` (the head decoded), ``zip_names``,
+    ``sheet_names`` and ``sheet_head(name, rows)``. The views are cached and never raise, so a
+    sniffer is cheap: it runs for every file. It returns something falsy (``False``, ``None``)
+    when the file is not its format, and ``True`` or any other truthy *sniff result* (a
+    dict, a tuple, a small object) when it is. A sniffer should not raise: one that does
+    (any ``Exception``, or python-calamine's Rust ``PanicException``) is reported with a
+    :class:`~qpcr.errors.FormatWarning` naming the format and the exception, counts as not
+    claiming the file, and is named in the error when no other format claims it.
+The reader
+    is called as ``read(path, sample)``, or ``read(path, sample, sniffed=result)`` when it
+    declares a ``sniffed`` parameter: ``result`` is what its sniffer returned, so the reader
+    need not detect a variant again; it is ``None`` when the sniffer returned a plain ``True``
+    and when the user named the format (then the sniffer did not run). The reader returns an
+    :class:`Export` whose ``wells`` table passes :func:`qpcr.schema.check_wells` (required
+    columns ``well, sample, target, sample_type, cq, cq_status``, RDML sample types, ``cq``
+    NaN unless ``cq_status`` is ``ok``). A file it cannot read raises
+    :class:`~qpcr.errors.ExportParseError`; a table that breaks the schema is a bug of the
+    reader, which :func:`read_run` reports with :class:`~qpcr.errors.ReaderOutputError`.
+
+Adding a format: write ``qpcr/io/<vendor>.py`` with its sniffer and reader, call
+:func:`register` at import and list the module in ``_FORMAT_MODULES`` (code outside qpcr
+registers when its module is imported, before the files are read). A toy text format whose
+first line is ``# toy-qpcr`` and whose sniffer passes the delimiter it saw to the reader::
+
+    import numpy as np
+    import pandas as pd
+
+    from qpcr.io.registry import Export, ExportFormat, RunInfo, register
+
+    def sniff(sample):
+        if sample.kind != "text" or sample.lines[:1] != ["# toy-qpcr"]:
+            return False
+        return {"sep": "\\t" if "\\t" in "".join(sample.lines[1:2]) else ","}
+
+    def read(path, sample, sniffed=None):
+        sep = (sniffed or sniff(sample) or {"sep": ","})["sep"]  # None: format was named
+        table = pd.read_csv(path, sep=sep, skiprows=1, dtype=str)  # well, sample, target, cq
+        cq = pd.to_numeric(table["cq"], errors="coerce")
+        wells = table[["well", "sample", "target"]].assign(
+            sample_type="unkn", cq=cq, cq_status=np.where(cq.notna(), "ok", "undetermined")
+        )
+        return Export(wells=wells, info=RunInfo(path=str(path), format="toy"))
+
+    register(ExportFormat(name="toy", description="Toy Cq list", signature="first line "
+                          "'# toy-qpcr'", sniff=sniff, read=read))
+
+A name can be registered once (:class:`~qpcr.errors.DuplicateRegistrationError`; ``auto`` is
+reserved for detection). Tests add a format for a ``with`` block with :func:`registered`, or
+remove one with :func:`unregister`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable
+import inspect
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +75,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import AmbiguousFormatError, InputError, UnrecognizedFormatError
+from ..errors import (
+    AmbiguousFormatError,
+    DuplicateRegistrationError,
+    FormatWarning,
+    InputError,
+    InternalError,
+    ReaderOutputError,
+    UnrecognizedFormatError,
+)
 from .checks import check_unique_wells
 from .numbers import check_decimal
 
@@ -36,6 +97,8 @@ __all__ = [
     "formats",
     "read_run",
     "register",
+    "registered",
+    "unregister",
 ]
 
 #: Inputs larger than this are refused (a 384-well export with curves is a few MB).
@@ -71,6 +134,23 @@ class Export:
     wells: pd.DataFrame
     info: RunInfo
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def is_rust_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfaced by a pyo3 extension (python-calamine).
+
+    pyo3 raises ``pyo3_runtime.PanicException``, which derives from ``BaseException`` (so
+    ``except Exception`` misses it) and cannot be imported; it is recognised by name.
+    """
+    cls = type(exc)
+    return cls.__name__ == "PanicException" and cls.__module__ == "pyo3_runtime"
+
+
+def _reraise_unless_failure(exc: BaseException) -> None:
+    """Re-raise ``exc`` unless it is an ``Exception`` or a Rust panic (so KeyboardInterrupt,
+    SystemExit and GeneratorExit always propagate)."""
+    if not (isinstance(exc, Exception) or is_rust_panic(exc)):
+        raise exc
 
 
 class FileSample:
@@ -138,7 +218,8 @@ class FileSample:
             from python_calamine import CalamineWorkbook
 
             return list(CalamineWorkbook.from_path(str(self.path)).sheet_names)
-        except Exception:  # a sniffer view must never raise
+        except BaseException as exc:  # a sniffer view must never raise
+            _reraise_unless_failure(exc)
             return []
 
     def sheet_head(self, name: str, rows: int = 60) -> list[list[Any]]:
@@ -148,29 +229,88 @@ class FileSample:
 
             sheet = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(name)
             return [list(r) for r in sheet.to_python(nrows=rows)]
-        except Exception:  # a sniffer view must never raise
+        except BaseException as exc:  # a sniffer view must never raise
+            _reraise_unless_failure(exc)
             return []
 
 
 @dataclass(frozen=True)
 class ExportFormat:
-    """One supported export format."""
+    """One supported export format (see the module docstring for the sniffer and reader)."""
 
     name: str
     description: str
     signature: str
-    sniff: Callable[[FileSample], bool]
-    read: Callable[[Path, FileSample], Export]
+    sniff: Callable[[FileSample], object]
+    read: Callable[..., Export]
+
+    @cached_property
+    def takes_sniffed(self) -> bool:
+        """Whether the reader declares a ``sniffed`` parameter (its sniffer's result)."""
+        return "sniffed" in inspect.signature(self.read).parameters
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A format whose sniffer claimed a file, with what the sniffer returned (``None`` for a
+    plain ``True``)."""
+
+    format: ExportFormat
+    sniffed: object = None
 
 
 _REGISTRY: dict[str, ExportFormat] = {}
 _LOADED = False
+#: Names :func:`read_run` gives a meaning of its own.
+_RESERVED = frozenset({"auto"})
 
 
 def register(fmt: ExportFormat) -> ExportFormat:
-    """Add a format to the registry (called by each format module at import)."""
+    """Add a format to the registry (called by each format module at import).
+
+    Raises
+    ------
+    DuplicateRegistrationError
+        If a format of that name is registered already, or the name is reserved (``auto``).
+    """
+    taken = _REGISTRY.get(fmt.name)
+    if taken is not None or fmt.name in _RESERVED:
+        owner = f"by {_module(taken)}" if taken is not None else "for detection"
+        raise DuplicateRegistrationError(
+            f"format name '{fmt.name}' is taken ({owner}); expected a new name",
+            where=f"{_module(fmt)}: register()",
+            hint="Rename the format, or unregister() the other one first",
+        )
     _REGISTRY[fmt.name] = fmt
     return fmt
+
+
+def _module(fmt: ExportFormat) -> str:
+    """The module that defines a format's reader (for messages)."""
+    return getattr(fmt.read, "__module__", None) or "an unknown module"
+
+
+def unregister(name: str) -> ExportFormat:
+    """Remove the format ``name`` from the registry and return it (for tests and plug-ins)."""
+    formats()
+    if name not in _REGISTRY:
+        raise InternalError(
+            f"no format named '{name}' is registered; expected one of: {', '.join(_REGISTRY)}",
+            where="unregister()",
+        )
+    return _REGISTRY.pop(name)
+
+
+@contextlib.contextmanager
+def registered(fmt: ExportFormat) -> Iterator[ExportFormat]:
+    """Register ``fmt`` for the duration of a ``with`` block (after the built-in formats, so a
+    clash with one of them raises at once)."""
+    formats()
+    register(fmt)
+    try:
+        yield fmt
+    finally:
+        unregister(fmt.name)
 
 
 def formats() -> list[ExportFormat]:
@@ -200,36 +340,61 @@ def _sample(path: Path, decimal: str | None = None) -> FileSample:
     return FileSample(path, decimal)
 
 
-def _claimants(sample: FileSample) -> list[ExportFormat]:
-    found = []
+def _sniff(fmt: ExportFormat, sample: FileSample) -> tuple[Claim | None, str]:
+    """(the claim or None, '' or a note saying the sniffer crashed). A crash warns."""
+    try:
+        result = fmt.sniff(sample)
+    except BaseException as exc:
+        _reraise_unless_failure(exc)
+        crash = f"reader '{fmt.name}' crashed while sniffing it ({type(exc).__name__}: {exc})"
+        warnings.warn(
+            FormatWarning(
+                f"{sample.path}: {crash}; treated as not '{fmt.name}'. This is a bug in that "
+                "reader's sniffer: please report it with the file"
+            ),
+            stacklevel=5,
+        )
+        return None, crash
+    if not result:
+        return None, ""
+    return Claim(fmt, None if isinstance(result, bool) else result), ""
+
+
+def _claims(sample: FileSample) -> tuple[list[Claim], list[str]]:
+    """Every format's verdict on ``sample``: the claims and the notes of crashed sniffers."""
+    claims, crashes = [], []
     for fmt in formats():
-        try:
-            if fmt.sniff(sample):
-                found.append(fmt)
-        except Exception:  # a failing sniffer means "not mine"
-            continue
-    return found
+        claim, crash = _sniff(fmt, sample)
+        if claim is not None:
+            claims.append(claim)
+        if crash:
+            crashes.append(crash)
+    return claims, crashes
+
+
+def _detect(sample: FileSample) -> Claim:
+    claims, crashes = _claims(sample)
+    where = str(sample.path)
+    if not claims:
+        crashed = "".join(f"; {note}" for note in crashes)
+        raise UnrecognizedFormatError(
+            f"not a supported export ({_describe(sample)}){crashed}; "
+            f"expected one of: {', '.join(f.name for f in formats())}",
+            where=where,
+            hint='See what identifies each format with qpcr.io.formats(), or pass format="NAME"',
+        )
+    if len(claims) > 1:
+        raise AmbiguousFormatError(
+            f"the file fits several formats: {', '.join(c.format.name for c in claims)}",
+            where=where,
+            hint='Choose one with format="NAME"',
+        )
+    return claims[0]
 
 
 def detect(path: str | Path) -> ExportFormat:
     """The one format that claims ``path``; raises if none or several do."""
-    path = Path(path)
-    sample = _sample(path)
-    found = _claimants(sample)
-    if not found:
-        raise UnrecognizedFormatError(
-            f"not a supported export ({_describe(sample)}); "
-            f"expected one of: {', '.join(f.name for f in formats())}",
-            where=str(path),
-            hint="Run 'qpcr formats' to see what identifies each format, or pass --format NAME",
-        )
-    if len(found) > 1:
-        raise AmbiguousFormatError(
-            f"the file fits several formats: {', '.join(f.name for f in found)}",
-            where=str(path),
-            hint="Choose one with --format NAME",
-        )
-    return found[0]
+    return _detect(_sample(Path(path))).format
 
 
 def _describe(sample: FileSample) -> str:
@@ -248,25 +413,56 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
 
     ``decimal`` (``","`` or ``"."``) is the decimal mark of a text export when the file alone
     cannot tell; None detects it from the file.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unrecognised, ambiguous or unreadable, or ``format`` is unknown.
+    ReaderOutputError
+        The reader returned an invalid table (a bug in that reader).
     """
     path = Path(path)
     decimal = check_decimal(decimal)
     if format is None or format == "auto":
-        fmt = detect(path)
-        sample = FileSample(path, decimal)
+        sample = _sample(path, decimal)
+        claim = _detect(sample)
     else:
         by_name = {f.name: f for f in formats()}
         if format not in by_name:
             raise InputError(
                 f"unknown format '{format}'; expected one of: {', '.join(by_name)}",
-                where="--format",
+                where="format",
             )
-        fmt = by_name[format]
         sample = _sample(path, decimal)
-    export = fmt.read(path, sample)
-    if export.wells.empty:
-        raise InputError(
-            "the export holds no wells", where=str(path), hint="Export the results table again"
-        )
+        claim = Claim(by_name[format])
+    fmt = claim.format
+    if fmt.takes_sniffed:
+        export = fmt.read(path, sample, sniffed=claim.sniffed)
+    else:
+        export = fmt.read(path, sample)
+    _check_export(export, fmt, path)
     check_unique_wells(export.wells, str(path))
     return export
+
+
+def _check_export(export: object, fmt: ExportFormat, path: Path) -> None:
+    """Refuse an empty export (the file's fault) and an invalid one (the reader's fault)."""
+    from ..schema import check_wells
+
+    if isinstance(export, Export) and isinstance(export.wells, pd.DataFrame):
+        if export.wells.empty:
+            raise InputError(
+                "the export holds no wells", where=str(path), hint="Export the results table again"
+            )
+        problems = check_wells(export.wells)
+        what = f"an invalid wells table ({'; '.join(problems)})"
+    else:
+        problems = ["not an Export"]
+        what = f"a {type(export).__name__}, not an Export with a wells DataFrame"
+    if problems:
+        raise ReaderOutputError(
+            f"reader '{fmt.name}' ({_module(fmt)}) returned {what}; expected an Export "
+            "whose wells pass qpcr.schema.check_wells",
+            where=str(path),
+            hint="This is a bug in the reader, not in the file: please report it with the file",
+        )

@@ -620,30 +620,21 @@ def _sheet_kind(sample: FileSample) -> str | None:
 
 def sniff_classic(sample: FileSample) -> bool:
     """Classic text, or a workbook whose ``Results`` sheet has the classic column set."""
-    try:
-        if sample.kind == "text":
-            return _text_kind(sample) == CLASSIC
-        return _sheet_kind(sample) == CLASSIC
-    except Exception:  # a sniffer must never raise
-        return False
+    if sample.kind == "text":
+        return _text_kind(sample) == CLASSIC
+    return _sheet_kind(sample) == CLASSIC
 
 
 def sniff_da_v1(sample: FileSample) -> bool:
     """D&A v1: ``Block Type,...`` CSV, or a classic-like workbook with ``Amp Status``."""
-    try:
-        if sample.kind == "text":
-            return _text_kind(sample) == DA_V1
-        return _sheet_kind(sample) == DA_V1
-    except Exception:  # a sniffer must never raise
-        return False
+    if sample.kind == "text":
+        return _text_kind(sample) == DA_V1
+    return _sheet_kind(sample) == DA_V1
 
 
 def sniff_da_v2(sample: FileSample) -> bool:
     """D&A v2 workbook (``Software Name and Version`` key or ``Sample/Target/Cq`` table)."""
-    try:
-        return sample.kind != "text" and _sheet_kind(sample) == DA_V2
-    except Exception:  # a sniffer must never raise
-        return False
+    return sample.kind != "text" and _sheet_kind(sample) == DA_V2
 
 
 def _read_keyed(
@@ -734,10 +725,7 @@ def read_da_v2(path: Path, sample: FileSample | None = None) -> Export:
 
 def sniff_wellresult(sample: FileSample) -> bool:
     """``Well,Omit,Sample,Target,...`` CSV with ``Task`` and ``Cq`` columns."""
-    try:
-        return sample.kind == "text" and _text_kind(sample) == WELLRESULT
-    except Exception:  # a sniffer must never raise
-        return False
+    return sample.kind == "text" and _text_kind(sample) == WELLRESULT
 
 
 def read_wellresult(path: Path, sample: FileSample | None = None) -> Export:
@@ -779,10 +767,7 @@ def read_wellresult(path: Path, sample: FileSample | None = None) -> Export:
 
 def sniff_sds(sample: FileSample) -> bool:
     """SDS 2.x: first line ``SDS 2.<version><TAB>AQ Results``."""
-    try:
-        return sample.kind == "text" and _text_kind(sample) == SDS
-    except Exception:  # a sniffer must never raise
-        return False
+    return sample.kind == "text" and _text_kind(sample) == SDS
 
 
 def read_sds(path: Path, sample: FileSample | None = None) -> Export:
