@@ -1302,7 +1302,7 @@ def init_spec(
             raise ConfigError(
                 f"reference gene '{gene}' is not on the plate; expected one of "
                 f"{', '.join(all_targets)}",
-                where="--reference",
+                where="reference_genes",
                 hint=_did_you_mean(gene, all_targets),
             )
     per_run = []
