@@ -17,14 +17,14 @@ import functools
 from collections.abc import Callable, Iterator
 from inspect import Parameter, signature
 from pathlib import Path
-from typing import Annotated, Any, get_origin
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from typer.core import TyperCommand
 
-from .errors import ConfigError, QpcrError
-from .settings import SETTINGS, Contrast, Setting
+from .errors import QpcrError
+from .settings import SETTINGS, Setting, name_values, option_value, split_names
 
 app = typer.Typer(
     name="qpcr",
@@ -81,45 +81,6 @@ def user_errors() -> Iterator[None]:
 # options derived from the settings (qpcr.settings)
 
 
-def _split(values: list[str]) -> list[str]:
-    """Repeated and comma-separated names as one list."""
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
-
-
-def _pair(value: str, sep: str, option: str, form: str) -> tuple[str, str]:
-    key, found, val = value.partition(sep)
-    if not found or not key.strip() or not val.strip():
-        raise ConfigError(f"'{value}' is not {form}", where=option)
-    return key.strip(), val.strip()
-
-
-def _pairs(values: list[str], option: str, form: str = "NAME=VALUE") -> dict[str, str]:
-    """``["a=b", ...]`` → ``{"a": "b"}``."""
-    return dict(_pair(value, "=", option, form) for value in values)
-
-
-def _toml_form(spec: Setting, value: Any) -> Any:
-    """An option's value in the form of the settings file (then read by the same parser)."""
-    option, shape = spec.option[0], spec.shape
-    if shape == tuple[str, ...]:
-        return _split(value)
-    if shape == tuple[Contrast, ...]:
-        contrasts = []
-        for text in value:
-            name, groups = _pair(text, ":", option, spec.metavar)
-            num, den = _pair(groups, "/", option, spec.metavar)
-            group = "FACTOR=LEVEL,..."
-            contrasts.append({"name": name, "numerator": _pairs(num.split(","), option, group),
-                              "denominator": _pairs(den.split(","), option, group)})  # fmt: skip
-        return contrasts
-    if shape == dict[str, tuple[str, str]]:
-        pairs = _pairs(value, option, spec.metavar).items()
-        return {k: list(_pair(v, "/", option, spec.metavar)) for k, v in pairs}
-    if get_origin(shape) is dict:
-        return _pairs(value, option, spec.metavar)
-    return value
-
-
 def _annotation(spec: Setting, hidden: bool = False, help: str | None = None) -> Any:
     """The typer annotation of a setting's option (or of its hidden older spellings); ``help``
     replaces the setting's help where a command uses the setting for something narrower."""
@@ -173,7 +134,7 @@ def setting_options(
                 value = alias if value is None else value
                 if value is not None:
                     with user_errors():
-                        given[spec.name] = _toml_form(spec, value)
+                        given[spec.name] = option_value(spec, value)
             return func(*args, settings=given, **kwargs)
 
         command.__signature__ = declared.replace(parameters=params)  # type: ignore[attr-defined]
@@ -666,11 +627,11 @@ def template(
         from .layout import load_layout
         from .template import write_template
 
-        levels = {k: _split([v]) for k, v in _pairs(factors or [], "--factors").items()}
+        levels = {k: split_names([v]) for k, v in name_values(factors or [], "--factors").items()}
         write_template(
             out,
             plate=plate,
-            targets=_split(targets or []),
+            targets=split_names(targets or []),
             reference_genes=(settings or {}).get("reference_genes", []),
             factors=levels,
             replicate=replicate,

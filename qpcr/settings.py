@@ -18,12 +18,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_origin, get_type_hints
+
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from . import censoring, outliers, stats
 
-__all__ = ["SETTINGS", "AnalysisConfig", "Contrast", "Setting"]
+__all__ = ["SETTINGS", "AnalysisConfig", "Contrast", "Setting", "option_value"]
 
 #: Modules whose ``Literal`` types annotate choice settings.
 VOCABULARY_MODULES = ("censoring", "outliers", "stats")
@@ -237,3 +239,51 @@ def _toml_value(value: Any) -> str:
         return "[" + ", ".join(map(_toml_value, value)) + "]"
     pairs = (f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
     return "{ " + ", ".join(pairs) + " }"
+
+
+# --------------------------------------------------------------------------------------------
+# option values as typed on a command line (the syntax the metavars show)
+
+
+def split_names(values: list[str]) -> list[str]:
+    """Repeated and comma-separated names (``GENE,...``) as one list."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _pair(value: str, sep: str, where: str, form: str) -> tuple[str, str]:
+    key, found, val = value.partition(sep)
+    if not found or not key.strip() or not val.strip():
+        raise ConfigError(f"'{value}' is not {form}", where=where)
+    return key.strip(), val.strip()
+
+
+def name_values(values: list[str], where: str, form: str = "NAME=VALUE") -> dict[str, str]:
+    """``["a=b", ...]`` → ``{"a": "b"}`` (a :class:`ConfigError` at ``where`` otherwise)."""
+    return dict(_pair(value, "=", where, form) for value in values)
+
+
+def option_value(setting: Setting, value: Any) -> Any:
+    """A setting's command-line value in settings-file form, for :func:`qpcr.config.parse_setting`.
+
+    Lists take ``NAME,...`` (repeatable); tables ``NAME=VALUE`` (``ratios``: ``NAME=NUM/DEN``,
+    ``contrasts``: ``NAME: FACTOR=LEVEL,... / FACTOR=LEVEL,...``); anything else is as typed.
+    """
+    option, shape, form = setting.option[0], setting.shape, setting.metavar
+    if shape == tuple[str, ...]:
+        return split_names(value)
+    if shape == tuple[Contrast, ...]:
+        contrasts = []
+        for text in value:
+            name, groups = _pair(text, ":", option, form)
+            num, den = _pair(groups, "/", option, form)
+            sides = [
+                name_values(side.split(","), option, "FACTOR=LEVEL,...") for side in (num, den)
+            ]
+            contrasts.append({"name": name, "numerator": sides[0], "denominator": sides[1]})
+        return contrasts
+    if shape == dict[str, tuple[str, str]]:
+        pairs = name_values(value, option, form).items()
+        return {k: list(_pair(v, "/", option, form)) for k, v in pairs}
+    if get_origin(shape) is dict:
+        return name_values(value, option, form)
+    return value
