@@ -1,21 +1,30 @@
 """Command-line interface (typer). The only module that imports typer or rich.
 
 Heavy modules (pandas, scipy, matplotlib) are imported inside the commands so that
-``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`) prints one
-message on stderr and exits with code 1; anything else is a bug and keeps its traceback.
+``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
+error such as an unknown option) prints one message on stderr and exits with code 1; anything
+else is a bug and keeps its traceback.
+
+The options that set analysis settings are derived from their declaration in
+:mod:`qpcr.settings` (:func:`setting_options`): one spelling per setting on every command,
+older spellings kept as hidden aliases, values read by the settings-file parser.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from inspect import Parameter, signature
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer.core import TyperCommand
 
 from .errors import QpcrError
+from .settings import SETTINGS, Setting, name_values, option_value, split_names
 
 app = typer.Typer(
     name="qpcr",
@@ -54,7 +63,9 @@ def _stderr():
 
 #: The library's spelling of a parameter in error texts → this CLI's option (``where`` fields
 #: that are exactly a parameter name, and phrases in messages and hints).
-_OPTION_OF_WHERE = {"format": "--format"}
+#: The option that sets each setting: the library names settings, the CLI names options.
+OPTIONS = {s.name: s.option[0] for s in SETTINGS}
+_OPTION_OF_WHERE = {"format": "--format", **OPTIONS}
 _OPTION_OF_PHRASE = {'format="NAME"': "--format NAME", "qpcr.io.formats()": "'qpcr formats'"}
 
 
@@ -82,32 +93,130 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _pairs(values: list[str] | None, option: str) -> dict[str, str] | None:
-    """``["a=b", ...]`` → ``{"a": "b"}``; None when the option was not given."""
-    if not values:
-        return None
-    out = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key.strip() or not val.strip():
-            raise typer.BadParameter(f"'{value}' is not NAME=VALUE", param_hint=option)
-        out[key.strip()] = val.strip()
-    return out
+# --------------------------------------------------------------------------------------------
+# options derived from the settings (qpcr.settings)
+
+
+def _annotation(spec: Setting, hidden: bool = False, help: str | None = None) -> Any:
+    """The typer annotation of a setting's option (or of its hidden older spellings); ``help``
+    replaces the setting's help where a command uses the setting for something narrower."""
+    decls = spec.aliases if hidden else spec.option
+    if spec.shape is bool:
+        kind: Any = bool | None
+        decls = tuple(f"{d}/--no-{d[2:]}" for d in decls)
+    elif spec.shape in (int, float):
+        kind = spec.shape | None
+    elif spec.shape in (str, str | None):
+        kind = str | None
+    else:
+        kind = list[str] | None
+    unit = f" In {spec.unit}." if spec.unit and spec.metavar != spec.unit.upper() else ""
+    repeat = " Repeatable." if kind == list[str] | None else ""
+    text = f"{help or spec.help}{unit}{repeat}"
+    info = typer.Option(*decls, help=text, metavar=spec.metavar or None, hidden=hidden,
+                        show_default=False)  # fmt: skip
+    return Annotated[kind, info]
+
+
+def setting_options(
+    *names: str, help: dict[str, str] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command one option per named setting (``names`` empty: every setting).
+
+    The command receives ``settings``: setting name → the value in settings-file form, for
+    the options given (an older spelling counts as its setting's option). ``help``: setting
+    name → this command's help text, where it differs from the setting's.
+    """
+    specs = [s for s in SETTINGS if not names or s.name in names]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        declared = signature(func, eval_str=True)
+        params = [p for p in declared.parameters.values() if p.name != "settings"]
+        for spec in specs:
+            for suffix, hidden in (("", False), ("_alias", True)):
+                if hidden and not spec.aliases:
+                    continue
+                annotation = _annotation(spec, hidden, (help or {}).get(spec.name))
+                params.append(Parameter(spec.name + suffix, Parameter.KEYWORD_ONLY,
+                                        default=None, annotation=annotation))  # fmt: skip
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            given = {}
+            for spec in specs:
+                value, alias = kwargs.pop(spec.name), kwargs.pop(spec.name + "_alias", None)
+                if isinstance(value, list) or isinstance(alias, list):
+                    value = [*(value or []), *(alias or [])] or None
+                value = alias if value is None else value
+                if value is not None:
+                    with user_errors():
+                        given[spec.name] = option_value(spec, value)
+            return func(*args, settings=given, **kwargs)
+
+        command.__signature__ = declared.replace(parameters=params)  # type: ignore[attr-defined]
+        return command
+
+    return decorate
+
+
+class Command(TyperCommand):
+    """Help with human metavars (``EXPORT...``, not the argument's Python type) and each choice
+    setting's choices, looked up only when the help is shown (the vocabularies live in modules
+    that import pandas, which ``qpcr --help`` must not)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                name += "..." if param.nargs != 1 else ""
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        from .config import choices
+
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                arguments.append((name, getattr(param, "help", None) or ""))
+                continue
+            record = param.get_help_record(ctx)
+            allowed = choices(param.name) if param.name in OPTIONS else ()
+            if record and allowed:
+                record = (record[0], f"{record[1]} One of: {', '.join(allowed)}.")
+            if record:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def with_settings(config: Any, given: dict[str, Any]) -> Any:
+    """``config`` with the settings given on the command line (each checked at its option)."""
+    from .config import parse_setting
+
+    typed = {name: parse_setting(name, value, OPTIONS[name]) for name, value in given.items()}
+    return config.with_overrides(**typed)
 
 
 ExportsArg = Annotated[
     list[Path],
     typer.Argument(help="Instrument export(s) or tidy table(s); the format is detected.",
-                   exists=True, dir_okay=False, readable=True),
+                   exists=True, dir_okay=False, readable=True, metavar="EXPORT"),
 ]  # fmt: skip
 
 
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", help="Reader name (see 'qpcr formats').")
+    str | None,
+    typer.Option("--format", help="Reader name (see 'qpcr formats').", metavar="NAME"),
 ]
 
 
-@app.command()
+@app.command(cls=Command)
+@setting_options()
 def analyze(
     exports: ExportsArg,
     layout: Annotated[
@@ -119,85 +228,40 @@ def analyze(
             "differ (repeatable).",
             exists=True,
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", help="Analysis settings (TOML).", exists=True, dir_okay=False
+            "--config",
+            "-c",
+            help="Analysis settings (TOML); the options below override them.",
+            exists=True,
+            dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("qpcr_results"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
+        "qpcr_results"
+    ),
     format: FormatOpt = None,
-    reference: Annotated[
-        list[str] | None, typer.Option("--reference", "-r", help="Reference gene (repeatable).")
-    ] = None,
-    control: Annotated[
-        list[str] | None,
-        typer.Option("--control", help="Control level as FACTOR=LEVEL (repeatable)."),
-    ] = None,
-    replicate: Annotated[
-        str | None, typer.Option("--replicate", help="Column naming the biological replicate.")
-    ] = None,
-    efficiency: Annotated[
-        list[str] | None,
-        typer.Option("--efficiency", help="TARGET=E amplification factor or percent (repeatable)."),
-    ] = None,
-    ratio: Annotated[
-        list[str] | None,
-        typer.Option("--ratio", help="NAME=NUMERATOR/DENOMINATOR target ratio (repeatable)."),
-    ] = None,
-    alias: Annotated[
-        list[str] | None,
-        typer.Option("--alias", help="EXPORT_NAME=TARGET renaming (repeatable)."),
-    ] = None,
-    test: Annotated[
-        str | None,
-        typer.Option(help="auto, welch, paired, student, mann-whitney or permutation."),
-    ] = None,
-    adjust: Annotated[str | None, typer.Option(help="holm, bh, bonferroni or none.")] = None,
-    alpha: Annotated[float | None, typer.Option(help="Significance level.")] = None,
-    keep_outliers: Annotated[
-        bool,
-        typer.Option("--keep-outliers", help="Flag replicate outliers but keep them."),
-    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Replace earlier results in --out.")
     ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Analyse plate export(s): QC, normalisation, fold changes, ratios, statistics."""
     with user_errors():
-        from .config import AnalysisConfig, load_config, parse_efficiency
+        from .config import AnalysisConfig, load_config
         from .pipeline import analyze as run
         from .report import write_report
         from .template import template_config
 
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
-        ratios = None
-        if ratio:
-            ratios = {}
-            for name, pair in (_pairs(ratio, "--ratio") or {}).items():
-                num, sep, den = pair.partition("/")
-                if not sep:
-                    raise typer.BadParameter(f"'{pair}' is not NUM/DEN", param_hint="--ratio")
-                ratios[name] = (num.strip(), den.strip())
-        effs = _pairs(efficiency, "--efficiency")
-        cfg = cfg.with_overrides(
-            reference_genes=tuple(reference) if reference else None,
-            control=_pairs(control, "--control"),
-            replicate=replicate,
-            efficiency={k: parse_efficiency(v, where=f"--efficiency {k}") for k, v in effs.items()}
-            if effs
-            else None,
-            ratios=ratios,
-            aliases=_pairs(alias, "--alias"),
-            test=test,
-            adjust=adjust,
-            alpha=alpha,
-            keep_outliers=True if keep_outliers else None,
-        )
+        cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
         written = write_report(results, out, force=force, figures=not no_figures)
         if not quiet:
@@ -231,35 +295,36 @@ def _print_summary(results, out: Path, n_files: int) -> None:
     console.print(f"Wrote {n_files} files to {out}", highlight=False)
 
 
-@app.command()
+@app.command(cls=Command)
+@setting_options("candidate_genes")
 def stability(
     exports: ExportsArg,
-    candidates: Annotated[
-        list[str],
-        typer.Option(
-            "--candidates",
-            help="Candidate reference gene (repeatable or comma-separated; at least 3).",
-        ),
-    ],
     group: Annotated[
         str | None,
-        typer.Option("--group", help="Factor whose levels are NormFinder's groups (e.g. oxygen)."),
+        typer.Option(
+            "--group",
+            help="Factor whose levels are NormFinder's groups (e.g. oxygen).",
+            metavar="FACTOR",
+        ),
     ] = None,
     layout: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--layout",
             "-l",
-            help="Plate layout (long table or plate grids).",
+            help="Plate layout (long table or plate grids); one per export when the plates "
+            "differ (repeatable).",
             exists=True,
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
         "qpcr_stability"
     ),
     format: FormatOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Rank candidate reference genes (geNorm, NormFinder, BestKeeper).
 
@@ -268,7 +333,8 @@ def stability(
     """
     with user_errors():
         from .config import AnalysisConfig
-        from .layout import join_layout, load_layout
+        from .layout import join_layout
+        from .pipeline import _load_layouts as load_layouts
         from .pipeline import read_exports
         from .qc import apply_qc
         from .quant import summarise_replicates
@@ -276,12 +342,14 @@ def stability(
         from .report.tables import atomic_write
         from .stability import cq_matrix, reference_gene_warnings, stability_table
 
-        genes = [g.strip() for value in candidates for g in value.split(",") if g.strip()]
+        genes = (settings or {}).get("candidate_genes")
+        if not genes:
+            raise typer.BadParameter("give the candidate genes", param_hint="--candidate-genes")
         wells, runs, _ = read_exports(exports, format)
         messages: list[str] = []
-        if layout is not None:
-            size = next((r.plate_size for r in runs if r.plate_size), None)
-            wells, messages = join_layout(wells, load_layout(layout, plate=size), str(layout))
+        if layout:
+            lay, where, _ = load_layouts(layout, exports, runs)
+            wells, messages = join_layout(wells, lay, where)
         wells, _ = apply_qc(wells, AnalysisConfig(), targets=genes)
         keep = wells["sample_type"].eq("unkn") & ~wells["excluded"]
         used = wells[keep]
@@ -330,7 +398,7 @@ def _print_stability(table, steps, n_samples: int, messages: list[str], out: Pat
     console.print(f"Wrote reference_genes.csv and genorm_steps.csv to {out}", highlight=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def inspect(
     exports: ExportsArg,
     format: FormatOpt = None,
@@ -367,7 +435,7 @@ def inspect(
         console.print(table)
 
 
-@app.command()
+@app.command(cls=Command)
 def formats() -> None:
     """List the export formats qpcr reads and what identifies each one."""
     from rich.console import Console
@@ -383,38 +451,59 @@ def formats() -> None:
     Console().print(table)
 
 
-@app.command()
+@app.command(cls=Command)
+@setting_options("reference_genes", help={"reference_genes": "Reference gene(s) for the ΔCq "
+                 "rules of --init-spec."})  # fmt: skip
 def check(
     exports: Annotated[
         list[Path],
-        typer.Argument(help="Export file(s), or folder(s) of exports.", exists=True, readable=True),
+        typer.Argument(
+            help="Export file(s), or folder(s) of exports.",
+            exists=True,
+            readable=True,
+            metavar="EXPORT",
+        ),
     ],
     spec: Annotated[
         Path | None,
-        typer.Option("--spec", "-s", help="Reference specification (TOML).", dir_okay=False),
+        typer.Option(
+            "--spec", "-s", help="Reference specification (TOML).", dir_okay=False, metavar="FILE"
+        ),
     ] = None,
     init_spec: Annotated[
         Path | None,
-        typer.Option("--init-spec", help="Write a spec from good runs instead.", dir_okay=False),
-    ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option("--reference", "-r", help="Reference gene for --init-spec ΔCq rules."),
+        typer.Option(
+            "--init-spec",
+            help="Write a spec from good runs instead.",
+            dir_okay=False,
+            metavar="FILE",
+        ),
     ] = None,
     layout: Annotated[
         Path | None,
-        typer.Option("--layout", "-l", help="Plate layout.", exists=True, dir_okay=False),
+        typer.Option(
+            "--layout", "-l", help="Plate layout.", exists=True, dir_okay=False, metavar="FILE"
+        ),
     ] = None,
     history: Annotated[
-        Path | None, typer.Option("--history", help="History file (.csv or .parquet) to append to.")
+        Path | None,
+        typer.Option(
+            "--history", help="History file (.csv or .parquet) to append to.", metavar="FILE"
+        ),
     ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write results as JSON.", metavar="FILE")
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write JUnit XML.", metavar="FILE")
+    ] = None,
     chart: Annotated[
-        Path | None, typer.Option("--chart", help="Control chart PNG (needs --history).")
+        Path | None,
+        typer.Option("--chart", help="Control chart PNG (needs --history).", metavar="FILE"),
     ] = None,
     format: FormatOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Check reference-plate run(s) against a spec: exit 0 pass, 3 a fail rule failed, 1 error."""
     if (spec is None) == (init_spec is None):
@@ -440,7 +529,8 @@ def check(
             if init_spec.exists():
                 raise InputError("file exists", where=str(init_spec), hint="Choose a new name")
             wells = [read_run(path, format).wells for path in steps]
-            init_spec.write_text(checks.init_spec(wells, reference or ()), encoding="utf-8")
+            reference = (settings or {}).get("reference_genes", [])  # for the ΔCq rules
+            init_spec.write_text(checks.init_spec(wells, reference), encoding="utf-8")
             typer.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
             return
         loaded = checks.load_spec(spec)
@@ -488,26 +578,38 @@ def _print_check(results, quiet: bool) -> None:
     console.print(f"[{colours[outcome]}]{outcome.upper()}[/] ({summary})", highlight=False)
 
 
-@app.command()
+@app.command(cls=Command)
+@setting_options("reference_genes", help={"reference_genes": "Reference gene(s) among the "
+                 "targets, pre-filled on the Settings sheet."})  # fmt: skip
 def template(
-    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).", dir_okay=False)],
+    out: Annotated[
+        Path, typer.Argument(help="Workbook to write (.xlsx).", dir_okay=False, metavar="OUT")
+    ],
     plate: Annotated[
-        int, typer.Option("--plate", help="Plate size: 96 or 384 (48: StepOne).")
+        int, typer.Option("--plate", help="Plate size: 96 or 384 (48: StepOne).", metavar="WELLS")
     ] = 96,
     targets: Annotated[
         list[str] | None,
-        typer.Option("--targets", "-t", help="Target gene(s); repeat or separate with commas."),
-    ] = None,
-    reference_genes: Annotated[
-        list[str] | None,
-        typer.Option("--reference-genes", "-r", help="Reference gene(s); repeat or use commas."),
+        typer.Option(
+            "--targets",
+            "-t",
+            help="Target gene(s); repeat or separate with commas.",
+            metavar="GENE,...",
+        ),
     ] = None,
     factors: Annotated[
         list[str] | None,
-        typer.Option("--factors", help="FACTOR=LEVEL,LEVEL,... design factor (repeatable)."),
+        typer.Option(
+            "--factors",
+            help="A design factor and its levels (repeatable).",
+            metavar="FACTOR=LEVEL,...",
+        ),
     ] = None,
     replicate: Annotated[
-        str, typer.Option("--replicate", help="Name of the biological-replicate column.")
+        str,
+        typer.Option(
+            "--replicate", help="Name of the biological-replicate column.", metavar="COLUMN"
+        ),
     ] = "donor",
     layout: Annotated[
         Path | None,
@@ -517,6 +619,7 @@ def template(
             help="Pre-fill the plate layout from this file.",
             exists=True,
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     config: Annotated[
@@ -527,9 +630,11 @@ def template(
             help="Pre-fill the settings from this TOML file.",
             exists=True,
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Write a workbook to fill in (layout, Cq values or the pasted results table, settings);
     analyse it with 'qpcr analyze FILLED.xlsx'."""
@@ -538,15 +643,12 @@ def template(
         from .layout import load_layout
         from .template import write_template
 
-        def split(values: list[str] | None) -> list[str]:
-            return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
-
-        levels = {k: split([v]) for k, v in (_pairs(factors, "--factors") or {}).items()}
+        levels = {k: split_names([v]) for k, v in name_values(factors or [], "--factors").items()}
         write_template(
             out,
             plate=plate,
-            targets=split(targets),
-            reference_genes=split(reference_genes),
+            targets=split_names(targets or []),
+            reference_genes=(settings or {}).get("reference_genes", []),
             factors=levels,
             replicate=replicate,
             layout=load_layout(layout, plate=plate) if layout else None,
@@ -557,5 +659,11 @@ def template(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a usage error (unknown option, missing argument) exits
+    with code 1 like every other user mistake; click, which prints the message, uses 2."""
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == 2:
+            raise SystemExit(1) from None
+        raise

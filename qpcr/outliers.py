@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from .errors import AssumptionWarning, ConfigError, InputError
 
-__all__ = ["MOD_Z_FACTOR", "flag_replicate_outliers", "grubbs_critical"]
+__all__ = ["MOD_Z_FACTOR", "RULES", "flag_replicate_outliers", "grubbs_critical"]
 
 #: 0.6745 = Φ^-1(0.75): makes the MAD a consistent estimate of σ for normal data.
 MOD_Z_FACTOR = 0.6745
 
-_DEFAULT_THRESHOLD = {"range": 0.5, "mad": 3.5, "grubbs": 0.05, "none": np.nan}
-
+#: The ``outlier_rule`` setting: how technical-replicate outliers are found.
 Method = Literal["range", "mad", "grubbs", "none"]
+RULES: tuple[Method, ...] = get_args(Method)
+_DEFAULT_THRESHOLD: dict[Method, float] = {"range": 0.5, "mad": 3.5, "grubbs": 0.05, "none": np.nan}
+#: Methods-text wording of each rule; ``{threshold}`` is the range rule's threshold (cycles).
+RULE_METHODS_TEXT: dict[Method, str] = {
+    "range": "Technical replicates spanning more than {threshold:g} cycles were flagged",
+    "mad": "Technical replicates whose modified z-score (median absolute deviation) exceeded "
+    f"{_DEFAULT_THRESHOLD['mad']:g} were flagged",
+    "grubbs": "Technical-replicate outliers were flagged by Grubbs' test "
+    f"(α = {_DEFAULT_THRESHOLD['grubbs']:g})",
+    "none": "Technical replicates were not screened for outliers",
+}
 
 
 def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndarray:
@@ -92,9 +102,9 @@ def flag_replicate_outliers(
     group range, |modified z|, distance to the others' median, or G), ``threshold``, ``range``
     (group max − min, cycles) and ``n`` (finite Cq in the group).
     """
-    if method not in _DEFAULT_THRESHOLD:
+    if method not in RULES:
         raise ConfigError(
-            f"outlier method {method!r}; expected one of {sorted(_DEFAULT_THRESHOLD)}",
+            f"outlier method {method!r}; expected one of {', '.join(RULES)}",
             where="outlier detection",
         )
     limit = _DEFAULT_THRESHOLD[method] if threshold is None else float(threshold)

@@ -174,13 +174,13 @@ def cq_matrix(
         raise ConfigError(
             f"candidate gene(s) {unknown} were not measured; expected some of {measured}",
             where,
-            "check the spelling of --candidates",
+            "check the spelling of the candidate genes",
         )
     if group is not None and group not in samples.columns:
         factors = [c for c in samples.columns if c not in ("sample", "target", "cq_mean")]
         raise ConfigError(
             f"group factor {group!r} is not a column; expected one of {factors}",
-            f"{where} (--group)",
+            f"{where} (group)",
             "give the factor in the layout or the export",
         )
     rows = samples[samples["target"].astype(str).isin(cands)]
@@ -200,7 +200,7 @@ def cq_matrix(
         raise InputError(
             f"sample {clash.index[0]!r} has several {group} levels {clash.iloc[0]}; "
             "expected one level per sample",
-            f"{where} (--group {group})",
+            f"{where} (group {group})",
             "fix the layout so each sample has one level",
         )
     return cq, labels.map(lambda v: v[0]).reindex(cq.index), dropped
@@ -342,7 +342,8 @@ def genorm(
 
 
 def best_pair(cq: pd.DataFrame, efficiency: Mapping[str, float] | None = None) -> tuple[str, str]:
-    """The best geNorm pair (the two genes left after stepwise exclusion), for ``--reference auto``.
+    """The best geNorm pair (the two genes left after stepwise exclusion), for the setting
+    ``reference_genes = ["auto"]``.
 
     With exactly two candidates they are returned as given (geNorm cannot rank them).
     """

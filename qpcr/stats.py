@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from itertools import combinations, product
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -30,8 +30,32 @@ __all__ = [
     "two_group_test",
 ]
 
+#: The ``test`` setting: how a group is compared with its control (``auto`` and ``paired`` are
+#: resolved per comparison in :mod:`qpcr.compare`; the others run in :func:`two_group_test`).
+Test = Literal["auto", "welch", "paired", "student", "mann-whitney", "permutation"]
+TESTS: tuple[Test, ...] = get_args(Test)
 TWO_GROUP_TESTS = ("welch", "student", "mann-whitney", "permutation")
-ADJUST_METHODS = ("holm", "bh", "bonferroni", "none")
+#: Methods-text wording of each test ("Groups were compared with ...").
+TEST_METHODS_TEXT: dict[Test, str] = {
+    "auto": "a paired t-test on per-donor differences when the compared groups held the same "
+    "biological replicates, and Welch's t-test otherwise",
+    "welch": "Welch's t-test",
+    "paired": "a paired t-test",
+    "student": "Student's t-test",
+    "mann-whitney": "the exact Mann-Whitney (or signed-rank) test",
+    "permutation": "a randomisation test",
+}
+
+#: The ``adjust`` setting: multiple-testing adjustment (:func:`adjust_pvalues`).
+Adjust = Literal["holm", "bh", "bonferroni", "none"]
+ADJUST: tuple[Adjust, ...] = get_args(Adjust)
+#: Methods-text wording of each adjustment ("p-values were adjusted ... with ...").
+ADJUST_METHODS_TEXT: dict[Adjust, str] = {
+    "holm": "Holm's method",
+    "bh": "the Benjamini-Hochberg method",
+    "bonferroni": "Bonferroni's method",
+    "none": "no adjustment",
+}
 
 
 def _as_values(values: Any, name: str) -> np.ndarray:
@@ -414,11 +438,11 @@ def adjust_pvalues(p: Any, method: str = "holm") -> np.ndarray:
     ``"bonferroni"``: min(1, m·p). ``"none"``: unchanged. NaN stays NaN and does not count in m.
     Returns an array in the input order.
     """
-    if method not in ADJUST_METHODS:
+    if method not in ADJUST:
         raise ConfigError(
             f"unknown p-value adjustment {method!r}",
             where="adjust_pvalues(method=...)",
-            hint=f"expected one of {', '.join(ADJUST_METHODS)}",
+            hint=f"expected one of {', '.join(ADJUST)}",
         )
     arr = np.asarray(p, dtype=float)
     out = np.full(arr.shape, np.nan)
@@ -457,7 +481,10 @@ _LINEAR_NAME = re.compile(
     r"^(fold[ _-]?change|fc|rq|nrq|cnrq|rel(ative)?[ _-]?(quantity|expression)|ratio|2\^.*)$",
     re.IGNORECASE,
 )
-CONTRAST_METHODS = ("rcbd", "paired", "welch")
+#: The ``factorial_method`` setting: the error model of factorial contrasts
+#: (:func:`factorial_contrasts`).
+ContrastMethod = Literal["rcbd", "paired", "welch"]
+CONTRAST_METHODS: tuple[ContrastMethod, ...] = get_args(ContrastMethod)
 
 
 class _Design:

@@ -118,9 +118,13 @@ def test_empty_export(tmp_path: Path) -> None:
     assert "run.txt: the file is empty" in result.stderr
 
 
-def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["analyze", str(tmp_path / "nope.txt")])
-    assert result.exit_code == 2
+def test_missing_file_is_a_usage_error_exit_1(tmp_path: Path) -> None:
+    """click's usage message, and exit code 1 like every other user mistake (``main``)."""
+    args = [sys.executable, "-m", "qpcr", "analyze", str(tmp_path / "nope.txt")]
+    run = subprocess.run(args, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "Usage: " in run.stderr
+    assert "does not exist" in run.stderr
 
 
 def test_help_does_not_import_heavy_modules() -> None:

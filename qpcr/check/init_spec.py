@@ -101,7 +101,7 @@ def _check_reference(prepared: list[pd.DataFrame], reference: Sequence[str]) -> 
             raise ConfigError(
                 f"reference gene '{gene}' is not on the plate; expected one of "
                 f"{', '.join(all_targets)}",
-                where="--reference",
+                where="reference_genes",
                 hint=_did_you_mean(gene, all_targets),
             )
 

@@ -128,7 +128,13 @@ def summary_lines(results: Results) -> list[str]:
 
 
 def methods_text(results: Results) -> str:
-    """A methods paragraph describing what was computed, ready to adapt for a paper."""
+    """A methods paragraph describing what was computed, ready to adapt for a paper (the
+    wording of each test, adjustment, outlier rule and non-detect policy is declared beside
+    its vocabulary)."""
+    from ..censoring import POLICY_METHODS_TEXT
+    from ..outliers import RULE_METHODS_TEXT
+    from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
+
     cfg = results.config
     refs = ", ".join(cfg.reference_genes)
     if cfg.efficiency:
@@ -145,19 +151,10 @@ def methods_text(results: Results) -> str:
             "All targets were assumed to amplify with E = 2 (100 %), i.e. the 2^-ΔΔCq method "
             "(Livak & Schmittgen 2001)."
         )
-    test = {"auto": "a paired t-test on per-donor differences when the compared groups held "
-            "the same biological replicates, and Welch's t-test otherwise",
-            "welch": "Welch's t-test", "paired": "a paired t-test", "student": "Student's t-test",
-            "mann-whitney": "the exact Mann-Whitney (or signed-rank) test",
-            "permutation": "a randomisation test"}[cfg.test]  # fmt: skip
-    adjust = {"holm": "Holm's method", "bh": "the Benjamini-Hochberg method",
-              "bonferroni": "Bonferroni's method", "none": "no adjustment"}[cfg.adjust]  # fmt: skip
-    limit = f"{cfg.nondetect_limit:g}"
-    nd = {
-        "exclude": "excluded",
-        "censor": f"set to the cycle limit {limit} and flagged (results involving them are bounds)",
-        "substitute": f"substituted by {limit} as a sensitivity analysis",
-    }
+    test = TEST_METHODS_TEXT[cfg.test]
+    adjust = ADJUST_METHODS_TEXT[cfg.adjust]
+    nondetects = POLICY_METHODS_TEXT[cfg.nondetect_policy].format(limit=cfg.nondetect_limit)
+    outliers = RULE_METHODS_TEXT[cfg.outlier_rule].format(threshold=cfg.outlier_threshold)
     ratios = ""
     if cfg.ratios:
         names = ", ".join(cfg.ratios)
@@ -170,8 +167,8 @@ def methods_text(results: Results) -> str:
         f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
         "Cq values were averaged arithmetically per sample and target; wells omitted in the "
         "instrument software, control wells and standards were not quantified, and "
-        f"undetermined (non-detect) wells were {nd[cfg.nondetect_policy]}. Replicates spanning "
-        f"more than {cfg.outlier_threshold:g} cycles were flagged. Each sample's target Cq was "
+        f"undetermined (non-detect) wells were {nondetects}. {outliers}. "
+        "Each sample's target Cq was "
         f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
         f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text} Fold changes "
         "are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "

@@ -1,0 +1,289 @@
+"""The analysis settings, declared once: one field of :class:`AnalysisConfig` per setting.
+
+A field's type is the setting's type; a choice setting's type is the ``Literal`` its
+implementing module owns (``stats.Test``, ``stats.Adjust``, ``stats.ContrastMethod``,
+``censoring.Policy``, ``outliers.Method``). Its ``metadata`` carries the help text, the CLI
+option (``option``: the canonical spelling first, then short forms; ``aliases``: older
+spellings, accepted but not shown), a short ``metavar``, the ``unit`` and numeric ``bounds``.
+The TOML key is the field name. Everything else is derived: TOML parsing and validation
+(:mod:`qpcr.config`), the CLI options, the README table, the template's Settings sheet.
+
+This module stays light (no pandas: ``qpcr --help`` reads it): the vocabulary modules are
+imported only when :func:`qpcr.config.choices` resolves a choice setting; until then
+:data:`SETTINGS` describes a choice setting's shape as ``str``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, get_origin, get_type_hints
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from . import censoring, outliers, stats
+
+__all__ = ["SETTINGS", "AnalysisConfig", "Contrast", "Setting", "option_value"]
+
+#: Modules whose ``Literal`` types annotate choice settings.
+VOCABULARY_MODULES = ("censoring", "outliers", "stats")
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """An extra comparison: the group matching ``numerator`` against ``denominator``."""
+
+    name: str
+    numerator: dict[str, str]
+    denominator: dict[str, str]
+
+
+def _meta(
+    help: str,
+    *option: str,
+    metavar: str = "",
+    unit: str = "",
+    aliases: tuple[str, ...] = (),
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> dict[str, Any]:
+    """The metadata of a setting's field (see the module docstring)."""
+    return {"help": help, "option": option, "aliases": aliases, "metavar": metavar,
+            "unit": unit, "bounds": bounds}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Resolved analysis settings: one field per setting (README "Settings"); ``source`` names
+    where they were read (file, template sheet), for provenance and messages."""
+
+    # fmt: off
+    reference_genes: tuple[str, ...] = field(default=(), metadata=_meta(
+        "Reference gene(s): the geometric mean of their quantities normalises each sample; "
+        "'auto' takes the best geNorm pair among the candidate genes.",
+        "--reference-genes", "-r", metavar="GENE,...", aliases=("--reference",)))
+    candidate_genes: tuple[str, ...] = field(default=(), metadata=_meta(
+        "Candidate reference genes for the stability analysis (geNorm, NormFinder, BestKeeper).",
+        "--candidate-genes", metavar="GENE,...", aliases=("--candidates",)))
+    irc_samples: tuple[str, ...] = field(default=(), metadata=_meta(
+        "Inter-run calibrator samples measured on every plate.",
+        "--irc-samples", metavar="SAMPLE,..."))
+    replicate: str | None = field(default=None, metadata=_meta(
+        "Layout column naming the biological replicate (e.g. donor).",
+        "--replicate", metavar="COLUMN"))
+    control: dict[str, str] = field(default_factory=dict, metadata=_meta(
+        "The control (calibrator) group: one level per factor.",
+        "--control", metavar="FACTOR=LEVEL"))
+    efficiency: dict[str, float] = field(default_factory=dict, metadata=_meta(
+        "Amplification factor per target (2.0 = 100 %, or a percentage such as '95 %'); other "
+        "targets use standard curves or 2.0.",
+        "--efficiency", metavar="TARGET=E"))
+    ratios: dict[str, tuple[str, str]] = field(default_factory=dict, metadata=_meta(
+        "Target ratios: name = numerator target / denominator target.",
+        "--ratio", metavar="NAME=NUM/DEN"))
+    aliases: dict[str, str] = field(default_factory=dict, metadata=_meta(
+        "Renaming: target name in the export = name in the analysis.",
+        "--alias", metavar="EXPORT_NAME=TARGET"))
+    contrasts: tuple[Contrast, ...] = field(default=(), metadata=_meta(
+        "Extra comparisons: a name, a numerator group and a denominator group (each group "
+        "FACTOR=LEVEL,...).",
+        "--contrast", metavar="NAME:GROUP/GROUP"))
+    test: stats.Test = field(default="auto", metadata=_meta(
+        "Statistical test of each group against the control ('auto': paired when both groups "
+        "hold the same biological replicates, else Welch).",
+        "--test", metavar="TEST"))
+    adjust: stats.Adjust = field(default="holm", metadata=_meta(
+        "Multiple-testing adjustment within each comparison, across targets and ratios.",
+        "--adjust", metavar="METHOD"))
+    alpha: float = field(default=0.05, metadata=_meta(
+        "Significance level (confidence intervals are 1 - alpha).",
+        "--alpha", metavar="ALPHA", bounds=(0.0, 1.0)))
+    min_replicates: int = field(default=2, metadata=_meta(
+        "Biological replicates a group needs for a test.",
+        "--min-replicates", metavar="N", bounds=(2, None)))
+    fail_on_controls: bool = field(default=False, metadata=_meta(
+        "NTC or no-RT amplification withholds that target's results.",
+        "--fail-on-controls"))
+    outlier_rule: outliers.Method = field(default="range", metadata=_meta(
+        "Technical-replicate outlier rule ('range' is resolved by the modified z-score).",
+        "--outlier-rule", metavar="RULE"))
+    outlier_threshold: float = field(default=0.5, metadata=_meta(
+        "Largest spread of technical replicates (range rule).",
+        "--outlier-threshold", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
+    keep_outliers: bool = field(default=False, metadata=_meta(
+        "Flag technical-replicate outliers but keep them.",
+        "--keep-outliers"))
+    nondetect_policy: censoring.Policy = field(default="censor", metadata=_meta(
+        "Non-detects: 'censor' at the cycle limit and report bounds, 'exclude', or "
+        "'substitute' the limit (sensitivity analysis).",
+        "--nondetect-policy", metavar="POLICY"))
+    nondetect_limit: float = field(default=40.0, metadata=_meta(
+        "Cycle limit: a Cq at or beyond it is a non-detect.",
+        "--nondetect-limit", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
+    ntc_margin: float = field(default=5.0, metadata=_meta(
+        "No-template controls must be this many cycles above the samples.",
+        "--ntc-margin", metavar="CYCLES", unit="cycles"))
+    use_curve_efficiency: bool = field(default=True, metadata=_meta(
+        "Take efficiencies from standard curves when not given.",
+        "--use-curve-efficiency"))
+    pooled_efficiency: bool = field(default=True, metadata=_meta(
+        "One curve efficiency per target over all plates (false: each plate's own).",
+        "--pooled-efficiency"))
+    factorial_method: stats.ContrastMethod = field(default="rcbd", metadata=_meta(
+        "Error model of factorial contrasts ('rcbd': replicate as block).",
+        "--factorial-method", metavar="METHOD"))
+    # fmt: on
+    source: str = field(default="", compare=False)
+
+    def with_overrides(self, **changes: Any) -> AnalysisConfig:
+        """A copy with the given (non-None) settings replaced and validated."""
+        from .config import validated
+
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return validated(replace(self, **changes), where=self.source or "settings")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready form (for provenance); ``source`` included."""
+        out = {s.name: _plain(getattr(self, s.name)) for s in SETTINGS}
+        return {**out, "source": self.source}
+
+    def to_toml(self) -> str:
+        """A settings file that :func:`qpcr.config.load_config` reads back to an equal config."""
+        scalars, tables = [], []
+        for setting in SETTINGS:
+            value = _plain(getattr(self, setting.name))
+            if value is None:
+                continue
+            if setting.name == "contrasts":
+                for item in value:
+                    tables.append("\n[[contrasts]]")
+                    tables += [f"{key} = {_toml_value(v)}" for key, v in item.items()]
+            elif isinstance(value, dict) and value:
+                tables.append(f"\n[{setting.name}]")
+                tables += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()]
+            elif isinstance(value, dict):
+                continue
+            else:
+                scalars.append(f"{setting.name} = {_toml_value(value)}")
+        return "\n".join([*scalars, *tables]) + "\n"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as the CLI, the docs and the template see it (from its field)."""
+
+    name: str
+    default: Any
+    shape: Any
+    help: str
+    option: tuple[str, ...]
+    aliases: tuple[str, ...]
+    metavar: str
+    unit: str
+    bounds: tuple[float | None, float | None]
+
+    @property
+    def toml_key(self) -> str:
+        """The key in a settings file (the field name)."""
+        return self.name
+
+
+class _Text:
+    """Stands for a vocabulary module in :data:`SETTINGS`: every type it holds reads as str."""
+
+    def __getattr__(self, name: str) -> type:
+        return str
+
+
+def _settings() -> tuple[Setting, ...]:
+    shapes = get_type_hints(AnalysisConfig, localns=dict.fromkeys(VOCABULARY_MODULES, _Text()))
+    out = []
+    for f in fields(AnalysisConfig):
+        if not f.metadata:
+            continue
+        default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[operator]
+        out.append(Setting(f.name, default, shapes[f.name], **f.metadata))
+    return tuple(out)
+
+
+#: Every setting in declaration order (choice settings have shape ``str`` here).
+SETTINGS: tuple[Setting, ...] = _settings()
+
+
+def _plain(value: Any) -> Any:
+    """Lists, dicts, strings and numbers only (tuples and contrasts unpacked)."""
+    if isinstance(value, Contrast):
+        return {"name": value.name, "numerator": value.numerator, "denominator": value.denominator}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _toml_key(key: str) -> str:
+    """A bare TOML key when it can be one, else a quoted key."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
+def _toml_value(value: Any) -> str:
+    """TOML for a string, number, boolean, list or (inline) table."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
+    pairs = (f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+    return "{ " + ", ".join(pairs) + " }"
+
+
+# --------------------------------------------------------------------------------------------
+# option values as typed on a command line (the syntax the metavars show)
+
+
+def split_names(values: list[str]) -> list[str]:
+    """Repeated and comma-separated names (``GENE,...``) as one list."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _pair(value: str, sep: str, where: str, form: str) -> tuple[str, str]:
+    key, found, val = value.partition(sep)
+    if not found or not key.strip() or not val.strip():
+        raise ConfigError(f"'{value}' is not {form}", where=where)
+    return key.strip(), val.strip()
+
+
+def name_values(values: list[str], where: str, form: str = "NAME=VALUE") -> dict[str, str]:
+    """``["a=b", ...]`` → ``{"a": "b"}`` (a :class:`ConfigError` at ``where`` otherwise)."""
+    return dict(_pair(value, "=", where, form) for value in values)
+
+
+def option_value(setting: Setting, value: Any) -> Any:
+    """A setting's command-line value in settings-file form, for :func:`qpcr.config.parse_setting`.
+
+    Lists take ``NAME,...`` (repeatable); tables ``NAME=VALUE`` (``ratios``: ``NAME=NUM/DEN``,
+    ``contrasts``: ``NAME: FACTOR=LEVEL,... / FACTOR=LEVEL,...``); anything else is as typed.
+    """
+    option, shape, form = setting.option[0], setting.shape, setting.metavar
+    if shape == tuple[str, ...]:
+        return split_names(value)
+    if shape == tuple[Contrast, ...]:
+        contrasts = []
+        for text in value:
+            name, groups = _pair(text, ":", option, form)
+            num, den = _pair(groups, "/", option, form)
+            sides = [
+                name_values(side.split(","), option, "FACTOR=LEVEL,...") for side in (num, den)
+            ]
+            contrasts.append({"name": name, "numerator": sides[0], "denominator": sides[1]})
+        return contrasts
+    if shape == dict[str, tuple[str, str]]:
+        pairs = name_values(value, option, form).items()
+        return {k: list(_pair(v, "/", option, form)) for k, v in pairs}
+    if get_origin(shape) is dict:
+        return name_values(value, option, form)
+    return value
