@@ -133,8 +133,8 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> None:
 
         def write(tmp: Path) -> None:
             if parquet:
-                old = read_history(path)
-                table = pd.concat([old, rows], ignore_index=True) if len(old) else rows
+                earlier = read_history(path)
+                table = pd.concat([earlier, rows], ignore_index=True) if len(earlier) else rows
                 try:
                     table.to_parquet(tmp, index=False)
                 except ImportError:

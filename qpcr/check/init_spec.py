@@ -144,6 +144,11 @@ def _tolerance_rule(what: str, values: pd.Series, default: float, message: str, 
     )
 
 
+def _rows(cq: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    """The rows of the target × sample table of mean Cq (one column per run), by key."""
+    return {(str(t), str(s)): cq.iloc[i] for i, (t, s) in enumerate(cq.index)}
+
+
 def _cq_rules(cq: pd.DataFrame) -> list[str]:
     """One ``cq`` rule per target × sample (default tolerance 1 cycle)."""
     return [
@@ -157,7 +162,7 @@ def _cq_rules(cq: pd.DataFrame) -> list[str]:
             sample=sample,
             message=f"{target} Cq of {sample} is off its expected value",
         )
-        for (target, sample), values in cq.iterrows()
+        for (target, sample), values in _rows(cq).items()
     ]
 
 
@@ -171,10 +176,11 @@ def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
             "# tolerance = 0.5\n"
         ]
     ref = reference[0]
+    rows = _rows(cq)
     return [
         _tolerance_rule(
             f"ΔCq of {target} against {ref} in {sample}",
-            values - cq.loc[(ref, sample)],
+            values - rows[(ref, sample)],
             0.5,
             id=_slug("dcq", target, ref, sample),
             type="delta_cq",
@@ -183,8 +189,8 @@ def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
             sample=sample,
             message=f"{target} relative to {ref} has shifted",
         )
-        for (target, sample), values in cq.iterrows()
-        if target not in reference and (ref, sample) in cq.index
+        for (target, sample), values in rows.items()
+        if target not in reference and (ref, sample) in rows
     ]
 
 

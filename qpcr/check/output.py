@@ -67,31 +67,31 @@ def to_junit(results: pd.DataFrame, name: str = "qpcr check") -> str:
             "errors": 0,
             "skipped": int(group["status"].eq("skip").sum()),
         }
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=str(run),
-            package="qpcr.check",
-            id=str(i),
-            timestamp=stamp,
-            hostname=host,
-            time="0",
+        attributes = {
+            "name": str(run),
+            "package": "qpcr.check",
+            "id": str(i),
+            "timestamp": stamp,
+            "hostname": host,
+            "time": "0",
             **{k: str(v) for k, v in counts.items()},
-        )
+        }
+        suite = ET.SubElement(root, "testsuite", attributes)
         for key in totals:
             totals[key] += counts[key]
         for row in group.itertuples(index=False):
+            rule_id = str(row.rule_id)
             label = "/".join(x for x in (row.target, row.sample) if isinstance(x, str) and x)
             case = ET.SubElement(
                 suite,
                 "testcase",
-                name=f"{row.rule_id} [{label}]" if label else row.rule_id,
+                name=f"{rule_id} [{label}]" if label else rule_id,
                 classname=f"qpcr.check.{run}",
                 time="0",
             )
             text = f"expected {row.expected}; observed {row.observed}. {row.message}"
             if row.status == "fail":
-                failure = ET.SubElement(case, "failure", message=text, type=row.rule_id)
+                failure = ET.SubElement(case, "failure", message=text, type=rule_id)
                 failure.text = text
             elif row.status == "skip":
                 ET.SubElement(case, "skipped", message=text)
@@ -143,8 +143,9 @@ def _chart_series(
     table: pd.DataFrame, settings: HistorySettings, max_panels: int
 ) -> list[tuple[str, str, str]]:
     """The watched series (metric, target, sample) to chart, in the order of the metrics."""
+    series = table[["metric", "target", "sample"]].dropna().drop_duplicates()
     keys = sorted(
-        table.groupby(["metric", "target", "sample"]).groups,
+        ((str(m), str(t), str(s)) for m, t, s in series.itertuples(index=False, name=None)),
         key=lambda k: (settings.metrics.index(k[0]), k[1], k[2]),
     )[:max_panels]
     if not keys:

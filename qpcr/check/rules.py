@@ -142,7 +142,7 @@ def _eval_fold_change(rule: Rule, w: pd.DataFrame) -> list[dict]:
     p = rule.params
 
     def delta(sample: str) -> float:
-        ref = np.mean([_mean_cq(w, r, sample)[0] for r in p["reference"]])
+        ref = float(np.mean([_mean_cq(w, r, sample)[0] for r in p["reference"]]))
         return _mean_cq(w, p["target"], sample)[0] - ref
 
     log2_fc = -(delta(p["sample"]) - delta(p["calibrator"]))
@@ -233,7 +233,8 @@ def _eval_replicate_sd(rule: Rule, w: pd.DataFrame) -> list[dict]:
             rows.append(_row(False, target, p.get("sample", ""), expected, "no replicates", np.nan))
             continue
         bad = own[(own["sd"] > max_sd) | (own["range"] > max_range)]
-        worst = own.loc[own["sd"].idxmax()]
+        # pandas-stubs: .loc takes any index label, and idxmax returns one typed Hashable
+        worst = own.loc[own["sd"].idxmax()]  # type: ignore[call-overload]
         shown = bad.loc[bad["sd"].idxmax()] if len(bad) else worst
         observed = f"SD {shown['sd']:.3f}, range {shown['range']:.2f}"
         if len(bad):
@@ -315,7 +316,9 @@ def _eval_stability(rule: Rule, w: pd.DataFrame) -> list[dict]:
         return [_row(False, ", ".join(p["targets"]), "", expected, exc.message, np.nan)]
     observed = "M {:.3f} over {} samples"
     return [
-        _row(value <= p["max_m"], gene, "", expected, observed.format(value, len(table)), value)
+        _row(
+            value <= p["max_m"], str(gene), "", expected, observed.format(value, len(table)), value
+        )
         for gene, value in m.items()
     ]
 

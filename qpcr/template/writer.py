@@ -138,7 +138,7 @@ def _layout_grids(layout: pd.DataFrame, fmt: PlateFormat) -> dict[str, dict[str,
     for column in layout.columns:
         if column in ("well", "plate", "cq", "cq_status", "in_layout"):
             continue
-        cells = {}
+        cells: dict[str, float | str] = {}
         for well, value in zip(wells, layout[column], strict=True):
             if column == "quantity":
                 number = pd.to_numeric(value, errors="coerce")
