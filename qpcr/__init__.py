@@ -15,7 +15,7 @@ Examples
 The names are listed without importing the modules behind them; the first use imports one:
 
 >>> import qpcr
->>> [name for name in dir(qpcr) if not name.startswith("_")]  # doctest: +NORMALIZE_WHITESPACE
+>>> [name for name in dir(qpcr) if not name.startswith("_")]
 ['AnalysisConfig', 'Results', 'analyze', 'check_run', 'load_config', 'load_layout',
  'load_spec', 'read_export', 'read_run', 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))

@@ -49,6 +49,33 @@ def westgard(
 
     Each violation is reported at every point where its window ends (a run of 12 points above
     the mean gives 10-x at indices 9, 10 and 11). NaN points are skipped, keeping indices.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The control series in run order (NaN for a missing value).
+    mean, sd : float
+        The established mean and SD (``sd`` > 0).
+    rules : iterable of str
+        The rules to apply (:data:`WESTGARD_RULES` by default).
+
+    Returns
+    -------
+    list of Violation
+        Rule by rule in the order of ``rules``, each by the index of the point ending it.
+
+    Raises
+    ------
+    InputError
+        If ``sd`` is not positive or a rule is unknown.
+
+    Examples
+    --------
+    >>> westgard([0.1, 3.5, float("nan"), -0.2, 2.2, 2.4], mean=0.0, sd=1.0)
+    [Violation(rule='1-3s', index=1, indices=(1,)),
+     Violation(rule='2-2s', index=5, indices=(4, 5))]
+    >>> westgard([20.2, 20.3, 20.2, 20.4], mean=20.0, sd=0.1, rules=["4-1s"])
+    [Violation(rule='4-1s', index=3, indices=(0, 1, 2, 3))]
     """
     values = np.asarray(values, dtype=float)
     if not sd > 0:
