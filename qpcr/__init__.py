@@ -9,15 +9,30 @@ Python API (imported on first use, so ``import qpcr`` stays light)::
     results.fold_changes, results.ratios, results.tables["anova"]
 
 ``qpcr.check_run`` evaluates a reference plate against its specification (``qpcr.load_spec``).
+
+Examples
+--------
+The names are listed without importing the modules behind them; the first use imports one:
+
+>>> import qpcr
+>>> [name for name in dir(qpcr) if not name.startswith("_")]
+['AnalysisConfig', 'Results', 'analyze', 'check_run', 'load_config', 'load_layout',
+ 'load_spec', 'read_export', 'read_run', 'write_report']
+>>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
+>>> config.reference_genes, config.adjust, config.alpha
+(('GAPDH', 'ACTB'), 'holm', 0.05)
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+#: Public name -> module that defines it, imported on first attribute access. The
+#: ``TYPE_CHECKING`` imports below list the same names for type checkers (a test keeps the two
+#: in step).
 _API = {
     "analyze": "qpcr.pipeline",
     "Results": "qpcr.pipeline",
@@ -31,6 +46,18 @@ _API = {
     "write_report": "qpcr.report",
 }
 
+if TYPE_CHECKING:  # "import X as X": an explicit re-export
+    from qpcr.check import check_run as check_run
+    from qpcr.check import load_spec as load_spec
+    from qpcr.config import AnalysisConfig as AnalysisConfig
+    from qpcr.config import load_config as load_config
+    from qpcr.io import read_export as read_export
+    from qpcr.io import read_run as read_run
+    from qpcr.layout import load_layout as load_layout
+    from qpcr.pipeline import Results as Results
+    from qpcr.pipeline import analyze as analyze
+    from qpcr.report import write_report as write_report
+
 __all__ = ["__version__", *_API]
 
 
@@ -39,3 +66,9 @@ def __getattr__(name: str) -> Any:
     if name in _API:
         return getattr(import_module(_API[name]), name)
     raise AttributeError(f"module 'qpcr' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API (imported or not) and the module's dunder names: what ``dir(qpcr)``
+    lists."""
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

@@ -278,7 +278,7 @@ def inter_run_calibration(
     is_irc = samples["sample"].astype(str).isin(ircs)
     out, cf = _calibrate(samples, is_irc, value, se, "n_irc")
     out = out.drop(columns="irc", errors="ignore")
-    out.insert(out.columns.get_loc("sample") + 1, "irc", is_irc.to_numpy())
+    out.insert(list(out.columns).index("sample") + 1, "irc", is_irc.to_numpy())
     return out, cf[["plate", "target", "n_irc", "log2_cf", "cf", "se_log2_cf"]]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +43,36 @@ def test_api_matches_the_files_the_cli_writes(tmp_path: Path) -> None:
         )  # fmt: skip
     wells = qpcr.read_export(export)
     assert len(wells) == len(results.wells)
+
+
+def test_dir_lists_the_lazy_api() -> None:
+    names = dir(qpcr)
+    assert {"analyze", "Results", "load_config", "check_run", "write_report"} <= set(names)
+    assert set(qpcr.__all__) <= set(names)
+    assert "import_module" not in names  # module internals stay out of the listing
+
+
+def test_type_checkers_see_the_same_names_as_the_lazy_import() -> None:
+    """The ``TYPE_CHECKING`` imports of ``qpcr/__init__.py`` name exactly the lazy API, each
+    from the module it is loaded from at run time, so a type checker sees the real objects."""
+    tree = ast.parse(Path(qpcr.__file__).read_text(encoding="utf-8"))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+    )
+    static = {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname == alias.name  # "import X as X": an explicit re-export
+    }
+    assert static == qpcr._API
+
+
+def test_the_api_functions_are_annotated() -> None:
+    hints = typing.get_type_hints(qpcr.analyze)
+    assert hints["return"] is qpcr.Results
+    assert hints["config"] == qpcr.AnalysisConfig | None
+    assert typing.get_type_hints(qpcr.read_export)["return"] is pd.DataFrame

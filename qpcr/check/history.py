@@ -23,11 +23,42 @@ HISTORY_COLUMNS = ("run", "digest", "recorded_at", "metric", "target", "sample",
 
 
 def run_values(wells: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Key values of one run for the history: ``metric, target, sample, value``.
+    r"""Key values of one run for the history.
 
-    ``mean_cq`` per target × measured sample; ``delta_cq`` per ``delta_cq`` rule (labels as in
-    the results); ``efficiency`` (percent) per target with a standard curve; ``ntc_detected``
-    (number of NTC wells with a Cq) per target that has NTC wells.
+    Parameters
+    ----------
+    wells : DataFrame
+        The run's wells table.
+    spec : Spec
+        Its ``delta_cq`` rules give the ΔCq values.
+
+    Returns
+    -------
+    DataFrame
+        ``metric, target, sample, value``: ``mean_cq`` per target × measured sample;
+        ``delta_cq`` per ``delta_cq`` rule (labels as in the results); ``efficiency``
+        (percent) per target with a standard curve; ``ntc_detected`` (number of NTC wells with
+        a Cq) per target that has NTC wells.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.check import parse_spec
+    >>> wells = pd.DataFrame({
+    ...     "well": ["A1", "A2", "A3", "B1", "B2", "B3"],
+    ...     "sample": "REF", "sample_type": "unkn", "cq_status": "ok",
+    ...     "target": ["GAPDH"] * 3 + ["MYC"] * 3,
+    ...     "cq": [18.0, 18.1, 18.2, 24.4, 24.5, 24.6],
+    ... })
+    >>> spec = parse_spec(
+    ...     '[[rule]]\nid = "dcq"\ntype = "delta_cq"\ntarget = "MYC"\n'
+    ...     'reference_target = "GAPDH"\nexpected = 6.4\ntolerance = 0.5\n'
+    ... )
+    >>> run_values(wells, spec)
+         metric        target sample  value
+    0   mean_cq         GAPDH    REF   18.1
+    1   mean_cq           MYC    REF   24.5
+    2  delta_cq  MYC vs GAPDH           6.4
     """
     w = _prepare(wells)
     return _values(w, _curves(w), spec)
@@ -77,9 +108,39 @@ def _values(w: pd.DataFrame, curves: pd.DataFrame, spec: Spec) -> pd.DataFrame:
 
 
 def read_history(path: str | Path) -> pd.DataFrame:
-    """The history table (``HISTORY_COLUMNS``), empty if the file does not exist yet.
+    r"""The history table, empty if the file does not exist yet.
 
-    ``.parquet`` files need pyarrow; any other suffix is CSV.
+    Parameters
+    ----------
+    path : str or Path
+        The history file; ``.parquet`` files need pyarrow, any other suffix is CSV.
+
+    Returns
+    -------
+    DataFrame
+        ``HISTORY_COLUMNS``, one row per run × metric × target × sample.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or lacks a column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "history.csv"
+    >>> read_history(path).columns.tolist()
+    ['run', 'digest', 'recorded_at', 'metric', 'target', 'sample', 'value']
+    >>> _ = path.write_text(
+    ...     "run,digest,recorded_at,metric,target,sample,value\n"
+    ...     "run1,ab12,2025-01-06T09:00:00+00:00,mean_cq,GAPDH,REF,18.1\n"
+    ... )
+    >>> read_history(path)[["run", "metric", "target", "value"]]
+        run   metric target  value
+    0  run1  mean_cq  GAPDH   18.1
+    >>> folder.cleanup()
     """
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
@@ -115,12 +176,37 @@ def read_history(path: str | Path) -> pd.DataFrame:
 
 
 def append_history(path: str | Path, rows: pd.DataFrame) -> None:
-    """Append ``rows`` (``HISTORY_COLUMNS``) to the history file, crash-safe.
+    """Append rows to the history file, crash-safe.
 
     Under an exclusive lock on ``<path>.lock``, the old content plus the new rows are written to
     a temporary file in the same folder, flushed to disk and moved over ``path`` with
     :func:`os.replace` (atomic): a crash at any point leaves the earlier file intact. CSV keeps
     the earlier bytes verbatim.
+
+    Parameters
+    ----------
+    path : str or Path
+        The history file (created if missing; its folder must exist).
+    rows : DataFrame
+        New rows with the ``HISTORY_COLUMNS`` (other columns are dropped).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "history.csv"
+    >>> for run, cq in (("run1", 18.1), ("run2", 18.3)):
+    ...     append_history(path, pd.DataFrame({
+    ...         "run": [run], "digest": ["ab12"], "recorded_at": ["2025-01-06T09:00:00+00:00"],
+    ...         "metric": ["mean_cq"], "target": ["GAPDH"], "sample": ["REF"], "value": [cq],
+    ...     }))
+    >>> print(path.read_text(), end="")
+    run,digest,recorded_at,metric,target,sample,value
+    run1,ab12,2025-01-06T09:00:00+00:00,mean_cq,GAPDH,REF,18.1
+    run2,ab12,2025-01-06T09:00:00+00:00,mean_cq,GAPDH,REF,18.3
+    >>> folder.cleanup()
     """
     path = Path(path)
     if not path.parent.is_dir():
@@ -133,8 +219,8 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> None:
 
         def write(tmp: Path) -> None:
             if parquet:
-                old = read_history(path)
-                table = pd.concat([old, rows], ignore_index=True) if len(old) else rows
+                earlier = read_history(path)
+                table = pd.concat([earlier, rows], ignore_index=True) if len(earlier) else rows
                 try:
                     table.to_parquet(tmp, index=False)
                 except ImportError:

@@ -70,12 +70,59 @@ def init_spec(
     reference: Sequence[str] = (),
     name: str = "reference plate",
 ) -> str:
-    """A commented TOML spec from one or more good runs (wells tables), for the user to edit.
+    """A commented TOML spec from one or more good runs, for the user to edit.
 
     Expected values are the means over runs of each run's mean Cq (target × sample) and ΔCq
     (each target against the first ``reference`` gene); tolerances are the larger of a default
     (1 cycle for Cq, 0.5 for ΔCq) and 3 × the between-run SD. NTC margin 5 cycles and
     efficiency 90-110 % with R² ≥ 0.98 over ≥ 5 points follow methods.md §2.9 and §2.5.
+
+    Parameters
+    ----------
+    runs : sequence of DataFrame
+        Wells tables of good runs of the reference plate.
+    reference : sequence of str
+        Reference genes; the first one is the reference of the ``delta_cq`` rules.
+    name : str
+        The spec's name.
+
+    Returns
+    -------
+    str
+        The spec as TOML text (:func:`parse_spec` reads it).
+
+    Raises
+    ------
+    InputError
+        If ``runs`` is empty.
+    ConfigError
+        If a reference gene is not on the plate.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({
+    ...     "well": ["A1", "A2", "A3", "B1", "B2", "B3"],
+    ...     "sample": "REF", "sample_type": "unkn", "cq_status": "ok",
+    ...     "target": ["GAPDH"] * 3 + ["MYC"] * 3,
+    ...     "cq": [18.0, 18.1, 18.2, 24.4, 24.5, 24.6],
+    ... })
+    >>> text = init_spec([wells, wells.assign(cq=wells["cq"] + 0.2)], reference=["GAPDH"])
+    >>> print(text[text.index("# ΔCq"):text.index("# Technical")].strip())
+    # ΔCq of MYC against GAPDH in REF (between-run SD 0.000).
+    [[rule]]
+    id = "dcq-MYC-GAPDH-REF"
+    type = "delta_cq"
+    target = "MYC"
+    reference_target = "GAPDH"
+    sample = "REF"
+    expected = 6.40
+    tolerance = 0.50
+    severity = "fail"
+    message = "MYC relative to GAPDH has shifted"
+    >>> from qpcr.check import parse_spec
+    >>> [rule.id for rule in parse_spec(text).rules]
+    ['cq-GAPDH-REF', 'cq-MYC-REF', 'dcq-MYC-GAPDH-REF', 'replicate-sd', 'valid-wells']
     """
     if not runs:
         raise InputError("no runs given", where="init_spec", hint="Pass one or more good runs")
@@ -144,6 +191,11 @@ def _tolerance_rule(what: str, values: pd.Series, default: float, message: str, 
     )
 
 
+def _rows(cq: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    """The rows of the target × sample table of mean Cq (one column per run), by key."""
+    return {(str(t), str(s)): cq.iloc[i] for i, (t, s) in enumerate(cq.index)}
+
+
 def _cq_rules(cq: pd.DataFrame) -> list[str]:
     """One ``cq`` rule per target × sample (default tolerance 1 cycle)."""
     return [
@@ -157,7 +209,7 @@ def _cq_rules(cq: pd.DataFrame) -> list[str]:
             sample=sample,
             message=f"{target} Cq of {sample} is off its expected value",
         )
-        for (target, sample), values in cq.iterrows()
+        for (target, sample), values in _rows(cq).items()
     ]
 
 
@@ -171,10 +223,11 @@ def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
             "# tolerance = 0.5\n"
         ]
     ref = reference[0]
+    rows = _rows(cq)
     return [
         _tolerance_rule(
             f"ΔCq of {target} against {ref} in {sample}",
-            values - cq.loc[(ref, sample)],
+            values - rows[(ref, sample)],
             0.5,
             id=_slug("dcq", target, ref, sample),
             type="delta_cq",
@@ -183,8 +236,8 @@ def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
             sample=sample,
             message=f"{target} relative to {ref} has shifted",
         )
-        for (target, sample), values in cq.iterrows()
-        if target not in reference and (ref, sample) in cq.index
+        for (target, sample), values in rows.items()
+        if target not in reference and (ref, sample) in rows
     ]
 
 

@@ -19,18 +19,93 @@ __all__ = ["exit_code", "plot_control_chart", "to_json", "to_junit", "verdict"]
 
 
 def verdict(results: pd.DataFrame) -> str:
-    """``fail`` if any row failed, else ``warn`` if any warned, else ``pass``."""
+    """The verdict over result rows: ``fail`` if any row failed, else ``warn`` if any warned,
+    else ``pass``.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Result rows (a ``status`` column).
+
+    Returns
+    -------
+    str
+        ``pass``, ``warn`` or ``fail``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> verdict(pd.DataFrame({"status": ["pass", "skip", "warn"]}))
+    'warn'
+    >>> verdict(pd.DataFrame({"status": ["warn", "fail", "pass"]}))
+    'fail'
+    """
     statuses = set(results["status"])
     return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
 
 
 def exit_code(results: pd.DataFrame) -> int:
-    """Process exit code: 3 when a fail rule failed, else 0 (warnings do not fail a run)."""
+    """The process exit code of a check.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Result rows (a ``status`` column).
+
+    Returns
+    -------
+    int
+        3 when a fail rule failed, else 0 (warnings do not fail a run).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> exit_code(pd.DataFrame({"status": ["pass", "warn"]}))
+    0
+    >>> exit_code(pd.DataFrame({"status": ["pass", "fail"]}))
+    3
+    """
     return 3 if verdict(results) == "fail" else 0
 
 
 def to_json(results: pd.DataFrame, spec: Spec | None = None) -> str:
-    """JSON report: ``verdict``, ``spec``, per-run verdicts and the result rows (NaN → null)."""
+    r"""The JSON report of a check.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Result rows (``RESULT_COLUMNS``) of one or more runs.
+    spec : Spec, optional
+        Its ``source`` is named in the report.
+
+    Returns
+    -------
+    str
+        A JSON object: ``verdict``, ``spec``, ``runs`` (verdict per run), ``counts`` (rows per
+        status) and ``results`` (the rows; NaN → null).
+
+    Examples
+    --------
+    >>> import json
+    >>> import pandas as pd
+    >>> from qpcr.check import evaluate_rules, parse_spec
+    >>> wells = pd.DataFrame({
+    ...     "well": ["A1", "A2", "A3", "B1", "B2", "B3"],
+    ...     "sample": "REF", "sample_type": "unkn", "cq_status": "ok",
+    ...     "target": ["GAPDH"] * 3 + ["MYC"] * 3,
+    ...     "cq": [18.0, 18.1, 18.2, 24.4, 24.5, 24.6],
+    ... })
+    >>> spec = parse_spec(
+    ...     '[[rule]]\nid = "dcq-MYC"\ntype = "delta_cq"\ntarget = "MYC"\n'
+    ...     'reference_target = "GAPDH"\nexpected = 6.0\ntolerance = 0.3\nseverity = "warn"\n'
+    ... )
+    >>> results = evaluate_rules(wells, spec, run="run1")
+    >>> report = json.loads(to_json(results))
+    >>> report["verdict"], report["runs"], report["counts"]
+    ('warn', {'run1': 'warn'}, {'pass': 0, 'warn': 1, 'fail': 0, 'skip': 0})
+    >>> report["results"][0]["observed"], report["results"][0]["value"]
+    ('ΔCq 6.40', 6.4)
+    """
     rows = json.loads(results.to_json(orient="records", force_ascii=False))
     runs = {run: verdict(group) for run, group in results.groupby("run", sort=False)}
     report = {
@@ -46,12 +121,50 @@ def to_json(results: pd.DataFrame, spec: Spec | None = None) -> str:
 
 
 def to_junit(results: pd.DataFrame, name: str = "qpcr check") -> str:
-    """JUnit XML: one ``testsuite`` per run, one ``testcase`` per result row.
+    r"""JUnit XML: one ``testsuite`` per run, one ``testcase`` per result row.
 
     ``fail`` rows get a ``failure`` element, ``skip`` rows ``skipped``; ``warn`` rows pass
     with the warning in ``system-out`` (CI stays green on warnings). Elements and attributes
     follow Jenkins' ``junit-10.xsd`` (the schema GitLab and Jenkins read); the attributes that
     the Ant/windyroad ``JUnit.xsd`` requires of a testsuite are written as well.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Result rows (``RESULT_COLUMNS``) of one or more runs.
+    name : str
+        The name of the ``testsuites`` element.
+
+    Returns
+    -------
+    str
+        The XML document.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.check import evaluate_rules, parse_spec
+    >>> wells = pd.DataFrame({
+    ...     "well": ["A1", "A2", "A3", "B1", "B2", "B3"],
+    ...     "sample": "REF", "sample_type": "unkn", "cq_status": "ok",
+    ...     "target": ["GAPDH"] * 3 + ["MYC"] * 3,
+    ...     "cq": [18.0, 18.1, 18.2, 24.4, 24.5, 24.6],
+    ... })
+    >>> spec = parse_spec(
+    ...     '[[rule]]\nid = "dcq-MYC"\ntype = "delta_cq"\ntarget = "MYC"\n'
+    ...     'reference_target = "GAPDH"\nexpected = 6.0\ntolerance = 0.3\nseverity = "warn"\n'
+    ... )
+    >>> results = evaluate_rules(wells, spec, run="run1")
+    >>> print(to_junit(results))
+    <?xml version="1.0" encoding="UTF-8"?>
+    <testsuites name="qpcr check" tests="1" failures="0" errors="0" time="0">
+      <testsuite name="run1" package="qpcr.check" id="0" timestamp="..." hostname="..." time="0"
+          tests="1" failures="0" errors="0" skipped="0">
+        <testcase name="dcq-MYC [MYC vs GAPDH]" classname="qpcr.check.run1" time="0">
+          <system-out>WARNING: expected ΔCq 6.00 ± 0.3; observed ΔCq 6.40. ΔCq of MYC</system-out>
+        </testcase>
+      </testsuite>
+    </testsuites>
     """
     import socket
     import xml.etree.ElementTree as ET
@@ -67,31 +180,31 @@ def to_junit(results: pd.DataFrame, name: str = "qpcr check") -> str:
             "errors": 0,
             "skipped": int(group["status"].eq("skip").sum()),
         }
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=str(run),
-            package="qpcr.check",
-            id=str(i),
-            timestamp=stamp,
-            hostname=host,
-            time="0",
+        attributes = {
+            "name": str(run),
+            "package": "qpcr.check",
+            "id": str(i),
+            "timestamp": stamp,
+            "hostname": host,
+            "time": "0",
             **{k: str(v) for k, v in counts.items()},
-        )
+        }
+        suite = ET.SubElement(root, "testsuite", attributes)
         for key in totals:
             totals[key] += counts[key]
         for row in group.itertuples(index=False):
+            rule_id = str(row.rule_id)
             label = "/".join(x for x in (row.target, row.sample) if isinstance(x, str) and x)
             case = ET.SubElement(
                 suite,
                 "testcase",
-                name=f"{row.rule_id} [{label}]" if label else row.rule_id,
+                name=f"{rule_id} [{label}]" if label else rule_id,
                 classname=f"qpcr.check.{run}",
                 time="0",
             )
             text = f"expected {row.expected}; observed {row.observed}. {row.message}"
             if row.status == "fail":
-                failure = ET.SubElement(case, "failure", message=text, type=row.rule_id)
+                failure = ET.SubElement(case, "failure", message=text, type=rule_id)
                 failure.text = text
             elif row.status == "skip":
                 ET.SubElement(case, "skipped", message=text)
@@ -111,9 +224,52 @@ _UNITS = {"mean_cq": "Cq", "delta_cq": "ΔCq", "efficiency": "efficiency %"}
 def plot_control_chart(
     history: pd.DataFrame | str | Path, spec: Spec, out: str | Path, max_panels: int = 12
 ) -> Path:
-    """Levey-Jennings chart (PNG): one panel per watched series (metric × target × sample)
+    r"""Levey-Jennings chart (PNG): one panel per watched series (metric × target × sample)
     with the established mean, ±1/2/3 SD lines, the baseline runs shaded and the points that
-    end a Westgard violation marked with the rule names."""
+    end a Westgard violation marked with the rule names.
+
+    Parameters
+    ----------
+    history : DataFrame, str or Path
+        The history table (``HISTORY_COLUMNS``) or its file.
+    spec : Spec
+        Its ``[history]`` settings: watched metrics, baseline, rules, fixed limits.
+    out : str or Path
+        The PNG file to write.
+    max_panels : int
+        At most this many series are drawn.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    InputError
+        If the history holds no watched values.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from qpcr.check import parse_spec
+    >>> spec = parse_spec(
+    ...     '[[rule]]\nid = "cq"\ntype = "cq"\ntarget = "GAPDH"\nexpected = 18.0\n'
+    ...     'tolerance = 0.5\n[history]\nbaseline_runs = 3\nmetrics = ["mean_cq"]\n'
+    ... )
+    >>> history = pd.DataFrame({
+    ...     "run": ["run1", "run2", "run3", "run4", "run5"], "digest": list("abcde"),
+    ...     "recorded_at": "", "metric": "mean_cq", "target": "GAPDH", "sample": "REF",
+    ...     "value": [18.0, 18.1, 18.2, 18.1, 18.9],
+    ... })
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> png = plot_control_chart(history, spec, Path(folder.name) / "chart.png")
+    >>> png.name, png.read_bytes()[:4]
+    ('chart.png', b'\x89PNG')
+    >>> folder.cleanup()
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,8 +299,9 @@ def _chart_series(
     table: pd.DataFrame, settings: HistorySettings, max_panels: int
 ) -> list[tuple[str, str, str]]:
     """The watched series (metric, target, sample) to chart, in the order of the metrics."""
+    series = table[["metric", "target", "sample"]].dropna().drop_duplicates()
     keys = sorted(
-        table.groupby(["metric", "target", "sample"]).groups,
+        ((str(m), str(t), str(s)) for m, t, s in series.itertuples(index=False, name=None)),
         key=lambda k: (settings.metrics.index(k[0]), k[1], k[2]),
     )[:max_panels]
     if not keys:

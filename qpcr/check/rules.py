@@ -142,7 +142,7 @@ def _eval_fold_change(rule: Rule, w: pd.DataFrame) -> list[dict]:
     p = rule.params
 
     def delta(sample: str) -> float:
-        ref = np.mean([_mean_cq(w, r, sample)[0] for r in p["reference"]])
+        ref = float(np.mean([_mean_cq(w, r, sample)[0] for r in p["reference"]]))
         return _mean_cq(w, p["target"], sample)[0] - ref
 
     log2_fc = -(delta(p["sample"]) - delta(p["calibrator"]))
@@ -233,7 +233,8 @@ def _eval_replicate_sd(rule: Rule, w: pd.DataFrame) -> list[dict]:
             rows.append(_row(False, target, p.get("sample", ""), expected, "no replicates", np.nan))
             continue
         bad = own[(own["sd"] > max_sd) | (own["range"] > max_range)]
-        worst = own.loc[own["sd"].idxmax()]
+        # pandas-stubs: .loc takes any index label, and idxmax returns one typed Hashable
+        worst = own.loc[own["sd"].idxmax()]  # type: ignore[call-overload]
         shown = bad.loc[bad["sd"].idxmax()] if len(bad) else worst
         observed = f"SD {shown['sd']:.3f}, range {shown['range']:.2f}"
         if len(bad):
@@ -315,7 +316,9 @@ def _eval_stability(rule: Rule, w: pd.DataFrame) -> list[dict]:
         return [_row(False, ", ".join(p["targets"]), "", expected, exc.message, np.nan)]
     observed = "M {:.3f} over {} samples"
     return [
-        _row(value <= p["max_m"], gene, "", expected, observed.format(value, len(table)), value)
+        _row(
+            value <= p["max_m"], str(gene), "", expected, observed.format(value, len(table)), value
+        )
         for gene, value in m.items()
     ]
 
@@ -349,7 +352,53 @@ def _default_message(rule: Rule) -> str:
 
 
 def evaluate_rules(wells: pd.DataFrame, spec: Spec, run: str = "run") -> pd.DataFrame:
-    """Evaluate every rule of ``spec`` on one run's wells (no history); results table."""
+    """Evaluate every rule of ``spec`` on one run's wells (no history).
+
+    Parameters
+    ----------
+    wells : DataFrame
+        The run's wells table.
+    spec : Spec
+        The rules.
+    run : str
+        The run's name in the ``run`` column.
+
+    Returns
+    -------
+    DataFrame
+        One row per rule evaluation (``RESULT_COLUMNS``), in the order of the rules.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({
+    ...     "well": ["A1", "A2", "A3", "B1", "B2", "B3"],
+    ...     "sample": "REF", "sample_type": "unkn", "cq_status": "ok",
+    ...     "target": ["GAPDH"] * 3 + ["MYC"] * 3,
+    ...     "cq": [18.0, 18.1, 18.2, 24.4, 24.5, 24.6],
+    ... })
+    >>> from qpcr.check import parse_spec
+    >>> spec = parse_spec('''
+    ... [[rule]]
+    ... id = "cq-GAPDH"
+    ... type = "cq"
+    ... target = "GAPDH"
+    ... expected = 18.0
+    ... tolerance = 0.5
+    ...
+    ... [[rule]]
+    ... id = "dcq-MYC"
+    ... type = "delta_cq"
+    ... target = "MYC"
+    ... reference_target = "GAPDH"
+    ... expected = 6.0
+    ... tolerance = 0.3
+    ... ''')
+    >>> evaluate_rules(wells, spec)[["rule_id", "target", "expected", "observed", "status"]]
+        rule_id        target        expected     observed status
+    0  cq-GAPDH         GAPDH     18.00 ± 0.5  18.10 (n=3)   pass
+    1   dcq-MYC  MYC vs GAPDH  ΔCq 6.00 ± 0.3     ΔCq 6.40   fail
+    """
     w = _prepare(wells)
     return _evaluate(w, _curves(w), spec, run)
 

@@ -27,14 +27,48 @@ def check_run(
     run: str | None = None,
     format: str | None = None,
 ) -> pd.DataFrame:
-    """Evaluate ``spec`` on one run; returns the results table (``RESULT_COLUMNS``).
+    r"""Evaluate ``spec`` on one run; returns the results table (``RESULT_COLUMNS``).
 
-    ``export`` is an export file (any supported format) or a wells table. With ``layout`` the
-    plate layout is joined to the wells first. With ``history`` the run's key values
-    (:func:`run_values`) are judged by Westgard rules against the earlier runs and then
-    appended to the file; a run already in the history (same name and content digest) is
-    judged against the runs before it and not appended twice. ``run`` names the run (default: the
-    file name without suffix); ``format`` names the reader (default: detected).
+    Parameters
+    ----------
+    export : str, Path or DataFrame
+        An export file (any supported format) or a wells table.
+    spec : Spec, str or Path
+        The spec, or its file (:func:`load_spec`).
+    layout : str or Path, optional
+        A plate layout joined to the wells first.
+    history : str or Path, optional
+        A history file: the run's key values (:func:`run_values`) are judged by Westgard rules
+        against the earlier runs and then appended to the file; a run already in the history
+        (same name and content digest) is judged against the runs before it and not appended
+        twice.
+    run : str, optional
+        The run's name (default: the file name without suffix; ``run`` for a table).
+    format : str, optional
+        The reader's name (default: detected).
+
+    Returns
+    -------
+    DataFrame
+        One row per rule evaluation (``RESULT_COLUMNS``), the Westgard rows last.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.check import parse_spec
+    >>> wells = pd.DataFrame({
+    ...     "well": ["A1", "A2", "A3"], "sample": "REF", "sample_type": "unkn",
+    ...     "cq_status": "ok", "target": "GAPDH", "cq": [18.5, 18.6, 18.7],
+    ... })
+    >>> spec = parse_spec(
+    ...     '[[rule]]\nid = "cq-GAPDH"\ntype = "cq"\ntarget = "GAPDH"\nexpected = 18.0\n'
+    ...     'tolerance = 0.5\n'
+    ... )
+    >>> check_run(wells, spec, run="run1")[["run", "rule_id", "status", "observed"]]
+        run   rule_id status     observed
+    0  run1  cq-GAPDH   fail  18.60 (n=3)
+
+    With a history file, see :mod:`qpcr.check`.
     """
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
@@ -72,8 +106,31 @@ def check_run(
 
 
 def collect_exports(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders into the export files they hold (sorted; hidden files and files no
-    reader claims are skipped); files given by name are kept as they are."""
+    r"""Expand folders into the export files they hold.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Files and folders.
+
+    Returns
+    -------
+    list of Path
+        Files given by name as they are; the files of each folder sorted by name, without
+        hidden files and files no reader claims.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> _ = (folder / "run1.csv").write_text("well,sample,target,cq\nA1,REF,GAPDH,18.1\n")
+    >>> _ = (folder / "notes.txt").write_text("pipetted by A.")
+    >>> [path.name for path in collect_exports([folder, folder / "more.csv"])]
+    ['run1.csv', 'more.csv']
+    >>> tmp.cleanup()
+    """
     from ..errors import UnrecognizedFormatError
     from ..io import detect
 

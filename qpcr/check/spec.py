@@ -179,17 +179,82 @@ class _Locator:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file (TOML; see the module docstring for the rule types).
+    r"""Read and validate a spec file (TOML; see the module docstring for the rule types).
 
-    Raises :class:`~qpcr.errors.ConfigError` naming file and line for TOML syntax errors,
-    unknown keys or rule types ("did you mean"), wrong value types and duplicate ids.
+    Parameters
+    ----------
+    path : str or Path
+        The spec file (UTF-8 TOML).
+
+    Returns
+    -------
+    Spec
+        The validated spec; ``source`` is the path.
+
+    Raises
+    ------
+    ConfigError
+        Naming file and line for TOML syntax errors, unknown keys or rule types ("did you
+        mean"), wrong value types and duplicate ids.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "plate.toml"
+    >>> _ = path.write_text(
+    ...     '[spec]\nname = "GAPDH plate"\n\n[[rule]]\nid = "cq-GAPDH"\ntype = "cq"\n'
+    ...     'target = "GAPDH"\nexpected = 18.0\ntolerance = 0.5\n'
+    ... )
+    >>> spec = load_spec(path)
+    >>> spec.name, [rule.id for rule in spec.rules], spec.source == str(path)
+    ('GAPDH plate', ['cq-GAPDH'], True)
+    >>> folder.cleanup()
     """
     path = Path(path)
     return parse_spec(read_utf8(path, "spec file"), source=str(path))
 
 
 def parse_spec(text: str, source: str = "spec") -> Spec:
-    """Validate a spec given as TOML text (``source`` names it in messages)."""
+    r"""Validate a spec given as TOML text.
+
+    Parameters
+    ----------
+    text : str
+        The spec as TOML (the format of :func:`load_spec`).
+    source : str
+        What to call the text in messages (a file name, ``--spec``).
+
+    Returns
+    -------
+    Spec
+        The validated spec.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_spec`, with ``source`` and the line in the message.
+
+    Examples
+    --------
+    >>> spec = parse_spec('''
+    ... [[rule]]
+    ... id = "cq-GAPDH"
+    ... type = "cq"
+    ... target = "GAPDH"
+    ... sample = "REF"
+    ... expected = 18.0
+    ... tolerance = 0.5
+    ... ''')
+    >>> rule = spec.rules[0]
+    >>> rule.type, rule.severity, rule.params["tolerance"], spec.history.baseline_runs
+    ('cq', 'fail', 0.5, 20)
+    >>> parse_spec('[[rule]]\nid = "x"\ntype = "cqq"\n', source="plate.toml")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: plate.toml line 3, rule 'x': unknown rule type 'cqq'; ...
+    """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -49,6 +49,33 @@ def westgard(
 
     Each violation is reported at every point where its window ends (a run of 12 points above
     the mean gives 10-x at indices 9, 10 and 11). NaN points are skipped, keeping indices.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The control series in run order (NaN for a missing value).
+    mean, sd : float
+        The established mean and SD (``sd`` > 0).
+    rules : iterable of str
+        The rules to apply (:data:`WESTGARD_RULES` by default).
+
+    Returns
+    -------
+    list of Violation
+        Rule by rule in the order of ``rules``, each by the index of the point ending it.
+
+    Raises
+    ------
+    InputError
+        If ``sd`` is not positive or a rule is unknown.
+
+    Examples
+    --------
+    >>> westgard([0.1, 3.5, float("nan"), -0.2, 2.2, 2.4], mean=0.0, sd=1.0)
+    [Violation(rule='1-3s', index=1, indices=(1,)),
+     Violation(rule='2-2s', index=5, indices=(4, 5))]
+    >>> westgard([20.2, 20.3, 20.2, 20.4], mean=20.0, sd=0.1, rules=["4-1s"])
+    [Violation(rule='4-1s', index=3, indices=(0, 1, 2, 3))]
     """
     values = np.asarray(values, dtype=float)
     if not sd > 0:
@@ -72,18 +99,19 @@ def westgard(
         win = np.lib.stride_tricks.sliding_window_view(z, size)
         if rule == "1-3s":
             hit = np.abs(win[:, 0]) > 3
-        elif rule == "2-2s":
-            hit = (win > 2).all(axis=1) | (win < -2).all(axis=1)
         elif rule == "R-4s":
             hit = ((win[:, 0] > 2) & (win[:, 1] < -2)) | ((win[:, 0] < -2) & (win[:, 1] > 2))
-        elif rule == "4-1s":
-            hit = (win > 1).all(axis=1) | (win < -1).all(axis=1)
         else:
-            hit = (win > 0).all(axis=1) | (win < 0).all(axis=1)
+            hit = _one_side(win, {"2-2s": 2, "4-1s": 1, "10-x": 0}[rule])
         for end in np.flatnonzero(hit) + size - 1:
             span = tuple(int(i) for i in index[end - size + 1 : end + 1])
             out.append(Violation(rule, int(index[end]), span))
     return out
+
+
+def _one_side(win: np.ndarray, limit: float) -> np.ndarray:
+    """Which windows (rows of ``win``) lie wholly above ``limit`` or wholly below ``-limit``."""
+    return np.asarray((win > limit).all(axis=1) | (win < -limit).all(axis=1))
 
 
 def _series_limits(
@@ -106,16 +134,17 @@ def _westgard_results(
     """Result rows of the Westgard rules for the current run's history values."""
     settings = spec.history
     records = []
-    for row in current.itertuples(index=False):
-        if row.metric not in settings.metrics or not np.isfinite(row.value):
+    columns = (current[c] for c in ("metric", "target", "sample", "value"))
+    for metric, target, sample, value in zip(*columns, strict=True):
+        if metric not in settings.metrics or not np.isfinite(value):
             continue
         past = history[
-            history["metric"].eq(row.metric)
-            & history["target"].eq(row.target)
-            & history["sample"].eq(row.sample)
+            history["metric"].eq(metric)
+            & history["target"].eq(target)
+            & history["sample"].eq(sample)
         ]
-        series = np.append(past["value"].to_numpy(float), row.value)
-        limits = _series_limits(settings, (row.metric, row.target, row.sample), series)
+        series = np.append(past["value"].to_numpy(float), value)
+        limits = _series_limits(settings, (metric, target, sample), series)
         now = len(series) - 1
         if limits is not None and limits[2] != "spec" and now < settings.baseline_runs:
             limits = None  # the run is one of the baseline runs
@@ -123,31 +152,31 @@ def _westgard_results(
         if limits is not None:
             mean, sd, origin = limits
             hits = {v.rule: v for v in westgard(series, mean, sd, settings.rules) if v.index == now}
-            z = (row.value - mean) / sd
+            z = (value - mean) / sd
             expected = f"mean {mean:.2f}, SD {sd:.3f} ({origin})"
-            observed = f"{row.value:.2f} (z {z:+.2f})"
+            observed = f"{value:.2f} (z {z:+.2f})"
         else:
             done = int(np.isfinite(series).sum())
             expected = f"baseline of {settings.baseline_runs} runs"
-            observed = f"{row.value:.2f} ({done}/{settings.baseline_runs} baseline runs)"
+            observed = f"{value:.2f} ({done}/{settings.baseline_runs} baseline runs)"
             if done > settings.baseline_runs:  # baseline complete but without spread
                 expected = f"baseline of {settings.baseline_runs} runs has SD 0: no limits"
-                observed = f"{row.value:.2f}"
+                observed = f"{value:.2f}"
         for rule in settings.rules:
             severity = settings.severity[rule]
             status = "skip" if limits is None else severity if rule in hits else "pass"
             records.append(
                 {
                     "run": run,
-                    "rule_id": f"westgard-{rule}/{row.metric}",
+                    "rule_id": f"westgard-{rule}/{metric}",
                     "severity": severity,
-                    "target": row.target,
-                    "sample": row.sample,
+                    "target": target,
+                    "sample": sample,
                     "expected": expected,
                     "observed": observed,
-                    "value": row.value,
+                    "value": value,
                     "status": status,
-                    "message": f"{row.metric}: {_WESTGARD_MEANING[rule]}",
+                    "message": f"{metric}: {_WESTGARD_MEANING[rule]}",
                 }
             )
     return pd.DataFrame.from_records(records, columns=list(RESULT_COLUMNS))

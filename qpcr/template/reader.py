@@ -51,8 +51,31 @@ class TemplateContent:
 
 
 def is_template(path: str | Path) -> bool:
-    """True for a workbook written by :func:`write_template` (sheets Layout, Settings and the
-    marker cell ``Lists!A1``). Never raises."""
+    """Whether ``path`` is a workbook written by :func:`write_template`.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any file (or none).
+
+    Returns
+    -------
+    bool
+        True when the file is an ``.xlsx`` workbook with the sheets Layout, Settings and the
+        marker cell ``Lists!A1``. Never raises.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from qpcr.template import write_template
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "plate.xlsx"
+    >>> write_template(path, plate=48)
+    >>> is_template(path), is_template(Path(folder.name) / "missing.xlsx")
+    (True, False)
+    >>> folder.cleanup()
+    """
     try:
         path = Path(path)
         with path.open("rb") as handle:
@@ -145,7 +168,52 @@ def read_template(path: str | Path) -> TemplateContent:
     Cq values come from the Paste sheet (read with :func:`qpcr.io.read_run`, then joined to
     the Layout grids by well with :func:`qpcr.layout.join_layout`) or, when Paste is empty,
     from the Cq grid (one row per Layout well with a target). Targets are renamed by the
-    Settings ``alias`` rows before the join. Errors name sheet and cell.
+    Settings ``alias`` rows before the join.
+
+    Parameters
+    ----------
+    path : str or Path
+        A template written by :func:`write_template` and filled in.
+
+    Returns
+    -------
+    TemplateContent
+        The wells table, the settings and what else the template declares.
+
+    Raises
+    ------
+    InputError, LayoutError, ConfigError
+        Naming sheet and cell: not a template, no Cq values, formulas, dates where numbers
+        belong, unknown settings.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import openpyxl
+    >>> import pandas as pd
+    >>> from qpcr.template import write_template
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "plate.xlsx"
+    >>> layout = pd.DataFrame({
+    ...     "well": ["A1", "A2", "B1", "B2"], "sample": ["ctrl", "ctrl", "treated", "treated"],
+    ...     "target": ["GAPDH", "MYC"] * 2, "sample_type": "unkn", "donor": "d1",
+    ... })
+    >>> write_template(path, layout=layout, reference_genes=["GAPDH"])
+    >>> book = openpyxl.load_workbook(path)  # Cq values typed on the Cq grid, as a user would
+    >>> for cell, cq in {"B5": 18.2, "C5": 24.1, "B6": 18.3, "C6": 22.0}.items():
+    ...     book["Cq"][cell] = cq
+    >>> book.save(path)
+    >>> content = read_template(path)
+    >>> content.wells[["well", "sample", "target", "cq", "cq_status", "donor"]]
+      well   sample target    cq cq_status donor
+    0   A1     ctrl  GAPDH  18.2        ok    d1
+    1   A2     ctrl    MYC  24.1        ok    d1
+    2   B1  treated  GAPDH  18.3        ok    d1
+    3   B2  treated    MYC  22.0        ok    d1
+    >>> content.settings["reference_genes"], content.settings["replicate"], content.targets
+    (['GAPDH'], 'donor', ('GAPDH', 'MYC'))
+    >>> folder.cleanup()
     """
     path = Path(path)
     source = str(path)
@@ -220,7 +288,43 @@ def read_template(path: str | Path) -> TemplateContent:
 
 
 def template_config(paths: Sequence[str | Path]) -> AnalysisConfig | None:
-    """The settings of the first template among ``paths`` as a config (None if none is)."""
+    """The settings of the first template among ``paths`` as a config.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Input files, templates or not.
+
+    Returns
+    -------
+    AnalysisConfig or None
+        The validated settings of the first template, or None if no file is one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import openpyxl
+    >>> import pandas as pd
+    >>> from qpcr.template import write_template
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "plate.xlsx"
+    >>> layout = pd.DataFrame({
+    ...     "well": ["A1", "A2", "B1", "B2"], "sample": ["ctrl", "ctrl", "treated", "treated"],
+    ...     "target": ["GAPDH", "MYC"] * 2, "sample_type": "unkn", "donor": "d1",
+    ... })
+    >>> write_template(path, layout=layout, reference_genes=["GAPDH"])
+    >>> book = openpyxl.load_workbook(path)  # Cq values typed on the Cq grid, as a user would
+    >>> for cell, cq in {"B5": 18.2, "C5": 24.1, "B6": 18.3, "C6": 22.0}.items():
+    ...     book["Cq"][cell] = cq
+    >>> book.save(path)
+    >>> config = template_config([Path(folder.name) / "run.txt", path])
+    >>> config.reference_genes, config.replicate, config.adjust
+    (('GAPDH',), 'donor', 'holm')
+    >>> template_config([Path(folder.name) / "run.txt"]) is None
+    True
+    >>> folder.cleanup()
+    """
     for path in paths:
         if is_template(path):
             return from_mapping(read_template(path).settings, where=f"{path} Settings")

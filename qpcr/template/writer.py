@@ -50,18 +50,55 @@ def write_template(
 ) -> None:
     """Write a template workbook to fill in (``.xlsx``), optionally pre-filled.
 
+    The file is written to a temporary name beside ``path`` then renamed (atomic).
+
     Parameters
     ----------
-    plate : 48, 96 or 384 wells.
-    targets, reference_genes : gene names listed on Settings (layout targets are added).
-    factors : factor name → levels (layout factor columns and their values are added).
-    replicate : name of the biological-replicate column (``settings['replicate']`` wins).
-    layout : one row per well (``well``, ``sample``, ``target``, ``sample_type``, ``quantity``,
+    path : str or Path
+        The ``.xlsx`` file to write.
+    plate : int
+        48, 96 or 384 wells.
+    targets, reference_genes : sequence of str
+        Gene names listed on Settings (layout targets are added).
+    factors : dict of str to list of str, optional
+        Factor name → levels (layout factor columns and their values are added).
+    replicate : str
+        Name of the biological-replicate column (``settings['replicate']`` wins).
+    layout : DataFrame, optional
+        One row per well (``well``, ``sample``, ``target``, ``sample_type``, ``quantity``,
         factor and replicate columns) used to fill the Layout grids.
-    settings : TOML-shaped settings (keys of :mod:`qpcr.config`) filled into Settings.
-    force : overwrite an existing file.
+    settings : dict, optional
+        TOML-shaped settings (keys of :mod:`qpcr.config`) filled into Settings.
+    force : bool
+        Overwrite an existing file.
 
-    The file is written to a temporary name beside ``path`` then renamed (atomic).
+    Raises
+    ------
+    InputError
+        For a plate size other than 48, 96 or 384, a name without ``.xlsx``, or an existing
+        file without ``force``.
+    LayoutError
+        For a layout that does not fit one template (several plates, several targets in a
+        well).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import openpyxl
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "plate.xlsx"
+    >>> write_template(path, plate=48, targets=["GAPDH", "MYC"], reference_genes=["GAPDH"])
+    >>> book = openpyxl.load_workbook(path)
+    >>> book.sheetnames
+    ['Instructions', 'Layout', 'Cq', 'Paste', 'Settings', 'Lists']
+    >>> [cell.value for cell in book["Layout"][4][:5]]  # the sample grid: 8 columns of 48 wells
+    ['sample', 1, 2, 3, 4]
+    >>> write_template(path)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: ...plate.xlsx: the file exists; expected a new file name. ...
+    >>> folder.cleanup()
     """
     path = Path(path)
     if plate not in PLATES:
@@ -138,7 +175,7 @@ def _layout_grids(layout: pd.DataFrame, fmt: PlateFormat) -> dict[str, dict[str,
     for column in layout.columns:
         if column in ("well", "plate", "cq", "cq_status", "in_layout"):
             continue
-        cells = {}
+        cells: dict[str, float | str] = {}
         for well, value in zip(wells, layout[column], strict=True):
             if column == "quantity":
                 number = pd.to_numeric(value, errors="coerce")
