@@ -25,6 +25,8 @@ ALLOWED_LONG_MODULES = {
     "stability.py",  # 806: geNorm, NormFinder, BestKeeper, reference-gene warnings
     "stats.py",  # 984: tests, permutation, adjustment, factorial ANOVA and contrasts
     "io/thermo.py",  # 847: the Thermo Fisher reader family
+    "cli.py",  # 669: every command and the options derived from the settings
+    "schema.py",  # 613: the wells table, the output tables and the codes
 }
 
 
