@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["formats_table", "summarise"]
 
 
-def summarise(path: str | Path, format: str | None = None) -> dict[str, Any]:
-    """Read one export and describe it.
+def summarise(
+    path: str | Path, format: str | None = None, run: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Read one export (only the runs ``run`` names, when given) and describe it.
 
     Returns a dict with ``file``, ``format``, ``description``, ``instrument``, ``software``,
-    ``run_date``, ``plate_size``, ``plates`` (run/plate ids, [] for a single plate), ``wells``
+    ``run_date``, ``plate_size``, ``plates`` (run/plate ids, [] for a single plate), ``runs``
+    (of a file that names its runs, RDML: one line per run read, ``ID: instrument, N
+    reactions``, with ``, no Cq`` when the run holds no Cq values), ``wells``
     (distinct plate × well positions; rows when the table has no wells), ``reactions`` (rows:
     well × target), ``targets``, ``samples`` (sorted names), ``sample_types`` (reactions per
     RDML sample type), ``non_detects`` (reactions with ``cq_status`` undetermined),
@@ -22,7 +27,7 @@ def summarise(path: str | Path, format: str | None = None) -> dict[str, Any]:
     """
     from .io import formats, read_run
 
-    export = read_run(path, format)
+    export = read_run(path, format, run=run)
     wells = export.wells
     info = export.info
     description = next((f.description for f in formats() if f.name == info.format), "")
@@ -41,6 +46,7 @@ def summarise(path: str | Path, format: str | None = None) -> dict[str, Any]:
         "run_date": info.run_date,
         "plate_size": info.plate_size,
         "plates": plates,
+        "runs": _runs(wells, info.extra.get("run_instruments", {})),
         "wells": int(n_wells),
         "reactions": len(wells),
         "targets": sorted(map(str, wells["target"].dropna().unique())),
@@ -51,6 +57,18 @@ def summarise(path: str | Path, format: str | None = None) -> dict[str, Any]:
         "cq_status": _counts(wells["cq_status"]),
         "tables": {name: len(table) for name, table in export.tables.items()},
     }
+
+
+def _runs(wells: Any, instruments: dict[str, str | None]) -> list[str]:
+    """``ID: instrument, N reactions[, no Cq]`` per run the reader named."""
+    out = []
+    for run_id, instrument in instruments.items():
+        rows = wells[wells["plate"].astype(str) == run_id] if "plate" in wells else wells
+        no_cq = ", no Cq" if rows["cq_status"].eq("missing").all() else ""
+        out.append(
+            f"{run_id}: {instrument or 'instrument not named'}, {len(rows)} reactions{no_cq}"
+        )
+    return out
 
 
 def _counts(column: Any) -> dict[str, int]:

@@ -109,17 +109,19 @@ def _load_layouts(
 
 
 def read_exports(
-    exports: Sequence[str | Path], format: str | None = None
+    exports: Sequence[str | Path], format: str | None = None, run: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile]]:
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
-    names plates) and a ``source`` column."""
+    names plates) and a ``source`` column. ``run`` picks runs of multi-run files
+    (:func:`qpcr.io.read_run`); a run without Cq values is refused."""
     frames, runs, inputs = [], [], []
     for path, stem in zip(exports, plate_names(exports), strict=True):
         if format is None and is_template(path):  # bench-scientist workbook (qpcr.template)
             content = read_template(path)
             export = Export(wells=content.wells, info=content.info)
         else:
-            export = read_run(path, format)
+            export = read_run(path, format, run=run)
+            _refuse_runs_without_cq(export, path)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
@@ -130,6 +132,24 @@ def read_exports(
             InputFile(str(path), sha256(path), "export", export.info.format, export.info.instrument)
         )
     return pd.concat(frames, ignore_index=True), runs, inputs
+
+
+def _refuse_runs_without_cq(export: Export, path: str | Path) -> None:
+    """Refuse an export holding a run whose Cq was never called (``cq_status`` missing)."""
+    wells = export.wells
+    missing = wells["cq_status"].eq("missing")
+    if not missing.any():
+        return
+    plates = wells["plate"].astype(str) if "plate" in wells else None
+    runs = export.info.extra.get("runs") or [Path(path).stem]
+    bare = list(dict.fromkeys(plates[missing])) if plates is not None else runs[:1]
+    called = list(dict.fromkeys(plates[~missing])) if plates is not None else []
+    raise InputError(
+        f"no Cq in the file for run {', '.join(bare)}; call Cq in the instrument software "
+        "first, or pick runs with run=...",
+        where=str(path),
+        hint=f"Runs with Cq: {', '.join(called)}" if called else "",
+    )
 
 
 def analyze(
@@ -157,7 +177,7 @@ def analyze(
     config = config or template_config(exports) or AnalysisConfig()
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
-    wells, runs, inputs = read_exports(exports, format)
+    wells, runs, inputs = read_exports(exports, format, config.run)
     warnings: list[str] = []
     notes: list[str] = []
     if layout is not None:

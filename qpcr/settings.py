@@ -133,6 +133,14 @@ class AnalysisConfig:
     factorial_method: stats.ContrastMethod = field(default="rcbd", metadata=_meta(
         "Error model of factorial contrasts ('rcbd': replicate as block).",
         "--factorial-method", metavar="METHOD"))
+    run: tuple[str, ...] = field(default=(), metadata=_meta(
+        "Runs to read from exports holding several (RDML), by the ids 'qpcr inspect' lists; "
+        "empty reads all.",
+        "--run", metavar="RUN,..."))
+    exclude_flags: tuple[str, ...] = field(default=(), metadata=_meta(
+        "Exclude wells the instrument software flagged with these codes (Design & Analysis: "
+        "BADROX, PRFDROP, HIGHSD, ...; '*' = any flag).",
+        "--exclude-flags", metavar="FLAG,..."))
     # fmt: on
     source: str = field(default="", compare=False)
 

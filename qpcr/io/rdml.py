@@ -10,13 +10,17 @@ Mapping onto the wells table (one row per ``react`` × ``data``):
 * ``sample`` = ``react/sample@id``; ``sample_type`` = that sample's ``type`` (RDML vocabulary);
   ``quantity`` = the sample's ``quantity/value`` for ``std`` samples (unit in ``info.extra``).
 * ``target`` = ``data/tar@id``; ``reporter`` = the target's ``dyeId@id``.
-* ``cq`` = ``data/cq``: absent, ``-1`` or ``NaN`` mean undetermined; a document without any
-  ``<cq>`` (raw curves only) gives status ``missing``. LightCycler 96 files write ``100``, or a
-  value beyond the run's last cycle (highest ``adp/cyc``), for wells they call negative: read as
-  undetermined. Any other Cq outside (0, 100] is refused, or ``invalid`` on an excluded
-  reaction. Sentinels such as StepOne's ``40.0`` are kept as read (the QC step decides).
+* ``cq`` = ``data/cq``: absent, ``-1`` or ``NaN`` mean undetermined; a run without any
+  ``<cq>`` (raw curves only, exported before Cq was called) gives status ``missing`` to all
+  its reactions: Cq presence is decided per run, not per file. LightCycler 96 files write
+  ``100``, or a value beyond the run's last cycle (highest ``adp/cyc``), for wells they call
+  negative: read as undetermined. Any other Cq outside (0, 100] is refused, or ``invalid`` on
+  an excluded reaction. Sentinels such as StepOne's ``40.0`` are kept as read (the QC step decides).
 * ``omitted`` = ``data/excl`` present, ``omit_reason`` = its text (``;``-joined reasons).
-* several runs in the file → ``plate`` = run id (``experiment/run`` when run ids repeat).
+* several runs in the file → ``plate`` = run id (``experiment/run`` when run ids repeat);
+  ``read(..., run=(ID, ...))`` reads only those runs (ignored when the file holds one run).
+  ``info.extra["runs"]`` lists every run of the file, ``info.extra["run_instruments"]`` the
+  instrument of each run read.
 * LightCycler 96 zips: standards' concentrations and the exclusion flag, which LC96 keeps in
   its ``app_data.xml`` extension, fill ``quantity`` and ``omitted``.
 
@@ -94,8 +98,11 @@ def sniff(sample: FileSample) -> bool:
     return sample.kind == "text" and _root_is_rdml(sample.text[:16384])
 
 
-def read(path: Path, sample: FileSample) -> Export:
-    """Read an RDML file into the wells table plus ``amplification``/``melt`` curve tables."""
+def read(path: Path, sample: FileSample, run: tuple[str, ...] = ()) -> Export:
+    """Read an RDML file into the wells table plus ``amplification``/``melt`` curve tables.
+
+    ``run``: the run ids to read (as ``info.extra["runs"]`` lists them); empty reads all.
+    """
     if sample.head.startswith(_ZIP_MAGICS):
         member = _rdml_member(path)
         if member is None:
@@ -117,7 +124,7 @@ def read(path: Path, sample: FileSample) -> Export:
             f"the root element is <{root.tag}>; expected <rdml> in namespace {NAMESPACE}",
             where=where,
         )
-    return _export(root, path, where, lc96)
+    return _export(root, path, where, lc96, run)
 
 
 def _lc96_app_data(path: Path) -> pd.DataFrame | None:
@@ -219,7 +226,13 @@ def _floats(values: list[str | None], where: str) -> np.ndarray:
         ) from None
 
 
-def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None = None) -> Export:
+def _export(
+    root: ET.Element,
+    path: Path,
+    where: str,
+    lc96: pd.DataFrame | None = None,
+    run: tuple[str, ...] = (),
+) -> Export:
     types, quantities, units = _samples(root, where)
     dyes = {t.get("id", ""): t.find(f"{_N}dyeId") for t in root.iterfind(f"{_N}target")}
     # v1.1+ write <dyeId id="FAM"/>, v1.0 <dyeId>FAM</dyeId>
@@ -237,14 +250,17 @@ def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None 
     run_ids = [r.get("id", "") for _, r in runs]
     if len(set(run_ids)) < len(run_ids):
         run_ids = [f"{e.get('id', '')}/{r.get('id', '')}" for e, r in runs]
+    multi = len(runs) > 1
+    picked = _pick_runs(run_ids, run, where) if multi else run_ids
+    runs = [r for r, run_id in zip(runs, run_ids, strict=True) if run_id in picked]
+    read_ids = [run_id for run_id in run_ids if run_id in picked]
 
-    has_cq = root.find(f".//{_N}data/{_N}cq") is not None
     wells: list[pd.DataFrame] = []
     curves: dict[str, list[pd.DataFrame]] = {"amplification": [], "melt": []}
     plates: list[PlateFormat] = []
-    for (_, run), run_id in zip(runs, run_ids, strict=True):
-        run_where = f'{where} <run id="{run.get("id", "")}">'
-        table, run_curves, plate = _run(run, run_where, types, has_cq, lc96 is not None)
+    for (_, run_element), run_id in zip(runs, read_ids, strict=True):
+        run_where = f'{where} <run id="{run_element.get("id", "")}">'
+        table, run_curves, plate = _run(run_element, run_where, types, lc96 is not None)
         table.insert(0, "plate", run_id)
         for name, frame in run_curves.items():
             frame.insert(0, "plate", run_id)
@@ -256,7 +272,6 @@ def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None 
     out["quantity"] = out["sample"].map(quantities).astype(float)
     if lc96 is not None:
         out = _apply_lc96(out, lc96)
-    multi = len(runs) > 1
     out = out[[c for c in _COLUMNS if c in out and (multi or c != "plate")]]
     tables = {
         name: pd.concat(frames, ignore_index=True).drop(columns=[] if multi else ["plate"])
@@ -274,6 +289,10 @@ def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None 
             "rdml_version": root.get("version"),
             "publisher": _text(root, f"{_N}id/{_N}publisher"),
             "runs": run_ids,
+            "run_instruments": {
+                run_id: _text(r, f"{_N}instrument")
+                for (_, r), run_id in zip(runs, read_ids, strict=True)
+            },
             "target_types": target_types,
             "quantity_units": sorted(units),
         },
@@ -281,11 +300,25 @@ def _export(root: ET.Element, path: Path, where: str, lc96: pd.DataFrame | None 
     return Export(wells=out, info=info, tables=tables)
 
 
+def _pick_runs(run_ids: list[str], run: tuple[str, ...], where: str) -> list[str]:
+    """The run ids to read: ``run`` (every one a run of the file), or all when empty."""
+    unknown = [r for r in run if r not in run_ids]
+    if unknown:
+        raise InputError(
+            f"no run {', '.join(repr(r) for r in unknown)} in the file; expected one of "
+            f"{', '.join(repr(r) for r in run_ids)}",
+            where=where,
+            hint="Pick runs by the ids 'qpcr inspect' lists",
+        )
+    return list(run) or run_ids
+
+
 def _run(
-    run: ET.Element, where: str, types: dict[str, str], has_cq: bool, lc96: bool
+    run: ET.Element, where: str, types: dict[str, str], lc96: bool
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], PlateFormat]:
-    """Wells and curve points of one run (``has_cq``: the document holds any ``<cq>``;
-    ``lc96``: written by a LightCycler 96, whose "no Cq" codes differ)."""
+    """Wells and curve points of one run (``lc96``: written by a LightCycler 96, whose
+    "no Cq" codes differ). A run without any ``<cq>`` gives status ``missing``."""
+    has_cq = run.find(f".//{_N}data/{_N}cq") is not None
     ids: list[str] = []
     samples: list[str] = []
     targets: list[str] = []

@@ -67,7 +67,7 @@ import contextlib
 import importlib
 import inspect
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -249,6 +249,11 @@ class ExportFormat:
         """Whether the reader declares a ``sniffed`` parameter (its sniffer's result)."""
         return "sniffed" in inspect.signature(self.read).parameters
 
+    @cached_property
+    def takes_run(self) -> bool:
+        """Whether the reader declares a ``run`` parameter (the run ids to read)."""
+        return "run" in inspect.signature(self.read).parameters
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -408,11 +413,18 @@ def _describe(sample: FileSample) -> str:
     return f"a text file starting '{first[:60]}'" if first else "a text file with no content"
 
 
-def read_run(path: str | Path, format: str | None = None, decimal: str | None = None) -> Export:
+def read_run(
+    path: str | Path,
+    format: str | None = None,
+    decimal: str | None = None,
+    run: Sequence[str] = (),
+) -> Export:
     """Read an export, detecting its format from content unless ``format`` names one.
 
     ``decimal`` (``","`` or ``"."``) is the decimal mark of a text export when the file alone
-    cannot tell; None detects it from the file.
+    cannot tell; None detects it from the file. ``run`` names the runs to read from a file
+    holding several (RDML); empty reads all. A file holding one run ignores it; a reader
+    that cannot pick runs refuses it when the file holds several plates.
 
     Raises
     ------
@@ -436,13 +448,28 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
         sample = _sample(path, decimal)
         claim = Claim(by_name[format])
     fmt = claim.format
-    if fmt.takes_sniffed:
-        export = fmt.read(path, sample, sniffed=claim.sniffed)
-    else:
-        export = fmt.read(path, sample)
+    options: dict[str, Any] = {"sniffed": claim.sniffed} if fmt.takes_sniffed else {}
+    runs = (run,) if isinstance(run, str) else tuple(run)
+    if runs and fmt.takes_run:
+        options["run"] = runs
+    export = fmt.read(path, sample, **options)
     _check_export(export, fmt, path)
+    if runs and not fmt.takes_run:
+        _refuse_run(export.wells, fmt, path)
     check_unique_wells(export.wells, str(path))
     return export
+
+
+def _refuse_run(wells: pd.DataFrame, fmt: ExportFormat, path: Path) -> None:
+    """A run choice the reader cannot honour: refused unless the file holds one plate."""
+    plates = list(wells["plate"].dropna().unique()) if "plate" in wells else []
+    if len(plates) > 1:
+        raise InputError(
+            f"the {fmt.name} reader cannot pick runs, and the file holds {len(plates)} plates "
+            f"({', '.join(map(str, plates[:5]))}); expected run=... only for RDML files",
+            where=str(path),
+            hint="Drop the run setting, or export each run to its own file",
+        )
 
 
 def _check_export(export: object, fmt: ExportFormat, path: Path) -> None:
