@@ -32,7 +32,7 @@ __all__ = ["Results", "analyze"]
 _NOT_FACTORS = {"plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
                 "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
                 "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export",
-                "well_export", "irc", "outlier"}  # fmt: skip
+                "well_export", "irc", "outlier", "flags"}  # fmt: skip
 
 
 @dataclass(frozen=True)

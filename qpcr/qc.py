@@ -11,13 +11,15 @@ or ``fail``). Code selects; sentences only explain.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .config import AnalysisConfig
-from .schema import CONTROL_TYPES, columns_of, exclude_sentence
+from .errors import ConfigError
+from .schema import CONTROL_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
 
@@ -42,14 +44,16 @@ def apply_qc(
     """Apply the exclusion rules in order and collect QC events.
 
     Rules (first match gives ``exclude_code``): well not in the layout; omitted in the
-    instrument software; control well (NTC, NRT, ...: checked, never quantified); standard
-    (standard-curve well); target not analysed; invalid Cq; non-detect under the policy
-    ``exclude`` (``censor``, the default, keeps it at ``nondetect_limit`` with ``censored``
-    True, see :func:`qpcr.censoring.apply_nondetect_policy`); technical-replicate outlier under
-    ``outlier_rule`` (:func:`qpcr.outliers.flag_replicate_outliers`; with ``keep_outliers`` it
-    is only flagged). Events: NTC amplification closer than ``ntc_margin`` cycles to the
-    samples, NRT closer than ``ntc_margin`` cycles to its sample, replicate groups the outlier
-    rule flags, non-detects.
+    instrument software; flagged by the instrument software (``flags``) with a code that
+    ``exclude_flags`` names (``*``: any); control well (NTC, NRT, ...: checked, never
+    quantified); standard (standard-curve well); target not analysed; invalid Cq; non-detect
+    under the policy ``exclude`` (``censor``, the default, keeps it at ``nondetect_limit``
+    with ``censored`` True, see :func:`qpcr.censoring.apply_nondetect_policy`);
+    technical-replicate outlier under ``outlier_rule``
+    (:func:`qpcr.outliers.flag_replicate_outliers`; with ``keep_outliers`` it is only
+    flagged). Events: wells the instrument software flagged, NTC amplification closer than
+    ``ntc_margin`` cycles to the samples, NRT closer than ``ntc_margin`` cycles to its sample,
+    replicate groups the outlier rule flags, non-detects.
     """
     from .censoring import apply_nondetect_policy
 
@@ -68,6 +72,11 @@ def apply_qc(
     if "omitted" in w:
         exclude(w["omitted"].fillna(False).astype(bool), "omitted")
     exclude(w["cq_status"].eq("omitted"), "omitted")
+    flags = w["flags"].fillna("").astype(str) if "flags" in w else pd.Series("", index=w.index)
+    if "flags" in w:
+        w["flags"] = flags
+    matched = _matching_flags(flags, config.exclude_flags)
+    exclude(matched.ne(""), "vendor_flag", matched)
     stype = w["sample_type"].fillna("unkn")
     exclude(stype.isin(CONTROL_TYPES), stype)
     exclude(stype.eq("std"), "standard")
@@ -89,6 +98,7 @@ def apply_qc(
     w.loc[w["excluded"], "cq_used"] = np.nan
     w["outlier"] = w.index.isin(outliers.index)
     events = [
+        *_flag_events(w[flags.ne("")]),
         *_dropout_events(w[dropout.notna()]),
         *_control_events(w, config),
         *spread,
@@ -98,6 +108,47 @@ def apply_qc(
         ),
     ]
     return w.drop(columns=["nondetect", "nd_policy"]), event_table(events)
+
+
+def _matching_flags(flags: pd.Series, wanted: Sequence[str]) -> pd.Series:
+    """Per well, its flags that ``exclude_flags`` names (';'-joined; '*' = every flag)."""
+    wanted = [code.upper() for code in wanted]
+    unknown = [code for code in wanted if code != "*" and code not in VENDOR_FLAGS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(VENDOR_FLAGS), n=1)
+        raise ConfigError(
+            f"'{unknown[0]}' is not a vendor flag code; expected one of "
+            f"{', '.join(VENDOR_FLAGS)}, or '*' for any flag",
+            where="exclude_flags",
+            hint=f"did you mean '{close[0]}'?" if close else "",
+        )
+    if not wanted:
+        return pd.Series("", index=flags.index, dtype=object)
+    return flags.map(
+        lambda text: ";".join(f for f in text.split(";") if f and ("*" in wanted or f in wanted))
+    )
+
+
+def _flag_events(flagged: pd.DataFrame) -> list[dict]:
+    """One event per well the instrument software flagged: a warning when the well is used (or
+    excluded for its flag), information when another rule excludes it anyway."""
+    events = []
+    for r in flagged.to_dict("records"):
+        codes = r["flags"].split(";")
+        meaning = "; ".join(f"{c}: {VENDOR_FLAGS.get(c, 'flag')}" for c in codes)
+        code, sample = r["exclude_code"], r.get("sample", "")
+        fate = {"": "kept (exclude it with exclude_flags)", "vendor_flag": "excluded"}.get(
+            code, f"not quantified ({r['exclude_reason']})"
+        )
+        events.append({
+            "plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
+            "target": r["target"], "code": "vendor_flag",
+            "severity": "warn" if code in ("", "vendor_flag") else "info",
+            "value": np.nan, "threshold": np.nan,
+            "message": f"well {r['well']} ({', '.join(n for n in (r['target'], sample) if n)}) "
+            f"flagged by the instrument software ({meaning}); {fate}",
+        })  # fmt: skip
+    return events
 
 
 def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:

@@ -153,6 +153,31 @@ EXCLUDE_REASONS: Final[dict[str, str]] = {
     "outlier_range": "replicate outlier ({detail})",
     "outlier_mad": "replicate outlier ({detail})",
     "outlier_grubbs": "replicate outlier ({detail})",
+    "vendor_flag": "flagged by the instrument software ({detail})",
+}
+
+#: Per-well QC flags the instrument software writes (wells.csv ``flags``, ';'-joined): the
+#: Design & Analysis / QuantStudio flag columns (``Y``/``N``), export-formats.md §1.3.
+VENDOR_FLAGS: Final[dict[str, str]] = {
+    "AMPNC": "amplification in a negative control",
+    "AMPSCORE": "low amplification score",
+    "BADROX": "bad passive reference (ROX) signal",
+    "BLFAIL": "baseline algorithm failed",
+    "CQCONF": "low Cq confidence",
+    "CTFAIL": "Ct algorithm failed",
+    "DRNMIN": "delta Rn below the minimum",
+    "EXPFAIL": "exponential phase not found",
+    "HIGHSD": "high standard deviation in the replicate group",
+    "MTP": "multiple melting temperature peaks",
+    "NOAMP": "no amplification",
+    "NOISE": "noise higher than the other wells",
+    "NOSIGNAL": "no signal",
+    "OFFSCALE": "fluorescence off scale",
+    "OUTLIERRG": "outlier in the replicate group",
+    "PRFDROP": "passive reference fluorescence drops",
+    "PRFLOW": "passive reference fluorescence low",
+    "SPIKE": "noise spikes",
+    "THOLDFAIL": "threshold algorithm failed",
 }
 
 #: Sample types whose wells are controls: checked, never quantified.
@@ -182,6 +207,7 @@ QC_EVENTS: Final[dict[str, str]] = {
     "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
     "hypoxia_soft": "a reference gene that may respond to hypoxia",
     "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",
+    "vendor_flag": "the instrument software flagged the well (flags; excluded by exclude_flags)",
 }
 
 
@@ -332,6 +358,8 @@ TABLES: Final[dict[str, Table]] = {
             _c("cq", "float", "Cq", "Cq as exported (empty: no Cq, see cq_status)", "cycles"),
             _c("cq_status", "text", "text", f"state of the Cq: {', '.join(CQ_STATUSES)}"),
             _opt(_c("omitted", "bool", "flag", "the well was omitted in the instrument software")),
+            _opt(_c("flags", "text", "text", "QC flags the instrument software set on the well "
+                    "(VENDOR_FLAGS codes, ';'-joined; '' when none)")),
             _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
             _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
             _c("source", "text", "text", "the export file the row was read from"),

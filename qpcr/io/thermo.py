@@ -20,10 +20,11 @@ Five formats are registered, each with its own content sniffer:
     SDS 2.x (7900HT): first line ``SDS 2.x<TAB>AQ Results``; ``Detector Name`` is the target.
 
 All return one row per well × target with ``well, sample, target, sample_type, reporter, cq,
-cq_status, omitted`` (+ ``quantity``, ``tm`` when present) and, when the file has curves, the
-long tables ``amplification`` (``well, target, cycle, rn, delta_rn, fluorescence`` with
-fluorescence = Rn) and ``melt`` (``well, target, reading, temperature, fluorescence,
-derivative``).
+cq_status, omitted`` (+ ``quantity``, ``tm`` when present, and ``flags`` when the table has
+flag columns such as ``BADROX``/``HIGHSD``: the codes set to ``Y``, ';'-joined) and, when
+the file has curves, the long tables ``amplification`` (``well, target, cycle, rn, delta_rn,
+fluorescence`` with fluorescence = Rn) and ``melt`` (``well, target, reading, temperature,
+fluorescence, derivative``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, FormatWarning, InputError
 from ..plate import PLATES, PlateFormat, normalise_well, plate_for_wells
-from ..schema import normalise_sample_type
+from ..schema import VENDOR_FLAGS, normalise_sample_type
 from ._tabular import (
     CQ_HEADERS,
     as_text,
@@ -139,6 +140,10 @@ _RUN_DATE_KEYS = (
 )
 
 _NO_AMP = {"no_amp", "no amp"}
+
+#: Cell values of a flag column (upper case) → whether the flag is set.
+_FLAG_VALUES = {"Y": True, "N": False, "": False, "TRUE": True, "FALSE": False, "1": True,
+                "0": False}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,6 +354,9 @@ def _wells(
         name=str(cols["cq"]),
     )
     out["omitted"] = omitted
+    flag_columns = [c for c in data.columns if norm_header(c).upper() in VENDOR_FLAGS]
+    if flag_columns:
+        out["flags"] = _flags(table, flag_columns)
     for role in ("quantity", "tm"):
         if role in cols:
             out[role] = read_numbers(
@@ -358,6 +366,24 @@ def _wells(
                 cols[role] in grouped,
             )
     return out.reset_index(drop=True), size, mark
+
+
+def _flags(table: _Table, columns: list[Any]) -> list[str]:
+    """Per row, the ';'-joined codes of the flag columns set (``Y``; export-formats.md §1.3)."""
+    set_by_code: dict[str, list[bool]] = {}
+    for column in columns:
+        cells = [as_text(v).strip() for v in table.data[column]]
+        values = [v.upper() for v in cells]
+        bad = next((i for i, v in enumerate(values) if v not in _FLAG_VALUES), None)
+        if bad is not None:
+            raise ExportParseError(
+                f"flag value '{cells[bad]}'; expected Y, N or empty", where=table.at(bad, column)
+            )
+        set_by_code[norm_header(column).upper()] = [_FLAG_VALUES[v] for v in values]
+    return [
+        ";".join(code for code, marks in set_by_code.items() if marks[i])
+        for i in range(len(table.data))
+    ]
 
 
 def _curves(
