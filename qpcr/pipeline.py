@@ -144,11 +144,18 @@ def _refuse_runs_without_cq(export: Export, path: str | Path) -> None:
     runs = export.info.extra.get("runs") or [Path(path).stem]
     bare = list(dict.fromkeys(plates[missing])) if plates is not None else runs[:1]
     called = list(dict.fromkeys(plates[~missing])) if plates is not None else []
+    named = ", ".join(bare[:5]) + (f" ... ({len(bare)} runs)" if len(bare) > 5 else "")
+    if not called:
+        raise InputError(
+            f"no Cq in the file for run {named}; call Cq in the instrument software first",
+            where=str(path),
+            hint="qpcr reads Cq values; it does not call them from the curves",
+        )
     raise InputError(
-        f"no Cq in the file for run {', '.join(bare)}; call Cq in the instrument software "
-        "first, or pick runs with run=...",
+        f"no Cq in the file for run {named}; call Cq in the instrument software first, or "
+        "pick runs with run=...",
         where=str(path),
-        hint=f"Runs with Cq: {', '.join(called)}" if called else "",
+        hint=f"Runs with Cq: {', '.join(called)}",
     )
 
 

@@ -152,6 +152,16 @@ def test_analyze_refuses_a_run_without_cq(tmp_path: Path) -> None:
     assert caught.value.hint == "Runs with Cq: Run001"
 
 
+def test_analyze_of_a_file_without_any_cq_says_to_call_cq() -> None:
+    with pytest.raises(InputError) as caught:
+        analyze([EXPORTS / "rdml" / "rdml_v1_4_vermeulen_dilutions.rdml"])
+    assert caught.value.message == (
+        "no Cq in the file for run AHCY_20080229, AKR1C1_20080307, ALUsq(Eurogentec)_20080228, "
+        "ARHGEF7_20080225, BIRC5_20080229 ... (64 runs); call Cq in the instrument software "
+        "first"
+    )
+
+
 def test_cli_refusal_is_one_line_and_run_picks_the_run(tmp_path: Path) -> None:
     path = _two_runs(tmp_path)
     runner = CliRunner()
