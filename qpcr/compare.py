@@ -117,7 +117,8 @@ def _comparisons(
             continue
         out.append((f"{group_label(levels)} vs control", levels, dict(control)))
     for c in contrasts:
-        _check_levels(units, {**c.numerator, **c.denominator}, factors, f"contrast '{c.name}'")
+        for side, spec in (("numerator", c.numerator), ("denominator", c.denominator)):
+            _check_levels(units, spec, factors, f"contrast '{c.name}' {side}")
         out.append((c.name, dict(c.numerator), dict(c.denominator)))
     return out
 

@@ -3,7 +3,6 @@ written (see :mod:`qpcr.report`)."""
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -24,14 +23,10 @@ from .qc import EVENT_COLUMNS, apply_qc
 from .quant import normalise, ratio_table, summarise_replicates
 from .stats import adjust_pvalues
 from .template import is_template, read_template, template_config
+from .validate import NOT_FACTORS, check_names
 
 __all__ = ["Results", "analyze"]
 
-#: Wells-table columns that are not design factors.
-_NOT_FACTORS = {"plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
-                "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
-                "exclude_reason", "cq_used", "censored", "plate_export", "well_export", "irc",
-                "outlier"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,11 +68,6 @@ def sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _suggest(name: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f"did you mean '{close[0]}'?" if close else f"known: {', '.join(options)}"
 
 
 def plate_names(exports: Sequence[str | Path]) -> list[str]:
@@ -157,6 +147,7 @@ def analyze(
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
     wells, runs, inputs = read_exports(exports, format)
+    exported_targets = set(wells["target"].astype(str))
     warnings: list[str] = []
     notes: list[str] = []
     if layout is not None:
@@ -169,16 +160,18 @@ def analyze(
         warnings += messages
     else:
         wells = wells.assign(target=wells["target"].replace(config.aliases))
+    warnings += check_names(wells, config, exported_targets)
     if config.source and Path(config.source).is_file():
         inputs.append(InputFile(config.source, sha256(config.source), "settings"))
 
     wells = _fill_from_export(wells, "quantity")
-    absolute = not config.reference_genes and wells["sample_type"].eq("std").any()
-    factors = [] if absolute and not config.control else _factors(wells, config)
-    replicate = _replicate(wells, config)
+    quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
+    absolute = not config.reference_genes and (wells["sample_type"].eq("std") & (quantity > 0)).any()
     targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"]))
     if not absolute:
         _check_references(targets, config)
+    factors = [] if absolute and not config.control else _factors(wells, config)
+    replicate = config.replicate
     wells = _fill_samples(wells, factors, replicate)
 
     wells, qc = apply_qc(wells, config)
@@ -244,13 +237,6 @@ def analyze(
                   min_n=config.min_replicates)  # fmt: skip
     fold = compare_groups(samples, value="log2_rq", item="target", **common)
     ratio_samples = ratio_table(samples, config.ratios, cols)
-    missing_ratio = [n for n, pair in config.ratios.items() if not set(pair) <= set(targets)]
-    if missing_ratio:
-        raise ConfigError(
-            f"ratio(s) {', '.join(missing_ratio)} name targets not in the data",
-            where=f"{config.source or 'settings'} [ratios]",
-            hint=f"targets are {', '.join(t for t in targets if t not in config.reference_genes)}",
-        )
     ratios = _ratio_results(ratio_samples, factors, replicate, config, common)
     if config.fail_on_controls:
         fold, ratios = _fail_on_controls(fold, ratios, qc, config)
@@ -418,14 +404,6 @@ def _reference_genes(
     auto = config.reference_genes == ("auto",)
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
-    measured = set(replicates["target"])
-    missing = [g for g in candidates if g not in measured]
-    if missing:
-        raise ConfigError(
-            f"candidate gene(s) {', '.join(missing)} are not among the targets measured",
-            where="settings candidate_genes",
-            hint=_suggest(missing[0], sorted(measured)),
-        )
     unkn = replicates.assign(group=replicates[factors].astype(str).agg(", ".join, axis=1)
                              if factors else "all")  # fmt: skip
     if len(candidates) >= 3:
@@ -460,53 +438,31 @@ def _reference_genes(
 
 
 def _factors(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
-    candidates = [c for c in wells.columns if c not in _NOT_FACTORS and c != config.replicate]
+    """The design factors: those of the control group (their names are checked by
+    :func:`qpcr.validate.check_names`)."""
     if not config.control:
+        candidates = [c for c in wells.columns if c not in NOT_FACTORS and c != config.replicate]
         raise MissingControlError(
             "no control group is set",
             where="settings [control]",
             hint="Name the control level of each design factor, e.g. [control] oxygen = "
             f'"normoxia"; columns that look like factors: {", ".join(candidates) or "none"}',
         )
-    for factor in config.control:
-        if factor not in wells.columns:
-            raise ConfigError(
-                f"factor '{factor}' is not a column of the layout or export",
-                where="settings [control]",
-                hint=_suggest(factor, candidates),
-            )
     return list(config.control)
 
 
-def _replicate(wells: pd.DataFrame, config: AnalysisConfig) -> str | None:
-    if config.replicate is None:
-        return None
-    if config.replicate not in wells.columns:
-        cols = [c for c in wells.columns if c not in _NOT_FACTORS]
-        raise ConfigError(
-            f"replicate column '{config.replicate}' is not in the layout or export",
-            where="settings replicate",
-            hint=_suggest(config.replicate, cols),
-        )
-    return config.replicate
-
-
 def _check_references(targets: Sequence[str], config: AnalysisConfig) -> None:
-    if config.reference_genes == ("auto",):
-        return
+    """Relative quantification needs reference genes (their names are checked by
+    :func:`qpcr.validate.check_names`)."""
     if not config.reference_genes:
         raise ConfigError(
-            "no reference gene is set",
+            "no reference gene is set, and no standard wells with quantities make it an "
+            "absolute quantification",
             where="settings reference_genes",
-            hint=f"Choose one or more housekeeping genes among {', '.join(targets)}",
+            hint=f"Choose one or more housekeeping genes among {', '.join(targets)} "
+            '(reference_genes = ["..."] or --reference), or mark a dilution series as sample '
+            "type 'std' with its quantities",
         )
-    for gene in config.reference_genes:
-        if gene not in targets:
-            raise ConfigError(
-                f"reference gene '{gene}' is not among the targets measured",
-                where="settings reference_genes",
-                hint=_suggest(gene, targets),
-            )
 
 
 def _fill_samples(wells: pd.DataFrame, factors: list[str], replicate: str | None) -> pd.DataFrame:
