@@ -28,7 +28,6 @@ from .validate import NOT_FACTORS, check_names
 __all__ = ["Results", "analyze"]
 
 
-
 @dataclass(frozen=True)
 class InputFile:
     """An input file with its SHA-256 and what was read from it."""
@@ -166,7 +165,8 @@ def analyze(
 
     wells = _fill_from_export(wells, "quantity")
     quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
-    absolute = not config.reference_genes and (wells["sample_type"].eq("std") & (quantity > 0)).any()
+    standards = wells["sample_type"].eq("std") & (quantity > 0)
+    absolute = not config.reference_genes and bool(standards.any())
     targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"]))
     if not absolute:
         _check_references(targets, config)

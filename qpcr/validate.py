@@ -38,7 +38,10 @@ def suggest(name: str, options: Iterable[str]) -> str:
 
 
 def _require(
-    names: Iterable[str], known: Sequence[str], what: str, where: str,
+    names: Iterable[str],
+    known: Sequence[str],
+    what: str,
+    where: str,
     absent: str = "is not in the data",
 ) -> None:
     """Refuse the first of ``names`` not in ``known``; ``what`` is a template such as
@@ -83,19 +86,35 @@ def check_names(
     measured = list(dict.fromkeys(unkn["target"].astype(str)))
     every = list(dict.fromkeys(wells["target"].astype(str)))
     if config.reference_genes != ("auto",):
-        _require(config.reference_genes, measured, "reference gene '{}'",
-                 f"{src} reference_genes", TARGETS)
-    _require(config.candidate_genes, measured, "candidate gene '{}'", f"{src} candidate_genes",
-             TARGETS)
-    _require(config.efficiency, every, "efficiency of '{}'", f"{src} [efficiency]",
-             "names no target of the data")
+        _require(
+            config.reference_genes,
+            measured,
+            "reference gene '{}'",
+            f"{src} reference_genes",
+            TARGETS,
+        )
+    _require(
+        config.candidate_genes, measured, "candidate gene '{}'", f"{src} candidate_genes", TARGETS
+    )
+    _require(
+        config.efficiency,
+        every,
+        "efficiency of '{}'",
+        f"{src} [efficiency]",
+        "names no target of the data",
+    )
     for name, pair in config.ratios.items():
         _require(pair, measured, "target '{}' of ratio '" + name + "'", f"{src} [ratios]", TARGETS)
     named = unkn["sample"].astype(str) if "sample" in unkn else pd.Series([], dtype=str)
     samples = [s for s in dict.fromkeys(named) if s not in ("", "nan")]
     if samples:
-        _require(config.irc_samples, samples, "inter-run calibrator '{}'", f"{src} irc_samples",
-                 "is not a sample name of the data")
+        _require(
+            config.irc_samples,
+            samples,
+            "inter-run calibrator '{}'",
+            f"{src} irc_samples",
+            "is not a sample name of the data",
+        )
     exported = set(map(str, export_targets))
     return [
         f"{src} [aliases]: '{name}' renames no target of the exports ({suggest(name, exported)})"
