@@ -13,6 +13,7 @@ import pandas as pd
 
 from .compare import compare_groups, group_label, group_order, group_summary
 from .config import AnalysisConfig
+from .curves import efficiency_checks
 from .errors import ConfigError, InputError, MissingControlError
 from .factorial import factorial_tables
 from .io import read_run
@@ -182,11 +183,14 @@ def analyze(
         tables["standard_curves"] = curves
         tables["quantities"] = _quantities(wells, curves)
         if not absolute:
+            setting = config.efficiency
             config, plate_efficiency, found, problems = _curve_efficiencies(
                 wells, curves, config, targets
             )
             notes += found
             warnings += problems
+            checks = efficiency_checks(curves, targets, setting, config.efficiency)
+            curve_events = pd.concat([curve_events, _curve_events(checks)], ignore_index=True)
         qc = pd.concat([qc, curve_events], ignore_index=True)
     ircs = _irc_samples(wells, config)
     attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)], factors, replicate)
@@ -306,32 +310,42 @@ def _standard_curves(wells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if std.empty or "quantity" not in std or std["quantity"].notna().sum() == 0:
         return pd.DataFrame(), pd.DataFrame(columns=EVENT_COLUMNS)
     curves = standard_curves(std.drop(columns=["excluded"]))
+    return curves, _curve_events(curve_warnings(curves))
+
+
+def _curve_events(found: list[dict]) -> pd.DataFrame:
+    """QC events ``standard-curve-<rule>`` from :mod:`qpcr.curves` warning dicts."""
     events = [
         {"plate": w.get("plate", ""), "well": "", "sample": "", "target": w.get("target", ""),
          "rule": f"standard-curve-{w['rule']}".replace("_", "-"), "severity": w["severity"],
          "value": w.get("value", np.nan), "threshold": w.get("threshold", np.nan),
          "message": w["message"]}
-        for w in curve_warnings(curves)
+        for w in found
     ]  # fmt: skip
-    return curves, pd.DataFrame(events, columns=EVENT_COLUMNS)
+    return pd.DataFrame(events, columns=EVENT_COLUMNS)
 
 
 def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
-    """Unknowns read off their plate's standard curve: N0 = 10^((Cq̄ − intercept)/slope)."""
+    """Unknowns read off their plate's standard curve: N0 = 10^((Cq̄ − intercept)/slope).
+
+    Curves whose slope is not negative give none. A mean that includes non-detects set at the
+    limit is a lower bound of Cq, so its quantity is an upper bound (``upper_bound``)."""
     from .curves import interpolate_quantity
 
     unkn = wells[~wells["excluded"] & wells["sample_type"].eq("unkn")]
     keys = ["plate", "sample", "target"]
-    means = unkn.groupby(keys, observed=True)["cq_used"].agg(n="count", cq_mean="mean")
+    means = unkn.groupby(keys, observed=True).agg(
+        n=("cq_used", "count"), cq_mean=("cq_used", "mean"), upper_bound=("censored", "any")
+    )
+    descending = curves["note"].eq("") & (curves["slope"].astype(float) < 0)
     table = means.reset_index().merge(
-        curves.loc[curves["note"].eq(""), ["plate", "target", "slope", "intercept"]],
-        on=["plate", "target"],
+        curves.loc[descending, ["plate", "target", "slope", "intercept"]], on=["plate", "target"]
     )
     table["quantity"] = np.nan
     for (slope, intercept), index in table.groupby(["slope", "intercept"]).groups.items():
         cq = table.loc[index, "cq_mean"].to_numpy(float)
         table.loc[index, "quantity"] = interpolate_quantity(cq, slope, intercept)
-    return table.drop(columns=["slope", "intercept"])
+    return table[[*keys, "n", "cq_mean", "quantity", "upper_bound"]]
 
 
 def _curve_efficiencies(
@@ -346,15 +360,16 @@ def _curve_efficiencies(
     (inter-run calibration) each use their own (returned as ``{plate: {target: E}}``).
     Returns the config, the per-plate efficiencies, notes and warnings.
     """
-    from .curves import pooled_efficiency
+    from .curves import curve_problems, pooled_efficiency
 
     if not config.use_curve_efficiency:
         return config, {}, [], []
-    fitted = curves[curves["note"].eq("") & curves["target"].isin(targets)]
+    fitted = curves[curve_problems(curves).eq("") & curves["target"].isin(targets)]
     todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
     if not todo:
         return config, {}, [], []
     std = wells[wells["exclude_reason"].eq("standard (standard-curve well)")]
+    std = std.merge(fitted[["plate", "target"]], on=["plate", "target"])  # usable curves only
     pooled = pooled_efficiency(std.drop(columns=["excluded"])).set_index("target")
     per_plate: dict[str, dict[str, float]] = {}
     if not config.pooled_efficiency:
@@ -384,9 +399,11 @@ def _curve_efficiencies(
 
 def _efficiency_se(curves: pd.DataFrame, config: AnalysisConfig) -> dict[str, float]:
     """SE of each curve-derived efficiency, for qBase error propagation (one plate only)."""
+    from .curves import curve_problems
+
     if curves.empty:
         return {}
-    fitted = curves[curves["note"].eq("")]
+    fitted = curves[curve_problems(curves).eq("")]
     single = fitted.groupby("target").filter(lambda g: len(g) == 1)
     return {t: float(se) for t, se in zip(single["target"], single["se_efficiency"], strict=True)
             if t in config.efficiency}  # fmt: skip
