@@ -242,10 +242,10 @@ def analyze(
     fold = compare_groups(samples, value="log2_rq", item="target", **common)
     ratio_samples = ratio_table(samples, config.ratios, cols)
     ratios = _ratio_results(ratio_samples, factors, replicate, config, common)
-    if config.fail_on_controls:
-        fold, ratios = _fail_on_controls(fold, ratios, qc, config)
+    failed = _control_failures(qc, config) if config.fail_on_controls else {}
+    fold, ratios = _fail_on_controls(fold, ratios, failed)
     fold, ratios = _adjust(fold, ratios, config.adjust)
-    tables.update(factorial_tables(samples, ratio_samples, factors, replicate, config))
+    tables.update(factorial_tables(samples, ratio_samples, factors, replicate, config, failed))
     return replace(
         empty, samples=samples, fold_changes=fold, ratios=ratios, ratio_samples=ratio_samples,
         qc=qc, config=config, warnings=tuple(warnings), tables=tables, notes=tuple(notes),
@@ -574,14 +574,28 @@ def _ratio_results(
     return table.reset_index(drop=True)
 
 
-def _fail_on_controls(
-    fold: pd.DataFrame, ratios: pd.DataFrame, qc: pd.DataFrame, config: AnalysisConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """With ``fail_on_controls``: a target whose NTC or no-RT control amplified gets no fold
-    change (nor do ratios involving it); the rows stay, with the reason in ``note``."""
+def _control_failures(qc: pd.DataFrame, config: AnalysisConfig) -> dict[tuple[str, str], str]:
+    """For ``fail_on_controls``: the reason per ``("target", name)`` whose NTC or no-RT control
+    amplified, and per ``("ratio", name)`` involving such a target."""
     rules = {"ntc-amplification": "NTC amplification", "nrt-amplification": "no-RT amplification"}
     hits = qc[qc["rule"].isin(list(rules))]
-    failed = hits.groupby("target")["rule"].agg(lambda r: " and ".join(sorted(set(r.map(rules)))))
+    by_target = hits.groupby("target")["rule"].agg(
+        lambda r: " and ".join(sorted(set(r.map(rules))))
+    )
+    failed = {("target", str(t)): reason for t, reason in by_target.items()}
+    for name, pair in config.ratios.items():
+        reason = " and ".join(by_target[g] for g in pair if g in by_target.index)
+        if reason:
+            failed["ratio", name] = reason
+    return failed
+
+
+def _fail_on_controls(
+    fold: pd.DataFrame, ratios: pd.DataFrame, failed: dict[tuple[str, str], str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A target whose NTC or no-RT control amplified gets no fold change (nor do ratios
+    involving it; ``failed`` from :func:`_control_failures`); the rows stay, with the reason in
+    ``note``."""
     numbers = ["log2_fold_change", "se", "df", "statistic", "fold_change", "ci_low", "ci_high",
                "p_value", "fc_ci_low", "fc_ci_high"]  # fmt: skip
 
@@ -592,11 +606,11 @@ def _fail_on_controls(
         table.loc[bad, "note"] = "failed: " + reason[bad] + " (fail_on_controls)"
         return table
 
-    fold = fail(fold, fold["target"].map(failed))
+    if not failed:
+        return fold, ratios
+    fold = fail(fold, fold["target"].map(lambda t: failed.get(("target", t))))
     if not ratios.empty:
-        pairs = ratios["ratio"].map(config.ratios)
-        reason = pairs.map(lambda p: " and ".join(failed[g] for g in p if g in failed.index))
-        ratios = fail(ratios, reason)
+        ratios = fail(ratios, ratios["ratio"].map(lambda r: failed.get(("ratio", r))))
     return fold, ratios
 
 
