@@ -226,6 +226,7 @@ def analyze(
         tables["plate_calibration"] = calibration
         notes.append(note)
     samples["upper_bound"] = samples["censored"]
+    samples["not_detected"] = samples["n_censored"].eq(samples["n_used"]) & samples["n_used"].gt(0)
     qc = pd.concat([qc, stability_events, _reference_events(samples)], ignore_index=True)
     assumed = [t for t in targets if t not in config.efficiency]
     if config.efficiency and assumed:
