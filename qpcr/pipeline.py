@@ -424,15 +424,19 @@ def _reference_genes(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
     unkn = replicates.assign(group=replicates[factors].astype(str).agg(", ".join, axis=1)
                              if factors else "all")  # fmt: skip
+    levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
     if len(candidates) >= 3:
         cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
-        genes, steps = stability_table(cq, groups if factors else None, config.efficiency)
+        every = reference_gene_warnings(unkn, candidates, levels, alpha=config.alpha)
+        genes, steps = stability_table(cq, groups if factors else None, config.efficiency,
+                                       warnings=every)  # fmt: skip
         tables = {"reference_genes": genes, "genorm_steps": steps}
         if dropped:
             notes.append(f"stability analysis left out {len(dropped)} sample(s) lacking a "
                          f"candidate: {', '.join(dropped[:5])}")  # fmt: skip
         if auto:
-            pair = best_pair(cq, config.efficiency)
+            clean = list(genes.loc[genes["warning"].eq(""), "target"])  # none a warning rejects
+            pair = best_pair(cq[clean] if len(clean) >= 2 else cq, config.efficiency)
             config = config.with_overrides(reference_genes=tuple(pair))
             notes.append(f"reference genes chosen by geNorm: {', '.join(pair)}")
     elif auto:
@@ -442,7 +446,6 @@ def _reference_genes(
             hint="List the housekeeping genes measured, e.g. candidate_genes = "
             '["TBP", "RPL13A", "B2M"]',
         )
-    levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
     found = reference_gene_warnings(unkn, config.reference_genes, levels, alpha=config.alpha)
     events = pd.DataFrame(
         [{"plate": "", "well": "", "sample": "", "target": w["target"],
