@@ -443,8 +443,11 @@ def parse_efficiency(
             where=where,
             hint="E.g. unit='percent'",
         )
-    if isinstance(value, bool):
-        raise ConfigError(f"{value!r} is not a number", where=where)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(
+            f"{value!r} is not a number; expected a factor like 1.95 or a percentage like '95 %'",
+            where=where,
+        )
     percent = unit == "percent"
     if isinstance(value, str):
         match = _PERCENT_RE.match(value)
