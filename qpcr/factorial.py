@@ -91,7 +91,7 @@ def factorial_tables(
 def _withheld(table: pd.DataFrame, reason: str) -> pd.DataFrame:
     """``table`` with every number blanked and the ``fail_on_controls`` reason as its note."""
     table = table.copy()
-    numbers = [c for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
+    numbers = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
     table[numbers] = np.nan
     table["note"] = f"failed: {reason} (fail_on_controls)"
     return table

@@ -199,6 +199,9 @@ def analyze(
     by_plate = by_plate.merge(attrs, on="sample", how="left")
     strategy = "single" if absolute else plate_strategy(by_plate, config, ircs, value="cq_mean")
     if strategy == "single":
+        if ircs:  # one plate needs no inter-run calibration
+            used = used[~used["sample"].isin(ircs)]
+            notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
         replicates = summarise_replicates(used).merge(attrs, on="sample", how="left")
     else:
         replicates = by_plate

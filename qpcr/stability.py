@@ -663,8 +663,7 @@ def _group_warnings(cq: pd.DataFrame, groups: object) -> list[dict[str, str]]:
         return []
     labels = _group_labels(groups, cq.index, "stability groups")
     name = str(getattr(groups, "name", None) or "group")
-    long = cq.rename_axis(index="sample", columns="target").stack().rename("cq_mean")
-    samples = long.reset_index()
+    samples = cq.rename_axis(index="sample", columns="target").stack().reset_index(name="cq_mean")
     samples[name] = samples["sample"].map(dict(zip(cq.index, labels, strict=True)))
     return reference_gene_warnings(samples, list(cq.columns), {name: sorted(set(labels))})
 

@@ -115,6 +115,17 @@ def check_names(
             f"{src} irc_samples",
             "is not a sample name of the data",
         )
+        design = unkn[[c for c in config.control if c in unkn]].astype(str)
+        in_design = unkn["sample"].astype(str)[~design.isin(["", "nan"]).all(axis=1)]
+        for name in config.irc_samples:
+            if name in set(in_design):
+                raise ConfigError(
+                    f"inter-run calibrator '{name}' is also a sample of the design; expected "
+                    "a calibrator outside the compared groups",
+                    where=f"{src} irc_samples",
+                    hint="Measure a separate calibrator sample on every plate, or remove it "
+                    "from irc_samples (one plate needs none)",
+                )
     exported = set(map(str, export_targets))
     return [
         f"{src} [aliases]: '{name}' renames no target of the exports ({suggest(name, exported)})"

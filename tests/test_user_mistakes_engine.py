@@ -189,6 +189,36 @@ def test_unknown_names_name_the_setting(tmp_path: Path, overrides: dict, expecte
     assert str(info.value) == expected
 
 
+def test_design_sample_named_as_calibrator_is_refused(tmp_path: Path) -> None:
+    """It used to end in a TypeError in compare._check_levels (the sample lost its design
+    values); a calibrator inside the design is ambiguous, so it is refused with a hint."""
+    plate = _tidy(tmp_path, _factorial_rows(_design_cq))
+    toml = _settings(tmp_path, 'irc_samples = ["D1 normoxia vehicle"]\n' + SETTINGS)
+    message = _cli_error(["analyze", str(plate), "-c", str(toml), "-o", str(tmp_path / "o")])
+    assert message == (
+        f"error: {toml} irc_samples: inter-run calibrator 'D1 normoxia vehicle' is also a "
+        "sample of the design; expected a calibrator outside the compared groups. Measure a "
+        "separate calibrator sample on every plate, or remove it from irc_samples (one plate "
+        "needs none)"
+    )
+
+
+def test_calibrator_on_a_single_plate_is_left_out(tmp_path: Path) -> None:
+    """A separate calibrator sample on one plate calibrates nothing: it is left out (with a
+    note) instead of crashing the comparison; the fold changes are those without it."""
+    rows = _factorial_rows(_design_cq)
+    plain = analyze([_tidy(tmp_path, rows, "a.csv")], config=load_config(
+        _settings(tmp_path, SETTINGS)))  # fmt: skip
+    rows += [{"sample": "IRC1", "target": target, "cq": 22.0, "sample_type": "unkn"}
+             for target in ("T", "REF") for _ in range(2)]  # fmt: skip
+    toml = _settings(tmp_path, 'irc_samples = ["IRC1"]\n' + SETTINGS)
+    out = analyze([_tidy(tmp_path, rows, "b.csv")], config=load_config(toml))
+    assert "inter-run calibrator(s) IRC1 not used: one plate" in out.notes
+    assert "IRC1" not in set(out.samples["sample"])
+    columns = ["contrast", "log2_fold_change", "p_value"]
+    pd.testing.assert_frame_equal(out.fold_changes[columns], plain.fold_changes[columns])
+
+
 def test_unused_alias_is_a_warning_not_a_silent_no_op(tmp_path: Path) -> None:
     plate = _tidy(tmp_path, _factorial_rows(_design_cq))
     config = load_config(_settings(tmp_path, 'aliases = { RANKL = "TNFSF11" }\n' + SETTINGS))
