@@ -179,6 +179,8 @@ def analyze(
     tables: dict[str, pd.DataFrame] = {}
     plate_efficiency: dict[str, dict[str, float]] = {}
     curves, curve_events = _standard_curves(wells)
+    if absolute:
+        notes.append(_absolute_note(curves, targets))
     if not curves.empty:
         tables["standard_curves"] = curves
         tables["quantities"] = _quantities(wells, curves)
@@ -334,14 +336,14 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 
     Curves whose slope is not negative give none. A mean that includes non-detects set at the
     limit is a lower bound of Cq, so its quantity is an upper bound (``upper_bound``)."""
-    from .curves import interpolate_quantity
+    from .curves import curve_problems, interpolate_quantity
 
     unkn = wells[~wells["excluded"] & wells["sample_type"].eq("unkn")]
     keys = ["plate", "sample", "target"]
     means = unkn.groupby(keys, observed=True).agg(
         n=("cq_used", "count"), cq_mean=("cq_used", "mean"), upper_bound=("censored", "any")
     )
-    descending = curves["note"].eq("") & (curves["slope"].astype(float) < 0)
+    descending = curve_problems(curves, min_r2=-np.inf).eq("")  # fitted, negative slope
     table = means.reset_index().merge(
         curves.loc[descending, ["plate", "target", "slope", "intercept"]], on=["plate", "target"]
     )
@@ -350,6 +352,30 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
         cq = table.loc[index, "cq_mean"].to_numpy(float)
         table.loc[index, "quantity"] = interpolate_quantity(cq, slope, intercept)
     return table[[*keys, "n", "cq_mean", "quantity", "upper_bound"]]
+
+
+def _absolute_note(curves: pd.DataFrame, targets: Sequence[str]) -> str:
+    """The note of an absolute quantification (no reference genes, standards with quantities);
+    refused when no standard curve can give a quantity."""
+    from .curves import curve_problems
+
+    if curves.empty or not curve_problems(curves, min_r2=-np.inf).eq("").any():
+        reasons = [] if curves.empty else [
+            f"{t}: {p}" for t, p in zip(curves["target"], curve_problems(curves), strict=True)
+        ]  # fmt: skip
+        found = "; ".join(reasons[:3]) + ("; …" if len(reasons) > 3 else "")
+        raise ConfigError(
+            "no reference gene is set, and the standards give no standard curve to read "
+            f"quantities off ({found or 'no usable standard wells'})",
+            where="settings reference_genes",
+            hint=f"For fold changes choose one or more housekeeping genes among "
+            f"{', '.join(targets) or 'the targets'}; for absolute quantification a target "
+            "needs standards at 3 or more dilution levels",
+        )
+    return (
+        "no reference genes given: absolute quantification, quantities read off the standard "
+        "curves (set reference_genes for fold changes)"
+    )
 
 
 def _curve_efficiencies(

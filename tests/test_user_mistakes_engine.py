@@ -48,7 +48,7 @@ denominator = {{ oxygen = "hypoxia", treatment = "{den}" }}
 def _tidy(tmp_path: Path, rows: list[dict], name: str = "plate.csv") -> Path:
     """Write rows as a tidy table; wells are numbered per plate (A1, A2, … on 384 wells)."""
     frame = pd.DataFrame(rows)
-    plates = frame["plate"] if "plate" in frame else pd.Series("", index=frame.index)
+    plates = frame["plate"].fillna("") if "plate" in frame else pd.Series("", index=frame.index)
     i = frame.groupby(plates, sort=False).cumcount()
     frame.insert(0, "well", ["ABCDEFGHIJKLMNOP"[n // 24] + str(n % 24 + 1) for n in i])
     path = tmp_path / name
@@ -269,6 +269,37 @@ def test_standards_without_quantities_do_not_make_it_absolute(tmp_path: Path) ->
     rows += [{"sample": "STD", "target": "T", "cq": 20.0, "sample_type": "std"}] * 3
     message = _cli_error(["analyze", str(_tidy(tmp_path, rows)), "-o", str(tmp_path / "o")])
     assert "no reference gene is set, and no standard wells with quantities" in message
+
+
+def test_standards_too_few_levels_for_a_curve_are_refused_without_references(
+    tmp_path: Path,
+) -> None:
+    """The Thermo 7500 example: c-myc standards at 2 dilution levels give no curve, no reference
+    gene is set; the run used to finish with header-only tables and one 'skipped' warning."""
+    export = DATA / "exports" / "thermo" / "thermo_classic_7500_96_synthetic.txt"
+    message = _cli_error(["analyze", str(export), "-o", str(tmp_path / "o")])
+    assert message == (
+        "error: settings reference_genes: no reference gene is set, and the standards give no "
+        "standard curve to read quantities off (c-myc: skipped: 2 usable dilution level(s) "
+        "(< 3) among 4 standard well(s)). For fold changes choose one or more housekeeping "
+        "genes among c-myc, GAPDH; for absolute quantification a target needs standards at 3 "
+        "or more dilution levels"
+    )
+
+
+def test_absolute_quantification_says_so(tmp_path: Path) -> None:
+    """No reference genes with a usable standard curve: the run is absolute and says so; the
+    unknowns are read off the curve, 10^((Cq − 35)/−3.5)."""
+    rows = (
+        _standards("T", SLOPE, 0.03)
+        + [{"sample": "U1", "target": "T", "cq": 28.0, "sample_type": "unkn"}] * 2
+    )
+    out = analyze([_tidy(tmp_path, rows)])
+    assert out.notes[0].startswith("no reference genes given: absolute quantification")
+    quantities = out.tables["quantities"]
+    assert quantities["quantity"].tolist() == pytest.approx([10**2], rel=1e-12)
+    assert quantities["upper_bound"].tolist() == [False]
+    assert out.fold_changes.empty
 
 
 # ------------------------------------------------- items 7 and 9: standard curves, efficiencies
