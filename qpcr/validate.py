@@ -31,10 +31,9 @@ TARGETS = "is not among the targets measured"
 
 
 def suggest(name: str, options: Iterable[str]) -> str:
-    """``did you mean 'X'?`` for the nearest of ``options``, else the list of them."""
-    known = list(dict.fromkeys(map(str, options)))
-    close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known) or 'none'}"
+    """``did you mean 'X'?`` for the nearest of ``options``, else ``""``."""
+    close = difflib.get_close_matches(name, list(dict.fromkeys(map(str, options))), n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def _require(
@@ -128,7 +127,8 @@ def check_names(
                 )
     exported = set(map(str, export_targets))
     return [
-        f"{src} [aliases]: '{name}' renames no target of the exports ({suggest(name, exported)})"
+        f"{src} [aliases]: '{name}' renames no target of the exports"
+        + (f" ({hint})" if (hint := suggest(name, exported)) else "")
         for name in config.aliases
         if exported and name not in exported
     ]
