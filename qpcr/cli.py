@@ -364,9 +364,8 @@ def stability(
             )
         table, steps = stability_table(cq, labels)
         if labels is not None:
-            chosen = table.loc[table["recommended"], "target"].tolist()
             warned = reference_gene_warnings(
-                reps[reps["sample"].isin(cq.index)], chosen, {group: sorted(set(labels))}
+                reps[reps["sample"].isin(cq.index)], genes, {group: sorted(set(labels))}
             )
             messages += [w["message"] for w in warned]
         out.mkdir(parents=True, exist_ok=True)
