@@ -355,9 +355,9 @@ def test_efficiency_setting_outside_the_curve_ci_is_a_qc_warning(tmp_path: Path)
     curve = out.tables["standard_curves"].iloc[0]
     lo, hi = curve["efficiency_ci_low"], curve["efficiency_ci_high"]
     assert lo < E_CURVE < hi < 2.0
-    event = out.qc[out.qc["rule"] == "standard-curve-setting-outside-ci"]
+    event = out.qc[out.qc["code"] == "standard_curve_setting_outside_ci"]
     assert len(event) == 1
-    assert event["severity"].iloc[0] == "warning"
+    assert event["severity"].iloc[0] == "warn"
     assert event["message"].iloc[0] == (
         f"T on plate plate: the [efficiency] setting E = 2.000 lies outside the standard "
         f"curve's 95 % CI {lo:.3f}–{hi:.3f} (curve E = 1.931); the setting is used"
@@ -368,7 +368,7 @@ def test_efficiency_setting_outside_the_curve_ci_is_a_qc_warning(tmp_path: Path)
 def test_efficiency_setting_inside_the_curve_ci_passes(tmp_path: Path) -> None:
     path = _tidy(tmp_path, _two_groups() + _standards("T", SLOPE, 0.03))
     out = analyze([path], config=CURVE_CONFIG.with_overrides(efficiency={"T": 1.93}))
-    assert not out.qc["rule"].eq("standard-curve-setting-outside-ci").any()
+    assert not out.qc["code"].eq("standard_curve_setting_outside_ci").any()
     assert _drug_fc(out) == pytest.approx(1.93, abs=1e-12)
 
 
