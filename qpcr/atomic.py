@@ -149,17 +149,24 @@ def replace_folder(
     ``.<name>.old-<pid>`` first, and a run that finds ``target`` missing beside such a folder
     puts it back. A second run into the same ``target`` waits for the first to finish.
     """
-    target = Path(target)
-    if target.is_symlink():
-        target = target.resolve()
+    given = Path(target)  # named in messages
+    target = Path(os.path.realpath(given))  # "." has no name; a symlink: its folder
     prefix = f".{target.name}."
-    with output_errors(target):
+    with output_errors(given):
+        cwd = Path.cwd()
+        if target == target.parent or cwd == target or target in cwd.parents:
+            raise InputError(
+                "is the current folder, one holding it or the root; expected a folder that "
+                "can be replaced as a whole",
+                where=str(given),
+                hint="Choose a new folder inside it, e.g. qpcr_results",
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         with locked(target.parent / f"{prefix}lock"):
             _recover(target, prefix)
-            _refuse_foreign(target, owned)
+            _refuse_foreign(target, owned, given)
             if check is not None:
-                check(target)
+                check(given)
             tmp = target.parent / f"{prefix}tmp-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
@@ -169,7 +176,7 @@ def replace_folder(
                 except InputError as exc:  # an inner write names the temporary folder
                     if not exc.where.startswith(str(tmp)):
                         raise
-                    where = str(target) + exc.where[len(str(tmp)) :]
+                    where = str(given) + exc.where[len(str(tmp)) :]
                     raise InputError(exc.message, where=where, hint=exc.hint) from None
                 _swap(tmp, target, prefix)
             finally:
@@ -187,13 +194,14 @@ def _recover(target: Path, prefix: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _refuse_foreign(target: Path, owned: Collection[str]) -> None:
-    """Refuse a ``target`` that is a file, or a folder holding entries not in ``owned``."""
+def _refuse_foreign(target: Path, owned: Collection[str], given: Path) -> None:
+    """Refuse a ``target`` (shown as ``given``) that is a file, or a folder holding entries
+    not in ``owned``."""
     if not target.exists():
         return
     if not target.is_dir():
         raise InputError(
-            "exists and is not a folder; expected a folder", where=str(target),
+            "exists and is not a folder; expected a folder", where=str(given),
             hint="Choose another output folder",
         )  # fmt: skip
     allowed = set(owned) | _JUNK
@@ -203,7 +211,7 @@ def _refuse_foreign(target: Path, owned: Collection[str]) -> None:
         raise InputError(
             f"holds files this command did not write ({shown}); expected a new or empty folder "
             "or earlier results",
-            where=str(target),
+            where=str(given),
             hint="Choose another output folder: results are replaced as a whole folder",
         )
 

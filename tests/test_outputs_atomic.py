@@ -231,6 +231,17 @@ def test_a_folder_with_other_files_is_not_replaced(tmp_path: Path) -> None:
     assert [p.name for p in target.iterdir()] == ["a.txt"]
 
 
+def test_the_current_folder_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for target in (".", str(tmp_path), ".."):
+        refused = pytest.raises(InputError, match="is the current folder")
+        with refused, atomic.replace_folder(target, {"a.txt"}):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
 def _check_after_barrier(barrier: object, export: str, history: str) -> None:
     barrier.wait(30)  # type: ignore[attr-defined]
     check_run(export, load_spec(SPEC), history=history)
