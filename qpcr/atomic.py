@@ -218,6 +218,8 @@ def _refuse_foreign(target: Path, owned: Collection[str], given: Path) -> None:
 
 def _swap(new: Path, target: Path, prefix: str) -> None:
     """Move the complete folder ``new`` to ``target``, replacing an existing one atomically."""
+    for folder, _, _ in os.walk(new):  # the entries reach the disk before the folder moves
+        _fsync_dir(folder)
     if not os.path.lexists(target):
         os.rename(new, target)
     elif _exchange(new, target):
@@ -227,8 +229,13 @@ def _swap(new: Path, target: Path, prefix: str) -> None:
         os.rename(target, aside)
         os.rename(new, target)
         shutil.rmtree(aside)
-    with contextlib.suppress(OSError):  # make the rename durable (best effort)
-        fd = os.open(target.parent, os.O_RDONLY)
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: str | Path) -> None:
+    """Flush a folder's entries to disk (best effort: not every system can open a folder)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
