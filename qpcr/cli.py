@@ -332,6 +332,7 @@ def stability(
     (stepwise mean M and pairwise variation V) into --out.
     """
     with user_errors():
+        from .atomic import atomic_write, replace_folder
         from .config import AnalysisConfig
         from .layout import join_layout
         from .pipeline import _load_layouts as load_layouts
@@ -339,7 +340,6 @@ def stability(
         from .qc import apply_qc
         from .quant import summarise_replicates
         from .report.safe import safe_frame
-        from .report.tables import atomic_write
         from .stability import cq_matrix, reference_gene_warnings, stability_table
 
         genes = (settings or {}).get("candidate_genes")
@@ -364,14 +364,14 @@ def stability(
             )
         table, steps = stability_table(cq, labels)
         if labels is not None:
-            chosen = table.loc[table["recommended"], "target"].tolist()
             warned = reference_gene_warnings(
-                reps[reps["sample"].isin(cq.index)], chosen, {group: sorted(set(labels))}
+                reps[reps["sample"].isin(cq.index)], genes, {group: sorted(set(labels))}
             )
             messages += [w["message"] for w in warned]
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("reference_genes.csv", table), ("genorm_steps.csv", steps)):
-            atomic_write(out / name, lambda tmp, f=frame: safe_frame(f).to_csv(tmp, index=False))
+        files = {"reference_genes.csv": table, "genorm_steps.csv": steps}
+        with replace_folder(out, files) as folder:
+            for name, frame in files.items():
+                atomic_write(folder / name, lambda t, f=frame: safe_frame(f).to_csv(t, index=False))
         if not quiet:
             _print_stability(table, steps, len(cq), messages, out)
 
@@ -515,6 +515,7 @@ def check(
         from rich.progress import track
 
         from . import check as checks
+        from .atomic import atomic_write
         from .errors import InputError
 
         paths = checks.collect_exports(exports)
@@ -530,7 +531,8 @@ def check(
                 raise InputError("file exists", where=str(init_spec), hint="Choose a new name")
             wells = [read_run(path, format).wells for path in steps]
             reference = (settings or {}).get("reference_genes", [])  # for the ΔCq rules
-            init_spec.write_text(checks.init_spec(wells, reference), encoding="utf-8")
+            text = checks.init_spec(wells, reference)
+            atomic_write(init_spec, lambda tmp: tmp.write_text(text, encoding="utf-8"))
             typer.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
             return
         loaded = checks.load_spec(spec)
@@ -539,11 +541,13 @@ def check(
             ignore_index=True,
         )
         if json_out is not None:
-            json_out.write_text(checks.to_json(results, loaded), encoding="utf-8")
+            text = checks.to_json(results, loaded)
+            atomic_write(json_out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         if junit is not None:
-            junit.write_text(checks.to_junit(results), encoding="utf-8")
+            xml = checks.to_junit(results)
+            atomic_write(junit, lambda tmp: tmp.write_text(xml, encoding="utf-8"))
         if chart is not None:
-            checks.plot_control_chart(history, loaded, chart)
+            atomic_write(chart, lambda tmp: checks.plot_control_chart(history, loaded, tmp))
     _print_check(results, quiet)
     raise typer.Exit(checks.exit_code(results))
 

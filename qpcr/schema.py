@@ -204,6 +204,9 @@ QC_EVENTS: Final[dict[str, str]] = {
     "standard_curve_few_levels": "fewer than 5 dilution levels",
     "standard_curve_narrow_range": "standards span fewer than 3 log10 units",
     "standard_curve_livak_assumption": "efficiency far from 2: 2^-ΔΔCq would be biased",
+    "standard_curve_fallback": "a curve was unusable: its target's efficiency came from the next "
+    "source (setting, pooled curve or E = 2)",
+    "standard_curve_setting_outside_ci": "the efficiency setting lies outside the curve's 95 % CI",
     "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
     "hypoxia_soft": "a reference gene that may respond to hypoxia",
     "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",
@@ -403,6 +406,8 @@ TABLES: Final[dict[str, Table]] = {
             _opt(_c("se_plate_cf_log2", "float", "log2", "standard error of plate_cf_log2",
                     "log2")),
             _UPPER,
+            _c("not_detected", "bool", "flag",
+               "every well of the target in this sample is a non-detect"),
         ),
     ),
     "fold_changes": Table(
@@ -530,6 +535,8 @@ TABLES: Final[dict[str, Table]] = {
             _c("n", "int", "count", "wells with a Cq"),
             _CQ_MEAN,
             _c("quantity", "float", "quantity", "10^((cq_mean − intercept)/slope)"),
+            _c("upper_bound", "bool", "flag",
+               "the mean includes a non-detect at the limit: quantity is an upper bound"),
         ),
     ),
     "reference_genes": Table(
@@ -547,7 +554,9 @@ TABLES: Final[dict[str, Table]] = {
             _c("bestkeeper_cv", "float", "statistic", "BestKeeper coefficient of variation", "%"),
             _c("bestkeeper_r", "float", "statistic", "BestKeeper correlation with the index"),
             _c("bestkeeper_p", "float", "p", "p-value of bestkeeper_r"),
-            _c("recommended", "bool", "flag", "in geNorm's recommended set"),
+            _c("recommended", "bool", "flag",
+               "in geNorm's recommended set (never a gene with a warning)"),
+            _c("warning", "text", "text", "why the gene should not be used here; '' when none"),
         ),
     ),
     "genorm_steps": Table(
