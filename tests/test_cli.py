@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from qpcr.cli import app
@@ -143,3 +145,21 @@ def test_help_does_not_import_heavy_modules() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout
     assert "analyze" in out.stdout
+
+
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+#: What a help text shows when an option's metavar is left to its Python type.
+PYTHON_METAVARS = re.compile(r"<|\{|list\[|\b(TEXT|PATH|INTEGER|FLOAT|BOOLEAN|FILENAME)\b")
+
+
+def test_every_command_is_checked() -> None:
+    assert COMMANDS == ["analyze", "check", "formats", "inspect", "stability", "template"]
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)], ids=["qpcr", *COMMANDS])
+def test_help_shows_human_metavars(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.stdout
+    found = PYTHON_METAVARS.search(result.stdout)
+    assert found is None, f"{found.group()!r} in:\n{result.stdout}"
