@@ -10,12 +10,12 @@ import typer
 from rich.markup import escape
 
 from . import app, stderr, user_errors
-from .options import Command, FormatOpt, setting_options
+from .options import Command, FormatOpt, given_settings, setting_options
 
 
 @app.command(cls=Command)
-@setting_options("reference_genes", help={"reference_genes": "Reference gene(s) for the ΔCq "
-                 "rules of --init-spec."})  # fmt: skip
+@setting_options("reference_genes", "decimal", help={"reference_genes": "Reference gene(s) "
+                 "for the ΔCq rules of --init-spec."})  # fmt: skip
 def check(
     exports: Annotated[
         list[Path],
@@ -77,15 +77,19 @@ def check(
 
         from .. import check as checks
 
+        config = given_settings(settings)
         paths, steps = _runs(exports, quiet)
         if init_spec is not None:
-            reference = (settings or {}).get("reference_genes", [])  # for the ΔCq rules
-            _write_spec(init_spec, steps, reference, format)
+            reference = list(config.reference_genes)  # for the ΔCq rules
+            _write_spec(init_spec, steps, reference, format, config.decimal)
             typer.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
             return
         loaded = checks.load_spec(spec)
         results = pd.concat(
-            [checks.check_run(p, loaded, layout, history, format=format) for p in steps],
+            [
+                checks.check_run(p, loaded, layout, history, format=format, decimal=config.decimal)
+                for p in steps
+            ],
             ignore_index=True,
         )
         _write_outputs(results, loaded, json_out, junit, chart, history)
@@ -128,15 +132,18 @@ def _write_outputs(
         checks.plot_control_chart(history, spec, chart)
 
 
-def _write_spec(path: Path, runs: Iterable[Path], reference: list[str], format: str | None) -> None:
-    """A spec drawn from good ``runs`` (``reference``: genes of the ΔCq rules), into ``path``."""
+def _write_spec(
+    path: Path, runs: Iterable[Path], reference: list[str], format: str | None, decimal: str | None
+) -> None:
+    """A spec drawn from good ``runs`` (``reference``: genes of the ΔCq rules; ``decimal``: their
+    decimal mark, None: detected), into ``path``."""
     from .. import check as checks
     from ..errors import InputError
     from ..io import read_run
 
     if path.exists():
         raise InputError("file exists", where=str(path), hint="Choose a new name")
-    wells = [read_run(run, format).wells for run in runs]
+    wells = [read_run(run, format, decimal).wells for run in runs]
     path.write_text(checks.init_spec(wells, reference), encoding="utf-8")
 
 

@@ -7,22 +7,25 @@ from typing import Annotated, Any
 import typer
 
 from . import app, user_errors
-from .options import Command, ExportsArg, FormatOpt
+from .options import Command, ExportsArg, FormatOpt, given_settings, setting_options
 
 
 @app.command(cls=Command)
+@setting_options("decimal")
 def inspect(
     exports: ExportsArg,
     format: FormatOpt = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the summaries as JSON on stdout.")
     ] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Show what qpcr reads from export files: format, instrument, plate, targets, samples."""
     from ..inspect import summarise
 
     with user_errors():
-        summaries = [summarise(path, format) for path in exports]
+        decimal = given_settings(settings).decimal
+        summaries = [summarise(path, format, decimal) for path in exports]
     if json_out:
         import json
 

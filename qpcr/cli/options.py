@@ -101,7 +101,7 @@ class Command(TyperCommand):
         return pieces
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
-        from ..config import choices
+        from ..config import choices, listed
 
         arguments, options = [], []
         for param in self.get_params(ctx):
@@ -112,7 +112,7 @@ class Command(TyperCommand):
             record = param.get_help_record(ctx)
             allowed = choices(param.name) if param.name in OPTIONS else ()
             if record and allowed:
-                record = (record[0], f"{record[1]} One of: {', '.join(allowed)}.")
+                record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
             if record:
                 options.append(record)
         for title, rows in (("Arguments", arguments), ("Options", options)):
@@ -127,6 +127,14 @@ def with_settings(config: AnalysisConfig, given: dict[str, Any]) -> AnalysisConf
 
     typed = {name: parse_setting(name, value, OPTIONS[name]) for name, value in given.items()}
     return config.with_overrides(**typed)
+
+
+def given_settings(given: dict[str, Any] | None) -> AnalysisConfig:
+    """The default settings with those given on the command line (for the commands that take
+    a few settings and no settings file)."""
+    from ..settings import AnalysisConfig
+
+    return with_settings(AnalysisConfig(), given or {})
 
 
 ExportsArg = Annotated[

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from . import app, user_errors
-from .options import Command, ExportsArg, FormatOpt, LayoutsOpt, QuietOpt, setting_options
+from .options import (
+    Command,
+    ExportsArg,
+    FormatOpt,
+    LayoutsOpt,
+    QuietOpt,
+    given_settings,
+    setting_options,
+)
+
+if TYPE_CHECKING:
+    from ..settings import AnalysisConfig
 
 
 @app.command(cls=Command)
-@setting_options("candidate_genes")
+@setting_options("candidate_genes", "decimal")
 def stability(
     exports: ExportsArg,
     group: Annotated[
@@ -41,10 +52,10 @@ def stability(
         from ..report.safe import safe_frame
         from ..report.tables import atomic_write
 
-        genes = (settings or {}).get("candidate_genes")
-        if not genes:
+        config = given_settings(settings)
+        if not config.candidate_genes:
             raise typer.BadParameter("give the candidate genes", param_hint="--candidate-genes")
-        table, steps, n_samples, messages = _rank(exports, layout, format, genes, group)
+        table, steps, n_samples, messages = _rank(exports, layout, format, config, group)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in (("reference_genes.csv", table), ("genorm_steps.csv", steps)):
             atomic_write(out / name, lambda tmp, f=frame: safe_frame(f).to_csv(tmp, index=False))
@@ -56,11 +67,11 @@ def _rank(
     exports: list[Path],
     layout: list[Path] | None,
     format: str | None,
-    genes: list[str],
+    config: AnalysisConfig,
     group: str | None,
 ) -> tuple[Any, Any, int, list[str]]:
-    """The stability table, the geNorm steps, the samples ranked and the warnings."""
-    from ..config import AnalysisConfig
+    """The stability table, the geNorm steps, the samples ranked and the warnings
+    (``config``: the candidate genes, the decimal mark and QC's defaults)."""
     from ..layout import join_layout
     from ..pipeline import _load_layouts as load_layouts
     from ..pipeline import read_exports
@@ -68,12 +79,13 @@ def _rank(
     from ..quant import summarise_replicates
     from ..stability import cq_matrix, reference_gene_warnings, stability_table
 
-    wells, runs, _ = read_exports(exports, format)
+    genes = list(config.candidate_genes)
+    wells, runs, _ = read_exports(exports, format, config.decimal)
     messages: list[str] = []
     if layout:
-        lay, where, _ = load_layouts(layout, exports, runs)
+        lay, where, _ = load_layouts(layout, exports, runs, config.decimal)
         wells, messages = join_layout(wells, lay, where)
-    wells, _ = apply_qc(wells, AnalysisConfig(), targets=genes)
+    wells, _ = apply_qc(wells, config, targets=genes)
     keep = wells["sample_type"].eq("unkn") & ~wells["excluded"]
     used = wells[keep]
     columns = ["sample", "target", *([group] if group and group in used else [])]
