@@ -67,8 +67,12 @@ def stderr() -> Any:
 #: The option that sets each setting: the library names settings, the CLI names options.
 OPTIONS = {s.name: s.option[0] for s in SETTINGS}
 _OPTION_OF_WHERE = {"format": "--format", **OPTIONS}
-_OPTION_OF_PHRASE = {'format="NAME"': "--format NAME", "qpcr.io.formats()": "'qpcr formats'",
-                     'decimal=","': "--decimal ,", 'decimal="."': "--decimal ."}  # fmt: skip
+_OPTION_OF_PHRASE = {
+    'format="NAME"': "--format NAME",
+    "qpcr.io.formats()": "'qpcr formats'",
+    'decimal=","': "--decimal ,",
+    'decimal="."': "--decimal .",
+}
 
 
 def _cli_text(exc: QpcrError) -> str:
