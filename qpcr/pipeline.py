@@ -81,35 +81,39 @@ def _load_layouts(
     layout: str | Path | pd.DataFrame | Sequence[str | Path],
     exports: Sequence[str | Path],
     runs: Sequence[RunInfo],
+    decimal: str | None = None,
 ) -> tuple[pd.DataFrame, str, list[Path]]:
     """One layout (file or DataFrame), or one layout file per plate paired with the exports
-    (:func:`qpcr.plates.match_layouts`) and stacked with a ``plate`` column."""
+    (:func:`qpcr.plates.match_layouts`) and stacked with a ``plate`` column; ``decimal``: the
+    decimal mark of the layout files (None: detected)."""
     if isinstance(layout, pd.DataFrame):
         return layout, "layout", []
     files = [Path(layout)] if isinstance(layout, (str, Path)) else [Path(p) for p in layout]
     size = next((r.plate_size for r in runs if r.plate_size), None)
     if len(files) == 1:
-        return load_layout(files[0], plate=size), str(files[0]), files
+        return load_layout(files[0], plate=size, decimal=decimal), str(files[0]), files
     from .plates import match_layouts, stack_layouts
 
     names = dict(zip(map(str, exports), plate_names(exports), strict=True))
     pairs = match_layouts([Path(e) for e in exports], files)
-    stacked = stack_layouts({names[str(e)]: load_layout(f, plate=size) for e, f in pairs})
+    layouts = {names[str(e)]: load_layout(f, plate=size, decimal=decimal) for e, f in pairs}
+    stacked = stack_layouts(layouts)
     return stacked, ", ".join(map(str, files)), files
 
 
 def read_exports(
-    exports: Sequence[str | Path], format: str | None = None
+    exports: Sequence[str | Path], format: str | None = None, decimal: str | None = None
 ) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile]]:
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
-    names plates) and a ``source`` column."""
+    names plates) and a ``source`` column. ``decimal``: the decimal mark of text exports
+    (None: detected)."""
     frames, runs, inputs = [], [], []
     for path, stem in zip(exports, plate_names(exports), strict=True):
         if format is None and is_template(path):  # bench-scientist workbook (qpcr.template)
             content = read_template(path)
             export = Export(wells=content.wells, info=content.info)
         else:
-            export = read_run(path, format)
+            export = read_run(path, format, decimal)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
@@ -147,12 +151,12 @@ def analyze(
     config = config or template_config(exports) or AnalysisConfig()
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
-    wells, runs, inputs = read_exports(exports, format)
+    wells, runs, inputs = read_exports(exports, format, config.decimal)
     exported_targets = set(wells["target"].astype(str))
     warnings: list[str] = []
     notes: list[str] = []
     if layout is not None:
-        lay, where, files = _load_layouts(layout, exports, runs)
+        lay, where, files = _load_layouts(layout, exports, runs, config.decimal)
         inputs += [InputFile(str(f), sha256(f), "layout") for f in files]
         if "target" in lay and config.aliases:
             lay = lay.assign(target=lay["target"].replace(config.aliases))
