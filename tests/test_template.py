@@ -650,7 +650,7 @@ def test_template_saved_by_libreoffice_reads_the_same(name: str, tmp_path: Path)
 
 
 def test_formulas_in_an_ods_are_refused_with_their_cell() -> None:
-    from qpcr.template.reader import _special_cells
+    from qpcr.template._special import _special_cells
 
     path = DATA / "formulas_libreoffice.ods"
     found = _special_cells(path, ["Layout", "Cq", "Settings"])

@@ -122,7 +122,8 @@ def write_template(
             hint="Choose another name or pass force=True to overwrite it",
         )
     fmt = PLATES[plate]
-    given = {k: v for k, v in (settings or {}).items() if k != "source"}  # as to_dict() gives
+    # settings as to_dict() gives them too: with their source, and None for an unset replicate
+    given = {k: v for k, v in (settings or {}).items() if k != "source" and v is not None}
     values = from_mapping(given, where="settings").to_dict()
     values.pop("source")
     values["replicate"] = (settings or {}).get("replicate") or replicate
