@@ -30,19 +30,11 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from .censoring import POLICIES as NONDETECT_POLICIES
 from .curves import parse_efficiency
 from .errors import ConfigError
-from .outliers import RULES as OUTLIER_RULES
 from .settings import SETTINGS, VOCABULARY_MODULES, AnalysisConfig, Contrast, Setting
-from .stats import ADJUST as ADJUST_METHODS
-from .stats import TESTS
 
 __all__ = [
-    "ADJUST_METHODS",  # the vocabularies under the names qpcr.template imports
-    "NONDETECT_POLICIES",
-    "OUTLIER_RULES",
-    "TESTS",
     "AnalysisConfig",
     "Contrast",
     "choices",

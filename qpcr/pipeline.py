@@ -17,14 +17,14 @@ from .curves import efficiency_checks
 from .errors import ConfigError, InputError, MissingControlError
 from .factorial import factorial_tables
 from .io import read_run
-from .io.registry import Export, RunInfo
+from .io.registry import RunInfo
 from .layout import join_layout, load_layout
 from .plates import plate_strategy
 from .qc import apply_qc, event_table
 from .quant import normalise, ratio_table, summarise_replicates
 from .schema import columns_of
 from .stats import adjust_pvalues
-from .template import is_template, read_template, template_config
+from .template import template_config
 from .validate import NOT_FACTORS, check_names
 
 __all__ = ["Results", "analyze"]
@@ -109,11 +109,7 @@ def read_exports(
     (None: detected)."""
     frames, runs, inputs = [], [], []
     for path, stem in zip(exports, plate_names(exports), strict=True):
-        if format is None and is_template(path):  # bench-scientist workbook (qpcr.template)
-            content = read_template(path)
-            export = Export(wells=content.wells, info=content.info)
-        else:
-            export = read_run(path, format, decimal)
+        export = read_run(path, format, decimal)  # a filled template too (format 'template')
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
