@@ -23,29 +23,23 @@ way; :func:`choices` is a choice setting's vocabulary, owned by its implementing
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from functools import cache
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from .censoring import POLICIES as NONDETECT_POLICIES
 from .curves import parse_efficiency
 from .errors import ConfigError
-from .outliers import RULES as OUTLIER_RULES
 from .settings import SETTINGS, VOCABULARY_MODULES, AnalysisConfig, Contrast, Setting
-from .stats import ADJUST as ADJUST_METHODS
-from .stats import TESTS
 
 __all__ = [
-    "ADJUST_METHODS",  # the vocabularies under the names qpcr.template imports
-    "NONDETECT_POLICIES",
-    "OUTLIER_RULES",
-    "TESTS",
     "AnalysisConfig",
     "Contrast",
     "choices",
     "from_mapping",
+    "listed",
     "load_config",
     "markdown_table",
     "parse_efficiency",
@@ -65,10 +59,18 @@ def setting(name: str) -> Setting:
 
 @cache
 def choices(name: str) -> tuple[str, ...]:
-    """The allowed values of a choice setting (empty for any other setting)."""
+    """The allowed values of a choice setting (empty for any other setting; unset, when the
+    setting's type is ``Literal[...] | None``, is allowed besides)."""
     modules = {m: import_module(f"qpcr.{m}") for m in VOCABULARY_MODULES}
     hint = get_type_hints(AnalysisConfig, localns=modules)[name]
-    return get_args(hint) if get_origin(hint) is Literal else ()
+    literal = next((t for t in (hint, *get_args(hint)) if get_origin(t) is Literal), None)
+    return get_args(literal) if literal is not None else ()
+
+
+def listed(allowed: tuple[str, ...]) -> str:
+    """Choices for a message: ``auto, welch``; a choice that is not a word is quoted
+    (``'.', ','``)."""
+    return ", ".join(c if re.fullmatch(r"[\w-]+", c) else f"'{c}'" for c in allowed)
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:
@@ -191,9 +193,9 @@ def validated(config: AnalysisConfig, where: str) -> AnalysisConfig:
 
 def _check(spec: Setting, value: Any, where: str) -> None:
     allowed = choices(spec.name)
-    if allowed and value not in allowed:
+    if allowed and value not in allowed and not (value is None and spec.default is None):
         raise ConfigError(
-            f"'{spec.name}' is '{value}'; expected one of {', '.join(allowed)}", where=where
+            f"'{spec.name}' is '{value}'; expected one of {listed(allowed)}", where=where
         )
     low, high = spec.bounds
     if spec.shape is int and low is not None and value < low:

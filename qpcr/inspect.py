@@ -11,9 +11,13 @@ __all__ = ["formats_table", "summarise"]
 
 
 def summarise(
-    path: str | Path, format: str | None = None, run: Sequence[str] = ()
+    path: str | Path,
+    format: str | None = None,
+    decimal: str | None = None,
+    run: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Read one export (only the runs ``run`` names, when given) and describe it.
+    """Read one export and describe it (``decimal``: its decimal mark, None: detected; ``run``:
+    the runs to read, empty: all).
 
     Returns a dict with ``file``, ``format``, ``description``, ``instrument``, ``software``,
     ``run_date``, ``plate_size``, ``plates`` (run/plate ids, [] for a single plate), ``runs``
@@ -27,7 +31,7 @@ def summarise(
     """
     from .io import formats, read_run
 
-    export = read_run(path, format, run=run)
+    export = read_run(path, format, decimal, run=run)
     wells = export.wells
     info = export.info
     description = next((f.description for f in formats() if f.name == info.format), "")

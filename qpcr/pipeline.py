@@ -24,7 +24,7 @@ from .qc import apply_qc, event_table
 from .quant import normalise, ratio_table, summarise_replicates
 from .schema import columns_of
 from .stats import adjust_pvalues
-from .template import is_template, read_template, template_config
+from .template import template_config
 from .validate import NOT_FACTORS, check_names
 
 __all__ = ["Results", "analyze"]
@@ -81,37 +81,40 @@ def _load_layouts(
     layout: str | Path | pd.DataFrame | Sequence[str | Path],
     exports: Sequence[str | Path],
     runs: Sequence[RunInfo],
+    decimal: str | None = None,
 ) -> tuple[pd.DataFrame, str, list[Path]]:
     """One layout (file or DataFrame), or one layout file per plate paired with the exports
-    (:func:`qpcr.plates.match_layouts`) and stacked with a ``plate`` column."""
+    (:func:`qpcr.plates.match_layouts`) and stacked with a ``plate`` column; ``decimal``: the
+    decimal mark of the layout files (None: detected)."""
     if isinstance(layout, pd.DataFrame):
         return layout, "layout", []
     files = [Path(layout)] if isinstance(layout, (str, Path)) else [Path(p) for p in layout]
     size = next((r.plate_size for r in runs if r.plate_size), None)
     if len(files) == 1:
-        return load_layout(files[0], plate=size), str(files[0]), files
+        return load_layout(files[0], plate=size, decimal=decimal), str(files[0]), files
     from .plates import match_layouts, stack_layouts
 
     names = dict(zip(map(str, exports), plate_names(exports), strict=True))
     pairs = match_layouts([Path(e) for e in exports], files)
-    stacked = stack_layouts({names[str(e)]: load_layout(f, plate=size) for e, f in pairs})
+    layouts = {names[str(e)]: load_layout(f, plate=size, decimal=decimal) for e, f in pairs}
+    stacked = stack_layouts(layouts)
     return stacked, ", ".join(map(str, files)), files
 
 
 def read_exports(
-    exports: Sequence[str | Path], format: str | None = None, run: Sequence[str] = ()
+    exports: Sequence[str | Path],
+    format: str | None = None,
+    decimal: str | None = None,
+    run: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile]]:
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
-    names plates) and a ``source`` column. ``run`` picks runs of multi-run files
-    (:func:`qpcr.io.read_run`); a run without Cq values is refused."""
+    names plates) and a ``source`` column. ``decimal``: the decimal mark of text exports
+    (None: detected); ``run`` picks runs of multi-run files (:func:`qpcr.io.read_run`). A run
+    without any Cq value is refused."""
     frames, runs, inputs = [], [], []
     for path, stem in zip(exports, plate_names(exports), strict=True):
-        if format is None and is_template(path):  # bench-scientist workbook (qpcr.template)
-            content = read_template(path)
-            export = Export(wells=content.wells, info=content.info)
-        else:
-            export = read_run(path, format, run=run)
-            _refuse_runs_without_cq(export, path)
+        export = read_run(path, format, decimal, run=run)  # a filled template too
+        _refuse_runs_without_cq(export, path)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
@@ -125,15 +128,16 @@ def read_exports(
 
 
 def _refuse_runs_without_cq(export: Export, path: str | Path) -> None:
-    """Refuse an export holding a run whose Cq was never called (``cq_status`` missing)."""
+    """Refuse an export holding a run whose Cq was never called (every ``cq_status`` of the
+    run or plate ``missing``; some wells without Cq, as in a partly filled template, pass)."""
     wells = export.wells
-    missing = wells["cq_status"].eq("missing")
-    if not missing.any():
+    name = (export.info.extra.get("runs") or [Path(path).stem])[0]
+    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series(name, wells.index)
+    without_cq = wells["cq_status"].eq("missing").groupby(plates, sort=False).all()
+    bare = [str(p) for p, none in without_cq.items() if none]
+    if not bare:
         return
-    plates = wells["plate"].astype(str) if "plate" in wells else None
-    runs = export.info.extra.get("runs") or [Path(path).stem]
-    bare = list(dict.fromkeys(plates[missing])) if plates is not None else runs[:1]
-    called = list(dict.fromkeys(plates[~missing])) if plates is not None else []
+    called = [str(p) for p, none in without_cq.items() if not none]
     named = ", ".join(bare[:5]) + (f" ... ({len(bare)} runs)" if len(bare) > 5 else "")
     if not called:
         raise InputError(
@@ -174,12 +178,12 @@ def analyze(
     config = config or template_config(exports) or AnalysisConfig()
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
-    wells, runs, inputs = read_exports(exports, format, config.run)
+    wells, runs, inputs = read_exports(exports, format, config.decimal, config.run)
     exported_targets = set(wells["target"].astype(str))
     warnings: list[str] = []
     notes: list[str] = []
     if layout is not None:
-        lay, where, files = _load_layouts(layout, exports, runs)
+        lay, where, files = _load_layouts(layout, exports, runs, config.decimal)
         inputs += [InputFile(str(f), sha256(f), "layout") for f in files]
         if "target" in lay and config.aliases:
             lay = lay.assign(target=lay["target"].replace(config.aliases))

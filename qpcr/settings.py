@@ -2,15 +2,18 @@
 
 A field's type is the setting's type; a choice setting's type is the ``Literal`` its
 implementing module owns (``stats.Test``, ``stats.Adjust``, ``stats.ContrastMethod``,
-``censoring.Policy``, ``outliers.Method``). Its ``metadata`` carries the help text, the CLI
-option (``option``: the canonical spelling first, then short forms; ``aliases``: older
-spellings, accepted but not shown), a short ``metavar``, the ``unit`` and numeric ``bounds``.
+``censoring.Policy``, ``outliers.Method``) or, for a choice no module owns, a ``Literal``
+written on the field (``decimal``; ``| None``: may be unset). Its ``metadata`` carries the help
+text, the CLI option (``option``: the canonical spelling first, then short forms; ``aliases``:
+older spellings, accepted but not shown), a short ``metavar``, the ``unit`` and numeric
+``bounds``.
 The TOML key is the field name. Everything else is derived: TOML parsing and validation
 (:mod:`qpcr.config`), the CLI options, the README table, the template's Settings sheet.
 
 This module stays light (no pandas: ``qpcr --help`` reads it): the vocabulary modules are
 imported only when :func:`qpcr.config.choices` resolves a choice setting; until then
-:data:`SETTINGS` describes a choice setting's shape as ``str``.
+:data:`SETTINGS` describes a choice setting's shape as ``str`` (``str | None`` when it may be
+unset).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import ConfigError
 
@@ -133,6 +136,11 @@ class AnalysisConfig:
     factorial_method: stats.ContrastMethod = field(default="rcbd", metadata=_meta(
         "Error model of factorial contrasts ('rcbd': replicate as block).",
         "--factorial-method", metavar="METHOD"))
+    decimal: Literal[".", ","] | None = field(default=None, metadata=_meta(
+        "Decimal mark of the numbers in text exports and layouts (27,51 or 27.51); unset, each "
+        "file's mark is detected. Give it when qpcr refuses a file whose numbers read either "
+        "way (e.g. only '1,000').",
+        "--decimal", metavar="MARK"))
     run: tuple[str, ...] = field(default=(), metadata=_meta(
         "Runs to read from exports holding several (RDML), by the ids 'qpcr inspect' lists; "
         "empty reads all.",
@@ -204,6 +212,16 @@ class _Text:
         return str
 
 
+def _shape(hint: Any) -> Any:
+    """A field's type as :data:`SETTINGS` shows it: a ``Literal`` (a choice) reads as str."""
+    if get_origin(hint) is Literal:
+        return str
+    args = get_args(hint)
+    if type(None) in args and any(get_origin(a) is Literal for a in args):
+        return str | None
+    return hint
+
+
 def _settings() -> tuple[Setting, ...]:
     shapes = get_type_hints(AnalysisConfig, localns=dict.fromkeys(VOCABULARY_MODULES, _Text()))
     out = []
@@ -211,7 +229,7 @@ def _settings() -> tuple[Setting, ...]:
         if not f.metadata:
             continue
         default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[operator]
-        out.append(Setting(f.name, default, shapes[f.name], **f.metadata))
+        out.append(Setting(f.name, default, _shape(shapes[f.name]), **f.metadata))
     return tuple(out)
 
 

@@ -171,6 +171,7 @@ def test_cli_refusal_is_one_line_and_run_picks_the_run(tmp_path: Path) -> None:
     lines = [line for line in refused.output.splitlines() if line.strip()]
     assert len(lines) == 1
     assert "no Cq in the file for run Run002" in lines[0]
+    assert "or pick runs with --run ID" in lines[0]  # the library's run=... as the CLI's option
     out = tmp_path / "b"
     done = runner.invoke(app, ["analyze", str(path), "--run", "Run001", "--out", str(out), "-q"])
     assert done.exit_code == 0, done.output
@@ -196,6 +197,9 @@ def test_inspect_lists_runs_with_instrument_and_reactions(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["inspect", "--json", str(path)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["runs"] == summary["runs"]
+    picked = CliRunner().invoke(app, ["inspect", "--json", "--run", "Run001", str(path)])
+    assert picked.exit_code == 0, picked.output
+    assert json.loads(picked.stdout)[0]["runs"] == [f"Run001: {STEPONE_INSTRUMENT}, 24 reactions"]
 
 
 # --------------------------------------------------------------------------------------------

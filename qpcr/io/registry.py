@@ -104,9 +104,11 @@ __all__ = [
 #: Inputs larger than this are refused (a 384-well export with curves is a few MB).
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 
-#: Modules that register formats, imported on first use (order = order of `qpcr formats`).
+#: Modules that register formats, imported on first use (order = order of `qpcr formats`),
+#: named relative to this package (``..template.export``: the bench-scientist workbook).
 _FORMAT_MODULES: tuple[str, ...] = (
     "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles",
+    "..template.export",
 )  # fmt: skip
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -323,7 +325,7 @@ def formats() -> list[ExportFormat]:
     global _LOADED
     if not _LOADED:
         for module in _FORMAT_MODULES:
-            importlib.import_module(f"{__package__}.{module}")
+            importlib.import_module(module if module.startswith(".") else f".{module}", __package__)
         _LOADED = True
     return list(_REGISTRY.values())
 
