@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import pandas as pd
 
 from ..errors import ExportParseError
@@ -29,8 +31,9 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     if not named.duplicated(keys).any():  # every well once: nothing can repeat
         return
 
-    def name(row: tuple) -> str:
-        return " ".join(str(v) for v in row if str(v))
+    def name(key: Hashable) -> str:  # a groupby key: a tuple of the key columns' values
+        parts = key if isinstance(key, tuple) else (key,)
+        return " ".join(str(v) for v in parts if str(v))
 
     repeated = named[named.duplicated([*keys, "target"], keep=False)]
     if not repeated.empty:
@@ -49,7 +52,7 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     mixed = pairs[pairs.duplicated(keys, keep=False)]
     if not mixed.empty:
         listed = [
-            f"{name(k if isinstance(k, tuple) else (k,))} ({' / '.join(map(str, v))})"
+            f"{name(k)} ({' / '.join(map(str, v))})"
             for k, v in mixed.groupby(keys, sort=False)["sample"]
         ]
         raise ExportParseError(

@@ -118,8 +118,9 @@ def decimal_mark(
     ExportParseError
         When cells contradict each other, or when every marked cell could be read either way.
     """
-    if check_decimal(decimal) is not None:
-        return decimal
+    given = check_decimal(decimal)
+    if given is not None:
+        return given
     found: dict[str, tuple[str, str]] = {}  # mark → (column, example cell)
     for name, cells in columns.items():
         for cell in cells:

@@ -7,7 +7,7 @@ Columns (case-insensitive): ``sample``, ``target`` and a Cq column (``Cq``, ``Ct
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +53,7 @@ def _header_ok(cells: list[str]) -> bool:
     )
 
 
-def _first_row(rows: list[list[object]]) -> int | None:
+def _first_row(rows: Sequence[Sequence[object]]) -> int | None:
     for i, row in enumerate(rows):
         if any(as_text(c) for c in row):
             return i

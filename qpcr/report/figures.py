@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,8 +101,8 @@ def _intervals(
     for f in factors:
         ctrl = ctrl[ctrl[f].astype(str) == control[f]]
     if len(ctrl):
-        r = ctrl.iloc[0]
-        half = r["mean_log2"] - r["ci_low_log2"]
+        row = ctrl.iloc[0]
+        half = row["mean_log2"] - row["ci_low_log2"]
         out[tuple(control[f] for f in factors)] = (0.0, -half, half)
     return out
 
@@ -189,6 +190,10 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     return fig
 
 
+def _save_png(fig: Figure, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=150, metadata={"Software": None})
+
+
 def write_figures(results: Results, folder: Path) -> list[Path]:
     """Save the figures as PNG (for the workbook) into ``folder``."""
     plt = _pyplot()
@@ -208,8 +213,7 @@ def write_figures(results: Results, folder: Path) -> list[Path]:
         if fig is None:
             continue
         path = folder / f"{name}.png"
-        atomic_write(path, lambda tmp, f=fig: f.savefig(tmp, format="png", dpi=150,
-                                                         metadata={"Software": None}))  # fmt: skip
+        atomic_write(path, partial(_save_png, fig))
         plt.close(fig)
         out.append(path)
     return out

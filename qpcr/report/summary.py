@@ -14,14 +14,18 @@ from .tables import result_tables
 __all__ = ["display_tables", "methods_text", "summary_lines", "write_workbook"]
 
 
-def _fmt_p(p: float) -> str:
-    return "" if pd.isna(p) else (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
-
-
-def _with_ci(value: float, low: float, high: float) -> str:
-    if pd.isna(value):
+def _fmt_p(p: float | None) -> str:
+    if p is None or pd.isna(p):
         return ""
-    return f"{value:.3g}" + (f" [{low:.3g}, {high:.3g}]" if not pd.isna(low) else "")
+    return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
+
+
+def _with_ci(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if low is None or pd.isna(low):
+        return f"{value:.3g}"
+    return f"{value:.3g} [{low:.3g}, {high:.3g}]"
 
 
 def _bound(row: dict) -> str:
