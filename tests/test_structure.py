@@ -26,7 +26,6 @@ ALLOWED_LONG_MODULES = {
     "stats.py",  # 984: tests, permutation, adjustment, factorial ANOVA and contrasts
     "io/thermo.py",  # 847: the Thermo Fisher reader family
     "cli.py",  # 669: every command and the options derived from the settings
-    "schema.py",  # 613: the wells table, the output tables and the codes
 }
 
 

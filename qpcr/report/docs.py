@@ -13,7 +13,7 @@ from ..schema import EXCLUDE_REASONS, QC_EVENTS, SCALES, TABLES, Column, Slot, T
 
 __all__ = ["columns_markdown", "readme_with_tables", "what_you_get", "write_docs"]
 
-BEGIN = "<!-- begin what-you-get: generated from qpcr/schema.py by python -m qpcr.report.docs -->"
+BEGIN = "<!-- begin what-you-get: generated from qpcr/schema by python -m qpcr.report.docs -->"
 END = "<!-- end what-you-get -->"
 
 #: Outputs that are not tables.
@@ -59,7 +59,7 @@ def columns_markdown() -> str:
     out = [
         "# Output columns",
         "",
-        "<!-- generated from qpcr/schema.py by python -m qpcr.report.docs; do not edit -->",
+        "<!-- generated from qpcr/schema by python -m qpcr.report.docs; do not edit -->",
         "",
         "Every table `qpcr analyze` writes, column by column. A column name has one type, scale "
         "and unit in every table (but `value` and `excluded`: see each table): `ci_low`/`ci_high` "
