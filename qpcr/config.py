@@ -23,6 +23,7 @@ way; :func:`choices` is a choice setting's vocabulary, owned by its implementing
 from __future__ import annotations
 
 import difflib
+import sys
 import tomllib
 from functools import cache
 from importlib import import_module
@@ -254,8 +255,6 @@ def with_settings_table(readme: str) -> str:
 
 
 if __name__ == "__main__":  # python -m qpcr.config --markdown | --readme README.md
-    import sys
-
     if sys.argv[1:] == ["--markdown"]:
         print(markdown_table())
     elif sys.argv[1:2] == ["--readme"] and len(sys.argv) == 3:

@@ -200,7 +200,6 @@ def parse_cq(values: Iterable[object], decimal: str = ".") -> tuple[np.ndarray, 
 
 
 _TRUE = {"true", "1", "y", "yes", "1.0"}
-_FALSE = {"false", "0", "n", "no", "", "0.0"}
 
 
 def parse_bool(value: object) -> bool:

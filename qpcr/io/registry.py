@@ -67,6 +67,7 @@ import contextlib
 import importlib
 import inspect
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -84,6 +85,8 @@ from ..errors import (
     ReaderOutputError,
     UnrecognizedFormatError,
 )
+from ..schema import check_wells
+from ._tabular import decode_bytes
 from .checks import check_unique_wells
 from .numbers import check_decimal
 
@@ -181,8 +184,6 @@ class FileSample:
         """The head decoded as text (BOM-aware UTF-8/UTF-16, else Windows-1252); '' if binary."""
         if self.kind != "text":
             return ""
-        from ._tabular import decode_bytes
-
         try:
             return decode_bytes(self.head)[0]
         except InputError:
@@ -201,8 +202,6 @@ class FileSample:
         """Member names of a zip container ([] if not a readable zip)."""
         if self.kind != "zip":
             return []
-        import zipfile
-
         try:
             with zipfile.ZipFile(self.path) as archive:
                 return archive.namelist()
@@ -447,8 +446,6 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
 
 def _check_export(export: object, fmt: ExportFormat, path: Path) -> None:
     """Refuse an empty export (the file's fault) and an invalid one (the reader's fault)."""
-    from ..schema import check_wells
-
     if isinstance(export, Export) and isinstance(export.wells, pd.DataFrame):
         if export.wells.empty:
             raise InputError(

@@ -7,9 +7,13 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..censoring import POLICY_METHODS_TEXT
 from ..compare import group_label
+from ..outliers import RULE_METHODS_TEXT
 from ..pipeline import Results
+from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
 from .tables import result_tables
+from .workbook import write_results_workbook
 
 __all__ = ["display_tables", "methods_text", "summary_lines", "write_workbook"]
 
@@ -135,10 +139,6 @@ def methods_text(results: Results) -> str:
     """A methods paragraph describing what was computed, ready to adapt for a paper (the
     wording of each test, adjustment, outlier rule and non-detect policy is declared beside
     its vocabulary)."""
-    from ..censoring import POLICY_METHODS_TEXT
-    from ..outliers import RULE_METHODS_TEXT
-    from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
-
     cfg = results.config
     refs = ", ".join(cfg.reference_genes)
     if cfg.efficiency:
@@ -206,8 +206,6 @@ def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFr
 
 def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
     """Write ``results.xlsx``: Summary first, then one sheet per table, figures, methods."""
-    from .workbook import write_results_workbook
-
     summary = {
         "title": "qpcr results",
         "lines": summary_lines(results),
