@@ -23,6 +23,29 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
 
     Several targets in one well (multiplex) are fine; rows without a well (tidy tables
     without a ``well`` column) are not compared. ``plate`` is part of the well's name.
+
+    Parameters
+    ----------
+    wells
+        A reader's wells table.
+    where
+        The file, for the error message.
+
+    Raises
+    ------
+    ExportParseError
+        A well × target pair occurs twice, or a well holds two samples.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"well": ["A1", "A1", "A2"], "sample": ["s1", "s1", "s2"],
+    ...                       "target": ["GAPDH", "MYC", "GAPDH"]})
+    >>> check_unique_wells(wells, "run.csv")  # a multiplex well: fine
+    >>> check_unique_wells(pd.concat([wells, wells.iloc[:1]]), "run.csv")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.csv: 1 well × target pair(s) occur more than once: A1 GAPDH (2×); expected one row per well and target. ...
     """
     if "well" not in wells:
         return
