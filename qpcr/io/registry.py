@@ -144,6 +144,22 @@ def is_rust_panic(exc: BaseException) -> bool:
 
     pyo3 raises ``pyo3_runtime.PanicException``, which derives from ``BaseException`` (so
     ``except Exception`` misses it) and cannot be imported; it is recognised by name.
+
+    Parameters
+    ----------
+    exc
+        Any exception.
+
+    Returns
+    -------
+    bool
+        True for a pyo3 ``PanicException``.
+
+    Examples
+    --------
+    >>> PanicException = type("PanicException", (BaseException,), {"__module__": "pyo3_runtime"})
+    >>> is_rust_panic(PanicException("index out of bounds")), is_rust_panic(ValueError())
+    (True, False)
     """
     cls = type(exc)
     return cls.__name__ == "PanicException" and cls.__module__ == "pyo3_runtime"
@@ -267,10 +283,28 @@ _RESERVED = frozenset({"auto"})
 def register(fmt: ExportFormat) -> ExportFormat:
     """Add a format to the registry (called by each format module at import).
 
+    Parameters
+    ----------
+    fmt
+        The format.
+
+    Returns
+    -------
+    ExportFormat
+        ``fmt``.
+
     Raises
     ------
     DuplicateRegistrationError
         If a format of that name is registered already, or the name is reserved (``auto``).
+
+    Examples
+    --------
+    >>> tidy = next(f for f in formats() if f.name == "tidy")
+    >>> register(tidy)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.DuplicateRegistrationError: ...: format name 'tidy' is taken (by qpcr.io.tidy); ...
     """
     taken = _REGISTRY.get(fmt.name)
     if taken is not None or fmt.name in _RESERVED:
@@ -290,7 +324,34 @@ def _module(fmt: ExportFormat) -> str:
 
 
 def unregister(name: str) -> ExportFormat:
-    """Remove the format ``name`` from the registry and return it (for tests and plug-ins)."""
+    """Remove the format ``name`` from the registry and return it (for tests and plug-ins).
+
+    Parameters
+    ----------
+    name
+        A registered format's name.
+
+    Returns
+    -------
+    ExportFormat
+        The removed format.
+
+    Raises
+    ------
+    InternalError
+        No format of that name is registered.
+
+    Examples
+    --------
+    >>> toy = ExportFormat("toy", "Toy", "never", lambda sample: False, lambda path, sample: None)
+    >>> _ = register(toy)
+    >>> unregister("toy") is toy
+    True
+    >>> unregister("toy")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InternalError: unregister(): no format named 'toy' is registered; expected ...
+    """
     formats()
     if name not in _REGISTRY:
         raise InternalError(
@@ -302,8 +363,44 @@ def unregister(name: str) -> ExportFormat:
 
 @contextlib.contextmanager
 def registered(fmt: ExportFormat) -> Iterator[ExportFormat]:
-    """Register ``fmt`` for the duration of a ``with`` block (after the built-in formats, so a
-    clash with one of them raises at once)."""
+    r"""Register ``fmt`` for the duration of a ``with`` block.
+
+    The built-in formats are registered first, so a clash with one of them raises at once.
+
+    Parameters
+    ----------
+    fmt
+        The format.
+
+    Yields
+    ------
+    ExportFormat
+        ``fmt``, unregistered again when the block ends.
+
+    Examples
+    --------
+    A format whose files start with the line ``# toy-qpcr``:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> def sniff(sample):
+    ...     return sample.kind == "text" and sample.lines[:1] == ["# toy-qpcr"]
+    >>> def read(path, sample):
+    ...     table = pd.read_csv(path, skiprows=1).assign(sample_type="unkn", cq_status="ok")
+    ...     return Export(wells=table, info=RunInfo(path=str(path), format="toy"))
+    >>> toy = ExportFormat("toy", "Toy Cq list", "first line '# toy-qpcr'", sniff, read)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "toy.txt"
+    >>> _ = path.write_text("# toy-qpcr\nwell,sample,target,cq\nA1,s1,GAPDH,18.1\n")
+    >>> with registered(toy):
+    ...     read_run(path).wells
+      well sample target    cq sample_type cq_status
+    0   A1     s1  GAPDH  18.1        unkn        ok
+    >>> "toy" in [f.name for f in formats()]
+    False
+    >>> folder.cleanup()
+    """
     formats()
     register(fmt)
     try:
@@ -313,7 +410,18 @@ def registered(fmt: ExportFormat) -> Iterator[ExportFormat]:
 
 
 def formats() -> list[ExportFormat]:
-    """All registered formats, in registration order."""
+    """All registered formats, in registration order (the built-in ones are imported first).
+
+    Returns
+    -------
+    list of ExportFormat
+        The formats.
+
+    Examples
+    --------
+    >>> [f.name for f in formats()][5:9]
+    ['tidy', 'biorad', 'roche', 'rotorgene']
+    """
     global _LOADED
     if not _LOADED:
         for module in _FORMAT_MODULES:
@@ -392,7 +500,40 @@ def _detect(sample: FileSample) -> Claim:
 
 
 def detect(path: str | Path) -> ExportFormat:
-    """The one format that claims ``path``; raises if none or several do."""
+    r"""The one format that claims ``path``.
+
+    Parameters
+    ----------
+    path
+        An export file.
+
+    Returns
+    -------
+    ExportFormat
+        The format whose sniffer claimed the file.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty or too large; :class:`~qpcr.errors.UnrecognizedFormatError`
+        when no format claims it, :class:`~qpcr.errors.AmbiguousFormatError` when several do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("well,sample,target,cq\nA1,s1,GAPDH,18.1\n", encoding="utf-8")
+    >>> detect(path).name
+    'tidy'
+    >>> _ = path.write_text("# my notes\n", encoding="utf-8")
+    >>> detect(path)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.UnrecognizedFormatError: ...run.csv: not a supported export (a text file ...
+    >>> folder.cleanup()
+    """
     return _detect(_sample(Path(path))).format
 
 
@@ -408,10 +549,23 @@ def _describe(sample: FileSample) -> str:
 
 
 def read_run(path: str | Path, format: str | None = None, decimal: str | None = None) -> Export:
-    """Read an export, detecting its format from content unless ``format`` names one.
+    r"""Read an export, detecting its format from content unless ``format`` names one.
 
-    ``decimal`` (``","`` or ``"."``) is the decimal mark of a text export when the file alone
-    cannot tell; None detects it from the file.
+    Parameters
+    ----------
+    path
+        The export file.
+    format
+        A registered format's name; None or ``auto`` detects it.
+    decimal
+        The decimal mark of a text export (``","`` or ``"."``) when the file alone cannot
+        tell; None detects it from the file.
+
+    Returns
+    -------
+    Export
+        The wells table (checked with :func:`qpcr.schema.check_wells`; no well × target twice),
+        the run metadata and any curve tables.
 
     Raises
     ------
@@ -419,6 +573,23 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
         The file is missing, unrecognised, ambiguous or unreadable, or ``format`` is unknown.
     ReaderOutputError
         The reader returned an invalid table (a bug in that reader).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("well,sample,target,cq\nA1,s1,GAPDH,18.1\nA2,s1,MYC,Undetermined\n",
+    ...                     encoding="utf-8")
+    >>> export = read_run(path)
+    >>> export.wells
+      well sample target sample_type    cq     cq_status
+    0   A1     s1  GAPDH        unkn  18.1            ok
+    1   A2     s1    MYC        unkn   NaN  undetermined
+    >>> export.info.format, export.info.software
+    ('tidy', 'tidy table')
+    >>> folder.cleanup()
     """
     path = Path(path)
     decimal = check_decimal(decimal)
