@@ -419,8 +419,8 @@ def formats() -> list[ExportFormat]:
 
     Examples
     --------
-    >>> [f.name for f in formats()][5:9]
-    ['tidy', 'biorad', 'roche', 'rotorgene']
+    >>> sorted(f.name for f in formats())[:6]
+    ['agilent', 'biorad', 'rdml', 'roche', 'rotorgene', 'runfile']
     """
     global _LOADED
     if not _LOADED:
