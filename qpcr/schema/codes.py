@@ -59,5 +59,23 @@ QC_EVENTS: Final[dict[str, str]] = {
 
 
 def exclude_sentence(code: str, detail: str = "") -> str:
-    """The ``exclude_reason`` sentence of an exclusion code ('' for '')."""
+    """The ``exclude_reason`` sentence of an exclusion code.
+
+    Parameters
+    ----------
+    code
+        A key of :data:`EXCLUDE_REASONS`, or '' (the well is used).
+    detail
+        Fills the sentence's ``{detail}``.
+
+    Returns
+    -------
+    str
+        The sentence ('' for '').
+
+    Examples
+    --------
+    >>> exclude_sentence("outlier_range", "range 1.3 cycles > 0.5"), exclude_sentence("")
+    ('replicate outlier (range 1.3 cycles > 0.5)', '')
+    """
     return EXCLUDE_REASONS[code].format(detail=detail) if code else ""

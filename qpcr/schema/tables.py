@@ -387,7 +387,23 @@ TABLES: Final[dict[str, Table]] = {
 
 
 def output_scale(name: str) -> str | None:
-    """The scale of an output column name (None when no table declares it)."""
+    """The scale of an output column name (None when no table declares it).
+
+    Parameters
+    ----------
+    name
+        A column name.
+
+    Returns
+    -------
+    str or None
+        A key of :data:`SCALES`, from the first table that declares the column.
+
+    Examples
+    --------
+    >>> output_scale("fold_change"), output_scale("cq_mean"), output_scale("Group")
+    ('fold change', 'Cq', None)
+    """
     for table in TABLES.values():
         for column in table.columns:
             if isinstance(column, Column) and column.name == name:
@@ -396,8 +412,30 @@ def output_scale(name: str) -> str | None:
 
 
 def columns_of(name: str, factors: Sequence[str] = (), replicate: str | None = None) -> list[str]:
-    """The required columns of table ``name`` in order, its design slot filled with ``factors``
-    (and ``replicate`` for a ``design`` slot; a ``layout`` slot stays empty)."""
+    """The required columns of table ``name`` in order.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`TABLES`.
+    factors
+        The design factors, for a ``factors`` or ``design`` slot.
+    replicate
+        The biological-replicate column, for a ``design`` slot (a ``layout`` slot stays
+        empty).
+
+    Returns
+    -------
+    list of str
+        The column names, optional columns left out.
+
+    Examples
+    --------
+    >>> columns_of("quantities")
+    ['plate', 'sample', 'target', 'n', 'cq_mean', 'quantity']
+    >>> columns_of("replicates", ["oxygen"], "donor")[-4:]
+    ['cq_se', 'cq_range', 'oxygen', 'donor']
+    """
     out: list[str] = []
     for column in TABLES[name].columns:
         if isinstance(column, Column):
@@ -413,11 +451,43 @@ def conform(
 ) -> pd.DataFrame:
     """``frame`` with the columns of table ``name`` in their declared order.
 
-    The design slot takes ``factors`` (and ``replicate`` for a ``design`` slot); a ``layout``
-    slot takes every undeclared column in its present order. A table without rows gets the
-    required columns it lacks; a ``float`` column held as objects (after a concatenation)
-    becomes float. Raises ``ValueError`` when a required column is missing or an undeclared one
-    is present (a writer's mistake, not the user's).
+    Parameters
+    ----------
+    name
+        A key of :data:`TABLES`.
+    frame
+        The table as built.
+    factors
+        The design factors (the design slot's columns).
+    replicate
+        The biological-replicate column (for a ``design`` slot).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns in order: the design slot takes ``factors`` (and ``replicate`` for a
+        ``design`` slot); a ``layout`` slot takes every undeclared column in its present order.
+        A table without rows gets the required columns it lacks; a ``float`` column held as
+        objects (after a concatenation) becomes float.
+
+    Raises
+    ------
+    ValueError
+        A required column is missing or an undeclared one is present (a writer's mistake, not
+        the user's).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"target": ["MYC"], "quantity": [1200.0], "plate": ["p1"],
+    ...                       "sample": ["s1"], "cq_mean": [24.1], "n": [3]})
+    >>> conform("quantities", frame)
+      plate sample target  n  cq_mean  quantity
+    0    p1     s1    MYC  3     24.1    1200.0
+    >>> conform("quantities", frame.drop(columns="n"))
+    Traceback (most recent call last):
+    ...
+    ValueError: table quantities: undeclared column(s) [], missing column(s) ['n']
     """
     table = TABLES[name]
     if frame.empty:

@@ -68,9 +68,24 @@ NON_DETECT_TOKENS: Final = frozenset(
 
 
 def normalise_sample_type(value: object) -> str | None:
-    """Map an instrument's task/content text to an RDML sample type, or None if unknown.
+    """Map an instrument's task/content text to an RDML sample type.
 
     Bio-Rad contents carry a replicate suffix (``Unkn-01``, ``Std-03``); it is ignored.
+
+    Parameters
+    ----------
+    value
+        A task or content cell; None and NaN mean an unknown sample.
+
+    Returns
+    -------
+    str or None
+        A value of :data:`SAMPLE_TYPES`, or None when the text is not known.
+
+    Examples
+    --------
+    >>> [normalise_sample_type(v) for v in ("Unkn-01", "NTC", "Std-03", None, "calibrator")]
+    ['unkn', 'ntc', 'std', 'unkn', None]
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "unkn"
@@ -94,6 +109,29 @@ def check_wells(df: pd.DataFrame) -> list[str]:
     or no sample names); real numbers in ``cq`` (and ``quantity``, ``tm`` when present); the
     ``sample_type`` and ``cq_status`` vocabularies; a Cq exactly on the rows whose ``cq_status``
     is ``ok``.
+
+    Parameters
+    ----------
+    df
+        A wells table.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"well": ["A1", "A2"], "sample": ["s1", "s1"],
+    ...                       "target": ["GAPDH", "MYC"], "sample_type": ["unkn", "unkn"],
+    ...                       "cq": [18.1, None], "cq_status": ["ok", "undetermined"]})
+    >>> check_wells(wells)
+    []
+    >>> for problem in check_wells(wells.assign(sample_type=["unkn", "blank"], cq_status="ok")):
+    ...     print(problem)
+    unknown sample_type values ['blank']; expected one of ('unkn', 'ntc', ...)
+    rows with cq_status 'ok' but no Cq value
     """
     problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
     if problems:
