@@ -44,8 +44,29 @@ def is_rust_panic(exc: BaseException) -> bool:
 
 
 def reraise_unless_failure(exc: BaseException) -> None:
-    """Re-raise ``exc`` unless it is an ``Exception`` or a Rust panic (so KeyboardInterrupt,
-    SystemExit and GeneratorExit always propagate)."""
+    """Re-raise ``exc`` unless it is an ``Exception`` or a Rust panic.
+
+    So ``KeyboardInterrupt``, ``SystemExit`` and ``GeneratorExit`` always propagate out of a
+    sniffer's view or a sniffer.
+
+    Parameters
+    ----------
+    exc
+        What a ``except BaseException`` caught.
+
+    Raises
+    ------
+    BaseException
+        ``exc`` itself, when it is not a failure of the code that ran.
+
+    Examples
+    --------
+    >>> reraise_unless_failure(ValueError("broken sheet"))  # a failure: swallowed
+    >>> reraise_unless_failure(KeyboardInterrupt())
+    Traceback (most recent call last):
+    ...
+    KeyboardInterrupt
+    """
     if not (isinstance(exc, Exception) or is_rust_panic(exc)):
         raise exc
 
