@@ -62,10 +62,11 @@ def reraise_unless_failure(exc: BaseException) -> None:
     Examples
     --------
     >>> reraise_unless_failure(ValueError("broken sheet"))  # a failure: swallowed
-    >>> reraise_unless_failure(KeyboardInterrupt())
-    Traceback (most recent call last):
-    ...
-    KeyboardInterrupt
+    >>> try:
+    ...     reraise_unless_failure(KeyboardInterrupt())
+    ... except KeyboardInterrupt:
+    ...     print("re-raised")
+    re-raised
     """
     if not (isinstance(exc, Exception) or is_rust_panic(exc)):
         raise exc
