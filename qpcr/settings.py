@@ -272,7 +272,23 @@ def _toml_value(value: Any) -> str:
 
 
 def split_names(values: list[str]) -> list[str]:
-    """Repeated and comma-separated names (``GENE,...``) as one list."""
+    """Repeated and comma-separated names (``GENE,...``) as one list.
+
+    Parameters
+    ----------
+    values
+        The values of a repeatable option.
+
+    Returns
+    -------
+    list of str
+        The names, stripped, empty ones dropped.
+
+    Examples
+    --------
+    >>> split_names(["GAPDH,ACTB", " B2M "])
+    ['GAPDH', 'ACTB', 'B2M']
+    """
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
@@ -284,15 +300,71 @@ def _pair(value: str, sep: str, where: str, form: str) -> tuple[str, str]:
 
 
 def name_values(values: list[str], where: str, form: str = "NAME=VALUE") -> dict[str, str]:
-    """``["a=b", ...]`` → ``{"a": "b"}`` (a :class:`ConfigError` at ``where`` otherwise)."""
+    """``["a=b", ...]`` → ``{"a": "b"}``.
+
+    Parameters
+    ----------
+    values
+        The values of a repeatable option.
+    where
+        The option, for errors.
+    form
+        The expected form, for errors.
+
+    Returns
+    -------
+    dict of str to str
+        Name → value, stripped.
+
+    Raises
+    ------
+    ConfigError
+        A value without ``=``, or with an empty side.
+
+    Examples
+    --------
+    >>> name_values(["oxygen=normoxia", "treatment = vehicle"], "--control")
+    {'oxygen': 'normoxia', 'treatment': 'vehicle'}
+    >>> name_values(["oxygen"], "--control")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: --control: 'oxygen' is not NAME=VALUE
+    """
     return dict(_pair(value, "=", where, form) for value in values)
 
 
 def option_value(setting: Setting, value: Any) -> Any:
     """A setting's command-line value in settings-file form, for :func:`qpcr.config.parse_setting`.
 
-    Lists take ``NAME,...`` (repeatable); tables ``NAME=VALUE`` (``ratios``: ``NAME=NUM/DEN``,
-    ``contrasts``: ``NAME: FACTOR=LEVEL,... / FACTOR=LEVEL,...``); anything else is as typed.
+    Parameters
+    ----------
+    setting
+        The setting's declaration.
+    value
+        The option's value as typed: lists take ``NAME,...`` (repeatable); tables
+        ``NAME=VALUE`` (``ratios``: ``NAME=NUM/DEN``, ``contrasts``:
+        ``NAME: FACTOR=LEVEL,... / FACTOR=LEVEL,...``); anything else is as typed.
+
+    Returns
+    -------
+    object
+        The value as the settings file would hold it.
+
+    Raises
+    ------
+    ConfigError
+        A value not in the option's form.
+
+    Examples
+    --------
+    >>> from qpcr.config import setting
+    >>> option_value(setting("reference_genes"), ["GAPDH,ACTB"])
+    ['GAPDH', 'ACTB']
+    >>> option_value(setting("ratios"), ["MYC/HIF1A=MYC/HIF1A"])
+    {'MYC/HIF1A': ['MYC', 'HIF1A']}
+    >>> option_value(setting("contrasts"), ["drug: oxygen=hypoxia,treatment=drug / "
+    ...                                     "oxygen=hypoxia,treatment=vehicle"])[0]["numerator"]
+    {'oxygen': 'hypoxia', 'treatment': 'drug'}
     """
     option, shape, form = setting.option[0], setting.shape, setting.metavar
     if shape == tuple[str, ...]:

@@ -26,7 +26,6 @@ ALLOWED_LONG_MODULES = {
     "stats.py",  # 984: tests, permutation, adjustment, factorial ANOVA and contrasts
     "io/thermo.py",  # 847: the Thermo Fisher reader family
     "curves.py",  # 654: standard curves, efficiencies, pooled fits, fallbacks
-    "schema.py",  # 613: the wells table, the output tables and the codes
 }
 
 

@@ -7,21 +7,29 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..censoring import POLICY_METHODS_TEXT
 from ..compare import group_label
+from ..outliers import RULE_METHODS_TEXT
 from ..pipeline import Results
+from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
 from .tables import result_tables
+from .workbook import write_results_workbook
 
 __all__ = ["display_tables", "methods_text", "summary_lines", "write_workbook"]
 
 
-def _fmt_p(p: float) -> str:
-    return "" if pd.isna(p) else (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
-
-
-def _with_ci(value: float, low: float, high: float) -> str:
-    if pd.isna(value):
+def _fmt_p(p: float | None) -> str:
+    if p is None or pd.isna(p):
         return ""
-    return f"{value:.3g}" + (f" [{low:.3g}, {high:.3g}]" if not pd.isna(low) else "")
+    return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
+
+
+def _with_ci(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if low is None or pd.isna(low):
+        return f"{value:.3g}"
+    return f"{value:.3g} [{low:.3g}, {high:.3g}]"
 
 
 def _bound(row: dict) -> str:
@@ -36,8 +44,34 @@ def _short(contrast: str, levels: list[str]) -> str:
 
 
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
-    """Short, formatted tables for the terminal: fold changes of the targets, then ratios and
-    interactions; standard curves and quantities for an absolute quantification."""
+    """Short, formatted tables for the terminal.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Title → table: fold changes of the targets, then ratios and interactions; standard
+        curves and quantities for an absolute quantification. Numbers are formatted as text.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis (MYC and HIF1A against GAPDH, hypoxia against
+    normoxia, three samples each; see the repository's ``conftest.py``):
+
+    >>> tables = display_tables(example_results())
+    >>> for title in tables:
+    ...     print(title)
+    Fold changes vs oxygen=normoxia
+    Ratios: geometric mean per group, and fold change vs control
+    >>> tables["Fold changes vs oxygen=normoxia"]
+      comparison target  n fold change [95 % CI]        p  p adj
+    0    hypoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
+    1    hypoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
+    """
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.config.reference_genes)
@@ -109,7 +143,29 @@ def _fmt(x: float) -> str:
 
 
 def summary_lines(results: Results) -> list[str]:
-    """Plain-language lines: inputs, design, normalisation, counts, warnings."""
+    """Plain-language lines: inputs, design, normalisation, counts, warnings.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    list of str
+        The lines of the workbook's Summary sheet (and of the terminal report).
+
+    Examples
+    --------
+    >>> for line in summary_lines(example_results()):
+    ...     print(line)
+    Inputs: run.csv
+    Design factors: oxygen; control group: oxygen=normoxia
+    Biological replicate: each sample
+    Reference genes: GAPDH
+    Wells: 18 in the input, 18 used, 0 excluded
+    QC events: 1
+    """
     cfg = results.config
     wells = results.wells
     n_excl = int(wells["excluded"].sum())
@@ -128,13 +184,27 @@ def summary_lines(results: Results) -> list[str]:
 
 
 def methods_text(results: Results) -> str:
-    """A methods paragraph describing what was computed, ready to adapt for a paper (the
-    wording of each test, adjustment, outlier rule and non-detect policy is declared beside
-    its vocabulary)."""
-    from ..censoring import POLICY_METHODS_TEXT
-    from ..outliers import RULE_METHODS_TEXT
-    from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
+    """A methods paragraph describing what was computed, ready to adapt for a paper.
 
+    The wording of each test, adjustment, outlier rule and non-detect policy is declared beside
+    its vocabulary.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    str
+        The paragraph.
+
+    Examples
+    --------
+    >>> print(methods_text(example_results())[:150])
+    Relative quantification was performed with qpcr .... Technical replicate Cq values were
+    averaged arithmetically per sample and target; wells omitted
+    """
     cfg = results.config
     refs = ", ".join(cfg.reference_genes)
     if cfg.efficiency:
@@ -201,9 +271,34 @@ def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFr
 
 
 def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
-    """Write ``results.xlsx``: Summary first, then one sheet per table, figures, methods."""
-    from .workbook import write_results_workbook
+    """Write ``results.xlsx``: Summary first, then one sheet per table, figures, methods.
 
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    path
+        The workbook to write (atomically).
+    figures
+        PNG files for the Figures sheet.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from openpyxl import load_workbook
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = write_workbook(example_results(), Path(folder.name) / "results.xlsx", [])
+    >>> load_workbook(path).sheetnames  # doctest: +NORMALIZE_WHITESPACE
+    ['Summary', 'wells', 'replicates', 'samples', 'fold_changes', 'ratios', 'qc', 'anova',
+     'contrasts', 'Methods']
+    >>> folder.cleanup()
+    """
     summary = {
         "title": "qpcr results",
         "lines": summary_lines(results),
