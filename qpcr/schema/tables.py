@@ -438,7 +438,7 @@ def columns_of(name: str, factors: Sequence[str] = (), replicate: str | None = N
     Examples
     --------
     >>> columns_of("quantities")
-    ['plate', 'sample', 'target', 'n', 'cq_mean', 'quantity']
+    ['plate', 'sample', 'target', 'n', 'cq_mean', 'quantity', 'upper_bound']
     >>> columns_of("replicates", ["oxygen"], "donor")[-4:]
     ['cq_se', 'cq_range', 'oxygen', 'donor']
     """
@@ -486,10 +486,11 @@ def conform(
     --------
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"target": ["MYC"], "quantity": [1200.0], "plate": ["p1"],
-    ...                       "sample": ["s1"], "cq_mean": [24.1], "n": [3]})
+    ...                       "sample": ["s1"], "cq_mean": [24.1], "n": [3],
+    ...                       "upper_bound": [False]})
     >>> conform("quantities", frame)
-      plate sample target  n  cq_mean  quantity
-    0    p1     s1    MYC  3     24.1    1200.0
+      plate sample target  n  cq_mean  quantity  upper_bound
+    0    p1     s1    MYC  3     24.1    1200.0        False
     >>> conform("quantities", frame.drop(columns="n"))
     Traceback (most recent call last):
     ...
