@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibrator
 from .compare import compare_groups, group_label, group_order, group_summary
 from .config import AnalysisConfig
 from .errors import ConfigError, InputError, MissingControlError
 from .factorial import factorial_tables
 from .io import read_run
 from .io.registry import Export, RunInfo
-from .layout import join_layout, load_layout
+from .layout import join_layout, load_layout, renamed_samples
 from .plates import plate_strategy
 from .qc import apply_qc, event_table
 from .quant import normalise, ratio_table, summarise_replicates
@@ -32,7 +33,7 @@ __all__ = ["Results", "analyze"]
 _NOT_FACTORS = {"plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
                 "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
                 "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export",
-                "well_export", "irc", "outlier"}  # fmt: skip
+                "well_export", "irc", "outlier", "sample_export"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def analyze(
         if "target" in lay and config.aliases:
             lay = lay.assign(target=lay["target"].replace(config.aliases))
         wells = wells.assign(target=wells["target"].replace(config.aliases))
-        wells, messages = join_layout(wells, lay, where)
+        wells, messages = join_layout(wells, lay, where, config.sample_names)
         warnings += messages
     else:
         wells = wells.assign(target=wells["target"].replace(config.aliases))
@@ -175,7 +176,8 @@ def analyze(
 
     wells = _fill_from_export(wells, "quantity")
     absolute = not config.reference_genes and wells["sample_type"].eq("std").any()
-    factors = [] if absolute and not config.control else _factors(wells, config)
+    calibrator = calibrator_sample(config)
+    factors = [] if (absolute and not config.control) or calibrator else _factors(wells, config)
     replicate = _replicate(wells, config)
     targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"]))
     if not absolute:
@@ -183,6 +185,10 @@ def analyze(
     wells = _fill_samples(wells, factors, replicate)
 
     wells, qc = apply_qc(wells, config)
+    renamed, rename_events = renamed_samples(wells)
+    if renamed:
+        notes += renamed
+        qc = pd.concat([qc, event_table(rename_events)], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {}
     plate_efficiency: dict[str, dict[str, float]] = {}
     curves, curve_events = _standard_curves(wells)
@@ -238,6 +244,13 @@ def analyze(
             + ", ".join(assumed)
             + "; give it under [efficiency] or from a standard curve"
         )
+
+    if calibrator is not None:
+        samples = relative_to_calibrator(samples, replicates, calibrator, config.reference_genes,
+                                         config.efficiency, config.alpha)  # fmt: skip
+        notes.append(CALIBRATOR_NOTE.format(name=calibrator, level=100 * (1 - config.alpha)))
+        return replace(empty, samples=samples, qc=qc, config=config, warnings=tuple(warnings),
+                       tables=tables, notes=tuple(notes))  # fmt: skip
 
     cols = [*factors, *([replicate] if replicate else [])]
     common = dict(factors=factors, control=config.control, replicate=replicate,

@@ -182,6 +182,8 @@ QC_EVENTS: Final[dict[str, str]] = {
     "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
     "hypoxia_soft": "a reference gene that may respond to hypoxia",
     "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",
+    "sample_renamed": "the export's sample name was replaced by the layout's (sample_names = "
+    "'layout')",
 }
 
 
@@ -375,6 +377,14 @@ TABLES: Final[dict[str, Table]] = {
             _opt(_c("se_plate_cf_log2", "float", "log2", "standard error of plate_cf_log2",
                     "log2")),
             _UPPER,
+            _opt(_c("delta_delta_cq", "float", "Cq", "ΔΔCq = delta_cq − delta_cq of the "
+                    "calibrator sample ([control] sample)", "cycles at E = 2")),
+            _opt(_c("rq", "float", "ratio", "relative quantity vs the calibrator sample, "
+                    "2^−delta_delta_cq")),
+            _opt(_c("rq_min", "float", "ratio", "lower limit of rq from the technical "
+                    "replicates' SE (not a confidence interval for the biology)")),
+            _opt(_c("rq_max", "float", "ratio", "upper limit of rq from the technical "
+                    "replicates' SE (not a confidence interval for the biology)")),
         ),
     ),
     "fold_changes": Table(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, get_origin, get_type_hints
 
 from .errors import ConfigError
 
@@ -82,6 +82,11 @@ class AnalysisConfig:
     ratios: dict[str, tuple[str, str]] = field(default_factory=dict, metadata=_meta(
         "Target ratios: name = numerator target / denominator target.",
         "--ratio", metavar="NAME=NUM/DEN"))
+    sample_names: Literal["check", "layout", "export"] = field(default="check", metadata=_meta(
+        "Sample names in both the export and the layout: 'check' that they agree, 'layout' "
+        "replaces the export's names (placeholders such as 'Sample 1'; reported), 'export' keeps "
+        "them. Empty names are always filled from the other.",
+        "--sample-names", metavar="WHICH"))
     aliases: dict[str, str] = field(default_factory=dict, metadata=_meta(
         "Renaming: target name in the export = name in the analysis.",
         "--alias", metavar="EXPORT_NAME=TARGET"))
@@ -203,7 +208,8 @@ def _settings() -> tuple[Setting, ...]:
         if not f.metadata:
             continue
         default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[operator]
-        out.append(Setting(f.name, default, shapes[f.name], **f.metadata))
+        shape = str if get_origin(shapes[f.name]) is Literal else shapes[f.name]
+        out.append(Setting(f.name, default, shape, **f.metadata))
     return tuple(out)
 
 
