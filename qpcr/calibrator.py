@@ -34,13 +34,24 @@ import pandas as pd
 from .errors import ConfigError
 from .settings import AnalysisConfig
 
-__all__ = ["CALIBRATOR_NOTE", "calibrator_sample", "relative_to_calibrator"]
+__all__ = ["CALIBRATOR_METHODS_TEXT", "CALIBRATOR_NOTE", "calibrator_sample",
+           "relative_to_calibrator"]  # fmt: skip
 
 #: How to read the result (results note, formatted with the calibrator and the level in %).
 CALIBRATOR_NOTE = (
     "relative quantities against the calibrator sample '{name}' (samples.csv: rq, rq_min, "
     "rq_max at {level:g} %): RQmin/RQmax describe the spread of the technical replicates only, "
     "not a confidence interval for the biology; no group comparison is made"
+)
+
+#: The methods paragraph's sentences for a calibrator sample (formatted like the note).
+CALIBRATOR_METHODS_TEXT = (
+    "Relative quantities were computed against the calibrator sample {name} on the same plate "
+    "as RQ = 2^-ΔΔCq with ΔΔCq = ΔCq(sample) − ΔCq({name}), as in the instrument software "
+    "(comparative Ct). RQmin and RQmax are 2^-(ΔΔCq ± t·SE(ΔCq)) at {level:g} %, with SE(ΔCq) "
+    "and its degrees of freedom from the technical replicates of the target and reference "
+    "genes; they describe technical spread only, not a confidence interval for the biology, "
+    "and no statistical comparison was made."
 )
 
 _WHERE = "settings [control] sample"

@@ -17,6 +17,7 @@ from qpcr.config import AnalysisConfig, load_config
 from qpcr.errors import ConfigError, LayoutMismatchError
 from qpcr.layout import join_layout
 from qpcr.pipeline import analyze
+from qpcr.report.summary import methods_text
 
 ROOT = Path(__file__).parents[1]
 TWO = ROOT / "examples" / "two_plates"
@@ -227,7 +228,7 @@ def test_layout_targets_named_through_aliases_are_accepted(tmp_path: Path) -> No
     result = analyze([_small_plate(tmp_path)], layout, config)
     assert result.targets == ("GENE", "R")
     assert result.samples.set_index("sample").loc["B", "rq"] == pytest.approx(2**2.2, rel=1e-12)
-    with pytest.raises(LayoutMismatchError, match=r"targets disagree .* A1: export 'G' vs layout 'GENE'"):
+    with pytest.raises(LayoutMismatchError, match=r"targets disagree .*'G' vs layout 'GENE'"):
         analyze([_small_plate(tmp_path)], layout, replace(config, aliases={}))
 
 
@@ -269,6 +270,10 @@ def test_calibrator_rq_with_limits_by_hand(tmp_path: Path) -> None:
     assert table.loc["A", "rq_max"] == pytest.approx(2**half_a, rel=1e-12)
     assert result.fold_changes.empty
     assert any("not a confidence interval for the biology" in n for n in result.notes)
+    methods = methods_text(result)
+    assert "against the calibrator sample A on the same plate" in methods
+    assert "at 95 %" in methods
+    assert "Groups were compared" not in methods
 
 
 def _vendor_rq(path: Path) -> pd.DataFrame:

@@ -131,6 +131,7 @@ def methods_text(results: Results) -> str:
     """A methods paragraph describing what was computed, ready to adapt for a paper (the
     wording of each test, adjustment, outlier rule and non-detect policy is declared beside
     its vocabulary)."""
+    from ..calibrator import CALIBRATOR_METHODS_TEXT, calibrator_sample
     from ..censoring import POLICY_METHODS_TEXT
     from ..outliers import RULE_METHODS_TEXT
     from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
@@ -163,15 +164,21 @@ def methods_text(results: Results) -> str:
             "relative quantities (the reference genes cancel), analysed on the log2 scale in "
             "the same way and summarised per group as geometric means."
         )
-    return (
+    head = (
         f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
         "Cq values were averaged arithmetically per sample and target; wells omitted in the "
         "instrument software, control wells and standards were not quantified, and "
         f"undetermined (non-detect) wells were {nondetects}. {outliers}. "
         "Each sample's target Cq was "
         f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
-        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text} Fold changes "
-        "are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
+        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text}"
+    )
+    calibrator = calibrator_sample(cfg)
+    if calibrator is not None:
+        level = 100 * (1 - cfg.alpha)
+        return f"{head} {CALIBRATOR_METHODS_TEXT.format(name=calibrator, level=level)}"
+    return (
+        f"{head} Fold changes are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
         f"{group_label(cfg.control)}). Statistics were computed on the log2 scale (−ΔCq) with "
         f"one value per biological replicate ({cfg.replicate or 'sample'}); technical "
         f"replicates were not counted as n. Groups were compared with {test}; "
