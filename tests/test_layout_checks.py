@@ -310,6 +310,7 @@ def test_control_sample_brain_runs_from_the_cli(tmp_path: Path) -> None:
     ours = pd.read_csv(tmp_path / "o" / "samples.csv").set_index("sample")
     assert ours.loc["Brain", "rq"] == 1.0
     assert ours.loc["Liver", "rq"] == pytest.approx(1 / 5.270111, rel=1e-5)
+    assert "RQ [RQmin, RQmax]" in result.stdout  # the terminal table
 
 
 def test_unknown_calibrator_sample_suggests_the_nearest(tmp_path: Path) -> None:

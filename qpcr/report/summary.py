@@ -37,7 +37,10 @@ def _short(contrast: str, levels: list[str]) -> str:
 
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     """Short, formatted tables for the terminal: fold changes of the targets, then ratios and
-    interactions; standard curves and quantities for an absolute quantification."""
+    interactions; standard curves and quantities for an absolute quantification; RQ per sample
+    against a calibrator sample."""
+    if "rq" in results.samples:
+        return _calibrator_tables(results)
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.config.reference_genes)
@@ -79,6 +82,19 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
         if rows:
             tables["Interactions (factorial model, donor as block)"] = pd.DataFrame(rows)
     return tables
+
+
+def _calibrator_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """RQ [RQmin, RQmax] per sample and target against the calibrator sample."""
+    rows = [
+        {**({"plate": r["plate"]} if "plate" in r else {}), "sample": r["sample"],
+         "target": r["target"],
+         "RQ [RQmin, RQmax]": _with_ci(r["rq"], r["rq_min"], r["rq_max"]), "note": r["note"]}
+        for r in results.samples.to_dict("records")
+    ]  # fmt: skip
+    title = (f"Relative quantities vs the calibrator sample {results.config.control['sample']} "
+             "(RQmin-RQmax: technical replicates only)")  # fmt: skip
+    return {title: pd.DataFrame(rows)}
 
 
 def _absolute_tables(results: Results) -> dict[str, pd.DataFrame]:
