@@ -144,11 +144,17 @@ def relative_to_calibrator(
 def _notes(out: pd.DataFrame, calibrator: str, is_cal: np.ndarray) -> list[str]:
     """The existing note, plus why RQ is missing or a bound."""
     notes = []
+    plates = out["plate"] if "plate" in out else pd.Series("", index=out.index)
+    with_cal = set(plates[is_cal])
     rows = zip(out["note"], out["delta_cq"], out["_cal_dcq"], out["censored"],
-               out["_cal_censored"].fillna(False).astype(bool), is_cal, strict=True)  # fmt: skip
-    for note, dcq, cal_dcq, censored, cal_censored, own in rows:
+               out["_cal_censored"].fillna(False).astype(bool), is_cal, plates,
+               strict=True)  # fmt: skip
+    for note, dcq, cal_dcq, censored, cal_censored, own, plate in rows:
         extra = ""
-        if pd.notna(dcq) and pd.isna(cal_dcq):
+        if pd.notna(dcq) and plate not in with_cal:
+            extra = (f"no RQ: the calibrator '{calibrator}' is not on plate '{plate}' (RQ "
+                     "compares the wells of one run)")  # fmt: skip
+        elif pd.notna(dcq) and pd.isna(cal_dcq):
             extra = f"no RQ: the calibrator '{calibrator}' has no ΔCq for this target"
         elif not own and censored and cal_censored:
             extra = "no RQ: non-detects in this sample and in the calibrator"

@@ -324,3 +324,23 @@ def test_calibrator_sample_with_a_factor_is_refused(tmp_path: Path) -> None:
     config = AnalysisConfig(reference_genes=("R",), control={"sample": "A", "oxygen": "low"})
     with pytest.raises(ConfigError, match=r"cannot be combined with \[control\] oxygen"):
         analyze([_small_plate(tmp_path)], config=config)
+
+
+def test_calibrator_on_one_of_two_plates_gives_rq_on_its_plate_only() -> None:
+    config = AnalysisConfig(reference_genes=("TBP", "RPL13A"), control={"sample": "D1 NV"})
+    both = analyze(
+        [TWO / "plate1.txt", TWO / "plate2.txt"],
+        [TWO / "plate1_layout.csv", TWO / "plate2_layout.csv"],
+        config,
+    ).samples
+    alone = analyze([TWO / "plate1.txt"], TWO / "plate1_layout.csv", config).samples
+    first = both[both["plate"].eq("plate1")].set_index(["sample", "target"])
+    mine = alone.set_index(["sample", "target"]).loc[first.index]
+    for column in ("rq", "rq_min", "rq_max"):  # plate 1 on its own gives the same numbers
+        assert first[column].to_numpy() == pytest.approx(mine[column].to_numpy(), rel=1e-12)
+    second = both[both["plate"].eq("plate2")]
+    assert len(second) == 12
+    assert second["rq"].isna().all()
+    assert set(second["note"]) == {
+        "no RQ: the calibrator 'D1 NV' is not on plate 'plate2' (RQ compares the wells of one run)"
+    }
