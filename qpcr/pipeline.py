@@ -106,7 +106,7 @@ def _load_layouts(
     names = dict(zip(map(str, exports), plate_names(exports), strict=True))
     pairs = match_layouts([Path(e) for e in exports], files)
     stacked = stack_layouts({names[str(e)]: load_layout(f, plate=size) for e, f in pairs})
-    return stacked, ", ".join(map(str, files)), files
+    return stacked, ", ".join(f"{f} (plate {names[str(e)]})" for e, f in pairs), files
 
 
 def read_exports(

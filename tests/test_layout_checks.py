@@ -62,7 +62,7 @@ def test_swapped_layouts_are_refused_with_the_swap_named(two_runs: Path) -> None
     result = runner.invoke(app, _two_plate_args(two_runs, ["second.csv", "first.csv"]))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    where = f"{two_runs / 'second.csv'}, {two_runs / 'first.csv'}"
+    where = f"{two_runs / 'second.csv'} (plate run_a), {two_runs / 'first.csv'} (plate run_b)"
     assert result.stderr.strip().splitlines() == [
         f"error: {where}: sample names disagree between export and layout in 48 well(s) of "
         "plate 'run_a': A1: export 'D1 NV' vs layout 'D1 HV', A2: export 'D1 NV' vs layout "
