@@ -337,6 +337,8 @@ TABLES: Final[dict[str, Table]] = {
             _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
             _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
             _c("source", "text", "text", "the export file the row was read from"),
+            _opt(_c("sample_export", "text", "text", "the export's sample name where the layout's "
+                    "replaced it (sample_names = 'layout'; '' elsewhere)")),
             Slot("layout", "every other column of the layout and the export: design factors, "
                  "replicate, irc, instrument extras"),
             _c("censored", "bool", "flag",
