@@ -24,7 +24,7 @@ NOT_FACTORS = frozenset({
     "plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
     "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
     "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export", "well_export", "irc",
-    "outlier",
+    "outlier", "sample_export",
 })  # fmt: skip
 
 
