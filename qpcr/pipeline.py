@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibrator
 from .compare import compare_groups, group_label, group_order, group_summary
 from .config import AnalysisConfig
 from .curves import efficiency_checks
@@ -18,7 +19,7 @@ from .errors import ConfigError, InputError, MissingControlError
 from .factorial import factorial_tables
 from .io import read_run
 from .io.registry import Export, RunInfo
-from .layout import join_layout, load_layout
+from .layout import join_layout, load_layout, renamed_samples
 from .plates import plate_strategy
 from .qc import apply_qc, event_table
 from .quant import normalise, ratio_table, summarise_replicates
@@ -98,7 +99,7 @@ def _load_layouts(
     pairs = match_layouts([Path(e) for e in exports], files)
     layouts = {names[str(e)]: load_layout(f, plate=size, decimal=decimal) for e, f in pairs}
     stacked = stack_layouts(layouts)
-    return stacked, ", ".join(map(str, files)), files
+    return stacked, ", ".join(f"{f} (plate {names[str(e)]})" for e, f in pairs), files
 
 
 def read_exports(
@@ -188,7 +189,7 @@ def analyze(
         if "target" in lay and config.aliases:
             lay = lay.assign(target=lay["target"].replace(config.aliases))
         wells = wells.assign(target=wells["target"].replace(config.aliases))
-        wells, messages = join_layout(wells, lay, where)
+        wells, messages = join_layout(wells, lay, where, config.sample_names)
         warnings += messages
     else:
         wells = wells.assign(target=wells["target"].replace(config.aliases))
@@ -200,14 +201,19 @@ def analyze(
     quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
     standards = wells["sample_type"].eq("std") & (quantity > 0)
     absolute = not config.reference_genes and bool(standards.any())
+    calibrator = calibrator_sample(config)
     targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"]))
     if not absolute:
         _check_references(targets, config)
-    factors = [] if absolute and not config.control else _factors(wells, config)
+    factors = [] if (absolute and not config.control) or calibrator else _factors(wells, config)
     replicate = config.replicate
     wells = _fill_samples(wells, factors, replicate)
 
     wells, qc = apply_qc(wells, config)
+    renamed, rename_events = renamed_samples(wells)
+    if renamed:
+        notes += renamed
+        qc = pd.concat([qc, event_table(rename_events)], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {}
     plate_efficiency: dict[str, dict[str, float]] = {}
     curves, curve_events = _standard_curves(wells)
@@ -272,6 +278,13 @@ def analyze(
             + ", ".join(assumed)
             + "; give it under [efficiency] or from a standard curve"
         )
+
+    if calibrator is not None:
+        samples = relative_to_calibrator(samples, replicates, calibrator, config.reference_genes,
+                                         config.efficiency, config.alpha)  # fmt: skip
+        notes.append(CALIBRATOR_NOTE.format(name=calibrator, level=100 * (1 - config.alpha)))
+        return replace(empty, samples=samples, qc=qc, config=config, warnings=tuple(warnings),
+                       tables=tables, notes=tuple(notes))  # fmt: skip
 
     cols = [*factors, *([replicate] if replicate else [])]
     common = dict(factors=factors, control=config.control, replicate=replicate,

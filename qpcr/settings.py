@@ -85,6 +85,11 @@ class AnalysisConfig:
     ratios: dict[str, tuple[str, str]] = field(default_factory=dict, metadata=_meta(
         "Target ratios: name = numerator target / denominator target.",
         "--ratio", metavar="NAME=NUM/DEN"))
+    sample_names: Literal["check", "layout", "export"] = field(default="check", metadata=_meta(
+        "Sample names in both the export and the layout: 'check' that they agree, 'layout' "
+        "replaces the export's names (placeholders such as 'Sample 1'; reported), 'export' keeps "
+        "them. Empty names are always filled from the other.",
+        "--sample-names", metavar="WHICH"))
     aliases: dict[str, str] = field(default_factory=dict, metadata=_meta(
         "Renaming: target name in the export = name in the analysis.",
         "--alias", metavar="EXPORT_NAME=TARGET"))

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from .calibrator import calibrator_sample
 from .config import AnalysisConfig
 from .errors import ConfigError
 
@@ -24,7 +25,7 @@ NOT_FACTORS = frozenset({
     "plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
     "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
     "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export", "well_export", "irc",
-    "outlier", "flags",
+    "outlier", "sample_export", "flags",
 })  # fmt: skip
 
 
@@ -73,7 +74,11 @@ def check_names(
     if config.replicate is not None:
         _require([config.replicate], columns, "replicate column '{}'", f"{src} replicate")
     factors = [c for c in columns if c != config.replicate]
-    sides = [(f"{src} [control]", config.control)]
+    control = config.control
+    if "sample" in control:  # one calibrator sample (qpcr.calibrator checks its name)
+        calibrator_sample(config)
+        control = {}
+    sides = [(f"{src} [control]", control)]
     for c in config.contrasts:
         where = f"{src} [[contrasts]] '{c.name}'"
         sides += [(f"{where} numerator", c.numerator), (f"{where} denominator", c.denominator)]

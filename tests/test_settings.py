@@ -47,6 +47,7 @@ use_curve_efficiency = false
 pooled_efficiency = false
 factorial_method = "paired"
 decimal = ","
+sample_names = "layout"
 run = ["Amp Step 3_FAM"]
 exclude_flags = ["BADROX", "PRFDROP"]
 [control]
@@ -72,7 +73,7 @@ FULL_CLI = [
     "--outlier-rule", "mad", "--outlier-threshold", "0.8", "--keep-outliers",
     "--nondetect-policy", "exclude", "--nondetect-limit", "38", "--ntc-margin", "4.5",
     "--no-use-curve-efficiency", "--no-pooled-efficiency", "--factorial-method", "paired",
-    "--decimal", ",",
+    "--decimal", ",", "--sample-names", "layout",
     "--run", "Amp Step 3_FAM", "--exclude-flags", "BADROX,PRFDROP",
     "--control", "oxygen=normoxia", "--control", "treatment=vehicle",
     "--efficiency", "BMP2=94 %", "--efficiency", "VEGFA=1.97",

@@ -41,6 +41,7 @@ use_curve_efficiency = false
 pooled_efficiency = false
 factorial_method = "welch"
 decimal = ","
+sample_names = "export"
 run = ["Run 1", "Run 2"]
 exclude_flags = ["BADROX", "*"]
 [control]

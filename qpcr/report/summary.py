@@ -44,7 +44,8 @@ def _short(contrast: str, levels: list[str]) -> str:
 
 
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
-    """Short, formatted tables for the terminal.
+    """Short, formatted tables for the terminal (RQ per sample against a calibrator sample, when
+    the control is one sample).
 
     Parameters
     ----------
@@ -72,6 +73,8 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     0    hypoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
     1    hypoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
     """
+    if "rq" in results.samples:
+        return _calibrator_tables(results)
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.config.reference_genes)
@@ -113,6 +116,19 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
         if rows:
             tables["Interactions (factorial model, donor as block)"] = pd.DataFrame(rows)
     return tables
+
+
+def _calibrator_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """RQ [RQmin, RQmax] per sample and target against the calibrator sample."""
+    rows = [
+        {**({"plate": r["plate"]} if "plate" in r else {}), "sample": r["sample"],
+         "target": r["target"],
+         "RQ [RQmin, RQmax]": _with_ci(r["rq"], r["rq_min"], r["rq_max"]), "note": r["note"]}
+        for r in results.samples.to_dict("records")
+    ]  # fmt: skip
+    title = (f"Relative quantities vs the calibrator sample {results.config.control['sample']} "
+             "(RQmin-RQmax: technical replicates only)")  # fmt: skip
+    return {title: pd.DataFrame(rows)}
 
 
 def _absolute_tables(results: Results) -> dict[str, pd.DataFrame]:
@@ -205,6 +221,8 @@ def methods_text(results: Results) -> str:
     Relative quantification was performed with qpcr .... Technical replicate Cq values were
     averaged arithmetically per sample and target; wells omitted
     """
+    from ..calibrator import CALIBRATOR_METHODS_TEXT, calibrator_sample
+
     cfg = results.config
     refs = ", ".join(cfg.reference_genes)
     if cfg.efficiency:
@@ -233,15 +251,21 @@ def methods_text(results: Results) -> str:
             "relative quantities (the reference genes cancel), analysed on the log2 scale in "
             "the same way and summarised per group as geometric means."
         )
-    return (
+    head = (
         f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
         "Cq values were averaged arithmetically per sample and target; wells omitted in the "
         "instrument software, control wells and standards were not quantified, and "
         f"undetermined (non-detect) wells were {nondetects}. {outliers}. "
         "Each sample's target Cq was "
         f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
-        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text} Fold changes "
-        "are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
+        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text}"
+    )
+    calibrator = calibrator_sample(cfg)
+    if calibrator is not None:
+        level = 100 * (1 - cfg.alpha)
+        return f"{head} {CALIBRATOR_METHODS_TEXT.format(name=calibrator, level=level)}"
+    return (
+        f"{head} Fold changes are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
         f"{group_label(cfg.control)}). Statistics were computed on the log2 scale (−ΔCq) with "
         f"one value per biological replicate ({cfg.replicate or 'sample'}); technical "
         f"replicates were not counted as n. Groups were compared with {test}; "

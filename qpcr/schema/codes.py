@@ -59,6 +59,8 @@ QC_EVENTS: Final[dict[str, str]] = {
     "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
     "hypoxia_soft": "a reference gene that may respond to hypoxia",
     "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",
+    "sample_renamed": "the export's sample name was replaced by the layout's (sample_names = "
+    "'layout')",
     "vendor_flag": "the instrument software flagged the well (flags; excluded by exclude_flags)",
 }
 

@@ -172,6 +172,8 @@ TABLES: Final[dict[str, Table]] = {
             _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
             _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
             _c("source", "text", "text", "the export file the row was read from"),
+            _opt(_c("sample_export", "text", "text", "the export's sample name where the layout's "
+                    "replaced it (sample_names = 'layout'; '' elsewhere)")),
             Slot("layout", "every other column of the layout and the export: design factors, "
                  "replicate, irc, instrument extras"),
             _c("censored", "bool", "flag",
@@ -214,6 +216,14 @@ TABLES: Final[dict[str, Table]] = {
             _UPPER,
             _c("not_detected", "bool", "flag",
                "every well of the target in this sample is a non-detect"),
+            _opt(_c("delta_delta_cq", "float", "Cq", "ΔΔCq = delta_cq − delta_cq of the "
+                    "calibrator sample ([control] sample)", "cycles at E = 2")),
+            _opt(_c("rq", "float", "ratio", "relative quantity vs the calibrator sample, "
+                    "2^−delta_delta_cq")),
+            _opt(_c("rq_min", "float", "ratio", "lower limit of rq from the technical "
+                    "replicates' SE (not a confidence interval for the biology)")),
+            _opt(_c("rq_max", "float", "ratio", "upper limit of rq from the technical "
+                    "replicates' SE (not a confidence interval for the biology)")),
         ),
     ),
     "fold_changes": Table(
@@ -440,7 +450,7 @@ def columns_of(name: str, factors: Sequence[str] = (), replicate: str | None = N
     Examples
     --------
     >>> columns_of("quantities")
-    ['plate', 'sample', 'target', 'n', 'cq_mean', 'quantity']
+    ['plate', 'sample', 'target', 'n', 'cq_mean', 'quantity', 'upper_bound']
     >>> columns_of("replicates", ["oxygen"], "donor")[-4:]
     ['cq_se', 'cq_range', 'oxygen', 'donor']
     """
@@ -488,10 +498,11 @@ def conform(
     --------
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"target": ["MYC"], "quantity": [1200.0], "plate": ["p1"],
-    ...                       "sample": ["s1"], "cq_mean": [24.1], "n": [3]})
+    ...                       "sample": ["s1"], "cq_mean": [24.1], "n": [3],
+    ...                       "upper_bound": [False]})
     >>> conform("quantities", frame)
-      plate sample target  n  cq_mean  quantity
-    0    p1     s1    MYC  3     24.1    1200.0
+      plate sample target  n  cq_mean  quantity  upper_bound
+    0    p1     s1    MYC  3     24.1    1200.0        False
     >>> conform("quantities", frame.drop(columns="n"))
     Traceback (most recent call last):
     ...
