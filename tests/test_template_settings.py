@@ -41,6 +41,7 @@ use_curve_efficiency = false
 pooled_efficiency = false
 factorial_method = "welch"
 decimal = ","
+sample_names = "export"
 [control]
 oxygen = "normoxia"
 treatment = "vehicle"
