@@ -218,7 +218,8 @@ def _read(path: Path, book: Any) -> TemplateContent:
         if not layout.empty:
             from ..layout import join_layout
 
-            wells, found = join_layout(wells, layout, where=f"{source} Layout")
+            names = settings.get("sample_names", "check")
+            wells, found = join_layout(wells, layout, f"{source} Layout", sample_names=names)
             messages += found
     elif cq:
         wells = _grid_wells(layout, cq, cells, sheets["Layout"])
