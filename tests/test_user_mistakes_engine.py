@@ -434,7 +434,7 @@ def test_lc96_positive_control_curve_warns_instead_of_aborting(tmp_path: Path) -
     assert quantities["upper_bound"].sum() == 6  # Hex@X and Texas Red@Y, 3 samples each
 
 
-# ----------------------------------------------- §9 item 4: "not detected" only when all are ND
+# ----------------------------------------------- §2.9: "not detected" only when all are ND
 
 
 def test_one_non_detect_per_donor_gives_a_bounded_fold_change(tmp_path: Path) -> None:

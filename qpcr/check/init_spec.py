@@ -217,7 +217,7 @@ def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
     """``delta_cq`` rules of each target against the first reference gene (or a hint)."""
     if not reference:
         return [
-            "# No reference gene given (--reference GENE): add delta_cq rules by hand, e.g.\n"
+            "# No reference gene given (--reference-genes GENE): add delta_cq rules by hand, e.g.\n"
             '# [[rule]]\n# id = "dcq-TARGET-REF"\n# type = "delta_cq"\n'
             '# target = "TARGET"\n# reference_target = "REF"\n# expected = 4.0\n'
             "# tolerance = 0.5\n"
