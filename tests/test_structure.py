@@ -23,7 +23,6 @@ FUNCTION_CHECKED = ("check", "template")
 ALLOWED_LONG_MODULES = {
     "pipeline.py",  # 648: analyze() and its steps
     "stability.py",  # 806: geNorm, NormFinder, BestKeeper, reference-gene warnings
-    "stats.py",  # 984: tests, permutation, adjustment, factorial ANOVA and contrasts
     "io/thermo.py",  # 847: the Thermo Fisher reader family
     "cli.py",  # 669: every command and the options derived from the settings
     "schema.py",  # 613: the wells table, the output tables and the codes
