@@ -135,8 +135,10 @@ def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
         last = (values == levels[-1]).astype(float)
         return np.column_stack([(values == lv).astype(float) - last for lv in levels[:-1]])
 
-    main = {(f,): coded(f, design.levels[f]) for f in design.factors}
-    terms = dict(main)
+    main: dict[tuple[str, ...], np.ndarray] = {
+        (f,): coded(f, design.levels[f]) for f in design.factors
+    }
+    terms: dict[tuple[str, ...], np.ndarray] = dict(main)
     if design.block:
         terms[(design.block,)] = coded("block", sorted(set(frame["block"])))
     for degree in range(2, len(design.factors) + 1):
@@ -269,21 +271,21 @@ def _paired_evaluate(
     d = (wide * pd.Series(coef)).sum(axis=1, min_count=len(coef))
     d = d.where(wide.notna().all(axis=1))
     dropped = sorted(d.index[d.isna()])
-    d = d.dropna().to_numpy(float)
+    values = d.dropna().to_numpy(float)
     why = f"block(s) {dropped} dropped (missing in a cell)" if dropped else ""
-    if d.size < 2:
+    if values.size < 2:
         return (
-            float(np.mean(d)) if d.size else math.nan,
+            float(np.mean(values)) if values.size else math.nan,
             math.nan,
             math.nan,
-            int(d.size),
+            int(values.size),
             _join(why, "fewer than 2 complete blocks"),
         )
     return (
-        float(d.mean()),
-        float(d.std(ddof=1) / math.sqrt(d.size)),
-        float(d.size - 1),
-        int(d.size),
+        float(values.mean()),
+        float(values.std(ddof=1) / math.sqrt(values.size)),
+        float(values.size - 1),
+        int(values.size),
         why,
     )
 
