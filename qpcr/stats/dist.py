@@ -1,9 +1,10 @@
-"""Distribution functions for the tests, from :mod:`scipy.special` (light to import).
+"""Distribution functions for the tests, from :mod:`scipy.special`.
 
-``scipy.stats`` costs about half a second to import; the t, F and beta tail areas the
-analysis needs are single special functions, evaluated here exactly as ``scipy.stats`` does
-(``t.sf(x, df) = stdtr(df, −x)``, ``t.ppf(q, df) = stdtrit(df, q)``, ``f.sf = fdtrc``), so
-the p-values are the same to the last bit.
+``scipy.stats`` costs over a second to import; the t, F and beta tail areas the analysis needs
+are single special functions, evaluated here exactly as ``scipy.stats`` does (``t.sf(x, df) =
+stdtr(df, −x)``, ``t.ppf(q, df) = stdtrit(df, q)``, ``f.sf = fdtrc``), so the p-values are the
+same to the last bit. ``scipy.special`` itself (about a quarter of a second) is imported on
+first use, so that importing :mod:`qpcr.stats` (the settings vocabularies) stays light.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 __all__ = ["f_sf", "pearson", "t_ppf", "t_sf"]
 
@@ -21,6 +21,8 @@ _norm = getattr(np.linalg, "vector_norm", np.linalg.norm)
 
 def t_sf(x: Any, df: Any) -> Any:
     """Upper tail P(T > x) of Student's t with ``df`` degrees of freedom (NaN for df ≤ 0)."""
+    from scipy import special
+
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
         out = np.where(df > 0, special.stdtr(np.where(df > 0, df, 1.0), -np.asarray(x)), np.nan)
@@ -29,6 +31,8 @@ def t_sf(x: Any, df: Any) -> Any:
 
 def t_ppf(q: Any, df: Any) -> Any:
     """Quantile of Student's t: the x with P(T ≤ x) = q (NaN for df ≤ 0 or NaN)."""
+    from scipy import special
+
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
         out = np.where(df > 0, special.stdtrit(np.where(df > 0, df, 1.0), q), np.nan)
@@ -37,6 +41,8 @@ def t_ppf(q: Any, df: Any) -> Any:
 
 def f_sf(x: Any, dfn: Any, dfd: Any) -> Any:
     """Upper tail P(F > x) of the F distribution with (``dfn``, ``dfd``) degrees of freedom."""
+    from scipy import special
+
     out = np.asarray(special.fdtrc(dfn, dfd, x), dtype=float)
     return float(out) if out.ndim == 0 else out
 
@@ -44,6 +50,8 @@ def f_sf(x: Any, dfn: Any, dfd: Any) -> Any:
 def pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Pearson's r and its two-sided p (exact under bivariate normality: (r + 1)/2 is
     Beta(n/2 − 1, n/2 − 1) under H0), computed as ``scipy.stats.pearsonr`` does."""
+    from scipy import special
+
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = x.size
     xm, ym = x - x.mean(), y - y.mean()
