@@ -39,11 +39,11 @@ RULE_METHODS_TEXT: dict[Method, str] = {
 def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndarray:
     """Two-sided Grubbs critical value ``G_crit = ((n−1)/√n)·sqrt(t²/(n−2+t²))`` with
     ``t = t_{1−α/(2n), n−2}`` (Grubbs 1969). NaN for n < 3."""
-    from scipy import stats
+    from .stats.dist import t_ppf
 
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(1.0 - alpha / (2.0 * n), n - 2.0)
+        t = t_ppf(1.0 - alpha / (2.0 * n), n - 2.0)
         g = (n - 1.0) / np.sqrt(n) * np.sqrt(t * t / (n - 2.0 + t * t))
     g = np.where(n >= 3, g, np.nan)
     return float(g) if g.ndim == 0 else g
