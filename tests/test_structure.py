@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qpcr"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 #: Folders (relative to ``qpcr/``) whose every function is held to MAX_FUNCTION_LINES.
-FUNCTION_CHECKED = ("check", "template")
+FUNCTION_CHECKED = ("check", "stats", "template")
 #: Modules over MAX_MODULE_LINES today, each being split by other work; remove an entry once
 #: its module is back under the limit. Lines at the time of writing in the comments.
 ALLOWED_LONG_MODULES = {

@@ -308,6 +308,47 @@ def _welch_evaluate(
     return est, se, df, int(k.sum()), ""
 
 
+def _contrast_design(
+    data: pd.DataFrame,
+    response: str,
+    factors: list[str] | str,
+    block: str | None,
+    control: dict[str, str],
+    alpha: float,
+    method: str,
+) -> tuple[_Design, dict[str, str]]:
+    """The checked design of :func:`factorial_contrasts` (each factor's control level first)
+    and the control levels as strings."""
+    where = "factorial_contrasts"
+    if method not in CONTRAST_METHODS:
+        raise ConfigError(
+            f"unknown method {method!r}",
+            where=f"{where}(method=...)",
+            hint=f"expected one of {', '.join(CONTRAST_METHODS)}",
+        )
+    if not 0 < alpha < 1:
+        raise ConfigError(
+            f"alpha = {alpha}", where=f"{where}(alpha=...)", hint="expected 0 < alpha < 1"
+        )
+    if method == "paired" and block is None:
+        raise ConfigError(
+            "method 'paired' needs a block column",
+            where=f"{where}(block=...)",
+            hint="name the donor/batch column, or use method='welch' for independent samples",
+        )
+    design = _Design(data, response, factors, block, where)
+    control = {str(k): str(v) for k, v in control.items()}
+    for f in design.factors:
+        if f not in control or control[f] not in design.levels[f]:
+            raise ConfigError(
+                f"control level of factor {f!r} is {control.get(f)!r}",
+                where=f"{where}(control=...)",
+                hint=f"expected one of {design.levels[f]}",
+            )
+        design.levels[f] = [control[f], *(v for v in design.levels[f] if v != control[f])]
+    return design, control
+
+
 def factorial_contrasts(
     data: pd.DataFrame,
     response: str,
@@ -354,33 +395,7 @@ def factorial_contrasts(
         statistic, p_value, ci_low, ci_high`` (log2), ``fold_change, fc_ci_low, fc_ci_high``,
         ``test``, ``n`` (biological samples, or blocks when paired) and ``note``.
     """
-    where = "factorial_contrasts"
-    if method not in CONTRAST_METHODS:
-        raise ConfigError(
-            f"unknown method {method!r}",
-            where=f"{where}(method=...)",
-            hint=f"expected one of {', '.join(CONTRAST_METHODS)}",
-        )
-    if not 0 < alpha < 1:
-        raise ConfigError(
-            f"alpha = {alpha}", where=f"{where}(alpha=...)", hint="expected 0 < alpha < 1"
-        )
-    if method == "paired" and block is None:
-        raise ConfigError(
-            "method 'paired' needs a block column",
-            where=f"{where}(block=...)",
-            hint="name the donor/batch column, or use method='welch' for independent samples",
-        )
-    design = _Design(data, response, factors, block, where)
-    control = {str(k): str(v) for k, v in control.items()}
-    for f in design.factors:
-        if f not in control or control[f] not in design.levels[f]:
-            raise ConfigError(
-                f"control level of factor {f!r} is {control.get(f)!r}",
-                where=f"{where}(control=...)",
-                hint=f"expected one of {design.levels[f]}",
-            )
-        design.levels[f] = [control[f], *(v for v in design.levels[f] if v != control[f])]
+    design, control = _contrast_design(data, response, factors, block, control, alpha, method)
     key = design.cell_key()
     present = set(key)
     base_note = f"{design.dropped} row(s) with a missing value dropped" if design.dropped else ""
