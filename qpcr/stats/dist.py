@@ -3,7 +3,7 @@
 ``scipy.stats`` costs over a second to import; the t, F and beta tail areas the analysis needs
 are single special functions, evaluated here exactly as ``scipy.stats`` does (``t.sf(x, df) =
 stdtr(df, −x)``, ``t.ppf(q, df) = stdtrit(df, q)``, ``f.sf = fdtrc``), so the p-values are the
-same to the last bit. ``scipy.special`` itself (about a quarter of a second) is imported on
+same to the last bit. ``scipy.special`` itself (about 0.2 s) is imported on
 first use, so that importing :mod:`qpcr.stats` (the settings vocabularies) stays light.
 """
 
