@@ -1,32 +1,263 @@
-"""Atomic file writes: a crash never leaves a half-written file under its final name."""
+"""Crash-safe outputs: single files and whole results folders appear complete or not at all.
+
+- :func:`atomic_write` writes one file to a temporary name beside it and renames it into place.
+- :func:`replace_folder` builds a results folder as a hidden sibling and moves it into place as a
+  unit, under a lock, so that after a crash (even ``kill -9``) the folder holds either the
+  complete earlier results or the complete new ones, and two runs into one folder never mix.
+- :func:`output_errors` turns an :class:`OSError` while writing into one :class:`InputError`
+  naming the path, the reason and a hint; both writers use it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write"]
+from .errors import InputError
+
+__all__ = ["atomic_write", "locked", "output_errors", "replace_folder"]
+
+#: errno → (what is wrong, what was expected, hint) for a path that cannot be written.
+_REASONS: dict[int, tuple[str, str, str]] = {
+    errno.EACCES: ("permission denied", "a path you can write to",
+                   "Choose another path or change the folder's permissions"),
+    errno.EPERM: ("operation not permitted", "a path you can write to",
+                  "Choose another path or change the folder's permissions"),
+    errno.EROFS: ("read-only file system", "a writable disk", "Choose a path on a writable disk"),
+    errno.EISDIR: ("it is a folder", "a file name", "Give a file name, not a folder"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "a path of folders",
+                    "Check the path"),
+    errno.EEXIST: ("a part of the path is a file, not a folder", "a path of folders",
+                   "Check the path"),
+    errno.ENOENT: ("a folder on the path does not exist", "an existing folder",
+                   "Create the folder first or check the path"),
+    errno.ENOSPC: ("no space left on the device", "free space",
+                   "Free some space or choose another disk"),
+    errno.EDQUOT: ("disk quota exceeded", "free space", "Free some space or choose another disk"),
+    errno.ENAMETOOLONG: ("the name is too long", "a shorter name", "Choose a shorter name"),
+    errno.EBUSY: ("the path is in use (a mount point?)", "a folder that can be replaced",
+                  "Choose a folder inside it instead"),
+}  # fmt: skip
+
+#: Entries a results folder may hold that nobody minds losing when it is replaced.
+_JUNK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+
+
+@contextlib.contextmanager
+def output_errors(path: str | Path) -> Iterator[None]:
+    """Turn an :class:`OSError` raised inside the block into an :class:`InputError` naming
+    ``path`` (the path the user gave, not a temporary name), the reason and a hint."""
+    try:
+        yield
+    except OSError as exc:
+        what, expected, hint = _REASONS.get(
+            exc.errno or 0,
+            (
+                exc.strerror or str(exc) or type(exc).__name__,
+                "a writable path",
+                "Choose another path",
+            ),
+        )
+        raise InputError(
+            f"cannot write here ({what}); expected {expected}", where=str(path), hint=hint
+        ) from None
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, flush it to disk, then rename it
-    to ``path`` (``os.replace`` is atomic). The file gets ordinary permissions (umask)."""
+    to ``path`` (``os.replace`` is atomic). The file gets ordinary permissions (umask); missing
+    folders on the way are created. A path that cannot be written raises :class:`InputError`
+    (:func:`output_errors`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with output_errors(path):
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # the real suffix last: writers that pick the format from it (matplotlib) still can
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent
+        )
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            write(tmp)
+            with tmp.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def locked(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock (POSIX ``flock``) on the lock file ``path``; wait while
+    another process holds it. The lock file is removed on release: a waiter that locked a file
+    which has since been removed or replaced tries again. A process that dies releases its lock
+    (the kernel drops it); the file it leaves is reused and removed by the next holder. Where
+    ``flock`` is unavailable (Windows) this is a no-op and only the atomic renames protect."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = Path(path)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                break
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def replace_folder(
+    target: str | Path,
+    owned: Collection[str],
+    check: Callable[[Path], None] | None = None,
+) -> Iterator[Path]:
+    """Build a folder at a hidden temporary sibling (yielded) and move it to ``target`` as a
+    unit when the block ends without an error (on an error it is removed).
+
+    ``owned`` names the entries the program writes into such a folder: an existing ``target``
+    holding anything else is refused (replacing it would delete the user's files). Under a lock
+    on ``.<name>.lock`` beside ``target``, leftovers of a killed run are cleaned up first, then
+    ``check(target)`` may refuse (e.g. earlier results without ``--force``). The new folder
+    replaces an existing one in a single atomic exchange (Linux ``renameat2``), so ``target``
+    always holds complete results; where that is unsupported, the old folder is renamed to
+    ``.<name>.old-<pid>`` first, and a run that finds ``target`` missing beside such a folder
+    puts it back. A second run into the same ``target`` waits for the first to finish.
+    """
+    given = Path(target)  # named in messages
+    target = Path(os.path.realpath(given))  # "." has no name; a symlink: its folder
+    prefix = f".{target.name}."
+    with output_errors(given):
+        cwd = Path.cwd()
+        if target == target.parent or cwd == target or target in cwd.parents:
+            raise InputError(
+                "is the current folder, one holding it or the root; expected a folder that "
+                "can be replaced as a whole",
+                where=str(given),
+                hint="Choose a new folder inside it, e.g. qpcr_results",
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with locked(target.parent / f"{prefix}lock"):
+            _recover(target, prefix)
+            _refuse_foreign(target, owned, given)
+            if check is not None:
+                check(given)
+            tmp = target.parent / f"{prefix}tmp-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            try:
+                try:
+                    yield tmp
+                except InputError as exc:  # an inner write names the temporary folder
+                    if not exc.where.startswith(str(tmp)):
+                        raise
+                    where = str(given) + exc.where[len(str(tmp)) :]
+                    raise InputError(exc.message, where=where, hint=exc.hint) from None
+                _swap(tmp, target, prefix)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _recover(target: Path, prefix: str) -> None:
+    """Clean up after killed runs (called under the lock, so no live run owns these)."""
+    stale = sorted(p for p in target.parent.iterdir() if p.name.startswith(prefix))
+    asides = [p for p in stale if p.name.startswith(f"{prefix}old-")]
+    if asides and not os.path.lexists(target):
+        os.rename(asides[0], target)  # killed between the two renames: the old results
+    for path in stale:
+        if path.name.startswith((f"{prefix}tmp-", f"{prefix}old-")) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _refuse_foreign(target: Path, owned: Collection[str], given: Path) -> None:
+    """Refuse a ``target`` (shown as ``given``) that is a file, or a folder holding entries
+    not in ``owned``."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise InputError(
+            "exists and is not a folder; expected a folder", where=str(given),
+            hint="Choose another output folder",
+        )  # fmt: skip
+    allowed = set(owned) | _JUNK
+    foreign = sorted(p.name for p in target.iterdir() if p.name not in allowed)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise InputError(
+            f"holds files this command did not write ({shown}); expected a new or empty folder "
+            "or earlier results",
+            where=str(given),
+            hint="Choose another output folder: results are replaced as a whole folder",
+        )
+
+
+def _swap(new: Path, target: Path, prefix: str) -> None:
+    """Move the complete folder ``new`` to ``target``, replacing an existing one atomically."""
+    for folder, _, _ in os.walk(new):  # the entries reach the disk before the folder moves
+        _fsync_dir(folder)
+    if not os.path.lexists(target):
+        os.rename(new, target)
+    elif _exchange(new, target):
+        shutil.rmtree(new)  # now the old results
+    else:
+        aside = target.parent / f"{prefix}old-{os.getpid()}"
+        os.rename(target, aside)
+        os.rename(new, target)
+        shutil.rmtree(aside)
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: str | Path) -> None:
+    """Flush a folder's entries to disk (best effort: not every system can open a folder)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or file system does not support it."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))

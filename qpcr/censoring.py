@@ -39,19 +39,53 @@ def apply_nondetect_policy(
     """Return a copy of ``wells`` with the Cq to analyse and the non-detect state.
 
     A row is a non-detect when ``cq_status == "undetermined"`` or its Cq is ≥ ``limit``.
-    Added columns:
 
-    * ``nondetect`` (bool): the row is a non-detect.
-    * ``cq_used`` (float, cycles): ``cq`` for detected rows with ``cq_status == "ok"``; NaN for
-      ``missing``/``omitted``/``invalid``; for non-detects it depends on ``policy``:
+    Parameters
+    ----------
+    wells
+        The wells table; needs ``cq`` and ``cq_status``.
+    policy
+        What a non-detect's Cq becomes (the ``nondetect_policy`` setting):
 
-      - ``censor`` (default): ``limit``, with ``censored=True``: the value is a lower bound of
-        Cq, so quantities and fold changes built on it are bounds ("≤ x-fold"/"≥ x-fold").
-      - ``substitute``: ``limit`` treated as a measurement (``censored=False``); allowed only as
-        a labelled sensitivity analysis (McCall et al. 2014).
-      - ``exclude``: NaN (the non-detect is dropped; biased, kept for comparison).
-    * ``censored`` (bool): ``cq_used`` is a right-censoring point, not a measurement.
-    * ``nd_policy`` (str): the policy label, e.g. ``"substitute (sensitivity analysis)"``.
+        - ``censor`` (default): ``limit``, with ``censored=True``: the value is a lower bound of
+          Cq, so quantities and fold changes built on it are bounds ("≤ x-fold"/"≥ x-fold").
+        - ``substitute``: ``limit`` treated as a measurement (``censored=False``); allowed only
+          as a labelled sensitivity analysis (McCall et al. 2014).
+        - ``exclude``: NaN (the non-detect is dropped; biased, kept for comparison).
+    limit
+        The cycle limit L (cycles).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``wells`` with the added columns ``nondetect`` (bool: the row is a non-detect),
+        ``cq_used`` (float, cycles: ``cq`` for detected rows with ``cq_status == "ok"``; NaN for
+        ``missing``/``omitted``/``invalid``; for non-detects as ``policy`` says), ``censored``
+        (bool: ``cq_used`` is a right-censoring point, not a measurement) and ``nd_policy``
+        (str: the policy label, e.g. ``"substitute (sensitivity analysis)"``).
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``policy``, or a ``limit`` that is not a positive number.
+    InputError
+        ``wells`` lacks ``cq`` or ``cq_status``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"well": ["A1", "A2", "A3"], "cq": [24.1, None, 41.2],
+    ...                       "cq_status": ["ok", "undetermined", "ok"]})
+    >>> apply_nondetect_policy(wells)
+      well    cq     cq_status  nondetect  cq_used  censored nd_policy
+    0   A1  24.1            ok      False     24.1     False    censor
+    1   A2   NaN  undetermined       True     40.0      True    censor
+    2   A3  41.2            ok       True     40.0      True    censor
+    >>> apply_nondetect_policy(wells, "exclude")[["well", "cq_used", "censored"]]
+      well  cq_used  censored
+    0   A1     24.1     False
+    1   A2      NaN     False
+    2   A3      NaN     False
     """
     if policy not in POLICIES:
         raise ConfigError(

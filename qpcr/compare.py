@@ -49,20 +49,21 @@ def biological_units(
 ) -> pd.DataFrame:
     """One value per item × group × biological replicate (mean of its samples, log2 scale).
 
-    Without ``replicate`` each sample is its own biological unit. Adds ``n_samples`` and the
-    bound flags ``upper_bound``/``lower_bound`` (any of the unit's samples is a bound: a
-    non-detect set at the detection limit, see :mod:`qpcr.censoring`).
+    Without ``replicate`` each sample is its own biological unit. Adds ``n_samples``, the
+    bound flags ``upper_bound``/``lower_bound`` (any of the unit's samples is a bound: it
+    includes a non-detect set at the detection limit, see :mod:`qpcr.censoring`) and
+    ``not_detected`` (every sample of the unit is flagged ``not_detected``: all its wells are
+    non-detects; False when ``values`` has no such column).
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    frame = values.assign(
-        upper_bound=values.get("upper_bound", False),
-        lower_bound=values.get("lower_bound", False),
-    )
+    flags = ("upper_bound", "lower_bound", "not_detected")
+    frame = values.assign(**{flag: values.get(flag, False) for flag in flags})
     grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)
     out = grouped.agg(
         **{value: (value, "mean")}, n_samples=(value, "size"),
         upper_bound=("upper_bound", "any"), lower_bound=("lower_bound", "any"),
+        not_detected=("not_detected", "all"),
     )  # fmt: skip
     return out.reset_index().rename(columns={unit: "unit"})
 
@@ -78,7 +79,12 @@ def _select(
     means = (
         units[mask]
         .groupby([item, "unit"], sort=True, observed=True)
-        .agg(value=(value, "mean"), upper=("upper_bound", "any"), lower=("lower_bound", "any"))
+        .agg(
+            value=(value, "mean"),
+            upper=("upper_bound", "any"),
+            lower=("lower_bound", "any"),
+            nd=("not_detected", "all"),
+        )
     )
     return {k: g.droplevel(0) for k, g in means.groupby(level=0, sort=False, observed=True)}
 
@@ -117,7 +123,8 @@ def _comparisons(
             continue
         out.append((f"{group_label(levels)} vs control", levels, dict(control)))
     for c in contrasts:
-        _check_levels(units, {**c.numerator, **c.denominator}, factors, f"contrast '{c.name}'")
+        for side, spec in (("numerator", c.numerator), ("denominator", c.denominator)):
+            _check_levels(units, spec, factors, f"contrast '{c.name}' {side}")
         out.append((c.name, dict(c.numerator), dict(c.denominator)))
     return out
 
@@ -147,7 +154,9 @@ def compare_groups(
     levels; '' where a contrast pools a factor), ``n, n_ref, log2_fold_change, se, df,
     statistic, fold_change, ci_low, ci_high`` (fold-change scale), ``p_value, test``,
     ``bound`` (``≤``/``≥`` when non-detects make the fold change a bound) and ``note``. A group
-    whose every unit is a non-detect is "not detected", without a number.
+    whose every unit is ``not_detected`` (an optional boolean column of ``values``: all wells
+    of the sample are non-detects) is "not detected", without a number; a group with some
+    detected wells gets its fold change as a bound (methods.md §2.9).
     """
     missing = [f for f in factors if f not in control]
     if missing:
@@ -160,7 +169,7 @@ def compare_groups(
     _check_levels(units, control, factors, "settings [control]")
     rows = []
     items = list(dict.fromkeys(units[item]))
-    empty = pd.DataFrame({"value": [], "upper": [], "lower": []})
+    empty = pd.DataFrame({"value": [], "upper": [], "lower": [], "nd": []})
     for label, num, den in _comparisons(units, factors, control, contrasts):
         treated, ref = _select(units, num, value, item), _select(units, den, value, item)
         for name in items:
@@ -196,10 +205,11 @@ def _compare_one(
     row: dict = {"contrast": label, "item": name}
     row.update({f: levels.get(f, "") for f in factors})
     for units, where in ((treated_units, "compared group"), (ref_units, "control group")):
-        detected = units["value"].notna() & ~units["upper"].astype(bool)
-        if not detected.any():
+        present = units["value"].notna()
+        if not (present & ~units["nd"].astype(bool)).any():
+            why = "not detected" if present.any() else "no usable value"
             row.update(n=int(treated.notna().sum()), n_ref=int(ref.notna().sum()),
-                       bound="", note=f"not detected in the {where}")  # fmt: skip
+                       bound="", note=f"{why} in the {where}")  # fmt: skip
             return row
     if paired:
         common = ref.index.intersection(treated.index)

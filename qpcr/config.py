@@ -23,29 +23,24 @@ way; :func:`choices` is a choice setting's vocabulary, owned by its implementing
 from __future__ import annotations
 
 import difflib
+import re
+import sys
 import tomllib
 from functools import cache
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from .censoring import POLICIES as NONDETECT_POLICIES
 from .curves import parse_efficiency
 from .errors import ConfigError
-from .outliers import RULES as OUTLIER_RULES
 from .settings import SETTINGS, VOCABULARY_MODULES, AnalysisConfig, Contrast, Setting
-from .stats import ADJUST as ADJUST_METHODS
-from .stats import TESTS
 
 __all__ = [
-    "ADJUST_METHODS",  # the vocabularies under the names qpcr.template imports
-    "NONDETECT_POLICIES",
-    "OUTLIER_RULES",
-    "TESTS",
     "AnalysisConfig",
     "Contrast",
     "choices",
     "from_mapping",
+    "listed",
     "load_config",
     "markdown_table",
     "parse_efficiency",
@@ -59,16 +54,64 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def setting(name: str) -> Setting:
-    """The declaration of setting ``name`` (KeyError for an unknown name)."""
+    """The declaration of setting ``name``.
+
+    Parameters
+    ----------
+    name
+        A settings key.
+
+    Returns
+    -------
+    Setting
+        Its declaration (type, default, option, bounds, help).
+
+    Raises
+    ------
+    KeyError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> spec = setting("nondetect_policy")
+    >>> spec.default, spec.option, spec.metavar
+    ('censor', ('--nondetect-policy',), 'POLICY')
+    """
     return _BY_NAME[name]
 
 
 @cache
 def choices(name: str) -> tuple[str, ...]:
-    """The allowed values of a choice setting (empty for any other setting)."""
+    """The allowed values of a choice setting (empty for any other setting; unset, when the
+    setting's type is ``Literal[...] | None``, is allowed besides).
+
+    Parameters
+    ----------
+    name
+        A settings key.
+
+    Returns
+    -------
+    tuple of str
+        The vocabulary, from the setting's ``Literal`` type.
+
+    Examples
+    --------
+    >>> choices("nondetect_policy"), choices("reference_genes")
+    (('censor', 'exclude', 'substitute'), ())
+    >>> choices("decimal")
+    ('.', ',')
+    """
     modules = {m: import_module(f"qpcr.{m}") for m in VOCABULARY_MODULES}
     hint = get_type_hints(AnalysisConfig, localns=modules)[name]
-    return get_args(hint) if get_origin(hint) is Literal else ()
+    literal = next((t for t in (hint, *get_args(hint)) if get_origin(t) is Literal), None)
+    return get_args(literal) if literal is not None else ()
+
+
+def listed(allowed: tuple[str, ...]) -> str:
+    """Choices for a message: ``auto, welch``; a choice that is not a word is quoted
+    (``'.', ','``)."""
+    return ", ".join(c if re.fullmatch(r"[\w-]+", c) else f"'{c}'" for c in allowed)
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:
@@ -77,8 +120,40 @@ def _did_you_mean(word: str, options: list[str]) -> str:
 
 
 def read_utf8(path: Path, what: str) -> str:
-    """A settings-like text file (UTF-8, BOM allowed); a missing or undecodable file is a
-    :class:`ConfigError` naming ``what`` and the path."""
+    r"""A settings-like text file (UTF-8, BOM allowed).
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for errors.
+
+    Returns
+    -------
+    str
+        The text.
+
+    Raises
+    ------
+    ConfigError
+        A missing or undecodable file, naming ``what`` and the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "settings.toml"
+    >>> _ = path.write_bytes(b'\xef\xbb\xbfreference_genes = ["GAPDH"]\n')
+    >>> read_utf8(path, "settings file")
+    'reference_genes = ["GAPDH"]\n'
+    >>> read_utf8(Path(folder.name) / "other.toml", "settings file")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: ...other.toml: settings file not found
+    >>> folder.cleanup()
+    """
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -88,7 +163,42 @@ def read_utf8(path: Path, what: str) -> str:
 
 
 def load_config(path: str | Path) -> AnalysisConfig:
-    """Read and validate a TOML settings file."""
+    r"""Read and validate a TOML settings file.
+
+    Parameters
+    ----------
+    path
+        The file; its settings may sit at the top level or under a ``[qpcr]`` table.
+
+    Returns
+    -------
+    AnalysisConfig
+        The settings, every key validated (defaults for the others).
+
+    Raises
+    ------
+    ConfigError
+        A missing file, invalid TOML, an unknown key or a value out of its type, choices or
+        bounds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "settings.toml"
+    >>> _ = path.write_text('reference_genes = ["GAPDH"]\n[control]\noxygen = "normoxia"\n',
+    ...                     encoding="utf-8")
+    >>> config = load_config(path)
+    >>> config.reference_genes, config.control, config.nondetect_policy
+    (('GAPDH',), {'oxygen': 'normoxia'}, 'censor')
+    >>> _ = path.write_text("reference_genes = GAPDH\n", encoding="utf-8")
+    >>> load_config(path)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: ...settings.toml: not valid TOML (Invalid value (at line 1, ...
+    >>> folder.cleanup()
+    """
     path = Path(path)
     text = read_utf8(path, "settings file")
     try:
@@ -104,7 +214,35 @@ def load_config(path: str | Path) -> AnalysisConfig:
 
 
 def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig:
-    """Build a config from a TOML-like mapping, validating every key."""
+    """Build a config from a TOML-like mapping, validating every key.
+
+    Parameters
+    ----------
+    raw
+        Settings key → value in TOML form (see :func:`parse_setting`).
+    where
+        The source, for errors and ``AnalysisConfig.source``.
+
+    Returns
+    -------
+    AnalysisConfig
+        The settings.
+
+    Raises
+    ------
+    ConfigError
+        An unknown key (with the closest known one) or an invalid value.
+
+    Examples
+    --------
+    >>> config = from_mapping({"reference_genes": ["GAPDH", "ACTB"], "outlier_rule": "mad"})
+    >>> config.reference_genes, config.outlier_rule
+    (('GAPDH', 'ACTB'), 'mad')
+    >>> from_mapping({"refrence_genes": ["GAPDH"]})
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: settings: unknown setting 'refrence_genes'. did you mean ...?
+    """
     for key in raw:
         if key not in _BY_NAME:
             raise ConfigError(
@@ -117,10 +255,37 @@ def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig
 def parse_setting(name: str, value: Any, where: str = "settings") -> Any:
     """The typed, checked value of setting ``name`` from its TOML form.
 
-    Strings, numbers and booleans as in TOML; a list setting also takes one string; a table
-    setting a dict (``ratios``: name → [numerator, denominator]; ``contrasts``: a list of
-    ``{name, numerator, denominator}`` tables). Choices and bounds are checked as by
-    :func:`validated`; a :class:`ConfigError` located at ``where`` names the setting.
+    Parameters
+    ----------
+    name
+        A settings key.
+    value
+        Strings, numbers and booleans as in TOML; a list setting also takes one string; a
+        table setting a dict (``ratios``: name → [numerator, denominator]; ``contrasts``: a list
+        of ``{name, numerator, denominator}`` tables).
+    where
+        The source, for errors.
+
+    Returns
+    -------
+    object
+        The value in the type of :class:`AnalysisConfig`'s field.
+
+    Raises
+    ------
+    ConfigError
+        A value of the wrong type, outside the choices or out of bounds, naming the setting.
+
+    Examples
+    --------
+    >>> parse_setting("reference_genes", "GAPDH")
+    ('GAPDH',)
+    >>> parse_setting("ratios", {"MYC/HIF1A": ["MYC", "HIF1A"]})
+    {'MYC/HIF1A': ('MYC', 'HIF1A')}
+    >>> parse_setting("outlier_threshold", -1, "settings.toml")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: settings.toml: 'outlier_threshold' is -1.0; expected above 0 cycles
     """
     value = _typed(setting(name), value, where)
     _check(setting(name), value, where)
@@ -182,8 +347,37 @@ def _contrast(i: int, item: Any, where: str) -> Contrast:
 
 
 def validated(config: AnalysisConfig, where: str) -> AnalysisConfig:
-    """``config`` after checking every choice against its vocabulary and every number against
-    its bounds (exclusive for numbers, a minimum for whole numbers)."""
+    """``config`` after checking every choice against its vocabulary and every number against its
+    bounds (exclusive for numbers, a minimum for whole numbers).
+
+    Parameters
+    ----------
+    config
+        The settings.
+    where
+        The source, for errors.
+
+    Returns
+    -------
+    AnalysisConfig
+        ``config`` itself.
+
+    Raises
+    ------
+    ConfigError
+        The first value outside its choices or bounds.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> config = from_mapping({"reference_genes": ["GAPDH"]})
+    >>> validated(config, "settings") is config
+    True
+    >>> validated(replace(config, adjust="tukey"), "settings")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: settings: 'adjust' is 'tukey'; expected one of holm, bh, ...
+    """
     for spec in SETTINGS:
         _check(spec, getattr(config, spec.name), where)
     return config
@@ -191,9 +385,9 @@ def validated(config: AnalysisConfig, where: str) -> AnalysisConfig:
 
 def _check(spec: Setting, value: Any, where: str) -> None:
     allowed = choices(spec.name)
-    if allowed and value not in allowed:
+    if allowed and value not in allowed and not (value is None and spec.default is None):
         raise ConfigError(
-            f"'{spec.name}' is '{value}'; expected one of {', '.join(allowed)}", where=where
+            f"'{spec.name}' is '{value}'; expected one of {listed(allowed)}", where=where
         )
     low, high = spec.bounds
     if spec.shape is int and low is not None and value < low:
@@ -227,7 +421,21 @@ def _choices_text(spec: Setting) -> str:
 
 
 def markdown_table() -> str:
-    """The README's settings table: key, option, type or choices, default, meaning."""
+    r"""The README's settings table: key, option, type or choices, default, meaning.
+
+    Returns
+    -------
+    str
+        A Markdown table, one row per setting.
+
+    Examples
+    --------
+    >>> table = markdown_table().splitlines()
+    >>> table[0]
+    '| key | option | type / choices | default | meaning |'
+    >>> table[2].split(" | ")[:3]
+    ['| `reference_genes`', '`--reference-genes`', 'list of names']
+    """
     rows = ["| key | option | type / choices | default | meaning |", "|---|---|---|---|---|"]
     for spec in SETTINGS:
         default = spec.default
@@ -244,7 +452,31 @@ README_MARKERS = ("<!-- settings-table:begin -->\n", "\n<!-- settings-table:end 
 
 
 def with_settings_table(readme: str) -> str:
-    """``readme`` with the settings table between :data:`README_MARKERS` replaced."""
+    r"""``readme`` with the settings table between :data:`README_MARKERS` replaced.
+
+    Parameters
+    ----------
+    readme
+        The README's text.
+
+    Returns
+    -------
+    str
+        The text with a fresh :func:`markdown_table`.
+
+    Raises
+    ------
+    ConfigError
+        The markers are missing.
+
+    Examples
+    --------
+    >>> readme = "# Settings\n<!-- settings-table:begin -->\nold\n<!-- settings-table:end -->\n"
+    >>> print("\n".join(with_settings_table(readme).splitlines()[:3]))
+    # Settings
+    <!-- settings-table:begin -->
+    | key | option | type / choices | default | meaning |
+    """
     begin, end = README_MARKERS
     head, _, rest = readme.partition(begin)
     _, found, tail = rest.partition(end)
@@ -254,8 +486,6 @@ def with_settings_table(readme: str) -> str:
 
 
 if __name__ == "__main__":  # python -m qpcr.config --markdown | --readme README.md
-    import sys
-
     if sys.argv[1:] == ["--markdown"]:
         print(markdown_table())
     elif sys.argv[1:2] == ["--readme"] and len(sys.argv) == 3:

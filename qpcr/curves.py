@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +26,12 @@ import pandas as pd
 from .errors import AnalysisError, ConfigError, InputError
 
 __all__ = [
+    "MIN_R_SQUARED",
     "StandardCurve",
+    "curve_problems",
     "curve_warnings",
     "efficiency_bias",
+    "efficiency_checks",
     "fit_standard_curve",
     "interpolate_quantity",
     "livak_validation",
@@ -55,6 +58,9 @@ CURVE_COLUMNS = (
 
 #: Decimals used to decide that two log10 quantities are the same dilution level.
 _LEVEL_DECIMALS = 9
+
+#: Acceptance limit of a standard curve's R² (below it the curve gives no efficiency).
+MIN_R_SQUARED = 0.98
 
 
 @dataclass(frozen=True)
@@ -437,8 +443,11 @@ def parse_efficiency(
             where=where,
             hint="E.g. unit='percent'",
         )
-    if isinstance(value, bool):
-        raise ConfigError(f"{value!r} is not a number", where=where)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(
+            f"{value!r} is not a number; expected a factor like 1.95 or a percentage like '95 %'",
+            where=where,
+        )
     percent = unit == "percent"
     if isinstance(value, str):
         match = _PERCENT_RE.match(value)
@@ -486,7 +495,7 @@ def efficiency_bias(
 def curve_warnings(
     curves: pd.DataFrame,
     e_range: tuple[float, float] = (1.8, 2.2),
-    min_r2: float = 0.98,
+    min_r2: float = MIN_R_SQUARED,
     *,
     min_levels: int = 5,
     min_log10_range: float = 3.0,
@@ -515,7 +524,10 @@ def curve_warnings(
         if row.get("note"):
             found.append(("skipped", "warning", row["n_levels"], None, f"no curve ({row['note']})"))
         elif not row["slope"] < 0:
-            message = f"slope {row['slope']:.4g} is not negative; expected Cq to fall with input"
+            message = (
+                f"slope {row['slope']:.4g} is not negative; expected Cq to fall with input "
+                "(the curve is not used)"
+            )
             found.append(("slope_not_negative", "error", row["slope"], 0.0, message))
         else:
             found.extend(
@@ -535,6 +547,77 @@ def curve_warnings(
             }
             for rule, severity, value, threshold, message in found
         )
+    return out
+
+
+def curve_problems(curves: pd.DataFrame, min_r2: float = MIN_R_SQUARED) -> pd.Series:
+    """Why each curve of a :func:`standard_curves` table cannot give an efficiency.
+
+    A curve is not used when it was skipped (fewer usable dilution levels than needed, its
+    ``note``), when its slope is not negative (Cq does not fall with input: no efficiency,
+    no interpolation) or when its R² is below ``min_r2``. Returns one string per row (same
+    index): the reason, or ``""`` for a usable curve.
+    """
+    reasons = []
+    for row in curves.to_dict("records"):
+        slope, r2 = float(row["slope"]), float(row["r_squared"])
+        if row["note"]:
+            reasons.append(str(row["note"]))
+        elif not slope < 0:
+            reasons.append(f"slope {slope:.4g} is not negative")
+        elif not r2 >= min_r2:
+            reasons.append(f"R² {r2:.4f} below {min_r2}")
+        else:
+            reasons.append("")
+    return pd.Series(reasons, index=curves.index, dtype=object)
+
+
+def efficiency_checks(
+    curves: pd.DataFrame,
+    targets: Sequence[str],
+    setting: Mapping[str, float],
+    used: Mapping[str, float],
+) -> list[dict[str, object]]:
+    """Which efficiency each analysed target gets where its plate has a standard curve.
+
+    * ``fallback`` (warning): the curve is not used (:func:`curve_problems`); the target falls
+      back to the ``[efficiency]`` setting, else to the curves of the other plates (pooled),
+      else to E = 2. The message names the source and its E.
+    * ``setting_outside_ci`` (warning): the ``[efficiency]`` setting lies outside the usable
+      curve's confidence interval (95 % in the analysis); the message names both values.
+
+    ``setting`` holds the user's efficiencies, ``used`` those the analysis uses (setting or
+    curve). Dicts shaped as those of :func:`curve_warnings`.
+    """
+    out: list[dict[str, object]] = []
+    problems = curve_problems(curves)
+    for row, problem in zip(curves.to_dict("records"), problems, strict=True):
+        target, plate = row["target"], row.get("plate", "")
+        if target not in targets:
+            continue
+        name = f"{target}" + (f" on plate {plate}" if plate not in ("", None) else "")
+        if problem:
+            if target in setting:
+                source = f"the [efficiency] setting, E = {setting[target]:.3f}"
+            elif target in used:
+                source = f"the standard curves of the other plates, E = {used[target]:.3f}"
+            else:
+                source = "none: E = 2 (100 %) assumed"
+            message = f"{name}: standard curve not used ({problem}); efficiency from {source}"
+            out.append({"rule": "fallback", "plate": plate, "target": target,
+                        "severity": "warning", "value": used.get(target, 2.0),
+                        "threshold": np.nan, "message": message})  # fmt: skip
+        elif target in setting:
+            e, lo, hi = setting[target], row["efficiency_ci_low"], row["efficiency_ci_high"]
+            if not lo <= e <= hi:
+                message = (
+                    f"{name}: the [efficiency] setting E = {e:.3f} lies outside the standard "
+                    f"curve's 95 % CI {lo:.3f}–{hi:.3f} (curve E = {row['efficiency']:.3f}); "
+                    "the setting is used"
+                )
+                out.append({"rule": "setting_outside_ci", "plate": plate, "target": target,
+                            "severity": "warning", "value": e,
+                            "threshold": lo if e < lo else hi, "message": message})  # fmt: skip
     return out
 
 

@@ -8,8 +8,9 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .compare import biological_units
@@ -36,6 +37,7 @@ def factorial_tables(
     factors: Sequence[str],
     replicate: str | None,
     config: AnalysisConfig,
+    failed: Mapping[tuple[str, str], str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``anova`` (one row per item × term) and ``contrasts`` (one row per item × contrast).
 
@@ -43,28 +45,36 @@ def factorial_tables(
     the replicate as a fixed block when it is given (Type III with sum contrasts when the
     design is unbalanced; the ``ss_type`` column says which). Contrasts use
     ``config.factorial_method`` (``rcbd``: pooled block-model error). Items whose design cannot
-    be fitted get a ``note`` instead of numbers. Empty tables without factors.
+    be fitted get a ``note`` instead of numbers; the ANOVA and the contrasts are tried apart,
+    so an item whose ANOVA is refused (e.g. an empty cell) keeps its estimable contrasts.
+    ``failed`` maps ``(kind, name)`` (``"target"``/``"ratio"``) to a reason (``fail_on_controls``):
+    such an item keeps its rows with the numbers withheld and ``note`` "failed: <reason>
+    (fail_on_controls)", and stays out of the p-value adjustment. Empty tables without factors.
     """
     if not factors:
         return {}
     anova_rows, contrast_rows = [], []
     block = "unit" if replicate else None
+    failed = failed or {}
     for kind, name, part, value in _items(samples, ratio_samples, config.reference_genes):
         item = {"item": kind, "name": name}
         units = biological_units(part.assign(_i=name), value, "_i", list(factors), replicate)
         units = units.dropna(subset=[value])
         try:
             anova = factorial_anova(units, value, list(factors), block=block)
+        except QpcrError as exc:
+            anova = pd.DataFrame([{"note": str(exc)}])
+        try:
             contrasts = factorial_contrasts(
                 units, value, list(factors), block=block, control=dict(config.control),
                 alpha=config.alpha, method=config.factorial_method,
             )  # fmt: skip
         except QpcrError as exc:
-            anova_rows.append({**item, "note": str(exc)})
-            contrast_rows.append({**item, "note": str(exc)})
-            continue
-        if replicate:
+            contrasts = pd.DataFrame([{"note": str(exc)}])
+        if replicate and "term" in anova:
             anova["term"] = anova["term"].replace("unit", replicate)
+        if (kind, name) in failed:
+            anova, contrasts = (_withheld(t, failed[kind, name]) for t in (anova, contrasts))
         anova_rows += [{**item, **r} for r in anova.to_dict("records")]
         contrast_rows += [{**item, **r} for r in contrasts.to_dict("records")]
     anova = _declared(pd.DataFrame(anova_rows), "anova")
@@ -88,3 +98,12 @@ def _declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """``frame`` in the declared column order of table ``name``, with the columns it lacks (every
     item's model failed) added empty; any other column stays, for the writer's check."""
     return frame.reindex(columns=list(dict.fromkeys([*columns_of(name), *frame.columns])))
+
+
+def _withheld(table: pd.DataFrame, reason: str) -> pd.DataFrame:
+    """``table`` with every number blanked and the ``fail_on_controls`` reason as its note."""
+    table = table.copy()
+    numbers = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
+    table[numbers] = np.nan
+    table["note"] = f"failed: {reason} (fail_on_controls)"
+    return table

@@ -9,8 +9,10 @@ from typing import Any
 __all__ = ["formats_table", "summarise"]
 
 
-def summarise(path: str | Path, format: str | None = None) -> dict[str, Any]:
-    """Read one export and describe it.
+def summarise(
+    path: str | Path, format: str | None = None, decimal: str | None = None
+) -> dict[str, Any]:
+    """Read one export and describe it (``decimal``: its decimal mark, None: detected).
 
     Returns a dict with ``file``, ``format``, ``description``, ``instrument``, ``software``,
     ``run_date``, ``plate_size``, ``plates`` (run/plate ids, [] for a single plate), ``wells``
@@ -22,7 +24,7 @@ def summarise(path: str | Path, format: str | None = None) -> dict[str, Any]:
     """
     from .io import formats, read_run
 
-    export = read_run(path, format)
+    export = read_run(path, format, decimal)
     wells = export.wells
     info = export.info
     description = next((f.description for f in formats() if f.name == info.format), "")

@@ -37,8 +37,30 @@ RULE_METHODS_TEXT: dict[Method, str] = {
 
 
 def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndarray:
-    """Two-sided Grubbs critical value ``G_crit = ((n−1)/√n)·sqrt(t²/(n−2+t²))`` with
-    ``t = t_{1−α/(2n), n−2}`` (Grubbs 1969). NaN for n < 3."""
+    """Two-sided Grubbs critical value (Grubbs 1969).
+
+    ``G_crit = ((n−1)/√n)·sqrt(t²/(n−2+t²))`` with ``t = t_{1−α/(2n), n−2}``.
+
+    Parameters
+    ----------
+    n
+        Group size(s).
+    alpha
+        Significance level.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The critical value (an array for an array ``n``); NaN for n < 3.
+
+    Examples
+    --------
+    >>> round(grubbs_critical(3), 6)
+    1.154305
+    >>> import numpy as np
+    >>> grubbs_critical(np.array([2, 4, 10])).round(4)
+    array([   nan, 1.4813, 2.29  ])
+    """
     from .stats.dist import t_ppf
 
     n = np.asarray(n, dtype=float)
@@ -75,7 +97,21 @@ def flag_replicate_outliers(
         α (0.05). ``range_threshold``/``z_threshold`` set the other rule where one rule falls
         back to the other.
 
-    Rules
+    Returns
+    -------
+    pandas.DataFrame
+        One row per well (index of ``cq``) with ``outlier`` (this well is the one to drop),
+        ``group_flagged`` (its group failed the rule), ``rule`` (which rule produced
+        ``value``), ``value`` (the well's statistic: group range, |modified z|, distance to
+        the others' median, or G), ``threshold``, ``range`` (group max − min, cycles) and ``n``
+        (finite Cq in the group).
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``method``, or a threshold that is not a positive number.
+
+    Notes
     -----
     ``range``: a group is flagged when ``max − min > threshold`` (``group_flagged``). In a
     flagged group of n ≥ 3 wells the well to drop is chosen by the modified z
@@ -95,12 +131,20 @@ def flag_replicate_outliers(
 
     ``none``: nothing is flagged.
 
-    Returns
-    -------
-    DataFrame with ``outlier`` (this well is the one to drop), ``group_flagged`` (its group
-    failed the rule), ``rule`` (which rule produced ``value``), ``value`` (the well's statistic:
-    group range, |modified z|, distance to the others' median, or G), ``threshold``, ``range``
-    (group max − min, cycles) and ``n`` (finite Cq in the group).
+    Examples
+    --------
+    The MYC triplicate spans 1.3 cycles (> 0.5), and its third well has |z| = 8.09 > 3.5;
+    the GAPDH duplicate spans 0.1 cycles:
+
+    >>> import pandas as pd
+    >>> cq = pd.Series([24.0, 24.1, 25.3, 18.0, 18.1])
+    >>> flag_replicate_outliers(cq, pd.Series(["MYC"] * 3 + ["GAPDH"] * 2))
+       outlier  group_flagged        rule   value  threshold  range  n
+    0    False           True  modified_z  0.6745        3.5    1.3  3
+    1    False           True  modified_z  0.0000        3.5    1.3  3
+    2     True           True  modified_z  8.0940        3.5    1.3  3
+    3    False          False       range  0.1000        0.5    0.1  2
+    4    False          False       range  0.1000        0.5    0.1  2
     """
     if method not in RULES:
         raise ConfigError(

@@ -3,7 +3,6 @@ written (see :mod:`qpcr.report`)."""
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -12,27 +11,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibrator
 from .compare import compare_groups, group_label, group_order, group_summary
 from .config import AnalysisConfig
+from .curves import efficiency_checks
 from .errors import ConfigError, InputError, MissingControlError
 from .factorial import factorial_tables
 from .io import read_run
-from .io.registry import Export, RunInfo
-from .layout import join_layout, load_layout
+from .io.registry import RunInfo
+from .layout import join_layout, load_layout, renamed_samples
 from .plates import plate_strategy
 from .qc import apply_qc, event_table
 from .quant import normalise, ratio_table, summarise_replicates
 from .schema import columns_of
 from .stats import adjust_pvalues
-from .template import is_template, read_template, template_config
+from .template import template_config
+from .validate import NOT_FACTORS, check_names
 
 __all__ = ["Results", "analyze"]
-
-#: Wells-table columns that are not design factors.
-_NOT_FACTORS = {"plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
-                "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
-                "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export",
-                "well_export", "irc", "outlier"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -76,11 +72,6 @@ def sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _suggest(name: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f"did you mean '{close[0]}'?" if close else f"known: {', '.join(options)}"
-
-
 def plate_names(exports: Sequence[str | Path]) -> list[str]:
     """Each export's plate name: its file stem, or its path when two stems coincide."""
     stems = [Path(p).stem for p in exports]
@@ -91,35 +82,35 @@ def _load_layouts(
     layout: str | Path | pd.DataFrame | Sequence[str | Path],
     exports: Sequence[str | Path],
     runs: Sequence[RunInfo],
+    decimal: str | None = None,
 ) -> tuple[pd.DataFrame, str, list[Path]]:
     """One layout (file or DataFrame), or one layout file per plate paired with the exports
-    (:func:`qpcr.plates.match_layouts`) and stacked with a ``plate`` column."""
+    (:func:`qpcr.plates.match_layouts`) and stacked with a ``plate`` column; ``decimal``: the
+    decimal mark of the layout files (None: detected)."""
     if isinstance(layout, pd.DataFrame):
         return layout, "layout", []
     files = [Path(layout)] if isinstance(layout, (str, Path)) else [Path(p) for p in layout]
     size = next((r.plate_size for r in runs if r.plate_size), None)
     if len(files) == 1:
-        return load_layout(files[0], plate=size), str(files[0]), files
+        return load_layout(files[0], plate=size, decimal=decimal), str(files[0]), files
     from .plates import match_layouts, stack_layouts
 
     names = dict(zip(map(str, exports), plate_names(exports), strict=True))
     pairs = match_layouts([Path(e) for e in exports], files)
-    stacked = stack_layouts({names[str(e)]: load_layout(f, plate=size) for e, f in pairs})
-    return stacked, ", ".join(map(str, files)), files
+    layouts = {names[str(e)]: load_layout(f, plate=size, decimal=decimal) for e, f in pairs}
+    stacked = stack_layouts(layouts)
+    return stacked, ", ".join(f"{f} (plate {names[str(e)]})" for e, f in pairs), files
 
 
 def read_exports(
-    exports: Sequence[str | Path], format: str | None = None
+    exports: Sequence[str | Path], format: str | None = None, decimal: str | None = None
 ) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile]]:
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
-    names plates) and a ``source`` column."""
+    names plates) and a ``source`` column. ``decimal``: the decimal mark of text exports
+    (None: detected)."""
     frames, runs, inputs = [], [], []
     for path, stem in zip(exports, plate_names(exports), strict=True):
-        if format is None and is_template(path):  # bench-scientist workbook (qpcr.template)
-            content = read_template(path)
-            export = Export(wells=content.wells, info=content.info)
-        else:
-            export = read_run(path, format)
+        export = read_run(path, format, decimal)  # a filled template too (format 'template')
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
@@ -157,44 +148,58 @@ def analyze(
     config = config or template_config(exports) or AnalysisConfig()
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
-    wells, runs, inputs = read_exports(exports, format)
+    wells, runs, inputs = read_exports(exports, format, config.decimal)
+    exported_targets = set(wells["target"].astype(str))
     warnings: list[str] = []
     notes: list[str] = []
     if layout is not None:
-        lay, where, files = _load_layouts(layout, exports, runs)
+        lay, where, files = _load_layouts(layout, exports, runs, config.decimal)
         inputs += [InputFile(str(f), sha256(f), "layout") for f in files]
         if "target" in lay and config.aliases:
             lay = lay.assign(target=lay["target"].replace(config.aliases))
         wells = wells.assign(target=wells["target"].replace(config.aliases))
-        wells, messages = join_layout(wells, lay, where)
+        wells, messages = join_layout(wells, lay, where, config.sample_names)
         warnings += messages
     else:
         wells = wells.assign(target=wells["target"].replace(config.aliases))
+    warnings += check_names(wells, config, exported_targets)
     if config.source and Path(config.source).is_file():
         inputs.append(InputFile(config.source, sha256(config.source), "settings"))
 
     wells = _fill_from_export(wells, "quantity")
-    absolute = not config.reference_genes and wells["sample_type"].eq("std").any()
-    factors = [] if absolute and not config.control else _factors(wells, config)
-    replicate = _replicate(wells, config)
+    quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
+    standards = wells["sample_type"].eq("std") & (quantity > 0)
+    absolute = not config.reference_genes and bool(standards.any())
+    calibrator = calibrator_sample(config)
     targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"]))
     if not absolute:
         _check_references(targets, config)
+    factors = [] if (absolute and not config.control) or calibrator else _factors(wells, config)
+    replicate = config.replicate
     wells = _fill_samples(wells, factors, replicate)
 
     wells, qc = apply_qc(wells, config)
+    renamed, rename_events = renamed_samples(wells)
+    if renamed:
+        notes += renamed
+        qc = pd.concat([qc, event_table(rename_events)], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {}
     plate_efficiency: dict[str, dict[str, float]] = {}
     curves, curve_events = _standard_curves(wells)
+    if absolute:
+        notes.append(_absolute_note(curves, targets))
     if not curves.empty:
         tables["standard_curves"] = curves
         tables["quantities"] = _quantities(wells, curves)
         if not absolute:
+            setting = config.efficiency
             config, plate_efficiency, found, problems = _curve_efficiencies(
                 wells, curves, config, targets
             )
             notes += found
             warnings += problems
+            checks = efficiency_checks(curves, targets, setting, config.efficiency)
+            curve_events = pd.concat([curve_events, _curve_events(checks)], ignore_index=True)
         qc = pd.concat([qc, curve_events], ignore_index=True)
     ircs = _irc_samples(wells, config)
     attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)], factors, replicate)
@@ -203,6 +208,9 @@ def analyze(
     by_plate = by_plate.merge(attrs, on="sample", how="left")
     strategy = "single" if absolute else plate_strategy(by_plate, config, ircs, value="cq_mean")
     if strategy == "single":
+        if ircs:  # one plate needs no inter-run calibration
+            used = used[~used["sample"].isin(ircs)]
+            notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
         replicates = summarise_replicates(used).merge(attrs, on="sample", how="left")
     else:
         replicates = by_plate
@@ -230,6 +238,7 @@ def analyze(
         tables["plate_calibration"] = calibration
         notes.append(note)
     samples["upper_bound"] = samples["censored"]
+    samples["not_detected"] = samples["n_censored"].eq(samples["n_used"]) & samples["n_used"].gt(0)
     qc = pd.concat([qc, stability_events, _reference_events(samples)], ignore_index=True)
     assumed = [t for t in targets if t not in config.efficiency]
     if config.efficiency and assumed:
@@ -239,24 +248,24 @@ def analyze(
             + "; give it under [efficiency] or from a standard curve"
         )
 
+    if calibrator is not None:
+        samples = relative_to_calibrator(samples, replicates, calibrator, config.reference_genes,
+                                         config.efficiency, config.alpha)  # fmt: skip
+        notes.append(CALIBRATOR_NOTE.format(name=calibrator, level=100 * (1 - config.alpha)))
+        return replace(empty, samples=samples, qc=qc, config=config, warnings=tuple(warnings),
+                       tables=tables, notes=tuple(notes))  # fmt: skip
+
     cols = [*factors, *([replicate] if replicate else [])]
     common = dict(factors=factors, control=config.control, replicate=replicate,
                   contrasts=config.contrasts, test=config.test, alpha=config.alpha,
                   min_n=config.min_replicates)  # fmt: skip
     fold = compare_groups(samples, value="log2_rq", item="target", **common)
     ratio_samples = ratio_table(samples, config.ratios, cols)
-    missing_ratio = [n for n, pair in config.ratios.items() if not set(pair) <= set(targets)]
-    if missing_ratio:
-        raise ConfigError(
-            f"ratio(s) {', '.join(missing_ratio)} name targets not in the data",
-            where=f"{config.source or 'settings'} [ratios]",
-            hint=f"targets are {', '.join(t for t in targets if t not in config.reference_genes)}",
-        )
     ratios = _ratio_results(ratio_samples, factors, replicate, config, common)
-    if config.fail_on_controls:
-        fold, ratios = _fail_on_controls(fold, ratios, qc, config)
+    failed = _control_failures(qc, config) if config.fail_on_controls else {}
+    fold, ratios = _fail_on_controls(fold, ratios, failed)
     fold, ratios = _adjust(fold, ratios, config.adjust)
-    tables.update(factorial_tables(samples, ratio_samples, factors, replicate, config))
+    tables.update(factorial_tables(samples, ratio_samples, factors, replicate, config, failed))
     return replace(
         empty, samples=samples, fold_changes=fold, ratios=ratios, ratio_samples=ratio_samples,
         qc=qc, config=config, warnings=tuple(warnings), tables=tables, notes=tuple(notes),
@@ -321,6 +330,11 @@ def _standard_curves(wells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if std.empty or "quantity" not in std or std["quantity"].notna().sum() == 0:
         return pd.DataFrame(), event_table([])
     curves = standard_curves(std.drop(columns=["excluded"]))
+    return curves, _curve_events(curve_warnings(curves))
+
+
+def _curve_events(found: list[dict]) -> pd.DataFrame:
+    """QC events ``standard_curve_<rule>`` from :mod:`qpcr.curves` warning dicts."""
     severity = {"warning": "warn", "error": "fail"}
     events = [
         {"plate": w.get("plate", ""), "well": "", "sample": "", "target": w.get("target", ""),
@@ -328,27 +342,56 @@ def _standard_curves(wells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
          "severity": severity.get(str(w["severity"]), w["severity"]),
          "value": w.get("value", np.nan), "threshold": w.get("threshold", np.nan),
          "message": w["message"]}
-        for w in curve_warnings(curves)
+        for w in found
     ]  # fmt: skip
-    return curves, event_table(events)
+    return event_table(events)
 
 
 def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
-    """Unknowns read off their plate's standard curve: N0 = 10^((Cq̄ − intercept)/slope)."""
-    from .curves import interpolate_quantity
+    """Unknowns read off their plate's standard curve: N0 = 10^((Cq̄ − intercept)/slope).
+
+    Curves whose slope is not negative give none. A mean that includes non-detects set at the
+    limit is a lower bound of Cq, so its quantity is an upper bound (``upper_bound``)."""
+    from .curves import curve_problems, interpolate_quantity
 
     unkn = wells[~wells["excluded"] & wells["sample_type"].eq("unkn")]
     keys = ["plate", "sample", "target"]
-    means = unkn.groupby(keys, observed=True)["cq_used"].agg(n="count", cq_mean="mean")
+    means = unkn.groupby(keys, observed=True).agg(
+        n=("cq_used", "count"), cq_mean=("cq_used", "mean"), upper_bound=("censored", "any")
+    )
+    descending = curve_problems(curves, min_r2=-np.inf).eq("")  # fitted, negative slope
     table = means.reset_index().merge(
-        curves.loc[curves["note"].eq(""), ["plate", "target", "slope", "intercept"]],
-        on=["plate", "target"],
+        curves.loc[descending, ["plate", "target", "slope", "intercept"]], on=["plate", "target"]
     )
     table["quantity"] = np.nan
     for (slope, intercept), index in table.groupby(["slope", "intercept"]).groups.items():
         cq = table.loc[index, "cq_mean"].to_numpy(float)
         table.loc[index, "quantity"] = interpolate_quantity(cq, slope, intercept)
-    return table.drop(columns=["slope", "intercept"])
+    return table[[*keys, "n", "cq_mean", "quantity", "upper_bound"]]
+
+
+def _absolute_note(curves: pd.DataFrame, targets: Sequence[str]) -> str:
+    """The note of an absolute quantification (no reference genes, standards with quantities);
+    refused when no standard curve can give a quantity."""
+    from .curves import curve_problems
+
+    if curves.empty or not curve_problems(curves, min_r2=-np.inf).eq("").any():
+        reasons = [] if curves.empty else [
+            f"{t}: {p}" for t, p in zip(curves["target"], curve_problems(curves), strict=True)
+        ]  # fmt: skip
+        found = "; ".join(reasons[:3]) + ("; …" if len(reasons) > 3 else "")
+        raise ConfigError(
+            "no reference gene is set, and the standards give no standard curve to read "
+            f"quantities off ({found or 'no usable standard wells'})",
+            where="settings reference_genes",
+            hint=f"For fold changes choose one or more housekeeping genes among "
+            f"{', '.join(targets) or 'the targets'}; for absolute quantification a target "
+            "needs standards at 3 or more dilution levels",
+        )
+    return (
+        "no reference genes given: absolute quantification, quantities read off the standard "
+        "curves (set reference_genes for fold changes)"
+    )
 
 
 def _curve_efficiencies(
@@ -363,15 +406,16 @@ def _curve_efficiencies(
     (inter-run calibration) each use their own (returned as ``{plate: {target: E}}``).
     Returns the config, the per-plate efficiencies, notes and warnings.
     """
-    from .curves import pooled_efficiency
+    from .curves import curve_problems, pooled_efficiency
 
     if not config.use_curve_efficiency:
         return config, {}, [], []
-    fitted = curves[curves["note"].eq("") & curves["target"].isin(targets)]
+    fitted = curves[curve_problems(curves).eq("") & curves["target"].isin(targets)]
     todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
     if not todo:
         return config, {}, [], []
     std = wells[wells["exclude_code"].eq("standard")]
+    std = std.merge(fitted[["plate", "target"]], on=["plate", "target"])  # usable curves only
     pooled = pooled_efficiency(std.drop(columns=["excluded"])).set_index("target")
     per_plate: dict[str, dict[str, float]] = {}
     if not config.pooled_efficiency:
@@ -401,9 +445,11 @@ def _curve_efficiencies(
 
 def _efficiency_se(curves: pd.DataFrame, config: AnalysisConfig) -> dict[str, float]:
     """SE of each curve-derived efficiency, for qBase error propagation (one plate only)."""
+    from .curves import curve_problems
+
     if curves.empty:
         return {}
-    fitted = curves[curves["note"].eq("")]
+    fitted = curves[curve_problems(curves).eq("")]
     single = fitted.groupby("target").filter(lambda g: len(g) == 1)
     return {t: float(se) for t, se in zip(single["target"], single["se_efficiency"], strict=True)
             if t in config.efficiency}  # fmt: skip
@@ -421,25 +467,21 @@ def _reference_genes(
     auto = config.reference_genes == ("auto",)
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
-    measured = set(replicates["target"])
-    missing = [g for g in candidates if g not in measured]
-    if missing:
-        raise ConfigError(
-            f"candidate gene(s) {', '.join(missing)} are not among the targets measured",
-            where="settings candidate_genes",
-            hint=_suggest(missing[0], sorted(measured)),
-        )
     unkn = replicates.assign(group=replicates[factors].astype(str).agg(", ".join, axis=1)
                              if factors else "all")  # fmt: skip
+    levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
     if len(candidates) >= 3:
         cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
-        genes, steps = stability_table(cq, groups if factors else None, config.efficiency)
+        every = reference_gene_warnings(unkn, candidates, levels, alpha=config.alpha)
+        genes, steps = stability_table(cq, groups if factors else None, config.efficiency,
+                                       warnings=every)  # fmt: skip
         tables = {"reference_genes": genes, "genorm_steps": steps}
         if dropped:
             notes.append(f"stability analysis left out {len(dropped)} sample(s) lacking a "
                          f"candidate: {', '.join(dropped[:5])}")  # fmt: skip
         if auto:
-            pair = best_pair(cq, config.efficiency)
+            clean = list(genes.loc[genes["warning"].eq(""), "target"])  # none a warning rejects
+            pair = best_pair(cq[clean] if len(clean) >= 2 else cq, config.efficiency)
             config = config.with_overrides(reference_genes=tuple(pair))
             notes.append(f"reference genes chosen by geNorm: {', '.join(pair)}")
     elif auto:
@@ -449,7 +491,6 @@ def _reference_genes(
             hint="List the housekeeping genes measured, e.g. candidate_genes = "
             '["TBP", "RPL13A", "B2M"]',
         )
-    levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
     found = reference_gene_warnings(unkn, config.reference_genes, levels, alpha=config.alpha)
     events = event_table(
         [{"plate": "", "well": "", "sample": "", "target": w["target"], "code": w["rule"],
@@ -461,53 +502,31 @@ def _reference_genes(
 
 
 def _factors(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
-    candidates = [c for c in wells.columns if c not in _NOT_FACTORS and c != config.replicate]
+    """The design factors: those of the control group (their names are checked by
+    :func:`qpcr.validate.check_names`)."""
     if not config.control:
+        candidates = [c for c in wells.columns if c not in NOT_FACTORS and c != config.replicate]
         raise MissingControlError(
             "no control group is set",
             where="settings [control]",
             hint="Name the control level of each design factor, e.g. [control] oxygen = "
             f'"normoxia"; columns that look like factors: {", ".join(candidates) or "none"}',
         )
-    for factor in config.control:
-        if factor not in wells.columns:
-            raise ConfigError(
-                f"factor '{factor}' is not a column of the layout or export",
-                where="settings [control]",
-                hint=_suggest(factor, candidates),
-            )
     return list(config.control)
 
 
-def _replicate(wells: pd.DataFrame, config: AnalysisConfig) -> str | None:
-    if config.replicate is None:
-        return None
-    if config.replicate not in wells.columns:
-        cols = [c for c in wells.columns if c not in _NOT_FACTORS]
-        raise ConfigError(
-            f"replicate column '{config.replicate}' is not in the layout or export",
-            where="settings replicate",
-            hint=_suggest(config.replicate, cols),
-        )
-    return config.replicate
-
-
 def _check_references(targets: Sequence[str], config: AnalysisConfig) -> None:
-    if config.reference_genes == ("auto",):
-        return
+    """Relative quantification needs reference genes (their names are checked by
+    :func:`qpcr.validate.check_names`)."""
     if not config.reference_genes:
         raise ConfigError(
-            "no reference gene is set",
+            "no reference gene is set, and no standard wells with quantities make it an "
+            "absolute quantification",
             where="settings reference_genes",
-            hint=f"Choose one or more housekeeping genes among {', '.join(targets)}",
+            hint=f"Choose one or more housekeeping genes among {', '.join(targets)} "
+            '(reference_genes = ["..."] or --reference), or mark a dilution series as sample '
+            "type 'std' with its quantities",
         )
-    for gene in config.reference_genes:
-        if gene not in targets:
-            raise ConfigError(
-                f"reference gene '{gene}' is not among the targets measured",
-                where="settings reference_genes",
-                hint=_suggest(gene, targets),
-            )
 
 
 def _fill_samples(wells: pd.DataFrame, factors: list[str], replicate: str | None) -> pd.DataFrame:
@@ -601,14 +620,28 @@ def _ratio_results(
     return table[columns].reset_index(drop=True)
 
 
+def _control_failures(qc: pd.DataFrame, config: AnalysisConfig) -> dict[tuple[str, str], str]:
+    """For ``fail_on_controls``: the reason per ``("target", name)`` whose NTC or no-RT control
+    amplified, and per ``("ratio", name)`` involving such a target."""
+    rules = {"ntc_amplification": "NTC amplification", "nrt_amplification": "no-RT amplification"}
+    hits = qc[qc["code"].isin(list(rules))]
+    by_target = hits.groupby("target")["code"].agg(
+        lambda r: " and ".join(sorted(set(r.map(rules))))
+    )
+    failed = {("target", str(t)): reason for t, reason in by_target.items()}
+    for name, pair in config.ratios.items():
+        reason = " and ".join(by_target[g] for g in pair if g in by_target.index)
+        if reason:
+            failed["ratio", name] = reason
+    return failed
+
+
 def _fail_on_controls(
-    fold: pd.DataFrame, ratios: pd.DataFrame, qc: pd.DataFrame, config: AnalysisConfig
+    fold: pd.DataFrame, ratios: pd.DataFrame, failed: dict[tuple[str, str], str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """With ``fail_on_controls``: a target whose NTC or no-RT control amplified gets no fold
-    change (nor do ratios involving it); the rows stay, with the reason in ``note``."""
-    codes = {"ntc_amplification": "NTC amplification", "nrt_amplification": "no-RT amplification"}
-    hits = qc[qc["code"].isin(list(codes))]
-    failed = hits.groupby("target")["code"].agg(lambda r: " and ".join(sorted(set(r.map(codes)))))
+    """A target whose NTC or no-RT control amplified gets no fold change (nor do ratios
+    involving it; ``failed`` from :func:`_control_failures`); the rows stay, with the reason in
+    ``note``."""
     numbers = ["log2_fold_change", "se", "df", "statistic", "fold_change", "ci_low", "ci_high",
                "p_value", "value_ci_low", "value_ci_high", "fc_ci_low", "fc_ci_high"]  # fmt: skip
 
@@ -619,11 +652,11 @@ def _fail_on_controls(
         table.loc[bad, "note"] = "failed: " + reason[bad] + " (fail_on_controls)"
         return table
 
-    fold = fail(fold, fold["target"].map(failed))
+    if not failed:
+        return fold, ratios
+    fold = fail(fold, fold["target"].map(lambda t: failed.get(("target", t))))
     if not ratios.empty:
-        pairs = ratios["ratio"].map(config.ratios)
-        reason = pairs.map(lambda p: " and ".join(failed[g] for g in p if g in failed.index))
-        ratios = fail(ratios, reason)
+        ratios = fail(ratios, ratios["ratio"].map(lambda r: failed.get(("ratio", r))))
     return fold, ratios
 
 

@@ -33,10 +33,32 @@ def summarise_replicates(
 ) -> pd.DataFrame:
     """Aggregate technical replicates on the Cq scale.
 
-    ``wells`` needs ``keys`` and ``value`` (NaN for wells not to use). Returns one row per key
-    with ``n`` (wells), ``n_used`` (wells with a value), ``cq_mean``, ``cq_sd`` (n − 1),
-    ``cq_se`` (sd/√n_used), ``cq_range`` (max − min) and, when ``wells`` has a boolean
-    ``censored`` column, ``n_censored`` (used wells set at the detection limit).
+    Parameters
+    ----------
+    wells
+        The wells, with the ``keys`` columns and ``value`` (NaN for wells not to use).
+    keys
+        The columns that name a replicate group.
+    value
+        The Cq column to average (cycles).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key with ``n`` (wells), ``n_used`` (wells with a value), ``cq_mean``,
+        ``cq_sd`` (n − 1), ``cq_se`` (sd/√n_used), ``cq_range`` (max − min) and, when ``wells``
+        has a boolean ``censored`` column, ``n_censored`` (used wells set at the detection
+        limit).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"sample": ["s1"] * 4, "target": ["GAPDH", "GAPDH", "MYC", "MYC"],
+    ...                       "cq_used": [18.0, 18.2, 24.0, 24.4]})
+    >>> summarise_replicates(wells)
+      sample target  n  n_used  cq_mean     cq_sd  cq_se  cq_range
+    0     s1  GAPDH  2       2     18.1  0.141421    0.1       0.2
+    1     s1    MYC  2       2     24.2  0.282843    0.2       0.4
     """
     keys = list(keys)
     frame = wells[keys].copy()
@@ -61,14 +83,41 @@ def normalise(
 ) -> pd.DataFrame:
     """Normalise every non-reference target of each sample to the reference genes.
 
-    ``replicates`` is the output of :func:`summarise_replicates` (keys ``sample``, ``target``).
-    Returns one row per sample × target with ``cq_mean``, ``ref_cq`` (efficiency-weighted mean
-    reference Cq, cycles at E = 2), ``delta_cq`` (ΔCq), ``log2_rq`` (= −ΔCq),
-    ``rel_quantity`` (= 2^−ΔCq), ``se_log2_rq`` (propagated SE of log2 RQ, NaN when a
-    replicate SD is unknown), ``censored`` (the target's Cq includes non-detects set at the
-    detection limit, so ``log2_rq`` is an upper bound) and ``note`` (why ΔCq is missing). A
-    sample lacking any reference gene, or whose reference gene is undetermined, gets no ΔCq:
+    A sample lacking any reference gene, or whose reference gene is undetermined, gets no ΔCq:
     normalisation needs all of them (methods.md §2.3, §2.9).
+
+    Parameters
+    ----------
+    replicates
+        The output of :func:`summarise_replicates` (keys ``sample``, ``target``).
+    reference_genes
+        The reference targets.
+    efficiency
+        Amplification factor E per target (2.0 = 100 %; 2.0 where not given).
+    efficiency_se
+        Standard error of E per target (0 where not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample × non-reference target with ``cq_mean``, ``ref_cq``
+        (efficiency-weighted mean reference Cq, cycles at E = 2), ``delta_cq`` (ΔCq),
+        ``log2_rq`` (= −ΔCq), ``rel_quantity`` (= 2^−ΔCq), ``se_log2_rq`` (propagated SE of log2
+        RQ, NaN when a replicate SD is unknown), ``censored`` (the target's Cq includes
+        non-detects set at the detection limit, so ``log2_rq`` is an upper bound) and ``note``
+        (why ΔCq is missing).
+
+    Examples
+    --------
+    ΔCq = 24.2 − 18.1 = 6.1; SE = √(0.2² + 0.1²) = 0.2236:
+
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"sample": ["s1"] * 4, "target": ["GAPDH", "GAPDH", "MYC", "MYC"],
+    ...                       "cq_used": [18.0, 18.2, 24.0, 24.4]})
+    >>> rq = normalise(summarise_replicates(wells), ["GAPDH"])
+    >>> rq[["sample", "target", "ref_cq", "delta_cq", "log2_rq", "se_log2_rq", "note"]]
+      sample target  ref_cq  delta_cq  log2_rq  se_log2_rq note
+    0     s1    MYC    18.1       6.1     -6.1    0.223607
     """
     efficiency = dict(efficiency or {})
     efficiency_se = dict(efficiency_se or {})
@@ -135,8 +184,35 @@ def ratio_table(
     """Per-sample ratio of two targets' relative quantities (reference genes cancel).
 
     log2 ratio(s) = log2 RQ_num(s) − log2 RQ_den(s) = −(ΔCq_num − ΔCq_den)  (methods.md §3.5).
-    Returns ``ratio``, ``sample_cols``, ``log2_ratio``, ``ratio_value`` and the bound flags
-    ``upper_bound`` (numerator censored) and ``lower_bound`` (denominator censored).
+
+    Parameters
+    ----------
+    samples
+        One row per sample × target with ``log2_rq`` (and ``censored`` when known), as
+        :func:`normalise` returns, plus the ``sample_cols``.
+    ratios
+        Ratio name → (numerator target, denominator target). A ratio whose targets are not both
+        present is left out.
+    sample_cols
+        Columns that describe a sample (design factors, replicate), carried over.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sample``, ``ratio``, ``sample_cols``, ``log2_ratio``, ``ratio_value`` and the bound
+        flags ``upper_bound`` (numerator censored) and ``lower_bound`` (denominator censored).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> samples = pd.DataFrame({"sample": ["s1", "s1", "s2", "s2"],
+    ...                         "target": ["MYC", "HIF1A", "MYC", "HIF1A"],
+    ...                         "log2_rq": [-6.0, -4.0, -5.0, -4.5],
+    ...                         "group": ["ctrl", "ctrl", "hyp", "hyp"]})
+    >>> ratio_table(samples, {"MYC/HIF1A": ("MYC", "HIF1A")}, ["group"])
+      sample      ratio group  log2_ratio  ratio_value  upper_bound  lower_bound
+    0     s1  MYC/HIF1A  ctrl        -2.0     0.250000        False        False
+    1     s2  MYC/HIF1A   hyp        -0.5     0.707107        False        False
     """
     frames = []
     wide = samples.pivot_table(index="sample", columns="target", values="log2_rq", aggfunc="first")

@@ -2,15 +2,18 @@
 
 A field's type is the setting's type; a choice setting's type is the ``Literal`` its
 implementing module owns (``stats.Test``, ``stats.Adjust``, ``stats.ContrastMethod``,
-``censoring.Policy``, ``outliers.Method``). Its ``metadata`` carries the help text, the CLI
-option (``option``: the canonical spelling first, then short forms; ``aliases``: older
-spellings, accepted but not shown), a short ``metavar``, the ``unit`` and numeric ``bounds``.
+``censoring.Policy``, ``outliers.Method``) or, for a choice no module owns, a ``Literal``
+written on the field (``decimal``; ``| None``: may be unset). Its ``metadata`` carries the help
+text, the CLI option (``option``: the canonical spelling first, then short forms; ``aliases``:
+older spellings, accepted but not shown), a short ``metavar``, the ``unit`` and numeric
+``bounds``.
 The TOML key is the field name. Everything else is derived: TOML parsing and validation
 (:mod:`qpcr.config`), the CLI options, the README table, the template's Settings sheet.
 
 This module stays light (no pandas: ``qpcr --help`` reads it): the vocabulary modules are
 imported only when :func:`qpcr.config.choices` resolves a choice setting; until then
-:data:`SETTINGS` describes a choice setting's shape as ``str``.
+:data:`SETTINGS` describes a choice setting's shape as ``str`` (``str | None`` when it may be
+unset).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import ConfigError
 
@@ -82,6 +85,11 @@ class AnalysisConfig:
     ratios: dict[str, tuple[str, str]] = field(default_factory=dict, metadata=_meta(
         "Target ratios: name = numerator target / denominator target.",
         "--ratio", metavar="NAME=NUM/DEN"))
+    sample_names: Literal["check", "layout", "export"] = field(default="check", metadata=_meta(
+        "Sample names in both the export and the layout: 'check' that they agree, 'layout' "
+        "replaces the export's names (placeholders such as 'Sample 1'; reported), 'export' keeps "
+        "them. Empty names are always filled from the other.",
+        "--sample-names", metavar="WHICH"))
     aliases: dict[str, str] = field(default_factory=dict, metadata=_meta(
         "Renaming: target name in the export = name in the analysis.",
         "--alias", metavar="EXPORT_NAME=TARGET"))
@@ -133,6 +141,11 @@ class AnalysisConfig:
     factorial_method: stats.ContrastMethod = field(default="rcbd", metadata=_meta(
         "Error model of factorial contrasts ('rcbd': replicate as block).",
         "--factorial-method", metavar="METHOD"))
+    decimal: Literal[".", ","] | None = field(default=None, metadata=_meta(
+        "Decimal mark of the numbers in text exports and layouts (27,51 or 27.51); unset, each "
+        "file's mark is detected. Give it when qpcr refuses a file whose numbers read either "
+        "way (e.g. only '1,000').",
+        "--decimal", metavar="MARK"))
     # fmt: on
     source: str = field(default="", compare=False)
 
@@ -196,6 +209,16 @@ class _Text:
         return str
 
 
+def _shape(hint: Any) -> Any:
+    """A field's type as :data:`SETTINGS` shows it: a ``Literal`` (a choice) reads as str."""
+    if get_origin(hint) is Literal:
+        return str
+    args = get_args(hint)
+    if type(None) in args and any(get_origin(a) is Literal for a in args):
+        return str | None
+    return hint
+
+
 def _settings() -> tuple[Setting, ...]:
     shapes = get_type_hints(AnalysisConfig, localns=dict.fromkeys(VOCABULARY_MODULES, _Text()))
     out = []
@@ -203,7 +226,7 @@ def _settings() -> tuple[Setting, ...]:
         if not f.metadata:
             continue
         default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[operator]
-        out.append(Setting(f.name, default, shapes[f.name], **f.metadata))
+        out.append(Setting(f.name, default, _shape(shapes[f.name]), **f.metadata))
     return tuple(out)
 
 
@@ -246,7 +269,23 @@ def _toml_value(value: Any) -> str:
 
 
 def split_names(values: list[str]) -> list[str]:
-    """Repeated and comma-separated names (``GENE,...``) as one list."""
+    """Repeated and comma-separated names (``GENE,...``) as one list.
+
+    Parameters
+    ----------
+    values
+        The values of a repeatable option.
+
+    Returns
+    -------
+    list of str
+        The names, stripped, empty ones dropped.
+
+    Examples
+    --------
+    >>> split_names(["GAPDH,ACTB", " B2M "])
+    ['GAPDH', 'ACTB', 'B2M']
+    """
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
@@ -258,15 +297,71 @@ def _pair(value: str, sep: str, where: str, form: str) -> tuple[str, str]:
 
 
 def name_values(values: list[str], where: str, form: str = "NAME=VALUE") -> dict[str, str]:
-    """``["a=b", ...]`` → ``{"a": "b"}`` (a :class:`ConfigError` at ``where`` otherwise)."""
+    """``["a=b", ...]`` → ``{"a": "b"}``.
+
+    Parameters
+    ----------
+    values
+        The values of a repeatable option.
+    where
+        The option, for errors.
+    form
+        The expected form, for errors.
+
+    Returns
+    -------
+    dict of str to str
+        Name → value, stripped.
+
+    Raises
+    ------
+    ConfigError
+        A value without ``=``, or with an empty side.
+
+    Examples
+    --------
+    >>> name_values(["oxygen=normoxia", "treatment = vehicle"], "--control")
+    {'oxygen': 'normoxia', 'treatment': 'vehicle'}
+    >>> name_values(["oxygen"], "--control")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: --control: 'oxygen' is not NAME=VALUE
+    """
     return dict(_pair(value, "=", where, form) for value in values)
 
 
 def option_value(setting: Setting, value: Any) -> Any:
     """A setting's command-line value in settings-file form, for :func:`qpcr.config.parse_setting`.
 
-    Lists take ``NAME,...`` (repeatable); tables ``NAME=VALUE`` (``ratios``: ``NAME=NUM/DEN``,
-    ``contrasts``: ``NAME: FACTOR=LEVEL,... / FACTOR=LEVEL,...``); anything else is as typed.
+    Parameters
+    ----------
+    setting
+        The setting's declaration.
+    value
+        The option's value as typed: lists take ``NAME,...`` (repeatable); tables
+        ``NAME=VALUE`` (``ratios``: ``NAME=NUM/DEN``, ``contrasts``:
+        ``NAME: FACTOR=LEVEL,... / FACTOR=LEVEL,...``); anything else is as typed.
+
+    Returns
+    -------
+    object
+        The value as the settings file would hold it.
+
+    Raises
+    ------
+    ConfigError
+        A value not in the option's form.
+
+    Examples
+    --------
+    >>> from qpcr.config import setting
+    >>> option_value(setting("reference_genes"), ["GAPDH,ACTB"])
+    ['GAPDH', 'ACTB']
+    >>> option_value(setting("ratios"), ["MYC/HIF1A=MYC/HIF1A"])
+    {'MYC/HIF1A': ['MYC', 'HIF1A']}
+    >>> option_value(setting("contrasts"), ["drug: oxygen=hypoxia,treatment=drug / "
+    ...                                     "oxygen=hypoxia,treatment=vehicle"])[0]["numerator"]
+    {'oxygen': 'hypoxia', 'treatment': 'drug'}
     """
     option, shape, form = setting.option[0], setting.shape, setting.metavar
     if shape == tuple[str, ...]:

@@ -604,16 +604,25 @@ def stability_table(
     groups: Sequence[object] | pd.Series | None = None,
     efficiency: Mapping[str, float] | None = None,
     cutoff: float = 0.15,
+    warnings: Sequence[Mapping[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``reference_genes.csv`` table and the geNorm steps table.
+
+    A gene that a warning of :func:`reference_gene_warnings` says not to use (severity
+    ``warning``) is never ``recommended``: geNorm's recommended number of genes is filled
+    from the next genes of the consensus rank without such a warning. ``warnings`` are those
+    of the same output (all candidates); by default they are computed here with ``groups`` as
+    the one factor (named after the Series, else ``group``); without groups there are none.
 
     Returns
     -------
     genes : DataFrame
         ``target, rank, genorm_m`` (M within the full candidate set), ``genorm_rank`` (1, 1, 3,
         …), ``normfinder_stability``, ``bestkeeper_sd``, ``bestkeeper_cv``, ``bestkeeper_r``,
-        ``bestkeeper_p``, ``recommended`` (within geNorm's recommended set). ``rank`` is the
-        consensus: geNorm exclusion order with NormFinder ρ breaking the final tie. Best first.
+        ``bestkeeper_p``, ``recommended`` (geNorm's recommended number of genes, best first,
+        skipping genes with a warning), ``warning`` (those warnings' messages, "" for none).
+        ``rank`` is the consensus: geNorm exclusion order with NormFinder ρ breaking the final
+        tie. Best first.
     steps : DataFrame
         ``step, genes_left, excluded, mean_m, pairwise, v`` where ``v`` is V_{n/n+1} with
         n + 1 = ``genes_left`` (label in ``pairwise``, e.g. ``V2/3``); NaN on the last row.
@@ -631,7 +640,15 @@ def stability_table(
     table["normfinder_stability"] = nf.stability.reindex(order).to_numpy()
     for col in ("sd", "cv", "r", "p"):
         table[f"bestkeeper_{col}"] = bk[col].reindex(order).to_numpy()
-    table["recommended"] = table["target"].isin(gn.recommended)
+    if warnings is None:
+        warnings = _group_warnings(cq, groups)
+    against: dict[str, list[str]] = {}
+    for w in warnings:
+        if w["severity"] == "warning":
+            against.setdefault(str(w["target"]), []).append(w["message"])
+    usable = [g for g in order if g not in against]
+    table["recommended"] = table["target"].isin(usable[: len(gn.recommended)])
+    table["warning"] = [" ".join(against.get(g, [])) for g in order]
 
     pw = gn.pairwise.assign(
         genes_left=gn.pairwise["n"] + 1,
@@ -639,6 +656,17 @@ def stability_table(
     )
     steps = gn.steps.merge(pw[["genes_left", "pairwise", "v"]], on="genes_left", how="left")
     return table, steps
+
+
+def _group_warnings(cq: pd.DataFrame, groups: object) -> list[dict[str, str]]:
+    """:func:`reference_gene_warnings` for every candidate, ``groups`` as the one factor."""
+    if groups is None:
+        return []
+    labels = _group_labels(groups, cq.index, "stability groups")
+    name = str(getattr(groups, "name", None) or "group")
+    samples = cq.rename_axis(index="sample", columns="target").stack().reset_index(name="cq_mean")
+    samples[name] = samples["sample"].map(dict(zip(cq.index, labels, strict=True)))
+    return reference_gene_warnings(samples, list(cq.columns), {name: sorted(set(labels))})
 
 
 # --------------------------------------------------------------------------------------------
@@ -780,7 +808,8 @@ def _factor_effects(
     """(p, max - min level mean in cycles) per factor for one target's per-sample Cq.
 
     p is the type II F test of the factor in the additive OLS model ``cq ~ Σ factors``
-    (NaN when the model has no residual variance or degrees of freedom).
+    (NaN when the model has no residual variance, residuals at rounding level included, or no
+    degrees of freedom).
     """
     from .stats.dist import f_sf
 
@@ -801,7 +830,10 @@ def _factor_effects(
         return float(np.sum((y - x @ beta) ** 2)), len(y) - int(rank)
 
     ssr, df_resid = fit(list(blocks.values()))
-    testable = df_resid > 0 and ssr > 0
+    # residuals at rounding level (identical Cq values) are no variance: an F test of them
+    # would give an arbitrary p
+    noise = len(y) * (1e3 * np.finfo(float).eps * float(np.abs(y).max())) ** 2
+    testable = df_resid > 0 and ssr > noise
     out = {}
     for f in usable:
         p = float("nan")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from qpcr.cli import app
@@ -143,3 +145,152 @@ def test_help_does_not_import_heavy_modules() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout
     assert "analyze" in out.stdout
+
+
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+#: What a help text shows when an option's metavar is left to its Python type.
+PYTHON_METAVARS = re.compile(r"<|\{|list\[|\b(TEXT|PATH|INTEGER|FLOAT|BOOLEAN|FILENAME)\b")
+
+
+def test_every_command_is_checked() -> None:
+    assert COMMANDS == ["analyze", "check", "formats", "inspect", "stability", "template"]
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)], ids=["qpcr", *COMMANDS])
+def test_help_shows_human_metavars(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.stdout
+    found = PYTHON_METAVARS.search(result.stdout)
+    assert found is None, f"{found.group()!r} in:\n{result.stdout}"
+
+
+# --------------------------------------------------------------------------------------------
+# --decimal: a file whose numbers read either way
+
+#: Standards in a German-style tidy table: '10.000' is 10 (decimal point) or 10000 (thousands
+#: separator before a decimal comma), and the Cq values carry no mark to tell.
+STANDARDS = [("A1", "STD1", "std", "17", "10.000"), ("A2", "STD2", "std", "20", "1.000"),
+             ("A3", "STD3", "std", "24", "100"), ("A4", "STD4", "std", "27", "10"),
+             ("A5", "S1", "unkn", "22", ""), ("A6", "S2", "unkn", "25", "")]  # fmt: skip
+
+
+def _standards(folder: Path) -> Path:
+    path = folder / "standards.csv"
+    rows = [";".join((w, s, "GAPDH", t, cq, q)) for w, s, t, cq, q in STANDARDS]
+    path.write_text("well;sample;target;sample_type;Cq;quantity\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _export_and_layout(folder: Path) -> list[str]:
+    """The same plate as an export without quantities and a layout holding them."""
+    export, layout = folder / "cq.csv", folder / "layout.csv"
+    export.write_text("well;sample;target;Cq\n" + "".join(
+        f"{w};{s};GAPDH;{cq}\n" for w, s, _, cq, _ in STANDARDS))  # fmt: skip
+    layout.write_text("well;sample;sample_type;quantity\n" + "".join(
+        f"{w};{s};{t};{q}\n" for w, s, t, _, q in STANDARDS))  # fmt: skip
+    return [str(export), "--layout", str(layout)]
+
+
+def _candidates(folder: Path) -> Path:
+    """Three candidate genes on four samples; one quantity reads either way."""
+    path = folder / "candidates.csv"
+    cq = {"A": [20, 21, 22, 23], "B": [24, 25, 26, 28], "C": [18, 20, 19, 22]}
+    rows = [f"S{i + 1};{gene};{values[i]};{'1.000' if (gene, i) == ('A', 0) else ''}"
+            for gene, values in cq.items() for i in range(4)]  # fmt: skip
+    path.write_text("sample;target;Cq;quantity\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _command(name: str, folder: Path) -> list[str]:
+    """``qpcr NAME`` on a file with an ambiguous quantity."""
+    out = ["--out", str(folder / "out")]
+    return {
+        "inspect": ["inspect", str(_standards(folder))],
+        "analyze": ["analyze", str(_standards(folder)), *out, "-q", "--no-figures"],
+        "analyze --layout": ["analyze", *_export_and_layout(folder), *out, "-q", "--no-figures"],
+        "check": ["check", str(_standards(folder)), "--init-spec", str(folder / "spec.toml")],
+        "stability": ["stability", str(_candidates(folder)), "--candidate-genes", "A,B,C", *out],
+    }[name]
+
+
+COMMANDS_READING = ["inspect", "analyze", "analyze --layout", "check", "stability"]
+
+
+@pytest.mark.parametrize("name", COMMANDS_READING)
+def test_an_ambiguous_file_is_refused_naming_decimal(tmp_path: Path, name: str) -> None:
+    result = runner.invoke(app, _command(name, tmp_path))
+    assert result.exit_code == 1, result.output
+    message = result.stderr.strip()
+    assert "\n" not in message
+    assert "which is 10 with a decimal point or 10000 with a decimal comma" in message or (
+        "which is 1 with a decimal point or 1000 with a decimal comma" in message
+    )
+    assert message.endswith("Say which decimal mark the file uses: --decimal , (27,51) or "
+                            "--decimal . (27.51)")  # fmt: skip
+    assert "decimal=" not in message
+
+
+@pytest.mark.parametrize("name", COMMANDS_READING)
+def test_decimal_option_reads_an_ambiguous_file(tmp_path: Path, name: str) -> None:
+    result = runner.invoke(app, [*_command(name, tmp_path), "--decimal", ","])
+    assert result.exit_code == 0, result.output
+
+
+def _settings_file(folder: Path) -> list[str]:
+    path = folder / "settings.toml"
+    path.write_text('decimal = ","\n', encoding="utf-8")
+    return ["--config", str(path)]
+
+
+@pytest.mark.parametrize("how", ["option", "settings"])
+def test_the_decimal_mark_given_reads_the_standards(tmp_path: Path, how: str) -> None:
+    """log10 quantities 4, 3, 2, 1 at Cq 17, 20, 24, 27: slope -17/5 = -3.4, intercept
+    22 + 3.4 × 2.5 = 30.5; S1 (Cq 22) is 10^(8.5/3.4) = 10^2.5 copies, S2 10^(5.5/3.4)."""
+    option = ["--decimal", ","] if how == "option" else _settings_file(tmp_path)
+    out = tmp_path / "out"
+    args = [str(_standards(tmp_path)), *option, "--out", str(out), "-q", "--no-figures"]
+    result = runner.invoke(app, ["analyze", *args])
+    assert result.exit_code == 0, result.output
+    wells = pd.read_csv(out / "wells.csv").set_index("well")
+    assert wells["cq"].tolist() == [17.0, 20.0, 24.0, 27.0, 22.0, 25.0]
+    assert wells["quantity"].iloc[:4].tolist() == [10000.0, 1000.0, 100.0, 10.0]
+    curve = pd.read_csv(out / "standard_curves.csv").iloc[0]
+    assert curve["slope"] == pytest.approx(-3.4, abs=1e-12)
+    assert curve["intercept"] == pytest.approx(30.5, abs=1e-12)
+    found = pd.read_csv(out / "quantities.csv").set_index("sample")["quantity"]
+    assert found["S1"] == pytest.approx(10**2.5, rel=1e-12)
+    assert found["S2"] == pytest.approx(10 ** (5.5 / 3.4), rel=1e-12)
+
+
+def test_a_decimal_point_reads_the_other_way(tmp_path: Path) -> None:
+    """Read as 10, 1, 100, 10 copies (log10 1, 0, 2, 1): slope 4/2 = 2, intercept 22 - 2 = 20,
+    which the standard curve refuses: with no reference gene, nothing is left to quantify."""
+    args = [str(_standards(tmp_path)), "--decimal", ".", "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, ["analyze", *args])
+    assert result.exit_code == 1
+    assert "the standards give no standard curve to read quantities" in result.stderr
+
+
+def test_decimal_reaches_the_layout(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = [*_export_and_layout(tmp_path), "--decimal", ",", "--out", str(out), "-q"]
+    result = runner.invoke(app, ["analyze", *args, "--no-figures"])
+    assert result.exit_code == 0, result.output
+    wells = pd.read_csv(out / "wells.csv").set_index("well")
+    assert wells["quantity"].iloc[:4].tolist() == [10000.0, 1000.0, 100.0, 10.0]
+    assert pd.read_csv(out / "standard_curves.csv")["slope"].tolist() == [pytest.approx(-3.4)]
+
+
+def test_decimal_reaches_check_init_spec(tmp_path: Path) -> None:
+    result = runner.invoke(app, [*_command("check", tmp_path), "--decimal", ","])
+    assert result.exit_code == 0, result.output
+    spec = (tmp_path / "spec.toml").read_text(encoding="utf-8")
+    assert 'sample = "S1"\nexpected = 22.00\n' in spec
+    assert 'sample = "S2"\nexpected = 25.00\n' in spec
+
+
+def test_an_unknown_decimal_mark_names_the_option(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["inspect", str(_standards(tmp_path)), "--decimal", ";"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: --decimal: 'decimal' is ';'; expected one of '.', ','"

@@ -46,6 +46,8 @@ ntc_margin = 4.5
 use_curve_efficiency = false
 pooled_efficiency = false
 factorial_method = "paired"
+decimal = ","
+sample_names = "layout"
 [control]
 oxygen = "normoxia"
 treatment = "vehicle"
@@ -69,6 +71,7 @@ FULL_CLI = [
     "--outlier-rule", "mad", "--outlier-threshold", "0.8", "--keep-outliers",
     "--nondetect-policy", "exclude", "--nondetect-limit", "38", "--ntc-margin", "4.5",
     "--no-use-curve-efficiency", "--no-pooled-efficiency", "--factorial-method", "paired",
+    "--decimal", ",", "--sample-names", "layout",
     "--control", "oxygen=normoxia", "--control", "treatment=vehicle",
     "--efficiency", "BMP2=94 %", "--efficiency", "VEGFA=1.97",
     "--ratio", "RANKL/OPG=TNFSF11/TNFRSF11B",
@@ -157,7 +160,8 @@ def _strategy(spec: Setting) -> st.SearchStrategy[Any]:
     names = st.lists(name, max_size=3).map(tuple)
     low, high = spec.bounds
     if choices(spec.name):
-        return st.sampled_from(choices(spec.name))
+        choice = st.sampled_from(choices(spec.name))
+        return st.none() | choice if spec.default is None else choice
     shapes: dict[Any, st.SearchStrategy[Any]] = {
         bool: st.booleans(),
         int: st.integers(min_value=int(low or 0), max_value=10**6),

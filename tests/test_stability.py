@@ -594,9 +594,14 @@ def test_cli_stability_warns_about_hypoxia_target(dataset: pd.DataFrame, tmp_pat
     args = ["stability", str(export), "--candidates", "GAPDH,REF_A,REF_C", "--group", "oxygen"]
     result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
-    # V2/3 = 0.18 > 0.15: all three genes are recommended, GAPDH among them
-    table = pd.read_csv(tmp_path / "o" / "reference_genes.csv")
-    assert table["recommended"].all()
+    # V2/3 = 0.18 > 0.15: geNorm asks for all three genes, but GAPDH, which the warnings
+    # below say not to use under hypoxia, is never recommended (issue 11 item 12)
+    table = pd.read_csv(tmp_path / "o" / "reference_genes.csv", keep_default_na=False)
+    recommended = dict(zip(table["target"], table["recommended"], strict=True))
+    assert recommended == {"REF_A": True, "REF_C": True, "GAPDH": False}
+    gapdh = table.set_index("target").loc["GAPDH", "warning"]
+    assert "GAPDH is a known hypoxia (HIF) target" in gapdh
+    assert table.set_index("target").loc["REF_A", "warning"] == ""
     text = " ".join(result.output.split())
     assert "GAPDH is a known hypoxia (HIF) target" in text
     assert "the Cq of reference gene GAPDH changes with oxygen" in text

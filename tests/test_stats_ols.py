@@ -1,6 +1,6 @@
 """The least-squares ANOVA and contrasts of qpcr.stats against statsmodels (the test oracle) on
-random 2 × 2 designs with donor blocks, balanced and unbalanced; and the scipy.special tail
-areas against scipy.stats, bit for bit."""
+random 2 × 2 designs with donor blocks, balanced and unbalanced, and the hypoxia-reference
+check's F test; and the scipy.special tail areas against scipy.stats, bit for bit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+from qpcr.stability import _factor_effects
 from qpcr.stats import factorial_anova, factorial_contrasts
 from qpcr.stats.dist import f_sf, pearson, t_ppf, t_sf
 
@@ -198,3 +199,30 @@ def test_pearson_is_that_of_scipy_stats(n: int, seed: int) -> None:
     assert pearson(x, y) == pytest.approx(
         (float(ref.statistic), float(ref.pvalue)), rel=1e-12, abs=1e-15
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 5))
+def test_reference_factor_test_matches_statsmodels(seed: int, donors: int) -> None:
+    """The hypoxia-reference check's F test of each factor in ``cq ~ oxygen + treatment``."""
+    rng = np.random.default_rng(seed)
+    cells = [c for c in CELLS for _ in range(donors)]
+    data = pd.DataFrame(cells, columns=["oxygen", "treatment"]).assign(target="REF")
+    data["cq_mean"] = 20 + data["oxygen"].eq("H") * rng.normal() + rng.normal(size=len(data))
+    ours = _factor_effects(data, "REF", ["oxygen", "treatment"])
+    full = smf.ols("cq_mean ~ C(oxygen) + C(treatment)", data=data).fit()
+    for factor in ("oxygen", "treatment"):
+        other = "treatment" if factor == "oxygen" else "oxygen"
+        reduced = smf.ols(f"cq_mean ~ C({other})", data=data).fit()
+        expected = full.compare_f_test(reduced)[1]
+        assert ours[factor][0] == pytest.approx(expected, rel=TOL, abs=TOL)
+
+
+@pytest.mark.parametrize("cq", [20.0, 23.7, 31.13])
+def test_identical_reference_cq_is_not_tested(cq: float) -> None:
+    """Identical Cq in every sample: no variance, so no p (rounding noise must not make one)."""
+    data = pd.DataFrame({"target": "REF", "cq_mean": [cq] * 6, "treatment": ["a", "b"] * 3,
+                         "oxygen": ["n", "n", "h", "h", "n", "h"]})  # fmt: skip
+    effects = _factor_effects(data, "REF", ["treatment", "oxygen"])
+    assert set(effects) == {"treatment", "oxygen"}
+    assert all(np.isnan(p) and effect == 0 for p, effect in effects.values())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -135,12 +134,12 @@ def _fill_settings(book: openpyxl.Workbook) -> None:
     ws.cell(_settings_row(ws, "control"), 4, "normoxia")
     ws.cell(_settings_row(ws, "efficiency"), 3, "BMP2")
     ws.cell(_settings_row(ws, "efficiency"), 4, 1.94)
-    r = _settings_row(ws, "ratio")
+    r = _settings_row(ws, "ratios")
     for j, value in enumerate(("BMP2/GAPDH", "BMP2", "GAPDH"), start=3):
         ws.cell(r, j, value)
-    ws.cell(_settings_row(ws, "alias"), 3, "BMP-2")
-    ws.cell(_settings_row(ws, "alias"), 4, "BMP2")
-    r = _settings_row(ws, "contrast")
+    ws.cell(_settings_row(ws, "aliases"), 3, "BMP-2")
+    ws.cell(_settings_row(ws, "aliases"), 4, "BMP2")
+    r = _settings_row(ws, "contrasts")
     for j, value in enumerate(("hypoxia vs normoxia", "oxygen=hypoxia", "oxygen=normoxia"), 3):
         ws.cell(r, j, value)
     for key, value in (("test", "paired"), ("adjust", "bh"), ("nondetect_policy", "censor"),
@@ -225,11 +224,12 @@ def test_typed_template_equals_tidy_table_and_toml(filled_grid: Path, tmp_path: 
     pd.testing.assert_frame_equal(content.wells, expected, check_dtype=False)
     assert content.wells.loc[content.wells["well"] == "B3", "cq"].item() == pytest.approx(24.1)
     assert content.wells.loc[content.wells["well"] == "C2", "cq_status"].item() == "undetermined"
-    assert content.settings == {**tomllib.loads(TOML)}
     toml = tmp_path / "settings.toml"
     toml.write_text(TOML, encoding="utf-8")
-    assert replace(from_mapping(content.settings), source="") == replace(
-        load_config(toml), source=""
+    assert content.config == load_config(toml)  # the defaults are written out on Settings
+    assert from_mapping(content.settings) == content.config
+    assert {k: v for k, v in content.settings.items() if k in tomllib.loads(TOML)} == (
+        tomllib.loads(TOML)
     )
     assert content.targets == ("GAPDH", "BMP2")
     assert content.factors == {"oxygen": ["normoxia", "hypoxia"]}
@@ -337,7 +337,7 @@ def test_filled_template_from_layout_and_settings_round_trips(tmp_path: Path) ->
         cell.value = "Undetermined" if np.isnan(row.cq) else row.cq
     book.save(path)
     content = read_template(path)
-    assert content.settings == settings
+    assert content.config == from_mapping(settings)
     pd.testing.assert_frame_equal(
         content.wells, read_run(_tidy_csv(tmp_path)).wells, check_dtype=False
     )
@@ -443,9 +443,10 @@ def test_settings_errors_name_the_cell(filled_grid: Path) -> None:
         ("Settings", f"D{control}", "normoxa", rf"Settings!D{control}: 'normoxa' is not a "
          "level of oxygen; did you mean 'normoxia'\\?"),
         ("Settings", f"C{ref}", "GAPD", rf"Settings!C{ref}: 'GAPD' is not among the targets"),
-        ("Settings", f"C{alpha}", 1.5, rf"Settings!C{alpha}: alpha is '1.5'; expected a number"),
-        ("Settings", f"C{test}", "welsh", rf"Settings!C{test}: test 'welsh' is not an option; "
-         "did you mean 'welch'\\?"),
+        ("Settings", f"C{alpha}", 1.5, rf"Settings!C{alpha}: 'alpha' is 1.5; expected between "
+         "0 and 1"),
+        ("Settings", f"C{test}", "welsh", rf"Settings!C{test}: 'test' is 'welsh'; expected one "
+         "of auto, welch, .*\\. Did you mean 'welch'\\?"),
         ("Settings", f"A{test}", "tset", rf"Settings!A{test}: unknown setting 'tset'; did you "
          "mean 'test'\\?"),
     ]  # fmt: skip
@@ -463,7 +464,11 @@ def test_bad_efficiency_is_refused(filled_grid: Path) -> None:
     ws = openpyxl.load_workbook(filled_grid)["Settings"]
     r = _settings_row(ws, "efficiency")
     _edit(filled_grid, "Settings", f"D{r}", 94)
-    with pytest.raises(ConfigError, match=rf"Settings!D{r}: efficiency 94.0 gives E = 94;"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"Settings!D{r} \[efficiency\] BMP2: efficiency 94.0 "
+        "gives E = 94;",
+    ):
         read_template(filled_grid)
 
 
@@ -564,7 +569,7 @@ def test_cli_template_command(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(out)
     settings = book["Settings"]
     assert [settings.cell(5, c).value for c in range(3, 6)] == ["GAPDH", "BMP2", "VEGFA"]
-    assert [settings.cell(7, c).value for c in range(3, 6)] == ["oxygen", "normoxia", "hypoxia"]
+    assert [settings.cell(6, c).value for c in range(3, 6)] == ["oxygen", "normoxia", "hypoxia"]
     assert book["Layout"].cell(4, 25).value == 24  # 384 wells: 24 columns
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 1
@@ -645,7 +650,7 @@ def test_template_saved_by_libreoffice_reads_the_same(name: str, tmp_path: Path)
 
 
 def test_formulas_in_an_ods_are_refused_with_their_cell() -> None:
-    from qpcr.template.reader import _special_cells
+    from qpcr.template._special import _special_cells
 
     path = DATA / "formulas_libreoffice.ods"
     found = _special_cells(path, ["Layout", "Cq", "Settings"])

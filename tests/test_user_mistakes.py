@@ -84,8 +84,8 @@ def test_ambiguous_quantity_is_refused_with_the_decimal_hint(tmp_path: Path) -> 
     assert message == (
         f"error: {path}: column 'quantity' has '1,000', which is 1000 with a decimal point or 1 "
         "with a decimal comma, and no other number in the file tells which; expected an "
-        'unambiguous decimal mark. Say which decimal mark the file uses: decimal="," (27,51) or '
-        'decimal="." (27.51)'
+        "unambiguous decimal mark. Say which decimal mark the file uses: --decimal , (27,51) or "
+        "--decimal . (27.51)"
     )
 
 
@@ -101,7 +101,7 @@ def test_mixed_decimal_marks_are_refused(tmp_path: Path) -> None:
     path = _tidy(tmp_path, "sample;target;Cq", "S1;GAPDH;27.5", "S1;GAPDH;27,6")
     message = _refused(path)
     assert "column 'Cq' has '27,6' (decimal comma) and column 'Cq' has '27.5'" in message
-    assert 'decimal=","' in message
+    assert "--decimal , (27,51)" in message
 
 
 def test_an_unknown_decimal_mark_is_refused(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, locked, output_errors
 from ..errors import InputError
 from .rules import MEASURED_TYPES, NEGATIVE_TYPES, _curves, _delta_cq, _delta_label, _prepare
 from .spec import Spec
@@ -143,6 +143,12 @@ def read_history(path: str | Path) -> pd.DataFrame:
     >>> folder.cleanup()
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(
+            "is a folder; expected a history file (.csv or .parquet)",
+            where=str(path),
+            hint="Give a file name, e.g. history.csv",
+        )
     if not path.exists() or path.stat().st_size == 0:
         return pd.DataFrame(
             {c: pd.Series(dtype=float if c == "value" else object) for c in HISTORY_COLUMNS}
@@ -175,13 +181,16 @@ def read_history(path: str | Path) -> pd.DataFrame:
     return table[list(HISTORY_COLUMNS)]
 
 
-def append_history(path: str | Path, rows: pd.DataFrame) -> None:
-    """Append rows to the history file, crash-safe.
+def append_history(path: str | Path, rows: pd.DataFrame) -> int:
+    """Append ``rows`` (``HISTORY_COLUMNS``) to the history file once, crash-safe; return the
+    number of rows appended.
 
-    Under an exclusive lock on ``<path>.lock``, the old content plus the new rows are written to
-    a temporary file in the same folder, flushed to disk and moved over ``path`` with
-    :func:`os.replace` (atomic): a crash at any point leaves the earlier file intact. CSV keeps
-    the earlier bytes verbatim.
+    Idempotent: rows of a run already in the file (same ``run`` and ``digest``) are not
+    appended again, however many processes append the same run at once. Under an exclusive lock
+    on ``<path>.lock`` (removed on release; :func:`qpcr.atomic.locked`), the file is read, the
+    old content plus the new rows are written to a temporary file in the same folder, flushed to
+    disk and moved over ``path`` with :func:`os.replace` (atomic): a crash at any point leaves
+    the earlier file intact. CSV keeps the earlier bytes verbatim.
 
     Parameters
     ----------
@@ -197,8 +206,8 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> None:
     >>> import pandas as pd
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = Path(folder.name) / "history.csv"
-    >>> for run, cq in (("run1", 18.1), ("run2", 18.3)):
-    ...     append_history(path, pd.DataFrame({
+    >>> for run, cq in (("run1", 18.1), ("run2", 18.3), ("run1", 18.1)):
+    ...     _ = append_history(path, pd.DataFrame({
     ...         "run": [run], "digest": ["ab12"], "recorded_at": ["2025-01-06T09:00:00+00:00"],
     ...         "metric": ["mean_cq"], "target": ["GAPDH"], "sample": ["REF"], "value": [cq],
     ...     }))
@@ -214,13 +223,18 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> None:
             "the history file's folder does not exist", where=str(path), hint="Create it first"
         )
     rows = rows[list(HISTORY_COLUMNS)]
-    with _locked(path.with_name(path.name + ".lock")):
+    with output_errors(path), locked(path.with_name(path.name + ".lock")):
+        old = read_history(path)
+        recorded = set(zip(old["run"], old["digest"], strict=True))
+        keys = zip(rows["run"], rows["digest"], strict=True)
+        rows = rows[[key not in recorded for key in keys]]
+        if rows.empty:
+            return 0
         parquet = path.suffix.lower() == ".parquet"
 
         def write(tmp: Path) -> None:
             if parquet:
-                earlier = read_history(path)
-                table = pd.concat([earlier, rows], ignore_index=True) if len(earlier) else rows
+                table = pd.concat([old, rows], ignore_index=True) if len(old) else rows
                 try:
                     table.to_parquet(tmp, index=False)
                 except ImportError:
@@ -230,30 +244,11 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> None:
                         hint="Install pyarrow or use a .csv history file",
                     ) from None
             else:
-                old = path.read_bytes() if path.exists() else b""
-                if old and not old.endswith(b"\n"):
-                    old += b"\n"
-                csv = rows.to_csv(index=False, header=not old).encode("utf-8")
-                tmp.write_bytes(old + csv)
+                before = path.read_bytes() if path.exists() else b""
+                if before and not before.endswith(b"\n"):
+                    before += b"\n"
+                csv = rows.to_csv(index=False, header=not before).encode("utf-8")
+                tmp.write_bytes(before + csv)
 
         atomic_write(path, write)
-
-
-class _locked:
-    """Exclusive advisory lock on a lock file (POSIX ``flock``; a no-op where unavailable)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> _locked:
-        self.handle = self.path.open("a")
-        try:
-            import fcntl
-
-            fcntl.flock(self.handle, fcntl.LOCK_EX)
-        except ImportError:  # Windows: no advisory locks, rely on the atomic replace
-            pass
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.handle.close()  # closing releases the flock
+    return len(rows)

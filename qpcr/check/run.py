@@ -26,6 +26,7 @@ def check_run(
     history: str | Path | None = None,
     run: str | None = None,
     format: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     r"""Evaluate ``spec`` on one run; returns the results table (``RESULT_COLUMNS``).
 
@@ -46,6 +47,8 @@ def check_run(
         The run's name (default: the file name without suffix; ``run`` for a table).
     format : str, optional
         The reader's name (default: detected).
+    decimal : {",", "."}, optional
+        The decimal mark of a text export and of the layout (default: detected).
 
     Returns
     -------
@@ -80,13 +83,13 @@ def check_run(
         from ..io import read_run
 
         path = Path(export)
-        wells = read_run(path, format).wells
+        wells = read_run(path, format, decimal).wells
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         run = run or path.stem
     if layout is not None:
         from ..layout import join_layout, load_layout
 
-        wells, _ = join_layout(wells, load_layout(layout), where=str(layout))
+        wells, _ = join_layout(wells, load_layout(layout, decimal=decimal), where=str(layout))
     prepared = _prepare(wells)
     curves = _curves(prepared)
     results = _evaluate(prepared, curves, spec, run)

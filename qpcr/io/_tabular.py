@@ -20,9 +20,11 @@ from .numbers import to_number
 
 __all__ = [
     "CQ_HEADERS",
+    "as_text",
     "decode_bytes",
     "find_header_row",
     "first_table_rows",
+    "frame",
     "norm_header",
     "parse_bool",
     "parse_cq",
@@ -44,9 +46,30 @@ CQ_HEADERS = frozenset({"cq", "ct", "cp", "crt", "c(t)", "cq (δr)", "cq (δrn)"
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode ``data`` trying BOM (UTF-8/UTF-16), strict UTF-8, UTF-16 without BOM, cp1252.
+    r"""Decode ``data`` trying BOM (UTF-8/UTF-16), strict UTF-8, UTF-16 without BOM, cp1252.
 
-    Returns ``(text, encoding)``. CRLF and CR become LF.
+    Parameters
+    ----------
+    data
+        The bytes of a text file (or its head; a multi-byte character cut at the end is
+        dropped).
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``(text, encoding)``; CRLF and CR become LF.
+
+    Raises
+    ------
+    InputError
+        When no candidate decodes the bytes without NUL characters.
+
+    Examples
+    --------
+    >>> decode_bytes(b"\xef\xbb\xbfWell,Cq\r\nA1,24.1")
+    ('Well,Cq\nA1,24.1', 'utf-8-sig')
+    >>> decode_bytes("Température;24,1\r\n".encode("cp1252"))
+    ('Température;24,1\n', 'cp1252')
     """
     if data.startswith(b"\xef\xbb\xbf"):
         candidates = ["utf-8-sig"]
@@ -77,7 +100,34 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 
 
 def read_text(path: Path) -> str:
-    """Whole file decoded with :func:`decode_bytes`; errors name the file."""
+    r"""Whole file decoded with :func:`decode_bytes`; errors name the file.
+
+    Parameters
+    ----------
+    path
+        A text file.
+
+    Returns
+    -------
+    str
+        The text, with LF line ends.
+
+    Raises
+    ------
+    ExportParseError
+        When the file cannot be decoded.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_bytes(b"Well,Cq\r\nA1,24.1\r\n")
+    >>> read_text(path)
+    'Well,Cq\nA1,24.1\n'
+    >>> folder.cleanup()
+    """
     try:
         return decode_bytes(path.read_bytes())[0]
     except InputError as exc:
@@ -85,7 +135,26 @@ def read_text(path: Path) -> str:
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
-    """TAB if present in the data lines, else ``;`` when it out-numbers ``,``, else ``,``."""
+    """The delimiter of delimited text lines.
+
+    Parameters
+    ----------
+    lines
+        The file's lines (the first 50 non-empty ones are looked at).
+
+    Returns
+    -------
+    str
+        TAB if present in the lines, else ``;`` when it out-numbers ``,`` (commas inside
+        quotes not counted), else ``,``.
+
+    Examples
+    --------
+    >>> sniff_delimiter(["Well;Cq", "A1;24,1"])
+    ';'
+    >>> sniff_delimiter(['Well,"Cq; mean"', "A1,24.1"])
+    ','
+    """
     sample = [line for line in lines[:50] if line.strip()]
     tabs = sum(line.count("\t") for line in sample)
     if tabs:
@@ -106,7 +175,25 @@ def _count_outside_quotes(line: str, char: str) -> int:
 
 
 def split_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
-    """Split text into rows of cells (csv module, quotes honoured), cells stripped."""
+    r"""Split text into rows of cells (csv module, quotes honoured), cells stripped.
+
+    Parameters
+    ----------
+    text
+        Delimited text with LF line ends.
+    delimiter
+        The delimiter; sniffed with :func:`sniff_delimiter` when None.
+
+    Returns
+    -------
+    list of list of str
+        The rows.
+
+    Examples
+    --------
+    >>> split_rows('Well;Sample;Cq\nA1;"s;1"; 24,1')
+    [['Well', 'Sample', 'Cq'], ['A1', 's;1', '24,1']]
+    """
     lines = text.split("\n")
     delimiter = delimiter or sniff_delimiter(lines)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -114,7 +201,45 @@ def split_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
 
 
 def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
-    """All rows of one sheet via python-calamine (cells typed: str, float, bool, date)."""
+    """All rows of one sheet via python-calamine (cells typed: str, float, bool, date).
+
+    Parameters
+    ----------
+    path
+        A workbook (xlsx, xls, ods).
+    sheet
+        The sheet's name.
+
+    Returns
+    -------
+    list of list
+        The rows, as calamine reads them.
+
+    Raises
+    ------
+    ExportParseError
+        When the workbook or sheet cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from openpyxl import Workbook
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.xlsx"
+    >>> book = Workbook()
+    >>> book.active.title = "Results"
+    >>> for row in [["Well", "Cq"], ["A1", 24.1], ["A2", "Undetermined"]]:
+    ...     book.active.append(row)
+    >>> book.save(path)
+    >>> workbook_rows(path, "Results")
+    [['Well', 'Cq'], ['A1', 24.1], ['A2', 'Undetermined']]
+    >>> workbook_rows(path, "Plate 2")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: ...run.xlsx: cannot read sheet 'Plate 2' (Plate 2). ...
+    >>> folder.cleanup()
+    """
     from python_calamine import CalamineWorkbook
 
     try:
@@ -129,8 +254,40 @@ def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
 def first_table_rows(
     path: Path, kind: str, sheet_names: Sequence[str]
 ) -> tuple[list[list[Any]], str]:
-    """All rows of a delimited text file, or of a workbook's first sheet, and the place name
-    used in errors (``file`` or ``file [sheet]``)."""
+    r"""All rows of a delimited text file, or of a workbook's first sheet, with the place name.
+
+    Parameters
+    ----------
+    path
+        The file.
+    kind
+        The file's kind (:attr:`qpcr.io.registry.FileSample.kind`): ``text`` is read as
+        delimited text, any other as a workbook.
+    sheet_names
+        The workbook's sheets (the first is read).
+
+    Returns
+    -------
+    tuple of (list of list, str)
+        The rows, and the place name used in errors (``file`` or ``file [sheet]``).
+
+    Raises
+    ------
+    ExportParseError
+        A binary file that is not a workbook, or a file that cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("Well,Cq\nA1,24.1\n", encoding="utf-8")
+    >>> rows, where = first_table_rows(path, "text", [])
+    >>> rows, where.endswith("run.csv")
+    ([['Well', 'Cq'], ['A1', '24.1']], True)
+    >>> folder.cleanup()
+    """
     if kind == "text":
         return list(split_rows(read_text(path))), str(path)
     if not sheet_names:
@@ -144,7 +301,23 @@ def first_table_rows(
 
 
 def norm_header(value: object) -> str:
-    """Lower-case, homoglyph-free, single-spaced header text (``Cт`` → ``ct``)."""
+    r"""Lower-case, homoglyph-free, single-spaced header text.
+
+    Parameters
+    ----------
+    value
+        A header cell.
+
+    Returns
+    -------
+    str
+        The normalised header.
+
+    Examples
+    --------
+    >>> norm_header("  Cт\u00a0 Mean ")  # a Cyrillic т and a no-break space
+    'ct mean'
+    """
     text = unicodedata.normalize("NFKC", str(value)).translate(_HOMOGLYPHS)
     return re.sub(r"\s+", " ", text).strip().lower()
 
@@ -152,8 +325,30 @@ def norm_header(value: object) -> str:
 def find_header_row(
     rows: Iterable[Sequence[Any]], required: Iterable[str], any_of: Iterable[str] = ()
 ) -> int | None:
-    """Index of the first row whose normalised cells contain all of ``required`` and, if given,
-    one of ``any_of``; None when there is none."""
+    """Index of the first row holding the header cells.
+
+    Parameters
+    ----------
+    rows
+        The table's rows.
+    required
+        Normalised names (:func:`norm_header`) the header must all contain.
+    any_of
+        Normalised names of which the header must contain one, when given.
+
+    Returns
+    -------
+    int or None
+        The row's index; None when no row qualifies.
+
+    Examples
+    --------
+    >>> rows = [["Run", "x"], [], ["Well", "Sample Name", "CT"]]
+    >>> find_header_row(rows, {"well"}, {"ct", "cq"})
+    2
+    >>> find_header_row(rows, {"well", "target"}) is None
+    True
+    """
     required = set(required)
     any_of = set(any_of)
     for i, row in enumerate(rows):
@@ -170,9 +365,28 @@ def parse_cq(values: Iterable[object], decimal: str = ".") -> tuple[np.ndarray, 
     :func:`qpcr.io.numbers.read_cq`, which also decides the file's decimal mark and refuses
     impossible values.
 
-    Non-detect tokens (``Undetermined``, ``NaN``, ``No Ct``, empty ...) give NaN with status
-    ``undetermined``; unreadable text gives NaN with ``invalid``; Cq <= 0 is ``undetermined``
-    (some software writes 0 or -1 for no amplification).
+    Parameters
+    ----------
+    values
+        The cells.
+    decimal
+        The decimal mark of text cells.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, list of str)
+        The Cq (NaN unless ``ok``) and the status of each cell. Non-detect tokens
+        (``Undetermined``, ``NaN``, ``No Ct``, empty ...) are ``undetermined``; unreadable text
+        is ``invalid``; Cq <= 0 is ``undetermined`` (some software writes 0 or -1 for no
+        amplification).
+
+    Examples
+    --------
+    >>> cq, status = parse_cq(["24.1", "Undetermined", "abc", 0, None, 31.5])
+    >>> cq
+    array([24.1,  nan,  nan,  nan,  nan, 31.5])
+    >>> status
+    ['ok', 'undetermined', 'invalid', 'undetermined', 'undetermined', 'ok']
     """
     cqs: list[float] = []
     statuses: list[str] = []
@@ -200,11 +414,27 @@ def parse_cq(values: Iterable[object], decimal: str = ".") -> tuple[np.ndarray, 
 
 
 _TRUE = {"true", "1", "y", "yes", "1.0"}
-_FALSE = {"false", "0", "n", "no", "", "0.0"}
 
 
 def parse_bool(value: object) -> bool:
-    """Instrument booleans: Excel booleans, ``true/TRUE/1/Y``; anything else False."""
+    """Instrument booleans: Excel booleans, ``true/TRUE/1/Y``; anything else False.
+
+    Parameters
+    ----------
+    value
+        A cell.
+
+    Returns
+    -------
+    bool
+        True for a true boolean, a non-zero number, or ``true``, ``1``, ``y``, ``yes``
+        (any case).
+
+    Examples
+    --------
+    >>> parse_bool("Y"), parse_bool("no"), parse_bool(1.0), parse_bool(float("nan"))
+    (True, False, True, False)
+    """
     if isinstance(value, bool):
         return value
     if value is None:
@@ -215,7 +445,23 @@ def parse_bool(value: object) -> bool:
 
 
 def as_text(value: object) -> str:
-    """Cell as text; whole floats lose their ``.0`` (sample ``200.0`` → ``200``)."""
+    """Cell as text; whole floats lose their ``.0`` (sample ``200.0`` → ``200``).
+
+    Parameters
+    ----------
+    value
+        A cell.
+
+    Returns
+    -------
+    str
+        The stripped text ('' for None and NaN).
+
+    Examples
+    --------
+    >>> as_text(200.0), as_text(" A1 "), as_text(None)
+    ('200', 'A1', '')
+    """
     if value is None:
         return ""
     if isinstance(value, float):
@@ -227,8 +473,29 @@ def as_text(value: object) -> str:
 
 
 def frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
-    """DataFrame of the rows after ``header`` up to the first fully empty row, with the header
-    row's cells as column names (duplicates suffixed)."""
+    """DataFrame of the rows after ``header`` up to the first fully empty row.
+
+    Parameters
+    ----------
+    rows
+        The rows of a sheet or a delimited file.
+    header
+        Index of the header row; its cells name the columns (duplicates suffixed ``.2``,
+        ``.3`` ...). Short rows are padded with None, long rows cut.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, every column of dtype object.
+
+    Examples
+    --------
+    >>> rows = [["Well", "Cq", "Cq"], ["A1", 24.1, 24.2], ["A2"], [None, ""], ["A3", 1, 2]]
+    >>> frame(rows, 0)
+      Well    Cq  Cq.2
+    0   A1  24.1  24.2
+    1   A2  None  None
+    """
     names: list[str] = []
     for cell in rows[header]:
         name = as_text(cell)

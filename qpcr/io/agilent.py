@@ -47,12 +47,60 @@ def _kind(lines: list[str]) -> str | None:
 
 
 def sniff(sample: FileSample) -> bool:
-    """MxPro raw-fluorescence export or an MxPro ``Section:Column`` table without Ct."""
+    r"""MxPro raw-fluorescence export or an MxPro ``Section:Column`` table without Ct.
+
+    Parameters
+    ----------
+    sample
+        The file's head.
+
+    Returns
+    -------
+    bool
+        True for either (both are refused by :func:`read`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "mxpro.txt"
+    >>> _ = path.write_text("General:Well\tGeneral:Target Name\nA1\tGAPDH\n")
+    >>> sniff(FileSample(path))
+    True
+    >>> folder.cleanup()
+    """
     return sample.kind == "text" and _kind(sample.lines) is not None
 
 
 def read(path: Path, sample: FileSample) -> Export:
-    """Refuse the file with a message saying what it is and what to export instead."""
+    r"""Refuse the file with a message saying what it is and what to export instead.
+
+    Parameters
+    ----------
+    path
+        The export.
+    sample
+        The file's head.
+
+    Raises
+    ------
+    ExportParseError
+        Always.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "mxpro.txt"
+    >>> _ = path.write_text("General:Well\tGeneral:Target Name\nA1\tGAPDH\n")
+    >>> read(path, FileSample(path))
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: ...mxpro.txt row 1: this is an MxPro table with ...
+    >>> folder.cleanup()
+    """
     kind = _kind(sample.lines)
     what = {
         "raw": "this is an MxPro raw fluorescence export (one row per well, dye and cycle), "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import pandas as pd
 
 from ..errors import ExportParseError
@@ -21,6 +23,29 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
 
     Several targets in one well (multiplex) are fine; rows without a well (tidy tables
     without a ``well`` column) are not compared. ``plate`` is part of the well's name.
+
+    Parameters
+    ----------
+    wells
+        A reader's wells table.
+    where
+        The file, for the error message.
+
+    Raises
+    ------
+    ExportParseError
+        A well × target pair occurs twice, or a well holds two samples.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"well": ["A1", "A1", "A2"], "sample": ["s1", "s1", "s2"],
+    ...                       "target": ["GAPDH", "MYC", "GAPDH"]})
+    >>> check_unique_wells(wells, "run.csv")  # a multiplex well: fine
+    >>> check_unique_wells(pd.concat([wells, wells.iloc[:1]]), "run.csv")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.csv: 1 well × target pair(s) occur more than once: A1 ...
     """
     if "well" not in wells:
         return
@@ -29,8 +54,9 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     if not named.duplicated(keys).any():  # every well once: nothing can repeat
         return
 
-    def name(row: tuple) -> str:
-        return " ".join(str(v) for v in row if str(v))
+    def name(key: Hashable) -> str:  # a groupby key: a tuple of the key columns' values
+        parts = key if isinstance(key, tuple) else (key,)
+        return " ".join(str(v) for v in parts if str(v))
 
     repeated = named[named.duplicated([*keys, "target"], keep=False)]
     if not repeated.empty:
@@ -49,7 +75,7 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     mixed = pairs[pairs.duplicated(keys, keep=False)]
     if not mixed.empty:
         listed = [
-            f"{name(k if isinstance(k, tuple) else (k,))} ({' / '.join(map(str, v))})"
+            f"{name(k)} ({' / '.join(map(str, v))})"
             for k, v in mixed.groupby(keys, sort=False)["sample"]
         ]
         raise ExportParseError(

@@ -51,7 +51,32 @@ _PATTERNS: dict[tuple[str, bool], re.Pattern[str]] = {}
 
 
 def check_decimal(decimal: str | None) -> str | None:
-    """``decimal`` when it is ``","``, ``"."`` or None; else a :class:`InputError`."""
+    """``decimal`` when it is ``","``, ``"."`` or None; else a :class:`InputError`.
+
+    Parameters
+    ----------
+    decimal
+        The decimal mark the user gave, or None (decide from the file).
+
+    Returns
+    -------
+    str or None
+        ``decimal``.
+
+    Raises
+    ------
+    InputError
+        Any other mark.
+
+    Examples
+    --------
+    >>> check_decimal(","), check_decimal(None)
+    (',', None)
+    >>> check_decimal(";")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: decimal: decimal mark ';'; expected ',' or '.'. Say which decimal ...
+    """
     if decimal not in (None, ",", "."):
         raise InputError(
             f"decimal mark '{decimal}'; expected ',' or '.'",
@@ -117,9 +142,20 @@ def decimal_mark(
     ------
     ExportParseError
         When cells contradict each other, or when every marked cell could be read either way.
+
+    Examples
+    --------
+    >>> decimal_mark("run.csv", {"Cq": ["24,51", "25,02"], "Quantity": ["1.000", "10"]},
+    ...              grouped={"Quantity"})
+    ','
+    >>> decimal_mark("run.csv", {"Cq": ["24,51"], "Tm": ["81.5"]})
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.csv: column 'Cq' has '24,51' (decimal comma) and column ...
     """
-    if check_decimal(decimal) is not None:
-        return decimal
+    given = check_decimal(decimal)
+    if given is not None:
+        return given
     found: dict[str, tuple[str, str]] = {}  # mark → (column, example cell)
     for name, cells in columns.items():
         for cell in cells:
@@ -164,10 +200,25 @@ def _pattern(decimal: str, grouped: bool) -> re.Pattern[str]:
 def to_number(value: object, decimal: str = ".", grouped: bool = False) -> float:
     """A cell as a float with the file's ``decimal`` mark; NaN when it is not a number.
 
-    Text must be a plain decimal number (optionally with exponent); ``grouped`` allows
-    thousands separators (the other mark in groups of three, spaces, apostrophes). ``inf``,
-    ``nan`` and words are not numbers; a number too large for a float gives ``inf``.
-    Workbook numbers are returned as floats.
+    Parameters
+    ----------
+    value
+        A text cell, or a workbook number (returned as a float).
+    decimal
+        The file's decimal mark.
+    grouped
+        Allow thousands separators (the other mark in groups of three, spaces, apostrophes).
+
+    Returns
+    -------
+    float
+        The number. Text must be a plain decimal number (optionally with exponent); ``inf``,
+        ``nan``, words and booleans give NaN; a number too large for a float gives ``inf``.
+
+    Examples
+    --------
+    >>> to_number("27,51", ","), to_number("1.234,5", ",", grouped=True), to_number("abc")
+    (27.51, 1234.5, nan)
     """
     if value is None or isinstance(value, bool):
         return math.nan
@@ -190,8 +241,35 @@ def read_numbers(
 ) -> np.ndarray:
     """Floats of a numeric column other than Cq (quantity, Tm, curve values).
 
-    Empty cells and non-detect tokens (``NaN``, ``N/A`` ...) give NaN; any other cell that is
-    not a finite number is refused with its place (``locate(i)``).
+    Parameters
+    ----------
+    cells
+        The column's cells.
+    locate
+        Row ``i`` → its place in the file, for errors.
+    decimal
+        The file's decimal mark.
+    grouped
+        Allow thousands separators (see :func:`to_number`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The numbers; NaN for empty cells and non-detect tokens (``NaN``, ``N/A`` ...).
+
+    Raises
+    ------
+    ExportParseError
+        A cell that is not a finite number, with its place (``locate(i)``).
+
+    Examples
+    --------
+    >>> read_numbers(["1e3", "", "N/A", "10"], lambda i: f"run.csv row {i + 2}")
+    array([1000.,   nan,   nan,   10.])
+    >>> read_numbers(["1e3", "ten"], lambda i: f"run.csv row {i + 2}")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.csv row 3: 'ten' is not a number; expected a finite number ...
     """
     values = np.full(len(cells), np.nan)
     for i, cell in enumerate(cells):
@@ -249,6 +327,24 @@ def read_cq(
     -------
     tuple
         Float array (NaN unless ``ok``) and the statuses ``ok``, ``undetermined``, ``invalid``.
+
+    Raises
+    ------
+    ExportParseError
+        A cell that is neither a number of cycles (above 0, at most :data:`MAX_CYCLES`) nor a
+        non-detect, named by the first such row's place.
+
+    Examples
+    --------
+    The last well was omitted by the user, so its impossible Cq is ``invalid``:
+
+    >>> read_cq(["24.1", "Undetermined", "", 150.0], lambda i: f"run.csv row {i + 2}",
+    ...         flagged=[False, False, False, True])
+    (array([24.1,  nan,  nan,  nan]), ['ok', 'undetermined', 'undetermined', 'invalid'])
+    >>> read_cq(["24.1", "-1"], lambda i: f"run.csv row {i + 2}")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.csv row 3: Cq '-1' is not a number of cycles; expected ...
     """
     values = np.full(len(cells), np.nan)
     statuses = ["undetermined"] * len(cells)

@@ -84,8 +84,10 @@ from ..errors import (
     ReaderOutputError,
     UnrecognizedFormatError,
 )
+from ..schema import check_wells
 from .checks import check_unique_wells
 from .numbers import check_decimal
+from .sample import FileSample, is_rust_panic, reraise_unless_failure
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -95,6 +97,7 @@ __all__ = [
     "RunInfo",
     "detect",
     "formats",
+    "is_rust_panic",
     "read_run",
     "register",
     "registered",
@@ -104,13 +107,12 @@ __all__ = [
 #: Inputs larger than this are refused (a 384-well export with curves is a few MB).
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 
-#: Modules that register formats, imported on first use (order = order of `qpcr formats`).
+#: Modules that register formats, imported on first use (order = order of `qpcr formats`),
+#: named relative to this package (``..template.export``: the bench-scientist workbook).
 _FORMAT_MODULES: tuple[str, ...] = (
     "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles",
+    "..template.export",
 )  # fmt: skip
-
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 
 
 @dataclass(frozen=True)
@@ -134,104 +136,6 @@ class Export:
     wells: pd.DataFrame
     info: RunInfo
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-def is_rust_panic(exc: BaseException) -> bool:
-    """Whether ``exc`` is a Rust panic surfaced by a pyo3 extension (python-calamine).
-
-    pyo3 raises ``pyo3_runtime.PanicException``, which derives from ``BaseException`` (so
-    ``except Exception`` misses it) and cannot be imported; it is recognised by name.
-    """
-    cls = type(exc)
-    return cls.__name__ == "PanicException" and cls.__module__ == "pyo3_runtime"
-
-
-def _reraise_unless_failure(exc: BaseException) -> None:
-    """Re-raise ``exc`` unless it is an ``Exception`` or a Rust panic (so KeyboardInterrupt,
-    SystemExit and GeneratorExit always propagate)."""
-    if not (isinstance(exc, Exception) or is_rust_panic(exc)):
-        raise exc
-
-
-class FileSample:
-    """Cheap, cached views of a file's head for sniffers. Nothing here raises."""
-
-    HEAD_BYTES = 64 * 1024
-
-    def __init__(self, path: Path, decimal: str | None = None) -> None:
-        self.path = path
-        #: The decimal mark the user gave (``","`` or ``"."``); None: readers detect it.
-        self.decimal = decimal
-        with path.open("rb") as handle:
-            self.head: bytes = handle.read(self.HEAD_BYTES)
-
-    @property
-    def kind(self) -> str:
-        """``ole2`` (legacy .xls), ``zip`` (.xlsx, .rdml, run files), ``gzip`` or ``text``."""
-        if self.head.startswith(OLE2_MAGIC):
-            return "ole2"
-        if self.head.startswith(ZIP_MAGIC):
-            return "zip"
-        if self.head.startswith(b"\x1f\x8b"):
-            return "gzip"
-        return "text"
-
-    @cached_property
-    def text(self) -> str:
-        """The head decoded as text (BOM-aware UTF-8/UTF-16, else Windows-1252); '' if binary."""
-        if self.kind != "text":
-            return ""
-        from ._tabular import decode_bytes
-
-        try:
-            return decode_bytes(self.head)[0]
-        except InputError:
-            return ""
-
-    @cached_property
-    def lines(self) -> list[str]:
-        """Decoded head lines (the last, possibly cut, line dropped when the head is full)."""
-        lines = self.text.splitlines()
-        if len(self.head) >= self.HEAD_BYTES and lines:
-            lines = lines[:-1]
-        return lines
-
-    @cached_property
-    def zip_names(self) -> list[str]:
-        """Member names of a zip container ([] if not a readable zip)."""
-        if self.kind != "zip":
-            return []
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(self.path) as archive:
-                return archive.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return []
-
-    @cached_property
-    def sheet_names(self) -> list[str]:
-        """Sheet names of a workbook ([] if not a workbook calamine can open)."""
-        if self.kind not in ("ole2", "zip"):
-            return []
-        try:
-            from python_calamine import CalamineWorkbook
-
-            return list(CalamineWorkbook.from_path(str(self.path)).sheet_names)
-        except BaseException as exc:  # a sniffer view must never raise
-            _reraise_unless_failure(exc)
-            return []
-
-    def sheet_head(self, name: str, rows: int = 60) -> list[list[Any]]:
-        """First ``rows`` rows of a sheet as lists of cell values ([] on any failure)."""
-        try:
-            from python_calamine import CalamineWorkbook
-
-            sheet = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(name)
-            return [list(r) for r in sheet.to_python(nrows=rows)]
-        except BaseException as exc:  # a sniffer view must never raise
-            _reraise_unless_failure(exc)
-            return []
 
 
 @dataclass(frozen=True)
@@ -268,10 +172,28 @@ _RESERVED = frozenset({"auto"})
 def register(fmt: ExportFormat) -> ExportFormat:
     """Add a format to the registry (called by each format module at import).
 
+    Parameters
+    ----------
+    fmt
+        The format.
+
+    Returns
+    -------
+    ExportFormat
+        ``fmt``.
+
     Raises
     ------
     DuplicateRegistrationError
         If a format of that name is registered already, or the name is reserved (``auto``).
+
+    Examples
+    --------
+    >>> tidy = next(f for f in formats() if f.name == "tidy")
+    >>> register(tidy)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.DuplicateRegistrationError: ...: format name 'tidy' is taken (by qpcr.io.tidy); ...
     """
     taken = _REGISTRY.get(fmt.name)
     if taken is not None or fmt.name in _RESERVED:
@@ -291,7 +213,34 @@ def _module(fmt: ExportFormat) -> str:
 
 
 def unregister(name: str) -> ExportFormat:
-    """Remove the format ``name`` from the registry and return it (for tests and plug-ins)."""
+    """Remove the format ``name`` from the registry and return it (for tests and plug-ins).
+
+    Parameters
+    ----------
+    name
+        A registered format's name.
+
+    Returns
+    -------
+    ExportFormat
+        The removed format.
+
+    Raises
+    ------
+    InternalError
+        No format of that name is registered.
+
+    Examples
+    --------
+    >>> toy = ExportFormat("toy", "Toy", "never", lambda sample: False, lambda path, sample: None)
+    >>> _ = register(toy)
+    >>> unregister("toy") is toy
+    True
+    >>> unregister("toy")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InternalError: unregister(): no format named 'toy' is registered; expected ...
+    """
     formats()
     if name not in _REGISTRY:
         raise InternalError(
@@ -303,8 +252,45 @@ def unregister(name: str) -> ExportFormat:
 
 @contextlib.contextmanager
 def registered(fmt: ExportFormat) -> Iterator[ExportFormat]:
-    """Register ``fmt`` for the duration of a ``with`` block (after the built-in formats, so a
-    clash with one of them raises at once)."""
+    r"""Register ``fmt`` for the duration of a ``with`` block.
+
+    The built-in formats are registered first, so a clash with one of them raises at once.
+
+    Parameters
+    ----------
+    fmt
+        The format.
+
+    Yields
+    ------
+    ExportFormat
+        ``fmt``, unregistered again when the block ends.
+
+    Examples
+    --------
+    A format whose files start with the line ``# toy-qpcr`` (the module's example shows a
+    sniffer that passes what it saw to the reader):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> def sniff(sample):
+    ...     return sample.kind == "text" and sample.lines[:1] == ["# toy-qpcr"]
+    >>> def read(path, sample):
+    ...     table = pd.read_csv(path, skiprows=1).assign(sample_type="unkn", cq_status="ok")
+    ...     return Export(wells=table, info=RunInfo(path=str(path), format="toy"))
+    >>> toy = ExportFormat("toy", "Toy Cq list", "first line '# toy-qpcr'", sniff, read)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "toy.txt"
+    >>> _ = path.write_text("# toy-qpcr\nwell,sample,target,cq\nA1,s1,GAPDH,18.1\n")
+    >>> with registered(toy):
+    ...     read_run(path).wells
+      well sample target    cq sample_type cq_status
+    0   A1     s1  GAPDH  18.1        unkn        ok
+    >>> "toy" in [f.name for f in formats()]
+    False
+    >>> folder.cleanup()
+    """
     formats()
     register(fmt)
     try:
@@ -314,11 +300,22 @@ def registered(fmt: ExportFormat) -> Iterator[ExportFormat]:
 
 
 def formats() -> list[ExportFormat]:
-    """All registered formats, in registration order."""
+    """All registered formats, in registration order (the built-in ones are imported first).
+
+    Returns
+    -------
+    list of ExportFormat
+        The formats.
+
+    Examples
+    --------
+    >>> sorted(f.name for f in formats())[:6]
+    ['agilent', 'biorad', 'rdml', 'roche', 'rotorgene', 'runfile']
+    """
     global _LOADED
     if not _LOADED:
         for module in _FORMAT_MODULES:
-            importlib.import_module(f"{__package__}.{module}")
+            importlib.import_module(module if module.startswith(".") else f".{module}", __package__)
         _LOADED = True
     return list(_REGISTRY.values())
 
@@ -345,7 +342,7 @@ def _sniff(fmt: ExportFormat, sample: FileSample) -> tuple[Claim | None, str]:
     try:
         result = fmt.sniff(sample)
     except BaseException as exc:
-        _reraise_unless_failure(exc)
+        reraise_unless_failure(exc)
         crash = f"reader '{fmt.name}' crashed while sniffing it ({type(exc).__name__}: {exc})"
         warnings.warn(
             FormatWarning(
@@ -393,7 +390,40 @@ def _detect(sample: FileSample) -> Claim:
 
 
 def detect(path: str | Path) -> ExportFormat:
-    """The one format that claims ``path``; raises if none or several do."""
+    r"""The one format that claims ``path``.
+
+    Parameters
+    ----------
+    path
+        An export file.
+
+    Returns
+    -------
+    ExportFormat
+        The format whose sniffer claimed the file.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty or too large; :class:`~qpcr.errors.UnrecognizedFormatError`
+        when no format claims it, :class:`~qpcr.errors.AmbiguousFormatError` when several do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("well,sample,target,cq\nA1,s1,GAPDH,18.1\n", encoding="utf-8")
+    >>> detect(path).name
+    'tidy'
+    >>> _ = path.write_text("# my notes\n", encoding="utf-8")
+    >>> detect(path)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.UnrecognizedFormatError: ...run.csv: not a supported export (a text file ...
+    >>> folder.cleanup()
+    """
     return _detect(_sample(Path(path))).format
 
 
@@ -409,10 +439,23 @@ def _describe(sample: FileSample) -> str:
 
 
 def read_run(path: str | Path, format: str | None = None, decimal: str | None = None) -> Export:
-    """Read an export, detecting its format from content unless ``format`` names one.
+    r"""Read an export, detecting its format from content unless ``format`` names one.
 
-    ``decimal`` (``","`` or ``"."``) is the decimal mark of a text export when the file alone
-    cannot tell; None detects it from the file.
+    Parameters
+    ----------
+    path
+        The export file.
+    format
+        A registered format's name; None or ``auto`` detects it.
+    decimal
+        The decimal mark of a text export (``","`` or ``"."``) when the file alone cannot
+        tell; None detects it from the file.
+
+    Returns
+    -------
+    Export
+        The wells table (checked with :func:`qpcr.schema.check_wells`; no well × target twice),
+        the run metadata and any curve tables.
 
     Raises
     ------
@@ -420,6 +463,23 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
         The file is missing, unrecognised, ambiguous or unreadable, or ``format`` is unknown.
     ReaderOutputError
         The reader returned an invalid table (a bug in that reader).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("well,sample,target,cq\nA1,s1,GAPDH,18.1\nA2,s1,MYC,Undetermined\n",
+    ...                     encoding="utf-8")
+    >>> export = read_run(path)
+    >>> export.wells
+      well sample target sample_type    cq     cq_status
+    0   A1     s1  GAPDH        unkn  18.1            ok
+    1   A2     s1    MYC        unkn   NaN  undetermined
+    >>> export.info.format, export.info.software
+    ('tidy', 'tidy table')
+    >>> folder.cleanup()
     """
     path = Path(path)
     decimal = check_decimal(decimal)
@@ -447,8 +507,6 @@ def read_run(path: str | Path, format: str | None = None, decimal: str | None = 
 
 def _check_export(export: object, fmt: ExportFormat, path: Path) -> None:
     """Refuse an empty export (the file's fault) and an invalid one (the reader's fault)."""
-    from ..schema import check_wells
-
     if isinstance(export, Export) and isinstance(export.wells, pd.DataFrame):
         if export.wells.empty:
             raise InputError(

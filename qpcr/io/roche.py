@@ -66,7 +66,30 @@ def _kind(lines: list[str]) -> str | None:
 
 
 def sniff(sample: FileSample) -> bool:
-    """LC480 Cp export or LC480 raw-data export, plain or gzip-compressed."""
+    r"""LC480 Cp export or LC480 raw-data export, plain or gzip-compressed.
+
+    Parameters
+    ----------
+    sample
+        The file's head.
+
+    Returns
+    -------
+    bool
+        True for either export (the raw-data one is refused by :func:`read`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "lc480.txt"
+    >>> _ = path.write_text("Experiment: demo  Selected Filter: FAM (465-510)\n"
+    ...                     "Include\tColor\tPos\tName\tCp\tConcentration\tStandard\tStatus\n")
+    >>> sniff(FileSample(path))
+    True
+    >>> folder.cleanup()
+    """
     return _kind(_head_lines(sample)) is not None
 
 
@@ -82,7 +105,55 @@ def _read_text(path: Path, sample: FileSample) -> str:
 
 
 def read(path: Path, sample: FileSample) -> Export:
-    """Read an LC480 Cp text export into the wells table."""
+    r"""Read an LC480 Cp text export into the wells table.
+
+    Parameters
+    ----------
+    path
+        The export (``.txt`` or ``.txt.gz``).
+    sample
+        The file's head.
+
+    Returns
+    -------
+    Export
+        The wells table, with ``reporter`` (the filter), ``omitted`` (``Include`` False) and
+        ``quantity`` (standards); ``info.extra`` holds the experiment, the filter and
+        ``target_source`` (``sample name`` or ``filter``).
+
+    Raises
+    ------
+    ExportParseError
+        The raw-data export, or a file whose header or cells cannot be read.
+
+    Examples
+    --------
+    Names follow ``<sample> <target>``, so the last word is the target:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "lc480.txt"
+    >>> rows = [("True", "A1", "ctrl MYC", "24.10"), ("True", "A2", "ctrl GAPDH", "18.02"),
+    ...         ("False", "A3", "hyp MYC", ""), ("True", "A4", "hyp GAPDH", "18.31"),
+    ...         ("True", "A5", "tx MYC", "22.5"), ("True", "A6", "tx GAPDH", "18.2")]
+    >>> _ = path.write_text(
+    ...     "Experiment: demo  Selected Filter: FAM (465-510)\n"
+    ...     "Include\tColor\tPos\tName\tCp\tConcentration\tStandard\tStatus\n"
+    ...     + "".join(f"{inc}\t255\t{pos}\t{name}\t{cp}\t\t0\t\n" for inc, pos, name, cp in rows))
+    >>> export = read(path, FileSample(path))
+    >>> export.wells[["well", "sample", "target", "cq", "cq_status", "omitted"]]
+      well sample target     cq     cq_status  omitted
+    0   A1   ctrl    MYC  24.10            ok    False
+    1   A2   ctrl  GAPDH  18.02            ok    False
+    2   A3    hyp    MYC    NaN  undetermined     True
+    3   A4    hyp  GAPDH  18.31            ok    False
+    4   A5     tx    MYC  22.50            ok    False
+    5   A6     tx  GAPDH  18.20            ok    False
+    >>> export.info.extra
+    {'experiment': 'demo', 'filter': 'FAM (465-510)', 'target_source': 'sample name'}
+    >>> folder.cleanup()
+    """
     text = _read_text(path, sample)
     lines = text.split("\n")
     kind = _kind(lines)

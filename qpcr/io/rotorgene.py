@@ -62,7 +62,30 @@ def _is_export(first_cells: list[str]) -> bool:
 
 
 def sniff(sample: FileSample) -> bool:
-    """First cell ``Excel Analysed Data Export`` or a ``Quantitative analysis of`` block."""
+    r"""A Rotor-Gene "Excel Analysed Data Export", as a workbook or a CSV re-save.
+
+    Parameters
+    ----------
+    sample
+        The file's head.
+
+    Returns
+    -------
+    bool
+        True when the first cell reads ``Excel Analysed Data Export`` or a first-column cell
+        starts a ``Quantitative analysis of`` block.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "rg.csv"
+    >>> _ = path.write_text("Excel Analysed Data Export;;\nFile;run.rex;\n")
+    >>> sniff(FileSample(path))
+    True
+    >>> folder.cleanup()
+    """
     if sample.kind == "text":
         cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
         return _is_export([norm_header(c.lstrip("\ufeff")) for c in cells if c.strip()])
@@ -72,7 +95,46 @@ def sniff(sample: FileSample) -> bool:
 
 
 def read(path: Path, sample: FileSample) -> Export:
-    """Read a Rotor-Gene Q analysed-data export into the wells table (all channels)."""
+    r"""Read a Rotor-Gene analysed-data export into the wells table.
+
+    Parameters
+    ----------
+    path
+        The export (workbook or CSV).
+    sample
+        The file's head.
+
+    Returns
+    -------
+    Export
+        The wells table: the rotor position as ``well``, the page name as ``target`` (the
+        channel when there is none), the channel as ``reporter``, ``Ct Comment`` as
+        ``cq_comment``; unused tubes (``Type`` None) dropped.
+
+    Raises
+    ------
+    ExportParseError
+        No analysis block, an unknown ``Type``, or a cell that cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "rg.csv"
+    >>> _ = path.write_text("Excel Analysed Data Export;;\nFile;run.rex;\n;;\n"
+    ...                     "Quantitative analysis of Cycling A.Green (ACTB);;\n;;\n"
+    ...                     "No.;Color;Name;Type;Ct;Ct Comment\n"
+    ...                     "1;0;ctrl;Unknown;20.1;\n2;0;NTC;NTC;;NEG (NTC)\n")
+    >>> export = read(path, FileSample(path))
+    >>> export.wells
+      well sample target sample_type    cq     cq_status reporter cq_comment
+    0    1   ctrl   ACTB        unkn  20.1            ok    Green
+    1    2    NTC   ACTB         ntc   NaN  undetermined    Green  NEG (NTC)
+    >>> export.info.extra
+    {'run_file': 'run.rex', 'rotor_positions': 2}
+    >>> folder.cleanup()
+    """
     rows, where = first_table_rows(path, sample.kind, sample.sheet_names)
     meta: dict[str, str] = {}
     titles: list[tuple[int, re.Match[str]]] = []

@@ -72,12 +72,62 @@ def _kind(sample: FileSample) -> str | None:
 
 
 def sniff(sample: FileSample) -> bool:
-    """A native .eds, .pcrd/.pltd, .rex or .ixo run file."""
+    """A native .eds, .pcrd/.pltd, .rex or .ixo run file.
+
+    Parameters
+    ----------
+    sample
+        The file's head.
+
+    Returns
+    -------
+    bool
+        True for a run file (refused by :func:`read`).
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.eds"
+    >>> with zipfile.ZipFile(path, "w") as archive:
+    ...     archive.writestr("apldbio/sds/experiment.xml", "<Experiment/>")
+    >>> sniff(FileSample(path))
+    True
+    >>> folder.cleanup()
+    """
     return _kind(sample) is not None
 
 
 def read(path: Path, sample: FileSample) -> Export:
-    """Always raises: run files hold no exported results this tool reads."""
+    """Always raises: run files hold no exported results this tool reads.
+
+    Parameters
+    ----------
+    path
+        The run file.
+    sample
+        The file's head.
+
+    Raises
+    ------
+    UnrecognizedFormatError
+        Always, naming the software and what to export from it.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.eds"
+    >>> with zipfile.ZipFile(path, "w") as archive:
+    ...     archive.writestr("apldbio/sds/experiment.xml", "<Experiment/>")
+    >>> read(path, FileSample(path))
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.UnrecognizedFormatError: ...run.eds: this is a native run file of Applied ...
+    >>> folder.cleanup()
+    """
     kind = _kind(sample)
     if kind is None:
         raise UnrecognizedFormatError(

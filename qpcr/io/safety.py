@@ -65,6 +65,20 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
     -------
     xml.etree.ElementTree.Element
         The root element.
+
+    Raises
+    ------
+    ExportParseError
+        A DTD, or broken XML (its line and column named).
+
+    Examples
+    --------
+    >>> parse_xml(b"<run><well id='A1'/></run>", "run.xml").find("well").get("id")
+    'A1'
+    >>> parse_xml(b"<!DOCTYPE r [<!ENTITY a 'x'>]><r>&a;</r>", "run.xml")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.xml: the XML contains a document type declaration ...
     """
     parser = ET.XMLParser(target=_NoDoctypeBuilder())
     with _xml_errors(where):
@@ -88,9 +102,42 @@ class _EndEvents(_NoDoctypeBuilder):
 def iterparse_zip_member(
     path: Path, name: str, limit: int = MAX_INFLATED_BYTES
 ) -> Iterator[ET.Element]:
-    """Stream a zip member's XML, yielding each element when its end tag is read (like
-    ``ElementTree.iterparse`` "end" events), with the guards of :func:`parse_xml` and
-    :func:`read_zip_member`. Clear elements you are done with to keep memory flat."""
+    """Stream a zip member's XML, yielding each element when its end tag is read.
+
+    Like ``ElementTree.iterparse`` "end" events, with the guards of :func:`parse_xml` and
+    :func:`read_zip_member`. Clear elements you are done with to keep memory flat.
+
+    Parameters
+    ----------
+    path
+        The zip container.
+    name
+        The member's name.
+    limit
+        Most decompressed bytes accepted.
+
+    Yields
+    ------
+    xml.etree.ElementTree.Element
+        Each element, children before their parent.
+
+    Raises
+    ------
+    ExportParseError
+        A damaged or oversized member, a DTD or broken XML.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.zip"
+    >>> with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    ...     archive.writestr("data/run.xml", "<run><well id='A1'/><well id='A2'/></run>")
+    >>> [(e.tag, e.get("id")) for e in iterparse_zip_member(path, "data/run.xml")]
+    [('well', 'A1'), ('well', 'A2'), ('run', None)]
+    >>> folder.cleanup()
+    """
     where = f"{path} [{name}]"
     builder = _EndEvents()
     parser = ET.XMLParser(target=builder)
@@ -186,7 +233,36 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
 
 
 def zip_member_names(path: Path) -> list[str]:
-    """Names of the files in a zip container (folders left out), checking the member count."""
+    """Names of the files in a zip container (folders left out), checking the member count.
+
+    Parameters
+    ----------
+    path
+        The zip container.
+
+    Returns
+    -------
+    list of str
+        The member names, in directory order.
+
+    Raises
+    ------
+    ExportParseError
+        A damaged zip, or one with more than :data:`MAX_ZIP_MEMBERS` members.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.zip"
+    >>> with zipfile.ZipFile(path, "w") as archive:
+    ...     archive.writestr("data/", "")
+    ...     archive.writestr("data/run.xml", "<run/>")
+    >>> zip_member_names(path)
+    ['data/run.xml']
+    >>> folder.cleanup()
+    """
     with _open_zip(path) as archive:
         return [info.filename for info in archive.infolist() if not info.is_dir()]
 
@@ -196,6 +272,43 @@ def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> b
 
     Both the size declared in the zip directory and the bytes actually produced are checked,
     so a member lying about its size is stopped too; only stored and deflated members are read.
+
+    Parameters
+    ----------
+    path
+        The zip container.
+    name
+        The member's name.
+    limit
+        Most decompressed bytes accepted.
+
+    Returns
+    -------
+    bytes
+        The member's content.
+
+    Raises
+    ------
+    ExportParseError
+        A missing, damaged or oversized member, or one compressed otherwise than stored or
+        deflated.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.zip"
+    >>> with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    ...     archive.writestr("run.xml", "<run/>")
+    ...     archive.writestr("big.txt", "0" * 5000)
+    >>> read_zip_member(path, "run.xml")
+    b'<run/>'
+    >>> read_zip_member(path, "big.txt", limit=1000)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: ...run.zip [big.txt]: the content inflates to more than ...
+    >>> folder.cleanup()
     """
     where = f"{path} [{name}]"
     parts: list[bytes] = []
@@ -212,7 +325,39 @@ def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> b
 
 
 def read_zip_head(path: Path, name: str, size: int = 4096) -> bytes:
-    """The first ``size`` decompressed bytes of a member (bounded, for sniffing)."""
+    """The first ``size`` decompressed bytes of a member (bounded, for sniffing).
+
+    Parameters
+    ----------
+    path
+        The zip container.
+    name
+        The member's name.
+    size
+        How many bytes to read at most.
+
+    Returns
+    -------
+    bytes
+        The head of the member.
+
+    Raises
+    ------
+    ExportParseError
+        A missing or damaged member, or an unsupported compression method.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.zip"
+    >>> with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    ...     archive.writestr("run.xml", "<run><well id='A1'/></run>")
+    >>> read_zip_head(path, "run.xml", size=10)
+    b'<run><well'
+    >>> folder.cleanup()
+    """
     with _open_zip(path) as archive, _zip_errors(f"{path} [{name}]"):
         info = _member_info(archive, path, name, limit=2**63)
         with archive.open(info) as member:
@@ -232,7 +377,37 @@ def _check_method(info: zipfile.ZipInfo, where: str) -> None:
 
 
 def gunzip(data: bytes, where: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
-    """Decompress gzip data (all members), refusing output beyond ``limit`` bytes."""
+    r"""Decompress gzip data (all members), refusing output beyond ``limit`` bytes.
+
+    Parameters
+    ----------
+    data
+        The gzip file's bytes.
+    where
+        The file, named in errors.
+    limit
+        Most decompressed bytes accepted.
+
+    Returns
+    -------
+    bytes
+        The decompressed content of every member, concatenated.
+
+    Raises
+    ------
+    ExportParseError
+        Damaged or truncated data, or output beyond ``limit``.
+
+    Examples
+    --------
+    >>> import gzip
+    >>> gunzip(gzip.compress(b"Well,Cq\n") + gzip.compress(b"A1,24.1\n"), "run.csv.gz")
+    b'Well,Cq\nA1,24.1\n'
+    >>> gunzip(gzip.compress(b"0" * 5000), "run.csv.gz", limit=1000)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.csv.gz: the content inflates to more than ...
+    """
     parts: list[bytes] = []
     size = 0
     rest = data

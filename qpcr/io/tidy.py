@@ -7,7 +7,7 @@ Columns (case-insensitive): ``sample``, ``target`` and a Cq column (``Cq``, ``Ct
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +53,7 @@ def _header_ok(cells: list[str]) -> bool:
     )
 
 
-def _first_row(rows: list[list[object]]) -> int | None:
+def _first_row(rows: Sequence[Sequence[object]]) -> int | None:
     for i, row in enumerate(rows):
         if any(as_text(c) for c in row):
             return i
@@ -61,7 +61,33 @@ def _first_row(rows: list[list[object]]) -> int | None:
 
 
 def sniff(sample: FileSample) -> bool:
-    """A text or workbook whose first non-empty row is a tidy header."""
+    r"""A text or workbook whose first non-empty row is a tidy header.
+
+    Parameters
+    ----------
+    sample
+        The file's head.
+
+    Returns
+    -------
+    bool
+        True when the header names ``sample``, ``target`` and a Cq column, and no column that
+        marks an instrument export (``Well Position``, ``Content``, ``Task`` ...).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("Sample;Target;Ct\ns1;GAPDH;18,1\n", encoding="utf-8")
+    >>> sniff(FileSample(path))
+    True
+    >>> _ = path.write_text("Well Position;Sample Name;Target Name;CT\nA1;s1;GAPDH;18.1\n")
+    >>> sniff(FileSample(path))
+    False
+    >>> folder.cleanup()
+    """
     if sample.kind == "text":
         lines = [line for line in sample.lines if line.strip()]
         if not lines:
@@ -76,7 +102,40 @@ def sniff(sample: FileSample) -> bool:
 
 
 def read(path: Path, sample: FileSample) -> Export:
-    """Read a tidy table into the wells table."""
+    r"""Read a tidy table into the wells table.
+
+    Parameters
+    ----------
+    path
+        A delimited text file or a workbook (first sheet).
+    sample
+        The file's head.
+
+    Returns
+    -------
+    Export
+        The wells table: known columns renamed (``Ct``/``Cp`` → ``cq``, ``Dye`` → ``reporter``
+        ...), every other column (design factors) kept as it is.
+
+    Raises
+    ------
+    ExportParseError
+        A missing ``sample``, ``target`` or Cq column, or a cell that cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("Sample;Target;Ct;Group\ns1;GAPDH;18,1;ctrl\ns1;MYC;;ctrl\n",
+    ...                     encoding="utf-8")
+    >>> read(path, FileSample(path)).wells
+       well sample target sample_type    cq     cq_status Group
+    0  None     s1  GAPDH        unkn  18.1            ok  ctrl
+    1  None     s1    MYC        unkn   NaN  undetermined  ctrl
+    >>> folder.cleanup()
+    """
     rows, where = first_table_rows(path, sample.kind, sample.sheet_names)
     header = _first_row(rows)
     if header is None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..atomic import replace_folder
 from ..pipeline import Results
-from .tables import OUTPUT_FILES, check_outdir, write_provenance, write_tables
+from .tables import OUTPUT_FILES, OWNED, check_outdir, write_provenance, write_tables
 
 __all__ = ["OUTPUT_FILES", "write_report"]
 
@@ -16,22 +17,25 @@ __all__ = ["OUTPUT_FILES", "write_report"]
 def write_report(
     results: Results, outdir: str | Path, *, force: bool = False, figures: bool = True
 ) -> list[Path]:
-    """Write every output of ``results`` into ``outdir`` (created) and return the paths.
+    """Write every output of ``results`` into ``outdir`` and return the paths.
 
-    Existing output files are only replaced with ``force``; each file is written to a temporary
-    name and renamed, so a crash never leaves a half-written file under a final name.
+    The folder is written as a unit (:func:`qpcr.atomic.replace_folder`): built beside
+    ``outdir`` and moved into place when complete, so a crash leaves either the earlier results
+    or the new ones, never a mix. Earlier results are only replaced with ``force``; a folder
+    holding files an analysis does not write is refused. A path that cannot be written raises
+    :class:`~qpcr.errors.InputError`.
     """
     outdir = Path(outdir)
-    check_outdir(outdir, force)
-    written = write_tables(results, outdir)
-    figure_paths: list[Path] = []
-    if figures:
-        from .figures import write_figures
+    with replace_folder(outdir, OWNED, check=lambda path: check_outdir(path, force)) as tmp:
+        written = write_tables(results, tmp)
+        figure_paths: list[Path] = []
+        if figures:
+            from .figures import write_figures
 
-        figure_paths = write_figures(results, outdir / "figures")
-        written += figure_paths
-    from .summary import write_workbook
+            figure_paths = write_figures(results, tmp / "figures")
+            written += figure_paths
+        from .summary import write_workbook
 
-    written.append(write_workbook(results, outdir / "results.xlsx", figure_paths))
-    written.append(write_provenance(results, outdir / "provenance.json"))
-    return written
+        written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
+        written.append(write_provenance(results, tmp / "provenance.json"))
+    return [outdir / path.relative_to(tmp) for path in written]

@@ -13,7 +13,7 @@ from ..schema import EXCLUDE_REASONS, QC_EVENTS, SCALES, TABLES, Column, Slot, T
 
 __all__ = ["columns_markdown", "readme_with_tables", "what_you_get", "write_docs"]
 
-BEGIN = "<!-- begin what-you-get: generated from qpcr/schema.py by python -m qpcr.report.docs -->"
+BEGIN = "<!-- begin what-you-get: generated from qpcr/schema by python -m qpcr.report.docs -->"
 END = "<!-- end what-you-get -->"
 
 #: Outputs that are not tables.
@@ -33,7 +33,21 @@ def _heading(table: Table, name: str) -> str:
 
 
 def what_you_get() -> str:
-    """The README's table of output files (between the markers)."""
+    """The README's table of output files (between the markers).
+
+    Returns
+    -------
+    str
+        A Markdown table: every table written to a file, then the other outputs.
+
+    Examples
+    --------
+    >>> for line in what_you_get().splitlines()[:3]:
+    ...     print(line)
+    | file | content |
+    |---|---|
+    | `wells.csv` | one row per input well × target, with its layout columns ...
+    """
     lines = ["| file | content |", "|---|---|"]
     for name, table in TABLES.items():
         if table.file is None:
@@ -55,11 +69,28 @@ def _row(column: Column | Slot) -> str:
 
 
 def columns_markdown() -> str:
-    """The text of ``docs/columns.md``: every table, its columns, the scales and the codes."""
+    """The text of ``docs/columns.md``: every table, its columns, the scales and the codes.
+
+    Returns
+    -------
+    str
+        The Markdown document.
+
+    Examples
+    --------
+    >>> lines = columns_markdown().splitlines()
+    >>> start = lines.index("## quantities.csv")
+    >>> for line in lines[start + 4 : start + 8]:
+    ...     print(line)
+    | column | type | scale | unit | meaning |
+    |---|---|---|---|---|
+    | `plate` | text | text |  | plate: the export's file stem unless ...
+    | `sample` | text | text |  | sample name |
+    """
     out = [
         "# Output columns",
         "",
-        "<!-- generated from qpcr/schema.py by python -m qpcr.report.docs; do not edit -->",
+        "<!-- generated from qpcr/schema by python -m qpcr.report.docs; do not edit -->",
         "",
         "Every table `qpcr analyze` writes, column by column. A column name has one type, scale "
         "and unit in every table (but `value` and `excluded`: see each table): `ci_low`/`ci_high` "
@@ -93,7 +124,30 @@ def columns_markdown() -> str:
 
 
 def readme_with_tables(readme: str) -> str:
-    """``readme`` with the text between the what-you-get markers regenerated."""
+    r"""``readme`` with the text between the what-you-get markers regenerated.
+
+    Parameters
+    ----------
+    readme
+        The README's text, with :data:`BEGIN` and :data:`END` on lines of their own.
+
+    Returns
+    -------
+    str
+        The text with a fresh :func:`what_you_get` table between the markers.
+
+    Raises
+    ------
+    ValueError
+        The markers are missing.
+
+    Examples
+    --------
+    >>> readme = f"# qpcr\n{BEGIN}\nold\n{END}\nmore\n"
+    >>> new = readme_with_tables(readme).splitlines()
+    >>> new[2], new[-1]
+    ('| file | content |', 'more')
+    """
     head, found, rest = readme.partition(BEGIN)
     _, found_end, tail = rest.partition(END)
     if not (found and found_end):
@@ -102,7 +156,30 @@ def readme_with_tables(readme: str) -> str:
 
 
 def write_docs(root: Path) -> list[Path]:
-    """Regenerate ``README.md``'s table and ``docs/columns.md`` under ``root``."""
+    r"""Regenerate ``README.md``'s table and ``docs/columns.md`` under ``root``.
+
+    Parameters
+    ----------
+    root
+        The repository's folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> (root / "docs").mkdir()
+    >>> _ = (root / "README.md").write_text(f"# qpcr\n{BEGIN}\n{END}\n", encoding="utf-8")
+    >>> [path.relative_to(root).as_posix() for path in write_docs(root)]
+    ['README.md', 'docs/columns.md']
+    >>> folder.cleanup()
+    """
     readme, columns = root / "README.md", root / "docs" / "columns.md"
     readme.write_text(readme_with_tables(readme.read_text(encoding="utf-8")), encoding="utf-8")
     columns.write_text(columns_markdown(), encoding="utf-8")

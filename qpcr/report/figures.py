@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,14 +101,34 @@ def _intervals(
     for f in factors:
         ctrl = ctrl[ctrl[f].astype(str) == control[f]]
     if len(ctrl):
-        r = ctrl.iloc[0]
-        half = r["mean_log2"] - r["ci_low_log2"]
+        row = ctrl.iloc[0]
+        half = row["mean_log2"] - row["ci_low_log2"]
         out[tuple(control[f] for f in factors)] = (0.0, -half, half)
     return out
 
 
 def fold_change_figure(results: Results) -> Figure:
-    """One panel per target: fold change against the control group (log2 axis)."""
+    """One panel per target: fold change against the control group (log2 axis).
+
+    Parameters
+    ----------
+    results
+        A finished analysis with fold changes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure: each biological replicate a point, each group its mean and 95 % CI.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis (MYC and HIF1A against GAPDH, hypoxia against
+    normoxia; see the repository's ``conftest.py``):
+
+    >>> fig = fold_change_figure(example_results())
+    >>> [ax.get_title() for ax in fig.axes]
+    ['MYC', 'HIF1A']
+    """
     plt = _pyplot()
     factors = list(results.factors)
     replicate = results.config.replicate
@@ -138,7 +159,24 @@ def fold_change_figure(results: Results) -> Figure:
 
 
 def ratio_figure(results: Results) -> Figure | None:
-    """One panel per ratio (e.g. RANKL/OPG): per-group ratio relative to the control group."""
+    """One panel per ratio (e.g. RANKL/OPG): per-group ratio relative to the control group.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        The figure; None when the analysis has no ratios.
+
+    Examples
+    --------
+    >>> fig = ratio_figure(example_results())
+    >>> [ax.get_title() for ax in fig.axes]
+    ['MYC/HIF1A ratio']
+    """
     if results.ratio_samples.empty:
         return None
     plt = _pyplot()
@@ -163,8 +201,33 @@ def ratio_figure(results: Results) -> Figure | None:
 
 
 def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
-    """One panel per plate × target: standard wells (Cq against log10 quantity) and the fit,
-    with slope, efficiency and R² in the title."""
+    """One panel per plate × target: standard wells (Cq against log10 quantity) and the fit.
+
+    Parameters
+    ----------
+    wells
+        The wells table (standards have ``exclude_code`` ``standard`` and a ``quantity``).
+    curves
+        The ``standard_curves`` table; curves with a ``note`` (not fitted) are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, with slope, efficiency and R² in each panel's title.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"plate": "p1", "target": "MYC", "exclude_code": "standard",
+    ...                       "quantity": [1e2, 1e3, 1e4, 1e5], "cq": [30.1, 26.8, 23.4, 20.1]})
+    >>> curves = pd.DataFrame({"plate": ["p1"], "target": ["MYC"], "slope": [-3.33],
+    ...                        "intercept": [36.77], "efficiency": [1.997], "r_squared": [0.9999],
+    ...                        "note": [""]})
+    >>> fig = standard_curve_figure(wells, curves)
+    >>> print(fig.axes[0].get_title())
+    MYC (p1)
+    E = 1.997, R² = 0.9999
+    """
     plt = _pyplot()
     fitted = curves[curves["note"].eq("")]
     n = max(1, len(fitted))
@@ -189,8 +252,35 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     return fig
 
 
+def _save_png(fig: Figure, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=150, metadata={"Software": None})
+
+
 def write_figures(results: Results, folder: Path) -> list[Path]:
-    """Save the figures as PNG (for the workbook) into ``folder``."""
+    """Save the figures as PNG (for the workbook) into ``folder``.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    folder
+        Where the files go (created if needed).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: ``fold_changes.png``, ``ratios.png``, ``standard_curves.png`` and
+        ``reference_genes.png``, each when the analysis has its table.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> [path.name for path in write_figures(example_results(), Path(folder.name))]
+    ['fold_changes.png', 'ratios.png']
+    >>> folder.cleanup()
+    """
     plt = _pyplot()
     out = []
     tables = results.tables
@@ -208,17 +298,41 @@ def write_figures(results: Results, folder: Path) -> list[Path]:
         if fig is None:
             continue
         path = folder / f"{name}.png"
-        atomic_write(path, lambda tmp, f=fig: f.savefig(tmp, format="png", dpi=150,
-                                                         metadata={"Software": None}))  # fmt: skip
+        atomic_write(path, partial(_save_png, fig))
         plt.close(fig)
         out.append(path)
     return out
 
 
 def stability_figure(genes: pd.DataFrame, steps: pd.DataFrame, cutoff: float = 0.15) -> Figure:
-    """Reference-gene stability from :func:`qpcr.stability.stability_table`'s two tables:
-    geNorm mean M per exclusion step, pairwise variation V_{n/n+1} against its cutoff, and
-    NormFinder stability per gene (lower is better)."""
+    """Reference-gene stability from :func:`qpcr.stability.stability_table`'s two tables.
+
+    Parameters
+    ----------
+    genes
+        The ``reference_genes`` table (``target``, ``normfinder_stability``).
+    steps
+        The ``genorm_steps`` table (``genes_left``, ``mean_m``, ``pairwise``, ``v``).
+    cutoff
+        The pairwise-variation cutoff drawn as a line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        geNorm mean M per exclusion step, pairwise variation V_{n/n+1} against its cutoff, and
+        NormFinder stability per gene (lower is better).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> genes = pd.DataFrame({"target": ["GAPDH", "ACTB", "B2M"],
+    ...                       "normfinder_stability": [0.12, 0.18, 0.35]})
+    >>> steps = pd.DataFrame({"genes_left": [3, 2], "mean_m": [0.42, 0.31],
+    ...                       "pairwise": ["V2/3", None], "v": [0.08, None]})
+    >>> fig = stability_figure(genes, steps)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['geNorm stepwise exclusion', 'geNorm pairwise variation (cutoff 0.15)', 'NormFinder']
+    """
     plt = _pyplot()
     fig, (ax_m, ax_v, ax_rho) = plt.subplots(1, 3, figsize=(11, 3.6))
     ax_m.plot(steps["genes_left"], steps["mean_m"], marker="o", color="C0")

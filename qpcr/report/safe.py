@@ -21,16 +21,50 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def escape_cell(value: Any) -> Any:
-    """``value`` made inert for a spreadsheet: ``"=1+1"`` → ``"'=1+1"``; anything that is not
-    text, and text that is a plain number such as ``"-1.5"``, is returned unchanged."""
+    """``value`` made inert for a spreadsheet.
+
+    Parameters
+    ----------
+    value
+        A cell value of any type.
+
+    Returns
+    -------
+    object
+        Text that a spreadsheet would read as a formula, with a leading apostrophe; anything
+        that is not text, and text that is a plain number such as ``"-1.5"``, unchanged.
+
+    Examples
+    --------
+    >>> escape_cell("=1+1"), escape_cell("-1.5"), escape_cell(3)
+    ("'=1+1", '-1.5', 3)
+    """
     if isinstance(value, str) and value.startswith(_TRIGGERS) and not _PLAIN_NUMBER.match(value):
         return "'" + value
     return value
 
 
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells and column labels went through :func:`escape_cell`
-    (numeric columns are not touched), ready for ``to_csv``."""
+    """A copy of ``df`` whose text cells and column labels went through :func:`escape_cell`.
+
+    Parameters
+    ----------
+    df
+        Any table; numeric columns are not touched.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The escaped copy, ready for ``to_csv``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> safe_frame(pd.DataFrame({"sample": ['=HYPERLINK("x")', "ctrl"], "cq": [-1.0, 2.0]}))
+                 sample   cq
+    0  '=HYPERLINK("x") -1.0
+    1              ctrl  2.0
+    """
     out = df.copy()
     for name in out.columns:
         column = out[name]

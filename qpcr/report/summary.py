@@ -7,21 +7,29 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..censoring import POLICY_METHODS_TEXT
 from ..compare import group_label
+from ..outliers import RULE_METHODS_TEXT
 from ..pipeline import Results
+from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
 from .tables import result_tables
+from .workbook import write_results_workbook
 
 __all__ = ["display_tables", "methods_text", "summary_lines", "write_workbook"]
 
 
-def _fmt_p(p: float) -> str:
-    return "" if pd.isna(p) else (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
-
-
-def _with_ci(value: float, low: float, high: float) -> str:
-    if pd.isna(value):
+def _fmt_p(p: float | None) -> str:
+    if p is None or pd.isna(p):
         return ""
-    return f"{value:.3g}" + (f" [{low:.3g}, {high:.3g}]" if not pd.isna(low) else "")
+    return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
+
+
+def _with_ci(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if low is None or pd.isna(low):
+        return f"{value:.3g}"
+    return f"{value:.3g} [{low:.3g}, {high:.3g}]"
 
 
 def _bound(row: dict) -> str:
@@ -36,8 +44,37 @@ def _short(contrast: str, levels: list[str]) -> str:
 
 
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
-    """Short, formatted tables for the terminal: fold changes of the targets, then ratios and
-    interactions; standard curves and quantities for an absolute quantification."""
+    """Short, formatted tables for the terminal (RQ per sample against a calibrator sample, when
+    the control is one sample).
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Title → table: fold changes of the targets, then ratios and interactions; standard
+        curves and quantities for an absolute quantification. Numbers are formatted as text.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis (MYC and HIF1A against GAPDH, hypoxia against
+    normoxia, three samples each; see the repository's ``conftest.py``):
+
+    >>> tables = display_tables(example_results())
+    >>> for title in tables:
+    ...     print(title)
+    Fold changes vs oxygen=normoxia
+    Ratios: geometric mean per group, and fold change vs control
+    >>> tables["Fold changes vs oxygen=normoxia"]
+      comparison target  n fold change [95 % CI]        p  p adj
+    0    hypoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
+    1    hypoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
+    """
+    if "rq" in results.samples:
+        return _calibrator_tables(results)
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.config.reference_genes)
@@ -81,6 +118,19 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _calibrator_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """RQ [RQmin, RQmax] per sample and target against the calibrator sample."""
+    rows = [
+        {**({"plate": r["plate"]} if "plate" in r else {}), "sample": r["sample"],
+         "target": r["target"],
+         "RQ [RQmin, RQmax]": _with_ci(r["rq"], r["rq_min"], r["rq_max"]), "note": r["note"]}
+        for r in results.samples.to_dict("records")
+    ]  # fmt: skip
+    title = (f"Relative quantities vs the calibrator sample {results.config.control['sample']} "
+             "(RQmin-RQmax: technical replicates only)")  # fmt: skip
+    return {title: pd.DataFrame(rows)}
+
+
 def _absolute_tables(results: Results) -> dict[str, pd.DataFrame]:
     tables = {}
     curves = results.tables.get("standard_curves", pd.DataFrame())
@@ -109,7 +159,29 @@ def _fmt(x: float) -> str:
 
 
 def summary_lines(results: Results) -> list[str]:
-    """Plain-language lines: inputs, design, normalisation, counts, warnings."""
+    """Plain-language lines: inputs, design, normalisation, counts, warnings.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    list of str
+        The lines of the workbook's Summary sheet (and of the terminal report).
+
+    Examples
+    --------
+    >>> for line in summary_lines(example_results()):
+    ...     print(line)
+    Inputs: run.csv
+    Design factors: oxygen; control group: oxygen=normoxia
+    Biological replicate: each sample
+    Reference genes: GAPDH
+    Wells: 18 in the input, 18 used, 0 excluded
+    QC events: 1
+    """
     cfg = results.config
     wells = results.wells
     n_excl = int(wells["excluded"].sum())
@@ -128,12 +200,28 @@ def summary_lines(results: Results) -> list[str]:
 
 
 def methods_text(results: Results) -> str:
-    """A methods paragraph describing what was computed, ready to adapt for a paper (the
-    wording of each test, adjustment, outlier rule and non-detect policy is declared beside
-    its vocabulary)."""
-    from ..censoring import POLICY_METHODS_TEXT
-    from ..outliers import RULE_METHODS_TEXT
-    from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
+    """A methods paragraph describing what was computed, ready to adapt for a paper.
+
+    The wording of each test, adjustment, outlier rule and non-detect policy is declared beside
+    its vocabulary.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    str
+        The paragraph.
+
+    Examples
+    --------
+    >>> print(methods_text(example_results())[:150])
+    Relative quantification was performed with qpcr .... Technical replicate Cq values were
+    averaged arithmetically per sample and target; wells omitted
+    """
+    from ..calibrator import CALIBRATOR_METHODS_TEXT, calibrator_sample
 
     cfg = results.config
     refs = ", ".join(cfg.reference_genes)
@@ -163,15 +251,21 @@ def methods_text(results: Results) -> str:
             "relative quantities (the reference genes cancel), analysed on the log2 scale in "
             "the same way and summarised per group as geometric means."
         )
-    return (
+    head = (
         f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
         "Cq values were averaged arithmetically per sample and target; wells omitted in the "
         "instrument software, control wells and standards were not quantified, and "
         f"undetermined (non-detect) wells were {nondetects}. {outliers}. "
         "Each sample's target Cq was "
         f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
-        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text} Fold changes "
-        "are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
+        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text}"
+    )
+    calibrator = calibrator_sample(cfg)
+    if calibrator is not None:
+        level = 100 * (1 - cfg.alpha)
+        return f"{head} {CALIBRATOR_METHODS_TEXT.format(name=calibrator, level=level)}"
+    return (
+        f"{head} Fold changes are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
         f"{group_label(cfg.control)}). Statistics were computed on the log2 scale (−ΔCq) with "
         f"one value per biological replicate ({cfg.replicate or 'sample'}); technical "
         f"replicates were not counted as n. Groups were compared with {test}; "
@@ -201,9 +295,34 @@ def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFr
 
 
 def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
-    """Write ``results.xlsx``: Summary first, then one sheet per table, figures, methods."""
-    from .workbook import write_results_workbook
+    """Write ``results.xlsx``: Summary first, then one sheet per table, figures, methods.
 
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    path
+        The workbook to write (atomically).
+    figures
+        PNG files for the Figures sheet.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from openpyxl import load_workbook
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = write_workbook(example_results(), Path(folder.name) / "results.xlsx", [])
+    >>> load_workbook(path).sheetnames  # doctest: +NORMALIZE_WHITESPACE
+    ['Summary', 'wells', 'replicates', 'samples', 'fold_changes', 'ratios', 'qc', 'anova',
+     'contrasts', 'Methods']
+    >>> folder.cleanup()
+    """
     summary = {
         "title": "qpcr results",
         "lines": summary_lines(results),

@@ -15,10 +15,17 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..errors import InputError
 from ..pipeline import Results
-from ..schema import conform
+from ..schema import TABLES, conform
 from .safe import safe_frame
 
-__all__ = ["OUTPUT_FILES", "atomic_write", "check_outdir", "write_provenance", "write_tables"]
+__all__ = [
+    "OUTPUT_FILES",
+    "OWNED",
+    "atomic_write",
+    "check_outdir",
+    "write_provenance",
+    "write_tables",
+]
 
 #: Files an analysis writes into its output folder (figures go to ``figures/``).
 OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv", "ratios.csv",
@@ -28,10 +35,13 @@ _PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib",
              "python-calamine", "typer")  # fmt: skip
 
 
+#: Every entry an analysis may write into its output folder; a folder holding anything else is
+#: not replaced (:func:`qpcr.atomic.replace_folder`).
+OWNED = frozenset({*(f"{name}.csv" for name in TABLES), *OUTPUT_FILES, "figures"})
+
+
 def check_outdir(outdir: Path, force: bool) -> None:
-    """Refuse to replace earlier results unless ``force``; create the folder."""
-    if outdir.exists() and not outdir.is_dir():
-        raise InputError("exists and is not a folder", where=str(outdir), hint="Choose --out DIR")
+    """Refuse to replace earlier results unless ``force``."""
     existing = [name for name in OUTPUT_FILES if (outdir / name).exists()]
     if existing and not force:
         raise InputError(
@@ -41,7 +51,6 @@ def check_outdir(outdir: Path, force: bool) -> None:
             where=str(outdir),
             hint="Choose another --out folder, or pass --force to replace them",
         )
-    outdir.mkdir(parents=True, exist_ok=True)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:

@@ -31,10 +31,25 @@ _MAX_WIDTH = 60
 
 
 def number_format(column: str) -> str | None:
-    """Excel number format of an output column from its scale (:data:`qpcr.schema.SCALES`):
-    Cq → ``0.00``, p → ``0.00E+00``, fold change, log2, ratios and other numbers → ``0.000``;
-    None for counts, flags, text and undeclared columns (other float columns then get
-    ``0.000``, integers stay General)."""
+    """Excel number format of an output column from its scale (:data:`qpcr.schema.SCALES`).
+
+    Parameters
+    ----------
+    column
+        An output column's name.
+
+    Returns
+    -------
+    str or None
+        Cq → ``0.00``, p → ``0.00E+00``, fold change, log2, ratios and other numbers →
+        ``0.000``; None for counts, flags, text and undeclared columns (other float columns then
+        get ``0.000``, integers stay General).
+
+    Examples
+    --------
+    >>> [number_format(c) for c in ("fold_change", "p_value", "cq_mean", "n", "oxygen")]
+    ['0.000', '0.00E+00', '0.00', None, None]
+    """
     scale = output_scale(str(column))
     return SCALES[scale][1] if scale else None
 
@@ -49,13 +64,46 @@ def write_results_workbook(
 ) -> None:
     """Write the results workbook atomically (temporary file beside ``path``, then rename).
 
+    Text cells are escaped (:func:`qpcr.report.safe.escape_cell`); every sheet prints one
+    landscape page wide.
+
     Parameters
     ----------
-    summary : ``title`` (str), ``lines`` (list of str: inputs, reference genes ...),
+    path
+        The workbook to write.
+    summary
+        ``title`` (str), ``lines`` (list of str: inputs, reference genes ...),
         ``fold_changes`` and ``ratios`` (DataFrames, may be empty), ``warnings`` (list of str).
-    tables : sheet name → table; one sheet each, in order.
-    figures : PNG files embedded on the Figures sheet (missing files are an error).
-    methods_text : paragraphs separated by blank lines.
+    tables
+        Sheet name → table; one sheet each, in order.
+    figures
+        PNG files embedded on the Figures sheet.
+    methods_text
+        Paragraphs separated by blank lines.
+
+    Raises
+    ------
+    InputError
+        A figure file is missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from openpyxl import load_workbook
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "results.xlsx"
+    >>> table = pd.DataFrame({"target": ["MYC"], "fold_change": [3.9087], "p_value": [0.00088]})
+    >>> summary = {"title": "qpcr results", "lines": ["Inputs: run.csv"]}
+    >>> write_results_workbook(path, summary=summary, tables={"fold_changes": table}, figures=[],
+    ...                        methods_text="Relative quantification was performed.")
+    >>> book = load_workbook(path)
+    >>> book.sheetnames
+    ['Summary', 'fold_changes', 'Methods']
+    >>> [(c.value, c.number_format) for c in book["fold_changes"][2]]
+    [('MYC', 'General'), (3.9087, '0.000'), (0.00088, '0.00E+00')]
+    >>> folder.cleanup()
     """
     from openpyxl import Workbook
 

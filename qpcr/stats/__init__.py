@@ -14,6 +14,7 @@ contrasts by least squares on numpy) and :mod:`~qpcr.stats.dist` (t and F tail a
 inside the exact rank tests.
 """
 
+from ._common import _t_ci as _t_ci  # the t interval, for qpcr.calibrator
 from .adjust import ADJUST, ADJUST_METHODS_TEXT, Adjust, adjust_pvalues
 from .linear import CONTRAST_METHODS, ContrastMethod, factorial_anova, factorial_contrasts
 from .permutation import permutation_test

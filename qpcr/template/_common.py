@@ -13,7 +13,7 @@ from ..io._tabular import as_text
 
 #: Text of the hidden marker cell ``Lists!A1`` that identifies a template.
 MARKER = "qpcr template"
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2  # 2: Settings rows keyed by TOML key, every setting
 _STANDARD = ("sample", "target", "sample_type", "quantity")
 _LIST_WIDTH = 40  # value cells per Settings row (targets, factor levels)
 _PASTE_NOTE = (

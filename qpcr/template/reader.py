@@ -1,32 +1,40 @@
 """Reading a filled template (:func:`read_template`): values only, errors naming sheet and cell.
 
 The workbook is read with python-calamine (macros never run); formula and error cells are
-found in the file's XML (:func:`_special_cells`) and refused.
+found in the file's XML (:mod:`qpcr.template._special`) and refused.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 
 from ..config import AnalysisConfig, from_mapping
 from ..errors import ConfigError, ExportParseError, InputError, LayoutError
-from ..io._tabular import as_text, parse_cq
-from ..io.registry import Export, RunInfo
-from ..io.safety import parse_xml, read_zip_member, zip_member_names
+from ..io._tabular import as_text
+from ..io.numbers import decimal_mark, read_cq, read_numbers, to_number
+from ..io.registry import Export, RunInfo, is_rust_panic
 from ..plate import PLATES, PlateFormat
 from ..schema import SAMPLE_TYPES, normalise_sample_type
-from ._common import _PASTE_NOTE, _STANDARD, MARKER, _col, _refuse_date, _Sheet, _suggest
+from ._common import _PASTE_NOTE, _STANDARD, MARKER, _refuse_date, _Sheet, _suggest
+from ._special import _special_cells
 from .settings_sheet import _read_settings, _settings_cell
 
-__all__ = ["MARKER", "TemplateContent", "is_template", "read_template", "template_config"]
+__all__ = [
+    "MARKER",
+    "TemplateContent",
+    "is_template",
+    "read_template",
+    "template_config",
+]
+
+_CQ_HINT = "Type the Cq (e.g. 24.31), or Undetermined when nothing amplified"
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class TemplateContent:
     ``info``: run metadata (the pasted export's, with ``path`` naming the Paste sheet, or
     format ``template`` for typed Cq values);
     ``targets`` and ``factors``: the vocabularies declared on Settings; ``messages``: layout
-    notes (e.g. pasted wells absent from the layout).
+    notes (e.g. pasted wells absent from the layout); ``config``: the settings, validated.
     """
 
     wells: pd.DataFrame
@@ -48,6 +56,37 @@ class TemplateContent:
     targets: tuple[str, ...] = ()
     factors: dict[str, list[str]] = field(default_factory=dict)
     messages: tuple[str, ...] = ()
+    config: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+def _has_marker(sheet_names: Sequence[str], head: Callable[[str], list[list[Any]]]) -> bool:
+    """Whether a workbook with these sheets is a template: Layout, Settings and Lists, and
+    :data:`MARKER` in ``Lists!A1`` (``head(name)``: the first rows of a sheet)."""
+    if not {"Layout", "Settings", "Lists"} <= set(sheet_names):
+        return False
+    rows = head("Lists")
+    return bool(rows) and bool(rows[0]) and str(rows[0][0]).strip() == MARKER
+
+
+def _template_book(path: Path) -> Any:
+    """The opened workbook when ``path`` is a template, else None (one calamine load; never
+    raises, a Rust panic included)."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                return None
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+
+        def head(name: str) -> list[list[Any]]:
+            return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=1)
+
+        return book if _has_marker(book.sheet_names, head) else None
+    except BaseException as exc:  # a probe must never raise
+        if isinstance(exc, Exception) or is_rust_panic(exc):
+            return None
+        raise
 
 
 def is_template(path: str | Path) -> bool:
@@ -76,90 +115,7 @@ def is_template(path: str | Path) -> bool:
     (True, False)
     >>> folder.cleanup()
     """
-    try:
-        path = Path(path)
-        with path.open("rb") as handle:
-            if handle.read(4) != b"PK\x03\x04":
-                return False
-        from python_calamine import CalamineWorkbook
-
-        book = CalamineWorkbook.from_path(str(path))
-        if not {"Layout", "Settings", "Lists"} <= set(book.sheet_names):
-            return False
-        head = book.get_sheet_by_name("Lists").to_python(skip_empty_area=False, nrows=1)
-        return bool(head) and str(head[0][0]).strip() == MARKER
-    except Exception:  # a probe must never raise
-        return False
-
-
-def _special_cells(path: Path, sheets: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Formula and error cells of the named sheets (``{sheet: {ref: what}}``) of an .xlsx,
-    .xlsm or .ods, read from the XML because calamine shows values only; empty for others.
-    The members are read through :mod:`qpcr.io.safety` (inflated size capped, no DTD)."""
-    found: dict[str, dict[str, str]] = {name: {} for name in sheets}
-    try:
-        members = set(zip_member_names(path))
-    except InputError:
-        return found
-    if "xl/workbook.xml" in members:
-        _xlsx_special(path, found)
-    elif "content.xml" in members:
-        _ods_special(path, found)
-    return found
-
-
-def _xml(path: Path, member: str) -> ElementTree.Element:
-    """A member of the workbook's zip, parsed as hardened XML."""
-    return parse_xml(read_zip_member(path, member), where=f"{path} [{member}]")
-
-
-def _formula(text: str | None) -> str:
-    """How a formula cell is described in messages."""
-    return f"a formula (={text})" if text else "a formula"
-
-
-def _xlsx_special(path: Path, found: dict[str, dict[str, str]]) -> None:
-    """Office Open XML: cells with a formula (``<f>``) or an error value (``t="e"``)."""
-    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    book = _xml(path, "xl/workbook.xml")
-    rels = _xml(path, "xl/_rels/workbook.xml.rels")
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-    for sheet in book.iter(f"{ns}sheet"):
-        name = sheet.get("name")
-        if name not in found:
-            continue
-        target = targets.get(sheet.get(f"{rel_ns}id"), "")
-        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        for cell in _xml(path, member).iter(f"{ns}c"):
-            formula = cell.find(f"{ns}f")
-            if formula is not None:
-                found[name][cell.get("r", "?")] = _formula(formula.text)
-            elif cell.get("t") == "e":
-                value = cell.findtext(f"{ns}v") or "?"
-                found[name][cell.get("r", "?")] = f"the error value {value}"
-
-
-def _ods_special(path: Path, found: dict[str, dict[str, str]]) -> None:
-    """OpenDocument: cells with a ``table:formula`` attribute (error values only arise from
-    formulas there). Rows and cells may carry repeat counts."""
-    t = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-    cells = (f"{t}table-cell", f"{t}covered-table-cell")
-    for table in _xml(path, "content.xml").iter(f"{t}table"):
-        name = table.get(f"{t}name")
-        if name not in found:
-            continue
-        row = 0
-        for element in table.iter(f"{t}table-row"):
-            col = 0
-            for cell in element:
-                if cell.tag not in cells:
-                    continue
-                if cell.get(f"{t}formula"):
-                    text = cell.get(f"{t}formula", "").removeprefix("of:").lstrip("=")
-                    found[name][f"{_col(col + 1)}{row + 1}"] = _formula(text)
-                col += int(cell.get(f"{t}number-columns-repeated", "1"))
-            row += int(element.get(f"{t}number-rows-repeated", "1"))
+    return _template_book(Path(path)) is not None
 
 
 def read_template(path: str | Path) -> TemplateContent:
@@ -168,7 +124,7 @@ def read_template(path: str | Path) -> TemplateContent:
     Cq values come from the Paste sheet (read with :func:`qpcr.io.read_run`, then joined to
     the Layout grids by well with :func:`qpcr.layout.join_layout`) or, when Paste is empty,
     from the Cq grid (one row per Layout well with a target). Targets are renamed by the
-    Settings ``alias`` rows before the join.
+    Settings ``aliases`` rows before the join.
 
     Parameters
     ----------
@@ -216,20 +172,27 @@ def read_template(path: str | Path) -> TemplateContent:
     >>> folder.cleanup()
     """
     path = Path(path)
+    return _read(path, _template_book(path))
+
+
+def _sheets(path: Path, book: Any, names: Sequence[str]) -> dict[str, _Sheet]:
+    """The named sheets of the opened template that it has (formula and error cells refused)."""
+    present = [n for n in names if n in book.sheet_names]
+    special = _special_cells(path, present)
+    return {n: _Sheet(book, n, special[n], str(path)) for n in present}
+
+
+def _read(path: Path, book: Any) -> TemplateContent:
+    """Everything :func:`read_template` returns, from the opened workbook (None: the file is
+    not a template)."""
     source = str(path)
-    if not is_template(path):
+    if book is None:
         raise InputError(
             "not a qpcr template (sheets Layout, Settings and the marker on Lists missing)",
             where=source,
-            hint="Create one with 'qpcr template OUT.xlsx'",
+            hint="Create one with write_template() and fill it in",
         )
-    from python_calamine import CalamineWorkbook
-
-    names = ("Layout", "Cq", "Paste", "Settings")
-    book = CalamineWorkbook.from_path(str(path))
-    present = [n for n in names if n in book.sheet_names]
-    special = _special_cells(path, present)
-    sheets = {n: _Sheet(book, n, special[n], source) for n in present}
+    sheets = _sheets(path, book, ("Layout", "Cq", "Paste", "Settings"))
     targets, factors, settings = _read_settings(sheets["Settings"])
     layout, plate, cells = _read_layout(sheets["Layout"], targets, factors, settings)
     paste = _paste_text(sheets["Paste"]) if "Paste" in sheets else None
@@ -255,7 +218,8 @@ def read_template(path: str | Path) -> TemplateContent:
         if not layout.empty:
             from ..layout import join_layout
 
-            wells, found = join_layout(wells, layout, where=f"{source} Layout")
+            names = settings.get("sample_names", "check")
+            wells, found = join_layout(wells, layout, f"{source} Layout", sample_names=names)
             messages += found
     elif cq:
         wells = _grid_wells(layout, cq, cells, sheets["Layout"])
@@ -275,20 +239,23 @@ def read_template(path: str | Path) -> TemplateContent:
             where=sheets["Settings"].where(r, c),
             hint=f"Fill the '{replicate}' grid on Layout (one donor per well) or clear this cell",
         )
-    from_mapping(settings, where=f"{source} Settings")
+    config = from_mapping(settings, where=f"{source} Settings")
+    plain = config.to_dict()
     return TemplateContent(
         wells=wells.reset_index(drop=True),
-        settings=settings,
+        settings={key: plain[key] for key in settings},
         source=source,
         info=info,
         targets=tuple(targets),
         factors=factors,
         messages=tuple(messages),
+        config=config,
     )
 
 
 def template_config(paths: Sequence[str | Path]) -> AnalysisConfig | None:
-    """The settings of the first template among ``paths`` as a config.
+    """The settings of the first template among ``paths`` as a config (its Settings sheet
+    only: each file is opened once, the layout and Cq values are read by :func:`read_template`).
 
     Parameters
     ----------
@@ -325,9 +292,11 @@ def template_config(paths: Sequence[str | Path]) -> AnalysisConfig | None:
     True
     >>> folder.cleanup()
     """
-    for path in paths:
-        if is_template(path):
-            return from_mapping(read_template(path).settings, where=f"{path} Settings")
+    for path in map(Path, paths):
+        book = _template_book(path)
+        if book is not None:
+            _, _, settings = _read_settings(_sheets(path, book, ["Settings"])["Settings"])
+            return from_mapping(settings, where=f"{path} Settings")
     return None
 
 
@@ -400,6 +369,8 @@ def _read_layout(
                 well, where = f"{letter}{j}", sheet.where(r0 + i, c0 + j)
                 values[well] = _layout_value(name, raw, text, where, targets, aliases, factors)
                 refs[well] = where
+        if values and name == "quantity":
+            values = _quantities(values, refs, f"{sheet.source} {sheet.name}")
         if values:
             data[name] = values
             cells[name] = refs
@@ -438,10 +409,7 @@ def _layout_value(
             )
         return kind
     if name == "quantity":
-        number = raw if isinstance(raw, float) else pd.to_numeric(text, errors="coerce")
-        if not number > 0:
-            raise LayoutError(f"quantity '{text}' is not a positive number", where=where)
-        return float(number)
+        return raw  # a number, read for the whole grid by _quantities
     if name in factors and factors[name] and text not in factors[name]:
         raise LayoutError(
             f"'{text}' is not a level of {name} listed on Settings; "
@@ -452,9 +420,10 @@ def _layout_value(
 
 
 def _read_cq(sheet: _Sheet, plate: PlateFormat) -> dict[str, tuple[float, str, str]]:
-    """Typed Cq grid: ``{well: (cq, cq_status, cell address)}`` for non-empty cells."""
+    """Typed Cq grid: ``{well: (cq, cq_status, cell address)}`` for non-empty cells, read with
+    the export readers' rules (one decimal mark for the grid, 0 < Cq ≤ 100)."""
     blocks = [b for b in _grid_blocks(sheet) if b[0].lower() == "cq"]
-    out: dict[str, tuple[float, str, str]] = {}
+    found: list[tuple[str, Any, str]] = []  # well, cell value, cell address
     for _, fmt, r0, c0 in blocks:
         if fmt != plate:
             raise LayoutError(
@@ -464,18 +433,60 @@ def _read_cq(sheet: _Sheet, plate: PlateFormat) -> dict[str, tuple[float, str, s
         for i, letter in enumerate(fmt.row_letters, start=1):
             for j in range(1, fmt.cols + 1):
                 raw = sheet.get(r0 + i, c0 + j)
-                if not as_text(raw):
-                    continue
-                cq, status = parse_cq([raw])
-                where = sheet.where(r0 + i, c0 + j)
-                if status[0] == "invalid":
-                    raise ExportParseError(
-                        f"Cq '{as_text(raw)}' is not a number",
-                        where=where,
-                        hint="Type the Cq (e.g. 24.31), or Undetermined when nothing amplified",
-                    )
-                out[f"{letter}{j}"] = (float(cq[0]), status[0], where)
-    return out
+                if as_text(raw):
+                    found.append((f"{letter}{j}", raw, sheet.where(r0 + i, c0 + j)))
+    cells, places = [raw for _, raw, _ in found], [where for _, _, where in found]
+    decimal = _decimal(f"{sheet.source} {sheet.name}", "cq", cells, places)
+    cq, status = read_cq(cells, places.__getitem__, decimal=decimal, hint=_CQ_HINT)
+    return {
+        well: (float(value), kind, where)
+        for (well, _, where), value, kind in zip(found, cq, status, strict=True)
+    }
+
+
+def _quantities(values: dict[str, Any], refs: dict[str, str], where: str) -> dict[str, float]:
+    """The quantity grid's cells as positive numbers (one decimal mark for the grid; thousands
+    separators allowed)."""
+    wells = list(values)
+    cells, places = [values[w] for w in wells], [refs[w] for w in wells]
+    decimal = _decimal(where, "quantity", cells, places, grouped=True)
+    numbers = read_numbers(cells, places.__getitem__, decimal, grouped=True)
+    for well, number in zip(wells, numbers, strict=True):
+        if not number > 0:  # NaN fails too
+            raise LayoutError(
+                f"quantity '{as_text(values[well])}' is not a positive number", where=refs[well]
+            )
+    return {well: float(number) for well, number in zip(wells, numbers, strict=True)}
+
+
+def _decimal(
+    where: str, name: str, cells: Sequence[Any], places: Sequence[str], grouped: bool = False
+) -> str:
+    """The decimal mark of a grid's typed numbers, decided over them all with
+    :func:`qpcr.io.numbers.decimal_mark`; when cells disagree, or none tells which mark an
+    ambiguous cell uses, the error names the first cell at fault."""
+    try:
+        return decimal_mark(where, {name: cells}, [name] if grouped else [])
+    except ExportParseError as exc:
+        marks = [_own_mark(cell, grouped) for cell in cells]
+        first = next((m for m in marks if m in (",", ".")), None)
+        culprit = next(
+            (i for i, m in enumerate(marks)
+             if (m == "?" if first is None else m in (",", ".") and m != first)),
+            None,
+        )  # fmt: skip
+        at = exc.where if culprit is None else places[culprit]
+        raise ExportParseError(exc.message, where=at, hint=exc.hint) from None
+
+
+def _own_mark(cell: Any, grouped: bool) -> str | None:
+    """The decimal mark one cell shows on its own: ``,``, ``.``, ``?`` (either) or None."""
+    comma, point = (to_number(cell, mark, grouped) for mark in (",", "."))
+    if np.isnan(comma) and np.isnan(point):
+        return None
+    if np.isnan(comma) or np.isnan(point):
+        return "," if np.isnan(point) else "."
+    return "?" if comma != point else None
 
 
 def _grid_wells(
@@ -568,5 +579,5 @@ def _check_targets(
             f"target '{unknown[0]}' of the pasted table is not among the targets listed on "
             f"Settings; {_suggest(unknown[0], targets)}",
             where=where,
-            hint="Add it to the targets row, or map it with an alias row on Settings",
+            hint="Add it to the targets row, or map it with an aliases row on Settings",
         )

@@ -1,16 +1,24 @@
-"""The Settings sheet: one row per analysis setting (the TOML keys of :mod:`qpcr.config`),
-written with its help texts and drop-downs, and read back into TOML-shaped settings."""
+"""The Settings sheet, derived from the settings declaration (:data:`qpcr.settings.SETTINGS`).
+
+One row per setting, keyed by its TOML key, in declaration order, after the template's own
+vocabulary rows (``targets``, and one ``factor`` row per design factor). A setting's shape says
+how it is written: a list takes one value per cell, a table one row per entry (its cells named
+by the setting's metavar, e.g. ``NAME=NUM/DEN``: name, numerator, denominator), anything else
+one cell. The help column is the setting's help text; the drop-downs come from
+:func:`qpcr.config.choices`, the number rules from its bounds, and the target and factor
+drop-downs from the words of its metavar (:data:`_ROLES`). Every cell is read back with
+:func:`qpcr.config.parse_setting`, located at its sheet and cell.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_origin
 
-import pandas as pd
-
-from ..config import ADJUST_METHODS, NONDETECT_POLICIES, OUTLIER_RULES, TESTS, parse_efficiency
+from ..config import choices, parse_setting
 from ..errors import ConfigError
 from ..io._tabular import as_text
+from ..settings import SETTINGS, Contrast, Setting
 from ._common import (
     _LIST_WIDTH,
     _STANDARD,
@@ -25,75 +33,118 @@ from ._common import (
 )
 
 _FIRST_VALUE_COL = 3  # Settings values start in column C
-_SCALARS = {
-    "replicate": "Column naming the biological replicate (its grid on Layout has this name).",
-    "test": "Statistical test: auto (paired when replicates pair up), welch, paired, student.",
-    "adjust": "Multiple-testing adjustment across genes: holm, bh, bonferroni, none.",
-    "alpha": "Significance level (between 0 and 1).",
-    "outlier_rule": "Technical-replicate outlier rule: range or none (flags only).",
-    "outlier_threshold": "Range rule threshold, in cycles.",
-    "nondetect_policy": "Wells without amplification: exclude, censor or substitute.",
-    "nondetect_limit": "Cycle limit for non-detects (the run's cycle count).",
-    "ntc_margin": "No-template controls must be this many cycles above the samples.",
-}
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "test": TESTS,
-    "adjust": ADJUST_METHODS,
-    "nondetect_policy": NONDETECT_POLICIES,
-    "outlier_rule": OUTLIER_RULES,
-}
-_NUMBERS: dict[str, tuple[float, float]] = {
-    "alpha": (1e-9, 1 - 1e-9),
-    "outlier_threshold": (1e-9, 40.0),
-    "nondetect_limit": (1.0, 100.0),
-    "ntc_margin": (0.0, 40.0),
-}
-_MULTI = {
+#: The template's own rows (vocabularies for the drop-downs, not settings).
+_VOCABULARY_ROWS = {
     "targets": "Genes measured, one per cell. The drop-downs on Layout offer these.",
-    "reference_genes": "Reference (housekeeping) genes, one per cell, chosen among the targets.",
     "factor": "A design factor: its name, then its levels, one per cell (e.g. oxygen | "
     "normoxia | hypoxia). Its grid on Layout has the same name.",
-    "control": "The control group: factor, then level (one row per factor).",
-    "efficiency": "Amplification factor of a target: target, then E (2.0 = 100 %).",
-    "ratio": "A ratio of two targets: name, numerator target, denominator target.",
-    "alias": "A target name in the instrument table, then the name used in the analysis.",
-    "contrast": "An extra comparison: name, numerator group, denominator group "
-    "(groups written factor=level; factor=level).",
 }
-_KEYS = [*_MULTI, *_SCALARS]
-#: Cells a row of each table setting needs, from column C on.
-_TABLE_WIDTH = {"control": 2, "efficiency": 2, "ratio": 3, "alias": 2, "contrast": 3}
+#: Row keys of templates written before the keys were the settings' TOML keys.
+_OLD_KEYS = {"ratio": "ratios", "alias": "aliases", "contrast": "contrasts"}
+#: What a value cell names, by the word of the setting's metavar that describes it.
+_ROLES = {"GENE": "target", "TARGET": "target", "NUM": "target", "DEN": "target",
+          "FACTOR": "factor", "LEVEL": "level", "GROUP": "group"}  # fmt: skip
+#: Words a list of targets also takes (``reference_genes = ["auto"]``: the best geNorm pair).
+_SPECIAL = {"reference_genes": ("auto",)}
+
+
+def _kind(spec: Setting) -> str:
+    """``list`` (one value per cell), ``table`` (one row per entry) or ``scalar``."""
+    if spec.shape == tuple[str, ...]:
+        return "list"
+    if spec.shape == tuple[Contrast, ...] or get_origin(spec.shape) is dict:
+        return "table"
+    return "scalar"
+
+
+def _words(spec: Setting) -> list[str]:
+    """The metavar's words: what each value cell of a row holds (``NAME=NUM/DEN`` → 3)."""
+    return re.findall(r"[A-Z_]+", spec.metavar)
+
+
+def _role(spec: Setting, i: int) -> str:
+    """What value cell ``i`` of the setting's rows names (``target``, ``factor`` ...), or ''."""
+    words = _words(spec)
+    return _ROLES.get(words[min(i, len(words) - 1)], "") if words else ""
+
+
+def _help(spec: Setting) -> str:
+    """The help text of a setting's row: its declared help and how to fill the cells."""
+    kind, allowed = _kind(spec), choices(spec.name)
+    if kind == "list":
+        how = "One per cell."
+    elif kind == "table":
+        how = f"One row each: {' | '.join(_words(spec))}."
+    elif allowed:
+        how = f"One of: {', '.join(allowed)}."
+    elif spec.shape is bool:
+        how = "TRUE or FALSE."
+    else:
+        how = f"In {spec.unit}." if spec.unit else ""
+    return f"{spec.help} {how}".strip()
+
+
+def _entries(spec: Setting, value: Any) -> list[list[Any]]:
+    """A table setting's TOML-shaped value as rows of cells."""
+    if spec.shape == tuple[Contrast, ...]:
+        return [
+            [c.get("name", ""), _group_text(c["numerator"]), _group_text(c["denominator"])]
+            for c in value or []
+        ]
+    return [[k, *(v if isinstance(v, list) else [v])] for k, v in (value or {}).items()]
+
+
+def _group_text(group: dict[str, str]) -> str:
+    """``{"oxygen": "hypoxia"}`` → ``"oxygen=hypoxia"`` (the reverse of :func:`_parse_group`)."""
+    return "; ".join(f"{k}={v}" for k, v in group.items())
+
+
+def declared_names(values: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
+    """The targets and the factor levels that TOML-shaped ``values`` name (in the cells whose
+    role is a target, a factor with its level, or a group)."""
+    targets: list[str] = []
+    levels: dict[str, list[str]] = {}
+    for spec in SETTINGS:
+        kind = _kind(spec)
+        value = values.get(spec.name)
+        if kind == "scalar" or not value:
+            continue
+        special = _SPECIAL.get(spec.name, ())
+        rows = [[v] for v in value if v not in special] if kind == "list" else _entries(spec, value)
+        for row in rows:
+            for i, cell in enumerate(row):
+                role = _role(spec, i)
+                if role == "target":
+                    targets.append(str(cell))
+                elif role == "level" and _role(spec, i - 1) == "factor":
+                    levels.setdefault(str(row[i - 1]), []).append(str(cell))
+                elif role == "group":
+                    for factor, level in _parse_group(str(cell), "", _anything).items():
+                        levels.setdefault(factor, []).append(level)
+    return _unique(targets), {k: _unique(v) for k, v in levels.items()}
+
+
+def _anything(factor: str, level: str, where: str) -> None:
+    """A group check that accepts every factor and level."""
 
 
 def _settings_rows(
     targets: list[str], factors: dict[str, list[str]], values: dict[str, Any]
 ) -> list[tuple[str, list[Any]]]:
     """Settings rows as (key, values) in sheet order, with spare blank rows for tables."""
-    rows: list[tuple[str, list[Any]]] = [
-        ("targets", list(targets)),
-        ("reference_genes", list(values.get("reference_genes", []))),
-    ]
+    rows: list[tuple[str, list[Any]]] = [("targets", list(targets))]
     rows += [("factor", [name, *levels]) for name, levels in factors.items()]
     rows += [("factor", [])] * 2
-    tables = {
-        "control": [[k, v] for k, v in values.get("control", {}).items()],
-        "efficiency": [[k, v] for k, v in values.get("efficiency", {}).items()],
-        "ratio": [[k, *pair] for k, pair in values.get("ratios", {}).items()],
-        "alias": [[k, v] for k, v in values.get("aliases", {}).items()],
-        "contrast": [
-            [c.get("name", ""), _group_text(c["numerator"]), _group_text(c["denominator"])]
-            for c in values.get("contrasts", [])
-        ],
-    }
-    for key, entries in tables.items():
-        rows += [(key, entry) for entry in entries] + [(key, [])] * 2
-    rows += [(key, [values.get(key)]) for key in _SCALARS]
+    for spec in SETTINGS:
+        kind, value = _kind(spec), values.get(spec.name)
+        if kind == "list":
+            rows.append((spec.name, list(value or [])))
+        elif kind == "table":
+            rows += [(spec.name, entry) for entry in _entries(spec, value)]
+            rows += [(spec.name, [])] * 2
+        else:
+            rows.append((spec.name, [] if value is None else [value]))
     return rows
-
-
-def _group_text(group: dict[str, str]) -> str:
-    """``{"oxygen": "hypoxia"}`` → ``"oxygen=hypoxia"`` (the reverse of :func:`_parse_group`)."""
-    return "; ".join(f"{k}={v}" for k, v in group.items())
 
 
 def _settings_sheet(
@@ -137,35 +188,55 @@ def _settings_heading(ws: Any) -> None:
     ws["A2"] = "One setting per row; values from column C on, one per cell. Empty rows are ignored."
     for j, title in enumerate(("setting", "what it means", "value(s)"), start=1):
         ws.cell(row=4, column=j, value=title).font = Font(bold=True)
-    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 60
     for j in range(_FIRST_VALUE_COL, _FIRST_VALUE_COL + 8):
         ws.column_dimensions[_col(j)].width = 20 if j < _FIRST_VALUE_COL + 3 else 14
 
 
 def _settings_rules() -> dict[str, Any]:
-    """The data-validation rules of the Settings cells, by purpose (cells added later)."""
+    """The data-validation rules of the Settings cells, by purpose (cells added later): the
+    targets, the factors, and one per scalar setting that has choices or bounds."""
     rules = {
         "target": _list_rule("qpcr_targets", "a target"),
         "factor": _list_rule("qpcr_factors", "a factor"),
-        **{key: _list_rule(f"qpcr_{key}", f"a value for {key}") for key in _CHOICES},
-        "efficiency": _rule(
-            "An amplification factor between 1 and 2.2 (2.0 = 100 %).",
-            type="decimal",
-            operator="between",
-            formula1="1.0001",
-            formula2="2.2",
-        ),
     }
-    for key, (low, high) in _NUMBERS.items():
-        rules[key] = _rule(
-            f"A number between {low:g} and {high:g}.",
-            type="decimal",
-            operator="between",
-            formula1=repr(low),
-            formula2=repr(high),
-        )
+    for name, words in _SPECIAL.items():  # a warning only, so that the words can be typed
+        rules[name] = _rule(
+            f"Choose a target from the list, or type {' or '.join(words)}.",
+            type="list", formula1="=qpcr_targets", errorStyle="warning",
+        )  # fmt: skip
+    for spec in SETTINGS:
+        if _kind(spec) != "scalar":
+            continue
+        low, high = spec.bounds
+        if choices(spec.name):
+            rules[spec.name] = _list_rule(f"qpcr_{spec.name}", f"a value for {spec.name}")
+        elif spec.shape is bool:
+            rules[spec.name] = _rule("TRUE or FALSE.", type="list", formula1='"TRUE,FALSE"')
+        elif spec.shape in (int, float) and low is not None:
+            kind = "whole" if spec.shape is int else "decimal"
+            above = f"{'at least' if kind == 'whole' else 'above'} {low:g}"
+            if high is None:
+                operator = "greaterThanOrEqual" if kind == "whole" else "greaterThan"
+                rules[spec.name] = _rule(
+                    f"A {'whole ' * (kind == 'whole')}number {above}.",
+                    type=kind, operator=operator, formula1=repr(low),
+                )  # fmt: skip
+            else:
+                rules[spec.name] = _rule(
+                    f"A number between {low:g} and {high:g}.",
+                    type=kind, operator="between", formula1=repr(low), formula2=repr(high),
+                )  # fmt: skip
     return rules
+
+
+def _width(key: str, entries: list[Any]) -> int:
+    """How many value cells of a row are shaded for entry."""
+    spec = next((s for s in SETTINGS if s.name == key), None)
+    kind = _kind(spec) if spec is not None else "list"
+    width = len(_words(spec)) if spec is not None and kind == "table" else 1
+    return max(width, len(entries), 6 if kind == "list" else 0)
 
 
 def _write_settings_row(ws: Any, r: int, key: str, entries: list[Any], with_help: bool) -> None:
@@ -177,13 +248,13 @@ def _write_settings_row(ws: Any, r: int, key: str, entries: list[Any], with_help
     key_cell = ws.cell(row=r, column=1, value=key)
     key_cell.font = Font(bold=True)
     key_cell.alignment = top
-    help_text = (_MULTI.get(key) or _SCALARS.get(key)) if with_help else None
-    help_cell = ws.cell(row=r, column=2, value=help_text)
+    if with_help:
+        spec = next((s for s in SETTINGS if s.name == key), None)
+        help_text = _help(spec) if spec is not None else _VOCABULARY_ROWS[key]
+    help_cell = ws.cell(row=r, column=2, value=help_text if with_help else None)
     help_cell.alignment = Alignment(wrap_text=True, vertical="top")
     help_cell.fill = PatternFill("solid", fgColor="FFF2F2F2")
-    width = 1 if key in _SCALARS else _TABLE_WIDTH.get(key, 2)
-    width = max(width, len(entries), 6 if key in ("targets", "factor") else 0)
-    for j in range(_FIRST_VALUE_COL, _FIRST_VALUE_COL + width):
+    for j in range(_FIRST_VALUE_COL, _FIRST_VALUE_COL + _width(key, entries)):
         ws.cell(row=r, column=j).fill = PatternFill("solid", fgColor="FFFFF9E0")
         ws.cell(row=r, column=j).alignment = top
     for j, value in enumerate(entries, start=_FIRST_VALUE_COL):
@@ -207,24 +278,22 @@ def _bind_settings_row(
     last = _col(_FIRST_VALUE_COL + _LIST_WIDTH - 1)
     if key == "targets":
         names["targets"] = f"Settings!$C${r}:${last}${r}"
-    elif key == "reference_genes":
-        rules["target"].add(f"C{r}:{last}{r}")
-    elif key == "factor":
+        return
+    if key == "factor":
         if entries:
             name = f"qpcr_levels_{factor_count}"
             names[f"levels:{entries[0]}"] = name
             book.defined_names[name] = DefinedName(name, attr_text=f"Settings!$D${r}:${last}${r}")
-    elif key == "control":
-        rules["factor"].add(f"C{r}")
-    elif key == "efficiency":
-        rules["target"].add(f"C{r}")
-        rules["efficiency"].add(f"D{r}")
-    elif key == "ratio":
-        rules["target"].add(f"D{r}:E{r}")
-    elif key == "alias":
-        rules["target"].add(f"D{r}")
-    elif key in _CHOICES or key in _NUMBERS:
+        return
+    spec = next(s for s in SETTINGS if s.name == key)
+    if _kind(spec) == "list" and _role(spec, 0) == "target":
+        rules[key if key in _SPECIAL else "target"].add(f"C{r}:{last}{r}")
+    elif key in rules:
         rules[key].add(f"C{r}")
+    elif _kind(spec) == "table":
+        for i in range(len(_words(spec))):
+            if _role(spec, i) in ("target", "factor"):
+                rules[_role(spec, i)].add(f"{_col(_FIRST_VALUE_COL + i)}{r}")
 
 
 def _settings_cell(sheet: _Sheet, key: str) -> tuple[int, int]:
@@ -242,17 +311,24 @@ _Row = tuple[str, int, list[tuple[str, Any, int]]]
 def _read_settings(
     sheet: _Sheet,
 ) -> tuple[list[str], dict[str, list[str]], dict[str, Any]]:
-    """Targets, factors and the TOML-shaped settings of the Settings sheet."""
+    """Targets, factors and the TOML-shaped settings of the Settings sheet, each cell checked
+    with :func:`qpcr.config.parse_setting` (and against the targets and factors listed)."""
     rows = _settings_entries(sheet)
     targets = _read_targets(sheet, rows)
     factors = _read_factors(sheet, rows)
     vocabulary = _Vocabulary(sheet, targets, factors)
     settings: dict[str, Any] = {}
-    refs = [vocabulary.target(t, r, c) for t, _, r, c in _listed(rows, "reference_genes")]
-    if refs:
-        settings["reference_genes"] = refs
-    settings.update(_read_tables(sheet, rows, vocabulary))
-    settings.update(_read_scalars(sheet, rows))
+    for spec in SETTINGS:
+        mine = [(r, values) for key, r, values in rows if key == spec.name and values]
+        kind = _kind(spec)
+        if not mine:
+            continue
+        if kind == "list":
+            settings[spec.name] = _read_list(spec, sheet, mine, vocabulary)
+        elif kind == "table":
+            settings[spec.name] = _read_table(spec, sheet, mine, vocabulary)
+        else:
+            settings[spec.name] = _read_scalar(spec, sheet, mine)
     return targets, factors, settings
 
 
@@ -265,14 +341,16 @@ def _settings_entries(sheet: _Sheet) -> list[_Row]:
         raise ConfigError(
             "no header row with 'setting' in column A", where=f"{sheet.source} Settings"
         )
+    keys = [*_VOCABULARY_ROWS, *(s.name for s in SETTINGS)]
     rows: list[_Row] = []
     for r in range(header + 1, len(sheet.rows)):
         key = sheet.text(r, 0).lower()
+        key = _OLD_KEYS.get(key, key)
         if not key:
             continue
-        if key not in _KEYS:
+        if key not in keys:
             raise ConfigError(
-                f"unknown setting '{key}'; {_suggest(key, _KEYS)}", where=sheet.where(r, 0)
+                f"unknown setting '{key}'; {_suggest(key, keys)}", where=sheet.where(r, 0)
             )
         values = []
         for c in range(_FIRST_VALUE_COL - 1, len(sheet.rows[r])):
@@ -349,73 +427,90 @@ class _Vocabulary:
             )
 
 
-def _read_tables(sheet: _Sheet, rows: list[_Row], vocabulary: _Vocabulary) -> dict[str, Any]:
-    """The control, efficiency, ratio, alias and contrast rows as TOML-shaped tables."""
-    tables: dict[str, dict[str, Any]] = {}
-    for key, r, values in rows:
-        if key not in _TABLE_WIDTH or not values:
-            continue
-        width = _TABLE_WIDTH[key]
-        cells = [sheet.text(r, _FIRST_VALUE_COL - 1 + i) for i in range(width)]
+def _read_list(
+    spec: Setting,
+    sheet: _Sheet,
+    rows: list[tuple[int, list[tuple[str, Any, int]]]],
+    vocabulary: _Vocabulary,
+) -> list[str]:
+    """A list setting: every value of its rows (targets checked where the metavar says GENE)."""
+    names = []
+    check = _role(spec, 0) == "target"
+    for r, values in rows:
+        for text, _, c in values:
+            special = text in _SPECIAL.get(spec.name, ())
+            names.append(vocabulary.target(text, r, c) if check and not special else text)
+    r, values = rows[0]
+    parse_setting(spec.name, names, where=sheet.where(r, values[0][2]))
+    return names
+
+
+def _read_table(
+    spec: Setting,
+    sheet: _Sheet,
+    rows: list[tuple[int, list[tuple[str, Any, int]]]],
+    vocabulary: _Vocabulary,
+) -> Any:
+    """A table setting: one entry per row, its cells checked against the targets and factors
+    they name, then parsed with :func:`qpcr.config.parse_setting` at the row's value cell."""
+    width, c0 = len(_words(spec)), _FIRST_VALUE_COL - 1
+    table: dict[str, Any] = {}
+    contrasts: list[dict[str, Any]] = []
+    for r, _ in rows:
+        cells = [sheet.text(r, c0 + i) for i in range(width)]
         missing = [i for i, text in enumerate(cells) if not text]
         if missing:
-            c = _FIRST_VALUE_COL - 1 + missing[0]
             raise ConfigError(
-                f"the {key} row needs {width} values from column C on",
-                where=sheet.where(r, c),
-                hint=_MULTI[key],
+                f"the {spec.name} row needs {width} values from column C on",
+                where=sheet.where(r, c0 + missing[0]),
+                hint=_help(spec),
             )
-        table, name, value = _table_entry(key, cells, r, sheet, vocabulary)
-        tables.setdefault(table, {})[name] = value
-    if "contrasts" in tables:
-        tables["contrasts"] = list(tables["contrasts"].values())  # type: ignore[assignment]
-    return tables
-
-
-def _table_entry(
-    key: str, cells: list[str], r: int, sheet: _Sheet, vocabulary: _Vocabulary
-) -> tuple[str, str, Any]:
-    """One table row, checked: (settings table, entry name, entry value)."""
-    first, c0 = cells[0], _FIRST_VALUE_COL - 1
-    if key == "control":
-        vocabulary.level(first, cells[1], sheet.where(r, c0 + 1))
-        return "control", first, cells[1]
-    if key == "efficiency":
-        vocabulary.target(first, r, c0)
+        for i, text in enumerate(cells):
+            if _role(spec, i) == "target":
+                vocabulary.target(text, r, c0 + i)
+            elif _role(spec, i) == "level" and _role(spec, i - 1) == "factor":
+                vocabulary.level(cells[i - 1], text, sheet.where(r, c0 + i))
         where = sheet.where(r, c0 + 1)
-        return "efficiency", first, parse_efficiency(sheet.get(r, c0 + 1), where=where)
-    if key == "ratio":
-        return "ratios", first, [vocabulary.target(cells[i], r, c0 + i) for i in (1, 2)]
-    if key == "alias":
-        return "aliases", first, vocabulary.target(cells[1], r, c0 + 1)
-    groups = [_parse_group(cells[i], sheet.where(r, c0 + i), vocabulary.level) for i in (1, 2)]
-    return "contrasts", first, {"name": first, "numerator": groups[0], "denominator": groups[1]}
-
-
-def _read_scalars(sheet: _Sheet, rows: list[_Row]) -> dict[str, Any]:
-    """The one-value settings, checked against their options or number range."""
-    settings: dict[str, Any] = {}
-    for key, r, values in rows:
-        if key not in _SCALARS or not values:
+        if spec.shape == tuple[Contrast, ...]:
+            groups = [_parse_group(cells[i], sheet.where(r, c0 + i), vocabulary.level)
+                      for i in (1, 2)]  # fmt: skip
+            entry = {"name": cells[0], "numerator": groups[0], "denominator": groups[1]}
+            parse_setting(spec.name, [entry], where=where)
+            contrasts.append(entry)
             continue
-        text, value, c = values[0]
-        if key in _CHOICES and text not in _CHOICES[key]:
-            raise ConfigError(
-                f"{key} '{text}' is not an option; {_suggest(text, _CHOICES[key])}",
-                where=sheet.where(r, c),
-            )
-        if key in _NUMBERS:
-            low, high = _NUMBERS[key]
-            number = value if isinstance(value, float) else pd.to_numeric(text, errors="coerce")
-            if not low <= number <= high:  # NaN fails too
-                raise ConfigError(
-                    f"{key} is '{text}'; expected a number between {low:g} and {high:g}",
-                    where=sheet.where(r, c),
-                )
-            settings[key] = float(number)
-        else:
-            settings[key] = text
-    return settings
+        value: Any = cells[1:] if width > 2 else cells[1]
+        if spec.shape == dict[str, float]:
+            value = sheet.get(r, c0 + 1)  # a number as typed, or text such as '95 %'
+        parsed = parse_setting(spec.name, {cells[0]: value}, where)[cells[0]]
+        table[cells[0]] = list(parsed) if isinstance(parsed, tuple) else parsed
+    return contrasts if spec.shape == tuple[Contrast, ...] else table
+
+
+def _read_scalar(
+    spec: Setting, sheet: _Sheet, rows: list[tuple[int, list[tuple[str, Any, int]]]]
+) -> Any:
+    """A one-value setting, in its TOML type (TRUE/FALSE, whole numbers), parsed and checked
+    with :func:`qpcr.config.parse_setting` (a choice also says which option was meant)."""
+    if len(rows) > 1:
+        raise ConfigError(
+            f"'{spec.name}' is given twice; expected one row",
+            where=sheet.where(rows[1][0], rows[1][1][0][2]),
+        )
+    r, values = rows[0]
+    text, value, c = values[0]
+    if spec.shape is bool and text.lower() in ("true", "false"):
+        value = text.lower() == "true"
+    elif spec.shape is int and as_text(value).lstrip("-").isdigit():
+        value = int(as_text(value))
+    elif isinstance(value, str) or spec.shape is not float:
+        value = text
+    allowed = choices(spec.name)
+    try:
+        return parse_setting(spec.name, value, where=sheet.where(r, c))
+    except ConfigError as exc:
+        suggestion = _suggest(text, allowed) if allowed else ""
+        hint = exc.hint or suggestion[:1].upper() + suggestion[1:]
+        raise ConfigError(exc.message, where=exc.where, hint=hint) from None
 
 
 def _parse_group(text: str, where: str, check: Any) -> dict[str, str]:

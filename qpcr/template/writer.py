@@ -9,11 +9,12 @@ from typing import Any
 import pandas as pd
 
 from ..atomic import atomic_write
-from ..config import AnalysisConfig
+from ..config import choices, from_mapping
 from ..errors import InputError, LayoutError
 from ..io._tabular import as_text
 from ..plate import PLATES, PlateFormat, normalise_well
 from ..schema import SAMPLE_TYPES
+from ..settings import SETTINGS
 from ._common import (
     _LIST_WIDTH,
     _PASTE_NOTE,
@@ -26,7 +27,7 @@ from ._common import (
     _rule,
     _unique,
 )
-from .settings_sheet import _CHOICES, _settings_sheet
+from .settings_sheet import _settings_sheet, declared_names
 
 __all__ = ["write_template"]
 
@@ -68,7 +69,9 @@ def write_template(
         One row per well (``well``, ``sample``, ``target``, ``sample_type``, ``quantity``,
         factor and replicate columns) used to fill the Layout grids.
     settings : dict, optional
-        TOML-shaped settings (keys of :mod:`qpcr.config`) filled into Settings.
+        TOML-shaped settings (keys of :mod:`qpcr.config`, or
+        :meth:`~qpcr.config.AnalysisConfig.to_dict`) filled into Settings; every setting is
+        written (the defaults where not given).
     force : bool
         Overwrite an existing file.
 
@@ -77,6 +80,8 @@ def write_template(
     InputError
         For a plate size other than 48, 96 or 384, a name without ``.xlsx``, or an existing
         file without ``force``.
+    ConfigError
+        For an unknown or invalid setting in ``settings``.
     LayoutError
         For a layout that does not fit one template (several plates, several targets in a
         well).
@@ -103,7 +108,7 @@ def write_template(
     path = Path(path)
     if plate not in PLATES:
         raise InputError(
-            f"plate size {plate}; expected one of {', '.join(map(str, PLATES))}", where="--plate"
+            f"plate size {plate}; expected one of {', '.join(map(str, PLATES))}", where="plate"
         )
     if path.suffix.lower() != ".xlsx":
         raise InputError(
@@ -114,28 +119,25 @@ def write_template(
         raise InputError(
             "the file exists; expected a new file name",
             where=str(path),
-            hint="Choose another name or pass --force to overwrite it",
+            hint="Choose another name or pass force=True to overwrite it",
         )
     fmt = PLATES[plate]
-    values = {**AnalysisConfig().to_dict(), **(settings or {})}
-    values.pop("source", None)
+    # settings as to_dict() gives them too: with their source, and None for an unset replicate
+    given = {k: v for k, v in (settings or {}).items() if k != "source" and v is not None}
+    values = from_mapping(given, where="settings").to_dict()
+    values.pop("source")
     values["replicate"] = (settings or {}).get("replicate") or replicate
     if reference_genes:
         values["reference_genes"] = list(reference_genes)
     grids = _layout_grids(layout, fmt) if layout is not None else {}
-    factor_levels = _factor_levels(factors or {}, grids, values)
-    all_targets = _unique(
-        [
-            *targets,
-            *grids.get("target", {}).values(),
-            *values.get("reference_genes", ()),
-            *values.get("efficiency", {}),
-            *(t for pair in values.get("ratios", {}).values() for t in pair),
-            *values.get("aliases", {}).values(),
-        ]
-    )
+    named_targets, named_levels = declared_names(values)
+    factor_levels = _factor_levels(factors or {}, grids, named_levels, values["replicate"])
+    all_targets = _unique([*targets, *grids.get("target", {}).values(), *named_targets])
     if len(all_targets) > _LIST_WIDTH:
-        raise InputError(f"{len(all_targets)} targets; a template lists at most {_LIST_WIDTH}")
+        raise InputError(
+            f"{len(all_targets)} targets; expected at most {_LIST_WIDTH} in one template",
+            where="targets",
+        )
 
     from openpyxl import Workbook
 
@@ -188,19 +190,19 @@ def _layout_grids(layout: pd.DataFrame, fmt: PlateFormat) -> dict[str, dict[str,
 
 
 def _factor_levels(
-    factors: dict[str, list[str]], grids: dict[str, dict[str, Any]], values: dict[str, Any]
+    factors: dict[str, list[str]],
+    grids: dict[str, dict[str, Any]],
+    named: dict[str, list[str]],
+    replicate: str,
 ) -> dict[str, list[str]]:
-    """Factor → levels, merged from the argument, the layout and control/contrast settings."""
+    """Factor → levels, merged from the argument, the layout and the levels the settings name
+    (control, contrasts)."""
     levels = {str(k): [str(v) for v in vs] for k, vs in factors.items()}
     for name, cells in grids.items():
-        if name not in _STANDARD and name != values["replicate"]:
+        if name not in _STANDARD and name != replicate:
             levels[name] = _unique([*levels.get(name, []), *cells.values()])
-    groups = [values.get("control", {})]
-    for contrast in values.get("contrasts", []):
-        groups += [contrast.get("numerator", {}), contrast.get("denominator", {})]
-    for group in groups:
-        for factor, level in group.items():
-            levels[factor] = _unique([*levels.get(factor, []), str(level)])
+    for factor, found in named.items():
+        levels[factor] = _unique([*levels.get(factor, []), *found])
     return levels
 
 
@@ -265,7 +267,8 @@ def _lists_sheet(book: Any) -> None:
     ws = book.create_sheet("Lists")
     ws["A1"] = MARKER
     ws["B1"] = TEMPLATE_VERSION
-    columns = {"sample_type": SAMPLE_TYPES, **_CHOICES}
+    columns = {"sample_type": SAMPLE_TYPES, **{s.name: choices(s.name) for s in SETTINGS}}
+    columns = {name: options for name, options in columns.items() if options}
     for j, (name, options) in enumerate(columns.items(), start=1):
         ws.cell(row=2, column=j, value=name)
         for i, option in enumerate(options, start=3):

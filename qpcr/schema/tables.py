@@ -1,10 +1,6 @@
-"""Column names, vocabularies and checks of the tidy wells table.
-
-The wells table has one row per reaction × target (multiplex wells give several rows).
-Required columns: ``well``, ``sample``, ``target``, ``sample_type``, ``cq``, ``cq_status``.
-Optional columns any reader may add: ``plate``, ``reporter``, ``quantity``, ``tm``, ``source``,
-``omitted`` (bool, the instrument's omit flag), plus any design-factor columns.
-"""
+"""Output tables: every column of every table an analysis returns (``qpcr.pipeline.Results``)
+and writes (``<table>.csv`` and a sheet of ``results.xlsx``). ``docs/columns.md`` and the
+README's "What you get" are generated from these declarations (``qpcr.report.docs``)."""
 
 from __future__ import annotations
 
@@ -12,183 +8,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-import numpy as np
 import pandas as pd
 
-#: RDML sample types (unknown, no-template control, no-amplification control, no-RT control,
-#: no-template-positive, standard, positive control, optical calibrator).
-SAMPLE_TYPES: Final = ("unkn", "ntc", "nac", "nrt", "ntp", "std", "pos", "opt")
+from .codes import SEVERITIES
+from .wells import CQ_STATUSES, SAMPLE_TYPES
 
-#: ``cq_status`` values: ``ok`` has a Cq; the others have ``cq`` NaN.
-CQ_STATUSES: Final = ("ok", "undetermined", "omitted", "missing", "invalid")
-
-REQUIRED_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq", "cq_status")
-
-#: Instrument task / content names mapped onto RDML sample types.
-SAMPLE_TYPE_ALIASES: Final[dict[str, str]] = {
-    "unknown": "unkn",
-    "unkn": "unkn",
-    "sample": "unkn",
-    "": "unkn",
-    "ntc": "ntc",
-    "negative": "ntc",
-    "neg": "ntc",
-    "negative control": "ntc",
-    "no template control": "ntc",
-    "nac": "nac",
-    "no amplification control": "nac",
-    "nrt": "nrt",
-    "no rt": "nrt",
-    "no-rt": "nrt",
-    "minus rt": "nrt",
-    "-rt": "nrt",
-    "ntp": "ntp",
-    "std": "std",
-    "standard": "std",
-    "pos": "pos",
-    "positive": "pos",
-    "positive control": "pos",
-    "pos ctrl": "pos",
-    "ipc": "pos",
-    "opt": "opt",
-}
-
-#: Tokens that mean "no amplification" in any export (compared case-insensitively).
-NON_DETECT_TOKENS: Final = frozenset(
-    {"undetermined", "no ct", "no cq", "no cp", "n/a", "nan", "na", "no_amp", "-", "none", ">40"}
-)
-
-
-def normalise_sample_type(value: object) -> str | None:
-    """Map an instrument's task/content text to an RDML sample type, or None if unknown.
-
-    Bio-Rad contents carry a replicate suffix (``Unkn-01``, ``Std-03``); it is ignored.
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "unkn"
-    text = str(value).strip().lower()
-    if text in SAMPLE_TYPE_ALIASES:
-        return SAMPLE_TYPE_ALIASES[text]
-    head = text.split("-")[0].strip() if "-" in text[1:] else text
-    return SAMPLE_TYPE_ALIASES.get(head)
-
-
-def empty_wells() -> pd.DataFrame:
-    """An empty wells table with the required columns."""
-    return pd.DataFrame(
-        {
-            "well": pd.Series([], dtype=object),
-            "sample": pd.Series([], dtype=object),
-            "target": pd.Series([], dtype=object),
-            "sample_type": pd.Series([], dtype=object),
-            "cq": pd.Series([], dtype=float),
-            "cq_status": pd.Series([], dtype=object),
-        }
-    )
-
-
-#: Columns that hold text (the last three never missing) and that hold numbers, when present.
-_TEXT_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq_status")
-_NUMBER_COLUMNS: Final = ("cq", "quantity", "tm")
-
-
-def check_wells(df: pd.DataFrame) -> list[str]:
-    """Return the problems of a wells table (empty list when it is valid).
-
-    Checked: the required columns; text in ``well``, ``sample``, ``target``, ``sample_type``
-    and ``cq_status``, the last three with no missing value (a table may have no well names,
-    or no sample names); real numbers in ``cq`` (and ``quantity``, ``tm`` when present); the
-    ``sample_type`` and ``cq_status`` vocabularies; a Cq exactly on the rows whose ``cq_status``
-    is ``ok``.
-    """
-    problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
-    if problems:
-        return problems
-    for column in _TEXT_COLUMNS:
-        values = df[column]
-        if column in _TEXT_COLUMNS[2:] and values.hasnans:
-            problems.append(f"{int(values.isna().sum())} missing value(s) in column '{column}'")
-        kind = pd.api.types.infer_dtype(values, skipna=True)
-        if kind not in ("string", "empty") and values.notna().any():
-            problems.append(f"column '{column}' holds non-text values; expected text")
-    for column in _NUMBER_COLUMNS:
-        dtype = df[column].dtype if column in df.columns else np.dtype(float)
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            problems.append(f"column '{column}' has dtype {dtype}; expected numbers")
-    for column, vocabulary in (("sample_type", SAMPLE_TYPES), ("cq_status", CQ_STATUSES)):
-        unknown = sorted(
-            (v for v in set(df[column].unique()) - set(vocabulary) if not pd.isna(v)), key=str
-        )
-        if unknown:
-            problems.append(f"unknown {column} values {unknown}; expected one of {vocabulary}")
-    ok = df["cq_status"].to_numpy() == "ok"
-    has_cq = df["cq"].notna().to_numpy()
-    if (ok & ~has_cq).any():
-        problems.append("rows with cq_status 'ok' but no Cq value")
-    if (~ok & has_cq).any():
-        problems.append("rows with a Cq value but cq_status other than 'ok'")
-    return problems
-
-
-# --------------------------------------------------------------------------------------------
-# Codes: why a well is excluded (wells.csv ``exclude_code``) and what a QC event is (qc.csv
-# ``code``). Code selects; the sentence only explains (``{detail}`` is filled per well).
-
-#: Exclusion code → the sentence written to ``exclude_reason``; the first rule that matches
-#: excludes the well (:func:`qpcr.qc.apply_qc`). Control wells' codes are their sample types.
-EXCLUDE_REASONS: Final[dict[str, str]] = {
-    "not_in_layout": "not in layout",
-    "omitted": "omitted in the instrument software",
-    "ntc": "control well (no-template control)",
-    "nac": "control well (no-amplification control)",
-    "nrt": "control well (no-RT control)",
-    "ntp": "control well (no-template positive control)",
-    "opt": "control well (optical calibrator)",
-    "pos": "control well (positive control)",
-    "standard": "standard (standard-curve well)",
-    "not_analysed": "target not analysed",
-    "invalid_cq": "no valid Cq",
-    "nondetect": "non-detect (undetermined), excluded by policy",
-    "isolated_nondetect": "isolated non-detect (replicates amplified at Cq ≤ {detail})",
-    "outlier_range": "replicate outlier ({detail})",
-    "outlier_mad": "replicate outlier ({detail})",
-    "outlier_grubbs": "replicate outlier ({detail})",
-}
-
-#: Sample types whose wells are controls: checked, never quantified.
-CONTROL_TYPES: Final = ("ntc", "nac", "nrt", "ntp", "opt", "pos")
-
-#: QC event severities, least serious first.
-SEVERITIES: Final = ("info", "warn", "fail")
-
-#: QC event code → what it means (qc.csv ``code``).
-QC_EVENTS: Final[dict[str, str]] = {
-    "replicate_spread": "technical replicates span more than outlier_threshold cycles",
-    "isolated_nondetect": "a non-detect beside replicates far below the cycle limit: excluded as "
-    "a failed reaction",
-    "nondetect": "a sample well without amplification, censored or excluded by nondetect_policy",
-    "ntc_amplification": "a no-template control amplified within ntc_margin cycles of the samples",
-    "nrt_amplification": "a no-RT control amplified within ntc_margin cycles of its sample",
-    "missing_reference": "a sample lacks a usable reference-gene Cq: no ΔCq",
-    "missing_target": "a sample lacks a usable target Cq: no ΔCq",
-    "standard_curve_skipped": "no standard curve could be fitted",
-    "standard_curve_slope_not_negative": "the standard curve's Cq does not fall with input",
-    "standard_curve_efficiency_range": "curve efficiency outside 1.8-2.2 (80-120 %)",
-    "standard_curve_r_squared": "curve R² below 0.98",
-    "standard_curve_single_replicate": "one well per dilution: a wide efficiency CI",
-    "standard_curve_few_levels": "fewer than 5 dilution levels",
-    "standard_curve_narrow_range": "standards span fewer than 3 log10 units",
-    "standard_curve_livak_assumption": "efficiency far from 2: 2^-ΔΔCq would be biased",
-    "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
-    "hypoxia_soft": "a reference gene that may respond to hypoxia",
-    "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Output tables: every column of every table an analysis returns (``qpcr.pipeline.Results``)
-# and writes (``<table>.csv`` and a sheet of ``results.xlsx``). ``docs/columns.md`` and the
-# README's "What you get" are generated from these declarations (``qpcr.report.docs``).
+__all__ = [
+    "DTYPES",
+    "SCALES",
+    "TABLES",
+    "Column",
+    "Slot",
+    "Table",
+    "columns_of",
+    "conform",
+    "output_scale",
+]
 
 #: Scales of output columns: scale → (meaning, workbook number format or None for General).
 SCALES: Final[dict[str, tuple[str, str | None]]] = {
@@ -335,6 +170,8 @@ TABLES: Final[dict[str, Table]] = {
             _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
             _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
             _c("source", "text", "text", "the export file the row was read from"),
+            _opt(_c("sample_export", "text", "text", "the export's sample name where the layout's "
+                    "replaced it (sample_names = 'layout'; '' elsewhere)")),
             Slot("layout", "every other column of the layout and the export: design factors, "
                  "replicate, irc, instrument extras"),
             _c("censored", "bool", "flag",
@@ -375,6 +212,16 @@ TABLES: Final[dict[str, Table]] = {
             _opt(_c("se_plate_cf_log2", "float", "log2", "standard error of plate_cf_log2",
                     "log2")),
             _UPPER,
+            _c("not_detected", "bool", "flag",
+               "every well of the target in this sample is a non-detect"),
+            _opt(_c("delta_delta_cq", "float", "Cq", "ΔΔCq = delta_cq − delta_cq of the "
+                    "calibrator sample ([control] sample)", "cycles at E = 2")),
+            _opt(_c("rq", "float", "ratio", "relative quantity vs the calibrator sample, "
+                    "2^−delta_delta_cq")),
+            _opt(_c("rq_min", "float", "ratio", "lower limit of rq from the technical "
+                    "replicates' SE (not a confidence interval for the biology)")),
+            _opt(_c("rq_max", "float", "ratio", "upper limit of rq from the technical "
+                    "replicates' SE (not a confidence interval for the biology)")),
         ),
     ),
     "fold_changes": Table(
@@ -502,6 +349,8 @@ TABLES: Final[dict[str, Table]] = {
             _c("n", "int", "count", "wells with a Cq"),
             _CQ_MEAN,
             _c("quantity", "float", "quantity", "10^((cq_mean − intercept)/slope)"),
+            _c("upper_bound", "bool", "flag",
+               "the mean includes a non-detect at the limit: quantity is an upper bound"),
         ),
     ),
     "reference_genes": Table(
@@ -519,7 +368,9 @@ TABLES: Final[dict[str, Table]] = {
             _c("bestkeeper_cv", "float", "statistic", "BestKeeper coefficient of variation", "%"),
             _c("bestkeeper_r", "float", "statistic", "BestKeeper correlation with the index"),
             _c("bestkeeper_p", "float", "p", "p-value of bestkeeper_r"),
-            _c("recommended", "bool", "flag", "in geNorm's recommended set"),
+            _c("recommended", "bool", "flag",
+               "in geNorm's recommended set (never a gene with a warning)"),
+            _c("warning", "text", "text", "why the gene should not be used here; '' when none"),
         ),
     ),
     "genorm_steps": Table(
@@ -551,13 +402,24 @@ TABLES: Final[dict[str, Table]] = {
 }  # fmt: skip
 
 
-def exclude_sentence(code: str, detail: str = "") -> str:
-    """The ``exclude_reason`` sentence of an exclusion code ('' for '')."""
-    return EXCLUDE_REASONS[code].format(detail=detail) if code else ""
-
-
 def output_scale(name: str) -> str | None:
-    """The scale of an output column name (None when no table declares it)."""
+    """The scale of an output column name (None when no table declares it).
+
+    Parameters
+    ----------
+    name
+        A column name.
+
+    Returns
+    -------
+    str or None
+        A key of :data:`SCALES`, from the first table that declares the column.
+
+    Examples
+    --------
+    >>> output_scale("fold_change"), output_scale("cq_mean"), output_scale("Group")
+    ('fold change', 'Cq', None)
+    """
     for table in TABLES.values():
         for column in table.columns:
             if isinstance(column, Column) and column.name == name:
@@ -566,8 +428,30 @@ def output_scale(name: str) -> str | None:
 
 
 def columns_of(name: str, factors: Sequence[str] = (), replicate: str | None = None) -> list[str]:
-    """The required columns of table ``name`` in order, its design slot filled with ``factors``
-    (and ``replicate`` for a ``design`` slot; a ``layout`` slot stays empty)."""
+    """The required columns of table ``name`` in order.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`TABLES`.
+    factors
+        The design factors, for a ``factors`` or ``design`` slot.
+    replicate
+        The biological-replicate column, for a ``design`` slot (a ``layout`` slot stays
+        empty).
+
+    Returns
+    -------
+    list of str
+        The column names, optional columns left out.
+
+    Examples
+    --------
+    >>> columns_of("quantities")
+    ['plate', 'sample', 'target', 'n', 'cq_mean', 'quantity', 'upper_bound']
+    >>> columns_of("replicates", ["oxygen"], "donor")[-4:]
+    ['cq_se', 'cq_range', 'oxygen', 'donor']
+    """
     out: list[str] = []
     for column in TABLES[name].columns:
         if isinstance(column, Column):
@@ -583,11 +467,44 @@ def conform(
 ) -> pd.DataFrame:
     """``frame`` with the columns of table ``name`` in their declared order.
 
-    The design slot takes ``factors`` (and ``replicate`` for a ``design`` slot); a ``layout``
-    slot takes every undeclared column in its present order. A table without rows gets the
-    required columns it lacks; a ``float`` column held as objects (after a concatenation)
-    becomes float. Raises ``ValueError`` when a required column is missing or an undeclared one
-    is present (a writer's mistake, not the user's).
+    Parameters
+    ----------
+    name
+        A key of :data:`TABLES`.
+    frame
+        The table as built.
+    factors
+        The design factors (the design slot's columns).
+    replicate
+        The biological-replicate column (for a ``design`` slot).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns in order: the design slot takes ``factors`` (and ``replicate`` for a
+        ``design`` slot); a ``layout`` slot takes every undeclared column in its present order.
+        A table without rows gets the required columns it lacks; a ``float`` column held as
+        objects (after a concatenation) becomes float.
+
+    Raises
+    ------
+    ValueError
+        A required column is missing or an undeclared one is present (a writer's mistake, not
+        the user's).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"target": ["MYC"], "quantity": [1200.0], "plate": ["p1"],
+    ...                       "sample": ["s1"], "cq_mean": [24.1], "n": [3],
+    ...                       "upper_bound": [False]})
+    >>> conform("quantities", frame)
+      plate sample target  n  cq_mean  quantity  upper_bound
+    0    p1     s1    MYC  3     24.1    1200.0        False
+    >>> conform("quantities", frame.drop(columns="n"))
+    Traceback (most recent call last):
+    ...
+    ValueError: table quantities: undeclared column(s) [], missing column(s) ['n']
     """
     table = TABLES[name]
     if frame.empty:

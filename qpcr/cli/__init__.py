@@ -1,0 +1,120 @@
+"""Command-line interface (typer). The only package that imports typer or rich.
+
+Heavy modules (pandas, scipy, matplotlib) are imported inside the commands so that
+``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
+error such as an unknown option) prints one message on stderr and exits with code 1; anything
+else is a bug and keeps its traceback.
+
+This module holds the app, :func:`main` and the mapping of the library's error texts to the
+CLI's options; :mod:`qpcr.cli.options` the options derived from :mod:`qpcr.settings` and the
+shared option types; one module per command group (:mod:`~qpcr.cli.analyze`,
+:mod:`~qpcr.cli.inspect`, :mod:`~qpcr.cli.stability`, :mod:`~qpcr.cli.check`,
+:mod:`~qpcr.cli.template`) registers its commands on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from ..errors import QpcrError
+from ..settings import SETTINGS
+
+__all__ = ["OPTIONS", "app", "main", "user_errors"]
+
+app = typer.Typer(
+    name="qpcr",
+    help="Relative quantification of real-time PCR data: instrument exports in, fold changes "
+    "with correct statistics out.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"qpcr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Relative quantification of real-time PCR data."""
+
+
+def stderr() -> Any:
+    """A rich console on stderr (messages, progress)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+#: The library's spelling of a parameter in error texts → this CLI's option (``where`` fields
+#: that are exactly a parameter name, and phrases in messages and hints).
+#: The option that sets each setting: the library names settings, the CLI names options.
+OPTIONS = {s.name: s.option[0] for s in SETTINGS}
+_OPTION_OF_WHERE = {"format": "--format", "plate": "--plate", "targets": "--targets", **OPTIONS}
+_OPTION_OF_PHRASE = {
+    'format="NAME"': "--format NAME",
+    "qpcr.io.formats()": "'qpcr formats'",
+    'decimal=","': "--decimal ,",
+    'decimal="."': "--decimal .",
+    "force=True": "--force",
+    "write_template()": "'qpcr template OUT.xlsx'",
+}
+
+
+def _cli_text(exc: QpcrError) -> str:
+    """The error's text with the library's parameter names replaced by CLI options."""
+    message, hint = exc.message, exc.hint
+    for phrase, option in _OPTION_OF_PHRASE.items():
+        message, hint = message.replace(phrase, option), hint.replace(phrase, option)
+    return str(QpcrError(message, _OPTION_OF_WHERE.get(exc.where, exc.where), hint))
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a :class:`QpcrError` into a one-line message on stderr and exit code 1; an
+    :class:`~qpcr.errors.InternalError` (a bug) keeps its traceback."""
+    from ..errors import InternalError
+
+    try:
+        yield
+    except QpcrError as exc:
+        if isinstance(exc, InternalError):
+            raise
+        text = escape(_cli_text(exc))
+        stderr().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console-script entry point (``args``: the command line, default ``sys.argv[1:]``).
+
+    A usage error (unknown option, missing argument) exits with code 1 like every other user
+    mistake; click, which prints the message, uses 2.
+    """
+    try:
+        app(args=args)
+    except SystemExit as exc:
+        if exc.code == 2:
+            raise SystemExit(1) from None
+        raise
+
+
+# The command groups register their commands on ``app`` (they import it from here), in the
+# order ``qpcr --help`` lists them.
+from . import analyze, stability, inspect, check, template  # noqa: E402, F401, I001

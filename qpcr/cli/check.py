@@ -1,0 +1,182 @@
+"""``qpcr check``: reference-plate runs against a spec (exit 0 pass, 3 fail, 1 error)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from . import app, stderr, user_errors
+from .options import Command, FormatOpt, given_settings, setting_options
+
+
+@app.command(cls=Command)
+@setting_options("reference_genes", "decimal", help={"reference_genes": "Reference gene(s) "
+                 "for the ΔCq rules of --init-spec."})  # fmt: skip
+def check(
+    exports: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Export file(s), or folder(s) of exports.",
+            exists=True,
+            readable=True,
+            metavar="EXPORT",
+        ),
+    ],
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec", "-s", help="Reference specification (TOML).", dir_okay=False, metavar="FILE"
+        ),
+    ] = None,
+    init_spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--init-spec",
+            help="Write a spec from good runs instead.",
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
+    layout: Annotated[
+        Path | None,
+        typer.Option(
+            "--layout", "-l", help="Plate layout.", exists=True, dir_okay=False, metavar="FILE"
+        ),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history", help="History file (.csv or .parquet) to append to.", metavar="FILE"
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write results as JSON.", metavar="FILE")
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write JUnit XML.", metavar="FILE")
+    ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Control chart PNG (needs --history).", metavar="FILE"),
+    ] = None,
+    format: FormatOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Check reference-plate run(s) against a spec: exit 0 pass, 3 a fail rule failed, 1 error."""
+    if (spec is None) == (init_spec is None):
+        raise typer.BadParameter("give either --spec or --init-spec", param_hint="--spec")
+    if chart is not None and history is None:
+        raise typer.BadParameter("needs --history FILE", param_hint="--chart")
+    with user_errors():
+        import pandas as pd
+
+        from .. import check as checks
+
+        config = given_settings(settings)
+        paths, steps = _runs(exports, quiet)
+        if init_spec is not None:
+            reference = list(config.reference_genes)  # for the ΔCq rules
+            _write_spec(init_spec, steps, reference, format, config.decimal)
+            typer.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
+            return
+        loaded = checks.load_spec(spec)
+        results = pd.concat(
+            [
+                checks.check_run(p, loaded, layout, history, format=format, decimal=config.decimal)
+                for p in steps
+            ],
+            ignore_index=True,
+        )
+        _write_outputs(results, loaded, json_out, junit, chart, history)
+    _print_check(results, quiet)
+    raise typer.Exit(checks.exit_code(results))
+
+
+def _runs(exports: list[Path], quiet: bool) -> tuple[list[Path], Iterable[Path]]:
+    """The export files in ``exports`` (files or folders), and the same files to iterate over
+    with a progress bar on a terminal when there are several."""
+    from rich.progress import track
+
+    from .. import check as checks
+    from ..errors import InputError
+
+    paths = checks.collect_exports(exports)
+    if not paths:
+        raise InputError("no export files found", where=", ".join(map(str, exports)))
+    err = stderr()
+    hide = quiet or len(paths) < 2 or not err.is_terminal
+    return paths, track(paths, "Checking", console=err, disable=hide)
+
+
+def _write_outputs(
+    results: Any,
+    spec: Any,
+    json_out: Path | None,
+    junit: Path | None,
+    chart: Path | None,
+    history: Path | None,
+) -> None:
+    """The JSON, JUnit and control-chart files asked for."""
+    from .. import check as checks
+    from ..atomic import atomic_write
+
+    if json_out is not None:
+        text = checks.to_json(results, spec)
+        atomic_write(json_out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    if junit is not None:
+        xml = checks.to_junit(results)
+        atomic_write(junit, lambda tmp: tmp.write_text(xml, encoding="utf-8"))
+    if chart is not None:
+        atomic_write(chart, lambda tmp: checks.plot_control_chart(history, spec, tmp))
+
+
+def _write_spec(
+    path: Path, runs: Iterable[Path], reference: list[str], format: str | None, decimal: str | None
+) -> None:
+    """A spec drawn from good ``runs`` (``reference``: genes of the ΔCq rules; ``decimal``: their
+    decimal mark, None: detected), into ``path``."""
+    from .. import check as checks
+    from ..atomic import atomic_write
+    from ..errors import InputError
+    from ..io import read_run
+
+    if path.exists():
+        raise InputError("file exists", where=str(path), hint="Choose a new name")
+    wells = [read_run(run, format, decimal).wells for run in runs]
+    text = checks.init_spec(wells, reference)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _print_check(results: Any, quiet: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..check import verdict
+
+    console = Console()
+    if not console.is_terminal:  # CI logs: do not squeeze the table into 80 columns
+        console = Console(width=160)
+    colours = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+    if not quiet:
+        table = Table(title="qpcr check", title_justify="left")
+        several = results["run"].nunique() > 1
+        columns = ["run"] * several + ["rule_id", "target", "sample", "expected", "observed"]
+        for column in [*columns, "status"]:
+            table.add_column(column)
+        for row in results.itertuples(index=False):
+            status = f"[{colours[row.status]}]{row.status}[/]"
+            table.add_row(*(str(getattr(row, c)) for c in columns), status)
+        console.print(table)
+    for row in results[results["status"].isin(["fail", "warn"])].itertuples(index=False):
+        where = "/".join(x for x in (row.run, row.target, row.sample) if x)
+        text = escape(f"{row.rule_id} ({where}): {row.message}")
+        console.print(f"[{colours[row.status]}]{row.status}[/] {text}", highlight=False)
+    counts = results["status"].value_counts()
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass", "skip"))
+    outcome = verdict(results)
+    console.print(f"[{colours[outcome]}]{outcome.upper()}[/] ({summary})", highlight=False)

@@ -1,0 +1,131 @@
+"""``qpcr stability``: rank candidate reference genes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from . import app, user_errors
+from .options import (
+    Command,
+    ExportsArg,
+    FormatOpt,
+    LayoutsOpt,
+    QuietOpt,
+    given_settings,
+    setting_options,
+)
+
+if TYPE_CHECKING:
+    from ..settings import AnalysisConfig
+
+
+@app.command(cls=Command)
+@setting_options("candidate_genes", "decimal")
+def stability(
+    exports: ExportsArg,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="Factor whose levels are NormFinder's groups (e.g. oxygen).",
+            metavar="FACTOR",
+        ),
+    ] = None,
+    layout: LayoutsOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
+        "qpcr_stability"
+    ),
+    format: FormatOpt = None,
+    quiet: QuietOpt = False,
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Rank candidate reference genes (geNorm, NormFinder, BestKeeper).
+
+    Writes reference_genes.csv (one row per candidate, consensus rank) and genorm_steps.csv
+    (stepwise mean M and pairwise variation V) into --out.
+    """
+    with user_errors():
+        from ..atomic import atomic_write, replace_folder
+        from ..report.safe import safe_frame
+
+        config = given_settings(settings)
+        if not config.candidate_genes:
+            raise typer.BadParameter("give the candidate genes", param_hint="--candidate-genes")
+        table, steps, n_samples, messages = _rank(exports, layout, format, config, group)
+        files = {"reference_genes.csv": table, "genorm_steps.csv": steps}
+        with replace_folder(out, files) as folder:
+            for name, frame in files.items():
+                atomic_write(folder / name, lambda t, f=frame: safe_frame(f).to_csv(t, index=False))
+        if not quiet:
+            _print_stability(table, steps, n_samples, messages, out)
+
+
+def _rank(
+    exports: list[Path],
+    layout: list[Path] | None,
+    format: str | None,
+    config: AnalysisConfig,
+    group: str | None,
+) -> tuple[Any, Any, int, list[str]]:
+    """The stability table, the geNorm steps, the samples ranked and the warnings
+    (``config``: the candidate genes, the decimal mark and QC's defaults)."""
+    from ..layout import join_layout
+    from ..pipeline import _load_layouts as load_layouts
+    from ..pipeline import read_exports
+    from ..qc import apply_qc
+    from ..quant import summarise_replicates
+    from ..stability import cq_matrix, reference_gene_warnings, stability_table
+
+    genes = list(config.candidate_genes)
+    wells, runs, _ = read_exports(exports, format, config.decimal)
+    messages: list[str] = []
+    if layout:
+        lay, where, _ = load_layouts(layout, exports, runs, config.decimal)
+        wells, messages = join_layout(wells, lay, where)
+    wells, _ = apply_qc(wells, config, targets=genes)
+    keep = wells["sample_type"].eq("unkn") & ~wells["excluded"]
+    used = wells[keep]
+    columns = ["sample", "target", *([group] if group and group in used else [])]
+    reps = summarise_replicates(used, keys=columns)
+    cq, labels, dropped = cq_matrix(reps, genes, group)
+    if dropped:
+        messages.append(
+            f"{len(dropped)} sample(s) lack a Cq for some candidate and were left out: "
+            + ", ".join(dropped[:10])
+            + (", ..." if len(dropped) > 10 else "")
+        )
+    table, steps = stability_table(cq, labels)
+    if labels is not None:
+        warned = reference_gene_warnings(
+            reps[reps["sample"].isin(cq.index)], genes, {group: sorted(set(labels))}
+        )
+        messages += [w["message"] for w in warned]
+    return table, steps, len(cq), messages
+
+
+def _print_stability(
+    table: Any, steps: Any, n_samples: int, messages: list[str], out: Path
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    shown = Table(title=f"Reference-gene stability ({n_samples} samples)", title_justify="left")
+    cols = ["rank", "target", "genorm_m", "normfinder_stability", "bestkeeper_sd", "recommended"]
+    for col in cols:
+        shown.add_column(col, justify="left" if col == "target" else "right")
+    for row in table[cols].itertuples(index=False):
+        shown.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(shown)
+    recommended = table.loc[table["recommended"], "target"].tolist()
+    if len(recommended) < len(table):
+        console.print(f"geNorm: {len(recommended)} genes suffice: {', '.join(recommended)}")
+    else:
+        console.print("geNorm: no pairwise variation is below the cutoff; use all candidates")
+    for message in messages:
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+    console.print(f"Wrote reference_genes.csv and genorm_steps.csv to {out}", highlight=False)

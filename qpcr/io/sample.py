@@ -1,0 +1,149 @@
+"""The sniffers' view of a file: :class:`FileSample`, cheap cached views of its head that never
+raise, and the test for python-calamine's Rust panics (which a view must survive)."""
+
+from __future__ import annotations
+
+import zipfile
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ._tabular import decode_bytes
+
+__all__ = ["OLE2_MAGIC", "ZIP_MAGIC", "FileSample", "is_rust_panic", "reraise_unless_failure"]
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def is_rust_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfaced by a pyo3 extension (python-calamine).
+
+    pyo3 raises ``pyo3_runtime.PanicException``, which derives from ``BaseException`` (so
+    ``except Exception`` misses it) and cannot be imported; it is recognised by name.
+
+    Parameters
+    ----------
+    exc
+        Any exception.
+
+    Returns
+    -------
+    bool
+        True for a pyo3 ``PanicException``.
+
+    Examples
+    --------
+    >>> PanicException = type("PanicException", (BaseException,), {"__module__": "pyo3_runtime"})
+    >>> is_rust_panic(PanicException("index out of bounds")), is_rust_panic(ValueError())
+    (True, False)
+    """
+    cls = type(exc)
+    return cls.__name__ == "PanicException" and cls.__module__ == "pyo3_runtime"
+
+
+def reraise_unless_failure(exc: BaseException) -> None:
+    """Re-raise ``exc`` unless it is an ``Exception`` or a Rust panic.
+
+    So ``KeyboardInterrupt``, ``SystemExit`` and ``GeneratorExit`` always propagate out of a
+    sniffer's view or a sniffer.
+
+    Parameters
+    ----------
+    exc
+        What a ``except BaseException`` caught.
+
+    Raises
+    ------
+    BaseException
+        ``exc`` itself, when it is not a failure of the code that ran.
+
+    Examples
+    --------
+    >>> reraise_unless_failure(ValueError("broken sheet"))  # a failure: swallowed
+    >>> try:
+    ...     reraise_unless_failure(KeyboardInterrupt())
+    ... except KeyboardInterrupt:
+    ...     print("re-raised")
+    re-raised
+    """
+    if not (isinstance(exc, Exception) or is_rust_panic(exc)):
+        raise exc
+
+
+class FileSample:
+    """Cheap, cached views of a file's head for sniffers. Nothing here raises."""
+
+    HEAD_BYTES = 64 * 1024
+
+    def __init__(self, path: Path, decimal: str | None = None) -> None:
+        self.path = path
+        #: The decimal mark the user gave (``","`` or ``"."``); None: readers detect it.
+        self.decimal = decimal
+        with path.open("rb") as handle:
+            self.head: bytes = handle.read(self.HEAD_BYTES)
+
+    @property
+    def kind(self) -> str:
+        """``ole2`` (legacy .xls), ``zip`` (.xlsx, .rdml, run files), ``gzip`` or ``text``."""
+        if self.head.startswith(OLE2_MAGIC):
+            return "ole2"
+        if self.head.startswith(ZIP_MAGIC):
+            return "zip"
+        if self.head.startswith(b"\x1f\x8b"):
+            return "gzip"
+        return "text"
+
+    @cached_property
+    def text(self) -> str:
+        """The head decoded as text (BOM-aware UTF-8/UTF-16, else Windows-1252); '' if binary."""
+        if self.kind != "text":
+            return ""
+        try:
+            return decode_bytes(self.head)[0]
+        except InputError:
+            return ""
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Decoded head lines (the last, possibly cut, line dropped when the head is full)."""
+        lines = self.text.splitlines()
+        if len(self.head) >= self.HEAD_BYTES and lines:
+            lines = lines[:-1]
+        return lines
+
+    @cached_property
+    def zip_names(self) -> list[str]:
+        """Member names of a zip container ([] if not a readable zip)."""
+        if self.kind != "zip":
+            return []
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return []
+
+    @cached_property
+    def sheet_names(self) -> list[str]:
+        """Sheet names of a workbook ([] if not a workbook calamine can open)."""
+        if self.kind not in ("ole2", "zip"):
+            return []
+        try:
+            from python_calamine import CalamineWorkbook
+
+            return list(CalamineWorkbook.from_path(str(self.path)).sheet_names)
+        except BaseException as exc:  # a sniffer view must never raise
+            reraise_unless_failure(exc)
+            return []
+
+    def sheet_head(self, name: str, rows: int = 60) -> list[list[Any]]:
+        """First ``rows`` rows of a sheet as lists of cell values ([] on any failure)."""
+        try:
+            from python_calamine import CalamineWorkbook
+
+            sheet = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(name)
+            return [list(r) for r in sheet.to_python(nrows=rows)]
+        except BaseException as exc:  # a sniffer view must never raise
+            reraise_unless_failure(exc)
+            return []

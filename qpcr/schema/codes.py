@@ -1,0 +1,86 @@
+"""Codes: why a well is excluded (wells.csv ``exclude_code``) and what a QC event is (qc.csv
+``code``). Code selects; the sentence only explains (``{detail}`` is filled per well)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["CONTROL_TYPES", "EXCLUDE_REASONS", "QC_EVENTS", "SEVERITIES", "exclude_sentence"]
+
+#: Exclusion code → the sentence written to ``exclude_reason``; the first rule that matches
+#: excludes the well (:func:`qpcr.qc.apply_qc`). Control wells' codes are their sample types.
+EXCLUDE_REASONS: Final[dict[str, str]] = {
+    "not_in_layout": "not in layout",
+    "omitted": "omitted in the instrument software",
+    "ntc": "control well (no-template control)",
+    "nac": "control well (no-amplification control)",
+    "nrt": "control well (no-RT control)",
+    "ntp": "control well (no-template positive control)",
+    "opt": "control well (optical calibrator)",
+    "pos": "control well (positive control)",
+    "standard": "standard (standard-curve well)",
+    "not_analysed": "target not analysed",
+    "invalid_cq": "no valid Cq",
+    "nondetect": "non-detect (undetermined), excluded by policy",
+    "isolated_nondetect": "isolated non-detect (replicates amplified at Cq ≤ {detail})",
+    "outlier_range": "replicate outlier ({detail})",
+    "outlier_mad": "replicate outlier ({detail})",
+    "outlier_grubbs": "replicate outlier ({detail})",
+}
+
+#: Sample types whose wells are controls: checked, never quantified.
+CONTROL_TYPES: Final = ("ntc", "nac", "nrt", "ntp", "opt", "pos")
+
+#: QC event severities, least serious first.
+SEVERITIES: Final = ("info", "warn", "fail")
+
+#: QC event code → what it means (qc.csv ``code``).
+QC_EVENTS: Final[dict[str, str]] = {
+    "replicate_spread": "technical replicates span more than outlier_threshold cycles",
+    "isolated_nondetect": "a non-detect beside replicates far below the cycle limit: excluded as "
+    "a failed reaction",
+    "nondetect": "a sample well without amplification, censored or excluded by nondetect_policy",
+    "ntc_amplification": "a no-template control amplified within ntc_margin cycles of the samples",
+    "nrt_amplification": "a no-RT control amplified within ntc_margin cycles of its sample",
+    "missing_reference": "a sample lacks a usable reference-gene Cq: no ΔCq",
+    "missing_target": "a sample lacks a usable target Cq: no ΔCq",
+    "standard_curve_skipped": "no standard curve could be fitted",
+    "standard_curve_slope_not_negative": "the standard curve's Cq does not fall with input",
+    "standard_curve_efficiency_range": "curve efficiency outside 1.8-2.2 (80-120 %)",
+    "standard_curve_r_squared": "curve R² below 0.98",
+    "standard_curve_single_replicate": "one well per dilution: a wide efficiency CI",
+    "standard_curve_few_levels": "fewer than 5 dilution levels",
+    "standard_curve_narrow_range": "standards span fewer than 3 log10 units",
+    "standard_curve_livak_assumption": "efficiency far from 2: 2^-ΔΔCq would be biased",
+    "standard_curve_fallback": "a curve was unusable: its target's efficiency came from the next "
+    "source (setting, pooled curve or E = 2)",
+    "standard_curve_setting_outside_ci": "the efficiency setting lies outside the curve's 95 % CI",
+    "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
+    "hypoxia_soft": "a reference gene that may respond to hypoxia",
+    "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",
+    "sample_renamed": "the export's sample name was replaced by the layout's (sample_names = "
+    "'layout')",
+}
+
+
+def exclude_sentence(code: str, detail: str = "") -> str:
+    """The ``exclude_reason`` sentence of an exclusion code.
+
+    Parameters
+    ----------
+    code
+        A key of :data:`EXCLUDE_REASONS`, or '' (the well is used).
+    detail
+        Fills the sentence's ``{detail}``.
+
+    Returns
+    -------
+    str
+        The sentence ('' for '').
+
+    Examples
+    --------
+    >>> exclude_sentence("outlier_range", "range 1.3 cycles > 0.5"), exclude_sentence("")
+    ('replicate outlier (range 1.3 cycles > 0.5)', '')
+    """
+    return EXCLUDE_REASONS[code].format(detail=detail) if code else ""

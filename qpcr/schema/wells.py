@@ -1,0 +1,162 @@
+"""The tidy wells table: its columns, vocabularies and checks.
+
+The wells table has one row per reaction × target (multiplex wells give several rows).
+Required columns: ``well``, ``sample``, ``target``, ``sample_type``, ``cq``, ``cq_status``.
+Optional columns any reader may add: ``plate``, ``reporter``, ``quantity``, ``tm``, ``source``,
+``omitted`` (bool, the instrument's omit flag), plus any design-factor columns.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CQ_STATUSES",
+    "NON_DETECT_TOKENS",
+    "REQUIRED_COLUMNS",
+    "SAMPLE_TYPES",
+    "SAMPLE_TYPE_ALIASES",
+    "check_wells",
+    "normalise_sample_type",
+]
+
+#: RDML sample types (unknown, no-template control, no-amplification control, no-RT control,
+#: no-template-positive, standard, positive control, optical calibrator).
+SAMPLE_TYPES: Final = ("unkn", "ntc", "nac", "nrt", "ntp", "std", "pos", "opt")
+
+#: ``cq_status`` values: ``ok`` has a Cq; the others have ``cq`` NaN.
+CQ_STATUSES: Final = ("ok", "undetermined", "omitted", "missing", "invalid")
+
+REQUIRED_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq", "cq_status")
+
+#: Instrument task / content names mapped onto RDML sample types.
+SAMPLE_TYPE_ALIASES: Final[dict[str, str]] = {
+    "unknown": "unkn",
+    "unkn": "unkn",
+    "sample": "unkn",
+    "": "unkn",
+    "ntc": "ntc",
+    "negative": "ntc",
+    "neg": "ntc",
+    "negative control": "ntc",
+    "no template control": "ntc",
+    "nac": "nac",
+    "no amplification control": "nac",
+    "nrt": "nrt",
+    "no rt": "nrt",
+    "no-rt": "nrt",
+    "minus rt": "nrt",
+    "-rt": "nrt",
+    "ntp": "ntp",
+    "std": "std",
+    "standard": "std",
+    "pos": "pos",
+    "positive": "pos",
+    "positive control": "pos",
+    "pos ctrl": "pos",
+    "ipc": "pos",
+    "opt": "opt",
+}
+
+#: Tokens that mean "no amplification" in any export (compared case-insensitively).
+NON_DETECT_TOKENS: Final = frozenset(
+    {"undetermined", "no ct", "no cq", "no cp", "n/a", "nan", "na", "no_amp", "-", "none", ">40"}
+)
+
+
+def normalise_sample_type(value: object) -> str | None:
+    """Map an instrument's task/content text to an RDML sample type.
+
+    Bio-Rad contents carry a replicate suffix (``Unkn-01``, ``Std-03``); it is ignored.
+
+    Parameters
+    ----------
+    value
+        A task or content cell; None and NaN mean an unknown sample.
+
+    Returns
+    -------
+    str or None
+        A value of :data:`SAMPLE_TYPES`, or None when the text is not known.
+
+    Examples
+    --------
+    >>> [normalise_sample_type(v) for v in ("Unkn-01", "NTC", "Std-03", None, "calibrator")]
+    ['unkn', 'ntc', 'std', 'unkn', None]
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "unkn"
+    text = str(value).strip().lower()
+    if text in SAMPLE_TYPE_ALIASES:
+        return SAMPLE_TYPE_ALIASES[text]
+    head = text.split("-")[0].strip() if "-" in text[1:] else text
+    return SAMPLE_TYPE_ALIASES.get(head)
+
+
+#: Columns that hold text (the last three never missing) and that hold numbers, when present.
+_TEXT_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq_status")
+_NUMBER_COLUMNS: Final = ("cq", "quantity", "tm")
+
+
+def check_wells(df: pd.DataFrame) -> list[str]:
+    """Return the problems of a wells table (empty list when it is valid).
+
+    Checked: the required columns; text in ``well``, ``sample``, ``target``, ``sample_type``
+    and ``cq_status``, the last three with no missing value (a table may have no well names,
+    or no sample names); real numbers in ``cq`` (and ``quantity``, ``tm`` when present); the
+    ``sample_type`` and ``cq_status`` vocabularies; a Cq exactly on the rows whose ``cq_status``
+    is ``ok``.
+
+    Parameters
+    ----------
+    df
+        A wells table.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"well": ["A1", "A2"], "sample": ["s1", "s1"],
+    ...                       "target": ["GAPDH", "MYC"], "sample_type": ["unkn", "unkn"],
+    ...                       "cq": [18.1, None], "cq_status": ["ok", "undetermined"]})
+    >>> check_wells(wells)
+    []
+    >>> for problem in check_wells(wells.assign(sample_type=["unkn", "blank"], cq_status="ok")):
+    ...     print(problem)
+    unknown sample_type values ['blank']; expected one of ('unkn', 'ntc', ...)
+    rows with cq_status 'ok' but no Cq value
+    """
+    problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
+    if problems:
+        return problems
+    for column in _TEXT_COLUMNS:
+        values = df[column]
+        if column in _TEXT_COLUMNS[2:] and values.hasnans:
+            problems.append(f"{int(values.isna().sum())} missing value(s) in column '{column}'")
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind not in ("string", "empty") and values.notna().any():
+            problems.append(f"column '{column}' holds non-text values; expected text")
+    for column in _NUMBER_COLUMNS:
+        dtype = df[column].dtype if column in df.columns else np.dtype(float)
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            problems.append(f"column '{column}' has dtype {dtype}; expected numbers")
+    for column, vocabulary in (("sample_type", SAMPLE_TYPES), ("cq_status", CQ_STATUSES)):
+        unknown = sorted(
+            (v for v in set(df[column].unique()) - set(vocabulary) if not pd.isna(v)), key=str
+        )
+        if unknown:
+            problems.append(f"unknown {column} values {unknown}; expected one of {vocabulary}")
+    ok = df["cq_status"].to_numpy() == "ok"
+    has_cq = df["cq"].notna().to_numpy()
+    if (ok & ~has_cq).any():
+        problems.append("rows with cq_status 'ok' but no Cq value")
+    if (~ok & has_cq).any():
+        problems.append("rows with a Cq value but cq_status other than 'ok'")
+    return problems

@@ -1,0 +1,140 @@
+"""Every name in the settings checked against the data, in one place (methods.md §1 step 1).
+
+:func:`check_names` runs once, right after the layout join: each factor and level of the
+control group and of every contrast side, the replicate column, each target named by the
+reference and candidate genes, the ratios and the efficiencies, and each inter-run calibrator
+must occur in the data. A name that does not is a :class:`~qpcr.errors.ConfigError` that names
+it, says where in the settings it stands and suggests the nearest name of the data.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from .calibrator import calibrator_sample
+from .config import AnalysisConfig
+from .errors import ConfigError
+
+__all__ = ["NOT_FACTORS", "check_names", "suggest"]
+
+#: Wells-table columns that are not design factors.
+NOT_FACTORS = frozenset({
+    "plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
+    "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
+    "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export", "well_export", "irc",
+    "outlier", "sample_export",
+})  # fmt: skip
+
+
+TARGETS = "is not among the targets measured"
+
+
+def suggest(name: str, options: Iterable[str]) -> str:
+    """``did you mean 'X'?`` for the nearest of ``options``, else ``""``."""
+    close = difflib.get_close_matches(name, list(dict.fromkeys(map(str, options))), n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _require(
+    names: Iterable[str],
+    known: Sequence[str],
+    what: str,
+    where: str,
+    absent: str = "is not in the data",
+) -> None:
+    """Refuse the first of ``names`` not in ``known``; ``what`` is a template such as
+    ``"reference gene '{}'"``."""
+    for name in names:
+        if name not in known:
+            listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+            raise ConfigError(
+                f"{what.replace('{}', name)} {absent}; expected one of {listed or 'none'}",
+                where=where,
+                hint=suggest(name, known),
+            )
+
+
+def check_names(
+    wells: pd.DataFrame, config: AnalysisConfig, export_targets: Iterable[str] = ()
+) -> list[str]:
+    """Check every name the settings use against the wells table (layout joined, aliases
+    applied); raise :class:`ConfigError` for the first unknown one.
+
+    ``export_targets`` are the target names as read, before ``[aliases]`` renamed them. An alias
+    that matches none of them renames nothing; a settings file shared by several panels holds
+    such aliases, and any setting that relies on the renamed name is refused here anyway, so
+    an unused alias is returned as a warning, not refused.
+    """
+    src = config.source or "settings"
+    unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells
+    columns = [c for c in wells.columns if c not in NOT_FACTORS]
+    if config.replicate is not None:
+        _require([config.replicate], columns, "replicate column '{}'", f"{src} replicate")
+    factors = [c for c in columns if c != config.replicate]
+    control = config.control
+    if "sample" in control:  # one calibrator sample (qpcr.calibrator checks its name)
+        calibrator_sample(config)
+        control = {}
+    sides = [(f"{src} [control]", control)]
+    for c in config.contrasts:
+        where = f"{src} [[contrasts]] '{c.name}'"
+        sides += [(f"{where} numerator", c.numerator), (f"{where} denominator", c.denominator)]
+    for where, spec in sides:
+        _require(spec, factors, "factor '{}'", where)
+        for factor, level in spec.items():
+            levels = list(dict.fromkeys(unkn[factor].astype(str)))
+            _require([level], levels, "level '{}' of factor '" + factor + "'", where)
+
+    measured = list(dict.fromkeys(unkn["target"].astype(str)))
+    every = list(dict.fromkeys(wells["target"].astype(str)))
+    if config.reference_genes != ("auto",):
+        _require(
+            config.reference_genes,
+            measured,
+            "reference gene '{}'",
+            f"{src} reference_genes",
+            TARGETS,
+        )
+    _require(
+        config.candidate_genes, measured, "candidate gene '{}'", f"{src} candidate_genes", TARGETS
+    )
+    _require(
+        config.efficiency,
+        every,
+        "efficiency of '{}'",
+        f"{src} [efficiency]",
+        "names no target of the data",
+    )
+    for name, pair in config.ratios.items():
+        _require(pair, measured, "target '{}' of ratio '" + name + "'", f"{src} [ratios]", TARGETS)
+    named = unkn["sample"].astype(str) if "sample" in unkn else pd.Series([], dtype=str)
+    samples = [s for s in dict.fromkeys(named) if s not in ("", "nan")]
+    if samples:
+        _require(
+            config.irc_samples,
+            samples,
+            "inter-run calibrator '{}'",
+            f"{src} irc_samples",
+            "is not a sample name of the data",
+        )
+        design = unkn[[c for c in config.control if c in unkn]].astype(str)
+        in_design = unkn["sample"].astype(str)[~design.isin(["", "nan"]).all(axis=1)]
+        for name in config.irc_samples:
+            if name in set(in_design):
+                raise ConfigError(
+                    f"inter-run calibrator '{name}' is also a sample of the design; expected "
+                    "a calibrator outside the compared groups",
+                    where=f"{src} irc_samples",
+                    hint="Measure a separate calibrator sample on every plate, or remove it "
+                    "from irc_samples (one plate needs none)",
+                )
+    exported = set(map(str, export_targets))
+    return [
+        f"{src} [aliases]: '{name}' renames no target of the exports"
+        + (f" ({hint})" if (hint := suggest(name, exported)) else "")
+        for name in config.aliases
+        if exported and name not in exported
+    ]
