@@ -237,12 +237,12 @@ def group_summary(
 ) -> pd.DataFrame:  # fmt: skip
     """Per item × group: ``n`` biological units, ``mean_log2``, ``sd_log2`` and the t-interval
     of the mean (``ci_low_log2``, ``ci_high_log2``); NaN interval for n < 2."""
-    from scipy import stats
+    from .stats.dist import t_ppf
 
     units = biological_units(values, value, item, factors, replicate)
     g = units.groupby([item, *factors], observed=True, sort=True)[value]
     out = g.agg(n="count", mean_log2="mean", sd_log2="std").reset_index()
-    half = stats.t.ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
+    half = t_ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
     out["ci_low_log2"] = out["mean_log2"] - half
     out["ci_high_log2"] = out["mean_log2"] + half
     return out

@@ -119,7 +119,7 @@ def _fit_groups(
     (per-plate intercepts of a pooled fit) to the residual degrees of freedom ``n − 2 − extra``.
     Returns one row per group with the slope statistics and the efficiency columns.
     """
-    from scipy import stats
+    from .stats.dist import t_ppf
 
     grouped = points.groupby(keys, sort=True, dropna=False)
     dx = points["x"] - grouped["x"].transform("mean")
@@ -136,7 +136,7 @@ def _fit_groups(
         extra = 0 if extra_params is None else extra_params.reindex(sums.index)
         df = n - 2 - extra
         se_b = np.sqrt(sums["ss_res"] / df) / np.sqrt(sums["sxx"])
-        t = stats.t.ppf(1.0 - alpha / 2.0, df)
+        t = t_ppf(1.0 - alpha / 2.0, df)
         b_lo, b_hi = slope - t * se_b, slope + t * se_b
         efficiency = 10.0 ** (-1.0 / slope)
         crosses = (b_lo < 0) & (b_hi >= 0)

@@ -61,11 +61,11 @@ def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndar
     >>> grubbs_critical(np.array([2, 4, 10])).round(4)
     array([   nan, 1.4813, 2.29  ])
     """
-    from scipy import stats
+    from .stats.dist import t_ppf
 
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(1.0 - alpha / (2.0 * n), n - 2.0)
+        t = t_ppf(1.0 - alpha / (2.0 * n), n - 2.0)
         g = (n - 1.0) / np.sqrt(n) * np.sqrt(t * t / (n - 2.0 + t * t))
     g = np.where(n >= 3, g, np.nan)
     return float(g) if g.ndim == 0 else g

@@ -563,7 +563,7 @@ def bestkeeper(cq: pd.DataFrame, index_genes: Sequence[str] | None = None) -> pd
     -------
     DataFrame indexed by gene with columns ``n, gm, am, min, max, sd, cv, r, p``.
     """
-    from scipy import stats
+    from .stats.dist import pearson
 
     _log2_quantities(cq, None, 2, "BestKeeper input")
     x = cq.astype(float)
@@ -579,7 +579,7 @@ def bestkeeper(cq: pd.DataFrame, index_genes: Sequence[str] | None = None) -> pd
         )
     index = np.exp(np.log(x[idx_genes]).mean(axis=1)).to_numpy()
     am = x.mean()
-    tests = [stats.pearsonr(x[g].to_numpy(), index) for g in x.columns]
+    tests = [pearson(x[g].to_numpy(), index) for g in x.columns]
     return pd.DataFrame(
         {
             "n": x.count(),
@@ -589,8 +589,8 @@ def bestkeeper(cq: pd.DataFrame, index_genes: Sequence[str] | None = None) -> pd
             "max": x.max(),
             "sd": (x - am).abs().mean(),
             "cv": 100 * (x - am).abs().mean() / am,
-            "r": [float(t.statistic) for t in tests],
-            "p": [float(t.pvalue) for t in tests],
+            "r": [r for r, _ in tests],
+            "p": [p for _, p in tests],
         }
     )
 
@@ -808,9 +808,10 @@ def _factor_effects(
     """(p, max - min level mean in cycles) per factor for one target's per-sample Cq.
 
     p is the type II F test of the factor in the additive OLS model ``cq ~ Σ factors``
-    (NaN when the model has no residual variance or degrees of freedom).
+    (NaN when the model has no residual variance, residuals at rounding level included, or no
+    degrees of freedom).
     """
-    import statsmodels.api as sm
+    from .stats.dist import f_sf
 
     data = samples.loc[samples["target"].astype(str) == target, ["cq_mean", *factors]].dropna()
     usable = [f for f in factors if data[f].nunique() > 1]
@@ -822,14 +823,24 @@ def _factor_effects(
     }
     y = data["cq_mean"].to_numpy(dtype=float)
     ones = np.ones((len(y), 1))
-    full = sm.OLS(y, np.hstack([ones, *blocks.values()])).fit()
-    testable = full.df_resid > 0 and full.ssr > 0
+
+    def fit(parts: list[np.ndarray]) -> tuple[float, int]:  # residual SS and df
+        x = np.hstack([ones, *parts])
+        beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+        return float(np.sum((y - x @ beta) ** 2)), len(y) - int(rank)
+
+    ssr, df_resid = fit(list(blocks.values()))
+    # residuals at rounding level (identical Cq values) are no variance: an F test of them
+    # would give an arbitrary p
+    noise = len(y) * (1e3 * np.finfo(float).eps * float(np.abs(y).max())) ** 2
+    testable = df_resid > 0 and ssr > noise
     out = {}
     for f in usable:
         p = float("nan")
         if testable:
-            rest = [b for g, b in blocks.items() if g != f]
-            p = float(full.compare_f_test(sm.OLS(y, np.hstack([ones, *rest])).fit())[1])
+            ssr_r, df_r = fit([b for g, b in blocks.items() if g != f])
+            df_f = df_r - df_resid
+            p = f_sf((ssr_r - ssr) / df_f / (ssr / df_resid), df_f, df_resid)
         level_means = data.groupby(data[f].astype(str))["cq_mean"].mean()
         out[f] = (p, float(level_means.max() - level_means.min()))
     return out

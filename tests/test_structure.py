@@ -2,8 +2,8 @@
 (a function's docstring, with its numpydoc sections and doctest examples, is not counted).
 
 Every module under ``qpcr/`` is held to the module limit. The function limit is held in the
-packages already split by concern (``qpcr/check/``, ``qpcr/cli/``, ``qpcr/template/``); other
-packages join the list as they are split.
+packages already split by concern (``qpcr/check/``, ``qpcr/cli/``, ``qpcr/stats/``,
+``qpcr/template/``); other packages join the list as they are split.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qpcr"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 #: Folders (relative to ``qpcr/``) whose every function is held to MAX_FUNCTION_LINES.
-FUNCTION_CHECKED = ("check", "cli", "template")
+FUNCTION_CHECKED = ("check", "cli", "stats", "template")
 #: Modules over MAX_MODULE_LINES today, each being split by other work; remove an entry once
 #: its module is back under the limit. Lines at the time of writing in the comments.
 ALLOWED_LONG_MODULES = {
     "pipeline.py",  # 648: analyze() and its steps
     "stability.py",  # 806: geNorm, NormFinder, BestKeeper, reference-gene warnings
-    "stats.py",  # 984: tests, permutation, adjustment, factorial ANOVA and contrasts
     "io/thermo.py",  # 847: the Thermo Fisher reader family
     "curves.py",  # 654: standard curves, efficiencies, pooled fits, fallbacks
 }

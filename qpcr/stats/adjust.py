@@ -1,0 +1,66 @@
+"""Multiple-testing adjustment of a family of p-values."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+import numpy as np
+
+from qpcr.errors import ConfigError
+
+__all__ = ["ADJUST", "ADJUST_METHODS_TEXT", "Adjust", "adjust_pvalues"]
+
+#: The ``adjust`` setting: multiple-testing adjustment (:func:`adjust_pvalues`).
+Adjust = Literal["holm", "bh", "bonferroni", "none"]
+ADJUST: tuple[Adjust, ...] = get_args(Adjust)
+#: Methods-text wording of each adjustment ("p-values were adjusted ... with ...").
+ADJUST_METHODS_TEXT: dict[Adjust, str] = {
+    "holm": "Holm's method",
+    "bh": "the Benjamini-Hochberg method",
+    "bonferroni": "Bonferroni's method",
+    "none": "no adjustment",
+}
+
+
+def adjust_pvalues(p: Any, method: str = "holm") -> np.ndarray:
+    """Adjust a family of p-values for multiple testing.
+
+    ``"holm"`` (FWER; Holm 1979): sort ascending, p_(i)·(m − i + 1), cumulative max, cap 1.
+    ``"bh"`` (FDR; Benjamini–Hochberg 1995): p_(i)·m/i, cumulative min from the largest, cap 1.
+    ``"bonferroni"``: min(1, m·p). ``"none"``: unchanged. NaN stays NaN and does not count in m.
+    Returns an array in the input order.
+    """
+    if method not in ADJUST:
+        raise ConfigError(
+            f"unknown p-value adjustment {method!r}",
+            where="adjust_pvalues(method=...)",
+            hint=f"expected one of {', '.join(ADJUST)}",
+        )
+    arr = np.asarray(p, dtype=float)
+    out = np.full(arr.shape, np.nan)
+    ok = ~np.isnan(arr)
+    if ((arr[ok] < 0) | (arr[ok] > 1)).any():
+        raise ConfigError(
+            "p-values outside [0, 1]",
+            where="adjust_pvalues(p=...)",
+            hint="expected probabilities between 0 and 1",
+        )
+    q = arr[ok]
+    m = q.size
+    if m == 0 or method == "none":
+        out[ok] = q
+        return out
+    if method == "bonferroni":
+        out[ok] = np.minimum(1.0, q * m)
+        return out
+    order = np.argsort(q, kind="stable")
+    ranked = q[order]
+    i = np.arange(1, m + 1)
+    if method == "holm":
+        adj = np.maximum.accumulate(ranked * (m - i + 1))
+    else:
+        adj = np.minimum.accumulate((ranked * m / i)[::-1])[::-1]
+    back = np.empty(m)
+    back[order] = np.minimum(1.0, adj)
+    out[ok] = back
+    return out

@@ -1,0 +1,154 @@
+"""The validated long table of a factorial design: one log2 response per biological sample."""
+
+from __future__ import annotations
+
+import math
+import re
+from itertools import product
+
+import pandas as pd
+
+from qpcr.errors import ConfigError, DesignError
+
+#: Response column names that are on the linear (fold-change) scale: tests on them are refused.
+_LINEAR_NAME = re.compile(
+    r"^(fold[ _-]?change|fc|rq|nrq|cnrq|rel(ative)?[ _-]?(quantity|expression)|ratio|2\^.*)$",
+    re.IGNORECASE,
+)
+
+
+class _Design:
+    """Validated long table of one response: columns ``y``, one per factor, optional ``block``."""
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        response: str,
+        factors: list[str] | str,
+        block: str | None,
+        where: str,
+    ) -> None:
+        self.factors = [factors] if isinstance(factors, str) else list(factors)
+        self.response, self.block, self.where = response, block, where
+        if not self.factors:
+            raise ConfigError("no factor given", where=where, hint="expected 1 or more columns")
+        wanted = [response, *self.factors, *([block] if block else [])]
+        missing = [c for c in wanted if c not in data.columns]
+        if missing:
+            raise ConfigError(
+                f"column(s) {missing} not in the data",
+                where=where,
+                hint=f"expected columns among {list(data.columns)}",
+            )
+        if len(set(wanted)) != len(wanted):
+            raise ConfigError(
+                f"a column is used twice in {wanted}",
+                where=where,
+                hint="response, factors and block must be different columns",
+            )
+        if _LINEAR_NAME.match(response.strip()):
+            raise DesignError(
+                f"response column {response!r} looks like a fold change (linear scale)",
+                where=f"{where}, column {response!r}",
+                hint="expected a log2-scale response (−ΔCq or log2 NRQ); tests on fold-change "
+                "values are biased, so compute them on log2 and back-transform",
+            )
+        y = pd.to_numeric(data[response], errors="coerce")
+        bad = data.index[y.isna() & data[response].notna()]
+        if len(bad):
+            raise DesignError(
+                f"non-numeric response {data[response].loc[bad[0]]!r}",
+                where=f"{where}, row {bad[0]}, column {response!r}",
+                hint="expected a number (log2 scale) or an empty cell",
+            )
+        frame = pd.DataFrame({"y": y.astype(float)}, index=data.index)
+        self.levels: dict[str, list[str]] = {}
+        for f in self.factors:
+            col = data[f]
+            order = (
+                [str(v) for v in col.cat.categories]
+                if isinstance(col.dtype, pd.CategoricalDtype)
+                else list(dict.fromkeys(col.dropna().astype(str)))
+            )
+            frame[f] = col.astype(str).where(col.notna())
+            self.levels[f] = order
+        if block:
+            frame["block"] = data[block].astype(str).where(data[block].notna())
+        keep = frame.notna().all(axis=1)
+        self.dropped = int((~keep).sum())
+        self.frame = frame[keep]
+        if self.frame.empty:
+            raise DesignError("no complete row", where=where, hint="expected numeric responses")
+        self.levels = {
+            f: [lvl for lvl in lv if lvl in set(self.frame[f])] for f, lv in self.levels.items()
+        }
+        for f, lv in self.levels.items():
+            if len(lv) < 2:
+                raise DesignError(
+                    f"factor {f!r} has {len(lv)} level(s) with data ({lv})",
+                    where=f"{where}, column {f!r}",
+                    hint="expected at least 2 levels to compare; drop the factor from the list",
+                )
+        self._refuse_technical_replicates(data)
+
+    def _refuse_technical_replicates(self, data: pd.DataFrame) -> None:
+        if self.block:
+            dup = self.frame.duplicated(["block", *self.factors], keep=False)
+            what = f"block {self.block!r} × factors {self.factors}"
+        elif "sample" in data.columns:
+            sample = data.loc[self.frame.index, "sample"]
+            dup = sample.duplicated(keep=False) & sample.notna()
+            what = "column 'sample'"
+        else:
+            return
+        if dup.any():
+            rows = self.frame.index[dup].tolist()[:6]
+            raise DesignError(
+                f"{int(dup.sum())} rows share the same {what} (rows {rows})",
+                where=f"{self.where}, column {self.response!r}",
+                hint="expected one value per biological sample; these look like technical "
+                "replicates, which are not n: average them first (qpcr.quant)",
+            )
+
+    @property
+    def cells(self) -> list[tuple[str, ...]]:
+        """Every combination of factor levels (present or not), control levels first."""
+        return list(product(*(self.levels[f] for f in self.factors)))
+
+    def cell_key(self) -> pd.Series:
+        """Integer code of each row's cell: its position in :attr:`cells`."""
+        code = {c: i for i, c in enumerate(self.cells)}
+        rows = zip(*(self.frame[f] for f in self.factors), strict=True)
+        return pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
+
+    def block_status(self) -> tuple[list[str], list[str]]:
+        """Blocks present in every non-empty cell, and the others."""
+        if not self.block:
+            return [], []
+        cell = self.cell_key()
+        present = cell.groupby(self.frame["block"]).nunique()
+        n_cells = cell.nunique()
+        complete = sorted(present.index[present == n_cells])
+        return complete, sorted(present.index[present < n_cells])
+
+    def use_complete_blocks(self) -> str:
+        """Keep only blocks present in every non-empty cell; say what was done.
+
+        Incomplete blocks are dropped when at least 2 complete blocks remain; otherwise the
+        block is left out of the analysis (unblocked fit).
+        """
+        complete, incomplete = self.block_status()
+        if not incomplete:
+            return ""
+        if len(complete) >= 2:
+            self.frame = self.frame[self.frame["block"].isin(complete)]
+            return f"block(s) {incomplete} dropped (missing in a cell)"
+        self.block = None
+        self.frame = self.frame.drop(columns="block")
+        return f"fewer than 2 complete blocks (missing: {incomplete}): unblocked fit"
+
+    def balanced(self) -> bool:
+        counts = self.frame.groupby(self.factors).size()
+        if len(counts) < math.prod(len(v) for v in self.levels.values()):
+            return False
+        return counts.nunique() == 1 and not self.block_status()[1]

@@ -1,0 +1,445 @@
+"""Factorial designs by least squares: the ANOVA table and the simple-effect and interaction
+contrasts (rcbd, paired or Welch error)."""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations, product
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from qpcr.errors import ConfigError, DesignError
+
+from ._common import _join, _t_ci
+from .design import _Design
+from .dist import f_sf, t_sf
+
+__all__ = ["CONTRAST_METHODS", "ContrastMethod", "factorial_anova", "factorial_contrasts"]
+
+#: The ``factorial_method`` setting: the error model of factorial contrasts
+#: (:func:`factorial_contrasts`).
+ContrastMethod = Literal["rcbd", "paired", "welch"]
+CONTRAST_METHODS: tuple[ContrastMethod, ...] = get_args(ContrastMethod)
+
+
+def factorial_anova(
+    data: pd.DataFrame,
+    response: str,
+    factors: list[str] | str,
+    block: str | None = None,
+    typ: int = 2,
+) -> pd.DataFrame:
+    """ANOVA of a log2 response on crossed factors (with interactions) and an optional block.
+
+    Model (two factors): y_ijk = μ + α_i + β_j + (αβ)_ij + u_k + ε_ijk, the block (donor) u_k
+    fitted as a fixed effect (randomized complete block design). In a balanced design (every
+    block once in every cell) its F tests equal those of the REML mixed model with a random
+    donor (methods.md §3.3). Fitted by least squares on a
+    sum-to-zero coded design matrix; each term's sum of squares is the rise in the residual sum
+    of squares when the term is left out (Type II: of the model without the terms that contain
+    it; Type III: of the full model), as ``anova_lm`` of statsmodels computes them.
+
+    Parameters
+    ----------
+    data
+        One row per biological sample.
+    response
+        log2-scale column (−ΔCq, log2 NRQ or a per-sample log2 ratio).
+    factors
+        One or more factor columns; all interactions are included.
+    block
+        Block column (donor), or None for no block.
+    typ
+        2 (Type II sums of squares) or 3 (Type III with Sum-to-zero contrasts). An unbalanced
+        design (unequal cell sizes) always uses Type III with Sum contrasts; ``ss_type`` says
+        which was used. A block missing from a cell is dropped (or, with fewer than 2 complete
+        blocks left, the block is left out), as in :func:`factorial_contrasts`; ``note`` says so.
+
+    Returns
+    -------
+    DataFrame
+        ``term`` (factor names, ``a × b`` for interactions, the block name, ``Residual``),
+        ``sum_sq, df, F, p_value, ss_type, note``.
+    """
+    where = "factorial_anova"
+    if typ not in (2, 3):
+        raise ConfigError(f"typ = {typ!r}", where=f"{where}(typ=...)", hint="expected 2 or 3")
+    design = _Design(data, response, factors, block, where)
+    present = set(design.cell_key())
+    empty = [c for i, c in enumerate(design.cells) if i not in present]
+    if empty:
+        raise DesignError(
+            f"no data in cell(s) {empty} of {design.factors}",
+            where=f"{where}, column {response!r}",
+            hint="expected every combination of factor levels; use factorial_contrasts for "
+            "the comparisons that remain estimable",
+        )
+    notes = [design.use_complete_blocks()]
+    balanced = design.balanced()
+    if balanced and typ == 2:
+        ss_type = "II"
+    else:
+        ss_type = "III (Sum contrasts)"
+        if not balanced:
+            ss_type = "III (Sum contrasts, unbalanced)"
+            notes.append("unbalanced design: Type III sums of squares with Sum contrasts")
+    if design.dropped:
+        notes.append(f"{design.dropped} row(s) with a missing value dropped")
+    terms = _terms(design)
+    y = design.frame["y"].to_numpy(float)
+    rss, rank = _fit(y, list(terms.values()))
+    df_resid = len(y) - rank
+    if df_resid <= 0:
+        raise DesignError(
+            "no residual degrees of freedom",
+            where=f"{where}, column {response!r}",
+            hint="expected more than one biological sample per cell (or more blocks)",
+        )
+    rows = []
+    for name, cols in terms.items():
+        if ss_type == "II":  # left out with the terms that contain it (its interactions)
+            kept = [m for t, m in terms.items() if not set(name) <= set(t)]
+            rss_without, rank_without = _fit(y, kept)
+            rss_with, rank_with = _fit(y, [*kept, cols])
+        else:
+            rss_without, rank_without = _fit(y, [m for t, m in terms.items() if t != name])
+            rss_with, rank_with = rss, rank
+        rows.append((name, rss_without - rss_with, float(rank_with - rank_without)))
+    mse = rss / df_resid
+    sum_sq = np.array([r[1] for r in rows] + [rss])
+    df = np.array([r[2] for r in rows] + [float(df_resid)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fstat = np.append(sum_sq[:-1] / df[:-1] / mse, np.nan)
+    return pd.DataFrame(
+        {
+            "term": [" × ".join(r[0]) for r in rows] + ["Residual"],
+            "sum_sq": sum_sq,
+            "df": df,
+            "F": fstat,
+            "p_value": np.append(f_sf(fstat[:-1], df[:-1], df_resid), np.nan),
+            "ss_type": ss_type,
+            "note": _join(*notes),
+        }
+    )
+
+
+def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
+    """Sum-to-zero coded columns of every model term, in ``anova_lm``'s order: the factors,
+    the block, then the interactions by degree. A term is named by its columns."""
+    frame = design.frame
+
+    def coded(column: str, levels: list[str]) -> np.ndarray:
+        values = frame[column].to_numpy()
+        last = (values == levels[-1]).astype(float)
+        return np.column_stack([(values == lv).astype(float) - last for lv in levels[:-1]])
+
+    main: dict[tuple[str, ...], np.ndarray] = {
+        (f,): coded(f, design.levels[f]) for f in design.factors
+    }
+    terms: dict[tuple[str, ...], np.ndarray] = dict(main)
+    if design.block:
+        terms[(design.block,)] = coded("block", sorted(set(frame["block"])))
+    for degree in range(2, len(design.factors) + 1):
+        for combo in combinations(design.factors, degree):
+            cols = [np.prod(c, axis=0) for c in product(*(main[(f,)].T for f in combo))]
+            terms[combo] = np.column_stack(cols)
+    return terms
+
+
+def _fit(y: np.ndarray, blocks: list[np.ndarray]) -> tuple[float, int]:
+    """Residual sum of squares and rank of the least-squares fit of y on an intercept and
+    ``blocks`` of columns."""
+    x = np.column_stack([np.ones(len(y)), *blocks])
+    beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+    return float(np.sum((y - x @ beta) ** 2)), int(rank)
+
+
+def _contrast_specs(
+    design: _Design, control: dict[str, str]
+) -> list[tuple[str, str, dict[int, float]]]:
+    """(label, kind, {cell: coefficient}) for every simple effect and two-way interaction."""
+    fs = design.factors
+    specs = []
+
+    def within(others: list[str], lv: tuple[str, ...]) -> str:
+        return (
+            " | " + ", ".join(f"{g}={v}" for g, v in zip(others, lv, strict=True)) if others else ""
+        )
+
+    code = {c: i for i, c in enumerate(design.cells)}
+
+    def cell(assign: dict[str, str]) -> int:
+        return code[tuple(assign[f] for f in fs)]
+
+    for f in fs:
+        others = [g for g in fs if g != f]
+        for lv in product(*(design.levels[g] for g in others)):
+            base = dict(zip(others, lv, strict=True))
+            for level in design.levels[f]:
+                if level == control[f]:
+                    continue
+                coef = {cell({**base, f: level}): 1.0, cell({**base, f: control[f]}): -1.0}
+                specs.append((f"{f}: {level} vs {control[f]}{within(others, lv)}", "simple", coef))
+    for f, g in combinations(fs, 2):
+        others = [h for h in fs if h not in (f, g)]
+        pairs = list(
+            product(
+                [v for v in design.levels[f] if v != control[f]],
+                [v for v in design.levels[g] if v != control[g]],
+            )
+        )
+        for lv in product(*(design.levels[h] for h in others)):
+            base = dict(zip(others, lv, strict=True))
+            for a, b in pairs:
+                coef = {
+                    cell({**base, f: a, g: b}): 1.0,
+                    cell({**base, f: control[f], g: b}): -1.0,
+                    cell({**base, f: a, g: control[g]}): -1.0,
+                    cell({**base, f: control[f], g: control[g]}): 1.0,
+                }
+                detail = (
+                    f": ({a} vs {control[f]}) × ({b} vs {control[g]})" if len(pairs) > 1 else ""
+                )
+                specs.append(
+                    (f"interaction {f} × {g}{detail}{within(others, lv)}", "interaction", coef)
+                )
+    return specs
+
+
+def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> None:
+    """t statistic, two-sided p and (1 − alpha) CI of a contrast from estimate, SE and df."""
+    row["estimate_log2"] = estimate
+    if not (np.isfinite(se) and se > 0 and np.isfinite(df) and df > 0):
+        row.update(se=se, df=df)
+        if np.isfinite(se) and se == 0:
+            row["note"] = _join(row["note"], "zero residual variance: no test possible")
+        return
+    tstat = estimate / se
+    lo, hi = _t_ci(estimate, se, df, alpha)
+    row.update(
+        se=se,
+        df=df,
+        statistic=tstat,
+        p_value=2 * t_sf(abs(tstat), df),
+        ci_low=lo,
+        ci_high=hi,
+    )
+
+
+def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
+    """Least-squares fit of cell means (+ fixed block); returns (evaluate, test name, note).
+
+    Blocks missing from a non-empty cell are dropped when at least 2 complete blocks remain,
+    otherwise the block is left out of the model (pooled two-way ANOVA error).
+    """
+    note = design.use_complete_blocks()
+    blocked = bool(design.block)
+    frame = design.frame.assign(cell=key.loc[design.frame.index])
+    cells = list(dict.fromkeys(frame["cell"]))
+    x = np.column_stack([(frame["cell"] == c).to_numpy(float) for c in cells])
+    if blocked:
+        blocks = sorted(set(frame["block"]))
+        x = np.column_stack([x, *[(frame["block"] == b).to_numpy(float) for b in blocks[1:]]])
+    y = frame["y"].to_numpy(float)
+    beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+    df = float(len(y) - rank)
+    mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
+    xtx_inv = np.linalg.pinv(x.T @ x)
+    counts = frame["cell"].value_counts()
+    test = "rcbd" if blocked else "pooled (no block)"
+
+    def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
+        lvec = np.zeros(x.shape[1])
+        for c, w in coef.items():
+            lvec[cells.index(c)] = w
+        se = math.sqrt(mse * float(lvec @ xtx_inv @ lvec)) if df > 0 else math.nan
+        why = "" if df > 0 else "no residual degrees of freedom"
+        return float(lvec @ beta), se, df, int(sum(counts[c] for c in coef)), why
+
+    return evaluate, test, note
+
+
+def _paired_evaluate(
+    design: _Design, key: pd.Series, coef: dict[int, float]
+) -> tuple[float, float, float, int, str]:
+    """Per-block contrast d_k = Σ c·y_k,cell; one-sample t on d (SE = s_d/√n, df = n − 1)."""
+    frame = design.frame.assign(cell=key)
+    wide = frame[frame["cell"].isin(list(coef))].pivot(index="block", columns="cell", values="y")
+    wide = wide.reindex(columns=list(coef))
+    d = (wide * pd.Series(coef)).sum(axis=1, min_count=len(coef))
+    d = d.where(wide.notna().all(axis=1))
+    dropped = sorted(d.index[d.isna()])
+    values = d.dropna().to_numpy(float)
+    why = f"block(s) {dropped} dropped (missing in a cell)" if dropped else ""
+    if values.size < 2:
+        return (
+            float(np.mean(values)) if values.size else math.nan,
+            math.nan,
+            math.nan,
+            int(values.size),
+            _join(why, "fewer than 2 complete blocks"),
+        )
+    return (
+        float(values.mean()),
+        float(values.std(ddof=1) / math.sqrt(values.size)),
+        float(values.size - 1),
+        int(values.size),
+        why,
+    )
+
+
+def _welch_evaluate(
+    design: _Design, key: pd.Series, coef: dict[int, float]
+) -> tuple[float, float, float, int, str]:
+    """Σ c·mean with SE² = Σ c²·s²/n and Welch–Satterthwaite df = (Σ w)² / Σ w²/(n − 1)."""
+    g = design.frame.groupby(key)["y"]
+    mean, var, n = g.mean(), g.var(ddof=1), g.size()
+    cs = list(coef)
+    w = np.array([coef[c] for c in cs])
+    m, v, k = mean[cs].to_numpy(), var[cs].to_numpy(), n[cs].to_numpy()
+    est = float(w @ m)
+    if (k < 2).any():
+        return est, math.nan, math.nan, int(k.sum()), "fewer than 2 biological replicates in a cell"
+    parts = w**2 * v / k
+    se = float(math.sqrt(parts.sum()))
+    df = float(parts.sum() ** 2 / np.sum(parts**2 / (k - 1))) if se > 0 else math.nan
+    return est, se, df, int(k.sum()), ""
+
+
+def _contrast_design(
+    data: pd.DataFrame,
+    response: str,
+    factors: list[str] | str,
+    block: str | None,
+    control: dict[str, str],
+    alpha: float,
+    method: str,
+) -> tuple[_Design, dict[str, str]]:
+    """The checked design of :func:`factorial_contrasts` (each factor's control level first)
+    and the control levels as strings."""
+    where = "factorial_contrasts"
+    if method not in CONTRAST_METHODS:
+        raise ConfigError(
+            f"unknown method {method!r}",
+            where=f"{where}(method=...)",
+            hint=f"expected one of {', '.join(CONTRAST_METHODS)}",
+        )
+    if not 0 < alpha < 1:
+        raise ConfigError(
+            f"alpha = {alpha}", where=f"{where}(alpha=...)", hint="expected 0 < alpha < 1"
+        )
+    if method == "paired" and block is None:
+        raise ConfigError(
+            "method 'paired' needs a block column",
+            where=f"{where}(block=...)",
+            hint="name the donor/batch column, or use method='welch' for independent samples",
+        )
+    design = _Design(data, response, factors, block, where)
+    control = {str(k): str(v) for k, v in control.items()}
+    for f in design.factors:
+        if f not in control or control[f] not in design.levels[f]:
+            raise ConfigError(
+                f"control level of factor {f!r} is {control.get(f)!r}",
+                where=f"{where}(control=...)",
+                hint=f"expected one of {design.levels[f]}",
+            )
+        design.levels[f] = [control[f], *(v for v in design.levels[f] if v != control[f])]
+    return design, control
+
+
+def factorial_contrasts(
+    data: pd.DataFrame,
+    response: str,
+    factors: list[str] | str,
+    block: str | None = None,
+    *,
+    control: dict[str, str],
+    alpha: float = 0.05,
+    method: str = "rcbd",
+) -> pd.DataFrame:
+    """Simple effects and interaction contrasts of a factorial design on the log2 scale.
+
+    For each factor, every level is compared with its control level within each combination of
+    the other factors' levels (simple effects, e.g. HT − HV); for each pair of factors the
+    interaction is the difference of differences, (HT − HV) − (NT − NV) on log2, i.e. the ratio
+    of fold changes. Fold change = 2**estimate, CI back-transformed from the log2 CI.
+
+    Methods (methods.md §3.3-3.4):
+
+    * ``"rcbd"``: least squares with cell means and a fixed block; SE = √(MSE·Σ c²/n_cell) in
+      a balanced design, df = (cells − 1)(blocks − 1). Without ``block`` the pooled two-way
+      ANOVA error is used (df = N − cells). Blocks missing from a cell are dropped (or the block
+      is left out when fewer than 2 complete blocks remain), as said in ``note``.
+    * ``"paired"``: per-block contrast d_k, one-sample t (SE = s_d/√n, df = n − 1); needs
+      ``block``; blocks missing from an involved cell are dropped for that contrast.
+    * ``"welch"``: unpaired, SE² = Σ c²·s²/n, Welch–Satterthwaite df.
+
+    Parameters
+    ----------
+    data, response, factors, block
+        As for :func:`factorial_anova` (one row per biological sample; log2 response).
+    control
+        Control (reference) level of every factor, e.g. ``{"oxygen": "normoxia",
+        "treatment": "vehicle"}``.
+    alpha
+        1 − confidence level.
+    method
+        ``"rcbd"`` (default), ``"paired"`` or ``"welch"``.
+
+    Returns
+    -------
+    DataFrame
+        ``contrast`` (label), ``kind`` ("simple" | "interaction"), ``estimate_log2, se, df,
+        statistic, p_value, ci_low, ci_high`` (log2), ``fold_change, fc_ci_low, fc_ci_high``,
+        ``test``, ``n`` (biological samples, or blocks when paired) and ``note``.
+    """
+    design, control = _contrast_design(data, response, factors, block, control, alpha, method)
+    key = design.cell_key()
+    present = set(key)
+    base_note = f"{design.dropped} row(s) with a missing value dropped" if design.dropped else ""
+    if method == "rcbd":
+        rcbd, test, fit_note = _rcbd_evaluator(design, key)
+    else:
+        test, fit_note = ("paired t" if method == "paired" else "welch"), ""
+    rows = []
+    for label, kind, coef in _contrast_specs(design, control):
+        row: dict[str, Any] = {
+            "contrast": label,
+            "kind": kind,
+            "estimate_log2": math.nan,
+            "se": math.nan,
+            "df": math.nan,
+            "statistic": math.nan,
+            "p_value": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "test": test,
+            "n": 0,
+            "note": _join(base_note, fit_note),
+        }
+        empty = [design.cells[c] for c in coef if c not in present]
+        if empty:
+            row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
+            rows.append(row)
+            continue
+        if method == "rcbd":
+            est, se, df, n, why = rcbd(coef)
+        elif method == "paired":
+            est, se, df, n, why = _paired_evaluate(design, key, coef)
+        else:
+            est, se, df, n, why = _welch_evaluate(design, key, coef)
+        row["n"], row["note"] = n, _join(row["note"], why)
+        _fill(row, est, se, df, alpha)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for log_col, fc_col in (
+        ("estimate_log2", "fold_change"),
+        ("ci_low", "fc_ci_low"),
+        ("ci_high", "fc_ci_high"),
+    ):
+        out[fc_col] = np.exp2(out[log_col].astype(float))
+    cols = ["contrast", "kind", "estimate_log2", "se", "df", "statistic", "p_value", "ci_low"]
+    cols += ["ci_high", "fold_change", "fc_ci_low", "fc_ci_high", "test", "n", "note"]
+    return out[cols]

@@ -1,0 +1,42 @@
+"""Nothing heavy on the way to a table: importing the pipeline, and an analysis that returns its
+tables, import neither statsmodels nor scipy.stats (nor matplotlib and openpyxl), and
+``import qpcr.stats`` (the settings vocabularies) not even scipy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "hypoxia_tocilizumab"
+HEAVY = ("statsmodels", "scipy.stats", "matplotlib", "openpyxl")
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The modules of HEAVY and scipy that a fresh interpreter holds after running ``code``."""
+    script = f"import json, sys\n{code}\nprint(json.dumps(sorted(m for m in sys.modules if m in "
+    script += f"{(*HEAVY, 'scipy', 'scipy.special')!r})))"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_pipeline_and_the_stats_is_light() -> None:
+    assert _loaded_after("import qpcr.pipeline, qpcr.stats, qpcr.config") == []
+
+
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the bundled example is not in this checkout")
+def test_an_analysis_that_returns_tables_imports_nothing_heavy() -> None:
+    code = (
+        "import qpcr\n"
+        "from qpcr.config import load_config\n"
+        f"ex = {str(EXAMPLE)!r}\n"
+        "r = qpcr.analyze([ex + '/quantstudio_384_results.txt'],"
+        " ex + '/quantstudio_384_layout.csv', load_config(ex + '/analysis.toml'))\n"
+        "assert not r.tables['anova'].empty and r.tables['contrasts']['p_value'].notna().any()"
+    )
+    loaded = _loaded_after(code)
+    assert not set(loaded) & set(HEAVY), loaded
+    assert "scipy.special" in loaded  # the t and F tails: p-values were computed
