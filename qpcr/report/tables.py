@@ -31,7 +31,7 @@ __all__ = [
 OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv", "ratios.csv",
                 "qc.csv", "results.xlsx", "provenance.json")  # fmt: skip
 
-_PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "openpyxl",
+_PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "matplotlib", "openpyxl",
              "python-calamine", "typer")  # fmt: skip
 
 
