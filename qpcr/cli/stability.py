@@ -73,20 +73,14 @@ def _rank(
 ) -> tuple[Any, Any, int, list[str]]:
     """The stability table, the geNorm steps, the samples ranked and the warnings
     (``config``: the candidate genes, the decimal mark and QC's defaults)."""
-    from ..layout import join_layout
-    from ..pipeline import _load_layouts as load_layouts
-    from ..pipeline import read_exports
-    from ..qc import apply_qc
+    from ..pipeline import quality, read_wells
     from ..quant import summarise_replicates
     from ..stability import cq_matrix, reference_gene_warnings, stability_table
 
     genes = list(config.candidate_genes)
-    wells, runs, _ = read_exports(exports, format, config.decimal)
-    messages: list[str] = []
-    if layout:
-        lay, where, _ = load_layouts(layout, exports, runs, config.decimal)
-        wells, messages = join_layout(wells, lay, where)
-    wells, _ = apply_qc(wells, config, targets=genes)
+    read = read_wells(exports, layout or None, config, format)
+    messages = list(read.warnings)
+    wells = quality(read.table, config, targets=genes).wells
     keep = wells["sample_type"].eq("unkn") & ~wells["excluded"]
     used = wells[keep]
     columns = ["sample", "target", *([group] if group and group in used else [])]

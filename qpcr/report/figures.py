@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..compare import biological_units, group_label, group_order, group_summary
-from ..pipeline import Results
 from .tables import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from ..results import Results
 
 
 __all__ = [
@@ -132,7 +133,7 @@ def fold_change_figure(results: Results) -> Figure:
     plt = _pyplot()
     factors = list(results.factors)
     replicate = results.config.replicate
-    targets = [t for t in results.targets if t not in results.config.reference_genes]
+    targets = [t for t in results.targets if t not in results.reference_genes]
     units = biological_units(results.samples, "log2_rq", "target", factors, replicate)
     summary = group_summary(results.samples, value="log2_rq", item="target", factors=factors,
                             replicate=replicate, alpha=results.config.alpha)  # fmt: skip
@@ -148,7 +149,7 @@ def fold_change_figure(results: Results) -> Figure:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("fold change vs control")
-    refs = ", ".join(results.config.reference_genes)
+    refs = ", ".join(results.reference_genes)
     title = (
         f"Fold change vs {group_label(results.config.control)} (normalised to {refs}); "
         "points: biological replicates; bars: fold change and its 95 % CI"
