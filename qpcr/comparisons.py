@@ -24,12 +24,14 @@ __all__ = ["Compared", "adjust", "compare"]
 @dataclass(frozen=True)
 class Compared:
     """What :func:`compare` adds: the per-target and per-ratio comparisons (p-values not yet
-    adjusted), the per-sample ratios and the factorial tables (``anova``, ``contrasts``, …)."""
+    adjusted), the per-sample ratios, the factorial tables (``anova``, ``contrasts``, …) and
+    each target's group means with their CIs (``groups``)."""
 
     fold_changes: pd.DataFrame
     ratios: pd.DataFrame
     ratio_samples: pd.DataFrame
     tables: dict[str, pd.DataFrame]
+    groups: pd.DataFrame
 
 
 def compare(
@@ -67,7 +69,8 @@ def compare(
         ``ci_high``, ``p_value``, ``test``, ``n``, ``note`` (``p_adj`` comes from
         :func:`adjust`); ``ratio_samples``: ``log2_ratio`` per sample and ratio; ``ratios``:
         per ratio and group ``value`` with ``value_ci_low``/``value_ci_high`` and the fold
-        change against the control; ``tables``: the factorial tables.
+        change against the control; ``tables``: the factorial tables; ``groups``: per target
+        and group ``n``, ``mean_log2``, ``sd_log2``, ``ci_low_log2``, ``ci_high_log2``.
 
     Examples
     --------
@@ -101,7 +104,9 @@ def compare(
     fold, ratios = _fail_on_controls(fold, ratios, failed)
     used = replace(settings, reference_genes=refs)  # the factorial tables leave out the refs
     tables = factorial_tables(samples, ratio_samples, factors, replicate, used, failed)
-    return Compared(fold, ratios, ratio_samples, tables)
+    groups = group_summary(samples, value="log2_rq", item="target", factors=factors,
+                           replicate=replicate, alpha=settings.alpha)  # fmt: skip
+    return Compared(fold, ratios, ratio_samples, tables, groups)
 
 
 def adjust(results: Results) -> Results:

@@ -161,6 +161,7 @@ def analyze(
     return adjust(replace(
         results, fold_changes=compared.fold_changes, ratios=compared.ratios,
         ratio_samples=compared.ratio_samples, tables={**found.tables, **compared.tables},
+        groups=compared.groups,
     ))  # fmt: skip
 
 

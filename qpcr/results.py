@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 __all__ = ["InputFile", "Results"]
 
 
+def _empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame()
+
+
 @dataclass(frozen=True)
 class InputFile:
     """An input file with its SHA-256 and what was read from it."""
@@ -37,7 +43,10 @@ class Results:
     ``config`` is the settings as given. The values derived during the run live beside it:
     ``efficiency`` (the settings' efficiencies plus those taken from standard curves) and
     ``reference_genes`` (the settings' reference genes, or the pair chosen for ``["auto"]``);
-    :meth:`resolved_config` composes the two views.
+    :meth:`resolved_config` composes the two views. ``groups``: each target's mean log2
+    relative quantity per group with its CI (``mean_log2``, ``ci_low_log2``,
+    ``ci_high_log2``; :func:`qpcr.compare.group_summary`), what the figures draw; empty
+    without comparisons.
     """
 
     wells: pd.DataFrame
@@ -57,6 +66,7 @@ class Results:
     notes: tuple[str, ...] = ()
     efficiency: dict[str, float] = field(default_factory=dict)
     reference_genes: tuple[str, ...] = ()
+    groups: pd.DataFrame = field(default_factory=lambda: _empty_frame())
 
     def resolved_config(self) -> AnalysisConfig:
         """The settings with the derived efficiencies and reference genes filled in (what
