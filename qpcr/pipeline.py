@@ -2,8 +2,8 @@
 written (see :mod:`qpcr.report`).
 
 :func:`analyze` composes the public steps, each usable on its own (see docs/internals.md):
-:func:`read_wells` → :func:`qpcr.quality.quality` → :func:`qpcr.quantify.quantify` →
-:func:`qpcr.comparisons.compare` → :func:`qpcr.comparisons.adjust`.
+:func:`read_wells` → :func:`quality` → :func:`quantify` →
+:func:`compare` → :func:`adjust` (the last four in :mod:`qpcr.stages`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from .calibrator import calibrator_sample
-from .comparisons import Compared, adjust, compare
 from .config import AnalysisConfig
 from .errors import InputError
 from .io import read_run
 from .io.registry import RunInfo
 from .layout import join_layout, load_layout
-from .quality import Checked, quality
-from .quantify import Quantified, quantify
 from .results import InputFile, Results
+from .stages.comparisons import Compared, adjust, compare
+from .stages.quality import Checked, quality
+from .stages.quantify import Quantified, quantify
 from .template import template_config
 from .validate import check_names
 

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,8 @@ def check_run(
         from ..pipeline import read_wells
 
         path = Path(export)
-        read = read_wells([path], layout, AnalysisConfig(decimal=decimal), format)
+        mark = cast("Literal['.', ','] | None", decimal)  # checked by the readers
+        read = read_wells([path], layout, AnalysisConfig(decimal=mark), format)
         wells, digest = read.table, read.inputs[0].sha256[:16]
         run = run or path.stem
     prepared = _prepare(wells)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -50,7 +51,6 @@ def stability(
     """
     with user_errors():
         from ..atomic import atomic_write, replace_folder
-        from ..report.safe import safe_frame
 
         config = given_settings(settings)
         if not config.candidate_genes:
@@ -59,7 +59,7 @@ def stability(
         files = {"reference_genes.csv": table, "genorm_steps.csv": steps}
         with replace_folder(out, files) as folder:
             for name, frame in files.items():
-                atomic_write(folder / name, lambda t, f=frame: safe_frame(f).to_csv(t, index=False))
+                atomic_write(folder / name, partial(_write_csv, frame))
         if not quiet:
             _print_stability(table, steps, n_samples, messages, out)
 
@@ -93,12 +93,19 @@ def _rank(
             + (", ..." if len(dropped) > 10 else "")
         )
     table, steps = stability_table(cq, labels)
-    if labels is not None:
+    if labels is not None and group is not None:
         warned = reference_gene_warnings(
             reps[reps["sample"].isin(cq.index)], genes, {group: sorted(set(labels))}
         )
         messages += [w["message"] for w in warned]
     return table, steps, len(cq), messages
+
+
+def _write_csv(frame: Any, path: Path) -> None:
+    """Write a table as CSV, cells that a spreadsheet would run as formulas made safe."""
+    from ..report.safe import safe_frame
+
+    safe_frame(frame).to_csv(path, index=False)
 
 
 def _print_stability(

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import AnalysisConfig
-from .layout import renamed_samples
-from .qc import apply_qc, event_table
+from ..config import AnalysisConfig
+from ..layout import renamed_samples
+from ..qc import apply_qc, event_table
 
 __all__ = ["Checked", "quality"]
 
@@ -92,7 +92,7 @@ def quality(
 def _standard_curves(wells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Standard curves per plate × target from standard wells (methods.md §2.5) and their
     acceptance warnings as QC events."""
-    from .curves import curve_warnings, standard_curves
+    from ..curves import curve_warnings, standard_curves
 
     std = wells[wells["exclude_code"].eq("standard")]
     if std.empty or "quantity" not in std or std["quantity"].notna().sum() == 0:

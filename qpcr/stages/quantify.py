@@ -10,16 +10,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibrator
-from .compare import group_label
-from .config import AnalysisConfig
-from .curves import efficiency_checks
-from .errors import ConfigError, InputError, MissingControlError
-from .plates import plate_strategy
-from .qc import event_table
+from ..calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibrator
+from ..compare import group_label
+from ..config import AnalysisConfig
+from ..curves import efficiency_checks
+from ..errors import ConfigError, InputError, MissingControlError
+from ..plates import plate_strategy
+from ..qc import event_table
+from ..quant import normalise, summarise_replicates
+from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
-from .quant import normalise, summarise_replicates
-from .validate import NOT_FACTORS
 
 __all__ = ["Quantified", "quantify"]
 
@@ -31,7 +31,7 @@ class Quantified:
     ``efficiency`` and ``reference_genes`` are the values used: the settings' efficiencies
     plus those taken from standard curves, and the settings' reference genes or the pair
     chosen for ``["auto"]``. ``comparable``: a relative quantification against a control
-    group, which :func:`qpcr.comparisons.compare` takes on (not an absolute quantification,
+    group, which :func:`qpcr.stages.comparisons.compare` takes on (not an absolute quantification,
     nor one relative to a calibrator sample).
     """
 
@@ -73,7 +73,7 @@ def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
     Parameters
     ----------
     checked
-        The wells after QC (:func:`qpcr.quality.quality`).
+        The wells after QC (:func:`qpcr.stages.quality.quality`).
     settings
         The analysis settings; they are read, never changed.
 
@@ -92,7 +92,7 @@ def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
     --------
     >>> import pandas as pd
     >>> from qpcr.config import from_mapping
-    >>> from qpcr.quality import quality
+    >>> from qpcr.stages.quality import quality
     >>> wells = pd.DataFrame({
     ...     "plate": "p1", "well": [f"A{i}" for i in range(1, 9)],
     ...     "sample": ["n1", "n1", "n2", "n2",
@@ -116,7 +116,8 @@ def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
     absolute, calibrator, targets, factors = _design(wells, settings)
     notes, warnings, qc = list(checked.notes), [], checked.qc
     tables: dict[str, pd.DataFrame] = {}
-    efficiency, plate_efficiency = dict(settings.efficiency), {}
+    efficiency = dict(settings.efficiency)
+    plate_efficiency: dict[str, dict[str, float]] = {}
     if absolute:
         notes.append(_absolute_note(curves, targets))
     if not curves.empty:
@@ -232,7 +233,7 @@ def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
     ``irc`` layout column."""
     if not config.irc_samples and "irc" not in wells:
         return []
-    from .plates import irc_sample_names
+    from ..plates import irc_sample_names
 
     return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
 
@@ -244,7 +245,7 @@ def _calibrate_plates(
     """Normalise each plate on its own, then put the plates on one scale: the qBase inter-run
     calibration with IRCs, or each plate calibrated to its own control group (``used``: the
     reference genes and efficiencies; ``plate_efficiency``: a plate's own, taking precedence)."""
-    from .plates import inter_run_calibration, per_plate_calibration
+    from ..plates import inter_run_calibration, per_plate_calibration
 
     per_plate = pd.concat(
         [normalise(part, used.reference_genes,
@@ -272,7 +273,7 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 
     Curves whose slope is not negative give none. A mean that includes non-detects set at the
     limit is a lower bound of Cq, so its quantity is an upper bound (``upper_bound``)."""
-    from .curves import curve_problems, interpolate_quantity
+    from ..curves import curve_problems, interpolate_quantity
 
     unkn = wells[~wells["excluded"] & wells["sample_type"].eq("unkn")]
     keys = ["plate", "sample", "target"]
@@ -284,16 +285,17 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
         curves.loc[descending, ["plate", "target", "slope", "intercept"]], on=["plate", "target"]
     )
     table["quantity"] = np.nan
-    for (slope, intercept), index in table.groupby(["slope", "intercept"]).groups.items():
-        cq = table.loc[index, "cq_mean"].to_numpy(float)
-        table.loc[index, "quantity"] = interpolate_quantity(cq, slope, intercept)
+    for _, curve in table.groupby(["slope", "intercept"]):
+        slope, intercept = float(curve["slope"].iloc[0]), float(curve["intercept"].iloc[0])
+        cq = curve["cq_mean"].to_numpy(float)
+        table.loc[curve.index, "quantity"] = interpolate_quantity(cq, slope, intercept)
     return table[[*keys, "n", "cq_mean", "quantity", "upper_bound"]]
 
 
 def _absolute_note(curves: pd.DataFrame, targets: Sequence[str]) -> str:
     """The note of an absolute quantification (no reference genes, standards with quantities);
     refused when no standard curve can give a quantity."""
-    from .curves import curve_problems
+    from ..curves import curve_problems
 
     if curves.empty or not curve_problems(curves, min_r2=-np.inf).eq("").any():
         reasons = [] if curves.empty else [
@@ -327,7 +329,7 @@ def _curve_efficiencies(
     Returns the efficiencies to use (the settings' plus the curves'), the per-plate
     efficiencies, notes and warnings; the settings are left as given.
     """
-    from .curves import curve_problems, pooled_efficiency
+    from ..curves import curve_problems, pooled_efficiency
 
     if not config.use_curve_efficiency:
         return dict(config.efficiency), {}, [], []
@@ -366,7 +368,7 @@ def _curve_efficiencies(
 
 def _efficiency_se(curves: pd.DataFrame, efficiency: dict[str, float]) -> dict[str, float]:
     """SE of each curve-derived efficiency, for qBase error propagation (one plate only)."""
-    from .curves import curve_problems
+    from ..curves import curve_problems
 
     if curves.empty:
         return {}
@@ -385,7 +387,7 @@ def _reference_genes(
     """Reference-gene stability over the candidates (geNorm, NormFinder, BestKeeper), the
     automatic choice for ``reference_genes = ["auto"]``, and warnings (methods.md §4).
     Returns the reference genes used, the stability tables, QC events, notes and warnings."""
-    from .stability import best_pair, cq_matrix, reference_gene_warnings, stability_table
+    from ..stability import best_pair, cq_matrix, reference_gene_warnings, stability_table
 
     notes: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
@@ -472,7 +474,7 @@ def _sample_attributes(
             where="layout",
             hint="A sample name must stand for one biological sample in one condition",
         )
-    empty = attrs[cols].eq("").any(axis=1) | attrs[cols].eq("nan").any(axis=1)
+    empty = attrs[cols].isin(["", "nan"]).any(axis=1)
     if empty.any():
         raise InputError(
             f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "

@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .compare import compare_groups, group_order, group_summary
-from .config import AnalysisConfig
-from .factorial import factorial_tables
-from .quant import ratio_table
-from .results import Results
-from .schema import columns_of
-from .stats import adjust_pvalues
+from ..compare import compare_groups, group_order, group_summary
+from ..config import AnalysisConfig
+from ..factorial import factorial_tables
+from ..quant import ratio_table
+from ..results import Results
+from ..schema import columns_of
+from ..stats import adjust_pvalues
 
 __all__ = ["Compared", "adjust", "compare"]
 
@@ -48,7 +48,7 @@ def compare(
     ----------
     samples
         One row per sample × target with ``log2_rq`` (``Quantified.samples`` of
-        :func:`qpcr.quantify.quantify`) and a column per design factor.
+        :func:`qpcr.stages.quantify.quantify`) and a column per design factor.
     settings
         ``control``, ``replicate``, ``contrasts``, ``test``, ``alpha``, ``min_replicates``,
         ``ratios`` and ``fail_on_controls`` are read.
@@ -92,7 +92,7 @@ def compare(
     replicate = settings.replicate
     refs = tuple(settings.reference_genes if reference_genes is None else reference_genes)
     cols = [*factors, *([replicate] if replicate else [])]
-    common = dict(factors=factors, control=settings.control, replicate=replicate,
+    common: dict[str, Any] = dict(factors=factors, control=settings.control, replicate=replicate,
                   contrasts=settings.contrasts, test=settings.test, alpha=settings.alpha,
                   min_n=settings.min_replicates)  # fmt: skip
     fold = compare_groups(samples, value="log2_rq", item="target", **common)
