@@ -16,8 +16,8 @@ The names are listed without importing the modules behind them; the first use im
 
 >>> import qpcr
 >>> [name for name in dir(qpcr) if not name.startswith("_")]
-['AnalysisConfig', 'Results', 'analyze', 'check_run', 'load_config', 'load_layout',
- 'load_spec', 'read_export', 'read_run', 'write_report']
+['AnalysisConfig', 'Results', 'adjust', 'analyze', 'check_run', 'load_config', 'load_layout',
+ 'load_spec', 'quality', 'quantify', 'read_export', 'read_run', 'read_wells', 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
 >>> config.reference_genes, config.adjust, config.alpha
 (('GAPDH', 'ACTB'), 'holm', 0.05)
@@ -35,7 +35,11 @@ __version__ = "0.1.0"
 #: in step).
 _API = {
     "analyze": "qpcr.pipeline",
-    "Results": "qpcr.pipeline",
+    "Results": "qpcr.results",
+    "read_wells": "qpcr.pipeline",
+    "quality": "qpcr.stages.quality",
+    "quantify": "qpcr.stages.quantify",
+    "adjust": "qpcr.stages.comparisons",
     "AnalysisConfig": "qpcr.config",
     "load_config": "qpcr.config",
     "read_export": "qpcr.io",
@@ -54,9 +58,13 @@ if TYPE_CHECKING:  # "import X as X": an explicit re-export
     from qpcr.io import read_export as read_export
     from qpcr.io import read_run as read_run
     from qpcr.layout import load_layout as load_layout
-    from qpcr.pipeline import Results as Results
     from qpcr.pipeline import analyze as analyze
+    from qpcr.pipeline import read_wells as read_wells
     from qpcr.report import write_report as write_report
+    from qpcr.results import Results as Results
+    from qpcr.stages.comparisons import adjust as adjust
+    from qpcr.stages.quality import quality as quality
+    from qpcr.stages.quantify import quantify as quantify
 
 __all__ = ["__version__", *_API]
 

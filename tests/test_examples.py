@@ -134,8 +134,8 @@ def test_standard_curve_gives_bmp2_efficiency(results) -> None:
     assert bmp2["slope"] == pytest.approx(fit.slope, rel=1e-9)
     assert bmp2["efficiency"] == pytest.approx(10 ** (-1 / fit.slope), rel=1e-9)
     # used automatically, since analysis.toml gives no efficiency
-    assert results.config.efficiency["BMP2"] == pytest.approx(bmp2["efficiency"])
-    assert set(results.config.efficiency) == set(curves.index)
+    assert results.efficiency["BMP2"] == pytest.approx(bmp2["efficiency"])
+    assert set(results.efficiency) == set(curves.index)
     assert f"efficiency of BMP2 from its standard curve: E = {bmp2['efficiency']:.3f}" in "\n".join(
         results.notes
     )
@@ -170,7 +170,7 @@ def test_true_fold_changes_are_recovered(results_nd_excluded) -> None:
     assert len(fold) == 20
     assert fold["bound"].eq("").all()
     for row in fold.to_dict("records"):
-        expected = _expected(row, results_nd_excluded.config.efficiency)
+        expected = _expected(row, results_nd_excluded.efficiency)
         assert abs(row["log2_fold_change"] - expected) < 3.5 * sd, row
 
 
@@ -222,8 +222,8 @@ def test_96_well_variant() -> None:
     )
     assert len(out.wells) == 78
     assert set(out.fold_changes["target"]) == {"BMP2"}
-    assert out.config.efficiency["BMP2"] == pytest.approx(1.948)
+    assert out.efficiency["BMP2"] == pytest.approx(1.948)
     assert out.qc["rule"].tolist() == ["ntc-amplification"]
     sd = _noise(1 + 1 / 2, technical=2)
     for row in out.fold_changes.to_dict("records"):
-        assert abs(row["log2_fold_change"] - _expected(row, out.config.efficiency)) < 3.5 * sd
+        assert abs(row["log2_fold_change"] - _expected(row, out.efficiency)) < 3.5 * sd

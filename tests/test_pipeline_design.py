@@ -62,7 +62,7 @@ def test_stability_over_candidates_and_auto_choice() -> None:
     candidates = ("REF_A", "REF_B", "REF_C", "GAPDH")
     config = CONFIG.with_overrides(reference_genes=("auto",), candidate_genes=candidates)
     out = analyze([DATASET], config=config)
-    assert out.config.reference_genes in (("REF_A", "REF_B"), ("REF_B", "REF_A"))
+    assert out.reference_genes in (("REF_A", "REF_B"), ("REF_B", "REF_A"))
     genes = out.tables["reference_genes"].set_index("target")
     assert genes.loc["GAPDH", "genorm_m"] == pytest.approx(0.5240, abs=1e-4)
     assert genes.loc["GAPDH", "rank"] == 4
@@ -115,7 +115,7 @@ def test_standard_curve_gives_efficiency_and_quantities(tmp_path: Path) -> None:
     assert curve["slope"] == pytest.approx(-3.345, abs=1e-6)
     assert curve["efficiency"] == pytest.approx(1.990461, abs=1e-6)
     assert curve["n_points"] == 10
-    assert out.config.efficiency["G"] == pytest.approx(1.990461, abs=1e-6)
+    assert out.efficiency["G"] == pytest.approx(1.990461, abs=1e-6)
     assert any("efficiency of G from its standard curve" in w for w in out.notes)
     quantities = out.tables["quantities"].set_index("sample")
     assert quantities.loc["u1", "quantity"] == pytest.approx(10 ** ((24.0 - 31.825) / -3.345))
@@ -152,8 +152,8 @@ def test_per_plate_or_pooled_efficiency(tmp_path: Path) -> None:
     config = AnalysisConfig(reference_genes=("REF",), control={"group": "ctrl"})
     pooled = analyze([path], config=config)
     own = analyze([path], config=config.with_overrides(pooled_efficiency=False))
-    assert own.config.efficiency["G"] == pytest.approx(1.9, abs=1e-3)
-    assert 1.9 < pooled.config.efficiency["G"] < 2.0
+    assert own.efficiency["G"] == pytest.approx(1.9, abs=1e-3)
+    assert 1.9 < pooled.efficiency["G"] < 2.0
     assert any("of plate p2" in n for n in own.notes)
     log2_fc = own.fold_changes.iloc[0]["log2_fold_change"]
     assert log2_fc == pytest.approx(2 * np.log2(1.9), abs=1e-2)

@@ -343,7 +343,7 @@ def _drug_fc(results) -> float:
 def test_curve_efficiency_is_used_when_the_curve_is_good(tmp_path: Path) -> None:
     path = _tidy(tmp_path, _two_groups() + _standards("T", SLOPE, 0.03))
     out = analyze([path], config=CURVE_CONFIG)
-    assert out.config.efficiency["T"] == pytest.approx(E_CURVE, abs=1e-12)
+    assert out.efficiency["T"] == pytest.approx(E_CURVE, abs=1e-12)
     # T is 1 cycle lower with the drug, REF unchanged: FC = E^1
     assert _drug_fc(out) == pytest.approx(E_CURVE, abs=1e-12)
     # no QC event at all leaves an empty, untyped column
@@ -386,7 +386,7 @@ def test_curve_with_low_r_squared_falls_back_to_e_2(tmp_path: Path) -> None:
         "T on plate plate: standard curve not used (R² 0.9735 below 0.98); efficiency from "
         "none: E = 2 (100 %) assumed"
     ]
-    assert "T" not in out.config.efficiency
+    assert "T" not in out.efficiency
     assert _drug_fc(out) == pytest.approx(2.0, abs=1e-12)
 
 
@@ -411,7 +411,7 @@ def test_bad_curve_on_one_plate_falls_back_to_the_other_plates(tmp_path: Path) -
         "T on plate P1: standard curve not used (slope 0.4 is not negative); efficiency from "
         "the standard curves of the other plates, E = 1.931"
     ]
-    assert out.config.efficiency["T"] == pytest.approx(E_CURVE, abs=1e-12)
+    assert out.efficiency["T"] == pytest.approx(E_CURVE, abs=1e-12)
     assert _drug_fc(out) == pytest.approx(E_CURVE, abs=1e-12)
 
 

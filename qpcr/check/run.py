@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -79,17 +80,19 @@ def check_run(
         wells = export
         digest = hashlib.sha256(export.to_csv(index=False).encode()).hexdigest()[:16]
         run = run or "run"
-    else:
-        from ..io import read_run
+        if layout is not None:
+            from ..layout import join_layout, load_layout
+
+            wells, _ = join_layout(wells, load_layout(layout, decimal=decimal), where=str(layout))
+    else:  # the analysis's first step: the export read, the layout joined
+        from ..config import AnalysisConfig
+        from ..pipeline import read_wells
 
         path = Path(export)
-        wells = read_run(path, format, decimal).wells
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        mark = cast("Literal['.', ','] | None", decimal)  # checked by the readers
+        read = read_wells([path], layout, AnalysisConfig(decimal=mark), format)
+        wells, digest = read.table, read.inputs[0].sha256[:16]
         run = run or path.stem
-    if layout is not None:
-        from ..layout import join_layout, load_layout
-
-        wells, _ = join_layout(wells, load_layout(layout, decimal=decimal), where=str(layout))
     prepared = _prepare(wells)
     curves = _curves(prepared)
     results = _evaluate(prepared, curves, spec, run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -50,7 +51,6 @@ def stability(
     """
     with user_errors():
         from ..atomic import atomic_write, replace_folder
-        from ..report.safe import safe_frame
 
         config = given_settings(settings)
         if not config.candidate_genes:
@@ -59,7 +59,7 @@ def stability(
         files = {"reference_genes.csv": table, "genorm_steps.csv": steps}
         with replace_folder(out, files) as folder:
             for name, frame in files.items():
-                atomic_write(folder / name, lambda t, f=frame: safe_frame(f).to_csv(t, index=False))
+                atomic_write(folder / name, partial(_write_csv, frame))
         if not quiet:
             _print_stability(table, steps, n_samples, messages, out)
 
@@ -73,20 +73,14 @@ def _rank(
 ) -> tuple[Any, Any, int, list[str]]:
     """The stability table, the geNorm steps, the samples ranked and the warnings
     (``config``: the candidate genes, the decimal mark, the runs and QC's defaults)."""
-    from ..layout import join_layout
-    from ..pipeline import _load_layouts as load_layouts
-    from ..pipeline import read_exports
-    from ..qc import apply_qc
+    from ..pipeline import quality, read_wells
     from ..quant import summarise_replicates
     from ..stability import cq_matrix, reference_gene_warnings, stability_table
 
     genes = list(config.candidate_genes)
-    wells, runs, _ = read_exports(exports, format, config.decimal, config.run)
-    messages: list[str] = []
-    if layout:
-        lay, where, _ = load_layouts(layout, exports, runs, config.decimal)
-        wells, messages = join_layout(wells, lay, where)
-    wells, _ = apply_qc(wells, config, targets=genes)
+    read = read_wells(exports, layout or None, config, format)
+    messages = list(read.warnings)
+    wells = quality(read.table, config, targets=genes).wells
     keep = wells["sample_type"].eq("unkn") & ~wells["excluded"]
     used = wells[keep]
     columns = ["sample", "target", *([group] if group and group in used else [])]
@@ -99,12 +93,19 @@ def _rank(
             + (", ..." if len(dropped) > 10 else "")
         )
     table, steps = stability_table(cq, labels)
-    if labels is not None:
+    if labels is not None and group is not None:
         warned = reference_gene_warnings(
             reps[reps["sample"].isin(cq.index)], genes, {group: sorted(set(labels))}
         )
         messages += [w["message"] for w in warned]
     return table, steps, len(cq), messages
+
+
+def _write_csv(frame: Any, path: Path) -> None:
+    """Write a table as CSV, cells that a spreadsheet would run as formulas made safe."""
+    from ..report.safe import safe_frame
+
+    safe_frame(frame).to_csv(path, index=False)
 
 
 def _print_stability(

@@ -6,10 +6,13 @@ Nothing in the library imports this package; the CLI calls :func:`write_report`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..atomic import replace_folder
-from ..pipeline import Results
 from .tables import OUTPUT_FILES, OWNED, check_outdir, write_provenance, write_tables
+
+if TYPE_CHECKING:
+    from ..results import Results
 
 __all__ = ["OUTPUT_FILES", "write_report"]
 

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..compare import biological_units, group_label, group_order, group_summary
-from ..pipeline import Results
+from ..compare import biological_units, group_label, group_order
 from .tables import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from ..results import Results
 
 
 __all__ = [
@@ -132,10 +133,9 @@ def fold_change_figure(results: Results) -> Figure:
     plt = _pyplot()
     factors = list(results.factors)
     replicate = results.config.replicate
-    targets = [t for t in results.targets if t not in results.config.reference_genes]
+    targets = [t for t in results.targets if t not in results.reference_genes]
     units = biological_units(results.samples, "log2_rq", "target", factors, replicate)
-    summary = group_summary(results.samples, value="log2_rq", item="target", factors=factors,
-                            replicate=replicate, alpha=results.config.alpha)  # fmt: skip
+    summary = results.groups
     ncols = min(3, max(1, len(targets)))
     nrows = math.ceil(len(targets) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
@@ -148,7 +148,7 @@ def fold_change_figure(results: Results) -> Figure:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("fold change vs control")
-    refs = ", ".join(results.config.reference_genes)
+    refs = ", ".join(results.reference_genes)
     title = (
         f"Fold change vs {group_label(results.config.control)} (normalised to {refs}); "
         "points: biological replicates; bars: fold change and its 95 % CI"
@@ -183,10 +183,11 @@ def ratio_figure(results: Results) -> Figure | None:
     factors = list(results.factors)
     units = biological_units(results.ratio_samples, "log2_ratio", "ratio", factors,
                              results.config.replicate)  # fmt: skip
-    summary = group_summary(results.ratio_samples, value="log2_ratio", item="ratio",
-                            factors=factors, replicate=results.config.replicate,
-                            alpha=results.config.alpha)  # fmt: skip
     comps = results.ratios
+    control = comps[comps["contrast"].eq("control")]  # its geometric mean and CI, in log2
+    summary = control.assign(
+        mean_log2=np.log2(control["value"]), ci_low_log2=np.log2(control["value_ci_low"])
+    )
     names = list(dict.fromkeys(units["ratio"]))
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
     for ax, name in zip(axes.flat, names, strict=True):

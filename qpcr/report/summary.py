@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -10,10 +11,12 @@ from .. import __version__
 from ..censoring import POLICY_METHODS_TEXT
 from ..compare import group_label
 from ..outliers import RULE_METHODS_TEXT
-from ..pipeline import Results
 from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
 from .tables import result_tables
 from .workbook import write_results_workbook
+
+if TYPE_CHECKING:
+    from ..results import Results
 
 __all__ = ["display_tables", "methods_text", "summary_lines", "write_workbook"]
 
@@ -77,7 +80,7 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
         return _calibrator_tables(results)
     if results.fold_changes.empty:
         return _absolute_tables(results)
-    refs = set(results.config.reference_genes)
+    refs = set(results.reference_genes)
     factors = list(results.factors)
     fc = results.fold_changes[~results.fold_changes["target"].isin(refs)]
     rows = [
@@ -190,7 +193,7 @@ def summary_lines(results: Results) -> list[str]:
         f"Inputs: {', '.join(Path(i.path).name for i in results.inputs)}",
         f"Design factors: {', '.join(results.factors)}; control group: {group_label(cfg.control)}",
         f"Biological replicate: {cfg.replicate or 'each sample'}",
-        f"Reference genes: {', '.join(cfg.reference_genes)}",
+        f"Reference genes: {', '.join(results.reference_genes)}",
         f"Wells: {len(wells)} in the input, {len(wells) - n_excl} used, {n_excl} excluded"
         + (" (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")" if n_excl else ""),
         f"QC events: {len(results.qc)}",
@@ -224,9 +227,11 @@ def methods_text(results: Results) -> str:
     from ..calibrator import CALIBRATOR_METHODS_TEXT, calibrator_sample
 
     cfg = results.config
-    refs = ", ".join(cfg.reference_genes)
-    if cfg.efficiency:
-        eff = "; ".join(f"{k} {v:.3f} ({100 * (v - 1):.1f} %)" for k, v in cfg.efficiency.items())
+    refs = ", ".join(results.reference_genes)
+    if results.efficiency:
+        eff = "; ".join(
+            f"{k} {v:.3f} ({100 * (v - 1):.1f} %)" for k, v in results.efficiency.items()
+        )
         eff_text = (
             f"Amplification efficiencies (amplification factor E) were {eff}; other targets "
             "were assumed to amplify with E = 2 (100 %). Each Cq was weighted by log2 E, which "
@@ -279,7 +284,7 @@ def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFr
     """The columns a reader needs on the Summary sheet (numbers stay numbers)."""
     if table.empty:
         return table
-    refs = set(results.config.reference_genes)
+    refs = set(results.reference_genes)
     table = table[~table[item].isin(refs)] if item == "target" else table
     factors = list(results.factors)
     group = table[factors].astype(str).agg(" + ".join, axis=1) if factors else ""

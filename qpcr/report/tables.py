@@ -8,15 +8,17 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import InputError
-from ..pipeline import Results
 from ..schema import TABLES, conform
 from .safe import safe_frame
+
+if TYPE_CHECKING:
+    from ..results import Results
 
 __all__ = [
     "OUTPUT_FILES",
@@ -97,7 +99,7 @@ def provenance(results: Results) -> dict[str, Any]:
         "command": sys.argv,
         "inputs": [vars(i) for i in results.inputs],
         "runs": [vars(r) for r in results.runs],
-        "settings": results.config.to_dict(),
+        "settings": results.resolved_config().to_dict(),
         "factors": list(results.factors),
         "targets": list(results.targets),
         "warnings": list(results.warnings),

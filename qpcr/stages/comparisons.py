@@ -1,0 +1,253 @@
+"""The comparison steps of an analysis: fold changes, ratios and factorial tables
+(:func:`compare`), then p-values adjusted across targets and ratios (:func:`adjust`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..compare import compare_groups, group_order, group_summary
+from ..config import AnalysisConfig
+from ..factorial import factorial_tables
+from ..quant import ratio_table
+from ..results import Results
+from ..schema import columns_of
+from ..stats import adjust_pvalues
+
+__all__ = ["Compared", "adjust", "compare"]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What :func:`compare` adds: the per-target and per-ratio comparisons (p-values not yet
+    adjusted), the per-sample ratios, the factorial tables (``anova``, ``contrasts``, …) and
+    each target's group means with their CIs (``groups``)."""
+
+    fold_changes: pd.DataFrame
+    ratios: pd.DataFrame
+    ratio_samples: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    groups: pd.DataFrame
+
+
+def compare(
+    samples: pd.DataFrame,
+    settings: AnalysisConfig,
+    *,
+    factors: Sequence[str] | None = None,
+    reference_genes: Sequence[str] | None = None,
+    qc: pd.DataFrame | None = None,
+) -> Compared:
+    """Compare the groups: fold changes per target, ratios of targets, factorial tables.
+
+    Parameters
+    ----------
+    samples
+        One row per sample × target with ``log2_rq`` (``Quantified.samples`` of
+        :func:`qpcr.stages.quantify.quantify`) and a column per design factor.
+    settings
+        ``control``, ``replicate``, ``contrasts``, ``test``, ``alpha``, ``min_replicates``,
+        ``ratios`` and ``fail_on_controls`` are read.
+    factors
+        The design factors (default: those of ``settings.control``).
+    reference_genes
+        The reference genes used (default: ``settings.reference_genes``; give the pair chosen
+        for ``["auto"]``, ``Quantified.reference_genes``).
+    qc
+        The QC events; with ``fail_on_controls``, a target whose NTC or no-RT control
+        amplified gets no fold change.
+
+    Returns
+    -------
+    Compared
+        ``fold_changes``: one row per target × comparison with ``contrast``,
+        ``log2_fold_change``, ``se``, ``df``, ``statistic``, ``fold_change``, ``ci_low``,
+        ``ci_high``, ``p_value``, ``test``, ``n``, ``note`` (``p_adj`` comes from
+        :func:`adjust`); ``ratio_samples``: ``log2_ratio`` per sample and ratio; ``ratios``:
+        per ratio and group ``value`` with ``value_ci_low``/``value_ci_high`` and the fold
+        change against the control; ``tables``: the factorial tables; ``groups``: per target
+        and group ``n``, ``mean_log2``, ``sd_log2``, ``ci_low_log2``, ``ci_high_log2``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.config import from_mapping
+    >>> samples = pd.DataFrame({
+    ...     "sample": ["n1", "n2", "n3", "h1", "h2", "h3"], "target": "MYC",
+    ...     "oxygen": ["normoxia"] * 3 + ["hypoxia"] * 3,
+    ...     "log2_rq": [0.1, -0.1, 0.0, 2.0, 2.2, 1.8],
+    ... })
+    >>> settings = from_mapping({"reference_genes": ["GAPDH"],
+    ...                          "control": {"oxygen": "normoxia"}})
+    >>> found = compare(samples, settings)
+    >>> found.fold_changes[["target", "contrast", "log2_fold_change", "fold_change"]].round(3)
+      target                   contrast  log2_fold_change  fold_change
+    0    MYC  oxygen=hypoxia vs control               2.0          4.0
+    """
+    factors = list(settings.control if factors is None else factors)
+    replicate = settings.replicate
+    refs = tuple(settings.reference_genes if reference_genes is None else reference_genes)
+    cols = [*factors, *([replicate] if replicate else [])]
+    common: dict[str, Any] = dict(factors=factors, control=settings.control, replicate=replicate,
+                  contrasts=settings.contrasts, test=settings.test, alpha=settings.alpha,
+                  min_n=settings.min_replicates)  # fmt: skip
+    fold = compare_groups(samples, value="log2_rq", item="target", **common)
+    ratio_samples = ratio_table(samples, settings.ratios, cols)
+    ratios = _ratio_results(ratio_samples, factors, replicate, settings, common)
+    failed = {}
+    if settings.fail_on_controls and qc is not None:
+        failed = _control_failures(qc, settings)
+    fold, ratios = _fail_on_controls(fold, ratios, failed)
+    used = replace(settings, reference_genes=refs)  # the factorial tables leave out the refs
+    tables = factorial_tables(samples, ratio_samples, factors, replicate, used, failed)
+    groups = group_summary(samples, value="log2_rq", item="target", factors=factors,
+                           replicate=replicate, alpha=settings.alpha)  # fmt: skip
+    return Compared(fold, ratios, ratio_samples, tables, groups)
+
+
+def adjust(results: Results) -> Results:
+    """Adjust the p-values within each comparison across targets and ratios.
+
+    Each ``contrast`` is one family: the p-values of every target's fold change and every
+    ratio's under that contrast are adjusted together with ``settings.adjust`` (Holm by
+    default, methods.md §3.6).
+
+    Parameters
+    ----------
+    results
+        An analysis whose ``fold_changes`` and ``ratios`` carry ``p_value``.
+
+    Returns
+    -------
+    Results
+        A copy whose ``fold_changes`` and ``ratios`` gain ``p_adj`` and ``adjust`` (the
+        method's name). Results without comparisons come back as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.config import AnalysisConfig
+    >>> from qpcr.results import Results
+    >>> fold = pd.DataFrame({"target": ["MYC", "HIF1A"], "contrast": "hypoxia vs control",
+    ...                      "p_value": [0.01, 0.04]})
+    >>> ratios = pd.DataFrame({"ratio": ["MYC/HIF1A"], "contrast": "hypoxia vs control",
+    ...                        "p_value": [0.03]})
+    >>> empty = pd.DataFrame()
+    >>> results = Results(empty, empty, empty, fold, ratios, empty, empty, AnalysisConfig(),
+    ...                   (), (), (), ())
+    >>> adjusted = adjust(results)
+    >>> adjusted.fold_changes[["target", "p_value", "p_adj", "adjust"]]
+      target  p_value  p_adj adjust
+    0    MYC     0.01   0.03   holm
+    1  HIF1A     0.04   0.06   holm
+    >>> adjusted.ratios[["ratio", "p_adj"]]
+           ratio  p_adj
+    0  MYC/HIF1A   0.06
+    """
+    if "contrast" not in results.fold_changes:
+        return results
+    fold, ratios = _adjust(results.fold_changes, results.ratios, results.config.adjust)
+    return replace(results, fold_changes=fold, ratios=ratios)
+
+
+def _ratio_results(
+    ratio_samples: pd.DataFrame, factors: list[str], replicate: str | None,
+    config: AnalysisConfig, common: dict[str, Any],
+) -> pd.DataFrame:  # fmt: skip
+    columns = [c for c in columns_of("ratios", factors) if c not in ("p_adj", "adjust")]
+    if ratio_samples.empty:
+        return pd.DataFrame(columns=columns)
+    summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
+                            replicate=replicate, alpha=config.alpha)  # fmt: skip
+    summary["value"] = 2.0 ** summary["mean_log2"]
+    summary["value_ci_low"] = 2.0 ** summary["ci_low_log2"]
+    summary["value_ci_high"] = 2.0 ** summary["ci_high_log2"]
+    summary = summary.drop(columns=["ci_low_log2", "ci_high_log2"])
+    tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", **common)
+    default = tests[tests["contrast"].str.endswith(" vs control")]
+    keep = ["ratio", "contrast", *factors, "fold_change", "ci_low", "ci_high", "p_value", "test",
+            "bound", "note"]  # fmt: skip
+    merged = summary.merge(default[keep], on=["ratio", *factors], how="left")
+    merged["contrast"] = merged["contrast"].fillna("")
+    control = np.ones(len(merged), dtype=bool)
+    for f in factors:
+        control &= merged[f].astype(str).eq(config.control[f]).to_numpy()
+    merged.loc[control, "fold_change"] = 1.0
+    merged.loc[control, "note"] = "control group"
+    merged.loc[control, "contrast"] = "control"
+    order = {
+        tuple(g.values()): i for i, g in enumerate(group_order(merged, factors, config.control))
+    }
+    merged["_order"] = [order[tuple(r)] for r in merged[factors].astype(str).to_numpy()]
+    merged = merged.sort_values(["ratio", "_order"], kind="stable").drop(columns="_order")
+    extra = tests[~tests["contrast"].str.endswith(" vs control")]
+    table = merged[[c for c in columns if c in merged]]
+    if not extra.empty:
+        table = pd.concat([table, extra[[*keep, "n"]]], ignore_index=True)
+    table = table.assign(fc_ci_low=table["ci_low"], fc_ci_high=table["ci_high"])
+    return table[columns].reset_index(drop=True)
+
+
+def _control_failures(qc: pd.DataFrame, config: AnalysisConfig) -> dict[tuple[str, str], str]:
+    """For ``fail_on_controls``: the reason per ``("target", name)`` whose NTC or no-RT control
+    amplified, and per ``("ratio", name)`` involving such a target."""
+    rules = {"ntc_amplification": "NTC amplification", "nrt_amplification": "no-RT amplification"}
+    hits = qc[qc["code"].isin(list(rules))]
+    by_target = hits.groupby("target")["code"].agg(
+        lambda r: " and ".join(sorted(set(r.map(rules))))
+    )
+    failed = {("target", str(t)): reason for t, reason in by_target.items()}
+    for name, pair in config.ratios.items():
+        reason = " and ".join(by_target[g] for g in pair if g in by_target.index)
+        if reason:
+            failed["ratio", name] = reason
+    return failed
+
+
+def _fail_on_controls(
+    fold: pd.DataFrame, ratios: pd.DataFrame, failed: dict[tuple[str, str], str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A target whose NTC or no-RT control amplified gets no fold change (nor do ratios
+    involving it; ``failed`` from :func:`_control_failures`); the rows stay, with the reason in
+    ``note``."""
+    numbers = ["log2_fold_change", "se", "df", "statistic", "fold_change", "ci_low", "ci_high",
+               "p_value", "value_ci_low", "value_ci_high", "fc_ci_low", "fc_ci_high"]  # fmt: skip
+
+    def fail(table: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
+        table = table.copy()
+        bad = reason.notna() & reason.ne("")
+        table.loc[bad, [c for c in numbers if c in table]] = np.nan
+        table.loc[bad, "note"] = "failed: " + reason[bad] + " (fail_on_controls)"
+        return table
+
+    if not failed:
+        return fold, ratios
+    fold = fail(fold, fold["target"].map(lambda t: failed.get(("target", t))))
+    if not ratios.empty:
+        ratios = fail(ratios, ratios["ratio"].map(lambda r: failed.get(("ratio", r))))
+    return fold, ratios
+
+
+def _adjust(
+    fold: pd.DataFrame, ratios: pd.DataFrame, method: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adjust p-values within each contrast across targets and ratios (one family each)."""
+    fold = fold.copy()
+    ratios = ratios.copy()
+    fold["p_adj"] = np.nan
+    ratios["p_adj"] = np.nan
+    for label in fold["contrast"].unique():
+        f_idx = fold.index[fold["contrast"] == label]
+        r_idx = ratios.index[ratios["contrast"] == label]
+        p = np.concatenate([fold.loc[f_idx, "p_value"].to_numpy(float),
+                            ratios.loc[r_idx, "p_value"].to_numpy(float)])  # fmt: skip
+        adj = adjust_pvalues(p, method)
+        fold.loc[f_idx, "p_adj"] = adj[: len(f_idx)]
+        ratios.loc[r_idx, "p_adj"] = adj[len(f_idx) :]
+    fold["adjust"] = method
+    ratios["adjust"] = method
+    return fold, ratios
