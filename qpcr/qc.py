@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .config import AnalysisConfig
@@ -57,7 +58,11 @@ def apply_qc(
     code = pd.Series([""] * len(w), index=w.index, dtype=object)
     detail = pd.Series([""] * len(w), index=w.index, dtype=object)
 
-    def exclude(mask: pd.Series, why: str | pd.Series, details: pd.Series | None = None) -> None:
+    def exclude(
+        mask: pd.Series | npt.NDArray[np.bool_],
+        why: str | pd.Series,
+        details: pd.Series | None = None,
+    ) -> None:
         take = mask & code.eq("")
         code[take] = why if isinstance(why, str) else why[take]
         if details is not None:
