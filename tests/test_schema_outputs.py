@@ -185,8 +185,8 @@ def test_codes_in_the_source_are_declared() -> None:
     text = {p.name: p.read_text(encoding="utf-8") for p in qpcr.glob("*.py")}
     found = text["qc.py"] + text["pipeline.py"] + text["layout.py"]
     events = set(re.findall(r'"code": "([a-z_]+)"', found))
-    curve_rules = re.findall(r'\(\s*"([a-z_]+)",\s*"(?:warning|error|info)"', text["curves.py"])
-    curve_rules += re.findall(r'"rule": "([a-z_]+)"', text["curves.py"])  # fallback events
+    curve_rules = re.findall(r'\(\s*"([a-z_]+)",\s*"(?:warning|error|info)"', text["efficiency.py"])
+    curve_rules += re.findall(r'"rule": "([a-z_]+)"', text["efficiency.py"])  # fallback events
     gene_rules = re.findall(r'"rule": "([a-z_]+)"', text["stability.py"])
     assert len(curve_rules) >= 7
     assert len(gene_rules) >= 3

@@ -25,7 +25,6 @@ ALLOWED_LONG_MODULES = {
     "stability.py",  # 806: geNorm, NormFinder, BestKeeper, reference-gene warnings
     "stats.py",  # 984: tests, permutation, adjustment, factorial ANOVA and contrasts
     "io/thermo.py",  # 847: the Thermo Fisher reader family
-    "curves.py",  # 654: standard curves, efficiencies, pooled fits, fallbacks
 }
 
 
