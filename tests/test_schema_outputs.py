@@ -183,7 +183,7 @@ def test_codes_in_the_source_are_declared() -> None:
     """Codes built in code paths the examples do not reach (curve and reference-gene rules)."""
     qpcr = ROOT / "qpcr"
     text = {p.name: p.read_text(encoding="utf-8") for p in qpcr.glob("*.py")}
-    found = text["qc.py"] + text["pipeline.py"] + text["layout.py"]
+    found = text["qc.py"] + text["pipeline.py"] + text["layout_join.py"]
     events = set(re.findall(r'"code": "([a-z_]+)"', found))
     curve_rules = re.findall(r'\(\s*"([a-z_]+)",\s*"(?:warning|error|info)"', text["efficiency.py"])
     curve_rules += re.findall(r'"rule": "([a-z_]+)"', text["efficiency.py"])  # fallback events
