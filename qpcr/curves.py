@@ -190,8 +190,27 @@ def fit_standard_curve(
     alpha
         ``1 − alpha`` is the confidence level of the slope and efficiency intervals.
 
-    Raises :class:`InputError` for non-finite or mismatched input and :class:`AnalysisError`
-    for fewer than 3 points or 2 dilution levels.
+    Returns
+    -------
+    StandardCurve
+        Slope, intercept, R², efficiency E with its CI and SE, counts and the log10 range.
+
+    Raises
+    ------
+    InputError
+        Non-finite or mismatched input.
+    AnalysisError
+        Fewer than 3 points or 2 dilution levels.
+
+    Examples
+    --------
+    Worked example T07 of docs/methods.md (one well per tenfold dilution):
+
+    >>> curve = fit_standard_curve([5, 4, 3, 2, 1], [15.10, 18.45, 21.80, 25.10, 28.50])
+    >>> round(curve.slope, 3), round(curve.efficiency, 4), round(curve.efficiency_percent, 1)
+    (-3.345, 1.9905, 99.0)
+    >>> round(curve.efficiency_ci_low, 4), round(curve.efficiency_ci_high, 4)
+    (1.9806, 2.0005)
     """
     _check_alpha(alpha)
     x = np.asarray(log10_quantity, dtype=float)
@@ -286,6 +305,36 @@ def standard_curves(
     ``replicates_per_level`` (smallest count at a level), ``log10_range`` (span in log10 units)
     and ``note``. Groups with fewer than ``min_levels`` usable levels keep a row with NaN
     statistics and the reason in ``note`` (``note`` is ``""`` for fitted curves).
+
+    Parameters
+    ----------
+    wells
+        Wells table with ``sample_type``, ``quantity``, ``cq``, ``cq_status`` and the
+        ``group`` columns.
+    group
+        Columns with one curve per combination.
+    alpha
+        ``1 − alpha`` is the confidence level of the efficiency interval.
+    min_levels
+        Fewest usable dilution levels a curve is fitted with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, columns as above.
+
+    Examples
+    --------
+    Duplicate wells at three tenfold dilutions of one plate:
+
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"plate": "p1", "target": "MYC", "sample_type": "std",
+    ...     "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10],
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6]})
+    >>> curves = standard_curves(wells)
+    >>> curves[["plate", "target", "slope", "efficiency", "n_points", "n_levels"]].round(3)
+      plate target  slope  efficiency  n_points  n_levels
+    0    p1    MYC   -3.3       2.009         6         3
     """
     _check_alpha(alpha)
     keys = list(group)
@@ -332,7 +381,27 @@ def interpolate_quantity(
 ) -> np.ndarray:
     """Quantity read off a standard curve: ``N0 = 10^((Cq − a)/b)`` (units of the standards).
 
-    NaN Cq gives NaN. Raises :class:`AnalysisError` when the slope is not finite and negative.
+    Parameters
+    ----------
+    cq
+        Cq value(s); NaN gives NaN.
+    slope, intercept
+        The curve's ``b`` and ``a`` (:func:`standard_curves`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One quantity per Cq.
+
+    Raises
+    ------
+    AnalysisError
+        The slope is not finite and negative, or the intercept is not finite.
+
+    Examples
+    --------
+    >>> interpolate_quantity([20.0, 23.3, float("nan")], slope=-3.3, intercept=30.0).round(1)
+    array([1072.3,  107.2,    nan])
     """
     if not (np.isfinite(slope) and slope < 0 and np.isfinite(intercept)):
         raise AnalysisError(
@@ -359,8 +428,35 @@ def pooled_efficiency(
     each plate) and its SE uses ``n − P − 1`` residual degrees of freedom for P plates.
     The points are selected as in :func:`standard_curves`.
 
-    Returns ``target, slope, efficiency, efficiency_ci_low, efficiency_ci_high, se_efficiency,
-    r_squared`` (within-plate R²), ``n_points``, ``n_plates``.
+    Parameters
+    ----------
+    wells
+        Wells table as for :func:`standard_curves`.
+    target, plate
+        Names of the target and plate columns.
+    alpha
+        ``1 − alpha`` is the confidence level of the efficiency interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target, slope, efficiency, efficiency_ci_low, efficiency_ci_high, se_efficiency,
+        r_squared`` (within-plate R²), ``n_points``, ``n_plates``.
+
+    Examples
+    --------
+    The same dilution series on two plates, the second 0.5 cycles later throughout: the
+    plates' intercepts differ, the common slope is that of each plate.
+
+    >>> import pandas as pd
+    >>> one = pd.DataFrame({"plate": "p1", "target": "MYC", "sample_type": "std",
+    ...     "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10],
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6]})
+    >>> two = one.assign(plate="p2", cq=one["cq"] + 0.5)
+    >>> pooled = pooled_efficiency(pd.concat([one, two]))
+    >>> pooled[["target", "slope", "efficiency", "n_points", "n_plates"]].round(3)
+      target  slope  efficiency  n_points  n_plates
+    0    MYC   -3.3       2.009        12         2
     """
     _check_alpha(alpha)
     _, points = _standard_points(wells.rename(columns={plate: "plate", target: "target"}),
@@ -398,8 +494,29 @@ def livak_validation(
     Regresses ``ΔCq = Cq_target − Cq_ref`` on log10 input; the assay passes when
     ``|slope| < max_abs_slope`` (0.1, ABI User Bulletin #2). Also fits both standard curves.
 
-    Returns ``slope``, ``se_slope``, ``intercept``, ``ci_low``/``ci_high`` (slope CI), ``passed``,
-    ``max_abs_slope``, ``n``, ``efficiency_target``, ``efficiency_ref``.
+    Parameters
+    ----------
+    log10_input
+        log10 of the input amount of each dilution point.
+    target_cq, ref_cq
+        Cq of the target and of the reference at each point.
+    max_abs_slope
+        Largest ``|slope|`` of ΔCq on log10 input that passes.
+    alpha
+        ``1 − alpha`` is the confidence level of the slope interval.
+
+    Returns
+    -------
+    dict
+        ``slope``, ``se_slope``, ``intercept``, ``ci_low``/``ci_high`` (slope CI),
+        ``passed``, ``max_abs_slope``, ``n``, ``efficiency_target``, ``efficiency_ref``.
+
+    Examples
+    --------
+    >>> result = livak_validation([3, 2, 1, 0], [20.0, 23.3, 26.7, 30.0],
+    ...                           [15.0, 18.35, 21.7, 25.0])
+    >>> result["passed"], round(result["slope"], 3), round(result["efficiency_target"], 3)
+    (True, -0.005, 1.993)
     """
     x = np.asarray(log10_input, dtype=float)
     target = np.asarray(target_cq, dtype=float)

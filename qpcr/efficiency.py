@@ -46,8 +46,38 @@ def parse_efficiency(
 
     ``1.95`` (a factor), ``"95 %"``/``"95%"`` (percent, E = 1 + p/100), or a number with
     ``unit="percent"`` or ``unit="factor"``. A bare number is a factor, so ``95`` without a unit
-    is rejected. Raises :class:`ConfigError` (located at ``where``) unless
-    ``min_e ≤ E ≤ max_e`` (default 1–2.2).
+    is rejected.
+
+    Parameters
+    ----------
+    value
+        The user's efficiency: a number or text (``"1,95"`` with a decimal comma is read too).
+    unit
+        ``"factor"``, ``"percent"`` or None (a number is a factor, ``"95 %"`` a percentage).
+    where
+        Where the value stands (settings file and key), for the error message.
+    min_e, max_e
+        Accepted range of the factor E.
+
+    Returns
+    -------
+    float
+        The amplification factor E (2.0 = 100 %).
+
+    Raises
+    ------
+    ConfigError
+        Unreadable, or E outside ``[min_e, max_e]`` (with a hint when the value looks like a
+        percentage or a fraction).
+
+    Examples
+    --------
+    >>> parse_efficiency(1.95), parse_efficiency("95 %"), parse_efficiency(95, unit="percent")
+    (1.95, 1.95, 1.95)
+    >>> parse_efficiency(95)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: efficiency: efficiency 95 gives E = 95; ... write '95 %'
     """
     if unit not in (None, "factor", "percent"):
         raise ConfigError(
@@ -99,7 +129,29 @@ def efficiency_bias(
     delta_cq: float | np.ndarray, e_true: float | np.ndarray, e_assumed: float = 2.0
 ) -> float | np.ndarray:
     """Relative error of a fold change computed with ``e_assumed`` when the true factor is
-    ``e_true``: ``e_assumed^ΔCq / e_true^ΔCq − 1`` (fraction; T05: ΔCq 5, E 1.9 → +0.2924)."""
+    ``e_true``: ``e_assumed^ΔCq / e_true^ΔCq − 1``.
+
+    Parameters
+    ----------
+    delta_cq
+        The Cq difference(s) the fold change comes from.
+    e_true
+        The true amplification factor(s).
+    e_assumed
+        The factor the fold change was computed with.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The relative error as a fraction (a float for scalar input).
+
+    Examples
+    --------
+    Worked example T05 of docs/methods.md: ΔCq 5 computed with E = 2 when E is 1.9.
+
+    >>> round(efficiency_bias(5.0, 1.9), 4)
+    0.2924
+    """
     result = np.power(e_assumed, delta_cq) / np.power(e_true, delta_cq) - 1.0
     return float(result) if np.ndim(result) == 0 else result
 
@@ -128,7 +180,33 @@ def curve_warnings(
       log10 units.
     * ``livak_assumption`` (info): |E − 2| > ``livak_tolerance``; 2^−ΔΔCq would be biased.
 
-    Each warning is a dict with ``rule, plate, target, severity, value, threshold, message``.
+    Parameters
+    ----------
+    curves
+        A :func:`~qpcr.curves.standard_curves` table.
+    e_range
+        Accepted range of the efficiency factor E.
+    min_r2, min_levels, min_log10_range, livak_tolerance
+        Thresholds of the rules above.
+
+    Returns
+    -------
+    list of dict
+        One dict per finding: ``rule, plate, target, severity, value, threshold, message``.
+
+    Examples
+    --------
+    Three dilution levels spanning two log10 units:
+
+    >>> import pandas as pd
+    >>> from qpcr.curves import standard_curves
+    >>> wells = pd.DataFrame({"plate": "p1", "target": "MYC", "sample_type": "std",
+    ...     "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10],
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6]})
+    >>> for warning in curve_warnings(standard_curves(wells)):
+    ...     print(warning["rule"], warning["severity"], "|", warning["message"])
+    few_levels info | MYC on plate p1: 3 dilution levels; 5 are recommended
+    narrow_range info | MYC on plate p1: dilution series spans 2.00 log10 units; 3 are recommended
     """
     out: list[dict[str, object]] = []
     lo, hi = e_range
@@ -168,8 +246,31 @@ def curve_problems(curves: pd.DataFrame, min_r2: float = MIN_R_SQUARED) -> pd.Se
 
     A curve is not used when it was skipped (fewer usable dilution levels than needed, its
     ``note``), when its slope is not negative (Cq does not fall with input: no efficiency,
-    no interpolation) or when its R² is below ``min_r2``. Returns one string per row (same
-    index): the reason, or ``""`` for a usable curve.
+    no interpolation) or when its R² is below ``min_r2``.
+
+    Parameters
+    ----------
+    curves
+        A :func:`~qpcr.curves.standard_curves` table.
+    min_r2
+        Lowest R² of a usable curve.
+
+    Returns
+    -------
+    pandas.Series
+        One string per row (same index): the reason, or ``""`` for a usable curve.
+
+    Examples
+    --------
+    Two plates of the same dilution series; on the second the lowest level scatters:
+
+    >>> import pandas as pd
+    >>> from qpcr.curves import standard_curves
+    >>> wells = pd.DataFrame({"plate": ["p1"] * 6 + ["p2"] * 6, "target": "MYC",
+    ...     "sample_type": "std", "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10] * 2,
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6, 20.0, 20.1, 23.3, 23.4, 27.9, 25.2]})
+    >>> curve_problems(standard_curves(wells)).tolist()
+    ['', 'R² 0.9203 below 0.98']
     """
     reasons = []
     for row in curves.to_dict("records"):
@@ -199,8 +300,37 @@ def efficiency_checks(
     * ``setting_outside_ci`` (warning): the ``[efficiency]`` setting lies outside the usable
       curve's confidence interval (95 % in the analysis); the message names both values.
 
-    ``setting`` holds the user's efficiencies, ``used`` those the analysis uses (setting or
-    curve). Dicts shaped as those of :func:`curve_warnings`.
+    Parameters
+    ----------
+    curves
+        A :func:`~qpcr.curves.standard_curves` table.
+    targets
+        The analysed targets (curves of other targets are not checked).
+    setting
+        The user's efficiencies (the ``[efficiency]`` setting), by target.
+    used
+        The efficiencies the analysis uses (setting or curve), by target.
+
+    Returns
+    -------
+    list of dict
+        Dicts shaped as those of :func:`curve_warnings`.
+
+    Examples
+    --------
+    A setting of E = 1.9 against a curve whose 95 % CI is 1.974–2.047:
+
+    >>> import pandas as pd
+    >>> from qpcr.curves import standard_curves
+    >>> wells = pd.DataFrame({"plate": "p1", "target": "MYC", "sample_type": "std",
+    ...     "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10],
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6]})
+    >>> [found] = efficiency_checks(standard_curves(wells), ["MYC"], {"MYC": 1.9}, {"MYC": 1.9})
+    >>> found["rule"], found["value"], round(found["threshold"], 3)
+    ('setting_outside_ci', 1.9, 1.974)
+    >>> print(found["message"])
+    MYC on plate p1: the [efficiency] setting E = 1.900 lies outside the standard curve's 95 % CI
+    1.974–2.047 (curve E = 2.009); the setting is used
     """
     out: list[dict[str, object]] = []
     problems = curve_problems(curves)
