@@ -144,8 +144,41 @@ def load_layout(
 
     Columns: ``well`` (canonical ``A1``), optional ``plate``, ``sample``, ``target``,
     ``sample_type`` (RDML vocabulary), ``quantity`` (float) and every factor column (text).
-    ``decimal`` (``","`` or ``"."``) is the decimal mark of ``quantity`` when the file alone
-    cannot tell (``1,000``); None detects it.
+
+    Parameters
+    ----------
+    path
+        CSV or workbook (.xlsx, .xls, .ods: every sheet is read), long or grid form.
+    plate
+        Plate size (48, 96 or 384) when known; None: from the grids or the wells named.
+    decimal
+        The decimal mark of ``quantity`` (``","`` or ``"."``) when the file alone cannot tell
+        (``1,000``); None detects it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per used well, columns as above.
+
+    Raises
+    ------
+    LayoutError
+        The file is missing or holds no layout in either form.
+    LayoutMismatchError
+        The layout does not fit the plate.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "layout.csv"
+    ...     _ = path.write_text("Well,Sample,Target,group\\nA1,s1,MYC,dmso\\nA02,s2,MYC,drug\\n")
+    ...     layout = load_layout(path)
+    >>> layout
+      well sample target group
+    0   A1     s1    MYC  dmso
+    1   A2     s2    MYC  drug
     """
     path = Path(path)
     if not path.exists():
@@ -244,7 +277,37 @@ def _finish(layout: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFra
 
 
 def grid_text(layout: pd.DataFrame, plate: PlateFormat, variables: Sequence[str]) -> str:
-    """CSV text of the grid form: one plate-shaped block per variable, blank line between."""
+    """CSV text of the grid form: one plate-shaped block per variable, blank line between.
+
+    Parameters
+    ----------
+    layout
+        A layout table (:func:`load_layout`) with a ``well`` column.
+    plate
+        The plate format (:data:`qpcr.plate.PLATES`).
+    variables
+        The layout columns to write, one block each.
+
+    Returns
+    -------
+    str
+        The grids; :func:`load_layout` reads them back.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.plate import PLATES
+    >>> layout = pd.DataFrame({"well": ["A1", "A2"], "treatment": ["dmso", "drug"]})
+    >>> print(grid_text(layout, PLATES[48], ["treatment"]))
+    treatment,1,2,3,4,5,6,7,8
+    A,dmso,drug,,,,,,
+    B,,,,,,,,
+    C,,,,,,,,
+    D,,,,,,,,
+    E,,,,,,,,
+    F,,,,,,,,
+    <BLANKLINE>
+    """
     by_well = layout.set_index("well")
     lines = []
     for name in variables:

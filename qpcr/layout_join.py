@@ -28,9 +28,25 @@ def _listing(items: Sequence[str] | pd.Series, limit: int = _MAX_LISTED) -> str:
 
 
 def same_name(a: object, b: object) -> bool:
-    """Two names agree when equal after stripping, collapsing inner spaces and ignoring case
-    (``'D1 NV'`` = ``'d1  nv '``): letter case and spacing differ between instruments and
-    spreadsheets without naming another sample or target."""
+    """Two names agree when equal after stripping, collapsing inner spaces and ignoring case:
+    letter case and spacing differ between instruments and spreadsheets without naming another
+    sample or target.
+
+    Parameters
+    ----------
+    a, b
+        The names (any value; compared as text).
+
+    Returns
+    -------
+    bool
+        Whether they name the same thing.
+
+    Examples
+    --------
+    >>> same_name("D1 NV", "d1  nv "), same_name("D1", "D2")
+    (True, False)
+    """
     return _name_key(a) == _name_key(b)
 
 
@@ -126,7 +142,36 @@ def check_layout(
     compared only with ``sample_names = "check"``. A layout target that occurs nowhere in the
     export is refused too. With one layout per plate (a ``plate`` column in both tables), every
     export is compared with every layout, and the hint says which pairing fits (a swap).
-    Raises :class:`LayoutMismatchError`.
+
+    Parameters
+    ----------
+    wells
+        The wells table of the export(s).
+    layout
+        The layout table (:func:`qpcr.layout.load_layout`).
+    where
+        The layout's name (its file) for the error message.
+    sample_names
+        ``"check"`` (compare), ``"layout"`` or ``"export"`` (the side whose names are used).
+
+    Raises
+    ------
+    LayoutMismatchError
+        A target or sample name differs in some well, or a layout target is not exported.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> layout = pd.DataFrame({"well": ["A1", "A2"], "sample": ["s1", "s2"],
+    ...                        "target": ["MYC", "MYC"]})
+    >>> wells = pd.DataFrame({"well": ["A1", "A2"], "sample": ["Sample 1", "s2"],
+    ...                       "target": ["MYC", "MYC"]})
+    >>> check_layout(wells, layout, where="layout.csv")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.LayoutMismatchError: layout.csv: sample names disagree between export and layout
+    in 1 well(s): A1: export 'Sample 1' vs layout 's1'; expected the same sample in each well ...
+    >>> check_layout(wells, layout, sample_names="layout")  # the layout's names are used
     """
     if "well" not in wells or "well" not in layout:
         return
@@ -182,7 +227,45 @@ def join_layout(
     ``sample_export`` (see :func:`renamed_samples`).
     Wells of the export absent from the layout keep their rows with ``in_layout`` False (the QC
     step excludes them); layout wells absent from the export are reported.
-    Returns the joined table and a list of warning messages.
+
+    Parameters
+    ----------
+    wells
+        The wells table of the export(s).
+    layout
+        The layout table (:func:`qpcr.layout.load_layout`).
+    where
+        The layout's name (its file) for error messages.
+    sample_names
+        ``"check"``, ``"layout"`` or ``"export"``, as above.
+
+    Returns
+    -------
+    joined : pandas.DataFrame
+        The wells with the layout's columns and ``in_layout``.
+    messages : list of str
+        Warnings: export wells missing from the layout, layout wells without data.
+
+    Raises
+    ------
+    LayoutMismatchError
+        From :func:`check_layout`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> layout = pd.DataFrame({"well": ["A1", "A2"], "sample": ["s1", "s2"],
+    ...                        "target": ["MYC", "MYC"], "treatment": ["dmso", "drug"]})
+    >>> wells = pd.DataFrame({"well": ["A1", "A2", "A3"], "sample": ["S1", "s2", "s3"],
+    ...                       "target": ["MYC", "MYC", "MYC"], "cq": [24.1, 22.3, 23.0]})
+    >>> joined, messages = join_layout(wells, layout)
+    >>> joined
+      well target    cq sample treatment  in_layout
+    0   A1    MYC  24.1     s1      dmso       True
+    1   A2    MYC  22.3     s2      drug       True
+    2   A3    MYC  23.0     s3       NaN      False
+    >>> messages
+    ['1 well(s) of the export are not in the layout and are excluded: A3']
     """
     layout = _export_spelling(layout, wells)
     check_layout(wells, layout, where, sample_names)
@@ -252,7 +335,34 @@ def renamed_samples(joined: pd.DataFrame) -> tuple[list[str], list[dict[str, obj
     """The renaming that ``sample_names = "layout"`` did, as a note and QC events.
 
     One ``sample_renamed`` event (severity info) per plate × export name × layout name, with
-    the wells it covers; the note lists the pairs. Empty when nothing was renamed.
+    the wells it covers; the note lists the pairs.
+
+    Parameters
+    ----------
+    joined
+        The table :func:`join_layout` returned.
+
+    Returns
+    -------
+    notes : list of str
+        One note, or none when nothing was renamed.
+    events : list of dict
+        QC events (:func:`qpcr.qc.event_table` rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> layout = pd.DataFrame({"well": ["A1", "A2"], "sample": ["s1", "s2"],
+    ...                        "target": ["MYC", "MYC"]})
+    >>> wells = pd.DataFrame({"well": ["A1", "A2"], "sample": ["Sample 1", "Sample 2"],
+    ...                       "target": ["MYC", "MYC"]})
+    >>> joined, _ = join_layout(wells, layout, sample_names="layout")
+    >>> notes, events = renamed_samples(joined)
+    >>> print(notes[0])
+    sample names of 2 well(s) taken from the layout instead of the export
+    (sample_names = "layout"): 'Sample 1' → 's1', 'Sample 2' → 's2'
+    >>> [(e["code"], e["well"], e["sample"]) for e in events]
+    [('sample_renamed', 'A1', 's1'), ('sample_renamed', 'A2', 's2')]
     """
     if "sample_export" not in joined:
         return [], []
