@@ -61,7 +61,36 @@ def calibrator_sample(config: AnalysisConfig) -> str | None:
     """The calibrator sample of ``[control] sample = "NAME"``, or None for a control group.
 
     A calibrator sample stands alone: combined with factor levels, a biological replicate,
-    contrasts or ratios it is refused (:class:`ConfigError`), since those compare groups.
+    contrasts or ratios it is refused, since those compare groups.
+
+    Parameters
+    ----------
+    config
+        The analysis settings.
+
+    Returns
+    -------
+    str or None
+        The calibrator's name, or None when ``[control]`` names a group.
+
+    Raises
+    ------
+    ConfigError
+        A calibrator sample together with settings that compare groups.
+
+    Examples
+    --------
+    >>> from qpcr.config import from_mapping
+    >>> calibrator_sample(from_mapping({"control": {"sample": "ctrl"}}))
+    'ctrl'
+    >>> calibrator_sample(from_mapping({"control": {"oxygen": "normoxia"}})) is None
+    True
+    >>> calibrator_sample(from_mapping({"control": {"sample": "ctrl"}, "replicate": "mouse"}))
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: settings [control] sample: a calibrator sample cannot be combined
+    with replicate; expected either one calibrator sample or a control group of biological
+    replicates. ...
     """
     if "sample" not in config.control:
         return None
@@ -94,8 +123,49 @@ def relative_to_calibrator(
     (reference genes included; with a ``plate`` column the calibrator is taken from the same
     plate). Adds ``delta_delta_cq``, ``rq``, ``rq_min`` and ``rq_max`` (limits at 1 − alpha,
     NaN with a single replicate) and extends ``note`` where the calibrator lacks a value or
-    non-detects make RQ a bound. Raises :class:`ConfigError` when ``calibrator`` is not a
-    sample of the data.
+    non-detects make RQ a bound.
+
+    Parameters
+    ----------
+    samples
+        The output of :func:`qpcr.quant.normalise`.
+    replicates
+        Its input (:func:`qpcr.quant.summarise_replicates`), reference genes included.
+    calibrator
+        The calibrator's sample name.
+    reference_genes
+        The reference targets.
+    efficiency
+        Amplification factor E per target (2.0 where not given); it weighs the Cq errors.
+    alpha
+        ``1 − alpha`` is the confidence level of ``rq_min``–``rq_max``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``samples`` with ``delta_delta_cq``, ``rq``, ``rq_min``, ``rq_max`` and ``note``.
+
+    Raises
+    ------
+    ConfigError
+        ``calibrator`` is not a sample of the data.
+
+    Examples
+    --------
+    ΔCq of MYC is 6.0 in the calibrator and 4.0 in the treated sample: RQ = 2^2 = 4.
+
+    >>> import pandas as pd
+    >>> from qpcr.quant import normalise, summarise_replicates
+    >>> wells = pd.DataFrame({"sample": ["ctrl"] * 4 + ["treated"] * 4,
+    ...     "target": ["GAPDH", "GAPDH", "MYC", "MYC"] * 2,
+    ...     "cq_used": [18.0, 18.2, 24.0, 24.2, 18.1, 18.1, 22.0, 22.2]})
+    >>> replicates = summarise_replicates(wells)
+    >>> samples = normalise(replicates, ["GAPDH"])
+    >>> rq = relative_to_calibrator(samples, replicates, "ctrl", ["GAPDH"])
+    >>> rq[["sample", "target", "delta_delta_cq", "rq", "rq_min", "rq_max"]].round(3)
+        sample target  delta_delta_cq   rq  rq_min  rq_max
+    0     ctrl    MYC             0.0  1.0   0.656   1.525
+    1  treated    MYC            -2.0  4.0   2.969   5.390
     """
     from .stats import _t_ci
 

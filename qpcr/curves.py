@@ -1,4 +1,4 @@
-"""Standard curves, amplification efficiencies with confidence intervals, and efficiency checks.
+"""Standard curves: fits, amplification efficiencies with confidence intervals, quantities.
 
 A standard curve is the ordinary least-squares line ``Cq = a + b·log10(N0)`` through *every*
 replicate well (methods §2.5). E is the amplification factor per cycle (2.0 = 100 %):
@@ -10,19 +10,28 @@ replicate well (methods §2.5). E is the amplification factor per cycle (2.0 = 1
   0 the data do not show that Cq falls with input and CI_E is reported as ``[0, inf]``.
 * ``SE_E = E·ln(10)·SE_b / b²`` (delta method, for error propagation).
 
-All functions are pure: arrays or DataFrames in, DataFrames, dicts or dataclasses out.
+All functions are pure: arrays or DataFrames in, DataFrames, dicts or dataclasses out. The
+acceptance checks, user efficiencies and fallbacks are :mod:`qpcr.efficiency` (its names are
+importable from here too).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .efficiency import (
+    MIN_R_SQUARED,
+    curve_problems,
+    curve_warnings,
+    efficiency_bias,
+    efficiency_checks,
+    parse_efficiency,
+)
 from .errors import AnalysisError, ConfigError, InputError
 
 __all__ = [
@@ -58,9 +67,6 @@ CURVE_COLUMNS = (
 
 #: Decimals used to decide that two log10 quantities are the same dilution level.
 _LEVEL_DECIMALS = 9
-
-#: Acceptance limit of a standard curve's R² (below it the curve gives no efficiency).
-MIN_R_SQUARED = 0.98
 
 
 @dataclass(frozen=True)
@@ -184,8 +190,27 @@ def fit_standard_curve(
     alpha
         ``1 − alpha`` is the confidence level of the slope and efficiency intervals.
 
-    Raises :class:`InputError` for non-finite or mismatched input and :class:`AnalysisError`
-    for fewer than 3 points or 2 dilution levels.
+    Returns
+    -------
+    StandardCurve
+        Slope, intercept, R², efficiency E with its CI and SE, counts and the log10 range.
+
+    Raises
+    ------
+    InputError
+        Non-finite or mismatched input.
+    AnalysisError
+        Fewer than 3 points or 2 dilution levels.
+
+    Examples
+    --------
+    Worked example T07 of docs/methods.md (one well per tenfold dilution):
+
+    >>> curve = fit_standard_curve([5, 4, 3, 2, 1], [15.10, 18.45, 21.80, 25.10, 28.50])
+    >>> round(curve.slope, 3), round(curve.efficiency, 4), round(curve.efficiency_percent, 1)
+    (-3.345, 1.9905, 99.0)
+    >>> round(curve.efficiency_ci_low, 4), round(curve.efficiency_ci_high, 4)
+    (1.9806, 2.0005)
     """
     _check_alpha(alpha)
     x = np.asarray(log10_quantity, dtype=float)
@@ -280,6 +305,36 @@ def standard_curves(
     ``replicates_per_level`` (smallest count at a level), ``log10_range`` (span in log10 units)
     and ``note``. Groups with fewer than ``min_levels`` usable levels keep a row with NaN
     statistics and the reason in ``note`` (``note`` is ``""`` for fitted curves).
+
+    Parameters
+    ----------
+    wells
+        Wells table with ``sample_type``, ``quantity``, ``cq``, ``cq_status`` and the
+        ``group`` columns.
+    group
+        Columns with one curve per combination.
+    alpha
+        ``1 − alpha`` is the confidence level of the efficiency interval.
+    min_levels
+        Fewest usable dilution levels a curve is fitted with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, columns as above.
+
+    Examples
+    --------
+    Duplicate wells at three tenfold dilutions of one plate:
+
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"plate": "p1", "target": "MYC", "sample_type": "std",
+    ...     "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10],
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6]})
+    >>> curves = standard_curves(wells)
+    >>> curves[["plate", "target", "slope", "efficiency", "n_points", "n_levels"]].round(3)
+      plate target  slope  efficiency  n_points  n_levels
+    0    p1    MYC   -3.3       2.009         6         3
     """
     _check_alpha(alpha)
     keys = list(group)
@@ -326,7 +381,27 @@ def interpolate_quantity(
 ) -> np.ndarray:
     """Quantity read off a standard curve: ``N0 = 10^((Cq − a)/b)`` (units of the standards).
 
-    NaN Cq gives NaN. Raises :class:`AnalysisError` when the slope is not finite and negative.
+    Parameters
+    ----------
+    cq
+        Cq value(s); NaN gives NaN.
+    slope, intercept
+        The curve's ``b`` and ``a`` (:func:`standard_curves`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One quantity per Cq.
+
+    Raises
+    ------
+    AnalysisError
+        The slope is not finite and negative, or the intercept is not finite.
+
+    Examples
+    --------
+    >>> interpolate_quantity([20.0, 23.3, float("nan")], slope=-3.3, intercept=30.0).round(1)
+    array([1072.3,  107.2,    nan])
     """
     if not (np.isfinite(slope) and slope < 0 and np.isfinite(intercept)):
         raise AnalysisError(
@@ -353,8 +428,35 @@ def pooled_efficiency(
     each plate) and its SE uses ``n − P − 1`` residual degrees of freedom for P plates.
     The points are selected as in :func:`standard_curves`.
 
-    Returns ``target, slope, efficiency, efficiency_ci_low, efficiency_ci_high, se_efficiency,
-    r_squared`` (within-plate R²), ``n_points``, ``n_plates``.
+    Parameters
+    ----------
+    wells
+        Wells table as for :func:`standard_curves`.
+    target, plate
+        Names of the target and plate columns.
+    alpha
+        ``1 − alpha`` is the confidence level of the efficiency interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target, slope, efficiency, efficiency_ci_low, efficiency_ci_high, se_efficiency,
+        r_squared`` (within-plate R²), ``n_points``, ``n_plates``.
+
+    Examples
+    --------
+    The same dilution series on two plates, the second 0.5 cycles later throughout: the
+    plates' intercepts differ, the common slope is that of each plate.
+
+    >>> import pandas as pd
+    >>> one = pd.DataFrame({"plate": "p1", "target": "MYC", "sample_type": "std",
+    ...     "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10],
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6]})
+    >>> two = one.assign(plate="p2", cq=one["cq"] + 0.5)
+    >>> pooled = pooled_efficiency(pd.concat([one, two]))
+    >>> pooled[["target", "slope", "efficiency", "n_points", "n_plates"]].round(3)
+      target  slope  efficiency  n_points  n_plates
+    0    MYC   -3.3       2.009        12         2
     """
     _check_alpha(alpha)
     _, points = _standard_points(wells.rename(columns={plate: "plate", target: "target"}),
@@ -392,8 +494,29 @@ def livak_validation(
     Regresses ``ΔCq = Cq_target − Cq_ref`` on log10 input; the assay passes when
     ``|slope| < max_abs_slope`` (0.1, ABI User Bulletin #2). Also fits both standard curves.
 
-    Returns ``slope``, ``se_slope``, ``intercept``, ``ci_low``/``ci_high`` (slope CI), ``passed``,
-    ``max_abs_slope``, ``n``, ``efficiency_target``, ``efficiency_ref``.
+    Parameters
+    ----------
+    log10_input
+        log10 of the input amount of each dilution point.
+    target_cq, ref_cq
+        Cq of the target and of the reference at each point.
+    max_abs_slope
+        Largest ``|slope|`` of ΔCq on log10 input that passes.
+    alpha
+        ``1 − alpha`` is the confidence level of the slope interval.
+
+    Returns
+    -------
+    dict
+        ``slope``, ``se_slope``, ``intercept``, ``ci_low``/``ci_high`` (slope CI),
+        ``passed``, ``max_abs_slope``, ``n``, ``efficiency_target``, ``efficiency_ref``.
+
+    Examples
+    --------
+    >>> result = livak_validation([3, 2, 1, 0], [20.0, 23.3, 26.7, 30.0],
+    ...                           [15.0, 18.35, 21.7, 25.0])
+    >>> result["passed"], round(result["slope"], 3), round(result["efficiency_target"], 3)
+    (True, -0.005, 1.993)
     """
     x = np.asarray(log10_input, dtype=float)
     target = np.asarray(target_cq, dtype=float)
@@ -417,238 +540,3 @@ def livak_validation(
         "efficiency_target": fit_standard_curve(x, target, alpha).efficiency,
         "efficiency_ref": fit_standard_curve(x, ref, alpha).efficiency,
     }
-
-
-_PERCENT_RE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d*)?)\s*%\s*$")
-
-
-def parse_efficiency(
-    value: float | str,
-    unit: str | None = None,
-    *,
-    where: str = "efficiency",
-    min_e: float = 1.0,
-    max_e: float = 2.2,
-) -> float:
-    """Amplification factor E from a user value.
-
-    ``1.95`` (a factor), ``"95 %"``/``"95%"`` (percent, E = 1 + p/100), or a number with
-    ``unit="percent"`` or ``unit="factor"``. A bare number is a factor, so ``95`` without a unit
-    is rejected. Raises :class:`ConfigError` (located at ``where``) unless
-    ``min_e ≤ E ≤ max_e`` (default 1–2.2).
-    """
-    if unit not in (None, "factor", "percent"):
-        raise ConfigError(
-            f"unit {unit!r}; expected 'factor' or 'percent'",
-            where=where,
-            hint="E.g. unit='percent'",
-        )
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(
-            f"{value!r} is not a number; expected a factor like 1.95 or a percentage like '95 %'",
-            where=where,
-        )
-    percent = unit == "percent"
-    if isinstance(value, str):
-        match = _PERCENT_RE.match(value)
-        if match:
-            if unit == "factor":
-                raise ConfigError(
-                    f"'{value}' is a percentage but unit='factor' was given", where=where
-                )
-            number, percent = float(match.group(1).replace(",", ".")), True
-        else:
-            try:
-                number = float(value.strip().replace(",", "."))
-            except ValueError:
-                raise ConfigError(
-                    f"cannot read efficiency '{value}'; expected a factor like 1.95 or a "
-                    "percentage like '95 %'",
-                    where=where,
-                ) from None
-    else:
-        number = float(value)
-    e = 1.0 + number / 100.0 if percent else number
-    if not (np.isfinite(e) and min_e <= e <= max_e):
-        hint = f"An amplification factor lies in [{min_e}, {max_e}] (2.0 = 100 %)"
-        if not percent and 10 <= number <= 120:
-            hint = f"If {number:g} is a percentage write '{number:g} %'"
-        elif not percent and 0 < number < 1:
-            hint = f"If {number:g} is a fraction, the factor is {1 + number:g}"
-        raise ConfigError(
-            f"efficiency {value!r} gives E = {e:g}; expected {min_e} ≤ E ≤ {max_e}",
-            where=where,
-            hint=hint,
-        )
-    return e
-
-
-def efficiency_bias(
-    delta_cq: float | np.ndarray, e_true: float | np.ndarray, e_assumed: float = 2.0
-) -> float | np.ndarray:
-    """Relative error of a fold change computed with ``e_assumed`` when the true factor is
-    ``e_true``: ``e_assumed^ΔCq / e_true^ΔCq − 1`` (fraction; T05: ΔCq 5, E 1.9 → +0.2924)."""
-    result = np.power(e_assumed, delta_cq) / np.power(e_true, delta_cq) - 1.0
-    return float(result) if np.ndim(result) == 0 else result
-
-
-def curve_warnings(
-    curves: pd.DataFrame,
-    e_range: tuple[float, float] = (1.8, 2.2),
-    min_r2: float = MIN_R_SQUARED,
-    *,
-    min_levels: int = 5,
-    min_log10_range: float = 3.0,
-    livak_tolerance: float = 0.1,
-) -> list[dict[str, object]]:
-    """Acceptance checks on a :func:`standard_curves` table (methods §2.5; all configurable).
-
-    Rules (``rule``: ``severity``):
-
-    * ``skipped`` (warning): the group has no curve (``note``).
-    * ``slope_not_negative`` (error): Cq does not fall with input; E is meaningless.
-    * ``efficiency_range`` (warning): E outside ``e_range`` (default 1.8–2.2, i.e. 80–120 %).
-    * ``r_squared`` (warning): R² < ``min_r2``.
-    * ``single_replicate`` (warning): one well per dilution (Svec et al. 2015: the efficiency CI
-      can then be ±42.5 %; use 3–4 replicates per level).
-    * ``few_levels`` / ``narrow_range`` (info): < ``min_levels`` levels or < ``min_log10_range``
-      log10 units.
-    * ``livak_assumption`` (info): |E − 2| > ``livak_tolerance``; 2^−ΔΔCq would be biased.
-
-    Each warning is a dict with ``rule, plate, target, severity, value, threshold, message``.
-    """
-    out: list[dict[str, object]] = []
-    lo, hi = e_range
-    for row in curves.to_dict("records"):
-        found: list[tuple[str, str, object, object, str]] = []
-        if row.get("note"):
-            found.append(("skipped", "warning", row["n_levels"], None, f"no curve ({row['note']})"))
-        elif not row["slope"] < 0:
-            message = (
-                f"slope {row['slope']:.4g} is not negative; expected Cq to fall with input "
-                "(the curve is not used)"
-            )
-            found.append(("slope_not_negative", "error", row["slope"], 0.0, message))
-        else:
-            found.extend(
-                _curve_rules(row, lo, hi, min_r2, min_levels, min_log10_range, livak_tolerance)
-            )
-        plate, target = row.get("plate", ""), row.get("target", "")
-        name = f"{target}" + (f" on plate {plate}" if plate not in ("", None) else "")
-        out.extend(
-            {
-                "rule": rule,
-                "plate": plate,
-                "target": target,
-                "severity": severity,
-                "value": value,
-                "threshold": threshold,
-                "message": f"{name}: {message}",
-            }
-            for rule, severity, value, threshold, message in found
-        )
-    return out
-
-
-def curve_problems(curves: pd.DataFrame, min_r2: float = MIN_R_SQUARED) -> pd.Series:
-    """Why each curve of a :func:`standard_curves` table cannot give an efficiency.
-
-    A curve is not used when it was skipped (fewer usable dilution levels than needed, its
-    ``note``), when its slope is not negative (Cq does not fall with input: no efficiency,
-    no interpolation) or when its R² is below ``min_r2``. Returns one string per row (same
-    index): the reason, or ``""`` for a usable curve.
-    """
-    reasons = []
-    for row in curves.to_dict("records"):
-        slope, r2 = float(row["slope"]), float(row["r_squared"])
-        if row["note"]:
-            reasons.append(str(row["note"]))
-        elif not slope < 0:
-            reasons.append(f"slope {slope:.4g} is not negative")
-        elif not r2 >= min_r2:
-            reasons.append(f"R² {r2:.4f} below {min_r2}")
-        else:
-            reasons.append("")
-    return pd.Series(reasons, index=curves.index, dtype=object)
-
-
-def efficiency_checks(
-    curves: pd.DataFrame,
-    targets: Sequence[str],
-    setting: Mapping[str, float],
-    used: Mapping[str, float],
-) -> list[dict[str, object]]:
-    """Which efficiency each analysed target gets where its plate has a standard curve.
-
-    * ``fallback`` (warning): the curve is not used (:func:`curve_problems`); the target falls
-      back to the ``[efficiency]`` setting, else to the curves of the other plates (pooled),
-      else to E = 2. The message names the source and its E.
-    * ``setting_outside_ci`` (warning): the ``[efficiency]`` setting lies outside the usable
-      curve's confidence interval (95 % in the analysis); the message names both values.
-
-    ``setting`` holds the user's efficiencies, ``used`` those the analysis uses (setting or
-    curve). Dicts shaped as those of :func:`curve_warnings`.
-    """
-    out: list[dict[str, object]] = []
-    problems = curve_problems(curves)
-    for row, problem in zip(curves.to_dict("records"), problems, strict=True):
-        target, plate = row["target"], row.get("plate", "")
-        if target not in targets:
-            continue
-        name = f"{target}" + (f" on plate {plate}" if plate not in ("", None) else "")
-        if problem:
-            if target in setting:
-                source = f"the [efficiency] setting, E = {setting[target]:.3f}"
-            elif target in used:
-                source = f"the standard curves of the other plates, E = {used[target]:.3f}"
-            else:
-                source = "none: E = 2 (100 %) assumed"
-            message = f"{name}: standard curve not used ({problem}); efficiency from {source}"
-            out.append({"rule": "fallback", "plate": plate, "target": target,
-                        "severity": "warning", "value": used.get(target, 2.0),
-                        "threshold": np.nan, "message": message})  # fmt: skip
-        elif target in setting:
-            e, lo, hi = setting[target], row["efficiency_ci_low"], row["efficiency_ci_high"]
-            if not lo <= e <= hi:
-                message = (
-                    f"{name}: the [efficiency] setting E = {e:.3f} lies outside the standard "
-                    f"curve's 95 % CI {lo:.3f}–{hi:.3f} (curve E = {row['efficiency']:.3f}); "
-                    "the setting is used"
-                )
-                out.append({"rule": "setting_outside_ci", "plate": plate, "target": target,
-                            "severity": "warning", "value": e,
-                            "threshold": lo if e < lo else hi, "message": message})  # fmt: skip
-    return out
-
-
-def _curve_rules(
-    row: dict, lo: float, hi: float, min_r2: float, min_levels: int, min_span: float, tol: float
-) -> list[tuple[str, str, object, object, str]]:
-    """The acceptance rules of :func:`curve_warnings` for one fitted curve."""
-    e, r2, reps = row["efficiency"], row["r_squared"], row["replicates_per_level"]
-    levels, span = row["n_levels"], row["log10_range"]
-    found: list[tuple[str, str, object, object, str]] = []
-    if not lo <= e <= hi:
-        message = f"efficiency {e:.4f} ({100 * (e - 1):.1f} %) outside {lo}-{hi}"
-        found.append(("efficiency_range", "warning", e, lo if e < lo else hi, message))
-    if not r2 >= min_r2:
-        found.append(("r_squared", "warning", r2, min_r2, f"R² {r2:.4f} below {min_r2}"))
-    if reps < 2:
-        message = (
-            "one replicate per dilution; the efficiency CI can be very wide (Svec et al. 2015); "
-            "use 3-4 replicates per level"
-        )
-        found.append(("single_replicate", "warning", reps, 2, message))
-    if levels < min_levels:
-        message = f"{levels} dilution levels; {min_levels} are recommended"
-        found.append(("few_levels", "info", levels, min_levels, message))
-    if span < min_span:
-        message = f"dilution series spans {span:.2f} log10 units; {min_span:g} are recommended"
-        found.append(("narrow_range", "info", span, min_span, message))
-    if abs(e - 2.0) > tol:
-        message = (
-            f"E = {e:.3f} differs from 2 by more than {tol}; 2^-ΔΔCq assuming E = 2 misstates "
-            f"a 5-cycle difference by {100 * efficiency_bias(5.0, e):+.1f} %"
-        )
-        found.append(("livak_assumption", "info", e, 2.0 + math.copysign(tol, e - 2.0), message))
-    return found

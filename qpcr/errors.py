@@ -25,8 +25,6 @@ __all__ = [
     "LayoutError",
     "LayoutMismatchError",
     "MissingControlError",
-    "MissingReferenceError",
-    "QCWarning",
     "QpcrError",
     "QpcrWarning",
     "ReaderOutputError",
@@ -85,10 +83,6 @@ class AnalysisError(QpcrError):
     """Valid input, impossible analysis."""
 
 
-class MissingReferenceError(AnalysisError):
-    """A sample has no usable reference Cq."""
-
-
 class MissingControlError(AnalysisError):
     """The control (calibrator) group is absent."""
 
@@ -112,10 +106,6 @@ class ReaderOutputError(InternalError):
 
 class QpcrWarning(UserWarning):
     """Base of qpcr's warnings."""
-
-
-class QCWarning(QpcrWarning):
-    """A quality-control rule was triggered."""
 
 
 class FormatWarning(QpcrWarning):

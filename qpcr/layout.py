@@ -9,7 +9,8 @@ Two forms, both CSV or workbook (any sheet of .xlsx/.xls/.ods, read with python-
   row letters A..H (or A..P). Empty cells mean "no value"; a well empty in every block is unused.
 
 :func:`load_layout` returns one row per used well with a canonical ``well`` column;
-:func:`join_layout` attaches it to the wells table of an export and reports every mismatch.
+:func:`join_layout` attaches it to the wells table of an export and reports every mismatch
+(:mod:`qpcr.layout_join`; its names are importable from here too).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .errors import ExportParseError, LayoutError, LayoutMismatchError
 from .io._tabular import as_text, decode_bytes, norm_header, split_rows
 from .io.numbers import decimal_mark, read_numbers
+from .layout_join import _listing, check_layout, join_layout, renamed_samples, same_name
 from .plate import PLATES, PlateFormat, normalise_well
 from .schema import normalise_sample_type
 
@@ -39,8 +40,6 @@ __all__ = [
 _STANDARD = {"well", "plate", "sample", "target", "sample_type", "quantity"}
 _ALIASES = {"sample type": "sample_type", "type": "sample_type", "task": "sample_type",
             "sample name": "sample", "target name": "target", "gene": "target"}  # fmt: skip
-_MAX_LISTED = 12
-_SHOWN = 5  # disagreeing wells named in an error (then a count)
 
 
 def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
@@ -145,8 +144,41 @@ def load_layout(
 
     Columns: ``well`` (canonical ``A1``), optional ``plate``, ``sample``, ``target``,
     ``sample_type`` (RDML vocabulary), ``quantity`` (float) and every factor column (text).
-    ``decimal`` (``","`` or ``"."``) is the decimal mark of ``quantity`` when the file alone
-    cannot tell (``1,000``); None detects it.
+
+    Parameters
+    ----------
+    path
+        CSV or workbook (.xlsx, .xls, .ods: every sheet is read), long or grid form.
+    plate
+        Plate size (48, 96 or 384) when known; None: from the grids or the wells named.
+    decimal
+        The decimal mark of ``quantity`` (``","`` or ``"."``) when the file alone cannot tell
+        (``1,000``); None detects it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per used well, columns as above.
+
+    Raises
+    ------
+    LayoutError
+        The file is missing or holds no layout in either form.
+    LayoutMismatchError
+        The layout does not fit the plate.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "layout.csv"
+    ...     _ = path.write_text("Well,Sample,Target,group\\nA1,s1,MYC,dmso\\nA02,s2,MYC,drug\\n")
+    ...     layout = load_layout(path)
+    >>> layout
+      well sample target group
+    0   A1     s1    MYC  dmso
+    1   A2     s2    MYC  drug
     """
     path = Path(path)
     if not path.exists():
@@ -244,265 +276,38 @@ def _finish(layout: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFra
     return layout.reset_index(drop=True)
 
 
-def _listing(items: Sequence[str] | pd.Series, limit: int = _MAX_LISTED) -> str:
-    items = list(items)
-    shown = ", ".join(items[:limit])
-    return shown + (f" ... and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def same_name(a: object, b: object) -> bool:
-    """Two names agree when equal after stripping, collapsing inner spaces and ignoring case
-    (``'D1 NV'`` = ``'d1  nv '``): letter case and spacing differ between instruments and
-    spreadsheets without naming another sample or target."""
-    return _name_key(a) == _name_key(b)
-
-
-def _name_key(value: object) -> str:
-    return " ".join(str(value).split()).casefold()
-
-
-def _filled(values: pd.Series) -> pd.Series:
-    return values.notna() & values.astype(str).str.strip().ne("")
-
-
-def _differences(
-    wells: pd.DataFrame, layout: pd.DataFrame, keys: list[str], samples: bool
-) -> tuple[list[str], list[str], list[str]]:
-    """Where ``layout`` and ``wells`` (one plate each) name different things.
-
-    Returns the wells whose target differs, the wells whose sample name differs (when
-    ``samples``; only where both name one) and the layout targets absent from the export.
-    """
-    cols = [c for c in ("sample", "target") if c in layout and c in wells and c not in keys]
-    if not samples:
-        cols = [c for c in cols if c != "sample"]
-    merged = wells[[*keys, *cols]].merge(
-        layout[[*keys, *cols]], on=keys, how="inner", suffixes=("", "_layout")
-    )
-    found: dict[str, list[str]] = {}
-    for col in cols:
-        both = _filled(merged[col]) & _filled(merged[f"{col}_layout"])
-        differ = both & ~pd.Series(
-            [same_name(a, b) for a, b in zip(merged[col], merged[f"{col}_layout"], strict=True)],
-            index=merged.index,
-            dtype=bool,
-        )
-        bad = merged.loc[differ, ["well", col, f"{col}_layout"]].drop_duplicates("well")
-        found[col] = [f"{w}: export '{e}' vs layout '{v}'" for w, e, v in bad.to_numpy()]
-    absent: list[str] = []
-    if "target" in layout and "target" in wells:
-        known = {_name_key(t) for t in wells["target"].dropna()}
-        named = layout.loc[_filled(layout["target"]), "target"].astype(str)
-        absent = [t for t in dict.fromkeys(named) if _name_key(t) not in known]
-    return found.get("target", []), found.get("sample", []), absent
-
-
-def _plates(wells: pd.DataFrame, layout: pd.DataFrame, keys: list[str]) -> list[object]:
-    """The plates to compare one by one (``[None]``: the layout covers every plate)."""
-    if "plate" not in keys:
-        return [None]
-    given = set(layout["plate"])
-    return [p for p in dict.fromkeys(wells["plate"]) if p in given]
-
-
-def _part(table: pd.DataFrame, plate: object) -> pd.DataFrame:
-    return table if plate is None else table[table["plate"] == plate]
-
-
-def _pairing_hint(
-    wells: pd.DataFrame, layout: pd.DataFrame, keys: list[str], samples: bool, plate: object
-) -> str:
-    """Which other plate's layout fits this plate's export, if one does (a swap, or another)."""
-    plates = _plates(wells, layout, keys)
-    if plate is None or len(plates) < 2:
-        return ""
-    on = [k for k in keys if k != "plate"]
-
-    def fits(export_plate: object, layout_plate: object) -> bool:
-        mine = _part(wells, export_plate)
-        theirs = _part(layout, layout_plate)
-        if mine.merge(theirs[on], on=on).empty:
-            return False
-        return not any(_differences(mine, theirs, on, samples))
-
-    for other in plates:
-        if other != plate and fits(plate, other):
-            if fits(other, plate):
-                return (
-                    f"did you swap the layouts of plate '{plate}' and plate '{other}'? Each fits "
-                    "the other's export: give the layouts in the order of the exports, or name "
-                    "each like its export (plate1.txt with plate1_layout.csv)"
-                )
-            return (
-                f"the layout given for plate '{other}' fits the export of plate '{plate}': check "
-                "which layout belongs to which export"
-            )
-    return ""
-
-
-def check_layout(
-    wells: pd.DataFrame, layout: pd.DataFrame, where: str = "layout", sample_names: str = "check"
-) -> None:
-    """Refuse a layout that names other samples or targets than the export in the same wells.
-
-    Names agree by :func:`same_name`; empty names agree with anything. Sample names are
-    compared only with ``sample_names = "check"``. A layout target that occurs nowhere in the
-    export is refused too. With one layout per plate (a ``plate`` column in both tables), every
-    export is compared with every layout, and the hint says which pairing fits (a swap).
-    Raises :class:`LayoutMismatchError`.
-    """
-    if "well" not in wells or "well" not in layout:
-        return
-    keys = ["plate", "well"] if "plate" in layout and "plate" in wells else ["well"]
-    if "target" in layout and layout.duplicated(keys).any():
-        keys = [*keys, "target"]  # multiplex: a target the export lacks has no data (warned)
-    samples = sample_names == "check"
-    for plate in _plates(wells, layout, keys):
-        mine, theirs = _part(wells, plate), _part(layout, plate)
-        targets, names, absent = _differences(mine, theirs, keys, samples)
-        if not (targets or names or absent):
-            continue
-        on = f" of plate '{plate}'" if plate is not None else ""
-        swap = _pairing_hint(wells, layout, keys, samples, plate)
-        if targets:
-            raise LayoutMismatchError(
-                f"targets disagree between export and layout in {len(targets)} well(s){on}: "
-                f"{_listing(targets, _SHOWN)}; expected the same target in each well",
-                where=where,
-                hint=swap or "Fix the layout, or map export names with [aliases] in the settings",
-            )
-        if names:
-            raise LayoutMismatchError(
-                f"sample names disagree between export and layout in {len(names)} well(s){on}: "
-                f"{_listing(names, _SHOWN)}; expected the same sample in each well (compared "
-                "ignoring letter case and spaces)",
-                where=where,
-                hint=swap
-                or "If the export holds placeholder names (Sample 1, S1) that the layout "
-                'replaces, set sample_names = "layout" (--sample-names layout); to keep the '
-                'export\'s names, sample_names = "export"',
-            )
-        known = ", ".join(dict.fromkeys(mine["target"].dropna().astype(str)))
-        raise LayoutMismatchError(
-            f"the layout names target(s) {_listing(absent, _SHOWN)} that do not occur in the "
-            f"export{on}; expected targets of the export ({known})",
-            where=where,
-            hint=swap or "Fix the layout, or map export names with [aliases] in the settings",
-        )
-
-
-def join_layout(
-    wells: pd.DataFrame, layout: pd.DataFrame, where: str = "layout", sample_names: str = "check"
-) -> tuple[pd.DataFrame, list[str]]:
-    """Attach layout columns to the wells table.
-
-    The layout's targets must agree with the export's (after aliases), and so must its sample
-    names unless ``sample_names`` says which to use (:func:`check_layout`). Targets that differ
-    only in letter case or spaces take the export's spelling. The layout wins for
-    ``sample_type`` and factors, and for ``sample`` except with ``sample_names = "export"``
-    (the export's names where it has them); an empty name is filled from the other table.
-    With ``sample_names = "layout"`` the export's differing names are kept in a column
-    ``sample_export`` (see :func:`renamed_samples`).
-    Wells of the export absent from the layout keep their rows with ``in_layout`` False (the QC
-    step excludes them); layout wells absent from the export are reported.
-    Returns the joined table and a list of warning messages.
-    """
-    layout = _export_spelling(layout, wells)
-    check_layout(wells, layout, where, sample_names)
-    messages: list[str] = []
-    keys = ["well"]
-    if "plate" in layout and "plate" in wells:
-        keys = ["plate", "well"]
-    multiplex = "target" in layout and layout.duplicated(keys).any()
-    if multiplex:
-        keys = [*keys, "target"]
-    lay = layout.copy()
-    lay["in_layout"] = True
-    if sample_names == "export" and "sample" in lay:
-        lay = lay.rename(columns={"sample": "sample_layout"})
-    right = lay.rename(columns={"target": "layout_target"}) if not multiplex else lay
-    overlap = [c for c in right.columns if c in wells.columns and c not in keys]
-    left = wells.drop(columns=[c for c in overlap if c in ("sample", "sample_type")])
-    left = left.rename(
-        columns={c: f"{c}_export" for c in overlap if c not in ("sample", "sample_type")}
-    )
-    joined = left.merge(right, on=keys, how="left", validate="many_to_one")
-    joined["in_layout"] = joined["in_layout"].fillna(False).astype(bool)
-    for col in ("sample", "sample_type"):
-        if col in wells and col in layout:
-            empty = joined[col].isna() | joined[col].eq("")
-            joined.loc[empty, col] = wells.loc[empty.to_numpy(), col].to_numpy()
-    if "sample_layout" in joined:
-        named = _filled(joined["sample"])
-        joined.loc[~named, "sample"] = joined.loc[~named, "sample_layout"]
-        joined = joined.drop(columns="sample_layout")
-    if sample_names == "layout" and "sample" in wells and "sample" in layout:
-        exported = wells["sample"].to_numpy()
-        differ = _filled(pd.Series(exported)).to_numpy() & [
-            not same_name(a, b) for a, b in zip(exported, joined["sample"], strict=True)
-        ]
-        if differ.any():
-            joined["sample_export"] = np.where(differ, exported, "")
-    if "layout_target" in joined:
-        joined = joined.drop(columns="layout_target")
-    absent = joined.loc[~joined["in_layout"], "well"].dropna().unique().tolist()
-    if absent:
-        messages.append(
-            f"{len(absent)} well(s) of the export are not in the layout and are excluded: "
-            + _listing(absent)
-        )
-    used = set(map(tuple, wells[[k for k in keys if k in wells]].astype(str).to_numpy()))
-    lay_keys = layout[[k for k in keys if k in layout]].astype(str)
-    missing = [" ".join(k) for k in map(tuple, lay_keys.to_numpy()) if k not in used]
-    if missing:
-        messages.append(
-            f"{len(missing)} layout well(s) have no data in the export: " + _listing(missing)
-        )
-    return joined, messages
-
-
-def _export_spelling(layout: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
-    """The layout with each target spelled as in the export when they differ only in case or
-    spaces (so that a multiplex layout joins on target)."""
-    if "target" not in layout or "target" not in wells:
-        return layout
-    spelling = {_name_key(t): t for t in dict.fromkeys(wells["target"].dropna())}
-    targets = [spelling.get(_name_key(t), t) if t else t for t in layout["target"]]
-    return layout.assign(target=targets)
-
-
-def renamed_samples(joined: pd.DataFrame) -> tuple[list[str], list[dict[str, object]]]:
-    """The renaming that ``sample_names = "layout"`` did, as a note and QC events.
-
-    One ``sample_renamed`` event (severity info) per plate × export name × layout name, with
-    the wells it covers; the note lists the pairs. Empty when nothing was renamed.
-    """
-    if "sample_export" not in joined:
-        return [], []
-    cols = [c for c in ("plate", "sample_export", "sample") if c in joined]
-    hit = joined[joined["sample_export"].ne("")]
-    events, pairs = [], []
-    for key, part in hit.groupby(cols, sort=False):
-        plate, old, new = key if len(cols) == 3 else ("", *key)
-        wells = list(dict.fromkeys(part["well"].astype(str)))
-        pairs.append(f"'{old}' → '{new}'")
-        events.append(
-            {"plate": plate, "well": ", ".join(wells), "sample": new, "target": "",
-             "code": "sample_renamed", "severity": "info", "value": float(len(wells)),
-             "threshold": np.nan,
-             "message": f"sample '{old}' of the export named '{new}' by the layout in "
-             f"{len(wells)} well(s) (sample_names = \"layout\")"}
-        )  # fmt: skip
-    n_wells = len(hit.drop_duplicates([c for c in ("plate", "well") if c in hit]))
-    note = (
-        f"sample names of {n_wells} well(s) taken from the layout instead of the export "
-        f'(sample_names = "layout"): ' + _listing(list(dict.fromkeys(pairs)))
-    )
-    return [note], events
-
-
 def grid_text(layout: pd.DataFrame, plate: PlateFormat, variables: Sequence[str]) -> str:
-    """CSV text of the grid form: one plate-shaped block per variable, blank line between."""
+    """CSV text of the grid form: one plate-shaped block per variable, blank line between.
+
+    Parameters
+    ----------
+    layout
+        A layout table (:func:`load_layout`) with a ``well`` column.
+    plate
+        The plate format (:data:`qpcr.plate.PLATES`).
+    variables
+        The layout columns to write, one block each.
+
+    Returns
+    -------
+    str
+        The grids; :func:`load_layout` reads them back.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.plate import PLATES
+    >>> layout = pd.DataFrame({"well": ["A1", "A2"], "treatment": ["dmso", "drug"]})
+    >>> print(grid_text(layout, PLATES[48], ["treatment"]))
+    treatment,1,2,3,4,5,6,7,8
+    A,dmso,drug,,,,,,
+    B,,,,,,,,
+    C,,,,,,,,
+    D,,,,,,,,
+    E,,,,,,,,
+    F,,,,,,,,
+    <BLANKLINE>
+    """
     by_well = layout.set_index("well")
     lines = []
     for name in variables:

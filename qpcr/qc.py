@@ -15,6 +15,7 @@ import difflib
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .config import AnalysisConfig
@@ -32,7 +33,26 @@ _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non
 
 def event_table(rows: Sequence[dict]) -> pd.DataFrame:
     """QC events from dicts with ``code`` and the other :data:`EVENT_COLUMNS` but ``rule``
-    (the code in its earlier spelling, with hyphens: kept for scripts reading ``rule``)."""
+    (the code in its earlier spelling, with hyphens: kept for scripts reading ``rule``).
+
+    Parameters
+    ----------
+    rows
+        One dict per event; keys missing from a dict are left empty (NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The events, columns :data:`EVENT_COLUMNS` in order.
+
+    Examples
+    --------
+    >>> events = event_table([{"code": "sample_renamed", "well": "A1", "sample": "s1",
+    ...                        "severity": "info"}])
+    >>> events[["well", "code", "rule", "severity"]]
+      well            code            rule severity
+    0   A1  sample_renamed  sample-renamed     info
+    """
     frame = pd.DataFrame(list(rows), columns=EVENT_COLUMNS)
     frame["rule"] = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]]
     return frame
@@ -54,6 +74,44 @@ def apply_qc(
     flagged). Events: wells the instrument software flagged, NTC amplification closer than
     ``ntc_margin`` cycles to the samples, NRT closer than ``ntc_margin`` cycles to its sample,
     replicate groups the outlier rule flags, non-detects.
+
+    Parameters
+    ----------
+    wells
+        The wells table (layout joined): ``sample``, ``target``, ``sample_type``, ``cq``,
+        ``cq_status`` and, when known, ``in_layout`` and ``omitted``.
+    config
+        The analysis settings (non-detect policy, outlier rule, margins).
+    targets
+        The analysed targets; wells of other targets are excluded (None: every target).
+
+    Returns
+    -------
+    wells : pandas.DataFrame
+        ``wells`` with ``cq_used``, ``censored``, ``excluded``, ``exclude_code``,
+        ``exclude_reason`` and ``outlier``.
+    events : pandas.DataFrame
+        The QC events (:func:`event_table`).
+
+    Examples
+    --------
+    Three replicates of one sample, one of them 3.5 cycles off, and a clean NTC:
+
+    >>> import pandas as pd
+    >>> from qpcr.config import AnalysisConfig
+    >>> wells = pd.DataFrame({"well": ["A1", "A2", "A3", "B1"],
+    ...     "sample": ["s1", "s1", "s1", "NTC"], "target": "MYC",
+    ...     "sample_type": ["unkn", "unkn", "unkn", "ntc"], "cq": [24.0, 24.1, 27.5, None],
+    ...     "cq_status": ["ok", "ok", "ok", "undetermined"]})
+    >>> checked, events = apply_qc(wells, AnalysisConfig())
+    >>> checked[["well", "exclude_code", "cq_used"]]
+      well   exclude_code  cq_used
+    0   A1                    24.0
+    1   A2                    24.1
+    2   A3  outlier_range      NaN
+    3   B1            ntc      NaN
+    >>> print(events["message"][0])
+    MYC in s1: technical replicates span 3.50 cycles (> 0.5); well A3 excluded
     """
     from .censoring import apply_nondetect_policy
 
@@ -61,7 +119,11 @@ def apply_qc(
     code = pd.Series([""] * len(w), index=w.index, dtype=object)
     detail = pd.Series([""] * len(w), index=w.index, dtype=object)
 
-    def exclude(mask: pd.Series, why: str | pd.Series, details: pd.Series | None = None) -> None:
+    def exclude(
+        mask: pd.Series | npt.NDArray[np.bool_],
+        why: str | pd.Series,
+        details: pd.Series | None = None,
+    ) -> None:
         take = mask & code.eq("")
         code[take] = why if isinstance(why, str) else why[take]
         if details is not None:

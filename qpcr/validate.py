@@ -33,7 +33,25 @@ TARGETS = "is not among the targets measured"
 
 
 def suggest(name: str, options: Iterable[str]) -> str:
-    """``did you mean 'X'?`` for the nearest of ``options``, else ``""``."""
+    """``did you mean 'X'?`` for the nearest of ``options``, else ``""``.
+
+    Parameters
+    ----------
+    name
+        The name that was not found.
+    options
+        The names it could have meant (any values; compared as text).
+
+    Returns
+    -------
+    str
+        The hint, or ``""`` when no option is close (:func:`difflib.get_close_matches`).
+
+    Examples
+    --------
+    >>> suggest("GAPHD", ["GAPDH", "MYC"]), suggest("XYZ", ["GAPDH", "MYC"])
+    ("did you mean 'GAPDH'?", '')
+    """
     close = difflib.get_close_matches(name, list(dict.fromkeys(map(str, options))), n=1)
     return f"did you mean '{close[0]}'?" if close else ""
 
@@ -67,6 +85,42 @@ def check_names(
     that matches none of them renames nothing; a settings file shared by several panels holds
     such aliases, and any setting that relies on the renamed name is refused here anyway, so
     an unused alias is returned as a warning, not refused.
+
+    Parameters
+    ----------
+    wells
+        The wells table, layout joined and ``[aliases]`` applied.
+    config
+        The analysis settings.
+    export_targets
+        The target names as the exports spell them (before ``[aliases]``).
+
+    Returns
+    -------
+    list of str
+        Warnings: aliases that rename no exported target.
+
+    Raises
+    ------
+    ConfigError
+        The first name of the settings that the data lack, with the nearest name as a hint.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.config import from_mapping
+    >>> wells = pd.DataFrame({"sample": ["n1", "n1", "h1", "h1"], "sample_type": "unkn",
+    ...     "target": ["GAPDH", "MYC", "GAPDH", "MYC"],
+    ...     "oxygen": ["normoxia", "normoxia", "hypoxia", "hypoxia"]})
+    >>> config = from_mapping({"reference_genes": ["GAPDH"], "control": {"oxygen": "normoxia"},
+    ...                        "aliases": {"Myc": "MYC"}})
+    >>> check_names(wells, config, export_targets=["GAPDH", "MYC"])
+    ["settings [aliases]: 'Myc' renames no target of the exports"]
+    >>> check_names(wells, from_mapping({"reference_genes": ["GAPHD"]}))
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: settings reference_genes: reference gene 'GAPHD' is not among the
+    targets measured; expected one of GAPDH, MYC. did you mean 'GAPDH'?
     """
     src = config.source or "settings"
     unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells

@@ -184,10 +184,10 @@ def test_codes_in_the_source_are_declared() -> None:
     qpcr = ROOT / "qpcr"
     text = {p.name: p.read_text(encoding="utf-8") for p in qpcr.glob("*.py")}
     stages = "".join(p.read_text(encoding="utf-8") for p in (qpcr / "stages").glob("*.py"))
-    found = text["qc.py"] + text["pipeline.py"] + text["layout.py"] + stages
+    found = text["qc.py"] + text["pipeline.py"] + text["layout_join.py"] + stages
     events = set(re.findall(r'"code": "([a-z_]+)"', found))
-    curve_rules = re.findall(r'\(\s*"([a-z_]+)",\s*"(?:warning|error|info)"', text["curves.py"])
-    curve_rules += re.findall(r'"rule": "([a-z_]+)"', text["curves.py"])  # fallback events
+    curve_rules = re.findall(r'\(\s*"([a-z_]+)",\s*"(?:warning|error|info)"', text["efficiency.py"])
+    curve_rules += re.findall(r'"rule": "([a-z_]+)"', text["efficiency.py"])  # fallback events
     gene_rules = re.findall(r'"rule": "([a-z_]+)"', text["stability.py"])
     assert len(curve_rules) >= 7
     assert len(gene_rules) >= 3

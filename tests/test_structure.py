@@ -26,7 +26,6 @@ FUNCTION_CHECKED_MODULES = ("pipeline.py", "results.py")
 ALLOWED_LONG_MODULES = {
     "stability.py",  # 806: geNorm, NormFinder, BestKeeper, reference-gene warnings
     "io/thermo.py",  # 847: the Thermo Fisher reader family
-    "curves.py",  # 654: standard curves, efficiencies, pooled fits, fallbacks
 }
 
 

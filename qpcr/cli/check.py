@@ -84,6 +84,7 @@ def check(
             _write_spec(init_spec, steps, reference, format, config.decimal)
             typer.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
             return
+        assert spec is not None  # exactly one of --spec and --init-spec, checked above
         loaded = checks.load_spec(spec)
         results = pd.concat(
             [
@@ -131,7 +132,7 @@ def _write_outputs(
     if junit is not None:
         xml = checks.to_junit(results)
         atomic_write(junit, lambda tmp: tmp.write_text(xml, encoding="utf-8"))
-    if chart is not None:
+    if chart is not None and history is not None:  # --chart without --history is refused
         atomic_write(chart, lambda tmp: checks.plot_control_chart(history, spec, tmp))
 
 
