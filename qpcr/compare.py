@@ -40,7 +40,7 @@ def group_order(
             levels.remove(control[f])
             levels.insert(0, control[f])
         rank[f] = {level: i for i, level in enumerate(levels)}
-    records = groups.to_dict("records")
+    records = [{str(k): str(v) for k, v in r.items()} for r in groups.to_dict("records")]
     return sorted(records, key=lambda g: tuple(rank[f][g[f]] for f in factors))
 
 

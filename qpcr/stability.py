@@ -14,10 +14,10 @@ ties.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -292,7 +292,8 @@ def genorm(
     k = len(genes)
 
     alive = np.ones(k, dtype=bool)
-    m_rows, step_rows, excluded_order, m_at_exclusion = [], [], [], {}
+    m_rows, excluded_order, m_at_exclusion = [], [], {}
+    step_rows: list[tuple[int, int, str | None, float]] = []
     for step in range(1, k):
         sub = vjk[np.ix_(alive, alive)]
         m_alive = sub.sum(axis=1) / (alive.sum() - 1)
@@ -536,7 +537,12 @@ def _group_labels(groups: object, index: pd.Index, where: str) -> np.ndarray:
     """Group label per sample as an array (one group when ``groups`` is None)."""
     if groups is None:
         return np.zeros(len(index), dtype=int)
-    labels = groups.reindex(index) if isinstance(groups, pd.Series) else pd.Series(list(groups))
+    if isinstance(groups, pd.Series):
+        labels = groups.reindex(index)
+    elif isinstance(groups, Iterable):
+        labels = pd.Series(list(groups))
+    else:
+        raise TypeError(f"groups must be a Series or a sequence of labels, not {type(groups)}")
     if len(labels) != len(index):
         raise InputError(
             f"{len(labels)} group labels for {len(index)} samples; expected one per sample", where
@@ -664,7 +670,9 @@ def _group_warnings(cq: pd.DataFrame, groups: object) -> list[dict[str, str]]:
         return []
     labels = _group_labels(groups, cq.index, "stability groups")
     name = str(getattr(groups, "name", None) or "group")
-    samples = cq.rename_axis(index="sample", columns="target").stack().reset_index(name="cq_mean")
+    stacked = cast(pd.Series, cq.rename_axis(index="sample", columns="target").stack())
+    stacked = stacked.rename("cq_mean")
+    samples = stacked.reset_index()
     samples[name] = samples["sample"].map(dict(zip(cq.index, labels, strict=True)))
     return reference_gene_warnings(samples, list(cq.columns), {name: sorted(set(labels))})
 

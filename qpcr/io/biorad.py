@@ -63,12 +63,11 @@ def _kind_of_line(line: str) -> str | None:
     """``cq``, ``amplification``, ``melt`` or ``run_info`` for a first line, else None."""
     parsed = _header_cells(line)
     if parsed is not None:
-        cells = set(parsed[0])
-        if set(_REQUIRED) <= cells and cells & CQ_HEADERS:
+        header = set(parsed[0])
+        if set(_REQUIRED) <= header and header & CQ_HEADERS:
             return "cq"
         return None
-    cells = [norm_header(c) for c in re.split(r"[,;\t]", line.strip())]
-    cells = [c for c in cells if c]
+    cells = [c for c in (norm_header(c) for c in re.split(r"[,;\t]", line.strip())) if c]
     if len(cells) >= 3 and cells[1] in ("a1", "a01"):
         if cells[0] == "cycle":
             return "amplification"

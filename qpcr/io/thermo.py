@@ -36,6 +36,7 @@ import warnings
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -359,11 +360,9 @@ def _wells(
         out["flags"] = _flags(table, flag_columns)
     for role in ("quantity", "tm"):
         if role in cols:
+            column = cols[role]
             out[role] = read_numbers(
-                numeric[cols[role]],
-                lambda i, c=cols[role]: table.at(i, c),
-                mark,
-                cols[role] in grouped,
+                numeric[column], partial(table.at, column=column), mark, column in grouped
             )
     return out.reset_index(drop=True), size, mark
 

@@ -452,7 +452,7 @@ def _check_references(targets: Sequence[str], config: AnalysisConfig) -> None:
             "absolute quantification",
             where="settings reference_genes",
             hint=f"Choose one or more housekeeping genes among {', '.join(targets)} "
-            '(reference_genes = ["..."] or --reference), or mark a dilution series as sample '
+            '(reference_genes = ["..."]), or mark a dilution series as sample '
             "type 'std' with its quantities",
         )
 
