@@ -258,8 +258,8 @@ def test_no_settings_refuses_instead_of_writing_empty_tables(tmp_path: Path) -> 
     assert message == (
         "error: settings reference_genes: no reference gene is set, and no standard wells "
         "with quantities make it an absolute quantification. Choose one or more housekeeping "
-        'genes among T, REF (reference_genes = ["..."] or --reference), or mark a dilution '
-        "series as sample type 'std' with its quantities"
+        'genes among T, REF (--reference-genes GENE,... or reference_genes = ["..."]), or mark '
+        "a dilution series as sample type 'std' with its quantities"
     )
     assert not (tmp_path / "o" / "fold_changes.csv").exists()
 

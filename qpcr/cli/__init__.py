@@ -74,6 +74,7 @@ _OPTION_OF_PHRASE = {
     'decimal="."': "--decimal .",
     "run=...": "--run ID",
     "force=True": "--force",
+    '(reference_genes = ["..."])': '(--reference-genes GENE,... or reference_genes = ["..."])',
     "write_template()": "'qpcr template OUT.xlsx'",
 }
 
