@@ -435,6 +435,19 @@ def test_lc96_positive_control_curve_warns_instead_of_aborting(tmp_path: Path) -
     assert quantities["upper_bound"].sum() == 6  # Hex@X and Texas Red@Y, 3 samples each
 
 
+def test_terminal_marks_quantities_from_non_detects_as_upper_bounds() -> None:
+    from qpcr import analyze
+    from qpcr.report.summary import display_tables
+
+    results = analyze([LC96])
+    shown = display_tables(results)["Quantities read off the standard curves"]
+    table = results.tables["quantities"]
+    marked = shown["quantity"].str.startswith("≤ ")
+    assert marked.tolist() == table["upper_bound"].tolist()
+    assert marked.sum() == 6
+    assert "upper_bound" not in shown
+
+
 # ----------------------------------------------- §2.9: "not detected" only when all are ND
 
 

@@ -151,8 +151,12 @@ def _absolute_tables(results: Results) -> dict[str, pd.DataFrame]:
         tables["Standard curves"] = pd.DataFrame(rows)
     quantities = results.tables.get("quantities", pd.DataFrame())
     if not quantities.empty:
-        shown = quantities.assign(cq_mean=quantities["cq_mean"].map("{:.2f}".format),
-                                  quantity=quantities["quantity"].map(_fmt))  # fmt: skip
+        bound = quantities.get("upper_bound", pd.Series(False, index=quantities.index))
+        quantity = quantities["quantity"].map(_fmt)
+        shown = quantities.assign(  # a mean with a non-detect reads as an upper bound
+            cq_mean=quantities["cq_mean"].map("{:.2f}".format),
+            quantity=quantity.where(~bound.astype(bool) | quantity.eq(""), "≤ " + quantity),
+        ).drop(columns="upper_bound", errors="ignore")
         tables["Quantities read off the standard curves"] = shown
     return tables
 
