@@ -33,7 +33,8 @@ _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non
 
 def event_table(rows: Sequence[dict]) -> pd.DataFrame:
     """QC events from dicts with ``code`` and the other :data:`EVENT_COLUMNS` but ``rule``
-    (the code in its earlier spelling, with hyphens: kept for scripts reading ``rule``).
+    (the code in its earlier spelling, with hyphens: kept for scripts reading ``rule``);
+    ``observed`` may be given as ``value``, its earlier name, which stays a copy of it.
 
     Parameters
     ----------
@@ -55,6 +56,8 @@ def event_table(rows: Sequence[dict]) -> pd.DataFrame:
     """
     frame = pd.DataFrame(list(rows), columns=EVENT_COLUMNS)
     frame["rule"] = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]]
+    frame["observed"] = frame["observed"].fillna(frame["value"])  # producers may say "value"
+    frame["value"] = frame["observed"]
     return frame
 
 
