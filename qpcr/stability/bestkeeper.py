@@ -22,9 +22,32 @@ def bestkeeper(cq: pd.DataFrame, index_genes: Sequence[str] | None = None) -> pd
     ``r``/``p`` against the BestKeeper index (per-sample geometric mean of the Cq of
     ``index_genes``, default all genes). Genes with sd > 1 cycle are considered inconsistent.
 
+    Parameters
+    ----------
+    cq : DataFrame
+        Cq, samples as rows, candidate genes (≥ 2) as columns, no missing values.
+    index_genes : sequence of str, optional
+        Genes of the BestKeeper index (default all genes).
+
     Returns
     -------
-    DataFrame indexed by gene with columns ``n, gm, am, min, max, sd, cv, r, p``.
+    DataFrame
+        Indexed by gene with columns ``n, gm, am, min, max, sd, cv, r, p``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cq = pd.DataFrame({"ACTB": [18.1, 18.3, 17.9, 18.6, 18.2, 18.4],
+    ...                    "GAPDH": [20.0, 20.4, 19.8, 21.6, 21.9, 21.2],
+    ...                    "TBP": [26.2, 26.5, 26.0, 26.6, 26.3, 26.4],
+    ...                    "HPRT1": [24.9, 25.3, 24.8, 25.5, 25.0, 25.2]},
+    ...                   index=["c1", "c2", "c3", "h1", "h2", "h3"])
+    >>> bestkeeper(cq)[["n", "gm", "sd", "cv", "r"]].round(3)
+           n      gm     sd     cv      r
+    ACTB   6  18.249  0.183  1.005  0.907
+    GAPDH  6  20.801  0.750  3.603  0.928
+    TBP    6  26.333  0.167  0.633  0.854
+    HPRT1  6  25.116  0.217  0.863  0.814
     """
     from ..stats.dist import pearson
 

@@ -86,6 +86,35 @@ def genorm(
         Amplification factor per gene (default 2; genes that are not candidates are ignored).
     cutoff : float
         Pairwise-variation cutoff for the recommended number of genes (default 0.15).
+
+    Returns
+    -------
+    GenormResult
+        M per gene, the exclusion steps, the pairwise variations and the ranking.
+
+    Examples
+    --------
+    Four candidates over six samples; GAPDH moves in the last three:
+
+    >>> import pandas as pd
+    >>> cq = pd.DataFrame({"ACTB": [18.1, 18.3, 17.9, 18.6, 18.2, 18.4],
+    ...                    "GAPDH": [20.0, 20.4, 19.8, 21.6, 21.9, 21.2],
+    ...                    "TBP": [26.2, 26.5, 26.0, 26.6, 26.3, 26.4],
+    ...                    "HPRT1": [24.9, 25.3, 24.8, 25.5, 25.0, 25.2]},
+    ...                   index=["c1", "c2", "c3", "h1", "h2", "h3"])
+    >>> result = genorm(cq)
+    >>> result.ranking.round(3)
+      target  rank      m
+    0   ACTB     1  0.075
+    1    TBP     1  0.075
+    2  HPRT1     3  0.078
+    3  GAPDH     4  0.749
+    >>> result.pairwise.round(3)
+       n      v
+    0  2  0.023
+    1  3  0.187
+    >>> result.n_recommended, result.recommended
+    (2, ['ACTB', 'TBP'])
     """
     y = _log2_quantities(cq, efficiency, 3, "geNorm input")
     genes = [str(g) for g in y.columns]
@@ -150,6 +179,31 @@ def best_pair(cq: pd.DataFrame, efficiency: Mapping[str, float] | None = None) -
     ``reference_genes = ["auto"]``.
 
     With exactly two candidates they are returned as given (geNorm cannot rank them).
+
+    Parameters
+    ----------
+    cq : DataFrame
+        Cq, samples as rows, candidate genes (≥ 2) as columns, no missing values.
+    efficiency : mapping, optional
+        Amplification factor per gene (default 2).
+
+    Returns
+    -------
+    tuple of str
+        The two genes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cq = pd.DataFrame({"ACTB": [18.1, 18.3, 17.9, 18.6, 18.2, 18.4],
+    ...                    "GAPDH": [20.0, 20.4, 19.8, 21.6, 21.9, 21.2],
+    ...                    "TBP": [26.2, 26.5, 26.0, 26.6, 26.3, 26.4],
+    ...                    "HPRT1": [24.9, 25.3, 24.8, 25.5, 25.0, 25.2]},
+    ...                   index=["c1", "c2", "c3", "h1", "h2", "h3"])
+    >>> best_pair(cq)
+    ('ACTB', 'TBP')
+    >>> best_pair(cq[["GAPDH", "TBP"]])
+    ('GAPDH', 'TBP')
     """
     if isinstance(cq, pd.DataFrame) and cq.shape[1] == 2:
         _log2_quantities(cq, efficiency, 2, "reference selection")

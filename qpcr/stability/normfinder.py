@@ -112,6 +112,27 @@ def normfinder(
         Amplification factor per gene (default 2).
     pair_limit : float
         Stability limit of the genes that may form the best pair (default 0.25).
+
+    Returns
+    -------
+    NormfinderResult
+        ρ per gene, the variance components and the scored pairs.
+
+    Examples
+    --------
+    Three normoxic and three hypoxic samples; GAPDH rises under hypoxia:
+
+    >>> import pandas as pd
+    >>> cq = pd.DataFrame({"ACTB": [18.1, 18.3, 17.9, 18.6, 18.2, 18.4],
+    ...                    "GAPDH": [20.0, 20.4, 19.8, 21.6, 21.9, 21.2],
+    ...                    "TBP": [26.2, 26.5, 26.0, 26.6, 26.3, 26.4],
+    ...                    "HPRT1": [24.9, 25.3, 24.8, 25.5, 25.0, 25.2]},
+    ...                   index=["c1", "c2", "c3", "h1", "h2", "h3"])
+    >>> result = normfinder(cq, groups=["normoxia"] * 3 + ["hypoxia"] * 3)
+    >>> result.stability.round(3).to_dict()
+    {'ACTB': 0.193, 'GAPDH': 0.605, 'TBP': 0.202, 'HPRT1': 0.234}
+    >>> result.best_pair, round(result.best_pair_stability, 3)
+    (('ACTB', 'TBP'), 0.251)
     """
     where = "NormFinder input"
     y = _log2_quantities(cq, efficiency, 3, where)

@@ -28,10 +28,43 @@ def cq_matrix(
     ``cq_mean`` (technical replicates already averaged) and, when ``group`` is given, that
     column. Samples lacking a Cq for any candidate are dropped (returned third, by name).
 
+    Parameters
+    ----------
+    samples : DataFrame
+        The per-sample long table.
+    candidates : sequence of str
+        The candidate genes (all measured), in the order of the columns wanted.
+    group : str, optional
+        Factor column whose level per sample is returned as the groups.
+
     Returns
     -------
-    (cq, groups, dropped): ``cq`` has samples as rows and the candidates as columns in the
-    given order; ``groups`` is the group label per sample (None without ``group``).
+    cq : DataFrame
+        Samples as rows and the candidates as columns in the given order.
+    groups : Series or None
+        The group label per sample (None without ``group``).
+    dropped : list of str
+        The samples left out for a missing Cq.
+
+    Examples
+    --------
+    Sample c3 has no TBP Cq and is dropped:
+
+    >>> import pandas as pd
+    >>> samples = pd.DataFrame({
+    ...     "sample": ["c1", "c1", "c2", "c2", "c3", "c3", "h1", "h1"],
+    ...     "target": ["ACTB", "TBP"] * 4,
+    ...     "cq_mean": [18.1, 26.2, 18.3, 26.5, 17.9, None, 18.6, 26.6],
+    ...     "oxygen": ["normoxia"] * 6 + ["hypoxia"] * 2})
+    >>> cq, groups, dropped = cq_matrix(samples, ["TBP", "ACTB"], group="oxygen")
+    >>> cq
+             TBP  ACTB
+    sample
+    c1      26.2  18.1
+    c2      26.5  18.3
+    h1      26.6  18.6
+    >>> groups.to_dict(), dropped
+    ({'c1': 'normoxia', 'c2': 'normoxia', 'h1': 'hypoxia'}, ['c3'])
     """
     where = "stability candidates"
     cands = list(dict.fromkeys(str(c) for c in candidates))
@@ -88,6 +121,19 @@ def stability_table(
     of the same output (all candidates); by default they are computed here with ``groups`` as
     the one factor (named after the Series, else ``group``); without groups there are none.
 
+    Parameters
+    ----------
+    cq : DataFrame
+        Cq, samples as rows, candidate genes (≥ 3) as columns, no missing values.
+    groups : sequence or Series, optional
+        Group label per sample, for NormFinder and the default warnings.
+    efficiency : mapping, optional
+        Amplification factor per gene (default 2).
+    cutoff : float
+        geNorm's pairwise-variation cutoff (default 0.15).
+    warnings : sequence of dict, optional
+        Warnings of :func:`reference_gene_warnings` (default: computed from ``groups``).
+
     Returns
     -------
     genes : DataFrame
@@ -100,6 +146,30 @@ def stability_table(
     steps : DataFrame
         ``step, genes_left, excluded, mean_m, pairwise, v`` where ``v`` is V_{n/n+1} with
         n + 1 = ``genes_left`` (label in ``pairwise``, e.g. ``V2/3``); NaN on the last row.
+
+    Examples
+    --------
+    GAPDH rises under hypoxia and is a known hypoxia target, so it is never recommended:
+
+    >>> import pandas as pd
+    >>> cq = pd.DataFrame({"ACTB": [18.1, 18.3, 17.9, 18.6, 18.2, 18.4],
+    ...                    "GAPDH": [20.0, 20.4, 19.8, 21.6, 21.9, 21.2],
+    ...                    "TBP": [26.2, 26.5, 26.0, 26.6, 26.3, 26.4],
+    ...                    "HPRT1": [24.9, 25.3, 24.8, 25.5, 25.0, 25.2]},
+    ...                   index=["c1", "c2", "c3", "h1", "h2", "h3"])
+    >>> oxygen = pd.Series(["normoxia"] * 3 + ["hypoxia"] * 3, index=cq.index, name="oxygen")
+    >>> genes, steps = stability_table(cq, oxygen)
+    >>> genes[["target", "rank", "genorm_rank", "normfinder_stability", "recommended"]].round(3)
+      target  rank  genorm_rank  normfinder_stability  recommended
+    0   ACTB     1            1                 0.193         True
+    1    TBP     2            1                 0.202         True
+    2  HPRT1     3            3                 0.234        False
+    3  GAPDH     4            4                 0.605        False
+    >>> steps[["step", "excluded", "pairwise", "v"]].round(3)
+       step excluded pairwise      v
+    0     1    GAPDH     V3/4  0.187
+    1     2    HPRT1     V2/3  0.023
+    2     3      NaN      NaN    NaN
     """
     gn = genorm(cq, efficiency, cutoff)
     nf = normfinder(cq, groups, efficiency)

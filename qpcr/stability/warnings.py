@@ -116,7 +116,30 @@ def reference_gene_warnings(
 
     Returns
     -------
-    list of dict with ``rule``, ``target``, ``severity``, ``message``.
+    list of dict
+        One warning each, with ``rule``, ``target``, ``severity``, ``message``.
+
+    Examples
+    --------
+    GAPDH and ACTB as reference genes in a normoxia/hypoxia design; GAPDH rises by 1.5 cycles:
+
+    >>> import pandas as pd
+    >>> cq = pd.DataFrame({"ACTB": [18.1, 18.3, 17.9, 18.6, 18.2, 18.4],
+    ...                    "GAPDH": [20.0, 20.4, 19.8, 21.6, 21.9, 21.2],
+    ...                    "TBP": [26.2, 26.5, 26.0, 26.6, 26.3, 26.4]},
+    ...                   index=["c1", "c2", "c3", "h1", "h2", "h3"])
+    >>> samples = cq.rename_axis(index="sample", columns="target").stack()
+    >>> samples = samples.rename("cq_mean").reset_index()
+    >>> samples["oxygen"] = samples["sample"].str[0].map({"c": "normoxia", "h": "hypoxia"})
+    >>> found = reference_gene_warnings(samples, ["GAPDH", "ACTB"],
+    ...                                 {"oxygen": ["normoxia", "hypoxia"]})
+    >>> for w in found:
+    ...     print(w["rule"], w["target"], w["severity"])
+    hypoxia_responsive GAPDH warning
+    reference_depends_on_factor GAPDH warning
+    hypoxia_soft ACTB note
+    >>> found[1]["message"][:72]
+    'the Cq of reference gene GAPDH changes with oxygen (largest difference b'
     """
     where = "reference-gene check"
     needed = ["sample", "target", "cq_mean", *factors]
