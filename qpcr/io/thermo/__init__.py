@@ -25,6 +25,11 @@ flag columns such as ``BADROX``/``HIGHSD``: the codes set to ``Y``, ';'-joined) 
 the file has curves, the long tables ``amplification`` (``well, target, cycle, rn, delta_rn,
 fluorescence`` with fluorescence = Rn) and ``melt`` (``well, target, reading, temperature,
 fluorescence, derivative``).
+
+Modules: :mod:`~qpcr.io.thermo.classic`, :mod:`~qpcr.io.thermo.design_analysis` (v1 and v2),
+:mod:`~qpcr.io.thermo.wellresult` and :mod:`~qpcr.io.thermo.sds`, each registering its formats;
+``_keyed`` (key/value rows then the results table) and ``_common`` (results, wells and curve
+tables, header blocks) are shared.
 """
 
 # Each module registers its formats when imported; imported in the order of registration

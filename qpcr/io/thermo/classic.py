@@ -95,17 +95,81 @@ def read_classic_text(path: Path, decimal: str | None = None) -> Export:
 
 
 def sniff_classic(sample: FileSample) -> bool:
-    """Classic text, or a workbook whose ``Results`` sheet has the classic column set."""
+    r"""Classic text, or a workbook whose ``Results`` sheet has the classic column set.
+
+    Parameters
+    ----------
+    sample : FileSample
+        The head of the file.
+
+    Returns
+    -------
+    bool
+        Whether the file has this layout.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from qpcr.io.registry import FileSample
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.txt"
+    >>> rows = [["Well", "Well Position", "Sample Name", "Target Name", "Task", "Reporter", "CT"],
+    ...         ["1", "A1", "s1", "GAPDH", "UNKNOWN", "VIC", "18.52"],
+    ...         ["2", "A2", "s1", "MYC", "UNKNOWN", "FAM", "25.10"],
+    ...         ["3", "A3", "NTC", "MYC", "NTC", "FAM", "Undetermined"]]
+    >>> table = "\n".join("\t".join(row) for row in rows)
+    >>> _ = path.write_text(f"* Block Type = 96-Well Block (0.2mL)\n\n[Results]\n{table}\n")
+    >>> from qpcr.io.thermo import sniff_da_v1
+    >>> sniff_classic(FileSample(path)), sniff_da_v1(FileSample(path))
+    (True, False)
+    >>> folder.cleanup()
+    """
     if sample.kind == "text":
         return _text_kind(sample) == CLASSIC
     return _sheet_kind(sample) == CLASSIC
 
 
 def read_classic(path: Path, sample: FileSample | None = None) -> Export:
-    """Read a classic export: ``[Results]`` text or a workbook's ``Results`` sheet.
+    r"""Read a classic export: ``[Results]`` text or a workbook's ``Results`` sheet.
 
     Wells come from ``Well Position`` (or ``Well`` when it holds ``A1``, or the 1-based
     ``Well`` index on the plate given by ``Block Type``).
+
+    Parameters
+    ----------
+    path : Path
+        The export.
+    sample : FileSample, optional
+        Its head, as the sniffer saw it (with the decimal mark the user gave).
+
+    Returns
+    -------
+    Export
+        The wells table, run metadata and any curve tables.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from qpcr.io.registry import FileSample
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.txt"
+    >>> rows = [["Well", "Well Position", "Sample Name", "Target Name", "Task", "Reporter", "CT"],
+    ...         ["1", "A1", "s1", "GAPDH", "UNKNOWN", "VIC", "18.52"],
+    ...         ["2", "A2", "s1", "MYC", "UNKNOWN", "FAM", "25.10"],
+    ...         ["3", "A3", "NTC", "MYC", "NTC", "FAM", "Undetermined"]]
+    >>> table = "\n".join("\t".join(row) for row in rows)
+    >>> _ = path.write_text(f"* Block Type = 96-Well Block (0.2mL)\n\n[Results]\n{table}\n")
+    >>> export = read_classic(path)
+    >>> export.wells[["well", "sample", "target", "sample_type", "cq", "cq_status"]]
+      well sample target sample_type     cq     cq_status
+    0   A1     s1  GAPDH        unkn  18.52            ok
+    1   A2     s1    MYC        unkn  25.10            ok
+    2   A3    NTC    MYC         ntc    NaN  undetermined
+    >>> export.info.format, export.info.plate_size
+    ('thermo_classic', 96)
+    >>> folder.cleanup()
     """
     sample = sample or FileSample(path)
     if sample.kind == "text":

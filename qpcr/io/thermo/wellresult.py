@@ -16,15 +16,69 @@ __all__ = ["read_wellresult", "sniff_wellresult"]
 
 
 def sniff_wellresult(sample: FileSample) -> bool:
-    """``Well,Omit,Sample,Target,...`` CSV with ``Task`` and ``Cq`` columns."""
+    r"""``Well,Omit,Sample,Target,...`` CSV with ``Task`` and ``Cq`` columns.
+
+    Parameters
+    ----------
+    sample : FileSample
+        The head of the file.
+
+    Returns
+    -------
+    bool
+        Whether the file has this layout.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from qpcr.io.registry import FileSample
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "WellResult-run.csv"
+    >>> _ = path.write_text("Well,Omit,Sample,Target,Task,Dyes,Cq\n"
+    ...                     "A1,FALSE,s1,GAPDH,Unknown,VIC-NFQ-MGB,18.52\n"
+    ...                     "A2,FALSE,s1,MYC,Unknown,FAM-NFQ-MGB,25.10\n")
+    >>> sniff_wellresult(FileSample(path))
+    True
+    >>> folder.cleanup()
+    """
     return sample.kind == "text" and _text_kind(sample) == WELLRESULT
 
 
 def read_wellresult(path: Path, sample: FileSample | None = None) -> Export:
-    """Read a D&A ``WellResult`` CSV (wells ``A1``; ``Dyes`` ``VIC-NFQ-MGB`` → reporter VIC).
+    r"""Read a D&A ``WellResult`` CSV (wells ``A1``; ``Dyes`` ``VIC-NFQ-MGB`` → reporter VIC).
 
     Sample names with unquoted commas spill into extra fields; the surplus is joined back into
     ``Sample``. A ``;``-separated re-save (decimal-comma locales) is read the same way.
+
+    Parameters
+    ----------
+    path : Path
+        The export.
+    sample : FileSample, optional
+        Its head, as the sniffer saw it (with the decimal mark the user gave).
+
+    Returns
+    -------
+    Export
+        The wells table, run metadata and any curve tables.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from qpcr.io.registry import FileSample
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "WellResult-run.csv"
+    >>> _ = path.write_text("Well,Omit,Sample,Target,Task,Dyes,Cq\n"
+    ...                     "A1,FALSE,s1,GAPDH,Unknown,VIC-NFQ-MGB,18.52\n"
+    ...                     "A2,FALSE,s1,MYC,Unknown,FAM-NFQ-MGB,25.10\n")
+    >>> export = read_wellresult(path)
+    >>> export.wells[["well", "sample", "target", "reporter", "cq", "cq_status"]]
+      well sample target reporter     cq cq_status
+    0   A1     s1  GAPDH      VIC  18.52        ok
+    1   A2     s1    MYC      FAM  25.10        ok
+    >>> folder.cleanup()
     """
     text = read_text(path)
     delimiter = sniff_delimiter(text.split("\n")[:50])
