@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from qpcr.stability import _factor_effects
+from qpcr.stability.warnings import _factor_effects
 from qpcr.stats import factorial_anova, factorial_contrasts
 from qpcr.stats.dist import f_sf, pearson, t_ppf, t_sf
 

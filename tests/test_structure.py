@@ -2,9 +2,9 @@
 (a function's docstring, with its numpydoc sections and doctest examples, is not counted).
 
 Every module under ``qpcr/`` is held to the module limit. The function limit is held in the
-packages already split by concern (``qpcr/check/``, ``qpcr/cli/``, ``qpcr/stats/``,
-``qpcr/template/``, ``qpcr/stages/``); other packages join the list as they are split, and so
-do single modules (``pipeline.py``).
+packages already split by concern (``qpcr/check/``, ``qpcr/cli/``, ``qpcr/io/thermo/``,
+``qpcr/stability/``, ``qpcr/stats/``, ``qpcr/template/``, ``qpcr/stages/``); other packages join
+the list as they are split, and so do single modules (``pipeline.py``).
 """
 
 from __future__ import annotations
@@ -18,15 +18,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qpcr"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 #: Folders (relative to ``qpcr/``) whose every function is held to MAX_FUNCTION_LINES.
-FUNCTION_CHECKED = ("check", "cli", "stages", "stats", "template")
+FUNCTION_CHECKED = ("check", "cli", "io/thermo", "stability", "stages", "stats", "template")
 #: Single modules whose every function is held to MAX_FUNCTION_LINES.
 FUNCTION_CHECKED_MODULES = ("pipeline.py", "results.py")
 #: Modules over MAX_MODULE_LINES today, each being split by other work; remove an entry once
 #: its module is back under the limit. Lines at the time of writing in the comments.
-ALLOWED_LONG_MODULES = {
-    "stability.py",  # 806: geNorm, NormFinder, BestKeeper, reference-gene warnings
-    "io/thermo.py",  # 847: the Thermo Fisher reader family
-}
+ALLOWED_LONG_MODULES: set[str] = set()
 
 
 def _modules() -> list[Path]:

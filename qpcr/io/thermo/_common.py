@@ -1,0 +1,492 @@
+"""What the Thermo Fisher readers share: format names, header vocabularies, the results table
+with its location, the tidy wells table, curve tables, header blocks and the text-layout sniff."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ...errors import ExportParseError, FormatWarning, InputError
+from ...plate import PLATES, PlateFormat, normalise_well, plate_for_wells
+from ...schema import VENDOR_FLAGS, normalise_sample_type
+from .._tabular import (
+    CQ_HEADERS,
+    as_text,
+    frame,
+    norm_header,
+    parse_bool,
+    split_rows,
+)
+from ..numbers import decimal_mark, read_cq, read_numbers, to_number
+from ..registry import FileSample, RunInfo
+
+CLASSIC, DA_V1, DA_V2, WELLRESULT, SDS = (
+    "thermo_classic",
+    "thermo_da_v1",
+    "thermo_da_v2",
+    "thermo_wellresult",
+    "thermo_sds",
+)
+
+_KEY_LINE = re.compile(r"^\*\s*[A-Za-z][^=]*=")
+_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+_PLATE_IN_BLOCK = re.compile(r"(384|96|48)")
+_SPURIOUS_FLOAT = re.compile(r"^-?\d+\.0$")
+_WELL_LIKE = re.compile(r"^(\d+(\.0)?|[A-Za-z]{1,2}\d{1,3})$")
+
+#: Normalised results-table headers → wells-table roles (first matching column wins).
+_ROLES: dict[str, str] = {
+    "well": "well",
+    "well position": "position",
+    "omit": "omit",
+    "sample name": "sample",
+    "sample": "sample",
+    "target name": "target",
+    "target": "target",
+    "detector name": "target",
+    "detector": "target",
+    "task": "task",
+    "reporter": "reporter",
+    "dye": "reporter",
+    "dyes": "dyes",
+    "quantity": "quantity",
+    "tm1": "tm",
+    "amp status": "amp_status",
+} | dict.fromkeys(CQ_HEADERS, "cq")
+
+#: Curve-table headers → roles.
+_CURVE_ROLES: dict[str, str] = {
+    "well": "well",
+    "well position": "position",
+    "cycle": "cycle",
+    "cycle number": "cycle",
+    "target name": "target",
+    "target": "target",
+    "rn": "rn",
+    "delta rn": "delta_rn",
+    "drn": "delta_rn",
+    "reading": "reading",
+    "temperature": "temperature",
+    "fluorescence": "fluorescence",
+    "derivative": "derivative",
+}
+
+#: Thermo task labels that the generic sample-type vocabulary does not know.
+_TASKS = {
+    "endogenous control": "unkn",
+    "target": "unkn",  # SDS 2.1 RQ studies label unknowns "Target"
+    "accuracy control": "pos",
+    "blocked ipc": "nac",
+}
+
+#: Keys holding the run end time, by software generation.
+_RUN_DATE_KEYS = (
+    "experiment run end time",
+    "run end data/time",
+    "run end date/time",
+    "run datetime",
+)
+
+_NO_AMP = {"no_amp", "no amp"}
+
+#: Cell values of a flag column (upper case) → whether the flag is set.
+_FLAG_VALUES = {"Y": True, "N": False, "": False, "TRUE": True, "FALSE": False, "1": True,
+                "0": False}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Tables with their location, for error messages
+
+
+@dataclass
+class _Table:
+    """A table read from a section or sheet, with what is needed to point at a cell."""
+
+    data: pd.DataFrame
+    where: str  # file plus section or sheet
+    first_row: int  # 1-based file line / sheet row of the first data row
+    unit: str  # "line" (text) or "row" (sheet)
+    lengths: list[int]  # number of cells each data row really had
+
+    def at(self, i: int, column: str | None = None) -> str:
+        """Location of data row ``i`` (0-based), optionally of one column."""
+        text = f"{self.where} {self.unit} {self.first_row + i}"
+        return f"{text} column '{column}'" if column else text
+
+
+def _is_footer(row: Sequence[Any]) -> bool:
+    """A ``Key | Value`` footer row (``Analysis Type | Singleplex``) written straight after a
+    table without the usual blank row (D&A v1.5 workbooks)."""
+    first = as_text(row[0]) if row else ""
+    if not first or _WELL_LIKE.match(first):
+        return False
+    return sum(1 for c in row if as_text(c)) <= 2
+
+
+def _table(rows: list[list[Any]], header: int, where: str, first_row: int, unit: str) -> _Table:
+    """The table under ``rows[header]`` up to the first blank or footer row."""
+    data = frame(rows, header)
+    body = rows[header + 1 : header + 1 + len(data)]
+    end = next((i for i, row in enumerate(body) if _is_footer(row)), len(body))
+    lengths = [len(r) for r in body[:end]]
+    return _Table(data.iloc[:end], where, first_row, unit, lengths)
+
+
+def _roles(columns: Sequence[str], vocabulary: dict[str, str]) -> dict[str, str]:
+    """Role → column name, the first column wins when a header repeats (results-only files)."""
+    found: dict[str, str] = {}
+    for col in columns:
+        role = vocabulary.get(norm_header(col))
+        if role and role not in found:
+            found[role] = col
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Plate size, wells and sample types
+
+
+def _plate_size(keys: dict[str, str]) -> int | None:
+    """Plate size from ``Block Type`` (``384-Well Block``, ``96fast``, ``48well``) or, for a
+    StepOne (not Plus) instrument, 48; None when the header does not say."""
+    block = keys.get("block type", "")
+    match = _PLATE_IN_BLOCK.search(block)
+    if match:
+        return int(match.group(1))
+    instrument = keys.get("instrument type", "").lower().replace(" ", "")
+    if instrument.startswith("stepone") and "plus" not in instrument:
+        return 48
+    return None
+
+
+def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[list[str], int]:
+    """Canonical well names of every data row and the plate size they sit on.
+
+    ``Well Position`` (or ``Well`` holding ``A1``) gives the name; a numeric ``Well`` is a 1-based
+    row-major index placed on the plate from the header (else 384 when an index exceeds 96,
+    else 96).
+    """
+    column = cols.get("position")
+    if column is None:
+        column = cols.get("well")
+    if column is None:
+        raise ExportParseError(
+            f"no 'Well' or 'Well Position' column among {list(table.data.columns)}",
+            where=table.where,
+            hint="Export the results table with its well columns",
+        )
+    raw = [as_text(v) for v in table.data[column]]
+    numeric = [w for w in raw if w.isdigit()]
+    if size is None:
+        if numeric:
+            size = 384 if max(int(w) for w in numeric) > 96 else 96
+        else:
+            try:
+                size = plate_for_wells([w for w in raw if w] or ["A1"]).size
+            except InputError as exc:
+                bad = next((i for i, w in enumerate(raw) if _outside(w, PLATES[384])), 0)
+                raise ExportParseError(exc.message, where=table.at(bad, column)) from None
+    plate = PLATES[size]
+    names: list[str] = []
+    for i, value in enumerate(raw):
+        try:
+            names.append(normalise_well(value, plate))
+        except InputError as exc:
+            raise ExportParseError(
+                f"{exc.message}; expected a well of the {plate.describe()}",
+                where=table.at(i, column),
+            ) from None
+    return names, size
+
+
+def _outside(well: str, plate: PlateFormat) -> bool:
+    try:
+        normalise_well(well, plate)
+    except InputError:
+        return True
+    return False
+
+
+def _sample_type(task: str) -> str | None:
+    """RDML sample type of a Thermo ``Task`` (``UNKNOWN``, ``NTC``, ``STANDARD``,
+    ``Negative Control (NTC)``, ``ENDOGENOUS CONTROL``); None when unknown."""
+    text = task.strip().lower().replace("_", " ")
+    if text in _TASKS:
+        return _TASKS[text]
+    found = normalise_sample_type(text)
+    if found is None and "(" in text:
+        inner = text[text.index("(") + 1 :].rstrip(")").strip()
+        found = normalise_sample_type(inner) or normalise_sample_type(text[: text.index("(")])
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# The wells table
+
+
+def _wells(
+    table: _Table, size: int | None, decimal: str | None, fix_float_names: bool = False
+) -> tuple[pd.DataFrame, int, str]:
+    """Build the tidy wells table from a Thermo results table (any generation).
+
+    ``decimal`` is the mark the user gave (None: detected from the Cq, Quantity and Tm
+    columns). Returns the wells, the plate size and the file's decimal mark.
+    """
+    data = table.data
+    cols = _results_columns(table)
+    wells, size = _well_names(table, cols, size)
+    out = pd.DataFrame({"well": wells}, index=data.index)
+    samples = [as_text(v) for v in data[cols["sample"]]] if "sample" in cols else [""] * len(data)
+    if fix_float_names:
+        samples = [s[:-2] if _SPURIOUS_FLOAT.match(s) else s for s in samples]
+    out["sample"] = samples
+    out["target"] = [as_text(v) for v in data[cols["target"]]]
+    empty = out.index[out["target"] == ""]
+    if len(empty):
+        raise ExportParseError(
+            "empty target name; expected the assay of this well",
+            where=table.at(int(empty[0]), cols["target"]),
+        )
+    types: list[str] = []
+    for i, value in enumerate(data[cols["task"]] if "task" in cols else [""] * len(data)):
+        found = _sample_type(as_text(value))
+        if found is None:
+            raise ExportParseError(
+                f"unknown task '{value}'; expected UNKNOWN, NTC, STANDARD or NEGATIVE CONTROL",
+                where=table.at(i, cols["task"]),
+            )
+        types.append(found)
+    out["sample_type"] = types
+    if "reporter" in cols:
+        out["reporter"] = [as_text(v) for v in data[cols["reporter"]]]
+    elif "dyes" in cols:
+        out["reporter"] = [as_text(v).split("-")[0] for v in data[cols["dyes"]]]
+    numeric = {cols[k]: list(data[cols[k]]) for k in ("cq", "quantity", "tm") if k in cols}
+    grouped = {cols["quantity"]} if "quantity" in cols else set()
+    mark = decimal_mark(table.where, numeric, grouped=grouped, decimal=decimal)
+    cells = numeric[cols["cq"]]
+    if "amp_status" in cols:
+        no_amp = [as_text(v).lower() in _NO_AMP for v in data[cols["amp_status"]]]
+        cells = [None if flag else v for flag, v in zip(no_amp, cells, strict=True)]
+    omitted = [parse_bool(v) for v in data[cols["omit"]]] if "omit" in cols else [False] * len(data)
+    out["cq"], out["cq_status"] = read_cq(
+        cells,
+        lambda i: table.at(i, cols["cq"]),
+        decimal=mark,
+        flagged=omitted,
+        hint="Thermo writes non-detects as 'Undetermined'; fix or re-export the file",
+        name=str(cols["cq"]),
+    )
+    out["omitted"] = omitted
+    flag_columns = [c for c in data.columns if norm_header(c).upper() in VENDOR_FLAGS]
+    if flag_columns:
+        out["flags"] = _flags(table, flag_columns)
+    for role in ("quantity", "tm"):
+        if role in cols:
+            column = cols[role]
+            out[role] = read_numbers(
+                numeric[column], partial(table.at, column=column), mark, column in grouped
+            )
+    return out.reset_index(drop=True), size, mark
+
+
+def _results_columns(table: _Table) -> dict[str, str]:
+    """Role → column of a results table, refusing a table without target or Cq column, without
+    rows, or with a row that ends before the Cq column."""
+    data = table.data
+    cols = _roles(list(data.columns), _ROLES)
+    missing = [name for name in ("target", "cq") if name not in cols]
+    if missing:
+        raise ExportParseError(
+            f"the results table has no {' or '.join(missing)} column (found "
+            f"{', '.join(str(c) for c in data.columns if str(c).strip())})",
+            where=table.where,
+            hint="Expected 'Target Name' and a Cq column (CT, Cт, CRT, Cq)",
+        )
+    if data.empty:
+        raise ExportParseError(
+            "the results table has a header but no rows; expected one row per well and target",
+            where=table.where,
+            hint="Re-export after analysing the run",
+        )
+    cq_index = list(data.columns).index(cols["cq"])
+    short = [i for i, n in enumerate(table.lengths) if n <= cq_index]
+    if short:
+        i = short[0]
+        raise ExportParseError(
+            f"the row has {table.lengths[i]} cells and ends before the Cq column "
+            f"'{cols['cq']}' (cell {cq_index + 1}); expected a complete row",
+            where=table.at(i),
+            hint="The file looks truncated; export it again",
+        )
+    return cols
+
+
+def _flags(table: _Table, columns: list[Any]) -> list[str]:
+    """Per row, the ';'-joined codes of the flag columns set (``Y``; export-formats.md §1.3)."""
+    set_by_code: dict[str, list[bool]] = {}
+    for column in columns:
+        cells = [as_text(v).strip() for v in table.data[column]]
+        values = [v.upper() for v in cells]
+        bad = next((i for i, v in enumerate(values) if v not in _FLAG_VALUES), None)
+        if bad is not None:
+            raise ExportParseError(
+                f"flag value '{cells[bad]}'; expected Y, N or empty", where=table.at(bad, column)
+            )
+        set_by_code[norm_header(column).upper()] = [_FLAG_VALUES[v] for v in values]
+    return [
+        ";".join(code for code, marks in set_by_code.items() if marks[i])
+        for i in range(len(table.data))
+    ]
+
+
+def _curves(
+    table: _Table, size: int, wells: pd.DataFrame, kind: str, decimal: str
+) -> pd.DataFrame | None:
+    """Long amplification (``well, target, cycle, rn, delta_rn, fluorescence``) or melt
+    (``well, target, reading, temperature, fluorescence, derivative``) table; None if empty
+    or, with a :class:`FormatWarning`, when the needed columns are missing.
+
+    Rows without a value (unused wells) are dropped; ``fluorescence`` of amplification data is
+    the normalised reporter signal Rn (reporter / passive reference), ``delta_rn`` = Rn minus
+    the instrument's baseline.
+    """
+    data = table.data
+    if data.empty:
+        return None
+    cols = _roles(list(data.columns), _CURVE_ROLES)
+    needed = ("cycle", "rn") if kind == "amplification" else ("temperature", "fluorescence")
+    if not all(n in cols for n in needed) or not ("position" in cols or "well" in cols):
+        warnings.warn(
+            FormatWarning(
+                f"{table.where}: {kind} table skipped; expected a well column and "
+                f"{', '.join(needed)} (found {', '.join(str(c) for c in data.columns)})"
+            ),
+            stacklevel=2,
+        )
+        return None
+    plate = PLATES[size]
+    column = cols.get("position", cols.get("well"))
+    raw = pd.Series([as_text(v) for v in data[column]], index=data.index)
+    names: dict[str, str] = {}
+    for value in raw.unique():
+        try:
+            names[value] = normalise_well(value, plate)
+        except InputError as exc:
+            i = int((raw == value).to_numpy().argmax())
+            raise ExportParseError(exc.message, where=table.at(i, column)) from None
+    out = pd.DataFrame({"well": raw.map(names).to_numpy()})
+    if "target" in cols:
+        out["target"] = [as_text(v) for v in data[cols["target"]]]
+    else:  # melt data carry no target: use the well's only target, '' for multiplex wells
+        per_well = wells.groupby("well")["target"].agg(lambda t: t.iloc[0] if len(t) == 1 else "")
+        out["target"] = out["well"].map(per_well).fillna("").to_numpy()
+    fields = ("cycle", "rn", "delta_rn") if kind == "amplification" else (
+        "reading", "temperature", "fluorescence", "derivative"
+    )  # fmt: skip
+    for name in fields:
+        if name in cols:
+            out[name] = [to_number(v, decimal, grouped=True) for v in data[cols[name]]]
+    value = "rn" if kind == "amplification" else "fluorescence"
+    out = out[out[value].notna()].reset_index(drop=True)  # unused wells carry empty cells
+    if kind == "amplification":
+        out["cycle"] = out["cycle"].astype("Int64")
+        out["fluorescence"] = out["rn"]
+    return out if len(out) else None
+
+
+# --------------------------------------------------------------------------------------------
+# Header blocks
+
+
+def _software(keys: dict[str, str], fallback: str) -> str:
+    if "software name and version" in keys:
+        return keys["software name and version"]
+    instrument = keys.get("instrument type", "").lower()
+    for token, name in (
+        ("viia", "ViiA 7 Software"),
+        ("flex", "QuantStudio Real-Time PCR Software"),
+        ("stepone", "StepOne Software"),
+        ("7500", "7500 Software"),
+    ):
+        if token in instrument:
+            return name
+    return fallback
+
+
+def _info(
+    path: Path, fmt: str, keys: dict[str, str], original: dict[str, str], size: int, soft: str
+) -> RunInfo:
+    run_date = next((keys[k] for k in _RUN_DATE_KEYS if keys.get(k)), None)
+    return RunInfo(
+        path=str(path),
+        format=fmt,
+        instrument=keys.get("instrument type") or None,
+        software=_software(keys, soft),
+        run_date=run_date,
+        plate_size=size,
+        extra=dict(original),
+    )
+
+
+def _pairs(rows: Sequence[Sequence[Any]]) -> tuple[dict[str, str], dict[str, str]]:
+    """Key/value rows (first two cells) → (normalised-key dict, original-key dict)."""
+    keys: dict[str, str] = {}
+    original: dict[str, str] = {}
+    for row in rows:
+        cells = [as_text(c) for c in row[:2]] + ["", ""]
+        if cells[0]:
+            keys.setdefault(norm_header(cells[0]), cells[1])
+            original.setdefault(cells[0].strip(), cells[1])
+    return keys, original
+
+
+def _footer(rows: list[list[Any]], start: int, separator: str | None) -> dict[str, str]:
+    """``Key = Value`` (text) or two-cell rows (sheets) after the results table."""
+    found: dict[str, str] = {}
+    for row in rows[start:]:
+        cells = [as_text(c) for c in row if as_text(c)]
+        if not cells:
+            continue
+        if separator and len(cells) == 1 and separator in cells[0]:
+            key, _, value = cells[0].partition(separator)
+            found[key.strip()] = value.strip()
+        elif not separator and len(cells) == 2:
+            found[cells[0]] = cells[1]
+        else:
+            break
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Classic text (``* Key = Value`` and ``[Sections]``)
+
+
+def _text_kind(sample: FileSample) -> str | None:
+    """Which Thermo text layout the head shows, or None."""
+    lines = [line for line in sample.lines if line.strip()]
+    if not lines:
+        return None
+    first = lines[0].strip()
+    if first.startswith("SDS 2.") and "Results" in first:
+        return SDS
+    if _KEY_LINE.match(first) or any(
+        (m := _SECTION.match(line)) and m.group(1).strip().lower() == "results" for line in lines
+    ):
+        return CLASSIC
+    head = split_rows("\n".join(lines[:150]))
+    if not head or not head[0]:
+        return None
+    names = [norm_header(c) for c in head[0]]
+    if names[:4] == ["well", "omit", "sample", "target"] and "cq" in names and "task" in names:
+        return WELLRESULT
+    if names[0] == "block type" and len(head) > 1 and len(head[1]) > 1:
+        return DA_V1
+    return None

@@ -1,0 +1,125 @@
+"""Key/value rows, then the results table: the workbooks of every generation (classic, D&A v1,
+D&A v2) and the D&A v1 CSV, with the workbook sniff shared by their sniffers."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ...errors import ExportParseError
+from .._tabular import CQ_HEADERS, as_text, find_header_row, norm_header, workbook_rows
+from ..registry import Export, FileSample
+from ._common import (
+    CLASSIC,
+    DA_V1,
+    DA_V2,
+    _curves,
+    _footer,
+    _info,
+    _pairs,
+    _plate_size,
+    _table,
+    _wells,
+)
+
+
+def _results_sheet(sample: FileSample) -> str | None:
+    return next((s for s in sample.sheet_names if s.strip().lower() == "results"), None)
+
+
+def _header_index(rows: Sequence[Sequence[Any]]) -> int | None:
+    """First row starting ``Well, Well Position`` with a Cq column."""
+    for i, row in enumerate(rows):
+        names = [norm_header(as_text(c)) for c in row]
+        if names[:2] == ["well", "well position"] and set(names) & CQ_HEADERS:
+            return i
+    return None
+
+
+def _flavour(rows: Sequence[Sequence[Any]]) -> str | None:
+    """Generation of a key/value + table layout (sheet or CSV rows), None if not Thermo."""
+    header = _header_index(rows)
+    keys, _ = _pairs(rows[: len(rows) if header is None else header])
+    if not ({"block type", "file name"} & set(keys) and "instrument type" in keys):
+        return None
+    if header is None:  # Thermo header block without a readable table: the reader says so
+        return DA_V2 if "software name and version" in keys else CLASSIC
+    names = {norm_header(as_text(c)) for c in rows[header]}
+    if "software name and version" in keys or {"sample", "target", "cq"} <= names:
+        return DA_V2
+    if not {"sample name", "target name"} <= names:
+        return None
+    if "amp status" in names or "stage/ cycle where ct analysis is performed" in keys:
+        return DA_V1
+    return CLASSIC
+
+
+#: Workbook verdicts per sample, so the three workbook sniffers open the file once.
+_SHEET_KINDS: weakref.WeakKeyDictionary[FileSample, str | None] = weakref.WeakKeyDictionary()
+
+
+def _sheet_kind(sample: FileSample) -> str | None:
+    if sample not in _SHEET_KINDS:
+        sheet = _results_sheet(sample)
+        head = sample.sheet_head(sheet, rows=120) if sheet is not None else []
+        _SHEET_KINDS[sample] = _flavour(head) if head else None
+    return _SHEET_KINDS[sample]
+
+
+def _read_keyed(
+    path: Path,
+    rows: list[list[Any]],
+    where: str,
+    fmt: str,
+    unit: str,
+    sheets: dict[str, str],
+    decimal: str | None,
+) -> Export:
+    """Key/value rows, blank row, results table (sheet or CSV), plus curve sheets."""
+    header = _header_index(rows)
+    if header is None:
+        raise ExportParseError(
+            "no results table; expected a row starting 'Well, Well Position' with a Cq column",
+            where=where,
+            hint="Export the 'Results' table of the run",
+        )
+    keys, original = _pairs(rows[:header])
+    results = _table(rows, header, where, header + 2, unit)
+    wells, size, mark = _wells(results, _plate_size(keys), decimal, fmt == DA_V2)
+    original |= _footer(rows, header + 1 + len(results.data), None)
+    tables: dict[str, pd.DataFrame] = {}
+    for kind, sheet in sheets.items():
+        curve_rows = workbook_rows(path, sheet)
+        at = find_header_row(curve_rows, {"well"}, {"rn", "fluorescence"})
+        if at is None:
+            continue
+        curve_where = f"{path} sheet '{sheet}'"
+        curve_table = _table(curve_rows, at, curve_where, at + 2, "row")
+        curve = _curves(curve_table, size, wells, kind, mark)
+        if curve is not None:
+            tables[kind] = curve
+    software = "QuantStudio Design & Analysis v1" if fmt == DA_V1 else "Applied Biosystems"
+    return Export(wells=wells, info=_info(path, fmt, keys, original, size, software), tables=tables)
+
+
+def _read_workbook(path: Path, sample: FileSample, fmt: str) -> Export:
+    sheet = _results_sheet(sample)
+    if sheet is None:
+        raise ExportParseError(
+            f"no 'Results' sheet (sheets: {', '.join(sample.sheet_names) or 'none'})",
+            where=str(path),
+            hint="Export the run with the Results sheet",
+        )
+    curves = {}
+    for name in sample.sheet_names:
+        key = name.strip().lower()
+        if key == "amplification data":
+            curves["amplification"] = name
+        elif key in ("melt curve raw data", "melt curve raw"):
+            curves["melt"] = name
+    rows = workbook_rows(path, sheet)
+    return _read_keyed(path, rows, f"{path} sheet '{sheet}'", fmt, "row", curves, sample.decimal)
