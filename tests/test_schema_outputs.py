@@ -27,7 +27,6 @@ TWO = ROOT / "examples" / "two_plates"
 #: Names whose meaning differs between two tables, kept for compatibility: qc's ``value`` is
 #: the statistic a rule tested, ratios' ``value`` the group's ratio; genorm_steps' ``excluded``
 #: names a gene, wells' ``excluded`` is a flag.
-_TWO_MEANINGS = {"excluded"}
 
 
 def _hypoxia(**overrides):
@@ -114,9 +113,7 @@ def test_a_column_name_has_one_dtype_scale_and_unit_in_every_table() -> None:
     seen: dict[str, Column] = {}
     for table in TABLES.values():
         for column in table.columns:
-            if not isinstance(column, Column) or column.name in _TWO_MEANINGS:
-                continue
-            if "deprecated" in column.meaning:  # an old name kept for one release
+            if not isinstance(column, Column) or "deprecated" in column.meaning:  # old names
                 continue
             first = seen.setdefault(column.name, column)
             assert (column.dtype, column.scale, column.unit) == (

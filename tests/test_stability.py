@@ -78,7 +78,7 @@ def test_t25_genorm_rounds(cq: pd.DataFrame) -> None:
     )
     assert np.isnan(res.m_steps.loc[2, "GAPDH"])
     assert res.m_steps.loc[3, ["REF_A", "REF_B"]].tolist() == pytest.approx([0.1602] * 2, abs=1e-4)
-    assert res.steps["excluded"].iloc[:2].tolist() == ["GAPDH", "REF_C"]
+    assert res.steps["excluded_gene"].iloc[:2].tolist() == ["GAPDH", "REF_C"]
     assert res.steps["genes_left"].tolist() == [4, 3, 2]
     assert res.steps["mean_m"].tolist() == pytest.approx([0.4187, 0.3135, 0.1602], abs=1e-4)
     assert res.pairwise_sd.loc["REF_A", "GAPDH"] == pytest.approx(0.4440, abs=1e-4)

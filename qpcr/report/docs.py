@@ -93,8 +93,8 @@ def columns_markdown() -> str:
         "<!-- generated from qpcr/schema by python -m qpcr.report.docs; do not edit -->",
         "",
         "Every table `qpcr analyze` writes, column by column. A column name has one type, scale "
-        "and unit in every table (but `value` and `excluded`: see each table): `ci_low`/`ci_high` "
-        "always bound `fold_change`; an interval on another "
+        "and unit in every table (apart from old names kept for one release, marked deprecated): "
+        "`ci_low`/`ci_high` always bound `fold_change`; an interval on another "
         "quantity carries its name (`value_ci_low`, `efficiency_ci_low`) and a log2 interval "
         "says so (`ci_low_log2`). Codes (`exclude_code`, `code`) are stable; the sentences "
         "beside them may be reworded.",

@@ -385,7 +385,9 @@ TABLES: Final[dict[str, Table]] = {
         (
             _c("step", "int", "count", "exclusion round (1 = all candidates)"),
             _c("genes_left", "int", "count", "candidates in this round"),
-            _c("excluded", "text", "text", "the gene excluded in this round ('' in the last)"),
+            _c("excluded_gene", "text", "text", "the gene excluded in this round ('' in the last)"),
+            _c("excluded", "text", "text",
+               "same as excluded_gene (deprecated duplicate, kept for one release)"),
             _c("mean_m", "float", "statistic", "mean geNorm M of the genes left"),
             _c("pairwise", "text", "text", "label of v, e.g. V2/3"),
             _c("v", "float", "statistic", "pairwise variation V n/n+1 (n + 1 = genes_left)"),

@@ -24,8 +24,8 @@ class GenormResult:
     pairwise_sd : DataFrame
         Genes × genes matrix of V_jk = SD_s(log2(a_j/a_k)).
     steps : DataFrame
-        ``step, genes_left, excluded, mean_m``: one row per exclusion round (the last row has the
-        final two genes and no ``excluded`` gene).
+        ``step, genes_left, excluded_gene, mean_m``: one row per exclusion round (the last row
+        has the final two genes and no ``excluded_gene``).
     m_steps : DataFrame
         M of each gene (columns) at each step (rows, indexed by ``step``); NaN once excluded.
     pairwise : DataFrame
@@ -146,7 +146,7 @@ def genorm(
 
     final_two = [genes[i] for i in np.flatnonzero(alive)]
     order = final_two + excluded_order[::-1]
-    steps = pd.DataFrame(step_rows, columns=["step", "genes_left", "excluded", "mean_m"])
+    steps = pd.DataFrame(step_rows, columns=["step", "genes_left", "excluded_gene", "mean_m"])
     m_steps = pd.DataFrame(m_rows, columns=genes, index=pd.Index(steps["step"], name="step"))
 
     ranked = y[order].to_numpy()

@@ -144,7 +144,8 @@ def stability_table(
         ``rank`` is the consensus: geNorm exclusion order with NormFinder ρ breaking the final
         tie. Best first.
     steps : DataFrame
-        ``step, genes_left, excluded, mean_m, pairwise, v`` where ``v`` is V_{n/n+1} with
+        ``step, genes_left, excluded_gene, excluded`` (its earlier name, deprecated), ``mean_m,
+        pairwise, v`` where ``v`` is V_{n/n+1} with
         n + 1 = ``genes_left`` (label in ``pairwise``, e.g. ``V2/3``); NaN on the last row.
 
     Examples
@@ -165,8 +166,8 @@ def stability_table(
     1    TBP     2            1                 0.202         True
     2  HPRT1     3            3                 0.234        False
     3  GAPDH     4            4                 0.605        False
-    >>> steps[["step", "excluded", "pairwise", "v"]].round(3)
-       step excluded pairwise      v
+    >>> steps[["step", "excluded_gene", "pairwise", "v"]].round(3)
+       step excluded_gene pairwise      v
     0     1    GAPDH     V3/4  0.187
     1     2    HPRT1     V2/3  0.023
     2     3      NaN      NaN    NaN
@@ -199,6 +200,8 @@ def stability_table(
         pairwise=[f"V{n}/{n + 1}" for n in gn.pairwise["n"]],
     )
     steps = gn.steps.merge(pw[["genes_left", "pairwise", "v"]], on="genes_left", how="left")
+    # the column's earlier name, kept for one release
+    steps.insert(list(steps.columns).index("excluded_gene") + 1, "excluded", steps["excluded_gene"])
     return table, steps
 
 
