@@ -120,13 +120,13 @@ def formats_table() -> list[dict[str, str]]:
     Returns
     -------
     list of dict
-        One dict per format, in the order the formats are tried.
+        One dict per registered format.
 
     Examples
     --------
     >>> table = formats_table()
-    >>> [f["name"] for f in table if f["name"].startswith(("tidy", "rdml", "biorad"))]
-    ['tidy', 'biorad', 'rdml']
+    >>> sorted(f["name"] for f in table if f["name"].startswith(("tidy", "rdml", "biorad")))
+    ['biorad', 'rdml', 'tidy']
     >>> next(f for f in table if f["name"] == "tidy")["signature"]
     "first row has 'sample', 'target' and a Cq column (Cq/Ct/Cp/Cт)"
     """
