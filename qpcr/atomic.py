@@ -52,7 +52,39 @@ _JUNK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 @contextlib.contextmanager
 def output_errors(path: str | Path) -> Iterator[None]:
     """Turn an :class:`OSError` raised inside the block into an :class:`InputError` naming
-    ``path`` (the path the user gave, not a temporary name), the reason and a hint."""
+    ``path`` (the path the user gave, not a temporary name), the reason and a hint.
+
+    Parameters
+    ----------
+    path
+        The path to name in the message.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context manager; it yields nothing.
+
+    Raises
+    ------
+    InputError
+        For any :class:`OSError` inside the block.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "missing" / "out.csv"
+    >>> try:
+    ...     with output_errors("out.csv"):
+    ...         path.write_text("x")
+    ... except InputError as exc:
+    ...     print(exc.message)
+    ...     print(exc.hint)
+    cannot write here (a folder on the path does not exist); expected an existing folder
+    Create the folder first or check the path
+    >>> folder.cleanup()
+    """
     try:
         yield
     except OSError as exc:
@@ -73,7 +105,30 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, flush it to disk, then rename it
     to ``path`` (``os.replace`` is atomic). The file gets ordinary permissions (umask); missing
     folders on the way are created. A path that cannot be written raises :class:`InputError`
-    (:func:`output_errors`)."""
+    (:func:`output_errors`).
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    write
+        Called once with the temporary path; it writes the whole file there.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = atomic_write(Path(folder.name) / "new" / "a.txt", lambda tmp: tmp.write_text("hi"))
+    >>> path.name, path.read_text(), sorted(p.name for p in path.parent.iterdir())
+    ('a.txt', 'hi', ['a.txt'])
+    >>> folder.cleanup()
+    """
     path = Path(path)
     with output_errors(path):
         if path.is_dir():
@@ -104,7 +159,31 @@ def locked(path: str | Path) -> Iterator[None]:
     another process holds it. The lock file is removed on release: a waiter that locked a file
     which has since been removed or replaced tries again. A process that dies releases its lock
     (the kernel drops it); the file it leaves is reused and removed by the next holder. Where
-    ``flock`` is unavailable (Windows) this is a no-op and only the atomic renames protect."""
+    ``flock`` is unavailable (Windows) this is a no-op and only the atomic renames protect.
+
+    Parameters
+    ----------
+    path
+        The lock file (created if missing).
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context manager holding the lock for the block; it yields nothing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> lock = Path(folder.name) / ".results.lock"
+    >>> with locked(lock):
+    ...     print(lock.exists())
+    True
+    >>> lock.exists()
+    False
+    >>> folder.cleanup()
+    """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
@@ -148,6 +227,47 @@ def replace_folder(
     always holds complete results; where that is unsupported, the old folder is renamed to
     ``.<name>.old-<pid>`` first, and a run that finds ``target`` missing beside such a folder
     puts it back. A second run into the same ``target`` waits for the first to finish.
+
+    Parameters
+    ----------
+    target
+        The results folder to create or replace.
+    owned
+        Names of the entries the program writes into ``target``.
+    check
+        Called with ``target`` (as given) under the lock; may raise to refuse.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context manager yielding the temporary folder to fill.
+
+    Raises
+    ------
+    InputError
+        ``target`` is a file, the current folder, or holds entries not in ``owned``; or it
+        cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> target = Path(folder.name) / "results"
+    >>> for run in ("first", "second"):
+    ...     with replace_folder(target, owned={"a.txt"}) as tmp:
+    ...         _ = (tmp / "a.txt").write_text(run)
+    >>> (target / "a.txt").read_text(), sorted(p.name for p in Path(folder.name).iterdir())
+    ('second', ['results'])
+    >>> _ = (target / "mine.txt").write_text("notes")
+    >>> try:
+    ...     with replace_folder(target, owned={"a.txt"}) as tmp:
+    ...         pass
+    ... except InputError as exc:
+    ...     print(exc.message)  # doctest: +NORMALIZE_WHITESPACE
+    holds files this command did not write (mine.txt); expected a new or empty folder
+    or earlier results
+    >>> folder.cleanup()
     """
     given = Path(target)  # named in messages
     target = Path(os.path.realpath(given))  # "." has no name; a symlink: its folder

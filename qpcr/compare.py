@@ -23,7 +23,23 @@ __all__ = ["biological_units", "compare_groups", "group_label", "group_order", "
 
 
 def group_label(levels: Mapping[str, str]) -> str:
-    """``oxygen=hypoxia, treatment=vehicle`` (factors in the given order)."""
+    """``oxygen=hypoxia, treatment=vehicle`` (factors in the given order).
+
+    Parameters
+    ----------
+    levels
+        Factor → level of one group.
+
+    Returns
+    -------
+    str
+        The group's label.
+
+    Examples
+    --------
+    >>> group_label({"oxygen": "hypoxia", "treatment": "vehicle"})
+    'oxygen=hypoxia, treatment=vehicle'
+    """
     return ", ".join(f"{k}={v}" for k, v in levels.items())
 
 
@@ -31,7 +47,31 @@ def group_order(
     table: pd.DataFrame, factors: Sequence[str], control: Mapping[str, str]
 ) -> list[dict[str, str]]:
     """The groups present in ``table``: the control group first, then by each factor's levels
-    in order of first appearance (control level first)."""
+    in order of first appearance (control level first).
+
+    Parameters
+    ----------
+    table
+        Rows with a column per factor.
+    factors
+        The design factors, in order.
+    control
+        Factor → control level.
+
+    Returns
+    -------
+    list of dict
+        Factor → level, one dict per group.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"oxygen": ["normoxia", "hypoxia", "hypoxia"],
+    ...                       "drug": ["none", "none", "ABC"]})
+    >>> group_order(table, ["oxygen", "drug"], {"oxygen": "hypoxia", "drug": "none"})
+    [{'oxygen': 'hypoxia', 'drug': 'none'}, {'oxygen': 'hypoxia', 'drug': 'ABC'},
+     {'oxygen': 'normoxia', 'drug': 'none'}]
+    """
     groups = table[list(factors)].astype(str).drop_duplicates()
     rank = {}
     for f in factors:
@@ -54,6 +94,38 @@ def biological_units(
     includes a non-detect set at the detection limit, see :mod:`qpcr.censoring`) and
     ``not_detected`` (every sample of the unit is flagged ``not_detected``: all its wells are
     non-detects; False when ``values`` has no such column).
+
+    Parameters
+    ----------
+    values
+        One row per sample and item: ``sample``, ``item``, the factors, ``value`` (and
+        ``replicate`` when given).
+    value
+        The column holding the log2 values.
+    item
+        The column naming the target (or ratio).
+    factors
+        The design factors.
+    replicate
+        The column naming the biological replicate, or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item, <factors>, unit, value, n_samples, upper_bound, lower_bound, not_detected``.
+
+    Examples
+    --------
+    Two samples of donor d1 become one unit (their mean):
+
+    >>> import pandas as pd
+    >>> values = pd.DataFrame({"target": "MYC", "sample": ["s1", "s2", "s3"],
+    ...                        "donor": ["d1", "d1", "d2"], "group": "ctrl",
+    ...                        "log2_rq": [-5.0, -5.3, -4.8]})
+    >>> biological_units(values, "log2_rq", "target", ["group"], "donor")
+      target group unit  log2_rq  n_samples  upper_bound  lower_bound  not_detected
+    0    MYC  ctrl   d1    -5.15          2        False        False         False
+    1    MYC  ctrl   d2    -4.80          1        False        False         False
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
@@ -150,13 +222,63 @@ def compare_groups(
     ``permutation`` pair like ``auto``. Groups with fewer than ``min_n`` biological units get
     their fold change without a test (``note`` says why).
 
-    Returns one row per contrast × item: ``contrast, item, <factors>`` (the compared group's
-    levels; '' where a contrast pools a factor), ``n, n_ref, log2_fold_change, se, df,
-    statistic, fold_change, ci_low, ci_high`` (fold-change scale), ``p_value, test``,
-    ``bound`` (``≤``/``≥`` when non-detects make the fold change a bound) and ``note``. A group
-    whose every unit is ``not_detected`` (an optional boolean column of ``values``: all wells
-    of the sample are non-detects) is "not detected", without a number; a group with some
-    detected wells gets its fold change as a bound (methods.md §2.9).
+    Parameters
+    ----------
+    values
+        One row per sample and item (see :func:`biological_units`); an optional boolean
+        ``not_detected`` column.
+    value
+        The column holding the log2 values (e.g. ``log2_rq``).
+    item
+        The column naming the target (or ratio).
+    factors
+        The design factors.
+    control
+        Factor → control level (every factor needs one).
+    replicate
+        The column naming the biological replicate, or None (each sample is one).
+    contrasts
+        Extra comparisons beyond every group vs control.
+    test
+        ``auto``, ``welch``, ``student``, ``paired``, ``mann-whitney`` or ``permutation``.
+    alpha
+        1 − the confidence level of the intervals.
+    min_n
+        The fewest biological units per group for a test.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per contrast × item: ``contrast, item, <factors>`` (the compared group's
+        levels; '' where a contrast pools a factor), ``n, n_ref, log2_fold_change, se, df,
+        statistic, fold_change, ci_low, ci_high`` (fold-change scale), ``p_value, test``,
+        ``bound`` (``≤``/``≥`` when non-detects make the fold change a bound) and ``note``. A
+        group whose every unit is ``not_detected`` (an optional boolean column of ``values``:
+        all wells of the sample are non-detects) is "not detected", without a number; a group
+        with some detected wells gets its fold change as a bound (methods.md §2.9).
+
+    Raises
+    ------
+    MissingControlError
+        ``control`` names no level for a factor.
+    ConfigError
+        A control level or contrast names an unknown factor or level.
+
+    Examples
+    --------
+    T12 in methods.md: ΔCq control {5.0, 5.3, 4.8}, treated {2.8, 3.1, 2.5} (log2 RQ = −ΔCq);
+    fold change 4.702192, 95 % CI [3.027407, 7.303481], Welch p 0.000682:
+
+    >>> import pandas as pd
+    >>> values = pd.DataFrame({"target": "MYC", "sample": ["c1", "c2", "c3", "t1", "t2", "t3"],
+    ...                        "group": ["ctrl"] * 3 + ["drug"] * 3,
+    ...                        "log2_rq": [-5.0, -5.3, -4.8, -2.8, -3.1, -2.5]})
+    >>> result = compare_groups(values, value="log2_rq", item="target", factors=["group"],
+    ...                         control={"group": "ctrl"})
+    >>> columns = ["contrast", "n", "fold_change", "ci_low", "ci_high", "p_value", "test"]
+    >>> print(result[columns].round(6).to_string(index=False))
+                 contrast  n  fold_change   ci_low  ci_high  p_value  test
+    group=drug vs control  3     4.702192 3.027407 7.303481 0.000682 welch
     """
     missing = [f for f in factors if f not in control]
     if missing:
@@ -236,7 +358,41 @@ def group_summary(
     replicate: str | None = None, alpha: float = 0.05,
 ) -> pd.DataFrame:  # fmt: skip
     """Per item × group: ``n`` biological units, ``mean_log2``, ``sd_log2`` and the t-interval
-    of the mean (``ci_low_log2``, ``ci_high_log2``); NaN interval for n < 2."""
+    of the mean (``ci_low_log2``, ``ci_high_log2``); NaN interval for n < 2.
+
+    Parameters
+    ----------
+    values
+        One row per sample and item (see :func:`biological_units`).
+    value
+        The column holding the log2 values.
+    item
+        The column naming the target (or ratio).
+    factors
+        The design factors.
+    replicate
+        The column naming the biological replicate, or None (each sample is one).
+    alpha
+        1 − the confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item, <factors>, n, mean_log2, sd_log2, ci_low_log2, ci_high_log2``.
+
+    Examples
+    --------
+    The groups of T12 in methods.md (log2 RQ = −ΔCq):
+
+    >>> import pandas as pd
+    >>> values = pd.DataFrame({"target": "MYC", "sample": ["c1", "c2", "c3", "t1", "t2", "t3"],
+    ...                        "group": ["ctrl"] * 3 + ["drug"] * 3,
+    ...                        "log2_rq": [-5.0, -5.3, -4.8, -2.8, -3.1, -2.5]})
+    >>> group_summary(values, value="log2_rq", item="target", factors=["group"]).round(6)
+      target group  n  mean_log2   sd_log2  ci_low_log2  ci_high_log2
+    0    MYC  ctrl  3  -5.033333  0.251661    -5.658494     -4.408172
+    1    MYC  drug  3  -2.800000  0.300000    -3.545241     -2.054759
+    """
     from .stats.dist import t_ppf
 
     units = biological_units(values, value, item, factors, replicate)

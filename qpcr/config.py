@@ -110,7 +110,25 @@ def choices(name: str) -> tuple[str, ...]:
 
 def listed(allowed: tuple[str, ...]) -> str:
     """Choices for a message: ``auto, welch``; a choice that is not a word is quoted
-    (``'.', ','``)."""
+    (``'.', ','``).
+
+    Parameters
+    ----------
+    allowed
+        The choices.
+
+    Returns
+    -------
+    str
+        The choices joined by commas.
+
+    Examples
+    --------
+    >>> listed(("auto", "welch", "mann-whitney"))
+    'auto, welch, mann-whitney'
+    >>> print(listed((".", ",")))
+    '.', ','
+    """
     return ", ".join(c if re.fullmatch(r"[\w-]+", c) else f"'{c}'" for c in allowed)
 
 

@@ -50,6 +50,48 @@ def factorial_tables(
     ``failed`` maps ``(kind, name)`` (``"target"``/``"ratio"``) to a reason (``fail_on_controls``):
     such an item keeps its rows with the numbers withheld and ``note`` "failed: <reason>
     (fail_on_controls)", and stays out of the p-value adjustment. Empty tables without factors.
+
+    Parameters
+    ----------
+    samples
+        One row per sample and target, with ``log2_rq`` and the factors.
+    ratio_samples
+        One row per sample and ratio, with ``log2_ratio`` and the factors.
+    factors
+        The design factors.
+    replicate
+        The column naming the biological replicate (a block), or None.
+    config
+        The analysis settings (``reference_genes`` are left out; ``control``, ``alpha``,
+        ``factorial_method``, ``adjust``).
+    failed
+        ``(kind, name)`` → reason, for the items whose controls failed.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``{"anova": ..., "contrasts": ...}`` in the declared columns; ``{}`` without factors.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis (MYC and HIF1A against GAPDH, hypoxia against
+    normoxia, three samples each; see the repository's ``conftest.py``):
+
+    >>> results = example_results()
+    >>> tables = factorial_tables(results.samples, results.ratio_samples, results.factors,
+    ...                           None, results.config)
+    >>> anova = tables["anova"]
+    >>> print(anova[anova["term"] == "oxygen"][["item", "name", "df", "F", "p_value"]]
+    ...       .round(6).to_string(index=False))
+      item      name  df          F  p_value
+    target       MYC 1.0 133.884615 0.000319
+    target     HIF1A 1.0 112.000000 0.000451
+     ratio MYC/HIF1A 1.0   1.800000 0.250815
+    >>> print(tables["contrasts"][["name", "fold_change", "p_adj"]].round(6).to_string(index=False))
+         name  fold_change    p_adj
+          MYC     3.908640 0.000956
+        HIF1A     3.646890 0.000956
+    MYC/HIF1A     1.071773 0.250815
     """
     if not factors:
         return {}

@@ -16,18 +16,52 @@ def summarise(
     decimal: str | None = None,
     run: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Read one export and describe it (``decimal``: its decimal mark, None: detected; ``run``:
+    r"""Read one export and describe it (``decimal``: its decimal mark, None: detected; ``run``:
     the runs to read, empty: all).
 
-    Returns a dict with ``file``, ``format``, ``description``, ``instrument``, ``software``,
-    ``run_date``, ``plate_size``, ``plates`` (run/plate ids, [] for a single plate), ``runs``
-    (of a file that names its runs, RDML: one line per run read, ``ID: instrument, N
-    reactions``, with ``, no Cq`` when the run holds no Cq values), ``wells``
-    (distinct plate × well positions; rows when the table has no wells), ``reactions`` (rows:
-    well × target), ``targets``, ``samples`` (sorted names), ``sample_types`` (reactions per
-    RDML sample type), ``non_detects`` (reactions with ``cq_status`` undetermined),
-    ``omitted`` (reactions the instrument flagged as omitted), ``cq_status`` (reactions per
-    status) and ``tables`` (rows per curve table). Raises the reader's ``InputError``.
+    Parameters
+    ----------
+    path
+        The export file.
+    format
+        The format's name (see :func:`formats_table`), or None to detect it.
+    decimal
+        The decimal mark, or None to detect it.
+    run
+        The runs to read (of a file that names its runs); empty: all.
+
+    Returns
+    -------
+    dict
+        ``file``, ``format``, ``description``, ``instrument``, ``software``,
+        ``run_date``, ``plate_size``, ``plates`` (run/plate ids, [] for a single plate), ``runs``
+        (of a file that names its runs, RDML: one line per run read, ``ID: instrument, N
+        reactions``, with ``, no Cq`` when the run holds no Cq values), ``wells``
+        (distinct plate × well positions; rows when the table has no wells), ``reactions`` (rows:
+        well × target), ``targets``, ``samples`` (sorted names), ``sample_types`` (reactions per
+        RDML sample type), ``non_detects`` (reactions with ``cq_status`` undetermined),
+        ``omitted`` (reactions the instrument flagged as omitted), ``cq_status`` (reactions per
+        status) and ``tables`` (rows per curve table).
+
+    Raises
+    ------
+    InputError
+        The reader's, for a file it cannot read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("sample,target,cq\ns1,GAPDH,18.0\ns1,MYC,24.0\n"
+    ...                     "s2,GAPDH,18.2\ns2,MYC,Undetermined\n")
+    >>> info = summarise(path)
+    >>> info["format"], info["reactions"], info["targets"], info["samples"]
+    ('tidy', 4, ['GAPDH', 'MYC'], ['s1', 's2'])
+    >>> info["non_detects"], info["cq_status"]
+    (1, {'ok': 3, 'undetermined': 1})
+    >>> folder.cleanup()
     """
     from .io import formats, read_run
 
@@ -81,7 +115,21 @@ def _counts(column: Any) -> dict[str, int]:
 
 
 def formats_table() -> list[dict[str, str]]:
-    """One dict per registered format: ``name``, ``description``, ``signature``."""
+    """One dict per registered format: ``name``, ``description``, ``signature``.
+
+    Returns
+    -------
+    list of dict
+        One dict per registered format.
+
+    Examples
+    --------
+    >>> table = formats_table()
+    >>> sorted(f["name"] for f in table if f["name"].startswith(("tidy", "rdml", "biorad")))
+    ['biorad', 'rdml', 'tidy']
+    >>> next(f for f in table if f["name"] == "tidy")["signature"]
+    "first row has 'sample', 'target' and a Cq column (Cq/Ct/Cp/Cт)"
+    """
     from .io import formats
 
     return [

@@ -152,7 +152,7 @@ def analyze(
     config: AnalysisConfig | None = None,
     format: str | None = None,
 ) -> Results:
-    """Run the analysis: read, join the layout, QC, quantify, compare, adjust.
+    r"""Run the analysis: read, join the layout, QC, quantify, compare, adjust.
 
     Parameters
     ----------
@@ -173,6 +173,32 @@ def analyze(
     Results
         Every table; ``config`` is the settings as given, ``efficiency`` and
         ``reference_genes`` the values used.
+
+    Examples
+    --------
+    T12 in methods.md as a tidy table (GAPDH at 20.0 throughout, so ΔCq control
+    {5.0, 5.3, 4.8}, treated {2.8, 3.1, 2.5}): fold change 4.702192, 95 % CI
+    [3.027407, 7.303481], Welch p 0.000682:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from qpcr.config import from_mapping
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> rows = ["sample,target,cq,group"]
+    >>> for sample, group, cq in [("c1", "ctrl", 25.0), ("c2", "ctrl", 25.3), ("c3", "ctrl", 24.8),
+    ...                           ("t1", "drug", 22.8), ("t2", "drug", 23.1), ("t3", "drug", 22.5)]:
+    ...     rows += [f"{sample},GAPDH,20.0,{group}", f"{sample},MYC,{cq},{group}"]
+    >>> _ = path.write_text("\n".join(rows) + "\n")
+    >>> config = from_mapping({"reference_genes": ["GAPDH"], "control": {"group": "ctrl"}})
+    >>> results = analyze([path], config=config)
+    >>> results.factors, results.targets
+    (('group',), ('GAPDH', 'MYC'))
+    >>> columns = ["target", "fold_change", "ci_low", "ci_high", "p_value", "test"]
+    >>> print(results.fold_changes[columns].round(6).to_string(index=False))
+    target  fold_change   ci_low  ci_high  p_value  test
+       MYC     4.702192 3.027407 7.303481 0.000682 welch
+    >>> folder.cleanup()
     """
     config = config or template_config(exports) or AnalysisConfig()
     wells = read_wells(exports, layout, config, format)

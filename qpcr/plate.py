@@ -60,7 +60,33 @@ def normalise_well(value: object, plate: PlateFormat | None = None) -> str:
     """Return the canonical name (``A1``) of a well given as ``A1``, ``A01``, ``a1`` or an index.
 
     An integer index is 1-based and row-major, which needs ``plate``. With ``plate`` the well is
-    checked to lie on it. Raises :class:`InputError` for anything else.
+    checked to lie on it.
+
+    Parameters
+    ----------
+    value
+        A well name or a 1-based row-major index.
+    plate
+        The plate the well lies on, or None (an index is then refused).
+
+    Returns
+    -------
+    str
+        The canonical well name.
+
+    Raises
+    ------
+    InputError
+        ``value`` is not a well, or not on ``plate``.
+
+    Examples
+    --------
+    >>> normalise_well("a01"), normalise_well(13, PLATES[96])
+    ('A1', 'B1')
+    >>> normalise_well("I1", PLATES[96])
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: well 'I1' is outside a 96-well plate (rows A-H, columns 1-12)
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value != value or int(value) != value:
@@ -93,7 +119,25 @@ def _from_index(index: int, plate: PlateFormat | None) -> str:
 
 
 def well_index(well: str, plate: PlateFormat) -> int:
-    """0-based row-major position of a canonical well on ``plate`` (for sorting)."""
+    """0-based row-major position of a canonical well on ``plate`` (for sorting).
+
+    Parameters
+    ----------
+    well
+        A canonical well name.
+    plate
+        The plate.
+
+    Returns
+    -------
+    int
+        The 0-based position.
+
+    Examples
+    --------
+    >>> well_index("A1", PLATES[96]), well_index("B1", PLATES[96]), well_index("B1", PLATES[384])
+    (0, 12, 24)
+    """
     match = _WELL_RE.match(well)
     if not match:
         raise InputError(f"cannot read well '{well}'; expected a name like A1")
@@ -104,6 +148,30 @@ def plate_for_wells(wells: list[str], hint: int | None = None) -> PlateFormat:
     """Smallest standard plate (48, 96, 384) holding every canonical well name.
 
     ``hint`` (a plate size read from the file) wins when the wells fit on it.
+
+    Parameters
+    ----------
+    wells
+        Canonical well names.
+    hint
+        A plate size read from the file, or None.
+
+    Returns
+    -------
+    PlateFormat
+        The plate.
+
+    Raises
+    ------
+    InputError
+        A well name cannot be read, or the wells do not fit a 384-well plate.
+
+    Examples
+    --------
+    >>> plate_for_wells(["A1", "B2"]).describe()
+    '48-well plate (rows A-F, columns 1-8)'
+    >>> plate_for_wells(["A1", "B2"], hint=96).size, plate_for_wells(["A1", "P24"]).size
+    (96, 384)
     """
     max_row = max_col = 0
     for well in wells:

@@ -84,8 +84,33 @@ def match_layouts(
     By file stem when every export has exactly one layout of the same stem (ignoring case and a
     trailing ``_layout``, ``_results``, ``_export`` or ``_data``: ``plate1_results.txt`` ↔
     ``plate1_layout.csv``); otherwise in the order given when the counts are equal and no stem
-    match contradicts the order. Anything else raises :class:`LayoutMismatchError` listing the
-    exports without a layout and the layouts without an export.
+    match contradicts the order.
+
+    Parameters
+    ----------
+    exports
+        The export files.
+    layouts
+        The layout files.
+
+    Returns
+    -------
+    list of (Path, Path)
+        ``(export, layout)`` pairs in the order of ``exports``.
+
+    Raises
+    ------
+    LayoutMismatchError
+        The files cannot be paired; it lists the exports without a layout and the layouts
+        without an export.
+
+    Examples
+    --------
+    >>> for export, layout in match_layouts(["plate1_results.txt", "plate2.txt"],
+    ...                                     ["plate2_layout.csv", "plate1.csv"]):
+    ...     print(export.name, "<->", layout.name)
+    plate1_results.txt <-> plate1.csv
+    plate2.txt <-> plate2_layout.csv
     """
     exp = [Path(p) for p in exports]
     lay = [Path(p) for p in layouts]
@@ -124,6 +149,32 @@ def stack_layouts(layouts: Mapping[str, pd.DataFrame], where: str = "layouts") -
     Adds ``plate`` (the mapping's key, which must be the wells table's plate name, e.g. the
     export's file stem) so that :func:`qpcr.layout.join_layout` joins on (plate, well). A
     per-plate layout that has its own ``plate`` column must name only that plate.
+
+    Parameters
+    ----------
+    layouts
+        Plate name → that plate's layout table.
+    where
+        Where the layouts come from, for errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The layouts stacked, ``plate`` first.
+
+    Raises
+    ------
+    LayoutMismatchError
+        No layout, or a layout naming another plate.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stack_layouts({"plate1": pd.DataFrame({"well": ["A1"], "sample": ["s1"]}),
+    ...                "plate2": pd.DataFrame({"well": ["A1"], "sample": ["s2"]})})
+        plate well sample
+    0  plate1   A1     s1
+    1  plate2   A1     s2
     """
     frames = []
     for plate, layout in layouts.items():
@@ -149,8 +200,33 @@ def irc_sample_names(
     """The inter-run calibrator samples: ``names`` plus samples whose ``irc`` column is true.
 
     ``table`` is a wells, replicates or samples table with ``sample`` (and optionally ``irc``,
-    read with the instrument boolean rule: true/yes/y/1). A name absent from ``table`` raises
-    :class:`ConfigError` with the closest sample name.
+    read with the instrument boolean rule: true/yes/y/1).
+
+    Parameters
+    ----------
+    table
+        A table with ``sample`` and optionally ``irc``.
+    names
+        IRC sample names from the settings.
+    where
+        Where ``names`` come from, for errors.
+
+    Returns
+    -------
+    list of str
+        The IRC sample names, ``names`` first, each once.
+
+    Raises
+    ------
+    ConfigError
+        A name is absent from ``table`` (the message offers the closest sample name).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"sample": ["IRC1", "IRC2", "s1"], "irc": ["yes", "no", "no"]})
+    >>> irc_sample_names(table, ["IRC2"])
+    ['IRC2', 'IRC1']
     """
     known = list(dict.fromkeys(table["sample"].astype(str)))
     known_set = set(known)
@@ -233,15 +309,63 @@ def inter_run_calibration(
     ``log2_rq`` from :func:`qpcr.quant.normalise` run per plate) and ``se`` (its SE, log2
     units; None to skip SEs). Every IRC must have a value on every plate for every target that
     plate measures, otherwise the CFs of different plates would average different IRCs.
+    The IRCs' own errors are treated as independent of the CF (first order, as qBase).
 
-    Returns ``(calibrated, factors)``. ``calibrated`` is ``samples`` plus ``irc`` (bool, the row
-    is one of ``irc_samples``; replaces a layout ``irc`` column),
-    ``plate_cf_log2`` (log2 CF of the row's plate and target), ``se_plate_cf_log2``,
-    ``<value>_calibrated`` (= value − log2 CF, log2 CNRQ) and ``<se>_calibrated``
-    (= √(se² + SE(log2 CF)²)); the input columns are unchanged. ``factors`` has ``plate,
-    target, n_irc, log2_cf, cf`` (= 2^log2_cf, the geometric mean of the IRCs' NRQs) and
-    ``se_log2_cf`` (= √Σ se² / n_irc). The IRCs' own errors are treated as independent of the
-    CF (first order, as qBase).
+    Parameters
+    ----------
+    samples
+        One row per plate × sample × target.
+    irc_samples
+        The IRC sample names (at least one).
+    value
+        The column holding log2 NRQ.
+    se
+        The column holding its SE (log2 units), or None.
+
+    Returns
+    -------
+    calibrated : pandas.DataFrame
+        ``samples`` plus ``irc`` (bool, the row is one of ``irc_samples``; replaces a layout
+        ``irc`` column), ``plate_cf_log2`` (log2 CF of the row's plate and target),
+        ``se_plate_cf_log2``, ``<value>_calibrated`` (= value − log2 CF, log2 CNRQ) and
+        ``<se>_calibrated`` (= √(se² + SE(log2 CF)²)); the input columns are unchanged.
+    factors : pandas.DataFrame
+        ``plate, target, n_irc, log2_cf, cf`` (= 2^log2_cf, the geometric mean of the IRCs'
+        NRQs) and ``se_log2_cf`` (= √Σ se² / n_irc).
+
+    Raises
+    ------
+    ConfigError
+        No IRC is named.
+    AnalysisError
+        An IRC lacks a value on a plate for a target measured there.
+
+    Examples
+    --------
+    T09 in methods.md: run 1 IRC1 NRQ 1.20, IRC2 0.80 → CF1 = 0.979796; run 2 IRC1 1.50,
+    IRC2 1.00 → CF2 = 1.224745; a run-2 sample with NRQ 2.0 has CNRQ 1.632993, and IRC1 is
+    1.224745 in both runs after calibration:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> samples = pd.DataFrame({"plate": ["run1", "run1", "run2", "run2", "run2"],
+    ...                         "sample": ["IRC1", "IRC2", "IRC1", "IRC2", "s1"], "target": "MYC",
+    ...                         "log2_rq": np.log2([1.20, 0.80, 1.50, 1.00, 2.0])})
+    >>> calibrated, factors = inter_run_calibration(samples, irc_samples=["IRC1", "IRC2"],
+    ...                                             se=None)
+    >>> print(factors[["plate", "n_irc", "cf"]].round(6).to_string(index=False))
+    plate  n_irc       cf
+     run1      2 0.979796
+     run2      2 1.224745
+    >>> cnrq = 2 ** calibrated["log2_rq_calibrated"]
+    >>> print(calibrated.assign(cnrq=cnrq)[["plate", "sample", "irc", "cnrq"]]
+    ...       .round(6).to_string(index=False))
+    plate sample   irc     cnrq
+     run1   IRC1  True 1.224745
+     run1   IRC2  True 0.816497
+     run2   IRC1  True 1.224745
+     run2   IRC2  True 0.816497
+     run2     s1 False 1.632993
     """
     where = "inter-run calibration"
     _check_table(samples, value, se, where)
@@ -319,11 +443,46 @@ def per_plate_calibration(
                         the control group is left to the group comparison)
 
     i.e. ΔΔCq within each plate. Valid only when the control group is on every plate that
-    measures the target (else :class:`MissingControlError` naming plate and target); it forces
-    the plates' control groups to agree, so it is right when samples are allocated to plates
-    comparably (e.g. whole donors per plate). ``control`` maps factor → control level.
-    Returns ``(calibrated, factors)`` with the columns of :func:`inter_run_calibration`
-    (``n_control`` instead of ``n_irc``; no ``irc`` column).
+    measures the target; it forces the plates' control groups to agree, so it is right when
+    samples are allocated to plates comparably (e.g. whole donors per plate).
+
+    Parameters
+    ----------
+    samples
+        One row per plate × sample × target, with the factors of ``control``.
+    control
+        Factor → control level.
+    value
+        The column holding log2 NRQ.
+    se
+        The column holding its SE (log2 units), or None.
+
+    Returns
+    -------
+    calibrated, factors : pandas.DataFrame
+        The columns of :func:`inter_run_calibration` (``n_control`` instead of ``n_irc``; no
+        ``irc`` column).
+
+    Raises
+    ------
+    MissingControlError
+        A plate measuring a target has no control sample with a value (named with plate and
+        target), or no control is set.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> samples = pd.DataFrame({"plate": ["p1", "p1", "p2", "p2"], "target": "MYC",
+    ...                         "sample": ["c1", "t1", "c2", "t2"],
+    ...                         "group": ["ctrl", "drug", "ctrl", "drug"],
+    ...                         "log2_rq": [-5.0, -3.0, -4.0, -1.5]})
+    >>> calibrated, factors = per_plate_calibration(samples, control={"group": "ctrl"}, se=None)
+    >>> print(factors[["plate", "n_control", "log2_cf"]].to_string(index=False))
+    plate  n_control  log2_cf
+       p1          1     -5.0
+       p2          1     -4.0
+    >>> calibrated["log2_rq_calibrated"].tolist()
+    [0.0, 2.0, 0.0, 2.5]
     """
     where = "per-plate calibration"
     _check_table(samples, value, se, where)
@@ -363,9 +522,44 @@ def plate_strategy(
     (:func:`irc_sample_names` of ``samples`` and ``irc_samples``). ``"control-per-plate"``:
     the control group (``config.control``) has a ``value`` on every plate of every spread target.
     ``samples`` may also be the replicates table (``value="cq_mean"``, reference genes included),
-    to decide before normalising whether replicates must be keyed by plate. Otherwise
-    :class:`DesignError` names each spread target, its plates and the plates lacking the
-    control group.
+    to decide before normalising whether replicates must be keyed by plate.
+
+    Parameters
+    ----------
+    samples
+        One row per (plate ×) sample × target.
+    config
+        The analysis settings (``control``).
+    irc_samples
+        IRC sample names from the settings.
+    value
+        The column whose presence counts a control sample.
+
+    Returns
+    -------
+    str
+        ``"single"``, ``"irc"`` or ``"control-per-plate"``.
+
+    Raises
+    ------
+    DesignError
+        Names each spread target, its plates and the plates lacking the control group.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.config import from_mapping
+    >>> config = from_mapping({"reference_genes": ["GAPDH"], "control": {"group": "ctrl"}})
+    >>> samples = pd.DataFrame({"plate": ["p1", "p1", "p2", "p2"], "target": "MYC",
+    ...                         "sample": ["c1", "t1", "c2", "t2"],
+    ...                         "group": ["ctrl", "drug", "ctrl", "drug"],
+    ...                         "log2_rq": [-5.0, -3.0, -4.0, -1.5]})
+    >>> plate_strategy(samples, config)
+    'control-per-plate'
+    >>> plate_strategy(samples.assign(irc=["yes", "no", "yes", "no"]), config)
+    'irc'
+    >>> plate_strategy(samples.assign(plate="p1"), config)
+    'single'
     """
     if "plate" not in samples or samples["plate"].nunique() <= 1:
         return "single"

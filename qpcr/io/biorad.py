@@ -104,8 +104,34 @@ def _file_kind(sample: FileSample) -> tuple[str | None, str | None]:
 
 
 def sniff(sample: FileSample) -> tuple[str, str | None] | None:
-    """A CFX Cq Results table, or a CFX Run Information / amplification / melt export: the
-    (kind, sheet) that :func:`read` receives as ``sniffed``, or None."""
+    r"""A CFX Cq Results table, or a CFX Run Information / amplification / melt export: the
+    (kind, sheet) that :func:`read` receives as ``sniffed``, or None.
+
+    Parameters
+    ----------
+    sample
+        The file's head.
+
+    Returns
+    -------
+    tuple of (str, str or None), or None
+        ``(kind, sheet)``: kind ``cq``, ``run_info``, ``amplification`` or ``melt``; the
+        workbook sheet holding it (None for text). None for any other file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text(",Well,Fluor,Target,Content,Sample,Cq\n,A01,SYBR,MYC,Unkn-1,c1,24.1\n")
+    >>> sniff(FileSample(path))
+    ('cq', None)
+    >>> _ = path.write_text("File Name,run.pcrd\nCreated By User,sam\n")
+    >>> sniff(FileSample(path))
+    ('run_info', None)
+    >>> folder.cleanup()
+    """
     kind, sheet = _file_kind(sample)
     return (kind, sheet) if kind is not None else None
 
@@ -119,8 +145,51 @@ _REFUSALS = {
 
 
 def read(path: Path, sample: FileSample, sniffed: tuple[str, str | None] | None = None) -> Export:
-    """Read a CFX Quantification Cq Results export into the wells table (``sniffed``: what
-    :func:`sniff` found, so a workbook's sheets are not scanned twice)."""
+    r"""Read a CFX Quantification Cq Results export into the wells table (``sniffed``: what
+    :func:`sniff` found, so a workbook's sheets are not scanned twice).
+
+    Parameters
+    ----------
+    path
+        The export (CSV, TSV or xlsx).
+    sample
+        The file's head.
+    sniffed
+        What :func:`sniff` returned, or None to look again.
+
+    Returns
+    -------
+    Export
+        The wells (``well, sample, target, sample_type, cq, cq_status, reporter``) and the run
+        information.
+
+    Raises
+    ------
+    ExportParseError
+        A CFX export without Cq values (Run Information, amplification, melt) or a file
+        without the CFX header.
+
+    Examples
+    --------
+    A CFX ``NaN`` Cq is a non-detect; ``Content`` gives the sample type:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "cq.csv"
+    >>> _ = path.write_text(",Well,Fluor,Target,Content,Sample,Cq\n"
+    ...                     ",A01,SYBR,GAPDH,Unkn-1,ctrl,18.02\n,A02,SYBR,MYC,Unkn-1,ctrl,24.10\n"
+    ...                     ",A03,SYBR,MYC,NTC,,NaN\n")
+    >>> export = read(path, FileSample(path))
+    >>> export.wells[["well", "sample", "target", "sample_type", "cq", "cq_status"]]
+      well sample target sample_type     cq     cq_status
+    0   A1   ctrl  GAPDH        unkn  18.02            ok
+    1   A2   ctrl    MYC        unkn  24.10            ok
+    2   A3           MYC         ntc    NaN  undetermined
+    >>> export.info.instrument, export.info.plate_size
+    ('Bio-Rad CFX', 96)
+    >>> folder.cleanup()
+    """
     kind, sheet = sniffed or _file_kind(sample)
     if kind != "cq":
         raise ExportParseError(

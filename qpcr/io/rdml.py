@@ -89,7 +89,32 @@ def _rdml_member(path: Path) -> str | None:
 
 
 def sniff(sample: FileSample) -> bool:
-    """A zip with an RDML XML member, or a plain XML file, whose root is ``<rdml>``."""
+    """A zip with an RDML XML member, or a plain XML file, whose root is ``<rdml>``.
+
+    Parameters
+    ----------
+    sample
+        The file's head.
+
+    Returns
+    -------
+    bool
+        True for an RDML document (plain or zipped).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.rdml"
+    >>> _ = path.write_text(f'<rdml xmlns="{NAMESPACE}" version="1.2"></rdml>')
+    >>> sniff(FileSample(path))
+    True
+    >>> _ = path.write_text("<experiment/>")
+    >>> sniff(FileSample(path))
+    False
+    >>> folder.cleanup()
+    """
     if sample.head.startswith(_ZIP_MAGICS):
         try:
             return _rdml_member(sample.path) is not None
@@ -101,7 +126,49 @@ def sniff(sample: FileSample) -> bool:
 def read(path: Path, sample: FileSample, run: tuple[str, ...] = ()) -> Export:
     """Read an RDML file into the wells table plus ``amplification``/``melt`` curve tables.
 
-    ``run``: the run ids to read (as ``info.extra["runs"]`` lists them); empty reads all.
+    Parameters
+    ----------
+    path
+        The RDML file (zipped ``.rdml``/``.lc96p``, or plain XML).
+    sample
+        The file's head.
+    run
+        The run ids to read (as ``info.extra["runs"]`` lists them); empty reads all.
+
+    Returns
+    -------
+    Export
+        The wells, the curve tables the file holds, and the run information.
+
+    Raises
+    ------
+    ExportParseError
+        A zip without an RDML member, or another root element.
+
+    Examples
+    --------
+    A react's ``cq`` of −1 is RDML's "no amplification" (a non-detect):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.rdml"
+    >>> _ = path.write_text(
+    ...     f'<rdml xmlns="{NAMESPACE}" version="1.2">'
+    ...     '<sample id="ctrl"><type>unkn</type></sample><target id="MYC"><type>toi</type></target>'
+    ...     '<experiment id="exp"><run id="run1"><pcrFormat><rows>8</rows><columns>12</columns>'
+    ...     "<rowLabel>ABC</rowLabel><columnLabel>123</columnLabel></pcrFormat>"
+    ...     '<react id="1"><sample id="ctrl"/><data><tar id="MYC"/><cq>24.1</cq></data></react>'
+    ...     '<react id="2"><sample id="ctrl"/><data><tar id="MYC"/><cq>-1</cq></data></react>'
+    ...     "</run></experiment></rdml>")
+    >>> export = read(path, FileSample(path))
+    >>> export.wells[["well", "sample", "target", "sample_type", "cq", "cq_status"]]
+      well sample target sample_type    cq     cq_status
+    0   A1   ctrl    MYC        unkn  24.1            ok
+    1   A2   ctrl    MYC        unkn   NaN  undetermined
+    >>> export.info.extra["runs"], export.info.plate_size
+    (['run1'], 96)
+    >>> folder.cleanup()
     """
     if sample.head.startswith(_ZIP_MAGICS):
         member = _rdml_member(path)

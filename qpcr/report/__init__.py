@@ -25,8 +25,49 @@ def write_report(
     The folder is written as a unit (:func:`qpcr.atomic.replace_folder`): built beside
     ``outdir`` and moved into place when complete, so a crash leaves either the earlier results
     or the new ones, never a mix. Earlier results are only replaced with ``force``; a folder
-    holding files an analysis does not write is refused. A path that cannot be written raises
-    :class:`~qpcr.errors.InputError`.
+    holding files an analysis does not write is refused.
+
+    Parameters
+    ----------
+    results
+        A finished analysis (:func:`qpcr.pipeline.analyze`).
+    outdir
+        The results folder.
+    force
+        Replace earlier results in ``outdir``.
+    figures
+        Also draw the figures (into ``figures/``).
+
+    Returns
+    -------
+    list of Path
+        The files written, inside ``outdir``.
+
+    Raises
+    ------
+    InputError
+        ``outdir`` holds earlier results and not ``force``, holds other files, or cannot be
+        written.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis (see the repository's ``conftest.py``):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> outdir = Path(folder.name) / "results"
+    >>> paths = write_report(example_results(), outdir, figures=False)
+    >>> sorted(path.name for path in paths)  # doctest: +NORMALIZE_WHITESPACE
+    ['anova.csv', 'contrasts.csv', 'fold_changes.csv', 'provenance.json', 'qc.csv',
+     'ratios.csv', 'replicates.csv', 'results.xlsx', 'samples.csv', 'wells.csv']
+    >>> write_report(example_results(), outdir, figures=False)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: ...: already holds results (wells.csv, replicates.csv, ...
+    >>> len(write_report(example_results(), outdir, force=True, figures=False))
+    10
+    >>> folder.cleanup()
     """
     outdir = Path(outdir)
     with replace_folder(outdir, OWNED, check=lambda path: check_outdir(path, force)) as tmp:

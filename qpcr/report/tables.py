@@ -43,7 +43,38 @@ OWNED = frozenset({*(f"{name}.csv" for name in TABLES), *OUTPUT_FILES, "figures"
 
 
 def check_outdir(outdir: Path, force: bool) -> None:
-    """Refuse to replace earlier results unless ``force``."""
+    """Refuse to replace earlier results unless ``force``.
+
+    Parameters
+    ----------
+    outdir
+        The results folder.
+    force
+        Allow replacing earlier results.
+
+    Raises
+    ------
+    InputError
+        ``outdir`` holds any of :data:`OUTPUT_FILES` and not ``force``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> outdir = Path(folder.name)
+    >>> check_outdir(outdir, force=False)  # nothing there yet
+    >>> _ = (outdir / "qc.csv").write_text("")
+    >>> try:
+    ...     check_outdir(outdir, force=False)
+    ... except InputError as exc:
+    ...     print(exc.message)
+    ...     print(exc.hint)
+    already holds results (qc.csv)
+    Choose another --out folder, or pass --force to replace them
+    >>> check_outdir(outdir, force=True)
+    >>> folder.cleanup()
+    """
     existing = [name for name in OUTPUT_FILES if (outdir / name).exists()]
     if existing and not force:
         raise InputError(
@@ -77,7 +108,33 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
 
 
 def write_tables(results: Results, outdir: Path) -> list[Path]:
-    """Write every table as ``<name>.csv``."""
+    """Write every table as ``<name>.csv``.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    outdir
+        The folder to write into.
+
+    Returns
+    -------
+    list of Path
+        The CSV files written.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis (see the repository's ``conftest.py``):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> [path.name for path in write_tables(example_results(), Path(folder.name))]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['wells.csv', 'replicates.csv', 'samples.csv', 'fold_changes.csv', 'ratios.csv', 'qc.csv',
+     'anova.csv', 'contrasts.csv']
+    >>> folder.cleanup()
+    """
     return [_csv(frame, outdir / f"{name}.csv") for name, frame in result_tables(results).items()]
 
 
@@ -109,6 +166,36 @@ def provenance(results: Results) -> dict[str, Any]:
 
 
 def write_provenance(results: Results, path: Path) -> Path:
-    """Write :func:`provenance` as indented JSON."""
+    """Write :func:`provenance` as indented JSON.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    path
+        The JSON file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = write_provenance(example_results(), Path(folder.name) / "provenance.json")
+    >>> record = json.loads(path.read_text(encoding="utf-8"))
+    >>> list(record)  # doctest: +NORMALIZE_WHITESPACE
+    ['created', 'command', 'inputs', 'runs', 'settings', 'factors', 'targets', 'warnings',
+     'notes', 'versions']
+    >>> record["factors"], record["targets"], record["inputs"][0]["format"]
+    (['oxygen'], ['GAPDH', 'MYC', 'HIF1A'], 'tidy')
+    >>> record["settings"]["reference_genes"], len(record["inputs"][0]["sha256"])
+    (['GAPDH'], 64)
+    >>> folder.cleanup()
+    """
     text = json.dumps(provenance(results), indent=2, default=str, ensure_ascii=False)
     return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))

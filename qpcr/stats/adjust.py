@@ -28,7 +28,44 @@ def adjust_pvalues(p: Any, method: str = "holm") -> np.ndarray:
     ``"holm"`` (FWER; Holm 1979): sort ascending, p_(i)·(m − i + 1), cumulative max, cap 1.
     ``"bh"`` (FDR; Benjamini–Hochberg 1995): p_(i)·m/i, cumulative min from the largest, cap 1.
     ``"bonferroni"``: min(1, m·p). ``"none"``: unchanged. NaN stays NaN and does not count in m.
-    Returns an array in the input order.
+
+    Parameters
+    ----------
+    p
+        The family's p-values (array-like, NaN allowed).
+    method
+        ``holm``, ``bh``, ``bonferroni`` or ``none``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The adjusted p-values in the input order.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``method``, or a p-value outside [0, 1].
+
+    Examples
+    --------
+    T19 in methods.md: p = {0.012, 0.030, 0.041, 0.20} → Holm {0.048, 0.090, 0.090, 0.200};
+    BH {0.048, 0.054667, 0.054667, 0.200}. By hand, Holm: 4 × 0.012 = 0.048,
+    3 × 0.030 = 0.090, 2 × 0.041 = 0.082 → 0.090 (cumulative max), 1 × 0.20 = 0.20;
+    BH: 0.20 × 4/4 = 0.20, 0.041 × 4/3 = 0.054667, 0.030 × 4/2 = 0.060 → 0.054667
+    (cumulative min from the largest), 0.012 × 4/1 = 0.048.
+
+    >>> p = [0.012, 0.030, 0.041, 0.20]
+    >>> adjust_pvalues(p, "holm").round(6).tolist()
+    [0.048, 0.09, 0.09, 0.2]
+    >>> adjust_pvalues(p, "bh").round(6).tolist()
+    [0.048, 0.054667, 0.054667, 0.2]
+    >>> adjust_pvalues(p, "bonferroni").round(6).tolist()
+    [0.048, 0.12, 0.164, 0.8]
+
+    A missing p-value stays missing and leaves the family smaller (m = 2):
+
+    >>> adjust_pvalues([0.04, float("nan"), 0.01], "holm").tolist()
+    [0.04, nan, 0.02]
     """
     if method not in ADJUST:
         raise ConfigError(

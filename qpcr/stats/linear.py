@@ -62,6 +62,28 @@ def factorial_anova(
     DataFrame
         ``term`` (factor names, ``a × b`` for interactions, the block name, ``Residual``),
         ``sum_sq, df, F, p_value, ss_type, note``.
+
+    Examples
+    --------
+    T17 in methods.md (BMP2, y = −ΔCq, three donors × oxygen × drug): the donor-blocked
+    ANOVA gives O2 F 0.592 (p 0.471), drug F 64.526 (p 0.000199), O2×drug F 42.849
+    (p 0.000608), donor F 18.492 (p 0.00272):
+
+    >>> import pandas as pd
+    >>> delta_cq = [4.15, 3.95, 4.79, 3.495, 4.54, 4.75, 5.34, 3.785, 4.015, 3.57, 4.715, 3.30]
+    >>> cells = [("normoxia", "vehicle"), ("normoxia", "drug"), ("hypoxia", "vehicle"),
+    ...          ("hypoxia", "drug")]
+    >>> data = pd.DataFrame([{"donor": donor, "oxygen": oxygen, "drug": drug}
+    ...                      for donor in ("D1", "D2", "D3") for oxygen, drug in cells])
+    >>> data["log2_rq"] = [-d for d in delta_cq]
+    >>> anova = factorial_anova(data, "log2_rq", ["oxygen", "drug"], block="donor")
+    >>> print(anova[["term", "df", "F", "p_value", "ss_type"]].round(6).to_string(index=False))
+             term  df         F  p_value ss_type
+           oxygen 1.0  0.591514 0.471015      II
+             drug 1.0 64.526180 0.000199      II
+            donor 2.0 18.492271 0.002720      II
+    oxygen × drug 1.0 42.848714 0.000608      II
+         Residual 6.0       NaN      NaN      II
     """
     where = "factorial_anova"
     if typ not in (2, 3):
@@ -394,6 +416,36 @@ def factorial_contrasts(
         ``contrast`` (label), ``kind`` ("simple" | "interaction"), ``estimate_log2, se, df,
         statistic, p_value, ci_low, ci_high`` (log2), ``fold_change, fc_ci_low, fc_ci_high``,
         ``test``, ``n`` (biological samples, or blocks when paired) and ``note``.
+
+    Examples
+    --------
+    T17 in methods.md, simple effect HT vs HV (drug within hypoxia): FC 2.6789; RCBD contrast
+    SE 0.1379, df 6, p 4.869e-05, FC CI [2.1202, 3.3849]; paired t p 0.002781, FC CI
+    [2.1412, 3.3518]:
+
+    >>> import pandas as pd
+    >>> delta_cq = [4.15, 3.95, 4.79, 3.495, 4.54, 4.75, 5.34, 3.785, 4.015, 3.57, 4.715, 3.30]
+    >>> cells = [("normoxia", "vehicle"), ("normoxia", "drug"), ("hypoxia", "vehicle"),
+    ...          ("hypoxia", "drug")]
+    >>> data = pd.DataFrame([{"donor": donor, "oxygen": oxygen, "drug": drug}
+    ...                      for donor in ("D1", "D2", "D3") for oxygen, drug in cells])
+    >>> data["log2_rq"] = [-d for d in delta_cq]
+    >>> control = {"oxygen": "normoxia", "drug": "vehicle"}
+    >>> rcbd = factorial_contrasts(data, "log2_rq", ["oxygen", "drug"], "donor", control=control)
+    >>> print(rcbd[["contrast", "p_value", "fold_change", "fc_ci_low", "fc_ci_high"]]
+    ...       .round(6).to_string(index=False))
+                                      contrast  p_value  fold_change  fc_ci_low  fc_ci_high
+    oxygen: hypoxia vs normoxia | drug=vehicle 0.002069     0.609909   0.482705    0.770634
+       oxygen: hypoxia vs normoxia | drug=drug 0.006467     1.477679   1.169491    1.867082
+       drug: drug vs vehicle | oxygen=normoxia 0.333559     1.105731   0.875117    1.397116
+        drug: drug vs vehicle | oxygen=hypoxia 0.000049     2.678948   2.120221    3.384913
+                     interaction oxygen × drug 0.000608     2.422785   1.740422    3.372681
+    >>> rcbd["se"].round(4).tolist(), rcbd["df"].tolist()
+    ([0.1379, 0.1379, 0.1379, 0.1379, 0.195], [6.0, 6.0, 6.0, 6.0, 6.0])
+    >>> paired = factorial_contrasts(data, "log2_rq", ["oxygen", "drug"], "donor",
+    ...                              control=control, method="paired")
+    >>> paired.iloc[3][["p_value", "fc_ci_low", "fc_ci_high"]].astype(float).round(6).tolist()
+    [0.002781, 2.141186, 3.351769]
     """
     design, control = _contrast_design(data, response, factors, block, control, alpha, method)
     key = design.cell_key()

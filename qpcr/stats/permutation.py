@@ -37,7 +37,55 @@ def permutation_test(
     when the test is applied to (control, treated − Δ), i.e. the test inverted (found by
     bisection); unbounded when no reallocation set is small enough (e.g. 3 vs 3: min p = 0.1).
 
-    Returns the same keys as :func:`two_group_test`; ``test`` is "permutation".
+    Parameters
+    ----------
+    control, treated
+        log2-scale responses, one per biological sample (aligned by block when ``paired``).
+    paired
+        Flip the signs of per-block differences instead of reallocating values.
+    n_resamples
+        The most reallocations enumerated exactly; beyond it, this many random ones (≥ 100).
+    seed
+        Seed of the random reallocations.
+    alpha
+        1 − confidence level of the interval.
+    min_n
+        Fewer values than this in a group: no p-value or interval (``note`` says why).
+
+    Returns
+    -------
+    dict
+        The same keys as :func:`qpcr.stats.tests.two_group_test`; ``test`` is
+        "permutation".
+
+    Raises
+    ------
+    ConfigError
+        ``n_resamples`` below 100.
+
+    Examples
+    --------
+    The groups of T12 in methods.md (y = −ΔCq): every value of the treated group is above
+    every control value, so of the C(6, 3) = 20 reallocations only the observed one and its
+    mirror are as extreme: p = 2/20 = 0.1, too few for a 95 % interval:
+
+    >>> result = permutation_test([-5.0, -5.3, -4.8], [-2.8, -3.1, -2.5])
+    >>> round(result["estimate"], 6), result["p_value"], result["ci_low"], result["ci_high"]
+    (2.233333, 0.1, -inf, inf)
+    >>> print(result["note"])  # doctest: +NORMALIZE_WHITESPACE
+    exact randomisation test over 20 reallocations; CI by inverting the test; too few
+    reallocations for a 95 % interval (unbounded)
+
+    Five against five: p = 2/C(10, 5) = 2/252, and the inverted test bounds the interval:
+
+    >>> result = permutation_test([-5.0, -5.3, -4.8, -5.1, -4.9], [-2.8, -3.1, -2.5, -3.0, -2.7])
+    >>> round(result["p_value"], 6), round(result["ci_low"], 6), round(result["ci_high"], 6)
+    (0.007937, 1.9, 2.55)
+
+    Paired by block, the 2³ = 8 sign patterns of T17's per-donor differences give p = 2/8:
+
+    >>> permutation_test([-4.79, -5.34, -4.715], [-3.495, -3.785, -3.30], paired=True)["p_value"]
+    0.25
     """
     c, t, dropped = _groups(control, treated, paired)
     estimate = float(np.mean(t) - np.mean(c)) if c.size and t.size else math.nan

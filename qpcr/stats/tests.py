@@ -70,6 +70,44 @@ def two_group_test(
         ``test, n`` (treated or pairs), ``n_ref`` (control or pairs), ``estimate`` (mean
         treated − mean control, log2; fold change = 2**estimate), ``se, df, statistic,
         p_value, ci_low, ci_high`` (log2, back-transform with 2**x) and ``note``.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``test`` or an ``alpha`` outside (0, 1).
+
+    Examples
+    --------
+    T12 in methods.md: ΔCq control {5.0, 5.3, 4.8}, treated {2.8, 3.1, 2.5} (y = −ΔCq).
+    Welch: ΔΔCq = −2.233333, SE 0.226078, t = 9.878611 (sign: treated − control on −ΔCq),
+    df 3.882569, p 0.000682, 95 % CI of the log2 fold change [1.598082, 2.868584]:
+
+    >>> result = two_group_test([-5.0, -5.3, -4.8], [-2.8, -3.1, -2.5])
+    >>> {key: round(value, 6) for key, value in result.items() if isinstance(value, float)}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'estimate': 2.233333, 'se': 0.226078, 'df': 3.882569, 'statistic': 9.878611,
+     'p_value': 0.000682, 'ci_low': 1.598082, 'ci_high': 2.868584}
+    >>> result["test"], result["n"], result["n_ref"]
+    ('welch', 3, 3)
+
+    T22: control {5.0, 5.8, 4.2}, treated {4.0, 4.3, 3.7}: Welch t = 2.0272 (−2.0272 on
+    ΔCq), df 2.5516, p 0.1516:
+
+    >>> result = two_group_test([-5.0, -5.8, -4.2], [-4.0, -4.3, -3.7])
+    >>> round(result["statistic"], 4), round(result["df"], 4), round(result["p_value"], 4)
+    (2.0272, 2.5516, 0.1516)
+
+    T17, BMP2 HT vs HV paired by donor: mean ΔΔCq −1.4217, paired p 0.002781:
+
+    >>> result = two_group_test([-4.79, -5.34, -4.715], [-3.495, -3.785, -3.30], paired=True)
+    >>> result["test"], round(result["estimate"], 4), round(result["p_value"], 6)
+    ('paired t', 1.4217, 0.002781)
+
+    The exact rank test of 3 against 3 cannot give p below 2/C(6, 3) = 0.1:
+
+    >>> result = two_group_test([-5.0, -5.3, -4.8], [-2.8, -3.1, -2.5], test="mann-whitney")
+    >>> result["p_value"], result["hodges_lehmann"]
+    (0.1, 2.2)
     """
     if test not in TWO_GROUP_TESTS:
         raise ConfigError(

@@ -101,7 +101,28 @@ def _group_text(group: dict[str, str]) -> str:
 
 def declared_names(values: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
     """The targets and the factor levels that TOML-shaped ``values`` name (in the cells whose
-    role is a target, a factor with its level, or a group)."""
+    role is a target, a factor with its level, or a group).
+
+    Parameters
+    ----------
+    values
+        Settings as :meth:`qpcr.config.AnalysisConfig.to_dict` gives them.
+
+    Returns
+    -------
+    targets : list of str
+        The target names, in order, each once (``auto`` is not a target).
+    levels : dict of str to list of str
+        Factor → the levels named, in order, each once.
+
+    Examples
+    --------
+    >>> values = {"reference_genes": ["GAPDH", "auto"],
+    ...           "control": {"oxygen": "normoxia", "drug": "vehicle"},
+    ...           "ratios": {"MYC/HIF1A": ["MYC", "HIF1A"]}}
+    >>> declared_names(values)
+    (['GAPDH', 'MYC', 'HIF1A'], {'oxygen': ['normoxia'], 'drug': ['vehicle']})
+    """
     targets: list[str] = []
     levels: dict[str, list[str]] = {}
     for spec in SETTINGS:
