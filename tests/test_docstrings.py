@@ -12,8 +12,6 @@ Exempt:
 
 * ``qpcr/cli/``: the command functions are documented by ``qpcr <command> --help`` and run by
   the CLI tests (``typer.testing.CliRunner``); a doctest would only repeat those.
-* :data:`ALLOWED_WITHOUT_EXAMPLES`: modules being split right now by other work, which adds
-  their examples; drop an entry once its split is merged.
 """
 
 from __future__ import annotations
@@ -24,13 +22,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "qpcr"
 #: Folders (relative to ``qpcr/``) whose functions need no example (see the module docstring).
 EXEMPT_FOLDERS = ("cli",)
-#: Modules (or packages) without examples yet, each being split by other work that adds them.
-ALLOWED_WITHOUT_EXAMPLES = (
-    "stability.py",  # being split into qpcr/stability/ (geNorm, NormFinder, BestKeeper)
-    "stability/",
-    "io/thermo.py",  # being split into qpcr/io/thermo/ (the Thermo Fisher reader family)
-    "io/thermo/",
-)
 
 
 def public_functions(source: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -82,12 +73,7 @@ def without_examples(source: str) -> list[str]:
 
 def _checked(path: Path) -> bool:
     name = path.relative_to(PACKAGE).as_posix()
-    if name.startswith(tuple(f"{folder}/" for folder in EXEMPT_FOLDERS)):
-        return False
-    return not any(
-        name.startswith(entry) if entry.endswith("/") else name == entry
-        for entry in ALLOWED_WITHOUT_EXAMPLES
-    )
+    return not name.startswith(tuple(f"{folder}/" for folder in EXEMPT_FOLDERS))
 
 
 SAMPLE = '''
