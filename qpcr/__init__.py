@@ -16,8 +16,9 @@ The names are listed without importing the modules behind them; the first use im
 
 >>> import qpcr
 >>> [name for name in dir(qpcr) if not name.startswith("_")]
-['AnalysisConfig', 'Results', 'adjust', 'analyze', 'check_run', 'load_config', 'load_layout',
- 'load_spec', 'quality', 'quantify', 'read_export', 'read_run', 'read_wells', 'write_report']
+['AnalysisConfig', 'Results', 'adjust', 'analyze', 'check_run', 'compare', 'load_config',
+ 'load_layout', 'load_spec', 'quality', 'quantify', 'read_export', 'read_run', 'read_wells',
+ 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
 >>> config.reference_genes, config.adjust, config.alpha
 (('GAPDH', 'ACTB'), 'holm', 0.05)
@@ -39,6 +40,7 @@ _API = {
     "read_wells": "qpcr.pipeline",
     "quality": "qpcr.stages.quality",
     "quantify": "qpcr.stages.quantify",
+    "compare": "qpcr.stages.comparisons",
     "adjust": "qpcr.stages.comparisons",
     "AnalysisConfig": "qpcr.config",
     "load_config": "qpcr.config",
@@ -63,6 +65,7 @@ if TYPE_CHECKING:  # "import X as X": an explicit re-export
     from qpcr.report import write_report as write_report
     from qpcr.results import Results as Results
     from qpcr.stages.comparisons import adjust as adjust
+    from qpcr.stages.comparisons import compare as compare
     from qpcr.stages.quality import quality as quality
     from qpcr.stages.quantify import quantify as quantify
 

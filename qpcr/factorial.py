@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .compare import biological_units
 from .config import AnalysisConfig
 from .errors import QpcrError
+from .groups import biological_units
 from .schema import columns_of
 from .stats import adjust_pvalues, factorial_anova, factorial_contrasts
 

@@ -45,7 +45,7 @@ class Results:
     ``reference_genes`` (the settings' reference genes, or the pair chosen for ``["auto"]``);
     :meth:`resolved_config` composes the two views. ``groups``: each target's mean log2
     relative quantity per group with its CI (``mean_log2``, ``ci_low_log2``,
-    ``ci_high_log2``; :func:`qpcr.compare.group_summary`), what the figures draw; empty
+    ``ci_high_log2``; :func:`qpcr.groups.group_summary`), what the figures draw; empty
     without comparisons.
     """
 

@@ -144,10 +144,11 @@ def test_the_api_names_the_steps_even_after_the_engine_is_loaded() -> None:
     code = (
         "import qpcr, qpcr.pipeline; "
         "print([callable(getattr(qpcr, n)) for n in "
-        "('read_wells', 'quality', 'quantify', 'adjust', 'analyze')])"
+        "('read_wells', 'quality', 'quantify', 'compare', 'adjust', 'analyze')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[True, True, True, True, True]"
+    assert out.stdout.strip() == "[True, True, True, True, True, True]"
+    assert qpcr.compare is compare
     assert qpcr.quality is quality
     assert qpcr.quantify is quantify
     assert qpcr.adjust is adjust

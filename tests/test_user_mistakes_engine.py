@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from qpcr.compare import compare_groups
 from qpcr.config import AnalysisConfig, Contrast, load_config
 from qpcr.errors import ConfigError
 from qpcr.factorial import factorial_tables
+from qpcr.groups import compare_groups
 from qpcr.pipeline import analyze
 from qpcr.stability import genorm, stability_table
 

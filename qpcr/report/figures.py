@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..compare import biological_units, group_label, group_order
+from ..groups import biological_units, group_label, group_order
 from .tables import atomic_write
 
 if TYPE_CHECKING:

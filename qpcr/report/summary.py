@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import __version__
 from ..censoring import POLICY_METHODS_TEXT
-from ..compare import group_label
+from ..groups import group_label
 from ..outliers import RULE_METHODS_TEXT
 from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
 from .tables import result_tables

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..compare import compare_groups, group_order, group_summary
 from ..config import AnalysisConfig
 from ..factorial import factorial_tables
+from ..groups import compare_groups, group_order, group_summary
 from ..quant import ratio_table
 from ..results import Results
 from ..schema import columns_of

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from ..calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibrator
-from ..compare import group_label
 from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..errors import ConfigError, InputError, MissingControlError
+from ..groups import group_label
 from ..plates import plate_strategy
 from ..qc import event_table
 from ..quant import normalise, summarise_replicates

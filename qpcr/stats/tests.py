@@ -16,7 +16,7 @@ from .permutation import permutation_test
 __all__ = ["TESTS", "TEST_METHODS_TEXT", "TWO_GROUP_TESTS", "Test", "two_group_test"]
 
 #: The ``test`` setting: how a group is compared with its control (``auto`` and ``paired`` are
-#: resolved per comparison in :mod:`qpcr.compare`; the others run in :func:`two_group_test`).
+#: resolved per comparison in :mod:`qpcr.groups`; the others run in :func:`two_group_test`).
 Test = Literal["auto", "welch", "paired", "student", "mann-whitney", "permutation"]
 TESTS: tuple[Test, ...] = get_args(Test)
 TWO_GROUP_TESTS = ("welch", "student", "mann-whitney", "permutation")
