@@ -241,7 +241,8 @@ def test_read_run_detects_and_reads_a_filled_template(tmp_path: Path) -> None:
 
 
 def test_a_run_loads_the_template_workbook_at_most_twice(tmp_path: Path, monkeypatch) -> None:
-    """Before the template was a registered reader, a run loaded it 6 times (4 probes)."""
+    """Before the template was a registered reader, a run loaded it 6 times (4 probes); the
+    sniffers of every format now share one load."""
     from qpcr.pipeline import analyze
 
     layout = pd.DataFrame({"well": ["A1", "A2", "B1", "B2", "C1", "C2", "D1", "D2"],
@@ -269,6 +270,7 @@ def test_a_run_loads_the_template_workbook_at_most_twice(tmp_path: Path, monkeyp
     assert results.runs[0].format == "template"
     assert results.config.control == {"group": "ctrl"}
     assert loads.count("template") <= 2
+    assert loads.count("registry") == 1  # the sniffers share one open workbook
     loads.clear()
     result = CliRunner().invoke(app, ["analyze", str(path), "-o", str(tmp_path / "out"), "-q",
                                       "--no-figures"])  # fmt: skip

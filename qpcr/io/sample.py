@@ -83,6 +83,7 @@ class FileSample:
         self.decimal = decimal
         with path.open("rb") as handle:
             self.head: bytes = handle.read(self.HEAD_BYTES)
+        self._heads: dict[tuple[str, int], list[list[Any]]] = {}
 
     @property
     def kind(self) -> str:
@@ -125,24 +126,36 @@ class FileSample:
             return []
 
     @cached_property
-    def sheet_names(self) -> list[str]:
-        """Sheet names of a workbook ([] if not a workbook calamine can open)."""
+    def _book(self) -> Any:
+        """The workbook, opened once for every sniffer (None if calamine cannot open it)."""
         if self.kind not in ("ole2", "zip"):
-            return []
+            return None
         try:
             from python_calamine import CalamineWorkbook
 
-            return list(CalamineWorkbook.from_path(str(self.path)).sheet_names)
+            return CalamineWorkbook.from_path(str(self.path))
         except BaseException as exc:  # a sniffer view must never raise
             reraise_unless_failure(exc)
-            return []
+            return None
+
+    @cached_property
+    def sheet_names(self) -> list[str]:
+        """Sheet names of a workbook ([] if not a workbook calamine can open)."""
+        return [] if self._book is None else list(self._book.sheet_names)
 
     def sheet_head(self, name: str, rows: int = 60) -> list[list[Any]]:
-        """First ``rows`` rows of a sheet as lists of cell values ([] on any failure)."""
-        try:
-            from python_calamine import CalamineWorkbook
+        """First ``rows`` rows of a sheet as lists of cell values ([] on any failure); each
+        sheet is read once however many sniffers ask."""
+        key = (name, rows)
+        if key not in self._heads:
+            self._heads[key] = self._read_head(name, rows)
+        return [list(row) for row in self._heads[key]]  # a sniffer may change its copy
 
-            sheet = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(name)
+    def _read_head(self, name: str, rows: int) -> list[list[Any]]:
+        if self._book is None:
+            return []
+        try:
+            sheet = self._book.get_sheet_by_name(name)
             return [list(r) for r in sheet.to_python(nrows=rows)]
         except BaseException as exc:  # a sniffer view must never raise
             reraise_unless_failure(exc)
