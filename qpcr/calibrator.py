@@ -25,13 +25,12 @@ group (``[control] FACTOR = "LEVEL"``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .settings import AnalysisConfig
 
 __all__ = ["CALIBRATOR_METHODS_TEXT", "CALIBRATOR_NOTE", "calibrator_sample",
@@ -171,12 +170,11 @@ def relative_to_calibrator(
 
     names = list(dict.fromkeys(replicates["sample"].astype(str)))
     if calibrator not in names:
-        close = difflib.get_close_matches(calibrator, names, n=1)
         raise ConfigError(
             f"calibrator sample '{calibrator}' is not a sample of the data; expected one of "
             f"{len(names)} sample names",
             where=_WHERE,
-            hint=f"did you mean '{close[0]}'?" if close else f"samples: {', '.join(names[:12])}",
+            hint=did_you_mean(calibrator, names, f"samples: {', '.join(names[:12])}"),
         )
     efficiency = dict(efficiency or {})
     plate = ["plate"] if "plate" in samples else []

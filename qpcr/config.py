@@ -22,7 +22,6 @@ way; :func:`choices` is a choice setting's vocabulary, owned by its implementing
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 import tomllib
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .curves import parse_efficiency
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .settings import SETTINGS, VOCABULARY_MODULES, AnalysisConfig, Contrast, Setting
 
 __all__ = [
@@ -130,11 +129,6 @@ def listed(allowed: tuple[str, ...]) -> str:
     '.', ','
     """
     return ", ".join(c if re.fullmatch(r"[\w-]+", c) else f"'{c}'" for c in allowed)
-
-
-def _did_you_mean(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(options)}"
 
 
 def read_utf8(path: Path, what: str) -> str:
@@ -264,7 +258,9 @@ def from_mapping(raw: dict[str, Any], where: str = "settings") -> AnalysisConfig
     for key in raw:
         if key not in _BY_NAME:
             raise ConfigError(
-                f"unknown setting '{key}'", where=where, hint=_did_you_mean(key, list(_BY_NAME))
+                f"unknown setting '{key}'",
+                where=where,
+                hint=did_you_mean(key, _BY_NAME, f"known keys: {', '.join(_BY_NAME)}"),
             )
     values = {key: parse_setting(key, value, where) for key, value in raw.items()}
     return validated(AnalysisConfig(source=where, **values), where)

@@ -11,6 +11,9 @@ Every exception stores its fields and builds its text in ``__str__``; all fields
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "AmbiguousFormatError",
     "AnalysisError",
@@ -29,6 +32,7 @@ __all__ = [
     "QpcrWarning",
     "ReaderOutputError",
     "UnrecognizedFormatError",
+    "did_you_mean",
 ]
 
 
@@ -114,3 +118,35 @@ class FormatWarning(QpcrWarning):
 
 class AssumptionWarning(QpcrWarning):
     """A method's assumption is doubtful (e.g. |E - 2| > 0.1 with ΔΔCq)."""
+
+
+def did_you_mean(word: str, options: Iterable[object], otherwise: str = "") -> str:
+    """The hint for a name that was not found: ``did you mean 'X'?`` for the nearest of
+    ``options``, else ``otherwise``.
+
+    Parameters
+    ----------
+    word
+        The name that was not found.
+    options
+        The names it could have meant (compared as text, duplicates dropped).
+    otherwise
+        The hint when none is close (:func:`difflib.get_close_matches`).
+
+    Returns
+    -------
+    str
+        The hint ('' when none is close and ``otherwise`` is empty).
+
+    Examples
+    --------
+    >>> did_you_mean("GAPHD", ["GAPDH", "MYC"])
+    "did you mean 'GAPDH'?"
+    >>> did_you_mean("XYZ", ["GAPDH", "MYC"]), did_you_mean("XYZ", ["GAPDH"], "known: GAPDH")
+    ('', 'known: GAPDH')
+    """
+    names = list(dict.fromkeys(map(str, options)))
+    close = difflib.get_close_matches(word, names, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return otherwise

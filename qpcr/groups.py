@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Contrast
-from .errors import ConfigError, MissingControlError
+from .errors import ConfigError, MissingControlError, did_you_mean
 from .stats import two_group_test
 
 __all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
@@ -164,24 +164,20 @@ def _select(
 def _check_levels(
     units: pd.DataFrame, spec: Mapping[str, str], factors: Sequence[str], where: str
 ) -> None:
-    import difflib
-
     for factor, level in spec.items():
         if factor not in factors:
-            close = difflib.get_close_matches(factor, list(factors), n=1)
             raise ConfigError(
                 f"'{factor}' is not a design factor; the factors are {', '.join(factors)}",
                 where=where,
-                hint=f"did you mean '{close[0]}'?" if close else "",
+                hint=did_you_mean(factor, factors),
             )
         levels = sorted(units[factor].astype(str).unique())
         if level not in levels:
-            close = difflib.get_close_matches(level, levels, n=1)
             raise ConfigError(
                 f"level '{level}' of factor '{factor}' is not in the data; its levels are "
                 f"{', '.join(levels)}",
                 where=where,
-                hint=f"did you mean '{close[0]}'?" if close else "",
+                hint=did_you_mean(level, levels),
             )
 
 

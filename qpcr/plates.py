@@ -32,7 +32,6 @@ distinct names per run only because it keys replicates by sample alone.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,6 +46,7 @@ from .errors import (
     DesignError,
     LayoutMismatchError,
     MissingControlError,
+    did_you_mean,
 )
 from .io._tabular import parse_bool
 
@@ -232,12 +232,11 @@ def irc_sample_names(
     known_set = set(known)
     unknown = [n for n in names if n not in known_set]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], known, n=1)
         raise ConfigError(
             f"inter-run calibrator(s) {_listing(unknown)} are not sample names of the data; "
             "expected names of samples measured on every plate",
             where=where,
-            hint=f"did you mean '{close[0]}'?" if close else f"samples: {_listing(known)}",
+            hint=did_you_mean(unknown[0], known, f"samples: {_listing(known)}"),
         )
     marked: list[str] = []
     if "irc" in table:

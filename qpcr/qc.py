@@ -11,7 +11,6 @@ or ``fail``). Code selects; sentences only explain.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .config import AnalysisConfig
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .schema import CONTROL_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -180,12 +179,11 @@ def _matching_flags(flags: pd.Series, wanted: Sequence[str]) -> pd.Series:
     wanted = [code.upper() for code in wanted]
     unknown = [code for code in wanted if code != "*" and code not in VENDOR_FLAGS]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], list(VENDOR_FLAGS), n=1)
         raise ConfigError(
             f"'{unknown[0]}' is not a vendor flag code; expected one of "
             f"{', '.join(VENDOR_FLAGS)}, or '*' for any flag",
             where="exclude_flags",
-            hint=f"did you mean '{close[0]}'?" if close else "",
+            hint=did_you_mean(unknown[0], VENDOR_FLAGS),
         )
     if not wanted:
         return pd.Series("", index=flags.index, dtype=object)

@@ -9,16 +9,15 @@ it, says where in the settings it stands and suggests the nearest name of the da
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
 from .calibrator import calibrator_sample
 from .config import AnalysisConfig
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 
-__all__ = ["NOT_FACTORS", "check_names", "suggest"]
+__all__ = ["NOT_FACTORS", "check_names"]
 
 #: Wells-table columns that are not design factors.
 NOT_FACTORS = frozenset({
@@ -30,30 +29,6 @@ NOT_FACTORS = frozenset({
 
 
 TARGETS = "is not among the targets measured"
-
-
-def suggest(name: str, options: Iterable[str]) -> str:
-    """``did you mean 'X'?`` for the nearest of ``options``, else ``""``.
-
-    Parameters
-    ----------
-    name
-        The name that was not found.
-    options
-        The names it could have meant (any values; compared as text).
-
-    Returns
-    -------
-    str
-        The hint, or ``""`` when no option is close (:func:`difflib.get_close_matches`).
-
-    Examples
-    --------
-    >>> suggest("GAPHD", ["GAPDH", "MYC"]), suggest("XYZ", ["GAPDH", "MYC"])
-    ("did you mean 'GAPDH'?", '')
-    """
-    close = difflib.get_close_matches(name, list(dict.fromkeys(map(str, options))), n=1)
-    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def _require(
@@ -71,7 +46,7 @@ def _require(
             raise ConfigError(
                 f"{what.replace('{}', name)} {absent}; expected one of {listed or 'none'}",
                 where=where,
-                hint=suggest(name, known),
+                hint=did_you_mean(name, known),
             )
 
 
@@ -188,7 +163,7 @@ def check_names(
     exported = set(map(str, export_targets))
     return [
         f"{src} [aliases]: '{name}' renames no target of the exports"
-        + (f" ({hint})" if (hint := suggest(name, exported)) else "")
+        + (f" ({hint})" if (hint := did_you_mean(name, exported)) else "")
         for name in config.aliases
         if exported and name not in exported
     ]

@@ -25,7 +25,6 @@ and the Westgard rules watched over runs (``docs/reference-plates.md``).
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import read_utf8
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 
 __all__ = [
     "HISTORY_METRICS",
@@ -143,10 +142,8 @@ class Spec:
 
 def _did_you_mean(word: str, options: Sequence[str]) -> str:
     """The closest of ``options`` as a hint, else the list of them."""
-    close = difflib.get_close_matches(word, list(options), n=1)
-    if close:
-        return f"Did you mean '{close[0]}'?"
-    return f"Known: {', '.join(options)}"
+    hint = did_you_mean(word, options, f"known: {', '.join(options)}")
+    return hint[:1].upper() + hint[1:]
 
 
 class _Locator:

@@ -4,11 +4,10 @@ sheet view of a read workbook and the drop-down rules."""
 from __future__ import annotations
 
 import datetime
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, did_you_mean
 from ..io._tabular import as_text
 
 #: Text of the hidden marker cell ``Lists!A1`` that identifies a template.
@@ -39,10 +38,8 @@ def _ref(sheet: str, row: int, col: int) -> str:
 def _suggest(word: str, options: Iterable[str]) -> str:
     """``did you mean`` the closest of ``options``, else the list of them."""
     options = list(options)
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"expected one of {', '.join(options)}" if options else "no values are listed"
+    listed = f"expected one of {', '.join(options)}" if options else "no values are listed"
+    return did_you_mean(word, options, listed)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
