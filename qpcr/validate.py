@@ -16,16 +16,18 @@ import pandas as pd
 from .calibrator import calibrator_sample
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
+from .schema import TABLES, Column
 
 __all__ = ["NOT_FACTORS", "check_names"]
 
-#: Wells-table columns that are not design factors.
-NOT_FACTORS = frozenset({
-    "plate", "well", "sample", "target", "sample_type", "cq", "cq_status", "reporter",
-    "quantity", "tm", "omitted", "source", "in_layout", "row", "col", "excluded",
-    "exclude_code", "exclude_reason", "cq_used", "censored", "plate_export", "well_export", "irc",
-    "outlier", "sample_export", "flags",
-})  # fmt: skip
+#: Wells-table columns that are not design factors: every column the wells schema declares
+#: (:data:`qpcr.schema.TABLES`), the working columns the engine drops before writing
+#: (``cq_used``, ``in_layout``) and the layout's bookkeeping (grid position, the export's own
+#: plate and well names, the inter-run-calibrator mark).
+NOT_FACTORS = frozenset(
+    {c.name for c in TABLES["wells"].columns if isinstance(c, Column)}
+    | {"cq_used", "in_layout", "row", "col", "plate_export", "well_export", "irc"}
+)
 
 
 TARGETS = "is not among the targets measured"
