@@ -44,7 +44,9 @@ def factorial_tables(
     ANOVA: Type II sums of squares on y = log2 RQ (−ΔCq) or the log2 ratio, factors crossed,
     the replicate as a fixed block when it is given (Type III with sum contrasts when the
     design is unbalanced; the ``ss_type`` column says which). Contrasts use
-    ``config.factorial_method`` (``rcbd``: pooled block-model error). Items whose design cannot
+    ``config.factorial_method`` (``rcbd``: pooled block-model error). A donor missing a sample
+    keeps its other samples: ANOVA and ``rcbd`` contrasts then come from the REML
+    random-intercept mixed model with Satterthwaite df (methods.md §3.3). Items whose design cannot
     be fitted get a ``note`` instead of numbers; the ANOVA and the contrasts are tried apart,
     so an item whose ANOVA is refused (e.g. an empty cell) keeps its estimable contrasts.
     ``failed`` maps ``(kind, name)`` (``"target"``/``"ratio"``) to a reason (``fail_on_controls``):

@@ -424,19 +424,24 @@ def test_anova_typ3_unbalanced_matches_statsmodels(dataset: pd.DataFrame) -> Non
 
 
 def test_anova_block_missing_in_a_cell(dataset: pd.DataFrame) -> None:
-    d = dataset.drop(index=[11])  # D3-HT missing: D3 is dropped, as in factorial_contrasts
+    """D3-HT missing: D3's three other samples stay, in the random-intercept mixed model
+    (its numbers against lme4/lmerTest: tests/test_stats_mixed.py, t17_bmp2_d3_ht_missing)."""
+    d = dataset.drop(index=[11])
     ours = by_term(factorial_anova(d, "BMP2", FACTORS, block="donor"))
-    assert "block(s) ['D3'] dropped" in ours["note"].iloc[0]
-    assert ours["ss_type"].iloc[0] == "II"
-    two = by_term(factorial_anova(dataset[dataset["donor"] != "D3"], "BMP2", FACTORS, "donor"))
-    np.testing.assert_allclose(ours["F"], two["F"], rtol=1e-12)
+    assert (
+        "block(s) ['D3'] incomplete: kept in a random-intercept mixed model" in ours["note"].iloc[0]
+    )
+    assert ours["ss_type"].iloc[0] == "III (mixed model, Satterthwaite)"
+    assert list(ours.index) == ["oxygen", "treatment", "oxygen × treatment"]
+    assert ours.loc["oxygen × treatment", "F"] == pytest.approx(34.651767, rel=1e-6)  # lmerTest
     c = factorial_contrasts(d, "BMP2", FACTORS, "donor", control=CONTROL).set_index("contrast")
     assert c.loc[INTERACTION, "statistic"] ** 2 == pytest.approx(
         ours.loc["oxygen × treatment", "F"], rel=1e-9
     )
+    assert c.loc[INTERACTION, "df"] == pytest.approx(ours.loc["oxygen × treatment", "den_df"])
+    # one complete block left: still the mixed model (10 samples, within-donor df 4)
     few = by_term(factorial_anova(dataset.drop(index=[3, 11]), "BMP2", FACTORS, "donor"))
-    assert "donor" not in few.index
-    assert "unblocked" in few["note"].iloc[0]
+    assert "mixed model" in few["ss_type"].iloc[0]
 
 
 def test_anova_refusals(dataset: pd.DataFrame) -> None:
@@ -571,12 +576,12 @@ def test_t18_ratio_and_t20_family(dataset: pd.DataFrame) -> None:
 def test_donor_missing_in_a_cell(dataset: pd.DataFrame) -> None:
     d = dataset.drop(index=[11])  # D3-HT missing
     rcbd = factorial_contrasts(d, "BMP2", FACTORS, "donor", control=CONTROL).set_index("contrast")
-    assert rcbd["note"].str.contains(r"block\(s\) \['D3'\] dropped").all()
-    assert (rcbd["df"] == 3).all()  # (4 − 1)(2 − 1)
-    complete = factorial_contrasts(
-        dataset[dataset["donor"] != "D3"], "BMP2", FACTORS, "donor", control=CONTROL
-    ).set_index("contrast")
-    np.testing.assert_allclose(rcbd["p_value"], complete["p_value"], rtol=1e-12)
+    assert rcbd["note"].str.contains(r"block\(s\) \['D3'\] incomplete").all()
+    assert (rcbd["test"] == "mixed model (REML, Satterthwaite df)").all()
+    assert rcbd["n"].tolist() == [6, 5, 6, 5, 11]  # D3's three samples kept
+    # lmerTest: HT vs HV 1.4585394, SE 0.16851128, df 5.0428879
+    assert (rcbd.loc[HT_HV, ["estimate_log2", "se", "df"]].astype(float).tolist()
+            == pytest.approx([1.4585394, 0.16851128, 5.0428879], rel=1e-6))  # fmt: skip
     paired = factorial_contrasts(
         d, "BMP2", FACTORS, "donor", control=CONTROL, method="paired"
     ).set_index("contrast")
@@ -585,9 +590,11 @@ def test_donor_missing_in_a_cell(dataset: pd.DataFrame) -> None:
     nv = paired.loc["treatment: tocilizumab vs vehicle | oxygen=normoxia"]
     assert nv["n"] == 3  # D3 still has both normoxia cells
     assert nv["note"] == ""
-    # only one complete block left: the block is left out of the model
-    few = dataset.drop(index=[3, 11])
-    c = factorial_contrasts(few, "BMP2", FACTORS, "donor", control=CONTROL)
+    # every donor with one sample per cell and no within-donor replication left: the block
+    # cannot be separated from the error, so it is left out of the model
+    one_each = dataset.drop_duplicates("donor").iloc[:2]
+    lone = pd.concat([one_each, dataset[dataset["donor"] == "D3"]])
+    c = factorial_contrasts(lone, "BMP2", FACTORS, "donor", control=CONTROL)
     assert (c["test"] == "pooled (no block)").all()
     assert c["note"].str.contains("unblocked").all()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -51,12 +51,20 @@ def designs(draw: st.DrawFn) -> pd.DataFrame:
 
 
 def _fitted_design(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """What qpcr fits: blocks missing from a cell are dropped (block left out when fewer than 2
-    complete blocks remain), written out independently of qpcr for the oracle."""
+    """What qpcr fits by least squares: blocks missing from a cell are dropped (block left out
+    when fewer than 2 complete blocks remain), written out independently of qpcr for the
+    oracle. Designs that qpcr fits with the random-intercept mixed model instead (incomplete
+    blocks with within-block residual df; tests/test_stats_mixed.py checks those against
+    lme4/lmerTest) are not drawn."""
     if not frame.attrs["blocked"]:
         return frame, False
+    n_cells = frame.groupby(["oxygen", "treatment"]).ngroups
     cells = frame.groupby("donor")["oxygen"].size()
-    complete = cells.index[cells == len(CELLS)]
+    cell = pd.get_dummies(frame["oxygen"] + frame["treatment"], dtype=float)
+    donor = pd.get_dummies(frame["donor"], dtype=float).iloc[:, 1:]
+    rank = np.linalg.matrix_rank(np.column_stack([cell, donor]))
+    assume(not ((cells < n_cells).any() and len(frame) > rank))
+    complete = cells.index[cells == n_cells]
     if len(complete) >= 2:
         return frame[frame["donor"].isin(complete)], True
     return frame, False

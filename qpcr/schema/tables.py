@@ -299,8 +299,11 @@ TABLES: Final[dict[str, Table]] = {
             _DF,
             _c("F", "float", "statistic", "F statistic"),
             _P_VALUE,
-            _c("ss_type", "text", "text", "type of sums of squares (II, or III when unbalanced)"),
+            _c("ss_type", "text", "text", "type of sums of squares (II, or III when unbalanced; "
+               "'III (mixed model, Satterthwaite)' when donors are incomplete)"),
             _NOTE,
+            _opt(_c("den_df", "float", "statistic", "denominator df of F (Satterthwaite), when "
+                    "incomplete donors are kept in the random-intercept mixed model")),
         ),
     ),
     "contrasts": Table(
@@ -320,7 +323,8 @@ TABLES: Final[dict[str, Table]] = {
             _c("ci_low_log2", "float", "log2", "lower confidence limit of estimate_log2", "log2"),
             _c("ci_high_log2", "float", "log2", "upper confidence limit of estimate_log2", "log2"),
             _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH,
-            _c("test", "text", "text", "the method (factorial_method): rcbd, paired t, welch"),
+            _c("test", "text", "text", "the method (factorial_method): rcbd, paired t, welch; "
+               "rcbd with incomplete donors: mixed model (REML, Satterthwaite df)"),
             _c("n", "int", "count", "biological samples (blocks when paired)"),
             _NOTE, _P_ADJ, _ADJUST,
         ),

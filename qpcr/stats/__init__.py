@@ -9,9 +9,10 @@ never computed on fold-change values (methods.md §3.1, §3.7).
 
 Modules: :mod:`~qpcr.stats.tests` (two-group tests), :mod:`~qpcr.stats.permutation`,
 :mod:`~qpcr.stats.adjust` (multiple testing), :mod:`~qpcr.stats.linear` (factorial ANOVA and
-contrasts by least squares on numpy) and :mod:`~qpcr.stats.dist` (t and F tail areas from
+contrasts by least squares on numpy), :mod:`~qpcr.stats.mixed` (the REML random-intercept
+model for incomplete donors) and :mod:`~qpcr.stats.dist` (t and F tail areas from
 ``scipy.special``). Neither statsmodels nor ``scipy.stats`` is imported, except ``scipy.stats``
-inside the exact rank tests.
+inside the exact rank tests and ``scipy.optimize`` when a mixed model is fitted.
 """
 
 from ._common import _t_ci as _t_ci  # the t interval, for qpcr.calibrator

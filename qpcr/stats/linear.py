@@ -15,8 +15,15 @@ from qpcr.errors import ConfigError, DesignError
 from ._common import _join, _t_ci
 from .design import _Design
 from .dist import f_sf, t_sf
+from .mixed import MixedFit, fit_random_intercept
 
-__all__ = ["CONTRAST_METHODS", "ContrastMethod", "factorial_anova", "factorial_contrasts"]
+__all__ = [
+    "CONTRAST_METHODS",
+    "MIXED_TEST",
+    "ContrastMethod",
+    "factorial_anova",
+    "factorial_contrasts",
+]
 
 #: The ``factorial_method`` setting: the error model of factorial contrasts
 #: (:func:`factorial_contrasts`).
@@ -54,8 +61,10 @@ def factorial_anova(
     typ
         2 (Type II sums of squares) or 3 (Type III with Sum-to-zero contrasts). An unbalanced
         design (unequal cell sizes) always uses Type III with Sum contrasts; ``ss_type`` says
-        which was used. A block missing from a cell is dropped (or, with fewer than 2 complete
-        blocks left, the block is left out), as in :func:`factorial_contrasts`; ``note`` says so.
+        which was used. When a block misses a cell, Type III F tests of the REML
+        random-intercept mixed model (Satterthwaite denominator df in the extra column
+        ``den_df``, no block or residual row; :mod:`qpcr.stats.mixed`); when that model has no
+        within-block information the block is left out. ``note`` says so.
 
     Returns
     -------
@@ -98,6 +107,9 @@ def factorial_anova(
             hint="expected every combination of factor levels; use factorial_contrasts for "
             "the comparisons that remain estimable",
         )
+    mixed = _mixed_fit(design)
+    if mixed is not None:
+        return _mixed_anova(design, mixed)
     notes = [design.use_complete_blocks()]
     balanced = design.balanced()
     if balanced and typ == 2:
@@ -250,12 +262,93 @@ def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: flo
     )
 
 
+#: A mixed-model fit of the cell means, the cells of its columns and its note.
+_Mixed = tuple[MixedFit, list[tuple[str, ...]], str]
+
+#: The ``test`` of contrasts from the random-intercept mixed model (incomplete blocks).
+MIXED_TEST = "mixed model (REML, Satterthwaite df)"
+
+
+def _mixed_fit(design: _Design) -> _Mixed | None:
+    """The REML random-intercept fit of the cell means when some block misses a non-empty cell
+    and the blocks leave within-block information (the fixed-block model has residual df);
+    with the cells of its columns and a note. None for complete blocks (the fixed-block
+    least squares is the same answer) or when a block effect cannot be estimated."""
+    incomplete = design.block_status()[1]
+    if not incomplete:
+        return None
+    frame = design.frame
+    cells = list(dict.fromkeys(zip(*(frame[f] for f in design.factors), strict=True)))
+    key = pd.Series(list(zip(*(frame[f] for f in design.factors), strict=True)))
+    x = np.column_stack([(key == c).to_numpy(float) for c in cells])
+    blocks = frame["block"].to_numpy()
+    dummies = [(blocks == b).astype(float) for b in sorted(set(blocks))[1:]]
+    if len(frame) - np.linalg.matrix_rank(np.column_stack([x, *dummies])) <= 0:
+        return None
+    fit = fit_random_intercept(frame["y"].to_numpy(float), x, blocks)
+    note = (f"block(s) {incomplete} incomplete: kept in a random-intercept mixed model "
+            f"({'block variance estimated 0' if fit.sigma2_block == 0 else 'REML'})")  # fmt: skip
+    return fit, cells, note
+
+
+def _mixed_anova(design: _Design, mixed: _Mixed) -> pd.DataFrame:
+    """Type III F tests of the factors and their interactions in the mixed model (hypotheses
+    on equally weighted cell means, Satterthwaite denominator df as lmerTest's ``anova``);
+    ``sum_sq`` = F·df·σ̂²_e, ``den_df`` the denominator df. Every cell holds data."""
+    fit, cells, note = mixed
+    order = [cells.index(c) for c in design.cells]
+    rows = []
+    for degree in range(1, len(design.factors) + 1):
+        for term in combinations(design.factors, degree):
+            parts = []
+            for f in design.factors:
+                k = len(design.levels[f])
+                parts.append(np.hstack([np.eye(k - 1), -np.ones((k - 1, 1))]) if f in term
+                             else np.full((1, k), 1.0 / k))  # fmt: skip
+            lmat = np.zeros((math.prod(p.shape[0] for p in parts), len(cells)))
+            lmat[:, order] = _kron(parts)
+            f_stat, q, ddf = fit.f_test(lmat)
+            rows.append({"term": " × ".join(term), "sum_sq": f_stat * q * fit.sigma2_resid,
+                         "df": float(q), "F": f_stat, "den_df": ddf,
+                         "p_value": f_sf(f_stat, q, ddf)})  # fmt: skip
+    out = pd.DataFrame(rows).assign(ss_type="III (mixed model, Satterthwaite)", note=note)
+    return out[["term", "sum_sq", "df", "F", "p_value", "ss_type", "note", "den_df"]]
+
+
+def _kron(parts: list[np.ndarray]) -> np.ndarray:
+    out = parts[0]
+    for part in parts[1:]:
+        out = np.kron(out, part)
+    return out
+
+
+def _mixed_evaluator(design: _Design, key: pd.Series, mixed: _Mixed) -> tuple[Any, str, str]:
+    """Contrasts of the mixed model's cell means; returns (evaluate, test name, note)."""
+    fit, cells, note = mixed
+    column = {i: cells.index(c) for i, c in enumerate(design.cells) if c in cells}
+    counts = key.value_counts()
+
+    def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
+        lvec = np.zeros(len(cells))
+        for c, w in coef.items():
+            lvec[column[c]] = w
+        est, se, df = fit.contrast(lvec)
+        return est, se, df, int(sum(counts[c] for c in coef)), ""
+
+    return evaluate, MIXED_TEST, note
+
+
 def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
     """Least-squares fit of cell means (+ fixed block); returns (evaluate, test name, note).
 
-    Blocks missing from a non-empty cell are dropped when at least 2 complete blocks remain,
-    otherwise the block is left out of the model (pooled two-way ANOVA error).
+    Blocks missing from a non-empty cell keep their samples in the random-intercept mixed
+    model (:func:`_mixed_fit`); when it cannot be fitted they are dropped if at least 2
+    complete blocks remain, otherwise the block is left out of the model (pooled two-way
+    ANOVA error).
     """
+    mixed = _mixed_fit(design)
+    if mixed is not None:
+        return _mixed_evaluator(design, key, mixed)
     note = design.use_complete_blocks()
     blocked = bool(design.block)
     frame = design.frame.assign(cell=key.loc[design.frame.index])
@@ -392,8 +485,9 @@ def factorial_contrasts(
 
     * ``"rcbd"``: least squares with cell means and a fixed block; SE = √(MSE·Σ c²/n_cell) in
       a balanced design, df = (cells − 1)(blocks − 1). Without ``block`` the pooled two-way
-      ANOVA error is used (df = N − cells). Blocks missing from a cell are dropped (or the block
-      is left out when fewer than 2 complete blocks remain), as said in ``note``.
+      ANOVA error is used (df = N − cells). When a block misses a cell the REML random-intercept
+      mixed model keeps all samples (Satterthwaite df, ``test`` :data:`MIXED_TEST`), as said in
+      ``note``.
     * ``"paired"``: per-block contrast d_k, one-sample t (SE = s_d/√n, df = n − 1); needs
       ``block``; blocks missing from an involved cell are dropped for that contrast.
     * ``"welch"``: unpaired, SE² = Σ c²·s²/n, Welch–Satterthwaite df.
