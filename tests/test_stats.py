@@ -165,7 +165,7 @@ def test_unknown_test_and_alpha_rejected() -> None:
 
 def test_mann_whitney_minimum_p_note() -> None:
     r = two_group_test(neg([5.0, 5.3, 4.8]), neg([2.8, 3.1, 2.5]), test="mann-whitney")
-    assert r["test"] == "mann-whitney"
+    assert r["test"] == "mann-whitney (Hodges-Lehmann)"
     assert r["p_value"] == pytest.approx(0.1)  # complete separation, exact
     assert "0.1" in r["note"]
     ref = sps.mannwhitneyu(neg([2.8, 3.1, 2.5]), neg([5.0, 5.3, 4.8]), method="exact")

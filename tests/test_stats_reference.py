@@ -46,12 +46,13 @@ def test_yuan_wilcoxon(yuan: tuple[np.ndarray, np.ndarray]) -> None:
     """Published Wilcoxon: shift −0.6354, p < 0.0001, 95 % CI (−0.4227, −0.8805)."""
     control, treated = yuan
     r = two_group_test(control, treated, test="mann-whitney")
-    assert r["test"] == "mann-whitney"
+    assert r["test"] == "mann-whitney (Hodges-Lehmann)"
     assert -r["hodges_lehmann"] == pytest.approx(-0.6354, abs=1e-4)
     assert -r["ci_high"] == pytest.approx(-0.8805, abs=1e-4)
     assert -r["ci_low"] == pytest.approx(-0.4227, abs=1e-4)
     assert r["p_value"] < 1e-4
-    assert r["estimate"] == pytest.approx(0.684825, abs=1e-6)  # mean difference, as always
+    # the estimate is the shift its interval belongs to, not the mean difference 0.684825
+    assert r["estimate"] == r["hodges_lehmann"]
     ref = sps.mannwhitneyu(treated, control, method="exact")
     assert r["statistic"] == ref.statistic
     assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
@@ -61,7 +62,7 @@ def test_wilcoxon_signed_rank_interval_by_brute_force() -> None:
     """Paired rank interval: Walsh averages and exact signed-rank quantile (R wilcox.test)."""
     d = np.array([0.8, 1.3, -0.2, 1.9, 0.5, 1.1, 0.35, 2.4])
     r = two_group_test(np.zeros(8), d, paired=True, test="mann-whitney")
-    assert r["test"] == "wilcoxon signed-rank"
+    assert r["test"] == "wilcoxon signed-rank (Hodges-Lehmann)"
     walsh = np.sort([(d[i] + d[j]) / 2 for i in range(8) for j in range(i, 8)])
     assert r["hodges_lehmann"] == pytest.approx(np.median(walsh))
     # exact null of V by enumerating all 2**8 sign patterns; qsignrank(0.025, 8) = 4
@@ -155,3 +156,33 @@ def test_permutation_ci_unbounded_when_too_few_reallocations() -> None:
     assert r["ci_low"] == -math.inf
     assert r["ci_high"] == math.inf
     assert "unbounded" in r["note"]
+
+
+def test_yuan_wilcoxon_fold_change_table(yuan: tuple[np.ndarray, np.ndarray]) -> None:
+    """With test = mann-whitney the fold-change table prints 2^(Hodges-Lehmann shift) with the
+    shift's interval (Yuan: shift 0.6354 on −ΔCt, CI 0.4227-0.8805), and says so."""
+    from qpcr.groups import compare_groups
+
+    control, treated = yuan
+    values = pd.DataFrame({"target": "MT7", "sample": [f"s{i}" for i in range(24)],
+                           "group": ["control"] * 12 + ["treated"] * 12,
+                           "log2_rq": np.concatenate([control, treated])})  # fmt: skip
+    row = compare_groups(values, value="log2_rq", item="target", factors=["group"],
+                         control={"group": "control"}, test="mann-whitney").iloc[0]  # fmt: skip
+    assert row["test"] == "mann-whitney (Hodges-Lehmann)"
+    assert row["log2_fold_change"] == pytest.approx(0.6354, abs=1e-4)
+    assert row["fold_change"] == pytest.approx(2**0.6354, abs=1e-4)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((2**0.4227, 2**0.8805), abs=1e-4)
+    assert "Hodges-Lehmann" in row["note"]
+    assert np.isnan(row["se"])
+
+
+def test_rank_interval_is_asymptotic_with_ties() -> None:
+    """Ties: R's wilcox.test(exact = FALSE, conf.int = TRUE) gives the shift 2 and the interval
+    [0, 5] (to its root finder's 1e-4) for these groups."""
+    r = two_group_test([1.0, 2.0, 2.0, 3.5, 4.0, 5.0], [3.0, 4.0, 4.0, 6.0, 7.0, 8.5],
+                       test="mann-whitney")  # fmt: skip
+    assert (r["estimate"], r["ci_low"], r["ci_high"]) == (2.0, 0.0, 5.0)
+    assert "asymptotic interval" in r["note"]
+    ref = sps.mannwhitneyu([3.0, 4.0, 4.0, 6.0, 7.0, 8.5], [1.0, 2.0, 2.0, 3.5, 4.0, 5.0])
+    assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)

@@ -123,7 +123,14 @@ _STATISTIC = _c("statistic", "float", "statistic", "the test's statistic (t for 
 _P_VALUE = _c("p_value", "float", "p", "p-value of the test (unadjusted)")
 _P_ADJ = _c("p_adj", "float", "p", "p-value adjusted within the comparison (setting adjust)")
 _ADJUST = _c("adjust", "text", "text", "the adjustment method (holm, bh, bonferroni, none)")
-_TEST = _c("test", "text", "text", "the test: paired t, welch, student, mann-whitney, permutation")
+_TEST = _c(
+    "test",
+    "text",
+    "text",
+    "the test: paired t, welch, student, permutation; 'mann-whitney (Hodges-Lehmann)' or "
+    "'wilcoxon signed-rank (Hodges-Lehmann)': fold_change is 2^(Hodges-Lehmann shift) and the "
+    "CI its rank interval",
+)
 _BOUND = _c(
     "bound",
     "text",

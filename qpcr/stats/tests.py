@@ -55,9 +55,10 @@ def two_group_test(
     test
         ``"welch"`` (default; SE = √(s_t²/n_t + s_c²/n_c), Welch–Satterthwaite df),
         ``"student"`` (pooled variance, df = n_t + n_c − 2), ``"mann-whitney"`` (rank test,
-        exact p without ties and n < 50; Wilcoxon signed-rank when paired; the CI is the
-        distribution-free interval of the Hodges-Lehmann shift, returned as the extra key
-        ``hodges_lehmann``) or ``"permutation"`` (see :func:`permutation_test`).
+        exact p without ties and n < 50; Wilcoxon signed-rank when paired; the estimate is the
+        Hodges-Lehmann shift, also under the key ``hodges_lehmann``, and the CI its
+        distribution-free interval, exact or asymptotic; ``test`` ends in
+        "(Hodges-Lehmann)") or ``"permutation"`` (see :func:`permutation_test`).
     alpha
         1 − confidence level of the interval.
     min_n
@@ -68,7 +69,8 @@ def two_group_test(
     -------
     dict
         ``test, n`` (treated or pairs), ``n_ref`` (control or pairs), ``estimate`` (mean
-        treated − mean control, log2; fold change = 2**estimate), ``se, df, statistic,
+        treated − mean control, log2, or the Hodges-Lehmann shift of the rank tests; fold
+        change = 2**estimate), ``se, df, statistic,
         p_value, ci_low, ci_high`` (log2, back-transform with 2**x) and ``note``.
 
     Raises
@@ -106,8 +108,8 @@ def two_group_test(
     The exact rank test of 3 against 3 cannot give p below 2/C(6, 3) = 0.1:
 
     >>> result = two_group_test([-5.0, -5.3, -4.8], [-2.8, -3.1, -2.5], test="mann-whitney")
-    >>> result["p_value"], result["hodges_lehmann"]
-    (0.1, 2.2)
+    >>> result["test"], result["p_value"], result["estimate"]
+    ('mann-whitney (Hodges-Lehmann)', 0.1, 2.2)
     """
     if test not in TWO_GROUP_TESTS:
         raise ConfigError(
@@ -192,9 +194,11 @@ def _rank_test(c: np.ndarray, t: np.ndarray, *, paired: bool, alpha: float) -> d
 
     Shift estimate: median of the pairwise differences t_i − c_j (paired: of the Walsh averages
     (d_i + d_j)/2, i ≤ j). CI: order statistics k and N − k + 1 of those differences, k from the
-    exact null distribution (Bauer 1972; as R's ``wilcox.test(conf.int=TRUE)``).
+    exact null distribution of the rank statistic (Bauer 1972; as R's
+    ``wilcox.test(conf.int=TRUE)``), or, with ties or n ≥ 50, from its normal approximation
+    (tie-corrected variance, continuity correction): k = ⌈μ − z·σ + ½⌉.
     """
-    from scipy import stats  # the rank tests' exact p (a rarely used path)
+    from scipy import special, stats  # the rank tests' exact p (a rarely used path)
 
     if paired:
         d = t - c
@@ -203,7 +207,10 @@ def _rank_test(c: np.ndarray, t: np.ndarray, *, paired: bool, alpha: float) -> d
         r = stats.wilcoxon(d, alternative="two-sided", method=method)
         i, j = np.triu_indices(d.size)
         diffs = np.sort((d[i] + d[j]) / 2)
-        counts = _rank_null_counts(d.size, None)
+        n_pairs = d.size
+        mean = n_pairs * (n_pairs + 1) / 4
+        _, tied = np.unique(np.abs(d), return_counts=True)
+        var = n_pairs * (n_pairs + 1) * (2 * n_pairs + 1) / 24 - np.sum(tied**3 - tied) / 48
         p_min = 2.0 / 2**d.size
         name = "wilcoxon signed-rank"
     else:
@@ -211,25 +218,38 @@ def _rank_test(c: np.ndarray, t: np.ndarray, *, paired: bool, alpha: float) -> d
         method = "exact" if max(t.size, c.size) < 50 and not ties else "asymptotic"
         r = stats.mannwhitneyu(t, c, alternative="two-sided", method=method)
         diffs = np.sort(np.subtract.outer(t, c).ravel())
-        counts = _rank_null_counts(t.size, c.size)
+        m, n = t.size, c.size
+        mean = m * n / 2
+        _, tied = np.unique(np.concatenate([t, c]), return_counts=True)
+        var = m * n / 12 * ((m + n + 1) - np.sum(tied**3 - tied) / ((m + n) * (m + n - 1)))
         p_min = 2.0 / math.comb(c.size + t.size, c.size)
         name = "mann-whitney"
-    total = int(counts.sum())
-    cdf = np.array([int(k) / total for k in np.cumsum(counts)])
-    qu = max(int(np.searchsorted(cdf, alpha / 2 - 1e-12)), 1)  # R: qwilcox / qsignrank
-    achieved = 1 - 2 * cdf[qu - 1]
+    if method == "exact":
+        counts = _rank_null_counts(t.size, None if paired else c.size)
+        total = int(counts.sum())
+        cdf = np.array([int(k) / total for k in np.cumsum(counts)])
+        qu = max(int(np.searchsorted(cdf, alpha / 2 - 1e-12)), 1)  # R: qwilcox / qsignrank
+        achieved = 1 - 2 * cdf[qu - 1]
+        interval = "exact distribution-free interval"
+    else:
+        z, sd = float(special.ndtri(1 - alpha / 2)), math.sqrt(var)
+        qu = min(max(math.ceil(mean - z * sd + 0.5), 1), diffs.size // 2 + 1)
+        achieved = 1 - 2 * float(special.ndtr((qu - 1 + 0.5 - mean) / sd))
+        interval = "asymptotic interval from the normal approximation (ties or n ≥ 50)"
     note = (
-        f"rank test; estimate is the mean difference, hodges_lehmann the median shift; CI is the "
-        f"distribution-free shift interval (achieved confidence {achieved:.3g}); with these "
+        f"rank test; fold change = 2^(Hodges-Lehmann shift), the median of the pairwise "
+        f"differences, with its {interval}, achieved confidence {achieved:.3g}; with these "
         f"group sizes the smallest possible exact two-sided p is {p_min:.4g}"
     )
     if method != "exact":
-        note += "; ties or n ≥ 50: p from the normal approximation"
+        note += "; p from the normal approximation"
+    shift = float(np.median(diffs))
     return {
-        "test": name,
+        "test": f"{name} (Hodges-Lehmann)",
+        "estimate": shift,
         "statistic": float(r.statistic),
         "p_value": float(r.pvalue),
-        "hodges_lehmann": float(np.median(diffs)),
+        "hodges_lehmann": shift,
         "ci_low": float(diffs[qu - 1]),
         "ci_high": float(diffs[diffs.size - qu]),
         "note": note,
