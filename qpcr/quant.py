@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["normalise", "ratio_table", "summarise_replicates"]
+__all__ = ["normalise", "pairing_of", "ratio_table", "summarise_replicates"]
 
 
 def summarise_replicates(
@@ -80,11 +80,14 @@ def normalise(
     reference_genes: Sequence[str],
     efficiency: Mapping[str, float] | None = None,
     efficiency_se: Mapping[str, float] | None = None,
+    wells: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Normalise every non-reference target of each sample to the reference genes.
 
     A sample lacking any reference gene, or whose reference gene is undetermined, gets no ΔCq:
-    normalisation needs all of them (methods.md §2.3, §2.9).
+    normalisation needs all of them (methods.md §2.3, §2.9). With ``wells`` (``pairing`` =
+    "well", target and reference genes in the same well) ΔCq is taken per well and averaged
+    (:func:`_per_well`).
 
     Parameters
     ----------
@@ -96,6 +99,9 @@ def normalise(
         Amplification factor E per target (2.0 = 100 %; 2.0 where not given).
     efficiency_se
         Standard error of E per target (0 where not given).
+    wells
+        The used wells of the samples (``plate``, ``well``, ``sample``, ``target``,
+        ``cq_used``, ``censored``) for ΔCq per well, or None for ΔCq per sample.
 
     Returns
     -------
@@ -105,7 +111,9 @@ def normalise(
         ``log2_rq`` (= −ΔCq), ``rel_quantity`` (= 2^−ΔCq), ``se_log2_rq`` (propagated SE of log2
         RQ, NaN when a replicate SD is unknown), ``censored`` (the target's Cq includes
         non-detects set at the detection limit, so ``log2_rq`` is an upper bound) and ``note``
-        (why ΔCq is missing).
+        (why ΔCq is missing). Per well: ``delta_cq`` is the mean of the wells' ΔCq, ``ref_cq``
+        the mean reference Cq of those wells, ``se_log2_rq`` their SD/√n, and ``delta_cq_sd``
+        (SD of the per-well ΔCq) is added.
 
     Examples
     --------
@@ -175,7 +183,99 @@ def normalise(
     no_cq = out["cq_mean"].isna()
     note[no_cq & ~no_ref] = "no usable target Cq"
     out["note"] = note
-    return out.drop(columns=["_w", "_var"]).reset_index(drop=True)
+    out = out.drop(columns=["_w", "_var"]).reset_index(drop=True)
+    return out if wells is None else _per_well(out, wells, refs, efficiency)
+
+
+def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str) -> str:
+    """``"well"`` or ``"sample"``: how ΔCq pairs targets with reference genes.
+
+    ``auto`` is ``well`` when every well of a non-reference target also holds every reference
+    gene (multiplex wells: the same well name with several targets), else ``sample``.
+    ``well`` is refused when some target well lacks a reference gene.
+
+    Parameters
+    ----------
+    wells
+        The sample wells (``plate``, ``well``, ``target``).
+    reference_genes
+        The reference targets.
+    pairing
+        The ``pairing`` setting: ``auto``, ``well`` or ``sample``.
+
+    Returns
+    -------
+    str
+        ``"well"`` or ``"sample"``.
+
+    Raises
+    ------
+    ConfigError
+        ``pairing = "well"`` with target wells that hold no reference gene.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"plate": "p1", "well": ["A1", "A1", "A2", "A2"],
+    ...                       "target": ["MYC", "GAPDH"] * 2})
+    >>> pairing_of(wells, ["GAPDH"], "auto")
+    'well'
+    >>> pairing_of(wells.iloc[:3], ["GAPDH"], "auto")
+    'sample'
+    """
+    if pairing == "sample":
+        return "sample"
+    refs = list(reference_genes)
+    keys = [c for c in ("plate", "well") if c in wells]
+    located = wells.dropna(subset=keys) if "well" in keys else wells.iloc[:0]
+    held = located[located["target"].isin(refs)].groupby(keys)["target"].nunique()
+    targets = located[~located["target"].isin(refs)].drop_duplicates(keys)
+    has_refs = targets.set_index(keys).index.map(lambda k: held.get(k, 0) == len(refs))
+    lacking = targets[~np.asarray(has_refs, dtype=bool)]
+    if pairing == "auto":
+        return "well" if len(targets) and lacking.empty and len(located) == len(wells) else "sample"
+    if lacking.empty and len(targets) and len(located) == len(wells):
+        return "well"
+    from .errors import ConfigError
+
+    example = ", ".join(f"{r['well']} ({r['target']})" for r in lacking.head(3).to_dict("records"))
+    raise ConfigError(
+        f"pairing = 'well', but {len(lacking) or len(wells) - len(located)} target well(s) hold "
+        f"no reference gene {'or have no well name' if not example else f'({example})'}",
+        where="settings pairing",
+        hint="Per-well ΔCq needs target and reference genes in the same well (multiplex); set "
+        'pairing = "sample" (or "auto") for targets and references in separate wells',
+    )
+
+
+def _per_well(
+    out: pd.DataFrame, wells: pd.DataFrame, refs: list[str], efficiency: Mapping[str, float]
+) -> pd.DataFrame:
+    """Replace the per-sample ΔCq of ``out`` by the mean of per-well ΔCq (methods.md §2.3).
+
+    In each well ΔCq_w = Cq_target·log2 E − mean_r Cq_r·log2 E_r; a well whose reference
+    gene is missing, unused or a non-detect gives none."""
+    keys = [c for c in ("plate", "well") if c in wells]
+    used = wells[wells["cq_used"].notna()].copy()
+    used["_w"] = used["cq_used"] * used["target"].map(lambda t: np.log2(efficiency.get(t, 2.0)))
+    ref = used[used["target"].isin(refs) & ~used["censored"].astype(bool)]
+    ref_w = ref.groupby(keys).agg(_ref=("_w", "mean"), _k=("target", "nunique"))
+    ref_w = ref_w[ref_w["_k"] == len(refs)]
+    target = used[~used["target"].isin(refs)].join(ref_w["_ref"], on=keys, how="inner")
+    target["_d"] = target["_w"] - target["_ref"]
+    per = target.groupby(["sample", "target"]).agg(
+        _dcq=("_d", "mean"), _sd=("_d", "std"), _n=("_d", "size"), _ref=("_ref", "mean")
+    )
+    out = out.join(per, on=["sample", "target"])
+    out["ref_cq"] = out["_ref"]
+    out["delta_cq"] = out["_dcq"]
+    out["log2_rq"] = -out["delta_cq"]
+    out["rel_quantity"] = 2.0 ** out["log2_rq"]
+    out["delta_cq_sd"] = out["_sd"]
+    out["se_log2_rq"] = out["_sd"] / np.sqrt(out["_n"])
+    lost = out["delta_cq"].isna() & out["note"].eq("")
+    out.loc[lost, "note"] = "no well with both a usable target and reference Cq"
+    return out.drop(columns=["_dcq", "_sd", "_n", "_ref"])
 
 
 def ratio_table(

@@ -138,6 +138,12 @@ class AnalysisConfig:
     pooled_efficiency: bool = field(default=True, metadata=_meta(
         "One curve efficiency per target over all plates (false: each plate's own).",
         "--pooled-efficiency"))
+    pairing: Literal["auto", "well", "sample"] = field(default="auto", metadata=_meta(
+        "How ΔCq pairs a target with its reference genes: 'well' takes ΔCq in each well that "
+        "holds both (multiplex: two reporters in one well) before averaging, 'sample' "
+        "subtracts the sample's mean reference Cq, 'auto' is 'well' when every target well of "
+        "the samples holds the reference genes too, else 'sample'.",
+        "--pairing", metavar="HOW"))
     factorial_method: stats.ContrastMethod = field(default="rcbd", metadata=_meta(
         "Error model of factorial contrasts ('rcbd': replicate as block).",
         "--factorial-method", metavar="METHOD"))

@@ -144,6 +144,68 @@ def test_livak_same_tube_engine_fold_change(same_tube: Results) -> None:
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((2**ci.low, 2**ci.high), rel=1e-9)
 
 
+def _livak_multiplex(ct: pd.DataFrame) -> pd.DataFrame:
+    """Same tube, as an instrument exports it: one sample per tissue, six wells each, and in
+    every well two rows (c-myc and GAPDH, two reporters) under the same well name."""
+    wells = [f"A{i + 1}" if i < 6 else f"B{i - 5}" for i in range(12)]
+    frames = [pd.DataFrame({"well": wells, "sample": TISSUE, "target": target, "cq": ct[gene],
+                            "tissue": TISSUE})
+              for gene, target in (("c_myc", "c-myc"), ("GAPDH", "GAPDH"))]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def multiplex(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Results]:
+    rows = _livak_multiplex(pd.read_csv(LIVAK / "ct2.csv"))
+    folder = tmp_path_factory.mktemp("livak")
+    return {pairing: _analyze(rows, folder, f"ct2_{pairing}", pairing=pairing, **LIVAK_SETTINGS)
+            for pairing in ("well", "auto", "sample")}  # fmt: skip
+
+
+@pytest.mark.parametrize(("tissue", "dct"), [("brain", (6.99, 0.21)), ("kidney", (4.47, 0.14))])
+def test_livak_same_tube_pairing_well(multiplex: dict[str, Results], tissue, dct) -> None:
+    """Same tube, pairing = "well": ΔCt per well, then mean ± SD over the six wells of the
+    tissue's one sample, as the bulletin prints them (truncated: 6.9967 → 6.99; SD 0.2103 and
+    0.1425, computed here from the table); "auto" finds the multiplex wells by itself."""
+    ct = pd.read_csv(LIVAK / "ct2.csv")
+    part = ct[np.array(TISSUE) == tissue]
+    per_well = part["c_myc"] - part["GAPDH"]
+    for pairing in ("well", "auto"):
+        row = _one(multiplex[pairing].samples, sample=tissue, target="c-myc")
+        assert row["delta_cq"] == pytest.approx(dct[0], abs=0.01)
+        assert row["delta_cq_sd"] == pytest.approx(dct[1], abs=0.005)
+        assert row["delta_cq_sd"] == pytest.approx(per_well.std(), rel=1e-12)
+        assert row["se_log2_rq"] == pytest.approx(per_well.std() / math.sqrt(6), rel=1e-12)
+        assert row["n_used"] == 6
+    assert any("per well" in note for note in multiplex["auto"].notes)
+
+
+def test_livak_same_tube_pairing_sample(multiplex: dict[str, Results]) -> None:
+    """pairing = "sample" ignores the wells: the same mean ΔCt, but the SE comes from the two
+    genes' replicate SDs (√(SD_myc² + SD_GAPDH²)/√6), which ignores the per-tube pairing."""
+    ct = pd.read_csv(LIVAK / "ct2.csv")
+    brain = ct[np.array(TISSUE) == "brain"]
+    row = _one(multiplex["sample"].samples, sample="brain", target="c-myc")
+    assert row["delta_cq"] == pytest.approx((brain["c_myc"] - brain["GAPDH"]).mean(), rel=1e-12)
+    se = math.hypot(brain["c_myc"].std(), brain["GAPDH"].std()) / math.sqrt(6)
+    assert row["se_log2_rq"] == pytest.approx(se, rel=1e-12)
+    assert "delta_cq_sd" not in multiplex["sample"].samples
+
+
+def test_pairing_well_refused_for_separate_tubes(tmp_path: Path) -> None:
+    """Separate tubes hold no reference in the target's wells: "well" is refused with a hint,
+    "auto" falls back to per-sample ΔCq."""
+    from qpcr.errors import QpcrError
+
+    rows = _livak_long(pd.read_csv(LIVAK / "ct1.csv"), same_tube=False)
+    rows["well"] = [f"{r}{i + 1}" for r in "AB" for i in range(12)]
+    with pytest.raises(QpcrError, match="pairing = 'well'") as info:
+        _analyze(rows, tmp_path, "ct1", pairing="well", **LIVAK_SETTINGS)
+    assert 'pairing = "sample"' in info.value.hint
+    auto = _analyze(rows, tmp_path, "ct1_auto", **LIVAK_SETTINGS)
+    assert "delta_cq_sd" not in auto.samples
+
+
 # --- NormqPCR TaqMan card (Perkins et al. 2012; NormqPCR vignette 5.1-5.4) -------------------
 
 ACTB, B2M, GAPDH = "Actb.Rn00667869_m1", "B2m.Rn00560865_m1", "Gapdh.Rn99999916_s1"

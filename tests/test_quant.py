@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qpcr.errors import ConfigError
 from qpcr.quant import normalise, ratio_table, summarise_replicates
 
 DATASET = "tests/data/methods/dataset_2_0.csv"
@@ -123,3 +124,26 @@ def test_t18_ratio_of_two_targets_cancels_the_references() -> None:
     np.testing.assert_allclose(ratios["log2_ratio"], direct[ratios.index], atol=1e-12)
     assert ratios.loc["D1-NV", "ratio_value"] == pytest.approx(0.006615, abs=1e-6)
     assert ratios.loc["D2-HV", "ratio_value"] == pytest.approx(0.021344, abs=1e-6)
+
+
+def test_per_well_delta_cq_skips_a_well_whose_reference_is_unused() -> None:
+    """pairing = well: ΔCq per well (25.0 − 18.0 = 7.0, 25.6 − 18.4 = 7.2); the third well's
+    GAPDH is excluded (cq_used NaN), so its MYC well gives no ΔCq_w. Mean 7.1, SD 0.141421,
+    SE 0.1; the per-sample pairing would take 25.3 − 18.2 from the replicate means instead."""
+    from qpcr.quant import pairing_of
+
+    wells = pd.DataFrame({
+        "plate": "p1", "well": ["A1", "A1", "A2", "A2", "A3", "A3"], "sample": "s1",
+        "target": ["MYC", "GAPDH"] * 3, "cq_used": [25.0, 18.0, 25.6, 18.4, 25.3, np.nan],
+        "censored": False,
+    })  # fmt: skip
+    assert pairing_of(wells, ["GAPDH"], "auto") == "well"
+    rq = normalise(summarise_replicates(wells), ["GAPDH"], wells=wells).iloc[0]
+    assert rq["delta_cq"] == pytest.approx(7.1, abs=1e-12)
+    assert rq["ref_cq"] == pytest.approx(18.2, abs=1e-12)
+    assert rq["delta_cq_sd"] == pytest.approx(0.141421, abs=1e-6)
+    assert rq["se_log2_rq"] == pytest.approx(0.1, abs=1e-12)
+    assert rq["cq_mean"] == pytest.approx(25.3, abs=1e-12)  # the target's replicate mean
+    assert pairing_of(wells, ["GAPDH"], "sample") == "sample"
+    with pytest.raises(ConfigError, match=r"1 target well\(s\) hold no reference gene \(A4"):
+        pairing_of(pd.concat([wells, wells.iloc[:1].assign(well="A4")]), ["GAPDH"], "well")

@@ -46,6 +46,7 @@ ntc_margin = 4.5
 use_curve_efficiency = false
 pooled_efficiency = false
 factorial_method = "paired"
+pairing = "sample"
 decimal = ","
 sample_names = "layout"
 run = ["Amp Step 3_FAM"]
@@ -73,6 +74,7 @@ FULL_CLI = [
     "--outlier-rule", "mad", "--outlier-threshold", "0.8", "--keep-outliers",
     "--nondetect-policy", "exclude", "--nondetect-limit", "38", "--ntc-margin", "4.5",
     "--no-use-curve-efficiency", "--no-pooled-efficiency", "--factorial-method", "paired",
+    "--pairing", "sample",
     "--decimal", ",", "--sample-names", "layout",
     "--run", "Amp Step 3_FAM", "--exclude-flags", "BADROX,PRFDROP",
     "--control", "oxygen=normoxia", "--control", "treatment=vehicle",

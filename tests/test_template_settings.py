@@ -40,6 +40,7 @@ ntc_margin = 3.0
 use_curve_efficiency = false
 pooled_efficiency = false
 factorial_method = "welch"
+pairing = "well"
 decimal = ","
 sample_names = "export"
 run = ["Run 1", "Run 2"]

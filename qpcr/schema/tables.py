@@ -214,8 +214,11 @@ TABLES: Final[dict[str, Table]] = {
             _c("log2_rq", "float", "log2", "log2 relative quantity = −ΔCq (calibrated with plates)",
                "log2"),
             _c("rel_quantity", "float", "ratio", "relative quantity 2^log2_rq"),
-            _c("se_log2_rq", "float", "log2", "propagated standard error of log2_rq", "log2"),
+            _c("se_log2_rq", "float", "log2", "propagated standard error of log2_rq (pairing = "
+               "well: SD of the per-well ΔCq / √wells)", "log2"),
             _NOTE,
+            _opt(_c("delta_cq_sd", "float", "Cq", "SD of the per-well ΔCq (pairing = well: target "
+                    "and reference genes in the same well)", "cycles at E = 2")),
             _opt(_c("plate_cf_log2", "float", "log2",
                     "log2 calibration factor of the sample's plate and target", "log2")),
             _opt(_c("se_plate_cf_log2", "float", "log2", "standard error of plate_cf_log2",

@@ -17,7 +17,7 @@ from ..errors import ConfigError, InputError, MissingControlError
 from ..groups import group_label
 from ..plates import plate_strategy
 from ..qc import event_table
-from ..quant import normalise, summarise_replicates
+from ..quant import normalise, pairing_of, summarise_replicates
 from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
 
@@ -52,11 +52,13 @@ class Quantified:
 @dataclass(frozen=True)
 class _Used:
     """The reference genes and efficiencies a normalisation uses (with the SEs of curve-derived
-    efficiencies, for error propagation)."""
+    efficiencies, for error propagation), and the used sample wells when ΔCq is taken per
+    well (``pairing``), else None."""
 
     reference_genes: tuple[str, ...]
     efficiency: dict[str, float]
     efficiency_se: dict[str, float]
+    wells: pd.DataFrame | None = None
 
 
 def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
@@ -199,9 +201,15 @@ def _relative(
     )
     tables = {**quantified.tables, **stability}
     notes, warnings = [*quantified.notes, *found], [*quantified.warnings, *problems]
-    used = _Used(refs, efficiency, _efficiency_se(curves, efficiency))
+    unkn = quantified.wells[quantified.wells["sample_type"].eq("unkn")]
+    by_well = pairing_of(unkn, refs, settings.pairing) == "well"
+    wells = unkn[~unkn["excluded"]] if by_well else None
+    if by_well:
+        notes.append("ΔCq taken per well (target and reference genes in the same well), then "
+                     "averaged per sample (pairing)")  # fmt: skip
+    used = _Used(refs, efficiency, _efficiency_se(curves, efficiency), wells)
     if strategy == "single":
-        samples = normalise(replicates, refs, efficiency, used.efficiency_se)
+        samples = normalise(replicates, refs, efficiency, used.efficiency_se, wells)
     else:
         samples, calibration, note = _calibrate_plates(
             replicates, settings, ircs, strategy, used, plate_efficiency
@@ -249,7 +257,8 @@ def _calibrate_plates(
 
     per_plate = pd.concat(
         [normalise(part, used.reference_genes,
-                   {**used.efficiency, **plate_efficiency.get(str(plate), {})}, used.efficiency_se)
+                   {**used.efficiency, **plate_efficiency.get(str(plate), {})}, used.efficiency_se,
+                   None if used.wells is None else used.wells[used.wells["plate"].eq(plate)])
          for plate, part in replicates.groupby("plate", sort=False)],
         ignore_index=True,
     )  # fmt: skip
