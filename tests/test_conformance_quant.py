@@ -178,6 +178,9 @@ def test_livak_same_tube_pairing_well(multiplex: dict[str, Results], tissue, dct
         assert row["se_log2_rq"] == pytest.approx(per_well.std() / math.sqrt(6), rel=1e-12)
         assert row["n_used"] == 6
     assert any("per well" in note for note in multiplex["auto"].notes)
+    from qpcr.report.summary import methods_text
+
+    assert "taken per well (target and reference" in methods_text(multiplex["well"])
 
 
 def test_livak_same_tube_pairing_sample(multiplex: dict[str, Results]) -> None:
@@ -190,6 +193,9 @@ def test_livak_same_tube_pairing_sample(multiplex: dict[str, Results]) -> None:
     se = math.hypot(brain["c_myc"].std(), brain["GAPDH"].std()) / math.sqrt(6)
     assert row["se_log2_rq"] == pytest.approx(se, rel=1e-12)
     assert "delta_cq_sd" not in multiplex["sample"].samples
+    from qpcr.report.summary import methods_text
+
+    assert "per well" not in methods_text(multiplex["sample"])
 
 
 def test_pairing_well_refused_for_separate_tubes(tmp_path: Path) -> None:

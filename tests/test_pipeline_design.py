@@ -157,3 +157,24 @@ def test_per_plate_or_pooled_efficiency(tmp_path: Path) -> None:
     assert any("of plate p2" in n for n in own.notes)
     log2_fc = own.fold_changes.iloc[0]["log2_fold_change"]
     assert log2_fc == pytest.approx(2 * np.log2(1.9), abs=1e-2)
+
+
+def test_one_missing_sample_keeps_its_donor(tmp_path: Path) -> None:
+    """D3-HT fails (its RNA extraction, say): D3's other three samples stay in the factorial
+    analysis, through the REML mixed model; BMP2's numbers are lmerTest's
+    (tests/reference/mixed_lmertest_*.csv, t17_bmp2_d3_ht_missing)."""
+    data = pd.read_csv(DATASET)
+    path = tmp_path / "missing.csv"
+    data[data["sample"] != "D3-HT"].to_csv(path, index=False)
+    found = analyze([path], config=CONFIG)
+    c = found.tables["contrasts"]
+    bmp2 = c[c["name"] == "BMP2"].set_index("contrast")
+    ht_hv = bmp2.loc["treatment: tocilizumab vs vehicle | oxygen=hypoxia"]
+    assert (ht_hv["estimate_log2"], ht_hv["se"], ht_hv["df"]) == pytest.approx(
+        (1.4585394078468, 0.168511279983178, 5.04288786889668), rel=1e-4
+    )
+    assert ht_hv["test"] == "mixed model (REML, Satterthwaite df)"
+    assert bmp2["n"].tolist() == [6, 5, 6, 5, 11]
+    anova = _anova(found, "BMP2")
+    assert anova.loc["oxygen × treatment", "F"] == pytest.approx(34.6517674263246, rel=1e-4)
+    assert anova.loc["oxygen × treatment", "den_df"] == pytest.approx(5.02303535, rel=1e-4)

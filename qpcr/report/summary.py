@@ -260,6 +260,12 @@ def methods_text(results: Results) -> str:
             "relative quantities (the reference genes cancel), analysed on the log2 scale in "
             "the same way and summarised per group as geometric means."
         )
+    by_well = (
+        ", taken per well (target and reference genes measured in the same well) and then "
+        "averaged per sample"
+        if "delta_cq_sd" in results.samples
+        else ""
+    )
     head = (
         f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
         "Cq values were averaged arithmetically per sample and target; wells omitted in the "
@@ -267,7 +273,7 @@ def methods_text(results: Results) -> str:
         f"undetermined (non-detect) wells were {nondetects}. {outliers}. "
         "Each sample's target Cq was "
         f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
-        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text}"
+        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference){by_well}. {eff_text}"
     )
     calibrator = calibrator_sample(cfg)
     if calibrator is not None:

@@ -27,7 +27,8 @@ TEST_METHODS_TEXT: dict[Test, str] = {
     "welch": "Welch's t-test",
     "paired": "a paired t-test",
     "student": "Student's t-test",
-    "mann-whitney": "the exact Mann-Whitney (or signed-rank) test",
+    "mann-whitney": "the exact Mann-Whitney (or signed-rank) test, fold changes being "
+    "2^(Hodges-Lehmann shift) with its distribution-free interval",
     "permutation": "a randomisation test",
 }
 
