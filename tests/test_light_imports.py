@@ -18,7 +18,7 @@ HEAVY = ("statsmodels", "scipy.stats", "matplotlib", "openpyxl")
 def _loaded_after(code: str) -> list[str]:
     """The modules of HEAVY and scipy that a fresh interpreter holds after running ``code``."""
     script = f"import json, sys\n{code}\nprint(json.dumps(sorted(m for m in sys.modules if m in "
-    script += f"{(*HEAVY, 'scipy', 'scipy.special')!r})))"
+    script += f"{(*HEAVY, 'scipy', 'scipy.special', 'scipy.optimize')!r})))"
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -40,3 +40,4 @@ def test_an_analysis_that_returns_tables_imports_nothing_heavy() -> None:
     loaded = _loaded_after(code)
     assert not set(loaded) & set(HEAVY), loaded
     assert "scipy.special" in loaded  # the t and F tails: p-values were computed
+    assert "scipy.optimize" not in loaded  # every donor complete: no mixed model to fit
