@@ -271,8 +271,8 @@ MIXED_TEST = "mixed model (REML, Satterthwaite df)"
 
 def _mixed_fit(design: _Design) -> _Mixed | None:
     """The REML random-intercept fit of the cell means when some block misses a non-empty cell
-    and the blocks leave within-block information (the fixed-block model has residual df);
-    with the cells of its columns and a note. None for complete blocks (the fixed-block
+    and the blocks leave within-block information (the fixed-block model has residual df and
+    residuals); with the cells of its columns and a note. None for complete blocks (the fixed-block
     least squares is the same answer) or when a block effect cannot be estimated."""
     incomplete = design.block_status()[1]
     if not incomplete:
@@ -283,9 +283,12 @@ def _mixed_fit(design: _Design) -> _Mixed | None:
     x = np.column_stack([(key == c).to_numpy(float) for c in cells])
     blocks = frame["block"].to_numpy()
     dummies = [(blocks == b).astype(float) for b in sorted(set(blocks))[1:]]
-    if len(frame) - np.linalg.matrix_rank(np.column_stack([x, *dummies])) <= 0:
-        return None
-    fit = fit_random_intercept(frame["y"].to_numpy(float), x, blocks)
+    fixed = np.column_stack([x, *dummies])
+    y = frame["y"].to_numpy(float)
+    resid = y - fixed @ np.linalg.lstsq(fixed, y, rcond=None)[0]
+    if len(frame) - np.linalg.matrix_rank(fixed) <= 0 or np.allclose(resid, 0, atol=1e-12):
+        return None  # no within-block information, or none of it varies
+    fit = fit_random_intercept(y, x, blocks)
     note = (f"block(s) {incomplete} incomplete: kept in a random-intercept mixed model "
             f"({'block variance estimated 0' if fit.sigma2_block == 0 else 'REML'})")  # fmt: skip
     return fit, cells, note
