@@ -186,3 +186,17 @@ def test_rank_interval_is_asymptotic_with_ties() -> None:
     assert "asymptotic interval" in r["note"]
     ref = sps.mannwhitneyu([3.0, 4.0, 4.0, 6.0, 7.0, 8.5], [1.0, 2.0, 2.0, 3.5, 4.0, 5.0])
     assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_rank_intervals_with_ties_and_n_over_50_match_r() -> None:
+    """60 against 55 values with ties (rounded to 0.1): R 4.2 ``wilcox.test(b, a, conf.int =
+    TRUE)`` gives [0.2000602, 0.8000978] and, paired on the first 55,
+    [0.1500322, 0.8499233] (its root finder lands within 1e-4 of the order statistics)."""
+    rng = np.random.default_rng(1)
+    a, b = np.round(rng.normal(0, 1, 60), 1), np.round(rng.normal(0.5, 1, 55), 1)
+    r = two_group_test(a, b, test="mann-whitney")
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((0.2000602, 0.8000978), abs=2e-4)
+    assert r["estimate"] == pytest.approx(0.5, abs=1e-12)
+    p = two_group_test(a[:55], b, test="mann-whitney", paired=True)
+    assert (p["ci_low"], p["ci_high"]) == pytest.approx((0.1500322, 0.8499233), abs=2e-4)
+    assert "asymptotic interval" in p["note"]
