@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .io.registry import RunInfo
     from .settings import AnalysisConfig
 
-__all__ = ["InputFile", "Results"]
+__all__ = ["EfficiencySource", "InputFile", "Results"]
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -34,6 +34,18 @@ class InputFile:
     role: str
     format: str = ""
     instrument: str | None = None
+
+
+@dataclass(frozen=True)
+class EfficiencySource:
+    """The efficiency a target got and where it came from: ``kind`` is ``standard curve``,
+    ``setting`` or ``assumed``; ``method`` says it in one line (with the curve's slope, R² and
+    CI); ``se``: the curve's standard error of E, when one curve gave it."""
+
+    efficiency: float
+    kind: str
+    method: str
+    se: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,3 +91,51 @@ class Results:
         """
         return replace(self.config, efficiency=self.efficiency,
                        reference_genes=self.reference_genes)  # fmt: skip
+
+    def efficiency_sources(self) -> dict[str, EfficiencySource]:
+        """Each target's efficiency and its source: the ``[efficiency]`` setting, the standard
+        curve(s) of the run, or E = 2 assumed.
+
+        Returns
+        -------
+        dict of str to EfficiencySource
+            Keyed by target, in the order of ``targets``.
+
+        Examples
+        --------
+        ``example_results()`` gives no efficiency and has no standards:
+
+        >>> example_results().efficiency_sources()["MYC"]
+        EfficiencySource(efficiency=2.0, kind='assumed', method='assumed E = 2 (100 %)', se=None)
+        """
+        curves = self.tables.get("standard_curves")
+        out = {}
+        for target in self.targets:
+            if target in self.config.efficiency:
+                e = self.config.efficiency[target]
+                out[target] = EfficiencySource(e, "setting", "given in the [efficiency] setting")
+            elif target in self.efficiency:
+                out[target] = _curve_source(target, self.efficiency[target], curves)
+            else:
+                out[target] = EfficiencySource(2.0, "assumed", "assumed E = 2 (100 %)")
+        return out
+
+
+def _curve_source(target: str, e: float, curves: pd.DataFrame | None) -> EfficiencySource:
+    """A target's efficiency from the standard curve(s): the one curve that gave ``e``, else the
+    curves of several plates pooled (a common slope)."""
+    rows = curves[curves["target"].eq(target)] if curves is not None and len(curves) else None
+    if rows is None or rows.empty:
+        return EfficiencySource(e, "standard curve", "standard curves")
+    same = rows[(rows["efficiency"] - e).abs() < 1e-9]
+    if len(same) != 1:
+        return EfficiencySource(e, "standard curve", f"standard curves of {len(rows)} plates, "
+                                "pooled (common slope)")  # fmt: skip
+    r = same.iloc[0]
+    ci = f"[{r['efficiency_ci_low']:.3f}, {r['efficiency_ci_high']:.3f}]"
+    levels = f"{int(r['n_levels'])} levels over {r['log10_range']:.1f} log10"
+    method = (
+        f"standard curve: slope {r['slope']:.4f}, R² {r['r_squared']:.4f}, {levels}, E 95 % CI {ci}"
+    )
+    se = float(r.get("se_efficiency", float("nan")))
+    return EfficiencySource(e, "standard curve", method, None if se != se else se)

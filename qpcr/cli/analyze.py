@@ -11,6 +11,7 @@ from rich.markup import escape
 from . import app, user_errors
 from .options import (
     Command,
+    ConfigOpt,
     ExportsArg,
     FormatOpt,
     LayoutsOpt,
@@ -25,17 +26,7 @@ from .options import (
 def analyze(
     exports: ExportsArg,
     layout: LayoutsOpt = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="Analysis settings (TOML); the options below override them.",
-            exists=True,
-            dir_okay=False,
-            metavar="FILE",
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
         "qpcr_results"
     ),
@@ -44,6 +35,15 @@ def analyze(
         bool, typer.Option("--force", help="Replace earlier results in --out.")
     ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+    rdml: Annotated[
+        Path | None,
+        typer.Option(
+            "--rdml",
+            help="Also write the run as RDML 1.3 to this file (.rdml).",
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
@@ -58,6 +58,10 @@ def analyze(
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
         written = write_report(results, out, force=force, figures=not no_figures)
+        if rdml is not None:
+            from .export_rdml import write_run_rdml
+
+            written.append(write_run_rdml(results, exports, rdml, format, force))
         if not quiet:
             _print_summary(results, out, len(written))
 
