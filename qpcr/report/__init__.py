@@ -1,4 +1,5 @@
-"""Writing an analysis to a folder: CSV tables, results workbook, figures, provenance.
+"""Writing an analysis to a folder: CSV tables, results workbook, figures, provenance, the MIQE
+checklist.
 
 Nothing in the library imports this package; the CLI calls :func:`write_report`.
 """
@@ -59,14 +60,14 @@ def write_report(
     >>> outdir = Path(folder.name) / "results"
     >>> paths = write_report(example_results(), outdir, figures=False)
     >>> sorted(path.name for path in paths)  # doctest: +NORMALIZE_WHITESPACE
-    ['anova.csv', 'contrasts.csv', 'fold_changes.csv', 'provenance.json', 'qc.csv',
+    ['anova.csv', 'contrasts.csv', 'fold_changes.csv', 'miqe.md', 'provenance.json', 'qc.csv',
      'ratios.csv', 'replicates.csv', 'results.xlsx', 'samples.csv', 'wells.csv']
     >>> write_report(example_results(), outdir, figures=False)
     Traceback (most recent call last):
     ...
     qpcr.errors.InputError: ...: already holds results (wells.csv, replicates.csv, ...
     >>> len(write_report(example_results(), outdir, force=True, figures=False))
-    10
+    11
     >>> folder.cleanup()
     """
     outdir = Path(outdir)
@@ -82,4 +83,7 @@ def write_report(
 
         written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
         written.append(write_provenance(results, tmp / "provenance.json"))
+        from .miqe import write_miqe
+
+        written.append(write_miqe(results, tmp / "miqe.md"))
     return [outdir / path.relative_to(tmp) for path in written]
