@@ -35,6 +35,10 @@ def analyze(
         bool, typer.Option("--force", help="Replace earlier results in --out.")
     ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+    tidy: Annotated[
+        bool,
+        typer.Option("--tidy", help="Also write results_long.csv: one row per quantity (for R)."),
+    ] = False,
     rdml: Annotated[
         Path | None,
         typer.Option(
@@ -57,7 +61,7 @@ def analyze(
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
-        written = write_report(results, out, force=force, figures=not no_figures)
+        written = write_report(results, out, force=force, figures=not no_figures, tidy=tidy)
         if rdml is not None:
             from .export_rdml import write_run_rdml
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..atomic import replace_folder
-from .tables import OUTPUT_FILES, OWNED, check_outdir, write_provenance, write_tables
+from .tables import OUTPUT_FILES, OWNED, check_outdir, write_long, write_provenance, write_tables
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -19,7 +19,12 @@ __all__ = ["OUTPUT_FILES", "write_report"]
 
 
 def write_report(
-    results: Results, outdir: str | Path, *, force: bool = False, figures: bool = True
+    results: Results,
+    outdir: str | Path,
+    *,
+    force: bool = False,
+    figures: bool = True,
+    tidy: bool = False,
 ) -> list[Path]:
     """Write every output of ``results`` into ``outdir`` and return the paths.
 
@@ -38,6 +43,8 @@ def write_report(
         Replace earlier results in ``outdir``.
     figures
         Also draw the figures (into ``figures/``).
+    tidy
+        Also write ``results_long.csv`` (:meth:`~qpcr.results.Results.to_long`).
 
     Returns
     -------
@@ -73,6 +80,8 @@ def write_report(
     outdir = Path(outdir)
     with replace_folder(outdir, OWNED, check=lambda path: check_outdir(path, force)) as tmp:
         written = write_tables(results, tmp)
+        if tidy:
+            written.append(write_long(results, tmp / "results_long.csv"))
         figure_paths: list[Path] = []
         if figures:
             from .figures import write_figures
