@@ -54,18 +54,20 @@ def analyze(
     """Analyse plate export(s): QC, normalisation, fold changes, ratios, statistics."""
     with user_errors():
         from ..config import AnalysisConfig, load_config
+        from ..io.rdml_write import check_path, read_curves, write_rdml
         from ..pipeline import analyze as run
         from ..report import write_report
         from ..template import template_config
 
+        if rdml is not None:
+            check_path(rdml, force)
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
         written = write_report(results, out, force=force, figures=not no_figures, tidy=tidy)
         if rdml is not None:
-            from .export_rdml import write_run_rdml
-
-            written.append(write_run_rdml(results, exports, rdml, format, force))
+            curves = read_curves(exports, cfg, format)
+            written.append(write_rdml(results, rdml, curves, force=force))
         if not quiet:
             _print_summary(results, out, len(written))
 

@@ -40,32 +40,16 @@ def export_rdml(
     every reaction with its Cq, exclusion and curves."""
     with user_errors():
         from ..config import AnalysisConfig, load_config
+        from ..io.rdml_write import check_path, read_curves, write_rdml
         from ..pipeline import analyze as run
         from ..template import template_config
         from .options import with_settings
 
+        check_path(out, force)
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
-        path = write_run_rdml(results, exports, out, format, force)
+        curves = read_curves(exports, cfg, format)
+        path = write_rdml(results, out, curves, force=force)
         if not quiet:
             typer.echo(f"Wrote {path}")
-
-
-def write_run_rdml(
-    results: Any, exports: list[Path], out: Path, format: str | None, force: bool
-) -> Path:
-    """Write ``results`` with the exports' curves as RDML to ``out`` (for ``export-rdml`` and
-    ``analyze --rdml``)."""
-    from ..io.rdml_write import read_curves, write_rdml
-
-    if out.suffix.lower() != ".rdml":
-        from ..errors import InputError
-
-        raise InputError(
-            f"the RDML file must end in .rdml, not '{out.suffix or 'no extension'}'",
-            where=str(out),
-            hint="Name the file run.rdml",
-        )
-    curves = read_curves(exports, results.config, format)
-    return write_rdml(results, out, curves, force=force)

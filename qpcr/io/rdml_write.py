@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ..settings import AnalysisConfig
     from .registry import RunInfo
 
-__all__ = ["DATA_EXCLUSIONS", "rdml_document", "read_curves", "write_rdml"]
+__all__ = ["DATA_EXCLUSIONS", "check_path", "rdml_document", "read_curves", "write_rdml"]
 
 VERSION = "1.3"
 #: Exclusion codes written as ``<excl>``: the wells left out of the data. Control and standard
@@ -323,6 +323,50 @@ def rdml_document(
     return ET.ElementTree(root)
 
 
+def check_path(path: str | Path, force: bool = False) -> Path:
+    """Check a path to write RDML to before the work starts: it ends in ``.rdml`` and, unless
+    ``force``, does not exist.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    force
+        Allow overwriting an existing file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        Another suffix, or the file exists and not ``force``.
+
+    Examples
+    --------
+    >>> check_path("run.xml")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: run.xml: the RDML file must end in .rdml, not '.xml'. Name the ...
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".rdml":
+        raise InputError(
+            f"the RDML file must end in .rdml, not '{path.suffix or 'no extension'}'",
+            where=str(path),
+            hint="Name the file run.rdml",
+        )
+    if path.exists() and not force:
+        raise InputError(
+            "the file exists; expected a new file name",
+            where=str(path),
+            hint="Choose another name or pass force=True to overwrite it",
+        )
+    return path
+
+
 def write_rdml(
     results: Results,
     path: str | Path,
@@ -351,8 +395,8 @@ def write_rdml(
     Raises
     ------
     InputError
-        ``path`` exists and not ``force``, or the analysis cannot be said in RDML
-        (:func:`rdml_document`).
+        ``path`` does not end in ``.rdml`` or exists and not ``force`` (:func:`check_path`), or
+        the analysis cannot be said in RDML (:func:`rdml_document`).
 
     Examples
     --------
@@ -364,13 +408,7 @@ def write_rdml(
     ['rdml_data.xml']
     >>> folder.cleanup()
     """
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError(
-            "the file exists; expected a new file name",
-            where=str(path),
-            hint="Choose another name or pass force=True to overwrite it",
-        )
+    path = check_path(path, force)
     root = rdml_document(results, curves).getroot()
     assert root is not None
     text = ET.tostring(root, encoding="utf-8", xml_declaration=True)

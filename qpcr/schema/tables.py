@@ -408,7 +408,7 @@ TABLES: Final[dict[str, Table]] = {
     ),
     "results_long": Table(
         "results_long.csv",
-        "one quantity (a fold change, a group's ratio, a ratio's fold change or a sample's "
+        "quantity (a fold change, a group's ratio, a ratio's fold change or a sample's "
         "relative quantity) with its CI and p: the tidy long form for R and notebooks",
         "with --tidy",
         (
