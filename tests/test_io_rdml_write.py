@@ -207,3 +207,4 @@ def test_rdmlpython_reads_the_file(example_rdml: Path) -> None:
     document = rdml.Rdml(str(example_rdml))
     assert document.version() == "1.3"
     assert (len(document.samples()), len(document.targets())) == (18, 7)
+    assert {"D2 HT", "NTC", "STD 100"} <= {sample["id"] for sample in document.samples()}
