@@ -65,7 +65,7 @@ def sha256(path: str | Path) -> str:
 
 
 #: An export: a file, or a tidy wells table given as a DataFrame.
-Export_ = str | Path | pd.DataFrame
+ExportInput = str | Path | pd.DataFrame
 
 
 def frame_name(index: int) -> str:
@@ -73,7 +73,7 @@ def frame_name(index: int) -> str:
     return f"DataFrame {index + 1}"
 
 
-def plate_names(exports: Sequence[Export_]) -> list[str]:
+def plate_names(exports: Sequence[ExportInput]) -> list[str]:
     """Each export's plate name: its file stem, or its path when two stems coincide; an export
     given as a DataFrame is ``DataFrame <n>`` (its place among the exports)."""
     stems = [frame_name(i) if isinstance(p, pd.DataFrame) else Path(p).stem
@@ -83,7 +83,7 @@ def plate_names(exports: Sequence[Export_]) -> list[str]:
 
 def _load_layouts(
     layout: str | Path | pd.DataFrame | Sequence[str | Path],
-    exports: Sequence[Export_],
+    exports: Sequence[ExportInput],
     runs: Sequence[RunInfo],
     decimal: str | None = None,
 ) -> tuple[pd.DataFrame, str, list[Path]]:
@@ -114,7 +114,7 @@ def _load_layouts(
 
 
 def read_exports(
-    exports: Sequence[Export_],
+    exports: Sequence[ExportInput],
     format: str | None = None,
     decimal: str | None = None,
     run: Sequence[str] = (),
@@ -177,7 +177,7 @@ def _refuse_runs_without_cq(export: Export, path: str | Path) -> None:
 
 
 def analyze(
-    exports: Sequence[Export_],
+    exports: Sequence[ExportInput],
     layout: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
     config: AnalysisConfig | None = None,
     format: str | None = None,
@@ -255,7 +255,7 @@ def analyze(
 
 
 def read_wells(
-    exports: Sequence[Export_],
+    exports: Sequence[ExportInput],
     layouts: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
     settings: AnalysisConfig | None = None,
     format: str | None = None,

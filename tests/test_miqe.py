@@ -43,7 +43,9 @@ def test_example_documents_what_the_run_did(items: dict) -> None:
     assert f"qpcrkit {qpcr.__version__}" in items["Software"].detail
     assert "QuantStudio(TM) 7 Flex System" in items["Cq determination"].detail
     assert items["Outliers and non-detects"].detail.startswith(
-        "outlier rule range, threshold 0.5: 1 well(s) excluded; 21 non-detect(s)")  # fmt: skip
+        "outlier rule range, threshold 0.5: 1 well(s) excluded; 1 non-detect(s) in sample "
+        "wells, policy censor at Cq 40; isolated non-detects excluded: 1"
+    )
     # not in this run: no stability analysis, no no-RT wells
     assert items["Reference gene validation"].status == "missing"
     assert items["No-RT controls"].status == "missing"

@@ -105,15 +105,17 @@ def _cq(results: Results) -> MiqeItem:
 
 def _handling(results: Results) -> MiqeItem:
     cfg, wells = results.config, results.wells
-    code = wells["exclude_code"] if "exclude_code" in wells else wells["well"].map(lambda _: "")
-    outliers = int(code.astype(str).str.startswith("outlier").sum())
-    nondetects = int(wells["cq_status"].eq("undetermined").sum())
+    code = wells["exclude_code"].astype(str)
+    outliers = int(code.str.startswith("outlier").sum())
+    samples = wells["sample_type"].eq("unkn")
+    nondetects = int((wells["cq_status"].eq("undetermined") & samples).sum())
     kept = " (kept: keep_outliers)" if cfg.keep_outliers else ""
+    isolated = int(code.eq("isolated_nondetect").sum())
     return MiqeItem("Outliers and non-detects", DOCUMENTED,
                     f"outlier rule {cfg.outlier_rule}, threshold {cfg.outlier_threshold:g}: "
-                    f"{outliers} well(s) excluded{kept}; {nondetects} non-detect(s), policy "
-                    f"{cfg.nondetect_policy} at Cq {cfg.nondetect_limit:g}; isolated non-detects "
-                    f"excluded: {int(code.eq('isolated_nondetect').sum())}")  # fmt: skip
+                    f"{outliers} well(s) excluded{kept}; {nondetects} non-detect(s) in sample "
+                    f"wells, policy {cfg.nondetect_policy} at Cq {cfg.nondetect_limit:g}; "
+                    f"isolated non-detects excluded: {isolated}")  # fmt: skip
 
 
 def _replicates(results: Results) -> MiqeItem:
