@@ -64,15 +64,26 @@ def sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def plate_names(exports: Sequence[str | Path]) -> list[str]:
-    """Each export's plate name: its file stem, or its path when two stems coincide."""
-    stems = [Path(p).stem for p in exports]
+#: An export: a file, or a tidy wells table given as a DataFrame.
+ExportInput = str | Path | pd.DataFrame
+
+
+def frame_name(index: int) -> str:
+    """The name of the ``index``-th (0-based) input given as a DataFrame: ``DataFrame 1``..."""
+    return f"DataFrame {index + 1}"
+
+
+def plate_names(exports: Sequence[ExportInput]) -> list[str]:
+    """Each export's plate name: its file stem, or its path when two stems coincide; an export
+    given as a DataFrame is ``DataFrame <n>`` (its place among the exports)."""
+    stems = [frame_name(i) if isinstance(p, pd.DataFrame) else Path(p).stem
+             for i, p in enumerate(exports)]  # fmt: skip
     return [s if stems.count(s) == 1 else str(p) for p, s in zip(exports, stems, strict=True)]
 
 
 def _load_layouts(
     layout: str | Path | pd.DataFrame | Sequence[str | Path],
-    exports: Sequence[str | Path],
+    exports: Sequence[ExportInput],
     runs: Sequence[RunInfo],
     decimal: str | None = None,
 ) -> tuple[pd.DataFrame, str, list[Path]]:
@@ -87,15 +98,23 @@ def _load_layouts(
         return load_layout(files[0], plate=size, decimal=decimal), str(files[0]), files
     from .plates import match_layouts, stack_layouts
 
-    names = dict(zip(map(str, exports), plate_names(exports), strict=True))
-    pairs = match_layouts([Path(e) for e in exports], files)
+    paths = [e for e in exports if not isinstance(e, pd.DataFrame)]
+    if len(paths) < len(exports):
+        raise InputError(
+            f"{len(files)} layout files with wells given as a DataFrame; expected one layout",
+            where="layout",
+            hint="Layout files are paired with export files by name; give one layout (a file "
+            "or a DataFrame with a plate column)",
+        )
+    names = dict(zip(map(str, paths), plate_names(paths), strict=True))
+    pairs = match_layouts([Path(e) for e in paths], files)
     layouts = {names[str(e)]: load_layout(f, plate=size, decimal=decimal) for e, f in pairs}
     stacked = stack_layouts(layouts)
     return stacked, ", ".join(f"{f} (plate {names[str(e)]})" for e, f in pairs), files
 
 
 def read_exports(
-    exports: Sequence[str | Path],
+    exports: Sequence[ExportInput],
     format: str | None = None,
     decimal: str | None = None,
     run: Sequence[str] = (),
@@ -103,21 +122,32 @@ def read_exports(
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
     names plates) and a ``source`` column. ``decimal``: the decimal mark of text exports
     (None: detected); ``run`` picks runs of multi-run files (:func:`qpcr.io.read_run`). A run
-    without any Cq value is refused."""
+    without any Cq value is refused. A DataFrame is read as a tidy table
+    (:func:`qpcr.io.tidy.read_frame`); its SHA-256 is that of its CSV text."""
     frames, runs, inputs = [], [], []
-    for path, stem in zip(exports, plate_names(exports), strict=True):
-        export = read_run(path, format, decimal, run=run)  # a filled template too
-        _refuse_runs_without_cq(export, path)
+    for i, (path, stem) in enumerate(zip(exports, plate_names(exports), strict=True)):
+        if isinstance(path, pd.DataFrame):
+            from .io.tidy import read_frame
+
+            export = read_frame(path, frame_name(i), decimal)
+            name, digest = frame_name(i), _frame_sha256(path)
+        else:
+            export = read_run(path, format, decimal, run=run)  # a filled template too
+            name, digest = str(path), sha256(path)
+        _refuse_runs_without_cq(export, name)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
-        wells["source"] = Path(path).name
+        wells["source"] = Path(name).name
         frames.append(wells)
         runs.append(export.info)
-        inputs.append(
-            InputFile(str(path), sha256(path), "export", export.info.format, export.info.instrument)
-        )
+        inputs.append(InputFile(name, digest, "export", export.info.format, export.info.instrument))
     return pd.concat(frames, ignore_index=True), runs, inputs
+
+
+def _frame_sha256(frame: pd.DataFrame) -> str:
+    """Hex SHA-256 of a DataFrame's CSV text (what it would be as a file)."""
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
 
 
 def _refuse_runs_without_cq(export: Export, path: str | Path) -> None:
@@ -147,7 +177,7 @@ def _refuse_runs_without_cq(export: Export, path: str | Path) -> None:
 
 
 def analyze(
-    exports: Sequence[str | Path],
+    exports: Sequence[ExportInput],
     layout: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
     config: AnalysisConfig | None = None,
     format: str | None = None,
@@ -157,8 +187,9 @@ def analyze(
     Parameters
     ----------
     exports
-        Instrument exports (any supported format, detected from content), tidy tables or
-        filled bench-scientist templates (:mod:`qpcr.template`, layout already joined).
+        Instrument exports (any supported format, detected from content), tidy tables (files
+        or DataFrames) or filled bench-scientist templates (:mod:`qpcr.template`, layout
+        already joined).
     layout
         Plate layout file (long or grid, see :mod:`qpcr.layout`) or a layout DataFrame; not
         needed when the exports carry sample and factor columns themselves.
@@ -200,7 +231,8 @@ def analyze(
        MYC     4.702192 3.027407 7.303481 0.000682 welch
     >>> folder.cleanup()
     """
-    config = config or template_config(exports) or AnalysisConfig()
+    files = [e for e in exports if not isinstance(e, pd.DataFrame)]
+    config = config or template_config(files) or AnalysisConfig()
     wells = read_wells(exports, layout, config, format)
     found = quantify(quality(wells.table, config), config)
     results = Results(
@@ -223,7 +255,7 @@ def analyze(
 
 
 def read_wells(
-    exports: Sequence[str | Path],
+    exports: Sequence[ExportInput],
     layouts: str | Path | pd.DataFrame | Sequence[str | Path] | None = None,
     settings: AnalysisConfig | None = None,
     format: str | None = None,

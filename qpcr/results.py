@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .io.registry import RunInfo
     from .settings import AnalysisConfig
 
-__all__ = ["InputFile", "Results"]
+__all__ = ["EfficiencySource", "InputFile", "Results"]
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -34,6 +34,18 @@ class InputFile:
     role: str
     format: str = ""
     instrument: str | None = None
+
+
+@dataclass(frozen=True)
+class EfficiencySource:
+    """The efficiency a target got and where it came from: ``kind`` is ``standard curve``,
+    ``setting`` or ``assumed``; ``method`` says it in one line (with the curve's slope, R² and
+    CI); ``se``: the curve's standard error of E, when one curve gave it."""
+
+    efficiency: float
+    kind: str
+    method: str
+    se: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,3 +91,145 @@ class Results:
         """
         return replace(self.config, efficiency=self.efficiency,
                        reference_genes=self.reference_genes)  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        """A compact summary for notebooks: what was analysed, then the fold-change table."""
+        from html import escape
+
+        serious = int(self.qc["severity"].ne("info").sum()) if "severity" in self.qc else 0
+        facts = [
+            f"{len(self.wells)} wells",
+            f"targets {', '.join(self.targets) or 'none'}",
+            f"factors {', '.join(self.factors) or 'none'}",
+            f"reference genes {', '.join(self.reference_genes) or 'none'}",
+            f"{len(self.warnings)} warning(s)",
+            f"{serious} QC event(s) to review",
+        ]
+        head = f"<p><b>qpcr results</b>: {escape('; '.join(facts))}</p>"
+        if self.fold_changes.empty:
+            return head + "<p>No fold changes: set reference genes and a control group.</p>"
+        shown = [c for c in ("contrast", "target", "fold_change", "ci_low", "ci_high", "p_adj",
+                             "bound", "note") if c in self.fold_changes]  # fmt: skip
+        table = self.fold_changes[shown].to_html(
+            index=False, na_rep="", border=0, float_format=lambda v: f"{v:.4g}"
+        )
+        return head + table
+
+    def to_long(self) -> pd.DataFrame:
+        """Every quantity as one row: the tidy long form (``results_long.csv``) that R's
+        ``readr::read_csv`` and ggplot2 take without reshaping.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``contrast``, ``target``, the design factors and the replicate column, ``sample``,
+            ``measure`` (``fold_change``, ``ratio``, ``ratio_fold_change``,
+            ``relative_quantity``), ``value``, ``ci_low``, ``ci_high``, ``p_value``, ``p_adj``.
+
+        Examples
+        --------
+        ``example_results()`` is a small analysis (see the repository's ``conftest.py``):
+
+        >>> long = example_results().to_long()
+        >>> long["measure"].value_counts().to_dict()
+        {'relative_quantity': 12, 'fold_change': 2, 'ratio': 2, 'ratio_fold_change': 1}
+        >>> columns = ["contrast", "target", "measure", "value", "ci_low", "p_adj"]
+        >>> print(long[long["measure"].eq("fold_change")][columns].round(4).to_string(index=False))
+                         contrast target     measure  value  ci_low  p_adj
+        oxygen=hypoxia vs control    MYC fold_change 3.9086  2.7365 0.0026
+        oxygen=hypoxia vs control  HIF1A fold_change 3.6469  2.5048 0.0027
+
+        MYC: ΔCq normoxia 6.0, 6.2, 5.9 and hypoxia 4.1, 4.3, 3.8, so 2^(6.0333 − 4.0667) =
+        3.9086.
+        """
+        import pandas as pd
+
+        from .schema import conform
+
+        replicate = self.config.replicate
+        design = [*self.factors, *([replicate] if replicate else [])]
+        wide = {"fold_changes": self.fold_changes, "ratios": self.ratios, "samples": self.samples}
+        parts = [_long_part(wide[table], measure, design)
+                 for measure, (table, value, *_) in _MEASURES.items()
+                 if value in wide[table]]  # fmt: skip
+        long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return conform("results_long", long, self.factors, replicate)
+
+    def efficiency_sources(self) -> dict[str, EfficiencySource]:
+        """Each target's efficiency and its source: the ``[efficiency]`` setting, the standard
+        curve(s) of the run, or E = 2 assumed.
+
+        Returns
+        -------
+        dict of str to EfficiencySource
+            Keyed by target, in the order of ``targets``.
+
+        Examples
+        --------
+        ``example_results()`` gives no efficiency and has no standards:
+
+        >>> example_results().efficiency_sources()["MYC"]
+        EfficiencySource(efficiency=2.0, kind='assumed', method='assumed E = 2 (100 %)', se=None)
+        """
+        curves = self.tables.get("standard_curves")
+        out = {}
+        for target in self.targets:
+            if target in self.config.efficiency:
+                e = self.config.efficiency[target]
+                out[target] = EfficiencySource(e, "setting", "given in the [efficiency] setting")
+            elif target in self.efficiency:
+                out[target] = _curve_source(target, self.efficiency[target], curves)
+            else:
+                out[target] = EfficiencySource(2.0, "assumed", "assumed E = 2 (100 %)")
+        return out
+
+
+#: The long table's measures: measure → (wide table, value, ci_low, ci_high, p, p_adj columns).
+_MEASURES = {
+    "fold_change": ("fold_changes", "fold_change", "ci_low", "ci_high", "p_value", "p_adj"),
+    "ratio": ("ratios", "value", "value_ci_low", "value_ci_high", "", ""),
+    "ratio_fold_change": ("ratios", "fold_change", "ci_low", "ci_high", "p_value", "p_adj"),
+    "relative_quantity": ("samples", "rel_quantity", "", "", "", ""),
+}
+
+
+def _long_part(frame: pd.DataFrame, measure: str, design: list[str]) -> pd.DataFrame:
+    """The rows of one measure of a wide table, in the long table's columns."""
+    import pandas as pd
+
+    _, value, *bounds = _MEASURES[measure]
+    if measure == "ratio_fold_change":
+        frame = frame[frame["contrast"].ne("control")]
+    nan = pd.Series(float("nan"), index=frame.index)
+    text = pd.Series("", index=frame.index, dtype=object)
+    columns = {
+        "contrast": frame.get("contrast", text),
+        "target": frame["ratio"] if "ratio" in frame else frame["target"],
+        **{c: frame.get(c, text) for c in design},
+        "sample": frame.get("sample", text) if measure == "relative_quantity" else text,
+        "measure": measure,
+        "value": frame[value],
+    }
+    for name, column in zip(("ci_low", "ci_high", "p_value", "p_adj"), bounds, strict=True):
+        columns[name] = frame[column] if column else nan
+    return pd.DataFrame(columns)
+
+
+def _curve_source(target: str, e: float, curves: pd.DataFrame | None) -> EfficiencySource:
+    """A target's efficiency from the standard curve(s): the one curve that gave ``e``, else the
+    curves of several plates pooled (a common slope)."""
+    rows = curves[curves["target"].eq(target)] if curves is not None and len(curves) else None
+    if rows is None or rows.empty:
+        return EfficiencySource(e, "standard curve", "standard curves")
+    same = rows[(rows["efficiency"] - e).abs() < 1e-9]
+    if len(same) != 1:
+        return EfficiencySource(e, "standard curve", f"standard curves of {len(rows)} plates, "
+                                "pooled (common slope)")  # fmt: skip
+    r = same.iloc[0]
+    ci = f"[{r['efficiency_ci_low']:.3f}, {r['efficiency_ci_high']:.3f}]"
+    levels = f"{int(r['n_levels'])} levels over {r['log10_range']:.1f} log10"
+    method = (
+        f"standard curve: slope {r['slope']:.4f}, R² {r['r_squared']:.4f}, {levels}, E 95 % CI {ci}"
+    )
+    se = float(r.get("se_efficiency", float("nan")))
+    return EfficiencySource(e, "standard curve", method, None if se != se else se)

@@ -153,7 +153,9 @@ PYTHON_METAVARS = re.compile(r"<|\{|list\[|\b(TEXT|PATH|INTEGER|FLOAT|BOOLEAN|FI
 
 
 def test_every_command_is_checked() -> None:
-    assert COMMANDS == ["analyze", "check", "formats", "inspect", "stability", "template"]
+    assert COMMANDS == [
+        "analyze", "check", "export-rdml", "formats", "inspect", "stability", "template"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)], ids=["qpcr", *COMMANDS])

@@ -11,6 +11,7 @@ from rich.markup import escape
 from . import app, user_errors
 from .options import (
     Command,
+    ConfigOpt,
     ExportsArg,
     FormatOpt,
     LayoutsOpt,
@@ -25,17 +26,7 @@ from .options import (
 def analyze(
     exports: ExportsArg,
     layout: LayoutsOpt = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="Analysis settings (TOML); the options below override them.",
-            exists=True,
-            dir_okay=False,
-            metavar="FILE",
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
         "qpcr_results"
     ),
@@ -44,20 +35,39 @@ def analyze(
         bool, typer.Option("--force", help="Replace earlier results in --out.")
     ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+    tidy: Annotated[
+        bool,
+        typer.Option("--tidy", help="Also write results_long.csv: one row per quantity (for R)."),
+    ] = False,
+    rdml: Annotated[
+        Path | None,
+        typer.Option(
+            "--rdml",
+            help="Also write the run as RDML 1.3 to this file (.rdml).",
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Analyse plate export(s): QC, normalisation, fold changes, ratios, statistics."""
     with user_errors():
         from ..config import AnalysisConfig, load_config
+        from ..io.rdml_write import check_path, read_curves, write_rdml
         from ..pipeline import analyze as run
         from ..report import write_report
         from ..template import template_config
 
+        if rdml is not None:
+            check_path(rdml, force)
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
-        written = write_report(results, out, force=force, figures=not no_figures)
+        written = write_report(results, out, force=force, figures=not no_figures, tidy=tidy)
+        if rdml is not None:
+            curves = read_curves(exports, cfg, format)
+            written.append(write_rdml(results, rdml, curves, force=force))
         if not quiet:
             _print_summary(results, out, len(written))
 

@@ -155,4 +155,10 @@ LayoutsOpt = Annotated[
                  metavar="FILE"),
 ]  # fmt: skip
 
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Analysis settings (TOML); the options below override "
+                 "them.", exists=True, dir_okay=False, metavar="FILE"),
+]  # fmt: skip
+
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]

@@ -16,6 +16,9 @@ Mapping onto the wells table (one row per ``react`` × ``data``):
   ``100``, or a value beyond the run's last cycle (highest ``adp/cyc``), for wells they call
   negative: read as undetermined. Any other Cq outside (0, 100] is refused, or ``invalid`` on
   an excluded reaction. Sentinels such as StepOne's ``40.0`` are kept as read (the QC step decides).
+* each ``sample/annotation`` (``property``, ``value``) becomes a column named by the property
+  (the design factors qpcr writes there, :mod:`qpcr.io.rdml_write`); ``irc`` = ``yes`` for
+  samples marked ``interRunCalibrator`` (when any is).
 * ``omitted`` = ``data/excl`` present, ``omit_reason`` = its text (``;``-joined reasons).
 * several runs in the file → ``plate`` = run id (``experiment/run`` when run ids repeat);
   ``read(..., run=(ID, ...))`` reads only those runs (ignored when the file holds one run).
@@ -241,6 +244,20 @@ def _samples(root: ET.Element, where: str) -> tuple[dict[str, str], dict[str, fl
     return types, quantities, units
 
 
+def _annotations(root: ET.Element) -> dict[str, dict[str, str]]:
+    """Annotation property → sample id → value (properties named like a wells column are
+    left out), and ``irc`` → ``yes`` for the inter-run calibrators."""
+    out: dict[str, dict[str, str]] = {}
+    for sample in root.iterfind(f"{_N}sample"):
+        for note in sample.iterfind(f"{_N}annotation"):
+            prop, value = _text(note, f"{_N}property"), _text(note, f"{_N}value")
+            if prop and value is not None and prop not in _COLUMNS:
+                out.setdefault(prop, {})[sample.get("id", "")] = value
+        if (_text(sample, f"{_N}interRunCalibrator") or "").lower() in ("true", "1"):
+            out.setdefault("irc", {})[sample.get("id", "")] = "yes"
+    return out
+
+
 def _pcr_format(run: ET.Element, where: str) -> PlateFormat | None:
     """Plate of a run from ``pcrFormat`` rows/columns; None for v1.0 "free format"."""
     fmt = run.find(f"{_N}pcrFormat")
@@ -340,6 +357,8 @@ def _export(
     if lc96 is not None:
         out = _apply_lc96(out, lc96)
     out = out[[c for c in _COLUMNS if c in out and (multi or c != "plate")]]
+    for prop, levels in _annotations(root).items():
+        out[prop] = out["sample"].map(levels).fillna("")
     tables = {
         name: pd.concat(frames, ignore_index=True).drop(columns=[] if multi else ["plate"])
         for name, frames in curves.items()

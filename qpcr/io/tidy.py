@@ -137,6 +137,42 @@ def read(path: Path, sample: FileSample) -> Export:
     >>> folder.cleanup()
     """
     rows, where = first_table_rows(path, sample.kind, sample.sheet_names)
+    return _read_rows(rows, where, sample.decimal, str(path))
+
+
+def read_frame(table: pd.DataFrame, where: str, decimal: str | None = None) -> Export:
+    """Read a tidy table given as a DataFrame, as :func:`read` reads the same table from a file.
+
+    Parameters
+    ----------
+    table
+        One row per well × target: ``sample``, ``target`` and a Cq column, as in a file.
+    where
+        The table's name in messages and as its path (``DataFrame 1``).
+    decimal
+        The decimal mark of numbers given as text (None: detected).
+
+    Returns
+    -------
+    Export
+        The wells table.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"Sample": ["s1", "s1"], "Target": ["GAPDH", "MYC"],
+    ...                       "Ct": [18.1, None], "Group": ["ctrl", "ctrl"]})
+    >>> read_frame(table, "DataFrame 1").wells
+       well sample target sample_type    cq     cq_status Group
+    0  None     s1  GAPDH        unkn  18.1            ok  ctrl
+    1  None     s1    MYC        unkn   NaN  undetermined  ctrl
+    """
+    cells = table.astype(object).where(table.notna(), None)
+    rows = [[str(c) for c in table.columns], *map(list, cells.itertuples(index=False))]
+    return _read_rows(rows, where, decimal, where)
+
+
+def _read_rows(rows: list[list[object]], where: str, decimal: str | None, path: str) -> Export:
+    """The wells of a tidy table's rows (the header row first, found by its names)."""
     header = _first_row(rows)
     if header is None:
         raise ExportParseError("no header row found", where=where)
@@ -188,7 +224,7 @@ def read(path: Path, sample: FileSample) -> Export:
         out["omitted"] = [parse_bool(v) for v in table["omit"]]
     numeric = {header_of.get(c, c): list(table[c]) for c in ("cq", "quantity") if c in table}
     grouped = {header_of.get("quantity", "quantity")}
-    decimal = decimal_mark(where, numeric, grouped=grouped, decimal=sample.decimal)
+    decimal = decimal_mark(where, numeric, grouped=grouped, decimal=decimal)
     out["cq"], out["cq_status"] = read_cq(
         list(table["cq"]),
         at("cq"),
@@ -206,7 +242,7 @@ def read(path: Path, sample: FileSample) -> Export:
     if empty_target.any():
         i = int(empty_target.to_numpy().nonzero()[0][0])
         raise ExportParseError("empty target", where=at("target")(i))
-    info = RunInfo(path=str(path), format=NAME, software="tidy table")
+    info = RunInfo(path=path, format=NAME, software="tidy table")
     return Export(wells=out.reset_index(drop=True), info=info)
 
 

@@ -1,4 +1,5 @@
-"""Writing an analysis to a folder: CSV tables, results workbook, figures, provenance.
+"""Writing an analysis to a folder: CSV tables, results workbook, figures, provenance, the MIQE
+checklist.
 
 Nothing in the library imports this package; the CLI calls :func:`write_report`.
 """
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..atomic import replace_folder
-from .tables import OUTPUT_FILES, OWNED, check_outdir, write_provenance, write_tables
+from .tables import OUTPUT_FILES, OWNED, check_outdir, write_long, write_provenance, write_tables
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -18,7 +19,12 @@ __all__ = ["OUTPUT_FILES", "write_report"]
 
 
 def write_report(
-    results: Results, outdir: str | Path, *, force: bool = False, figures: bool = True
+    results: Results,
+    outdir: str | Path,
+    *,
+    force: bool = False,
+    figures: bool = True,
+    tidy: bool = False,
 ) -> list[Path]:
     """Write every output of ``results`` into ``outdir`` and return the paths.
 
@@ -37,6 +43,8 @@ def write_report(
         Replace earlier results in ``outdir``.
     figures
         Also draw the figures (into ``figures/``).
+    tidy
+        Also write ``results_long.csv`` (:meth:`~qpcr.results.Results.to_long`).
 
     Returns
     -------
@@ -59,19 +67,21 @@ def write_report(
     >>> outdir = Path(folder.name) / "results"
     >>> paths = write_report(example_results(), outdir, figures=False)
     >>> sorted(path.name for path in paths)  # doctest: +NORMALIZE_WHITESPACE
-    ['anova.csv', 'contrasts.csv', 'fold_changes.csv', 'provenance.json', 'qc.csv',
+    ['anova.csv', 'contrasts.csv', 'fold_changes.csv', 'miqe.md', 'provenance.json', 'qc.csv',
      'ratios.csv', 'replicates.csv', 'results.xlsx', 'samples.csv', 'wells.csv']
     >>> write_report(example_results(), outdir, figures=False)
     Traceback (most recent call last):
     ...
     qpcr.errors.InputError: ...: already holds results (wells.csv, replicates.csv, ...
     >>> len(write_report(example_results(), outdir, force=True, figures=False))
-    10
+    11
     >>> folder.cleanup()
     """
     outdir = Path(outdir)
     with replace_folder(outdir, OWNED, check=lambda path: check_outdir(path, force)) as tmp:
         written = write_tables(results, tmp)
+        if tidy:
+            written.append(write_long(results, tmp / "results_long.csv"))
         figure_paths: list[Path] = []
         if figures:
             from .figures import write_figures
@@ -82,4 +92,7 @@ def write_report(
 
         written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
         written.append(write_provenance(results, tmp / "provenance.json"))
+        from .miqe import write_miqe
+
+        written.append(write_miqe(results, tmp / "miqe.md"))
     return [outdir / path.relative_to(tmp) for path in written]

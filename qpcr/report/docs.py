@@ -21,6 +21,11 @@ _OTHER_FILES = (
     ("results.xlsx", "a Summary sheet first, then the tables, the figures and a Methods text"),
     ("figures/", "fold change per target and the ratios, with biological replicates as points"),
     ("provenance.json", "input files with SHA-256, resolved settings, software versions"),
+    (
+        "miqe.md",
+        "the MIQE items on data analysis, each documented, not applicable or missing, "
+        "with the values of this run",
+    ),
 )
 
 

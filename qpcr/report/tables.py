@@ -25,13 +25,14 @@ __all__ = [
     "OWNED",
     "atomic_write",
     "check_outdir",
+    "write_long",
     "write_provenance",
     "write_tables",
 ]
 
 #: Files an analysis writes into its output folder (figures go to ``figures/``).
 OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv", "ratios.csv",
-                "qc.csv", "results.xlsx", "provenance.json")  # fmt: skip
+                "qc.csv", "results.xlsx", "provenance.json", "miqe.md")  # fmt: skip
 
 _PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "matplotlib", "openpyxl",
              "python-calamine", "typer")  # fmt: skip
@@ -136,6 +137,34 @@ def write_tables(results: Results, outdir: Path) -> list[Path]:
     >>> folder.cleanup()
     """
     return [_csv(frame, outdir / f"{name}.csv") for name, frame in result_tables(results).items()]
+
+
+def write_long(results: Results, path: Path) -> Path:
+    """Write :meth:`~qpcr.results.Results.to_long` as ``results_long.csv``.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    path
+        The CSV file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = write_long(example_results(), Path(folder.name) / "results_long.csv")
+    >>> path.read_text(encoding="utf-8").splitlines()[0]
+    'contrast,target,oxygen,sample,measure,value,ci_low,ci_high,p_value,p_adj'
+    >>> folder.cleanup()
+    """
+    return _csv(results.to_long(), path)
 
 
 def versions() -> dict[str, str]:

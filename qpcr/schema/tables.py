@@ -420,6 +420,29 @@ TABLES: Final[dict[str, Table]] = {
             _c("se_log2_cf", "float", "log2", "standard error of log2_cf", "log2"),
         ),
     ),
+    "results_long": Table(
+        "results_long.csv",
+        "quantity (a fold change, a group's ratio, a ratio's fold change or a sample's "
+        "relative quantity) with its CI and p: the tidy long form for R and notebooks",
+        "with --tidy",
+        (
+            _c("contrast", "text", "text", "the comparison as in fold_changes.csv; 'control' "
+               "for a ratio of the control group; '' for a sample's relative quantity"),
+            _c("target", "text", "text", "target (gene) name, or the ratio name for ratio "
+               "measures"),
+            _DESIGN,
+            _c("sample", "text", "text", "sample name (relative_quantity rows; '' otherwise)"),
+            _c("measure", "text", "text", "fold_change (fold_changes.csv), ratio and "
+               "ratio_fold_change (ratios.csv value and fold_change) or relative_quantity "
+               "(samples.csv rel_quantity)"),
+            _c("value", "float", "ratio", "the quantity, on the linear scale"),
+            _c("ci_low", "float", "fold change", "lower confidence limit of value (empty for "
+               "relative_quantity)"),
+            _c("ci_high", "float", "fold change", "upper confidence limit of value (empty for "
+               "relative_quantity)"),
+            _P_VALUE, _P_ADJ,
+        ),
+    ),
 }  # fmt: skip
 
 
