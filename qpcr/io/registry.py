@@ -117,7 +117,8 @@ _FORMAT_MODULES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class RunInfo:
-    """Run metadata read from an export."""
+    """Run metadata read from an export (``experiment``: ``genotyping`` or
+    ``presence/absence`` when the export says the run is one, else None)."""
 
     path: str
     format: str
@@ -126,6 +127,7 @@ class RunInfo:
     run_date: str | None = None
     plate_size: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    experiment: str | None = None
 
 
 @dataclass(frozen=True)
