@@ -110,7 +110,7 @@ MAX_INPUT_BYTES = 200 * 1024 * 1024
 #: Modules that register formats, imported on first use (order = order of `qpcr formats`),
 #: named relative to this package (``..template.export``: the bench-scientist workbook).
 _FORMAT_MODULES: tuple[str, ...] = (
-    "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles",
+    "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles", "dpcr",
     "..template.export",
 )  # fmt: skip
 
@@ -317,7 +317,7 @@ def formats() -> list[ExportFormat]:
     Examples
     --------
     >>> sorted(f.name for f in formats())[:6]
-    ['agilent', 'biorad', 'rdml', 'roche', 'rotorgene', 'runfile']
+    ['agilent', 'biorad', 'dpcr', 'rdml', 'roche', 'rotorgene']
     """
     global _LOADED
     if not _LOADED:
