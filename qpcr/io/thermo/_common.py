@@ -260,11 +260,11 @@ def _wells(
     out["sample"] = samples
     # no target column (D&A Primary Analysis): '' until a layout names the targets
     out["target"] = [as_text(v) for v in data[cols["target"]]] if "target" in cols else ""
-    empty = out.index[out["target"] == ""] if "target" in cols else []
-    if len(empty):
+    empty = [i for i, name in enumerate(out["target"]) if name == ""]
+    if empty and "target" in cols:
         raise ExportParseError(
             "empty target name; expected the assay of this well",
-            where=table.at(int(empty[0]), cols["target"]),
+            where=table.at(empty[0], cols["target"]),
         )
     tasks = [as_text(v) for v in data[cols["task"]]] if "task" in cols else [""] * len(data)
     out["sample_type"] = sample_types(tasks, _sample_type, table.where, "Task")
