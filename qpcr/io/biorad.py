@@ -355,12 +355,11 @@ def _run_information(
             continue
         if _prefix(sibling.name, _RUN_INFO) != prefix:
             continue
-        if sibling.suffix.lower() in (".xlsx", ".xls"):
-            book = FileSample(sibling)
-            if book.sheet_names:
-                return workbook_rows(sibling, book.sheet_names[0]), str(sibling)
-        else:
+        book = FileSample(sibling)  # a workbook or text by its content, not its name
+        if book.kind not in ("zip", "ole2"):
             return split_rows(read_text(sibling)), str(sibling)
+        if book.sheet_names:
+            return workbook_rows(sibling, book.sheet_names[0]), str(sibling)
     return [], None
 
 
