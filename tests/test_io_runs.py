@@ -308,3 +308,28 @@ def test_inspect_shows_genotype_calls_per_well() -> None:
         "Heterozygous Allele 1/Allele 2": 24, "Homozygous Allele 1/Allele 1": 32,
         "Homozygous Allele 2/Allele 2": 32, "Negative Control (NC)": 8,
     }  # fmt: skip
+
+
+def test_classic_genotyping_workbook_reads_like_the_text(tmp_path: Path) -> None:
+    """The text run written as a classic workbook (key/value rows, blank row, table; sheets
+    ``Sample Setup`` and ``Results``), as QuantStudio's Excel export lays it out."""
+    text = THERMO / "thermo_classic_qs7_96_genotyping.txt"
+    lines = text.read_text("utf-8").splitlines()
+    keys = [line.lstrip("* ").split(" = ", 1) for line in lines if line.startswith("* ")]
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name in ("Sample Setup", "Results"):
+        sheet = book.create_sheet(name)
+        table = _text_section(text, name)
+        for row in [*keys, [], list(table[0])]:
+            sheet.append(row)
+        for record in table:
+            sheet.append([_number(v) if not math.isnan(_number(v)) else v for v in record.values()])
+    path = tmp_path / "genotyping.xlsx"
+    book.save(path)
+    export = read_run(path)
+    expected = read_run(text).wells
+    assert export.info.format == "thermo_classic"
+    assert export.info.experiment == "genotyping"
+    columns = ["well", "sample", "target", "sample_type", "reporter", "cq", "cq_status", "call"]
+    pd.testing.assert_frame_equal(export.wells[columns], expected[columns])

@@ -27,6 +27,7 @@ from ._common import (
     _table,
     _wells,
 )
+from .genotyping import allele_rows, is_genotyping
 
 #: Names of the results sheet: ``Results``, or ``Primary_result`` (D&A 4.3 / Diomni).
 _RESULTS_SHEETS = ("results", "primary_result")
@@ -36,11 +37,15 @@ def _results_sheet(sample: FileSample) -> str | None:
     return next((s for s in sample.sheet_names if s.strip().lower() in _RESULTS_SHEETS), None)
 
 
+#: Cq columns of a results table: one Cq, or the two allele Cts of a genotyping table.
+_CQ_COLUMNS = CQ_HEADERS | {"allele1 ct", "allele2 ct"}
+
+
 def _header_index(rows: Sequence[Sequence[Any]]) -> int | None:
-    """First row starting ``Well`` or ``Well Position`` with a Cq column."""
+    """First row starting ``Well`` or ``Well Position`` with a Cq (or allele Ct) column."""
     for i, row in enumerate(rows):
         names = [norm_header(as_text(c)) for c in row]
-        if names[:1] in (["well"], ["well position"]) and set(names) & CQ_HEADERS:
+        if names[:1] in (["well"], ["well position"]) and set(names) & _CQ_COLUMNS:
             return i
     return None
 
@@ -54,13 +59,11 @@ def _flavour(rows: Sequence[Sequence[Any]]) -> str | None:
     if header is None:  # Thermo header block without a readable table: the reader says so
         return DA_V2 if {"software name and version", "software name"} & set(keys) else CLASSIC
     names = {norm_header(as_text(c)) for c in rows[header]}
-    if {"software name and version", "software name"} & set(keys) or {
-        "sample",
-        "target",
-        "cq",
-    } <= names:
+    if {"software name and version", "software name"} & set(keys):
         return DA_V2
-    if not {"sample name", "target name"} <= names:
+    if {"sample", "target", "cq"} <= names:
+        return DA_V2
+    if "sample name" not in names or not {"target name", "snp assay name"} & names:
         return None
     if "amp status" in names or "stage/ cycle where ct analysis is performed" in keys:
         return DA_V1
@@ -87,8 +90,10 @@ def _read_keyed(
     unit: str,
     sheets: dict[str, str],
     decimal: str | None,
+    setup: str | None = None,
 ) -> Export:
-    """Key/value rows, blank row, results table (sheet or CSV), plus curve sheets."""
+    """Key/value rows, blank row, results table (sheet or CSV), plus curve sheets (and the
+    ``Sample Setup`` sheet, read for the allele reporters of a genotyping table)."""
     header = _header_index(rows)
     if header is None:
         raise ExportParseError(
@@ -98,8 +103,13 @@ def _read_keyed(
         )
     keys, original = _pairs(rows[:header])
     results = _table(rows, header, where, header + 2, unit)
+    footer = _footer(rows, header + 1 + len(results.data), None)
+    if is_genotyping(results):
+        setup_rows = workbook_rows(path, setup) if setup else []
+        at = find_header_row(setup_rows, {"allele1 reporter"})
+        results = allele_rows(results, frame(setup_rows, at) if at is not None else None)
     wells, size, mark = _wells(results, _plate_size(keys), decimal, fmt == DA_V2)
-    original |= _footer(rows, header + 1 + len(results.data), None)
+    original |= footer
     tables: dict[str, pd.DataFrame] = {}
     for kind, sheet in sheets.items():
         curve_rows = workbook_rows(path, sheet)
@@ -132,7 +142,9 @@ def _read_workbook(path: Path, sample: FileSample, fmt: str) -> Export:
         elif key in ("melt curve raw data", "melt curve raw"):
             curves["melt"] = name
     rows = workbook_rows(path, sheet)
-    export = _read_keyed(path, rows, f"{path} sheet '{sheet}'", fmt, "row", curves, sample.decimal)
+    setup = next((s for s in sample.sheet_names if s.strip().lower() == "sample setup"), None)
+    where = f"{path} sheet '{sheet}'"
+    export = _read_keyed(path, rows, where, fmt, "row", curves, sample.decimal, setup)
     for name in sample.sheet_names:
         kind = _CALL_SHEETS.get(name.strip().lower())
         if kind is not None and "call" not in export.wells:
