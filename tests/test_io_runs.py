@@ -333,3 +333,15 @@ def test_classic_genotyping_workbook_reads_like_the_text(tmp_path: Path) -> None
     assert export.info.experiment == "genotyping"
     columns = ["well", "sample", "target", "sample_type", "reporter", "cq", "cq_status", "call"]
     pd.testing.assert_frame_equal(export.wells[columns], expected[columns])
+
+
+def test_a_multiplex_export_without_target_names_is_refused(tmp_path: Path) -> None:
+    source = THERMO / "thermo_da_v2_qs7pro_96_primary_analysis.xlsx"
+    book = openpyxl.load_workbook(source)
+    sheet = book["Results"]
+    sheet.append(["A1", "STANDARD", "VIC", 18.5, 0.02, 3.0, 16.0])  # a second dye in A1
+    path = tmp_path / "multiplex.xlsx"
+    book.save(path)
+    with pytest.raises(ExportParseError, match="well A1 holds several reactions") as info:
+        read_run(path)
+    assert info.value.where.endswith(f"sheet 'Results' row {sheet.max_row}")

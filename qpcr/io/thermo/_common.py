@@ -260,6 +260,15 @@ def _wells(
     out["sample"] = samples
     # no target column (D&A Primary Analysis): '' until a layout names the targets
     out["target"] = [as_text(v) for v in data[cols["target"]]] if "target" in cols else ""
+    repeated = out["well"].duplicated() if "target" not in cols else pd.Series(False, out.index)
+    if repeated.any():  # several dyes in one well, no target names: the layout cannot tell
+        i = int(repeated.to_numpy().argmax())
+        raise ExportParseError(
+            f"well {out['well'].iloc[i]} holds several reactions but the export names no "
+            "targets; expected target names for a multiplex run",
+            where=table.at(i),
+            hint="Export the run with its Target column (Results table, not Primary Analysis)",
+        )
     empty = [i for i, name in enumerate(out["target"]) if name == ""]
     if empty and "target" in cols:
         raise ExportParseError(
