@@ -41,7 +41,9 @@ def summarise(
         well × target), ``targets``, ``samples`` (sorted names), ``sample_types`` (reactions per
         RDML sample type), ``non_detects`` (reactions with ``cq_status`` undetermined),
         ``omitted`` (reactions the instrument flagged as omitted), ``cq_status`` (reactions per
-        status) and ``tables`` (rows per curve table).
+        status), ``tables`` (rows per curve table), ``experiment`` (``genotyping``,
+        ``presence/absence`` or None) and ``calls`` (the instrument's calls: wells per genotype
+        of a genotyping run, reactions per call otherwise; {} when the export has none).
 
     Raises
     ------
@@ -94,7 +96,18 @@ def summarise(
         "omitted": int(flagged.sum()),
         "cq_status": _counts(wells["cq_status"]),
         "tables": {name: len(table) for name, table in export.tables.items()},
+        "experiment": info.experiment,
+        "calls": _calls(wells, keys if info.experiment == "genotyping" else []),
     }
+
+
+def _calls(wells: Any, per: list[str]) -> dict[str, int]:
+    """Rows per instrument call, or wells per call when ``per`` names the well columns (the two
+    allele rows of a genotyped well carry the same call)."""
+    if "call" not in wells:
+        return {}
+    called = wells[wells["call"].fillna("").astype(str).ne("")]
+    return _counts((called.drop_duplicates(per) if per else called)["call"])
 
 
 def _runs(wells: Any, instruments: dict[str, str | None]) -> list[str]:

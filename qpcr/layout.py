@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import ExportParseError, LayoutError, LayoutMismatchError
-from .io._tabular import as_text, decode_bytes, norm_header, split_rows
+from .io._tabular import as_text, decode_bytes, norm_header, open_workbook, split_rows
 from .io.numbers import decimal_mark, read_numbers
 from .layout_join import _listing, check_layout, join_layout, renamed_samples, same_name
 from .plate import PLATES, PlateFormat, normalise_well
@@ -45,10 +45,8 @@ _ALIASES = {"sample type": "sample_type", "type": "sample_type", "task": "sample
 def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        from python_calamine import CalamineWorkbook
-
         try:
-            book = CalamineWorkbook.from_path(str(path))
+            book = open_workbook(path)
             return [
                 (f"{path} [{name}]", [list(r) for r in book.get_sheet_by_name(name).to_python()])
                 for name in book.sheet_names

@@ -83,7 +83,7 @@ def _differences(
         bad = merged.loc[differ, ["well", col, f"{col}_layout"]].drop_duplicates("well")
         found[col] = [f"{w}: export '{e}' vs layout '{v}'" for w, e, v in bad.to_numpy()]
     absent: list[str] = []
-    if "target" in layout and "target" in wells:
+    if "target" in layout and "target" in wells and _filled(wells["target"]).any():
         known = {_name_key(t) for t in wells["target"].dropna()}
         named = layout.loc[_filled(layout["target"]), "target"].astype(str)
         absent = [t for t in dict.fromkeys(named) if _name_key(t) not in known]
@@ -224,7 +224,8 @@ def join_layout(
     ``sample_type`` and factors, and for ``sample`` except with ``sample_names = "export"``
     (the export's names where it has them); an empty name is filled from the other table.
     With ``sample_names = "layout"`` the export's differing names are kept in a column
-    ``sample_export`` (see :func:`renamed_samples`).
+    ``sample_export`` (see :func:`renamed_samples`). An export that names no targets (a Design
+    & Analysis Primary Analysis export: wells, dyes and Cq) takes the layout's targets.
     Wells of the export absent from the layout keep their rows with ``in_layout`` False (the QC
     step excludes them); layout wells absent from the export are reported.
 
@@ -303,7 +304,9 @@ def join_layout(
         ]
         if differ.any():
             joined["sample_export"] = np.where(differ, exported, "")
-    if "layout_target" in joined:
+    if "layout_target" in joined:  # an export without target names takes the layout's
+        unnamed = ~_filled(joined["target"]) & _filled(joined["layout_target"])
+        joined.loc[unnamed, "target"] = joined.loc[unnamed, "layout_target"]
         joined = joined.drop(columns="layout_target")
     absent = joined.loc[~joined["in_layout"], "well"].dropna().unique().tolist()
     if absent:

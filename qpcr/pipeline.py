@@ -319,6 +319,7 @@ def read_wells(
         warnings += messages
     else:
         wells = wells.assign(target=wells["target"].replace(aliases))
+    _refuse_what_a_layout_must_give(wells, runs, layouts is not None)
     warnings += check_names(wells, settings, exported_targets)
     if settings.source and Path(settings.source).is_file():
         inputs.append(InputFile(settings.source, sha256(settings.source), "settings"))
@@ -326,6 +327,37 @@ def read_wells(
     factors = [] if calibrator_sample(settings) else list(settings.control)
     wells = _fill_samples(wells, factors, settings.replicate)
     return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings))
+
+
+def _refuse_what_a_layout_must_give(
+    wells: pd.DataFrame, runs: Sequence[RunInfo], with_layout: bool
+) -> None:
+    """Refuse wells without a target name (an export that names none, and no layout target for
+    the well) and, without a layout, a genotyping run (it has no ΔΔCq design)."""
+    unnamed = wells["target"].fillna("").astype(str).str.strip().eq("")
+    if with_layout and "in_layout" in wells:
+        unnamed &= wells["in_layout"].astype(bool)
+    if unnamed.any():
+        named = wells.loc[unnamed, "well"].astype(str).tolist()
+        shown = ", ".join(named[:8]) + (f" ... ({len(named)} wells)" if len(named) > 8 else "")
+        raise InputError(
+            f"no target name for well(s) {shown}: the export names no targets (a Design & "
+            "Analysis Primary Analysis export holds wells, dyes and Cq only); expected "
+            + ("a target for these wells in the layout" if with_layout else "a layout naming "
+               "the sample and target of each well"),
+            where=str(wells.loc[unnamed, "source"].iloc[0]) if "source" in wells else "export",
+            hint="Give a layout with well, sample and target columns (--layout FILE; "
+            "'qpcr template' writes one)",
+        )  # fmt: skip
+    genotyping = [run for run in runs if run.experiment == "genotyping"]
+    if genotyping and not with_layout:
+        raise InputError(
+            "a genotyping run (allele Cts and genotype calls) has no ΔΔCq design; expected a "
+            "layout that gives one (design factors, and reference genes among its targets)",
+            where=genotyping[0].path,
+            hint="See the wells and calls with 'qpcr inspect FILE'; to compare allele Cqs "
+            "between groups, give --layout with the groups and set reference_genes",
+        )
 
 
 def _fill_from_export(wells: pd.DataFrame, column: str) -> pd.DataFrame:

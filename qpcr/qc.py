@@ -19,7 +19,7 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
-from .schema import CONTROL_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
+from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
 
@@ -144,6 +144,7 @@ def apply_qc(
     stype = w["sample_type"].fillna("unkn")
     exclude(stype.isin(CONTROL_TYPES), stype)
     exclude(stype.eq("std"), "standard")
+    exclude(~stype.isin(SAMPLE_TYPES), "other_type", stype)
     if targets is not None:
         exclude(~w["target"].isin(list(targets)), "not_analysed")
     exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
@@ -165,6 +166,7 @@ def apply_qc(
         *_flag_events(w[flags.ne("")]),
         *_dropout_events(w[dropout.notna()]),
         *_control_events(w, config),
+        *_ipc_events(w[stype.eq("ipc")]),
         *spread,
         *_nondetect_events(
             w[w["nondetect"] & stype.eq("unkn") & code.ne("not_in_layout") & dropout.isna()],
@@ -297,6 +299,27 @@ def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
          "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
         for r in nd.to_dict("records")
     ]  # fmt: skip
+
+
+def _ipc_events(ipc: pd.DataFrame) -> list[dict]:
+    """One info event per plate × target of internal positive control wells: how many
+    amplified (Cq range) and which did not."""
+    events = []
+    keys = [k for k in ("plate", "target") if k in ipc]
+    for key, group in ipc.groupby(keys, sort=False, dropna=False):
+        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        cq = group["cq"].dropna()
+        failed = group.loc[group["cq"].isna(), "well"].astype(str).tolist()
+        text = f"internal positive control {info['target']}: {len(cq)} of {len(group)} wells "
+        text += f"amplified (Cq {cq.min():.2f}-{cq.max():.2f})" if len(cq) else "amplified"
+        if failed:
+            text += f"; no Cq in {', '.join(failed[:8])}" + (" ..." if len(failed) > 8 else "")
+        events.append({
+            "plate": info.get("plate", ""), "well": "", "sample": "", "target": info["target"],
+            "code": "ipc_control", "severity": "info", "value": float(len(cq)),
+            "threshold": np.nan, "message": text + "; not quantified",
+        })  # fmt: skip
+    return events
 
 
 def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:

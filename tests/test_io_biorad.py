@@ -14,7 +14,7 @@ from _vendor_io import EXPORTS, NOT_REDISTRIBUTED, assert_matches_golden, cq_or_
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qpcr.errors import ExportParseError, InputError, UnrecognizedFormatError
+from qpcr.errors import ExportParseError, FormatWarning, InputError, UnrecognizedFormatError
 from qpcr.io import detect, read_run
 
 FOLDER = EXPORTS / "biorad"
@@ -271,13 +271,15 @@ def _write(tmp_path: Path, *lines: str) -> Path:
     return path
 
 
-def test_unknown_content_token_names_row_and_column(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path, HEADER, ",A01,SYBR,G,Unkn-01,s,20.5,NaN", ",A02,SYBR,G,Blank-01,s,21,NaN"
-    )
-    with pytest.raises(ExportParseError, match="unknown Content 'Blank-01'") as info:
-        read_run(path)
-    assert info.value.where == f"{path} row 3 column 'Content'"
+def test_unknown_content_is_kept_without_its_replicate_number(tmp_path: Path) -> None:
+    rows = [",A01,SYBR,G,Unkn-01,s,20.5,NaN", ",A02,SYBR,G,Blank-01,s,21,NaN",
+            ",A03,SYBR,G,Blank-02,s,22,NaN"]  # fmt: skip
+    path = _write(tmp_path, HEADER, *rows)
+    with pytest.warns(FormatWarning, match=r"Content 'Blank' \(2 rows\)") as caught:
+        wells = read_run(path).wells
+    assert len([w for w in caught if "Blank" in str(w.message)]) == 1
+    assert wells["sample_type"].tolist() == ["unkn", "Blank", "Blank"]
+    assert wells["cq"].tolist() == [20.5, 21.0, 22.0]
 
 
 def test_bad_cq_names_row_and_column(tmp_path: Path) -> None:

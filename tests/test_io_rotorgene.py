@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _vendor_io import EXPORTS, assert_matches_golden, cq_or_nan
 
-from qpcr.errors import ExportParseError
+from qpcr.errors import ExportParseError, FormatWarning
 from qpcr.io import detect, read_run
 
 FOLDER = EXPORTS / "rotorgene"
@@ -118,13 +118,13 @@ TITLE = "Quantitative analysis of Cycling A.Green (ACTB);;\n;;\n"
 COLS = "No.;Color;Name;Type;Ct;Ct Comment\n"
 
 
-def test_unknown_type_names_section_row_and_column(tmp_path: Path) -> None:
+def test_unknown_type_is_kept_verbatim_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "rg.csv"
     path.write_text(HEAD + TITLE + COLS + "1;0;a;Unknown;20.1;\n2;0;b;Calibrator;20.3;\n")
-    with pytest.raises(ExportParseError, match="unknown Type 'Calibrator'") as info:
-        read_run(path)
-    section = "section 'Quantitative analysis of Cycling A.Green (ACTB)'"
-    assert info.value.where == f"{path} {section} row 8 column 'Type'"
+    with pytest.warns(FormatWarning, match=r"Type 'Calibrator' \(1 row\) is not a sample type"):
+        wells = read_run(path).wells
+    assert wells["sample_type"].tolist() == ["unkn", "Calibrator"]
+    assert wells["cq"].tolist() == [20.1, 20.3]
 
 
 def test_bad_ct_and_bad_position(tmp_path: Path) -> None:

@@ -513,10 +513,16 @@ def test_decimal_comma_cq_is_not_read_as_thousands(tmp_path: Path) -> None:
     np.testing.assert_allclose(comma["cq"], original["cq"], rtol=0, atol=1e-12)
 
 
-def test_unknown_task(tmp_path: Path) -> None:
-    text = _results_only().replace("\tSTANDARD\tVIC", "\tCALIBRATOR\tVIC", 1)
-    with pytest.raises(ExportParseError, match=r"line 20 column 'Task'.*'CALIBRATOR'"):
-        read_run(_write(tmp_path, text))
+def test_unknown_task_is_kept_verbatim_with_one_warning(tmp_path: Path) -> None:
+    original = read_run(_write(tmp_path, _results_only())).wells
+    text = _results_only().replace("\tSTANDARD\tVIC", "\tCALIBRATOR\tVIC", 2)
+    with pytest.warns(FormatWarning, match=r"Task 'CALIBRATOR' \(2 rows\)") as caught:
+        wells = read_run(_write(tmp_path, text)).wells
+    assert sum("CALIBRATOR" in str(w.message) for w in caught) == 1
+    changed = original["sample_type"].ne(wells["sample_type"])
+    assert wells.loc[changed, "sample_type"].tolist() == ["CALIBRATOR"] * 2
+    assert original.loc[changed, "sample_type"].tolist() == ["std"] * 2
+    pd.testing.assert_series_equal(wells["cq"], original["cq"])
 
 
 def test_missing_cq_column(tmp_path: Path) -> None:

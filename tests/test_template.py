@@ -192,9 +192,9 @@ def test_new_template_has_the_sheets_marker_and_drop_downs(tmp_path: Path) -> No
     assert book.defined_names["qpcr_targets"].attr_text == "Settings!$C$5:$AP$5"
     assert book["Settings"]["C5"].value == "GAPDH"
     assert book["Settings"]["D5"].value == "BMP2"
-    assert str(book.defined_names["qpcr_sample_type"].attr_text) == "Lists!$A$3:$A$10"
-    assert [book["Lists"].cell(r, 1).value for r in range(3, 11)] == [
-        "unkn", "ntc", "nac", "nrt", "ntp", "std", "pos", "opt"
+    assert str(book.defined_names["qpcr_sample_type"].attr_text) == "Lists!$A$3:$A$11"
+    assert [book["Lists"].cell(r, 1).value for r in range(3, 12)] == [
+        "unkn", "ntc", "nac", "nrt", "ntp", "std", "pos", "opt", "ipc"
     ]  # fmt: skip
     assert len(layout.conditional_formatting) >= 5
     # 96-well grid: 12 numbered columns, 8 lettered rows

@@ -26,6 +26,7 @@ __all__ = [
     "first_table_rows",
     "frame",
     "norm_header",
+    "open_workbook",
     "parse_bool",
     "parse_cq",
     "read_text",
@@ -200,6 +201,48 @@ def split_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
     return [[cell.strip() for cell in row] for row in reader]
 
 
+def open_workbook(path: Path) -> Any:
+    """Open a workbook with python-calamine by its content, never by its file name.
+
+    calamine's ``from_path`` picks the reader from the extension, so an xlsx named ``.xls``
+    (a Design & Analysis auto-export) fails as "invalid OLE"; opened from its bytes, the zip
+    or OLE2 signature decides (xlsx, xlsb or ods; legacy xls).
+
+    Parameters
+    ----------
+    path
+        A workbook, whatever it is called.
+
+    Returns
+    -------
+    CalamineWorkbook
+        The open workbook (its bytes are read; no file handle stays open).
+
+    Raises
+    ------
+    Exception
+        calamine's own error types when the bytes are not a workbook it can read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from openpyxl import Workbook
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.xls"  # xlsx content under a legacy name
+    >>> book = Workbook()
+    >>> book.active.title = "Results"
+    >>> book.save(path)
+    >>> open_workbook(path).sheet_names
+    ['Results']
+    >>> folder.cleanup()
+    """
+    from python_calamine import CalamineWorkbook
+
+    with Path(path).open("rb") as handle:
+        return CalamineWorkbook.from_filelike(handle)
+
+
 def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
     """All rows of one sheet via python-calamine (cells typed: str, float, bool, date).
 
@@ -240,10 +283,8 @@ def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
     qpcr.errors.ExportParseError: ...run.xlsx: cannot read sheet 'Plate 2' (Plate 2). ...
     >>> folder.cleanup()
     """
-    from python_calamine import CalamineWorkbook
-
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = open_workbook(path)
         return [list(row) for row in book.get_sheet_by_name(sheet).to_python()]
     except Exception as exc:  # calamine raises its own types for broken files
         raise ExportParseError(

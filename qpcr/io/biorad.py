@@ -34,6 +34,7 @@ from ._tabular import (
     split_rows,
     workbook_rows,
 )
+from .checks import sample_types
 from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
@@ -41,6 +42,8 @@ NAME = "biorad"
 _REQUIRED = ("well", "fluor", "content")
 #: Content prefixes that normalise_sample_type does not know.
 _CONTENT_ALIASES = {"neg ctrl": "ntc"}
+#: The replicate number of a ``Content`` (``Unkn-01``).
+_REPLICATE = re.compile(r"-\d+$")
 #: Localised "not a number" words CFX Manager writes instead of NaN.
 _LOCAL_NAN = {"non numérique", "non numerique", "nicht numerisch", "no numérico"}
 _RUN_INFO_KEYS = {"file name", "run started", "run ended", "base serial number"}
@@ -284,19 +287,8 @@ def _wells(
             raise ExportParseError(exc.message, where=at(i, "well")) from None
     fluor = [as_text(v) for v in table[cols["fluor"]]]
     target = [as_text(v) for v in table[cols["target"]]] if cols["target"] else [""] * len(fluor)
-    types = []
-    for i, value in enumerate(table[cols["content"]]):
-        text = as_text(value)
-        st = normalise_sample_type(text)
-        if st is None:
-            st = _CONTENT_ALIASES.get(re.sub(r"-\d+$", "", text).strip().lower())
-        if st is None:
-            raise ExportParseError(
-                f"unknown Content '{text}'; expected Unkn, Std, NTC, NRT, Pos Ctrl or Neg Ctrl "
-                "(optionally with a replicate number such as Unkn-01)",
-                where=at(i, "content"),
-            )
-        types.append(st)
+    contents = [_REPLICATE.sub("", as_text(v)).strip() for v in table[cols["content"]]]
+    types = sample_types(contents, _content_type, where, "Content")
     cq_cells = list(table[cols["cq"]])
     sq_cells = [
         None if as_text(v).lower() in _LOCAL_NAN else v for v in table[cols["sq"]]
@@ -332,6 +324,12 @@ def _wells(
     return out, plate.size, from_fluor
 
 
+def _content_type(text: str) -> str | None:
+    """Sample type of a CFX ``Content`` without its replicate number (``Unkn``, ``Std``,
+    ``Neg Ctrl``); None if unknown."""
+    return normalise_sample_type(text) or _CONTENT_ALIASES.get(text.lower())
+
+
 def _is_well(text: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z]{1,2}\d{1,3}", text))
 
@@ -357,12 +355,11 @@ def _run_information(
             continue
         if _prefix(sibling.name, _RUN_INFO) != prefix:
             continue
-        if sibling.suffix.lower() in (".xlsx", ".xls"):
-            book = FileSample(sibling)
-            if book.sheet_names:
-                return workbook_rows(sibling, book.sheet_names[0]), str(sibling)
-        else:
+        book = FileSample(sibling)  # a workbook or text by its content, not its name
+        if book.kind not in ("zip", "ole2"):
             return split_rows(read_text(sibling)), str(sibling)
+        if book.sheet_names:
+            return workbook_rows(sibling, book.sheet_names[0]), str(sibling)
     return [], None
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import warnings
+from collections.abc import Callable, Hashable, Iterable
 
 import pandas as pd
 
-from ..errors import ExportParseError
+from ..errors import ExportParseError, FormatWarning
 
-__all__ = ["check_unique_wells"]
+__all__ = ["check_unique_wells", "sample_types"]
 
 _LISTED = 8
 
@@ -84,3 +85,56 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
             where=where,
             hint="Correct the sample names or well positions of these rows",
         )
+
+
+def sample_types(
+    labels: Iterable[str], known: Callable[[str], str | None], where: str, column: str
+) -> list[str]:
+    """The ``sample_type`` of each task/content label; a label ``known`` does not map is kept
+    verbatim as its own sample type, with one :class:`~qpcr.errors.FormatWarning` per label.
+
+    An unknown label never refuses the run: its wells are read, shown by ``qpcr inspect`` and
+    left out of the quantification (exclusion code ``other_type``).
+
+    Parameters
+    ----------
+    labels
+        The label of each row, as text.
+    known
+        Maps a label to a sample type of :data:`qpcr.schema.SAMPLE_TYPES`, None when unknown.
+    where
+        The file (and section or sheet), for the warning.
+    column
+        The column holding the labels, for the warning.
+
+    Returns
+    -------
+    list of str
+        One sample type per label.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from qpcr.schema import normalise_sample_type
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     sample_types(["UNKNOWN", "PC_ALLELE_1", "NTC", "PC_ALLELE_1"],
+    ...                  normalise_sample_type, "run.txt [Results]", "Task")
+    ['unkn', 'PC_ALLELE_1', 'ntc', 'PC_ALLELE_1']
+    >>> print(caught[0].message)
+    run.txt [Results]: Task 'PC_ALLELE_1' (2 rows) is not a sample type qpcr knows; kept as the ...
+    """
+    labels = [label.strip() for label in labels]
+    mapped = {label: known(label) for label in dict.fromkeys(labels)}
+    for label, found in mapped.items():
+        if found is None:
+            rows = labels.count(label)
+            warnings.warn(
+                FormatWarning(
+                    f"{where}: {column} '{label}' ({rows} row{'s' if rows > 1 else ''}) is not a "
+                    "sample type qpcr knows; kept as the sample_type of those wells, which "
+                    "are shown but not quantified"
+                ),
+                stacklevel=3,
+            )
+    return [mapped[label] or label for label in labels]

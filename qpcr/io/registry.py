@@ -110,14 +110,15 @@ MAX_INPUT_BYTES = 200 * 1024 * 1024
 #: Modules that register formats, imported on first use (order = order of `qpcr formats`),
 #: named relative to this package (``..template.export``: the bench-scientist workbook).
 _FORMAT_MODULES: tuple[str, ...] = (
-    "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles",
+    "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles", "dpcr",
     "..template.export",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class RunInfo:
-    """Run metadata read from an export."""
+    """Run metadata read from an export (``experiment``: ``genotyping`` or
+    ``presence/absence`` when the export says the run is one, else None)."""
 
     path: str
     format: str
@@ -126,6 +127,7 @@ class RunInfo:
     run_date: str | None = None
     plate_size: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    experiment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,7 @@ def formats() -> list[ExportFormat]:
     Examples
     --------
     >>> sorted(f.name for f in formats())[:6]
-    ['agilent', 'biorad', 'rdml', 'roche', 'rotorgene', 'runfile']
+    ['agilent', 'biorad', 'dpcr', 'rdml', 'roche', 'rotorgene']
     """
     global _LOADED
     if not _LOADED:

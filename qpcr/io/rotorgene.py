@@ -30,6 +30,7 @@ from ._tabular import (
     frame,
     norm_header,
 )
+from .checks import sample_types
 from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
@@ -235,6 +236,12 @@ def _table(
     return table, cols, at
 
 
+def _type_of(text: str) -> str | None:
+    """Sample type of a Rotor-Gene ``Type`` (``Unknown``, ``Standard``, ``NTC``); None if
+    unknown."""
+    return _TYPES.get(text.lower()) or normalise_sample_type(text)
+
+
 def _block(
     table: pd.DataFrame,
     cols: dict[str, str],
@@ -245,21 +252,10 @@ def _block(
     """The wells of one ``Quantitative analysis`` block, numbers read with ``decimal``."""
     channel = match.group("channel").strip()
     page = (match.group("page") or "").strip()
-    types = []
-    keep = []
-    for i, value in enumerate(table[cols["type"]]):
-        text = as_text(value)
-        if text.lower() == "none":
-            continue
-        st = _TYPES.get(text.lower()) or normalise_sample_type(text)
-        if st is None:
-            raise ExportParseError(
-                f"unknown Type '{text}'; expected Unknown, Standard, NTC, Positive Control, "
-                "Negative Control or None",
-                where=at(i, "type"),
-            )
-        keep.append(i)
-        types.append(st)
+    texts = [as_text(v) for v in table[cols["type"]]]
+    keep = [i for i, text in enumerate(texts) if text.lower() != "none"]  # empty positions
+    where = at(keep[0], "type") if keep else ""
+    types = sample_types([texts[i] for i in keep], _type_of, where, "Type")
     positions = [as_text(v) for v in table[cols["no."]]]
     for i in keep:
         if not positions[i].isdigit() or int(positions[i]) < 1:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ._tabular import decode_bytes
+from ._tabular import decode_bytes, open_workbook
 
 __all__ = ["OLE2_MAGIC", "ZIP_MAGIC", "FileSample", "is_rust_panic", "reraise_unless_failure"]
 
@@ -131,9 +131,7 @@ class FileSample:
         if self.kind not in ("ole2", "zip"):
             return None
         try:
-            from python_calamine import CalamineWorkbook
-
-            return CalamineWorkbook.from_path(str(self.path))
+            return open_workbook(self.path)
         except BaseException as exc:  # a sniffer view must never raise
             reraise_unless_failure(exc)
             return None

@@ -18,7 +18,9 @@ EXCLUDE_REASONS: Final[dict[str, str]] = {
     "ntp": "control well (no-template positive control)",
     "opt": "control well (optical calibrator)",
     "pos": "control well (positive control)",
+    "ipc": "control well (internal positive control)",
     "standard": "standard (standard-curve well)",
+    "other_type": "well role '{detail}' (instrument label): not quantified",
     "not_analysed": "target not analysed",
     "invalid_cq": "no valid Cq",
     "nondetect": "non-detect (undetermined), excluded by policy",
@@ -30,7 +32,7 @@ EXCLUDE_REASONS: Final[dict[str, str]] = {
 }
 
 #: Sample types whose wells are controls: checked, never quantified.
-CONTROL_TYPES: Final = ("ntc", "nac", "nrt", "ntp", "opt", "pos")
+CONTROL_TYPES: Final = ("ntc", "nac", "nrt", "ntp", "opt", "pos", "ipc")
 
 #: QC event severities, least serious first.
 SEVERITIES: Final = ("info", "warn", "fail")
@@ -43,6 +45,8 @@ QC_EVENTS: Final[dict[str, str]] = {
     "nondetect": "a sample well without amplification, censored or excluded by nondetect_policy",
     "ntc_amplification": "a no-template control amplified within ntc_margin cycles of the samples",
     "nrt_amplification": "a no-RT control amplified within ntc_margin cycles of its sample",
+    "ipc_control": "internal positive control wells of a target: how many amplified, and at what "
+    "Cq (an IPC that fails to amplify in a sample well points to inhibition)",
     "missing_reference": "a sample lacks a usable reference-gene Cq: no ΔCq",
     "missing_target": "a sample lacks a usable target Cq: no ΔCq",
     "standard_curve_skipped": "no standard curve could be fitted",

@@ -169,13 +169,16 @@ TABLES: Final[dict[str, Table]] = {
         "always",
         (
             _PLATE, _WELL, _SAMPLE, _TARGET,
-            _c("sample_type", "text", "text", f"well role ({', '.join(SAMPLE_TYPES)}; RDML types)"),
+            _c("sample_type", "text", "text", f"well role ({', '.join(SAMPLE_TYPES)}; RDML types "
+               "and ipc), or the instrument's own label when qpcr does not know it"),
             _opt(_c("reporter", "text", "text", "reporter dye")),
             _c("cq", "float", "Cq", "Cq as exported (empty: no Cq, see cq_status)", "cycles"),
             _c("cq_status", "text", "text", f"state of the Cq: {', '.join(CQ_STATUSES)}"),
             _opt(_c("omitted", "bool", "flag", "the well was omitted in the instrument software")),
             _opt(_c("flags", "text", "text", "QC flags the instrument software set on the well "
                     "(VENDOR_FLAGS codes, ';'-joined; '' when none)")),
+            _opt(_c("call", "text", "text", "the instrument software's call on the well: "
+                    "presence/absence, or the genotype (as exported)")),
             _opt(_c("quantity", "float", "quantity", "standard quantity (layout, else export)")),
             _opt(_c("tm", "float", "statistic", "melting temperature", "°C")),
             _c("source", "text", "text", "the export file the row was read from"),

@@ -3,7 +3,11 @@
 The wells table has one row per reaction × target (multiplex wells give several rows).
 Required columns: ``well``, ``sample``, ``target``, ``sample_type``, ``cq``, ``cq_status``.
 Optional columns any reader may add: ``plate``, ``reporter``, ``quantity``, ``tm``, ``source``,
-``omitted`` (bool, the instrument's omit flag), plus any design-factor columns.
+``omitted`` (bool, the instrument's omit flag), ``call`` (the instrument's presence/absence or
+genotype call), plus any design-factor columns.
+
+``sample_type`` is one of :data:`SAMPLE_TYPES`, or an instrument label no alias knows, kept
+verbatim (a reader warns once per such label; the analysis does not quantify those wells).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ __all__ = [
 ]
 
 #: RDML sample types (unknown, no-template control, no-amplification control, no-RT control,
-#: no-template-positive, standard, positive control, optical calibrator).
-SAMPLE_TYPES: Final = ("unkn", "ntc", "nac", "nrt", "ntp", "std", "pos", "opt")
+#: no-template-positive, standard, positive control, optical calibrator), and ``ipc``: an
+#: internal positive control (Thermo tasks ``IPC`` and ``BlockedIPC`` of presence/absence runs).
+SAMPLE_TYPES: Final = ("unkn", "ntc", "nac", "nrt", "ntp", "std", "pos", "opt", "ipc")
 
 #: ``cq_status`` values: ``ok`` has a Cq; the others have ``cq`` NaN.
 CQ_STATUSES: Final = ("ok", "undetermined", "omitted", "missing", "invalid")
@@ -57,7 +62,10 @@ SAMPLE_TYPE_ALIASES: Final[dict[str, str]] = {
     "positive": "pos",
     "positive control": "pos",
     "pos ctrl": "pos",
-    "ipc": "pos",
+    "ipc": "ipc",
+    "blocked ipc": "ipc",
+    "blockedipc": "ipc",
+    "internal positive control": "ipc",
     "opt": "opt",
 }
 
@@ -131,8 +139,8 @@ def check_wells(df: pd.DataFrame) -> list[str]:
     Checked: the required columns; text in ``well``, ``sample``, ``target``, ``sample_type``
     and ``cq_status``, the last three with no missing value (a table may have no well names,
     or no sample names); real numbers in ``cq`` (and ``quantity``, ``tm`` when present); the
-    ``sample_type`` and ``cq_status`` vocabularies; a Cq exactly on the rows whose ``cq_status``
-    is ``ok``.
+    ``cq_status`` vocabulary; no empty ``sample_type`` (one outside :data:`SAMPLE_TYPES` is an
+    instrument label kept verbatim); a Cq exactly on the rows whose ``cq_status`` is ``ok``.
 
     Parameters
     ----------
@@ -152,10 +160,11 @@ def check_wells(df: pd.DataFrame) -> list[str]:
     ...                       "cq": [18.1, None], "cq_status": ["ok", "undetermined"]})
     >>> check_wells(wells)
     []
-    >>> for problem in check_wells(wells.assign(sample_type=["unkn", "blank"], cq_status="ok")):
+    >>> for problem in check_wells(wells.assign(sample_type=["unkn", ""], cq_status="done")):
     ...     print(problem)
-    unknown sample_type values ['blank']; expected one of ('unkn', 'ntc', ...)
-    rows with cq_status 'ok' but no Cq value
+    empty sample_type on 1 row(s); expected a sample type or the instrument's label
+    unknown cq_status values ['done']; expected one of ('ok', 'undetermined', ...)
+    rows with a Cq value but cq_status other than 'ok'
     """
     problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
     if problems:
@@ -171,12 +180,16 @@ def check_wells(df: pd.DataFrame) -> list[str]:
         dtype = df[column].dtype if column in df.columns else np.dtype(float)
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             problems.append(f"column '{column}' has dtype {dtype}; expected numbers")
-    for column, vocabulary in (("sample_type", SAMPLE_TYPES), ("cq_status", CQ_STATUSES)):
-        unknown = sorted(
-            (v for v in set(df[column].unique()) - set(vocabulary) if not pd.isna(v)), key=str
+    empty = int(df["sample_type"].astype(str).str.strip().eq("").sum())
+    if empty:
+        problems.append(
+            f"empty sample_type on {empty} row(s); expected a sample type or the instrument's label"
         )
-        if unknown:
-            problems.append(f"unknown {column} values {unknown}; expected one of {vocabulary}")
+    unknown = sorted(
+        (v for v in set(df["cq_status"].unique()) - set(CQ_STATUSES) if not pd.isna(v)), key=str
+    )
+    if unknown:
+        problems.append(f"unknown cq_status values {unknown}; expected one of {CQ_STATUSES}")
     ok = df["cq_status"].to_numpy() == "ok"
     has_cq = df["cq"].notna().to_numpy()
     if (ok & ~has_cq).any():

@@ -12,19 +12,26 @@ Five formats are registered, each with its own content sniffer:
     then the table), or a workbook like the classic one whose table has ``Amp Status`` or whose
     header has ``Stage/ Cycle where Ct Analysis is performed``.
 ``thermo_da_v2``
-    Design & Analysis v2 workbook: ``Results`` sheet with ``Software Name and Version`` or a table
-    header ``Sample, Target, ..., Cq``.
+    Design & Analysis v2 workbook: ``Results`` sheet (``Primary_result`` in D&A 4.3 / Diomni)
+    with ``Software Name and Version`` (or ``Software name``) or a table header
+    ``Sample, Target, ..., Cq``; a Primary Analysis table (``Well Position, Task, Reporter, Cq``)
+    has no sample or target names, which a layout gives.
 ``thermo_wellresult``
     D&A ``WellResult-*.csv`` well table: header line ``Well,Omit,Sample,Target,...,Task,...,Cq``.
 ``thermo_sds``
     SDS 2.x (7900HT): first line ``SDS 2.x<TAB>AQ Results``; ``Detector Name`` is the target.
 
 All return one row per well × target with ``well, sample, target, sample_type, reporter, cq,
-cq_status, omitted`` (+ ``quantity``, ``tm`` when present, and ``flags`` when the table has
-flag columns such as ``BADROX``/``HIGHSD``: the codes set to ``Y``, ';'-joined) and, when
+cq_status, omitted`` (+ ``quantity``, ``tm`` when present, ``call`` when the run has the
+instrument's presence/absence or genotype calls, and ``flags`` when the table has flag columns
+such as ``BADROX``/``HIGHSD``: the codes set to ``Y``, ';'-joined) and, when
 the file has curves, the long tables ``amplification`` (``well, target, cycle, rn, delta_rn,
 fluorescence`` with fluorescence = Rn) and ``melt`` (``well, target, reading, temperature,
 fluorescence, derivative``).
+
+Genotyping tables (``Allele1 Ct``, ``Allele2 Ct``) become one row per well × allele
+(:mod:`~qpcr.io.thermo.genotyping`). Workbooks are opened by their content, whatever the
+file is called.
 
 Modules: :mod:`~qpcr.io.thermo.classic`, :mod:`~qpcr.io.thermo.design_analysis` (v1 and v2),
 :mod:`~qpcr.io.thermo.wellresult` and :mod:`~qpcr.io.thermo.sds`, each registering its formats;

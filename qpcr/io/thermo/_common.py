@@ -24,6 +24,7 @@ from .._tabular import (
     parse_bool,
     split_rows,
 )
+from ..checks import sample_types
 from ..numbers import decimal_mark, read_cq, read_numbers, to_number
 from ..registry import FileSample, RunInfo
 
@@ -59,6 +60,7 @@ _ROLES: dict[str, str] = {
     "quantity": "quantity",
     "tm1": "tm",
     "amp status": "amp_status",
+    "call": "call",
 } | dict.fromkeys(CQ_HEADERS, "cq")
 
 #: Curve-table headers → roles.
@@ -83,7 +85,10 @@ _TASKS = {
     "endogenous control": "unkn",
     "target": "unkn",  # SDS 2.1 RQ studies label unknowns "Target"
     "accuracy control": "pos",
-    "blocked ipc": "nac",
+    "positive control": "pos",
+    "pc allele 1": "pos",  # genotyping positive controls of one allele, or of both
+    "pc allele 2": "pos",
+    "pc allele both": "pos",
 }
 
 #: Keys holding the run end time, by software generation.
@@ -95,6 +100,10 @@ _RUN_DATE_KEYS = (
 )
 
 _NO_AMP = {"no_amp", "no amp"}
+
+#: Words of ``Experiment Type`` (classic) or ``Plugin Name and Version`` (D&A) → the kind of
+#: run (:attr:`RunInfo.experiment`).
+_EXPERIMENTS = (("genotyping", "genotyping"), ("presence", "presence/absence"))
 
 #: Cell values of a flag column (upper case) → whether the flag is set.
 _FLAG_VALUES = {"Y": True, "N": False, "": False, "TRUE": True, "FALSE": False, "1": True,
@@ -114,10 +123,12 @@ class _Table:
     first_row: int  # 1-based file line / sheet row of the first data row
     unit: str  # "line" (text) or "row" (sheet)
     lengths: list[int]  # number of cells each data row really had
+    source: list[int] | None = None  # data row of the original table behind each row
 
     def at(self, i: int, column: str | None = None) -> str:
         """Location of data row ``i`` (0-based), optionally of one column."""
-        text = f"{self.where} {self.unit} {self.first_row + i}"
+        row = self.source[i] if self.source is not None else i
+        text = f"{self.where} {self.unit} {self.first_row + row}"
         return f"{text} column '{column}'" if column else text
 
 
@@ -247,23 +258,25 @@ def _wells(
     if fix_float_names:
         samples = [s[:-2] if _SPURIOUS_FLOAT.match(s) else s for s in samples]
     out["sample"] = samples
-    out["target"] = [as_text(v) for v in data[cols["target"]]]
-    empty = out.index[out["target"] == ""]
-    if len(empty):
+    # no target column (D&A Primary Analysis): '' until a layout names the targets
+    out["target"] = [as_text(v) for v in data[cols["target"]]] if "target" in cols else ""
+    repeated = out["well"].duplicated() if "target" not in cols else pd.Series(False, out.index)
+    if repeated.any():  # several dyes in one well, no target names: the layout cannot tell
+        i = int(repeated.to_numpy().argmax())
+        raise ExportParseError(
+            f"well {out['well'].iloc[i]} holds several reactions but the export names no "
+            "targets; expected target names for a multiplex run",
+            where=table.at(i),
+            hint="Export the run with its Target column (Results table, not Primary Analysis)",
+        )
+    empty = [i for i, name in enumerate(out["target"]) if name == ""]
+    if empty and "target" in cols:
         raise ExportParseError(
             "empty target name; expected the assay of this well",
-            where=table.at(int(empty[0]), cols["target"]),
+            where=table.at(empty[0], cols["target"]),
         )
-    types: list[str] = []
-    for i, value in enumerate(data[cols["task"]] if "task" in cols else [""] * len(data)):
-        found = _sample_type(as_text(value))
-        if found is None:
-            raise ExportParseError(
-                f"unknown task '{value}'; expected UNKNOWN, NTC, STANDARD or NEGATIVE CONTROL",
-                where=table.at(i, cols["task"]),
-            )
-        types.append(found)
-    out["sample_type"] = types
+    tasks = [as_text(v) for v in data[cols["task"]]] if "task" in cols else [""] * len(data)
+    out["sample_type"] = sample_types(tasks, _sample_type, table.where, "Task")
     if "reporter" in cols:
         out["reporter"] = [as_text(v) for v in data[cols["reporter"]]]
     elif "dyes" in cols:
@@ -285,6 +298,8 @@ def _wells(
         name=str(cols["cq"]),
     )
     out["omitted"] = omitted
+    if "call" in cols:  # presence/absence or genotype call, as the instrument wrote it
+        out["call"] = [as_text(v) for v in data[cols["call"]]]
     flag_columns = [c for c in data.columns if norm_header(c).upper() in VENDOR_FLAGS]
     if flag_columns:
         out["flags"] = _flags(table, flag_columns)
@@ -298,11 +313,13 @@ def _wells(
 
 
 def _results_columns(table: _Table) -> dict[str, str]:
-    """Role → column of a results table, refusing a table without target or Cq column, without
-    rows, or with a row that ends before the Cq column."""
+    """Role → column of a results table, refusing a table without a Cq column, without a target
+    or reporter column, without rows, or with a row that ends before the Cq column."""
     data = table.data
     cols = _roles(list(data.columns), _ROLES)
     missing = [name for name in ("target", "cq") if name not in cols]
+    if "cq" in cols and ("reporter" in cols or "dyes" in cols):
+        missing = []  # wells named by their dye: a layout names the targets
     if missing:
         raise ExportParseError(
             f"the results table has no {' or '.join(missing)} column (found "
@@ -409,6 +426,8 @@ def _curves(
 def _software(keys: dict[str, str], fallback: str) -> str:
     if "software name and version" in keys:
         return keys["software name and version"]
+    if keys.get("software name"):  # D&A 4.3 (Diomni): name and version in two rows
+        return f"{keys['software name']} {keys.get('software version', '')}".strip()
     instrument = keys.get("instrument type", "").lower()
     for token, name in (
         ("viia", "ViiA 7 Software"),
@@ -425,6 +444,8 @@ def _info(
     path: Path, fmt: str, keys: dict[str, str], original: dict[str, str], size: int, soft: str
 ) -> RunInfo:
     run_date = next((keys[k] for k in _RUN_DATE_KEYS if keys.get(k)), None)
+    kind = f"{keys.get('experiment type', '')} {keys.get('plugin name and version', '')}".lower()
+    experiment = next((name for token, name in _EXPERIMENTS if token in kind), None)
     return RunInfo(
         path=str(path),
         format=fmt,
@@ -433,6 +454,7 @@ def _info(
         run_date=run_date,
         plate_size=size,
         extra=dict(original),
+        experiment=experiment,
     )
 
 

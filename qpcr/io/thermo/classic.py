@@ -24,6 +24,7 @@ from ._common import (
     _wells,
 )
 from ._keyed import _read_workbook, _sheet_kind
+from .genotyping import allele_rows, is_genotyping
 
 __all__ = ["read_classic", "sniff_classic"]
 
@@ -60,8 +61,9 @@ def _section_table(
 
 def read_classic_text(path: Path, decimal: str | None = None) -> Export:
     """Read a classic text export: ``* Key = Value`` header, ``[Results]`` (up to the first
-    blank line; ``Key = Value`` footer lines go to ``info.extra``), and the optional
-    ``[Amplification Data]`` and ``[Melt Curve Raw Data]`` sections."""
+    blank line; ``Key = Value`` footer lines go to ``info.extra``; a genotyping table becomes
+    one row per well × allele), and the optional ``[Amplification Data]`` and
+    ``[Melt Curve Raw Data]`` sections."""
     lines = read_text(path).split("\n")
     sections = _sections(lines)
     header_end = min((i for i, _ in sections.values()), default=len(lines))
@@ -81,8 +83,13 @@ def read_classic_text(path: Path, decimal: str | None = None) -> Export:
             hint="Export again with the 'Results' box ticked",
         )
     results, rows = _section_table(path, "Results", sections["results"])
+    footer = _footer(rows, len(results.data) + 1, "=")
+    if is_genotyping(results):
+        setup = sections.get("sample setup")
+        setup_table = _section_table(path, "Sample Setup", setup)[0].data if setup else None
+        results = allele_rows(results, setup_table)
     wells, size, mark = _wells(results, _plate_size(keys), decimal)
-    original |= _footer(rows, len(results.data) + 1, "=")
+    original |= footer
     tables: dict[str, pd.DataFrame] = {}
     for name, kind in (("amplification data", "amplification"), ("melt curve raw data", "melt")):
         if name in sections and any(line.strip() for line in sections[name][1]):
