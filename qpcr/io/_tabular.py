@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..schema import NON_DETECT_TOKENS
+from .inputs import check_text, describe_bytes, open_workbook, read_input
 from .numbers import to_number
 
 __all__ = [
@@ -96,7 +97,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         if "\x00" in text:
             continue
         return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
-    raise InputError("cannot decode the file as text (tried UTF-8, UTF-16, Windows-1252)")
+    raise InputError(
+        f"cannot decode the file as text: it holds {describe_bytes(data[:65536])}; expected "
+        "text in UTF-8, UTF-16 or Windows-1252"
+    )
 
 
 def read_text(path: Path) -> str:
@@ -115,7 +119,7 @@ def read_text(path: Path) -> str:
     Raises
     ------
     ExportParseError
-        When the file cannot be decoded.
+        When the file is beyond the budget or cannot be decoded.
 
     Examples
     --------
@@ -128,8 +132,10 @@ def read_text(path: Path) -> str:
     'Well,Cq\nA1,24.1\n'
     >>> folder.cleanup()
     """
+    data = read_input(path)
+    check_text(data, str(path))
     try:
-        return decode_bytes(path.read_bytes())[0]
+        return decode_bytes(data)[0]
     except InputError as exc:
         raise ExportParseError(exc.message, where=str(path)) from None
 
@@ -201,7 +207,8 @@ def split_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
 
 
 def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
-    """All rows of one sheet via python-calamine (cells typed: str, float, bool, date).
+    """All rows of one sheet via python-calamine (cells typed: str, float, bool, date), the
+    workbook opened within the input budget (:func:`qpcr.io.inputs.open_workbook`).
 
     Parameters
     ----------
@@ -240,11 +247,11 @@ def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
     qpcr.errors.ExportParseError: ...run.xlsx: cannot read sheet 'Plate 2' (Plate 2). ...
     >>> folder.cleanup()
     """
-    from python_calamine import CalamineWorkbook
-
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = open_workbook(path)
         return [list(row) for row in book.get_sheet_by_name(sheet).to_python()]
+    except InputError:
+        raise
     except Exception as exc:  # calamine raises its own types for broken files
         raise ExportParseError(
             f"cannot read sheet '{sheet}' ({exc})", where=str(path), hint="Is the file complete?"
