@@ -161,6 +161,8 @@ def amounts(found: int, limit: int, unit: str) -> tuple[str, str]:
     ('200 MB', '50 MB')
     >>> amounts(1_608, 1_000, "bytes")
     ('1.6 kB', '1.0 kB')
+    >>> amounts(70_000, 70_000, "bytes")
+    ('70 kB', '70 kB')
     >>> amounts(20_000, 16_384, "columns")
     ('20,000 columns', '16,384 columns')
     """
@@ -170,7 +172,7 @@ def amounts(found: int, limit: int, unit: str) -> tuple[str, str]:
         return f"{found:,} {unit}".rstrip(), f"{limit:,} {unit}".rstrip()
     for decimals in range(0 if min(found, limit) >= 10 * scale else 1, 7):
         shown = f"{found / scale:,.{decimals}f} {name}", f"{limit / scale:,.{decimals}f} {name}"
-        if shown[0] != shown[1]:
+        if shown[0] != shown[1] or found == limit:
             return shown
     return f"{found:,} {unit}".rstrip(), f"{limit:,} {unit}".rstrip()
 

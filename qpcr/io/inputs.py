@@ -26,6 +26,7 @@ __all__ = [
 #: The first bytes of a legacy .xls (OLE2 compound file) and of a zip container.
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+_GZIP_MAGIC = b"\x1f\x8b"
 #: A zip written with a spanning marker first (Bio-Rad CFX Manager's RDML).
 _ZIP_SPANNED = b"PK\x07\x08"
 
@@ -86,7 +87,8 @@ def _size(path: Path) -> int:
 
 def check_input(path: Path) -> None:
     """Refuse a file beyond the budget before any parser opens it: its size; a zip's directory
-    and sheets; a legacy .xls's compound file and a trial parse in a child process.
+    and sheets; a legacy .xls's compound file and a trial parse in a child process; the shape
+    of plain text (:func:`check_text`).
 
     A file that passed is remembered (by path, size, modification time and budget), so the
     sniffers, the reader and the layout do not check it again.
@@ -132,6 +134,10 @@ def check_input(path: Path) -> None:
         check_zip(path, limits)
     elif magic == OLE2_MAGIC:
         check_ole2(path.read_bytes(), str(path), limits)
+    elif not magic.startswith(_GZIP_MAGIC):
+        data = path.read_bytes()
+        if _is_plain_text(data[:4096]):
+            check_text(data, str(path), limits)
     if len(_PASSED) > 32:
         _PASSED.clear()
     _PASSED[key] = None
@@ -175,6 +181,14 @@ def open_workbook(path: Path) -> Any:
 
 
 _DELIMITERS = (b",", b";", b"\t")
+
+
+def _is_plain_text(head: bytes) -> bool:
+    """Whether the shape of a file with this head is checked up front: text without control
+    bytes (binary data is described when no reader claims it), and not XML (which has its own
+    guards and may be written as one long line)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return start != b"<" and _CONTROL.search(head) is None
 
 
 def check_text(data: bytes, where: str, limits: InputBudget | None = None) -> None:
@@ -240,31 +254,31 @@ def describe_bytes(data: bytes) -> str:
     Returns
     -------
     str
-        ``binary data (...)``, ``text with NUL bytes (...)`` or ``text in an unknown encoding
-        (...)``.
+        ``binary data: ...``, ``text with NUL bytes: ...`` or ``text in an unknown
+        encoding: ...``.
 
     Examples
     --------
     >>> describe_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00")
-    'binary data (13 of the first 16 bytes are control bytes, the first at byte 1)'
+    'binary data: 13 of the first 16 bytes are control bytes, the first at byte 1'
     >>> describe_bytes(b"Well,Cq\nA1,24.1\x00\n")
-    'text with NUL bytes (the first at byte 16 of 17)'
+    'text with NUL bytes: the first at byte 16 of 17'
     >>> describe_bytes(b"Well,Cq\nA1,\x81\x8d24.1\n")
-    'text in an unknown encoding (not UTF-8, UTF-16 or Windows-1252: byte 0x81 at byte 12)'
+    'text in an unknown encoding: byte 0x81 at byte 12 is not UTF-8, UTF-16 or Windows-1252'
     """
-    controls = _CONTROL.findall(data)
+    controls = len(_CONTROL.findall(data))
     first = _CONTROL.search(data)
-    if first is not None and len(controls) * 10 > len(data):
+    if first is not None and controls >= 8 and controls * 50 > len(data):
         return (
-            f"binary data ({len(controls):,} of the first {len(data):,} bytes are control "
-            f"bytes, the first at byte {first.start() + 1:,})"
+            f"binary data: {controls:,} of the first {len(data):,} bytes are control bytes, "
+            f"the first at byte {first.start() + 1:,}"
         )
     if b"\x00" in data:
-        return f"text with NUL bytes (the first at byte {data.index(0) + 1:,} of {len(data):,})"
+        return f"text with NUL bytes: the first at byte {data.index(0) + 1:,} of {len(data):,}"
     bad = _NOT_CP1252.search(data)
     if bad is None:
         return "text"
     return (
-        "text in an unknown encoding (not UTF-8, UTF-16 or Windows-1252: byte "
-        f"0x{data[bad.start()]:02x} at byte {bad.start() + 1:,})"
+        f"text in an unknown encoding: byte 0x{data[bad.start()]:02x} at byte "
+        f"{bad.start() + 1:,} is not UTF-8, UTF-16 or Windows-1252"
     )

@@ -23,6 +23,9 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ..errors import ExportParseError
 from .budget import InputBudget, amounts, over_budget
@@ -31,12 +34,11 @@ from .safety import _open_zip, _zip_errors
 __all__ = ["check_ole2", "check_zip"]
 
 _CHUNK = 1024 * 1024
-_SHEET_ROOT = re.compile(rb"<(?:\w+:)?(worksheet|document-content)[\s>]")
+_SHEET_ROOT = re.compile(rb"<(\w+:)?(worksheet|document-content)[\s>]")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"([A-Z]*)(\d*):?([A-Z]*)(\d*)\"")
-_ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\s[^>]*?\br=\"(\d{1,12})\"")
-_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,6})(\d{1,12})\"")
+#: A row's or a cell's reference (``<row r="12">``, ``<c r="B12">``): no other element of a
+#: worksheet has an attribute named ``r``.
+_REFERENCE = re.compile(rb' r="([A-Z]{0,6})(\d{1,12})"')
 _ODS_TOKEN = re.compile(
     rb"<(?:\w+:)?(table-row|table-cell|covered-table-cell)(\s[^>]*?)?(/?)>|</(?:\w+:)?table>"
 )
@@ -154,7 +156,7 @@ def _check_sheet(
     if root is None:
         return
     extent = _Extent(where, limits)
-    if root.group(1) == b"document-content":
+    if root.group(2) == b"document-content":
         _scan_ods(head, chunks, extent)
         return
     dimension = _DIMENSION.search(head)
@@ -167,16 +169,54 @@ def _check_sheet(
             f"the sheet declares the range {ref}:",
         )
         extent.rows = extent.columns = 0
-    rows = 0
+    _scan_xlsx(head, chunks, root.group(1) or b"", extent)
+
+
+def _largest(numbers: list[bytes]) -> bytes:
+    """The largest of equally based numerals (digits, or column letters) without converting
+    each: the longest, then the last in order."""
+    if not numbers:
+        return b""
+    length = max(map(len, numbers))
+    return max(number for number in numbers if len(number) == length)
+
+
+def _scan_xlsx(head: bytes, chunks: Iterator[bytes], prefix: bytes, extent: _Extent) -> None:
+    """The used rectangle of a worksheet: the largest row and column referenced, or, for rows
+    and cells written without references, their count (rows) and most in one row (columns)."""
+    row_tag, cell_tag = b"<" + prefix + b"row", b"<" + prefix + b"c"
+    rows = open_row = 0  # rows so far; cells of the row still open at the end of a part
     for part in (head, *chunks):
-        rows += len(_ROW.findall(part))
-        row_refs = [int(r) for r in _ROW_REF.findall(part)]
-        cell_refs = _CELL_REF.findall(part)
-        columns = max((_column_number(c) for c, _ in cell_refs), default=0)
-        if len(_CELL.findall(part)) > len(cell_refs):  # cells placed one after the other
-            columns = max(columns, *(len(_CELL.findall(row)) for row in _ROW.split(part)))
-        last = max(row_refs + [int(r) for _, r in cell_refs], default=0)
+        row_starts = _tags(part, row_tag)
+        rows += len(row_starts)
+        references = _REFERENCE.findall(part)
+        letters = [column for column, _ in references if column]
+        columns = _column_number(_largest(letters))
+        cell_starts = _tags(part, cell_tag)
+        if len(cell_starts) > len(letters) or open_row:  # cells placed one after another
+            per_row = np.bincount(np.searchsorted(row_starts, cell_starts, side="right"),
+                                  minlength=len(row_starts) + 1)  # fmt: skip
+            per_row[0] += open_row
+            columns, open_row = max(columns, int(per_row.max())), int(per_row[-1])
+        last = int(_largest([number for _, number in references]) or 0)
         extent.grow(max(rows, last), columns)
+
+
+#: Bytes that may follow a tag's name: space, tab, line breaks, ``>`` and ``/``.
+_TAG_END = np.frombuffer(b" \t\r\n>/", np.uint8)
+
+
+def _tags(part: bytes, tag: bytes) -> Any:
+    """Offsets of every ``tag`` element start in ``part`` (``<row`` but not ``<rowBreaks``),
+    found with array comparisons: no Python work per element."""
+    data = np.frombuffer(part, np.uint8)
+    count = len(data) - len(tag)
+    if count <= 0:
+        return np.zeros(0, dtype=np.intp)
+    found = np.isin(data[len(tag) : len(tag) + count], _TAG_END)
+    for k, byte in enumerate(tag):
+        found &= data[k : k + count] == byte
+    return np.flatnonzero(found)
 
 
 def _scan_ods(head: bytes, chunks: Iterator[bytes], extent: _Extent) -> None:
