@@ -261,8 +261,11 @@ def test_a_run_loads_the_template_workbook_at_most_twice(tmp_path: Path, monkeyp
     original = python_calamine.CalamineWorkbook.from_path
 
     def counting(file: str, *args: object, **kwargs: object) -> object:
-        frames = [f.filename for f in traceback.extract_stack()[:-1]
-                  if "/qpcr/" in f.filename and "/qpcr/io/inputs.py" not in f.filename]
+        frames = [
+            f.filename
+            for f in traceback.extract_stack()[:-1]
+            if "/qpcr/" in f.filename and "/qpcr/io/inputs.py" not in f.filename
+        ]
         loads.append("template" if "/qpcr/template/" in frames[-1] else "registry")
         return original(file, *args, **kwargs)
 

@@ -21,7 +21,12 @@ from .workbooks import check_ole2, check_zip
 __all__ = [
     "OLE2_MAGIC",
     "ZIP_MAGIC",
-    "check_input", "check_text", "describe_bytes", "open_workbook", "read_input"]
+    "check_input",
+    "check_text",
+    "describe_bytes",
+    "open_workbook",
+    "read_input",
+]
 
 #: The first bytes of a legacy .xls (OLE2 compound file) and of a zip container.
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

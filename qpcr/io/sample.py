@@ -16,7 +16,6 @@ from .inputs import OLE2_MAGIC, ZIP_MAGIC, describe_bytes, open_workbook
 __all__ = ["OLE2_MAGIC", "ZIP_MAGIC", "FileSample", "is_rust_panic", "reraise_unless_failure"]
 
 
-
 def is_rust_panic(exc: BaseException) -> bool:
     """Whether ``exc`` is a Rust panic surfaced by a pyo3 extension (python-calamine).
 
