@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import hostile
@@ -251,3 +252,25 @@ def test_a_real_xls_reads_as_before_and_is_parsed_in_a_child_once(
     assert (len(wells), int(wells["cq"].notna().sum())) == (21, 18)
     assert wells["cq"].sum() == pytest.approx(435.6243438720703)
     assert calls == [XLS.stat().st_size]  # sniffers and reader share one checked parse
+
+
+def test_a_sheet_anywhere_in_the_zip_is_measured_whatever_its_head(tmp_path: Path) -> None:
+    path = tmp_path / "hidden.xlsx"
+    comment = b"<!--" + b"x" * 2_000_000 + b"-->"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("elsewhere/data.xml", comment + b'<worksheet><sheetData><row r="1">'
+                         b'<c r="A1"><v>1</v></c><c r="ZZ900000"><v>1</v></c></row></sheetData>'
+                         b"</worksheet>")  # fmt: skip
+    with pytest.raises(ExportParseError, match="900,000 rows × 702 columns") as info:
+        check_zip(path, InputBudget())
+    assert info.value.where == f"{path} [elsewhere/data.xml]"
+
+
+def test_a_zip_whose_names_are_not_the_utf8_they_claim_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "names.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("sheet\u00e9.xml", "<a/>")  # flagged as UTF-8 (bit 11)
+    data = path.read_bytes().replace("sheet\u00e9".encode(), b"sheet\xff\xfe")
+    path.write_bytes(data)
+    with pytest.raises(ExportParseError, match="cannot open the zip container"):
+        check_input(path)

@@ -9,6 +9,7 @@ export cannot expand entities (billion laughs, external entities) or inflate wit
 from __future__ import annotations
 
 import contextlib
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -33,7 +34,10 @@ __all__ = [
 MAX_ZIP_MEMBERS = 5000
 
 _CHUNK = 1024 * 1024
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+#: What zipfile raises for a damaged container: ValueError covers a member name that is not the
+#: UTF-8 its flag claims, struct.error a truncated record.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+               ValueError, struct.error)  # fmt: skip
 
 
 class _DoctypeRefused(Exception):

@@ -124,7 +124,7 @@ def check_zip(path: Path, limits: InputBudget) -> None:
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Iterator[bytes]:
     """The member's bytes in pieces that end before a ``<`` (so no tag is cut), within its
     declared size (already within the budget)."""
-    carry = b""
+    carry: list[bytes] = []  # pieces since the last "<" (joined once: no quadratic copying)
     size = 0
     with _zip_errors(where), archive.open(info) as member:
         while chunk := member.read(_CHUNK):
@@ -138,25 +138,24 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Iter
                 )
             cut = chunk.rfind(b"<")
             if cut <= 0:
-                carry += chunk
+                carry.append(chunk)
                 continue
-            yield carry + chunk[:cut]
-            carry = chunk[cut:]
-    yield carry
+            yield b"".join([*carry, chunk[:cut]])
+            carry = [chunk[cut:]]
+    yield b"".join(carry)
 
 
 def _check_sheet(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limits: InputBudget
 ) -> None:
     """Refuse a worksheet (xlsx) or spreadsheet content (ods) whose used rectangle is beyond the
-    budget; other XML members pass."""
+    budget. Every XML member is measured, whatever its name or head says (a workbook may point
+    to a sheet anywhere); members that are not sheets hold no rows or cells and pass."""
     chunks = _chunks(archive, info, where)
     head = next(chunks, b"")
-    root = _SHEET_ROOT.search(head[:4096])
-    if root is None:
-        return
+    root = _SHEET_ROOT.search(head)
     extent = _Extent(where, limits)
-    if root.group(2) == b"document-content":
+    if info.filename == "content.xml" or (root is not None and root.group(2) != b"worksheet"):
         _scan_ods(head, chunks, extent)
         return
     dimension = _DIMENSION.search(head)
@@ -169,7 +168,7 @@ def _check_sheet(
             f"the sheet declares the range {ref}:",
         )
         extent.rows = extent.columns = 0
-    _scan_xlsx(head, chunks, root.group(1) or b"", extent)
+    _scan_xlsx(head, chunks, root.group(1) or b"" if root is not None else b"", extent)
 
 
 def _largest(numbers: list[bytes]) -> bytes:
@@ -289,23 +288,23 @@ def _check_ole2_directory(data: bytes, where: str) -> None:
     major, _order, shift, mini_shift = struct.unpack_from("<HHHH", data, 26)
     if (major, shift) not in ((3, 9), (4, 12)) or mini_shift != 6:
         raise _broken(where, f"sector size 2^{shift}, version {major}")
-    sector = 1 << shift
-    sectors = (len(data) - 512 + sector - 1) // sector
+    sector = 1 << shift  # the header fills sector -1: sector n starts at (n + 1) * sector
+    sectors = (len(data) + sector - 1) // sector - 1
     fat_sectors, first_dir = struct.unpack_from("<II", data, 44)
     if fat_sectors > sectors:
         raise _broken(where, f"{fat_sectors:,} FAT sectors in a file of {sectors:,} sectors")
     difat = list(struct.unpack_from("<109I", data, 76))[:fat_sectors]
     fat: list[int] = []
     for number in difat:
-        if number >= sectors:
+        start = (number + 1) * sector
+        if number >= sectors or start + sector > len(data):
             raise _broken(where, f"FAT sector {number:,} beyond the file's {sectors:,}")
-        start = 512 + number * sector
         fat.extend(struct.unpack_from(f"<{sector // 4}I", data, start))
     seen: set[int] = set()
     current = first_dir
     while current < sectors and current not in seen and current < len(fat):
         seen.add(current)
-        start = 512 + current * sector
+        start = (current + 1) * sector
         for entry in range(start, min(start + sector, len(data) - 127), 128):
             _check_entry(data, entry, major, where)
         current = fat[current]
