@@ -189,10 +189,10 @@ def test_file_sample_views_survive_a_calamine_panic(
 ) -> None:
     import python_calamine
 
-    def panic(path: str) -> None:
+    def panic(source: object) -> None:
         raise PanicException("calamine panicked")
 
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", panic)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", panic)
     sample = FileSample(BIORAD_XLSX)
     assert sample.sheet_names == []
     assert sample.sheet_head("Sheet1") == []

@@ -258,9 +258,9 @@ def test_a_run_loads_the_template_workbook_at_most_twice(tmp_path: Path, monkeyp
         book["Cq"].cell(5 + k // 2, 2 + k % 2, cq)
     book.save(path)
     loads: list[str] = []
-    original = python_calamine.CalamineWorkbook.from_path
+    original = python_calamine.CalamineWorkbook.from_filelike  # every load: open_workbook
 
-    def counting(file: str, *args: object, **kwargs: object) -> object:
+    def counting(file: object, *args: object, **kwargs: object) -> object:
         frames = [
             f.filename
             for f in traceback.extract_stack()[:-1]
@@ -269,7 +269,7 @@ def test_a_run_loads_the_template_workbook_at_most_twice(tmp_path: Path, monkeyp
         loads.append("template" if "/qpcr/template/" in frames[-1] else "registry")
         return original(file, *args, **kwargs)
 
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", staticmethod(counting))
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", staticmethod(counting))
     results = analyze([path])
     assert results.runs[0].format == "template"
     assert results.config.control == {"group": "ctrl"}

@@ -10,6 +10,7 @@ before it is decoded and split. :func:`describe_bytes` says what a file that is 
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,8 @@ def check_input(path: Path) -> None:
 
 
 def open_workbook(path: Path) -> Any:
-    """The workbook opened by python-calamine, after :func:`check_input` passed it.
+    """The workbook opened by python-calamine, after :func:`check_input` passed it; its kind
+    (xlsx, xlsm, xls, ods) is told by content, whatever the file's name.
 
     Parameters
     ----------
@@ -182,7 +184,8 @@ def open_workbook(path: Path) -> Any:
     check_input(path)
     from python_calamine import CalamineWorkbook
 
-    return CalamineWorkbook.from_path(str(path))
+    # from its bytes, so calamine tells xlsx, xls and ods apart by content, not by the name
+    return CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
 
 
 _DELIMITERS = (b",", b";", b"\t")
