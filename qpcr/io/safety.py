@@ -193,6 +193,8 @@ def _zip_errors(where: str) -> Iterator[None]:
     """Turn the zip/zlib exceptions of a damaged member into :class:`ExportParseError`."""
     try:
         yield
+    except ExportParseError:  # a ValueError too: already says what is wrong
+        raise
     except _ZIP_ERRORS as exc:
         raise ExportParseError(
             f"cannot decompress the member ({exc}); expected an intact zip member",
