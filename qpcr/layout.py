@@ -21,8 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ExportParseError, LayoutError, LayoutMismatchError
-from .io._tabular import as_text, decode_bytes, norm_header, open_workbook, split_rows
+from .errors import ExportParseError, InputError, LayoutError, LayoutMismatchError
+from .io._tabular import as_text, decode_bytes, norm_header, split_rows
+from .io.inputs import OLE2_MAGIC, ZIP_MAGIC, check_text, open_workbook, read_input
 from .io.numbers import decimal_mark, read_numbers
 from .layout_join import _listing, check_layout, join_layout, renamed_samples, same_name
 from .plate import PLATES, PlateFormat, normalise_well
@@ -43,16 +44,21 @@ _ALIASES = {"sample type": "sample_type", "type": "sample_type", "task": "sample
 
 
 def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    data = path.read_bytes()
-    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    """Every sheet of a layout workbook, or the one table of a text layout, as (place, rows);
+    the file held to the input budget before it is parsed."""
+    data = read_input(path)
+    if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
         try:
             book = open_workbook(path)
             return [
                 (f"{path} [{name}]", [list(r) for r in book.get_sheet_by_name(name).to_python()])
                 for name in book.sheet_names
             ]
+        except InputError:
+            raise
         except Exception as exc:  # calamine's own error types
             raise LayoutError(f"cannot read the workbook ({exc})", where=str(path)) from None
+    check_text(data, str(path))
     try:
         text = decode_bytes(data)[0]
     except Exception:

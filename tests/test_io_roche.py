@@ -10,7 +10,7 @@ import pytest
 from _vendor_io import EXPORTS, assert_matches_golden, cq_or_nan
 
 from qpcr.errors import ExportParseError
-from qpcr.io import detect, read_run, roche
+from qpcr.io import detect, read_run
 
 FOLDER = EXPORTS / "roche"
 CP_FILES = sorted(p for p in FOLDER.iterdir() if "_cp" in p.name or "standards" in p.name)
@@ -170,7 +170,7 @@ def test_header_only_and_truncated_gzip(tmp_path: Path) -> None:
 
 
 def test_decompressed_size_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(roche, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setenv("QPCR_MAX_INFLATED_BYTES", "1000")
     with pytest.raises(ExportParseError, match="inflates to more than"):
         read_run(FOLDER / "roche_lc480_96_stuart_cp_gzip_synthetic.txt.gz")
 

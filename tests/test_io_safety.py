@@ -11,6 +11,7 @@ import pytest
 
 from qpcr.errors import ExportParseError
 from qpcr.io import safety
+from qpcr.io.budget import budget
 from qpcr.io.safety import gunzip, parse_xml, read_zip_head, read_zip_member, zip_member_names
 
 INVALID = Path(__file__).parent / "data" / "invalid"
@@ -77,8 +78,8 @@ def test_generated_zip_bomb_fixture_is_refused_under_the_default_cap() -> None:
     path = INVALID / "zip_bomb.rdml"
     assert path.stat().st_size < 4096
     with zipfile.ZipFile(path) as archive:
-        assert archive.getinfo("rdml_data.xml").file_size > safety.MAX_INFLATED_BYTES
-    with pytest.raises(ExportParseError, match="expected at most 256 MiB"):
+        assert archive.getinfo("rdml_data.xml").file_size > budget().inflated_bytes
+    with pytest.raises(ExportParseError, match="expected at most 100 MB"):
         read_zip_member(path, "rdml_data.xml")
     with pytest.raises(ExportParseError, match="compression method 12"):  # bzip2
         read_zip_head(path, "rdml_data.xml", 64)
@@ -174,9 +175,9 @@ def test_iterparse_zip_member_matches_elementtree_iterparse(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("doc", "limit", "found"),
     [
-        (_billion_laughs(), safety.MAX_INFLATED_BYTES, "document type declaration"),
-        (b"<a><b></a>", safety.MAX_INFLATED_BYTES, "mismatched tag"),
-        (b"<a>" + b" " * 5000 + b"</a>", 4000, "expected at most 0 MiB"),
+        (_billion_laughs(), budget().inflated_bytes, "document type declaration"),
+        (b"<a><b></a>", budget().inflated_bytes, "mismatched tag"),
+        (b"<a>" + b" " * 5000 + b"</a>", 4000, "expected at most 4.0 kB"),
     ],
     ids=["dtd", "broken", "too-big"],
 )

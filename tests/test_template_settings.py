@@ -259,12 +259,14 @@ def test_a_run_loads_the_template_workbook_at_most_twice(tmp_path: Path, monkeyp
         book["Cq"].cell(5 + k // 2, 2 + k % 2, cq)
     book.save(path)
     loads: list[str] = []
-    original = python_calamine.CalamineWorkbook.from_filelike
+    original = python_calamine.CalamineWorkbook.from_filelike  # every load: open_workbook
 
     def counting(file: object, *args: object, **kwargs: object) -> object:
-        # the caller of qpcr.io._tabular.open_workbook (workbooks open by content)
-        frames = [f.filename for f in traceback.extract_stack()[:-1]
-                  if "/qpcr/" in f.filename and f.name != "open_workbook"]  # fmt: skip
+        frames = [
+            f.filename
+            for f in traceback.extract_stack()[:-1]
+            if "/qpcr/" in f.filename and "/qpcr/io/inputs.py" not in f.filename
+        ]
         loads.append("template" if "/qpcr/template/" in frames[-1] else "registry")
         return original(file, *args, **kwargs)
 

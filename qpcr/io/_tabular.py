@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..schema import NON_DETECT_TOKENS
+from .inputs import check_text, describe_bytes, open_workbook, read_input
 from .numbers import to_number
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "first_table_rows",
     "frame",
     "norm_header",
-    "open_workbook",
     "parse_bool",
     "parse_cq",
     "read_text",
@@ -97,7 +97,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         if "\x00" in text:
             continue
         return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
-    raise InputError("cannot decode the file as text (tried UTF-8, UTF-16, Windows-1252)")
+    raise InputError(
+        f"cannot decode the file as text: it holds {describe_bytes(data[:65536])}; expected "
+        "text in UTF-8, UTF-16 or Windows-1252"
+    )
 
 
 def read_text(path: Path) -> str:
@@ -116,7 +119,7 @@ def read_text(path: Path) -> str:
     Raises
     ------
     ExportParseError
-        When the file cannot be decoded.
+        When the file is beyond the budget or cannot be decoded.
 
     Examples
     --------
@@ -129,8 +132,10 @@ def read_text(path: Path) -> str:
     'Well,Cq\nA1,24.1\n'
     >>> folder.cleanup()
     """
+    data = read_input(path)
+    check_text(data, str(path))
     try:
-        return decode_bytes(path.read_bytes())[0]
+        return decode_bytes(data)[0]
     except InputError as exc:
         raise ExportParseError(exc.message, where=str(path)) from None
 
@@ -201,50 +206,9 @@ def split_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
     return [[cell.strip() for cell in row] for row in reader]
 
 
-def open_workbook(path: Path) -> Any:
-    """Open a workbook with python-calamine by its content, never by its file name.
-
-    calamine's ``from_path`` picks the reader from the extension, so an xlsx named ``.xls``
-    (a Design & Analysis auto-export) fails as "invalid OLE"; opened from its bytes, the zip
-    or OLE2 signature decides (xlsx, xlsb or ods; legacy xls).
-
-    Parameters
-    ----------
-    path
-        A workbook, whatever it is called.
-
-    Returns
-    -------
-    CalamineWorkbook
-        The open workbook (its bytes are read; no file handle stays open).
-
-    Raises
-    ------
-    Exception
-        calamine's own error types when the bytes are not a workbook it can read.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from openpyxl import Workbook
-    >>> folder = tempfile.TemporaryDirectory()
-    >>> path = Path(folder.name) / "run.xls"  # xlsx content under a legacy name
-    >>> book = Workbook()
-    >>> book.active.title = "Results"
-    >>> book.save(path)
-    >>> open_workbook(path).sheet_names
-    ['Results']
-    >>> folder.cleanup()
-    """
-    from python_calamine import CalamineWorkbook
-
-    with Path(path).open("rb") as handle:
-        return CalamineWorkbook.from_filelike(handle)
-
-
 def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
-    """All rows of one sheet via python-calamine (cells typed: str, float, bool, date).
+    """All rows of one sheet via python-calamine (cells typed: str, float, bool, date), the
+    workbook opened within the input budget (:func:`qpcr.io.inputs.open_workbook`).
 
     Parameters
     ----------
@@ -286,6 +250,8 @@ def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
     try:
         book = open_workbook(path)
         return [list(row) for row in book.get_sheet_by_name(sheet).to_python()]
+    except InputError:
+        raise
     except Exception as exc:  # calamine raises its own types for broken files
         raise ExportParseError(
             f"cannot read sheet '{sheet}' ({exc})", where=str(path), hint="Is the file complete?"

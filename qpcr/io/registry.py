@@ -86,11 +86,11 @@ from ..errors import (
 )
 from ..schema import check_wells
 from .checks import check_unique_wells
+from .inputs import check_input
 from .numbers import check_decimal
 from .sample import FileSample, is_rust_panic, reraise_unless_failure
 
 __all__ = [
-    "MAX_INPUT_BYTES",
     "Export",
     "ExportFormat",
     "FileSample",
@@ -103,9 +103,6 @@ __all__ = [
     "registered",
     "unregister",
 ]
-
-#: Inputs larger than this are refused (a 384-well export with curves is a few MB).
-MAX_INPUT_BYTES = 200 * 1024 * 1024
 
 #: Modules that register formats, imported on first use (order = order of `qpcr formats`),
 #: named relative to this package (``..template.export``: the bench-scientist workbook).
@@ -332,15 +329,9 @@ def _sample(path: Path, decimal: str | None = None) -> FileSample:
         raise InputError("file not found", where=str(path))
     if path.is_dir():
         raise InputError("is a folder; expected an export file", where=str(path))
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise InputError("the file is empty; expected an instrument export", where=str(path))
-    if size > MAX_INPUT_BYTES:
-        raise InputError(
-            f"the file has {size / 1e6:.0f} MB, above the {MAX_INPUT_BYTES / 1e6:.0f} MB limit",
-            where=str(path),
-            hint="Export the results table only, without raw curves",
-        )
+    check_input(path)
     return FileSample(path, decimal)
 
 
@@ -442,7 +433,7 @@ def _describe(sample: FileSample) -> str:
     if sample.kind == "gzip":
         return "a gzip-compressed file"
     first = next((line.strip() for line in sample.lines if line.strip()), "")
-    return f"a text file starting '{first[:60]}'" if first else "a text file with no content"
+    return f"a text file starting '{first[:60]}'" if first else sample.found
 
 
 def read_run(

@@ -30,8 +30,9 @@ from ._tabular import (
     parse_bool,
     split_rows,
 )
+from .inputs import check_text, read_input
 from .numbers import decimal_mark, read_cq, read_numbers
-from .registry import MAX_INPUT_BYTES, Export, ExportFormat, FileSample, RunInfo, register
+from .registry import Export, ExportFormat, FileSample, RunInfo, register
 from .safety import gunzip
 
 NAME = "roche"
@@ -94,10 +95,11 @@ def sniff(sample: FileSample) -> bool:
 
 
 def _read_text(path: Path, sample: FileSample) -> str:
-    """The whole file as text; gzip is decompressed (at most ``MAX_INPUT_BYTES``)."""
-    data = path.read_bytes()
+    """The whole file as text; gzip is decompressed (both within the input budget)."""
+    data = read_input(path)
     if sample.kind == "gzip":
-        data = gunzip(data, str(path), limit=MAX_INPUT_BYTES)
+        data = gunzip(data, str(path))
+    check_text(data, str(path))
     try:
         return decode_bytes(data)[0]
     except InputError as exc:

@@ -2,12 +2,14 @@
 
 Every reader that opens XML, a zip member or a gzip stream goes through these functions, so an
 export cannot expand entities (billion laughs, external entities) or inflate without bound
-(zip/gzip bombs). Failures raise :class:`~qpcr.errors.ExportParseError` naming the file.
+(zip/gzip bombs) beyond the input budget (:mod:`qpcr.io.budget`). Failures raise
+:class:`~qpcr.errors.ExportParseError` naming the file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -15,9 +17,9 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from ..errors import ExportParseError
+from .budget import InputBudget, amounts, budget
 
 __all__ = [
-    "MAX_INFLATED_BYTES",
     "MAX_ZIP_MEMBERS",
     "gunzip",
     "iterparse_zip_member",
@@ -27,14 +29,15 @@ __all__ = [
     "zip_member_names",
 ]
 
-#: Largest decompressed zip member or gzip stream accepted (256 MiB).
-MAX_INFLATED_BYTES = 256 * 1024 * 1024
 
 #: Most members a zip container may hold (an xlsx has ~20, an LC96 RDML 6, a .eds ~100).
 MAX_ZIP_MEMBERS = 5000
 
 _CHUNK = 1024 * 1024
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+#: What zipfile raises for a damaged container: ValueError covers a member name that is not the
+#: UTF-8 its flag claims, struct.error a truncated record.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+               ValueError, struct.error)  # fmt: skip
 
 
 class _DoctypeRefused(Exception):
@@ -99,9 +102,7 @@ class _EndEvents(_NoDoctypeBuilder):
         return element
 
 
-def iterparse_zip_member(
-    path: Path, name: str, limit: int = MAX_INFLATED_BYTES
-) -> Iterator[ET.Element]:
+def iterparse_zip_member(path: Path, name: str, limit: int | None = None) -> Iterator[ET.Element]:
     """Stream a zip member's XML, yielding each element when its end tag is read.
 
     Like ``ElementTree.iterparse`` "end" events, with the guards of :func:`parse_xml` and
@@ -114,7 +115,7 @@ def iterparse_zip_member(
     name
         The member's name.
     limit
-        Most decompressed bytes accepted.
+        Most decompressed bytes accepted (None: the budget's ``inflated_bytes``).
 
     Yields
     ------
@@ -139,6 +140,7 @@ def iterparse_zip_member(
     >>> folder.cleanup()
     """
     where = f"{path} [{name}]"
+    limit = budget().inflated_bytes if limit is None else limit
     builder = _EndEvents()
     parser = ET.XMLParser(target=builder)
     size = 0
@@ -191,6 +193,8 @@ def _zip_errors(where: str) -> Iterator[None]:
     """Turn the zip/zlib exceptions of a damaged member into :class:`ExportParseError`."""
     try:
         yield
+    except ExportParseError:  # a ValueError too: already says what is wrong
+        raise
     except _ZIP_ERRORS as exc:
         raise ExportParseError(
             f"cannot decompress the member ({exc}); expected an intact zip member",
@@ -209,7 +213,7 @@ def _member_info(archive: zipfile.ZipFile, path: Path, name: str, limit: int) ->
         ) from None
     where = f"{path} [{name}]"
     if info.file_size > limit:
-        raise _too_big(where, info.file_size, limit)
+        raise _too_big(where, info.file_size, limit, declared=True)
     _check_method(info, where)
     return info
 
@@ -267,7 +271,7 @@ def zip_member_names(path: Path) -> list[str]:
         return [info.filename for info in archive.infolist() if not info.is_dir()]
 
 
-def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+def read_zip_member(path: Path, name: str, limit: int | None = None) -> bytes:
     """The decompressed bytes of one member, refusing members that inflate beyond ``limit``.
 
     Both the size declared in the zip directory and the bytes actually produced are checked,
@@ -280,7 +284,7 @@ def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> b
     name
         The member's name.
     limit
-        Most decompressed bytes accepted.
+        Most decompressed bytes accepted (None: the budget's ``inflated_bytes``).
 
     Returns
     -------
@@ -307,10 +311,11 @@ def read_zip_member(path: Path, name: str, limit: int = MAX_INFLATED_BYTES) -> b
     >>> read_zip_member(path, "big.txt", limit=1000)
     Traceback (most recent call last):
     ...
-    qpcr.errors.ExportParseError: ...run.zip [big.txt]: the content inflates to more than ...
+    qpcr.errors.ExportParseError: ...run.zip [big.txt]: the content inflates to 5.0 kB; expected ...
     >>> folder.cleanup()
     """
     where = f"{path} [{name}]"
+    limit = budget().inflated_bytes if limit is None else limit
     parts: list[bytes] = []
     size = 0
     with _open_zip(path) as archive, _zip_errors(where):
@@ -376,7 +381,7 @@ def _check_method(info: zipfile.ZipInfo, where: str) -> None:
         )
 
 
-def gunzip(data: bytes, where: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+def gunzip(data: bytes, where: str, limit: int | None = None) -> bytes:
     r"""Decompress gzip data (all members), refusing output beyond ``limit`` bytes.
 
     Parameters
@@ -386,7 +391,7 @@ def gunzip(data: bytes, where: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
     where
         The file, named in errors.
     limit
-        Most decompressed bytes accepted.
+        Most decompressed bytes accepted (None: the budget's ``inflated_bytes``).
 
     Returns
     -------
@@ -408,6 +413,7 @@ def gunzip(data: bytes, where: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
     ...
     qpcr.errors.ExportParseError: run.csv.gz: the content inflates to more than ...
     """
+    limit = budget().inflated_bytes if limit is None else limit
     parts: list[bytes] = []
     size = 0
     rest = data
@@ -438,10 +444,14 @@ def gunzip(data: bytes, where: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
     return b"".join(parts)
 
 
-def _too_big(where: str, size: int, limit: int) -> ExportParseError:
+def _too_big(where: str, size: int, limit: int, declared: bool = False) -> ExportParseError:
+    """A member or stream inflating beyond ``limit``: ``size`` is what its directory entry
+    declares (``declared``), or where decompression stopped."""
+    shown, allowed = amounts(size, limit, "bytes")
+    what = f"inflates to {shown}" if declared else f"inflates to more than {allowed}"
     return ExportParseError(
-        f"the content inflates to more than {size / 2**20:.0f} MiB; expected at most "
-        f"{limit / 2**20:.0f} MiB",
+        f"the content {what}; expected at most {allowed} (limit inflated_bytes)",
         where=where,
-        hint="Refused as a possible decompression bomb; export the data without raw curves",
+        hint="Refused as a possible decompression bomb; export the data without raw curves, or "
+        f"raise the limit with {InputBudget.variable('inflated_bytes')}=...",
     )

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ._tabular import decode_bytes, open_workbook
+from ._tabular import decode_bytes
+from .budget import amounts
+from .inputs import OLE2_MAGIC, ZIP_MAGIC, describe_bytes, open_workbook
 
 __all__ = ["OLE2_MAGIC", "ZIP_MAGIC", "FileSample", "is_rust_panic", "reraise_unless_failure"]
-
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 
 
 def is_rust_panic(exc: BaseException) -> bool:
@@ -114,6 +113,19 @@ class FileSample:
             lines = lines[:-1]
         return lines
 
+    @property
+    def found(self) -> str:
+        """What a text file without a readable line holds, in a few words for a message: binary
+        data, NUL bytes, an unknown encoding, only whitespace, or one line of N MB."""
+        if not self.text:
+            return describe_bytes(self.head)
+        start = len(self.head) - len(self.head.lstrip())
+        if start == len(self.head):
+            full = len(self.head) >= self.HEAD_BYTES
+            return f"a text file {'starting with 64 kB' if full else 'made'} of whitespace"
+        length = _line_length(self.path, start)
+        return f"a text file whose first line has {amounts(length, length, 'bytes')[0]}"
+
     @cached_property
     def zip_names(self) -> list[str]:
         """Member names of a zip container ([] if not a readable zip)."""
@@ -158,3 +170,16 @@ class FileSample:
         except BaseException as exc:  # a sniffer view must never raise
             reraise_unless_failure(exc)
             return []
+
+
+def _line_length(path: Path, start: int, chunk: int = 1 << 20) -> int:
+    """Bytes from ``start`` to the next line break of ``path`` (a file within the budget)."""
+    length = 0
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while block := handle.read(chunk):
+            ends = [i for i in (block.find(b"\n"), block.find(b"\r")) if i >= 0]
+            if ends:
+                return length + min(ends)
+            length += len(block)
+    return length

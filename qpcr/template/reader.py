@@ -17,7 +17,8 @@ import pandas as pd
 
 from ..config import AnalysisConfig, from_mapping
 from ..errors import ConfigError, ExportParseError, InputError, LayoutError
-from ..io._tabular import as_text, open_workbook
+from ..io._tabular import as_text
+from ..io.inputs import check_input, open_workbook
 from ..io.numbers import decimal_mark, read_cq, read_numbers, to_number
 from ..io.registry import Export, RunInfo, is_rust_panic
 from ..plate import PLATES, PlateFormat
@@ -75,7 +76,7 @@ def _template_book(path: Path) -> Any:
         with path.open("rb") as handle:
             if handle.read(4) != b"PK\x03\x04":
                 return None
-        book = open_workbook(path)
+        book = open_workbook(path)  # held to the input budget first
 
         def head(name: str) -> list[list[Any]]:
             return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=1)
@@ -170,6 +171,7 @@ def read_template(path: str | Path) -> TemplateContent:
     >>> folder.cleanup()
     """
     path = Path(path)
+    check_input(path)  # a file beyond the input budget is refused as such, not "not a template"
     return _read(path, _template_book(path))
 
 
