@@ -212,13 +212,14 @@ def _learn(
     alpha = false_alarm / max(checks, 1)
     out: dict[str, Any] = {"runs": cq.shape[1], "checks": checks, "alpha": alpha}
     if cq.shape[1] >= 2:
-        values = pd.DataFrame({i: cq.loc[k] for i, k in cq_ids.items()})
+        values = pd.DataFrame({i: _rows(cq)[k] for i, k in cq_ids.items()})
         out |= predict_tolerance(values, pd.Series({i: within[k] for i, k in cq_ids.items()}),
                                  pd.Series({i: pooled["dof"][k] for i, k in cq_ids.items()}),
                                  alpha, default=1.0)  # fmt: skip
     if cq.shape[1] >= 2 and dcq_ids:
         ref = reference[0]
-        values = pd.DataFrame({i: cq.loc[k] - cq.loc[(ref, k[1])] for i, k in dcq_ids.items()})
+        rows = _rows(cq)
+        values = pd.DataFrame({i: rows[k] - rows[(ref, k[1])] for i, k in dcq_ids.items()})
         var = {i: within[k] + within[(ref, k[1])] for i, k in dcq_ids.items()}
         dof = {i: min(pooled["dof"][k], pooled["dof"][(ref, k[1])]) for i, k in dcq_ids.items()}
         out |= predict_tolerance(values, pd.Series(var), pd.Series(dof), alpha, default=0.5)
