@@ -245,9 +245,10 @@ def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCo
     that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9).
 
     At λ copies per well a fraction e^(−λ) of the wells holds no template. A non-detect whose
-    replicate group amplified in more wells than not, at a median Cq implying at most
+    replicate group amplified in more wells than not, at a median Cq implying 1 to
     :data:`LOW_COPIES` copies, is such a well: it says nothing about the sample's Cq and is
-    left out. A group mostly below detection keeps its non-detects (censored).
+    left out. A group mostly below detection, or below one copy per well (where the wells that
+    amplify read about the single-copy Cq whatever λ), keeps its non-detects (censored).
     """
     if config.outlier_rule != "poisson":
         return pd.Series(np.nan, index=w.index, dtype=object)
@@ -261,7 +262,8 @@ def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCo
         implied_copies(grouped.transform("median").to_numpy(), config.single_copy_cq),
         index=w.index,
     )
-    hit = usable & w["nondetect"] & (grouped.transform("count") > empty) & (copies <= LOW_COPIES)
+    low = copies.between(1.0, LOW_COPIES)
+    hit = usable & w["nondetect"] & (grouped.transform("count") > empty) & low
     return copies.round(1).astype(str).where(hit)
 
 

@@ -143,3 +143,12 @@ def test_poisson_rule_leaves_high_copy_non_detects_as_failed_reactions() -> None
     # that fits; the range rule itself is unchanged
     old, _ = apply_qc(_wells([32.1, 33.4, None], ["s1"] * 3), AnalysisConfig())
     assert old["exclude_code"].tolist() == ["", "", "isolated_nondetect"]
+
+
+def test_below_one_copy_per_well_non_detects_stay_censored() -> None:
+    # the §2.9 worked example: 36, 36 and a non-detect imply 2^(35 − 36) = 0.5 copies per well,
+    # where a detected well reads about Cq₁ whatever λ: censoring stays
+    checked, events = apply_qc(_wells([36.0, 36.0, None], ["t1"] * 3), POISSON)
+    assert checked["exclude_code"].tolist() == ["", "", ""]
+    assert checked["censored"].tolist() == [False, False, True]
+    assert "zero_copy" not in set(events["code"])
