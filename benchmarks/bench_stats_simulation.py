@@ -23,8 +23,8 @@ probability ``outlier_rate``) and failed reactions. Each plate is analysed under
 settings with ``outlier_rule`` ``range`` and ``poisson``, and "keep every detected well"
 (``outlier_rule = "none"``, ``nondetect_policy = "exclude"``); per target class the script
 reports the bias and RMSE of the log2 fold changes (effect scenario), the type I error (null
-scenario) and the coverage of the 95 % CI (both), over the four contrasts of every plate (three against the
-control group, HT − HV).
+scenario) and the coverage of the 95 % CI (both), over the four contrasts of every plate
+(three against the control group, HT − HV).
 
 Run: ``python benchmarks/bench_stats_simulation.py [--core] [--quick] [--sims N] [--seed S]``.
 """
