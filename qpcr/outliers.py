@@ -51,7 +51,8 @@ RULE_METHODS_TEXT: dict[Method, str] = {
     "range": "Technical replicates spanning more than {threshold:g} cycles were flagged",
     "poisson": "Technical replicates spanning more than the larger of {threshold:g} cycles and "
     f"the {100 * POISSON_COVERAGE:g} % range expected from Poisson sampling of the template "
-    "copies plus pipetting noise were flagged",
+    "copies plus pipetting noise were flagged, and non-detects among mostly amplified "
+    "replicates at 1-10 copies per well were left out as wells without template",
     "mad": "Technical replicates whose modified z-score (median absolute deviation) exceeded "
     f"{_DEFAULT_THRESHOLD['mad']:g} were flagged",
     "grubbs": "Technical-replicate outliers were flagged by Grubbs' test "
