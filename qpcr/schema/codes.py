@@ -40,7 +40,8 @@ SEVERITIES: Final = ("info", "warn", "fail")
 
 #: QC event code → what it means (qc.csv ``code``).
 QC_EVENTS: Final[dict[str, str]] = {
-    "replicate_spread": "technical replicates span more than outlier_threshold cycles",
+    "replicate_spread": "technical replicates span more than outlier_threshold cycles (under "
+    "outlier_rule = 'poisson': more than Poisson sampling allows at their Cq)",
     "isolated_nondetect": "a non-detect beside replicates far below the cycle limit: excluded as "
     "a failed reaction",
     "zero_copy": "a non-detect among mostly amplified low-copy replicates: an empty well (Poisson "
