@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--outlier-shift", type=float, default=3.0, help="cycles late")
     parser.add_argument("--failed-rate", type=float, default=0.005, help="wells not amplifying")
     parser.add_argument("--single-copy-cq", type=float, default=35.0, help="of every assay")
+    parser.add_argument("--assumed-single-copy-cq", type=float, default=None,
+                        help="the single_copy_cq setting (default: the true one)")  # fmt: skip
     args = parser.parse_args()
     if not args.core:
         plates_main(args)
@@ -240,7 +242,7 @@ def plates_run(args: argparse.Namespace) -> pd.DataFrame:
 
     base = {"reference_genes": ["TBP", "RPL13A"], "replicate": "donor",
             "control": {"oxygen": "normoxia", "treatment": "vehicle"}, "contrasts": [HT_HV],
-            "single_copy_cq": args.single_copy_cq}  # fmt: skip
+            "single_copy_cq": args.assumed_single_copy_cq or args.single_copy_cq}  # fmt: skip
     configs = {name: from_mapping({**base, **extra}) for name, extra in CONFIGS.items()}
     rng = np.random.default_rng(args.seed)
     rows = []
@@ -291,10 +293,12 @@ def plates_main(args: argparse.Namespace) -> None:
     args.sims = args.sims or (40 if args.quick else 300)
     start = time.perf_counter()
     table = plates_run(args)
+    assumed = args.assumed_single_copy_cq or args.single_copy_cq
     print(
         f"{args.sims} plates per scenario (null, effect); 2 × 2 × 3 donors, triplicates; "
-        f"Cq₁ {args.single_copy_cq:g}; outliers {args.outlier_rate:g} (+{args.outlier_shift:g} "
-        f"cycles), failed wells {args.failed_rate:g}; α = {args.alpha}; nominal CI 95 %"
+        f"Cq₁ {args.single_copy_cq:g} (setting {assumed:g}); outliers {args.outlier_rate:g} "
+        f"(+{args.outlier_shift:g} cycles), failed wells {args.failed_rate:g}; α = {args.alpha}; "
+        "nominal CI 95 %"
     )
     print(plates_summary(table).to_string(index=False, float_format="{:.3f}".format))
     print(f"elapsed {time.perf_counter() - start:.1f} s")
