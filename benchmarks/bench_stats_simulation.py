@@ -1,7 +1,8 @@
-"""Monte-Carlo check of qpcr.stats: type I error and fold-change CI coverage.
+"""Monte-Carlo checks of qpcr's statistics: the core tests, and whole default analyses.
 
-Each simulated plate is a 2 × 2 (oxygen × treatment) experiment on ``donors`` donors (every
-donor in every cell), analysed on the log2 scale after averaging technical replicates:
+**Core** (``--core``): each simulated plate is a 2 × 2 (oxygen × treatment) experiment on
+``donors`` donors (every donor in every cell), analysed on the log2 scale after averaging
+technical replicates:
 
     y_dc = μ_c + u_d + e_dc + mean_r(t_dcr),   u_d ~ N(0, σ_donor²), e ~ N(0, σ_bio²),
     t ~ N(0, σ_tech²) for ``tech`` technical wells per sample.
@@ -13,18 +14,32 @@ the script reports the rejection rate at α = 0.05 (type I error under the null,
 otherwise) and the coverage of the 95 % fold-change CI, each with its Monte-Carlo SE
 √(p(1 − p)/n_sim).
 
-Run: ``python benchmarks/bench_stats_simulation.py [--quick] [--sims N] [--seed S]``.
+**Plates** (the default): whole analyses (QC, quantification, comparisons) of simulated
+2 × 2 × 3-donor plates whose wells hold Poisson-sampled template copies
+(:func:`simulate_wells`): two reference genes and a high-copy target (thousands of copies per
+well), a mid-copy target (about 60) and a RANKL-like low-copy target (3-10 copies per well),
+with zero-copy non-detects, gross outliers (a well read ``outlier_shift`` cycles late with
+probability ``outlier_rate``) and failed reactions. Each plate is analysed under the default
+settings with ``outlier_rule`` ``range`` and ``poisson``, and "keep every detected well"
+(``outlier_rule = "none"``, ``nondetect_policy = "exclude"``); per target class the script
+reports the bias and RMSE of the log2 fold changes (effect scenario), the type I error (null
+scenario) and the coverage of the 95 % CI (both), over the four contrasts of every plate
+(three against the control group, HT − HV).
+
+Run: ``python benchmarks/bench_stats_simulation.py [--core] [--quick] [--sims N] [--seed S]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 
+from qpcr.config import AnalysisConfig
 from qpcr.stats import factorial_contrasts, permutation_test, two_group_test
 
 CELLS = [("normoxia", "vehicle"), ("normoxia", "tocilizumab"), ("hypoxia", "vehicle")]
@@ -106,8 +121,9 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200 plates per setting")
-    parser.add_argument("--sims", type=int, default=2000, help="plates per setting")
+    parser.add_argument("--core", action="store_true", help="the core tests (else: plates)")
+    parser.add_argument("--quick", action="store_true", help="200 (core) or 40 plates")
+    parser.add_argument("--sims", type=int, default=None, help="plates per setting")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--donors", type=int, nargs="+", default=[3, 6])
     parser.add_argument("--effect", type=float, default=1.0, help="true HT − HV, log2")
@@ -117,9 +133,17 @@ def main() -> None:
     parser.add_argument("--tech", type=int, default=3, help="technical wells per sample")
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--resamples", type=int, default=2000, help="permutation reallocations")
+    parser.add_argument("--outlier-rate", type=float, default=0.01)
+    parser.add_argument("--outlier-shift", type=float, default=3.0, help="cycles late")
+    parser.add_argument("--failed-rate", type=float, default=0.005, help="wells not amplifying")
+    parser.add_argument("--single-copy-cq", type=float, default=35.0, help="of every assay")
+    parser.add_argument("--assumed-single-copy-cq", type=float, default=None,
+                        help="the single_copy_cq setting (default: the true one)")  # fmt: skip
     args = parser.parse_args()
-    if args.quick:
-        args.sims = 200
+    if not args.core:
+        plates_main(args)
+        return
+    args.sims = args.sims or (200 if args.quick else 2000)
     start = time.perf_counter()
     table = run(args)
     print(
@@ -129,6 +153,154 @@ def main() -> None:
     )
     fmt = {c: "{:.3f}".format for c in ["reject", "reject_mcse", "coverage", "coverage_mcse"]}
     print(table.to_string(index=False, formatters=fmt))
+    print(f"elapsed {time.perf_counter() - start:.1f} s")
+
+
+#: Target → (class, mean copies per well in the control group, true log2 effect of hypoxia,
+#: of tocilizumab, of both on top of the two). Reference genes have no effect.
+TARGETS = {
+    "TBP": ("reference", 2.0**12, 0.0, 0.0, 0.0),
+    "RPL13A": ("reference", 2.0**14, 0.0, 0.0, 0.0),
+    "MYC": ("high copy", 2.0**10, 1.0, -0.5, 0.5),
+    "VEGFA": ("mid copy", 60.0, 1.5, 0.0, -0.7),
+    "TNFSF11": ("low copy", 6.0, 0.6, -0.6, 0.3),
+}
+CONFIGS = {
+    "range": {"outlier_rule": "range"},
+    "poisson": {"outlier_rule": "poisson"},
+    "keep detected": {"outlier_rule": "none", "nondetect_policy": "exclude"},
+}
+HT_HV = {"name": "HT vs HV", "numerator": {"oxygen": "hypoxia", "treatment": "tocilizumab"},
+         "denominator": {"oxygen": "hypoxia", "treatment": "vehicle"}}  # fmt: skip
+
+
+def truth(effect: bool) -> dict[tuple[str, str], float]:
+    """True log2 fold change per (target, contrast) (0 everywhere under the null)."""
+    out = {}
+    for target, (kind, _, ox, tr, both) in TARGETS.items():
+        if kind == "reference":
+            continue
+        cells = {"HV": ox, "NT": tr, "HT": ox + tr + both}
+        cells = {k: v * effect for k, v in cells.items()}
+        out[(target, "oxygen=hypoxia, treatment=vehicle vs control")] = cells["HV"]
+        out[(target, "oxygen=normoxia, treatment=tocilizumab vs control")] = cells["NT"]
+        out[(target, "oxygen=hypoxia, treatment=tocilizumab vs control")] = cells["HT"]
+        out[(target, "HT vs HV")] = cells["HT"] - cells["HV"]
+    return out
+
+
+def simulate_wells(
+    rng: np.random.Generator, effect: bool, args: argparse.Namespace
+) -> pd.DataFrame:
+    """One plate: 3 donors × 2 × 2 samples × 5 targets × 3 wells, Poisson copies per well.
+
+    A sample's copies of a target: the control mean × 2^(effect + donor + biological + cDNA
+    load), donor SD 0.4, biological SD 0.25 (per target), load SD 0.3 (shared by the targets);
+    a well draws N ~ Poisson(that) and reads ``Cq₁ − log2 N + N(0, 0.08²)``, undetermined when
+    N = 0 or the reaction failed; a gross outlier reads ``outlier_shift`` cycles late.
+    """
+    rows = []
+    cells = [("normoxia", "vehicle"), ("normoxia", "tocilizumab"), ("hypoxia", "vehicle"),
+             ("hypoxia", "tocilizumab")]  # fmt: skip
+    donor = {t: rng.normal(0.0, 0.4, 3) for t in TARGETS}
+    for d in range(3):
+        for oxygen, treatment in cells:
+            load = rng.normal(0.0, 0.3)
+            hyp, toc = oxygen == "hypoxia", treatment == "tocilizumab"
+            for target, (_, copies, ox, tr, both) in TARGETS.items():
+                shift = effect * (ox * hyp + tr * toc + both * (hyp and toc))
+                mean = copies * 2.0 ** (shift + donor[target][d] + rng.normal(0, 0.25) + load)
+                n = rng.poisson(mean, 3)
+                cq = args.single_copy_cq - np.log2(np.maximum(n, 1)) + rng.normal(0, 0.08, 3)
+                cq += args.outlier_shift * (rng.random(3) < args.outlier_rate)
+                detected = (n > 0) & (rng.random(3) >= args.failed_rate)
+                for r in range(3):
+                    rows.append({
+                        "plate": "p1", "well": f"W{len(rows) + 1}",
+                        "sample": f"D{d}-{oxygen}-{treatment}", "target": target,
+                        "sample_type": "unkn", "cq": cq[r] if detected[r] else np.nan,
+                        "cq_status": "ok" if detected[r] else "undetermined",
+                        "oxygen": oxygen, "treatment": treatment, "donor": f"D{d}",
+                    })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def analyse_plate(wells: pd.DataFrame, config: AnalysisConfig) -> pd.DataFrame:
+    """The fold changes of one plate under ``config`` (QC, quantify, compare)."""
+    from qpcr.stages.comparisons import compare
+    from qpcr.stages.quality import quality
+    from qpcr.stages.quantify import quantify
+
+    found = quantify(quality(wells, config), config)
+    return compare(found.samples, config, factors=found.factors,
+                   reference_genes=found.reference_genes, qc=found.qc).fold_changes  # fmt: skip
+
+
+def plates_run(args: argparse.Namespace) -> pd.DataFrame:
+    """One row per scenario × settings × target × contrast × plate."""
+    from qpcr.config import from_mapping
+
+    base = {"reference_genes": ["TBP", "RPL13A"], "replicate": "donor",
+            "control": {"oxygen": "normoxia", "treatment": "vehicle"}, "contrasts": [HT_HV],
+            "single_copy_cq": args.assumed_single_copy_cq or args.single_copy_cq}  # fmt: skip
+    configs = {name: from_mapping({**base, **extra}) for name, extra in CONFIGS.items()}
+    rng = np.random.default_rng(args.seed)
+    rows = []
+    for scenario in ("null", "effect"):
+        true = truth(scenario == "effect")
+        for plate in range(args.sims):
+            if plate % 20 == 0:
+                print(f"{scenario} plate {plate}", file=sys.stderr, flush=True)
+            wells = simulate_wells(rng, scenario == "effect", args)
+            for name, config in configs.items():
+                fc = analyse_plate(wells, config)
+                for r in fc.to_dict("records"):
+                    t = true.get((r["target"], r["contrast"]))
+                    if t is None:
+                        continue
+                    rows.append({
+                        "scenario": scenario, "settings": name, "plate": plate,
+                        "class": TARGETS[r["target"]][0], "contrast": r["contrast"],
+                        "error": r["log2_fold_change"] - t,
+                        "reject": r["p_value"] < args.alpha,
+                        "covered": np.log2(r["ci_low"]) <= t <= np.log2(r["ci_high"]),
+                    })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def plates_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per settings × target class: bias, RMSE and median |error| (effect scenario), type I
+    error (null) and CI coverage (both), with Monte-Carlo SEs of the rates."""
+    out = []
+    for (name, kind), g in table.groupby(["settings", "class"], sort=False):
+        eff, null = g[g["scenario"].eq("effect")], g[g["scenario"].eq("null")]
+        err = eff["error"].dropna()
+        type1 = null["reject"].mean()
+        cover = g["covered"].mean()
+        out.append({
+            "settings": name, "class": kind, "n": len(eff),
+            "missing": int(eff["error"].isna().sum()),
+            "bias": err.mean(), "rmse": math.sqrt((err**2).mean()),
+            "median_abs": err.abs().median(), "type1": type1,
+            "type1_mcse": math.sqrt(type1 * (1 - type1) / len(null)), "coverage": cover,
+            "coverage_mcse": math.sqrt(cover * (1 - cover) / len(g)),
+        })  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def plates_main(args: argparse.Namespace) -> None:
+    """Run the plate simulation and print its summary."""
+    args.sims = args.sims or (40 if args.quick else 300)
+    start = time.perf_counter()
+    table = plates_run(args)
+    assumed = args.assumed_single_copy_cq or args.single_copy_cq
+    print(
+        f"{args.sims} plates per scenario (null, effect); 2 × 2 × 3 donors, triplicates; "
+        f"Cq₁ {args.single_copy_cq:g} (setting {assumed:g}); outliers {args.outlier_rate:g} "
+        f"(+{args.outlier_shift:g} cycles), failed wells {args.failed_rate:g}; α = {args.alpha}; "
+        "nominal CI 95 %"
+    )
+    print(plates_summary(table).to_string(index=False, float_format="{:.3f}".format))
     print(f"elapsed {time.perf_counter() - start:.1f} s")
 
 

@@ -7,27 +7,52 @@ never count towards ``n`` and are never flagged).
 
 from __future__ import annotations
 
+import functools
+import math
 import warnings
 from collections.abc import Hashable, Sequence
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from .errors import AssumptionWarning, ConfigError, InputError
 
-__all__ = ["MOD_Z_FACTOR", "RULES", "flag_replicate_outliers", "grubbs_critical"]
+__all__ = [
+    "MOD_Z_FACTOR",
+    "POISSON_COVERAGE",
+    "RULES",
+    "expected_replicate_sd",
+    "flag_replicate_outliers",
+    "grubbs_critical",
+    "implied_copies",
+    "normal_range_quantile",
+    "poisson_cq_sd",
+    "poisson_range_limit",
+]
 
 #: 0.6745 = Φ^-1(0.75): makes the MAD a consistent estimate of σ for normal data.
 MOD_Z_FACTOR = 0.6745
 
 #: The ``outlier_rule`` setting: how technical-replicate outliers are found.
-Method = Literal["range", "mad", "grubbs", "none"]
+Method = Literal["range", "poisson", "mad", "grubbs", "none"]
 RULES: tuple[Method, ...] = get_args(Method)
-_DEFAULT_THRESHOLD: dict[Method, float] = {"range": 0.5, "mad": 3.5, "grubbs": 0.05, "none": np.nan}
+_DEFAULT_THRESHOLD: dict[Method, float] = {
+    "range": 0.5, "poisson": 0.5, "mad": 3.5, "grubbs": 0.05, "none": np.nan,
+}  # fmt: skip
+#: The ``poisson`` rule lets a replicate group span up to this quantile of the range of n
+#: normal replicates with the expected technical SD: a group drawn from the sampling model is
+#: flagged with probability 1 − POISSON_COVERAGE (methods §2.8).
+POISSON_COVERAGE = 0.999
+#: Above this many copies per well the Poisson SD uses its large-λ form 1/(ln E·√λ).
+_EXACT_COPIES = 2000.0
 #: Methods-text wording of each rule; ``{threshold}`` is the range rule's threshold (cycles).
 RULE_METHODS_TEXT: dict[Method, str] = {
     "range": "Technical replicates spanning more than {threshold:g} cycles were flagged",
+    "poisson": "Technical replicates spanning more than the larger of {threshold:g} cycles and "
+    f"the {100 * POISSON_COVERAGE:g} % range expected from Poisson sampling of the template "
+    "copies plus pipetting noise were flagged, and non-detects among mostly amplified "
+    "replicates at 1-10 copies per well were left out as wells without template",
     "mad": "Technical replicates whose modified z-score (median absolute deviation) exceeded "
     f"{_DEFAULT_THRESHOLD['mad']:g} were flagged",
     "grubbs": "Technical-replicate outliers were flagged by Grubbs' test "
@@ -71,6 +96,156 @@ def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndar
     return float(g) if g.ndim == 0 else g
 
 
+def implied_copies(cq: Any, single_copy_cq: float = 35.0, efficiency: float = 2.0) -> Any:
+    """Template copies per well that a Cq implies: ``λ = E^(Cq₁ − Cq)``.
+
+    Parameters
+    ----------
+    cq
+        Cq (cycles; scalar or array).
+    single_copy_cq
+        Cq₁, the Cq of a well holding one template copy (cycles).
+    efficiency
+        Amplification efficiency E (2 = doubling per cycle).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Copies per well.
+
+    Examples
+    --------
+    >>> implied_copies(32.0), round(implied_copies(25.0), 1)
+    (8.0, 1024.0)
+    """
+    out = np.power(efficiency, single_copy_cq - np.asarray(cq, dtype=float))
+    return float(out) if out.ndim == 0 else out
+
+
+def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
+    """SD (cycles) of Cq from Poisson sampling alone: the SD of ``log_E N`` over the wells
+    that amplified, ``N ~ Poisson(λ)`` given ``N ≥ 1``.
+
+    Exact (a sum over N) up to 2000 copies; above, the large-λ form ``1/(ln E·√λ)``
+    (Ståhlberg & Kubista 2014).
+
+    Parameters
+    ----------
+    copies
+        Mean copies per well λ (scalar or array; ≤ 0 or NaN gives NaN).
+    efficiency
+        Amplification efficiency E.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The SD in cycles.
+
+    Examples
+    --------
+    About 0.67 cycles at 6 copies per well, 0.145 at 100 and 0.046 at 1000:
+
+    >>> import numpy as np
+    >>> poisson_cq_sd(np.array([6.0, 100.0, 1000.0])).round(3)
+    array([0.673, 0.145, 0.046])
+    """
+    from scipy import special
+
+    lam = np.asarray(copies, dtype=float)
+    flat = lam.ravel()
+    out = np.full(flat.shape, np.nan)
+    log_e = math.log(efficiency)
+    for i, value in enumerate(flat):
+        if not (np.isfinite(value) and value > 0):
+            continue
+        if value > _EXACT_COPIES:
+            out[i] = 1.0 / (log_e * math.sqrt(value))
+            continue
+        k = np.arange(1.0, math.ceil(value + 12.0 * math.sqrt(value) + 30.0))
+        p = np.exp(k * math.log(value) - value - special.gammaln(k + 1.0))
+        p /= p.sum()
+        x = np.log(k) / log_e
+        mean = float(p @ x)
+        out[i] = math.sqrt(float(p @ (x - mean) ** 2))
+    shaped = out.reshape(lam.shape)
+    return float(shaped) if shaped.ndim == 0 else shaped
+
+
+def expected_replicate_sd(
+    cq: Any, single_copy_cq: float = 35.0, pipetting_sd: float = 0.08, efficiency: float = 2.0
+) -> Any:
+    """Expected technical SD (cycles) of replicates at a Cq: Poisson sampling of the copies
+    the Cq implies (at least one copy) plus a pipetting floor, ``√(σ_pip² + σ_P(λ)²)``.
+
+    Parameters
+    ----------
+    cq
+        The replicates' typical Cq (cycles; scalar or array).
+    single_copy_cq
+        Cq₁, the Cq of one template copy.
+    pipetting_sd
+        The pipetting floor (cycles).
+    efficiency
+        Amplification efficiency E.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The expected SD in cycles.
+
+    Examples
+    --------
+    >>> round(expected_replicate_sd(32.4), 3), round(expected_replicate_sd(22.0), 3)
+    (0.674, 0.082)
+    """
+    copies = np.maximum(implied_copies(cq, single_copy_cq, efficiency), 1.0)
+    out = np.sqrt(pipetting_sd**2 + np.asarray(poisson_cq_sd(copies, efficiency)) ** 2)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+@functools.lru_cache(maxsize=64)
+def normal_range_quantile(n: int, p: float = POISSON_COVERAGE) -> float:
+    """Quantile of the range of n independent standard normal values (in SDs).
+
+    ``P(R ≤ r) = n ∫ φ(x)·(Φ(x + r) − Φ(x))^(n−1) dx``, solved for r by bisection.
+
+    Parameters
+    ----------
+    n
+        Number of values (≥ 2).
+    p
+        Probability.
+
+    Returns
+    -------
+    float
+        r with P(R ≤ r) = p.
+
+    Examples
+    --------
+    Tables of the studentized range at infinite df give 3.64 (n = 2) and 4.12 (n = 3) at 0.99:
+
+    >>> round(normal_range_quantile(2, 0.99), 2), round(normal_range_quantile(3, 0.99), 2)
+    (3.64, 4.12)
+    """
+    from scipy import special
+
+    if n < 2:
+        raise ConfigError(f"range of {n} value(s); expected at least 2", where="outlier detection")
+    x = np.linspace(-9.0, 9.0, 3601)
+    phi = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    cdf = special.ndtr(x)
+
+    def below(r: float) -> float:
+        return float(np.trapezoid(n * phi * (special.ndtr(x + r) - cdf) ** (n - 1), x))
+
+    lo, hi = 0.0, 20.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if below(mid) < p else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
 def flag_replicate_outliers(
     cq: pd.Series,
     groups: pd.Series | pd.DataFrame | Sequence[pd.Series] | Sequence[Hashable],
@@ -79,6 +254,7 @@ def flag_replicate_outliers(
     *,
     range_threshold: float = 0.5,
     z_threshold: float = 3.5,
+    sampling: tuple[float, float] = (35.0, 0.08),
 ) -> pd.DataFrame:
     """Flag technical-replicate outliers; returns one row per well (index of ``cq``).
 
@@ -91,11 +267,13 @@ def flag_replicate_outliers(
         DataFrame (e.g. ``df[["plate", "sample", "target"]]``), or names of index levels of
         ``cq``.
     method
-        ``"range"`` (default, qbase+), ``"mad"``, ``"grubbs"`` or ``"none"``.
+        ``"range"`` (default, qbase+), ``"poisson"``, ``"mad"``, ``"grubbs"`` or ``"none"``.
     threshold
-        Of the chosen rule: range in cycles (default 0.5), modified-z cut-off (3.5), Grubbs
-        α (0.05). ``range_threshold``/``z_threshold`` set the other rule where one rule falls
-        back to the other.
+        Of the chosen rule: range in cycles (default 0.5; for ``poisson`` the least range
+        flagged), modified-z cut-off (3.5), Grubbs α (0.05). ``range_threshold``/``z_threshold``
+        set the other rule where one rule falls back to the other.
+    sampling
+        ``(single_copy_cq, pipetting_sd)`` of the ``poisson`` rule, in cycles.
 
     Returns
     -------
@@ -121,6 +299,13 @@ def flag_replicate_outliers(
     more than ``threshold`` from it and the others agree within ``threshold`` (rule
     ``range_fallback``). Duplicates (n = 2) and groups where neither rule singles out a well
     stay flagged with no outlier (rule ``range``): the user must decide.
+
+    ``poisson``: the range rule with a group's range limit widened to what sampling allows:
+    the larger of ``threshold`` and ``normal_range_quantile(n)`` ×
+    :func:`expected_replicate_sd` at the group's median Cq (Poisson sampling of the copies the
+    Cq implies plus the pipetting floor), so a group drawn from the sampling model is flagged
+    with probability 0.1 %. Far above single-copy level the limit is ``threshold``: the range
+    rule exactly.
 
     ``mad``: modified z in every group of n ≥ 3 (``|z| > threshold``), with the same MAD = 0
     fallback using ``range_threshold``. Groups of n = 2 get the range rule (flag only).
@@ -179,8 +364,12 @@ def flag_replicate_outliers(
         return out
     if method == "grubbs":
         return _grubbs(finite, keys, out, limit)
-    range_cut = limit if method == "range" else range_threshold
-    z_cut = z_threshold if method == "range" else limit
+    range_cut: float | pd.Series = limit if method in ("range", "poisson") else range_threshold
+    z_cut = z_threshold if method in ("range", "poisson") else limit
+    if method == "poisson":
+        limits = poisson_range_limit(grouped.transform("median").to_numpy(), n.to_numpy(),
+                                     limit, sampling)  # fmt: skip
+        range_cut = pd.Series(limits, index=x.index)
     range_flag = spread > range_cut
     out["value"] = spread
     out["threshold"] = range_cut
@@ -203,6 +392,47 @@ def flag_replicate_outliers(
         any_outlier = out["outlier"].groupby(keys, dropna=False, sort=False).transform("any")
         out["group_flagged"] = (any_outlier | ((n < 3) & range_flag)).to_numpy()
     return out
+
+
+def poisson_range_limit(
+    median_cq: Any, n: Any, floor: float = 0.5, sampling: tuple[float, float] = (35.0, 0.08)
+) -> Any:
+    """The range a replicate group may span under the ``poisson`` rule: the larger of
+    ``floor`` and ``normal_range_quantile(n)`` × :func:`expected_replicate_sd` at the group's
+    median Cq.
+
+    Parameters
+    ----------
+    median_cq
+        The group's median Cq (cycles; scalar or array).
+    n
+        Replicates in the group (scalar or array; fewer than 2 gives ``floor``).
+    floor
+        The least limit (``outlier_threshold``, cycles).
+    sampling
+        ``(single_copy_cq, pipetting_sd)`` in cycles.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The range limit in cycles.
+
+    Examples
+    --------
+    Triplicates at about 6 copies per well may span 3.41 cycles; at Cq 22, 0.5 as the range
+    rule:
+
+    >>> import numpy as np
+    >>> poisson_range_limit(np.array([32.4, 22.0]), np.array([3, 3])).round(2)
+    array([3.41, 0.5 ])
+    """
+    single_copy_cq, pipetting_sd = sampling
+    sd = np.asarray(expected_replicate_sd(median_cq, single_copy_cq, pipetting_sd))
+    counts = np.broadcast_to(np.asarray(n), sd.shape).ravel()
+    q = np.array([normal_range_quantile(int(k)) if k >= 2 else np.nan for k in counts])
+    out = np.fmax(q.reshape(sd.shape) * sd, floor)
+    out = np.where(np.isfinite(out), out, floor)
+    return float(out) if out.ndim == 0 else out
 
 
 def _group_keys(groups: object, x: pd.Series) -> list[pd.Series]:
@@ -246,12 +476,14 @@ def _mad_zero_fallback(
     keys: list[pd.Series],
     dev: pd.Series,
     rows: pd.Series,
-    cut: float,
+    cut: float | pd.Series,
     out: pd.DataFrame,
 ) -> None:
     """MAD = 0: at least half the wells equal the median m, so the median of the wells other
     than any single non-m well is m itself. The candidate is the well farthest from m; it is the
     outlier when it is more than ``cut`` from m and the remaining wells span ≤ ``cut``."""
+    if isinstance(cut, pd.Series):
+        cut = cut[rows]
     sub = pd.DataFrame({"x": x[rows], "dev": dev[rows]})
     sub_keys = [k[rows] for k in keys]
     candidate = sub["dev"].groupby(sub_keys, dropna=False, sort=False).transform("idxmax")

@@ -26,6 +26,11 @@ __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
 EVENT_COLUMNS = columns_of("qc")
 
 
+#: Under ``outlier_rule = "poisson"``: replicate groups implying at most this many template
+#: copies per well get the low-copy note, and their non-detects among mostly amplified
+#: replicates are zero-copy wells (P(empty well) = e^(−10) = 4.5e-5 at the limit).
+LOW_COPIES = 10.0
+
 #: ``rule`` spellings (deprecated column) that are not simply the code with hyphens.
 _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non-detect"}
 
@@ -149,6 +154,8 @@ def apply_qc(
         exclude(~w["target"].isin(list(targets)), "not_analysed")
     exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
     exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
+    empty = _zero_copy_nondetects(w, code.eq(""), config)
+    exclude(empty.notna(), "zero_copy", empty)
     dropout = _isolated_nondetects(w, code.eq(""), config)
     exclude(dropout.notna(), "isolated_nondetect", dropout)
     outliers, spread = _outliers(w[code.eq("") & ~w["censored"]], config)
@@ -165,14 +172,17 @@ def apply_qc(
     events = [
         *_flag_events(w[flags.ne("")]),
         *_dropout_events(w[dropout.notna()]),
+        *_zero_copy_events(w[empty.notna()].assign(copies=empty.dropna().astype(float))),
         *_control_events(w, config),
         *_ipc_events(w[stype.eq("ipc")]),
         *spread,
+        *_low_copy_events(w[~w["excluded"] & ~w["censored"] & stype.eq("unkn")], config),
         *_nondetect_events(
-            w[w["nondetect"] & stype.eq("unkn") & code.ne("not_in_layout") & dropout.isna()],
+            w[w["nondetect"] & stype.eq("unkn") & code.ne("not_in_layout") & dropout.isna()
+              & empty.isna()],
             config,
         ),
-    ]
+    ]  # fmt: skip
     return w.drop(columns=["nondetect", "nd_policy"]), event_table(events)
 
 
@@ -232,6 +242,73 @@ def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCon
     return top.round(2).astype(str).where(isolated)
 
 
+def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
+    """Detail (the copies per well the amplified replicates imply, or NaN) for non-detects
+    that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9).
+
+    At λ copies per well a fraction e^(−λ) of the wells holds no template. A non-detect whose
+    replicate group amplified in more wells than not, at a median Cq implying 1 to
+    :data:`LOW_COPIES` copies, is such a well: it says nothing about the sample's Cq and is
+    left out. A group mostly below detection, or below one copy per well (where the wells that
+    amplify read about the single-copy Cq whatever λ), keeps its non-detects (censored).
+    """
+    if config.outlier_rule != "poisson":
+        return pd.Series(np.nan, index=w.index, dtype=object)
+    from .outliers import implied_copies
+
+    by = [w[k] for k in ("plate", "sample", "target") if k in w]
+    detected = w["cq"].where(usable & ~w["nondetect"])
+    grouped = detected.groupby(by, sort=False)
+    empty = (usable & w["nondetect"]).groupby(by, sort=False).transform("sum")
+    copies = pd.Series(
+        implied_copies(grouped.transform("median").to_numpy(), config.single_copy_cq),
+        index=w.index,
+    )
+    low = copies.between(1.0, LOW_COPIES)
+    hit = usable & w["nondetect"] & (grouped.transform("count") > empty) & low
+    return copies.round(1).astype(str).where(hit)
+
+
+def _zero_copy_events(empty: pd.DataFrame) -> list[dict]:
+    """One information event per zero-copy well left out (``copies``: per well, implied)."""
+    return [
+        {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
+         "target": r["target"], "code": "zero_copy", "severity": "info",
+         "value": r["copies"], "threshold": LOW_COPIES,
+         "message": f"{r['target']} in {r.get('sample', '')}: well {r['well']} undetermined while "
+         f"most replicates amplified at ≈ {r['copies']:.1f} copies per well, where "
+         f"{100 * np.exp(-r['copies']):.1f} % of wells hold no copy; left out "
+         "as a zero-copy well"}
+        for r in empty.to_dict("records")
+    ]  # fmt: skip
+
+
+def _low_copy_events(used: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
+    """``outlier_rule = "poisson"``: one note per replicate group whose median Cq implies at
+    most :data:`LOW_COPIES` copies per well, with the scatter to expect (± 2 expected SD)."""
+    if config.outlier_rule != "poisson" or used.empty:
+        return []
+    from .outliers import expected_replicate_sd, implied_copies
+
+    keys = [k for k in ("plate", "sample", "target") if k in used]
+    median = used.groupby(keys, sort=False)["cq_used"].median().dropna()
+    copies = implied_copies(median.to_numpy(), config.single_copy_cq)
+    sd = expected_replicate_sd(median.to_numpy(), config.single_copy_cq, config.pipetting_sd)
+    events = []
+    for key, lam, s in zip(median.index, np.atleast_1d(copies), np.atleast_1d(sd), strict=True):
+        if lam > LOW_COPIES:
+            continue
+        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        events.append({
+            "plate": info.get("plate", ""), "well": "", "sample": info["sample"],
+            "target": info["target"], "code": "low_copy", "severity": "info",
+            "value": float(lam), "threshold": LOW_COPIES,
+            "message": f"{info['target']} in {info['sample']}: low copy number (≈ {lam:.1f} "
+            f"copies per well): expect ±{2 * s:.1f} cycles between replicates",
+        })  # fmt: skip
+    return events
+
+
 def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
     """One warning per excluded isolated non-detect."""
     return [
@@ -247,14 +324,17 @@ def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
 def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, list[dict]]:
     """Outlier wells (index → detail of the reason) and one event per flagged replicate
     group."""
-    from .outliers import flag_replicate_outliers
+    from .outliers import flag_replicate_outliers, poisson_range_limit
 
     if config.outlier_rule == "none" or used.empty:
         return pd.Series(dtype=object), []
     keys = [k for k in ("plate", "sample", "target") if k in used]
+    poisson = config.outlier_rule == "poisson"
+    sampling = (config.single_copy_cq, config.pipetting_sd)
     flags = flag_replicate_outliers(
         used["cq_used"], used[keys], method=config.outlier_rule,
-        threshold=config.outlier_threshold if config.outlier_rule == "range" else None,
+        threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
+        sampling=sampling,
     )  # fmt: skip
     hit = flags[flags["outlier"]]
     reasons = pd.Series(
@@ -271,16 +351,19 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
         wells = [w if isinstance(w, str) else "" for w in out["well"]]
         named = [f"well {w}" if w else f"the replicate at Cq {c:.2f}"
                  for w, c in zip(wells, out["cq_used"], strict=True)]  # fmt: skip
+        limit = config.outlier_threshold
+        if poisson:
+            limit = poisson_range_limit(group["cq_used"].median(), len(group),
+                                        config.outlier_threshold, sampling)  # fmt: skip
         action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
         fate = (f"{', '.join(named)} {action}" if len(out)
                 else "no single well stands out; all kept")  # fmt: skip
         events.append({
             "plate": info.get("plate", ""), "well": ", ".join(w for w in wells if w),
             "sample": info["sample"], "target": info["target"], "code": "replicate_spread",
-            "severity": "warn", "value": group["range"].iloc[0], "threshold":
-            config.outlier_threshold,
+            "severity": "warn", "value": group["range"].iloc[0], "threshold": limit,
             "message": f"{info['target']} in {info['sample']}: technical replicates span "
-            f"{group['range'].iloc[0]:.2f} cycles (> {config.outlier_threshold:g}); {fate}",
+            f"{group['range'].iloc[0]:.2f} cycles (> {limit:.3g}); {fate}",
         })  # fmt: skip
     return reasons, events
 

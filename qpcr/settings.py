@@ -114,11 +114,21 @@ class AnalysisConfig:
         "NTC or no-RT amplification withholds that target's results.",
         "--fail-on-controls"))
     outlier_rule: outliers.Method = field(default="range", metadata=_meta(
-        "Technical-replicate outlier rule ('range' is resolved by the modified z-score).",
+        "Technical-replicate outlier rule ('range' is resolved by the modified z-score; "
+        "'poisson' widens the range to the scatter expected from Poisson sampling at low copy "
+        "numbers and leaves out zero-copy non-detects).",
         "--outlier-rule", metavar="RULE"))
     outlier_threshold: float = field(default=0.5, metadata=_meta(
-        "Largest spread of technical replicates (range rule).",
+        "Largest spread of technical replicates (range rule; the least under 'poisson').",
         "--outlier-threshold", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
+    single_copy_cq: float = field(default=35.0, metadata=_meta(
+        "Cq of a well holding one template copy, for the copies a Cq implies (2^(this - Cq)) "
+        "under outlier_rule = 'poisson'.",
+        "--single-copy-cq", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
+    pipetting_sd: float = field(default=0.08, metadata=_meta(
+        "Technical SD of replicates at high copy numbers (pipetting floor), under "
+        "outlier_rule = 'poisson'.",
+        "--pipetting-sd", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
     keep_outliers: bool = field(default=False, metadata=_meta(
         "Flag technical-replicate outliers but keep them.",
         "--keep-outliers"))

@@ -6,19 +6,21 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..outliers import expected_replicate_sd
+from .learn import Learned, ntc_margins, predict_tolerance, replicate_limit, run_statistics
 from .rules import (
     MEASURED_TYPES,
     NEGATIVE_TYPES,
     NO_AMPLIFICATION_TYPES,
     _curves,
     _evaluate,
-    _fmt,
     _prepare,
     _replicate_groups,
 )
@@ -69,13 +71,18 @@ def init_spec(
     runs: Sequence[pd.DataFrame],
     reference: Sequence[str] = (),
     name: str = "reference plate",
+    false_alarm: float = 0.01,
 ) -> str:
     """A commented TOML spec from one or more good runs, for the user to edit.
 
     Expected values are the means over runs of each run's mean Cq (target × sample) and ΔCq
-    (each target against the first ``reference`` gene); tolerances are the larger of a default
-    (1 cycle for Cq, 0.5 for ΔCq) and 3 × the between-run SD. NTC margin 5 cycles and
-    efficiency 90-110 % with R² ≥ 0.98 over ≥ 5 points follow methods.md §2.9 and §2.5.
+    (each target and each further reference gene against the first ``reference`` gene).
+    Limits are prediction limits for one more good run (:mod:`qpcr.check.learn`), the
+    ``false_alarm`` budget shared by every judged value: tolerances are the larger of a default
+    (1 cycle for Cq, 0.5 for ΔCq) and the prediction limit; replicate-SD limits per target ×
+    sample (per target from fewer than 3 runs); the NTC margin is 5 cycles, or the smallest
+    margin the runs showed when below. Every limit passes the runs given. Efficiency 90-110 %
+    with R² ≥ 0.98 over ≥ 5 points follow methods.md §2.5.
 
     Parameters
     ----------
@@ -85,6 +92,8 @@ def init_spec(
         Reference genes; the first one is the reference of the ``delta_cq`` rules.
     name : str
         The spec's name.
+    false_alarm : float
+        The chance a new good run may fail the learned limits (stated in the spec).
 
     Returns
     -------
@@ -107,9 +116,15 @@ def init_spec(
     ...     "target": ["GAPDH"] * 3 + ["MYC"] * 3,
     ...     "cq": [18.0, 18.1, 18.2, 24.4, 24.5, 24.6],
     ... })
+
+    Two runs, the second 0.2 cycles later throughout. The ΔCq does not move; its within-run
+    variance is 2 × 0.1²/3 (triplicates with SD 0.1), so V = 0.00667 × (1 + 1/2) = 0.1²;
+    five judged values share the 1 % budget and t_0.999(4) = 7.173 gives ±0.72:
+
     >>> text = init_spec([wells, wells.assign(cq=wells["cq"] + 0.2)], reference=["GAPDH"])
     >>> print(text[text.index("# ΔCq"):text.index("# Technical")].strip())
-    # ΔCq of MYC against GAPDH in REF (between-run SD 0.000).
+    # ΔCq of MYC against GAPDH in REF (between-run SD 0.000; predicted SD 0.100 on 4 df;
+    # a good run falls outside with probability 0.197 %).
     [[rule]]
     id = "dcq-MYC-GAPDH-REF"
     type = "delta_cq"
@@ -117,23 +132,29 @@ def init_spec(
     reference_target = "GAPDH"
     sample = "REF"
     expected = 6.40
-    tolerance = 0.50
+    tolerance = 0.72
     severity = "fail"
     message = "MYC relative to GAPDH has shifted"
     >>> from qpcr.check import parse_spec
-    >>> [rule.id for rule in parse_spec(text).rules]
-    ['cq-GAPDH-REF', 'cq-MYC-REF', 'dcq-MYC-GAPDH-REF', 'replicate-sd', 'valid-wells']
+    >>> [rule.id for rule in parse_spec(text).rules]  # doctest: +NORMALIZE_WHITESPACE
+    ['cq-GAPDH-REF', 'cq-MYC-REF', 'dcq-MYC-GAPDH-REF', 'replicate-sd-GAPDH',
+     'replicate-sd-MYC', 'valid-wells']
     """
     if not runs:
         raise InputError("no runs given", where="init_spec", hint="Pass one or more good runs")
     prepared = [_prepare(w) for w in runs]
     _check_reference(prepared, reference)
-    cq = _mean_cq_per_run(prepared)
+    stats = run_statistics(prepared)
+    cq = stats.pivot_table(index=["target", "sample"], columns="run", values="mean")
+    learned = _learn(stats, cq, reference, _replicate_table(prepared), false_alarm)
+    rules = [
+        *_cq_rules(cq, learned),
+        *_delta_cq_rules(cq, reference, learned),
+        *_control_rules(prepared, learned),
+    ]
     out = [
-        *_header(len(runs), name),
-        *_cq_rules(cq),
-        *_delta_cq_rules(cq, reference),
-        *_control_rules(prepared),
+        *_header(len(runs), name, learned, false_alarm),
+        *rules,
         *_stability_rules(cq, reference),
         _HISTORY_BLOCK,
     ]
@@ -153,22 +174,99 @@ def _check_reference(prepared: list[pd.DataFrame], reference: Sequence[str]) -> 
             )
 
 
-def _mean_cq_per_run(prepared: list[pd.DataFrame]) -> pd.DataFrame:
-    """Mean Cq of the measured samples: one row per target × sample, one column per run."""
-    per_run = []
+def _replicate_table(prepared: list[pd.DataFrame]) -> pd.DataFrame:
+    """The replicate groups of the measured samples in every run
+    (:func:`qpcr.check.rules._replicate_groups`; standards are judged by the curve rules)."""
+    groups = []
     for i, w in enumerate(prepared):
-        m = w[w["usable"] & w["sample_type"].isin(MEASURED_TYPES)]
-        per_run.append(m.groupby(["target", "sample"])["cq"].mean().rename(i))
-    return pd.concat(per_run, axis=1)
+        measured = w.loc[w["sample_type"].isin(MEASURED_TYPES), "sample"].unique()
+        found = _replicate_groups(w)
+        groups.append(found[found["sample"].isin(measured)].assign(run=i))
+    return pd.concat(groups, ignore_index=True)
 
 
-def _header(n: int, name: str) -> list[str]:
-    """The spec's opening comment and its ``[spec]`` table."""
+def _learn(
+    stats: pd.DataFrame,
+    cq: pd.DataFrame,
+    reference: Sequence[str],
+    groups: pd.DataFrame,
+    false_alarm: float,
+) -> dict[str, Any]:
+    """The learned limits by rule id (and ``"runs"``, ``"checks"``: judged values per run)."""
+    pooled = stats.assign(ss=(stats["n"] - 1) * stats["var"], dof=stats["n"] - 1)
+    pooled = pooled.groupby(["target", "sample"]).agg(ss=("ss", "sum"), dof=("dof", "sum"),
+                                                      n=("n", "median"))  # fmt: skip
+    # the replicate variance is at least what Poisson sampling implies at the target's Cq
+    model = pd.Series(expected_replicate_sd(cq.mean(axis=1).to_numpy()), index=cq.index) ** 2
+    pooled["var"] = np.fmax(pooled["ss"] / pooled["dof"], model.reindex(pooled.index))
+    within = pooled["var"] / pooled["n"]
+    cq_ids = {_slug("cq", t, s): (t, s) for t, s in cq.index}
+    dcq_ids = {_slug("dcq", t, reference[0], s): (t, s) for t, s in _delta_pairs(cq, reference)}
+    per_sample = cq.shape[1] >= 3
+    keys = ["target", "sample"] if per_sample else ["target"]
+    replicate_ids = ({"replicate-sd-" + _slug(*map(str, k if isinstance(k, tuple) else (k,))): k
+                     for k in groups.groupby(keys if per_sample else "target").groups}
+                     if len(groups) else {})  # fmt: skip
+    group_count = len(groups) / max(cq.shape[1], 1)
+    checks = len(cq_ids) + len(dcq_ids) + group_count
+    alpha = false_alarm / max(checks, 1)
+    out: dict[str, Any] = {"runs": cq.shape[1], "checks": checks, "alpha": alpha}
+    if cq.shape[1] >= 2:
+        values = pd.DataFrame({i: _rows(cq)[k] for i, k in cq_ids.items()})
+        out |= predict_tolerance(values, pd.Series({i: within[k] for i, k in cq_ids.items()}),
+                                 pd.Series({i: pooled["dof"][k] for i, k in cq_ids.items()}),
+                                 alpha, default=1.0)  # fmt: skip
+    if cq.shape[1] >= 2 and dcq_ids:
+        ref = reference[0]
+        rows = _rows(cq)
+        values = pd.DataFrame({i: rows[k] - rows[(ref, k[1])] for i, k in dcq_ids.items()})
+        var = {i: within[k] + within[(ref, k[1])] for i, k in dcq_ids.items()}
+        dof = {i: min(pooled["dof"][k], pooled["dof"][(ref, k[1])]) for i, k in dcq_ids.items()}
+        out |= predict_tolerance(values, pd.Series(var), pd.Series(dof), alpha, default=0.5)
+    for rule_id, key in replicate_ids.items():
+        own = groups.set_index(keys).loc[[key]]
+        # the sampling floor of the rule's least scattered group (the one with most copies)
+        floor = float(expected_replicate_sd(float(((own["low"] + own["high"]) / 2).min())))
+        found = replicate_limit(own["sd"] ** 2, own["n"], alpha, floor)
+        per_run = len(own) / cq.shape[1]  # groups this rule judges in a run
+        out[rule_id] = replace(found, false_alarm=1.0 - (1.0 - found.false_alarm) ** per_run)
+    out["replicate_ids"] = replicate_ids
+    return out
+
+
+def _delta_pairs(cq: pd.DataFrame, reference: Sequence[str]) -> list[tuple[str, str]]:
+    """Target × sample of the ΔCq rules: every target but the first reference gene, in the
+    samples where that gene is measured."""
+    if not reference:
+        return []
+    return [
+        (str(t), str(s)) for t, s in cq.index if t != reference[0] and (reference[0], s) in cq.index
+    ]
+
+
+def _header(n: int, name: str, learned: dict[str, Any], false_alarm: float) -> list[str]:
+    """The spec's opening comment (with the false-alarm estimate) and its ``[spec]`` table."""
+    rates = [v.false_alarm for v in learned.values() if isinstance(v, Learned)]
+    rates = [r for r in rates if np.isfinite(r)]
+    if n >= 2 and rates:
+        estimate = 1.0 - math.prod(1.0 - r for r in rates)
+        alarm = [
+            f"# False alarms: a new good run fails a learned limit with an estimated probability "
+            f"of {_percent(estimate)}",
+            f"# (budget {100 * false_alarm:g} %, shared by {learned['checks']:g} judged values).",
+        ]
+    else:
+        alarm = [
+            "# One run: no run-to-run spread to learn from; tolerances are the defaults and",
+            "# the false-alarm rate cannot be estimated. Write the spec from 5 or more runs.",
+        ]
     return [
         f"# qpcr check specification written by 'qpcr check --init-spec' from {n} run(s).",
-        "# Review every rule: expected values are the observed means; tolerances are defaults",
-        "# or 3 x the between-run SD, whichever is larger. severity = 'fail' fails the check",
-        "# (exit 3); 'warn' only reports. See docs/reference-plates.md.",
+        "# Review every rule: expected values are the observed means; limits are the defaults or",
+        "# prediction limits for one more good run, whichever is wider (methods.md §5).",
+        *alarm,
+        "# severity = 'fail' fails the check (exit 3); 'warn' only reports.",
+        "# See docs/reference-plates.md.",
         "",
         "[spec]",
         f"name = {_toml(name)}",
@@ -176,19 +274,32 @@ def _header(n: int, name: str) -> list[str]:
     ]
 
 
-def _tolerance_rule(what: str, values: pd.Series, default: float, message: str, **keys: Any) -> str:
-    """A rule expecting the mean of ``values`` within the larger of ``default`` and 3 × SD."""
-    sd = float(values.std(ddof=1)) if values.count() >= 2 else np.nan
-    note = f"between-run SD {sd:.3f}" if np.isfinite(sd) else "one run: default tolerance"
-    tolerance = round(max(default, 3 * sd) if np.isfinite(sd) else default, 2)
+def _tolerance_rule(
+    what: str, values: pd.Series, default: float, found: Learned | None, message: str, **keys: Any
+) -> str:
+    """A rule expecting the mean of ``values`` within the larger of ``default`` and the
+    learned prediction limit."""
+    if found is None or not np.isfinite(found.limit):
+        note, tolerance = "one run: default tolerance", default
+    else:
+        sd = float(values.std(ddof=1))
+        alarm = _percent(found.false_alarm)
+        note = (f"between-run SD {sd:.3f}; predicted SD {found.sd:.3f} on {found.df:g} df;\n"
+                f"a good run falls outside with probability {alarm}")  # fmt: skip
+        tolerance = found.limit
     return _rule_block(
         f"{what} ({note}).",
         **keys,
         expected=round(float(values.mean()), 2),
-        tolerance=tolerance,
+        tolerance=round(tolerance, 2),
         severity="fail",
         message=message,
     )
+
+
+def _percent(p: float) -> str:
+    """A probability as a percentage for a comment (``< 0.001 %`` when smaller)."""
+    return f"{100 * p:.3f} %" if p >= 1e-5 else "< 0.001 %"
 
 
 def _rows(cq: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
@@ -196,13 +307,14 @@ def _rows(cq: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
     return {(str(t), str(s)): cq.iloc[i] for i, (t, s) in enumerate(cq.index)}
 
 
-def _cq_rules(cq: pd.DataFrame) -> list[str]:
+def _cq_rules(cq: pd.DataFrame, learned: dict[str, Any]) -> list[str]:
     """One ``cq`` rule per target × sample (default tolerance 1 cycle)."""
     return [
         _tolerance_rule(
             f"Mean Cq of {target} in {sample}: observed {values.mean():.2f}",
             values,
             1.0,
+            learned.get(_slug("cq", target, sample)),
             id=_slug("cq", target, sample),
             type="cq",
             target=target,
@@ -213,8 +325,11 @@ def _cq_rules(cq: pd.DataFrame) -> list[str]:
     ]
 
 
-def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
-    """``delta_cq`` rules of each target against the first reference gene (or a hint)."""
+def _delta_cq_rules(
+    cq: pd.DataFrame, reference: Sequence[str], learned: dict[str, Any]
+) -> list[str]:
+    """``delta_cq`` rules of each target and further reference gene against the first
+    reference gene (or a hint)."""
     if not reference:
         return [
             "# No reference gene given (--reference-genes GENE): add delta_cq rules by hand, e.g.\n"
@@ -227,8 +342,9 @@ def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
     return [
         _tolerance_rule(
             f"ΔCq of {target} against {ref} in {sample}",
-            values - rows[(ref, sample)],
+            rows[(target, sample)] - rows[(ref, sample)],
             0.5,
+            learned.get(_slug("dcq", target, ref, sample)),
             id=_slug("dcq", target, ref, sample),
             type="delta_cq",
             target=target,
@@ -236,27 +352,16 @@ def _delta_cq_rules(cq: pd.DataFrame, reference: Sequence[str]) -> list[str]:
             sample=sample,
             message=f"{target} relative to {ref} has shifted",
         )
-        for (target, sample), values in rows.items()
-        if target not in reference and (ref, sample) in rows
+        for target, sample in _delta_pairs(cq, reference)
     ]
 
 
-def _control_rules(prepared: list[pd.DataFrame]) -> list[str]:
+def _control_rules(prepared: list[pd.DataFrame], learned: dict[str, Any]) -> list[str]:
     """NTC, replicate, standard-curve and usable-well rules, as far as the runs allow."""
     out = []
     if any(w["sample_type"].isin(NEGATIVE_TYPES).any() for w in prepared):
-        out.append(
-            _rule_block(
-                "No-template controls: undetermined, or at least 5 cycles above the latest\n"
-                "sample of the same target (qbase+ default, methods.md §2.9).",
-                id="ntc-clean",
-                type="ntc",
-                margin=5.0,
-                severity="fail",
-                message="an NTC amplified: check for contamination",
-            )
-        )
-    out.append(_replicate_rule(prepared))
+        out.append(_ntc_rule(prepared))
+    out += _replicate_rules(learned)
     if any(not _curves(w).empty for w in prepared):
         out += _curve_rules()
     counts = [
@@ -276,23 +381,50 @@ def _control_rules(prepared: list[pd.DataFrame]) -> list[str]:
     return out
 
 
-def _replicate_rule(prepared: list[pd.DataFrame]) -> str:
-    """The ``replicate_sd`` rule, its limit from the worst replicate SD of the runs."""
-    sds = [_replicate_groups(w)["sd"].max() for w in prepared]
-    worst = max((x for x in sds if np.isfinite(x)), default=np.nan)
-    max_sd = 0.25
-    if np.isfinite(worst):
-        max_sd = min(0.5, max(0.25, math.ceil(20 * 1.2 * worst) / 20))
+#: An NTC margin the runs show is learned only down to this (cycles: 1/8 of the signal);
+#: closer NTCs are contamination, which the spec notes instead of accepting.
+_LEAST_NTC_MARGIN = 3.0
+
+
+def _ntc_rule(prepared: list[pd.DataFrame]) -> str:
+    """The ``ntc`` rule: margin 5 cycles (qbase+), or the smallest margin the runs showed when
+    it lies between 3 and 5 cycles."""
+    margins = ntc_margins(prepared)
+    margin, seen = 5.0, "every NTC undetermined or further"
+    if len(margins):
+        seen = "smallest observed margin " + ", ".join(f"{t} {m:.2f}" for t, m in margins.items())
+        if margins.min() >= _LEAST_NTC_MARGIN:  # late primer dimers, not contamination
+            margin = min(5.0, math.floor(10.0 * float(margins.min())) / 10.0)
+    below = "; below the default 5: check these runs' NTCs" if margin < 5.0 else ""
     return _rule_block(
-        f"Technical replicates (SD in cycles; worst observed {_fmt(worst, 3)}; limit:\n"
-        "1.2 x the worst rounded up to 0.05, kept within 0.25-0.5).\n"
-        "Alternative: max_range = 0.5 (qbase+ default, methods.md §2.1).",
-        id="replicate-sd",
-        type="replicate_sd",
-        max_sd=max_sd,
+        "No-template controls: undetermined, or at least `margin` cycles above the latest\n"
+        f"sample of the same target (methods.md §2.9; {seen}{below}).",
+        id="ntc-clean",
+        type="ntc",
+        margin=margin,
         severity="fail",
-        message="technical replicates disagree: pipetting or a failed well",
+        message="an NTC amplified: check for contamination",
     )
+
+
+def _replicate_rules(learned: dict[str, Any]) -> list[str]:
+    """``replicate_sd`` rules per target × sample (per target from fewer than 3 runs), each
+    limit a prediction limit for a new replicate group's SD."""
+    out = []
+    for rule_id, key in learned["replicate_ids"].items():
+        found: Learned = learned[rule_id]
+        target, sample = key if isinstance(key, tuple) else (key, None)
+        where = f"{target} in {sample}" if sample is not None else f"{target} (every sample)"
+        wide = " (above 0.5: are these runs good?)" if found.limit > 0.5 else ""
+        out.append(_rule_block(
+            f"Technical replicates of {where}: SD in cycles, pooled {found.sd:.3f} on "
+            f"{found.df:g} df;\nlimit: prediction limit of a new group's SD{wide}; a good run "
+            f"exceeds it with probability {_percent(found.false_alarm)}.",
+            id=rule_id, type="replicate_sd", target=str(target),
+            sample=None if sample is None else str(sample), max_sd=found.limit,
+            severity="fail", message="technical replicates disagree: pipetting or a failed well",
+        ))  # fmt: skip
+    return out
 
 
 def _curve_rules() -> list[str]:

@@ -25,7 +25,10 @@ EXCLUDE_REASONS: Final[dict[str, str]] = {
     "invalid_cq": "no valid Cq",
     "nondetect": "non-detect (undetermined), excluded by policy",
     "isolated_nondetect": "isolated non-detect (replicates amplified at Cq ≤ {detail})",
+    "zero_copy": "zero-copy well (an empty well: most replicates amplified at ≈{detail} copies "
+    "per well)",
     "outlier_range": "replicate outlier ({detail})",
+    "outlier_poisson": "replicate outlier ({detail})",
     "outlier_mad": "replicate outlier ({detail})",
     "outlier_grubbs": "replicate outlier ({detail})",
     "vendor_flag": "flagged by the instrument software ({detail})",
@@ -39,9 +42,14 @@ SEVERITIES: Final = ("info", "warn", "fail")
 
 #: QC event code → what it means (qc.csv ``code``).
 QC_EVENTS: Final[dict[str, str]] = {
-    "replicate_spread": "technical replicates span more than outlier_threshold cycles",
+    "replicate_spread": "technical replicates span more than outlier_threshold cycles (under "
+    "outlier_rule = 'poisson': more than Poisson sampling allows at their Cq)",
     "isolated_nondetect": "a non-detect beside replicates far below the cycle limit: excluded as "
     "a failed reaction",
+    "zero_copy": "a non-detect among mostly amplified low-copy replicates: an empty well (Poisson "
+    "sampling), left out (outlier_rule = 'poisson')",
+    "low_copy": "replicates at most 10 copies per well: Poisson sampling alone scatters them "
+    "(outlier_rule = 'poisson')",
     "nondetect": "a sample well without amplification, censored or excluded by nondetect_policy",
     "ntc_amplification": "a no-template control amplified within ntc_margin cycles of the samples",
     "nrt_amplification": "a no-RT control amplified within ntc_margin cycles of its sample",
