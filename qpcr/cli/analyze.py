@@ -44,6 +44,9 @@ def analyze(
         bool, typer.Option("--force", help="Replace earlier results in --out.")
     ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+    no_html: Annotated[
+        bool, typer.Option("--no-html", help="Skip report.html (the one-page report).")
+    ] = False,
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
@@ -57,7 +60,7 @@ def analyze(
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
-        written = write_report(results, out, force=force, figures=not no_figures)
+        written = write_report(results, out, force=force, figures=not no_figures, html=not no_html)
         if not quiet:
             _print_summary(results, out, len(written))
 

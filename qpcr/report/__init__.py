@@ -18,7 +18,12 @@ __all__ = ["OUTPUT_FILES", "write_report"]
 
 
 def write_report(
-    results: Results, outdir: str | Path, *, force: bool = False, figures: bool = True
+    results: Results,
+    outdir: str | Path,
+    *,
+    force: bool = False,
+    figures: bool = True,
+    html: bool = True,
 ) -> list[Path]:
     """Write every output of ``results`` into ``outdir`` and return the paths.
 
@@ -36,7 +41,9 @@ def write_report(
     force
         Replace earlier results in ``outdir``.
     figures
-        Also draw the figures (into ``figures/``).
+        Also draw the figures (into ``figures/``, and into the HTML report).
+    html
+        Also write ``report.html``, the analysis on one self-contained page.
 
     Returns
     -------
@@ -60,12 +67,12 @@ def write_report(
     >>> paths = write_report(example_results(), outdir, figures=False)
     >>> sorted(path.name for path in paths)  # doctest: +NORMALIZE_WHITESPACE
     ['anova.csv', 'contrasts.csv', 'fold_changes.csv', 'provenance.json', 'qc.csv',
-     'ratios.csv', 'replicates.csv', 'results.xlsx', 'samples.csv', 'wells.csv']
+     'ratios.csv', 'replicates.csv', 'report.html', 'results.xlsx', 'samples.csv', 'wells.csv']
     >>> write_report(example_results(), outdir, figures=False)
     Traceback (most recent call last):
     ...
     qpcr.errors.InputError: ...: already holds results (wells.csv, replicates.csv, ...
-    >>> len(write_report(example_results(), outdir, force=True, figures=False))
+    >>> len(write_report(example_results(), outdir, force=True, figures=False, html=False))
     10
     >>> folder.cleanup()
     """
@@ -73,13 +80,18 @@ def write_report(
     with replace_folder(outdir, OWNED, check=lambda path: check_outdir(path, force)) as tmp:
         written = write_tables(results, tmp)
         figure_paths: list[Path] = []
+        svgs: dict[str, str] = {}
         if figures:
             from .figures import write_figures
 
-            figure_paths = write_figures(results, tmp / "figures")
+            figure_paths = write_figures(results, tmp / "figures", svgs=svgs if html else None)
             written += figure_paths
         from .summary import write_workbook
 
         written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
         written.append(write_provenance(results, tmp / "provenance.json"))
+        if html:
+            from .html import write_html
+
+            written.append(write_html(results, tmp / "report.html", svgs))
     return [outdir / path.relative_to(tmp) for path in written]

@@ -6,11 +6,12 @@ point (its log2 value minus the control group's mean), each group has its mean a
 
 from __future__ import annotations
 
+import io
 import math
 import textwrap
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "FIGURE_FORMATS",
     "fold_change_figure",
     "ratio_figure",
     "stability_figure",
@@ -33,14 +35,16 @@ __all__ = [
 ]
 
 
-def _pyplot():
+def _figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    """A figure on its own Agg canvas (no pyplot state) and its grid of axes."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.hashsalt"] = "qpcr"
-    return plt
+    matplotlib.rcParams["svg.hashsalt"] = "qpcr"
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
 def _fc_ticks(ax, low: float, high: float) -> None:
@@ -130,7 +134,6 @@ def fold_change_figure(results: Results) -> Figure:
     >>> [ax.get_title() for ax in fig.axes]
     ['MYC', 'HIF1A']
     """
-    plt = _pyplot()
     factors = list(results.factors)
     replicate = results.config.replicate
     targets = [t for t in results.targets if t not in results.reference_genes]
@@ -138,7 +141,7 @@ def fold_change_figure(results: Results) -> Figure:
     summary = results.groups
     ncols = min(3, max(1, len(targets)))
     nrows = math.ceil(len(targets) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = _figure(nrows, ncols, (3.6 * ncols, 3.2 * nrows))
     for ax, target in zip(axes.flat, targets, strict=False):
         ctrl = results.config.control
         comps = results.fold_changes[results.fold_changes["target"] == target]
@@ -179,7 +182,6 @@ def ratio_figure(results: Results) -> Figure | None:
     """
     if results.ratio_samples.empty:
         return None
-    plt = _pyplot()
     factors = list(results.factors)
     units = biological_units(results.ratio_samples, "log2_ratio", "ratio", factors,
                              results.config.replicate)  # fmt: skip
@@ -189,7 +191,7 @@ def ratio_figure(results: Results) -> Figure | None:
         mean_log2=np.log2(control["value"]), ci_low_log2=np.log2(control["value_ci_low"])
     )
     names = list(dict.fromkeys(units["ratio"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
+    fig, axes = _figure(1, len(names), (4.2 * len(names), 3.4))
     for ax, name in zip(axes.flat, names, strict=True):
         ctrl = results.config.control
         intervals = _intervals(comps[comps["ratio"] == name],
@@ -229,12 +231,11 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     MYC (p1)
     E = 1.997, R² = 0.9999
     """
-    plt = _pyplot()
     fitted = curves[curves["note"].eq("")]
     n = max(1, len(fitted))
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = _figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows))
     std = wells[wells["exclude_code"].eq("standard")]
     for ax, curve in zip(axes.flat, fitted.to_dict("records"), strict=False):
         points = std[(std["target"] == curve["target"])
@@ -253,39 +254,21 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     return fig
 
 
-def _save_png(fig: Figure, path: Path) -> None:
-    fig.savefig(path, format="png", dpi=150, metadata={"Software": None})
+#: Figure file formats :func:`write_figures` can write (PNG at 300 dpi; SVG and PDF are vector).
+FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
-def write_figures(results: Results, folder: Path) -> list[Path]:
-    """Save the figures as PNG (for the workbook) into ``folder``.
+def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
+    """Save without a creation date or software stamp, so equal figures give equal files."""
+    metadata = {"png": {"Software": None}, "svg": {"Date": None},
+                "pdf": {"CreationDate": None, "Producer": None}}[fmt]  # fmt: skip
+    fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
 
-    Parameters
-    ----------
-    results
-        A finished analysis.
-    folder
-        Where the files go (created if needed).
 
-    Returns
-    -------
-    list of pathlib.Path
-        The files written: ``fold_changes.png``, ``ratios.png``, ``standard_curves.png`` and
-        ``reference_genes.png``, each when the analysis has its table.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> folder = tempfile.TemporaryDirectory()
-    >>> [path.name for path in write_figures(example_results(), Path(folder.name))]
-    ['fold_changes.png', 'ratios.png']
-    >>> folder.cleanup()
-    """
-    plt = _pyplot()
-    out = []
+def _figures(results: Results) -> dict[str, Figure | None]:
+    """Each figure of the analysis by file name (None when it has no table to draw)."""
     tables = results.tables
-    figures = {
+    return {
         "fold_changes": None if results.fold_changes.empty else fold_change_figure(results),
         "ratios": None if results.fold_changes.empty else ratio_figure(results),
         "standard_curves": standard_curve_figure(results.wells, tables["standard_curves"])
@@ -295,13 +278,59 @@ def write_figures(results: Results, folder: Path) -> list[Path]:
         if "reference_genes" in tables
         else None,
     }
-    for name, fig in figures.items():
+
+
+def write_figures(
+    results: Results,
+    folder: Path,
+    formats: tuple[str, ...] = ("png",),
+    svgs: dict[str, str] | None = None,
+) -> list[Path]:
+    """Save the figures into ``folder``, one file per figure and format.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    folder
+        Where the files go (created if needed).
+    formats
+        Any of :data:`FIGURE_FORMATS`; PNG is drawn at 300 dpi.
+    svgs
+        When given, each figure's SVG text is also stored in it under the figure's name (for
+        the HTML report), whether or not SVG files are written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: ``fold_changes``, ``ratios``, ``standard_curves`` and
+        ``reference_genes``, each when the analysis has its table, in each format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> svgs = {}
+    >>> paths = write_figures(example_results(), Path(folder.name), ("png", "pdf"), svgs)
+    >>> [path.name for path in paths]
+    ['fold_changes.png', 'fold_changes.pdf', 'ratios.png', 'ratios.pdf']
+    >>> list(svgs), svgs["ratios"].count("<svg")
+    (['fold_changes', 'ratios'], 1)
+    >>> folder.cleanup()
+    """
+    out = []
+    for name, fig in _figures(results).items():
         if fig is None:
             continue
-        path = folder / f"{name}.png"
-        atomic_write(path, partial(_save_png, fig))
-        plt.close(fig)
-        out.append(path)
+        for fmt in formats:
+            path = folder / f"{name}.{fmt}"
+            atomic_write(path, partial(_save, fig, fmt))
+            out.append(path)
+        if svgs is not None:
+            buffer = io.BytesIO()
+            _save(fig, "svg", buffer)
+            svgs[name] = buffer.getvalue().decode("utf-8")
     return out
 
 
@@ -334,8 +363,8 @@ def stability_figure(genes: pd.DataFrame, steps: pd.DataFrame, cutoff: float = 0
     >>> [ax.get_title() for ax in fig.axes]
     ['geNorm stepwise exclusion', 'geNorm pairwise variation (cutoff 0.15)', 'NormFinder']
     """
-    plt = _pyplot()
-    fig, (ax_m, ax_v, ax_rho) = plt.subplots(1, 3, figsize=(11, 3.6))
+    fig, axes = _figure(1, 3, (11, 3.6))
+    ax_m, ax_v, ax_rho = axes[0]
     ax_m.plot(steps["genes_left"], steps["mean_m"], marker="o", color="C0")
     ax_m.invert_xaxis()
     ax_m.set_xlabel("genes left")

@@ -31,7 +31,7 @@ __all__ = [
 
 #: Files an analysis writes into its output folder (figures go to ``figures/``).
 OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv", "ratios.csv",
-                "qc.csv", "results.xlsx", "provenance.json")  # fmt: skip
+                "qc.csv", "results.xlsx", "provenance.json", "report.html")  # fmt: skip
 
 _PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "matplotlib", "openpyxl",
              "python-calamine", "typer")  # fmt: skip
