@@ -55,7 +55,7 @@ padding:0;overflow:hidden;white-space:nowrap}
 table.plate td.empty{background:#fafafa}
 table.plate td.nd{background:#e8e8e8;color:#333}
 table.plate td.outlier{box-shadow:inset 0 0 0 2px #e69f00;font-weight:700}
-table.plate td.excluded{text-decoration:line-through}
+table.plate td.excluded{font-style:italic}
 table.plate td.ntc-hit{box-shadow:inset 0 0 0 2px #d55e00;font-weight:700}
 table.plate td.et{border-top:2px solid #111}table.plate td.eb{border-bottom:2px solid #111}
 table.plate td.el{border-left:2px solid #111}table.plate td.er{border-right:2px solid #111}

@@ -2,8 +2,8 @@
 
 Each map is an HTML table with one cell per well of the plate (``td[data-well]``). A well
 holding the target is coloured by its Cq (a colour-blind-safe sequential scale, low Cq dark);
-marks show excluded wells (×), non-detects (ND), NTC wells that amplified (NTC, red edge) and
-replicate outliers (O); a thick edge outlines each sample's wells (the layout's groups).
+marks show non-detects (ND), NTC wells that amplified (NTC, red edge), replicate outliers (O)
+and other excluded wells (×); a thick edge outlines each sample's wells (the layout's groups).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _marks(row: dict) -> list[tuple[str, str]]:
     if bool(row.get("outlier")):
         marks.append(("outlier", "O"))
     if bool(row.get("excluded")) and code not in _ROLE_CODES:
-        marks.append(("excluded", "×"))
+        marks.append(("excluded", "" if marks else "×"))  # ND, O: already say why
     return marks
 
 
@@ -108,7 +108,7 @@ def _map(wells: pd.DataFrame, plate: PlateFormat, target: str, caption: str) -> 
             marks = _marks(record)
             classes = " ".join(["w", *(m[0] for m in marks), _edges(samples, index, plate)])
             style = ""
-            text = " ".join(m[1] for m in marks)
+            text = " ".join(m[1] for m in marks if m[1])
             value = record.get("cq")
             if pd.notna(value):
                 bg, fg = _colour((float(value) - low) / span)
