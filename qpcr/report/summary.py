@@ -7,11 +7,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .. import __version__
-from ..censoring import POLICY_METHODS_TEXT
 from ..groups import group_label
-from ..outliers import RULE_METHODS_TEXT
-from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
+from .methods import methods_text
 from .tables import result_tables
 from .workbook import write_results_workbook
 
@@ -204,84 +201,6 @@ def summary_lines(results: Results) -> list[str]:
         *results.notes,
     ]
     return lines
-
-
-def methods_text(results: Results) -> str:
-    """A methods paragraph describing what was computed, ready to adapt for a paper.
-
-    The wording of each test, adjustment, outlier rule and non-detect policy is declared beside
-    its vocabulary.
-
-    Parameters
-    ----------
-    results
-        A finished analysis.
-
-    Returns
-    -------
-    str
-        The paragraph.
-
-    Examples
-    --------
-    >>> print(methods_text(example_results())[:150])
-    Relative quantification was performed with qpcr .... Technical replicate Cq values were
-    averaged arithmetically per sample and target; wells omitted
-    """
-    from ..calibrator import CALIBRATOR_METHODS_TEXT, calibrator_sample
-
-    cfg = results.config
-    refs = ", ".join(results.reference_genes)
-    if results.efficiency:
-        eff = "; ".join(
-            f"{k} {v:.3f} ({100 * (v - 1):.1f} %)" for k, v in results.efficiency.items()
-        )
-        eff_text = (
-            f"Amplification efficiencies (amplification factor E) were {eff}; other targets "
-            "were assumed to amplify with E = 2 (100 %). Each Cq was weighted by log2 E, which "
-            "makes the calculation the efficiency-corrected model of Pfaffl (2001) and, with "
-            "several reference genes, the qBase normalised relative quantity (Hellemans et al. "
-            "2007)."
-        )
-    else:
-        eff_text = (
-            "All targets were assumed to amplify with E = 2 (100 %), i.e. the 2^-ΔΔCq method "
-            "(Livak & Schmittgen 2001)."
-        )
-    test = TEST_METHODS_TEXT[cfg.test]
-    adjust = ADJUST_METHODS_TEXT[cfg.adjust]
-    nondetects = POLICY_METHODS_TEXT[cfg.nondetect_policy].format(limit=cfg.nondetect_limit)
-    outliers = RULE_METHODS_TEXT[cfg.outlier_rule].format(threshold=cfg.outlier_threshold)
-    ratios = ""
-    if cfg.ratios:
-        names = ", ".join(cfg.ratios)
-        ratios = (
-            f" Ratios ({names}) were computed per sample as the ratio of the two targets' "
-            "relative quantities (the reference genes cancel), analysed on the log2 scale in "
-            "the same way and summarised per group as geometric means."
-        )
-    head = (
-        f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
-        "Cq values were averaged arithmetically per sample and target; wells omitted in the "
-        "instrument software, control wells and standards were not quantified, and "
-        f"undetermined (non-detect) wells were {nondetects}. {outliers}. "
-        "Each sample's target Cq was "
-        f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
-        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference). {eff_text}"
-    )
-    calibrator = calibrator_sample(cfg)
-    if calibrator is not None:
-        level = 100 * (1 - cfg.alpha)
-        return f"{head} {CALIBRATOR_METHODS_TEXT.format(name=calibrator, level=level)}"
-    return (
-        f"{head} Fold changes are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
-        f"{group_label(cfg.control)}). Statistics were computed on the log2 scale (−ΔCq) with "
-        f"one value per biological replicate ({cfg.replicate or 'sample'}); technical "
-        f"replicates were not counted as n. Groups were compared with {test}; "
-        f"{100 * (1 - cfg.alpha):g} % confidence intervals of the log2 fold change were "
-        "back-transformed to the fold-change scale. p-values were adjusted within each "
-        f"comparison across targets and ratios with {adjust}.{ratios}"
-    )
 
 
 def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFrame:
