@@ -84,11 +84,13 @@ def write_report(
         if figures:
             from .figures import write_figures
 
-            figure_paths = write_figures(results, tmp / "figures", svgs=svgs if html else None)
+            formats = results.config.figure_formats
+            figure_paths = write_figures(results, tmp / "figures", formats, svgs if html else None)
             written += figure_paths
         from .summary import write_workbook
 
-        written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
+        pngs = [path for path in figure_paths if path.suffix == ".png"]
+        written.append(write_workbook(results, tmp / "results.xlsx", pngs))
         written.append(write_provenance(results, tmp / "provenance.json"))
         if html:
             from .html import write_html
