@@ -92,14 +92,22 @@ def test_every_fold_change_shown_with_its_value(outdir: Path) -> None:
     rows = re.findall(r'<tr data-contrast="([^"]*)" data-target="([^"]*)">(.*?)</tr>', body)
     assert len(rows) == len(table) == 20
     shown = {(c.replace("&quot;", '"'), t): cells for c, t, cells in rows}
+    model = pd.read_csv(outdir / "contrasts.csv").set_index(["name", "comparison"])["p_adj"]
+    in_model = 0
     for r in table.to_dict("records"):
         cells = shown[(r["contrast"], r["target"])]
         values = [float(v) for v in re.findall(r'data-v="([^"]+)"', cells)]
         # n, fold change, CI low, CI high, p, p adj: full precision kept.
-        assert values == [r["n"], r["fold_change"], r["ci_low"], r["ci_high"], r["p_value"],
-                          r["p_adj"]]  # fmt: skip
+        assert values[:6] == [r["n"], r["fold_change"], r["ci_low"], r["ci_high"], r["p_value"],
+                              r["p_adj"]]  # fmt: skip
+        # The factorial model's adjusted p of the same comparison (same label), when it has one.
+        key = (r["target"], r["comparison"])
+        assert values[6:] == ([model[key]] if key in model.index else [])
+        in_model += key in model.index
         assert f">{r['fold_change']:.3g}<" in cells
         assert f">{fmt_p(r['p_value'])}<" in cells.replace("&lt;", "<")
+    # Both simple effects vs control and the [[contrasts]] entry: 3 of 4 comparisons per target.
+    assert in_model == 15
 
 
 def test_verdicts_in_words(outdir: Path) -> None:

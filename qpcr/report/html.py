@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..groups import group_label
+from .labels import comparison_labels
 from .platemap import plate_maps
 from .tables import atomic_write, provenance
 
@@ -117,14 +118,6 @@ def _num(x: Any, digits: int = 3) -> str:
     return "" if x is None or pd.isna(x) else f"{x:.{digits}g}"
 
 
-def _label(row: dict, factors: list[str]) -> str:
-    """The comparison's label: its levels for a default comparison, else its name."""
-    contrast = str(row["contrast"])
-    if contrast == "control" or contrast.endswith(" vs control"):
-        return " + ".join(str(row[f]) for f in factors)
-    return contrast
-
-
 def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
     """A table cell; numbers carry their full value in ``data-v`` (for sorting and checking)."""
     if kind == "text":
@@ -146,18 +139,31 @@ def _table(rows: list[list[str]], head: list[str], attrs: list[str] | None = Non
             f"<tbody>{body}</tbody></table></div>")  # fmt: skip
 
 
+def _model_p(results: Results) -> dict[tuple[str, str], float]:
+    """The factorial model's adjusted p per (target, comparison label), for the comparisons
+    fold_changes.csv also holds (the sensitivity analysis beside the primary test)."""
+    contrasts = results.tables.get("contrasts", pd.DataFrame())
+    if contrasts.empty or "kind" not in contrasts:
+        return {}
+    labels = comparison_labels(contrasts, results.factors, results.config)
+    return dict(zip(zip(contrasts["name"], labels, strict=True), contrasts["p_adj"], strict=True))
+
+
 def _fold_change_table(results: Results) -> str:
-    factors = list(results.factors)
+    table = results.fold_changes
+    table = table.assign(comparison=comparison_labels(table, results.factors, results.config))
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
-            "test", "note"]  # fmt: skip
+            "test", "note", "model p adj (sensitivity)"]  # fmt: skip
+    model = _model_p(results)
     rows, attrs = [], []
-    for r in results.fold_changes.to_dict("records"):
+    for r in table.to_dict("records"):
         bound = r.get("bound") if isinstance(r.get("bound"), str) else ""
         rows.append([
-            _cell(_label(r, factors)), _cell(r["target"]), _cell(r["n"], "n"),
+            _cell(r["comparison"]), _cell(r["target"]), _cell(r["n"], "n"),
             _cell(r["fold_change"], "x", bound),
             _cell(r["ci_low"], "x"), _cell(r["ci_high"], "x"), _cell(r.get("p_value"), "p"),
             _cell(r.get("p_adj"), "p"), _cell(r.get("test")), _cell(r.get("note")),
+            _cell(model.get((r["target"], r["comparison"])), "p"),
         ])  # fmt: skip
         attrs.append(f' data-contrast="{escape(str(r["contrast"]))}" '
                      f'data-target="{escape(str(r["target"]))}"')  # fmt: skip
@@ -165,13 +171,14 @@ def _fold_change_table(results: Results) -> str:
 
 
 def _ratio_table(results: Results) -> str:
-    factors = list(results.factors)
+    table = results.ratios
+    table = table.assign(comparison=comparison_labels(table, results.factors, results.config))
     head = ["ratio", "group / comparison", "n", "ratio", "ratio CI low", "ratio CI high",
             "fold change", "CI low", "CI high", "p", "p adj", "note"]  # fmt: skip
     rows, attrs = [], []
-    for r in results.ratios.to_dict("records"):
+    for r in table.to_dict("records"):
         rows.append([
-            _cell(r["ratio"]), _cell(_label(r, factors)), _cell(r["n"], "n"),
+            _cell(r["ratio"]), _cell(r["comparison"]), _cell(r["n"], "n"),
             _cell(r.get("value"), "x"), _cell(r.get("value_ci_low"), "x"),
             _cell(r.get("value_ci_high"), "x"), _cell(r.get("fold_change"), "x"),
             _cell(r.get("ci_low"), "x"), _cell(r.get("ci_high"), "x"),
@@ -219,8 +226,6 @@ def verdicts(results: Results) -> list[str]:
     HIF1A: 3.65-fold up in hypoxia vs normoxia, 95 % CI 2.5–5.31, adjusted p = 0.003 (welch, holm)
     MYC/HIF1A: 1.07-fold, no clear change, in hypoxia vs normoxia, 95 % CI 0.908–1.27, adjusted p = 0.274 (welch, holm)
     """  # noqa: E501
-    factors = list(results.factors)
-    control = " + ".join(results.config.control.values())
     refs = set(results.reference_genes)
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
@@ -228,12 +233,12 @@ def verdicts(results: Results) -> list[str]:
     for table, item in tables:
         if table.empty:
             continue
-        for r in table.to_dict("records"):
+        labels = comparison_labels(table, results.factors, results.config)
+        for r, label in zip(table.to_dict("records"), labels, strict=True):
             if r[item] in refs or r["contrast"] == "control" or pd.isna(r.get("fold_change")):
                 continue
             fc, low, high = r["fold_change"], r["ci_low"], r["ci_high"]
-            label = _label(r, factors)
-            where = f"in {label} vs {control}" if label != r["contrast"] else f"for {label}"
+            where = f"for {label}" if label == r["contrast"] else f"in {label}"
             bound = r.get("bound") if isinstance(r.get("bound"), str) else ""
             if pd.notna(low) and (low > 1 or high < 1):
                 what = f"{bound}{_num(fc)}-fold {'up' if low > 1 else 'down'} {where}"

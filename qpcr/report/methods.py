@@ -128,9 +128,12 @@ def _tests(results: Results) -> str:
             factors=" × ".join(results.factors), replicate=cfg.replicate or "sample"
         )
         text += (
-            f" The factorial design was analysed with {model} (anova.csv, contrasts.csv); "
-            "these model-based contrasts are reported beside the two-group comparisons as a "
-            "sensitivity analysis."
+            f" The factorial design was also analysed with {model} (anova.csv, contrasts.csv). "
+            "The primary p-values are those of the two-group comparisons (fold_changes.csv), "
+            "because each rests only on the two groups it names; the model's contrasts for the "
+            "same comparisons (the same comparison label in contrasts.csv) borrow the residual "
+            "variance of every group and are reported as a sensitivity analysis, and its "
+            "interaction contrasts test whether one factor's effect depends on the other."
         )
     return text + (
         f" p-values were adjusted within each comparison across targets and ratios with "

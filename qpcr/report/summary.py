@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..groups import group_label
+from .labels import comparison_labels
 from .methods import methods_text
 from .tables import result_tables
 from .workbook import write_results_workbook
@@ -38,11 +39,6 @@ def _bound(row: dict) -> str:
     return bound if isinstance(bound, str) else ""
 
 
-def _short(contrast: str, levels: list[str]) -> str:
-    """``hypoxia + tocilizumab`` for a default comparison, the contrast's name otherwise."""
-    return " + ".join(levels) if contrast.endswith(" vs control") else contrast
-
-
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     """Short, formatted tables for the terminal (RQ per sample against a calibrator sample, when
     the control is one sample).
@@ -69,19 +65,20 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     Fold changes vs oxygen=normoxia
     Ratios: geometric mean per group, and fold change vs control
     >>> tables["Fold changes vs oxygen=normoxia"]
-      comparison target  n fold change [95 % CI]        p  p adj
-    0    hypoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
-    1    hypoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
+                comparison target  n fold change [95 % CI]        p  p adj
+    0  hypoxia vs normoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
+    1  hypoxia vs normoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
     """
     if "rq" in results.samples:
         return _calibrator_tables(results)
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.reference_genes)
-    factors = list(results.factors)
+    factors, cfg = list(results.factors), results.config
     fc = results.fold_changes[~results.fold_changes["target"].isin(refs)]
+    fc = fc.assign(comparison=comparison_labels(fc, factors, cfg))
     rows = [
-        {"comparison": _short(r["contrast"], [str(r[f]) for f in factors]),
+        {"comparison": r["comparison"],
          "target": r["target"], "n": r["n"],
          "fold change [95 % CI]": _bound(r) + _with_ci(
              r.get("fold_change"), r.get("ci_low"), r.get("ci_high")) or r.get("note", ""),
@@ -91,16 +88,15 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     title = f"Fold changes vs {group_label(results.config.control)}"
     tables = {title: pd.DataFrame(rows)}
     if not results.ratios.empty:
+        ratios = results.ratios.assign(comparison=comparison_labels(results.ratios, factors, cfg))
         rows = [
-            {"ratio": r["ratio"],
-             "group / comparison": _short(r["contrast"], [str(r[f]) for f in factors])
-             if r["contrast"] != "control" else " + ".join(str(r[f]) for f in factors),
+            {"ratio": r["ratio"], "group / comparison": r["comparison"],
              "n": r["n"], "ratio [95 % CI]": _with_ci(r.get("value"), r.get("value_ci_low"),
                                                      r.get("value_ci_high")),
              "fold change [95 % CI]": _bound(r) + _with_ci(
                  r.get("fold_change"), r.get("ci_low"), r.get("ci_high")),
              "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
-            for r in results.ratios.to_dict("records")
+            for r in ratios.to_dict("records")
         ]  # fmt: skip
         tables["Ratios: geometric mean per group, and fold change vs control"] = pd.DataFrame(rows)
     contrasts = results.tables.get("contrasts", pd.DataFrame())
@@ -209,11 +205,8 @@ def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFr
         return table
     refs = set(results.reference_genes)
     table = table[~table[item].isin(refs)] if item == "target" else table
-    factors = list(results.factors)
-    group = table[factors].astype(str).agg(" + ".join, axis=1) if factors else ""
-    view = pd.DataFrame({item: table[item], "comparison": [
-        g if c in ("control",) or c.endswith(" vs control") else c
-        for c, g in zip(table["contrast"], group, strict=True)]})  # fmt: skip
+    labels = comparison_labels(table, results.factors, results.config)
+    view = pd.DataFrame({item: table[item], "comparison": labels})
     if item == "target":
         keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]
     else:
