@@ -35,7 +35,7 @@ SCALES: Final[dict[str, tuple[str, str | None]]] = {
     "quantity": ("absolute quantity in the unit of the standards", "0.000"),
     "efficiency": ("amplification factor E (2.0 = 100 %)", "0.000"),
     "statistic": ("a test statistic or another number on its own scale", "0.000"),
-    "p": ("a p-value", "0.00E+00"),
+    "p": ("a p-value", '[<0.001]"<0.001";0.000'),
     "count": ("a whole number", None),
     "flag": ("True or False", None),
     "text": ("text", None),
