@@ -123,13 +123,11 @@ def _panel(
     for i, name in enumerate(names):
         mine = units[units["unit"].astype(str) == name]
         at = {k: x for x, k in enumerate(keys)}
-        xs, ys = [], []
-        for key, y in zip(levels[mine.index], mine[value] - base, strict=True):
-            if key in at and np.isfinite(y):
-                xs.append(at[key] + offsets[name])
-                ys.append(y)
-        order = np.argsort(xs)
-        xs, ys = np.asarray(xs)[order], np.asarray(ys)[order]
+        found = sorted((at[key] + offsets[name], y) for key, y in
+                       zip(levels[mine.index], mine[value] - base, strict=True)
+                       if key in at and np.isfinite(y))  # fmt: skip
+        xs = np.array([x for x, _ in found], dtype=float)
+        ys = np.array([y for _, y in found], dtype=float)
         colour = OKABE_ITO[i % len(OKABE_ITO)] if paired else "0.45"
         if paired and len(xs) > 1:
             ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.7, zorder=2)

@@ -157,7 +157,7 @@ def _fold_change_table(results: Results) -> str:
     model = _model_p(results)
     rows, attrs = [], []
     for r in table.to_dict("records"):
-        bound = r.get("bound") if isinstance(r.get("bound"), str) else ""
+        bound = str(r["bound"]) if isinstance(r.get("bound"), str) else ""
         rows.append([
             _cell(r["comparison"]), _cell(r["target"]), _cell(r["n"], "n"),
             _cell(r["fold_change"], "x", bound),

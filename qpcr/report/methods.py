@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["methods_text"]
 
 #: The test named in the ``test`` column of the result tables, in methods wording.
-_USED_TEST_TEXT = {
+_USED_TEST_TEXT: dict[str, str] = {
     "paired t": "a paired t-test on the differences within each biological replicate",
     **{k: v for k, v in TEST_METHODS_TEXT.items() if k not in ("auto", "paired")},
 }
