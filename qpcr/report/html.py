@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..groups import group_label
-from .labels import comparison_labels
+from ..labels import comparison_labels
 from .platemap import plate_maps
 from .tables import atomic_write, provenance
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..groups import group_label
-from .labels import comparison_labels
+from ..labels import comparison_labels
 from .methods import methods_text
 from .tables import result_tables
 from .workbook import write_results_workbook

@@ -15,7 +15,6 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..errors import InputError
 from ..schema import TABLES, conform
-from .labels import comparison_labels
 from .safe import safe_frame
 
 if TYPE_CHECKING:
@@ -117,10 +116,6 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
     tables.update(results.tables)
     tables["qc"] = _descriptive(results.qc, ("observed", "value", "threshold"))
     factors, replicate = results.factors, results.config.replicate
-    for name in ("fold_changes", "ratios", "contrasts"):
-        if name in tables and "contrast" in tables[name]:
-            labels = comparison_labels(tables[name], factors, results.config)
-            tables[name] = tables[name].assign(comparison=labels)
     return {name: conform(name, frame, factors, replicate) for name, frame in tables.items()}
 
 

@@ -1,5 +1,5 @@
-"""One label per comparison, the same in every output: the CSVs' ``comparison`` column, the
-terminal, the workbook and report.html.
+"""One label per comparison, the same in every output: the ``comparison`` column of the
+result tables (:func:`labelled`), the terminal, the workbook and report.html.
 
 A comparison of a group with the control group reads ``hypoxia + vehicle vs normoxia +
 vehicle`` in fold_changes.csv, ratios.csv and, for the factorial model's simple effect that is
@@ -10,14 +10,16 @@ appears; an interaction keeps its description.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
-    from ..settings import AnalysisConfig
+    from .results import Results
+    from .settings import AnalysisConfig
 
-__all__ = ["comparison_labels"]
+__all__ = ["comparison_labels", "labelled"]
 
 _SIMPLE = re.compile(r"^(?P<factor>[^:|]+): (?P<num>.+) vs (?P<den>.+?)(?: \| (?P<rest>.+))?$")
 
@@ -97,3 +99,37 @@ def comparison_labels(
     factors = list(factors)
     labels = [_label(r, factors, config) for r in table.to_dict("records")]
     return pd.Series(labels, index=table.index, dtype=object)
+
+
+def labelled(results: Results) -> Results:
+    """``results`` with a ``comparison`` column in fold_changes, ratios and contrasts.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    Results
+        A copy; tables without a ``contrast`` column come back as they are.
+
+    Examples
+    --------
+    >>> results = labelled(example_results())
+    >>> results.fold_changes[["target", "comparison"]]
+      target           comparison
+    0    MYC  hypoxia vs normoxia
+    1  HIF1A  hypoxia vs normoxia
+    """
+
+    def label(table: pd.DataFrame) -> pd.DataFrame:
+        if "contrast" not in table:
+            return table
+        return table.assign(comparison=comparison_labels(table, results.factors, results.config))
+
+    tables = dict(results.tables)
+    if "contrasts" in tables:
+        tables["contrasts"] = label(tables["contrasts"])
+    return replace(results, fold_changes=label(results.fold_changes),
+                   ratios=label(results.ratios), tables=tables)  # fmt: skip
