@@ -26,7 +26,7 @@ from .tables import atomic_write, provenance
 if TYPE_CHECKING:
     from ..results import Results
 
-__all__ = ["fmt_p", "report_html", "write_html"]
+__all__ = ["fmt_p", "report_html", "stability_html", "verdicts", "write_html"]
 
 _STYLE = """
 :root{--ink:#1a1a1a;--mute:#5f6368;--line:#d0d4d9;--accent:#0072b2}
@@ -355,17 +355,70 @@ def report_html(results: Results, svgs: dict[str, str] | None = None) -> str:
     (1, True)
     """
     inputs = ", ".join(Path(i.path).name for i in results.inputs if i.role == "export")
-    sections = _sections(results, svgs or {})
+    return _page(f"qpcr report: {inputs}", _header(results), _sections(results, svgs or {}))
+
+
+def _page(title: str, header: str, sections: list[tuple[str, str, str]]) -> str:
+    """A complete page: title, navigation, ``header`` (HTML), then each (anchor, title, body)."""
     nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t, _ in sections)
     body = "".join(f'<section><h2 id="{a}">{escape(t)}</h2>{b}</section>'
                    for a, t, b in sections)  # fmt: skip
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>qpcr report: {escape(inputs)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>qpcr report: {escape(inputs)}</h1><nav>{nav}</nav>{_header(results)}{body}"
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1><nav>{nav}</nav>{header}{body}"
         f"<script>{_SCRIPT}</script></body></html>\n"
     )
+
+
+def stability_html(
+    genes: pd.DataFrame, steps: pd.DataFrame, messages: list[str], n_samples: int
+) -> str:
+    """The page of ``qpcr stability``: the ranking, the geNorm steps, the stability figure
+    (inline SVG) and the warnings.
+
+    Parameters
+    ----------
+    genes
+        The ``reference_genes`` table.
+    steps
+        The ``genorm_steps`` table.
+    messages
+        Warnings in words.
+    n_samples
+        Samples ranked.
+
+    Returns
+    -------
+    str
+        A complete HTML document with no external resource.
+
+    Examples
+    --------
+    >>> genes = pd.DataFrame({"target": ["GAPDH", "ACTB", "B2M"],
+    ...                       "normfinder_stability": [0.12, 0.18, 0.35]})
+    >>> steps = pd.DataFrame({"genes_left": [3, 2], "mean_m": [0.42, 0.31],
+    ...                       "pairwise": ["V2/3", None], "v": [0.08, None]})
+    >>> page = stability_html(genes, steps, [], 12)
+    >>> page.count("<svg"), "Best first: GAPDH, ACTB, B2M" in page
+    (1, True)
+    """
+    import io
+
+    from .figures import stability_figure
+
+    buffer = io.StringIO()
+    stability_figure(genes, steps).savefig(buffer, format="svg", metadata={"Date": None})
+    order = ", ".join(str(t) for t in genes["target"])
+    header = (f"<p>{n_samples} samples ranked. Best first: {escape(order)}.</p>"
+              + "".join(f"<p>warning: {escape(m)}</p>" for m in messages))  # fmt: skip
+    sections = [
+        ("ranking", "Candidate reference genes", _frame_table(genes)),
+        ("genorm", "geNorm steps", _frame_table(steps)),
+        ("figure", "Stability", f'<figure class="fig">{_svg(buffer.getvalue())}</figure>'),
+    ]
+    return _page("qpcr stability", header, sections)
 
 
 def write_html(results: Results, path: Path, svgs: dict[str, str] | None = None) -> Path:
