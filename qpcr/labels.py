@@ -45,7 +45,12 @@ def _label(row: dict, factors: list[str], config: AnalysisConfig) -> str:
     if contrast == "control":
         return _levels({f: row[f] for f in factors}, factors)
     if contrast.endswith(" vs control"):
-        return f"{_levels({f: row[f] for f in factors}, factors)} vs {_levels(control, factors)}"
+        named = contrast.removesuffix(" vs control").split(", ")
+        written = dict(part.split("=", 1) for part in named if "=" in part)
+        group = {f: str(row[f]) if pd.notna(row.get(f)) else written.get(f, "") for f in factors}
+        if not all(group.values()):
+            return contrast
+        return f"{_levels(group, factors)} vs {_levels(control, factors)}"
     pair = _simple_effect(contrast, factors) if row.get("kind") == "simple" else None
     if pair is None:
         return contrast

@@ -63,3 +63,18 @@ def test_qc_values_without_float_artefacts(tmp_path: Path) -> None:
     # Estimates keep full precision.
     fc = pd.read_csv(tmp_path / "out" / "fold_changes.csv")
     assert fc["fold_change"].tolist() == results.fold_changes["fold_change"].tolist()
+
+
+def test_check_chart_as_a_page(tmp_path: Path) -> None:
+    history, page = tmp_path / "history.csv", tmp_path / "chart.html"
+    args = ["check", *map(str, GOOD), str(BAD[0]), "--spec", str(REFPLATE / "spec.toml"),
+            "--history", str(history), "--chart", str(page), "-q"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<svg") == 1  # the control chart, inline
+    assert "<img" not in text
+    assert "<link" not in text
+    assert f"<td>{BAD[0].stem}</td><td>fail</td>" in text  # the run's line
+    printed = [line for line in result.stdout.splitlines() if line.startswith("fail ")]
+    assert text.count("<li>fail ") == len(printed) >= 3  # the failing rules, as printed

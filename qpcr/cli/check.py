@@ -61,7 +61,12 @@ def check(
     ] = None,
     chart: Annotated[
         Path | None,
-        typer.Option("--chart", help="Control chart PNG (needs --history).", metavar="FILE"),
+        typer.Option(
+            "--chart",
+            help="Control chart: a PNG, or with .html a page with the results and the chart "
+            "(needs --history).",
+            metavar="FILE",
+        ),
     ] = None,
     format: FormatOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
@@ -139,7 +144,23 @@ def _write_outputs(
         xml = checks.to_junit(results)
         atomic_write(junit, lambda tmp: tmp.write_text(xml, encoding="utf-8"))
     if chart is not None and history is not None:  # --chart without --history is refused
-        atomic_write(chart, lambda tmp: checks.plot_control_chart(history, spec, tmp))
+        if chart.suffix.lower() == ".html":
+            page = _check_page(results, spec, history)
+            atomic_write(chart, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+        else:
+            atomic_write(chart, lambda tmp: checks.plot_control_chart(history, spec, tmp))
+
+
+def _check_page(results: Any, spec: Any, history: Path) -> str:
+    """``--chart FILE.html``: the check's results and the control chart on one page."""
+    import tempfile
+
+    from .. import check as checks
+    from ..report.html import check_html
+
+    with tempfile.TemporaryDirectory() as folder:
+        svg = checks.plot_control_chart(history, spec, Path(folder) / "chart.svg")
+        return check_html(results, svg.read_text(encoding="utf-8"), spec.name)
 
 
 def _write_spec(

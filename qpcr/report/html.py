@@ -26,7 +26,7 @@ from .tables import atomic_write, provenance
 if TYPE_CHECKING:
     from ..results import Results
 
-__all__ = ["fmt_p", "report_html", "stability_html", "verdicts", "write_html"]
+__all__ = ["check_html", "fmt_p", "report_html", "stability_html", "verdicts", "write_html"]
 
 _STYLE = """
 :root{--ink:#1a1a1a;--mute:#5f6368;--line:#d0d4d9;--accent:#0072b2}
@@ -419,6 +419,57 @@ def stability_html(
         ("figure", "Stability", f'<figure class="fig">{_svg(buffer.getvalue())}</figure>'),
     ]
     return _page("qpcr stability", header, sections)
+
+
+def check_html(results: pd.DataFrame, chart_svg: str, title: str) -> str:
+    """The page of ``qpcr check --chart FILE.html``: one line per run, the failing rules, every
+    rule (sortable) and the control chart (inline SVG).
+
+    Parameters
+    ----------
+    results
+        The check's result rows (``run``, ``rule_id``, ``target``, ``sample``, ``expected``,
+        ``observed``, ``status``, ``message``).
+    chart_svg
+        The control chart as SVG text.
+    title
+        The page title (the spec's name).
+
+    Returns
+    -------
+    str
+        A complete HTML document with no external resource.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"run": ["r1", "r1"], "rule_id": ["cq", "ntc"], "target": "MYC",
+    ...     "sample": "REF", "expected": ["20 ± 1", "none"], "observed": ["20.2", "34.1"],
+    ...     "status": ["pass", "fail"], "message": ["", "an NTC amplified"]})
+    >>> page = check_html(rows, "<svg></svg>", "refplate")
+    >>> "fail ntc (r1/MYC/REF): an NTC amplified" in page, page.count("<svg")
+    (True, 1)
+    """
+    from ..check import verdict
+
+    per_run = []
+    for run, rows in results.groupby("run", sort=False):
+        counts = rows["status"].value_counts()
+        statuses = {s: int(counts.get(s, 0)) for s in ("fail", "warn", "pass", "skip")}
+        per_run.append({"run": run, "verdict": verdict(rows), **statuses})
+    bad = results[results["status"].isin(["fail", "warn"])]
+    lines = "".join(
+        f"<li>{escape(str(r['status']))} {escape(str(r['rule_id']))} ("
+        f"{escape('/'.join(str(r[k]) for k in ('run', 'target', 'sample') if r[k]))}): "
+        f"{escape(str(r['message']))}</li>" for r in bad.to_dict("records")
+    )  # fmt: skip
+    columns = ["run", "rule_id", "target", "sample", "expected", "observed", "status"]
+    sections = [
+        ("runs", "Runs", _frame_table(pd.DataFrame(per_run))),
+        ("rules", "Every rule", _frame_table(results[columns].astype(str))),
+        ("chart", "Control chart", f'<figure class="fig">{_svg(chart_svg)}</figure>'),
+    ]
+    header = f"<ul class=verdicts>{lines}</ul>" if lines else "<p>Every rule passed.</p>"
+    return _page(f"qpcr check: {title}", header, sections)
 
 
 def write_html(results: Results, path: Path, svgs: dict[str, str] | None = None) -> Path:
