@@ -3,7 +3,8 @@ written (see :mod:`qpcr.report`).
 
 :func:`analyze` composes the public steps, each usable on its own (see docs/internals.md):
 :func:`read_wells` → :func:`quality` → :func:`quantify` →
-:func:`compare` → :func:`adjust` (the last four in :mod:`qpcr.stages`).
+:func:`compare` → :func:`adjust` (the last four in :mod:`qpcr.stages`) →
+:func:`qpcr.labels.labelled` (the ``comparison`` column).
 """
 
 from __future__ import annotations
