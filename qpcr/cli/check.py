@@ -12,6 +12,20 @@ from rich.markup import escape
 from . import app, stderr, user_errors
 from .options import Command, FormatOpt, given_settings, setting_options
 
+ChartOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--chart",
+        help="Control chart: a PNG, or with .html a page with the results and the chart "
+        "(needs --history).",
+        metavar="FILE",
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Print every rule of every run (else one line per run)."),
+]
+
 
 @app.command(cls=Command)
 @setting_options("reference_genes", "decimal", help={"reference_genes": "Reference gene(s) "
@@ -59,23 +73,10 @@ def check(
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Write JUnit XML.", metavar="FILE")
     ] = None,
-    chart: Annotated[
-        Path | None,
-        typer.Option(
-            "--chart",
-            help="Control chart: a PNG, or with .html a page with the results and the chart "
-            "(needs --history).",
-            metavar="FILE",
-        ),
-    ] = None,
+    chart: ChartOpt = None,
     format: FormatOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose", "-v", help="Print every rule of every run (several runs: one line each)."
-        ),
-    ] = False,
+    verbose: VerboseOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Check reference-plate run(s) against a spec: exit 0 pass, 3 a fail rule failed, 1 error."""
