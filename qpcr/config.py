@@ -399,10 +399,12 @@ def validated(config: AnalysisConfig, where: str) -> AnalysisConfig:
 
 def _check(spec: Setting, value: Any, where: str) -> None:
     allowed = choices(spec.name)
-    if allowed and value not in allowed and not (value is None and spec.default is None):
-        raise ConfigError(
-            f"'{spec.name}' is '{value}'; expected one of {listed(allowed)}", where=where
-        )
+    several = value if isinstance(value, tuple) else (value,)  # a list of choices: each
+    for one in several:
+        if allowed and one not in allowed and not (one is None and spec.default is None):
+            raise ConfigError(
+                f"'{spec.name}' is '{one}'; expected one of {listed(allowed)}", where=where
+            )
     low, high = spec.bounds
     if spec.shape is int and low is not None and value < low:
         raise ConfigError(

@@ -3,7 +3,8 @@ written (see :mod:`qpcr.report`).
 
 :func:`analyze` composes the public steps, each usable on its own (see docs/internals.md):
 :func:`read_wells` → :func:`quality` → :func:`quantify` →
-:func:`compare` → :func:`adjust` (the last four in :mod:`qpcr.stages`).
+:func:`compare` → :func:`adjust` (the last four in :mod:`qpcr.stages`) →
+:func:`qpcr.labels.labelled` (the ``comparison`` column).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .config import AnalysisConfig
 from .errors import InputError
 from .io import read_run
 from .io.registry import Export, RunInfo
+from .labels import labelled
 from .layout import join_layout, load_layout
 from .results import InputFile, Results
 from .stages.comparisons import Compared, adjust, compare
@@ -247,11 +249,11 @@ def analyze(
         return results
     compared = compare(found.samples, config, factors=found.factors,
                        reference_genes=found.reference_genes, qc=found.qc)  # fmt: skip
-    return adjust(replace(
+    return labelled(adjust(replace(
         results, fold_changes=compared.fold_changes, ratios=compared.ratios,
         ratio_samples=compared.ratio_samples, tables={**found.tables, **compared.tables},
         groups=compared.groups,
-    ))  # fmt: skip
+    )))  # fmt: skip
 
 
 def read_wells(

@@ -170,6 +170,11 @@ class AnalysisConfig:
         "Exclude wells the instrument software flagged with these codes (Design & Analysis: "
         "BADROX, PRFDROP, HIGHSD, ...; '*' = any flag).",
         "--exclude-flags", metavar="FLAG,..."))
+    figure_formats: tuple[Literal["png", "svg", "pdf"], ...] = field(default=("png",),
+        metadata=_meta(
+        "File formats of the figures in figures/: png (300 dpi; the workbook shows these), svg "
+        "and pdf (vector, for a paper). report.html draws them inline whatever is chosen.",
+        "--figure-formats", metavar="FORMAT,..."))
     # fmt: on
     source: str = field(default="", compare=False)
 
@@ -237,6 +242,8 @@ def _shape(hint: Any) -> Any:
     """A field's type as :data:`SETTINGS` shows it: a ``Literal`` (a choice) reads as str."""
     if get_origin(hint) is Literal:
         return str
+    if get_origin(hint) is tuple and get_origin(get_args(hint)[0]) is Literal:
+        return tuple[str, ...]  # several choices
     args = get_args(hint)
     if type(None) in args and any(get_origin(a) is Literal for a in args):
         return str | None

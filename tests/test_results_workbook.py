@@ -14,6 +14,8 @@ from python_calamine import CalamineWorkbook
 from qpcr.errors import InputError
 from qpcr.report.workbook import number_format, write_results_workbook
 
+P_FORMAT = '[<0.001]"<0.001";0.000'  # three decimals, <0.001 below
+
 EVIL = '=HYPERLINK("http://x","y")'
 
 
@@ -151,7 +153,7 @@ def test_number_formats_freeze_filter_and_qc_highlight(book: Path) -> None:
     formats = {fc.cell(1, j).value: fc.cell(2, j).number_format for j in range(1, 9)}
     assert formats["fold_change"] == "0.000"
     assert formats["ci_low"] == formats["ci_high"] == "0.000"
-    assert formats["p_value"] == formats["p_adj"] == "0.00E+00"
+    assert formats["p_value"] == formats["p_adj"] == P_FORMAT
     assert formats["n"] == "General"
     assert wb["wells"]["F2"].number_format == "General"  # booleans
     assert wb["Summary"].page_setup.fitToWidth == 1
@@ -201,8 +203,8 @@ def test_number_format_follows_the_declared_scale() -> None:
     assert number_format("cq_mean") == "0.00"  # Cq
     assert number_format("ref_cq") == "0.00"
     assert number_format("bestkeeper_sd") == "0.00"  # a Cq SD, whatever its name says
-    assert number_format("p_value") == "0.00E+00"
-    assert number_format("bestkeeper_p") == "0.00E+00"
+    assert number_format("p_value") == P_FORMAT
+    assert number_format("bestkeeper_p") == P_FORMAT
     assert number_format("log2_fold_change") == "0.000"
     assert number_format("ci_low_log2") == "0.000"
     assert number_format("value_ci_low") == "0.000"

@@ -53,6 +53,7 @@ decimal = ","
 sample_names = "layout"
 run = ["Amp Step 3_FAM"]
 exclude_flags = ["BADROX", "PRFDROP"]
+figure_formats = ["svg", "pdf"]
 [control]
 oxygen = "normoxia"
 treatment = "vehicle"
@@ -80,6 +81,7 @@ FULL_CLI = [
     "--pairing", "sample",
     "--decimal", ",", "--sample-names", "layout",
     "--run", "Amp Step 3_FAM", "--exclude-flags", "BADROX,PRFDROP",
+    "--figure-formats", "svg", "--figure-formats", "pdf",
     "--control", "oxygen=normoxia", "--control", "treatment=vehicle",
     "--efficiency", "BMP2=94 %", "--efficiency", "VEGFA=1.97",
     "--ratio", "RANKL/OPG=TNFSF11/TNFRSF11B",
@@ -169,6 +171,8 @@ def _strategy(spec: Setting) -> st.SearchStrategy[Any]:
     low, high = spec.bounds
     if choices(spec.name):
         choice = st.sampled_from(choices(spec.name))
+        if spec.shape == tuple[str, ...]:  # several choices (figure_formats)
+            return st.lists(choice, max_size=3).map(tuple)
         return st.none() | choice if spec.default is None else choice
     shapes: dict[Any, st.SearchStrategy[Any]] = {
         bool: st.booleans(),
@@ -256,7 +260,8 @@ def test_older_spellings_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
      (["--min-replicates", "1"], "--min-replicates: 'min_replicates' must be a whole number ≥ 2"),
      (["--ratio", "R=A"], "--ratio: 'A' is not NAME=NUM/DEN"),
      (["--contrast", "x: a=b"], "--contrast: 'a=b' is not NAME:GROUP/GROUP"),
-     (["--efficiency", "BMP2=250"], "gives E = 250")],
+     (["--efficiency", "BMP2=250"], "gives E = 250"),
+     (["--figure-formats", "png,jpg"], "'figure_formats' is 'jpg'; expected one of png, svg")],
 )  # fmt: skip
 def test_a_bad_option_value_names_the_option(args: list[str], message: str) -> None:
     export = str(EXAMPLE / "quantstudio_384_results.txt")

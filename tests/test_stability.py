@@ -561,6 +561,12 @@ def test_cli_stability(dataset: pd.DataFrame, tmp_path: Path) -> None:
     steps = pd.read_csv(out / "genorm_steps.csv")
     assert steps["mean_m"].tolist() == pytest.approx([0.4187, 0.3135, 0.1602], abs=1e-4)
     assert steps["v"].iloc[:2].tolist() == pytest.approx([0.1248, 0.1275], abs=1e-4)
+    # The same on one self-contained page, with the figure inline.
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"Best first: {', '.join(CANDIDATES)}." in page
+    assert page.count("<svg") == 1
+    assert "<img" not in page
+    assert "<link" not in page
 
 
 def test_cli_stability_errors(dataset: pd.DataFrame, tmp_path: Path) -> None:

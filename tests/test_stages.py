@@ -14,6 +14,7 @@ import pytest
 
 import qpcr
 from qpcr.config import AnalysisConfig
+from qpcr.labels import labelled
 from qpcr.pipeline import analyze, read_wells
 from qpcr.report.tables import provenance
 from qpcr.stages.comparisons import adjust, compare
@@ -48,8 +49,8 @@ def _tables(results: qpcr.Results) -> dict[str, pd.DataFrame]:
 
 
 def test_the_steps_compose_to_analyze() -> None:
-    """read_wells → quality → quantify → compare → adjust, called one by one, give every
-    table of ``analyze``."""
+    """read_wells → quality → quantify → compare → adjust → labelled, called one by one, give
+    every table of ``analyze``."""
     whole = analyze([DATASET], config=CONFIG)
     wells = read_wells([DATASET], None, CONFIG)
     checked = quality(wells.table, CONFIG)
@@ -59,7 +60,7 @@ def test_the_steps_compose_to_analyze() -> None:
     assert list(compared.tables) == ["anova", "contrasts"]
     fold = compared.fold_changes
     assert "p_adj" not in fold  # compare leaves the adjustment to adjust
-    adjusted = adjust(
+    adjusted = labelled(adjust(
         qpcr.Results(
             wells=found.wells, replicates=found.replicates, samples=found.samples,
             fold_changes=fold, ratios=compared.ratios, ratio_samples=compared.ratio_samples,
@@ -67,7 +68,7 @@ def test_the_steps_compose_to_analyze() -> None:
             inputs=wells.inputs, runs=wells.runs,
             tables={**found.tables, **compared.tables},
         )
-    )  # fmt: skip
+    ))  # fmt: skip
     for name, table in _tables(whole).items():
         pd.testing.assert_frame_equal(_tables(adjusted)[name], table, obj=name)
     # Holm within one contrast over the 6 targets and the ratio: the smallest p times 7

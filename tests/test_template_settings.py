@@ -47,6 +47,7 @@ decimal = ","
 sample_names = "export"
 run = ["Run 1", "Run 2"]
 exclude_flags = ["BADROX", "*"]
+figure_formats = ["png", "svg"]
 [control]
 oxygen = "normoxia"
 treatment = "vehicle"

@@ -48,6 +48,9 @@ def analyze(
             metavar="FILE",
         ),
     ] = None,
+    no_html: Annotated[
+        bool, typer.Option("--no-html", help="Skip report.html (the one-page report).")
+    ] = False,
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
@@ -64,7 +67,9 @@ def analyze(
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
-        written = write_report(results, out, force=force, figures=not no_figures, tidy=tidy)
+        written = write_report(
+            results, out, force=force, figures=not no_figures, tidy=tidy, html=not no_html
+        )
         if rdml is not None:
             curves = read_curves(exports, cfg, format)
             written.append(write_rdml(results, rdml, curves, force=force))

@@ -12,6 +12,20 @@ from rich.markup import escape
 from . import app, stderr, user_errors
 from .options import Command, FormatOpt, given_settings, setting_options
 
+ChartOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--chart",
+        help="Control chart: a PNG, or with .html a page with the results and the chart "
+        "(needs --history).",
+        metavar="FILE",
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Print every rule of every run (else one line per run)."),
+]
+
 
 @app.command(cls=Command)
 @setting_options("reference_genes", "decimal", help={"reference_genes": "Reference gene(s) "
@@ -59,12 +73,10 @@ def check(
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Write JUnit XML.", metavar="FILE")
     ] = None,
-    chart: Annotated[
-        Path | None,
-        typer.Option("--chart", help="Control chart PNG (needs --history).", metavar="FILE"),
-    ] = None,
+    chart: ChartOpt = None,
     format: FormatOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+    verbose: VerboseOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Check reference-plate run(s) against a spec: exit 0 pass, 3 a fail rule failed, 1 error."""
@@ -94,7 +106,7 @@ def check(
             ignore_index=True,
         )
         _write_outputs(results, loaded, json_out, junit, chart, history)
-    _print_check(results, quiet)
+    _print_check(results, quiet, verbose)
     raise typer.Exit(checks.exit_code(results))
 
 
@@ -133,7 +145,23 @@ def _write_outputs(
         xml = checks.to_junit(results)
         atomic_write(junit, lambda tmp: tmp.write_text(xml, encoding="utf-8"))
     if chart is not None and history is not None:  # --chart without --history is refused
-        atomic_write(chart, lambda tmp: checks.plot_control_chart(history, spec, tmp))
+        if chart.suffix.lower() == ".html":
+            page = _check_page(results, spec, history)
+            atomic_write(chart, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+        else:
+            atomic_write(chart, lambda tmp: checks.plot_control_chart(history, spec, tmp))
+
+
+def _check_page(results: Any, spec: Any, history: Path) -> str:
+    """``--chart FILE.html``: the check's results and the control chart on one page."""
+    import tempfile
+
+    from .. import check as checks
+    from ..report.html import check_html
+
+    with tempfile.TemporaryDirectory() as folder:
+        svg = checks.plot_control_chart(history, spec, Path(folder) / "chart.svg")
+        return check_html(results, svg.read_text(encoding="utf-8"), spec.name)
 
 
 def _write_spec(
@@ -153,7 +181,9 @@ def _write_spec(
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def _print_check(results: Any, quiet: bool) -> None:
+def _print_check(results: Any, quiet: bool, verbose: bool = False) -> None:
+    """Every rule for one run (or with ``verbose``), else one line per run; then the failing
+    and warning rules; then the verdict with the counts."""
     from rich.console import Console
     from rich.table import Table
 
@@ -163,9 +193,9 @@ def _print_check(results: Any, quiet: bool) -> None:
     if not console.is_terminal:  # CI logs: do not squeeze the table into 80 columns
         console = Console(width=160)
     colours = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
-    if not quiet:
+    several = results["run"].nunique() > 1
+    if not quiet and (verbose or not several):
         table = Table(title="qpcr check", title_justify="left")
-        several = results["run"].nunique() > 1
         columns = ["run"] * several + ["rule_id", "target", "sample", "expected", "observed"]
         for column in [*columns, "status"]:
             table.add_column(column)
@@ -173,6 +203,8 @@ def _print_check(results: Any, quiet: bool) -> None:
             status = f"[{colours[row.status]}]{row.status}[/]"
             table.add_row(*(str(getattr(row, c)) for c in columns), status)
         console.print(table)
+    elif not quiet:
+        console.print(_per_run(results, colours))
     for row in results[results["status"].isin(["fail", "warn"])].itertuples(index=False):
         where = "/".join(x for x in (row.run, row.target, row.sample) if x)
         text = escape(f"{row.rule_id} ({where}): {row.message}")
@@ -181,3 +213,22 @@ def _print_check(results: Any, quiet: bool) -> None:
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass", "skip"))
     outcome = verdict(results)
     console.print(f"[{colours[outcome]}]{outcome.upper()}[/] ({summary})", highlight=False)
+
+
+def _per_run(results: Any, colours: dict[str, str]) -> Any:
+    """One line per run: its verdict and how many rules failed, warned, passed, were skipped."""
+    from rich.table import Table
+
+    from ..check import verdict
+
+    statuses = ("fail", "warn", "pass", "skip")
+    table = Table(title="qpcr check: one line per run (--verbose: every rule)",
+                  title_justify="left")  # fmt: skip
+    for column in ("run", "verdict", *statuses):
+        table.add_column(column, justify="left" if column in ("run", "verdict") else "right")
+    for run, rows in results.groupby("run", sort=False):
+        counts = rows["status"].value_counts()
+        outcome = verdict(rows)
+        cells = [str(counts.get(s, 0)) for s in statuses]
+        table.add_row(escape(str(run)), f"[{colours[outcome]}]{outcome}[/]", *cells)
+    return table

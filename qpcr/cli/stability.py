@@ -46,8 +46,9 @@ def stability(
 ) -> None:
     """Rank candidate reference genes (geNorm, NormFinder, BestKeeper).
 
-    Writes reference_genes.csv (one row per candidate, consensus rank) and genorm_steps.csv
-    (stepwise mean M and pairwise variation V) into --out.
+    Writes reference_genes.csv (one row per candidate, consensus rank), genorm_steps.csv
+    (stepwise mean M and pairwise variation V) and report.html (both, with the figure) into
+    --out.
     """
     with user_errors():
         from ..atomic import atomic_write, replace_folder
@@ -56,10 +57,15 @@ def stability(
         if not config.candidate_genes:
             raise typer.BadParameter("give the candidate genes", param_hint="--candidate-genes")
         table, steps, n_samples, messages = _rank(exports, layout, format, config, group)
+        from ..report.html import stability_html
+
         files = {"reference_genes.csv": table, "genorm_steps.csv": steps}
-        with replace_folder(out, files) as folder:
+        page = stability_html(table, steps, messages, n_samples)
+        with replace_folder(out, {*files, "report.html"}) as folder:
             for name, frame in files.items():
                 atomic_write(folder / name, partial(_write_csv, frame))
+            atomic_write(folder / "report.html",
+                         lambda tmp: tmp.write_text(page, encoding="utf-8"))  # fmt: skip
         if not quiet:
             _print_stability(table, steps, n_samples, messages, out)
 

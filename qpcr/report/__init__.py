@@ -25,6 +25,7 @@ def write_report(
     force: bool = False,
     figures: bool = True,
     tidy: bool = False,
+    html: bool = True,
 ) -> list[Path]:
     """Write every output of ``results`` into ``outdir`` and return the paths.
 
@@ -42,9 +43,11 @@ def write_report(
     force
         Replace earlier results in ``outdir``.
     figures
-        Also draw the figures (into ``figures/``).
+        Also draw the figures (into ``figures/``, and into the HTML report).
     tidy
         Also write ``results_long.csv`` (:meth:`~qpcr.results.Results.to_long`).
+    html
+        Also write ``report.html``, the analysis on one self-contained page.
 
     Returns
     -------
@@ -68,12 +71,12 @@ def write_report(
     >>> paths = write_report(example_results(), outdir, figures=False)
     >>> sorted(path.name for path in paths)  # doctest: +NORMALIZE_WHITESPACE
     ['anova.csv', 'contrasts.csv', 'fold_changes.csv', 'miqe.md', 'provenance.json', 'qc.csv',
-     'ratios.csv', 'replicates.csv', 'results.xlsx', 'samples.csv', 'wells.csv']
+     'ratios.csv', 'replicates.csv', 'report.html', 'results.xlsx', 'samples.csv', 'wells.csv']
     >>> write_report(example_results(), outdir, figures=False)
     Traceback (most recent call last):
     ...
     qpcr.errors.InputError: ...: already holds results (wells.csv, replicates.csv, ...
-    >>> len(write_report(example_results(), outdir, force=True, figures=False))
+    >>> len(write_report(example_results(), outdir, force=True, figures=False, html=False))
     11
     >>> folder.cleanup()
     """
@@ -83,16 +86,23 @@ def write_report(
         if tidy:
             written.append(write_long(results, tmp / "results_long.csv"))
         figure_paths: list[Path] = []
+        svgs: dict[str, str] = {}
         if figures:
             from .figures import write_figures
 
-            figure_paths = write_figures(results, tmp / "figures")
+            formats = results.config.figure_formats
+            figure_paths = write_figures(results, tmp / "figures", formats, svgs if html else None)
             written += figure_paths
         from .summary import write_workbook
 
-        written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
+        pngs = [path for path in figure_paths if path.suffix == ".png"]
+        written.append(write_workbook(results, tmp / "results.xlsx", pngs))
         written.append(write_provenance(results, tmp / "provenance.json"))
         from .miqe import write_miqe
 
         written.append(write_miqe(results, tmp / "miqe.md"))
+        if html:
+            from .html import write_html
+
+            written.append(write_html(results, tmp / "report.html", svgs))
     return [outdir / path.relative_to(tmp) for path in written]

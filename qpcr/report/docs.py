@@ -18,6 +18,12 @@ END = "<!-- end what-you-get -->"
 
 #: Outputs that are not tables.
 _OTHER_FILES = (
+    (
+        "report.html",
+        "the analysis on one self-contained page (opens offline, can be mailed): "
+        "verdicts in words, sortable tables, figures, a Cq plate map per target, QC, methods; "
+        "`--no-html` skips it",
+    ),
     ("results.xlsx", "a Summary sheet first, then the tables, the figures and a Methods text"),
     ("figures/", "fold change per target and the ratios, with biological replicates as points"),
     ("provenance.json", "input files with SHA-256, resolved settings, software versions"),

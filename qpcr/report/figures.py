@@ -6,11 +6,12 @@ point (its log2 value minus the control group's mean), each group has its mean a
 
 from __future__ import annotations
 
+import io
 import math
 import textwrap
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,10 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "FIGURE_FORMATS",
+    "OKABE_ITO",
     "fold_change_figure",
+    "fold_tick_label",
     "ratio_figure",
     "stability_figure",
     "standard_curve_figure",
@@ -33,79 +37,166 @@ __all__ = [
 ]
 
 
-def _pyplot():
+def _figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    """A figure on its own Agg canvas (no pyplot state) and its grid of axes."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    matplotlib.rcParams["svg.hashsalt"] = "qpcr"
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
 
-    plt.rcParams["svg.hashsalt"] = "qpcr"
-    return plt
+
+#: Okabe & Ito's palette: told apart with any common colour-vision deficiency.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442",
+             "#999999")  # fmt: skip
 
 
-def _fc_ticks(ax, low: float, high: float) -> None:
+def fold_tick_label(t: int) -> str:
+    """The label of the log2 tick ``t`` as a readable fold change.
+
+    Parameters
+    ----------
+    t
+        The log2 value.
+
+    Returns
+    -------
+    str
+        ``2**t`` as a whole number, a short decimal (0.5, 0.25, 0.125) or a fraction.
+
+    Examples
+    --------
+    >>> [fold_tick_label(t) for t in (-6, -3, -2, -1, 0, 1, 2, 10)]
+    ['1/64', '0.125', '0.25', '0.5', '1', '2', '4', '1024']
+    """
+    if t >= 0:
+        return str(2**t)
+    return f"{2.0**t:g}" if t >= -3 else f"1/{2**-t}"
+
+
+def _fc_ticks(ax: Any, low: float, high: float) -> None:
+    """Ticks at whole log2 steps (at most about 8), labelled as fold changes."""
     lo, hi = math.floor(min(low, -1)), math.ceil(max(high, 1))
-    ticks = list(range(lo, hi + 1))
+    step = max(1, math.ceil((hi - lo) / 8))
+    ticks = [t for t in range(lo, hi + 1) if t % step == 0]
     ax.set_yticks(ticks)
-    ax.set_yticklabels([f"{2.0**t:g}" for t in ticks])
+    ax.set_yticklabels([fold_tick_label(t) for t in ticks])
     ax.axhline(0, color="0.6", lw=0.8, zorder=0)
 
 
+def _stars(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _wrap(levels: list[str], width: int) -> str:
+    """A group's tick label: each level wrapped to ``width`` characters, one under another."""
+    return "\n".join(textwrap.fill(level, width, break_long_words=True) for level in levels)
+
+
 def _panel(
-    ax,
+    ax: Any,
     units: pd.DataFrame,
     value: str,
     factors: list[str],
     control: dict[str, str],
-    intervals: dict[tuple[str, ...], tuple[float, float, float]],
-    title: str,
-) -> None:
-    """Points per biological replicate (log2 value − control mean) and, per group, the
-    estimate with its CI from ``intervals`` (group levels → log2 estimate, low, high)."""
+    intervals: dict[tuple[str, ...], tuple[float, float, float, float]],
+    extra: dict[tuple[str, ...], str] | None = None,
+) -> bool:
+    """Points per biological replicate (log2 value − control mean), joined by replicate when
+    the comparisons were paired, and per group the estimate with its CI and significance
+    stars from ``intervals`` (group levels → log2 estimate, low, high, adjusted p).
+    ``extra`` adds a line under a group's label. Returns whether replicates were joined."""
     groups = group_order(units, factors, control)
-    ctrl = units
-    for f in factors:
-        ctrl = ctrl[ctrl[f].astype(str) == control[f]]
-    base = ctrl[value].mean()
+    keys = [tuple(g[f] for f in factors) for g in groups]
+    levels = units[factors].astype(str).apply(tuple, axis=1)
+    base = units.loc[levels == tuple(control[f] for f in factors), value].mean()
+    names = sorted(set(units["unit"].astype(str)))
+    offsets = dict(zip(names, np.linspace(-0.16, 0.16, len(names)) if len(names) > 1 else [0.0],
+                       strict=True))  # fmt: skip
+    paired = bool(units.attrs.get("paired"))
     extent = [0.0]
-    for x, g in enumerate(groups):
-        part = units
-        for f in factors:
-            part = part[part[f].astype(str) == g[f]]
-        y = part[value].dropna().to_numpy() - base
-        if y.size:
-            jitter = np.linspace(-0.12, 0.12, y.size) if y.size > 1 else np.zeros(1)
-            ax.scatter(x + jitter, y, s=18, color="0.35", zorder=3)
-            extent += [y.min(), y.max()]
-        est, low, high = intervals.get(tuple(g[f] for f in factors), (np.nan, np.nan, np.nan))
+    for i, name in enumerate(names):
+        mine = units[units["unit"].astype(str) == name]
+        at = {k: x for x, k in enumerate(keys)}
+        found = sorted((at[key] + offsets[name], y) for key, y in
+                       zip(levels[mine.index], mine[value] - base, strict=True)
+                       if key in at and np.isfinite(y))  # fmt: skip
+        xs = np.array([x for x, _ in found], dtype=float)
+        ys = np.array([y for _, y in found], dtype=float)
+        colour = OKABE_ITO[i % len(OKABE_ITO)] if paired else "0.45"
+        if paired and len(xs) > 1:
+            ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.7, zorder=2)
+        ax.scatter(xs, ys, s=16, color=colour, zorder=3, label=name if paired else None)
+        extent += list(ys)
+    for x, key in enumerate(keys):
+        est, low, high, p = intervals.get(key, (np.nan,) * 4)
         if np.isfinite(est):
             err = [[est - low], [high - est]] if np.isfinite(low) else None
-            ax.errorbar(x + 0.28, est, yerr=err, fmt="o", color="C0", capsize=4, ms=6)
+            ax.errorbar(x + 0.34, est, yerr=err, fmt="D", color="black", capsize=3, ms=5,
+                        lw=1.4, zorder=4)  # fmt: skip
             extent += [v for v in (low, high) if np.isfinite(v)]
+        if _stars(p):
+            top = max([v for v in (high, est) if np.isfinite(v)] + extent[:1])
+            ax.text(x + 0.34, top + 0.12, _stars(p), ha="center", va="bottom", fontsize=9)
+            extent.append(top + 0.6)
+    slot = ax.get_position().width * ax.figure.get_figwidth() / max(1, len(groups))
+    width = max(6, int(slot * 72 / 4.8))  # characters of 8 pt text in a group's slot
+    labels = [_wrap(list(g.values()), width) for g in groups]
+    labels = [lab + (f"\n{extra[k]}" if extra and k in extra else "")
+              for lab, k in zip(labels, keys, strict=True)]  # fmt: skip
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels(["\n".join(g.values()) for g in groups], fontsize=8)
-    ax.set_title(title, fontsize=10)
+    ax.set_xticklabels(labels, fontsize=8)
     _fc_ticks(ax, min(extent), max(extent))
-    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_xlim(-0.6, len(groups) - 0.3)
+    return paired
 
 
 def _intervals(
     comparisons: pd.DataFrame, summary: pd.DataFrame, factors: list[str], control: dict[str, str]
-) -> dict[tuple[str, ...], tuple[float, float, float]]:
-    """log2 estimate and CI per group: the comparison with the control for each group, and the
-    control group's own mean ± t-interval (centred on 0)."""
+) -> dict[tuple[str, ...], tuple[float, float, float, float]]:
+    """log2 estimate, CI and adjusted p per group: the comparison with the control for each
+    group, and the control group's own mean ± t-interval (centred on 0, no p)."""
     out = {}
     for r in comparisons[comparisons["contrast"].str.endswith(" vs control")].to_dict("records"):
         key = tuple(str(r[f]) for f in factors)
-        out[key] = tuple(np.log2([r["fold_change"], r["ci_low"], r["ci_high"]]))
+        est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
+        out[key] = (est, low, high, float(r.get("p_adj", np.nan)))
     ctrl = summary
     for f in factors:
         ctrl = ctrl[ctrl[f].astype(str) == control[f]]
     if len(ctrl):
         row = ctrl.iloc[0]
         half = row["mean_log2"] - row["ci_low_log2"]
-        out[tuple(control[f] for f in factors)] = (0.0, -half, half)
+        out[tuple(control[f] for f in factors)] = (0.0, -half, half, np.nan)
     return out
+
+
+def _caption(results: Results, table: pd.DataFrame, what: str, paired: bool) -> str:
+    """What the points, bars and stars are, with the test and adjustment named."""
+    tests = ", ".join(str(t) for t in dict.fromkeys(table["test"].dropna()) if str(t))
+    joined = f", joined by {results.config.replicate}" if paired else ""
+    return (
+        f"{what} vs {group_label(results.config.control)}. Points: biological replicates"
+        f"{joined}; black: estimate and its {100 * (1 - results.config.alpha):g} % CI; "
+        f"* adjusted p < 0.05, ** < 0.01, *** < 0.001 ({tests}; {results.config.adjust})"
+    )
+
+
+def _grid(n: int, groups: int) -> tuple[int, int, tuple[float, float]]:
+    """Columns, rows and figure size for ``n`` panels of ``groups`` groups each."""
+    ncols = min(3, max(1, n))
+    nrows = math.ceil(n / ncols)
+    panel = max(3.6, 0.95 * groups + 1.0)
+    return ncols, nrows, (panel * ncols, 3.4 * nrows + 0.6)
+
+
+def _paired(comparisons: pd.DataFrame) -> bool:
+    return bool(comparisons.get("test", pd.Series(dtype=object)).eq("paired t").any())
 
 
 def fold_change_figure(results: Results) -> Figure:
@@ -119,7 +210,9 @@ def fold_change_figure(results: Results) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        The figure: each biological replicate a point, each group its mean and 95 % CI.
+        The figure: each biological replicate a point (joined by replicate when the
+        comparisons are paired), each group its fold change and CI, with stars from the
+        adjusted p-values.
 
     Examples
     --------
@@ -129,37 +222,43 @@ def fold_change_figure(results: Results) -> Figure:
     >>> fig = fold_change_figure(example_results())
     >>> [ax.get_title() for ax in fig.axes]
     ['MYC', 'HIF1A']
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['0.5', '1', '2', '4', '8', '16']
     """
-    plt = _pyplot()
     factors = list(results.factors)
-    replicate = results.config.replicate
     targets = [t for t in results.targets if t not in results.reference_genes]
-    units = biological_units(results.samples, "log2_rq", "target", factors, replicate)
-    summary = results.groups
-    ncols = min(3, max(1, len(targets)))
-    nrows = math.ceil(len(targets) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
+    units = biological_units(results.samples, "log2_rq", "target", factors,
+                             results.config.replicate)  # fmt: skip
+    summary, ctrl = results.groups, results.config.control
+    ngroups = len(group_order(units, factors, ctrl)) if len(units) else 1
+    ncols, nrows, size = _grid(len(targets), ngroups)
+    fig, axes = _figure(nrows, ncols, size)
+    paired = False
     for ax, target in zip(axes.flat, targets, strict=False):
-        ctrl = results.config.control
         comps = results.fold_changes[results.fold_changes["target"] == target]
+        mine = units[units["target"] == target]
+        mine.attrs["paired"] = _paired(comps)
         intervals = _intervals(comps, summary[summary["target"] == target], factors, ctrl)
-        _panel(ax, units[units["target"] == target], "log2_rq", factors, ctrl, intervals, target)
+        paired |= _panel(ax, mine, "log2_rq", factors, ctrl, intervals)
+        ax.set_title(target, fontsize=10)
     for ax in list(axes.flat)[len(targets) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("fold change vs control")
+    if paired:
+        axes[0, 0].legend(title=results.config.replicate, fontsize=7, title_fontsize=7,
+                          frameon=False, loc="best")  # fmt: skip
     refs = ", ".join(results.reference_genes)
-    title = (
-        f"Fold change vs {group_label(results.config.control)} (normalised to {refs}); "
-        "points: biological replicates; bars: fold change and its 95 % CI"
-    )
-    fig.suptitle(textwrap.fill(title, width=int(40 * ncols)), fontsize=9)
+    caption = _caption(results, results.fold_changes, f"Fold change (normalised to {refs})",
+                       paired)  # fmt: skip
+    fig.suptitle(textwrap.fill(caption, width=int(size[0] * 14)), fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def ratio_figure(results: Results) -> Figure | None:
-    """One panel per ratio (e.g. RANKL/OPG): per-group ratio relative to the control group.
+    """One panel per ratio (e.g. RANKL/OPG): its fold change per group against the control
+    group, with each group's geometric-mean ratio under its label.
 
     Parameters
     ----------
@@ -176,10 +275,11 @@ def ratio_figure(results: Results) -> Figure | None:
     >>> fig = ratio_figure(example_results())
     >>> [ax.get_title() for ax in fig.axes]
     ['MYC/HIF1A ratio']
+    >>> [t.get_text().splitlines() for t in fig.axes[0].get_xticklabels()]
+    [['normoxia', 'ratio 3.82'], ['hypoxia', 'ratio 4.09']]
     """
     if results.ratio_samples.empty:
         return None
-    plt = _pyplot()
     factors = list(results.factors)
     units = biological_units(results.ratio_samples, "log2_ratio", "ratio", factors,
                              results.config.replicate)  # fmt: skip
@@ -189,14 +289,28 @@ def ratio_figure(results: Results) -> Figure | None:
         mean_log2=np.log2(control["value"]), ci_low_log2=np.log2(control["value_ci_low"])
     )
     names = list(dict.fromkeys(units["ratio"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
-    for ax, name in zip(axes.flat, names, strict=True):
-        ctrl = results.config.control
-        intervals = _intervals(comps[comps["ratio"] == name],
-                               summary[summary["ratio"] == name], factors, ctrl)  # fmt: skip
-        _panel(ax, units[units["ratio"] == name], "log2_ratio", factors, ctrl, intervals,
-               f"{name} ratio")  # fmt: skip
-        ax.set_ylabel("ratio relative to control")
+    ctrl = results.config.control
+    ngroups = len(group_order(units, factors, ctrl))
+    ncols, nrows, size = _grid(len(names), ngroups)
+    fig, axes = _figure(nrows, ncols, size)
+    paired = False
+    for ax, name in zip(axes.flat, names, strict=False):
+        mine_comps = comps[comps["ratio"] == name]
+        per_group = mine_comps[mine_comps["contrast"].eq("control")
+                               | mine_comps["contrast"].str.endswith(" vs control")]  # fmt: skip
+        values = {tuple(str(r[f]) for f in factors): f"ratio {r['value']:.3g}"
+                  for r in per_group.to_dict("records")}  # fmt: skip
+        mine = units[units["ratio"] == name]
+        mine.attrs["paired"] = _paired(mine_comps)
+        intervals = _intervals(mine_comps, summary[summary["ratio"] == name], factors, ctrl)
+        paired |= _panel(ax, mine, "log2_ratio", factors, ctrl, intervals, values)
+        ax.set_title(f"{name} ratio", fontsize=10)
+        ax.set_ylabel("fold change of the ratio")
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    caption = _caption(results, comps, "Ratio per group (geometric mean) and its fold change",
+                       paired)  # fmt: skip
+    fig.suptitle(textwrap.fill(caption, width=int(size[0] * 14)), fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -229,12 +343,11 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     MYC (p1)
     E = 1.997, R² = 0.9999
     """
-    plt = _pyplot()
     fitted = curves[curves["note"].eq("")]
     n = max(1, len(fitted))
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = _figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows))
     std = wells[wells["exclude_code"].eq("standard")]
     for ax, curve in zip(axes.flat, fitted.to_dict("records"), strict=False):
         points = std[(std["target"] == curve["target"])
@@ -253,39 +366,21 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     return fig
 
 
-def _save_png(fig: Figure, path: Path) -> None:
-    fig.savefig(path, format="png", dpi=150, metadata={"Software": None})
+#: Figure file formats :func:`write_figures` can write (PNG at 300 dpi; SVG and PDF are vector).
+FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
-def write_figures(results: Results, folder: Path) -> list[Path]:
-    """Save the figures as PNG (for the workbook) into ``folder``.
+def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
+    """Save without a creation date or software stamp, so equal figures give equal files."""
+    metadata = {"png": {"Software": None}, "svg": {"Date": None},
+                "pdf": {"CreationDate": None, "Producer": None}}[fmt]  # fmt: skip
+    fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
 
-    Parameters
-    ----------
-    results
-        A finished analysis.
-    folder
-        Where the files go (created if needed).
 
-    Returns
-    -------
-    list of pathlib.Path
-        The files written: ``fold_changes.png``, ``ratios.png``, ``standard_curves.png`` and
-        ``reference_genes.png``, each when the analysis has its table.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> folder = tempfile.TemporaryDirectory()
-    >>> [path.name for path in write_figures(example_results(), Path(folder.name))]
-    ['fold_changes.png', 'ratios.png']
-    >>> folder.cleanup()
-    """
-    plt = _pyplot()
-    out = []
+def _figures(results: Results) -> dict[str, Figure | None]:
+    """Each figure of the analysis by file name (None when it has no table to draw)."""
     tables = results.tables
-    figures = {
+    return {
         "fold_changes": None if results.fold_changes.empty else fold_change_figure(results),
         "ratios": None if results.fold_changes.empty else ratio_figure(results),
         "standard_curves": standard_curve_figure(results.wells, tables["standard_curves"])
@@ -295,13 +390,59 @@ def write_figures(results: Results, folder: Path) -> list[Path]:
         if "reference_genes" in tables
         else None,
     }
-    for name, fig in figures.items():
+
+
+def write_figures(
+    results: Results,
+    folder: Path,
+    formats: tuple[str, ...] = ("png",),
+    svgs: dict[str, str] | None = None,
+) -> list[Path]:
+    """Save the figures into ``folder``, one file per figure and format.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+    folder
+        Where the files go (created if needed).
+    formats
+        Any of :data:`FIGURE_FORMATS`; PNG is drawn at 300 dpi.
+    svgs
+        When given, each figure's SVG text is also stored in it under the figure's name (for
+        the HTML report), whether or not SVG files are written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: ``fold_changes``, ``ratios``, ``standard_curves`` and
+        ``reference_genes``, each when the analysis has its table, in each format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> svgs = {}
+    >>> paths = write_figures(example_results(), Path(folder.name), ("png", "pdf"), svgs)
+    >>> [path.name for path in paths]
+    ['fold_changes.png', 'fold_changes.pdf', 'ratios.png', 'ratios.pdf']
+    >>> list(svgs), svgs["ratios"].count("<svg")
+    (['fold_changes', 'ratios'], 1)
+    >>> folder.cleanup()
+    """
+    out = []
+    for name, fig in _figures(results).items():
         if fig is None:
             continue
-        path = folder / f"{name}.png"
-        atomic_write(path, partial(_save_png, fig))
-        plt.close(fig)
-        out.append(path)
+        for fmt in formats:
+            path = folder / f"{name}.{fmt}"
+            atomic_write(path, partial(_save, fig, fmt))
+            out.append(path)
+        if svgs is not None:
+            buffer = io.BytesIO()
+            _save(fig, "svg", buffer)
+            svgs[name] = buffer.getvalue().decode("utf-8")
     return out
 
 
@@ -334,8 +475,8 @@ def stability_figure(genes: pd.DataFrame, steps: pd.DataFrame, cutoff: float = 0
     >>> [ax.get_title() for ax in fig.axes]
     ['geNorm stepwise exclusion', 'geNorm pairwise variation (cutoff 0.15)', 'NormFinder']
     """
-    plt = _pyplot()
-    fig, (ax_m, ax_v, ax_rho) = plt.subplots(1, 3, figsize=(11, 3.6))
+    fig, axes = _figure(1, 3, (11, 3.6))
+    ax_m, ax_v, ax_rho = axes[0]
     ax_m.plot(steps["genes_left"], steps["mean_m"], marker="o", color="C0")
     ax_m.invert_xaxis()
     ax_m.set_xlabel("genes left")

@@ -7,11 +7,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .. import __version__
-from ..censoring import POLICY_METHODS_TEXT
 from ..groups import group_label
-from ..outliers import RULE_METHODS_TEXT
-from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
+from ..labels import comparison_labels
+from .methods import methods_text
 from .tables import result_tables
 from .workbook import write_results_workbook
 
@@ -41,11 +39,6 @@ def _bound(row: dict) -> str:
     return bound if isinstance(bound, str) else ""
 
 
-def _short(contrast: str, levels: list[str]) -> str:
-    """``hypoxia + tocilizumab`` for a default comparison, the contrast's name otherwise."""
-    return " + ".join(levels) if contrast.endswith(" vs control") else contrast
-
-
 def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     """Short, formatted tables for the terminal (RQ per sample against a calibrator sample, when
     the control is one sample).
@@ -72,19 +65,20 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     Fold changes vs oxygen=normoxia
     Ratios: geometric mean per group, and fold change vs control
     >>> tables["Fold changes vs oxygen=normoxia"]
-      comparison target  n fold change [95 % CI]        p  p adj
-    0    hypoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
-    1    hypoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
+                comparison target  n fold change [95 % CI]        p  p adj
+    0  hypoxia vs normoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
+    1  hypoxia vs normoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
     """
     if "rq" in results.samples:
         return _calibrator_tables(results)
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.reference_genes)
-    factors = list(results.factors)
+    factors, cfg = list(results.factors), results.config
     fc = results.fold_changes[~results.fold_changes["target"].isin(refs)]
+    fc = fc.assign(comparison=comparison_labels(fc, factors, cfg))
     rows = [
-        {"comparison": _short(r["contrast"], [str(r[f]) for f in factors]),
+        {"comparison": r["comparison"],
          "target": r["target"], "n": r["n"],
          "fold change [95 % CI]": _bound(r) + _with_ci(
              r.get("fold_change"), r.get("ci_low"), r.get("ci_high")) or r.get("note", ""),
@@ -94,16 +88,15 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     title = f"Fold changes vs {group_label(results.config.control)}"
     tables = {title: pd.DataFrame(rows)}
     if not results.ratios.empty:
+        ratios = results.ratios.assign(comparison=comparison_labels(results.ratios, factors, cfg))
         rows = [
-            {"ratio": r["ratio"],
-             "group / comparison": _short(r["contrast"], [str(r[f]) for f in factors])
-             if r["contrast"] != "control" else " + ".join(str(r[f]) for f in factors),
+            {"ratio": r["ratio"], "group / comparison": r["comparison"],
              "n": r["n"], "ratio [95 % CI]": _with_ci(r.get("value"), r.get("value_ci_low"),
                                                      r.get("value_ci_high")),
              "fold change [95 % CI]": _bound(r) + _with_ci(
                  r.get("fold_change"), r.get("ci_low"), r.get("ci_high")),
              "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
-            for r in results.ratios.to_dict("records")
+            for r in ratios.to_dict("records")
         ]  # fmt: skip
         tables["Ratios: geometric mean per group, and fold change vs control"] = pd.DataFrame(rows)
     contrasts = results.tables.get("contrasts", pd.DataFrame())
@@ -206,101 +199,14 @@ def summary_lines(results: Results) -> list[str]:
     return lines
 
 
-def methods_text(results: Results) -> str:
-    """A methods paragraph describing what was computed, ready to adapt for a paper.
-
-    The wording of each test, adjustment, outlier rule and non-detect policy is declared beside
-    its vocabulary.
-
-    Parameters
-    ----------
-    results
-        A finished analysis.
-
-    Returns
-    -------
-    str
-        The paragraph.
-
-    Examples
-    --------
-    >>> print(methods_text(example_results())[:150])
-    Relative quantification was performed with qpcr .... Technical replicate Cq values were
-    averaged arithmetically per sample and target; wells omitted
-    """
-    from ..calibrator import CALIBRATOR_METHODS_TEXT, calibrator_sample
-
-    cfg = results.config
-    refs = ", ".join(results.reference_genes)
-    if results.efficiency:
-        eff = "; ".join(
-            f"{k} {v:.3f} ({100 * (v - 1):.1f} %)" for k, v in results.efficiency.items()
-        )
-        eff_text = (
-            f"Amplification efficiencies (amplification factor E) were {eff}; other targets "
-            "were assumed to amplify with E = 2 (100 %). Each Cq was weighted by log2 E, which "
-            "makes the calculation the efficiency-corrected model of Pfaffl (2001) and, with "
-            "several reference genes, the qBase normalised relative quantity (Hellemans et al. "
-            "2007)."
-        )
-    else:
-        eff_text = (
-            "All targets were assumed to amplify with E = 2 (100 %), i.e. the 2^-ΔΔCq method "
-            "(Livak & Schmittgen 2001)."
-        )
-    test = TEST_METHODS_TEXT[cfg.test]
-    adjust = ADJUST_METHODS_TEXT[cfg.adjust]
-    nondetects = POLICY_METHODS_TEXT[cfg.nondetect_policy].format(limit=cfg.nondetect_limit)
-    outliers = RULE_METHODS_TEXT[cfg.outlier_rule].format(threshold=cfg.outlier_threshold)
-    ratios = ""
-    if cfg.ratios:
-        names = ", ".join(cfg.ratios)
-        ratios = (
-            f" Ratios ({names}) were computed per sample as the ratio of the two targets' "
-            "relative quantities (the reference genes cancel), analysed on the log2 scale in "
-            "the same way and summarised per group as geometric means."
-        )
-    by_well = (
-        ", taken per well (target and reference genes measured in the same well) and then "
-        "averaged per sample"
-        if "delta_cq_sd" in results.samples
-        else ""
-    )
-    head = (
-        f"Relative quantification was performed with qpcr {__version__}. Technical replicate "
-        "Cq values were averaged arithmetically per sample and target; wells omitted in the "
-        "instrument software, control wells and standards were not quantified, and "
-        f"undetermined (non-detect) wells were {nondetects}. {outliers}. "
-        "Each sample's target Cq was "
-        f"normalised to the mean Cq of the reference genes {refs} (the geometric mean of their "
-        f"relative quantities): ΔCq = Cq(target) − mean Cq(reference){by_well}. {eff_text}"
-    )
-    calibrator = calibrator_sample(cfg)
-    if calibrator is not None:
-        level = 100 * (1 - cfg.alpha)
-        return f"{head} {CALIBRATOR_METHODS_TEXT.format(name=calibrator, level=level)}"
-    return (
-        f"{head} Fold changes are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
-        f"{group_label(cfg.control)}). Statistics were computed on the log2 scale (−ΔCq) with "
-        f"one value per biological replicate ({cfg.replicate or 'sample'}); technical "
-        f"replicates were not counted as n. Groups were compared with {test}; "
-        f"{100 * (1 - cfg.alpha):g} % confidence intervals of the log2 fold change were "
-        "back-transformed to the fold-change scale. p-values were adjusted within each "
-        f"comparison across targets and ratios with {adjust}.{ratios}"
-    )
-
-
 def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFrame:
     """The columns a reader needs on the Summary sheet (numbers stay numbers)."""
     if table.empty:
         return table
     refs = set(results.reference_genes)
     table = table[~table[item].isin(refs)] if item == "target" else table
-    factors = list(results.factors)
-    group = table[factors].astype(str).agg(" + ".join, axis=1) if factors else ""
-    view = pd.DataFrame({item: table[item], "comparison": [
-        g if c in ("control",) or c.endswith(" vs control") else c
-        for c, g in zip(table["contrast"], group, strict=True)]})  # fmt: skip
+    labels = comparison_labels(table, results.factors, results.config)
+    view = pd.DataFrame({item: table[item], "comparison": labels})
     if item == "target":
         keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]
     else:

@@ -32,7 +32,8 @@ __all__ = [
 
 #: Files an analysis writes into its output folder (figures go to ``figures/``).
 OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv", "ratios.csv",
-                "qc.csv", "results.xlsx", "provenance.json", "miqe.md")  # fmt: skip
+                "qc.csv", "results.xlsx", "provenance.json", "miqe.md",
+                "report.html")  # fmt: skip
 
 _PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "matplotlib", "openpyxl",
              "python-calamine", "typer")  # fmt: skip
@@ -91,6 +92,17 @@ def _csv(frame: pd.DataFrame, path: Path) -> Path:
     return atomic_write(path, lambda tmp: safe_frame(frame).to_csv(tmp, index=False))
 
 
+def _descriptive(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with ``columns`` rounded to 12 significant digits: a replicate range of Cq
+    values read to 3 decimals prints as 0.517, not 0.517000000000003 (binary float artefacts
+    sit in the 16th digit; no instrument reports Cq to 12)."""
+    present = [c for c in columns if c in frame]
+    if frame.empty or not present:
+        return frame
+    rounded = {c: [float(f"{v:.12g}") for v in frame[c].astype(float)] for c in present}
+    return frame.assign(**rounded)
+
+
 def result_tables(results: Results) -> dict[str, pd.DataFrame]:
     """The tables of ``results`` under their output names (without ``.csv``), each with its
     declared columns in order (:data:`qpcr.schema.TABLES`)."""
@@ -104,6 +116,7 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
         "qc": results.qc,
     }
     tables.update(results.tables)
+    tables["qc"] = _descriptive(results.qc, ("observed", "value", "threshold"))
     factors, replicate = results.factors, results.config.replicate
     return {name: conform(name, frame, factors, replicate) for name, frame in tables.items()}
 

@@ -41,14 +41,15 @@ def number_format(column: str) -> str | None:
     Returns
     -------
     str or None
-        Cq → ``0.00``, p → ``0.00E+00``, fold change, log2, ratios and other numbers →
-        ``0.000``; None for counts, flags, text and undeclared columns (other float columns then
-        get ``0.000``, integers stay General).
+        Cq → ``0.00``, p → three decimals and ``<0.001`` below (the cell keeps the value),
+        fold change, log2, ratios and other numbers → ``0.000`` (ratios get more decimals when
+        small, see :func:`_decimals`); None for counts, flags, text and undeclared columns
+        (other float columns then get ``0.000``, integers stay General).
 
     Examples
     --------
     >>> [number_format(c) for c in ("fold_change", "p_value", "cq_mean", "n", "oxygen")]
-    ['0.000', '0.00E+00', '0.00', None, None]
+    ['0.000', '[<0.001]"<0.001";0.000', '0.00', None, None]
     """
     scale = output_scale(str(column))
     return SCALES[scale][1] if scale else None
@@ -102,7 +103,7 @@ def write_results_workbook(
     >>> book.sheetnames
     ['Summary', 'fold_changes', 'Methods']
     >>> [(c.value, c.number_format) for c in book["fold_changes"][2]]
-    [('MYC', 'General'), (3.9087, '0.000'), (0.00088, '0.00E+00')]
+    [('MYC', 'General'), (3.9087, '0.000'), (0.00088, '[<0.001]"<0.001";0.000')]
     >>> folder.cleanup()
     """
     from openpyxl import Workbook
@@ -118,17 +119,29 @@ def write_results_workbook(
         ws = book.create_sheet(_sheet_name(name, used))
         _table(ws, table, top=1, severity=name.lower() == "qc")
         ws.freeze_panes = "A2"
+        ws.print_title_rows = "1:1"  # the header on every printed page
         if len(table.columns):
             ws.auto_filter.ref = f"A1:{_col(len(table.columns))}{len(table) + 1}"
     if figures:
         _figures_sheet(book.create_sheet("Figures"), figures)
     _methods_sheet(book.create_sheet("Methods"), methods_text)
-    for ws in book.worksheets:  # print and PDF one landscape page wide
+    for ws in book.worksheets:  # print landscape, as many pages wide as stay readable
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToWidth = _pages_wide(ws)
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     atomic_write(path, lambda tmp: book.save(tmp))
+
+
+#: Column width (in characters) that fits one landscape page at a readable size (≥ 8 pt).
+_PAGE_CHARS = 190
+
+
+def _pages_wide(ws: Any) -> int:
+    """Pages across for a sheet: one unless its columns would shrink below a readable size
+    (the wells sheet spreads over two)."""
+    widths = [ws.column_dimensions[_col(j)].width or 9 for j in range(1, ws.max_column + 1)]
+    return max(1, math.ceil(sum(widths) / _PAGE_CHARS))
 
 
 def _col(index: int) -> str:
@@ -186,20 +199,23 @@ def _table(ws: Any, table: pd.DataFrame, top: int, severity: bool = False) -> in
         fmt = number_format(name)
         if numeric and fmt is None and pd.api.types.is_float_dtype(column):
             fmt = "0.000"
+        if numeric and output_scale(name) in ("ratio", "fold change", "quantity"):
+            fmt = _decimals(column)
         if numeric and fmt:
             for i in range(top + 1, top + 1 + len(table)):
                 ws.cell(row=i, column=j).number_format = fmt
         if numeric:
             ws.cell(row=top, column=j).alignment = Alignment(horizontal="right")
-            width = len(name) + 2
-        else:
+            width = len(name) + 3  # bold header text runs wider than the body's digits
+        else:  # indented: a text column's header never touches a right-aligned one before it
+            for i in range(top, top + 1 + len(table)):
+                ws.cell(row=i, column=j).alignment = Alignment(horizontal="left", indent=1)
             width = max(len(t) for t in [name, *(str(_value(v) or "") for v in body[:200, j - 1])])
-            width += 2
+            width += 4
         letter = _col(j)
-        ws.column_dimensions[letter].width = max(
-            ws.column_dimensions[letter].width or 0,
-            min(max(width, 10 if numeric else 8), _MAX_WIDTH),
-        )
+        # the widest of the tables sharing this column (the Summary sheet holds two)
+        before = ws.column_dimensions[letter].width if letter in ws.column_dimensions else 0
+        ws.column_dimensions[letter].width = max(before, min(max(width, 9), _MAX_WIDTH))
     if severity and "severity" in columns:
         k = columns.index("severity")
         for i, value in enumerate(body[:, k], start=top + 1):
@@ -208,6 +224,17 @@ def _table(ws: Any, table: pd.DataFrame, top: int, severity: bool = False) -> in
                 for j in range(1, len(columns) + 1):
                     ws.cell(row=i, column=j).fill = PatternFill("solid", fgColor=color)
     return top + len(table) + 2
+
+
+def _decimals(column: pd.Series) -> str:
+    """A fixed format with enough decimals for three significant digits of the column's
+    smallest value (a RANKL/OPG ratio of 0.0018 prints 0.00180, not 0.002)."""
+    values = pd.to_numeric(column, errors="coerce").abs()
+    values = values[(values > 0) & np.isfinite(values)]
+    if values.empty:
+        return "0.000"
+    decimals = min(10, max(3, 2 - math.floor(math.log10(float(values.min())))))
+    return "0." + "0" * decimals
 
 
 def _summary_sheet(ws: Any, summary: dict[str, Any]) -> None:
@@ -245,15 +272,18 @@ def _summary_sheet(ws: Any, summary: dict[str, Any]) -> None:
 def _figures_sheet(ws: Any, figures: Sequence[Path]) -> None:
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Font
+    from openpyxl.worksheet.pagebreak import Break
 
     row = 1
     for figure in figures:
         _put(ws, row, 1, Path(figure).name).font = Font(bold=True)
         image = Image(str(figure))
-        scale = min(1.0, 900 / image.width)
+        # one landscape page each: at most 960 × 600 px (96 dpi), then a page break
+        scale = min(960 / image.width, 600 / image.height)
         image.width, image.height = image.width * scale, image.height * scale
         ws.add_image(image, f"A{row + 1}")
         row += 2 + math.ceil(image.height / 20)  # default row height is 20 px
+        ws.row_breaks.append(Break(id=row - 1))
 
 
 def _methods_sheet(ws: Any, text: str) -> None:

@@ -35,7 +35,7 @@ SCALES: Final[dict[str, tuple[str, str | None]]] = {
     "quantity": ("absolute quantity in the unit of the standards", "0.000"),
     "efficiency": ("amplification factor E (2.0 = 100 %)", "0.000"),
     "statistic": ("a test statistic or another number on its own scale", "0.000"),
-    "p": ("a p-value", "0.00E+00"),
+    "p": ("a p-value", '[<0.001]"<0.001";0.000'),
     "count": ("a whole number", None),
     "flag": ("True or False", None),
     "text": ("text", None),
@@ -101,6 +101,13 @@ _CONTRAST = _c(
     "text",
     "text",
     "the comparison: '<group> vs control' or the name of a [[contrasts]] entry",
+)
+_COMPARISON = _c(
+    "comparison",
+    "text",
+    "text",
+    "the comparison in words, the same label in every table, the terminal, the workbook and "
+    "report.html: '<group> vs <control group>' or the name of a [[contrasts]] entry",
 )
 _FOLD_CHANGE = _c("fold_change", "float", "fold change", "fold change (2^log2 fold change)")
 _CI_LOW = _c("ci_low", "float", "fold change", "lower confidence limit of fold_change")
@@ -249,7 +256,7 @@ TABLES: Final[dict[str, Table]] = {
             _c("n_ref", "int", "count", "biological replicates in the reference (control) group"),
             _c("log2_fold_change", "float", "log2", "log2 fold change = −ΔΔCq", "log2"),
             _SE, _DF, _STATISTIC, _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _P_VALUE, _TEST, _BOUND, _NOTE,
-            _P_ADJ, _ADJUST,
+            _P_ADJ, _ADJUST, _opt(_COMPARISON),
         ),
     ),
     "ratios": Table(
@@ -267,7 +274,7 @@ TABLES: Final[dict[str, Table]] = {
             _c("value_ci_low", "float", "ratio", "lower confidence limit of value"),
             _c("value_ci_high", "float", "ratio", "upper confidence limit of value"),
             _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _P_VALUE, _TEST, _BOUND,
-            _NOTE, _P_ADJ, _ADJUST,
+            _NOTE, _P_ADJ, _ADJUST, _opt(_COMPARISON),
         ),
     ),
     "ratio_samples": Table(
@@ -339,7 +346,7 @@ TABLES: Final[dict[str, Table]] = {
             _c("test", "text", "text", "the method (factorial_method): rcbd, paired t, welch; "
                "rcbd with incomplete donors: mixed model (REML, Satterthwaite df)"),
             _c("n", "int", "count", "biological samples (blocks when paired)"),
-            _NOTE, _P_ADJ, _ADJUST,
+            _NOTE, _P_ADJ, _ADJUST, _opt(_COMPARISON),
         ),
     ),
     "standard_curves": Table(

@@ -1,0 +1,229 @@
+"""The methods text, written from what the run did: the exclusion rules that removed wells,
+each target's efficiency source, the tests, model and adjustment used, and software versions.
+
+The wording of each test, adjustment, outlier rule and non-detect policy is declared beside its
+vocabulary; this module only chooses and joins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .. import __version__
+from ..censoring import POLICY_METHODS_TEXT
+from ..groups import group_label
+from ..outliers import RULE_METHODS_TEXT
+from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
+from ..stats.linear import MIXED_TEST
+
+if TYPE_CHECKING:
+    from ..results import Results
+
+__all__ = ["methods_text"]
+
+#: The test named in the ``test`` column of the result tables, in methods wording.
+_USED_TEST_TEXT: dict[str, str] = {
+    "paired t": "a paired t-test on the differences within each biological replicate",
+    **{k: v for k, v in TEST_METHODS_TEXT.items() if k not in ("auto", "paired")},
+    "mann-whitney (Hodges-Lehmann)": TEST_METHODS_TEXT["mann-whitney"],
+    "wilcoxon signed-rank (Hodges-Lehmann)": "the exact Wilcoxon signed-rank test, fold "
+    "changes being 2^(Hodges-Lehmann shift) with its distribution-free interval",
+}
+
+#: Exclusion codes that are a well's role, not a QC decision (described with the averaging).
+_ROLES = ("ntc", "nac", "nrt", "ntp", "opt", "pos", "standard", "not_analysed", "not_in_layout")
+
+_FACTORIAL_TEXT = {
+    "rcbd": "a two-way ANOVA of the log2 values ({factors}) with the biological replicate "
+    "({replicate}) as block (randomised complete block design); its simple effects and "
+    "interaction contrasts use the model's pooled residual variance",
+    "paired": "paired differences between the biological replicates' ({replicate}) log2 values "
+    "for each simple effect and interaction ({factors})",
+    "welch": "Welch-type contrasts of the group means of the log2 values ({factors})",
+}
+
+
+def _wells(n: int) -> str:
+    return f"{n} well" if n == 1 else f"{n} wells"
+
+
+def _exclusions(results: Results) -> str:
+    """One sentence per exclusion rule that removed wells, with the count."""
+    cfg = results.config
+    wells = results.wells
+    codes = wells.loc[wells["excluded"], "exclude_code"].fillna("").value_counts()
+    out = []
+    outliers = sum(n for code, n in codes.items() if str(code).startswith("outlier_"))
+    rule = RULE_METHODS_TEXT[cfg.outlier_rule].format(threshold=cfg.outlier_threshold)
+    if cfg.outlier_rule != "none":
+        kept = "kept (keep_outliers)" if cfg.keep_outliers else "excluded"
+        rule += f"; the deviating well of a flagged set was {kept} ({_wells(outliers)})"
+    out.append(rule + ".")
+    if codes.get("isolated_nondetect"):
+        out.append(
+            "A non-detect whose technical replicates all amplified more than "
+            f"{cfg.ntc_margin:g} cycles below the cycle limit {cfg.nondetect_limit:g} was "
+            "treated as a failed reaction and excluded "
+            f"({_wells(int(codes['isolated_nondetect']))})."
+        )
+    named = {
+        "omitted": "omitted in the instrument software",
+        "vendor_flag": "flagged by the instrument software with "
+        + ", ".join(cfg.exclude_flags or ("a listed flag",)),
+        "invalid_cq": "without a valid Cq",
+        "nondetect": "undetermined and excluded by the non-detect policy",
+    }
+    for code, text in named.items():
+        if codes.get(code):
+            out.append(f"{_wells(int(codes[code])).capitalize()} {text} were excluded.")
+    return " ".join(out)
+
+
+def _efficiency(results: Results) -> str:
+    """Each target's efficiency source: settings, standard curve, or E = 2 assumed."""
+    given, used = results.config.efficiency, results.efficiency
+    targets = list(results.targets)
+    if not used:
+        return (
+            "All targets were assumed to amplify with E = 2 (100 %), i.e. the 2^-ΔΔCq method "
+            "(Livak & Schmittgen 2001)."
+        )
+    curve = [t for t in targets if t in used and t not in given]
+    setting = [t for t in targets if t in given]
+    assumed = [t for t in targets if t not in used]
+
+    def listed(names: list[str]) -> str:
+        return "; ".join(f"{t} {used[t]:.3f} ({100 * (used[t] - 1):.1f} %)" for t in names)
+
+    parts = []
+    if curve:
+        parts.append(f"from the standard curves on the plate(s) for {listed(curve)}")
+    if setting:
+        parts.append(f"as given in the settings for {listed(setting)}")
+    if assumed:
+        parts.append(f"assumed to be 2 (100 %) for {', '.join(assumed)}")
+    return (
+        f"Amplification efficiencies (amplification factor E) were taken {'; and '.join(parts)}. "
+        "Each Cq was weighted by log2 E, which makes the calculation the efficiency-corrected "
+        "model of Pfaffl (2001) and, with several reference genes, the qBase normalised "
+        "relative quantity (Hellemans et al. 2007)."
+    )
+
+
+def _tests(results: Results) -> str:
+    """The tests the comparisons used, the model when there is one, and the adjustment."""
+    cfg = results.config
+    used = pd.concat([results.fold_changes.get("test", pd.Series(dtype=object)),
+                      results.ratios.get("test", pd.Series(dtype=object))])  # fmt: skip
+    names = [str(t) for t in dict.fromkeys(used.dropna()) if str(t)]
+    tests = " or ".join(_USED_TEST_TEXT.get(t, t) for t in names) or TEST_METHODS_TEXT[cfg.test]
+    why = ""
+    if cfg.test == "auto" and "paired t" in names:
+        why = (
+            "; the test setting 'auto' pairs the groups when both hold the same biological "
+            "replicates, which removes the variation between replicates"
+        )
+    text = f"Each group was compared with the control group with {tests}{why}."
+    contrasts = results.tables.get("contrasts", pd.DataFrame())
+    if not contrasts.empty:
+        model = _FACTORIAL_TEXT[cfg.factorial_method].format(
+            factors=" × ".join(results.factors), replicate=cfg.replicate or "sample"
+        )
+        if (contrasts.get("test", pd.Series(dtype=object)) == MIXED_TEST).any():
+            model += (
+                "; as biological replicates missed samples, it was fitted as a linear mixed "
+                "model with a random intercept per replicate (REML, Satterthwaite degrees of "
+                "freedom), which keeps every sample of an incomplete replicate"
+            )
+        text += (
+            f" The factorial design was also analysed with {model} (anova.csv, contrasts.csv). "
+            "The primary p-values are those of the two-group comparisons (fold_changes.csv), "
+            "because each rests only on the two groups it names; the model's contrasts for the "
+            "same comparisons (the same comparison label in contrasts.csv) borrow the residual "
+            "variance of every group and are reported as a sensitivity analysis, and its "
+            "interaction contrasts test whether one factor's effect depends on the other."
+        )
+    return text + (
+        f" p-values were adjusted within each comparison across targets and ratios with "
+        f"{ADJUST_METHODS_TEXT[cfg.adjust]}."
+    )
+
+
+def _by_well(results: Results) -> str:
+    """How ΔCq was paired: per well for multiplex wells (the ``delta_cq_sd`` column)."""
+    if "delta_cq_sd" not in results.samples:
+        return ""
+    return (
+        ", taken per well (target and reference genes measured in the same well) and then "
+        "averaged per sample"
+    )
+
+
+def _versions() -> str:
+    from .tables import versions
+
+    found = versions()
+    names = ("python", "numpy", "pandas", "scipy")
+    return ", ".join(f"{n.capitalize() if n == 'python' else n} {found[n]}" for n in names)
+
+
+def methods_text(results: Results) -> str:
+    """A methods paragraph describing what was computed, ready to adapt for a paper.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    str
+        The paragraph: averaging, the exclusion rules that removed wells (with counts),
+        non-detects, normalisation, each target's efficiency source, the tests, the factorial
+        model when there is one, the adjustment and the software versions.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis (see the repository's ``conftest.py``):
+
+    >>> text = methods_text(example_results())
+    >>> print(text[:48])
+    Relative quantification was performed with qpcr
+    >>> "Welch's t-test" in text, "assumed to amplify with E = 2" in text
+    (True, True)
+    """
+    from ..calibrator import CALIBRATOR_METHODS_TEXT, calibrator_sample
+
+    cfg = results.config
+    refs = ", ".join(results.reference_genes)
+    nondetects = POLICY_METHODS_TEXT[cfg.nondetect_policy].format(limit=cfg.nondetect_limit)
+    head = (
+        f"Relative quantification was performed with qpcr {__version__} ({_versions()}). "
+        "Technical replicate Cq values were averaged arithmetically per sample and target; "
+        "wells omitted in the instrument software, control wells and standards were not "
+        f"quantified, and undetermined (non-detect) wells were {nondetects}. "
+        f"{_exclusions(results)} Each sample's target Cq was normalised to the mean Cq of the "
+        f"reference genes {refs} (the geometric mean of their relative quantities): "
+        f"ΔCq = Cq(target) − mean Cq(reference){_by_well(results)}. {_efficiency(results)}"
+    )
+    calibrator = calibrator_sample(cfg)
+    if calibrator is not None:
+        level = 100 * (1 - cfg.alpha)
+        return f"{head} {CALIBRATOR_METHODS_TEXT.format(name=calibrator, level=level)}"
+    ratios = ""
+    if cfg.ratios:
+        ratios = (
+            f" Ratios ({', '.join(cfg.ratios)}) were computed per sample as the ratio of the two "
+            "targets' relative quantities (the reference genes cancel), analysed on the log2 "
+            "scale in the same way and summarised per group as geometric means."
+        )
+    return (
+        f"{head} Fold changes are 2^-ΔΔCq with ΔΔCq = mean ΔCq(group) − mean ΔCq(control group "
+        f"{group_label(cfg.control)}). Statistics were computed on the log2 scale (−ΔCq) with "
+        f"one value per biological replicate ({cfg.replicate or 'sample'}); technical "
+        f"replicates were not counted as n. {_tests(results)} "
+        f"{100 * (1 - cfg.alpha):g} % confidence intervals of the log2 fold change were "
+        f"back-transformed to the fold-change scale.{ratios}"
+    )

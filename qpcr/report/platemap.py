@@ -1,0 +1,195 @@
+"""Plate maps for the HTML report: Cq per well in the plate's geometry, one map per target.
+
+Each map is an HTML table with one cell per well of the plate (``td[data-well]``). A well
+holding the target is coloured by its Cq (a colour-blind-safe sequential scale, low Cq dark);
+marks show non-detects (ND), NTC wells that amplified (NTC, red edge), replicate outliers (O)
+and other excluded wells (×); a thick edge outlines each sample's wells (the layout's groups).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..plate import PlateFormat, plate_for_wells, well_index
+
+if TYPE_CHECKING:
+    from ..results import Results
+
+__all__ = ["plate_maps"]
+
+#: Anchors of the viridis scale (perceptually uniform, readable with colour-vision deficiency).
+_VIRIDIS = np.array([
+    (68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
+    (31, 158, 137), (53, 183, 121), (110, 206, 88), (181, 222, 43), (253, 231, 37),
+])  # fmt: skip
+
+#: Exclusion codes that are a well's role rather than a QC decision.
+_ROLE_CODES = frozenset({"standard", "ntc", ""})
+
+
+def _colour(fraction: float) -> tuple[str, str]:
+    """Background and text colour for a position 0..1 on the scale."""
+    pos = min(max(fraction, 0.0), 1.0) * (len(_VIRIDIS) - 1)
+    low = int(np.floor(pos))
+    high = min(low + 1, len(_VIRIDIS) - 1)
+    rgb = _VIRIDIS[low] + (_VIRIDIS[high] - _VIRIDIS[low]) * (pos - low)
+    luminance = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+    r, g, b = (round(float(v)) for v in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}", "#000" if luminance > 140 else "#fff"
+
+
+def _marks(row: dict) -> list[tuple[str, str]]:
+    """(css class, short label) for each mark that applies to a well."""
+    marks = []
+    code = row.get("exclude_code")
+    code = code if isinstance(code, str) else ""
+    if row.get("cq_status") != "ok":
+        marks.append(("nd", "ND"))
+    if row.get("sample_type") == "ntc" and row.get("cq_status") == "ok":
+        marks.append(("ntc-hit", "NTC"))
+    if bool(row.get("outlier")):
+        marks.append(("outlier", "O"))
+    if bool(row.get("excluded")) and code not in _ROLE_CODES:
+        marks.append(("excluded", "" if marks else "×"))  # ND, O: already say why
+    return marks
+
+
+def _title(row: dict) -> str:
+    cq = row.get("cq")
+    parts = [f"{row['well']} {row['sample']} ({row.get('sample_type', '')}), {row['target']}"]
+    parts.append(f"Cq {cq:.2f}" if pd.notna(cq) else f"Cq {row.get('cq_status', '')}")
+    reason = row.get("exclude_reason")
+    if isinstance(reason, str) and reason:
+        parts.append(f"excluded: {reason}")
+    if bool(row.get("outlier")):
+        parts.append("replicate outlier")
+    return "; ".join(parts)
+
+
+def _edges(samples: dict[int, str], index: int, plate: PlateFormat) -> str:
+    """CSS classes for the edges where the neighbouring well holds another sample."""
+    row, col = divmod(index, plate.cols)
+    here = samples.get(index)
+    if here is None:
+        return ""
+    out = []
+    neighbours = {"et": (row - 1, col), "eb": (row + 1, col), "el": (row, col - 1),
+                  "er": (row, col + 1)}  # fmt: skip
+    for name, (r, c) in neighbours.items():
+        inside = 0 <= r < plate.rows and 0 <= c < plate.cols
+        if not inside or samples.get(r * plate.cols + c) != here:
+            out.append(name)
+    return " ".join(out)
+
+
+def _map(wells: pd.DataFrame, plate: PlateFormat, target: str, caption: str) -> str:
+    """One plate map: a table with a cell per well of ``plate``."""
+    mine = {well_index(str(r["well"]), plate): r for r in wells.to_dict("records")}
+    samples = {i: str(r["sample"]) for i, r in mine.items()}
+    cq = pd.to_numeric(wells.loc[wells["cq_status"].eq("ok"), "cq"], errors="coerce").dropna()
+    low, high = (float(cq.min()), float(cq.max())) if len(cq) else (0.0, 1.0)
+    span = high - low or 1.0
+    head = "".join(f"<th>{c}</th>" for c in range(1, plate.cols + 1))
+    rows = []
+    for r, letter in enumerate(plate.row_letters):
+        cells = []
+        for c in range(plate.cols):
+            index = r * plate.cols + c
+            well = f"{letter}{c + 1}"
+            record = mine.get(index)
+            if record is None:
+                cells.append(f'<td class="w empty" data-well="{well}"></td>')
+                continue
+            marks = _marks(record)
+            classes = " ".join(["w", *(m[0] for m in marks), _edges(samples, index, plate)])
+            style = ""
+            text = " ".join(m[1] for m in marks if m[1])
+            value = record.get("cq")
+            if pd.notna(value):
+                bg, fg = _colour((float(value) - low) / span)
+                style = f' style="background:{bg};color:{fg}"'
+                text = text or f"{float(value):.1f}"
+            cells.append(
+                f'<td class="{classes.strip()}" data-well="{well}" '
+                f'data-sample="{escape(str(record["sample"]))}"{style} '
+                f'title="{escape(_title(record))}">{escape(text)}</td>'
+            )
+        rows.append(f"<tr><th>{letter}</th>{''.join(cells)}</tr>")
+    lo_bg, lo_fg = _colour(0.0)
+    hi_bg, hi_fg = _colour(1.0)
+    legend = (
+        f'<p class="legend">Cq <span style="background:{lo_bg};color:{lo_fg}">{low:.1f}</span>'
+        f' to <span style="background:{hi_bg};color:{hi_fg}">{high:.1f}</span>; '
+        "ND non-detect, × excluded, O replicate outlier, NTC control that amplified; "
+        "thick edges outline each sample's wells.</p>"
+    )
+    return (
+        f'<figure class="platemap" data-target="{escape(target)}" data-wells="{plate.size}">'
+        f"<figcaption>{escape(caption)}</figcaption>"
+        f'<div class="scroll"><table class="plate"><tr><th></th>{head}</tr>{"".join(rows)}'
+        f"</table></div>{legend}</figure>"
+    )
+
+
+def _named(wells: pd.DataFrame) -> pd.DataFrame:
+    """The wells that have a well name (a tidy table may give none)."""
+    return wells[wells["well"].notna() & wells["well"].astype(str).ne("")]
+
+
+def _plate_formats(results: Results) -> dict[str, PlateFormat]:
+    """Each plate's geometry: the size read from its export when the wells fit, else the
+    smallest standard plate holding them."""
+    sizes = {Path(run.path).stem: run.plate_size for run in results.runs}
+    wells = _named(results.wells)
+    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", index=wells.index)
+    out = {}
+    for name, part in wells.groupby(plates, sort=False):
+        out[str(name)] = plate_for_wells(list(part["well"].astype(str)), sizes.get(str(name)))
+    return out
+
+
+def plate_maps(results: Results) -> list[str]:
+    """HTML plate maps, one per plate × target, in the order targets were read.
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    list of str
+        One ``<figure class="platemap">`` per plate and target, each a table with one cell
+        per well of the plate.
+
+    Examples
+    --------
+    ``example_results()`` is a small analysis read from a tidy table without well names
+    (see ``conftest.py``), so it has no plate to draw; one with wells on a plate:
+
+    >>> plate_maps(example_results())
+    []
+    >>> from dataclasses import replace
+    >>> results = example_results()
+    >>> wells = results.wells.assign(well=[f"{'ABCDEF'[i // 3]}{i % 3 + 1}" for i in range(18)])
+    >>> maps = plate_maps(replace(results, wells=wells))
+    >>> len(maps), maps[0].count("data-well="), maps[0].count('class="w empty"')
+    (3, 48, 42)
+    """
+    wells = _named(results.wells)
+    formats = _plate_formats(results)
+    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", index=wells.index)
+    out = []
+    for plate_name, plate in formats.items():
+        on_plate = wells[plates == plate_name]
+        for target in dict.fromkeys(on_plate["target"]):
+            part = on_plate[on_plate["target"] == target]
+            where = f" on {plate_name}" if len(formats) > 1 else ""
+            caption = f"{target}{where}: Cq per well ({plate.describe()})"
+            out.append(_map(part, plate, str(target), caption))
+    return out

@@ -1,0 +1,109 @@
+"""Figures fit for a paper: tick labels of 40-character condition names do not overprint (text
+extents measured on the Agg renderer), log2 ticks read as fold changes, donors are joined when
+the comparisons are paired, and SVG and PDF are written on request."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qpcr.config import from_mapping
+from qpcr.pipeline import analyze
+from qpcr.report.figures import OKABE_ITO, fold_change_figure, ratio_figure, write_figures
+from qpcr.results import Results
+
+NAMES = [
+    "untreated control cells, day 0 (vehicle)",
+    "interleukin-6 receptor blockade 10 µg/mL",
+    "hypoxia (1 % O2, 24 h) plus vehicle only",
+    "hypoxia 1 % O2 for 24 h with tocilizumab",
+]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    assert all(len(n) == 40 for n in NAMES)
+    rng = np.random.default_rng(7)
+    rows = ["sample,target,cq,condition,donor"]
+    for c, name in enumerate(NAMES):
+        for d in range(3):
+            sample = f"s{c}{d}"
+            rows.append(f'{sample},GAPDH,{18 + rng.normal(0, 0.1):.3f},"{name}",D{d}')
+            for t, shift in (("MYC", 1.0), ("HIF1A", -0.5)):
+                cq = 25 - shift * c + 0.3 * d + rng.normal(0, 0.2)
+                rows.append(f'{sample},{t},{cq:.3f},"{name}",D{d}')
+    path = tmp_path_factory.mktemp("fig") / "run.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = from_mapping({"reference_genes": ["GAPDH"], "replicate": "donor",
+                           "control": {"condition": NAMES[0]},
+                           "ratios": {"MYC/HIF1A": ["MYC", "HIF1A"]}})  # fmt: skip
+    return analyze([path], config=config)
+
+
+def _no_overlap(fig) -> int:
+    """Checks every axes' x tick labels pairwise; returns how many labels were measured."""
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    frame = fig.bbox
+    measured = 0
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        for a, b in itertools.pairwise(boxes):
+            assert a.x1 <= b.x0, (a, b)  # side by side, not over each other
+        for box in boxes:
+            assert frame.x0 <= box.x0
+            assert box.x1 <= frame.x1
+            assert frame.y0 <= box.y0
+        measured += len(boxes)
+    return measured
+
+
+def test_long_condition_names_do_not_overprint(results: Results) -> None:
+    assert set(results.fold_changes["test"]) == {"paired t"}
+    fig = fold_change_figure(results)
+    assert _no_overlap(fig) == 2 * 4
+    ratio = ratio_figure(results)
+    assert _no_overlap(ratio) == 4
+    # Each 40-character name was wrapped onto several lines rather than cut.
+    label = fig.axes[0].get_xticklabels()[1].get_text()
+    assert label.count("\n") >= 1
+    assert "".join(label.split()) == "".join(NAMES[1].split())  # every character kept
+
+
+def test_donors_joined_in_okabe_ito_colours(results: Results) -> None:
+    fig = fold_change_figure(results)
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 4]
+    assert len(lines) == 3  # one line per donor across the four groups
+    assert {line.get_color() for line in lines} == set(OKABE_ITO[:3])
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "donor"
+    assert [t.get_text() for t in legend.get_texts()] == ["D0", "D1", "D2"]
+
+
+def test_ticks_read_as_fold_changes(results: Results) -> None:
+    fig = fold_change_figure(results)
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert "1" in labels
+        assert all("." not in lab or lab in ("0.5", "0.25", "0.125") for lab in labels)
+        assert not any("e" in lab for lab in labels)
+
+
+def test_formats_on_request(results: Results, tmp_path: Path) -> None:
+    svgs: dict[str, str] = {}
+    paths = write_figures(results, tmp_path, ("png", "svg", "pdf"), svgs)
+    assert [p.name for p in paths] == [f"{n}.{e}" for n in ("fold_changes", "ratios")
+                                       for e in ("png", "svg", "pdf")]  # fmt: skip
+    assert (tmp_path / "fold_changes.pdf").read_bytes().startswith(b"%PDF")
+    assert "<svg" in (tmp_path / "fold_changes.svg").read_text(encoding="utf-8")
+    from matplotlib.image import imread
+
+    png = imread(tmp_path / "fold_changes.png")
+    fig = fold_change_figure(results)
+    width_in = fig.get_figwidth()
+    assert png.shape[1] == pytest.approx(300 * width_in, abs=2)  # 300 dpi
+    assert set(svgs) == {"fold_changes", "ratios"}
