@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ...errors import ExportParseError, FormatWarning, InputError
-from ...plate import PLATES, PlateFormat, normalise_well, plate_for_wells
+from ...plate import PLATES, PlateFormat, is_whole, normalise_well, plate_for_wells
 from ...schema import VENDOR_FLAGS, normalise_sample_type
 from .._tabular import (
     CQ_HEADERS,
@@ -183,7 +183,7 @@ def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[
             hint="Export the results table with its well columns",
         )
     raw = [as_text(v) for v in table.data[column]]
-    numeric = [w for w in raw if w.isdigit()]
+    numeric = [w for w in raw if is_whole(w)]
     if size is None:
         if numeric:
             size = 384 if max(int(w) for w in numeric) > 96 else 96
