@@ -398,7 +398,9 @@ def test_atomic_write_removes_temporaries_of_killed_writers(tmp_path: Path) -> N
     killed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "a.csv")], env=env)
     assert killed.returncode == -signal.SIGKILL
     stray = [p.name for p in tmp_path.iterdir()]
-    assert len(stray) == 1 and stray[0].startswith(".qpcr-tmp-") and "a.csv" in stray[0]
+    assert len(stray) == 1
+    assert stray[0].startswith(".qpcr-tmp-")
+    assert "a.csv" in stray[0]
     running = tmp_path / f".qpcr-tmp-{os.getpid()}-x-b.csv.tmp.csv"
     running.write_text("being written")
     atomic.atomic_write(tmp_path / "c.csv", lambda tmp: tmp.write_text("c"))
