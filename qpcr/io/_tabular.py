@@ -522,7 +522,7 @@ def frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
         body.append(row)
     # one object block filled row by row: a list of lists would be framed column by column
     cells = np.full((len(body), len(names)), None, dtype=object)
-    for i, row in enumerate(body):
-        width = min(len(row), len(names))
-        cells[i, :width] = row[:width]
+    for i, line in enumerate(body):
+        width = min(len(line), len(names))
+        cells[i, :width] = line[:width]
     return pd.DataFrame(cells, columns=names, dtype=object)
