@@ -51,6 +51,8 @@ from qpcr.io.registry import formats  # noqa: E402
 from qpcr.layout import load_layout  # noqa: E402
 
 FIXTURES = DATA / "fuzz"
+LICENSES = DATA / "LICENSES.md"
+PROJECT_LICENCE = "MIT (project)"
 KINDS = ("ok", "input-error", "foreign", "abort", "hang")
 
 
@@ -141,7 +143,12 @@ class Running:
 
 
 def save(case: Case, kind: str, detail: str) -> Path:
-    """Write ``case`` to tests/data/fuzz with a PROVENANCE.md licence row (once per content)."""
+    """Write ``case`` to tests/data/fuzz with its licence row (once per content).
+
+    The file keeps the licence of the fixture it was derived from: the row in
+    tests/data/fuzz/PROVENANCE.md, and for a third-party licence a row in tests/data/LICENSES.md
+    too (``tests/test_fixture_licences.py`` checks both).
+    """
     FIXTURES.mkdir(exist_ok=True)
     digest = hashlib.sha256(case.data).hexdigest()[:12]
     name = f"{kind}_{digest}_{Path(case.source).name}"
@@ -153,31 +160,57 @@ def save(case: Case, kind: str, detail: str) -> Path:
     if not provenance.exists():
         provenance.write_text(
             "# Fuzz regression fixtures\n\n"
-            "Mutated copies of the licensed fixtures in `tests/data` written by "
-            "`scripts/fuzz.py --save`; each keeps the licence of the file it was derived from. "
-            "`tests/test_fuzz_mutations.py` replays every file here.\n\n"
-            "| file | licence | source |\n|---|---|---|\n"
+            "Mutated copies of the fixtures in `tests/data`, kept by `scripts/fuzz.py --save` "
+            "because they once crashed, aborted, hung or were slow; each keeps the licence of "
+            "the file it was derived from. `tests/test_fuzz_mutations.py` replays every file "
+            "here.\n\n| File | Licence | Derived from |\n|---|---|---|\n"
         )
-    source_licence = _licence_of(case.source)
-    with provenance.open("a") as handle:
-        handle.write(
-            f"| {name} | {source_licence} | `{case.source}` mutated by "
-            f"{'+'.join(case.steps)} (case {case.seed}:{case.index}; {kind}: "
-            f"{detail.replace('|', '/')[:120]}) |\n"
+    licence = _licence_of(case.source)
+    note = detail.replace("|", "/").replace("`", "'")[:120]
+    _add_row(
+        provenance,
+        f"| `{name}` | {licence} | `{case.source}` mutated by {'+'.join(case.steps)} "
+        f"(case {case.seed}:{case.index}; {kind}: {note}) |",
+    )
+    if not licence.startswith(PROJECT_LICENCE):
+        _add_row(
+            LICENSES,
+            f"| `fuzz/{name}` | {licence.split()[0]} | derived from `{case.source}` "
+            "| `fuzz/PROVENANCE.md` |",
         )
     return target
 
 
+def _add_row(path: Path, row: str) -> None:
+    """Insert a table row after the last table row of a Markdown file."""
+    lines = path.read_text("utf-8").splitlines()
+    last = max(i for i, line in enumerate(lines) if line.startswith("|"))
+    lines.insert(last + 1, row)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
 def _licence_of(source: str) -> str:
-    """The licence cell of ``source``'s row in its folder's PROVENANCE.md ('see source')."""
+    """The licence cell of ``source``'s row in its folder's PROVENANCE.md."""
     path = DATA / source
-    provenance = path.parent / "PROVENANCE.md"
-    if provenance.exists():
-        for line in provenance.read_text().splitlines():
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) > 1 and path.name in cells[0]:
-                return cells[1]
-    return f"as `{source}`"
+    for line in (path.parent / "PROVENANCE.md").read_text("utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and f"`{path.name}`" in cells[0]:
+            header = _header_of(path.parent / "PROVENANCE.md", line)
+            return cells[header.index("licence")]
+    raise SystemExit(f"no licence row for {source} in its PROVENANCE.md")
+
+
+def _header_of(path: Path, row: str) -> list[str]:
+    """The lower-case header cells of the Markdown table holding ``row``."""
+    header: list[str] = []
+    for line in path.read_text("utf-8").splitlines():
+        if not line.startswith("|"):
+            header = []
+        elif not header:
+            header = [c.strip().lower() for c in line.strip().strip("|").split("|")]
+        if line == row:
+            return header
+    return header
 
 
 def main(argv: list[str] | None = None) -> int:
