@@ -6,6 +6,7 @@ normalised to them and checked against the plate size (48 = StepOne, 96, 384).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -113,7 +114,7 @@ def normalise_well(value: object, plate: PlateFormat | None = None) -> str:
     qpcr.errors.InputError: well 'I1' is outside a 96-well plate (rows A-H, columns 1-12)
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value != value or int(value) != value:
+        if not math.isfinite(value) or int(value) != value:
             raise InputError(f"well {value!r} is not a well name or a whole well number")
         index = int(value)
         return _from_index(index, plate)

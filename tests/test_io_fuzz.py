@@ -19,6 +19,7 @@ from qpcr.errors import ExportParseError, InputError, LayoutError
 from qpcr.io import read_run
 from qpcr.io.registry import ExportFormat, registered
 from qpcr.layout import load_layout
+from qpcr.plate import PLATES, normalise_well
 from qpcr.schema import check_wells
 
 DATA = Path(__file__).parent / "data"
@@ -279,3 +280,10 @@ def test_a_bug_in_a_reader_keeps_its_traceback(tmp_path: Path) -> None:
     toy = ExportFormat("toy", "Toy", "never", lambda sample: False, read)
     with registered(toy), pytest.raises(TypeError, match="a bug"):
         read_run(path, format="toy")
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 2.5])
+def test_a_numeric_well_cell_that_is_no_whole_number_is_an_input_error(value: float) -> None:
+    """A workbook cell holding inf once raised OverflowError from int()."""
+    with pytest.raises(InputError, match="is not a well name or a whole well number"):
+        normalise_well(value, PLATES[96])
