@@ -287,3 +287,16 @@ def test_a_numeric_well_cell_that_is_no_whole_number_is_an_input_error(value: fl
     """A workbook cell holding inf once raised OverflowError from int()."""
     with pytest.raises(InputError, match="is not a well name or a whole well number"):
         normalise_well(value, PLATES[96])
+
+
+def test_rdml_pcr_format_larger_than_any_plate_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rotor.rdml"
+    path.write_text(
+        '<rdml xmlns="http://www.rdml.org" version="1.2"><sample id="s"><type>unkn</type>'
+        '</sample><target id="T"><type>toi</type></target><experiment id="e"><run id="r">'
+        "<pcrFormat><rows>999999999</rows><columns>1</columns><rowLabel>123</rowLabel>"
+        '<columnLabel>123</columnLabel></pcrFormat><react id="1"><sample id="s"/><data>'
+        '<tar id="T"/><cq>20</cq></data></react></run></experiment></rdml>'
+    )
+    with pytest.raises(ExportParseError, match="pcrFormat has 999999999 wells; expected at most"):
+        read_run(path)

@@ -241,6 +241,10 @@ def _samples(root: ET.Element, where: str) -> tuple[dict[str, str], dict[str, fl
     return types, quantities, units
 
 
+#: The largest plate a pcrFormat may describe (a 1536-well plate; rotors hold 100).
+_MAX_WELLS = 1536
+
+
 def _pcr_format(run: ET.Element, where: str) -> PlateFormat | None:
     """Plate of a run from ``pcrFormat`` rows/columns; None for v1.0 "free format"."""
     fmt = run.find(f"{_N}pcrFormat")
@@ -258,6 +262,11 @@ def _pcr_format(run: ET.Element, where: str) -> PlateFormat | None:
     if n_rows > 26:
         raise ExportParseError(
             f"pcrFormat has {n_rows} rows; expected at most 26", where=f"{where} <pcrFormat>"
+        )
+    if n_rows * n_cols > _MAX_WELLS:
+        raise ExportParseError(
+            f"pcrFormat has {n_rows * n_cols} wells; expected at most {_MAX_WELLS}",
+            where=f"{where} <pcrFormat>",
         )
     return PlateFormat(n_rows, n_cols)
 
