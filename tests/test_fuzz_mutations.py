@@ -26,7 +26,7 @@ from qpcr.layout import load_layout
 from qpcr.schema import check_wells
 
 SEED = 20261205
-CASES = 1200
+CASES = 2000
 #: Seconds one case may take here: generous for a loaded CI machine (a case takes well under
 #: one), short of what the quadratic tidy reader took on a wide header (65 s).
 CASE_SECONDS = 30.0
