@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "locked", "output_errors", "replace_folder"]
+__all__ = ["atomic_write", "locked", "output_errors", "remove_stale_temporaries", "replace_folder"]
 
 #: errno → (what is wrong, what was expected, hint) for a path that cannot be written.
 _REASONS: dict[int, tuple[str, str, str]] = {
@@ -44,6 +44,9 @@ _REASONS: dict[int, tuple[str, str, str]] = {
     errno.EBUSY: ("the path is in use (a mount point?)", "a folder that can be replaced",
                   "Choose a folder inside it instead"),
 }  # fmt: skip
+
+#: Start of the names of :func:`atomic_write`'s temporaries (then the writer's process id).
+_TMP_PREFIX = ".qpcr-tmp-"
 
 #: Entries a results folder may hold that nobody minds losing when it is replaced.
 _JUNK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -134,9 +137,12 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path.parent)
         # the real suffix last: writers that pick the format from it (matplotlib) still can
         fd, name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent
+            prefix=f"{_TMP_PREFIX}{os.getpid()}-",
+            suffix=f"-{path.name}.tmp{path.suffix}",
+            dir=path.parent,
         )
         os.close(fd)
         tmp = Path(name)
@@ -151,6 +157,58 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
         finally:
             tmp.unlink(missing_ok=True)
     return path
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporaries :func:`atomic_write` left in ``folder`` when its process died.
+
+    A temporary is named ``.qpcr-tmp-<pid>-<random>-<name>.tmp<suffix>``; one whose process no
+    longer runs (killed with ``kill -9`` between writing and renaming) is removed, one of a
+    running process (another writer at work in the same folder) is left alone.
+
+    Parameters
+    ----------
+    folder
+        The folder about to be written to.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> dead = Path(folder.name) / ".qpcr-tmp-999999999-x-a.csv.tmp.csv"  # no such process
+    >>> alive = Path(folder.name) / f".qpcr-tmp-{os.getpid()}-y-b.csv.tmp.csv"
+    >>> for file in (dead, alive):
+    ...     _ = file.write_text("half")
+    >>> [p.name for p in remove_stale_temporaries(Path(folder.name))] == [dead.name]
+    True
+    >>> alive.exists()
+    True
+    >>> folder.cleanup()
+    """
+    removed = []
+    for entry in folder.glob(f"{_TMP_PREFIX}*"):
+        pid = entry.name[len(_TMP_PREFIX) :].split("-", 1)[0]
+        if pid.isdecimal() and not _running(int(pid)):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 @contextlib.contextmanager

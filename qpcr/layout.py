@@ -15,6 +15,7 @@ Two forms, both CSV or workbook (any sheet of .xlsx/.xls/.ods, read with python-
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ import pandas as pd
 
 from .errors import ExportParseError, InputError, LayoutError, LayoutMismatchError
 from .io._tabular import as_text, decode_bytes, norm_header, split_rows
+from .io.failures import damaged_file
 from .io.inputs import OLE2_MAGIC, ZIP_MAGIC, check_text, open_workbook, read_input
 from .io.numbers import decimal_mark, read_numbers
 from .layout_join import _listing, check_layout, join_layout, renamed_samples, same_name
-from .plate import PLATES, PlateFormat, normalise_well
+from .plate import PLATES, PlateFormat, is_whole, normalise_well
 from .schema import normalise_sample_type
 
 __all__ = [
@@ -68,7 +70,7 @@ def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
 
 def _is_int(value: object, expected: int) -> bool:
     text = as_text(value)
-    return text.isdigit() and int(text) == expected
+    return is_whole(text) and int(text) == expected
 
 
 def _grid_blocks(rows: list[list[Any]], where: str) -> list[tuple[str, PlateFormat, dict]]:
@@ -131,6 +133,14 @@ def _long_table(rows: list[list[Any]], where: str) -> pd.DataFrame | None:
     if "well" not in {norm_header(h) for h in header}:
         return None
     names = [_canonical(h) if h else f"column {k + 1}" for k, h in enumerate(header)]
+    twice = sorted(n for n, k in Counter(names).items() if k > 1)
+    if twice:
+        raise LayoutError(
+            f"column(s) {', '.join(map(repr, twice))} appear more than once; expected one "
+            "column per variable",
+            where=f"{where} row {start + 1}",
+            hint="Rename or remove the repeated columns",
+        )
     body = []
     for r in rows[start + 1 :]:
         if not any(as_text(c) for c in r):
@@ -189,14 +199,15 @@ def load_layout(
         raise LayoutError("layout file not found", where=str(path))
     tables = []
     blocks: list[tuple[str, PlateFormat, dict]] = []
-    for where, rows in _sheets(path):
-        found = _grid_blocks(rows, where)
-        if found:
-            blocks += found
-            continue
-        table = _long_table(rows, where)
-        if table is not None:
-            tables.append((where, table))
+    with damaged_file(str(path), LayoutError, "layout"):
+        for where, rows in _sheets(path):
+            found = _grid_blocks(rows, where)
+            if found:
+                blocks += found
+                continue
+            table = _long_table(rows, where)
+            if table is not None:
+                tables.append((where, table))
     if blocks:
         layout = _from_blocks(blocks, str(path), plate)
     elif tables:
@@ -222,8 +233,7 @@ def _from_blocks(
             f"the layout is a {plate.describe()} but the export is a {size}-well plate",
             where=where,
         )
-    names = [name for name, _, _ in blocks]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted(n for n, k in Counter(name for name, _, _ in blocks).items() if k > 1)
     if dupes:
         raise LayoutError(f"variable(s) {dupes} have more than one grid", where=where)
     wells = [w for w in plate.wells() if any(w in values for _, _, values in blocks)]

@@ -6,12 +6,13 @@ normalised to them and checked against the plate size (48 = StepOne, 96, 384).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from .errors import InputError
 
-__all__ = ["PLATES", "PlateFormat", "normalise_well", "plate_for_wells", "well_index"]
+__all__ = ["PLATES", "PlateFormat", "is_whole", "normalise_well", "plate_for_wells", "well_index"]
 
 _WELL_RE = re.compile(r"^\s*([A-Za-z]{1,2})\s*0*(\d{1,3})\s*$")
 
@@ -47,6 +48,30 @@ PLATES: dict[int, PlateFormat] = {
     96: PlateFormat(8, 12),
     384: PlateFormat(16, 24),
 }
+
+
+def is_whole(text: str) -> bool:
+    """Whether ``text`` is a whole number ``int()`` can read: decimal digits only, at most 9.
+
+    ``str.isdigit`` also accepts superscripts (``²``), which ``int()`` refuses, and ``int()``
+    refuses more than 4300 digits; no well, position or plate size needs 10 digits.
+
+    Parameters
+    ----------
+    text
+        A cell's text.
+
+    Returns
+    -------
+    bool
+        True for ``"7"``, ``"096"``; False for ``"²"``, ``"-1"``, ``"1.0"``, ``""``.
+
+    Examples
+    --------
+    >>> is_whole("12"), is_whole("10²"), is_whole("9" * 10), is_whole("")
+    (True, False, False, False)
+    """
+    return text.isdecimal() and len(text) <= 9
 
 
 def _row_number(letters: str) -> int:
@@ -89,12 +114,12 @@ def normalise_well(value: object, plate: PlateFormat | None = None) -> str:
     qpcr.errors.InputError: well 'I1' is outside a 96-well plate (rows A-H, columns 1-12)
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value != value or int(value) != value:
+        if not math.isfinite(value) or int(value) != value:
             raise InputError(f"well {value!r} is not a well name or a whole well number")
         index = int(value)
         return _from_index(index, plate)
     text = str(value).strip()
-    if text.isdigit():
+    if is_whole(text):
         return _from_index(int(text), plate)
     match = _WELL_RE.match(text)
     if not match:

@@ -835,3 +835,24 @@ def test_init_spec_from_instrument_exports(data_dir: Path, name: str, violated: 
     assert text.count("# NOTE") == len(violated)
     assert 'sample = ""' in text or not violated
     assert results["run"].unique().tolist() == [path.stem]
+
+
+def test_history_key_is_the_export_content_and_the_spec(tmp_path: Path) -> None:
+    """The same export under two names is one run; under another spec it is another run."""
+    export = tmp_path / "monday.csv"
+    plate().drop(columns="cq_status").to_csv(export, index=False)
+    copy = tmp_path / "monday-again.csv"
+    copy.write_bytes(export.read_bytes())
+    history = tmp_path / "history.csv"
+    spec = parse_spec(HISTORY_SPEC)
+    check_run(export, spec, history=history)
+    rows = len(read_history(history))
+    check_run(copy, spec, history=history)  # same bytes, another name: not appended
+    check_run(export, spec, history=history, run="renamed")
+    assert len(read_history(history)) == rows > 0
+    stricter = parse_spec(HISTORY_SPEC.replace("min = 60", "min = 70"))
+    check_run(export, stricter, history=history)  # another spec: another run
+    table = read_history(history)
+    assert len(table) == 2 * rows
+    assert table["digest"].nunique() == 2
+    assert list(table["run"].unique()) == ["monday"]

@@ -215,7 +215,11 @@ def test_sheet_scan_bounds_a_sheet_without_dimension_or_references(tmp_path: Pat
 
 
 def test_real_workbooks_pass_the_checks() -> None:
-    books = [p for p in DATA.rglob("*") if p.suffix in (".xlsx", ".xlsm", ".ods")]
+    books = [
+        p
+        for p in DATA.rglob("*")
+        if p.suffix in (".xlsx", ".xlsm", ".ods") and "fuzz" not in p.relative_to(DATA).parts
+    ]  # fuzz/ holds broken files by design
     assert len(books) >= 8
     for path in books:
         if path.name != "truncated_workbook.xlsx":

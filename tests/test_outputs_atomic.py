@@ -381,3 +381,27 @@ def test_output_errors_names_the_path_and_the_reason(error: OSError, reason: str
         raise error
     assert str(caught.value).startswith(f"out/r.json: cannot write here ({reason}")
     assert caught.value.hint
+
+
+def test_atomic_write_removes_temporaries_of_killed_writers(tmp_path: Path) -> None:
+    """A writer killed with SIGKILL between writing and renaming leaves its temporary; the next
+    write to that folder removes it, and leaves a running writer's temporary alone."""
+    script = (
+        "import os, signal, sys\n"
+        "from qpcr.atomic import atomic_write\n"
+        "def write(tmp):\n"
+        "    tmp.write_text('half')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "atomic_write(sys.argv[1], write)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(atomic.__file__).parent.parent)}
+    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "a.csv")], env=env)
+    assert killed.returncode == -signal.SIGKILL
+    stray = [p.name for p in tmp_path.iterdir()]
+    assert len(stray) == 1
+    assert stray[0].startswith(".qpcr-tmp-")
+    assert "a.csv" in stray[0]
+    running = tmp_path / f".qpcr-tmp-{os.getpid()}-x-b.csv.tmp.csv"
+    running.write_text("being written")
+    atomic.atomic_write(tmp_path / "c.csv", lambda tmp: tmp.write_text("c"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["c.csv", running.name])

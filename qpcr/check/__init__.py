@@ -63,7 +63,7 @@ from .history import HISTORY_COLUMNS, append_history, read_history, run_values
 from .init_spec import init_spec
 from .output import exit_code, plot_control_chart, to_json, to_junit, verdict
 from .rules import RESULT_COLUMNS, evaluate_rules
-from .run import check_run, collect_exports
+from .run import check_run, collect_exports, history_key
 from .spec import RULE_TYPES, WESTGARD_RULES, HistorySettings, Rule, Spec, load_spec, parse_spec
 from .westgard import Violation, westgard
 
@@ -81,6 +81,7 @@ __all__ = [
     "collect_exports",
     "evaluate_rules",
     "exit_code",
+    "history_key",
     "init_spec",
     "load_spec",
     "parse_spec",

@@ -185,12 +185,13 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> int:
     """Append ``rows`` (``HISTORY_COLUMNS``) to the history file once, crash-safe; return the
     number of rows appended.
 
-    Idempotent: rows of a run already in the file (same ``run`` and ``digest``) are not
-    appended again, however many processes append the same run at once. Under an exclusive lock
-    on ``<path>.lock`` (removed on release; :func:`qpcr.atomic.locked`), the file is read, the
-    old content plus the new rows are written to a temporary file in the same folder, flushed to
-    disk and moved over ``path`` with :func:`os.replace` (atomic): a crash at any point leaves
-    the earlier file intact. CSV keeps the earlier bytes verbatim.
+    Idempotent: rows of a run already in the file (same ``digest``, the run's key:
+    :func:`qpcr.check.run.history_key`) are not appended again, however many processes append
+    the same run at once. Under an exclusive lock on ``<path>.lock`` (removed on release;
+    :func:`qpcr.atomic.locked`), the file is read, the old content plus the new rows are written
+    to a temporary file in the same folder, flushed to disk and moved over ``path`` with
+    :func:`os.replace` (atomic): a crash at any point leaves the earlier file intact. CSV keeps
+    the earlier bytes verbatim.
 
     Parameters
     ----------
@@ -206,15 +207,16 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> int:
     >>> import pandas as pd
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = Path(folder.name) / "history.csv"
-    >>> for run, cq in (("run1", 18.1), ("run2", 18.3), ("run1", 18.1)):
+    >>> runs = [("run1", "ab12", 18.1), ("run2", "cd34", 18.3), ("run1", "ab12", 18.1)]
+    >>> for run, key, cq in runs:
     ...     _ = append_history(path, pd.DataFrame({
-    ...         "run": [run], "digest": ["ab12"], "recorded_at": ["2025-01-06T09:00:00+00:00"],
+    ...         "run": [run], "digest": [key], "recorded_at": ["2025-01-06T09:00:00+00:00"],
     ...         "metric": ["mean_cq"], "target": ["GAPDH"], "sample": ["REF"], "value": [cq],
     ...     }))
     >>> print(path.read_text(), end="")
     run,digest,recorded_at,metric,target,sample,value
     run1,ab12,2025-01-06T09:00:00+00:00,mean_cq,GAPDH,REF,18.1
-    run2,ab12,2025-01-06T09:00:00+00:00,mean_cq,GAPDH,REF,18.3
+    run2,cd34,2025-01-06T09:00:00+00:00,mean_cq,GAPDH,REF,18.3
     >>> folder.cleanup()
     """
     path = Path(path)
@@ -225,9 +227,7 @@ def append_history(path: str | Path, rows: pd.DataFrame) -> int:
     rows = rows[list(HISTORY_COLUMNS)]
     with output_errors(path), locked(path.with_name(path.name + ".lock")):
         old = read_history(path)
-        recorded = set(zip(old["run"], old["digest"], strict=True))
-        keys = zip(rows["run"], rows["digest"], strict=True)
-        rows = rows[[key not in recorded for key in keys]]
+        rows = rows[~rows["digest"].isin(set(old["digest"]))]
         if rows.empty:
             return 0
         parquet = path.suffix.lower() == ".parquet"

@@ -17,7 +17,41 @@ from .rules import _curves, _evaluate, _prepare
 from .spec import Spec, load_spec
 from .westgard import _westgard_results
 
-__all__ = ["check_run", "collect_exports"]
+__all__ = ["check_run", "collect_exports", "history_key"]
+
+
+def history_key(export_sha256: str, spec: Spec) -> str:
+    r"""The key of a run in the history (its ``digest``): the export's SHA-256 and the spec.
+
+    The same export checked twice against one spec is one run, whatever name it is given and
+    however many processes record it at once; checked against another spec it is another run.
+
+    Parameters
+    ----------
+    export_sha256
+        The SHA-256 (hex) of the export file's bytes.
+    spec
+        The spec the run is checked against (its rules and history settings count, not the
+        file it came from).
+
+    Returns
+    -------
+    str
+        16 hex digits.
+
+    Examples
+    --------
+    >>> from qpcr.check import parse_spec
+    >>> spec = parse_spec('[[rule]]\nid = "n"\ntype = "valid_wells"\nmin = 60\n')
+    >>> other = parse_spec('[[rule]]\nid = "n"\ntype = "valid_wells"\nmin = 50\n')
+    >>> history_key("ab" * 32, spec) == history_key("ab" * 32, spec)
+    True
+    >>> history_key("ab" * 32, spec) == history_key("ab" * 32, other)
+    False
+    """
+    rules = [(r.id, r.type, r.severity, r.message, sorted(r.params.items())) for r in spec.rules]
+    text = repr((export_sha256, spec.name, rules, spec.history))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def check_run(
@@ -42,8 +76,8 @@ def check_run(
     history : str or Path, optional
         A history file: the run's key values (:func:`run_values`) are judged by Westgard rules
         against the earlier runs and then appended to the file; a run already in the history
-        (same name and content digest) is judged against the runs before it and not appended
-        twice.
+        (same :func:`history_key`: the export's content and the spec, whatever the run's name)
+        is judged against the runs before it and not appended twice.
     run : str, optional
         The run's name (default: the file name without suffix; ``run`` for a table).
     format : str, optional
@@ -78,8 +112,9 @@ def check_run(
         spec = load_spec(spec)
     if isinstance(export, pd.DataFrame):
         wells = export
-        digest = hashlib.sha256(export.to_csv(index=False).encode()).hexdigest()[:16]
         run = run or "run"
+        # a table has no file: its content and its name stand for the export
+        content = hashlib.sha256(f"{run}\n{export.to_csv(index=False)}".encode()).hexdigest()
         if layout is not None:
             from ..layout import join_layout, load_layout
 
@@ -91,15 +126,16 @@ def check_run(
         path = Path(export)
         mark = cast("Literal['.', ','] | None", decimal)  # checked by the readers
         read = read_wells([path], layout, AnalysisConfig(decimal=mark), format)
-        wells, digest = read.table, read.inputs[0].sha256[:16]
+        wells, content = read.table, read.inputs[0].sha256
         run = run or path.stem
+    digest = history_key(content, spec)
     prepared = _prepare(wells)
     curves = _curves(prepared)
     results = _evaluate(prepared, curves, spec, run)
     if history is None:
         return results
     past = read_history(history)
-    known = past["digest"].eq(digest) & past["run"].eq(run)
+    known = past["digest"].eq(digest)
     if known.any():
         first = int(np.flatnonzero(known.to_numpy())[0])
         past = past.iloc[:first]

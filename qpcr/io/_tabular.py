@@ -41,6 +41,8 @@ _HOMOGLYPHS = str.maketrans(
      "а": "a", "А": "A", "е": "e", "Е": "E", "∆": "Δ", "\u00a0": " "}
 )  # fmt: skip
 
+_SPACES = re.compile(r"\s+")
+
 #: Normalised header names accepted as the Cq column.
 CQ_HEADERS = frozenset({"cq", "ct", "cp", "crt", "c(t)", "cq (δr)", "cq (δrn)", "ct (dr)",
                         "ct (drn)", "cт"})  # fmt: skip
@@ -247,12 +249,15 @@ def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
     qpcr.errors.ExportParseError: ...run.xlsx: cannot read sheet 'Plate 2' (Plate 2). ...
     >>> folder.cleanup()
     """
+    from .sample import reraise_unless_failure
+
     try:
         book = open_workbook(path)
         return [list(row) for row in book.get_sheet_by_name(sheet).to_python()]
     except InputError:
         raise
-    except Exception as exc:  # calamine raises its own types for broken files
+    except BaseException as exc:  # calamine's own types for broken files, and Rust panics
+        reraise_unless_failure(exc)
         raise ExportParseError(
             f"cannot read sheet '{sheet}' ({exc})", where=str(path), hint="Is the file complete?"
         ) from None
@@ -325,8 +330,10 @@ def norm_header(value: object) -> str:
     >>> norm_header("  Cт\u00a0 Mean ")  # a Cyrillic т and a no-break space
     'ct mean'
     """
-    text = unicodedata.normalize("NFKC", str(value)).translate(_HOMOGLYPHS)
-    return re.sub(r"\s+", " ", text).strip().lower()
+    text = str(value)
+    if not text.isascii():  # NFKC and the homoglyph table leave ASCII as it is
+        text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
+    return _SPACES.sub(" ", text).strip().lower()
 
 
 def find_header_row(
@@ -504,17 +511,25 @@ def frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
     1   A2  None  None
     """
     names: list[str] = []
+    taken: set[str] = set()
+    last_k: dict[str, int] = {}  # the last suffix given to a name: linear in the duplicates
     for cell in rows[header]:
-        name = as_text(cell)
-        base, k = name, 1
-        while name in names:
+        name = base = as_text(cell)
+        k = last_k.get(base, 1)
+        while name in taken:
             k += 1
             name = f"{base}.{k}"
+        last_k[base] = k
+        taken.add(name)
         names.append(name)
-    body: list[list[Any]] = []
+    body: list[Sequence[Any]] = []
     for row in rows[header + 1 :]:
         if all(as_text(c) == "" for c in row):
             break
-        padded = list(row[: len(names)]) + [None] * (len(names) - len(row))
-        body.append(padded)
-    return pd.DataFrame(body, columns=names, dtype=object)
+        body.append(row)
+    # one object block filled row by row: a list of lists would be framed column by column
+    cells = np.full((len(body), len(names)), None, dtype=object)
+    for i, line in enumerate(body):
+        width = min(len(line), len(names))
+        cells[i, :width] = line[:width]
+    return pd.DataFrame(cells, columns=names, dtype=object)

@@ -50,7 +50,8 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     """
     if "well" not in wells:
         return
-    named = wells[wells["well"].notna() & wells["well"].astype(str).ne("")]
+    columns = [c for c in ("plate", "well", "target", "sample") if c in wells]
+    named = wells.loc[wells["well"].notna() & wells["well"].astype(str).ne(""), columns]
     keys = ["plate", "well"] if "plate" in named else ["well"]
     if not named.duplicated(keys).any():  # every well once: nothing can repeat
         return

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExportParseError, InputError
-from ..plate import PLATES, PlateFormat, normalise_well, plate_for_wells
+from ..plate import PLATES, PlateFormat, is_whole, normalise_well, plate_for_wells
 from ..schema import SAMPLE_TYPES
 from ._tabular import decode_bytes
 from .numbers import MAX_CYCLES, read_cq, to_number
@@ -258,13 +258,17 @@ def _annotations(root: ET.Element) -> dict[str, dict[str, str]]:
     return out
 
 
+#: The largest plate a pcrFormat may describe (a 1536-well plate; rotors hold 100).
+_MAX_WELLS = 1536
+
+
 def _pcr_format(run: ET.Element, where: str) -> PlateFormat | None:
     """Plate of a run from ``pcrFormat`` rows/columns; None for v1.0 "free format"."""
     fmt = run.find(f"{_N}pcrFormat")
     rows, cols = _text(fmt, f"{_N}rows"), _text(fmt, f"{_N}columns")
     if rows is None or cols is None:
         return None
-    if not (rows.isdigit() and cols.isdigit()) or int(rows) < 1 or int(cols) < 1:
+    if not (is_whole(rows) and is_whole(cols)) or int(rows) < 1 or int(cols) < 1:
         raise ExportParseError(
             f"pcrFormat rows '{rows}' and columns '{cols}'; expected positive whole numbers",
             where=f"{where} <pcrFormat>",
@@ -276,6 +280,11 @@ def _pcr_format(run: ET.Element, where: str) -> PlateFormat | None:
         raise ExportParseError(
             f"pcrFormat has {n_rows} rows; expected at most 26", where=f"{where} <pcrFormat>"
         )
+    if n_rows * n_cols > _MAX_WELLS:
+        raise ExportParseError(
+            f"pcrFormat has {n_rows * n_cols} wells; expected at most {_MAX_WELLS}",
+            where=f"{where} <pcrFormat>",
+        )
     return PlateFormat(n_rows, n_cols)
 
 
@@ -283,14 +292,14 @@ def _wells(ids: list[str], plate: PlateFormat | None, where: str) -> tuple[list[
     """Canonical well names of ``react@id`` values and the plate they lie on."""
     unique = list(dict.fromkeys(ids))
     if plate is None:
-        numbers = [int(i) for i in unique if i.isdigit()]
+        numbers = [int(i) for i in unique if is_whole(i)]
         if numbers:
             plate = PLATES[96] if max(numbers) <= 96 else PLATES[384]
     mapping: dict[str, str] = {}
     for rid in unique:
         try:
             # free-format names are checked against the largest plate, then the plate is fitted
-            mapping[rid] = normalise_well(int(rid) if rid.isdigit() else rid, plate or PLATES[384])
+            mapping[rid] = normalise_well(int(rid) if is_whole(rid) else rid, plate or PLATES[384])
         except InputError as exc:
             raise ExportParseError(
                 exc.message, where=f'{where} <react id="{rid}">', hint="Check the pcrFormat"
@@ -304,10 +313,15 @@ def _floats(values: list[str | None], where: str) -> np.ndarray:
     try:
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        bad = next(v for v in values if v is None or np.isnan(to_number(v)))
-        raise ExportParseError(
-            f"value '{bad}' is not a number; expected a decimal number", where=where
-        ) from None
+        pass
+    for value in values:  # the first value numpy cannot read (``1,234.5``, empty, missing)
+        try:
+            float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ExportParseError(
+                f"value '{value}' is not a number; expected a decimal number", where=where
+            ) from None
+    raise ExportParseError("values that are not numbers; expected decimal numbers", where=where)
 
 
 def _export(

@@ -86,6 +86,7 @@ from ..errors import (
 )
 from ..schema import check_wells
 from .checks import check_unique_wells
+from .failures import damaged_file
 from .inputs import check_input
 from .numbers import check_decimal
 from .sample import FileSample, is_rust_panic, reraise_unless_failure
@@ -507,7 +508,8 @@ def read_run(
     runs = (run,) if isinstance(run, str) else tuple(run)
     if runs and fmt.takes_run:
         options["run"] = runs
-    export = fmt.read(path, sample, **options)
+    with damaged_file(str(path)):
+        export = fmt.read(path, sample, **options)
     _check_export(export, fmt, path)
     if runs and not fmt.takes_run:
         _refuse_run(export.wells, fmt, path)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExportParseError
+from ..plate import is_whole
 from ..schema import normalise_sample_type
 from ._tabular import (
     as_text,
@@ -258,7 +259,7 @@ def _block(
     types = sample_types([texts[i] for i in keep], _type_of, where, "Type")
     positions = [as_text(v) for v in table[cols["no."]]]
     for i in keep:
-        if not positions[i].isdigit() or int(positions[i]) < 1:
+        if not is_whole(positions[i]) or int(positions[i]) < 1:
             raise ExportParseError(
                 f"rotor position '{positions[i]}' is not a whole number ≥ 1",
                 where=at(i, "no."),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ExportParseError, InputError
-from ..plate import PLATES, normalise_well, plate_for_wells
+from ..plate import PLATES, is_whole, normalise_well, plate_for_wells
 from ..schema import normalise_sample_type
 from ._tabular import (
     CQ_HEADERS,
@@ -41,6 +43,8 @@ _KNOWN = {
     "omit": "omit",
 }
 #: Headers that mark an instrument export, which its own reader handles.
+#: ``as_text`` over a whole array of cells.
+_TEXT = np.frompyfunc(as_text, 1, 1)
 _INSTRUMENT_HEADERS = {"fluor", "content", "well position", "sample name", "target name", "task"}
 
 
@@ -177,14 +181,8 @@ def _read_rows(rows: list[list[object]], where: str, decimal: str | None, path: 
     if header is None:
         raise ExportParseError("no header row found", where=where)
     table = frame(rows, header)
-    rename: dict[str, str] = {}
-    for col in table.columns:
-        key = norm_header(col)
-        if key in CQ_HEADERS:
-            rename.setdefault(col, "cq")
-        elif key in _KNOWN:
-            rename[col] = _KNOWN[key]
-    header_cells = [str(c) for c in table.columns]
+    rename = _known_columns(table.columns.tolist(), f"{where} row {header + 1}")
+    header_cells = [str(c) for c in table.columns.tolist()]
     table = table.rename(columns=rename)
     missing = [n for n in ("sample", "target", "cq") if n not in table]
     if missing:
@@ -203,23 +201,13 @@ def _read_rows(rows: list[list[object]], where: str, decimal: str | None, path: 
         name = header_of.get(column, column)
         return lambda i: f"{where} row {data_row0 + i} column '{name}'"
 
-    out = pd.DataFrame(index=table.index)
-    out["well"] = _wells(table, where) if "well" in table else None
+    # columns gathered in a dict and framed once, the extra ones as one block: inserting them
+    # one by one into a DataFrame costs time in the square of their number
+    out: dict[str, Any] = {"well": _wells(table, where) if "well" in table else [None] * len(table)}
     for name in ("plate", "sample", "target", "reporter"):
         if name in table:
             out[name] = [as_text(v) for v in table[name]]
-    out["sample_type"] = "unkn"
-    if "sample_type" in table:
-        types = []
-        for i, value in enumerate(table["sample_type"]):
-            st = normalise_sample_type(as_text(value))
-            if st is None:
-                raise ExportParseError(
-                    f"unknown sample type '{value}'; expected unkn, ntc, nrt, nac, std, pos",
-                    where=at("sample_type")(i),
-                )
-            types.append(st)
-        out["sample_type"] = types
+    out["sample_type"] = _sample_types(table, at) if "sample_type" in table else "unkn"
     if "omit" in table:
         out["omitted"] = [parse_bool(v) for v in table["omit"]]
     numeric = {header_of.get(c, c): list(table[c]) for c in ("cq", "quantity") if c in table}
@@ -229,21 +217,86 @@ def _read_rows(rows: list[list[object]], where: str, decimal: str | None, path: 
         list(table["cq"]),
         at("cq"),
         decimal=decimal,
-        flagged=out["omitted"].tolist() if "omit" in table else None,
+        flagged=out["omitted"] if "omit" in table else None,
         hint="Write non-detects as 'Undetermined' or leave the cell empty",
         name=header_of.get("cq", "Cq"),
     )
     if "quantity" in table:
         out["quantity"] = read_numbers(list(table["quantity"]), at("quantity"), decimal, True)
-    extra = [c for c in table.columns if c not in rename.values() and c.strip()]
-    for col in extra:
-        out[col.strip()] = [as_text(v) for v in table[col]]
-    empty_target = out["target"].eq("")
-    if empty_target.any():
-        i = int(empty_target.to_numpy().nonzero()[0][0])
+    if "" in out["target"]:
+        i = out["target"].index("")
         raise ExportParseError("empty target", where=at("target")(i))
+    wells = pd.DataFrame(out, index=range(len(table)))
+    extra = _extra_columns(table, set(rename.values()), set(out), f"{where} row {header + 1}")
+    if not extra.empty:
+        wells = pd.concat([wells, extra], axis=1)
     info = RunInfo(path=path, format=NAME, software="tidy table")
-    return Export(wells=out.reset_index(drop=True), info=info)
+    return Export(wells=wells, info=info)
+
+
+def _known_columns(columns: Sequence[str], where: str) -> dict[str, str]:
+    """The renaming of the known columns (``Ct`` → ``cq``, ``Dye`` → ``reporter`` ...).
+
+    Two columns with one meaning (``Cq`` and ``Ct``, ``Sample`` and ``sample``) are refused:
+    which one to read would be a guess.
+    """
+    rename: dict[str, str] = {}
+    column_of: dict[str, str] = {}
+    for col in columns:
+        key = norm_header(col)
+        new = "cq" if key in CQ_HEADERS else _KNOWN.get(key)
+        if new is None:
+            continue
+        if new in column_of:
+            raise ExportParseError(
+                f"two columns mean '{new}': '{column_of[new]}' and '{col}'; expected one",
+                where=where,
+                hint="Rename or remove one of them",
+            )
+        column_of[new] = col
+        rename[col] = new
+    return rename
+
+
+def _extra_columns(
+    table: pd.DataFrame, known: set[str], taken: set[str], where: str
+) -> pd.DataFrame:
+    """The columns the reader does not know (design factors), as text, in one block.
+
+    A name given twice once stripped, or one the reader writes itself (``cq_status``), is
+    refused.
+    """
+    keep, names = [], []
+    for k, col in enumerate(table.columns.tolist()):
+        name = col.strip()
+        if col in known or not name:
+            continue
+        if name in taken:
+            raise ExportParseError(
+                f"column '{col}' has the name of another column or of one the reader writes "
+                f"('{name}'); expected distinct names",
+                where=where,
+                hint="Rename that column",
+            )
+        taken.add(name)
+        keep.append(k)
+        names.append(name)
+    values = _TEXT(table.to_numpy(dtype=object)[:, keep]) if keep else []
+    return pd.DataFrame(values, columns=names, index=range(len(table)), dtype=object)
+
+
+def _sample_types(table: pd.DataFrame, at: Callable[[str], Callable[[int], str]]) -> list[str]:
+    """The ``sample_type`` column in the RDML vocabulary; an unknown word is refused."""
+    types = []
+    for i, value in enumerate(table["sample_type"]):
+        st = normalise_sample_type(as_text(value))
+        if st is None:
+            raise ExportParseError(
+                f"unknown sample type '{value}'; expected unkn, ntc, nrt, nac, std, pos",
+                where=at("sample_type")(i),
+            )
+        types.append(st)
+    return types
 
 
 def _wells(table: pd.DataFrame, where: str) -> list[str | None]:
@@ -255,8 +308,8 @@ def _wells(table: pd.DataFrame, where: str) -> list[str | None]:
     """
     wells = [as_text(w) for w in table["well"]]
     try:
-        plate = plate_for_wells([w for w in wells if w and not w.isdigit()] or ["A1"], hint=96)
-        numbers = [int(w) for w in wells if w.isdigit()]
+        plate = plate_for_wells([w for w in wells if w and not is_whole(w)] or ["A1"], hint=96)
+        numbers = [int(w) for w in wells if is_whole(w)]
         if numbers:
             plate = PLATES[384] if max(numbers) > 96 or plate.size > 96 else PLATES[96]
         return [normalise_well(w, plate) if w else None for w in wells]

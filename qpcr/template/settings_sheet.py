@@ -18,6 +18,7 @@ from typing import Any, get_origin
 from ..config import choices, parse_setting
 from ..errors import ConfigError
 from ..io._tabular import as_text
+from ..plate import is_whole
 from ..settings import SETTINGS, Contrast, Setting
 from ._common import (
     _LIST_WIDTH,
@@ -521,7 +522,7 @@ def _read_scalar(
     text, value, c = values[0]
     if spec.shape is bool and text.lower() in ("true", "false"):
         value = text.lower() == "true"
-    elif spec.shape is int and as_text(value).lstrip("-").isdigit():
+    elif spec.shape is int and is_whole(as_text(value).removeprefix("-")):
         value = int(as_text(value))
     elif isinstance(value, str) or spec.shape is not float:
         value = text

@@ -11,10 +11,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ...errors import ExportParseError, FormatWarning, InputError
-from ...plate import PLATES, PlateFormat, normalise_well, plate_for_wells
+from ...plate import PLATES, PlateFormat, is_whole, normalise_well, plate_for_wells
 from ...schema import VENDOR_FLAGS, normalise_sample_type
 from .._tabular import (
     CQ_HEADERS,
@@ -194,7 +195,7 @@ def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[
             hint="Export the results table with its well columns",
         )
     raw = [as_text(v) for v in table.data[column]]
-    numeric = [w for w in raw if w.isdigit()]
+    numeric = [w for w in raw if is_whole(w)]
     if size is None:
         if numeric:
             size = 384 if max(int(w) for w in numeric) > 96 else 96
@@ -411,12 +412,26 @@ def _curves(
     for name in fields:
         if name in cols:
             out[name] = [to_number(v, decimal, grouped=True) for v in data[cols[name]]]
+    if kind == "amplification":
+        _check_cycles(out["cycle"].to_numpy(dtype=float), table, cols["cycle"])
     value = "rn" if kind == "amplification" else "fluorescence"
     out = out[out[value].notna()].reset_index(drop=True)  # unused wells carry empty cells
     if kind == "amplification":
         out["cycle"] = out["cycle"].astype("Int64")
         out["fluorescence"] = out["rn"]
     return out if len(out) else None
+
+
+def _check_cycles(cycles: np.ndarray, table: _Table, column: str) -> None:
+    """Refuse a cycle number that is not whole (or absurdly large): ``Int64`` cannot hold it."""
+    with np.errstate(invalid="ignore"):
+        whole = np.isnan(cycles) | ((np.abs(cycles) < 1e9) & (cycles == np.round(cycles)))
+    if not whole.all():
+        i = int(np.flatnonzero(~whole)[0])
+        raise ExportParseError(
+            f"cycle {cycles[i]:g} is not a whole number; expected cycle numbers 1, 2, 3 ...",
+            where=table.at(i, column),
+        )
 
 
 # --------------------------------------------------------------------------------------------
