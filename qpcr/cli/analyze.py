@@ -44,6 +44,9 @@ def analyze(
         bool, typer.Option("--force", help="Replace earlier results in --out.")
     ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
+    no_workbook: Annotated[
+        bool, typer.Option("--no-workbook", help="Skip the workbook (results.xlsx).")
+    ] = False,
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
@@ -57,7 +60,9 @@ def analyze(
         cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
-        written = write_report(results, out, force=force, figures=not no_figures)
+        written = write_report(
+            results, out, force=force, figures=not no_figures, workbook=not no_workbook
+        )
         if not quiet:
             _print_summary(results, out, len(written))
 

@@ -18,7 +18,12 @@ __all__ = ["OUTPUT_FILES", "write_report"]
 
 
 def write_report(
-    results: Results, outdir: str | Path, *, force: bool = False, figures: bool = True
+    results: Results,
+    outdir: str | Path,
+    *,
+    force: bool = False,
+    figures: bool = True,
+    workbook: bool = True,
 ) -> list[Path]:
     """Write every output of ``results`` into ``outdir`` and return the paths.
 
@@ -36,7 +41,9 @@ def write_report(
     force
         Replace earlier results in ``outdir``.
     figures
-        Also draw the figures (into ``figures/``).
+        Also draw the figures (into ``figures/``); matplotlib is imported only then.
+    workbook
+        Also write ``results.xlsx``; openpyxl is imported only then.
 
     Returns
     -------
@@ -67,6 +74,9 @@ def write_report(
     qpcr.errors.InputError: ...: already holds results (wells.csv, replicates.csv, ...
     >>> len(write_report(example_results(), outdir, force=True, figures=False))
     10
+    >>> paths = write_report(example_results(), outdir, force=True, figures=False, workbook=False)
+    >>> "results.xlsx" in {path.name for path in paths}, (outdir / "results.xlsx").exists()
+    (False, False)
     >>> folder.cleanup()
     """
     outdir = Path(outdir)
@@ -78,8 +88,9 @@ def write_report(
 
             figure_paths = write_figures(results, tmp / "figures")
             written += figure_paths
-        from .summary import write_workbook
+        if workbook:
+            from .summary import write_workbook
 
-        written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
+            written.append(write_workbook(results, tmp / "results.xlsx", figure_paths))
         written.append(write_provenance(results, tmp / "provenance.json"))
     return [outdir / path.relative_to(tmp) for path in written]
