@@ -15,10 +15,10 @@ import csv
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .atomic import replace_folder
 from .config import AnalysisConfig, load_config, read_utf8
@@ -185,17 +185,18 @@ class _Job:
     plate: Plate
     layout: Path | None
     config: AnalysisConfig | None
+    overrides: tuple[tuple[str, Any], ...]
     report: Path | None
 
 
 @dataclass(frozen=True)
 class _Outcome:
     """A plate's tables as CSV rows without the header, each with its header (columns), or
-    the message of its error."""
+    its error."""
 
     name: str
     tables: dict[str, tuple[tuple[str, ...], str]]
-    error: str | None = None
+    error: QpcrError | None = None
 
 
 def run_batch(
@@ -204,11 +205,13 @@ def run_batch(
     *,
     layout: str | Path | None = None,
     config: str | Path | AnalysisConfig | None = None,
+    overrides: Mapping[str, Any] | None = None,
     manifest: str | Path | None = None,
     jobs: int | None = None,
     reports: bool = False,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    describe: Callable[[QpcrError], str] = str,
 ) -> BatchResult:
     """Analyse each export on its own and gather the tables of all of them in ``out``.
 
@@ -226,6 +229,8 @@ def run_batch(
         The layout and settings (file or :class:`~qpcr.config.AnalysisConfig`) of every
         plate, unless its manifest row names its own. Without settings, a filled template's
         Settings sheet, else the defaults.
+    overrides
+        Settings (name → typed value) set on top of every plate's settings.
     manifest
         A CSV listing the plates instead of ``exports`` (see :func:`plates_of`).
     jobs
@@ -237,6 +242,8 @@ def run_batch(
         Replace earlier batch results in ``out``.
     progress
         Called with (plates done, plates) after each plate.
+    describe
+        The text of a plate's error in ``errors.csv`` (the CLI names its options there).
 
     Returns
     -------
@@ -284,19 +291,22 @@ def run_batch(
     if reports:
         _refuse_shared_stems(plates)
     shared = load_config(config) if isinstance(config, (str, Path)) else config
+    if overrides:  # checked once here rather than on every plate
+        (shared or AnalysisConfig()).with_overrides(**overrides)
     if layout is not None and not Path(layout).is_file():
         raise InputError("not found; expected a layout file", where=str(layout))
     outdir = Path(out)
     errors: list[tuple[str, str]] = []
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
-        todo = [_Job(p, Path(layout) if layout else None, shared,
+        given = tuple((overrides or {}).items())
+        todo = [_Job(p, Path(layout) if layout else None, shared, given,
                      report_root / p.name if report_root else None) for p in plates]  # fmt: skip
         with _Spool(tmp) as spool:
             for done, outcome in enumerate(_outcomes(todo, jobs), start=1):
                 if outcome.error is not None:
-                    errors.append((outcome.name, outcome.error))
-                    spool.error(outcome.name, outcome.error)
+                    errors.append((outcome.name, describe(outcome.error)))
+                    spool.error(*errors[-1])
                 for name, (columns, rows) in outcome.tables.items():
                     spool.add(name, columns, rows)
                 if progress is not None:
@@ -364,10 +374,11 @@ def _analyse(job: _Job) -> _Outcome:
     plate = job.plate
     try:
         return _Outcome(plate.name, _tables(job))
-    except QpcrError as exc:
-        return _Outcome(plate.name, {}, str(exc))
+    except QpcrError as exc:  # sent back as the base class: a subclass may not pickle
+        error = QpcrError(exc.message, exc.where, exc.hint)
     except Exception as exc:  # a bug on one plate must not lose the others
-        return _Outcome(plate.name, {}, f"internal error, please report: {exc!r}")
+        error = QpcrError(f"internal error, please report it: {exc!r}", str(plate.export))
+    return _Outcome(plate.name, {}, error)
 
 
 def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -381,6 +392,7 @@ def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
     plate = job.plate
     config = _settings(plate.config) if plate.config else job.config
     config = config or template_config([plate.export]) or AnalysisConfig()
+    config = config.with_overrides(**dict(job.overrides))
     results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
     if job.report is not None:
         from .report import write_report

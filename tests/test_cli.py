@@ -153,7 +153,7 @@ PYTHON_METAVARS = re.compile(r"<|\{|list\[|\b(TEXT|PATH|INTEGER|FLOAT|BOOLEAN|FI
 
 
 def test_every_command_is_checked() -> None:
-    assert COMMANDS == ["analyze", "check", "formats", "inspect", "stability", "template"]
+    assert COMMANDS == ["analyze", "batch", "check", "formats", "inspect", "stability", "template"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)], ids=["qpcr", *COMMANDS])
