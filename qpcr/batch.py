@@ -170,6 +170,8 @@ def _manifest_plates(manifest: Path) -> list[Plate]:
         export = paths["export"]
         assert export is not None  # checked above
         plates.append(Plate(export, "", paths["layout"], paths["config"], extra))
+    if not plates:
+        raise InputError("lists no export; expected one row per export", where=str(manifest))
     stems = [p.export.stem for p in plates]
     return [
         Plate(p.export, s if stems.count(s) == 1 else str(p.export), p.layout, p.config, p.extra)
@@ -349,9 +351,9 @@ def _cpus() -> int:
 def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
     """Each plate's outcome, in the order of ``todo``; ``jobs`` worker processes (one: in this
     process)."""
-    jobs = min(jobs or _cpus(), len(todo))
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise InputError(f"{jobs} jobs; expected at least 1", where="jobs")
+    jobs = min(jobs or _cpus(), len(todo))
     if jobs == 1:
         yield from map(_analyse, todo)
         return

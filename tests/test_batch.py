@@ -210,3 +210,24 @@ def test_setting_options_apply_to_every_plate_and_errors_name_them(tmp_path: Pat
     assert read.exit_code == 0, read.output
     wells = _read(tmp_path / "o2" / "wells.csv")
     assert wells.loc[wells["well"] == "A1", "quantity"].tolist() == ["10000.0", "10000.0"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("file,operator\nx.txt,ann\n", "expected a column 'export'"),
+        ("export,operator\n", "lists no export"),
+        ("export,operator\nmissing.txt,ann\n", "line 2: export missing.txt not found"),
+        ("export,operator\nrun.txt\n", "line 2 has 1 cells; expected 2"),
+    ],
+)
+def test_a_wrong_manifest_is_refused_before_any_plate(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "run.txt").write_text("well,sample,target,cq\nA1,s,GAPDH,20\n")
+    (tmp_path / "runs.csv").write_text(text)
+    args = ["batch", "--manifest", str(tmp_path / "runs.csv"), "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not (tmp_path / "o").exists()
