@@ -10,14 +10,17 @@ when the machine's speed drifts):
 - ``qpcr analyze`` of that plate with every output;
 - ``qpcr batch`` over ``--plates`` plates, tables only, against the plain numpy + pandas ΔΔCq
   (``benchmarks/yardstick.py``) over the same plates;
-- ``qpcr batch`` over 1, 10, 100 and ``--memory-plates`` plates once each: wall time and peak
+- ``qpcr batch`` over ``--growth`` plates (1, 10, 100, 1,000) once each: wall time and peak
   memory (sampled every 20 ms: the largest sum of the proportional set sizes of the batch and
   its workers, which counts the pages the forked workers share once, and the largest resident
   set of one process).
 
-Plates: ``benchmarks/plates.py``. Usage: ``python benchmarks/bench_batch.py [--repeat N]
-[--plates N] [--memory-plates N] [--jobs N]``; run from anywhere, the checkout is put on
-``PYTHONPATH``.
+Plates: ``benchmarks/plates.py``. Wall and CPU seconds (user + system of the process and its
+workers; steadier on a shared machine) are both shown.
+
+Usage: ``python benchmarks/bench_batch.py [--repeat N] [--batch-repeat N] [--plates N]
+[--growth 1,10,100,1000] [--jobs N] [--sections single,batch,growth]``; run from anywhere, the
+checkout is put on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,8 +66,10 @@ def _tree_rss(pid: int) -> tuple[int, int]:
     return sum(p for p, _ in sizes), max((r for _, r in sizes), default=0)
 
 
-def run(command: list[str], cwd: Path, sample: bool = False) -> tuple[float, int, int]:
-    """Wall seconds of a whole process and, with ``sample``, its tree's peak memory."""
+def run(command: list[str], cwd: Path, sample: bool = False) -> tuple[float, float, int, int]:
+    """Wall and CPU seconds (user + system, the process and its workers) of a whole process
+    and, with ``sample``, its tree's peak memory (PSS sum, largest RSS)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)  # fmt: skip
@@ -74,25 +80,38 @@ def run(command: list[str], cwd: Path, sample: bool = False) -> tuple[float, int
         time.sleep(0.02)
     _, err = process.communicate()
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{err.decode()}")
-    return seconds, peak_sum, peak_one
+    return seconds, cpu, peak_sum, peak_one
 
 
-def turns(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[str, list[float]]:
-    """Every command once per turn, ``repeat`` turns after one warm-up turn."""
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for turn in range(repeat + 1):
+def turns(
+    commands: dict[str, list[str]], cwd: Path, repeat: int, warmup: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Every command once per turn: ``warmup`` turns not counted, then ``repeat`` turns; (wall,
+    CPU) seconds."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for turn in range(warmup + repeat):
         for name, command in commands.items():
-            seconds = run(command, cwd)[0]
-            if turn:
-                times[name].append(seconds)
+            wall, cpu, _, _ = run(command, cwd)
+            if turn >= warmup:
+                times[name].append((wall, cpu))
     return times
 
 
-def ratio(times: dict[str, list[float]], name: str, unit: str) -> float:
-    """Median of the turn-by-turn ratios of ``name`` to ``unit``."""
-    return statistics.median(a / b for a, b in zip(times[name], times[unit], strict=True))
+def show(times: dict[str, list[tuple[float, float]]], unit: str) -> None:
+    """Medians and the medians of the turn-by-turn ratios to ``unit``, wall and CPU."""
+    print(f"{'command':<34} {'wall s':>7} {'CPU s':>7} {'÷ ' + unit[:22]:>26}")
+    for name, pairs in times.items():
+        ratios = [
+            statistics.median(a[k] / b[k] for a, b in zip(pairs, times[unit], strict=True))
+            for k in (0, 1)
+        ]
+        walls, cpus = zip(*pairs, strict=True)
+        print(f"{name:<34} {statistics.median(walls):7.2f} {statistics.median(cpus):7.2f} "
+              f"{ratios[0]:12.2f} (wall) {ratios[1]:5.2f} (CPU)", flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -101,74 +120,70 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--batch-repeat", type=int, default=3)
     parser.add_argument("--plates", type=int, default=200)
-    parser.add_argument("--memory-plates", type=int, default=1000)
+    parser.add_argument("--growth", default="1,10,100,1000", help="plate counts, comma-separated")
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--sections", default="single,batch,growth")
     args = parser.parse_args()
-    py = sys.executable
-    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        exports = write_plates(tmp / "all", max(args.plates, args.memory_plates))
-        layout, settings = tmp / "all" / "layout.csv", tmp / "all" / "analysis.toml"
-        sets = {}
-        counts = {1, 10, 100, args.plates, args.memory_plates}
-        for count in sorted(c for c in counts if c <= len(exports)):
-            sets[count] = tmp / f"p{count}"
-            sets[count].mkdir()
-            for path in exports[:count]:
-                (sets[count] / path.name).symlink_to(path)
-        one = [str(exports[0]), "--layout", str(layout), "--config", str(settings), "--force",
-               "--quiet"]  # fmt: skip
-        single = {
-            "import numpy, pandas": [py, "-c", "import numpy, pandas"],
-            "qpcr --help": [py, "-m", "qpcr", "--help"],
-            "one plate, tables only": [py, "-m", "qpcr", "analyze", *one, "--out",
-                                       str(tmp / "o1"), "--no-figures", "--no-workbook"],
-            "one plate, every output": [py, "-m", "qpcr", "analyze", *one, "--out",
-                                        str(tmp / "o2")],
-        }  # fmt: skip
-        many = sets[args.plates]
-        batch = [py, "-m", "qpcr", "batch", str(many), "--layout", str(layout), "--config",
-                 str(settings), "--force", "--quiet", *jobs]  # fmt: skip
-        multi = {
-            f"yardstick, {args.plates} plates": [py, str(ROOT / "benchmarks" / "yardstick.py"),
-                                                 str(many), str(layout), str(tmp / "y.csv")],
-            f"qpcr batch, {args.plates} plates": [*batch, "--out", str(tmp / "b")],
-        }  # fmt: skip
-        first = turns(single, tmp, args.repeat)
-        second = turns(multi, tmp, args.batch_repeat)
-        ours = pd.read_csv(tmp / "b" / "fold_changes.csv")
-        theirs = pd.read_csv(tmp / "y.csv")
-        keys = ["export", "target", "oxygen", "treatment"]
-        both = ours.merge(theirs, on=keys)
-        agree = int(((both["fold_change_x"] / both["fold_change_y"] - 1).abs() < 1e-9).sum())
-        growth = []
-        for count, folder_of in sets.items():
-            command = [*batch[:4], str(folder_of), *batch[5:], "--out", str(tmp / f"g{count}")]
-            growth.append((count, *run(command, tmp, sample=True)))
-    _print(args, first, second, agree, len(both), growth)
-
-
-def _print(args, first, second, agree, rows, growth) -> None:
-    unit = "import numpy, pandas"
+    sections = args.sections.split(",")
+    growth = [int(n) for n in args.growth.split(",")] if "growth" in sections else []
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs "
           f"({len(os.sched_getaffinity(0))} usable), Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"\n{'command':<32} {'median s':>9} {'× import':>9}")
-    for name, times in first.items():
-        print(f"{name:<32} {statistics.median(times):9.3f} {ratio(first, name, unit):9.2f}")
-    names = list(second)
-    print()
-    for name in names:
-        print(f"{name:<32} {statistics.median(second[name]):9.3f}")
-    print(f"batch ÷ yardstick: {ratio(second, names[1], names[0]):.1f}×; fold changes equal "
-          f"to 1e-9 in {agree} of {rows} rows (the others hold a well the tool's QC excluded "
-          "or censored)")  # fmt: skip
-    head = f"{'plates':>6} {'wall s':>8} {'s/plate':>8} {'peak MB (PSS, all)':>18}"
-    print(f"\n{head} {'(largest RSS)':>14}")
-    for count, seconds, peak_sum, peak_one in growth:
-        print(f"{count:>6} {seconds:8.2f} {seconds / count:8.3f} {peak_sum / 1e6:18.0f} "
-              f"{peak_one / 1e6:14.0f}")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        exports = write_plates(tmp / "all", max([args.plates, *growth]))
+        layout, settings = tmp / "all" / "layout.csv", tmp / "all" / "analysis.toml"
+        py = sys.executable
+        jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+        batch = [py, "-m", "qpcr", "batch", "--layout", str(layout), "--config", str(settings),
+                 "--force", "--quiet", *jobs]  # fmt: skip
+        if "single" in sections:
+            one = [str(exports[0]), "--layout", str(layout), "--config", str(settings),
+                   "--force", "--quiet"]  # fmt: skip
+            show(turns({
+                "import numpy, pandas": [py, "-c", "import numpy, pandas"],
+                "qpcr --help": [py, "-m", "qpcr", "--help"],
+                "one plate, tables only": [py, "-m", "qpcr", "analyze", *one, "--out",
+                                           str(tmp / "o1"), "--no-figures", "--no-workbook"],
+                "one plate, every output": [py, "-m", "qpcr", "analyze", *one, "--out",
+                                            str(tmp / "o2")],
+            }, tmp, args.repeat, warmup=1), "import numpy, pandas")  # fmt: skip
+        if "batch" in sections:
+            many = _subset(tmp, exports, args.plates)
+            yardstick = f"yardstick, {args.plates} plates"
+            show(turns({
+                yardstick: [py, str(ROOT / "benchmarks" / "yardstick.py"), str(many),
+                            str(layout), str(tmp / "y.csv")],
+                f"qpcr batch, {args.plates} plates": [*batch, str(many), "--out", str(tmp / "b")],
+            }, tmp, args.batch_repeat, warmup=0), yardstick)  # fmt: skip
+            _agreement(tmp / "b" / "fold_changes.csv", tmp / "y.csv")
+        if growth:
+            head = f"{'plates':>6} {'wall s':>8} {'CPU s':>8} {'CPU s/plate':>11}"
+            print(f"\n{head} {'peak MB (PSS, all)':>18} {'(largest RSS)':>14}", flush=True)
+        for count in growth:
+            command = [*batch, str(_subset(tmp, exports, count)), "--out", str(tmp / f"g{count}")]
+            wall, cpu, peak_sum, peak_one = run(command, tmp, sample=True)
+            print(f"{count:>6} {wall:8.2f} {cpu:8.2f} {cpu / count:11.3f} "
+                  f"{peak_sum / 1e6:18.0f} {peak_one / 1e6:14.0f}", flush=True)  # fmt: skip
+
+
+def _subset(tmp: Path, exports: list[Path], count: int) -> Path:
+    """A folder holding the first ``count`` plates (links)."""
+    folder = tmp / f"p{count}"
+    if not folder.is_dir():
+        folder.mkdir()
+        for path in exports[:count]:
+            (folder / path.name).symlink_to(path)
+    return folder
+
+
+def _agreement(ours_csv: Path, theirs_csv: Path) -> None:
+    """How many fold changes the yardstick and qpcr share to 1e-9."""
+    ours, theirs = pd.read_csv(ours_csv), pd.read_csv(theirs_csv)
+    both = ours.merge(theirs, on=["export", "target", "oxygen", "treatment"])
+    agree = int(((both["fold_change_x"] / both["fold_change_y"] - 1).abs() < 1e-9).sum())
+    print(f"fold changes equal to 1e-9 in {agree} of {len(both)} rows (the others hold a well "
+          "the tool's QC excluded or censored)", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
