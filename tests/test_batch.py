@@ -231,3 +231,15 @@ def test_a_wrong_manifest_is_refused_before_any_plate(
     assert result.exit_code == 1
     assert message in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_help_imports_neither_rich_nor_pandas() -> None:
+    script = (
+        "import sys\nfrom qpcr.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'pandas', 'numpy'}))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert "batch" in run.stdout
+    assert run.stdout.strip().splitlines()[-1] == "[]"

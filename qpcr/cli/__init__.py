@@ -1,7 +1,7 @@
 """Command-line interface (typer). The only package that imports typer or rich.
 
-Heavy modules (pandas, scipy, matplotlib) are imported inside the commands so that
-``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
+Heavy modules (pandas, scipy, matplotlib, and rich itself) are imported inside the commands so
+that ``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
 error such as an unknown option) prints one message on stderr and exits with code 1; anything
 else is a bug and keeps its traceback.
 
@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from ..errors import QpcrError
 from ..settings import SETTINGS
@@ -98,6 +97,8 @@ def user_errors() -> Iterator[None]:
     except QpcrError as exc:
         if isinstance(exc, InternalError):
             raise
+        from rich.markup import escape
+
         text = escape(_cli_text(exc))
         stderr().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

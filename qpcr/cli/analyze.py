@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from . import app, user_errors
 from .options import (
@@ -69,6 +68,7 @@ def analyze(
 
 def _print_summary(results: Any, out: Path, n_files: int) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from ..report.summary import display_tables

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from . import app, stderr, user_errors
 from .options import Command, FormatOpt, given_settings, setting_options
@@ -155,6 +154,7 @@ def _write_spec(
 
 def _print_check(results: Any, quiet: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from ..check import verdict
