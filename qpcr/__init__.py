@@ -8,6 +8,7 @@ Python API (imported on first use, so ``import qpcr`` stays light)::
                            config=qpcr.load_config("analysis.toml"))
     results.fold_changes, results.ratios, results.tables["anova"]
 
+``qpcr.run_batch`` analyses many plates, each on its own, into one CSV per table.
 ``qpcr.check_run`` evaluates a reference plate against its specification (``qpcr.load_spec``).
 
 Examples
@@ -18,7 +19,7 @@ The names are listed without importing the modules behind them; the first use im
 >>> [name for name in dir(qpcr) if not name.startswith("_")]
 ['AnalysisConfig', 'Results', 'adjust', 'analyze', 'check_run', 'compare', 'load_config',
  'load_layout', 'load_spec', 'quality', 'quantify', 'read_export', 'read_run', 'read_wells',
- 'write_report']
+ 'run_batch', 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
 >>> config.reference_genes, config.adjust, config.alpha
 (('GAPDH', 'ACTB'), 'holm', 0.05)
@@ -50,9 +51,11 @@ _API = {
     "check_run": "qpcr.check",
     "load_spec": "qpcr.check",
     "write_report": "qpcr.report",
+    "run_batch": "qpcr.batch",
 }
 
 if TYPE_CHECKING:  # "import X as X": an explicit re-export
+    from qpcr.batch import run_batch as run_batch
     from qpcr.check import check_run as check_run
     from qpcr.check import load_spec as load_spec
     from qpcr.config import AnalysisConfig as AnalysisConfig

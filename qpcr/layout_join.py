@@ -74,12 +74,11 @@ def _differences(
     )
     found: dict[str, list[str]] = {}
     for col in cols:
-        both = _filled(merged[col]) & _filled(merged[f"{col}_layout"])
-        differ = both & ~pd.Series(
-            [same_name(a, b) for a, b in zip(merged[col], merged[f"{col}_layout"], strict=True)],
-            index=merged.index,
-            dtype=bool,
-        )
+        ours, theirs = merged[col], merged[f"{col}_layout"]
+        differ = ours.to_numpy(dtype=object) != theirs.to_numpy(dtype=object)  # equal: same
+        pairs = zip(ours[differ], theirs[differ], strict=True)
+        differ[differ] = [not same_name(a, b) for a, b in pairs]
+        differ &= _filled(ours).to_numpy() & _filled(theirs).to_numpy()
         bad = merged.loc[differ, ["well", col, f"{col}_layout"]].drop_duplicates("well")
         found[col] = [f"{w}: export '{e}' vs layout '{v}'" for w, e, v in bad.to_numpy()]
     absent: list[str] = []

@@ -154,7 +154,7 @@ PYTHON_METAVARS = re.compile(r"<|\{|list\[|\b(TEXT|PATH|INTEGER|FLOAT|BOOLEAN|FI
 
 def test_every_command_is_checked() -> None:
     assert COMMANDS == [
-        "analyze", "check", "export-rdml", "formats", "inspect", "stability", "template"
+        "analyze", "batch", "check", "export-rdml", "formats", "inspect", "stability", "template"
     ]  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """Command-line interface (typer). The only package that imports typer or rich.
 
-Heavy modules (pandas, scipy, matplotlib) are imported inside the commands so that
-``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
+Heavy modules (pandas, scipy, matplotlib, and rich itself) are imported inside the commands so
+that ``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
 error such as an unknown option) prints one message on stderr and exits with code 1; anything
 else is a bug and keeps its traceback.
 
@@ -9,7 +9,8 @@ This module holds the app, :func:`main` and the mapping of the library's error t
 CLI's options; :mod:`qpcr.cli.options` the options derived from :mod:`qpcr.settings` and the
 shared option types; one module per command group (:mod:`~qpcr.cli.analyze`,
 :mod:`~qpcr.cli.export_rdml`, :mod:`~qpcr.cli.inspect`, :mod:`~qpcr.cli.stability`,
-:mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`) registers its commands on :data:`app`.
+:mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`, :mod:`~qpcr.cli.batch`) registers its
+commands on :data:`app`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from ..errors import QpcrError
 from ..settings import SETTINGS
@@ -98,6 +98,8 @@ def user_errors() -> Iterator[None]:
     except QpcrError as exc:
         if isinstance(exc, InternalError):
             raise
+        from rich.markup import escape
+
         text = escape(_cli_text(exc))
         stderr().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -119,4 +121,4 @@ def main(args: list[str] | None = None) -> None:
 
 # The command groups register their commands on ``app`` (they import it from here), in the
 # order ``qpcr --help`` lists them.
-from . import analyze, export_rdml, stability, inspect, check, template  # noqa: E402, F401, I001
+from . import analyze, batch, export_rdml, stability, inspect, check, template  # noqa: E402, F401, I001

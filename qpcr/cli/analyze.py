@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from . import app, user_errors
 from .options import (
@@ -51,6 +50,9 @@ def analyze(
     no_html: Annotated[
         bool, typer.Option("--no-html", help="Skip report.html (the one-page report).")
     ] = False,
+    no_workbook: Annotated[
+        bool, typer.Option("--no-workbook", help="Skip the workbook (results.xlsx).")
+    ] = False,
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
@@ -68,7 +70,13 @@ def analyze(
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
         written = write_report(
-            results, out, force=force, figures=not no_figures, tidy=tidy, html=not no_html
+            results,
+            out,
+            force=force,
+            figures=not no_figures,
+            workbook=not no_workbook,
+            tidy=tidy,
+            html=not no_html,
         )
         if rdml is not None:
             curves = read_curves(exports, cfg, format)
@@ -79,6 +87,7 @@ def analyze(
 
 def _print_summary(results: Any, out: Path, n_files: int) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from ..report.summary import display_tables

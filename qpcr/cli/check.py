@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from . import app, stderr, user_errors
 from .options import Command, FormatOpt, given_settings, setting_options
@@ -185,6 +184,7 @@ def _print_check(results: Any, quiet: bool, verbose: bool = False) -> None:
     """Every rule for one run (or with ``verbose``), else one line per run; then the failing
     and warning rules; then the verdict with the counts."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from ..check import verdict
@@ -217,6 +217,7 @@ def _print_check(results: Any, quiet: bool, verbose: bool = False) -> None:
 
 def _per_run(results: Any, colours: dict[str, str]) -> Any:
     """One line per run: its verdict and how many rules failed, warned, passed, were skipped."""
+    from rich.markup import escape
     from rich.table import Table
 
     from ..check import verdict

@@ -121,12 +121,16 @@ class Command(TyperCommand):
                     formatter.write_dl(rows)
 
 
-def with_settings(config: AnalysisConfig, given: dict[str, Any]) -> AnalysisConfig:
-    """``config`` with the settings given on the command line (each checked at its option)."""
+def typed_settings(given: dict[str, Any]) -> dict[str, Any]:
+    """The settings given on the command line as typed values (each checked at its option)."""
     from ..config import parse_setting
 
-    typed = {name: parse_setting(name, value, OPTIONS[name]) for name, value in given.items()}
-    return config.with_overrides(**typed)
+    return {name: parse_setting(name, value, OPTIONS[name]) for name, value in given.items()}
+
+
+def with_settings(config: AnalysisConfig, given: dict[str, Any]) -> AnalysisConfig:
+    """``config`` with the settings given on the command line (each checked at its option)."""
+    return config.with_overrides(**typed_settings(given))
 
 
 def given_settings(given: dict[str, Any] | None) -> AnalysisConfig:

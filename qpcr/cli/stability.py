@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from . import app, user_errors
 from .options import (
@@ -118,6 +117,7 @@ def _print_stability(
     table: Any, steps: Any, n_samples: int, messages: list[str], out: Path
 ) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()

@@ -26,6 +26,7 @@ def write_report(
     figures: bool = True,
     tidy: bool = False,
     html: bool = True,
+    workbook: bool = True,
 ) -> list[Path]:
     """Write every output of ``results`` into ``outdir`` and return the paths.
 
@@ -43,11 +44,14 @@ def write_report(
     force
         Replace earlier results in ``outdir``.
     figures
-        Also draw the figures (into ``figures/``, and into the HTML report).
+        Also draw the figures (into ``figures/``, and into the HTML report); matplotlib
+        is imported only then.
     tidy
         Also write ``results_long.csv`` (:meth:`~qpcr.results.Results.to_long`).
     html
         Also write ``report.html``, the analysis on one self-contained page.
+    workbook
+        Also write ``results.xlsx``; openpyxl is imported only then.
 
     Returns
     -------
@@ -78,6 +82,9 @@ def write_report(
     qpcr.errors.InputError: ...: already holds results (wells.csv, replicates.csv, ...
     >>> len(write_report(example_results(), outdir, force=True, figures=False, html=False))
     11
+    >>> paths = write_report(example_results(), outdir, force=True, figures=False, workbook=False)
+    >>> "results.xlsx" in {path.name for path in paths}, (outdir / "results.xlsx").exists()
+    (False, False)
     >>> folder.cleanup()
     """
     outdir = Path(outdir)
@@ -93,10 +100,11 @@ def write_report(
             formats = results.config.figure_formats
             figure_paths = write_figures(results, tmp / "figures", formats, svgs if html else None)
             written += figure_paths
-        from .summary import write_workbook
+        if workbook:
+            from .summary import write_workbook
 
-        pngs = [path for path in figure_paths if path.suffix == ".png"]
-        written.append(write_workbook(results, tmp / "results.xlsx", pngs))
+            pngs = [path for path in figure_paths if path.suffix == ".png"]
+            written.append(write_workbook(results, tmp / "results.xlsx", pngs))
         written.append(write_provenance(results, tmp / "provenance.json"))
         from .miqe import write_miqe
 

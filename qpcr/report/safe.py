@@ -68,7 +68,9 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for name in out.columns:
         column = out[name]
-        if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+        text = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+        # each distinct value looked at once: a few names over many rows is cheap
+        if text and any(escape_cell(v) is not v for v in column.dropna().unique()):
             out[name] = column.map(escape_cell, na_action="ignore")
     out.columns = [escape_cell(c) for c in out.columns]
     return out

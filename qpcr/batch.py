@@ -1,0 +1,489 @@
+"""Many independent plates, one call: :func:`run_batch` (the CLI's ``qpcr batch``).
+
+Each export is analysed on its own (:func:`qpcr.pipeline.analyze` of that export alone; not
+the multi-plate calibration of ``qpcr analyze`` with several exports), with one layout and one
+settings file for all, or per export from a manifest CSV. The tables of every plate are
+appended to one CSV per table as the plates finish, each row led by the plate's ``export``
+(and the manifest's extra columns), so memory stays flat in the number of plates; a plate that
+fails is listed in ``errors.csv`` and does not stop the others. The output folder is written as
+a unit (:func:`qpcr.atomic.replace_folder`).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .atomic import replace_folder
+from .config import AnalysisConfig, load_config, read_utf8
+from .errors import InputError, QpcrError
+
+__all__ = ["BATCH_FILES", "BATCH_TABLES", "BatchResult", "Plate", "plates_of", "run_batch"]
+
+#: The tables a batch gathers, one CSV each, every row led by its plate's ``export``.
+BATCH_TABLES = ("fold_changes", "ratios", "samples", "qc", "wells")
+#: The files of a batch's output folder (beside them ``plates/`` with ``reports``).
+BATCH_FILES = (*(f"{name}.csv" for name in BATCH_TABLES), "errors.csv")
+_OWNED = frozenset({*BATCH_FILES, "plates"})
+#: Manifest columns that say how to analyse a plate; any other column is carried into the
+#: outputs.
+_MANIFEST_COLUMNS = ("export", "layout", "config")
+
+
+@dataclass(frozen=True)
+class Plate:
+    """One plate of a batch: the export, its name in the outputs (the ``export`` column and
+    the folder under ``plates/``), its layout and settings (None: the shared ones) and the
+    manifest's extra columns (name, value)."""
+
+    export: Path
+    name: str
+    layout: Path | None = None
+    config: Path | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What :func:`run_batch` did: the output folder, the number of plates and the failed
+    ones as (export, message)."""
+
+    outdir: Path
+    plates: int
+    errors: tuple[tuple[str, str], ...]
+
+    @property
+    def failed(self) -> int:
+        """The number of plates that failed."""
+        return len(self.errors)
+
+
+def plates_of(
+    exports: Sequence[str | Path] = (), manifest: str | Path | None = None
+) -> list[Plate]:
+    """The plates of a batch: the exports (a folder stands for every file in it, hidden files
+    aside, in name order), or the rows of a manifest CSV.
+
+    Parameters
+    ----------
+    exports
+        Export files and folders of exports.
+    manifest
+        A CSV with a column ``export`` and optionally ``layout`` and ``config`` (blank: the
+        shared ones), paths relative to the manifest's folder; any other column is carried
+        into the outputs.
+
+    Returns
+    -------
+    list of Plate
+        One per export; ``name`` is the file stem, or the path as given where two stems
+        coincide.
+
+    Raises
+    ------
+    InputError
+        Both or neither of ``exports`` and ``manifest``, a missing file, an empty folder, or a
+        manifest without an ``export`` column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> for name in ("b.txt", "a.txt", ".hidden"):
+    ...     _ = (root / name).write_text("")
+    >>> [plate.name for plate in plates_of([root])]
+    ['a', 'b']
+    >>> text = "export,layout,operator\\na.txt,,ann\\nb.txt,a.txt,bo\\n"
+    >>> _ = (root / "runs.csv").write_text(text)
+    >>> for plate in plates_of(manifest=root / "runs.csv"):
+    ...     print(plate.name, plate.layout and plate.layout.name, plate.extra)
+    a None (('operator', 'ann'),)
+    b a.txt (('operator', 'bo'),)
+    >>> folder.cleanup()
+    """
+    if bool(exports) == (manifest is not None):
+        raise InputError(
+            "give the exports or a manifest, not both" if exports else "no export given",
+            where="exports",
+            hint="List exports or folders of exports, or pass --manifest runs.csv",
+        )
+    if manifest is not None:
+        return _manifest_plates(Path(manifest))
+    files = [f for path in exports for f in _files(Path(path))]
+    stems = [f.stem for f in files]
+    names = [s if stems.count(s) == 1 else str(f) for f, s in zip(files, stems, strict=True)]
+    return [Plate(f, name) for f, name in zip(files, names, strict=True)]
+
+
+def _files(path: Path) -> list[Path]:
+    """``path`` itself, or the files in the folder ``path``."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise InputError("the folder holds no file; expected exports", where=str(path))
+        return files
+    if not path.is_file():
+        raise InputError("not found; expected an export file or a folder of exports",
+                         where=str(path), hint="Check the path")  # fmt: skip
+    return [path]
+
+
+def _manifest_plates(manifest: Path) -> list[Plate]:
+    """The plates listed in a manifest CSV (see :func:`plates_of`)."""
+    rows = list(csv.reader(read_utf8(manifest, "manifest").splitlines()))
+    header = [cell.strip() for cell in rows[0]] if rows else []
+    if "export" not in header or len(set(header)) < len(header) or "" in header:
+        raise InputError(
+            f"columns {', '.join(header) or 'none'}; expected a column 'export' and distinct "
+            "column names",
+            where=str(manifest),
+            hint="One row per export: export,layout,config and any columns to carry along",
+        )
+    base = manifest.parent
+    plates = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"line {number} has {len(row)} cells; expected {len(header)}",
+                             where=str(manifest))  # fmt: skip
+        cells = dict(zip(header, (cell.strip() for cell in row), strict=True))
+        if not cells["export"]:
+            raise InputError(f"line {number} names no export; expected a file",
+                             where=str(manifest))  # fmt: skip
+        paths = {key: base / cells[key] if cells.get(key) else None for key in _MANIFEST_COLUMNS}
+        for key, path in paths.items():
+            if path is not None and not path.is_file():
+                raise InputError(
+                    f"line {number}: {key} {cells[key]} not found; expected a file",
+                    where=str(manifest),
+                    hint="Paths are relative to the manifest's folder",
+                )
+        extra = tuple((k, v) for k, v in cells.items() if k not in _MANIFEST_COLUMNS)
+        export = paths["export"]
+        assert export is not None  # checked above
+        plates.append(Plate(export, "", paths["layout"], paths["config"], extra))
+    if not plates:
+        raise InputError("lists no export; expected one row per export", where=str(manifest))
+    stems = [p.export.stem for p in plates]
+    return [
+        Plate(p.export, s if stems.count(s) == 1 else str(p.export), p.layout, p.config, p.extra)
+        for p, s in zip(plates, stems, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs for one plate: the plate, the shared layout and settings, and where
+    to write its full report (None: no report)."""
+
+    plate: Plate
+    layout: Path | None
+    config: AnalysisConfig | None
+    overrides: tuple[tuple[str, Any], ...]
+    report: Path | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A plate's tables as CSV rows without the header, each with its header (columns), or
+    its error."""
+
+    name: str
+    tables: dict[str, tuple[tuple[str, ...], str]]
+    error: QpcrError | None = None
+
+
+def run_batch(
+    exports: Sequence[str | Path] = (),
+    out: str | Path = "qpcr_batch",
+    *,
+    layout: str | Path | None = None,
+    config: str | Path | AnalysisConfig | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    manifest: str | Path | None = None,
+    jobs: int | None = None,
+    reports: bool = False,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    describe: Callable[[QpcrError], str] = str,
+) -> BatchResult:
+    """Analyse each export on its own and gather the tables of all of them in ``out``.
+
+    Parameters
+    ----------
+    exports
+        Export files and folders of exports (see :func:`plates_of`).
+    out
+        The output folder: ``fold_changes.csv``, ``ratios.csv``, ``samples.csv``, ``qc.csv``
+        and ``wells.csv``, each with the columns ``export`` (the plate: the export's file
+        stem), the manifest's extra columns, then the table's own columns (a plate lacking a
+        column another has leaves it blank); ``errors.csv`` (``export``, ``message``) lists
+        the plates that failed.
+    layout, config
+        The layout and settings (file or :class:`~qpcr.config.AnalysisConfig`) of every
+        plate, unless its manifest row names its own. Without settings, a filled template's
+        Settings sheet, else the defaults.
+    overrides
+        Settings (name → typed value) set on top of every plate's settings.
+    manifest
+        A CSV listing the plates instead of ``exports`` (see :func:`plates_of`).
+    jobs
+        Worker processes (default: the CPUs this process may use).
+    reports
+        Also write every plate's full results folder (:func:`qpcr.report.write_report`) to
+        ``plates/<export stem>/``.
+    force
+        Replace earlier batch results in ``out``.
+    progress
+        Called with (plates done, plates) after each plate.
+    describe
+        The text of a plate's error in ``errors.csv`` (the CLI names its options there).
+
+    Returns
+    -------
+    BatchResult
+        The folder, the number of plates and the errors.
+
+    Raises
+    ------
+    InputError
+        Unreadable inputs or settings, ``out`` holding earlier results without ``force`` or
+        other files, two exports with one stem under ``reports``. A plate that cannot be
+        analysed is not raised: it is listed in ``errors.csv``.
+
+    Examples
+    --------
+    Two plates of the tidy T12 table of methods.md (fold change 4.702192) and one file that is
+    no export:
+
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from qpcr.config import from_mapping
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> rows = ["sample,target,cq,group"]
+    >>> for sample, group, cq in [("c1", "ctrl", 25.0), ("c2", "ctrl", 25.3), ("c3", "ctrl", 24.8),
+    ...                           ("t1", "drug", 22.8), ("t2", "drug", 23.1), ("t3", "drug", 22.5)]:
+    ...     rows += [f"{sample},GAPDH,20.0,{group}", f"{sample},MYC,{cq},{group}"]
+    >>> for name in ("run1.csv", "run2.csv"):
+    ...     _ = (root / name).write_text("\\n".join(rows) + "\\n")
+    >>> _ = (root / "notes.csv").write_text("nothing here\\n")
+    >>> config = from_mapping({"reference_genes": ["GAPDH"], "control": {"group": "ctrl"}})
+    >>> done = run_batch([root], root / "out", config=config, jobs=1)
+    >>> done.plates, done.failed
+    (3, 1)
+    >>> fold = pd.read_csv(root / "out" / "fold_changes.csv")
+    >>> print(fold[["export", "target", "fold_change"]].round(6).to_string(index=False))
+    export target  fold_change
+      run1    MYC     4.702192
+      run2    MYC     4.702192
+    >>> pd.read_csv(root / "out" / "errors.csv")["export"].tolist()
+    ['notes']
+    >>> folder.cleanup()
+    """
+    plates = plates_of(exports, manifest)
+    if reports:
+        _refuse_shared_stems(plates)
+    shared = load_config(config) if isinstance(config, (str, Path)) else config
+    if overrides:  # checked once here rather than on every plate
+        (shared or AnalysisConfig()).with_overrides(**overrides)
+    if layout is not None and not Path(layout).is_file():
+        raise InputError("not found; expected a layout file", where=str(layout))
+    outdir = Path(out)
+    errors: list[tuple[str, str]] = []
+    with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
+        report_root = tmp / "plates" if reports else None
+        given = tuple((overrides or {}).items())
+        todo = [_Job(p, Path(layout) if layout else None, shared, given,
+                     report_root / p.name if report_root else None) for p in plates]  # fmt: skip
+        with _Spool(tmp) as spool:
+            for done, outcome in enumerate(_outcomes(todo, jobs), start=1):
+                if outcome.error is not None:
+                    errors.append((outcome.name, describe(outcome.error)))
+                    spool.error(*errors[-1])
+                for name, (columns, rows) in outcome.tables.items():
+                    spool.add(name, columns, rows)
+                if progress is not None:
+                    progress(done, len(todo))
+    return BatchResult(outdir, len(plates), tuple(errors))
+
+
+def _refuse_shared_stems(plates: Sequence[Plate]) -> None:
+    """Refuse two exports whose reports would share a folder name."""
+    shared = sorted({p.name for p in plates if p.name != p.export.stem})
+    if shared:
+        raise InputError(
+            f"two exports share a file name ({shared[0]}); expected one folder name per "
+            "plate under plates/",
+            where="reports",
+            hint="Rename one of the exports, or leave out the full reports",
+        )
+
+
+def _check_out(outdir: Path, force: bool) -> None:
+    """Refuse to replace earlier batch results unless ``force``."""
+    existing = [name for name in (*BATCH_FILES, "plates") if (outdir / name).exists()]
+    if existing and not force:
+        raise InputError(
+            f"already holds results ({', '.join(existing[:3])}"
+            + (", ..." if len(existing) > 3 else "") + ")",
+            where=str(outdir),
+            hint="Choose another --out folder, or pass --force to replace them",
+        )  # fmt: skip
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
+    """Each plate's outcome, in the order of ``todo``; ``jobs`` worker processes (one: in this
+    process)."""
+    if jobs is not None and jobs < 1:
+        raise InputError(f"{jobs} jobs; expected at least 1", where="jobs")
+    jobs = min(jobs or _cpus(), len(todo))
+    if jobs == 1:
+        yield from map(_analyse, todo)
+        return
+    import multiprocessing
+
+    # fork: the workers start with qpcr and pandas already imported
+    method = "fork" if sys.platform.startswith("linux") else None
+    with multiprocessing.get_context(method).Pool(jobs) as pool:
+        yield from pool.imap(_analyse, todo)
+
+
+@functools.lru_cache(maxsize=32)
+def _settings(path: Path) -> AnalysisConfig:
+    """A manifest row's settings file, read once per worker."""
+    return load_config(path)
+
+
+def _analyse(job: _Job) -> _Outcome:
+    """Analyse one plate (in a worker): its tables as CSV text, or its error."""
+    plate = job.plate
+    try:
+        return _Outcome(plate.name, _tables(job))
+    except QpcrError as exc:  # sent back as the base class: a subclass may not pickle
+        error = QpcrError(exc.message, exc.where, exc.hint)
+    except Exception as exc:  # a bug on one plate must not lose the others
+        error = QpcrError(f"internal error, please report it: {exc!r}", str(plate.export))
+    return _Outcome(plate.name, {}, error)
+
+
+def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
+    """The analysis of one plate: the batch tables, led by the plate's columns, as CSV rows
+    with their header; the full report written when asked."""
+    from .pipeline import analyze
+    from .report.safe import escape_cell, safe_frame
+    from .report.tables import result_tables
+    from .template import template_config
+
+    plate = job.plate
+    config = _settings(plate.config) if plate.config else job.config
+    config = config or template_config([plate.export]) or AnalysisConfig()
+    config = config.with_overrides(**dict(job.overrides))
+    results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
+    if job.report is not None:
+        from .report import write_report
+
+        write_report(results, job.report)
+    lead = (("export", plate.name), *plate.extra)
+    out = {}
+    for name, frame in result_tables(results).items():
+        if name not in BATCH_TABLES:
+            continue
+        clash = [key for key, _ in plate.extra if key in frame.columns]
+        if clash:
+            raise InputError(
+                f"the manifest column {clash[0]} is also a column of {name}.csv; expected "
+                "other names for the columns carried along",
+                where=str(plate.export),
+                hint="Rename that manifest column",
+            )
+        frame = safe_frame(frame)
+        for position, (key, value) in enumerate(lead):
+            frame.insert(position, escape_cell(key), escape_cell(value))
+        out[name] = (tuple(frame.columns), frame.to_csv(index=False, header=False))
+    return out
+
+
+class _Spool:
+    """The batch's CSV files, appended to plate by plate.
+
+    A table's rows go to ``<table>.csv`` under the header of the first plate that has rows; a
+    plate whose columns differ (another layout's factors, an optional column) goes to a part
+    file of its own, and on closing the parts are merged into ``<table>.csv`` row by row under
+    the union of the columns (blank where a plate lacks one).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.parts: dict[str, dict[tuple[str, ...], tuple[Path, IO[str]]]] = {}
+        self.errors = self._open(folder / "errors.csv", ("export", "message"))
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def _open(self, path: Path, columns: Iterable[str]) -> IO[str]:
+        handle = path.open("w", encoding="utf-8", newline="")
+        csv.writer(handle).writerow(columns)
+        return handle
+
+    def add(self, table: str, columns: tuple[str, ...], rows: str) -> None:
+        """Append a plate's rows (CSV text without header) of ``table``."""
+        parts = self.parts.setdefault(table, {})
+        if not rows and parts:
+            return
+        if columns not in parts:
+            name = f"{table}.csv" if not parts else f".{table}.part{len(parts)}.csv"
+            parts[columns] = (self.folder / name, self._open(self.folder / name, columns))
+        parts[columns][1].write(rows)
+
+    def error(self, export: str, message: str) -> None:
+        """List a plate that failed."""
+        from .report.safe import escape_cell
+
+        csv.writer(self.errors).writerow([escape_cell(export), escape_cell(message)])
+
+    def __exit__(self, *exc: object) -> None:
+        self.errors.close()
+        for handles in self.parts.values():
+            for _, handle in handles.values():
+                handle.close()
+        if exc[0] is not None:
+            return
+        for table in BATCH_TABLES:
+            parts = list(self.parts.get(table, {}).items())
+            if not parts:  # no plate analysed: the file still exists
+                self._open(self.folder / f"{table}.csv", ("export",)).close()
+            elif len(parts) > 1:
+                _merge(self.folder / f"{table}.csv", parts)
+
+
+def _merge(path: Path, parts: list[tuple[tuple[str, ...], tuple[Path, IO[str]]]]) -> None:
+    """Rewrite ``path`` (the first part) with every part's rows under the union of their
+    columns, in the order first seen."""
+    union = list(dict.fromkeys(column for columns, _ in parts for column in columns))
+    merged = path.with_name(f".{path.name}.merged")
+    with merged.open("w", encoding="utf-8", newline="") as target:
+        writer = csv.DictWriter(target, union, restval="")
+        writer.writeheader()
+        for _, (part, _) in parts:
+            with part.open(encoding="utf-8", newline="") as source:
+                writer.writerows(csv.DictReader(source))
+            if part != path:
+                part.unlink()
+    os.replace(merged, path)

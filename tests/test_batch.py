@@ -1,0 +1,245 @@
+"""``qpcr batch``: each plate analysed on its own, the tables of all of them in one CSV each,
+failures listed, reports per plate, the same output whatever the number of workers; and
+``analyze --no-workbook``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from qpcr.batch import BATCH_TABLES
+from qpcr.cli import app
+from qpcr.report import OUTPUT_FILES
+
+ROOT = Path(__file__).parents[1]
+pytestmark = pytest.mark.skipif(
+    not (ROOT / "examples" / "hypoxia_tocilizumab").is_dir(),
+    reason="the bundled example (the plates' generator) is not in this checkout",
+)
+runner = CliRunner()
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """A CSV exactly as written: every cell as text."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def plates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three generated 384-well plates (benchmarks/plates.py) with their layout and settings."""
+    spec = importlib.util.spec_from_file_location("plates", ROOT / "benchmarks" / "plates.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = tmp_path_factory.mktemp("plates")
+    module.write_plates(folder / "exports", 3)
+    for name in ("layout.csv", "analysis.toml"):
+        (folder / "exports" / name).rename(folder / name)
+    return folder
+
+
+def _batch(plates: Path, out: Path, *extra: str) -> object:
+    args = ["batch", str(plates / "exports"), "--layout", str(plates / "layout.csv"),
+            "--config", str(plates / "analysis.toml"), "--out", str(out), *extra]  # fmt: skip
+    return runner.invoke(app, args)
+
+
+@pytest.fixture(scope="module")
+def batched(plates: Path) -> Path:
+    out = plates / "batch1"
+    result = _batch(plates, out, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_batch_tables_equal_each_plate_analysed_alone(plates: Path, batched: Path) -> None:
+    names = sorted(p.stem for p in (plates / "exports").iterdir())
+    assert names == ["plate0000", "plate0001", "plate0002"]
+    for name in names[:2]:
+        alone = plates / f"alone_{name}"
+        args = ["analyze", str(plates / "exports" / f"{name}.txt"), "--layout",
+                str(plates / "layout.csv"), "--config", str(plates / "analysis.toml"), "--out",
+                str(alone), "--no-figures", "--no-workbook", "--quiet"]  # fmt: skip
+        assert runner.invoke(app, args).exit_code == 0
+        for table in BATCH_TABLES:
+            gathered = _read(batched / f"{table}.csv")
+            assert gathered.columns[0] == "export"
+            rows = gathered[gathered["export"] == name].drop(columns="export")
+            expected = _read(alone / f"{table}.csv")
+            pd.testing.assert_frame_equal(rows.reset_index(drop=True), expected, check_exact=True)
+    fold = _read(batched / "fold_changes.csv")
+    assert fold["export"].value_counts().to_dict() == {n: 15 for n in names}  # 5 targets × 3
+    assert len(_read(batched / "wells.csv")) == 3 * 273
+    assert _read(batched / "errors.csv").empty
+
+
+def test_two_jobs_write_the_same_files_as_one(plates: Path, batched: Path) -> None:
+    out = plates / "batch2"
+    result = _batch(plates, out, "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    for name in (*(f"{t}.csv" for t in BATCH_TABLES), "errors.csv"):
+        assert (out / name).read_bytes() == (batched / name).read_bytes(), name
+
+
+def test_a_failing_plate_is_listed_and_the_others_are_kept(plates: Path) -> None:
+    exports = plates / "with_bad"
+    exports.mkdir()
+    for path in (plates / "exports").glob("plate000[01].txt"):
+        (exports / path.name).write_bytes(path.read_bytes())
+    (exports / "broken.txt").write_text("not an export\n")
+    out = plates / "batch_bad"
+    args = ["batch", str(exports), "--layout", str(plates / "layout.csv"), "--config",
+            str(plates / "analysis.toml"), "--out", str(out), "--jobs", "2"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "1 of 3 plate(s) failed" in result.output
+    errors = _read(out / "errors.csv")
+    assert list(errors.columns) == ["export", "message"]
+    assert errors["export"].tolist() == ["broken"]
+    assert "broken.txt" in errors["message"].iloc[0]
+    assert sorted(set(_read(out / "fold_changes.csv")["export"])) == ["plate0000", "plate0001"]
+
+
+def test_manifest_columns_are_carried_and_columns_merged(plates: Path, batched: Path) -> None:
+    layout = _read(plates / "layout.csv")
+    layout["lot"] = "L7"  # a layout column of the second plate only: wells.csv gains it
+    layout.to_csv(plates / "layout_lot.csv", index=False)
+    manifest = plates / "runs.csv"
+    manifest.write_text(
+        "export,layout,operator,run date\n"
+        "exports/plate0000.txt,,ann,2026-01-02\n"
+        "exports/plate0001.txt,layout_lot.csv,=bo,2026-01-03\n"
+    )
+    out = plates / "batch_manifest"
+    args = ["batch", "--manifest", str(manifest), "--layout", str(plates / "layout.csv"),
+            "--config", str(plates / "analysis.toml"), "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    fold = _read(out / "fold_changes.csv")
+    assert list(fold.columns[:3]) == ["export", "operator", "run date"]
+    first = fold[fold["export"] == "plate0000"]
+    assert set(first["operator"]) == {"ann"}
+    assert set(first["run date"]) == {"2026-01-02"}
+    assert set(fold.loc[fold["export"] == "plate0001", "operator"]) == {"'=bo"}  # escaped
+    before = _read(batched / "fold_changes.csv")
+    pd.testing.assert_frame_equal(
+        fold.drop(columns=["operator", "run date"]), before[before["export"] != "plate0002"]
+    )
+    wells = _read(out / "wells.csv")
+    assert list(wells.columns[-1:]) == ["lot"]
+    assert len(wells) == 2 * 273
+    assert wells.groupby("export")["lot"].unique().map(list).to_dict() == {
+        "plate0000": [""], "plate0001": ["L7"]
+    }  # fmt: skip
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_reports_write_a_full_folder_per_plate(plates: Path) -> None:
+    out = plates / "batch_reports"
+    result = _batch(plates, out, "--reports", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "plates").iterdir()) == [
+        "plate0000", "plate0001", "plate0002"
+    ]  # fmt: skip
+    for name in OUTPUT_FILES:
+        assert (out / "plates" / "plate0001" / name).is_file(), name
+    assert (out / "plates" / "plate0001" / "figures" / "fold_changes.png").is_file()
+    alone = _read(out / "plates" / "plate0001" / "fold_changes.csv")
+    gathered = _read(out / "fold_changes.csv")
+    rows = gathered[gathered["export"] == "plate0001"].drop(columns="export")
+    pd.testing.assert_frame_equal(rows.reset_index(drop=True), alone)
+
+
+def test_earlier_results_need_force_and_inputs_one_way(plates: Path, batched: Path) -> None:
+    again = _batch(plates, batched)
+    assert again.exit_code == 1
+    assert "already holds results" in again.output
+    both = runner.invoke(app, ["batch", str(plates / "exports"), "--manifest",
+                               str(plates / "layout.csv"), "--out", str(plates / "x")])  # fmt: skip
+    assert both.exit_code == 1
+    assert "not both" in both.output
+    assert not (plates / "x").exists()
+
+
+def test_no_workbook_writes_no_workbook_and_imports_neither_heavy_writer(tmp_path: Path) -> None:
+    example = ROOT / "examples" / "hypoxia_tocilizumab"
+    argv = ["analyze", str(example / "quantstudio_384_results.txt"), "--layout",
+            str(example / "quantstudio_384_layout.csv"), "--config",
+            str(example / "analysis.toml"), "--out", str(tmp_path / "out"), "--quiet",
+            "--no-figures", "--no-workbook"]  # fmt: skip
+    script = (
+        "import json, sys\nfrom qpcr.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as exc:\n    assert not exc.code\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m in ('matplotlib', 'openpyxl'))))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)  # fmt: skip
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == []
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "results.xlsx" not in written
+    assert "figures" not in written
+    assert {"fold_changes.csv", "wells.csv", "provenance.json"} <= set(written)
+
+
+def test_setting_options_apply_to_every_plate_and_errors_name_them(tmp_path: Path) -> None:
+    """A German-style table whose '10.000' reads as 10 or 10000: refused on its own plate with
+    the CLI's option in the message, read with --decimal ,."""
+    rows = [("A1", "STD1", "std", "17", "10.000"), ("A2", "STD2", "std", "20", "1.000"),
+            ("A3", "STD3", "std", "24", "100"), ("A4", "STD4", "std", "27", "10"),
+            ("A5", "S1", "unkn", "22", "")]  # fmt: skip
+    text = "well;sample;target;sample_type;Cq;quantity\n"
+    text += "".join(f"{w};{s};GAPDH;{t};{cq};{q}\n" for w, s, t, cq, q in rows)
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text(text)
+    exports = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    refused = runner.invoke(app, ["batch", *exports, "--out", str(tmp_path / "o1"), "-j", "1"])
+    assert refused.exit_code == 1
+    assert "2 of 2 plate(s) failed" in refused.output
+    errors = _read(tmp_path / "o1" / "errors.csv")
+    assert errors["export"].tolist() == ["a", "b"]
+    assert errors["message"].str.contains("--decimal , (27,51)", regex=False).all()
+    read = runner.invoke(app, ["batch", *exports, "--out", str(tmp_path / "o2"), "--decimal", ","])
+    assert read.exit_code == 0, read.output
+    wells = _read(tmp_path / "o2" / "wells.csv")
+    assert wells.loc[wells["well"] == "A1", "quantity"].tolist() == ["10000.0", "10000.0"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("file,operator\nx.txt,ann\n", "expected a column 'export'"),
+        ("export,operator\n", "lists no export"),
+        ("export,operator\nmissing.txt,ann\n", "line 2: export missing.txt not found"),
+        ("export,operator\nrun.txt\n", "line 2 has 1 cells; expected 2"),
+    ],
+)
+def test_a_wrong_manifest_is_refused_before_any_plate(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "run.txt").write_text("well,sample,target,cq\nA1,s,GAPDH,20\n")
+    (tmp_path / "runs.csv").write_text(text)
+    args = ["batch", "--manifest", str(tmp_path / "runs.csv"), "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_help_imports_neither_rich_nor_pandas() -> None:
+    script = (
+        "import sys\nfrom qpcr.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'pandas', 'numpy'}))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert "batch" in run.stdout
+    assert run.stdout.strip().splitlines()[-1] == "[]"
