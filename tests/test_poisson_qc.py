@@ -141,7 +141,7 @@ def test_poisson_rule_leaves_high_copy_non_detects_as_failed_reactions() -> None
     assert "low_copy" not in set(events["code"])
     # under the range rule the low-copy empty well was a failed reaction too, without a reason
     # that fits; the range rule itself is unchanged
-    old, _ = apply_qc(_wells([32.1, 33.4, None], ["s1"] * 3), AnalysisConfig())
+    old, _ = apply_qc(_wells([32.1, 33.4, None], ["s1"] * 3), AnalysisConfig(outlier_rule="range"))
     assert old["exclude_code"].tolist() == ["", "", "isolated_nondetect"]
 
 
