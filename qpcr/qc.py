@@ -102,7 +102,8 @@ def apply_qc(
 
     Examples
     --------
-    Three replicates of one sample, one of them 3.5 cycles off, and a clean NTC:
+    Three replicates of one sample, one of them 3.5 cycles off, and a clean NTC (at 24 cycles
+    the default ``poisson`` rule is the range rule: limit 0.5 cycles):
 
     >>> import pandas as pd
     >>> from qpcr.config import AnalysisConfig
@@ -112,11 +113,11 @@ def apply_qc(
     ...     "cq_status": ["ok", "ok", "ok", "undetermined"]})
     >>> checked, events = apply_qc(wells, AnalysisConfig())
     >>> checked[["well", "exclude_code", "cq_used"]]
-      well   exclude_code  cq_used
-    0   A1                    24.0
-    1   A2                    24.1
-    2   A3  outlier_range      NaN
-    3   B1            ntc      NaN
+      well     exclude_code  cq_used
+    0   A1                      24.0
+    1   A2                      24.1
+    2   A3  outlier_poisson      NaN
+    3   B1              ntc      NaN
     >>> print(events["message"][0])
     MYC in s1: technical replicates span 3.50 cycles (> 0.5); well A3 excluded
     """

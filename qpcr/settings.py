@@ -113,7 +113,7 @@ class AnalysisConfig:
     fail_on_controls: bool = field(default=False, metadata=_meta(
         "NTC or no-RT amplification withholds that target's results.",
         "--fail-on-controls"))
-    outlier_rule: outliers.Method = field(default="range", metadata=_meta(
+    outlier_rule: outliers.Method = field(default="poisson", metadata=_meta(
         "Technical-replicate outlier rule ('range' is resolved by the modified z-score; "
         "'poisson' widens the range to the scatter expected from Poisson sampling at low copy "
         "numbers and leaves out zero-copy non-detects).",

@@ -141,8 +141,21 @@ def test_poisson_rule_leaves_high_copy_non_detects_as_failed_reactions() -> None
     assert "low_copy" not in set(events["code"])
     # under the range rule the low-copy empty well was a failed reaction too, without a reason
     # that fits; the range rule itself is unchanged
-    old, _ = apply_qc(_wells([32.1, 33.4, None], ["s1"] * 3), AnalysisConfig())
+    old, _ = apply_qc(_wells([32.1, 33.4, None], ["s1"] * 3), AnalysisConfig(outlier_rule="range"))
     assert old["exclude_code"].tolist() == ["", "", "isolated_nondetect"]
+
+
+def test_default_rule_keeps_low_copy_scatter_and_drops_high_copy_outliers() -> None:
+    # the default is "poisson" (docs/validation.md): s1 at median 32.1 implies 2^2.9 = 7.46
+    # copies, expected SD 0.602, limit 5.063 × 0.602 = 3.05 cycles > its 1.2-cycle span: kept.
+    # The range rule drops 33.2 there (modified z 0.6745 × 1.1 / 0.1 = 7.42 > 3.5).
+    # s2 at 24.1 cycles: the limit is the range rule's 0.5 and 25.5 goes under either rule.
+    wells = _wells([32.0, 32.1, 33.2, 24.0, 24.1, 25.5], ["s1"] * 3 + ["s2"] * 3)
+    assert AnalysisConfig().outlier_rule == "poisson"
+    default, _ = apply_qc(wells, AnalysisConfig())
+    assert default["exclude_code"].tolist() == ["", "", "", "", "", "outlier_poisson"]
+    old, _ = apply_qc(wells, AnalysisConfig(outlier_rule="range"))
+    assert old["exclude_code"].tolist() == ["", "", "outlier_range", "", "", "outlier_range"]
 
 
 def test_below_one_copy_per_well_non_detects_stay_censored() -> None:

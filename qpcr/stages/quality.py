@@ -69,11 +69,11 @@ def quality(
     ... })
     >>> checked = quality(wells, AnalysisConfig())
     >>> checked.wells[["well", "excluded", "exclude_code", "cq_used"]]
-      well  excluded   exclude_code  cq_used
-    0   A1     False                    24.0
-    1   A2     False                    24.1
-    2   A3      True  outlier_range      NaN
-    3   A4      True            ntc      NaN
+      well  excluded     exclude_code  cq_used
+    0   A1     False                      24.0
+    1   A2     False                      24.1
+    2   A3      True  outlier_poisson      NaN
+    3   A4      True              ntc      NaN
     >>> list(checked.qc["code"])
     ['replicate_spread']
     """
