@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from itertools import product
 
 import pandas as pd
@@ -118,18 +119,20 @@ class _Design:
     def cell_key(self) -> pd.Series:
         """Integer code of each row's cell: its position in :attr:`cells`."""
         code = {c: i for i, c in enumerate(self.cells)}
-        rows = zip(*(self.frame[f] for f in self.factors), strict=True)
+        rows = zip(*(self.frame[f].tolist() for f in self.factors), strict=True)
         return pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
 
     def block_status(self) -> tuple[list[str], list[str]]:
         """Blocks present in every non-empty cell, and the others."""
         if not self.block:
             return [], []
-        cell = self.cell_key()
-        present = cell.groupby(self.frame["block"]).nunique()
-        n_cells = cell.nunique()
-        complete = sorted(present.index[present == n_cells])
-        return complete, sorted(present.index[present < n_cells])
+        cells: dict[str, set[int]] = {}
+        for block, cell in zip(self.frame["block"].tolist(), self.cell_key().tolist(),
+                               strict=True):  # fmt: skip
+            cells.setdefault(block, set()).add(cell)
+        n_cells = len(set().union(*cells.values()))
+        complete = sorted(b for b, c in cells.items() if len(c) == n_cells)
+        return complete, sorted(b for b, c in cells.items() if len(c) < n_cells)
 
     def use_complete_blocks(self) -> str:
         """Keep only blocks present in every non-empty cell; say what was done.
@@ -148,7 +151,7 @@ class _Design:
         return f"fewer than 2 complete blocks (missing: {incomplete}): unblocked fit"
 
     def balanced(self) -> bool:
-        counts = self.frame.groupby(self.factors).size()
+        counts = Counter(zip(*(self.frame[f].tolist() for f in self.factors), strict=True))
         if len(counts) < math.prod(len(v) for v in self.levels.values()):
             return False
-        return counts.nunique() == 1 and not self.block_status()[1]
+        return len(set(counts.values())) == 1 and not self.block_status()[1]
