@@ -9,6 +9,7 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ def _items(
     for kind, column, table, value in tables:
         names = list(table.groupby(column, sort=False).groups)
         units = biological_units(table, value, column, factors, replicate)
-        split = dict(list(units.groupby(column, sort=False)))
+        split: dict[Any, pd.DataFrame] = dict(list(units.groupby(column, sort=False)))
         for name in names:
             yield kind, name, split[name].reset_index(drop=True), value
 
