@@ -131,13 +131,14 @@ def biological_units(
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
     flags = ("upper_bound", "lower_bound", "not_detected")
-    frame = values.assign(**{flag: values.get(flag, False) for flag in flags})
+    frame = values[list(dict.fromkeys([*keys, value]))]
+    frame = frame.assign(**{flag: values.get(flag, False) for flag in flags})
     grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)
-    out = grouped.agg(
-        **{value: (value, "mean")}, n_samples=(value, "size"),
-        upper_bound=("upper_bound", "any"), lower_bound=("lower_bound", "any"),
-        not_detected=("not_detected", "all"),
-    )  # fmt: skip
+    out = grouped[value].mean().to_frame()
+    out["n_samples"] = grouped.size()
+    out["upper_bound"] = grouped["upper_bound"].any()
+    out["lower_bound"] = grouped["lower_bound"].any()
+    out["not_detected"] = grouped["not_detected"].all()
     return out.reset_index().rename(columns={unit: "unit"})
 
 
