@@ -9,6 +9,7 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,13 +23,21 @@ from .stats import adjust_pvalues, factorial_anova, factorial_contrasts
 __all__ = ["factorial_tables"]
 
 
-def _items(samples: pd.DataFrame, ratio_samples: pd.DataFrame, refs: Sequence[str]):
-    """(kind, name, values, value column) for every target and ratio."""
-    for name, part in samples[~samples["target"].isin(refs)].groupby("target", sort=False):
-        yield "target", name, part, "log2_rq"
+def _items(
+    samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
+    replicate: str | None, refs: Sequence[str],
+):  # fmt: skip
+    """(kind, name, biological units, value column) for every target and ratio: the units of
+    all items come from one grouping, then are split per item."""
+    tables = [("target", "target", samples[~samples["target"].isin(refs)], "log2_rq")]
     if not ratio_samples.empty:
-        for name, part in ratio_samples.groupby("ratio", sort=False):
-            yield "ratio", name, part, "log2_ratio"
+        tables.append(("ratio", "ratio", ratio_samples, "log2_ratio"))
+    for kind, column, table, value in tables:
+        names = list(table.groupby(column, sort=False).groups)
+        units = biological_units(table, value, column, factors, replicate)
+        split: dict[Any, pd.DataFrame] = dict(list(units.groupby(column, sort=False)))
+        for name in names:
+            yield kind, name, split[name].reset_index(drop=True), value
 
 
 def factorial_tables(
@@ -100,9 +109,9 @@ def factorial_tables(
     anova_rows, contrast_rows = [], []
     block = "unit" if replicate else None
     failed = failed or {}
-    for kind, name, part, value in _items(samples, ratio_samples, config.reference_genes):
+    items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes)
+    for kind, name, units, value in items:
         item = {"item": kind, "name": name}
-        units = biological_units(part.assign(_i=name), value, "_i", list(factors), replicate)
         units = units.dropna(subset=[value])
         try:
             anova = factorial_anova(units, value, list(factors), block=block)

@@ -11,6 +11,7 @@ factors pool the others within each biological replicate.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -130,35 +131,84 @@ def biological_units(
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
     flags = ("upper_bound", "lower_bound", "not_detected")
-    frame = values.assign(**{flag: values.get(flag, False) for flag in flags})
+    frame = values[list(dict.fromkeys([*keys, value]))]
+    frame = frame.assign(**{flag: values.get(flag, False) for flag in flags})
     grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)
-    out = grouped.agg(
-        **{value: (value, "mean")}, n_samples=(value, "size"),
-        upper_bound=("upper_bound", "any"), lower_bound=("lower_bound", "any"),
-        not_detected=("not_detected", "all"),
-    )  # fmt: skip
+    out = grouped[value].mean().to_frame()
+    out["n_samples"] = grouped.size()
+    out["upper_bound"] = grouped["upper_bound"].any()
+    out["lower_bound"] = grouped["lower_bound"].any()
+    out["not_detected"] = grouped["not_detected"].all()
     return out.reset_index().rename(columns={unit: "unit"})
 
 
-def _select(
-    units: pd.DataFrame, spec: Mapping[str, str], value: str, item: str
-) -> dict[object, pd.DataFrame]:
-    """Per item, each biological unit's mean value (and bound flags) within the group ``spec``
-    (a partial spec pools the other factors within each unit)."""
-    mask = np.ones(len(units), dtype=bool)
-    for factor, level in spec.items():
-        mask &= units[factor].astype(str).eq(level).to_numpy()
-    means = (
-        units[mask]
-        .groupby([item, "unit"], sort=True, observed=True)
-        .agg(
-            value=(value, "mean"),
-            upper=("upper_bound", "any"),
-            lower=("lower_bound", "any"),
-            nd=("not_detected", "all"),
-        )
-    )
-    return {k: g.droplevel(0) for k, g in means.groupby(level=0, sort=False, observed=True)}
+class _Units(NamedTuple):
+    """One item's biological units within one group, in sorted unit order: each unit's mean
+    value and bound flags (``nd``: every sample of the unit not detected)."""
+
+    units: tuple
+    value: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    nd: np.ndarray
+
+
+_NO_UNITS = _Units((), np.empty(0), *(np.empty(0, dtype=bool) for _ in range(3)))
+
+
+class _Selector:
+    """Selects the units of a group from ``units`` (:func:`biological_units`), per item; the
+    factor levels as strings and the sorted (item, unit) order are computed once."""
+
+    def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
+        self.units, self.factors, self.value, self.item = units, list(factors), value, item
+        self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
+        rank = units.groupby([item, "unit"], sort=True, observed=True).ngroup()
+        self.rank = rank.to_numpy(float)  # NaN where a key is missing, as the groupby drops
+
+    def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
+        """Per item, each biological unit's mean value (and bound flags) within the group
+        ``spec`` (a partial spec pools the other factors within each unit)."""
+        mask = ~np.isnan(self.rank)
+        for factor, level in spec.items():
+            mask &= self.levels[factor] == level
+        if set(spec) >= set(self.factors):  # one row per item × unit: nothing to average
+            rows = np.flatnonzero(mask)
+            rows = rows[np.argsort(self.rank[rows], kind="stable")]
+            chosen = self.units.iloc[rows]
+            columns = ("upper_bound", "lower_bound", "not_detected")
+        else:
+            chosen = (
+                self.units[mask]
+                .groupby([self.item, "unit"], sort=True, observed=True)
+                .agg(
+                    value=(self.value, "mean"),
+                    upper=("upper_bound", "any"),
+                    lower=("lower_bound", "any"),
+                    nd=("not_detected", "all"),
+                )
+                .reset_index()
+                .rename(columns={"value": self.value})
+            )
+            columns = ("upper", "lower", "nd")
+        return _split(chosen, self.item, self.value, columns)
+
+
+def _split(
+    chosen: pd.DataFrame, item: str, value: str, flags: tuple[str, str, str]
+) -> dict[object, _Units]:
+    """``chosen`` (rows in sorted item × unit order) as :class:`_Units` per item."""
+    items = chosen[item].tolist()
+    units = chosen["unit"].tolist()
+    values = chosen[value].to_numpy(float)
+    upper, lower, nd = (chosen[f].to_numpy(bool) for f in flags)
+    positions: dict[object, list[int]] = {}
+    for i, name in enumerate(items):
+        positions.setdefault(name, []).append(i)
+    return {
+        name: _Units(tuple(units[i] for i in at), values[at], upper[at], lower[at], nd[at])
+        for name, at in positions.items()
+    }
 
 
 def _check_levels(
@@ -287,12 +337,12 @@ def compare_groups(
     _check_levels(units, control, factors, "settings [control]")
     rows = []
     items = list(dict.fromkeys(units[item]))
-    empty = pd.DataFrame({"value": [], "upper": [], "lower": [], "nd": []})
+    selector = _Selector(units, factors, value, item)
     for label, num, den in _comparisons(units, factors, control, contrasts):
-        treated, ref = _select(units, num, value, item), _select(units, den, value, item)
+        treated, ref = selector.select(num), selector.select(den)
         for name in items:
-            rows.append(_compare_one(label, name, num, factors, ref.get(name, empty),
-                                     treated.get(name, empty), replicate, test, alpha,
+            rows.append(_compare_one(label, name, num, factors, ref.get(name, _NO_UNITS),
+                                     treated.get(name, _NO_UNITS), replicate, test, alpha,
                                      min_n))  # fmt: skip
     columns = ["contrast", "item", *factors, "n", "n_ref", "log2_fold_change", "se", "df",
                "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test", "bound",
@@ -303,39 +353,39 @@ def compare_groups(
     return result.rename(columns={"item": item})
 
 
-def _bound(treated: pd.DataFrame, ref: pd.DataFrame) -> str:
+def _bound(treated: _Units, ref: _Units) -> str:
     """``≤`` when the fold change is an upper bound (non-detects in the compared group or a
     lower-bound control), ``≥`` for a lower bound, ``?`` when both, '' when exact."""
-    upper = bool(treated["upper"].any() or ref["lower"].any())
-    lower = bool(treated["lower"].any() or ref["upper"].any())
+    upper = bool(treated.upper.any() or ref.lower.any())
+    lower = bool(treated.lower.any() or ref.upper.any())
     return {(True, False): "≤", (False, True): "≥", (True, True): "?"}.get((upper, lower), "")
 
 
 def _compare_one(
     label: str, name: object, levels: Mapping[str, str], factors: Sequence[str],
-    ref_units: pd.DataFrame, treated_units: pd.DataFrame, replicate: str | None, test: str,
+    ref_units: _Units, treated_units: _Units, replicate: str | None, test: str,
     alpha: float, min_n: int = 2,
 ) -> dict:  # fmt: skip
-    ref, treated = ref_units["value"], treated_units["value"]
-    pairable = bool(replicate) and len(ref) > 0 and set(ref.index) == set(treated.index)
+    ref, treated = ref_units.value, treated_units.value
+    pairable = bool(replicate) and len(ref) > 0 and set(ref_units.units) == set(treated_units.units)
     paired = test == "paired" or (test not in ("welch", "student") and pairable)
     kind = {"auto": "welch", "paired": "welch"}.get(test, test)
     row: dict = {"contrast": label, "item": name}
     row.update({f: levels.get(f, "") for f in factors})
     for units, where in ((treated_units, "compared group"), (ref_units, "control group")):
-        present = units["value"].notna()
-        if not (present & ~units["nd"].astype(bool)).any():
+        present = ~np.isnan(units.value)
+        if not (present & ~units.nd).any():
             why = "not detected" if present.any() else "no usable value"
-            row.update(n=int(treated.notna().sum()), n_ref=int(ref.notna().sum()),
+            row.update(n=int((~np.isnan(treated)).sum()), n_ref=int((~np.isnan(ref)).sum()),
                        bound="", note=f"{why} in the {where}")  # fmt: skip
             return row
-    if paired:
-        common = ref.index.intersection(treated.index)
-        res = two_group_test(ref[common], treated[common], paired=True, test=kind, alpha=alpha,
-                             min_n=min_n)  # fmt: skip
+    if paired:  # the units of both groups, in the control group's (sorted) order
+        at = {u: i for i, u in enumerate(treated_units.units)}
+        common = [(i, at[u]) for i, u in enumerate(ref_units.units) if u in at]
+        res = two_group_test(ref[[i for i, _ in common]], treated[[j for _, j in common]],
+                             paired=True, test=kind, alpha=alpha, min_n=min_n)  # fmt: skip
     else:
-        res = two_group_test(ref.to_numpy(), treated.to_numpy(), test=kind, alpha=alpha,
-                             min_n=min_n)  # fmt: skip
+        res = two_group_test(ref, treated, test=kind, alpha=alpha, min_n=min_n)
     row.update(
         n=res["n"], n_ref=res["n_ref"], log2_fold_change=res["estimate"], se=res["se"],
         df=res["df"], statistic=res["statistic"], fold_change=2.0 ** res["estimate"],

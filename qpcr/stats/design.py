@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from itertools import product
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +17,26 @@ _LINEAR_NAME = re.compile(
     r"^(fold[ _-]?change|fc|rq|nrq|cnrq|rel(ative)?[ _-]?(quantity|expression)|ratio|2\^.*)$",
     re.IGNORECASE,
 )
+
+
+def _levels(column: pd.Series) -> list[str]:
+    """A factor's levels as strings: a categorical's categories, else in order of first
+    appearance."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(v) for v in column.cat.categories]
+    return list(dict.fromkeys(column.dropna().astype(str)))
+
+
+def _complete_rows(data: pd.DataFrame, y: pd.Series, named: dict[str, str]) -> pd.DataFrame:
+    """``y`` as floats and the columns ``named`` (new name → column of ``data``) as strings,
+    in the rows where none is missing."""
+    keep = y.notna().to_numpy().copy()
+    for column in named.values():
+        keep &= data[column].notna().to_numpy()
+    frame: dict[str, Any] = {"y": y.astype(float).to_numpy()[keep]}
+    for name, column in named.items():
+        frame[name] = data[column].astype(str).array[keep]
+    return pd.DataFrame(frame, index=data.index[keep])
 
 
 class _Design:
@@ -61,27 +83,14 @@ class _Design:
                 where=f"{where}, row {bad[0]}, column {response!r}",
                 hint="expected a number (log2 scale) or an empty cell",
             )
-        frame = pd.DataFrame({"y": y.astype(float)}, index=data.index)
-        self.levels: dict[str, list[str]] = {}
-        for f in self.factors:
-            col = data[f]
-            order = (
-                [str(v) for v in col.cat.categories]
-                if isinstance(col.dtype, pd.CategoricalDtype)
-                else list(dict.fromkeys(col.dropna().astype(str)))
-            )
-            frame[f] = col.astype(str).where(col.notna())
-            self.levels[f] = order
-        if block:
-            frame["block"] = data[block].astype(str).where(data[block].notna())
-        keep = frame.notna().all(axis=1)
-        self.dropped = int((~keep).sum())
-        self.frame = frame[keep]
+        self.levels = {f: _levels(data[f]) for f in self.factors}
+        named = {f: f for f in self.factors} | ({"block": block} if block else {})
+        self.frame = _complete_rows(data, y, named)
+        self.dropped = len(data) - len(self.frame)
         if self.frame.empty:
             raise DesignError("no complete row", where=where, hint="expected numeric responses")
-        self.levels = {
-            f: [lvl for lvl in lv if lvl in set(self.frame[f])] for f, lv in self.levels.items()
-        }
+        seen = {f: set(self.frame[f].tolist()) for f in self.factors}
+        self.levels = {f: [lvl for lvl in lv if lvl in seen[f]] for f, lv in self.levels.items()}
         for f, lv in self.levels.items():
             if len(lv) < 2:
                 raise DesignError(
@@ -93,18 +102,22 @@ class _Design:
 
     def _refuse_technical_replicates(self, data: pd.DataFrame) -> None:
         if self.block:
-            dup = self.frame.duplicated(["block", *self.factors], keep=False)
+            columns = [self.frame[c].tolist() for c in ["block", *self.factors]]
+            keys: list[Any] = list(zip(*columns, strict=True))
             what = f"block {self.block!r} × factors {self.factors}"
         elif "sample" in data.columns:
             sample = data.loc[self.frame.index, "sample"]
-            dup = sample.duplicated(keep=False) & sample.notna()
+            keys = [k if n else object() for k, n in zip(sample.tolist(), sample.notna(),
+                                                          strict=True)]  # fmt: skip
             what = "column 'sample'"
         else:
             return
-        if dup.any():
+        counts = Counter(keys)
+        dup = [counts[k] > 1 for k in keys]
+        if any(dup):
             rows = self.frame.index[dup].tolist()[:6]
             raise DesignError(
-                f"{int(dup.sum())} rows share the same {what} (rows {rows})",
+                f"{sum(dup)} rows share the same {what} (rows {rows})",
                 where=f"{self.where}, column {self.response!r}",
                 hint="expected one value per biological sample; these look like technical "
                 "replicates, which are not n: average them first (qpcr.quant)",
@@ -118,18 +131,20 @@ class _Design:
     def cell_key(self) -> pd.Series:
         """Integer code of each row's cell: its position in :attr:`cells`."""
         code = {c: i for i, c in enumerate(self.cells)}
-        rows = zip(*(self.frame[f] for f in self.factors), strict=True)
+        rows = zip(*(self.frame[f].tolist() for f in self.factors), strict=True)
         return pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
 
     def block_status(self) -> tuple[list[str], list[str]]:
         """Blocks present in every non-empty cell, and the others."""
         if not self.block:
             return [], []
-        cell = self.cell_key()
-        present = cell.groupby(self.frame["block"]).nunique()
-        n_cells = cell.nunique()
-        complete = sorted(present.index[present == n_cells])
-        return complete, sorted(present.index[present < n_cells])
+        cells: dict[str, set[int]] = {}
+        for block, cell in zip(self.frame["block"].tolist(), self.cell_key().tolist(),
+                               strict=True):  # fmt: skip
+            cells.setdefault(block, set()).add(cell)
+        n_cells = len(set().union(*cells.values()))
+        complete = sorted(b for b, c in cells.items() if len(c) == n_cells)
+        return complete, sorted(b for b, c in cells.items() if len(c) < n_cells)
 
     def use_complete_blocks(self) -> str:
         """Keep only blocks present in every non-empty cell; say what was done.
@@ -148,7 +163,7 @@ class _Design:
         return f"fewer than 2 complete blocks (missing: {incomplete}): unblocked fit"
 
     def balanced(self) -> bool:
-        counts = self.frame.groupby(self.factors).size()
+        counts = Counter(zip(*(self.frame[f].tolist() for f in self.factors), strict=True))
         if len(counts) < math.prod(len(v) for v in self.levels.values()):
             return False
-        return counts.nunique() == 1 and not self.block_status()[1]
+        return len(set(counts.values())) == 1 and not self.block_status()[1]
