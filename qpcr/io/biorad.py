@@ -8,13 +8,16 @@ Mapping: ``A01`` → ``A1`` (96-well plate unless a well lies beyond H12), ``Con
 ``Fluor`` → ``reporter`` (and ``target`` when ``Target`` is empty), ``NaN`` → undetermined,
 ``Starting Quantity (SQ)`` → ``quantity`` for standards. A ``Run Information`` file with the
 same name prefix beside the Cq file (or a ``Run Information`` sheet) fills :class:`RunInfo`.
-The Run Information, amplification and melt exports alone are recognised and refused.
+The Run Information, amplification and melt exports alone are recognised and refused as
+inputs of an analysis; :func:`read_curves` reads the amplification and melt exports (wide:
+``Cycle`` or ``Temperature``, then one column per well) for :func:`qpcr.read_curves`.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +34,13 @@ from ._tabular import (
     frame,
     norm_header,
     read_text,
+    sniff_delimiter,
     split_rows,
     workbook_rows,
 )
 from .checks import sample_types
 from .numbers import decimal_mark, read_cq, read_numbers
-from .registry import Export, ExportFormat, FileSample, RunInfo, register
+from .registry import Export, ExportFormat, FileSample, RunInfo, read_run, register
 
 NAME = "biorad"
 _REQUIRED = ("well", "fluor", "content")
@@ -49,6 +53,9 @@ _LOCAL_NAN = {"non numérique", "non numerique", "nicht numerisch", "no numéric
 _RUN_INFO_KEYS = {"file name", "run started", "run ended", "base serial number"}
 _QUANT = re.compile(r"quantification", re.IGNORECASE)
 _RUN_INFO = re.compile(r"run information", re.IGNORECASE)
+_CQ_RESULTS = re.compile(r"cq.results", re.IGNORECASE)
+#: What a curve file's name adds after ``... Results``: its fluor or target (``_SYBR``).
+_CURVE_SUFFIX = re.compile(r"results[ _-]+(.+)$", re.IGNORECASE)
 
 
 def _header_cells(line: str) -> tuple[list[str], str] | None:
@@ -421,3 +428,126 @@ register(
         read=read,
     )
 )
+
+
+def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None]) -> pd.DataFrame:
+    r"""The curves of a CFX amplification or melt export, long: ``well, cycle`` (or
+    ``temperature``), ``fluorescence`` (``derivative`` for a melt-derivative export), ``kind``,
+    and ``target, sample, reporter`` from the Cq Results file with the same name prefix beside
+    it (what its name or sheet says after ``Results``, ``_SYBR`` or ``_MYC``, picks that fluor
+    or target; a well of several targets that nothing picks gets no target).
+
+    Parameters
+    ----------
+    path
+        The export (CSV or xlsx).
+    sample
+        The file's head.
+    sniffed
+        What :func:`sniff` returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reading; empty cells (unused wells, cut-off cycles) are left out.
+
+    Raises
+    ------
+    ExportParseError
+        Not an amplification or melt export, a well name that is not one, a value that is not
+        a number.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run - Quantification Amplification Results_SYBR.csv"
+    >>> _ = path.write_text(",Cycle,A1,A2\n,1,10.5,11.0\n,2,12.5,\n")
+    >>> read_curves(path, FileSample(path), sniff(FileSample(path)))
+      well  cycle  fluorescence           kind
+    0   A1    1.0          10.5  amplification
+    1   A1    2.0          12.5  amplification
+    2   A2    1.0          11.0  amplification
+    >>> folder.cleanup()
+    """
+    kind, sheet = sniffed
+    if kind not in ("amplification", "melt"):
+        raise ExportParseError(
+            "this CFX export holds no curves; expected a 'Quantification Amplification "
+            "Results' or 'Melt Curve RFU/Derivative Results' export",
+            where=str(path) + (f" [{sheet}]" if sheet else ""),
+        )
+    if sheet is None:
+        text = read_text(path)
+        rows: list[list[Any]] = list(split_rows(text, sniff_delimiter(text.split("\n", 50))))
+        where = str(path)
+    else:
+        rows = workbook_rows(path, sheet)
+        where = f"{path} [{sheet}]"
+    rows = [r for r in rows if any(as_text(c) for c in r)]
+    header = [norm_header(c) for c in rows[0]]
+    x_name = "cycle" if kind == "amplification" else "temperature"
+    x_col = header.index(x_name)
+    columns = [j for j in range(x_col + 1, len(header)) if header[j]]
+    wells = []
+    for j in columns:
+        try:
+            wells.append(normalise_well(as_text(rows[0][j])))
+        except InputError as exc:
+            raise ExportParseError(exc.message, where=f"{where} row 1 column {j + 1}") from None
+    body = rows[1:]
+    cells = {str(j): [r[j] if j < len(r) else "" for r in body] for j in [x_col, *columns]}
+    decimal = decimal_mark(where, cells, decimal=sample.decimal)
+    values = {
+        j: read_numbers(column, partial(_cell_at, where, int(j)), decimal)
+        for j, column in cells.items()
+    }
+    readings = np.column_stack([values[str(j)] for j in columns])
+    value = "derivative" if kind == "melt" and "derivative" in path.name.lower() else "fluorescence"
+    out = pd.DataFrame(
+        {
+            "well": np.repeat(wells, len(body)),
+            x_name: np.tile(values[str(x_col)], len(wells)),
+            value: readings.T.ravel(),
+            "kind": kind,
+        }
+    )
+    out = out[out[value].notna()].reset_index(drop=True)
+    labels = _curve_labels(path, sheet, sample.decimal)
+    return out if labels is None else out.merge(labels, on="well", how="left")
+
+
+def _cell_at(where: str, column: int, row: int) -> str:
+    """Where data row ``row`` (0-based, below the header) of a wide curve table is."""
+    return f"{where} row {row + 2} column {column + 1}"
+
+
+def _curve_labels(path: Path, sheet: str | None, decimal: str | None) -> pd.DataFrame | None:
+    """``well, target, sample, reporter`` of a curve export from its sibling Cq Results file
+    (None without one); a well of several targets that the file's suffix does not pick gets
+    ``target`` and ``reporter`` "" (its sample when the rows agree)."""
+    prefix = _prefix(path.name, _QUANT)
+    sibling = next(
+        (
+            s
+            for s in sorted(path.parent.iterdir())
+            if s != path and _CQ_RESULTS.search(s.name) and _prefix(s.name, _QUANT) == prefix
+        ),
+        None,
+    )
+    if not prefix or sibling is None:
+        return None
+    wells = read_run(sibling, NAME, decimal).wells
+    match = _CURVE_SUFFIX.search(Path(path.name).stem)
+    pick = (sheet or (match.group(1) if match else "")).strip().lower()
+    for column in ("reporter", "target"):
+        chosen = wells[column].fillna("").astype(str).str.lower().eq(pick)
+        if pick and chosen.any():
+            wells = wells[chosen]
+            break
+    labels = wells.drop_duplicates("well").set_index("well")[["target", "sample", "reporter"]]
+    counts = wells.groupby("well").agg(rows=("target", "size"), samples=("sample", "nunique"))
+    labels.loc[counts.index[counts["rows"] > 1], ["target", "reporter"]] = ""
+    labels.loc[counts.index[counts["samples"] > 1], "sample"] = ""
+    return labels.reset_index()
