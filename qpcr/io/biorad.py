@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExportParseError, InputError
-from ..plate import normalise_well, plate_for_wells
+from ..plate import PLATES, normalise_well, plate_for_wells
 from ..schema import normalise_sample_type
 from ._tabular import (
     CQ_HEADERS,
@@ -149,8 +149,9 @@ def sniff(sample: FileSample) -> tuple[str, str | None] | None:
 _REFUSALS = {
     "run_info": "this is a CFX 'Run Information' export, which holds no Cq values",
     "amplification": "this is a CFX 'Quantification Amplification Results' export (RFU per "
-    "cycle), which holds no Cq values",
-    "melt": "this is a CFX 'Melt Curve Derivative Results' export, which holds no Cq values",
+    "cycle), which holds no Cq values (qpcr.read_curves reads its curves)",
+    "melt": "this is a CFX melt curve export, which holds no Cq values (qpcr.read_curves reads "
+    "its curves)",
 }
 
 
@@ -493,7 +494,7 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
     wells = []
     for j in columns:
         try:
-            wells.append(normalise_well(as_text(rows[0][j])))
+            wells.append(normalise_well(as_text(rows[0][j]), PLATES[384]))
         except InputError as exc:
             raise ExportParseError(exc.message, where=f"{where} row 1 column {j + 1}") from None
     body = rows[1:]

@@ -19,9 +19,9 @@ from ..schema.curves import tidy_curves
 from . import biorad
 from .failures import damaged_file
 from .numbers import check_decimal
-from .registry import FileSample, detect, read_run
+from .registry import Export, FileSample, detect, read_run
 
-__all__ = ["read_curves"]
+__all__ = ["describe_curves", "export_curves", "read_curves"]
 
 #: Curve table of a reader → its kind and the column of its readings' positions.
 _X = {"amplification": "cycle", "melt": "temperature"}
@@ -89,7 +89,36 @@ def read_curves(
             with damaged_file(str(path)):
                 table = biorad.read_curves(path, sample, sniffed)
             return tidy_curves([table.assign(plate=plate)])
-    export = read_run(path, format, decimal, run=run)
+    return export_curves(read_run(path, format, decimal, run=run), plate)
+
+
+def export_curves(export: Export, plate: str) -> pd.DataFrame:
+    """The curves an export read by :func:`qpcr.io.read_run` carries, as the tidy table.
+
+    Parameters
+    ----------
+    export
+        What :func:`qpcr.io.read_run` returned.
+    plate
+        The plate name when the export names no plates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_curves`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qpcr.io import Export, RunInfo
+    >>> wells = pd.DataFrame({"well": ["A1"], "sample": ["s1"], "target": ["MYC"]})
+    >>> melt = pd.DataFrame({"well": ["A1"], "target": ["MYC"], "temperature": [80.5],
+    ...                      "fluorescence": [1.5]})
+    >>> export = Export(wells, RunInfo(path="run.txt", format="thermo"), {"melt": melt})
+    >>> export_curves(export, "p1")[["plate", "sample", "temperature", "kind"]]
+      plate sample  temperature  kind
+    0    p1     s1         80.5  melt
+    """
     wells = export.wells if "plate" in export.wells else export.wells.assign(plate=plate)
     frames = []
     for kind in _X:
@@ -99,6 +128,42 @@ def read_curves(
         curve = curve.assign(kind=kind, plate=curve.get("plate", plate))
         frames.append(_labelled(curve, wells))
     return tidy_curves(frames)
+
+
+def describe_curves(curves: pd.DataFrame) -> str:
+    """One line on the curves of a tidy curves table (what ``qpcr inspect`` shows).
+
+    Parameters
+    ----------
+    curves
+        A table as :func:`read_curves` returns.
+
+    Returns
+    -------
+    str
+        Per kind: wells and the cycle or temperature range; ``none`` without curves.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> curves = pd.DataFrame({"plate": "p", "well": ["A1", "A1", "A2"], "target": "MYC",
+    ...                        "cycle": [1.0, 40.0, 1.0], "temperature": float("nan"),
+    ...                        "kind": "amplification"})
+    >>> describe_curves(curves)
+    'amplification: 2 wells, cycles 1–40'
+    >>> describe_curves(curves.iloc[:0])
+    'none'
+    """
+    parts = []
+    for kind, x_name in _X.items():
+        part = curves[curves["kind"] == kind]
+        if part.empty:
+            continue
+        wells = len(part.drop_duplicates(["plate", "well"]))
+        low, high = part[x_name].min(), part[x_name].max()
+        span = f"cycles {low:g}–{high:g}" if kind == "amplification" else f"{low:g}–{high:g} °C"
+        parts.append(f"{kind}: {wells} wells, {span}")
+    return "; ".join(parts) or "none"
 
 
 def _labelled(curves: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
