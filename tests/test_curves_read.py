@@ -11,6 +11,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import numpy as np
+import pandas as pd
 import pytest
 from _vendor_io import EXPORTS, export_file
 
@@ -232,3 +233,20 @@ def test_rdml_writer_keeps_the_curves_it_reads(tmp_path: Path) -> None:
     assert curves["amplification"]["target"].tolist() == ["actin"] * 3 + ["VEGFA"] * 3
     assert curves["melt"]["temperature"].tolist() == [60.25, 60.55, 60.25]
     assert set(curves["melt"]["plate"]) == {path.stem}
+
+
+def test_biorad_amplification_workbook_reads_every_fluor_sheet(tmp_path: Path) -> None:
+    (tmp_path / "run - Quantification Cq Results.csv").write_text(CQ_MULTIPLEX)
+    path = tmp_path / "run - Quantification Amplification Results.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        for sheet, offset in (("FAM", 100.0), ("HEX", 200.0)):
+            wide = pd.DataFrame({"Cycle": [1, 2], "A1": [offset, offset + 1], "A2": [5.0, 6.0]})
+            wide.to_excel(writer, sheet_name=sheet, index=False)
+    curves = qpcr.read_curves(path)
+    got = curves[["reporter", "target", "well", "cycle", "fluorescence"]].values.tolist()
+    assert got == [
+        ["FAM", "MYC", "A1", 1.0, 100.0], ["FAM", "MYC", "A1", 2.0, 101.0],
+        ["FAM", "MYC", "A2", 1.0, 5.0], ["FAM", "MYC", "A2", 2.0, 6.0],
+        ["HEX", "GAPDH", "A1", 1.0, 200.0], ["HEX", "GAPDH", "A1", 2.0, 201.0],
+        ["HEX", "GAPDH", "A2", 1.0, 5.0], ["HEX", "GAPDH", "A2", 2.0, 6.0],
+    ]  # fmt: skip

@@ -435,8 +435,10 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
     r"""The curves of a CFX amplification or melt export, long: ``well, cycle`` (or
     ``temperature``), ``fluorescence`` (``derivative`` for a melt-derivative export), ``kind``,
     and ``target, sample, reporter`` from the Cq Results file with the same name prefix beside
-    it (what its name or sheet says after ``Results``, ``_SYBR`` or ``_MYC``, picks that fluor
-    or target; a well of several targets that nothing picks gets no target).
+    it (what its name says after ``Results``, ``_SYBR`` or ``_MYC``, or a workbook's sheet
+    name, picks that fluor or target; a well of several targets that nothing picks gets no
+    target). Every sheet of a workbook that holds such a table is read (CFX writes one per
+    fluor).
 
     Parameters
     ----------
@@ -479,6 +481,21 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
             "Results' or 'Melt Curve RFU/Derivative Results' export",
             where=str(path) + (f" [{sheet}]" if sheet else ""),
         )
+    sheets = [sheet]  # a workbook holds one sheet per fluor: read every sheet of the kind
+    if sheet is not None:
+        heads = {name: sample.sheet_head(name, rows=5) for name in sample.sheet_names}
+        sheets = [name for name, head in heads.items() if _kind_of_rows(head) == kind]
+    frames = []
+    for name in sheets:
+        curves = _wide_curves(path, name, kind, sample.decimal)
+        labels = _curve_labels(path, name, sample.decimal)
+        frames.append(curves if labels is None else curves.merge(labels, on="well", how="left"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _wide_curves(path: Path, sheet: str | None, kind: str, decimal: str | None) -> pd.DataFrame:
+    """One wide CFX curve table (a text file or a workbook sheet), long: ``well``, ``cycle`` or
+    ``temperature``, ``fluorescence`` or ``derivative``, ``kind``; empty cells left out."""
     if sheet is None:
         text = read_text(path)
         rows: list[list[Any]] = list(split_rows(text, sniff_delimiter(text.split("\n", 50))))
@@ -491,6 +508,11 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
     x_name = "cycle" if kind == "amplification" else "temperature"
     x_col = header.index(x_name)
     columns = [j for j in range(x_col + 1, len(header)) if header[j]]
+    if not columns:
+        raise ExportParseError(
+            f"no well columns after '{x_name}'; expected one column per well (A1, A2, ...)",
+            where=f"{where} row 1",
+        )
     wells = []
     for j in columns:
         try:
@@ -499,7 +521,7 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
             raise ExportParseError(exc.message, where=f"{where} row 1 column {j + 1}") from None
     body = rows[1:]
     cells = {str(j): [r[j] if j < len(r) else "" for r in body] for j in [x_col, *columns]}
-    decimal = decimal_mark(where, cells, decimal=sample.decimal)
+    decimal = decimal_mark(where, cells, decimal=decimal)
     values = {
         j: read_numbers(column, partial(_cell_at, where, int(j)), decimal)
         for j, column in cells.items()
@@ -514,9 +536,7 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
             "kind": kind,
         }
     )
-    out = out[out[value].notna()].reset_index(drop=True)
-    labels = _curve_labels(path, sheet, sample.decimal)
-    return out if labels is None else out.merge(labels, on="well", how="left")
+    return out[out[value].notna()].reset_index(drop=True)
 
 
 def _cell_at(where: str, column: int, row: int) -> str:
