@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-from _vendor_io import EXPORTS, export_file
+from _vendor_io import EXPORTS, SHARED, export_file
 
 import qpcr
 from qpcr.errors import InputError
@@ -217,7 +217,7 @@ def test_an_export_without_curves_gives_an_empty_table() -> None:
 
 def test_inspect_says_whether_a_file_has_curves() -> None:
     summary = summarise(RDML / "rdml_v1_3_synthetic_excl_multirun.xml")
-    assert summary["curves"] == "amplification: 1 wells, cycles 1–3; melt: 1 wells, 70–70.5 °C"
+    assert summary["curves"] == "amplification: 1 wells, cycles 1–3; melt: 1 wells, 70.0–70.5 °C"
     assert summarise(THERMO / "thermo_wellresult_96.csv")["curves"] == "none"
 
 
@@ -250,3 +250,32 @@ def test_biorad_amplification_workbook_reads_every_fluor_sheet(tmp_path: Path) -
         ["HEX", "GAPDH", "A1", 1.0, 200.0], ["HEX", "GAPDH", "A1", 2.0, 201.0],
         ["HEX", "GAPDH", "A2", 1.0, 5.0], ["HEX", "GAPDH", "A2", 2.0, 6.0],
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "points"),
+    [
+        ("rdml/BioRad_qPCR_melt.rdml", {"amplification": 2460, "melt": 3660}),
+        ("rdml/lc96_bACTXY.rdml", {"amplification": 19200}),
+        ("rdml/own_mix_b.rdml", {"amplification": 1880, "melt": 6251}),
+        ("rdml/stepone_std.rdml", {"amplification": 960}),
+        ("rdml/test_mca_1_raw_data.rdml", {"melt": 7450}),
+    ],
+)
+def test_every_curve_point_of_the_shared_rdml_exports(name: str, points: dict[str, int]) -> None:
+    """Rows per kind equal the <adp>/<mdp> elements an independent parse counts."""
+    path = SHARED / "exports" / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with zipfile.ZipFile(path) as archive:
+        text = b"".join(archive.read(n) for n in archive.namelist() if n.endswith(".xml"))
+    counted = {
+        kind: n for kind, tag in (("amplification", b"<adp>"), ("melt", b"<mdp>"))
+        if (n := text.count(tag))
+    }  # fmt: skip
+    assert counted == points
+    curves = qpcr.read_curves(path)
+    assert curves["kind"].value_counts().to_dict() == points
+    assert curves["fluorescence"].notna().all()
+    assert (curves["well"] != "").all()
+    assert (curves["target"] != "").all()

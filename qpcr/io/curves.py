@@ -161,7 +161,7 @@ def describe_curves(curves: pd.DataFrame) -> str:
             continue
         wells = len(part.drop_duplicates(["plate", "well"]))
         low, high = part[x_name].min(), part[x_name].max()
-        span = f"cycles {low:g}–{high:g}" if kind == "amplification" else f"{low:g}–{high:g} °C"
+        span = f"cycles {low:g}–{high:g}" if kind == "amplification" else f"{low:.1f}–{high:.1f} °C"
         parts.append(f"{kind}: {wells} wells, {span}")
     return "; ".join(parts) or "none"
 
