@@ -197,6 +197,11 @@ def test_biorad_melt_derivative_with_decimal_commas(tmp_path: Path) -> None:
     assert curves["fluorescence"].isna().all()
     assert curves["cycle"].isna().all()
     assert set(curves["target"]) == {""}  # no Cq Results file beside it
+    (tmp_path / "run - Quantification Cq Results.csv").write_text(CQ_MULTIPLEX)
+    labelled = qpcr.read_curves(path)  # SYBR picks nothing: multiplex A1 keeps its sample only
+    assert labelled[["well", "sample", "target"]].values.tolist() == [
+        ["A1", "s1", ""], ["A1", "s1", ""], ["B1", "", ""]
+    ]  # fmt: skip
 
 
 def test_a_bad_well_or_value_in_a_biorad_curve_file_is_an_input_error(tmp_path: Path) -> None:
@@ -206,6 +211,12 @@ def test_a_bad_well_or_value_in_a_biorad_curve_file_is_an_input_error(tmp_path: 
         qpcr.read_curves(path)
     path.write_text(",Cycle,A1,Z99\n,1,10.5,11\n")
     with pytest.raises(InputError, match=r"amp.csv row 1 column 4"):
+        qpcr.read_curves(path)
+    path.write_text(",Cycle,A1,A01\n,1,10.5,11\n")
+    with pytest.raises(InputError, match=r"amp.csv row 1 column 4: well A1 has a second column"):
+        qpcr.read_curves(path)
+    path.write_text(",Cycle,A1,A2\n,1,10.5,11\n,,12.5,13\n")
+    with pytest.raises(InputError, match=r"amp.csv row 3: the row has readings but no cycle"):
         qpcr.read_curves(path)
 
 

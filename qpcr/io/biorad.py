@@ -54,6 +54,8 @@ _RUN_INFO_KEYS = {"file name", "run started", "run ended", "base serial number"}
 _QUANT = re.compile(r"quantification", re.IGNORECASE)
 _RUN_INFO = re.compile(r"run information", re.IGNORECASE)
 _CQ_RESULTS = re.compile(r"cq.results", re.IGNORECASE)
+#: Where the shared name prefix of a CFX curve export ends.
+_CURVE_FILE = re.compile(r"quantification|melt curve", re.IGNORECASE)
 #: What a curve file's name adds after ``... Results``: its fluor or target (``_SYBR``).
 _CURVE_SUFFIX = re.compile(r"results[ _-]+(.+)$", re.IGNORECASE)
 
@@ -513,12 +515,18 @@ def _wide_curves(path: Path, sheet: str | None, kind: str, decimal: str | None) 
             f"no well columns after '{x_name}'; expected one column per well (A1, A2, ...)",
             where=f"{where} row 1",
         )
-    wells = []
+    wells: list[str] = []
     for j in columns:
         try:
-            wells.append(normalise_well(as_text(rows[0][j]), PLATES[384]))
+            well = normalise_well(as_text(rows[0][j]), PLATES[384])
         except InputError as exc:
             raise ExportParseError(exc.message, where=f"{where} row 1 column {j + 1}") from None
+        if well in wells:
+            raise ExportParseError(
+                f"well {well} has a second column; expected one column per well",
+                where=f"{where} row 1 column {j + 1}",
+            )
+        wells.append(well)
     body = rows[1:]
     cells = {str(j): [r[j] if j < len(r) else "" for r in body] for j in [x_col, *columns]}
     decimal = decimal_mark(where, cells, decimal=decimal)
@@ -527,6 +535,12 @@ def _wide_curves(path: Path, sheet: str | None, kind: str, decimal: str | None) 
         for j, column in cells.items()
     }
     readings = np.column_stack([values[str(j)] for j in columns])
+    unplaced = np.isnan(values[str(x_col)]) & ~np.isnan(readings).all(axis=1)
+    if unplaced.any():
+        raise ExportParseError(
+            f"the row has readings but no {x_name}; expected a {x_name} on every row",
+            where=f"{where} row {int(np.flatnonzero(unplaced)[0]) + 2}",
+        )
     value = "derivative" if kind == "melt" and "derivative" in path.name.lower() else "fluorescence"
     out = pd.DataFrame(
         {
@@ -548,12 +562,15 @@ def _curve_labels(path: Path, sheet: str | None, decimal: str | None) -> pd.Data
     """``well, target, sample, reporter`` of a curve export from its sibling Cq Results file
     (None without one); a well of several targets that the file's suffix does not pick gets
     ``target`` and ``reporter`` "" (its sample when the rows agree)."""
-    prefix = _prefix(path.name, _QUANT)
+    prefix = _prefix(path.name, _CURVE_FILE)
     sibling = next(
         (
             s
             for s in sorted(path.parent.iterdir())
-            if s != path and _CQ_RESULTS.search(s.name) and _prefix(s.name, _QUANT) == prefix
+            if s != path
+            and _CQ_RESULTS.search(s.name)
+            and _prefix(s.name, _QUANT) == prefix
+            and s.is_file()
         ),
         None,
     )
