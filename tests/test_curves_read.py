@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _vendor_io import EXPORTS, SHARED, export_file
+from mutations import corpus, make_case
 
 import qpcr
 from qpcr.errors import InputError
@@ -290,3 +292,32 @@ def test_every_curve_point_of_the_shared_rdml_exports(name: str, points: dict[st
     assert curves["fluorescence"].notna().all()
     assert (curves["well"] != "").all()
     assert (curves["target"] != "").all()
+
+
+#: The fixtures with curves of each kind of source: Bio-Rad wide CSV, RDML, Thermo sections.
+CURVE_ENDINGS = ("Amplification_Results.csv", "melt.rdml", "melt_only.rdml", "48_synthetic.txt")
+CURVE_FIXTURES = {name: data for name, data in corpus().items() if name.endswith(CURVE_ENDINGS)}
+
+
+def test_mutated_curve_exports_end_in_curves_or_an_input_error(tmp_path: Path) -> None:
+    """150 mutations (``tests/mutations.py``) of the curve fixtures: read_curves returns the
+    declared table or raises InputError, nothing else."""
+    assert len(CURVE_FIXTURES) == 4
+    outcomes = []
+    for index in range(150):
+        case = make_case(CURVE_FIXTURES, 20261205, index)
+        path = tmp_path / Path(case.source).name
+        path.write_bytes(case.data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                curves = qpcr.read_curves(path)
+            except InputError:
+                outcomes.append("input-error")
+                continue
+            except BaseException as exc:
+                raise AssertionError(f"case {case.label}: {type(exc).__name__}: {exc}") from exc
+        assert list(curves.columns) == COLUMNS, case.label
+        assert set(curves["kind"]) <= {"amplification", "melt"}, case.label
+        outcomes.append("ok")
+    assert 0 < outcomes.count("ok") < len(outcomes)

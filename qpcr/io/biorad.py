@@ -34,7 +34,6 @@ from ._tabular import (
     frame,
     norm_header,
     read_text,
-    sniff_delimiter,
     split_rows,
     workbook_rows,
 )
@@ -498,16 +497,24 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
 def _wide_curves(path: Path, sheet: str | None, kind: str, decimal: str | None) -> pd.DataFrame:
     """One wide CFX curve table (a text file or a workbook sheet), long: ``well``, ``cycle`` or
     ``temperature``, ``fluorescence`` or ``derivative``, ``kind``; empty cells left out."""
+    x_name = "cycle" if kind == "amplification" else "temperature"
     if sheet is None:
         text = read_text(path)
-        rows: list[list[Any]] = list(split_rows(text, sniff_delimiter(text.split("\n", 50))))
+        first = next((line for line in text.split("\n") if line.strip()), "")
+        mark = re.search(rf"{x_name}\s*([,;\t])", first, re.IGNORECASE)  # as the sniffer saw it
+        rows: list[list[Any]] = list(split_rows(text, mark.group(1) if mark else None))
         where = str(path)
     else:
         rows = workbook_rows(path, sheet)
         where = f"{path} [{sheet}]"
     rows = [r for r in rows if any(as_text(c) for c in r)]
-    header = [norm_header(c) for c in rows[0]]
-    x_name = "cycle" if kind == "amplification" else "temperature"
+    header = [norm_header(c) for c in rows[0]] if rows else []
+    if x_name not in header:
+        raise ExportParseError(
+            f"no '{x_name}' column in the first row; expected '{x_name.title()}' and one "
+            "column per well, as CFX writes",
+            where=where,
+        )
     x_col = header.index(x_name)
     columns = [j for j in range(x_col + 1, len(header)) if header[j]]
     if not columns:
