@@ -321,3 +321,14 @@ def test_mutated_curve_exports_end_in_curves_or_an_input_error(tmp_path: Path) -
         assert set(curves["kind"]) <= {"amplification", "melt"}, case.label
         outcomes.append("ok")
     assert 0 < outcomes.count("ok") < len(outcomes)
+
+
+@pytest.mark.parametrize("format", [None, "biorad"])
+def test_a_named_format_passes_the_same_gate(tmp_path: Path, format: str | None) -> None:
+    with pytest.raises(InputError, match=r"missing\.csv: file not found"):
+        qpcr.read_curves(tmp_path / "missing.csv", format=format)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InputError, match=r"empty\.csv: the file is empty"):
+        qpcr.read_curves(tmp_path / "empty.csv", format=format)
+    curves = qpcr.read_curves(BIORAD_AMP, format=format)
+    assert len(curves) == 45 * 40

@@ -19,7 +19,7 @@ from ..schema.curves import tidy_curves
 from . import biorad
 from .failures import damaged_file
 from .numbers import check_decimal
-from .registry import Export, FileSample, detect, read_run
+from .registry import Export, _detect, _sample, read_run
 
 __all__ = ["describe_curves", "export_curves", "read_curves"]
 
@@ -82,13 +82,14 @@ def read_curves(
     path = Path(path)
     plate = path.stem if plate is None else plate
     decimal = check_decimal(decimal)
-    if format == "biorad" or (format in (None, "auto") and detect(path).name == biorad.NAME):
-        sample = FileSample(path, decimal)
-        sniffed = biorad.sniff(sample)
-        if sniffed is not None and sniffed[0] in _X:
-            with damaged_file(str(path)):
-                table = biorad.read_curves(path, sample, sniffed)
-            return tidy_curves([table.assign(plate=plate)])
+    if format in (None, "auto", biorad.NAME):
+        sample = _sample(path, decimal)  # the gate read_run passes every file through
+        if format == biorad.NAME or _detect(sample).format.name == biorad.NAME:
+            sniffed = biorad.sniff(sample)  # the file's head is cached: no second read
+            if sniffed is not None and sniffed[0] in _X:
+                with damaged_file(str(path)):
+                    table = biorad.read_curves(path, sample, sniffed)
+                return tidy_curves([table.assign(plate=plate)])
     return export_curves(read_run(path, format, decimal, run=run), plate)
 
 
