@@ -4,7 +4,7 @@
 The curves come from the readers that carry them: RDML ``<adp>``/``<mdp>`` (every run),
 Thermo "Amplification Data" and "Melt Curve Raw Data" sheets and sections (both through
 :func:`qpcr.io.read_run`), and the Bio-Rad CFX amplification and melt exports, which
-:func:`qpcr.io.read_run` refuses as holding no Cq (:func:`qpcr.io.biorad.read_curves`). Every
+:func:`qpcr.io.read_run` refuses as holding no Cq (:func:`qpcr.io.biorad_curves.read_curves`). Every
 file passes the same detection and safety checks as for an analysis.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..schema.curves import tidy_curves
-from . import biorad
+from . import biorad, biorad_curves
 from .failures import damaged_file
 from .numbers import check_decimal
 from .registry import Export, _detect, _sample, read_run
@@ -88,7 +88,7 @@ def read_curves(
             sniffed = biorad.sniff(sample)  # the file's head is cached: no second read
             if sniffed is not None and sniffed[0] in _X:
                 with damaged_file(str(path)):
-                    table = biorad.read_curves(path, sample, sniffed)
+                    table = biorad_curves.read_curves(path, sample, sniffed)
                 return tidy_curves([table.assign(plate=plate)])
     return export_curves(read_run(path, format, decimal, run=run), plate)
 
