@@ -8,7 +8,8 @@ Python API (imported on first use, so ``import qpcr`` stays light)::
                            config=qpcr.load_config("analysis.toml"))
     results.fold_changes, results.ratios, results.tables["anova"]
 
-``qpcr.run_batch`` analyses many plates, each on its own, into one CSV per table.
+``qpcr.read_curves("run.rdml")`` gives the amplification and melt curves of an export as one
+tidy table. ``qpcr.run_batch`` analyses many plates, each on its own, into one CSV per table.
 ``qpcr.check_run`` evaluates a reference plate against its specification (``qpcr.load_spec``).
 
 Examples
@@ -18,8 +19,8 @@ The names are listed without importing the modules behind them; the first use im
 >>> import qpcr
 >>> [name for name in dir(qpcr) if not name.startswith("_")]
 ['AnalysisConfig', 'Results', 'adjust', 'analyze', 'check_run', 'compare', 'load_config',
- 'load_layout', 'load_spec', 'quality', 'quantify', 'read_export', 'read_run', 'read_wells',
- 'run_batch', 'write_report']
+ 'load_layout', 'load_spec', 'quality', 'quantify', 'read_curves', 'read_export', 'read_run',
+ 'read_wells', 'run_batch', 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
 >>> config.reference_genes, config.adjust, config.alpha
 (('GAPDH', 'ACTB'), 'holm', 0.05)
@@ -47,6 +48,7 @@ _API = {
     "load_config": "qpcr.config",
     "read_export": "qpcr.io",
     "read_run": "qpcr.io",
+    "read_curves": "qpcr.io.curves",
     "load_layout": "qpcr.layout",
     "check_run": "qpcr.check",
     "load_spec": "qpcr.check",
@@ -62,6 +64,7 @@ if TYPE_CHECKING:  # "import X as X": an explicit re-export
     from qpcr.config import load_config as load_config
     from qpcr.io import read_export as read_export
     from qpcr.io import read_run as read_run
+    from qpcr.io.curves import read_curves as read_curves
     from qpcr.layout import load_layout as load_layout
     from qpcr.pipeline import analyze as analyze
     from qpcr.pipeline import read_wells as read_wells

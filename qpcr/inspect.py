@@ -41,7 +41,8 @@ def summarise(
         well × target), ``targets``, ``samples`` (sorted names), ``sample_types`` (reactions per
         RDML sample type), ``non_detects`` (reactions with ``cq_status`` undetermined),
         ``omitted`` (reactions the instrument flagged as omitted), ``cq_status`` (reactions per
-        status), ``tables`` (rows per curve table), ``experiment`` (``genotyping``,
+        status), ``tables`` (rows per curve table), ``curves`` (per kind of curve: wells and
+        the cycle or temperature range, ``none``), ``experiment`` (``genotyping``,
         ``presence/absence`` or None) and ``calls`` (the instrument's calls: wells per genotype
         of a genotyping run, reactions per call otherwise; {} when the export has none).
 
@@ -61,11 +62,12 @@ def summarise(
     >>> info = summarise(path)
     >>> info["format"], info["reactions"], info["targets"], info["samples"]
     ('tidy', 4, ['GAPDH', 'MYC'], ['s1', 's2'])
-    >>> info["non_detects"], info["cq_status"]
-    (1, {'ok': 3, 'undetermined': 1})
+    >>> info["non_detects"], info["cq_status"], info["curves"]
+    (1, {'ok': 3, 'undetermined': 1}, 'none')
     >>> folder.cleanup()
     """
     from .io import formats, read_run
+    from .io.curves import describe_curves, export_curves
 
     export = read_run(path, format, decimal, run=run)
     wells = export.wells
@@ -96,6 +98,7 @@ def summarise(
         "omitted": int(flagged.sum()),
         "cq_status": _counts(wells["cq_status"]),
         "tables": {name: len(table) for name, table in export.tables.items()},
+        "curves": describe_curves(export_curves(export, Path(path).stem)),
         "experiment": info.experiment,
         "calls": _calls(wells, keys if info.experiment == "genotyping" else []),
     }

@@ -8,7 +8,9 @@ Mapping: ``A01`` → ``A1`` (96-well plate unless a well lies beyond H12), ``Con
 ``Fluor`` → ``reporter`` (and ``target`` when ``Target`` is empty), ``NaN`` → undetermined,
 ``Starting Quantity (SQ)`` → ``quantity`` for standards. A ``Run Information`` file with the
 same name prefix beside the Cq file (or a ``Run Information`` sheet) fills :class:`RunInfo`.
-The Run Information, amplification and melt exports alone are recognised and refused.
+The Run Information, amplification and melt exports alone are recognised and refused as
+inputs of an analysis; :mod:`qpcr.io.biorad_curves` reads the amplification and melt exports
+for :func:`qpcr.read_curves`.
 """
 
 from __future__ import annotations
@@ -142,8 +144,9 @@ def sniff(sample: FileSample) -> tuple[str, str | None] | None:
 _REFUSALS = {
     "run_info": "this is a CFX 'Run Information' export, which holds no Cq values",
     "amplification": "this is a CFX 'Quantification Amplification Results' export (RFU per "
-    "cycle), which holds no Cq values",
-    "melt": "this is a CFX 'Melt Curve Derivative Results' export, which holds no Cq values",
+    "cycle), which holds no Cq values (qpcr.read_curves reads its curves)",
+    "melt": "this is a CFX melt curve export, which holds no Cq values (qpcr.read_curves reads "
+    "its curves)",
 }
 
 

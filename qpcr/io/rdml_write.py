@@ -454,15 +454,12 @@ def read_curves(
     >>> folder.cleanup()
     """
     from ..pipeline import plate_names
-    from . import read_run
+    from .curves import read_curves as curves_of
 
     found: dict[str, list[pd.DataFrame]] = {}
     for path, stem in zip(exports, plate_names(exports), strict=True):
-        export = read_run(path, format, settings.decimal, run=settings.run)
-        for name, table in export.tables.items():
-            if name in _CURVES and not table.empty:
-                table = table.assign(target=table["target"].replace(settings.aliases))
-                if "plate" not in table:
-                    table = table.assign(plate=stem)
-                found.setdefault(name, []).append(table)
+        table = curves_of(path, format, settings.decimal, run=settings.run, plate=stem)
+        table = table.assign(target=table["target"].replace(settings.aliases))
+        for name, part in table.groupby("kind", sort=False):
+            found.setdefault(str(name), []).append(part)
     return {name: pd.concat(frames, ignore_index=True) for name, frames in found.items()}
