@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import socket
 import subprocess
 import sys
+import threading
 import tomllib
 import warnings
 import zipfile
@@ -21,7 +23,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("starlette", reason="the web extra is not installed")
 pytest.importorskip("multipart", reason="the web extra is not installed")
-pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
+httpx = pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 with warnings.catch_warnings():  # Starlette now prefers httpx's successor; httpx still works
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
@@ -60,7 +62,7 @@ def _as_json(got: object, text: str) -> object:
     return float(text) if isinstance(got, (int, float)) and not isinstance(got, bool) else text
 
 
-def _same_as_cli(client: TestClient, answer: dict, cli: Path) -> None:
+def _same_as_cli(client: httpx.Client, answer: dict, cli: Path) -> None:
     """The answer's tables equal the CLI's CSVs; the CSV zip holds the CLI's bytes; the report
     and workbook are served."""
     for table in ("fold_changes", "ratios", "qc"):
@@ -100,6 +102,40 @@ def test_export_layout_and_config_give_the_cli_numbers(client: TestClient, tmp_p
 
 
 @needs_example
+@needs_example
+def test_real_http_on_a_free_port(tmp_path: Path) -> None:
+    """uvicorn in a thread, as ``qpcr serve`` runs it: the page, the upload and the downloads
+    over a socket."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(tmp_path / "serve"), port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            for _ in range(200):
+                if server.started:
+                    break
+                threading.Event().wait(0.05)
+            assert 'name="export"' in client.get("/").text
+            parts = [_part("export", EXPORT), _part("layout", LAYOUT), _part("config", CONFIG)]
+            answer = client.post("/api/analyze", files=parts)
+            assert answer.status_code == 200, answer.text
+            cli = _cli(tmp_path, str(EXPORT), "-l", str(LAYOUT), "-c", str(CONFIG))
+            _same_as_cli(client, answer.json(), cli)
+            bad = client.post("/api/analyze", files=[("export", ("run.txt", b"\x00junk"))])
+            assert (bad.status_code, bad.json()["where"]) == (400, "run.txt")
+            assert client.get("/api/health").status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
 def test_filled_template_gives_the_cli_numbers(client: TestClient, tmp_path: Path):
     """The example's layout and settings in a template, the export pasted on the Paste sheet."""
     workbook = tmp_path / "plate.xlsx"
@@ -231,3 +267,9 @@ def test_help_imports_no_web_stack() -> None:
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "--open" in run.stdout
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_serve_refuses_a_port_out_of_range() -> None:
+    result = CliRunner().invoke(app, ["serve", "--port", "70000"])
+    assert result.exit_code == 1
+    assert "--port: 70000 is not a port; expected 1 to 65535" in result.output

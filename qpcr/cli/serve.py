@@ -27,7 +27,7 @@ def serve(
         ),
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", help="Port to listen on.", min=1, max=65535, metavar="PORT")
+        int, typer.Option("--port", help="Port to listen on (1 to 65535).", metavar="PORT")
     ] = 8000,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the page in the web browser.")
@@ -35,6 +35,8 @@ def serve(
 ) -> None:
     """Serve a web page (and HTTP API) that analyses an uploaded workbook or export."""
     with user_errors():
+        if not 1 <= port <= 65_535:
+            raise InputError(f"{port} is not a port; expected 1 to 65535", where="--port")
         try:
             import uvicorn
 
