@@ -28,9 +28,9 @@ with warnings.catch_warnings():  # Starlette now prefers httpx's successor; http
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-from qpcr.cli import app
-from qpcr.template import write_template
-from qpcr.web import create_app
+from qpcr.cli import app  # noqa: E402
+from qpcr.template import write_template  # noqa: E402
+from qpcr.web import create_app  # noqa: E402
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hypoxia_tocilizumab"
 EXPORT = EXAMPLE / "quantstudio_96_results.txt"
