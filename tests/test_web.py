@@ -14,6 +14,8 @@ import threading
 import tomllib
 import warnings
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openpyxl
@@ -101,11 +103,9 @@ def test_export_layout_and_config_give_the_cli_numbers(client: TestClient, tmp_p
     assert body["ratios"] == []
 
 
-@needs_example
-@needs_example
-def test_real_http_on_a_free_port(tmp_path: Path) -> None:
-    """uvicorn in a thread, as ``qpcr serve`` runs it: the page, the upload and the downloads
-    over a socket."""
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[httpx.Client]:
+    """uvicorn in a thread on a free port, as ``qpcr serve`` runs it, and a client of it."""
     import uvicorn
 
     with socket.socket() as probe:
@@ -116,26 +116,53 @@ def test_real_http_on_a_free_port(tmp_path: Path) -> None:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            for _ in range(200):
-                if server.started:
-                    break
-                threading.Event().wait(0.05)
-            assert 'name="export"' in client.get("/").text
-            parts = [_part("export", EXPORT), _part("layout", LAYOUT), _part("config", CONFIG)]
-            answer = client.post("/api/analyze", files=parts)
-            assert answer.status_code == 200, answer.text
-            cli = _cli(tmp_path, str(EXPORT), "-l", str(LAYOUT), "-c", str(CONFIG))
-            _same_as_cli(client, answer.json(), cli)
-            bad = client.post("/api/analyze", files=[("export", ("run.txt", b"\x00junk"))])
-            assert (bad.status_code, bad.json()["where"]) == (400, "run.txt")
-            assert client.get("/api/health").status_code == 200
+        for _ in range(200):
+            if server.started:
+                break
+            threading.Event().wait(0.05)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+            yield client
     finally:
         server.should_exit = True
         thread.join(timeout=10)
     assert not thread.is_alive()
 
 
+@needs_example
+def test_real_http_on_a_free_port(served: httpx.Client, tmp_path: Path) -> None:
+    """The page, the upload and the downloads over a socket."""
+    assert 'name="export"' in served.get("/").text
+    parts = [_part("export", EXPORT), _part("layout", LAYOUT), _part("config", CONFIG)]
+    answer = served.post("/api/analyze", files=parts)
+    assert answer.status_code == 200, answer.text
+    cli = _cli(tmp_path, str(EXPORT), "-l", str(LAYOUT), "-c", str(CONFIG))
+    _same_as_cli(served, answer.json(), cli)
+    bad = served.post("/api/analyze", files=[("export", ("run.txt", b"\x00junk"))])
+    assert (bad.status_code, bad.json()["where"]) == (400, "run.txt")
+    assert served.get("/api/health").status_code == 200
+
+
+@needs_example
+def test_concurrent_uploads_each_get_their_own_results(served: httpx.Client) -> None:
+    """Three uploads at once, the export under three names: each answer names its own plate,
+    with the same numbers, in its own results folder."""
+    names = ["plate_a.txt", "plate_b.txt", "plate_c.txt"]
+
+    def upload(name: str) -> httpx.Response:
+        parts = [("export", (name, EXPORT.read_bytes())), _part("layout", LAYOUT)]
+        return served.post("/api/analyze", files=[*parts, _part("config", CONFIG)])
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        answers = [a.json() for a in pool.map(upload, names)]
+    plates = [{r["plate"] for r in a["qc"]} for a in answers]
+    assert plates == [{"plate_a"}, {"plate_b"}, {"plate_c"}]
+    folds = [[r["fold_change"] for r in a["fold_changes"]] for a in answers]
+    assert folds[0] == folds[1] == folds[2]
+    assert len(folds[0]) == 4
+    assert len({a["downloads"]["report"] for a in answers}) == 3
+
+
+@needs_example
 def test_filled_template_gives_the_cli_numbers(client: TestClient, tmp_path: Path):
     """The example's layout and settings in a template, the export pasted on the Paste sheet."""
     workbook = tmp_path / "plate.xlsx"
