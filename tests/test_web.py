@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import socket
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 import warnings
 import zipfile
@@ -300,3 +302,22 @@ def test_serve_refuses_a_port_out_of_range() -> None:
     result = CliRunner().invoke(app, ["serve", "--port", "70000"])
     assert result.exit_code == 1
     assert "--port: 70000 is not a port; expected 1 to 65535" in result.output
+    result = CliRunner().invoke(app, ["serve", "--keep", "0"])
+    assert result.exit_code == 1
+    assert "--keep: 0 minutes; expected at least 1" in result.output
+
+
+@needs_example
+def test_results_older_than_keep_seconds_are_removed(tmp_path: Path) -> None:
+    client = TestClient(create_app(tmp_path / "serve", keep_seconds=60))
+    old = tmp_path / "serve" / "results" / "old-run"
+    old.mkdir()
+    (old / "report.html").write_text("<p>old</p>")
+    assert client.get("/results/old-run/report.html").text == "<p>old</p>"
+    os.utime(old, (time.time() - 61, time.time() - 61))
+    parts = [_part("export", EXPORT), _part("layout", LAYOUT), _part("config", CONFIG)]
+    answer = client.post("/api/analyze", files=parts)
+    assert answer.status_code == 200
+    assert not old.exists()
+    assert client.get("/results/old-run/report.html").status_code == 404
+    assert client.get(answer.json()["downloads"]["report"]).status_code == 200

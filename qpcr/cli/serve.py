@@ -29,6 +29,10 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", help="Port to listen on (1 to 65535).", metavar="PORT")
     ] = 8000,
+    keep: Annotated[
+        int,
+        typer.Option("--keep", help="Minutes the results stay to be downloaded.", metavar="MIN"),
+    ] = 60,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the page in the web browser.")
     ] = False,
@@ -37,6 +41,8 @@ def serve(
     with user_errors():
         if not 1 <= port <= 65_535:
             raise InputError(f"{port} is not a port; expected 1 to 65535", where="--port")
+        if keep < 1:
+            raise InputError(f"{keep} minutes; expected at least 1", where="--keep")
         try:
             import uvicorn
 
@@ -62,7 +68,9 @@ def serve(
             )
         url = f"http://{'localhost' if host in _LOCAL else host}:{port}/"
         with tempfile.TemporaryDirectory(prefix="qpcr-serve-") as root:
-            server = uvicorn.Server(uvicorn.Config(create_app(root), host=host, port=port))
+            server = uvicorn.Server(
+                uvicorn.Config(create_app(root, keep * 60), host=host, port=port)
+            )
             if open_browser:
                 threading.Timer(1.0, webbrowser.open, [url]).start()
             stderr().print(f"qpcr serves {url} (Ctrl+C stops it)", highlight=False)

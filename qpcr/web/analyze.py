@@ -7,7 +7,8 @@ and analysed exactly as ``qpcr analyze`` would: :func:`qpcr.pipeline.analyze` an
 :func:`qpcr.report.write_report`. The answer holds the tables ``fold_changes``, ``ratios`` and
 ``qc`` as records read back from the CSVs written (so the columns and numbers are the CSVs'),
 and the URLs of the downloads under ``/results/<id>/``. A user's mistake answers 400 with
-``{"error", "where", "hint", "text"}``; ``text`` is the one line the CLI prints.
+``{"error", "where", "hint", "text"}``; ``text`` is the one line the CLI prints. Results folders
+older than the application's ``keep_seconds`` are removed when the next analysis starts.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 import zipfile
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -57,6 +59,7 @@ class _Upload:
 async def analyze_route(request: Request) -> JSONResponse:
     """The route: parse, save, analyse in a worker thread, answer."""
     root: Path = request.app.state.root
+    _forget(root / "results", request.app.state.keep_seconds)
     run_id = secrets.token_urlsafe(16)
     inbox, outdir = root / "uploads" / run_id, root / "results" / run_id
     try:
@@ -70,6 +73,14 @@ async def analyze_route(request: Request) -> JSONResponse:
     finally:
         shutil.rmtree(inbox, ignore_errors=True)
     return JSONResponse(_answer(outdir, f"/results/{run_id}"))
+
+
+def _forget(results: Path, keep_seconds: float) -> None:
+    """Remove the results folders written more than ``keep_seconds`` ago."""
+    now = time.time()
+    for folder in results.iterdir():
+        if now - folder.stat().st_mtime > keep_seconds:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _read_form(request: Request) -> FormData:

@@ -69,7 +69,7 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(root: str | Path) -> Starlette:
+def create_app(root: str | Path, keep_seconds: float = 3600) -> Starlette:
     """The web application; each analysis writes its results under ``root/results/<id>``.
 
     Parameters
@@ -78,6 +78,9 @@ def create_app(root: str | Path) -> Starlette:
         A folder the application owns (``qpcr serve`` makes a temporary one): uploads are kept
         in ``root/uploads/<id>`` while they are analysed, results in ``root/results/<id>``,
         served under ``/results/<id>/``. The id is random and unguessable.
+    keep_seconds
+        How long results stay to be downloaded: older folders are removed when the next
+        analysis starts.
 
     Returns
     -------
@@ -106,4 +109,5 @@ def create_app(root: str | Path) -> Starlette:
         ]
     )
     app.state.root = root
+    app.state.keep_seconds = keep_seconds
     return app
