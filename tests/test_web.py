@@ -32,6 +32,8 @@ with warnings.catch_warnings():  # Starlette now prefers httpx's successor; http
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
+import hostile  # noqa: E402
+
 from qpcr.cli import app  # noqa: E402
 from qpcr.template import write_template  # noqa: E402
 from qpcr.web import create_app  # noqa: E402
@@ -194,6 +196,17 @@ def test_garbage_upload_is_a_400_naming_the_file(client: TestClient) -> None:
     assert "Traceback" not in answer.text
     assert "/serve/uploads" not in answer.text
     assert client.get("/api/health").status_code == 200  # and the server keeps serving
+
+
+def test_workbook_bomb_is_a_400(client: TestClient, tmp_path: Path) -> None:
+    bomb = hostile.zip_member_bomb(tmp_path / "plate.xlsx")
+    answer = client.post("/api/analyze", files=[_part("workbook", bomb)])
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["where"].startswith("plate.xlsx")
+    assert "(limit inflated_bytes)" in body["error"]
+    assert "decompression bomb" in body["hint"]
+    assert client.get("/api/health").status_code == 200
 
 
 def test_client_paths_are_cut_to_the_file_name(client: TestClient, tmp_path: Path) -> None:

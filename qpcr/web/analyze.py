@@ -13,6 +13,7 @@ older than the application's ``keep_seconds`` are removed when the next analysis
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import secrets
@@ -79,8 +80,10 @@ def _forget(results: Path, keep_seconds: float) -> None:
     """Remove the results folders written more than ``keep_seconds`` ago."""
     now = time.time()
     for folder in results.iterdir():
-        if now - folder.stat().st_mtime > keep_seconds:
-            shutil.rmtree(folder, ignore_errors=True)
+        # a folder being written is renamed into place meanwhile (qpcr.atomic): let it be
+        with contextlib.suppress(FileNotFoundError):
+            if now - folder.stat().st_mtime > keep_seconds:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _read_form(request: Request) -> FormData:
