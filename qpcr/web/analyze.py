@@ -63,17 +63,20 @@ async def analyze_route(request: Request) -> JSONResponse:
     _forget(root / "results", request.app.state.keep_seconds)
     run_id = secrets.token_urlsafe(16)
     inbox, outdir = root / "uploads" / run_id, root / "results" / run_id
+    form = None
     try:
         form = await _read_form(request)
         upload = await _save(form, inbox)
-        await run_in_threadpool(_analyse, upload, outdir)
+        answer = await run_in_threadpool(_analyse, upload, outdir, f"/results/{run_id}")
     except QpcrError as exc:
         if isinstance(exc, InternalError):
             raise
         return _error(exc, inbox)
     finally:
+        if form is not None:
+            await form.close()
         shutil.rmtree(inbox, ignore_errors=True)
-    return JSONResponse(_answer(outdir, f"/results/{run_id}"))
+    return JSONResponse(answer)
 
 
 def _forget(results: Path, keep_seconds: float) -> None:
@@ -166,8 +169,9 @@ async def _write(part: UploadFile | str, field: str, inbox: Path) -> Path:
     return path
 
 
-def _analyse(upload: _Upload, outdir: Path) -> None:
-    """The analysis and its results folder, as ``qpcr analyze`` writes them, plus the CSV zip."""
+def _analyse(upload: _Upload, outdir: Path, url: str) -> dict[str, Any]:
+    """The analysis and its results folder, as ``qpcr analyze`` writes them, plus the CSV zip;
+    returns the answer (:func:`_answer`, the folder served at ``url``)."""
     from ..config import load_config
     from ..pipeline import analyze
     from ..report import write_report
@@ -179,6 +183,7 @@ def _analyse(upload: _Upload, outdir: Path) -> None:
     with zipfile.ZipFile(outdir / "tables.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         for csv in sorted(outdir.glob("*.csv")):
             archive.write(csv, csv.name)
+    return _answer(outdir, url)
 
 
 def _answer(outdir: Path, url: str) -> dict[str, Any]:
