@@ -7,8 +7,10 @@ and analysed exactly as ``qpcr analyze`` would: :func:`qpcr.pipeline.analyze` an
 :func:`qpcr.report.write_report`. The answer holds the tables ``fold_changes``, ``ratios`` and
 ``qc`` as records read back from the CSVs written (so the columns and numbers are the CSVs'),
 and the URLs of the downloads under ``/results/<id>/``. A user's mistake answers 400 with
-``{"error", "where", "hint", "text"}``; ``text`` is the one line the CLI prints. Results folders
-older than the application's ``keep_seconds`` are removed when the next analysis starts.
+``{"error", "where", "hint", "text"}``; ``text`` is the error's one line as the CLI prints it
+(in the library's words: a hint may name a parameter, e.g. ``format="NAME"``, where the CLI
+names its option). Results folders older than the application's ``keep_seconds`` are removed
+when the next analysis starts.
 """
 
 from __future__ import annotations
