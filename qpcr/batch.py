@@ -30,7 +30,9 @@ __all__ = ["BATCH_FILES", "BATCH_TABLES", "BatchResult", "Plate", "plates_of", "
 BATCH_TABLES = ("fold_changes", "ratios", "samples", "qc", "wells")
 #: The files of a batch's output folder (beside them ``plates/`` with ``reports``).
 BATCH_FILES = (*(f"{name}.csv" for name in BATCH_TABLES), "errors.csv")
-_OWNED = frozenset({*BATCH_FILES, "plates"})
+#: The long table written with ``tidy`` (:meth:`qpcr.results.Results.to_long`).
+LONG_TABLE = "results_long"
+_OWNED = frozenset({*BATCH_FILES, f"{LONG_TABLE}.csv", "plates"})
 #: Manifest columns that say how to analyse a plate; any other column is carried into the
 #: outputs.
 _MANIFEST_COLUMNS = ("export", "layout", "config")
@@ -189,6 +191,7 @@ class _Job:
     config: AnalysisConfig | None
     overrides: tuple[tuple[str, Any], ...]
     report: Path | None
+    tidy: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,7 @@ def run_batch(
     manifest: str | Path | None = None,
     jobs: int | None = None,
     reports: bool = False,
+    tidy: bool = False,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
     describe: Callable[[QpcrError], str] = str,
@@ -240,6 +244,9 @@ def run_batch(
     reports
         Also write every plate's full results folder (:func:`qpcr.report.write_report`) to
         ``plates/<export stem>/``.
+    tidy
+        Also write ``results_long.csv``: every plate's quantities in the long form of
+        :meth:`~qpcr.results.Results.to_long`, led by the same ``export`` and manifest columns.
     force
         Replace earlier batch results in ``out``.
     progress
@@ -303,8 +310,9 @@ def run_batch(
         report_root = tmp / "plates" if reports else None
         given = tuple((overrides or {}).items())
         todo = [_Job(p, Path(layout) if layout else None, shared, given,
-                     report_root / p.name if report_root else None) for p in plates]  # fmt: skip
-        with _Spool(tmp) as spool:
+                     report_root / p.name if report_root else None, tidy)
+                for p in plates]  # fmt: skip
+        with _Spool(tmp, (*BATCH_TABLES, LONG_TABLE) if tidy else BATCH_TABLES) as spool:
             for done, outcome in enumerate(_outcomes(todo, jobs), start=1):
                 if outcome.error is not None:
                     errors.append((outcome.name, describe(outcome.error)))
@@ -399,12 +407,13 @@ def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
     if job.report is not None:
         from .report import write_report
 
-        write_report(results, job.report)
+        write_report(results, job.report, tidy=job.tidy)
     lead = (("export", plate.name), *plate.extra)
+    tables = {name: frame for name, frame in result_tables(results).items() if name in BATCH_TABLES}
+    if job.tidy:
+        tables[LONG_TABLE] = results.to_long()
     out = {}
-    for name, frame in result_tables(results).items():
-        if name not in BATCH_TABLES:
-            continue
+    for name, frame in tables.items():
         clash = [key for key, _ in plate.extra if key in frame.columns]
         if clash:
             raise InputError(
@@ -429,8 +438,9 @@ class _Spool:
     the union of the columns (blank where a plate lacks one).
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, tables: Sequence[str]) -> None:
         self.folder = folder
+        self.tables = tables
         self.parts: dict[str, dict[tuple[str, ...], tuple[Path, IO[str]]]] = {}
         self.errors = self._open(folder / "errors.csv", ("export", "message"))
 
@@ -465,7 +475,7 @@ class _Spool:
                 handle.close()
         if exc[0] is not None:
             return
-        for table in BATCH_TABLES:
+        for table in self.tables:
             parts = list(self.parts.get(table, {}).items())
             if not parts:  # no plate analysed: the file still exists
                 self._open(self.folder / f"{table}.csv", ("export",)).close()

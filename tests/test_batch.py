@@ -243,3 +243,25 @@ def test_help_imports_neither_rich_nor_pandas() -> None:
                          check=True)  # fmt: skip
     assert "batch" in run.stdout
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_tidy_writes_every_plates_long_table(plates: Path) -> None:
+    """``--tidy``: results_long.csv holds each plate's Results.to_long() under its export name,
+    and each plate's report folder has its own results_long.csv with the same rows."""
+    out = plates / "batch_tidy"
+    result = _batch(plates, out, "--tidy", "--reports", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    gathered = _read(out / "results_long.csv")
+    assert gathered.columns[0] == "export"
+    assert sorted(gathered["export"].unique()) == ["plate0000", "plate0001", "plate0002"]
+    alone = _read(out / "plates" / "plate0002" / "results_long.csv")
+    rows = gathered[gathered["export"] == "plate0002"].drop(columns="export")
+    pd.testing.assert_frame_equal(rows.reset_index(drop=True), alone)
+    folds = _read(out / "fold_changes.csv")
+    long_folds = gathered[gathered["measure"] == "fold_change"]
+    assert len(long_folds) == len(folds)  # one long row per fold change, every plate
+    assert set(long_folds["value"]) == set(folds["fold_change"])
+
+
+def test_without_tidy_there_is_no_long_table(batched: Path) -> None:
+    assert not (batched / "results_long.csv").exists()

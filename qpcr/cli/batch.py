@@ -44,6 +44,11 @@ ReportsOpt = Annotated[
     typer.Option("--reports", help="Also write each plate's full results folder into "
                  "DIR/plates, one folder per export named by its file stem."),
 ]  # fmt: skip
+TidyOpt = Annotated[
+    bool,
+    typer.Option("--tidy", help="Also write results_long.csv: every plate's quantities, one row "
+                 "per quantity (for R)."),
+]  # fmt: skip
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace earlier results in --out.")]
 
 
@@ -57,6 +62,7 @@ def batch(
     out: OutOpt = Path("qpcr_batch"),
     jobs: JobsOpt = None,
     reports: ReportsOpt = False,
+    tidy: TidyOpt = False,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
@@ -71,7 +77,7 @@ def batch(
         with _progress(console, show) as advance:
             done = run_batch(exports or [], out, layout=layout, config=config,
                              overrides=typed_settings(settings or {}), manifest=manifest,
-                             jobs=jobs, reports=reports, force=force, progress=advance,
+                             jobs=jobs, reports=reports, tidy=tidy, force=force, progress=advance,
                              describe=_cli_text)  # fmt: skip
     if done.failed:
         stderr().print(f"[bold red]error:[/] {done.failed} of {done.plates} plate(s) failed; "
