@@ -13,6 +13,12 @@ from qpcr.errors import DesignError
 
 from .dist import t_ppf
 
+#: A standard error below this many log2 units (cycles) is the floating-point rounding of a
+#: zero variance, not a spread: Cq values carry two or three decimals, so any real spread is
+#: orders of magnitude larger. Below it a comparison gets no test, in every table alike (a
+#: p-value of 1e-33 from rounding would be a silent wrong answer).
+NEGLIGIBLE_SE = 1e-9
+
 
 def _as_values(values: Any, name: str) -> np.ndarray:
     """One-dimensional float array from a sequence/Series; reject anything else."""

@@ -12,7 +12,7 @@ import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError
 
-from ._common import _join, _t_ci
+from ._common import NEGLIGIBLE_SE, _join, _t_ci
 from .design import _Design
 from .dist import f_sf, t_sf
 from .mixed import MixedFit, fit_random_intercept
@@ -142,10 +142,13 @@ def factorial_anova(
             rss_with, rank_with = rss, rank
         rows.append((name, rss_without - rss_with, float(rank_with - rank_without)))
     mse = rss / df_resid
+    if math.sqrt(max(mse, 0.0)) < NEGLIGIBLE_SE:  # zero, or the rounding of zero
+        mse = 0.0
+        notes.append("zero residual variance: no test possible")
     sum_sq = np.array([r[1] for r in rows] + [rss])
     df = np.array([r[2] for r in rows] + [float(df_resid)])
     with np.errstate(divide="ignore", invalid="ignore"):
-        fstat = np.append(sum_sq[:-1] / df[:-1] / mse, np.nan)
+        fstat = np.append(sum_sq[:-1] / df[:-1] / mse if mse > 0 else np.nan * df[:-1], np.nan)
     return pd.DataFrame(
         {
             "term": [" × ".join(r[0]) for r in rows] + ["Residual"],
@@ -245,9 +248,11 @@ def _contrast_specs(
 def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> None:
     """t statistic, two-sided p and (1 − alpha) CI of a contrast from estimate, SE and df."""
     row["estimate_log2"] = estimate
+    if np.isfinite(se) and se < NEGLIGIBLE_SE:  # zero, or the rounding of zero
+        se = 0.0
     if not (np.isfinite(se) and se > 0 and np.isfinite(df) and df > 0):
         row.update(se=se, df=df)
-        if np.isfinite(se) and se == 0:
+        if se == 0:
             row["note"] = _join(row["note"], "zero residual variance: no test possible")
         return
     tstat = estimate / se

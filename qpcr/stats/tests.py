@@ -9,7 +9,7 @@ import numpy as np
 
 from qpcr.errors import ConfigError
 
-from ._common import _groups, _join, _result, _t_ci, _too_few
+from ._common import NEGLIGIBLE_SE, _groups, _join, _result, _t_ci, _too_few
 from .dist import t_sf
 from .permutation import permutation_test
 
@@ -158,7 +158,7 @@ def _parametric_or_rank(
         df = float(t.size + c.size - 2)
         sp2 = ((t.size - 1) * np.var(t, ddof=1) + (c.size - 1) * np.var(c, ddof=1)) / df
         se = float(math.sqrt(sp2 * (1 / t.size + 1 / c.size)))
-    if se == 0:
+    if se < NEGLIGIBLE_SE:  # zero, or the rounding of zero
         res.update(se=0.0, df=df, note="zero variance in both groups: no test possible")
         return res
     tstat = estimate / se
