@@ -33,6 +33,7 @@ __all__ = [
     "ReaderOutputError",
     "UnrecognizedFormatError",
     "did_you_mean",
+    "listed",
 ]
 
 
@@ -118,6 +119,33 @@ class FormatWarning(QpcrWarning):
 
 class AssumptionWarning(QpcrWarning):
     """A method's assumption is doubtful (e.g. |E - 2| > 0.1 with ΔΔCq)."""
+
+
+def listed(items: Iterable[object], limit: int = 12) -> str:
+    """Names for a message: the first ``limit`` joined by commas, then how many more.
+
+    Parameters
+    ----------
+    items
+        The names (shown as text, in order).
+    limit
+        How many to show.
+
+    Returns
+    -------
+    str
+        ``"A1, A2 ... and 3 more"``.
+
+    Examples
+    --------
+    >>> listed(["A1", "A2", "A3", "A4", "A5"], limit=2)
+    'A1, A2 ... and 3 more'
+    >>> listed(["GAPDH"])
+    'GAPDH'
+    """
+    names = list(map(str, items))
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" ... and {more} more" if more > 0 else "")
 
 
 def did_you_mean(word: str, options: Iterable[object], otherwise: str = "") -> str:

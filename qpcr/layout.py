@@ -22,12 +22,12 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ExportParseError, InputError, LayoutError, LayoutMismatchError
+from .errors import ExportParseError, InputError, LayoutError, LayoutMismatchError, listed
 from .io._tabular import as_text, decode_bytes, norm_header, split_rows
 from .io.failures import damaged_file
 from .io.inputs import OLE2_MAGIC, ZIP_MAGIC, check_text, open_workbook, read_input
 from .io.numbers import decimal_mark, read_numbers
-from .layout_join import _listing, check_layout, join_layout, renamed_samples, same_name
+from .layout_join import check_layout, join_layout, renamed_samples, same_name
 from .plate import PLATES, PlateFormat, is_whole, normalise_well
 from .schema import normalise_sample_type
 
@@ -285,8 +285,8 @@ def _finish(layout: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFra
         keys.append("target")
     dupes = layout[layout.duplicated(keys, keep=False)]
     if not dupes.empty:
-        listed = _listing(dupes[keys].drop_duplicates().astype(str).agg(" ".join, axis=1))
-        raise LayoutError(f"wells listed more than once: {listed}", where=where)
+        rows = listed(dupes[keys].drop_duplicates().astype(str).agg(" ".join, axis=1))
+        raise LayoutError(f"wells listed more than once: {rows}", where=where)
     return layout.reset_index(drop=True)
 
 

@@ -8,23 +8,14 @@ to the wells and reports wells on one side only; :func:`renamed_samples` turns t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
-from .errors import LayoutMismatchError
+from .errors import LayoutMismatchError, listed
 
 __all__ = ["check_layout", "join_layout", "renamed_samples", "same_name"]
 
-_MAX_LISTED = 12
 _SHOWN = 5  # disagreeing wells named in an error (then a count)
-
-
-def _listing(items: Sequence[str] | pd.Series, limit: int = _MAX_LISTED) -> str:
-    items = list(items)
-    shown = ", ".join(items[:limit])
-    return shown + (f" ... and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def same_name(a: object, b: object) -> bool:
@@ -188,14 +179,14 @@ def check_layout(
         if targets:
             raise LayoutMismatchError(
                 f"targets disagree between export and layout in {len(targets)} well(s){on}: "
-                f"{_listing(targets, _SHOWN)}; expected the same target in each well",
+                f"{listed(targets, _SHOWN)}; expected the same target in each well",
                 where=where,
                 hint=swap or "Fix the layout, or map export names with [aliases] in the settings",
             )
         if names:
             raise LayoutMismatchError(
                 f"sample names disagree between export and layout in {len(names)} well(s){on}: "
-                f"{_listing(names, _SHOWN)}; expected the same sample in each well (compared "
+                f"{listed(names, _SHOWN)}; expected the same sample in each well (compared "
                 "ignoring letter case and spaces)",
                 where=where,
                 hint=swap
@@ -205,7 +196,7 @@ def check_layout(
             )
         known = ", ".join(dict.fromkeys(mine["target"].dropna().astype(str)))
         raise LayoutMismatchError(
-            f"the layout names target(s) {_listing(absent, _SHOWN)} that do not occur in the "
+            f"the layout names target(s) {listed(absent, _SHOWN)} that do not occur in the "
             f"export{on}; expected targets of the export ({known})",
             where=where,
             hint=swap or "Fix the layout, or map export names with [aliases] in the settings",
@@ -311,14 +302,14 @@ def join_layout(
     if absent:
         messages.append(
             f"{len(absent)} well(s) of the export are not in the layout and are excluded: "
-            + _listing(absent)
+            + listed(absent)
         )
     used = set(map(tuple, wells[[k for k in keys if k in wells]].astype(str).to_numpy()))
     lay_keys = layout[[k for k in keys if k in layout]].astype(str)
     missing = [" ".join(k) for k in map(tuple, lay_keys.to_numpy()) if k not in used]
     if missing:
         messages.append(
-            f"{len(missing)} layout well(s) have no data in the export: " + _listing(missing)
+            f"{len(missing)} layout well(s) have no data in the export: " + listed(missing)
         )
     return joined, messages
 
@@ -385,6 +376,6 @@ def renamed_samples(joined: pd.DataFrame) -> tuple[list[str], list[dict[str, obj
     n_wells = len(hit.drop_duplicates([c for c in ("plate", "well") if c in hit]))
     note = (
         f"sample names of {n_wells} well(s) taken from the layout instead of the export "
-        f'(sample_names = "layout"): ' + _listing(list(dict.fromkeys(pairs)))
+        f'(sample_names = "layout"): ' + listed(list(dict.fromkeys(pairs)))
     )
     return [note], events

@@ -47,6 +47,7 @@ from .errors import (
     LayoutMismatchError,
     MissingControlError,
     did_you_mean,
+    listed,
 )
 from .io._tabular import parse_bool
 
@@ -61,13 +62,6 @@ __all__ = [
 
 _SUFFIX = re.compile(r"[\s._-]*(layout|results?|exports?|data)$", re.IGNORECASE)
 _KEYS = ["plate", "sample", "target"]
-_MAX_LISTED = 12
-
-
-def _listing(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:_MAX_LISTED])
-    extra = len(items) - _MAX_LISTED
-    return shown + (f" ... and {extra} more" if extra > 0 else "")
 
 
 def _stem_key(path: Path) -> str:
@@ -129,9 +123,9 @@ def match_layouts(
     lonely_l = [p.name for j, p in enumerate(lay) if j not in paired]
     found = f"{len(exp)} export(s) and {len(lay)} layout(s)"
     if lonely_e:
-        found += f"; no layout named like {_listing(lonely_e)}"
+        found += f"; no layout named like {listed(lonely_e)}"
     if lonely_l:
-        found += f"; no export named like {_listing(lonely_l)}"
+        found += f"; no export named like {listed(lonely_l)}"
     if len(exp) == len(lay) and not (lonely_e or lonely_l):
         found += "; the stems pair them in another order than given"
     raise LayoutMismatchError(
@@ -182,7 +176,7 @@ def stack_layouts(layouts: Mapping[str, pd.DataFrame], where: str = "layouts") -
             other = sorted(set(layout["plate"].astype(str)) - {"", str(plate)})
             if other:
                 raise LayoutMismatchError(
-                    f"the layout given for plate '{plate}' names plate(s) {_listing(other)}; "
+                    f"the layout given for plate '{plate}' names plate(s) {listed(other)}; "
                     f"expected only '{plate}' or no 'plate' column",
                     where=f"{where} ({plate})",
                     hint="Give one layout per plate, or one layout with a 'plate' column for all",
@@ -233,10 +227,10 @@ def irc_sample_names(
     unknown = [n for n in names if n not in known_set]
     if unknown:
         raise ConfigError(
-            f"inter-run calibrator(s) {_listing(unknown)} are not sample names of the data; "
+            f"inter-run calibrator(s) {listed(unknown)} are not sample names of the data; "
             "expected names of samples measured on every plate",
             where=where,
-            hint=did_you_mean(unknown[0], known, f"samples: {_listing(known)}"),
+            hint=did_you_mean(unknown[0], known, f"samples: {listed(known)}"),
         )
     marked: list[str] = []
     if "irc" in table:
@@ -256,11 +250,9 @@ def _check_table(samples: pd.DataFrame, value: str, se: str | None, where: str) 
         )
     dupes = samples[samples.duplicated(_KEYS, keep=False)]
     if not dupes.empty:
-        listed = _listing(
-            dupes[_KEYS].drop_duplicates().astype(str).agg(" / ".join, axis=1).tolist()
-        )
+        rows = listed(dupes[_KEYS].drop_duplicates().astype(str).agg(" / ".join, axis=1).tolist())
         raise AnalysisError(
-            f"more than one row per plate / sample / target: {listed}; expected one",
+            f"more than one row per plate / sample / target: {rows}; expected one",
             where=where,
             hint="Aggregate technical replicates per (plate, sample, target) first",
         )
@@ -392,7 +384,7 @@ def inter_run_calibration(
             for p, t, s, w in zip(bad["plate"], bad["target"], bad["sample"], why, strict=True)
         ]
         raise AnalysisError(
-            f"inter-run calibrators incomplete: {_listing(items)}; expected every IRC "
+            f"inter-run calibrators incomplete: {listed(items)}; expected every IRC "
             f"({', '.join(ircs)}) with a value on every plate for every target measured there",
             where=f"{where}, plate '{bad['plate'].iloc[0]}', target '{bad['target'].iloc[0]}'",
             hint="The calibration factor must average the same IRCs on every plate: re-run the "
@@ -497,7 +489,7 @@ def per_plate_calibration(
         ]
         label = ", ".join(f"{k}={v}" for k, v in control.items())
         raise MissingControlError(
-            f"no control sample ({label}) with a value on {_listing(items)}; expected the "
+            f"no control sample ({label}) with a value on {listed(items)}; expected the "
             "control group on every plate that measures the target",
             where=f"{where}, plate '{lacking['plate'].iloc[0]}', "
             f"target '{lacking['target'].iloc[0]}'",
@@ -589,7 +581,7 @@ def plate_strategy(
     label = ", ".join(f"{k}={v}" for k, v in control.items()) or "not set"
     raise DesignError(
         f"target(s) spread over plates without inter-run calibrators or the control group "
-        f"({label}) on each plate: {_listing(items)}; expected IRC samples on every plate or "
+        f"({label}) on each plate: {listed(items)}; expected IRC samples on every plate or "
         "the control group on every plate",
         where="plates",
         hint="Mark IRC wells (layout column 'irc' = yes, or settings irc_samples), put control "

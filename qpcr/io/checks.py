@@ -7,16 +7,9 @@ from collections.abc import Callable, Hashable, Iterable
 
 import pandas as pd
 
-from ..errors import ExportParseError, FormatWarning
+from ..errors import ExportParseError, FormatWarning, listed
 
 __all__ = ["check_unique_wells", "sample_types"]
-
-_LISTED = 8
-
-
-def _listing(items: list[str]) -> str:
-    shown = ", ".join(items[:_LISTED])
-    return shown + (f" ... and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
 
 
 def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
@@ -63,9 +56,9 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     repeated = named[named.duplicated([*keys, "target"], keep=False)]
     if not repeated.empty:
         counts = repeated.groupby([*keys, "target"], sort=False).size()
-        listed = [f"{name(k)} ({n}×)" for k, n in counts.items()]
+        found = [f"{name(k)} ({n}×)" for k, n in counts.items()]
         raise ExportParseError(
-            f"{len(listed)} well × target pair(s) occur more than once: {_listing(listed)}; "
+            f"{len(found)} well × target pair(s) occur more than once: {listed(found, 8)}; "
             "expected one row per well and target",
             where=where,
             hint="Remove the repeated rows (a row pasted twice counts as one more reaction), "
@@ -76,12 +69,12 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     pairs = named[[*keys, "sample"]].drop_duplicates()
     mixed = pairs[pairs.duplicated(keys, keep=False)]
     if not mixed.empty:
-        listed = [
+        found = [
             f"{name(k)} ({' / '.join(map(str, v))})"
             for k, v in mixed.groupby(keys, sort=False)["sample"]
         ]
         raise ExportParseError(
-            f"{len(listed)} well(s) hold two or more samples: {_listing(listed)}; expected "
+            f"{len(found)} well(s) hold two or more samples: {listed(found, 8)}; expected "
             "one sample per well",
             where=where,
             hint="Correct the sample names or well positions of these rows",

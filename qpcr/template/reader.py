@@ -18,7 +18,7 @@ import pandas as pd
 from ..config import AnalysisConfig, from_mapping
 from ..errors import ConfigError, ExportParseError, InputError, LayoutError
 from ..io._tabular import as_text
-from ..io.inputs import check_input, open_workbook
+from ..io.inputs import ZIP_MAGIC, check_input, open_workbook
 from ..io.numbers import decimal_mark, read_cq, read_numbers, to_number
 from ..io.registry import Export, RunInfo, is_rust_panic
 from ..plate import PLATES, PlateFormat
@@ -74,7 +74,7 @@ def _template_book(path: Path) -> Any:
     raises, a Rust panic included)."""
     try:
         with path.open("rb") as handle:
-            if handle.read(4) != b"PK\x03\x04":
+            if handle.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
                 return None
         book = open_workbook(path)  # held to the input budget first
 
