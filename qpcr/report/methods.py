@@ -27,9 +27,11 @@ __all__ = ["methods_text"]
 _USED_TEST_TEXT: dict[str, str] = {
     "paired t": "a paired t-test on the differences within each biological replicate",
     **{k: v for k, v in TEST_METHODS_TEXT.items() if k not in ("auto", "paired")},
-    "mann-whitney (Hodges-Lehmann)": TEST_METHODS_TEXT["mann-whitney"],
-    "wilcoxon signed-rank (Hodges-Lehmann)": "the exact Wilcoxon signed-rank test, fold "
-    "changes being 2^(Hodges-Lehmann shift) with its distribution-free interval",
+    # the rank tests' labels (unpaired and paired); one wording covers both
+    **dict.fromkeys(
+        ("mann-whitney (Hodges-Lehmann)", "wilcoxon signed-rank (Hodges-Lehmann)"),
+        TEST_METHODS_TEXT["mann-whitney"],
+    ),
 }
 
 #: Exclusion codes that are a well's role, not a QC decision (described with the averaging).
