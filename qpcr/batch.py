@@ -397,11 +397,11 @@ def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
     from .pipeline import analyze
     from .report.safe import escape_cell, safe_frame
     from .report.tables import result_tables
-    from .template import template_config
+    from .template import settings_for
 
     plate = job.plate
-    config = _settings(plate.config) if plate.config else job.config
-    config = config or template_config([plate.export]) or AnalysisConfig()
+    given = _settings(plate.config) if plate.config else job.config
+    config = settings_for([plate.export], given)
     config = config.with_overrides(**dict(job.overrides))
     results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
     if job.report is not None:

@@ -27,7 +27,7 @@ from .results import InputFile, Results
 from .stages.comparisons import Compared, adjust, compare
 from .stages.quality import Checked, quality
 from .stages.quantify import Quantified, quantify
-from .template import template_config
+from .template import settings_for
 from .validate import check_names
 
 __all__ = [
@@ -234,7 +234,7 @@ def analyze(
     >>> folder.cleanup()
     """
     files = [e for e in exports if not isinstance(e, pd.DataFrame)]
-    config = config or template_config(files) or AnalysisConfig()
+    config = settings_for(files, config)
     wells = read_wells(exports, layout, config, format)
     found = quantify(quality(wells.table, config), config)
     results = Results(

@@ -58,15 +58,14 @@ def analyze(
 ) -> None:
     """Analyse plate export(s): QC, normalisation, fold changes, ratios, statistics."""
     with user_errors():
-        from ..config import AnalysisConfig, load_config
         from ..io.rdml_write import check_path, read_curves, write_rdml
         from ..pipeline import analyze as run
         from ..report import write_report
-        from ..template import template_config
+        from ..template import settings_for
 
         if rdml is not None:
             check_path(rdml, force)
-        cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
+        cfg = settings_for(exports, config)
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
         written = write_report(

@@ -39,14 +39,13 @@ def export_rdml(
     """Write the run as RDML 1.3: samples with their factors, targets with their efficiency,
     every reaction with its Cq, exclusion and curves."""
     with user_errors():
-        from ..config import AnalysisConfig, load_config
         from ..io.rdml_write import check_path, read_curves, write_rdml
         from ..pipeline import analyze as run
-        from ..template import template_config
+        from ..template import settings_for
         from .options import with_settings
 
         check_path(out, force)
-        cfg = load_config(config) if config else template_config(exports) or AnalysisConfig()
+        cfg = settings_for(exports, config)
         cfg = with_settings(cfg, settings or {})
         results = run(exports, layout=layout, config=cfg, format=format)
         curves = read_curves(exports, cfg, format)

@@ -18,7 +18,7 @@ and returns the wells table joined with the layout, plus the settings as a TOML-
 """
 
 from ._common import MARKER
-from .reader import TemplateContent, is_template, read_template, template_config
+from .reader import TemplateContent, is_template, read_template, settings_for, template_config
 from .writer import write_template
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "TemplateContent",
     "is_template",
     "read_template",
+    "settings_for",
     "template_config",
     "write_template",
 ]
