@@ -17,8 +17,14 @@ Sheets (``write_template``):
 and returns the wells table joined with the layout, plus the settings as a TOML-shaped dict.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import AnalysisConfig, load_config
 from ._common import MARKER
-from .reader import TemplateContent, is_template, read_template, settings_for, template_config
+from .reader import TemplateContent, is_template, read_template, template_config
 from .writer import write_template
 
 __all__ = [
@@ -30,3 +36,38 @@ __all__ = [
     "template_config",
     "write_template",
 ]
+
+
+def settings_for(
+    paths: Sequence[str | Path], config: str | Path | AnalysisConfig | None = None
+) -> AnalysisConfig:
+    """The settings of a run: ``config`` when given (a settings file or object), else the
+    Settings sheet of a filled template among ``paths`` (:func:`template_config`), else the
+    defaults. The one rule behind ``qpcr analyze``, ``export-rdml``, ``batch`` and
+    :func:`qpcr.analyze`.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        The input files, templates or not.
+    config : str, Path, AnalysisConfig or None
+        A settings file (TOML) or settings object; None to look for a template.
+
+    Returns
+    -------
+    AnalysisConfig
+        The settings.
+
+    Examples
+    --------
+    >>> from qpcr.config import AnalysisConfig
+    >>> settings_for(["run.txt"]) == AnalysisConfig()  # no template, no settings: defaults
+    True
+    >>> settings_for(["run.txt"], AnalysisConfig(adjust="bh")).adjust
+    'bh'
+    """
+    if isinstance(config, AnalysisConfig):
+        return config
+    if config is not None:
+        return load_config(config)
+    return template_config(paths) or AnalysisConfig()

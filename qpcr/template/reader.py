@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import AnalysisConfig, from_mapping, load_config
+from ..config import AnalysisConfig, from_mapping
 from ..errors import ConfigError, ExportParseError, InputError, LayoutError
 from ..io._tabular import as_text
 from ..io.inputs import ZIP_MAGIC, check_input, open_workbook
@@ -298,41 +298,6 @@ def template_config(paths: Sequence[str | Path]) -> AnalysisConfig | None:
             _, _, settings = _read_settings(_sheets(path, book, ["Settings"])["Settings"])
             return from_mapping(settings, where=f"{path} Settings")
     return None
-
-
-def settings_for(
-    paths: Sequence[str | Path], config: str | Path | AnalysisConfig | None = None
-) -> AnalysisConfig:
-    """The settings of a run: ``config`` when given (a settings file or object), else the
-    Settings sheet of a filled template among ``paths`` (:func:`template_config`), else the
-    defaults. The one rule behind ``qpcr analyze``, ``export-rdml``, ``batch`` and
-    :func:`qpcr.analyze`.
-
-    Parameters
-    ----------
-    paths : sequence of str or Path
-        The input files, templates or not.
-    config : str, Path, AnalysisConfig or None
-        A settings file (TOML) or settings object; None to look for a template.
-
-    Returns
-    -------
-    AnalysisConfig
-        The settings.
-
-    Examples
-    --------
-    >>> from qpcr.config import AnalysisConfig
-    >>> settings_for(["run.txt"]) == AnalysisConfig()  # no template, no settings: defaults
-    True
-    >>> settings_for(["run.txt"], AnalysisConfig(adjust="bh")).adjust
-    'bh'
-    """
-    if isinstance(config, AnalysisConfig):
-        return config
-    if config is not None:
-        return load_config(config)
-    return template_config(paths) or AnalysisConfig()
 
 
 def _grid_blocks(sheet: _Sheet) -> list[tuple[str, PlateFormat, int, int]]:
