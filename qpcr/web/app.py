@@ -80,7 +80,7 @@ def create_app(
     {'status': 'ok'}
     400 upload
     """
-    root = Path(root)
+    root = Path(root).resolve()  # the workers change folder
     (root / "results").mkdir(parents=True, exist_ok=True)
     pool = WorkerPool(workers or default_workers())
 

@@ -44,7 +44,6 @@ def _check(files: dict[str, list[Path]], outdir: Path, url: str) -> dict[str, An
     import pandas as pd
 
     from .. import check as checks
-    from ..config import read_utf8
     from ..report.html import check_html
 
     if not files["run"] or not files["spec"]:
@@ -53,11 +52,10 @@ def _check(files: dict[str, list[Path]], outdir: Path, url: str) -> dict[str, An
             where="upload",
             hint="The spec is the reference plate's TOML file (qpcr check --init-spec makes one)",
         )
-    spec_file = files["spec"][0]
-    spec = checks.parse_spec(read_utf8(spec_file, "spec file"), source=spec_file.name)
-    layout = files["layout"][0] if files["layout"] else None
     outdir.mkdir(parents=True)
     history = _history(files["history"], outdir)
+    spec = checks.load_spec(files["spec"][0])
+    layout = files["layout"][0] if files["layout"] else None
     results = pd.concat(
         [checks.check_run(run, spec, layout, history) for run in files["run"]],
         ignore_index=True,

@@ -10,9 +10,11 @@ written, and only into a folder named by a random id.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 import shutil
+import sys
 import time
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
@@ -47,7 +49,13 @@ async def handle_upload(
     try:
         form = await read_form(request, sum(fields.values()))
         files = await saved_files(form, fields, inbox)
-        answer = await request.app.state.pool.run(job, files, outdir, f"/results/{run_id}")
+        names = {field: [Path(path.name) for path in paths] for field, paths in files.items()}
+        sent = [f"{field}={path}" for field, paths in names.items() for path in paths]
+        command = ["qpcr serve", f"POST {request.url.path}", *sent]
+        url = f"/results/{run_id}"
+        answer = await request.app.state.pool.run(
+            _in_inbox, job, inbox, command, names, outdir, url
+        )
     except QpcrError as exc:
         if isinstance(exc, InternalError):
             raise
@@ -57,6 +65,27 @@ async def handle_upload(
             await form.close()
         shutil.rmtree(inbox, ignore_errors=True)
     return JSONResponse(answer)
+
+
+def _in_inbox(
+    job: Callable[..., dict[str, Any]],
+    inbox: Path,
+    command: list[str],
+    files: dict[str, list[Path]],
+    outdir: Path,
+    url: str,
+) -> dict[str, Any]:
+    """In a worker process: ``job(files, outdir, url)`` run from inside the upload folder with
+    ``files`` by their bare names, so that messages and the provenance name each file as the
+    user named it; the provenance's ``command`` (``sys.argv``) is the request's ``command``."""
+    argv, cwd = sys.argv, os.getcwd()
+    sys.argv = command
+    os.chdir(inbox)
+    try:
+        return job(files, outdir, url)
+    finally:
+        os.chdir(cwd)
+        sys.argv = argv
 
 
 def forget(results: Path, keep_seconds: float) -> None:
