@@ -152,6 +152,7 @@ def _page(path: str, body: str, script: str) -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>qpcr</title><style>{_STYLE}</style></head><body>\n"
         f"<h1>qpcr: relative quantification of qPCR data</h1><nav>{nav}</nav>{body}"
         '<p id="status" role="status"></p><p id="error" role="alert"></p><p id="downloads"></p>'
