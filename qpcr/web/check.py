@@ -26,16 +26,16 @@ from ..errors import InputError
 from .upload import handle_upload
 
 # The route, check_route, is mounted by qpcr.web.create_app.
-__all__: list[str] = []
+__all__ = ["FIELDS"]
 
 #: The upload's fields: how many files each takes.
-_FIELDS = {"run": 100, "spec": 1, "layout": 1, "history": 1}
+FIELDS = {"run": 100, "spec": 1, "layout": 1, "history": 1}
 _HISTORY_SUFFIXES = (".csv", ".parquet")
 
 
 async def check_route(request: Request) -> JSONResponse:
     """The route: the runs checked in a worker process."""
-    return await handle_upload(request, _FIELDS, _check)
+    return await handle_upload(request, FIELDS, _check)
 
 
 def _check(files: dict[str, list[Path]], outdir: Path, url: str) -> dict[str, Any]:

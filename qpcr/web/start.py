@@ -17,7 +17,7 @@ from ..errors import InputError, InternalError, QpcrError
 from .upload import check_fields, error_response, read_form
 
 # The route, template_route, is mounted by qpcr.web.create_app.
-__all__: list[str] = []
+__all__ = ["FILE_NAME"]
 
 #: The form's fields (text values), as ``qpcr template`` names its options.
 _FIELDS = ("plate", "targets", "reference_genes", "factors", "replicate")

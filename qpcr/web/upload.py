@@ -40,7 +40,47 @@ async def handle_upload(
     """Read the form (file fields ``fields``: name → most files), save its files into a fresh
     upload folder, run ``job(files, outdir, url)`` in the worker pool and answer its JSON;
     ``files`` maps each field to its saved paths, ``outdir`` is the results folder served at
-    ``url``. The upload folder is removed whatever happens."""
+    ``url``. The upload folder is removed whatever happens.
+
+    Parameters
+    ----------
+    request
+        The request; its application's state holds ``root``, ``keep_seconds`` and ``pool``.
+    fields
+        The form's file fields: name → the most files it takes.
+    job
+        A module-level function (the pool pickles it by name), run from inside the upload
+        folder on the files' bare names.
+
+    Returns
+    -------
+    JSONResponse
+        The job's answer, or a user's mistake (400, :func:`error_response`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from starlette.applications import Starlette
+    >>> from starlette.routing import Route
+    >>> from starlette.testclient import TestClient
+    >>> class InProcess:  # stands in for the worker pool (qpcr.web.pool.WorkerPool)
+    ...     async def run(self, job, *args):
+    ...         return job(*args)
+    >>> def sizes(files, outdir, url):  # a job: the size of each file saved
+    ...     return {field: [p.stat().st_size for p in paths] for field, paths in files.items()}
+    >>> async def route(request):
+    ...     return await handle_upload(request, {"run": 2}, sizes)
+    >>> app = Starlette(routes=[Route("/up", route, methods=["POST"])])
+    >>> app.state.root, app.state.keep_seconds = Path(tempfile.mkdtemp()), 60
+    >>> app.state.pool = InProcess()
+    >>> (app.state.root / "results").mkdir()
+    >>> client = TestClient(app)
+    >>> client.post("/up", files=[("run", ("a.csv", b"well,cq"))]).json()
+    {'run': [7]}
+    >>> client.post("/up", files=[("runs", ("a.csv", b"well,cq"))]).json()["text"]
+    "upload: unknown field(s) 'runs'; expected 'run'"
+    """
     root: Path = request.app.state.root
     forget(root / "results", request.app.state.keep_seconds)
     run_id = secrets.token_urlsafe(16)
