@@ -1,10 +1,11 @@
 """``qpcr serve`` over real HTTP (uvicorn on a free port, a worker pool of two processes):
 downloads byte-identical to the CLI's files, 20 uploads at once, and uploads that are slow or
-hostile while the page keeps answering."""
+hostile while the page keeps answering; the server's log never holds a traceback."""
 
 from __future__ import annotations
 
 import csv
+import logging
 import re
 import shutil
 import socket
@@ -36,11 +37,21 @@ pytestmark = pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the example is not
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client of the server; at the end, the server's log holds no traceback."""
+    logged: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = logged.append  # type: ignore[method-assign]
     with (
         serving(tmp_path / "serve", workers=2) as url,
         httpx.Client(base_url=url, timeout=600) as client,
     ):
-        yield client
+        logging.getLogger("uvicorn.error").addHandler(handler)  # uvicorn set its log up
+        try:
+            yield client
+            time.sleep(0.5)  # what the server does once a client has hung up
+        finally:
+            logging.getLogger("uvicorn.error").removeHandler(handler)
+    assert [r.getMessage() for r in logged if r.exc_info] == []
 
 
 def _parts(export_name: str | None = None) -> list[tuple[str, tuple[str, bytes]]]:

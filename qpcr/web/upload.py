@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from ..errors import InputError, InternalError, QpcrError
@@ -176,12 +176,12 @@ async def read_form(request: Request, max_files: int) -> FormData:
     Raises
     ------
     InputError
-        Where ``upload``: the request is not multipart, too large, or malformed.
+        Where ``upload``: the request is not multipart, too large, malformed or cut off.
 
     Examples
     --------
     >>> import asyncio
-    >>> from starlette.requests import Request
+    >>> from starlette.requests import ClientDisconnect, Request
     >>> async def receive():
     ...     return {"type": "http.request", "body": b"{}"}
     >>> scope = {"type": "http", "method": "POST", "headers": [(b"content-type", b"text/json")]}
@@ -214,6 +214,10 @@ async def read_form(request: Request, max_files: int) -> FormData:
         raise InputError(
             f"the upload cannot be read ({exc.message}); expected a multipart form",
             where="upload",
+        ) from None
+    except ClientDisconnect:  # nobody is left to read the answer; the server's log stays clean
+        raise InputError(
+            "the upload stopped before its end; expected the whole form", where="upload"
         ) from None
 
 
