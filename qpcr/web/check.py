@@ -44,7 +44,6 @@ def _check(files: dict[str, list[Path]], outdir: Path, url: str) -> dict[str, An
     import pandas as pd
 
     from .. import check as checks
-    from ..report.html import check_html
 
     if not files["run"] or not files["spec"]:
         raise InputError(
@@ -62,8 +61,7 @@ def _check(files: dict[str, list[Path]], outdir: Path, url: str) -> dict[str, An
     )
     text = checks.to_json(results, spec)
     (outdir / "check.json").write_text(text, encoding="utf-8")
-    svg = checks.plot_control_chart(history, spec, outdir / "chart.svg")
-    page = check_html(results, svg.read_text(encoding="utf-8"), spec.name)
+    page = checks.check_page(results, spec, history, outdir / "chart.svg")
     (outdir / "check.html").write_text(page, encoding="utf-8")
     answer: dict[str, Any] = json.loads(text)
     names = {"page": "check.html", "json": "check.json", "chart": "chart.svg",
