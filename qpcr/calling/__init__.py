@@ -148,6 +148,7 @@ def _qc_codes(found: LinReg, cq: npt.NDArray[np.float64], amplicon: npt.NDArray[
     usual_cq = pd.Series(np.where(found.used, cq, np.nan)).groupby(amplicon).transform("median")
     late_shallow = (
         found.amplified
+        & found.plateau
         & (plateau < SHALLOW * typical.transform("median").to_numpy(float))
         & (cq > usual_cq.to_numpy(float))
     )

@@ -64,8 +64,8 @@ def cpd2(
     inner = np.clip(peak, 1, width - 2)
     rows = np.arange(n)
     a, b, c = (second[rows, inner + k] for k in (-1, 0, 1))
-    curvature = a - 2 * b + c
     with np.errstate(invalid="ignore", divide="ignore"):
+        curvature = a - 2 * b + c
         shift = np.where(np.isfinite(a + c) & (curvature < 0), 0.5 * (a - c) / curvature, 0.0)
     found = np.isfinite(b) & (b > 0) & (peak == inner) & np.isfinite(a + c)
     return np.where(found, inner + shift + first_cycle, np.nan)

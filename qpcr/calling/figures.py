@@ -23,8 +23,8 @@ __all__ = ["amplification_figure", "write_curve_figures"]
 
 def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
     """The curves of one amplicon: linear (left) and log10 (right) baseline-corrected
-    fluorescence against cycle, the threshold as a dashed line and the cycles of the windows of
-    linearity shaded.
+    fluorescence against cycle, each curve's window of linearity drawn thick, the threshold as
+    a dashed line and the curves without a Cq in grey.
 
     Parameters
     ----------
@@ -52,25 +52,31 @@ def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
     (['linear', 'log'], 'p1 · MYC: linear')
     """
     table = calls.table
-    rows = np.flatnonzero(
-        (table["plate"] == plate).to_numpy() & (table["target"] == target).to_numpy()
-    )
-    fig, axes = _figure(1, 2, (9.0, 3.6))
+    chosen = (table["plate"] == plate).to_numpy() & (table["target"] == target).to_numpy()
+    rows = np.flatnonzero(chosen)
     part = table.iloc[rows]
     threshold = part["threshold"].iloc[0] if len(part) else np.nan
+    fig, axes = _figure(1, 2, (9.0, 3.6))
     for ax, scale in zip(axes[0], ("linear", "log"), strict=True):
-        for k, i in enumerate(rows):
+        label: str | None = "window of linearity"
+        for k, (i, curve) in enumerate(zip(rows, part.itertuples(index=False), strict=True)):
             y = calls.corrected[i]
             if scale == "log":
                 y = np.where(y > 0, y, np.nan)
-            ax.plot(calls.cycles, y, color=OKABE_ITO[k % len(OKABE_ITO)], lw=0.8, alpha=0.85)
-        starts, ends = part["window_start"].dropna(), part["window_end"].dropna()
-        if len(starts):
-            ax.axvspan(starts.min(), ends.max(), color="#999999", alpha=0.15, lw=0,
-                       label="windows of linearity")  # fmt: skip
+            called = np.isfinite(curve.cq)
+            colour = OKABE_ITO[k % len(OKABE_ITO)] if called else "#999999"
+            ax.plot(calls.cycles, y, color=colour, lw=0.8 if called else 0.6)
+            inside = (calls.cycles >= curve.window_start) & (calls.cycles <= curve.window_end)
+            if called and inside.any():
+                ax.plot(calls.cycles[inside], y[inside], color=colour, lw=2.4, alpha=0.6,
+                        label=label)  # fmt: skip
+                label = None
         if np.isfinite(threshold):
             ax.axhline(threshold, color="black", ls="--", lw=0.8, label="threshold")
         ax.set_yscale(scale)
+        if scale == "log":
+            top = np.nanmax(calls.corrected[rows]) if len(rows) else 1.0
+            ax.set_ylim(bottom=threshold / 30 if np.isfinite(threshold) else top / 1e4)
         ax.set_xlabel("cycle")
         ax.set_ylabel("fluorescence − baseline")
         ax.set_title(f"{plate} · {target}: {scale}")

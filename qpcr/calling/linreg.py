@@ -19,13 +19,15 @@ operation over all curves at once; the amplicon steps group the curves by an int
    half of the window (log10 fluorescence against cycle) equally steep: a straight line, as
    exponential growth must be. It is found by bisection (50 halvings) between a floor (zero, or
    just below the curve's minimum when the curve is negative) and the window's first reading.
-   When no constant does it, the baseline drifts: the curve's minimum is used and the curve is
-   flagged.
+   When no constant does it, the curve's minimum is used. Either that, or a trend of the ground
+   phase (least squares from the third cycle to three cycles before the window) that moves the
+   baseline over the window by more than 5 % of the window's top reading, flags the baseline as
+   drifting.
 4. **Per-reaction efficiency.** ``E = 10^slope`` of the least-squares line through log10 of the
    baseline-corrected window; its R² is reported.
 5. **No plateau.** The window's line extended to the last cycle predicts a fluorescence less
    than five times the one read: the curve was still growing.
-6. **Amplicon efficiency.** Over the amplified curves with a plateau and a constant baseline,
+6. **Amplicon efficiency.** Over the amplified curves with a plateau and no drifting baseline,
    the median efficiency; curves more than 0.05 from it are outliers; the others' mean is the
    amplicon's efficiency, with its standard error (SD / √n).
 7. **Threshold.** One per amplicon: 10 to the median, over the curves of step 6, of the middle
@@ -49,6 +51,10 @@ __all__ = ["OUTLIER_MARGIN", "LinReg", "linreg"]
 #: A reaction whose efficiency differs by more than this from its amplicon's median is left out
 #: of the amplicon's mean (LinRegPCR's default).
 OUTLIER_MARGIN = 0.05
+
+#: A ground-phase trend that moves the baseline, over the window, by more than this fraction of
+#: the window's highest reading is a drifting baseline.
+DRIFT = 0.05
 
 #: The window of linearity: at most this many cycles, at least ``_MIN_WINDOW``.
 _MAX_WINDOW = 9
@@ -150,7 +156,9 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
         last = first_cycle + width - 1
         predicted = 10.0 ** (intercept + slope * last)
         plateau = ~(predicted / corrected[:, -1] < 5.0)
-    used = amplified & plateau & found
+    top = window[rows, np.maximum(in_window.sum(axis=1) - 1, 0)] - baseline
+    drift = _drifts(values, start, stop, top) | (has_window & ~found)
+    used = amplified & plateau & ~drift
     mean, se, deviation = _amplicon_efficiency(efficiency, used, amplicon)
     outlier = np.abs(deviation) > OUTLIER_MARGIN
     used &= ~outlier
@@ -163,7 +171,7 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
         window_start=np.where(has_window, start + first_cycle, np.nan),
         window_end=np.where(has_window, stop + first_cycle, np.nan),
         efficiency=efficiency, r_squared=np.where(has_window, r_squared, np.nan),
-        amplified=amplified, plateau=plateau, baseline_drift=has_window & ~found,
+        amplified=amplified, plateau=plateau, baseline_drift=drift,
         outlier=outlier & amplified, deviation=deviation, used=used,
         amplicon_efficiency=mean, amplicon_efficiency_se=se,
         threshold=threshold, cq=cq, n0=n0, steepest=steepest.astype(float),
@@ -190,6 +198,20 @@ def _turning_points(values: Array) -> tuple[Array, npt.NDArray[np.int64]]:
         )
     td0 = np.where(np.isfinite(b) & (b > 0) & (peak == inner), inner + shift, np.nan)
     return td0, steepest
+
+
+def _drifts(values: Array, start: npt.NDArray[np.int64], stop: npt.NDArray[np.int64],
+            top: Array) -> Mask:  # fmt: skip
+    """Whether the ground phase (from the third cycle to three cycles before the window, at
+    least three cycles) has a trend that, over the window's cycles, exceeds :data:`DRIFT` of
+    the window's highest baseline-corrected reading (``top``)."""
+    index = np.arange(values.shape[1])
+    ground = (index[None, :] >= 2) & (index[None, :] <= start[:, None] - 3)
+    x = np.broadcast_to(index.astype(float), values.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        trend = _line(x, values, ground)[0]
+    measured = ground.sum(axis=1) >= 3
+    return measured & (np.abs(trend) * (stop - start) > DRIFT * top)
 
 
 def _floor(values: Array) -> Array:

@@ -78,8 +78,9 @@ QC_EVENTS: Final[dict[str, str]] = {
     "rising cycles and an efficiency above 1.4: no Cq called",
     "curve_no_plateau": "an amplification curve still growing exponentially at its last cycle: "
     "left out of its amplicon's mean efficiency",
-    "curve_baseline_drift": "no constant baseline makes the curve's log-linear phase straight: "
-    "the baseline drifts; the curve's minimum was used and the curve is left out of its "
+    "curve_baseline_drift": "the baseline drifts: the ground phase's trend moves it, over the "
+    "window of linearity, by more than 5 % of the window's top reading, or no constant baseline "
+    "makes the log-linear phase straight (then the curve's minimum is used); left out of its "
     "amplicon's mean efficiency",
     "curve_efficiency_outlier": "a reaction's efficiency more than 0.05 from its amplicon's "
     "median: left out of the amplicon's mean efficiency",
