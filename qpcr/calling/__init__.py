@@ -112,7 +112,9 @@ def call_cq(curves: pd.DataFrame, method: str = "linreg") -> CurveCalls:
         )  # fmt: skip
     matrix = curve_matrix(curves)
     keys = matrix.keys
-    amplicon = keys.groupby(["plate", "target"], sort=False).ngroup().to_numpy()
+    amplicon: npt.NDArray[np.int64] = np.asarray(
+        keys.groupby(["plate", "target"], sort=False).ngroup(), dtype=np.int64
+    )
     values = np.nan_to_num(matrix.fluorescence)
     found = linreg(values, amplicon, float(matrix.cycles[0]))
     if method == "cpd2":

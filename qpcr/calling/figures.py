@@ -55,19 +55,20 @@ def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
     chosen = (table["plate"] == plate).to_numpy() & (table["target"] == target).to_numpy()
     rows = np.flatnonzero(chosen)
     part = table.iloc[rows]
-    threshold = part["threshold"].iloc[0] if len(part) else np.nan
+    threshold = float(part["threshold"].iloc[0]) if len(part) else np.nan
     fig, axes = _figure(1, 2, (9.0, 3.6))
     for ax, scale in zip(axes[0], ("linear", "log"), strict=True):
         label: str | None = "window of linearity"
-        for k, (i, curve) in enumerate(zip(rows, part.itertuples(index=False), strict=True)):
+        called = part["cq"].notna().to_numpy()
+        starts, ends = part["window_start"].to_numpy(float), part["window_end"].to_numpy(float)
+        for k, i in enumerate(rows):
             y = calls.corrected[i]
             if scale == "log":
                 y = np.where(y > 0, y, np.nan)
-            called = np.isfinite(curve.cq)
-            colour = OKABE_ITO[k % len(OKABE_ITO)] if called else "#999999"
-            ax.plot(calls.cycles, y, color=colour, lw=0.8 if called else 0.6)
-            inside = (calls.cycles >= curve.window_start) & (calls.cycles <= curve.window_end)
-            if called and inside.any():
+            colour = OKABE_ITO[k % len(OKABE_ITO)] if called[k] else "#999999"
+            ax.plot(calls.cycles, y, color=colour, lw=0.8 if called[k] else 0.6)
+            inside = (calls.cycles >= starts[k]) & (calls.cycles <= ends[k])
+            if called[k] and inside.any():
                 ax.plot(calls.cycles[inside], y[inside], color=colour, lw=2.4, alpha=0.6,
                         label=label)  # fmt: skip
                 label = None

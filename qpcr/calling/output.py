@@ -3,7 +3,10 @@ amplification figures in ``figures/``."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+
+import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import InputError
@@ -79,13 +82,15 @@ def write_calls(
     outdir.mkdir(parents=True, exist_ok=True)
     tables = {"curves": calls.table, "qc": calls.events}
     written = [
-        atomic_write(outdir / f"{name}.csv",
-                     lambda tmp, frame=frame, name=name: safe_frame(conform(name, frame))
-                     .to_csv(tmp, index=False))
+        atomic_write(outdir / f"{name}.csv", partial(_csv, conform(name, frame)))
         for name, frame in tables.items()
-    ]  # fmt: skip
+    ]
     if figures:
         from .figures import write_curve_figures
 
         written += write_curve_figures(calls, outdir / "figures", formats)
     return written
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    safe_frame(frame).to_csv(path, index=False)
