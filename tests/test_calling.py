@@ -134,6 +134,9 @@ def test_curves_without_amplification_data_are_refused() -> None:
                          "kind": "melt"})  # fmt: skip
     with pytest.raises(InputError, match="no amplification curves"):
         call_cq(melt)
+    short = tidy({"A1": 100 + grown(1e-5)})
+    with pytest.raises(InputError, match="span 8 cycles; expected at least 10"):
+        call_cq(short[short["cycle"] <= 8])
     with pytest.raises(InputError, match=r"unknown curve method 'cdp2'.*cpd2"):
         call_cq(tidy({"A1": 100 + grown(1e-5)}), "cdp2")
 

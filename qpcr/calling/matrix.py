@@ -18,6 +18,9 @@ from ..errors import InputError
 
 __all__ = ["CurveMatrix", "curve_matrix"]
 
+#: The fewest cycles a run of curves may span.
+MIN_CYCLES = 10
+
 #: The columns that name one curve.
 KEYS = ("plate", "well", "sample", "target")
 
@@ -49,18 +52,24 @@ def curve_matrix(curves: pd.DataFrame) -> CurveMatrix:
     Raises
     ------
     InputError
-        No amplification curve, or a curve with two readings at one cycle.
+        No amplification curve, fewer than :data:`MIN_CYCLES` cycles, or a curve with two
+        readings at one cycle.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> curves = pd.DataFrame({"plate": "p", "well": ["A1", "A1", "A1", "A2", "A2"],
-    ...     "sample": "s", "target": "MYC", "reporter": "", "cycle": [1, 2, 3, 1, 3],
-    ...     "fluorescence": [1.0, 2.0, 4.0, 1.0, 3.0], "kind": "amplification"})
-    >>> matrix = curve_matrix(curves)
-    >>> matrix.cycles, matrix.fluorescence
-    (array([1., 2., 3.]), array([[1., 2., 4.],
-           [1., 2., 3.]]))
+    >>> cycles = [*range(1, 11), *range(1, 11)]
+    >>> curves = pd.DataFrame({"plate": "p", "well": ["A1"] * 10 + ["A2"] * 10, "sample": "s",
+    ...     "target": "MYC", "reporter": "", "cycle": cycles, "kind": "amplification",
+    ...     "fluorescence": [float(c) for c in cycles]})
+    >>> matrix = curve_matrix(curves.drop(index=[11, 12]))  # A2 lacks cycles 2 and 3
+    >>> matrix.cycles[[0, -1]], matrix.fluorescence[:, :5]
+    (array([ 1., 10.]), array([[1., 2., 3., 4., 5.],
+           [1., 2., 3., 4., 5.]]))
+    >>> curve_matrix(curves[curves["cycle"] < 6])
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: curves: the curves span 5 cycles; expected at least 10. A curve ...
     """
     amplification = curves[curves["kind"] == "amplification"]
     amplification = amplification[amplification["cycle"].notna()]
@@ -82,6 +91,12 @@ def curve_matrix(curves: pd.DataFrame) -> CurveMatrix:
         raise InputError(
             "a curve has two readings at one cycle", "curves",
             "Each plate × well × target must be one curve; read one run at a time (--run).",
+        )  # fmt: skip
+    if len(cycles) < MIN_CYCLES:
+        raise InputError(
+            f"the curves span {len(cycles)} cycles; expected at least {MIN_CYCLES}", "curves",
+            "A curve method needs the baseline, the exponential phase and the plateau: give "
+            "the run's whole amplification data.",
         )  # fmt: skip
     values = np.full((ids.max() + 1, len(cycles)), np.nan)
     values[ids, column] = amplification["fluorescence"].to_numpy(float)
