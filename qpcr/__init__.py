@@ -9,7 +9,8 @@ Python API (imported on first use, so ``import qpcr`` stays light)::
     results.fold_changes, results.ratios, results.tables["anova"]
 
 ``qpcr.read_curves("run.rdml")`` gives the amplification and melt curves of an export as one
-tidy table. ``qpcr.run_batch`` analyses many plates, each on its own, into one CSV per table.
+tidy table; ``qpcr.call_cq(curves)`` calls Cq, efficiency and N0 from its amplification curves.
+``qpcr.run_batch`` analyses many plates, each on its own, into one CSV per table.
 ``qpcr.check_run`` evaluates a reference plate against its specification (``qpcr.load_spec``).
 
 Examples
@@ -18,9 +19,9 @@ The names are listed without importing the modules behind them; the first use im
 
 >>> import qpcr
 >>> [name for name in dir(qpcr) if not name.startswith("_")]
-['AnalysisConfig', 'Results', 'adjust', 'analyze', 'check_run', 'compare', 'load_config',
- 'load_layout', 'load_spec', 'quality', 'quantify', 'read_curves', 'read_export', 'read_run',
- 'read_wells', 'run_batch', 'write_report']
+['AnalysisConfig', 'Results', 'adjust', 'analyze', 'call_cq', 'check_run', 'compare',
+ 'load_config', 'load_layout', 'load_spec', 'quality', 'quantify', 'read_curves', 'read_export',
+ 'read_run', 'read_wells', 'run_batch', 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
 >>> config.reference_genes, config.adjust, config.alpha
 (('GAPDH', 'ACTB'), 'holm', 0.05)
@@ -49,6 +50,7 @@ _API = {
     "read_export": "qpcr.io",
     "read_run": "qpcr.io",
     "read_curves": "qpcr.io.curves",
+    "call_cq": "qpcr.calling",
     "load_layout": "qpcr.layout",
     "check_run": "qpcr.check",
     "load_spec": "qpcr.check",
@@ -58,6 +60,7 @@ _API = {
 
 if TYPE_CHECKING:  # "import X as X": an explicit re-export
     from qpcr.batch import run_batch as run_batch
+    from qpcr.calling import call_cq as call_cq
     from qpcr.check import check_run as check_run
     from qpcr.check import load_spec as load_spec
     from qpcr.config import AnalysisConfig as AnalysisConfig
