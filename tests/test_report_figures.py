@@ -107,3 +107,20 @@ def test_formats_on_request(results: Results, tmp_path: Path) -> None:
     width_in = fig.get_figwidth()
     assert png.shape[1] == pytest.approx(300 * width_in, abs=2)  # 300 dpi
     assert set(svgs) == {"fold_changes", "ratios"}
+
+
+def test_png_is_the_savefig_rendering_without_alpha(results: Results, tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    write_figures(results, tmp_path, ("png",))
+    written = Image.open(tmp_path / "ratios.png")
+    assert written.mode == "RGB"  # opaque: no alpha channel stored
+    assert written.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    buffer = io.BytesIO()
+    ratio_figure(results).savefig(buffer, format="png", dpi=300)  # matplotlib's own PNG
+    reference = np.asarray(Image.open(buffer))
+    assert reference.shape[2] == 4
+    assert (reference[..., 3] == 255).all()
+    np.testing.assert_array_equal(np.asarray(written), reference[..., :3])

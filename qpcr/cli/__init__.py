@@ -13,8 +13,6 @@ shared option types; one module per command group (:mod:`~qpcr.cli.analyze`,
 :mod:`~qpcr.cli.serve`) registers its commands on :data:`app`.
 """
 
-from __future__ import annotations
-
 import contextlib
 from collections.abc import Iterator
 from typing import Annotated, Any

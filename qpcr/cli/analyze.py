@@ -1,7 +1,5 @@
 """``qpcr analyze``: the whole analysis, every setting an option."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """``qpcr batch``: many independent plates, one command (:func:`qpcr.batch.run_batch`)."""
 
-from __future__ import annotations
-
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``qpcr check``: reference-plate runs against a spec (exit 0 pass, 3 fail, 1 error)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any

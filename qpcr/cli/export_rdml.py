@@ -1,7 +1,5 @@
 """``qpcr export-rdml``: an analysed run as RDML 1.3, for qbase+, LinRegPCR and rdmlpython."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """``qpcr inspect`` and ``qpcr formats``: what qpcr reads, and which formats it knows."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

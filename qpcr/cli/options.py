@@ -6,22 +6,17 @@ One spelling per setting on every command, older spellings kept as hidden aliase
 by the settings-file parser.
 """
 
-from __future__ import annotations
-
 import functools
 from collections.abc import Callable
 from inspect import Parameter, signature
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand
 
-from ..settings import SETTINGS, Setting, option_value
+from ..settings import SETTINGS, AnalysisConfig, Setting, option_value
 from . import OPTIONS, user_errors
-
-if TYPE_CHECKING:
-    from ..settings import AnalysisConfig
 
 
 def _annotation(spec: Setting, hidden: bool = False, help: str | None = None) -> Any:
@@ -136,8 +131,6 @@ def with_settings(config: AnalysisConfig, given: dict[str, Any]) -> AnalysisConf
 def given_settings(given: dict[str, Any] | None) -> AnalysisConfig:
     """The default settings with those given on the command line (for the commands that take
     a few settings and no settings file)."""
-    from ..settings import AnalysisConfig
-
     return with_settings(AnalysisConfig(), given or {})
 
 

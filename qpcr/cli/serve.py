@@ -1,7 +1,5 @@
 """``qpcr serve``: the upload page and HTTP API (:mod:`qpcr.web`) on a local uvicorn server."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

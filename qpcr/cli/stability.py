@@ -1,13 +1,12 @@
 """``qpcr stability``: rank candidate reference genes."""
 
-from __future__ import annotations
-
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from ..settings import AnalysisConfig
 from . import app, user_errors
 from .options import (
     Command,
@@ -18,9 +17,6 @@ from .options import (
     given_settings,
     setting_options,
 )
-
-if TYPE_CHECKING:
-    from ..settings import AnalysisConfig
 
 
 @app.command(cls=Command)

@@ -1,7 +1,5 @@
 """``qpcr template``: the bench-scientist workbook to fill in."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -372,9 +372,31 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 
 def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
     """Save without a creation date or software stamp, so equal figures give equal files."""
-    metadata = {"png": {"Software": None}, "svg": {"Date": None},
-                "pdf": {"CreationDate": None, "Producer": None}}[fmt]  # fmt: skip
+    if fmt == "png":
+        _save_png(fig, path)
+        return
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "Producer": None}}[fmt]
     fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
+
+
+def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
+    """The figure drawn at 300 dpi (as ``savefig`` draws it), stored without the alpha channel
+    when every pixel is opaque: the same pixels, a tenth smaller and faster to compress."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)  # every figure here is made by _figure
+    dpi = fig.dpi
+    fig.dpi = 300
+    try:
+        buffer, size = canvas.print_to_buffer()
+    finally:
+        fig.dpi = dpi
+    image = Image.frombuffer("RGBA", size, buffer, "raw", "RGBA", 0, 1)
+    if image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    image.save(path, format="png", dpi=(300, 300))
 
 
 def _figures(results: Results) -> dict[str, Figure | None]:

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -112,35 +112,72 @@ def write_results_workbook(
     missing = [str(f) for f in figures if not Path(f).is_file()]
     if missing:
         raise InputError(f"figure file(s) not found: {', '.join(missing)}", where=str(path))
-    book = Workbook()
-    _summary_sheet(book.active, summary)
+    book = Workbook(write_only=True)  # each row goes to the file as it is written
+    _summary_sheet(_Sheet(book.create_sheet("Summary")), summary)
     used = {"Summary", "Figures", "Methods"}
     for name, table in tables.items():
-        ws = book.create_sheet(_sheet_name(name, used))
-        _table(ws, table, top=1, severity=name.lower() == "qc")
-        ws.freeze_panes = "A2"
-        ws.print_title_rows = "1:1"  # the header on every printed page
+        sheet = _Sheet(book.create_sheet(_sheet_name(name, used)))
+        sheet.ws.freeze_panes = "A2"
+        sheet.ws.print_title_rows = "1:1"  # the header on every printed page
         if len(table.columns):
-            ws.auto_filter.ref = f"A1:{_col(len(table.columns))}{len(table) + 1}"
+            sheet.ws.auto_filter.ref = f"A1:{_col(len(table.columns))}{len(table) + 1}"
+        columns = _columns(table)
+        _widen(sheet.ws, columns)
+        _table(sheet, table, columns, top=1, severity=name.lower() == "qc")
+        sheet.close()
     if figures:
-        _figures_sheet(book.create_sheet("Figures"), figures)
-    _methods_sheet(book.create_sheet("Methods"), methods_text)
-    for ws in book.worksheets:  # print landscape, as many pages wide as stay readable
+        _figures_sheet(_Sheet(book.create_sheet("Figures")), figures)
+    _methods_sheet(_Sheet(book.create_sheet("Methods")), methods_text)
+    atomic_write(path, lambda tmp: book.save(tmp))
+
+
+class _Sheet:
+    """A write-only worksheet and the rows written so far: rows go in order, and column
+    widths and panes are set before the first (openpyxl writes them ahead of the rows).
+    Every sheet prints landscape, as many pages wide as stay readable (:meth:`close`)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.row = 0  # the last row written
+        self.ncols = 0  # the rightmost column holding a cell or a merged range
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = _pages_wide(ws)
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-    atomic_write(path, lambda tmp: book.save(tmp))
+
+    def put(self, row: int, cells: list[Any]) -> None:
+        """Write ``cells`` (from :func:`_cell`) as row ``row``, after blank rows up to it."""
+        for _ in range(self.row + 1, row):
+            self.ws.append([])
+        self.ws.append(cells)
+        self.row, self.ncols = row, max(self.ncols, len(cells))
+
+    def close(self) -> None:
+        """Set the pages across, from the columns' widths."""
+        self.ws.page_setup.fitToWidth = _pages_wide(self.ws, self.ncols)
+
+
+def _cell(ws: Any, value: Any, **style: Any) -> Any:
+    """A cell of ``ws`` holding :func:`_value` of ``value``, with the given styles (``font``,
+    ``alignment``, ``number_format``, ``fill``; None leaves the default)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, _value(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # text stays text, even "#N/A"
+    for key, item in style.items():
+        if item is not None:
+            setattr(cell, key, item)
+    return cell
 
 
 #: Column width (in characters) that fits one landscape page at a readable size (≥ 8 pt).
 _PAGE_CHARS = 190
 
 
-def _pages_wide(ws: Any) -> int:
-    """Pages across for a sheet: one unless its columns would shrink below a readable size
-    (the wells sheet spreads over two)."""
-    widths = [ws.column_dimensions[_col(j)].width or 9 for j in range(1, ws.max_column + 1)]
+def _pages_wide(ws: Any, ncols: int) -> int:
+    """Pages across for a sheet of ``ncols`` columns: one unless its columns would shrink
+    below a readable size (the wells sheet spreads over two)."""
+    widths = [ws.column_dimensions[_col(j)].width or 9 for j in range(1, ncols + 1)]
     return max(1, math.ceil(sum(widths) / _PAGE_CHARS))
 
 
@@ -175,54 +212,63 @@ def _value(value: Any) -> Any:
     return escape_cell(str(value))
 
 
-def _put(ws: Any, row: int, col: int, value: Any) -> Any:
-    cell = ws.cell(row=row, column=col, value=_value(value))
-    if isinstance(cell.value, str):
-        cell.data_type = "s"
-    return cell
+class _Column(NamedTuple):
+    name: str
+    number_format: str | None  # of the body cells
+    alignment: Any  # of every cell; None: right-aligned numbers
+    width: int
 
 
-def _table(ws: Any, table: pd.DataFrame, top: int, severity: bool = False) -> int:
+def _columns(table: pd.DataFrame) -> list[_Column]:
+    """Each column's header, number format, alignment and width (characters)."""
+    from openpyxl.styles import Alignment
+
+    out = []
+    body = table.iloc[:200].to_numpy(dtype=object)
+    for j, name in enumerate(str(c) for c in table.columns):
+        column = table.iloc[:, j]
+        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+        if numeric:
+            fmt = number_format(name)
+            if fmt is None and pd.api.types.is_float_dtype(column):
+                fmt = "0.000"
+            if output_scale(name) in ("ratio", "fold change", "quantity"):
+                fmt = _decimals(column)
+            width = len(name) + 3  # bold header text runs wider than the body's digits
+            out.append(_Column(name, fmt, None, width))
+        else:  # indented: a text column's header never touches a right-aligned one before it
+            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in body[:, j])]) + 4
+            out.append(_Column(name, None, Alignment(horizontal="left", indent=1), width))
+    return out
+
+
+def _widen(ws: Any, columns: list[_Column]) -> None:
+    """Widen the sheet's columns to fit ``columns`` (the Summary sheet holds two tables)."""
+    for j, column in enumerate(columns, start=1):
+        letter = _col(j)
+        before = ws.column_dimensions[letter].width if letter in ws.column_dimensions else 0
+        ws.column_dimensions[letter].width = max(before, min(max(column.width, 9), _MAX_WIDTH))
+
+
+def _table(
+    sheet: _Sheet, table: pd.DataFrame, columns: list[_Column], top: int, severity: bool = False
+) -> int:
     """Write ``table`` with its header at row ``top``; return the next free row."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    columns = [str(c) for c in table.columns]
-    for j, name in enumerate(columns, start=1):
-        _put(ws, top, j, name).font = Font(bold=True)
+    ws, bold, right = sheet.ws, Font(bold=True), Alignment(horizontal="right")
+    sheet.put(top, [_cell(ws, c.name, font=bold, alignment=c.alignment or right)
+                    for c in columns])  # fmt: skip
     body = table.to_numpy(dtype=object)
-    for i, row in enumerate(body, start=top + 1):
-        for j, value in enumerate(row, start=1):
-            _put(ws, i, j, value)
-    for j, name in enumerate(columns, start=1):
-        column = table.iloc[:, j - 1]
-        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-        fmt = number_format(name)
-        if numeric and fmt is None and pd.api.types.is_float_dtype(column):
-            fmt = "0.000"
-        if numeric and output_scale(name) in ("ratio", "fold change", "quantity"):
-            fmt = _decimals(column)
-        if numeric and fmt:
-            for i in range(top + 1, top + 1 + len(table)):
-                ws.cell(row=i, column=j).number_format = fmt
-        if numeric:
-            ws.cell(row=top, column=j).alignment = Alignment(horizontal="right")
-            width = len(name) + 3  # bold header text runs wider than the body's digits
-        else:  # indented: a text column's header never touches a right-aligned one before it
-            for i in range(top, top + 1 + len(table)):
-                ws.cell(row=i, column=j).alignment = Alignment(horizontal="left", indent=1)
-            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in body[:200, j - 1])])
-            width += 4
-        letter = _col(j)
-        # the widest of the tables sharing this column (the Summary sheet holds two)
-        before = ws.column_dimensions[letter].width if letter in ws.column_dimensions else 0
-        ws.column_dimensions[letter].width = max(before, min(max(width, 9), _MAX_WIDTH))
-    if severity and "severity" in columns:
-        k = columns.index("severity")
-        for i, value in enumerate(body[:, k], start=top + 1):
-            color = _SEVERITY_FILL.get(str(value).lower())
-            if color:
-                for j in range(1, len(columns) + 1):
-                    ws.cell(row=i, column=j).fill = PatternFill("solid", fgColor=color)
+    fills: list[Any] = [None] * len(body)
+    names = [c.name for c in columns]
+    if severity and "severity" in names:
+        colors = [_SEVERITY_FILL.get(str(v).lower()) for v in body[:, names.index("severity")]]
+        fills = [PatternFill("solid", fgColor=c) if c else None for c in colors]
+    for i, row in enumerate(body):
+        sheet.put(top + 1 + i, [_cell(ws, value, number_format=c.number_format,
+                                      alignment=c.alignment, fill=fills[i])
+                                for value, c in zip(row, columns, strict=True)])  # fmt: skip
     return top + len(table) + 2
 
 
@@ -237,63 +283,72 @@ def _decimals(column: pd.Series) -> str:
     return "0." + "0" * decimals
 
 
-def _summary_sheet(ws: Any, summary: dict[str, Any]) -> None:
+def _summary_sheet(sheet: _Sheet, summary: dict[str, Any]) -> None:
     from openpyxl.styles import Alignment, Font
 
-    ws.title = "Summary"
-    _put(ws, 1, 1, summary.get("title", "qPCR results")).font = Font(bold=True, size=14)
-    row = 3
-    for line in summary.get("lines", []):
-        _put(ws, row, 1, line)
-        row += 1
-    for key, heading in (("fold_changes", "Fold changes"), ("ratios", "Ratios")):
-        table = summary.get(key)
-        if table is None or len(table) == 0:
-            continue
-        row += 1
-        _put(ws, row, 1, heading).font = Font(bold=True, size=12)
-        row = _table(ws, table, top=row + 1)
-    warnings = summary.get("warnings", [])
-    row += 1
-    _put(ws, row, 1, "Warnings" if warnings else "Warnings: none").font = Font(bold=True, size=12)
+    ws = sheet.ws
+    tables = {heading: summary[key] for key, heading in
+              (("fold_changes", "Fold changes"), ("ratios", "Ratios"))
+              if summary.get(key) is not None and len(summary[key])}  # fmt: skip
+    columns = {heading: _columns(table) for heading, table in tables.items()}
+    for cols in columns.values():
+        _widen(ws, cols)
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
     # each warning wraps inside the width of the tables above (merged cells), so a long
     # sentence neither hides behind the next column nor widens the printed page
-    ncols = max(6, ws.max_column)
+    ncols = max([6, *(len(cols) for cols in columns.values())])
     chars = sum((ws.column_dimensions[_col(j)].width or 9) for j in range(1, ncols + 1))
+    sheet.put(1, [_cell(ws, summary.get("title", "qPCR results"), font=Font(bold=True, size=14))])
+    row = 3
+    for line in summary.get("lines", []):
+        sheet.put(row, [_cell(ws, line)])
+        row += 1
+    for heading, table in tables.items():
+        row += 1
+        sheet.put(row, [_cell(ws, heading, font=Font(bold=True, size=12))])
+        row = _table(sheet, table, columns[heading], top=row + 1)
+    warnings = summary.get("warnings", [])
+    row += 1
+    heading = "Warnings" if warnings else "Warnings: none"
+    sheet.put(row, [_cell(ws, heading, font=Font(bold=True, size=12))])
+    wrap = Alignment(wrap_text=True, vertical="top")
     for text in warnings:
         row += 1
-        cell = _put(ws, row, 1, f"• {text}")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+        cell = _cell(ws, f"• {text}", alignment=wrap)
         ws.row_dimensions[row].height = 15 * max(1, math.ceil(len(str(cell.value)) / chars))
+        ws.merged_cells.add(f"A{row}:{_col(ncols)}{row}")
+        sheet.put(row, [cell])
+        sheet.ncols = ncols
+    sheet.close()
 
 
-def _figures_sheet(ws: Any, figures: Sequence[Path]) -> None:
+def _figures_sheet(sheet: _Sheet, figures: Sequence[Path]) -> None:
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Font
     from openpyxl.worksheet.pagebreak import Break
 
     row = 1
     for figure in figures:
-        _put(ws, row, 1, Path(figure).name).font = Font(bold=True)
+        sheet.put(row, [_cell(sheet.ws, Path(figure).name, font=Font(bold=True))])
         image = Image(str(figure))
         # one landscape page each: at most 960 × 600 px (96 dpi), then a page break
         scale = min(960 / image.width, 600 / image.height)
         image.width, image.height = image.width * scale, image.height * scale
-        ws.add_image(image, f"A{row + 1}")
+        sheet.ws.add_image(image, f"A{row + 1}")
         row += 2 + math.ceil(image.height / 20)  # default row height is 20 px
-        ws.row_breaks.append(Break(id=row - 1))
+        sheet.ws.row_breaks.append(Break(id=row - 1))
+    sheet.close()
 
 
-def _methods_sheet(ws: Any, text: str) -> None:
+def _methods_sheet(sheet: _Sheet, text: str) -> None:
     from openpyxl.styles import Alignment, Font
 
-    ws.column_dimensions["A"].width = 95  # wider no longer fits a landscape page
-    _put(ws, 1, 1, "Methods").font = Font(bold=True, size=14)
+    sheet.ws.column_dimensions["A"].width = 95  # wider no longer fits a landscape page
+    sheet.put(1, [_cell(sheet.ws, "Methods", font=Font(bold=True, size=14))])
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    wrap = Alignment(wrap_text=True, vertical="top")
     for i, paragraph in enumerate(paragraphs, start=3):
         flat = " ".join(paragraph.split())
-        cell = _put(ws, i, 1, flat)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = 15 * max(1, math.ceil(len(flat) / 90))
+        sheet.ws.row_dimensions[i].height = 15 * max(1, math.ceil(len(flat) / 90))
+        sheet.put(i, [_cell(sheet.ws, flat, alignment=wrap)])
+    sheet.close()
