@@ -1,7 +1,5 @@
 """``qpcr curves``: Cq, efficiency and N0 called from the raw amplification curves of exports."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 
