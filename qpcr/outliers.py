@@ -152,7 +152,7 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
     from scipy import special
 
     lam = np.asarray(copies, dtype=float)
-    flat = lam.ravel()
+    flat, back = np.unique(lam.ravel(), return_inverse=True)  # each distinct λ once
     out = np.full(flat.shape, np.nan)
     log_e = math.log(efficiency)
     for i, value in enumerate(flat):
@@ -167,7 +167,7 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
         x = np.log(k) / log_e
         mean = float(p @ x)
         out[i] = math.sqrt(float(p @ (x - mean) ** 2))
-    shaped = out.reshape(lam.shape)
+    shaped = out[back].reshape(lam.shape)
     return float(shaped) if shaped.ndim == 0 else shaped
 
 

@@ -124,18 +124,18 @@ def apply_qc(
     from .censoring import apply_nondetect_policy
 
     w = apply_nondetect_policy(wells, config.nondetect_policy, config.nondetect_limit)
-    code = pd.Series([""] * len(w), index=w.index, dtype=object)
-    detail = pd.Series([""] * len(w), index=w.index, dtype=object)
+    code = np.full(len(w), "", dtype=object)
+    detail = np.full(len(w), "", dtype=object)
 
     def exclude(
         mask: pd.Series | npt.NDArray[np.bool_],
         why: str | pd.Series,
         details: pd.Series | None = None,
     ) -> None:
-        take = mask & code.eq("")
-        code[take] = why if isinstance(why, str) else why[take]
+        take = np.asarray(mask, dtype=bool) & (code == "")
+        code[take] = why if isinstance(why, str) else np.asarray(why, dtype=object)[take]
         if details is not None:
-            detail[take] = details[take]
+            detail[take] = np.asarray(details, dtype=object)[take]
 
     if "in_layout" in w:
         exclude(~w["in_layout"].astype(bool), "not_in_layout")
@@ -155,17 +155,17 @@ def apply_qc(
         exclude(~w["target"].isin(list(targets)), "not_analysed")
     exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
     exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
-    empty = _zero_copy_nondetects(w, code.eq(""), config)
+    empty = _zero_copy_nondetects(w, pd.Series(code == "", index=w.index), config)
     exclude(empty.notna(), "zero_copy", empty)
-    dropout = _isolated_nondetects(w, code.eq(""), config)
+    dropout = _isolated_nondetects(w, pd.Series(code == "", index=w.index), config)
     exclude(dropout.notna(), "isolated_nondetect", dropout)
-    outliers, spread = _outliers(w[code.eq("") & ~w["censored"]], config)
+    outliers, spread = _outliers(w[(code == "") & ~w["censored"]], config)
     if not config.keep_outliers:
         exclude(w.index.isin(outliers.index), f"outlier_{config.outlier_rule}",
                 outliers.reindex(w.index))  # fmt: skip
 
-    w["excluded"] = code.ne("")
-    w["exclude_code"] = code
+    w["excluded"] = code != ""
+    w["exclude_code"] = pd.Series(code, index=w.index, dtype=object)
     w["exclude_reason"] = [exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)]
     w["censored"] = w["censored"] & ~w["excluded"]
     w.loc[w["excluded"], "cq_used"] = np.nan
@@ -179,7 +179,7 @@ def apply_qc(
         *spread,
         *_low_copy_events(w[~w["excluded"] & ~w["censored"] & stype.eq("unkn")], config),
         *_nondetect_events(
-            w[w["nondetect"] & stype.eq("unkn") & code.ne("not_in_layout") & dropout.isna()
+            w[w["nondetect"] & stype.eq("unkn") & (code != "not_in_layout") & dropout.isna()
               & empty.isna()],
             config,
         ),

@@ -230,8 +230,8 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
     located = wells.dropna(subset=keys) if "well" in keys else wells.iloc[:0]
     held = located[located["target"].isin(refs)].groupby(keys)["target"].nunique()
     targets = located[~located["target"].isin(refs)].drop_duplicates(keys)
-    has_refs = targets.set_index(keys).index.map(lambda k: held.get(k, 0) == len(refs))
-    lacking = targets[~np.asarray(has_refs, dtype=bool)]
+    complete = held.index[held.to_numpy() == len(refs)]
+    lacking = targets[~targets.set_index(keys).index.isin(complete)]
     if pairing == "auto":
         return "well" if len(targets) and lacking.empty and len(located) == len(wells) else "sample"
     if lacking.empty and len(targets) and len(located) == len(wells):
