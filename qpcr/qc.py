@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
+from .grouped import group_codes, order_stats
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -30,6 +31,10 @@ EVENT_COLUMNS = columns_of("qc")
 #: copies per well get the low-copy note, and their non-detects among mostly amplified
 #: replicates are zero-copy wells (P(empty well) = e^(−10) = 4.5e-5 at the limit).
 LOW_COPIES = 10.0
+
+#: The wells' columns that the QC events read.
+_EVENT_SOURCES = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_used", "flags",
+                  "excluded", "censored", "exclude_code", "exclude_reason")  # fmt: skip
 
 #: ``rule`` spellings (deprecated column) that are not simply the code with hyphens.
 _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non-detect"}
@@ -170,16 +175,17 @@ def apply_qc(
     w["censored"] = w["censored"] & ~w["excluded"]
     w.loc[w["excluded"], "cq_used"] = np.nan
     w["outlier"] = w.index.isin(outliers.index)
+    v = w[[c for c in _EVENT_SOURCES if c in w]]  # what the events read: a narrow copy
     events = [
-        *_flag_events(w[flags.ne("")]),
-        *_dropout_events(w[dropout.notna()]),
-        *_zero_copy_events(w[empty.notna()].assign(copies=empty.dropna().astype(float))),
-        *_control_events(w, config),
-        *_ipc_events(w[stype.eq("ipc")]),
+        *_flag_events(v[flags.ne("")]),
+        *_dropout_events(v[dropout.notna()]),
+        *_zero_copy_events(v[empty.notna()].assign(copies=empty.dropna().astype(float))),
+        *_control_events(v, config),
+        *_ipc_events(v[stype.eq("ipc")]),
         *spread,
-        *_low_copy_events(w[~w["excluded"] & ~w["censored"] & stype.eq("unkn")], config),
+        *_low_copy_events(v[~w["excluded"] & ~w["censored"] & stype.eq("unkn")], config),
         *_nondetect_events(
-            w[w["nondetect"] & stype.eq("unkn") & (code != "not_in_layout") & dropout.isna()
+            v[w["nondetect"] & stype.eq("unkn") & (code != "not_in_layout") & dropout.isna()
               & empty.isna()],
             config,
         ),
@@ -235,12 +241,20 @@ def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCon
     ``nondetect_limit`` is a failed reaction, not low expression: censoring it at the limit
     would drag the mean by several cycles. Such wells are excluded (methods.md §2.8-2.9).
     """
-    keys = [k for k in ("plate", "sample", "target") if k in w]
-    detected = w["cq"].where(usable & ~w["nondetect"])
-    top = detected.groupby([w[k] for k in keys], sort=False).transform("max")
+    code, keyed = _replicate_groups(w)
+    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
+    top = pd.Series(order_stats(detected, code)[1][code], index=w.index).where(keyed)
     isolated = usable & w["nondetect"] & top.notna()
     isolated &= top < config.nondetect_limit - config.ntc_margin
     return top.round(2).astype(str).where(isolated)
+
+
+def _replicate_groups(w: pd.DataFrame) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """The replicate group (plate × sample × target) of each well, and whether the well has
+    every key (a well missing one belongs to no group)."""
+    keys = [w[k] for k in ("plate", "sample", "target") if k in w]
+    keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys], initial=True)
+    return group_codes(keys, len(w)), keyed
 
 
 def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
@@ -257,16 +271,14 @@ def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCo
         return pd.Series(np.nan, index=w.index, dtype=object)
     from .outliers import implied_copies
 
-    by = [w[k] for k in ("plate", "sample", "target") if k in w]
-    detected = w["cq"].where(usable & ~w["nondetect"])
-    grouped = detected.groupby(by, sort=False)
-    empty = (usable & w["nondetect"]).groupby(by, sort=False).transform("sum")
-    copies = pd.Series(
-        implied_copies(grouped.transform("median").to_numpy(), config.single_copy_cq),
-        index=w.index,
-    )
+    code, keyed = _replicate_groups(w)
+    blank = (usable & w["nondetect"]).to_numpy(bool)
+    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
+    _, _, median, count = order_stats(detected, code)
+    empty = np.bincount(code, weights=blank, minlength=len(count))
+    copies = pd.Series(implied_copies(median[code], config.single_copy_cq), index=w.index)
     low = copies.between(1.0, LOW_COPIES)
-    hit = usable & w["nondetect"] & (grouped.transform("count") > empty) & low
+    hit = blank & keyed & (count > empty)[code] & low
     return copies.round(1).astype(str).where(hit)
 
 
@@ -292,14 +304,16 @@ def _low_copy_events(used: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     from .outliers import expected_replicate_sd, implied_copies
 
     keys = [k for k in ("plate", "sample", "target") if k in used]
-    median = used.groupby(keys, sort=False)["cq_used"].median().dropna()
-    copies = implied_copies(median.to_numpy(), config.single_copy_cq)
-    sd = expected_replicate_sd(median.to_numpy(), config.single_copy_cq, config.pipetting_sd)
+    code, keyed = _replicate_groups(used)
+    median = order_stats(used["cq_used"].to_numpy(float), code)[2]
+    first = np.unique(code, return_index=True)[1]  # a well of each group
+    copies = implied_copies(median, config.single_copy_cq)
+    low = np.flatnonzero(keyed[first] & ~np.isnan(median) & (copies <= LOW_COPIES))
+    sd = expected_replicate_sd(median[low], config.single_copy_cq, config.pipetting_sd)
+    names = {k: used[k].to_numpy()[first[low]] for k in keys}
     events = []
-    for key, lam, s in zip(median.index, np.atleast_1d(copies), np.atleast_1d(sd), strict=True):
-        if lam > LOW_COPIES:
-            continue
-        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+    for i, (lam, s) in enumerate(zip(copies[low], np.atleast_1d(sd), strict=True)):
+        info = {k: names[k][i] for k in keys}
         events.append({
             "plate": info.get("plate", ""), "well": "", "sample": info["sample"],
             "target": info["target"], "code": "low_copy", "severity": "info",
