@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["group_codes", "order_stats"]
+__all__ = ["group_codes", "moments", "order_stats"]
 
 
 def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
@@ -84,3 +84,60 @@ def order_stats(
     low = np.where(empty, np.nan, ranked[np.where(empty, len(values), start)])
     middle = (ranked[start + np.maximum(count - 1, 0) // 2] + ranked[start + count // 2]) / 2
     return low, ranked[last], np.where(empty, np.nan, middle), count
+
+
+def moments(
+    values: npt.NDArray[np.floating], code: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """Each group's mean, standard deviation (n − 1) and count of its non-NaN values.
+
+    The sums run as pandas' ``groupby`` runs them, so the results are pandas' to the last bit:
+    over each group's rows in table order, a compensated sum for the mean and Welford's update
+    for the variance, one step per row position for all groups at once; when every group's
+    rows are contiguous and no value is NaN, the mean's sums are numpy's ``add.reduceat``.
+
+    Parameters
+    ----------
+    values
+        One value per row (NaN: skipped).
+    code
+        The group number of each row (:func:`group_codes`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(mean, sd, count)``, one entry per group; the mean is NaN without a value, the SD
+        without two.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean, sd, count = moments(np.array([18.0, 18.2, 24.0, 24.4, np.nan]),
+    ...                           np.array([0, 0, 1, 1, 2]))
+    >>> mean, sd.round(6), count
+    (array([18.1, 24.2,  nan]), array([0.141421, 0.282843,      nan]), array([2, 2, 0]))
+    """
+    groups = int(code.max()) + 1 if len(code) else 0
+    order = np.argsort(code, kind="stable")
+    grouped, ordered = code[order], values[order]
+    position = np.arange(len(code)) - np.searchsorted(grouped, np.arange(groups))[grouped]
+    total, carry, mean, m2 = (np.zeros(groups) for _ in range(4))
+    count = np.zeros(groups, dtype=np.intp)
+    for k in range(int(position.max()) + 1 if len(code) else 0):
+        at = (position == k) & ~np.isnan(ordered)
+        g, v = grouped[at], ordered[at]
+        y = v - carry[g]
+        t = total[g] + y
+        carry[g] = (t - total[g]) - y
+        total[g] = t
+        count[g] += 1
+        old = mean[g]
+        mean[g] = old + (v - old) / count[g]
+        m2[g] += (v - mean[g]) * (v - old)
+    if len(code) and (np.diff(code) >= 0).all() and not np.isnan(values).any():
+        # pandas adds contiguous groups without NaN with numpy's reduceat (pairwise)
+        total = np.add.reduceat(values, np.searchsorted(code, np.arange(groups)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = np.where(count > 0, total / count, np.nan)
+        sd = np.sqrt(np.where(count > 1, m2 / (count - 1), np.nan))
+    return average, sd, count

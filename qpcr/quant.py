@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .grouped import group_codes, moments, order_stats
+
 __all__ = ["normalise", "pairing_of", "ratio_table", "summarise_replicates"]
 
 
@@ -61,18 +63,23 @@ def summarise_replicates(
     1     s1    MYC  2       2     24.2  0.282843    0.2       0.4
     """
     keys = list(keys)
-    frame = wells[keys].copy()
-    frame["_v"] = wells[value].astype(float)
-    grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)["_v"]
-    out = grouped.agg(n="size", n_used="count", cq_mean="mean", cq_sd="std", cq_min="min",
-                      cq_max="max")  # fmt: skip
-    out["cq_se"] = out["cq_sd"] / np.sqrt(out["n_used"])
-    out["cq_range"] = out["cq_max"] - out["cq_min"]
-    out = out.drop(columns=["cq_min", "cq_max"])
+    code = group_codes([wells[k] for k in keys], len(wells))
+    first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
+    cq = wells[value].astype(float).to_numpy()
+    mean, sd, n_used = moments(cq, code)
+    low, high, _, _ = order_stats(cq, code)
+    out = wells[keys].iloc[first].reset_index(drop=True)
+    out["n"] = np.bincount(code, minlength=len(first))
+    out["n_used"] = n_used.astype(np.int64)
+    out["cq_mean"], out["cq_sd"] = mean, sd
+    out["cq_se"] = sd / np.sqrt(out["n_used"])
+    out["cq_range"] = high - low
     if "censored" in wells:
-        used = wells[value].notna() & wells["censored"].astype(bool)
-        out["n_censored"] = used.groupby([wells[k] for k in keys], sort=False).sum()
-    return out.reset_index()
+        used = ~np.isnan(cq) & wells["censored"].astype(bool).to_numpy()
+        counts = np.bincount(code[used], minlength=len(first))
+        keyed = out[keys].notna().all(axis=1).to_numpy()  # a group missing a key counts none
+        out["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
+    return out
 
 
 def normalise(
