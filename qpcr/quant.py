@@ -142,37 +142,27 @@ def normalise(
     rep["censored"] = cens
     ref_nd = rep["target"].isin(refs) & cens
     rep.loc[ref_nd, "cq_mean"] = np.nan  # an undetermined reference gene cannot normalise
-    log2e = rep["target"].map(lambda t: np.log2(efficiency.get(t, 2.0))).astype(float)
+    names = rep["target"].unique()
+    log2e = rep["target"].map({t: np.log2(efficiency.get(t, 2.0)) for t in names}).astype(float)
     rep["_w"] = rep["cq_mean"] * log2e
     gene_mean = rep.groupby("target")["cq_mean"].transform("mean")
-    se_e = rep["target"].map(lambda t: efficiency_se.get(t, 0.0)).astype(float)
+    se_e = rep["target"].map({t: efficiency_se.get(t, 0.0) for t in names}).astype(float)
     e = 2.0**log2e
     rep["_var"] = (log2e * rep["cq_se"]) ** 2 + (
         (gene_mean - rep["cq_mean"]) * se_e / (e * np.log(2))
     ) ** 2
 
     is_ref = rep["target"].isin(refs)
-    ref_w = rep[is_ref].pivot_table(
-        index="sample", columns="target", values="_w", aggfunc="first", dropna=False
-    )
-    ref_var = rep[is_ref].pivot_table(
-        index="sample", columns="target", values="_var", aggfunc="first", dropna=False
-    )
-    ref_w = ref_w.reindex(columns=refs)
-    ref_var = ref_var.reindex(columns=refs)
+    ref_w, ref_var = _by_reference(rep[is_ref], refs)
     f = len(refs)
     ref_cq = ref_w.mean(axis=1, skipna=False)
     var_nf = ref_var.sum(axis=1, skipna=False) / f**2
-    missing = ref_w.isna()
-    undetermined = set(rep.loc[ref_nd, "sample"] + "\t" + rep.loc[ref_nd, "target"])
-
-    def _why(row: pd.Series) -> str:
-        return ", ".join(
-            f"{g} undetermined" if f"{row.name}\t{g}" in undetermined else f"{g} missing"
-            for g in row.index[row]
-        )
-
-    why = missing.apply(_why, axis=1)
+    undetermined = set(zip(rep.loc[ref_nd, "sample"], rep.loc[ref_nd, "target"], strict=True))
+    why = {
+        sample: ", ".join(f"{g} {'undetermined' if (sample, g) in undetermined else 'missing'}"
+                          for g, lost in zip(refs, row, strict=True) if lost)
+        for sample, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
+    }  # fmt: skip
 
     out = rep[~is_ref].copy()
     out["ref_cq"] = out["sample"].map(ref_cq)
@@ -184,7 +174,7 @@ def normalise(
     no_ref = out["ref_cq"].isna()
     note[no_ref] = (
         "no usable reference Cq ("
-        + out.loc[no_ref, "sample"].map(why).fillna(", ".join(refs))
+        + out.loc[no_ref, "sample"].map(why).fillna(", ".join(refs)).astype(str)
         + ")"
     )
     no_cq = out["cq_mean"].isna()
@@ -192,6 +182,22 @@ def normalise(
     out["note"] = note
     out = out.drop(columns=["_w", "_var"]).reset_index(drop=True)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
+
+
+def _by_reference(rows: pd.DataFrame, refs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sample × reference gene tables of the weighted Cq ``_w`` and its variance ``_var`` (the
+    first value given for a cell; NaN where a sample lacks the gene)."""
+    samples = pd.Index(sorted(set(rows["sample"])))
+    weighted = np.full((len(samples), len(refs)), np.nan)
+    variance = np.full((len(samples), len(refs)), np.nan)
+    at = samples.get_indexer(rows["sample"]), pd.Index(refs).get_indexer(rows["target"])
+    for table, column in ((weighted, "_w"), (variance, "_var")):
+        values = rows[column].to_numpy(float)
+        given = ~np.isnan(values)
+        # the first value of a cell wins: write them last
+        table[at[0][given][::-1], at[1][given][::-1]] = values[given][::-1]
+    return (pd.DataFrame(weighted, index=samples, columns=refs),
+            pd.DataFrame(variance, index=samples, columns=refs))  # fmt: skip
 
 
 def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str) -> str:
