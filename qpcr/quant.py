@@ -190,7 +190,10 @@ def _by_reference(rows: pd.DataFrame, refs: list[str]) -> tuple[pd.DataFrame, pd
     samples = pd.Index(sorted(set(rows["sample"])))
     weighted = np.full((len(samples), len(refs)), np.nan)
     variance = np.full((len(samples), len(refs)), np.nan)
-    at = samples.get_indexer(rows["sample"]), pd.Index(refs).get_indexer(rows["target"])
+    at = (
+        samples.get_indexer(pd.Index(rows["sample"])),
+        pd.Index(refs).get_indexer(pd.Index(rows["target"])),
+    )
     for table, column in ((weighted, "_w"), (variance, "_var")):
         values = rows[column].to_numpy(float)
         given = ~np.isnan(values)
