@@ -244,10 +244,16 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
     refs = list(reference_genes)
     keys = [c for c in ("plate", "well") if c in wells]
     located = wells.dropna(subset=keys) if "well" in keys else wells.iloc[:0]
-    held = located[located["target"].isin(refs)].groupby(keys)["target"].nunique()
-    targets = located[~located["target"].isin(refs)].drop_duplicates(keys)
-    complete = held.index[held.to_numpy() == len(refs)]
-    lacking = targets[~targets.set_index(keys).index.isin(complete)]
+    code = group_codes([located[k] for k in keys], len(located))
+    is_ref = located["target"].isin(refs).to_numpy()
+    genes = pd.Index(list(dict.fromkeys(refs)))
+    gene = genes.get_indexer(pd.Index(located["target"][is_ref]))
+    held = np.bincount(np.unique(code[is_ref] * len(genes) + gene) // max(len(genes), 1),
+                       minlength=int(code.max()) + 1 if len(code) else 0)  # fmt: skip
+    others = np.flatnonzero(~is_ref)
+    first = np.sort(np.unique(code[others], return_index=True)[1])  # a target row per well
+    targets = others[first]
+    lacking = located.iloc[targets[held[code[targets]] != len(refs)]]
     if pairing == "auto":
         return "well" if len(targets) and lacking.empty and len(located) == len(wells) else "sample"
     if lacking.empty and len(targets) and len(located) == len(wells):
