@@ -36,6 +36,9 @@ LOW_COPIES = 10.0
 _EVENT_SOURCES = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_used", "flags",
                   "excluded", "censored", "exclude_code", "exclude_reason")  # fmt: skip
 
+#: Each well's replicate group (plate × sample × target) and whether it has every key.
+_Groups = tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]
+
 #: ``rule`` spellings (deprecated column) that are not simply the code with hyphens.
 _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non-detect"}
 
@@ -160,11 +163,13 @@ def apply_qc(
         exclude(~w["target"].isin(list(targets)), "not_analysed")
     exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
     exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
-    empty = _zero_copy_nondetects(w, pd.Series(code == "", index=w.index), config)
+    groups = _replicate_groups(w)
+    empty = _zero_copy_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
     exclude(empty.notna(), "zero_copy", empty)
-    dropout = _isolated_nondetects(w, pd.Series(code == "", index=w.index), config)
+    dropout = _isolated_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
     exclude(dropout.notna(), "isolated_nondetect", dropout)
-    outliers, spread = _outliers(w[(code == "") & ~w["censored"]], config)
+    read = [c for c in ("plate", "sample", "target", "well", "cq_used") if c in w]
+    outliers, spread = _outliers(w.loc[(code == "") & ~w["censored"], read], config)
     if not config.keep_outliers:
         exclude(w.index.isin(outliers.index), f"outlier_{config.outlier_rule}",
                 outliers.reindex(w.index))  # fmt: skip
@@ -233,7 +238,9 @@ def _flag_events(flagged: pd.DataFrame) -> list[dict]:
     return events
 
 
-def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
+def _isolated_nondetects(
+    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+) -> pd.Series:
     """Detail (the replicates' highest Cq, or NaN) for non-detects whose replicates amplified
     far from the limit.
 
@@ -241,7 +248,7 @@ def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCon
     ``nondetect_limit`` is a failed reaction, not low expression: censoring it at the limit
     would drag the mean by several cycles. Such wells are excluded (methods.md §2.8-2.9).
     """
-    code, keyed = _replicate_groups(w)
+    code, keyed = groups
     detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
     top = pd.Series(order_stats(detected, code)[1][code], index=w.index).where(keyed)
     isolated = usable & w["nondetect"] & top.notna()
@@ -249,7 +256,7 @@ def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCon
     return top.round(2).astype(str).where(isolated)
 
 
-def _replicate_groups(w: pd.DataFrame) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+def _replicate_groups(w: pd.DataFrame) -> _Groups:
     """The replicate group (plate × sample × target) of each well, and whether the well has
     every key (a well missing one belongs to no group)."""
     keys = [w[k] for k in ("plate", "sample", "target") if k in w]
@@ -257,7 +264,9 @@ def _replicate_groups(w: pd.DataFrame) -> tuple[npt.NDArray[np.intp], npt.NDArra
     return group_codes(keys, len(w)), keyed
 
 
-def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
+def _zero_copy_nondetects(
+    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+) -> pd.Series:
     """Detail (the copies per well the amplified replicates imply, or NaN) for non-detects
     that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9).
 
@@ -271,7 +280,7 @@ def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCo
         return pd.Series(np.nan, index=w.index, dtype=object)
     from .outliers import implied_copies
 
-    code, keyed = _replicate_groups(w)
+    code, keyed = groups
     blank = (usable & w["nondetect"]).to_numpy(bool)
     detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
     _, _, median, count = order_stats(detected, code)
@@ -351,6 +360,8 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
         threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
         sampling=sampling,
     )  # fmt: skip
+    if not flags["group_flagged"].any():
+        return pd.Series(dtype=object), []
     hit = flags[flags["outlier"]]
     reasons = pd.Series(
         [f"{r} {v:.2f} > {t:g}" for r, v, t in
