@@ -18,7 +18,8 @@ from .config import AnalysisConfig
 from .errors import QpcrError
 from .groups import biological_units
 from .schema import columns_of
-from .stats import adjust_pvalues, factorial_anova, factorial_contrasts
+from .stats import adjust_pvalues
+from .stats.linear import _AnovaPlan, _ContrastPlan
 
 __all__ = ["factorial_tables"]
 
@@ -27,17 +28,20 @@ def _items(
     samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
     replicate: str | None, refs: Sequence[str],
 ):  # fmt: skip
-    """(kind, name, biological units, value column) for every target and ratio: the units of
-    all items come from one grouping, then are split per item."""
+    """(kind, name, biological units with a value, value column) for every target and ratio:
+    the units of all items come from one grouping, then are split per item."""
     tables = [("target", "target", samples[~samples["target"].isin(refs)], "log2_rq")]
     if not ratio_samples.empty:
         tables.append(("ratio", "ratio", ratio_samples, "log2_ratio"))
     for kind, column, table, value in tables:
         names = list(table.groupby(column, sort=False).groups)
         units = biological_units(table, value, column, factors, replicate)
-        split: dict[Any, pd.DataFrame] = dict(list(units.groupby(column, sort=False)))
+        units = units[units[value].notna()].reset_index(drop=True)
+        at: dict[Any, list[int]] = {name: [] for name in names}
+        for i, name in enumerate(units[column].tolist()):
+            at.setdefault(name, []).append(i)
         for name in names:
-            yield kind, name, split[name].reset_index(drop=True), value
+            yield kind, name, units.iloc[at[name]].reset_index(drop=True), value
 
 
 def factorial_tables(
@@ -110,26 +114,25 @@ def factorial_tables(
     block = "unit" if replicate else None
     failed = failed or {}
     items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes)
+    plans: dict[Any, tuple[Any, Any]] = {}  # per design: the ANOVA's and the contrasts' plan
     for kind, name, units, value in items:
         item = {"item": kind, "name": name}
-        units = units.dropna(subset=[value])
-        try:
-            anova = factorial_anova(units, value, list(factors), block=block)
-        except QpcrError as exc:
-            anova = pd.DataFrame([{"note": str(exc)}])
-        try:
-            contrasts = factorial_contrasts(
-                units, value, list(factors), block=block, control=dict(config.control),
-                alpha=config.alpha, method=config.factorial_method,
+        shape = (kind, *(tuple(units[c]) for c in [*factors, "unit"]))
+        if shape not in plans:
+            plans[shape] = (
+                _plan(_AnovaPlan, units, value, list(factors), block, 2),
+                _plan(_ContrastPlan, units, value, list(factors), block, dict(config.control),
+                      config.alpha, config.factorial_method),
             )  # fmt: skip
-        except QpcrError as exc:
-            contrasts = pd.DataFrame([{"note": str(exc)}])
-        if replicate and "term" in anova:
-            anova["term"] = anova["term"].replace("unit", replicate)
+        anova, contrasts = (_records(plan, units) for plan in plans[shape])
+        if replicate:
+            for row in anova:
+                if row.get("term") == "unit":
+                    row["term"] = replicate
         if (kind, name) in failed:
-            anova, contrasts = (_withheld(t, failed[kind, name]) for t in (anova, contrasts))
-        anova_rows += [{**item, **r} for r in anova.to_dict("records")]
-        contrast_rows += [{**item, **r} for r in contrasts.to_dict("records")]
+            anova, contrasts = (_withheld(rows, failed[kind, name]) for rows in (anova, contrasts))
+        anova_rows += [{**item, **r} for r in anova]
+        contrast_rows += [{**item, **r} for r in contrasts]
     anova = _declared(pd.DataFrame(anova_rows), "anova")
     # the model's interval is on log2; ci_low/ci_high always bound fold_change (fc_ci_* too,
     # for one release)
@@ -147,16 +150,37 @@ def factorial_tables(
     return {"anova": anova, "contrasts": contrasts}
 
 
+def _plan(kind: Any, units: pd.DataFrame, *args: Any) -> Any:
+    """The plan ``kind(units, *args)`` (the model work that depends on the design alone,
+    shared by the items with the same design), or the error that refused the design."""
+    try:
+        return kind(units, *args)
+    except QpcrError as exc:
+        return exc
+
+
+def _records(plan: Any, units: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of the plan's table of the item's ``units``, or one row whose note says why
+    there is none."""
+    try:
+        if isinstance(plan, QpcrError):
+            raise plan
+        return plan.records(units)
+    except QpcrError as exc:
+        return [{"note": str(exc)}]
+
+
 def _declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """``frame`` in the declared column order of table ``name``, with the columns it lacks (every
     item's model failed) added empty; any other column stays, for the writer's check."""
     return frame.reindex(columns=list(dict.fromkeys([*columns_of(name), *frame.columns])))
 
 
-def _withheld(table: pd.DataFrame, reason: str) -> pd.DataFrame:
-    """``table`` with every number blanked and the ``fail_on_controls`` reason as its note."""
-    table = table.copy()
+def _withheld(rows: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:
+    """``rows`` (one table's records) with every number blanked and the ``fail_on_controls``
+    reason as their note."""
+    table = pd.DataFrame(rows)
     numbers = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
     table[numbers] = np.nan
     table["note"] = f"failed: {reason} (fail_on_controls)"
-    return table
+    return table.to_dict("records")

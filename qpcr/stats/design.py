@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter
-from itertools import product
+from itertools import combinations, product
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError
@@ -27,16 +29,23 @@ def _levels(column: pd.Series) -> list[str]:
     return list(dict.fromkeys(column.dropna().astype(str)))
 
 
-def _complete_rows(data: pd.DataFrame, y: pd.Series, named: dict[str, str]) -> pd.DataFrame:
+def _response(data: pd.DataFrame, response: str) -> pd.Series:
+    """The response column as numbers (NaN where missing or not a number)."""
+    return pd.to_numeric(data[response], errors="coerce")
+
+
+def _complete_rows(
+    data: pd.DataFrame, y: pd.Series, named: dict[str, str]
+) -> tuple[pd.DataFrame, np.ndarray]:
     """``y`` as floats and the columns ``named`` (new name → column of ``data``) as strings,
-    in the rows where none is missing."""
+    in the rows where none is missing; and the positions of those rows in ``data``."""
     keep = y.notna().to_numpy().copy()
     for column in named.values():
         keep &= data[column].notna().to_numpy()
     frame: dict[str, Any] = {"y": y.astype(float).to_numpy()[keep]}
     for name, column in named.items():
         frame[name] = data[column].astype(str).array[keep]
-    return pd.DataFrame(frame, index=data.index[keep])
+    return pd.DataFrame(frame, index=data.index[keep]), np.flatnonzero(keep)
 
 
 class _Design:
@@ -75,7 +84,7 @@ class _Design:
                 hint="expected a log2-scale response (−ΔCq or log2 NRQ); tests on fold-change "
                 "values are biased, so compute them on log2 and back-transform",
             )
-        y = pd.to_numeric(data[response], errors="coerce")
+        y = _response(data, response)
         bad = data.index[y.isna() & data[response].notna()]
         if len(bad):
             raise DesignError(
@@ -85,7 +94,7 @@ class _Design:
             )
         self.levels = {f: _levels(data[f]) for f in self.factors}
         named = {f: f for f in self.factors} | ({"block": block} if block else {})
-        self.frame = _complete_rows(data, y, named)
+        self.frame, self.rows = _complete_rows(data, y, named)
         self.dropped = len(data) - len(self.frame)
         if self.frame.empty:
             raise DesignError("no complete row", where=where, hint="expected numeric responses")
@@ -122,6 +131,20 @@ class _Design:
                 hint="expected one value per biological sample; these look like technical "
                 "replicates, which are not n: average them first (qpcr.quant)",
             )
+
+    def with_response(self, data: pd.DataFrame) -> _Design:
+        """A copy of this design with the response of ``data`` instead: ``data`` holds the same
+        design rows (factors, block, missing responses), only the response values differ."""
+        other = copy.copy(self)
+        other.frame = self.frame.assign(y=self.response_of(data))
+        return other
+
+    def response_of(self, data: pd.DataFrame) -> np.ndarray:
+        """The response of ``data`` (same design rows as this design) in :attr:`frame`'s rows."""
+        column = data[self.response]
+        if column.dtype != np.float64:
+            column = _response(data, self.response).astype(float)
+        return column.to_numpy()[self.rows]
 
     @property
     def cells(self) -> list[tuple[str, ...]]:
@@ -167,3 +190,55 @@ class _Design:
         if len(counts) < math.prod(len(v) for v in self.levels.values()):
             return False
         return len(set(counts.values())) == 1 and not self.block_status()[1]
+
+
+def _contrast_specs(
+    design: _Design, control: dict[str, str]
+) -> list[tuple[str, str, dict[int, float]]]:
+    """(label, kind, {cell: coefficient}) for every simple effect and two-way interaction."""
+    fs = design.factors
+    specs = []
+
+    def within(others: list[str], lv: tuple[str, ...]) -> str:
+        return (
+            " | " + ", ".join(f"{g}={v}" for g, v in zip(others, lv, strict=True)) if others else ""
+        )
+
+    code = {c: i for i, c in enumerate(design.cells)}
+
+    def cell(assign: dict[str, str]) -> int:
+        return code[tuple(assign[f] for f in fs)]
+
+    for f in fs:
+        others = [g for g in fs if g != f]
+        for lv in product(*(design.levels[g] for g in others)):
+            base = dict(zip(others, lv, strict=True))
+            for level in design.levels[f]:
+                if level == control[f]:
+                    continue
+                coef = {cell({**base, f: level}): 1.0, cell({**base, f: control[f]}): -1.0}
+                specs.append((f"{f}: {level} vs {control[f]}{within(others, lv)}", "simple", coef))
+    for f, g in combinations(fs, 2):
+        others = [h for h in fs if h not in (f, g)]
+        pairs = list(
+            product(
+                [v for v in design.levels[f] if v != control[f]],
+                [v for v in design.levels[g] if v != control[g]],
+            )
+        )
+        for lv in product(*(design.levels[h] for h in others)):
+            base = dict(zip(others, lv, strict=True))
+            for a, b in pairs:
+                coef = {
+                    cell({**base, f: a, g: b}): 1.0,
+                    cell({**base, f: control[f], g: b}): -1.0,
+                    cell({**base, f: a, g: control[g]}): -1.0,
+                    cell({**base, f: control[f], g: control[g]}): 1.0,
+                }
+                detail = (
+                    f": ({a} vs {control[f]}) × ({b} vs {control[g]})" if len(pairs) > 1 else ""
+                )
+                specs.append(
+                    (f"interaction {f} × {g}{detail}{within(others, lv)}", "interaction", coef)
+                )
+    return specs
