@@ -26,22 +26,25 @@ __all__ = ["factorial_tables"]
 
 def _items(
     samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
-    replicate: str | None, refs: Sequence[str],
+    replicate: str | None, refs: Sequence[str], units: tuple[pd.DataFrame, pd.DataFrame] | None,
 ):  # fmt: skip
-    """(kind, name, biological units with a value, value column) for every target and ratio:
-    the units of all items come from one grouping, then are split per item."""
-    tables = [("target", "target", samples[~samples["target"].isin(refs)], "log2_rq")]
+    """(kind, name, biological units with a value, value column) for every target but the
+    reference genes and every ratio: the units of all items come from one grouping (``units``
+    when given), then are split per item."""
+    tables = [("target", samples, "log2_rq", refs)]
     if not ratio_samples.empty:
-        tables.append(("ratio", "ratio", ratio_samples, "log2_ratio"))
-    for kind, column, table, value in tables:
-        names = list(table.groupby(column, sort=False).groups)
-        units = biological_units(table, value, column, factors, replicate)
-        units = units[units[value].notna()].reset_index(drop=True)
+        tables.append(("ratio", ratio_samples, "log2_ratio", ()))
+    for k, (kind, table, value, left_out) in enumerate(tables):
+        names = list(table[~table[kind].isin(left_out)].groupby(kind, sort=False).groups)
+        found = (
+            biological_units(table, value, kind, factors, replicate) if units is None else units[k]
+        )
+        found = found[found[value].notna()].reset_index(drop=True)
         at: dict[Any, list[int]] = {name: [] for name in names}
-        for i, name in enumerate(units[column].tolist()):
+        for i, name in enumerate(found[kind].tolist()):
             at.setdefault(name, []).append(i)
         for name in names:
-            yield kind, name, units.iloc[at[name]].reset_index(drop=True), value
+            yield kind, name, found.iloc[at[name]].reset_index(drop=True), value
 
 
 def factorial_tables(
@@ -51,6 +54,7 @@ def factorial_tables(
     replicate: str | None,
     config: AnalysisConfig,
     failed: Mapping[tuple[str, str], str] | None = None,
+    units: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``anova`` (one row per item × term) and ``contrasts`` (one row per item × contrast).
 
@@ -81,6 +85,9 @@ def factorial_tables(
         ``factorial_method``, ``adjust``).
     failed
         ``(kind, name)`` → reason, for the items whose controls failed.
+    units
+        The biological units (:func:`qpcr.groups.biological_units`) of ``samples`` and of
+        ``ratio_samples`` when already computed.
 
     Returns
     -------
@@ -113,7 +120,7 @@ def factorial_tables(
     anova_rows, contrast_rows = [], []
     block = "unit" if replicate else None
     failed = failed or {}
-    items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes)
+    items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes, units)
     plans: dict[Any, tuple[Any, Any]] = {}  # per design: the ANOVA's and the contrasts' plan
     for kind, name, units, value in items:
         item = {"item": kind, "name": name}
