@@ -149,10 +149,11 @@ def factorial_tables(
     contrasts = contrasts.assign(ci_low=contrasts.get("fc_ci_low", float("nan")),
                                  ci_high=contrasts.get("fc_ci_high", float("nan")))  # fmt: skip
     contrasts = _declared(contrasts, "contrasts")
-    for _, index in contrasts.groupby("contrast", sort=False).groups.items():
-        contrasts.loc[index, "p_adj"] = adjust_pvalues(
-            contrasts.loc[index, "p_value"].to_numpy(float), config.adjust
-        )
+    if len(contrasts):
+        p, adjusted = contrasts["p_value"].to_numpy(float), np.full(len(contrasts), np.nan)
+        for at in contrasts.groupby("contrast", sort=False).indices.values():
+            adjusted[at] = adjust_pvalues(p[at], config.adjust)
+        contrasts["p_adj"] = adjusted
     contrasts["adjust"] = config.adjust
     return {"anova": anova, "contrasts": contrasts}
 

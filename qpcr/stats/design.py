@@ -95,6 +95,8 @@ class _Design:
         self.levels = {f: _levels(data[f]) for f in self.factors}
         named = {f: f for f in self.factors} | ({"block": block} if block else {})
         self.frame, self.rows = _complete_rows(data, y, named)
+        #: The cell codes and block status of :attr:`frame`'s rows, once computed.
+        self._memo: dict[str, Any] = {}
         self.dropped = len(data) - len(self.frame)
         if self.frame.empty:
             raise DesignError("no complete row", where=where, hint="expected numeric responses")
@@ -153,21 +155,27 @@ class _Design:
 
     def cell_key(self) -> pd.Series:
         """Integer code of each row's cell: its position in :attr:`cells`."""
-        code = {c: i for i, c in enumerate(self.cells)}
-        rows = zip(*(self.frame[f].tolist() for f in self.factors), strict=True)
-        return pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
+        levels = tuple(tuple(self.levels[f]) for f in self.factors)
+        if self._memo.get("levels") != levels:  # computed once per rows and level order
+            code = {c: i for i, c in enumerate(self.cells)}
+            rows = zip(*(self.frame[f].tolist() for f in self.factors), strict=True)
+            key = pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
+            self._memo = {"levels": levels, "key": key}
+        return self._memo["key"]
 
     def block_status(self) -> tuple[list[str], list[str]]:
         """Blocks present in every non-empty cell, and the others."""
         if not self.block:
             return [], []
-        cells: dict[str, set[int]] = {}
-        for block, cell in zip(self.frame["block"].tolist(), self.cell_key().tolist(),
-                               strict=True):  # fmt: skip
-            cells.setdefault(block, set()).add(cell)
-        n_cells = len(set().union(*cells.values()))
-        complete = sorted(b for b, c in cells.items() if len(c) == n_cells)
-        return complete, sorted(b for b, c in cells.items() if len(c) < n_cells)
+        key = self.cell_key()
+        if "status" not in self._memo:
+            cells: dict[str, set[int]] = {}
+            for block, cell in zip(self.frame["block"].tolist(), key.tolist(), strict=True):
+                cells.setdefault(block, set()).add(cell)
+            n_cells = len(set().union(*cells.values()))
+            complete = sorted(b for b, c in cells.items() if len(c) == n_cells)
+            self._memo["status"] = complete, sorted(b for b, c in cells.items() if len(c) < n_cells)
+        return self._memo["status"]
 
     def use_complete_blocks(self) -> str:
         """Keep only blocks present in every non-empty cell; say what was done.
@@ -178,6 +186,7 @@ class _Design:
         complete, incomplete = self.block_status()
         if not incomplete:
             return ""
+        self._memo = {}  # the rows change
         if len(complete) >= 2:
             self.frame = self.frame[self.frame["block"].isin(complete)]
             return f"block(s) {incomplete} dropped (missing in a cell)"
