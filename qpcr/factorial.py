@@ -19,6 +19,7 @@ from .errors import QpcrError
 from .groups import biological_units
 from .schema import columns_of
 from .stats import adjust_pvalues
+from .stats.design import _Design
 from .stats.linear import _AnovaPlan, _ContrastPlan
 
 __all__ = ["factorial_tables"]
@@ -126,10 +127,12 @@ def factorial_tables(
         item = {"item": kind, "name": name}
         shape = (kind, *(tuple(units[c]) for c in [*factors, "unit"]))
         if shape not in plans:
+            design = _plan(_Design, units, value, list(factors), block, "factorial_anova")
+            design = None if isinstance(design, QpcrError) else design  # each says why
             plans[shape] = (
-                _plan(_AnovaPlan, units, value, list(factors), block, 2),
+                _plan(_AnovaPlan, units, value, list(factors), block, 2, design),
                 _plan(_ContrastPlan, units, value, list(factors), block, dict(config.control),
-                      config.alpha, config.factorial_method),
+                      config.alpha, config.factorial_method, design),
             )  # fmt: skip
         anova, contrasts = (_records(plan, units) for plan in plans[shape])
         if replicate:

@@ -134,6 +134,19 @@ class _Design:
                 "replicates, which are not n: average them first (qpcr.quant)",
             )
 
+    @classmethod
+    def of(
+        cls, data: pd.DataFrame, response: str, factors: list[str] | str, block: str | None,
+        where: str, built: _Design | None = None,
+    ) -> _Design:  # fmt: skip
+        """``_Design(data, response, factors, block, where)``, or, when ``built`` is that design
+        already made (under another ``where``), a copy of it: the checks passed then."""
+        if built is None:
+            return cls(data, response, factors, block, where)
+        design = copy.copy(built)
+        design.where, design.levels = where, dict(built.levels)
+        return design
+
     def with_response(self, data: pd.DataFrame) -> _Design:
         """A copy of this design with the response of ``data`` instead: ``data`` holds the same
         design rows (factors, block, missing responses), only the response values differ."""

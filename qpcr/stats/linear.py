@@ -105,12 +105,12 @@ class _AnovaPlan:
 
     def __init__(
         self, data: pd.DataFrame, response: str, factors: list[str] | str, block: str | None,
-        typ: int,
+        typ: int, design: _Design | None = None,
     ) -> None:  # fmt: skip
         where = "factorial_anova"
         if typ not in (2, 3):
             raise ConfigError(f"typ = {typ!r}", where=f"{where}(typ=...)", hint="expected 2 or 3")
-        design = _Design(data, response, factors, block, where)
+        design = _Design.of(data, response, factors, block, where, design)
         present = set(design.cell_key())
         empty = [c for i, c in enumerate(design.cells) if i not in present]
         if empty:
@@ -379,6 +379,7 @@ def _contrast_design(
     control: dict[str, str],
     alpha: float,
     method: str,
+    design: _Design | None = None,
 ) -> tuple[_Design, dict[str, str]]:
     """The checked design of :func:`factorial_contrasts` (each factor's control level first)
     and the control levels as strings."""
@@ -399,7 +400,7 @@ def _contrast_design(
             where=f"{where}(block=...)",
             hint="name the donor/batch column, or use method='welch' for independent samples",
         )
-    design = _Design(data, response, factors, block, where)
+    design = _Design.of(data, response, factors, block, where, design)
     control = {str(k): str(v) for k, v in control.items()}
     for f in design.factors:
         if f not in control or control[f] not in design.levels[f]:
@@ -500,10 +501,10 @@ class _ContrastPlan:
 
     def __init__(
         self, data: pd.DataFrame, response: str, factors: list[str] | str, block: str | None,
-        control: dict[str, str], alpha: float, method: str,
+        control: dict[str, str], alpha: float, method: str, design: _Design | None = None,
     ) -> None:  # fmt: skip
         self.design, control = _contrast_design(
-            data, response, factors, block, control, alpha, method
+            data, response, factors, block, control, alpha, method, design
         )
         self.key = self.design.cell_key()
         self.specs = _contrast_specs(self.design, control)
