@@ -123,26 +123,26 @@ def factorial_tables(
     failed = failed or {}
     items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes, units)
     plans: dict[Any, tuple[Any, Any]] = {}  # per design: the ANOVA's and the contrasts' plan
-    for kind, name, units, value in items:
+    for kind, name, rows, value in items:
         item = {"item": kind, "name": name}
-        shape = (kind, *(tuple(units[c]) for c in [*factors, "unit"]))
+        shape = (kind, *(tuple(rows[c]) for c in [*factors, "unit"]))
         if shape not in plans:
-            design = _plan(_Design, units, value, list(factors), block, "factorial_anova")
+            design = _plan(_Design, rows, value, list(factors), block, "factorial_anova")
             design = None if isinstance(design, QpcrError) else design  # each says why
             plans[shape] = (
-                _plan(_AnovaPlan, units, value, list(factors), block, 2, design),
-                _plan(_ContrastPlan, units, value, list(factors), block, dict(config.control),
+                _plan(_AnovaPlan, rows, value, list(factors), block, 2, design),
+                _plan(_ContrastPlan, rows, value, list(factors), block, dict(config.control),
                       config.alpha, config.factorial_method, design),
             )  # fmt: skip
-        anova, contrasts = (_records(plan, units) for plan in plans[shape])
+        found, compared = (_records(plan, rows) for plan in plans[shape])
         if replicate:
-            for row in anova:
+            for row in found:
                 if row.get("term") == "unit":
                     row["term"] = replicate
         if (kind, name) in failed:
-            anova, contrasts = (_withheld(rows, failed[kind, name]) for rows in (anova, contrasts))
-        anova_rows += [{**item, **r} for r in anova]
-        contrast_rows += [{**item, **r} for r in contrasts]
+            found, compared = (_withheld(r, failed[kind, name]) for r in (found, compared))
+        anova_rows += [{**item, **r} for r in found]
+        contrast_rows += [{**item, **r} for r in compared]
     anova = _declared(pd.DataFrame(anova_rows), "anova")
     # the model's interval is on log2; ci_low/ci_high always bound fold_change (fc_ci_* too,
     # for one release)
@@ -194,4 +194,4 @@ def _withheld(rows: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:
     numbers = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
     table[numbers] = np.nan
     table["note"] = f"failed: {reason} (fail_on_controls)"
-    return table.to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]

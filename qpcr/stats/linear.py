@@ -137,7 +137,7 @@ class _AnovaPlan:
     def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
         """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can)."""
         if self.ols is None:
-            return self.table(data).to_dict("records")
+            return [{str(k): v for k, v in r.items()} for r in self.table(data).to_dict("records")]
         return _records(self.ols.columns(self.design.response_of(data)))
 
 
