@@ -35,7 +35,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:v
 margin:0 auto;max-width:1180px;padding:12px 16px 48px}
 h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.2em;margin:1.6em 0 .5em;
 border-bottom:2px solid var(--line);padding-bottom:.2em}h3{font-size:1em;margin:1em 0 .3em}
-nav a{margin-right:.8em;white-space:nowrap}
+nav{display:flex;flex-wrap:wrap;gap:.2em .8em}nav a{white-space:nowrap}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;margin:.5em 0}
 dl.meta dt{color:var(--mute)}dl.meta dd{margin:0}
 ul.verdicts li{margin:.15em 0}.sig{font-weight:600}
