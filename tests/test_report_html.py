@@ -92,9 +92,12 @@ def test_every_fold_change_shown_with_its_value(outdir: Path) -> None:
     rows = re.findall(r'<tr data-contrast="([^"]*)" data-target="([^"]*)">(.*?)</tr>', body)
     assert len(rows) == len(table) == 20
     shown = {(c.replace("&quot;", '"'), t): cells for c, t, cells in rows}
-    model = pd.read_csv(outdir / "contrasts.csv").set_index(["name", "comparison"])["p_adj"]
+    contrasts = pd.read_csv(outdir / "contrasts.csv").set_index(["name", "comparison"])
+    model = contrasts["p_adj"]
     in_model = 0
     for r in table.to_dict("records"):
+        # Donors complete: each two-group test is paired, so it is the primary result.
+        assert (r["test"], r["p_role"]) == ("paired t", "primary")
         cells = shown[(r["contrast"], r["target"])]
         values = [float(v) for v in re.findall(r'data-v="([^"]+)"', cells)]
         # n, fold change, CI low, CI high, p, p adj: full precision kept.
@@ -104,10 +107,17 @@ def test_every_fold_change_shown_with_its_value(outdir: Path) -> None:
         key = (r["target"], r["comparison"])
         assert values[6:] == ([model[key]] if key in model.index else [])
         in_model += key in model.index
+        sensitivity = "<td>rcbd</td>" if key in model.index else "<td></td>"
+        assert cells.count("<td>paired t</td>") == 1
+        assert sensitivity in cells
+        if key in model.index:
+            assert contrasts.loc[key, "p_role"] == "sensitivity"
         assert f">{r['fold_change']:.3g}<" in cells
         assert f">{fmt_p(r['p_value'])}<" in cells.replace("&lt;", "<")
     # Both simple effects vs control and the [[contrasts]] entry: 3 of 4 comparisons per target.
     assert in_model == 15
+    # The model's other contrasts (interactions, effects not vs control) have no other analysis.
+    assert (contrasts["p_role"] == "primary").sum() == len(contrasts) - 15 - 3  # + 3 ratio rows
 
 
 def test_verdicts_in_words(outdir: Path) -> None:
