@@ -34,9 +34,6 @@ _USED_TEST_TEXT: dict[str, str] = {
     ),
 }
 
-#: Exclusion codes that are a well's role, not a QC decision (described with the averaging).
-_ROLES = ("ntc", "nac", "nrt", "ntp", "opt", "pos", "standard", "not_analysed", "not_in_layout")
-
 _FACTORIAL_TEXT = {
     "rcbd": "a two-way ANOVA of the log2 values ({factors}) with the biological replicate "
     "({replicate}) as block (randomised complete block design); its simple effects and "
@@ -60,6 +57,8 @@ def _exclusions(results: Results) -> str:
     out = []
     outliers = sum(n for code, n in codes.items() if str(code).startswith("outlier_"))
     rule = RULE_METHODS_TEXT[cfg.outlier_rule].format(threshold=cfg.outlier_threshold)
+    if cfg.outlier_rule == "poisson":  # its text ends with the zero-copy wells left out
+        rule += f" ({_count(int(codes.get('zero_copy', 0)), 'well')})"
     if cfg.outlier_rule != "none":
         kept = "kept (keep_outliers)" if cfg.keep_outliers else "excluded"
         rule += f"; the deviating well of a flagged set was {kept} ({_count(outliers, 'well')})"
