@@ -166,3 +166,25 @@ def test_no_html(results: Results, tmp_path: Path) -> None:
     page = report_html(results)  # without figures: tables and plate maps only
     assert page.count("<svg") == 0
     assert page.count('class="platemap"') == 7
+
+
+def test_reference_gene_stability_when_candidates_ranked(tmp_path: Path) -> None:
+    """reference_genes = ["auto"] over four candidates (T17's data set): the page holds the
+    ranking (one row per candidate, geNorm M as computed) and the stability figure inline."""
+    from qpcr.config import AnalysisConfig
+
+    config = AnalysisConfig(
+        reference_genes=("auto",), candidate_genes=("REF_A", "REF_B", "REF_C", "GAPDH"),
+        replicate="donor", control={"oxygen": "normoxia", "treatment": "vehicle"},
+    )  # fmt: skip
+    found = analyze([Path(__file__).parent / "data" / "methods" / "dataset_2_0.csv"],
+                    config=config)  # fmt: skip
+    write_report(found, tmp_path / "out")
+    text = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    section = text.split('id="reference-genes"')[1].split("</section>")[0]
+    genes = found.tables["reference_genes"]
+    assert section.count("<tr>") == len(genes) + 1 == 5  # header and one row per candidate
+    m = float(genes.set_index("target").loc["GAPDH", "genorm_m"])
+    assert f'data-v="{m!r}"' in section
+    assert m == pytest.approx(0.5240, abs=1e-4)
+    assert text.count('data-figure="reference_genes"><svg') == 1
