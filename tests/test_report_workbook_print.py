@@ -50,6 +50,8 @@ def test_headers_fit_their_columns(workbook: Path) -> None:
         # at most ~190 characters of columns per landscape page: text stays ≥ 8 pt
         assert sum(widths) / ws.page_setup.fitToWidth <= 190
     assert book["wells"].page_setup.fitToWidth == 2
+    # The Summary's rows read across one page (a second page across would split each row).
+    assert book["Summary"].page_setup.fitToWidth == 1
 
 
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'

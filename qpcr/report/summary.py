@@ -208,7 +208,8 @@ def summary_lines(results: Results) -> list[str]:
     Reference genes: GAPDH
     Wells: 18 in the input, 18 used, 0 excluded
     QC events: 1
-    """
+    Primary p-values (the tables below): welch (3 results); the other analysis of the same comparison, a sensitivity analysis: pooled (no block) (3) (p_role in the fold_changes, ratios and contrasts sheets; see Methods)
+    """  # noqa: E501
     cfg = results.config
     wells = results.wells
     n_excl = int(wells["excluded"].sum())
@@ -221,14 +222,38 @@ def summary_lines(results: Results) -> list[str]:
         f"Wells: {len(wells)} in the input, {len(wells) - n_excl} used, {n_excl} excluded"
         + (" (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")" if n_excl else ""),
         f"QC events: {len(results.qc)}",
+        *_primary_lines(results),
         *results.notes,
     ]
     return lines
 
 
+def _primary_lines(results: Results) -> list[str]:
+    """Which test gave the primary p-values of the tables below, and the sensitivity analysis."""
+    results = labelled(results)
+    views = [primary_view(results, name) for name in ("fold_changes", "ratios")]
+    rows = pd.concat([v for v in views if not v.empty])
+    if rows.empty:
+        return []
+    rows = rows[rows["p_role"].isin(["primary", "sensitivity"])]
+    primary = rows["test"].dropna().value_counts()
+    other = rows["sensitivity_test"].replace("", None).dropna().value_counts()
+    line = "Primary p-values (the tables below): " + ", ".join(
+        f"{test} ({n} results)" for test, n in primary.items()
+    )
+    if len(other):
+        line += (
+            "; the other analysis of the same comparison, a sensitivity analysis: "
+            + ", ".join(f"{test} ({n})" for test, n in other.items())
+            + " (p_role in the fold_changes, ratios and contrasts sheets; see Methods)"
+        )
+    return [line]
+
+
 def _summary_view(results: Results, name: str) -> pd.DataFrame:
     """The columns a reader needs on the Summary sheet (numbers stay numbers): each
-    comparison's primary result, its test, and the other analysis in words."""
+    comparison's primary result (the tests are named in a line above, :func:`_primary_lines`;
+    a column more would no longer print one landscape page wide)."""
     table = getattr(results, name)
     if table.empty:
         return table
@@ -236,13 +261,11 @@ def _summary_view(results: Results, name: str) -> pd.DataFrame:
     table = primary_view(labelled(results), name)
     table = table[~table[item].isin(results.reference_genes)] if item == "target" else table
     if item == "target":
-        keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "test"]
+        keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]
     else:
         keep = ["n", "value", "value_ci_low", "value_ci_high", "fold_change", "ci_low", "ci_high",
-                "p_value", "p_adj", "test"]  # fmt: skip
-    sensitivity = [_sensitivity(r) for r in table.to_dict("records")]
-    view = table[[item, "comparison", *keep, "note"]].assign(sensitivity=sensitivity)
-    return view.reset_index(drop=True)
+                "p_value", "p_adj", "note"]  # fmt: skip
+    return table[[item, "comparison", *keep]].reset_index(drop=True)
 
 
 def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
