@@ -232,11 +232,14 @@ def _primary_lines(results: Results) -> list[str]:
     """Which test gave the primary p-values of the tables below, and the sensitivity analysis."""
     results = labelled(results)
     views = [primary_view(results, name) for name in ("fold_changes", "ratios")]
-    rows = pd.concat([v for v in views if not v.empty])
-    if rows.empty:
+    views = [v for v in views if "p_role" in v and len(v)]
+    if not views:  # no comparison (absolute quantification, a calibrator sample)
         return []
+    rows = pd.concat(views)
     rows = rows[rows["p_role"].isin(["primary", "sensitivity"])]
     primary = rows["test"].dropna().value_counts()
+    if primary.empty:  # no comparison could be tested
+        return []
     other = rows["sensitivity_test"].replace("", None).dropna().value_counts()
     line = "Primary p-values (the tables below): " + ", ".join(
         f"{test} ({n} results)" for test, n in primary.items()
