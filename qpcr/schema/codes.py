@@ -74,6 +74,15 @@ QC_EVENTS: Final[dict[str, str]] = {
     "sample_renamed": "the export's sample name was replaced by the layout's (sample_names = "
     "'layout')",
     "vendor_flag": "the instrument software flagged the well (flags; excluded by exclude_flags)",
+    "melt_no_peak": "the melt curve shows no peak: no product melted",
+    "melt_multiple_peaks": "the melt curve shows more than one peak: more than one product",
+    "melt_tm_off": "the main melt peak is more than 1 °C from its target's consensus Tm: "
+    "another product",
+    "melt_primer_dimer": "a melt peak more than 3 °C below the target's consensus Tm: "
+    "primer-dimer",
+    "ntc_melt_product": "a no-template control melts at its target's product Tm: contamination",
+    "ntc_primer_dimer": "a no-template control melts only below its target's product Tm: "
+    "primer-dimer, not contamination",
 }
 
 
