@@ -78,8 +78,8 @@ QC_EVENTS: Final[dict[str, str]] = {
     "melt_multiple_peaks": "the melt curve shows more than one peak: more than one product",
     "melt_tm_off": "the main melt peak is more than 1 °C from its target's consensus Tm: "
     "another product",
-    "melt_primer_dimer": "a melt peak more than 3 °C below the target's consensus Tm: "
-    "primer-dimer",
+    "melt_primer_dimer": "a melt peak more than 3 °C below the target's consensus Tm (a "
+    "primer-dimer)",
     "ntc_melt_product": "a no-template control melts at its target's product Tm: contamination",
     "ntc_primer_dimer": "a no-template control melts only below its target's product Tm: "
     "primer-dimer, not contamination",
