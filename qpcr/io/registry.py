@@ -109,7 +109,7 @@ __all__ = [
 #: named relative to this package (``..template.export``: the bench-scientist workbook).
 _FORMAT_MODULES: tuple[str, ...] = (
     "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles", "dpcr",
-    "..template.export",
+    "curve_table", "..template.export",
 )  # fmt: skip
 
 
