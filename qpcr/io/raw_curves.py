@@ -13,6 +13,7 @@ other step (a single hold reading, a cooling step) is left out.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -112,10 +113,18 @@ def _table(text: str, where: str) -> tuple[list[str], pd.DataFrame]:
     if len(lines) < 3:
         raise ExportParseError("no readings below the header; expected one row per reading", where)
     header = [c.strip() for c in lines[1].rstrip("\r").split("\t")]
-    body = pd.read_csv(
-        io.StringIO(lines[2]), sep="\t", header=None, dtype=str, keep_default_na=False,
-        names=range(len(header)), skip_blank_lines=True, engine="c", quoting=3,
-    )  # fmt: skip
+    try:
+        body = pd.read_csv(
+            io.StringIO(lines[2]), sep="\t", header=None, dtype=str, keep_default_na=False,
+            names=range(len(header)), skip_blank_lines=False, engine="c", quoting=3,
+        )  # fmt: skip
+    except pd.errors.ParserError as exc:
+        found = re.search(r"line (\d+), saw (\d+)", str(exc))
+        row, cells = (int(found.group(1)) + 2, found.group(2)) if found else (0, "more")
+        raise ExportParseError(
+            f"the row has {cells} cells but the header {len(header)}; expected one cell per column",
+            where=f"{where} row {row}" if row else where,
+        ) from None
     return header, body
 
 
