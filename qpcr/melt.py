@@ -32,6 +32,7 @@ NTC rule (:func:`ntc_melt_events`)
 
 from __future__ import annotations
 
+import warnings
 from typing import Final
 
 import numpy as np
@@ -86,6 +87,13 @@ def _matrix(melt: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, n
     return keys, out[0], out[1], out[2]
 
 
+def _row_median(values: np.ndarray) -> np.ndarray:
+    """Median of each row's finite values; NaN for a row without any (no warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(values, axis=1) if values.shape[1] else np.full(len(values), np.nan)
+
+
 def _shift(values: np.ndarray, d: int) -> np.ndarray:
     """``values`` moved ``d`` columns left (``out[:, j] = values[:, j + d]``), NaN-filled."""
     out = np.full_like(values, np.nan)
@@ -99,8 +107,8 @@ def _shift(values: np.ndarray, d: int) -> np.ndarray:
 def _slope(t: np.ndarray, f: np.ndarray) -> np.ndarray:
     """−dF/dT of every reading: the negated slope of the least-squares line through the
     readings within ±h points, h per curve from its median step (see the module docstring)."""
+    step = _row_median(np.abs(np.diff(t, axis=1)))
     with np.errstate(all="ignore"):
-        step = np.nanmedian(np.abs(np.diff(t, axis=1)), axis=1)
         half = np.where(step > 0, np.round(WINDOW / (2 * step)), 1)
     half = np.maximum(np.nan_to_num(half, nan=1), 1).astype(int)[:, None]
     sums = np.zeros((5, *t.shape))
@@ -194,8 +202,7 @@ def _peaks(keys: pd.DataFrame, t: np.ndarray, d: np.ndarray) -> pd.DataFrame:
     low_l, at_l = _bases(d, r, c, -1)
     low_r, at_r = _bases(d, r, c, 1)
     prominence = d[r, c] - np.maximum(low_l, low_r)
-    with np.errstate(all="ignore"):
-        noise = 1.4826 * np.nanmedian(np.abs(d - (left + right) / 2), axis=1) / np.sqrt(1.5)
+    noise = 1.4826 * _row_median(np.abs(d - (left + right) / 2)) / np.sqrt(1.5)
     group = keys.groupby(["plate", "target", "reporter"], sort=False).ngroup().to_numpy()
     largest = pd.Series(prominence).groupby(group[r]).max()
     keep = (prominence >= MIN_PROMINENCE * largest.reindex(group[r]).to_numpy()) & (

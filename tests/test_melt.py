@@ -3,6 +3,9 @@ rule, on synthetic curves with a known Tm and on real RDML melt exports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,3 +152,44 @@ def test_cfx_rdml_probe_melt_finds_the_katg_probe_and_empty_water_wells() -> Non
     assert probe.loc[["D7", "D8"], "tm"].tolist() == pytest.approx([54.77, 54.78], abs=0.01)
     assert probe.loc[["D9", "D10"], "n_peaks"].tolist() == [0, 0]
     assert probe.loc["D9", "qc"] == "melt_no_peak"
+
+
+def _biorad_melt(path: Path, values: Callable[[np.ndarray], list[np.ndarray]]) -> None:
+    """A CFX melt export: ``,Temperature,A1,A2`` then one row per temperature."""
+    t = np.arange(65.0, 95.01, 0.5)
+    rows = [",Temperature,A1,A2"] + [
+        f",{x:.1f},{a:.4f},{b:.4f}" for x, a, b in zip(t, *values(t), strict=True)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_cfx_melt_rfu_and_derivative_exports(tmp_path: Path) -> None:
+    """The CFX 'Melt Curve RFU Results' (−dF/dT computed) and 'Melt Curve Derivative Results'
+    (−dF/dT as exported) of products at 82 and 86 °C give the same Tm."""
+
+    def rfu(t: np.ndarray) -> list[np.ndarray]:
+        return [1000 / (1 + np.exp((t - tm) / 0.6)) + 50 for tm in (82.0, 86.0)]
+
+    def derivative(t: np.ndarray) -> list[np.ndarray]:
+        return [np.exp(-0.5 * ((t - tm) / 0.8) ** 2) * 400 for tm in (82.0, 86.0)]
+
+    _biorad_melt(tmp_path / "run - Melt Curve RFU Results_SYBR.csv", rfu)
+    _biorad_melt(tmp_path / "run - Melt Curve Derivative Results_SYBR.csv", derivative)
+    for name in ("RFU", "Derivative"):
+        curves = qpcr.read_curves(tmp_path / f"run - Melt Curve {name} Results_SYBR.csv")
+        melt = melt_peaks(curves).set_index("well")
+        assert melt.loc[["A1", "A2"], "tm"].tolist() == pytest.approx([82.0, 86.0], abs=0.25)
+        assert melt["n_peaks"].tolist() == [1, 1]
+    exported = melt_derivative(curves)
+    assert exported["derivative"].max() == pytest.approx(400.0)  # used as exported
+
+
+def test_no_melt_rows_give_an_empty_table_and_short_curves_no_peak() -> None:
+    amp = pd.DataFrame({"plate": "p", "well": "A1", "target": "", "reporter": "", "sample": "",
+                        "kind": "amplification", "cycle": [1.0, 2.0], "temperature": np.nan,
+                        "fluorescence": [1.0, 2.0], "derivative": np.nan})  # fmt: skip
+    empty = melt_peaks(amp)
+    assert empty.columns.tolist() == MELT.names()
+    assert empty.empty
+    short = _curve("A1", np.array([80.0, 80.5]), [])
+    assert melt_peaks(short)[["n_peaks", "qc"]].values.tolist() == [[0, "melt_no_peak"]]
