@@ -22,6 +22,9 @@ import qpcr
 from qpcr.errors import InputError
 from qpcr.melt import melt_peaks
 from qpcr.schema.curves import CURVES
+from qpcr.schema.melt import MELT
+
+KEYS = ["plate", "well", "target", "reporter"]
 
 LC480 = EXPORTS / "roche" / "roche_lc480_raw_fluorescence_465-510.txt"
 LC480_GZ = EXPORTS / "roche" / "roche_lc480_384_nrd1_raw_fluorescence.txt.gz"
@@ -219,7 +222,8 @@ NEW = {
 
 def test_mutated_raw_curve_exports_end_in_curves_or_an_input_error(tmp_path: Path) -> None:
     """120 mutations (``tests/mutations.py``) of the new readers' fixtures: read_curves
-    returns the declared table or raises InputError, nothing else."""
+    returns the declared table or raises InputError, nothing else, and melt_peaks takes
+    whatever it returns."""
     assert len(NEW) == 4
     outcomes = []
     for index in range(120):
@@ -237,5 +241,8 @@ def test_mutated_raw_curve_exports_end_in_curves_or_an_input_error(tmp_path: Pat
                 raise AssertionError(f"case {case.label}: {type(exc).__name__}: {exc}") from exc
         assert list(curves.columns) == CURVES.names(), case.label
         assert set(curves["kind"]) <= {"amplification", "melt"}, case.label
+        melt = melt_peaks(curves)  # whatever the reader let through, the peaks are called
+        assert list(melt.columns) == MELT.names(), case.label
+        assert len(melt) == len(curves[curves["kind"] == "melt"].groupby(KEYS)), case.label
         outcomes.append("ok")
     assert 0 < outcomes.count("ok") < len(outcomes)
