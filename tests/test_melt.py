@@ -46,7 +46,7 @@ def test_gaussian_tm_is_recovered_within_the_temperature_step(tm, step, sd, star
     t = np.arange(60.0 + start, 96.0, step)
     melt = melt_peaks(_curve("A1", t, [(tm, sd, 100.0)]))
     assert melt["n_peaks"].tolist() == [1]
-    assert abs(melt["tm"].iloc[0] - tm) <= step
+    assert abs(melt["tm"].iloc[0] - tm) <= 0.1 * step  # within the step, with room to spare
     assert not melt["primer_dimer"].iloc[0]
 
 
