@@ -208,3 +208,32 @@ def test_melt_only_rdml_agrees_with_rdmlpython() -> None:
     assert 0.15 <= float(np.median(diff)) <= 0.35
     j15 = reference.set_index("well").loc["J15", "peak_temps"].split(";")
     assert any(abs(float(t) - melt.loc["J15", "tm"]) <= 0.5 for t in j15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=40),
+        min_size=1,
+        max_size=6,
+    ),
+    st.floats(0.0, 1.0),
+)
+def test_any_curves_give_a_well_formed_table(readings: list[list[float]], jitter: float) -> None:
+    """Whatever the readings (flat, noisy, repeated or unsorted temperatures), every curve
+    gets one row, a Tm inside its temperature range, and codes that agree with the counts."""
+    rng = np.random.default_rng(len(readings))
+    frames = []
+    for i, values in enumerate(readings):
+        t = 70.0 + 0.25 * np.arange(len(values)) + rng.uniform(-jitter, jitter, len(values))
+        frames.append(_curve(f"A{i + 1}", t, []).assign(fluorescence=values))
+    curves = pd.concat(frames)
+    melt = melt_peaks(curves).set_index("well")
+    assert len(melt) == len(readings)
+    for well, part in curves.groupby("well"):
+        row = melt.loc[well]
+        low, high = part["temperature"].min(), part["temperature"].max()
+        assert np.isnan(row["tm"]) or low <= row["tm"] <= high
+        assert (row["n_peaks"] == 0) == ("melt_no_peak" in row["qc"])
+        assert (row["n_peaks"] > 1) == ("melt_multiple_peaks" in row["qc"])
+        assert not row["primer_dimer"] or row["n_peaks"] >= 1

@@ -1,12 +1,15 @@
 """Amplification and melt curves of any export as one tidy table
 (:data:`qpcr.schema.curves.CURVES`).
 
-The curves come from the readers that carry them: RDML ``<adp>``/``<mdp>`` (every run),
-Thermo "Amplification Data" and "Melt Curve Raw Data" sheets and sections (both through
-:func:`qpcr.io.read_run`), and the Bio-Rad CFX amplification and melt exports, which
-:func:`qpcr.io.read_run` refuses as holding no Cq (:func:`qpcr.io.biorad_curves.read_curves`). Every
-file passes the same detection and safety checks as for an analysis.
-"""
+The curves come from the readers that carry them: RDML ``<adp>``/``<mdp>`` (every run) and
+Thermo "Amplification Data" and "Melt Curve Raw Data" sheets and sections, both through
+:func:`qpcr.io.read_run`; and the exports :func:`qpcr.io.read_run` refuses as holding no Cq,
+each read by its curve reader once its format has claimed the file (``_CURVE_FORMATS``): the
+Bio-Rad CFX amplification and melt exports (:mod:`qpcr.io.biorad_curves`), the LightCycler 480
+raw-data text and the MxPro raw-fluorescence export (:mod:`qpcr.io.raw_curves`), the Rotor-Gene
+``.rex`` run file (:mod:`qpcr.io.rex_curves`) and plain long or wide curve tables
+(:mod:`qpcr.io.curve_table`). Every file passes the same detection and safety checks as for an
+analysis."""
 
 from __future__ import annotations
 
