@@ -179,6 +179,9 @@ def test_long_tables_of_amplification_and_melt(tmp_path: Path) -> None:
         ["A1", "MYC", "s1", 2.0, 0.75, "amplification"],
         ["B2", "MYC", "s2", 1.0, 0.25, "amplification"],
     ]
+    assert set(curves["plate"]) == {"long"}
+    path.write_text("plate,well,cycle,fluorescence\nrun1,A1,1,0.5\n,A1,1,0.6\n")
+    assert qpcr.read_curves(path)["plate"].tolist() == ["run1", "long"]
     path.write_text("well\ttemperature\tfluorescence\nA1\t80.5\t10\nA1\t81.0\t8\n")
     curves = qpcr.read_curves(path)
     assert curves[["temperature", "fluorescence", "kind"]].values.tolist() == [
@@ -196,6 +199,8 @@ def test_long_tables_of_amplification_and_melt(tmp_path: Path) -> None:
         ("Cycles;s1;s2\n1;0,5;0.6\n", r"decimal comma.*decimal point"),
         ("well,cycle,fluorescence\nX99,1,0.5\n", r"'X99' in column 'well' is not a well name"),
         ("well,cycle,fluorescence\nA1,1,lots\n", r"row 2 column 3: 'lots' is not a number"),
+        ("well,cycle,fluorescence\nA1,1,0.5\nA1,1,0.6\n", r"well A1 has two readings at cycle 1"),
+        ("Cycles,s1\n1,0.5\n1,0.6\n", r"well s1 has two readings at cycle 1;"),
     ],
 )
 def test_ambiguous_or_broken_curve_tables_are_refused(

@@ -197,8 +197,20 @@ def read_curve_table(path: Path, sample: FileSample, decimal: str | None = None)
             )
     body = pd.DataFrame([(r + [""] * width)[:width] for r in rows[1:]], columns=range(width))
     if shape == "long":
-        return _long(header, body, where, decimal)
-    return _wide(rows[0], header, body, where, decimal)
+        table = _long(header, body, where, decimal)
+    else:
+        table = _wide(rows[0], header, body, where, decimal)
+    x_name = "cycle" if "cycle" in table else "temperature"
+    keys = [k for k in ("plate", "well", "target", "reporter", x_name) if k in table]
+    repeated = table.duplicated(keys, keep=False)
+    if repeated.any():
+        first = table[repeated].iloc[0]
+        raise ExportParseError(
+            f"well {first['well']} has two readings at {x_name} {first[x_name]:g}; expected one "
+            f"reading per {x_name} of each curve",
+            where=where,
+        )
+    return table
 
 
 def _locate(where: str, body: pd.DataFrame) -> Callable[[str, int], str]:

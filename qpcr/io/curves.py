@@ -99,7 +99,8 @@ def read_curves(
         if reader is not None:
             with damaged_file(str(path)):
                 table = reader()
-            return tidy_curves([table.assign(plate=plate)])
+            named = table.get("plate", pd.Series("", index=table.index)).replace("", plate)
+            return tidy_curves([table.assign(plate=named)])  # a curve table may name plates
     return export_curves(read_run(path, format, decimal, run=run), plate)
 
 
