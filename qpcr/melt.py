@@ -33,7 +33,7 @@ NTC rule (:func:`ntc_melt_events`)
 from __future__ import annotations
 
 import warnings
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ __all__ = [
     "WINDOW",
     "melt_derivative",
     "melt_peaks",
+    "melt_qc_events",
     "ntc_melt_events",
 ]
 
@@ -66,6 +67,15 @@ TM_TOLERANCE: Final = 1.0
 DIMER_GAP: Final = 3.0
 #: What identifies one melt curve.
 _KEYS: Final = ["plate", "well", "target", "reporter"]
+#: Severity of each per-well melt code as a QC event.
+_SEVERITY: Final = {
+    "melt_no_peak": "info", "melt_multiple_peaks": "warn", "melt_tm_off": "warn",
+    "melt_primer_dimer": "info",
+}  # fmt: skip
+#: The columns of a QC event before its message (qc.csv's rules).
+_EVENT_COLUMNS: Final = [
+    "plate", "well", "sample", "target", "code", "severity", "value", "threshold",
+]  # fmt: skip
 #: Sample types whose wells take no part in a target's consensus Tm.
 _CONTROLS: Final = ("ntc", "nac", "nrt", "ntp", "opt")
 
@@ -347,12 +357,61 @@ def ntc_melt_events(melt: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
         threshold=lambda e: e["target_tm"],
     )
     events["message"] = [
-        f"NTC well {e.well} melts at {e.tm:.1f} °C, "
-        + (f"the product Tm of {e.target} ({e.target_tm:.1f} °C): contamination"
-           if e.code == "ntc_melt_product"
-           else f"below the product Tm of {e.target} ({e.target_tm:.1f} °C): primer-dimer, "
-           "not contamination")
+        f"NTC well {e.well} shows a melt peak at the product Tm of {e.target} "
+        f"({e.target_tm:.1f} °C): contamination"
+        if e.code == "ntc_melt_product"
+        else f"NTC well {e.well} melts only below the product Tm of {e.target} "
+        f"({e.target_tm:.1f} °C), at {e.tm:.1f} °C: primer-dimer, not contamination"
         for e in events.itertuples()
-    ]  # fmt: skip
-    columns = ["plate", "well", "sample", "target", "code", "severity", "value", "threshold"]
-    return events[[*columns, "message"]].reset_index(drop=True)
+    ]
+    return events[[*_EVENT_COLUMNS, "message"]].reset_index(drop=True)
+
+
+def melt_qc_events(melt: pd.DataFrame) -> pd.DataFrame:
+    """The per-well melt QC codes of a melt table as QC events (one per well and code), in the
+    columns of ``qc.csv``'s rules: ``melt_multiple_peaks`` and ``melt_tm_off`` warn,
+    ``melt_no_peak`` and ``melt_primer_dimer`` inform.
+
+    Parameters
+    ----------
+    melt
+        What :func:`melt_peaks` returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``plate, well, sample, target, code, severity, value, threshold, message``: ``value``
+        the well's main Tm, ``threshold`` the target's consensus Tm.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> melt = pd.DataFrame({"plate": "p", "well": ["A1", "A2"], "sample": "s1",
+    ...     "target": "MYC", "tm": [84.0, 86.5], "n_peaks": [1, 2], "target_tm": 84.0,
+    ...     "qc": ["", "melt_multiple_peaks;melt_tm_off"]})
+    >>> melt_qc_events(melt)[["well", "code", "severity", "value"]]
+      well                 code severity  value
+    0   A2  melt_multiple_peaks     warn   86.5
+    1   A2          melt_tm_off     warn   86.5
+    """
+    rows = melt.assign(code=melt["qc"].str.split(";")).explode("code")
+    events = rows[rows["code"].fillna("") != ""].assign(
+        severity=lambda e: e["code"].map(_SEVERITY),
+        value=lambda e: e["tm"],
+        threshold=lambda e: e["target_tm"],
+    )
+    events["message"] = [_sentence(e) for e in events.itertuples()]
+    return events[[*_EVENT_COLUMNS, "message"]].reset_index(drop=True)
+
+
+def _sentence(e: Any) -> str:
+    """The message of one per-well melt event (a row of :func:`melt_qc_events`)."""
+    where = f"well {e.well} ({e.target or 'no target'})"
+    return {
+        "melt_no_peak": f"{where}: no melt peak",
+        "melt_multiple_peaks": f"{where}: {e.n_peaks} melt peaks, the main at {e.tm:.1f} °C",
+        "melt_tm_off": f"{where}: main melt peak at {e.tm:.1f} °C, {e.tm - e.target_tm:+.1f} °C "
+        f"from the target's {e.target_tm:.1f} °C",
+        "melt_primer_dimer": f"{where}: a melt peak more than {DIMER_GAP:g} °C below the "
+        f"target's {e.target_tm:.1f} °C (primer-dimer)",
+    }[e.code]

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qpcr
-from qpcr.melt import DIMER_GAP, melt_derivative, melt_peaks, ntc_melt_events
+from qpcr.melt import DIMER_GAP, melt_derivative, melt_peaks, melt_qc_events, ntc_melt_events
 from qpcr.schema import QC_EVENTS
 from qpcr.schema.melt import MELT, MELT_QC
 
@@ -122,7 +122,11 @@ def test_ntc_rule_tells_contamination_from_primer_dimer() -> None:
         ["H1", "ntc_melt_product", "warn"], ["H2", "ntc_primer_dimer", "info"],
     ]  # fmt: skip
     assert events["threshold"].tolist() == pytest.approx([84.0, 84.0], abs=0.05)
-    assert "contamination" in events["message"].iloc[0]
+    assert events["message"].tolist() == [
+        "NTC well H1 shows a melt peak at the product Tm of MYC (84.0 °C): contamination",
+        "NTC well H2 melts only below the product Tm of MYC (84.0 °C), at 76.0 °C: "
+        "primer-dimer, not contamination",
+    ]
     assert set(events["code"]) <= set(QC_EVENTS)
 
 
@@ -237,3 +241,17 @@ def test_any_curves_give_a_well_formed_table(readings: list[list[float]], jitter
         assert (row["n_peaks"] == 0) == ("melt_no_peak" in row["qc"])
         assert (row["n_peaks"] > 1) == ("melt_multiple_peaks" in row["qc"])
         assert not row["primer_dimer"] or row["n_peaks"] >= 1
+
+
+def test_melt_codes_become_qc_events_one_per_well_and_code() -> None:
+    melt = melt_peaks(qpcr.read_curves(RDML / "rdml_v1_3_melt_only.rdml"))
+    events = melt_qc_events(melt)
+    codes = melt["qc"].str.split(";").explode()
+    assert events["code"].value_counts().to_dict() == codes[codes != ""].value_counts().to_dict()
+    assert set(events["severity"]) <= {"info", "warn"}
+    k12 = events[(events["well"] == "K12")].iloc[0]
+    assert k12["code"] == "melt_primer_dimer"
+    assert k12["message"] == (
+        "well K12 (CRE): a melt peak more than 3 °C below the target's 86.0 °C (primer-dimer)"
+    )
+    assert k12["value"] == pytest.approx(80.03, abs=0.02)
