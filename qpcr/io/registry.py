@@ -315,7 +315,7 @@ def formats() -> list[ExportFormat]:
     Examples
     --------
     >>> sorted(f.name for f in formats())[:6]
-    ['agilent', 'biorad', 'dpcr', 'rdml', 'roche', 'rotorgene']
+    ['agilent', 'biorad', 'curve_table', 'dpcr', 'rdml', 'roche']
     """
     global _LOADED
     if not _LOADED:
