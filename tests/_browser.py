@@ -152,3 +152,34 @@ class Browser:
         """URLs of every request the pages made."""
         return [event["params"]["request"]["url"] for event in self.events
                 if event.get("method") == "Network.requestWillBeSent"]  # fmt: skip
+
+
+def wait_until(browser: Browser, session: str, expression: str, timeout: float = 120) -> Any:
+    """Evaluate ``expression`` until its value is truthy (a page being replaced meanwhile
+    counts as not yet); return the value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = browser.evaluate(session, expression)
+        except RuntimeError:  # the page navigated away between two looks
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.2)
+
+
+def set_files(browser: Browser, session: str, selector: str, paths: list[Path]) -> None:
+    """Choose ``paths`` in the file input ``selector``, as a user picking them would."""
+    root = browser.send("DOM.getDocument", session)["root"]["nodeId"]
+    node = browser.send("DOM.querySelector", session, nodeId=root, selector=selector)["nodeId"]
+    if not node:
+        raise LookupError(f"no element {selector}")
+    files = [str(Path(p).resolve()) for p in paths]
+    browser.send("DOM.setFileInputFiles", session, nodeId=node, files=files)
+
+
+def allow_downloads(browser: Browser, folder: Path) -> None:
+    """Save the pages' downloads into ``folder`` under their own names."""
+    browser.send("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(folder))

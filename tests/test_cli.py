@@ -154,8 +154,8 @@ PYTHON_METAVARS = re.compile(r"<|\{|list\[|\b(TEXT|PATH|INTEGER|FLOAT|BOOLEAN|FI
 
 def test_every_command_is_checked() -> None:
     assert COMMANDS == [
-        "analyze", "batch", "check", "export-rdml", "formats", "inspect", "serve", "stability",
-        "template",
+        "analyze", "batch", "check", "curves", "export-rdml", "formats", "inspect", "serve",
+        "stability", "template",
     ]  # fmt: skip
 
 

@@ -69,8 +69,10 @@ def _check_dtypes(name: str, frame: pd.DataFrame) -> None:
 def test_every_table_has_exactly_its_declared_columns(hypoxia, two_plates) -> None:
     tables = result_tables(hypoxia)
     plates = result_tables(two_plates)
-    # results_long.csv (written with --tidy) is Results.to_long, checked in test_results_long.py
-    assert set(tables) | set(plates) == {n for n, t in TABLES.items() if t.file} - {"results_long"}
+    # results_long.csv (written with --tidy) is Results.to_long, checked in test_results_long.py;
+    # curves.csv is written by qpcr curves (tests/test_calling.py)
+    written_elsewhere = {"results_long", "curves"}
+    assert set(tables) | set(plates) == {n for n, t in TABLES.items() if t.file} - written_elsewhere
     for results, written in ((hypoxia, tables), (two_plates, plates)):
         for name, frame in written.items():
             _check_dtypes(name, frame)
@@ -193,6 +195,8 @@ def test_codes_in_the_source_are_declared() -> None:
     assert len(curve_rules) >= 7
     assert len(gene_rules) >= 3
     events |= {f"standard_curve_{r}" for r in curve_rules} | set(gene_rules)
+    calling = (qpcr / "calling" / "__init__.py").read_text(encoding="utf-8")
+    events |= set(re.findall(r'"(curve_[a-z_]+)": "(?:info|warn|fail)"', calling))
     melt_names = set(re.findall(r'"((?:melt|ntc_melt|ntc_primer)_[a-z_]+)"', text["melt.py"]))
     events |= melt_names - set(melt.__all__)
     assert events <= set(QC_EVENTS), events - set(QC_EVENTS)

@@ -1,6 +1,7 @@
-"""``qpcr serve`` and ``POST /api/analyze`` (issue 18, first slice), driven with Starlette's
-TestClient: the answer's tables are the CLI's CSVs, the downloads are the CLI's files, and a
-user's mistake comes back as JSON 400 in the CLI's words, never as a traceback."""
+"""``qpcr serve`` and ``POST /api/analyze`` (issue 18), driven with Starlette's TestClient
+(real HTTP: test_web_served.py): the answer's tables are the CLI's CSVs, the downloads are the
+CLI's files, and a user's mistake comes back as JSON 400 in the CLI's words, never as a
+traceback."""
 
 from __future__ import annotations
 
@@ -8,16 +9,13 @@ import csv
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 import tomllib
 import warnings
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openpyxl
@@ -45,9 +43,11 @@ CONFIG = EXAMPLE / "analysis_96.toml"
 needs_example = pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the example is not here")
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(tmp_path / "serve"))
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One application (and its pool of one worker process) for the module's tests."""
+    with TestClient(create_app(tmp_path_factory.mktemp("serve"), workers=1)) as client:
+        yield client
 
 
 def _part(field: str, path: Path) -> tuple[str, tuple[str, bytes]]:
@@ -107,65 +107,6 @@ def test_export_layout_and_config_give_the_cli_numbers(client: TestClient, tmp_p
     assert body["ratios"] == []
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[httpx.Client]:
-    """uvicorn in a thread on a free port, as ``qpcr serve`` runs it, and a client of it."""
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(tmp_path / "serve"), port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            threading.Event().wait(0.05)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-    assert not thread.is_alive()
-
-
-@needs_example
-def test_real_http_on_a_free_port(served: httpx.Client, tmp_path: Path) -> None:
-    """The page, the upload and the downloads over a socket."""
-    assert 'name="export"' in served.get("/").text
-    parts = [_part("export", EXPORT), _part("layout", LAYOUT), _part("config", CONFIG)]
-    answer = served.post("/api/analyze", files=parts)
-    assert answer.status_code == 200, answer.text
-    cli = _cli(tmp_path, str(EXPORT), "-l", str(LAYOUT), "-c", str(CONFIG))
-    _same_as_cli(served, answer.json(), cli)
-    bad = served.post("/api/analyze", files=[("export", ("run.txt", b"\x00junk"))])
-    assert (bad.status_code, bad.json()["where"]) == (400, "run.txt")
-    assert served.get("/api/health").status_code == 200
-
-
-@needs_example
-def test_concurrent_uploads_each_get_their_own_results(served: httpx.Client) -> None:
-    """Three uploads at once, the export under three names: each answer names its own plate,
-    with the same numbers, in its own results folder."""
-    names = ["plate_a.txt", "plate_b.txt", "plate_c.txt"]
-
-    def upload(name: str) -> httpx.Response:
-        parts = [("export", (name, EXPORT.read_bytes())), _part("layout", LAYOUT)]
-        return served.post("/api/analyze", files=[*parts, _part("config", CONFIG)])
-
-    with ThreadPoolExecutor(len(names)) as pool:
-        answers = [a.json() for a in pool.map(upload, names)]
-    plates = [{r["plate"] for r in a["qc"]} for a in answers]
-    assert plates == [{"plate_a"}, {"plate_b"}, {"plate_c"}]
-    folds = [[r["fold_change"] for r in a["fold_changes"]] for a in answers]
-    assert folds[0] == folds[1] == folds[2]
-    assert len(folds[0]) == 4
-    assert len({a["downloads"]["report"] for a in answers}) == 3
-
-
 @needs_example
 def test_filled_template_gives_the_cli_numbers(client: TestClient, tmp_path: Path):
     """The example's layout and settings in a template, the export pasted on the Paste sheet."""
@@ -209,11 +150,13 @@ def test_workbook_bomb_is_a_400(client: TestClient, tmp_path: Path) -> None:
     assert client.get("/api/health").status_code == 200
 
 
-def test_client_paths_are_cut_to_the_file_name(client: TestClient, tmp_path: Path) -> None:
+def test_client_paths_are_cut_to_the_file_name(client: TestClient) -> None:
     answer = client.post("/api/analyze", files=[("export", ("../../x/run.txt", b"well,cq\n"))])
     assert (answer.status_code, answer.json()["where"]) == (400, "run.txt")
-    assert not (tmp_path / "x").exists()
-    assert list((tmp_path / "serve" / "uploads").iterdir()) == []  # uploads are removed
+    root = client.app.state.root
+    assert not (root / "x").exists()
+    assert not (root.parent / "x").exists()
+    assert list((root / "uploads").iterdir()) == []  # uploads are removed
 
 
 def test_upload_beyond_the_budget_is_refused_while_streaming(
@@ -322,15 +265,15 @@ def test_serve_refuses_a_port_out_of_range() -> None:
 
 @needs_example
 def test_results_older_than_keep_seconds_are_removed(tmp_path: Path) -> None:
-    client = TestClient(create_app(tmp_path / "serve", keep_seconds=60))
-    old = tmp_path / "serve" / "results" / "old-run"
-    old.mkdir()
-    (old / "report.html").write_text("<p>old</p>")
-    assert client.get("/results/old-run/report.html").text == "<p>old</p>"
-    os.utime(old, (time.time() - 61, time.time() - 61))
-    parts = [_part("export", EXPORT), _part("layout", LAYOUT), _part("config", CONFIG)]
-    answer = client.post("/api/analyze", files=parts)
-    assert answer.status_code == 200
-    assert not old.exists()
-    assert client.get("/results/old-run/report.html").status_code == 404
-    assert client.get(answer.json()["downloads"]["report"]).status_code == 200
+    with TestClient(create_app(tmp_path / "serve", keep_seconds=60, workers=1)) as client:
+        old = tmp_path / "serve" / "results" / "old-run"
+        old.mkdir()
+        (old / "report.html").write_text("<p>old</p>")
+        assert client.get("/results/old-run/report.html").text == "<p>old</p>"
+        os.utime(old, (time.time() - 61, time.time() - 61))
+        parts = [_part("export", EXPORT), _part("layout", LAYOUT), _part("config", CONFIG)]
+        answer = client.post("/api/analyze", files=parts)
+        assert answer.status_code == 200
+        assert not old.exists()
+        assert client.get("/results/old-run/report.html").status_code == 404
+        assert client.get(answer.json()["downloads"]["report"]).status_code == 200

@@ -61,7 +61,7 @@ first three set the Levey-Jennings limits, the fourth ran 0.5 cycles late.
 
 from .history import HISTORY_COLUMNS, append_history, read_history, run_values
 from .init_spec import init_spec
-from .output import exit_code, plot_control_chart, to_json, to_junit, verdict
+from .output import check_page, exit_code, plot_control_chart, to_json, to_junit, verdict
 from .rules import RESULT_COLUMNS, evaluate_rules
 from .run import check_run, collect_exports, history_key
 from .spec import RULE_TYPES, WESTGARD_RULES, HistorySettings, Rule, Spec, load_spec, parse_spec
@@ -77,6 +77,7 @@ __all__ = [
     "Spec",
     "Violation",
     "append_history",
+    "check_page",
     "check_run",
     "collect_exports",
     "evaluate_rules",

@@ -295,6 +295,54 @@ def plot_control_chart(
     return out
 
 
+def check_page(results: pd.DataFrame, spec: Spec, history: str | Path, chart: str | Path) -> str:
+    r"""The page of ``qpcr check --chart`` and of the web page's check: every run's verdict and
+    rules, with the control chart of ``history`` drawn into ``chart`` (an SVG file) and inlined.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Rule results (``RESULT_COLUMNS``) of one or more runs.
+    spec : Spec
+        The spec they were checked against (its name titles the page; its ``[history]`` the chart).
+    history : str or Path
+        The history file, with the checked runs appended.
+    chart : str or Path
+        The SVG file the chart is written to.
+
+    Returns
+    -------
+    str
+        One self-contained HTML page.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from qpcr.check import RESULT_COLUMNS, parse_spec
+    >>> spec = parse_spec(
+    ...     '[[rule]]\nid = "cq"\ntype = "cq"\ntarget = "GAPDH"\nexpected = 18.0\n'
+    ...     'tolerance = 0.5\n[history]\nbaseline_runs = 3\nmetrics = ["mean_cq"]\n'
+    ... )
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({
+    ...     "run": ["run1", "run2", "run3", "run4"], "digest": list("abcd"),
+    ...     "recorded_at": "", "metric": "mean_cq", "target": "GAPDH", "sample": "REF",
+    ...     "value": [18.0, 18.1, 18.2, 18.9],
+    ... }).to_csv(folder / "history.csv", index=False)
+    >>> page = check_page(
+    ...     pd.DataFrame(columns=RESULT_COLUMNS), spec, folder / "history.csv", folder / "chart.svg"
+    ... )
+    >>> page.startswith("<!DOCTYPE html>"), "<svg" in page, (folder / "chart.svg").exists()
+    (True, True, True)
+    """
+    from ..report.html import check_html
+
+    svg = plot_control_chart(history, spec, chart)
+    return check_html(results, svg.read_text(encoding="utf-8"), spec.name)
+
+
 def _chart_series(
     table: pd.DataFrame, settings: HistorySettings, max_panels: int
 ) -> list[tuple[str, str, str]]:

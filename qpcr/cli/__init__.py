@@ -9,7 +9,7 @@ This module holds the app, :func:`main` and the mapping of the library's error t
 CLI's options; :mod:`qpcr.cli.options` the options derived from :mod:`qpcr.settings` and the
 shared option types; one module per command group (:mod:`~qpcr.cli.analyze`,
 :mod:`~qpcr.cli.export_rdml`, :mod:`~qpcr.cli.inspect`, :mod:`~qpcr.cli.stability`,
-:mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`, :mod:`~qpcr.cli.batch`,
+:mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`, :mod:`~qpcr.cli.batch`, :mod:`~qpcr.cli.curves`,
 :mod:`~qpcr.cli.serve`) registers its commands on :data:`app`.
 """
 
@@ -121,4 +121,4 @@ def main(args: list[str] | None = None) -> None:
 
 # The command groups register their commands on ``app`` (they import it from here), in the
 # order ``qpcr --help`` lists them.
-from . import analyze, batch, export_rdml, stability, inspect, check, template, serve  # noqa: E402, F401, I001
+from . import analyze, batch, export_rdml, stability, inspect, check, template, serve, curves  # noqa: E402, F401, I001

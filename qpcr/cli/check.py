@@ -156,11 +156,9 @@ def _check_page(results: Any, spec: Any, history: Path) -> str:
     import tempfile
 
     from .. import check as checks
-    from ..report.html import check_html
 
     with tempfile.TemporaryDirectory() as folder:
-        svg = checks.plot_control_chart(history, spec, Path(folder) / "chart.svg")
-        return check_html(results, svg.read_text(encoding="utf-8"), spec.name)
+        return checks.check_page(results, spec, history, Path(folder) / "chart.svg")
 
 
 def _write_spec(

@@ -33,6 +33,14 @@ def serve(
         int,
         typer.Option("--keep", help="Minutes the results stay to be downloaded.", metavar="MIN"),
     ] = 60,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Analyses at once, each in its own process (default: the number of CPUs).",
+            metavar="N",
+        ),
+    ] = None,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the page in the web browser.")
     ] = False,
@@ -43,6 +51,8 @@ def serve(
             raise InputError(f"{port} is not a port; expected 1 to 65535", where="--port")
         if keep < 1:
             raise InputError(f"{keep} minutes; expected at least 1", where="--keep")
+        if workers is not None and workers < 1:
+            raise InputError(f"{workers} workers; expected at least 1", where="--workers")
         try:
             import uvicorn
 
@@ -69,7 +79,7 @@ def serve(
         url = f"http://{'localhost' if host in _LOCAL else host}:{port}/"
         with tempfile.TemporaryDirectory(prefix="qpcr-serve-") as root:
             server = uvicorn.Server(
-                uvicorn.Config(create_app(root, keep * 60), host=host, port=port)
+                uvicorn.Config(create_app(root, keep * 60, workers), host=host, port=port)
             )
             if open_browser:
                 threading.Timer(1.0, webbrowser.open, [url]).start()

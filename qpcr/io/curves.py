@@ -232,7 +232,8 @@ def _labelled(curves: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
         columns=["sample", "reporter"], errors="ignore"
     )
     keys = ["plate", "well"]
-    samples = wells.groupby(keys)["sample"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "")
+    named = wells.groupby(keys)["sample"].agg(["first", "nunique"])
+    samples = named["first"].where(named["nunique"] == 1, "").rename("sample")
     curves = curves.merge(samples.reset_index(), on=keys, how="left")
     if "reporter" in wells:
         reporters = wells.drop_duplicates([*keys, "target"])[[*keys, "target", "reporter"]]

@@ -74,6 +74,18 @@ QC_EVENTS: Final[dict[str, str]] = {
     "sample_renamed": "the export's sample name was replaced by the layout's (sample_names = "
     "'layout')",
     "vendor_flag": "the instrument software flagged the well (flags; excluded by exclude_flags)",
+    "curve_no_amplification": "an amplification curve without an exponential phase of four "
+    "rising cycles and an efficiency above 1.4: no Cq called",
+    "curve_no_plateau": "an amplification curve still growing exponentially at its last cycle: "
+    "left out of its amplicon's mean efficiency",
+    "curve_baseline_drift": "the baseline drifts: the ground phase's trend moves it, over the "
+    "window of linearity, by more than 5 % of the window's top reading, or no constant baseline "
+    "makes the log-linear phase straight (then the curve's minimum is used); left out of its "
+    "amplicon's mean efficiency",
+    "curve_efficiency_outlier": "a reaction's efficiency more than 0.05 from its amplicon's "
+    "median: left out of the amplicon's mean efficiency",
+    "curve_late_shallow": "a late, shallow amplification curve (plateau below a quarter of its "
+    "amplicon's, Cq later than its median): primer dimers or unspecific product",
     "melt_no_peak": "the melt curve shows no peak: no product melted",
     "melt_multiple_peaks": "the melt curve shows more than one peak: more than one product",
     "melt_tm_off": "the main melt peak is more than 1 °C from its target's consensus Tm: "

@@ -14,9 +14,9 @@ from typing import Final
 
 import pandas as pd
 
-from .tables import Column, Table
+from .columns import Column, Table
 
-__all__ = ["CURVES", "CURVE_KINDS", "tidy_curves"]
+__all__ = ["CURVES", "CURVE_CALLS", "CURVE_KINDS", "tidy_curves"]
 
 #: ``kind`` values: a curve read per cycle or per temperature.
 CURVE_KINDS: Final = ("amplification", "melt")
@@ -38,6 +38,43 @@ CURVES: Final = Table(
         Column("kind", "text", "text", "amplification or melt"),
     ),
 )
+
+#: ``curves.csv``: what :func:`qpcr.calling.call_cq` finds per amplification curve.
+CURVE_CALLS: Final = Table(
+    file="curves.csv",
+    rows="amplification curve (plate × well × target): Cq, efficiency and N0 called from the "
+    "raw fluorescence",
+    when="by qpcr curves",
+    columns=(
+        Column("plate", "text", "text", "plate: the export's run id, else its file stem"),
+        Column("well", "text", "text", "well position (A1, B12, ...)"),
+        Column("sample", "text", "text", "sample name; '' when the export names none"),
+        Column("target", "text", "text", "target (gene) name; the reporter when the export "
+               "names no target"),
+        Column("cq", "float", "Cq", "Cq called from the curve (method linreg: where it crosses "
+               "the amplicon's threshold; cpd2: its second-derivative maximum); empty when the "
+               "curve did not amplify", "cycles"),
+        Column("efficiency", "float", "efficiency", "the reaction's own efficiency: 10^slope "
+               "of log10 fluorescence in its window of linearity"),
+        Column("amplicon_efficiency", "float", "efficiency", "mean efficiency of the "
+               "amplicon's (plate × target's) reactions, outliers left out"),
+        Column("amplicon_efficiency_se", "float", "efficiency",
+               "standard error of amplicon_efficiency"),
+        Column("n0", "float", "statistic", "starting fluorescence threshold / "
+               "amplicon_efficiency^cq (linreg; empty for cpd2)", "fluorescence units"),
+        Column("baseline", "float", "statistic", "the constant subtracted from the raw "
+               "fluorescence", "fluorescence units"),
+        Column("window_start", "float", "Cq", "first cycle of the window of linearity",
+               "cycles"),
+        Column("window_end", "float", "Cq", "last cycle of the window of linearity", "cycles"),
+        Column("threshold", "float", "statistic", "the amplicon's common threshold in "
+               "baseline-corrected fluorescence units (linreg; empty for cpd2)"),
+        Column("r_squared", "float", "statistic", "R² of log10 fluorescence on cycle in the "
+               "window"),
+        Column("qc", "text", "text", "the curve's QC codes (curve_* codes of qc.csv), "
+               "separated by ';'; '' when none"),
+    ),
+)  # fmt: skip
 
 
 def tidy_curves(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .tables import Column, Table
+from .columns import Column, Table
 
 __all__ = ["MELT", "MELT_QC"]
 

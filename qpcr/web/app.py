@@ -1,7 +1,11 @@
-"""The Starlette application of ``qpcr serve``: routes and the upload page."""
+"""The Starlette application of ``qpcr serve``: routes, the worker pool and the clean-up."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -11,65 +15,37 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .analyze import analyze_route
+from .check import check_route
+from .pages import PAGES
+from .pool import WorkerPool, default_workers
+from .start import template_route
+from .upload import forget
 
 __all__ = ["create_app"]
 
-#: The upload page: a filled template, or export(s) + layout + optional settings. The script
-#: posts the form to /api/analyze and shows the error next to the form, or the report.
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>qpcr</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
-fieldset { margin-bottom: 1rem; } label { display: block; margin: .4rem 0; }
-#error { color: #a00; white-space: pre-wrap; }
-iframe { width: 100%; height: 80vh; border: 1px solid #ccc; }
-</style></head><body>
-<h1>qpcr: relative quantification of qPCR data</h1>
-<form id="analyze" action="/api/analyze" method="post" enctype="multipart/form-data">
-<fieldset><legend>A filled template</legend>
-<label>Workbook (.xlsx) <input type="file" name="workbook" accept=".xlsx"></label></fieldset>
-<fieldset><legend>Or instrument export(s) and a layout</legend>
-<label>Export(s) <input type="file" name="export" multiple></label>
-<label>Layout <input type="file" name="layout" multiple></label>
-<label>Settings (TOML, optional) <input type="file" name="config" accept=".toml"></label>
-</fieldset>
-<button type="submit">Analyse</button>
-</form>
-<p id="status"></p><p id="error" role="alert"></p><p id="downloads"></p>
-<iframe id="report" title="report" hidden></iframe>
-<script>
-const form = document.getElementById("analyze");
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const status = document.getElementById("status"), error = document.getElementById("error");
-  const links = document.getElementById("downloads"), report = document.getElementById("report");
-  status.textContent = "Analysing..."; error.textContent = ""; links.textContent = "";
-  report.hidden = true;
-  const answer = await fetch(form.action, {method: "POST", body: new FormData(form)});
-  const body = await answer.json().catch(() => ({text: "The server answered " + answer.status}));
-  status.textContent = "";
-  if (!answer.ok) { error.textContent = "error: " + body.text; return; }
-  const names = {report: "report.html", workbook: "results.xlsx", tables: "tables (CSV, zip)"};
-  for (const [key, name] of Object.entries(names)) {
-    if (!body.downloads[key]) continue;
-    const a = document.createElement("a"); a.href = body.downloads[key]; a.textContent = name;
-    links.append(a, " ");
-  }
-  report.src = body.downloads.report; report.hidden = false;
-});
-</script></body></html>
-"""
+_LOG = logging.getLogger("qpcr.web")
 
 
 async def _page(request: Request) -> HTMLResponse:
-    return HTMLResponse(_PAGE)
+    return HTMLResponse(PAGES[request.url.path])
 
 
 async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(root: str | Path, keep_seconds: float = 3600) -> Starlette:
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    """A bug answers 500 in the shape of a user's error, without a traceback (the server's log
+    keeps it)."""
+    text = f"internal error ({type(exc).__name__}: {exc})"
+    hint = "This is a bug in qpcr: please report it, with the files if you can"
+    body = {"error": text, "where": "server", "hint": hint, "text": f"server: {text}. {hint}"}
+    return JSONResponse(body, status_code=500)
+
+
+def create_app(
+    root: str | Path, keep_seconds: float = 3600, workers: int | None = None
+) -> Starlette:
     """The web application; each analysis writes its results under ``root/results/<id>``.
 
     Parameters
@@ -80,7 +56,13 @@ def create_app(root: str | Path, keep_seconds: float = 3600) -> Starlette:
         served under ``/results/<id>/``. The id is random and unguessable.
     keep_seconds
         How long results stay to be downloaded: older folders are removed when the next
-        analysis starts.
+        upload starts, and every minute (or ``keep_seconds``, if shorter) while the
+        application runs.
+    workers
+        How many analyses run at once, each in its own process (default: the CPUs,
+        :func:`qpcr.web.pool.default_workers`). The workers are started with ``spawn``: a
+        script that runs the application itself needs the ``if __name__ == "__main__":``
+        guard, as with any use of :mod:`multiprocessing`.
 
     Returns
     -------
@@ -91,23 +73,49 @@ def create_app(root: str | Path, keep_seconds: float = 3600) -> Starlette:
     --------
     >>> import tempfile
     >>> from starlette.testclient import TestClient
-    >>> client = TestClient(create_app(tempfile.mkdtemp()))
-    >>> client.get("/api/health").json()
+    >>> with TestClient(create_app(tempfile.mkdtemp(), workers=1)) as client:
+    ...     print(client.get("/api/health").json())
+    ...     answer = client.post("/api/analyze", files={"layout": ("layout.csv", b"well,sample")})
+    ...     print(answer.status_code, answer.json()["where"])
     {'status': 'ok'}
-    >>> answer = client.post("/api/analyze", files={"layout": ("layout.csv", b"well,sample")})
-    >>> answer.status_code, answer.json()["where"]
-    (400, 'upload')
+    400 upload
     """
-    root = Path(root)
+    root = Path(root).resolve()  # the workers change folder
     (root / "results").mkdir(parents=True, exist_ok=True)
+    pool = WorkerPool(workers or default_workers())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep(root / "results", keep_seconds))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await asyncio.get_running_loop().run_in_executor(None, pool.close)
+
     app = Starlette(
         routes=[
-            Route("/", _page),
+            *(Route(path, _page) for path in PAGES),
             Route("/api/health", _health),
+            Route("/api/template", template_route, methods=["POST"]),
             Route("/api/analyze", analyze_route, methods=["POST"]),
+            Route("/api/check", check_route, methods=["POST"]),
             Mount("/results", StaticFiles(directory=root / "results"), name="results"),
-        ]
+        ],
+        exception_handlers={Exception: _internal},
+        lifespan=lifespan,
     )
     app.state.root = root
     app.state.keep_seconds = keep_seconds
+    app.state.pool = pool
     return app
+
+
+async def _sweep(results: Path, keep_seconds: float) -> None:
+    """Remove old results folders every minute (or every ``keep_seconds``, if shorter)."""
+    while True:
+        await asyncio.sleep(min(60.0, keep_seconds))
+        try:
+            forget(results, keep_seconds)
+        except OSError as exc:  # the folder gone or unreadable: try again next time
+            _LOG.warning("could not clean %s: %s", results, exc)

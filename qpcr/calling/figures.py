@@ -1,0 +1,131 @@
+"""Amplification figures: per plate × target, the baseline-corrected curves on a linear and a
+log scale, with the amplicon's threshold and the span of the windows of linearity."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..atomic import atomic_write
+from ..report.figures import OKABE_ITO, _figure, _save
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from . import CurveCalls
+
+__all__ = ["amplification_figure", "write_curve_figures"]
+
+
+def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
+    """The curves of one amplicon: linear (left) and log10 (right) baseline-corrected
+    fluorescence against cycle, each curve's window of linearity drawn thick, the threshold as
+    a dashed line and the curves without a Cq in grey.
+
+    Parameters
+    ----------
+    calls
+        What :func:`qpcr.calling.call_cq` returned.
+    plate, target
+        The amplicon.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On its own Agg canvas.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from qpcr.calling import call_cq
+    >>> cycles = np.arange(1, 41.0)
+    >>> signal = 1e-6 * 1.9**cycles
+    >>> curves = pd.DataFrame({"plate": "p1", "well": "A1", "sample": "s", "target": "MYC",
+    ...     "reporter": "", "cycle": cycles, "kind": "amplification",
+    ...     "fluorescence": 100 + signal / (1 + (signal / 5) ** 4) ** 0.25})
+    >>> fig = amplification_figure(call_cq(curves), "p1", "MYC")
+    >>> [ax.get_yscale() for ax in fig.axes], fig.axes[0].get_title()
+    (['linear', 'log'], 'p1 · MYC: linear')
+    """
+    table = calls.table
+    chosen = (table["plate"] == plate).to_numpy() & (table["target"] == target).to_numpy()
+    rows = np.flatnonzero(chosen)
+    part = table.iloc[rows]
+    threshold = float(part["threshold"].iloc[0]) if len(part) else np.nan
+    fig, axes = _figure(1, 2, (9.0, 3.6))
+    for ax, scale in zip(axes[0], ("linear", "log"), strict=True):
+        label: str | None = "window of linearity"
+        called = part["cq"].notna().to_numpy()
+        starts, ends = part["window_start"].to_numpy(float), part["window_end"].to_numpy(float)
+        for k, i in enumerate(rows):
+            y = calls.corrected[i]
+            if scale == "log":
+                y = np.where(y > 0, y, np.nan)
+            colour = OKABE_ITO[k % len(OKABE_ITO)] if called[k] else "#999999"
+            ax.plot(calls.cycles, y, color=colour, lw=0.8 if called[k] else 0.6)
+            inside = (calls.cycles >= starts[k]) & (calls.cycles <= ends[k])
+            if called[k] and inside.any():
+                ax.plot(calls.cycles[inside], y[inside], color=colour, lw=2.4, alpha=0.6,
+                        label=label)  # fmt: skip
+                label = None
+        if np.isfinite(threshold):
+            ax.axhline(threshold, color="black", ls="--", lw=0.8, label="threshold")
+        ax.set_yscale(scale)
+        if scale == "log":
+            top = np.nanmax(calls.corrected[rows]) if len(rows) else 1.0
+            ax.set_ylim(bottom=threshold / 30 if np.isfinite(threshold) else top / 1e4)
+        ax.set_xlabel("cycle")
+        ax.set_ylabel("fluorescence − baseline")
+        ax.set_title(f"{plate} · {target}: {scale}")
+    axes[0][0].legend(loc="upper left", fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def write_curve_figures(calls: CurveCalls, folder: Path, formats: tuple[str, ...] = ("png",)
+                        ) -> list[Path]:  # fmt: skip
+    """Save one amplification figure per plate × target into ``folder``.
+
+    Parameters
+    ----------
+    calls
+        What :func:`qpcr.calling.call_cq` returned.
+    folder
+        Created if needed; files ``amplification_<plate>_<target>.<format>`` (characters other
+        than letters, digits, ``.``, ``-`` and ``_`` become ``_``).
+    formats
+        Any of png, svg, pdf.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from qpcr.calling import call_cq
+    >>> cycles = np.arange(1, 41.0)
+    >>> signal = 1e-6 * 1.9**cycles
+    >>> curves = pd.DataFrame({"plate": "p1", "well": "A1", "sample": "s", "target": "MYC 2",
+    ...     "reporter": "", "cycle": cycles, "kind": "amplification",
+    ...     "fluorescence": 100 + signal / (1 + (signal / 5) ** 4) ** 0.25})
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> [p.name for p in write_curve_figures(call_cq(curves), Path(folder.name), ("svg",))]
+    ['amplification_p1_MYC_2.svg']
+    >>> folder.cleanup()
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    amplicons = calls.table[["plate", "target"]].drop_duplicates()
+    for plate, target in amplicons.itertuples(index=False):
+        fig = amplification_figure(calls, plate, target)
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", f"amplification_{plate}_{target}")
+        for fmt in formats:
+            written.append(atomic_write(folder / f"{stem}.{fmt}", partial(_save, fig, fmt)))
+    return written

@@ -1,0 +1,96 @@
+"""What ``qpcr curves`` writes: ``curves.csv``, the curves' QC events in ``qc.csv`` and the
+amplification figures in ``figures/``."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomic import atomic_write
+from ..errors import InputError
+from ..report.safe import safe_frame
+from ..schema import conform
+from . import CurveCalls
+
+__all__ = ["CURVE_FILES", "write_calls"]
+
+#: The tables ``qpcr curves`` writes (figures go to ``figures/``).
+CURVE_FILES = ("curves.csv", "qc.csv")
+
+
+def write_calls(
+    calls: CurveCalls,
+    outdir: Path,
+    formats: tuple[str, ...] = ("png",),
+    figures: bool = True,
+    force: bool = False,
+) -> list[Path]:
+    """Write the calls of :func:`qpcr.calling.call_cq` into ``outdir``.
+
+    Parameters
+    ----------
+    calls
+        The calls.
+    outdir
+        The folder (created if needed).
+    formats
+        The figures' formats (png, svg, pdf).
+    figures
+        Draw the amplification figures.
+    force
+        Replace the files of an earlier run.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``curves.csv``, ``qc.csv`` and the figures.
+
+    Raises
+    ------
+    InputError
+        ``outdir`` holds ``curves.csv`` or ``qc.csv`` and not ``force``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from qpcr.calling import call_cq
+    >>> cycles = np.arange(1, 41.0)
+    >>> curves = pd.DataFrame({"plate": "p1", "well": "A1", "sample": "s", "target": "MYC",
+    ...     "reporter": "", "cycle": cycles, "kind": "amplification", "fluorescence": 100.0})
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> paths = write_calls(call_cq(curves), Path(folder.name), figures=False)
+    >>> [p.name for p in paths]
+    ['curves.csv', 'qc.csv']
+    >>> pd.read_csv(paths[1])[["well", "code", "severity"]]
+      well                    code severity
+    0   A1  curve_no_amplification     info
+    >>> write_calls(call_cq(curves), Path(folder.name))
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: ...: already holds curve results (curves.csv, qc.csv). Choose ...
+    >>> folder.cleanup()
+    """
+    existing = [name for name in CURVE_FILES if (outdir / name).exists()]
+    if existing and not force:
+        raise InputError(
+            f"already holds curve results ({', '.join(existing)})", str(outdir),
+            "Choose another --out folder, or pass --force to replace them",
+        )  # fmt: skip
+    outdir.mkdir(parents=True, exist_ok=True)
+    tables = {"curves": calls.table, "qc": calls.events}
+    written = [
+        atomic_write(outdir / f"{name}.csv", partial(_csv, conform(name, frame)))
+        for name, frame in tables.items()
+    ]
+    if figures:
+        from .figures import write_curve_figures
+
+        written += write_curve_figures(calls, outdir / "figures", formats)
+    return written
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    safe_frame(frame).to_csv(path, index=False)
