@@ -34,8 +34,8 @@ CELLS = {"NV": 0.0, "HV": 0.6, "NT": -0.6, "HT": 0.6 - 0.6 + 0.3}
 CONTRASTS = {"HV vs NV": ("HV", "NV"), "NT vs NV": ("NT", "NV"), "HT vs NV": ("HT", "NV"),
              "HT vs HV": ("HT", "HV")}  # fmt: skip
 SETTINGS = {
-    "poisson (default)": {},
-    "poisson, mean Cq": {"low_copy_estimate": "mean_cq"},
+    "poisson": {"low_copy_estimate": "poisson"},
+    "poisson, mean Cq (default)": {},
     "range": {"outlier_rule": "range", "low_copy_estimate": "mean_cq"},
     "keep detected": {"outlier_rule": "none", "nondetect_policy": "exclude",
                       "low_copy_estimate": "mean_cq"},

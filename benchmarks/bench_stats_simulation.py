@@ -177,10 +177,10 @@ TARGETS = {
     "TNFSF11": ("low copy", 6.0, 0.6, -0.6, 0.3),
 }
 REFERENCES = [t for t, spec in TARGETS.items() if spec[0] == "reference"]
-#: The settings compared; "poisson" is the defaults (outlier_rule and low_copy_estimate).
+#: The settings compared; "poisson": outlier_rule and low_copy_estimate "poisson".
 CONFIGS = {
     "range": {"outlier_rule": "range", "low_copy_estimate": "mean_cq"},
-    "poisson": {},
+    "poisson": {"low_copy_estimate": "poisson"},
     "keep detected": {"outlier_rule": "none", "nondetect_policy": "exclude",
                       "low_copy_estimate": "mean_cq"},
 }  # fmt: skip

@@ -7,7 +7,7 @@ difference depends on λ (about −0.16 log2 units at 4 copies, −0.13 at 6, �
 fold change between groups at different copy numbers carries the difference as a bias whatever
 the replicate QC (docs/validation.md).
 
-Under ``low_copy_estimate = "poisson"`` (the default, with ``outlier_rule = "poisson"``, which
+Under ``low_copy_estimate = "poisson"`` (opt-in; with ``outlier_rule = "poisson"``, which
 recognises the low-copy groups and their zero-copy wells) the replicate groups of a low-copy
 target (one with a group whose median Cq implies at most :data:`qpcr.qc.LOW_COPIES` copies per
 well) that have no censored well are estimated on the linear scale instead. The choice is made
@@ -164,7 +164,8 @@ def low_copy_replicates(
     ...     "excluded": [False, False, True, False, False],
     ...     "exclude_code": ["", "", "zero_copy", "", ""]})
     >>> reps = summarise_replicates(wells)
-    >>> low_copy_replicates(reps, wells, AnalysisConfig())[["target", "n_used", "cq_mean"]]
+    >>> config = AnalysisConfig(low_copy_estimate="poisson")
+    >>> low_copy_replicates(reps, wells, config)[["target", "n_used", "cq_mean"]]
       target  n_used    cq_mean
     0    LOW       2  33.884523
     1   HIGH       2  22.100000

@@ -129,11 +129,11 @@ class AnalysisConfig:
         "Technical SD of replicates at high copy numbers (pipetting floor), under "
         "outlier_rule = 'poisson'.",
         "--pipetting-sd", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
-    low_copy_estimate: lowcopy.Estimate = field(default="poisson", metadata=_meta(
-        "Cq of a replicate group at most 10 copies per well with no censored well, under "
-        "outlier_rule = 'poisson': 'poisson' takes Cq₁ − log_E of its copies per well, "
-        "(Σ E^(Cq₁ − Cq) + ½)/n over its amplified and zero-copy wells, unbiased where the "
-        "mean Cq is not; 'mean_cq' averages its Cq values.",
+    low_copy_estimate: lowcopy.Estimate = field(default="mean_cq", metadata=_meta(
+        "Cq of the replicate groups (without a censored well) of a target with a group at most "
+        "10 copies per well, under outlier_rule = 'poisson': 'poisson' takes Cq₁ − log_E of a "
+        "group's copies per well, (Σ E^(Cq₁ − Cq) + ½)/n over its amplified and zero-copy "
+        "wells, unbiased where the mean Cq is not; 'mean_cq' averages its Cq values.",
         "--low-copy-estimate", metavar="HOW"))
     keep_outliers: bool = field(default=False, metadata=_meta(
         "Flag technical-replicate outliers but keep them.",

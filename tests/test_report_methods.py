@@ -80,7 +80,7 @@ def test_methods_follow_the_settings() -> None:
 def test_low_copy_estimate_is_stated_when_it_applies(results: Results) -> None:
     # the example's analysis.toml uses the range rule: every Cq is a mean, nothing to state
     assert "mean copies per well" not in methods_text(results)
-    found = _run(outlier_rule="poisson")
+    found = _run(outlier_rule="poisson", low_copy_estimate="poisson")
     assert "mean copies per well" in methods_text(found)
     # TNFSF11 sits near 2^(35 − 32.5) = 5.7 copies per well; in D2 HT well E6 is a zero-copy
     # well: T = 2^(35 − 33.477) + 2^(35 − 33.209) = 6.334, Cq = 35 − log2((6.334 + 0.5)/3)
