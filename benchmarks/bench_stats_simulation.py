@@ -19,19 +19,26 @@ otherwise) and the coverage of the 95 % fold-change CI, each with its Monte-Carl
 (:func:`simulate_wells`): two reference genes and a high-copy target (thousands of copies per
 well), a mid-copy target (about 60) and a RANKL-like low-copy target (3-10 copies per well),
 with zero-copy non-detects, gross outliers (a well read ``outlier_shift`` cycles late with
-probability ``outlier_rate``) and failed reactions. Each plate is analysed under the default
-settings with ``outlier_rule`` ``range`` and ``poisson``, and "keep every detected well"
-(``outlier_rule = "none"``, ``nondetect_policy = "exclude"``); per target class the script
-reports the bias and RMSE of the log2 fold changes (effect scenario), the type I error (null
-scenario) and the coverage of the 95 % CI (both), over the four contrasts of every plate
-(three against the control group, HT − HV).
+probability ``outlier_rate``) and failed reactions. Each plate is analysed under the defaults
+(``poisson``: ``outlier_rule`` and ``low_copy_estimate`` ``poisson``), under ``range``
+(``outlier_rule = "range"``, mean Cq) and "keep every detected well" (``outlier_rule =
+"none"``, ``nondetect_policy = "exclude"``, mean Cq); per target class the script reports the
+bias of the log2 fold changes with its plate-clustered Monte-Carlo SE, the same bias measured
+against each plate's realised truth (the fold change of the plate's true copies, a control
+variate of mean 0 that removes the biological noise from the MC error), the largest bias of
+one contrast, RMSE and median |error| (effect scenario), the type I error (null scenario) and
+the coverage of the 95 % CI (both), over the four contrasts of every plate (three against the
+control group, HT − HV). Plates run in ``--jobs`` processes, each seeded by (seed, scenario,
+plate), so that the numbers do not depend on the number of processes.
 
-Run: ``python benchmarks/bench_stats_simulation.py [--core] [--quick] [--sims N] [--seed S]``.
+Run: ``python benchmarks/bench_stats_simulation.py [--core] [--quick] [--sims N]
+[--null-sims N] [--jobs J] [--seed S] [--out rows.csv]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -137,6 +144,10 @@ def main() -> None:
     parser.add_argument("--outlier-shift", type=float, default=3.0, help="cycles late")
     parser.add_argument("--failed-rate", type=float, default=0.005, help="wells not amplifying")
     parser.add_argument("--single-copy-cq", type=float, default=35.0, help="of every assay")
+    parser.add_argument("--null-sims", type=int, default=None,
+                        help="null-scenario plates (default: --sims)")  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=2, help="processes (plates)")
+    parser.add_argument("--out", default=None, help="CSV of every scored contrast")
     parser.add_argument("--assumed-single-copy-cq", type=float, default=None,
                         help="the single_copy_cq setting (default: the true one)")  # fmt: skip
     args = parser.parse_args()
@@ -165,52 +176,65 @@ TARGETS = {
     "VEGFA": ("mid copy", 60.0, 1.5, 0.0, -0.7),
     "TNFSF11": ("low copy", 6.0, 0.6, -0.6, 0.3),
 }
+REFERENCES = [t for t, spec in TARGETS.items() if spec[0] == "reference"]
+#: The settings compared; "poisson": outlier_rule and low_copy_estimate "poisson".
 CONFIGS = {
-    "range": {"outlier_rule": "range"},
-    "poisson": {"outlier_rule": "poisson"},
-    "keep detected": {"outlier_rule": "none", "nondetect_policy": "exclude"},
-}
+    "range": {"outlier_rule": "range", "low_copy_estimate": "mean_cq"},
+    "poisson": {"low_copy_estimate": "poisson"},
+    "keep detected": {"outlier_rule": "none", "nondetect_policy": "exclude",
+                      "low_copy_estimate": "mean_cq"},
+}  # fmt: skip
 HT_HV = {"name": "HT vs HV", "numerator": {"oxygen": "hypoxia", "treatment": "tocilizumab"},
          "denominator": {"oxygen": "hypoxia", "treatment": "vehicle"}}  # fmt: skip
+#: The cells (N/H: normoxia/hypoxia, V/T: vehicle/tocilizumab) and the scored contrasts.
+CELL_CODES = {("normoxia", "vehicle"): "NV", ("normoxia", "tocilizumab"): "NT",
+              ("hypoxia", "vehicle"): "HV", ("hypoxia", "tocilizumab"): "HT"}  # fmt: skip
+CONTRASTS = {
+    "oxygen=hypoxia, treatment=vehicle vs control": ("HV", "NV"),
+    "oxygen=normoxia, treatment=tocilizumab vs control": ("NT", "NV"),
+    "oxygen=hypoxia, treatment=tocilizumab vs control": ("HT", "NV"),
+    "HT vs HV": ("HT", "HV"),
+}
+
+
+def cell_effect(target: str, cell: str) -> float:
+    """The true log2 effect of a cell (``NV``, ``NT``, ``HV``, ``HT``) on a target."""
+    _, _, ox, tr, both = TARGETS[target]
+    hyp, toc = cell[0] == "H", cell[1] == "T"
+    return ox * hyp + tr * toc + both * (hyp and toc)
 
 
 def truth(effect: bool) -> dict[tuple[str, str], float]:
     """True log2 fold change per (target, contrast) (0 everywhere under the null)."""
-    out = {}
-    for target, (kind, _, ox, tr, both) in TARGETS.items():
-        if kind == "reference":
-            continue
-        cells = {"HV": ox, "NT": tr, "HT": ox + tr + both}
-        cells = {k: v * effect for k, v in cells.items()}
-        out[(target, "oxygen=hypoxia, treatment=vehicle vs control")] = cells["HV"]
-        out[(target, "oxygen=normoxia, treatment=tocilizumab vs control")] = cells["NT"]
-        out[(target, "oxygen=hypoxia, treatment=tocilizumab vs control")] = cells["HT"]
-        out[(target, "HT vs HV")] = cells["HT"] - cells["HV"]
-    return out
+    return {
+        (target, name): effect * (cell_effect(target, num) - cell_effect(target, den))
+        for target, spec in TARGETS.items() if spec[0] != "reference"
+        for name, (num, den) in CONTRASTS.items()
+    }  # fmt: skip
 
 
 def simulate_wells(
     rng: np.random.Generator, effect: bool, args: argparse.Namespace
-) -> pd.DataFrame:
-    """One plate: 3 donors × 2 × 2 samples × 5 targets × 3 wells, Poisson copies per well.
+) -> tuple[pd.DataFrame, dict[tuple[int, str, str], float]]:
+    """One plate: 3 donors × 2 × 2 samples × 5 targets × 3 wells, Poisson copies per well;
+    and the true log2 relative quantity of each (donor, cell, target): its log2 mean copies
+    less the reference genes' mean.
 
     A sample's copies of a target: the control mean × 2^(effect + donor + biological + cDNA
     load), donor SD 0.4, biological SD 0.25 (per target), load SD 0.3 (shared by the targets);
     a well draws N ~ Poisson(that) and reads ``Cq₁ − log2 N + N(0, 0.08²)``, undetermined when
     N = 0 or the reaction failed; a gross outlier reads ``outlier_shift`` cycles late.
     """
-    rows = []
-    cells = [("normoxia", "vehicle"), ("normoxia", "tocilizumab"), ("hypoxia", "vehicle"),
-             ("hypoxia", "tocilizumab")]  # fmt: skip
+    rows, log2_copies, log2_rq = [], {}, {}
     donor = {t: rng.normal(0.0, 0.4, 3) for t in TARGETS}
     for d in range(3):
-        for oxygen, treatment in cells:
+        for (oxygen, treatment), cell in CELL_CODES.items():
             load = rng.normal(0.0, 0.3)
-            hyp, toc = oxygen == "hypoxia", treatment == "tocilizumab"
-            for target, (_, copies, ox, tr, both) in TARGETS.items():
-                shift = effect * (ox * hyp + tr * toc + both * (hyp and toc))
-                mean = copies * 2.0 ** (shift + donor[target][d] + rng.normal(0, 0.25) + load)
-                n = rng.poisson(mean, 3)
+            for target, (_, copies, *_) in TARGETS.items():
+                log2_mean = (np.log2(copies) + effect * cell_effect(target, cell)
+                             + donor[target][d] + rng.normal(0, 0.25) + load)  # fmt: skip
+                log2_copies[target] = log2_mean
+                n = rng.poisson(2.0**log2_mean, 3)
                 cq = args.single_copy_cq - np.log2(np.maximum(n, 1)) + rng.normal(0, 0.08, 3)
                 cq += args.outlier_shift * (rng.random(3) < args.outlier_rate)
                 detected = (n > 0) & (rng.random(3) >= args.failed_rate)
@@ -222,7 +246,10 @@ def simulate_wells(
                         "cq_status": "ok" if detected[r] else "undetermined",
                         "oxygen": oxygen, "treatment": treatment, "donor": f"D{d}",
                     })  # fmt: skip
-    return pd.DataFrame(rows)
+            reference = np.mean([log2_copies[t] for t in REFERENCES])
+            for target in TARGETS:
+                log2_rq[(d, cell, target)] = log2_copies[target] - reference
+    return pd.DataFrame(rows), log2_rq
 
 
 def analyse_plate(wells: pd.DataFrame, config: AnalysisConfig) -> pd.DataFrame:
@@ -236,52 +263,96 @@ def analyse_plate(wells: pd.DataFrame, config: AnalysisConfig) -> pd.DataFrame:
                    reference_genes=found.reference_genes, qc=found.qc).fold_changes  # fmt: skip
 
 
-def plates_run(args: argparse.Namespace) -> pd.DataFrame:
-    """One row per scenario × settings × target × contrast × plate."""
+@functools.cache
+def plate_configs(single_copy_cq: float) -> dict[str, AnalysisConfig]:
+    """The settings compared (:data:`CONFIGS`), with the ``single_copy_cq`` setting."""
     from qpcr.config import from_mapping
 
-    base = {"reference_genes": ["TBP", "RPL13A"], "replicate": "donor",
-            "control": {"oxygen": "normoxia", "treatment": "vehicle"}, "contrasts": [HT_HV],
-            "single_copy_cq": args.assumed_single_copy_cq or args.single_copy_cq}  # fmt: skip
-    configs = {name: from_mapping({**base, **extra}) for name, extra in CONFIGS.items()}
-    rng = np.random.default_rng(args.seed)
+    base = {"reference_genes": REFERENCES, "replicate": "donor", "control": CONTROL,
+            "contrasts": [HT_HV], "single_copy_cq": single_copy_cq}  # fmt: skip
+    return {name: from_mapping({**base, **extra}) for name, extra in CONFIGS.items()}
+
+
+def plate_rows(task: tuple[str, int, argparse.Namespace]) -> list[dict]:
+    """One row per settings × target × contrast of one plate (``task``: scenario, plate,
+    arguments); its generator is seeded by (seed, scenario, plate), so that a plate is the
+    same whichever process draws it. ``realised``: the fold change of the plate's true
+    copies (the same contrast of the true log2 relative quantities), whose error from the
+    truth has mean 0 exactly: ``error − realised`` estimates the same bias with less noise."""
+    scenario, plate, args = task
+    effect = scenario == "effect"
+    rng = np.random.default_rng([args.seed, int(effect), plate])
+    wells, log2_rq = simulate_wells(rng, effect, args)
+    true = truth(effect)
+    configs = plate_configs(args.assumed_single_copy_cq or args.single_copy_cq)
     rows = []
-    for scenario in ("null", "effect"):
-        true = truth(scenario == "effect")
-        for plate in range(args.sims):
-            if plate % 20 == 0:
-                print(f"{scenario} plate {plate}", file=sys.stderr, flush=True)
-            wells = simulate_wells(rng, scenario == "effect", args)
-            for name, config in configs.items():
-                fc = analyse_plate(wells, config)
-                for r in fc.to_dict("records"):
-                    t = true.get((r["target"], r["contrast"]))
-                    if t is None:
-                        continue
-                    rows.append({
-                        "scenario": scenario, "settings": name, "plate": plate,
-                        "class": TARGETS[r["target"]][0], "contrast": r["contrast"],
-                        "error": r["log2_fold_change"] - t,
-                        "reject": r["p_value"] < args.alpha,
-                        "covered": np.log2(r["ci_low"]) <= t <= np.log2(r["ci_high"]),
-                    })  # fmt: skip
+    for name, config in configs.items():
+        for r in analyse_plate(wells, config).to_dict("records"):
+            t = true.get((r["target"], r["contrast"]))
+            if t is None:
+                continue
+            num, den = CONTRASTS[r["contrast"]]
+            realised = np.mean([log2_rq[(d, num, r["target"])] - log2_rq[(d, den, r["target"])]
+                                for d in range(3)])  # fmt: skip
+            rows.append({
+                "scenario": scenario, "settings": name, "plate": plate,
+                "class": TARGETS[r["target"]][0], "contrast": r["contrast"],
+                "error": r["log2_fold_change"] - t,
+                "error_cv": r["log2_fold_change"] - t - (realised - t),
+                "reject": r["p_value"] < args.alpha,
+                "covered": np.log2(r["ci_low"]) <= t <= np.log2(r["ci_high"]),
+            })  # fmt: skip
+    return rows
+
+
+def plates_run(args: argparse.Namespace) -> pd.DataFrame:
+    """One row per scenario × settings × target × contrast × plate, the plates analysed by
+    ``args.jobs`` processes."""
+    import multiprocessing
+
+    nulls = args.null_sims or args.sims
+    counts = {"null": nulls, "effect": args.sims}
+    tasks = [(scenario, p, args) for p in range(max(nulls, args.sims))
+             for scenario, count in counts.items() if p < count]  # fmt: skip
+    rows: list[dict] = []
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        for done, plate in enumerate(pool.imap(plate_rows, tasks, chunksize=4), start=1):
+            rows += plate
+            if done % 100 == 0:
+                print(f"{done} of {len(tasks)} plates", file=sys.stderr, flush=True)
+                if args.out:  # partial results survive an interrupted run
+                    pd.DataFrame(rows).to_csv(args.out, index=False)
     return pd.DataFrame(rows)
 
 
+def _plate_se(errors: pd.DataFrame, column: str) -> float:
+    """Monte-Carlo SE of the mean of ``column``, the plate the cluster (its contrasts are
+    correlated)."""
+    per_plate = errors.groupby("plate")[column].agg(["sum", "count"])
+    m = len(per_plate)
+    mean = per_plate["sum"].sum() / per_plate["count"].sum()
+    resid = per_plate["sum"] - mean * per_plate["count"]
+    return math.sqrt(m / (m - 1) * (resid**2).sum()) / per_plate["count"].sum()
+
+
 def plates_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per settings × target class: bias, RMSE and median |error| (effect scenario), type I
-    error (null) and CI coverage (both), with Monte-Carlo SEs of the rates."""
+    """Per settings × target class: bias (with its plate-clustered MC SE; ``bias_cv`` the same
+    bias against the plate's realised truth), the largest |bias| of one contrast (realised
+    truth), RMSE and median |error| (effect scenario), type I error (null) and CI coverage
+    (both), with Monte-Carlo SEs of the rates."""
     out = []
     for (name, kind), g in table.groupby(["settings", "class"], sort=False):
         eff, null = g[g["scenario"].eq("effect")], g[g["scenario"].eq("null")]
-        err = eff["error"].dropna()
-        type1 = null["reject"].mean()
-        cover = g["covered"].mean()
+        err = eff.dropna(subset=["error"])
+        type1, cover = null["reject"].mean(), g["covered"].mean()
         out.append({
             "settings": name, "class": kind, "n": len(eff),
             "missing": int(eff["error"].isna().sum()),
-            "bias": err.mean(), "rmse": math.sqrt((err**2).mean()),
-            "median_abs": err.abs().median(), "type1": type1,
+            "bias": err["error"].mean(), "bias_se": _plate_se(err, "error"),
+            "bias_cv": err["error_cv"].mean(), "bias_cv_se": _plate_se(err, "error_cv"),
+            "max_contrast_bias": err.groupby("contrast")["error_cv"].mean().abs().max(),
+            "rmse": math.sqrt((err["error"] ** 2).mean()),
+            "median_abs": err["error"].abs().median(), "type1": type1,
             "type1_mcse": math.sqrt(type1 * (1 - type1) / len(null)), "coverage": cover,
             "coverage_mcse": math.sqrt(cover * (1 - cover) / len(g)),
         })  # fmt: skip
@@ -289,19 +360,25 @@ def plates_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def plates_main(args: argparse.Namespace) -> None:
-    """Run the plate simulation and print its summary."""
-    args.sims = args.sims or (40 if args.quick else 300)
+    """Run the plate simulation and print its summary (and, with ``--out``, save the rows)."""
+    import resource
+
+    args.sims = args.sims or (40 if args.quick else 1100)
     start = time.perf_counter()
     table = plates_run(args)
+    if args.out:
+        table.to_csv(args.out, index=False)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     assumed = args.assumed_single_copy_cq or args.single_copy_cq
     print(
-        f"{args.sims} plates per scenario (null, effect); 2 × 2 × 3 donors, triplicates; "
-        f"Cq₁ {args.single_copy_cq:g} (setting {assumed:g}); outliers {args.outlier_rate:g} "
-        f"(+{args.outlier_shift:g} cycles), failed wells {args.failed_rate:g}; α = {args.alpha}; "
-        "nominal CI 95 %"
+        f"{args.null_sims or args.sims} null and {args.sims} effect plates; seed {args.seed}; "
+        f"2 × 2 × 3 donors, triplicates; Cq₁ {args.single_copy_cq:g} (setting {assumed:g}); "
+        f"outliers {args.outlier_rate:g} (+{args.outlier_shift:g} cycles), failed wells "
+        f"{args.failed_rate:g}; α = {args.alpha}; nominal CI 95 %"
     )
     print(plates_summary(table).to_string(index=False, float_format="{:.3f}".format))
-    print(f"elapsed {time.perf_counter() - start:.1f} s")
+    print(f"elapsed {time.perf_counter() - start:.1f} s; {args.jobs} processes, CPU "
+          f"{used.ru_utime + used.ru_stime:.0f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

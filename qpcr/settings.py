@@ -2,11 +2,11 @@
 
 A field's type is the setting's type; a choice setting's type is the ``Literal`` its
 implementing module owns (``stats.Test``, ``stats.Adjust``, ``stats.ContrastMethod``,
-``censoring.Policy``, ``outliers.Method``) or, for a choice no module owns, a ``Literal``
-written on the field (``decimal``; ``| None``: may be unset). Its ``metadata`` carries the help
-text, the CLI option (``option``: the canonical spelling first, then short forms; ``aliases``:
-older spellings, accepted but not shown), a short ``metavar``, the ``unit`` and numeric
-``bounds``.
+``censoring.Policy``, ``lowcopy.Estimate``, ``outliers.Method``) or, for a choice no module
+owns, a ``Literal`` written on the field (``decimal``; ``| None``: may be unset). Its
+``metadata`` carries the help text, the CLI option (``option``: the canonical spelling first,
+then short forms; ``aliases``: older spellings, accepted but not shown), a short ``metavar``,
+the ``unit`` and numeric ``bounds``.
 The TOML key is the field name. Everything else is derived: TOML parsing and validation
 (:mod:`qpcr.config`), the CLI options, the README table, the template's Settings sheet.
 
@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_h
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from . import censoring, outliers, stats
+    from . import censoring, lowcopy, outliers, stats
 
 __all__ = ["SETTINGS", "AnalysisConfig", "Contrast", "Setting", "option_value"]
 
 #: Modules whose ``Literal`` types annotate choice settings.
-VOCABULARY_MODULES = ("censoring", "outliers", "stats")
+VOCABULARY_MODULES = ("censoring", "lowcopy", "outliers", "stats")
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,12 @@ class AnalysisConfig:
         "Technical SD of replicates at high copy numbers (pipetting floor), under "
         "outlier_rule = 'poisson'.",
         "--pipetting-sd", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
+    low_copy_estimate: lowcopy.Estimate = field(default="mean_cq", metadata=_meta(
+        "Cq of the replicate groups (without a censored well) of a target with a group at most "
+        "10 copies per well, under outlier_rule = 'poisson': 'poisson' takes Cq₁ − log_E of a "
+        "group's copies per well, (Σ E^(Cq₁ − Cq) + ½)/n over its amplified and zero-copy "
+        "wells, unbiased where the mean Cq is not; 'mean_cq' averages its Cq values.",
+        "--low-copy-estimate", metavar="HOW"))
     keep_outliers: bool = field(default=False, metadata=_meta(
         "Flag technical-replicate outliers but keep them.",
         "--keep-outliers"))

@@ -98,3 +98,17 @@ def test_every_exclusion_rule_has_words() -> None:
         changed = wells.copy()
         changed.loc[free, ["excluded", "exclude_code"]] = [True, code]
         assert methods_text(replace(results, wells=changed)) != before, code
+
+
+def test_low_copy_estimate_is_stated_when_it_applies(results: Results) -> None:
+    # the example's analysis.toml uses the range rule: every Cq is a mean, nothing to state
+    assert "mean copies per well" not in methods_text(results)
+    found = _run(outlier_rule="poisson", low_copy_estimate="poisson")
+    assert "mean copies per well" in methods_text(found)
+    # TNFSF11 sits near 2^(35 − 32.5) = 5.7 copies per well; in D2 HT well E6 is a zero-copy
+    # well: T = 2^(35 − 33.477) + 2^(35 − 33.209) = 6.334, Cq = 35 − log2((6.334 + 0.5)/3)
+    reps = found.replicates.set_index(["sample", "target"])
+    assert reps.loc[("D2 HT", "TNFSF11"), "cq_mean"] == pytest.approx(33.8118, abs=1e-4)
+    mean = reps.loc[("D2 HV", "TBP"), "cq_mean"]  # a high-copy target keeps its mean Cq
+    assert mean == results.replicates.set_index(["sample", "target"]).loc[("D2 HV", "TBP"),
+                                                                          "cq_mean"]  # fmt: skip

@@ -41,6 +41,7 @@ outlier_rule = "mad"
 outlier_threshold = 0.8
 single_copy_cq = 36.5
 pipetting_sd = 0.12
+low_copy_estimate = "poisson"
 keep_outliers = true
 nondetect_policy = "exclude"
 nondetect_limit = 38.0
@@ -75,7 +76,7 @@ FULL_CLI = [
     "RPL13A,B2M", "--irc-samples", "IRC1,IRC2", "--replicate", "donor", "--test", "welch",
     "--adjust", "bh", "--alpha", "0.01", "--min-replicates", "3", "--fail-on-controls",
     "--outlier-rule", "mad", "--outlier-threshold", "0.8", "--keep-outliers",
-    "--single-copy-cq", "36.5", "--pipetting-sd", "0.12",
+    "--single-copy-cq", "36.5", "--pipetting-sd", "0.12", "--low-copy-estimate", "poisson",
     "--nondetect-policy", "exclude", "--nondetect-limit", "38", "--ntc-margin", "4.5",
     "--no-use-curve-efficiency", "--no-pooled-efficiency", "--factorial-method", "paired",
     "--pairing", "sample",

@@ -35,6 +35,7 @@ outlier_rule = "grubbs"
 outlier_threshold = 0.35
 single_copy_cq = 34.0
 pipetting_sd = 0.05
+low_copy_estimate = "poisson"
 keep_outliers = true
 nondetect_policy = "exclude"
 nondetect_limit = 37.5

@@ -14,6 +14,7 @@ import pandas as pd
 from .. import __version__
 from ..censoring import POLICY_METHODS_TEXT
 from ..groups import group_label
+from ..lowcopy import METHODS_TEXT as LOW_COPY_METHODS_TEXT
 from ..outliers import RULE_METHODS_TEXT
 from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
 from ..stats.linear import MIXED_TEST
@@ -81,6 +82,19 @@ def _exclusions(results: Results) -> str:
         if codes.get(code):
             out.append(f"{_count(int(codes[code]), 'well').capitalize()} {text} were excluded.")
     return " ".join(out)
+
+
+def _low_copy(results: Results) -> str:
+    """The low-copy groups' Cq from their copies per well, when some group was (``low_copy``
+    notes under ``low_copy_estimate = "poisson"`` and ``outlier_rule = "poisson"``)."""
+    from ..qc import LOW_COPIES
+
+    cfg = results.config
+    if (cfg.low_copy_estimate, cfg.outlier_rule) != ("poisson", "poisson"):
+        return ""
+    if not results.qc.get("code", pd.Series(dtype=object)).eq("low_copy").any():
+        return ""
+    return " " + LOW_COPY_METHODS_TEXT.format(copies=LOW_COPIES, cq1=cfg.single_copy_cq)
 
 
 def _efficiency(results: Results) -> str:
@@ -226,8 +240,9 @@ def methods_text(results: Results) -> str:
         "Technical replicate Cq values were averaged arithmetically per sample and target; "
         "wells omitted in the instrument software, control wells and standards were not "
         f"quantified, and undetermined (non-detect) wells were {nondetects}. "
-        f"{_exclusions(results)} Each sample's target Cq was normalised to the mean Cq of the "
-        f"reference genes {refs} (the geometric mean of their relative quantities): "
+        f"{_exclusions(results)}{_low_copy(results)} Each sample's target Cq was normalised "
+        f"to the mean Cq of the reference genes {refs} (the geometric mean of their relative "
+        "quantities): "
         f"ΔCq = Cq(target) − mean Cq(reference){_by_well(results)}. {_efficiency(results)}"
     )
     calibrator = calibrator_sample(cfg)

@@ -15,6 +15,7 @@ from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..errors import ConfigError, InputError, MissingControlError
 from ..groups import group_label
+from ..lowcopy import low_copy_replicates
 from ..plates import plate_strategy
 from ..qc import event_table
 from ..quant import normalise, pairing_of, summarise_replicates
@@ -134,6 +135,7 @@ def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
             checks = efficiency_checks(curves, targets, settings.efficiency, efficiency)
             qc = pd.concat([qc, _curve_events(checks)], ignore_index=True)
     replicates, strategy, ircs, note = _replicates(wells, settings, factors, absolute)
+    replicates = low_copy_replicates(replicates, wells, settings, efficiency)
     notes += note
     quantified = Quantified(
         wells=wells, replicates=replicates, samples=pd.DataFrame(), qc=qc,

@@ -1,0 +1,206 @@
+"""The Cq of a low-copy replicate group estimated from its copies per well (Poisson sampling).
+
+At a few template copies per well a well holds ``N ~ Poisson(λ)`` copies and reads
+``Cq = Cq₁ − log_E N + ε`` (``ε``: pipetting noise of SD σ), or nothing when ``N = 0``. The mean
+of the Cq values estimates ``Cq₁ − E[log_E N | N ≥ 1]``, which is not ``Cq₁ − log_E λ``: the
+difference depends on λ (about −0.16 log2 units at 4 copies, −0.13 at 6, −0.08 at 10), so a
+fold change between groups at different copy numbers carries the difference as a bias whatever
+the replicate QC (docs/validation.md).
+
+Under ``low_copy_estimate = "poisson"`` (opt-in; with ``outlier_rule = "poisson"``, which
+recognises the low-copy groups and their zero-copy wells) the replicate groups of a low-copy
+target (one with a group whose median Cq implies at most :data:`qpcr.qc.LOW_COPIES` copies per
+well) that have no censored well are estimated on the linear scale instead. The choice is made
+per target, not per group: a group chosen by its own Cq values would be chosen by its own
+sampling noise (a group at 16 copies per well enters when its wells drew few copies), and the
+fold changes of a target compare like with like only when all its groups are estimated alike
+(in a simulation of triplicates at 4 and 16 copies per well, choosing per group left a fold
+change bias of −0.08, per target none). Each amplified well gives its copies
+``N̂ᵢ = E^(Cq₁ − Cqᵢ)``, each zero-copy well (``exclude_code = "zero_copy"``) gives ``N̂ᵢ = 0``;
+with ``T = Σ N̂ᵢ`` over the ``n`` wells,
+
+    λ̂ = (T + ½) / n,      Cq̂ = Cq₁ − log_E λ̂,      Var(Cq̂) = 1/(n λ̂ ln²E) + σ²/n.
+
+Why this estimator: ``T`` is Poisson(nλ) (the counts add), so ``T/n`` is the maximum-likelihood
+estimate of λ from the counts and its log has bias ``−1/(2nλ) + O(λ⁻²)``. Adding half a count
+removes the first-order term: for ``X ~ Poisson(μ)``, ``E[ln(X + c)] = ln μ + (c − ½)/μ +
+(c − c²/2 − 5/12)/μ² + O(μ⁻³)`` (expand ``ln(1 + u)`` to fourth order with the Poisson central
+moments μ, μ, 3μ² + μ), so ``c = ½`` leaves ``−1/(24 μ²)``: −0.0017 log2 units at 2 copies per
+well in triplicate, against −0.13 for the mean Cq at 6 copies. Pipetting noise multiplies each
+``N̂ᵢ`` by ``E^(−ε)``, which shifts ``ln λ̂`` by a constant (``σ² ln²E / 2``, plus
+``−σ² ln²E / (2n)`` from its variance) that cancels in every fold change. A wrong ``Cq₁`` scales
+every ``N̂ᵢ`` by the same factor, which cancels in fold changes too, up to the ½ (then no
+longer exactly half a count). The likelihood of the Cq values themselves (a Poisson mixture of
+normal densities) would need Cq₁ and σ exactly, and its estimate of ``log λ`` keeps the
+first-order bias of ``T/n``. The variance is the delta method on ``Var(T) = nλ`` plus the
+pipetting term; at high copy numbers it tends to ``σ²/n``.
+
+Technical replicates still are not the n of a test: the estimate replaces the group's mean Cq
+(``cq_mean``, and ``cq_se`` its standard error), and the comparisons go on over biological
+replicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import AnalysisConfig
+
+__all__ = ["METHODS_TEXT", "Estimate", "low_copy_replicates", "poisson_cq"]
+
+#: ``low_copy_estimate``: the Cq of a low-copy replicate group from its copies per well
+#: (``poisson``) or the mean of its Cq values (``mean_cq``).
+Estimate = Literal["poisson", "mean_cq"]
+
+#: The methods text of a run whose low-copy groups were estimated from their copies.
+METHODS_TEXT = (
+    "Replicate groups whose median Cq implied at most {copies:g} template copies per well "
+    "(2^(Cq₁ − Cq), single-copy Cq Cq₁ = {cq1:g} cycles) and that had no censored well were "
+    "given the Cq of their mean copies per well instead, Cq₁ − log_E((Σ E^(Cq₁ − Cq) + ½)/n) "
+    "over their amplified and zero-copy wells, which Poisson sampling leaves unbiased where "
+    "the mean Cq is not."
+)
+
+
+def poisson_cq(
+    copies: Any,
+    wells: Any,
+    single_copy_cq: float = 35.0,
+    efficiency: Any = 2.0,
+    pipetting_sd: float = 0.08,
+) -> tuple[Any, Any]:
+    """The Cq a replicate group's copies imply, and its standard error (module docstring).
+
+    Parameters
+    ----------
+    copies
+        ``T``: the copies of the group's wells added up, each amplified well
+        ``E^(Cq₁ − Cq)``, each zero-copy well 0 (scalar or array, one value per group).
+    wells
+        ``n``: the wells behind ``copies``, amplified and zero-copy (≥ 1).
+    single_copy_cq
+        Cq₁, the Cq of a well holding one copy (cycles).
+    efficiency
+        Amplification factor E per group (2.0 = 100 %).
+    pipetting_sd
+        σ, the pipetting SD of a well (cycles).
+
+    Returns
+    -------
+    cq : float or numpy.ndarray
+        ``Cq₁ − log_E((T + ½)/n)`` (cycles).
+    se : float or numpy.ndarray
+        ``√(1/(n λ̂ ln²E) + σ²/n)`` (cycles).
+
+    Examples
+    --------
+    Three wells at Cq 33 and 34 and an empty one (E = 2, Cq₁ = 35): T = 2² + 2¹ + 0 = 6,
+    λ̂ = 6.5/3 = 2.167 copies, Cq̂ = 35 − log2 2.167 = 33.885, against a mean Cq of 33.5
+    over the two wells that amplified:
+
+    >>> cq, se = poisson_cq(6.0, 3)
+    >>> round(cq, 3), round(se, 3)
+    (33.885, 0.568)
+    """
+    n = np.asarray(wells, dtype=float)
+    log_e = np.log(np.asarray(efficiency, dtype=float))
+    lam = (np.asarray(copies, dtype=float) + 0.5) / n
+    cq = single_copy_cq - np.log(lam) / log_e
+    se = np.sqrt(1.0 / (n * lam * log_e**2) + pipetting_sd**2 / n)
+    if np.ndim(cq) == 0:
+        return float(cq), float(se)
+    return cq, se
+
+
+def low_copy_replicates(
+    replicates: pd.DataFrame,
+    wells: pd.DataFrame,
+    config: AnalysisConfig,
+    efficiency: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """``replicates`` with ``cq_mean`` and ``cq_se`` of its low-copy groups estimated from
+    their copies per well (:func:`poisson_cq`), under ``low_copy_estimate = "poisson"`` with
+    ``outlier_rule = "poisson"``.
+
+    A group (the ``plate``, ``sample``, ``target`` columns of ``replicates``) is estimated when
+    its target is low copy, that is, the median of the measured Cq values of some group of the
+    target implies at most :data:`qpcr.qc.LOW_COPIES` copies per well
+    (``2^(single_copy_cq − median)``, as the QC's ``low_copy`` note), and none of its used wells
+    is censored. Its amplified wells and its zero-copy wells count; wells excluded for any other
+    reason do not. Every other group keeps its mean Cq.
+
+    Parameters
+    ----------
+    replicates
+        Replicate groups (:func:`qpcr.quant.summarise_replicates`).
+    wells
+        The wells after QC (``cq_used``, ``censored``, ``excluded``, ``exclude_code``).
+    config
+        The settings (``low_copy_estimate``, ``outlier_rule``, ``single_copy_cq``,
+        ``pipetting_sd``).
+    efficiency
+        Amplification factor E per target (2.0 where not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``replicates``, the low-copy groups' ``cq_mean`` and ``cq_se`` replaced.
+
+    Examples
+    --------
+    Wells at Cq 33 and 34 and a zero-copy well, beside a high-copy group that keeps its mean:
+
+    >>> import pandas as pd
+    >>> from qpcr.config import AnalysisConfig
+    >>> from qpcr.quant import summarise_replicates
+    >>> wells = pd.DataFrame({"sample": "s1", "target": ["LOW"] * 3 + ["HIGH"] * 2,
+    ...     "cq_used": [33.0, 34.0, None, 22.0, 22.2], "censored": False,
+    ...     "excluded": [False, False, True, False, False],
+    ...     "exclude_code": ["", "", "zero_copy", "", ""]})
+    >>> reps = summarise_replicates(wells)
+    >>> config = AnalysisConfig(low_copy_estimate="poisson")
+    >>> low_copy_replicates(reps, wells, config)[["target", "n_used", "cq_mean"]]
+      target  n_used    cq_mean
+    0    LOW       2  33.884523
+    1   HIGH       2  22.100000
+    """
+    if replicates.empty or (config.low_copy_estimate, config.outlier_rule) != ("poisson",) * 2:
+        return replicates
+    import pandas as pd
+
+    from .outliers import implied_copies
+    from .qc import LOW_COPIES
+
+    keys = [k for k in ("plate", "sample", "target") if k in replicates and k in wells]
+    used = ~wells["excluded"].astype(bool)
+    censored = used & wells["censored"].astype(bool)
+    cq = wells["cq_used"].astype(float).where(used & ~censored)
+    e = wells["target"].map(lambda t: (efficiency or {}).get(t, 2.0)).astype(float)
+    frame = pd.DataFrame({
+        "cq": cq, "copies": np.power(e, config.single_copy_cq - cq),
+        "empty": wells["exclude_code"].eq("zero_copy"), "censored": censored, "e": e,
+    })  # fmt: skip
+    agg = frame.groupby([wells[k] for k in keys], sort=False, dropna=False).agg(
+        median=("cq", "median"), total=("copies", "sum"), detected=("copies", "count"),
+        empty=("empty", "sum"), censored=("censored", "sum"), e=("e", "first"),
+    )  # fmt: skip
+    copies = pd.Series(implied_copies(agg["median"].to_numpy(), config.single_copy_cq),
+                       index=agg.index)  # fmt: skip
+    target = copies.le(LOW_COPIES).groupby(level="target", sort=False).transform("any")
+    low = agg[target & (agg["detected"] > 0) & (agg["censored"] == 0)]
+    if low.empty:
+        return replicates
+    est_cq, est_se = poisson_cq(low["total"], low["detected"] + low["empty"],
+                                config.single_copy_cq, low["e"], config.pipetting_sd)  # fmt: skip
+    estimate = pd.DataFrame({"_cq": est_cq, "_se": est_se}, index=low.index).reset_index()
+    out = replicates.merge(estimate, on=keys, how="left")
+    hit = out["_cq"].notna()
+    out.loc[hit, "cq_mean"] = out.loc[hit, "_cq"]
+    out.loc[hit, "cq_se"] = out.loc[hit, "_se"]
+    return out.drop(columns=["_cq", "_se"])
