@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .calling import CurveCalls
     from .io.registry import RunInfo
     from .settings import AnalysisConfig
 
@@ -58,7 +59,10 @@ class Results:
     :meth:`resolved_config` composes the two views. ``groups``: each target's mean log2
     relative quantity per group with its CI (``mean_log2``, ``ci_low_log2``,
     ``ci_high_log2``; :func:`qpcr.groups.group_summary`), what the figures draw; empty
-    without comparisons.
+    without comparisons. ``curve_calls``: the Cq, efficiencies and corrected curves called
+    from raw amplification curves (:func:`qpcr.call_cq`) when the run called Cq itself; its
+    table is also ``tables["curves"]`` (``curves.csv``), and the melt peaks of an export with
+    melt curves are ``tables["melt"]`` (``melt.csv``).
     """
 
     wells: pd.DataFrame
@@ -79,6 +83,7 @@ class Results:
     efficiency: dict[str, float] = field(default_factory=dict)
     reference_genes: tuple[str, ...] = ()
     groups: pd.DataFrame = field(default_factory=lambda: _empty_frame())
+    curve_calls: CurveCalls | None = None
 
     def resolved_config(self) -> AnalysisConfig:
         """The settings with the derived efficiencies and reference genes filled in (what
