@@ -22,6 +22,7 @@ import pandas as pd
 from .errors import ConfigError
 
 __all__ = [
+    "AGREEMENT_TOLERANCE",
     "MIN_R_SQUARED",
     "amplification_agreement",
     "curve_problems",
@@ -33,6 +34,11 @@ __all__ = [
 
 #: Acceptance limit of a standard curve's R² (below it the curve gives no efficiency).
 MIN_R_SQUARED = 0.98
+
+#: Efficiencies closer than this never disagree (:func:`amplification_agreement`): on
+#: noise-free curves both CIs shrink to nothing, and a difference of 1 % in efficiency is
+#: below what either method resolves on a real plate.
+AGREEMENT_TOLERANCE = 0.01
 
 _PERCENT_RE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d*)?)\s*%\s*$")
 
@@ -371,7 +377,8 @@ def amplification_agreement(
     curves: pd.DataFrame, amplicons: pd.DataFrame, alpha: float = 0.05
 ) -> list[dict[str, object]]:
     """Standard curves whose efficiency disagrees with the amplification curves' on the same
-    plate: their confidence intervals do not overlap.
+    plate: their confidence intervals do not overlap, and the two differ by more than
+    :data:`AGREEMENT_TOLERANCE`.
 
     Parameters
     ----------
@@ -417,7 +424,8 @@ def amplification_agreement(
     for row in both.to_dict("records"):
         half = float(t_ppf(1 - alpha / 2, row["n"] - 1)) * row["efficiency_se"]
         low, high = row["efficiency_amp"] - half, row["efficiency_amp"] + half
-        if low <= row["efficiency_ci_high"] and row["efficiency_ci_low"] <= high:
+        overlap = low <= row["efficiency_ci_high"] and row["efficiency_ci_low"] <= high
+        if overlap or abs(row["efficiency_amp"] - row["efficiency"]) <= AGREEMENT_TOLERANCE:
             continue
         level = f"{100 * (1 - alpha):g} %"
         message = (

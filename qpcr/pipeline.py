@@ -160,11 +160,12 @@ def read_exports(
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
-        no_cq = cq_source == "auto" and wells["cq_status"].eq("missing").all()
-        if curve is not None and (cq_source in CURVE_METHODS or no_cq):
-            called += [str(p) for p in dict.fromkeys(wells["plate"])]
-        else:
-            _refuse_runs_without_cq(export, name)
+        wells["plate"] = wells["plate"].astype(str)
+        mine = _plates_to_call(wells, curve, cq_source)
+        called += mine
+        kept = wells[~wells["plate"].isin(mine)]
+        if len(kept):
+            _refuse_runs_without_cq(replace(export, wells=kept), name)
         wells["source"] = Path(name).name
         frames.append(wells)
         curves += [] if curve is None else [curve]
@@ -172,6 +173,22 @@ def read_exports(
         inputs.append(InputFile(name, digest, "export", export.info.format, export.info.instrument))
     stacked = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     return pd.concat(frames, ignore_index=True), runs, inputs, stacked, called
+
+
+def _plates_to_call(wells: pd.DataFrame, curves: pd.DataFrame | None, cq_source: str) -> list[str]:
+    """The plates (runs) of an export whose Cq is to be called from its curves: every plate
+    with curves under ``linreg``/``cpd2``, those without any Cq under ``auto``."""
+    if curves is None or cq_source not in (*CURVE_METHODS, "auto"):
+        return []
+    bare = _bare_plates(wells) if cq_source == "auto" else set(wells["plate"])
+    return [p for p in dict.fromkeys(curves["plate"].astype(str)) if p in bare]
+
+
+def _bare_plates(wells: pd.DataFrame) -> set[str]:
+    """The plates of a wells table without any Cq (every ``cq_status`` ``missing``)."""
+    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", wells.index)
+    bare = wells["cq_status"].eq("missing").groupby(plates).all()
+    return set(bare[bare].index)
 
 
 def _read_file(
@@ -198,8 +215,8 @@ def _read_file(
 
         info = RunInfo(path=str(path), format="curves", extra={"curves": True})
         return Export(curve_wells(curves), info), curves
-    no_cq = export.wells["cq_status"].eq("missing").all()
-    if not (with_curves or cq_source in CURVE_METHODS or (cq_source == "auto" and no_cq)):
+    no_cq = cq_source == "auto" and bool(_bare_plates(export.wells))
+    if not (with_curves or cq_source in CURVE_METHODS or no_cq):
         return export, None
     curves = export_curves(export, stem)
     return export, curves if curves["kind"].eq("amplification").any() else None
