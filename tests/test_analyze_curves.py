@@ -71,7 +71,8 @@ def test_fold_change_with_the_curves_efficiencies_is_the_true_one(tmp_path: Path
         assert results.efficiency[target] == pytest.approx(e, abs=1e-4)
         source = results.efficiency_sources()[target]
         assert source.kind == "amplification curves"
-        assert source.se is not None and source.se < 1e-4
+        assert source.se is not None
+        assert source.se < 1e-4
     [fold] = results.fold_changes["fold_change"]
     assert fold == pytest.approx(4.0, rel=1e-3)
     # the called Cq: MYC in ctrl1 starts at 1e-5, GAPDH at 3e-5: ΔCq = the cycles between
@@ -84,7 +85,8 @@ def test_fold_change_with_the_curves_efficiencies_is_the_true_one(tmp_path: Path
             math.log(threshold[target] / n0) / math.log(e), abs=0.05
         )
     assert len(results.tables["curves"]) == 24
-    assert results.curve_calls is not None and results.curve_calls.method == "linreg"
+    assert results.curve_calls is not None
+    assert results.curve_calls.method == "linreg"
 
 
 def test_without_curve_efficiencies_e_2_is_assumed_and_the_fold_change_is_biased(
@@ -184,6 +186,7 @@ def test_rdml_run_without_cq_is_called_and_the_run_with_cq_keeps_it() -> None:
     exported = exported[exported["plate"].eq("Amp Step 3_FAM")]
     assert fam["cq"].tolist() == pytest.approx(exported["cq"].tolist(), nan_ok=True)
     cy5 = wells[wells["plate"].eq("Amp Step 3_Cy5")]
-    assert cy5["cq_status"].eq("undetermined").all() and len(cy5) == 30
+    assert cy5["cq_status"].eq("undetermined").all()
+    assert len(cy5) == 30
     with pytest.raises(InputError, match="no Cq in the file for run Amp Step 3_Cy5"):
         read_wells([BIORAD_RDML], None, from_mapping({"cq_source": "instrument"}))
