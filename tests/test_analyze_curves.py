@@ -190,3 +190,37 @@ def test_rdml_run_without_cq_is_called_and_the_run_with_cq_keeps_it() -> None:
     assert len(cy5) == 30
     with pytest.raises(InputError, match="no Cq in the file for run Amp Step 3_Cy5"):
         read_wells([BIORAD_RDML], None, from_mapping({"cq_source": "instrument"}))
+
+
+def test_methods_text_says_where_cq_and_efficiency_came_from(tmp_path: Path) -> None:
+    from qpcr.report.methods import methods_text
+
+    export, layout = _plate(tmp_path)
+    text = methods_text(analyze([export], layout, from_mapping({**DESIGN, "efficiency_source":
+                                                                "curves"})))  # fmt: skip
+    assert "Cq values were called from the raw amplification curves with LinRegPCR" in text
+    assert "from the amplification curves (each amplicon's mean reaction efficiency" in text
+    assert "GAPDH 1.950 (95.0 %); MYC 1.850 (85.0 %)" in text
+    text = methods_text(analyze([export], layout, from_mapping({**DESIGN, "cq_source": "cpd2"})))
+    assert "curves with the second-derivative maximum of the smoothed curve." in text
+    assert "assumed to amplify with E = 2" in text
+
+
+def test_cli_analyze_on_a_curve_export_writes_the_curves_table(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qpcr.cli import app
+
+    export, layout = _plate(tmp_path)
+    out = tmp_path / "out"
+    args = ["analyze", str(export), "--layout", str(layout), "-r", "GAPDH", "--control",
+            "treatment=ctrl", "--efficiency-source", "curves", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    curves = pd.read_csv(out / "curves.csv")
+    assert len(curves) == 24
+    assert curves.groupby("target")["amplicon_efficiency"].first().round(3).to_dict() == EFFICIENCY
+    wells = pd.read_csv(out / "wells.csv")
+    assert wells["cq_source"].eq("linreg").all()
+    fold = pd.read_csv(out / "fold_changes.csv")["fold_change"].iloc[0]
+    assert fold == pytest.approx(4.0, rel=1e-3)
