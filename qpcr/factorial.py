@@ -18,26 +18,34 @@ from .config import AnalysisConfig
 from .errors import QpcrError
 from .groups import biological_units
 from .schema import columns_of
-from .stats import adjust_pvalues, factorial_anova, factorial_contrasts
+from .stats import adjust_pvalues
+from .stats.design import _Design
+from .stats.linear import _AnovaPlan, _ContrastPlan
 
 __all__ = ["factorial_tables"]
 
 
 def _items(
     samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
-    replicate: str | None, refs: Sequence[str],
+    replicate: str | None, refs: Sequence[str], units: tuple[pd.DataFrame, pd.DataFrame] | None,
 ):  # fmt: skip
-    """(kind, name, biological units, value column) for every target and ratio: the units of
-    all items come from one grouping, then are split per item."""
-    tables = [("target", "target", samples[~samples["target"].isin(refs)], "log2_rq")]
+    """(kind, name, biological units with a value, value column) for every target but the
+    reference genes and every ratio: the units of all items come from one grouping (``units``
+    when given), then are split per item."""
+    tables = [("target", samples, "log2_rq", refs)]
     if not ratio_samples.empty:
-        tables.append(("ratio", "ratio", ratio_samples, "log2_ratio"))
-    for kind, column, table, value in tables:
-        names = list(table.groupby(column, sort=False).groups)
-        units = biological_units(table, value, column, factors, replicate)
-        split: dict[Any, pd.DataFrame] = dict(list(units.groupby(column, sort=False)))
+        tables.append(("ratio", ratio_samples, "log2_ratio", ()))
+    for k, (kind, table, value, left_out) in enumerate(tables):
+        names = list(table[~table[kind].isin(left_out)].groupby(kind, sort=False).groups)
+        found = (
+            biological_units(table, value, kind, factors, replicate) if units is None else units[k]
+        )
+        found = found[found[value].notna()].reset_index(drop=True)
+        at: dict[Any, list[int]] = {name: [] for name in names}
+        for i, name in enumerate(found[kind].tolist()):
+            at.setdefault(name, []).append(i)
         for name in names:
-            yield kind, name, split[name].reset_index(drop=True), value
+            yield kind, name, found.iloc[at[name]].reset_index(drop=True), value
 
 
 def factorial_tables(
@@ -47,6 +55,7 @@ def factorial_tables(
     replicate: str | None,
     config: AnalysisConfig,
     failed: Mapping[tuple[str, str], str] | None = None,
+    units: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``anova`` (one row per item × term) and ``contrasts`` (one row per item × contrast).
 
@@ -77,6 +86,9 @@ def factorial_tables(
         ``factorial_method``, ``adjust``).
     failed
         ``(kind, name)`` → reason, for the items whose controls failed.
+    units
+        The biological units (:func:`qpcr.groups.biological_units`) of ``samples`` and of
+        ``ratio_samples`` when already computed.
 
     Returns
     -------
@@ -109,27 +121,28 @@ def factorial_tables(
     anova_rows, contrast_rows = [], []
     block = "unit" if replicate else None
     failed = failed or {}
-    items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes)
-    for kind, name, units, value in items:
+    items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes, units)
+    plans: dict[Any, tuple[Any, Any]] = {}  # per design: the ANOVA's and the contrasts' plan
+    for kind, name, rows, value in items:
         item = {"item": kind, "name": name}
-        units = units.dropna(subset=[value])
-        try:
-            anova = factorial_anova(units, value, list(factors), block=block)
-        except QpcrError as exc:
-            anova = pd.DataFrame([{"note": str(exc)}])
-        try:
-            contrasts = factorial_contrasts(
-                units, value, list(factors), block=block, control=dict(config.control),
-                alpha=config.alpha, method=config.factorial_method,
+        shape = (kind, *(tuple(rows[c]) for c in [*factors, "unit"]))
+        if shape not in plans:
+            design = _plan(_Design, rows, value, list(factors), block, "factorial_anova")
+            design = None if isinstance(design, QpcrError) else design  # each says why
+            plans[shape] = (
+                _plan(_AnovaPlan, rows, value, list(factors), block, 2, design),
+                _plan(_ContrastPlan, rows, value, list(factors), block, dict(config.control),
+                      config.alpha, config.factorial_method, design),
             )  # fmt: skip
-        except QpcrError as exc:
-            contrasts = pd.DataFrame([{"note": str(exc)}])
-        if replicate and "term" in anova:
-            anova["term"] = anova["term"].replace("unit", replicate)
+        found, compared = (_records(plan, rows) for plan in plans[shape])
+        if replicate:
+            for row in found:
+                if row.get("term") == "unit":
+                    row["term"] = replicate
         if (kind, name) in failed:
-            anova, contrasts = (_withheld(t, failed[kind, name]) for t in (anova, contrasts))
-        anova_rows += [{**item, **r} for r in anova.to_dict("records")]
-        contrast_rows += [{**item, **r} for r in contrasts.to_dict("records")]
+            found, compared = (_withheld(r, failed[kind, name]) for r in (found, compared))
+        anova_rows += [{**item, **r} for r in found]
+        contrast_rows += [{**item, **r} for r in compared]
     anova = _declared(pd.DataFrame(anova_rows), "anova")
     # the model's interval is on log2; ci_low/ci_high always bound fold_change (fc_ci_* too,
     # for one release)
@@ -139,12 +152,33 @@ def factorial_tables(
     contrasts = contrasts.assign(ci_low=contrasts.get("fc_ci_low", float("nan")),
                                  ci_high=contrasts.get("fc_ci_high", float("nan")))  # fmt: skip
     contrasts = _declared(contrasts, "contrasts")
-    for _, index in contrasts.groupby("contrast", sort=False).groups.items():
-        contrasts.loc[index, "p_adj"] = adjust_pvalues(
-            contrasts.loc[index, "p_value"].to_numpy(float), config.adjust
-        )
+    if len(contrasts):
+        p, adjusted = contrasts["p_value"].to_numpy(float), np.full(len(contrasts), np.nan)
+        for at in contrasts.groupby("contrast", sort=False).indices.values():
+            adjusted[at] = adjust_pvalues(p[at], config.adjust)
+        contrasts["p_adj"] = adjusted
     contrasts["adjust"] = config.adjust
     return {"anova": anova, "contrasts": contrasts}
+
+
+def _plan(kind: Any, units: pd.DataFrame, *args: Any) -> Any:
+    """The plan ``kind(units, *args)`` (the model work that depends on the design alone,
+    shared by the items with the same design), or the error that refused the design."""
+    try:
+        return kind(units, *args)
+    except QpcrError as exc:
+        return exc
+
+
+def _records(plan: Any, units: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of the plan's table of the item's ``units``, or one row whose note says why
+    there is none."""
+    try:
+        if isinstance(plan, QpcrError):
+            raise plan
+        return plan.records(units)
+    except QpcrError as exc:
+        return [{"note": str(exc)}]
 
 
 def _declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -153,10 +187,11 @@ def _declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame.reindex(columns=list(dict.fromkeys([*columns_of(name), *frame.columns])))
 
 
-def _withheld(table: pd.DataFrame, reason: str) -> pd.DataFrame:
-    """``table`` with every number blanked and the ``fail_on_controls`` reason as its note."""
-    table = table.copy()
+def _withheld(rows: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:
+    """``rows`` (one table's records) with every number blanked and the ``fail_on_controls``
+    reason as their note."""
+    table = pd.DataFrame(rows)
     numbers = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
     table[numbers] = np.nan
     table["note"] = f"failed: {reason} (fail_on_controls)"
-    return table
+    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]

@@ -259,6 +259,7 @@ def compare_groups(
     test: str = "auto",
     alpha: float = 0.05,
     min_n: int = 2,
+    units: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Compare every group with the control group (and each extra contrast), per item.
 
@@ -291,6 +292,8 @@ def compare_groups(
         1 − the confidence level of the intervals.
     min_n
         The fewest biological units per group for a test.
+    units
+        ``biological_units(values, value, item, factors, replicate)`` when already computed.
 
     Returns
     -------
@@ -333,7 +336,8 @@ def compare_groups(
             where="settings [control]",
             hint='Give the control level of every design factor, e.g. oxygen = "normoxia"',
         )
-    units = biological_units(values, value, item, factors, replicate)
+    if units is None:
+        units = biological_units(values, value, item, factors, replicate)
     _check_levels(units, control, factors, "settings [control]")
     rows = []
     items = list(dict.fromkeys(units[item]))
@@ -401,7 +405,7 @@ def _compare_one(
 
 def group_summary(
     values: pd.DataFrame, *, value: str, item: str, factors: Sequence[str],
-    replicate: str | None = None, alpha: float = 0.05,
+    replicate: str | None = None, alpha: float = 0.05, units: pd.DataFrame | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """Per item × group: ``n`` biological units, ``mean_log2``, ``sd_log2`` and the t-interval
     of the mean (``ci_low_log2``, ``ci_high_log2``); NaN interval for n < 2.
@@ -420,6 +424,8 @@ def group_summary(
         The column naming the biological replicate, or None (each sample is one).
     alpha
         1 − the confidence level of the intervals.
+    units
+        ``biological_units(values, value, item, factors, replicate)`` when already computed.
 
     Returns
     -------
@@ -441,7 +447,8 @@ def group_summary(
     """
     from .stats.dist import t_ppf
 
-    units = biological_units(values, value, item, factors, replicate)
+    if units is None:
+        units = biological_units(values, value, item, factors, replicate)
     g = units.groupby([item, *factors], observed=True, sort=True)[value]
     out = g.agg(n="count", mean_log2="mean", sd_log2="std").reset_index()
     half = t_ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])

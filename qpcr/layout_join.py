@@ -46,7 +46,10 @@ def _name_key(value: object) -> str:
 
 
 def _filled(values: pd.Series) -> pd.Series:
-    return values.notna() & values.astype(str).str.strip().ne("")
+    """Which values name something (not missing, not blank): each distinct value looked at once."""
+    code, distinct = pd.factorize(values)
+    named = np.array([str(v).strip() != "" for v in distinct] + [False])  # code -1: missing
+    return pd.Series(named[code], index=values.index)
 
 
 def _differences(
@@ -70,6 +73,8 @@ def _differences(
         pairs = zip(ours[differ], theirs[differ], strict=True)
         differ[differ] = [not same_name(a, b) for a, b in pairs]
         differ &= _filled(ours).to_numpy() & _filled(theirs).to_numpy()
+        if not differ.any():
+            continue
         bad = merged.loc[differ, ["well", col, f"{col}_layout"]].drop_duplicates("well")
         found[col] = [f"{w}: export '{e}' vs layout '{v}'" for w, e, v in bad.to_numpy()]
     absent: list[str] = []

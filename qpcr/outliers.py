@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AssumptionWarning, ConfigError, InputError
+from .grouped import group_codes, order_stats
 
 __all__ = [
     "MOD_Z_FACTOR",
@@ -152,7 +153,7 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
     from scipy import special
 
     lam = np.asarray(copies, dtype=float)
-    flat = lam.ravel()
+    flat, back = np.unique(lam.ravel(), return_inverse=True)  # each distinct λ once
     out = np.full(flat.shape, np.nan)
     log_e = math.log(efficiency)
     for i, value in enumerate(flat):
@@ -167,7 +168,7 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
         x = np.log(k) / log_e
         mean = float(p @ x)
         out[i] = math.sqrt(float(p @ (x - mean) ** 2))
-    shaped = out.reshape(lam.shape)
+    shaped = out[back].reshape(lam.shape)
     return float(shaped) if shaped.ndim == 0 else shaped
 
 
@@ -345,53 +346,50 @@ def flag_replicate_outliers(
     x = pd.to_numeric(cq, errors="coerce").astype(float)
     keys = _group_keys(groups, x)
     finite = x.where(np.isfinite(x))
-    grouped = finite.groupby(keys, dropna=False, sort=False)
-    n = grouped.transform("count")
-    spread = grouped.transform("max") - grouped.transform("min")
-    out = pd.DataFrame(
-        {
-            "outlier": False,
-            "group_flagged": False,
-            "rule": method,
-            "value": np.nan,
-            "threshold": limit,
-            "range": spread,
-            "n": n.astype(int),
-        },
-        index=x.index,
-    )
-    if method == "none":
-        return out
-    if method == "grubbs":
-        return _grubbs(finite, keys, out, limit)
-    range_cut: float | pd.Series = limit if method in ("range", "poisson") else range_threshold
-    z_cut = z_threshold if method in ("range", "poisson") else limit
+    values, code = finite.to_numpy(), group_codes(keys, len(x))
+    low, high, median, count = order_stats(values, code)
+    n, spread = count[code], (high - low)[code]
+    if method in ("none", "grubbs"):
+        out = _table(x.index, method, np.nan, limit, spread, n)
+        return out if method == "none" else _grubbs(finite, keys, out, limit)
     if method == "poisson":
-        limits = poisson_range_limit(grouped.transform("median").to_numpy(), n.to_numpy(),
-                                     limit, sampling)  # fmt: skip
-        range_cut = pd.Series(limits, index=x.index)
+        range_cut = poisson_range_limit(median, count, limit, sampling)[code]
+    else:
+        range_cut = np.full(len(x), limit if method == "range" else range_threshold)
+    z_cut = z_threshold if method in ("range", "poisson") else limit
     range_flag = spread > range_cut
-    out["value"] = spread
-    out["threshold"] = range_cut
-    out["rule"] = "range"
-    out["group_flagged"] = range_flag.to_numpy()
+    out = _table(x.index, "range", spread, range_cut, spread, n)
+    out["group_flagged"] = range_flag
     candidates = n >= 3 if method == "mad" else range_flag & (n >= 3)
-    median = grouped.transform("median")
-    dev = (finite - median).abs()
-    mad = dev.groupby(keys, dropna=False, sort=False).transform("median")
+    dev = np.abs(values - median[code])
+    mad = order_stats(dev, code)[2][code]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = MOD_Z_FACTOR * dev / mad
     use_z = candidates & (mad > 0)
-    z = MOD_Z_FACTOR * dev / mad
     out.loc[use_z, "rule"] = "modified_z"
     out.loc[use_z, "value"] = z[use_z]
     out.loc[use_z, "threshold"] = z_cut
     out.loc[use_z, "outlier"] = z[use_z] > z_cut
     fallback = candidates & (mad == 0)
     if fallback.any():
-        _mad_zero_fallback(finite, keys, dev, fallback, range_cut, out)
+        cut = pd.Series(range_cut, index=x.index) if method == "poisson" else range_cut[0]
+        _mad_zero_fallback(finite, keys, pd.Series(dev, index=x.index),
+                           pd.Series(fallback, index=x.index), cut, out)  # fmt: skip
     if method == "mad":
-        any_outlier = out["outlier"].groupby(keys, dropna=False, sort=False).transform("any")
-        out["group_flagged"] = (any_outlier | ((n < 3) & range_flag)).to_numpy()
+        hits = np.bincount(code, weights=out["outlier"].to_numpy(float), minlength=len(count))
+        out["group_flagged"] = (hits > 0)[code] | ((n < 3) & range_flag)
     return out
+
+
+def _table(
+    index: pd.Index, rule: str, value: Any, threshold: Any, spread: Any, n: Any
+) -> pd.DataFrame:
+    """The result of :func:`flag_replicate_outliers` before any well is singled out."""
+    return pd.DataFrame(
+        {"outlier": False, "group_flagged": False, "rule": rule, "value": value,
+         "threshold": threshold, "range": spread, "n": n.astype(int)},
+        index=index,
+    )  # fmt: skip
 
 
 def poisson_range_limit(

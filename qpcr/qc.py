@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
+from .grouped import group_codes, order_stats
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -30,6 +31,13 @@ EVENT_COLUMNS = columns_of("qc")
 #: copies per well get the low-copy note, and their non-detects among mostly amplified
 #: replicates are zero-copy wells (P(empty well) = e^(−10) = 4.5e-5 at the limit).
 LOW_COPIES = 10.0
+
+#: The wells' columns that the QC events read.
+_EVENT_SOURCES = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_used", "flags",
+                  "excluded", "censored", "exclude_code", "exclude_reason")  # fmt: skip
+
+#: Each well's replicate group (plate × sample × target) and whether it has every key.
+_Groups = tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]
 
 #: ``rule`` spellings (deprecated column) that are not simply the code with hyphens.
 _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non-detect"}
@@ -124,18 +132,18 @@ def apply_qc(
     from .censoring import apply_nondetect_policy
 
     w = apply_nondetect_policy(wells, config.nondetect_policy, config.nondetect_limit)
-    code = pd.Series([""] * len(w), index=w.index, dtype=object)
-    detail = pd.Series([""] * len(w), index=w.index, dtype=object)
+    code = np.full(len(w), "", dtype=object)
+    detail = np.full(len(w), "", dtype=object)
 
     def exclude(
         mask: pd.Series | npt.NDArray[np.bool_],
         why: str | pd.Series,
         details: pd.Series | None = None,
     ) -> None:
-        take = mask & code.eq("")
-        code[take] = why if isinstance(why, str) else why[take]
+        take = np.asarray(mask, dtype=bool) & (code == "")
+        code[take] = why if isinstance(why, str) else np.asarray(why, dtype=object)[take]
         if details is not None:
-            detail[take] = details[take]
+            detail[take] = np.asarray(details, dtype=object)[take]
 
     if "in_layout" in w:
         exclude(~w["in_layout"].astype(bool), "not_in_layout")
@@ -155,31 +163,34 @@ def apply_qc(
         exclude(~w["target"].isin(list(targets)), "not_analysed")
     exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
     exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
-    empty = _zero_copy_nondetects(w, code.eq(""), config)
+    groups = _replicate_groups(w)
+    empty = _zero_copy_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
     exclude(empty.notna(), "zero_copy", empty)
-    dropout = _isolated_nondetects(w, code.eq(""), config)
+    dropout = _isolated_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
     exclude(dropout.notna(), "isolated_nondetect", dropout)
-    outliers, spread = _outliers(w[code.eq("") & ~w["censored"]], config)
+    read = [c for c in ("plate", "sample", "target", "well", "cq_used") if c in w]
+    outliers, spread = _outliers(w.loc[(code == "") & ~w["censored"], read], config)
     if not config.keep_outliers:
         exclude(w.index.isin(outliers.index), f"outlier_{config.outlier_rule}",
                 outliers.reindex(w.index))  # fmt: skip
 
-    w["excluded"] = code.ne("")
-    w["exclude_code"] = code
+    w["excluded"] = code != ""
+    w["exclude_code"] = pd.Series(code, index=w.index, dtype=object)
     w["exclude_reason"] = [exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)]
     w["censored"] = w["censored"] & ~w["excluded"]
     w.loc[w["excluded"], "cq_used"] = np.nan
     w["outlier"] = w.index.isin(outliers.index)
+    v = w[[c for c in _EVENT_SOURCES if c in w]]  # what the events read: a narrow copy
     events = [
-        *_flag_events(w[flags.ne("")]),
-        *_dropout_events(w[dropout.notna()]),
-        *_zero_copy_events(w[empty.notna()].assign(copies=empty.dropna().astype(float))),
-        *_control_events(w, config),
-        *_ipc_events(w[stype.eq("ipc")]),
+        *_flag_events(v[flags.ne("")]),
+        *_dropout_events(v[dropout.notna()]),
+        *_zero_copy_events(v[empty.notna()].assign(copies=empty.dropna().astype(float))),
+        *_control_events(v, config),
+        *_ipc_events(v[stype.eq("ipc")]),
         *spread,
-        *_low_copy_events(w[~w["excluded"] & ~w["censored"] & stype.eq("unkn")], config),
+        *_low_copy_events(v[~w["excluded"] & ~w["censored"] & stype.eq("unkn")], config),
         *_nondetect_events(
-            w[w["nondetect"] & stype.eq("unkn") & code.ne("not_in_layout") & dropout.isna()
+            v[w["nondetect"] & stype.eq("unkn") & (code != "not_in_layout") & dropout.isna()
               & empty.isna()],
             config,
         ),
@@ -227,7 +238,9 @@ def _flag_events(flagged: pd.DataFrame) -> list[dict]:
     return events
 
 
-def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
+def _isolated_nondetects(
+    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+) -> pd.Series:
     """Detail (the replicates' highest Cq, or NaN) for non-detects whose replicates amplified
     far from the limit.
 
@@ -235,15 +248,25 @@ def _isolated_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCon
     ``nondetect_limit`` is a failed reaction, not low expression: censoring it at the limit
     would drag the mean by several cycles. Such wells are excluded (methods.md §2.8-2.9).
     """
-    keys = [k for k in ("plate", "sample", "target") if k in w]
-    detected = w["cq"].where(usable & ~w["nondetect"])
-    top = detected.groupby([w[k] for k in keys], sort=False).transform("max")
+    code, keyed = groups
+    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
+    top = pd.Series(order_stats(detected, code)[1][code], index=w.index).where(keyed)
     isolated = usable & w["nondetect"] & top.notna()
     isolated &= top < config.nondetect_limit - config.ntc_margin
     return top.round(2).astype(str).where(isolated)
 
 
-def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig) -> pd.Series:
+def _replicate_groups(w: pd.DataFrame) -> _Groups:
+    """The replicate group (plate × sample × target) of each well, and whether the well has
+    every key (a well missing one belongs to no group)."""
+    keys = [w[k] for k in ("plate", "sample", "target") if k in w]
+    keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys], initial=True)
+    return group_codes(keys, len(w)), keyed
+
+
+def _zero_copy_nondetects(
+    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+) -> pd.Series:
     """Detail (the copies per well the amplified replicates imply, or NaN) for non-detects
     that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9).
 
@@ -257,16 +280,14 @@ def _zero_copy_nondetects(w: pd.DataFrame, usable: pd.Series, config: AnalysisCo
         return pd.Series(np.nan, index=w.index, dtype=object)
     from .outliers import implied_copies
 
-    by = [w[k] for k in ("plate", "sample", "target") if k in w]
-    detected = w["cq"].where(usable & ~w["nondetect"])
-    grouped = detected.groupby(by, sort=False)
-    empty = (usable & w["nondetect"]).groupby(by, sort=False).transform("sum")
-    copies = pd.Series(
-        implied_copies(grouped.transform("median").to_numpy(), config.single_copy_cq),
-        index=w.index,
-    )
+    code, keyed = groups
+    blank = (usable & w["nondetect"]).to_numpy(bool)
+    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
+    _, _, median, count = order_stats(detected, code)
+    empty = np.bincount(code, weights=blank, minlength=len(count))
+    copies = pd.Series(implied_copies(median[code], config.single_copy_cq), index=w.index)
     low = copies.between(1.0, LOW_COPIES)
-    hit = usable & w["nondetect"] & (grouped.transform("count") > empty) & low
+    hit = blank & keyed & (count > empty)[code] & low
     return copies.round(1).astype(str).where(hit)
 
 
@@ -292,14 +313,16 @@ def _low_copy_events(used: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     from .outliers import expected_replicate_sd, implied_copies
 
     keys = [k for k in ("plate", "sample", "target") if k in used]
-    median = used.groupby(keys, sort=False)["cq_used"].median().dropna()
-    copies = implied_copies(median.to_numpy(), config.single_copy_cq)
-    sd = expected_replicate_sd(median.to_numpy(), config.single_copy_cq, config.pipetting_sd)
+    code, keyed = _replicate_groups(used)
+    median = order_stats(used["cq_used"].to_numpy(float), code)[2]
+    first = np.unique(code, return_index=True)[1]  # a well of each group
+    copies = implied_copies(median, config.single_copy_cq)
+    low = np.flatnonzero(keyed[first] & ~np.isnan(median) & (copies <= LOW_COPIES))
+    sd = expected_replicate_sd(median[low], config.single_copy_cq, config.pipetting_sd)
+    names = {k: used[k].to_numpy()[first[low]] for k in keys}
     events = []
-    for key, lam, s in zip(median.index, np.atleast_1d(copies), np.atleast_1d(sd), strict=True):
-        if lam > LOW_COPIES:
-            continue
-        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+    for i, (lam, s) in enumerate(zip(copies[low], np.atleast_1d(sd), strict=True)):
+        info = {k: names[k][i] for k in keys}
         events.append({
             "plate": info.get("plate", ""), "well": "", "sample": info["sample"],
             "target": info["target"], "code": "low_copy", "severity": "info",
@@ -337,6 +360,8 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
         threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
         sampling=sampling,
     )  # fmt: skip
+    if not flags["group_flagged"].any():
+        return pd.Series(dtype=object), []
     hit = flags[flags["outlier"]]
     reasons = pd.Series(
         [f"{r} {v:.2f} > {t:g}" for r, v, t in

@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .grouped import group_codes, moments, order_stats
+
 __all__ = ["normalise", "pairing_of", "ratio_table", "summarise_replicates"]
 
 
@@ -61,18 +63,23 @@ def summarise_replicates(
     1     s1    MYC  2       2     24.2  0.282843    0.2       0.4
     """
     keys = list(keys)
-    frame = wells[keys].copy()
-    frame["_v"] = wells[value].astype(float)
-    grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)["_v"]
-    out = grouped.agg(n="size", n_used="count", cq_mean="mean", cq_sd="std", cq_min="min",
-                      cq_max="max")  # fmt: skip
-    out["cq_se"] = out["cq_sd"] / np.sqrt(out["n_used"])
-    out["cq_range"] = out["cq_max"] - out["cq_min"]
-    out = out.drop(columns=["cq_min", "cq_max"])
+    code = group_codes([wells[k] for k in keys], len(wells))
+    first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
+    cq = wells[value].astype(float).to_numpy()
+    mean, sd, n_used = moments(cq, code)
+    low, high, _, _ = order_stats(cq, code)
+    out = wells[keys].iloc[first].reset_index(drop=True)
+    out["n"] = np.bincount(code, minlength=len(first))
+    out["n_used"] = n_used.astype(np.int64)
+    out["cq_mean"], out["cq_sd"] = mean, sd
+    out["cq_se"] = sd / np.sqrt(out["n_used"])
+    out["cq_range"] = high - low
     if "censored" in wells:
-        used = wells[value].notna() & wells["censored"].astype(bool)
-        out["n_censored"] = used.groupby([wells[k] for k in keys], sort=False).sum()
-    return out.reset_index()
+        used = ~np.isnan(cq) & wells["censored"].astype(bool).to_numpy()
+        counts = np.bincount(code[used], minlength=len(first))
+        keyed = out[keys].notna().all(axis=1).to_numpy()  # a group missing a key counts none
+        out["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
+    return out
 
 
 def normalise(
@@ -135,37 +142,27 @@ def normalise(
     rep["censored"] = cens
     ref_nd = rep["target"].isin(refs) & cens
     rep.loc[ref_nd, "cq_mean"] = np.nan  # an undetermined reference gene cannot normalise
-    log2e = rep["target"].map(lambda t: np.log2(efficiency.get(t, 2.0))).astype(float)
+    names = rep["target"].unique()
+    log2e = rep["target"].map({t: np.log2(efficiency.get(t, 2.0)) for t in names}).astype(float)
     rep["_w"] = rep["cq_mean"] * log2e
     gene_mean = rep.groupby("target")["cq_mean"].transform("mean")
-    se_e = rep["target"].map(lambda t: efficiency_se.get(t, 0.0)).astype(float)
+    se_e = rep["target"].map({t: efficiency_se.get(t, 0.0) for t in names}).astype(float)
     e = 2.0**log2e
     rep["_var"] = (log2e * rep["cq_se"]) ** 2 + (
         (gene_mean - rep["cq_mean"]) * se_e / (e * np.log(2))
     ) ** 2
 
     is_ref = rep["target"].isin(refs)
-    ref_w = rep[is_ref].pivot_table(
-        index="sample", columns="target", values="_w", aggfunc="first", dropna=False
-    )
-    ref_var = rep[is_ref].pivot_table(
-        index="sample", columns="target", values="_var", aggfunc="first", dropna=False
-    )
-    ref_w = ref_w.reindex(columns=refs)
-    ref_var = ref_var.reindex(columns=refs)
+    ref_w, ref_var = _by_reference(rep[is_ref], refs)
     f = len(refs)
     ref_cq = ref_w.mean(axis=1, skipna=False)
     var_nf = ref_var.sum(axis=1, skipna=False) / f**2
-    missing = ref_w.isna()
-    undetermined = set(rep.loc[ref_nd, "sample"] + "\t" + rep.loc[ref_nd, "target"])
-
-    def _why(row: pd.Series) -> str:
-        return ", ".join(
-            f"{g} undetermined" if f"{row.name}\t{g}" in undetermined else f"{g} missing"
-            for g in row.index[row]
-        )
-
-    why = missing.apply(_why, axis=1)
+    undetermined = set(zip(rep.loc[ref_nd, "sample"], rep.loc[ref_nd, "target"], strict=True))
+    why = {
+        sample: ", ".join(f"{g} {'undetermined' if (sample, g) in undetermined else 'missing'}"
+                          for g, lost in zip(refs, row, strict=True) if lost)
+        for sample, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
+    }  # fmt: skip
 
     out = rep[~is_ref].copy()
     out["ref_cq"] = out["sample"].map(ref_cq)
@@ -177,7 +174,7 @@ def normalise(
     no_ref = out["ref_cq"].isna()
     note[no_ref] = (
         "no usable reference Cq ("
-        + out.loc[no_ref, "sample"].map(why).fillna(", ".join(refs))
+        + out.loc[no_ref, "sample"].map(why).fillna(", ".join(refs)).astype(str)
         + ")"
     )
     no_cq = out["cq_mean"].isna()
@@ -185,6 +182,25 @@ def normalise(
     out["note"] = note
     out = out.drop(columns=["_w", "_var"]).reset_index(drop=True)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
+
+
+def _by_reference(rows: pd.DataFrame, refs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sample × reference gene tables of the weighted Cq ``_w`` and its variance ``_var`` (the
+    first value given for a cell; NaN where a sample lacks the gene)."""
+    samples = pd.Index(sorted(set(rows["sample"])))
+    weighted = np.full((len(samples), len(refs)), np.nan)
+    variance = np.full((len(samples), len(refs)), np.nan)
+    at = (
+        samples.get_indexer(pd.Index(rows["sample"])),
+        pd.Index(refs).get_indexer(pd.Index(rows["target"])),
+    )
+    for table, column in ((weighted, "_w"), (variance, "_var")):
+        values = rows[column].to_numpy(float)
+        given = ~np.isnan(values)
+        # the first value of a cell wins: write them last
+        table[at[0][given][::-1], at[1][given][::-1]] = values[given][::-1]
+    return (pd.DataFrame(weighted, index=samples, columns=refs),
+            pd.DataFrame(variance, index=samples, columns=refs))  # fmt: skip
 
 
 def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str) -> str:
@@ -228,10 +244,16 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
     refs = list(reference_genes)
     keys = [c for c in ("plate", "well") if c in wells]
     located = wells.dropna(subset=keys) if "well" in keys else wells.iloc[:0]
-    held = located[located["target"].isin(refs)].groupby(keys)["target"].nunique()
-    targets = located[~located["target"].isin(refs)].drop_duplicates(keys)
-    has_refs = targets.set_index(keys).index.map(lambda k: held.get(k, 0) == len(refs))
-    lacking = targets[~np.asarray(has_refs, dtype=bool)]
+    code = group_codes([located[k] for k in keys], len(located))
+    is_ref = located["target"].isin(refs).to_numpy()
+    genes = pd.Index(list(dict.fromkeys(refs)))
+    gene = genes.get_indexer(pd.Index(located["target"][is_ref]))
+    held = np.bincount(np.unique(code[is_ref] * len(genes) + gene) // max(len(genes), 1),
+                       minlength=int(code.max()) + 1 if len(code) else 0)  # fmt: skip
+    others = np.flatnonzero(~is_ref)
+    first = np.sort(np.unique(code[others], return_index=True)[1])  # a target row per well
+    targets = others[first]
+    lacking = located.iloc[targets[held[code[targets]] != len(refs)]]
     if pairing == "auto":
         return "well" if len(targets) and lacking.empty and len(located) == len(wells) else "sample"
     if lacking.empty and len(targets) and len(located) == len(wells):

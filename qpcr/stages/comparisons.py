@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..config import AnalysisConfig
 from ..factorial import factorial_tables
-from ..groups import compare_groups, group_order, group_summary
+from ..groups import biological_units, compare_groups, group_order, group_summary
 from ..quant import ratio_table
 from ..results import Results
 from ..schema import columns_of
@@ -95,17 +95,22 @@ def compare(
     common: dict[str, Any] = dict(factors=factors, control=settings.control, replicate=replicate,
                   contrasts=settings.contrasts, test=settings.test, alpha=settings.alpha,
                   min_n=settings.min_replicates)  # fmt: skip
-    fold = compare_groups(samples, value="log2_rq", item="target", **common)
+    units = biological_units(samples, "log2_rq", "target", factors, replicate)
+    fold = compare_groups(samples, value="log2_rq", item="target", units=units, **common)
     ratio_samples = ratio_table(samples, settings.ratios, cols)
-    ratios = _ratio_results(ratio_samples, factors, replicate, settings, common)
+    ratio_units = pd.DataFrame()
+    if not ratio_samples.empty:
+        ratio_units = biological_units(ratio_samples, "log2_ratio", "ratio", factors, replicate)
+    ratios = _ratio_results(ratio_samples, ratio_units, factors, replicate, settings, common)
     failed = {}
     if settings.fail_on_controls and qc is not None:
         failed = _control_failures(qc, settings)
     fold, ratios = _fail_on_controls(fold, ratios, failed)
     used = replace(settings, reference_genes=refs)  # the factorial tables leave out the refs
-    tables = factorial_tables(samples, ratio_samples, factors, replicate, used, failed)
+    tables = factorial_tables(samples, ratio_samples, factors, replicate, used, failed,
+                              units=(units, ratio_units))  # fmt: skip
     groups = group_summary(samples, value="log2_rq", item="target", factors=factors,
-                           replicate=replicate, alpha=settings.alpha)  # fmt: skip
+                           replicate=replicate, alpha=settings.alpha, units=units)  # fmt: skip
     return Compared(fold, ratios, ratio_samples, tables, groups)
 
 
@@ -155,19 +160,19 @@ def adjust(results: Results) -> Results:
 
 
 def _ratio_results(
-    ratio_samples: pd.DataFrame, factors: list[str], replicate: str | None,
+    ratio_samples: pd.DataFrame, units: pd.DataFrame, factors: list[str], replicate: str | None,
     config: AnalysisConfig, common: dict[str, Any],
 ) -> pd.DataFrame:  # fmt: skip
     columns = [c for c in columns_of("ratios", factors) if c not in ("p_adj", "adjust")]
     if ratio_samples.empty:
         return pd.DataFrame(columns=columns)
     summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
-                            replicate=replicate, alpha=config.alpha)  # fmt: skip
+                            replicate=replicate, alpha=config.alpha, units=units)  # fmt: skip
     summary["value"] = 2.0 ** summary["mean_log2"]
     summary["value_ci_low"] = 2.0 ** summary["ci_low_log2"]
     summary["value_ci_high"] = 2.0 ** summary["ci_high_log2"]
     summary = summary.drop(columns=["ci_low_log2", "ci_high_log2"])
-    tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", **common)
+    tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
     default = tests[tests["contrast"].str.endswith(" vs control")]
     keep = ["ratio", "contrast", *factors, "fold_change", "ci_low", "ci_high", "p_value", "test",
             "bound", "note"]  # fmt: skip

@@ -527,8 +527,8 @@ def _sample_attributes(
     wells: pd.DataFrame, factors: list[str], replicate: str | None
 ) -> pd.DataFrame:
     cols = [*factors, *([replicate] if replicate else [])]
-    unkn = wells[wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")]
-    attrs = unkn[["sample", *cols]].astype({c: str for c in cols}).drop_duplicates()
+    unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
+    attrs = wells.loc[unkn, ["sample", *cols]].astype({c: str for c in cols}).drop_duplicates()
     clash = attrs[attrs.duplicated("sample", keep=False)]
     if not clash.empty:
         name = clash["sample"].iloc[0]
@@ -552,7 +552,8 @@ def _sample_attributes(
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
-    bad = samples[samples["note"].ne("")].drop_duplicates(["sample", "note"])
+    bad = samples.loc[samples["note"].ne(""), ["sample", "target", "ref_cq", "note"]]
+    bad = bad.drop_duplicates(["sample", "note"])
     rows = [
         {"plate": "", "well": "", "sample": r["sample"], "target": r["target"],
          "code": "missing_reference" if pd.isna(r["ref_cq"]) else "missing_target",

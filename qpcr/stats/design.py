@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter
-from itertools import product
+from itertools import combinations, product
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError
@@ -27,16 +29,23 @@ def _levels(column: pd.Series) -> list[str]:
     return list(dict.fromkeys(column.dropna().astype(str)))
 
 
-def _complete_rows(data: pd.DataFrame, y: pd.Series, named: dict[str, str]) -> pd.DataFrame:
+def _response(data: pd.DataFrame, response: str) -> pd.Series:
+    """The response column as numbers (NaN where missing or not a number)."""
+    return pd.to_numeric(data[response], errors="coerce")
+
+
+def _complete_rows(
+    data: pd.DataFrame, y: pd.Series, named: dict[str, str]
+) -> tuple[pd.DataFrame, np.ndarray]:
     """``y`` as floats and the columns ``named`` (new name → column of ``data``) as strings,
-    in the rows where none is missing."""
+    in the rows where none is missing; and the positions of those rows in ``data``."""
     keep = y.notna().to_numpy().copy()
     for column in named.values():
         keep &= data[column].notna().to_numpy()
     frame: dict[str, Any] = {"y": y.astype(float).to_numpy()[keep]}
     for name, column in named.items():
         frame[name] = data[column].astype(str).array[keep]
-    return pd.DataFrame(frame, index=data.index[keep])
+    return pd.DataFrame(frame, index=data.index[keep]), np.flatnonzero(keep)
 
 
 class _Design:
@@ -75,7 +84,7 @@ class _Design:
                 hint="expected a log2-scale response (−ΔCq or log2 NRQ); tests on fold-change "
                 "values are biased, so compute them on log2 and back-transform",
             )
-        y = pd.to_numeric(data[response], errors="coerce")
+        y = _response(data, response)
         bad = data.index[y.isna() & data[response].notna()]
         if len(bad):
             raise DesignError(
@@ -85,7 +94,9 @@ class _Design:
             )
         self.levels = {f: _levels(data[f]) for f in self.factors}
         named = {f: f for f in self.factors} | ({"block": block} if block else {})
-        self.frame = _complete_rows(data, y, named)
+        self.frame, self.rows = _complete_rows(data, y, named)
+        #: The cell codes and block status of :attr:`frame`'s rows, once computed.
+        self._memo: dict[str, Any] = {}
         self.dropped = len(data) - len(self.frame)
         if self.frame.empty:
             raise DesignError("no complete row", where=where, hint="expected numeric responses")
@@ -123,6 +134,33 @@ class _Design:
                 "replicates, which are not n: average them first (qpcr.quant)",
             )
 
+    @classmethod
+    def of(
+        cls, data: pd.DataFrame, response: str, factors: list[str] | str, block: str | None,
+        where: str, built: _Design | None = None,
+    ) -> _Design:  # fmt: skip
+        """``_Design(data, response, factors, block, where)``, or, when ``built`` is that design
+        already made (under another ``where``), a copy of it: the checks passed then."""
+        if built is None:
+            return cls(data, response, factors, block, where)
+        design = copy.copy(built)
+        design.where, design.levels = where, dict(built.levels)
+        return design
+
+    def with_response(self, data: pd.DataFrame) -> _Design:
+        """A copy of this design with the response of ``data`` instead: ``data`` holds the same
+        design rows (factors, block, missing responses), only the response values differ."""
+        other = copy.copy(self)
+        other.frame = self.frame.assign(y=self.response_of(data))
+        return other
+
+    def response_of(self, data: pd.DataFrame) -> np.ndarray:
+        """The response of ``data`` (same design rows as this design) in :attr:`frame`'s rows."""
+        column = data[self.response]
+        if column.dtype != np.float64:
+            column = _response(data, self.response).astype(float)
+        return column.to_numpy()[self.rows]
+
     @property
     def cells(self) -> list[tuple[str, ...]]:
         """Every combination of factor levels (present or not), control levels first."""
@@ -130,21 +168,27 @@ class _Design:
 
     def cell_key(self) -> pd.Series:
         """Integer code of each row's cell: its position in :attr:`cells`."""
-        code = {c: i for i, c in enumerate(self.cells)}
-        rows = zip(*(self.frame[f].tolist() for f in self.factors), strict=True)
-        return pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
+        levels = tuple(tuple(self.levels[f]) for f in self.factors)
+        if self._memo.get("levels") != levels:  # computed once per rows and level order
+            code = {c: i for i, c in enumerate(self.cells)}
+            rows = zip(*(self.frame[f].tolist() for f in self.factors), strict=True)
+            key = pd.Series([code[c] for c in rows], index=self.frame.index, dtype=int)
+            self._memo = {"levels": levels, "key": key}
+        return self._memo["key"]
 
     def block_status(self) -> tuple[list[str], list[str]]:
         """Blocks present in every non-empty cell, and the others."""
         if not self.block:
             return [], []
-        cells: dict[str, set[int]] = {}
-        for block, cell in zip(self.frame["block"].tolist(), self.cell_key().tolist(),
-                               strict=True):  # fmt: skip
-            cells.setdefault(block, set()).add(cell)
-        n_cells = len(set().union(*cells.values()))
-        complete = sorted(b for b, c in cells.items() if len(c) == n_cells)
-        return complete, sorted(b for b, c in cells.items() if len(c) < n_cells)
+        key = self.cell_key()
+        if "status" not in self._memo:
+            cells: dict[str, set[int]] = {}
+            for block, cell in zip(self.frame["block"].tolist(), key.tolist(), strict=True):
+                cells.setdefault(block, set()).add(cell)
+            n_cells = len(set().union(*cells.values()))
+            complete = sorted(b for b, c in cells.items() if len(c) == n_cells)
+            self._memo["status"] = complete, sorted(b for b, c in cells.items() if len(c) < n_cells)
+        return self._memo["status"]
 
     def use_complete_blocks(self) -> str:
         """Keep only blocks present in every non-empty cell; say what was done.
@@ -155,6 +199,7 @@ class _Design:
         complete, incomplete = self.block_status()
         if not incomplete:
             return ""
+        self._memo = {}  # the rows change
         if len(complete) >= 2:
             self.frame = self.frame[self.frame["block"].isin(complete)]
             return f"block(s) {incomplete} dropped (missing in a cell)"
@@ -167,3 +212,55 @@ class _Design:
         if len(counts) < math.prod(len(v) for v in self.levels.values()):
             return False
         return len(set(counts.values())) == 1 and not self.block_status()[1]
+
+
+def _contrast_specs(
+    design: _Design, control: dict[str, str]
+) -> list[tuple[str, str, dict[int, float]]]:
+    """(label, kind, {cell: coefficient}) for every simple effect and two-way interaction."""
+    fs = design.factors
+    specs = []
+
+    def within(others: list[str], lv: tuple[str, ...]) -> str:
+        return (
+            " | " + ", ".join(f"{g}={v}" for g, v in zip(others, lv, strict=True)) if others else ""
+        )
+
+    code = {c: i for i, c in enumerate(design.cells)}
+
+    def cell(assign: dict[str, str]) -> int:
+        return code[tuple(assign[f] for f in fs)]
+
+    for f in fs:
+        others = [g for g in fs if g != f]
+        for lv in product(*(design.levels[g] for g in others)):
+            base = dict(zip(others, lv, strict=True))
+            for level in design.levels[f]:
+                if level == control[f]:
+                    continue
+                coef = {cell({**base, f: level}): 1.0, cell({**base, f: control[f]}): -1.0}
+                specs.append((f"{f}: {level} vs {control[f]}{within(others, lv)}", "simple", coef))
+    for f, g in combinations(fs, 2):
+        others = [h for h in fs if h not in (f, g)]
+        pairs = list(
+            product(
+                [v for v in design.levels[f] if v != control[f]],
+                [v for v in design.levels[g] if v != control[g]],
+            )
+        )
+        for lv in product(*(design.levels[h] for h in others)):
+            base = dict(zip(others, lv, strict=True))
+            for a, b in pairs:
+                coef = {
+                    cell({**base, f: a, g: b}): 1.0,
+                    cell({**base, f: control[f], g: b}): -1.0,
+                    cell({**base, f: a, g: control[g]}): -1.0,
+                    cell({**base, f: control[f], g: control[g]}): 1.0,
+                }
+                detail = (
+                    f": ({a} vs {control[f]}) × ({b} vs {control[g]})" if len(pairs) > 1 else ""
+                )
+                specs.append(
+                    (f"interaction {f} × {g}{detail}{within(others, lv)}", "interaction", coef)
+                )
+    return specs

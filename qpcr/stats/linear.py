@@ -13,9 +13,9 @@ import pandas as pd
 from qpcr.errors import ConfigError, DesignError
 
 from ._common import NEGLIGIBLE_SE, _join, _t_ci
-from .design import _Design
+from .design import _contrast_specs, _Design
 from .dist import f_sf, t_sf
-from .mixed import MixedFit, fit_random_intercept
+from .incomplete import MIXED_TEST, _mixed_anova, _mixed_evaluator, _mixed_fit
 
 __all__ = [
     "CONTRAST_METHODS",
@@ -94,72 +94,120 @@ def factorial_anova(
     oxygen × drug 1.0 42.848714 0.000608      II
          Residual 6.0       NaN      NaN      II
     """
-    where = "factorial_anova"
-    if typ not in (2, 3):
-        raise ConfigError(f"typ = {typ!r}", where=f"{where}(typ=...)", hint="expected 2 or 3")
-    design = _Design(data, response, factors, block, where)
-    present = set(design.cell_key())
-    empty = [c for i, c in enumerate(design.cells) if i not in present]
-    if empty:
-        raise DesignError(
-            f"no data in cell(s) {empty} of {design.factors}",
-            where=f"{where}, column {response!r}",
-            hint="expected every combination of factor levels; use factorial_contrasts for "
-            "the comparisons that remain estimable",
-        )
-    mixed = _mixed_fit(design)
-    if mixed is not None:
-        return _mixed_anova(design, mixed)
-    notes = [design.use_complete_blocks()]
-    balanced = design.balanced()
-    if balanced and typ == 2:
-        ss_type = "II"
-    else:
-        ss_type = "III (Sum contrasts)"
-        if not balanced:
-            ss_type = "III (Sum contrasts, unbalanced)"
-            notes.append("unbalanced design: Type III sums of squares with Sum contrasts")
-    if design.dropped:
-        notes.append(f"{design.dropped} row(s) with a missing value dropped")
-    terms = _terms(design)
-    y = design.frame["y"].to_numpy(float)
-    rss, rank = _fit(y, list(terms.values()))
-    df_resid = len(y) - rank
-    if df_resid <= 0:
-        raise DesignError(
-            "no residual degrees of freedom",
-            where=f"{where}, column {response!r}",
-            hint="expected more than one biological sample per cell (or more blocks)",
-        )
-    rows = []
-    for name, cols in terms.items():
-        if ss_type == "II":  # left out with the terms that contain it (its interactions)
-            kept = [m for t, m in terms.items() if not set(name) <= set(t)]
-            rss_without, rank_without = _fit(y, kept)
-            rss_with, rank_with = _fit(y, [*kept, cols])
+    return _AnovaPlan(data, response, factors, block, typ).table(data)
+
+
+class _AnovaPlan:
+    """What :func:`factorial_anova` takes from the design alone (its checks, the coded terms,
+    the model matrices), built once for all the responses that share the design; :meth:`table`
+    fits one response. With a block missing a cell, the mixed model (which depends on the
+    response) is tried for each response."""
+
+    def __init__(
+        self, data: pd.DataFrame, response: str, factors: list[str] | str, block: str | None,
+        typ: int, design: _Design | None = None,
+    ) -> None:  # fmt: skip
+        where = "factorial_anova"
+        if typ not in (2, 3):
+            raise ConfigError(f"typ = {typ!r}", where=f"{where}(typ=...)", hint="expected 2 or 3")
+        design = _Design.of(data, response, factors, block, where, design)
+        present = set(design.cell_key())
+        empty = [c for i, c in enumerate(design.cells) if i not in present]
+        if empty:
+            raise DesignError(
+                f"no data in cell(s) {empty} of {design.factors}",
+                where=f"{where}, column {response!r}",
+                hint="expected every combination of factor levels; use factorial_contrasts for "
+                "the comparisons that remain estimable",
+            )
+        self.design, self.typ = design, typ
+        self.ols = None if design.block_status()[1] else _AnovaFit(design, typ)
+
+    def table(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The ANOVA table of the response in ``data`` (rows as in the design's data)."""
+        if self.ols is not None:
+            return pd.DataFrame(self.ols.columns(self.design.response_of(data)))
+        design = self.design.with_response(data)
+        mixed = _mixed_fit(design)
+        if mixed is not None:
+            return _mixed_anova(design, mixed)
+        ols = _AnovaFit(design, self.typ)  # drops the incomplete blocks (or the block)
+        return pd.DataFrame(ols.columns(design.frame["y"].to_numpy(float)))
+
+    def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
+        """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can)."""
+        if self.ols is None:
+            return [{str(k): v for k, v in r.items()} for r in self.table(data).to_dict("records")]
+        return _records(self.ols.columns(self.design.response_of(data)))
+
+
+class _AnovaFit:
+    """The least-squares ANOVA of a design once its blocks are complete
+    (:meth:`_Design.use_complete_blocks`): each term's pair of model matrices (without and with
+    the term) and their ranks."""
+
+    def __init__(self, design: _Design, typ: int) -> None:
+        self.notes = [design.use_complete_blocks()]
+        balanced = design.balanced()
+        if balanced and typ == 2:
+            self.ss_type = "II"
         else:
-            rss_without, rank_without = _fit(y, [m for t, m in terms.items() if t != name])
-            rss_with, rank_with = rss, rank
-        rows.append((name, rss_without - rss_with, float(rank_with - rank_without)))
-    mse = rss / df_resid
-    if math.sqrt(max(mse, 0.0)) < NEGLIGIBLE_SE:  # zero, or the rounding of zero
-        mse = 0.0
-        notes.append("zero residual variance: no test possible")
-    sum_sq = np.array([r[1] for r in rows] + [rss])
-    df = np.array([r[2] for r in rows] + [float(df_resid)])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fstat = np.append(sum_sq[:-1] / df[:-1] / mse if mse > 0 else np.nan * df[:-1], np.nan)
-    return pd.DataFrame(
-        {
-            "term": [" × ".join(r[0]) for r in rows] + ["Residual"],
+            self.ss_type = "III (Sum contrasts)"
+            if not balanced:
+                self.ss_type = "III (Sum contrasts, unbalanced)"
+                self.notes.append("unbalanced design: Type III sums of squares with Sum contrasts")
+        if design.dropped:
+            self.notes.append(f"{design.dropped} row(s) with a missing value dropped")
+        terms = _terms(design)
+        n = len(design.frame)
+        self.full = _matrix(n, list(terms.values()))
+        self.pairs = []
+        for name, cols in terms.items():
+            if self.ss_type == "II":  # left out with the terms that contain it (interactions)
+                kept = [m for t, m in terms.items() if not set(name) <= set(t)]
+                pair = (_matrix(n, kept), _matrix(n, [*kept, cols]))
+            else:
+                pair = (_matrix(n, [m for t, m in terms.items() if t != name]), self.full)
+            self.pairs.append((name, *pair, float(_rank(pair[1]) - _rank(pair[0]))))
+        self.df_resid = n - _rank(self.full)
+        if self.df_resid <= 0:
+            raise DesignError(
+                "no residual degrees of freedom",
+                where=f"factorial_anova, column {design.response!r}",
+                hint="expected more than one biological sample per cell (or more blocks)",
+            )
+
+    def columns(self, y: np.ndarray) -> dict[str, Any]:
+        """The ANOVA table of the response ``y`` (in the design's rows), column by column."""
+        rss = _rss(self.full, y)
+        ss = [_rss(a, y) - (rss if b is self.full else _rss(b, y)) for _, a, b, _ in self.pairs]
+        notes = list(self.notes)
+        mse = rss / self.df_resid
+        if math.sqrt(max(mse, 0.0)) < NEGLIGIBLE_SE:  # zero, or the rounding of zero
+            mse = 0.0
+            notes.append("zero residual variance: no test possible")
+        sum_sq = np.array([*ss, rss])
+        df = np.array([p[3] for p in self.pairs] + [float(self.df_resid)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fstat = np.append(sum_sq[:-1] / df[:-1] / mse if mse > 0 else np.nan * df[:-1], np.nan)
+        return {
+            "term": [" × ".join(p[0]) for p in self.pairs] + ["Residual"],
             "sum_sq": sum_sq,
             "df": df,
             "F": fstat,
-            "p_value": np.append(f_sf(fstat[:-1], df[:-1], df_resid), np.nan),
-            "ss_type": ss_type,
+            "p_value": np.append(f_sf(fstat[:-1], df[:-1], self.df_resid), np.nan),
+            "ss_type": self.ss_type,
             "note": _join(*notes),
         }
-    )
+
+
+def _records(columns: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of ``pd.DataFrame(columns)`` as its ``to_dict("records")`` gives them, without
+    building the frame: arrays become Python numbers, a single value is repeated."""
+    lists = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in columns.items()}
+    n = len(next(v for v in lists.values() if isinstance(v, list)))
+    lists = {k: v if isinstance(v, list) else [v] * n for k, v in lists.items()}
+    return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
 
 
 def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
@@ -185,64 +233,20 @@ def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
     return terms
 
 
-def _fit(y: np.ndarray, blocks: list[np.ndarray]) -> tuple[float, int]:
-    """Residual sum of squares and rank of the least-squares fit of y on an intercept and
-    ``blocks`` of columns."""
-    x = np.column_stack([np.ones(len(y)), *blocks])
-    beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
-    return float(np.sum((y - x @ beta) ** 2)), int(rank)
+def _matrix(n: int, blocks: list[np.ndarray]) -> np.ndarray:
+    """The model matrix: an intercept and ``blocks`` of columns."""
+    return np.column_stack([np.ones(n), *blocks])
 
 
-def _contrast_specs(
-    design: _Design, control: dict[str, str]
-) -> list[tuple[str, str, dict[int, float]]]:
-    """(label, kind, {cell: coefficient}) for every simple effect and two-way interaction."""
-    fs = design.factors
-    specs = []
+def _rank(x: np.ndarray) -> int:
+    """The rank least squares finds for ``x`` (it does not depend on the response)."""
+    return int(np.linalg.lstsq(x, np.zeros(len(x)), rcond=None)[2])
 
-    def within(others: list[str], lv: tuple[str, ...]) -> str:
-        return (
-            " | " + ", ".join(f"{g}={v}" for g, v in zip(others, lv, strict=True)) if others else ""
-        )
 
-    code = {c: i for i, c in enumerate(design.cells)}
-
-    def cell(assign: dict[str, str]) -> int:
-        return code[tuple(assign[f] for f in fs)]
-
-    for f in fs:
-        others = [g for g in fs if g != f]
-        for lv in product(*(design.levels[g] for g in others)):
-            base = dict(zip(others, lv, strict=True))
-            for level in design.levels[f]:
-                if level == control[f]:
-                    continue
-                coef = {cell({**base, f: level}): 1.0, cell({**base, f: control[f]}): -1.0}
-                specs.append((f"{f}: {level} vs {control[f]}{within(others, lv)}", "simple", coef))
-    for f, g in combinations(fs, 2):
-        others = [h for h in fs if h not in (f, g)]
-        pairs = list(
-            product(
-                [v for v in design.levels[f] if v != control[f]],
-                [v for v in design.levels[g] if v != control[g]],
-            )
-        )
-        for lv in product(*(design.levels[h] for h in others)):
-            base = dict(zip(others, lv, strict=True))
-            for a, b in pairs:
-                coef = {
-                    cell({**base, f: a, g: b}): 1.0,
-                    cell({**base, f: control[f], g: b}): -1.0,
-                    cell({**base, f: a, g: control[g]}): -1.0,
-                    cell({**base, f: control[f], g: control[g]}): 1.0,
-                }
-                detail = (
-                    f": ({a} vs {control[f]}) × ({b} vs {control[g]})" if len(pairs) > 1 else ""
-                )
-                specs.append(
-                    (f"interaction {f} × {g}{detail}{within(others, lv)}", "interaction", coef)
-                )
-    return specs
+def _rss(x: np.ndarray, y: np.ndarray) -> float:
+    """Residual sum of squares of the least-squares fit of ``y`` on ``x``."""
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    return float(np.sum((y - x @ beta) ** 2))
 
 
 def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> None:
@@ -267,85 +271,6 @@ def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: flo
     )
 
 
-#: A mixed-model fit of the cell means, the cells of its columns and its note.
-_Mixed = tuple[MixedFit, list[tuple[str, ...]], str]
-
-#: The ``test`` of contrasts from the random-intercept mixed model (incomplete blocks).
-MIXED_TEST = "mixed model (REML, Satterthwaite df)"
-
-
-def _mixed_fit(design: _Design) -> _Mixed | None:
-    """The REML random-intercept fit of the cell means when some block misses a non-empty cell
-    and the blocks leave within-block information (the fixed-block model has residual df and
-    residuals); with the cells of its columns and a note. None for complete blocks (the fixed-block
-    least squares is the same answer) or when a block effect cannot be estimated."""
-    incomplete = design.block_status()[1]
-    if not incomplete:
-        return None
-    frame = design.frame
-    cells = list(dict.fromkeys(zip(*(frame[f] for f in design.factors), strict=True)))
-    key = pd.Series(list(zip(*(frame[f] for f in design.factors), strict=True)))
-    x = np.column_stack([(key == c).to_numpy(float) for c in cells])
-    blocks = frame["block"].to_numpy()
-    dummies = [(blocks == b).astype(float) for b in sorted(set(blocks))[1:]]
-    fixed = np.column_stack([x, *dummies])
-    y = frame["y"].to_numpy(float)
-    resid = y - fixed @ np.linalg.lstsq(fixed, y, rcond=None)[0]
-    if len(frame) - np.linalg.matrix_rank(fixed) <= 0 or np.allclose(resid, 0, atol=1e-12):
-        return None  # no within-block information, or none of it varies
-    fit = fit_random_intercept(y, x, blocks)
-    note = (f"block(s) {incomplete} incomplete: kept in a random-intercept mixed model "
-            f"({'block variance estimated 0' if fit.sigma2_block == 0 else 'REML'})")  # fmt: skip
-    return fit, cells, note
-
-
-def _mixed_anova(design: _Design, mixed: _Mixed) -> pd.DataFrame:
-    """Type III F tests of the factors and their interactions in the mixed model (hypotheses
-    on equally weighted cell means, Satterthwaite denominator df as lmerTest's ``anova``);
-    ``sum_sq`` = F·df·σ̂²_e, ``den_df`` the denominator df. Every cell holds data."""
-    fit, cells, note = mixed
-    order = [cells.index(c) for c in design.cells]
-    rows = []
-    for degree in range(1, len(design.factors) + 1):
-        for term in combinations(design.factors, degree):
-            parts = []
-            for f in design.factors:
-                k = len(design.levels[f])
-                parts.append(np.hstack([np.eye(k - 1), -np.ones((k - 1, 1))]) if f in term
-                             else np.full((1, k), 1.0 / k))  # fmt: skip
-            lmat = np.zeros((math.prod(p.shape[0] for p in parts), len(cells)))
-            lmat[:, order] = _kron(parts)
-            f_stat, q, ddf = fit.f_test(lmat)
-            rows.append({"term": " × ".join(term), "sum_sq": f_stat * q * fit.sigma2_resid,
-                         "df": float(q), "F": f_stat, "den_df": ddf,
-                         "p_value": f_sf(f_stat, q, ddf)})  # fmt: skip
-    out = pd.DataFrame(rows).assign(ss_type="III (mixed model, Satterthwaite)", note=note)
-    return out[["term", "sum_sq", "df", "F", "p_value", "ss_type", "note", "den_df"]]
-
-
-def _kron(parts: list[np.ndarray]) -> np.ndarray:
-    out = parts[0]
-    for part in parts[1:]:
-        out = np.kron(out, part)
-    return out
-
-
-def _mixed_evaluator(design: _Design, key: pd.Series, mixed: _Mixed) -> tuple[Any, str, str]:
-    """Contrasts of the mixed model's cell means; returns (evaluate, test name, note)."""
-    fit, cells, note = mixed
-    column = {i: cells.index(c) for i, c in enumerate(design.cells) if c in cells}
-    counts = key.value_counts()
-
-    def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
-        lvec = np.zeros(len(cells))
-        for c, w in coef.items():
-            lvec[column[c]] = w
-        est, se, df = fit.contrast(lvec)
-        return est, se, df, int(sum(counts[c] for c in coef)), ""
-
-    return evaluate, MIXED_TEST, note
-
-
 def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
     """Least-squares fit of cell means (+ fixed block); returns (evaluate, test name, note).
 
@@ -357,31 +282,46 @@ def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
     mixed = _mixed_fit(design)
     if mixed is not None:
         return _mixed_evaluator(design, key, mixed)
-    note = design.use_complete_blocks()
-    blocked = bool(design.block)
-    frame = design.frame.assign(cell=key.loc[design.frame.index])
-    cells = list(dict.fromkeys(frame["cell"]))
-    x = np.column_stack([(frame["cell"] == c).to_numpy(float) for c in cells])
-    if blocked:
-        blocks = sorted(set(frame["block"]))
-        x = np.column_stack([x, *[(frame["block"] == b).to_numpy(float) for b in blocks[1:]]])
-    y = frame["y"].to_numpy(float)
-    beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
-    df = float(len(y) - rank)
-    mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
-    xtx_inv = np.linalg.pinv(x.T @ x)
-    counts = frame["cell"].value_counts()
-    test = "rcbd" if blocked else "pooled (no block)"
+    rcbd = _Rcbd(design, key)  # drops the incomplete blocks (or the block)
+    return rcbd.evaluator(design.frame["y"].to_numpy(float)), rcbd.test, rcbd.note
 
-    def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
-        lvec = np.zeros(x.shape[1])
-        for c, w in coef.items():
-            lvec[cells.index(c)] = w
-        se = math.sqrt(mse * float(lvec @ xtx_inv @ lvec)) if df > 0 else math.nan
-        why = "" if df > 0 else "no residual degrees of freedom"
-        return float(lvec @ beta), se, df, int(sum(counts[c] for c in coef)), why
 
-    return evaluate, test, note
+class _Rcbd:
+    """The cell-means (+ fixed block) least squares of a design once its blocks are complete
+    (:meth:`_Design.use_complete_blocks`): the model matrix, its rank and (XᵀX)⁺;
+    :meth:`evaluator` fits one response."""
+
+    def __init__(self, design: _Design, key: pd.Series) -> None:
+        self.note = design.use_complete_blocks()
+        blocked = bool(design.block)
+        frame = design.frame.assign(cell=key.loc[design.frame.index])
+        self.cells = list(dict.fromkeys(frame["cell"]))
+        x = np.column_stack([(frame["cell"] == c).to_numpy(float) for c in self.cells])
+        if blocked:
+            blocks = sorted(set(frame["block"]))
+            x = np.column_stack([x, *[(frame["block"] == b).to_numpy(float) for b in blocks[1:]]])
+        self.x = x
+        self.df = float(len(x) - _rank(x))
+        self.xtx_inv = np.linalg.pinv(x.T @ x)
+        self.counts = frame["cell"].value_counts()
+        self.test = "rcbd" if blocked else "pooled (no block)"
+
+    def evaluator(self, y: np.ndarray) -> Any:
+        """The contrasts of the response ``y`` (in the design's rows): a function of the
+        coefficients per cell returning (estimate, SE, df, n, note)."""
+        x, df = self.x, self.df
+        beta = np.linalg.lstsq(x, y, rcond=None)[0]
+        mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
+
+        def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
+            lvec = np.zeros(x.shape[1])
+            for c, w in coef.items():
+                lvec[self.cells.index(c)] = w
+            se = math.sqrt(mse * float(lvec @ self.xtx_inv @ lvec)) if df > 0 else math.nan
+            why = "" if df > 0 else "no residual degrees of freedom"
+            return float(lvec @ beta), se, df, int(sum(self.counts[c] for c in coef)), why
+
+        return evaluate
 
 
 def _paired_evaluate(
@@ -439,6 +379,7 @@ def _contrast_design(
     control: dict[str, str],
     alpha: float,
     method: str,
+    design: _Design | None = None,
 ) -> tuple[_Design, dict[str, str]]:
     """The checked design of :func:`factorial_contrasts` (each factor's control level first)
     and the control levels as strings."""
@@ -459,7 +400,7 @@ def _contrast_design(
             where=f"{where}(block=...)",
             hint="name the donor/batch column, or use method='welch' for independent samples",
         )
-    design = _Design(data, response, factors, block, where)
+    design = _Design.of(data, response, factors, block, where, design)
     control = {str(k): str(v) for k, v in control.items()}
     for f in design.factors:
         if f not in control or control[f] not in design.levels[f]:
@@ -549,51 +490,89 @@ def factorial_contrasts(
     >>> paired.iloc[3][["p_value", "fc_ci_low", "fc_ci_high"]].astype(float).round(6).tolist()
     [0.002781, 2.141186, 3.351769]
     """
-    design, control = _contrast_design(data, response, factors, block, control, alpha, method)
-    key = design.cell_key()
-    present = set(key)
-    base_note = f"{design.dropped} row(s) with a missing value dropped" if design.dropped else ""
-    if method == "rcbd":
-        rcbd, test, fit_note = _rcbd_evaluator(design, key)
-    else:
-        test, fit_note = ("paired t" if method == "paired" else "welch"), ""
-    rows = []
-    for label, kind, coef in _contrast_specs(design, control):
-        row: dict[str, Any] = {
-            "contrast": label,
-            "kind": kind,
-            "estimate_log2": math.nan,
-            "se": math.nan,
-            "df": math.nan,
-            "statistic": math.nan,
-            "p_value": math.nan,
-            "ci_low": math.nan,
-            "ci_high": math.nan,
-            "test": test,
-            "n": 0,
-            "note": _join(base_note, fit_note),
-        }
-        empty = [design.cells[c] for c in coef if c not in present]
-        if empty:
-            row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
-            rows.append(row)
-            continue
-        if method == "rcbd":
-            est, se, df, n, why = rcbd(coef)
-        elif method == "paired":
-            est, se, df, n, why = _paired_evaluate(design, key, coef)
+    plan = _ContrastPlan(data, response, factors, block, control, alpha, method)
+    return plan.table(data)
+
+
+class _ContrastPlan:
+    """What :func:`factorial_contrasts` takes from the design alone (its checks, the contrasts,
+    the cells and, for ``rcbd`` with complete blocks, the model matrix), built once for all the
+    responses that share the design; :meth:`table` evaluates one response."""
+
+    def __init__(
+        self, data: pd.DataFrame, response: str, factors: list[str] | str, block: str | None,
+        control: dict[str, str], alpha: float, method: str, design: _Design | None = None,
+    ) -> None:  # fmt: skip
+        self.design, control = _contrast_design(
+            data, response, factors, block, control, alpha, method, design
+        )
+        self.key = self.design.cell_key()
+        self.specs = _contrast_specs(self.design, control)
+        self.alpha, self.method = alpha, method
+        complete = not self.design.block_status()[1]
+        self.rcbd = _Rcbd(self.design, self.key) if method == "rcbd" and complete else None
+
+    def table(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The contrasts of the response in ``data`` (rows as in the design's data)."""
+        return pd.DataFrame(self.records(data), columns=_CONTRAST_COLUMNS)
+
+    def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
+        """:meth:`table` as ``to_dict("records")`` gives it."""
+        design, key, method = self.design, self.key, self.method
+        if self.rcbd is not None:
+            rcbd = self.rcbd.evaluator(design.response_of(data))
+            test, fit_note = self.rcbd.test, self.rcbd.note
         else:
-            est, se, df, n, why = _welch_evaluate(design, key, coef)
-        row["n"], row["note"] = n, _join(row["note"], why)
-        _fill(row, est, se, df, alpha)
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    for log_col, fc_col in (
-        ("estimate_log2", "fold_change"),
-        ("ci_low", "fc_ci_low"),
-        ("ci_high", "fc_ci_high"),
-    ):
-        out[fc_col] = np.exp2(out[log_col].astype(float))
-    cols = ["contrast", "kind", "estimate_log2", "se", "df", "statistic", "p_value", "ci_low"]
-    cols += ["ci_high", "fold_change", "fc_ci_low", "fc_ci_high", "test", "n", "note"]
-    return out[cols]
+            design = design.with_response(data)
+            if method == "rcbd":
+                rcbd, test, fit_note = _rcbd_evaluator(design, key)
+            else:
+                test, fit_note = ("paired t" if method == "paired" else "welch"), ""
+        present = set(key)
+        dropped = design.dropped
+        base_note = f"{dropped} row(s) with a missing value dropped" if dropped else ""
+        rows = []
+        for label, kind, coef in self.specs:
+            row: dict[str, Any] = {
+                "contrast": label,
+                "kind": kind,
+                "estimate_log2": math.nan,
+                "se": math.nan,
+                "df": math.nan,
+                "statistic": math.nan,
+                "p_value": math.nan,
+                "ci_low": math.nan,
+                "ci_high": math.nan,
+                "test": test,
+                "n": 0,
+                "note": _join(base_note, fit_note),
+            }
+            empty = [design.cells[c] for c in coef if c not in present]
+            if empty:
+                row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
+                rows.append(row)
+                continue
+            if method == "rcbd":
+                est, se, df, n, why = rcbd(coef)
+            elif method == "paired":
+                est, se, df, n, why = _paired_evaluate(design, key, coef)
+            else:
+                est, se, df, n, why = _welch_evaluate(design, key, coef)
+            row["n"], row["note"] = n, _join(row["note"], why)
+            _fill(row, est, se, df, self.alpha)
+            rows.append(row)
+        for log_col, fc_col in (
+            ("estimate_log2", "fold_change"),
+            ("ci_low", "fc_ci_low"),
+            ("ci_high", "fc_ci_high"),
+        ):
+            values = np.exp2(np.array([row[log_col] for row in rows], dtype=float)).tolist()
+            for row, value in zip(rows, values, strict=True):
+                row[fc_col] = value
+        return [{c: row[c] for c in _CONTRAST_COLUMNS} for row in rows]
+
+
+#: The columns of :func:`factorial_contrasts`, in order.
+_CONTRAST_COLUMNS = ["contrast", "kind", "estimate_log2", "se", "df", "statistic", "p_value",
+                     "ci_low", "ci_high", "fold_change", "fc_ci_low", "fc_ci_high", "test", "n",
+                     "note"]  # fmt: skip

@@ -1,0 +1,143 @@
+"""Grouped statistics in one numpy pass: the replicate groups of a wells table numbered once,
+then every group's count, extremes and median from one sort.
+
+The engine's per-group steps (outlier rules, non-detect rules) work on these numbers instead of
+a pandas ``groupby`` per statistic. The results equal pandas' ``groupby(...).transform`` with
+``dropna=False`` (a missing key is a group like any other) and NaN values skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = ["group_codes", "moments", "order_stats"]
+
+
+def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
+    """Number the groups of rows that share every key: 0, 1, … in order of first appearance.
+
+    Parameters
+    ----------
+    keys
+        Key columns of equal length (a missing value is a key like any other).
+    length
+        The number of rows (used when ``keys`` is empty: one group).
+
+    Returns
+    -------
+    numpy.ndarray
+        The group number of each row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> group_codes([pd.Series(["a", "a", "b", None]), pd.Series([1, 2, 1, 1])], 4)
+    array([0, 1, 2, 3])
+    >>> group_codes([pd.Series(["s2", "s1", "s2"])], 3)
+    array([0, 1, 0])
+    """
+    code = np.zeros(length, dtype=np.intp)
+    for key in keys:
+        part, uniques = pd.factorize(key, use_na_sentinel=False)
+        code = pd.factorize(code * len(uniques) + part)[0]
+    return code
+
+
+def order_stats(
+    values: npt.NDArray[np.floating], code: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """Each group's minimum, maximum, median and count of its non-NaN values.
+
+    Parameters
+    ----------
+    values
+        One value per row (NaN: skipped).
+    code
+        The group number of each row (:func:`group_codes`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(minimum, maximum, median, count)``, one entry per group; NaN where a group has no
+        value. The median of an even count is the mean of the two middle values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> low, high, median, count = order_stats(
+    ...     np.array([24.0, 25.3, 24.1, np.nan, 18.0, 18.2]), np.array([0, 0, 0, 1, 2, 2]))
+    >>> low, high, median, count
+    (array([24., nan, 18.]), array([25.3, nan, 18.2]), array([24.1, nan, 18.1]), array([3, 0, 2]))
+    """
+    groups = int(code.max()) + 1 if len(code) else 0
+    order = np.lexsort((values, code))  # by group, NaN last within each
+    ranked = np.append(values[order], np.nan)
+    count = np.bincount(code[~np.isnan(values)], minlength=groups)
+    start = np.searchsorted(code[order], np.arange(groups))
+    empty = count == 0
+    last = np.where(empty, len(values), start + count - 1)
+    low = np.where(empty, np.nan, ranked[np.where(empty, len(values), start)])
+    middle = (ranked[start + np.maximum(count - 1, 0) // 2] + ranked[start + count // 2]) / 2
+    return low, ranked[last], np.where(empty, np.nan, middle), count
+
+
+def moments(
+    values: npt.NDArray[np.floating], code: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """Each group's mean, standard deviation (n − 1) and count of its non-NaN values.
+
+    The sums run as pandas' ``groupby`` runs them, so the results are pandas' to the last bit:
+    over each group's rows in table order, a compensated sum for the mean and Welford's update
+    for the variance, one step per row position for all groups at once; when every group's
+    rows are contiguous and no value is NaN, the mean's sums are numpy's ``add.reduceat``.
+
+    Parameters
+    ----------
+    values
+        One value per row (NaN: skipped).
+    code
+        The group number of each row (:func:`group_codes`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(mean, sd, count)``, one entry per group; the mean is NaN without a value, the SD
+        without two.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean, sd, count = moments(np.array([18.0, 18.2, 24.0, 24.4, np.nan]),
+    ...                           np.array([0, 0, 1, 1, 2]))
+    >>> mean, sd.round(6), count
+    (array([18.1, 24.2,  nan]), array([0.141421, 0.282843,      nan]), array([2, 2, 0]))
+    """
+    groups = int(code.max()) + 1 if len(code) else 0
+    order = np.argsort(code, kind="stable")
+    grouped, ordered = code[order], values[order]
+    position = np.arange(len(code)) - np.searchsorted(grouped, np.arange(groups))[grouped]
+    total, carry, mean, m2 = (np.zeros(groups) for _ in range(4))
+    count = np.zeros(groups, dtype=np.intp)
+    for k in range(int(position.max()) + 1 if len(code) else 0):
+        at = (position == k) & ~np.isnan(ordered)
+        g, v = grouped[at], ordered[at]
+        y = v - carry[g]
+        t = total[g] + y
+        carry[g] = (t - total[g]) - y
+        total[g] = t
+        count[g] += 1
+        old = mean[g]
+        mean[g] = old + (v - old) / count[g]
+        m2[g] += (v - mean[g]) * (v - old)
+    if len(code) and (np.diff(code) >= 0).all() and not np.isnan(values).any():
+        # pandas adds contiguous groups without NaN with numpy's reduceat (pairwise)
+        total = np.add.reduceat(values, np.searchsorted(code, np.arange(groups)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = np.where(count > 0, total / count, np.nan)
+        sd = np.sqrt(np.where(count > 1, m2 / (count - 1), np.nan))
+    return average, sd, count

@@ -1,0 +1,79 @@
+"""The factorial tables fit each design once and share it between the targets and ratios that
+have it: every item's rows must equal the ANOVA and contrasts of that item alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from qpcr.config import from_mapping
+from qpcr.factorial import factorial_tables
+from qpcr.groups import biological_units, compare_groups, group_summary
+from qpcr.stats import factorial_anova, factorial_contrasts
+
+FACTORS = ["oxygen", "drug"]
+CONTROL = {"oxygen": "normoxia", "drug": "vehicle"}
+CELLS = [("normoxia", "vehicle"), ("normoxia", "drug"), ("hypoxia", "vehicle"), ("hypoxia", "drug")]
+# T17 in methods.md (BMP2 ΔCq, donors D1-D3 × the four cells)
+DELTA_CQ = [4.15, 3.95, 4.79, 3.495, 4.54, 4.75, 5.34, 3.785, 4.015, 3.57, 4.715, 3.30]
+
+
+def _samples(missing: dict[str, int]) -> pd.DataFrame:
+    """Four targets on the T17 design, shifted and scaled apart; ``missing`` blanks one sample
+    of a target (a design of its own: an incomplete donor)."""
+    rows = []
+    for t, target in enumerate(["BMP2", "VEGFA", "MMP13", "GAPDH"]):
+        for i, ((oxygen, drug), donor) in enumerate(
+            (cell, donor) for donor in ("D1", "D2", "D3") for cell in CELLS
+        ):
+            value = -(DELTA_CQ[i] * (1 + 0.1 * t) + t)
+            if missing.get(target) == i:
+                value = np.nan
+            rows.append({"sample": f"{donor} {oxygen} {drug}", "target": target,
+                         "oxygen": oxygen, "drug": drug, "donor": donor,
+                         "log2_rq": value})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("method", ["rcbd", "paired", "welch"])
+@pytest.mark.parametrize("missing", [{}, {"MMP13": 5}, {"VEGFA": 0, "MMP13": 5}])
+def test_each_item_equals_its_own_model(method: str, missing: dict[str, int]) -> None:
+    samples = _samples(missing)
+    config = from_mapping({"reference_genes": ["GAPDH"], "control": CONTROL,
+                           "replicate": "donor", "factorial_method": method})  # fmt: skip
+    tables = factorial_tables(samples, pd.DataFrame(), FACTORS, "donor", config)
+    units = biological_units(samples, "log2_rq", "target", FACTORS, "donor")
+    for target in ["BMP2", "VEGFA", "MMP13"]:
+        mine = units[units["target"] == target].dropna(subset=["log2_rq"]).reset_index(drop=True)
+        anova = factorial_anova(mine, "log2_rq", FACTORS, block="unit")
+        anova["term"] = anova["term"].replace("unit", "donor")
+        contrasts = factorial_contrasts(mine, "log2_rq", FACTORS, "unit", control=CONTROL,
+                                        method=method)  # fmt: skip
+        got = tables["anova"][tables["anova"]["name"] == target]
+        pdt.assert_frame_equal(got[list(anova)].reset_index(drop=True), anova, check_exact=True)
+        got = tables["contrasts"][tables["contrasts"]["name"] == target]
+        columns = ["contrast", "estimate_log2", "se", "df", "p_value", "fold_change", "test", "n"]
+        pdt.assert_frame_equal(got[columns].reset_index(drop=True), contrasts[columns],
+                               check_exact=True, check_dtype=False)  # fmt: skip
+    # the incomplete donor goes to the mixed model only in the targets that miss a sample
+    mixed = tables["anova"]["ss_type"].str.contains("mixed")
+    assert set(tables["anova"].loc[mixed, "name"]) == set(missing)
+
+
+def test_given_units_change_nothing() -> None:
+    samples = _samples({"MMP13": 5})
+    units = biological_units(samples, "log2_rq", "target", FACTORS, "donor")
+    common = dict(value="log2_rq", item="target", factors=FACTORS, replicate="donor")
+    pdt.assert_frame_equal(compare_groups(samples, control=CONTROL, units=units, **common),
+                           compare_groups(samples, control=CONTROL, **common))  # fmt: skip
+    pdt.assert_frame_equal(group_summary(samples, units=units, **common),
+                           group_summary(samples, **common))  # fmt: skip
+    config = from_mapping({"reference_genes": ["GAPDH"], "control": CONTROL, "replicate": "donor"})
+    given = factorial_tables(samples, pd.DataFrame(), FACTORS, "donor", config,
+                             units=(units, pd.DataFrame()))  # fmt: skip
+    alone = factorial_tables(samples, pd.DataFrame(), FACTORS, "donor", config)
+    for name in ("anova", "contrasts"):
+        pdt.assert_frame_equal(given[name], alone[name])
+    assert sorted(set(alone["anova"]["name"])) == ["BMP2", "MMP13", "VEGFA"]  # GAPDH: reference

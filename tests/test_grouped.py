@@ -1,0 +1,70 @@
+"""The grouped numpy statistics equal pandas' groupby, bit for bit (the engine's outputs must not
+change when a groupby is replaced by them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qpcr.grouped import group_codes, moments, order_stats
+
+#: The pandas whose groupby summation :func:`qpcr.grouped.moments` follows step by step; another
+#: pandas may sum in another order, so there the mean and SD are held to 1e-14 relative.
+BIT_EXACT = pd.__version__.startswith("3.1.")
+
+
+def _same(a: np.ndarray, b: np.ndarray, rtol: float = 0.0) -> bool:
+    """Equal (to ``rtol`` relative; 0: to the last bit), NaN where the other is NaN."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    close = np.isclose(a, b, rtol=rtol, atol=0.0) if rtol else a == b
+    return a.shape == b.shape and bool(np.all(close | (np.isnan(a) & np.isnan(b))))
+
+
+def _table(rng: np.random.Generator, contiguous: bool) -> pd.DataFrame:
+    """Replicate groups of 1-6 Cq values (some NaN), keys with missing values, rows shuffled
+    unless ``contiguous``."""
+    n = int(rng.integers(1, 120))
+    sample = rng.choice(np.array(["s1", "s2", "s3", None], dtype=object), n)
+    target = rng.choice(["GAPDH", "MYC", "TBP"], n)
+    cq = np.round(rng.normal(rng.uniform(18, 34), rng.uniform(0.05, 3.0), n), rng.integers(1, 5))
+    cq[rng.random(n) < 0.1] = np.nan
+    table = pd.DataFrame({"sample": sample, "target": target, "cq": cq})
+    if contiguous:
+        table = table.sort_values(["target"], kind="stable").reset_index(drop=True)
+        table["sample"] = "s1"
+    return table
+
+
+@pytest.mark.parametrize("contiguous", [False, True])
+def test_grouped_statistics_equal_pandas_groupby(contiguous: bool) -> None:
+    """Group numbers, count, minimum, maximum, median, mean and SD of 300 random tables equal
+    pandas' ``groupby(..., dropna=False, sort=False)`` exactly (contiguous groups without NaN
+    take pandas' other summation); the mean and SD to the last bit on pandas 3.1, whose summation
+    order they follow, and to 1e-14 on another pandas."""
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        table = _table(rng, contiguous)
+        if contiguous and rng.random() < 0.5:
+            table["cq"] = table["cq"].fillna(30.0)
+        keys = [table["sample"], table["target"]]
+        code = group_codes(keys, len(table))
+        grouped = table.groupby(["sample", "target"], dropna=False, sort=False)["cq"]
+        assert np.array_equal(code, grouped.ngroup().to_numpy())
+        values = table["cq"].to_numpy()
+        low, high, median, count = order_stats(values, code)
+        mean, sd, count2 = moments(values, code)
+        assert np.array_equal(count, grouped.count().to_numpy())
+        assert np.array_equal(count2, count)
+        assert _same(low, grouped.min().to_numpy())
+        assert _same(high, grouped.max().to_numpy())
+        assert _same(median, grouped.median().to_numpy())
+        rtol = 0.0 if BIT_EXACT else 1e-14
+        assert _same(mean, grouped.mean().to_numpy(), rtol)
+        assert _same(sd, grouped.std().to_numpy(), rtol)
+
+
+def test_group_codes_without_keys_is_one_group() -> None:
+    assert group_codes([], 3).tolist() == [0, 0, 0]
+    low, high, median, count = order_stats(np.array([1.0, 3.0, 2.0]), group_codes([], 3))
+    assert (low[0], high[0], median[0], count[0]) == (1.0, 3.0, 2.0, 3)
