@@ -224,3 +224,31 @@ def test_cli_analyze_on_a_curve_export_writes_the_curves_table(tmp_path: Path) -
     assert wells["cq_source"].eq("linreg").all()
     fold = pd.read_csv(out / "fold_changes.csv")["fold_change"].iloc[0]
     assert fold == pytest.approx(4.0, rel=1e-3)
+
+
+VERMEULEN = (
+    SHARED / "reference" / "ruijter2013_vermeulen_dilutions" / "data_vermeulen_std_150000_15.rdml"
+)
+
+
+@pytest.mark.skipif(not VERMEULEN.is_file(), reason="../shared/reference is absent")
+def test_vermeulen_dilutions_standard_curves_from_called_cq_against_linregpcr() -> None:
+    """The Vermeulen series (64 genes, one plate each, 5 ten-fold levels × 3): the RDML holds
+    curves and no Cq, so analyze calls all 960; with no reference gene it is an absolute
+    quantification on standard curves fitted to the called Cq. Their efficiencies (median
+    1.949) sit above the amplicons' LinRegPCR means (median 1.929) by a median 0.022, and for
+    13 of the 64 genes the CIs part."""
+    results = analyze([VERMEULEN], None, from_mapping({}))
+    assert results.wells["cq_source"].eq("linreg").all()
+    assert results.wells["cq_status"].eq("ok").sum() == 960
+    curves = results.tables["standard_curves"]
+    assert results.curve_calls is not None
+    both = curves.merge(results.curve_calls.amplicons, on=["plate", "target"],
+                        suffixes=("_std", "_amp"))  # fmt: skip
+    assert len(both) == 64
+    assert both["efficiency_std"].median() == pytest.approx(1.949, abs=0.001)
+    assert both["efficiency_amp"].median() == pytest.approx(1.929, abs=0.001)
+    difference = (both["efficiency_std"] - both["efficiency_amp"]).median()
+    assert difference == pytest.approx(0.022, abs=0.001)
+    disagree = results.qc[results.qc["code"].eq("standard_curve_amplification_disagrees")]
+    assert len(disagree) == 13
