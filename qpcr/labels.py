@@ -1,10 +1,18 @@
 """One label per comparison, the same in every output: the ``comparison`` column of the
-result tables (:func:`labelled`), the terminal, the workbook and report.html.
+result tables (:func:`labelled`), the terminal, the workbook and report.html; and one primary
+result per comparison (the ``p_role`` column, :func:`primary_view`).
 
 A comparison of a group with the control group reads ``hypoxia + vehicle vs normoxia +
 vehicle`` in fold_changes.csv, ratios.csv and, for the factorial model's simple effect that is
 the same comparison, contrasts.csv; a ``[[contrasts]]`` entry reads as its name wherever it
 appears; an interaction keeps its description.
+
+A comparison of a factorial design is tested twice: by the two-group test (fold_changes.csv,
+ratios.csv) and by the factorial model (contrasts.csv, the same label). The two-group test is
+primary, the model's contrast a sensitivity analysis, except where biological replicates
+(donors) are set, the two-group test did not pair them (Welch, Student, Mann-Whitney: the
+replicates were incomplete or the test setting never pairs) and the model took them into account
+(block, pairs or mixed model): the donor-aware analysis is then primary.
 """
 
 from __future__ import annotations
@@ -19,7 +27,12 @@ if TYPE_CHECKING:
     from .results import Results
     from .settings import AnalysisConfig
 
-__all__ = ["comparison_labels", "labelled"]
+__all__ = ["comparison_labels", "labelled", "p_roles", "primary_view"]
+
+#: Two-group tests (the ``test`` column) that never pair by biological replicate.
+_UNPAIRED = frozenset({"welch", "student", "mann-whitney (Hodges-Lehmann)"})
+#: Columns of one result: what :func:`primary_view` takes from the primary analysis.
+_RESULT = ("fold_change", "ci_low", "ci_high", "p_value", "p_adj", "test")
 
 _SIMPLE = re.compile(r"^(?P<factor>[^:|]+): (?P<num>.+) vs (?P<den>.+?)(?: \| (?P<rest>.+))?$")
 
@@ -107,7 +120,8 @@ def comparison_labels(
 
 
 def labelled(results: Results) -> Results:
-    """``results`` with a ``comparison`` column in fold_changes, ratios and contrasts.
+    """``results`` with a ``comparison`` and a ``p_role`` column in fold_changes, ratios and
+    contrasts.
 
     Parameters
     ----------
@@ -122,10 +136,10 @@ def labelled(results: Results) -> Results:
     Examples
     --------
     >>> results = labelled(example_results())
-    >>> results.fold_changes[["target", "comparison"]]
-      target           comparison
-    0    MYC  hypoxia vs normoxia
-    1  HIF1A  hypoxia vs normoxia
+    >>> results.fold_changes[["target", "comparison", "p_role"]]
+      target           comparison   p_role
+    0    MYC  hypoxia vs normoxia  primary
+    1  HIF1A  hypoxia vs normoxia  primary
     """
 
     def label(table: pd.DataFrame) -> pd.DataFrame:
@@ -136,5 +150,134 @@ def labelled(results: Results) -> Results:
     tables = dict(results.tables)
     if "contrasts" in tables:
         tables["contrasts"] = label(tables["contrasts"])
-    return replace(results, fold_changes=label(results.fold_changes),
-                   ratios=label(results.ratios), tables=tables)  # fmt: skip
+    out = replace(results, fold_changes=label(results.fold_changes),
+                  ratios=label(results.ratios), tables=tables)  # fmt: skip
+    roles = p_roles(out)
+    if "contrasts" in roles:
+        tables["contrasts"] = tables["contrasts"].assign(p_role=roles["contrasts"])
+    return replace(out, tables=tables, **{name: getattr(out, name).assign(p_role=role)
+                                          for name, role in roles.items()
+                                          if name != "contrasts"})  # fmt: skip
+
+
+def _key(kind: str, name: object, comparison: object) -> tuple[str, str, str]:
+    return (kind, str(name), str(comparison))
+
+
+def _model_first(results: Results, two_group_test: object, model_test: object) -> bool:
+    """Whether the factorial model's result is primary over the two-group test's: donors are
+    set, the two-group test did not pair them and the model took them into account."""
+    from .stats.linear import MIXED_TEST
+
+    blocked = {"rcbd", "paired t", MIXED_TEST}
+    return bool(results.config.replicate) and two_group_test in _UNPAIRED \
+        and model_test in blocked  # fmt: skip
+
+
+def _pairs(results: Results) -> dict[tuple[str, str, str], tuple[dict, dict]]:
+    """(two-group row, model row) of each comparison both analyses hold, by (``target`` or
+    ``ratio``, name, comparison label)."""
+    contrasts = results.tables.get("contrasts", pd.DataFrame())
+    if contrasts.empty or "comparison" not in contrasts:
+        return {}
+    model = {_key(r["item"], r["name"], r["comparison"]): r
+             for r in contrasts.to_dict("records")}  # fmt: skip
+    out = {}
+    for table, item in ((results.fold_changes, "target"), (results.ratios, "ratio")):
+        if "comparison" in table:
+            for r in table.to_dict("records"):
+                key = _key(item, r[item], r["comparison"])
+                if key in model:
+                    out[key] = (r, model[key])
+    return out
+
+
+def p_roles(results: Results) -> dict[str, pd.Series]:
+    """``primary`` or ``sensitivity`` for each row of fold_changes, ratios and contrasts: which
+    of the two analyses of a comparison to report (see the module's description); ``''`` for
+    the control group's own row in ratios.
+
+    Parameters
+    ----------
+    results
+        A finished analysis whose tables carry the ``comparison`` column.
+
+    Returns
+    -------
+    dict of str to pandas.Series
+        Table name (``fold_changes``, ``ratios``, ``contrasts`` when present) → the roles,
+        aligned with that table.
+
+    Examples
+    --------
+    >>> roles = p_roles(labelled(example_results()))
+    >>> for name, role in roles.items():
+    ...     print(name, role.tolist())
+    fold_changes ['primary', 'primary']
+    ratios ['', 'primary']
+    contrasts ['sensitivity', 'sensitivity', 'sensitivity']
+    """
+    pairs = _pairs(results)
+    model_first = {key for key, (two, model) in pairs.items()
+                   if _model_first(results, two.get("test"), model.get("test"))}  # fmt: skip
+
+    def roles(table: pd.DataFrame, item: str | None, name: str) -> pd.Series:
+        """``item`` None: the model's table (its rows say whether they are a target's)."""
+        out = []
+        for r in table.to_dict("records"):
+            key = _key(item or r["item"], r[name], r.get("comparison"))
+            second = key in pairs and (key in model_first) != (item is None)
+            out.append("" if r.get("contrast") == "control" else
+                       "sensitivity" if second else "primary")  # fmt: skip
+        return pd.Series(out, index=table.index, dtype=object)
+
+    found = {"fold_changes": roles(results.fold_changes, "target", "target"),
+             "ratios": roles(results.ratios, "ratio", "ratio")}  # fmt: skip
+    contrasts = results.tables.get("contrasts")
+    if contrasts is not None:
+        found["contrasts"] = roles(contrasts, None, "name")
+    return found
+
+
+def primary_view(results: Results, name: str) -> pd.DataFrame:
+    """fold_changes or ratios with each comparison's primary result: where the factorial model
+    is primary (:func:`p_roles`), its fold change, CI, p, adjusted p and test replace the
+    two-group test's; ``sensitivity_test`` and ``sensitivity_p_adj`` name the other analysis of
+    the same comparison (empty when there is none).
+
+    Parameters
+    ----------
+    results
+        A finished analysis (:func:`labelled`).
+    name
+        ``fold_changes`` or ``ratios``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, one row per row of the original, with the two ``sensitivity_`` columns.
+
+    Examples
+    --------
+    >>> view = primary_view(labelled(example_results()), "fold_changes")
+    >>> view[["target", "test", "p_adj", "sensitivity_test", "sensitivity_p_adj"]].round(4)
+      target   test   p_adj   sensitivity_test  sensitivity_p_adj
+    0    MYC  welch  0.0026  pooled (no block)              0.001
+    1  HIF1A  welch  0.0027  pooled (no block)              0.001
+    """
+    table = getattr(results, name)
+    item = "target" if name == "fold_changes" else "ratio"
+    pairs = _pairs(results)
+    rows = []
+    for r in table.to_dict("records"):
+        two, model = pairs.get(_key(item, r[item], r.get("comparison")), (r, None))
+        if model is None:
+            rows.append({**r, "sensitivity_test": "", "sensitivity_p_adj": float("nan")})
+            continue
+        ahead = _model_first(results, two.get("test"), model.get("test"))
+        first, second = (model, two) if ahead else (two, model)
+        rows.append({**r, **{c: first.get(c) for c in _RESULT},
+                     "sensitivity_test": second.get("test"),
+                     "sensitivity_p_adj": second.get("p_adj")})  # fmt: skip
+    return pd.DataFrame(rows, index=table.index, columns=[*table.columns, "sensitivity_test",
+                                                         "sensitivity_p_adj"])  # fmt: skip

@@ -183,3 +183,27 @@ def set_files(browser: Browser, session: str, selector: str, paths: list[Path]) 
 def allow_downloads(browser: Browser, folder: Path) -> None:
     """Save the pages' downloads into ``folder`` under their own names."""
     browser.send("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(folder))
+
+
+def emulate_device(browser: Browser, session: str, width: int, height: int) -> None:
+    """Make the page's viewport a phone's: ``width`` × ``height`` CSS pixels, mobile, scale 3
+    (``Emulation.setDeviceMetricsOverride``); the layout settles before this returns."""
+    browser.send("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
+                 deviceScaleFactor=3, mobile=True)  # fmt: skip
+    browser.evaluate(session, "document.body.getBoundingClientRect().width")  # forces layout
+
+
+def print_pdf(browser: Browser, session: str, path: Path, landscape: bool = False) -> Path:
+    """The page printed to PDF as a browser prints it (``Page.printToPDF``: print media, A4,
+    backgrounds kept); written to ``path``."""
+    data = browser.send("Page.printToPDF", session, timeout=120, landscape=landscape,
+                        printBackground=True, paperWidth=8.27, paperHeight=11.69,
+                        preferCSSPageSize=True)["data"]  # fmt: skip
+    path.write_bytes(base64.b64decode(data))
+    return path
+
+
+def print_media(browser: Browser, session: str) -> None:
+    """Apply the page's print style sheet on screen (``Emulation.setEmulatedMedia``), so that
+    computed styles and boxes read as they print."""
+    browser.send("Emulation.setEmulatedMedia", session, media="print")

@@ -92,9 +92,12 @@ def test_every_fold_change_shown_with_its_value(outdir: Path) -> None:
     rows = re.findall(r'<tr data-contrast="([^"]*)" data-target="([^"]*)">(.*?)</tr>', body)
     assert len(rows) == len(table) == 20
     shown = {(c.replace("&quot;", '"'), t): cells for c, t, cells in rows}
-    model = pd.read_csv(outdir / "contrasts.csv").set_index(["name", "comparison"])["p_adj"]
+    contrasts = pd.read_csv(outdir / "contrasts.csv").set_index(["name", "comparison"])
+    model = contrasts["p_adj"]
     in_model = 0
     for r in table.to_dict("records"):
+        # Donors complete: each two-group test is paired, so it is the primary result.
+        assert (r["test"], r["p_role"]) == ("paired t", "primary")
         cells = shown[(r["contrast"], r["target"])]
         values = [float(v) for v in re.findall(r'data-v="([^"]+)"', cells)]
         # n, fold change, CI low, CI high, p, p adj: full precision kept.
@@ -104,10 +107,17 @@ def test_every_fold_change_shown_with_its_value(outdir: Path) -> None:
         key = (r["target"], r["comparison"])
         assert values[6:] == ([model[key]] if key in model.index else [])
         in_model += key in model.index
+        sensitivity = "<td>rcbd</td>" if key in model.index else "<td></td>"
+        assert cells.count("<td>paired t</td>") == 1
+        assert sensitivity in cells
+        if key in model.index:
+            assert contrasts.loc[key, "p_role"] == "sensitivity"
         assert f">{r['fold_change']:.3g}<" in cells
         assert f">{fmt_p(r['p_value'])}<" in cells.replace("&lt;", "<")
     # Both simple effects vs control and the [[contrasts]] entry: 3 of 4 comparisons per target.
     assert in_model == 15
+    # The model's other contrasts (interactions, effects not vs control) have no other analysis.
+    assert (contrasts["p_role"] == "primary").sum() == len(contrasts) - 15 - 3  # + 3 ratio rows
 
 
 def test_verdicts_in_words(outdir: Path) -> None:
@@ -156,3 +166,25 @@ def test_no_html(results: Results, tmp_path: Path) -> None:
     page = report_html(results)  # without figures: tables and plate maps only
     assert page.count("<svg") == 0
     assert page.count('class="platemap"') == 7
+
+
+def test_reference_gene_stability_when_candidates_ranked(tmp_path: Path) -> None:
+    """reference_genes = ["auto"] over four candidates (T17's data set): the page holds the
+    ranking (one row per candidate, geNorm M as computed) and the stability figure inline."""
+    from qpcr.config import AnalysisConfig
+
+    config = AnalysisConfig(
+        reference_genes=("auto",), candidate_genes=("REF_A", "REF_B", "REF_C", "GAPDH"),
+        replicate="donor", control={"oxygen": "normoxia", "treatment": "vehicle"},
+    )  # fmt: skip
+    found = analyze([Path(__file__).parent / "data" / "methods" / "dataset_2_0.csv"],
+                    config=config)  # fmt: skip
+    write_report(found, tmp_path / "out")
+    text = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    section = text.split('id="reference-genes"')[1].split("</section>")[0]
+    genes = found.tables["reference_genes"]
+    assert section.count("<tr>") == len(genes) + 1 == 5  # header and one row per candidate
+    m = float(genes.set_index("target").loc["GAPDH", "genorm_m"])
+    assert f'data-v="{m!r}"' in section
+    assert m == pytest.approx(0.5240, abs=1e-4)
+    assert text.count('data-figure="reference_genes"><svg') == 1

@@ -5,6 +5,7 @@ factorial model, the adjustment and the versions."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from qpcr.config import load_config
 from qpcr.pipeline import analyze
 from qpcr.report.methods import methods_text
 from qpcr.results import Results
+from qpcr.schema.codes import CONTROL_TYPES, EXCLUDE_REASONS
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hypoxia_tocilizumab"
 
@@ -75,3 +77,24 @@ def test_methods_follow_the_settings() -> None:
     assert "with Welch's t-test." in text
     assert "paired" not in text.split("Fold changes")[1]
     assert "Benjamini-Hochberg" in text
+
+
+def test_zero_copy_wells_counted() -> None:
+    # Under the Poisson rule E6 (TNFSF11, replicates at ~4 copies) is a zero-copy well.
+    results = _run(outlier_rule="poisson")
+    assert _count(results, "zero_copy") == 1
+    assert "left out as wells without template (1 well)" in methods_text(results)
+
+
+def test_every_exclusion_rule_has_words() -> None:
+    """One more well excluded by any rule (not a role) changes the methods text: no code of
+    EXCLUDE_REASONS goes unsaid. The Poisson run holds a zero-copy well and an outlier."""
+    results = _run(outlier_rule="poisson", exclude_flags=("NOAMP",))
+    before = methods_text(results)
+    roles = {*CONTROL_TYPES, "standard", "other_type", "not_analysed", "not_in_layout"}
+    wells = results.wells
+    free = wells.index[~wells["excluded"]][0]
+    for code in set(EXCLUDE_REASONS) - roles:
+        changed = wells.copy()
+        changed.loc[free, ["excluded", "exclude_code"]] = [True, code]
+        assert methods_text(replace(results, wells=changed)) != before, code

@@ -1,5 +1,7 @@
 """results.xlsx prints: rendered by LibreOffice to PDF (skipped when `soffice` or `pdftotext` is
-not installed), headers do not run into each other, p-values read 0.013 or <0.001, small
+not installed; `.ci/run` installs Debian's libreoffice-calc-nogui and poppler-utils when it can):
+every column name printed whole, no word running into the next, no text below ~7 pt, a page
+count in bounds, p-values read 0.013 or <0.001, small
 ratios keep three significant digits, figures sit on their own pages, the header row repeats,
 and wide sheets spread over pages instead of shrinking to an unreadable size."""
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from itertools import pairwise
 from pathlib import Path
 
 import openpyxl
@@ -47,6 +50,22 @@ def test_headers_fit_their_columns(workbook: Path) -> None:
         # at most ~190 characters of columns per landscape page: text stays ≥ 8 pt
         assert sum(widths) / ws.page_setup.fitToWidth <= 190
     assert book["wells"].page_setup.fitToWidth == 2
+    # The Summary's rows read across one page (a second page across would split each row).
+    assert book["Summary"].page_setup.fitToWidth == 1
+
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
+                   r"([^<]*)</word>")  # fmt: skip
+
+
+def _pdf_words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Per page, every word as (y, x min, x max, height, text), sorted by line then by x (the
+    words of one printed line share their y; ``pdftotext -bbox``)."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    return [sorted((round(float(y0), 1), float(x0), float(x1), float(y1) - float(y0), w)
+                   for x0, y0, x1, y1, w in _WORD.findall(page))
+            for page in bbox.split("<page ")[1:]]  # fmt: skip
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
@@ -59,11 +78,25 @@ def test_rendered_by_libreoffice(workbook: Path, tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                           capture_output=True, text=True).stdout  # fmt: skip
     pages = text.split("\f")[:-1]
+    # 42 pages today: the Summary, the tables (wide ones over two pages), one per figure.
     assert 20 <= len(pages) <= 60
-    # Headers apart from their neighbours (once "ci_highbound", "p_adjnote").
+    # No header overprinted or cut: every column name of every table sheet is printed whole as a
+    # word of its own (a name run into its neighbour reads as one word, e.g. "ci_highbound"),
+    # and on no line does a word reach into the next one (a clipped or overflowing cell).
+    words = _pdf_words(pdf)
+    printed = {w for page in words for *_, w in page}
+    book = openpyxl.load_workbook(workbook, read_only=True)
+    for ws in book.worksheets[1:]:
+        if ws.title not in ("Figures", "Methods"):
+            header = next(ws.iter_rows(max_row=1, values_only=True))
+            assert set(header) <= printed, (ws.title, set(header) - printed)
+    for page in words:
+        for (y, _, right, _, a), (y2, left, _, _, b) in pairwise(page):
+            assert y != y2 or left - right >= 1.0, (a, b, left - right)
+    # Readable everywhere: no text shrunk below ~7 pt (a word box ≥ 6.5 pt high).
+    assert min(h for page in words for *_, h, _ in page) >= 6.5
     for glued in ("ci_highbound", "p_adjnote", "p_valuetest", "p_adjadjust"):
         assert glued not in text
-    assert re.search(r"ci_high +bound", text)
     # p-values in a fixed format: no scientific notation anywhere, small ones as <0.001.
     assert not re.search(r"\d\.\d+E[-+]\d", text)
     assert "<0.001" in text

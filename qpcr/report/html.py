@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..groups import group_label
-from ..labels import comparison_labels
+from ..labels import labelled, primary_view
 from .platemap import plate_maps
 from .tables import atomic_write, provenance
 
@@ -35,7 +35,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:v
 margin:0 auto;max-width:1180px;padding:12px 16px 48px}
 h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.2em;margin:1.6em 0 .5em;
 border-bottom:2px solid var(--line);padding-bottom:.2em}h3{font-size:1em;margin:1em 0 .3em}
-nav a{margin-right:.8em;white-space:nowrap}
+nav{display:flex;flex-wrap:wrap;gap:.2em .8em}nav a{white-space:nowrap}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;margin:.5em 0}
 dl.meta dt{color:var(--mute)}dl.meta dd{margin:0}
 ul.verdicts li{margin:.15em 0}.sig{font-weight:600}
@@ -139,22 +139,16 @@ def _table(rows: list[list[str]], head: list[str], attrs: list[str] | None = Non
             f"<tbody>{body}</tbody></table></div>")  # fmt: skip
 
 
-def _model_p(results: Results) -> dict[tuple[str, str], float]:
-    """The factorial model's adjusted p per (target, comparison label), for the comparisons
-    fold_changes.csv also holds (the sensitivity analysis beside the primary test)."""
-    contrasts = results.tables.get("contrasts", pd.DataFrame())
-    if contrasts.empty or "kind" not in contrasts:
-        return {}
-    labels = comparison_labels(contrasts, results.factors, results.config)
-    return dict(zip(zip(contrasts["name"], labels, strict=True), contrasts["p_adj"], strict=True))
+#: Said above the fold-change and ratio tables.
+_PRIMARY = ("<p class=legend>Each row is the comparison's primary result (p, p adj, test); "
+            "the other analysis of the same comparison, the two-group test or the factorial "
+            "model, is a sensitivity analysis (see Methods).</p>")  # fmt: skip
 
 
 def _fold_change_table(results: Results) -> str:
-    table = results.fold_changes
-    table = table.assign(comparison=comparison_labels(table, results.factors, results.config))
+    table = primary_view(labelled(results), "fold_changes")
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
-            "test", "note", "model p adj (sensitivity)"]  # fmt: skip
-    model = _model_p(results)
+            "test", "note", "sensitivity test", "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
     for r in table.to_dict("records"):
         bound = str(r["bound"]) if isinstance(r.get("bound"), str) else ""
@@ -163,18 +157,18 @@ def _fold_change_table(results: Results) -> str:
             _cell(r["fold_change"], "x", bound),
             _cell(r["ci_low"], "x"), _cell(r["ci_high"], "x"), _cell(r.get("p_value"), "p"),
             _cell(r.get("p_adj"), "p"), _cell(r.get("test")), _cell(r.get("note")),
-            _cell(model.get((r["target"], r["comparison"])), "p"),
+            _cell(r.get("sensitivity_test")), _cell(r.get("sensitivity_p_adj"), "p"),
         ])  # fmt: skip
         attrs.append(f' data-contrast="{escape(str(r["contrast"]))}" '
                      f'data-target="{escape(str(r["target"]))}"')  # fmt: skip
-    return _table(rows, head, attrs)
+    return _PRIMARY + _table(rows, head, attrs)
 
 
 def _ratio_table(results: Results) -> str:
-    table = results.ratios
-    table = table.assign(comparison=comparison_labels(table, results.factors, results.config))
+    table = primary_view(labelled(results), "ratios")
     head = ["ratio", "group / comparison", "n", "ratio", "ratio CI low", "ratio CI high",
-            "fold change", "CI low", "CI high", "p", "p adj", "note"]  # fmt: skip
+            "fold change", "CI low", "CI high", "p", "p adj", "test", "note", "sensitivity test",
+            "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
     for r in table.to_dict("records"):
         rows.append([
@@ -182,11 +176,13 @@ def _ratio_table(results: Results) -> str:
             _cell(r.get("value"), "x"), _cell(r.get("value_ci_low"), "x"),
             _cell(r.get("value_ci_high"), "x"), _cell(r.get("fold_change"), "x"),
             _cell(r.get("ci_low"), "x"), _cell(r.get("ci_high"), "x"),
-            _cell(r.get("p_value"), "p"), _cell(r.get("p_adj"), "p"), _cell(r.get("note")),
+            _cell(r.get("p_value"), "p"), _cell(r.get("p_adj"), "p"), _cell(r.get("test")),
+            _cell(r.get("note")), _cell(r.get("sensitivity_test")),
+            _cell(r.get("sensitivity_p_adj"), "p"),
         ])  # fmt: skip
         attrs.append(f' data-contrast="{escape(str(r["contrast"]))}" '
                      f'data-ratio="{escape(str(r["ratio"]))}"')  # fmt: skip
-    return _table(rows, head, attrs)
+    return _PRIMARY + _table(rows, head, attrs)
 
 
 def _frame_table(frame: pd.DataFrame) -> str:
@@ -229,12 +225,11 @@ def verdicts(results: Results) -> list[str]:
     refs = set(results.reference_genes)
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
-    tables = [(results.fold_changes, "target"), (results.ratios, "ratio")]
-    for table, item in tables:
-        if table.empty:
-            continue
-        labels = comparison_labels(table, results.factors, results.config)
-        for r, label in zip(table.to_dict("records"), labels, strict=True):
+    results = labelled(results)
+    for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
+        table = primary_view(results, name)
+        for r in table.to_dict("records"):
+            label = r["comparison"]
             if r[item] in refs or r["contrast"] == "control" or pd.isna(r.get("fold_change")):
                 continue
             fc, low, high = r["fold_change"], r["ci_low"], r["ci_high"]
@@ -301,8 +296,9 @@ def _sections(results: Results, svgs: dict[str, str]) -> list[tuple[str, str, st
         out.append(("ratios", "Ratios", _ratio_table(results)))
     contrasts = results.tables.get("contrasts", pd.DataFrame())
     if not contrasts.empty:
-        keep = [c for c in ("name", "contrast", "kind", "n", "fold_change", "ci_low",
-                            "ci_high", "p_value", "p_adj", "test") if c in contrasts]  # fmt: skip
+        keep = [c for c in ("name", "comparison", "kind", "n", "fold_change", "ci_low",
+                            "ci_high", "p_value", "p_adj", "test", "p_role")
+                if c in contrasts]  # fmt: skip
         out.append(("model", "Factorial model contrasts", _frame_table(contrasts[keep])))
     figures = "".join(f'<figure class="fig" data-figure="{escape(name)}">{_svg(svg)}</figure>'
                       for name, svg in svgs.items())  # fmt: skip

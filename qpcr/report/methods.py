@@ -34,9 +34,6 @@ _USED_TEST_TEXT: dict[str, str] = {
     ),
 }
 
-#: Exclusion codes that are a well's role, not a QC decision (described with the averaging).
-_ROLES = ("ntc", "nac", "nrt", "ntp", "opt", "pos", "standard", "not_analysed", "not_in_layout")
-
 _FACTORIAL_TEXT = {
     "rcbd": "a two-way ANOVA of the log2 values ({factors}) with the biological replicate "
     "({replicate}) as block (randomised complete block design); its simple effects and "
@@ -47,8 +44,9 @@ _FACTORIAL_TEXT = {
 }
 
 
-def _wells(n: int) -> str:
-    return f"{n} well" if n == 1 else f"{n} wells"
+def _count(n: int, noun: str) -> str:
+    """``1 well``, ``2 wells``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _exclusions(results: Results) -> str:
@@ -59,16 +57,18 @@ def _exclusions(results: Results) -> str:
     out = []
     outliers = sum(n for code, n in codes.items() if str(code).startswith("outlier_"))
     rule = RULE_METHODS_TEXT[cfg.outlier_rule].format(threshold=cfg.outlier_threshold)
+    if cfg.outlier_rule == "poisson":  # its text ends with the zero-copy wells left out
+        rule += f" ({_count(int(codes.get('zero_copy', 0)), 'well')})"
     if cfg.outlier_rule != "none":
         kept = "kept (keep_outliers)" if cfg.keep_outliers else "excluded"
-        rule += f"; the deviating well of a flagged set was {kept} ({_wells(outliers)})"
+        rule += f"; the deviating well of a flagged set was {kept} ({_count(outliers, 'well')})"
     out.append(rule + ".")
     if codes.get("isolated_nondetect"):
         out.append(
             "A non-detect whose technical replicates all amplified more than "
             f"{cfg.ntc_margin:g} cycles below the cycle limit {cfg.nondetect_limit:g} was "
             "treated as a failed reaction and excluded "
-            f"({_wells(int(codes['isolated_nondetect']))})."
+            f"({_count(int(codes['isolated_nondetect']), 'well')})."
         )
     named = {
         "omitted": "omitted in the instrument software",
@@ -79,7 +79,7 @@ def _exclusions(results: Results) -> str:
     }
     for code, text in named.items():
         if codes.get(code):
-            out.append(f"{_wells(int(codes[code])).capitalize()} {text} were excluded.")
+            out.append(f"{_count(int(codes[code]), 'well').capitalize()} {text} were excluded.")
     return " ".join(out)
 
 
@@ -166,15 +166,35 @@ def _tests(results: Results) -> str:
             )
         text += (
             f" The factorial design was also analysed with {model} (anova.csv, contrasts.csv). "
-            "The primary p-values are those of the two-group comparisons (fold_changes.csv), "
-            "because each rests only on the two groups it names; the model's contrasts for the "
-            "same comparisons (the same comparison label in contrasts.csv) borrow the residual "
-            "variance of every group and are reported as a sensitivity analysis, and its "
-            "interaction contrasts test whether one factor's effect depends on the other."
+            f"{_primary(results)} The model's interaction contrasts test whether one factor's "
+            "effect depends on the other."
         )
     return text + (
         f" p-values were adjusted within each comparison across targets and ratios with "
         f"{ADJUST_METHODS_TEXT[cfg.adjust]}."
+    )
+
+
+def _primary(results: Results) -> str:
+    """Which of the two analyses of a comparison is primary, and why (the ``p_role`` column)."""
+    roles = pd.concat([results.fold_changes.get("p_role", pd.Series(dtype=object)),
+                       results.ratios.get("p_role", pd.Series(dtype=object))])  # fmt: skip
+    two_group = (
+        "the two-group comparisons (fold_changes.csv, ratios.csv), because each rests only on "
+        "the two groups it names; the model's contrasts for the same comparisons (the same "
+        "comparison label in contrasts.csv) borrow the residual variance of every group and "
+        "are a sensitivity analysis"
+    )
+    second = int((roles == "sensitivity").sum())
+    if not second:
+        return f"The primary results (p_role 'primary') are those of {two_group}."
+    return (
+        f"The primary results (p_role 'primary') are those of {two_group}, except for {second} "
+        f"of the {int(roles.isin(['primary', 'sensitivity']).sum())} results, whose two-group "
+        "test did not pair the biological replicates "
+        f"({results.config.replicate}) while the model took them into account: for those the "
+        "model's contrast is primary, because it keeps the "
+        "comparison within each replicate, and the two-group test is the sensitivity analysis."
     )
 
 

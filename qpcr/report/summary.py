@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..groups import group_label
-from ..labels import comparison_labels
+from ..labels import labelled, primary_view
 from .methods import methods_text
 from .tables import result_tables
 from .workbook import write_results_workbook
@@ -31,6 +31,17 @@ def _with_ci(value: float | None, low: float | None, high: float | None) -> str:
     if low is None or pd.isna(low):
         return f"{value:.3g}"
     return f"{value:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def _sensitivity(row: dict) -> str:
+    """The other analysis of a comparison in words, e.g. ``model: rcbd, p adj 0.018`` ('' if
+    there is none); the row is a :func:`qpcr.labels.primary_view` row."""
+    test = row.get("sensitivity_test")
+    if not isinstance(test, str) or not test:
+        return ""
+    p = _fmt_p(row.get("sensitivity_p_adj"))
+    source = "two-group test" if row.get("p_role") == "sensitivity" else "model"
+    return f"{source}: {test}, p adj {p}" if p else f"{source}: {test}"
 
 
 def _bound(row: dict) -> str:
@@ -61,44 +72,55 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
 
     >>> tables = display_tables(example_results())
     >>> for title in tables:
-    ...     print(title)
-    Fold changes vs oxygen=normoxia
+    ...     print(title)  # doctest: +NORMALIZE_WHITESPACE
+    Fold changes vs oxygen=normoxia (p: the primary test; sensitivity: the other analysis of
+    the comparison)
     Ratios: geometric mean per group, and fold change vs control
-    >>> tables["Fold changes vs oxygen=normoxia"]
-                comparison target  n fold change [95 % CI]        p  p adj
-    0  hypoxia vs normoxia    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003
-    1  hypoxia vs normoxia  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003
+    >>> fc = next(iter(tables.values()))
+    >>> fc[["target", "n", "fold change [95 % CI]", "p", "p adj", "test"]]
+      target  n fold change [95 % CI]        p  p adj   test
+    0    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003  welch
+    1  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003  welch
+    >>> print(fc["sensitivity"][0])
+    model: pooled (no block), p adj 0.00096
     """
     if "rq" in results.samples:
         return _calibrator_tables(results)
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.reference_genes)
-    factors, cfg = list(results.factors), results.config
-    fc = results.fold_changes[~results.fold_changes["target"].isin(refs)]
-    fc = fc.assign(comparison=comparison_labels(fc, factors, cfg))
+    results = labelled(results)
+    fc = primary_view(results, "fold_changes")
+    fc = fc[~fc["target"].isin(refs)]
     rows = [
         {"comparison": r["comparison"],
          "target": r["target"], "n": r["n"],
          "fold change [95 % CI]": _bound(r) + _with_ci(
              r.get("fold_change"), r.get("ci_low"), r.get("ci_high")) or r.get("note", ""),
-         "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
+         "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj")),
+         "test": r.get("test") if isinstance(r.get("test"), str) else "",
+         "sensitivity": _sensitivity(r)}
         for r in fc.to_dict("records")
     ]  # fmt: skip
-    title = f"Fold changes vs {group_label(results.config.control)}"
-    tables = {title: pd.DataFrame(rows)}
+    title = (f"Fold changes vs {group_label(results.config.control)} (p: the primary test; "
+             "sensitivity: the other analysis of the comparison)")  # fmt: skip
+    tables = {title: _drop_empty(pd.DataFrame(rows), "sensitivity")}
     if not results.ratios.empty:
-        ratios = results.ratios.assign(comparison=comparison_labels(results.ratios, factors, cfg))
+        ratios = primary_view(results, "ratios")
         rows = [
             {"ratio": r["ratio"], "group / comparison": r["comparison"],
              "n": r["n"], "ratio [95 % CI]": _with_ci(r.get("value"), r.get("value_ci_low"),
                                                      r.get("value_ci_high")),
              "fold change [95 % CI]": _bound(r) + _with_ci(
                  r.get("fold_change"), r.get("ci_low"), r.get("ci_high")),
-             "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj"))}
+             "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj")),
+             "test": r.get("test") if isinstance(r.get("test"), str) else "",
+             "sensitivity": _sensitivity(r)}
             for r in ratios.to_dict("records")
         ]  # fmt: skip
-        tables["Ratios: geometric mean per group, and fold change vs control"] = pd.DataFrame(rows)
+        tables["Ratios: geometric mean per group, and fold change vs control"] = _drop_empty(
+            pd.DataFrame(rows), "sensitivity"
+        )
     contrasts = results.tables.get("contrasts", pd.DataFrame())
     if "kind" in contrasts:
         inter = contrasts[contrasts["kind"] == "interaction"]
@@ -112,6 +134,11 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
         if rows:
             tables["Interactions (factorial model, donor as block)"] = pd.DataFrame(rows)
     return tables
+
+
+def _drop_empty(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``table`` without ``column`` when no row fills it."""
+    return table.drop(columns=column) if table[column].eq("").all() else table
 
 
 def _calibrator_tables(results: Results) -> dict[str, pd.DataFrame]:
@@ -181,7 +208,8 @@ def summary_lines(results: Results) -> list[str]:
     Reference genes: GAPDH
     Wells: 18 in the input, 18 used, 0 excluded
     QC events: 1
-    """
+    Primary p-values (the tables below): welch (3 results); the other analysis of the same comparison, a sensitivity analysis: pooled (no block) (3) (p_role in the fold_changes, ratios and contrasts sheets; see Methods)
+    """  # noqa: E501
     cfg = results.config
     wells = results.wells
     n_excl = int(wells["excluded"].sum())
@@ -194,25 +222,53 @@ def summary_lines(results: Results) -> list[str]:
         f"Wells: {len(wells)} in the input, {len(wells) - n_excl} used, {n_excl} excluded"
         + (" (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")" if n_excl else ""),
         f"QC events: {len(results.qc)}",
+        *_primary_lines(results),
         *results.notes,
     ]
     return lines
 
 
-def _summary_view(table: pd.DataFrame, results: Results, item: str) -> pd.DataFrame:
-    """The columns a reader needs on the Summary sheet (numbers stay numbers)."""
+def _primary_lines(results: Results) -> list[str]:
+    """Which test gave the primary p-values of the tables below, and the sensitivity analysis."""
+    results = labelled(results)
+    views = [primary_view(results, name) for name in ("fold_changes", "ratios")]
+    views = [v for v in views if "p_role" in v and len(v)]
+    if not views:  # no comparison (absolute quantification, a calibrator sample)
+        return []
+    rows = pd.concat(views)
+    rows = rows[rows["p_role"].isin(["primary", "sensitivity"])]
+    primary = rows["test"].dropna().value_counts()
+    if primary.empty:  # no comparison could be tested
+        return []
+    other = rows["sensitivity_test"].replace("", None).dropna().value_counts()
+    line = "Primary p-values (the tables below): " + ", ".join(
+        f"{test} ({n} results)" for test, n in primary.items()
+    )
+    if len(other):
+        line += (
+            "; the other analysis of the same comparison, a sensitivity analysis: "
+            + ", ".join(f"{test} ({n})" for test, n in other.items())
+            + " (p_role in the fold_changes, ratios and contrasts sheets; see Methods)"
+        )
+    return [line]
+
+
+def _summary_view(results: Results, name: str) -> pd.DataFrame:
+    """The columns a reader needs on the Summary sheet (numbers stay numbers): each
+    comparison's primary result (the tests are named in a line above, :func:`_primary_lines`;
+    a column more would no longer print one landscape page wide)."""
+    table = getattr(results, name)
     if table.empty:
         return table
-    refs = set(results.reference_genes)
-    table = table[~table[item].isin(refs)] if item == "target" else table
-    labels = comparison_labels(table, results.factors, results.config)
-    view = pd.DataFrame({item: table[item], "comparison": labels})
+    item = "target" if name == "fold_changes" else "ratio"
+    table = primary_view(labelled(results), name)
+    table = table[~table[item].isin(results.reference_genes)] if item == "target" else table
     if item == "target":
         keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]
     else:
         keep = ["n", "value", "value_ci_low", "value_ci_high", "fold_change", "ci_low", "ci_high",
                 "p_value", "p_adj", "note"]  # fmt: skip
-    return pd.concat([view, table[keep]], axis=1).reset_index(drop=True)
+    return table[[item, "comparison", *keep]].reset_index(drop=True)
 
 
 def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
@@ -247,8 +303,8 @@ def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
     summary = {
         "title": "qpcr results",
         "lines": summary_lines(results),
-        "fold_changes": _summary_view(results.fold_changes, results, "target"),
-        "ratios": _summary_view(results.ratios, results, "ratio"),
+        "fold_changes": _summary_view(results, "fold_changes"),
+        "ratios": _summary_view(results, "ratios"),
         "warnings": list(
             dict.fromkeys(
                 [*results.warnings, *results.qc.loc[results.qc["severity"] != "info", "message"]]

@@ -55,6 +55,14 @@ _COMPARISON = _c(
     "the comparison in words, the same label in every table, the terminal, the workbook and "
     "report.html: '<group> vs <control group>' or the name of a [[contrasts]] entry",
 )
+_P_ROLE = _c(
+    "p_role",
+    "text",
+    "text",
+    "'primary': the comparison's result to report; "
+    "'sensitivity': the other analysis of the same comparison (two-group test or "
+    "factorial model; see the methods text)",
+)
 _FOLD_CHANGE = _c("fold_change", "float", "fold change", "fold change (2^log2 fold change)")
 _CI_LOW = _c("ci_low", "float", "fold change", "lower confidence limit of fold_change")
 _CI_HIGH = _c("ci_high", "float", "fold change", "upper confidence limit of fold_change")
@@ -206,7 +214,7 @@ TABLES: Final[dict[str, Table]] = {
             _c("n_ref", "int", "count", "biological replicates in the reference (control) group"),
             _c("log2_fold_change", "float", "log2", "log2 fold change = −ΔΔCq", "log2"),
             _SE, _DF, _STATISTIC, _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _P_VALUE, _TEST, _BOUND, _NOTE,
-            _P_ADJ, _ADJUST, _opt(_COMPARISON),
+            _P_ADJ, _ADJUST, _opt(_COMPARISON), _opt(_P_ROLE),
         ),
     ),
     "ratios": Table(
@@ -224,7 +232,7 @@ TABLES: Final[dict[str, Table]] = {
             _c("value_ci_low", "float", "ratio", "lower confidence limit of value"),
             _c("value_ci_high", "float", "ratio", "upper confidence limit of value"),
             _FOLD_CHANGE, _CI_LOW, _CI_HIGH, _FC_CI_LOW, _FC_CI_HIGH, _P_VALUE, _TEST, _BOUND,
-            _NOTE, _P_ADJ, _ADJUST, _opt(_COMPARISON),
+            _NOTE, _P_ADJ, _ADJUST, _opt(_COMPARISON), _opt(_P_ROLE),
         ),
     ),
     "ratio_samples": Table(
@@ -296,7 +304,7 @@ TABLES: Final[dict[str, Table]] = {
             _c("test", "text", "text", "the method (factorial_method): rcbd, paired t, welch; "
                "rcbd with incomplete donors: mixed model (REML, Satterthwaite df)"),
             _c("n", "int", "count", "biological samples (blocks when paired)"),
-            _NOTE, _P_ADJ, _ADJUST, _opt(_COMPARISON),
+            _NOTE, _P_ADJ, _ADJUST, _opt(_COMPARISON), _opt(_P_ROLE),
         ),
     ),
     "standard_curves": Table(

@@ -1,0 +1,163 @@
+"""One primary result per comparison: with donors, the analysis that takes them into account.
+
+T17's data set (tests/data/methods/dataset_2_0.csv) with sample D3-HT missing: the two-group
+test of "toci in hypoxia" (HT vs HV) cannot pair donor D3, so it is Welch's, while the factorial
+model keeps every donor through the mixed model. The model's result is then primary (p_role) and
+shown as the comparison's result in the terminal, the workbook's Summary, report.html and the
+verdicts; Welch's test is the sensitivity analysis. The comparisons whose two-group test is
+paired keep it as primary, with the model's contrast as the sensitivity analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from qpcr.config import AnalysisConfig, Contrast
+from qpcr.labels import primary_view
+from qpcr.pipeline import analyze
+from qpcr.report import write_report
+from qpcr.report.html import report_html, verdicts
+from qpcr.report.methods import methods_text
+from qpcr.report.summary import display_tables
+from qpcr.results import Results
+from qpcr.stats.linear import MIXED_TEST
+
+DATASET = Path(__file__).parent / "data" / "methods" / "dataset_2_0.csv"
+HT, HV = {"oxygen": "hypoxia", "treatment": "tocilizumab"}, {"oxygen": "hypoxia",
+                                                           "treatment": "vehicle"}  # fmt: skip
+CONFIG = AnalysisConfig(
+    reference_genes=("REF_A", "REF_B"),
+    replicate="donor",
+    control={"oxygen": "normoxia", "treatment": "vehicle"},
+    ratios={"RANKL/OPG": ("RANKL", "OPG")},
+    contrasts=(Contrast("toci in hypoxia", HT, HV),),
+)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    data = pd.read_csv(DATASET)
+    path = tmp_path_factory.mktemp("primary") / "d3_ht_missing.csv"
+    data[data["sample"] != "D3-HT"].to_csv(path, index=False)
+    return analyze([path], config=CONFIG)
+
+
+def _row(table: pd.DataFrame, name: str, comparison: str) -> pd.Series:
+    column = next(c for c in ("target", "ratio", "name") if c in table)
+    return table[(table[column] == name) & (table["comparison"] == comparison)].iloc[0]
+
+
+def test_roles_follow_the_donors(results: Results) -> None:
+    fc, model = results.fold_changes, results.tables["contrasts"]
+    # HT lacks D3: its comparisons cannot pair (Welch); HV vs NV holds every donor (paired t).
+    assert set(fc.loc[fc["comparison"] == "toci in hypoxia", "test"]) == {"welch"}
+    assert set(fc.loc[fc["comparison"] == "hypoxia + vehicle vs normoxia + vehicle", "test"]) \
+        == {"paired t"}  # fmt: skip
+    for item in ("BMP2", "RANKL"):
+        welch = _row(fc, item, "toci in hypoxia")
+        mixed = _row(model, item, "toci in hypoxia")
+        assert (welch["p_role"], mixed["test"], mixed["p_role"]) == \
+            ("sensitivity", MIXED_TEST, "primary")  # fmt: skip
+        paired = _row(fc, item, "hypoxia + vehicle vs normoxia + vehicle")
+        blocked = _row(model, item, "hypoxia + vehicle vs normoxia + vehicle")
+        assert (paired["p_role"], blocked["p_role"]) == ("primary", "sensitivity")
+    # HT vs NV is no simple effect of the model: the two-group test (Welch) is the only one.
+    diagonal = fc[fc["comparison"] == "hypoxia + tocilizumab vs normoxia + vehicle"]
+    assert set(diagonal["test"]) == {"welch"}
+    assert set(diagonal["p_role"]) == {"primary"}
+    # Interactions are the model's alone.
+    assert set(model.loc[model["kind"] == "interaction", "p_role"]) == {"primary"}
+    ratio = _row(results.ratios, "RANKL/OPG", "toci in hypoxia")
+    assert ratio["p_role"] == "sensitivity"
+    assert results.ratios.loc[results.ratios["contrast"] == "control", "p_role"].tolist() == [""]
+
+
+def test_primary_result_shown_everywhere(results: Results, tmp_path: Path) -> None:
+    mixed = _row(results.tables["contrasts"], "BMP2", "toci in hypoxia")
+    welch = _row(results.fold_changes, "BMP2", "toci in hypoxia")
+    view = _row(primary_view(results, "fold_changes"), "BMP2", "toci in hypoxia")
+    result = ["fold_change", "ci_low", "ci_high", "p_value", "p_adj", "test"]
+    assert view[result].tolist() == mixed[result].tolist()
+    assert (view["sensitivity_test"], view["sensitivity_p_adj"]) == ("welch", welch["p_adj"])
+    assert view["p_value"] != welch["p_value"]
+    # Terminal: the model's p with its test, Welch's as the sensitivity.
+    terminal = next(iter(display_tables(results).values()))
+    shown = _row(terminal, "BMP2", "toci in hypoxia")
+    assert shown["fold change [95 % CI]"] == \
+        f"{mixed['fold_change']:.3g} [{mixed['ci_low']:.3g}, {mixed['ci_high']:.3g}]"  # fmt: skip
+    assert (shown["test"], shown["p adj"]) == (MIXED_TEST, f"{mixed['p_adj']:.3f}")
+    assert shown["sensitivity"] == f"two-group test: welch, p adj {welch['p_adj']:.3f}"
+    paired = _row(terminal, "BMP2", "hypoxia + vehicle vs normoxia + vehicle")
+    assert paired["test"] == "paired t"
+    assert paired["sensitivity"].startswith(f"model: {MIXED_TEST}, p adj")
+    # report.html's verdict quotes the primary p.
+    line = next(v for v in verdicts(results) if v.startswith("BMP2:") and "toci in hypoxia" in v)
+    assert f"adjusted p = {mixed['p_adj']:.3f} ({MIXED_TEST}, holm)" in line
+    assert f"<td>{MIXED_TEST}</td>" in report_html(results)
+    # The workbook's Summary: the model's numbers; a line above names the tests.
+    write_report(results, tmp_path / "out", figures=False, html=False)
+    summary = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")["Summary"]
+    rows = [[c.value for c in row] for row in summary.iter_rows()]
+    header = next(r for r in rows if r[:2] == ["target", "comparison"])
+    hit = dict(zip(header, next(r for r in rows if r[:2] == ["BMP2", "toci in hypoxia"]),
+                   strict=True))  # fmt: skip
+    assert hit["p_adj"] == pytest.approx(mixed["p_adj"])
+    line = next(r[0] for r in rows if str(r[0]).startswith("Primary p-values"))
+    # 7 results (6 targets, 1 ratio) per comparison: NT vs NV and HV vs NV paired (the model
+    # beside them), HT vs NV Welch alone, toci in hypoxia the mixed model (Welch beside it).
+    assert line.startswith(f"Primary p-values (the tables below): paired t (14 results), "
+                           f"welch (7 results), {MIXED_TEST} (7 results); the other analysis "
+                           f"of the same comparison, a sensitivity analysis: {MIXED_TEST} (14)"
+                           ", welch (7)")  # fmt: skip
+    # The CSVs say the same in p_role.
+    csv = pd.read_csv(tmp_path / "out" / "fold_changes.csv")
+    assert _row(csv, "BMP2", "toci in hypoxia")["p_role"] == "sensitivity"
+
+
+def test_methods_give_the_reason(results: Results) -> None:
+    text = methods_text(results)
+    roles = pd.concat([results.fold_changes["p_role"], results.ratios["p_role"]])
+    n, total = (
+        int((roles == "sensitivity").sum()),
+        int(roles.isin(["primary", "sensitivity"]).sum()),
+    )
+    assert n == 7  # toci in hypoxia: 6 targets (REF_C, GAPDH, BMP2, VEGFA, RANKL, OPG), 1 ratio
+    assert f"except for {n} of the {total} results, whose two-group test did not pair the " \
+           "biological replicates (donor) while the model took them into account" \
+           in text  # fmt: skip
+    assert "the model's contrast is primary, because it keeps the comparison within each " \
+           "replicate" in text  # fmt: skip
+
+
+def test_figure_stars_follow_the_primary_result(tmp_path: Path) -> None:
+    """With D3-HV missing, "hypoxia + vehicle vs normoxia + vehicle" is Welch's in
+    fold_changes and the mixed model's as the primary result: the figure's stars over the HV
+    group are the primary adjusted p-value's, and the caption names the primary tests."""
+    from qpcr.labels import labelled
+    from qpcr.report.figures import _stars, fold_change_figure
+
+    data = pd.read_csv(DATASET)
+    path = tmp_path / "d3_hv_missing.csv"
+    data[data["sample"] != "D3-HV"].to_csv(path, index=False)
+    results = labelled(analyze([path], config=CONFIG))
+    view = primary_view(results, "fold_changes")
+    comparison = "hypoxia + vehicle vs normoxia + vehicle"
+    rows = view[view["comparison"] == comparison].set_index("target")
+    assert set(rows["test"]) == {MIXED_TEST}  # the model is primary for this comparison
+    two_group = results.fold_changes[results.fold_changes["comparison"] == comparison]
+    assert set(two_group["test"]) == {"welch"}
+    figure = fold_change_figure(results)
+    shown = {ax.get_title(): {t.get_text() for t in ax.texts if "*" in t.get_text()}
+             for ax in figure.axes}  # fmt: skip
+    differs = 0
+    for target, row in rows.iterrows():
+        others = view[(view["target"] == target) & view["contrast"].str.endswith(" vs control")]
+        expected = {_stars(p) for p in others["p_adj"]} - {""}
+        assert shown[target] == expected, target
+        welch = two_group.set_index("target").loc[target, "p_adj"]
+        differs += _stars(welch) != _stars(row["p_adj"])
+    assert differs  # at least one target's stars would be wrong if drawn from Welch's p
+    assert MIXED_TEST in figure.texts[0].get_text()
