@@ -66,10 +66,14 @@ def summarise(
     (1, {'ok': 3, 'undetermined': 1}, 'none')
     >>> folder.cleanup()
     """
+    from .errors import ExportParseError
     from .io import formats, read_run
     from .io.curves import describe_curves, export_curves
 
-    export = read_run(path, format, decimal, run=run)
+    try:
+        export = read_run(path, format, decimal, run=run)
+    except ExportParseError as refusal:
+        return _raw_curves(path, format, decimal, run, refusal)
     wells = export.wells
     info = export.info
     description = next((f.description for f in formats() if f.name == info.format), "")
@@ -101,6 +105,36 @@ def summarise(
         "curves": describe_curves(export_curves(export, Path(path).stem)),
         "experiment": info.experiment,
         "calls": _calls(wells, keys if info.experiment == "genotyping" else []),
+    }
+
+
+def _raw_curves(
+    path: str | Path,
+    format: str | None,
+    decimal: str | None,
+    run: Sequence[str],
+    refusal: Exception,
+) -> dict[str, Any]:
+    """The summary of an export that holds curves but no Cq (which ``qpcr analyze`` calls Cq
+    from, ``cq_source``): its curves, wells, targets and samples; ``refusal`` (why
+    :func:`qpcr.io.read_run` declined it) is raised again when it holds no curve either."""
+    from .io.curves import describe_curves, read_curves
+
+    curves = read_curves(path, format, decimal, run, plate=Path(path).stem)
+    if not curves["kind"].eq("amplification").any():
+        raise refusal
+    keys = curves.drop_duplicates(["plate", "well"])
+    plates = sorted(map(str, keys["plate"].dropna().unique()))
+    return {
+        "file": str(path),
+        "format": "curves",
+        "description": "raw fluorescence curves without Cq: qpcr analyze calls Cq from the "
+        "amplification curves (cq_source), qpcr curves writes them",
+        "plates": plates if len(plates) > 1 else [],
+        "wells": len(keys),
+        "targets": sorted({str(t) for t in keys["target"].dropna()} - {""}),
+        "samples": sorted({str(s) for s in keys["sample"].dropna()} - {""}),
+        "curves": describe_curves(curves),
     }
 
 

@@ -75,3 +75,24 @@ def test_cli_formats() -> None:
     assert result.exit_code == 0
     for fmt in formats():
         assert fmt.name in result.stdout
+
+
+def test_a_raw_curve_export_is_summarised_by_its_curves(tmp_path: Path) -> None:
+    """An export with curves but no Cq (here the qpcR batsch1 wide table), which qpcr analyze
+    calls Cq from, is described by its curves instead of refused as 'no Cq'; a file with
+    neither is still refused with the reader's message."""
+    wide = DATA / "exports" / "curve_table" / "curve_table_qpcr_batsch1_wide.csv"
+    summary = summarise(wide)
+    header = wide.read_text().splitlines()[0].split(",")
+    cycles = len(wide.read_text().splitlines()) - 1
+    assert summary["format"] == "curves"
+    assert summary["wells"] == len(header) - 1
+    assert summary["curves"] == f"amplification: {len(header) - 1} wells, cycles 1–{cycles}"
+    result = CliRunner().invoke(app, ["inspect", str(wide), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["wells"] == len(header) - 1
+    empty = tmp_path / "melt_only.csv"
+    empty.write_text("well,temperature,fluorescence\nA1,60,1.0\nA1,61,0.9\n")
+    result = CliRunner().invoke(app, ["inspect", str(empty)])
+    assert result.exit_code == 1
+    assert "raw curves" in result.output
