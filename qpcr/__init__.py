@@ -9,7 +9,8 @@ Python API (imported on first use, so ``import qpcr`` stays light)::
     results.fold_changes, results.ratios, results.tables["anova"]
 
 ``qpcr.read_curves("run.rdml")`` gives the amplification and melt curves of an export as one
-tidy table; ``qpcr.call_cq(curves)`` calls Cq, efficiency and N0 from its amplification curves.
+tidy table; ``qpcr.call_cq(curves)`` calls Cq, efficiency and N0 from its amplification
+curves, and ``qpcr.melt_peaks(curves)`` its melt peaks (Tm, products, primer-dimers) per well.
 ``qpcr.run_batch`` analyses many plates, each on its own, into one CSV per table.
 ``qpcr.check_run`` evaluates a reference plate against its specification (``qpcr.load_spec``).
 
@@ -20,8 +21,8 @@ The names are listed without importing the modules behind them; the first use im
 >>> import qpcr
 >>> [name for name in dir(qpcr) if not name.startswith("_")]
 ['AnalysisConfig', 'Results', 'adjust', 'analyze', 'call_cq', 'check_run', 'compare',
- 'load_config', 'load_layout', 'load_spec', 'quality', 'quantify', 'read_curves', 'read_export',
- 'read_run', 'read_wells', 'run_batch', 'write_report']
+ 'load_config', 'load_layout', 'load_spec', 'melt_peaks', 'quality', 'quantify', 'read_curves',
+ 'read_export', 'read_run', 'read_wells', 'run_batch', 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
 >>> config.reference_genes, config.adjust, config.alpha
 (('GAPDH', 'ACTB'), 'holm', 0.05)
@@ -51,6 +52,7 @@ _API = {
     "read_run": "qpcr.io",
     "read_curves": "qpcr.io.curves",
     "call_cq": "qpcr.calling",
+    "melt_peaks": "qpcr.melt",
     "load_layout": "qpcr.layout",
     "check_run": "qpcr.check",
     "load_spec": "qpcr.check",
@@ -69,6 +71,7 @@ if TYPE_CHECKING:  # "import X as X": an explicit re-export
     from qpcr.io import read_run as read_run
     from qpcr.io.curves import read_curves as read_curves
     from qpcr.layout import load_layout as load_layout
+    from qpcr.melt import melt_peaks as melt_peaks
     from qpcr.pipeline import analyze as analyze
     from qpcr.pipeline import read_wells as read_wells
     from qpcr.report import write_report as write_report

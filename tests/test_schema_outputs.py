@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpcr import schema
+from qpcr import melt, schema
 from qpcr.config import AnalysisConfig, load_config
 from qpcr.errors import AssumptionWarning
 from qpcr.factorial import factorial_tables
@@ -197,6 +197,8 @@ def test_codes_in_the_source_are_declared() -> None:
     events |= {f"standard_curve_{r}" for r in curve_rules} | set(gene_rules)
     calling = (qpcr / "calling" / "__init__.py").read_text(encoding="utf-8")
     events |= set(re.findall(r'"(curve_[a-z_]+)": "(?:info|warn|fail)"', calling))
+    melt_names = set(re.findall(r'"((?:melt|ntc_melt|ntc_primer)_[a-z_]+)"', text["melt.py"]))
+    events |= melt_names - set(melt.__all__)
     assert events <= set(QC_EVENTS), events - set(QC_EVENTS)
     assert set(QC_EVENTS) <= events | {"missing_reference", "missing_target"}
 

@@ -104,7 +104,7 @@ def read(path: Path, sample: FileSample) -> Export:
     kind = _kind(sample.lines)
     what = {
         "raw": "this is an MxPro raw fluorescence export (one row per well, dye and cycle), "
-        "which holds no Ct values",
+        "which holds no Ct values (qpcr.read_curves reads its curves)",
         "table": "this is an MxPro table with 'Section:Column' headers but no Ct column",
     }.get(kind or "", "not an MxPro export")
     raise ExportParseError(

@@ -1,25 +1,35 @@
 """Amplification and melt curves of any export as one tidy table
 (:data:`qpcr.schema.curves.CURVES`).
 
-The curves come from the readers that carry them: RDML ``<adp>``/``<mdp>`` (every run),
-Thermo "Amplification Data" and "Melt Curve Raw Data" sheets and sections (both through
-:func:`qpcr.io.read_run`), and the Bio-Rad CFX amplification and melt exports, which
-:func:`qpcr.io.read_run` refuses as holding no Cq (:func:`qpcr.io.biorad_curves.read_curves`). Every
-file passes the same detection and safety checks as for an analysis.
-"""
+The curves come from the readers that carry them: RDML ``<adp>``/``<mdp>`` (every run) and
+Thermo "Amplification Data" and "Melt Curve Raw Data" sheets and sections, both through
+:func:`qpcr.io.read_run`; and the exports :func:`qpcr.io.read_run` refuses as holding no Cq,
+each read by its curve reader once its format has claimed the file (``_CURVE_FORMATS``): the
+Bio-Rad CFX amplification and melt exports (:mod:`qpcr.io.biorad_curves`), the LightCycler 480
+raw-data text and the MxPro raw-fluorescence export (:mod:`qpcr.io.raw_curves`), the Rotor-Gene
+``.rex`` run file (:mod:`qpcr.io.rex_curves`) and plain long or wide curve tables
+(:mod:`qpcr.io.curve_table`). Every file passes the same detection and safety checks as for an
+analysis."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from ..schema.curves import tidy_curves
-from . import biorad, biorad_curves
+from . import agilent, biorad, biorad_curves, curve_table, raw_curves, roche, runfiles
+from .curve_table import read_curve_table
 from .failures import damaged_file
 from .numbers import check_decimal
-from .registry import Export, _detect, _sample, read_run
+from .registry import Export, FileSample, _detect, _sample, read_run
+from .rex_curves import read_rex
+
+#: A curve reader bound to its file.
+_Reader = Callable[[], pd.DataFrame]
 
 __all__ = ["describe_curves", "export_curves", "read_curves"]
 
@@ -82,15 +92,62 @@ def read_curves(
     path = Path(path)
     plate = path.stem if plate is None else plate
     decimal = check_decimal(decimal)
-    if format in (None, "auto", biorad.NAME):
+    if format in (None, "auto") or format in _CURVE_FORMATS:
         sample = _sample(path, decimal)  # the gate read_run passes every file through
-        if format == biorad.NAME or _detect(sample).format.name == biorad.NAME:
-            sniffed = biorad.sniff(sample)  # the file's head is cached: no second read
-            if sniffed is not None and sniffed[0] in _X:
-                with damaged_file(str(path)):
-                    table = biorad_curves.read_curves(path, sample, sniffed)
-                return tidy_curves([table.assign(plate=plate)])
+        name = format if format not in (None, "auto") else _claimed(sample)
+        reader = _CURVE_FORMATS[name](path, sample, decimal) if name in _CURVE_FORMATS else None
+        if reader is not None:
+            with damaged_file(str(path)):
+                table = reader()
+            named = table.get("plate", pd.Series("", index=table.index)).replace("", plate)
+            return tidy_curves([table.assign(plate=named)])  # a curve table may name plates
     return export_curves(read_run(path, format, decimal, run=run), plate)
+
+
+def _claimed(sample: FileSample) -> str | None:
+    """The one format that claims the file, or None (then :func:`read_run` says why)."""
+    try:
+        return _detect(sample).format.name
+    except InputError:
+        return None
+
+
+def _biorad(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
+    sniffed = biorad.sniff(sample)  # the file's head is cached: no second read
+    if sniffed is None or sniffed[0] not in _X:
+        return None
+    return partial(biorad_curves.read_curves, path, sample, sniffed)
+
+
+def _lc480(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
+    if roche._kind(roche._head_lines(sample)) == "raw":
+        return partial(raw_curves.read_lc480, path, sample, decimal)
+    return None
+
+
+def _mxpro(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
+    if sample.kind == "text" and agilent._kind(sample.lines) == "raw":
+        return partial(raw_curves.read_mxpro, path, sample, decimal)
+    return None
+
+
+def _rex(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
+    return partial(read_rex, path, sample) if runfiles._kind(sample) == "rex" else None
+
+
+def _table(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
+    return partial(read_curve_table, path, sample, decimal) if curve_table.sniff(sample) else None
+
+
+#: Formats whose files may hold curves that :func:`read_run` refuses (they hold no Cq) →
+#: (path, sample, decimal) → the reader of those curves, or None when the file holds none.
+_CURVE_FORMATS: dict[str, Callable[[Path, FileSample, str | None], _Reader | None]] = {
+    biorad.NAME: _biorad,
+    roche.NAME: _lc480,
+    agilent.NAME: _mxpro,
+    runfiles.NAME: _rex,
+    curve_table.NAME: _table,
+}
 
 
 def export_curves(export: Export, plate: str) -> pd.DataFrame:

@@ -109,7 +109,7 @@ __all__ = [
 #: named relative to this package (``..template.export``: the bench-scientist workbook).
 _FORMAT_MODULES: tuple[str, ...] = (
     "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles", "dpcr",
-    "..template.export",
+    "curve_table", "..template.export",
 )  # fmt: skip
 
 
@@ -315,7 +315,7 @@ def formats() -> list[ExportFormat]:
     Examples
     --------
     >>> sorted(f.name for f in formats())[:6]
-    ['agilent', 'biorad', 'dpcr', 'rdml', 'roche', 'rotorgene']
+    ['agilent', 'biorad', 'curve_table', 'dpcr', 'rdml', 'roche']
     """
     global _LOADED
     if not _LOADED:

@@ -161,7 +161,8 @@ def read(path: Path, sample: FileSample) -> Export:
     kind = _kind(lines)
     if kind != "cp":
         what = (
-            "this is a LightCycler 480 raw fluorescence export, which holds no Cp values"
+            "this is a LightCycler 480 raw fluorescence export, which holds no Cp values "
+            "(qpcr.read_curves reads its curves)"
             if kind == "raw"
             else "no 'Experiment: ... Selected Filter: ...' line followed by the "
             "'Include Color Pos Name Cp' header"

@@ -134,9 +134,10 @@ def read(path: Path, sample: FileSample) -> Export:
             "not a known instrument run file", where=str(path), hint="Pass an exported table"
         )
     what, software, export = _RUN_FILES[kind]
+    curves = " (qpcr.read_curves reads its raw curves)" if kind == "rex" else ""
     raise UnrecognizedFormatError(
-        f"this is a native run file of {what}, which this tool cannot read; expected an "
-        "exported results table",
+        f"this is a native run file of {what}, which this tool cannot analyse{curves}; "
+        "expected an exported results table",
         where=str(path),
         hint=f"Export {export} from {software} first",
     )

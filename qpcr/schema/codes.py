@@ -86,6 +86,15 @@ QC_EVENTS: Final[dict[str, str]] = {
     "median: left out of the amplicon's mean efficiency",
     "curve_late_shallow": "a late, shallow amplification curve (plateau below a quarter of its "
     "amplicon's, Cq later than its median): primer dimers or unspecific product",
+    "melt_no_peak": "the melt curve shows no peak: no product melted",
+    "melt_multiple_peaks": "the melt curve shows more than one peak: more than one product",
+    "melt_tm_off": "the main melt peak is more than 1 °C from its target's consensus Tm: "
+    "another product",
+    "melt_primer_dimer": "a melt peak more than 3 °C below the target's consensus Tm (a "
+    "primer-dimer)",
+    "ntc_melt_product": "a no-template control melts at its target's product Tm: contamination",
+    "ntc_primer_dimer": "a no-template control melts only below its target's product Tm: "
+    "primer-dimer, not contamination",
 }
 
 
