@@ -4,7 +4,9 @@
 holds a :func:`~qpcr.curves.standard_curves` table to the acceptance rules of methods §2.5;
 :func:`curve_problems` says why a curve gives no efficiency, and :func:`efficiency_checks`
 which efficiency each target falls back to then (the ``[efficiency]`` setting, the pooled
-curves of the other plates, or E = 2). :func:`efficiency_bias` is the error of assuming E.
+curves of the other plates, or E = 2). :func:`amplification_agreement` holds a standard
+curve's efficiency against the one its amplicon's amplification curves give.
+:func:`efficiency_bias` is the error of assuming E.
 The fitting itself is :mod:`qpcr.curves`.
 """
 
@@ -20,7 +22,9 @@ import pandas as pd
 from .errors import ConfigError
 
 __all__ = [
+    "AGREEMENT_TOLERANCE",
     "MIN_R_SQUARED",
+    "amplification_agreement",
     "curve_problems",
     "curve_warnings",
     "efficiency_bias",
@@ -30,6 +34,11 @@ __all__ = [
 
 #: Acceptance limit of a standard curve's R² (below it the curve gives no efficiency).
 MIN_R_SQUARED = 0.98
+
+#: Efficiencies closer than this never disagree (:func:`amplification_agreement`): on
+#: noise-free curves both CIs shrink to nothing, and a difference of 1 % in efficiency is
+#: below what either method resolves on a real plate.
+AGREEMENT_TOLERANCE = 0.01
 
 _PERCENT_RE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d*)?)\s*%\s*$")
 
@@ -361,6 +370,75 @@ def efficiency_checks(
                 out.append({"rule": "setting_outside_ci", "plate": plate, "target": target,
                             "severity": "warning", "value": e,
                             "threshold": lo if e < lo else hi, "message": message})  # fmt: skip
+    return out
+
+
+def amplification_agreement(
+    curves: pd.DataFrame, amplicons: pd.DataFrame, alpha: float = 0.05
+) -> list[dict[str, object]]:
+    """Standard curves whose efficiency disagrees with the amplification curves' on the same
+    plate: their confidence intervals do not overlap, and the two differ by more than
+    :data:`AGREEMENT_TOLERANCE`.
+
+    Parameters
+    ----------
+    curves
+        A :func:`~qpcr.curves.standard_curves` table (curves that give no efficiency are
+        skipped).
+    amplicons
+        Per plate × target, ``efficiency``, ``efficiency_se`` and ``n`` (the reactions
+        averaged), as :func:`qpcr.call_cq` returns them; their CI is E ± t(1 − alpha/2,
+        n − 1) · SE.
+    alpha
+        1 − the amplicon CI's level.
+
+    Returns
+    -------
+    list of dict
+        Dicts shaped as those of :func:`curve_warnings` (rule ``amplification_disagrees``).
+
+    Examples
+    --------
+    A standard curve with E 2.009 (95 % CI 1.974–2.047) against 12 reactions averaging 1.90
+    (SE 0.01, CI 1.878–1.922):
+
+    >>> from qpcr.curves import standard_curves
+    >>> wells = pd.DataFrame({"plate": "p1", "target": "MYC", "sample_type": "std",
+    ...     "cq_status": "ok", "quantity": [1000, 1000, 100, 100, 10, 10],
+    ...     "cq": [20.0, 20.1, 23.3, 23.4, 26.7, 26.6]})
+    >>> amplicons = pd.DataFrame({"plate": ["p1"], "target": ["MYC"], "efficiency": [1.90],
+    ...                           "efficiency_se": [0.01], "n": [12]})
+    >>> [found] = amplification_agreement(standard_curves(wells), amplicons)
+    >>> print(found["message"])
+    MYC on plate p1: the standard curve's E = 2.009 (95 % CI 1.974–2.047) and the amplification
+    curves' E = 1.900 (95 % CI 1.878–1.922, 12 reactions) disagree
+    >>> amplification_agreement(standard_curves(wells), amplicons.assign(efficiency=1.98))
+    []
+    """
+    from .stats.dist import t_ppf
+
+    fitted = curves[curve_problems(curves).eq("")] if len(curves) else curves
+    both = fitted.merge(amplicons, on=["plate", "target"], suffixes=("", "_amp"))
+    both = both[both["n"].ge(2) & both["efficiency_se"].notna()]
+    out: list[dict[str, object]] = []
+    for row in both.to_dict("records"):
+        half = float(t_ppf(1 - alpha / 2, row["n"] - 1)) * row["efficiency_se"]
+        low, high = row["efficiency_amp"] - half, row["efficiency_amp"] + half
+        overlap = low <= row["efficiency_ci_high"] and row["efficiency_ci_low"] <= high
+        if overlap or abs(row["efficiency_amp"] - row["efficiency"]) <= AGREEMENT_TOLERANCE:
+            continue
+        level = f"{100 * (1 - alpha):g} %"
+        message = (
+            f"{row['target']} on plate {row['plate']}: the standard curve's E = "
+            f"{row['efficiency']:.3f} (95 % CI {row['efficiency_ci_low']:.3f}–"
+            f"{row['efficiency_ci_high']:.3f}) and the amplification curves' E = "
+            f"{row['efficiency_amp']:.3f} ({level} CI {low:.3f}–{high:.3f}, {row['n']} "
+            "reactions) disagree"
+        )
+        out.append({"rule": "amplification_disagrees", "plate": row["plate"],
+                    "target": row["target"], "severity": "warning",
+                    "value": row["efficiency_amp"], "threshold": row["efficiency"],
+                    "message": message})  # fmt: skip
     return out
 
 

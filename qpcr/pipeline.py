@@ -13,12 +13,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .calibrator import calibrator_sample
 from .config import AnalysisConfig
-from .errors import InputError
+from .errors import ExportParseError, InputError
 from .io import read_run
 from .io.registry import Export, RunInfo
 from .labels import labelled
@@ -29,6 +30,9 @@ from .stages.quality import Checked, quality
 from .stages.quantify import Quantified, quantify
 from .template import settings_for
 from .validate import check_names
+
+if TYPE_CHECKING:
+    from .calling import CurveCalls
 
 __all__ = [
     "Checked",
@@ -49,12 +53,20 @@ __all__ = [
 @dataclass(frozen=True)
 class Wells:
     """What :func:`read_wells` returns: the wells table, the runs read and the input files
-    (with their SHA-256), and the warnings of the layout join and the name checks."""
+    (with their SHA-256), and the warnings of the layout join and the name checks;
+    ``curves`` (the tidy curves table, :func:`qpcr.read_curves`) and ``curve_calls`` when
+    Cq or efficiencies were called from raw curves (``cq_source``, ``efficiency_source``)."""
 
     table: pd.DataFrame
     runs: tuple[RunInfo, ...]
     inputs: tuple[InputFile, ...]
     warnings: tuple[str, ...] = ()
+    curves: pd.DataFrame | None = None
+    curve_calls: CurveCalls | None = None
+
+
+#: The methods ``cq_source`` names that call Cq from the curves (``auto`` calls with linreg).
+CURVE_METHODS = ("linreg", "cpd2")
 
 
 def sha256(path: str | Path) -> str:
@@ -120,31 +132,94 @@ def read_exports(
     format: str | None = None,
     decimal: str | None = None,
     run: Sequence[str] = (),
-) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile]]:
+    cq_source: str = "instrument",
+    with_curves: bool = False,
+) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile], pd.DataFrame, list[str]]:
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
     names plates) and a ``source`` column. ``decimal``: the decimal mark of text exports
-    (None: detected); ``run`` picks runs of multi-run files (:func:`qpcr.io.read_run`). A run
-    without any Cq value is refused. A DataFrame is read as a tidy table
-    (:func:`qpcr.io.tidy.read_frame`); its SHA-256 is that of its CSV text."""
-    frames, runs, inputs = [], [], []
+    (None: detected); ``run`` picks runs of multi-run files (:func:`qpcr.io.read_run`). A
+    DataFrame is read as a tidy table (:func:`qpcr.io.tidy.read_frame`); its SHA-256 is that
+    of its CSV text.
+
+    ``cq_source`` ``instrument`` refuses a run without any Cq value; ``linreg`` and ``cpd2``
+    read every export's amplification curves to call Cq from; ``auto`` reads those of the
+    exports that hold no Cq (a raw-curve export). ``with_curves`` reads every export's curves
+    (for their efficiencies). Returns the wells, runs and input files, the tidy curves table
+    read and the plates whose Cq is to be called from it."""
+    frames, runs, inputs, curves, called = [], [], [], [], []
     for i, (path, stem) in enumerate(zip(exports, plate_names(exports), strict=True)):
         if isinstance(path, pd.DataFrame):
             from .io.tidy import read_frame
 
             export = read_frame(path, frame_name(i), decimal)
-            name, digest = frame_name(i), _frame_sha256(path)
+            name, digest, curve = frame_name(i), _frame_sha256(path), None
         else:
-            export = read_run(path, format, decimal, run=run)  # a filled template too
+            export, curve = _read_file(Path(path), stem, (format, decimal, run), cq_source,
+                                       with_curves)  # fmt: skip
             name, digest = str(path), sha256(path)
-        _refuse_runs_without_cq(export, name)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
+        wells["plate"] = wells["plate"].astype(str)
+        mine = _plates_to_call(wells, curve, cq_source)
+        called += mine
+        kept = wells[~wells["plate"].isin(mine)]
+        if len(kept):
+            _refuse_runs_without_cq(replace(export, wells=kept), name)
         wells["source"] = Path(name).name
         frames.append(wells)
+        curves += [] if curve is None else [curve]
         runs.append(export.info)
         inputs.append(InputFile(name, digest, "export", export.info.format, export.info.instrument))
-    return pd.concat(frames, ignore_index=True), runs, inputs
+    stacked = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True), runs, inputs, stacked, called
+
+
+def _plates_to_call(wells: pd.DataFrame, curves: pd.DataFrame | None, cq_source: str) -> list[str]:
+    """The plates (runs) of an export whose Cq is to be called from its curves: every plate
+    with curves under ``linreg``/``cpd2``, those without any Cq under ``auto``."""
+    if curves is None or cq_source not in (*CURVE_METHODS, "auto"):
+        return []
+    bare = _bare_plates(wells) if cq_source == "auto" else set(wells["plate"])
+    return [p for p in dict.fromkeys(curves["plate"].astype(str)) if p in bare]
+
+
+def _bare_plates(wells: pd.DataFrame) -> set[str]:
+    """The plates of a wells table without any Cq (every ``cq_status`` ``missing``)."""
+    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", wells.index)
+    bare = wells["cq_status"].eq("missing").groupby(plates).all()
+    return set(bare[bare].index)
+
+
+def _read_file(
+    path: Path, stem: str, how: tuple[str | None, str | None, Sequence[str]], cq_source: str,
+    with_curves: bool,
+) -> tuple[Export, pd.DataFrame | None]:  # fmt: skip
+    """An export file and, when Cq or efficiencies are to come from them, its amplification
+    curves (None otherwise, or when it has none). ``how``: the format, decimal mark and runs.
+    A raw-curve export, which :func:`qpcr.io.read_run` refuses as holding no Cq, is read as
+    its curves with one well per curve (:func:`qpcr.calling.wells.curve_wells`) unless
+    ``cq_source`` is ``instrument``."""
+    from .io.curves import export_curves, read_curves
+
+    format, decimal, run = how
+    try:
+        export = read_run(path, format, decimal, run=run)  # a filled template too
+    except ExportParseError:
+        if cq_source == "instrument":
+            raise
+        curves = read_curves(path, format, decimal, run, plate=stem)
+        if curves["kind"].ne("amplification").all():
+            raise
+        from .calling.wells import curve_wells
+
+        info = RunInfo(path=str(path), format="curves", extra={"curves": True})
+        return Export(curve_wells(curves), info), curves
+    no_cq = cq_source == "auto" and bool(_bare_plates(export.wells))
+    if not (with_curves or cq_source in CURVE_METHODS or no_cq):
+        return export, None
+    curves = export_curves(export, stem)
+    return export, curves if curves["kind"].eq("amplification").any() else None
 
 
 def _frame_sha256(frame: pd.DataFrame) -> str:
@@ -236,14 +311,19 @@ def analyze(
     files = [e for e in exports if not isinstance(e, pd.DataFrame)]
     config = settings_for(files, config)
     wells = read_wells(exports, layout, config, format)
-    found = quantify(quality(wells.table, config), config)
+    calls = wells.curve_calls
+    found = quantify(quality(wells.table, config), config,
+                     None if calls is None else calls.amplicons)  # fmt: skip
+    if calls is not None:
+        found = replace(found, qc=pd.concat([found.qc, calls.events], ignore_index=True),
+                        tables={**found.tables, "curves": calls.table})  # fmt: skip
     results = Results(
         wells=found.wells, replicates=found.replicates, samples=found.samples,
         fold_changes=pd.DataFrame(), ratios=pd.DataFrame(), ratio_samples=pd.DataFrame(),
         qc=found.qc, config=config, factors=found.factors, targets=found.targets,
         inputs=wells.inputs, runs=wells.runs, warnings=(*wells.warnings, *found.warnings),
         tables=found.tables, notes=found.notes, efficiency=found.efficiency,
-        reference_genes=found.reference_genes,
+        reference_genes=found.reference_genes, curve_calls=calls,
     )  # fmt: skip
     if not found.comparable:
         return results
@@ -307,7 +387,10 @@ def read_wells(
     settings = settings or AnalysisConfig()
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
-    wells, runs, inputs = read_exports(exports, format, settings.decimal, settings.run)
+    wells, runs, inputs, curves, called = read_exports(
+        exports, format, settings.decimal, settings.run, settings.cq_source,
+        settings.efficiency_source == "curves",
+    )  # fmt: skip
     exported_targets = set(wells["target"].astype(str))
     warnings: list[str] = []
     aliases = settings.aliases
@@ -328,7 +411,31 @@ def read_wells(
     wells = _fill_from_export(wells, "quantity")
     factors = [] if calibrator_sample(settings) else list(settings.control)
     wells = _fill_samples(wells, factors, settings.replicate)
-    return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings))
+    if curves.empty:
+        _refuse_curves_missing(settings, inputs)
+        return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings))
+    from .calling.wells import call_wells
+
+    curves = curves.assign(target=curves["target"].replace(aliases))
+    method = settings.cq_source if settings.cq_source in CURVE_METHODS else "linreg"
+    wells, calls = call_wells(wells, curves, method, called)
+    return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings), curves, calls)
+
+
+def _refuse_curves_missing(settings: AnalysisConfig, inputs: Sequence[InputFile]) -> None:
+    """Refuse ``cq_source`` linreg/cpd2 or ``efficiency_source`` curves on exports without
+    amplification curves."""
+    wanted = (f"cq_source = '{settings.cq_source}'" if settings.cq_source in CURVE_METHODS
+              else "efficiency_source = 'curves'" if settings.efficiency_source == "curves"
+              else "")  # fmt: skip
+    if wanted:
+        raise InputError(
+            f"{wanted} needs raw amplification curves, and the exports hold none",
+            where=", ".join(i.path for i in inputs if i.role == "export") or "exports",
+            hint="Give the export with amplification data (RDML with <adp>, the CFX "
+            "'Quantification Amplification Results' file, the LightCycler raw-data text), or "
+            "set cq_source = 'instrument' and efficiency_source = 'standard_curve'",
+        )
 
 
 def _refuse_what_a_layout_must_give(

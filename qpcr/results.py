@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .calling import CurveCalls
     from .io.registry import RunInfo
     from .settings import AnalysisConfig
 
@@ -39,8 +40,9 @@ class InputFile:
 @dataclass(frozen=True)
 class EfficiencySource:
     """The efficiency a target got and where it came from: ``kind`` is ``standard curve``,
-    ``setting`` or ``assumed``; ``method`` says it in one line (with the curve's slope, R² and
-    CI); ``se``: the curve's standard error of E, when one curve gave it."""
+    ``amplification curves``, ``setting`` or ``assumed``; ``method`` says it in one line
+    (with the curve's slope, R² and CI); ``se``: the standard error of E, when one standard
+    curve or the amplification curves gave it."""
 
     efficiency: float
     kind: str
@@ -58,7 +60,10 @@ class Results:
     :meth:`resolved_config` composes the two views. ``groups``: each target's mean log2
     relative quantity per group with its CI (``mean_log2``, ``ci_low_log2``,
     ``ci_high_log2``; :func:`qpcr.groups.group_summary`), what the figures draw; empty
-    without comparisons.
+    without comparisons. ``curve_calls``: the Cq, efficiencies and corrected curves called
+    from raw amplification curves (:func:`qpcr.call_cq`) when the run called Cq itself; its
+    table is also ``tables["curves"]`` (``curves.csv``), and the melt peaks of an export with
+    melt curves are ``tables["melt"]`` (``melt.csv``).
     """
 
     wells: pd.DataFrame
@@ -79,6 +84,7 @@ class Results:
     efficiency: dict[str, float] = field(default_factory=dict)
     reference_genes: tuple[str, ...] = ()
     groups: pd.DataFrame = field(default_factory=lambda: _empty_frame())
+    curve_calls: CurveCalls | None = None
 
     def resolved_config(self) -> AnalysisConfig:
         """The settings with the derived efficiencies and reference genes filled in (what
@@ -157,7 +163,8 @@ class Results:
 
     def efficiency_sources(self) -> dict[str, EfficiencySource]:
         """Each target's efficiency and its source: the ``[efficiency]`` setting, the standard
-        curve(s) of the run, or E = 2 assumed.
+        curve(s) or the amplification curves of the run (``efficiency_source``), or E = 2
+        assumed.
 
         Returns
         -------
@@ -177,6 +184,10 @@ class Results:
             if target in self.config.efficiency:
                 e = self.config.efficiency[target]
                 out[target] = EfficiencySource(e, "setting", "given in the [efficiency] setting")
+            elif target in self.efficiency and self.config.efficiency_source == "curves":
+                out[target] = _amplification_source(
+                    target, self.efficiency[target], self.curve_calls
+                )
             elif target in self.efficiency:
                 out[target] = _curve_source(target, self.efficiency[target], curves)
             else:
@@ -213,6 +224,20 @@ def _long_part(frame: pd.DataFrame, measure: str, design: list[str]) -> pd.DataF
     for name, column in zip(("ci_low", "ci_high", "p_value", "p_adj"), bounds, strict=True):
         columns[name] = frame[column] if column else nan
     return pd.DataFrame(columns)
+
+
+def _amplification_source(target: str, e: float, calls: CurveCalls | None) -> EfficiencySource:
+    """A target's efficiency from its amplification curves: its amplicons' mean."""
+    from .calling.wells import target_efficiencies
+
+    method = "amplification curves (LinRegPCR): mean efficiency of the amplicon's reactions"
+    found = None if calls is None else target_efficiencies(calls.amplicons).set_index("target")
+    if found is None or target not in found.index:
+        return EfficiencySource(e, "amplification curves", method)
+    row = found.loc[target]
+    plates = f", {int(row['plates'])} plates" if row["plates"] > 1 else ""
+    method += f" ({int(row['n'])} reactions{plates}), SE {row['efficiency_se']:.4f}"
+    return EfficiencySource(e, "amplification curves", method, float(row["efficiency_se"]))
 
 
 def _curve_source(target: str, e: float, curves: pd.DataFrame | None) -> EfficiencySource:

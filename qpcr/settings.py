@@ -145,6 +145,19 @@ class AnalysisConfig:
     use_curve_efficiency: bool = field(default=True, metadata=_meta(
         "Take efficiencies from standard curves when not given.",
         "--use-curve-efficiency"))
+    efficiency_source: Literal["standard_curve", "settings", "curves"] = field(
+        default="standard_curve", metadata=_meta(
+        "Where efficiencies not given under [efficiency] come from: 'standard_curve' the run's "
+        "standard curves (under use_curve_efficiency), else 2.0; 'settings' none (2.0); "
+        "'curves' the mean efficiency of each amplicon's reactions, called from the raw "
+        "amplification curves (LinRegPCR), its standard error propagated.",
+        "--efficiency-source", metavar="SOURCE"))
+    cq_source: Literal["auto", "instrument", "linreg", "cpd2"] = field(default="auto",
+        metadata=_meta(
+        "Where Cq comes from: 'instrument' the export's Cq, 'linreg' or 'cpd2' called from the "
+        "raw amplification curves (LinRegPCR threshold; second-derivative maximum); 'auto' the "
+        "instrument's Cq when the export holds one, else linreg.",
+        "--cq-source", metavar="SOURCE"))
     pooled_efficiency: bool = field(default=True, metadata=_meta(
         "One curve efficiency per target over all plates (false: each plate's own).",
         "--pooled-efficiency"))

@@ -47,6 +47,8 @@ nondetect_limit = 38.0
 ntc_margin = 4.5
 use_curve_efficiency = false
 pooled_efficiency = false
+efficiency_source = "curves"
+cq_source = "cpd2"
 factorial_method = "paired"
 pairing = "sample"
 decimal = ","
@@ -77,7 +79,8 @@ FULL_CLI = [
     "--outlier-rule", "mad", "--outlier-threshold", "0.8", "--keep-outliers",
     "--single-copy-cq", "36.5", "--pipetting-sd", "0.12",
     "--nondetect-policy", "exclude", "--nondetect-limit", "38", "--ntc-margin", "4.5",
-    "--no-use-curve-efficiency", "--no-pooled-efficiency", "--factorial-method", "paired",
+    "--no-use-curve-efficiency", "--no-pooled-efficiency", "--efficiency-source", "curves",
+    "--cq-source", "cpd2", "--factorial-method", "paired",
     "--pairing", "sample",
     "--decimal", ",", "--sample-names", "layout",
     "--run", "Amp Step 3_FAM", "--exclude-flags", "BADROX,PRFDROP",

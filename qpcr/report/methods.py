@@ -83,8 +83,28 @@ def _exclusions(results: Results) -> str:
     return " ".join(out)
 
 
+def _cq_source(results: Results) -> str:
+    """Where Cq came from, when the run called any from the curves (else nothing: the
+    instrument's)."""
+    calls, wells = results.curve_calls, results.wells
+    if calls is None or "cq_source" not in wells or wells["cq_source"].eq("instrument").all():
+        return ""
+    from ..calling import METHODS
+
+    method = {"linreg": "LinRegPCR (Ruijter et al. 2009): baseline per well, window of "
+              "linearity, and the crossing of one common threshold per amplicon",
+              "cpd2": METHODS["cpd2"]}[calls.method]  # fmt: skip
+    called = wells[wells["cq_source"].ne("instrument")]
+    plates = list(dict.fromkeys(called["plate"].astype(str)))
+    where = "" if len(called) == len(wells) else (
+        f" on plate(s) {', '.join(plates)}; the other Cq values are the instrument software's"
+    )  # fmt: skip
+    return f" Cq values were called from the raw amplification curves with {method}{where}."
+
+
 def _efficiency(results: Results) -> str:
-    """Each target's efficiency source: settings, standard curve, or E = 2 assumed."""
+    """Each target's efficiency source: settings, standard curve or amplification curves, or
+    E = 2 assumed."""
     given, used = results.config.efficiency, results.efficiency
     targets = list(results.targets)
     if not used:
@@ -100,7 +120,12 @@ def _efficiency(results: Results) -> str:
         return "; ".join(f"{t} {used[t]:.3f} ({100 * (used[t] - 1):.1f} %)" for t in names)
 
     parts = []
-    if curve:
+    if curve and results.config.efficiency_source == "curves":
+        parts.append(
+            "from the amplification curves (each amplicon's mean reaction efficiency, "
+            f"LinRegPCR; its standard error propagated) for {listed(curve)}"
+        )
+    elif curve:
         parts.append(f"from the standard curves on the plate(s) for {listed(curve)}")
     if setting:
         parts.append(f"as given in the settings for {listed(setting)}")
@@ -225,7 +250,7 @@ def methods_text(results: Results) -> str:
         f"Relative quantification was performed with qpcr {__version__} ({_versions()}). "
         "Technical replicate Cq values were averaged arithmetically per sample and target; "
         "wells omitted in the instrument software, control wells and standards were not "
-        f"quantified, and undetermined (non-detect) wells were {nondetects}. "
+        f"quantified, and undetermined (non-detect) wells were {nondetects}.{_cq_source(results)} "
         f"{_exclusions(results)} Each sample's target Cq was normalised to the mean Cq of the "
         f"reference genes {refs} (the geometric mean of their relative quantities): "
         f"ΔCq = Cq(target) − mean Cq(reference){_by_well(results)}. {_efficiency(results)}"

@@ -68,6 +68,9 @@ QC_EVENTS: Final[dict[str, str]] = {
     "standard_curve_fallback": "a curve was unusable: its target's efficiency came from the next "
     "source (setting, pooled curve or E = 2)",
     "standard_curve_setting_outside_ci": "the efficiency setting lies outside the curve's 95 % CI",
+    "standard_curve_amplification_disagrees": "the standard curve's efficiency and the mean "
+    "efficiency of the amplicon's amplification curves on the same plate (LinRegPCR) disagree: "
+    "their confidence intervals do not overlap",
     "hypoxia_responsive": "a reference gene known to respond to hypoxia under a hypoxia factor",
     "hypoxia_soft": "a reference gene that may respond to hypoxia",
     "reference_depends_on_factor": "a reference gene's Cq differs between factor levels",

@@ -133,8 +133,12 @@ TABLES: Final[dict[str, Table]] = {
             _c("sample_type", "text", "text", f"well role ({', '.join(SAMPLE_TYPES)}; RDML types "
                "and ipc), or the instrument's own label when qpcr does not know it"),
             _opt(_c("reporter", "text", "text", "reporter dye")),
-            _c("cq", "float", "Cq", "Cq as exported (empty: no Cq, see cq_status)", "cycles"),
+            _c("cq", "float", "Cq", "Cq as exported, or called from the curve (see cq_source); "
+               "empty: no Cq, see cq_status", "cycles"),
             _c("cq_status", "text", "text", f"state of the Cq: {', '.join(CQ_STATUSES)}"),
+            _opt(_c("cq_source", "text", "text", "where the Cq came from: instrument (the export), "
+                    "or linreg or cpd2 (called from the well's amplification curve; "
+                    "cq_source)")),
             _opt(_c("omitted", "bool", "flag", "the well was omitted in the instrument software")),
             _opt(_c("flags", "text", "text", "QC flags the instrument software set on the well "
                     "(VENDOR_FLAGS codes, ';'-joined; '' when none)")),

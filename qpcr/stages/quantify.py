@@ -13,6 +13,7 @@ import pandas as pd
 from ..calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibrator
 from ..config import AnalysisConfig
 from ..curves import efficiency_checks
+from ..efficiency import amplification_agreement
 from ..errors import ConfigError, InputError, MissingControlError
 from ..groups import group_label
 from ..plates import plate_strategy
@@ -47,6 +48,7 @@ class Quantified:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     comparable: bool = False
+    efficiency_se: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ class _Used:
     wells: pd.DataFrame | None = None
 
 
-def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
+def quantify(
+    checked: Checked, settings: AnalysisConfig, amplicons: pd.DataFrame | None = None
+) -> Quantified:
     """Quantify: replicate means, ΔCq and relative quantities, or quantities off standard
     curves.
 
@@ -78,6 +82,11 @@ def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
         The wells after QC (:func:`qpcr.stages.quality.quality`).
     settings
         The analysis settings; they are read, never changed.
+    amplicons
+        The efficiencies the amplification curves give per plate × target (``efficiency``,
+        ``efficiency_se``, ``n``; :attr:`qpcr.calling.CurveCalls.amplicons`), when the run's
+        curves were called: used under ``efficiency_source = "curves"``, and held against
+        the standard curves of the same plate.
 
     Returns
     -------
@@ -122,10 +131,11 @@ def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
     plate_efficiency: dict[str, dict[str, float]] = {}
     if absolute:
         notes.append(_absolute_note(curves, targets))
+    by_curves = settings.efficiency_source == "curves" and not absolute
     if not curves.empty:
         tables["standard_curves"] = curves
         tables["quantities"] = _quantities(wells, curves)
-        if not absolute:
+        if not absolute and not by_curves:
             efficiency, plate_efficiency, found, problems = _curve_efficiencies(
                 wells, curves, settings, targets
             )
@@ -133,13 +143,23 @@ def quantify(checked: Checked, settings: AnalysisConfig) -> Quantified:
             warnings += problems
             checks = efficiency_checks(curves, targets, settings.efficiency, efficiency)
             qc = pd.concat([qc, _curve_events(checks)], ignore_index=True)
+        if amplicons is not None:
+            agreement = amplification_agreement(curves, amplicons, settings.alpha)
+            qc = pd.concat([qc, _curve_events(agreement)], ignore_index=True)
+    efficiency_se = _efficiency_se(curves, efficiency)
+    if by_curves and amplicons is not None:
+        efficiency, efficiency_se, plate_efficiency, found, problems = _amplicon_efficiencies(
+            amplicons, settings, targets
+        )
+        notes += found
+        warnings += problems
     replicates, strategy, ircs, note = _replicates(wells, settings, factors, absolute)
     notes += note
     quantified = Quantified(
         wells=wells, replicates=replicates, samples=pd.DataFrame(), qc=qc,
         factors=tuple(factors), targets=targets, efficiency=efficiency,
         reference_genes=tuple(settings.reference_genes), tables=tables, notes=tuple(notes),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), efficiency_se=efficiency_se,
     )  # fmt: skip
     if absolute:
         return quantified
@@ -207,7 +227,7 @@ def _relative(
     if by_well:
         notes.append("ΔCq taken per well (target and reference genes in the same well), then "
                      "averaged per sample (pairing)")  # fmt: skip
-    used = _Used(refs, efficiency, _efficiency_se(curves, efficiency), wells)
+    used = _Used(refs, efficiency, quantified.efficiency_se, wells)
     if strategy == "single":
         samples = normalise(replicates, refs, efficiency, used.efficiency_se, wells)
     else:
@@ -340,7 +360,7 @@ def _curve_efficiencies(
     """
     from ..curves import curve_problems, pooled_efficiency
 
-    if not config.use_curve_efficiency:
+    if not config.use_curve_efficiency or config.efficiency_source == "settings":
         return dict(config.efficiency), {}, [], []
     fitted = curves[curve_problems(curves).eq("") & curves["target"].isin(targets)]
     todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
@@ -373,6 +393,43 @@ def _curve_efficiencies(
         notes.append(f"efficiency of {target} from its standard curve{source}: "
                      f"E = {e:.3f} ({100 * (e - 1):.1f} %)")  # fmt: skip
     return efficiency, per_plate, notes, warnings
+
+
+def _amplicon_efficiencies(
+    amplicons: pd.DataFrame, config: AnalysisConfig, targets: Sequence[str]
+) -> tuple[dict[str, float], dict[str, float], dict[str, dict[str, float]], list[str], list[str]]:
+    """Each target's efficiency from its amplification curves (``efficiency_source =
+    "curves"``) where the settings give none
+    (:func:`qpcr.calling.wells.target_efficiencies`); with ``pooled_efficiency`` off, each
+    plate's own too. Returns the efficiencies, their SEs, the per-plate efficiencies, notes
+    and warnings."""
+    from ..calling.wells import target_efficiencies
+
+    efficiency, se = dict(config.efficiency), {}
+    per_plate: dict[str, dict[str, float]] = {}
+    notes, warnings = [], []
+    found = target_efficiencies(amplicons).set_index("target")
+    for target in [t for t in targets if t not in config.efficiency]:
+        if target not in found.index:
+            warnings.append(f"no amplification curve of {target} gives an efficiency: E = 2 "
+                            "assumed")  # fmt: skip
+            continue
+        e, plates = float(found.loc[target, "efficiency"]), int(found.loc[target, "plates"])
+        if not 1.0 < e <= 2.2:
+            warnings.append(f"the amplification curves of {target} give E = {e:.3f}, outside "
+                            "(1, 2.2]: not used; E = 2 assumed")  # fmt: skip
+            continue
+        efficiency[target] = e
+        se[target] = float(found.loc[target, "efficiency_se"])
+        if not config.pooled_efficiency:
+            own = amplicons[amplicons["target"].eq(target) & amplicons["efficiency"].notna()]
+            for plate, value in zip(own["plate"], own["efficiency"], strict=True):
+                per_plate.setdefault(str(plate), {})[target] = float(value)
+        over = f" over {plates} plates" if plates > 1 else ""
+        notes.append(f"efficiency of {target} from its amplification curves{over}: "
+                     f"E = {e:.3f} ({100 * (e - 1):.1f} %, SE {se[target]:.4f}, "
+                     f"{int(found.loc[target, 'n'])} reactions)")  # fmt: skip
+    return efficiency, se, per_plate, notes, warnings
 
 
 def _efficiency_se(curves: pd.DataFrame, efficiency: dict[str, float]) -> dict[str, float]:
