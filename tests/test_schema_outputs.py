@@ -70,8 +70,8 @@ def test_every_table_has_exactly_its_declared_columns(hypoxia, two_plates) -> No
     tables = result_tables(hypoxia)
     plates = result_tables(two_plates)
     # results_long.csv (written with --tidy) is Results.to_long, checked in test_results_long.py;
-    # curves.csv is written by qpcr curves (tests/test_calling.py)
-    written_elsewhere = {"results_long", "curves"}
+    # curves.csv and melt.csv are written by qpcr curves (tests/test_calling.py)
+    written_elsewhere = {"results_long", "curves", "melt"}
     assert set(tables) | set(plates) == {n for n, t in TABLES.items() if t.file} - written_elsewhere
     for results, written in ((hypoxia, tables), (two_plates, plates)):
         for name, frame in written.items():

@@ -13,6 +13,7 @@ import pandas as pd
 from .codes import SEVERITIES
 from .columns import DTYPES, SCALES, Column, Slot, Table
 from .curves import CURVE_CALLS
+from .melt import MELT
 from .wells import CQ_STATUSES, SAMPLE_TYPES
 
 __all__ = [
@@ -412,6 +413,7 @@ TABLES: Final[dict[str, Table]] = {
         ),
     ),
     "curves": CURVE_CALLS,
+    "melt": MELT,
 }  # fmt: skip
 
 
