@@ -231,10 +231,10 @@ def _amplification_source(target: str, e: float, calls: CurveCalls | None) -> Ef
     from .calling.wells import target_efficiencies
 
     method = "amplification curves (LinRegPCR): mean efficiency of the amplicon's reactions"
-    found = None if calls is None else target_efficiencies(calls.amplicons).set_index("target")
-    if found is None or target not in found.index:
+    rows = [] if calls is None else target_efficiencies(calls.amplicons).to_dict("records")
+    row = next((r for r in rows if r["target"] == target), None)
+    if row is None:
         return EfficiencySource(e, "amplification curves", method)
-    row = found.loc[target]
     plates = f", {int(row['plates'])} plates" if row["plates"] > 1 else ""
     method += f" ({int(row['n'])} reactions{plates}), SE {row['efficiency_se']:.4f}"
     return EfficiencySource(e, "amplification curves", method, float(row["efficiency_se"]))

@@ -252,3 +252,24 @@ def test_vermeulen_dilutions_standard_curves_from_called_cq_against_linregpcr() 
     assert difference == pytest.approx(0.022, abs=0.001)
     disagree = results.qc[results.qc["code"].eq("standard_curve_amplification_disagrees")]
     assert len(disagree) == 13
+
+
+def test_a_well_without_a_curve_on_a_called_plate_loses_the_instruments_cq() -> None:
+    """Under cq_source = 'linreg' a well of the plate without a curve (an RDML reaction with
+    <cq> and no <adp>) has no Cq: the instrument's is not mixed in unmarked."""
+    from qpcr.calling.wells import call_wells
+
+    curves = pd.DataFrame({"plate": "p1", "well": "A1", "target": "MYC", "sample": "s1",
+                           "reporter": "", "cycle": CYCLES, "kind": "amplification",
+                           "fluorescence": _curve(1e-5, 1.9)})  # fmt: skip
+    wells = pd.DataFrame({"plate": "p1", "well": ["A1", "A2"], "target": "MYC",
+                          "sample": ["s1", "s2"], "sample_type": "unkn", "cq": [17.0, 18.0],
+                          "cq_status": "ok"})  # fmt: skip
+    called, _ = call_wells(wells, curves, "linreg", {"p1"})
+    assert called["cq_status"].tolist() == ["ok", "missing"]
+    assert called["cq_source"].tolist() == ["linreg", "linreg"]
+    assert called["cq"].iloc[0] != 17.0
+    assert np.isnan(called["cq"].iloc[1])
+    kept, _ = call_wells(wells, curves, "linreg", set())  # efficiencies only: Cq kept
+    assert kept["cq"].tolist() == [17.0, 18.0]
+    assert kept["cq_source"].eq("instrument").all()

@@ -130,3 +130,34 @@ def test_methods_give_the_reason(results: Results) -> None:
            in text  # fmt: skip
     assert "the model's contrast is primary, because it keeps the comparison within each " \
            "replicate" in text  # fmt: skip
+
+
+def test_figure_stars_follow_the_primary_result(tmp_path: Path) -> None:
+    """With D3-HV missing, "hypoxia + vehicle vs normoxia + vehicle" is Welch's in
+    fold_changes and the mixed model's as the primary result: the figure's stars over the HV
+    group are the primary adjusted p-value's, and the caption names the primary tests."""
+    from qpcr.labels import labelled
+    from qpcr.report.figures import _stars, fold_change_figure
+
+    data = pd.read_csv(DATASET)
+    path = tmp_path / "d3_hv_missing.csv"
+    data[data["sample"] != "D3-HV"].to_csv(path, index=False)
+    results = labelled(analyze([path], config=CONFIG))
+    view = primary_view(results, "fold_changes")
+    comparison = "hypoxia + vehicle vs normoxia + vehicle"
+    rows = view[view["comparison"] == comparison].set_index("target")
+    assert set(rows["test"]) == {MIXED_TEST}  # the model is primary for this comparison
+    two_group = results.fold_changes[results.fold_changes["comparison"] == comparison]
+    assert set(two_group["test"]) == {"welch"}
+    figure = fold_change_figure(results)
+    shown = {ax.get_title(): {t.get_text() for t in ax.texts if "*" in t.get_text()}
+             for ax in figure.axes}  # fmt: skip
+    differs = 0
+    for target, row in rows.iterrows():
+        others = view[(view["target"] == target) & view["contrast"].str.endswith(" vs control")]
+        expected = {_stars(p) for p in others["p_adj"]} - {""}
+        assert shown[target] == expected, target
+        welch = two_group.set_index("target").loc[target, "p_adj"]
+        differs += _stars(welch) != _stars(row["p_adj"])
+    assert differs  # at least one target's stars would be wrong if drawn from Welch's p
+    assert MIXED_TEST in figure.texts[0].get_text()

@@ -75,9 +75,9 @@ def call_wells(
     Returns
     -------
     wells : pandas.DataFrame
-        ``cq`` and ``cq_status`` (``ok``, or ``undetermined`` for a curve that did not
-        amplify) replaced on ``plates``; ``cq_source``: ``linreg``, ``cpd2`` or
-        ``instrument`` per well.
+        ``cq`` and ``cq_status`` replaced on ``plates`` (``ok``; ``undetermined`` for a
+        curve that did not amplify; ``missing`` for a well without a curve);
+        ``cq_source``: ``linreg``, ``cpd2`` or ``instrument`` per well.
     calls : CurveCalls
         The calls, with the wells' samples and targets.
 
@@ -112,10 +112,11 @@ def call_wells(
     found = calls.table[[*keys, "cq"]].rename(columns={"cq": "cq_called"})
     wells = wells.assign(plate=wells["plate"].astype(str))
     merged = wells.merge(found, on=keys, how="left", validate="many_to_one", indicator=True)
-    mine = merged["plate"].isin([str(p) for p in plates]) & merged["_merge"].eq("both")
+    mine = merged["plate"].isin([str(p) for p in plates])
     called = merged["cq_called"]
     merged["cq"] = merged["cq"].where(~mine, called)
-    status = np.where(called.notna(), "ok", "undetermined")
+    status = np.select([called.notna(), merged["_merge"].eq("both")], ["ok", "undetermined"],
+                       "missing")  # fmt: skip
     merged["cq_status"] = merged["cq_status"].where(~mine, status)
     merged["cq_source"] = np.where(mine, method, "instrument")
     return merged.drop(columns=["cq_called", "_merge"]), calls

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..groups import biological_units, group_label, group_order
+from ..labels import primary_view
 from .tables import atomic_write
 
 if TYPE_CHECKING:
@@ -234,8 +235,9 @@ def fold_change_figure(results: Results) -> Figure:
     ncols, nrows, size = _grid(len(targets), ngroups)
     fig, axes = _figure(nrows, ncols, size)
     paired = False
+    primary = primary_view(results, "fold_changes")  # the stars follow the primary p-values
     for ax, target in zip(axes.flat, targets, strict=False):
-        comps = results.fold_changes[results.fold_changes["target"] == target]
+        comps = primary[primary["target"] == target]
         mine = units[units["target"] == target]
         mine.attrs["paired"] = _paired(comps)
         intervals = _intervals(comps, summary[summary["target"] == target], factors, ctrl)
@@ -249,8 +251,7 @@ def fold_change_figure(results: Results) -> Figure:
         axes[0, 0].legend(title=results.config.replicate, fontsize=7, title_fontsize=7,
                           frameon=False, loc="best")  # fmt: skip
     refs = ", ".join(results.reference_genes)
-    caption = _caption(results, results.fold_changes, f"Fold change (normalised to {refs})",
-                       paired)  # fmt: skip
+    caption = _caption(results, primary, f"Fold change (normalised to {refs})", paired)
     fig.suptitle(textwrap.fill(caption, width=int(size[0] * 14)), fontsize=8)
     fig.tight_layout()
     return fig
@@ -283,7 +284,7 @@ def ratio_figure(results: Results) -> Figure | None:
     factors = list(results.factors)
     units = biological_units(results.ratio_samples, "log2_ratio", "ratio", factors,
                              results.config.replicate)  # fmt: skip
-    comps = results.ratios
+    comps = primary_view(results, "ratios")  # the stars follow the primary p-values
     control = comps[comps["contrast"].eq("control")]  # its geometric mean and CI, in log2
     summary = control.assign(
         mean_log2=np.log2(control["value"]), ci_low_log2=np.log2(control["value_ci_low"])

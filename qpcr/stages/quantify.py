@@ -408,19 +408,20 @@ def _amplicon_efficiencies(
     efficiency, se = dict(config.efficiency), {}
     per_plate: dict[str, dict[str, float]] = {}
     notes, warnings = [], []
-    found = target_efficiencies(amplicons).set_index("target")
+    found = {row["target"]: row for row in target_efficiencies(amplicons).to_dict("records")}
     for target in [t for t in targets if t not in config.efficiency]:
-        if target not in found.index:
+        if target not in found:
             warnings.append(f"no amplification curve of {target} gives an efficiency: E = 2 "
                             "assumed")  # fmt: skip
             continue
-        e, plates = float(found.loc[target, "efficiency"]), int(found.loc[target, "plates"])
+        row = found[target]
+        e, plates = float(row["efficiency"]), int(row["plates"])
         if not 1.0 < e <= 2.2:
             warnings.append(f"the amplification curves of {target} give E = {e:.3f}, outside "
                             "(1, 2.2]: not used; E = 2 assumed")  # fmt: skip
             continue
         efficiency[target] = e
-        se[target] = float(found.loc[target, "efficiency_se"])
+        se[target] = float(row["efficiency_se"])
         if not config.pooled_efficiency:
             own = amplicons[amplicons["target"].eq(target) & amplicons["efficiency"].notna()]
             for plate, value in zip(own["plate"], own["efficiency"], strict=True):
@@ -428,7 +429,7 @@ def _amplicon_efficiencies(
         over = f" over {plates} plates" if plates > 1 else ""
         notes.append(f"efficiency of {target} from its amplification curves{over}: "
                      f"E = {e:.3f} ({100 * (e - 1):.1f} %, SE {se[target]:.4f}, "
-                     f"{int(found.loc[target, 'n'])} reactions)")  # fmt: skip
+                     f"{int(row['n'])} reactions)")  # fmt: skip
     return efficiency, se, per_plate, notes, warnings
 
 
