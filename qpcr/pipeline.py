@@ -133,7 +133,6 @@ def read_exports(
     decimal: str | None = None,
     run: Sequence[str] = (),
     cq_source: str = "instrument",
-    with_curves: bool = False,
 ) -> tuple[pd.DataFrame, list[RunInfo], list[InputFile], pd.DataFrame, list[str]]:
     """Read and stack several exports; each gets a ``plate`` (its file stem unless the export
     names plates) and a ``source`` column. ``decimal``: the decimal mark of text exports
@@ -141,11 +140,11 @@ def read_exports(
     DataFrame is read as a tidy table (:func:`qpcr.io.tidy.read_frame`); its SHA-256 is that
     of its CSV text.
 
-    ``cq_source`` ``instrument`` refuses a run without any Cq value; ``linreg`` and ``cpd2``
-    read every export's amplification curves to call Cq from; ``auto`` reads those of the
-    exports that hold no Cq (a raw-curve export). ``with_curves`` reads every export's curves
-    (for their efficiencies). Returns the wells, runs and input files, the tidy curves table
-    read and the plates whose Cq is to be called from it."""
+    The curves an export carries (amplification, melt) are read too. ``cq_source``
+    ``instrument`` refuses a run without any Cq value; ``linreg`` and ``cpd2`` call every
+    run's Cq from its amplification curves; ``auto`` those of the runs without any Cq (a
+    raw-curve export). Returns the wells, runs and input files, the tidy curves table and the
+    plates whose Cq is to be called from it."""
     frames, runs, inputs, curves, called = [], [], [], [], []
     for i, (path, stem) in enumerate(zip(exports, plate_names(exports), strict=True)):
         if isinstance(path, pd.DataFrame):
@@ -154,8 +153,7 @@ def read_exports(
             export = read_frame(path, frame_name(i), decimal)
             name, digest, curve = frame_name(i), _frame_sha256(path), None
         else:
-            export, curve = _read_file(Path(path), stem, (format, decimal, run), cq_source,
-                                       with_curves)  # fmt: skip
+            export, curve = _read_file(Path(path), stem, (format, decimal, run), cq_source)
             name, digest = str(path), sha256(path)
         wells = export.wells.copy()
         if "plate" not in wells or wells["plate"].eq("").all():
@@ -181,7 +179,8 @@ def _plates_to_call(wells: pd.DataFrame, curves: pd.DataFrame | None, cq_source:
     if curves is None or cq_source not in (*CURVE_METHODS, "auto"):
         return []
     bare = _bare_plates(wells) if cq_source == "auto" else set(wells["plate"])
-    return [p for p in dict.fromkeys(curves["plate"].astype(str)) if p in bare]
+    amplified = curves.loc[curves["kind"].eq("amplification"), "plate"].astype(str)
+    return [p for p in dict.fromkeys(amplified) if p in bare]
 
 
 def _bare_plates(wells: pd.DataFrame) -> set[str]:
@@ -192,14 +191,13 @@ def _bare_plates(wells: pd.DataFrame) -> set[str]:
 
 
 def _read_file(
-    path: Path, stem: str, how: tuple[str | None, str | None, Sequence[str]], cq_source: str,
-    with_curves: bool,
-) -> tuple[Export, pd.DataFrame | None]:  # fmt: skip
-    """An export file and, when Cq or efficiencies are to come from them, its amplification
-    curves (None otherwise, or when it has none). ``how``: the format, decimal mark and runs.
-    A raw-curve export, which :func:`qpcr.io.read_run` refuses as holding no Cq, is read as
-    its curves with one well per curve (:func:`qpcr.calling.wells.curve_wells`) unless
-    ``cq_source`` is ``instrument``."""
+    path: Path, stem: str, how: tuple[str | None, str | None, Sequence[str]], cq_source: str
+) -> tuple[Export, pd.DataFrame | None]:
+    """An export file and the curves it carries (the tidy curves table; None when it has
+    none). ``how``: the format, decimal mark and runs. A raw-curve export, which
+    :func:`qpcr.io.read_run` refuses as holding no Cq, is read as its curves with one well
+    per curve (:func:`qpcr.calling.wells.curve_wells`) unless ``cq_source`` is
+    ``instrument``."""
     from .io.curves import export_curves, read_curves
 
     format, decimal, run = how
@@ -215,11 +213,10 @@ def _read_file(
 
         info = RunInfo(path=str(path), format="curves", extra={"curves": True})
         return Export(curve_wells(curves), info), curves
-    no_cq = cq_source == "auto" and bool(_bare_plates(export.wells))
-    if not (with_curves or cq_source in CURVE_METHODS or no_cq):
+    if not any(len(table) for table in export.tables.values()):
         return export, None
     curves = export_curves(export, stem)
-    return export, curves if curves["kind"].eq("amplification").any() else None
+    return export, curves if len(curves) else None
 
 
 def _frame_sha256(frame: pd.DataFrame) -> str:
@@ -317,6 +314,11 @@ def analyze(
     if calls is not None:
         found = replace(found, qc=pd.concat([found.qc, calls.events], ignore_index=True),
                         tables={**found.tables, "curves": calls.table})  # fmt: skip
+    if wells.curves is not None and wells.curves["kind"].eq("melt").any():
+        from .melt import melt_peaks
+
+        melt = melt_peaks(wells.curves, wells.table)
+        found = replace(found, tables={**found.tables, "melt": melt})
     results = Results(
         wells=found.wells, replicates=found.replicates, samples=found.samples,
         fold_changes=pd.DataFrame(), ratios=pd.DataFrame(), ratio_samples=pd.DataFrame(),
@@ -388,9 +390,8 @@ def read_wells(
     if not exports:
         raise InputError("no export given", where="analyze", hint="Pass at least one export file")
     wells, runs, inputs, curves, called = read_exports(
-        exports, format, settings.decimal, settings.run, settings.cq_source,
-        settings.efficiency_source == "curves",
-    )  # fmt: skip
+        exports, format, settings.decimal, settings.run, settings.cq_source
+    )
     exported_targets = set(wells["target"].astype(str))
     warnings: list[str] = []
     aliases = settings.aliases
@@ -411,14 +412,18 @@ def read_wells(
     wells = _fill_from_export(wells, "quantity")
     factors = [] if calibrator_sample(settings) else list(settings.control)
     wells = _fill_samples(wells, factors, settings.replicate)
-    if curves.empty:
+    amplified = not curves.empty and bool(curves["kind"].eq("amplification").any())
+    if not amplified:
         _refuse_curves_missing(settings, inputs)
+    if curves.empty:
         return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings))
-    from .calling.wells import call_wells
+    from .calling.wells import call_wells, named_curves
 
-    curves = curves.assign(target=curves["target"].replace(aliases))
-    method = settings.cq_source if settings.cq_source in CURVE_METHODS else "linreg"
-    wells, calls = call_wells(wells, curves, method, called)
+    curves = named_curves(curves.assign(target=curves["target"].replace(aliases)), wells)
+    calls = None
+    if amplified and (called or settings.efficiency_source == "curves"):
+        method = settings.cq_source if settings.cq_source in CURVE_METHODS else "linreg"
+        wells, calls = call_wells(wells, curves, method, called)
     return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings), curves, calls)
 
 

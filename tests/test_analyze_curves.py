@@ -273,3 +273,29 @@ def test_a_well_without_a_curve_on_a_called_plate_loses_the_instruments_cq() -> 
     kept, _ = call_wells(wells, curves, "linreg", set())  # efficiencies only: Cq kept
     assert kept["cq"].tolist() == [17.0, 18.0]
     assert kept["cq_source"].eq("instrument").all()
+
+
+def test_an_export_with_melt_curves_gives_the_melt_table(tmp_path: Path) -> None:
+    """The StepOne text export (Cq, 6 amplification and 3 melt readings): the instrument's
+    Cq is used (nothing called, no curves.csv), and the melt curves of A1 and A3 give
+    melt.csv, written with the other tables."""
+    from qpcr.melt import melt_peaks
+    from qpcr.report.tables import write_tables
+
+    export = Path(__file__).parent / "data" / "exports" / "thermo"
+    export = export / "thermo_classic_stepone_48_synthetic.txt"
+    wells = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]
+    layout = pd.DataFrame({"well": wells, "oxygen": ["normoxia"] * 4 + ["hypoxia"] * 4})
+    config = from_mapping({"reference_genes": ["ACTB"], "control": {"oxygen": "normoxia"}})
+    results = analyze([export], layout, config)
+    assert results.curve_calls is None
+    assert "curves" not in results.tables
+    assert "cq_source" not in results.wells  # every Cq is the instrument's
+    melt = results.tables["melt"]
+    assert melt[["well", "target"]].values.tolist() == [["A1", "ACTB"], ["A3", "VEGFA"]]
+    read = read_wells([export], layout, config)
+    assert read.curves is not None
+    pd.testing.assert_frame_equal(melt, melt_peaks(read.curves, read.table))
+    written = [p.name for p in write_tables(results, tmp_path)]
+    assert "melt.csv" in written
+    assert "curves.csv" not in written

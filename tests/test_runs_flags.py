@@ -144,7 +144,7 @@ def test_other_readers_refuse_run_only_when_the_file_holds_several_plates(tmp_pa
 def test_analyze_refuses_a_run_without_cq(tmp_path: Path) -> None:
     path = _two_runs(tmp_path)
     with pytest.raises(InputError) as caught:
-        analyze([path])
+        analyze([path], config=AnalysisConfig(cq_source="instrument"))
     assert caught.value.message == (
         "no Cq in the file for run Run002; call Cq in the instrument software first, or pick "
         "runs with run=..."
@@ -152,9 +152,20 @@ def test_analyze_refuses_a_run_without_cq(tmp_path: Path) -> None:
     assert caught.value.hint == "Runs with Cq: Run001"
 
 
+def test_analyze_calls_the_cq_of_a_run_without_cq_from_its_curves(tmp_path: Path) -> None:
+    """cq_source = 'auto': Run002 (Run001's curves, its <cq> removed) is called with
+    LinRegPCR; Run001 keeps the instrument's Cq."""
+    wells = analyze([_two_runs(tmp_path)]).wells
+    sources = wells.groupby("plate")["cq_source"].unique().map(list).to_dict()
+    assert sources == {"Run001": ["instrument"], "Run002": ["linreg"]}
+    called = wells[wells["plate"].eq("Run002")]
+    assert called["cq_status"].eq("ok").sum() == wells["plate"].eq("Run001").sum() - 3
+
+
 def test_analyze_of_a_file_without_any_cq_says_to_call_cq() -> None:
     with pytest.raises(InputError) as caught:
-        analyze([EXPORTS / "rdml" / "rdml_v1_4_vermeulen_dilutions.rdml"])
+        analyze([EXPORTS / "rdml" / "rdml_v1_4_vermeulen_dilutions.rdml"],
+                config=AnalysisConfig(cq_source="instrument"))  # fmt: skip
     assert caught.value.message == (
         "no Cq in the file for run AHCY_20080229, AKR1C1_20080307, ALUsq(Eurogentec)_20080228, "
         "ARHGEF7_20080225, BIRC5_20080229 ... (64 runs); call Cq in the instrument software "
@@ -165,7 +176,9 @@ def test_analyze_of_a_file_without_any_cq_says_to_call_cq() -> None:
 def test_cli_refusal_is_one_line_and_run_picks_the_run(tmp_path: Path) -> None:
     path = _two_runs(tmp_path)
     runner = CliRunner()
-    refused = runner.invoke(app, ["analyze", str(path), "--out", str(tmp_path / "a"), "-q"])
+    refused = runner.invoke(
+        app, ["analyze", str(path), "--out", str(tmp_path / "a"), "-q", "--cq-source", "instrument"]
+    )
     assert refused.exit_code == 1
     assert "Traceback" not in refused.output
     lines = [line for line in refused.output.splitlines() if line.strip()]

@@ -70,7 +70,8 @@ def test_every_table_has_exactly_its_declared_columns(hypoxia, two_plates) -> No
     tables = result_tables(hypoxia)
     plates = result_tables(two_plates)
     # results_long.csv (written with --tidy) is Results.to_long, checked in test_results_long.py;
-    # curves.csv and melt.csv are written by qpcr curves (tests/test_calling.py)
+    # curves.csv and melt.csv come from exports with curves (tests/test_calling.py,
+    # tests/test_analyze_curves.py); these two analyses read Cq tables
     written_elsewhere = {"results_long", "curves", "melt"}
     assert set(tables) | set(plates) == {n for n, t in TABLES.items() if t.file} - written_elsewhere
     for results, written in ((hypoxia, tables), (two_plates, plates)):

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import InputError
 from . import CurveCalls, call_cq
 
-__all__ = ["call_wells", "curve_wells", "target_efficiencies"]
+__all__ = ["call_wells", "curve_wells", "named_curves", "target_efficiencies"]
 
 #: The columns naming one curve in the tidy curves table.
 _NAMES = ["plate", "well", "target", "sample", "reporter"]
@@ -65,7 +65,7 @@ def call_wells(
         The wells table after the layout join (its ``target`` and ``sample`` name the curves;
         a curve whose export names no target takes its well's).
     curves
-        The tidy curves table of the exports (targets after the aliases).
+        The tidy curves table of the exports, named by the wells (:func:`named_curves`).
     method
         ``linreg`` or ``cpd2`` (:func:`qpcr.call_cq`).
     plates
@@ -81,11 +81,6 @@ def call_wells(
     calls : CurveCalls
         The calls, with the wells' samples and targets.
 
-    Raises
-    ------
-    InputError
-        A curve whose export names no target lies in a well holding several targets.
-
     Examples
     --------
     Two wells of one amplicon, ten-fold apart (efficiency 1.9):
@@ -98,7 +93,7 @@ def call_wells(
     ...         "fluorescence": 100 + signal / (1 + (signal / 5) ** 4) ** 0.25})
     >>> curves = pd.concat([curve("A1", 1e-5), curve("A2", 1e-6)])
     >>> wells = curve_wells(curves).assign(target="MYC", sample=["s1", "s2"])
-    >>> called, calls = call_wells(wells, curves, "linreg", {"p1"})
+    >>> called, calls = call_wells(wells, named_curves(curves, wells), "linreg", {"p1"})
     >>> called[["well", "sample", "target", "cq", "cq_status", "cq_source"]].round(3)
       well sample target      cq cq_status cq_source
     0   A1     s1    MYC  13.206        ok    linreg
@@ -107,7 +102,7 @@ def call_wells(
       target  efficiency  n
     0    MYC         1.9  2
     """
-    calls = call_cq(_named(curves, wells), method)
+    calls = call_cq(curves, method)
     keys = ["plate", "well", "target"]
     found = calls.table[[*keys, "cq"]].rename(columns={"cq": "cq_called"})
     wells = wells.assign(plate=wells["plate"].astype(str))
@@ -122,10 +117,41 @@ def call_wells(
     return merged.drop(columns=["cq_called", "_merge"]), calls
 
 
-def _named(curves: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
-    """The curves with their wells' sample and target: by plate × well × target where the
-    export names the target, by plate × well where it names none."""
-    curves = curves[curves["kind"].eq("amplification")].assign(plate=curves["plate"].astype(str))
+def named_curves(curves: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
+    """The curves with their wells' sample and target (the layout's names, so that an
+    amplicon is a target of the layout, not the export's dye).
+
+    Parameters
+    ----------
+    curves
+        A tidy curves table (targets after the aliases).
+    wells
+        The wells table after the layout join.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``curves`` with ``sample`` and ``target`` of their well: matched by plate × well ×
+        target where the export names the target, by plate × well where it names none.
+
+    Raises
+    ------
+    InputError
+        A curve whose export names no target lies in a well holding several targets.
+
+    Examples
+    --------
+    >>> curves = pd.DataFrame({"plate": "p1", "well": ["A1", "A1"], "target": "",
+    ...     "sample": "", "reporter": "SYBR", "cycle": [1.0, np.nan],
+    ...     "temperature": [np.nan, 80.0], "kind": ["amplification", "melt"]})
+    >>> wells = pd.DataFrame({"plate": ["p1"], "well": ["A1"], "target": ["MYC"],
+    ...                       "sample": ["s1"]})
+    >>> named_curves(curves, wells)[["well", "target", "sample", "kind"]]
+      well target sample           kind
+    0   A1    MYC     s1  amplification
+    1   A1    MYC     s1           melt
+    """
+    curves = curves.assign(plate=curves["plate"].astype(str))
     names = wells[["plate", "well", "target", "sample"]].astype(str).drop_duplicates()
     named = curves[curves["target"].ne("")].drop(columns="sample")
     named = named.merge(names, on=["plate", "well", "target"], how="left")
