@@ -293,3 +293,21 @@ def test_qpcr_curves_writes_melt_table_events_and_figures(tmp_path: Path) -> Non
     assert "melt_Amp_Step_3_FAM_EvaGreen.svg" in figures
     svg = (out / "figures" / "melt_Amp_Step_3_FAM_EvaGreen.svg").read_text()
     assert "target Tm 57.3 °C" in svg
+
+
+def test_qpcr_curves_on_melt_curves_only_writes_the_melt_table(tmp_path: Path) -> None:
+    """rdmlpython's melt-only plate (50 wells of CRE): no curves.csv, melt.csv with 50 rows,
+    its events in qc.csv (with their rule and observed columns) and one melt figure."""
+    path = DATA / "rdml_v1_3_melt_only.rdml"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["curves", str(path), "--out", str(out),
+                                      "--figure-formats", "svg"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "50 of 50 melt curves have a peak" in result.output
+    assert not (out / "curves.csv").exists()
+    assert len(pd.read_csv(out / "melt.csv")) == 50
+    qc = pd.read_csv(out / "qc.csv", keep_default_na=False)
+    assert list(qc.columns) == columns_of("qc")
+    assert qc["code"].str.startswith("melt_").all()
+    assert (qc["rule"] == qc["code"].str.replace("_", "-")).all()
+    assert [p.name for p in (out / "figures").iterdir()] == ["melt_rdml_v1_3_melt_only_CRE.svg"]

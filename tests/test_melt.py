@@ -258,8 +258,8 @@ def test_melt_codes_become_qc_events_one_per_well_and_code() -> None:
 
 
 def test_the_quality_stage_adds_the_ntc_melt_events_when_given_a_melt_table() -> None:
-    """Two NTCs amplify late (both get the Cq rule's ntc_amplification): the melt tells the
-    one melting at the product Tm (contamination, warn) from the primer-dimer one (info)."""
+    """Two NTCs amplify late (10 cycles after the samples: no Cq-rule event): the melt tells
+    the one melting at the product Tm (contamination, warn) from the primer-dimer one (info)."""
     from qpcr.config import AnalysisConfig
     from qpcr.stages.quality import quality
 
@@ -281,5 +281,7 @@ def test_the_quality_stage_adds_the_ntc_melt_events_when_given_a_melt_table() ->
         ["H1", "ntc_melt_product", "warn"], ["H2", "ntc_primer_dimer", "info"],
     ]  # fmt: skip
     assert added["value"].tolist() == pytest.approx([84.1, 76.0], abs=0.05)
-    assert checked.iloc[: len(plain)].equals(plain)
+    assert checked["code"].iloc[: len(plain)].tolist() == plain["code"].tolist()
     assert quality(wells, AnalysisConfig(), melt=melt.iloc[:0]).qc.equals(plain)
+    assert list(checked.columns) == list(plain.columns)  # rule and observed filled in too
+    assert added["rule"].tolist() == ["ntc-melt-product", "ntc-primer-dimer"]

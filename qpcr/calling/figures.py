@@ -147,7 +147,7 @@ def melt_figure(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, target
 
 
 def write_curve_figures(
-    calls: CurveCalls, folder: Path, formats: tuple[str, ...] = ("png",),
+    calls: CurveCalls | None, folder: Path, formats: tuple[str, ...] = ("png",),
     melt: pd.DataFrame | None = None, derivative: pd.DataFrame | None = None,
 ) -> list[Path]:  # fmt: skip
     """Save one amplification figure per plate × target into ``folder``, and one melt figure
@@ -156,7 +156,7 @@ def write_curve_figures(
     Parameters
     ----------
     calls
-        What :func:`qpcr.calling.call_cq` returned.
+        What :func:`qpcr.calling.call_cq` returned; None for melt curves only.
     folder
         Created if needed; files ``amplification_<plate>_<target>.<format>`` (characters other
         than letters, digits, ``.``, ``-`` and ``_`` become ``_``).
@@ -187,11 +187,12 @@ def write_curve_figures(
     >>> folder.cleanup()
     """
     folder.mkdir(parents=True, exist_ok=True)
+    amplicons = [] if calls is None else calls.table[["plate", "target"]].drop_duplicates(
+        ).itertuples(index=False)  # fmt: skip
     figures = {
         f"amplification_{plate}_{target}": partial(amplification_figure, calls, plate, target)
-        for plate, target in calls.table[["plate", "target"]].drop_duplicates().itertuples(
-            index=False)
-    }  # fmt: skip
+        for plate, target in amplicons
+    }
     if melt is not None and derivative is not None:
         for plate, target in melt[["plate", "target"]].drop_duplicates().itertuples(index=False):
             figures[f"melt_{plate}_{target}"] = partial(melt_figure, derivative, melt, plate,

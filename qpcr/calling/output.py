@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import InputError
+from ..qc import event_table
 from ..report.safe import safe_frame
 from ..schema import conform
 from . import CurveCalls
@@ -22,7 +23,7 @@ CURVE_FILES = ("curves.csv", "qc.csv", "melt.csv")
 
 
 def write_calls(
-    calls: CurveCalls,
+    calls: CurveCalls | None,
     outdir: Path,
     formats: tuple[str, ...] = ("png",),
     figures: bool = True,
@@ -35,7 +36,7 @@ def write_calls(
     Parameters
     ----------
     calls
-        The calls.
+        The calls; None for exports with melt curves only (then ``melt`` is needed).
     outdir
         The folder (created if needed).
     formats
@@ -87,12 +88,14 @@ def write_calls(
             "Choose another --out folder, or pass --force to replace them",
         )  # fmt: skip
     outdir.mkdir(parents=True, exist_ok=True)
-    tables = {"curves": calls.table, "qc": calls.events}
+    tables = {} if calls is None else {"curves": calls.table}
+    events = [event_table([]) if calls is None else calls.events]
     if melt is not None:
         from ..melt import melt_qc_events
 
-        events = pd.concat([calls.events, melt_qc_events(melt)], ignore_index=True)
-        tables |= {"qc": events, "melt": melt}
+        tables["melt"] = melt
+        events.append(event_table(melt_qc_events(melt).to_dict("records")))
+    tables["qc"] = pd.concat(events, ignore_index=True)
     written = [
         atomic_write(outdir / f"{name}.csv", partial(_csv, conform(name, frame)))
         for name, frame in tables.items()

@@ -98,7 +98,8 @@ def quality(
     if melt is not None and len(melt):
         from ..melt import ntc_melt_events
 
-        qc = pd.concat([qc, ntc_melt_events(melt, wells)], ignore_index=True)
+        ntc = event_table(ntc_melt_events(melt, wells).to_dict("records"))
+        qc = pd.concat([qc, ntc], ignore_index=True)
     return Checked(wells, qc, curves, tuple(notes))
 
 
