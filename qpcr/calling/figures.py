@@ -187,12 +187,12 @@ def write_curve_figures(
     >>> folder.cleanup()
     """
     folder.mkdir(parents=True, exist_ok=True)
-    amplicons = [] if calls is None else calls.table[["plate", "target"]].drop_duplicates(
-        ).itertuples(index=False)  # fmt: skip
-    figures = {
-        f"amplification_{plate}_{target}": partial(amplification_figure, calls, plate, target)
-        for plate, target in amplicons
-    }
+    figures = {}
+    if calls is not None:
+        for plate, target in calls.table[["plate", "target"]].drop_duplicates().itertuples(
+                index=False):  # fmt: skip
+            figures[f"amplification_{plate}_{target}"] = partial(amplification_figure, calls,
+                                                                 plate, target)  # fmt: skip
     if melt is not None and derivative is not None:
         for plate, target in melt[["plate", "target"]].drop_duplicates().itertuples(index=False):
             figures[f"melt_{plate}_{target}"] = partial(melt_figure, derivative, melt, plate,
