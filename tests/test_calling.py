@@ -20,6 +20,7 @@ from qpcr.calling.cpd2 import cpd2
 from qpcr.calling.linreg import linreg
 from qpcr.cli import app
 from qpcr.errors import InputError
+from qpcr.melt import melt_peaks
 from qpcr.schema import QC_EVENTS, columns_of
 
 DATA = Path(__file__).parent / "data" / "exports" / "rdml"
@@ -265,3 +266,48 @@ def test_qpcr_curves_writes_curves_qc_and_figures(tmp_path: Path) -> None:
     assert wrong.exit_code == 1
     assert "unknown curve method 'lin'" in wrong.output
     assert "Traceback" not in wrong.output
+
+
+def test_qpcr_curves_writes_melt_table_events_and_figures(tmp_path: Path) -> None:
+    """The CFX RDML holds amplification and melt curves: melt.csv gets one row per melt curve
+    (60), its codes become qc.csv events beside the curves' own, and each target gets a melt
+    figure beside its amplification figure."""
+    path = DATA / "rdml_v1_1_biorad_cfx_melt.rdml"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["curves", str(path), "--out", str(out),
+                                      "--figure-formats", "svg"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    melt = pd.read_csv(out / "melt.csv", keep_default_na=False)
+    assert list(melt.columns) == columns_of("melt")
+    assert len(melt) == 60
+    expected = melt_peaks(qpcr.read_curves(path))
+    assert melt["tm"].replace("", np.nan).astype(float).to_numpy() == pytest.approx(
+        expected["tm"].to_numpy(), nan_ok=True)  # fmt: skip
+    qc = pd.read_csv(out / "qc.csv", keep_default_na=False)
+    codes = melt["qc"].str.split(";").explode()
+    assert qc["code"].str.startswith("melt_").sum() == codes.ne("").sum()
+    assert qc["code"].str.startswith("curve_").any()
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    targets = {f.removeprefix("amplification_") for f in figures if f.startswith("amp")}
+    assert {f.removeprefix("melt_") for f in figures if f.startswith("melt_")} == targets
+    assert "melt_Amp_Step_3_FAM_EvaGreen.svg" in figures
+    svg = (out / "figures" / "melt_Amp_Step_3_FAM_EvaGreen.svg").read_text()
+    assert "target Tm 57.3 °C" in svg
+
+
+def test_qpcr_curves_on_melt_curves_only_writes_the_melt_table(tmp_path: Path) -> None:
+    """rdmlpython's melt-only plate (50 wells of CRE): no curves.csv, melt.csv with 50 rows,
+    its events in qc.csv (with their rule and observed columns) and one melt figure."""
+    path = DATA / "rdml_v1_3_melt_only.rdml"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["curves", str(path), "--out", str(out),
+                                      "--figure-formats", "svg"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "50 of 50 melt curves have a peak" in result.output
+    assert not (out / "curves.csv").exists()
+    assert len(pd.read_csv(out / "melt.csv")) == 50
+    qc = pd.read_csv(out / "qc.csv", keep_default_na=False)
+    assert list(qc.columns) == columns_of("qc")
+    assert qc["code"].str.startswith("melt_").all()
+    assert (qc["rule"] == qc["code"].str.replace("_", "-")).all()
+    assert [p.name for p in (out / "figures").iterdir()] == ["melt_rdml_v1_3_melt_only_CRE.svg"]

@@ -255,3 +255,33 @@ def test_melt_codes_become_qc_events_one_per_well_and_code() -> None:
         "well K12 (CRE): a melt peak more than 3 °C below the target's 86.0 °C (primer-dimer)"
     )
     assert k12["value"] == pytest.approx(80.03, abs=0.02)
+
+
+def test_the_quality_stage_adds_the_ntc_melt_events_when_given_a_melt_table() -> None:
+    """Two NTCs amplify late (10 cycles after the samples: no Cq-rule event): the melt tells
+    the one melting at the product Tm (contamination, warn) from the primer-dimer one (info)."""
+    from qpcr.config import AnalysisConfig
+    from qpcr.stages.quality import quality
+
+    t = np.arange(65.0, 95.0, 0.2)
+    curves = pd.concat([
+        _curve("A1", t, [(84.0, 0.8, 100.0)]), _curve("A2", t, [(84.0, 0.8, 100.0)]),
+        _curve("H1", t, [(84.1, 0.8, 40.0)]),  # the product: contamination
+        _curve("H2", t, [(76.0, 1.0, 30.0)]),  # primer-dimer only
+    ])  # fmt: skip
+    wells = pd.DataFrame({"well": ["A1", "A2", "H1", "H2"], "sample": ["s1", "s1", "NTC", "NTC"],
+                          "target": "MYC", "sample_type": ["unkn", "unkn", "ntc", "ntc"],
+                          "cq": [24.0, 24.1, 34.0, 35.0], "cq_status": "ok"})  # fmt: skip
+    melt = melt_peaks(curves, wells)
+    plain = quality(wells, AnalysisConfig()).qc
+    checked = quality(wells, AnalysisConfig(), melt=melt).qc
+    assert not plain["code"].str.startswith("ntc_melt").any()
+    added = checked.iloc[len(plain) :]
+    assert added[["well", "code", "severity"]].values.tolist() == [
+        ["H1", "ntc_melt_product", "warn"], ["H2", "ntc_primer_dimer", "info"],
+    ]  # fmt: skip
+    assert added["value"].tolist() == pytest.approx([84.1, 76.0], abs=0.05)
+    assert checked["code"].iloc[: len(plain)].tolist() == plain["code"].tolist()
+    assert quality(wells, AnalysisConfig(), melt=melt.iloc[:0]).qc.equals(plain)
+    assert list(checked.columns) == list(plain.columns)  # rule and observed filled in too
+    assert added["rule"].tolist() == ["ntc-melt-product", "ntc-primer-dimer"]

@@ -1,5 +1,6 @@
-"""Amplification figures: per plate × target, the baseline-corrected curves on a linear and a
-log scale, with the amplicon's threshold and the span of the windows of linearity."""
+"""Curve figures: per plate × target, the baseline-corrected amplification curves on a linear
+and a log scale, with the amplicon's threshold and the span of the windows of linearity; and
+the melt derivative curves with each well's Tm and the target's consensus Tm."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from ..atomic import atomic_write
 from ..report.figures import OKABE_ITO, _figure, _save
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
     from . import CurveCalls
 
-__all__ = ["amplification_figure", "write_curve_figures"]
+__all__ = ["amplification_figure", "melt_figure", "write_curve_figures"]
 
 
 def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
@@ -81,24 +83,88 @@ def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
         ax.set_xlabel("cycle")
         ax.set_ylabel("fluorescence − baseline")
         ax.set_title(f"{plate} · {target}: {scale}")
-    axes[0][0].legend(loc="upper left", fontsize="small", frameon=False)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(loc="upper left", fontsize="small", frameon=False)
     fig.tight_layout()
     return fig
 
 
-def write_curve_figures(calls: CurveCalls, folder: Path, formats: tuple[str, ...] = ("png",)
-                        ) -> list[Path]:  # fmt: skip
-    """Save one amplification figure per plate × target into ``folder``.
+def melt_figure(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, target: str) -> Figure:
+    """The melt curves of one target on one plate: −dF/dT against temperature, a dot at each
+    well's main-peak Tm, the target's consensus Tm as a dashed line; wells without a peak grey.
+
+    Parameters
+    ----------
+    derivative
+        What :func:`qpcr.melt.melt_derivative` returned.
+    melt
+        What :func:`qpcr.melt.melt_peaks` returned (the same curves).
+    plate, target
+        The target.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On its own Agg canvas.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from qpcr.melt import melt_derivative, melt_peaks
+    >>> t = np.arange(65.0, 95.0, 0.2)
+    >>> curves = pd.DataFrame({"plate": "p1", "well": "A1", "target": "MYC", "reporter": "",
+    ...     "sample": "s", "kind": "melt", "temperature": t, "derivative": np.nan,
+    ...     "fluorescence": 100 / (1 + np.exp((t - 84.0) / 0.5))})
+    >>> fig = melt_figure(melt_derivative(curves), melt_peaks(curves), "p1", "MYC")
+    >>> fig.axes[0].get_title(), fig.axes[0].get_xlabel()
+    ('p1 · MYC: melt', 'temperature (°C)')
+    """
+    fig, axes = _figure(1, 1, (5.4, 3.6))
+    ax = axes[0][0]
+    mine = derivative[(derivative["plate"] == plate) & (derivative["target"] == target)]
+    peaks = melt[(melt["plate"] == plate) & (melt["target"] == target)]
+    tms = peaks.set_index(["well", "reporter"])["tm"]
+    label: str | None = "Tm"
+    for k, ((well, reporter), curve) in enumerate(mine.groupby(["well", "reporter"], sort=False)):
+        tm = tms.get((well, reporter), np.nan)
+        colour = OKABE_ITO[k % len(OKABE_ITO)] if np.isfinite(tm) else "#999999"
+        x, y = curve["temperature"].to_numpy(float), curve["derivative"].to_numpy(float)
+        ax.plot(x, y, color=colour, lw=0.8)
+        if np.isfinite(tm):
+            ax.plot([tm], [np.interp(tm, x, y)], "o", color=colour, ms=3.5, label=label)
+            label = None
+    consensus = peaks["target_tm"].dropna()
+    if len(consensus):
+        ax.axvline(float(consensus.iloc[0]), color="black", ls="--", lw=0.8,
+                   label=f"target Tm {float(consensus.iloc[0]):.1f} °C")  # fmt: skip
+    ax.set_xlabel("temperature (°C)")
+    ax.set_ylabel("−dF/dT")
+    ax.set_title(f"{plate} · {target}: melt")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def write_curve_figures(
+    calls: CurveCalls | None, folder: Path, formats: tuple[str, ...] = ("png",),
+    melt: pd.DataFrame | None = None, derivative: pd.DataFrame | None = None,
+) -> list[Path]:  # fmt: skip
+    """Save one amplification figure per plate × target into ``folder``, and one melt figure
+    per plate × target of ``melt`` when given with its ``derivative``.
 
     Parameters
     ----------
     calls
-        What :func:`qpcr.calling.call_cq` returned.
+        What :func:`qpcr.calling.call_cq` returned; None for melt curves only.
     folder
         Created if needed; files ``amplification_<plate>_<target>.<format>`` (characters other
         than letters, digits, ``.``, ``-`` and ``_`` become ``_``).
     formats
         Any of png, svg, pdf.
+    melt, derivative
+        What :func:`qpcr.melt.melt_peaks` and :func:`qpcr.melt.melt_derivative` returned;
+        files ``melt_<plate>_<target>.<format>``.
 
     Returns
     -------
@@ -121,11 +187,20 @@ def write_curve_figures(calls: CurveCalls, folder: Path, formats: tuple[str, ...
     >>> folder.cleanup()
     """
     folder.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    if calls is not None:
+        for plate, target in calls.table[["plate", "target"]].drop_duplicates().itertuples(
+                index=False):  # fmt: skip
+            figures[f"amplification_{plate}_{target}"] = partial(amplification_figure, calls,
+                                                                 plate, target)  # fmt: skip
+    if melt is not None and derivative is not None:
+        for plate, target in melt[["plate", "target"]].drop_duplicates().itertuples(index=False):
+            figures[f"melt_{plate}_{target}"] = partial(melt_figure, derivative, melt, plate,
+                                                        target)  # fmt: skip
     written = []
-    amplicons = calls.table[["plate", "target"]].drop_duplicates()
-    for plate, target in amplicons.itertuples(index=False):
-        fig = amplification_figure(calls, plate, target)
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", f"amplification_{plate}_{target}")
+    for name, draw in figures.items():
+        fig = draw()
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", name)
         for fmt in formats:
             written.append(atomic_write(folder / f"{stem}.{fmt}", partial(_save, fig, fmt)))
     return written

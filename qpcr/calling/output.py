@@ -1,5 +1,6 @@
-"""What ``qpcr curves`` writes: ``curves.csv``, the curves' QC events in ``qc.csv`` and the
-amplification figures in ``figures/``."""
+"""What ``qpcr curves`` writes: ``curves.csv``, ``melt.csv`` when the exports hold melt curves,
+the curves' and melts' QC events in ``qc.csv`` and the amplification and melt figures in
+``figures/``."""
 
 from __future__ import annotations
 
@@ -10,29 +11,32 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import InputError
+from ..qc import event_table
 from ..report.safe import safe_frame
 from ..schema import conform
 from . import CurveCalls
 
 __all__ = ["CURVE_FILES", "write_calls"]
 
-#: The tables ``qpcr curves`` writes (figures go to ``figures/``).
-CURVE_FILES = ("curves.csv", "qc.csv")
+#: The tables ``qpcr curves`` writes (figures go to ``figures/``; melt.csv with melt curves).
+CURVE_FILES = ("curves.csv", "qc.csv", "melt.csv")
 
 
 def write_calls(
-    calls: CurveCalls,
+    calls: CurveCalls | None,
     outdir: Path,
     formats: tuple[str, ...] = ("png",),
     figures: bool = True,
     force: bool = False,
+    melt: pd.DataFrame | None = None,
+    derivative: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the calls of :func:`qpcr.calling.call_cq` into ``outdir``.
 
     Parameters
     ----------
     calls
-        The calls.
+        The calls; None for exports with melt curves only (then ``melt`` is needed).
     outdir
         The folder (created if needed).
     formats
@@ -41,11 +45,15 @@ def write_calls(
         Draw the amplification figures.
     force
         Replace the files of an earlier run.
+    melt, derivative
+        The melt table (:func:`qpcr.melt.melt_peaks`), written as ``melt.csv`` with its QC
+        events (:func:`qpcr.melt.melt_qc_events`) in ``qc.csv``, and the −dF/dT readings
+        (:func:`qpcr.melt.melt_derivative`) for the melt figures; None without melt curves.
 
     Returns
     -------
     list of pathlib.Path
-        ``curves.csv``, ``qc.csv`` and the figures.
+        ``curves.csv``, ``qc.csv``, ``melt.csv`` (with ``melt``) and the figures.
 
     Raises
     ------
@@ -80,7 +88,14 @@ def write_calls(
             "Choose another --out folder, or pass --force to replace them",
         )  # fmt: skip
     outdir.mkdir(parents=True, exist_ok=True)
-    tables = {"curves": calls.table, "qc": calls.events}
+    tables = {} if calls is None else {"curves": calls.table}
+    events = [event_table([]) if calls is None else calls.events]
+    if melt is not None:
+        from ..melt import melt_qc_events
+
+        tables["melt"] = melt
+        events.append(event_table(melt_qc_events(melt).to_dict("records")))
+    tables["qc"] = pd.concat(events, ignore_index=True)
     written = [
         atomic_write(outdir / f"{name}.csv", partial(_csv, conform(name, frame)))
         for name, frame in tables.items()
@@ -88,7 +103,7 @@ def write_calls(
     if figures:
         from .figures import write_curve_figures
 
-        written += write_curve_figures(calls, outdir / "figures", formats)
+        written += write_curve_figures(calls, outdir / "figures", formats, melt, derivative)
     return written
 
 

@@ -33,7 +33,8 @@ def curves(
     quiet: QuietOpt = False,
     settings: dict[str, Any] | None = None,
 ) -> None:
-    """Call Cq and efficiency from raw amplification curves: curves.csv, qc.csv, figures."""
+    """Call Cq and efficiency from raw amplification curves, and melt peaks from melt curves:
+    curves.csv, melt.csv, qc.csv, figures."""
     with user_errors():
         import pandas as pd
 
@@ -44,10 +45,20 @@ def curves(
         given = given_settings(settings)
         tables = [read_curves(path, format, given.decimal, given.run) for path in exports]
         table = pd.concat(tables, ignore_index=True)
-        calls = call_cq(table, method)
-        written = write_calls(calls, out, given.figure_formats, not no_figures, force)
-        # melt.csv (melt-peak calling of the same exports' melt rows) is written here.
+        melt = derivative = calls = None
+        if table["kind"].eq("melt").any():
+            from ..melt import melt_derivative, melt_peaks
+
+            melt, derivative = melt_peaks(table), melt_derivative(table)
+        if melt is None or table["kind"].eq("amplification").any():
+            calls = call_cq(table, method)
+        written = write_calls(calls, out, given.figure_formats, not no_figures, force, melt,
+                              derivative)  # fmt: skip
     if not quiet:
-        called = int(calls.table["cq"].notna().sum())
-        typer.echo(f"{called} of {len(calls.table)} curves got a Cq ({method}); wrote "
-                   f"{len(written)} files to {out}")  # fmt: skip
+        found = [] if calls is None else [
+            f"{int(calls.table['cq'].notna().sum())} of {len(calls.table)} curves got a Cq "
+            f"({method})"]  # fmt: skip
+        if melt is not None:
+            found.append(f"{int(melt['n_peaks'].gt(0).sum())} of {len(melt)} melt curves "
+                         "have a peak")  # fmt: skip
+        typer.echo(f"{'; '.join(found)}; wrote {len(written)} files to {out}")

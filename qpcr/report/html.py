@@ -48,6 +48,7 @@ table.sortable th{cursor:pointer;user-select:none;white-space:nowrap}
 table.sortable th[aria-sort=ascending]::after{content:" \\25B2"}
 table.sortable th[aria-sort=descending]::after{content:" \\25BC"}
 figure{margin:1em 0}figure svg{max-width:100%;height:auto}
+.charts{display:flex;flex-wrap:wrap;gap:0 1.5em}.charts figure{max-width:100%}
 figcaption{font-size:.9em;color:var(--mute);margin:.3em 0}
 table.plate{border-collapse:collapse;font-size:9px;table-layout:fixed}
 table.plate th{font-weight:normal;color:var(--mute);padding:0 2px}
@@ -287,6 +288,7 @@ def _svg(text: str) -> str:
 
 def _sections(results: Results, svgs: dict[str, str]) -> list[tuple[str, str, str]]:
     """(anchor, title, body) of each section present."""
+    from .curves_html import curve_sections
     from .summary import methods_text
 
     out = []
@@ -304,6 +306,7 @@ def _sections(results: Results, svgs: dict[str, str]) -> list[tuple[str, str, st
                       for name, svg in svgs.items())  # fmt: skip
     if figures:
         out.append(("figures", "Figures", figures))
+    out += curve_sections(results)
     maps = plate_maps(results)
     if maps:
         out.append(("plates", "Plate maps", "".join(maps)))

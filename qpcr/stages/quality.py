@@ -29,14 +29,20 @@ class Checked:
 
 
 def quality(
-    wells: pd.DataFrame, settings: AnalysisConfig, targets: Sequence[str] | None = None
+    wells: pd.DataFrame,
+    settings: AnalysisConfig,
+    targets: Sequence[str] | None = None,
+    melt: pd.DataFrame | None = None,
 ) -> Checked:
     """Apply the QC rules to the wells and fit the standard curves.
 
     Wraps :func:`qpcr.qc.apply_qc` (exclusion rules and their events, in order), notes
     samples renamed by the layout join, and fits a standard curve per plate × target from the
     standard wells (methods.md §2.5), whose acceptance warnings become QC events
-    ``standard_curve_<rule>``.
+    ``standard_curve_<rule>``. With a melt table, the NTC rule's melt half
+    (:func:`qpcr.melt.ntc_melt_events`) adds its events: an NTC melting at its target's
+    product Tm is contamination (``ntc_melt_product``), one melting only at primer-dimer Tm
+    is not (``ntc_primer_dimer``).
 
     Parameters
     ----------
@@ -48,6 +54,9 @@ def quality(
         ``ntc_margin``, …
     targets
         Only these targets are analysed; the others' wells are excluded (default: all).
+    melt
+        The melt table of the wells' melt curves (:func:`qpcr.melt.melt_peaks`,
+        ``tables["melt"]``); None (or empty) without melt curves.
 
     Returns
     -------
@@ -86,6 +95,11 @@ def quality(
     curves, curve_events = _standard_curves(wells)
     if not curves.empty:
         qc = pd.concat([qc, curve_events], ignore_index=True)
+    if melt is not None and len(melt):
+        from ..melt import ntc_melt_events
+
+        ntc = event_table(ntc_melt_events(melt, wells).to_dict("records"))
+        qc = pd.concat([qc, ntc], ignore_index=True)
     return Checked(wells, qc, curves, tuple(notes))
 
 

@@ -1,0 +1,187 @@
+"""The curve sections of report.html: amplification curves per amplicon (log10 of the
+baseline-corrected fluorescence against cycle, with the amplicon's threshold) when the run
+called Cq from raw curves, and the melt peaks per target (each well's main-peak Tm against
+the target's consensus Tm ± TM_TOLERANCE, primer-dimers marked) when the results carry a melt
+table. Each chart is an inline SVG written here (no plotting library, no external resource)."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..melt import TM_TOLERANCE
+from .figures import OKABE_ITO
+
+if TYPE_CHECKING:
+    from ..results import Results
+
+__all__ = ["curve_sections"]
+
+#: Chart size and plot margins (left, right, top, bottom), in SVG units.
+_W, _H, _M = 460, 270, (52, 12, 26, 38)
+
+
+def curve_sections(results: Results) -> list[tuple[str, str, str]]:
+    """(anchor, title, body) of the curve sections the results carry: ``amplification``
+    (with ``results.curve_calls``) and ``melt`` (with a non-empty ``tables["melt"]``).
+
+    Parameters
+    ----------
+    results
+        A finished analysis.
+
+    Returns
+    -------
+    list of tuple of str
+        None, one or both sections; each body holds one ``<figure>`` per plate × target.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> import pandas as pd
+    >>> results = example_results()
+    >>> curve_sections(results)
+    []
+    >>> melt = pd.DataFrame({"plate": "p1", "well": ["A1", "A2", "H1"], "target": "MYC",
+    ...     "tm": [84.0, 84.3, 76.0], "primer_dimer": [False, False, True],
+    ...     "target_tm": 84.1})
+    >>> [(anchor, body.count("<circle")) for anchor, _, body in
+    ...  curve_sections(replace(results, tables={**results.tables, "melt": melt}))]
+    [('melt', 3)]
+    """
+    out = []
+    calls = results.curve_calls
+    if calls is not None and len(calls.table):
+        amplicons = calls.table[["plate", "target"]].drop_duplicates().itertuples(index=False)
+        body = "".join(_amplification(results, str(p), str(t)) for p, t in amplicons)
+        out.append(("amplification", "Amplification curves", f'<div class="charts">{body}</div>'))
+    melt = results.tables.get("melt")
+    if melt is not None and len(melt):
+        targets = melt[["plate", "target"]].drop_duplicates().itertuples(index=False)
+        body = "".join(_melt(melt, str(p), str(t)) for p, t in targets)
+        out.append(("melt", "Melt peaks", f'<div class="charts">{body}</div>'))
+    return out
+
+
+def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
+    """Slope and offset mapping [lo, hi] onto [a, b]."""
+    k = (b - a) / (hi - lo) if hi > lo else 0.0
+    return k, a - k * lo
+
+
+def _frame(title: str, xlabel: str, ylabel: str, xticks: list[tuple[float, str]],
+           yticks: list[tuple[float, str]]) -> str:  # fmt: skip
+    """Axes box, ticks (positions already in SVG units), labels and title."""
+    left, right, top, bottom = _M
+    x1, y1 = _W - right, _H - bottom
+    parts = [f'<rect x="{left}" y="{top}" width="{x1 - left}" height="{y1 - top}" fill="none" '
+             'stroke="#888"/>']  # fmt: skip
+    for x, text in xticks:
+        parts.append(f'<line x1="{x:.1f}" y1="{y1}" x2="{x:.1f}" y2="{y1 + 4}" stroke="#888"/>'
+                     f'<text x="{x:.1f}" y="{y1 + 15}" text-anchor="middle">{text}</text>'
+                     )  # fmt: skip
+    for y, text in yticks:
+        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" '
+                     f'stroke="#888"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f"{text}</text>")  # fmt: skip
+    parts.append(f'<text x="{(left + x1) / 2}" y="{_H - 4}" text-anchor="middle">'
+                 f"{escape(xlabel)}</text>"
+                 f'<text transform="translate(12 {(top + y1) / 2}) rotate(-90)" '
+                 f'text-anchor="middle">{escape(ylabel)}</text>'
+                 f'<text x="{left}" y="16" font-weight="600">{escape(title)}</text>')  # fmt: skip
+    return "".join(parts)
+
+
+def _svg(kind: str, plate: str, target: str, body: str, label: str) -> str:
+    """One chart as a figure with its data attributes and an accessible name."""
+    return (f'<figure class="fig curve" data-figure="{kind}" data-plate="{escape(plate)}" '
+            f'data-target="{escape(target)}"><svg xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}" role="img" '
+            f'aria-label="{escape(label)}" font-size="11" font-family="sans-serif">{body}</svg>'
+            "</figure>")  # fmt: skip
+
+
+def _amplification(results: Results, plate: str, target: str) -> str:
+    """The log-scale amplification chart of one amplicon: called curves in colour, the others
+    grey, the threshold dashed."""
+    calls = results.curve_calls
+    assert calls is not None  # curve_sections draws this only with calls
+    table = calls.table
+    rows = np.flatnonzero((table["plate"].eq(plate) & table["target"].eq(target)).to_numpy())
+    threshold = float(table["threshold"].iloc[rows[0]])
+    with np.errstate(all="ignore"):
+        logs = np.log10(np.where(calls.corrected[rows] > 0, calls.corrected[rows], np.nan))
+    top = np.nanmax(logs) if np.isfinite(logs).any() else 0.0
+    low = math.log10(threshold / 30) if threshold > 0 else top - 4
+    top = max(top, low + 1)
+    left, right, top_m, bottom = _M
+    kx, bx = _scale(float(calls.cycles[0]), float(calls.cycles[-1]), left, _W - right)
+    ky, by = _scale(math.floor(low), math.ceil(top), _H - bottom, top_m)
+    lines = []
+    called = table["cq"].iloc[rows].notna().to_numpy()
+    wells = table["well"].iloc[rows].astype(str).to_numpy()
+    for k, y in enumerate(logs):
+        keep = np.isfinite(y) & (y >= math.floor(low))
+        points = " ".join(f"{kx * c + bx:.1f},{ky * v + by:.1f}"
+                          for c, v in zip(calls.cycles[keep], y[keep], strict=True))  # fmt: skip
+        colour = OKABE_ITO[k % len(OKABE_ITO)] if called[k] else "#999999"
+        lines.append(f'<polyline data-well="{escape(wells[k])}" points="{points}" fill="none" '
+                     f'stroke="{colour}" stroke-width="1"/>')  # fmt: skip
+    if threshold > 0:
+        y = ky * math.log10(threshold) + by
+        lines.append(f'<line class="threshold" x1="{left}" x2="{_W - right}" y1="{y:.1f}" '
+                     f'y2="{y:.1f}" stroke="#000" stroke-dasharray="5 3"/>')  # fmt: skip
+    last = int(calls.cycles[-1])
+    xticks = [
+        (kx * c + bx, str(c))
+        for c in range(0, last + 1, 10 if last > 20 else 5)
+        if c >= calls.cycles[0]
+    ]
+    yticks = [(ky * d + by, f"1e{d}") for d in range(math.floor(low), math.ceil(top) + 1)]
+    frame = _frame(f"{plate} · {target}", "cycle", "fluorescence − baseline (log)", xticks,
+                   yticks)  # fmt: skip
+    label = (f"Amplification curves of {target} on {plate}: {int(called.sum())} of "
+             f"{len(rows)} wells got a Cq; threshold {threshold:.3g}")  # fmt: skip
+    return _svg("amplification", plate, target, frame + "".join(lines), label)
+
+
+def _melt(melt: pd.DataFrame, plate: str, target: str) -> str:
+    """The melt-peak chart of one target: each well's main-peak Tm (a dot; primer-dimer wells
+    in vermillion) along the temperature axis, the consensus Tm dashed within its shaded
+    ± TM_TOLERANCE band; wells without a peak are counted in the caption."""
+    part = melt[melt["plate"].eq(plate) & melt["target"].eq(target)]
+    tm = part["tm"].to_numpy(float)
+    peaked = part[np.isfinite(tm)]
+    consensus = float(part["target_tm"].iloc[0]) if "target_tm" in part else float("nan")
+    span = [*peaked["tm"], *([consensus] if np.isfinite(consensus) else [])]
+    lo, hi = (math.floor(min(span) - 4), math.ceil(max(span) + 4)) if span else (60, 95)
+    left, right, top, bottom = _M
+    kx, bx = _scale(lo, hi, left, _W - right)
+    n = max(len(peaked), 1)
+    parts = []
+    if np.isfinite(consensus):
+        a, b = kx * (consensus - TM_TOLERANCE) + bx, kx * (consensus + TM_TOLERANCE) + bx
+        x = kx * consensus + bx
+        parts.append(f'<rect x="{a:.1f}" y="{top}" width="{b - a:.1f}" height="{_H - bottom - top}"'
+                     f' fill="#0072b2" fill-opacity="0.12"/><line class="consensus" x1="{x:.1f}" '
+                     f'x2="{x:.1f}" y1="{top}" y2="{_H - bottom}" stroke="#000" '
+                     'stroke-dasharray="5 3"/>')  # fmt: skip
+    for k, r in enumerate(peaked.itertuples(index=False)):
+        y = top + 8 + (_H - bottom - top - 16) * (k + 0.5) / n
+        colour = "#D55E00" if bool(r.primer_dimer) else "#0072B2"
+        parts.append(f'<circle data-well="{escape(str(r.well))}" cx="{kx * r.tm + bx:.1f}" '
+                     f'cy="{y:.1f}" r="3.5" fill="{colour}"><title>{escape(str(r.well))}: '
+                     f"{r.tm:.1f} °C</title></circle>")  # fmt: skip
+    step = 2 if hi - lo <= 16 else 5
+    xticks = [(kx * t + bx, str(t)) for t in range(lo, hi + 1) if t % step == 0]
+    title = f"{plate} · {target}" + (f": Tm {consensus:.1f} °C" if np.isfinite(consensus) else "")
+    frame = _frame(title, "main-peak Tm (°C)", "wells", xticks, [])
+    missing = len(part) - len(peaked)
+    dimers = int(part["primer_dimer"].sum())
+    label = (f"Melt peaks of {target} on {plate}: {len(peaked)} wells with a peak, "
+             f"{missing} without; {dimers} with a primer-dimer")  # fmt: skip
+    return _svg("melt", plate, target, frame + "".join(parts), label)
