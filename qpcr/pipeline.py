@@ -173,6 +173,16 @@ def read_exports(
     return pd.concat(frames, ignore_index=True), runs, inputs, stacked, called
 
 
+def _melt_table(wells: Wells) -> pd.DataFrame | None:
+    """The melt table of the exports' melt curves (:func:`qpcr.melt.melt_peaks`), labelled by
+    the wells; None without melt curves."""
+    if wells.curves is None or not wells.curves["kind"].eq("melt").any():
+        return None
+    from .melt import melt_peaks
+
+    return melt_peaks(wells.curves, wells.table)
+
+
 def _plates_to_call(wells: pd.DataFrame, curves: pd.DataFrame | None, cq_source: str) -> list[str]:
     """The plates (runs) of an export whose Cq is to be called from its curves: every plate
     with curves under ``linreg``/``cpd2``, those without any Cq under ``auto``."""
@@ -308,17 +318,19 @@ def analyze(
     files = [e for e in exports if not isinstance(e, pd.DataFrame)]
     config = settings_for(files, config)
     wells = read_wells(exports, layout, config, format)
-    calls = wells.curve_calls
-    found = quantify(quality(wells.table, config), config,
+    calls, melt = wells.curve_calls, _melt_table(wells)
+    found = quantify(quality(wells.table, config, melt=melt), config,
                      None if calls is None else calls.amplicons)  # fmt: skip
     if calls is not None:
         found = replace(found, qc=pd.concat([found.qc, calls.events], ignore_index=True),
                         tables={**found.tables, "curves": calls.table})  # fmt: skip
-    if wells.curves is not None and wells.curves["kind"].eq("melt").any():
-        from .melt import melt_peaks
+    if melt is not None:
+        from .melt import melt_qc_events
+        from .qc import event_table
 
-        melt = melt_peaks(wells.curves, wells.table)
-        found = replace(found, tables={**found.tables, "melt": melt})
+        events = event_table(melt_qc_events(melt).to_dict("records"))
+        found = replace(found, qc=pd.concat([found.qc, events], ignore_index=True),
+                        tables={**found.tables, "melt": melt})  # fmt: skip
     results = Results(
         wells=found.wells, replicates=found.replicates, samples=found.samples,
         fold_changes=pd.DataFrame(), ratios=pd.DataFrame(), ratio_samples=pd.DataFrame(),

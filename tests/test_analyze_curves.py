@@ -299,3 +299,32 @@ def test_an_export_with_melt_curves_gives_the_melt_table(tmp_path: Path) -> None
     written = [p.name for p in write_tables(results, tmp_path)]
     assert "melt.csv" in written
     assert "curves.csv" not in written
+    # its per-well melt events reach qc.csv (neither curve has a peak in three readings)
+    events = results.qc[results.qc["code"].str.startswith("melt_")]
+    assert events[["well", "code"]].values.tolist() == [["A1", "melt_no_peak"],
+                                                        ["A3", "melt_no_peak"]]  # fmt: skip
+
+
+def test_the_quality_stage_is_given_the_melt_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """analyze hands the melt table to the quality stage, whose NTC rule uses it (the rule
+    itself: tests/test_melt.py)."""
+    import qpcr.pipeline as pipeline
+
+    export = Path(__file__).parent / "data" / "exports" / "thermo"
+    export = export / "thermo_classic_stepone_48_synthetic.txt"
+    given = []
+    real = pipeline.quality
+
+    def spy(wells: pd.DataFrame, settings: object, targets: object = None,
+            melt: pd.DataFrame | None = None) -> object:  # fmt: skip
+        given.append(melt)
+        return real(wells, settings, targets, melt)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "quality", spy)
+    layout = pd.DataFrame({"well": ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"],
+                           "oxygen": ["normoxia"] * 4 + ["hypoxia"] * 4})  # fmt: skip
+    config = from_mapping({"reference_genes": ["ACTB"], "control": {"oxygen": "normoxia"}})
+    results = pipeline.analyze([export], layout, config)
+    assert len(given) == 1
+    assert given[0] is not None
+    pd.testing.assert_frame_equal(given[0], results.tables["melt"])
