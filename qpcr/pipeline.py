@@ -337,7 +337,7 @@ def analyze(
         qc=found.qc, config=config, factors=found.factors, targets=found.targets,
         inputs=wells.inputs, runs=wells.runs, warnings=(*wells.warnings, *found.warnings),
         tables=found.tables, notes=found.notes, efficiency=found.efficiency,
-        reference_genes=found.reference_genes, curve_calls=calls,
+        reference_genes=found.reference_genes, curve_calls=calls, curves=wells.curves,
     )  # fmt: skip
     if not found.comparable:
         return results

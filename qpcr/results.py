@@ -63,7 +63,9 @@ class Results:
     without comparisons. ``curve_calls``: the Cq, efficiencies and corrected curves called
     from raw amplification curves (:func:`qpcr.call_cq`) when the run called Cq itself; its
     table is also ``tables["curves"]`` (``curves.csv``), and the melt peaks of an export with
-    melt curves are ``tables["melt"]`` (``melt.csv``).
+    melt curves are ``tables["melt"]`` (``melt.csv``). ``curves``: the exports' raw curves
+    (:func:`qpcr.read_curves`: amplification and melt readings; None without any), which
+    report.html draws.
     """
 
     wells: pd.DataFrame
@@ -85,6 +87,7 @@ class Results:
     reference_genes: tuple[str, ...] = ()
     groups: pd.DataFrame = field(default_factory=lambda: _empty_frame())
     curve_calls: CurveCalls | None = None
+    curves: pd.DataFrame | None = None
 
     def resolved_config(self) -> AnalysisConfig:
         """The settings with the derived efficiencies and reference genes filled in (what

@@ -27,7 +27,8 @@ _W, _H, _M = 460, 270, (52, 12, 26, 38)
 
 def curve_sections(results: Results) -> list[tuple[str, str, str]]:
     """(anchor, title, body) of the curve sections the results carry: ``amplification``
-    (with ``results.curve_calls``) and ``melt`` (with a non-empty ``tables["melt"]``).
+    (with ``results.curve_calls``), ``melt-curves`` (−dF/dT of every melt curve, with
+    ``results.curves`` and a melt table) and ``melt`` (with a non-empty ``tables["melt"]``).
 
     Parameters
     ----------
@@ -37,7 +38,7 @@ def curve_sections(results: Results) -> list[tuple[str, str, str]]:
     Returns
     -------
     list of tuple of str
-        None, one or both sections; each body holds one ``<figure>`` per plate × target.
+        The sections the results carry; each body holds one ``<figure>`` per plate × target.
 
     Examples
     --------
@@ -60,6 +61,14 @@ def curve_sections(results: Results) -> list[tuple[str, str, str]]:
         body = "".join(_amplification(results, str(p), str(t)) for p, t in amplicons)
         out.append(("amplification", "Amplification curves", f'<div class="charts">{body}</div>'))
     melt = results.tables.get("melt")
+    curves = results.curves
+    if melt is not None and len(melt) and curves is not None and curves["kind"].eq("melt").any():
+        from ..melt import melt_derivative
+
+        derivative = melt_derivative(curves)
+        targets = derivative[["plate", "target"]].drop_duplicates().itertuples(index=False)
+        body = "".join(_melt_curves(derivative, melt, str(p), str(t)) for p, t in targets)
+        out.append(("melt-curves", "Melt curves", f'<div class="charts">{body}</div>'))
     if melt is not None and len(melt):
         targets = melt[["plate", "target"]].drop_duplicates().itertuples(index=False)
         body = "".join(_melt(melt, str(p), str(t)) for p, t in targets)
@@ -185,3 +194,45 @@ def _melt(melt: pd.DataFrame, plate: str, target: str) -> str:
     label = (f"Melt peaks of {target} on {plate}: {len(peaked)} wells with a peak, "
              f"{missing} without; {dimers} with a primer-dimer")  # fmt: skip
     return _svg("melt", plate, target, frame + "".join(parts), label)
+
+
+def _melt_curves(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, target: str) -> str:
+    """The −dF/dT curves of one target's wells against temperature: primer-dimer wells in
+    vermillion, wells without a peak grey, the others blue; the consensus Tm dashed."""
+    part = derivative[derivative["plate"].eq(plate) & derivative["target"].eq(target)]
+    peaks = melt[melt["plate"].astype(str).eq(plate) & melt["target"].astype(str).eq(target)]
+    peaks = peaks.set_index(peaks["well"].astype(str))
+    t, d = part["temperature"].to_numpy(float), part["derivative"].to_numpy(float)
+    finite = np.isfinite(t) & np.isfinite(d)
+    if not finite.any():
+        return ""
+    lo, hi = math.floor(t[finite].min()), math.ceil(t[finite].max())
+    top = max(float(d[finite].max()), 1e-12)
+    left, right, top_m, bottom = _M
+    kx, bx = _scale(lo, hi, left, _W - right)
+    ky, by = _scale(0.0, top * 1.05, _H - bottom, top_m)
+    lines = []
+    for well, rows in part.groupby(part["well"].astype(str), sort=False):
+        x, y = rows["temperature"].to_numpy(float), rows["derivative"].to_numpy(float)
+        keep = np.isfinite(x) & np.isfinite(y)
+        points = " ".join(f"{kx * a + bx:.1f},{ky * max(b, 0.0) + by:.1f}"
+                          for a, b in zip(x[keep], y[keep], strict=True))  # fmt: skip
+        row = peaks.loc[well] if well in peaks.index else None
+        if isinstance(row, pd.DataFrame):  # two reporters in one well: the first
+            row = row.iloc[0]
+        colour = ("#999999" if row is None or not np.isfinite(float(row["tm"])) else
+                  "#D55E00" if bool(row["primer_dimer"]) else "#0072B2")  # fmt: skip
+        lines.append(f'<polyline data-well="{escape(well)}" points="{points}" fill="none" '
+                     f'stroke="{colour}" stroke-width="1"/>')  # fmt: skip
+    consensus = float(peaks["target_tm"].iloc[0]) if len(peaks) else float("nan")
+    if np.isfinite(consensus):
+        x = kx * consensus + bx
+        lines.append(f'<line class="consensus" x1="{x:.1f}" x2="{x:.1f}" y1="{top_m}" '
+                     f'y2="{_H - bottom}" stroke="#000" stroke-dasharray="5 3"/>')  # fmt: skip
+    step = 5 if hi - lo <= 40 else 10
+    xticks = [(kx * v + bx, str(v)) for v in range(lo, hi + 1) if v % step == 0]
+    title = f"{plate} · {target}" + (f": Tm {consensus:.1f} °C" if np.isfinite(consensus) else "")
+    frame = _frame(title, "temperature (°C)", "−dF/dT", xticks, [])
+    wells = part["well"].nunique()
+    label = f"Melt curves (−dF/dT) of {target} on {plate}: {wells} wells"
+    return _svg("melt-curves", plate, target, frame + "".join(lines), label)
