@@ -226,8 +226,8 @@ def _melt_curves(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, targe
                      f'stroke="{colour}" stroke-width="1"/>')  # fmt: skip
     consensus = float(peaks["target_tm"].iloc[0]) if len(peaks) else float("nan")
     if np.isfinite(consensus):
-        x = kx * consensus + bx
-        lines.append(f'<line class="consensus" x1="{x:.1f}" x2="{x:.1f}" y1="{top_m}" '
+        at = kx * consensus + bx
+        lines.append(f'<line class="consensus" x1="{at:.1f}" x2="{at:.1f}" y1="{top_m}" '
                      f'y2="{_H - bottom}" stroke="#000" stroke-dasharray="5 3"/>')  # fmt: skip
     step = 5 if hi - lo <= 40 else 10
     xticks = [(kx * v + bx, str(v)) for v in range(lo, hi + 1) if v % step == 0]
