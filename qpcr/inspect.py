@@ -118,11 +118,9 @@ def _raw_curves(
     """The summary of an export that holds curves but no Cq (which ``qpcr analyze`` calls Cq
     from, ``cq_source``): its curves, wells, targets and samples; ``refusal`` (why
     :func:`qpcr.io.read_run` declined it) is raised again when it holds no curve either."""
-    from .io.curves import describe_curves, read_curves
+    from .io.curves import describe_curves, raw_curves_of
 
-    curves = read_curves(path, format, decimal, run, plate=Path(path).stem)
-    if not curves["kind"].eq("amplification").any():
-        raise refusal
+    curves = raw_curves_of(path, refusal, format, decimal, run, plate=Path(path).stem)
     keys = curves.drop_duplicates(["plate", "well"])
     plates = sorted(map(str, keys["plate"].dropna().unique()))
     return {

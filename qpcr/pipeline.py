@@ -208,17 +208,15 @@ def _read_file(
     :func:`qpcr.io.read_run` refuses as holding no Cq, is read as its curves with one well
     per curve (:func:`qpcr.calling.wells.curve_wells`) unless ``cq_source`` is
     ``instrument``."""
-    from .io.curves import export_curves, read_curves
+    from .io.curves import export_curves, raw_curves_of
 
     format, decimal, run = how
     try:
         export = read_run(path, format, decimal, run=run)  # a filled template too
-    except ExportParseError:
+    except ExportParseError as refusal:
         if cq_source == "instrument":
             raise
-        curves = read_curves(path, format, decimal, run, plate=stem)
-        if curves["kind"].ne("amplification").all():
-            raise
+        curves = raw_curves_of(path, refusal, format, decimal, run, plate=stem)
         from .calling.wells import curve_wells
 
         info = RunInfo(path=str(path), format="curves", extra={"curves": True})

@@ -31,7 +31,7 @@ from .rex_curves import read_rex
 #: A curve reader bound to its file.
 _Reader = Callable[[], pd.DataFrame]
 
-__all__ = ["describe_curves", "export_curves", "read_curves"]
+__all__ = ["describe_curves", "export_curves", "raw_curves_of", "read_curves"]
 
 #: Curve table of a reader → its kind and the column of its readings' positions.
 _X = {"amplification": "cycle", "melt": "temperature"}
@@ -102,6 +102,61 @@ def read_curves(
             named = table.get("plate", pd.Series("", index=table.index)).replace("", plate)
             return tidy_curves([table.assign(plate=named)])  # a curve table may name plates
     return export_curves(read_run(path, format, decimal, run=run), plate)
+
+
+def raw_curves_of(
+    path: str | Path,
+    refusal: Exception,
+    format: str | None = None,
+    decimal: str | None = None,
+    run: Sequence[str] = (),
+    plate: str | None = None,
+) -> pd.DataFrame:
+    r"""The curves of an export that :func:`qpcr.io.read_run` refused (``refusal``) as holding
+    no Cq: a raw-curve export, which ``qpcr analyze`` calls Cq from (``cq_source``) and
+    ``qpcr inspect`` describes by its curves.
+
+    Parameters
+    ----------
+    path
+        The export file.
+    refusal
+        What :func:`qpcr.io.read_run` raised for it.
+    format, decimal, run, plate
+        As for :func:`read_curves`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy curves table (:func:`read_curves`), holding amplification curves.
+
+    Raises
+    ------
+    Exception
+        ``refusal`` again when the file holds no amplification curve (it is then not a
+        raw-curve export, and the reader's message says what it is).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from qpcr.errors import InputError
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "curves.csv"
+    >>> _ = path.write_text("well,cycle,fluorescence\nA1,1,0.5\nA1,2,0.6\n")
+    >>> raw_curves_of(path, InputError("no Cq"))[["well", "cycle", "kind"]].values.tolist()
+    [['A1', 1.0, 'amplification'], ['A1', 2.0, 'amplification']]
+    >>> _ = path.write_text("well,temperature,fluorescence\nA1,60,1.0\nA1,61,0.9\n")
+    >>> raw_curves_of(path, InputError("no Cq"))
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.InputError: no Cq
+    >>> folder.cleanup()
+    """
+    curves = read_curves(path, format, decimal, run, plate)
+    if not curves["kind"].eq("amplification").any():
+        raise refusal
+    return curves
 
 
 def _claimed(sample: FileSample) -> str | None:
