@@ -8,6 +8,7 @@ import csv
 import io
 import warnings
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -299,26 +300,38 @@ CURVE_ENDINGS = ("Amplification_Results.csv", "melt.rdml", "melt_only.rdml", "48
 CURVE_FIXTURES = {name: data for name, data in corpus().items() if name.endswith(CURVE_ENDINGS)}
 
 
-def test_mutated_curve_exports_end_in_curves_or_an_input_error(tmp_path: Path) -> None:
-    """150 mutations (``tests/mutations.py``) of the curve fixtures: read_curves returns the
-    declared table or raises InputError, nothing else."""
-    assert len(CURVE_FIXTURES) == 4
-    outcomes = []
-    for index in range(150):
-        case = make_case(CURVE_FIXTURES, 20261205, index)
-        path = tmp_path / Path(case.source).name
+def mutated_curves(
+    fixtures: dict[str, bytes], seed: int, count: int, folder: Path
+) -> Iterator[tuple[str, pd.DataFrame | None]]:
+    """``count`` mutations (``tests/mutations.py``) of ``fixtures`` read with
+    ``qpcr.read_curves``: (the case's label, its curves table, or None for an InputError); any
+    other exception fails the test with the case named."""
+    for index in range(count):
+        case = make_case(fixtures, seed, index)
+        path = folder / Path(case.source).name
         path.write_bytes(case.data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 curves = qpcr.read_curves(path)
             except InputError:
-                outcomes.append("input-error")
-                continue
+                curves = None
             except BaseException as exc:
                 raise AssertionError(f"case {case.label}: {type(exc).__name__}: {exc}") from exc
-        assert list(curves.columns) == COLUMNS, case.label
-        assert set(curves["kind"]) <= {"amplification", "melt"}, case.label
+        yield case.label, curves
+
+
+def test_mutated_curve_exports_end_in_curves_or_an_input_error(tmp_path: Path) -> None:
+    """150 mutations (``tests/mutations.py``) of the curve fixtures: read_curves returns the
+    declared table or raises InputError, nothing else."""
+    assert len(CURVE_FIXTURES) == 4
+    outcomes = []
+    for label, curves in mutated_curves(CURVE_FIXTURES, 20261205, 150, tmp_path):
+        if curves is None:
+            outcomes.append("input-error")
+            continue
+        assert list(curves.columns) == COLUMNS, label
+        assert set(curves["kind"]) <= {"amplification", "melt"}, label
         outcomes.append("ok")
     assert 0 < outcomes.count("ok") < len(outcomes)
 

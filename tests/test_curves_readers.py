@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import warnings
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -16,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from _vendor_io import EXPORTS, SHARED
-from mutations import corpus, make_case
+from mutations import corpus
+from test_curves_read import mutated_curves
 
 import qpcr
 from qpcr.errors import InputError
@@ -231,23 +231,14 @@ def test_mutated_raw_curve_exports_end_in_curves_or_an_input_error(tmp_path: Pat
     whatever it returns."""
     assert len(NEW) == 4
     outcomes = []
-    for index in range(120):
-        case = make_case(NEW, 20261206, index)
-        path = tmp_path / Path(case.source).name
-        path.write_bytes(case.data)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                curves = qpcr.read_curves(path)
-            except InputError:
-                outcomes.append("input-error")
-                continue
-            except BaseException as exc:
-                raise AssertionError(f"case {case.label}: {type(exc).__name__}: {exc}") from exc
-        assert list(curves.columns) == CURVES.names(), case.label
-        assert set(curves["kind"]) <= {"amplification", "melt"}, case.label
+    for label, curves in mutated_curves(NEW, 20261206, 120, tmp_path):
+        if curves is None:
+            outcomes.append("input-error")
+            continue
+        assert list(curves.columns) == CURVES.names(), label
+        assert set(curves["kind"]) <= {"amplification", "melt"}, label
         melt = melt_peaks(curves)  # whatever the reader let through, the peaks are called
-        assert list(melt.columns) == MELT.names(), case.label
-        assert len(melt) == len(curves[curves["kind"] == "melt"].groupby(KEYS)), case.label
+        assert list(melt.columns) == MELT.names(), label
+        assert len(melt) == len(curves[curves["kind"] == "melt"].groupby(KEYS)), label
         outcomes.append("ok")
     assert 0 < outcomes.count("ok") < len(outcomes)
