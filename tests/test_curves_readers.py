@@ -201,6 +201,11 @@ def test_long_tables_of_amplification_and_melt(tmp_path: Path) -> None:
         ("well,cycle,fluorescence\nA1,1,lots\n", r"row 2 column 3: 'lots' is not a number"),
         ("well,cycle,fluorescence\nA1,1,0.5\nA1,1,0.6\n", r"well A1 has two readings at cycle 1"),
         ("Cycles,s1\n1,0.5\n1,0.6\n", r"well s1 has two readings at cycle 1;"),
+        # fluorescence may carry thousands separators: 1,234 alone is 1234 or 1.234
+        (
+            'well,cycle,fluorescence\nA1,1,"1,234"\nA1,2,"1,500"\n',
+            r"'1,234', which is 1234 with a decimal point or 1\.234 with a decimal comma",
+        ),
     ],
 )
 def test_ambiguous_or_broken_curve_tables_are_refused(

@@ -138,7 +138,7 @@ def _wide_curves(path: Path, sheet: str | None, kind: str, decimal: str | None) 
         wells.append(well)
     body = rows[1:]
     cells = {str(j): [r[j] if j < len(r) else "" for r in body] for j in [x_col, *columns]}
-    decimal = decimal_mark(where, cells, decimal=decimal)
+    decimal = decimal_mark(where, cells, grouped=cells, decimal=decimal)  # RFU may be grouped
     values = {
         j: read_numbers(column, partial(_cell_at, where, int(j)), decimal)
         for j, column in cells.items()

@@ -83,7 +83,8 @@ def numeric_columns(
     if decimal is None:
         marked = {n: c[c.str.contains(",", regex=False)] for n, c in cells.items()}
         decimal = (
-            decimal_mark(where, {n: c.tolist() for n, c in cells.items()})
+            # fluorescence may hold thousands separators: '1,234' alone is refused as either
+            decimal_mark(where, {n: c.tolist() for n, c in cells.items()}, grouped=cells)
             if any(len(c) for c in marked.values())
             else "."
         )
