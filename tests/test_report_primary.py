@@ -75,6 +75,21 @@ def test_roles_follow_the_donors(results: Results) -> None:
     assert results.ratios.loc[results.ratios["contrast"] == "control", "p_role"].tolist() == [""]
 
 
+def test_long_table_says_which_p_is_primary(results: Results) -> None:
+    """results_long.csv (--tidy) carries p_role: Welch's p of "toci in hypoxia" is the
+    sensitivity analysis there too, the paired comparisons' p primary."""
+    long = results.to_long()
+    tested = long[long["measure"].isin(["fold_change", "ratio_fold_change"])]
+    ratios = results.ratios[results.ratios["contrast"] != "control"]
+    wide = pd.concat([results.fold_changes, ratios])
+    assert tested["p_role"].tolist() == wide["p_role"].tolist()
+    welch = tested[tested["contrast"] == "toci in hypoxia"]
+    assert len(welch) == 7  # 6 targets, 1 ratio
+    assert set(welch["p_role"]) == {"sensitivity"}
+    assert set(tested.loc[tested["contrast"] != "toci in hypoxia", "p_role"]) == {"primary"}
+    assert set(long.loc[~long.index.isin(tested.index), "p_role"]) == {""}
+
+
 def test_primary_result_shown_everywhere(results: Results, tmp_path: Path) -> None:
     mixed = _row(results.tables["contrasts"], "BMP2", "toci in hypoxia")
     welch = _row(results.fold_changes, "BMP2", "toci in hypoxia")
