@@ -197,7 +197,11 @@ def _grid(n: int, groups: int) -> tuple[int, int, tuple[float, float]]:
 
 
 def _paired(comparisons: pd.DataFrame) -> bool:
-    return bool(comparisons.get("test", pd.Series(dtype=object)).eq("paired t").any())
+    """Whether a comparison's test paired the biological replicates (the ``test`` column)."""
+    from ..stats import TEST_LABELS
+
+    tests = comparisons.get("test", pd.Series(dtype=object))
+    return bool(tests.map(TEST_LABELS).eq(True).any())
 
 
 def fold_change_figure(results: Results) -> Figure:

@@ -89,7 +89,8 @@ _TEST = _c(
     "test",
     "text",
     "text",
-    "the test: paired t, welch, student, permutation; 'mann-whitney (Hodges-Lehmann)' or "
+    "the test: paired t, welch, student, permutation, paired permutation (sign flips within "
+    "each biological replicate); 'mann-whitney (Hodges-Lehmann)' or "
     "'wilcoxon signed-rank (Hodges-Lehmann)': fold_change is 2^(Hodges-Lehmann shift) and the "
     "CI its rank interval",
 )
