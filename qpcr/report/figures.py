@@ -165,7 +165,8 @@ def _intervals(
     out = {}
     for r in comparisons[comparisons["contrast"].str.endswith(" vs control")].to_dict("records"):
         key = tuple(str(r[f]) for f in factors)
-        est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
+        with np.errstate(divide="ignore"):  # an unbounded interval (0, inf): no error bar
+            est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
         out[key] = (est, low, high, float(r.get("p_adj", np.nan)))
     ctrl = summary
     for f in factors:
