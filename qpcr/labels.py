@@ -10,9 +10,10 @@ appears; an interaction keeps its description.
 A comparison of a factorial design is tested twice: by the two-group test (fold_changes.csv,
 ratios.csv) and by the factorial model (contrasts.csv, the same label). The two-group test is
 primary, the model's contrast a sensitivity analysis, except where biological replicates
-(donors) are set, the two-group test did not pair them (Welch, Student, Mann-Whitney: the
-replicates were incomplete or the test setting never pairs) and the model took them into account
-(block, pairs or mixed model): the donor-aware analysis is then primary.
+(donors) are set, the two-group test did not pair them (Welch, Student, Mann-Whitney, the
+unpaired permutation test: the replicates were incomplete or the test setting never pairs;
+:data:`qpcr.stats.TEST_LABELS`) and the model took them into account (block, pairs or mixed
+model): the donor-aware analysis is then primary.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["comparison_labels", "labelled", "p_roles", "primary_view"]
 
-#: Two-group tests (the ``test`` column) that never pair by biological replicate.
-_UNPAIRED = frozenset({"welch", "student", "mann-whitney (Hodges-Lehmann)"})
 #: Columns of one result: what :func:`primary_view` takes from the primary analysis.
 _RESULT = ("fold_change", "ci_low", "ci_high", "p_value", "p_adj", "test")
 
@@ -167,11 +166,12 @@ def _key(kind: str, name: object, comparison: object) -> tuple[str, str, str]:
 def _model_first(results: Results, two_group_test: object, model_test: object) -> bool:
     """Whether the factorial model's result is primary over the two-group test's: donors are
     set, the two-group test did not pair them and the model took them into account."""
+    from .stats import TEST_LABELS
     from .stats.linear import MIXED_TEST
 
     blocked = {"rcbd", "paired t", MIXED_TEST}
-    return bool(results.config.replicate) and two_group_test in _UNPAIRED \
-        and model_test in blocked  # fmt: skip
+    unpaired = TEST_LABELS.get(str(two_group_test)) is False  # a test's label, not '' or NaN
+    return bool(results.config.replicate) and unpaired and model_test in blocked
 
 
 def _pairs(results: Results) -> dict[tuple[str, str, str], tuple[dict, dict]]:

@@ -133,7 +133,9 @@ class Results:
         pandas.DataFrame
             ``contrast``, ``target``, the design factors and the replicate column, ``sample``,
             ``measure`` (``fold_change``, ``ratio``, ``ratio_fold_change``,
-            ``relative_quantity``), ``value``, ``ci_low``, ``ci_high``, ``p_value``, ``p_adj``.
+            ``relative_quantity``), ``value``, ``ci_low``, ``ci_high``, ``p_value``, ``p_adj``,
+            ``p_role`` (as in fold_changes and ratios: which p is the comparison's primary
+            result; '' where there is no p).
 
         Examples
         --------
@@ -142,11 +144,11 @@ class Results:
         >>> long = example_results().to_long()
         >>> long["measure"].value_counts().to_dict()
         {'relative_quantity': 12, 'fold_change': 2, 'ratio': 2, 'ratio_fold_change': 1}
-        >>> columns = ["contrast", "target", "measure", "value", "ci_low", "p_adj"]
+        >>> columns = ["contrast", "target", "measure", "value", "ci_low", "p_adj", "p_role"]
         >>> print(long[long["measure"].eq("fold_change")][columns].round(4).to_string(index=False))
-                         contrast target     measure  value  ci_low  p_adj
-        oxygen=hypoxia vs control    MYC fold_change 3.9086  2.7365 0.0026
-        oxygen=hypoxia vs control  HIF1A fold_change 3.6469  2.5048 0.0027
+                         contrast target     measure  value  ci_low  p_adj  p_role
+        oxygen=hypoxia vs control    MYC fold_change 3.9086  2.7365 0.0026 primary
+        oxygen=hypoxia vs control  HIF1A fold_change 3.6469  2.5048 0.0027 primary
 
         MYC: ΔCq normoxia 6.0, 6.2, 5.9 and hypoxia 4.1, 4.3, 3.8, so 2^(6.0333 − 4.0667) =
         3.9086.
@@ -226,6 +228,7 @@ def _long_part(frame: pd.DataFrame, measure: str, design: list[str]) -> pd.DataF
     }
     for name, column in zip(("ci_low", "ci_high", "p_value", "p_adj"), bounds, strict=True):
         columns[name] = frame[column] if column else nan
+    columns["p_role"] = frame.get("p_role", text) if bounds[-1] else text
     return pd.DataFrame(columns)
 
 

@@ -196,7 +196,11 @@ def test_long_tables_of_amplification_and_melt(tmp_path: Path) -> None:
         ("Cycles,1,2\n1,0.5,0.6\n", r"could name wells or samples \('1'\)"),
         ("Cycles,F1,F1\n1,0.5,0.6\n", r"column 'F1' appears twice"),
         ("Cycles,s1,s2\n1,0,5,0,6\n", r"row 2: the row has 5 cells but the header 3"),
-        ("Cycles;s1;s2\n1;0,5;0.6\n", r"decimal comma.*decimal point"),
+        (
+            "Cycles;s1;s2\n1;0,5;0.6\n",
+            r"column 's1' \(no\. 2, letter B\) has '0,5' \(decimal comma\) and column 's2' "
+            r"\(no\. 3, letter C\) has '0\.6' \(decimal point\)",
+        ),
         ("well,cycle,fluorescence\nX99,1,0.5\n", r"'X99' in column 'well' is not a well name"),
         ("well,cycle,fluorescence\nA1,1,lots\n", r"row 2 column 3: 'lots' is not a number"),
         ("well,cycle,fluorescence\nA1,1,0.5\nA1,1,0.6\n", r"well A1 has two readings at cycle 1"),
@@ -204,7 +208,25 @@ def test_long_tables_of_amplification_and_melt(tmp_path: Path) -> None:
         # fluorescence may carry thousands separators: 1,234 alone is 1234 or 1.234
         (
             'well,cycle,fluorescence\nA1,1,"1,234"\nA1,2,"1,500"\n',
-            r"'1,234', which is 1234 with a decimal point or 1\.234 with a decimal comma",
+            r"column 'fluorescence' \(no\. 3, letter C\) has '1,234', which is 1234 with a "
+            r"decimal point or 1\.234 with a decimal comma",
+        ),
+        # the raw-curve readers and Bio-Rad's curve files name their columns the same way
+        (
+            "Raw Data \t\tExperiment - x (Run on LCS480 1.5.0.39)\nSamplePos\tSampleName\t"
+            "Prog#\tSeg#\tCycle#\tTime\tTemp\t465-510\nA1\tS\t2\t3\t1\t691600\t71,79\t15.58\n",
+            r"column 'Temp' \(no\. 7, letter G\) has '71,79' \(decimal comma\) and column "
+            r"'465-510' \(no\. 8, letter H\)",
+        ),
+        (
+            "C:\\runs\\run.mxp\nSegment\tRamp/Plateau\tRamp/Plateau #\tWell\tDye\tCycle #\t"
+            "Fluorescence\tTemperature\n 2\tP\t 2\t14\tCampy\t  1\t  4827.5\t59,6\n",
+            r"column 'Temperature' \(no\. 8, letter H\) has '59,6' \(decimal comma\) and column "
+            r"'Fluorescence' \(no\. 7, letter G\)",
+        ),
+        (
+            ',Cycle,A1,A2\n,1,"1,234","2,345"\n',
+            r"column 'A1' \(no\. 3, letter C\) has '1,234', which is 1234",
         ),
     ],
 )

@@ -9,6 +9,7 @@ paired keep it as primary, with the model's contrast as the sensitivity analysis
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import openpyxl
@@ -73,6 +74,61 @@ def test_roles_follow_the_donors(results: Results) -> None:
     ratio = _row(results.ratios, "RANKL/OPG", "toci in hypoxia")
     assert ratio["p_role"] == "sensitivity"
     assert results.ratios.loc[results.ratios["contrast"] == "control", "p_role"].tolist() == [""]
+
+
+def test_a_paired_permutation_test_says_so_and_stays_primary(
+    results: Results, tmp_path: Path
+) -> None:
+    """test = "permutation" with donors: sign flips within donors where both groups hold every
+    donor ("paired permutation", primary over the model's contrast); where D3-HT is missing the
+    values are reallocated ("permutation", unpaired), so the mixed model is primary."""
+    from dataclasses import replace
+
+    data = pd.read_csv(DATASET)
+    path = tmp_path / "d3_ht_missing.csv"
+    data[data["sample"] != "D3-HT"].to_csv(path, index=False)
+    perm = analyze([path], config=replace(CONFIG, test="permutation"))
+    fc, model = perm.fold_changes, perm.tables["contrasts"]
+    paired = "hypoxia + vehicle vs normoxia + vehicle"
+    assert set(fc.loc[fc["comparison"] == paired, "test"]) == {"paired permutation"}
+    assert set(fc.loc[fc["comparison"] == "toci in hypoxia", "test"]) == {"permutation"}
+    for item in ("BMP2", "RANKL"):
+        assert _row(fc, item, paired)["p_role"] == "primary"
+        assert _row(model, item, paired)["p_role"] == "sensitivity"
+        assert _row(fc, item, "toci in hypoxia")["p_role"] == "sensitivity"
+        mixed = _row(model, item, "toci in hypoxia")
+        assert (mixed["test"], mixed["p_role"]) == (MIXED_TEST, "primary")
+    # 3 donors: 2^3 = 8 sign patterns, so a paired p is a multiple of 1/8, at least 2/8 (the
+    # observed signs and their mirror); 2 HT vs 3 HV are reallocated C(5, 2) = 10 ways.
+    for p in fc.loc[fc["comparison"] == paired, "p_value"]:
+        assert p * 8 == pytest.approx(round(p * 8))
+        assert p >= 2 / 8
+    for p in fc.loc[fc["comparison"] == "toci in hypoxia", "p_value"]:
+        assert p * 10 == pytest.approx(round(p * 10))
+        assert p >= 1 / 10
+    assert "a randomisation test flipping the signs of the differences within each " \
+        "biological replicate" in methods_text(perm)  # fmt: skip
+    from qpcr.report.figures import fold_change_figure
+
+    with warnings.catch_warnings():  # 3 donors: an unbounded interval (0, inf), no warning
+        warnings.simplefilter("error")
+        caption = fold_change_figure(perm).texts[0].get_text()
+    assert "joined by donor" in caption  # the figure joins each donor's points, as for paired t
+
+
+def test_long_table_says_which_p_is_primary(results: Results) -> None:
+    """results_long.csv (--tidy) carries p_role: Welch's p of "toci in hypoxia" is the
+    sensitivity analysis there too, the paired comparisons' p primary."""
+    long = results.to_long()
+    tested = long[long["measure"].isin(["fold_change", "ratio_fold_change"])]
+    ratios = results.ratios[results.ratios["contrast"] != "control"]
+    wide = pd.concat([results.fold_changes, ratios])
+    assert tested["p_role"].tolist() == wide["p_role"].tolist()
+    welch = tested[tested["contrast"] == "toci in hypoxia"]
+    assert len(welch) == 7  # 6 targets, 1 ratio
+    assert set(welch["p_role"]) == {"sensitivity"}
+    assert set(tested.loc[tested["contrast"] != "toci in hypoxia", "p_role"]) == {"primary"}
+    assert set(long.loc[~long.index.isin(tested.index), "p_role"]) == {""}
 
 
 def test_primary_result_shown_everywhere(results: Results, tmp_path: Path) -> None:

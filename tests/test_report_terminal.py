@@ -78,3 +78,42 @@ def test_check_chart_as_a_page(tmp_path: Path) -> None:
     assert f"<td>{BAD[0].stem}</td><td>fail</td>" in text  # the run's line
     printed = [line for line in result.stdout.splitlines() if line.startswith("fail ")]
     assert text.count("<li>fail ") == len(printed) >= 3  # the failing rules, as printed
+
+
+def test_small_p_prints_the_same_in_the_terminal_html_and_workbook(tmp_path: Path) -> None:
+    """p below 0.001 reads <0.001 in the terminal tables as in report.html and the workbook's
+    number format (it printed 0.00032); larger p with three decimals everywhere."""
+    import openpyxl
+
+    from qpcr.config import from_mapping
+    from qpcr.report.html import report_html
+    from qpcr.report.summary import display_tables
+
+    rows = ["sample,target,cq,group"]
+    # ΔCq control 5.0, 5.3, 4.8; drug 1.0, 1.1, 0.9 (STRONG, Welch p 0.00032) and 4.6, 4.4, 4.8
+    # (WEAK, p ≈ 0.1)
+    cqs = {"c1": (25.0, 25.0), "c2": (25.3, 25.3), "c3": (24.8, 24.8),
+           "t1": (21.0, 24.6), "t2": (21.1, 24.4), "t3": (20.9, 24.8)}  # fmt: skip
+    for sample, (strong, weak) in cqs.items():
+        group = "ctrl" if sample.startswith("c") else "drug"
+        rows += [f"{sample},REF,20.0,{group}", f"{sample},STRONG,{strong},{group}",
+                 f"{sample},WEAK,{weak},{group}"]  # fmt: skip
+    path = tmp_path / "run.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = from_mapping({"reference_genes": ["REF"], "control": {"group": "ctrl"}})
+    results = analyze([path], config=config)
+    fc = results.fold_changes.set_index("target")
+    assert fc.loc["STRONG", "p_value"] < fc.loc["STRONG", "p_adj"] < 0.001
+    assert 0.001 < fc.loc["WEAK", "p_value"] < 1
+    terminal = next(iter(display_tables(results).values())).set_index("target")
+    assert terminal.loc["STRONG", ["p", "p adj"]].tolist() == ["<0.001", "<0.001"]
+    weak = f"{fc.loc['WEAK', 'p_value']:.3f}"
+    assert terminal.loc["WEAK", "p"] == weak
+    html = report_html(results)
+    assert f'data-v="{float(fc.loc["STRONG", "p_value"])!r}">&lt;0.001</td>' in html
+    assert f'data-v="{float(fc.loc["WEAK", "p_value"])!r}">{weak}</td>' in html
+    write_report(results, tmp_path / "out", figures=False, html=False)
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")["fold_changes"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(2, header.index("p_value") + 1)
+    assert cell.number_format == '[<0.001]"<0.001";0.000'  # Excel's form of the same rule

@@ -63,7 +63,8 @@ def test_long_pivots_back_to_the_wide_tables(
     bounds = {"fold_change": ("ci_low", "ci_high"), "ratio": ("value_ci_low", "value_ci_high")}
     if measure in bounds:
         back = back.rename(columns=dict(zip(("ci_low", "ci_high"), bounds[measure], strict=True)))
-    tested = ["p_value", "p_adj"] if measure in ("fold_change", "ratio_fold_change") else []
+    tested = ["p_value", "p_adj", "p_role"] if measure in ("fold_change", "ratio_fold_change") \
+        else []  # fmt: skip
     compared = [*keys, value, *bounds.get(measure, ()), *tested]
     left = back[compared].sort_values(keys).reset_index(drop=True)
     right = wide[compared].sort_values(keys).reset_index(drop=True)
@@ -74,13 +75,15 @@ def test_long_pivots_back_to_the_wide_tables(
 def test_ci_and_p_are_empty_where_a_measure_has_none(written: Path) -> None:
     long = _read(written / "results_long.csv")
     quantities = long[long["measure"].eq("relative_quantity")]
-    assert quantities[["ci_low", "ci_high", "p_value", "p_adj"]].isna().all(axis=None)
+    assert quantities[["ci_low", "ci_high", "p_value", "p_adj", "p_role"]].isna().all(axis=None)
+    assert long.loc[long["measure"].eq("ratio"), "p_role"].isna().all()  # a group's ratio: no p
     assert quantities["contrast"].isna().all()
     assert quantities["sample"].notna().all()
     folds = long[long["measure"].eq("fold_change")]
     assert (folds["ci_low"] < folds["value"]).all()
     assert (folds["value"] < folds["ci_high"]).all()
     assert folds["sample"].isna().all()
+    assert set(folds["p_role"]) == {"primary"}  # every comparison paired by donor
 
 
 def test_without_tidy_no_long_table(tmp_path: Path) -> None:

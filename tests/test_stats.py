@@ -15,6 +15,8 @@ from scipy import stats as sps
 from qpcr.errors import ConfigError, DesignError
 from qpcr.stats import (
     CONTRAST_METHODS,
+    TEST_LABELS,
+    TWO_GROUP_TESTS,
     adjust_pvalues,
     factorial_anova,
     factorial_contrasts,
@@ -276,6 +278,28 @@ def test_permutation_exact_small_groups() -> None:
     paired = permutation_test(neg(BMP2_DCQ["HV"]), neg(BMP2_DCQ["HT"]), paired=True)
     assert paired["p_value"] == pytest.approx(2 / 8)  # 2**3 sign flips
     assert two_group_test(control, treated, test="permutation")["p_value"] == r["p_value"]
+
+
+def test_every_test_label_is_declared_with_its_pairing() -> None:
+    """The ``test`` column's vocabulary (TEST_LABELS) is exactly what the tests write, each
+    label saying whether it paired; the column's documentation and the methods text know every
+    label (a paired permutation test reads "paired permutation", not "permutation")."""
+    from qpcr.report.methods import _USED_TEST_TEXT
+    from qpcr.schema import TABLES
+
+    control, treated = neg(BMP2_DCQ["HV"]), neg(BMP2_DCQ["HT"])
+    written = {}
+    for test in TWO_GROUP_TESTS:
+        for paired in (False, True):
+            written[two_group_test(control, treated, paired=paired, test=test)["test"]] = paired
+    assert written == TEST_LABELS
+    assert (written["permutation"], written["paired permutation"]) == (False, True)
+    meaning = next(
+        c.meaning for c in TABLES["fold_changes"].columns if getattr(c, "name", "") == "test"
+    )
+    for label in TEST_LABELS:
+        assert label in meaning, label
+        assert label in _USED_TEST_TEXT, label
 
 
 # ---------------------------------------------------------------- factorial designs

@@ -21,7 +21,7 @@ from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
 from ._tabular import as_text, norm_header, read_text, split_rows, workbook_rows
 from .biorad import _QUANT, NAME, _kind_of_rows, _prefix
-from .numbers import decimal_mark, read_numbers
+from .numbers import column_names, decimal_mark, read_numbers
 from .registry import FileSample, read_run
 
 __all__ = ["read_curves"]
@@ -138,7 +138,8 @@ def _wide_curves(path: Path, sheet: str | None, kind: str, decimal: str | None) 
         wells.append(well)
     body = rows[1:]
     cells = {str(j): [r[j] if j < len(r) else "" for r in body] for j in [x_col, *columns]}
-    decimal = decimal_mark(where, cells, grouped=cells, decimal=decimal)  # RFU may be grouped
+    decimal = decimal_mark(where, cells, grouped=cells, decimal=decimal,  # RFU may be grouped
+                           names=column_names(rows[0], [x_col, *columns]))  # fmt: skip
     values = {
         j: read_numbers(column, partial(_cell_at, where, int(j)), decimal)
         for j, column in cells.items()

@@ -29,6 +29,7 @@ from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
 from ._tabular import as_text, first_table_rows, norm_header, split_rows
 from .biorad import _kind_of_line
+from .numbers import column_names
 from .raw_curves import numeric_columns
 from .registry import Export, ExportFormat, FileSample, register
 
@@ -197,7 +198,7 @@ def read_curve_table(path: Path, sample: FileSample, decimal: str | None = None)
             )
     body = pd.DataFrame([(r + [""] * width)[:width] for r in rows[1:]], columns=range(width))
     if shape == "long":
-        table = _long(header, body, where, decimal)
+        table = _long(rows[0], header, body, where, decimal)
     else:
         table = _wide(rows[0], header, body, where, decimal)
     x_name = "cycle" if "cycle" in table else "temperature"
@@ -218,14 +219,18 @@ def _locate(where: str, body: pd.DataFrame) -> Callable[[str, int], str]:
     return lambda column, i: f"{where} row {int(body.index[i]) + 2} column {int(column) + 1}"
 
 
-def _long(header: list[str], body: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFrame:
+def _long(
+    cells: list[Any], header: list[str], body: pd.DataFrame, where: str, decimal: str | None
+) -> pd.DataFrame:
     """A long curve table's readings (see the module docstring)."""
     x_name = "cycle" if "cycle" in header else "temperature"
     numbers = [n for n in (x_name, "fluorescence", "derivative") if n in header]
     columns = {str(header.index(n)): n for n in numbers}
+    positions = [int(j) for j in columns]
     values = numeric_columns(
-        body[[int(j) for j in columns]].rename(columns=str), where, _locate(where, body), decimal
-    )
+        body[positions].rename(columns=str), where, _locate(where, body), decimal,
+        column_names(cells, positions),
+    )  # fmt: skip
     out = pd.DataFrame({name: values[j] for j, name in columns.items()})
     for name in ("well", *(t for t in _TEXT if t in header)):
         out[name] = body[header.index(name)].str.strip().to_numpy()
@@ -270,8 +275,9 @@ def _wide(
             "not well names (s1, F1.1) for reactions",
         )
     values = numeric_columns(
-        body[[0, *columns]].rename(columns=str), where, _locate(where, body), decimal
-    )
+        body[[0, *columns]].rename(columns=str), where, _locate(where, body), decimal,
+        column_names(cells, [0, *columns]),
+    )  # fmt: skip
     x = values["0"]
     frames = []
     for j, name in zip(columns, names, strict=True):

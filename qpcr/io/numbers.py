@@ -33,6 +33,8 @@ __all__ = [
     "DECIMAL_HINT",
     "MAX_CYCLES",
     "check_decimal",
+    "column_letters",
+    "column_names",
     "decimal_mark",
     "read_cq",
     "read_numbers",
@@ -86,6 +88,58 @@ def check_decimal(decimal: str | None) -> str | None:
     return decimal
 
 
+def column_letters(number: int) -> str:
+    """The spreadsheet letters of a 1-based column number.
+
+    Parameters
+    ----------
+    number
+        The column's position, 1 for the first.
+
+    Returns
+    -------
+    str
+        ``A`` to ``Z``, then ``AA``, ``AB`` ...
+
+    Examples
+    --------
+    >>> column_letters(1), column_letters(3), column_letters(27), column_letters(384)
+    ('A', 'C', 'AA', 'NT')
+    """
+    letters = ""
+    while number:
+        number, rem = divmod(number - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_names(header: Sequence[object], positions: Collection[int]) -> dict[str, str]:
+    """How messages name the columns of a table that a reader keys by position: the header
+    cell, the 1-based position and the spreadsheet letter (:func:`decimal_mark`'s ``names``).
+
+    Parameters
+    ----------
+    header
+        The header row's cells.
+    positions
+        0-based positions of the columns.
+
+    Returns
+    -------
+    dict of str to str
+        ``str(position)`` → the column's name in a message.
+
+    Examples
+    --------
+    >>> column_names(["well", "cycle", "fluorescence"], [1, 2])
+    {'1': "'cycle' (no. 2, letter B)", '2': "'fluorescence' (no. 3, letter C)"}
+    """
+    return {
+        str(j): f"'{str(header[j]).strip()}' (no. {j + 1}, letter {column_letters(j + 1)})"
+        for j in positions
+    }
+
+
 def _mantissa(text: str) -> str | None:
     """The digits-and-marks part of a numeric cell (sign and exponent removed), else None."""
     body = _EXPONENT.sub("", text.strip())
@@ -119,6 +173,7 @@ def decimal_mark(
     columns: Mapping[str, Sequence[object]],
     grouped: Collection[str] = (),
     decimal: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> str:
     """The decimal mark of a file, decided from all its numeric ``columns`` together.
 
@@ -132,6 +187,9 @@ def decimal_mark(
         Names of the columns that may hold thousands separators (quantities).
     decimal
         The mark the user gave (``","`` or ``"."``); returned as is when not None.
+    names
+        How messages name a column (:func:`column_names`) when its key is not its header;
+        by default the key, quoted.
 
     Returns
     -------
@@ -163,22 +221,26 @@ def decimal_mark(
                 mark = _mark_of(cell, name in grouped)
                 if mark is not None:
                     found.setdefault(mark, (name, cell.strip()))
+
+    def column(name: str) -> str:
+        return (names or {}).get(name, f"'{name}'")
+
     if "," in found and "." in found:
         (col_c, cell_c), (col_d, cell_d) = found[","], found["."]
         raise ExportParseError(
-            f"column '{col_c}' has '{cell_c}' (decimal comma) and column '{col_d}' has "
-            f"'{cell_d}' (decimal point); expected one decimal mark in the whole file",
+            f"column {column(col_c)} has '{cell_c}' (decimal comma) and column {column(col_d)} "
+            f"has '{cell_d}' (decimal point); expected one decimal mark in the whole file",
             where=where,
             hint=DECIMAL_HINT,
         )
     if "," in found or "." in found:
         return "," if "," in found else "."
     if "?" in found:
-        column, cell = found["?"]
+        name, cell = found["?"]
         as_point = to_number(cell, ".", grouped=True)
         as_comma = to_number(cell, ",", grouped=True)
         raise ExportParseError(
-            f"column '{column}' has '{cell}', which is {as_point:g} with a decimal point or "
+            f"column {column(name)} has '{cell}', which is {as_point:g} with a decimal point or "
             f"{as_comma:g} with a decimal comma, and no other number in the file tells which; "
             "expected an unambiguous decimal mark",
             where=where,

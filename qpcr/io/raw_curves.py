@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Final
@@ -25,7 +25,7 @@ import pandas as pd
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well, plate_for_wells
 from ._tabular import norm_header
-from .numbers import decimal_mark, read_numbers
+from .numbers import column_names, decimal_mark, read_numbers
 from .registry import FileSample
 
 __all__ = ["MIN_MELT_READINGS", "MIN_MELT_SPAN", "numeric_columns", "read_lc480", "read_mxpro"]
@@ -44,7 +44,11 @@ _MXPRO: Final = (
 
 
 def numeric_columns(
-    table: pd.DataFrame, where: str, locate: Callable[[str, int], str], decimal: str | None
+    table: pd.DataFrame,
+    where: str,
+    locate: Callable[[str, int], str],
+    decimal: str | None,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Floats of every column of a text table, with one decimal mark for them all.
 
@@ -61,6 +65,9 @@ def numeric_columns(
         (column, row) → the cell's place, for errors.
     decimal
         The decimal mark the user gave, or None to decide it from the cells.
+    names
+        How messages name a column whose key is its position
+        (:func:`~qpcr.io.numbers.column_names`).
 
     Returns
     -------
@@ -84,7 +91,9 @@ def numeric_columns(
         marked = {n: c[c.str.contains(",", regex=False)] for n, c in cells.items()}
         decimal = (
             # fluorescence may hold thousands separators: '1,234' alone is refused as either
-            decimal_mark(where, {n: c.tolist() for n, c in cells.items()}, grouped=cells)
+            decimal_mark(
+                where, {n: c.tolist() for n, c in cells.items()}, grouped=cells, names=names
+            )
             if any(len(c) for c in marked.values())
             else "."
         )
@@ -231,6 +240,7 @@ def read_lc480(path: Path, sample: FileSample, decimal: str | None = None) -> pd
     values = numeric_columns(
         body[list(names)].rename(columns=names), where,
         lambda c, i: f"{where} row {int(body.index[i]) + 3} column {int(c) + 1}", decimal,
+        column_names(cells, names),
     )  # fmt: skip
     wells = _wells(body[pos].str.strip().tolist(), where)
     frames = [
@@ -307,6 +317,7 @@ def read_mxpro(path: Path, sample: FileSample, decimal: str | None = None) -> pd
     values = numeric_columns(
         body[list(names)].rename(columns=names), where,
         lambda c, i: f"{where} row {int(body.index[i]) + 3} column {int(c) + 1}", decimal,
+        column_names(cells, names),
     )  # fmt: skip
     numbers = values[str(well)]
     off = ~np.isin(numbers, np.arange(1, 97))

@@ -165,7 +165,8 @@ def _intervals(
     out = {}
     for r in comparisons[comparisons["contrast"].str.endswith(" vs control")].to_dict("records"):
         key = tuple(str(r[f]) for f in factors)
-        est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
+        with np.errstate(divide="ignore"):  # an unbounded interval (0, inf): no error bar
+            est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
         out[key] = (est, low, high, float(r.get("p_adj", np.nan)))
     ctrl = summary
     for f in factors:
@@ -197,7 +198,11 @@ def _grid(n: int, groups: int) -> tuple[int, int, tuple[float, float]]:
 
 
 def _paired(comparisons: pd.DataFrame) -> bool:
-    return bool(comparisons.get("test", pd.Series(dtype=object)).eq("paired t").any())
+    """Whether a comparison's test paired the biological replicates (the ``test`` column)."""
+    from ..stats import TEST_LABELS
+
+    tests = comparisons.get("test", pd.Series(dtype=object))
+    return bool(tests.map(TEST_LABELS).eq(True).any())
 
 
 def fold_change_figure(results: Results) -> Figure:

@@ -93,7 +93,9 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 
 
 def fmt_p(p: Any) -> str:
-    """A p-value as printed: three decimals, ``<0.001`` below that, '' when missing.
+    """A p-value as printed in the terminal and report.html (the workbook's number format for p
+    says the same, :data:`qpcr.schema.SCALES`): three decimals, ``<0.001`` below that, '' when
+    missing.
 
     Parameters
     ----------
@@ -128,7 +130,7 @@ def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
     if kind == "n" and shown:
         shown = f"{value:g}"
     full = "" if value is None or pd.isna(value) else f' data-v="{float(value)!r}"'
-    return f'<td class="num"{full}>{escape(prefix)}{shown}</td>'
+    return f'<td class="num"{full}>{escape(prefix + shown)}</td>'
 
 
 def _table(rows: list[list[str]], head: list[str], attrs: list[str] | None = None) -> str:

@@ -27,6 +27,8 @@ __all__ = ["methods_text"]
 #: The test named in the ``test`` column of the result tables, in methods wording.
 _USED_TEST_TEXT: dict[str, str] = {
     "paired t": "a paired t-test on the differences within each biological replicate",
+    "paired permutation": "a randomisation test flipping the signs of the differences within "
+    "each biological replicate",
     **{k: v for k, v in TEST_METHODS_TEXT.items() if k not in ("auto", "paired")},
     # the rank tests' labels (unpaired and paired); one wording covers both
     **dict.fromkeys(

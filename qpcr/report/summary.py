@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..groups import group_label
 from ..labels import labelled, primary_view
+from .html import fmt_p  # one rule for p in the terminal, report.html and the workbook
 from .methods import methods_text
 from .tables import result_tables
 from .workbook import write_results_workbook
@@ -17,12 +18,6 @@ if TYPE_CHECKING:
     from ..results import Results
 
 __all__ = ["display_tables", "methods_text", "summary_lines", "write_workbook"]
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None or pd.isna(p):
-        return ""
-    return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
 
 
 def _with_ci(value: float | None, low: float | None, high: float | None) -> str:
@@ -39,7 +34,7 @@ def _sensitivity(row: dict) -> str:
     test = row.get("sensitivity_test")
     if not isinstance(test, str) or not test:
         return ""
-    p = _fmt_p(row.get("sensitivity_p_adj"))
+    p = fmt_p(row.get("sensitivity_p_adj"))
     source = "two-group test" if row.get("p_role") == "sensitivity" else "model"
     return f"{source}: {test}, p adj {p}" if p else f"{source}: {test}"
 
@@ -78,11 +73,11 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     Ratios: geometric mean per group, and fold change vs control
     >>> fc = next(iter(tables.values()))
     >>> fc[["target", "n", "fold change [95 % CI]", "p", "p adj", "test"]]
-      target  n fold change [95 % CI]        p  p adj   test
-    0    MYC  3     3.91 [2.74, 5.58]  0.00088  0.003  welch
-    1  HIF1A  3      3.65 [2.5, 5.31]    0.001  0.003  welch
+      target  n fold change [95 % CI]       p  p adj   test
+    0    MYC  3     3.91 [2.74, 5.58]  <0.001  0.003  welch
+    1  HIF1A  3      3.65 [2.5, 5.31]   0.001  0.003  welch
     >>> print(fc["sensitivity"][0])
-    model: pooled (no block), p adj 0.00096
+    model: pooled (no block), p adj <0.001
     """
     if "rq" in results.samples:
         return _calibrator_tables(results)
@@ -97,7 +92,7 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
          "target": r["target"], "n": r["n"],
          "fold change [95 % CI]": _bound(r) + _with_ci(
              r.get("fold_change"), r.get("ci_low"), r.get("ci_high")) or r.get("note", ""),
-         "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj")),
+         "p": fmt_p(r.get("p_value")), "p adj": fmt_p(r.get("p_adj")),
          "test": r.get("test") if isinstance(r.get("test"), str) else "",
          "sensitivity": _sensitivity(r)}
         for r in fc.to_dict("records")
@@ -113,7 +108,7 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
                                                      r.get("value_ci_high")),
              "fold change [95 % CI]": _bound(r) + _with_ci(
                  r.get("fold_change"), r.get("ci_low"), r.get("ci_high")),
-             "p": _fmt_p(r.get("p_value")), "p adj": _fmt_p(r.get("p_adj")),
+             "p": fmt_p(r.get("p_value")), "p adj": fmt_p(r.get("p_adj")),
              "test": r.get("test") if isinstance(r.get("test"), str) else "",
              "sensitivity": _sensitivity(r)}
             for r in ratios.to_dict("records")
@@ -128,7 +123,7 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
             {"target / ratio": r["name"], "interaction": r["contrast"].removeprefix("interaction "),
              "ratio of fold changes [95 % CI]": _with_ci(r["fold_change"], r["ci_low"],
                                                           r["ci_high"]),
-             "p": _fmt_p(r["p_value"]), "p adj": _fmt_p(r["p_adj"]), "test": r["test"]}
+             "p": fmt_p(r["p_value"]), "p adj": fmt_p(r["p_adj"]), "test": r["test"]}
             for r in inter.to_dict("records")
         ]  # fmt: skip
         if rows:

@@ -89,7 +89,8 @@ _TEST = _c(
     "test",
     "text",
     "text",
-    "the test: paired t, welch, student, permutation; 'mann-whitney (Hodges-Lehmann)' or "
+    "the test: paired t, welch, student, permutation, paired permutation (sign flips within "
+    "each biological replicate); 'mann-whitney (Hodges-Lehmann)' or "
     "'wilcoxon signed-rank (Hodges-Lehmann)': fold_change is 2^(Hodges-Lehmann shift) and the "
     "CI its rank interval",
 )
@@ -410,6 +411,9 @@ TABLES: Final[dict[str, Table]] = {
             _c("ci_high", "float", "fold change", "upper confidence limit of value (empty for "
                "relative_quantity)"),
             _P_VALUE, _P_ADJ,
+            _c("p_role", "text", "text", "p_role of the row's result in fold_changes.csv or "
+               "ratios.csv ('primary': the p to report; 'sensitivity': the factorial model's "
+               "contrast in contrasts.csv is the primary result); '' where there is no p"),
         ),
     ),
     "curves": CURVE_CALLS,

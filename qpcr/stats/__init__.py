@@ -19,13 +19,14 @@ from ._common import _t_ci as _t_ci  # the t interval, for qpcr.calibrator
 from .adjust import ADJUST, ADJUST_METHODS_TEXT, Adjust, adjust_pvalues
 from .linear import CONTRAST_METHODS, ContrastMethod, factorial_anova, factorial_contrasts
 from .permutation import permutation_test
-from .tests import TEST_METHODS_TEXT, TESTS, TWO_GROUP_TESTS, Test, two_group_test
+from .tests import TEST_LABELS, TEST_METHODS_TEXT, TESTS, TWO_GROUP_TESTS, Test, two_group_test
 
 __all__ = [
     "ADJUST",
     "ADJUST_METHODS_TEXT",
     "CONTRAST_METHODS",
     "TESTS",
+    "TEST_LABELS",
     "TEST_METHODS_TEXT",
     "TWO_GROUP_TESTS",
     "Adjust",

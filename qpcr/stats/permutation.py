@@ -56,7 +56,7 @@ def permutation_test(
     -------
     dict
         The same keys as :func:`qpcr.stats.tests.two_group_test`; ``test`` is
-        "permutation".
+        "permutation", or "paired permutation" when ``paired``.
 
     Raises
     ------
@@ -84,12 +84,14 @@ def permutation_test(
 
     Paired by block, the 2³ = 8 sign patterns of T17's per-donor differences give p = 2/8:
 
-    >>> permutation_test([-4.79, -5.34, -4.715], [-3.495, -3.785, -3.30], paired=True)["p_value"]
-    0.25
+    >>> result = permutation_test([-4.79, -5.34, -4.715], [-3.495, -3.785, -3.30], paired=True)
+    >>> result["test"], result["p_value"]
+    ('paired permutation', 0.25)
     """
     c, t, dropped = _groups(control, treated, paired)
     estimate = float(np.mean(t) - np.mean(c)) if c.size and t.size else math.nan
-    res = _result("permutation", int(t.size), int(c.size), estimate)
+    res = _result("paired permutation" if paired else "permutation", int(t.size), int(c.size),
+                  estimate)  # fmt: skip
     note = _too_few(c, t, paired, min_n)
     if note:
         res["note"] = _join(dropped, note)

@@ -13,13 +13,32 @@ from ._common import NEGLIGIBLE_SE, _groups, _join, _result, _t_ci, _too_few
 from .dist import t_sf
 from .permutation import permutation_test
 
-__all__ = ["TESTS", "TEST_METHODS_TEXT", "TWO_GROUP_TESTS", "Test", "two_group_test"]
+__all__ = [
+    "TESTS",
+    "TEST_LABELS",
+    "TEST_METHODS_TEXT",
+    "TWO_GROUP_TESTS",
+    "Test",
+    "two_group_test",
+]
 
 #: The ``test`` setting: how a group is compared with its control (``auto`` and ``paired`` are
 #: resolved per comparison in :mod:`qpcr.groups`; the others run in :func:`two_group_test`).
 Test = Literal["auto", "welch", "paired", "student", "mann-whitney", "permutation"]
 TESTS: tuple[Test, ...] = get_args(Test)
 TWO_GROUP_TESTS = ("welch", "student", "mann-whitney", "permutation")
+#: Every label :func:`two_group_test` writes in the ``test`` column of fold_changes and ratios
+#: → whether that test pairs the groups by biological replicate (the primary-result rule of
+#: :mod:`qpcr.labels` reads it).
+TEST_LABELS: dict[str, bool] = {
+    "welch": False,
+    "student": False,
+    "paired t": True,
+    "mann-whitney (Hodges-Lehmann)": False,
+    "wilcoxon signed-rank (Hodges-Lehmann)": True,
+    "permutation": False,
+    "paired permutation": True,
+}
 #: Methods-text wording of each test ("Groups were compared with ...").
 TEST_METHODS_TEXT: dict[Test, str] = {
     "auto": "a paired t-test on per-donor differences when the compared groups held the same "

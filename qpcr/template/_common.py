@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import InputError, did_you_mean
 from ..io._tabular import as_text
+from ..io.numbers import column_letters as _col  # 1-based column number → A, B, ..., AA
 
 #: Text of the hidden marker cell ``Lists!A1`` that identifies a template.
 MARKER = "qpcr template"
@@ -19,15 +20,6 @@ _PASTE_NOTE = (
     "Paste the instrument's results table below (from cell A3), as it comes: "
     "header row included. Leave this sheet empty when you typed Cq values on the Cq sheet."
 )
-
-
-def _col(index: int) -> str:
-    """Column letters of a 1-based column number (1 → A, 27 → AA)."""
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _ref(sheet: str, row: int, col: int) -> str:
