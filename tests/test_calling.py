@@ -155,11 +155,12 @@ def test_vermeulen_tenthousandfold_range_is_recovered_better_than_published_curv
     vermeulen: pd.DataFrame,
 ) -> None:
     """Ruijter et al. 2013: the 150,000 / 15 copies ratio of mean N0 per gene (truth 10,000);
-    median over the 64 genes 5,937 for LinRegPCR as then published, 3,853 for 5PSM."""
+    median over the 64 genes 5,937 for LinRegPCR as then published, 3,853 for 5PSM, 18,077 for
+    LRE-Emax. The issue's target: within 10 % of 10,000."""
     assert vermeulen["cq"].notna().all()
     means = vermeulen.groupby(["target", "level"])["n0"].mean().unstack()
     ratio = (means[150000] / means[15]).median()
-    assert 8000 < ratio < 8300  # 8,147: 19 % short of 10,000 (the efficiency is underestimated)
+    assert 9000 < ratio < 11000  # 10,254 (8,147 when the efficiency took the whole window)
     steps = np.log10(means).diff(axis=1).iloc[:, 1:].median()
     np.testing.assert_allclose(steps, 1.0, atol=0.08)
 
@@ -180,8 +181,8 @@ def test_vermeulen_replicates_agree_better_than_with_the_instruments_cq(
         slope = np.polyfit(np.log10(gene["level"]), gene["cq"], 1)[0]
         log_n0 = gene["cq"] / slope  # −Cq · log10(E) with E = 10^(−1/slope)
         variances.append(gene.assign(log_n0=log_n0).groupby("level")["log_n0"].var().mean())
-    assert ours_variance == pytest.approx(0.0076, abs=0.0005)
-    assert ours_variance < 0.5 * np.mean(variances)  # 0.0076 against 0.0230
+    assert ours_variance == pytest.approx(0.0080, abs=0.0005)
+    assert ours_variance < 0.5 * np.mean(variances)  # 0.0080 against 0.0230
 
 
 def _published_cq(path: Path, method: str) -> pd.DataFrame:
@@ -215,7 +216,7 @@ def test_guescini_tenfold_steps_are_within_one_replicate_sd() -> None:
     steps = -means.diff().dropna()
     assert len(steps) == 6
     assert ((steps - 1.0).abs() <= sds.loc[steps.index]).all(), pd.DataFrame({"step": steps})
-    assert calls["amplicon_efficiency"].iloc[0] == pytest.approx(1.904, abs=0.002)
+    assert calls["amplicon_efficiency"].iloc[0] == pytest.approx(1.919, abs=0.002)  # slope: 1.910
 
 
 # --- agreement with the instruments' own Cq -------------------------------------------------
@@ -225,7 +226,7 @@ def test_guescini_tenfold_steps_are_within_one_replicate_sd() -> None:
     ("name", "method", "offset", "spread"),
     [
         ("rdml_v1_0_stepone_std.rdml", "cpd2", -0.29, 0.06),  # StepOne threshold Cq
-        ("rdml_v1_0_stepone_std.rdml", "linreg", -4.98, 0.07),
+        ("rdml_v1_0_stepone_std.rdml", "linreg", -3.43, 0.04),
         ("rdml_v1_1_biorad_cfx_melt.rdml", "cpd2", 0.88, 0.45),  # CFX threshold Cq
     ],
 )
