@@ -7,7 +7,9 @@ methods' Cq (read from ../shared, skipped when absent); instruments' own Cq in R
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -26,6 +28,7 @@ from qpcr.schema import QC_EVENTS, columns_of
 DATA = Path(__file__).parent / "data" / "exports" / "rdml"
 VERMEULEN = DATA / "rdml_v1_4_vermeulen_dilutions.rdml"
 STEPONE = DATA / "rdml_v1_0_stepone_std.rdml"
+LC96 = DATA / "rdml_v1_1_lc96_bactxy.rdml"
 SHARED = Path(__file__).parents[1].parent / "shared" / "reference"
 CYCLES = np.arange(1, 41.0)
 
@@ -241,6 +244,54 @@ def test_called_cq_follows_the_instruments_cq(name, method, offset, spread) -> N
     assert len(both) >= 15
     assert difference.mean() == pytest.approx(offset, abs=0.05)
     assert difference.std() < spread
+
+
+def lc96_instrument_calls() -> pd.DataFrame:
+    """The LightCycler 96's own verdict per well and target (Positive, Negative, Invalid) and
+    its Cq, from calculated_data.xml and the RDML inside lc96_bACTXY.rdml."""
+    space = {"c": "http://www.roche.ch/LC96CalculatedDataSchema"}
+    with zipfile.ZipFile(LC96) as archive:
+        root = ElementTree.fromstring(archive.read("calculated_data.xml"))
+    rows = []
+    for react in root.iterfind(".//c:react", space):
+        number = int(react.get("id", "0")) - 1
+        well = "ABCDEFGH"[number // 12] + str(number % 12 + 1)
+        rows += [(well, graph.get("targetId"), graph.findtext("c:call", namespaces=space))
+                 for graph in react.iterfind("c:factGraph", space)]  # fmt: skip
+    calls = pd.DataFrame(rows, columns=["well", "target", "call"])
+    cq = qpcr.read_run(LC96).wells[["well", "target", "cq"]]
+    return calls.merge(cq, on=["well", "target"], validate="one_to_one")
+
+
+def test_lc96_curves_are_called_where_the_instrument_calls_them_positive() -> None:
+    """LightCycler 96, 4 dyes × 96 wells. Its <adp> are raw readings (0.0002-0.23 units, no
+    negative value; the background-subtracted curves are in a vendor extension qpcr does not
+    read), and the grounds of the standards fall through the run, so every standard curve of
+    bACT and X has a drifting baseline. The instrument writes a Cq for 320 curves but calls
+    only 81 positive. linreg calls 52 (25 before an amplicon whose curves all drift got a
+    threshold), every one an instrument positive; of the 29 positives left, 25 are the weak
+    sample-channel Hex curves that rise by 26-91 % of their background in steps of about twice
+    the reading noise, never four cycles in a row."""
+    instrument = lc96_instrument_calls()
+    assert instrument["call"].value_counts().to_dict() == {
+        "Negative": 258, "Positive": 81, "Invalid": 45}  # fmt: skip
+    assert instrument["cq"].notna().sum() == 320
+    calls = call_cq(qpcr.read_curves(LC96)).table.merge(instrument, on=["well", "target"],
+                                                        suffixes=("", "_instrument"))  # fmt: skip
+    called = calls[calls["cq"].notna()]
+    assert len(called) == 52
+    assert called["call"].eq("Positive").all()
+    offset = (called["cq"] - called["cq_instrument"]).groupby(called["target"])
+    assert offset.count().to_dict() == {"Cy5@IPC": 13, "FAM@bACT": 15, "Hex@X": 12,
+                                        "Texas Red@Y": 12}  # fmt: skip
+    assert offset.std().max() < 0.65  # Cy5 (the late internal control) 0.62; the others 0.20-0.25
+    assert (offset.std().drop("Cy5@IPC") < 0.26).all()
+    assert offset.mean().round(2).to_dict() == {"Cy5@IPC": -1.88, "FAM@bACT": -0.86,
+                                                "Hex@X": -0.4, "Texas Red@Y": -0.7}  # fmt: skip
+    drifting = called["qc"].str.contains("curve_baseline_drift").groupby(called["target"]).sum()
+    assert drifting.to_dict() == {"Cy5@IPC": 1, "FAM@bACT": 15, "Hex@X": 10, "Texas Red@Y": 7}
+    no_mean = called[called["target"].isin(["FAM@bACT", "Hex@X"])]
+    assert no_mean["amplicon_efficiency"].isna().all()  # no reaction of theirs passes QC
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -37,7 +37,9 @@ operation over all curves at once; the amplicon steps group the curves by an int
    the median efficiency; curves more than 0.05 from it are outliers; the others' mean is the
    amplicon's efficiency, with its standard error (SD / √n).
 7. **Threshold.** One per amplicon: 10 to the median, over the curves of step 6, of the middle
-   of each run in log10 fluorescence, so that it lies inside the runs.
+   of each run in log10 fluorescence, so that it lies inside the runs. An amplicon none of
+   whose curves passes step 6 (all drifting, say) takes the median over its amplified curves:
+   they get a Cq, with their QC flags, and the amplicon no mean efficiency.
 8. **Cq and N0.** The first cycle ``c`` whose baseline-corrected fluorescence ``F_c`` passes
    the threshold ``T``: ``Cq = c − log(F_c / T) / log(E)`` with the amplicon's efficiency
    ``E`` (the curve's own where the amplicon has none), and ``N0 = T / E^Cq`` (fluorescence
@@ -176,7 +178,9 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
     mean, se, deviation = _amplicon_efficiency(efficiency, used, amplicon)
     outlier = np.abs(deviation) > OUTLIER_MARGIN
     used &= ~outlier
-    middle = np.where(used, _run_middle(log_window, run), np.nan)
+    middle = np.where(
+        _or_amplified(used, amplified, amplicon), _run_middle(log_window, run), np.nan
+    )
     threshold = 10.0 ** _group_median(middle, amplicon)
     e = np.where(np.isfinite(mean), mean, efficiency)
     cq, n0 = _threshold_cycles(corrected, threshold, e, steepest, amplified, first_cycle)
@@ -294,6 +298,13 @@ def _steepest_run(x: Array, log_window: Array, in_window: Mask) -> Mask:
         best = np.where(steeper, slope, best)
         chosen = np.where(steeper[:, None], run, chosen)
     return chosen
+
+
+def _or_amplified(used: Mask, amplified: Mask, amplicon: npt.NDArray[np.int64]) -> Mask:
+    """The curves that set their amplicon's threshold: the ``used`` ones, or all its amplified
+    curves when none passed QC (every curve drifting, say), so that they still get a Cq."""
+    any_used = pd.Series(used).groupby(amplicon).transform("any").to_numpy(bool)
+    return np.where(any_used, used, amplified)
 
 
 def _run_middle(log_window: Array, run: Mask) -> Array:
