@@ -294,6 +294,32 @@ def test_lc96_curves_are_called_where_the_instrument_calls_them_positive() -> No
     assert no_mean["amplicon_efficiency"].isna().all()  # no reaction of theirs passes QC
 
 
+def test_lc480_cp_lies_three_cycles_before_the_second_derivative_maximum_of_its_curves() -> None:
+    """tidyqpcr's LC480 run (Edward, Nrd1 calibration, 384 wells): the raw readings and the
+    instrument's "2nd Derivative Max" Cp export of the same plate. The wells line up (the same
+    wells lack a Cp, r = 0.995 over 270 wells), but the LC480 Cp sits 3.2 cycles (SD 0.46)
+    before the second-derivative maximum of the readings as exported, where they have barely
+    left the ground (A2: Cp 24.71 at 0.52 over a ground of 0.46, second differences peaking
+    at cycle 27-28); linreg's threshold crossing lands 0.31 cycles before it (SD 0.37)."""
+    folder = SHARED.parent / "exports" / "roche-lightcycler"
+    raw = folder / "Edward_qPCR_Nrd1_calibration_2019-02-02.txt.gz"
+    if not raw.exists():
+        pytest.skip("../shared/exports/roche-lightcycler is not beside the checkout")
+    cp = qpcr.read_run(folder / "Edward_qPCR_Nrd1_calibration_2019-02-02_Cq.txt").wells
+    curves = qpcr.read_curves(raw)
+    for method, offset, spread, wells in (("cpd2", 3.21, 0.46, 270), ("linreg", -0.31, 0.37, 274)):
+        both = call_cq(curves, method).table.merge(cp[["well", "cq"]], on="well",
+                                                  suffixes=("", "_lc480"))  # fmt: skip
+        assert len(both) == 384
+        paired = both.dropna(subset=["cq", "cq_lc480"])
+        difference = paired["cq"] - paired["cq_lc480"]
+        assert len(paired) == wells
+        assert difference.median() == pytest.approx(offset, abs=0.01)
+        assert difference.std() == pytest.approx(spread, abs=0.01)
+        assert not (both["cq"].notna() & both["cq_lc480"].isna()).any()
+        assert np.corrcoef(paired["cq"], paired["cq_lc480"])[0, 1] > 0.99
+
+
 # --- the command ----------------------------------------------------------------------------
 
 
