@@ -65,6 +65,24 @@ def test_linreg_recovers_efficiency_baseline_and_tenfold_steps() -> None:
     assert not found.baseline_drift.any()
 
 
+def test_linreg_takes_the_efficiency_before_the_curve_slows() -> None:
+    """Curves whose efficiency falls as product accumulates (each cycle multiplies by
+    1 + 0.9 (1 − F/10)): the window's top cycles, just before TD0, amplify less, so a line
+    through the whole window gives 1.873 and ten-fold steps of 0.978; the steepest six cycles
+    give 1.881 and 0.984 (truth: 1.9 and 1)."""
+    starts = np.repeat(10.0 ** -np.arange(3, 9), 4)
+    values = np.empty((len(starts), 45))
+    values[:, 0] = starts
+    for cycle in range(1, 45):
+        values[:, cycle] = values[:, cycle - 1] * (1 + 0.9 * (1 - values[:, cycle - 1] / 10))
+    found = linreg(1.0 + values, np.zeros(len(starts), dtype=np.int64))
+    assert found.amplicon_efficiency[0] == pytest.approx(1.881, abs=0.001)
+    whole = 10 ** np.mean(np.log10(found.rise))  # the whole window's line
+    assert whole == pytest.approx(1.873, abs=0.001)
+    log_n0 = pd.Series(np.log10(found.n0)).groupby(starts).mean()
+    np.testing.assert_allclose(np.diff(log_n0), 0.984, atol=0.003)
+
+
 def test_linreg_reads_background_subtracted_curves_around_zero() -> None:
     noise = np.random.default_rng(7).normal(0, 2e-4, (3, 40))
     values = np.vstack([grown(n0) for n0 in (1e-5, 1e-6, 1e-7)]) - 0.01 + noise
