@@ -83,7 +83,7 @@ class LinReg:
 
     corrected: Array  #: baseline-corrected fluorescence, curves × cycles
     baseline: Array
-    window_start: Array  #: first cycle of the window (NaN: no window)
+    window_start: Array  #: first cycle of the run the efficiency is fitted on (NaN: no window)
     window_end: Array
     efficiency: Array  #: per reaction (amplification factor), over its steepest run
     rise: Array  #: the amplification factor over the whole window (the amplification test)
@@ -285,8 +285,8 @@ def _equal_slopes_baseline(window: Array, in_window: Mask, low: Array, high: Arr
 
 
 def _steepest_run(x: Array, log_window: Array, in_window: Mask) -> Mask:
-    """Per curve, the :data:`_RUN` consecutive cycles of the exponential phase whose line on
-    the log scale is steepest (the whole phase when it is shorter)."""
+    """Per curve, the :data:`_RUN` consecutive cycles of the window whose line on the log scale
+    is steepest (the whole window when it is shorter)."""
     offsets = np.arange(in_window.shape[1])[None, :]
     size = np.minimum(in_window.sum(axis=1), _RUN)[:, None]
     best = np.full(len(x), -np.inf)
