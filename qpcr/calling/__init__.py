@@ -96,14 +96,14 @@ def call_cq(curves: pd.DataFrame, method: str = "linreg") -> CurveCalls:
     >>> table[["cq", "efficiency", "n0", "qc"]].round(3)
               cq  efficiency   n0                      qc
     well
-    A1    13.206         1.9  0.0
-    A2    16.794         1.9  0.0
+    A1    13.706         1.9  0.0
+    A2    17.294         1.9  0.0
     A3       NaN         NaN  NaN  curve_no_amplification
     >>> float((table.n0["A1"] / table.n0["A2"]).round(2))
     10.0
     >>> calls.amplicons.round(3)
       plate target  efficiency  efficiency_se  n  threshold
-    0    p1    MYC         1.9            0.0  2      0.048
+    0    p1    MYC         1.9            0.0  2      0.066
     """
     if method not in METHODS:
         raise InputError(
@@ -164,7 +164,7 @@ def _events(table: pd.DataFrame, found: LinReg, codes: npt.NDArray[np.str_]) -> 
     from ..qc import event_table
 
     tested = {
-        "curve_no_amplification": (found.efficiency, 1.4),
+        "curve_no_amplification": (found.rise, 1.4),
         "curve_no_plateau": (np.full(len(table), np.nan), np.nan),
         "curve_baseline_drift": (np.full(len(table), np.nan), np.nan),
         "curve_efficiency_outlier": (np.abs(found.deviation), OUTLIER_MARGIN),

@@ -24,14 +24,22 @@ operation over all curves at once; the amplicon steps group the curves by an int
    baseline over the window by more than 5 % of the window's top reading, flags the baseline as
    drifting.
 4. **Per-reaction efficiency.** ``E = 10^slope`` of the least-squares line through log10 of the
-   baseline-corrected window; its R² is reported.
-5. **No plateau.** The window's line extended to the last cycle predicts a fluorescence less
+   baseline-corrected fluorescence over six consecutive cycles of the window, slid along it
+   and kept where it is steepest (a sliding window of linearity as in Ramakers et al. 2003,
+   Neurosci Lett 339:62, doi:10.1016/S0304-3940(02)01423-4; six cycles as qpcR's ``sliwin``).
+   Efficiency only falls as product accumulates, and the window's top cycles, just before TD0,
+   already amplify less: a line through all of them underestimates the efficiency. Its R² is
+   reported; ``window_start`` and ``window_end`` are the run's. The baseline (step 3) and the
+   amplification test (step 2) use the whole window.
+5. **No plateau.** The run's line extended to the last cycle predicts a fluorescence less
    than five times the one read: the curve was still growing.
 6. **Amplicon efficiency.** Over the amplified curves with a plateau and no drifting baseline,
    the median efficiency; curves more than 0.05 from it are outliers; the others' mean is the
    amplicon's efficiency, with its standard error (SD / √n).
 7. **Threshold.** One per amplicon: 10 to the median, over the curves of step 6, of the middle
-   of each window in log10 fluorescence, so that it lies inside the windows.
+   of each run in log10 fluorescence, so that it lies inside the runs. An amplicon none of
+   whose curves passes step 6 (all drifting, say) takes the median over its amplified curves:
+   they get a Cq, with their QC flags, and the amplicon no mean efficiency.
 8. **Cq and N0.** The first cycle ``c`` whose baseline-corrected fluorescence ``F_c`` passes
    the threshold ``T``: ``Cq = c − log(F_c / T) / log(E)`` with the amplicon's efficiency
    ``E`` (the curve's own where the amplicon has none), and ``N0 = T / E^Cq`` (fluorescence
@@ -60,6 +68,10 @@ DRIFT = 0.05
 _MAX_WINDOW = 9
 _MIN_WINDOW = 4
 
+#: The per-reaction efficiency is the slope of the steepest run of this many cycles inside the
+#: window (the default window of qpcR's ``sliwin``).
+_RUN = 6
+
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
@@ -71,9 +83,10 @@ class LinReg:
 
     corrected: Array  #: baseline-corrected fluorescence, curves × cycles
     baseline: Array
-    window_start: Array  #: first cycle of the window (NaN: no window)
+    window_start: Array  #: first cycle of the run the efficiency is fitted on (NaN: no window)
     window_end: Array
-    efficiency: Array  #: per reaction (amplification factor)
+    efficiency: Array  #: per reaction (amplification factor), over its steepest run
+    rise: Array  #: the amplification factor over the whole window (the amplification test)
     r_squared: Array
     amplified: Mask
     plateau: Mask
@@ -119,7 +132,7 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
     >>> result.efficiency.round(3), result.amplified
     (array([1.9, 1.9, nan]), array([ True,  True, False]))
     >>> result.baseline.round(2), result.window_start, result.window_end
-    (array([100., 100., 100.]), array([13.,  9., nan]), array([21., 17., nan]))
+    (array([100., 100., 100.]), array([15., 11., nan]), array([20., 16., nan]))
     >>> float((result.n0[1] / result.n0[0]).round(3)), float((result.cq[0] - result.cq[1]).round(2))
     (10.0, 3.59)
     """
@@ -149,9 +162,12 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
     corrected = values - baseline[:, None]
     x = (columns + first_cycle).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        slope, intercept, r_squared = _line(x, np.log10(window - baseline[:, None]), in_window)
+        log_window = np.log10(window - baseline[:, None])
+        rise = np.where(has_window, 10.0 ** _line(x, log_window, in_window)[0], np.nan)
+        run = _steepest_run(x, log_window, in_window)
+        slope, intercept, r_squared = _line(x, log_window, run)
     efficiency = np.where(has_window, 10.0**slope, np.nan)
-    amplified = has_window & (efficiency > 1.4)
+    amplified = has_window & (rise > 1.4)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         last = first_cycle + width - 1
         predicted = 10.0 ** (intercept + slope * last)
@@ -162,15 +178,18 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
     mean, se, deviation = _amplicon_efficiency(efficiency, used, amplicon)
     outlier = np.abs(deviation) > OUTLIER_MARGIN
     used &= ~outlier
-    middle = np.where(used, _window_middle(window, baseline, in_window), np.nan)
+    middle = np.where(
+        _or_amplified(used, amplified, amplicon), _run_middle(log_window, run), np.nan
+    )
     threshold = 10.0 ** _group_median(middle, amplicon)
     e = np.where(np.isfinite(mean), mean, efficiency)
     cq, n0 = _threshold_cycles(corrected, threshold, e, steepest, amplified, first_cycle)
+    first = np.argmax(run, axis=1)
     return LinReg(
         corrected=corrected, baseline=baseline,
-        window_start=np.where(has_window, start + first_cycle, np.nan),
-        window_end=np.where(has_window, stop + first_cycle, np.nan),
-        efficiency=efficiency, r_squared=np.where(has_window, r_squared, np.nan),
+        window_start=np.where(has_window, start + first + first_cycle, np.nan),
+        window_end=np.where(has_window, start + first + run.sum(axis=1) - 1 + first_cycle, np.nan),
+        efficiency=efficiency, rise=rise, r_squared=np.where(has_window, r_squared, np.nan),
         amplified=amplified, plateau=plateau, baseline_drift=drift,
         outlier=outlier & amplified, deviation=deviation, used=used,
         amplicon_efficiency=mean, amplicon_efficiency_se=se,
@@ -265,11 +284,35 @@ def _equal_slopes_baseline(window: Array, in_window: Mask, low: Array, high: Arr
     return (low + top) / 2, found
 
 
-def _window_middle(window: Array, baseline: Array, in_window: Mask) -> Array:
-    """The middle of each window in log10 baseline-corrected fluorescence."""
-    last = window[np.arange(len(window)), in_window.sum(axis=1) - 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.log10(window[:, 0] - baseline) + np.log10(last - baseline)) / 2
+def _steepest_run(x: Array, log_window: Array, in_window: Mask) -> Mask:
+    """Per curve, the :data:`_RUN` consecutive cycles of the window whose line on the log scale
+    is steepest (the whole window when it is shorter)."""
+    offsets = np.arange(in_window.shape[1])[None, :]
+    size = np.minimum(in_window.sum(axis=1), _RUN)[:, None]
+    best = np.full(len(x), -np.inf)
+    chosen = in_window & (offsets < size)
+    for first in range(in_window.shape[1] - _RUN + 1):
+        run = (offsets >= first) & (offsets < first + size) & in_window
+        slope = _line(x, log_window, run)[0]
+        steeper = (run.sum(axis=1) == size[:, 0]) & (slope > best)
+        best = np.where(steeper, slope, best)
+        chosen = np.where(steeper[:, None], run, chosen)
+    return chosen
+
+
+def _or_amplified(used: Mask, amplified: Mask, amplicon: npt.NDArray[np.int64]) -> Mask:
+    """The curves that set their amplicon's threshold: the ``used`` ones, or all its amplified
+    curves when none passed QC (every curve drifting, say), so that they still get a Cq."""
+    any_used = pd.Series(used).groupby(amplicon).transform("any").to_numpy(bool)
+    return np.where(any_used, used, amplified)
+
+
+def _run_middle(log_window: Array, run: Mask) -> Array:
+    """The middle of each curve's run in log10 baseline-corrected fluorescence."""
+    first = np.argmax(run, axis=1)
+    last = first + run.sum(axis=1) - 1
+    rows = np.arange(len(run))
+    return (log_window[rows, first] + log_window[rows, last]) / 2
 
 
 def _group_median(values: Array, groups: npt.NDArray[np.int64]) -> Array:

@@ -96,8 +96,8 @@ def call_wells(
     >>> called, calls = call_wells(wells, named_curves(curves, wells), "linreg", {"p1"})
     >>> called[["well", "sample", "target", "cq", "cq_status", "cq_source"]].round(3)
       well sample target      cq cq_status cq_source
-    0   A1     s1    MYC  13.206        ok    linreg
-    1   A2     s2    MYC  16.794        ok    linreg
+    0   A1     s1    MYC  13.706        ok    linreg
+    1   A2     s2    MYC  17.294        ok    linreg
     >>> calls.amplicons[["target", "efficiency", "n"]].round(3)
       target  efficiency  n
     0    MYC         1.9  2

@@ -55,7 +55,7 @@ CURVE_CALLS: Final = Table(
                "the amplicon's threshold; cpd2: its second-derivative maximum); empty when the "
                "curve did not amplify", "cycles"),
         Column("efficiency", "float", "efficiency", "the reaction's own efficiency: 10^slope "
-               "of log10 fluorescence in its window of linearity"),
+               "of log10 fluorescence over the steepest six cycles of its window of linearity"),
         Column("amplicon_efficiency", "float", "efficiency", "mean efficiency of the "
                "amplicon's (plate × target's) reactions, outliers left out"),
         Column("amplicon_efficiency_se", "float", "efficiency",
@@ -64,13 +64,14 @@ CURVE_CALLS: Final = Table(
                "amplicon_efficiency^cq (linreg; empty for cpd2)", "fluorescence units"),
         Column("baseline", "float", "statistic", "the constant subtracted from the raw "
                "fluorescence", "fluorescence units"),
-        Column("window_start", "float", "Cq", "first cycle of the window of linearity",
+        Column("window_start", "float", "Cq", "first cycle the efficiency was fitted on (the "
+               "steepest run of the window of linearity)", "cycles"),
+        Column("window_end", "float", "Cq", "last cycle the efficiency was fitted on",
                "cycles"),
-        Column("window_end", "float", "Cq", "last cycle of the window of linearity", "cycles"),
         Column("threshold", "float", "statistic", "the amplicon's common threshold in "
                "baseline-corrected fluorescence units (linreg; empty for cpd2)"),
-        Column("r_squared", "float", "statistic", "R² of log10 fluorescence on cycle in the "
-               "window"),
+        Column("r_squared", "float", "statistic", "R² of log10 fluorescence on cycle over "
+               "window_start to window_end"),
         Column("qc", "text", "text", "the curve's QC codes (curve_* codes of qc.csv), "
                "separated by ';'; '' when none"),
     ),
