@@ -1,4 +1,4 @@
-"""Command-line interface (typer). The only package that imports typer or rich.
+"""Command-line interface (click). The only package that imports click or rich.
 
 Heavy modules (pandas, scipy, matplotlib, and rich itself) are imported inside the commands so
 that ``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
@@ -15,41 +15,41 @@ shared option types; one module per command group (:mod:`~qpcr.cli.analyze`,
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from ..errors import QpcrError
 from ..settings import SETTINGS
 
 __all__ = ["OPTIONS", "app", "main", "user_errors"]
 
-app = typer.Typer(
-    name="qpcr",
-    help="Relative quantification of real-time PCR data: instrument exports in, fold changes "
-    "with correct statistics out.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+
+class _Group(click.Group):
+    """The commands in the order they were registered (click sorts them by name)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
 
 
-def _version(value: bool) -> None:
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
         from .. import __version__
 
-        typer.echo(f"qpcr {__version__}")
-        raise typer.Exit()
+        click.echo(f"qpcr {__version__}")
+        ctx.exit()
 
 
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
+@click.group(
+    "qpcr",
+    cls=_Group,
+    help="Relative quantification of real-time PCR data: instrument exports in, fold changes "
+    "with correct statistics out.",
+    no_args_is_help=True,
+)
+@click.option("--version", is_flag=True, callback=_version, is_eager=True, expose_value=False,
+              help="Show the version.")  # fmt: skip
+def app() -> None:
     """Relative quantification of real-time PCR data."""
 
 
@@ -100,7 +100,7 @@ def user_errors() -> Iterator[None]:
 
         text = escape(_cli_text(exc))
         stderr().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise click.exceptions.Exit(1) from None
 
 
 def main(args: list[str] | None = None) -> None:
