@@ -5,12 +5,13 @@ that ``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrE
 error such as an unknown option) prints one message on stderr and exits with code 1; anything
 else is a bug and keeps its traceback.
 
-This module holds the app, :func:`main` and the mapping of the library's error texts to the
-CLI's options; :mod:`qpcr.cli.options` the options derived from :mod:`qpcr.settings` and the
-shared option types; one module per command group (:mod:`~qpcr.cli.analyze`,
-:mod:`~qpcr.cli.export_rdml`, :mod:`~qpcr.cli.inspect`, :mod:`~qpcr.cli.stability`,
-:mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`, :mod:`~qpcr.cli.batch`, :mod:`~qpcr.cli.curves`,
-:mod:`~qpcr.cli.serve`) registers its commands on :data:`app`.
+This module holds the app, its commands' help layout (:class:`Command`), :func:`main` and the
+mapping of the library's error texts to the CLI's options; :mod:`qpcr.cli.options` the options
+derived from :mod:`qpcr.settings` and the shared option types; one module per command group
+(:mod:`~qpcr.cli.analyze`, :mod:`~qpcr.cli.export_rdml`, :mod:`~qpcr.cli.inspect`,
+:mod:`~qpcr.cli.stability`, :mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`,
+:mod:`~qpcr.cli.batch`, :mod:`~qpcr.cli.curves`, :mod:`~qpcr.cli.serve`) registers its commands
+on :data:`app`.
 """
 
 import contextlib
@@ -25,8 +26,46 @@ from ..settings import SETTINGS
 __all__ = ["OPTIONS", "app", "main", "user_errors"]
 
 
+class Command(click.Command):
+    """Help with human metavars (``EXPORT...``, not the argument's Python type) and each choice
+    setting's choices, looked up only when the help is shown (the vocabularies live in modules
+    that import pandas, which ``qpcr --help`` must not)."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                name += "..." if param.nargs != 1 else ""
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ..config import choices, listed
+
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                arguments.append((name, getattr(param, "help", None) or ""))
+                continue
+            record = param.get_help_record(ctx)
+            allowed = choices(param.name) if param.name in OPTIONS else ()
+            if record and allowed:
+                record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
+            if record:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
 class _Group(click.Group):
-    """The commands in the order they were registered (click sorts them by name)."""
+    """The commands in the order they were registered (click sorts them by name), each a
+    :class:`Command`."""
+
+    command_class = Command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
@@ -46,6 +85,7 @@ def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     help="Relative quantification of real-time PCR data: instrument exports in, fold changes "
     "with correct statistics out.",
     no_args_is_help=True,
+    context_settings={"show_default": True},  # a setting's option hides its default
 )
 @click.option("--version", is_flag=True, callback=_version, is_eager=True, expose_value=False,
               help="Show the version.")  # fmt: skip

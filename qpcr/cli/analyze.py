@@ -7,8 +7,6 @@ import click
 
 from . import app, user_errors
 from .options import (
-    CONTEXT,
-    Command,
     config_option,
     exports_argument,
     force_option,
@@ -22,7 +20,7 @@ from .options import (
 )
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @exports_argument
 @layouts_option
 @config_option

@@ -9,8 +9,6 @@ import click
 
 from . import _cli_text, app, stderr, user_errors
 from .options import (
-    CONTEXT,
-    Command,
     argument,
     force_option,
     out_option,
@@ -21,7 +19,7 @@ from .options import (
 )
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @argument("exports", nargs=-1, type=path(True), metavar="EXPORT_OR_FOLDER",
           help="Exports, or folders of exports; each plate is analysed on its own.")  # fmt: skip
 @click.option("--layout", "-l", type=path(True, dir_okay=False), metavar="FILE",

@@ -8,8 +8,6 @@ import click
 
 from . import app, stderr, user_errors
 from .options import (
-    CONTEXT,
-    Command,
     argument,
     format_option,
     given_settings,
@@ -18,7 +16,7 @@ from .options import (
 )
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @argument("exports", nargs=-1, required=True, type=path(True), metavar="EXPORT",
           help="Export file(s), or folder(s) of exports.")  # fmt: skip
 @click.option("--spec", "-s", type=path(dir_okay=False), metavar="FILE",

@@ -7,8 +7,6 @@ import click
 
 from . import app, user_errors
 from .options import (
-    CONTEXT,
-    Command,
     exports_argument,
     force_option,
     format_option,
@@ -19,7 +17,7 @@ from .options import (
 )
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @exports_argument
 @click.option("--method", default="linreg", metavar="METHOD", help="linreg (LinRegPCR: common "
               "threshold per amplicon, N0) or cpd2 (second-derivative maximum).")  # fmt: skip

@@ -7,8 +7,6 @@ import click
 
 from . import app, user_errors
 from .options import (
-    CONTEXT,
-    Command,
     config_option,
     exports_argument,
     force_option,
@@ -20,7 +18,7 @@ from .options import (
 )
 
 
-@app.command("export-rdml", cls=Command, context_settings=CONTEXT)
+@app.command("export-rdml")
 @exports_argument
 @out_option(None, "RDML file to write (.rdml).", "FILE", dir_okay=False)
 @layouts_option

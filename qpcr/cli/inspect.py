@@ -7,8 +7,6 @@ import click
 
 from . import app, user_errors
 from .options import (
-    CONTEXT,
-    Command,
     exports_argument,
     format_option,
     given_settings,
@@ -16,7 +14,7 @@ from .options import (
 )
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @exports_argument
 @format_option
 @click.option("--json", "json_out", is_flag=True, help="Print the summaries as JSON on stdout.")
@@ -58,7 +56,7 @@ def _print_summaries(summaries: list[dict[str, Any]]) -> None:
         console.print(table)
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 def formats() -> None:
     """List the export formats qpcr reads and what identifies each one."""
     from rich.console import Console

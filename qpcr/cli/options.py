@@ -1,6 +1,5 @@
 """Options shared by the commands: those derived from the settings (:mod:`qpcr.settings`,
-:func:`setting_options`), the help layout (:class:`Command`) and the option types several
-commands take.
+:func:`setting_options`) and the arguments, options and types several commands take.
 
 One spelling per setting on every command, older spellings kept as hidden aliases, values read
 by the settings-file parser.
@@ -16,10 +15,6 @@ import click
 from ..settings import SETTINGS, AnalysisConfig, Setting, option_value
 from . import OPTIONS, user_errors
 
-#: Every command shows its options' defaults (the settings' options do not: their defaults
-#: are the settings file's).
-CONTEXT = {"show_default": True}
-
 
 def listed_values(ctx: click.Context, param: click.Parameter, value: Any) -> list[Any] | None:
     """A repeatable option's or a variadic argument's values as a list; None when none given."""
@@ -27,7 +22,7 @@ def listed_values(ctx: click.Context, param: click.Parameter, value: Any) -> lis
 
 
 class Argument(click.Argument):
-    """An argument with a help text (listed under "Arguments" by :class:`Command`); its
+    """An argument with a help text (listed under "Arguments" by :class:`qpcr.cli.Command`); its
     metavar in messages is its name, as in the usage line."""
 
     def __init__(self, decls: Sequence[str], help: str = "", **attrs: Any) -> None:
@@ -105,41 +100,6 @@ def setting_options(
         return command
 
     return decorate
-
-
-class Command(click.Command):
-    """Help with human metavars (``EXPORT...``, not the argument's Python type) and each choice
-    setting's choices, looked up only when the help is shown (the vocabularies live in modules
-    that import pandas, which ``qpcr --help`` must not)."""
-
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if param.param_type_name == "argument":
-                name = (param.metavar or param.name or "").upper()
-                name += "..." if param.nargs != 1 else ""
-                pieces.append(name if param.required else f"[{name}]")
-        return pieces
-
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from ..config import choices, listed
-
-        arguments, options = [], []
-        for param in self.get_params(ctx):
-            if param.param_type_name == "argument":
-                name = (param.metavar or param.name or "").upper()
-                arguments.append((name, getattr(param, "help", None) or ""))
-                continue
-            record = param.get_help_record(ctx)
-            allowed = choices(param.name) if param.name in OPTIONS else ()
-            if record and allowed:
-                record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
-            if record:
-                options.append(record)
-        for title, rows in (("Arguments", arguments), ("Options", options)):
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
 
 
 def typed_settings(given: dict[str, Any]) -> dict[str, Any]:

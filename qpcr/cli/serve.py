@@ -4,14 +4,13 @@ import click
 
 from ..errors import InputError
 from . import app, stderr, user_errors
-from .options import CONTEXT, Command
 
 #: The modules of the ``web`` extra (import names).
 _WEB_EXTRA = ("starlette", "uvicorn", "multipart", "python_multipart")
 _LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @click.option("--host", default="127.0.0.1", metavar="ADDRESS",
               help="Address to listen on; anything but localhost opens the page (which has no "
               "login) to the network.")  # fmt: skip

@@ -9,8 +9,6 @@ import click
 from ..settings import AnalysisConfig
 from . import app, user_errors
 from .options import (
-    CONTEXT,
-    Command,
     exports_argument,
     format_option,
     given_settings,
@@ -21,7 +19,7 @@ from .options import (
 )
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @exports_argument
 @click.option("--group", metavar="FACTOR",
               help="Factor whose levels are NormFinder's groups (e.g. oxygen).")  # fmt: skip

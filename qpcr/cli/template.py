@@ -7,10 +7,10 @@ import click
 
 from ..settings import name_values, split_names
 from . import app, user_errors
-from .options import CONTEXT, Command, argument, force_option, listed_values, path, setting_options
+from .options import argument, force_option, listed_values, path, setting_options
 
 
-@app.command(cls=Command, context_settings=CONTEXT)
+@app.command()
 @argument("out", type=path(dir_okay=False), metavar="OUT", help="Workbook to write (.xlsx).")
 @click.option("--plate", default=96, metavar="WELLS",
               help="Plate size: 96 or 384 (48: StepOne).")  # fmt: skip
