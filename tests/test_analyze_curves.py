@@ -207,7 +207,7 @@ def test_methods_text_says_where_cq_and_efficiency_came_from(tmp_path: Path) -> 
 
 
 def test_cli_analyze_on_a_curve_export_writes_the_curves_table(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 import qpcr
 from qpcr.cli import app

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from qpcr.cli import app
 from qpcr.report import OUTPUT_FILES
@@ -147,7 +146,7 @@ def test_help_does_not_import_heavy_modules() -> None:
     assert "analyze" in out.stdout
 
 
-COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+COMMANDS = sorted(app.commands)
 #: What a help text shows when an option's metavar is left to its Python type.
 PYTHON_METAVARS = re.compile(r"<|\{|list\[|\b(TEXT|PATH|INTEGER|FLOAT|BOOLEAN|FILENAME)\b")
 

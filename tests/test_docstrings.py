@@ -11,7 +11,7 @@ fooled by import-time side effects.
 Exempt:
 
 * ``qpcr/cli/``: the command functions are documented by ``qpcr <command> --help`` and run by
-  the CLI tests (``typer.testing.CliRunner``); a doctest would only repeat those.
+  the CLI tests (``click.testing.CliRunner``); a doctest would only repeat those.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from qpcr.cli import app
 from qpcr.config import AnalysisConfig, load_config

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from qpcr import atomic
 from qpcr.check import check_run, load_spec, read_history

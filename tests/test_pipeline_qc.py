@@ -167,7 +167,7 @@ def test_min_replicates_withholds_the_test(tmp_path: Path) -> None:
 
 
 def test_keep_outliers_option(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 

@@ -544,7 +544,7 @@ def test_example_without_ircs_is_refused(example: pd.DataFrame) -> None:
 def test_example_readme_command_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import shlex
 
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from qpcr.cli import app
 from qpcr.config import load_config

@@ -18,8 +18,8 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
-from typer.testing import CliRunner
 
 from qpcr.cli import app
 from qpcr.config import AnalysisConfig

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 import qpcr.pipeline
 from qpcr import censoring, outliers, stats
@@ -214,7 +213,7 @@ def test_to_toml_of_the_example_reads_back(tmp_path: Path) -> None:
 
 
 def _analyze_options() -> dict[str, Any]:
-    command = typer.main.get_command(app).commands["analyze"]  # type: ignore[attr-defined]
+    command = app.commands["analyze"]
     return {opt: param for param in command.params for opt in (*param.opts, *param.secondary_opts)}
 
 

@@ -539,7 +539,7 @@ def test_cq_matrix(dataset: pd.DataFrame) -> None:
 
 
 def test_cli_stability(dataset: pd.DataFrame, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 
@@ -570,7 +570,7 @@ def test_cli_stability(dataset: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_cli_stability_errors(dataset: pd.DataFrame, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 
@@ -592,7 +592,7 @@ def test_cli_stability_errors(dataset: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_cli_stability_warns_about_hypoxia_target(dataset: pd.DataFrame, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 

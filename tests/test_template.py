@@ -556,7 +556,7 @@ def test_template_analysis_equals_export_layout_and_config(
 
 
 def test_cli_template_command(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 
@@ -720,7 +720,7 @@ def test_analyze_reads_a_filled_template_directly(filled_grid: Path, tmp_path: P
 
 
 def test_cli_analyze_a_filled_template(filled_grid: Path, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from qpcr.cli import app
 

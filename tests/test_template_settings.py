@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import python_calamine
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from qpcr.cli import app
 from qpcr.config import AnalysisConfig, choices, load_config

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from qpcr.config import AnalysisConfig, Contrast, load_config
 from qpcr.errors import ConfigError

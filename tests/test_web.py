@@ -21,7 +21,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 pytest.importorskip("starlette", reason="the web extra is not installed")
 pytest.importorskip("multipart", reason="the web extra is not installed")

@@ -15,7 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from _browser import Browser, allow_downloads, chromium, set_files, wait_until
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 pytest.importorskip("uvicorn", reason="the web extra is not installed")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 pytest.importorskip("starlette", reason="the web extra is not installed")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")

@@ -1,55 +1,95 @@
-"""Command-line interface (typer). The only package that imports typer or rich.
+"""Command-line interface (click). The only package that imports click or rich.
 
 Heavy modules (pandas, scipy, matplotlib, and rich itself) are imported inside the commands so
 that ``qpcr --help`` stays fast. A user's mistake (any :class:`qpcr.errors.QpcrError`, or a usage
 error such as an unknown option) prints one message on stderr and exits with code 1; anything
 else is a bug and keeps its traceback.
 
-This module holds the app, :func:`main` and the mapping of the library's error texts to the
-CLI's options; :mod:`qpcr.cli.options` the options derived from :mod:`qpcr.settings` and the
-shared option types; one module per command group (:mod:`~qpcr.cli.analyze`,
-:mod:`~qpcr.cli.export_rdml`, :mod:`~qpcr.cli.inspect`, :mod:`~qpcr.cli.stability`,
-:mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`, :mod:`~qpcr.cli.batch`, :mod:`~qpcr.cli.curves`,
-:mod:`~qpcr.cli.serve`) registers its commands on :data:`app`.
+This module holds the app, its commands' help layout (:class:`Command`), :func:`main` and the
+mapping of the library's error texts to the CLI's options; :mod:`qpcr.cli.options` the options
+derived from :mod:`qpcr.settings` and the shared option types; one module per command group
+(:mod:`~qpcr.cli.analyze`, :mod:`~qpcr.cli.export_rdml`, :mod:`~qpcr.cli.inspect`,
+:mod:`~qpcr.cli.stability`, :mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`,
+:mod:`~qpcr.cli.batch`, :mod:`~qpcr.cli.curves`, :mod:`~qpcr.cli.serve`) registers its commands
+on :data:`app`.
 """
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from ..errors import QpcrError
 from ..settings import SETTINGS
 
 __all__ = ["OPTIONS", "app", "main", "user_errors"]
 
-app = typer.Typer(
-    name="qpcr",
-    help="Relative quantification of real-time PCR data: instrument exports in, fold changes "
-    "with correct statistics out.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+
+class Command(click.Command):
+    """Help with human metavars (``EXPORT...``, not the argument's Python type) and each choice
+    setting's choices, looked up only when the help is shown (the vocabularies live in modules
+    that import pandas, which ``qpcr --help`` must not)."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                name += "..." if param.nargs != 1 else ""
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ..config import choices, listed
+
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                arguments.append((name, getattr(param, "help", None) or ""))
+                continue
+            record = param.get_help_record(ctx)
+            allowed = choices(param.name) if param.name in OPTIONS else ()
+            if record and allowed:
+                record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
+            if record:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
-def _version(value: bool) -> None:
+class _Group(click.Group):
+    """The commands in the order they were registered (click sorts them by name), each a
+    :class:`Command`."""
+
+    command_class = Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
         from .. import __version__
 
-        typer.echo(f"qpcr {__version__}")
-        raise typer.Exit()
+        click.echo(f"qpcr {__version__}")
+        ctx.exit()
 
 
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
+@click.group(
+    "qpcr",
+    cls=_Group,
+    help="Relative quantification of real-time PCR data: instrument exports in, fold changes "
+    "with correct statistics out.",
+    no_args_is_help=True,
+    context_settings={"show_default": True},  # a setting's option hides its default
+)
+@click.option("--version", is_flag=True, callback=_version, is_eager=True, expose_value=False,
+              help="Show the version.")  # fmt: skip
+def app() -> None:
     """Relative quantification of real-time PCR data."""
 
 
@@ -100,7 +140,7 @@ def user_errors() -> Iterator[None]:
 
         text = escape(_cli_text(exc))
         stderr().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise click.exceptions.Exit(1) from None
 
 
 def main(args: list[str] | None = None) -> None:

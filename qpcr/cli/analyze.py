@@ -1,58 +1,55 @@
 """``qpcr analyze``: the whole analysis, every setting an option."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from . import app, user_errors
 from .options import (
-    Command,
-    ConfigOpt,
-    ExportsArg,
-    FormatOpt,
-    LayoutsOpt,
-    QuietOpt,
+    config_option,
+    exports_argument,
+    force_option,
+    format_option,
+    layouts_option,
+    out_option,
+    path,
+    quiet_option,
     setting_options,
     with_settings,
 )
 
 
-@app.command(cls=Command)
+@app.command()
+@exports_argument
+@layouts_option
+@config_option
+@out_option("qpcr_results")
+@format_option
+@force_option()
+@click.option("--no-figures", is_flag=True, help="Skip the figures.")
+@click.option("--tidy", is_flag=True,
+              help="Also write results_long.csv: one row per quantity (for R).")  # fmt: skip
+@click.option("--rdml", type=path(dir_okay=False), metavar="FILE",
+              help="Also write the run as RDML 1.3 to this file (.rdml).")  # fmt: skip
+@click.option("--no-html", is_flag=True, help="Skip report.html (the one-page report).")
+@click.option("--no-workbook", is_flag=True, help="Skip the workbook (results.xlsx).")
+@quiet_option
 @setting_options()
 def analyze(
-    exports: ExportsArg,
-    layout: LayoutsOpt = None,
-    config: ConfigOpt = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
-        "qpcr_results"
-    ),
-    format: FormatOpt = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace earlier results in --out.")
-    ] = False,
-    no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
-    tidy: Annotated[
-        bool,
-        typer.Option("--tidy", help="Also write results_long.csv: one row per quantity (for R)."),
-    ] = False,
-    rdml: Annotated[
-        Path | None,
-        typer.Option(
-            "--rdml",
-            help="Also write the run as RDML 1.3 to this file (.rdml).",
-            dir_okay=False,
-            metavar="FILE",
-        ),
-    ] = None,
-    no_html: Annotated[
-        bool, typer.Option("--no-html", help="Skip report.html (the one-page report).")
-    ] = False,
-    no_workbook: Annotated[
-        bool, typer.Option("--no-workbook", help="Skip the workbook (results.xlsx).")
-    ] = False,
-    quiet: QuietOpt = False,
-    settings: dict[str, Any] | None = None,
+    exports: list[Path],
+    layout: list[Path] | None,
+    config: Path | None,
+    out: Path,
+    format: str | None,
+    force: bool,
+    no_figures: bool,
+    tidy: bool,
+    rdml: Path | None,
+    no_html: bool,
+    no_workbook: bool,
+    quiet: bool,
+    settings: dict[str, Any],
 ) -> None:
     """Analyse plate export(s): QC, normalisation, fold changes, ratios, statistics."""
     with user_errors():
@@ -64,7 +61,7 @@ def analyze(
         if rdml is not None:
             check_path(rdml, force)
         cfg = settings_for(exports, config)
-        cfg = with_settings(cfg, settings or {})
+        cfg = with_settings(cfg, settings)
         results = run(exports, layout=layout, config=cfg, format=format)
         written = write_report(
             results,

@@ -3,67 +3,55 @@
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from . import _cli_text, app, stderr, user_errors
-from .options import Command, QuietOpt, setting_options, typed_settings
-
-ExportsOrFolders = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Exports, or folders of exports; each plate is analysed on its own.",
-                   exists=True, readable=True, metavar="EXPORT_OR_FOLDER", show_default=False),
-]  # fmt: skip
-LayoutOpt = Annotated[
-    Path | None,
-    typer.Option("--layout", "-l", help="Plate layout of every plate.", exists=True,
-                 dir_okay=False, metavar="FILE"),
-]  # fmt: skip
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Analysis settings (TOML) of every plate.", exists=True,
-                 dir_okay=False, metavar="FILE"),
-]  # fmt: skip
-ManifestOpt = Annotated[
-    Path | None,
-    typer.Option("--manifest", help="CSV listing the plates instead of EXPORT_OR_FOLDER: "
-                 "columns export, layout, config (blank: --layout, --config) and any columns "
-                 "to carry into the outputs.", exists=True, dir_okay=False, metavar="FILE"),
-]  # fmt: skip
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")]
-JobsOpt = Annotated[
-    int | None,
-    typer.Option("--jobs", "-j", help="Worker processes (default: the CPUs available).", min=1,
-                 metavar="N", show_default=False),
-]  # fmt: skip
-ReportsOpt = Annotated[
-    bool,
-    typer.Option("--reports", help="Also write each plate's full results folder into "
-                 "DIR/plates, one folder per export named by its file stem."),
-]  # fmt: skip
-TidyOpt = Annotated[
-    bool,
-    typer.Option("--tidy", help="Also write results_long.csv: every plate's quantities, one row "
-                 "per quantity (for R)."),
-]  # fmt: skip
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace earlier results in --out.")]
+from .options import (
+    argument,
+    force_option,
+    out_option,
+    path,
+    quiet_option,
+    setting_options,
+    typed_settings,
+)
 
 
-@app.command(cls=Command)
+@app.command()
+@argument("exports", nargs=-1, type=path(True), metavar="EXPORT_OR_FOLDER",
+          help="Exports, or folders of exports; each plate is analysed on its own.")  # fmt: skip
+@click.option("--layout", "-l", type=path(True, dir_okay=False), metavar="FILE",
+              help="Plate layout of every plate.")  # fmt: skip
+@click.option("--config", "-c", type=path(True, dir_okay=False), metavar="FILE",
+              help="Analysis settings (TOML) of every plate.")  # fmt: skip
+@click.option("--manifest", type=path(True, dir_okay=False), metavar="FILE",
+              help="CSV listing the plates instead of EXPORT_OR_FOLDER: columns export, "
+              "layout, config (blank: --layout, --config) and any columns to carry into the "
+              "outputs.")  # fmt: skip
+@out_option("qpcr_batch")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N", show_default=False,
+              help="Worker processes (default: the CPUs available).")  # fmt: skip
+@click.option("--reports", is_flag=True, help="Also write each plate's full results folder "
+              "into DIR/plates, one folder per export named by its file stem.")  # fmt: skip
+@click.option("--tidy", is_flag=True, help="Also write results_long.csv: every plate's "
+              "quantities, one row per quantity (for R).")  # fmt: skip
+@force_option()
+@quiet_option
 @setting_options()
 def batch(
-    exports: ExportsOrFolders = None,
-    layout: LayoutOpt = None,
-    config: ConfigOpt = None,
-    manifest: ManifestOpt = None,
-    out: OutOpt = Path("qpcr_batch"),
-    jobs: JobsOpt = None,
-    reports: ReportsOpt = False,
-    tidy: TidyOpt = False,
-    force: ForceOpt = False,
-    quiet: QuietOpt = False,
-    settings: dict[str, Any] | None = None,
+    exports: list[Path] | None,
+    layout: Path | None,
+    config: Path | None,
+    manifest: Path | None,
+    out: Path,
+    jobs: int | None,
+    reports: bool,
+    tidy: bool,
+    force: bool,
+    quiet: bool,
+    settings: dict[str, Any],
 ) -> None:
     """Analyse many plates, each on its own: one CSV per table for all of them; the options
     below override every plate's settings."""
@@ -74,15 +62,15 @@ def batch(
         show = console.is_terminal and not quiet
         with _progress(console, show) as advance:
             done = run_batch(exports or [], out, layout=layout, config=config,
-                             overrides=typed_settings(settings or {}), manifest=manifest,
+                             overrides=typed_settings(settings), manifest=manifest,
                              jobs=jobs, reports=reports, tidy=tidy, force=force, progress=advance,
                              describe=_cli_text)  # fmt: skip
     if done.failed:
         stderr().print(f"[bold red]error:[/] {done.failed} of {done.plates} plate(s) failed; "
                        f"see {out / 'errors.csv'}", highlight=False)  # fmt: skip
-        raise typer.Exit(1)
+        raise click.exceptions.Exit(1)
     if not quiet:
-        typer.echo(f"Analysed {done.plates} plate(s) into {out}")
+        click.echo(f"Analysed {done.plates} plate(s) into {out}")
 
 
 @contextlib.contextmanager

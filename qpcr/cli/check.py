@@ -2,85 +2,60 @@
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from . import app, stderr, user_errors
-from .options import Command, FormatOpt, given_settings, setting_options
-
-ChartOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--chart",
-        help="Control chart: a PNG, or with .html a page with the results and the chart "
-        "(needs --history).",
-        metavar="FILE",
-    ),
-]
-VerboseOpt = Annotated[
-    bool,
-    typer.Option("--verbose", "-v", help="Print every rule of every run (else one line per run)."),
-]
+from .options import (
+    argument,
+    format_option,
+    given_settings,
+    path,
+    setting_options,
+)
 
 
-@app.command(cls=Command)
+@app.command()
+@argument("exports", nargs=-1, required=True, type=path(True), metavar="EXPORT",
+          help="Export file(s), or folder(s) of exports.")  # fmt: skip
+@click.option("--spec", "-s", type=path(dir_okay=False), metavar="FILE",
+              help="Reference specification (TOML).")  # fmt: skip
+@click.option("--init-spec", type=path(dir_okay=False), metavar="FILE",
+              help="Write a spec from good runs instead.")  # fmt: skip
+@click.option("--layout", "-l", type=path(True, dir_okay=False), metavar="FILE",
+              help="Plate layout.")  # fmt: skip
+@click.option("--history", type=path(), metavar="FILE",
+              help="History file (.csv or .parquet) to append to.")  # fmt: skip
+@click.option("--json", "json_out", type=path(), metavar="FILE", help="Write results as JSON.")
+@click.option("--junit", type=path(), metavar="FILE", help="Write JUnit XML.")
+@click.option("--chart", type=path(), metavar="FILE", help="Control chart: a PNG, or with "
+              ".html a page with the results and the chart (needs --history).")  # fmt: skip
+@format_option
+@click.option("--quiet", "-q", is_flag=True, help="Print only the verdict.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Print every rule of every run (else one line per run).")  # fmt: skip
 @setting_options("reference_genes", "decimal", help={"reference_genes": "Reference gene(s) "
                  "for the ΔCq rules of --init-spec."})  # fmt: skip
 def check(
-    exports: Annotated[
-        list[Path],
-        typer.Argument(
-            help="Export file(s), or folder(s) of exports.",
-            exists=True,
-            readable=True,
-            metavar="EXPORT",
-        ),
-    ],
-    spec: Annotated[
-        Path | None,
-        typer.Option(
-            "--spec", "-s", help="Reference specification (TOML).", dir_okay=False, metavar="FILE"
-        ),
-    ] = None,
-    init_spec: Annotated[
-        Path | None,
-        typer.Option(
-            "--init-spec",
-            help="Write a spec from good runs instead.",
-            dir_okay=False,
-            metavar="FILE",
-        ),
-    ] = None,
-    layout: Annotated[
-        Path | None,
-        typer.Option(
-            "--layout", "-l", help="Plate layout.", exists=True, dir_okay=False, metavar="FILE"
-        ),
-    ] = None,
-    history: Annotated[
-        Path | None,
-        typer.Option(
-            "--history", help="History file (.csv or .parquet) to append to.", metavar="FILE"
-        ),
-    ] = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write results as JSON.", metavar="FILE")
-    ] = None,
-    junit: Annotated[
-        Path | None, typer.Option("--junit", help="Write JUnit XML.", metavar="FILE")
-    ] = None,
-    chart: ChartOpt = None,
-    format: FormatOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
-    verbose: VerboseOpt = False,
-    settings: dict[str, Any] | None = None,
+    exports: list[Path],
+    spec: Path | None,
+    init_spec: Path | None,
+    layout: Path | None,
+    history: Path | None,
+    json_out: Path | None,
+    junit: Path | None,
+    chart: Path | None,
+    format: str | None,
+    quiet: bool,
+    verbose: bool,
+    settings: dict[str, Any],
 ) -> None:
     """Check reference-plate run(s) against a spec: exit 0 pass, 3 a fail rule failed, 1 error."""
     if (spec is None) == (init_spec is None):
-        raise typer.BadParameter("give either --spec or --init-spec", param_hint="--spec")
+        raise click.BadParameter("give either --spec or --init-spec", param_hint="--spec")
     if chart is not None and history is None:
-        raise typer.BadParameter("needs --history FILE", param_hint="--chart")
+        raise click.BadParameter("needs --history FILE", param_hint="--chart")
     with user_errors():
         import pandas as pd
 
@@ -91,7 +66,7 @@ def check(
         if init_spec is not None:
             reference = list(config.reference_genes)  # for the ΔCq rules
             _write_spec(init_spec, steps, reference, format, config.decimal)
-            typer.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
+            click.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
             return
         assert spec is not None  # exactly one of --spec and --init-spec, checked above
         loaded = checks.load_spec(spec)
@@ -104,7 +79,7 @@ def check(
         )
         _write_outputs(results, loaded, json_out, junit, chart, history)
     _print_check(results, quiet, verbose)
-    raise typer.Exit(checks.exit_code(results))
+    raise click.exceptions.Exit(checks.exit_code(results))
 
 
 def _runs(exports: list[Path], quiet: bool) -> tuple[list[Path], Iterable[Path]]:

@@ -1,37 +1,41 @@
 """``qpcr curves``: Cq, efficiency and N0 called from the raw amplification curves of exports."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from . import app, user_errors
-from .options import Command, ExportsArg, FormatOpt, QuietOpt, given_settings, setting_options
+from .options import (
+    exports_argument,
+    force_option,
+    format_option,
+    given_settings,
+    out_option,
+    quiet_option,
+    setting_options,
+)
 
 
-@app.command(cls=Command)
+@app.command()
+@exports_argument
+@click.option("--method", default="linreg", metavar="METHOD", help="linreg (LinRegPCR: common "
+              "threshold per amplicon, N0) or cpd2 (second-derivative maximum).")  # fmt: skip
+@out_option("qpcr_curves")
+@format_option
+@force_option()
+@click.option("--no-figures", is_flag=True, help="Skip the figures.")
+@quiet_option
 @setting_options("decimal", "run", "figure_formats")
 def curves(
-    exports: ExportsArg,
-    method: Annotated[
-        str,
-        typer.Option(
-            "--method",
-            help="linreg (LinRegPCR: common threshold per amplicon, "
-            "N0) or cpd2 (second-derivative maximum).",
-            metavar="METHOD",
-        ),
-    ] = "linreg",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
-        "qpcr_curves"
-    ),
-    format: FormatOpt = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace earlier results in --out.")
-    ] = False,
-    no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the figures.")] = False,
-    quiet: QuietOpt = False,
-    settings: dict[str, Any] | None = None,
+    exports: list[Path],
+    method: str,
+    out: Path,
+    format: str | None,
+    force: bool,
+    no_figures: bool,
+    quiet: bool,
+    settings: dict[str, Any],
 ) -> None:
     """Call Cq and efficiency from raw amplification curves, and melt peaks from melt curves:
     curves.csv, melt.csv, qc.csv, figures."""
@@ -61,4 +65,4 @@ def curves(
         if melt is not None:
             found.append(f"{int(melt['n_peaks'].gt(0).sum())} of {len(melt)} melt curves "
                          "have a peak")  # fmt: skip
-        typer.echo(f"{'; '.join(found)}; wrote {len(written)} files to {out}")
+        click.echo(f"{'; '.join(found)}; wrote {len(written)} files to {out}")

@@ -1,38 +1,41 @@
 """``qpcr export-rdml``: an analysed run as RDML 1.3, for qbase+, LinRegPCR and rdmlpython."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from . import app, user_errors
 from .options import (
-    Command,
-    ConfigOpt,
-    ExportsArg,
-    FormatOpt,
-    LayoutsOpt,
-    QuietOpt,
+    config_option,
+    exports_argument,
+    force_option,
+    format_option,
+    layouts_option,
+    out_option,
+    quiet_option,
     setting_options,
 )
 
 
-@app.command("export-rdml", cls=Command)
+@app.command("export-rdml")
+@exports_argument
+@out_option(None, "RDML file to write (.rdml).", "FILE", dir_okay=False)
+@layouts_option
+@config_option
+@format_option
+@force_option("Overwrite an existing file.")
+@quiet_option
 @setting_options()
 def export_rdml(
-    exports: ExportsArg,
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out", "-o", help="RDML file to write (.rdml).", dir_okay=False, metavar="FILE"
-        ),
-    ],
-    layout: LayoutsOpt = None,
-    config: ConfigOpt = None,
-    format: FormatOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-    quiet: QuietOpt = False,
-    settings: dict[str, Any] | None = None,
+    exports: list[Path],
+    out: Path,
+    layout: list[Path] | None,
+    config: Path | None,
+    format: str | None,
+    force: bool,
+    quiet: bool,
+    settings: dict[str, Any],
 ) -> None:
     """Write the run as RDML 1.3: samples with their factors, targets with their efficiency,
     every reaction with its Cq, exclusion and curves."""
@@ -44,9 +47,9 @@ def export_rdml(
 
         check_path(out, force)
         cfg = settings_for(exports, config)
-        cfg = with_settings(cfg, settings or {})
+        cfg = with_settings(cfg, settings)
         results = run(exports, layout=layout, config=cfg, format=format)
         curves = read_curves(exports, cfg, format)
         path = write_rdml(results, out, curves, force=force)
         if not quiet:
-            typer.echo(f"Wrote {path}")
+            click.echo(f"Wrote {path}")

@@ -1,22 +1,26 @@
 """``qpcr inspect`` and ``qpcr formats``: what qpcr reads, and which formats it knows."""
 
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
-import typer
+import click
 
 from . import app, user_errors
-from .options import Command, ExportsArg, FormatOpt, given_settings, setting_options
+from .options import (
+    exports_argument,
+    format_option,
+    given_settings,
+    setting_options,
+)
 
 
-@app.command(cls=Command)
+@app.command()
+@exports_argument
+@format_option
+@click.option("--json", "json_out", is_flag=True, help="Print the summaries as JSON on stdout.")
 @setting_options("decimal", "run")
 def inspect(
-    exports: ExportsArg,
-    format: FormatOpt = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print the summaries as JSON on stdout.")
-    ] = False,
-    settings: dict[str, Any] | None = None,
+    exports: list[Path], format: str | None, json_out: bool, settings: dict[str, Any]
 ) -> None:
     """Show what qpcr reads from export files: format, instrument, plate, targets, samples."""
     from ..inspect import summarise
@@ -27,7 +31,7 @@ def inspect(
     if json_out:
         import json
 
-        typer.echo(json.dumps(summaries, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(summaries, indent=2, ensure_ascii=False))
         return
     _print_summaries(summaries)
 
@@ -52,7 +56,7 @@ def _print_summaries(summaries: list[dict[str, Any]]) -> None:
         console.print(table)
 
 
-@app.command(cls=Command)
+@app.command()
 def formats() -> None:
     """List the export formats qpcr reads and what identifies each one."""
     from rich.console import Console

@@ -1,49 +1,75 @@
 """Options shared by the commands: those derived from the settings (:mod:`qpcr.settings`,
-:func:`setting_options`), the help layout (:class:`Command`) and the option types several
-commands take.
+:func:`setting_options`) and the arguments, options and types several commands take.
 
 One spelling per setting on every command, older spellings kept as hidden aliases, values read
 by the settings-file parser.
 """
 
 import functools
-from collections.abc import Callable
-from inspect import Parameter, signature
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-from typer.core import TyperCommand
+import click
 
 from ..settings import SETTINGS, AnalysisConfig, Setting, option_value
 from . import OPTIONS, user_errors
 
 
-def _annotation(spec: Setting, hidden: bool = False, help: str | None = None) -> Any:
-    """The typer annotation of a setting's option (or of its hidden older spellings); ``help``
-    replaces the setting's help where a command uses the setting for something narrower."""
+def listed_values(ctx: click.Context, param: click.Parameter, value: Any) -> list[Any] | None:
+    """A repeatable option's or a variadic argument's values as a list; None when none given."""
+    return list(value) or None
+
+
+class Argument(click.Argument):
+    """An argument with a help text (listed under "Arguments" by :class:`qpcr.cli.Command`); its
+    metavar in messages is its name, as in the usage line."""
+
+    def __init__(self, decls: Sequence[str], help: str = "", **attrs: Any) -> None:
+        super().__init__(decls, **attrs)
+        self.help = help
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        return (self.metavar or self.name or "").upper()
+
+
+def argument(*decls: str, help: str, **attrs: Any) -> Callable[[Any], Any]:
+    """A command argument with a help text (``nargs=-1``: a list, None when none given)."""
+    if attrs.get("nargs") == -1:
+        attrs.setdefault("callback", listed_values)
+    return click.argument(*decls, cls=Argument, help=help, **attrs)
+
+
+def path(exists: bool = False, dir_okay: bool = True, readable: bool = True) -> click.Path:
+    """A path parameter's type: a :class:`~pathlib.Path`, checked by click before the command
+    runs (``exists``: the file must exist; ``dir_okay``: a folder is accepted)."""
+    return click.Path(exists=exists, dir_okay=dir_okay, readable=readable, path_type=Path)
+
+
+def _setting_option(spec: Setting, hidden: bool = False, help: str | None = None) -> Any:
+    """The option of a setting (or of its hidden older spellings); ``help`` replaces the
+    setting's help where a command uses the setting for something narrower."""
     decls = spec.aliases if hidden else spec.option
+    name = spec.name + ("_alias" if hidden else "")
+    attrs: dict[str, Any] = {}
     if spec.shape is bool:
-        kind: Any = bool | None
         decls = tuple(f"{d}/--no-{d[2:]}" for d in decls)
     elif spec.shape in (int, float):
-        kind = spec.shape | None
-    elif spec.shape in (str, str | None):
-        kind = str | None
-    else:
-        kind = list[str] | None
+        attrs["type"] = spec.shape
+    elif spec.shape not in (str, str | None):
+        attrs.update(multiple=True, callback=listed_values)
     unit = f" In {spec.unit}." if spec.unit and spec.metavar != spec.unit.upper() else ""
-    repeat = " Repeatable." if kind == list[str] | None else ""
+    repeat = " Repeatable." if attrs.get("multiple") else ""
     text = f"{help or spec.help}{unit}{repeat}"
-    info = typer.Option(*decls, help=text, metavar=spec.metavar or None, hidden=hidden,
-                        show_default=False)  # fmt: skip
-    return Annotated[kind, info]
+    return click.option(*decls, name, default=None, help=text, metavar=spec.metavar or None,
+                        hidden=hidden, show_default=False, **attrs)  # fmt: skip
 
 
 def setting_options(
     *names: str, help: dict[str, str] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a command one option per named setting (``names`` empty: every setting).
+    """Give a command one option per named setting (``names`` empty: every setting), after
+    its own options (put it nearest the function, below the command's other options).
 
     The command receives ``settings``: setting name → the value in settings-file form, for
     the options given (an older spelling counts as its setting's option). ``help``: setting
@@ -52,16 +78,6 @@ def setting_options(
     specs = [s for s in SETTINGS if not names or s.name in names]
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        declared = signature(func, eval_str=True)
-        params = [p for p in declared.parameters.values() if p.name != "settings"]
-        for spec in specs:
-            for suffix, hidden in (("", False), ("_alias", True)):
-                if hidden and not spec.aliases:
-                    continue
-                annotation = _annotation(spec, hidden, (help or {}).get(spec.name))
-                params.append(Parameter(spec.name + suffix, Parameter.KEYWORD_ONLY,
-                                        default=None, annotation=annotation))  # fmt: skip
-
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:
             given = {}
@@ -75,45 +91,15 @@ def setting_options(
                         given[spec.name] = option_value(spec, value)
             return func(*args, settings=given, **kwargs)
 
-        command.__signature__ = declared.replace(parameters=params)  # type: ignore[attr-defined]
+        # click lists the options of decorators from the top down: those applied first, last
+        for spec in reversed(specs):
+            text = (help or {}).get(spec.name)
+            if spec.aliases:
+                command = _setting_option(spec, True, text)(command)
+            command = _setting_option(spec, False, text)(command)
         return command
 
     return decorate
-
-
-class Command(TyperCommand):
-    """Help with human metavars (``EXPORT...``, not the argument's Python type) and each choice
-    setting's choices, looked up only when the help is shown (the vocabularies live in modules
-    that import pandas, which ``qpcr --help`` must not)."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if param.param_type_name == "argument":
-                name = (param.metavar or param.name or "").upper()
-                name += "..." if param.nargs != 1 else ""
-                pieces.append(name if param.required else f"[{name}]")
-        return pieces
-
-    def format_options(self, ctx: Any, formatter: Any) -> None:
-        from ..config import choices, listed
-
-        arguments, options = [], []
-        for param in self.get_params(ctx):
-            if param.param_type_name == "argument":
-                name = (param.metavar or param.name or "").upper()
-                arguments.append((name, getattr(param, "help", None) or ""))
-                continue
-            record = param.get_help_record(ctx)
-            allowed = choices(param.name) if param.name in OPTIONS else ()
-            if record and allowed:
-                record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
-            if record:
-                options.append(record)
-        for title, rows in (("Arguments", arguments), ("Options", options)):
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
 
 
 def typed_settings(given: dict[str, Any]) -> dict[str, Any]:
@@ -134,28 +120,35 @@ def given_settings(given: dict[str, Any] | None) -> AnalysisConfig:
     return with_settings(AnalysisConfig(), given or {})
 
 
-ExportsArg = Annotated[
-    list[Path],
-    typer.Argument(help="Instrument export(s) or tidy table(s); the format is detected.",
-                   exists=True, dir_okay=False, readable=True, metavar="EXPORT"),
-]  # fmt: skip
+#: The instrument exports most commands read.
+exports_argument = argument("exports", nargs=-1, required=True, type=path(True, dir_okay=False),
+                            metavar="EXPORT", help="Instrument export(s) or tidy table(s); "
+                            "the format is detected.")  # fmt: skip
 
-FormatOpt = Annotated[
-    str | None,
-    typer.Option("--format", help="Reader name (see 'qpcr formats').", metavar="NAME"),
-]
+format_option = click.option("--format", help="Reader name (see 'qpcr formats').", metavar="NAME")
 
-LayoutsOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--layout", "-l", help="Plate layout (long table or plate grids); one per "
-                 "export when the plates differ (repeatable).", exists=True, dir_okay=False,
-                 metavar="FILE"),
-]  # fmt: skip
+layouts_option = click.option(
+    "--layout", "-l", type=path(True, dir_okay=False), multiple=True, callback=listed_values,
+    metavar="FILE", help="Plate layout (long table or plate grids); one per export when the "
+    "plates differ (repeatable).",
+)  # fmt: skip
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Analysis settings (TOML); the options below override "
-                 "them.", exists=True, dir_okay=False, metavar="FILE"),
-]  # fmt: skip
+config_option = click.option(
+    "--config", "-c", type=path(True, dir_okay=False), metavar="FILE",
+    help="Analysis settings (TOML); the options below override them.",
+)  # fmt: skip
 
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+
+
+def out_option(
+    default: str | None, help: str = "Output folder.", metavar: str = "DIR", dir_okay: bool = True
+) -> Any:
+    """``--out``/``-o``: where the command writes (``default`` None: a required option)."""
+    return click.option("--out", "-o", type=path(dir_okay=dir_okay), default=default,
+                        required=default is None, metavar=metavar, help=help)  # fmt: skip
+
+
+def force_option(help: str = "Replace earlier results in --out.") -> Any:
+    """``--force``: replace what an earlier run wrote."""
+    return click.option("--force", is_flag=True, help=help)

@@ -1,48 +1,26 @@
 """``qpcr serve``: the upload page and HTTP API (:mod:`qpcr.web`) on a local uvicorn server."""
 
-from typing import Annotated
-
-import typer
+import click
 
 from ..errors import InputError
 from . import app, stderr, user_errors
-from .options import Command
 
 #: The modules of the ``web`` extra (import names).
 _WEB_EXTRA = ("starlette", "uvicorn", "multipart", "python_multipart")
 _LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
-@app.command(cls=Command)
-def serve(
-    host: Annotated[
-        str,
-        typer.Option(
-            "--host",
-            help="Address to listen on; anything but localhost opens the "
-            "page (which has no login) to the network.",
-            metavar="ADDRESS",
-        ),
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", help="Port to listen on (1 to 65535).", metavar="PORT")
-    ] = 8000,
-    keep: Annotated[
-        int,
-        typer.Option("--keep", help="Minutes the results stay to be downloaded.", metavar="MIN"),
-    ] = 60,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            help="Analyses at once, each in its own process (default: the number of CPUs).",
-            metavar="N",
-        ),
-    ] = None,
-    open_browser: Annotated[
-        bool, typer.Option("--open", help="Open the page in the web browser.")
-    ] = False,
-) -> None:
+@app.command()
+@click.option("--host", default="127.0.0.1", metavar="ADDRESS",
+              help="Address to listen on; anything but localhost opens the page (which has no "
+              "login) to the network.")  # fmt: skip
+@click.option("--port", default=8000, metavar="PORT", help="Port to listen on (1 to 65535).")
+@click.option("--keep", default=60, metavar="MIN",
+              help="Minutes the results stay to be downloaded.")  # fmt: skip
+@click.option("--workers", type=int, metavar="N", help="Analyses at once, each in its own "
+              "process (default: the number of CPUs).")  # fmt: skip
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the web browser.")
+def serve(host: str, port: int, keep: int, workers: int | None, open_browser: bool) -> None:
     """Serve a web page (and HTTP API) that analyses an uploaded workbook or export."""
     with user_errors():
         if not 1 <= port <= 65_535:

@@ -2,42 +2,40 @@
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from ..settings import AnalysisConfig
 from . import app, user_errors
 from .options import (
-    Command,
-    ExportsArg,
-    FormatOpt,
-    LayoutsOpt,
-    QuietOpt,
+    exports_argument,
+    format_option,
     given_settings,
+    layouts_option,
+    out_option,
+    quiet_option,
     setting_options,
 )
 
 
-@app.command(cls=Command)
+@app.command()
+@exports_argument
+@click.option("--group", metavar="FACTOR",
+              help="Factor whose levels are NormFinder's groups (e.g. oxygen).")  # fmt: skip
+@layouts_option
+@out_option("qpcr_stability")
+@format_option
+@quiet_option
 @setting_options("candidate_genes", "decimal", "run")
 def stability(
-    exports: ExportsArg,
-    group: Annotated[
-        str | None,
-        typer.Option(
-            "--group",
-            help="Factor whose levels are NormFinder's groups (e.g. oxygen).",
-            metavar="FACTOR",
-        ),
-    ] = None,
-    layout: LayoutsOpt = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", metavar="DIR")] = Path(
-        "qpcr_stability"
-    ),
-    format: FormatOpt = None,
-    quiet: QuietOpt = False,
-    settings: dict[str, Any] | None = None,
+    exports: list[Path],
+    group: str | None,
+    layout: list[Path] | None,
+    out: Path,
+    format: str | None,
+    quiet: bool,
+    settings: dict[str, Any],
 ) -> None:
     """Rank candidate reference genes (geNorm, NormFinder, BestKeeper).
 
@@ -50,7 +48,7 @@ def stability(
 
         config = given_settings(settings)
         if not config.candidate_genes:
-            raise typer.BadParameter("give the candidate genes", param_hint="--candidate-genes")
+            raise click.BadParameter("give the candidate genes", param_hint="--candidate-genes")
         table, steps, n_samples, messages = _rank(exports, layout, format, config, group)
         from ..report.html import stability_html
 

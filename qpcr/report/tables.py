@@ -36,7 +36,7 @@ OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv"
                 "report.html")  # fmt: skip
 
 _PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "matplotlib", "openpyxl",
-             "python-calamine", "typer")  # fmt: skip
+             "python-calamine", "click")  # fmt: skip
 
 
 #: Every entry an analysis may write into its output folder; a folder holding anything else is
