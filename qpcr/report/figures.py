@@ -396,10 +396,10 @@ def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
     dpi = fig.dpi
     fig.dpi = 300
     try:
-        buffer, (width, height) = canvas.print_to_buffer()
+        canvas.draw()
+        data = _png(np.asarray(canvas.buffer_rgba()), 300)  # the pixels, not a copy
     finally:
         fig.dpi = dpi
-    data = _png(np.frombuffer(buffer, np.uint8).reshape(height, width, 4), 300)
     if isinstance(path, io.BytesIO):
         path.write(data)
     else:
@@ -449,7 +449,7 @@ def _png(rgba: np.ndarray, dpi: float) -> bytes:
         b"\x89PNG\r\n\x1a\n",
         chunk(b"IHDR", header),
         chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-        chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)),
+        chunk(b"IDAT", zlib.compress(memoryview(rows), PNG_LEVEL)),
         chunk(b"IEND", b""),
     ])  # fmt: skip
 
@@ -512,14 +512,18 @@ def write_figures(
     for name, fig in _figures(results).items():
         if fig is None:
             continue
-        for fmt in formats:
-            path = folder / f"{name}.{fmt}"
-            atomic_write(path, partial(_save, fig, fmt))
-            out.append(path)
-        if svgs is not None:
+        svg = b""  # drawn once for both the SVG file and the HTML report
+        if svgs is not None or "svg" in formats:
             buffer = io.BytesIO()
             _save(fig, "svg", buffer)
-            svgs[name] = buffer.getvalue().decode("utf-8")
+            svg = buffer.getvalue()
+        for fmt in formats:
+            path = folder / f"{name}.{fmt}"
+            atomic_write(path, partial(Path.write_bytes, data=svg) if fmt == "svg"
+                         else partial(_save, fig, fmt))  # fmt: skip
+            out.append(path)
+        if svgs is not None:
+            svgs[name] = svg.decode("utf-8")
     return out
 
 
