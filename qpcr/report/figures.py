@@ -449,7 +449,7 @@ def _png(rgba: np.ndarray, dpi: float) -> bytes:
         b"\x89PNG\r\n\x1a\n",
         chunk(b"IHDR", header),
         chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-        chunk(b"IDAT", zlib.compress(memoryview(rows), PNG_LEVEL)),
+        chunk(b"IDAT", zlib.compress(rows.data, PNG_LEVEL)),
         chunk(b"IEND", b""),
     ])  # fmt: skip
 
