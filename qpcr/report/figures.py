@@ -141,17 +141,20 @@ def _panel(
             ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.7, zorder=2)
         ax.scatter(xs, ys, s=16, color=colour, zorder=3, label=name if paired else None)
         extent += list(ys)
+    marks = []  # (x, estimate, low, high): one errorbar call draws every group's
     for x, key in enumerate(keys):
         est, low, high, p = intervals.get(key, (np.nan,) * 4)
         if np.isfinite(est):
-            err = [[est - low], [high - est]] if np.isfinite(low) else None
-            ax.errorbar(x + 0.34, est, yerr=err, fmt="D", color="black", capsize=3, ms=5,
-                        lw=1.4, zorder=4)  # fmt: skip
+            marks.append((x + 0.34, est, low, high))  # a NaN CI draws no bar and no caps
             extent += [v for v in (low, high) if np.isfinite(v)]
         if _stars(p):
             top = max([v for v in (high, est) if np.isfinite(v)] + extent[:1])
             ax.text(x + 0.34, top + 0.12, _stars(p), ha="center", va="bottom", fontsize=9)
             extent.append(top + 0.6)
+    if marks:
+        xs, est, low, high = np.array(marks).T
+        ax.errorbar(xs, est, yerr=[est - low, high - est], fmt="D", color="black", capsize=3,
+                    ms=5, lw=1.4, zorder=4)  # fmt: skip
     slot = ax.get_position().width * ax.figure.get_figwidth() / max(1, len(groups))
     width = max(6, int(slot * 72 / 4.8))  # characters of 8 pt text in a group's slot
     labels = [_wrap(list(g.values()), width) for g in groups]
