@@ -409,7 +409,8 @@ def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
         path.write_bytes(data)
 
 
-#: zlib level of the PNG pixels: 4 costs 0.8× the CPU of the default 6 for files 3 % larger.
+#: zlib level of the PNG pixels: 4 costs 0.9× the CPU of the default 6 for files 3 % larger,
+#: 3 costs 0.7× for files 27 % larger (docs/performance.md).
 PNG_LEVEL = 4
 
 
@@ -419,7 +420,7 @@ def _png(rgba: np.ndarray, dpi: float) -> bytes:
 
     Each row is stored unfiltered: figures are mostly flat colour, which zlib compresses
     better unfiltered than after the per-row filters general encoders choose, and in less
-    CPU (the two PNGs of a 384-well plate: 0.19 s instead of 0.34 s with Pillow, 9 % smaller).
+    CPU (the two PNGs of a 384-well plate: 0.6× the CPU of Pillow's encoder, 9 % smaller).
 
     Examples
     --------
