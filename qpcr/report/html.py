@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..groups import group_label
-from ..labels import labelled, primary_view
+from ..labels import primary_view
 from .platemap import plate_maps
-from .tables import atomic_write, provenance
+from .tables import as_labelled, atomic_write, provenance
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -149,7 +149,7 @@ _PRIMARY = ("<p class=legend>Each row is the comparison's primary result (p, p a
 
 
 def _fold_change_table(results: Results) -> str:
-    table = primary_view(labelled(results), "fold_changes")
+    table = primary_view(as_labelled(results), "fold_changes")
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
             "test", "note", "sensitivity test", "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
@@ -168,7 +168,7 @@ def _fold_change_table(results: Results) -> str:
 
 
 def _ratio_table(results: Results) -> str:
-    table = primary_view(labelled(results), "ratios")
+    table = primary_view(as_labelled(results), "ratios")
     head = ["ratio", "group / comparison", "n", "ratio", "ratio CI low", "ratio CI high",
             "fold change", "CI low", "CI high", "p", "p adj", "test", "note", "sensitivity test",
             "sensitivity p adj"]  # fmt: skip
@@ -228,7 +228,7 @@ def verdicts(results: Results) -> list[str]:
     refs = set(results.reference_genes)
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
-    results = labelled(results)
+    results = as_labelled(results)
     for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
         table = primary_view(results, name)
         for r in table.to_dict("records"):

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..groups import group_label
-from ..labels import labelled, primary_view
+from ..labels import primary_view
 from .html import fmt_p  # one rule for p in the terminal, report.html and the workbook
 from .methods import methods_text
-from .tables import result_tables
+from .tables import as_labelled, result_tables
 from .workbook import write_results_workbook
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
     if results.fold_changes.empty:
         return _absolute_tables(results)
     refs = set(results.reference_genes)
-    results = labelled(results)
+    results = as_labelled(results)
     fc = primary_view(results, "fold_changes")
     fc = fc[~fc["target"].isin(refs)]
     rows = [
@@ -225,7 +225,7 @@ def summary_lines(results: Results) -> list[str]:
 
 def _primary_lines(results: Results) -> list[str]:
     """Which test gave the primary p-values of the tables below, and the sensitivity analysis."""
-    results = labelled(results)
+    results = as_labelled(results)
     views = [primary_view(results, name) for name in ("fold_changes", "ratios")]
     views = [v for v in views if "p_role" in v and len(v)]
     if not views:  # no comparison (absolute quantification, a calibrator sample)
@@ -256,7 +256,7 @@ def _summary_view(results: Results, name: str) -> pd.DataFrame:
     if table.empty:
         return table
     item = "target" if name == "fold_changes" else "ratio"
-    table = primary_view(labelled(results), name)
+    table = primary_view(as_labelled(results), name)
     table = table[~table[item].isin(results.reference_genes)] if item == "target" else table
     if item == "target":
         keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]

@@ -156,18 +156,25 @@ class _Sheet:
         self.ws.page_setup.fitToWidth = _pages_wide(self.ws, self.ncols)
 
 
-def _cell(ws: Any, value: Any, **style: Any) -> Any:
+def _cell(ws: Any, value: Any, like: Any = None, **style: Any) -> Any:
     """A cell of ``ws`` holding :func:`_value` of ``value``, with the given styles (``font``,
-    ``alignment``, ``number_format``, ``fill``; None leaves the default)."""
-    from openpyxl.cell import WriteOnlyCell
+    ``alignment``, ``number_format``, ``fill``; None leaves the default), or the styles of
+    ``like`` (from :func:`_style`)."""
+    from openpyxl.cell import Cell
 
-    cell = WriteOnlyCell(ws, _value(value))
+    cell = Cell(ws, row=1, column=1, value=_value(value), style_array=like)
     if isinstance(cell.value, str):
         cell.data_type = "s"  # text stays text, even "#N/A"
     for key, item in style.items():
         if item is not None:
             setattr(cell, key, item)
     return cell
+
+
+def _style(ws: Any, **style: Any) -> Any:
+    """The styles of a :func:`_cell` of ``ws`` as one array, shared by every cell given it as
+    ``like``: each style is looked up in the workbook's lists once, not once per cell."""
+    return _cell(ws, None, **style)._style
 
 
 #: Column width (in characters) that fits one landscape page at a readable size (≥ 8 pt).
@@ -260,15 +267,18 @@ def _table(
     sheet.put(top, [_cell(ws, c.name, font=bold, alignment=c.alignment or right)
                     for c in columns])  # fmt: skip
     body = table.to_numpy(dtype=object)
-    fills: list[Any] = [None] * len(body)
+    colors: list[str | None] = [None] * len(body)
     names = [c.name for c in columns]
     if severity and "severity" in names:
         colors = [_SEVERITY_FILL.get(str(v).lower()) for v in body[:, names.index("severity")]]
-        fills = [PatternFill("solid", fgColor=c) if c else None for c in colors]
+    styles = {}  # each row colour's cell styles, column by column, in the order first met
+    for color in dict.fromkeys(colors):
+        fill = PatternFill("solid", fgColor=color) if color else None
+        styles[color] = [_style(ws, number_format=c.number_format, alignment=c.alignment,
+                                fill=fill) for c in columns]  # fmt: skip
     for i, row in enumerate(body):
-        sheet.put(top + 1 + i, [_cell(ws, value, number_format=c.number_format,
-                                      alignment=c.alignment, fill=fills[i])
-                                for value, c in zip(row, columns, strict=True)])  # fmt: skip
+        sheet.put(top + 1 + i, [_cell(ws, value, like) for value, like in
+                                zip(row, styles[colors[i]], strict=True)])  # fmt: skip
     return top + len(table) + 2
 
 
