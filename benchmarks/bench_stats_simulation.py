@@ -160,7 +160,8 @@ def main() -> None:
     parser.add_argument("--summary", default=None, help="summarise this CSV of rows and stop")
     args = parser.parse_args()
     if args.summary:
-        summary = plates_summary(pd.read_csv(args.summary))
+        rows = pd.read_csv(args.summary, keep_default_na=False, na_values=[""])  # "null" stays
+        summary = plates_summary(rows)
         print(summary.to_string(index=False, float_format="{:.3f}".format))
         return
     if not args.core:
