@@ -157,7 +157,7 @@ def methods_text(low_targets: Sequence[str], config: AnalysisConfig) -> str:
     >>> config = AnalysisConfig(assay_single_copy_cq={"TNFSF11": 33.6})
     >>> print(methods_text(["TNFSF11", "BMP2"], config))  # doctest: +NORMALIZE_WHITESPACE
     The replicate groups of TNFSF11, a target with groups at most 10 template copies per well
-    (E^(Cq₁ − Cq), single-copy Cq Cq₁ = 33.6 cycles, measured), that had no censored well were
+    (2^(Cq₁ − Cq), single-copy Cq Cq₁ = 33.6 cycles, measured), that had no censored well were
     given the Cq of their mean copies per well, Cq₁ − log_E((Σ E^(Cq₁ − Cq) + ½)/n) over their
     amplified and zero-copy wells, which Poisson sampling leaves unbiased where the mean Cq is
     not. BMP2, also at most 10 copies per well, kept the mean Cq of its replicates:
@@ -180,7 +180,7 @@ def methods_text(low_targets: Sequence[str], config: AnalysisConfig) -> str:
         noun = "a target with groups" if len(estimated) == 1 else "targets with groups"
         out.append(
             f"The replicate groups of {_names(estimated)}, {noun} at most {LOW_COPIES:g} template "
-            f"copies per well (E^(Cq₁ − Cq), single-copy Cq Cq₁{cq1}), that had no censored "
+            f"copies per well (2^(Cq₁ − Cq), single-copy Cq Cq₁{cq1}), that had no censored "
             "well were given the Cq of their mean copies per well, Cq₁ − log_E((Σ E^(Cq₁ − Cq) "
             "+ ½)/n) over their amplified and zero-copy wells, which Poisson sampling leaves "
             "unbiased where the mean Cq is not."
