@@ -33,9 +33,16 @@ from qpcr.quant import summarise_replicates
 CELLS = {"NV": 0.0, "HV": 0.6, "NT": -0.6, "HT": 0.6 - 0.6 + 0.3}
 CONTRASTS = {"HV vs NV": ("HV", "NV"), "NT vs NV": ("NT", "NV"), "HT vs NV": ("HT", "NV"),
              "HT vs HV": ("HT", "HV")}  # fmt: skip
+#: The true single-copy Cq of the drawn wells (cycles).
+CQ1 = 35.0
+#: The settings compared: the defaults with the assay's Cq₁ declared (right, or off by ±1.5
+#: cycles) and undeclared (the mean Cq), the estimate for every target, and the older rules.
 SETTINGS = {
-    "poisson": {"low_copy_estimate": "poisson"},
-    "poisson, mean Cq (default)": {},
+    "default, Cq₁ declared": {"assay_single_copy_cq": {"TNFSF11": CQ1}},
+    "default, Cq₁ declared 1.5 late": {"assay_single_copy_cq": {"TNFSF11": CQ1 + 1.5}},
+    "default, Cq₁ declared 1.5 early": {"assay_single_copy_cq": {"TNFSF11": CQ1 - 1.5}},
+    "default, undeclared (mean Cq)": {},
+    "poisson (every target)": {"low_copy_estimate": "poisson"},
     "range": {"outlier_rule": "range", "low_copy_estimate": "mean_cq"},
     "keep detected": {"outlier_rule": "none", "nondetect_policy": "exclude",
                       "low_copy_estimate": "mean_cq"},
@@ -49,7 +56,7 @@ def draw(rng: np.random.Generator, groups: int) -> pd.DataFrame:
         log2_mean = (math.log2(6.0) + effect + rng.normal(0, 0.4, groups)
                      + rng.normal(0, 0.25, groups) + rng.normal(0, 0.3, groups))  # fmt: skip
         n = rng.poisson(2.0 ** log2_mean[:, None], (groups, 3))
-        cq = 35.0 - np.log2(np.maximum(n, 1)) + rng.normal(0, 0.08, n.shape)
+        cq = CQ1 - np.log2(np.maximum(n, 1)) + rng.normal(0, 0.08, n.shape)
         cq += 3.0 * (rng.random(n.shape) < 0.01)
         detected = (n > 0) & (rng.random(n.shape) >= 0.005)
         frames.append(pd.DataFrame({
@@ -70,7 +77,7 @@ def cell_errors(wells: pd.DataFrame, extra: dict) -> pd.DataFrame:
     reps = summarise_replicates(checked[~checked["excluded"]])
     reps = low_copy_replicates(reps, checked, config).set_index("sample")
     truth = wells.groupby("sample")[["truth", "cell"]].first()
-    error = (config.single_copy_cq - reps["cq_mean"]) - truth["truth"].reindex(reps.index)
+    error = (CQ1 - reps["cq_mean"]) - truth["truth"].reindex(reps.index)
     return error.groupby(truth["cell"].reindex(reps.index)).agg(["mean", "std", "count"])
 
 

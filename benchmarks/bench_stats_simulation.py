@@ -19,10 +19,14 @@ otherwise) and the coverage of the 95 % fold-change CI, each with its Monte-Carl
 (:func:`simulate_wells`): two reference genes and a high-copy target (thousands of copies per
 well), a mid-copy target (about 60) and a RANKL-like low-copy target (3-10 copies per well),
 with zero-copy non-detects, gross outliers (a well read ``outlier_shift`` cycles late with
-probability ``outlier_rate``) and failed reactions. Each plate is analysed under the defaults
-(``poisson``: ``outlier_rule`` and ``low_copy_estimate`` ``poisson``), under ``range``
-(``outlier_rule = "range"``, mean Cq) and "keep every detected well" (``outlier_rule =
-"none"``, ``nondetect_policy = "exclude"``, mean Cq); per target class the script reports the
+probability ``outlier_rate``) and failed reactions. Each plate is analysed under the default
+settings with every assay's single-copy Cq declared under ``[assay_single_copy_cq]``, as a lab
+does after measuring it (``default``: ``outlier_rule = "poisson"``, ``low_copy_estimate =
+"auto"``, so the low-copy target takes the Cq of its copies), the defaults with no assay
+declared (``undeclared``: the same rule, the mean Cq), under ``range`` (``outlier_rule =
+"range"``, mean Cq) and "keep every detected well" (``outlier_rule = "none"``,
+``nondetect_policy = "exclude"``, mean Cq); ``--settings`` picks some. The declared Cq₁ is
+``--assumed-single-copy-cq`` (default: the true one). Per target class the script reports the
 bias of the log2 fold changes with its plate-clustered Monte-Carlo SE, the same bias measured
 against each plate's realised truth (the fold change of the plate's true copies, a control
 variate of mean 0 that removes the biological noise from the MC error), the largest bias of
@@ -32,7 +36,8 @@ control group, HT − HV). Plates run in ``--jobs`` processes, each seeded by (s
 plate), so that the numbers do not depend on the number of processes.
 
 Run: ``python benchmarks/bench_stats_simulation.py [--core] [--quick] [--sims N]
-[--null-sims N] [--jobs J] [--seed S] [--out rows.csv]``.
+[--null-sims N] [--jobs J] [--seed S] [--settings NAME,...] [--out rows.csv]``;
+``--summary rows.csv`` summarises the rows of an earlier (or interrupted) run.
 """
 
 from __future__ import annotations
@@ -149,8 +154,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes (plates)")
     parser.add_argument("--out", default=None, help="CSV of every scored contrast")
     parser.add_argument("--assumed-single-copy-cq", type=float, default=None,
-                        help="the single_copy_cq setting (default: the true one)")  # fmt: skip
+                        help="the declared single-copy Cq (default: the true one)")  # fmt: skip
+    parser.add_argument("--settings", default=",".join(CONFIGS),
+                        help=f"settings compared, of {', '.join(CONFIGS)}")  # fmt: skip
+    parser.add_argument("--summary", default=None, help="summarise this CSV of rows and stop")
     args = parser.parse_args()
+    if args.summary:
+        rows = pd.read_csv(args.summary, keep_default_na=False, na_values=[""])  # "null" stays
+        summary = plates_summary(rows)
+        print(summary.to_string(index=False, float_format="{:.3f}".format))
+        return
     if not args.core:
         plates_main(args)
         return
@@ -177,10 +190,11 @@ TARGETS = {
     "TNFSF11": ("low copy", 6.0, 0.6, -0.6, 0.3),
 }
 REFERENCES = [t for t, spec in TARGETS.items() if spec[0] == "reference"]
-#: The settings compared; "poisson": outlier_rule and low_copy_estimate "poisson".
+#: The settings compared (module docstring); "default" also declares every assay's Cq₁.
 CONFIGS = {
+    "default": {},
+    "undeclared": {},
     "range": {"outlier_rule": "range", "low_copy_estimate": "mean_cq"},
-    "poisson": {"low_copy_estimate": "poisson"},
     "keep detected": {"outlier_rule": "none", "nondetect_policy": "exclude",
                       "low_copy_estimate": "mean_cq"},
 }  # fmt: skip
@@ -264,13 +278,16 @@ def analyse_plate(wells: pd.DataFrame, config: AnalysisConfig) -> pd.DataFrame:
 
 
 @functools.cache
-def plate_configs(single_copy_cq: float) -> dict[str, AnalysisConfig]:
-    """The settings compared (:data:`CONFIGS`), with the ``single_copy_cq`` setting."""
+def plate_configs(declared_cq1: float, names: str) -> dict[str, AnalysisConfig]:
+    """The settings compared (:data:`CONFIGS`; ``names``: comma-separated), ``default`` with
+    every assay's single-copy Cq declared as ``declared_cq1``."""
     from qpcr.config import from_mapping
 
     base = {"reference_genes": REFERENCES, "replicate": "donor", "control": CONTROL,
-            "contrasts": [HT_HV], "single_copy_cq": single_copy_cq}  # fmt: skip
-    return {name: from_mapping({**base, **extra}) for name, extra in CONFIGS.items()}
+            "contrasts": [HT_HV]}  # fmt: skip
+    declared = {"assay_single_copy_cq": dict.fromkeys(TARGETS, declared_cq1)}
+    return {name: from_mapping({**base, **CONFIGS[name], **(declared if name == "default" else {})})
+            for name in names.split(",")}  # fmt: skip
 
 
 def plate_rows(task: tuple[str, int, argparse.Namespace]) -> list[dict]:
@@ -284,7 +301,7 @@ def plate_rows(task: tuple[str, int, argparse.Namespace]) -> list[dict]:
     rng = np.random.default_rng([args.seed, int(effect), plate])
     wells, log2_rq = simulate_wells(rng, effect, args)
     true = truth(effect)
-    configs = plate_configs(args.assumed_single_copy_cq or args.single_copy_cq)
+    configs = plate_configs(args.assumed_single_copy_cq or args.single_copy_cq, args.settings)
     rows = []
     for name, config in configs.items():
         for r in analyse_plate(wells, config).to_dict("records"):
@@ -372,7 +389,7 @@ def plates_main(args: argparse.Namespace) -> None:
     assumed = args.assumed_single_copy_cq or args.single_copy_cq
     print(
         f"{args.null_sims or args.sims} null and {args.sims} effect plates; seed {args.seed}; "
-        f"2 × 2 × 3 donors, triplicates; Cq₁ {args.single_copy_cq:g} (setting {assumed:g}); "
+        f"2 × 2 × 3 donors, triplicates; Cq₁ {args.single_copy_cq:g} (declared {assumed:g}); "
         f"outliers {args.outlier_rate:g} (+{args.outlier_shift:g} cycles), failed wells "
         f"{args.failed_rate:g}; α = {args.alpha}; nominal CI 95 %"
     )

@@ -13,6 +13,7 @@ tidy table; ``qpcr.call_cq(curves)`` calls Cq, efficiency and N0 from its amplif
 curves, and ``qpcr.melt_peaks(curves)`` its melt peaks (Tm, products, primer-dimers) per well.
 ``qpcr.run_batch`` analyses many plates, each on its own, into one CSV per table.
 ``qpcr.check_run`` evaluates a reference plate against its specification (``qpcr.load_spec``).
+``qpcr.single_copy_cq`` measures an assay's single-copy Cq on a limiting-dilution plate.
 
 Examples
 --------
@@ -22,7 +23,7 @@ The names are listed without importing the modules behind them; the first use im
 >>> [name for name in dir(qpcr) if not name.startswith("_")]
 ['AnalysisConfig', 'Results', 'adjust', 'analyze', 'call_cq', 'check_run', 'compare',
  'load_config', 'load_layout', 'load_spec', 'melt_peaks', 'quality', 'quantify', 'read_curves',
- 'read_export', 'read_run', 'read_wells', 'run_batch', 'write_report']
+ 'read_export', 'read_run', 'read_wells', 'run_batch', 'single_copy_cq', 'write_report']
 >>> config = qpcr.AnalysisConfig(reference_genes=("GAPDH", "ACTB"))
 >>> config.reference_genes, config.adjust, config.alpha
 (('GAPDH', 'ACTB'), 'holm', 0.05)
@@ -58,6 +59,7 @@ _API = {
     "load_spec": "qpcr.check",
     "write_report": "qpcr.report",
     "run_batch": "qpcr.batch",
+    "single_copy_cq": "qpcr.dilution",
 }
 
 if TYPE_CHECKING:  # "import X as X": an explicit re-export
@@ -67,6 +69,7 @@ if TYPE_CHECKING:  # "import X as X": an explicit re-export
     from qpcr.check import load_spec as load_spec
     from qpcr.config import AnalysisConfig as AnalysisConfig
     from qpcr.config import load_config as load_config
+    from qpcr.dilution import single_copy_cq as single_copy_cq
     from qpcr.io import read_export as read_export
     from qpcr.io import read_run as read_run
     from qpcr.io.curves import read_curves as read_curves

@@ -329,13 +329,24 @@ def _typed(spec: Setting, value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"'{name}' must be a table of name = value", where=where)
         if shape == dict[str, float]:
-            return {
-                str(k): parse_efficiency(v, where=f"{where} [{name}] {k}") for k, v in value.items()
-            }
+            read = parse_efficiency if name == "efficiency" else _number
+            return {str(k): read(v, where=f"{where} [{name}] {k}") for k, v in value.items()}
         if shape == dict[str, tuple[str, str]]:
             return {str(k): _pair(k, v, f"{where} [{name}]") for k, v in value.items()}
         return {str(k): str(v) for k, v in value.items()}
     return str(value)  # a name or a choice (checked by _check)
+
+
+def _number(value: Any, where: str) -> float:
+    """A table's number (``[assay_single_copy_cq]``): a number, or text that reads as one."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{value!r} is not a number; expected a number such as 33.5", where=where
+        ) from None
 
 
 def _pair(name: str, pair: Any, where: str) -> tuple[str, str]:
@@ -410,12 +421,14 @@ def _check(spec: Setting, value: Any, where: str) -> None:
         raise ConfigError(
             f"'{spec.name}' must be a whole number ≥ {low:g}, found {value!r}", where=where
         )
-    if spec.shape is float and not (
-        (low is None or value > low) and (high is None or value < high)
-    ):
-        expected = f"between {low:g} and {high:g}" if high is not None else f"above {low:g}"
-        unit = f" {spec.unit}" if spec.unit else ""
-        raise ConfigError(f"'{spec.name}' is {value}; expected {expected}{unit}", where=where)
+    numbers = {spec.name: value} if spec.shape is float else {}
+    if spec.shape == dict[str, float] and spec.name != "efficiency":  # bounds of each entry
+        numbers = {f"{spec.name}.{key}": number for key, number in value.items()}
+    for name, number in numbers.items():
+        if not ((low is None or number > low) and (high is None or number < high)):
+            expected = f"between {low:g} and {high:g}" if high is not None else f"above {low:g}"
+            unit = f" {spec.unit}" if spec.unit else ""
+            raise ConfigError(f"'{name}' is {number}; expected {expected}{unit}", where=where)
 
 
 def _choices_text(spec: Setting) -> str:

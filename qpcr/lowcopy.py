@@ -7,10 +7,10 @@ difference depends on λ (about −0.16 log2 units at 4 copies, −0.13 at 6, �
 fold change between groups at different copy numbers carries the difference as a bias whatever
 the replicate QC (docs/validation.md).
 
-Under ``low_copy_estimate = "poisson"`` (opt-in; with ``outlier_rule = "poisson"``, which
-recognises the low-copy groups and their zero-copy wells) the replicate groups of a low-copy
-target (one with a group whose median Cq implies at most :data:`qpcr.qc.LOW_COPIES` copies per
-well) that have no censored well are estimated on the linear scale instead. The choice is made
+Under ``low_copy_estimate = "poisson"`` (with ``outlier_rule = "poisson"``, which recognises
+the low-copy groups and their zero-copy wells) the replicate groups of a low-copy target (one
+with a group whose median Cq implies at most :data:`qpcr.qc.LOW_COPIES` copies per well) that
+have no censored well are estimated on the linear scale instead. The choice is made
 per target, not per group: a group chosen by its own Cq values would be chosen by its own
 sampling noise (a group at 16 copies per well enters when its wells drew few copies), and the
 fold changes of a target compare like with like only when all its groups are estimated alike
@@ -35,6 +35,14 @@ normal densities) would need Cq₁ and σ exactly, and its estimate of ``log λ`
 first-order bias of ``T/n``. The variance is the delta method on ``Var(T) = nλ`` plus the
 pipetting term; at high copy numbers it tends to ``σ²/n``.
 
+The estimate is only as good as ``Cq₁`` is known: a wrong ``Cq₁`` cancels in fold changes,
+but it decides which targets count as low copy and which non-detects are zero-copy wells. So
+the default, ``low_copy_estimate = "auto"``, estimates from copies only the targets whose
+single-copy Cq was measured on the assay (listed under ``[assay_single_copy_cq]``, e.g. by
+:func:`qpcr.dilution.single_copy_cq` from a limiting dilution) and keeps the mean Cq of the
+others, whose ``Cq₁`` is only the assumed ``single_copy_cq``: analyses that list no assay, as
+every published data set, average Cq as their publications did.
+
 Technical replicates still are not the n of a test: the estimate replaces the group's mean Cq
 (``cq_mean``, and ``cq_se`` its standard error), and the comparisons go on over biological
 replicates.
@@ -42,7 +50,7 @@ replicates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -52,26 +60,152 @@ if TYPE_CHECKING:
 
     from .config import AnalysisConfig
 
-__all__ = ["METHODS_TEXT", "Estimate", "low_copy_replicates", "poisson_cq"]
+__all__ = [
+    "Estimate",
+    "estimated_targets",
+    "low_copy_replicates",
+    "methods_text",
+    "poisson_cq",
+    "single_copy_cqs",
+]
 
 #: ``low_copy_estimate``: the Cq of a low-copy replicate group from its copies per well
-#: (``poisson``) or the mean of its Cq values (``mean_cq``).
-Estimate = Literal["poisson", "mean_cq"]
+#: (``poisson``), the mean of its Cq values (``mean_cq``), or ``poisson`` for the targets
+#: whose single-copy Cq was measured and ``mean_cq`` for the others (``auto``).
+Estimate = Literal["auto", "poisson", "mean_cq"]
 
-#: The methods text of a run whose low-copy groups were estimated from their copies.
-METHODS_TEXT = (
-    "Replicate groups whose median Cq implied at most {copies:g} template copies per well "
-    "(2^(Cq₁ − Cq), single-copy Cq Cq₁ = {cq1:g} cycles) and that had no censored well were "
-    "given the Cq of their mean copies per well instead, Cq₁ − log_E((Σ E^(Cq₁ − Cq) + ½)/n) "
-    "over their amplified and zero-copy wells, which Poisson sampling leaves unbiased where "
-    "the mean Cq is not."
-)
+
+def single_copy_cqs(targets: Iterable[object], config: AnalysisConfig) -> np.ndarray:
+    """Cq₁ of each of ``targets``: its ``[assay_single_copy_cq]`` entry, else
+    ``single_copy_cq``.
+
+    Parameters
+    ----------
+    targets
+        Target names (e.g. the ``target`` column of the wells).
+    config
+        The settings (``single_copy_cq``, ``assay_single_copy_cq``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One Cq₁ per target (cycles).
+
+    Examples
+    --------
+    >>> from qpcr.config import AnalysisConfig
+    >>> config = AnalysisConfig(assay_single_copy_cq={"TNFSF11": 33.6})
+    >>> single_copy_cqs(["TNFSF11", "MYC"], config).tolist()
+    [33.6, 35.0]
+    """
+    table, assumed = config.assay_single_copy_cq, config.single_copy_cq
+    return np.array([table.get(str(t), assumed) for t in targets], dtype=float)
+
+
+def estimated_targets(targets: Iterable[str], config: AnalysisConfig) -> list[str]:
+    """The ones of ``targets`` whose low-copy groups ``low_copy_estimate`` estimates from
+    their copies (all under ``poisson``, those with a measured single-copy Cq under ``auto``,
+    none under ``mean_cq`` or another outlier rule).
+
+    Parameters
+    ----------
+    targets
+        Target names.
+    config
+        The settings (``low_copy_estimate``, ``outlier_rule``, ``assay_single_copy_cq``).
+
+    Returns
+    -------
+    list of str
+        Those targets, in the order given.
+
+    Examples
+    --------
+    >>> from qpcr.config import AnalysisConfig
+    >>> measured = {"TNFSF11": 33.6}
+    >>> estimated_targets(["TNFSF11", "BMP2"], AnalysisConfig(assay_single_copy_cq=measured))
+    ['TNFSF11']
+    >>> estimated_targets(["TNFSF11", "BMP2"], AnalysisConfig(low_copy_estimate="poisson"))
+    ['TNFSF11', 'BMP2']
+    """
+    if config.outlier_rule != "poisson" or config.low_copy_estimate == "mean_cq":
+        return []
+    every = config.low_copy_estimate == "poisson"
+    return [t for t in targets if every or t in config.assay_single_copy_cq]
+
+
+def methods_text(low_targets: Sequence[str], config: AnalysisConfig) -> str:
+    """The methods text on the low-copy targets of a run: which took the Cq of their copies,
+    which kept the mean Cq, and why ('' when none was low copy or the estimate is off).
+
+    Parameters
+    ----------
+    low_targets
+        The targets with a replicate group at most :data:`qpcr.qc.LOW_COPIES` copies per well
+        (those with a ``low_copy`` note).
+    config
+        The settings.
+
+    Returns
+    -------
+    str
+        One or two sentences.
+
+    Examples
+    --------
+    >>> from qpcr.config import AnalysisConfig
+    >>> config = AnalysisConfig(assay_single_copy_cq={"TNFSF11": 33.6})
+    >>> print(methods_text(["TNFSF11", "BMP2"], config))  # doctest: +NORMALIZE_WHITESPACE
+    The replicate groups of TNFSF11, a target with groups at most 10 template copies per well
+    (2^(Cq₁ − Cq), single-copy Cq Cq₁ = 33.6 cycles, measured), that had no censored well were
+    given the Cq of their mean copies per well, Cq₁ − log_E((Σ E^(Cq₁ − Cq) + ½)/n) over their
+    amplified and zero-copy wells, which Poisson sampling leaves unbiased where the mean Cq is
+    not. BMP2, also at most 10 copies per well, kept the mean Cq of its replicates:
+    its single-copy Cq was not measured (assumed 35 cycles), and the estimate from copies is
+    used only for assays whose single-copy Cq is given under assay_single_copy_cq.
+    """
+    from .qc import LOW_COPIES
+
+    if config.outlier_rule != "poisson" or config.low_copy_estimate == "mean_cq":
+        return ""
+    estimated = estimated_targets(low_targets, config)
+    kept = [t for t in low_targets if t not in estimated]
+    out = []
+    if estimated:
+        table = config.assay_single_copy_cq
+        given = [(t, table.get(t, config.single_copy_cq), "measured" if t in table else "assumed")
+                 for t in estimated]  # fmt: skip
+        each = "; ".join(f"{t} {q:g} cycles, {how}" for t, q, how in given)
+        cq1 = f" = {given[0][1]:g} cycles, {given[0][2]}" if len(given) == 1 else f": {each}"
+        noun = "a target with groups" if len(estimated) == 1 else "targets with groups"
+        out.append(
+            f"The replicate groups of {_names(estimated)}, {noun} at most {LOW_COPIES:g} template "
+            f"copies per well (2^(Cq₁ − Cq), single-copy Cq Cq₁{cq1}), that had no censored "
+            "well were given the Cq of their mean copies per well, Cq₁ − log_E((Σ E^(Cq₁ − Cq) "
+            "+ ½)/n) over their amplified and zero-copy wells, which Poisson sampling leaves "
+            "unbiased where the mean Cq is not."
+        )
+    if kept:
+        its, was = ("its", "was") if len(kept) == 1 else ("their", "were")
+        also = "also " if estimated else ""
+        out.append(
+            f"{_names(kept)}, {also}at most {LOW_COPIES:g} copies per well, kept the mean Cq of "
+            f"{its} replicates: {its} single-copy Cq {was} not measured (assumed "
+            f"{config.single_copy_cq:g} cycles), and the estimate from copies is used only for "
+            "assays whose single-copy Cq is given under assay_single_copy_cq."
+        )
+    return " ".join(out)
+
+
+def _names(targets: Sequence[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return targets[0] if len(targets) == 1 else f"{', '.join(targets[:-1])} and {targets[-1]}"
 
 
 def poisson_cq(
     copies: Any,
     wells: Any,
-    single_copy_cq: float = 35.0,
+    single_copy_cq: Any = 35.0,
     efficiency: Any = 2.0,
     pipetting_sd: float = 0.08,
 ) -> tuple[Any, Any]:
@@ -85,7 +219,7 @@ def poisson_cq(
     wells
         ``n``: the wells behind ``copies``, amplified and zero-copy (≥ 1).
     single_copy_cq
-        Cq₁, the Cq of a well holding one copy (cycles).
+        Cq₁, the Cq of a well holding one copy (cycles; one per group, or one for all).
     efficiency
         Amplification factor E per group (2.0 = 100 %).
     pipetting_sd
@@ -125,15 +259,17 @@ def low_copy_replicates(
     efficiency: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """``replicates`` with ``cq_mean`` and ``cq_se`` of its low-copy groups estimated from
-    their copies per well (:func:`poisson_cq`), under ``low_copy_estimate = "poisson"`` with
-    ``outlier_rule = "poisson"``.
+    their copies per well (:func:`poisson_cq`), for the targets :func:`estimated_targets`
+    names (``outlier_rule = "poisson"``; ``low_copy_estimate = "poisson"``: every target,
+    ``"auto"``: those with a measured single-copy Cq).
 
-    A group (the ``plate``, ``sample``, ``target`` columns of ``replicates``) is estimated when
-    its target is low copy, that is, the median of the measured Cq values of some group of the
-    target implies at most :data:`qpcr.qc.LOW_COPIES` copies per well
-    (``2^(single_copy_cq − median)``, as the QC's ``low_copy`` note), and none of its used wells
-    is censored. Its amplified wells and its zero-copy wells count; wells excluded for any other
-    reason do not. Every other group keeps its mean Cq.
+    A group (the ``plate``, ``sample``, ``target`` columns of ``replicates``) of such a target
+    is estimated when the target is low copy, that is, the median of the measured Cq values of
+    some group of the target implies at most :data:`qpcr.qc.LOW_COPIES` copies per well
+    (``2^(Cq₁ − median)`` with the target's Cq₁ from :func:`single_copy_cqs`, as the QC's
+    ``low_copy`` note), and none of its used wells is censored. Its amplified wells and its
+    zero-copy wells count; wells excluded for any other reason do not. Every other group keeps
+    its mean Cq.
 
     Parameters
     ----------
@@ -143,7 +279,7 @@ def low_copy_replicates(
         The wells after QC (``cq_used``, ``censored``, ``excluded``, ``exclude_code``).
     config
         The settings (``low_copy_estimate``, ``outlier_rule``, ``single_copy_cq``,
-        ``pipetting_sd``).
+        ``assay_single_copy_cq``, ``pipetting_sd``).
     efficiency
         Amplification factor E per target (2.0 where not given).
 
@@ -170,7 +306,7 @@ def low_copy_replicates(
     0    LOW       2  33.884523
     1   HIGH       2  22.100000
     """
-    if replicates.empty or (config.low_copy_estimate, config.outlier_rule) != ("poisson",) * 2:
+    if replicates.empty or not estimated_targets(wells["target"].unique(), config):
         return replicates
     import pandas as pd
 
@@ -182,22 +318,27 @@ def low_copy_replicates(
     censored = used & wells["censored"].astype(bool)
     cq = wells["cq_used"].astype(float).where(used & ~censored)
     e = wells["target"].map(lambda t: (efficiency or {}).get(t, 2.0)).astype(float)
+    cq1 = single_copy_cqs(wells["target"], config)
     frame = pd.DataFrame({
-        "cq": cq, "copies": np.power(e, config.single_copy_cq - cq),
+        "cq": cq, "copies": np.power(e, cq1 - cq), "cq1": cq1,
         "empty": wells["exclude_code"].eq("zero_copy"), "censored": censored, "e": e,
     })  # fmt: skip
     agg = frame.groupby([wells[k] for k in keys], sort=False, dropna=False).agg(
         median=("cq", "median"), total=("copies", "sum"), detected=("copies", "count"),
         empty=("empty", "sum"), censored=("censored", "sum"), e=("e", "first"),
+        cq1=("cq1", "first"),
     )  # fmt: skip
-    copies = pd.Series(implied_copies(agg["median"].to_numpy(), config.single_copy_cq),
+    copies = pd.Series(implied_copies(agg["median"].to_numpy(), agg["cq1"].to_numpy()),
                        index=agg.index)  # fmt: skip
     target = copies.le(LOW_COPIES).groupby(level="target", sort=False).transform("any")
-    low = agg[target & (agg["detected"] > 0) & (agg["censored"] == 0)]
+    chosen = agg.index.get_level_values("target").isin(
+        estimated_targets(agg.index.unique("target"), config)
+    )
+    low = agg[target & chosen & (agg["detected"] > 0) & (agg["censored"] == 0)]
     if low.empty:
         return replicates
     est_cq, est_se = poisson_cq(low["total"], low["detected"] + low["empty"],
-                                config.single_copy_cq, low["e"], config.pipetting_sd)  # fmt: skip
+                                low["cq1"], low["e"], config.pipetting_sd)  # fmt: skip
     estimate = pd.DataFrame({"_cq": est_cq, "_se": est_se}, index=low.index).reset_index()
     out = replicates.merge(estimate, on=keys, how="left")
     hit = out["_cq"].notna()

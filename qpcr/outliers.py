@@ -97,7 +97,7 @@ def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndar
     return float(g) if g.ndim == 0 else g
 
 
-def implied_copies(cq: Any, single_copy_cq: float = 35.0, efficiency: float = 2.0) -> Any:
+def implied_copies(cq: Any, single_copy_cq: Any = 35.0, efficiency: float = 2.0) -> Any:
     """Template copies per well that a Cq implies: ``λ = E^(Cq₁ − Cq)``.
 
     Parameters
@@ -105,7 +105,7 @@ def implied_copies(cq: Any, single_copy_cq: float = 35.0, efficiency: float = 2.
     cq
         Cq (cycles; scalar or array).
     single_copy_cq
-        Cq₁, the Cq of a well holding one template copy (cycles).
+        Cq₁, the Cq of a well holding one template copy (cycles; scalar or array).
     efficiency
         Amplification efficiency E (2 = doubling per cycle).
 
@@ -173,7 +173,7 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
 
 
 def expected_replicate_sd(
-    cq: Any, single_copy_cq: float = 35.0, pipetting_sd: float = 0.08, efficiency: float = 2.0
+    cq: Any, single_copy_cq: Any = 35.0, pipetting_sd: float = 0.08, efficiency: float = 2.0
 ) -> Any:
     """Expected technical SD (cycles) of replicates at a Cq: Poisson sampling of the copies
     the Cq implies (at least one copy) plus a pipetting floor, ``√(σ_pip² + σ_P(λ)²)``.
@@ -183,7 +183,7 @@ def expected_replicate_sd(
     cq
         The replicates' typical Cq (cycles; scalar or array).
     single_copy_cq
-        Cq₁, the Cq of one template copy.
+        Cq₁, the Cq of one template copy (scalar, or an array like ``cq``).
     pipetting_sd
         The pipetting floor (cycles).
     efficiency
@@ -255,7 +255,7 @@ def flag_replicate_outliers(
     *,
     range_threshold: float = 0.5,
     z_threshold: float = 3.5,
-    sampling: tuple[float, float] = (35.0, 0.08),
+    sampling: tuple[Any, float] = (35.0, 0.08),
 ) -> pd.DataFrame:
     """Flag technical-replicate outliers; returns one row per well (index of ``cq``).
 
@@ -274,7 +274,9 @@ def flag_replicate_outliers(
         flagged), modified-z cut-off (3.5), Grubbs α (0.05). ``range_threshold``/``z_threshold``
         set the other rule where one rule falls back to the other.
     sampling
-        ``(single_copy_cq, pipetting_sd)`` of the ``poisson`` rule, in cycles.
+        ``(single_copy_cq, pipetting_sd)`` of the ``poisson`` rule, in cycles;
+        ``single_copy_cq`` one number, or one per well (aligned with ``cq``, the same within
+        a group: each assay's Cq₁).
 
     Returns
     -------
@@ -353,7 +355,9 @@ def flag_replicate_outliers(
         out = _table(x.index, method, np.nan, limit, spread, n)
         return out if method == "none" else _grubbs(finite, keys, out, limit)
     if method == "poisson":
-        range_cut = poisson_range_limit(median, count, limit, sampling)[code]
+        group_cq1 = np.empty(len(count))
+        group_cq1[code] = np.broadcast_to(np.asarray(sampling[0], dtype=float), len(x))
+        range_cut = poisson_range_limit(median, count, limit, (group_cq1, sampling[1]))[code]
     else:
         range_cut = np.full(len(x), limit if method == "range" else range_threshold)
     z_cut = z_threshold if method in ("range", "poisson") else limit
@@ -393,7 +397,7 @@ def _table(
 
 
 def poisson_range_limit(
-    median_cq: Any, n: Any, floor: float = 0.5, sampling: tuple[float, float] = (35.0, 0.08)
+    median_cq: Any, n: Any, floor: float = 0.5, sampling: tuple[Any, float] = (35.0, 0.08)
 ) -> Any:
     """The range a replicate group may span under the ``poisson`` rule: the larger of
     ``floor`` and ``normal_range_quantile(n)`` × :func:`expected_replicate_sd` at the group's
@@ -408,7 +412,8 @@ def poisson_range_limit(
     floor
         The least limit (``outlier_threshold``, cycles).
     sampling
-        ``(single_copy_cq, pipetting_sd)`` in cycles.
+        ``(single_copy_cq, pipetting_sd)`` in cycles (``single_copy_cq`` scalar or one per
+        group).
 
     Returns
     -------

@@ -278,6 +278,7 @@ def _zero_copy_nondetects(
     """
     if config.outlier_rule != "poisson":
         return pd.Series(np.nan, index=w.index, dtype=object)
+    from .lowcopy import single_copy_cqs
     from .outliers import implied_copies
 
     code, keyed = groups
@@ -285,7 +286,8 @@ def _zero_copy_nondetects(
     detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
     _, _, median, count = order_stats(detected, code)
     empty = np.bincount(code, weights=blank, minlength=len(count))
-    copies = pd.Series(implied_copies(median[code], config.single_copy_cq), index=w.index)
+    cq1 = single_copy_cqs(w["target"], config)
+    copies = pd.Series(implied_copies(median[code], cq1), index=w.index)
     low = copies.between(1.0, LOW_COPIES)
     hit = blank & keyed & (count > empty)[code] & low
     return copies.round(1).astype(str).where(hit)
@@ -310,15 +312,17 @@ def _low_copy_events(used: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     most :data:`LOW_COPIES` copies per well, with the scatter to expect (± 2 expected SD)."""
     if config.outlier_rule != "poisson" or used.empty:
         return []
+    from .lowcopy import single_copy_cqs
     from .outliers import expected_replicate_sd, implied_copies
 
     keys = [k for k in ("plate", "sample", "target") if k in used]
     code, keyed = _replicate_groups(used)
     median = order_stats(used["cq_used"].to_numpy(float), code)[2]
     first = np.unique(code, return_index=True)[1]  # a well of each group
-    copies = implied_copies(median, config.single_copy_cq)
+    cq1 = single_copy_cqs(used["target"].to_numpy()[first], config)
+    copies = implied_copies(median, cq1)
     low = np.flatnonzero(keyed[first] & ~np.isnan(median) & (copies <= LOW_COPIES))
-    sd = expected_replicate_sd(median[low], config.single_copy_cq, config.pipetting_sd)
+    sd = expected_replicate_sd(median[low], cq1[low], config.pipetting_sd)
     names = {k: used[k].to_numpy()[first[low]] for k in keys}
     events = []
     for i, (lam, s) in enumerate(zip(copies[low], np.atleast_1d(sd), strict=True)):
@@ -348,13 +352,14 @@ def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
 def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, list[dict]]:
     """Outlier wells (index → detail of the reason) and one event per flagged replicate
     group."""
+    from .lowcopy import single_copy_cqs
     from .outliers import flag_replicate_outliers, poisson_range_limit
 
     if config.outlier_rule == "none" or used.empty:
         return pd.Series(dtype=object), []
     keys = [k for k in ("plate", "sample", "target") if k in used]
     poisson = config.outlier_rule == "poisson"
-    sampling = (config.single_copy_cq, config.pipetting_sd)
+    sampling = (single_copy_cqs(used["target"], config), config.pipetting_sd)
     flags = flag_replicate_outliers(
         used["cq_used"], used[keys], method=config.outlier_rule,
         threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
@@ -379,8 +384,10 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
                  for w, c in zip(wells, out["cq_used"], strict=True)]  # fmt: skip
         limit = config.outlier_threshold
         if poisson:
+            cq1 = single_copy_cqs([info["target"]], config)[0]
             limit = poisson_range_limit(group["cq_used"].median(), len(group),
-                                        config.outlier_threshold, sampling)  # fmt: skip
+                                        config.outlier_threshold,
+                                        (cq1, config.pipetting_sd))  # fmt: skip
         action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
         fate = (f"{', '.join(named)} {action}" if len(out)
                 else "no single well stands out; all kept")  # fmt: skip

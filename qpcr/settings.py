@@ -123,17 +123,26 @@ class AnalysisConfig:
         "--outlier-threshold", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
     single_copy_cq: float = field(default=35.0, metadata=_meta(
         "Cq of a well holding one template copy, for the copies a Cq implies (2^(this - Cq)) "
-        "under outlier_rule = 'poisson'.",
+        "under outlier_rule = 'poisson'; assumed, for targets not under "
+        "[assay_single_copy_cq].",
         "--single-copy-cq", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
+    assay_single_copy_cq: dict[str, float] = field(default_factory=dict, metadata=_meta(
+        "Single-copy Cq per target, measured on the assay (e.g. by qpcr.single_copy_cq on a "
+        "limiting dilution); it replaces single_copy_cq for that target, and under "
+        "low_copy_estimate = 'auto' the target's low-copy groups are estimated from their "
+        "copies.",
+        "--assay-single-copy-cq", metavar="TARGET=CYCLES", unit="cycles", bounds=(0.0, None)))
     pipetting_sd: float = field(default=0.08, metadata=_meta(
         "Technical SD of replicates at high copy numbers (pipetting floor), under "
         "outlier_rule = 'poisson'.",
         "--pipetting-sd", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
-    low_copy_estimate: lowcopy.Estimate = field(default="mean_cq", metadata=_meta(
+    low_copy_estimate: lowcopy.Estimate = field(default="auto", metadata=_meta(
         "Cq of the replicate groups (without a censored well) of a target with a group at most "
         "10 copies per well, under outlier_rule = 'poisson': 'poisson' takes Cq₁ − log_E of a "
         "group's copies per well, (Σ E^(Cq₁ − Cq) + ½)/n over its amplified and zero-copy "
-        "wells, unbiased where the mean Cq is not; 'mean_cq' averages its Cq values.",
+        "wells, unbiased where the mean Cq is not; 'mean_cq' averages its Cq values; 'auto' "
+        "is 'poisson' for the targets whose single-copy Cq was measured (listed under "
+        "[assay_single_copy_cq]) and 'mean_cq' for the others, whose Cq₁ is only assumed.",
         "--low-copy-estimate", metavar="HOW"))
     keep_outliers: bool = field(default=False, metadata=_meta(
         "Flag technical-replicate outliers but keep them.",

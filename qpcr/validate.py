@@ -2,9 +2,10 @@
 
 :func:`check_names` runs once, right after the layout join: each factor and level of the
 control group and of every contrast side, the replicate column, each target named by the
-reference and candidate genes, the ratios and the efficiencies, and each inter-run calibrator
-must occur in the data. A name that does not is a :class:`~qpcr.errors.ConfigError` that names
-it, says where in the settings it stands and suggests the nearest name of the data.
+reference and candidate genes, the ratios, the efficiencies and the single-copy Cq values, and
+each inter-run calibrator must occur in the data. A name that does not is a
+:class:`~qpcr.errors.ConfigError` that names it, says where in the settings it stands and
+suggests the nearest name of the data.
 """
 
 from __future__ import annotations
@@ -137,6 +138,13 @@ def check_names(
         every,
         "efficiency of '{}'",
         f"{src} [efficiency]",
+        "names no target of the data",
+    )
+    _require(
+        config.assay_single_copy_cq,
+        every,
+        "single-copy Cq of '{}'",
+        f"{src} [assay_single_copy_cq]",
         "names no target of the data",
     )
     for name, pair in config.ratios.items():

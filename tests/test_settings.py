@@ -62,6 +62,9 @@ treatment = "vehicle"
 [efficiency]
 BMP2 = "94 %"
 VEGFA = 1.97
+[assay_single_copy_cq]
+TNFSF11 = 33.6
+VEGFA = "34.2"
 [ratios]
 "RANKL/OPG" = ["TNFSF11", "TNFRSF11B"]
 [aliases]
@@ -87,6 +90,7 @@ FULL_CLI = [
     "--figure-formats", "svg", "--figure-formats", "pdf",
     "--control", "oxygen=normoxia", "--control", "treatment=vehicle",
     "--efficiency", "BMP2=94 %", "--efficiency", "VEGFA=1.97",
+    "--assay-single-copy-cq", "TNFSF11=33.6", "--assay-single-copy-cq", "VEGFA = 34.2",
     "--ratio", "RANKL/OPG=TNFSF11/TNFRSF11B",
     "--alias", "RANKL=TNFSF11",
     "--contrast", "tocilizumab under hypoxia: oxygen=hypoxia,treatment=tocilizumab / "

@@ -57,6 +57,8 @@ treatment = "vehicle"
 [efficiency]
 BMP2 = 1.94
 TBP = "95 %"
+[assay_single_copy_cq]
+BMP2 = 33.8
 [ratios]
 "BMP2/TBP" = ["BMP2", "TBP"]
 [aliases]

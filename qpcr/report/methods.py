@@ -14,7 +14,7 @@ import pandas as pd
 from .. import __version__
 from ..censoring import POLICY_METHODS_TEXT
 from ..groups import group_label
-from ..lowcopy import METHODS_TEXT as LOW_COPY_METHODS_TEXT
+from ..lowcopy import methods_text as low_copy_methods_text
 from ..outliers import RULE_METHODS_TEXT
 from ..stats import ADJUST_METHODS_TEXT, TEST_METHODS_TEXT
 from ..stats.linear import MIXED_TEST
@@ -87,16 +87,14 @@ def _exclusions(results: Results) -> str:
 
 
 def _low_copy(results: Results) -> str:
-    """The low-copy groups' Cq from their copies per well, when some group was (``low_copy``
-    notes under ``low_copy_estimate = "poisson"`` and ``outlier_rule = "poisson"``)."""
-    from ..qc import LOW_COPIES
-
-    cfg = results.config
-    if (cfg.low_copy_estimate, cfg.outlier_rule) != ("poisson", "poisson"):
+    """Which low-copy targets (those with a ``low_copy`` note) took the Cq of their copies and
+    which kept the mean Cq, and why (:func:`qpcr.lowcopy.methods_text`)."""
+    qc = results.qc
+    if qc.empty or "code" not in qc:
         return ""
-    if not results.qc.get("code", pd.Series(dtype=object)).eq("low_copy").any():
-        return ""
-    return " " + LOW_COPY_METHODS_TEXT.format(copies=LOW_COPIES, cq1=cfg.single_copy_cq)
+    low = list(dict.fromkeys(qc.loc[qc["code"].eq("low_copy"), "target"].astype(str)))
+    text = low_copy_methods_text(low, results.config) if low else ""
+    return " " + text if text else ""
 
 
 def _cq_source(results: Results) -> str:
