@@ -73,15 +73,16 @@ def group_order(
     [{'oxygen': 'hypoxia', 'drug': 'none'}, {'oxygen': 'hypoxia', 'drug': 'ABC'},
      {'oxygen': 'normoxia', 'drug': 'none'}]
     """
-    groups = table[list(factors)].astype(str).drop_duplicates()
+    columns = [table[f].astype(str).tolist() for f in factors]
     rank = {}
-    for f in factors:
-        levels = list(dict.fromkeys(table[f].astype(str)))
+    for f, column in zip(factors, columns, strict=True):
+        levels = list(dict.fromkeys(column))
         if control.get(f) in levels:
             levels.remove(control[f])
             levels.insert(0, control[f])
         rank[f] = {level: i for i, level in enumerate(levels)}
-    records = [{str(k): str(v) for k, v in r.items()} for r in groups.to_dict("records")]
+    groups = dict.fromkeys(zip(*columns, strict=True)) if factors else [()] * len(table)
+    records = [{str(f): str(v) for f, v in zip(factors, g, strict=True)} for g in groups]
     return sorted(records, key=lambda g: tuple(rank[f][g[f]] for f in factors))
 
 
