@@ -18,6 +18,7 @@ import pandas as pd
 
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
+from .grouped import group_codes, moments
 from .stats import two_group_test
 
 __all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
@@ -131,16 +132,18 @@ def biological_units(
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    flags = ("upper_bound", "lower_bound", "not_detected")
-    frame = values[list(dict.fromkeys([*keys, value]))]
-    frame = frame.assign(**{flag: values.get(flag, False) for flag in flags})
-    grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)
-    out = grouped[value].mean().to_frame()
-    out["n_samples"] = grouped.size()
-    out["upper_bound"] = grouped["upper_bound"].any()
-    out["lower_bound"] = grouped["lower_bound"].any()
-    out["not_detected"] = grouped["not_detected"].all()
-    return out.reset_index().rename(columns={unit: "unit"})
+    code = group_codes([values[k] for k in keys], len(values))
+    first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
+    out = values[keys].iloc[first].reset_index(drop=True)
+    out[value] = moments(values[value].to_numpy(float), code)[0]
+    out["n_samples"] = np.bincount(code, minlength=len(first))
+    for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
+        # NaN is skipped, as groupby's any/all skip it
+        flagged = (values[flag].fillna(every).to_numpy(bool) if flag in values
+                   else np.zeros(len(code), dtype=bool))  # fmt: skip
+        counted = np.bincount(code[flagged != every], minlength=len(first))
+        out[flag] = counted == 0 if every else counted > 0
+    return out.rename(columns={unit: "unit"})
 
 
 class _Units(NamedTuple):
@@ -450,8 +453,17 @@ def group_summary(
 
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
-    g = units.groupby([item, *factors], observed=True, sort=True)[value]
-    out = g.agg(n="count", mean_log2="mean", sd_log2="std").reset_index()
+    keys = [item, *factors]
+    keyed = units[units[keys].notna().all(axis=1)]
+    code = np.zeros(len(keyed), dtype=np.intp)
+    for key in keys:  # groups numbered in sorted key order, as a sorted groupby numbers them
+        part, uniques = pd.factorize(keyed[key], sort=True)
+        code = code * len(uniques) + part
+    sorted_code = np.unique(code, return_index=True, return_inverse=True)
+    first, code = sorted_code[1], sorted_code[2].reshape(-1)
+    mean, sd, n = moments(keyed[value].to_numpy(float), code)
+    out = keyed[keys].iloc[first].reset_index(drop=True)
+    out["n"], out["mean_log2"], out["sd_log2"] = n, mean, sd
     half = t_ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
     out["ci_low_log2"] = out["mean_log2"] - half
     out["ci_high_log2"] = out["mean_log2"] + half
