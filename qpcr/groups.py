@@ -162,13 +162,21 @@ _NO_UNITS = _Units((), np.empty(0), *(np.empty(0, dtype=bool) for _ in range(3))
 
 class _Selector:
     """Selects the units of a group from ``units`` (:func:`biological_units`), per item; the
-    factor levels as strings and the sorted (item, unit) order are computed once."""
+    factor levels as strings, the sorted (item, unit) order and the columns read are taken
+    once."""
 
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
         self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
         rank = units.groupby([item, "unit"], sort=True, observed=True).ngroup()
         self.rank = rank.to_numpy(float)  # NaN where a key is missing, as the groupby drops
+        flags = ("upper_bound", "lower_bound", "not_detected")
+        self.columns = (
+            units[item].tolist(),
+            units["unit"].tolist(),
+            units[value].to_numpy(float),
+            *(units[f].to_numpy(bool) for f in flags),
+        )
 
     def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
         """Per item, each biological unit's mean value (and bound flags) within the group
@@ -179,33 +187,30 @@ class _Selector:
         if set(spec) >= set(self.factors):  # one row per item × unit: nothing to average
             rows = np.flatnonzero(mask)
             rows = rows[np.argsort(self.rank[rows], kind="stable")]
-            chosen = self.units.iloc[rows]
-            columns = ("upper_bound", "lower_bound", "not_detected")
-        else:
-            chosen = (
-                self.units[mask]
-                .groupby([self.item, "unit"], sort=True, observed=True)
-                .agg(
-                    value=(self.value, "mean"),
-                    upper=("upper_bound", "any"),
-                    lower=("lower_bound", "any"),
-                    nd=("not_detected", "all"),
-                )
-                .reset_index()
-                .rename(columns={"value": self.value})
+            items, units = self.columns[0], self.columns[1]
+            return _split([items[i] for i in rows], [units[i] for i in rows],
+                          *(column[rows] for column in self.columns[2:]))  # fmt: skip
+        chosen = (
+            self.units[mask]
+            .groupby([self.item, "unit"], sort=True, observed=True)
+            .agg(
+                value=(self.value, "mean"),
+                upper=("upper_bound", "any"),
+                lower=("lower_bound", "any"),
+                nd=("not_detected", "all"),
             )
-            columns = ("upper", "lower", "nd")
-        return _split(chosen, self.item, self.value, columns)
+            .reset_index()
+        )
+        return _split(chosen[self.item].tolist(), chosen["unit"].tolist(),
+                      chosen["value"].to_numpy(float),
+                      *(chosen[f].to_numpy(bool) for f in ("upper", "lower", "nd")))  # fmt: skip
 
 
 def _split(
-    chosen: pd.DataFrame, item: str, value: str, flags: tuple[str, str, str]
-) -> dict[object, _Units]:
-    """``chosen`` (rows in sorted item × unit order) as :class:`_Units` per item."""
-    items = chosen[item].tolist()
-    units = chosen["unit"].tolist()
-    values = chosen[value].to_numpy(float)
-    upper, lower, nd = (chosen[f].to_numpy(bool) for f in flags)
+    items: list, units: list, values: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+    nd: np.ndarray,
+) -> dict[object, _Units]:  # fmt: skip
+    """The units of a group (rows in sorted item × unit order) as :class:`_Units` per item."""
     positions: dict[object, list[int]] = {}
     for i, name in enumerate(items):
         positions.setdefault(name, []).append(i)
