@@ -459,15 +459,16 @@ def group_summary(
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
     keys = [item, *factors]
-    keyed = units[units[keys].notna().all(axis=1)]
-    code = np.zeros(len(keyed), dtype=np.intp)
+    keyed = units[keys].notna().all(axis=1).to_numpy()  # a sorted groupby drops the others
+    combined = np.zeros(len(units), dtype=np.intp)
     for key in keys:  # groups numbered in sorted key order, as a sorted groupby numbers them
-        part, uniques = pd.factorize(keyed[key], sort=True)
-        code = code * len(uniques) + part
-    sorted_code = np.unique(code, return_index=True, return_inverse=True)
-    first, code = sorted_code[1], sorted_code[2].reshape(-1)
-    mean, sd, n = moments(keyed[value].to_numpy(float), code)
-    out = keyed[keys].iloc[first].reset_index(drop=True)
+        part, uniques = pd.factorize(units[key], sort=True)
+        combined = combined * len(uniques) + part
+    _, first, code = np.unique(combined[keyed], return_index=True, return_inverse=True)
+    ids = np.full(len(units), -1, dtype=np.intp)
+    ids[keyed] = code.reshape(-1)
+    mean, sd, n = moments(units[value].to_numpy(float), ids)
+    out = units[keys].iloc[np.flatnonzero(keyed)[first]].reset_index(drop=True)
     out["n"], out["mean_log2"], out["sd_log2"] = n, mean, sd
     half = t_ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
     out["ci_low_log2"] = out["mean_log2"] - half
