@@ -170,16 +170,12 @@ def normalise(
     out["log2_rq"] = -out["delta_cq"]
     out["rel_quantity"] = 2.0 ** out["log2_rq"]
     out["se_log2_rq"] = np.sqrt(out["_var"] + out["sample"].map(var_nf))
-    note = pd.Series("", index=out.index, dtype=object)
-    no_ref = out["ref_cq"].isna()
-    note[no_ref] = (
-        "no usable reference Cq ("
-        + out.loc[no_ref, "sample"].map(why).fillna(", ".join(refs)).astype(str)
-        + ")"
-    )
-    no_cq = out["cq_mean"].isna()
-    note[no_cq & ~no_ref] = "no usable target Cq"
-    out["note"] = note
+    note = np.full(len(out), "", dtype=object)
+    no_ref = out["ref_cq"].isna().to_numpy()
+    lacking = out["sample"].to_numpy()[no_ref]
+    note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})" for s in lacking]
+    note[out["cq_mean"].isna().to_numpy() & ~no_ref] = "no usable target Cq"
+    out["note"] = pd.Series(note, index=out.index, dtype=object)
     out = out.drop(columns=["_w", "_var"]).reset_index(drop=True)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
 
