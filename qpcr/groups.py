@@ -170,12 +170,10 @@ class _Selector:
         self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
         rank = units.groupby([item, "unit"], sort=True, observed=True).ngroup()
         self.rank = rank.to_numpy(float)  # NaN where a key is missing, as the groupby drops
-        flags = ("upper_bound", "lower_bound", "not_detected")
-        self.columns = (
-            units[item].tolist(),
-            units["unit"].tolist(),
-            units[value].to_numpy(float),
-            *(units[f].to_numpy(bool) for f in flags),
+        self.items, self.unit_names = units[item].tolist(), units["unit"].tolist()
+        self.values = units[value].to_numpy(float)
+        self.upper, self.lower, self.nd = (
+            units[f].to_numpy(bool) for f in ("upper_bound", "lower_bound", "not_detected")
         )
 
     def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
@@ -187,9 +185,9 @@ class _Selector:
         if set(spec) >= set(self.factors):  # one row per item × unit: nothing to average
             rows = np.flatnonzero(mask)
             rows = rows[np.argsort(self.rank[rows], kind="stable")]
-            items, units = self.columns[0], self.columns[1]
-            return _split([items[i] for i in rows], [units[i] for i in rows],
-                          *(column[rows] for column in self.columns[2:]))  # fmt: skip
+            return _split([self.items[i] for i in rows], [self.unit_names[i] for i in rows],
+                          self.values[rows], self.upper[rows], self.lower[rows],
+                          self.nd[rows])  # fmt: skip
         chosen = (
             self.units[mask]
             .groupby([self.item, "unit"], sort=True, observed=True)
