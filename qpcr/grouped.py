@@ -93,15 +93,17 @@ def moments(
 
     The sums run as pandas' ``groupby`` runs them, so the results are pandas' to the last bit:
     over each group's rows in table order, a compensated sum for the mean and Welford's update
-    for the variance, one step per row position for all groups at once; when every group's
-    rows are contiguous and no value is NaN, the mean's sums are numpy's ``add.reduceat``.
+    for the variance, one step per row position for all groups at once; when the group numbers
+    never decrease down the table (left-out rows first) and no value is NaN, the mean's sums
+    are numpy's ``add.reduceat``.
 
     Parameters
     ----------
     values
         One value per row (NaN: skipped).
     code
-        The group number of each row (:func:`group_codes`).
+        The group number of each row (:func:`group_codes`); −1 leaves the row out, as a
+        ``groupby`` leaves out a row with a missing key.
 
     Returns
     -------
@@ -118,6 +120,10 @@ def moments(
     (array([18.1, 24.2,  nan]), array([0.141421, 0.282843,      nan]), array([2, 2, 0]))
     """
     groups = int(code.max()) + 1 if len(code) else 0
+    # pandas adds groups numbered in table order, without NaN, with numpy's reduceat
+    pairwise = bool(len(code)) and (np.diff(code) >= 0).all() and not np.isnan(values).any()
+    if (code < 0).any():
+        values, code = values[code >= 0], code[code >= 0]
     order = np.argsort(code, kind="stable")
     grouped, ordered = code[order], values[order]
     position = np.arange(len(code)) - np.searchsorted(grouped, np.arange(groups))[grouped]
@@ -134,8 +140,7 @@ def moments(
         old = mean[g]
         mean[g] = old + (v - old) / count[g]
         m2[g] += (v - mean[g]) * (v - old)
-    if len(code) and (np.diff(code) >= 0).all() and not np.isnan(values).any():
-        # pandas adds contiguous groups without NaN with numpy's reduceat (pairwise)
+    if pairwise and len(code):
         total = np.add.reduceat(values, np.searchsorted(code, np.arange(groups)))
     with np.errstate(invalid="ignore", divide="ignore"):
         average = np.where(count > 0, total / count, np.nan)

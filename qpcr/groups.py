@@ -18,6 +18,7 @@ import pandas as pd
 
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
+from .grouped import group_codes, moments
 from .stats import two_group_test
 
 __all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
@@ -73,15 +74,16 @@ def group_order(
     [{'oxygen': 'hypoxia', 'drug': 'none'}, {'oxygen': 'hypoxia', 'drug': 'ABC'},
      {'oxygen': 'normoxia', 'drug': 'none'}]
     """
-    groups = table[list(factors)].astype(str).drop_duplicates()
+    columns = [table[f].astype(str).tolist() for f in factors]
     rank = {}
-    for f in factors:
-        levels = list(dict.fromkeys(table[f].astype(str)))
+    for f, column in zip(factors, columns, strict=True):
+        levels = list(dict.fromkeys(column))
         if control.get(f) in levels:
             levels.remove(control[f])
             levels.insert(0, control[f])
         rank[f] = {level: i for i, level in enumerate(levels)}
-    records = [{str(k): str(v) for k, v in r.items()} for r in groups.to_dict("records")]
+    groups = dict.fromkeys(zip(*columns, strict=True)) if factors else [()] * len(table)
+    records = [{str(f): str(v) for f, v in zip(factors, g, strict=True)} for g in groups]
     return sorted(records, key=lambda g: tuple(rank[f][g[f]] for f in factors))
 
 
@@ -130,16 +132,18 @@ def biological_units(
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    flags = ("upper_bound", "lower_bound", "not_detected")
-    frame = values[list(dict.fromkeys([*keys, value]))]
-    frame = frame.assign(**{flag: values.get(flag, False) for flag in flags})
-    grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)
-    out = grouped[value].mean().to_frame()
-    out["n_samples"] = grouped.size()
-    out["upper_bound"] = grouped["upper_bound"].any()
-    out["lower_bound"] = grouped["lower_bound"].any()
-    out["not_detected"] = grouped["not_detected"].all()
-    return out.reset_index().rename(columns={unit: "unit"})
+    code = group_codes([values[k] for k in keys], len(values))
+    first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
+    out = values[keys].iloc[first].reset_index(drop=True)
+    out[value] = moments(values[value].to_numpy(float), code)[0]
+    out["n_samples"] = np.bincount(code, minlength=len(first))
+    for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
+        # NaN is skipped, as groupby's any/all skip it
+        flagged = (values[flag].fillna(every).to_numpy(bool) if flag in values
+                   else np.zeros(len(code), dtype=bool))  # fmt: skip
+        counted = np.bincount(code[flagged != every], minlength=len(first))
+        out[flag] = counted == 0 if every else counted > 0
+    return out.rename(columns={unit: "unit"})
 
 
 class _Units(NamedTuple):
@@ -158,13 +162,19 @@ _NO_UNITS = _Units((), np.empty(0), *(np.empty(0, dtype=bool) for _ in range(3))
 
 class _Selector:
     """Selects the units of a group from ``units`` (:func:`biological_units`), per item; the
-    factor levels as strings and the sorted (item, unit) order are computed once."""
+    factor levels as strings, the sorted (item, unit) order and the columns read are taken
+    once."""
 
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
         self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
         rank = units.groupby([item, "unit"], sort=True, observed=True).ngroup()
         self.rank = rank.to_numpy(float)  # NaN where a key is missing, as the groupby drops
+        self.items, self.unit_names = units[item].tolist(), units["unit"].tolist()
+        self.values = units[value].to_numpy(float)
+        self.upper, self.lower, self.nd = (
+            units[f].to_numpy(bool) for f in ("upper_bound", "lower_bound", "not_detected")
+        )
 
     def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
         """Per item, each biological unit's mean value (and bound flags) within the group
@@ -175,33 +185,30 @@ class _Selector:
         if set(spec) >= set(self.factors):  # one row per item × unit: nothing to average
             rows = np.flatnonzero(mask)
             rows = rows[np.argsort(self.rank[rows], kind="stable")]
-            chosen = self.units.iloc[rows]
-            columns = ("upper_bound", "lower_bound", "not_detected")
-        else:
-            chosen = (
-                self.units[mask]
-                .groupby([self.item, "unit"], sort=True, observed=True)
-                .agg(
-                    value=(self.value, "mean"),
-                    upper=("upper_bound", "any"),
-                    lower=("lower_bound", "any"),
-                    nd=("not_detected", "all"),
-                )
-                .reset_index()
-                .rename(columns={"value": self.value})
+            return _split([self.items[i] for i in rows], [self.unit_names[i] for i in rows],
+                          self.values[rows], self.upper[rows], self.lower[rows],
+                          self.nd[rows])  # fmt: skip
+        chosen = (
+            self.units[mask]
+            .groupby([self.item, "unit"], sort=True, observed=True)
+            .agg(
+                value=(self.value, "mean"),
+                upper=("upper_bound", "any"),
+                lower=("lower_bound", "any"),
+                nd=("not_detected", "all"),
             )
-            columns = ("upper", "lower", "nd")
-        return _split(chosen, self.item, self.value, columns)
+            .reset_index()
+        )
+        return _split(chosen[self.item].tolist(), chosen["unit"].tolist(),
+                      chosen["value"].to_numpy(float),
+                      *(chosen[f].to_numpy(bool) for f in ("upper", "lower", "nd")))  # fmt: skip
 
 
 def _split(
-    chosen: pd.DataFrame, item: str, value: str, flags: tuple[str, str, str]
-) -> dict[object, _Units]:
-    """``chosen`` (rows in sorted item × unit order) as :class:`_Units` per item."""
-    items = chosen[item].tolist()
-    units = chosen["unit"].tolist()
-    values = chosen[value].to_numpy(float)
-    upper, lower, nd = (chosen[f].to_numpy(bool) for f in flags)
+    items: list, units: list, values: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+    nd: np.ndarray,
+) -> dict[object, _Units]:  # fmt: skip
+    """The units of a group (rows in sorted item × unit order) as :class:`_Units` per item."""
     positions: dict[object, list[int]] = {}
     for i, name in enumerate(items):
         positions.setdefault(name, []).append(i)
@@ -449,8 +456,18 @@ def group_summary(
 
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
-    g = units.groupby([item, *factors], observed=True, sort=True)[value]
-    out = g.agg(n="count", mean_log2="mean", sd_log2="std").reset_index()
+    keys = [item, *factors]
+    keyed = units[keys].notna().all(axis=1).to_numpy()  # a sorted groupby drops the others
+    combined = np.zeros(len(units), dtype=np.intp)
+    for key in keys:  # groups numbered in sorted key order, as a sorted groupby numbers them
+        part, uniques = pd.factorize(units[key], sort=True)
+        combined = combined * len(uniques) + part
+    _, first, code = np.unique(combined[keyed], return_index=True, return_inverse=True)
+    ids = np.full(len(units), -1, dtype=np.intp)
+    ids[keyed] = code.reshape(-1)
+    mean, sd, n = moments(units[value].to_numpy(float), ids)
+    out = units[keys].iloc[np.flatnonzero(keyed)[first]].reset_index(drop=True)
+    out["n"], out["mean_log2"], out["sd_log2"] = n, mean, sd
     half = t_ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
     out["ci_low_log2"] = out["mean_log2"] - half
     out["ci_high_log2"] = out["mean_log2"] + half

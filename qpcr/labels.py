@@ -19,6 +19,7 @@ model): the donor-aware analysis is then primary.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -114,7 +115,7 @@ def comparison_labels(
     interaction oxygen × drug
     """
     factors = list(factors)
-    labels = [_label(r, factors, config) for r in table.to_dict("records")]
+    labels = [_label(r, factors, config) for r in _records(table, ("contrast", "kind", *factors))]
     return pd.Series(labels, index=table.index, dtype=object)
 
 
@@ -159,6 +160,13 @@ def labelled(results: Results) -> Results:
                                           if name != "contrasts"})  # fmt: skip
 
 
+def _records(table: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:
+    """The rows of ``table`` as dicts, of those of ``columns`` it has (None: all)."""
+    if columns is not None:
+        table = table[[c for c in dict.fromkeys(columns) if c in table]]
+    return table.to_dict("records")
+
+
 def _key(kind: str, name: object, comparison: object) -> tuple[str, str, str]:
     return (kind, str(name), str(comparison))
 
@@ -174,18 +182,22 @@ def _model_first(results: Results, two_group_test: object, model_test: object) -
     return bool(results.config.replicate) and unpaired and model_test in blocked
 
 
-def _pairs(results: Results) -> dict[tuple[str, str, str], tuple[dict, dict]]:
+def _pairs(
+    results: Results, columns: Sequence[str] | None = None
+) -> dict[tuple[str, str, str], tuple[dict, dict]]:
     """(two-group row, model row) of each comparison both analyses hold, by (``target`` or
-    ``ratio``, name, comparison label)."""
+    ``ratio``, name, comparison label); the rows hold ``columns`` (None: all)."""
     contrasts = results.tables.get("contrasts", pd.DataFrame())
     if contrasts.empty or "comparison" not in contrasts:
         return {}
-    model = {_key(r["item"], r["name"], r["comparison"]): r
-             for r in contrasts.to_dict("records")}  # fmt: skip
+    model = {
+        _key(r["item"], r["name"], r["comparison"]): r
+        for r in _records(contrasts, columns and ("item", "name", "comparison", *columns))
+    }
     out = {}
     for table, item in ((results.fold_changes, "target"), (results.ratios, "ratio")):
         if "comparison" in table:
-            for r in table.to_dict("records"):
+            for r in _records(table, columns and (item, "comparison", *columns)):
                 key = _key(item, r[item], r["comparison"])
                 if key in model:
                     out[key] = (r, model[key])
@@ -217,14 +229,14 @@ def p_roles(results: Results) -> dict[str, pd.Series]:
     ratios ['', 'primary']
     contrasts ['sensitivity', 'sensitivity', 'sensitivity']
     """
-    pairs = _pairs(results)
+    pairs = _pairs(results, ("test",))
     model_first = {key for key, (two, model) in pairs.items()
                    if _model_first(results, two.get("test"), model.get("test"))}  # fmt: skip
 
     def roles(table: pd.DataFrame, item: str | None, name: str) -> pd.Series:
         """``item`` None: the model's table (its rows say whether they are a target's)."""
         out = []
-        for r in table.to_dict("records"):
+        for r in _records(table, ("item", name, "comparison", "contrast")):
             key = _key(item or r["item"], r[name], r.get("comparison"))
             second = key in pairs and (key in model_first) != (item is None)
             out.append("" if r.get("contrast") == "control" else

@@ -170,16 +170,12 @@ def normalise(
     out["log2_rq"] = -out["delta_cq"]
     out["rel_quantity"] = 2.0 ** out["log2_rq"]
     out["se_log2_rq"] = np.sqrt(out["_var"] + out["sample"].map(var_nf))
-    note = pd.Series("", index=out.index, dtype=object)
-    no_ref = out["ref_cq"].isna()
-    note[no_ref] = (
-        "no usable reference Cq ("
-        + out.loc[no_ref, "sample"].map(why).fillna(", ".join(refs)).astype(str)
-        + ")"
-    )
-    no_cq = out["cq_mean"].isna()
-    note[no_cq & ~no_ref] = "no usable target Cq"
-    out["note"] = note
+    note = np.full(len(out), "", dtype=object)
+    no_ref = out["ref_cq"].isna().to_numpy()
+    lacking = out["sample"].to_numpy()[no_ref]
+    note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})" for s in lacking]
+    note[out["cq_mean"].isna().to_numpy() & ~no_ref] = "no usable target Cq"
+    out["note"] = pd.Series(note, index=out.index, dtype=object)
     out = out.drop(columns=["_w", "_var"]).reset_index(drop=True)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
 
@@ -336,25 +332,35 @@ def ratio_table(
     0     s1  MYC/HIF1A  ctrl        -2.0     0.250000        False        False
     1     s2  MYC/HIF1A   hyp        -0.5     0.707107        False        False
     """
-    frames = []
-    wide = samples.pivot_table(index="sample", columns="target", values="log2_rq", aggfunc="first")
-    cens = (
-        samples.pivot_table(index="sample", columns="target", values="censored", aggfunc="any")
-        if "censored" in samples
-        else pd.DataFrame(False, index=wide.index, columns=wide.columns)
-    )
-    attrs = samples.drop_duplicates("sample").set_index("sample")[list(sample_cols)]
-    for name, (num, den) in ratios.items():
-        if num not in wide or den not in wide:
-            continue
-        log2_ratio = wide[num] - wide[den]
-        frame = attrs.loc[log2_ratio.index].copy()
-        frame.insert(0, "ratio", name)
-        frame["log2_ratio"] = log2_ratio.to_numpy()
-        frame["ratio_value"] = 2.0 ** frame["log2_ratio"]
-        frame["upper_bound"] = cens[num].reindex(log2_ratio.index).fillna(False).to_numpy(bool)
-        frame["lower_bound"] = cens[den].reindex(log2_ratio.index).fillna(False).to_numpy(bool)
-        frames.append(frame.reset_index())
-    if not frames:
+    keyed = (samples["sample"].notna() & samples["target"].notna()).to_numpy()
+    sample, names = pd.factorize(samples["sample"][keyed], sort=True)
+    target, targets = pd.factorize(samples["target"][keyed], sort=True)
+    cell = sample * len(targets) + target
+    log2_rq = samples["log2_rq"][keyed].to_numpy(float)
+    given = ~np.isnan(log2_rq)
+    wide = np.full((len(names), len(targets)), np.nan)  # sample × target: the first value
+    cells, first = np.unique(cell[given], return_index=True)
+    wide.flat[cells] = log2_rq[given][first]
+    cens = np.zeros(wide.shape, dtype=bool)  # any well of the sample's target censored
+    if "censored" in samples:
+        cens.flat[cell[samples["censored"][keyed].fillna(False).to_numpy(bool)]] = True
+    held = ~np.isnan(wide).all(axis=0)
+    column = {name: j for j, name in enumerate(targets) if held[j]}
+    present = np.flatnonzero(~np.isnan(wide).all(axis=1))  # samples with a value, sorted
+    code, uniques = pd.factorize(samples["sample"])
+    row_of = np.unique(code, return_index=True)[1][int(code.min(initial=0) < 0) :]  # per sample
+    rows = row_of[pd.Index(uniques).get_indexer(names[present])]
+    chosen = [(name, column[num], column[den]) for name, (num, den) in ratios.items()
+              if num in column and den in column]  # fmt: skip
+    if not chosen:
         return pd.DataFrame(columns=["ratio", "sample", *sample_cols, "log2_ratio", "ratio_value"])
-    return pd.concat(frames, ignore_index=True)
+    frame = samples.iloc[np.tile(rows, len(chosen))][["sample", *sample_cols]]
+    frame = frame.reset_index(drop=True)
+    frame.insert(1, "ratio", np.repeat([name for name, _, _ in chosen], len(rows)))
+    num, den = (np.repeat([c[k] for c in chosen], len(rows)) for k in (1, 2))
+    at = np.tile(present, len(chosen))
+    frame["log2_ratio"] = wide[at, num] - wide[at, den]
+    frame["ratio_value"] = 2.0 ** frame["log2_ratio"]
+    frame["upper_bound"] = cens[at, num]
+    frame["lower_bound"] = cens[at, den]
+    return frame

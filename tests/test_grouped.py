@@ -68,3 +68,61 @@ def test_group_codes_without_keys_is_one_group() -> None:
     assert group_codes([], 3).tolist() == [0, 0, 0]
     low, high, median, count = order_stats(np.array([1.0, 3.0, 2.0]), group_codes([], 3))
     assert (low[0], high[0], median[0], count[0]) == (1.0, 3.0, 2.0, 3)
+
+
+def _samples(rng: np.random.Generator) -> pd.DataFrame:
+    """Samples of 1-3 targets, two factors and donors (some keys missing), 1-3 samples per
+    donor and group, log2 values (some NaN) and bound flags (some missing), rows shuffled."""
+    n = int(rng.integers(1, 80))
+    table = pd.DataFrame({
+        "target": rng.choice(np.array(["MYC", "IL6", None], dtype=object), n, p=[0.5, 0.45, 0.05]),
+        "oxygen": rng.choice(["normoxia", "hypoxia"], n),
+        "drug": rng.choice(np.array(["none", "toci", None], dtype=object), n, p=[0.5, 0.45, 0.05]),
+        "donor": rng.choice(["d1", "d2", "d3"], n),
+        "log2_rq": np.round(rng.normal(-5, 2, n), int(rng.integers(1, 6))),
+        "upper_bound": rng.choice(np.array([False, True, None], dtype=object), n),
+        "not_detected": rng.choice(np.array([False, True, None], dtype=object), n),
+    })  # fmt: skip
+    table.loc[rng.random(n) < 0.1, "log2_rq"] = np.nan
+    table["sample"] = [f"s{i}" for i in rng.integers(0, n, n)]
+    return table
+
+
+def test_units_and_group_summary_equal_pandas_groupby() -> None:
+    """``biological_units`` and ``group_summary`` (grouped numpy) give what their pandas
+    ``groupby`` formulation gave on 200 random tables (rows shuffled, or sorted either way so
+    that the groups are contiguous): the same rows, order, keys, counts and flags, the means and
+    SDs to the last bit on pandas 3.1."""
+    from qpcr.groups import biological_units, group_summary
+
+    rng = np.random.default_rng(1414)
+    rtol = 0.0 if BIT_EXACT else 1e-14
+    for _ in range(200):
+        table = _samples(rng)
+        order = rng.integers(3)  # shuffled, or sorted up or down: contiguous groups
+        if order:
+            table = table.dropna(subset=["log2_rq"]).sort_values(
+                ["target", "oxygen", "drug", "donor"], ascending=bool(order == 1), kind="stable"
+            )
+        replicate = "donor" if rng.random() < 0.7 else None
+        keys = ["target", "oxygen", "drug", replicate or "sample"]
+        units = biological_units(table, "log2_rq", "target", ["oxygen", "drug"], replicate)
+        frame = table.assign(lower_bound=False)
+        grouped = frame.groupby(keys, observed=True, sort=False, dropna=False)
+        expected = grouped["log2_rq"].mean().reset_index()
+        assert units[["target", "oxygen", "drug", "unit"]].astype(str).values.tolist() == \
+            expected[keys].astype(str).values.tolist()  # fmt: skip
+        assert _same(units["log2_rq"], expected["log2_rq"], rtol)
+        assert units["n_samples"].tolist() == grouped.size().tolist()
+        assert units["upper_bound"].tolist() == grouped["upper_bound"].any().tolist()
+        assert units["not_detected"].tolist() == grouped["not_detected"].all().tolist()
+        assert not units["lower_bound"].any()
+        summary = group_summary(table, value="log2_rq", item="target",
+                                factors=["oxygen", "drug"], units=units)  # fmt: skip
+        by_group = units.groupby(["target", "oxygen", "drug"], observed=True, sort=True)
+        reference = by_group["log2_rq"].agg(n="count", mean="mean", sd="std").reset_index()
+        assert summary[["target", "oxygen", "drug"]].values.tolist() == \
+            reference[["target", "oxygen", "drug"]].values.tolist()  # fmt: skip
+        assert summary["n"].tolist() == reference["n"].tolist()
+        assert _same(summary["mean_log2"], reference["mean"], rtol)
+        assert _same(summary["sd_log2"], reference["sd"], rtol)

@@ -546,4 +546,5 @@ def conform(
         raise ValueError(f"table {name}: undeclared column(s) {extra}, missing column(s) {missing}")
     floats = [c.name for c in table.columns if isinstance(c, Column) and c.dtype == "float"]
     loose = [c for c in floats if c in frame and frame[c].dtype == object]
-    return frame[order].astype(dict.fromkeys(loose, float))
+    ordered = frame[order]
+    return ordered.astype(dict.fromkeys(loose, float)) if loose else ordered

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from qpcr.errors import ConfigError, InputError
+from qpcr.grouped import moments
 
 __all__ = [
     "CANDIDATES_TO_TEST",
@@ -248,13 +249,14 @@ def _factor_effects(
     from ..stats.dist import f_sf
 
     data = samples.loc[samples["target"].astype(str) == target, ["cq_mean", *factors]].dropna()
-    usable = [f for f in factors if data[f].nunique() > 1]
+    usable = [f for f in factors if len(pd.unique(data[f].to_numpy())) > 1]
     if not usable or len(data) < 3:
         return {}
-    blocks = {
-        f: pd.get_dummies(data[f].astype(str), drop_first=True, dtype=float).to_numpy()
-        for f in usable
-    }
+    # each factor's levels numbered in sorted order: its dummy columns (the first level left
+    # out) and its level means, in the order pandas' get_dummies and groupby give them
+    levels = {f: pd.factorize(data[f].astype(str), sort=True) for f in usable}
+    blocks = {f: (code[:, None] == np.arange(1, len(names))).astype(float)
+              for f, (code, names) in levels.items()}  # fmt: skip
     y = data["cq_mean"].to_numpy(dtype=float)
     ones = np.ones((len(y), 1))
 
@@ -275,6 +277,6 @@ def _factor_effects(
             ssr_r, df_r = fit([b for g, b in blocks.items() if g != f])
             df_f = df_r - df_resid
             p = f_sf((ssr_r - ssr) / df_f / (ssr / df_resid), df_f, df_resid)
-        level_means = data.groupby(data[f].astype(str))["cq_mean"].mean()
+        level_means = moments(y, levels[f][0])[0]
         out[f] = (p, float(level_means.max() - level_means.min()))
     return out

@@ -241,18 +241,15 @@ def _adjust(
     fold: pd.DataFrame, ratios: pd.DataFrame, method: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Adjust p-values within each contrast across targets and ratios (one family each)."""
-    fold = fold.copy()
-    ratios = ratios.copy()
-    fold["p_adj"] = np.nan
-    ratios["p_adj"] = np.nan
+    p_fold, p_ratio = (t["p_value"].to_numpy(float) for t in (fold, ratios))
+    on_fold, on_ratio = (t["contrast"].to_numpy() for t in (fold, ratios))
+    adj_fold, adj_ratio = np.full(len(fold), np.nan), np.full(len(ratios), np.nan)
     for label in fold["contrast"].unique():
-        f_idx = fold.index[fold["contrast"] == label]
-        r_idx = ratios.index[ratios["contrast"] == label]
-        p = np.concatenate([fold.loc[f_idx, "p_value"].to_numpy(float),
-                            ratios.loc[r_idx, "p_value"].to_numpy(float)])  # fmt: skip
-        adj = adjust_pvalues(p, method)
-        fold.loc[f_idx, "p_adj"] = adj[: len(f_idx)]
-        ratios.loc[r_idx, "p_adj"] = adj[len(f_idx) :]
+        f_at, r_at = np.flatnonzero(on_fold == label), np.flatnonzero(on_ratio == label)
+        adj = adjust_pvalues(np.concatenate([p_fold[f_at], p_ratio[r_at]]), method)
+        adj_fold[f_at], adj_ratio[r_at] = adj[: len(f_at)], adj[len(f_at) :]
+    fold = fold.assign(p_adj=adj_fold)
+    ratios = ratios.assign(p_adj=adj_ratio)
     fold["adjust"] = method
     ratios["adjust"] = method
     return fold, ratios

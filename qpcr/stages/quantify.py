@@ -464,7 +464,8 @@ def _reference_genes(
     auto = refs == ("auto",)
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
-    unkn = replicates.assign(group=replicates[factors].astype(str).agg(", ".join, axis=1)
+    levels_of = [replicates[f].astype(str).tolist() for f in factors]
+    unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
                              if factors else "all")  # fmt: skip
     levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
     if len(candidates) >= 3:
