@@ -101,10 +101,16 @@ def choices(name: str) -> tuple[str, ...]:
     >>> choices("decimal")
     ('.', ',')
     """
-    modules = {m: import_module(f"qpcr.{m}") for m in VOCABULARY_MODULES}
-    hint = get_type_hints(AnalysisConfig, localns=modules)[name]
+    hint = _type_hints()[name]
     literal = next((t for t in (hint, *get_args(hint)) if get_origin(t) is Literal), None)
     return get_args(literal) if literal is not None else ()
+
+
+@cache
+def _type_hints() -> dict[str, Any]:
+    """The settings' types, resolved once (``choices`` asks for each of ~35 settings)."""
+    modules = {m: import_module(f"qpcr.{m}") for m in VOCABULARY_MODULES}
+    return get_type_hints(AnalysisConfig, localns=modules)
 
 
 def listed(allowed: tuple[str, ...]) -> str:

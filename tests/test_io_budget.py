@@ -5,6 +5,7 @@ environment variables and their messages; real exports pass untouched."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -12,13 +13,14 @@ import zipfile
 from pathlib import Path
 
 import hostile
+import numpy as np
 import pytest
 
 from qpcr.errors import ExportParseError, InputError
 from qpcr.io import read_run
 from qpcr.io.budget import InputBudget, amounts, budget
 from qpcr.io.inputs import check_input, check_text, open_workbook, read_input
-from qpcr.io.workbooks import check_ole2, check_zip
+from qpcr.io.workbooks import _tags, check_ole2, check_zip
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -278,3 +280,13 @@ def test_a_zip_whose_names_are_not_the_utf8_they_claim_is_an_input_error(tmp_pat
     path.write_bytes(data)
     with pytest.raises(ExportParseError, match="cannot open the zip container"):
         check_input(path)
+
+
+def test_tag_offsets_match_a_regular_expression_on_random_markup() -> None:
+    rng = np.random.default_rng(7)
+    pieces = [b"<row", b"<c", b"<cq", b"<rowBreaks", b" ", b"\n", b">", b"/", b"r", b"<", b"x"]
+    for _ in range(200):
+        part = b"".join(pieces[i] for i in rng.integers(0, len(pieces), rng.integers(0, 60)))
+        for tag in (b"<row", b"<c"):
+            expected = [m.start() for m in re.finditer(re.escape(tag) + rb"(?=[ \t\r\n>/])", part)]
+            assert _tags(part, tag).tolist() == expected

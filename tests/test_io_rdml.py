@@ -12,6 +12,7 @@ import pytest
 
 from qpcr.errors import ExportParseError, InputError
 from qpcr.io import detect, read_run
+from qpcr.io.curves import read_curves
 from qpcr.schema import check_wells
 
 DATA = Path(__file__).parent / "data"
@@ -102,6 +103,50 @@ def test_matches_golden_table_and_schema(path: Path) -> None:
 @pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
 def test_detected_as_rdml(path: Path) -> None:
     assert detect(path).name == "rdml"
+
+
+def _points(path: Path, tag: str, x_tag: str) -> pd.DataFrame:
+    """(run number, well, target, position, reading) for every ``tag`` point in document
+    order, read by hand from the XML."""
+    wells = _walk(path)
+    rows = []
+    k = 0  # row of the react × data in the wells walk
+    for run_number, run in enumerate(_document(path).iter(f"{NS}run")):
+        for react in run.iter(f"{NS}react"):
+            for data in react.iter(f"{NS}data"):
+                well, target = wells.loc[k, "well"], wells.loc[k, "target"]
+                for point in data.iter(f"{NS}{tag}"):
+                    x, y = point.find(f"{NS}{x_tag}").text, point.find(f"{NS}fluor").text
+                    rows.append((run_number, well, target, float(x), float(y)))
+                k += 1
+    return pd.DataFrame(rows, columns=["run", "well", "target", "x", "fluorescence"])
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
+def test_every_curve_point_matches_an_independent_walk(path: Path) -> None:
+    export = read_run(path)
+    curves = read_curves(path)
+    for name, tag, x_tag, x_name in (
+        ("amplification", "adp", "cyc", "cycle"),
+        ("melt", "mdp", "tmp", "temperature"),
+    ):
+        walk = _points(path, tag, x_tag)
+        table = export.tables.get(
+            name, pd.DataFrame(columns=["well", "target", x_name, "fluorescence"])
+        )
+        tidy = curves[curves["kind"] == name]
+        assert len(table) == len(tidy) == len(walk)
+        for frame in (table, tidy):
+            assert frame["well"].tolist() == walk["well"].tolist()
+            assert frame["target"].tolist() == walk["target"].tolist()
+            np.testing.assert_array_equal(frame[x_name].to_numpy(float), walk["x"].to_numpy())
+            np.testing.assert_array_equal(
+                frame["fluorescence"].to_numpy(float), walk["fluorescence"].to_numpy()
+            )
+        if "plate" in table and len(walk):
+            runs = table["plate"].map({p: i for i, p in enumerate(export.info.extra["runs"])})
+            assert runs.tolist() == walk["run"].tolist()
+            assert tidy["plate"].tolist() == table["plate"].tolist()
 
 
 # --- R package RDML extractions (independent implementation) --------------------------------

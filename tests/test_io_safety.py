@@ -41,8 +41,18 @@ def test_parse_xml_reads_plain_xml_with_namespaces_and_predefined_entities() -> 
         b'<!DOCTYPE r SYSTEM "http://example.org/r.dtd"><r/>',
         b"<!DOCTYPE r><r/>",
         b'<!DOCTYPE r [<!ENTITY % p SYSTEM "http://example.org/p">%p;]><r/>',
+        b"\xef\xbb\xbf<!-- note --><?pi x?>\n<!DOCTYPE r [<!ENTITY a 'x'>]><r>&a;</r>",
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r><r/>'.encode("utf-16"),
     ],
-    ids=["billion-laughs", "external-entity", "external-dtd", "bare-doctype", "parameter-entity"],
+    ids=[
+        "billion-laughs",
+        "external-entity",
+        "external-dtd",
+        "bare-doctype",
+        "parameter-entity",
+        "after-bom-comment-pi",
+        "utf-16",
+    ],
 )
 def test_parse_xml_refuses_any_dtd(doc: bytes) -> None:
     with pytest.raises(ExportParseError) as info:
@@ -56,6 +66,16 @@ def test_parse_xml_reports_position_of_malformed_xml() -> None:
         parse_xml(b"<a>\n  <b>&undefined;</b></a>", "bad.xml")
     assert info.value.where == "bad.xml line 2 column 6"
     assert "undefined entity" in info.value.message
+
+
+def test_parse_xml_reports_a_broken_prolog_and_a_misplaced_doctype_as_broken_xml() -> None:
+    with pytest.raises(ExportParseError) as info:
+        parse_xml(b"<?xml version='1.0'?>\n<!-- open\n<!DOCTYPE r><r/>", "bad.xml")
+    assert "broken" in info.value.message
+    with pytest.raises(ExportParseError) as info:
+        parse_xml(b"<r><!DOCTYPE r [<!ENTITY a 'x'>]>&a;</r>", "bad.xml")
+    assert "broken" in info.value.message
+    assert info.value.where == "bad.xml line 1 column 6"
 
 
 def _bomb_zip(path: Path, inflated: int, method: int = zipfile.ZIP_DEFLATED) -> None:

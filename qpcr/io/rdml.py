@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -353,19 +353,20 @@ def _export(
     runs = [r for r, run_id in zip(runs, run_ids, strict=True) if run_id in picked]
     read_ids = [run_id for run_id in run_ids if run_id in picked]
 
-    wells: list[pd.DataFrame] = []
-    curves: dict[str, list[pd.DataFrame]] = {"amplification": [], "melt": []}
+    columns: dict[str, list[object]] = {}
+    points: dict[str, list[_Points]] = {name: [] for name in _POINTS}
     plates: list[PlateFormat] = []
     for (_, run_element), run_id in zip(runs, read_ids, strict=True):
         run_where = f'{where} <run id="{run_element.get("id", "")}">'
-        table, run_curves, plate = _run(run_element, run_where, types, lc96 is not None)
-        table.insert(0, "plate", run_id)
-        for name, frame in run_curves.items():
-            frame.insert(0, "plate", run_id)
-            curves[name].append(frame)
-        wells.append(table)
+        table, run_points, plate = _run(run_element, run_where, types, lc96 is not None)
+        offset = len(columns.get("plate", ()))
+        columns.setdefault("plate", []).extend([run_id] * len(table["well"]))
+        for name, values in table.items():
+            columns.setdefault(name, []).extend(values)
+        for name, (rows, xs, ys) in run_points.items():
+            points[name].append((rows + offset, xs, ys))
         plates.append(plate)
-    out = pd.concat(wells, ignore_index=True)
+    out = pd.DataFrame(columns)
     out["reporter"] = out["target"].map(reporters)
     out["quantity"] = out["sample"].map(quantities).astype(float)
     if lc96 is not None:
@@ -374,9 +375,9 @@ def _export(
     for prop, levels in _annotations(root).items():
         out[prop] = out["sample"].map(levels).fillna("")
     tables = {
-        name: pd.concat(frames, ignore_index=True).drop(columns=[] if multi else ["plate"])
-        for name, frames in curves.items()
-        if frames and sum(len(f) for f in frames)
+        name: _curve_table(parts, columns, _POINTS[name][2], multi)
+        for name, parts in points.items()
+        if sum(len(rows) for rows, _, _ in parts)
     }
     info = RunInfo(
         path=str(path),
@@ -413,22 +414,26 @@ def _pick_runs(run_ids: list[str], run: tuple[str, ...], where: str) -> list[str
     return list(run) or run_ids
 
 
+#: Curve table → the point element, its position element and the position's column.
+_POINTS = {"amplification": ("adp", "cyc", "cycle"), "melt": ("mdp", "tmp", "temperature")}
+#: Curve points: row in the wells table, position (cycle or temperature), reading.
+_Points = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 def _run(
     run: ET.Element, where: str, types: dict[str, str], lc96: bool
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], PlateFormat]:
-    """Wells and curve points of one run (``lc96``: written by a LightCycler 96, whose
-    "no Cq" codes differ). A run without any ``<cq>`` gives status ``missing``."""
-    has_cq = run.find(f".//{_N}data/{_N}cq") is not None
+) -> tuple[dict[str, Sequence[object]], dict[str, _Points], PlateFormat]:
+    """Wells (column → values) and curve points (table → row in the wells, position, reading)
+    of one run (``lc96``: written by a LightCycler 96, whose "no Cq" codes differ). A run
+    without any ``<cq>`` gives status ``missing``."""
     ids: list[str] = []
     samples: list[str] = []
     targets: list[str] = []
     cqs: list[str | None] = []
     excls: list[str | None] = []
-    points: dict[str, tuple[list[int], list[str | None], list[str | None]]] = {
-        "amplification": ([], [], []),
-        "melt": ([], [], []),
-    }
-    for react in run.iterfind(f"{_N}react"):
+    counts: dict[str, list[int]] = {name: [] for name in _POINTS}
+    texts: dict[str, tuple[list[str | None], list[str | None]]] = {k: ([], []) for k in _POINTS}
+    for react in run.findall(f"{_N}react"):
         rid = (react.get("id") or "").strip()
         sid = react.find(f"{_N}sample")
         sample = sid.get("id", "") if sid is not None else ""
@@ -438,66 +443,66 @@ def _run(
                 f"the <sample> ids",
                 where=f'{where} <react id="{rid}">',
             )
-        for data in react.iterfind(f"{_N}data"):
+        for data in react.findall(f"{_N}data"):
             tar = data.find(f"{_N}tar")
             if tar is None or not tar.get("id"):
                 raise ExportParseError(
                     "<data> without <tar id=...>; expected the target of each data block",
                     where=f'{where} <react id="{rid}">',
                 )
-            row = len(ids)
             ids.append(rid)
             samples.append(sample)
             targets.append(tar.get("id", ""))
             cqs.append(_text(data, f"{_N}cq"))
             excls.append(data.findtext(f"{_N}excl"))
-            for name, tag, x_tag in (("amplification", "adp", "cyc"), ("melt", "mdp", "tmp")):
-                rows, xs, ys = points[name]
-                for point in data.iterfind(f"{_N}{tag}"):
-                    rows.append(row)
-                    xs.append(point.findtext(f"{_N}{x_tag}"))
-                    ys.append(point.findtext(f"{_N}fluor"))
+            for name, (tag, x_tag, _) in _POINTS.items():
+                found = data.findall(f"{_N}{tag}")
+                counts[name].append(len(found))
+                xs, ys = texts[name]
+                xs.extend([point.findtext(f"{_N}{x_tag}") for point in found])
+                ys.extend([point.findtext(f"{_N}fluor") for point in found])
     well_names, plate = _wells(ids, _pcr_format(run, where), where)
-    cycle_points = points["amplification"][1]
-    last = float(_floats(cycle_points, f"{where} <adp>/<cyc>").max()) if cycle_points else None
+    points = {
+        name: (
+            np.repeat(np.arange(len(ids)), counts[name]),
+            _floats(texts[name][0], f"{where} <{tag}>/<{x_tag}>"),
+            _floats(texts[name][1], f"{where} <{tag}>/<fluor>"),
+        )
+        for name, (tag, x_tag, _) in _POINTS.items()
+    }
+    cycles = points["amplification"][1]
     cq, status = read_cq(
         cqs,
         lambda i: f"{where} <react id=\"{ids[i]}\"> target '{targets[i]}' <cq>",
-        no_cq=_lc96_no_cq(last) if lc96 else _no_cq,
+        no_cq=_lc96_no_cq(float(cycles.max()) if len(cycles) else None) if lc96 else _no_cq,
         flagged=[e is not None for e in excls],
         hint="RDML leaves <cq> out, or writes -1, when there is no Cq",
     )
-    if not has_cq:
+    if all(c is None for c in cqs):
         status = ["missing"] * len(cqs)
-    table = pd.DataFrame(
-        {
-            "_react": ids,
-            "well": well_names,
-            "sample": samples,
-            "target": targets,
-            "sample_type": [types[s] for s in samples],
-            "cq": cq,
-            "cq_status": status,
-            "omitted": [e is not None for e in excls],
-            "omit_reason": [(e or "").strip() for e in excls],
-        }
-    )
-    curves: dict[str, pd.DataFrame] = {}
-    for name, tag, x_tag, x_name in (
-        ("amplification", "adp", "cyc", "cycle"),
-        ("melt", "mdp", "tmp", "temperature"),
-    ):
-        rows, xs, ys = points[name]
-        index = np.asarray(rows, dtype=int)
-        curves[name] = pd.DataFrame(
-            {
-                "well": table["well"].to_numpy()[index],
-                "target": table["target"].to_numpy()[index],
-                x_name: _floats(xs, f"{where} <{tag}>/<{x_tag}>"),
-                "fluorescence": _floats(ys, f"{where} <{tag}>/<fluor>"),
-            }
-        )
-    return table, curves, plate
+    table: dict[str, Sequence[object]] = {
+        "_react": ids,
+        "well": well_names,
+        "sample": samples,
+        "target": targets,
+        "sample_type": [types[s] for s in samples],
+        "cq": list(cq),
+        "cq_status": status,
+        "omitted": [e is not None for e in excls],
+        "omit_reason": [(e or "").strip() for e in excls],
+    }
+    return table, points, plate
+
+
+def _curve_table(
+    parts: list[_Points], wells: dict[str, list[object]], x_name: str, multi: bool
+) -> pd.DataFrame:
+    """One curve table from the points of every run read (row in ``wells``, position,
+    reading); ``plate`` only when the file holds several runs."""
+    rows, xs, ys = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    columns = ("plate", "well", "target") if multi else ("well", "target")
+    table = {name: np.asarray(wells[name], dtype=object)[rows] for name in columns}
+    return pd.DataFrame({**table, x_name: xs, "fluorescence": ys})
 
 
 def _no_cq(cq: float) -> bool:

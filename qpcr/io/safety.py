@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 from ..errors import ExportParseError
 from .budget import InputBudget, amounts, budget
@@ -83,10 +84,36 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
     ...
     qpcr.errors.ExportParseError: run.xml: the XML contains a document type declaration ...
     """
-    parser = ET.XMLParser(target=_NoDoctypeBuilder())
     with _xml_errors(where):
+        _refuse_doctype(data)
+        parser = ET.XMLParser()  # its own C tree builder: no Python call per element
         parser.feed(data)
         return parser.close()
+
+
+class _RootReached(Exception):
+    """Raised inside the prolog check at the root element's start tag."""
+
+
+def _refuse_doctype(data: bytes) -> None:
+    """Raise :class:`_DoctypeRefused` when the document's prolog holds a ``<!DOCTYPE``.
+
+    A document type declaration can only stand before the root element, so expat reads up to
+    the root's start tag and stops there. A syntax error before it is left to the parse that
+    follows, which meets it at the same place and sees no DTD before it either.
+    """
+
+    def doctype(*_: object) -> None:
+        raise _DoctypeRefused
+
+    def root(*_: object) -> None:
+        raise _RootReached
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    with contextlib.suppress(_RootReached, expat.ExpatError):
+        parser.Parse(data, True)
 
 
 class _EndEvents(_NoDoctypeBuilder):
