@@ -6,7 +6,8 @@ when the machine's speed drifts):
 
 - ``python -c "import numpy, pandas"`` (the unit of the done-when ratios);
 - ``qpcr --help``;
-- one 384-well plate to tables in a fresh process (``--no-figures --no-workbook``);
+- one 384-well plate to tables in a fresh process (``--no-figures --no-workbook``, and with
+  ``--no-html`` too);
 - ``qpcr analyze`` of that plate with every output;
 - ``qpcr batch`` over ``--plates`` plates, tables only, against the plain numpy + pandas ΔΔCq
   (``benchmarks/yardstick.py``) over the same plates;
@@ -129,6 +130,10 @@ def main() -> None:
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs "
           f"({len(os.sched_getaffinity(0))} usable), Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    # Bytecode for the checkout, as a pip install writes it for the package (numpy and pandas
+    # have theirs): where PYTHONDONTWRITEBYTECODE is set, every run would compile qpcr anew.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "qpcr")], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         exports = write_plates(tmp / "all", max([args.plates, *growth]))
@@ -145,6 +150,9 @@ def main() -> None:
                 "qpcr --help": [py, "-m", "qpcr", "--help"],
                 "one plate, tables only": [py, "-m", "qpcr", "analyze", *one, "--out",
                                            str(tmp / "o1"), "--no-figures", "--no-workbook"],
+                "one plate, tables only, no report.html": [
+                    py, "-m", "qpcr", "analyze", *one, "--out", str(tmp / "o3"), "--no-figures",
+                    "--no-workbook", "--no-html"],
                 "one plate, every output": [py, "-m", "qpcr", "analyze", *one, "--out",
                                             str(tmp / "o2")],
             }, tmp, args.repeat, warmup=1), "import numpy, pandas")  # fmt: skip
