@@ -121,6 +121,33 @@ def test_init_spec_writes_a_spec_that_the_runs_pass(runner: CliRunner, tmp_path:
     assert runner.invoke(app, args).exit_code == 1  # never overwrites a spec
 
 
+def test_init_spec_takes_the_single_copy_cq_from_config_and_options(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from qpcr.check import init_spec
+    from qpcr.config import AnalysisConfig
+    from qpcr.io import read_run
+
+    settings = tmp_path / "qpcr.toml"
+    settings.write_text('reference_genes = ["GAPDH"]\n[assay_single_copy_cq]\nMYC = 27\n')
+    out = tmp_path / "new.toml"
+    args = ["check", *map(str, GOOD[:3]), "--init-spec", str(out), "-c", str(settings)]
+    result = runner.invoke(app, [*args, "--pipetting-sd", "0.1"])
+    assert result.exit_code == 0, result.output
+    config = AnalysisConfig(reference_genes=("GAPDH",), assay_single_copy_cq={"MYC": 27.0},
+                            pipetting_sd=0.1)  # fmt: skip
+    runs = [read_run(path).wells for path in GOOD[:3]]
+    text = out.read_text(encoding="utf-8")
+    assert text == init_spec(runs, ["GAPDH"], config=config)
+    assert "(single-copy Cq 27 cycles, measured;\n# pipetting SD 0.1)" in text
+    assert "dcq-MYC-GAPDH-REF_A" in text  # the reference genes of the settings file
+    again = tmp_path / "again.toml"
+    option = ["--init-spec", str(again), "-r", "GAPDH", "--assay-single-copy-cq", "MYC=27"]
+    result = runner.invoke(app, ["check", *map(str, GOOD[:3]), *option, "--pipetting-sd", "0.1"])
+    assert result.exit_code == 0, result.output
+    assert again.read_text(encoding="utf-8") == text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [([], "Invalid value for --spec: give either --spec or --init-spec"),
@@ -138,3 +165,14 @@ def test_usage_errors_exit_1_through_main(
     stderr = capsys.readouterr().err
     assert "Usage: " in stderr
     assert message in stderr
+
+
+def test_init_spec_refuses_a_single_copy_cq_of_no_target(runner: CliRunner, tmp_path: Path) -> None:
+    args = ["check", str(GOOD[0]), "--init-spec", str(tmp_path / "new.toml")]
+    result = runner.invoke(app, [*args, "--assay-single-copy-cq", "MCY=27"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: settings [assay_single_copy_cq]: single-copy Cq of 'MCY' is not on the plate; "
+        "expected one of ACTB, GAPDH, MYC. Did you mean 'MYC'?"
+    )
+    assert not (tmp_path / "new.toml").exists()

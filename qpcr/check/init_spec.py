@@ -7,12 +7,13 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..lowcopy import single_copy_cqs
 from ..outliers import expected_replicate_sd
 from .learn import Learned, ntc_margins, predict_tolerance, replicate_limit, run_statistics
 from .rules import (
@@ -25,6 +26,9 @@ from .rules import (
     _replicate_groups,
 )
 from .spec import _did_you_mean, parse_spec
+
+if TYPE_CHECKING:
+    from ..config import AnalysisConfig
 
 __all__ = ["init_spec"]
 
@@ -72,6 +76,7 @@ def init_spec(
     reference: Sequence[str] = (),
     name: str = "reference plate",
     false_alarm: float = 0.01,
+    config: AnalysisConfig | None = None,
 ) -> str:
     """A commented TOML spec from one or more good runs, for the user to edit.
 
@@ -84,6 +89,10 @@ def init_spec(
     margin the runs showed when below. Every limit passes the runs given. Efficiency 90-110 %
     with R² ≥ 0.98 over ≥ 5 points follow methods.md §2.5.
 
+    The replicate variance is taken to be at least what Poisson sampling implies at the Cq
+    (:func:`qpcr.outliers.expected_replicate_sd`), with each target's single-copy Cq and the
+    pipetting SD of ``config``; each ``replicate_sd`` rule's comment states the Cq₁ it assumed.
+
     Parameters
     ----------
     runs : sequence of DataFrame
@@ -94,6 +103,9 @@ def init_spec(
         The spec's name.
     false_alarm : float
         The chance a new good run may fail the learned limits (stated in the spec).
+    config : AnalysisConfig, optional
+        The analysis settings whose ``assay_single_copy_cq`` (else ``single_copy_cq``) and
+        ``pipetting_sd`` set the sampling floor (default: the default settings).
 
     Returns
     -------
@@ -105,7 +117,7 @@ def init_spec(
     InputError
         If ``runs`` is empty.
     ConfigError
-        If a reference gene is not on the plate.
+        If a reference gene, or a target under ``[assay_single_copy_cq]``, is not on the plate.
 
     Examples
     --------
@@ -142,15 +154,20 @@ def init_spec(
     """
     if not runs:
         raise InputError("no runs given", where="init_spec", hint="Pass one or more good runs")
+    if config is None:
+        from ..config import AnalysisConfig
+
+        config = AnalysisConfig()
     prepared = [_prepare(w) for w in runs]
-    _check_reference(prepared, reference)
+    _check_names(prepared, reference, config)
     stats = run_statistics(prepared)
     cq = stats.pivot_table(index=["target", "sample"], columns="run", values="mean")
-    learned = _learn(stats, cq, reference, _replicate_table(prepared), false_alarm)
+    groups = _replicate_table(prepared)
+    learned = _learn(stats, cq, reference, groups, false_alarm, config)
     rules = [
         *_cq_rules(cq, learned),
         *_delta_cq_rules(cq, reference, learned),
-        *_control_rules(prepared, learned),
+        *_control_rules(prepared, learned, config),
     ]
     out = [
         *_header(len(runs), name, learned, false_alarm),
@@ -161,16 +178,30 @@ def init_spec(
     return _note_failures("\n".join(out), prepared)
 
 
-def _check_reference(prepared: list[pd.DataFrame], reference: Sequence[str]) -> None:
-    """Refuse a reference gene that no run measures."""
+def _check_names(
+    prepared: list[pd.DataFrame], reference: Sequence[str], config: AnalysisConfig
+) -> None:
+    """Refuse a reference gene, or a target given a single-copy Cq, that no run measures (a
+    misspelt target would silently keep the assumed ``single_copy_cq``)."""
     all_targets = sorted(set().union(*(set(w["target"]) for w in prepared)))
-    for gene in reference:
-        if gene not in all_targets:
+    if list(reference) == ["auto"] and "auto" not in all_targets:
+        raise ConfigError(
+            "reference genes 'auto' are chosen by an analysis, not here; expected the gene(s) "
+            "of the delta_cq rules",
+            where="reference_genes",
+            hint="Give --reference-genes GENE,... (the reference genes of your analyses)",
+        )
+    src = config.source or "settings"
+    named = [("reference gene", "reference_genes", gene) for gene in reference] + [
+        ("single-copy Cq of", f"{src} [assay_single_copy_cq]", t)
+        for t in config.assay_single_copy_cq
+    ]
+    for what, where, name in named:
+        if name not in all_targets:
             raise ConfigError(
-                f"reference gene '{gene}' is not on the plate; expected one of "
-                f"{', '.join(all_targets)}",
-                where="reference_genes",
-                hint=_did_you_mean(gene, all_targets),
+                f"{what} '{name}' is not on the plate; expected one of {', '.join(all_targets)}",
+                where=where,
+                hint=_did_you_mean(name, all_targets),
             )
 
 
@@ -191,13 +222,17 @@ def _learn(
     reference: Sequence[str],
     groups: pd.DataFrame,
     false_alarm: float,
+    config: AnalysisConfig,
 ) -> dict[str, Any]:
-    """The learned limits by rule id (and ``"runs"``, ``"checks"``: judged values per run)."""
+    """The learned limits by rule id (and ``"runs"``, ``"checks"``: judged values per run;
+    ``"floors"``: each replicate rule's sampling floor, the Cq and the Cq₁ it was taken at)."""
     pooled = stats.assign(ss=(stats["n"] - 1) * stats["var"], dof=stats["n"] - 1)
     pooled = pooled.groupby(["target", "sample"]).agg(ss=("ss", "sum"), dof=("dof", "sum"),
                                                       n=("n", "median"))  # fmt: skip
     # the replicate variance is at least what Poisson sampling implies at the target's Cq
-    model = pd.Series(expected_replicate_sd(cq.mean(axis=1).to_numpy()), index=cq.index) ** 2
+    sd = expected_replicate_sd(cq.mean(axis=1).to_numpy(), single_copy_cqs(
+        cq.index.get_level_values("target"), config), config.pipetting_sd)  # fmt: skip
+    model = pd.Series(sd, index=cq.index) ** 2
     pooled["var"] = np.fmax(pooled["ss"] / pooled["dof"], model.reindex(pooled.index))
     within = pooled["var"] / pooled["n"]
     cq_ids = {_slug("cq", t, s): (t, s) for t, s in cq.index}
@@ -223,14 +258,18 @@ def _learn(
         var = {i: within[k] + within[(ref, k[1])] for i, k in dcq_ids.items()}
         dof = {i: min(pooled["dof"][k], pooled["dof"][(ref, k[1])]) for i, k in dcq_ids.items()}
         out |= predict_tolerance(values, pd.Series(var), pd.Series(dof), alpha, default=0.5)
+    floors = {}
     for rule_id, key in replicate_ids.items():
         own = groups.set_index(keys).loc[[key]]
         # the sampling floor of the rule's least scattered group (the one with most copies)
-        floor = float(expected_replicate_sd(float(((own["low"] + own["high"]) / 2).min())))
+        at = float(((own["low"] + own["high"]) / 2).min())
+        cq1 = float(single_copy_cqs([key[0] if isinstance(key, tuple) else key], config)[0])
+        floor = float(expected_replicate_sd(at, cq1, config.pipetting_sd))
         found = replicate_limit(own["sd"] ** 2, own["n"], alpha, floor)
         per_run = len(own) / cq.shape[1]  # groups this rule judges in a run
         out[rule_id] = replace(found, false_alarm=1.0 - (1.0 - found.false_alarm) ** per_run)
-    out["replicate_ids"] = replicate_ids
+        floors[rule_id] = (floor, at, cq1)
+    out["replicate_ids"], out["floors"] = replicate_ids, floors
     return out
 
 
@@ -356,12 +395,14 @@ def _delta_cq_rules(
     ]
 
 
-def _control_rules(prepared: list[pd.DataFrame], learned: dict[str, Any]) -> list[str]:
+def _control_rules(
+    prepared: list[pd.DataFrame], learned: dict[str, Any], config: AnalysisConfig
+) -> list[str]:
     """NTC, replicate, standard-curve and usable-well rules, as far as the runs allow."""
     out = []
     if any(w["sample_type"].isin(NEGATIVE_TYPES).any() for w in prepared):
         out.append(_ntc_rule(prepared))
-    out += _replicate_rules(learned)
+    out += _replicate_rules(learned, config)
     if any(not _curves(w).empty for w in prepared):
         out += _curve_rules()
     counts = [
@@ -407,19 +448,24 @@ def _ntc_rule(prepared: list[pd.DataFrame]) -> str:
     )
 
 
-def _replicate_rules(learned: dict[str, Any]) -> list[str]:
+def _replicate_rules(learned: dict[str, Any], config: AnalysisConfig) -> list[str]:
     """``replicate_sd`` rules per target × sample (per target from fewer than 3 runs), each
-    limit a prediction limit for a new replicate group's SD."""
+    limit a prediction limit for a new replicate group's SD, with the sampling floor and the
+    single-copy Cq it assumed."""
     out = []
     for rule_id, key in learned["replicate_ids"].items():
         found: Learned = learned[rule_id]
         target, sample = key if isinstance(key, tuple) else (key, None)
         where = f"{target} in {sample}" if sample is not None else f"{target} (every sample)"
         wide = " (above 0.5: are these runs good?)" if found.limit > 0.5 else ""
+        floor, at, cq1 = learned["floors"][rule_id]
+        how = "measured" if str(target) in config.assay_single_copy_cq else "assumed"
         out.append(_rule_block(
             f"Technical replicates of {where}: SD in cycles, pooled {found.sd:.3f} on "
-            f"{found.df:g} df;\nlimit: prediction limit of a new group's SD{wide}; a good run "
-            f"exceeds it with probability {_percent(found.false_alarm)}.",
+            f"{found.df:g} df,\nat least the sampling floor {floor:.3f} at Cq {at:.2f} "
+            f"(single-copy Cq {cq1:g} cycles, {how};\npipetting SD {config.pipetting_sd:g}); "
+            f"limit: prediction limit of a new group's SD{wide};\na good run exceeds it with "
+            f"probability {_percent(found.false_alarm)}.",
             id=rule_id, type="replicate_sd", target=str(target),
             sample=None if sample is None else str(sample), max_sd=found.limit,
             severity="fail", message="technical replicates disagree: pipetting or a failed well",

@@ -2,18 +2,34 @@
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import app, stderr, user_errors
 from .options import (
     argument,
+    config_option,
     format_option,
-    given_settings,
     path,
     setting_options,
+    with_settings,
 )
+
+if TYPE_CHECKING:
+    from ..config import AnalysisConfig
+
+#: The settings ``--init-spec`` uses, described for it.
+_INIT_SPEC_HELP = {
+    "reference_genes": "Reference gene(s) for the ΔCq rules of --init-spec.",
+    "single_copy_cq": "Cq of one template copy, assumed for the targets not under "
+    "[assay_single_copy_cq]: --init-spec's floor of the replicate SD (Poisson sampling of "
+    "the 2^(this - Cq) copies a Cq implies).",
+    "assay_single_copy_cq": "Single-copy Cq of a target, measured on the assay (e.g. by "
+    "qpcr.single_copy_cq): it replaces single_copy_cq for that target.",
+    "pipetting_sd": "Replicate SD at high copy numbers (pipetting floor) of --init-spec's "
+    "floor of the replicate SD.",
+}
 
 
 @app.command()
@@ -25,6 +41,7 @@ from .options import (
               help="Write a spec from good runs instead.")  # fmt: skip
 @click.option("--layout", "-l", type=path(True, dir_okay=False), metavar="FILE",
               help="Plate layout.")  # fmt: skip
+@config_option
 @click.option("--history", type=path(), metavar="FILE",
               help="History file (.csv or .parquet) to append to.")  # fmt: skip
 @click.option("--json", "json_out", type=path(), metavar="FILE", help="Write results as JSON.")
@@ -35,13 +52,20 @@ from .options import (
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Print every rule of every run (else one line per run).")  # fmt: skip
-@setting_options("reference_genes", "decimal", help={"reference_genes": "Reference gene(s) "
-                 "for the ΔCq rules of --init-spec."})  # fmt: skip
+@setting_options(
+    "reference_genes",
+    "decimal",
+    "single_copy_cq",
+    "assay_single_copy_cq",
+    "pipetting_sd",
+    help=_INIT_SPEC_HELP,
+)
 def check(
     exports: list[Path],
     spec: Path | None,
     init_spec: Path | None,
     layout: Path | None,
+    config: Path | None,
     history: Path | None,
     json_out: Path | None,
     junit: Path | None,
@@ -60,19 +84,19 @@ def check(
         import pandas as pd
 
         from .. import check as checks
+        from ..config import AnalysisConfig, load_config
 
-        config = given_settings(settings)
+        cfg = with_settings(load_config(config) if config else AnalysisConfig(), settings)
         paths, steps = _runs(exports, quiet)
         if init_spec is not None:
-            reference = list(config.reference_genes)  # for the ΔCq rules
-            _write_spec(init_spec, steps, reference, format, config.decimal)
+            _write_spec(init_spec, steps, format, cfg)
             click.echo(f"Wrote {init_spec} from {len(paths)} run(s); review it before use.")
             return
         assert spec is not None  # exactly one of --spec and --init-spec, checked above
         loaded = checks.load_spec(spec)
         results = pd.concat(
             [
-                checks.check_run(p, loaded, layout, history, format=format, decimal=config.decimal)
+                checks.check_run(p, loaded, layout, history, format=format, decimal=cfg.decimal)
                 for p in steps
             ],
             ignore_index=True,
@@ -135,10 +159,11 @@ def _check_page(results: Any, spec: Any, history: Path) -> str:
 
 
 def _write_spec(
-    path: Path, runs: Iterable[Path], reference: list[str], format: str | None, decimal: str | None
+    path: Path, runs: Iterable[Path], format: str | None, config: "AnalysisConfig"
 ) -> None:
-    """A spec drawn from good ``runs`` (``reference``: genes of the ΔCq rules; ``decimal``: their
-    decimal mark, None: detected), into ``path``."""
+    """A spec drawn from good ``runs`` into ``path``, with the settings ``config``
+    (``reference_genes``: genes of the ΔCq rules; ``decimal``: the runs' decimal mark, None:
+    detected; the single-copy Cq and pipetting SD of the sampling floor)."""
     from .. import check as checks
     from ..atomic import atomic_write
     from ..errors import InputError
@@ -146,8 +171,8 @@ def _write_spec(
 
     if path.exists():
         raise InputError("file exists", where=str(path), hint="Choose a new name")
-    wells = [read_run(run, format, decimal).wells for run in runs]
-    text = checks.init_spec(wells, reference)
+    wells = [read_run(run, format, config.decimal).wells for run in runs]
+    text = checks.init_spec(wells, list(config.reference_genes), config=config)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
