@@ -407,3 +407,14 @@ def test_qpcr_curves_on_melt_curves_only_writes_the_melt_table(tmp_path: Path) -
     assert qc["code"].str.startswith("melt_").all()
     assert (qc["rule"] == qc["code"].str.replace("_", "-")).all()
     assert [p.name for p in (out / "figures").iterdir()] == ["melt_rdml_v1_3_melt_only_CRE.svg"]
+
+
+def test_curves_without_a_target_are_named_by_their_plate_alone(tmp_path: Path) -> None:
+    # a plain curve table names no target: the figure is 'amplification_p1', titled 'p1: ...'
+    from qpcr.calling.figures import amplification_figure, write_curve_figures
+
+    calls = call_cq(tidy({"A1": 100 + grown(1e-6)}, target=""))
+    written = write_curve_figures(calls, tmp_path, ("svg",))
+    assert [p.name for p in written] == ["amplification_p1.svg"]
+    titles = [ax.get_title() for ax in amplification_figure(calls, "p1", "").axes]
+    assert titles == ["p1: linear", "p1: log"]

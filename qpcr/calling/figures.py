@@ -82,7 +82,7 @@ def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
             ax.set_ylim(bottom=threshold / 30 if np.isfinite(threshold) else top / 1e4)
         ax.set_xlabel("cycle")
         ax.set_ylabel("fluorescence − baseline")
-        ax.set_title(f"{plate} · {target}: {scale}")
+        ax.set_title(f"{_caption(plate, target)}: {scale}")
     if axes[0][0].get_legend_handles_labels()[0]:
         axes[0][0].legend(loc="upper left", fontsize="small", frameon=False)
     fig.tight_layout()
@@ -139,11 +139,17 @@ def melt_figure(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, target
                    label=f"target Tm {float(consensus.iloc[0]):.1f} °C")  # fmt: skip
     ax.set_xlabel("temperature (°C)")
     ax.set_ylabel("−dF/dT")
-    ax.set_title(f"{plate} · {target}: melt")
+    ax.set_title(f"{_caption(plate, target)}: melt")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize="small", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _caption(plate: str, target: str) -> str:
+    """A figure's title before its kind: plate and target, or the plate alone for curves whose
+    file names no target (plain curve tables)."""
+    return f"{plate} · {target}" if target else plate
 
 
 def write_curve_figures(
@@ -159,7 +165,8 @@ def write_curve_figures(
         What :func:`qpcr.calling.call_cq` returned; None for melt curves only.
     folder
         Created if needed; files ``amplification_<plate>_<target>.<format>`` (characters other
-        than letters, digits, ``.``, ``-`` and ``_`` become ``_``).
+        than letters, digits, ``.``, ``-`` and ``_`` become ``_``; without ``_<target>`` for
+        curves that name no target).
     formats
         Any of png, svg, pdf.
     melt, derivative
@@ -191,12 +198,12 @@ def write_curve_figures(
     if calls is not None:
         for plate, target in calls.table[["plate", "target"]].drop_duplicates().itertuples(
                 index=False):  # fmt: skip
-            figures[f"amplification_{plate}_{target}"] = partial(amplification_figure, calls,
-                                                                 plate, target)  # fmt: skip
+            name = "_".join(filter(None, ("amplification", plate, target)))
+            figures[name] = partial(amplification_figure, calls, plate, target)
     if melt is not None and derivative is not None:
         for plate, target in melt[["plate", "target"]].drop_duplicates().itertuples(index=False):
-            figures[f"melt_{plate}_{target}"] = partial(melt_figure, derivative, melt, plate,
-                                                        target)  # fmt: skip
+            name = "_".join(filter(None, ("melt", plate, target)))
+            figures[name] = partial(melt_figure, derivative, melt, plate, target)
     written = []
     for name, draw in figures.items():
         fig = draw()
