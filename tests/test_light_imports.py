@@ -15,10 +15,13 @@ EXAMPLE = Path(__file__).parents[1] / "examples" / "hypoxia_tocilizumab"
 HEAVY = ("statsmodels", "scipy.stats", "matplotlib", "openpyxl")
 
 
-def _loaded_after(code: str) -> list[str]:
-    """The modules of HEAVY and scipy that a fresh interpreter holds after running ``code``."""
+def _loaded_after(
+    code: str, watched: tuple[str, ...] = (*HEAVY, "scipy", "scipy.special", "scipy.optimize")
+) -> list[str]:
+    """The modules of ``watched`` (HEAVY and scipy) that a fresh interpreter holds after
+    running ``code``."""
     script = f"import json, sys\n{code}\nprint(json.dumps(sorted(m for m in sys.modules if m in "
-    script += f"{(*HEAVY, 'scipy', 'scipy.special', 'scipy.optimize')!r})))"
+    script += f"{watched!r})))"
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -41,3 +44,25 @@ def test_an_analysis_that_returns_tables_imports_nothing_heavy() -> None:
     assert not set(loaded) & set(HEAVY), loaded
     assert "scipy.special" in loaded  # the t and F tails: p-values were computed
     assert "scipy.optimize" not in loaded  # every donor complete: no mixed model to fit
+
+
+def test_package_versions_are_read_without_importlib_metadata() -> None:
+    from importlib import metadata
+
+    from qpcr.report.tables import _PACKAGES, versions
+
+    found = versions()
+    for name in _PACKAGES:
+        try:
+            assert found[name] == metadata.version(name), name
+        except metadata.PackageNotFoundError:
+            assert found[name] == "not installed", name
+    code = "from qpcr.report.tables import versions\nassert versions()['numpy']"
+    assert _loaded_after(code, ("importlib.metadata", "email", "email.parser")) == []
+
+
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the bundled example is not in this checkout")
+def test_reading_a_non_rdml_export_does_not_import_html() -> None:
+    export = EXAMPLE / "quantstudio_384_results.txt"
+    code = f"from qpcr.io import read_run\nread_run({str(export)!r})"
+    assert _loaded_after(code, ("html", "html.entities")) == []

@@ -33,7 +33,6 @@ Mapping onto the wells table (one row per ``react`` × ``data``):
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -535,6 +534,8 @@ def _joined(values: Iterable[str | None]) -> str | None:
 
 
 def _software(runs: list[tuple[ET.Element, ET.Element]]) -> str | None:
+    import html  # RDML files only: not on the way to a table from other exports
+
     for _, run in runs:
         software = run.find(f"{_N}dataCollectionSoftware")
         if software is not None:

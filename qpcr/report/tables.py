@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import re
 import sys
 from datetime import UTC, datetime
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -223,15 +224,55 @@ def versions() -> dict[str, str]:
 
 @cache
 def _versions() -> dict[str, str]:
-    """:func:`versions`, read from the packages' metadata once a process (14 ms each time; a
-    report quotes them three times)."""
+    """:func:`versions`, read once a process (a report quotes them three times)."""
+    found = _installed(_PACKAGES)
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
+        if found.get(name) is None:
+            from importlib import metadata  # an unusual install: its email parser costs 10 ms
+
+            try:
+                found[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                found[name] = "not installed"
+        out[name] = str(found[name])
     return out
+
+
+def _installed(names: tuple[str, ...]) -> dict[str, str | None]:
+    """The ``Version:`` field of each package's ``METADATA``, from the first folder along
+    ``sys.path`` holding a ``NAME-VERSION.dist-info`` for it, as :func:`importlib.metadata.version`
+    reads it; None where that folder holds an ``.egg-info`` instead, or no folder holds either
+    (:func:`_versions` then asks :mod:`importlib.metadata`, which a table need not import)."""
+    key = {re.sub(r"[-_.]+", "_", n).lower(): n for n in names}
+    found: dict[str, str | None] = {}
+    for entry in sys.path:
+        try:
+            listed = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in listed:
+            stem, dot, kind = folder.rpartition(".")
+            name = key.get(re.sub(r"[-_.]+", "_", stem.split("-")[0]).lower())
+            if not dot or kind not in ("dist-info", "egg-info") or name in found or name is None:
+                continue
+            egg = kind == "egg-info"
+            found[name] = None if egg else _metadata_version(Path(entry or ".", folder))
+    return found
+
+
+def _metadata_version(folder: Path) -> str | None:
+    """The ``Version:`` header of ``folder/METADATA`` (None when it has none)."""
+    try:
+        with open(folder / "METADATA", encoding="utf-8") as lines:
+            for line in lines:
+                if not line.strip():
+                    break
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
 
 
 def provenance(results: Results) -> dict[str, Any]:
