@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .grouped import records
+
 if TYPE_CHECKING:
     from .results import Results
     from .settings import AnalysisConfig
@@ -164,7 +166,7 @@ def _records(table: pd.DataFrame, columns: Sequence[str] | None = None) -> list[
     """The rows of ``table`` as dicts, of those of ``columns`` it has (None: all)."""
     if columns is not None:
         table = table[[c for c in dict.fromkeys(columns) if c in table]]
-    return table.to_dict("records")
+    return records(table)
 
 
 def _key(kind: str, name: object, comparison: object) -> tuple[str, str, str]:

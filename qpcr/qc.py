@@ -19,7 +19,7 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
-from .grouped import group_codes, order_stats
+from .grouped import group_codes, order_stats, records
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -220,7 +220,7 @@ def _flag_events(flagged: pd.DataFrame) -> list[dict]:
     """One event per well the instrument software flagged: a warning when the well is used (or
     excluded for its flag), information when another rule excludes it anyway."""
     events = []
-    for r in flagged.to_dict("records"):
+    for r in records(flagged):
         codes = r["flags"].split(";")
         meaning = "; ".join(f"{c}: {VENDOR_FLAGS.get(c, 'flag')}" for c in codes)
         code, sample = r["exclude_code"], r.get("sample", "")
@@ -303,7 +303,7 @@ def _zero_copy_events(empty: pd.DataFrame) -> list[dict]:
          f"most replicates amplified at ≈ {r['copies']:.1f} copies per well, where "
          f"{100 * np.exp(-r['copies']):.1f} % of wells hold no copy; left out "
          "as a zero-copy well"}
-        for r in empty.to_dict("records")
+        for r in records(empty)
     ]  # fmt: skip
 
 
@@ -345,7 +345,7 @@ def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
          "value": np.nan, "threshold": np.nan,
          "message": f"{r['target']} in {r.get('sample', '')}: well {r['well']} undetermined while "
          f"its replicates amplified; excluded as a failed reaction ({r['exclude_reason']})"}
-        for r in dropped.to_dict("records")
+        for r in records(dropped)
     ]  # fmt: skip
 
 
@@ -413,7 +413,7 @@ def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
          "target": r["target"], "code": "nondetect", "severity": "info", "value": np.nan,
          "threshold": config.nondetect_limit,
          "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
-        for r in nd.to_dict("records")
+        for r in records(nd)
     ]  # fmt: skip
 
 
@@ -444,7 +444,7 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     samples = w[w["sample_type"].eq("unkn") & w["cq"].notna() & ~w["excluded"]]
     max_cq = samples.groupby("target")["cq"].max()
     ntc = w[w["sample_type"].isin(["ntc", "nac"]) & w["cq"].notna()]
-    for r in ntc.to_dict("records"):
+    for r in records(ntc):
         top = max_cq.get(r["target"], np.nan)
         margin = r["cq"] - top
         if np.isnan(top) or margin < config.ntc_margin:
@@ -459,7 +459,7 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     nrt = w[w["sample_type"].eq("nrt") & w["cq"].notna()]
     if not nrt.empty:
         means = samples.groupby(["sample", "target"])["cq"].mean()
-        for r in nrt.to_dict("records"):
+        for r in records(nrt):
             ref = means.get((r.get("sample", ""), r["target"]), np.nan)
             if not np.isnan(ref) and r["cq"] - ref < config.ntc_margin:
                 gap = r["cq"] - ref
