@@ -375,18 +375,23 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
     )  # fmt: skip
     events = []
     flagged = flags[flags["group_flagged"]].join(used[[*keys, "well", "cq_used"]])
-    for key, group in flagged.groupby(keys, sort=False):
-        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        out = group[group["outlier"]]
+    groups: dict[tuple, list[dict]] = {}  # as groupby(keys, sort=False): missing keys left out
+    for r in records(flagged[[*keys, "well", "cq_used", "outlier", "range"]]):
+        key = tuple(r[k] for k in keys)
+        if not any(pd.isna(k) for k in key):
+            groups.setdefault(key, []).append(r)
+    for key, group in groups.items():
+        info = dict(zip(keys, key, strict=True))
+        out = [r for r in group if r["outlier"]]
         # tidy tables may have no wells: such a replicate is named by its Cq
-        wells = [w if isinstance(w, str) else "" for w in out["well"]]
-        named = [f"well {w}" if w else f"the replicate at Cq {c:.2f}"
-                 for w, c in zip(wells, out["cq_used"], strict=True)]  # fmt: skip
+        wells = [r["well"] if isinstance(r["well"], str) else "" for r in out]
+        named = [f"well {w}" if w else f"the replicate at Cq {r['cq_used']:.2f}"
+                 for w, r in zip(wells, out, strict=True)]  # fmt: skip
         limit = config.outlier_threshold
         if poisson:
             cq1 = single_copy_cqs([info["target"]], config)[0]
-            limit = poisson_range_limit(group["cq_used"].median(), len(group),
-                                        config.outlier_threshold,
+            median = pd.Series([r["cq_used"] for r in group], dtype=float).median()
+            limit = poisson_range_limit(median, len(group), config.outlier_threshold,
                                         (cq1, config.pipetting_sd))  # fmt: skip
         action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
         fate = (f"{', '.join(named)} {action}" if len(out)
@@ -394,9 +399,9 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
         events.append({
             "plate": info.get("plate", ""), "well": ", ".join(w for w in wells if w),
             "sample": info["sample"], "target": info["target"], "code": "replicate_spread",
-            "severity": "warn", "value": group["range"].iloc[0], "threshold": limit,
+            "severity": "warn", "value": group[0]["range"], "threshold": limit,
             "message": f"{info['target']} in {info['sample']}: technical replicates span "
-            f"{group['range'].iloc[0]:.2f} cycles (> {limit:.3g}); {fate}",
+            f"{group[0]['range']:.2f} cycles (> {limit:.3g}); {fate}",
         })  # fmt: skip
     return reasons, events
 
