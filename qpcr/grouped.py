@@ -172,8 +172,8 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     if not len(table.columns):
         return [{} for _ in range(len(table))]
     columns = []
-    for position, dtype in enumerate(table.dtypes):
-        values = table.iloc[:, position].tolist()
+    for _, column in table.items():
+        values, dtype = column.tolist(), column.dtype
         if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
             values = [_native(v) for v in values]
         columns.append(values)
