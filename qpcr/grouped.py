@@ -148,7 +148,7 @@ def moments(
     return average, sd, count
 
 
-def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[dict[Any, Any]]:
     """The rows of ``table`` as ``table.to_dict("records")`` gives them, a column at a time
     instead of a tuple per row.
 
@@ -156,6 +156,8 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ----------
     table
         Any table with distinct column labels.
+    columns
+        The columns to take, of those the table has, in this order (None: all).
 
     Returns
     -------
@@ -166,19 +168,26 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     Examples
     --------
     >>> import pandas as pd
-    >>> records(pd.DataFrame({"target": ["MYC", "TBP"], "cq": [24.5, 18.0]}))
+    >>> table = pd.DataFrame({"target": ["MYC", "TBP"], "cq": [24.5, 18.0]})
+    >>> records(table)
     [{'target': 'MYC', 'cq': 24.5}, {'target': 'TBP', 'cq': 18.0}]
+    >>> records(table, ["cq", "well"])
+    [{'cq': 24.5}, {'cq': 18.0}]
     """
-    if not len(table.columns):
+    if columns is None:
+        taken = list(table.items())
+    else:
+        taken = [(c, table[c]) for c in dict.fromkeys(columns) if c in table]
+    if not taken:
         return [{} for _ in range(len(table))]
-    columns = []
-    for _, column in table.items():
+    lists = []
+    for _, column in taken:
         values, dtype = column.tolist(), column.dtype
         if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
             values = [_native(v) for v in values]
-        columns.append(values)
-    labels = table.columns.tolist()
-    return [dict(zip(labels, row, strict=True)) for row in zip(*columns, strict=True)]
+        lists.append(values)
+    labels = [label for label, _ in taken]
+    return [dict(zip(labels, row, strict=True)) for row in zip(*lists, strict=True)]
 
 
 def _native(value: Any) -> Any:
