@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["group_codes", "moments", "order_stats"]
+__all__ = ["group_codes", "moments", "order_stats", "records"]
 
 
 def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
@@ -146,3 +146,53 @@ def moments(
         average = np.where(count > 0, total / count, np.nan)
         sd = np.sqrt(np.where(count > 1, m2 / (count - 1), np.nan))
     return average, sd, count
+
+
+def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[dict[Any, Any]]:
+    """The rows of ``table`` as ``table.to_dict("records")`` gives them, a column at a time
+    instead of a tuple per row.
+
+    Parameters
+    ----------
+    table
+        Any table with distinct column labels.
+    columns
+        The columns to take, of those the table has, in this order (None: all).
+
+    Returns
+    -------
+    list of dict
+        One dict per row, column label → value; numpy numbers become Python numbers and
+        ``pd.NA`` in a text column becomes None, as in ``to_dict``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"target": ["MYC", "TBP"], "cq": [24.5, 18.0]})
+    >>> records(table)
+    [{'target': 'MYC', 'cq': 24.5}, {'target': 'TBP', 'cq': 18.0}]
+    >>> records(table, ["cq", "well"])
+    [{'cq': 24.5}, {'cq': 18.0}]
+    """
+    if columns is None:
+        taken = list(table.items())
+    else:
+        taken = [(c, table[c]) for c in dict.fromkeys(columns) if c in table]
+    if not taken:
+        return [{} for _ in range(len(table))]
+    lists = []
+    for _, column in taken:
+        values, dtype = column.tolist(), column.dtype
+        if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            values = [_native(v) for v in values]
+        lists.append(values)
+    labels = [label for label, _ in taken]
+    return [dict(zip(labels, row, strict=True)) for row in zip(*lists, strict=True)]
+
+
+def _native(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds, ``pd.NA`` as None (pandas'
+    ``maybe_box_native`` for the values a table of ours holds)."""
+    if isinstance(value, np.floating | np.integer | np.bool_):
+        return value.item()
+    return None if value is pd.NA else value

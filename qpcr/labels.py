@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .grouped import records
+
 if TYPE_CHECKING:
     from .results import Results
     from .settings import AnalysisConfig
@@ -115,7 +117,7 @@ def comparison_labels(
     interaction oxygen × drug
     """
     factors = list(factors)
-    labels = [_label(r, factors, config) for r in _records(table, ("contrast", "kind", *factors))]
+    labels = [_label(r, factors, config) for r in records(table, ("contrast", "kind", *factors))]
     return pd.Series(labels, index=table.index, dtype=object)
 
 
@@ -160,13 +162,6 @@ def labelled(results: Results) -> Results:
                                           if name != "contrasts"})  # fmt: skip
 
 
-def _records(table: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:
-    """The rows of ``table`` as dicts, of those of ``columns`` it has (None: all)."""
-    if columns is not None:
-        table = table[[c for c in dict.fromkeys(columns) if c in table]]
-    return table.to_dict("records")
-
-
 def _key(kind: str, name: object, comparison: object) -> tuple[str, str, str]:
     return (kind, str(name), str(comparison))
 
@@ -192,12 +187,12 @@ def _pairs(
         return {}
     model = {
         _key(r["item"], r["name"], r["comparison"]): r
-        for r in _records(contrasts, columns and ("item", "name", "comparison", *columns))
+        for r in records(contrasts, columns and ("item", "name", "comparison", *columns))
     }
     out = {}
     for table, item in ((results.fold_changes, "target"), (results.ratios, "ratio")):
         if "comparison" in table:
-            for r in _records(table, columns and (item, "comparison", *columns)):
+            for r in records(table, columns and (item, "comparison", *columns)):
                 key = _key(item, r[item], r["comparison"])
                 if key in model:
                     out[key] = (r, model[key])
@@ -236,7 +231,7 @@ def p_roles(results: Results) -> dict[str, pd.Series]:
     def roles(table: pd.DataFrame, item: str | None, name: str) -> pd.Series:
         """``item`` None: the model's table (its rows say whether they are a target's)."""
         out = []
-        for r in _records(table, ("item", name, "comparison", "contrast")):
+        for r in records(table, ("item", name, "comparison", "contrast")):
             key = _key(item or r["item"], r[name], r.get("comparison"))
             second = key in pairs and (key in model_first) != (item is None)
             out.append("" if r.get("contrast") == "control" else

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
-from .grouped import group_codes, order_stats
+from .grouped import group_codes, order_stats, records
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -220,7 +220,7 @@ def _flag_events(flagged: pd.DataFrame) -> list[dict]:
     """One event per well the instrument software flagged: a warning when the well is used (or
     excluded for its flag), information when another rule excludes it anyway."""
     events = []
-    for r in flagged.to_dict("records"):
+    for r in records(flagged):
         codes = r["flags"].split(";")
         meaning = "; ".join(f"{c}: {VENDOR_FLAGS.get(c, 'flag')}" for c in codes)
         code, sample = r["exclude_code"], r.get("sample", "")
@@ -303,7 +303,7 @@ def _zero_copy_events(empty: pd.DataFrame) -> list[dict]:
          f"most replicates amplified at ≈ {r['copies']:.1f} copies per well, where "
          f"{100 * np.exp(-r['copies']):.1f} % of wells hold no copy; left out "
          "as a zero-copy well"}
-        for r in empty.to_dict("records")
+        for r in records(empty)
     ]  # fmt: skip
 
 
@@ -345,7 +345,7 @@ def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
          "value": np.nan, "threshold": np.nan,
          "message": f"{r['target']} in {r.get('sample', '')}: well {r['well']} undetermined while "
          f"its replicates amplified; excluded as a failed reaction ({r['exclude_reason']})"}
-        for r in dropped.to_dict("records")
+        for r in records(dropped)
     ]  # fmt: skip
 
 
@@ -375,18 +375,23 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
     )  # fmt: skip
     events = []
     flagged = flags[flags["group_flagged"]].join(used[[*keys, "well", "cq_used"]])
-    for key, group in flagged.groupby(keys, sort=False):
-        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        out = group[group["outlier"]]
+    groups: dict[tuple, list[dict]] = {}  # as groupby(keys, sort=False): missing keys left out
+    for r in records(flagged[[*keys, "well", "cq_used", "outlier", "range"]]):
+        key = tuple(r[k] for k in keys)
+        if not any(pd.isna(k) for k in key):
+            groups.setdefault(key, []).append(r)
+    for key, group in groups.items():
+        info = dict(zip(keys, key, strict=True))
+        out = [r for r in group if r["outlier"]]
         # tidy tables may have no wells: such a replicate is named by its Cq
-        wells = [w if isinstance(w, str) else "" for w in out["well"]]
-        named = [f"well {w}" if w else f"the replicate at Cq {c:.2f}"
-                 for w, c in zip(wells, out["cq_used"], strict=True)]  # fmt: skip
+        wells = [r["well"] if isinstance(r["well"], str) else "" for r in out]
+        named = [f"well {w}" if w else f"the replicate at Cq {r['cq_used']:.2f}"
+                 for w, r in zip(wells, out, strict=True)]  # fmt: skip
         limit = config.outlier_threshold
         if poisson:
             cq1 = single_copy_cqs([info["target"]], config)[0]
-            limit = poisson_range_limit(group["cq_used"].median(), len(group),
-                                        config.outlier_threshold,
+            median = pd.Series([r["cq_used"] for r in group], dtype=float).median()
+            limit = poisson_range_limit(median, len(group), config.outlier_threshold,
                                         (cq1, config.pipetting_sd))  # fmt: skip
         action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
         fate = (f"{', '.join(named)} {action}" if len(out)
@@ -394,9 +399,9 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
         events.append({
             "plate": info.get("plate", ""), "well": ", ".join(w for w in wells if w),
             "sample": info["sample"], "target": info["target"], "code": "replicate_spread",
-            "severity": "warn", "value": group["range"].iloc[0], "threshold": limit,
+            "severity": "warn", "value": group[0]["range"], "threshold": limit,
             "message": f"{info['target']} in {info['sample']}: technical replicates span "
-            f"{group['range'].iloc[0]:.2f} cycles (> {limit:.3g}); {fate}",
+            f"{group[0]['range']:.2f} cycles (> {limit:.3g}); {fate}",
         })  # fmt: skip
     return reasons, events
 
@@ -413,7 +418,7 @@ def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
          "target": r["target"], "code": "nondetect", "severity": "info", "value": np.nan,
          "threshold": config.nondetect_limit,
          "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
-        for r in nd.to_dict("records")
+        for r in records(nd)
     ]  # fmt: skip
 
 
@@ -444,7 +449,7 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     samples = w[w["sample_type"].eq("unkn") & w["cq"].notna() & ~w["excluded"]]
     max_cq = samples.groupby("target")["cq"].max()
     ntc = w[w["sample_type"].isin(["ntc", "nac"]) & w["cq"].notna()]
-    for r in ntc.to_dict("records"):
+    for r in records(ntc):
         top = max_cq.get(r["target"], np.nan)
         margin = r["cq"] - top
         if np.isnan(top) or margin < config.ntc_margin:
@@ -459,7 +464,7 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     nrt = w[w["sample_type"].eq("nrt") & w["cq"].notna()]
     if not nrt.empty:
         means = samples.groupby(["sample", "target"])["cq"].mean()
-        for r in nrt.to_dict("records"):
+        for r in records(nrt):
             ref = means.get((r.get("sample", ""), r["target"]), np.nan)
             if not np.isnan(ref) and r["cq"] - ref < config.ntc_margin:
                 gap = r["cq"] - ref

@@ -138,43 +138,50 @@ def normalise(
     efficiency_se = dict(efficiency_se or {})
     refs = list(reference_genes)
     rep = replicates.copy()
-    cens = rep["n_censored"] > 0 if "n_censored" in rep else pd.Series(False, index=rep.index)
+    cens = (rep["n_censored"] > 0).to_numpy() if "n_censored" in rep else np.zeros(len(rep), bool)
     rep["censored"] = cens
-    ref_nd = rep["target"].isin(refs) & cens
-    rep.loc[ref_nd, "cq_mean"] = np.nan  # an undetermined reference gene cannot normalise
-    names = rep["target"].unique()
-    log2e = rep["target"].map({t: np.log2(efficiency.get(t, 2.0)) for t in names}).astype(float)
-    rep["_w"] = rep["cq_mean"] * log2e
-    gene_mean = rep.groupby("target")["cq_mean"].transform("mean")
-    se_e = rep["target"].map({t: efficiency_se.get(t, 0.0) for t in names}).astype(float)
+    is_ref = rep["target"].isin(refs).to_numpy()
+    ref_nd = is_ref & cens
+    cq = rep["cq_mean"].to_numpy(float, copy=True)
+    cq[ref_nd] = np.nan  # an undetermined reference gene cannot normalise
+    rep["cq_mean"] = cq
+    code, names = pd.factorize(rep["target"])  # -1 (a missing target): NaN below
+
+    def per_target(values: list[float]) -> np.ndarray:
+        return np.append(np.array(values, dtype=float), np.nan)[code]
+
+    log2e = per_target([np.log2(efficiency.get(t, 2.0)) for t in names])
+    rep["_w"] = cq * log2e
+    gene_mean = rep.groupby("target")["cq_mean"].transform("mean").to_numpy()
+    se_e = per_target([efficiency_se.get(t, 0.0) for t in names])
     e = 2.0**log2e
-    rep["_var"] = (log2e * rep["cq_se"]) ** 2 + (
-        (gene_mean - rep["cq_mean"]) * se_e / (e * np.log(2))
+    rep["_var"] = (log2e * rep["cq_se"].to_numpy(float)) ** 2 + (
+        (gene_mean - cq) * se_e / (e * np.log(2))
     ) ** 2
 
-    is_ref = rep["target"].isin(refs)
     ref_w, ref_var = _by_reference(rep[is_ref], refs)
     f = len(refs)
     ref_cq = ref_w.mean(axis=1, skipna=False)
     var_nf = ref_var.sum(axis=1, skipna=False) / f**2
-    undetermined = set(zip(rep.loc[ref_nd, "sample"], rep.loc[ref_nd, "target"], strict=True))
+    undetermined = set(zip(rep["sample"][ref_nd], rep["target"][ref_nd], strict=True))
     why = {
         sample: ", ".join(f"{g} {'undetermined' if (sample, g) in undetermined else 'missing'}"
                           for g, lost in zip(refs, row, strict=True) if lost)
         for sample, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
     }  # fmt: skip
 
-    out = rep[~is_ref].copy()
-    out["ref_cq"] = out["sample"].map(ref_cq)
-    out["delta_cq"] = out["_w"] - out["ref_cq"]
-    out["log2_rq"] = -out["delta_cq"]
-    out["rel_quantity"] = 2.0 ** out["log2_rq"]
-    out["se_log2_rq"] = np.sqrt(out["_var"] + out["sample"].map(var_nf))
+    out = rep[~is_ref]
+    at = ref_w.index.get_indexer(pd.Index(out["sample"]))  # -1 (no reference row): NaN
+    ref = np.append(ref_cq.to_numpy(float), np.nan)[at]
+    delta = out["_w"].to_numpy(float) - ref
+    spread = np.append(var_nf.to_numpy(float), np.nan)[at]
+    out = out.assign(ref_cq=ref, delta_cq=delta, log2_rq=-delta, rel_quantity=2.0**-delta,
+                     se_log2_rq=np.sqrt(out["_var"].to_numpy(float) + spread))  # fmt: skip
     note = np.full(len(out), "", dtype=object)
-    no_ref = out["ref_cq"].isna().to_numpy()
+    no_ref = np.isnan(ref)
     lacking = out["sample"].to_numpy()[no_ref]
     note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})" for s in lacking]
-    note[out["cq_mean"].isna().to_numpy() & ~no_ref] = "no usable target Cq"
+    note[np.isnan(out["cq_mean"].to_numpy(float)) & ~no_ref] = "no usable target Cq"
     out["note"] = pd.Series(note, index=out.index, dtype=object)
     out = out.drop(columns=["_w", "_var"]).reset_index(drop=True)
     return out if wells is None else _per_well(out, wells, refs, efficiency)

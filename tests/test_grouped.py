@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpcr.grouped import group_codes, moments, order_stats
+from qpcr.grouped import group_codes, moments, order_stats, records
 
 #: The pandas whose groupby summation :func:`qpcr.grouped.moments` follows step by step; another
 #: pandas may sum in another order, so there the mean and SD are held to 1e-14 relative.
@@ -126,3 +126,43 @@ def test_units_and_group_summary_equal_pandas_groupby() -> None:
         assert summary["n"].tolist() == reference["n"].tolist()
         assert _same(summary["mean_log2"], reference["mean"], rtol)
         assert _same(summary["sd_log2"], reference["sd"], rtol)
+
+
+def _same_cell(a: object, b: object) -> bool:
+    """The same type and value (NaN equal to NaN)."""
+    nan = isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b)
+    return type(a) is type(b) and (nan or a is b or a == b)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_records_equal_to_dict_records(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 30))
+    text = rng.choice(np.array(["MYC", "=x", None], dtype=object), n)
+    table = pd.DataFrame(
+        {
+            "target": pd.array(text, dtype="string"),
+            "cq": np.where(rng.random(n) < 0.2, np.nan, rng.normal(25, 3, n)),
+            "n": rng.integers(0, 5, n),
+            "excluded": rng.random(n) < 0.5,
+            "mixed": pd.Series(
+                rng.choice(
+                    np.array([np.float64(1.5), np.int64(2), "a", pd.NA, None], dtype=object), n
+                ),
+                dtype=object,
+            ),
+            "count": pd.array(
+                np.where(rng.random(n) < 0.3, None, rng.integers(0, 9, n)), dtype="Int64"
+            ),
+        },
+        index=rng.permutation(n) + 100,
+    )
+    expected, got = table.to_dict("records"), records(table)
+    assert [list(r) for r in got] == [list(r) for r in expected]
+    assert all(
+        _same_cell(got[i][k], expected[i][k]) for i in range(len(expected)) for k in expected[i]
+    )
+
+
+def test_records_of_a_table_without_columns_has_one_empty_row_per_row() -> None:
+    assert records(pd.DataFrame(index=range(2))) == [{}, {}]

@@ -71,3 +71,14 @@ def test_safe_frame_escapes_text_columns_and_labels_only() -> None:
     out.to_csv(text, index=False)
     lines = text.getvalue().splitlines()
     assert lines[1] == '"\'=HYPERLINK(""http://x"",""y"")",-1.25,\'@x'
+
+
+def test_safe_frame_output_can_be_changed_without_touching_the_input() -> None:
+    df = pd.DataFrame({"sample": ["d1", "d2"], "cq": [20.0, 21.0]})
+    out = safe_frame(df)
+    out.insert(0, "export", "plate1")
+    out.loc[0, "cq"] = 99.0
+    out["sample"] = "x"
+    assert list(df.columns) == ["sample", "cq"]
+    assert df["cq"].tolist() == [20.0, 21.0]
+    assert df["sample"].tolist() == ["d1", "d2"]

@@ -236,3 +236,19 @@ def test_readme_and_columns_doc_are_generated_from_the_schema() -> None:
     assert all(f"`{t.file}`" in section for t in TABLES.values() if t.file)
     with pytest.raises(ValueError, match="markers"):
         readme_with_tables("# no markers\n")
+
+
+def test_conform_gives_a_table_apart_from_its_input() -> None:
+    frame = pd.DataFrame({"target": ["MYC"], "quantity": [1200.0], "plate": ["p1"],
+                          "sample": ["s1"], "cq_mean": [24.1], "n": [3],
+                          "upper_bound": [False]})  # fmt: skip
+    in_order = conform("quantities", frame)
+    again = conform("quantities", in_order)  # already in the declared order
+    assert again is not in_order
+    again.loc[0, "quantity"] = 1.0
+    again["n"] = 5
+    assert in_order["quantity"].tolist() == [1200.0]
+    assert in_order["n"].tolist() == [3]
+    loose = conform("quantities", in_order.astype({"cq_mean": object}))
+    assert loose["cq_mean"].dtype == float
+    assert in_order["cq_mean"].tolist() == [24.1]

@@ -65,12 +65,15 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     0  '=HYPERLINK("x") -1.0
     1              ctrl  2.0
     """
-    out = df.copy()
-    for name in out.columns:
-        column = out[name]
-        text = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+    out = df.copy(deep=False)  # copy-on-write: the columns replaced below are new arrays
+    for name, dtype in df.dtypes.items():
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
+            continue
+        column = df[name]
         # each distinct value looked at once: a few names over many rows is cheap
-        if text and any(escape_cell(v) is not v for v in column.dropna().unique()):
+        if any(escape_cell(v) is not v for v in column.unique()):
             out[name] = column.map(escape_cell, na_action="ignore")
-    out.columns = [escape_cell(c) for c in out.columns]
+    labels = [escape_cell(c) for c in df.columns]
+    if any(label is not c for label, c in zip(labels, df.columns, strict=True)):
+        out.columns = labels
     return out

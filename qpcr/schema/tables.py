@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from .codes import SEVERITIES
@@ -544,7 +545,8 @@ def conform(
     missing = [c for c in order if c not in frame.columns]
     if extra or missing:
         raise ValueError(f"table {name}: undeclared column(s) {extra}, missing column(s) {missing}")
-    floats = [c.name for c in table.columns if isinstance(c, Column) and c.dtype == "float"]
-    loose = [c for c in floats if c in frame and frame[c].dtype == object]
-    ordered = frame[order]
+    floats = {c.name for c in table.columns if isinstance(c, Column) and c.dtype == "float"}
+    # in order already (the usual case): a shallow copy, which copy-on-write keeps apart
+    ordered = frame.copy(deep=False) if frame.columns.tolist() == order else frame[order]
+    loose = [c for c, held in ordered.dtypes.items() if c in floats and held == np.dtype(object)]
     return ordered.astype(dict.fromkeys(loose, float)) if loose else ordered
