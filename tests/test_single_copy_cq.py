@@ -63,6 +63,19 @@ def test_the_table_reads_from_a_settings_file_and_refuses_what_is_not_cycles(
         parse_setting("assay_single_copy_cq", 33.0)
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [("assay_single_copy_cq", {"A": "inf"}, "'assay_single_copy_cq.A' is inf"),
+     ("single_copy_cq", float("inf"), "'single_copy_cq' is inf"),
+     ("ntc_margin", "-inf", "'ntc_margin' is -inf")],
+)  # fmt: skip
+def test_an_infinite_number_of_cycles_is_refused(name: str, value: object, message: str) -> None:
+    """inf passes an open bound (above 0) but is no Cq: the copies 2^(Cq₁ − Cq) it implies are
+    infinite, so every group would count as high-copy."""
+    with pytest.raises(ConfigError, match=rf"{message}; expected a finite number"):
+        parse_setting(name, value)
+
+
 def load_config_text(tmp_path: Path, text: str) -> AnalysisConfig:
     path = tmp_path / "round.toml"
     path.write_text(text, encoding="utf-8")
