@@ -80,6 +80,7 @@ def check(
         raise click.BadParameter("give either --spec or --init-spec", param_hint="--spec")
     if chart is not None and history is None:
         raise click.BadParameter("needs --history FILE", param_hint="--chart")
+    _refuse_unused(spec is not None, layout, settings)
     with user_errors():
         import pandas as pd
 
@@ -104,6 +105,23 @@ def check(
         _write_outputs(results, loaded, json_out, junit, chart, history)
     _print_check(results, quiet, verbose)
     raise click.exceptions.Exit(checks.exit_code(results))
+
+
+def _refuse_unused(checking: bool, layout: Path | None, settings: dict[str, Any]) -> None:
+    """Refuse an option that the mode given would ignore: the settings of the floors and ΔCq
+    rules (all but ``decimal``) only make a spec, a layout only joins the runs a spec checks."""
+    from ..config import setting
+
+    if checking:
+        unused = [setting(name).option[0] for name in settings if name != "decimal"]
+        if unused:
+            raise click.BadParameter(
+                "only with --init-spec (a spec's rules are checked as written)",
+                param_hint=", ".join(unused),
+            )
+    elif layout is not None:
+        raise click.BadParameter("only with --spec (--init-spec reads no layout)",
+                                 param_hint="--layout")  # fmt: skip
 
 
 def _runs(exports: list[Path], quiet: bool) -> tuple[list[Path], Iterable[Path]]:
