@@ -90,6 +90,16 @@ def test_a_target_not_in_the_data_is_refused_with_the_nearest_name() -> None:
     assert "did you mean 'TNFSF11'" in str(err.value)
 
 
+def test_a_target_spelt_in_another_case_is_refused_naming_the_target() -> None:
+    """Gene symbols are compared exactly ('tnfsf11' is not 'TNFSF11'); the hint names the
+    target that differs only in case, which difflib alone finds too far to suggest."""
+    wells = _wells({("s1", "TNFSF11"): [33.0], ("s1", "TBP"): [22.0]})
+    config = from_mapping({"assay_single_copy_cq": {"tnfsf11": 33.0}})
+    with pytest.raises(ConfigError, match="single-copy Cq of 'tnfsf11' names no target") as err:
+        check_names(wells, config)
+    assert str(err.value).endswith("expected one of TNFSF11, TBP. did you mean 'TNFSF11'?")
+
+
 def test_the_cli_takes_the_option_and_refuses_an_unknown_target_without_traceback(
     tmp_path: Path,
 ) -> None:
