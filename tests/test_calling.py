@@ -364,6 +364,24 @@ def test_qpcr_curves_writes_curves_qc_and_figures(tmp_path: Path) -> None:
     assert "Traceback" not in wrong.output
 
 
+def test_qpcr_curves_into_a_path_that_is_a_file_is_refused_without_traceback(
+    tmp_path: Path,
+) -> None:
+    """--out naming a file (or a folder under a file) is a user mistake: one message, exit 1
+    (mkdir raised FileExistsError / NotADirectoryError with a traceback)."""
+    taken = tmp_path / "notes.txt"
+    taken.write_text("x", encoding="utf-8")
+    for out in (taken, taken / "out"):
+        result = CliRunner().invoke(app, ["curves", str(STEPONE), "--out", str(out),
+                                          "--no-figures"])  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.stderr.strip() == (
+            f"error: {out}: cannot write here (a part of the path is a file, not a folder); "
+            "expected a path of folders. Check the path"
+        )
+
+
 def test_qpcr_curves_writes_melt_table_events_and_figures(tmp_path: Path) -> None:
     """The CFX RDML holds amplification and melt curves: melt.csv gets one row per melt curve
     (60), its codes become qc.csv events beside the curves' own, and each target gets a melt
