@@ -126,8 +126,9 @@ def single_copy_cq(
     Raises
     ------
     InputError
-        The target is not in the wells (or, omitted, several are), the level column is
-        missing, or no level has both amplified wells (two at least) and non-detects.
+        The target is not in the wells (or, omitted, several are), the level, target or cq
+        column is missing, a Cq is text that is neither a number nor a non-detect word, or no
+        level has both amplified wells (two at least) and non-detects.
 
     Examples
     --------
@@ -153,12 +154,16 @@ def single_copy_cq(
     if level not in wells:
         raise InputError(f"no column '{level}'; expected the column naming each dilution level",
                          where=where, hint="Pass level=COLUMN")  # fmt: skip
+    for name in ("target", "cq"):
+        if name not in wells:
+            raise InputError(f"no column '{name}'; expected the wells' target and cq columns",
+                             where=where, hint="Read the plate with qpcr.read_export")  # fmt: skip
     rows = wells
     if "sample_type" in rows:
         rows = rows[~rows["sample_type"].astype(str).isin(_CONTROLS)]
     target = _target(rows, target, where)
     rows = rows[rows["target"].astype(str).eq(target)]
-    cq = pd.to_numeric(rows["cq"], errors="coerce").astype(float)
+    cq = _cq_values(rows["cq"], where)
     blank = cq.isna() | (cq >= nondetect_limit)
     if "cq_status" in rows:
         blank |= rows["cq_status"].astype(str).eq("undetermined")
@@ -199,6 +204,28 @@ def single_copy_cq(
     columns = ["level", "wells", "nondetects", "copies", "cq_mean", "single_copy_cq", "se", "used"]
     return SingleCopyCq(target, estimate, se, estimate - z * se, estimate + z * se,
                         levels[columns])  # fmt: skip
+
+
+def _cq_values(cells: pd.Series, where: str) -> pd.Series:
+    """The Cq values as numbers, NaN for a non-detect (empty, NaN or a word such as
+    'Undetermined'); other text is refused, since read as a non-detect it would change the
+    copies per well (a decimal comma, '34,2', is no non-detect)."""
+    import pandas as pd
+
+    from .schema import NON_DETECT_TOKENS
+
+    cq = pd.to_numeric(cells, errors="coerce").astype(float)
+    words = cells[cq.isna() & cells.notna()].astype(str).str.strip()
+    odd = words[~(words.eq("") | words.str.lower().isin(NON_DETECT_TOKENS))]
+    if len(odd):
+        raise InputError(
+            f"Cq {odd.iloc[0]!r} is not a number; expected numbers, with NaN or a word such as "
+            "'Undetermined' for a non-detect",
+            where=where,
+            hint="Convert the column to numbers (decimal comma?), or read the plate with "
+            "qpcr.read_export",
+        )
+    return cq
 
 
 def _target(wells: pd.DataFrame, target: str | None, where: str) -> str:

@@ -123,6 +123,20 @@ def test_what_cannot_give_a_single_copy_cq_is_refused() -> None:
         single_copy_cq(every)
 
 
+def test_cq_text_is_a_non_detect_only_when_it_says_so() -> None:
+    """'Undetermined', '' and NaN are non-detects; '34,2' (a decimal comma) is refused, where
+    it was read as a non-detect (4 of 6 instead of 2 of 6: λ̂ 0.41 instead of 1.10)."""
+    words = ["34.0", "35.0", "34.5", "33.0", "Undetermined", ""]
+    found = single_copy_cq(pd.DataFrame({"target": "A", "sample": "L1", "cq": words}))
+    assert found.levels["nondetects"].tolist() == [2]
+    assert found.estimate == pytest.approx(34.125 + mean_log_copies(math.log(3.0)), abs=1e-12)
+    comma = ["34,0", "35,0", "34.5", "33.0", "Undetermined", np.nan]
+    with pytest.raises(InputError, match=r"single-copy Cq: Cq '34,0' is not a number; expected"):
+        single_copy_cq(pd.DataFrame({"target": "A", "sample": "L1", "cq": comma}))
+    with pytest.raises(InputError, match="single-copy Cq: no column 'cq'; expected"):
+        single_copy_cq(pd.DataFrame({"target": "A", "sample": "L1", "ct": [34.0]}))
+
+
 def test_the_estimate_is_what_the_per_assay_setting_takes() -> None:
     found = qpcr.single_copy_cq(_plate(np.random.default_rng(7), 34.2))
     config = from_mapping({"assay_single_copy_cq": {found.target: round(found.estimate, 2)}})
