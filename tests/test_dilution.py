@@ -98,6 +98,22 @@ def test_wells_read_as_non_detects_and_controls_left_out() -> None:
     assert found.estimate == pytest.approx(34.5 + mean_log_copies(math.log(2.0)), abs=1e-12)
 
 
+def test_omitted_and_invalid_wells_are_no_non_detects() -> None:
+    """A well the user omitted or whose Cq is invalid holds an unknown number of copies: it is
+    left out, not counted as empty (2 of 5 non-detects, λ̂ = ln 2.5, not 4 of 8)."""
+    wells = pd.DataFrame({
+        "target": "A", "sample": "L1",
+        "cq": [34.0, 35.0, 34.5, np.nan, np.nan, np.nan, np.nan, 33.0],
+        "cq_status": ["ok", "ok", "ok", "undetermined", "undetermined", "omitted", "invalid",
+                      "ok"],
+        "omitted": [False] * 7 + [True],
+    })  # fmt: skip
+    level = single_copy_cq(wells).levels.set_index("level").loc["L1"]
+    assert (level["wells"], level["nondetects"]) == (5, 2)
+    assert level["copies"] == pytest.approx(math.log(2.5), abs=1e-12)
+    assert level["single_copy_cq"] == pytest.approx(34.5 + mean_log_copies(math.log(2.5)))
+
+
 def test_a_level_all_amplified_or_all_empty_is_left_out() -> None:
     cq = [None] * 8 + [34.0, 35.0] * 6 + [31.0, 31.2] * 5 + [None] * 10
     wells = pd.DataFrame({"target": "A", "sample": ["a"] * 20 + ["b"] * 10 + ["c"] * 10,
