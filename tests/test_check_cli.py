@@ -158,7 +158,9 @@ def test_init_spec_takes_the_single_copy_cq_from_config_and_options(
      (["--spec", str(SPEC), "-r", "GAPDH"], "Invalid value for --reference-genes: only with "
       "--init-spec"),
      (["--init-spec", "new.toml", "--layout", str(SPEC)],
-      "Invalid value for --layout: only with --spec")],
+      "Invalid value for --layout: only with --spec"),
+     (["--init-spec", "new.toml", "--json", "r.json", "--junit", "r.xml"],
+      "Invalid value for --json, --junit: only with --spec (--init-spec checks no run)")],
 )  # fmt: skip
 def test_usage_errors_exit_1_through_main(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
