@@ -116,6 +116,25 @@ def test_the_cli_takes_the_option_and_refuses_an_unknown_target_without_tracebac
     assert "Traceback" not in run.stderr
 
 
+def test_low_copy_settings_the_outlier_rule_leaves_unused_are_warned_about() -> None:
+    """analysis.toml takes outlier_rule = "range": Cq₁ and the estimate from copies serve only
+    the poisson rule, so a measured Cq₁ or low_copy_estimate = "poisson" would do nothing."""
+    from qpcr.pipeline import read_wells
+
+    settings = EXAMPLE / "analysis.toml"
+    config = load_config(settings)
+    files = ([EXAMPLE / "quantstudio_384_results.txt"], EXAMPLE / "quantstudio_384_layout.csv")
+    both = config.with_overrides(assay_single_copy_cq={"TNFSF11": 33.6},
+                                 low_copy_estimate="poisson")  # fmt: skip
+    assert [w for w in read_wells(*files, both).warnings if "no effect" in w] == [
+        f"{settings}: low_copy_estimate = 'poisson' and [assay_single_copy_cq] have no effect "
+        "under outlier_rule = 'range' (the low-copy rules need 'poisson'); every replicate "
+        "group keeps its mean Cq"
+    ]
+    for quiet in (config, both.with_overrides(outlier_rule="poisson")):
+        assert not [w for w in read_wells(*files, quiet).warnings if "no effect" in w]
+
+
 def test_unlisted_targets_use_single_copy_cq() -> None:
     config = AnalysisConfig(single_copy_cq=36.0, assay_single_copy_cq={"A": 33.5})
     assert single_copy_cqs(["A", "B", "A"], config).tolist() == [33.5, 36.0, 33.5]
