@@ -22,6 +22,7 @@ way; :func:`choices` is a choice setting's vocabulary, owned by its implementing
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import tomllib
@@ -435,6 +436,8 @@ def _check(spec: Setting, value: Any, where: str) -> None:
             expected = f"between {low:g} and {high:g}" if high is not None else f"above {low:g}"
             unit = f" {spec.unit}" if spec.unit else ""
             raise ConfigError(f"'{name}' is {number}; expected {expected}{unit}", where=where)
+        if not math.isfinite(number):  # inf passes an open bound but is no number of cycles
+            raise ConfigError(f"'{name}' is {number}; expected a finite number", where=where)
 
 
 def _choices_text(spec: Setting) -> str:

@@ -38,6 +38,8 @@ __all__ = ["SingleCopyCq", "mean_log_copies", "single_copy_cq"]
 
 #: Sample types that are not dilution levels (no-template and no-RT controls).
 _CONTROLS = frozenset({"ntc", "nac", "nrt"})
+#: ``cq_status`` values of wells whose Cq is unknown, not absent: neither amplified nor empty.
+_UNKNOWN = frozenset({"omitted", "missing", "invalid"})
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,9 @@ def single_copy_cq(
     ----------
     wells
         Wells of the dilution (e.g. :func:`qpcr.read_export`): ``target``, ``cq`` (NaN for a
-        non-detect), the ``level`` column; ``cq_status`` (``undetermined``) and
-        ``sample_type`` (no-template and no-RT controls are left out) when present.
+        non-detect), the ``level`` column; when present ``cq_status`` (``undetermined``; the
+        ``omitted``, ``missing`` and ``invalid`` wells are left out, as are wells flagged
+        ``omitted``) and ``sample_type`` (no-template and no-RT controls are left out).
     target
         The assay; may be omitted when the wells hold one target.
     level
@@ -126,8 +129,9 @@ def single_copy_cq(
     Raises
     ------
     InputError
-        The target is not in the wells (or, omitted, several are), the level column is
-        missing, or no level has both amplified wells (two at least) and non-detects.
+        The target is not in the wells (or, omitted, several are), the level, target or cq
+        column is missing, a Cq is text that is neither a number nor a non-detect word, or no
+        level has both amplified wells (two at least) and non-detects.
 
     Examples
     --------
@@ -153,12 +157,14 @@ def single_copy_cq(
     if level not in wells:
         raise InputError(f"no column '{level}'; expected the column naming each dilution level",
                          where=where, hint="Pass level=COLUMN")  # fmt: skip
-    rows = wells
-    if "sample_type" in rows:
-        rows = rows[~rows["sample_type"].astype(str).isin(_CONTROLS)]
+    for name in ("target", "cq"):
+        if name not in wells:
+            raise InputError(f"no column '{name}'; expected the wells' target and cq columns",
+                             where=where, hint="Read the plate with qpcr.read_export")  # fmt: skip
+    rows = _level_wells(wells)
     target = _target(rows, target, where)
     rows = rows[rows["target"].astype(str).eq(target)]
-    cq = pd.to_numeric(rows["cq"], errors="coerce").astype(float)
+    cq = _cq_values(rows["cq"], where)
     blank = cq.isna() | (cq >= nondetect_limit)
     if "cq_status" in rows:
         blank |= rows["cq_status"].astype(str).eq("undetermined")
@@ -199,6 +205,44 @@ def single_copy_cq(
     columns = ["level", "wells", "nondetects", "copies", "cq_mean", "single_copy_cq", "se", "used"]
     return SingleCopyCq(target, estimate, se, estimate - z * se, estimate + z * se,
                         levels[columns])  # fmt: skip
+
+
+def _level_wells(wells: pd.DataFrame) -> pd.DataFrame:
+    """The wells that count at their level: no controls (``sample_type``), and no well whose
+    Cq is unknown for another reason than a non-detect (omitted by the instrument's user,
+    invalid): counted as non-detects, they would lower the copies per well."""
+    import pandas as pd
+
+    keep = pd.Series(True, index=wells.index)
+    if "sample_type" in wells:
+        keep &= ~wells["sample_type"].astype(str).isin(_CONTROLS)
+    if "cq_status" in wells:
+        keep &= ~wells["cq_status"].astype(str).isin(_UNKNOWN)
+    if "omitted" in wells:
+        keep &= ~wells["omitted"].fillna(False).astype(bool)
+    return wells[keep]
+
+
+def _cq_values(cells: pd.Series, where: str) -> pd.Series:
+    """The Cq values as numbers, NaN for a non-detect (empty, NaN or a word such as
+    'Undetermined'); other text is refused, since read as a non-detect it would change the
+    copies per well (a decimal comma, '34,2', is no non-detect)."""
+    import pandas as pd
+
+    from .schema import NON_DETECT_TOKENS
+
+    cq = pd.to_numeric(cells, errors="coerce").astype(float)
+    words = cells[cq.isna() & cells.notna()].astype(str).str.strip()
+    odd = words[~(words.eq("") | words.str.lower().isin(NON_DETECT_TOKENS))]
+    if len(odd):
+        raise InputError(
+            f"Cq {odd.iloc[0]!r} is not a number; expected numbers, with NaN or a word such as "
+            "'Undetermined' for a non-detect",
+            where=where,
+            hint="Convert the column to numbers (decimal comma?), or read the plate with "
+            "qpcr.read_export",
+        )
+    return cq
 
 
 def _target(wells: pd.DataFrame, target: str | None, where: str) -> str:

@@ -172,9 +172,15 @@ def did_you_mean(word: str, options: Iterable[object], otherwise: str = "") -> s
     "did you mean 'GAPDH'?"
     >>> did_you_mean("XYZ", ["GAPDH", "MYC"]), did_you_mean("XYZ", ["GAPDH"], "known: GAPDH")
     ('', 'known: GAPDH')
+
+    A name that differs only in case is the nearest (difflib finds 'myc' far from 'MYC'):
+
+    >>> did_you_mean("myc", ["GAPDH", "MYC"])
+    "did you mean 'MYC'?"
     """
     names = list(dict.fromkeys(map(str, options)))
-    close = difflib.get_close_matches(word, names, n=1)
+    same = [name for name in names if name.casefold() == word.casefold()]
+    close = same or difflib.get_close_matches(word, names, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
     return otherwise

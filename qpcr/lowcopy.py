@@ -67,6 +67,7 @@ __all__ = [
     "methods_text",
     "poisson_cq",
     "single_copy_cqs",
+    "unused_warnings",
 ]
 
 #: ``low_copy_estimate``: the Cq of a low-copy replicate group from its copies per well
@@ -195,6 +196,43 @@ def methods_text(low_targets: Sequence[str], config: AnalysisConfig) -> str:
             "assays whose single-copy Cq is given under assay_single_copy_cq."
         )
     return " ".join(out)
+
+
+def unused_warnings(config: AnalysisConfig) -> list[str]:
+    """A warning when low-copy settings were given that the outlier rule leaves unused: Cq₁
+    and the estimate from copies serve only ``outlier_rule = "poisson"``.
+
+    Parameters
+    ----------
+    config
+        The settings (``outlier_rule``, ``low_copy_estimate``, ``assay_single_copy_cq``).
+
+    Returns
+    -------
+    list of str
+        One warning, or none.
+
+    Examples
+    --------
+    >>> from qpcr.config import AnalysisConfig
+    >>> unused_warnings(AnalysisConfig(outlier_rule="range", assay_single_copy_cq={"A": 33.5}))
+    ["settings: [assay_single_copy_cq] has no effect under outlier_rule = 'range' (the \
+low-copy rules need 'poisson'); every replicate group keeps its mean Cq"]
+    >>> unused_warnings(AnalysisConfig(assay_single_copy_cq={"A": 33.5}))
+    []
+    """
+    if config.outlier_rule == "poisson":
+        return []
+    given = ["low_copy_estimate = 'poisson'"] if config.low_copy_estimate == "poisson" else []
+    given += ["[assay_single_copy_cq]"] if config.assay_single_copy_cq else []
+    if not given:
+        return []
+    verb = "has" if len(given) == 1 else "have"
+    return [
+        f"{config.source or 'settings'}: {' and '.join(given)} {verb} no effect under "
+        f"outlier_rule = '{config.outlier_rule}' (the low-copy rules need 'poisson'); every "
+        "replicate group keeps its mean Cq"
+    ]
 
 
 def _names(targets: Sequence[str]) -> str:

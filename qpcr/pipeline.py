@@ -24,6 +24,7 @@ from .io import read_run
 from .io.registry import Export, RunInfo
 from .labels import labelled
 from .layout import join_layout, load_layout
+from .lowcopy import unused_warnings
 from .results import InputFile, Results
 from .stages.comparisons import Compared, adjust, compare
 from .stages.quality import Checked, quality
@@ -416,7 +417,7 @@ def read_wells(
     else:
         wells = wells.assign(target=wells["target"].replace(aliases))
     _refuse_what_a_layout_must_give(wells, runs, layouts is not None)
-    warnings += check_names(wells, settings, exported_targets)
+    warnings += check_names(wells, settings, exported_targets) + unused_warnings(settings)
     if settings.source and Path(settings.source).is_file():
         inputs.append(InputFile(settings.source, sha256(settings.source), "settings"))
     wells = _fill_from_export(wells, "quantity")

@@ -375,7 +375,8 @@ def name_values(values: list[str], where: str, form: str = "NAME=VALUE") -> dict
     Raises
     ------
     ConfigError
-        A value without ``=``, or with an empty side.
+        A value without ``=``, with an empty side, or a name given twice with different values
+        (which one was meant cannot be told; a settings file refuses a repeated key too).
 
     Examples
     --------
@@ -385,8 +386,21 @@ def name_values(values: list[str], where: str, form: str = "NAME=VALUE") -> dict
     Traceback (most recent call last):
     ...
     qpcr.errors.ConfigError: --control: 'oxygen' is not NAME=VALUE
+    >>> name_values(["oxygen=normoxia", "oxygen=hypoxia"], "--control")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ConfigError: --control: 'oxygen' is given twice ('normoxia', 'hypoxia'); ...
     """
-    return dict(_pair(value, "=", where, form) for value in values)
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, val = _pair(value, "=", where, form)
+        if pairs.setdefault(key, val) != val:
+            raise ConfigError(
+                f"'{key}' is given twice ({pairs[key]!r}, {val!r}); expected one value per name",
+                where=where,
+                hint=f"Give '{key}' once",
+            )
+    return pairs
 
 
 def option_value(setting: Setting, value: Any) -> Any:

@@ -173,7 +173,7 @@ def check_names(
     exported = set(map(str, export_targets))
     return [
         f"{src} [aliases]: '{name}' renames no target of the exports"
-        + (f" ({hint})" if (hint := did_you_mean(name, exported)) else "")
-        for name in config.aliases
+        + (f" ({hint})" if (hint := did_you_mean(name, exported - {alias})) else "")
+        for name, alias in config.aliases.items()  # the name it renames to is no suggestion
         if exported and name not in exported
     ]

@@ -159,7 +159,11 @@ def test_curves_without_amplification_data_are_refused() -> None:
     short = tidy({"A1": 100 + grown(1e-5)})
     with pytest.raises(InputError, match="span 8 cycles; expected at least 10"):
         call_cq(short[short["cycle"] <= 8])
-    with pytest.raises(InputError, match=r"unknown curve method 'cdp2'.*cpd2"):
+    with pytest.raises(
+        InputError,
+        match=r"unknown curve method 'cdp2'; expected one of linreg, "
+        r"cpd2. did you mean 'cpd2'\?",
+    ):
         call_cq(tidy({"A1": 100 + grown(1e-5)}), "cdp2")
 
 
@@ -360,8 +364,28 @@ def test_qpcr_curves_writes_curves_qc_and_figures(tmp_path: Path) -> None:
     assert cpd2_run.output == ""
     wrong = runner.invoke(app, ["curves", str(STEPONE), "--out", str(out), "--method", "lin"])
     assert wrong.exit_code == 1
-    assert "unknown curve method 'lin'" in wrong.output
-    assert "Traceback" not in wrong.output
+    assert wrong.stderr.strip() == (
+        "error: --method: unknown curve method 'lin'; expected one "
+        "of linreg, cpd2. did you mean 'linreg'?"
+    )
+
+
+def test_qpcr_curves_into_a_path_that_is_a_file_is_refused_without_traceback(
+    tmp_path: Path,
+) -> None:
+    """--out naming a file (or a folder under a file) is a user mistake: one message, exit 1
+    (mkdir raised FileExistsError / NotADirectoryError with a traceback)."""
+    taken = tmp_path / "notes.txt"
+    taken.write_text("x", encoding="utf-8")
+    for out in (taken, taken / "out"):
+        result = CliRunner().invoke(app, ["curves", str(STEPONE), "--out", str(out),
+                                          "--no-figures"])  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.stderr.strip() == (
+            f"error: {out}: cannot write here (a part of the path is a file, not a folder); "
+            "expected a path of folders. Check the path"
+        )
 
 
 def test_qpcr_curves_writes_melt_table_events_and_figures(tmp_path: Path) -> None:

@@ -152,7 +152,15 @@ def test_init_spec_takes_the_single_copy_cq_from_config_and_options(
     ("args", "message"),
     [([], "Invalid value for --spec: give either --spec or --init-spec"),
      (["--spec", str(SPEC), "--init-spec", "new.toml"], "give either --spec or --init-spec"),
-     (["--spec", str(SPEC), "--chart", "c.png"], "Invalid value for --chart: needs --history")],
+     (["--spec", str(SPEC), "--chart", "c.png"], "Invalid value for --chart: needs --history"),
+     (["--spec", str(SPEC), "--assay-single-copy-cq", "MYC=26", "--pipetting-sd", "0.1"],
+      "Invalid value for --assay-single-copy-cq, --pipetting-sd: only with --init-spec"),
+     (["--spec", str(SPEC), "-r", "GAPDH"], "Invalid value for --reference-genes: only with "
+      "--init-spec"),
+     (["--init-spec", "new.toml", "--layout", str(SPEC)],
+      "Invalid value for --layout: only with --spec"),
+     (["--init-spec", "new.toml", "--json", "r.json", "--junit", "r.xml"],
+      "Invalid value for --json, --junit: only with --spec (--init-spec checks no run)")],
 )  # fmt: skip
 def test_usage_errors_exit_1_through_main(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]

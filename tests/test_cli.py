@@ -85,7 +85,12 @@ def test_existing_results_need_force(analysed: tuple[Path, str]) -> None:
      (["--control", "oxygen=normoxic", "--control", "treatment=vehicle"],
       "level 'normoxic' of factor 'oxygen'"),
      (["--efficiency", "BMP2=250"], "gives E = 250; expected 1.0 ≤ E ≤ 2.2"),
-     (["--format", "rdmlx"], "unknown format 'rdmlx'")],
+     (["--format", "rdmlx"], "unknown format 'rdmlx'"),
+     (["--assay-single-copy-cq", "BMP2=34", "--assay-single-copy-cq", "BMP2=35"],
+      "--assay-single-copy-cq: 'BMP2' is given twice ('34', '35'); expected one value per name. "
+      "Give 'BMP2' once"),
+     (["--control", "oxygen=normoxia", "--control", "oxygen=hypoxia"],
+      "--control: 'oxygen' is given twice ('normoxia', 'hypoxia')")],
 )  # fmt: skip
 def test_user_errors_exit_1_without_traceback(
     tmp_path: Path, extra: list[str], message: str

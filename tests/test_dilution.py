@@ -98,6 +98,22 @@ def test_wells_read_as_non_detects_and_controls_left_out() -> None:
     assert found.estimate == pytest.approx(34.5 + mean_log_copies(math.log(2.0)), abs=1e-12)
 
 
+def test_omitted_and_invalid_wells_are_no_non_detects() -> None:
+    """A well the user omitted or whose Cq is invalid holds an unknown number of copies: it is
+    left out, not counted as empty (2 of 5 non-detects, λ̂ = ln 2.5, not 4 of 8)."""
+    wells = pd.DataFrame({
+        "target": "A", "sample": "L1",
+        "cq": [34.0, 35.0, 34.5, np.nan, np.nan, np.nan, np.nan, 33.0],
+        "cq_status": ["ok", "ok", "ok", "undetermined", "undetermined", "omitted", "invalid",
+                      "ok"],
+        "omitted": [False] * 7 + [True],
+    })  # fmt: skip
+    level = single_copy_cq(wells).levels.set_index("level").loc["L1"]
+    assert (level["wells"], level["nondetects"]) == (5, 2)
+    assert level["copies"] == pytest.approx(math.log(2.5), abs=1e-12)
+    assert level["single_copy_cq"] == pytest.approx(34.5 + mean_log_copies(math.log(2.5)))
+
+
 def test_a_level_all_amplified_or_all_empty_is_left_out() -> None:
     cq = [None] * 8 + [34.0, 35.0] * 6 + [31.0, 31.2] * 5 + [None] * 10
     wells = pd.DataFrame({"target": "A", "sample": ["a"] * 20 + ["b"] * 10 + ["c"] * 10,
@@ -121,6 +137,20 @@ def test_what_cannot_give_a_single_copy_cq_is_refused() -> None:
     every = pd.DataFrame({"target": "A", "sample": "x", "cq": [31.0, 31.1, 31.3]})
     with pytest.raises(InputError, match="no dilution level of A has both non-detects"):
         single_copy_cq(every)
+
+
+def test_cq_text_is_a_non_detect_only_when_it_says_so() -> None:
+    """'Undetermined', '' and NaN are non-detects; '34,2' (a decimal comma) is refused, where
+    it was read as a non-detect (4 of 6 instead of 2 of 6: λ̂ 0.41 instead of 1.10)."""
+    words = ["34.0", "35.0", "34.5", "33.0", "Undetermined", ""]
+    found = single_copy_cq(pd.DataFrame({"target": "A", "sample": "L1", "cq": words}))
+    assert found.levels["nondetects"].tolist() == [2]
+    assert found.estimate == pytest.approx(34.125 + mean_log_copies(math.log(3.0)), abs=1e-12)
+    comma = ["34,0", "35,0", "34.5", "33.0", "Undetermined", np.nan]
+    with pytest.raises(InputError, match=r"single-copy Cq: Cq '34,0' is not a number; expected"):
+        single_copy_cq(pd.DataFrame({"target": "A", "sample": "L1", "cq": comma}))
+    with pytest.raises(InputError, match="single-copy Cq: no column 'cq'; expected"):
+        single_copy_cq(pd.DataFrame({"target": "A", "sample": "L1", "ct": [34.0]}))
 
 
 def test_the_estimate_is_what_the_per_assay_setting_takes() -> None:

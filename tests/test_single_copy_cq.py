@@ -63,6 +63,19 @@ def test_the_table_reads_from_a_settings_file_and_refuses_what_is_not_cycles(
         parse_setting("assay_single_copy_cq", 33.0)
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [("assay_single_copy_cq", {"A": "inf"}, "'assay_single_copy_cq.A' is inf"),
+     ("single_copy_cq", float("inf"), "'single_copy_cq' is inf"),
+     ("ntc_margin", "-inf", "'ntc_margin' is -inf")],
+)  # fmt: skip
+def test_an_infinite_number_of_cycles_is_refused(name: str, value: object, message: str) -> None:
+    """inf passes an open bound (above 0) but is no Cq: the copies 2^(Cq₁ − Cq) it implies are
+    infinite, so every group would count as high-copy."""
+    with pytest.raises(ConfigError, match=rf"{message}; expected a finite number"):
+        parse_setting(name, value)
+
+
 def load_config_text(tmp_path: Path, text: str) -> AnalysisConfig:
     path = tmp_path / "round.toml"
     path.write_text(text, encoding="utf-8")
@@ -75,6 +88,16 @@ def test_a_target_not_in_the_data_is_refused_with_the_nearest_name() -> None:
     with pytest.raises(ConfigError, match="single-copy Cq of 'TNFSF1' names no target") as err:
         check_names(wells, config)
     assert "did you mean 'TNFSF11'" in str(err.value)
+
+
+def test_a_target_spelt_in_another_case_is_refused_naming_the_target() -> None:
+    """Gene symbols are compared exactly ('tnfsf11' is not 'TNFSF11'); the hint names the
+    target that differs only in case, which difflib alone finds too far to suggest."""
+    wells = _wells({("s1", "TNFSF11"): [33.0], ("s1", "TBP"): [22.0]})
+    config = from_mapping({"assay_single_copy_cq": {"tnfsf11": 33.0}})
+    with pytest.raises(ConfigError, match="single-copy Cq of 'tnfsf11' names no target") as err:
+        check_names(wells, config)
+    assert str(err.value).endswith("expected one of TNFSF11, TBP. did you mean 'TNFSF11'?")
 
 
 def test_the_cli_takes_the_option_and_refuses_an_unknown_target_without_traceback(
@@ -91,6 +114,25 @@ def test_the_cli_takes_the_option_and_refuses_an_unknown_target_without_tracebac
     assert "[assay_single_copy_cq]" in run.stderr
     assert "did you mean 'TNFSF11'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_low_copy_settings_the_outlier_rule_leaves_unused_are_warned_about() -> None:
+    """analysis.toml takes outlier_rule = "range": Cq₁ and the estimate from copies serve only
+    the poisson rule, so a measured Cq₁ or low_copy_estimate = "poisson" would do nothing."""
+    from qpcr.pipeline import read_wells
+
+    settings = EXAMPLE / "analysis.toml"
+    config = load_config(settings)
+    files = ([EXAMPLE / "quantstudio_384_results.txt"], EXAMPLE / "quantstudio_384_layout.csv")
+    both = config.with_overrides(assay_single_copy_cq={"TNFSF11": 33.6},
+                                 low_copy_estimate="poisson")  # fmt: skip
+    assert [w for w in read_wells(*files, both).warnings if "no effect" in w] == [
+        f"{settings}: low_copy_estimate = 'poisson' and [assay_single_copy_cq] have no effect "
+        "under outlier_rule = 'range' (the low-copy rules need 'poisson'); every replicate "
+        "group keeps its mean Cq"
+    ]
+    for quiet in (config, both.with_overrides(outlier_rule="poisson")):
+        assert not [w for w in read_wells(*files, quiet).warnings if "no effect" in w]
 
 
 def test_unlisted_targets_use_single_copy_cq() -> None:

@@ -129,6 +129,30 @@ def test_the_sheet_has_one_row_per_field_with_its_help_and_choices(tmp_path: Pat
     assert rules[f"C{test}"].formula1 == "=qpcr_test"
 
 
+def test_a_table_entry_given_twice_with_different_values_is_refused(tmp_path: Path) -> None:
+    """Two efficiency rows for BMP2 (1.94 and 2.0): the last one was taken silently."""
+    path = tmp_path / "t.xlsx"
+    write_template(path, settings={"efficiency": {"BMP2": 1.94, "TBP": 1.95}})
+    book = openpyxl.load_workbook(path)
+    ws = book["Settings"]
+    second = [c.row for c in ws["A"] if c.value == "efficiency"][1]
+    assert ws.cell(second, 3).value == "TBP"
+    ws.cell(second, 3, "BMP2")
+    ws.cell(second, 4, 1.94)
+    book.save(path)
+    assert template_config([path]).efficiency == {"BMP2": 1.94}  # the same value: one entry
+    ws.cell(second, 4, 2.0)
+    book.save(path)
+    with pytest.raises(ConfigError) as info:
+        template_config([path])
+    assert info.value.where == f"{path} Settings!C{second}"
+    assert str(info.value).endswith(
+        "'BMP2' is given twice under efficiency, with different "
+        "values; expected one row each. Keep one efficiency row for "
+        "'BMP2'"
+    )
+
+
 def test_settings_cells_are_read_in_their_toml_types(tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
     write_template(path)

@@ -107,8 +107,8 @@ def call_cq(curves: pd.DataFrame, method: str = "linreg") -> CurveCalls:
     """
     if method not in METHODS:
         raise InputError(
-            f"unknown curve method {method!r}", "method",
-            did_you_mean(method, METHODS, f"Use one of: {', '.join(METHODS)}."),
+            f"unknown curve method {method!r}; expected one of {', '.join(METHODS)}", "method",
+            did_you_mean(method, METHODS),
         )  # fmt: skip
     matrix = curve_matrix(curves)
     keys = matrix.keys

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, output_errors
 from ..errors import InputError
 from ..qc import event_table
 from ..report.safe import safe_frame
@@ -58,7 +58,8 @@ def write_calls(
     Raises
     ------
     InputError
-        ``outdir`` holds ``curves.csv`` or ``qc.csv`` and not ``force``.
+        ``outdir`` holds ``curves.csv`` or ``qc.csv`` and not ``force``, or cannot be made
+        (a file in its place; :func:`qpcr.atomic.output_errors`).
 
     Examples
     --------
@@ -87,7 +88,8 @@ def write_calls(
             f"already holds curve results ({', '.join(existing)})", str(outdir),
             "Choose another --out folder, or pass --force to replace them",
         )  # fmt: skip
-    outdir.mkdir(parents=True, exist_ok=True)
+    with output_errors(outdir):  # a file in the way, a folder that cannot be made
+        outdir.mkdir(parents=True, exist_ok=True)
     tables = {} if calls is None else {"curves": calls.table}
     events = [event_table([]) if calls is None else calls.events]
     if melt is not None:

@@ -104,7 +104,8 @@ def stderr() -> Any:
 #: that are exactly a parameter name, and phrases in messages and hints).
 #: The option that sets each setting: the library names settings, the CLI names options.
 OPTIONS = {s.name: s.option[0] for s in SETTINGS}
-_OPTION_OF_WHERE = {"format": "--format", "plate": "--plate", "targets": "--targets", **OPTIONS}
+_OPTION_OF_WHERE = {"format": "--format", "plate": "--plate", "targets": "--targets",
+                    "method": "--method", **OPTIONS}  # fmt: skip
 _OPTION_OF_PHRASE = {
     'format="NAME"': "--format NAME",
     "qpcr.io.formats()": "'qpcr formats'",

@@ -80,6 +80,9 @@ def check(
         raise click.BadParameter("give either --spec or --init-spec", param_hint="--spec")
     if chart is not None and history is None:
         raise click.BadParameter("needs --history FILE", param_hint="--chart")
+    checked = {"--layout": layout, "--history": history, "--json": json_out, "--junit": junit,
+               "--chart": chart}  # fmt: skip
+    _refuse_unused(spec is not None, checked, settings)
     with user_errors():
         import pandas as pd
 
@@ -104,6 +107,24 @@ def check(
         _write_outputs(results, loaded, json_out, junit, chart, history)
     _print_check(results, quiet, verbose)
     raise click.exceptions.Exit(checks.exit_code(results))
+
+
+def _refuse_unused(
+    checking: bool, checked: dict[str, Path | None], settings: dict[str, Any]
+) -> None:
+    """Refuse an option that the mode given would ignore: the settings of the floors and ΔCq
+    rules (all but ``decimal``) only make a spec; ``checked`` (option → value), the layout,
+    history and result files, only serve checking runs against a spec."""
+    from ..config import setting
+
+    if checking:
+        unused = [setting(name).option[0] for name in settings if name != "decimal"]
+        hint, why = "--init-spec", "a spec's rules are checked as written"
+    else:
+        unused = [option for option, value in checked.items() if value is not None]
+        hint, why = "--spec", "--init-spec checks no run"
+    if unused:
+        raise click.BadParameter(f"only with {hint} ({why})", param_hint=", ".join(unused))
 
 
 def _runs(exports: list[Path], quiet: bool) -> tuple[list[Path], Iterable[Path]]:

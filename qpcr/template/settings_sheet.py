@@ -504,7 +504,13 @@ def _read_table(
         if spec.shape == dict[str, float]:
             value = sheet.get(r, c0 + 1)  # a number as typed, or text such as '95 %'
         parsed = parse_setting(spec.name, {cells[0]: value}, where)[cells[0]]
-        table[cells[0]] = list(parsed) if isinstance(parsed, tuple) else parsed
+        parsed = list(parsed) if isinstance(parsed, tuple) else parsed
+        if table.setdefault(cells[0], parsed) != parsed:  # which row was meant cannot be told
+            raise ConfigError(
+                f"'{cells[0]}' is given twice under {spec.name}, with different values; "
+                "expected one row each",
+                where=sheet.where(r, c0), hint=f"Keep one {spec.name} row for '{cells[0]}'",
+            )  # fmt: skip
     return contrasts if spec.shape == tuple[Contrast, ...] else table
 
 
