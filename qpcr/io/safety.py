@@ -23,7 +23,6 @@ from .budget import InputBudget, amounts, budget
 __all__ = [
     "MAX_ZIP_MEMBERS",
     "gunzip",
-    "iterparse_zip_member",
     "parse_xml",
     "read_zip_head",
     "read_zip_member",
@@ -43,13 +42,6 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplemented
 
 class _DoctypeRefused(Exception):
     """Raised inside the parser callback to stop at a DTD."""
-
-
-class _NoDoctypeBuilder(ET.TreeBuilder):
-    """Tree builder that stops the parser at the start of any ``<!DOCTYPE``."""
-
-    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
-        raise _DoctypeRefused(name)
 
 
 def parse_xml(data: bytes, where: str) -> ET.Element:
@@ -114,83 +106,6 @@ def _refuse_doctype(data: bytes) -> None:
     parser.StartElementHandler = root
     with contextlib.suppress(_RootReached, expat.ExpatError):
         parser.Parse(data, True)
-
-
-class _EndEvents(_NoDoctypeBuilder):
-    """Tree builder that also collects each element when its end tag is parsed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.finished: list[ET.Element] = []
-
-    def end(self, tag: str) -> ET.Element:
-        element = super().end(tag)
-        self.finished.append(element)
-        return element
-
-
-def iterparse_zip_member(path: Path, name: str, limit: int | None = None) -> Iterator[ET.Element]:
-    """Stream a zip member's XML, yielding each element when its end tag is read.
-
-    Like ``ElementTree.iterparse`` "end" events, with the guards of :func:`parse_xml` and
-    :func:`read_zip_member`. Clear elements you are done with to keep memory flat.
-
-    Parameters
-    ----------
-    path
-        The zip container.
-    name
-        The member's name.
-    limit
-        Most decompressed bytes accepted (None: the budget's ``inflated_bytes``).
-
-    Yields
-    ------
-    xml.etree.ElementTree.Element
-        Each element, children before their parent.
-
-    Raises
-    ------
-    ExportParseError
-        A damaged or oversized member, a DTD or broken XML.
-
-    Examples
-    --------
-    >>> import tempfile, zipfile
-    >>> from pathlib import Path
-    >>> folder = tempfile.TemporaryDirectory()
-    >>> path = Path(folder.name) / "run.zip"
-    >>> with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-    ...     archive.writestr("data/run.xml", "<run><well id='A1'/><well id='A2'/></run>")
-    >>> [(e.tag, e.get("id")) for e in iterparse_zip_member(path, "data/run.xml")]
-    [('well', 'A1'), ('well', 'A2'), ('run', None)]
-    >>> folder.cleanup()
-    """
-    where = f"{path} [{name}]"
-    limit = budget().inflated_bytes if limit is None else limit
-    builder = _EndEvents()
-    parser = ET.XMLParser(target=builder)
-    size = 0
-    with _open_zip(path) as archive:
-        info = _member_info(archive, path, name, limit)
-        with _zip_errors(where):
-            member = archive.open(info)
-        with member:
-            while True:
-                with _zip_errors(where):
-                    chunk = member.read(_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise _too_big(where, size, limit)
-                with _xml_errors(where):
-                    parser.feed(chunk)
-                yield from builder.finished
-                builder.finished.clear()
-    with _xml_errors(where):
-        parser.close()
-    yield from builder.finished
 
 
 @contextlib.contextmanager
