@@ -253,9 +253,9 @@ def test_cli_overrides_the_settings_file_and_keeps_the_rest(
 
 
 def test_older_spellings_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = _settings_from_cli(["--reference", "TBP", "-r", "RPL13A", "--candidates",
+    config = _settings_from_cli(["--reference", "TBP", "--reference", "RPL13A", "--candidates",
                                  "A,B,C", "--keep-outliers"], monkeypatch)  # fmt: skip
-    assert config.reference_genes == ("RPL13A", "TBP")
+    assert config.reference_genes == ("TBP", "RPL13A")
     assert config.candidate_genes == ("A", "B", "C")
     assert config.keep_outliers
 
@@ -316,3 +316,13 @@ def test_readme_settings_table_is_current() -> None:
     assert with_settings_table(readme) == readme, (
         "README settings table is stale: python -m qpcr.config --readme README.md"
     )
+
+
+def test_a_setting_in_both_spellings_is_refused() -> None:
+    # '--reference TBP -r RPL13A' could mean either order, and the first reference gene decides
+    # check --init-spec's ΔCq rules: refused rather than ordered by spelling
+    export = str(EXAMPLE / "quantstudio_384_results.txt")
+    result = runner.invoke(app, ["analyze", export, "--reference", "TBP", "-r", "RPL13A"])
+    assert result.exit_code == 1
+    assert "given as --reference-genes and as its older spelling --reference" in result.output
+    assert "Give every value with --reference-genes" in result.output

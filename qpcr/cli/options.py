@@ -83,6 +83,9 @@ def setting_options(
             given = {}
             for spec in specs:
                 value, alias = kwargs.pop(spec.name), kwargs.pop(spec.name + "_alias", None)
+                if value is not None and alias is not None:
+                    with user_errors():
+                        raise _both_spellings(spec)
                 if isinstance(value, list) or isinstance(alias, list):
                     value = [*(value or []), *(alias or [])] or None
                 value = alias if value is None else value
@@ -100,6 +103,19 @@ def setting_options(
         return command
 
     return decorate
+
+
+def _both_spellings(spec: Setting) -> Exception:
+    """A setting given in its current and an older spelling: which order, or which value, was
+    meant cannot be told (for reference genes the first one matters)."""
+    from ..errors import ConfigError
+
+    return ConfigError(
+        f"given as {spec.option[0]} and as its older spelling {' / '.join(spec.aliases)}; "
+        "expected one spelling",
+        spec.option[0],
+        f"Give every value with {spec.option[0]}, in the order you mean.",
+    )
 
 
 def typed_settings(given: dict[str, Any]) -> dict[str, Any]:
