@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError
+from qpcr.grouped import records
 
 from ._common import NEGLIGIBLE_SE, _join, _t_ci
 from .design import _contrast_specs, _Design
@@ -137,7 +138,7 @@ class _AnovaPlan:
     def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
         """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can)."""
         if self.ols is None:
-            return [{str(k): v for k, v in r.items()} for r in self.table(data).to_dict("records")]
+            return records(self.table(data))
         return _records(self.ols.columns(self.design.response_of(data)))
 
 
