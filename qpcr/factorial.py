@@ -16,6 +16,7 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .errors import QpcrError
+from .grouped import records
 from .groups import biological_units
 from .schema import columns_of
 from .stats import adjust_pvalues
@@ -194,4 +195,4 @@ def _withheld(rows: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:
     numbers = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
     table[numbers] = np.nan
     table["note"] = f"failed: {reason} (fail_on_controls)"
-    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+    return records(table)

@@ -207,6 +207,18 @@ class _Design:
         self.frame = self.frame.drop(columns="block")
         return f"fewer than 2 complete blocks (missing: {incomplete}): unblocked fit"
 
+    def cell_matrix(self) -> tuple[list[int], np.ndarray]:
+        """The cells of :attr:`frame`'s rows (codes of :attr:`cells`, in order of first
+        appearance) and the least-squares model matrix of the cell means: one indicator column
+        per cell, then, when blocked, one per block but the first (blocks sorted)."""
+        key = self.cell_key().to_numpy()
+        cells = list(dict.fromkeys(key.tolist()))
+        columns = [(key == c).astype(float) for c in cells]
+        if self.block:
+            blocks = self.frame["block"].to_numpy()
+            columns += [(blocks == b).astype(float) for b in sorted(set(blocks))[1:]]
+        return cells, np.column_stack(columns)
+
     def balanced(self) -> bool:
         counts = Counter(zip(*(self.frame[f].tolist() for f in self.factors), strict=True))
         if len(counts) < math.prod(len(v) for v in self.levels.values()):

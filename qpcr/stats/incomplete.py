@@ -5,6 +5,7 @@ a donor missing a sample (methods.md §3.3), as used by the ANOVA and the rcbd c
 from __future__ import annotations
 
 import math
+from functools import reduce
 from itertools import combinations
 from typing import Any
 
@@ -15,8 +16,9 @@ from .design import _Design
 from .dist import f_sf
 from .mixed import MixedFit, fit_random_intercept
 
-#: A mixed-model fit of the cell means, the cells of its columns and its note.
-_Mixed = tuple[MixedFit, list[tuple[str, ...]], str]
+#: A mixed-model fit of the cell means, the cells of its columns (codes of
+#: :attr:`_Design.cells`) and its note.
+_Mixed = tuple[MixedFit, list[int], str]
 
 #: The ``test`` of contrasts from the random-intercept mixed model (incomplete blocks).
 MIXED_TEST = "mixed model (REML, Satterthwaite df)"
@@ -30,18 +32,12 @@ def _mixed_fit(design: _Design) -> _Mixed | None:
     incomplete = design.block_status()[1]
     if not incomplete:
         return None
-    frame = design.frame
-    cells = list(dict.fromkeys(zip(*(frame[f] for f in design.factors), strict=True)))
-    key = pd.Series(list(zip(*(frame[f] for f in design.factors), strict=True)))
-    x = np.column_stack([(key == c).to_numpy(float) for c in cells])
-    blocks = frame["block"].to_numpy()
-    dummies = [(blocks == b).astype(float) for b in sorted(set(blocks))[1:]]
-    fixed = np.column_stack([x, *dummies])
-    y = frame["y"].to_numpy(float)
+    cells, fixed = design.cell_matrix()
+    y = design.frame["y"].to_numpy(float)
     resid = y - fixed @ np.linalg.lstsq(fixed, y, rcond=None)[0]
-    if len(frame) - np.linalg.matrix_rank(fixed) <= 0 or np.allclose(resid, 0, atol=1e-12):
+    if len(y) - np.linalg.matrix_rank(fixed) <= 0 or np.allclose(resid, 0, atol=1e-12):
         return None  # no within-block information, or none of it varies
-    fit = fit_random_intercept(y, x, blocks)
+    fit = fit_random_intercept(y, fixed[:, : len(cells)], design.frame["block"].to_numpy())
     note = (f"block(s) {incomplete} incomplete: kept in a random-intercept mixed model "
             f"({'block variance estimated 0' if fit.sigma2_block == 0 else 'REML'})")  # fmt: skip
     return fit, cells, note
@@ -52,7 +48,7 @@ def _mixed_anova(design: _Design, mixed: _Mixed) -> pd.DataFrame:
     on equally weighted cell means, Satterthwaite denominator df as lmerTest's ``anova``);
     ``sum_sq`` = F·df·σ̂²_e, ``den_df`` the denominator df. Every cell holds data."""
     fit, cells, note = mixed
-    order = [cells.index(c) for c in design.cells]
+    order = [cells.index(c) for c in range(len(design.cells))]
     rows = []
     for degree in range(1, len(design.factors) + 1):
         for term in combinations(design.factors, degree):
@@ -62,7 +58,7 @@ def _mixed_anova(design: _Design, mixed: _Mixed) -> pd.DataFrame:
                 parts.append(np.hstack([np.eye(k - 1), -np.ones((k - 1, 1))]) if f in term
                              else np.full((1, k), 1.0 / k))  # fmt: skip
             lmat = np.zeros((math.prod(p.shape[0] for p in parts), len(cells)))
-            lmat[:, order] = _kron(parts)
+            lmat[:, order] = reduce(np.kron, parts)
             f_stat, q, ddf = fit.f_test(lmat)
             rows.append({"term": " × ".join(term), "sum_sq": f_stat * q * fit.sigma2_resid,
                          "df": float(q), "F": f_stat, "den_df": ddf,
@@ -71,17 +67,10 @@ def _mixed_anova(design: _Design, mixed: _Mixed) -> pd.DataFrame:
     return out[["term", "sum_sq", "df", "F", "p_value", "ss_type", "note", "den_df"]]
 
 
-def _kron(parts: list[np.ndarray]) -> np.ndarray:
-    out = parts[0]
-    for part in parts[1:]:
-        out = np.kron(out, part)
-    return out
-
-
 def _mixed_evaluator(design: _Design, key: pd.Series, mixed: _Mixed) -> tuple[Any, str, str]:
     """Contrasts of the mixed model's cell means; returns (evaluate, test name, note)."""
     fit, cells, note = mixed
-    column = {i: cells.index(c) for i, c in enumerate(design.cells) if c in cells}
+    column = {c: i for i, c in enumerate(cells)}
     counts = key.value_counts()
 
     def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:

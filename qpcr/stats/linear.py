@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError
+from qpcr.grouped import records
 
 from ._common import NEGLIGIBLE_SE, _join, _t_ci
 from .design import _contrast_specs, _Design
@@ -137,7 +138,7 @@ class _AnovaPlan:
     def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
         """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can)."""
         if self.ols is None:
-            return [{str(k): v for k, v in r.items()} for r in self.table(data).to_dict("records")]
+            return records(self.table(data))
         return _records(self.ols.columns(self.design.response_of(data)))
 
 
@@ -282,7 +283,7 @@ def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
     mixed = _mixed_fit(design)
     if mixed is not None:
         return _mixed_evaluator(design, key, mixed)
-    rcbd = _Rcbd(design, key)  # drops the incomplete blocks (or the block)
+    rcbd = _Rcbd(design)  # drops the incomplete blocks (or the block)
     return rcbd.evaluator(design.frame["y"].to_numpy(float)), rcbd.test, rcbd.note
 
 
@@ -291,20 +292,14 @@ class _Rcbd:
     (:meth:`_Design.use_complete_blocks`): the model matrix, its rank and (XᵀX)⁺;
     :meth:`evaluator` fits one response."""
 
-    def __init__(self, design: _Design, key: pd.Series) -> None:
+    def __init__(self, design: _Design) -> None:
         self.note = design.use_complete_blocks()
-        blocked = bool(design.block)
-        frame = design.frame.assign(cell=key.loc[design.frame.index])
-        self.cells = list(dict.fromkeys(frame["cell"]))
-        x = np.column_stack([(frame["cell"] == c).to_numpy(float) for c in self.cells])
-        if blocked:
-            blocks = sorted(set(frame["block"]))
-            x = np.column_stack([x, *[(frame["block"] == b).to_numpy(float) for b in blocks[1:]]])
+        self.cells, x = design.cell_matrix()
         self.x = x
         self.df = float(len(x) - _rank(x))
         self.xtx_inv = np.linalg.pinv(x.T @ x)
-        self.counts = frame["cell"].value_counts()
-        self.test = "rcbd" if blocked else "pooled (no block)"
+        self.counts = design.cell_key().value_counts()
+        self.test = "rcbd" if design.block else "pooled (no block)"
 
     def evaluator(self, y: np.ndarray) -> Any:
         """The contrasts of the response ``y`` (in the design's rows): a function of the
@@ -510,7 +505,7 @@ class _ContrastPlan:
         self.specs = _contrast_specs(self.design, control)
         self.alpha, self.method = alpha, method
         complete = not self.design.block_status()[1]
-        self.rcbd = _Rcbd(self.design, self.key) if method == "rcbd" and complete else None
+        self.rcbd = _Rcbd(self.design) if method == "rcbd" and complete else None
 
     def table(self, data: pd.DataFrame) -> pd.DataFrame:
         """The contrasts of the response in ``data`` (rows as in the design's data)."""
