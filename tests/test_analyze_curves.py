@@ -328,3 +328,20 @@ def test_the_quality_stage_is_given_the_melt_table(monkeypatch: pytest.MonkeyPat
     assert len(given) == 1
     assert given[0] is not None
     pd.testing.assert_frame_equal(given[0], results.tables["melt"])
+
+
+def test_a_plates_curve_efficiency_outside_the_range_is_not_used_for_that_plate() -> None:
+    # with pooled_efficiency off each plate takes its own E, checked against (1, 2.2] as the
+    # pooled value and a plate's standard curve are: plate p2's 2.6 falls back to the pooled E
+    from qpcr.stages.quantify import _amplicon_efficiencies
+
+    amplicons = pd.DataFrame({"plate": ["p1", "p2"], "target": "MYC", "efficiency": [1.9, 2.6],
+                              "efficiency_se": [0.01, 0.01], "n": [30, 10]})  # fmt: skip
+    config = from_mapping({"pooled_efficiency": False})
+    efficiency, _, per_plate, _, warnings = _amplicon_efficiencies(amplicons, config, ["MYC"])
+    assert efficiency["MYC"] == pytest.approx((30 * 1.9 + 10 * 2.6) / 40)
+    assert per_plate == {"p1": {"MYC": 1.9}}
+    assert warnings == [
+        "the amplification curves of MYC on plate p2 give E = 2.600, outside (1, 2.2]: not "
+        "used; the pooled E = 2.075 instead"
+    ]

@@ -427,7 +427,12 @@ def _amplicon_efficiencies(
         if not config.pooled_efficiency:
             own = amplicons[amplicons["target"].eq(target) & amplicons["efficiency"].notna()]
             for plate, value in zip(own["plate"], own["efficiency"], strict=True):
-                per_plate.setdefault(str(plate), {})[target] = float(value)
+                if 1.0 < value <= 2.2:
+                    per_plate.setdefault(str(plate), {})[target] = float(value)
+                else:  # as the plate's standard curve would be: the pooled value instead
+                    warnings.append(f"the amplification curves of {target} on plate {plate} "
+                                    f"give E = {value:.3f}, outside (1, 2.2]: not used; "
+                                    f"the pooled E = {e:.3f} instead")  # fmt: skip
         over = f" over {plates} plates" if plates > 1 else ""
         notes.append(f"efficiency of {target} from its amplification curves{over}: "
                      f"E = {e:.3f} ({100 * (e - 1):.1f} %, SE {se[target]:.4f}, "
