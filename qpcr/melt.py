@@ -108,7 +108,7 @@ def _shift(values: np.ndarray, d: int) -> np.ndarray:
     """``values`` moved ``d`` columns left (``out[:, j] = values[:, j + d]``), NaN-filled."""
     out = np.full_like(values, np.nan)
     if d >= 0:
-        out[:, : values.shape[1] - d] = values[:, d:]
+        out[:, : max(values.shape[1] - d, 0)] = values[:, d:]
     else:
         out[:, -d:] = values[:, :d]
     return out
