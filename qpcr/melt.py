@@ -108,7 +108,7 @@ def _shift(values: np.ndarray, d: int) -> np.ndarray:
     """``values`` moved ``d`` columns left (``out[:, j] = values[:, j + d]``), NaN-filled."""
     out = np.full_like(values, np.nan)
     if d >= 0:
-        out[:, : values.shape[1] - d] = values[:, d:]
+        out[:, : max(values.shape[1] - d, 0)] = values[:, d:]
     else:
         out[:, -d:] = values[:, :d]
     return out
@@ -204,16 +204,16 @@ def _vertex(t: np.ndarray, d: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.nd
     return x1 + np.where(good, np.clip(top, np.minimum(u0, u2), np.maximum(u0, u2)), 0.0)
 
 
-def _peaks(keys: pd.DataFrame, t: np.ndarray, d: np.ndarray) -> pd.DataFrame:
-    """Every counted peak: ``curve`` (row of ``keys``), ``tm``, ``height``, ``area``,
-    ``prominence`` (the thresholds of the module docstring applied)."""
+def _peaks(group: np.ndarray, t: np.ndarray, d: np.ndarray) -> pd.DataFrame:
+    """Every counted peak: ``curve`` (row of ``t`` and ``d``), ``tm``, ``height``, ``area``,
+    ``prominence`` (the thresholds of the module docstring applied; ``group``: each curve's
+    plate × target × reporter, :func:`_groups`)."""
     left, right = _shift(d, -1), _shift(d, 1)
     r, c = np.nonzero((d > left) & (d >= right) & (d > 0))
     low_l, at_l = _bases(d, r, c, -1)
     low_r, at_r = _bases(d, r, c, 1)
     prominence = d[r, c] - np.maximum(low_l, low_r)
     noise = 1.4826 * _row_median(np.abs(d - (left + right) / 2)) / np.sqrt(1.5)
-    group = keys.groupby(["plate", "target", "reporter"], sort=False).ngroup().to_numpy()
     largest = pd.Series(prominence).groupby(group[r]).max()
     keep = (prominence >= MIN_PROMINENCE * largest.reindex(group[r]).to_numpy()) & (
         prominence >= NOISE_FACTOR * np.nan_to_num(noise[r])
@@ -233,13 +233,18 @@ def _peaks(keys: pd.DataFrame, t: np.ndarray, d: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _consensus(keys: pd.DataFrame, main: pd.DataFrame, controls: np.ndarray) -> pd.Series:
+def _groups(keys: pd.DataFrame) -> np.ndarray:
+    """Each curve's plate × target × reporter as a number (the curves' peaks and consensus Tm
+    are judged within it)."""
+    return keys.groupby(["plate", "target", "reporter"], sort=False).ngroup().to_numpy()
+
+
+def _consensus(group: np.ndarray, main: pd.DataFrame, controls: np.ndarray) -> pd.Series:
     """Consensus Tm per curve (see the module docstring): NaN where its group has none."""
-    group = keys.groupby(["plate", "target", "reporter"], sort=False).ngroup()
-    main = main.assign(group=group.to_numpy()[main["curve"]])
+    main = main.assign(group=group[main["curve"]])
     tallest = main.groupby("group")["prominence"].transform("max")
     voters = main[(main["prominence"] >= CONSENSUS_SHARE * tallest) & ~controls[main["curve"]]]
-    return group.map(voters.groupby("group")["tm"].median())
+    return pd.Series(group).map(voters.groupby("group")["tm"].median())
 
 
 def melt_peaks(curves: pd.DataFrame, wells: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -277,7 +282,8 @@ def melt_peaks(curves: pd.DataFrame, wells: pd.DataFrame | None = None) -> pd.Da
     """
     keys, t, f, exported = _matrix(curves[curves["kind"] == "melt"])
     d = _derivative(t, f, exported)
-    peaks = _peaks(keys, t, d)
+    group = _groups(keys)
+    peaks = _peaks(group, t, d)
     controls = np.zeros(len(keys), dtype=bool)
     if wells is not None:
         on = [k for k in ("plate", "well", "target") if k in wells]
@@ -286,7 +292,7 @@ def melt_peaks(curves: pd.DataFrame, wells: pd.DataFrame | None = None) -> pd.Da
         controls = types.reindex(index).isin(_CONTROLS).to_numpy()
     main = peaks.sort_values("prominence", ascending=False).drop_duplicates("curve")
     main = main.set_index("curve").reindex(range(len(keys)))
-    target_tm = _consensus(keys, main.dropna().reset_index(), controls).to_numpy()
+    target_tm = _consensus(group, main.dropna().reset_index(), controls).to_numpy()
     below = peaks["tm"].to_numpy() < target_tm[peaks["curve"]] - DIMER_GAP
     near = np.abs(peaks["tm"].to_numpy() - target_tm[peaks["curve"]]) <= TM_TOLERANCE
     n_peaks = np.bincount(peaks["curve"], minlength=len(keys))

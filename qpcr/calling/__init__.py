@@ -23,7 +23,7 @@ import pandas as pd
 from ..errors import InputError, did_you_mean
 from ..schema.curves import CURVE_CALLS
 from .cpd2 import cpd2
-from .linreg import OUTLIER_MARGIN, LinReg, linreg
+from .linreg import MIN_RISE, OUTLIER_MARGIN, LinReg, linreg
 from .matrix import curve_matrix
 
 __all__ = ["METHODS", "CurveCalls", "call_cq"]
@@ -164,7 +164,7 @@ def _events(table: pd.DataFrame, found: LinReg, codes: npt.NDArray[np.str_]) -> 
     from ..qc import event_table
 
     tested = {
-        "curve_no_amplification": (found.rise, 1.4),
+        "curve_no_amplification": (found.rise, MIN_RISE),
         "curve_no_plateau": (np.full(len(table), np.nan), np.nan),
         "curve_baseline_drift": (np.full(len(table), np.nan), np.nan),
         "curve_efficiency_outlier": (np.abs(found.deviation), OUTLIER_MARGIN),

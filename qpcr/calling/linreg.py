@@ -54,11 +54,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["OUTLIER_MARGIN", "LinReg", "linreg"]
+__all__ = ["MIN_RISE", "OUTLIER_MARGIN", "LinReg", "linreg"]
 
 #: A reaction whose efficiency differs by more than this from its amplicon's median is left out
 #: of the amplicon's mean (LinRegPCR's default).
 OUTLIER_MARGIN = 0.05
+
+#: A curve whose window of linearity rises by this factor per cycle or less did not amplify.
+MIN_RISE = 1.4
 
 #: A ground-phase trend that moves the baseline, over the window, by more than this fraction of
 #: the window's highest reading is a drifting baseline.
@@ -167,7 +170,7 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
         run = _steepest_run(x, log_window, in_window)
         slope, intercept, r_squared = _line(x, log_window, run)
     efficiency = np.where(has_window, 10.0**slope, np.nan)
-    amplified = has_window & (rise > 1.4)
+    amplified = has_window & (rise > MIN_RISE)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         last = first_cycle + width - 1
         predicted = 10.0 ** (intercept + slope * last)

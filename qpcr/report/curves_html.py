@@ -114,6 +114,23 @@ def _svg(kind: str, plate: str, target: str, body: str, label: str) -> str:
             "</figure>")  # fmt: skip
 
 
+def _polyline(well: str, points: str, colour: str) -> str:
+    """One well's curve through ``points`` (SVG units)."""
+    return (f'<polyline data-well="{escape(well)}" points="{points}" fill="none" '
+            f'stroke="{colour}" stroke-width="1"/>')  # fmt: skip
+
+
+def _consensus_line(x: float) -> str:
+    """The dashed vertical line at a target's consensus Tm (``x`` in SVG units)."""
+    return (f'<line class="consensus" x1="{x:.1f}" x2="{x:.1f}" y1="{_M[2]}" '
+            f'y2="{_H - _M[3]}" stroke="#000" stroke-dasharray="5 3"/>')  # fmt: skip
+
+
+def _tm_title(plate: str, target: str, consensus: float) -> str:
+    """A melt chart's title: the target, and its consensus Tm where it has one."""
+    return f"{plate} · {target}" + (f": Tm {consensus:.1f} °C" if np.isfinite(consensus) else "")
+
+
 def _amplification(results: Results, plate: str, target: str) -> str:
     """The log-scale amplification chart of one amplicon: called curves in colour, the others
     grey, the threshold dashed."""
@@ -138,8 +155,7 @@ def _amplification(results: Results, plate: str, target: str) -> str:
         points = " ".join(f"{kx * c + bx:.1f},{ky * v + by:.1f}"
                           for c, v in zip(calls.cycles[keep], y[keep], strict=True))  # fmt: skip
         colour = OKABE_ITO[k % len(OKABE_ITO)] if called[k] else "#999999"
-        lines.append(f'<polyline data-well="{escape(wells[k])}" points="{points}" fill="none" '
-                     f'stroke="{colour}" stroke-width="1"/>')  # fmt: skip
+        lines.append(_polyline(wells[k], points, colour))
     if threshold > 0:
         y = ky * math.log10(threshold) + by
         lines.append(f'<line class="threshold" x1="{left}" x2="{_W - right}" y1="{y:.1f}" '
@@ -174,11 +190,9 @@ def _melt(melt: pd.DataFrame, plate: str, target: str) -> str:
     parts = []
     if np.isfinite(consensus):
         a, b = kx * (consensus - TM_TOLERANCE) + bx, kx * (consensus + TM_TOLERANCE) + bx
-        x = kx * consensus + bx
         parts.append(f'<rect x="{a:.1f}" y="{top}" width="{b - a:.1f}" height="{_H - bottom - top}"'
-                     f' fill="#0072b2" fill-opacity="0.12"/><line class="consensus" x1="{x:.1f}" '
-                     f'x2="{x:.1f}" y1="{top}" y2="{_H - bottom}" stroke="#000" '
-                     'stroke-dasharray="5 3"/>')  # fmt: skip
+                     ' fill="#0072b2" fill-opacity="0.12"/>'
+                     + _consensus_line(kx * consensus + bx))  # fmt: skip
     for k, r in enumerate(peaked.itertuples(index=False)):
         y = top + 8 + (_H - bottom - top - 16) * (k + 0.5) / n
         colour = "#D55E00" if bool(r.primer_dimer) else "#0072B2"
@@ -187,7 +201,7 @@ def _melt(melt: pd.DataFrame, plate: str, target: str) -> str:
                      f"{r.tm:.1f} °C</title></circle>")  # fmt: skip
     step = 2 if hi - lo <= 16 else 5
     xticks = [(kx * t + bx, str(t)) for t in range(lo, hi + 1) if t % step == 0]
-    title = f"{plate} · {target}" + (f": Tm {consensus:.1f} °C" if np.isfinite(consensus) else "")
+    title = _tm_title(plate, target, consensus)
     frame = _frame(title, "main-peak Tm (°C)", "wells", xticks, [])
     missing = len(part) - len(peaked)
     dimers = int(part["primer_dimer"].sum())
@@ -222,16 +236,13 @@ def _melt_curves(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, targe
             row = row.iloc[0]
         colour = ("#999999" if row is None or not np.isfinite(float(row["tm"])) else
                   "#D55E00" if bool(row["primer_dimer"]) else "#0072B2")  # fmt: skip
-        lines.append(f'<polyline data-well="{escape(well)}" points="{points}" fill="none" '
-                     f'stroke="{colour}" stroke-width="1"/>')  # fmt: skip
+        lines.append(_polyline(well, points, colour))
     consensus = float(peaks["target_tm"].iloc[0]) if len(peaks) else float("nan")
     if np.isfinite(consensus):
-        at = kx * consensus + bx
-        lines.append(f'<line class="consensus" x1="{at:.1f}" x2="{at:.1f}" y1="{top_m}" '
-                     f'y2="{_H - bottom}" stroke="#000" stroke-dasharray="5 3"/>')  # fmt: skip
+        lines.append(_consensus_line(kx * consensus + bx))
     step = 5 if hi - lo <= 40 else 10
     xticks = [(kx * v + bx, str(v)) for v in range(lo, hi + 1) if v % step == 0]
-    title = f"{plate} · {target}" + (f": Tm {consensus:.1f} °C" if np.isfinite(consensus) else "")
+    title = _tm_title(plate, target, consensus)
     frame = _frame(title, "temperature (°C)", "−dF/dT", xticks, [])
     wells = part["well"].nunique()
     label = f"Melt curves (−dF/dT) of {target} on {plate}: {wells} wells"
