@@ -164,7 +164,7 @@ def read_exports(
         called += mine
         kept = wells[~wells["plate"].isin(mine)]
         if len(kept):
-            _refuse_runs_without_cq(replace(export, wells=kept), name)
+            _refuse_runs_without_cq(kept, name)
         wells["source"] = Path(name).name
         frames.append(wells)
         curves += [] if curve is None else [curve]
@@ -189,16 +189,19 @@ def _plates_to_call(wells: pd.DataFrame, curves: pd.DataFrame | None, cq_source:
     with curves under ``linreg``/``cpd2``, those without any Cq under ``auto``."""
     if curves is None or cq_source not in (*CURVE_METHODS, "auto"):
         return []
-    bare = _bare_plates(wells) if cq_source == "auto" else set(wells["plate"])
+    if cq_source == "auto":
+        without = _without_cq(wells)
+        bare = set(without[without].index)
+    else:
+        bare = set(wells["plate"])
     amplified = curves.loc[curves["kind"].eq("amplification"), "plate"].astype(str)
     return [p for p in dict.fromkeys(amplified) if p in bare]
 
 
-def _bare_plates(wells: pd.DataFrame) -> set[str]:
-    """The plates of a wells table without any Cq (every ``cq_status`` ``missing``)."""
-    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", wells.index)
-    bare = wells["cq_status"].eq("missing").groupby(plates).all()
-    return set(bare[bare].index)
+def _without_cq(wells: pd.DataFrame) -> pd.Series:
+    """Per plate of a wells table with a text ``plate`` column, in order of appearance: whether
+    none of its wells has a Cq (every ``cq_status`` ``missing``)."""
+    return wells["cq_status"].eq("missing").groupby(wells["plate"], sort=False).all()
 
 
 def _read_file(
@@ -233,13 +236,11 @@ def _frame_sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
 
 
-def _refuse_runs_without_cq(export: Export, path: str | Path) -> None:
-    """Refuse an export holding a run whose Cq was never called (every ``cq_status`` of the
-    run or plate ``missing``; some wells without Cq, as in a partly filled template, pass)."""
-    wells = export.wells
-    name = (export.info.extra.get("runs") or [Path(path).stem])[0]
-    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series(name, wells.index)
-    without_cq = wells["cq_status"].eq("missing").groupby(plates, sort=False).all()
+def _refuse_runs_without_cq(wells: pd.DataFrame, path: str) -> None:
+    """Refuse an export's wells (with a text ``plate`` column) holding a run whose Cq was never
+    called (every ``cq_status`` of the run or plate ``missing``; some wells without Cq, as in a
+    partly filled template, pass)."""
+    without_cq = _without_cq(wells)
     bare = [str(p) for p, none in without_cq.items() if none]
     if not bare:
         return

@@ -41,8 +41,6 @@ class Command(click.Command):
         return pieces
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from ..config import choices, listed
-
         arguments, options = [], []
         for param in self.get_params(ctx):
             if param.param_type_name == "argument":
@@ -50,9 +48,11 @@ class Command(click.Command):
                 arguments.append((name, getattr(param, "help", None) or ""))
                 continue
             record = param.get_help_record(ctx)
-            allowed = choices(param.name) if param.name in OPTIONS else ()
-            if record and allowed:
-                record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
+            if record and param.name in OPTIONS:  # a setting: its vocabulary imports pandas
+                from ..config import choices, listed
+
+                if allowed := choices(param.name):
+                    record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
             if record:
                 options.append(record)
         for title, rows in (("Arguments", arguments), ("Options", options)):

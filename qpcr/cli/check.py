@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import app, stderr, user_errors
+from . import OPTIONS, app, stderr, user_errors
 from .options import (
     argument,
     config_option,
@@ -115,10 +115,8 @@ def _refuse_unused(
     """Refuse an option that the mode given would ignore: the settings of the floors and ΔCq
     rules (all but ``decimal``) only make a spec; ``checked`` (option → value), the layout,
     history and result files, only serve checking runs against a spec."""
-    from ..config import setting
-
     if checking:
-        unused = [setting(name).option[0] for name in settings if name != "decimal"]
+        unused = [OPTIONS[name] for name in settings if name != "decimal"]
         hint, why = "--init-spec", "a spec's rules are checked as written"
     else:
         unused = [option for option, value in checked.items() if value is not None]

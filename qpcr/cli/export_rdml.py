@@ -15,6 +15,7 @@ from .options import (
     out_option,
     quiet_option,
     setting_options,
+    with_settings,
 )
 
 
@@ -43,7 +44,6 @@ def export_rdml(
         from ..io.rdml_write import check_path, read_curves, write_rdml
         from ..pipeline import analyze as run
         from ..template import settings_for
-        from .options import with_settings
 
         check_path(out, force)
         cfg = settings_for(exports, config)

@@ -92,9 +92,7 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
          "target": r["target"], "n": r["n"],
          "fold change [95 % CI]": _bound(r) + _with_ci(
              r.get("fold_change"), r.get("ci_low"), r.get("ci_high")) or r.get("note", ""),
-         "p": fmt_p(r.get("p_value")), "p adj": fmt_p(r.get("p_adj")),
-         "test": r.get("test") if isinstance(r.get("test"), str) else "",
-         "sensitivity": _sensitivity(r)}
+         **_tested(r)}
         for r in fc.to_dict("records")
     ]  # fmt: skip
     title = (f"Fold changes vs {group_label(results.config.control)} (p: the primary test; "
@@ -108,9 +106,7 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
                                                      r.get("value_ci_high")),
              "fold change [95 % CI]": _bound(r) + _with_ci(
                  r.get("fold_change"), r.get("ci_low"), r.get("ci_high")),
-             "p": fmt_p(r.get("p_value")), "p adj": fmt_p(r.get("p_adj")),
-             "test": r.get("test") if isinstance(r.get("test"), str) else "",
-             "sensitivity": _sensitivity(r)}
+             **_tested(r)}
             for r in ratios.to_dict("records")
         ]  # fmt: skip
         tables["Ratios: geometric mean per group, and fold change vs control"] = _drop_empty(
@@ -129,6 +125,18 @@ def display_tables(results: Results) -> dict[str, pd.DataFrame]:
         if rows:
             tables["Interactions (factorial model, donor as block)"] = pd.DataFrame(rows)
     return tables
+
+
+def _tested(row: dict) -> dict[str, str]:
+    """The p, p adj, test and sensitivity cells of a :func:`qpcr.labels.primary_view` row of
+    fold changes or ratios."""
+    test = row.get("test")
+    return {
+        "p": fmt_p(row.get("p_value")),
+        "p adj": fmt_p(row.get("p_adj")),
+        "test": test if isinstance(test, str) else "",
+        "sensitivity": _sensitivity(row),
+    }
 
 
 def _drop_empty(table: pd.DataFrame, column: str) -> pd.DataFrame:
