@@ -19,7 +19,6 @@ Wide
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,7 +28,6 @@ from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
 from ._tabular import as_text, first_table_rows, norm_header, split_rows
 from .biorad import _kind_of_line
-from .numbers import column_names
 from .raw_curves import numeric_columns
 from .registry import Export, ExportFormat, FileSample, register
 
@@ -214,11 +212,6 @@ def read_curve_table(path: Path, sample: FileSample, decimal: str | None = None)
     return table
 
 
-def _locate(where: str, body: pd.DataFrame) -> Callable[[str, int], str]:
-    """(column, row) of ``body`` → the cell's place in the file."""
-    return lambda column, i: f"{where} row {int(body.index[i]) + 2} column {int(column) + 1}"
-
-
 def _long(
     cells: list[Any], header: list[str], body: pd.DataFrame, where: str, decimal: str | None
 ) -> pd.DataFrame:
@@ -227,10 +220,7 @@ def _long(
     numbers = [n for n in (x_name, "fluorescence", "derivative") if n in header]
     columns = {str(header.index(n)): n for n in numbers}
     positions = [int(j) for j in columns]
-    values = numeric_columns(
-        body[positions].rename(columns=str), where, _locate(where, body), decimal,
-        column_names(cells, positions),
-    )  # fmt: skip
+    values = numeric_columns(body, positions, cells, where, 2, decimal)
     out = pd.DataFrame({name: values[j] for j, name in columns.items()})
     for name in ("well", *(t for t in _TEXT if t in header)):
         out[name] = body[header.index(name)].str.strip().to_numpy()
@@ -274,10 +264,7 @@ def _wide(
             hint="Rename the columns: well names for wells, or names with a letter that are "
             "not well names (s1, F1.1) for reactions",
         )
-    values = numeric_columns(
-        body[[0, *columns]].rename(columns=str), where, _locate(where, body), decimal,
-        column_names(cells, [0, *columns]),
-    )  # fmt: skip
+    values = numeric_columns(body, [0, *columns], cells, where, 2, decimal)
     x = values["0"]
     frames = []
     for j, name in zip(columns, names, strict=True):
