@@ -331,7 +331,11 @@ def _sample(path: Path, decimal: str | None = None) -> FileSample:
     if path.is_dir():
         raise InputError("is a folder; expected an export file", where=str(path))
     if path.stat().st_size == 0:
-        raise InputError("the file is empty; expected an instrument export", where=str(path))
+        raise InputError(
+            "the file is empty; expected an instrument export",
+            where=str(path),
+            hint="Was it saved before it was copied? Export it again from the instrument software",
+        )
     check_input(path)
     return FileSample(path, decimal)
 
