@@ -123,6 +123,8 @@ def test_empty_export(tmp_path: Path) -> None:
     result = runner.invoke(app, ["analyze", str(empty), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "run.txt: the file is empty" in result.stderr
+    assert "Export it again from the instrument software" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_file_is_a_usage_error_exit_1(tmp_path: Path) -> None:

@@ -345,3 +345,19 @@ def test_a_named_format_passes_the_same_gate(tmp_path: Path, format: str | None)
         qpcr.read_curves(tmp_path / "empty.csv", format=format)
     curves = qpcr.read_curves(BIORAD_AMP, format=format)
     assert len(curves) == 45 * 40
+
+
+def test_a_file_is_read_by_its_content_whatever_its_name(tmp_path: Path) -> None:
+    """A workbook saved as ``.csv`` is the same workbook (sniffed by content); a truncated
+    RDML zip is refused, never read in part."""
+    source = THERMO / "thermo_classic_qs7_96_crt_multiplex.xlsx"
+    renamed = tmp_path / "run.csv"
+    renamed.write_bytes(source.read_bytes())
+    expected = qpcr.read_curves(source, plate="run")
+    assert len(expected) == 1800
+    pd.testing.assert_frame_equal(qpcr.read_curves(renamed), expected)
+    data = (RDML / "rdml_v1_1_biorad_cfx_melt.rdml").read_bytes()
+    cut = tmp_path / "cut.rdml"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"cut\.rdml: .*expected a complete zip archive"):
+        qpcr.read_curves(cut)

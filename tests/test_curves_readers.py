@@ -203,6 +203,9 @@ def test_long_tables_of_amplification_and_melt(tmp_path: Path) -> None:
         ),
         ("well,cycle,fluorescence\nX99,1,0.5\n", r"'X99' in column 'well' is not a well name"),
         ("well,cycle,fluorescence\nA1,1,lots\n", r"row 2 column 3: 'lots' is not a number"),
+        # blank rows are left out but counted: a message names the row in the file
+        ("\nCycles;s1\n\n1;0,5\n2;x\n", r"row 5 column 2: 'x' is not a number"),
+        ("Cycles,s1\n\n1,0,5\n", r"row 3: the row has 3 cells but the header 2"),
         ("well,cycle,fluorescence\nA1,1,0.5\nA1,1,0.6\n", r"well A1 has two readings at cycle 1"),
         ("Cycles,s1\n1,0.5\n1,0.6\n", r"well s1 has two readings at cycle 1;"),
         # fluorescence may carry thousands separators: 1,234 alone is 1234 or 1.234

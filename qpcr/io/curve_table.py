@@ -19,7 +19,6 @@ Wide
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,7 +28,6 @@ from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
 from ._tabular import as_text, first_table_rows, norm_header, split_rows
 from .biorad import _kind_of_line
-from .numbers import column_names
 from .raw_curves import numeric_columns
 from .registry import Export, ExportFormat, FileSample, register
 
@@ -177,30 +175,36 @@ def read_curve_table(path: Path, sample: FileSample, decimal: str | None = None)
     >>> folder.cleanup()
     """
     rows, where = first_table_rows(path, sample.kind, sample.sheet_names)
-    rows = [[as_text(c) for c in r] for r in rows if any(as_text(c) for c in r)]
-    header = [norm_header(c) for c in rows[0]] if rows else []
+    texts = ([as_text(c) for c in r] for r in rows)
+    # blank rows are left out, and every row keeps its number in the file for messages
+    numbered = [(n, r) for n, r in enumerate(texts, start=1) if any(r)]
+    header = [norm_header(c) for c in numbered[0][1]] if numbered else []
     shape = _shape(header) if header else None
     if shape is None:
         raise ExportParseError(
             "no curve-table header in the first row; expected 'well, cycle, fluorescence' "
             "(long) or 'Cycle' and one column per reaction (wide)",
-            where=f"{where} row 1",
+            where=f"{where} row {numbered[0][0] if numbered else 1}",
         )
     width = len(header)
-    for i, row in enumerate(rows[1:]):
+    for n, row in numbered[1:]:
         if len(row) > width and any(row[width:]):
             raise ExportParseError(
                 f"the row has {len(row)} cells but the header {width}; expected one cell per "
                 "column",
-                where=f"{where} row {i + 2}",
+                where=f"{where} row {n}",
                 hint="A decimal comma in a comma-separated file splits numbers: save the table "
                 "with ';' or TAB between cells",
             )
-    body = pd.DataFrame([(r + [""] * width)[:width] for r in rows[1:]], columns=range(width))
+    body = pd.DataFrame(
+        [(r + [""] * width)[:width] for _, r in numbered[1:]],
+        index=[n for n, _ in numbered[1:]],
+        columns=range(width),
+    )
     if shape == "long":
-        table = _long(rows[0], header, body, where, decimal)
+        table = _long(numbered[0][1], header, body, where, decimal)
     else:
-        table = _wide(rows[0], header, body, where, decimal)
+        table = _wide(numbered[0][1], header, body, where, decimal)
     x_name = "cycle" if "cycle" in table else "temperature"
     keys = [k for k in ("plate", "well", "target", "reporter", x_name) if k in table]
     repeated = table.duplicated(keys, keep=False)
@@ -214,11 +218,6 @@ def read_curve_table(path: Path, sample: FileSample, decimal: str | None = None)
     return table
 
 
-def _locate(where: str, body: pd.DataFrame) -> Callable[[str, int], str]:
-    """(column, row) of ``body`` → the cell's place in the file."""
-    return lambda column, i: f"{where} row {int(body.index[i]) + 2} column {int(column) + 1}"
-
-
 def _long(
     cells: list[Any], header: list[str], body: pd.DataFrame, where: str, decimal: str | None
 ) -> pd.DataFrame:
@@ -227,10 +226,7 @@ def _long(
     numbers = [n for n in (x_name, "fluorescence", "derivative") if n in header]
     columns = {str(header.index(n)): n for n in numbers}
     positions = [int(j) for j in columns]
-    values = numeric_columns(
-        body[positions].rename(columns=str), where, _locate(where, body), decimal,
-        column_names(cells, positions),
-    )  # fmt: skip
+    values = numeric_columns(body, positions, cells, where, 0, decimal)
     out = pd.DataFrame({name: values[j] for j, name in columns.items()})
     for name in ("well", *(t for t in _TEXT if t in header)):
         out[name] = body[header.index(name)].str.strip().to_numpy()
@@ -274,10 +270,7 @@ def _wide(
             hint="Rename the columns: well names for wells, or names with a letter that are "
             "not well names (s1, F1.1) for reactions",
         )
-    values = numeric_columns(
-        body[[0, *columns]].rename(columns=str), where, _locate(where, body), decimal,
-        column_names(cells, [0, *columns]),
-    )  # fmt: skip
+    values = numeric_columns(body, [0, *columns], cells, where, 0, decimal)
     x = values["0"]
     frames = []
     for j, name in zip(columns, names, strict=True):

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
 from ..schema.curves import tidy_curves
 from . import agilent, biorad, biorad_curves, curve_table, raw_curves, roche, runfiles
 from .curve_table import read_curve_table
 from .failures import damaged_file
 from .numbers import check_decimal
-from .registry import Export, FileSample, _detect, _sample, read_run
+from .registry import Export, FileSample, _open, _read
 from .rex_curves import read_rex
 
 #: A curve reader bound to its file.
@@ -92,16 +91,15 @@ def read_curves(
     path = Path(path)
     plate = path.stem if plate is None else plate
     decimal = check_decimal(decimal)
-    if format in (None, "auto") or format in _CURVE_FORMATS:
-        sample = _sample(path, decimal)  # the gate read_run passes every file through
-        name = format if format not in (None, "auto") else _claimed(sample)
-        reader = _CURVE_FORMATS[name](path, sample, decimal) if name in _CURVE_FORMATS else None
-        if reader is not None:
-            with damaged_file(str(path)):
-                table = reader()
-            named = table.get("plate", pd.Series("", index=table.index)).replace("", plate)
-            return tidy_curves([table.assign(plate=named)])  # a curve table may name plates
-    return export_curves(read_run(path, format, decimal, run=run), plate)
+    sample, claim = _open(path, format, decimal)  # opened once for both readers
+    choose = _CURVE_FORMATS.get(claim.format.name)
+    reader = choose(path, sample, decimal) if choose is not None else None
+    if reader is not None:
+        with damaged_file(str(path)):
+            table = reader()
+        named = table.get("plate", pd.Series("", index=table.index)).replace("", plate)
+        return tidy_curves([table.assign(plate=named)])  # a curve table may name plates
+    return export_curves(_read(path, sample, claim, run), plate)
 
 
 def raw_curves_of(
@@ -157,14 +155,6 @@ def raw_curves_of(
     if not curves["kind"].eq("amplification").any():
         raise refusal
     return curves
-
-
-def _claimed(sample: FileSample) -> str | None:
-    """The one format that claims the file, or None (then :func:`read_run` says why)."""
-    try:
-        return _detect(sample).format.name
-    except InputError:
-        return None
 
 
 def _biorad(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:

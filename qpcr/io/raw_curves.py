@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Final
@@ -44,35 +44,39 @@ _MXPRO: Final = (
 
 
 def numeric_columns(
-    table: pd.DataFrame,
+    body: pd.DataFrame,
+    positions: Sequence[int],
+    header: Sequence[object],
     where: str,
-    locate: Callable[[str, int], str],
+    first_row: int,
     decimal: str | None,
-    names: Mapping[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Floats of every column of a text table, with one decimal mark for them all.
+    """Floats of the columns at ``positions`` of a text table, with one decimal mark for them
+    all.
 
     A fast path (``pandas.to_numeric``) reads clean columns; a column with any other cell is
     read cell by cell by :func:`qpcr.io.numbers.read_numbers`, which names the cell it refuses.
 
     Parameters
     ----------
-    table
-        Text cells.
+    body
+        Text cells below the header, columns keyed by their 0-based position.
+    positions
+        The columns to read.
+    header
+        The header row's cells, which name the columns in messages
+        (:func:`~qpcr.io.numbers.column_names`).
     where
-        The file, for errors about the decimal mark.
-    locate
-        (column, row) → the cell's place, for errors.
+        The file, for errors.
+    first_row
+        The file's row number of the body's index 0, for errors.
     decimal
         The decimal mark the user gave, or None to decide it from the cells.
-    names
-        How messages name a column whose key is its position
-        (:func:`~qpcr.io.numbers.column_names`).
 
     Returns
     -------
     dict of str to numpy.ndarray
-        Column → floats, NaN for empty cells and non-detect tokens.
+        ``str(position)`` → floats, NaN for empty cells and non-detect tokens.
 
     Raises
     ------
@@ -82,10 +86,20 @@ def numeric_columns(
     Examples
     --------
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"cycle": ["1", "2"], "rfu": ["10,5", "12,25"]})
-    >>> numeric_columns(table, "run.txt", lambda c, i: f"row {i}", None)["rfu"]
+    >>> body = pd.DataFrame([["1", "10,5"], ["2", "12,25"]])
+    >>> numeric_columns(body, [0, 1], ["cycle", "rfu"], "run.txt", 2, None)["1"]
     array([10.5 , 12.25])
+    >>> numeric_columns(body, [1], ["cycle", "rfu"], "run.txt", 2, ".")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.txt row 2 column 2: '10,5' is not a number; ...
     """
+    table = body[list(positions)].rename(columns=str)
+    names = column_names(header, positions)
+
+    def locate(column: str, i: int) -> str:
+        return f"{where} row {int(body.index[i]) + first_row} column {int(column) + 1}"
+
     cells = {name: table[name].fillna("").astype(str).str.strip() for name in table.columns}
     if decimal is None:
         marked = {n: c[c.str.contains(",", regex=False)] for n, c in cells.items()}
@@ -236,12 +250,7 @@ def read_lc480(path: Path, sample: FileSample, decimal: str | None = None) -> pd
             where=f"{where} row 2",
         )
     body = body[body[pos].str.strip() != ""]
-    names = {j: str(j) for j in (cycle, temp, *channels)}
-    values = numeric_columns(
-        body[list(names)].rename(columns=names), where,
-        lambda c, i: f"{where} row {int(body.index[i]) + 3} column {int(c) + 1}", decimal,
-        column_names(cells, names),
-    )  # fmt: skip
+    values = numeric_columns(body, [cycle, temp, *channels], cells, where, 3, decimal)
     wells = _wells(body[pos].str.strip().tolist(), where)
     frames = [
         pd.DataFrame(
@@ -313,12 +322,7 @@ def read_mxpro(path: Path, sample: FileSample, decimal: str | None = None) -> pd
         [norm_header(c) for c in cells], _MXPRO, where, what
     )
     body = body[body[well].str.strip() != ""]
-    names = {j: str(j) for j in (well, cycle, fluor, temp)}
-    values = numeric_columns(
-        body[list(names)].rename(columns=names), where,
-        lambda c, i: f"{where} row {int(body.index[i]) + 3} column {int(c) + 1}", decimal,
-        column_names(cells, names),
-    )  # fmt: skip
+    values = numeric_columns(body, [well, cycle, fluor, temp], cells, where, 3, decimal)
     numbers = values[str(well)]
     off = ~np.isin(numbers, np.arange(1, 97))
     if off.any():

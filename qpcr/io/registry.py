@@ -331,7 +331,11 @@ def _sample(path: Path, decimal: str | None = None) -> FileSample:
     if path.is_dir():
         raise InputError("is a folder; expected an export file", where=str(path))
     if path.stat().st_size == 0:
-        raise InputError("the file is empty; expected an instrument export", where=str(path))
+        raise InputError(
+            "the file is empty; expected an instrument export",
+            where=str(path),
+            hint="Was it saved before it was copied? Export it again from the instrument software",
+        )
     check_input(path)
     return FileSample(path, decimal)
 
@@ -491,18 +495,26 @@ def read_run(
     """
     path = Path(path)
     decimal = check_decimal(decimal)
+    return _read(path, *_open(path, format, decimal), run)
+
+
+def _open(path: Path, format: str | None, decimal: str | None) -> tuple[FileSample, Claim]:
+    """The file's head through the gate every file passes, and the format that reads it: the
+    one named, or the one its content claims."""
     if format is None or format == "auto":
         sample = _sample(path, decimal)
-        claim = _detect(sample)
-    else:
-        by_name = {f.name: f for f in formats()}
-        if format not in by_name:
-            raise InputError(
-                f"unknown format '{format}'; expected one of: {', '.join(by_name)}",
-                where="format",
-            )
-        sample = _sample(path, decimal)
-        claim = Claim(by_name[format])
+        return sample, _detect(sample)
+    by_name = {f.name: f for f in formats()}
+    if format not in by_name:
+        raise InputError(
+            f"unknown format '{format}'; expected one of: {', '.join(by_name)}",
+            where="format",
+        )
+    return _sample(path, decimal), Claim(by_name[format])
+
+
+def _read(path: Path, sample: FileSample, claim: Claim, run: Sequence[str]) -> Export:
+    """The checked export of a file :func:`_open` opened (:func:`read_run`)."""
     fmt = claim.format
     options: dict[str, Any] = {"sniffed": claim.sniffed} if fmt.takes_sniffed else {}
     runs = (run,) if isinstance(run, str) else tuple(run)
