@@ -4,7 +4,11 @@ Times, as medians of ``--repeat`` turns in which the commands run one after anot
 …), with each ratio the median of the turn-by-turn ratios (steadier than a ratio of medians
 when the machine's speed drifts):
 
-- ``python -c "import numpy, pandas"`` (the unit of the done-when ratios);
+- ``python -c "import numpy, pandas"`` (the unit of the done-when ratios), and the same with
+  one BLAS thread (as the command line runs: OpenBLAS's thread start-up is CPU the unit spends
+  and ``qpcr`` does not);
+- the floors: a process importing only the libraries a plate to tables needs (numpy, pandas,
+  scipy.special, click), and those plus what every output needs (matplotlib, openpyxl);
 - ``qpcr --help``;
 - one 384-well plate to tables in a fresh process (``--no-figures --no-workbook``, and with
   ``--no-html`` too);
@@ -41,9 +45,17 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(1, str(ROOT))
 from plates import write_plates  # noqa: E402
 
+from qpcr.cli import BLAS_THREAD_VARIABLES  # noqa: E402
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+#: What a plate to tables must import at the least (the issue prescribes scipy.special for the
+#: t and F distributions), and what every output adds: with one BLAS thread, as the CLI runs,
+#: these "floor" processes show how much of a ratio the libraries alone take.
+TABLE_LIBRARIES = "numpy, pandas, scipy.special, click"
+OUTPUT_LIBRARIES = "matplotlib.figure, matplotlib.backends.backend_agg, openpyxl"
 
 
 def _kib(path: str, key: str) -> int:
@@ -145,8 +157,13 @@ def main() -> None:
         if "single" in sections:
             one = [str(exports[0]), "--layout", str(layout), "--config", str(settings),
                    "--force", "--quiet"]  # fmt: skip
+            one_thread = ["env", *(f"{v}=1" for v in BLAS_THREAD_VARIABLES), py, "-c"]
             show(turns({
                 "import numpy, pandas": [py, "-c", "import numpy, pandas"],
+                "the same, one BLAS thread": [*one_thread, "import numpy, pandas"],
+                "floor: the tables' libraries": [*one_thread, f"import {TABLE_LIBRARIES}"],
+                "floor: every output's libraries": [
+                    *one_thread, f"import {TABLE_LIBRARIES}, {OUTPUT_LIBRARIES}"],
                 "qpcr --help": [py, "-m", "qpcr", "--help"],
                 "one plate, tables only": [py, "-m", "qpcr", "analyze", *one, "--out",
                                            str(tmp / "o1"), "--no-figures", "--no-workbook"],
