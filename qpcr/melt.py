@@ -47,6 +47,7 @@ __all__ = [
     "NOISE_FACTOR",
     "TM_TOLERANCE",
     "WINDOW",
+    "melt_analysis",
     "melt_derivative",
     "melt_peaks",
     "melt_qc_events",
@@ -163,9 +164,18 @@ def melt_derivative(curves: pd.DataFrame) -> pd.DataFrame:
     >>> melt_derivative(curves)["derivative"].round(2).tolist()
     [2.0, 3.0, 2.5, 1.0]
     """
-    melt = curves[curves["kind"] == "melt"]
-    keys, t, f, exported = _matrix(melt)
-    d = _derivative(t, f, exported)
+    return _readings(*_melt(curves))
+
+
+def _melt(curves: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The melt curves of a tidy curves table as matrices (:func:`_matrix`): keys,
+    temperature and −dF/dT (:func:`_derivative`)."""
+    keys, t, f, exported = _matrix(curves[curves["kind"] == "melt"])
+    return keys, t, _derivative(t, f, exported)
+
+
+def _readings(keys: pd.DataFrame, t: np.ndarray, d: np.ndarray) -> pd.DataFrame:
+    """The table of :func:`melt_derivative` from the matrices of :func:`_melt`."""
     valid = ~np.isnan(t)
     rows = keys.loc[np.nonzero(valid)[0]].reset_index(drop=True)
     return rows.assign(temperature=t[valid], derivative=d[valid])
@@ -280,8 +290,44 @@ def melt_peaks(curves: pd.DataFrame, wells: pd.DataFrame | None = None) -> pd.Da
     1   A2  84.1        1         False       84.0
     2   A3  76.0        1          True       84.0  melt_primer_dimer
     """
-    keys, t, f, exported = _matrix(curves[curves["kind"] == "melt"])
-    d = _derivative(t, f, exported)
+    return _table(*_melt(curves), wells)
+
+
+def melt_analysis(
+    curves: pd.DataFrame, wells: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The melt table and −dF/dT of every melt reading, the derivative computed once: what
+    :func:`melt_peaks` and :func:`melt_derivative` return, for a caller that needs both (the
+    melt figures of ``qpcr curves`` and report.html).
+
+    Parameters
+    ----------
+    curves, wells
+        As for :func:`melt_peaks`.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``melt_peaks(curves, wells)`` and ``melt_derivative(curves)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> curves = pd.DataFrame({"plate": "p", "well": "A1", "target": "MYC", "reporter": "",
+    ...     "sample": "s1", "kind": "melt", "temperature": [80.0, 80.5, 81.0, 81.5],
+    ...     "fluorescence": [10.0, 9.0, 7.0, 6.5], "derivative": float("nan")})
+    >>> melt, derivative = melt_analysis(curves)
+    >>> melt["well"].tolist(), derivative["derivative"].round(2).tolist()
+    (['A1'], [2.0, 3.0, 2.5, 1.0])
+    """
+    keys, t, d = _melt(curves)
+    return _table(keys, t, d, wells), _readings(keys, t, d)
+
+
+def _table(
+    keys: pd.DataFrame, t: np.ndarray, d: np.ndarray, wells: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The table of :func:`melt_peaks` from the matrices of :func:`_melt`."""
     group = _groups(keys)
     peaks = _peaks(group, t, d)
     controls = np.zeros(len(keys), dtype=bool)

@@ -174,14 +174,14 @@ def read_exports(
     return pd.concat(frames, ignore_index=True), runs, inputs, stacked, called
 
 
-def _melt_table(wells: Wells) -> pd.DataFrame | None:
-    """The melt table of the exports' melt curves (:func:`qpcr.melt.melt_peaks`), labelled by
-    the wells; None without melt curves."""
+def _melt_tables(wells: Wells) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The melt table of the exports' melt curves, labelled by the wells, and their −dF/dT
+    (:func:`qpcr.melt.melt_analysis`); None, None without melt curves."""
     if wells.curves is None or not wells.curves["kind"].eq("melt").any():
-        return None
-    from .melt import melt_peaks
+        return None, None
+    from .melt import melt_analysis
 
-    return melt_peaks(wells.curves, wells.table)
+    return melt_analysis(wells.curves, wells.table)
 
 
 def _plates_to_call(wells: pd.DataFrame, curves: pd.DataFrame | None, cq_source: str) -> list[str]:
@@ -318,7 +318,7 @@ def analyze(
     files = [e for e in exports if not isinstance(e, pd.DataFrame)]
     config = settings_for(files, config)
     wells = read_wells(exports, layout, config, format)
-    calls, melt = wells.curve_calls, _melt_table(wells)
+    calls, (melt, derivative) = wells.curve_calls, _melt_tables(wells)
     found = quantify(quality(wells.table, config, melt=melt), config,
                      None if calls is None else calls.amplicons)  # fmt: skip
     if calls is not None:
@@ -338,6 +338,7 @@ def analyze(
         inputs=wells.inputs, runs=wells.runs, warnings=(*wells.warnings, *found.warnings),
         tables=found.tables, notes=found.notes, efficiency=found.efficiency,
         reference_genes=found.reference_genes, curve_calls=calls, curves=wells.curves,
+        melt_derivative=derivative,
     )  # fmt: skip
     if not found.comparable:
         return results

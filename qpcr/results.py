@@ -64,8 +64,9 @@ class Results:
     from raw amplification curves (:func:`qpcr.call_cq`) when the run called Cq itself; its
     table is also ``tables["curves"]`` (``curves.csv``), and the melt peaks of an export with
     melt curves are ``tables["melt"]`` (``melt.csv``). ``curves``: the exports' raw curves
-    (:func:`qpcr.read_curves`: amplification and melt readings; None without any), which
-    report.html draws.
+    (:func:`qpcr.read_curves`: amplification and melt readings; None without any), and
+    ``melt_derivative`` their −dF/dT (:func:`qpcr.melt.melt_analysis`, computed with the melt
+    table; None without melt curves), which report.html draws.
     """
 
     wells: pd.DataFrame
@@ -88,6 +89,7 @@ class Results:
     groups: pd.DataFrame = field(default_factory=lambda: _empty_frame())
     curve_calls: CurveCalls | None = None
     curves: pd.DataFrame | None = None
+    melt_derivative: pd.DataFrame | None = None
 
     def resolved_config(self) -> AnalysisConfig:
         """The settings with the derived efficiencies and reference genes filled in (what

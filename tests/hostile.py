@@ -58,11 +58,13 @@ _HEADER = (
 )
 
 
-def _xlsx(path: Path, write_sheet: Callable[[zipfile.ZipFile], None]) -> Path:
+def _xlsx(
+    path: Path, write_sheet: Callable[[zipfile.ZipFile], None], workbook: bytes = _WORKBOOK.encode()
+) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _RELS)
-        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/workbook.xml", workbook)
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         write_sheet(archive)
     return path
@@ -106,6 +108,54 @@ def xlsx_lying_dimension(path: Path) -> Path:
                          b'76"/><sheetData>' + _HEADER + b"</sheetData></worksheet>")  # fmt: skip
 
     return _xlsx(path, sheet)
+
+
+#: DTDs for an XML part's prolog: an entity bomb (3·10⁹ characters once expanded), an
+#: external entity, and a DTD behind a byte-order mark and a comment.
+LAUGHS = (
+    '<!DOCTYPE worksheet [<!ENTITY l0 "lol">'
+    + "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    + "]>"
+).encode()
+EXTERNAL = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+AFTER_COMMENT = b"<!-- saved by a tool -->\n<!DOCTYPE workbook SYSTEM 'http://example.org/x.dtd'>"
+
+
+def with_dtd(data: bytes, dtd: bytes, entity: bytes = b"") -> bytes:
+    """An XML part (starting with its declaration or its root) with ``dtd`` put before the root
+    and ``entity`` (``&l9;``) as the root's first child's text, after a BOM for
+    :data:`AFTER_COMMENT`."""
+    declaration = data[: data.index(b"?>") + 2] if data.startswith(b"<?xml") else b""
+    rest = data[len(declaration) :]
+    close = rest.index(b">") + 1
+    bom = b"\xef\xbb\xbf" if dtd == AFTER_COMMENT else b""
+    return bom + declaration + dtd + rest[:close] + entity + rest[close:]
+
+
+def _xlsx_dtd(path: Path, dtd: bytes, entity: bytes, workbook: bytes = _WORKBOOK.encode()) -> Path:
+    """An xlsx of one tidy sheet whose worksheet part carries ``dtd``."""
+    body = _HEADER + b'<row r="2"><c r="A2" t="inlineStr"><is><t>' + entity + b"</t></is></c></row>"
+
+    def sheet(archive: zipfile.ZipFile) -> None:
+        part = _SHEET_HEAD + b"<sheetData>" + body + b"</sheetData></worksheet>"
+        archive.writestr("xl/worksheets/sheet1.xml", with_dtd(part, dtd))
+
+    return _xlsx(path, sheet, workbook)
+
+
+def xlsx_entity_bomb(path: Path) -> Path:
+    """An xlsx whose worksheet declares a billion laughs and uses it in a cell."""
+    return _xlsx_dtd(path, LAUGHS, b"&l9;")
+
+
+def xlsx_external_entity(path: Path) -> Path:
+    """An xlsx whose worksheet reads /etc/passwd into a cell through an external entity."""
+    return _xlsx_dtd(path, EXTERNAL, b"&x;")
+
+
+def xlsx_dtd_after_comment(path: Path) -> Path:
+    """An xlsx whose workbook part has an external DTD behind a BOM and a comment."""
+    return _xlsx_dtd(path, b"", b"1", with_dtd(_WORKBOOK.encode(), AFTER_COMMENT))
 
 
 def ods_repeat_bomb(path: Path, rows: int = 6_000, columns: int = 16_000) -> Path:
@@ -259,6 +309,9 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "lying_dimension.xlsx": xlsx_lying_dimension,
     "repeat_bomb.ods": ods_repeat_bomb,
     "member_bomb.xlsx": zip_member_bomb,
+    "entity_bomb.xlsx": xlsx_entity_bomb,
+    "external_entity.xlsx": xlsx_external_entity,
+    "dtd_after_comment.xlsx": xlsx_dtd_after_comment,
     "stream_size_lie.xls": xls_stream_size_lie,
     "huge_allocation.xls": xls_huge_allocation,
     "200mb.csv": csv_200mb,

@@ -57,6 +57,9 @@ CASES = {
     "lying_dimension.xlsx": "declares the range A1:XFD1048576",
     "repeat_bomb.ods": "6,000 rows × 16,000 columns",
     "member_bomb.xlsx": "inflate to 400 MB; expected at most 100 MB (limit inflated_bytes)",
+    "entity_bomb.xlsx": "[xl/worksheets/sheet1.xml]: the XML contains a document type declaration",
+    "external_entity.xlsx": "[xl/worksheets/sheet1.xml]: the XML contains a document type",
+    "dtd_after_comment.xlsx": "[xl/workbook.xml]: the XML contains a document type declaration",
     "stream_size_lie.xls": "stream 'Workbook' declares",
     "huge_allocation.xls": "the .xls parser aborted",
     "200mb.csv": "the file has 200 MB; expected at most 50 MB (limit file_bytes)",
@@ -106,6 +109,35 @@ def test_workbook_bombs_given_as_layout_are_refused_the_same_way(
     result = _cli("analyze", str(XLS), "--layout", str(bombs[name]), "-o", str(tmp_path / "o"),
                   "-q", cwd=tmp_path)  # fmt: skip
     _assert_clean_refusal(*result, CASES[name])
+
+
+@pytest.mark.parametrize(
+    ("part", "dtd"),
+    [
+        ("xl/worksheets/sheet1.xml", hostile.LAUGHS),
+        ("xl/workbook.xml", hostile.EXTERNAL),
+        ("xl/_rels/workbook.xml.rels", hostile.AFTER_COMMENT),
+        ("[Content_Types].xml", hostile.LAUGHS),
+    ],
+    ids=["sheet-laughs", "workbook-external", "rels-after-comment", "content-types"],
+)
+def test_a_template_with_a_dtd_in_any_part_is_refused_naming_the_part(
+    part: str, dtd: bytes, tmp_path: Path
+) -> None:
+    from qpcr.template import read_template, write_template
+
+    write_template(tmp_path / "clean.xlsx", targets=["GAPDH"])
+    with zipfile.ZipFile(tmp_path / "clean.xlsx") as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    parts[part] = hostile.with_dtd(parts[part], dtd)
+    path = tmp_path / "template.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(ExportParseError, match="document type declaration") as info:
+        read_template(path)
+    assert info.value.where == f"{path} [{part}]"
+    assert info.value.hint == "Re-save the workbook from the instrument software or Excel"
 
 
 def test_inspect_refuses_an_xls_that_aborts_the_parser(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import struct
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,34 @@ def test_zip_member_xml_guards(tmp_path: Path, doc: bytes, limit: int, found: st
     with pytest.raises(ExportParseError) as info:
         safety.parse_xml(safety.read_zip_member(path, "sheet.xml", limit=limit), "sheet.xml")
     assert found in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("pieces", "refused"),
+    [
+        ([b"<?xml version='1.0'?>", b"<!-- " + b"x" * 10_000 + b" -->", b"<!DOCTYPE r><r/>"], True),
+        ([b"\xef\xbb\xbf<!-- a -->\n<!DOC", b"TYPE r [<!ENTITY a 'b'>]><r>&a;</r>"], True),
+        ([b"<r>", b"<!DOCTYPE r>"], False),  # after the root: broken XML, not a prolog DTD
+        ([b"<?xml version='1.0'?><r/>"], False),
+        ([b"not xml at all"], False),  # left to the parser that reads the document
+    ],
+    ids=["after-long-comment", "cut-inside-keyword", "after-root", "plain", "not-xml"],
+)
+def test_refuse_doctype_reads_the_prolog_across_pieces(pieces: list[bytes], refused: bool) -> None:
+    read: list[bytes] = []
+
+    def lazily() -> Iterator[bytes]:
+        for piece in pieces:
+            read.append(piece)
+            yield piece
+
+    if refused:
+        with pytest.raises(ExportParseError, match="document type declaration") as info:
+            safety.refuse_doctype(lazily(), "run.xlsx [xl/worksheets/sheet1.xml]", hint="Re-save")
+        assert info.value.where == "run.xlsx [xl/worksheets/sheet1.xml]"
+        assert info.value.hint == "Re-save"
+        assert "gigabytes" in info.value.message  # why it is refused
+    else:
+        safety.refuse_doctype(lazily(), "run.xml")
+    if pieces[0] == b"<r>":
+        assert read == [b"<r>"]  # stopped at the root's start tag: the rest is never read

@@ -18,7 +18,7 @@ from PIL import Image
 from test_analyze_curves import DESIGN, _plate
 
 from qpcr.config import from_mapping
-from qpcr.melt import melt_peaks
+from qpcr.melt import melt_analysis
 from qpcr.pipeline import analyze
 from qpcr.report import write_report
 
@@ -55,8 +55,8 @@ def test_curve_report_in_chromium(tmp_path: Path) -> None:
     export, layout = _plate(tmp_path)
     results = analyze([export], layout, from_mapping({**DESIGN, "efficiency_source": "curves"}))
     raw = _melt_curves(pd.read_csv(layout))
-    melt = melt_peaks(raw)
-    results = replace(results, tables={**results.tables, "melt": melt},
+    melt, derivative = melt_analysis(raw)
+    results = replace(results, tables={**results.tables, "melt": melt}, melt_derivative=derivative,
                       curves=pd.concat([results.curves, raw], ignore_index=True))  # fmt: skip
     out = tmp_path / "results"
     write_report(results, out, workbook=False)

@@ -7,7 +7,8 @@ Golay 1964, Anal Chem 36:1627, doi:10.1021/ac60214a047). A quartic follows the p
 second derivative closely: on logistic curves with a slope of 1–2.5 cycles the maximum found lies
 0.19 cycles (at most 0.38) before the exact one, against 0.59 (0.87) for a quadratic. The
 largest second derivative before the curve's steepest rise is located to a fraction of a cycle
-by the parabola through it and its two neighbours. Only curves that amplified (as
+by the parabola through it and its two neighbours (:func:`qpcr.calling.turning.turning_point`);
+one at the edge of the cycles the filter reaches gives no Cq. Only curves that amplified (as
 :func:`qpcr.calling.linreg.linreg` decides) get one.
 """
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
+from .turning import turning_point
 
 __all__ = ["cpd2"]
 
@@ -42,8 +45,8 @@ def cpd2(
     Returns
     -------
     numpy.ndarray
-        The fractional cycle per curve; NaN when the second derivative has no interior maximum
-        above zero.
+        The fractional cycle per curve; NaN when the second derivative has no maximum above
+        zero inside the searched cycles (one at their edge may lie beyond them).
 
     Examples
     --------
@@ -58,14 +61,5 @@ def cpd2(
     windows = np.lib.stride_tricks.sliding_window_view(values, len(_KERNEL), axis=1)
     second = np.full((n, width), -np.inf)
     second[:, half : width - half] = windows @ _KERNEL
-    index = np.arange(width)[None, :]
-    second[index > np.nan_to_num(steepest, nan=-1.0)[:, None]] = -np.inf
-    peak = np.argmax(second, axis=1)
-    inner = np.clip(peak, 1, width - 2)
-    rows = np.arange(n)
-    a, b, c = (second[rows, inner + k] for k in (-1, 0, 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        curvature = a - 2 * b + c
-        shift = np.where(np.isfinite(a + c) & (curvature < 0), 0.5 * (a - c) / curvature, 0.0)
-    found = np.isfinite(b) & (b > 0) & (peak == inner) & np.isfinite(a + c)
-    return np.where(found, inner + shift + first_cycle, np.nan)
+    column, inside = turning_point(second, steepest)
+    return np.where(inside, column + first_cycle, np.nan)

@@ -9,7 +9,9 @@ operation over all curves at once; the amplicon steps group the curves by an int
 1. **Exponential phase.** On the raw curve: the first differences; the cycle of the steepest
    rise; the second differences smoothed over three cycles, and their maximum before the
    steepest rise, refined to a fraction of a cycle by a parabola through its neighbours (the
-   zero of the third derivative, "TD0", where the curve stops growing exponentially). The
+   zero of the third derivative, "TD0", where the curve stops growing exponentially; at the
+   edge of the cycles searched, where a curve still grows at the last cycle, the phase lasts at
+   least to that cycle: :mod:`qpcr.calling.turning`). The
    exponential phase ends at the last whole cycle before TD0 and starts after the last cycle,
    going back from TD0, at which the fluorescence did not rise.
 2. **Window of linearity.** The last (at most nine, at least four) cycles of the exponential
@@ -53,6 +55,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from .turning import turning_point
 
 __all__ = ["MIN_RISE", "OUTLIER_MARGIN", "LinReg", "linreg"]
 
@@ -202,24 +206,15 @@ def linreg(values: Array, amplicon: npt.NDArray[np.int64], first_cycle: float = 
 
 def _turning_points(values: Array) -> tuple[Array, npt.NDArray[np.int64]]:
     """Per curve: TD0, the maximum of the three-cycle mean of the second differences before the
-    steepest rise, as a fractional column (NaN when there is none), and the steepest rise's
-    column (the later cycle of the steepest step)."""
+    steepest rise, as a fractional column (:func:`~qpcr.calling.turning.turning_point`; at the
+    edge of the searched columns the exponential phase lasts at least to it; NaN when there is
+    none), and the steepest rise's column (the later cycle of the steepest step)."""
     n, width = values.shape
     steepest = np.argmax(np.diff(values, axis=1), axis=1) + 1
     second = np.diff(values, n=2, axis=1)  # column j + 1
     smooth = np.full((n, width), -np.inf)
     smooth[:, 2:-2] = (second[:, :-2] + second[:, 1:-1] + second[:, 2:]) / 3.0
-    smooth[np.arange(width)[None, :] > steepest[:, None]] = -np.inf
-    peak = np.argmax(smooth, axis=1)
-    rows = np.arange(n)
-    inner = np.clip(peak, 1, width - 2)
-    a, b, c = (smooth[rows, inner + k] for k in (-1, 0, 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shift = np.where(
-            np.isfinite(a + c) & (a - 2 * b + c < 0), 0.5 * (a - c) / (a - 2 * b + c), 0
-        )
-    td0 = np.where(np.isfinite(b) & (b > 0) & (peak == inner), inner + shift, np.nan)
-    return td0, steepest
+    return turning_point(smooth, steepest.astype(float))[0], steepest
 
 
 def _drifts(values: Array, start: npt.NDArray[np.int64], stop: npt.NDArray[np.int64],

@@ -51,9 +51,9 @@ def curves(
         table = pd.concat(tables, ignore_index=True)
         melt = derivative = calls = None
         if table["kind"].eq("melt").any():
-            from ..melt import melt_derivative, melt_peaks
+            from ..melt import melt_analysis
 
-            melt, derivative = melt_peaks(table), melt_derivative(table)
+            melt, derivative = melt_analysis(table)
         if melt is None or table["kind"].eq("amplification").any():
             calls = call_cq(table, method)
         written = write_calls(calls, out, given.figure_formats, not no_figures, force, melt,

@@ -18,6 +18,7 @@ from ..errors import ExportParseError, InputError
 from ..schema import NON_DETECT_TOKENS
 from .inputs import check_text, describe_bytes, open_workbook, read_input
 from .numbers import to_number
+from .safety import gunzip
 
 __all__ = [
     "CQ_HEADERS",
@@ -105,13 +106,15 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     )
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, gzipped: bool = False) -> str:
     r"""Whole file decoded with :func:`decode_bytes`; errors name the file.
 
     Parameters
     ----------
     path
         A text file.
+    gzipped
+        The file is gzip-compressed: decompressed within the input budget first.
 
     Returns
     -------
@@ -125,16 +128,21 @@ def read_text(path: Path) -> str:
 
     Examples
     --------
-    >>> import tempfile
+    >>> import gzip, tempfile
     >>> from pathlib import Path
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = Path(folder.name) / "run.csv"
     >>> _ = path.write_bytes(b"Well,Cq\r\nA1,24.1\r\n")
     >>> read_text(path)
     'Well,Cq\nA1,24.1\n'
+    >>> _ = path.write_bytes(gzip.compress(b"Well,Cq\n"))
+    >>> read_text(path, gzipped=True)
+    'Well,Cq\n'
     >>> folder.cleanup()
     """
     data = read_input(path)
+    if gzipped:
+        data = gunzip(data, str(path))
     check_text(data, str(path))
     try:
         return decode_bytes(data)[0]

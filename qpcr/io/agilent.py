@@ -46,8 +46,8 @@ def _kind(lines: list[str]) -> str | None:
     return None
 
 
-def sniff(sample: FileSample) -> bool:
-    r"""MxPro raw-fluorescence export or an MxPro ``Section:Column`` table without Ct.
+def sniff(sample: FileSample) -> str | None:
+    r"""MxPro raw-fluorescence export or an MxPro ``Section:Column`` table without Ct: which it is.
 
     Parameters
     ----------
@@ -56,8 +56,9 @@ def sniff(sample: FileSample) -> bool:
 
     Returns
     -------
-    bool
-        True for either (both are refused by :func:`read`).
+    str or None
+        ``raw`` (raw fluorescence; its curves are :func:`qpcr.io.raw_curves.read_mxpro`'s) or
+        ``table`` (both are refused by :func:`read`), or None.
 
     Examples
     --------
@@ -67,10 +68,10 @@ def sniff(sample: FileSample) -> bool:
     >>> path = Path(folder.name) / "mxpro.txt"
     >>> _ = path.write_text("General:Well\tGeneral:Target Name\nA1\tGAPDH\n")
     >>> sniff(FileSample(path))
-    True
+    'table'
     >>> folder.cleanup()
     """
-    return sample.kind == "text" and _kind(sample.lines) is not None
+    return _kind(sample.lines) if sample.kind == "text" else None
 
 
 def read(path: Path, sample: FileSample) -> Export:

@@ -49,7 +49,8 @@ _REPLICATE = re.compile(r"-\d+$")
 #: Localised "not a number" words CFX Manager writes instead of NaN.
 _LOCAL_NAN = {"non numérique", "non numerique", "nicht numerisch", "no numérico"}
 _RUN_INFO_KEYS = {"file name", "run started", "run ended", "base serial number"}
-_QUANT = re.compile(r"quantification", re.IGNORECASE)
+#: Where the shared name prefix of a CFX Cq Results export ends (:func:`name_prefix`).
+QUANTIFICATION = re.compile(r"quantification", re.IGNORECASE)
 _RUN_INFO = re.compile(r"run information", re.IGNORECASE)
 
 
@@ -64,8 +65,25 @@ def _header_cells(line: str) -> tuple[list[str], str] | None:
     return [norm_header(c) for c in text.split(delimiter)], delimiter
 
 
-def _kind_of_line(line: str) -> str | None:
-    """``cq``, ``amplification``, ``melt`` or ``run_info`` for a first line, else None."""
+def kind_of_line(line: str) -> str | None:
+    """What CFX export a first line starts: ``cq``, ``amplification``, ``melt`` or
+    ``run_info``, else None.
+
+    Parameters
+    ----------
+    line
+        The file's first non-empty line (cells joined by ``,``, ``;`` or a tab).
+
+    Returns
+    -------
+    str or None
+        The kind of export.
+
+    Examples
+    --------
+    >>> kind_of_line(",Cycle,A1,A2"), kind_of_line("Well,Fluor,Content,Cq"), kind_of_line("x")
+    ('amplification', 'cq', None)
+    """
     parsed = _header_cells(line)
     if parsed is not None:
         header = set(parsed[0])
@@ -83,24 +101,42 @@ def _kind_of_line(line: str) -> str | None:
     return None
 
 
-def _kind_of_rows(rows: list[list[Any]]) -> str | None:
+def kind_of_rows(rows: list[list[Any]]) -> str | None:
+    """:func:`kind_of_line` of a workbook sheet's first non-empty row (leading empty cells
+    dropped).
+
+    Parameters
+    ----------
+    rows
+        The sheet's first rows, as python-calamine gives them.
+
+    Returns
+    -------
+    str or None
+        The kind of export.
+
+    Examples
+    --------
+    >>> kind_of_rows([["", ""], ["", "Temperature", "A1", "A2"], ["", 65.0, 1.0, 1.1]])
+    'melt'
+    """
     first = next((r for r in rows if any(as_text(c) for c in r)), None)
     if first is None:
         return None
     cells = [as_text(c) for c in first]
     while cells and not cells[0]:
         cells.pop(0)
-    return _kind_of_line(",".join(c.replace(",", " ") for c in cells))
+    return kind_of_line(",".join(c.replace(",", " ") for c in cells))
 
 
 def _file_kind(sample: FileSample) -> tuple[str | None, str | None]:
     """(kind, sheet) of a file: what CFX export it is and which sheet holds it."""
     if sample.kind == "text":
         first = next((line for line in sample.lines if line.strip()), "")
-        return _kind_of_line(first), None
+        return kind_of_line(first), None
     found: tuple[str | None, str | None] = (None, None)
     for sheet in sample.sheet_names:
-        kind = _kind_of_rows(sample.sheet_head(sheet, rows=5))
+        kind = kind_of_rows(sample.sheet_head(sheet, rows=5))
         if kind == "cq":
             return kind, sheet
         if kind and found[0] is None:
@@ -337,7 +373,27 @@ def _is_well(text: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z]{1,2}\d{1,3}", text))
 
 
-def _prefix(name: str, marker: re.Pattern[str]) -> str | None:
+def name_prefix(name: str, marker: re.Pattern[str]) -> str | None:
+    """The part of a CFX file name before ``marker`` (lower case, separators stripped): what
+    the exports of one run share; None when ``marker`` is not in the name.
+
+    Parameters
+    ----------
+    name
+        A file name.
+    marker
+        Where the shared prefix ends (:data:`QUANTIFICATION`, for the Cq Results file).
+
+    Returns
+    -------
+    str or None
+        The prefix.
+
+    Examples
+    --------
+    >>> name_prefix("Run 7 - Quantification Cq Results.csv", QUANTIFICATION)
+    'run 7'
+    """
     match = marker.search(name)
     return name[: match.start()].rstrip(" -_").lower() if match else None
 
@@ -350,13 +406,13 @@ def _run_information(
         info_sheet = next((s for s in sample.sheet_names if _RUN_INFO.search(s)), None)
         if info_sheet is not None:
             return workbook_rows(path, info_sheet), f"{path} [{info_sheet}]"
-    prefix = _prefix(path.name, _QUANT)
+    prefix = name_prefix(path.name, QUANTIFICATION)
     if not prefix:
         return [], None
     for sibling in sorted(path.parent.iterdir()):
         if sibling == path or not sibling.is_file():
             continue
-        if _prefix(sibling.name, _RUN_INFO) != prefix:
+        if name_prefix(sibling.name, _RUN_INFO) != prefix:
             continue
         book = FileSample(sibling)  # a workbook or text by its content, not its name
         if book.kind not in ("zip", "ole2"):

@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
 from ._tabular import as_text, norm_header, read_text, split_rows, workbook_rows
-from .biorad import _QUANT, NAME, _kind_of_rows, _prefix
+from .biorad import NAME, QUANTIFICATION, kind_of_rows, name_prefix
 from .numbers import column_names, decimal_mark, read_numbers
 from .registry import FileSample, read_run
 
@@ -87,7 +87,7 @@ def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None])
     sheets = [sheet]  # a workbook holds one sheet per fluor: read every sheet of the kind
     if sheet is not None:
         heads = {name: sample.sheet_head(name, rows=5) for name in sample.sheet_names}
-        sheets = [name for name, head in heads.items() if _kind_of_rows(head) == kind]
+        sheets = [name for name, head in heads.items() if kind_of_rows(head) == kind]
     frames = []
     for name in sheets:
         curves = _wide_curves(path, name, kind, sample.decimal)
@@ -172,14 +172,14 @@ def _curve_labels(path: Path, sheet: str | None, decimal: str | None) -> pd.Data
     """``well, target, sample, reporter`` of a curve export from its sibling Cq Results file
     (None without one); a well of several targets that the file's suffix does not pick gets
     ``target`` and ``reporter`` "" (its sample when the rows agree)."""
-    prefix = _prefix(path.name, _CURVE_FILE)
+    prefix = name_prefix(path.name, _CURVE_FILE)
     sibling = next(
         (
             s
             for s in sorted(path.parent.iterdir())
             if s != path
             and _CQ_RESULTS.search(s.name)
-            and _prefix(s.name, _QUANT) == prefix
+            and name_prefix(s.name, QUANTIFICATION) == prefix
             and s.is_file()
         ),
         None,

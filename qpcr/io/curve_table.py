@@ -27,7 +27,7 @@ import pandas as pd
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
 from ._tabular import as_text, first_table_rows, norm_header, split_rows
-from .biorad import _kind_of_line
+from .biorad import kind_of_line
 from .raw_curves import numeric_columns
 from .registry import Export, ExportFormat, FileSample, register
 
@@ -45,7 +45,7 @@ _NUMBER = re.compile(r"^\d+$")
 def _shape(header: list[str]) -> str | None:
     """``long`` or ``wide`` for a normalised first row, or None."""
     cells = [c for c in header if c]
-    if not cells or _kind_of_line(",".join(cells)) is not None:  # a CFX export
+    if not cells or kind_of_line(",".join(cells)) is not None:  # a CFX export
         return None
     names = set(cells)
     if {"well", "fluorescence"} <= names and names & {"cycle", "temperature"}:

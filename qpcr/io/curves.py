@@ -24,7 +24,7 @@ from . import agilent, biorad, biorad_curves, curve_table, raw_curves, roche, ru
 from .curve_table import read_curve_table
 from .failures import damaged_file
 from .numbers import check_decimal
-from .registry import Export, FileSample, _open, _read
+from .registry import Export, FileSample, open_export
 from .rex_curves import read_rex
 
 #: A curve reader bound to its file.
@@ -91,7 +91,7 @@ def read_curves(
     path = Path(path)
     plate = path.stem if plate is None else plate
     decimal = check_decimal(decimal)
-    sample, claim = _open(path, format, decimal)  # opened once for both readers
+    sample, claim = open_export(path, format, decimal)  # opened once for both readers
     choose = _CURVE_FORMATS.get(claim.format.name)
     reader = choose(path, sample, decimal) if choose is not None else None
     if reader is not None:
@@ -99,7 +99,7 @@ def read_curves(
             table = reader()
         named = table.get("plate", pd.Series("", index=table.index)).replace("", plate)
         return tidy_curves([table.assign(plate=named)])  # a curve table may name plates
-    return export_curves(_read(path, sample, claim, run), plate)
+    return export_curves(claim.read(path, sample, run), plate)
 
 
 def raw_curves_of(
@@ -165,19 +165,19 @@ def _biorad(path: Path, sample: FileSample, decimal: str | None) -> _Reader | No
 
 
 def _lc480(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
-    if roche._kind(roche._head_lines(sample)) == "raw":
+    if roche.sniff(sample) == "raw":
         return partial(raw_curves.read_lc480, path, sample, decimal)
     return None
 
 
 def _mxpro(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
-    if sample.kind == "text" and agilent._kind(sample.lines) == "raw":
+    if agilent.sniff(sample) == "raw":
         return partial(raw_curves.read_mxpro, path, sample, decimal)
     return None
 
 
 def _rex(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
-    return partial(read_rex, path, sample) if runfiles._kind(sample) == "rex" else None
+    return partial(read_rex, path, sample) if runfiles.sniff(sample) == "rex" else None
 
 
 def _table(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
@@ -185,7 +185,8 @@ def _table(path: Path, sample: FileSample, decimal: str | None) -> _Reader | Non
 
 
 #: Formats whose files may hold curves that :func:`read_run` refuses (they hold no Cq) →
-#: (path, sample, decimal) → the reader of those curves, or None when the file holds none.
+#: (path, sample, decimal) → the reader of those curves, or None when the file holds none
+#: (each format's sniffer says what its export holds).
 _CURVE_FORMATS: dict[str, Callable[[Path, FileSample, str | None], _Reader | None]] = {
     biorad.NAME: _biorad,
     roche.NAME: _lc480,

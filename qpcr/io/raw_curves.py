@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well, plate_for_wells
-from ._tabular import norm_header
+from ._tabular import norm_header, read_text
 from .numbers import column_names, decimal_mark, read_numbers
 from .registry import FileSample
 
@@ -235,10 +235,8 @@ def read_lc480(path: Path, sample: FileSample, decimal: str | None = None) -> pd
     1   A1  Sample 1  465-510    2.0          NaN           2.5  amplification
     >>> folder.cleanup()
     """
-    from .roche import _read_text  # the Cp reader's gate: gzip and the input budget
-
     where = str(path)
-    cells, body = _table(_read_text(path, sample), where)
+    cells, body = _table(read_text(path, gzipped=sample.kind == "gzip"), where)
     header = [norm_header(c) for c in cells]
     pos, name, prog, seg, cycle, _, temp = _columns(
         header, _LC480, where, "'SamplePos SampleName Prog# Seg# Cycle# Time Temp <channels>'"
@@ -313,8 +311,6 @@ def read_mxpro(path: Path, sample: FileSample, decimal: str | None = None) -> pd
     1   B1      FAM    FAM    2.0          NaN         200.0  amplification
     >>> folder.cleanup()
     """
-    from ._tabular import read_text
-
     where = str(path)
     cells, body = _table(read_text(path), where)
     what = "'Segment Ramp/Plateau Ramp/Plateau # Well Dye Cycle # Fluorescence Temperature'"

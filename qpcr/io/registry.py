@@ -92,6 +92,7 @@ from .numbers import check_decimal
 from .sample import FileSample, is_rust_panic, reraise_unless_failure
 
 __all__ = [
+    "Claim",
     "Export",
     "ExportFormat",
     "FileSample",
@@ -99,6 +100,7 @@ __all__ = [
     "detect",
     "formats",
     "is_rust_panic",
+    "open_export",
     "read_run",
     "register",
     "registered",
@@ -162,10 +164,25 @@ class ExportFormat:
 @dataclass(frozen=True)
 class Claim:
     """A format whose sniffer claimed a file, with what the sniffer returned (``None`` for a
-    plain ``True``)."""
+    plain ``True``, or when the user named the format): what :func:`open_export` returns."""
 
     format: ExportFormat
     sniffed: object = None
+
+    def read(self, path: Path, sample: FileSample, run: Sequence[str] = ()) -> Export:
+        """The checked export of the file :func:`open_export` opened (as :func:`read_run`)."""
+        fmt = self.format
+        options: dict[str, Any] = {"sniffed": self.sniffed} if fmt.takes_sniffed else {}
+        runs = (run,) if isinstance(run, str) else tuple(run)
+        if runs and fmt.takes_run:
+            options["run"] = runs
+        with damaged_file(str(path)):
+            export = fmt.read(path, sample, **options)
+        _check_export(export, fmt, path)
+        if runs and not fmt.takes_run:
+            _refuse_run(export.wells, fmt, path)
+        check_unique_wells(export.wells, str(path))
+        return export
 
 
 _REGISTRY: dict[str, ExportFormat] = {}
@@ -495,12 +512,42 @@ def read_run(
     """
     path = Path(path)
     decimal = check_decimal(decimal)
-    return _read(path, *_open(path, format, decimal), run)
+    sample, claim = open_export(path, format, decimal)
+    return claim.read(path, sample, run)
 
 
-def _open(path: Path, format: str | None, decimal: str | None) -> tuple[FileSample, Claim]:
+def open_export(
+    path: Path, format: str | None = None, decimal: str | None = None
+) -> tuple[FileSample, Claim]:
     """The file's head through the gate every file passes, and the format that reads it: the
-    one named, or the one its content claims."""
+    one named, or the one its content claims (``claim.read(path, sample)`` reads it).
+
+    Parameters
+    ----------
+    path, format, decimal
+        As for :func:`read_run`.
+
+    Returns
+    -------
+    tuple of (FileSample, Claim)
+        The file's head and the claiming format with what its sniffer returned.
+
+    Raises
+    ------
+    InputError
+        As :func:`detect`, or ``format`` is unknown.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.csv"
+    >>> _ = path.write_text("well,sample,target,cq\\nA1,s1,GAPDH,18.1\\n", encoding="utf-8")
+    >>> sample, claim = open_export(path)
+    >>> claim.format.name, len(claim.read(path, sample).wells)
+    ('tidy', 1)
+    >>> folder.cleanup()
+    """
     if format is None or format == "auto":
         sample = _sample(path, decimal)
         return sample, _detect(sample)
@@ -511,22 +558,6 @@ def _open(path: Path, format: str | None, decimal: str | None) -> tuple[FileSamp
             where="format",
         )
     return _sample(path, decimal), Claim(by_name[format])
-
-
-def _read(path: Path, sample: FileSample, claim: Claim, run: Sequence[str]) -> Export:
-    """The checked export of a file :func:`_open` opened (:func:`read_run`)."""
-    fmt = claim.format
-    options: dict[str, Any] = {"sniffed": claim.sniffed} if fmt.takes_sniffed else {}
-    runs = (run,) if isinstance(run, str) else tuple(run)
-    if runs and fmt.takes_run:
-        options["run"] = runs
-    with damaged_file(str(path)):
-        export = fmt.read(path, sample, **options)
-    _check_export(export, fmt, path)
-    if runs and not fmt.takes_run:
-        _refuse_run(export.wells, fmt, path)
-    check_unique_wells(export.wells, str(path))
-    return export
 
 
 def _refuse_run(wells: pd.DataFrame, fmt: ExportFormat, path: Path) -> None:

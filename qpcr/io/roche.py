@@ -28,12 +28,11 @@ from ._tabular import (
     frame,
     norm_header,
     parse_bool,
+    read_text,
     split_rows,
 )
-from .inputs import check_text, read_input
 from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
-from .safety import gunzip
 
 NAME = "roche"
 _TITLE = re.compile(r"^\s*Experiment:\s*(?P<name>.*?)\s*Selected Filter:\s*(?P<filter>.*?)\s*$")
@@ -66,8 +65,8 @@ def _kind(lines: list[str]) -> str | None:
     return None
 
 
-def sniff(sample: FileSample) -> bool:
-    r"""LC480 Cp export or LC480 raw-data export, plain or gzip-compressed.
+def sniff(sample: FileSample) -> str | None:
+    r"""LC480 Cp export or LC480 raw-data export, plain or gzip-compressed: which it is.
 
     Parameters
     ----------
@@ -76,8 +75,9 @@ def sniff(sample: FileSample) -> bool:
 
     Returns
     -------
-    bool
-        True for either export (the raw-data one is refused by :func:`read`).
+    str or None
+        ``cp`` (a Cp export), ``raw`` (raw fluorescence, refused by :func:`read`; its curves
+        are :func:`qpcr.io.raw_curves.read_lc480`'s), or None.
 
     Examples
     --------
@@ -88,22 +88,10 @@ def sniff(sample: FileSample) -> bool:
     >>> _ = path.write_text("Experiment: demo  Selected Filter: FAM (465-510)\n"
     ...                     "Include\tColor\tPos\tName\tCp\tConcentration\tStandard\tStatus\n")
     >>> sniff(FileSample(path))
-    True
+    'cp'
     >>> folder.cleanup()
     """
-    return _kind(_head_lines(sample)) is not None
-
-
-def _read_text(path: Path, sample: FileSample) -> str:
-    """The whole file as text; gzip is decompressed (both within the input budget)."""
-    data = read_input(path)
-    if sample.kind == "gzip":
-        data = gunzip(data, str(path))
-    check_text(data, str(path))
-    try:
-        return decode_bytes(data)[0]
-    except InputError as exc:
-        raise ExportParseError(exc.message, where=str(path)) from None
+    return _kind(_head_lines(sample))
 
 
 def read(path: Path, sample: FileSample) -> Export:
@@ -156,7 +144,7 @@ def read(path: Path, sample: FileSample) -> Export:
     {'experiment': 'demo', 'filter': 'FAM (465-510)', 'target_source': 'sample name'}
     >>> folder.cleanup()
     """
-    text = _read_text(path, sample)
+    text = read_text(path, gzipped=sample.kind == "gzip")
     lines = text.split("\n")
     kind = _kind(lines)
     if kind != "cp":

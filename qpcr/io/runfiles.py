@@ -71,8 +71,8 @@ def _kind(sample: FileSample) -> str | None:
     return None
 
 
-def sniff(sample: FileSample) -> bool:
-    """A native .eds, .pcrd/.pltd, .rex or .ixo run file.
+def sniff(sample: FileSample) -> str | None:
+    """A native .eds, .pcrd/.pltd, .rex or .ixo run file: which it is.
 
     Parameters
     ----------
@@ -81,8 +81,9 @@ def sniff(sample: FileSample) -> bool:
 
     Returns
     -------
-    bool
-        True for a run file (refused by :func:`read`).
+    str or None
+        ``eds``, ``pcrd``, ``rex`` or ``ixo`` for a run file (refused by :func:`read`; the
+        curves of a ``rex`` are :func:`qpcr.io.rex_curves.read_rex`'s), or None.
 
     Examples
     --------
@@ -93,10 +94,10 @@ def sniff(sample: FileSample) -> bool:
     >>> with zipfile.ZipFile(path, "w") as archive:
     ...     archive.writestr("apldbio/sds/experiment.xml", "<Experiment/>")
     >>> sniff(FileSample(path))
-    True
+    'eds'
     >>> folder.cleanup()
     """
-    return _kind(sample) is not None
+    return _kind(sample)
 
 
 def read(path: Path, sample: FileSample) -> Export:

@@ -12,7 +12,7 @@ import contextlib
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
@@ -23,9 +23,12 @@ from .budget import InputBudget, amounts, budget
 __all__ = [
     "MAX_ZIP_MEMBERS",
     "gunzip",
+    "open_zip",
     "parse_xml",
     "read_zip_head",
     "read_zip_member",
+    "refuse_doctype",
+    "zip_errors",
     "zip_member_names",
 ]
 
@@ -40,15 +43,16 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplemented
                ValueError, struct.error)  # fmt: skip
 
 
-class _DoctypeRefused(Exception):
-    """Raised inside the parser callback to stop at a DTD."""
+#: What a refused DTD is told to do: the RDML and run-file readers' default.
+_EXPORT_AGAIN = "Export the file again from the instrument software"
 
 
 def parse_xml(data: bytes, where: str) -> ET.Element:
     """Parse an XML document that must not contain a DTD.
 
     Any ``<!DOCTYPE`` (and therefore any ``<!ENTITY`` declaration, internal or external) is
-    refused before it is processed; undeclared entities are an XML error anyway.
+    refused before it is processed (:func:`refuse_doctype`); undeclared entities are an XML
+    error anyway.
 
     Parameters
     ----------
@@ -76,50 +80,83 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
     ...
     qpcr.errors.ExportParseError: run.xml: the XML contains a document type declaration ...
     """
+    refuse_doctype((data,), where)
     with _xml_errors(where):
-        _refuse_doctype(data)
         parser = ET.XMLParser()  # its own C tree builder: no Python call per element
         parser.feed(data)
         return parser.close()
 
 
-class _RootReached(Exception):
-    """Raised inside the prolog check at the root element's start tag."""
+class _Stop(Exception):
+    """Raised inside the prolog check at a DTD (``doctype``) or the root's start tag."""
+
+    def __init__(self, doctype: bool) -> None:
+        self.doctype = doctype
 
 
-def _refuse_doctype(data: bytes) -> None:
-    """Raise :class:`_DoctypeRefused` when the document's prolog holds a ``<!DOCTYPE``.
+def refuse_doctype(pieces: Iterable[bytes], where: str, hint: str = _EXPORT_AGAIN) -> None:
+    r"""Refuse an XML document whose prolog holds a document type declaration (``<!DOCTYPE``).
 
-    A document type declaration can only stand before the root element, so expat reads up to
-    the root's start tag and stops there. A syntax error before it is left to the parse that
-    follows, which meets it at the same place and sees no DTD before it either.
+    A DTD can only stand before the root element, so expat reads ``pieces`` (the document in
+    order, or just its start) up to the root's start tag and stops there: a part is read only
+    as far as its prolog goes. A syntax error before the root is left to the parser that reads
+    the document, which meets it at the same place and sees no DTD before it either.
+
+    Parameters
+    ----------
+    pieces
+        The document's bytes in order, in pieces of any size (read lazily).
+    where
+        File (and member) named in the error.
+    hint
+        What the user can do (default: export the file again).
+
+    Raises
+    ------
+    ExportParseError
+        A ``<!DOCTYPE`` before the root element.
+
+    Examples
+    --------
+    >>> refuse_doctype([b"<?xml version='1.0'?><!-- a note --><r>", b"<!DOCTYPE later>"], "ok.xml")
+    >>> refuse_doctype([b"\xef\xbb\xbf<!-- a note -->", b"<!DOCTYPE r SYSTEM 'x.dtd'><r/>"],
+    ...                "run.xlsx [xl/worksheets/sheet1.xml]", hint="Re-save the workbook")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.xlsx [xl/worksheets/sheet1.xml]: the XML contains a ...
     """
 
-    def doctype(*_: object) -> None:
-        raise _DoctypeRefused
+    def stop(doctype: bool) -> Callable[..., None]:
+        def handler(*_: object) -> None:
+            raise _Stop(doctype)
 
-    def root(*_: object) -> None:
-        raise _RootReached
+        return handler
 
     parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = doctype
-    parser.StartElementHandler = root
-    with contextlib.suppress(_RootReached, expat.ExpatError):
-        parser.Parse(data, True)
+    parser.StartDoctypeDeclHandler = stop(True)
+    parser.StartElementHandler = stop(False)
+    try:
+        for piece in pieces:
+            parser.Parse(piece, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError:
+        return
+    except _Stop as found:
+        if found.doctype:
+            raise ExportParseError(
+                "the XML contains a document type declaration (<!DOCTYPE>/<!ENTITY>); expected "
+                "plain XML without a DTD (refused for safety: its entities can expand to "
+                "gigabytes or read other files)",
+                where=where,
+                hint=hint,
+            ) from None
 
 
 @contextlib.contextmanager
 def _xml_errors(where: str) -> Iterator[None]:
-    """Turn a refused DTD or an expat error into :class:`ExportParseError`."""
+    """Turn an expat error into :class:`ExportParseError`."""
     try:
         yield
-    except _DoctypeRefused:
-        raise ExportParseError(
-            "the XML contains a document type declaration (<!DOCTYPE>/<!ENTITY>); expected "
-            "plain XML without a DTD",
-            where=where,
-            hint="DTDs and entities are refused for safety; export the file again",
-        ) from None
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(": line ")[0]
@@ -131,8 +168,28 @@ def _xml_errors(where: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _zip_errors(where: str) -> Iterator[None]:
-    """Turn the zip/zlib exceptions of a damaged member into :class:`ExportParseError`."""
+def zip_errors(where: str) -> Iterator[None]:
+    """Turn the zip/zlib exceptions of a damaged member into :class:`ExportParseError`.
+
+    Parameters
+    ----------
+    where
+        The file and member named in the error.
+
+    Yields
+    ------
+    None
+        Within the block, zip/zlib failures become an :class:`ExportParseError`.
+
+    Examples
+    --------
+    >>> import zlib
+    >>> with zip_errors("run.xlsx [xl/worksheets/sheet1.xml]"):
+    ...     zlib.decompress(b"not deflated")
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: run.xlsx [xl/worksheets/sheet1.xml]: cannot decompress the ...
+    """
     try:
         yield
     except ExportParseError:  # a ValueError too: already says what is wrong
@@ -160,7 +217,38 @@ def _member_info(archive: zipfile.ZipFile, path: Path, name: str, limit: int) ->
     return info
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """Open a zip container, refusing a damaged one or one of more than
+    :data:`MAX_ZIP_MEMBERS` members.
+
+    Parameters
+    ----------
+    path
+        The zip container.
+
+    Returns
+    -------
+    zipfile.ZipFile
+        The open archive (close it, or use it as a context manager).
+
+    Raises
+    ------
+    ExportParseError
+        A damaged container, or one with too many members.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "run.xlsx"
+    >>> _ = path.write_bytes(b"PK\\x03\\x04 cut short")
+    >>> open_zip(path)
+    Traceback (most recent call last):
+    ...
+    qpcr.errors.ExportParseError: ...run.xlsx: cannot open the zip container (...); expected ...
+    >>> folder.cleanup()
+    """
     try:
         archive = zipfile.ZipFile(path)
     except _ZIP_ERRORS as exc:
@@ -209,7 +297,7 @@ def zip_member_names(path: Path) -> list[str]:
     ['data/run.xml']
     >>> folder.cleanup()
     """
-    with _open_zip(path) as archive:
+    with open_zip(path) as archive:
         return [info.filename for info in archive.infolist() if not info.is_dir()]
 
 
@@ -260,7 +348,7 @@ def read_zip_member(path: Path, name: str, limit: int | None = None) -> bytes:
     limit = budget().inflated_bytes if limit is None else limit
     parts: list[bytes] = []
     size = 0
-    with _open_zip(path) as archive, _zip_errors(where):
+    with open_zip(path) as archive, zip_errors(where):
         info = _member_info(archive, path, name, limit)
         with archive.open(info) as member:
             while chunk := member.read(_CHUNK):
@@ -305,7 +393,7 @@ def read_zip_head(path: Path, name: str, size: int = 4096) -> bytes:
     b'<run><well'
     >>> folder.cleanup()
     """
-    with _open_zip(path) as archive, _zip_errors(f"{path} [{name}]"):
+    with open_zip(path) as archive, zip_errors(f"{path} [{name}]"):
         info = _member_info(archive, path, name, limit=2**63)
         with archive.open(info) as member:
             return member.read(size)

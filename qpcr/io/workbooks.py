@@ -7,7 +7,9 @@ legacy ``.xls`` declares, so a small file can ask for gigabytes and abort the pr
   total against ``inflated_bytes``), then each sheet's ``<dimension ref>`` and the sheet stream
   itself, scanned for its real extent (cell references, rows, repeated ods rows and cells)
   against ``rows``, ``columns`` and ``cells``. The scan decompresses at most
-  ``inflated_bytes``, so a missing or lying dimension is still bounded.
+  ``inflated_bytes``, so a missing or lying dimension is still bounded. Every XML part
+  (``.xml``, ``.rels``) with a ``<!DOCTYPE`` in its prolog is refused (entity bombs, external
+  entities), as :func:`qpcr.io.safety.parse_xml` refuses it.
 * **.xls** (OLE2 compound file): the header and the directory's stream sizes (a compound file
   stores streams uncompressed, so none can be larger than the file), then calamine's parse in a
   child process with ``parse_memory`` of address space and ``parse_seconds`` of time; its death
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +32,12 @@ import numpy as np
 
 from ..errors import ExportParseError
 from .budget import InputBudget, amounts, over_budget
-from .safety import _open_zip, _zip_errors
+from .safety import open_zip, refuse_doctype, zip_errors
 
 __all__ = ["check_ole2", "check_zip"]
 
 _CHUNK = 1024 * 1024
+_RESAVE = "Re-save the workbook from the instrument software or Excel"
 _SHEET_ROOT = re.compile(rb"<(\w+:)?(worksheet|document-content)[\s>]")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"([A-Z]*)(\d*):?([A-Z]*)(\d*)\"")
 #: A row's or a cell's reference (``<row r="12">``, ``<c r="B12">``): no other element of a
@@ -76,7 +80,8 @@ class _Extent:
 
 def check_zip(path: Path, limits: InputBudget) -> None:
     """Refuse a zip container (xlsx, xlsm, ods, RDML, run file) beyond the budget: the sizes
-    its directory declares, and the extent of every sheet it holds.
+    its directory declares, and the extent of every sheet it holds; and one whose XML parts
+    carry a DTD.
 
     Parameters
     ----------
@@ -88,8 +93,8 @@ def check_zip(path: Path, limits: InputBudget) -> None:
     Raises
     ------
     ExportParseError
-        A damaged container, members declaring more than ``inflated_bytes`` together, or a sheet
-        beyond ``rows``, ``columns`` or ``cells``.
+        A damaged container, members declaring more than ``inflated_bytes`` together, a sheet
+        beyond ``rows``, ``columns`` or ``cells``, or an XML part with a ``<!DOCTYPE``.
 
     Examples
     --------
@@ -107,7 +112,7 @@ def check_zip(path: Path, limits: InputBudget) -> None:
     qpcr.errors.ExportParseError: ...run.xlsx [xl/worksheets/sheet1.xml]: the sheet uses ...
     >>> folder.cleanup()
     """
-    with _open_zip(path) as archive:
+    with open_zip(path) as archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         total = sum(info.file_size for info in infos)
         if total > limits.inflated_bytes:
@@ -117,8 +122,18 @@ def check_zip(path: Path, limits: InputBudget) -> None:
                 f"{total / packed:,.0f}× smaller) inflate to", total, "inflated_bytes", limits,
             )  # fmt: skip
         for info in infos:
-            if info.filename.lower().endswith(".xml") and info.file_size:
-                _check_sheet(archive, info, f"{path} [{info.filename}]", limits)
+            name, where = info.filename.lower(), f"{path} [{info.filename}]"
+            if name.endswith((".xml", ".rels")) and info.file_size:
+                _refuse_dtd(archive, info, where)
+            if name.endswith(".xml") and info.file_size:
+                _check_sheet(archive, info, where, limits)
+
+
+def _refuse_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> None:
+    """Refuse an XML part with a DTD (an entity bomb calamine would stop only after reading
+    it, or an external entity), reading the part only as far as its prolog goes."""
+    with zip_errors(where), archive.open(info) as member:
+        refuse_doctype(iter(partial(member.read, 4096), b""), where, hint=_RESAVE)
 
 
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Iterator[bytes]:
@@ -126,7 +141,7 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Iter
     declared size (already within the budget)."""
     carry: list[bytes] = []  # pieces since the last "<" (joined once: no quadratic copying)
     size = 0
-    with _zip_errors(where), archive.open(info) as member:
+    with zip_errors(where), archive.open(info) as member:
         while chunk := member.read(_CHUNK):
             size += len(chunk)
             if size > info.file_size:

@@ -28,7 +28,8 @@ _W, _H, _M = 460, 270, (52, 12, 26, 38)
 def curve_sections(results: Results) -> list[tuple[str, str, str]]:
     """(anchor, title, body) of the curve sections the results carry: ``amplification``
     (with ``results.curve_calls``), ``melt-curves`` (−dF/dT of every melt curve, with
-    ``results.curves`` and a melt table) and ``melt`` (with a non-empty ``tables["melt"]``).
+    ``results.melt_derivative`` and a melt table) and ``melt`` (with a non-empty
+    ``tables["melt"]``).
 
     Parameters
     ----------
@@ -60,12 +61,8 @@ def curve_sections(results: Results) -> list[tuple[str, str, str]]:
         amplicons = calls.table[["plate", "target"]].drop_duplicates().itertuples(index=False)
         body = "".join(_amplification(results, str(p), str(t)) for p, t in amplicons)
         out.append(("amplification", "Amplification curves", f'<div class="charts">{body}</div>'))
-    melt = results.tables.get("melt")
-    curves = results.curves
-    if melt is not None and len(melt) and curves is not None and curves["kind"].eq("melt").any():
-        from ..melt import melt_derivative
-
-        derivative = melt_derivative(curves)
+    melt, derivative = results.tables.get("melt"), results.melt_derivative
+    if melt is not None and len(melt) and derivative is not None and len(derivative):
         targets = derivative[["plate", "target"]].drop_duplicates().itertuples(index=False)
         body = "".join(_melt_curves(derivative, melt, str(p), str(t)) for p, t in targets)
         out.append(("melt-curves", "Melt curves", f'<div class="charts">{body}</div>'))
