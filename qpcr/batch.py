@@ -190,6 +190,7 @@ class _Job:
     layout: Path | None
     config: AnalysisConfig | None
     overrides: tuple[tuple[str, Any], ...]
+    origins: tuple[tuple[str, str], ...]
     report: Path | None
     tidy: bool = False
 
@@ -211,6 +212,7 @@ def run_batch(
     layout: str | Path | None = None,
     config: str | Path | AnalysisConfig | None = None,
     overrides: Mapping[str, Any] | None = None,
+    origins: Mapping[str, str] | None = None,
     manifest: str | Path | None = None,
     jobs: int | None = None,
     reports: bool = False,
@@ -237,6 +239,9 @@ def run_batch(
         Settings sheet, else the defaults.
     overrides
         Settings (name → typed value) set on top of every plate's settings.
+    origins
+        Where each override was given (setting → e.g. its command-line option), for messages
+        (:meth:`~qpcr.config.AnalysisConfig.with_overrides`).
     manifest
         A CSV listing the plates instead of ``exports`` (see :func:`plates_of`).
     jobs
@@ -301,15 +306,15 @@ def run_batch(
         _refuse_shared_stems(plates)
     shared = load_config(config) if isinstance(config, (str, Path)) else config
     if overrides:  # checked once here rather than on every plate
-        (shared or AnalysisConfig()).with_overrides(**overrides)
+        (shared or AnalysisConfig()).with_overrides(origins, **overrides)
     if layout is not None and not Path(layout).is_file():
         raise InputError("not found; expected a layout file", where=str(layout))
     outdir = Path(out)
     errors: list[tuple[str, str]] = []
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
-        given = tuple((overrides or {}).items())
-        todo = [_Job(p, Path(layout) if layout else None, shared, given,
+        given, at = tuple((overrides or {}).items()), tuple((origins or {}).items())
+        todo = [_Job(p, Path(layout) if layout else None, shared, given, at,
                      report_root / p.name if report_root else None, tidy)
                 for p in plates]  # fmt: skip
         with _Spool(tmp, (*BATCH_TABLES, LONG_TABLE) if tidy else BATCH_TABLES) as spool:
@@ -402,7 +407,7 @@ def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
     plate = job.plate
     given = _settings(plate.config) if plate.config else job.config
     config = settings_for([plate.export], given)
-    config = config.with_overrides(**dict(job.overrides))
+    config = config.with_overrides(dict(job.origins), **dict(job.overrides))
     results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
     if job.report is not None:
         from .report import write_report

@@ -100,19 +100,18 @@ def check_names(
     qpcr.errors.ConfigError: settings reference_genes: reference gene 'GAPHD' is not among the
     targets measured; expected one of GAPDH, MYC. did you mean 'GAPDH'?
     """
-    src = config.source or "settings"
     unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells
     columns = [c for c in wells.columns if c not in NOT_FACTORS]
     if config.replicate is not None:
-        _require([config.replicate], columns, "replicate column '{}'", f"{src} replicate")
+        _require([config.replicate], columns, "replicate column '{}'", config.where("replicate"))
     factors = [c for c in columns if c != config.replicate]
     control = config.control
     if "sample" in control:  # one calibrator sample (qpcr.calibrator checks its name)
         calibrator_sample(config)
         control = {}
-    sides = [(f"{src} [control]", control)]
+    sides = [(config.where("control"), control)]
     for c in config.contrasts:
-        where = f"{src} [[contrasts]] '{c.name}'"
+        where = f"{config.where('contrasts')} '{c.name}'"
         sides += [(f"{where} numerator", c.numerator), (f"{where} denominator", c.denominator)]
     for where, spec in sides:
         _require(spec, factors, "factor '{}'", where)
@@ -127,28 +126,34 @@ def check_names(
             config.reference_genes,
             measured,
             "reference gene '{}'",
-            f"{src} reference_genes",
+            config.where("reference_genes"),
             TARGETS,
         )
     _require(
-        config.candidate_genes, measured, "candidate gene '{}'", f"{src} candidate_genes", TARGETS
+        config.candidate_genes,
+        measured,
+        "candidate gene '{}'",
+        config.where("candidate_genes"),
+        TARGETS,
     )
     _require(
         config.efficiency,
         every,
         "efficiency of '{}'",
-        f"{src} [efficiency]",
+        config.where("efficiency"),
         "names no target of the data",
     )
     _require(
         config.assay_single_copy_cq,
         every,
         "single-copy Cq of '{}'",
-        f"{src} [assay_single_copy_cq]",
+        config.where("assay_single_copy_cq"),
         "names no target of the data",
     )
     for name, pair in config.ratios.items():
-        _require(pair, measured, "target '{}' of ratio '" + name + "'", f"{src} [ratios]", TARGETS)
+        _require(
+            pair, measured, "target '{}' of ratio '" + name + "'", config.where("ratios"), TARGETS
+        )
     named = unkn["sample"].astype(str) if "sample" in unkn else pd.Series([], dtype=str)
     samples = [s for s in dict.fromkeys(named) if s not in ("", "nan")]
     if samples:
@@ -156,7 +161,7 @@ def check_names(
             config.irc_samples,
             samples,
             "inter-run calibrator '{}'",
-            f"{src} irc_samples",
+            config.where("irc_samples"),
             "is not a sample name of the data",
         )
         design = unkn[[c for c in config.control if c in unkn]].astype(str)
@@ -166,13 +171,13 @@ def check_names(
                 raise ConfigError(
                     f"inter-run calibrator '{name}' is also a sample of the design; expected "
                     "a calibrator outside the compared groups",
-                    where=f"{src} irc_samples",
+                    where=config.where("irc_samples"),
                     hint="Measure a separate calibrator sample on every plate, or remove it "
                     "from irc_samples (one plate needs none)",
                 )
     exported = set(map(str, export_targets))
     return [
-        f"{src} [aliases]: '{name}' renames no target of the exports"
+        f"{config.where('aliases')}: '{name}' renames no target of the exports"
         + (f" ({hint})" if (hint := did_you_mean(name, exported - {alias})) else "")
         for name, alias in config.aliases.items()  # the name it renames to is no suggestion
         if exported and name not in exported

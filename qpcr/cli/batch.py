@@ -11,6 +11,7 @@ from . import _cli_text, app, stderr, user_errors
 from .options import (
     argument,
     force_option,
+    given_at,
     out_option,
     path,
     quiet_option,
@@ -62,9 +63,9 @@ def batch(
         show = console.is_terminal and not quiet
         with _progress(console, show) as advance:
             done = run_batch(exports or [], out, layout=layout, config=config,
-                             overrides=typed_settings(settings), manifest=manifest,
-                             jobs=jobs, reports=reports, tidy=tidy, force=force, progress=advance,
-                             describe=_cli_text)  # fmt: skip
+                             overrides=typed_settings(settings), origins=given_at(settings),
+                             manifest=manifest, jobs=jobs, reports=reports, tidy=tidy,
+                             force=force, progress=advance, describe=_cli_text)  # fmt: skip
     if done.failed:
         stderr().print(f"[bold red]error:[/] {done.failed} of {done.plates} plate(s) failed; "
                        f"see {out / 'errors.csv'}", highlight=False)  # fmt: skip
