@@ -209,6 +209,10 @@ class AnalysisConfig:
     #: (setting, where it was given) for the settings :meth:`with_overrides` set: a
     #: command-line option, or ``settings`` (Python); the others come from ``source``.
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: Shared by the plates of a batch (``qpcr batch`` sets it): an entry of a per-target table
+    #: or a ratio naming a target a plate lacks applies to the other plates
+    #: (:func:`qpcr.validate.on_plate`).
+    shared: bool = field(default=False, compare=False, repr=False)
 
     def with_overrides(
         self, origins: Mapping[str, str] | None = None, /, **changes: Any

@@ -125,10 +125,15 @@ def test_a_misspelt_option_of_a_batch_names_the_option(tmp_path: Path) -> None:
     toml = _toml(tmp_path, SETTINGS)
     args = ["batch", str(EXPORT), "-l", str(LAYOUT), "-c", str(toml), "-o", str(tmp_path / "b"),
             "--jobs", "1", "--efficiency", "BMP=1.9"]  # fmt: skip
-    assert _error(args) == (f"error: 1 of 1 plate(s) failed; see {tmp_path / 'b' / 'errors.csv'}")
+    assert _error(args) == f"error: 1 of 1 plate(s) failed; see {tmp_path / 'b' / 'errors.csv'}"
     errors = pd.read_csv(tmp_path / "b" / "errors.csv")
+    # a batch's plates share the settings: the hint says how to give one plate its own
+    own = (
+        "If 'BMP' is a target of other plates, give this plate settings of its own (--manifest, "
+        "column config)"
+    )
     # the CSV guards a cell that starts with '-' (a formula to a spreadsheet) with a quote
-    assert errors["message"].tolist() == [f"'--efficiency: {MISSPELT[2][2]}"]
+    assert errors["message"].tolist() == [f"'--efficiency: {MISSPELT[2][2]} {own}"]
     done = run_batch([EXPORT], tmp_path / "api", layout=LAYOUT, config=toml, jobs=1,
                      overrides={"efficiency": {"BMP": 1.9}})  # fmt: skip
-    assert done.errors[0][1] == f"settings [efficiency]: {MISSPELT[2][2]}"
+    assert done.errors[0][1] == f"settings [efficiency]: {MISSPELT[2][2]} {own}"
