@@ -44,8 +44,8 @@ PER_TARGET = {
 }
 #: The hint after a name a plate lacks under shared settings (``{}``: the name).
 _OWN_SETTINGS = (
-    "If '{}' is a target of other plates, give this plate settings of its own (--manifest, "
-    "column config)"
+    "If '{}' is a target of other plates, give this plate settings of its own (a manifest "
+    "row's config)"
 )
 
 
@@ -158,7 +158,7 @@ def check_names(
     _require(
         config.efficiency,
         every,
-        "efficiency of '{}'",
+        PER_TARGET["efficiency"],
         config.where("efficiency"),
         "names no target of the data",
         then,
@@ -166,7 +166,7 @@ def check_names(
     _require(
         config.assay_single_copy_cq,
         every,
-        "single-copy Cq of '{}'",
+        PER_TARGET["assay_single_copy_cq"],
         config.where("assay_single_copy_cq"),
         "names no target of the data",
         then,

@@ -146,8 +146,8 @@ def test_a_misspelling_stays_an_error_on_the_plates_that_hold_the_target(panels:
     assert errors["message"][0] == (
         f"{toml} [efficiency]: efficiency of 'VEGF' names no target of the data; expected one "
         "of BMP2, VEGFA, TNFSF11, TNFRSF11B, TBP, RPL13A, GAPDH. did you mean 'VEGFA'? If "
-        "'VEGF' is a target of other plates, give this plate settings of its own (--manifest, "
-        "column config)"
+        "'VEGF' is a target of other plates, give this plate settings of its own (a manifest "
+        "row's config)"
     )
     # the plate without VEGFA has no near spelling: analysed; VEGF then matched no plate
     assert errors["message"][2].startswith(
@@ -186,7 +186,7 @@ def test_a_plate_without_its_reference_gene_fails_with_a_clear_message(panels: P
         "plate0002",
         "'--reference-genes: reference gene 'VEGFA' is not among the targets measured; expected "
         f"one of {PANEL}. A plate without its reference genes cannot be normalised. If 'VEGFA' "
-        "is a target of other plates, give this plate settings of its own (--manifest, column "
+        "is a target of other plates, give this plate settings of its own (a manifest row's "
         "config)",
     ]]  # fmt: skip
     fold = pd.read_csv(panels / "out_ref" / "fold_changes.csv")

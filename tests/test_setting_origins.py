@@ -129,8 +129,8 @@ def test_a_misspelt_option_of_a_batch_names_the_option(tmp_path: Path) -> None:
     errors = pd.read_csv(tmp_path / "b" / "errors.csv")
     # a batch's plates share the settings: the hint says how to give one plate its own
     own = (
-        "If 'BMP' is a target of other plates, give this plate settings of its own (--manifest, "
-        "column config)"
+        "If 'BMP' is a target of other plates, give this plate settings of its own (a manifest "
+        "row's config)"
     )
     # the CSV guards a cell that starts with '-' (a formula to a spreadsheet) with a quote
     assert errors["message"].tolist() == [f"'--efficiency: {MISSPELT[2][2]} {own}"]
