@@ -7,6 +7,10 @@ appended to one CSV per table as the plates finish, each row led by the plate's 
 (and the manifest's extra columns), so memory stays flat in the number of plates; a plate that
 fails is listed in ``errors.csv`` and does not stop the others. The output folder is written as
 a unit (:func:`qpcr.atomic.replace_folder`).
+
+The plates share their settings: an ``[efficiency]`` or ``[assay_single_copy_cq]`` entry, or a
+ratio, naming a target a plate lacks applies to the plates that measure it (a note on the
+others, :func:`qpcr.validate.on_plate`); one that applies to no plate is an error of the batch.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
 from .atomic import replace_folder
 from .config import AnalysisConfig, load_config, read_utf8
-from .errors import InputError, QpcrError
+from .errors import ConfigError, InputError, QpcrError
 
 __all__ = ["BATCH_FILES", "BATCH_TABLES", "BatchResult", "Plate", "plates_of", "run_batch"]
 
@@ -53,12 +57,14 @@ class Plate:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What :func:`run_batch` did: the output folder, the number of plates and the failed
-    ones as (export, message)."""
+    """What :func:`run_batch` did: the output folder, the number of plates, the failed
+    ones as (export, message), and the errors of the shared settings: entries that applied to
+    no plate (:func:`qpcr.validate.on_plate`)."""
 
     outdir: Path
     plates: int
     errors: tuple[tuple[str, str], ...]
+    unmatched: tuple[str, ...] = ()
 
     @property
     def failed(self) -> int:
@@ -190,18 +196,20 @@ class _Job:
     layout: Path | None
     config: AnalysisConfig | None
     overrides: tuple[tuple[str, Any], ...]
+    origins: tuple[tuple[str, str], ...]
     report: Path | None
     tidy: bool = False
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    """A plate's tables as CSV rows without the header, each with its header (columns), or
-    its error."""
+    """A plate's tables as CSV rows without the header, each with its header (columns), and
+    (where, entry, applied here) for each entry of its per-target settings; or its error."""
 
     name: str
     tables: dict[str, tuple[tuple[str, ...], str]]
     error: QpcrError | None = None
+    applied: tuple[tuple[str, str, bool], ...] = ()
 
 
 def run_batch(
@@ -211,6 +219,7 @@ def run_batch(
     layout: str | Path | None = None,
     config: str | Path | AnalysisConfig | None = None,
     overrides: Mapping[str, Any] | None = None,
+    origins: Mapping[str, str] | None = None,
     manifest: str | Path | None = None,
     jobs: int | None = None,
     reports: bool = False,
@@ -230,13 +239,17 @@ def run_batch(
         and ``wells.csv``, each with the columns ``export`` (the plate: the export's file
         stem), the manifest's extra columns, then the table's own columns (a plate lacking a
         column another has leaves it blank); ``errors.csv`` (``export``, ``message``) lists
-        the plates that failed.
+        the plates that failed, and (``export`` blank) each entry of the per-target settings
+        that applied to none of the plates analysed.
     layout, config
         The layout and settings (file or :class:`~qpcr.config.AnalysisConfig`) of every
         plate, unless its manifest row names its own. Without settings, a filled template's
         Settings sheet, else the defaults.
     overrides
         Settings (name → typed value) set on top of every plate's settings.
+    origins
+        Where each override was given (setting → e.g. its command-line option), for messages
+        (:meth:`~qpcr.config.AnalysisConfig.with_overrides`).
     manifest
         A CSV listing the plates instead of ``exports`` (see :func:`plates_of`).
     jobs
@@ -257,7 +270,7 @@ def run_batch(
     Returns
     -------
     BatchResult
-        The folder, the number of plates and the errors.
+        The folder, the number of plates, the plates' errors and the settings' errors.
 
     Raises
     ------
@@ -301,15 +314,17 @@ def run_batch(
         _refuse_shared_stems(plates)
     shared = load_config(config) if isinstance(config, (str, Path)) else config
     if overrides:  # checked once here rather than on every plate
-        (shared or AnalysisConfig()).with_overrides(**overrides)
+        (shared or AnalysisConfig()).with_overrides(origins, **overrides)
     if layout is not None and not Path(layout).is_file():
         raise InputError("not found; expected a layout file", where=str(layout))
     outdir = Path(out)
     errors: list[tuple[str, str]] = []
+    seen: dict[tuple[str, str], bool] = {}  # (where, entry) → applied on some plate
+    analysed = 0
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
-        given = tuple((overrides or {}).items())
-        todo = [_Job(p, Path(layout) if layout else None, shared, given,
+        given, at = tuple((overrides or {}).items()), tuple((origins or {}).items())
+        todo = [_Job(p, Path(layout) if layout else None, shared, given, at,
                      report_root / p.name if report_root else None, tidy)
                 for p in plates]  # fmt: skip
         with _Spool(tmp, (*BATCH_TABLES, LONG_TABLE) if tidy else BATCH_TABLES) as spool:
@@ -317,11 +332,18 @@ def run_batch(
                 if outcome.error is not None:
                     errors.append((outcome.name, describe(outcome.error)))
                     spool.error(*errors[-1])
+                else:
+                    analysed += 1
+                for where, entry, used in outcome.applied:
+                    seen[where, entry] = seen.get((where, entry), False) or used
                 for name, (columns, rows) in outcome.tables.items():
                     spool.add(name, columns, rows)
                 if progress is not None:
                     progress(done, len(todo))
-    return BatchResult(outdir, len(plates), tuple(errors))
+            unmatched = [describe(e) for e in _unmatched(seen, analysed)] if analysed else []
+            for message in unmatched:
+                spool.error("", message)
+    return BatchResult(outdir, len(plates), tuple(errors), tuple(unmatched))
 
 
 def _refuse_shared_stems(plates: Sequence[Plate]) -> None:
@@ -383,7 +405,8 @@ def _analyse(job: _Job) -> _Outcome:
     """Analyse one plate (in a worker): its tables as CSV text, or its error."""
     plate = job.plate
     try:
-        return _Outcome(plate.name, _tables(job))
+        tables, applied = _tables(job)
+        return _Outcome(plate.name, tables, applied=applied)
     except QpcrError as exc:  # sent back as the base class: a subclass may not pickle
         error = QpcrError(exc.message, exc.where, exc.hint)
     except Exception as exc:  # a bug on one plate must not lose the others
@@ -391,9 +414,12 @@ def _analyse(job: _Job) -> _Outcome:
     return _Outcome(plate.name, {}, error)
 
 
-def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
+def _tables(
+    job: _Job,
+) -> tuple[dict[str, tuple[tuple[str, ...], str]], tuple[tuple[str, str, bool], ...]]:
     """The analysis of one plate: the batch tables, led by the plate's columns, as CSV rows
-    with their header; the full report written when asked."""
+    with their header, and which per-target entries of the settings applied (:func:`_applied`);
+    the full report written when asked."""
     from .pipeline import analyze
     from .report.safe import escape_cell, safe_frame
     from .report.tables import result_tables
@@ -402,7 +428,8 @@ def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
     plate = job.plate
     given = _settings(plate.config) if plate.config else job.config
     config = settings_for([plate.export], given)
-    config = config.with_overrides(**dict(job.overrides))
+    config = config.with_overrides(dict(job.origins), **dict(job.overrides))
+    config = replace(config, shared=True)  # an entry applies to the plates with its target
     results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
     if job.report is not None:
         from .report import write_report
@@ -426,7 +453,32 @@ def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
         for position, (key, value) in enumerate(lead):
             frame.insert(position, escape_cell(key), escape_cell(value))
         out[name] = (tuple(frame.columns), frame.to_csv(index=False, header=False))
-    return out
+    return out, _applied(config, results.config)
+
+
+def _applied(given: AnalysisConfig, used: AnalysisConfig) -> tuple[tuple[str, str, bool], ...]:
+    """(where, entry, applied) for each entry of the per-target settings ``given`` to a plate
+    (:func:`qpcr.validate.entries`): whether the settings ``used`` on it kept the entry."""
+    from .validate import PER_TARGET, entries
+
+    kept = entries(used)
+    return tuple((given.where(s), PER_TARGET[s].format(n), (s, n) in kept)
+                 for s, n in entries(given))  # fmt: skip
+
+
+def _unmatched(seen: Mapping[tuple[str, str], bool], analysed: int) -> list[ConfigError]:
+    """The entries of the shared settings (where, entry) → applied on some plate, that applied
+    to none of the ``analysed`` plates: a misspelling, or a target no plate measures."""
+    return [
+        ConfigError(
+            f"{entry} applied to none of the {analysed} plate(s) analysed; expected its "
+            "target(s) on at least one plate",
+            where=where,
+            hint="Check the name against the targets of the plates (wells.csv), or remove it",
+        )
+        for (where, entry), used in seen.items()
+        if not used
+    ]
 
 
 class _Spool:

@@ -33,7 +33,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .curves import parse_efficiency
 from .errors import ConfigError, did_you_mean
-from .settings import SETTINGS, VOCABULARY_MODULES, AnalysisConfig, Contrast, Setting
+from .settings import _BY_NAME, SETTINGS, VOCABULARY_MODULES, AnalysisConfig, Contrast, Setting
 
 __all__ = [
     "AnalysisConfig",
@@ -49,8 +49,6 @@ __all__ = [
     "validated",
     "with_settings_table",
 ]
-
-_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def setting(name: str) -> Setting:
@@ -387,7 +385,8 @@ def validated(config: AnalysisConfig, where: str) -> AnalysisConfig:
     config
         The settings.
     where
-        The source, for errors.
+        The source, for errors (a setting given elsewhere is named by its
+        ``AnalysisConfig.origins``).
 
     Returns
     -------
@@ -410,8 +409,9 @@ def validated(config: AnalysisConfig, where: str) -> AnalysisConfig:
     ...
     qpcr.errors.ConfigError: settings: 'adjust' is 'tukey'; expected one of holm, bh, ...
     """
+    given = dict(config.origins)
     for spec in SETTINGS:
-        _check(spec, getattr(config, spec.name), where)
+        _check(spec, getattr(config, spec.name), given.get(spec.name, where))
     return config
 
 

@@ -30,7 +30,7 @@ from .stages.comparisons import Compared, adjust, compare
 from .stages.quality import Checked, quality
 from .stages.quantify import Quantified, quantify
 from .template import settings_for
-from .validate import check_names
+from .validate import check_names, on_plate
 
 if TYPE_CHECKING:
     from .calling import CurveCalls
@@ -56,7 +56,9 @@ class Wells:
     """What :func:`read_wells` returns: the wells table, the runs read and the input files
     (with their SHA-256), and the warnings of the layout join and the name checks;
     ``curves`` (the tidy curves table, :func:`qpcr.read_curves`) and ``curve_calls`` when
-    Cq or efficiencies were called from raw curves (``cq_source``, ``efficiency_source``)."""
+    Cq or efficiencies were called from raw curves (``cq_source``, ``efficiency_source``);
+    ``settings`` as they apply to these plates and their ``notes`` (settings shared by a
+    batch leave out what names an absent target, :func:`qpcr.validate.on_plate`)."""
 
     table: pd.DataFrame
     runs: tuple[RunInfo, ...]
@@ -64,6 +66,8 @@ class Wells:
     warnings: tuple[str, ...] = ()
     curves: pd.DataFrame | None = None
     curve_calls: CurveCalls | None = None
+    settings: AnalysisConfig | None = None
+    notes: tuple[str, ...] = ()
 
 
 #: The methods ``cq_source`` names that call Cq from the curves (``auto`` calls with linreg).
@@ -318,6 +322,7 @@ def analyze(
     files = [e for e in exports if not isinstance(e, pd.DataFrame)]
     config = settings_for(files, config)
     wells = read_wells(exports, layout, config, format)
+    config = wells.settings or config
     calls, (melt, derivative) = wells.curve_calls, _melt_tables(wells)
     found = quantify(quality(wells.table, config, melt=melt), config,
                      None if calls is None else calls.amplicons)  # fmt: skip
@@ -336,7 +341,7 @@ def analyze(
         fold_changes=pd.DataFrame(), ratios=pd.DataFrame(), ratio_samples=pd.DataFrame(),
         qc=found.qc, config=config, factors=found.factors, targets=found.targets,
         inputs=wells.inputs, runs=wells.runs, warnings=(*wells.warnings, *found.warnings),
-        tables=found.tables, notes=found.notes, efficiency=found.efficiency,
+        tables=found.tables, notes=(*wells.notes, *found.notes), efficiency=found.efficiency,
         reference_genes=found.reference_genes, curve_calls=calls, curves=wells.curves,
         melt_derivative=derivative,
     )  # fmt: skip
@@ -419,6 +424,7 @@ def read_wells(
     else:
         wells = wells.assign(target=wells["target"].replace(aliases))
     _refuse_what_a_layout_must_give(wells, runs, layouts is not None)
+    settings, notes = on_plate(wells, settings)
     warnings += check_names(wells, settings, exported_targets) + unused_warnings(settings)
     if settings.source and Path(settings.source).is_file():
         inputs.append(InputFile(settings.source, sha256(settings.source), "settings"))
@@ -429,7 +435,8 @@ def read_wells(
     if not amplified:
         _refuse_curves_missing(settings, inputs)
     if curves.empty:
-        return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings))
+        return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings), settings=settings,
+                     notes=tuple(notes))  # fmt: skip
     from .calling.wells import call_wells, named_curves
 
     curves = named_curves(curves.assign(target=curves["target"].replace(aliases)), wells)
@@ -437,7 +444,8 @@ def read_wells(
     if amplified and (called or settings.efficiency_source == "curves"):
         method = settings.cq_source if settings.cq_source in CURVE_METHODS else "linreg"
         wells, calls = call_wells(wells, curves, method, called)
-    return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings), curves, calls)
+    return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings), curves, calls, settings,
+                 tuple(notes))  # fmt: skip
 
 
 def _refuse_curves_missing(settings: AnalysisConfig, inputs: Sequence[InputFile]) -> None:

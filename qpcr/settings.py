@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
@@ -205,13 +206,64 @@ class AnalysisConfig:
         "--figure-formats", metavar="FORMAT,..."))
     # fmt: on
     source: str = field(default="", compare=False)
+    #: (setting, where it was given) for the settings :meth:`with_overrides` set: a
+    #: command-line option, or ``settings`` (Python); the others come from ``source``.
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: Shared by the plates of a batch (``qpcr batch`` sets it): an entry of a per-target table
+    #: or a ratio naming a target a plate lacks applies to the other plates
+    #: (:func:`qpcr.validate.on_plate`).
+    shared: bool = field(default=False, compare=False, repr=False)
 
-    def with_overrides(self, **changes: Any) -> AnalysisConfig:
-        """A copy with the given (non-None) settings replaced and validated."""
+    def with_overrides(
+        self, origins: Mapping[str, str] | None = None, /, **changes: Any
+    ) -> AnalysisConfig:
+        """A copy with the given (non-None) settings replaced and validated.
+
+        ``origins`` maps a setting to where it was given (the CLI passes each setting's
+        option), for messages (:meth:`where`); a setting it leaves out was given in Python
+        and is named ``settings``, whatever ``source`` is.
+
+        Examples
+        --------
+        >>> config = AnalysisConfig(source="analysis.toml", control={"oxygen": "normoxia"})
+        >>> changed = config.with_overrides({"alpha": "--alpha"}, alpha=0.01, test="welch")
+        >>> changed.alpha, changed.where("alpha"), changed.where("test")
+        (0.01, '--alpha', 'settings test')
+        >>> config.with_overrides(alpha=2.0)
+        Traceback (most recent call last):
+        ...
+        qpcr.errors.ConfigError: settings: 'alpha' is 2.0; expected between 0 and 1
+        """
         from .config import validated
 
         changes = {k: v for k, v in changes.items() if v is not None}
-        return validated(replace(self, **changes), where=self.source or "settings")
+        given = {name: (origins or {}).get(name, "settings") for name in changes}
+        origin = tuple({**dict(self.origins), **given}.items())
+        return validated(replace(self, origins=origin, **changes), where=self.source or "settings")
+
+    def where(self, name: str) -> str:
+        """Where setting ``name`` was given, for messages: its command-line option, else the
+        settings file or sheet (``source``; ``settings`` when given in Python) and the key, a
+        table's in brackets.
+
+        Examples
+        --------
+        >>> config = AnalysisConfig(source="analysis.toml")
+        >>> config.where("reference_genes"), config.where("control"), config.where("contrasts")
+        ('analysis.toml reference_genes', 'analysis.toml [control]', 'analysis.toml [[contrasts]]')
+        >>> config.with_overrides({"control": "--control"}, control={"oxygen": "hypoxia"}).where(
+        ...     "control")
+        '--control'
+        >>> AnalysisConfig().with_overrides(control={"oxygen": "hypoxia"}).where("control")
+        'settings [control]'
+        """
+        origin = dict(self.origins).get(name, self.source or "settings")
+        if origin.startswith("-"):  # an option names its setting
+            return origin
+        if name == "contrasts":
+            return f"{origin} [[{name}]]"
+        table = get_origin(_BY_NAME[name].shape) is dict
+        return f"{origin} [{name}]" if table else f"{origin} {name}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready form (for provenance); ``source`` included."""
@@ -291,6 +343,7 @@ def _settings() -> tuple[Setting, ...]:
 
 #: Every setting in declaration order (choice settings have shape ``str`` here).
 SETTINGS: tuple[Setting, ...] = _settings()
+_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def _plain(value: Any) -> Any:

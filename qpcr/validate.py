@@ -11,6 +11,8 @@ suggests the nearest name of the data.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +21,7 @@ from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
 from .schema import TABLES, Column
 
-__all__ = ["NOT_FACTORS", "check_names"]
+__all__ = ["NOT_FACTORS", "PER_TARGET", "check_names", "entries", "on_plate"]
 
 #: Wells-table columns that are not design factors: every column the wells schema declares
 #: (:data:`qpcr.schema.TABLES`), the working columns the engine drops before writing
@@ -33,6 +35,19 @@ NOT_FACTORS = frozenset(
 
 TARGETS = "is not among the targets measured"
 
+#: The settings whose entries apply where their targets are, when the plates of a batch share
+#: the settings (:func:`on_plate`): setting → what one entry is, in messages.
+PER_TARGET = {
+    "efficiency": "efficiency of '{}'",
+    "assay_single_copy_cq": "single-copy Cq of '{}'",
+    "ratios": "ratio '{}'",
+}
+#: The hint after a name a plate lacks under shared settings (``{}``: the name).
+_OWN_SETTINGS = (
+    "If '{}' is a target of other plates, give this plate settings of its own (a manifest "
+    "row's config)"
+)
+
 
 def _require(
     names: Iterable[str],
@@ -40,16 +55,18 @@ def _require(
     what: str,
     where: str,
     absent: str = "is not in the data",
+    then: str = "",
 ) -> None:
     """Refuse the first of ``names`` not in ``known``; ``what`` is a template such as
-    ``"reference gene '{}'"``."""
+    ``"reference gene '{}'"``; ``then`` (a template too) follows the did-you-mean hint."""
     for name in names:
         if name not in known:
             listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+            hints = (did_you_mean(name, known), then.replace("{}", name))
             raise ConfigError(
                 f"{what.replace('{}', name)} {absent}; expected one of {listed or 'none'}",
                 where=where,
-                hint=did_you_mean(name, known),
+                hint=" ".join(hint for hint in hints if hint),
             )
 
 
@@ -100,19 +117,18 @@ def check_names(
     qpcr.errors.ConfigError: settings reference_genes: reference gene 'GAPHD' is not among the
     targets measured; expected one of GAPDH, MYC. did you mean 'GAPDH'?
     """
-    src = config.source or "settings"
     unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells
     columns = [c for c in wells.columns if c not in NOT_FACTORS]
     if config.replicate is not None:
-        _require([config.replicate], columns, "replicate column '{}'", f"{src} replicate")
+        _require([config.replicate], columns, "replicate column '{}'", config.where("replicate"))
     factors = [c for c in columns if c != config.replicate]
     control = config.control
     if "sample" in control:  # one calibrator sample (qpcr.calibrator checks its name)
         calibrator_sample(config)
         control = {}
-    sides = [(f"{src} [control]", control)]
+    sides = [(config.where("control"), control)]
     for c in config.contrasts:
-        where = f"{src} [[contrasts]] '{c.name}'"
+        where = f"{config.where('contrasts')} '{c.name}'"
         sides += [(f"{where} numerator", c.numerator), (f"{where} denominator", c.denominator)]
     for where, spec in sides:
         _require(spec, factors, "factor '{}'", where)
@@ -122,33 +138,42 @@ def check_names(
 
     measured = list(dict.fromkeys(unkn["target"].astype(str)))
     every = list(dict.fromkeys(wells["target"].astype(str)))
+    then = _OWN_SETTINGS if config.shared else ""
     if config.reference_genes != ("auto",):
         _require(
             config.reference_genes,
             measured,
             "reference gene '{}'",
-            f"{src} reference_genes",
+            config.where("reference_genes"),
             TARGETS,
+            then and "A plate without its reference genes cannot be normalised. " + then,
         )
     _require(
-        config.candidate_genes, measured, "candidate gene '{}'", f"{src} candidate_genes", TARGETS
+        config.candidate_genes,
+        measured,
+        "candidate gene '{}'",
+        config.where("candidate_genes"),
+        TARGETS,
     )
     _require(
         config.efficiency,
         every,
-        "efficiency of '{}'",
-        f"{src} [efficiency]",
+        PER_TARGET["efficiency"],
+        config.where("efficiency"),
         "names no target of the data",
+        then,
     )
     _require(
         config.assay_single_copy_cq,
         every,
-        "single-copy Cq of '{}'",
-        f"{src} [assay_single_copy_cq]",
+        PER_TARGET["assay_single_copy_cq"],
+        config.where("assay_single_copy_cq"),
         "names no target of the data",
+        then,
     )
     for name, pair in config.ratios.items():
-        _require(pair, measured, "target '{}' of ratio '" + name + "'", f"{src} [ratios]", TARGETS)
+        what = "target '{}' of ratio '" + name + "'"
+        _require(pair, measured, what, config.where("ratios"), TARGETS, then)
     named = unkn["sample"].astype(str) if "sample" in unkn else pd.Series([], dtype=str)
     samples = [s for s in dict.fromkeys(named) if s not in ("", "nan")]
     if samples:
@@ -156,7 +181,7 @@ def check_names(
             config.irc_samples,
             samples,
             "inter-run calibrator '{}'",
-            f"{src} irc_samples",
+            config.where("irc_samples"),
             "is not a sample name of the data",
         )
         design = unkn[[c for c in config.control if c in unkn]].astype(str)
@@ -166,14 +191,102 @@ def check_names(
                 raise ConfigError(
                     f"inter-run calibrator '{name}' is also a sample of the design; expected "
                     "a calibrator outside the compared groups",
-                    where=f"{src} irc_samples",
+                    where=config.where("irc_samples"),
                     hint="Measure a separate calibrator sample on every plate, or remove it "
                     "from irc_samples (one plate needs none)",
                 )
     exported = set(map(str, export_targets))
     return [
-        f"{src} [aliases]: '{name}' renames no target of the exports"
+        f"{config.where('aliases')}: '{name}' renames no target of the exports"
         + (f" ({hint})" if (hint := did_you_mean(name, exported - {alias})) else "")
         for name, alias in config.aliases.items()  # the name it renames to is no suggestion
         if exported and name not in exported
     ]
+
+
+def entries(config: AnalysisConfig) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The entries of the :data:`PER_TARGET` settings and the targets each needs.
+
+    Parameters
+    ----------
+    config
+        The analysis settings.
+
+    Returns
+    -------
+    dict
+        (setting, entry name) → the targets: one for a table entry, two for a ratio.
+
+    Examples
+    --------
+    >>> from qpcr.config import from_mapping
+    >>> entries(from_mapping({"efficiency": {"MYC": 1.9}, "ratios": {"A/B": ["A", "B"]}}))
+    {('efficiency', 'MYC'): ('MYC',), ('ratios', 'A/B'): ('A', 'B')}
+    """
+    return {
+        **{("efficiency", name): (name,) for name in config.efficiency},
+        **{("assay_single_copy_cq", name): (name,) for name in config.assay_single_copy_cq},
+        **{("ratios", name): pair for name, pair in config.ratios.items()},
+    }
+
+
+def on_plate(wells: pd.DataFrame, config: AnalysisConfig) -> tuple[AnalysisConfig, list[str]]:
+    """The settings as they apply to one plate, when the plates of a batch share them
+    (``config.shared``; otherwise ``config`` unchanged).
+
+    A lab runs one settings file over plates of different panels: an entry of
+    ``[efficiency]`` or ``[assay_single_copy_cq]`` naming a target this plate lacks, or a ratio
+    of such a target, is left out here with a note, and applies to the plates that measure
+    it. A misspelling is not hidden: an entry is kept when the plate holds a near spelling of
+    its target (one the setting does not name itself), so that :func:`check_names` refuses it
+    with "did you mean"; a name on no plate of the batch is refused after the batch
+    (:func:`qpcr.batch.run_batch`).
+
+    Parameters
+    ----------
+    wells
+        The wells table, layout joined and ``[aliases]`` applied.
+    config
+        The analysis settings.
+
+    Returns
+    -------
+    tuple
+        The settings without the entries of absent targets, and a note for each.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from qpcr.config import from_mapping
+    >>> wells = pd.DataFrame({"sample": ["n1", "n1"], "sample_type": "unkn",
+    ...                       "target": ["GAPDH", "MYC"]})
+    >>> shared = replace(from_mapping({"efficiency": {"MYC": 1.9, "VEGFA": 1.95}}), shared=True)
+    >>> applied, notes = on_plate(wells, shared)
+    >>> applied.efficiency, notes
+    ({'MYC': 1.9}, ["settings [efficiency]: efficiency of 'VEGFA' not applied: VEGFA is not on \
+this plate (it applies to the plates that measure it)"])
+    >>> on_plate(wells, replace(shared, efficiency={"MYCC": 1.9}))[0].efficiency  # near 'MYC'
+    {'MYCC': 1.9}
+    """
+    if not config.shared:
+        return config, []
+    unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells
+    every, measured = set(wells["target"].astype(str)), set(unkn["target"].astype(str))
+    given = entries(config)
+    kept: dict[str, dict[str, Any]] = {s: dict(getattr(config, s)) for s in PER_TARGET}
+    notes = []
+    for (setting, name), targets in given.items():
+        on = measured if setting == "ratios" else every
+        missing = [t for t in targets if t not in on]
+        named = {t for (s, _), ts in given.items() if s == setting for t in ts}
+        if not missing or any(did_you_mean(t, sorted(on - named)) for t in missing):
+            continue  # applies here, or a misspelling that check_names refuses
+        del kept[setting][name]
+        absent = " and ".join(missing) + (" are" if len(missing) > 1 else " is")
+        notes.append(
+            f"{config.where(setting)}: {PER_TARGET[setting].format(name)} not applied: {absent} "
+            "not on this plate (it applies to the plates that measure it)"
+        )
+    applied = replace(config, efficiency=kept["efficiency"], ratios=kept["ratios"],
+                      assay_single_copy_cq=kept["assay_single_copy_cq"])  # fmt: skip
+    return applied, notes

@@ -180,7 +180,7 @@ def test_init_spec_refuses_a_single_copy_cq_of_no_target(runner: CliRunner, tmp_
     result = runner.invoke(app, [*args, "--assay-single-copy-cq", "MCY=27"])
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "error: settings [assay_single_copy_cq]: single-copy Cq of 'MCY' is not on the plate; "
+        "error: --assay-single-copy-cq: single-copy Cq of 'MCY' is not on the plate; "
         "expected one of ACTB, GAPDH, MYC. Did you mean 'MYC'?"
     )
     assert not (tmp_path / "new.toml").exists()

@@ -111,7 +111,7 @@ def test_the_cli_takes_the_option_and_refuses_an_unknown_target_without_tracebac
         capture_output=True, text=True, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 1, run.stderr
-    assert "[assay_single_copy_cq]" in run.stderr
+    assert run.stderr.startswith("error: --assay-single-copy-cq: single-copy Cq of 'TNFSF1'")
     assert "did you mean 'TNFSF11'" in run.stderr
     assert "Traceback" not in run.stderr
 

@@ -71,7 +71,7 @@ denominator = { oxygen = "hypoxia", treatment = "vehicle" }
 
 
 def _field_names() -> list[str]:
-    return [f.name for f in fields(AnalysisConfig) if f.name != "source"]
+    return [f.name for f in fields(AnalysisConfig) if f.compare]  # the settings
 
 
 def _settings_file(tmp_path: Path) -> Path:

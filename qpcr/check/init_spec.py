@@ -191,9 +191,8 @@ def _check_names(
             where="reference_genes",
             hint="Give --reference-genes GENE,... (the reference genes of your analyses)",
         )
-    src = config.source or "settings"
     named = [("reference gene", "reference_genes", gene) for gene in reference] + [
-        ("single-copy Cq of", f"{src} [assay_single_copy_cq]", t)
+        ("single-copy Cq of", config.where("assay_single_copy_cq"), t)
         for t in config.assay_single_copy_cq
     ]
     for what, where, name in named:

@@ -11,6 +11,7 @@ from . import _cli_text, app, stderr, user_errors
 from .options import (
     argument,
     force_option,
+    given_at,
     out_option,
     path,
     quiet_option,
@@ -62,12 +63,18 @@ def batch(
         show = console.is_terminal and not quiet
         with _progress(console, show) as advance:
             done = run_batch(exports or [], out, layout=layout, config=config,
-                             overrides=typed_settings(settings), manifest=manifest,
-                             jobs=jobs, reports=reports, tidy=tidy, force=force, progress=advance,
-                             describe=_cli_text)  # fmt: skip
+                             overrides=typed_settings(settings), origins=given_at(settings),
+                             manifest=manifest, jobs=jobs, reports=reports, tidy=tidy,
+                             force=force, progress=advance, describe=_cli_text)  # fmt: skip
+    if done.unmatched:  # entries of the shared settings that applied to no plate
+        from rich.markup import escape
+
+        for message in done.unmatched:
+            stderr().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if done.failed:
         stderr().print(f"[bold red]error:[/] {done.failed} of {done.plates} plate(s) failed; "
                        f"see {out / 'errors.csv'}", highlight=False)  # fmt: skip
+    if done.failed or done.unmatched:
         raise click.exceptions.Exit(1)
     if not quiet:
         click.echo(f"Analysed {done.plates} plate(s) into {out}")

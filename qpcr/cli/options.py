@@ -125,9 +125,15 @@ def typed_settings(given: dict[str, Any]) -> dict[str, Any]:
     return {name: parse_setting(name, value, OPTIONS[name]) for name, value in given.items()}
 
 
+def given_at(given: dict[str, Any]) -> dict[str, str]:
+    """The option of each setting given on the command line: where messages say it was given
+    (:meth:`~qpcr.settings.AnalysisConfig.where`)."""
+    return {name: OPTIONS[name] for name in given}
+
+
 def with_settings(config: AnalysisConfig, given: dict[str, Any]) -> AnalysisConfig:
     """``config`` with the settings given on the command line (each checked at its option)."""
-    return config.with_overrides(**typed_settings(given))
+    return config.with_overrides(given_at(given), **typed_settings(given))
 
 
 def given_settings(given: dict[str, Any] | None) -> AnalysisConfig:
