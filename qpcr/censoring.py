@@ -7,17 +7,16 @@ Cq downwards (expression upwards; McCall et al. 2014), so the default is to keep
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, InputError
+from .vocabularies import Policy
 
 __all__ = ["POLICIES", "apply_nondetect_policy"]
 
-#: The ``nondetect_policy`` setting: what a non-detect's Cq becomes.
-Policy = Literal["censor", "exclude", "substitute"]
 POLICIES: tuple[Policy, ...] = get_args(Policy)
 #: The label written to the ``nd_policy`` column.
 POLICY_LABELS: dict[Policy, str] = {

@@ -51,9 +51,11 @@ replicates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .vocabularies import Estimate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,11 +71,6 @@ __all__ = [
     "single_copy_cqs",
     "unused_warnings",
 ]
-
-#: ``low_copy_estimate``: the Cq of a low-copy replicate group from its copies per well
-#: (``poisson``), the mean of its Cq values (``mean_cq``), or ``poisson`` for the targets
-#: whose single-copy Cq was measured and ``mean_cq`` for the others (``auto``).
-Estimate = Literal["auto", "poisson", "mean_cq"]
 
 
 def single_copy_cqs(targets: Iterable[object], config: AnalysisConfig) -> np.ndarray:

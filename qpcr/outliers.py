@@ -11,13 +11,14 @@ import functools
 import math
 import warnings
 from collections.abc import Hashable, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 
 from .errors import AssumptionWarning, ConfigError, InputError
 from .grouped import group_codes, order_stats
+from .vocabularies import OutlierRule as Method
 
 __all__ = [
     "MOD_Z_FACTOR",
@@ -35,8 +36,6 @@ __all__ = [
 #: 0.6745 = Φ^-1(0.75): makes the MAD a consistent estimate of σ for normal data.
 MOD_Z_FACTOR = 0.6745
 
-#: The ``outlier_rule`` setting: how technical-replicate outliers are found.
-Method = Literal["range", "poisson", "mad", "grubbs", "none"]
 RULES: tuple[Method, ...] = get_args(Method)
 _DEFAULT_THRESHOLD: dict[Method, float] = {
     "range": 0.5, "poisson": 0.5, "mad": 3.5, "grubbs": 0.05, "none": np.nan,

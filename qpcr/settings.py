@@ -1,19 +1,18 @@
 """The analysis settings, declared once: one field of :class:`AnalysisConfig` per setting.
 
-A field's type is the setting's type; a choice setting's type is the ``Literal`` its
-implementing module owns (``stats.Test``, ``stats.Adjust``, ``stats.ContrastMethod``,
-``censoring.Policy``, ``lowcopy.Estimate``, ``outliers.Method``) or, for a choice no module
-owns, a ``Literal`` written on the field (``decimal``; ``| None``: may be unset). Its
+A field's type is the setting's type; a choice setting's type is a ``Literal``: the one of
+:mod:`qpcr.vocabularies` for a choice a module implements (``Test``, ``Adjust``,
+``ContrastMethod``, ``Policy``, ``Estimate``, ``OutlierRule``), else one written on the field
+(``decimal``; ``| None``: may be unset); :func:`choices` reads it. Its
 ``metadata`` carries the help text, the CLI option (``option``: the canonical spelling first,
 then short forms; ``aliases``: older spellings, accepted but not shown), a short ``metavar``,
 the ``unit`` and numeric ``bounds``.
 The TOML key is the field name. Everything else is derived: TOML parsing and validation
 (:mod:`qpcr.config`), the CLI options, the README table, the template's Settings sheet.
 
-This module stays light (no pandas: ``qpcr --help`` reads it): the vocabulary modules are
-imported only when :func:`qpcr.config.choices` resolves a choice setting; until then
-:data:`SETTINGS` describes a choice setting's shape as ``str`` (``str | None`` when it may be
-unset).
+This module stays light (no numpy or pandas: every command's ``--help`` reads it and lists
+the choices). :data:`SETTINGS` describes a choice setting's shape as ``str`` (``str | None``
+when it may be unset).
 """
 
 from __future__ import annotations
@@ -22,17 +21,20 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .errors import ConfigError
+from .vocabularies import Adjust, ContrastMethod, Estimate, OutlierRule, Policy, Test
 
-if TYPE_CHECKING:
-    from . import censoring, lowcopy, outliers, stats
-
-__all__ = ["SETTINGS", "AnalysisConfig", "Contrast", "Setting", "option_value"]
-
-#: Modules whose ``Literal`` types annotate choice settings.
-VOCABULARY_MODULES = ("censoring", "lowcopy", "outliers", "stats")
+__all__ = [
+    "SETTINGS",
+    "AnalysisConfig",
+    "Contrast",
+    "Setting",
+    "choices",
+    "listed",
+    "option_value",
+]
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,11 @@ class AnalysisConfig:
         "Extra comparisons: a name, a numerator group and a denominator group (each group "
         "FACTOR=LEVEL,...).",
         "--contrast", metavar="NAME:GROUP/GROUP"))
-    test: stats.Test = field(default="auto", metadata=_meta(
+    test: Test = field(default="auto", metadata=_meta(
         "Statistical test of each group against the control ('auto': paired when both groups "
         "hold the same biological replicates, else Welch).",
         "--test", metavar="TEST"))
-    adjust: stats.Adjust = field(default="holm", metadata=_meta(
+    adjust: Adjust = field(default="holm", metadata=_meta(
         "Multiple-testing adjustment within each comparison, across targets and ratios.",
         "--adjust", metavar="METHOD"))
     alpha: float = field(default=0.05, metadata=_meta(
@@ -114,7 +116,7 @@ class AnalysisConfig:
     fail_on_controls: bool = field(default=False, metadata=_meta(
         "NTC or no-RT amplification withholds that target's results.",
         "--fail-on-controls"))
-    outlier_rule: outliers.Method = field(default="poisson", metadata=_meta(
+    outlier_rule: OutlierRule = field(default="poisson", metadata=_meta(
         "Technical-replicate outlier rule ('range' is resolved by the modified z-score; "
         "'poisson' widens the range to the scatter expected from Poisson sampling at low copy "
         "numbers and leaves out zero-copy non-detects).",
@@ -137,7 +139,7 @@ class AnalysisConfig:
         "Technical SD of replicates at high copy numbers (pipetting floor), under "
         "outlier_rule = 'poisson'.",
         "--pipetting-sd", metavar="CYCLES", unit="cycles", bounds=(0.0, None)))
-    low_copy_estimate: lowcopy.Estimate = field(default="auto", metadata=_meta(
+    low_copy_estimate: Estimate = field(default="auto", metadata=_meta(
         "Cq of the replicate groups (without a censored well) of a target with a group at most "
         "10 copies per well, under outlier_rule = 'poisson': 'poisson' takes Cq₁ − log_E of a "
         "group's copies per well, (Σ E^(Cq₁ − Cq) + ½)/n over its amplified and zero-copy "
@@ -148,7 +150,7 @@ class AnalysisConfig:
     keep_outliers: bool = field(default=False, metadata=_meta(
         "Flag technical-replicate outliers but keep them.",
         "--keep-outliers"))
-    nondetect_policy: censoring.Policy = field(default="censor", metadata=_meta(
+    nondetect_policy: Policy = field(default="censor", metadata=_meta(
         "Non-detects: 'censor' at the cycle limit and report bounds, 'exclude', or "
         "'substitute' the limit (sensitivity analysis).",
         "--nondetect-policy", metavar="POLICY"))
@@ -183,7 +185,7 @@ class AnalysisConfig:
         "subtracts the sample's mean reference Cq, 'auto' is 'well' when every target well of "
         "the samples holds the reference genes too, else 'sample'.",
         "--pairing", metavar="HOW"))
-    factorial_method: stats.ContrastMethod = field(default="rcbd", metadata=_meta(
+    factorial_method: ContrastMethod = field(default="rcbd", metadata=_meta(
         "Error model of factorial contrasts ('rcbd': replicate as block).",
         "--factorial-method", metavar="METHOD"))
     decimal: Literal[".", ","] | None = field(default=None, metadata=_meta(
@@ -311,13 +313,6 @@ class Setting:
         return self.name
 
 
-class _Text:
-    """Stands for a vocabulary module in :data:`SETTINGS`: every type it holds reads as str."""
-
-    def __getattr__(self, name: str) -> type:
-        return str
-
-
 def _shape(hint: Any) -> Any:
     """A field's type as :data:`SETTINGS` shows it: a ``Literal`` (a choice) reads as str."""
     if get_origin(hint) is Literal:
@@ -330,20 +325,73 @@ def _shape(hint: Any) -> Any:
     return hint
 
 
+#: The type of each field of :class:`AnalysisConfig` (a choice setting's ``Literal``).
+_TYPES: dict[str, Any] = get_type_hints(AnalysisConfig)
+
+
 def _settings() -> tuple[Setting, ...]:
-    shapes = get_type_hints(AnalysisConfig, localns=dict.fromkeys(VOCABULARY_MODULES, _Text()))
     out = []
     for f in fields(AnalysisConfig):
         if not f.metadata:
             continue
         default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[operator]
-        out.append(Setting(f.name, default, _shape(shapes[f.name]), **f.metadata))
+        out.append(Setting(f.name, default, _shape(_TYPES[f.name]), **f.metadata))
     return tuple(out)
 
 
 #: Every setting in declaration order (choice settings have shape ``str`` here).
 SETTINGS: tuple[Setting, ...] = _settings()
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def choices(name: str) -> tuple[str, ...]:
+    """The allowed values of a choice setting (empty for any other setting; unset, when the
+    setting's type is ``Literal[...] | None``, is allowed besides).
+
+    Parameters
+    ----------
+    name
+        A settings key.
+
+    Returns
+    -------
+    tuple of str
+        The vocabulary, from the setting's ``Literal`` type.
+
+    Examples
+    --------
+    >>> choices("nondetect_policy"), choices("reference_genes")
+    (('censor', 'exclude', 'substitute'), ())
+    >>> choices("decimal")
+    ('.', ',')
+    """
+    hint = _TYPES[name]
+    literal = next((t for t in (hint, *get_args(hint)) if get_origin(t) is Literal), None)
+    return get_args(literal) if literal is not None else ()
+
+
+def listed(allowed: tuple[str, ...]) -> str:
+    """Choices for a message: ``auto, welch``; a choice that is not a word is quoted
+    (``'.', ','``).
+
+    Parameters
+    ----------
+    allowed
+        The choices.
+
+    Returns
+    -------
+    str
+        The choices joined by commas.
+
+    Examples
+    --------
+    >>> listed(("auto", "welch", "mann-whitney"))
+    'auto, welch, mann-whitney'
+    >>> print(listed((".", ",")))
+    '.', ','
+    """
+    return ", ".join(c if re.fullmatch(r"[\w-]+", c) else f"'{c}'" for c in allowed)
 
 
 def _plain(value: Any) -> Any:

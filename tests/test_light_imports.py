@@ -66,3 +66,22 @@ def test_reading_a_non_rdml_export_does_not_import_html() -> None:
     export = EXAMPLE / "quantstudio_384_results.txt"
     code = f"from qpcr.io import read_run\nread_run({str(export)!r})"
     assert _loaded_after(code, ("html", "html.entities")) == []
+
+
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the bundled example is not in this checkout")
+def test_the_command_to_tables_imports_only_what_tables_need(tmp_path: Path) -> None:
+    """``qpcr analyze --no-figures --no-workbook --quiet``: no figures, workbook, terminal
+    tables or RDML writer (report.html, which it writes, draws no figure either)."""
+    argv = ["qpcr", "analyze", str(EXAMPLE / "quantstudio_384_results.txt"), "--layout",
+            str(EXAMPLE / "quantstudio_384_layout.csv"), "--config",
+            str(EXAMPLE / "analysis.toml"), "--out", str(tmp_path / "out"), "--no-figures",
+            "--no-workbook", "--quiet"]  # fmt: skip
+    code = (
+        f"import runpy\nsys.argv = {argv!r}\n"
+        "try:\n    runpy.run_module('qpcr', run_name='__main__')\nexcept SystemExit as exc:\n"
+        "    assert not exc.code, exc.code"
+    )
+    unneeded = ("qpcr.report.figures", "qpcr.report.workbook", "qpcr.report.summary",
+                "qpcr.io.rdml_write", "rich", "rich.console")  # fmt: skip
+    assert _loaded_after(code, (*HEAVY, *unneeded)) == []
+    assert (tmp_path / "out" / "report.html").is_file()

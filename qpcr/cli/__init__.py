@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from ..errors import QpcrError
-from ..settings import SETTINGS
+from ..settings import SETTINGS, choices, listed
 
 __all__ = ["OPTIONS", "app", "main", "user_errors"]
 
@@ -35,8 +35,7 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 
 class Command(click.Command):
     """Help with human metavars (``EXPORT...``, not the argument's Python type) and each choice
-    setting's choices, looked up only when the help is shown (the vocabularies live in modules
-    that import pandas, which ``qpcr --help`` must not)."""
+    setting's choices (:func:`qpcr.settings.choices`)."""
 
     def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -55,11 +54,8 @@ class Command(click.Command):
                 arguments.append((name, getattr(param, "help", None) or ""))
                 continue
             record = param.get_help_record(ctx)
-            if record and param.name in OPTIONS:  # a setting: its vocabulary imports pandas
-                from ..config import choices, listed
-
-                if allowed := choices(param.name):
-                    record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
+            if record and param.name in OPTIONS and (allowed := choices(param.name)):
+                record = (record[0], f"{record[1]} One of: {listed(allowed)}.")
             if record:
                 options.append(record)
         for title, rows in (("Arguments", arguments), ("Options", options)):

@@ -53,12 +53,13 @@ def analyze(
 ) -> None:
     """Analyse plate export(s): QC, normalisation, fold changes, ratios, statistics."""
     with user_errors():
-        from ..io.rdml_write import check_path, read_curves, write_rdml
         from ..pipeline import analyze as run
         from ..report import write_report
         from ..template import settings_for
 
         if rdml is not None:
+            from ..io.rdml_write import check_path, read_curves, write_rdml
+
             check_path(rdml, force)
         cfg = settings_for(exports, config)
         cfg = with_settings(cfg, settings)

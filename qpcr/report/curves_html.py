@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from ..melt import TM_TOLERANCE
-from .figures import OKABE_ITO
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -131,6 +130,8 @@ def _tm_title(plate: str, target: str, consensus: float) -> str:
 def _amplification(results: Results, plate: str, target: str) -> str:
     """The log-scale amplification chart of one amplicon: called curves in colour, the others
     grey, the threshold dashed."""
+    from .figures import OKABE_ITO  # here: a page without curves needs no figures module
+
     calls = results.curve_calls
     assert calls is not None  # curve_sections draws this only with calls
     table = calls.table

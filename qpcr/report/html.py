@@ -148,8 +148,8 @@ _PRIMARY = ("<p class=legend>Each row is the comparison's primary result (p, p a
             "model, is a sensitivity analysis (see Methods).</p>")  # fmt: skip
 
 
-def _fold_change_table(results: Results) -> str:
-    table = primary_view(as_labelled(results), "fold_changes")
+def _fold_change_table(table: pd.DataFrame) -> str:
+    """The fold changes' primary view (:func:`_views`) as a sortable table."""
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
             "test", "note", "sensitivity test", "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
@@ -167,8 +167,8 @@ def _fold_change_table(results: Results) -> str:
     return _PRIMARY + _table(rows, head, attrs)
 
 
-def _ratio_table(results: Results) -> str:
-    table = primary_view(as_labelled(results), "ratios")
+def _ratio_table(table: pd.DataFrame) -> str:
+    """The ratios' primary view (:func:`_views`) as a sortable table."""
     head = ["ratio", "group / comparison", "n", "ratio", "ratio CI low", "ratio CI high",
             "fold change", "CI low", "CI high", "p", "p adj", "test", "note", "sensitivity test",
             "sensitivity p adj"]  # fmt: skip
@@ -225,13 +225,23 @@ def verdicts(results: Results) -> list[str]:
     HIF1A: 3.65-fold up in hypoxia vs normoxia, 95 % CI 2.5–5.31, adjusted p = 0.003 (welch, holm)
     MYC/HIF1A: 1.07-fold, no clear change, in hypoxia vs normoxia, 95 % CI 0.908–1.27, adjusted p = 0.274 (welch, holm)
     """  # noqa: E501
+    return _verdicts(results, _views(results))
+
+
+def _views(results: Results) -> dict[str, pd.DataFrame]:
+    """fold_changes and ratios with each comparison's primary result (:func:`primary_view`),
+    made once for a page: its header and its tables read them."""
+    labelled = as_labelled(results)
+    return {name: primary_view(labelled, name) for name in ("fold_changes", "ratios")}
+
+
+def _verdicts(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
+    """:func:`verdicts` from the primary views (:func:`_views`)."""
     refs = set(results.reference_genes)
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
-    results = as_labelled(results)
     for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
-        table = primary_view(results, name)
-        for r in table.to_dict("records"):
+        for r in views[name].to_dict("records"):
             label = r["comparison"]
             if r[item] in refs or r["contrast"] == "control" or pd.isna(r.get("fold_change")):
                 continue
@@ -255,7 +265,7 @@ def verdicts(results: Results) -> list[str]:
     return out
 
 
-def _header(results: Results) -> str:
+def _header(results: Results, views: dict[str, pd.DataFrame]) -> str:
     cfg = results.config
     wells = results.wells
     excluded = wells.loc[wells["excluded"], "exclude_reason"].value_counts()
@@ -277,7 +287,7 @@ def _header(results: Results) -> str:
         + "".join(f"; {n} {k}" for k, n in excluded.items()),
     }
     items = "".join(f"<dt>{k}</dt><dd>{escape(str(v))}</dd>" for k, v in meta.items() if v)
-    lines = "".join(f"<li>{escape(v)}</li>" for v in verdicts(results))
+    lines = "".join(f"<li>{escape(v)}</li>" for v in _verdicts(results, views))
     verdict = f"<h2 id=verdicts>Verdicts</h2><ul class=verdicts>{lines}</ul>" if lines else ""
     return f'<dl class="meta">{items}</dl>{verdict}'
 
@@ -288,16 +298,18 @@ def _svg(text: str) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", text[start:], flags=re.S) if start >= 0 else ""
 
 
-def _sections(results: Results, svgs: dict[str, str]) -> list[tuple[str, str, str]]:
+def _sections(
+    results: Results, views: dict[str, pd.DataFrame], svgs: dict[str, str]
+) -> list[tuple[str, str, str]]:
     """(anchor, title, body) of each section present."""
     from .curves_html import curve_sections
-    from .summary import methods_text
+    from .methods import methods_text
 
     out = []
     if not results.fold_changes.empty:
-        out.append(("fold-changes", "Fold changes", _fold_change_table(results)))
+        out.append(("fold-changes", "Fold changes", _fold_change_table(views["fold_changes"])))
     if not results.ratios.empty:
-        out.append(("ratios", "Ratios", _ratio_table(results)))
+        out.append(("ratios", "Ratios", _ratio_table(views["ratios"])))
     contrasts = results.tables.get("contrasts", pd.DataFrame())
     if not contrasts.empty:
         keep = [c for c in ("name", "comparison", "kind", "n", "fold_change", "ci_low",
@@ -356,7 +368,9 @@ def report_html(results: Results, svgs: dict[str, str] | None = None) -> str:
     (1, True)
     """
     inputs = ", ".join(Path(i.path).name for i in results.inputs if i.role == "export")
-    return _page(f"qpcr report: {inputs}", _header(results), _sections(results, svgs or {}))
+    views = _views(results)
+    header, sections = _header(results, views), _sections(results, views, svgs or {})
+    return _page(f"qpcr report: {inputs}", header, sections)
 
 
 def _page(title: str, header: str, sections: list[tuple[str, str, str]]) -> str:

@@ -8,13 +8,14 @@ and other excluded wells (×); a thick edge outlines each sample's wells (the la
 
 from __future__ import annotations
 
+import math
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
+from ..grouped import records
 from ..plate import PlateFormat, plate_for_wells, well_index
 
 if TYPE_CHECKING:
@@ -23,10 +24,13 @@ if TYPE_CHECKING:
 __all__ = ["plate_maps"]
 
 #: Anchors of the viridis scale (perceptually uniform, readable with colour-vision deficiency).
-_VIRIDIS = np.array([
+_VIRIDIS = (
     (68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
     (31, 158, 137), (53, 183, 121), (110, 206, 88), (181, 222, 43), (253, 231, 37),
-])  # fmt: skip
+)  # fmt: skip
+#: The columns of the wells table a map reads.
+_COLUMNS = ("well", "sample", "sample_type", "target", "cq", "cq_status", "outlier", "excluded",
+            "exclude_code", "exclude_reason")  # fmt: skip
 
 #: Exclusion codes that are a well's role rather than a QC decision.
 _ROLE_CODES = frozenset({"standard", "ntc", ""})
@@ -35,11 +39,11 @@ _ROLE_CODES = frozenset({"standard", "ntc", ""})
 def _colour(fraction: float) -> tuple[str, str]:
     """Background and text colour for a position 0..1 on the scale."""
     pos = min(max(fraction, 0.0), 1.0) * (len(_VIRIDIS) - 1)
-    low = int(np.floor(pos))
+    low = math.floor(pos)
     high = min(low + 1, len(_VIRIDIS) - 1)
-    rgb = _VIRIDIS[low] + (_VIRIDIS[high] - _VIRIDIS[low]) * (pos - low)
+    rgb = [a + (b - a) * (pos - low) for a, b in zip(_VIRIDIS[low], _VIRIDIS[high], strict=True)]
     luminance = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
-    r, g, b = (round(float(v)) for v in rgb)
+    r, g, b = (round(v) for v in rgb)
     return f"#{r:02x}{g:02x}{b:02x}", "#000" if luminance > 140 else "#fff"
 
 
@@ -87,12 +91,13 @@ def _edges(samples: dict[int, str], index: int, plate: PlateFormat) -> str:
     return " ".join(out)
 
 
-def _map(wells: pd.DataFrame, plate: PlateFormat, target: str, caption: str) -> str:
-    """One plate map: a table with a cell per well of ``plate``."""
-    mine = {well_index(str(r["well"]), plate): r for r in wells.to_dict("records")}
+def _map(wells: list[dict], plate: PlateFormat, target: str, caption: str) -> str:
+    """One plate map: a table with a cell per well of ``plate`` (``wells``: the target's rows
+    of the wells table on this plate, as :func:`qpcr.grouped.records` gives them)."""
+    mine = {well_index(str(r["well"]), plate): r for r in wells}
     samples = {i: str(r["sample"]) for i, r in mine.items()}
-    cq = pd.to_numeric(wells.loc[wells["cq_status"].eq("ok"), "cq"], errors="coerce").dropna()
-    low, high = (float(cq.min()), float(cq.max())) if len(cq) else (0.0, 1.0)
+    cq = [float(r["cq"]) for r in wells if r.get("cq_status") == "ok" and pd.notna(r.get("cq"))]
+    low, high = (min(cq), max(cq)) if cq else (0.0, 1.0)
     span = high - low or 1.0
     head = "".join(f"<th>{c}</th>" for c in range(1, plate.cols + 1))
     rows = []
@@ -141,15 +146,15 @@ def _named(wells: pd.DataFrame) -> pd.DataFrame:
     return wells[wells["well"].notna() & wells["well"].astype(str).ne("")]
 
 
-def _plate_formats(results: Results) -> dict[str, PlateFormat]:
-    """Each plate's geometry: the size read from its export when the wells fit, else the
-    smallest standard plate holding them."""
+def _plate_formats(
+    results: Results, wells: pd.DataFrame, plates: pd.Series
+) -> dict[str, PlateFormat]:
+    """Each plate's geometry (``wells``: the named wells, ``plates``: their plates): the size
+    read from its export when the wells fit, else the smallest standard plate holding them."""
     sizes = {Path(run.path).stem: run.plate_size for run in results.runs}
-    wells = _named(results.wells)
-    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", index=wells.index)
     out = {}
-    for name, part in wells.groupby(plates, sort=False):
-        out[str(name)] = plate_for_wells(list(part["well"].astype(str)), sizes.get(str(name)))
+    for name, part in wells["well"].astype(str).groupby(plates, sort=False):
+        out[str(name)] = plate_for_wells(list(part), sizes.get(str(name)))
     return out
 
 
@@ -182,13 +187,14 @@ def plate_maps(results: Results) -> list[str]:
     (3, 48, 42)
     """
     wells = _named(results.wells)
-    formats = _plate_formats(results)
     plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", index=wells.index)
+    formats = _plate_formats(results, wells, plates)
+    rows: dict[str, dict[object, list[dict]]] = {name: {} for name in formats}
+    for name, row in zip(plates.tolist(), records(wells, _COLUMNS), strict=True):
+        rows[name].setdefault(row["target"], []).append(row)  # targets in the order read
     out = []
     for plate_name, plate in formats.items():
-        on_plate = wells[plates == plate_name]
-        for target in dict.fromkeys(on_plate["target"]):
-            part = on_plate[on_plate["target"] == target]
+        for target, part in rows[plate_name].items():
             where = f" on {plate_name}" if len(formats) > 1 else ""
             caption = f"{target}{where}: Cq per well ({plate.describe()})"
             out.append(_map(part, plate, str(target), caption))

@@ -252,6 +252,8 @@ def _installed(names: tuple[str, ...]) -> dict[str, str | None]:
         except OSError:
             continue
         for folder in listed:
+            if not folder.endswith((".dist-info", ".egg-info")):
+                continue
             stem, dot, kind = folder.rpartition(".")
             name = key.get(re.sub(r"[-_.]+", "_", stem.split("-")[0]).lower())
             if not dot or kind not in ("dist-info", "egg-info") or name in found or name is None:

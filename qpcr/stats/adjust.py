@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 
 from qpcr.errors import ConfigError
+from qpcr.vocabularies import Adjust
 
 __all__ = ["ADJUST", "ADJUST_METHODS_TEXT", "Adjust", "adjust_pvalues"]
 
-#: The ``adjust`` setting: multiple-testing adjustment (:func:`adjust_pvalues`).
-Adjust = Literal["holm", "bh", "bonferroni", "none"]
 ADJUST: tuple[Adjust, ...] = get_args(Adjust)
 #: Methods-text wording of each adjustment ("p-values were adjusted ... with ...").
 ADJUST_METHODS_TEXT: dict[Adjust, str] = {

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 from itertools import combinations, product
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 
 from qpcr.errors import ConfigError, DesignError
 from qpcr.grouped import records
+from qpcr.vocabularies import ContrastMethod
 
 from ._common import NEGLIGIBLE_SE, _join, _t_ci
 from .design import _contrast_specs, _Design
@@ -26,9 +27,6 @@ __all__ = [
     "factorial_contrasts",
 ]
 
-#: The ``factorial_method`` setting: the error model of factorial contrasts
-#: (:func:`factorial_contrasts`).
-ContrastMethod = Literal["rcbd", "paired", "welch"]
 CONTRAST_METHODS: tuple[ContrastMethod, ...] = get_args(ContrastMethod)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 
 from qpcr.errors import ConfigError
+from qpcr.vocabularies import Test
 
 from ._common import NEGLIGIBLE_SE, _groups, _join, _result, _t_ci, _too_few
 from .dist import t_sf
@@ -22,9 +23,6 @@ __all__ = [
     "two_group_test",
 ]
 
-#: The ``test`` setting: how a group is compared with its control (``auto`` and ``paired`` are
-#: resolved per comparison in :mod:`qpcr.groups`; the others run in :func:`two_group_test`).
-Test = Literal["auto", "welch", "paired", "student", "mann-whitney", "permutation"]
 TESTS: tuple[Test, ...] = get_args(Test)
 TWO_GROUP_TESTS = ("welch", "student", "mann-whitney", "permutation")
 #: Every label :func:`two_group_test` writes in the ``test`` column of fold_changes and ratios

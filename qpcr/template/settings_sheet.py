@@ -5,7 +5,7 @@ vocabulary rows (``targets``, and one ``factor`` row per design factor). A setti
 how it is written: a list takes one value per cell, a table one row per entry (its cells named
 by the setting's metavar, e.g. ``NAME=NUM/DEN``: name, numerator, denominator), anything else
 one cell. The help column is the setting's help text; the drop-downs come from
-:func:`qpcr.config.choices`, the number rules from its bounds, and the target and factor
+:func:`qpcr.settings.choices`, the number rules from its bounds, and the target and factor
 drop-downs from the words of its metavar (:data:`_ROLES`). Every cell is read back with
 :func:`qpcr.config.parse_setting`, located at its sheet and cell.
 """
