@@ -1,6 +1,7 @@
 """What a reader sees of ``results.xlsx``, as plain data: every cell's value, type and styles,
-each sheet's widths, panes, filter, print settings, merged ranges, row heights, page breaks and
-images, read back with openpyxl (and the drawing parts for the images' anchors and sizes).
+each sheet's widths, panes, filter, print settings, merged ranges, row heights (other than the
+default), page breaks and images, read back with openpyxl (and the drawing parts for the
+images' anchors and sizes).
 
 Used by tests/test_results_workbook_snapshot.py and by the script that wrote its golden file
 (``python tests/_workbook_snapshot.py OUT.json.gz``, run with the writer being compared against).
@@ -20,6 +21,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "hypoxia_tocilizumab"
@@ -133,8 +135,14 @@ def snapshot(path: Path) -> dict[str, Any]:
         setup, widths, heights = ws.page_setup, ws.column_dimensions, ws.row_dimensions
         sheets[ws.title] = {
             "cells": cells,
-            "widths": {k: d.width for k, d in sorted(widths.items()) if d.customWidth},
-            "heights": {str(k): d.height for k, d in sorted(heights.items()) if d.height},
+            "widths": {
+                get_column_letter(j): d.width  # a range of columns holds one width
+                for d in widths.values()
+                if d.customWidth
+                for j in range(d.min, d.max + 1)
+            },
+            # the default height (15 pt) set or not reads the same
+            "heights": {str(k): d.height for k, d in sorted(heights.items()) if d.height != 15},
             "freeze_panes": ws.freeze_panes,
             "auto_filter": ws.auto_filter.ref,
             "print_title_rows": ws.print_title_rows,
