@@ -265,9 +265,8 @@ _LEFT = {"align": "left", "indent": 1}
 def _columns(table: pd.DataFrame) -> list[_Column]:
     """Each column's header, number format, alignment and width (characters)."""
     out = []
-    body = table.iloc[:200].to_numpy(dtype=object)
-    for j, name in enumerate(str(c) for c in table.columns):
-        column = table.iloc[:, j]
+    for label, column in table.items():
+        name = str(label)
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         if numeric:
             fmt = number_format(name)
@@ -278,7 +277,13 @@ def _columns(table: pd.DataFrame) -> list[_Column]:
             width = len(name) + 3  # bold header text runs wider than the body's digits
             out.append(_Column(name, fmt, None, width))
         else:  # indented: a text column's header never touches a right-aligned one before it
-            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in body[:, j])]) + 4
+            # each distinct text of the first 200 rows measured once (a sample name repeats)
+            first = column.iloc[:200].tolist()
+            values = [
+                *{v for v in first if type(v) is str},
+                *(v for v in first if type(v) is not str),
+            ]
+            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in values)]) + 4
             out.append(_Column(name, None, _LEFT, width))
     return out
 
