@@ -156,7 +156,7 @@ def _modules_after_help(command: list[str]) -> str:
 
 #: Modules no help text may import (a command's help that lists a setting's choices imports
 #: pandas and numpy: the vocabularies live in the modules that use them).
-HEAVY = ("matplotlib", "scipy", "statsmodels", "openpyxl", "rich", "pandas", "numpy")
+HEAVY = ("matplotlib", "scipy", "statsmodels", "openpyxl", "xlsxwriter", "rich", "pandas", "numpy")
 
 
 def test_help_does_not_import_heavy_modules() -> None:
