@@ -4,7 +4,7 @@ default), page breaks and images, read back with openpyxl (and the drawing parts
 images' anchors and sizes).
 
 Used by tests/test_results_workbook_snapshot.py and by the script that wrote its golden file
-(``python tests/_workbook_snapshot.py OUT.json.gz``, run with the writer being compared against).
+(``python tests/_workbook_snapshot.py [OUT.json.gz]``, by default :data:`GOLDEN`).
 """
 
 from __future__ import annotations
@@ -160,13 +160,14 @@ def snapshot(path: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Write the snapshot of the example's workbook to the path given."""
+    """Write the snapshot of the example's workbook to the path given, or to :data:`GOLDEN`."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         data = snapshot(write_example(Path(folder)))
     text = json.dumps(data, indent=0, sort_keys=True, ensure_ascii=False)
-    with gzip.GzipFile(sys.argv[1], "wb", mtime=0) as out:  # the same bytes every time
+    target = sys.argv[1] if len(sys.argv) > 1 else GOLDEN
+    with gzip.GzipFile(target, "wb", mtime=0) as out:  # the same bytes every time
         out.write(text.encode("utf-8"))
 
 

@@ -1,7 +1,11 @@
 """results.xlsx of the example, cell by cell and sheet by sheet, against the golden snapshot of
 the workbook as openpyxl wrote it (tests/data/expected/workbook/PROVENANCE.md): values and
 their types, number formats, bold and size, fills, alignment, widths, row heights, frozen panes,
-autofilters, print titles and page set-up, merged ranges, page breaks, pictures."""
+autofilters, print titles and page set-up, merged ranges, page breaks, pictures.
+
+The golden file holds the example's results too: a deliberate change to them (a new column, a
+message reworded) fails here. Review the difference, then regenerate it with
+``PYTHONPATH=$PWD python tests/_workbook_snapshot.py``."""
 
 from __future__ import annotations
 
