@@ -156,7 +156,7 @@ def _modules_after_help(command: list[str]) -> str:
 
 #: Modules no help text may import (a command's help lists its settings' choices from
 #: :mod:`qpcr.vocabularies`, which imports neither numpy nor pandas).
-HEAVY = ("matplotlib", "scipy", "statsmodels", "openpyxl", "rich", "pandas", "numpy")
+HEAVY = ("matplotlib", "scipy", "statsmodels", "openpyxl", "xlsxwriter", "rich", "pandas", "numpy")
 
 
 def test_help_does_not_import_heavy_modules() -> None:

@@ -1,5 +1,5 @@
 """Nothing heavy on the way to a table: importing the pipeline, and an analysis that returns its
-tables, import neither statsmodels nor scipy.stats (nor matplotlib and openpyxl), and
+tables, import neither statsmodels nor scipy.stats (nor matplotlib, openpyxl and xlsxwriter), and
 ``import qpcr.stats`` (the settings vocabularies) not even scipy."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hypoxia_tocilizumab"
-HEAVY = ("statsmodels", "scipy.stats", "matplotlib", "openpyxl")
+HEAVY = ("statsmodels", "scipy.stats", "matplotlib", "openpyxl", "xlsxwriter")
 
 
 def _loaded_after(

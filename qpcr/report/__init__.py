@@ -51,7 +51,7 @@ def write_report(
     html
         Also write ``report.html``, the analysis on one self-contained page.
     workbook
-        Also write ``results.xlsx``; openpyxl is imported only then.
+        Also write ``results.xlsx``; XlsxWriter is imported only then.
 
     Returns
     -------

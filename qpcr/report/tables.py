@@ -37,7 +37,7 @@ OUTPUT_FILES = ("wells.csv", "replicates.csv", "samples.csv", "fold_changes.csv"
                 "qc.csv", "results.xlsx", "provenance.json", "miqe.md",
                 "report.html")  # fmt: skip
 
-_PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "matplotlib", "openpyxl",
+_PACKAGES = ("qpcrkit", "numpy", "pandas", "scipy", "matplotlib", "openpyxl", "xlsxwriter",
              "python-calamine", "click")  # fmt: skip
 
 

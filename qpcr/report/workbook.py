@@ -1,10 +1,11 @@
-"""The results workbook (``results.xlsx``) written with openpyxl.
+"""The results workbook (``results.xlsx``) written with XlsxWriter.
 
 Sheets: **Summary** (title, input lines, fold changes with CI and p, ratios, warnings), one
 sheet per table (frozen header, autofilter, widths, number formats; ``qc`` rows of severity
 warn/fail highlighted), **Figures** (the PNGs) and **Methods** (wrapped paragraphs). Every text
 cell goes through :func:`qpcr.report.safe.escape_cell` and is stored as a string, so a sample
-named ``=HYPERLINK(...)`` stays text.
+named ``=HYPERLINK(...)`` stays text. (openpyxl still reads workbooks and writes the
+``qpcr template``: XlsxWriter writes the same workbook in a fifth of the time.)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ __all__ = ["number_format", "write_results_workbook"]
 _SEVERITY_FILL = {"warn": "FFFFEB9C", "warning": "FFFFEB9C", "fail": "FFFFC7CE"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 60
+#: Width of the Summary's columns that no table sets, up to the warnings' merged width.
+_SUMMARY_WIDTH = 13
 
 
 def number_format(column: str) -> str | None:
@@ -106,98 +109,128 @@ def write_results_workbook(
     [('MYC', 'General'), (3.9087, '0.000'), (0.00088, '[<0.001]"<0.001";0.000')]
     >>> folder.cleanup()
     """
-    from openpyxl import Workbook
-
     path = Path(path)
     missing = [str(f) for f in figures if not Path(f).is_file()]
     if missing:
         raise InputError(f"figure file(s) not found: {', '.join(missing)}", where=str(path))
-    book = Workbook(write_only=True)  # each row goes to the file as it is written
-    _summary_sheet(_Sheet(book.create_sheet("Summary")), summary)
+
+    def write(tmp: Path) -> None:
+        import xlsxwriter
+
+        with open(tmp, "wb") as handle:
+            options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+            book = xlsxwriter.Workbook(handle, options)
+            _contents(_Book(book), summary, tables, figures, methods_text)
+            book.close()
+
+    atomic_write(path, write)
+
+
+def _contents(
+    book: _Book,
+    summary: dict[str, Any],
+    tables: dict[str, pd.DataFrame],
+    figures: Sequence[Path],
+    methods_text: str,
+) -> None:
+    """Every sheet of the workbook, in order."""
+    _summary_sheet(book.sheet("Summary"), summary)
     used = {"Summary", "Figures", "Methods"}
     for name, table in tables.items():
-        sheet = _Sheet(book.create_sheet(_sheet_name(name, used)))
-        sheet.ws.freeze_panes = "A2"
-        sheet.ws.print_title_rows = "1:1"  # the header on every printed page
+        sheet = book.sheet(_sheet_name(name, used))
+        sheet.ws.freeze_panes(1, 0)
+        sheet.ws.repeat_rows(0)  # the header on every printed page
         if len(table.columns):
-            sheet.ws.auto_filter.ref = f"A1:{_col(len(table.columns))}{len(table) + 1}"
+            sheet.ws.autofilter(0, 0, len(table), len(table.columns) - 1)
         columns = _columns(table)
-        _widen(sheet.ws, columns)
+        sheet.widen(columns)
         _table(sheet, table, columns, top=1, severity=name.lower() == "qc")
         sheet.close()
     if figures:
-        _figures_sheet(_Sheet(book.create_sheet("Figures")), figures)
-    _methods_sheet(_Sheet(book.create_sheet("Methods")), methods_text)
-    atomic_write(path, lambda tmp: book.save(tmp))
+        _figures_sheet(book.sheet("Figures"), figures)
+    _methods_sheet(book.sheet("Methods"), methods_text)
+
+
+class _Book:
+    """An XlsxWriter workbook and its cell formats, each made once (a format is a dict of
+    XlsxWriter properties: ``bold``, ``font_size``, ``num_format``, ``align``, ``indent``,
+    ``text_wrap``, ``valign``, ``pattern`` + ``bg_color``)."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+        self.formats: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+    def format(self, **props: Any) -> Any:
+        """The workbook's format with ``props`` (None values left out); None if there are none."""
+        key = tuple(sorted((k, v) for k, v in props.items() if v is not None))
+        if not key:
+            return None
+        if key not in self.formats:
+            self.formats[key] = self.book.add_format(dict(key))
+        return self.formats[key]
+
+    def sheet(self, name: str) -> _Sheet:
+        """A new worksheet, last."""
+        return _Sheet(self, self.book.add_worksheet(name))
 
 
 class _Sheet:
-    """A write-only worksheet and the rows written so far: rows go in order, and column
-    widths and panes are set before the first (openpyxl writes them ahead of the rows).
-    Every sheet prints landscape, as many pages wide as stay readable (:meth:`close`)."""
+    """A worksheet, its column widths (characters) and its rightmost column in use. Every
+    sheet prints landscape, as many pages wide as stay readable (:meth:`close`)."""
 
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.row = 0  # the last row written
+    def __init__(self, book: _Book, ws: Any) -> None:
+        self.book, self.ws = book, ws
+        self.widths: dict[int, int] = {}  # 0-based column → width
         self.ncols = 0  # the rightmost column holding a cell or a merged range
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.set_landscape()
 
-    def put(self, row: int, cells: list[Any]) -> None:
-        """Write ``cells`` (from :func:`_cell`) as row ``row``, after blank rows up to it."""
-        for _ in range(self.row + 1, row):
-            self.ws.append([])
-        self.ws.append(cells)
-        self.row, self.ncols = row, max(self.ncols, len(cells))
+    def put(self, row: int, col: int, value: Any, style: Any = None) -> None:
+        """Write :func:`_value` of ``value`` at ``row``, ``col`` (0-based) in the format
+        ``style`` (from :meth:`_Book.format`): text stays text, even "#N/A"; a missing value
+        or empty text with a format is a formatted blank cell."""
+        value = _value(value)
+        if value is None or value == "":
+            if style is not None:
+                self.ws.write_blank(row, col, None, style)
+        elif isinstance(value, str):
+            self.ws.write_string(row, col, value, style)
+        elif isinstance(value, bool):
+            self.ws.write_boolean(row, col, value, style)
+        else:
+            self.ws.write_number(row, col, value, style)
+        self.ncols = max(self.ncols, col + 1)
+
+    def widen(self, columns: list[_Column]) -> None:
+        """Widen the columns to fit ``columns`` (the Summary sheet holds two tables)."""
+        for j, column in enumerate(columns):
+            width = min(max(column.width, 9), _MAX_WIDTH)
+            self.widths[j] = max(self.widths.get(j, 0), width)
 
     def close(self) -> None:
-        """Set the pages across, from the columns' widths."""
-        self.ws.page_setup.fitToWidth = _pages_wide(self.ws, self.ncols)
-
-
-def _cell(ws: Any, value: Any, like: Any = None, **style: Any) -> Any:
-    """A cell of ``ws`` holding :func:`_value` of ``value``, with the given styles (``font``,
-    ``alignment``, ``number_format``, ``fill``; None leaves the default), or the styles of
-    ``like`` (from :func:`_style`)."""
-    from openpyxl.cell import Cell
-
-    cell = Cell(ws, row=1, column=1, value=_value(value), style_array=like)
-    if isinstance(cell.value, str):
-        cell.data_type = "s"  # text stays text, even "#N/A"
-    for key, item in style.items():
-        if item is not None:
-            setattr(cell, key, item)
-    return cell
-
-
-def _style(ws: Any, **style: Any) -> Any:
-    """The styles of a :func:`_cell` of ``ws`` as one array, shared by every cell given it as
-    ``like``: each style is looked up in the workbook's lists once, not once per cell."""
-    return _cell(ws, None, **style)._style
+        """Set the column widths and the pages across, from the columns' widths."""
+        for j, width in self.widths.items():
+            # Calibri 11's digit is 7 px: the file then holds exactly ``width`` characters
+            self.ws.set_column_pixels(j, j, 7 * width)
+        # as text: XlsxWriter leaves out fitToWidth="1" (the schema's default), which some
+        # readers (openpyxl) then report as unset
+        self.ws.fit_to_pages(str(_pages_wide(self.widths, self.ncols)), 0)
 
 
 #: Column width (in characters) that fits one landscape page at a readable size (≥ 8 pt).
 _PAGE_CHARS = 190
 
 
-def _pages_wide(ws: Any, ncols: int) -> int:
+def _pages_wide(widths: dict[int, int], ncols: int) -> int:
     """Pages across for a sheet of ``ncols`` columns: one unless its columns would shrink
     below a readable size (the wells sheet spreads over two)."""
-    widths = [ws.column_dimensions[_col(j)].width or 9 for j in range(1, ncols + 1)]
-    return max(1, math.ceil(sum(widths) / _PAGE_CHARS))
-
-
-def _col(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
+    total = sum(widths.get(j, 9) for j in range(ncols))
+    return max(1, math.ceil(total / _PAGE_CHARS))
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
-    """A valid, unique sheet name (≤ 31 characters, no ``[]:*?/\\``)."""
-    base = _SHEET_BAD.sub("_", str(name)).strip("'") or "table"
-    base = base[:31]
+    """A valid, unique sheet name (≤ 31 characters, no ``[]:*?/\\``, no apostrophe first
+    or last)."""
+    base = _SHEET_BAD.sub("_", str(name)).strip("'")[:31].rstrip("'") or "table"
     candidate, k = base, 1
     while candidate.lower() in {u.lower() for u in used}:
         k += 1
@@ -214,7 +247,7 @@ def _value(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else str(value)
-    if isinstance(value, (bool, int, float, pd.Timestamp)):
+    if isinstance(value, (bool, int, float)):
         return value
     return escape_cell(str(value))
 
@@ -222,18 +255,18 @@ def _value(value: Any) -> Any:
 class _Column(NamedTuple):
     name: str
     number_format: str | None  # of the body cells
-    alignment: Any  # of every cell; None: right-aligned numbers
+    alignment: dict[str, Any] | None  # of every cell; None: right-aligned numbers
     width: int
+
+
+_LEFT = {"align": "left", "indent": 1}
 
 
 def _columns(table: pd.DataFrame) -> list[_Column]:
     """Each column's header, number format, alignment and width (characters)."""
-    from openpyxl.styles import Alignment
-
     out = []
-    body = table.iloc[:200].to_numpy(dtype=object)
-    for j, name in enumerate(str(c) for c in table.columns):
-        column = table.iloc[:, j]
+    for label, column in table.items():
+        name = str(label)
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         if numeric:
             fmt = number_format(name)
@@ -244,41 +277,37 @@ def _columns(table: pd.DataFrame) -> list[_Column]:
             width = len(name) + 3  # bold header text runs wider than the body's digits
             out.append(_Column(name, fmt, None, width))
         else:  # indented: a text column's header never touches a right-aligned one before it
-            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in body[:, j])]) + 4
-            out.append(_Column(name, None, Alignment(horizontal="left", indent=1), width))
+            # each distinct text of the first 200 rows measured once (a sample name repeats)
+            first = column.iloc[:200].tolist()
+            values = [
+                *{v for v in first if type(v) is str},
+                *(v for v in first if type(v) is not str),
+            ]
+            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in values)]) + 4
+            out.append(_Column(name, None, _LEFT, width))
     return out
-
-
-def _widen(ws: Any, columns: list[_Column]) -> None:
-    """Widen the sheet's columns to fit ``columns`` (the Summary sheet holds two tables)."""
-    for j, column in enumerate(columns, start=1):
-        letter = _col(j)
-        before = ws.column_dimensions[letter].width if letter in ws.column_dimensions else 0
-        ws.column_dimensions[letter].width = max(before, min(max(column.width, 9), _MAX_WIDTH))
 
 
 def _table(
     sheet: _Sheet, table: pd.DataFrame, columns: list[_Column], top: int, severity: bool = False
 ) -> int:
-    """Write ``table`` with its header at row ``top``; return the next free row."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    ws, bold, right = sheet.ws, Font(bold=True), Alignment(horizontal="right")
-    sheet.put(top, [_cell(ws, c.name, font=bold, alignment=c.alignment or right)
-                    for c in columns])  # fmt: skip
+    """Write ``table`` with its header at row ``top`` (1-based); return the next free row."""
+    book = sheet.book
+    for j, c in enumerate(columns):
+        sheet.put(top - 1, j, c.name, book.format(bold=True, **(c.alignment or {"align": "right"})))
     body = table.to_numpy(dtype=object)
     colors: list[str | None] = [None] * len(body)
     names = [c.name for c in columns]
     if severity and "severity" in names:
         colors = [_SEVERITY_FILL.get(str(v).lower()) for v in body[:, names.index("severity")]]
-    styles = {}  # each row colour's cell styles, column by column, in the order first met
+    styles = {}  # each row colour's cell formats, column by column
     for color in dict.fromkeys(colors):
-        fill = PatternFill("solid", fgColor=color) if color else None
-        styles[color] = [_style(ws, number_format=c.number_format, alignment=c.alignment,
-                                fill=fill) for c in columns]  # fmt: skip
-    for i, row in enumerate(body):
-        sheet.put(top + 1 + i, [_cell(ws, value, like) for value, like in
-                                zip(row, styles[colors[i]], strict=True)])  # fmt: skip
+        fill = {"pattern": 1, "bg_color": "#" + color[2:]} if color else {}
+        styles[color] = [book.format(num_format=c.number_format, **(c.alignment or {}), **fill)
+                         for c in columns]  # fmt: skip
+    for i, row in enumerate(body, start=top):
+        for j, (value, style) in enumerate(zip(row, styles[colors[i - top]], strict=True)):
+            sheet.put(i, j, value, style)
     return top + len(table) + 2
 
 
@@ -294,71 +323,69 @@ def _decimals(column: pd.Series) -> str:
 
 
 def _summary_sheet(sheet: _Sheet, summary: dict[str, Any]) -> None:
-    from openpyxl.styles import Alignment, Font
-
-    ws = sheet.ws
+    book, ws = sheet.book, sheet.ws
     tables = {heading: summary[key] for key, heading in
               (("fold_changes", "Fold changes"), ("ratios", "Ratios"))
               if summary.get(key) is not None and len(summary[key])}  # fmt: skip
     columns = {heading: _columns(table) for heading, table in tables.items()}
     for cols in columns.values():
-        _widen(ws, cols)
-    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+        sheet.widen(cols)
+    sheet.widths[0] = max(sheet.widths.get(0, 0), 16)
     # each warning wraps inside the width of the tables above (merged cells), so a long
     # sentence neither hides behind the next column nor widens the printed page
     ncols = max([6, *(len(cols) for cols in columns.values())])
-    chars = sum((ws.column_dimensions[_col(j)].width or 9) for j in range(1, ncols + 1))
-    sheet.put(1, [_cell(ws, summary.get("title", "qPCR results"), font=Font(bold=True, size=14))])
+    for j in range(ncols):
+        sheet.widths.setdefault(j, _SUMMARY_WIDTH)
+    chars = sum(sheet.widths[j] for j in range(ncols))
+    sheet.put(0, 0, summary.get("title", "qPCR results"), book.format(bold=True, font_size=14))
     row = 3
     for line in summary.get("lines", []):
-        sheet.put(row, [_cell(ws, line)])
+        sheet.put(row - 1, 0, line)
         row += 1
+    heading_style = book.format(bold=True, font_size=12)
     for heading, table in tables.items():
         row += 1
-        sheet.put(row, [_cell(ws, heading, font=Font(bold=True, size=12))])
+        sheet.put(row - 1, 0, heading, heading_style)
         row = _table(sheet, table, columns[heading], top=row + 1)
     warnings = summary.get("warnings", [])
     row += 1
-    heading = "Warnings" if warnings else "Warnings: none"
-    sheet.put(row, [_cell(ws, heading, font=Font(bold=True, size=12))])
-    wrap = Alignment(wrap_text=True, vertical="top")
+    sheet.put(row - 1, 0, "Warnings" if warnings else "Warnings: none", heading_style)
+    wrap = book.format(text_wrap=True, valign="top")
     for text in warnings:
         row += 1
-        cell = _cell(ws, f"• {text}", alignment=wrap)
-        ws.row_dimensions[row].height = 15 * max(1, math.ceil(len(str(cell.value)) / chars))
-        ws.merged_cells.add(f"A{row}:{_col(ncols)}{row}")
-        sheet.put(row, [cell])
-        sheet.ncols = ncols
+        value = _value(f"• {text}")
+        ws.set_row(row - 1, 15 * max(1, math.ceil(len(str(value)) / chars)))
+        ws.merge_range(row - 1, 0, row - 1, ncols - 1, "", wrap)
+        sheet.put(row - 1, 0, value, wrap)
     sheet.close()
 
 
 def _figures_sheet(sheet: _Sheet, figures: Sequence[Path]) -> None:
-    from openpyxl.drawing.image import Image
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.pagebreak import Break
+    from xlsxwriter.image import Image
 
-    row = 1
+    row, breaks = 1, []
     for figure in figures:
-        sheet.put(row, [_cell(sheet.ws, Path(figure).name, font=Font(bold=True))])
+        sheet.put(row - 1, 0, Path(figure).name, sheet.book.format(bold=True))
         image = Image(str(figure))
-        # one landscape page each: at most 960 × 600 px (96 dpi), then a page break
+        # one landscape page each: at most 960 × 600 px (96 dpi), then a page break; XlsxWriter
+        # sizes an image by its dpi, so the scales undo that
         scale = min(960 / image.width, 600 / image.height)
-        image.width, image.height = image.width * scale, image.height * scale
-        sheet.ws.add_image(image, f"A{row + 1}")
-        row += 2 + math.ceil(image.height / 20)  # default row height is 20 px
-        sheet.ws.row_breaks.append(Break(id=row - 1))
+        options = {"x_scale": scale * image.x_dpi / 96, "y_scale": scale * image.y_dpi / 96,
+                   "object_position": 2}  # fmt: skip  # moves with its cell, keeps its size
+        sheet.ws.insert_image(row, 0, image, options)
+        row += 2 + math.ceil(image.height * scale / 20)  # default row height is 20 px
+        breaks.append(row - 1)
+    sheet.ws.set_h_pagebreaks(breaks)
     sheet.close()
 
 
 def _methods_sheet(sheet: _Sheet, text: str) -> None:
-    from openpyxl.styles import Alignment, Font
-
-    sheet.ws.column_dimensions["A"].width = 95  # wider no longer fits a landscape page
-    sheet.put(1, [_cell(sheet.ws, "Methods", font=Font(bold=True, size=14))])
+    sheet.widths[0] = 95  # wider no longer fits a landscape page
+    sheet.put(0, 0, "Methods", sheet.book.format(bold=True, font_size=14))
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap = sheet.book.format(text_wrap=True, valign="top")
     for i, paragraph in enumerate(paragraphs, start=3):
         flat = " ".join(paragraph.split())
-        sheet.ws.row_dimensions[i].height = 15 * max(1, math.ceil(len(flat) / 90))
-        sheet.put(i, [_cell(sheet.ws, flat, alignment=wrap)])
+        sheet.ws.set_row(i - 1, 15 * max(1, math.ceil(len(flat) / 90)))
+        sheet.put(i - 1, 0, flat, wrap)
     sheet.close()
