@@ -126,3 +126,60 @@ def test_png_is_the_savefig_rendering_without_alpha(results: Results, tmp_path: 
     assert reference.shape[2] == 4
     assert (reference[..., 3] == 255).all()
     np.testing.assert_array_equal(np.asarray(written), reference[..., :3])
+
+
+def test_empty_grid_cells_get_no_axes() -> None:
+    """Four standard curves on a grid of three columns: four axes, all shown (the two empty
+    cells of the second row get none), the fourth under the first; each title sits at the top
+    of its axes, its baseline 6 points above it (matplotlib's title pad) at 100 dpi."""
+    import pandas as pd
+
+    from qpcr.report.figures import standard_curve_figure
+
+    targets = ["MYC", "HIF1A", "VEGFA", "BMP2"]
+    wells = pd.DataFrame({"plate": "p1", "target": np.repeat(targets, 4),
+                          "exclude_code": "standard", "quantity": [1e2, 1e3, 1e4, 1e5] * 4,
+                          "cq": [30.1, 26.8, 23.4, 20.1] * 4})  # fmt: skip
+    curves = pd.DataFrame({"plate": "p1", "target": targets, "slope": -3.33,
+                           "intercept": 36.77, "efficiency": 1.997, "r_squared": 0.9999,
+                           "note": ""})  # fmt: skip
+    fig = standard_curve_figure(wells, curves)
+    assert [ax.get_title().split(" ")[0] for ax in fig.axes] == targets
+    assert all(ax.get_visible() for ax in fig.axes)
+    assert [ax.get_subplotspec().rowspan.start for ax in fig.axes] == [0, 0, 0, 1]
+    first, fourth = (ax.get_position() for ax in (fig.axes[0], fig.axes[3]))
+    assert fourth.x0 == pytest.approx(first.x0)
+    assert fourth.y1 < first.y0
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.title.get_position()[1] == 1.0
+        baseline = ax.title.get_transform().transform(ax.title.get_position())[1]
+        assert baseline - ax.bbox.y1 == pytest.approx(6 * 100 / 72)
+
+
+def test_each_file_drawn_once(results: Results, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Every figure in PNG, SVG and PDF with its SVG for the HTML report: three draws (the SVG
+    file and the report share one), none to lay a figure out again; the curve figures too."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from qpcr.calling import call_cq
+    from qpcr.calling.figures import write_curve_figures
+
+    draws: list[int] = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: (draws.append(id(fig)),
+                                                               draw(fig, renderer))[1])  # fmt: skip
+    write_figures(results, tmp_path, ("png", "svg", "pdf"), {})
+    assert len(set(draws)) == 2  # fold_changes and ratios
+    assert len(draws) == 2 * 3
+    draws.clear()
+    cycles = np.arange(1, 41.0)
+    signal = 1e-6 * 1.9**cycles
+    fluorescence = 100 + signal / (1 + (signal / 5) ** 4) ** 0.25
+    curves = pd.DataFrame({"plate": "p1", "well": "A1", "sample": "s", "target": "MYC",
+                           "reporter": "", "cycle": cycles, "kind": "amplification",
+                           "fluorescence": fluorescence})  # fmt: skip
+    write_curve_figures(call_cq(curves), tmp_path, ("png", "svg", "pdf"))
+    assert len(draws) == 3

@@ -38,16 +38,28 @@ __all__ = [
 ]
 
 
-def _figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, Any]:
-    """A figure on its own Agg canvas (no pyplot state) and its grid of axes."""
+def _figure(
+    nrows: int, ncols: int, figsize: tuple[float, float], panels: int | None = None
+) -> tuple[Figure, Any]:
+    """A figure on its own Agg canvas (no pyplot state) and its grid of axes.
+
+    Only the first ``panels`` cells of the grid (by rows; all when None) get axes, the others
+    are None: nothing is built that is not drawn. Titles sit at the top of their axes: the
+    automatic placement only moves a title clear of tick labels on top, which these figures
+    never have, and measures every tick label of the axes at each draw to find that out.
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams["svg.hashsalt"] = "qpcr"
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
-    return fig, fig.subplots(nrows, ncols, squeeze=False)
+    grid = fig.add_gridspec(nrows, ncols)
+    axes = np.full((nrows, ncols), None, dtype=object)
+    with matplotlib.rc_context({"axes.titley": 1.0}):
+        for i in range(nrows * ncols if panels is None else panels):
+            axes.flat[i] = fig.add_subplot(grid[divmod(i, ncols)])
+    return fig, axes
 
 
 def _tight_layout(fig: Figure) -> None:
@@ -248,7 +260,7 @@ def fold_change_figure(results: Results) -> Figure:
     summary, ctrl = results.groups, results.config.control
     ngroups = len(group_order(units, factors, ctrl)) if len(units) else 1
     ncols, nrows, size = _grid(len(targets), ngroups)
-    fig, axes = _figure(nrows, ncols, size)
+    fig, axes = _figure(nrows, ncols, size, len(targets))
     paired = False
     primary = primary_view(results, "fold_changes")  # the stars follow the primary p-values
     for ax, target in zip(axes.flat, targets, strict=False):
@@ -258,8 +270,6 @@ def fold_change_figure(results: Results) -> Figure:
         intervals = _intervals(comps, summary[summary["target"] == target], factors, ctrl)
         paired |= _panel(ax, mine, "log2_rq", factors, ctrl, intervals)
         ax.set_title(target, fontsize=10)
-    for ax in list(axes.flat)[len(targets) :]:
-        ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("fold change vs control")
     if paired:
@@ -308,7 +318,7 @@ def ratio_figure(results: Results) -> Figure | None:
     ctrl = results.config.control
     ngroups = len(group_order(units, factors, ctrl))
     ncols, nrows, size = _grid(len(names), ngroups)
-    fig, axes = _figure(nrows, ncols, size)
+    fig, axes = _figure(nrows, ncols, size, len(names))
     paired = False
     for ax, name in zip(axes.flat, names, strict=False):
         mine_comps = comps[comps["ratio"] == name]
@@ -322,8 +332,6 @@ def ratio_figure(results: Results) -> Figure | None:
         paired |= _panel(ax, mine, "log2_ratio", factors, ctrl, intervals, values)
         ax.set_title(f"{name} ratio", fontsize=10)
         ax.set_ylabel("fold change of the ratio")
-    for ax in list(axes.flat)[len(names) :]:
-        ax.set_visible(False)
     caption = _caption(results, comps, "Ratio per group (geometric mean) and its fold change",
                        paired)  # fmt: skip
     fig.suptitle(textwrap.fill(caption, width=int(size[0] * 14)), fontsize=8)
@@ -363,7 +371,7 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     n = max(1, len(fitted))
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = _figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows))
+    fig, axes = _figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows), len(fitted))
     std = wells[wells["exclude_code"].eq("standard")]
     for ax, curve in zip(axes.flat, fitted.to_dict("records"), strict=False):
         points = std[(std["target"] == curve["target"])
@@ -376,8 +384,6 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
                      f" R² = {curve['r_squared']:.4f}", fontsize=9)  # fmt: skip
         ax.set_xlabel("log10 quantity")
         ax.set_ylabel("Cq")
-    for ax in list(axes.flat)[len(fitted) :]:
-        ax.set_visible(False)
     _tight_layout(fig)
     return fig
 
@@ -391,8 +397,11 @@ def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
     if fmt == "png":
         _save_png(fig, path)
         return
+    import matplotlib
+
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "Producer": None}}[fmt]
-    fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
+    with matplotlib.rc_context({"svg.hashsalt": "qpcr"}):  # the same ids in equal SVGs
+        fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
 
 
 def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
