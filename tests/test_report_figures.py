@@ -183,3 +183,22 @@ def test_each_file_drawn_once(results: Results, tmp_path: Path,
                            "fluorescence": fluorescence})  # fmt: skip
     write_curve_figures(call_cq(curves), tmp_path, ("png", "svg", "pdf"))
     assert len(draws) == 3
+
+
+def test_svg_text_is_text(results: Results, tmp_path: Path) -> None:
+    """The SVG (file and report.html's) is well-formed XML whose labels are text elements,
+    found by a search in a browser and editable, rather than outlined glyphs; the DejaVu Sans of
+    the PNG first, any sans-serif if it is missing."""
+    import xml.etree.ElementTree as ET
+
+    svgs: dict[str, str] = {}
+    write_figures(results, tmp_path, ("svg",), svgs)
+    assert svgs["fold_changes"] == (tmp_path / "fold_changes.svg").read_text(encoding="utf-8")
+    root = ET.fromstring(svgs["fold_changes"].encode("utf-8"))
+    texts = root.findall(".//{http://www.w3.org/2000/svg}text")
+    words = [t.text for t in texts]
+    assert {"MYC", "HIF1A", "fold change vs control", "16", "donor", "D0"} <= set(words)
+    assert {"cells, day 0", "6 receptor"} <= set(words)  # an element per line of a label
+    assert all("font-family: 'DejaVu Sans'" in t.get("style", "") for t in texts)
+    assert all(t.get("style", "").split(";")[1].endswith("sans-serif") for t in texts)
+    assert "DejaVuSans-" not in svgs["fold_changes"]  # no glyph outlines
