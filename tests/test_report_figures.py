@@ -202,3 +202,27 @@ def test_svg_text_is_text(results: Results, tmp_path: Path) -> None:
     assert all("font-family: 'DejaVu Sans'" in t.get("style", "") for t in texts)
     assert all(t.get("style", "").split(";")[1].endswith("sans-serif") for t in texts)
     assert "DejaVuSans-" not in svgs["fold_changes"]  # no glyph outlines
+
+
+@pytest.mark.parametrize("alpha", [254, 1, 0])
+def test_png_keeps_alpha_unless_every_pixel_is_opaque(alpha: int) -> None:
+    """One pixel short of opaque keeps the alpha channel; an all-opaque image (also given as a
+    view that is not contiguous) is stored as RGB with the same colours."""
+    import io
+
+    from PIL import Image
+
+    from qpcr.report.figures import _png
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (5, 7, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    wide = np.zeros((5, 14, 4), np.uint8)
+    wide[:, ::2] = pixels
+    rgb = Image.open(io.BytesIO(_png(wide[:, ::2], 300)))
+    assert rgb.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(rgb), pixels[..., :3])
+    pixels[4, 6, 3] = alpha
+    rgba = Image.open(io.BytesIO(_png(pixels, 300)))
+    assert rgba.mode == "RGBA"
+    np.testing.assert_array_equal(np.asarray(rgba), pixels)
