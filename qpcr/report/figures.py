@@ -133,19 +133,21 @@ def _panel(
     ``extra`` adds a line under a group's label. Returns whether replicates were joined."""
     groups = group_order(units, factors, control)
     keys = [tuple(g[f] for f in factors) for g in groups]
-    levels = units[factors].astype(str).apply(tuple, axis=1)
-    base = units.loc[levels == tuple(control[f] for f in factors), value].mean()
-    names = sorted(set(units["unit"].astype(str)))
+    at = {k: x for x, k in enumerate(keys)}
+    levels = list(zip(*(units[f].astype(str) for f in factors), strict=True))
+    ctrl = tuple(control[f] for f in factors)
+    base = units[value][[level == ctrl for level in levels]].mean()
+    relative = (units[value] - base).to_numpy()
+    unit = units["unit"].astype(str).to_numpy()
+    names = sorted(set(unit.tolist()))
     offsets = dict(zip(names, np.linspace(-0.16, 0.16, len(names)) if len(names) > 1 else [0.0],
                        strict=True))  # fmt: skip
     paired = bool(units.attrs.get("paired"))
     extent = [0.0]
     for i, name in enumerate(names):
-        mine = units[units["unit"].astype(str) == name]
-        at = {k: x for x, k in enumerate(keys)}
-        found = sorted((at[key] + offsets[name], y) for key, y in
-                       zip(levels[mine.index], mine[value] - base, strict=True)
-                       if key in at and np.isfinite(y))  # fmt: skip
+        found = sorted((at[levels[j]] + offsets[name], relative[j])
+                       for j in np.flatnonzero(unit == name)
+                       if levels[j] in at and np.isfinite(relative[j]))  # fmt: skip
         xs = np.array([x for x, _ in found], dtype=float)
         ys = np.array([y for _, y in found], dtype=float)
         colour = OKABE_ITO[i % len(OKABE_ITO)] if paired else "0.45"
