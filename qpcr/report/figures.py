@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..grouped import records
 from ..groups import biological_units, group_label, group_order
 from ..labels import primary_view
 from .tables import atomic_write
@@ -187,18 +188,18 @@ def _intervals(
     """log2 estimate, CI and adjusted p per group: the comparison with the control for each
     group, and the control group's own mean ± t-interval (centred on 0, no p)."""
     out = {}
-    for r in comparisons[comparisons["contrast"].str.endswith(" vs control")].to_dict("records"):
+    rows = comparisons[comparisons["contrast"].str.endswith(" vs control")]
+    for r in records(rows, [*factors, "fold_change", "ci_low", "ci_high", "p_adj"]):
         key = tuple(str(r[f]) for f in factors)
         with np.errstate(divide="ignore"):  # an unbounded interval (0, inf): no error bar
             est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
         out[key] = (est, low, high, float(r.get("p_adj", np.nan)))
-    ctrl = summary
-    for f in factors:
-        ctrl = ctrl[ctrl[f].astype(str) == control[f]]
-    if len(ctrl):
-        row = ctrl.iloc[0]
-        half = row["mean_log2"] - row["ci_low_log2"]
-        out[tuple(control[f] for f in factors)] = (0.0, -half, half, np.nan)
+    key = tuple(control[f] for f in factors)
+    for r in records(summary, [*factors, "mean_log2", "ci_low_log2"]):
+        if tuple(str(r[f]) for f in factors) == key:  # the first row of the control group
+            half = r["mean_log2"] - r["ci_low_log2"]
+            out[key] = (0.0, -half, half, np.nan)
+            break
     return out
 
 
