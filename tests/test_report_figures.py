@@ -226,3 +226,28 @@ def test_png_keeps_alpha_unless_every_pixel_is_opaque(alpha: int) -> None:
     rgba = Image.open(io.BytesIO(_png(pixels, 300)))
     assert rgba.mode == "RGBA"
     np.testing.assert_array_equal(np.asarray(rgba), pixels)
+
+
+def test_unpaired_points_in_one_scatter() -> None:
+    """Welch tests (no replicate column: each of the 12 samples its own unit): one grey scatter
+    per panel holds every sample's point, 3 per group, none joined; the paired figures keep a
+    scatter per donor for the legend (test_donors_joined_in_okabe_ito_colours)."""
+    from matplotlib.collections import PathCollection
+
+    from qpcr.config import AnalysisConfig
+
+    config = AnalysisConfig(reference_genes=("REF_A", "REF_B"),
+                            control={"oxygen": "normoxia", "treatment": "vehicle"})  # fmt: skip
+    found = analyze([Path(__file__).parent / "data" / "methods" / "dataset_2_0.csv"],
+                    config=config)  # fmt: skip
+    assert set(found.fold_changes["test"]) == {"welch"}
+    fig = fold_change_figure(found)
+    for ax in fig.axes:
+        scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert len(scatters) == 1
+        xs = scatters[0].get_offsets()[:, 0]
+        assert len(xs) == 12
+        assert sorted(np.bincount(np.round(xs).astype(int))) == [3, 3, 3, 3]
+        assert tuple(scatters[0].get_facecolor()[0][:3]) == pytest.approx((0.45,) * 3)
+        plain = [line for line in ax.get_lines() if line.get_marker() == "None"]
+        assert [list(line.get_ydata()) for line in plain] == [[0, 0]]  # the line at 1, no join

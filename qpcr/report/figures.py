@@ -145,17 +145,24 @@ def _panel(
                        strict=True))  # fmt: skip
     paired = bool(units.attrs.get("paired"))
     extent = [0.0]
+    grey = []  # unpaired: every replicate's points, one after another, in one grey scatter
     for i, name in enumerate(names):
         found = sorted((at[levels[j]] + offsets[name], relative[j])
                        for j in np.flatnonzero(unit == name)
                        if levels[j] in at and np.isfinite(relative[j]))  # fmt: skip
         xs = np.array([x for x, _ in found], dtype=float)
         ys = np.array([y for _, y in found], dtype=float)
-        colour = OKABE_ITO[i % len(OKABE_ITO)] if paired else "0.45"
-        if paired and len(xs) > 1:
-            ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.7, zorder=2)
-        ax.scatter(xs, ys, s=16, color=colour, zorder=3, label=name if paired else None)
         extent += list(ys)
+        if not paired:
+            grey.append((xs, ys))
+            continue
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        if len(xs) > 1:
+            ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.7, zorder=2)
+        ax.scatter(xs, ys, s=16, color=colour, zorder=3, label=name)
+    if grey:
+        xs, ys = (np.concatenate(column) for column in zip(*grey, strict=True))
+        ax.scatter(xs, ys, s=16, color="0.45", zorder=3)
     marks = []  # (x, estimate, low, high): one errorbar call draws every group's
     for x, key in enumerate(keys):
         est, low, high, p = intervals.get(key, (np.nan,) * 4)
