@@ -212,18 +212,18 @@ def test_png_keeps_alpha_unless_every_pixel_is_opaque(alpha: int) -> None:
 
     from PIL import Image
 
-    from qpcr.report.figures import _png
+    from qpcr.report.png import encode_png
 
     rng = np.random.default_rng(3)
     pixels = rng.integers(0, 256, (5, 7, 4), dtype=np.uint8)
     pixels[..., 3] = 255
     wide = np.zeros((5, 14, 4), np.uint8)
     wide[:, ::2] = pixels
-    rgb = Image.open(io.BytesIO(_png(wide[:, ::2], 300)))
+    rgb = Image.open(io.BytesIO(encode_png(wide[:, ::2], 300)))
     assert rgb.mode == "RGB"
     np.testing.assert_array_equal(np.asarray(rgb), pixels[..., :3])
     pixels[4, 6, 3] = alpha
-    rgba = Image.open(io.BytesIO(_png(pixels, 300)))
+    rgba = Image.open(io.BytesIO(encode_png(pixels, 300)))
     assert rgba.mode == "RGBA"
     np.testing.assert_array_equal(np.asarray(rgba), pixels)
 
