@@ -126,3 +126,128 @@ def test_png_is_the_savefig_rendering_without_alpha(results: Results, tmp_path: 
     assert reference.shape[2] == 4
     assert (reference[..., 3] == 255).all()
     np.testing.assert_array_equal(np.asarray(written), reference[..., :3])
+
+
+def test_empty_grid_cells_get_no_axes() -> None:
+    """Four standard curves on a grid of three columns: four axes, all shown (the two empty
+    cells of the second row get none), the fourth under the first; each title sits at the top
+    of its axes, its baseline 6 points above it (matplotlib's title pad) at 100 dpi."""
+    import pandas as pd
+
+    from qpcr.report.figures import standard_curve_figure
+
+    targets = ["MYC", "HIF1A", "VEGFA", "BMP2"]
+    wells = pd.DataFrame({"plate": "p1", "target": np.repeat(targets, 4),
+                          "exclude_code": "standard", "quantity": [1e2, 1e3, 1e4, 1e5] * 4,
+                          "cq": [30.1, 26.8, 23.4, 20.1] * 4})  # fmt: skip
+    curves = pd.DataFrame({"plate": "p1", "target": targets, "slope": -3.33,
+                           "intercept": 36.77, "efficiency": 1.997, "r_squared": 0.9999,
+                           "note": ""})  # fmt: skip
+    fig = standard_curve_figure(wells, curves)
+    assert [ax.get_title().split(" ")[0] for ax in fig.axes] == targets
+    assert all(ax.get_visible() for ax in fig.axes)
+    assert [ax.get_subplotspec().rowspan.start for ax in fig.axes] == [0, 0, 0, 1]
+    first, fourth = (ax.get_position() for ax in (fig.axes[0], fig.axes[3]))
+    assert fourth.x0 == pytest.approx(first.x0)
+    assert fourth.y1 < first.y0
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.title.get_position()[1] == 1.0
+        baseline = ax.title.get_transform().transform(ax.title.get_position())[1]
+        assert baseline - ax.bbox.y1 == pytest.approx(6 * 100 / 72)
+
+
+def test_each_file_drawn_once(results: Results, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Every figure in PNG, SVG and PDF with its SVG for the HTML report: three draws (the SVG
+    file and the report share one), none to lay a figure out again; the curve figures too."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from qpcr.calling import call_cq
+    from qpcr.calling.figures import write_curve_figures
+
+    draws: list[int] = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: (draws.append(id(fig)),
+                                                               draw(fig, renderer))[1])  # fmt: skip
+    write_figures(results, tmp_path, ("png", "svg", "pdf"), {})
+    assert len(set(draws)) == 2  # fold_changes and ratios
+    assert len(draws) == 2 * 3
+    draws.clear()
+    cycles = np.arange(1, 41.0)
+    signal = 1e-6 * 1.9**cycles
+    fluorescence = 100 + signal / (1 + (signal / 5) ** 4) ** 0.25
+    curves = pd.DataFrame({"plate": "p1", "well": "A1", "sample": "s", "target": "MYC",
+                           "reporter": "", "cycle": cycles, "kind": "amplification",
+                           "fluorescence": fluorescence})  # fmt: skip
+    write_curve_figures(call_cq(curves), tmp_path, ("png", "svg", "pdf"))
+    assert len(draws) == 3
+
+
+def test_svg_text_is_text(results: Results, tmp_path: Path) -> None:
+    """The SVG (file and report.html's) is well-formed XML whose labels are text elements,
+    found by a search in a browser and editable, rather than outlined glyphs; the DejaVu Sans of
+    the PNG first, any sans-serif if it is missing."""
+    import xml.etree.ElementTree as ET
+
+    svgs: dict[str, str] = {}
+    write_figures(results, tmp_path, ("svg",), svgs)
+    assert svgs["fold_changes"] == (tmp_path / "fold_changes.svg").read_text(encoding="utf-8")
+    root = ET.fromstring(svgs["fold_changes"].encode("utf-8"))
+    texts = root.findall(".//{http://www.w3.org/2000/svg}text")
+    words = [t.text for t in texts]
+    assert {"MYC", "HIF1A", "fold change vs control", "16", "donor", "D0"} <= set(words)
+    assert {"cells, day 0", "6 receptor"} <= set(words)  # an element per line of a label
+    assert all("font-family: 'DejaVu Sans'" in t.get("style", "") for t in texts)
+    assert all(t.get("style", "").split(";")[1].endswith("sans-serif") for t in texts)
+    assert "DejaVuSans-" not in svgs["fold_changes"]  # no glyph outlines
+
+
+@pytest.mark.parametrize("alpha", [254, 1, 0])
+def test_png_keeps_alpha_unless_every_pixel_is_opaque(alpha: int) -> None:
+    """One pixel short of opaque keeps the alpha channel; an all-opaque image (also given as a
+    view that is not contiguous) is stored as RGB with the same colours."""
+    import io
+
+    from PIL import Image
+
+    from qpcr.report.png import encode_png
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (5, 7, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    wide = np.zeros((5, 14, 4), np.uint8)
+    wide[:, ::2] = pixels
+    rgb = Image.open(io.BytesIO(encode_png(wide[:, ::2], 300)))
+    assert rgb.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(rgb), pixels[..., :3])
+    pixels[4, 6, 3] = alpha
+    rgba = Image.open(io.BytesIO(encode_png(pixels, 300)))
+    assert rgba.mode == "RGBA"
+    np.testing.assert_array_equal(np.asarray(rgba), pixels)
+
+
+def test_unpaired_points_in_one_scatter() -> None:
+    """Welch tests (no replicate column: each of the 12 samples its own unit): one grey scatter
+    per panel holds every sample's point, 3 per group, none joined; the paired figures keep a
+    scatter per donor for the legend (test_donors_joined_in_okabe_ito_colours)."""
+    from matplotlib.collections import PathCollection
+
+    from qpcr.config import AnalysisConfig
+
+    config = AnalysisConfig(reference_genes=("REF_A", "REF_B"),
+                            control={"oxygen": "normoxia", "treatment": "vehicle"})  # fmt: skip
+    found = analyze([Path(__file__).parent / "data" / "methods" / "dataset_2_0.csv"],
+                    config=config)  # fmt: skip
+    assert set(found.fold_changes["test"]) == {"welch"}
+    fig = fold_change_figure(found)
+    for ax in fig.axes:
+        scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert len(scatters) == 1
+        xs = scatters[0].get_offsets()[:, 0]
+        assert len(xs) == 12
+        assert sorted(np.bincount(np.round(xs).astype(int))) == [3, 3, 3, 3]
+        assert tuple(scatters[0].get_facecolor()[0][:3]) == pytest.approx((0.45,) * 3)
+        plain = [line for line in ax.get_lines() if line.get_marker() == "None"]
+        assert [list(line.get_ydata()) for line in plain] == [[0, 0]]  # the line at 1, no join

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write
-from ..report.figures import OKABE_ITO, _figure, _save
+from ..report.figures import OKABE_ITO, _figure, _save, _tight_layout
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -85,7 +85,7 @@ def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
         ax.set_title(f"{_caption(plate, target)}: {scale}")
     if axes[0][0].get_legend_handles_labels()[0]:
         axes[0][0].legend(loc="upper left", fontsize="small", frameon=False)
-    fig.tight_layout()
+    _tight_layout(fig)
     return fig
 
 
@@ -142,7 +142,7 @@ def melt_figure(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, target
     ax.set_title(f"{_caption(plate, target)}: melt")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize="small", frameon=False)
-    fig.tight_layout()
+    _tight_layout(fig)
     return fig
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..grouped import records
 from ..groups import biological_units, group_label, group_order
 from ..labels import primary_view
 from .tables import atomic_write
@@ -38,16 +39,28 @@ __all__ = [
 ]
 
 
-def _figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, Any]:
-    """A figure on its own Agg canvas (no pyplot state) and its grid of axes."""
+def _figure(
+    nrows: int, ncols: int, figsize: tuple[float, float], panels: int | None = None
+) -> tuple[Figure, Any]:
+    """A figure on its own Agg canvas (no pyplot state) and its grid of axes.
+
+    Only the first ``panels`` cells of the grid (by rows; all when None) get axes, the others
+    are None: nothing is built that is not drawn. Titles sit at the top of their axes: the
+    automatic placement only moves a title clear of tick labels on top, which these figures
+    never have, and measures every tick label of the axes at each draw to find that out.
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams["svg.hashsalt"] = "qpcr"
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
-    return fig, fig.subplots(nrows, ncols, squeeze=False)
+    grid = fig.add_gridspec(nrows, ncols)
+    axes = np.full((nrows, ncols), None, dtype=object)
+    with matplotlib.rc_context({"axes.titley": 1.0}):
+        for i in range(nrows * ncols if panels is None else panels):
+            axes.flat[i] = fig.add_subplot(grid[divmod(i, ncols)])
+    return fig, axes
 
 
 def _tight_layout(fig: Figure) -> None:
@@ -121,26 +134,35 @@ def _panel(
     ``extra`` adds a line under a group's label. Returns whether replicates were joined."""
     groups = group_order(units, factors, control)
     keys = [tuple(g[f] for f in factors) for g in groups]
-    levels = units[factors].astype(str).apply(tuple, axis=1)
-    base = units.loc[levels == tuple(control[f] for f in factors), value].mean()
-    names = sorted(set(units["unit"].astype(str)))
+    at = {k: x for x, k in enumerate(keys)}
+    levels = list(zip(*(units[f].astype(str) for f in factors), strict=True))
+    ctrl = tuple(control[f] for f in factors)
+    base = units[value][[level == ctrl for level in levels]].mean()
+    relative = (units[value] - base).to_numpy()
+    unit = units["unit"].astype(str).to_numpy()
+    names = sorted(set(unit.tolist()))
     offsets = dict(zip(names, np.linspace(-0.16, 0.16, len(names)) if len(names) > 1 else [0.0],
                        strict=True))  # fmt: skip
     paired = bool(units.attrs.get("paired"))
     extent = [0.0]
+    grey = []  # unpaired: every replicate's points, one after another, in one grey scatter
     for i, name in enumerate(names):
-        mine = units[units["unit"].astype(str) == name]
-        at = {k: x for x, k in enumerate(keys)}
-        found = sorted((at[key] + offsets[name], y) for key, y in
-                       zip(levels[mine.index], mine[value] - base, strict=True)
-                       if key in at and np.isfinite(y))  # fmt: skip
+        found = sorted((at[levels[j]] + offsets[name], relative[j])
+                       for j in np.flatnonzero(unit == name)
+                       if levels[j] in at and np.isfinite(relative[j]))  # fmt: skip
         xs = np.array([x for x, _ in found], dtype=float)
         ys = np.array([y for _, y in found], dtype=float)
-        colour = OKABE_ITO[i % len(OKABE_ITO)] if paired else "0.45"
-        if paired and len(xs) > 1:
-            ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.7, zorder=2)
-        ax.scatter(xs, ys, s=16, color=colour, zorder=3, label=name if paired else None)
         extent += list(ys)
+        if not paired:
+            grey.append((xs, ys))
+            continue
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        if len(xs) > 1:
+            ax.plot(xs, ys, color=colour, lw=0.9, alpha=0.7, zorder=2)
+        ax.scatter(xs, ys, s=16, color=colour, zorder=3, label=name)
+    if grey:
+        xs, ys = (np.concatenate(column) for column in zip(*grey, strict=True))
+        ax.scatter(xs, ys, s=16, color="0.45", zorder=3)
     marks = []  # (x, estimate, low, high): one errorbar call draws every group's
     for x, key in enumerate(keys):
         est, low, high, p = intervals.get(key, (np.nan,) * 4)
@@ -173,18 +195,18 @@ def _intervals(
     """log2 estimate, CI and adjusted p per group: the comparison with the control for each
     group, and the control group's own mean ± t-interval (centred on 0, no p)."""
     out = {}
-    for r in comparisons[comparisons["contrast"].str.endswith(" vs control")].to_dict("records"):
+    rows = comparisons[comparisons["contrast"].str.endswith(" vs control")]
+    for r in records(rows, [*factors, "fold_change", "ci_low", "ci_high", "p_adj"]):
         key = tuple(str(r[f]) for f in factors)
         with np.errstate(divide="ignore"):  # an unbounded interval (0, inf): no error bar
             est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
         out[key] = (est, low, high, float(r.get("p_adj", np.nan)))
-    ctrl = summary
-    for f in factors:
-        ctrl = ctrl[ctrl[f].astype(str) == control[f]]
-    if len(ctrl):
-        row = ctrl.iloc[0]
-        half = row["mean_log2"] - row["ci_low_log2"]
-        out[tuple(control[f] for f in factors)] = (0.0, -half, half, np.nan)
+    key = tuple(control[f] for f in factors)
+    for r in records(summary, [*factors, "mean_log2", "ci_low_log2"]):
+        if tuple(str(r[f]) for f in factors) == key:  # the first row of the control group
+            half = r["mean_log2"] - r["ci_low_log2"]
+            out[key] = (0.0, -half, half, np.nan)
+            break
     return out
 
 
@@ -248,7 +270,7 @@ def fold_change_figure(results: Results) -> Figure:
     summary, ctrl = results.groups, results.config.control
     ngroups = len(group_order(units, factors, ctrl)) if len(units) else 1
     ncols, nrows, size = _grid(len(targets), ngroups)
-    fig, axes = _figure(nrows, ncols, size)
+    fig, axes = _figure(nrows, ncols, size, len(targets))
     paired = False
     primary = primary_view(results, "fold_changes")  # the stars follow the primary p-values
     for ax, target in zip(axes.flat, targets, strict=False):
@@ -258,8 +280,6 @@ def fold_change_figure(results: Results) -> Figure:
         intervals = _intervals(comps, summary[summary["target"] == target], factors, ctrl)
         paired |= _panel(ax, mine, "log2_rq", factors, ctrl, intervals)
         ax.set_title(target, fontsize=10)
-    for ax in list(axes.flat)[len(targets) :]:
-        ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("fold change vs control")
     if paired:
@@ -308,7 +328,7 @@ def ratio_figure(results: Results) -> Figure | None:
     ctrl = results.config.control
     ngroups = len(group_order(units, factors, ctrl))
     ncols, nrows, size = _grid(len(names), ngroups)
-    fig, axes = _figure(nrows, ncols, size)
+    fig, axes = _figure(nrows, ncols, size, len(names))
     paired = False
     for ax, name in zip(axes.flat, names, strict=False):
         mine_comps = comps[comps["ratio"] == name]
@@ -322,8 +342,6 @@ def ratio_figure(results: Results) -> Figure | None:
         paired |= _panel(ax, mine, "log2_ratio", factors, ctrl, intervals, values)
         ax.set_title(f"{name} ratio", fontsize=10)
         ax.set_ylabel("fold change of the ratio")
-    for ax in list(axes.flat)[len(names) :]:
-        ax.set_visible(False)
     caption = _caption(results, comps, "Ratio per group (geometric mean) and its fold change",
                        paired)  # fmt: skip
     fig.suptitle(textwrap.fill(caption, width=int(size[0] * 14)), fontsize=8)
@@ -363,7 +381,7 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     n = max(1, len(fitted))
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = _figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows))
+    fig, axes = _figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows), len(fitted))
     std = wells[wells["exclude_code"].eq("standard")]
     for ax, curve in zip(axes.flat, fitted.to_dict("records"), strict=False):
         points = std[(std["target"] == curve["target"])
@@ -376,8 +394,6 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
                      f" R² = {curve['r_squared']:.4f}", fontsize=9)  # fmt: skip
         ax.set_xlabel("log10 quantity")
         ax.set_ylabel("Cq")
-    for ax in list(axes.flat)[len(fitted) :]:
-        ax.set_visible(False)
     _tight_layout(fig)
     return fig
 
@@ -391,13 +407,22 @@ def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
     if fmt == "png":
         _save_png(fig, path)
         return
+    import matplotlib
+
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "Producer": None}}[fmt]
-    fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
+    # SVG text stays text (found by a search, selectable, editable in a drawing program; half
+    # the bytes and 0.65x the CPU of outlining each glyph), in the PNG's font (DejaVu Sans) or
+    # else another sans-serif; the element ids are the same in equal SVGs.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "qpcr"}):
+        fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
 
 
 def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
-    """The figure drawn at 300 dpi (as ``savefig`` draws it) and stored as :func:`_png`."""
+    """The figure drawn at 300 dpi (as ``savefig`` draws it) and stored as
+    :func:`qpcr.report.png.encode_png`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from .png import encode_png
 
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)  # every figure here is made by _figure
@@ -405,62 +430,13 @@ def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
     fig.dpi = 300
     try:
         canvas.draw()
-        data = _png(np.asarray(canvas.buffer_rgba()), 300)  # the pixels, not a copy
+        data = encode_png(np.asarray(canvas.buffer_rgba()), 300)  # the pixels, not a copy
     finally:
         fig.dpi = dpi
     if isinstance(path, io.BytesIO):
         path.write(data)
     else:
         path.write_bytes(data)
-
-
-#: zlib level of the PNG pixels: 4 costs 0.9× the CPU of the default 6 for files 3 % larger,
-#: 3 costs 0.7× for files 27 % larger (docs/performance.md).
-PNG_LEVEL = 4
-
-
-def _png(rgba: np.ndarray, dpi: float) -> bytes:
-    """A PNG file of ``rgba`` (height × width × 4, 8 bits), without the alpha channel when
-    every pixel is opaque, with its resolution in ``dpi``.
-
-    Each row is stored unfiltered: figures are mostly flat colour, which zlib compresses
-    better unfiltered than after the per-row filters general encoders choose, and in less
-    CPU (the two PNGs of a 384-well plate: 0.6× the CPU of Pillow's encoder, 9 % smaller).
-
-    Examples
-    --------
-    >>> from PIL import Image
-    >>> pixels = np.full((2, 3, 4), 255, np.uint8)
-    >>> pixels[0, 1, :3] = (230, 159, 0)
-    >>> image = Image.open(io.BytesIO(_png(pixels, 300)))
-    >>> image.mode, image.size, image.getpixel((1, 0)), round(image.info["dpi"][0])
-    ('RGB', (3, 2), (230, 159, 0), 300)
-    >>> pixels[1, 2, 3] = 0  # one transparent pixel: the alpha channel is kept
-    >>> Image.open(io.BytesIO(_png(pixels, 300))).getpixel((2, 1))
-    (255, 255, 255, 0)
-    """
-    import struct
-    import zlib
-
-    opaque = bool((rgba[..., 3] == 255).all())
-    pixels = rgba[..., :3] if opaque else rgba
-    height, width, channels = pixels.shape
-    rows = np.zeros((height, 1 + width * channels), np.uint8)  # a 0 byte first: no filter
-    rows[:, 1:] = pixels.reshape(height, -1)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data)
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    per_metre = round(dpi / 0.0254)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)
-    return b"".join([
-        b"\x89PNG\r\n\x1a\n",
-        chunk(b"IHDR", header),
-        chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-        chunk(b"IDAT", zlib.compress(rows.data, PNG_LEVEL)),
-        chunk(b"IEND", b""),
-    ])  # fmt: skip
 
 
 def _figures(results: Results) -> dict[str, Figure | None]:

@@ -421,17 +421,18 @@ def stability_html(
     """
     import io
 
-    from .figures import stability_figure
+    from .figures import _save, stability_figure
 
-    buffer = io.StringIO()
-    stability_figure(genes, steps).savefig(buffer, format="svg", metadata={"Date": None})
+    buffer = io.BytesIO()
+    _save(stability_figure(genes, steps), "svg", buffer)
+    svg = _svg(buffer.getvalue().decode("utf-8"))
     order = ", ".join(str(t) for t in genes["target"])
     header = (f"<p>{n_samples} samples ranked. Best first: {escape(order)}.</p>"
               + "".join(f"<p>warning: {escape(m)}</p>" for m in messages))  # fmt: skip
     sections = [
         ("ranking", "Candidate reference genes", _frame_table(genes)),
         ("genorm", "geNorm steps", _frame_table(steps)),
-        ("figure", "Stability", f'<figure class="fig">{_svg(buffer.getvalue())}</figure>'),
+        ("figure", "Stability", f'<figure class="fig">{svg}</figure>'),
     ]
     return _page("qpcr stability", header, sections)
 
