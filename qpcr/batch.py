@@ -73,7 +73,9 @@ class BatchResult:
 
 
 def plates_of(
-    exports: Sequence[str | Path] = (), manifest: str | Path | None = None
+    exports: Sequence[str | Path] = (),
+    manifest: str | Path | None = None,
+    inputs: Sequence[str | Path] = (),
 ) -> list[Plate]:
     """The plates of a batch: the exports (a folder stands for every file in it, hidden files
     aside, in name order), or the rows of a manifest CSV.
@@ -86,6 +88,9 @@ def plates_of(
         A CSV with a column ``export`` and optionally ``layout`` and ``config`` (blank: the
         shared ones), paths relative to the manifest's folder; any other column is carried
         into the outputs.
+    inputs
+        The batch's own input files (the shared layout and settings): never plates, though a
+        folder of exports (or a shell pattern) holds them too.
 
     Returns
     -------
@@ -108,6 +113,9 @@ def plates_of(
     ...     _ = (root / name).write_text("")
     >>> [plate.name for plate in plates_of([root])]
     ['a', 'b']
+    >>> _ = (root / "layout.csv").write_text("well,sample,target\\n")
+    >>> [plate.name for plate in plates_of([root], inputs=[root / "layout.csv"])]
+    ['a', 'b']
     >>> text = "export,layout,operator\\na.txt,,ann\\nb.txt,a.txt,bo\\n"
     >>> _ = (root / "runs.csv").write_text(text)
     >>> for plate in plates_of(manifest=root / "runs.csv"):
@@ -124,7 +132,15 @@ def plates_of(
         )
     if manifest is not None:
         return _manifest_plates(Path(manifest))
-    files = [f for path in exports for f in _files(Path(path))]
+    own = {Path(path).resolve() for path in inputs}
+    files = [f for path in exports for f in _files(Path(path)) if f.resolve() not in own]
+    if not files:
+        raise InputError(
+            "no export left once the batch's layout and settings files are set aside; "
+            "expected instrument exports",
+            where=", ".join(map(str, exports)),
+            hint="List the exports (or their folder), not the layout or settings",
+        )
     stems = [f.stem for f in files]
     names = [s if stems.count(s) == 1 else str(f) for f, s in zip(files, stems, strict=True)]
     return [Plate(f, name) for f, name in zip(files, names, strict=True)]
@@ -309,7 +325,8 @@ def run_batch(
     ['notes']
     >>> folder.cleanup()
     """
-    plates = plates_of(exports, manifest)
+    own = [path for path in (layout, config) if isinstance(path, (str, Path))]
+    plates = plates_of(exports, manifest, inputs=own)
     if reports:
         _refuse_shared_stems(plates)
     shared = load_config(config) if isinstance(config, (str, Path)) else config

@@ -265,3 +265,37 @@ def test_tidy_writes_every_plates_long_table(plates: Path) -> None:
 
 def test_without_tidy_there_is_no_long_table(batched: Path) -> None:
     assert not (batched / "results_long.csv").exists()
+
+
+def test_the_batchs_layout_and_settings_in_the_exports_folder_are_not_plates(
+    plates: Path, tmp_path: Path
+) -> None:
+    """Kept beside the exports (as the generator writes them), the layout and settings given
+    as --layout and --config are set aside, not analysed as failing plates."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for path in (*sorted((plates / "exports").glob("*.txt")), plates / "layout.csv",
+                 plates / "analysis.toml"):  # fmt: skip
+        (folder / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "out"
+    layout, settings = str(folder / "layout.csv"), str(folder / "analysis.toml")
+    args = ["batch", str(folder), "--layout", layout, "--config", settings, "--out", str(out),
+            "--jobs", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(set(_read(out / "fold_changes.csv")["export"])) == [
+        "plate0000", "plate0001", "plate0002"]  # fmt: skip
+    assert _read(out / "errors.csv").empty
+    # only the batch's own files are set aside: another stray file still fails as before
+    (folder / "notes.csv").write_text("nothing here\n")
+    result = runner.invoke(app, [*args, "--force"])
+    assert result.exit_code == 1
+    assert _read(out / "errors.csv")["export"].tolist() == ["notes"]
+    # and nothing else left: the layout alone is no batch
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "layout.csv").write_bytes((plates / "layout.csv").read_bytes())
+    result = runner.invoke(app, ["batch", str(alone), "--layout", str(alone / "layout.csv"),
+                                 "--out", str(tmp_path / "o2")])  # fmt: skip
+    assert result.exit_code == 1
+    assert "no export left" in result.output
