@@ -148,7 +148,11 @@ def moments(
     return average, sd, count
 
 
-def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[dict[Any, Any]]:
+def records(
+    table: pd.DataFrame,
+    columns: Sequence[Any] | None = None,
+    rows: Sequence[int] | npt.NDArray[np.intp] | None = None,
+) -> list[dict[Any, Any]]:
     """The rows of ``table`` as ``table.to_dict("records")`` gives them, a column at a time
     instead of a tuple per row.
 
@@ -158,6 +162,9 @@ def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[d
         Any table with distinct column labels.
     columns
         The columns to take, of those the table has, in this order (None: all).
+    rows
+        The positions of the rows to take, in this order (None: all): the records of
+        ``table.iloc[rows]`` without building that table.
 
     Returns
     -------
@@ -173,16 +180,20 @@ def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[d
     [{'target': 'MYC', 'cq': 24.5}, {'target': 'TBP', 'cq': 18.0}]
     >>> records(table, ["cq", "well"])
     [{'cq': 24.5}, {'cq': 18.0}]
+    >>> records(table, rows=[1])
+    [{'target': 'TBP', 'cq': 18.0}]
     """
     if columns is None:
         taken = list(table.items())
     else:
         taken = [(c, table[c]) for c in dict.fromkeys(columns) if c in table]
     if not taken:
-        return [{} for _ in range(len(table))]
+        return [{} for _ in range(len(table) if rows is None else len(rows))]
     lists = []
     for _, column in taken:
         values, dtype = column.tolist(), column.dtype
+        if rows is not None:
+            values = [values[i] for i in rows]
         if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
             values = [_native(v) for v in values]
         lists.append(values)

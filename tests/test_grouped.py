@@ -162,6 +162,10 @@ def test_records_equal_to_dict_records(seed: int) -> None:
     assert all(
         _same_cell(got[i][k], expected[i][k]) for i in range(len(expected)) for k in expected[i]
     )
+    rows = rng.integers(0, n, int(rng.integers(0, 10))) if n else np.array([], dtype=int)
+    expected, got = table.iloc[rows].to_dict("records"), records(table, ["cq", "target"], rows)
+    assert [list(r) for r in got] == [["cq", "target"]] * len(rows)
+    assert all(_same_cell(got[i][k], expected[i][k]) for i in range(len(rows)) for k in got[i])
 
 
 def test_records_of_a_table_without_columns_has_one_empty_row_per_row() -> None:
