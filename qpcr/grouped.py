@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["group_codes", "moments", "order_stats", "records"]
+__all__ = ["group_codes", "moments", "order_stats", "records", "sorted_codes"]
 
 
 def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
@@ -45,6 +45,37 @@ def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
     for key in keys:
         part, uniques = pd.factorize(key, use_na_sentinel=False)
         code = pd.factorize(code * len(uniques) + part)[0]
+    return code
+
+
+def sorted_codes(keys: Sequence[pd.Series]) -> npt.NDArray[np.intp]:
+    """Number the groups of rows that share every key in sorted key order, as a sorted
+    ``groupby(...).ngroup()`` numbers them; −1 for a row missing a key (a groupby drops it).
+
+    Parameters
+    ----------
+    keys
+        Key columns of equal length (at least one).
+
+    Returns
+    -------
+    numpy.ndarray
+        The group number of each row (0, 1, … in sorted order of the keys), −1 where a key is
+        missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sorted_codes([pd.Series(["b", "a", "b", None]), pd.Series(["x", "y", "x", "x"])])
+    array([ 1,  0,  1, -1])
+    """
+    keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys])
+    combined = np.zeros(len(keys[0]), dtype=np.intp)
+    for key in keys:
+        part, uniques = pd.factorize(key, sort=True)
+        combined = combined * len(uniques) + part
+    code = np.full(len(combined), -1, dtype=np.intp)
+    code[keyed] = np.unique(combined[keyed], return_inverse=True)[1].reshape(-1)
     return code
 
 

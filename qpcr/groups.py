@@ -18,7 +18,7 @@ import pandas as pd
 
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
-from .grouped import group_codes, moments
+from .grouped import group_codes, moments, sorted_codes
 from .stats import two_group_test
 
 __all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
@@ -168,8 +168,8 @@ class _Selector:
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
         self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
-        rank = units.groupby([item, "unit"], sort=True, observed=True).ngroup()
-        self.rank = rank.to_numpy(float)  # NaN where a key is missing, as the groupby drops
+        rank = sorted_codes([units[item], units["unit"]]).astype(float)
+        self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing
         self.items, self.unit_names = units[item].tolist(), units["unit"].tolist()
         self.values = units[value].to_numpy(float)
         self.upper, self.lower, self.nd = (
@@ -457,18 +457,11 @@ def group_summary(
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
     keys = [item, *factors]
-    keyed = units[keys].notna().all(axis=1).to_numpy()  # a sorted groupby drops the others
-    combined = np.zeros(len(units), dtype=np.intp)
-    for key in keys:  # groups numbered in sorted key order, as a sorted groupby numbers them
-        part, uniques = pd.factorize(units[key], sort=True)
-        combined = combined * len(uniques) + part
-    _, first, code = np.unique(combined[keyed], return_index=True, return_inverse=True)
-    ids = np.full(len(units), -1, dtype=np.intp)
-    ids[keyed] = code.reshape(-1)
+    ids = sorted_codes([units[k] for k in keys])
+    first = np.unique(ids, return_index=True)[1][1 if (ids < 0).any() else 0 :]
     mean, sd, n = moments(units[value].to_numpy(float), ids)
-    out = units[keys].iloc[np.flatnonzero(keyed)[first]].reset_index(drop=True)
-    out["n"], out["mean_log2"], out["sd_log2"] = n, mean, sd
-    half = t_ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
-    out["ci_low_log2"] = out["mean_log2"] - half
-    out["ci_high_log2"] = out["mean_log2"] + half
-    return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = t_ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
+    out = units[keys].iloc[first].reset_index(drop=True)
+    return out.assign(n=n, mean_log2=mean, sd_log2=sd, ci_low_log2=mean - half,
+                      ci_high_log2=mean + half)  # fmt: skip
