@@ -134,16 +134,17 @@ def biological_units(
     keys = [item, *factors, unit]
     code = group_codes([values[k] for k in keys], len(values))
     first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
-    out = values[keys].iloc[first].reset_index(drop=True)
-    out[value] = moments(values[value].to_numpy(float), code)[0]
-    out["n_samples"] = np.bincount(code, minlength=len(first))
+    found = {value: moments(values[value].to_numpy(float), code)[0],
+             "n_samples": np.bincount(code, minlength=len(first))}  # fmt: skip
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
         # NaN is skipped, as groupby's any/all skip it
         flagged = (values[flag].fillna(every).to_numpy(bool) if flag in values
                    else np.zeros(len(code), dtype=bool))  # fmt: skip
         counted = np.bincount(code[flagged != every], minlength=len(first))
-        out[flag] = counted == 0 if every else counted > 0
-    return out.rename(columns={unit: "unit"})
+        found[flag] = counted == 0 if every else counted > 0
+    out = values[keys].iloc[first].reset_index(drop=True).assign(**found)
+    out.columns = ["unit" if c == unit else c for c in out.columns]
+    return out
 
 
 class _Units(NamedTuple):
