@@ -193,7 +193,8 @@ def _replicates(
     notes."""
     replicate = settings.replicate
     ircs = _irc_samples(wells, settings)
-    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)], factors, replicate)
+    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)] if ircs else wells, factors,
+                               replicate)  # fmt: skip
     used = wells[~wells["excluded"]]
     by_plate = summarise_replicates(used, keys=("plate", "sample", "target"))
     by_plate = by_plate.merge(attrs, on="sample", how="left")
@@ -204,6 +205,9 @@ def _replicates(
     if ircs:  # one plate needs no inter-run calibration
         used = used[~used["sample"].isin(ircs)]
         notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
+    elif by_plate["plate"].notna().all() and by_plate["plate"].nunique() <= 1:
+        # one plate: its groups and their order are those without the plate
+        return by_plate.drop(columns="plate"), strategy, ircs, notes
     replicates = summarise_replicates(used).merge(attrs, on="sample", how="left")
     return replicates, strategy, ircs, notes
 
@@ -217,7 +221,7 @@ def _relative(
     the quantities relative to a calibrator sample when one is set."""
     strategy, ircs, plate_efficiency = plates
     replicates, efficiency = quantified.replicates, quantified.efficiency
-    study = replicates[~replicates["sample"].isin(ircs)]
+    study = replicates[~replicates["sample"].isin(ircs)] if ircs else replicates
     refs, stability, events, found, problems = _reference_genes(
         study, list(quantified.factors), settings, efficiency
     )
@@ -561,7 +565,10 @@ def _sample_attributes(
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
-    bad = samples.loc[samples["note"].ne(""), ["sample", "target", "ref_cq", "note"]]
+    noted = samples["note"].ne("")
+    if not noted.any():
+        return event_table([])
+    bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]
     bad = bad.drop_duplicates(["sample", "note"])
     rows = [
         {"plate": "", "well": "", "sample": r["sample"], "target": r["target"],
