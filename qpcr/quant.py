@@ -68,18 +68,16 @@ def summarise_replicates(
     cq = wells[value].astype(float).to_numpy()
     mean, sd, n_used = moments(cq, code)
     low, high, _, _ = order_stats(cq, code)
-    out = wells[keys].iloc[first].reset_index(drop=True)
-    out["n"] = np.bincount(code, minlength=len(first))
-    out["n_used"] = n_used.astype(np.int64)
-    out["cq_mean"], out["cq_sd"] = mean, sd
-    out["cq_se"] = sd / np.sqrt(out["n_used"])
-    out["cq_range"] = high - low
+    n_used = n_used.astype(np.int64)
+    found = {"n": np.bincount(code, minlength=len(first)), "n_used": n_used, "cq_mean": mean,
+             "cq_sd": sd, "cq_se": sd / np.sqrt(n_used), "cq_range": high - low}  # fmt: skip
     if "censored" in wells:
         used = ~np.isnan(cq) & wells["censored"].astype(bool).to_numpy()
         counts = np.bincount(code[used], minlength=len(first))
-        keyed = out[keys].notna().all(axis=1).to_numpy()  # a group missing a key counts none
-        out["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
-    return out
+        # a group missing a key counts none
+        keyed = np.logical_and.reduce([wells[k].notna().to_numpy()[first] for k in keys])
+        found["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
+    return wells[keys].iloc[first].reset_index(drop=True).assign(**found)
 
 
 def normalise(
