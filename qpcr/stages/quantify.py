@@ -15,6 +15,7 @@ from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..efficiency import amplification_agreement
 from ..errors import ConfigError, InputError, MissingControlError
+from ..grouped import group_codes
 from ..groups import group_label
 from ..lowcopy import low_copy_replicates
 from ..plates import plate_strategy
@@ -541,8 +542,13 @@ def _sample_attributes(
 ) -> pd.DataFrame:
     cols = [*factors, *([replicate] if replicate else [])]
     unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
-    attrs = wells.loc[unkn, ["sample", *cols]].astype({c: str for c in cols}).drop_duplicates()
-    clash = attrs[attrs.duplicated("sample", keep=False)]
+    rows = np.flatnonzero(unkn.to_numpy())
+    columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
+    code = group_codes([column.array[rows] for column in columns.values()], len(rows))
+    first = rows[np.unique(code, return_index=True)[1]]  # each distinct row once, in order
+    attrs = pd.DataFrame({c: column.iloc[first].reset_index(drop=True)
+                          for c, column in columns.items()})  # fmt: skip
+    clash = attrs[attrs["sample"].duplicated(keep=False).to_numpy()]
     if not clash.empty:
         name = clash["sample"].iloc[0]
         found = "; ".join(
@@ -553,7 +559,8 @@ def _sample_attributes(
             where="layout",
             hint="A sample name must stand for one biological sample in one condition",
         )
-    empty = attrs[cols].isin(["", "nan"]).any(axis=1)
+    empty = np.logical_or.reduce([attrs[c].isin(["", "nan"]).to_numpy() for c in cols],
+                                 initial=False)  # fmt: skip
     if empty.any():
         raise InputError(
             f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "
@@ -561,7 +568,7 @@ def _sample_attributes(
             where="layout",
             hint="Fill every design factor and the replicate for every sample well",
         )
-    return attrs.reset_index(drop=True)
+    return attrs
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
