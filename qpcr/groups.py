@@ -360,9 +360,11 @@ def compare_groups(
                "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test", "bound",
                "note"]  # fmt: skip
     result = pd.DataFrame(rows).reindex(columns=columns)
-    for col in ("test", "bound", "note"):
-        result[col] = result[col].astype(object).fillna("")
-    return result.rename(columns={"item": item})
+    result = result.assign(
+        **{c: result[c].astype(object).fillna("") for c in ("test", "bound", "note")}
+    )
+    result.columns = [item if c == "item" else c for c in result.columns]
+    return result
 
 
 def _bound(treated: _Units, ref: _Units) -> str:

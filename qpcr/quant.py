@@ -245,7 +245,10 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
         return "sample"
     refs = list(reference_genes)
     keys = [c for c in ("plate", "well") if c in wells]
-    located = wells.dropna(subset=keys) if "well" in keys else wells.iloc[:0]
+    located = wells.iloc[:0]  # the wells with a name (and a plate): no copy when all have one
+    if "well" in keys:
+        named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
+        located = wells if named.all() else wells[named]
     code = group_codes([located[k] for k in keys], len(located))
     is_ref = located["target"].isin(refs).to_numpy()
     genes = pd.Index(list(dict.fromkeys(refs)))
@@ -255,13 +258,16 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
     others = np.flatnonzero(~is_ref)
     first = np.sort(np.unique(code[others], return_index=True)[1])  # a target row per well
     targets = others[first]
-    lacking = located.iloc[targets[held[code[targets]] != len(refs)]]
+    lacking = targets[held[code[targets]] != len(refs)]  # target rows without every reference
     if pairing == "auto":
-        return "well" if len(targets) and lacking.empty and len(located) == len(wells) else "sample"
-    if lacking.empty and len(targets) and len(located) == len(wells):
+        return (
+            "well" if len(targets) and not len(lacking) and len(located) == len(wells) else "sample"
+        )
+    if not len(lacking) and len(targets) and len(located) == len(wells):
         return "well"
     from .errors import ConfigError
 
+    lacking = located.iloc[lacking]
     example = ", ".join(f"{r['well']} ({r['target']})" for r in lacking.head(3).to_dict("records"))
     raise ConfigError(
         f"pairing = 'well', but {len(lacking) or len(wells) - len(located)} target well(s) hold "
