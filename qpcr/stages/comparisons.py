@@ -177,16 +177,18 @@ def _ratio_results(
             "bound", "note"]  # fmt: skip
     merged = summary.merge(tests.loc[vs_control, keep], on=["ratio", *factors], how="left")
     merged["contrast"] = merged["contrast"].fillna("")
+    texts = [merged[f].astype(str) for f in factors]  # each factor's levels as text
     control = np.ones(len(merged), dtype=bool)
-    for f in factors:
-        control &= merged[f].astype(str).eq(config.control[f]).to_numpy()
+    for f, text in zip(factors, texts, strict=True):
+        control &= text.eq(config.control[f]).to_numpy()
     merged.loc[control, "fold_change"] = 1.0
     merged.loc[control, "note"] = "control group"
     merged.loc[control, "contrast"] = "control"
     order = {
         tuple(g.values()): i for i, g in enumerate(group_order(merged, factors, config.control))
     }
-    merged["_order"] = [order[tuple(r)] for r in merged[factors].astype(str).to_numpy()]
+    levels = zip(*(t.tolist() for t in texts), strict=True) if factors else [()] * len(merged)
+    merged["_order"] = [order[r] for r in levels]
     merged = merged.sort_values(["ratio", "_order"], kind="stable")
     table = merged[[c for c in columns if c in merged]]  # the summary's log2 columns left out
     if not vs_control.all():  # the extra contrasts
