@@ -164,9 +164,9 @@ def apply_qc(
     exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
     exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
     groups = _replicate_groups(w)
-    empty = _zero_copy_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
+    empty = _zero_copy_nondetects(w, code == "", config, groups)
     exclude(empty.notna(), "zero_copy", empty)
-    dropout = _isolated_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
+    dropout = _isolated_nondetects(w, code == "", config, groups)
     exclude(dropout.notna(), "isolated_nondetect", dropout)
     outliers, spread = _outliers(w, (code == "") & ~w["censored"].to_numpy(bool), config)
     if not config.keep_outliers:
@@ -250,7 +250,7 @@ def _flag_events(flagged: list[dict]) -> list[dict]:
 
 
 def _isolated_nondetects(
-    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+    w: pd.DataFrame, usable: npt.NDArray[np.bool_], config: AnalysisConfig, groups: _Groups
 ) -> pd.Series:
     """Detail (the replicates' highest Cq, or NaN) for non-detects whose replicates amplified
     far from the limit.
@@ -260,11 +260,21 @@ def _isolated_nondetects(
     would drag the mean by several cycles. Such wells are excluded (methods.md §2.8-2.9).
     """
     code, keyed = groups
-    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
-    top = pd.Series(order_stats(detected, code)[1][code], index=w.index).where(keyed)
-    isolated = usable & w["nondetect"] & top.notna()
-    isolated &= top < config.nondetect_limit - config.ntc_margin
-    return top.round(2).astype(str).where(isolated)
+    nondetect = w["nondetect"].to_numpy(bool)
+    detected = w["cq"].where(usable & ~nondetect).to_numpy(float)
+    top = np.where(keyed, order_stats(detected, code)[1][code], np.nan)
+    with np.errstate(invalid="ignore"):
+        isolated = usable & nondetect & (top < config.nondetect_limit - config.ntc_margin)
+    return _detail(top, isolated, 2, w.index)
+
+
+def _detail(values: np.ndarray, hit: np.ndarray, decimals: int, index: pd.Index) -> pd.Series:
+    """A rule's detail per well: ``values`` rounded to ``decimals`` as text where ``hit``,
+    NaN elsewhere."""
+    detail = np.full(len(index), np.nan, dtype=object)
+    if hit.any():
+        detail[hit] = pd.Series(values[hit]).round(decimals).astype(str).to_numpy()
+    return pd.Series(detail, index=index, dtype=object)
 
 
 def _replicate_groups(w: pd.DataFrame, at: npt.NDArray[np.intp] | None = None) -> _Groups:
@@ -277,7 +287,7 @@ def _replicate_groups(w: pd.DataFrame, at: npt.NDArray[np.intp] | None = None) -
 
 
 def _zero_copy_nondetects(
-    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+    w: pd.DataFrame, usable: npt.NDArray[np.bool_], config: AnalysisConfig, groups: _Groups
 ) -> pd.Series:
     """Detail (the copies per well the amplified replicates imply, or NaN) for non-detects
     that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9).
@@ -294,15 +304,15 @@ def _zero_copy_nondetects(
     from .outliers import implied_copies
 
     code, keyed = groups
-    blank = (usable & w["nondetect"]).to_numpy(bool)
-    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
+    nondetect = w["nondetect"].to_numpy(bool)
+    blank = usable & nondetect
+    detected = w["cq"].where(usable & ~nondetect).to_numpy(float)
     _, _, median, count = order_stats(detected, code)
     empty = np.bincount(code, weights=blank, minlength=len(count))
-    cq1 = single_copy_cqs(w["target"], config)
-    copies = pd.Series(implied_copies(median[code], cq1), index=w.index)
-    low = copies.between(1.0, LOW_COPIES)
-    hit = blank & keyed & (count > empty)[code] & low
-    return copies.round(1).astype(str).where(hit)
+    copies = implied_copies(median[code], single_copy_cqs(w["target"], config))
+    with np.errstate(invalid="ignore"):
+        low = (copies >= 1.0) & (copies <= LOW_COPIES)
+    return _detail(copies, blank & keyed & (count > empty)[code] & low, 1, w.index)
 
 
 def _zero_copy_events(empty: list[dict]) -> list[dict]:
