@@ -67,10 +67,12 @@ def event_table(rows: Sequence[dict]) -> pd.DataFrame:
     0   A1  sample_renamed  sample-renamed     info
     """
     frame = pd.DataFrame(list(rows), columns=EVENT_COLUMNS)
-    frame["rule"] = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]]
-    frame["observed"] = frame["observed"].fillna(frame["value"])  # producers may say "value"
-    frame["value"] = frame["observed"]
-    return frame
+    observed = frame["observed"].fillna(frame["value"])  # producers may say "value"
+    return frame.assign(
+        rule=[_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]],
+        observed=observed,
+        value=observed,
+    )
 
 
 def apply_qc(
@@ -174,12 +176,14 @@ def apply_qc(
                 outliers.reindex(w.index))  # fmt: skip
 
     excluded = code != ""
-    w["excluded"] = excluded
-    w["exclude_code"] = pd.Series(code, index=w.index, dtype=object)
-    w["exclude_reason"] = [exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)]
-    w["censored"] = w["censored"] & ~excluded
-    w["cq_used"] = np.where(excluded, np.nan, w["cq_used"].to_numpy(float))
-    w["outlier"] = w.index.isin(outliers.index)
+    w = w.assign(
+        excluded=excluded,
+        exclude_code=pd.Series(code, index=w.index, dtype=object),
+        exclude_reason=[exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)],
+        censored=w["censored"].to_numpy(bool) & ~excluded,
+        cq_used=np.where(excluded, np.nan, w["cq_used"].to_numpy(float)),
+        outlier=w.index.isin(outliers.index),
+    )
     columns = [c for c in _EVENT_SOURCES if c in w]  # what the events read
 
     def rows(mask: pd.Series | npt.NDArray[np.bool_]) -> list[dict]:
