@@ -96,16 +96,14 @@ def apply_nondetect_policy(
     missing = [c for c in ("cq", "cq_status") if c not in wells.columns]
     if missing:
         raise InputError(f"wells table lacks column(s) {missing}", where="non-detects")
-    out = wells.copy()
-    cq = pd.to_numeric(out["cq"], errors="coerce").astype(float)
-    ok = out["cq_status"].eq("ok") & cq.notna()
+    cq = pd.to_numeric(wells["cq"], errors="coerce").astype(float).to_numpy()
+    status = wells["cq_status"]
+    ok = status.eq("ok").to_numpy(dtype=bool, na_value=False) & ~np.isnan(cq)
     beyond = ok & (cq >= limit)
-    nondetect = out["cq_status"].eq("undetermined") | beyond
-    cq_used = cq.where(ok & ~beyond)
+    nondetect = status.eq("undetermined").to_numpy(dtype=bool, na_value=False) | beyond
+    cq_used = np.where(ok & ~beyond, cq, np.nan)
     if policy != "exclude":
-        cq_used = cq_used.mask(nondetect, float(limit))
-    out["nondetect"] = nondetect.to_numpy()
-    out["cq_used"] = cq_used.to_numpy()
-    out["censored"] = (nondetect & (policy == "censor")).to_numpy()
-    out["nd_policy"] = POLICY_LABELS[policy]
-    return out
+        cq_used = np.where(nondetect, float(limit), cq_used)
+    return wells.assign(nondetect=nondetect, cq_used=cq_used,
+                        censored=nondetect & (policy == "censor"),
+                        nd_policy=POLICY_LABELS[policy])  # fmt: skip

@@ -30,9 +30,11 @@ def _items(
     samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
     replicate: str | None, refs: Sequence[str], units: tuple[pd.DataFrame, pd.DataFrame] | None,
 ):  # fmt: skip
-    """(kind, name, biological units with a value, value column) for every target but the
-    reference genes and every ratio: the units of all items come from one grouping (``units``
-    when given), then are split per item."""
+    """(kind, name, design key, biological units with a value, their positions in those units,
+    value column) for every target but the reference genes and every ratio: the units of all
+    items come from one grouping (``units`` when given), then are split per item. The design
+    key holds the item's factor levels and units, row by row: items with the same key share
+    the model's design."""
     tables = [("target", samples, "log2_rq", refs)]
     if not ratio_samples.empty:
         tables.append(("ratio", ratio_samples, "log2_ratio", ()))
@@ -45,8 +47,10 @@ def _items(
         at: dict[Any, list[int]] = {name: [] for name in names}
         for i, name in enumerate(found[kind].tolist()):
             at.setdefault(name, []).append(i)
+        design = [found[c].tolist() for c in [*factors, "unit"]]
         for name in names:
-            yield kind, name, found.iloc[at[name]].reset_index(drop=True), value
+            key = (kind, *(tuple(column[i] for i in at[name]) for column in design))
+            yield kind, name, key, found, at[name], value
 
 
 def factorial_tables(
@@ -124,10 +128,10 @@ def factorial_tables(
     failed = failed or {}
     items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes, units)
     plans: dict[Any, tuple[Any, Any]] = {}  # per design: the ANOVA's and the contrasts' plan
-    for kind, name, rows, value in items:
+    for kind, name, shape, table, at, value in items:
         item = {"item": kind, "name": name}
-        shape = (kind, *(tuple(rows[c]) for c in [*factors, "unit"]))
         if shape not in plans:
+            rows = table.iloc[at].reset_index(drop=True)
             design = _plan(_Design, rows, value, list(factors), block, "factorial_anova")
             design = None if isinstance(design, QpcrError) else design  # each says why
             plans[shape] = (
@@ -135,7 +139,9 @@ def factorial_tables(
                 _plan(_ContrastPlan, rows, value, list(factors), block, dict(config.control),
                       config.alpha, config.factorial_method, design),
             )  # fmt: skip
-        found, compared = (_records(plan, rows) for plan in plans[shape])
+        # a plan reads only the response of an item that shares its design
+        response = pd.DataFrame({value: table[value].to_numpy()[at]})
+        found, compared = (_records(plan, response) for plan in plans[shape])
         if replicate:
             for row in found:
                 if row.get("term") == "unit":

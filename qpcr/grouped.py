@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["group_codes", "moments", "order_stats", "records"]
+__all__ = ["group_codes", "moments", "order_stats", "records", "sorted_codes"]
 
 
 def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
@@ -45,6 +45,37 @@ def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
     for key in keys:
         part, uniques = pd.factorize(key, use_na_sentinel=False)
         code = pd.factorize(code * len(uniques) + part)[0]
+    return code
+
+
+def sorted_codes(keys: Sequence[pd.Series]) -> npt.NDArray[np.intp]:
+    """Number the groups of rows that share every key in sorted key order, as a sorted
+    ``groupby(...).ngroup()`` numbers them; −1 for a row missing a key (a groupby drops it).
+
+    Parameters
+    ----------
+    keys
+        Key columns of equal length (at least one).
+
+    Returns
+    -------
+    numpy.ndarray
+        The group number of each row (0, 1, … in sorted order of the keys), −1 where a key is
+        missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sorted_codes([pd.Series(["b", "a", "b", None]), pd.Series(["x", "y", "x", "x"])])
+    array([ 1,  0,  1, -1])
+    """
+    keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys])
+    combined = np.zeros(len(keys[0]), dtype=np.intp)
+    for key in keys:
+        part, uniques = pd.factorize(key, sort=True)
+        combined = combined * len(uniques) + part
+    code = np.full(len(combined), -1, dtype=np.intp)
+    code[keyed] = np.unique(combined[keyed], return_inverse=True)[1].reshape(-1)
     return code
 
 
@@ -148,7 +179,11 @@ def moments(
     return average, sd, count
 
 
-def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[dict[Any, Any]]:
+def records(
+    table: pd.DataFrame,
+    columns: Sequence[Any] | None = None,
+    rows: Sequence[int] | npt.NDArray[np.intp] | None = None,
+) -> list[dict[Any, Any]]:
     """The rows of ``table`` as ``table.to_dict("records")`` gives them, a column at a time
     instead of a tuple per row.
 
@@ -158,6 +193,9 @@ def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[d
         Any table with distinct column labels.
     columns
         The columns to take, of those the table has, in this order (None: all).
+    rows
+        The positions of the rows to take, in this order (None: all): the records of
+        ``table.iloc[rows]`` without building that table.
 
     Returns
     -------
@@ -173,16 +211,20 @@ def records(table: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[d
     [{'target': 'MYC', 'cq': 24.5}, {'target': 'TBP', 'cq': 18.0}]
     >>> records(table, ["cq", "well"])
     [{'cq': 24.5}, {'cq': 18.0}]
+    >>> records(table, rows=[1])
+    [{'target': 'TBP', 'cq': 18.0}]
     """
     if columns is None:
         taken = list(table.items())
     else:
         taken = [(c, table[c]) for c in dict.fromkeys(columns) if c in table]
     if not taken:
-        return [{} for _ in range(len(table))]
+        return [{} for _ in range(len(table) if rows is None else len(rows))]
     lists = []
     for _, column in taken:
         values, dtype = column.tolist(), column.dtype
+        if rows is not None:
+            values = [values[i] for i in rows]
         if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
             values = [_native(v) for v in values]
         lists.append(values)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
-from .grouped import group_codes, moments
+from .grouped import group_codes, moments, sorted_codes
 from .stats import two_group_test
 
 __all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
@@ -134,16 +134,17 @@ def biological_units(
     keys = [item, *factors, unit]
     code = group_codes([values[k] for k in keys], len(values))
     first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
-    out = values[keys].iloc[first].reset_index(drop=True)
-    out[value] = moments(values[value].to_numpy(float), code)[0]
-    out["n_samples"] = np.bincount(code, minlength=len(first))
+    found = {value: moments(values[value].to_numpy(float), code)[0],
+             "n_samples": np.bincount(code, minlength=len(first))}  # fmt: skip
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
         # NaN is skipped, as groupby's any/all skip it
         flagged = (values[flag].fillna(every).to_numpy(bool) if flag in values
                    else np.zeros(len(code), dtype=bool))  # fmt: skip
         counted = np.bincount(code[flagged != every], minlength=len(first))
-        out[flag] = counted == 0 if every else counted > 0
-    return out.rename(columns={unit: "unit"})
+        found[flag] = counted == 0 if every else counted > 0
+    out = values[keys].iloc[first].reset_index(drop=True).assign(**found)
+    out.columns = ["unit" if c == unit else c for c in out.columns]
+    return out
 
 
 class _Units(NamedTuple):
@@ -168,8 +169,8 @@ class _Selector:
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
         self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
-        rank = units.groupby([item, "unit"], sort=True, observed=True).ngroup()
-        self.rank = rank.to_numpy(float)  # NaN where a key is missing, as the groupby drops
+        rank = sorted_codes([units[item], units["unit"]]).astype(float)
+        self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing
         self.items, self.unit_names = units[item].tolist(), units["unit"].tolist()
         self.values = units[value].to_numpy(float)
         self.upper, self.lower, self.nd = (
@@ -359,9 +360,11 @@ def compare_groups(
                "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test", "bound",
                "note"]  # fmt: skip
     result = pd.DataFrame(rows).reindex(columns=columns)
-    for col in ("test", "bound", "note"):
-        result[col] = result[col].astype(object).fillna("")
-    return result.rename(columns={"item": item})
+    result = result.assign(
+        **{c: result[c].astype(object).fillna("") for c in ("test", "bound", "note")}
+    )
+    result.columns = [item if c == "item" else c for c in result.columns]
+    return result
 
 
 def _bound(treated: _Units, ref: _Units) -> str:
@@ -457,18 +460,11 @@ def group_summary(
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
     keys = [item, *factors]
-    keyed = units[keys].notna().all(axis=1).to_numpy()  # a sorted groupby drops the others
-    combined = np.zeros(len(units), dtype=np.intp)
-    for key in keys:  # groups numbered in sorted key order, as a sorted groupby numbers them
-        part, uniques = pd.factorize(units[key], sort=True)
-        combined = combined * len(uniques) + part
-    _, first, code = np.unique(combined[keyed], return_index=True, return_inverse=True)
-    ids = np.full(len(units), -1, dtype=np.intp)
-    ids[keyed] = code.reshape(-1)
+    ids = sorted_codes([units[k] for k in keys])
+    first = np.unique(ids, return_index=True)[1][1 if (ids < 0).any() else 0 :]
     mean, sd, n = moments(units[value].to_numpy(float), ids)
-    out = units[keys].iloc[np.flatnonzero(keyed)[first]].reset_index(drop=True)
-    out["n"], out["mean_log2"], out["sd_log2"] = n, mean, sd
-    half = t_ppf(1 - alpha / 2, out["n"] - 1) * out["sd_log2"] / np.sqrt(out["n"])
-    out["ci_low_log2"] = out["mean_log2"] - half
-    out["ci_high_log2"] = out["mean_log2"] + half
-    return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = t_ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
+    out = units[keys].iloc[first].reset_index(drop=True)
+    return out.assign(n=n, mean_log2=mean, sd_log2=sd, ci_low_log2=mean - half,
+                      ci_high_log2=mean + half)  # fmt: skip

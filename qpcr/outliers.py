@@ -149,26 +149,32 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
     >>> poisson_cq_sd(np.array([6.0, 100.0, 1000.0])).round(3)
     array([0.673, 0.145, 0.046])
     """
-    from scipy import special
-
     lam = np.asarray(copies, dtype=float)
     flat, back = np.unique(lam.ravel(), return_inverse=True)  # each distinct λ once
     out = np.full(flat.shape, np.nan)
     log_e = math.log(efficiency)
-    for i, value in enumerate(flat):
-        if not (np.isfinite(value) and value > 0):
-            continue
-        if value > _EXACT_COPIES:
-            out[i] = 1.0 / (log_e * math.sqrt(value))
-            continue
-        k = np.arange(1.0, math.ceil(value + 12.0 * math.sqrt(value) + 30.0))
-        p = np.exp(k * math.log(value) - value - special.gammaln(k + 1.0))
-        p /= p.sum()
-        x = np.log(k) / log_e
-        mean = float(p @ x)
-        out[i] = math.sqrt(float(p @ (x - mean) ** 2))
+    with np.errstate(invalid="ignore"):
+        large = np.isfinite(flat) & (flat > _EXACT_COPIES)
+        exact = (flat > 0) & (flat <= _EXACT_COPIES)
+    out[large] = 1.0 / (log_e * np.sqrt(flat[large]))
+    for i in np.flatnonzero(exact):
+        out[i] = _exact_cq_sd(float(flat[i]), log_e)
     shaped = out[back].reshape(lam.shape)
     return float(shaped) if shaped.ndim == 0 else shaped
+
+
+@functools.lru_cache(maxsize=4096)
+def _exact_cq_sd(copies: float, log_e: float) -> float:
+    """:func:`poisson_cq_sd` at ``copies`` ≤ 2000 by the sum over N (``log_e``: ln E); a plate
+    asks for the same λ from several rules, so each is summed once."""
+    from scipy import special
+
+    k = np.arange(1.0, math.ceil(copies + 12.0 * math.sqrt(copies) + 30.0))
+    p = np.exp(k * math.log(copies) - copies - special.gammaln(k + 1.0))
+    p /= p.sum()
+    x = np.log(k) / log_e
+    mean = float(p @ x)
+    return math.sqrt(float(p @ (x - mean) ** 2))
 
 
 def expected_replicate_sd(
@@ -361,18 +367,16 @@ def flag_replicate_outliers(
         range_cut = np.full(len(x), limit if method == "range" else range_threshold)
     z_cut = z_threshold if method in ("range", "poisson") else limit
     range_flag = spread > range_cut
-    out = _table(x.index, "range", spread, range_cut, spread, n)
-    out["group_flagged"] = range_flag
     candidates = n >= 3 if method == "mad" else range_flag & (n >= 3)
     dev = np.abs(values - median[code])
     mad = order_stats(dev, code)[2][code]
     with np.errstate(invalid="ignore", divide="ignore"):
         z = MOD_Z_FACTOR * dev / mad
     use_z = candidates & (mad > 0)
-    out.loc[use_z, "rule"] = "modified_z"
-    out.loc[use_z, "value"] = z[use_z]
-    out.loc[use_z, "threshold"] = z_cut
-    out.loc[use_z, "outlier"] = z[use_z] > z_cut
+    out = _table(x.index, np.where(use_z, "modified_z", "range"), np.where(use_z, z, spread),
+                 np.where(use_z, z_cut, range_cut), spread, n)  # fmt: skip
+    out["group_flagged"] = range_flag
+    out["outlier"] = use_z & (z > z_cut)
     fallback = candidates & (mad == 0)
     if fallback.any():
         cut = pd.Series(range_cut, index=x.index) if method == "poisson" else range_cut[0]
@@ -385,9 +389,10 @@ def flag_replicate_outliers(
 
 
 def _table(
-    index: pd.Index, rule: str, value: Any, threshold: Any, spread: Any, n: Any
+    index: pd.Index, rule: Any, value: Any, threshold: Any, spread: Any, n: Any
 ) -> pd.DataFrame:
-    """The result of :func:`flag_replicate_outliers` before any well is singled out."""
+    """The result of :func:`flag_replicate_outliers`, no well singled out yet (``rule``: one
+    name, or one per well)."""
     return pd.DataFrame(
         {"outlier": False, "group_flagged": False, "rule": rule, "value": value,
          "threshold": threshold, "range": spread, "n": n.astype(int)},

@@ -11,7 +11,7 @@ or ``fail``). Code selects; sentences only explain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -67,10 +67,12 @@ def event_table(rows: Sequence[dict]) -> pd.DataFrame:
     0   A1  sample_renamed  sample-renamed     info
     """
     frame = pd.DataFrame(list(rows), columns=EVENT_COLUMNS)
-    frame["rule"] = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]]
-    frame["observed"] = frame["observed"].fillna(frame["value"])  # producers may say "value"
-    frame["value"] = frame["observed"]
-    return frame
+    observed = frame["observed"].fillna(frame["value"])  # producers may say "value"
+    return frame.assign(
+        rule=[_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]],
+        observed=observed,
+        value=observed,
+    )
 
 
 def apply_qc(
@@ -164,38 +166,50 @@ def apply_qc(
     exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
     exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
     groups = _replicate_groups(w)
-    empty = _zero_copy_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
+    empty = _zero_copy_nondetects(w, code == "", config, groups)
     exclude(empty.notna(), "zero_copy", empty)
-    dropout = _isolated_nondetects(w, pd.Series(code == "", index=w.index), config, groups)
+    dropout = _isolated_nondetects(w, code == "", config, groups)
     exclude(dropout.notna(), "isolated_nondetect", dropout)
-    read = [c for c in ("plate", "sample", "target", "well", "cq_used") if c in w]
-    outliers, spread = _outliers(w.loc[(code == "") & ~w["censored"], read], config)
+    outliers, spread = _outliers(w, (code == "") & ~w["censored"].to_numpy(bool), config)
     if not config.keep_outliers:
         exclude(w.index.isin(outliers.index), f"outlier_{config.outlier_rule}",
                 outliers.reindex(w.index))  # fmt: skip
 
-    w["excluded"] = code != ""
-    w["exclude_code"] = pd.Series(code, index=w.index, dtype=object)
-    w["exclude_reason"] = [exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)]
-    w["censored"] = w["censored"] & ~w["excluded"]
-    w.loc[w["excluded"], "cq_used"] = np.nan
-    w["outlier"] = w.index.isin(outliers.index)
-    v = w[[c for c in _EVENT_SOURCES if c in w]]  # what the events read: a narrow copy
+    excluded = code != ""
+    w = w.assign(
+        excluded=excluded,
+        exclude_code=pd.Series(code, index=w.index, dtype=object),
+        exclude_reason=[exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)],
+        censored=w["censored"].to_numpy(bool) & ~excluded,
+        cq_used=np.where(excluded, np.nan, w["cq_used"].to_numpy(float)),
+        outlier=w.index.isin(outliers.index),
+    )
+    columns = [c for c in _EVENT_SOURCES if c in w]  # what the events read
+
+    def rows(mask: pd.Series | npt.NDArray[np.bool_]) -> list[dict]:
+        at = np.flatnonzero(np.asarray(mask, dtype=bool))
+        return records(w, columns, at) if len(at) else []
+
+    unknown, nondetect = stype.eq("unkn").to_numpy(), w["nondetect"].to_numpy(bool)
+    is_ipc = stype.eq("ipc").to_numpy()
+    copies = empty.dropna().astype(float).tolist()
     events = [
-        *_flag_events(v[flags.ne("")]),
-        *_dropout_events(v[dropout.notna()]),
-        *_zero_copy_events(v[empty.notna()].assign(copies=empty.dropna().astype(float))),
-        *_control_events(v, config),
-        *_ipc_events(v[stype.eq("ipc")]),
+        *_flag_events(rows(flags.ne(""))),
+        *_dropout_events(rows(dropout.notna())),
+        *_zero_copy_events([{**r, "copies": c} for r, c in
+                            zip(rows(empty.notna()), copies, strict=True)]),
+        *_control_events(w, rows, config),
+        *(_ipc_events(w.loc[is_ipc, columns]) if is_ipc.any() else []),
         *spread,
-        *_low_copy_events(v[~w["excluded"] & ~w["censored"] & stype.eq("unkn")], config),
+        *_low_copy_events(w, ~excluded & ~w["censored"].to_numpy(bool) & unknown, config),
         *_nondetect_events(
-            v[w["nondetect"] & stype.eq("unkn") & (code != "not_in_layout") & dropout.isna()
-              & empty.isna()],
+            rows(nondetect & unknown & (code != "not_in_layout") & dropout.isna().to_numpy()
+                 & empty.isna().to_numpy()),
             config,
         ),
     ]  # fmt: skip
-    return w.drop(columns=["nondetect", "nd_policy"]), event_table(events)
+    del w["nondetect"], w["nd_policy"]
+    return w, event_table(events)
 
 
 def _matching_flags(flags: pd.Series, wanted: Sequence[str]) -> pd.Series:
@@ -216,11 +230,12 @@ def _matching_flags(flags: pd.Series, wanted: Sequence[str]) -> pd.Series:
     )
 
 
-def _flag_events(flagged: pd.DataFrame) -> list[dict]:
-    """One event per well the instrument software flagged: a warning when the well is used (or
-    excluded for its flag), information when another rule excludes it anyway."""
+def _flag_events(flagged: list[dict]) -> list[dict]:
+    """One event per well the instrument software flagged (its row of the wells): a warning
+    when the well is used (or excluded for its flag), information when another rule excludes
+    it anyway."""
     events = []
-    for r in records(flagged):
+    for r in flagged:
         codes = r["flags"].split(";")
         meaning = "; ".join(f"{c}: {VENDOR_FLAGS.get(c, 'flag')}" for c in codes)
         code, sample = r["exclude_code"], r.get("sample", "")
@@ -239,7 +254,7 @@ def _flag_events(flagged: pd.DataFrame) -> list[dict]:
 
 
 def _isolated_nondetects(
-    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+    w: pd.DataFrame, usable: npt.NDArray[np.bool_], config: AnalysisConfig, groups: _Groups
 ) -> pd.Series:
     """Detail (the replicates' highest Cq, or NaN) for non-detects whose replicates amplified
     far from the limit.
@@ -249,23 +264,34 @@ def _isolated_nondetects(
     would drag the mean by several cycles. Such wells are excluded (methods.md §2.8-2.9).
     """
     code, keyed = groups
-    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
-    top = pd.Series(order_stats(detected, code)[1][code], index=w.index).where(keyed)
-    isolated = usable & w["nondetect"] & top.notna()
-    isolated &= top < config.nondetect_limit - config.ntc_margin
-    return top.round(2).astype(str).where(isolated)
+    nondetect = w["nondetect"].to_numpy(bool)
+    detected = w["cq"].where(usable & ~nondetect).to_numpy(float)
+    top = np.where(keyed, order_stats(detected, code)[1][code], np.nan)
+    with np.errstate(invalid="ignore"):
+        isolated = usable & nondetect & (top < config.nondetect_limit - config.ntc_margin)
+    return _detail(top, isolated, 2, w.index)
 
 
-def _replicate_groups(w: pd.DataFrame) -> _Groups:
-    """The replicate group (plate × sample × target) of each well, and whether the well has
-    every key (a well missing one belongs to no group)."""
-    keys = [w[k] for k in ("plate", "sample", "target") if k in w]
+def _detail(values: np.ndarray, hit: np.ndarray, decimals: int, index: pd.Index) -> pd.Series:
+    """A rule's detail per well: ``values`` rounded to ``decimals`` as text where ``hit``,
+    NaN elsewhere."""
+    detail = np.full(len(index), np.nan, dtype=object)
+    if hit.any():
+        detail[hit] = pd.Series(values[hit]).round(decimals).astype(str).to_numpy()
+    return pd.Series(detail, index=index, dtype=object)
+
+
+def _replicate_groups(w: pd.DataFrame, at: npt.NDArray[np.intp] | None = None) -> _Groups:
+    """The replicate group (plate × sample × target) of each well (of the wells at positions
+    ``at``; None: all), and whether the well has every key (a well missing one belongs to no
+    group)."""
+    keys = [w[k] if at is None else w[k].iloc[at] for k in ("plate", "sample", "target") if k in w]
     keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys], initial=True)
-    return group_codes(keys, len(w)), keyed
+    return group_codes(keys, len(w) if at is None else len(at)), keyed
 
 
 def _zero_copy_nondetects(
-    w: pd.DataFrame, usable: pd.Series, config: AnalysisConfig, groups: _Groups
+    w: pd.DataFrame, usable: npt.NDArray[np.bool_], config: AnalysisConfig, groups: _Groups
 ) -> pd.Series:
     """Detail (the copies per well the amplified replicates imply, or NaN) for non-detects
     that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9).
@@ -282,19 +308,20 @@ def _zero_copy_nondetects(
     from .outliers import implied_copies
 
     code, keyed = groups
-    blank = (usable & w["nondetect"]).to_numpy(bool)
-    detected = w["cq"].where(usable & ~w["nondetect"]).to_numpy(float)
+    nondetect = w["nondetect"].to_numpy(bool)
+    blank = usable & nondetect
+    detected = w["cq"].where(usable & ~nondetect).to_numpy(float)
     _, _, median, count = order_stats(detected, code)
     empty = np.bincount(code, weights=blank, minlength=len(count))
-    cq1 = single_copy_cqs(w["target"], config)
-    copies = pd.Series(implied_copies(median[code], cq1), index=w.index)
-    low = copies.between(1.0, LOW_COPIES)
-    hit = blank & keyed & (count > empty)[code] & low
-    return copies.round(1).astype(str).where(hit)
+    copies = implied_copies(median[code], single_copy_cqs(w["target"], config))
+    with np.errstate(invalid="ignore"):
+        low = (copies >= 1.0) & (copies <= LOW_COPIES)
+    return _detail(copies, blank & keyed & (count > empty)[code] & low, 1, w.index)
 
 
-def _zero_copy_events(empty: pd.DataFrame) -> list[dict]:
-    """One information event per zero-copy well left out (``copies``: per well, implied)."""
+def _zero_copy_events(empty: list[dict]) -> list[dict]:
+    """One information event per zero-copy well left out (its row of the wells, with
+    ``copies``: per well, implied)."""
     return [
         {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
          "target": r["target"], "code": "zero_copy", "severity": "info",
@@ -303,27 +330,31 @@ def _zero_copy_events(empty: pd.DataFrame) -> list[dict]:
          f"most replicates amplified at ≈ {r['copies']:.1f} copies per well, where "
          f"{100 * np.exp(-r['copies']):.1f} % of wells hold no copy; left out "
          "as a zero-copy well"}
-        for r in records(empty)
+        for r in empty
     ]  # fmt: skip
 
 
-def _low_copy_events(used: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
-    """``outlier_rule = "poisson"``: one note per replicate group whose median Cq implies at
-    most :data:`LOW_COPIES` copies per well, with the scatter to expect (± 2 expected SD)."""
-    if config.outlier_rule != "poisson" or used.empty:
+def _low_copy_events(
+    w: pd.DataFrame, used: npt.NDArray[np.bool_], config: AnalysisConfig
+) -> list[dict]:
+    """``outlier_rule = "poisson"``: one note per replicate group of the ``used`` wells whose
+    median Cq implies at most :data:`LOW_COPIES` copies per well, with the scatter to expect
+    (± 2 expected SD)."""
+    at = np.flatnonzero(used)
+    if config.outlier_rule != "poisson" or not len(at):
         return []
     from .lowcopy import single_copy_cqs
     from .outliers import expected_replicate_sd, implied_copies
 
-    keys = [k for k in ("plate", "sample", "target") if k in used]
-    code, keyed = _replicate_groups(used)
-    median = order_stats(used["cq_used"].to_numpy(float), code)[2]
+    keys = [k for k in ("plate", "sample", "target") if k in w]
+    code, keyed = _replicate_groups(w, at)
+    median = order_stats(w["cq_used"].to_numpy(float)[at], code)[2]
     first = np.unique(code, return_index=True)[1]  # a well of each group
-    cq1 = single_copy_cqs(used["target"].to_numpy()[first], config)
+    cq1 = single_copy_cqs(w["target"].to_numpy()[at[first]], config)
     copies = implied_copies(median, cq1)
     low = np.flatnonzero(keyed[first] & ~np.isnan(median) & (copies <= LOW_COPIES))
     sd = expected_replicate_sd(median[low], cq1[low], config.pipetting_sd)
-    names = {k: used[k].to_numpy()[first[low]] for k in keys}
+    names = {k: w[k].to_numpy()[at[first[low]]] for k in keys}
     events = []
     for i, (lam, s) in enumerate(zip(copies[low], np.atleast_1d(sd), strict=True)):
         info = {k: names[k][i] for k in keys}
@@ -337,46 +368,55 @@ def _low_copy_events(used: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
     return events
 
 
-def _dropout_events(dropped: pd.DataFrame) -> list[dict]:
-    """One warning per excluded isolated non-detect."""
+def _dropout_events(dropped: list[dict]) -> list[dict]:
+    """One warning per excluded isolated non-detect (its row of the wells)."""
     return [
         {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
          "target": r["target"], "code": "isolated_nondetect", "severity": "warn",
          "value": np.nan, "threshold": np.nan,
          "message": f"{r['target']} in {r.get('sample', '')}: well {r['well']} undetermined while "
          f"its replicates amplified; excluded as a failed reaction ({r['exclude_reason']})"}
-        for r in records(dropped)
+        for r in dropped
     ]  # fmt: skip
 
 
-def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, list[dict]]:
-    """Outlier wells (index → detail of the reason) and one event per flagged replicate
-    group."""
+def _outliers(
+    w: pd.DataFrame, used: npt.NDArray[np.bool_], config: AnalysisConfig
+) -> tuple[pd.Series, list[dict]]:
+    """Outlier wells among the ``used`` wells (index → detail of the reason) and one event per
+    flagged replicate group."""
     from .lowcopy import single_copy_cqs
     from .outliers import flag_replicate_outliers, poisson_range_limit
 
-    if config.outlier_rule == "none" or used.empty:
+    at = np.flatnonzero(used)
+    if config.outlier_rule == "none" or not len(at):
         return pd.Series(dtype=object), []
-    keys = [k for k in ("plate", "sample", "target") if k in used]
+    keys = [k for k in ("plate", "sample", "target") if k in w]
     poisson = config.outlier_rule == "poisson"
-    sampling = (single_copy_cqs(used["target"], config), config.pipetting_sd)
+    sampling = (single_copy_cqs(w["target"].to_numpy()[at], config), config.pipetting_sd)
     flags = flag_replicate_outliers(
-        used["cq_used"], used[keys], method=config.outlier_rule,
+        w["cq_used"].iloc[at], [w[k].iloc[at] for k in keys], method=config.outlier_rule,
         threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
         sampling=sampling,
     )  # fmt: skip
-    if not flags["group_flagged"].any():
+    flagged = flags["group_flagged"].to_numpy()
+    if not flagged.any():
         return pd.Series(dtype=object), []
-    hit = flags[flags["outlier"]]
+    outlier = flags["outlier"].to_numpy()
+    hit = np.flatnonzero(outlier)
     reasons = pd.Series(
-        [f"{r} {v:.2f} > {t:g}" for r, v, t in
-         zip(hit["rule"].str.replace("_", " "), hit["value"], hit["threshold"], strict=True)],
-        index=hit.index, dtype=object,
+        [f"{r.replace('_', ' ')} {v:.2f} > {t:g}" for r, v, t in zip(
+            flags["rule"].to_numpy()[hit], flags["value"].to_numpy()[hit].tolist(),
+            flags["threshold"].to_numpy()[hit].tolist(), strict=True)],
+        index=flags.index[hit], dtype=object,
     )  # fmt: skip
     events = []
-    flagged = flags[flags["group_flagged"]].join(used[[*keys, "well", "cq_used"]])
+    chosen = np.flatnonzero(flagged)
+    found = records(w, [*keys, "well", "cq_used"], at[chosen])
+    spans = flags["range"].to_numpy()[chosen].tolist()
     groups: dict[tuple, list[dict]] = {}  # as groupby(keys, sort=False): missing keys left out
-    for r in records(flagged[[*keys, "well", "cq_used", "outlier", "range"]]):
+    for r, out, span in zip(found, outlier[chosen].tolist(), spans, strict=True):
+        r.update(outlier=out, range=span)
         key = tuple(r[k] for k in keys)
         if not any(pd.isna(k) for k in key):
             groups.setdefault(key, []).append(r)
@@ -406,8 +446,9 @@ def _outliers(used: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.Series, li
     return reasons, events
 
 
-def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
-    """One info event per undetermined sample well, saying what became of it."""
+def _nondetect_events(nd: list[dict], config: AnalysisConfig) -> list[dict]:
+    """One info event per undetermined sample well (its row of the wells), saying what became
+    of it."""
     fate = (
         "excluded"
         if config.nondetect_policy == "exclude"
@@ -418,7 +459,7 @@ def _nondetect_events(nd: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
          "target": r["target"], "code": "nondetect", "severity": "info", "value": np.nan,
          "threshold": config.nondetect_limit,
          "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
-        for r in records(nd)
+        for r in nd
     ]  # fmt: skip
 
 
@@ -443,13 +484,25 @@ def _ipc_events(ipc: pd.DataFrame) -> list[dict]:
     return events
 
 
-def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
-    """NTC/NRT checks (methods.md §2.9, T16): margin below ``ntc_margin`` cycles is an event."""
+def _control_events(
+    w: pd.DataFrame, rows: Callable[[pd.Series], list[dict]], config: AnalysisConfig
+) -> list[dict]:
+    """NTC/NRT checks (methods.md §2.9, T16): margin below ``ntc_margin`` cycles is an event
+    (``rows``: the records of the wells a mask selects)."""
     events = []
-    samples = w[w["sample_type"].eq("unkn") & w["cq"].notna() & ~w["excluded"]]
-    max_cq = samples.groupby("target")["cq"].max()
-    ntc = w[w["sample_type"].isin(["ntc", "nac"]) & w["cq"].notna()]
-    for r in records(ntc):
+    sample_type, detected = w["sample_type"], w["cq"].notna()
+    ntc, nrt = (
+        rows(sample_type.isin(["ntc", "nac"]) & detected),
+        rows(sample_type.eq("nrt") & detected),
+    )
+    if not (ntc or nrt):
+        return []
+    samples = (sample_type.eq("unkn") & detected & ~w["excluded"]).to_numpy()
+    max_cq: dict = {}  # as groupby("target")["cq"].max(): missing targets left out
+    for target, cq in zip(w["target"][samples].tolist(), w["cq"][samples].tolist(), strict=True):
+        if not pd.isna(target) and not cq <= max_cq.get(target, -np.inf):
+            max_cq[target] = cq
+    for r in ntc:
         top = max_cq.get(r["target"], np.nan)
         margin = r["cq"] - top
         if np.isnan(top) or margin < config.ntc_margin:
@@ -461,10 +514,11 @@ def _control_events(w: pd.DataFrame, config: AnalysisConfig) -> list[dict]:
                 + (f", only {margin:.2f} cycles above the highest sample Cq {top:.2f}"
                    if not np.isnan(top) else ""),
             })  # fmt: skip
-    nrt = w[w["sample_type"].eq("nrt") & w["cq"].notna()]
-    if not nrt.empty:
-        means = samples.groupby(["sample", "target"])["cq"].mean()
-        for r in records(nrt):
+    if nrt:
+        means = (
+            w.loc[samples, ["sample", "target", "cq"]].groupby(["sample", "target"])["cq"].mean()
+        )
+        for r in nrt:
             ref = means.get((r.get("sample", ""), r["target"]), np.nan)
             if not np.isnan(ref) and r["cq"] - ref < config.ntc_margin:
                 gap = r["cq"] - ref

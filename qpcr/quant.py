@@ -68,18 +68,16 @@ def summarise_replicates(
     cq = wells[value].astype(float).to_numpy()
     mean, sd, n_used = moments(cq, code)
     low, high, _, _ = order_stats(cq, code)
-    out = wells[keys].iloc[first].reset_index(drop=True)
-    out["n"] = np.bincount(code, minlength=len(first))
-    out["n_used"] = n_used.astype(np.int64)
-    out["cq_mean"], out["cq_sd"] = mean, sd
-    out["cq_se"] = sd / np.sqrt(out["n_used"])
-    out["cq_range"] = high - low
+    n_used = n_used.astype(np.int64)
+    found = {"n": np.bincount(code, minlength=len(first)), "n_used": n_used, "cq_mean": mean,
+             "cq_sd": sd, "cq_se": sd / np.sqrt(n_used), "cq_range": high - low}  # fmt: skip
     if "censored" in wells:
         used = ~np.isnan(cq) & wells["censored"].astype(bool).to_numpy()
         counts = np.bincount(code[used], minlength=len(first))
-        keyed = out[keys].notna().all(axis=1).to_numpy()  # a group missing a key counts none
-        out["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
-    return out
+        # a group missing a key counts none
+        keyed = np.logical_and.reduce([wells[k].notna().to_numpy()[first] for k in keys])
+        found["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
+    return wells[keys].iloc[first].reset_index(drop=True).assign(**found)
 
 
 def normalise(
@@ -137,73 +135,74 @@ def normalise(
     efficiency = dict(efficiency or {})
     efficiency_se = dict(efficiency_se or {})
     refs = list(reference_genes)
-    rep = replicates.copy()
+    rep = replicates
     cens = (rep["n_censored"] > 0).to_numpy() if "n_censored" in rep else np.zeros(len(rep), bool)
-    rep["censored"] = cens
     is_ref = rep["target"].isin(refs).to_numpy()
     ref_nd = is_ref & cens
     cq = rep["cq_mean"].to_numpy(float, copy=True)
     cq[ref_nd] = np.nan  # an undetermined reference gene cannot normalise
-    rep["cq_mean"] = cq
     code, names = pd.factorize(rep["target"])  # -1 (a missing target): NaN below
 
     def per_target(values: list[float]) -> np.ndarray:
         return np.append(np.array(values, dtype=float), np.nan)[code]
 
     log2e = per_target([np.log2(efficiency.get(t, 2.0)) for t in names])
-    rep["_w"] = cq * log2e
-    gene_mean = rep.groupby("target")["cq_mean"].transform("mean").to_numpy()
+    weighted = cq * log2e
+    gene_mean = pd.Series(cq, index=rep.index).groupby(rep["target"]).transform("mean")
     se_e = per_target([efficiency_se.get(t, 0.0) for t in names])
     e = 2.0**log2e
-    rep["_var"] = (log2e * rep["cq_se"].to_numpy(float)) ** 2 + (
-        (gene_mean - cq) * se_e / (e * np.log(2))
+    var = (log2e * rep["cq_se"].to_numpy(float)) ** 2 + (
+        (gene_mean.to_numpy() - cq) * se_e / (e * np.log(2))
     ) ** 2
 
-    ref_w, ref_var = _by_reference(rep[is_ref], refs)
+    sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
+    ref_w, ref_var = _by_reference(
+        sample[is_ref], target[is_ref], weighted[is_ref], var[is_ref], refs
+    )
     f = len(refs)
     ref_cq = ref_w.mean(axis=1, skipna=False)
     var_nf = ref_var.sum(axis=1, skipna=False) / f**2
-    undetermined = set(zip(rep["sample"][ref_nd], rep["target"][ref_nd], strict=True))
+    undetermined = set(zip(sample[ref_nd], target[ref_nd], strict=True))
     why = {
-        sample: ", ".join(f"{g} {'undetermined' if (sample, g) in undetermined else 'missing'}"
-                          for g, lost in zip(refs, row, strict=True) if lost)
-        for sample, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
+        name: ", ".join(f"{g} {'undetermined' if (name, g) in undetermined else 'missing'}"
+                        for g, lost in zip(refs, row, strict=True) if lost)
+        for name, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
     }  # fmt: skip
 
-    out = rep[~is_ref]
-    at = ref_w.index.get_indexer(pd.Index(out["sample"]))  # -1 (no reference row): NaN
+    kept = ~is_ref
+    at = ref_w.index.get_indexer(pd.Index(sample[kept]))  # -1 (no reference row): NaN
     ref = np.append(ref_cq.to_numpy(float), np.nan)[at]
-    delta = out["_w"].to_numpy(float) - ref
+    delta = weighted[kept] - ref
     spread = np.append(var_nf.to_numpy(float), np.nan)[at]
-    out = out.assign(ref_cq=ref, delta_cq=delta, log2_rq=-delta, rel_quantity=2.0**-delta,
-                     se_log2_rq=np.sqrt(out["_var"].to_numpy(float) + spread))  # fmt: skip
-    note = np.full(len(out), "", dtype=object)
+    note = np.full(len(at), "", dtype=object)
     no_ref = np.isnan(ref)
-    lacking = out["sample"].to_numpy()[no_ref]
-    note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})" for s in lacking]
-    note[np.isnan(out["cq_mean"].to_numpy(float)) & ~no_ref] = "no usable target Cq"
-    out["note"] = pd.Series(note, index=out.index, dtype=object)
-    out = out.drop(columns=["_w", "_var"]).reset_index(drop=True)
+    note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})"
+                    for s in sample[kept][no_ref]]  # fmt: skip
+    note[np.isnan(cq[kept]) & ~no_ref] = "no usable target Cq"
+    out = rep[kept].assign(
+        censored=cens[kept], cq_mean=cq[kept], ref_cq=ref, delta_cq=delta, log2_rq=-delta,
+        rel_quantity=2.0**-delta, se_log2_rq=np.sqrt(var[kept] + spread),
+        note=pd.Series(note, index=rep.index[kept], dtype=object),
+    ).reset_index(drop=True)  # fmt: skip
     return out if wells is None else _per_well(out, wells, refs, efficiency)
 
 
-def _by_reference(rows: pd.DataFrame, refs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sample × reference gene tables of the weighted Cq ``_w`` and its variance ``_var`` (the
-    first value given for a cell; NaN where a sample lacks the gene)."""
-    samples = pd.Index(sorted(set(rows["sample"])))
-    weighted = np.full((len(samples), len(refs)), np.nan)
-    variance = np.full((len(samples), len(refs)), np.nan)
-    at = (
-        samples.get_indexer(pd.Index(rows["sample"])),
-        pd.Index(refs).get_indexer(pd.Index(rows["target"])),
-    )
-    for table, column in ((weighted, "_w"), (variance, "_var")):
-        values = rows[column].to_numpy(float)
+def _by_reference(
+    sample: np.ndarray, target: np.ndarray, weighted: np.ndarray, variance: np.ndarray,
+    refs: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Sample × reference gene tables of the weighted Cq and its variance of the reference
+    genes' rows (the first value given for a cell; NaN where a sample lacks the gene)."""
+    samples = pd.Index(sorted(set(sample)))
+    at = (samples.get_indexer(pd.Index(sample)), pd.Index(refs).get_indexer(pd.Index(target)))
+    tables = []
+    for values in (weighted, variance):
+        table = np.full((len(samples), len(refs)), np.nan)
         given = ~np.isnan(values)
         # the first value of a cell wins: write them last
         table[at[0][given][::-1], at[1][given][::-1]] = values[given][::-1]
-    return (pd.DataFrame(weighted, index=samples, columns=refs),
-            pd.DataFrame(variance, index=samples, columns=refs))  # fmt: skip
+        tables.append(pd.DataFrame(table, index=samples, columns=refs))
+    return tables[0], tables[1]
 
 
 def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str) -> str:
@@ -246,7 +245,10 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
         return "sample"
     refs = list(reference_genes)
     keys = [c for c in ("plate", "well") if c in wells]
-    located = wells.dropna(subset=keys) if "well" in keys else wells.iloc[:0]
+    located = wells.iloc[:0]  # the wells with a name (and a plate): no copy when all have one
+    if "well" in keys:
+        named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
+        located = wells if named.all() else wells[named]
     code = group_codes([located[k] for k in keys], len(located))
     is_ref = located["target"].isin(refs).to_numpy()
     genes = pd.Index(list(dict.fromkeys(refs)))
@@ -256,13 +258,16 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
     others = np.flatnonzero(~is_ref)
     first = np.sort(np.unique(code[others], return_index=True)[1])  # a target row per well
     targets = others[first]
-    lacking = located.iloc[targets[held[code[targets]] != len(refs)]]
+    lacking = targets[held[code[targets]] != len(refs)]  # target rows without every reference
     if pairing == "auto":
-        return "well" if len(targets) and lacking.empty and len(located) == len(wells) else "sample"
-    if lacking.empty and len(targets) and len(located) == len(wells):
+        return (
+            "well" if len(targets) and not len(lacking) and len(located) == len(wells) else "sample"
+        )
+    if not len(lacking) and len(targets) and len(located) == len(wells):
         return "well"
     from .errors import ConfigError
 
+    lacking = located.iloc[lacking]
     example = ", ".join(f"{r['well']} ({r['target']})" for r in lacking.head(3).to_dict("records"))
     raise ConfigError(
         f"pairing = 'well', but {len(lacking) or len(wells) - len(located)} target well(s) hold "

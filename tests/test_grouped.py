@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpcr.grouped import group_codes, moments, order_stats, records
+from qpcr.grouped import group_codes, moments, order_stats, records, sorted_codes
 
 #: The pandas whose groupby summation :func:`qpcr.grouped.moments` follows step by step; another
 #: pandas may sum in another order, so there the mean and SD are held to 1e-14 relative.
@@ -62,6 +62,16 @@ def test_grouped_statistics_equal_pandas_groupby(contiguous: bool) -> None:
         rtol = 0.0 if BIT_EXACT else 1e-14
         assert _same(mean, grouped.mean().to_numpy(), rtol)
         assert _same(sd, grouped.std().to_numpy(), rtol)
+
+
+@pytest.mark.parametrize("contiguous", [False, True])
+def test_sorted_codes_number_groups_as_a_sorted_groupby(contiguous: bool) -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        table = _table(rng, contiguous).astype({"sample": "str"})
+        keys = [table["target"], table["sample"]]
+        expected = table.groupby(["target", "sample"], sort=True).ngroup()
+        assert _same(np.where(sorted_codes(keys) < 0, np.nan, sorted_codes(keys)), expected)
 
 
 def test_group_codes_without_keys_is_one_group() -> None:
@@ -162,6 +172,10 @@ def test_records_equal_to_dict_records(seed: int) -> None:
     assert all(
         _same_cell(got[i][k], expected[i][k]) for i in range(len(expected)) for k in expected[i]
     )
+    rows = rng.integers(0, n, int(rng.integers(0, 10))) if n else np.array([], dtype=int)
+    expected, got = table.iloc[rows].to_dict("records"), records(table, ["cq", "target"], rows)
+    assert [list(r) for r in got] == [["cq", "target"]] * len(rows)
+    assert all(_same_cell(got[i][k], expected[i][k]) for i in range(len(rows)) for k in got[i])
 
 
 def test_records_of_a_table_without_columns_has_one_empty_row_per_row() -> None:

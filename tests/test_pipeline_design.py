@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from qpcr.config import AnalysisConfig
-from qpcr.errors import ConfigError
+from qpcr.errors import ConfigError, InputError
 from qpcr.pipeline import analyze
 
 DATASET = Path(__file__).parent / "data" / "methods" / "dataset_2_0.csv"
@@ -178,3 +178,22 @@ def test_one_missing_sample_keeps_its_donor(tmp_path: Path) -> None:
     anova = _anova(found, "BMP2")
     assert anova.loc["oxygen × treatment", "F"] == pytest.approx(34.6517674263246, rel=1e-4)
     assert anova.loc["oxygen × treatment", "den_df"] == pytest.approx(5.02303535, rel=1e-4)
+
+
+def test_a_sample_in_two_conditions_is_refused_with_its_values() -> None:
+    data = pd.read_csv(DATASET)
+    name = data["sample"].iloc[0]
+    row = data.index[data["sample"].eq(name)][-1]
+    other = "hypoxia" if data.loc[row, "oxygen"] == "normoxia" else "normoxia"
+    data.loc[row, "oxygen"] = other
+    with pytest.raises(InputError, match=f"sample '{name}' has different design values") as err:
+        analyze([data], config=CONFIG)
+    assert f"oxygen={other}" in str(err.value)
+
+
+def test_samples_without_a_factor_level_are_named() -> None:
+    data = pd.read_csv(DATASET)
+    name = data["sample"].iloc[0]
+    data.loc[data["sample"].eq(name), "treatment"] = ""
+    with pytest.raises(InputError, match=f"sample\\(s\\) {name} have no value for oxygen, "):
+        analyze([data], config=CONFIG)

@@ -248,9 +248,13 @@ def _factor_effects(
     """
     from ..stats.dist import f_sf
 
-    data = samples.loc[samples["target"].astype(str) == target, ["cq_mean", *factors]].dropna()
+    chosen = samples["target"].astype(str).eq(target).to_numpy(copy=True)
+    for column in ["cq_mean", *factors]:  # the target's rows with every value
+        chosen &= samples[column].notna().to_numpy()
+    at = np.flatnonzero(chosen)
+    data = {column: samples[column].iloc[at] for column in ["cq_mean", *factors]}
     usable = [f for f in factors if len(pd.unique(data[f].to_numpy())) > 1]
-    if not usable or len(data) < 3:
+    if not usable or len(at) < 3:
         return {}
     # each factor's levels numbered in sorted order: its dummy columns (the first level left
     # out) and its level means, in the order pandas' get_dummies and groupby give them

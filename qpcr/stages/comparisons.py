@@ -168,31 +168,31 @@ def _ratio_results(
         return pd.DataFrame(columns=columns)
     summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
                             replicate=replicate, alpha=config.alpha, units=units)  # fmt: skip
-    summary["value"] = 2.0 ** summary["mean_log2"]
-    summary["value_ci_low"] = 2.0 ** summary["ci_low_log2"]
-    summary["value_ci_high"] = 2.0 ** summary["ci_high_log2"]
-    summary = summary.drop(columns=["ci_low_log2", "ci_high_log2"])
+    summary = summary.assign(value=2.0 ** summary["mean_log2"],
+                             value_ci_low=2.0 ** summary["ci_low_log2"],
+                             value_ci_high=2.0 ** summary["ci_high_log2"])  # fmt: skip
     tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
-    default = tests[tests["contrast"].str.endswith(" vs control")]
+    vs_control = np.array([c.endswith(" vs control") for c in tests["contrast"].tolist()], bool)
     keep = ["ratio", "contrast", *factors, "fold_change", "ci_low", "ci_high", "p_value", "test",
             "bound", "note"]  # fmt: skip
-    merged = summary.merge(default[keep], on=["ratio", *factors], how="left")
+    merged = summary.merge(tests.loc[vs_control, keep], on=["ratio", *factors], how="left")
     merged["contrast"] = merged["contrast"].fillna("")
+    texts = [merged[f].astype(str) for f in factors]  # each factor's levels as text
     control = np.ones(len(merged), dtype=bool)
-    for f in factors:
-        control &= merged[f].astype(str).eq(config.control[f]).to_numpy()
+    for f, text in zip(factors, texts, strict=True):
+        control &= text.eq(config.control[f]).to_numpy()
     merged.loc[control, "fold_change"] = 1.0
     merged.loc[control, "note"] = "control group"
     merged.loc[control, "contrast"] = "control"
     order = {
         tuple(g.values()): i for i, g in enumerate(group_order(merged, factors, config.control))
     }
-    merged["_order"] = [order[tuple(r)] for r in merged[factors].astype(str).to_numpy()]
-    merged = merged.sort_values(["ratio", "_order"], kind="stable").drop(columns="_order")
-    extra = tests[~tests["contrast"].str.endswith(" vs control")]
-    table = merged[[c for c in columns if c in merged]]
-    if not extra.empty:
-        table = pd.concat([table, extra[[*keep, "n"]]], ignore_index=True)
+    levels = zip(*(t.tolist() for t in texts), strict=True) if factors else [()] * len(merged)
+    merged["_order"] = [order[r] for r in levels]
+    merged = merged.sort_values(["ratio", "_order"], kind="stable")
+    table = merged[[c for c in columns if c in merged]]  # the summary's log2 columns left out
+    if not vs_control.all():  # the extra contrasts
+        table = pd.concat([table, tests.loc[~vs_control, [*keep, "n"]]], ignore_index=True)
     table = table.assign(fc_ci_low=table["ci_low"], fc_ci_high=table["ci_high"])
     return table[columns].reset_index(drop=True)
 

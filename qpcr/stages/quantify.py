@@ -15,6 +15,7 @@ from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..efficiency import amplification_agreement
 from ..errors import ConfigError, InputError, MissingControlError
+from ..grouped import group_codes
 from ..groups import group_label
 from ..lowcopy import low_copy_replicates
 from ..plates import plate_strategy
@@ -193,7 +194,8 @@ def _replicates(
     notes."""
     replicate = settings.replicate
     ircs = _irc_samples(wells, settings)
-    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)], factors, replicate)
+    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)] if ircs else wells, factors,
+                               replicate)  # fmt: skip
     used = wells[~wells["excluded"]]
     by_plate = summarise_replicates(used, keys=("plate", "sample", "target"))
     by_plate = by_plate.merge(attrs, on="sample", how="left")
@@ -204,6 +206,9 @@ def _replicates(
     if ircs:  # one plate needs no inter-run calibration
         used = used[~used["sample"].isin(ircs)]
         notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
+    elif by_plate["plate"].notna().all() and by_plate["plate"].nunique() <= 1:
+        # one plate: its groups and their order are those without the plate
+        return by_plate.drop(columns="plate"), strategy, ircs, notes
     replicates = summarise_replicates(used).merge(attrs, on="sample", how="left")
     return replicates, strategy, ircs, notes
 
@@ -217,7 +222,7 @@ def _relative(
     the quantities relative to a calibrator sample when one is set."""
     strategy, ircs, plate_efficiency = plates
     replicates, efficiency = quantified.replicates, quantified.efficiency
-    study = replicates[~replicates["sample"].isin(ircs)]
+    study = replicates[~replicates["sample"].isin(ircs)] if ircs else replicates
     refs, stability, events, found, problems = _reference_genes(
         study, list(quantified.factors), settings, efficiency
     )
@@ -537,8 +542,13 @@ def _sample_attributes(
 ) -> pd.DataFrame:
     cols = [*factors, *([replicate] if replicate else [])]
     unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
-    attrs = wells.loc[unkn, ["sample", *cols]].astype({c: str for c in cols}).drop_duplicates()
-    clash = attrs[attrs.duplicated("sample", keep=False)]
+    rows = np.flatnonzero(unkn.to_numpy())
+    columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
+    code = group_codes([column.array[rows] for column in columns.values()], len(rows))
+    first = rows[np.unique(code, return_index=True)[1]]  # each distinct row once, in order
+    attrs = pd.DataFrame({c: column.iloc[first].reset_index(drop=True)
+                          for c, column in columns.items()})  # fmt: skip
+    clash = attrs[attrs["sample"].duplicated(keep=False).to_numpy()]
     if not clash.empty:
         name = clash["sample"].iloc[0]
         found = "; ".join(
@@ -549,7 +559,8 @@ def _sample_attributes(
             where="layout",
             hint="A sample name must stand for one biological sample in one condition",
         )
-    empty = attrs[cols].isin(["", "nan"]).any(axis=1)
+    empty = np.logical_or.reduce([attrs[c].isin(["", "nan"]).to_numpy() for c in cols],
+                                 initial=False)  # fmt: skip
     if empty.any():
         raise InputError(
             f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "
@@ -557,11 +568,14 @@ def _sample_attributes(
             where="layout",
             hint="Fill every design factor and the replicate for every sample well",
         )
-    return attrs.reset_index(drop=True)
+    return attrs
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
-    bad = samples.loc[samples["note"].ne(""), ["sample", "target", "ref_cq", "note"]]
+    noted = samples["note"].ne("")
+    if not noted.any():
+        return event_table([])
+    bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]
     bad = bad.drop_duplicates(["sample", "note"])
     rows = [
         {"plate": "", "well": "", "sample": r["sample"], "target": r["target"],
