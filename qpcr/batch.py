@@ -409,7 +409,7 @@ def _tables(job: _Job) -> dict[str, tuple[tuple[str, ...], str]]:
 
         write_report(results, job.report, tidy=job.tidy)
     lead = (("export", plate.name), *plate.extra)
-    tables = {name: frame for name, frame in result_tables(results).items() if name in BATCH_TABLES}
+    tables = result_tables(results, BATCH_TABLES)
     if job.tidy:
         tables[LONG_TABLE] = results.to_long()
     out = {}
