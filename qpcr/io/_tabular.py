@@ -22,6 +22,7 @@ from .numbers import to_number
 __all__ = [
     "CQ_HEADERS",
     "as_text",
+    "as_texts",
     "decode_bytes",
     "find_header_row",
     "first_table_rows",
@@ -484,6 +485,27 @@ def as_text(value: object) -> str:
         if value.is_integer():
             return str(int(value))
     return str(value).strip()
+
+
+def as_texts(values: Iterable[object]) -> list[str]:
+    """:func:`as_text` of each cell of a column (a text cell is stripped without a call).
+
+    Parameters
+    ----------
+    values
+        The cells.
+
+    Returns
+    -------
+    list of str
+        The texts.
+
+    Examples
+    --------
+    >>> as_texts([" A1 ", 200.0, None, "x"])
+    ['A1', '200', '', 'x']
+    """
+    return [v.strip() if type(v) is str else as_text(v) for v in values]
 
 
 def frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
