@@ -9,6 +9,7 @@ to the wells and reports wells on one side only; :func:`renamed_samples` turns t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,12 @@ def _name_keys(values: Iterable[object]) -> list[str]:
         else:
             keys.append(known.setdefault(value, _name_key(value)))
     return keys
+
+
+def _present(values: pd.Series) -> list[Any]:
+    """The values that are not missing (``dropna``), in order, without iterating the Series."""
+    array = values.to_numpy(dtype=object)
+    return array[~pd.isna(array)].tolist()
 
 
 def _filled(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -134,7 +141,7 @@ def _differences(
         found[col] = list(first.values())
     absent: list[str] = []
     if "target" in layout and "target" in wells and _filled(wells["target"]).any():
-        known = set(_name_keys(wells["target"].dropna()))
+        known = set(_name_keys(_present(wells["target"])))
         named = layout.loc[_filled(layout["target"]), "target"].astype(str)
         absent = [t for t in dict.fromkeys(named) if _name_key(t) not in known]
     return found.get("target", []), found.get("sample", []), absent
@@ -320,7 +327,6 @@ def join_layout(
     """
     layout = _export_spelling(layout, wells)
     check_layout(wells, layout, where, sample_names)
-    messages: list[str] = []
     keys = ["well"]
     if "plate" in layout and "plate" in wells:
         keys = ["plate", "well"]
@@ -333,11 +339,10 @@ def join_layout(
         lay = lay.rename(columns={"sample": "sample_layout"})
     right = lay.rename(columns={"target": "layout_target"}) if not multiplex else lay
     overlap = [c for c in right.columns if c in wells.columns and c not in keys]
-    left = wells.drop(columns=[c for c in overlap if c in ("sample", "sample_type")])
-    left = left.rename(
-        columns={c: f"{c}_export" for c in overlap if c not in ("sample", "sample_type")}
-    )
-    joined = _left_join(left, right, keys)
+    dropped = [c for c in overlap if c in ("sample", "sample_type")]
+    left = wells.drop(columns=dropped) if dropped else wells
+    renamed = {c: f"{c}_export" for c in overlap if c not in ("sample", "sample_type")}
+    joined, position = _left_join(left.rename(columns=renamed) if renamed else left, right, keys)
     joined["in_layout"] = joined["in_layout"].fillna(False).astype(bool)
     for col in ("sample", "sample_type"):
         if col in wells and col in layout:
@@ -361,32 +366,55 @@ def join_layout(
         if unnamed.any():
             joined.loc[unnamed, "target"] = joined.loc[unnamed, "layout_target"]
         joined = joined.drop(columns="layout_target")
-    absent = joined.loc[~joined["in_layout"], "well"].dropna().unique().tolist()
+    return joined, _unmatched(joined, wells, layout, keys, position)
+
+
+def _unmatched(
+    joined: pd.DataFrame,
+    wells: pd.DataFrame,
+    layout: pd.DataFrame,
+    keys: list[str],
+    position: np.ndarray | None,
+) -> list[str]:
+    """The join's warnings: export wells the layout lacks, layout wells without data.
+    ``position``: the layout row of each well (:func:`_positions`), None when merged."""
+    messages = []
+    outside = joined["well"].to_numpy(dtype=object)[~joined["in_layout"].to_numpy(dtype=bool)]
+    absent = list(dict.fromkeys(outside[~pd.isna(outside)].tolist()))
     if absent:
         messages.append(
             f"{len(absent)} well(s) of the export are not in the layout and are excluded: "
             + listed(absent)
         )
-    used = set(map(tuple, wells[[k for k in keys if k in wells]].astype(str).to_numpy()))
-    lay_keys = layout[[k for k in keys if k in layout]].astype(str)
-    missing = [" ".join(k) for k in map(tuple, lay_keys.to_numpy()) if k not in used]
+    if position is None:
+        used = set(map(tuple, wells[[k for k in keys if k in wells]].astype(str).to_numpy()))
+        lay_keys = layout[[k for k in keys if k in layout]].astype(str)
+        missing = [" ".join(k) for k in map(tuple, lay_keys.to_numpy()) if k not in used]
+    else:  # text keys, each once in the layout: the layout rows that no well took
+        free = np.ones(len(layout), dtype=bool)
+        free[position[position >= 0]] = False
+        columns = [layout[k].to_numpy(dtype=object)[free] for k in keys]
+        missing = [" ".join(k) for k in zip(*columns, strict=True)]
     if missing:
         messages.append(
             f"{len(missing)} layout well(s) have no data in the export: " + listed(missing)
         )
-    return joined, messages
+    return messages
 
 
-def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _left_join(
+    left: pd.DataFrame, right: pd.DataFrame, keys: list[str]
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     """``left.merge(right, on=keys, how="left", validate="many_to_one")``, as one take of the
-    right's rows where the keys allow (text keys, no other shared column)."""
+    right's rows where the keys allow (text keys, no other shared column); and the right's
+    row of each left row (:func:`_positions`; None when merged)."""
     shared = set(left.columns) & set(right.columns)
     position = _positions(left, right, keys) if shared == set(keys) else None
     if position is None:
-        return left.merge(right, on=keys, how="left", validate="many_to_one")
+        return left.merge(right, on=keys, how="left", validate="many_to_one"), None
     rows = pd.RangeIndex(len(left))
     taken = right.drop(columns=keys).reset_index(drop=True).reindex(position).set_axis(rows)
-    return pd.concat([left.set_axis(rows), taken], axis=1)
+    return pd.concat([left.set_axis(rows), taken], axis=1), position
 
 
 def _export_spelling(layout: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
@@ -394,7 +422,7 @@ def _export_spelling(layout: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
     spaces (so that a multiplex layout joins on target)."""
     if "target" not in layout or "target" not in wells:
         return layout
-    spelling = {_name_key(t): t for t in dict.fromkeys(wells["target"].dropna())}
+    spelling = {_name_key(t): t for t in dict.fromkeys(_present(wells["target"]))}
     values = layout["target"].tolist()
     keys = _name_keys(values)
     targets = [spelling.get(k, t) if t else t for t, k in zip(values, keys, strict=True)]

@@ -66,7 +66,7 @@ def test_the_join_is_the_left_merge(seed: int) -> None:
     right = layout.drop_duplicates(keys).assign(in_layout=True)
     left = wells.drop(columns=[c for c in ("sample", "target") if c not in keys])
     merged = left.merge(right, on=keys, how="left", validate="many_to_one")
-    pd.testing.assert_frame_equal(lj._left_join(left, right, keys), merged)
+    pd.testing.assert_frame_equal(lj._left_join(left, right, keys)[0], merged)
     assert lj._positions(left, right, keys) is not None  # the take, not the merge, was tested
 
 
@@ -80,6 +80,30 @@ def test_the_names_compared_are_those_of_the_inner_merge(seed: int, monkeypatch)
         with monkeypatch.context() as patch:
             patch.setattr(lj, "_positions", lambda *args: None)
             assert lj._differences(wells, layout, keys, samples) == fast
+
+
+def _outcome(wells: pd.DataFrame, layout: pd.DataFrame, sample_names: str) -> object:
+    try:
+        return join_layout(wells, layout, "layout.csv", sample_names)
+    except LayoutMismatchError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_join_layout_is_what_it_was_with_merges(seed: int, monkeypatch) -> None:
+    wells, layout = _tables(seed)
+    layout = layout.drop_duplicates(_keys(wells, layout)).drop(columns="count")
+    for sample_names in ("check", "layout", "export"):
+        fast = _outcome(wells, layout, sample_names)
+        with monkeypatch.context() as patch:
+            patch.setattr(lj, "_positions", lambda *args: None)
+            merged = _outcome(wells, layout, sample_names)
+        if isinstance(merged, str):
+            assert fast == merged
+        else:
+            assert isinstance(fast, tuple)
+            pd.testing.assert_frame_equal(fast[0], merged[0])
+            assert fast[1] == merged[1]  # the same warnings
 
 
 def test_keys_that_are_not_text_or_repeat_are_merged_by_pandas() -> None:
