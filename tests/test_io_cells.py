@@ -1,17 +1,21 @@
-"""The decimal mark of a file (:func:`qpcr.io.numbers.decimal_mark`) held to looking at every
-cell: the scan that stops once a column can add no new mark gives the same mark, and the same
-refusal naming the same cells."""
+"""Reading numbers and tables held to their cell-by-cell formulation: the decimal mark of a
+file (:func:`qpcr.io.numbers.decimal_mark`), whose scan stops once a column can add no new
+mark, gives the same mark and the same refusal naming the same cells; a table framed at once
+(:func:`qpcr.io._tabular.frame`) holds the same cells."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError
 from qpcr.io import numbers
+from qpcr.io._tabular import as_text, frame
 from qpcr.io.numbers import decimal_mark
 
 
@@ -51,3 +55,32 @@ def test_a_column_stops_being_read_once_it_can_add_nothing(monkeypatch) -> None:
     columns["Tm"] = ["81,5"]
     with pytest.raises(ExportParseError, match="'81,5' \\(decimal comma\\)"):
         decimal_mark("run.csv", columns, grouped={"Quantity"})
+
+
+def _frame_cell_by_cell(rows: list[list[object]], header: int) -> pd.DataFrame:
+    """frame as first written: every cell of a row looked at for a blank row, and the block
+    filled row by row."""
+    names = list(frame([rows[header]], 0).columns)
+    body = []
+    for row in rows[header + 1 :]:
+        if all(as_text(c) == "" for c in row):
+            break
+        body.append(row)
+    cells = np.full((len(body), len(names)), None, dtype=object)
+    for i, line in enumerate(body):
+        width = min(len(line), len(names))
+        cells[i, :width] = line[:width]
+    return pd.DataFrame(cells, columns=names, dtype=object)
+
+
+_TABLE_CELL = st.one_of(st.sampled_from(["", " ", "A1", "24.1", " x "]), st.none(),
+                        st.floats(allow_nan=True), st.integers(-3, 3))  # fmt: skip
+
+
+@given(st.lists(st.lists(_TABLE_CELL, max_size=4), min_size=1, max_size=6), st.booleans())
+def test_a_table_is_framed_as_cell_by_cell(rows: list[list[object]], even: bool) -> None:
+    if even:  # rows as wide as the header: the block built at once
+        rows = [rows[0], *([*row, *rows[0]][: len(rows[0])] for row in rows[1:])]
+    got, expected = frame(rows, 0), _frame_cell_by_cell(rows, 0)
+    pd.testing.assert_frame_equal(got, expected)
+    assert all(a is b for a, b in zip(got.to_numpy().flat, expected.to_numpy().flat, strict=True))
