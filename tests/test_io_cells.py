@@ -1,11 +1,15 @@
 """Reading numbers and tables held to their cell-by-cell formulation: the decimal mark of a
 file (:func:`qpcr.io.numbers.decimal_mark`), whose scan stops once a column can add no new
 mark, gives the same mark and the same refusal naming the same cells; a table framed at once
-(:func:`qpcr.io._tabular.frame`) holds the same cells."""
+(:func:`qpcr.io._tabular.frame`) holds the same cells; the Rotor-Gene sniffer, which skips a
+head lacking its words, says what reading every first cell says."""
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,9 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError
-from qpcr.io import numbers
-from qpcr.io._tabular import as_text, frame
+from qpcr.io import numbers, rotorgene
+from qpcr.io._tabular import as_text, frame, norm_header
 from qpcr.io.numbers import decimal_mark
+from qpcr.io.registry import FileSample
 
 
 def _outcome(columns: Mapping[str, Sequence[object]], grouped: Collection[str]) -> str:
@@ -84,3 +89,21 @@ def test_a_table_is_framed_as_cell_by_cell(rows: list[list[object]], even: bool)
     got, expected = frame(rows, 0), _frame_cell_by_cell(rows, 0)
     pd.testing.assert_frame_equal(got, expected)
     assert all(a is b for a, b in zip(got.to_numpy().flat, expected.to_numpy().flat, strict=True))
+
+
+_HEAD_PARTS = ["Excel Analysed Data Export", "EXCEL  analysed data export", "Quantitative",
+               "Quantitative analysis of run.Green (Page 1)", " analysis of", "Well", "Cq",
+               ";", ",", "\t", "\n", " ", "x"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_HEAD_PARTS), max_size=12))
+def test_the_rotor_gene_sniffer_reads_the_first_cells_of_a_head_that_may_match(
+    parts: list[str],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "head.csv"
+        path.write_text("".join(parts), encoding="ascii")
+        sample = FileSample(path)
+        cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
+        every = rotorgene._is_export([norm_header(c) for c in cells if c.strip()])
+        assert rotorgene.sniff(sample) == every
