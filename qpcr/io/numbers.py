@@ -345,6 +345,8 @@ def read_numbers(
     """
     values = np.full(len(cells), np.nan)
     for i, cell in enumerate(cells):
+        if type(cell) is str and not cell.strip():
+            continue  # an empty cell: NaN
         number = to_number(cell, decimal, grouped)
         if math.isfinite(number):
             values[i] = number
