@@ -142,7 +142,7 @@ def _differences(
     absent: list[str] = []
     if "target" in layout and "target" in wells and _filled(wells["target"]).any():
         known = set(_name_keys(_present(wells["target"])))
-        named = layout.loc[_filled(layout["target"]), "target"].astype(str)
+        named = layout.loc[_filled(layout["target"]), "target"].astype(str).tolist()
         absent = [t for t in dict.fromkeys(named) if _name_key(t) not in known]
     return found.get("target", []), found.get("sample", []), absent
 
