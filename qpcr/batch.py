@@ -453,7 +453,7 @@ def _tables(
 
         write_report(results, job.report, tidy=job.tidy)
     lead = (("export", plate.name), *plate.extra)
-    tables = {name: frame for name, frame in result_tables(results).items() if name in BATCH_TABLES}
+    tables = result_tables(results, BATCH_TABLES)
     if job.tidy:
         tables[LONG_TABLE] = results.to_long()
     out = {}

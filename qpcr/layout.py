@@ -45,11 +45,10 @@ _ALIASES = {"sample type": "sample_type", "type": "sample_type", "task": "sample
             "sample name": "sample", "target name": "target", "gene": "target"}  # fmt: skip
 
 
-def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    """Every sheet of a layout workbook, or the one table of a text layout, as (place, rows);
-    the file held to the input budget before it is parsed."""
-    data = read_input(path)
-    if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+def _sheets(path: Path, data: bytes) -> list[tuple[str, list[list[Any]]]]:
+    """Every sheet of a layout workbook, or the one table of a text layout (``data``, the
+    file's bytes, already held to the input budget), as (place, rows)."""
+    if _is_workbook(data):
         try:
             book = open_workbook(path)
             return [
@@ -60,12 +59,15 @@ def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
             raise
         except Exception as exc:  # calamine's own error types
             raise LayoutError(f"cannot read the workbook ({exc})", where=str(path)) from None
-    check_text(data, str(path))
     try:
         text = decode_bytes(data)[0]
     except Exception:
         raise LayoutError("cannot decode the layout as text", where=str(path)) from None
     return [(str(path), list(split_rows(text)))]
+
+
+def _is_workbook(data: bytes) -> bool:
+    return data.startswith((ZIP_MAGIC, OLE2_MAGIC))
 
 
 def _is_int(value: object, expected: int) -> bool:
@@ -197,10 +199,32 @@ def load_layout(
     path = Path(path)
     if not path.exists():
         raise LayoutError("layout file not found", where=str(path))
+    with damaged_file(str(path), LayoutError, "layout"):
+        data = read_input(path)
+        if _is_workbook(data):  # calamine reads the file itself
+            return _parse(path, data, plate, decimal)
+        check_text(data, str(path))
+    key = (data, plate, decimal)
+    if key not in _PARSED:
+        if len(_PARSED) >= _KEPT:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[key] = _parse(path, data, plate, decimal)
+    return _PARSED[key].copy(deep=False)
+
+
+#: Text layouts parsed, by (the file's bytes, plate, decimal): the table depends on nothing
+#: else (the path is named in errors only, and a refused file is not kept), so a batch that
+#: gives every plate one layout parses it once. Callers get a copy (copy-on-write).
+_PARSED: dict[tuple[bytes, int | None, str | None], pd.DataFrame] = {}
+_KEPT = 8
+
+
+def _parse(path: Path, data: bytes, plate: int | None, decimal: str | None) -> pd.DataFrame:
+    """The layout of a file's bytes (see :func:`load_layout`)."""
     tables = []
     blocks: list[tuple[str, PlateFormat, dict]] = []
     with damaged_file(str(path), LayoutError, "layout"):
-        for where, rows in _sheets(path):
+        for where, rows in _sheets(path, data):
             found = _grid_blocks(rows, where)
             if found:
                 blocks += found

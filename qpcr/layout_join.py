@@ -8,6 +8,9 @@ to the wells and reports wells on one side only; :func:`renamed_samples` turns t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -45,11 +48,71 @@ def _name_key(value: object) -> str:
     return " ".join(str(value).split()).casefold()
 
 
-def _filled(values: pd.Series) -> pd.Series:
+def _name_keys(values: Iterable[object]) -> list[str]:
+    """:func:`_name_key` of each value, worked out once per distinct text."""
+    known: dict[str, str] = {}
+    keys = []
+    for value in values:
+        if type(value) is not str:
+            keys.append(_name_key(value))
+        elif value in known:
+            keys.append(known[value])
+        else:
+            keys.append(known.setdefault(value, _name_key(value)))
+    return keys
+
+
+def _present(values: pd.Series) -> list[Any]:
+    """The values that are not missing (``dropna``), in order, without iterating the Series."""
+    array = values.to_numpy(dtype=object)
+    return array[~pd.isna(array)].tolist()
+
+
+def _filled(values: pd.Series | np.ndarray) -> np.ndarray:
     """Which values name something (not missing, not blank): each distinct value looked at once."""
     code, distinct = pd.factorize(values)
     named = np.array([str(v).strip() != "" for v in distinct] + [False])  # code -1: missing
-    return pd.Series(named[code], index=values.index)
+    return named[code]
+
+
+def _positions(wells: pd.DataFrame, layout: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
+    """For each row of ``wells``, the position of the layout row with the same ``keys``
+    (-1: none), what a left merge on the keys pairs; None when a key is not text on both sides
+    or repeats in the layout (pandas then merges, with its own checks)."""
+    if any(k not in wells or k not in layout for k in keys):
+        return None
+    ours = [wells[k].to_numpy(dtype=object) for k in keys]
+    theirs = [layout[k].to_numpy(dtype=object) for k in keys]
+    if not all(type(v) is str for column in (*ours, *theirs) for v in column):
+        return None
+    position: dict[tuple[str, ...], int] = {}
+    for i, key in enumerate(zip(*theirs, strict=True)):
+        if position.setdefault(key, i) != i:
+            return None
+    found = (position.get(key, -1) for key in zip(*ours, strict=True))
+    return np.fromiter(found, dtype=np.intp, count=len(wells))
+
+
+def _paired(
+    wells: pd.DataFrame, layout: pd.DataFrame, keys: list[str], cols: list[str]
+) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The wells the layout also holds (an inner merge on ``keys``, in the export's order):
+    their names, and each column of ``cols`` as (export's values, layout's values)."""
+    position = _positions(wells, layout, keys)
+    if position is None:
+        merged = wells[[*keys, *cols]].merge(
+            layout[[*keys, *cols]], on=keys, how="inner", suffixes=("", "_layout")
+        )
+        return merged["well"].to_numpy(dtype=object), {
+            c: (merged[c].to_numpy(dtype=object), merged[f"{c}_layout"].to_numpy(dtype=object))
+            for c in cols
+        }
+    hit = position >= 0
+    at = position[hit]
+    return wells["well"].to_numpy(dtype=object)[hit], {
+        c: (wells[c].to_numpy(dtype=object)[hit], layout[c].to_numpy(dtype=object)[at])
+        for c in cols
+    }
 
 
 def _differences(
@@ -63,24 +126,23 @@ def _differences(
     cols = [c for c in ("sample", "target") if c in layout and c in wells and c not in keys]
     if not samples:
         cols = [c for c in cols if c != "sample"]
-    merged = wells[[*keys, *cols]].merge(
-        layout[[*keys, *cols]], on=keys, how="inner", suffixes=("", "_layout")
-    )
+    well, pairs = _paired(wells, layout, keys, cols)
     found: dict[str, list[str]] = {}
-    for col in cols:
-        ours, theirs = merged[col], merged[f"{col}_layout"]
-        differ = ours.to_numpy(dtype=object) != theirs.to_numpy(dtype=object)  # equal: same
-        pairs = zip(ours[differ], theirs[differ], strict=True)
-        differ[differ] = [not same_name(a, b) for a, b in pairs]
-        differ &= _filled(ours).to_numpy() & _filled(theirs).to_numpy()
+    for col, (ours, theirs) in pairs.items():
+        differ = ours != theirs  # equal: same
+        unequal = zip(ours[differ], theirs[differ], strict=True)
+        differ[differ] = [not same_name(a, b) for a, b in unequal]
+        differ &= _filled(ours) & _filled(theirs)
         if not differ.any():
             continue
-        bad = merged.loc[differ, ["well", col, f"{col}_layout"]].drop_duplicates("well")
-        found[col] = [f"{w}: export '{e}' vs layout '{v}'" for w, e, v in bad.to_numpy()]
+        first: dict[object, str] = {}  # each well once, at its first disagreement
+        for w, e, v in zip(well[differ], ours[differ], theirs[differ], strict=True):
+            first.setdefault(w, f"{w}: export '{e}' vs layout '{v}'")
+        found[col] = list(first.values())
     absent: list[str] = []
     if "target" in layout and "target" in wells and _filled(wells["target"]).any():
-        known = {_name_key(t) for t in wells["target"].dropna()}
-        named = layout.loc[_filled(layout["target"]), "target"].astype(str)
+        known = set(_name_keys(_present(wells["target"])))
+        named = layout.loc[_filled(layout["target"]), "target"].astype(str).tolist()
         absent = [t for t in dict.fromkeys(named) if _name_key(t) not in known]
     return found.get("target", []), found.get("sample", []), absent
 
@@ -265,7 +327,6 @@ def join_layout(
     """
     layout = _export_spelling(layout, wells)
     check_layout(wells, layout, where, sample_names)
-    messages: list[str] = []
     keys = ["well"]
     if "plate" in layout and "plate" in wells:
         keys = ["plate", "well"]
@@ -278,45 +339,82 @@ def join_layout(
         lay = lay.rename(columns={"sample": "sample_layout"})
     right = lay.rename(columns={"target": "layout_target"}) if not multiplex else lay
     overlap = [c for c in right.columns if c in wells.columns and c not in keys]
-    left = wells.drop(columns=[c for c in overlap if c in ("sample", "sample_type")])
-    left = left.rename(
-        columns={c: f"{c}_export" for c in overlap if c not in ("sample", "sample_type")}
-    )
-    joined = left.merge(right, on=keys, how="left", validate="many_to_one")
+    dropped = [c for c in overlap if c in ("sample", "sample_type")]
+    left = wells.drop(columns=dropped) if dropped else wells
+    renamed = {c: f"{c}_export" for c in overlap if c not in ("sample", "sample_type")}
+    joined, position = _left_join(left.rename(columns=renamed) if renamed else left, right, keys)
     joined["in_layout"] = joined["in_layout"].fillna(False).astype(bool)
     for col in ("sample", "sample_type"):
         if col in wells and col in layout:
-            empty = joined[col].isna() | joined[col].eq("")
-            joined.loc[empty, col] = wells.loc[empty.to_numpy(), col].to_numpy()
+            empty = (joined[col].isna() | joined[col].eq("")).to_numpy()
+            if empty.any():
+                joined.loc[empty, col] = wells.loc[empty, col].to_numpy()
     if "sample_layout" in joined:
         named = _filled(joined["sample"])
-        joined.loc[~named, "sample"] = joined.loc[~named, "sample_layout"]
+        if not named.all():
+            joined.loc[~named, "sample"] = joined.loc[~named, "sample_layout"]
         joined = joined.drop(columns="sample_layout")
     if sample_names == "layout" and "sample" in wells and "sample" in layout:
         exported = wells["sample"].to_numpy()
-        differ = _filled(pd.Series(exported)).to_numpy() & [
+        differ = _filled(exported) & [
             not same_name(a, b) for a, b in zip(exported, joined["sample"], strict=True)
         ]
         if differ.any():
             joined["sample_export"] = np.where(differ, exported, "")
     if "layout_target" in joined:  # an export without target names takes the layout's
         unnamed = ~_filled(joined["target"]) & _filled(joined["layout_target"])
-        joined.loc[unnamed, "target"] = joined.loc[unnamed, "layout_target"]
+        if unnamed.any():
+            joined.loc[unnamed, "target"] = joined.loc[unnamed, "layout_target"]
         joined = joined.drop(columns="layout_target")
-    absent = joined.loc[~joined["in_layout"], "well"].dropna().unique().tolist()
+    return joined, _unmatched(joined, wells, layout, keys, position)
+
+
+def _unmatched(
+    joined: pd.DataFrame,
+    wells: pd.DataFrame,
+    layout: pd.DataFrame,
+    keys: list[str],
+    position: np.ndarray | None,
+) -> list[str]:
+    """The join's warnings: export wells the layout lacks, layout wells without data.
+    ``position``: the layout row of each well (:func:`_positions`), None when merged."""
+    messages = []
+    outside = joined["well"].to_numpy(dtype=object)[~joined["in_layout"].to_numpy(dtype=bool)]
+    absent = list(dict.fromkeys(outside[~pd.isna(outside)].tolist()))
     if absent:
         messages.append(
             f"{len(absent)} well(s) of the export are not in the layout and are excluded: "
             + listed(absent)
         )
-    used = set(map(tuple, wells[[k for k in keys if k in wells]].astype(str).to_numpy()))
-    lay_keys = layout[[k for k in keys if k in layout]].astype(str)
-    missing = [" ".join(k) for k in map(tuple, lay_keys.to_numpy()) if k not in used]
+    if position is None:
+        used = set(map(tuple, wells[[k for k in keys if k in wells]].astype(str).to_numpy()))
+        lay_keys = layout[[k for k in keys if k in layout]].astype(str)
+        missing = [" ".join(k) for k in map(tuple, lay_keys.to_numpy()) if k not in used]
+    else:  # text keys, each once in the layout: the layout rows that no well took
+        free = np.ones(len(layout), dtype=bool)
+        free[position[position >= 0]] = False
+        columns = [layout[k].to_numpy(dtype=object)[free] for k in keys]
+        missing = [" ".join(k) for k in zip(*columns, strict=True)]
     if missing:
         messages.append(
             f"{len(missing)} layout well(s) have no data in the export: " + listed(missing)
         )
-    return joined, messages
+    return messages
+
+
+def _left_join(
+    left: pd.DataFrame, right: pd.DataFrame, keys: list[str]
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """``left.merge(right, on=keys, how="left", validate="many_to_one")``, as one take of the
+    right's rows where the keys allow (text keys, no other shared column); and the right's
+    row of each left row (:func:`_positions`; None when merged)."""
+    shared = set(left.columns) & set(right.columns)
+    position = _positions(left, right, keys) if shared == set(keys) else None
+    if position is None:
+        return left.merge(right, on=keys, how="left", validate="many_to_one"), None
+    rows = pd.RangeIndex(len(left))
+    taken = right.drop(columns=keys).reset_index(drop=True).reindex(position).set_axis(rows)
+    return pd.concat([left.set_axis(rows), taken], axis=1), position
 
 
 def _export_spelling(layout: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
@@ -324,8 +422,10 @@ def _export_spelling(layout: pd.DataFrame, wells: pd.DataFrame) -> pd.DataFrame:
     spaces (so that a multiplex layout joins on target)."""
     if "target" not in layout or "target" not in wells:
         return layout
-    spelling = {_name_key(t): t for t in dict.fromkeys(wells["target"].dropna())}
-    targets = [spelling.get(_name_key(t), t) if t else t for t in layout["target"]]
+    spelling = {_name_key(t): t for t in dict.fromkeys(_present(wells["target"]))}
+    values = layout["target"].tolist()
+    keys = _name_keys(values)
+    targets = [spelling.get(k, t) if t else t for t, k in zip(values, keys, strict=True)]
     return layout.assign(target=targets)
 
 

@@ -410,7 +410,7 @@ def read_wells(
     wells, runs, inputs, curves, called = read_exports(
         exports, format, settings.decimal, settings.run, settings.cq_source
     )
-    exported_targets = set(wells["target"].astype(str))
+    exported_targets = set(wells["target"].astype(str).tolist())  # not a Series cell by cell
     warnings: list[str] = []
     aliases = settings.aliases
     if layouts is not None:

@@ -6,13 +6,23 @@ normalised to them and checked against the plate size (48 = StepOne, 96, 384).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .errors import InputError
 
-__all__ = ["PLATES", "PlateFormat", "is_whole", "normalise_well", "plate_for_wells", "well_index"]
+__all__ = [
+    "PLATES",
+    "PlateFormat",
+    "is_whole",
+    "normalise_well",
+    "normalise_wells",
+    "plate_for_wells",
+    "well_index",
+]
 
 _WELL_RE = re.compile(r"^\s*([A-Za-z]{1,2})\s*0*(\d{1,3})\s*$")
 
@@ -132,6 +142,68 @@ def normalise_well(value: object, plate: PlateFormat | None = None) -> str:
     elif col < 1:
         raise InputError(f"well '{text}' has column 0; columns start at 1")
     return f"{letters}{col}"
+
+
+def normalise_wells(
+    values: Sequence[object],
+    plate: PlateFormat | None = None,
+    refuse: Callable[[int, InputError], Exception] | None = None,
+) -> list[str]:
+    """:func:`normalise_well` of each value of a column: the usual spellings (``A1``, ``A01``)
+    looked up in a table that :func:`normalise_well` itself made, any other value parsed.
+
+    Parameters
+    ----------
+    values
+        Well names or 1-based row-major indices.
+    plate
+        The plate the wells lie on, or None.
+    refuse
+        (position, error) → the exception to raise for the first value refused; None raises
+        the :class:`~qpcr.errors.InputError` of :func:`normalise_well`.
+
+    Returns
+    -------
+    list of str
+        The canonical well names.
+
+    Raises
+    ------
+    InputError
+        The first value that is not a well on ``plate`` (or what ``refuse`` returns).
+
+    Examples
+    --------
+    >>> normalise_wells(["A01", "b2", 13], PLATES[96])
+    ['A1', 'B2', 'B1']
+    >>> normalise_wells(["A1", "I1"], PLATES[96], lambda i, exc: ValueError(f"row {i}"))
+    Traceback (most recent call last):
+    ...
+    ValueError: row 1
+    """
+    known = _spellings(plate)
+    out = []
+    for i, value in enumerate(values):
+        name = known.get(value) if type(value) is str else None
+        if name is None:
+            try:
+                name = normalise_well(value, plate)
+            except InputError as exc:
+                if refuse is None:
+                    raise
+                raise refuse(i, exc) from None
+        out.append(name)
+    return out
+
+
+@functools.cache
+def _spellings(plate: PlateFormat | None) -> dict[str, str]:
+    """``A1`` and ``A01`` of every well of ``plate`` (of a 384-well plate for None) → what
+    :func:`normalise_well` makes of them."""
+    cols = (plate or PLATES[384]).cols
+    letters = (plate or PLATES[384]).row_letters
+    spelled = [f"{r}{c:0{width}d}" for r in letters for c in range(1, cols + 1) for width in (1, 2)]
+    return {text: normalise_well(text, plate) for text in spelled}
 
 
 def _from_index(index: int, plate: PlateFormat | None) -> str:

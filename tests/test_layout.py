@@ -129,3 +129,45 @@ def test_join_refuses_disagreeing_targets() -> None:
     layout = pd.DataFrame({"well": ["A1", "A2", "A3"], "target": ["BMP2", "BMP2", "GAPDH"]})
     with pytest.raises(LayoutMismatchError, match=r"2 well\(s\).*A2: export 'VEGFA' vs layout"):
         join_layout(wells, layout)
+
+
+def test_a_text_layout_is_parsed_once_per_content(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    import qpcr.layout as layout_module
+    from qpcr.errors import InputError
+
+    parsed = []
+    real = layout_module._parse
+    monkeypatch.setattr(layout_module, "_parse", lambda *a: parsed.append(a[0]) or real(*a))
+    text = "well,sample,target,group\nA1,s1,MYC,dmso\nA2,s2,MYC,drug\n"
+    path, copy = tmp_path / "layout.csv", tmp_path / "other name.csv"
+    path.write_text(text)
+    copy.write_text(text)
+    first = load_layout(path)
+    first.loc[0, "sample"] = "changed"  # the caller's copy: the kept table stays as read
+    first["extra"] = 1
+    again = load_layout(copy)
+    assert parsed == [path]
+    assert again.to_dict("list") == {
+        "well": ["A1", "A2"], "sample": ["s1", "s2"], "target": ["MYC", "MYC"],
+        "group": ["dmso", "drug"],
+    }  # fmt: skip
+    # the same name, size and modification time with other bytes: read anew
+    stat = path.stat()
+    path.write_text(text.replace("s1", "s9"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_layout(path)["sample"].tolist() == ["s9", "s2"]
+    assert load_layout(path, plate=96)["sample"].tolist() == ["s9", "s2"]
+    assert len(parsed) == 3  # the plate size is part of what was parsed
+    # the budget is checked on every call, not only when the file is parsed
+    monkeypatch.setenv("QPCR_MAX_ROWS", "2")
+    with pytest.raises(InputError, match="3 rows"):
+        load_layout(copy)
+    # a refused layout is not kept: the same bytes are refused again with their message
+    monkeypatch.delenv("QPCR_MAX_ROWS")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("well,sample\nA1,s1\n1A,s2\n")
+    for _ in range(2):
+        with pytest.raises(LayoutError, match="row 3 column 'well'"):
+            load_layout(bad)

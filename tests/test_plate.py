@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qpcr.errors import InputError
-from qpcr.plate import PLATES, normalise_well, plate_for_wells, well_index
+from qpcr.plate import PLATES, normalise_well, normalise_wells, plate_for_wells, well_index
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,37 @@ def test_plate_for_wells() -> None:
     assert plate_for_wells(["A1", "F8"]).size == 48
     assert plate_for_wells(["P24"]).size == 384
     assert plate_for_wells(["A1"], hint=384).size == 384
+
+
+class _Refused(Exception):
+    """What the test's ``refuse`` raises: (position, message)."""
+
+
+_SPELLED = st.one_of(
+    st.builds(lambda r, c, pad: f"{r}{c:0{pad}d}", st.sampled_from("ABHIPQaz"),
+              st.integers(0, 30), st.integers(1, 3)),
+    st.integers(-2, 400), st.floats(0, 400), st.sampled_from(["", " A1", "1A", "A 1", "AA1"]),
+)  # fmt: skip
+
+
+@given(st.sampled_from([None, 48, 96, 384]), st.lists(_SPELLED, max_size=8))
+def test_normalise_wells_is_normalise_well_of_each(size: int | None, values: list) -> None:
+    plate = PLATES[size] if size else None
+    expected: list[str] = []
+    refused = None
+    for i, value in enumerate(values):
+        try:
+            expected.append(normalise_well(value, plate))
+        except InputError as exc:
+            refused = (i, exc.message)
+            break
+
+    def refuse(i: int, exc: InputError) -> Exception:
+        return _Refused(i, exc.message)
+
+    if refused is None:
+        assert normalise_wells(values, plate, refuse) == expected
+    else:
+        with pytest.raises(_Refused) as raised:
+            normalise_wells(values, plate, refuse)
+        assert raised.value.args == refused  # the first refused, with its message

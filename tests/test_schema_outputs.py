@@ -85,6 +85,18 @@ def test_every_table_has_exactly_its_declared_columns(hypoxia, two_plates) -> No
     assert {"oxygen", "donor", "quantity"} <= set(tables["wells"].columns)
 
 
+def test_conform_makes_float_columns_held_as_objects_float() -> None:
+    events = [{"plate": "p", "well": "A1", "sample": "s", "target": "t", "code": "ntc_amplified",
+               "severity": "warning", "value": v, "threshold": 35.0, "message": "m"}
+              for v in (31.5, None, np.nan)]  # fmt: skip
+    qc = event_table(events).astype({"value": object, "threshold": object})
+    out = conform("qc", qc)
+    pd.testing.assert_frame_equal(out, qc.astype({"value": float, "threshold": float}))
+    assert out["value"].tolist()[0] == 31.5
+    assert out["value"].isna().tolist() == [False, True, True]
+    assert qc["value"].dtype == object  # the input is left as it was
+
+
 def test_conform_refuses_an_undeclared_or_missing_column() -> None:
     qc = event_table([])
     assert list(conform("qc", qc)) == list(qc.columns)

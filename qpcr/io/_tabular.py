@@ -23,6 +23,7 @@ from .safety import gunzip
 __all__ = [
     "CQ_HEADERS",
     "as_text",
+    "as_texts",
     "decode_bytes",
     "find_header_row",
     "first_table_rows",
@@ -494,6 +495,27 @@ def as_text(value: object) -> str:
     return str(value).strip()
 
 
+def as_texts(values: Iterable[object]) -> list[str]:
+    """:func:`as_text` of each cell of a column (a text cell is stripped without a call).
+
+    Parameters
+    ----------
+    values
+        The cells.
+
+    Returns
+    -------
+    list of str
+        The texts.
+
+    Examples
+    --------
+    >>> as_texts([" A1 ", 200.0, None, "x"])
+    ['A1', '200', '', 'x']
+    """
+    return [v.strip() if type(v) is str else as_text(v) for v in values]
+
+
 def frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
     """DataFrame of the rows after ``header`` up to the first fully empty row.
 
@@ -532,12 +554,17 @@ def frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
         names.append(name)
     body: list[Sequence[Any]] = []
     for row in rows[header + 1 :]:
-        if all(as_text(c) == "" for c in row):
+        first = row[0] if row else None  # a text in the first cell: not blank, at once
+        if not (type(first) is str and first.strip()) and all(as_text(c) == "" for c in row):
             break
         body.append(row)
-    # one object block filled row by row: a list of lists would be framed column by column
-    cells = np.full((len(body), len(names)), None, dtype=object)
-    for i, line in enumerate(body):
-        width = min(len(line), len(names))
-        cells[i, :width] = line[:width]
+    # one object block (a list of lists would be framed column by column): at once when every
+    # row has a cell per column, else filled row by row
+    if body and all(len(line) == len(names) for line in body):
+        cells = np.array(body, dtype=object)
+    else:
+        cells = np.full((len(body), len(names)), None, dtype=object)
+        for i, line in enumerate(body):
+            width = min(len(line), len(names))
+            cells[i, :width] = line[:width]
     return pd.DataFrame(cells, columns=names, dtype=object)

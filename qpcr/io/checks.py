@@ -41,7 +41,7 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
     ...
     qpcr.errors.ExportParseError: run.csv: 1 well × target pair(s) occur more than once: A1 ...
     """
-    if "well" not in wells:
+    if "well" not in wells or _distinct_text_wells(wells):
         return
     columns = [c for c in ("plate", "well", "target", "sample") if c in wells]
     named = wells.loc[wells["well"].notna() & wells["well"].astype(str).ne(""), columns]
@@ -79,6 +79,14 @@ def check_unique_wells(wells: pd.DataFrame, where: str) -> None:
             where=where,
             hint="Correct the sample names or well positions of these rows",
         )
+
+
+def _distinct_text_wells(wells: pd.DataFrame) -> bool:
+    """Whether every well (with its plate) is text and occurs once: nothing can repeat."""
+    keys = [wells[c].to_numpy(dtype=object) for c in ("plate", "well") if c in wells]
+    if not all(type(v) is str for column in keys for v in column):
+        return False
+    return len(set(zip(*keys, strict=True))) == len(wells)
 
 
 def sample_types(

@@ -168,6 +168,13 @@ def _mark_of(text: str, grouped: bool) -> str | None:
     return "?"
 
 
+def _possible_marks(text: str, grouped: bool) -> set[str]:
+    """The marks :func:`_mark_of` can give for cells whose text ``text`` holds: a comma or a
+    point only from a cell holding one, ``?`` only from a grouped cell holding either."""
+    marks = {mark for mark in ",." if mark in text}
+    return marks | {"?"} if grouped and marks else marks
+
+
 def decimal_mark(
     where: str,
     columns: Mapping[str, Sequence[object]],
@@ -216,11 +223,14 @@ def decimal_mark(
         return given
     found: dict[str, tuple[str, str]] = {}  # mark → (column, example cell)
     for name, cells in columns.items():
-        for cell in cells:
-            if isinstance(cell, str):
-                mark = _mark_of(cell, name in grouped)
-                if mark is not None:
-                    found.setdefault(mark, (name, cell.strip()))
+        texts = [cell for cell in cells if isinstance(cell, str)]
+        possible = _possible_marks("\n".join(texts), name in grouped)
+        for cell in texts:
+            if possible <= found.keys():
+                break  # the column's other cells can only give a mark already found
+            mark = _mark_of(cell, name in grouped)
+            if mark is not None:
+                found.setdefault(mark, (name, cell.strip()))
 
     def column(name: str) -> str:
         return (names or {}).get(name, f"'{name}'")
@@ -335,6 +345,8 @@ def read_numbers(
     """
     values = np.full(len(cells), np.nan)
     for i, cell in enumerate(cells):
+        if type(cell) is str and not cell.strip():
+            continue  # an empty cell: NaN
         number = to_number(cell, decimal, grouped)
         if math.isfinite(number):
             values[i] = number

@@ -9,6 +9,7 @@ number (``-1.5``, ``+3``) are left as they are.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -44,6 +45,24 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _textual(dtype: Any) -> bool:
+    """Whether a column of this dtype may hold text (object or string dtypes)."""
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
+#: A trigger at the start of a text, in the distinct texts of a column joined by _SEPARATOR.
+_SEPARATOR = "\x1f"
+_STARTS = re.compile(f"(?:^|{_SEPARATOR})[{re.escape(''.join(_TRIGGERS))}]")
+
+
+def _may_trigger(column: pd.Series) -> bool:
+    """Whether a text of ``column`` may start with a trigger: one scan of its distinct texts
+    joined (a separator inside a text can only say yes, which :func:`escape_cell` settles)."""
+    texts = [v for v in set(column.to_numpy(dtype=object)) if isinstance(v, str)]
+    return _STARTS.search(_SEPARATOR.join(texts)) is not None
+
+
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells and column labels went through :func:`escape_cell`.
 
@@ -66,14 +85,15 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     1              ctrl  2.0
     """
     out = df.copy(deep=False)  # copy-on-write: the columns replaced below are new arrays
-    for name, dtype in df.dtypes.items():
-        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
+    columns = df.columns.tolist()
+    for name, dtype in zip(columns, df.dtypes, strict=True):
+        if not _textual(dtype):
             continue
         column = df[name]
-        # each distinct value looked at once: a few names over many rows is cheap
-        if any(escape_cell(v) is not v for v in column.unique()):
+        # each distinct value looked at once, and only in a column that may need it
+        if _may_trigger(column) and any(escape_cell(v) is not v for v in column.unique()):
             out[name] = column.map(escape_cell, na_action="ignore")
-    labels = [escape_cell(c) for c in df.columns]
-    if any(label is not c for label, c in zip(labels, df.columns, strict=True)):
+    labels = [escape_cell(c) for c in columns]
+    if any(label is not c for label, c in zip(labels, columns, strict=True)):
         out.columns = labels
     return out

@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import sys
+from collections.abc import Collection
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -105,12 +106,14 @@ def _descriptive(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame.assign(**rounded)
 
 
-def result_tables(results: Results) -> dict[str, pd.DataFrame]:
+def result_tables(
+    results: Results, names: Collection[str] | None = None
+) -> dict[str, pd.DataFrame]:
     """The tables of ``results`` under their output names (without ``.csv``), each with its
-    declared columns in order (:data:`qpcr.schema.TABLES`)."""
-    wells = results.wells.drop(columns=["cq_used", "in_layout"], errors="ignore")
+    declared columns in order (:data:`qpcr.schema.TABLES`); only those in ``names`` when
+    given."""
     tables = {
-        "wells": wells,
+        "wells": results.wells,
         "replicates": results.replicates,
         "samples": results.samples,
         "fold_changes": results.fold_changes,
@@ -118,7 +121,12 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
         "qc": results.qc,
     }
     tables.update(results.tables)
-    tables["qc"] = _descriptive(results.qc, ("observed", "value", "threshold"))
+    if names is not None:
+        tables = {name: frame for name, frame in tables.items() if name in names}
+    if tables.get("wells") is results.wells:  # dropped only when it is written
+        tables["wells"] = results.wells.drop(columns=["cq_used", "in_layout"], errors="ignore")
+    if "qc" in tables:
+        tables["qc"] = _descriptive(results.qc, ("observed", "value", "threshold"))
     factors, replicate = results.factors, results.config.replicate
     return {name: conform(name, frame, factors, replicate) for name, frame in tables.items()}
 

@@ -549,4 +549,8 @@ def conform(
     # in order already (the usual case): a shallow copy, which copy-on-write keeps apart
     ordered = frame.copy(deep=False) if frame.columns.tolist() == order else frame[order]
     loose = [c for c, held in ordered.dtypes.items() if c in floats and held == np.dtype(object)]
-    return ordered.astype(dict.fromkeys(loose, float)) if loose else ordered
+    if loose:  # column by column: astype with a mapping concatenates every column anew
+        ordered = ordered.copy(deep=False)
+        for c in loose:
+            ordered[c] = ordered[c].astype(float)
+    return ordered

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ExportParseError, FormatWarning, InputError
-from ...plate import PLATES, PlateFormat, is_whole, normalise_well, plate_for_wells
+from ...plate import PLATES, PlateFormat, is_whole, normalise_well, normalise_wells, plate_for_wells
 from ...schema import VENDOR_FLAGS, normalise_sample_type
 from .._tabular import (
     CQ_HEADERS,
     as_text,
+    as_texts,
     frame,
     norm_header,
     parse_bool,
@@ -194,7 +195,7 @@ def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[
             where=table.where,
             hint="Export the results table with its well columns",
         )
-    raw = [as_text(v) for v in table.data[column]]
+    raw = as_texts(table.data[column])
     numeric = [w for w in raw if is_whole(w)]
     if size is None:
         if numeric:
@@ -206,16 +207,13 @@ def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[
                 bad = next((i for i, w in enumerate(raw) if _outside(w, PLATES[384])), 0)
                 raise ExportParseError(exc.message, where=table.at(bad, column)) from None
     plate = PLATES[size]
-    names: list[str] = []
-    for i, value in enumerate(raw):
-        try:
-            names.append(normalise_well(value, plate))
-        except InputError as exc:
-            raise ExportParseError(
-                f"{exc.message}; expected a well of the {plate.describe()}",
-                where=table.at(i, column),
-            ) from None
-    return names, size
+
+    def refuse(i: int, exc: InputError) -> ExportParseError:
+        return ExportParseError(
+            f"{exc.message}; expected a well of the {plate.describe()}", where=table.at(i, column)
+        )
+
+    return normalise_wells(raw, plate, refuse), size
 
 
 def _outside(well: str, plate: PlateFormat) -> bool:
@@ -255,12 +253,12 @@ def _wells(
     cols = _results_columns(table)
     wells, size = _well_names(table, cols, size)
     out = pd.DataFrame({"well": wells}, index=data.index)
-    samples = [as_text(v) for v in data[cols["sample"]]] if "sample" in cols else [""] * len(data)
+    samples = as_texts(data[cols["sample"]]) if "sample" in cols else [""] * len(data)
     if fix_float_names:
         samples = [s[:-2] if _SPURIOUS_FLOAT.match(s) else s for s in samples]
     out["sample"] = samples
     # no target column (D&A Primary Analysis): '' until a layout names the targets
-    out["target"] = [as_text(v) for v in data[cols["target"]]] if "target" in cols else ""
+    out["target"] = as_texts(data[cols["target"]]) if "target" in cols else ""
     repeated = out["well"].duplicated() if "target" not in cols else pd.Series(False, out.index)
     if repeated.any():  # several dyes in one well, no target names: the layout cannot tell
         i = int(repeated.to_numpy().argmax())
@@ -276,10 +274,10 @@ def _wells(
             "empty target name; expected the assay of this well",
             where=table.at(empty[0], cols["target"]),
         )
-    tasks = [as_text(v) for v in data[cols["task"]]] if "task" in cols else [""] * len(data)
+    tasks = as_texts(data[cols["task"]]) if "task" in cols else [""] * len(data)
     out["sample_type"] = sample_types(tasks, _sample_type, table.where, "Task")
     if "reporter" in cols:
-        out["reporter"] = [as_text(v) for v in data[cols["reporter"]]]
+        out["reporter"] = as_texts(data[cols["reporter"]])
     elif "dyes" in cols:
         out["reporter"] = [as_text(v).split("-")[0] for v in data[cols["dyes"]]]
     numeric = {cols[k]: list(data[cols[k]]) for k in ("cq", "quantity", "tm") if k in cols}
@@ -300,7 +298,7 @@ def _wells(
     )
     out["omitted"] = omitted
     if "call" in cols:  # presence/absence or genotype call, as the instrument wrote it
-        out["call"] = [as_text(v) for v in data[cols["call"]]]
+        out["call"] = as_texts(data[cols["call"]])
     flag_columns = [c for c in data.columns if norm_header(c).upper() in VENDOR_FLAGS]
     if flag_columns:
         out["flags"] = _flags(table, flag_columns)
@@ -392,7 +390,7 @@ def _curves(
         return None
     plate = PLATES[size]
     column = cols.get("position", cols.get("well"))
-    raw = pd.Series([as_text(v) for v in data[column]], index=data.index)
+    raw = pd.Series(as_texts(data[column]), index=data.index)
     names: dict[str, str] = {}
     for value in raw.unique():
         try:
@@ -402,7 +400,7 @@ def _curves(
             raise ExportParseError(exc.message, where=table.at(i, column)) from None
     out = pd.DataFrame({"well": raw.map(names).to_numpy()})
     if "target" in cols:
-        out["target"] = [as_text(v) for v in data[cols["target"]]]
+        out["target"] = as_texts(data[cols["target"]])
     else:  # melt data carry no target: use the well's only target, '' for multiplex wells
         per_well = wells.groupby("well")["target"].agg(lambda t: t.iloc[0] if len(t) == 1 else "")
         out["target"] = out["well"].map(per_well).fillna("").to_numpy()

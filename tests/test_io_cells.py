@@ -1,0 +1,109 @@
+"""Reading numbers and tables held to their cell-by-cell formulation: the decimal mark of a
+file (:func:`qpcr.io.numbers.decimal_mark`), whose scan stops once a column can add no new
+mark, gives the same mark and the same refusal naming the same cells; a table framed at once
+(:func:`qpcr.io._tabular.frame`) holds the same cells; the Rotor-Gene sniffer, which skips a
+head lacking its words, says what reading every first cell says."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qpcr.errors import ExportParseError
+from qpcr.io import numbers, rotorgene
+from qpcr.io._tabular import as_text, frame, norm_header
+from qpcr.io.numbers import decimal_mark
+from qpcr.io.registry import FileSample
+
+
+def _outcome(columns: Mapping[str, Sequence[object]], grouped: Collection[str]) -> str:
+    try:
+        return decimal_mark("run.csv", columns, grouped=grouped)
+    except ExportParseError as exc:
+        return str(exc)
+
+
+_CELL = st.one_of(
+    st.text(alphabet="0123456789.,e- '", max_size=7),
+    st.sampled_from(["24.51", "24,51", "1.000", "1,000", "1.234,5", "Undetermined", ""]),
+    st.floats(allow_nan=True), st.none(),
+)  # fmt: skip
+
+
+@given(st.lists(st.lists(_CELL, max_size=8), min_size=1, max_size=3), st.data())
+def test_the_mark_is_that_of_every_cell(cells: list[list[object]], data: st.DataObject) -> None:
+    columns = {f"c{k}": column for k, column in enumerate(cells)}
+    grouped = data.draw(st.sets(st.sampled_from(sorted(columns))))
+    fast = _outcome(columns, grouped)
+    with pytest.MonkeyPatch.context() as patch:  # a mark no cell gives: every cell is read
+        patch.setattr(numbers, "_possible_marks", lambda text, grouped: {"none"})
+        assert _outcome(columns, grouped) == fast
+
+
+def test_a_column_stops_being_read_once_it_can_add_nothing(monkeypatch) -> None:
+    read = []
+    real = numbers._mark_of
+    monkeypatch.setattr(numbers, "_mark_of", lambda cell, grouped: read.append(cell)
+                        or real(cell, grouped))  # fmt: skip
+    columns = {"Cq": ["Undetermined", "24.51", "25.02", "26.1"], "Quantity": ["", "", ""]}
+    assert decimal_mark("run.csv", columns, grouped={"Quantity"}) == "."
+    assert read == ["Undetermined", "24.51"]  # and the quantities hold no mark at all
+    read.clear()
+    columns["Tm"] = ["81,5"]
+    with pytest.raises(ExportParseError, match="'81,5' \\(decimal comma\\)"):
+        decimal_mark("run.csv", columns, grouped={"Quantity"})
+
+
+def _frame_cell_by_cell(rows: list[list[object]], header: int) -> pd.DataFrame:
+    """frame as first written: every cell of a row looked at for a blank row, and the block
+    filled row by row."""
+    names = list(frame([rows[header]], 0).columns)
+    body = []
+    for row in rows[header + 1 :]:
+        if all(as_text(c) == "" for c in row):
+            break
+        body.append(row)
+    cells = np.full((len(body), len(names)), None, dtype=object)
+    for i, line in enumerate(body):
+        width = min(len(line), len(names))
+        cells[i, :width] = line[:width]
+    return pd.DataFrame(cells, columns=names, dtype=object)
+
+
+_TABLE_CELL = st.one_of(st.sampled_from(["", " ", "A1", "24.1", " x "]), st.none(),
+                        st.floats(allow_nan=True), st.integers(-3, 3))  # fmt: skip
+
+
+@given(st.lists(st.lists(_TABLE_CELL, max_size=4), min_size=1, max_size=6), st.booleans())
+def test_a_table_is_framed_as_cell_by_cell(rows: list[list[object]], even: bool) -> None:
+    if even:  # rows as wide as the header: the block built at once
+        rows = [rows[0], *([*row, *rows[0]][: len(rows[0])] for row in rows[1:])]
+    got, expected = frame(rows, 0), _frame_cell_by_cell(rows, 0)
+    pd.testing.assert_frame_equal(got, expected)
+    assert all(a is b for a, b in zip(got.to_numpy().flat, expected.to_numpy().flat, strict=True))
+
+
+_HEAD_PARTS = ["Excel Analysed Data Export", "EXCEL  analysed data export", "Quantitative",
+               "Quantitative analysis of run.Green (Page 1)", " analysis of", "Well", "Cq",
+               ";", ",", "\t", "\n", " ", "x"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_HEAD_PARTS), max_size=12))
+def test_the_rotor_gene_sniffer_reads_the_first_cells_of_a_head_that_may_match(
+    parts: list[str],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "head.csv"
+        path.write_text("".join(parts), encoding="ascii")
+        sample = FileSample(path)
+        cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
+        every = rotorgene._is_export([norm_header(c) for c in cells if c.strip()])
+        assert rotorgene.sniff(sample) == every
