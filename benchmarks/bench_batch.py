@@ -8,7 +8,7 @@ when the machine's speed drifts):
   one BLAS thread (as the command line runs: OpenBLAS's thread start-up is CPU the unit spends
   and ``qpcr`` does not);
 - the floors: a process importing only the libraries a plate to tables needs (numpy, pandas,
-  scipy.special, click), and those plus what every output needs (matplotlib, openpyxl);
+  scipy.special, click), and those plus what every output needs (matplotlib, xlsxwriter);
 - ``qpcr --help``;
 - one 384-well plate to tables in a fresh process (``--no-figures --no-workbook``, and with
   ``--no-html`` too);
@@ -55,7 +55,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 #: t and F distributions), and what every output adds: with one BLAS thread, as the CLI runs,
 #: these "floor" processes show how much of a ratio the libraries alone take.
 TABLE_LIBRARIES = "numpy, pandas, scipy.special, click"
-OUTPUT_LIBRARIES = "matplotlib.figure, matplotlib.backends.backend_agg, openpyxl"
+OUTPUT_LIBRARIES = "matplotlib.figure, matplotlib.backends.backend_agg, xlsxwriter"
 
 
 def _kib(path: str, key: str) -> int:

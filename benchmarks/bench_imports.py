@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hypoxia_tocilizumab"
-HEAVY = ("statsmodels", "scipy.stats", "scipy.special", "matplotlib", "openpyxl")
+HEAVY = ("statsmodels", "scipy.stats", "scipy.special", "matplotlib", "openpyxl", "xlsxwriter")
 TABLES = (
     "import qpcr\nfrom qpcr.config import load_config\n"
     f"ex = {str(EXAMPLE)!r}\n"

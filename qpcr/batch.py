@@ -336,8 +336,7 @@ def run_batch(
         raise InputError("not found; expected a layout file", where=str(layout))
     outdir = Path(out)
     errors: list[tuple[str, str]] = []
-    seen: dict[tuple[str, str], bool] = {}  # (where, entry) → applied on some plate
-    analysed = 0
+    seen: dict[tuple[str, str], tuple[bool, int]] = {}  # (where, entry) → applied, plates
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
         given, at = tuple((overrides or {}).items()), tuple((origins or {}).items())
@@ -349,15 +348,14 @@ def run_batch(
                 if outcome.error is not None:
                     errors.append((outcome.name, describe(outcome.error)))
                     spool.error(*errors[-1])
-                else:
-                    analysed += 1
                 for where, entry, used in outcome.applied:
-                    seen[where, entry] = seen.get((where, entry), False) or used
+                    applied, given_to = seen.get((where, entry), (False, 0))
+                    seen[where, entry] = (applied or used, given_to + 1)
                 for name, (columns, rows) in outcome.tables.items():
                     spool.add(name, columns, rows)
                 if progress is not None:
                     progress(done, len(todo))
-            unmatched = [describe(e) for e in _unmatched(seen, analysed)] if analysed else []
+            unmatched = [describe(e) for e in _unmatched(seen)]
             for message in unmatched:
                 spool.error("", message)
     return BatchResult(outdir, len(plates), tuple(errors), tuple(unmatched))
@@ -483,17 +481,18 @@ def _applied(given: AnalysisConfig, used: AnalysisConfig) -> tuple[tuple[str, st
                  for s, n in entries(given))  # fmt: skip
 
 
-def _unmatched(seen: Mapping[tuple[str, str], bool], analysed: int) -> list[ConfigError]:
-    """The entries of the shared settings (where, entry) → applied on some plate, that applied
-    to none of the ``analysed`` plates: a misspelling, or a target no plate measures."""
+def _unmatched(seen: Mapping[tuple[str, str], tuple[bool, int]]) -> list[ConfigError]:
+    """The entries of the settings, (where, entry) → (applied on some plate, the number of
+    plates analysed with it), that applied to none of those plates: a misspelling, or a target
+    no plate measures (settings a manifest row names count only the plates of its rows)."""
     return [
         ConfigError(
-            f"{entry} applied to none of the {analysed} plate(s) analysed; expected its "
+            f"{entry} applied to none of the {plates} plate(s) analysed; expected its "
             "target(s) on at least one plate",
             where=where,
             hint="Check the name against the targets of the plates (wells.csv), or remove it",
         )
-        for (where, entry), used in seen.items()
+        for (where, entry), (used, plates) in seen.items()
         if not used
     ]
 

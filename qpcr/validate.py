@@ -49,6 +49,21 @@ _OWN_SETTINGS = (
 )
 
 
+def _shared_hint(config: AnalysisConfig, setting: str) -> str:
+    """The hint after a name a plate lacks when the plates of a batch share the settings
+    (``{}``: the name; empty otherwise): settings of its own, unless the setting was given
+    on the command line, which sets it on every plate whatever the plate's own settings say."""
+    if not config.shared:
+        return ""
+    where = config.where(setting)
+    if not where.startswith("-"):
+        return _OWN_SETTINGS
+    return (
+        f"If '{{}}' is a target of other plates, give {setting} in each plate's settings (a "
+        f"manifest row's config) rather than with {where}, which applies to every plate"
+    )
+
+
 def _require(
     names: Iterable[str],
     known: Sequence[str],
@@ -138,15 +153,15 @@ def check_names(
 
     measured = list(dict.fromkeys(unkn["target"].astype(str)))
     every = list(dict.fromkeys(wells["target"].astype(str)))
-    then = _OWN_SETTINGS if config.shared else ""
     if config.reference_genes != ("auto",):
+        hint = _shared_hint(config, "reference_genes")
         _require(
             config.reference_genes,
             measured,
             "reference gene '{}'",
             config.where("reference_genes"),
             TARGETS,
-            then and "A plate without its reference genes cannot be normalised. " + then,
+            hint and "A plate without its reference genes cannot be normalised. " + hint,
         )
     _require(
         config.candidate_genes,
@@ -161,7 +176,7 @@ def check_names(
         PER_TARGET["efficiency"],
         config.where("efficiency"),
         "names no target of the data",
-        then,
+        _shared_hint(config, "efficiency"),
     )
     _require(
         config.assay_single_copy_cq,
@@ -169,11 +184,12 @@ def check_names(
         PER_TARGET["assay_single_copy_cq"],
         config.where("assay_single_copy_cq"),
         "names no target of the data",
-        then,
+        _shared_hint(config, "assay_single_copy_cq"),
     )
     for name, pair in config.ratios.items():
         what = "target '{}' of ratio '" + name + "'"
-        _require(pair, measured, what, config.where("ratios"), TARGETS, then)
+        hint = _shared_hint(config, "ratios")
+        _require(pair, measured, what, config.where("ratios"), TARGETS, hint)
     named = unkn["sample"].astype(str) if "sample" in unkn else pd.Series([], dtype=str)
     samples = [s for s in dict.fromkeys(named) if s not in ("", "nan")]
     if samples:

@@ -179,18 +179,45 @@ def test_a_name_on_no_plate_is_an_error_of_the_batch(panels: Path) -> None:
 
 
 def test_a_plate_without_its_reference_gene_fails_with_a_clear_message(panels: Path) -> None:
-    code, _ = _batch(panels, panels / "analysis.toml", "out_ref", "--reference-genes", "TBP,VEGFA")
+    toml = _settings(panels, "ref.toml", "")
+    text = toml.read_text(encoding="utf-8").replace('"RPL13A"', '"RPL13A", "VEGFA"')
+    toml.write_text(text, encoding="utf-8")
+    code, _ = _batch(panels, toml, "out_ref")
     assert code == 1
     errors = pd.read_csv(panels / "out_ref" / "errors.csv")
     assert errors.values.tolist() == [[
         "plate0002",
-        "'--reference-genes: reference gene 'VEGFA' is not among the targets measured; expected "
-        f"one of {PANEL}. A plate without its reference genes cannot be normalised. If 'VEGFA' "
-        "is a target of other plates, give this plate settings of its own (a manifest row's "
-        "config)",
+        f"{toml} reference_genes: reference gene 'VEGFA' is not among the targets measured; "
+        f"expected one of {PANEL}. A plate without its reference genes cannot be normalised. "
+        "If 'VEGFA' is a target of other plates, give this plate settings of its own (a "
+        "manifest row's config)",
     ]]  # fmt: skip
     fold = pd.read_csv(panels / "out_ref" / "fold_changes.csv")
     assert set(fold["export"]) == {"plate0000", "plate0001"}
+
+
+def test_a_reference_gene_given_as_an_option_is_not_mended_by_a_rows_settings(
+    panels: Path,
+) -> None:
+    """An option sets its setting on every plate over the plate's own settings: the plate
+    given settings of its own still lacks VEGFA, so the hint names the option, not the row."""
+    rows = ["export,layout,config", "plate0000.txt,layout.csv,", "plate0001.txt,layout.csv,",
+            "plate0002.txt,layout2.csv,analysis.toml"]  # fmt: skip
+    manifest = panels / "ref_rows.csv"
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["batch", "--manifest", str(manifest), "--config", str(panels / "analysis.toml"),
+            "--out", str(panels / "out_ref_option"), "--jobs", "1",
+            "--reference-genes", "TBP,VEGFA"]  # fmt: skip
+    assert CliRunner().invoke(app, args).exit_code == 1
+    errors = pd.read_csv(panels / "out_ref_option" / "errors.csv")
+    assert errors.values.tolist() == [[
+        "plate0002",
+        "'--reference-genes: reference gene 'VEGFA' is not among the targets measured; expected "
+        f"one of {PANEL}. A plate without its reference genes cannot be normalised. If 'VEGFA' "
+        "is a target of other plates, give reference_genes in each plate's settings (a "
+        "manifest row's config) rather than with --reference-genes, which applies to every "
+        "plate",
+    ]]  # fmt: skip
 
 
 def test_a_near_name_that_the_settings_name_too_is_no_misspelling() -> None:
@@ -205,3 +232,28 @@ def test_a_near_name_that_the_settings_name_too_is_no_misspelling() -> None:
     alone = replace(both, efficiency={"IL6": 1.9})
     assert on_plate(wells, alone) == (alone, [])  # kept: check_names refuses it
     assert on_plate(wells, replace(both, shared=False)) == (both, [])  # one plate: unchanged
+
+
+def test_an_entry_of_a_rows_own_settings_counts_the_plates_of_that_row(panels: Path) -> None:
+    """Settings a manifest row names serve that row's plate alone: an entry of them that applied
+    nowhere is counted against that one plate, not against every plate of the batch."""
+    own = _settings(panels, "own.toml", VEGFA)
+    rows = ["export,layout,config", "plate0000.txt,layout.csv,", "plate0001.txt,layout.csv,",
+            "plate0002.txt,layout2.csv,own.toml"]  # fmt: skip
+    manifest = panels / "own_rows.csv"
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["batch", "--manifest", str(manifest), "--config", str(panels / "analysis.toml"),
+            "--out", str(panels / "out_own"), "--jobs", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    errors = pd.read_csv(panels / "out_own" / "errors.csv", keep_default_na=False)
+    tail = (" applied to none of the 1 plate(s) analysed; expected its target(s) on at least one "
+            "plate")  # fmt: skip
+    assert errors.values.tolist() == [
+        ["", f"{own} [efficiency]: efficiency of 'VEGFA'{tail}. Check the name against the "
+         "targets of the plates (wells.csv), or remove it"],
+        ["", f"{own} [assay_single_copy_cq]: single-copy Cq of 'VEGFA'{tail}. Check the name "
+         "against the targets of the plates (wells.csv), or remove it"],
+    ]  # fmt: skip
+    fold = pd.read_csv(panels / "out_own" / "fold_changes.csv")
+    assert set(fold["export"]) == {"plate0000", "plate0001", "plate0002"}

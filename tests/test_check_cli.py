@@ -184,3 +184,20 @@ def test_init_spec_refuses_a_single_copy_cq_of_no_target(runner: CliRunner, tmp_
         "expected one of ACTB, GAPDH, MYC. Did you mean 'MYC'?"
     )
     assert not (tmp_path / "new.toml").exists()
+
+
+def test_init_spec_names_the_settings_file_of_a_reference_gene_of_no_target(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A reference gene given in a settings file is refused at that file's key, not at the
+    command-line option the user did not give."""
+    settings = tmp_path / "ref.toml"
+    settings.write_text('reference_genes = ["GAPHD"]\n', encoding="utf-8")
+    args = ["check", str(GOOD[0]), "--init-spec", str(tmp_path / "new.toml"), "-c", str(settings)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert " ".join(result.stderr.split()) == (
+        f"error: {settings} reference_genes: reference gene 'GAPHD' is not on the plate; "
+        "expected one of ACTB, GAPDH, MYC. Did you mean 'GAPDH'?"
+    )
+    assert not (tmp_path / "new.toml").exists()

@@ -127,13 +127,18 @@ def test_a_misspelt_option_of_a_batch_names_the_option(tmp_path: Path) -> None:
             "--jobs", "1", "--efficiency", "BMP=1.9"]  # fmt: skip
     assert _error(args) == f"error: 1 of 1 plate(s) failed; see {tmp_path / 'b' / 'errors.csv'}"
     errors = pd.read_csv(tmp_path / "b" / "errors.csv")
-    # a batch's plates share the settings: the hint says how to give one plate its own
+    # a batch's plates share the settings; an option sets its setting on every plate, so the
+    # hint sends the entry to the plates' own settings
+    option = (
+        "If 'BMP' is a target of other plates, give efficiency in each plate's settings (a "
+        "manifest row's config) rather than with --efficiency, which applies to every plate"
+    )
+    # the CSV guards a cell that starts with '-' (a formula to a spreadsheet) with a quote
+    assert errors["message"].tolist() == [f"'--efficiency: {MISSPELT[2][2]} {option}"]
     own = (
         "If 'BMP' is a target of other plates, give this plate settings of its own (a manifest "
         "row's config)"
     )
-    # the CSV guards a cell that starts with '-' (a formula to a spreadsheet) with a quote
-    assert errors["message"].tolist() == [f"'--efficiency: {MISSPELT[2][2]} {own}"]
     done = run_batch([EXPORT], tmp_path / "api", layout=LAYOUT, config=toml, jobs=1,
                      overrides={"efficiency": {"BMP": 1.9}})  # fmt: skip
     assert done.errors[0][1] == f"settings [efficiency]: {MISSPELT[2][2]} {own}"

@@ -191,7 +191,10 @@ def _check_names(
             where="reference_genes",
             hint="Give --reference-genes GENE,... (the reference genes of your analyses)",
         )
-    named = [("reference gene", "reference_genes", gene) for gene in reference] + [
+    # genes named in the settings (as the CLI passes them) are named where they were given
+    given = list(reference) == list(config.reference_genes)
+    at = config.where("reference_genes") if given else "reference_genes"
+    named = [("reference gene", at, gene) for gene in reference] + [
         ("single-copy Cq of", config.where("assay_single_copy_cq"), t)
         for t in config.assay_single_copy_cq
     ]
