@@ -444,7 +444,11 @@ def _tables(
     given = _settings(plate.config) if plate.config else job.config
     config = settings_for([plate.export], given)
     config = config.with_overrides(dict(job.origins), **dict(job.overrides))
-    config = replace(config, shared=True)  # an entry applies to the plates with its target
+    # Settings every plate shares (the batch's settings file, the options) apply to the plates
+    # with their targets; a plate's own settings (its manifest row's, its template's) are
+    # checked as `qpcr analyze` checks them.
+    shared = (plate.config is None and job.config is not None) or bool(job.overrides)
+    config = replace(config, shared=shared)
     results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
     if job.report is not None:
         from .report import write_report
