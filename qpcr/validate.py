@@ -64,6 +64,18 @@ def _shared_hint(config: AnalysisConfig, setting: str) -> str:
     )
 
 
+def _design_hint(config: AnalysisConfig) -> str:
+    """The hint after a contrast naming a factor the control group does not: the design
+    factors are the control's; ``--control`` replaces the settings file's whole table."""
+    where = config.where("control")
+    named = (f"{where} names, which replaces the settings file's whole [control] table"
+             if where.startswith("-") else f"the control group names ({where})")  # fmt: skip
+    return (
+        f"The design factors are those {named}: give the control level of '{{}}' there too, "
+        "or leave the factor out of the contrast"
+    )
+
+
 def _require(
     names: Iterable[str],
     known: Sequence[str],
@@ -141,12 +153,18 @@ def check_names(
     if "sample" in control:  # one calibrator sample (qpcr.calibrator checks its name)
         calibrator_sample(config)
         control = {}
-    sides = [(config.where("control"), control)]
+    sides = [(config.where("control"), control, factors, "")]
+    compared = list(control) or factors  # a contrast compares groups of the control's factors
+    then = _design_hint(config)
     for c in config.contrasts:
         where = f"{config.where('contrasts')} '{c.name}'"
-        sides += [(f"{where} numerator", c.numerator), (f"{where} denominator", c.denominator)]
-    for where, spec in sides:
+        sides += [
+            (f"{where} {side}", spec, compared, then)
+            for side, spec in (("numerator", c.numerator), ("denominator", c.denominator))
+        ]
+    for where, spec, design_factors, then in sides:
         _require(spec, factors, "factor '{}'", where)
+        _require(spec, design_factors, "factor '{}'", where, "is not a design factor", then)
         for factor, level in spec.items():
             levels = list(dict.fromkeys(unkn[factor].astype(str)))
             _require([level], levels, "level '{}' of factor '" + factor + "'", where)
