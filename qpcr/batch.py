@@ -265,7 +265,8 @@ def run_batch(
         Settings (name → typed value) set on top of every plate's settings.
     origins
         Where each override was given (setting → e.g. its command-line option), for messages
-        (:meth:`~qpcr.config.AnalysisConfig.with_overrides`).
+        (:meth:`~qpcr.config.AnalysisConfig.with_overrides`); an override it leaves out is
+        named ``overrides`` (``overrides reference_genes``).
     manifest
         A CSV listing the plates instead of ``exports`` (see :func:`plates_of`).
     jobs
@@ -331,6 +332,9 @@ def run_batch(
         _refuse_shared_stems(plates)
     shared = load_config(config) if isinstance(config, (str, Path)) else config
     if overrides:  # checked once here rather than on every plate
+        from .validate import OVERRIDES
+
+        origins = {name: (origins or {}).get(name, OVERRIDES) for name in overrides}
         (shared or AnalysisConfig()).with_overrides(origins, **overrides)
     if layout is not None and not Path(layout).is_file():
         raise InputError("not found; expected a layout file", where=str(layout))

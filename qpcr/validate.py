@@ -49,18 +49,25 @@ _OWN_SETTINGS = (
 )
 
 
+#: Where :func:`qpcr.batch.run_batch` names its ``overrides`` given without ``origins``.
+OVERRIDES = "overrides"
+
+
 def _shared_hint(config: AnalysisConfig, setting: str) -> str:
     """The hint after a name a plate lacks when the plates of a batch share the settings
     (``{}``: the name; empty otherwise): settings of its own, unless the setting was given
-    on the command line, which sets it on every plate whatever the plate's own settings say."""
+    as an option or a batch's override, which sets it on every plate whatever the plate's own
+    settings say."""
     if not config.shared:
         return ""
-    where = config.where(setting)
-    if not where.startswith("-"):
+    origin = dict(config.origins).get(setting, "")
+    if not (origin.startswith("-") or origin == OVERRIDES):
         return _OWN_SETTINGS
+    given = (f"with {origin}, which applies" if origin.startswith("-")
+             else "in the batch's overrides, which apply")  # fmt: skip
     return (
         f"If '{{}}' is a target of other plates, give {setting} in each plate's settings (a "
-        f"manifest row's config) rather than with {where}, which applies to every plate"
+        f"manifest row's config) rather than {given} to every plate"
     )
 
 

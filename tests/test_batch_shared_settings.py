@@ -253,3 +253,25 @@ def test_a_rows_own_settings_are_checked_as_analyze_checks_them(panels: Path) ->
     ]  # fmt: skip
     fold = pd.read_csv(panels / "out_own" / "fold_changes.csv")
     assert set(fold["export"]) == {"plate0000", "plate0001"}
+
+
+def test_a_python_override_the_plate_lacks_is_named_and_hinted_as_an_override(
+    panels: Path,
+) -> None:
+    """``run_batch(overrides=...)`` without ``origins``: the override sets reference_genes on
+    every plate, over a plate's own settings too, so the hint does not send the user there
+    alone (it used to say "give this plate settings of its own")."""
+    from qpcr.batch import run_batch
+
+    done = run_batch(manifest=panels / "runs.csv", out=panels / "out_api_override",
+                     config=panels / "analysis.toml", jobs=1,
+                     overrides={"reference_genes": ("TBP", "VEGFA")})  # fmt: skip
+    assert done.failed == 1
+    assert list(done.errors) == [(
+        "plate0002",
+        "overrides reference_genes: reference gene 'VEGFA' is not among the targets measured; "
+        f"expected one of {PANEL}. A plate without its reference genes cannot be normalised. "
+        "If 'VEGFA' is a target of other plates, give reference_genes in each plate's settings "
+        "(a manifest row's config) rather than in the batch's overrides, which apply to every "
+        "plate",
+    )]  # fmt: skip
