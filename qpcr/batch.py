@@ -25,15 +25,25 @@ from pathlib import Path
 from typing import IO, Any
 
 from .atomic import replace_folder
+from .batch_settings import (
+    Applied,
+    Reach,
+    applied_entries,
+    partial_entries,
+    unmatched_entries,
+    write_reach,
+)
 from .config import AnalysisConfig, load_config, read_utf8
-from .errors import ConfigError, InputError, QpcrError
+from .errors import InputError, QpcrError
 
 __all__ = ["BATCH_FILES", "BATCH_TABLES", "BatchResult", "Plate", "plates_of", "run_batch"]
 
 #: The tables a batch gathers, one CSV each, every row led by its plate's ``export``.
 BATCH_TABLES = ("fold_changes", "ratios", "samples", "qc", "wells")
-#: The files of a batch's output folder (beside them ``plates/`` with ``reports``).
-BATCH_FILES = (*(f"{name}.csv" for name in BATCH_TABLES), "errors.csv")
+#: The files of a batch's output folder (beside them ``plates/`` with ``reports``):
+#: ``settings_applied.csv`` lists the plates each per-target entry applied to
+#: (:data:`qpcr.schema.TABLES`).
+BATCH_FILES = (*(f"{name}.csv" for name in BATCH_TABLES), "errors.csv", "settings_applied.csv")
 #: The long table written with ``tidy`` (:meth:`qpcr.results.Results.to_long`).
 LONG_TABLE = "results_long"
 _OWNED = frozenset({*BATCH_FILES, f"{LONG_TABLE}.csv", "plates"})
@@ -58,13 +68,15 @@ class Plate:
 @dataclass(frozen=True)
 class BatchResult:
     """What :func:`run_batch` did: the output folder, the number of plates, the failed
-    ones as (export, message), and the errors of the shared settings: entries that applied to
-    no plate (:func:`qpcr.validate.on_plate`)."""
+    ones as (export, message), the errors of the shared settings: entries that applied to
+    no plate (:func:`qpcr.validate.on_plate`), and a line per entry left out on some of the
+    plates (``settings_applied.csv`` holds every entry)."""
 
     outdir: Path
     plates: int
     errors: tuple[tuple[str, str], ...]
     unmatched: tuple[str, ...] = ()
+    partial: tuple[str, ...] = ()
 
     @property
     def failed(self) -> int:
@@ -220,12 +232,13 @@ class _Job:
 @dataclass(frozen=True)
 class _Outcome:
     """A plate's tables as CSV rows without the header, each with its header (columns), and
-    (where, entry, applied here) for each entry of its per-target settings; or its error."""
+    (key, where, entry, applied here) for each entry of its per-target settings
+    (:func:`_applied`); or its error."""
 
     name: str
     tables: dict[str, tuple[tuple[str, ...], str]]
     error: QpcrError | None = None
-    applied: tuple[tuple[str, str, bool], ...] = ()
+    applied: tuple[Applied, ...] = ()
 
 
 def run_batch(
@@ -265,7 +278,8 @@ def run_batch(
         Settings (name → typed value) set on top of every plate's settings.
     origins
         Where each override was given (setting → e.g. its command-line option), for messages
-        (:meth:`~qpcr.config.AnalysisConfig.with_overrides`).
+        (:meth:`~qpcr.config.AnalysisConfig.with_overrides`); an override it leaves out is
+        named ``overrides`` (``overrides reference_genes``).
     manifest
         A CSV listing the plates instead of ``exports`` (see :func:`plates_of`).
     jobs
@@ -331,12 +345,15 @@ def run_batch(
         _refuse_shared_stems(plates)
     shared = load_config(config) if isinstance(config, (str, Path)) else config
     if overrides:  # checked once here rather than on every plate
+        from .validate import OVERRIDES
+
+        origins = {name: (origins or {}).get(name, OVERRIDES) for name in overrides}
         (shared or AnalysisConfig()).with_overrides(origins, **overrides)
     if layout is not None and not Path(layout).is_file():
         raise InputError("not found; expected a layout file", where=str(layout))
     outdir = Path(out)
     errors: list[tuple[str, str]] = []
-    seen: dict[tuple[str, str], tuple[bool, int]] = {}  # (where, entry) → applied, plates
+    seen: dict[tuple[str, str, str], Reach] = {}  # the entries, by source, setting and name
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
         given, at = tuple((overrides or {}).items()), tuple((origins or {}).items())
@@ -348,17 +365,21 @@ def run_batch(
                 if outcome.error is not None:
                     errors.append((outcome.name, describe(outcome.error)))
                     spool.error(*errors[-1])
-                for where, entry, used in outcome.applied:
-                    applied, given_to = seen.get((where, entry), (False, 0))
-                    seen[where, entry] = (applied or used, given_to + 1)
+                for key, where, entry, used in outcome.applied:
+                    reach = seen.setdefault(key, Reach(where, entry))
+                    reach.plates += 1
+                    if not used:
+                        reach.missed.append(outcome.name)
                 for name, (columns, rows) in outcome.tables.items():
                     spool.add(name, columns, rows)
                 if progress is not None:
                     progress(done, len(todo))
-            unmatched = [describe(e) for e in _unmatched(seen)]
+            unmatched = [describe(e) for e in unmatched_entries(seen.values())]
             for message in unmatched:
                 spool.error("", message)
-    return BatchResult(outdir, len(plates), tuple(errors), tuple(unmatched))
+        write_reach(tmp / "settings_applied.csv", seen.values())
+    partial = tuple(partial_entries(seen.values()))
+    return BatchResult(outdir, len(plates), tuple(errors), tuple(unmatched), partial)
 
 
 def _refuse_shared_stems(plates: Sequence[Plate]) -> None:
@@ -431,7 +452,7 @@ def _analyse(job: _Job) -> _Outcome:
 
 def _tables(
     job: _Job,
-) -> tuple[dict[str, tuple[tuple[str, ...], str]], tuple[tuple[str, str, bool], ...]]:
+) -> tuple[dict[str, tuple[tuple[str, ...], str]], tuple[Applied, ...]]:
     """The analysis of one plate: the batch tables, led by the plate's columns, as CSV rows
     with their header, and which per-target entries of the settings applied (:func:`_applied`);
     the full report written when asked."""
@@ -472,33 +493,7 @@ def _tables(
         for position, (key, value) in enumerate(lead):
             frame.insert(position, escape_cell(key), escape_cell(value))
         out[name] = (tuple(frame.columns), frame.to_csv(index=False, header=False))
-    return out, _applied(config, results.config)
-
-
-def _applied(given: AnalysisConfig, used: AnalysisConfig) -> tuple[tuple[str, str, bool], ...]:
-    """(where, entry, applied) for each entry of the per-target settings ``given`` to a plate
-    (:func:`qpcr.validate.entries`): whether the settings ``used`` on it kept the entry."""
-    from .validate import PER_TARGET, entries
-
-    kept = entries(used)
-    return tuple((given.where(s), PER_TARGET[s].format(n), (s, n) in kept)
-                 for s, n in entries(given))  # fmt: skip
-
-
-def _unmatched(seen: Mapping[tuple[str, str], tuple[bool, int]]) -> list[ConfigError]:
-    """The entries of the settings, (where, entry) → (applied on some plate, the number of
-    plates analysed with it), that applied to none of those plates: a misspelling, or a target
-    no plate measures (settings a manifest row names count only the plates of its rows)."""
-    return [
-        ConfigError(
-            f"{entry} applied to none of the {plates} plate(s) analysed; expected its "
-            "target(s) on at least one plate",
-            where=where,
-            hint="Check the name against the targets of the plates (wells.csv), or remove it",
-        )
-        for (where, entry), (used, plates) in seen.items()
-        if not used
-    ]
+    return out, applied_entries(config, results.config)
 
 
 class _Spool:

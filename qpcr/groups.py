@@ -225,14 +225,14 @@ def _check_levels(
     for factor, level in spec.items():
         if factor not in factors:
             raise ConfigError(
-                f"'{factor}' is not a design factor; the factors are {', '.join(factors)}",
+                f"'{factor}' is not a design factor; expected one of {', '.join(factors)}",
                 where=where,
                 hint=did_you_mean(factor, factors),
             )
         levels = sorted(units[factor].astype(str).unique())
         if level not in levels:
             raise ConfigError(
-                f"level '{level}' of factor '{factor}' is not in the data; its levels are "
+                f"level '{level}' of factor '{factor}' is not in the data; expected one of "
                 f"{', '.join(levels)}",
                 where=where,
                 hint=did_you_mean(level, levels),
@@ -241,7 +241,7 @@ def _check_levels(
 
 def _comparisons(
     units: pd.DataFrame, factors: Sequence[str], control: Mapping[str, str],
-    contrasts: Sequence[Contrast],
+    contrasts: Sequence[Contrast], contrasts_at: str,
 ) -> list[tuple[str, dict[str, str], dict[str, str]]]:  # fmt: skip
     out = []
     for levels in group_order(units, factors, control):
@@ -250,7 +250,7 @@ def _comparisons(
         out.append((f"{group_label(levels)} vs control", levels, dict(control)))
     for c in contrasts:
         for side, spec in (("numerator", c.numerator), ("denominator", c.denominator)):
-            _check_levels(units, spec, factors, f"contrast '{c.name}' {side}")
+            _check_levels(units, spec, factors, f"{contrasts_at} '{c.name}' {side}")
         out.append((c.name, dict(c.numerator), dict(c.denominator)))
     return out
 
@@ -268,6 +268,7 @@ def compare_groups(
     alpha: float = 0.05,
     min_n: int = 2,
     units: pd.DataFrame | None = None,
+    where: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Compare every group with the control group (and each extra contrast), per item.
 
@@ -302,6 +303,10 @@ def compare_groups(
         The fewest biological units per group for a test.
     units
         ``biological_units(values, value, item, factors, replicate)`` when already computed.
+    where
+        Where ``control`` and ``contrasts`` were given, for errors (e.g. ``{"control":
+        "--control"}``, from :meth:`~qpcr.config.AnalysisConfig.where`); by default the
+        parameter's name.
 
     Returns
     -------
@@ -337,20 +342,21 @@ def compare_groups(
                  contrast  n  fold_change   ci_low  ci_high  p_value  test
     group=drug vs control  3     4.702192 3.027407 7.303481 0.000682 welch
     """
+    at = {"control": "control", "contrasts": "contrasts", **(where or {})}
     missing = [f for f in factors if f not in control]
     if missing:
         raise MissingControlError(
             f"the control group names no level for factor(s) {', '.join(missing)}",
-            where="settings [control]",
+            where=at["control"],
             hint='Give the control level of every design factor, e.g. oxygen = "normoxia"',
         )
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
-    _check_levels(units, control, factors, "settings [control]")
+    _check_levels(units, control, factors, at["control"])
     rows = []
     items = list(dict.fromkeys(units[item]))
     selector = _Selector(units, factors, value, item)
-    for label, num, den in _comparisons(units, factors, control, contrasts):
+    for label, num, den in _comparisons(units, factors, control, contrasts, at["contrasts"]):
         treated, ref = selector.select(num), selector.select(den)
         for name in items:
             rows.append(_compare_one(label, name, num, factors, ref.get(name, _NO_UNITS),

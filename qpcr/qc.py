@@ -155,7 +155,7 @@ def apply_qc(
     flags = w["flags"].fillna("").astype(str) if "flags" in w else pd.Series("", index=w.index)
     if "flags" in w:
         w["flags"] = flags
-    matched = _matching_flags(flags, config.exclude_flags)
+    matched = _matching_flags(flags, config.exclude_flags, config.where("exclude_flags"))
     exclude(matched.ne(""), "vendor_flag", matched)
     stype = w["sample_type"].fillna("unkn")
     exclude(stype.isin(CONTROL_TYPES), stype)
@@ -212,15 +212,16 @@ def apply_qc(
     return w, event_table(events)
 
 
-def _matching_flags(flags: pd.Series, wanted: Sequence[str]) -> pd.Series:
-    """Per well, its flags that ``exclude_flags`` names (';'-joined; '*' = every flag)."""
+def _matching_flags(flags: pd.Series, wanted: Sequence[str], where: str) -> pd.Series:
+    """Per well, its flags that ``exclude_flags`` names (';'-joined; '*' = every flag);
+    ``where``: where the setting was given, for an unknown code's error."""
     wanted = [code.upper() for code in wanted]
     unknown = [code for code in wanted if code != "*" and code not in VENDOR_FLAGS]
     if unknown:
         raise ConfigError(
             f"'{unknown[0]}' is not a vendor flag code; expected one of "
             f"{', '.join(VENDOR_FLAGS)}, or '*' for any flag",
-            where="exclude_flags",
+            where=where,
             hint=did_you_mean(unknown[0], VENDOR_FLAGS),
         )
     if not wanted:

@@ -205,7 +205,9 @@ def _by_reference(
     return tables[0], tables[1]
 
 
-def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str) -> str:
+def pairing_of(
+    wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str, where: str = "pairing"
+) -> str:
     """``"well"`` or ``"sample"``: how ΔCq pairs targets with reference genes.
 
     ``auto`` is ``well`` when every well of a non-reference target also holds every reference
@@ -220,6 +222,8 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
         The reference targets.
     pairing
         The ``pairing`` setting: ``auto``, ``well`` or ``sample``.
+    where
+        Where ``pairing`` was given, for the error (``AnalysisConfig.where("pairing")``).
 
     Returns
     -------
@@ -272,7 +276,7 @@ def pairing_of(wells: pd.DataFrame, reference_genes: Sequence[str], pairing: str
     raise ConfigError(
         f"pairing = 'well', but {len(lacking) or len(wells) - len(located)} target well(s) hold "
         f"no reference gene {'or have no well name' if not example else f'({example})'}",
-        where="settings pairing",
+        where=where,
         hint="Per-well ΔCq needs target and reference genes in the same well (multiplex); set "
         'pairing = "sample" (or "auto") for targets and references in separate wells',
     )

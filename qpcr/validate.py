@@ -49,18 +49,37 @@ _OWN_SETTINGS = (
 )
 
 
+#: Where :func:`qpcr.batch.run_batch` names its ``overrides`` given without ``origins``.
+OVERRIDES = "overrides"
+
+
 def _shared_hint(config: AnalysisConfig, setting: str) -> str:
     """The hint after a name a plate lacks when the plates of a batch share the settings
     (``{}``: the name; empty otherwise): settings of its own, unless the setting was given
-    on the command line, which sets it on every plate whatever the plate's own settings say."""
+    as an option or a batch's override, which sets it on every plate whatever the plate's own
+    settings say."""
     if not config.shared:
         return ""
-    where = config.where(setting)
-    if not where.startswith("-"):
+    origin = dict(config.origins).get(setting, "")
+    if not (origin.startswith("-") or origin == OVERRIDES):
         return _OWN_SETTINGS
+    given = (f"with {origin}, which applies" if origin.startswith("-")
+             else "in the batch's overrides, which apply")  # fmt: skip
     return (
         f"If '{{}}' is a target of other plates, give {setting} in each plate's settings (a "
-        f"manifest row's config) rather than with {where}, which applies to every plate"
+        f"manifest row's config) rather than {given} to every plate"
+    )
+
+
+def _design_hint(config: AnalysisConfig) -> str:
+    """The hint after a contrast naming a factor the control group does not: the design
+    factors are the control's; ``--control`` replaces the settings file's whole table."""
+    where = config.where("control")
+    named = (f"{where} names, which replaces the settings file's whole [control] table"
+             if where.startswith("-") else f"the control group names ({where})")  # fmt: skip
+    return (
+        f"The design factors are those {named}: give the control level of '{{}}' there too, "
+        "or leave the factor out of the contrast"
     )
 
 
@@ -141,12 +160,18 @@ def check_names(
     if "sample" in control:  # one calibrator sample (qpcr.calibrator checks its name)
         calibrator_sample(config)
         control = {}
-    sides = [(config.where("control"), control)]
+    sides = [(config.where("control"), control, factors, "")]
+    compared = list(control) or factors  # a contrast compares groups of the control's factors
+    then = _design_hint(config)
     for c in config.contrasts:
         where = f"{config.where('contrasts')} '{c.name}'"
-        sides += [(f"{where} numerator", c.numerator), (f"{where} denominator", c.denominator)]
-    for where, spec in sides:
+        sides += [
+            (f"{where} {side}", spec, compared, then)
+            for side, spec in (("numerator", c.numerator), ("denominator", c.denominator))
+        ]
+    for where, spec, design_factors, then in sides:
         _require(spec, factors, "factor '{}'", where)
+        _require(spec, design_factors, "factor '{}'", where, "is not a design factor", then)
         for factor, level in spec.items():
             levels = list(dict.fromkeys(unkn[factor].astype(str)))
             _require([level], levels, "level '{}' of factor '" + factor + "'", where)

@@ -87,8 +87,22 @@ def _same(gathered: pd.DataFrame, export: str, alone: pd.DataFrame) -> None:
 def test_entries_apply_where_their_target_is(panels: Path) -> None:
     toml = _settings(panels, "shared.toml", RATIO + VEGFA)
     code, stderr = _batch(panels, toml, "out_shared")
-    assert (code, stderr) == (0, "")
+    # the entries plate0002 lacks are named at the end of the batch (not only in --reports)
+    entries = [("[efficiency]", "efficiency of 'VEGFA'"),
+               ("[assay_single_copy_cq]", "single-copy Cq of 'VEGFA'"),
+               ("[ratios]", "ratio 'VEGFA/BMP2'")]  # fmt: skip
+    assert (code, stderr) == (0, " ".join(
+        f"warning: {toml} {table}: {entry} applied to 2 of 3 plate(s); not on plate0002 (target "
+        "absent; see settings_applied.csv)" for table, entry in entries
+    ))  # fmt: skip
     out = panels / "out_shared"
+    reach = pd.read_csv(out / "settings_applied.csv", keep_default_na=False)
+    assert reach.values.tolist() == [
+        [f"{toml} [efficiency]", "efficiency of 'VEGFA'", 3, 2, "plate0002"],
+        [f"{toml} [assay_single_copy_cq]", "single-copy Cq of 'VEGFA'", 3, 2, "plate0002"],
+        [f"{toml} [ratios]", "ratio 'RANKL/OPG'", 3, 3, ""],
+        [f"{toml} [ratios]", "ratio 'VEGFA/BMP2'", 3, 2, "plate0002"],
+    ]
     assert pd.read_csv(out / "errors.csv").empty
     fold = pd.read_csv(out / "fold_changes.csv")
     ratios = pd.read_csv(out / "ratios.csv")
@@ -253,3 +267,50 @@ def test_a_rows_own_settings_are_checked_as_analyze_checks_them(panels: Path) ->
     ]  # fmt: skip
     fold = pd.read_csv(panels / "out_own" / "fold_changes.csv")
     assert set(fold["export"]) == {"plate0000", "plate0001"}
+
+
+def test_a_python_override_the_plate_lacks_is_named_and_hinted_as_an_override(
+    panels: Path,
+) -> None:
+    """``run_batch(overrides=...)`` without ``origins``: the override sets reference_genes on
+    every plate, over a plate's own settings too, so the hint does not send the user there
+    alone (it used to say "give this plate settings of its own")."""
+    from qpcr.batch import run_batch
+
+    done = run_batch(manifest=panels / "runs.csv", out=panels / "out_api_override",
+                     config=panels / "analysis.toml", jobs=1,
+                     overrides={"reference_genes": ("TBP", "VEGFA")})  # fmt: skip
+    assert done.failed == 1
+    assert list(done.errors) == [(
+        "plate0002",
+        "overrides reference_genes: reference gene 'VEGFA' is not among the targets measured; "
+        f"expected one of {PANEL}. A plate without its reference genes cannot be normalised. "
+        "If 'VEGFA' is a target of other plates, give reference_genes in each plate's settings "
+        "(a manifest row's config) rather than in the batch's overrides, which apply to every "
+        "plate",
+    )]  # fmt: skip
+
+
+def test_one_settings_file_reached_two_ways_is_one_source(panels: Path) -> None:
+    """``--config`` spelled another way than a manifest row's path to the same file: the
+    entries are one source. VEGFA's entry applies on the rows' plates (0 and 1) and not on
+    plate0002 (the --config plate); keyed by the path as written, the --config spelling
+    applied to none of its 1 plate, a false error (exit 1)."""
+    toml = _settings(panels, "twice.toml", VEGFA)
+    (panels / "sub").mkdir(exist_ok=True)
+    rows = ["export,layout,config", "plate0000.txt,layout.csv,twice.toml",
+            "plate0001.txt,layout.csv,twice.toml", "plate0002.txt,layout2.csv,"]  # fmt: skip
+    manifest = panels / "twice_rows.csv"
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    other = panels / "sub" / ".." / "twice.toml"
+    args = ["batch", "--manifest", str(manifest), "--config", str(other),
+            "--out", str(panels / "out_twice"), "--jobs", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(panels / "out_twice" / "errors.csv").empty
+    reach = pd.read_csv(panels / "out_twice" / "settings_applied.csv", keep_default_na=False)
+    assert reach[["setting", "entry", "plates", "applied", "not_applied"]].values.tolist() == [
+        [f"{toml} [efficiency]", "efficiency of 'VEGFA'", 3, 2, "plate0002"],
+        [f"{toml} [assay_single_copy_cq]", "single-copy Cq of 'VEGFA'", 3, 2, "plate0002"],
+        [f"{toml} [ratios]", "ratio 'RANKL/OPG'", 3, 3, ""],
+    ]

@@ -307,7 +307,7 @@ def test_exclude_flags_excludes_the_named_flags_with_the_reason() -> None:
 def test_unknown_flag_code_is_refused_with_the_nearest() -> None:
     with pytest.raises(ConfigError) as caught:
         apply_qc(read_run(QS5).wells, AnalysisConfig(exclude_flags=("BADROXX",)))
-    assert caught.value.where == "exclude_flags"
+    assert caught.value.where == "settings exclude_flags"
     assert "'BADROXX' is not a vendor flag code" in caught.value.message
     assert caught.value.hint == "did you mean 'BADROX'?"
 

@@ -135,10 +135,11 @@ def test_a_misspelt_option_of_a_batch_names_the_option(tmp_path: Path) -> None:
     )
     # the CSV guards a cell that starts with '-' (a formula to a spreadsheet) with a quote
     assert errors["message"].tolist() == [f"'--efficiency: {MISSPELT[2][2]} {option}"]
-    own = (
-        "If 'BMP' is a target of other plates, give this plate settings of its own (a manifest "
-        "row's config)"
+    # from Python without origins the override is named as one, and set on every plate too
+    override = (
+        "If 'BMP' is a target of other plates, give efficiency in each plate's settings (a "
+        "manifest row's config) rather than in the batch's overrides, which apply to every plate"
     )
     done = run_batch([EXPORT], tmp_path / "api", layout=LAYOUT, config=toml, jobs=1,
                      overrides={"efficiency": {"BMP": 1.9}})  # fmt: skip
-    assert done.errors[0][1] == f"settings [efficiency]: {MISSPELT[2][2]} {own}"
+    assert done.errors[0][1] == f"overrides [efficiency]: {MISSPELT[2][2]} {override}"

@@ -137,7 +137,7 @@ def test_compare_groups_checks_the_numerator_too() -> None:
     values = pd.DataFrame({"target": "T", "treatment": ["vehicle", "drug"] * 2,
                            "sample": list("abcd"), "log2_rq": [0.0, 1.0, 0.2, 1.2]})  # fmt: skip
     contrast = Contrast("drug vs vehicle", {"treatment": "drgu"}, {"treatment": "vehicle"})
-    with pytest.raises(ConfigError, match=r"contrast 'drug vs vehicle' numerator: level 'drgu'"):
+    with pytest.raises(ConfigError, match=r"contrasts 'drug vs vehicle' numerator: level 'drgu'"):
         compare_groups(values, value="log2_rq", item="target", factors=["treatment"],
                        control={"treatment": "vehicle"}, contrasts=[contrast])  # fmt: skip
 

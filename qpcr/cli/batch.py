@@ -66,11 +66,12 @@ def batch(
                              overrides=typed_settings(settings), origins=given_at(settings),
                              manifest=manifest, jobs=jobs, reports=reports, tidy=tidy,
                              force=force, progress=advance, describe=_cli_text)  # fmt: skip
-    if done.unmatched:  # entries of the shared settings that applied to no plate
-        from rich.markup import escape
+    from rich.markup import escape
 
-        for message in done.unmatched:
-            stderr().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    for message in done.partial:  # entries left out on the plates that lack their target
+        stderr().print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+    for message in done.unmatched:  # entries of the shared settings that applied to no plate
+        stderr().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if done.failed:
         stderr().print(f"[bold red]error:[/] {done.failed} of {done.plates} plate(s) failed; "
                        f"see {out / 'errors.csv'}", highlight=False)  # fmt: skip

@@ -417,6 +417,21 @@ TABLES: Final[dict[str, Table]] = {
                "contrast in contrasts.csv is the primary result); '' where there is no p"),
         ),
     ),
+    "settings_applied": Table(
+        "settings_applied.csv",
+        "entry of the per-target settings of a batch ([efficiency], [assay_single_copy_cq], "
+        "[ratios]): the plates it applied to and those that lack its target",
+        "by qpcr batch",
+        (
+            _c("setting", "text", "text", "where the entry was given: the settings file and its "
+               "table, or the option"),
+            _c("entry", "text", "text", "the entry (efficiency of 'VEGFA', ratio 'VEGFA/BMP2')"),
+            _c("plates", "int", "count", "plates analysed with the entry"),
+            _c("applied", "int", "count", "plates it applied to (the others lack its target)"),
+            _c("not_applied", "text", "text", "the plates (export) it did not apply to, "
+               "';'-joined ('' when none)"),
+        ),
+    ),
     "curves": CURVE_CALLS,
     "melt": MELT,
 }  # fmt: skip

@@ -94,7 +94,8 @@ def compare(
     cols = [*factors, *([replicate] if replicate else [])]
     common: dict[str, Any] = dict(factors=factors, control=settings.control, replicate=replicate,
                   contrasts=settings.contrasts, test=settings.test, alpha=settings.alpha,
-                  min_n=settings.min_replicates)  # fmt: skip
+                  min_n=settings.min_replicates,
+                  where={k: settings.where(k) for k in ("control", "contrasts")})  # fmt: skip
     units = biological_units(samples, "log2_rq", "target", factors, replicate)
     fold = compare_groups(samples, value="log2_rq", item="target", units=units, **common)
     ratio_samples = ratio_table(samples, settings.ratios, cols)

@@ -132,7 +132,7 @@ def quantify(
     efficiency = dict(settings.efficiency)
     plate_efficiency: dict[str, dict[str, float]] = {}
     if absolute:
-        notes.append(_absolute_note(curves, targets))
+        notes.append(_absolute_note(curves, targets, settings.where("reference_genes")))
     by_curves = settings.efficiency_source == "curves" and not absolute
     if not curves.empty:
         tables["standard_curves"] = curves
@@ -229,7 +229,7 @@ def _relative(
     tables = {**quantified.tables, **stability}
     notes, warnings = [*quantified.notes, *found], [*quantified.warnings, *problems]
     unkn = quantified.wells[quantified.wells["sample_type"].eq("unkn")]
-    by_well = pairing_of(unkn, refs, settings.pairing) == "well"
+    by_well = pairing_of(unkn, refs, settings.pairing, settings.where("pairing")) == "well"
     wells = unkn[~unkn["excluded"]] if by_well else None
     if by_well:
         notes.append("ΔCq taken per well (target and reference genes in the same well), then "
@@ -328,9 +328,10 @@ def _quantities(wells: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     return table[[*keys, "n", "cq_mean", "quantity", "upper_bound"]]
 
 
-def _absolute_note(curves: pd.DataFrame, targets: Sequence[str]) -> str:
+def _absolute_note(curves: pd.DataFrame, targets: Sequence[str], where: str) -> str:
     """The note of an absolute quantification (no reference genes, standards with quantities);
-    refused when no standard curve can give a quantity."""
+    refused when no standard curve can give a quantity (``where``: where reference genes are
+    set)."""
     from ..curves import curve_problems
 
     if curves.empty or not curve_problems(curves, min_r2=-np.inf).eq("").any():
@@ -341,7 +342,7 @@ def _absolute_note(curves: pd.DataFrame, targets: Sequence[str]) -> str:
         raise ConfigError(
             "no reference gene is set, and the standards give no standard curve to read "
             f"quantities off ({found or 'no usable standard wells'})",
-            where="settings reference_genes",
+            where=where,
             hint=f"For fold changes choose one or more housekeeping genes among "
             f"{', '.join(targets) or 'the targets'}; for absolute quantification a target "
             "needs standards at 3 or more dilution levels",
@@ -495,7 +496,7 @@ def _reference_genes(
     elif auto:
         raise ConfigError(
             "reference_genes = ['auto'] needs at least 3 candidate_genes",
-            where="settings candidate_genes",
+            where=config.where("candidate_genes"),
             hint="List the housekeeping genes measured, e.g. candidate_genes = "
             '["TBP", "RPL13A", "B2M"]',
         )
@@ -516,7 +517,7 @@ def _factors(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
         candidates = [c for c in wells.columns if c not in NOT_FACTORS and c != config.replicate]
         raise MissingControlError(
             "no control group is set",
-            where="settings [control]",
+            where=config.where("control"),
             hint="Name the control level of each design factor, e.g. [control] oxygen = "
             f'"normoxia"; columns that look like factors: {", ".join(candidates) or "none"}',
         )
@@ -530,7 +531,7 @@ def _check_references(targets: Sequence[str], config: AnalysisConfig) -> None:
         raise ConfigError(
             "no reference gene is set, and no standard wells with quantities make it an "
             "absolute quantification",
-            where="settings reference_genes",
+            where=config.where("reference_genes"),
             hint=f"Choose one or more housekeeping genes among {', '.join(targets)} "
             '(reference_genes = ["..."]), or mark a dilution series as sample '
             "type 'std' with its quantities",
