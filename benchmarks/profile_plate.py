@@ -54,7 +54,7 @@ def main() -> None:
         exports = write_plates(Path(folder), args.plates + 1)
         config = load_config(Path(folder) / "analysis.toml")
         layout = Path(folder) / "layout.csv"
-        jobs = [_Job(Plate(p, p.stem), layout, config, (), None) for p in exports]
+        jobs = [_Job(Plate(p, p.stem), layout, config, (), (), None) for p in exports]
         _analyse(jobs[0])  # warm: first-use imports
         start = time.perf_counter()
         for job in jobs[1:]:

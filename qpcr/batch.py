@@ -416,19 +416,29 @@ def _cpus() -> int:
 
 def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
     """Each plate's outcome, in the order of ``todo``; ``jobs`` worker processes (one: in this
-    process)."""
+    process; forked workers: after this process has analysed the first plate)."""
     if jobs is not None and jobs < 1:
         raise InputError(f"{jobs} jobs; expected at least 1", where="jobs")
     jobs = min(jobs or _cpus(), len(todo))
-    if jobs == 1:
+    fork = sys.platform.startswith("linux")
+    if fork and jobs > 1:  # the first plate here: the workers start with what a plate imports
+        yield _analyse(todo[0])
+        todo = todo[1:]
+        jobs = min(jobs, len(todo))
+    if jobs <= 1:
         yield from map(_analyse, todo)
         return
+    import gc
     import multiprocessing
 
-    # fork: the workers start with qpcr and pandas already imported
-    method = "fork" if sys.platform.startswith("linux") else None
-    with multiprocessing.get_context(method).Pool(jobs) as pool:
-        yield from pool.imap(_analyse, todo)
+    # frozen, the objects the workers inherit stay out of their collections (which would walk
+    # them, and copy the pages they touch)
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork" if fork else None).Pool(jobs) as pool:
+            yield from pool.imap(_analyse, todo)
+    finally:
+        gc.unfreeze()
 
 
 @functools.lru_cache(maxsize=32)

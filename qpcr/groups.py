@@ -354,7 +354,7 @@ def compare_groups(
         units = biological_units(values, value, item, factors, replicate)
     _check_levels(units, control, factors, at["control"])
     rows = []
-    items = list(dict.fromkeys(units[item]))
+    items = list(dict.fromkeys(units[item].tolist()))
     selector = _Selector(units, factors, value, item)
     for label, num, den in _comparisons(units, factors, control, contrasts, at["contrasts"]):
         treated, ref = selector.select(num), selector.select(den)

@@ -151,8 +151,8 @@ def _plates(wells: pd.DataFrame, layout: pd.DataFrame, keys: list[str]) -> list[
     """The plates to compare one by one (``[None]``: the layout covers every plate)."""
     if "plate" not in keys:
         return [None]
-    given = set(layout["plate"])
-    return [p for p in dict.fromkeys(wells["plate"]) if p in given]
+    given = set(layout["plate"].tolist())
+    return [p for p in dict.fromkeys(wells["plate"].tolist()) if p in given]
 
 
 def _part(table: pd.DataFrame, plate: object) -> pd.DataFrame:

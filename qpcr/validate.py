@@ -104,6 +104,12 @@ def _require(
             )
 
 
+def _distinct_texts(column: pd.Series) -> list[str]:
+    """A column's distinct values as text, in the order they first appear (a list of the
+    cells first: iterating a text Series costs a Python call a cell)."""
+    return list(dict.fromkeys(column.astype(str).tolist()))
+
+
 def check_names(
     wells: pd.DataFrame, config: AnalysisConfig, export_targets: Iterable[str] = ()
 ) -> list[str]:
@@ -173,11 +179,11 @@ def check_names(
         _require(spec, factors, "factor '{}'", where)
         _require(spec, design_factors, "factor '{}'", where, "is not a design factor", then)
         for factor, level in spec.items():
-            levels = list(dict.fromkeys(unkn[factor].astype(str)))
+            levels = _distinct_texts(unkn[factor])
             _require([level], levels, "level '{}' of factor '" + factor + "'", where)
 
-    measured = list(dict.fromkeys(unkn["target"].astype(str)))
-    every = list(dict.fromkeys(wells["target"].astype(str)))
+    measured = _distinct_texts(unkn["target"])
+    every = _distinct_texts(wells["target"])
     if config.reference_genes != ("auto",):
         hint = _shared_hint(config, "reference_genes")
         _require(
@@ -215,8 +221,8 @@ def check_names(
         what = "target '{}' of ratio '" + name + "'"
         hint = _shared_hint(config, "ratios")
         _require(pair, measured, what, config.where("ratios"), TARGETS, hint)
-    named = unkn["sample"].astype(str) if "sample" in unkn else pd.Series([], dtype=str)
-    samples = [s for s in dict.fromkeys(named) if s not in ("", "nan")]
+    named = _distinct_texts(unkn["sample"]) if "sample" in unkn else []
+    samples = [s for s in named if s not in ("", "nan")]
     if samples:
         _require(
             config.irc_samples,

@@ -4,6 +4,7 @@ failures listed, reports per plate, the same output whatever the number of worke
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import subprocess
@@ -85,6 +86,7 @@ def test_two_jobs_write_the_same_files_as_one(plates: Path, batched: Path) -> No
     out = plates / "batch2"
     result = _batch(plates, out, "--jobs", "2")
     assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == 0  # the objects frozen for the workers are thawed again
     for name in (*(f"{t}.csv" for t in BATCH_TABLES), "errors.csv"):
         assert (out / name).read_bytes() == (batched / name).read_bytes(), name
 

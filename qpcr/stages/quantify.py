@@ -179,7 +179,7 @@ def _design(
     standards = wells["sample_type"].eq("std") & (quantity > 0)
     absolute = not settings.reference_genes and bool(standards.any())
     calibrator = calibrator_sample(settings)
-    targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"]))
+    targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"].tolist()))
     if not absolute:
         _check_references(targets, settings)
     factors = [] if (absolute and not settings.control) or calibrator else _factors(wells, settings)
@@ -371,7 +371,7 @@ def _curve_efficiencies(
     if not config.use_curve_efficiency or config.efficiency_source == "settings":
         return dict(config.efficiency), {}, [], []
     fitted = curves[curve_problems(curves).eq("") & curves["target"].isin(targets)]
-    todo = [t for t in dict.fromkeys(fitted["target"]) if t not in config.efficiency]
+    todo = [t for t in dict.fromkeys(fitted["target"].tolist()) if t not in config.efficiency]
     if not todo:
         return dict(config.efficiency), {}, [], []
     std = wells[wells["exclude_code"].eq("standard")]
@@ -478,7 +478,7 @@ def _reference_genes(
     levels_of = [replicates[f].astype(str).tolist() for f in factors]
     unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
                              if factors else "all")  # fmt: skip
-    levels = {f: list(dict.fromkeys(unkn[f].astype(str))) for f in factors}
+    levels = {f: list(dict.fromkeys(unkn[f].astype(str).tolist())) for f in factors}
     if len(candidates) >= 3:
         cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
         every = reference_gene_warnings(unkn, candidates, levels, alpha=config.alpha)

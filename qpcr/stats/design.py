@@ -26,7 +26,7 @@ def _levels(column: pd.Series) -> list[str]:
     appearance."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return [str(v) for v in column.cat.categories]
-    return list(dict.fromkeys(column.dropna().astype(str)))
+    return list(dict.fromkeys(column.dropna().astype(str).tolist()))
 
 
 def _response(data: pd.DataFrame, response: str) -> pd.Series:
