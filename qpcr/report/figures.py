@@ -497,12 +497,15 @@ def write_figures(
     """
     out = []
     # Each PNG is compressed and written by a worker thread (zlib releases the GIL) while the
-    # next figure draws; leaving the block waits for it, also when a draw fails.
+    # figure's SVG and the next figure draw; leaving the block waits for it, also on an error.
     with ThreadPoolExecutor(1) as worker:
         pending = []
         for name, fig in _figures(results).items():
             if fig is None:
                 continue
+            if "png" in formats:
+                write = partial(_write_encoded, encode=_draw_png(fig))
+                pending.append(worker.submit(atomic_write, folder / f"{name}.png", write))
             svg = b""  # drawn once for both the SVG file and the HTML report
             if svgs is not None or "svg" in formats:
                 buffer = io.BytesIO()
@@ -510,11 +513,7 @@ def write_figures(
                 svg = buffer.getvalue()
             for fmt in formats:
                 path = folder / f"{name}.{fmt}"
-                if fmt == "png":
-                    encode = _draw_png(fig)
-                    write = partial(_write_encoded, encode=encode)
-                    pending.append(worker.submit(atomic_write, path, write))
-                else:
+                if fmt != "png":
                     atomic_write(path, partial(Path.write_bytes, data=svg) if fmt == "svg"
                                  else partial(_save, fig, fmt))  # fmt: skip
                 out.append(path)
