@@ -520,7 +520,7 @@ def write_figures(
             if svgs is not None:
                 svgs[name] = svg.decode("utf-8")
     for job in pending:
-        job.result()  # a failed write raises here, the first in the order of the files
+        job.result()  # a failed PNG write raises here (the first figure's first)
     return out
 
 

@@ -43,8 +43,8 @@ def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
 
 def png_encoder(rgba: np.ndarray, dpi: float) -> Callable[[], bytes]:
     """:func:`encode_png` in two steps: the pixels are copied into PNG rows now, and the
-    returned function compresses them into the file's bytes. The compression (zlib, which
-    releases the GIL) can so run in another thread while ``rgba``'s canvas draws again.
+    returned function compresses them into the file's bytes, so the compression (zlib, which
+    releases the GIL) can run in another thread while ``rgba``'s canvas draws again.
 
     Examples
     --------
