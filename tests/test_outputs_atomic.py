@@ -405,3 +405,91 @@ def test_atomic_write_removes_temporaries_of_killed_writers(tmp_path: Path) -> N
     running.write_text("being written")
     atomic.atomic_write(tmp_path / "c.csv", lambda tmp: tmp.write_text("c"))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["c.csv", running.name])
+
+
+def _record_syncs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Record ``("fsync", path)`` for every fsync and ``("rename", destination)`` for every
+    rename and exchange of :mod:`qpcr.atomic`, in the order they happen (from any thread)."""
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    real_fsync, real_rename, real_exchange = os.fsync, os.rename, atomic._exchange
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        with lock:
+            events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+
+    def rename(a: str | Path, b: str | Path) -> None:
+        real_rename(a, b)
+        events.append(("rename", str(b)))
+
+    def exchange(a: Path, b: Path) -> bool:
+        done = real_exchange(a, b)
+        events.append(("rename", str(b)))
+        return done
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "rename", rename)
+    monkeypatch.setattr(atomic, "_exchange", exchange)
+    return events
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd")
+@pytest.mark.parametrize("earlier", [False, True])
+def test_a_folder_reaches_the_disk_whole_before_it_moves_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, earlier: bool
+) -> None:
+    """Files written inside a folder being built are synced when it moves (concurrently), not
+    one by one as written; every file and folder of it is synced before the move."""
+    target = tmp_path / "out"
+    if earlier:
+        with atomic.replace_folder(target, {"a.txt", "sub"}) as tmp:
+            (tmp / "a.txt").write_text("old")
+    events = _record_syncs(monkeypatch)
+    names = ["a.txt", "sub/b.txt", "sub/c.txt", "sub/d.txt", "sub/e.txt", "sub/f.txt"]
+    with atomic.replace_folder(target, {"a.txt", "sub"}) as tmp:
+        for name in names:
+            atomic.atomic_write(tmp / name, lambda path, name=name: path.write_text(name))
+        assert events == []  # nothing synced while the folder is built
+        (tmp / "sub" / "g.txt").write_text("written directly")
+    moved = [i for i, (kind, path) in enumerate(events) if kind == "rename" and path == str(target)]
+    assert len(moved) == 1
+    synced = {Path(path).relative_to(tmp).as_posix() for _, path in events[: moved[0]]}
+    assert synced == {*names, "sub/g.txt", ".", "sub"}
+    assert events[moved[0] + 1 :] == [("fsync", str(tmp_path))]
+    assert {p.relative_to(target).as_posix() for p in target.rglob("*.txt")} == {
+        *names, "sub/g.txt"}  # fmt: skip
+    assert (target / "sub" / "b.txt").read_text() == "sub/b.txt"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    events.clear()  # a file outside such a folder is synced before its rename, as before
+    atomic.atomic_write(tmp_path / "alone.txt", lambda path: path.write_text("x"))
+    assert [kind for kind, _ in events] == ["fsync"]
+    assert Path(events[0][1]).name.startswith(".qpcr-tmp-")
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd")
+def test_a_failed_sync_keeps_the_old_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out"
+    with atomic.replace_folder(target, {"a.txt", "b.txt"}) as tmp:
+        (tmp / "a.txt").write_text("old")
+    real = os.fsync
+
+    def full(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("b.txt"):
+            raise OSError(28, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+
+    def write_both() -> None:
+        with atomic.replace_folder(target, {"a.txt", "b.txt"}) as tmp:
+            for name in ("a.txt", "b.txt"):
+                atomic.atomic_write(tmp / name, lambda path: path.write_text("new"))
+
+    with pytest.raises(InputError, match=r"out: cannot write here \(no space left on the device"):
+        write_both()
+    assert [p.name for p in target.iterdir()] == ["a.txt"]
+    assert (target / "a.txt").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]

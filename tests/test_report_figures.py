@@ -251,3 +251,72 @@ def test_unpaired_points_in_one_scatter() -> None:
         assert tuple(scatters[0].get_facecolor()[0][:3]) == pytest.approx((0.45,) * 3)
         plain = [line for line in ax.get_lines() if line.get_marker() == "None"]
         assert [list(line.get_ydata()) for line in plain] == [[0, 0]]  # the line at 1, no join
+
+
+def test_pngs_compressed_in_a_worker_thread_as_drawn_alone(
+    results: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each PNG is compressed and written off the drawing thread (zlib releases the GIL, so
+    the next figure draws meanwhile), byte for byte the PNG saved on its own."""
+    import io
+    import threading
+
+    from qpcr.report import figures
+
+    threads: list[int] = []
+    real = figures._write_encoded
+    monkeypatch.setattr(figures, "_write_encoded", lambda path, encode: (
+        threads.append(threading.get_ident()), real(path, encode))[1])  # fmt: skip
+    paths = write_figures(results, tmp_path, ("png", "svg"))
+    assert [p.name for p in paths] == [
+        "fold_changes.png", "fold_changes.svg", "ratios.png", "ratios.svg"]  # fmt: skip
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads
+    for name, build in (("fold_changes", fold_change_figure), ("ratios", ratio_figure)):
+        alone = io.BytesIO()
+        figures._save(build(results), "png", alone)
+        assert (tmp_path / f"{name}.png").read_bytes() == alone.getvalue()
+
+
+def test_a_failed_draw_waits_for_the_png_being_written(
+    results: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from qpcr.report import figures
+
+    real_draw, real_write = figures._draw_png, figures._write_encoded
+    drawn: list[int] = []
+
+    def draw(fig):
+        drawn.append(1)
+        if len(drawn) == 2:
+            raise RuntimeError("the second figure")
+        return real_draw(fig)
+
+    def slow(path: Path, encode) -> None:
+        time.sleep(0.3)
+        real_write(path, encode)
+
+    monkeypatch.setattr(figures, "_draw_png", draw)
+    monkeypatch.setattr(figures, "_write_encoded", slow)
+    with pytest.raises(RuntimeError, match="the second figure"):
+        write_figures(results, tmp_path, ("png",))
+    # the first figure's PNG was complete before the error left write_figures
+    assert [p.name for p in tmp_path.iterdir()] == ["fold_changes.png"]
+    assert (tmp_path / "fold_changes.png").read_bytes()[-8:-4] == b"IEND"
+
+
+def test_a_failed_png_write_names_the_file(
+    results: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qpcr.errors import InputError
+    from qpcr.report import figures
+
+    def full(path: Path, encode) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(figures, "_write_encoded", full)
+    with pytest.raises(InputError, match=r"fold_changes.png: cannot write here \(no space"):
+        write_figures(results, tmp_path, ("png", "svg"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fold_changes.svg", "ratios.svg"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -405,7 +407,11 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
     """Save without a creation date or software stamp, so equal figures give equal files."""
     if fmt == "png":
-        _save_png(fig, path)
+        data = _draw_png(fig)()
+        if isinstance(path, io.BytesIO):
+            path.write(data)
+        else:
+            path.write_bytes(data)
         return
     import matplotlib
 
@@ -417,12 +423,12 @@ def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
         fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
 
 
-def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
-    """The figure drawn at 300 dpi (as ``savefig`` draws it) and stored as
-    :func:`qpcr.report.png.encode_png`."""
+def _draw_png(fig: Figure) -> Callable[[], bytes]:
+    """The figure drawn at 300 dpi (as ``savefig`` draws it) now; the returned function
+    encodes it (:func:`qpcr.report.png.png_encoder`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from .png import encode_png
+    from .png import png_encoder
 
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)  # every figure here is made by _figure
@@ -430,13 +436,9 @@ def _save_png(fig: Figure, path: Path | io.BytesIO) -> None:
     fig.dpi = 300
     try:
         canvas.draw()
-        data = encode_png(np.asarray(canvas.buffer_rgba()), 300)  # the pixels, not a copy
+        return png_encoder(np.asarray(canvas.buffer_rgba()), 300)  # copies the pixels
     finally:
         fig.dpi = dpi
-    if isinstance(path, io.BytesIO):
-        path.write(data)
-    else:
-        path.write_bytes(data)
 
 
 def _figures(results: Results) -> dict[str, Figure | None]:
@@ -494,22 +496,37 @@ def write_figures(
     >>> folder.cleanup()
     """
     out = []
-    for name, fig in _figures(results).items():
-        if fig is None:
-            continue
-        svg = b""  # drawn once for both the SVG file and the HTML report
-        if svgs is not None or "svg" in formats:
-            buffer = io.BytesIO()
-            _save(fig, "svg", buffer)
-            svg = buffer.getvalue()
-        for fmt in formats:
-            path = folder / f"{name}.{fmt}"
-            atomic_write(path, partial(Path.write_bytes, data=svg) if fmt == "svg"
-                         else partial(_save, fig, fmt))  # fmt: skip
-            out.append(path)
-        if svgs is not None:
-            svgs[name] = svg.decode("utf-8")
+    # Each PNG is compressed and written by a worker thread (zlib releases the GIL) while the
+    # figure's SVG and the next figure draw; leaving the block waits for it, also on an error.
+    with ThreadPoolExecutor(1) as worker:
+        pending = []
+        for name, fig in _figures(results).items():
+            if fig is None:
+                continue
+            if "png" in formats:
+                write = partial(_write_encoded, encode=_draw_png(fig))
+                pending.append(worker.submit(atomic_write, folder / f"{name}.png", write))
+            svg = b""  # drawn once for both the SVG file and the HTML report
+            if svgs is not None or "svg" in formats:
+                buffer = io.BytesIO()
+                _save(fig, "svg", buffer)
+                svg = buffer.getvalue()
+            for fmt in formats:
+                path = folder / f"{name}.{fmt}"
+                if fmt != "png":
+                    atomic_write(path, partial(Path.write_bytes, data=svg) if fmt == "svg"
+                                 else partial(_save, fig, fmt))  # fmt: skip
+                out.append(path)
+            if svgs is not None:
+                svgs[name] = svg.decode("utf-8")
+    for job in pending:
+        job.result()  # a failed PNG write raises here (the first figure's first)
     return out
+
+
+def _write_encoded(path: Path, encode: Callable[[], bytes]) -> None:
+    """Write the bytes ``encode()`` returns to ``path``."""
+    path.write_bytes(encode())
 
 
 def stability_figure(genes: pd.DataFrame, steps: pd.DataFrame, cutoff: float = 0.15) -> Figure:
