@@ -12,6 +12,7 @@ import pytest
 
 from qpcr.config import from_mapping
 from qpcr.pipeline import analyze
+from qpcr.report.canvas import save_figure
 from qpcr.report.figures import OKABE_ITO, fold_change_figure, ratio_figure, write_figures
 from qpcr.results import Results
 
@@ -274,7 +275,7 @@ def test_pngs_compressed_in_a_worker_thread_as_drawn_alone(
     assert threading.get_ident() not in threads
     for name, build in (("fold_changes", fold_change_figure), ("ratios", ratio_figure)):
         alone = io.BytesIO()
-        figures._save(build(results), "png", alone)
+        save_figure(build(results), "png", alone)
         assert (tmp_path / f"{name}.png").read_bytes() == alone.getvalue()
 
 
@@ -285,7 +286,7 @@ def test_a_failed_draw_waits_for_the_png_being_written(
 
     from qpcr.report import figures
 
-    real_draw, real_write = figures._draw_png, figures._write_encoded
+    real_draw, real_write = figures.draw_png, figures._write_encoded
     drawn: list[int] = []
 
     def draw(fig):
@@ -298,7 +299,7 @@ def test_a_failed_draw_waits_for_the_png_being_written(
         time.sleep(0.3)
         real_write(path, encode)
 
-    monkeypatch.setattr(figures, "_draw_png", draw)
+    monkeypatch.setattr(figures, "draw_png", draw)
     monkeypatch.setattr(figures, "_write_encoded", slow)
     with pytest.raises(RuntimeError, match="the second figure"):
         write_figures(results, tmp_path, ("png",))

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write
-from ..report.figures import OKABE_ITO, _figure, _save, _tight_layout
+from ..report.canvas import new_figure, save_figure, settle_layout
+from ..report.figures import OKABE_ITO
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -58,7 +59,7 @@ def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
     rows = np.flatnonzero(chosen)
     part = table.iloc[rows]
     threshold = float(part["threshold"].iloc[0]) if len(part) else np.nan
-    fig, axes = _figure(1, 2, (9.0, 3.6))
+    fig, axes = new_figure(1, 2, (9.0, 3.6))
     for ax, scale in zip(axes[0], ("linear", "log"), strict=True):
         label: str | None = "window of linearity"
         called = part["cq"].notna().to_numpy()
@@ -85,7 +86,7 @@ def amplification_figure(calls: CurveCalls, plate: str, target: str) -> Figure:
         ax.set_title(f"{_caption(plate, target)}: {scale}")
     if axes[0][0].get_legend_handles_labels()[0]:
         axes[0][0].legend(loc="upper left", fontsize="small", frameon=False)
-    _tight_layout(fig)
+    settle_layout(fig)
     return fig
 
 
@@ -119,7 +120,7 @@ def melt_figure(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, target
     >>> fig.axes[0].get_title(), fig.axes[0].get_xlabel()
     ('p1 · MYC: melt', 'temperature (°C)')
     """
-    fig, axes = _figure(1, 1, (5.4, 3.6))
+    fig, axes = new_figure(1, 1, (5.4, 3.6))
     ax = axes[0][0]
     mine = derivative[(derivative["plate"] == plate) & (derivative["target"] == target)]
     peaks = melt[(melt["plate"] == plate) & (melt["target"] == target)]
@@ -142,7 +143,7 @@ def melt_figure(derivative: pd.DataFrame, melt: pd.DataFrame, plate: str, target
     ax.set_title(f"{_caption(plate, target)}: melt")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize="small", frameon=False)
-    _tight_layout(fig)
+    settle_layout(fig)
     return fig
 
 
@@ -209,5 +210,5 @@ def write_curve_figures(
         fig = draw()
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", name)
         for fmt in formats:
-            written.append(atomic_write(folder / f"{stem}.{fmt}", partial(_save, fig, fmt)))
+            written.append(atomic_write(folder / f"{stem}.{fmt}", partial(save_figure, fig, fmt)))
     return written

@@ -21,6 +21,7 @@ import pandas as pd
 from ..grouped import records
 from ..groups import biological_units, group_label, group_order
 from ..labels import primary_view
+from .canvas import draw_png, new_figure, save_figure, settle_layout
 from .tables import atomic_write
 
 if TYPE_CHECKING:
@@ -39,37 +40,6 @@ __all__ = [
     "standard_curve_figure",
     "write_figures",
 ]
-
-
-def _figure(
-    nrows: int, ncols: int, figsize: tuple[float, float], panels: int | None = None
-) -> tuple[Figure, Any]:
-    """A figure on its own Agg canvas (no pyplot state) and its grid of axes.
-
-    Only the first ``panels`` cells of the grid (by rows; all when None) get axes, the others
-    are None: nothing is built that is not drawn. Titles sit at the top of their axes: the
-    automatic placement only moves a title clear of tick labels on top, which these figures
-    never have, and measures every tick label of the axes at each draw to find that out.
-    """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(nrows, ncols)
-    axes = np.full((nrows, ncols), None, dtype=object)
-    with matplotlib.rc_context({"axes.titley": 1.0}):
-        for i in range(nrows * ncols if panels is None else panels):
-            axes.flat[i] = fig.add_subplot(grid[divmod(i, ncols)])
-    return fig, axes
-
-
-def _tight_layout(fig: Figure) -> None:
-    """``tight_layout`` once, now: afterwards the figure keeps no layout engine, so that each
-    ``savefig`` draws it once instead of drawing it a first time to lay it out again."""
-    fig.tight_layout()
-    fig.set_layout_engine(None)
 
 
 #: Okabe & Ito's palette: told apart with any common colour-vision deficiency.
@@ -272,7 +242,7 @@ def fold_change_figure(results: Results) -> Figure:
     summary, ctrl = results.groups, results.config.control
     ngroups = len(group_order(units, factors, ctrl)) if len(units) else 1
     ncols, nrows, size = _grid(len(targets), ngroups)
-    fig, axes = _figure(nrows, ncols, size, len(targets))
+    fig, axes = new_figure(nrows, ncols, size, len(targets))
     paired = False
     primary = primary_view(results, "fold_changes")  # the stars follow the primary p-values
     for ax, target in zip(axes.flat, targets, strict=False):
@@ -290,7 +260,7 @@ def fold_change_figure(results: Results) -> Figure:
     refs = ", ".join(results.reference_genes)
     caption = _caption(results, primary, f"Fold change (normalised to {refs})", paired)
     fig.suptitle(textwrap.fill(caption, width=int(size[0] * 14)), fontsize=8)
-    _tight_layout(fig)
+    settle_layout(fig)
     return fig
 
 
@@ -330,7 +300,7 @@ def ratio_figure(results: Results) -> Figure | None:
     ctrl = results.config.control
     ngroups = len(group_order(units, factors, ctrl))
     ncols, nrows, size = _grid(len(names), ngroups)
-    fig, axes = _figure(nrows, ncols, size, len(names))
+    fig, axes = new_figure(nrows, ncols, size, len(names))
     paired = False
     for ax, name in zip(axes.flat, names, strict=False):
         mine_comps = comps[comps["ratio"] == name]
@@ -347,7 +317,7 @@ def ratio_figure(results: Results) -> Figure | None:
     caption = _caption(results, comps, "Ratio per group (geometric mean) and its fold change",
                        paired)  # fmt: skip
     fig.suptitle(textwrap.fill(caption, width=int(size[0] * 14)), fontsize=8)
-    _tight_layout(fig)
+    settle_layout(fig)
     return fig
 
 
@@ -383,7 +353,7 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     n = max(1, len(fitted))
     ncols = min(3, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = _figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows), len(fitted))
+    fig, axes = new_figure(nrows, ncols, (3.8 * ncols, 3.2 * nrows), len(fitted))
     std = wells[wells["exclude_code"].eq("standard")]
     for ax, curve in zip(axes.flat, fitted.to_dict("records"), strict=False):
         points = std[(std["target"] == curve["target"])
@@ -396,49 +366,12 @@ def standard_curve_figure(wells: pd.DataFrame, curves: pd.DataFrame) -> Figure:
                      f" R² = {curve['r_squared']:.4f}", fontsize=9)  # fmt: skip
         ax.set_xlabel("log10 quantity")
         ax.set_ylabel("Cq")
-    _tight_layout(fig)
+    settle_layout(fig)
     return fig
 
 
 #: Figure file formats :func:`write_figures` can write (PNG at 300 dpi; SVG and PDF are vector).
 FIGURE_FORMATS = ("png", "svg", "pdf")
-
-
-def _save(fig: Figure, fmt: str, path: Path | io.BytesIO) -> None:
-    """Save without a creation date or software stamp, so equal figures give equal files."""
-    if fmt == "png":
-        data = _draw_png(fig)()
-        if isinstance(path, io.BytesIO):
-            path.write(data)
-        else:
-            path.write_bytes(data)
-        return
-    import matplotlib
-
-    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "Producer": None}}[fmt]
-    # SVG text stays text (found by a search, selectable, editable in a drawing program; half
-    # the bytes and 0.65x the CPU of outlining each glyph), in the PNG's font (DejaVu Sans) or
-    # else another sans-serif; the element ids are the same in equal SVGs.
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "qpcr"}):
-        fig.savefig(path, format=fmt, dpi=300, metadata=metadata)
-
-
-def _draw_png(fig: Figure) -> Callable[[], bytes]:
-    """The figure drawn at 300 dpi (as ``savefig`` draws it) now; the returned function
-    encodes it (:func:`qpcr.report.png.png_encoder`)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from .png import png_encoder
-
-    canvas = fig.canvas
-    assert isinstance(canvas, FigureCanvasAgg)  # every figure here is made by _figure
-    dpi = fig.dpi
-    fig.dpi = 300
-    try:
-        canvas.draw()
-        return png_encoder(np.asarray(canvas.buffer_rgba()), 300)  # copies the pixels
-    finally:
-        fig.dpi = dpi
 
 
 def _figures(results: Results) -> dict[str, Figure | None]:
@@ -504,18 +437,18 @@ def write_figures(
             if fig is None:
                 continue
             if "png" in formats:
-                write = partial(_write_encoded, encode=_draw_png(fig))
+                write = partial(_write_encoded, encode=draw_png(fig))
                 pending.append(worker.submit(atomic_write, folder / f"{name}.png", write))
             svg = b""  # drawn once for both the SVG file and the HTML report
             if svgs is not None or "svg" in formats:
                 buffer = io.BytesIO()
-                _save(fig, "svg", buffer)
+                save_figure(fig, "svg", buffer)
                 svg = buffer.getvalue()
             for fmt in formats:
                 path = folder / f"{name}.{fmt}"
                 if fmt != "png":
                     atomic_write(path, partial(Path.write_bytes, data=svg) if fmt == "svg"
-                                 else partial(_save, fig, fmt))  # fmt: skip
+                                 else partial(save_figure, fig, fmt))  # fmt: skip
                 out.append(path)
             if svgs is not None:
                 svgs[name] = svg.decode("utf-8")
@@ -558,7 +491,7 @@ def stability_figure(genes: pd.DataFrame, steps: pd.DataFrame, cutoff: float = 0
     >>> [ax.get_title() for ax in fig.axes]
     ['geNorm stepwise exclusion', 'geNorm pairwise variation (cutoff 0.15)', 'NormFinder']
     """
-    fig, axes = _figure(1, 3, (11, 3.6))
+    fig, axes = new_figure(1, 3, (11, 3.6))
     ax_m, ax_v, ax_rho = axes[0]
     ax_m.plot(steps["genes_left"], steps["mean_m"], marker="o", color="C0")
     ax_m.invert_xaxis()
@@ -575,5 +508,5 @@ def stability_figure(genes: pd.DataFrame, steps: pd.DataFrame, cutoff: float = 0
     ax_rho.barh(list(rho.index), rho.to_numpy(), color="C2")
     ax_rho.set_xlabel("NormFinder stability (lower is better)")
     ax_rho.set_title("NormFinder")
-    _tight_layout(fig)
+    settle_layout(fig)
     return fig

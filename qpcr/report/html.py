@@ -421,10 +421,11 @@ def stability_html(
     """
     import io
 
-    from .figures import _save, stability_figure
+    from .canvas import save_figure
+    from .figures import stability_figure
 
     buffer = io.BytesIO()
-    _save(stability_figure(genes, steps), "svg", buffer)
+    save_figure(stability_figure(genes, steps), "svg", buffer)
     svg = _svg(buffer.getvalue().decode("utf-8"))
     order = ", ".join(str(t) for t in genes["target"])
     header = (f"<p>{n_samples} samples ranked. Best first: {escape(order)}.</p>"
