@@ -40,10 +40,16 @@ __all__ = ["BATCH_FILES", "BATCH_TABLES", "BatchResult", "Plate", "plates_of", "
 
 #: The tables a batch gathers, one CSV each, every row led by its plate's ``export``.
 BATCH_TABLES = ("fold_changes", "ratios", "samples", "qc", "wells")
+#: The warnings and notes of each plate's analysis (what ``qpcr analyze`` prints), one a row.
+MESSAGES_TABLE = "warnings"
 #: The files of a batch's output folder (beside them ``plates/`` with ``reports``):
 #: ``settings_applied.csv`` lists the plates each per-target entry applied to
 #: (:data:`qpcr.schema.TABLES`).
-BATCH_FILES = (*(f"{name}.csv" for name in BATCH_TABLES), "errors.csv", "settings_applied.csv")
+BATCH_FILES = (
+    *(f"{name}.csv" for name in (*BATCH_TABLES, MESSAGES_TABLE)),
+    "errors.csv",
+    "settings_applied.csv",
+)
 #: The long table written with ``tidy`` (:meth:`qpcr.results.Results.to_long`).
 LONG_TABLE = "results_long"
 _OWNED = frozenset({*BATCH_FILES, f"{LONG_TABLE}.csv", "plates"})
@@ -69,14 +75,16 @@ class Plate:
 class BatchResult:
     """What :func:`run_batch` did: the output folder, the number of plates, the failed
     ones as (export, message), the errors of the shared settings: entries that applied to
-    no plate (:func:`qpcr.validate.on_plate`), and a line per entry left out on some of the
-    plates (``settings_applied.csv`` holds every entry)."""
+    no plate (:func:`qpcr.validate.on_plate`), a line per entry left out on some of the
+    plates (``settings_applied.csv`` holds every entry), and the plates whose analysis gave
+    warnings with how many (``warnings.csv`` holds them)."""
 
     outdir: Path
     plates: int
     errors: tuple[tuple[str, str], ...]
     unmatched: tuple[str, ...] = ()
     partial: tuple[str, ...] = ()
+    warned: tuple[tuple[str, int], ...] = ()
 
     @property
     def failed(self) -> int:
@@ -239,6 +247,7 @@ class _Outcome:
     tables: dict[str, tuple[tuple[str, ...], str]]
     error: QpcrError | None = None
     applied: tuple[Applied, ...] = ()
+    warnings: int = 0
 
 
 def run_batch(
@@ -354,13 +363,15 @@ def run_batch(
     outdir = Path(out)
     errors: list[tuple[str, str]] = []
     seen: dict[tuple[str, str, str], Reach] = {}  # the entries, by source, setting and name
+    warned: list[tuple[str, int]] = []
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
         given, at = tuple((overrides or {}).items()), tuple((origins or {}).items())
         todo = [_Job(p, Path(layout) if layout else None, shared, given, at,
                      report_root / p.name if report_root else None, tidy)
                 for p in plates]  # fmt: skip
-        with _Spool(tmp, (*BATCH_TABLES, LONG_TABLE) if tidy else BATCH_TABLES) as spool:
+        tables = (*BATCH_TABLES, MESSAGES_TABLE, *([LONG_TABLE] if tidy else []))
+        with _Spool(tmp, tables) as spool:
             for done, outcome in enumerate(_outcomes(todo, jobs), start=1):
                 if outcome.error is not None:
                     errors.append((outcome.name, describe(outcome.error)))
@@ -372,6 +383,8 @@ def run_batch(
                         reach.missed.append(outcome.name)
                 for name, (columns, rows) in outcome.tables.items():
                     spool.add(name, columns, rows)
+                if outcome.warnings:
+                    warned.append((outcome.name, outcome.warnings))
                 if progress is not None:
                     progress(done, len(todo))
             unmatched = [describe(e) for e in unmatched_entries(seen.values())]
@@ -379,7 +392,7 @@ def run_batch(
                 spool.error("", message)
         write_reach(tmp / "settings_applied.csv", seen.values())
     partial = tuple(partial_entries(seen.values()))
-    return BatchResult(outdir, len(plates), tuple(errors), tuple(unmatched), partial)
+    return BatchResult(outdir, len(plates), tuple(errors), tuple(unmatched), partial, tuple(warned))
 
 
 def _refuse_shared_stems(plates: Sequence[Plate]) -> None:
@@ -451,8 +464,8 @@ def _analyse(job: _Job) -> _Outcome:
     """Analyse one plate (in a worker): its tables as CSV text, or its error."""
     plate = job.plate
     try:
-        tables, applied = _tables(job)
-        return _Outcome(plate.name, tables, applied=applied)
+        tables, applied, warnings = _tables(job)
+        return _Outcome(plate.name, tables, applied=applied, warnings=warnings)
     except QpcrError as exc:  # sent back as the base class: a subclass may not pickle
         error = QpcrError(exc.message, exc.where, exc.hint)
     except Exception as exc:  # a bug on one plate must not lose the others
@@ -462,10 +475,13 @@ def _analyse(job: _Job) -> _Outcome:
 
 def _tables(
     job: _Job,
-) -> tuple[dict[str, tuple[tuple[str, ...], str]], tuple[Applied, ...]]:
+) -> tuple[dict[str, tuple[tuple[str, ...], str]], tuple[Applied, ...], int]:
     """The analysis of one plate: the batch tables, led by the plate's columns, as CSV rows
-    with their header, and which per-target entries of the settings applied (:func:`_applied`);
-    the full report written when asked."""
+    with their header (its warnings and notes among them), which per-target entries of the
+    settings applied (:func:`_applied`) and how many warnings the analysis gave; the full
+    report written when asked."""
+    import pandas as pd
+
     from .pipeline import analyze
     from .report.safe import escape_cell, safe_frame
     from .report.tables import result_tables
@@ -487,6 +503,10 @@ def _tables(
         write_report(results, job.report, tidy=job.tidy)
     lead = (("export", plate.name), *plate.extra)
     tables = result_tables(results, BATCH_TABLES)
+    kinds = ["warning"] * len(results.warnings) + ["note"] * len(results.notes)
+    tables[MESSAGES_TABLE] = pd.DataFrame(
+        {"kind": kinds, "message": [*results.warnings, *results.notes]}, dtype=object
+    )
     if job.tidy:
         tables[LONG_TABLE] = results.to_long()
     out = {}
@@ -503,7 +523,7 @@ def _tables(
         for position, (key, value) in enumerate(lead):
             frame.insert(position, escape_cell(key), escape_cell(value))
         out[name] = (tuple(frame.columns), frame.to_csv(index=False, header=False))
-    return out, applied_entries(config, results.config)
+    return out, applied_entries(config, results.config), len(results.warnings)
 
 
 class _Spool:

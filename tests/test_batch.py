@@ -301,3 +301,32 @@ def test_the_batchs_layout_and_settings_in_the_exports_folder_are_not_plates(
                                  "--out", str(tmp_path / "o2")])  # fmt: skip
     assert result.exit_code == 1
     assert "no export left" in result.output
+
+
+def test_each_plates_warnings_are_kept_in_warnings_csv(plates: Path, tmp_path: Path) -> None:
+    """A plate's warnings (what `qpcr analyze` prints) are rows of warnings.csv, the same
+    texts as the plate analysed alone, and the batch says how many there were."""
+    from qpcr.config import load_config
+    from qpcr.pipeline import analyze
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for path in sorted((plates / "exports").glob("*.txt"))[:2]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    lines = (folder / "plate0001.txt").read_text(encoding="utf-8").split("\n")
+    well_a1 = next(i for i, line in enumerate(lines) if line.split("\t")[1:2] == ["A1"])
+    del lines[well_a1]  # the layout's well A1 now has no data: a warning
+    (folder / "plate0001.txt").write_text("\n".join(lines), encoding="utf-8")
+    alone = analyze([folder / "plate0001.txt"], plates / "layout.csv",
+                    load_config(plates / "analysis.toml"))  # fmt: skip
+    assert alone.warnings == ("1 layout well(s) have no data in the export: A1",)
+    out = tmp_path / "out"
+    args = ["batch", str(folder), "--layout", str(plates / "layout.csv"), "--config",
+            str(plates / "analysis.toml"), "--out", str(out), "--jobs", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert _read(out / "warnings.csv").values.tolist() == [
+        ["plate0001", "warning", alone.warnings[0]]]  # fmt: skip
+    assert list(_read(out / "warnings.csv").columns) == ["export", "kind", "message"]
+    said = " ".join(result.stderr.split())
+    assert f"1 warning(s) on 1 of 2 plate(s) (plate0001); see {out / 'warnings.csv'}" in said

@@ -91,11 +91,18 @@ def test_entries_apply_where_their_target_is(panels: Path) -> None:
     entries = [("[efficiency]", "efficiency of 'VEGFA'"),
                ("[assay_single_copy_cq]", "single-copy Cq of 'VEGFA'"),
                ("[ratios]", "ratio 'VEGFA/BMP2'")]  # fmt: skip
-    assert (code, stderr) == (0, " ".join(
-        f"warning: {toml} {table}: {entry} applied to 2 of 3 plate(s); not on plate0002 (target "
-        "absent; see settings_applied.csv)" for table, entry in entries
-    ))  # fmt: skip
     out = panels / "out_shared"
+    # and the plates whose analysis warned (efficiency 2.0 assumed for the targets [efficiency]
+    # leaves out, on the plates where its VEGFA entry applied) are counted
+    assert (code, stderr) == (0, " ".join([*(
+        f"warning: {toml} {table}: {entry} applied to 2 of 3 plate(s); not on plate0002 (target "
+        "absent; see settings_applied.csv)" for table, entry in entries),
+        f"warning: 2 warning(s) on 2 of 3 plate(s) (plate0000, plate0001); see "
+        f"{out / 'warnings.csv'}"]))  # fmt: skip
+    said = pd.read_csv(out / "warnings.csv", keep_default_na=False)
+    assert said[["export", "kind"]].values.tolist() == [
+        ["plate0000", "warning"], ["plate0001", "warning"],
+        ["plate0002", "note"], ["plate0002", "note"], ["plate0002", "note"]]  # fmt: skip
     reach = pd.read_csv(out / "settings_applied.csv", keep_default_na=False)
     assert reach.values.tolist() == [
         [f"{toml} [efficiency]", "efficiency of 'VEGFA'", 3, 2, "plate0002"],

@@ -72,8 +72,8 @@ def test_every_table_has_exactly_its_declared_columns(hypoxia, two_plates) -> No
     # results_long.csv (written with --tidy) is Results.to_long, checked in test_results_long.py;
     # curves.csv and melt.csv come from exports with curves (tests/test_calling.py,
     # tests/test_analyze_curves.py); these two analyses read Cq tables; settings_applied.csv
-    # is qpcr batch's (tests/test_batch_shared_settings.py)
-    written_elsewhere = {"results_long", "curves", "melt", "settings_applied"}
+    # and warnings.csv are qpcr batch's (tests/test_batch_shared_settings.py, test_batch.py)
+    written_elsewhere = {"results_long", "curves", "melt", "settings_applied", "warnings"}
     assert set(tables) | set(plates) == {n for n, t in TABLES.items() if t.file} - written_elsewhere
     for results, written in ((hypoxia, tables), (two_plates, plates)):
         for name, frame in written.items():

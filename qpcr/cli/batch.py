@@ -72,6 +72,14 @@ def batch(
         stderr().print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     for message in done.unmatched:  # entries of the shared settings that applied to no plate
         stderr().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    if done.warned and not quiet:
+        count = sum(n for _, n in done.warned)
+        first = ", ".join(name for name, _ in done.warned[:3]) + (
+            ", …" if len(done.warned) > 3 else ""
+        )
+        stderr().print(f"[yellow]warning:[/] {count} warning(s) on {len(done.warned)} of "
+                       f"{done.plates} plate(s) ({escape(first)}); see {out / 'warnings.csv'}",
+                       highlight=False)  # fmt: skip
     if done.failed:
         stderr().print(f"[bold red]error:[/] {done.failed} of {done.plates} plate(s) failed; "
                        f"see {out / 'errors.csv'}", highlight=False)  # fmt: skip

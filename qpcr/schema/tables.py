@@ -432,6 +432,17 @@ TABLES: Final[dict[str, Table]] = {
                "';'-joined ('' when none)"),
         ),
     ),
+    "warnings": Table(
+        "warnings.csv",
+        "warning or note of a plate's analysis (what qpcr analyze prints and provenance.json "
+        "records)",
+        "by qpcr batch",
+        (
+            _c("kind", "text", "text", "warning (a result may need a second look) or note (what "
+               "the analysis did, e.g. a settings entry left out on a plate without its target)"),
+            _c("message", "text", "text", "the text, as qpcr analyze prints it"),
+        ),
+    ),
     "curves": CURVE_CALLS,
     "melt": MELT,
 }  # fmt: skip
