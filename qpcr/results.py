@@ -137,7 +137,8 @@ class Results:
             ``measure`` (``fold_change``, ``ratio``, ``ratio_fold_change``,
             ``relative_quantity``), ``value``, ``ci_low``, ``ci_high``, ``p_value``, ``p_adj``,
             ``p_role`` (as in fold_changes and ratios: which p is the comparison's primary
-            result; '' where there is no p).
+            result; '' where there is no p), ``comparison`` (the comparison in words, as in
+            fold_changes and ratios).
 
         Examples
         --------
@@ -231,6 +232,7 @@ def _long_part(frame: pd.DataFrame, measure: str, design: list[str]) -> pd.DataF
     for name, column in zip(("ci_low", "ci_high", "p_value", "p_adj"), bounds, strict=True):
         columns[name] = frame[column] if column else nan
     columns["p_role"] = frame.get("p_role", text) if bounds[-1] else text
+    columns["comparison"] = frame.get("comparison", text)
     return pd.DataFrame(columns)
 
 

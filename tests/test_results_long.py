@@ -65,7 +65,8 @@ def test_long_pivots_back_to_the_wide_tables(
         back = back.rename(columns=dict(zip(("ci_low", "ci_high"), bounds[measure], strict=True)))
     tested = ["p_value", "p_adj", "p_role"] if measure in ("fold_change", "ratio_fold_change") \
         else []  # fmt: skip
-    compared = [*keys, value, *bounds.get(measure, ()), *tested]
+    labelled = ["comparison"] if measure != "relative_quantity" else []
+    compared = [*keys, value, *bounds.get(measure, ()), *tested, *labelled]
     left = back[compared].sort_values(keys).reset_index(drop=True)
     right = wide[compared].sort_values(keys).reset_index(drop=True)
     assert len(left) == len(right) > 0
@@ -78,6 +79,7 @@ def test_ci_and_p_are_empty_where_a_measure_has_none(written: Path) -> None:
     assert quantities[["ci_low", "ci_high", "p_value", "p_adj", "p_role"]].isna().all(axis=None)
     assert long.loc[long["measure"].eq("ratio"), "p_role"].isna().all()  # a group's ratio: no p
     assert quantities["contrast"].isna().all()
+    assert quantities["comparison"].isna().all()  # a sample's quantity compares nothing
     assert quantities["sample"].notna().all()
     folds = long[long["measure"].eq("fold_change")]
     assert (folds["ci_low"] < folds["value"]).all()

@@ -184,7 +184,7 @@ def write_long(results: Results, path: Path) -> Path:
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = write_long(example_results(), Path(folder.name) / "results_long.csv")
     >>> path.read_text(encoding="utf-8").splitlines()[0]
-    'contrast,target,oxygen,sample,measure,value,ci_low,ci_high,p_value,p_adj,p_role'
+    'contrast,target,oxygen,sample,measure,value,ci_low,ci_high,p_value,p_adj,p_role,comparison'
     >>> folder.cleanup()
     """
     return _csv(results.to_long(), path)

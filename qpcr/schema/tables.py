@@ -415,6 +415,8 @@ TABLES: Final[dict[str, Table]] = {
             _c("p_role", "text", "text", "p_role of the row's result in fold_changes.csv or "
                "ratios.csv ('primary': the p to report; 'sensitivity': the factorial model's "
                "contrast in contrasts.csv is the primary result); '' where there is no p"),
+            _c("comparison", "text", "text", "the comparison in words, as in fold_changes.csv "
+               "and ratios.csv ('' for a sample's relative quantity)"),
         ),
     ),
     "settings_applied": Table(
