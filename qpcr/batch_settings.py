@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import AnalysisConfig
-from .errors import ConfigError
+from .errors import ConfigError, listed
 
 __all__ = ["Applied", "Reach", "applied_entries", "partial_entries", "unmatched_entries",
            "write_reach"]  # fmt: skip
@@ -102,11 +102,11 @@ def partial_entries(seen: Iterable[Reach], shown: int = 3) -> Iterator[str]:
     >>> reach = Reach("analysis.toml [efficiency]", "efficiency of 'VEGFA'", 200, missed)
     >>> print(*partial_entries([reach, Reach("--efficiency", "efficiency of 'TBP'", 200)]))
     analysis.toml [efficiency]: efficiency of 'VEGFA' applied to 196 of 200 plate(s); not on
-    p7, p9, p12, … (target absent; see settings_applied.csv)
+    p7, p9, p12 ... and 1 more (target absent; see settings_applied.csv)
     """
     for reach in seen:
         if reach.applied and reach.missed:
-            names = ", ".join(reach.missed[:shown]) + (", …" if len(reach.missed) > shown else "")
+            names = listed(reach.missed, shown)
             yield (
                 f"{reach.where}: {reach.entry} applied to {reach.applied} of {reach.plates} "
                 f"plate(s); not on {names} (target absent; see settings_applied.csv)"

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..errors import listed
 from . import _cli_text, app, stderr, user_errors
 from .options import (
     argument,
@@ -74,9 +75,7 @@ def batch(
         stderr().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if done.warned and not quiet:
         count = sum(n for _, n in done.warned)
-        first = ", ".join(name for name, _ in done.warned[:3]) + (
-            ", …" if len(done.warned) > 3 else ""
-        )
+        first = listed((name for name, _ in done.warned), 3)
         stderr().print(f"[yellow]warning:[/] {count} warning(s) on {len(done.warned)} of "
                        f"{done.plates} plate(s) ({escape(first)}); see {out / 'warnings.csv'}",
                        highlight=False)  # fmt: skip
