@@ -318,15 +318,16 @@ this plate (it applies to the plates that measure it)"])
     if not config.shared:
         return config, []
     unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells
-    every, measured = set(wells["target"].astype(str)), set(unkn["target"].astype(str))
+    every = set(_distinct_texts(wells["target"]))
+    measured = set(_distinct_texts(unkn["target"]))
     given = entries(config)
+    named = {s: {t for (each, _), ts in given.items() if each == s for t in ts} for s in PER_TARGET}
     kept: dict[str, dict[str, Any]] = {s: dict(getattr(config, s)) for s in PER_TARGET}
     notes = []
     for (setting, name), targets in given.items():
         on = measured if setting == "ratios" else every
         missing = [t for t in targets if t not in on]
-        named = {t for (s, _), ts in given.items() if s == setting for t in ts}
-        if not missing or any(did_you_mean(t, sorted(on - named)) for t in missing):
+        if not missing or any(did_you_mean(t, sorted(on - named[setting])) for t in missing):
             continue  # applies here, or a misspelling that check_names refuses
         del kept[setting][name]
         absent = " and ".join(missing) + (" are" if len(missing) > 1 else " is")
