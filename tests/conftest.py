@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -35,3 +37,16 @@ def methods_wide() -> pd.DataFrame:
 def data_dir() -> Path:
     """Folder of test fixtures."""
     return DATA
+
+
+@pytest.fixture(scope="session")
+def write_plates() -> Callable[[Path, int], list[Path]]:
+    """``benchmarks/plates.py``'s generator: ``write_plates(folder, count)`` writes that many
+    384-well QuantStudio exports with their layout.csv and analysis.toml."""
+    path = Path(__file__).parents[1] / "benchmarks" / "plates.py"
+    spec = importlib.util.spec_from_file_location("plates", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_plates

@@ -5,10 +5,10 @@ failures listed, reports per plate, the same output whatever the number of worke
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -33,15 +33,12 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def plates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def plates(
+    tmp_path_factory: pytest.TempPathFactory, write_plates: Callable[[Path, int], list[Path]]
+) -> Path:
     """Three generated 384-well plates (benchmarks/plates.py) with their layout and settings."""
-    spec = importlib.util.spec_from_file_location("plates", ROOT / "benchmarks" / "plates.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     folder = tmp_path_factory.mktemp("plates")
-    module.write_plates(folder / "exports", 3)
+    write_plates(folder / "exports", 3)
     for name in ("layout.csv", "analysis.toml"):
         (folder / "exports" / name).rename(folder / name)
     return folder

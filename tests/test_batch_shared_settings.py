@@ -9,7 +9,7 @@ export and from its layout).
 
 from __future__ import annotations
 
-import importlib.util
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,16 +39,13 @@ RATIO = '"VEGFA/BMP2" = ["VEGFA", "BMP2"]\n'  # appended to the plates' [ratios]
 
 
 @pytest.fixture(scope="module")
-def panels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def panels(
+    tmp_path_factory: pytest.TempPathFactory, write_plates: Callable[[Path, int], list[Path]]
+) -> Path:
     """The three plates, their layouts and a manifest (runs.csv); analysis.toml is the
     benchmark's settings (with a [ratios] table last)."""
-    spec = importlib.util.spec_from_file_location("plates", ROOT / "benchmarks" / "plates.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     folder = tmp_path_factory.mktemp("panels")
-    module.write_plates(folder, 3)
+    write_plates(folder, 3)
     for name in ("plate0002.txt", "layout.csv"):
         lines = (folder / name).read_text(encoding="utf-8").splitlines(keepends=True)
         kept = "".join(line for line in lines if "VEGFA" not in line)
