@@ -25,16 +25,23 @@ from .stats.linear import _AnovaPlan, _ContrastPlan
 
 __all__ = ["factorial_tables"]
 
+#: The plans (:func:`_plans`) of text designs by their content (:func:`_items`) and settings,
+#: kept across calls: the plates of a batch usually share their designs. At most ``_KEPT``.
+_PLANS: dict[Any, tuple[Any, Any]] = {}
+_KEPT = 64
+
 
 def _items(
     samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
     replicate: str | None, refs: Sequence[str], units: tuple[pd.DataFrame, pd.DataFrame] | None,
 ):  # fmt: skip
-    """(kind, name, design key, biological units with a value, their positions in those units,
-    value column) for every target but the reference genes and every ratio: the units of all
-    items come from one grouping (``units`` when given), then are split per item. The design
-    key holds the item's factor levels and units, row by row: items with the same key share
-    the model's design."""
+    """(kind, name, design key, whether the key is text, biological units with a value, their
+    positions in those units, value column) for every target but the reference genes and every
+    ratio: the units of all items come from one grouping (``units`` when given), then are split
+    per item. The design key holds what a plan reads besides the response (the value column's
+    name, the units' columns, the factors' categories, the item's factor levels and units row by
+    row): items with the same key share the model's design. When every level and unit is text,
+    equal keys mean equal designs in any table (:data:`_PLANS` keeps them across calls)."""
     tables = [("target", samples, "log2_rq", refs)]
     if not ratio_samples.empty:
         tables.append(("ratio", ratio_samples, "log2_ratio", ()))
@@ -48,9 +55,15 @@ def _items(
         for i, name in enumerate(found[kind].tolist()):
             at.setdefault(name, []).append(i)
         design = [found[c].tolist() for c in [*factors, "unit"]]
+        text = all(type(v) is str for column in design for v in column)
+        cats = tuple(
+            tuple(found[f].cat.categories) if isinstance(found[f].dtype, pd.CategoricalDtype)
+            else None for f in factors
+        )  # fmt: skip
+        head = (value, tuple(found.columns), cats)
         for name in names:
-            key = (kind, *(tuple(column[i] for i in at[name]) for column in design))
-            yield kind, name, key, found, at[name], value
+            key = (*head, *(tuple(column[i] for i in at[name]) for column in design))
+            yield kind, name, key, text, found, at[name], value
 
 
 def factorial_tables(
@@ -127,21 +140,23 @@ def factorial_tables(
     block = "unit" if replicate else None
     failed = failed or {}
     items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes, units)
-    plans: dict[Any, tuple[Any, Any]] = {}  # per design: the ANOVA's and the contrasts' plan
-    for kind, name, shape, table, at, value in items:
+    # the plans' settings: with the design key (:func:`_items`), what a plan is built from
+    settings = (tuple(factors), block, tuple(config.control.items()), config.alpha,
+                config.factorial_method)  # fmt: skip
+    local: dict[Any, tuple[Any, Any]] = {}  # the plans of designs that are not all text
+    for kind, name, shape, text, table, at, value in items:
         item = {"item": kind, "name": name}
-        if shape not in plans:
-            rows = table.iloc[at].reset_index(drop=True)
-            design = _plan(_Design, rows, value, list(factors), block, "factorial_anova")
-            design = None if isinstance(design, QpcrError) else design  # each says why
-            plans[shape] = (
-                _plan(_AnovaPlan, rows, value, list(factors), block, 2, design),
-                _plan(_ContrastPlan, rows, value, list(factors), block, dict(config.control),
-                      config.alpha, config.factorial_method, design),
-            )  # fmt: skip
+        plans = _PLANS if text else local
+        key = (settings, shape)
+        if key not in plans:
+            plans[key] = _plans(table.iloc[at].reset_index(drop=True), value, list(factors),
+                                block, config)  # fmt: skip
+            if len(_PLANS) > _KEPT:  # the oldest design goes first
+                del _PLANS[next(iter(_PLANS))]
+        plan = plans[key]
         # a plan reads only the response of an item that shares its design
         response = pd.DataFrame({value: table[value].to_numpy()[at]})
-        found, compared = (_records(plan, response) for plan in plans[shape])
+        found, compared = (_records(part, response) for part in plan)
         if replicate:
             for row in found:
                 if row.get("term") == "unit":
@@ -168,21 +183,36 @@ def factorial_tables(
     return {"anova": anova, "contrasts": contrasts}
 
 
+def _plans(
+    rows: pd.DataFrame, value: str, factors: list[str], block: str | None, config: AnalysisConfig
+) -> tuple[Any, Any]:
+    """The ANOVA's and the contrasts' plans of the design of ``rows`` (one item's biological
+    units), each the error that refused it when it cannot be fitted."""
+    design = _plan(_Design, rows, value, factors, block, "factorial_anova")
+    design = None if isinstance(design, QpcrError) else design  # each says why
+    return (
+        _plan(_AnovaPlan, rows, value, factors, block, 2, design),
+        _plan(_ContrastPlan, rows, value, factors, block, dict(config.control), config.alpha,
+              config.factorial_method, design),
+    )  # fmt: skip
+
+
 def _plan(kind: Any, units: pd.DataFrame, *args: Any) -> Any:
     """The plan ``kind(units, *args)`` (the model work that depends on the design alone,
-    shared by the items with the same design), or the error that refused the design."""
+    shared by the items with the same design), or the error that refused the design (kept
+    without its traceback, which would hold the frames of the call that made it)."""
     try:
         return kind(units, *args)
     except QpcrError as exc:
-        return exc
+        return exc.with_traceback(None)
 
 
 def _records(plan: Any, units: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of the plan's table of the item's ``units``, or one row whose note says why
     there is none."""
+    if isinstance(plan, QpcrError):
+        return [{"note": str(plan)}]
     try:
-        if isinstance(plan, QpcrError):
-            raise plan
         return plan.records(units)
     except QpcrError as exc:
         return [{"note": str(exc)}]

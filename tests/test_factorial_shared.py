@@ -3,11 +3,14 @@ have it: every item's rows must equal the ANOVA and contrasts of that item alone
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from qpcr import factorial
 from qpcr.config import from_mapping
 from qpcr.factorial import factorial_tables
 from qpcr.groups import biological_units, compare_groups, group_summary
@@ -77,3 +80,53 @@ def test_given_units_change_nothing() -> None:
     for name in ("anova", "contrasts"):
         pdt.assert_frame_equal(given[name], alone[name])
     assert sorted(set(alone["anova"]["name"])) == ["BMP2", "MMP13", "VEGFA"]  # GAPDH: reference
+
+
+def _tables(samples: pd.DataFrame, **settings: object) -> dict[str, pd.DataFrame]:
+    config = from_mapping({"reference_genes": ["GAPDH"], "control": CONTROL,
+                           "replicate": "donor", **settings})  # fmt: skip
+    return factorial_tables(samples, pd.DataFrame(), FACTORS, "donor", config)
+
+
+def _categorical(samples: pd.DataFrame) -> pd.DataFrame:
+    return samples.astype({"drug": pd.CategoricalDtype(["drug", "vehicle"])})
+
+
+@pytest.mark.parametrize(
+    ("change", "settings", "hit"),
+    [
+        (lambda s: s.assign(log2_rq=s["log2_rq"] * 1.3 + 0.2), {}, True),  # other numbers
+        (lambda s: s.assign(oxygen=s["oxygen"].replace("hypoxia", "anoxia")), {}, False),
+        (lambda s: s.assign(donor=s["donor"].replace("D3", "D4")), {}, False),
+        (lambda s: s.assign(log2_rq=s["log2_rq"].mask(s.index == 29)), {}, False),  # MMP13, D2
+        (_categorical, {}, False),
+        (lambda s: s, {"factorial_method": "welch"}, False),
+        (lambda s: s, {"alpha": 0.01}, False),
+    ],
+)
+def test_kept_plans_equal_fresh_ones(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[pd.DataFrame], pd.DataFrame],
+    settings: dict[str, object], hit: bool,
+) -> None:  # fmt: skip
+    """The plans of a call are kept for the next (a batch's plates share designs): a design
+    whose content or settings changed is planned anew, and every kept plan gives what a fresh
+    one gives."""
+    monkeypatch.setattr(factorial, "_PLANS", {})
+    _tables(_samples({}))
+    kept = dict(factorial._PLANS)
+    assert len(kept) == 1  # the three targets share one design
+    changed = change(_samples({}))
+    got = _tables(changed, **settings)
+    assert (kept == factorial._PLANS) == hit
+    monkeypatch.setattr(factorial, "_PLANS", {})
+    fresh = _tables(changed, **settings)
+    for name in ("anova", "contrasts"):
+        pdt.assert_frame_equal(got[name], fresh[name], check_exact=True)
+
+
+def test_designs_with_cells_not_text_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(factorial, "_PLANS", {})
+    samples = _samples({}).assign(donor=lambda s: s["donor"].str[1:].astype(int))
+    tables = _tables(samples)
+    assert factorial._PLANS == {}
+    assert set(tables["anova"]["term"]) == {"oxygen", "drug", "donor", "oxygen × drug", "Residual"}
