@@ -35,35 +35,40 @@ def _items(
     samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
     replicate: str | None, refs: Sequence[str], units: tuple[pd.DataFrame, pd.DataFrame] | None,
 ):  # fmt: skip
-    """(kind, name, design key, whether the key is text, biological units with a value, their
-    positions in those units, value column) for every target but the reference genes and every
-    ratio: the units of all items come from one grouping (``units`` when given), then are split
-    per item. The design key holds what a plan reads besides the response (the value column's
-    name, the units' columns, the factors' categories, the item's factor levels and units row by
-    row): items with the same key share the model's design. When every level and unit is text,
-    equal keys mean equal designs in any table (:data:`_PLANS` keeps them across calls)."""
+    """(kind, name, design key, whether the key is text, biological units, the positions of
+    the item's units with a value, their values) for every target but the reference genes and
+    every ratio: the units of all items come from one grouping (``units`` when given), then are
+    split per item. The design key holds what a plan reads besides the response (the value
+    column's name, the units' columns, the factors' categories, the item's factor levels and
+    units row by row): items with the same key share the model's design. When every level and
+    unit is text, equal keys mean equal designs in any table (:data:`_PLANS` keeps them across
+    calls)."""
     tables = [("target", samples, "log2_rq", refs)]
     if not ratio_samples.empty:
         tables.append(("ratio", ratio_samples, "log2_ratio", ()))
     for k, (kind, table, value, left_out) in enumerate(tables):
-        names = list(table[~table[kind].isin(left_out)].groupby(kind, sort=False).groups)
+        # the items as ``groupby(kind, sort=False)`` orders them: by first row, NA left out
+        names = [n for n in dict.fromkeys(table[kind].tolist()) if n not in left_out]
+        names = [n for n in names if not pd.isna(n)]
         found = (
             biological_units(table, value, kind, factors, replicate) if units is None else units[k]
         )
-        found = found[found[value].notna()].reset_index(drop=True)
+        response = found[value].to_numpy(float)
         at: dict[Any, list[int]] = {name: [] for name in names}
-        for i, name in enumerate(found[kind].tolist()):
-            at.setdefault(name, []).append(i)
-        design = [found[c].tolist() for c in [*factors, "unit"]]
+        for i, (name, y) in enumerate(zip(found[kind].tolist(), response.tolist(), strict=True)):
+            if y == y:  # the units with a value
+                at.setdefault(name, []).append(i)
+        columns = [found[c] for c in factors]
+        design = [column.tolist() for column in [*columns, found["unit"]]]
         text = all(type(v) is str for column in design for v in column)
         cats = tuple(
-            tuple(found[f].cat.categories) if isinstance(found[f].dtype, pd.CategoricalDtype)
-            else None for f in factors
+            tuple(c.cat.categories) if isinstance(c.dtype, pd.CategoricalDtype) else None
+            for c in columns
         )  # fmt: skip
         head = (value, tuple(found.columns), cats)
         for name in names:
             key = (*head, *(tuple(column[i] for i in at[name]) for column in design))
-            yield kind, name, key, text, found, at[name], value
+            yield kind, name, key, text, found, at[name], response[at[name]]
 
 
 def factorial_tables(
@@ -144,18 +149,17 @@ def factorial_tables(
     settings = (tuple(factors), block, tuple(config.control.items()), config.alpha,
                 config.factorial_method)  # fmt: skip
     local: dict[Any, tuple[Any, Any]] = {}  # the plans of designs that are not all text
-    for kind, name, shape, text, table, at, value in items:
+    for kind, name, shape, text, table, at, response in items:
         item = {"item": kind, "name": name}
         plans = _PLANS if text else local
         key = (settings, shape)
         if key not in plans:
-            plans[key] = _plans(table.iloc[at].reset_index(drop=True), value, list(factors),
-                                block, config)  # fmt: skip
+            plans[key] = _plans(table.iloc[at].reset_index(drop=True), shape[0],
+                                list(factors), block, config)  # fmt: skip
             if len(_PLANS) > _KEPT:  # the oldest design goes first
                 del _PLANS[next(iter(_PLANS))]
         plan = plans[key]
         # a plan reads only the response of an item that shares its design
-        response = pd.DataFrame({value: table[value].to_numpy()[at]})
         found, compared = (_records(part, response) for part in plan)
         if replicate:
             for row in found:
@@ -207,13 +211,13 @@ def _plan(kind: Any, units: pd.DataFrame, *args: Any) -> Any:
         return exc.with_traceback(None)
 
 
-def _records(plan: Any, units: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of the plan's table of the item's ``units``, or one row whose note says why
-    there is none."""
+def _records(plan: Any, response: np.ndarray) -> list[dict[str, Any]]:
+    """The rows of the plan's table of the item's ``response`` (its units' values), or one row
+    whose note says why there is none."""
     if isinstance(plan, QpcrError):
         return [{"note": str(plan)}]
     try:
-        return plan.records(units)
+        return plan.records(response)
     except QpcrError as exc:
         return [{"note": str(exc)}]
 

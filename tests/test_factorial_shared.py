@@ -130,3 +130,14 @@ def test_designs_with_cells_not_text_are_not_kept(monkeypatch: pytest.MonkeyPatc
     tables = _tables(samples)
     assert factorial._PLANS == {}
     assert set(tables["anova"]["term"]) == {"oxygen", "drug", "donor", "oxygen × drug", "Residual"}
+
+
+def test_items_in_the_order_groupby_gives() -> None:
+    """The items are the targets but the references in order of first row, a missing name left
+    out, as ``groupby(sort=False)`` of those rows gives them."""
+    samples = _samples({}).iloc[::-1].reset_index(drop=True)
+    samples.loc[samples["target"] == "VEGFA", "target"] = np.nan
+    samples = pd.concat([samples, _samples({}).query("target == 'VEGFA'")], ignore_index=True)
+    got = _tables(samples)["anova"]["name"].drop_duplicates().tolist()
+    kept = samples[samples["target"] != "GAPDH"]
+    assert got == list(kept.groupby("target", sort=False).groups) == ["MMP13", "BMP2", "VEGFA"]

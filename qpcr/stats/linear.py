@@ -124,20 +124,24 @@ class _AnovaPlan:
 
     def table(self, data: pd.DataFrame) -> pd.DataFrame:
         """The ANOVA table of the response in ``data`` (rows as in the design's data)."""
+        return self._table(self.design.values(data))
+
+    def _table(self, values: np.ndarray) -> pd.DataFrame:
         if self.ols is not None:
-            return pd.DataFrame(self.ols.columns(self.design.response_of(data)))
-        design = self.design.with_response(data)
+            return pd.DataFrame(self.ols.columns(values[self.design.rows]))
+        design = self.design.with_response(values)
         mixed = _mixed_fit(design)
         if mixed is not None:
             return _mixed_anova(design, mixed)
         ols = _AnovaFit(design, self.typ)  # drops the incomplete blocks (or the block)
         return pd.DataFrame(ols.columns(design.frame["y"].to_numpy(float)))
 
-    def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can)."""
+    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
+        """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can), of
+        the response ``values`` (:meth:`_Design.values` of the design's data)."""
         if self.ols is None:
-            return records(self.table(data))
-        return _records(self.ols.columns(self.design.response_of(data)))
+            return records(self._table(values))
+        return _records(self.ols.columns(values[self.design.rows]))
 
 
 class _AnovaFit:
@@ -296,8 +300,21 @@ class _Rcbd:
         self.x = x
         self.df = float(len(x) - _rank(x))
         self.xtx_inv = np.linalg.pinv(x.T @ x)
-        self.counts = design.cell_key().value_counts()
+        self.counts = design.cell_key().value_counts().to_dict()
         self.test = "rcbd" if design.block else "pooled (no block)"
+        #: Per contrast (its cells' coefficients): l, l'(XᵀX)⁺l and its samples, once computed.
+        self._vectors: dict[tuple[tuple[int, float], ...], tuple[np.ndarray, float, int]] = {}
+
+    def _vector(self, coef: dict[int, float]) -> tuple[np.ndarray, float, int]:
+        """The contrast ``coef`` over the model's columns, l'(XᵀX)⁺l and its samples."""
+        key = tuple(coef.items())
+        if key not in self._vectors:
+            lvec = np.zeros(self.x.shape[1])
+            for c, w in coef.items():
+                lvec[self.cells.index(c)] = w
+            n = int(sum(self.counts[c] for c in coef))
+            self._vectors[key] = lvec, float(lvec @ self.xtx_inv @ lvec), n
+        return self._vectors[key]
 
     def evaluator(self, y: np.ndarray) -> Any:
         """The contrasts of the response ``y`` (in the design's rows): a function of the
@@ -307,12 +324,10 @@ class _Rcbd:
         mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
 
         def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
-            lvec = np.zeros(x.shape[1])
-            for c, w in coef.items():
-                lvec[self.cells.index(c)] = w
-            se = math.sqrt(mse * float(lvec @ self.xtx_inv @ lvec)) if df > 0 else math.nan
+            lvec, quadratic, n = self._vector(coef)
+            se = math.sqrt(mse * quadratic) if df > 0 else math.nan
             why = "" if df > 0 else "no residual degrees of freedom"
-            return float(lvec @ beta), se, df, int(sum(self.counts[c] for c in coef)), why
+            return float(lvec @ beta), se, df, n, why
 
         return evaluate
 
@@ -507,16 +522,17 @@ class _ContrastPlan:
 
     def table(self, data: pd.DataFrame) -> pd.DataFrame:
         """The contrasts of the response in ``data`` (rows as in the design's data)."""
-        return pd.DataFrame(self.records(data), columns=_CONTRAST_COLUMNS)
+        return pd.DataFrame(self.records(self.design.values(data)), columns=_CONTRAST_COLUMNS)
 
-    def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it."""
+    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
+        """:meth:`table` as ``to_dict("records")`` gives it, of the response ``values``
+        (:meth:`_Design.values` of the design's data)."""
         design, key, method = self.design, self.key, self.method
         if self.rcbd is not None:
-            rcbd = self.rcbd.evaluator(design.response_of(data))
+            rcbd = self.rcbd.evaluator(values[design.rows])
             test, fit_note = self.rcbd.test, self.rcbd.note
         else:
-            design = design.with_response(data)
+            design = design.with_response(values)
             if method == "rcbd":
                 rcbd, test, fit_note = _rcbd_evaluator(design, key)
             else:
