@@ -4,6 +4,7 @@ contrasts (rcbd, paired or Welch error)."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import combinations, product
 from typing import Any, get_args
 
@@ -14,9 +15,9 @@ from qpcr.errors import ConfigError, DesignError
 from qpcr.grouped import records
 from qpcr.vocabularies import ContrastMethod
 
-from ._common import NEGLIGIBLE_SE, _join, _t_ci
+from ._common import NEGLIGIBLE_SE, _join
 from .design import _contrast_specs, _Design
-from .dist import f_sf, t_sf
+from .dist import f_sf, t_ppf, t_sf
 from .incomplete import MIXED_TEST, _mixed_anova, _mixed_evaluator, _mixed_fit
 
 __all__ = [
@@ -263,15 +264,22 @@ def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: flo
             row["note"] = _join(row["note"], "zero residual variance: no test possible")
         return
     tstat = estimate / se
-    lo, hi = _t_ci(estimate, se, df, alpha)
+    half = _t_quantile(alpha, df) * se  # the t interval of :func:`._common._t_ci`
     row.update(
         se=se,
         df=df,
         statistic=tstat,
         p_value=2 * t_sf(abs(tstat), df),
-        ci_low=lo,
-        ci_high=hi,
+        ci_low=estimate - half,
+        ci_high=estimate + half,
     )
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(alpha: float, df: float) -> float:
+    """t_{1−alpha/2, df}: the contrasts of a design share their df (``rcbd``), and its plates
+    their alpha."""
+    return float(t_ppf(1 - alpha / 2, df))
 
 
 def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
