@@ -169,21 +169,20 @@ def factorial_tables(
             found, compared = (_withheld(r, failed[kind, name]) for r in (found, compared))
         anova_rows += [{**item, **r} for r in found]
         contrast_rows += [{**item, **r} for r in compared]
-    anova = _declared(pd.DataFrame(anova_rows), "anova")
+    anova = pd.DataFrame(_declared(anova_rows, "anova"))
     # the model's interval is on log2; ci_low/ci_high always bound fold_change (fc_ci_* too,
     # for one release)
-    contrasts = pd.DataFrame(contrast_rows).rename(
-        columns={"ci_low": "ci_low_log2", "ci_high": "ci_high_log2"}
-    )
-    contrasts = contrasts.assign(ci_low=contrasts.get("fc_ci_low", float("nan")),
-                                 ci_high=contrasts.get("fc_ci_high", float("nan")))  # fmt: skip
-    contrasts = _declared(contrasts, "contrasts")
-    if len(contrasts):
-        p, adjusted = contrasts["p_value"].to_numpy(float), np.full(len(contrasts), np.nan)
-        for at in contrasts.groupby("contrast", sort=False).indices.values():
-            adjusted[at] = adjust_pvalues(p[at], config.adjust)
-        contrasts["p_adj"] = adjusted
-    contrasts["adjust"] = config.adjust
+    columns = _declared(contrast_rows, "contrasts", _FROM)
+    p, adjusted = np.array(columns["p_value"], dtype=float), np.full(len(contrast_rows), np.nan)
+    by_label: dict[Any, list[int]] = {}  # the rows of each contrast
+    for i, label in enumerate(columns["contrast"]):
+        if isinstance(label, str):  # a failed model's row has none
+            by_label.setdefault(label, []).append(i)
+    for rows in by_label.values():
+        adjusted[rows] = adjust_pvalues(p[rows], config.adjust)
+    columns["p_adj"] = adjusted
+    columns["adjust"] = pd.array([config.adjust] * len(contrast_rows), dtype="str")
+    contrasts = pd.DataFrame(columns)
     return {"anova": anova, "contrasts": contrasts}
 
 
@@ -222,10 +221,22 @@ def _records(plan: Any, response: np.ndarray) -> list[dict[str, Any]]:
         return [{"note": str(exc)}]
 
 
-def _declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """``frame`` in the declared column order of table ``name``, with the columns it lacks (every
-    item's model failed) added empty; any other column stays, for the writer's check."""
-    return frame.reindex(columns=list(dict.fromkeys([*columns_of(name), *frame.columns])))
+#: The contrasts' columns taken from another key of the rows.
+_FROM = {"ci_low_log2": "ci_low", "ci_high_log2": "ci_high", "ci_low": "fc_ci_low",
+         "ci_high": "fc_ci_high"}  # fmt: skip
+
+
+def _declared(
+    rows: list[dict[str, Any]], name: str, taken: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The columns of table ``name`` from ``rows``, in the declared order, column ``c`` from
+    the rows' key ``taken[c]`` (else ``c``), NaN where a row lacks it (every column when every
+    item's model failed); any other key of the rows follows, for the writer's check."""
+    taken = taken or {}
+    keys = dict.fromkeys(k for row in rows for k in row)
+    names = list(dict.fromkeys([*columns_of(name), *(k for k in keys if k not in taken.values())]))
+    nan = float("nan")
+    return {c: [row.get(taken.get(c, c), nan) for row in rows] for c in names}
 
 
 def _withheld(rows: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ from qpcr import factorial
 from qpcr.config import from_mapping
 from qpcr.factorial import factorial_tables
 from qpcr.groups import biological_units, compare_groups, group_summary
-from qpcr.stats import factorial_anova, factorial_contrasts
+from qpcr.schema import columns_of
+from qpcr.stats import adjust_pvalues, factorial_anova, factorial_contrasts
 
 FACTORS = ["oxygen", "drug"]
 CONTROL = {"oxygen": "normoxia", "drug": "vehicle"}
@@ -141,3 +142,64 @@ def test_items_in_the_order_groupby_gives() -> None:
     got = _tables(samples)["anova"]["name"].drop_duplicates().tolist()
     kept = samples[samples["target"] != "GAPDH"]
     assert got == list(kept.groupby("target", sort=False).groups) == ["MMP13", "BMP2", "VEGFA"]
+
+
+def _frames(
+    anova_rows: list[dict[str, object]], contrast_rows: list[dict[str, object]], adjust: str
+) -> dict[str, pd.DataFrame]:
+    """The tables as ``pd.DataFrame`` of the rows, renamed, reindexed and adjusted gave them."""
+
+    def declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        return frame.reindex(columns=list(dict.fromkeys([*columns_of(name), *frame.columns])))
+
+    rows = pd.DataFrame(contrast_rows).rename(
+        columns={"ci_low": "ci_low_log2", "ci_high": "ci_high_log2"}
+    )
+    rows = rows.assign(ci_low=rows.get("fc_ci_low", float("nan")),
+                       ci_high=rows.get("fc_ci_high", float("nan")))  # fmt: skip
+    contrasts = declared(rows, "contrasts")
+    if len(contrasts):
+        p, adjusted = contrasts["p_value"].to_numpy(float), np.full(len(contrasts), np.nan)
+        for at in contrasts.groupby("contrast", sort=False).indices.values():
+            adjusted[at] = adjust_pvalues(p[at], adjust)
+        contrasts["p_adj"] = adjusted
+    contrasts["adjust"] = adjust
+    return {"anova": declared(pd.DataFrame(anova_rows), "anova"), "contrasts": contrasts}
+
+
+@pytest.mark.parametrize(
+    ("targets", "missing", "failed"),
+    [
+        (["BMP2", "VEGFA", "MMP13"], {}, {}),
+        (["BMP2", "VEGFA", "MMP13"], {"MMP13": 5}, {("target", "VEGFA"): "NTC amplified"}),
+        (["BMP2"], {"BMP2": 5}, {("target", "BMP2"): "NTC amplified"}),  # den_df, all withheld
+        (["BMP2", "VEGFA"], {"VEGFA": 0}, {}),
+        ([], {}, {}),  # only the reference gene: no rows
+    ],
+)
+def test_tables_built_from_columns_equal_frames_of_the_rows(
+    monkeypatch: pytest.MonkeyPatch, targets: list[str], missing: dict[str, int],
+    failed: dict[tuple[str, str], str],
+) -> None:  # fmt: skip
+    """The tables are built from their columns at once: as the frames of the rows were, to the
+    dtypes and the types of the cells."""
+    rows: list[list[dict[str, object]]] = []
+    declared = factorial._declared
+
+    def keep(found: list[dict[str, object]], *args: object) -> dict[str, list[object]]:
+        rows.append(found)
+        return declared(found, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(factorial, "_declared", keep)
+    samples = _samples(missing)
+    samples = samples[samples["target"].isin([*targets, "GAPDH"])]
+    config = from_mapping({"reference_genes": ["GAPDH"], "control": CONTROL,
+                           "replicate": "donor", "adjust": "bh"})  # fmt: skip
+    tables = factorial_tables(samples, pd.DataFrame(), FACTORS, "donor", config, failed)
+    expected = _frames(rows[0], rows[1], "bh")
+    for name in ("anova", "contrasts"):
+        pdt.assert_frame_equal(tables[name], expected[name], check_exact=True)
+        for column in tables[name]:
+            assert list(map(type, tables[name][column].tolist())) == list(
+                map(type, expected[name][column].tolist())
+            )
