@@ -169,7 +169,9 @@ class _AnovaFit:
         for name, cols in terms.items():
             if self.ss_type == "II":  # left out with the terms that contain it (interactions)
                 kept = [m for t, m in terms.items() if not set(name) <= set(t)]
-                pair = (_matrix(n, kept), _matrix(n, [*kept, cols]))
+                with_term = _matrix(n, [*kept, cols])  # the last interaction's: the full model
+                same = np.array_equal(with_term, self.full)
+                pair = (_matrix(n, kept), self.full if same else with_term)
             else:
                 pair = (_matrix(n, [m for t, m in terms.items() if t != name]), self.full)
             self.pairs.append((name, *pair, float(_rank(pair[1]) - _rank(pair[0]))))
