@@ -8,6 +8,7 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = ["factorial_tables"]
 #: kept across calls: the plates of a batch usually share their designs. At most ``_KEPT``.
 _PLANS: dict[Any, tuple[Any, Any]] = {}
 _KEPT = 64
+_KEEPING = threading.Lock()  # analyses in threads share _PLANS
 
 
 def _items(
@@ -152,13 +154,14 @@ def factorial_tables(
     for kind, name, shape, text, table, at, response in items:
         item = {"item": kind, "name": name}
         plans = _PLANS if text else local
-        key = (settings, shape)
-        if key not in plans:
-            plans[key] = _plans(table.iloc[at].reset_index(drop=True), shape[0],
-                                list(factors), block, config)  # fmt: skip
-            if len(_PLANS) > _KEPT:  # the oldest design goes first
-                del _PLANS[next(iter(_PLANS))]
-        plan = plans[key]
+        with _KEEPING:
+            plan = plans.get((settings, shape))
+            if plan is None:
+                plan = plans[settings, shape] = _plans(
+                    table.iloc[at].reset_index(drop=True), shape[0], list(factors), block, config
+                )
+                if len(_PLANS) > _KEPT:  # the oldest design goes first
+                    del _PLANS[next(iter(_PLANS))]
         # a plan reads only the response of an item that shares its design
         found, compared = (_records(part, response) for part in plan)
         if replicate:

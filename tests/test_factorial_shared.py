@@ -203,3 +203,13 @@ def test_tables_built_from_columns_equal_frames_of_the_rows(
             assert list(map(type, tables[name][column].tolist())) == list(
                 map(type, expected[name][column].tolist())
             )
+
+
+def test_kept_plans_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most ``_KEPT`` designs are kept, the oldest going first."""
+    monkeypatch.setattr(factorial, "_PLANS", {})
+    monkeypatch.setattr(factorial, "_KEPT", 2)
+    for k in range(4):  # four designs: a donor renamed each time
+        _tables(_samples({}).assign(donor=lambda s, k=k: s["donor"].replace("D3", f"E{k}")))
+    units = [key[1][-1] for key in factorial._PLANS]
+    assert [{u for u in unit if u.startswith("E")} for unit in units] == [{"E2"}, {"E3"}]
