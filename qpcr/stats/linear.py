@@ -255,8 +255,9 @@ def _rss(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum((y - x @ beta) ** 2))
 
 
-def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> None:
-    """t statistic, two-sided p and (1 − alpha) CI of a contrast from estimate, SE and df."""
+def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> bool:
+    """t statistic and (1 − alpha) CI of a contrast from estimate, SE and df; whether it has a
+    test (its two-sided p is :func:`_p_values`' of the statistic)."""
     row["estimate_log2"] = estimate
     if np.isfinite(se) and se < NEGLIGIBLE_SE:  # zero, or the rounding of zero
         se = 0.0
@@ -264,17 +265,20 @@ def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: flo
         row.update(se=se, df=df)
         if se == 0:
             row["note"] = _join(row["note"], "zero residual variance: no test possible")
-        return
+        return False
     tstat = estimate / se
     half = _t_quantile(alpha, df) * se  # the t interval of :func:`._common._t_ci`
-    row.update(
-        se=se,
-        df=df,
-        statistic=tstat,
-        p_value=2 * t_sf(abs(tstat), df),
-        ci_low=estimate - half,
-        ci_high=estimate + half,
-    )
+    row.update(se=se, df=df, statistic=tstat, ci_low=estimate - half, ci_high=estimate + half)
+    return True
+
+
+def _p_values(rows: list[dict[str, Any]]) -> None:
+    """The two-sided p of each row's t ``statistic`` with its ``df``, all in one evaluation."""
+    if rows:
+        tstat = np.abs(np.array([row["statistic"] for row in rows], dtype=float))
+        p = 2 * t_sf(tstat, np.array([row["df"] for row in rows], dtype=float))
+        for row, value in zip(rows, p.tolist(), strict=True):
+            row["p_value"] = value
 
 
 @lru_cache(maxsize=256)
@@ -525,6 +529,7 @@ class _ContrastPlan:
             data, response, factors, block, control, alpha, method, design
         )
         self.key = self.design.cell_key()
+        self.present = set(self.key.tolist())  # the cells with data
         self.specs = _contrast_specs(self.design, control)
         self.alpha, self.method = alpha, method
         complete = not self.design.block_status()[1]
@@ -547,10 +552,10 @@ class _ContrastPlan:
                 rcbd, test, fit_note = _rcbd_evaluator(design, key)
             else:
                 test, fit_note = ("paired t" if method == "paired" else "welch"), ""
-        present = set(key)
+        present = self.present
         dropped = design.dropped
         base_note = f"{dropped} row(s) with a missing value dropped" if dropped else ""
-        rows = []
+        rows, tested = [], []
         for label, kind, coef in self.specs:
             row: dict[str, Any] = {
                 "contrast": label,
@@ -578,8 +583,10 @@ class _ContrastPlan:
             else:
                 est, se, df, n, why = _welch_evaluate(design, key, coef)
             row["n"], row["note"] = n, _join(row["note"], why)
-            _fill(row, est, se, df, self.alpha)
+            if _fill(row, est, se, df, self.alpha):
+                tested.append(row)
             rows.append(row)
+        _p_values(tested)
         for log_col, fc_col in (
             ("estimate_log2", "fold_change"),
             ("ci_low", "fc_ci_low"),
