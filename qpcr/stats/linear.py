@@ -557,20 +557,11 @@ class _ContrastPlan:
         base_note = f"{dropped} row(s) with a missing value dropped" if dropped else ""
         rows, tested = [], []
         for label, kind, coef in self.specs:
-            row: dict[str, Any] = {
-                "contrast": label,
-                "kind": kind,
-                "estimate_log2": math.nan,
-                "se": math.nan,
-                "df": math.nan,
-                "statistic": math.nan,
-                "p_value": math.nan,
-                "ci_low": math.nan,
-                "ci_high": math.nan,
-                "test": test,
-                "n": 0,
-                "note": _join(base_note, fit_note),
-            }
+            nan = math.nan
+            row: dict[str, Any] = {"contrast": label, "kind": kind, "estimate_log2": nan, "se": nan,
+                                   "df": nan, "statistic": nan, "p_value": nan, "ci_low": nan,
+                                   "ci_high": nan, "test": test, "n": 0,
+                                   "note": _join(base_note, fit_note)}  # fmt: skip
             empty = [design.cells[c] for c in coef if c not in present]
             if empty:
                 row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
