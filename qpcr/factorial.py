@@ -8,6 +8,7 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,32 +26,51 @@ from .stats.linear import _AnovaPlan, _ContrastPlan
 
 __all__ = ["factorial_tables"]
 
+#: The plans (:func:`_plans`) of text designs by their content (:func:`_items`) and settings,
+#: kept across calls: the plates of a batch usually share their designs. At most ``_KEPT``.
+_PLANS: dict[Any, tuple[Any, Any]] = {}
+_KEPT = 64
+_KEEPING = threading.Lock()  # analyses in threads share _PLANS
+
 
 def _items(
     samples: pd.DataFrame, ratio_samples: pd.DataFrame, factors: list[str],
     replicate: str | None, refs: Sequence[str], units: tuple[pd.DataFrame, pd.DataFrame] | None,
 ):  # fmt: skip
-    """(kind, name, design key, biological units with a value, their positions in those units,
-    value column) for every target but the reference genes and every ratio: the units of all
-    items come from one grouping (``units`` when given), then are split per item. The design
-    key holds the item's factor levels and units, row by row: items with the same key share
-    the model's design."""
+    """(kind, name, design key, whether the key is text, biological units, the positions of
+    the item's units with a value, their values) for every target but the reference genes and
+    every ratio: the units of all items come from one grouping (``units`` when given), then are
+    split per item. The design key holds what a plan reads besides the response (the value
+    column's name, the units' columns, the factors' categories, the item's factor levels and
+    units row by row): items with the same key share the model's design. When every level and
+    unit is text, equal keys mean equal designs in any table (:data:`_PLANS` keeps them across
+    calls)."""
     tables = [("target", samples, "log2_rq", refs)]
     if not ratio_samples.empty:
         tables.append(("ratio", ratio_samples, "log2_ratio", ()))
     for k, (kind, table, value, left_out) in enumerate(tables):
-        names = list(table[~table[kind].isin(left_out)].groupby(kind, sort=False).groups)
+        # the items as ``groupby(kind, sort=False)`` orders them: by first row, NA left out
+        names = [n for n in dict.fromkeys(table[kind].tolist()) if n not in left_out]
+        names = [n for n in names if not pd.isna(n)]
         found = (
             biological_units(table, value, kind, factors, replicate) if units is None else units[k]
         )
-        found = found[found[value].notna()].reset_index(drop=True)
+        response = found[value].to_numpy(float)
         at: dict[Any, list[int]] = {name: [] for name in names}
-        for i, name in enumerate(found[kind].tolist()):
-            at.setdefault(name, []).append(i)
-        design = [found[c].tolist() for c in [*factors, "unit"]]
+        for i, (name, y) in enumerate(zip(found[kind].tolist(), response.tolist(), strict=True)):
+            if y == y:  # the units with a value
+                at.setdefault(name, []).append(i)
+        columns = [found[c] for c in factors]
+        design = [column.tolist() for column in [*columns, found["unit"]]]
+        text = all(type(v) is str for column in design for v in column)
+        cats = tuple(
+            tuple(c.cat.categories) if isinstance(c.dtype, pd.CategoricalDtype) else None
+            for c in columns
+        )  # fmt: skip
+        head = (value, tuple(found.columns), cats)
         for name in names:
-            key = (kind, *(tuple(column[i] for i in at[name]) for column in design))
-            yield kind, name, key, found, at[name], value
+            key = (*head, *(tuple(column[i] for i in at[name]) for column in design))
+            yield kind, name, key, text, found, at[name], response[at[name]]
 
 
 def factorial_tables(
@@ -127,21 +147,23 @@ def factorial_tables(
     block = "unit" if replicate else None
     failed = failed or {}
     items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes, units)
-    plans: dict[Any, tuple[Any, Any]] = {}  # per design: the ANOVA's and the contrasts' plan
-    for kind, name, shape, table, at, value in items:
+    # the plans' settings: with the design key (:func:`_items`), what a plan is built from
+    settings = (tuple(factors), block, tuple(config.control.items()), config.alpha,
+                config.factorial_method)  # fmt: skip
+    local: dict[Any, tuple[Any, Any]] = {}  # the plans of designs that are not all text
+    for kind, name, shape, text, table, at, response in items:
         item = {"item": kind, "name": name}
-        if shape not in plans:
-            rows = table.iloc[at].reset_index(drop=True)
-            design = _plan(_Design, rows, value, list(factors), block, "factorial_anova")
-            design = None if isinstance(design, QpcrError) else design  # each says why
-            plans[shape] = (
-                _plan(_AnovaPlan, rows, value, list(factors), block, 2, design),
-                _plan(_ContrastPlan, rows, value, list(factors), block, dict(config.control),
-                      config.alpha, config.factorial_method, design),
-            )  # fmt: skip
+        plans = _PLANS if text else local
+        with _KEEPING:
+            plan = plans.get((settings, shape))
+            if plan is None:
+                plan = plans[settings, shape] = _plans(
+                    table.iloc[at].reset_index(drop=True), shape[0], list(factors), block, config
+                )
+                if len(_PLANS) > _KEPT:  # the oldest design goes first
+                    del _PLANS[next(iter(_PLANS))]
         # a plan reads only the response of an item that shares its design
-        response = pd.DataFrame({value: table[value].to_numpy()[at]})
-        found, compared = (_records(plan, response) for plan in plans[shape])
+        found, compared = (_records(part, response) for part in plan)
         if replicate:
             for row in found:
                 if row.get("term") == "unit":
@@ -150,48 +172,74 @@ def factorial_tables(
             found, compared = (_withheld(r, failed[kind, name]) for r in (found, compared))
         anova_rows += [{**item, **r} for r in found]
         contrast_rows += [{**item, **r} for r in compared]
-    anova = _declared(pd.DataFrame(anova_rows), "anova")
+    anova = pd.DataFrame(_declared(anova_rows, "anova"))
     # the model's interval is on log2; ci_low/ci_high always bound fold_change (fc_ci_* too,
     # for one release)
-    contrasts = pd.DataFrame(contrast_rows).rename(
-        columns={"ci_low": "ci_low_log2", "ci_high": "ci_high_log2"}
-    )
-    contrasts = contrasts.assign(ci_low=contrasts.get("fc_ci_low", float("nan")),
-                                 ci_high=contrasts.get("fc_ci_high", float("nan")))  # fmt: skip
-    contrasts = _declared(contrasts, "contrasts")
-    if len(contrasts):
-        p, adjusted = contrasts["p_value"].to_numpy(float), np.full(len(contrasts), np.nan)
-        for at in contrasts.groupby("contrast", sort=False).indices.values():
-            adjusted[at] = adjust_pvalues(p[at], config.adjust)
-        contrasts["p_adj"] = adjusted
-    contrasts["adjust"] = config.adjust
+    columns = _declared(contrast_rows, "contrasts", _FROM)
+    p, adjusted = np.array(columns["p_value"], dtype=float), np.full(len(contrast_rows), np.nan)
+    by_label: dict[Any, list[int]] = {}  # the rows of each contrast
+    for i, label in enumerate(columns["contrast"]):
+        if isinstance(label, str):  # a failed model's row has none
+            by_label.setdefault(label, []).append(i)
+    for rows in by_label.values():
+        adjusted[rows] = adjust_pvalues(p[rows], config.adjust)
+    columns["p_adj"] = adjusted
+    columns["adjust"] = pd.array([config.adjust] * len(contrast_rows), dtype="str")
+    contrasts = pd.DataFrame(columns)
     return {"anova": anova, "contrasts": contrasts}
+
+
+def _plans(
+    rows: pd.DataFrame, value: str, factors: list[str], block: str | None, config: AnalysisConfig
+) -> tuple[Any, Any]:
+    """The ANOVA's and the contrasts' plans of the design of ``rows`` (one item's biological
+    units), each the error that refused it when it cannot be fitted."""
+    design = _plan(_Design, rows, value, factors, block, "factorial_anova")
+    design = None if isinstance(design, QpcrError) else design  # each says why
+    return (
+        _plan(_AnovaPlan, rows, value, factors, block, 2, design),
+        _plan(_ContrastPlan, rows, value, factors, block, dict(config.control), config.alpha,
+              config.factorial_method, design),
+    )  # fmt: skip
 
 
 def _plan(kind: Any, units: pd.DataFrame, *args: Any) -> Any:
     """The plan ``kind(units, *args)`` (the model work that depends on the design alone,
-    shared by the items with the same design), or the error that refused the design."""
+    shared by the items with the same design), or the error that refused the design (kept
+    without its traceback, which would hold the frames of the call that made it)."""
     try:
         return kind(units, *args)
     except QpcrError as exc:
-        return exc
+        return exc.with_traceback(None)
 
 
-def _records(plan: Any, units: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of the plan's table of the item's ``units``, or one row whose note says why
-    there is none."""
+def _records(plan: Any, response: np.ndarray) -> list[dict[str, Any]]:
+    """The rows of the plan's table of the item's ``response`` (its units' values), or one row
+    whose note says why there is none."""
+    if isinstance(plan, QpcrError):
+        return [{"note": str(plan)}]
     try:
-        if isinstance(plan, QpcrError):
-            raise plan
-        return plan.records(units)
+        return plan.records(response)
     except QpcrError as exc:
         return [{"note": str(exc)}]
 
 
-def _declared(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """``frame`` in the declared column order of table ``name``, with the columns it lacks (every
-    item's model failed) added empty; any other column stays, for the writer's check."""
-    return frame.reindex(columns=list(dict.fromkeys([*columns_of(name), *frame.columns])))
+#: The contrasts' columns taken from another key of the rows.
+_FROM = {"ci_low_log2": "ci_low", "ci_high_log2": "ci_high", "ci_low": "fc_ci_low",
+         "ci_high": "fc_ci_high"}  # fmt: skip
+
+
+def _declared(
+    rows: list[dict[str, Any]], name: str, taken: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The columns of table ``name`` from ``rows``, in the declared order, column ``c`` from
+    the rows' key ``taken[c]`` (else ``c``), NaN where a row lacks it (every column when every
+    item's model failed); any other key of the rows follows, for the writer's check."""
+    taken = taken or {}
+    keys = dict.fromkeys(k for row in rows for k in row)
+    names = list(dict.fromkeys([*columns_of(name), *(k for k in keys if k not in taken.values())]))
+    nan = float("nan")
+    return {c: [row.get(taken.get(c, c), nan) for row in rows] for c in names}
 
 
 def _withheld(rows: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:

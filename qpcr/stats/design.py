@@ -147,19 +147,19 @@ class _Design:
         design.where, design.levels = where, dict(built.levels)
         return design
 
-    def with_response(self, data: pd.DataFrame) -> _Design:
-        """A copy of this design with the response of ``data`` instead: ``data`` holds the same
-        design rows (factors, block, missing responses), only the response values differ."""
+    def with_response(self, values: np.ndarray) -> _Design:
+        """A copy of this design with the response ``values`` instead (:meth:`values` of data
+        with the same design rows and missing responses: only the response values differ)."""
         other = copy.copy(self)
-        other.frame = self.frame.assign(y=self.response_of(data))
+        other.frame = self.frame.assign(y=values[self.rows])
         return other
 
-    def response_of(self, data: pd.DataFrame) -> np.ndarray:
-        """The response of ``data`` (same design rows as this design) in :attr:`frame`'s rows."""
+    def values(self, data: pd.DataFrame) -> np.ndarray:
+        """The response column of ``data`` as floats (NaN where missing or not a number)."""
         column = data[self.response]
         if column.dtype != np.float64:
             column = _response(data, self.response).astype(float)
-        return column.to_numpy()[self.rows]
+        return column.to_numpy()
 
     @property
     def cells(self) -> list[tuple[str, ...]]:

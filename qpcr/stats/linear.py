@@ -4,6 +4,7 @@ contrasts (rcbd, paired or Welch error)."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import combinations, product
 from typing import Any, get_args
 
@@ -14,9 +15,9 @@ from qpcr.errors import ConfigError, DesignError
 from qpcr.grouped import records
 from qpcr.vocabularies import ContrastMethod
 
-from ._common import NEGLIGIBLE_SE, _join, _t_ci
+from ._common import NEGLIGIBLE_SE, _join
 from .design import _contrast_specs, _Design
-from .dist import f_sf, t_sf
+from .dist import f_sf, t_ppf, t_sf
 from .incomplete import MIXED_TEST, _mixed_anova, _mixed_evaluator, _mixed_fit
 
 __all__ = [
@@ -124,20 +125,24 @@ class _AnovaPlan:
 
     def table(self, data: pd.DataFrame) -> pd.DataFrame:
         """The ANOVA table of the response in ``data`` (rows as in the design's data)."""
+        return self._table(self.design.values(data))
+
+    def _table(self, values: np.ndarray) -> pd.DataFrame:
         if self.ols is not None:
-            return pd.DataFrame(self.ols.columns(self.design.response_of(data)))
-        design = self.design.with_response(data)
+            return pd.DataFrame(self.ols.columns(values[self.design.rows]))
+        design = self.design.with_response(values)
         mixed = _mixed_fit(design)
         if mixed is not None:
             return _mixed_anova(design, mixed)
         ols = _AnovaFit(design, self.typ)  # drops the incomplete blocks (or the block)
         return pd.DataFrame(ols.columns(design.frame["y"].to_numpy(float)))
 
-    def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can)."""
+    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
+        """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can), of
+        the response ``values`` (:meth:`_Design.values` of the design's data)."""
         if self.ols is None:
-            return records(self.table(data))
-        return _records(self.ols.columns(self.design.response_of(data)))
+            return records(self._table(values))
+        return _records(self.ols.columns(values[self.design.rows]))
 
 
 class _AnovaFit:
@@ -164,7 +169,9 @@ class _AnovaFit:
         for name, cols in terms.items():
             if self.ss_type == "II":  # left out with the terms that contain it (interactions)
                 kept = [m for t, m in terms.items() if not set(name) <= set(t)]
-                pair = (_matrix(n, kept), _matrix(n, [*kept, cols]))
+                with_term = _matrix(n, [*kept, cols])  # the last interaction's: the full model
+                same = np.array_equal(with_term, self.full)
+                pair = (_matrix(n, kept), self.full if same else with_term)
             else:
                 pair = (_matrix(n, [m for t, m in terms.items() if t != name]), self.full)
             self.pairs.append((name, *pair, float(_rank(pair[1]) - _rank(pair[0]))))
@@ -248,8 +255,9 @@ def _rss(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum((y - x @ beta) ** 2))
 
 
-def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> None:
-    """t statistic, two-sided p and (1 − alpha) CI of a contrast from estimate, SE and df."""
+def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> bool:
+    """t statistic and (1 − alpha) CI of a contrast from estimate, SE and df; whether it has a
+    test (its two-sided p is :func:`_p_values`' of the statistic)."""
     row["estimate_log2"] = estimate
     if np.isfinite(se) and se < NEGLIGIBLE_SE:  # zero, or the rounding of zero
         se = 0.0
@@ -257,17 +265,27 @@ def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: flo
         row.update(se=se, df=df)
         if se == 0:
             row["note"] = _join(row["note"], "zero residual variance: no test possible")
-        return
+        return False
     tstat = estimate / se
-    lo, hi = _t_ci(estimate, se, df, alpha)
-    row.update(
-        se=se,
-        df=df,
-        statistic=tstat,
-        p_value=2 * t_sf(abs(tstat), df),
-        ci_low=lo,
-        ci_high=hi,
-    )
+    half = _t_quantile(alpha, df) * se  # the t interval of :func:`._common._t_ci`
+    row.update(se=se, df=df, statistic=tstat, ci_low=estimate - half, ci_high=estimate + half)
+    return True
+
+
+def _p_values(rows: list[dict[str, Any]]) -> None:
+    """The two-sided p of each row's t ``statistic`` with its ``df``, all in one evaluation."""
+    if rows:
+        tstat = np.abs(np.array([row["statistic"] for row in rows], dtype=float))
+        p = 2 * t_sf(tstat, np.array([row["df"] for row in rows], dtype=float))
+        for row, value in zip(rows, p.tolist(), strict=True):
+            row["p_value"] = value
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(alpha: float, df: float) -> float:
+    """t_{1−alpha/2, df}: the contrasts of a design share their df (``rcbd``), and its plates
+    their alpha."""
+    return float(t_ppf(1 - alpha / 2, df))
 
 
 def _rcbd_evaluator(design: _Design, key: pd.Series) -> tuple[Any, str, str]:
@@ -296,8 +314,21 @@ class _Rcbd:
         self.x = x
         self.df = float(len(x) - _rank(x))
         self.xtx_inv = np.linalg.pinv(x.T @ x)
-        self.counts = design.cell_key().value_counts()
+        self.counts = design.cell_key().value_counts().to_dict()
         self.test = "rcbd" if design.block else "pooled (no block)"
+        #: Per contrast (its cells' coefficients): l, l'(XᵀX)⁺l and its samples, once computed.
+        self._vectors: dict[tuple[tuple[int, float], ...], tuple[np.ndarray, float, int]] = {}
+
+    def _vector(self, coef: dict[int, float]) -> tuple[np.ndarray, float, int]:
+        """The contrast ``coef`` over the model's columns, l'(XᵀX)⁺l and its samples."""
+        key = tuple(coef.items())
+        if key not in self._vectors:
+            lvec = np.zeros(self.x.shape[1])
+            for c, w in coef.items():
+                lvec[self.cells.index(c)] = w
+            n = int(sum(self.counts[c] for c in coef))
+            self._vectors[key] = lvec, float(lvec @ self.xtx_inv @ lvec), n
+        return self._vectors[key]
 
     def evaluator(self, y: np.ndarray) -> Any:
         """The contrasts of the response ``y`` (in the design's rows): a function of the
@@ -307,12 +338,10 @@ class _Rcbd:
         mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
 
         def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
-            lvec = np.zeros(x.shape[1])
-            for c, w in coef.items():
-                lvec[self.cells.index(c)] = w
-            se = math.sqrt(mse * float(lvec @ self.xtx_inv @ lvec)) if df > 0 else math.nan
+            lvec, quadratic, n = self._vector(coef)
+            se = math.sqrt(mse * quadratic) if df > 0 else math.nan
             why = "" if df > 0 else "no residual degrees of freedom"
-            return float(lvec @ beta), se, df, int(sum(self.counts[c] for c in coef)), why
+            return float(lvec @ beta), se, df, n, why
 
         return evaluate
 
@@ -500,6 +529,7 @@ class _ContrastPlan:
             data, response, factors, block, control, alpha, method, design
         )
         self.key = self.design.cell_key()
+        self.present = set(self.key.tolist())  # the cells with data
         self.specs = _contrast_specs(self.design, control)
         self.alpha, self.method = alpha, method
         complete = not self.design.block_status()[1]
@@ -507,39 +537,31 @@ class _ContrastPlan:
 
     def table(self, data: pd.DataFrame) -> pd.DataFrame:
         """The contrasts of the response in ``data`` (rows as in the design's data)."""
-        return pd.DataFrame(self.records(data), columns=_CONTRAST_COLUMNS)
+        return pd.DataFrame(self.records(self.design.values(data)), columns=_CONTRAST_COLUMNS)
 
-    def records(self, data: pd.DataFrame) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it."""
+    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
+        """:meth:`table` as ``to_dict("records")`` gives it, of the response ``values``
+        (:meth:`_Design.values` of the design's data)."""
         design, key, method = self.design, self.key, self.method
         if self.rcbd is not None:
-            rcbd = self.rcbd.evaluator(design.response_of(data))
+            rcbd = self.rcbd.evaluator(values[design.rows])
             test, fit_note = self.rcbd.test, self.rcbd.note
         else:
-            design = design.with_response(data)
+            design = design.with_response(values)
             if method == "rcbd":
                 rcbd, test, fit_note = _rcbd_evaluator(design, key)
             else:
                 test, fit_note = ("paired t" if method == "paired" else "welch"), ""
-        present = set(key)
+        present = self.present
         dropped = design.dropped
         base_note = f"{dropped} row(s) with a missing value dropped" if dropped else ""
-        rows = []
+        rows, tested = [], []
         for label, kind, coef in self.specs:
-            row: dict[str, Any] = {
-                "contrast": label,
-                "kind": kind,
-                "estimate_log2": math.nan,
-                "se": math.nan,
-                "df": math.nan,
-                "statistic": math.nan,
-                "p_value": math.nan,
-                "ci_low": math.nan,
-                "ci_high": math.nan,
-                "test": test,
-                "n": 0,
-                "note": _join(base_note, fit_note),
-            }
+            nan = math.nan
+            row: dict[str, Any] = {"contrast": label, "kind": kind, "estimate_log2": nan, "se": nan,
+                                   "df": nan, "statistic": nan, "p_value": nan, "ci_low": nan,
+                                   "ci_high": nan, "test": test, "n": 0,
+                                   "note": _join(base_note, fit_note)}  # fmt: skip
             empty = [design.cells[c] for c in coef if c not in present]
             if empty:
                 row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
@@ -552,8 +574,10 @@ class _ContrastPlan:
             else:
                 est, se, df, n, why = _welch_evaluate(design, key, coef)
             row["n"], row["note"] = n, _join(row["note"], why)
-            _fill(row, est, se, df, self.alpha)
+            if _fill(row, est, se, df, self.alpha):
+                tested.append(row)
             rows.append(row)
+        _p_values(tested)
         for log_col, fc_col in (
             ("estimate_log2", "fold_change"),
             ("ci_low", "fc_ci_low"),

@@ -1,0 +1,69 @@
+"""The factorial model's shortcuts give the numbers of the formulations they replace, to the
+bit: the t interval from a kept quantile, a table's p-values evaluated at once, and an
+``rcbd`` plan's contrast vectors kept across responses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qpcr.stats import factorial_contrasts
+from qpcr.stats._common import _t_ci
+from qpcr.stats.design import _contrast_specs
+from qpcr.stats.dist import t_sf
+from qpcr.stats.linear import _ContrastPlan, _fill
+
+RNG = np.random.default_rng(14)
+
+
+def test_fill_gives_the_t_interval() -> None:
+    for _ in range(500):
+        estimate, se = RNG.normal(0, 3), RNG.uniform(0.01, 2)
+        df, alpha = float(RNG.choice([2.0, 6.0, RNG.uniform(1, 40)])), RNG.choice([0.05, 0.01])
+        row = {"note": ""}
+        assert _fill(row, estimate, se, df, alpha)
+        assert (row["ci_low"], row["ci_high"]) == _t_ci(estimate, se, df, alpha)
+
+
+@pytest.mark.parametrize("method", ["rcbd", "paired", "welch"])
+def test_p_values_at_once_equal_each_contrasts_own(method: str) -> None:
+    control = {"oxygen": "normoxia", "drug": "vehicle"}
+    for n_donors in (2, 3, 5):
+        data = _data(n_donors).assign(y=RNG.normal(size=6 * n_donors))
+        table = factorial_contrasts(data, "y", ["oxygen", "drug"], "donor", control=control,
+                                    method=method)  # fmt: skip
+        tested = table.dropna(subset=["statistic"])
+        assert len(tested) == len(table) == 9
+        for statistic, df, p in tested[["statistic", "df", "p_value"]].itertuples(index=False):
+            assert p == 2 * t_sf(abs(statistic), df)
+
+
+def _data(n_donors: int) -> pd.DataFrame:
+    cells = [(o, d) for o in ("normoxia", "hypoxia", "anoxia") for d in ("vehicle", "drug")]
+    return pd.DataFrame([{"oxygen": o, "drug": d, "donor": f"D{k}"}
+                         for k in range(n_donors) for o, d in cells])  # fmt: skip
+
+
+def test_rcbd_contrasts_of_a_kept_plan_equal_the_direct_formulas() -> None:
+    control = {"oxygen": "normoxia", "drug": "vehicle"}
+    for n_donors in (2, 3, 5):
+        data = _data(n_donors).assign(y=RNG.normal(size=6 * n_donors))
+        plan = _ContrastPlan(data, "y", ["oxygen", "drug"], "donor", control, 0.05, "rcbd")
+        rcbd = plan.rcbd
+        assert rcbd is not None
+        for _ in range(3):  # other responses on the same plan
+            y = RNG.normal(size=len(data))
+            evaluate = rcbd.evaluator(y)
+            beta = np.linalg.lstsq(rcbd.x, y, rcond=None)[0]
+            mse = float(np.sum((y - rcbd.x @ beta) ** 2) / rcbd.df)
+            counts = pd.Series(plan.key).value_counts()
+            for _label, _kind, coef in _contrast_specs(plan.design, control):
+                lvec = np.zeros(rcbd.x.shape[1])
+                for c, w in coef.items():
+                    lvec[rcbd.cells.index(c)] = w
+                se = math.sqrt(mse * float(lvec @ rcbd.xtx_inv @ lvec))
+                n = int(sum(counts[c] for c in coef))
+                assert evaluate(coef) == (float(lvec @ beta), se, rcbd.df, n, "")
