@@ -10,6 +10,7 @@ factors pool the others within each biological replicate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -74,7 +75,14 @@ def group_order(
     [{'oxygen': 'hypoxia', 'drug': 'none'}, {'oxygen': 'hypoxia', 'drug': 'ABC'},
      {'oxygen': 'normoxia', 'drug': 'none'}]
     """
-    columns = [table[f].astype(str).tolist() for f in factors]
+    return _group_order([table[f].astype(str).tolist() for f in factors], factors, control,
+                        len(table))  # fmt: skip
+
+
+def _group_order(
+    columns: Sequence[list], factors: Sequence[str], control: Mapping[str, str], length: int
+) -> list[dict[str, str]]:
+    """:func:`group_order` of the factors' levels as text (``columns``, ``length`` rows)."""
     rank = {}
     for f, column in zip(factors, columns, strict=True):
         levels = list(dict.fromkeys(column))
@@ -82,7 +90,7 @@ def group_order(
             levels.remove(control[f])
             levels.insert(0, control[f])
         rank[f] = {level: i for i, level in enumerate(levels)}
-    groups = dict.fromkeys(zip(*columns, strict=True)) if factors else [()] * len(table)
+    groups = dict.fromkeys(zip(*columns, strict=True)) if factors else [()] * length
     records = [{str(f): str(v) for f, v in zip(factors, g, strict=True)} for g in groups]
     return sorted(records, key=lambda g: tuple(rank[f][g[f]] for f in factors))
 
@@ -132,19 +140,25 @@ def biological_units(
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    code = group_codes([values[k] for k in keys], len(values))
+    columns = [values[k] for k in keys]
+    code = group_codes(columns, len(values))
     first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
-    found = {value: moments(values[value].to_numpy(float), code)[0],
-             "n_samples": np.bincount(code, minlength=len(first))}  # fmt: skip
+    found = _taken(["unit" if k == unit else k for k in keys], columns, first)
+    found[value] = moments(values[value].to_numpy(float), code)[0]
+    found["n_samples"] = np.bincount(code, minlength=len(first))
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
         # NaN is skipped, as groupby's any/all skip it
         flagged = (values[flag].fillna(every).to_numpy(bool) if flag in values
                    else np.zeros(len(code), dtype=bool))  # fmt: skip
         counted = np.bincount(code[flagged != every], minlength=len(first))
         found[flag] = counted == 0 if every else counted > 0
-    out = values[keys].iloc[first].reset_index(drop=True).assign(**found)
-    out.columns = ["unit" if c == unit else c for c in out.columns]
-    return out
+    return pd.DataFrame(found)
+
+
+def _taken(labels: Sequence[str], columns: Sequence[pd.Series], rows: np.ndarray) -> dict:
+    """The cells of ``columns`` at the positions ``rows``, each keeping its dtype, by label (a
+    table built from them is ``table[columns].iloc[rows]`` with a fresh index)."""
+    return {label: column.array.take(rows) for label, column in zip(labels, columns, strict=True)}
 
 
 class _Units(NamedTuple):
@@ -168,7 +182,8 @@ class _Selector:
 
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
-        self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
+        self.texts = {f: units[f].astype(str).tolist() for f in factors}
+        self.levels = {f: np.array(text, dtype=object) for f, text in self.texts.items()}
         rank = sorted_codes([units[item], units["unit"]]).astype(float)
         self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing
         self.items, self.unit_names = units[item].tolist(), units["unit"].tolist()
@@ -220,8 +235,10 @@ def _split(
 
 
 def _check_levels(
-    units: pd.DataFrame, spec: Mapping[str, str], factors: Sequence[str], where: str
+    texts: Mapping[str, list], spec: Mapping[str, str], factors: Sequence[str], where: str
 ) -> None:
+    """Refuse a ``spec`` naming a factor that is not a design factor, or a level that is not
+    in the data (``texts``: each factor's levels as text, :attr:`_Selector.texts`)."""
     for factor, level in spec.items():
         if factor not in factors:
             raise ConfigError(
@@ -229,7 +246,7 @@ def _check_levels(
                 where=where,
                 hint=did_you_mean(factor, factors),
             )
-        levels = sorted(units[factor].astype(str).unique())
+        levels = sorted(set(texts[factor]))
         if level not in levels:
             raise ConfigError(
                 f"level '{level}' of factor '{factor}' is not in the data; expected one of "
@@ -240,17 +257,17 @@ def _check_levels(
 
 
 def _comparisons(
-    units: pd.DataFrame, factors: Sequence[str], control: Mapping[str, str],
+    texts: Mapping[str, list], length: int, factors: Sequence[str], control: Mapping[str, str],
     contrasts: Sequence[Contrast], contrasts_at: str,
 ) -> list[tuple[str, dict[str, str], dict[str, str]]]:  # fmt: skip
     out = []
-    for levels in group_order(units, factors, control):
+    for levels in _group_order([texts[f] for f in factors], factors, control, length):
         if all(levels[f] == control[f] for f in factors):
             continue
         out.append((f"{group_label(levels)} vs control", levels, dict(control)))
     for c in contrasts:
         for side, spec in (("numerator", c.numerator), ("denominator", c.denominator)):
-            _check_levels(units, spec, factors, f"{contrasts_at} '{c.name}' {side}")
+            _check_levels(texts, spec, factors, f"{contrasts_at} '{c.name}' {side}")
         out.append((c.name, dict(c.numerator), dict(c.denominator)))
     return out
 
@@ -352,25 +369,38 @@ def compare_groups(
         )
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
-    _check_levels(units, control, factors, at["control"])
-    rows = []
-    items = list(dict.fromkeys(units[item].tolist()))
     selector = _Selector(units, factors, value, item)
-    for label, num, den in _comparisons(units, factors, control, contrasts, at["contrasts"]):
+    _check_levels(selector.texts, control, factors, at["control"])
+    rows = []
+    items = list(dict.fromkeys(selector.items))
+    for label, num, den in _comparisons(selector.texts, len(units), factors, control, contrasts,
+                                        at["contrasts"]):  # fmt: skip
         treated, ref = selector.select(num), selector.select(den)
         for name in items:
             rows.append(_compare_one(label, name, num, factors, ref.get(name, _NO_UNITS),
                                      treated.get(name, _NO_UNITS), replicate, test, alpha,
                                      min_n))  # fmt: skip
-    columns = ["contrast", "item", *factors, "n", "n_ref", "log2_fold_change", "se", "df",
-               "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test", "bound",
-               "note"]  # fmt: skip
-    result = pd.DataFrame(rows).reindex(columns=columns)
-    result = result.assign(
-        **{c: result[c].astype(object).fillna("") for c in ("test", "bound", "note")}
-    )
-    result.columns = [item if c == "item" else c for c in result.columns]
-    return result
+    return _compared_table(rows, item, factors)
+
+
+#: The columns of :func:`compare_groups` before and after the factors, ``item`` named after it.
+_HEAD, _TAIL = ("contrast", "item"), ("n", "n_ref", "log2_fold_change", "se", "df", "statistic",
+                                      "fold_change", "ci_low", "ci_high", "p_value")  # fmt: skip
+_TEXTS = ("test", "bound", "note")
+
+
+def _compared_table(rows: list[dict], item: str, factors: Sequence[str]) -> pd.DataFrame:
+    """The rows of :func:`_compare_one` as one table, column by column: the dtypes
+    ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN), the texts
+    ``test``/``bound``/``note`` as objects ('' where missing)."""
+    found: dict[str, object] = {}
+    for c in [*_HEAD, *factors, *_TAIL, *_TEXTS]:
+        cells = [r.get(c, math.nan) for r in rows]
+        if c in _TEXTS:
+            found[c] = pd.Series([v if isinstance(v, str) else "" for v in cells], dtype=object)
+        else:  # no rows: NaN columns, as a table without rows reindexed
+            found[item if c == "item" else c] = cells if rows else np.empty(0)
+    return pd.DataFrame(found)
 
 
 def _bound(treated: _Units, ref: _Units) -> str:
@@ -471,6 +501,6 @@ def group_summary(
     mean, sd, n = moments(units[value].to_numpy(float), ids)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = t_ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
-    out = units[keys].iloc[first].reset_index(drop=True)
-    return out.assign(n=n, mean_log2=mean, sd_log2=sd, ci_low_log2=mean - half,
-                      ci_high_log2=mean + half)  # fmt: skip
+    out = _taken(keys, [units[k] for k in keys], first)
+    return pd.DataFrame({**out, "n": n, "mean_log2": mean, "sd_log2": sd,
+                         "ci_low_log2": mean - half, "ci_high_log2": mean + half})  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,3 +51,66 @@ def test_a_contrast_naming_one_factor_pools_the_other_within_each_donor() -> Non
     assert row["log2_fold_change"] == pytest.approx(2.4)
     assert row["se"] == pytest.approx(0.1)
     assert row["p_value"] == pytest.approx(1 - 2 * math.atan(24) / math.pi)
+
+
+def _random_values(rng: np.random.Generator) -> pd.DataFrame:
+    """0-60 samples of three targets in a 2 × 2 design with four donors: some values NaN, some
+    flagged bounds or not detected (each flag column present or not)."""
+    n = int(rng.integers(0, 60))
+    table = pd.DataFrame({
+        "target": rng.choice(["MYC", "IL6", "TBP"], n),
+        "oxygen": rng.choice(["normoxia", "hypoxia"], n),
+        "drug": rng.choice(["none", "toci"], n),
+        "donor": rng.choice(["d1", "d2", "d3", "d4"], n),
+        "log2_rq": np.round(rng.normal(-5, 2, n), int(rng.integers(0, 4))),
+        "sample": [f"s{i}" for i in range(n)],
+    })  # fmt: skip
+    for flag, share in (("upper_bound", 0.2), ("lower_bound", 0.1), ("not_detected", 0.3)):
+        if rng.random() < 0.5:
+            table[flag] = rng.random(n) < share
+    table.loc[rng.random(n) < 0.1, "log2_rq"] = np.nan
+    return table
+
+
+def test_compared_table_is_the_frame_of_its_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``compare_groups`` builds its table column by column; on 150 random designs (every
+    test, with and without donors and contrasts, some without rows) it equals the frame of its
+    rows as ``pd.DataFrame(rows)`` built it, dtypes included, and the biological units keep
+    their keys' dtypes."""
+    from qpcr import groups
+
+    build, rows_seen = groups._compared_table, []
+
+    def spy(rows: list[dict], item: str, factors: list[str]) -> pd.DataFrame:
+        rows_seen.append(rows)
+        return build(rows, item, factors)
+
+    monkeypatch.setattr(groups, "_compared_table", spy)
+    contrasts = [Contrast("drug in hypoxia", {"oxygen": "hypoxia", "drug": "toci"},
+                          {"oxygen": "hypoxia", "drug": "none"}),
+                 Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]  # fmt: skip
+    rng = np.random.default_rng(2026)
+    tests = ["auto", "welch", "student", "paired", "mann-whitney", "permutation"]
+    for k in range(150):
+        values = _random_values(rng)
+        if not values["target"].nunique() or values["oxygen"].nunique() < 2 or \
+                values["drug"].nunique() < 2:  # fmt: skip
+            continue  # a control level or contrast level missing: refused
+        replicate = "donor" if k % 3 else None
+        units = groups.biological_units(values, "log2_rq", "target", ["oxygen", "drug"],
+                                        replicate)  # fmt: skip
+        keys = ["target", "oxygen", "drug", replicate or "sample"]
+        assert units.dtypes.iloc[:4].tolist() == values.dtypes[keys].tolist()
+        table = compare_groups(values, value="log2_rq", item="target", units=units,
+                               factors=["oxygen", "drug"], replicate=replicate,
+                               control={"oxygen": "normoxia", "drug": "none"},
+                               contrasts=contrasts[: k % 3],
+                               test=tests[k % len(tests)])  # fmt: skip
+        columns = ["contrast", "item", "oxygen", "drug", "n", "n_ref", "log2_fold_change", "se",
+                   "df", "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test",
+                   "bound", "note"]  # fmt: skip
+        expected = pd.DataFrame(rows_seen[-1]).reindex(columns=columns)
+        expected = expected.assign(
+            **{c: expected[c].astype(object).fillna("") for c in ("test", "bound", "note")}
+        ).rename(columns={"item": "target"})
+        pd.testing.assert_frame_equal(table, expected, check_exact=True)
