@@ -114,3 +114,73 @@ def test_compared_table_is_the_frame_of_its_rows(monkeypatch: pytest.MonkeyPatch
             **{c: expected[c].astype(object).fillna("") for c in ("test", "bound", "note")}
         ).rename(columns={"item": "target"})
         pd.testing.assert_frame_equal(table, expected, check_exact=True)
+
+
+def _merged_ratio_results(ratio_samples: pd.DataFrame, units: pd.DataFrame, settings, common):
+    """The ratios table as a left merge of the group summary with the comparisons built it
+    (the formulation :func:`qpcr.stages.comparisons._ratio_results` replaced)."""
+    from qpcr.groups import group_order, group_summary
+    from qpcr.schema import columns_of
+
+    factors = common["factors"]
+    columns = [c for c in columns_of("ratios", factors) if c not in ("p_adj", "adjust")]
+    summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
+                            replicate=common["replicate"], units=units)  # fmt: skip
+    summary = summary.assign(value=2.0 ** summary["mean_log2"],
+                             value_ci_low=2.0 ** summary["ci_low_log2"],
+                             value_ci_high=2.0 ** summary["ci_high_log2"])  # fmt: skip
+    tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
+    vs_control = tests["contrast"].str.endswith(" vs control").to_numpy(bool)
+    keep = ["ratio", "contrast", *factors, "fold_change", "ci_low", "ci_high", "p_value", "test",
+            "bound", "note"]  # fmt: skip
+    merged = summary.merge(tests.loc[vs_control, keep], on=["ratio", *factors], how="left")
+    merged["contrast"] = merged["contrast"].fillna("")
+    control = np.logical_and.reduce(
+        [merged[f].astype(str).eq(settings.control[f]).to_numpy() for f in factors]
+    )
+    merged.loc[control, "fold_change"] = 1.0
+    merged.loc[control, "note"] = "control group"
+    merged.loc[control, "contrast"] = "control"
+    groups = group_order(merged, factors, settings.control)
+    order = {tuple(g.values()): i for i, g in enumerate(groups)}
+    merged["_order"] = [order[r] for r in merged[factors].astype(str).itertuples(index=False)]
+    merged = merged.sort_values(["ratio", "_order"], kind="stable")
+    table = merged[[c for c in columns if c in merged]]
+    if not vs_control.all():
+        table = pd.concat([table, tests.loc[~vs_control, [*keep, "n"]]], ignore_index=True)
+    table = table.assign(fc_ci_low=table["ci_low"], fc_ci_high=table["ci_high"])
+    return table[columns].reset_index(drop=True)
+
+
+def test_ratio_results_equal_the_merge_of_summary_and_comparisons() -> None:
+    """The ratios table, built by position, equals the left merge of the group summary with
+    the comparisons it replaced, dtypes included, on 150 random designs (with and without
+    donors; contrasts, also ones named '... vs control' that match a group twice or the
+    control group)."""
+    from qpcr.config import from_mapping
+    from qpcr.groups import biological_units
+    from qpcr.stages.comparisons import _ratio_results
+
+    rng = np.random.default_rng(1515)
+    both = {"oxygen": "hypoxia", "drug": "toci"}
+    contrasts = [
+        {"name": "hypoxia", "numerator": {"oxygen": "hypoxia"},
+         "denominator": {"oxygen": "normoxia"}},
+        {"name": "x vs control", "numerator": both,
+         "denominator": {"oxygen": "normoxia", "drug": "none"}},
+        {"name": "y vs control", "numerator": {"oxygen": "normoxia", "drug": "none"},
+         "denominator": both},
+    ]  # fmt: skip
+    for k in range(150):
+        values = _random_values(rng).rename(columns={"target": "ratio", "log2_rq": "log2_ratio"})
+        if values["oxygen"].nunique() < 2 or values["drug"].nunique() < 2:
+            continue
+        replicate = "donor" if k % 3 else None
+        settings = from_mapping({"control": {"oxygen": "normoxia", "drug": "none"},
+                                 "contrasts": contrasts[: k % 4]})  # fmt: skip
+        common = dict(factors=["oxygen", "drug"], control=settings.control, replicate=replicate,
+                      contrasts=settings.contrasts)  # fmt: skip
+        units = biological_units(values, "log2_ratio", "ratio", ["oxygen", "drug"], replicate)
+        found = _ratio_results(values, units, ["oxygen", "drug"], replicate, settings, common)
+        expected = _merged_ratio_results(values, units, settings, common)
+        pd.testing.assert_frame_equal(found, expected, check_exact=True)
