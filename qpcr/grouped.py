@@ -225,11 +225,19 @@ def records(
         values, dtype = column.tolist(), column.dtype
         if rows is not None:
             values = [values[i] for i in rows]
-        if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        if _boxed(dtype):
             values = [_native(v) for v in values]
         lists.append(values)
     labels = [label for label, _ in taken]
     return [dict(zip(labels, row, strict=True)) for row in zip(*lists, strict=True)]
+
+
+def _boxed(dtype: Any) -> bool:
+    """Whether ``tolist()`` of a column of this dtype may hold numpy scalars or ``pd.NA``: object
+    and extension dtypes, but not pandas' ``str`` (Python strings, NaN where missing)."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.na_value is pd.NA
+    return dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype)
 
 
 def _native(value: Any) -> Any:

@@ -117,7 +117,13 @@ def comparison_labels(
     interaction oxygen × drug
     """
     factors = list(factors)
-    labels = [_label(r, factors, config) for r in records(table, ("contrast", "kind", *factors))]
+    known: dict[tuple, str] = {}  # rows of equal cells (one per target) share their label
+    labels = []
+    for r in records(table, ("contrast", "kind", *factors)):
+        key = tuple(r.values())
+        if key not in known:
+            known[key] = _label(r, factors, config)
+        labels.append(known[key])
     return pd.Series(labels, index=table.index, dtype=object)
 
 

@@ -152,6 +152,7 @@ def test_records_equal_to_dict_records(seed: int) -> None:
     table = pd.DataFrame(
         {
             "target": pd.array(text, dtype="string"),
+            "sample": pd.array(text, dtype="str"),  # missing: NaN, not pd.NA
             "cq": np.where(rng.random(n) < 0.2, np.nan, rng.normal(25, 3, n)),
             "n": rng.integers(0, 5, n),
             "excluded": rng.random(n) < 0.5,
