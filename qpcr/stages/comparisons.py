@@ -286,8 +286,4 @@ def _adjust(
         f_at, r_at = np.flatnonzero(on_fold == label), np.flatnonzero(on_ratio == label)
         adj = adjust_pvalues(np.concatenate([p_fold[f_at], p_ratio[r_at]]), method)
         adj_fold[f_at], adj_ratio[r_at] = adj[: len(f_at)], adj[len(f_at) :]
-    fold = fold.assign(p_adj=adj_fold)
-    ratios = ratios.assign(p_adj=adj_ratio)
-    fold["adjust"] = method
-    ratios["adjust"] = method
-    return fold, ratios
+    return fold.assign(p_adj=adj_fold, adjust=method), ratios.assign(p_adj=adj_ratio, adjust=method)
