@@ -69,10 +69,11 @@ def sorted_codes(keys: Sequence[pd.Series]) -> npt.NDArray[np.intp]:
     >>> sorted_codes([pd.Series(["b", "a", "b", None]), pd.Series(["x", "y", "x", "x"])])
     array([ 1,  0,  1, -1])
     """
-    keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys])
     combined = np.zeros(len(keys[0]), dtype=np.intp)
+    keyed = np.ones(len(keys[0]), dtype=bool)
     for key in keys:
-        part, uniques = pd.factorize(key, sort=True)
+        part, uniques = pd.factorize(key, sort=True)  # −1 where the key is missing
+        keyed &= part >= 0
         combined = combined * len(uniques) + part
     code = np.full(len(combined), -1, dtype=np.intp)
     code[keyed] = np.unique(combined[keyed], return_inverse=True)[1].reshape(-1)

@@ -22,7 +22,14 @@ from .errors import ConfigError, MissingControlError, did_you_mean
 from .grouped import group_codes, moments, sorted_codes
 from .stats import two_group_test
 
-__all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
+__all__ = [
+    "biological_units",
+    "compare_groups",
+    "group_label",
+    "group_order",
+    "group_summary",
+    "level_texts",
+]
 
 
 def group_label(levels: Mapping[str, str]) -> str:
@@ -44,6 +51,30 @@ def group_label(levels: Mapping[str, str]) -> str:
     'oxygen=hypoxia, treatment=vehicle'
     """
     return ", ".join(f"{k}={v}" for k, v in levels.items())
+
+
+def level_texts(column: pd.Series) -> list:
+    """A factor's levels as text, cell by cell: ``column.astype(str).tolist()``, without the
+    conversion when the column already holds pandas' ``str`` (a missing cell stays NaN).
+
+    Parameters
+    ----------
+    column
+        A factor column.
+
+    Returns
+    -------
+    list
+        One text per cell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> level_texts(pd.Series(["hypoxia", "normoxia"])), level_texts(pd.Series([1, 2]))
+    (['hypoxia', 'normoxia'], ['1', '2'])
+    """
+    plain = isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is not pd.NA
+    return (column if plain else column.astype(str)).tolist()
 
 
 def group_order(
@@ -75,7 +106,7 @@ def group_order(
     [{'oxygen': 'hypoxia', 'drug': 'none'}, {'oxygen': 'hypoxia', 'drug': 'ABC'},
      {'oxygen': 'normoxia', 'drug': 'none'}]
     """
-    return _group_order([table[f].astype(str).tolist() for f in factors], factors, control,
+    return _group_order([level_texts(table[f]) for f in factors], factors, control,
                         len(table))  # fmt: skip
 
 
@@ -182,7 +213,7 @@ class _Selector:
 
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
-        self.texts = {f: units[f].astype(str).tolist() for f in factors}
+        self.texts = {f: level_texts(units[f]) for f in factors}
         self.levels = {f: np.array(text, dtype=object) for f, text in self.texts.items()}
         rank = sorted_codes([units[item], units["unit"]]).astype(float)
         self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing

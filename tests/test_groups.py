@@ -184,3 +184,17 @@ def test_ratio_results_equal_the_merge_of_summary_and_comparisons() -> None:
         found = _ratio_results(values, units, ["oxygen", "drug"], replicate, settings, common)
         expected = _merged_ratio_results(values, units, settings, common)
         pd.testing.assert_frame_equal(found, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object, "category"])
+def test_level_texts_are_the_cells_as_text(dtype: object) -> None:
+    """A factor's levels as ``astype(str)`` gives them, also with a missing cell."""
+    from qpcr.groups import level_texts
+
+    column = pd.Series(["hypoxia", None, "normoxia", "hypoxia"], dtype=dtype)
+    expected = column.astype(str).tolist()
+    found = level_texts(column)
+    assert [type(v) for v in found] == [type(v) for v in expected]
+    assert found[::2] == expected[::2] == ["hypoxia", "normoxia"]
+    assert math.isnan(found[1])
+    assert math.isnan(expected[1])

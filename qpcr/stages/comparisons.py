@@ -12,7 +12,13 @@ import pandas as pd
 
 from ..config import AnalysisConfig
 from ..factorial import factorial_tables
-from ..groups import _group_order, biological_units, compare_groups, group_summary
+from ..groups import (
+    _group_order,
+    biological_units,
+    compare_groups,
+    group_summary,
+    level_texts,
+)
 from ..quant import ratio_table
 from ..results import Results
 from ..schema import columns_of
@@ -179,7 +185,7 @@ def _ratio_results(
     for i, key in enumerate(zip(*(tests[k].tolist() for k in keys), strict=True)):
         if contrast[i].endswith(" vs control"):
             matches.setdefault(key, []).append(i)
-    texts = [summary[f].astype(str).tolist() for f in factors]  # each factor's levels as text
+    texts = [level_texts(summary[f]) for f in factors]  # each factor's levels as text
     order = {
         tuple(g.values()): i
         for i, g in enumerate(_group_order(texts, factors, config.control, len(summary)))
