@@ -20,7 +20,7 @@ import pandas as pd
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
 from .grouped import group_codes, moments, sorted_codes
-from .stats import two_group_test
+from .stats.tests import two_group_tests
 
 __all__ = [
     "biological_units",
@@ -402,15 +402,22 @@ def compare_groups(
         units = biological_units(values, value, item, factors, replicate)
     selector = _Selector(units, factors, value, item)
     _check_levels(selector.texts, control, factors, at["control"])
-    rows = []
+    rows, cases, tested = [], [], []
     items = list(dict.fromkeys(selector.items))
     for label, num, den in _comparisons(selector.texts, len(units), factors, control, contrasts,
                                         at["contrasts"]):  # fmt: skip
         treated, ref = selector.select(num), selector.select(den)
         for name in items:
-            rows.append(_compare_one(label, name, num, factors, ref.get(name, _NO_UNITS),
-                                     treated.get(name, _NO_UNITS), replicate, test, alpha,
-                                     min_n))  # fmt: skip
+            pair = (ref.get(name, _NO_UNITS), treated.get(name, _NO_UNITS))
+            row, case = _case(label, name, num, factors, *pair, replicate, test)
+            rows.append(row)
+            if case is not None:
+                cases.append(case)
+                tested.append((row, pair))
+    kind = {"auto": "welch", "paired": "welch"}.get(test, test)
+    results = two_group_tests(cases, test=kind, alpha=alpha, min_n=min_n)
+    for (row, (ref_units, treated_units)), res in zip(tested, results, strict=True):
+        _with_result(row, res, treated_units, ref_units)
     return _compared_table(rows, item, factors)
 
 
@@ -429,6 +436,8 @@ def _compared_table(rows: list[dict], item: str, factors: Sequence[str]) -> pd.D
         cells = [r.get(c, math.nan) for r in rows]
         if c in _TEXTS:
             found[c] = pd.Series([v if isinstance(v, str) else "" for v in cells], dtype=object)
+        elif c in _TAIL:  # numbers: numpy infers int64 or float64 as pandas would
+            found[c] = np.asarray(cells, dtype=None if rows else float)
         else:  # no rows: NaN columns, as a table without rows reindexed
             found[item if c == "item" else c] = cells if rows else np.empty(0)
     return pd.DataFrame(found)
@@ -442,15 +451,16 @@ def _bound(treated: _Units, ref: _Units) -> str:
     return {(True, False): "≤", (False, True): "≥", (True, True): "?"}.get((upper, lower), "")
 
 
-def _compare_one(
+def _case(
     label: str, name: object, levels: Mapping[str, str], factors: Sequence[str],
     ref_units: _Units, treated_units: _Units, replicate: str | None, test: str,
-    alpha: float, min_n: int = 2,
-) -> dict:  # fmt: skip
+) -> tuple[dict, tuple[np.ndarray, np.ndarray, bool] | None]:  # fmt: skip
+    """One comparison's row (its keys) and its test's ``(control, treated, paired)`` case for
+    :func:`~qpcr.stats.tests.two_group_tests`; no case when a group has no detected value (the
+    row then says so and is complete)."""
     ref, treated = ref_units.value, treated_units.value
     pairable = bool(replicate) and len(ref) > 0 and set(ref_units.units) == set(treated_units.units)
     paired = test == "paired" or (test not in ("welch", "student") and pairable)
-    kind = {"auto": "welch", "paired": "welch"}.get(test, test)
     row: dict = {"contrast": label, "item": name}
     row.update({f: levels.get(f, "") for f in factors})
     for units, where in ((treated_units, "compared group"), (ref_units, "control group")):
@@ -459,14 +469,16 @@ def _compare_one(
             why = "not detected" if present.any() else "no usable value"
             row.update(n=int((~np.isnan(treated)).sum()), n_ref=int((~np.isnan(ref)).sum()),
                        bound="", note=f"{why} in the {where}")  # fmt: skip
-            return row
+            return row, None
     if paired:  # the units of both groups, in the control group's (sorted) order
         at = {u: i for i, u in enumerate(treated_units.units)}
         common = [(i, at[u]) for i, u in enumerate(ref_units.units) if u in at]
-        res = two_group_test(ref[[i for i, _ in common]], treated[[j for _, j in common]],
-                             paired=True, test=kind, alpha=alpha, min_n=min_n)  # fmt: skip
-    else:
-        res = two_group_test(ref, treated, test=kind, alpha=alpha, min_n=min_n)
+        return row, (ref[[i for i, _ in common]], treated[[j for _, j in common]], True)
+    return row, (ref, treated, False)
+
+
+def _with_result(row: dict, res: dict, treated_units: _Units, ref_units: _Units) -> None:
+    """Complete a comparison's row with its test's result ``res`` and its bound."""
     row.update(
         n=res["n"], n_ref=res["n_ref"], log2_fold_change=res["estimate"], se=res["se"],
         df=res["df"], statistic=res["statistic"], fold_change=2.0 ** res["estimate"],
@@ -477,7 +489,6 @@ def _compare_one(
         what = {"≤": "an upper bound", "≥": "a lower bound", "?": "of unknown direction"}
         extra = f"includes non-detects set at the detection limit: {what[row['bound']]}"
         row["note"] = "; ".join(x for x in (row["note"], extra) if x)
-    return row
 
 
 def group_summary(
