@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -53,14 +53,14 @@ def group_label(levels: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in levels.items())
 
 
-def level_texts(column: pd.Series) -> list:
+def level_texts(column: pd.Series | pd.api.extensions.ExtensionArray) -> list:
     """A factor's levels as text, cell by cell: ``column.astype(str).tolist()``, without the
     conversion when the column already holds pandas' ``str`` (a missing cell stays NaN).
 
     Parameters
     ----------
     column
-        A factor column.
+        A factor column (or its array).
 
     Returns
     -------
@@ -390,6 +390,18 @@ def compare_groups(
                  contrast  n  fold_change   ci_low  ci_high  p_value  test
     group=drug vs control  3     4.702192 3.027407 7.303481 0.000682 welch
     """
+    found = _compared(values, value=value, item=item, factors=factors, control=control,
+                      replicate=replicate, contrasts=contrasts, test=test, alpha=alpha,
+                      min_n=min_n, units=units, where=where)  # fmt: skip
+    return pd.DataFrame(found)
+
+
+def _compared(
+    values: pd.DataFrame, *, value: str, item: str, factors: Sequence[str],
+    control: Mapping[str, str], replicate: str | None, contrasts: Sequence[Contrast], test: str,
+    alpha: float, min_n: int, units: pd.DataFrame | None, where: Mapping[str, str] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The columns of :func:`compare_groups`' table (its parameters), by name."""
     at = {"control": "control", "contrasts": "contrasts", **(where or {})}
     missing = [f for f in factors if f not in control]
     if missing:
@@ -418,7 +430,7 @@ def compare_groups(
     results = two_group_tests(cases, test=kind, alpha=alpha, min_n=min_n)
     for (row, (ref_units, treated_units)), res in zip(tested, results, strict=True):
         _with_result(row, res, treated_units, ref_units)
-    return _compared_table(rows, item, factors)
+    return _columns_of_rows(rows, item, factors)
 
 
 #: The columns of :func:`compare_groups` before and after the factors, ``item`` named after it.
@@ -427,11 +439,11 @@ _HEAD, _TAIL = ("contrast", "item"), ("n", "n_ref", "log2_fold_change", "se", "d
 _TEXTS = ("test", "bound", "note")
 
 
-def _compared_table(rows: list[dict], item: str, factors: Sequence[str]) -> pd.DataFrame:
-    """The rows of :func:`_compare_one` as one table, column by column: the dtypes
-    ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN), the texts
+def _columns_of_rows(rows: list[dict], item: str, factors: Sequence[str]) -> dict[str, Any]:
+    """The comparisons' rows (:func:`_case`, :func:`_with_result`) as columns: a table of them
+    has the dtypes ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN), the texts
     ``test``/``bound``/``note`` as objects ('' where missing)."""
-    found: dict[str, object] = {}
+    found: dict[str, Any] = {}
     for c in [*_HEAD, *factors, *_TAIL, *_TEXTS]:
         cells = [r.get(c, math.nan) for r in rows]
         if c in _TEXTS:
@@ -440,7 +452,7 @@ def _compared_table(rows: list[dict], item: str, factors: Sequence[str]) -> pd.D
             found[c] = np.asarray(cells, dtype=None if rows else float)
         else:  # no rows: NaN columns, as a table without rows reindexed
             found[item if c == "item" else c] = cells if rows else np.empty(0)
-    return pd.DataFrame(found)
+    return found
 
 
 def _bound(treated: _Units, ref: _Units) -> str:
@@ -533,10 +545,17 @@ def group_summary(
     0    MYC  ctrl  3  -5.033333  0.251661    -5.658494     -4.408172
     1    MYC  drug  3  -2.800000  0.300000    -3.545241     -2.054759
     """
-    from .stats.dist import t_ppf
-
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
+    return pd.DataFrame(_summary(units, value, item, factors, alpha))
+
+
+def _summary(
+    units: pd.DataFrame, value: str, item: str, factors: Sequence[str], alpha: float
+) -> dict[str, Any]:
+    """The columns of :func:`group_summary`'s table of ``units``, by name."""
+    from .stats.dist import t_ppf
+
     keys = [item, *factors]
     ids = sorted_codes([units[k] for k in keys])
     first = np.unique(ids, return_index=True)[1][1 if (ids < 0).any() else 0 :]
@@ -544,5 +563,5 @@ def group_summary(
     with np.errstate(invalid="ignore", divide="ignore"):
         half = t_ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
     out = _taken(keys, [units[k] for k in keys], first)
-    return pd.DataFrame({**out, "n": n, "mean_log2": mean, "sd_log2": sd,
-                         "ci_low_log2": mean - half, "ci_high_log2": mean + half})  # fmt: skip
+    return {**out, "n": n, "mean_log2": mean, "sd_log2": sd, "ci_low_log2": mean - half,
+            "ci_high_log2": mean + half}  # fmt: skip

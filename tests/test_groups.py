@@ -79,13 +79,13 @@ def test_compared_table_is_the_frame_of_its_rows(monkeypatch: pytest.MonkeyPatch
     their keys' dtypes."""
     from qpcr import groups
 
-    build, rows_seen = groups._compared_table, []
+    build, rows_seen = groups._columns_of_rows, []
 
-    def spy(rows: list[dict], item: str, factors: list[str]) -> pd.DataFrame:
+    def spy(rows: list[dict], item: str, factors: list[str]) -> dict:
         rows_seen.append(rows)
         return build(rows, item, factors)
 
-    monkeypatch.setattr(groups, "_compared_table", spy)
+    monkeypatch.setattr(groups, "_columns_of_rows", spy)
     contrasts = [Contrast("drug in hypoxia", {"oxygen": "hypoxia", "drug": "toci"},
                           {"oxygen": "hypoxia", "drug": "none"}),
                  Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]  # fmt: skip
@@ -179,7 +179,8 @@ def test_ratio_results_equal_the_merge_of_summary_and_comparisons() -> None:
         settings = from_mapping({"control": {"oxygen": "normoxia", "drug": "none"},
                                  "contrasts": contrasts[: k % 4]})  # fmt: skip
         common = dict(factors=["oxygen", "drug"], control=settings.control, replicate=replicate,
-                      contrasts=settings.contrasts)  # fmt: skip
+                      contrasts=settings.contrasts, test=settings.test, alpha=settings.alpha,
+                      min_n=settings.min_replicates, where=None)  # fmt: skip
         units = biological_units(values, "log2_ratio", "ratio", ["oxygen", "drug"], replicate)
         found = _ratio_results(values, units, ["oxygen", "drug"], replicate, settings, common)
         expected = _merged_ratio_results(values, units, settings, common)

@@ -13,7 +13,9 @@ import pandas as pd
 from ..config import AnalysisConfig
 from ..factorial import factorial_tables
 from ..groups import (
+    _compared,
     _group_order,
+    _summary,
     biological_units,
     compare_groups,
     group_summary,
@@ -176,19 +178,18 @@ def _ratio_results(
     columns = [c for c in columns_of("ratios", factors) if c not in ("p_adj", "adjust")]
     if ratio_samples.empty:
         return pd.DataFrame(columns=columns)
-    summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
-                            replicate=replicate, alpha=config.alpha, units=units)  # fmt: skip
-    tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
+    summary = _summary(units, "log2_ratio", "ratio", factors, config.alpha)
+    tests = _compared(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
     keys = ["ratio", *factors]
-    contrast = tests["contrast"].tolist()
+    contrast = list(tests["contrast"])
     matches: dict[tuple, list[int]] = {}
-    for i, key in enumerate(zip(*(tests[k].tolist() for k in keys), strict=True)):
+    for i, key in enumerate(zip(*(list(tests[k]) for k in keys), strict=True)):
         if contrast[i].endswith(" vs control"):
             matches.setdefault(key, []).append(i)
     texts = [level_texts(summary[f]) for f in factors]  # each factor's levels as text
     order = {
         tuple(g.values()): i
-        for i, g in enumerate(_group_order(texts, factors, config.control, len(summary)))
+        for i, g in enumerate(_group_order(texts, factors, config.control, len(summary["n"])))
     }
     control = tuple(config.control[f] for f in factors)
     rows = []  # (sort key, summary row, test row or -1, the control group's own row)
@@ -213,31 +214,32 @@ _CONTROL_GROUP: dict[str, Any] = {
 
 
 def _ratio_table(
-    summary: pd.DataFrame, tests: pd.DataFrame, at: np.ndarray, match: np.ndarray,
+    summary: dict[str, Any], tests: dict[str, Any], at: np.ndarray, match: np.ndarray,
     own: np.ndarray, extra: np.ndarray, columns: list[str],
 ) -> pd.DataFrame:  # fmt: skip
-    """The ratios table of :func:`_ratio_results`: the summary's rows ``at`` with their
-    comparison's row ``match`` (−1: none, NaN there; ``own``: the control group), then the
-    comparisons' rows ``extra``."""
+    """The ratios table of :func:`_ratio_results` from the columns of the group summary and of
+    the comparisons: the summary's rows ``at`` with their comparison's row ``match`` (−1: none,
+    NaN there; ``own``: the control group), then the comparisons' rows ``extra``."""
     found: dict[str, Any] = {}
     for c in columns:
         if c in summary:  # the groups' keys and n; the contrasts' own from the comparisons
-            keys = [*summary[c].to_numpy()[at], *tests[c].to_numpy()[extra]]
+            keys = [*np.asarray(summary[c])[at], *np.asarray(tests[c], dtype=object)[extra]]
             found[c] = pd.Series(keys, dtype=summary[c].dtype)
         elif c in ("value", "value_ci_low", "value_ci_high"):
             log2 = summary[{"value": "mean_log2", "value_ci_low": "ci_low_log2",
-                            "value_ci_high": "ci_high_log2"}[c]].to_numpy(float)  # fmt: skip
+                            "value_ci_high": "ci_high_log2"}[c]]  # fmt: skip
             found[c] = np.concatenate([2.0 ** log2[at], np.full(len(extra), np.nan)])
         else:
             name = {"fc_ci_low": "ci_low", "fc_ci_high": "ci_high"}.get(c, c)
-            cells = tests[name].to_numpy(object if name in _TEXTS else None)
+            cells = np.asarray(tests[name], dtype=object if name in _TEXTS else None)
             # −1: the appended cell, '' for the contrast, NaN for the others
             first = np.append(cells, "" if name == "contrast" else np.nan)[match]
             if c in _CONTROL_GROUP:
                 first = np.where(own, _CONTROL_GROUP[c], first)
             found[c] = np.concatenate([first, cells[extra]])
-    for c in _TEXTS:  # the comparisons' dtypes (text, objects; objects without comparisons)
-        found[c] = pd.Series(found[c], dtype=object if tests.empty else tests[c].dtype)
+    for c in _TEXTS:  # objects; the contrast as text when there are comparisons
+        if c != "contrast" or not len(tests[c]):
+            found[c] = pd.Series(found[c], dtype=object)
     return pd.DataFrame(found, columns=columns)
 
 
