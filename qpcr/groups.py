@@ -178,9 +178,10 @@ def biological_units(
     found[value] = moments(values[value].to_numpy(float), code)[0]
     found["n_samples"] = np.bincount(code, minlength=len(first))
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
-        # NaN is skipped, as groupby's any/all skip it
-        flagged = (values[flag].fillna(every).to_numpy(bool) if flag in values
-                   else np.zeros(len(code), dtype=bool))  # fmt: skip
+        flagged = np.zeros(len(code), dtype=bool)
+        if flag in values:  # NaN is skipped, as groupby's any/all skip it
+            column = values[flag]
+            flagged = (column if column.dtype == bool else column.fillna(every)).to_numpy(bool)
         counted = np.bincount(code[flagged != every], minlength=len(first))
         found[flag] = counted == 0 if every else counted > 0
     return pd.DataFrame(found)
