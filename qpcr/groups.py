@@ -216,9 +216,10 @@ class _Selector:
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
         self.texts = {f: level_texts(units[f]) for f in factors}
         self.levels = {f: np.array(text, dtype=object) for f, text in self.texts.items()}
-        rank = sorted_codes([units[item], units["unit"]]).astype(float)
+        keys = [units[item], units["unit"]]
+        rank = sorted_codes(keys).astype(float)
         self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing
-        self.items, self.unit_names = units[item].tolist(), units["unit"].tolist()
+        self.items, self.unit_names = (key.tolist() for key in keys)
         self.values = units[value].to_numpy(float)
         self.upper, self.lower, self.nd = (
             units[f].to_numpy(bool) for f in ("upper_bound", "lower_bound", "not_detected")
@@ -558,11 +559,12 @@ def _summary(
     from .stats.dist import t_ppf
 
     keys = [item, *factors]
-    ids = sorted_codes([units[k] for k in keys])
+    columns = [units[k] for k in keys]
+    ids = sorted_codes(columns)
     first = np.unique(ids, return_index=True)[1][1 if (ids < 0).any() else 0 :]
     mean, sd, n = moments(units[value].to_numpy(float), ids)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = t_ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
-    out = _taken(keys, [units[k] for k in keys], first)
+    out = _taken(keys, columns, first)
     return {**out, "n": n, "mean_log2": mean, "sd_log2": sd, "ci_low_log2": mean - half,
             "ci_high_log2": mean + half}  # fmt: skip

@@ -290,7 +290,7 @@ def _adjust(
     p_fold, p_ratio = (t["p_value"].to_numpy(float) for t in (fold, ratios))
     on_fold, on_ratio = (t["contrast"].to_numpy() for t in (fold, ratios))
     adj_fold, adj_ratio = np.full(len(fold), np.nan), np.full(len(ratios), np.nan)
-    for label in fold["contrast"].unique():
+    for label in dict.fromkeys(on_fold.tolist()):  # each contrast, in order of appearance
         f_at, r_at = np.flatnonzero(on_fold == label), np.flatnonzero(on_ratio == label)
         adj = adjust_pvalues(np.concatenate([p_fold[f_at], p_ratio[r_at]]), method)
         adj_fold[f_at], adj_ratio[r_at] = adj[: len(f_at)], adj[len(f_at) :]
