@@ -167,8 +167,9 @@ def labelled(results: Results) -> Results:
 def _labels(table: pd.DataFrame) -> list | None:
     """The ``comparison`` column's cells as :func:`~qpcr.grouped.records` gives them (None: a
     table without)."""
-    return [r["comparison"] for r in records(table, ["comparison"])] if "comparison" in table \
-        else None  # fmt: skip
+    if "comparison" not in table:
+        return None
+    return [r["comparison"] for r in records(table, ["comparison"])]
 
 
 def _role_tables(results: Results) -> dict[str, pd.DataFrame]:
