@@ -10,8 +10,9 @@ factors pool the others within each biological replicate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,16 @@ import pandas as pd
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
 from .grouped import group_codes, moments, sorted_codes
-from .stats import two_group_test
+from .stats.tests import two_group_tests
 
-__all__ = ["biological_units", "compare_groups", "group_label", "group_order", "group_summary"]
+__all__ = [
+    "biological_units",
+    "compare_groups",
+    "group_label",
+    "group_order",
+    "group_summary",
+    "level_texts",
+]
 
 
 def group_label(levels: Mapping[str, str]) -> str:
@@ -43,6 +51,30 @@ def group_label(levels: Mapping[str, str]) -> str:
     'oxygen=hypoxia, treatment=vehicle'
     """
     return ", ".join(f"{k}={v}" for k, v in levels.items())
+
+
+def level_texts(column: pd.Series | pd.api.extensions.ExtensionArray) -> list:
+    """A factor's levels as text, cell by cell: ``column.astype(str).tolist()``, without the
+    conversion when the column already holds pandas' ``str`` (a missing cell stays NaN).
+
+    Parameters
+    ----------
+    column
+        A factor column (or its array).
+
+    Returns
+    -------
+    list
+        One text per cell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> level_texts(pd.Series(["hypoxia", "normoxia"])), level_texts(pd.Series([1, 2]))
+    (['hypoxia', 'normoxia'], ['1', '2'])
+    """
+    plain = isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is not pd.NA
+    return (column if plain else column.astype(str)).tolist()
 
 
 def group_order(
@@ -74,7 +106,14 @@ def group_order(
     [{'oxygen': 'hypoxia', 'drug': 'none'}, {'oxygen': 'hypoxia', 'drug': 'ABC'},
      {'oxygen': 'normoxia', 'drug': 'none'}]
     """
-    columns = [table[f].astype(str).tolist() for f in factors]
+    return _group_order([level_texts(table[f]) for f in factors], factors, control,
+                        len(table))  # fmt: skip
+
+
+def _group_order(
+    columns: Sequence[list], factors: Sequence[str], control: Mapping[str, str], length: int
+) -> list[dict[str, str]]:
+    """:func:`group_order` of the factors' levels as text (``columns``, ``length`` rows)."""
     rank = {}
     for f, column in zip(factors, columns, strict=True):
         levels = list(dict.fromkeys(column))
@@ -82,7 +121,7 @@ def group_order(
             levels.remove(control[f])
             levels.insert(0, control[f])
         rank[f] = {level: i for i, level in enumerate(levels)}
-    groups = dict.fromkeys(zip(*columns, strict=True)) if factors else [()] * len(table)
+    groups = dict.fromkeys(zip(*columns, strict=True)) if factors else [()] * length
     records = [{str(f): str(v) for f, v in zip(factors, g, strict=True)} for g in groups]
     return sorted(records, key=lambda g: tuple(rank[f][g[f]] for f in factors))
 
@@ -132,19 +171,26 @@ def biological_units(
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    code = group_codes([values[k] for k in keys], len(values))
+    columns = [values[k] for k in keys]
+    code = group_codes(columns, len(values))
     first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
-    found = {value: moments(values[value].to_numpy(float), code)[0],
-             "n_samples": np.bincount(code, minlength=len(first))}  # fmt: skip
+    found = _taken(["unit" if k == unit else k for k in keys], columns, first)
+    found[value] = moments(values[value].to_numpy(float), code)[0]
+    found["n_samples"] = np.bincount(code, minlength=len(first))
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
-        # NaN is skipped, as groupby's any/all skip it
-        flagged = (values[flag].fillna(every).to_numpy(bool) if flag in values
-                   else np.zeros(len(code), dtype=bool))  # fmt: skip
+        flagged = np.zeros(len(code), dtype=bool)
+        if flag in values:  # NaN is skipped, as groupby's any/all skip it
+            column = values[flag]
+            flagged = (column if column.dtype == bool else column.fillna(every)).to_numpy(bool)
         counted = np.bincount(code[flagged != every], minlength=len(first))
         found[flag] = counted == 0 if every else counted > 0
-    out = values[keys].iloc[first].reset_index(drop=True).assign(**found)
-    out.columns = ["unit" if c == unit else c for c in out.columns]
-    return out
+    return pd.DataFrame(found)
+
+
+def _taken(labels: Sequence[str], columns: Sequence[pd.Series], rows: np.ndarray) -> dict:
+    """The cells of ``columns`` at the positions ``rows``, each keeping its dtype, by label (a
+    table built from them is ``table[columns].iloc[rows]`` with a fresh index)."""
+    return {label: column.array.take(rows) for label, column in zip(labels, columns, strict=True)}
 
 
 class _Units(NamedTuple):
@@ -168,10 +214,12 @@ class _Selector:
 
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
-        self.levels = {f: units[f].astype(str).to_numpy() for f in factors}
-        rank = sorted_codes([units[item], units["unit"]]).astype(float)
+        self.texts = {f: level_texts(units[f]) for f in factors}
+        self.levels = {f: np.array(text, dtype=object) for f, text in self.texts.items()}
+        keys = [units[item], units["unit"]]
+        rank = sorted_codes(keys).astype(float)
         self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing
-        self.items, self.unit_names = units[item].tolist(), units["unit"].tolist()
+        self.items, self.unit_names = (key.tolist() for key in keys)
         self.values = units[value].to_numpy(float)
         self.upper, self.lower, self.nd = (
             units[f].to_numpy(bool) for f in ("upper_bound", "lower_bound", "not_detected")
@@ -220,8 +268,10 @@ def _split(
 
 
 def _check_levels(
-    units: pd.DataFrame, spec: Mapping[str, str], factors: Sequence[str], where: str
+    texts: Mapping[str, list], spec: Mapping[str, str], factors: Sequence[str], where: str
 ) -> None:
+    """Refuse a ``spec`` naming a factor that is not a design factor, or a level that is not
+    in the data (``texts``: each factor's levels as text, :attr:`_Selector.texts`)."""
     for factor, level in spec.items():
         if factor not in factors:
             raise ConfigError(
@@ -229,7 +279,7 @@ def _check_levels(
                 where=where,
                 hint=did_you_mean(factor, factors),
             )
-        levels = sorted(units[factor].astype(str).unique())
+        levels = sorted(set(texts[factor]))
         if level not in levels:
             raise ConfigError(
                 f"level '{level}' of factor '{factor}' is not in the data; expected one of "
@@ -240,17 +290,17 @@ def _check_levels(
 
 
 def _comparisons(
-    units: pd.DataFrame, factors: Sequence[str], control: Mapping[str, str],
+    texts: Mapping[str, list], length: int, factors: Sequence[str], control: Mapping[str, str],
     contrasts: Sequence[Contrast], contrasts_at: str,
 ) -> list[tuple[str, dict[str, str], dict[str, str]]]:  # fmt: skip
     out = []
-    for levels in group_order(units, factors, control):
+    for levels in _group_order([texts[f] for f in factors], factors, control, length):
         if all(levels[f] == control[f] for f in factors):
             continue
         out.append((f"{group_label(levels)} vs control", levels, dict(control)))
     for c in contrasts:
         for side, spec in (("numerator", c.numerator), ("denominator", c.denominator)):
-            _check_levels(units, spec, factors, f"{contrasts_at} '{c.name}' {side}")
+            _check_levels(texts, spec, factors, f"{contrasts_at} '{c.name}' {side}")
         out.append((c.name, dict(c.numerator), dict(c.denominator)))
     return out
 
@@ -342,6 +392,18 @@ def compare_groups(
                  contrast  n  fold_change   ci_low  ci_high  p_value  test
     group=drug vs control  3     4.702192 3.027407 7.303481 0.000682 welch
     """
+    found = _compared(values, value=value, item=item, factors=factors, control=control,
+                      replicate=replicate, contrasts=contrasts, test=test, alpha=alpha,
+                      min_n=min_n, units=units, where=where)  # fmt: skip
+    return pd.DataFrame(found)
+
+
+def _compared(
+    values: pd.DataFrame, *, value: str, item: str, factors: Sequence[str],
+    control: Mapping[str, str], replicate: str | None, contrasts: Sequence[Contrast], test: str,
+    alpha: float, min_n: int, units: pd.DataFrame | None, where: Mapping[str, str] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The columns of :func:`compare_groups`' table (its parameters), by name."""
     at = {"control": "control", "contrasts": "contrasts", **(where or {})}
     missing = [f for f in factors if f not in control]
     if missing:
@@ -352,25 +414,47 @@ def compare_groups(
         )
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
-    _check_levels(units, control, factors, at["control"])
-    rows = []
-    items = list(dict.fromkeys(units[item].tolist()))
     selector = _Selector(units, factors, value, item)
-    for label, num, den in _comparisons(units, factors, control, contrasts, at["contrasts"]):
+    _check_levels(selector.texts, control, factors, at["control"])
+    rows, cases, tested = [], [], []
+    items = list(dict.fromkeys(selector.items))
+    for label, num, den in _comparisons(selector.texts, len(units), factors, control, contrasts,
+                                        at["contrasts"]):  # fmt: skip
         treated, ref = selector.select(num), selector.select(den)
         for name in items:
-            rows.append(_compare_one(label, name, num, factors, ref.get(name, _NO_UNITS),
-                                     treated.get(name, _NO_UNITS), replicate, test, alpha,
-                                     min_n))  # fmt: skip
-    columns = ["contrast", "item", *factors, "n", "n_ref", "log2_fold_change", "se", "df",
-               "statistic", "fold_change", "ci_low", "ci_high", "p_value", "test", "bound",
-               "note"]  # fmt: skip
-    result = pd.DataFrame(rows).reindex(columns=columns)
-    result = result.assign(
-        **{c: result[c].astype(object).fillna("") for c in ("test", "bound", "note")}
-    )
-    result.columns = [item if c == "item" else c for c in result.columns]
-    return result
+            pair = (ref.get(name, _NO_UNITS), treated.get(name, _NO_UNITS))
+            row, case = _case(label, name, num, factors, *pair, replicate, test)
+            rows.append(row)
+            if case is not None:
+                cases.append(case)
+                tested.append((row, pair))
+    kind = {"auto": "welch", "paired": "welch"}.get(test, test)
+    results = two_group_tests(cases, test=kind, alpha=alpha, min_n=min_n)
+    for (row, (ref_units, treated_units)), res in zip(tested, results, strict=True):
+        _with_result(row, res, treated_units, ref_units)
+    return _columns_of_rows(rows, item, factors)
+
+
+#: The columns of :func:`compare_groups` before and after the factors, ``item`` named after it.
+_HEAD, _TAIL = ("contrast", "item"), ("n", "n_ref", "log2_fold_change", "se", "df", "statistic",
+                                      "fold_change", "ci_low", "ci_high", "p_value")  # fmt: skip
+_TEXTS = ("test", "bound", "note")
+
+
+def _columns_of_rows(rows: list[dict], item: str, factors: Sequence[str]) -> dict[str, Any]:
+    """The comparisons' rows (:func:`_case`, :func:`_with_result`) as columns: a table of them
+    has the dtypes ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN), the texts
+    ``test``/``bound``/``note`` as objects ('' where missing)."""
+    found: dict[str, Any] = {}
+    for c in [*_HEAD, *factors, *_TAIL, *_TEXTS]:
+        cells = [r.get(c, math.nan) for r in rows]
+        if c in _TEXTS:
+            found[c] = pd.Series([v if isinstance(v, str) else "" for v in cells], dtype=object)
+        elif c in _TAIL:  # numbers: numpy infers int64 or float64 as pandas would
+            found[c] = np.asarray(cells, dtype=None if rows else float)
+        else:  # no rows: NaN columns, as a table without rows reindexed
+            found[item if c == "item" else c] = cells if rows else np.empty(0)
+    return found
 
 
 def _bound(treated: _Units, ref: _Units) -> str:
@@ -381,15 +465,16 @@ def _bound(treated: _Units, ref: _Units) -> str:
     return {(True, False): "≤", (False, True): "≥", (True, True): "?"}.get((upper, lower), "")
 
 
-def _compare_one(
+def _case(
     label: str, name: object, levels: Mapping[str, str], factors: Sequence[str],
     ref_units: _Units, treated_units: _Units, replicate: str | None, test: str,
-    alpha: float, min_n: int = 2,
-) -> dict:  # fmt: skip
+) -> tuple[dict, tuple[np.ndarray, np.ndarray, bool] | None]:  # fmt: skip
+    """One comparison's row (its keys) and its test's ``(control, treated, paired)`` case for
+    :func:`~qpcr.stats.tests.two_group_tests`; no case when a group has no detected value (the
+    row then says so and is complete)."""
     ref, treated = ref_units.value, treated_units.value
     pairable = bool(replicate) and len(ref) > 0 and set(ref_units.units) == set(treated_units.units)
     paired = test == "paired" or (test not in ("welch", "student") and pairable)
-    kind = {"auto": "welch", "paired": "welch"}.get(test, test)
     row: dict = {"contrast": label, "item": name}
     row.update({f: levels.get(f, "") for f in factors})
     for units, where in ((treated_units, "compared group"), (ref_units, "control group")):
@@ -398,14 +483,16 @@ def _compare_one(
             why = "not detected" if present.any() else "no usable value"
             row.update(n=int((~np.isnan(treated)).sum()), n_ref=int((~np.isnan(ref)).sum()),
                        bound="", note=f"{why} in the {where}")  # fmt: skip
-            return row
+            return row, None
     if paired:  # the units of both groups, in the control group's (sorted) order
         at = {u: i for i, u in enumerate(treated_units.units)}
         common = [(i, at[u]) for i, u in enumerate(ref_units.units) if u in at]
-        res = two_group_test(ref[[i for i, _ in common]], treated[[j for _, j in common]],
-                             paired=True, test=kind, alpha=alpha, min_n=min_n)  # fmt: skip
-    else:
-        res = two_group_test(ref, treated, test=kind, alpha=alpha, min_n=min_n)
+        return row, (ref[[i for i, _ in common]], treated[[j for _, j in common]], True)
+    return row, (ref, treated, False)
+
+
+def _with_result(row: dict, res: dict, treated_units: _Units, ref_units: _Units) -> None:
+    """Complete a comparison's row with its test's result ``res`` and its bound."""
     row.update(
         n=res["n"], n_ref=res["n_ref"], log2_fold_change=res["estimate"], se=res["se"],
         df=res["df"], statistic=res["statistic"], fold_change=2.0 ** res["estimate"],
@@ -416,7 +503,6 @@ def _compare_one(
         what = {"≤": "an upper bound", "≥": "a lower bound", "?": "of unknown direction"}
         extra = f"includes non-detects set at the detection limit: {what[row['bound']]}"
         row["note"] = "; ".join(x for x in (row["note"], extra) if x)
-    return row
 
 
 def group_summary(
@@ -461,16 +547,24 @@ def group_summary(
     0    MYC  ctrl  3  -5.033333  0.251661    -5.658494     -4.408172
     1    MYC  drug  3  -2.800000  0.300000    -3.545241     -2.054759
     """
-    from .stats.dist import t_ppf
-
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
+    return pd.DataFrame(_summary(units, value, item, factors, alpha))
+
+
+def _summary(
+    units: pd.DataFrame, value: str, item: str, factors: Sequence[str], alpha: float
+) -> dict[str, Any]:
+    """The columns of :func:`group_summary`'s table of ``units``, by name."""
+    from .stats.dist import t_ppf
+
     keys = [item, *factors]
-    ids = sorted_codes([units[k] for k in keys])
+    columns = [units[k] for k in keys]
+    ids = sorted_codes(columns)
     first = np.unique(ids, return_index=True)[1][1 if (ids < 0).any() else 0 :]
     mean, sd, n = moments(units[value].to_numpy(float), ids)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = t_ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
-    out = units[keys].iloc[first].reset_index(drop=True)
-    return out.assign(n=n, mean_log2=mean, sd_log2=sd, ci_low_log2=mean - half,
-                      ci_high_log2=mean + half)  # fmt: skip
+    out = _taken(keys, columns, first)
+    return {**out, "n": n, "mean_log2": mean, "sd_log2": sd, "ci_low_log2": mean - half,
+            "ci_high_log2": mean + half}  # fmt: skip

@@ -117,7 +117,13 @@ def comparison_labels(
     interaction oxygen × drug
     """
     factors = list(factors)
-    labels = [_label(r, factors, config) for r in records(table, ("contrast", "kind", *factors))]
+    known: dict[tuple, str] = {}  # rows of equal cells (one per target) share their label
+    labels = []
+    for r in records(table, ("contrast", "kind", *factors)):
+        key = tuple(r.values())
+        if key not in known:
+            known[key] = _label(r, factors, config)
+        labels.append(known[key])
     return pd.Series(labels, index=table.index, dtype=object)
 
 
@@ -144,22 +150,34 @@ def labelled(results: Results) -> Results:
     1  HIF1A  hypoxia vs normoxia  primary
     """
 
-    def label(table: pd.DataFrame) -> pd.DataFrame:
-        if "contrast" not in table:
-            return table
-        return table.assign(comparison=comparison_labels(table, results.factors, results.config))
+    tables = _role_tables(results)
+    new = {name: comparison_labels(table, results.factors, results.config)
+           for name, table in tables.items() if "contrast" in table}  # fmt: skip
+    labels = {name: new[name].tolist() if name in new else _labels(table)
+              for name, table in tables.items()}  # fmt: skip
+    roles = _roles(results, tables, labels)
+    out = {name: table.assign(**({"comparison": new[name]} if name in new else {}),
+                              p_role=pd.Series(roles[name], index=table.index, dtype=object))
+           for name, table in tables.items()}  # fmt: skip
+    contrasts = {"contrasts": out["contrasts"]} if "contrasts" in out else {}
+    return replace(results, fold_changes=out["fold_changes"], ratios=out["ratios"],
+                   tables={**results.tables, **contrasts})  # fmt: skip
 
-    tables = dict(results.tables)
-    if "contrasts" in tables:
-        tables["contrasts"] = label(tables["contrasts"])
-    out = replace(results, fold_changes=label(results.fold_changes),
-                  ratios=label(results.ratios), tables=tables)  # fmt: skip
-    roles = p_roles(out)
-    if "contrasts" in roles:
-        tables["contrasts"] = tables["contrasts"].assign(p_role=roles["contrasts"])
-    return replace(out, tables=tables, **{name: getattr(out, name).assign(p_role=role)
-                                          for name, role in roles.items()
-                                          if name != "contrasts"})  # fmt: skip
+
+def _labels(table: pd.DataFrame) -> list | None:
+    """The ``comparison`` column's cells as :func:`~qpcr.grouped.records` gives them (None: a
+    table without)."""
+    if "comparison" not in table:
+        return None
+    return [r["comparison"] for r in records(table, ["comparison"])]
+
+
+def _role_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """fold_changes, ratios and (when the analysis has it) contrasts, by name."""
+    tables = {"fold_changes": results.fold_changes, "ratios": results.ratios}
+    if "contrasts" in results.tables:
+        tables["contrasts"] = results.tables["contrasts"]
+    return tables
 
 
 def _key(kind: str, name: object, comparison: object) -> tuple[str, str, str]:
@@ -178,22 +196,25 @@ def _model_first(results: Results, two_group_test: object, model_test: object) -
 
 
 def _pairs(
-    results: Results, columns: Sequence[str] | None = None
-) -> dict[tuple[str, str, str], tuple[dict, dict]]:
+    tables: dict[str, pd.DataFrame], labels: dict[str, list | None],
+    columns: Sequence[str] | None = None,
+) -> dict[tuple[str, str, str], tuple[dict, dict]]:  # fmt: skip
     """(two-group row, model row) of each comparison both analyses hold, by (``target`` or
-    ``ratio``, name, comparison label); the rows hold ``columns`` (None: all)."""
-    contrasts = results.tables.get("contrasts", pd.DataFrame())
-    if contrasts.empty or "comparison" not in contrasts:
+    ``ratio``, name, comparison label); the rows hold ``columns`` (None: all). ``tables`` from
+    :func:`_role_tables`, ``labels`` their comparison labels (None: a table without)."""
+    contrasts, of_model = tables.get("contrasts", pd.DataFrame()), labels.get("contrasts")
+    if contrasts.empty or of_model is None:
         return {}
-    model = {
-        _key(r["item"], r["name"], r["comparison"]): r
-        for r in records(contrasts, columns and ("item", "name", "comparison", *columns))
-    }
+    rows = records(contrasts, columns and ("item", "name", *columns))
+    model = {_key(r["item"], r["name"], label): r
+             for r, label in zip(rows, of_model, strict=True)}  # fmt: skip
     out = {}
-    for table, item in ((results.fold_changes, "target"), (results.ratios, "ratio")):
-        if "comparison" in table:
-            for r in records(table, columns and (item, "comparison", *columns)):
-                key = _key(item, r[item], r["comparison"])
+    for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
+        of_table = labels[name]
+        if of_table is not None:
+            rows = records(tables[name], columns and (item, *columns))
+            for r, label in zip(rows, of_table, strict=True):
+                key = _key(item, r[item], label)
                 if key in model:
                     out[key] = (r, model[key])
     return out
@@ -224,25 +245,34 @@ def p_roles(results: Results) -> dict[str, pd.Series]:
     ratios ['', 'primary']
     contrasts ['sensitivity', 'sensitivity', 'sensitivity']
     """
-    pairs = _pairs(results, ("test",))
+    tables = _role_tables(results)
+    labels = {name: _labels(table) for name, table in tables.items()}
+    return {name: pd.Series(roles, index=tables[name].index, dtype=object)
+            for name, roles in _roles(results, tables, labels).items()}  # fmt: skip
+
+
+def _roles(
+    results: Results, tables: dict[str, pd.DataFrame], labels: dict[str, list | None]
+) -> dict[str, list[str]]:
+    """:func:`p_roles` of ``tables`` (:func:`_role_tables`) whose comparison labels are
+    ``labels`` (None: a table without)."""
+    pairs = _pairs(tables, labels, ("test",))
     model_first = {key for key, (two, model) in pairs.items()
                    if _model_first(results, two.get("test"), model.get("test"))}  # fmt: skip
-
-    def roles(table: pd.DataFrame, item: str | None, name: str) -> pd.Series:
-        """``item`` None: the model's table (its rows say whether they are a target's)."""
-        out = []
-        for r in records(table, ("item", name, "comparison", "contrast")):
-            key = _key(item or r["item"], r[name], r.get("comparison"))
+    found = {}
+    for name, table in tables.items():
+        item = {"fold_changes": "target", "ratios": "ratio"}.get(name)  # None: the model's
+        key_of = item or "name"
+        names = labels[name]
+        comparisons = [None] * len(table) if names is None else names
+        roles = []
+        for r, label in zip(records(table, ("item", key_of, "contrast")), comparisons,
+                            strict=True):  # fmt: skip
+            key = _key(item or r["item"], r[key_of], label)
             second = key in pairs and (key in model_first) != (item is None)
-            out.append("" if r.get("contrast") == "control" else
-                       "sensitivity" if second else "primary")  # fmt: skip
-        return pd.Series(out, index=table.index, dtype=object)
-
-    found = {"fold_changes": roles(results.fold_changes, "target", "target"),
-             "ratios": roles(results.ratios, "ratio", "ratio")}  # fmt: skip
-    contrasts = results.tables.get("contrasts")
-    if contrasts is not None:
-        found["contrasts"] = roles(contrasts, None, "name")
+            roles.append("" if r.get("contrast") == "control" else
+                         "sensitivity" if second else "primary")  # fmt: skip
+        found[name] = roles
     return found
 
 
@@ -274,7 +304,8 @@ def primary_view(results: Results, name: str) -> pd.DataFrame:
     """
     table = getattr(results, name)
     item = "target" if name == "fold_changes" else "ratio"
-    pairs = _pairs(results)
+    tables = _role_tables(results)
+    pairs = _pairs(tables, {n: _labels(t) for n, t in tables.items()})
     rows = []
     for r in table.to_dict("records"):
         two, model = pairs.get(_key(item, r[item], r.get("comparison")), (r, None))

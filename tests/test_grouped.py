@@ -152,6 +152,7 @@ def test_records_equal_to_dict_records(seed: int) -> None:
     table = pd.DataFrame(
         {
             "target": pd.array(text, dtype="string"),
+            "sample": pd.array(text, dtype="str"),  # missing: NaN, not pd.NA
             "cq": np.where(rng.random(n) < 0.2, np.nan, rng.normal(25, 3, n)),
             "n": rng.integers(0, 5, n),
             "excluded": rng.random(n) < 0.5,
@@ -180,3 +181,26 @@ def test_records_equal_to_dict_records(seed: int) -> None:
 
 def test_records_of_a_table_without_columns_has_one_empty_row_per_row() -> None:
     assert records(pd.DataFrame(index=range(2))) == [{}, {}]
+
+
+def test_text_keys_are_coded_as_pandas_codes_them() -> None:
+    """Keys of pandas' ``str`` (coded by a dict over their cells) get ``pd.factorize``'s codes,
+    sorted or not, and the groups of ``group_codes`` and ``sorted_codes`` are a groupby's, with
+    missing keys, on 200 random tables."""
+    from qpcr.grouped import _factorized
+
+    rng = np.random.default_rng(606)
+    for _ in range(200):
+        n = int(rng.integers(0, 40))
+        cells = rng.choice(np.array(["MYC", "IL6", "b", "B", "é", None], dtype=object), n)
+        table = pd.DataFrame({"a": pd.array(cells, dtype="str"),
+                              "b": pd.array(rng.choice(["x", "y"], n), dtype="str")})  # fmt: skip
+        for sort in (False, True):
+            codes, uniques = pd.factorize(table["a"], sort=sort)
+            part, size = _factorized(table["a"], sort=sort, missing=False)
+            assert part.tolist() == codes.tolist()
+            assert size == len(uniques)
+        grouped = table.groupby(["a", "b"], dropna=False, sort=False)
+        assert group_codes([table["a"], table["b"]], n).tolist() == grouped.ngroup().tolist()
+        expected = table.groupby(["b", "a"], sort=True).ngroup().fillna(-1).astype(int)
+        assert sorted_codes([table["b"], table["a"]]).tolist() == expected.tolist()

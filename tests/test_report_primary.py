@@ -217,3 +217,30 @@ def test_figure_stars_follow_the_primary_result(tmp_path: Path) -> None:
         differs += _stars(welch) != _stars(row["p_adj"])
     assert differs  # at least one target's stars would be wrong if drawn from Welch's p
     assert MIXED_TEST in figure.texts[0].get_text()
+
+
+def test_labelled_roles_are_p_roles_of_its_labelled_tables(results: Results) -> None:
+    """``labelled`` finds each table's labels and roles in one pass; they equal
+    ``comparison_labels`` of each table and ``p_roles`` of the labelled tables (the two steps
+    it replaced), model-first comparisons included, also without the model's table."""
+    from dataclasses import replace
+
+    from qpcr.labels import comparison_labels, labelled, p_roles
+
+    bare = replace(results, fold_changes=results.fold_changes.drop(columns=["comparison",
+                   "p_role"]), ratios=results.ratios.drop(columns=["comparison", "p_role"]),
+                   tables={**results.tables, "contrasts": results.tables["contrasts"].drop(
+                       columns=["comparison", "p_role"])})  # fmt: skip
+    without_model = replace(bare, tables={k: v for k, v in bare.tables.items()
+                                          if k != "contrasts"})  # fmt: skip
+    for given in (bare, without_model):
+        found = labelled(given)
+        tables = {"fold_changes": found.fold_changes, "ratios": found.ratios,
+                  **{k: v for k, v in found.tables.items() if k == "contrasts"}}  # fmt: skip
+        roles = p_roles(replace(found, fold_changes=found.fold_changes.drop(columns="p_role")))
+        assert roles.keys() == tables.keys()
+        for name, table in tables.items():
+            expected = comparison_labels(table, found.factors, found.config)
+            assert table["comparison"].tolist() == expected.tolist()
+            assert table["p_role"].tolist() == roles[name].tolist(), name
+        assert "sensitivity" in found.fold_changes["p_role"].tolist() or given is without_model

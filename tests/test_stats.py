@@ -736,3 +736,36 @@ def test_contrasts_invariant_to_donor_and_global_shift(
         np.testing.assert_allclose(other["p_value"], base["p_value"], rtol=1e-6)
     assert (base["ci_low"] <= base["estimate_log2"]).all()
     assert (base["estimate_log2"] <= base["ci_high"]).all()
+
+
+def test_t_tests_at_once_equal_each_on_its_own() -> None:
+    """``two_group_tests`` evaluates the t distribution once for many cases; every p-value and
+    interval equals, to the last bit, the scalar ``2 · t_sf(|t|, df)`` and ``_t_ci`` of the same
+    case (300 random cases: Welch, Student and paired; some too small, some without spread)."""
+    from qpcr.stats._common import _t_ci
+    from qpcr.stats.dist import t_sf
+    from qpcr.stats.tests import two_group_tests
+
+    rng = np.random.default_rng(1406)
+    for test in ("welch", "student"):
+        cases = []
+        for _ in range(150):
+            n, m = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+            spread = 0.0 if rng.random() < 0.05 else rng.uniform(0.01, 2)
+            control = np.round(rng.normal(-5, spread, n), 3)
+            treated = np.round(rng.normal(-3, spread, m), 3)
+            cases.append((control, treated, bool(rng.random() < 0.4) and len(treated) == n))
+        alpha = float(rng.choice([0.05, 0.1, 0.01]))
+        found = two_group_tests(cases, test=test, alpha=alpha)
+        assert len(found) == len(cases)
+        checked = 0
+        for res in found:
+            if not np.isfinite(res["statistic"]):
+                assert np.isnan(res["p_value"])
+                continue
+            checked += 1
+            assert res["p_value"] == 2 * t_sf(abs(res["statistic"]), res["df"])
+            lo, hi = _t_ci(res["estimate"], res["se"], res["df"], alpha)
+            assert (res["ci_low"], res["ci_high"]) == (lo, hi)
+            assert all(type(res[k]) is float for k in ("p_value", "ci_low", "ci_high"))
+        assert checked > 50

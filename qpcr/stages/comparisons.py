@@ -12,7 +12,15 @@ import pandas as pd
 
 from ..config import AnalysisConfig
 from ..factorial import factorial_tables
-from ..groups import biological_units, compare_groups, group_order, group_summary
+from ..groups import (
+    _compared,
+    _group_order,
+    _summary,
+    biological_units,
+    compare_groups,
+    group_summary,
+    level_texts,
+)
 from ..quant import ratio_table
 from ..results import Results
 from ..schema import columns_of
@@ -164,38 +172,75 @@ def _ratio_results(
     ratio_samples: pd.DataFrame, units: pd.DataFrame, factors: list[str], replicate: str | None,
     config: AnalysisConfig, common: dict[str, Any],
 ) -> pd.DataFrame:  # fmt: skip
+    """Per ratio and group: its value with CI, and its comparison with the control group (each
+    group's row of the comparisons, matched by ratio and levels as a left merge matches them;
+    the control group's own row says so), in group order; then the extra contrasts."""
     columns = [c for c in columns_of("ratios", factors) if c not in ("p_adj", "adjust")]
     if ratio_samples.empty:
         return pd.DataFrame(columns=columns)
-    summary = group_summary(ratio_samples, value="log2_ratio", item="ratio", factors=factors,
-                            replicate=replicate, alpha=config.alpha, units=units)  # fmt: skip
-    summary = summary.assign(value=2.0 ** summary["mean_log2"],
-                             value_ci_low=2.0 ** summary["ci_low_log2"],
-                             value_ci_high=2.0 ** summary["ci_high_log2"])  # fmt: skip
-    tests = compare_groups(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
-    vs_control = np.array([c.endswith(" vs control") for c in tests["contrast"].tolist()], bool)
-    keep = ["ratio", "contrast", *factors, "fold_change", "ci_low", "ci_high", "p_value", "test",
-            "bound", "note"]  # fmt: skip
-    merged = summary.merge(tests.loc[vs_control, keep], on=["ratio", *factors], how="left")
-    merged["contrast"] = merged["contrast"].fillna("")
-    texts = [merged[f].astype(str) for f in factors]  # each factor's levels as text
-    control = np.ones(len(merged), dtype=bool)
-    for f, text in zip(factors, texts, strict=True):
-        control &= text.eq(config.control[f]).to_numpy()
-    merged.loc[control, "fold_change"] = 1.0
-    merged.loc[control, "note"] = "control group"
-    merged.loc[control, "contrast"] = "control"
+    summary = _summary(units, "log2_ratio", "ratio", factors, config.alpha)
+    tests = _compared(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
+    keys = ["ratio", *factors]
+    contrast = list(tests["contrast"])
+    matches: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(*(list(tests[k]) for k in keys), strict=True)):
+        if contrast[i].endswith(" vs control"):
+            matches.setdefault(key, []).append(i)
+    texts = [level_texts(summary[f]) for f in factors]  # each factor's levels as text
     order = {
-        tuple(g.values()): i for i, g in enumerate(group_order(merged, factors, config.control))
+        tuple(g.values()): i
+        for i, g in enumerate(_group_order(texts, factors, config.control, len(summary["n"])))
     }
-    levels = zip(*(t.tolist() for t in texts), strict=True) if factors else [()] * len(merged)
-    merged["_order"] = [order[r] for r in levels]
-    merged = merged.sort_values(["ratio", "_order"], kind="stable")
-    table = merged[[c for c in columns if c in merged]]  # the summary's log2 columns left out
-    if not vs_control.all():  # the extra contrasts
-        table = pd.concat([table, tests.loc[~vs_control, [*keep, "n"]]], ignore_index=True)
-    table = table.assign(fc_ci_low=table["ci_low"], fc_ci_high=table["ci_high"])
-    return table[columns].reset_index(drop=True)
+    control = tuple(config.control[f] for f in factors)
+    rows = []  # (sort key, summary row, test row or -1, the control group's own row)
+    for i, key in enumerate(zip(*(summary[k].tolist() for k in keys), strict=True)):
+        levels = tuple(t[i] for t in texts)
+        for j in matches.get(key, [-1]):
+            rows.append(((key[0], order[levels]), i, j, levels == control))
+    rows.sort(key=lambda r: r[0])
+    at, match = (np.array([r[k] for r in rows], dtype=np.intp) for k in (1, 2))
+    own = np.array([r[3] for r in rows], dtype=bool)
+    extra = np.flatnonzero(~np.array([c.endswith(" vs control") for c in contrast], bool))
+    return _ratio_table(summary, tests, at, match, own, extra, columns)
+
+
+_TEXTS = ("contrast", "test", "bound", "note")
+#: The cells of the control group's own row in the ratios table.
+_CONTROL_GROUP: dict[str, Any] = {
+    "contrast": "control",
+    "fold_change": 1.0,
+    "note": "control group",
+}
+
+
+def _ratio_table(
+    summary: dict[str, Any], tests: dict[str, Any], at: np.ndarray, match: np.ndarray,
+    own: np.ndarray, extra: np.ndarray, columns: list[str],
+) -> pd.DataFrame:  # fmt: skip
+    """The ratios table of :func:`_ratio_results` from the columns of the group summary and of
+    the comparisons: the summary's rows ``at`` with their comparison's row ``match`` (−1: none,
+    NaN there; ``own``: the control group), then the comparisons' rows ``extra``."""
+    found: dict[str, Any] = {}
+    for c in columns:
+        if c in summary:  # the groups' keys and n; the contrasts' own from the comparisons
+            keys = [*np.asarray(summary[c])[at], *np.asarray(tests[c], dtype=object)[extra]]
+            found[c] = pd.Series(keys, dtype=summary[c].dtype)
+        elif c in ("value", "value_ci_low", "value_ci_high"):
+            log2 = summary[{"value": "mean_log2", "value_ci_low": "ci_low_log2",
+                            "value_ci_high": "ci_high_log2"}[c]]  # fmt: skip
+            found[c] = np.concatenate([2.0 ** log2[at], np.full(len(extra), np.nan)])
+        else:
+            name = {"fc_ci_low": "ci_low", "fc_ci_high": "ci_high"}.get(c, c)
+            cells = np.asarray(tests[name], dtype=object if name in _TEXTS else None)
+            # −1: the appended cell, '' for the contrast, NaN for the others
+            first = np.append(cells, "" if name == "contrast" else np.nan)[match]
+            if c in _CONTROL_GROUP:
+                first = np.where(own, _CONTROL_GROUP[c], first)
+            found[c] = np.concatenate([first, cells[extra]])
+    for c in _TEXTS:  # objects; the contrast as text when there are comparisons
+        if c != "contrast" or not len(tests[c]):
+            found[c] = pd.Series(found[c], dtype=object)
+    return pd.DataFrame(found, columns=columns)
 
 
 def _control_failures(qc: pd.DataFrame, config: AnalysisConfig) -> dict[tuple[str, str], str]:
@@ -245,12 +290,8 @@ def _adjust(
     p_fold, p_ratio = (t["p_value"].to_numpy(float) for t in (fold, ratios))
     on_fold, on_ratio = (t["contrast"].to_numpy() for t in (fold, ratios))
     adj_fold, adj_ratio = np.full(len(fold), np.nan), np.full(len(ratios), np.nan)
-    for label in fold["contrast"].unique():
+    for label in dict.fromkeys(on_fold.tolist()):  # each contrast, in order of appearance
         f_at, r_at = np.flatnonzero(on_fold == label), np.flatnonzero(on_ratio == label)
         adj = adjust_pvalues(np.concatenate([p_fold[f_at], p_ratio[r_at]]), method)
         adj_fold[f_at], adj_ratio[r_at] = adj[: len(f_at)], adj[len(f_at) :]
-    fold = fold.assign(p_adj=adj_fold)
-    ratios = ratios.assign(p_adj=adj_ratio)
-    fold["adjust"] = method
-    ratios["adjust"] = method
-    return fold, ratios
+    return fold.assign(p_adj=adj_fold, adjust=method), ratios.assign(p_adj=adj_ratio, adjust=method)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, get_args
 
 import numpy as np
@@ -10,8 +11,8 @@ import numpy as np
 from qpcr.errors import ConfigError
 from qpcr.vocabularies import Test
 
-from ._common import NEGLIGIBLE_SE, _groups, _join, _result, _t_ci, _too_few
-from .dist import t_sf
+from ._common import NEGLIGIBLE_SE, _groups, _join, _result, _too_few
+from .dist import t_ppf, t_sf
 from .permutation import permutation_test
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "TWO_GROUP_TESTS",
     "Test",
     "two_group_test",
+    "two_group_tests",
 ]
 
 TESTS: tuple[Test, ...] = get_args(Test)
@@ -129,6 +131,45 @@ def two_group_test(
     >>> result["test"], result["p_value"], result["estimate"]
     ('mann-whitney (Hodges-Lehmann)', 0.1, 2.2)
     """
+    return two_group_tests([(control, treated, paired)], test=test, alpha=alpha, min_n=min_n)[0]
+
+
+def two_group_tests(
+    cases: Sequence[tuple[Any, Any, bool]],
+    *,
+    test: str = "welch",
+    alpha: float = 0.05,
+    min_n: int = 2,
+) -> list[dict[str, Any]]:
+    """:func:`two_group_test` of each ``(control, treated, paired)`` case, the t distribution's
+    tail areas and quantiles evaluated once for all of them (the same numbers, one call each).
+
+    Parameters
+    ----------
+    cases
+        ``(control, treated, paired)`` per comparison, as :func:`two_group_test` takes them.
+    test, alpha, min_n
+        As :func:`two_group_test`, for every case.
+
+    Returns
+    -------
+    list of dict
+        One result per case, in order.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``test`` or an ``alpha`` outside (0, 1).
+
+    Examples
+    --------
+    T12 in methods.md (Welch) and T17 (paired by donor) at once:
+
+    >>> welch, paired = two_group_tests([([-5.0, -5.3, -4.8], [-2.8, -3.1, -2.5], False),
+    ...                                  ([-4.79, -5.34, -4.715], [-3.495, -3.785, -3.30], True)])
+    >>> welch["test"], round(welch["p_value"], 6), paired["test"], round(paired["p_value"], 6)
+    ('welch', 0.000682, 'paired t', 0.002781)
+    """
     if test not in TWO_GROUP_TESTS:
         raise ConfigError(
             f"unknown test {test!r}",
@@ -139,17 +180,43 @@ def two_group_test(
         raise ConfigError(
             f"alpha = {alpha}", where="two_group_test(alpha=...)", hint="expected 0 < alpha < 1"
         )
-    if test == "permutation":
-        return permutation_test(control, treated, paired=paired, alpha=alpha, min_n=min_n)
-    c, t, dropped = _groups(control, treated, paired)
-    res = _parametric_or_rank(c, t, paired=paired, test=test, alpha=alpha, min_n=min_n)
-    res["note"] = _join(dropped, res["note"])
-    return res
+    found, pending = [], []
+    for control, treated, paired in cases:
+        if test == "permutation":
+            found.append(permutation_test(control, treated, paired=paired, alpha=alpha,
+                                          min_n=min_n))  # fmt: skip
+            continue
+        c, t, dropped = _groups(control, treated, paired)
+        res = _parametric_or_rank(c, t, paired=paired, test=test, alpha=alpha, min_n=min_n)
+        if res.pop("t pending", False):
+            pending.append(res)
+        res["note"] = _join(dropped, res["note"])
+        found.append(res)
+    _t_tails(pending, alpha)
+    return found
+
+
+def _t_tails(results: list[dict[str, Any]], alpha: float) -> None:
+    """Each t test's two-sided p-value and its estimate's (1 − alpha) t interval, as
+    :func:`~qpcr.stats._common._t_ci` gives it (NaN unless the SE and df are finite and df > 0),
+    for all ``results`` (with ``estimate``, ``se``, ``df``, ``statistic``) at once."""
+    if not results:
+        return
+    se, df, tstat = (np.array([r[k] for r in results], dtype=float)
+                     for k in ("se", "df", "statistic"))  # fmt: skip
+    p = 2 * t_sf(np.abs(tstat), df)
+    half = t_ppf(1 - alpha / 2, df) * se
+    finite = np.isfinite(se) & np.isfinite(df) & (df > 0)
+    for r, p_value, h, ok in zip(results, p.tolist(), half.tolist(), finite.tolist(), strict=True):
+        lo, hi = (r["estimate"] - h, r["estimate"] + h) if ok else (math.nan, math.nan)
+        r.update(p_value=p_value, ci_low=lo, ci_high=hi)
 
 
 def _parametric_or_rank(
     c: np.ndarray, t: np.ndarray, *, paired: bool, test: str, alpha: float, min_n: int
 ) -> dict[str, Any]:
+    """The test's result; a t test's p-value and interval are left to :func:`_t_tails`
+    (``"t pending"`` set)."""
     name = "paired t" if paired else test
     estimate = float(np.mean(t) - np.mean(c)) if c.size and t.size else math.nan
     res = _result(name, int(t.size), int(c.size), estimate)
@@ -178,10 +245,7 @@ def _parametric_or_rank(
     if se < NEGLIGIBLE_SE:  # zero, or the rounding of zero
         res.update(se=0.0, df=df, note="zero variance in both groups: no test possible")
         return res
-    tstat = estimate / se
-    p = 2 * t_sf(abs(tstat), df)
-    lo, hi = _t_ci(estimate, se, df, alpha)
-    res.update(se=se, df=df, statistic=tstat, p_value=p, ci_low=lo, ci_high=hi)
+    res.update({"se": se, "df": df, "statistic": estimate / se, "t pending": True})
     return res
 
 
