@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..grouped import records
 from ..groups import group_label
 from ..labels import primary_view
 from .platemap import plate_maps
@@ -153,7 +154,7 @@ def _fold_change_table(table: pd.DataFrame) -> str:
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
             "test", "note", "sensitivity test", "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in table.to_dict("records"):
+    for r in records(table):
         bound = str(r["bound"]) if isinstance(r.get("bound"), str) else ""
         rows.append([
             _cell(r["comparison"]), _cell(r["target"]), _cell(r["n"], "n"),
@@ -173,7 +174,7 @@ def _ratio_table(table: pd.DataFrame) -> str:
             "fold change", "CI low", "CI high", "p", "p adj", "test", "note", "sensitivity test",
             "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in table.to_dict("records"):
+    for r in records(table):
         rows.append([
             _cell(r["ratio"]), _cell(r["comparison"]), _cell(r["n"], "n"),
             _cell(r.get("value"), "x"), _cell(r.get("value_ci_low"), "x"),
@@ -191,7 +192,7 @@ def _ratio_table(table: pd.DataFrame) -> str:
 def _frame_table(frame: pd.DataFrame) -> str:
     """Any table, numbers right-aligned with their full value kept in ``data-v``."""
     rows = []
-    for r in frame.to_dict("records"):
+    for r in records(frame):
         rows.append([
             _cell(v, "x") if isinstance(v, float) and not math.isnan(v)
             else _cell(v, "n") if isinstance(v, int) and not isinstance(v, bool)
@@ -241,7 +242,7 @@ def _verdicts(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
     for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
-        for r in views[name].to_dict("records"):
+        for r in records(views[name]):
             label = r["comparison"]
             if r[item] in refs or r["contrast"] == "control" or pd.isna(r.get("fold_change")):
                 continue
@@ -477,7 +478,7 @@ def check_html(results: pd.DataFrame, chart_svg: str, title: str) -> str:
     lines = "".join(
         f"<li>{escape(str(r['status']))} {escape(str(r['rule_id']))} ("
         f"{escape('/'.join(str(r[k]) for k in ('run', 'target', 'sample') if r[k]))}): "
-        f"{escape(str(r['message']))}</li>" for r in bad.to_dict("records")
+        f"{escape(str(r['message']))}</li>" for r in records(bad)
     )  # fmt: skip
     columns = ["run", "rule_id", "target", "sample", "expected", "observed", "status"]
     sections = [
