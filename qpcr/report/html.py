@@ -113,13 +113,26 @@ def fmt_p(p: Any) -> str:
     >>> fmt_p(0.01316), fmt_p(0.00027), fmt_p(1.0), fmt_p(float("nan"))
     ('0.013', '<0.001', '1.000', '')
     """
-    if p is None or pd.isna(p):
+    if _missing(p):
         return ""
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _missing(value: Any) -> bool:
+    """``pd.isna`` of one cell: None, NaN and the plain Python types told without pandas (a
+    table's records hold these), anything else asked of pandas."""
+    kind = type(value)
+    if kind is float:
+        return bool(value != value)
+    if value is None:
+        return True
+    if kind is int or kind is str or kind is bool:
+        return False
+    return bool(pd.isna(value))
+
+
 def _num(x: Any, digits: int = 3) -> str:
-    return "" if x is None or pd.isna(x) else f"{x:.{digits}g}"
+    return "" if _missing(x) else f"{x:.{digits}g}"
 
 
 def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
@@ -130,7 +143,7 @@ def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
     shown = fmt_p(value) if kind == "p" else _num(value, 2 if kind == "n" else 3)
     if kind == "n" and shown:
         shown = f"{value:g}"
-    full = "" if value is None or pd.isna(value) else f' data-v="{float(value)!r}"'
+    full = "" if _missing(value) else f' data-v="{float(value)!r}"'
     return f'<td class="num"{full}>{escape(prefix + shown)}</td>'
 
 
