@@ -51,9 +51,10 @@ _TMP_PREFIX = ".qpcr-tmp-"
 #: Entries a results folder may hold that nobody minds losing when it is replaced.
 _JUNK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
-#: The hidden folders :func:`replace_folder` is building. :func:`atomic_write` leaves a file
-#: inside one to reach the disk when the folder moves into place: the whole tree is then
-#: synced at once, its files concurrently (docs/performance.md, branch `overlap`).
+#: The hidden folders :func:`replace_folder` is building. :func:`atomic_write` writes a file
+#: inside one in place (no temporary to rename or sync): the folder moves into place as a
+#: unit, its whole tree synced at once then, its files concurrently (docs/performance.md,
+#: branch `overlap`).
 _BUILDING: set[Path] = set()
 
 #: Threads syncing or deleting a folder's files: concurrent ``fsync`` and ``unlink`` calls share
@@ -118,7 +119,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, flush it to disk, then rename it
     to ``path`` (``os.replace`` is atomic). The file gets ordinary permissions (umask); missing
     folders on the way are created. A path that cannot be written raises :class:`InputError`
-    (:func:`output_errors`).
+    (:func:`output_errors`). Inside a folder :func:`replace_folder` is building, which moves
+    into place as a whole and is synced then, ``write(path)`` writes the file itself.
 
     Parameters
     ----------
@@ -147,6 +149,9 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
+        if _BUILDING.intersection(path.parents):
+            write(path)
+            return path
         remove_stale_temporaries(path.parent)
         # the real suffix last: writers that pick the format from it (matplotlib) still can
         fd, name = tempfile.mkstemp(
@@ -158,9 +163,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
         tmp = Path(name)
         try:
             write(tmp)
-            if not _BUILDING.intersection(path.parents):  # else synced with its folder
-                with tmp.open("rb+") as handle:
-                    os.fsync(handle.fileno())
+            with tmp.open("rb+") as handle:
+                os.fsync(handle.fileno())
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600

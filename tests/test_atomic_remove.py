@@ -1,5 +1,5 @@
-"""Old results are deleted file by file from a few threads: the whole tree goes, and what links
-inside it point to stays."""
+"""Old results are deleted file by file from a few threads (the whole tree goes, what links
+inside it point to stays), and a file in a folder being built is written in place."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qpcr.atomic import _remove_tree, replace_folder
+from qpcr.atomic import _remove_tree, atomic_write, replace_folder
 
 
 def test_remove_tree_deletes_nested_files_and_only_the_links(tmp_path: Path) -> None:
@@ -43,3 +43,20 @@ def test_replacing_results_leaves_only_the_new_folder(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
     assert (target / "a.txt").read_text() == "third"
     assert [p.name for p in (target / "figures").iterdir()] == ["third.png"]
+
+
+def test_a_file_in_a_folder_being_built_is_written_in_place(tmp_path: Path) -> None:
+    given: list[Path] = []
+
+    def write(path: Path) -> None:
+        given.append(path)
+        path.write_text("cells")
+
+    with replace_folder(tmp_path / "results", owned={"a.csv"}) as tmp:
+        atomic_write(tmp / "a.csv", write)
+        assert given == [tmp / "a.csv"]
+        assert [p.name for p in tmp.iterdir()] == ["a.csv"]
+    atomic_write(tmp_path / "alone.csv", write)  # outside one: a temporary, then renamed
+    assert given[1].parent == tmp_path
+    assert given[1].name != "alone.csv"
+    assert (tmp_path / "alone.csv").read_text() == "cells"
