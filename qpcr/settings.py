@@ -15,8 +15,6 @@ the choices). :data:`SETTINGS` describes a choice setting's shape as ``str`` (``
 when it may be unset).
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping
@@ -218,7 +216,7 @@ class AnalysisConfig:
 
     def with_overrides(
         self, origins: Mapping[str, str] | None = None, /, **changes: Any
-    ) -> AnalysisConfig:
+    ) -> "AnalysisConfig":
         """A copy with the given (non-None) settings replaced and validated.
 
         ``origins`` maps a setting to where it was given (the CLI passes each setting's

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..grouped import records
 from ..groups import group_label
 from ..labels import primary_view
 from .platemap import plate_maps
@@ -112,13 +113,26 @@ def fmt_p(p: Any) -> str:
     >>> fmt_p(0.01316), fmt_p(0.00027), fmt_p(1.0), fmt_p(float("nan"))
     ('0.013', '<0.001', '1.000', '')
     """
-    if p is None or pd.isna(p):
+    if _missing(p):
         return ""
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _missing(value: Any) -> bool:
+    """``pd.isna`` of one cell: None, NaN and the plain Python types told without pandas (a
+    table's records hold these), anything else asked of pandas."""
+    kind = type(value)
+    if kind is float:
+        return bool(value != value)
+    if value is None:
+        return True
+    if kind is int or kind is str or kind is bool:
+        return False
+    return bool(pd.isna(value))
+
+
 def _num(x: Any, digits: int = 3) -> str:
-    return "" if x is None or pd.isna(x) else f"{x:.{digits}g}"
+    return "" if _missing(x) else f"{x:.{digits}g}"
 
 
 def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
@@ -129,7 +143,7 @@ def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
     shown = fmt_p(value) if kind == "p" else _num(value, 2 if kind == "n" else 3)
     if kind == "n" and shown:
         shown = f"{value:g}"
-    full = "" if value is None or pd.isna(value) else f' data-v="{float(value)!r}"'
+    full = "" if _missing(value) else f' data-v="{float(value)!r}"'
     return f'<td class="num"{full}>{escape(prefix + shown)}</td>'
 
 
@@ -153,7 +167,7 @@ def _fold_change_table(table: pd.DataFrame) -> str:
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
             "test", "note", "sensitivity test", "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in table.to_dict("records"):
+    for r in records(table):
         bound = str(r["bound"]) if isinstance(r.get("bound"), str) else ""
         rows.append([
             _cell(r["comparison"]), _cell(r["target"]), _cell(r["n"], "n"),
@@ -173,7 +187,7 @@ def _ratio_table(table: pd.DataFrame) -> str:
             "fold change", "CI low", "CI high", "p", "p adj", "test", "note", "sensitivity test",
             "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in table.to_dict("records"):
+    for r in records(table):
         rows.append([
             _cell(r["ratio"]), _cell(r["comparison"]), _cell(r["n"], "n"),
             _cell(r.get("value"), "x"), _cell(r.get("value_ci_low"), "x"),
@@ -191,7 +205,7 @@ def _ratio_table(table: pd.DataFrame) -> str:
 def _frame_table(frame: pd.DataFrame) -> str:
     """Any table, numbers right-aligned with their full value kept in ``data-v``."""
     rows = []
-    for r in frame.to_dict("records"):
+    for r in records(frame):
         rows.append([
             _cell(v, "x") if isinstance(v, float) and not math.isnan(v)
             else _cell(v, "n") if isinstance(v, int) and not isinstance(v, bool)
@@ -241,7 +255,7 @@ def _verdicts(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
     for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
-        for r in views[name].to_dict("records"):
+        for r in records(views[name]):
             label = r["comparison"]
             if r[item] in refs or r["contrast"] == "control" or pd.isna(r.get("fold_change")):
                 continue
@@ -477,7 +491,7 @@ def check_html(results: pd.DataFrame, chart_svg: str, title: str) -> str:
     lines = "".join(
         f"<li>{escape(str(r['status']))} {escape(str(r['rule_id']))} ("
         f"{escape('/'.join(str(r[k]) for k in ('run', 'target', 'sample') if r[k]))}): "
-        f"{escape(str(r['message']))}</li>" for r in bad.to_dict("records")
+        f"{escape(str(r['message']))}</li>" for r in records(bad)
     )  # fmt: skip
     columns = ["run", "rule_id", "target", "sample", "expected", "observed", "status"]
     sections = [

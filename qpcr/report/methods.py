@@ -7,7 +7,7 @@ vocabulary; this module only chooses and joins.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -156,9 +156,8 @@ def _efficiency(results: Results) -> str:
 def _tests(results: Results) -> str:
     """The tests the comparisons used, the model when there is one, and the adjustment."""
     cfg = results.config
-    used = pd.concat([results.fold_changes.get("test", pd.Series(dtype=object)),
-                      results.ratios.get("test", pd.Series(dtype=object))])  # fmt: skip
-    names = [str(t) for t in dict.fromkeys(used.dropna()) if str(t)]
+    used = [t for t in _values(results, "test") if pd.notna(t)]
+    names = [str(t) for t in dict.fromkeys(used) if str(t)]
     tests = " or ".join(_USED_TEST_TEXT.get(t, t) for t in names) or TEST_METHODS_TEXT[cfg.test]
     why = ""
     if cfg.test == "auto" and "paired t" in names:
@@ -172,7 +171,7 @@ def _tests(results: Results) -> str:
         model = _FACTORIAL_TEXT[cfg.factorial_method].format(
             factors=" × ".join(results.factors), replicate=cfg.replicate or "sample"
         )
-        if (contrasts.get("test", pd.Series(dtype=object)) == MIXED_TEST).any():
+        if "test" in contrasts and MIXED_TEST in contrasts["test"].tolist():
             model += (
                 "; as biological replicates missed samples, it was fitted as a linear mixed "
                 "model with a random intercept per replicate (REML, Satterthwaite degrees of "
@@ -189,22 +188,27 @@ def _tests(results: Results) -> str:
     )
 
 
+def _values(results: Results, column: str) -> list[Any]:
+    """The cells of ``column`` in fold_changes, then in ratios (a table without it adds none)."""
+    tables = (results.fold_changes, results.ratios)
+    return [value for table in tables if column in table for value in table[column].tolist()]
+
+
 def _primary(results: Results) -> str:
     """Which of the two analyses of a comparison is primary, and why (the ``p_role`` column)."""
-    roles = pd.concat([results.fold_changes.get("p_role", pd.Series(dtype=object)),
-                       results.ratios.get("p_role", pd.Series(dtype=object))])  # fmt: skip
+    roles = _values(results, "p_role")
     two_group = (
         "the two-group comparisons (fold_changes.csv, ratios.csv), because each rests only on "
         "the two groups it names; the model's contrasts for the same comparisons (the same "
         "comparison label in contrasts.csv) borrow the residual variance of every group and "
         "are a sensitivity analysis"
     )
-    second = int((roles == "sensitivity").sum())
+    second = roles.count("sensitivity")
     if not second:
         return f"The primary results (p_role 'primary') are those of {two_group}."
     return (
         f"The primary results (p_role 'primary') are those of {two_group}, except for {second} "
-        f"of the {int(roles.isin(['primary', 'sensitivity']).sum())} results, whose two-group "
+        f"of the {roles.count('primary') + second} results, whose two-group "
         "test did not pair the biological replicates "
         f"({results.config.replicate}) while the model took them into account: for those the "
         "model's contrast is primary, because it keeps the "

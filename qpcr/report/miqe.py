@@ -73,14 +73,18 @@ def _efficiency(results: Results) -> MiqeItem:
 
 
 def _controls(results: Results, kind: str, name: str, code: str) -> MiqeItem:
-    wells = results.wells[results.wells["sample_type"].eq(kind)]
-    if wells.empty:
+    wells = results.wells
+    rows = [i for i, t in enumerate(wells["sample_type"].tolist()) if t == kind]
+    if not rows:
         return MiqeItem(name, MISSING, f"no {kind} wells in this run: report these controls or "
                         "why they were not run")  # fmt: skip
-    hits = results.qc[results.qc["code"].eq(code)] if "code" in results.qc else results.qc
-    amplified = int(wells["cq"].notna().sum())
-    detail = (f"{len(wells)} wells over {wells['target'].nunique()} targets; {amplified} "
-              f"amplified, {len(hits)} within {results.config.ntc_margin:g} cycles of the "
+    qc = results.qc
+    hits = qc["code"].tolist().count(code) if "code" in qc else len(qc)
+    amplified = int(pd.notna(wells["cq"].to_numpy()[rows]).sum())
+    targets = wells["target"].tolist()
+    distinct = len({targets[i] for i in rows if pd.notna(targets[i])})
+    detail = (f"{len(rows)} wells over {distinct} targets; {amplified} "
+              f"amplified, {hits} within {results.config.ntc_margin:g} cycles of the "
               "samples (qc.csv)")  # fmt: skip
     return MiqeItem(name, DOCUMENTED, detail)
 
@@ -105,12 +109,14 @@ def _cq(results: Results) -> MiqeItem:
 
 def _handling(results: Results) -> MiqeItem:
     cfg, wells = results.config, results.wells
-    code = wells["exclude_code"].astype(str)
-    outliers = int(code.str.startswith("outlier").sum())
-    samples = wells["sample_type"].eq("unkn")
-    nondetects = int((wells["cq_status"].eq("undetermined") & samples).sum())
+    codes = wells["exclude_code"].tolist()
+    outliers = sum(1 for c in codes if isinstance(c, str) and c.startswith("outlier"))
+    in_samples = zip(wells["cq_status"].tolist(), wells["sample_type"].tolist(), strict=True)
+    nondetects = sum(
+        1 for status, kind in in_samples if status == "undetermined" and kind == "unkn"
+    )
     kept = " (kept: keep_outliers)" if cfg.keep_outliers else ""
-    isolated = int(code.eq("isolated_nondetect").sum())
+    isolated = codes.count("isolated_nondetect")
     return MiqeItem("Outliers and non-detects", DOCUMENTED,
                     f"outlier rule {cfg.outlier_rule}, threshold {cfg.outlier_threshold:g}: "
                     f"{outliers} well(s) excluded{kept}; {nondetects} non-detect(s) in sample "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -63,10 +63,16 @@ def _marks(row: dict) -> list[tuple[str, str]]:
     return marks
 
 
+def _present(value: object) -> bool:
+    """``pd.notna`` of one value of a record (:func:`qpcr.grouped.records` gives None, never
+    ``pd.NA``; NaN is the one value unequal to itself)."""
+    return value is not None and value == value
+
+
 def _title(row: dict) -> str:
     cq = row.get("cq")
     parts = [f"{row['well']} {row['sample']} ({row.get('sample_type', '')}), {row['target']}"]
-    parts.append(f"Cq {cq:.2f}" if pd.notna(cq) else f"Cq {row.get('cq_status', '')}")
+    parts.append(f"Cq {cq:.2f}" if _present(cq) else f"Cq {row.get('cq_status', '')}")
     reason = row.get("exclude_reason")
     if isinstance(reason, str) and reason:
         parts.append(f"excluded: {reason}")
@@ -77,17 +83,20 @@ def _title(row: dict) -> str:
 
 def _edges(samples: dict[int, str], index: int, plate: PlateFormat) -> str:
     """CSS classes for the edges where the neighbouring well holds another sample."""
-    row, col = divmod(index, plate.cols)
+    cols = plate.cols
+    row, col = divmod(index, cols)
     here = samples.get(index)
     if here is None:
         return ""
     out = []
-    neighbours = {"et": (row - 1, col), "eb": (row + 1, col), "el": (row, col - 1),
-                  "er": (row, col + 1)}  # fmt: skip
-    for name, (r, c) in neighbours.items():
-        inside = 0 <= r < plate.rows and 0 <= c < plate.cols
-        if not inside or samples.get(r * plate.cols + c) != here:
-            out.append(name)
+    if row == 0 or samples.get(index - cols) != here:
+        out.append("et")
+    if row == plate.rows - 1 or samples.get(index + cols) != here:
+        out.append("eb")
+    if col == 0 or samples.get(index - 1) != here:
+        out.append("el")
+    if col == cols - 1 or samples.get(index + 1) != here:
+        out.append("er")
     return " ".join(out)
 
 
@@ -96,35 +105,34 @@ def _map(wells: list[dict], plate: PlateFormat, target: str, caption: str) -> st
     of the wells table on this plate, as :func:`qpcr.grouped.records` gives them)."""
     mine = {well_index(str(r["well"]), plate): r for r in wells}
     samples = {i: str(r["sample"]) for i, r in mine.items()}
-    cq = [float(r["cq"]) for r in wells if r.get("cq_status") == "ok" and pd.notna(r.get("cq"))]
+    cq = [float(r["cq"]) for r in wells if r.get("cq_status") == "ok" and _present(r.get("cq"))]
     low, high = (min(cq), max(cq)) if cq else (0.0, 1.0)
     span = high - low or 1.0
     head = "".join(f"<th>{c}</th>" for c in range(1, plate.cols + 1))
-    rows = []
-    for r, letter in enumerate(plate.row_letters):
-        cells = []
-        for c in range(plate.cols):
-            index = r * plate.cols + c
-            well = f"{letter}{c + 1}"
-            record = mine.get(index)
-            if record is None:
-                cells.append(f'<td class="w empty" data-well="{well}"></td>')
-                continue
-            marks = _marks(record)
-            classes = " ".join(["w", *(m[0] for m in marks), _edges(samples, index, plate)])
-            style = ""
-            text = " ".join(m[1] for m in marks if m[1])
-            value = record.get("cq")
-            if pd.notna(value):
-                bg, fg = _colour((float(value) - low) / span)
-                style = f' style="background:{bg};color:{fg}"'
-                text = text or f"{float(value):.1f}"
-            cells.append(
-                f'<td class="{classes.strip()}" data-well="{well}" '
-                f'data-sample="{escape(str(record["sample"]))}"{style} '
-                f'title="{escape(_title(record))}">{escape(text)}</td>'
-            )
-        rows.append(f"<tr><th>{letter}</th>{''.join(cells)}</tr>")
+    names = plate.wells()
+    cells = [f'<td class="w empty" data-well="{well}"></td>' for well in names]
+    for index, record in mine.items():
+        if not 0 <= index < len(cells):
+            continue
+        marks = _marks(record)
+        classes = " ".join(["w", *(m[0] for m in marks), _edges(samples, index, plate)])
+        style = ""
+        text = " ".join(m[1] for m in marks if m[1])
+        value: Any = record.get("cq")
+        if _present(value):
+            bg, fg = _colour((float(value) - low) / span)
+            style = f' style="background:{bg};color:{fg}"'
+            text = text or f"{float(value):.1f}"
+        cells[index] = (
+            f'<td class="{classes.strip()}" data-well="{names[index]}" '
+            f'data-sample="{escape(str(record["sample"]))}"{style} '
+            f'title="{escape(_title(record))}">{escape(text)}</td>'
+        )
+    cols = plate.cols
+    rows = [
+        f"<tr><th>{letter}</th>{''.join(cells[r * cols : (r + 1) * cols])}</tr>"
+        for r, letter in enumerate(plate.row_letters)
+    ]
     lo_bg, lo_fg = _colour(0.0)
     hi_bg, hi_fg = _colour(1.0)
     legend = (
