@@ -476,9 +476,12 @@ def _reference_genes(
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
     levels_of = [replicates[f].astype(str).tolist() for f in factors]
-    unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
-                             if factors else "all")  # fmt: skip
-    levels = {f: list(dict.fromkeys(unkn[f].astype(str).tolist())) for f in factors}
+    unkn = replicates
+    if len(candidates) >= 3 or "group" in factors:  # (the label replaces a factor "group")
+        unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
+                                 if factors else "all")  # fmt: skip
+        levels_of = [unkn[f].astype(str).tolist() for f in factors]
+    levels = {f: list(dict.fromkeys(values)) for f, values in zip(factors, levels_of, strict=True)}
     if len(candidates) >= 3:
         cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
         every = reference_gene_warnings(unkn, candidates, levels, alpha=config.alpha)
