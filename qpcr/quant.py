@@ -141,68 +141,72 @@ def normalise(
     ref_nd = is_ref & cens
     cq = rep["cq_mean"].to_numpy(float, copy=True)
     cq[ref_nd] = np.nan  # an undetermined reference gene cannot normalise
-    code, names = pd.factorize(rep["target"])  # -1 (a missing target): NaN below
+    # the targets numbered in sorted order, as a groupby numbers them; -1 (a missing target)
+    code, names = pd.factorize(rep["target"], sort=True)
 
     def per_target(values: list[float]) -> np.ndarray:
         return np.append(np.array(values, dtype=float), np.nan)[code]
 
     log2e = per_target([np.log2(efficiency.get(t, 2.0)) for t in names])
     weighted = cq * log2e
-    gene_mean = pd.Series(cq, index=rep.index).groupby(rep["target"]).transform("mean")
+    gene_mean = np.append(moments(cq, code)[0], np.nan)[code]  # each gene's mean over the run
     se_e = per_target([efficiency_se.get(t, 0.0) for t in names])
     e = 2.0**log2e
     var = (log2e * rep["cq_se"].to_numpy(float)) ** 2 + (
-        (gene_mean.to_numpy() - cq) * se_e / (e * np.log(2))
+        (gene_mean - cq) * se_e / (e * np.log(2))
     ) ** 2
 
     sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
-    ref_w, ref_var = _by_reference(
-        sample[is_ref], target[is_ref], weighted[is_ref], var[is_ref], refs
-    )
+    held = pd.Index(sorted(set(sample[is_ref])))  # the samples with a reference gene's row
+    at = held.get_indexer(sample)  # each row's sample among them; -1: none
+    gene = pd.Index(refs).get_indexer(target[is_ref])
+    ref_w, ref_var = (_by_reference(gene, at[is_ref], values[is_ref], (len(refs), len(held)))
+                      for values in (weighted, var))  # fmt: skip
     f = len(refs)
-    ref_cq = ref_w.mean(axis=1, skipna=False)
-    var_nf = ref_var.sum(axis=1, skipna=False) / f**2
+    with np.errstate(invalid="ignore", divide="ignore"):  # no reference gene: NaN
+        # a missing gene leaves NaN; the genes added one after another, as pandas adds a
+        # frame's columns
+        ref_cq = ref_w.sum(axis=0) / f
+        var_nf = ref_var.sum(axis=0) / f**2
     undetermined = set(zip(sample[ref_nd], target[ref_nd], strict=True))
     why = {
         name: ", ".join(f"{g} {'undetermined' if (name, g) in undetermined else 'missing'}"
                         for g, lost in zip(refs, row, strict=True) if lost)
-        for name, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
+        for name, row in zip(held, np.isnan(ref_w).T, strict=True) if row.any()
     }  # fmt: skip
 
     kept = ~is_ref
-    at = ref_w.index.get_indexer(pd.Index(sample[kept]))  # -1 (no reference row): NaN
-    ref = np.append(ref_cq.to_numpy(float), np.nan)[at]
+    at = at[kept]
+    ref = np.append(ref_cq, np.nan)[at]
     delta = weighted[kept] - ref
-    spread = np.append(var_nf.to_numpy(float), np.nan)[at]
+    spread = np.append(var_nf, np.nan)[at]
     note = np.full(len(at), "", dtype=object)
     no_ref = np.isnan(ref)
     note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})"
                     for s in sample[kept][no_ref]]  # fmt: skip
     note[np.isnan(cq[kept]) & ~no_ref] = "no usable target Cq"
-    out = rep[kept].assign(
+    rows = np.flatnonzero(kept)
+    columns = {c: column.array.take(rows) for c, column in rep.items()}  # rep[kept], a column
+    columns.update(
         censored=cens[kept], cq_mean=cq[kept], ref_cq=ref, delta_cq=delta, log2_rq=-delta,
         rel_quantity=2.0**-delta, se_log2_rq=np.sqrt(var[kept] + spread),
-        note=pd.Series(note, index=rep.index[kept], dtype=object),
-    ).reset_index(drop=True)  # fmt: skip
+        note=pd.Series(note, index=pd.RangeIndex(len(rows)), dtype=object),
+    )  # fmt: skip
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), copy=False)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
 
 
 def _by_reference(
-    sample: np.ndarray, target: np.ndarray, weighted: np.ndarray, variance: np.ndarray,
-    refs: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """Sample × reference gene tables of the weighted Cq and its variance of the reference
-    genes' rows (the first value given for a cell; NaN where a sample lacks the gene)."""
-    samples = pd.Index(sorted(set(sample)))
-    at = (samples.get_indexer(pd.Index(sample)), pd.Index(refs).get_indexer(pd.Index(target)))
-    tables = []
-    for values in (weighted, variance):
-        table = np.full((len(samples), len(refs)), np.nan)
-        given = ~np.isnan(values)
-        # the first value of a cell wins: write them last
-        table[at[0][given][::-1], at[1][given][::-1]] = values[given][::-1]
-        tables.append(pd.DataFrame(table, index=samples, columns=refs))
-    return tables[0], tables[1]
+    gene: np.ndarray, sample: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    """The reference gene × sample table of the reference genes' rows' ``values`` (``gene``,
+    ``sample``: each row's cell): the first value given for a cell; NaN where a sample lacks
+    the gene."""
+    table = np.full(shape, np.nan)
+    given = ~np.isnan(values)
+    # the first value of a cell wins: write them last
+    table[gene[given][::-1], sample[given][::-1]] = values[given][::-1]
+    return table
 
 
 def pairing_of(

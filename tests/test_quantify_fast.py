@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qpcr.grouped import moments
+from qpcr.quant import normalise
 from qpcr.stability.warnings import _factor_effects
 from qpcr.stats.dist import f_sf
 
@@ -83,3 +84,92 @@ def test_factor_effects_of_every_target_equal_each_targets_own(
         for factor, (p, effect) in expected.items():
             assert found[target][factor][1] == effect
             assert found[target][factor][0] == pytest.approx(p, rel=0, abs=0, nan_ok=True)
+
+
+def _normalise_by_frames(
+    rep: pd.DataFrame, refs: list[str], efficiency: dict[str, float], se: dict[str, float]
+) -> pd.DataFrame:
+    """The formulation :func:`qpcr.quant.normalise` (per sample) replaced: a groupby for each
+    gene's mean, sample × reference tables as frames, the kept rows selected and assigned."""
+    cens = (rep["n_censored"] > 0).to_numpy()
+    is_ref = rep["target"].isin(refs).to_numpy()
+    ref_nd = is_ref & cens
+    cq = rep["cq_mean"].to_numpy(float, copy=True)
+    cq[ref_nd] = np.nan
+    code, names = pd.factorize(rep["target"])
+
+    def per_target(values: list[float]) -> np.ndarray:
+        return np.append(np.array(values, dtype=float), np.nan)[code]
+
+    log2e = per_target([np.log2(efficiency.get(t, 2.0)) for t in names])
+    weighted = cq * log2e
+    gene_mean = pd.Series(cq, index=rep.index).groupby(rep["target"]).transform("mean")
+    se_e = per_target([se.get(t, 0.0) for t in names])
+    var = (log2e * rep["cq_se"].to_numpy(float)) ** 2 + (
+        (gene_mean.to_numpy() - cq) * se_e / (2.0**log2e * np.log(2))
+    ) ** 2
+    sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
+    samples = pd.Index(sorted(set(sample[is_ref])))
+    cell = (samples.get_indexer(pd.Index(sample[is_ref])),
+            pd.Index(refs).get_indexer(pd.Index(target[is_ref])))  # fmt: skip
+    tables = []
+    for values in (weighted[is_ref], var[is_ref]):
+        table = np.full((len(samples), len(refs)), np.nan)
+        given = ~np.isnan(values)
+        table[cell[0][given][::-1], cell[1][given][::-1]] = values[given][::-1]
+        tables.append(pd.DataFrame(table, index=samples, columns=refs))
+    ref_w, ref_var = tables
+    ref_cq = ref_w.mean(axis=1, skipna=False)
+    var_nf = ref_var.sum(axis=1, skipna=False) / len(refs) ** 2
+    undetermined = set(zip(sample[ref_nd], target[ref_nd], strict=True))
+    why = {
+        name: ", ".join(f"{g} {'undetermined' if (name, g) in undetermined else 'missing'}"
+                        for g, lost in zip(refs, row, strict=True) if lost)
+        for name, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
+    }  # fmt: skip
+    kept = ~is_ref
+    at = ref_w.index.get_indexer(pd.Index(sample[kept]))
+    ref = np.append(ref_cq.to_numpy(float), np.nan)[at]
+    delta = weighted[kept] - ref
+    spread = np.append(var_nf.to_numpy(float), np.nan)[at]
+    note = np.full(len(at), "", dtype=object)
+    no_ref = np.isnan(ref)
+    note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})"
+                    for s in sample[kept][no_ref]]  # fmt: skip
+    note[np.isnan(cq[kept]) & ~no_ref] = "no usable target Cq"
+    return rep[kept].assign(
+        censored=cens[kept], cq_mean=cq[kept], ref_cq=ref, delta_cq=delta, log2_rq=-delta,
+        rel_quantity=2.0**-delta, se_log2_rq=np.sqrt(var[kept] + spread),
+        note=pd.Series(note, index=rep.index[kept], dtype=object),
+    ).reset_index(drop=True)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(0, 12), st.booleans())
+def test_normalise_equals_the_frames_it_replaced(
+    seed: int, refs: int, samples: int, contiguous: bool
+) -> None:
+    """Random replicate tables: rows shuffled with missing values, or each gene's rows together
+    in reverse order without missing values (where pandas sums a gene's Cq otherwise)."""
+    rng = np.random.default_rng(seed)
+    genes = [f"G{i}" for i in range(refs + 3)]
+    chosen = list(rng.permutation(genes)[:refs])
+    rows = [(f"s{s}", g) for s in range(samples) for g in genes if rng.random() < 0.85]
+    n = len(rows)
+    rep = pd.DataFrame({
+        "sample": [s for s, _ in rows],
+        "target": pd.Series([g for _, g in rows], dtype="str").where(rng.random(n) > 0.05),
+        "n_used": rng.integers(0, 4, n),
+        "cq_mean": np.where(rng.random(n) < 0.1, np.nan, rng.normal(24, 4, n)),
+        "cq_se": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2, 0.05, n)),
+        "n_censored": (rng.random(n) < 0.1).astype(np.int64),
+        "oxygen": rng.choice(["normoxia", "hypoxia"], n),
+    }).sample(frac=1.0, random_state=seed % 1000)  # fmt: skip
+    if contiguous:
+        rep = rep.dropna().sort_values("target", ascending=False, kind="stable")
+    efficiency = {g: float(rng.uniform(1.8, 2.1)) for g in genes if rng.random() < 0.5}
+    efficiency_se = {g: float(rng.uniform(0, 0.05)) for g in genes if rng.random() < 0.5}
+    found = normalise(rep, chosen, efficiency, efficiency_se)
+    expected = _normalise_by_frames(rep, chosen, efficiency, efficiency_se)
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert [type(v) for v in found["note"]] == [type(v) for v in expected["note"]]
