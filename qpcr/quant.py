@@ -21,13 +21,15 @@ Var(log2 NRQ) = Var(log2 RQ_g) + Var(log2 NF); an efficiency's own SE adds
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .grouped import group_codes, moments, order_stats
 
-__all__ = ["normalise", "pairing_of", "ratio_table", "summarise_replicates"]
+__all__ = ["normalise", "pairing_of", "ratio_table", "replicate_columns", "summarise_replicates"]
 
 
 def summarise_replicates(
@@ -62,22 +64,67 @@ def summarise_replicates(
     0     s1  GAPDH  2       2     18.1  0.141421    0.1       0.2
     1     s1    MYC  2       2     24.2  0.282843    0.2       0.4
     """
+    return pd.DataFrame(replicate_columns(wells, keys, value), copy=False)
+
+
+def replicate_columns(
+    wells: pd.DataFrame,
+    keys: Sequence[str] = ("sample", "target"),
+    value: str = "cq_used",
+    rows: npt.NDArray[np.intp] | None = None,
+) -> dict[str, Any]:
+    """The columns of :func:`summarise_replicates` of the wells at ``rows`` (None: every
+    well), by name: for callers that add columns of their own before building the table.
+
+    Parameters
+    ----------
+    wells
+        The wells, with the ``keys`` columns and ``value``.
+    keys
+        The columns that name a replicate group.
+    value
+        The Cq column to average (cycles).
+    rows
+        The positions of the wells to summarise, in this order (None: all).
+
+    Returns
+    -------
+    dict
+        Column name → values (pandas Series on a default index, numpy arrays).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"sample": ["s1"] * 4, "target": ["GAPDH", "GAPDH", "MYC", "MYC"],
+    ...                       "cq_used": [18.0, 18.2, 24.0, 24.4]})
+    >>> found = replicate_columns(wells, rows=np.array([2, 3, 0]))
+    >>> found["target"].tolist(), found["n"].tolist(), found["cq_mean"].tolist()
+    (['MYC', 'GAPDH'], [2, 1], [24.2, 18.0])
+    """
     keys = list(keys)
-    code = group_codes([wells[k] for k in keys], len(wells))
+    key_values = [wells[k].array if rows is None else wells[k].array.take(rows) for k in keys]
+    code = group_codes(key_values, len(wells) if rows is None else len(rows))
     first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
     cq = wells[value].astype(float).to_numpy()
+    cq = cq if rows is None else cq[rows]
     mean, sd, n_used = moments(cq, code)
     low, high, _, _ = order_stats(cq, code)
     n_used = n_used.astype(np.int64)
-    found = {"n": np.bincount(code, minlength=len(first)), "n_used": n_used, "cq_mean": mean,
-             "cq_sd": sd, "cq_se": sd / np.sqrt(n_used), "cq_range": high - low}  # fmt: skip
+    index = pd.RangeIndex(len(first))
+    found: dict[str, Any] = {
+        k: pd.Series(values.take(first), index=index, dtype=wells[k].dtype, copy=False)
+        for k, values in zip(keys, key_values, strict=True)
+    }
+    found.update(n=np.bincount(code, minlength=len(first)), n_used=n_used, cq_mean=mean,
+                 cq_sd=sd, cq_se=sd / np.sqrt(n_used), cq_range=high - low)  # fmt: skip
     if "censored" in wells:
-        used = ~np.isnan(cq) & wells["censored"].astype(bool).to_numpy()
+        censored = wells["censored"].astype(bool).to_numpy()
+        used = ~np.isnan(cq) & (censored if rows is None else censored[rows])
         counts = np.bincount(code[used], minlength=len(first))
         # a group missing a key counts none
-        keyed = np.logical_and.reduce([wells[k].notna().to_numpy()[first] for k in keys])
+        keyed = np.logical_and.reduce([pd.notna(values[first]) for values in key_values])
         found["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
-    return wells[keys].iloc[first].reset_index(drop=True).assign(**found)
+    return found
 
 
 def normalise(
@@ -158,8 +205,8 @@ def normalise(
 
     sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
     held = pd.Index(sorted(set(sample[is_ref])))  # the samples with a reference gene's row
-    at = held.get_indexer(sample)  # each row's sample among them; -1: none
-    gene = pd.Index(refs).get_indexer(target[is_ref])
+    at = held.get_indexer(pd.Index(sample))  # each row's sample among them; -1: none
+    gene = pd.Index(refs).get_indexer(pd.Index(target[is_ref]))
     ref_w, ref_var = (_by_reference(gene, at[is_ref], values[is_ref], (len(refs), len(held)))
                       for values in (weighted, var))  # fmt: skip
     f = len(refs)

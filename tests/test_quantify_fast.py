@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qpcr.grouped import moments
-from qpcr.quant import normalise
+from qpcr.quant import normalise, replicate_columns, summarise_replicates
 from qpcr.stability.warnings import _factor_effects
+from qpcr.stages.quantify import _with_attributes
 from qpcr.stats.dist import f_sf
 
 
@@ -173,3 +174,42 @@ def test_normalise_equals_the_frames_it_replaced(
     expected = _normalise_by_frames(rep, chosen, efficiency, efficiency_se)
     pd.testing.assert_frame_equal(found, expected, check_exact=True)
     assert [type(v) for v in found["note"]] == [type(v) for v in expected["note"]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 40))
+def test_replicate_columns_of_rows_equal_the_summary_of_those_wells(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    wells = pd.DataFrame({
+        "plate": rng.choice(["p1", "p2"], n),
+        "sample": pd.Series(rng.choice(["s1", "s2", "s3"], n), dtype="str").where(
+            rng.random(n) > 0.1),
+        "target": rng.choice(["GAPDH", "MYC"], n),
+        "cq_used": np.where(rng.random(n) < 0.2, np.nan, rng.normal(24, 2, n)),
+        "censored": rng.random(n) < 0.2,
+    })  # fmt: skip
+    rows = np.flatnonzero(rng.random(n) < 0.7)
+    for keys in (("sample", "target"), ("plate", "sample", "target")):
+        expected = summarise_replicates(wells.iloc[rows], keys=keys)
+        found = pd.DataFrame(replicate_columns(wells, keys, rows=rows))
+        pd.testing.assert_frame_equal(found, expected, check_exact=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30), st.booleans())
+def test_sample_attributes_by_position_equal_the_merge(seed: int, n: int, clash: bool) -> None:
+    """Replicates whose sample has attributes, has none, or is missing; a factor named like a
+    replicate column (the merge's suffixes)."""
+    rng = np.random.default_rng(seed)
+    names = ["s1", "s2", "s3", "s4"]
+    sample = pd.Series(rng.choice(names, n), dtype="str").where(rng.random(n) > 0.1)
+    columns = {"sample": sample, "target": pd.Series(rng.choice(["A", "B"], n), dtype="str"),
+               "cq_mean": rng.normal(24, 2, n)}  # fmt: skip
+    known = list(rng.permutation([*names, None])[: rng.integers(0, 6)])
+    attrs = pd.DataFrame({"sample": pd.Series(known, dtype="str"),
+                          "cq_mean" if clash else "oxygen": rng.choice(["n", "h"], len(known)),
+                          "donor": rng.choice(["D1", "D2"], len(known))}).astype(str)  # fmt: skip
+    attrs["sample"] = pd.Series(known, dtype="str")
+    expected = pd.DataFrame(columns).merge(attrs, on="sample", how="left")
+    found = _with_attributes(dict(columns), attrs)
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)

@@ -257,7 +257,7 @@ def _factor_effects(
     # and its level means, in the order pandas' get_dummies and groupby give them)
     raw = {f: pd.factorize(samples[f].to_numpy())[0] for f in factors}
     text = {f: pd.factorize(samples[f].astype(str), sort=True)[0] for f in factors}
-    out = {}
+    out: dict[str, dict[str, tuple[float, float]]] = {}
     for name in targets:
         at = np.flatnonzero(complete & (target == name))
         usable = [f for f in factors if len(np.unique(raw[f][at])) > 1]

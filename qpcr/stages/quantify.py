@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from ..groups import group_label
 from ..lowcopy import low_copy_replicates
 from ..plates import plate_strategy
 from ..qc import event_table
-from ..quant import normalise, pairing_of, summarise_replicates
+from ..quant import normalise, pairing_of, replicate_columns
 from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
 
@@ -196,21 +197,37 @@ def _replicates(
     ircs = _irc_samples(wells, settings)
     attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)] if ircs else wells, factors,
                                replicate)  # fmt: skip
-    used = wells[~wells["excluded"]]
-    by_plate = summarise_replicates(used, keys=("plate", "sample", "target"))
-    by_plate = by_plate.merge(attrs, on="sample", how="left")
+    used = np.flatnonzero(~wells["excluded"].to_numpy(bool))
+    plates = wells["plate"].to_numpy()[used]
+    if not ircs and pd.notna(plates).all() and len(set(plates.tolist())) <= 1:
+        # one plate needs no calibration, and its groups and their order are those without the
+        # plate
+        return _with_attributes(replicate_columns(wells, rows=used), attrs), "single", ircs, []
+    keys = ("plate", "sample", "target")
+    by_plate = _with_attributes(replicate_columns(wells, keys, rows=used), attrs)
     strategy = "single" if absolute else plate_strategy(by_plate, settings, ircs, value="cq_mean")
     if strategy != "single":
         return by_plate, strategy, ircs, []
     notes = []
     if ircs:  # one plate needs no inter-run calibration
-        used = used[~used["sample"].isin(ircs)]
+        used = used[~wells["sample"].isin(ircs).to_numpy()[used]]
         notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
-    elif by_plate["plate"].notna().all() and by_plate["plate"].nunique() <= 1:
-        # one plate: its groups and their order are those without the plate
-        return by_plate.drop(columns="plate"), strategy, ircs, notes
-    replicates = summarise_replicates(used).merge(attrs, on="sample", how="left")
-    return replicates, strategy, ircs, notes
+    return _with_attributes(replicate_columns(wells, rows=used), attrs), strategy, ircs, notes
+
+
+def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFrame:
+    """The replicates table of ``columns`` (:func:`qpcr.quant.replicate_columns`) with each
+    sample's attributes (``attrs``, :func:`_sample_attributes`): their left merge on
+    ``sample``, each row's attributes taken by position."""
+    names = list(attrs.columns.drop("sample"))
+    if set(names) & set(columns):  # a clash of names: the merge's suffixes
+        return pd.DataFrame(columns, copy=False).merge(attrs, on="sample", how="left")
+    sample = columns["sample"]
+    at = pd.Index(attrs["sample"]).get_indexer(sample)  # -1: no attributes (NaN, as merged)
+    for name in names:
+        values = attrs[name].array.take(at, allow_fill=True)
+        columns[name] = pd.Series(values, index=sample.index, dtype=attrs[name].dtype, copy=False)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _relative(
