@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qpcr.grouped import moments
+from qpcr.qc import event_table
 from qpcr.quant import normalise, replicate_columns, summarise_replicates
 from qpcr.stability.warnings import _factor_effects
-from qpcr.stages.quantify import _with_attributes
+from qpcr.stages.quantify import _no_events, _with_attributes
 from qpcr.stats.dist import f_sf
 
 
@@ -213,3 +214,19 @@ def test_sample_attributes_by_position_equal_the_merge(seed: int, n: int, clash:
     expected = pd.DataFrame(columns).merge(attrs, on="sample", how="left")
     found = _with_attributes(dict(columns), attrs)
     pd.testing.assert_frame_equal(found, expected, check_exact=True)
+
+
+def test_the_kept_empty_event_table_is_a_fresh_one_and_one_adds_what_two_do() -> None:
+    """The empty event table built once equals a fresh one, and the QC table concatenated with
+    it once equals the table concatenated with two (the quantification's two event kinds)."""
+    empty = event_table([])
+    pd.testing.assert_frame_equal(_no_events(), empty)
+    assert _no_events() is _no_events()
+    qc = event_table([{"plate": "p1", "well": "A1", "sample": "s1", "target": "MYC",
+                       "code": "nondetect", "severity": "info", "value": 40.0}])  # fmt: skip
+    qc = qc.astype({"plate": "str", "observed": float, "value": float})
+    for table in (qc, empty):
+        once = pd.concat([table, _no_events()], ignore_index=True)
+        twice = pd.concat([table, empty, empty], ignore_index=True)
+        pd.testing.assert_frame_equal(once, twice, check_exact=True)
+        assert list(once.dtypes) != list(table.dtypes) or table is empty  # the empties count

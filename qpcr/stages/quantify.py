@@ -4,6 +4,7 @@ stability."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -262,7 +263,10 @@ def _relative(
         notes.append(note)
     samples["upper_bound"] = samples["censored"]
     samples["not_detected"] = samples["n_censored"].eq(samples["n_used"]) & samples["n_used"].gt(0)
-    qc = pd.concat([quantified.qc, events, _reference_events(samples)], ignore_index=True)
+    missing = _reference_events(samples)
+    # (a second empty event table would add nothing: the same columns and dtypes)
+    added = [events] if events.empty and missing.empty else [events, missing]
+    qc = pd.concat([quantified.qc, *added], ignore_index=True)
     assumed = [t for t in quantified.targets if t not in efficiency]
     if efficiency and assumed:
         warnings.append(
@@ -521,7 +525,7 @@ def _reference_genes(
             '["TBP", "RPL13A", "B2M"]',
         )
     found = reference_gene_warnings(unkn, refs, levels, alpha=config.alpha)
-    events = event_table(
+    events = _no_events() if not found else event_table(
         [{"plate": "", "well": "", "sample": "", "target": w["target"], "code": w["rule"],
           "severity": "warn" if w["severity"] == "warning" else "info",
           "value": np.nan, "threshold": np.nan, "message": w["message"]} for w in found],
@@ -592,10 +596,17 @@ def _sample_attributes(
     return attrs
 
 
+@functools.cache
+def _no_events() -> pd.DataFrame:
+    """The empty event table (:func:`qpcr.qc.event_table` of no event), built once: it is only
+    ever concatenated, never changed."""
+    return event_table([])
+
+
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
     noted = samples["note"].ne("")
     if not noted.any():
-        return event_table([])
+        return _no_events()
     bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]
     bad = bad.drop_duplicates(["sample", "note"])
     rows = [
