@@ -12,7 +12,8 @@ from qpcr.grouped import moments
 from qpcr.qc import event_table
 from qpcr.quant import normalise, replicate_columns, summarise_replicates
 from qpcr.stability.warnings import _factor_effects
-from qpcr.stages.quantify import _no_events, _with_attributes
+from qpcr.stages.quantify import _no_events
+from qpcr.stages.replicates import _with_attributes
 from qpcr.stats.dist import f_sf
 
 

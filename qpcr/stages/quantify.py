@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,15 +15,13 @@ from ..calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibra
 from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..efficiency import amplification_agreement
-from ..errors import ConfigError, InputError, MissingControlError
-from ..grouped import group_codes
-from ..groups import group_label
+from ..errors import ConfigError, MissingControlError
 from ..lowcopy import low_copy_replicates
-from ..plates import plate_strategy
 from ..qc import event_table
-from ..quant import normalise, pairing_of, replicate_columns
+from ..quant import normalise, pairing_of
 from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
+from .replicates import _replicates
 
 __all__ = ["Quantified", "quantify"]
 
@@ -188,49 +185,6 @@ def _design(
     return absolute, calibrator, targets, factors
 
 
-def _replicates(
-    wells: pd.DataFrame, settings: AnalysisConfig, factors: list[str], absolute: bool
-) -> tuple[pd.DataFrame, str, list[str], list[str]]:
-    """Replicate means per sample × target (per plate too when the plates are calibrated),
-    the plate strategy (``single``, ``irc`` or per-plate), the inter-run calibrators and
-    notes."""
-    replicate = settings.replicate
-    ircs = _irc_samples(wells, settings)
-    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)] if ircs else wells, factors,
-                               replicate)  # fmt: skip
-    used = np.flatnonzero(~wells["excluded"].to_numpy(bool))
-    plates = wells["plate"].to_numpy()[used]
-    if not ircs and pd.notna(plates).all() and len(set(plates.tolist())) <= 1:
-        # one plate needs no calibration, and its groups and their order are those without the
-        # plate
-        return _with_attributes(replicate_columns(wells, rows=used), attrs), "single", ircs, []
-    keys = ("plate", "sample", "target")
-    by_plate = _with_attributes(replicate_columns(wells, keys, rows=used), attrs)
-    strategy = "single" if absolute else plate_strategy(by_plate, settings, ircs, value="cq_mean")
-    if strategy != "single":
-        return by_plate, strategy, ircs, []
-    notes = []
-    if ircs:  # one plate needs no inter-run calibration
-        used = used[~wells["sample"].isin(ircs).to_numpy()[used]]
-        notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
-    return _with_attributes(replicate_columns(wells, rows=used), attrs), strategy, ircs, notes
-
-
-def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFrame:
-    """The replicates table of ``columns`` (:func:`qpcr.quant.replicate_columns`) with each
-    sample's attributes (``attrs``, :func:`_sample_attributes`): their left merge on
-    ``sample``, each row's attributes taken by position."""
-    names = list(attrs.columns.drop("sample"))
-    if set(names) & set(columns):  # a clash of names: the merge's suffixes
-        return pd.DataFrame(columns, copy=False).merge(attrs, on="sample", how="left")
-    sample = columns["sample"]
-    at = pd.Index(attrs["sample"]).get_indexer(sample)  # -1: no attributes (NaN, as merged)
-    for name in names:
-        values = attrs[name].array.take(at, allow_fill=True)
-        columns[name] = pd.Series(values, index=sample.index, dtype=attrs[name].dtype, copy=False)
-    return pd.DataFrame(columns, copy=False)
-
-
 def _relative(
     quantified: Quantified, settings: AnalysisConfig, curves: pd.DataFrame,
     plates: tuple[str, list[str], dict[str, dict[str, float]]], calibrator: str | None,
@@ -282,16 +236,6 @@ def _relative(
         quantified, samples=samples, qc=qc, reference_genes=refs, tables=tables,
         notes=tuple(notes), warnings=tuple(warnings), comparable=calibrator is None,
     )  # fmt: skip
-
-
-def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
-    """Inter-run calibrators: ``irc_samples`` of the settings plus samples marked in an
-    ``irc`` layout column."""
-    if not config.irc_samples and "irc" not in wells:
-        return []
-    from ..plates import irc_sample_names
-
-    return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
 
 
 def _calibrate_plates(
@@ -560,40 +504,6 @@ def _check_references(targets: Sequence[str], config: AnalysisConfig) -> None:
             '(reference_genes = ["..."]), or mark a dilution series as sample '
             "type 'std' with its quantities",
         )
-
-
-def _sample_attributes(
-    wells: pd.DataFrame, factors: list[str], replicate: str | None
-) -> pd.DataFrame:
-    cols = [*factors, *([replicate] if replicate else [])]
-    unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
-    rows = np.flatnonzero(unkn.to_numpy())
-    columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
-    code = group_codes([column.array[rows] for column in columns.values()], len(rows))
-    first = rows[np.unique(code, return_index=True)[1]]  # each distinct row once, in order
-    attrs = pd.DataFrame({c: column.iloc[first].reset_index(drop=True)
-                          for c, column in columns.items()})  # fmt: skip
-    clash = attrs[attrs["sample"].duplicated(keep=False).to_numpy()]
-    if not clash.empty:
-        name = clash["sample"].iloc[0]
-        found = "; ".join(
-            group_label(r) for r in clash[clash["sample"] == name][cols].to_dict("records")
-        )
-        raise InputError(
-            f"sample '{name}' has different design values in different wells ({found})",
-            where="layout",
-            hint="A sample name must stand for one biological sample in one condition",
-        )
-    empty = np.logical_or.reduce([attrs[c].isin(["", "nan"]).to_numpy() for c in cols],
-                                 initial=False)  # fmt: skip
-    if empty.any():
-        raise InputError(
-            f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "
-            f"{', '.join(cols)}",
-            where="layout",
-            hint="Fill every design factor and the replicate for every sample well",
-        )
-    return attrs
 
 
 @functools.cache

@@ -1,0 +1,103 @@
+"""Replicate means per sample × target with each sample's design values, for the
+quantification step (:func:`qpcr.stages.quantify.quantify`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import AnalysisConfig
+from ..errors import InputError
+from ..grouped import group_codes
+from ..groups import group_label
+from ..plates import plate_strategy
+from ..quant import replicate_columns
+
+
+def _replicates(
+    wells: pd.DataFrame, settings: AnalysisConfig, factors: list[str], absolute: bool
+) -> tuple[pd.DataFrame, str, list[str], list[str]]:
+    """Replicate means per sample × target (per plate too when the plates are calibrated),
+    the plate strategy (``single``, ``irc`` or per-plate), the inter-run calibrators and
+    notes."""
+    replicate = settings.replicate
+    ircs = _irc_samples(wells, settings)
+    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)] if ircs else wells, factors,
+                               replicate)  # fmt: skip
+    used = np.flatnonzero(~wells["excluded"].to_numpy(bool))
+    plates = wells["plate"].to_numpy()[used]
+    if not ircs and pd.notna(plates).all() and len(set(plates.tolist())) <= 1:
+        # one plate needs no calibration, and its groups and their order are those without the
+        # plate
+        return _with_attributes(replicate_columns(wells, rows=used), attrs), "single", ircs, []
+    keys = ("plate", "sample", "target")
+    by_plate = _with_attributes(replicate_columns(wells, keys, rows=used), attrs)
+    strategy = "single" if absolute else plate_strategy(by_plate, settings, ircs, value="cq_mean")
+    if strategy != "single":
+        return by_plate, strategy, ircs, []
+    notes = []
+    if ircs:  # one plate needs no inter-run calibration
+        used = used[~wells["sample"].isin(ircs).to_numpy()[used]]
+        notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
+    return _with_attributes(replicate_columns(wells, rows=used), attrs), strategy, ircs, notes
+
+
+def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFrame:
+    """The replicates table of ``columns`` (:func:`qpcr.quant.replicate_columns`) with each
+    sample's attributes (``attrs``, :func:`_sample_attributes`): their left merge on
+    ``sample``, each row's attributes taken by position."""
+    names = list(attrs.columns.drop("sample"))
+    if set(names) & set(columns):  # a clash of names: the merge's suffixes
+        return pd.DataFrame(columns, copy=False).merge(attrs, on="sample", how="left")
+    sample = columns["sample"]
+    at = pd.Index(attrs["sample"]).get_indexer(sample)  # -1: no attributes (NaN, as merged)
+    for name in names:
+        values = attrs[name].array.take(at, allow_fill=True)
+        columns[name] = pd.Series(values, index=sample.index, dtype=attrs[name].dtype, copy=False)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
+    """Inter-run calibrators: ``irc_samples`` of the settings plus samples marked in an
+    ``irc`` layout column."""
+    if not config.irc_samples and "irc" not in wells:
+        return []
+    from ..plates import irc_sample_names
+
+    return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
+
+
+def _sample_attributes(
+    wells: pd.DataFrame, factors: list[str], replicate: str | None
+) -> pd.DataFrame:
+    cols = [*factors, *([replicate] if replicate else [])]
+    unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
+    rows = np.flatnonzero(unkn.to_numpy())
+    columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
+    code = group_codes([column.array[rows] for column in columns.values()], len(rows))
+    first = rows[np.unique(code, return_index=True)[1]]  # each distinct row once, in order
+    attrs = pd.DataFrame({c: column.iloc[first].reset_index(drop=True)
+                          for c, column in columns.items()})  # fmt: skip
+    clash = attrs[attrs["sample"].duplicated(keep=False).to_numpy()]
+    if not clash.empty:
+        name = clash["sample"].iloc[0]
+        found = "; ".join(
+            group_label(r) for r in clash[clash["sample"] == name][cols].to_dict("records")
+        )
+        raise InputError(
+            f"sample '{name}' has different design values in different wells ({found})",
+            where="layout",
+            hint="A sample name must stand for one biological sample in one condition",
+        )
+    empty = np.logical_or.reduce([attrs[c].isin(["", "nan"]).to_numpy() for c in cols],
+                                 initial=False)  # fmt: skip
+    if empty.any():
+        raise InputError(
+            f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "
+            f"{', '.join(cols)}",
+            where="layout",
+            hint="Fill every design factor and the replicate for every sample well",
+        )
+    return attrs
