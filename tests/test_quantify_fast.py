@@ -8,12 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qpcr.errors import InputError
 from qpcr.grouped import moments
 from qpcr.qc import event_table
 from qpcr.quant import normalise, replicate_columns, summarise_replicates
 from qpcr.stability.warnings import _factor_effects
 from qpcr.stages.quantify import _no_events
-from qpcr.stages.replicates import _with_attributes
+from qpcr.stages.replicates import _attributes, _content, _sample_attributes, _with_attributes
 from qpcr.stats.dist import f_sf
 
 
@@ -231,3 +232,50 @@ def test_the_kept_empty_event_table_is_a_fresh_one_and_one_adds_what_two_do() ->
         twice = pd.concat([table, empty, empty], ignore_index=True)
         pd.testing.assert_frame_equal(once, twice, check_exact=True)
         assert list(once.dtypes) != list(table.dtypes) or table is empty  # the empties count
+
+
+def _layout_wells(**changes: list[object]) -> pd.DataFrame:
+    wells = pd.DataFrame({
+        "sample": pd.Series(["c1", "c1", "h1", "h1", "NTC"], dtype="str"),
+        "sample_type": pd.Series(["unkn"] * 4 + ["ntc"], dtype="str"),
+        "exclude_code": pd.Series(["", "outlier", "", "", "control"], dtype=object),
+        "oxygen": pd.Series(["normoxia", "normoxia", "hypoxia", "hypoxia", None], dtype=object),
+        "donor": pd.Series(["D1"] * 4 + [None], dtype=object),
+    })  # fmt: skip
+    for name, values in changes.items():
+        wells[name] = pd.Series(values, dtype=object)
+    return wells
+
+
+def test_sample_attributes_kept_by_content_equal_a_fresh_computation() -> None:
+    wells = _layout_wells()
+    first = _sample_attributes(wells, ["oxygen"], "donor")
+    again = _sample_attributes(wells.copy(), ["oxygen"], "donor")
+    assert again is first  # the same content: kept
+    pd.testing.assert_frame_equal(again, _attributes(wells, ["oxygen", "donor"]))
+    assert list(first["oxygen"]) == ["normoxia", "hypoxia"]
+    # changed content misses: a level, a well outside the layout, the factors asked for
+    changed = _layout_wells(oxygen=["anoxia", "anoxia", "hypoxia", "hypoxia", None])
+    assert list(_sample_attributes(changed, ["oxygen"], "donor")["oxygen"]) == [
+        "anoxia", "hypoxia"]  # fmt: skip
+    outside = _layout_wells(exclude_code=["not_in_layout", "", "", "", "control"])
+    assert _sample_attributes(outside, ["oxygen"], "donor") is not first
+    assert list(_sample_attributes(wells, ["oxygen"], None).columns) == ["sample", "oxygen"]
+
+
+def test_sample_attributes_of_numbers_are_not_kept() -> None:
+    """1 and 1.0 compare equal but read differently as text: such columns are not keys."""
+    as_int = _sample_attributes(_layout_wells(donor=[1, 1, 2, 2, None]), ["oxygen"], "donor")
+    as_float = _sample_attributes(_layout_wells(donor=[1.0, 1.0, 2.0, 2.0, None]), ["oxygen"],
+                                  "donor")  # fmt: skip
+    assert list(as_int["donor"]) == ["1", "2"]
+    assert list(as_float["donor"]) == ["1.0", "2.0"]
+    assert _content(_layout_wells(donor=[1, 1, 2, 2, None]), ["donor"]) is None
+    assert _content(_layout_wells(), ["sample", "donor"]) is not None
+
+
+def test_a_refused_sample_is_refused_every_time() -> None:
+    clash = _layout_wells(oxygen=["normoxia", "hypoxia", "hypoxia", "hypoxia", None])
+    for _ in range(2):
+        with pytest.raises(InputError, match="sample 'c1' has different design values"):
+            _sample_attributes(clash, ["oxygen"], "donor")

@@ -69,10 +69,54 @@ def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
     return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
 
 
+#: Sample attributes by the content they are read from (a batch's plates share their layout):
+#: the last few kept, the oldest dropped first. Only read, never changed.
+_ATTRIBUTES: dict[tuple[Any, ...], pd.DataFrame] = {}
+_KEPT = 8
+
+
 def _sample_attributes(
     wells: pd.DataFrame, factors: list[str], replicate: str | None
 ) -> pd.DataFrame:
+    """Each unknown sample's design values (the factors and the replicate, as text), once
+    (:func:`_attributes`), kept by the content of the columns they are read from."""
     cols = [*factors, *([replicate] if replicate else [])]
+    key = _content(wells, ["sample", "sample_type", "exclude_code", *cols])
+    found = None if key is None else _ATTRIBUTES.get(key)
+    if found is None:
+        found = _attributes(wells, cols)
+        if key is not None:
+            while len(_ATTRIBUTES) >= _KEPT:
+                _ATTRIBUTES.pop(next(iter(_ATTRIBUTES)), None)
+            _ATTRIBUTES[key] = found
+    return found
+
+
+def _content(wells: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | None:
+    """A key for the content of ``columns``: their names, dtypes and values; None unless each
+    column holds integers, or text and missing values only (other values can compare equal and
+    read differently as text: 1 and 1.0, True and 1, 0.0 and -0.0)."""
+    key: list[Any] = [tuple(columns)]
+    for name in columns:
+        column = wells[name]
+        values = column.tolist()
+        if column.dtype.kind not in "biu" and not _texts(values):
+            return None
+        key.append((str(column.dtype), tuple(values)))
+    return tuple(key)
+
+
+def _texts(values: list[Any]) -> bool:
+    """Whether ``values`` are text or missing (None, NaN) only."""
+    kinds = set(map(type, values))
+    if float in kinds and any(v == v for v in values if type(v) is float):  # a number
+        return False
+    return kinds <= {str, float, type(None)}
+
+
+def _attributes(wells: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Each unknown sample's values of ``cols`` as text, one row per sample; refused when a
+    sample has two, or none."""
     unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
     rows = np.flatnonzero(unkn.to_numpy())
     columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
