@@ -299,33 +299,34 @@ def pairing_of(
     if pairing == "sample":
         return "sample"
     refs = list(reference_genes)
+    genes = set(refs)
     keys = [c for c in ("plate", "well") if c in wells]
-    located = wells.iloc[:0]  # the wells with a name (and a plate): no copy when all have one
+    rows: Sequence[int] = []  # the wells with a name (and a plate)
     if "well" in keys:
         named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
-        located = wells if named.all() else wells[named]
-    code = group_codes([located[k] for k in keys], len(located))
-    is_ref = located["target"].isin(refs).to_numpy()
-    genes = pd.Index(list(dict.fromkeys(refs)))
-    gene = genes.get_indexer(pd.Index(located["target"][is_ref]))
-    held = np.bincount(np.unique(code[is_ref] * len(genes) + gene) // max(len(genes), 1),
-                       minlength=int(code.max()) + 1 if len(code) else 0)  # fmt: skip
-    others = np.flatnonzero(~is_ref)
-    first = np.sort(np.unique(code[others], return_index=True)[1])  # a target row per well
-    targets = others[first]
-    lacking = targets[held[code[targets]] != len(refs)]  # target rows without every reference
+        rows = range(len(wells)) if named.all() else np.flatnonzero(named).tolist()
+    place = list(zip(*(wells[k].tolist() for k in keys), strict=True))
+    target = wells["target"].tolist()
+    held: dict[tuple[Any, ...], set[Any]] = {}  # each well's reference genes
+    for i in rows:
+        if target[i] in genes:
+            held.setdefault(place[i], set()).add(target[i])
+    seen, lacking = set(), []  # the first target row of each well; those without every reference
+    for i in rows:
+        if target[i] not in genes and place[i] not in seen:
+            seen.add(place[i])
+            if len(held.get(place[i], ())) != len(refs):
+                lacking.append(i)
+    located = len(rows) == len(wells)
     if pairing == "auto":
-        return (
-            "well" if len(targets) and not len(lacking) and len(located) == len(wells) else "sample"
-        )
-    if not len(lacking) and len(targets) and len(located) == len(wells):
+        return "well" if seen and not lacking and located else "sample"
+    if not lacking and seen and located:
         return "well"
     from .errors import ConfigError
 
-    lacking = located.iloc[lacking]
-    example = ", ".join(f"{r['well']} ({r['target']})" for r in lacking.head(3).to_dict("records"))
+    example = ", ".join(f"{wells['well'].iloc[i]} ({target[i]})" for i in lacking[:3])
     raise ConfigError(
-        f"pairing = 'well', but {len(lacking) or len(wells) - len(located)} target well(s) hold "
+        f"pairing = 'well', but {len(lacking) or len(wells) - len(rows)} target well(s) hold "
         f"no reference gene {'or have no well name' if not example else f'({example})'}",
         where=where,
         hint="Per-well ΔCq needs target and reference genes in the same well (multiplex); set "

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qpcr.errors import InputError
-from qpcr.grouped import moments
+from qpcr.errors import ConfigError, InputError
+from qpcr.grouped import group_codes, moments
 from qpcr.qc import event_table
-from qpcr.quant import normalise, replicate_columns, summarise_replicates
+from qpcr.quant import normalise, pairing_of, replicate_columns, summarise_replicates
 from qpcr.stability.warnings import _factor_effects
 from qpcr.stages.quantify import _no_events
 from qpcr.stages.replicates import _attributes, _content, _sample_attributes, _with_attributes
@@ -279,3 +279,58 @@ def test_a_refused_sample_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(InputError, match="sample 'c1' has different design values"):
             _sample_attributes(clash, ["oxygen"], "donor")
+
+
+def _pairing_by_codes(wells: pd.DataFrame, refs: list[str], pairing: str) -> str:
+    """The formulation :func:`qpcr.quant.pairing_of` replaced (group numbers and bincounts),
+    its refusal as the text ``refused: N (example)``."""
+    keys = [c for c in ("plate", "well") if c in wells]
+    located = wells.iloc[:0]
+    if "well" in keys:
+        named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
+        located = wells if named.all() else wells[named]
+    code = group_codes([located[k] for k in keys], len(located))
+    is_ref = located["target"].isin(refs).to_numpy()
+    genes = pd.Index(list(dict.fromkeys(refs)))
+    gene = genes.get_indexer(pd.Index(located["target"][is_ref]))
+    held = np.bincount(np.unique(code[is_ref] * len(genes) + gene) // max(len(genes), 1),
+                       minlength=int(code.max()) + 1 if len(code) else 0)  # fmt: skip
+    others = np.flatnonzero(~is_ref)
+    first = np.sort(np.unique(code[others], return_index=True)[1])
+    targets = others[first]
+    lacking = targets[held[code[targets]] != len(refs)]
+    complete = len(located) == len(wells)
+    if pairing == "auto":
+        return "well" if len(targets) and not len(lacking) and complete else "sample"
+    if not len(lacking) and len(targets) and complete:
+        return "well"
+    rows = located.iloc[lacking]
+    example = ", ".join(f"{r['well']} ({r['target']})" for r in rows.head(3).to_dict("records"))
+    return f"refused: {len(rows) or len(wells) - len(located)} ({example})"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 12), st.sampled_from(["auto", "well"]))
+def test_pairing_equals_the_group_numbers_it_replaced(seed: int, n: int, pairing: str) -> None:
+    """Multiplex wells with or without every reference, wells without a name or plate."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        genes = ["MYC", "TBP", "GAPDH"] if rng.random() < 0.8 else ["MYC", "TBP"]
+        genes = genes if rng.random() < 0.8 else list(rng.choice(genes, 1))
+        rows += [(rng.choice(["p1", "p2"]), f"A{i % 5}", g) for g in genes]
+    wells = pd.DataFrame(rows, columns=["plate", "well", "target"]).astype(str)
+    for column in ("plate", "well"):
+        wells.loc[rng.random(len(wells)) < 0.05, column] = None
+    if rng.random() < 0.2:
+        wells = wells.drop(columns=str(rng.choice(["plate", "well"])))
+    refs = [["TBP"], ["TBP", "GAPDH"], ["GAPDH", "GAPDH"]][rng.integers(0, 3)]
+    expected = _pairing_by_codes(wells, refs, pairing)
+    if expected.startswith("refused"):
+        count, example = expected.removeprefix("refused: ").split(" ", 1)
+        with pytest.raises(ConfigError, match=rf"but {count} target well\(s\)") as refused:
+            pairing_of(wells, refs, pairing)
+        assert (example == "()") == ("or have no well name" in str(refused.value))
+        assert example == "()" or example in str(refused.value)
+    else:
+        assert pairing_of(wells, refs, pairing) == expected

@@ -200,9 +200,12 @@ def _relative(
     )
     tables = {**quantified.tables, **stability}
     notes, warnings = [*quantified.notes, *found], [*quantified.warnings, *problems]
-    unkn = quantified.wells[quantified.wells["sample_type"].eq("unkn")]
-    by_well = pairing_of(unkn, refs, settings.pairing, settings.where("pairing")) == "well"
-    wells = unkn[~unkn["excluded"]] if by_well else None
+    every = quantified.wells
+    unkn = np.flatnonzero(every["sample_type"].eq("unkn").to_numpy())  # the sample wells
+    located = pd.DataFrame({c: every[c].array.take(unkn) for c in ("plate", "well", "target")
+                            if c in every}, copy=False)  # fmt: skip
+    by_well = pairing_of(located, refs, settings.pairing, settings.where("pairing")) == "well"
+    wells = every.iloc[unkn[~every["excluded"].to_numpy(bool)[unkn]]] if by_well else None
     if by_well:
         notes.append("ΔCq taken per well (target and reference genes in the same well), then "
                      "averaged per sample (pairing)")  # fmt: skip
