@@ -400,35 +400,55 @@ def ratio_table(
     0     s1  MYC/HIF1A  ctrl        -2.0     0.250000        False        False
     1     s2  MYC/HIF1A   hyp        -0.5     0.707107        False        False
     """
-    keyed = (samples["sample"].notna() & samples["target"].notna()).to_numpy()
-    sample, names = pd.factorize(samples["sample"][keyed], sort=True)
-    target, targets = pd.factorize(samples["target"][keyed], sort=True)
-    cell = sample * len(targets) + target
-    log2_rq = samples["log2_rq"][keyed].to_numpy(float)
+    carried = ["sample", "ratio", *sample_cols, "log2_ratio", "ratio_value", "upper_bound",
+               "lower_bound"]  # fmt: skip
+    if len(set(carried)) < len(carried):
+        from .errors import InputError
+
+        raise InputError(
+            f"the sample columns {', '.join(sample_cols)} repeat a name or name a column of the "
+            f"ratio table; expected other names than {', '.join(carried[:2] + carried[-4:])}",
+            where="ratios",
+            hint="Rename the design factor or replicate column",
+        )
+    # the samples and targets numbered in sorted order, rows missing either left out
+    keyed = np.flatnonzero((samples["sample"].notna() & samples["target"].notna()).to_numpy())
+    sample_of, target_of = samples["sample"].tolist(), samples["target"].tolist()
+    names = sorted({sample_of[i] for i in keyed})
+    targets = sorted({target_of[i] for i in keyed})
+    sample_at = {name: j for j, name in enumerate(names)}
+    target_at = {name: j for j, name in enumerate(targets)}
+    cell = np.array([sample_at[sample_of[i]] * len(targets) + target_at[target_of[i]]
+                     for i in keyed], dtype=np.intp)  # fmt: skip
+    log2_rq = samples["log2_rq"].to_numpy(float)[keyed]
     given = ~np.isnan(log2_rq)
     wide = np.full((len(names), len(targets)), np.nan)  # sample × target: the first value
     cells, first = np.unique(cell[given], return_index=True)
     wide.flat[cells] = log2_rq[given][first]
     cens = np.zeros(wide.shape, dtype=bool)  # any well of the sample's target censored
     if "censored" in samples:
-        cens.flat[cell[samples["censored"][keyed].fillna(False).to_numpy(bool)]] = True
+        cens.flat[cell[samples["censored"].fillna(False).to_numpy(bool)[keyed]]] = True
     held = ~np.isnan(wide).all(axis=0)
     column = {name: j for j, name in enumerate(targets) if held[j]}
     present = np.flatnonzero(~np.isnan(wide).all(axis=1))  # samples with a value, sorted
-    code, uniques = pd.factorize(samples["sample"])
-    row_of = np.unique(code, return_index=True)[1][int(code.min(initial=0) < 0) :]  # per sample
-    rows = row_of[pd.Index(uniques).get_indexer(names[present])]
+    first_row: dict[Any, int] = {}  # each sample's first row in the table
+    for i, name in enumerate(sample_of):
+        first_row.setdefault(name, i)
+    rows = np.array([first_row[names[j]] for j in present], dtype=np.intp)
     chosen = [(name, column[num], column[den]) for name, (num, den) in ratios.items()
               if num in column and den in column]  # fmt: skip
     if not chosen:
         return pd.DataFrame(columns=["ratio", "sample", *sample_cols, "log2_ratio", "ratio_value"])
-    frame = samples.iloc[np.tile(rows, len(chosen))][["sample", *sample_cols]]
-    frame = frame.reset_index(drop=True)
-    frame.insert(1, "ratio", np.repeat([name for name, _, _ in chosen], len(rows)))
+    index = pd.RangeIndex(len(rows) * len(chosen))
+    at = np.tile(rows, len(chosen))
+    taken = {c: pd.Series(samples[c].array.take(at), index=index, dtype=samples[c].dtype,
+                          copy=False) for c in ["sample", *sample_cols]}  # fmt: skip
+    frame: dict[str, Any] = {"sample": taken.pop("sample"),
+                             "ratio": np.repeat([name for name, _, _ in chosen], len(rows)),
+                             **taken}  # fmt: skip
     num, den = (np.repeat([c[k] for c in chosen], len(rows)) for k in (1, 2))
     at = np.tile(present, len(chosen))
-    frame["log2_ratio"] = wide[at, num] - wide[at, den]
-    frame["ratio_value"] = 2.0 ** frame["log2_ratio"]
-    frame["upper_bound"] = cens[at, num]
-    frame["lower_bound"] = cens[at, den]
-    return frame
+    log2_ratio = wide[at, num] - wide[at, den]
+    frame.update(log2_ratio=log2_ratio, ratio_value=2.0**log2_ratio, upper_bound=cens[at, num],
+                 lower_bound=cens[at, den])  # fmt: skip
+    return pd.DataFrame(frame, index=index, copy=False)

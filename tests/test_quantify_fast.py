@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from qpcr.errors import ConfigError, InputError
 from qpcr.grouped import group_codes, moments
 from qpcr.qc import event_table
-from qpcr.quant import normalise, pairing_of, replicate_columns, summarise_replicates
+from qpcr.quant import (
+    normalise,
+    pairing_of,
+    ratio_table,
+    replicate_columns,
+    summarise_replicates,
+)
 from qpcr.stability.warnings import _factor_effects
 from qpcr.stages.quantify import _no_events
 from qpcr.stages.replicates import _attributes, _content, _sample_attributes, _with_attributes
@@ -334,3 +340,76 @@ def test_pairing_equals_the_group_numbers_it_replaced(seed: int, n: int, pairing
         assert example == "()" or example in str(refused.value)
     else:
         assert pairing_of(wells, refs, pairing) == expected
+
+
+def _ratio_table_by_frames(
+    samples: pd.DataFrame, ratios: dict[str, tuple[str, str]], sample_cols: list[str]
+) -> pd.DataFrame:
+    """The formulation :func:`qpcr.quant.ratio_table` replaced: factorised selections, the
+    rows taken from the table, the columns inserted and set one by one."""
+    keyed = (samples["sample"].notna() & samples["target"].notna()).to_numpy()
+    sample, names = pd.factorize(samples["sample"][keyed], sort=True)
+    target, targets = pd.factorize(samples["target"][keyed], sort=True)
+    cell = sample * len(targets) + target
+    log2_rq = samples["log2_rq"][keyed].to_numpy(float)
+    given = ~np.isnan(log2_rq)
+    wide = np.full((len(names), len(targets)), np.nan)
+    cells, first = np.unique(cell[given], return_index=True)
+    wide.flat[cells] = log2_rq[given][first]
+    cens = np.zeros(wide.shape, dtype=bool)
+    if "censored" in samples:
+        cens.flat[cell[samples["censored"][keyed].fillna(False).to_numpy(bool)]] = True
+    held = ~np.isnan(wide).all(axis=0)
+    column = {name: j for j, name in enumerate(targets) if held[j]}
+    present = np.flatnonzero(~np.isnan(wide).all(axis=1))
+    code, uniques = pd.factorize(samples["sample"])
+    row_of = np.unique(code, return_index=True)[1][int(code.min(initial=0) < 0) :]
+    rows = row_of[pd.Index(uniques).get_indexer(names[present])]
+    chosen = [(name, column[num], column[den]) for name, (num, den) in ratios.items()
+              if num in column and den in column]  # fmt: skip
+    if not chosen:
+        return pd.DataFrame(columns=["ratio", "sample", *sample_cols, "log2_ratio", "ratio_value"])
+    frame = samples.iloc[np.tile(rows, len(chosen))][["sample", *sample_cols]]
+    frame = frame.reset_index(drop=True)
+    frame.insert(1, "ratio", np.repeat([name for name, _, _ in chosen], len(rows)))
+    num, den = (np.repeat([c[k] for c in chosen], len(rows)) for k in (1, 2))
+    at = np.tile(present, len(chosen))
+    frame["log2_ratio"] = wide[at, num] - wide[at, den]
+    frame["ratio_value"] = 2.0 ** frame["log2_ratio"]
+    frame["upper_bound"] = cens[at, num]
+    frame["lower_bound"] = cens[at, den]
+    return frame
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30), st.booleans())
+def test_ratio_table_equals_the_frames_it_replaced(seed: int, n: int, censored: bool) -> None:
+    rng = np.random.default_rng(seed)
+    samples = pd.DataFrame({
+        "sample": pd.Series(rng.choice(["s3", "s1", "s2", "s10"], n), dtype="str").where(
+            rng.random(n) > 0.1),
+        "target": pd.Series(rng.choice(["MYC", "OPG", "RANKL"], n), dtype="str").where(
+            rng.random(n) > 0.1),
+        "log2_rq": np.where(rng.random(n) < 0.2, np.nan, rng.normal(-5, 2, n)),
+        "oxygen": pd.Series(rng.choice(["normoxia", "hypoxia"], n), dtype=object),
+        "donor": rng.integers(1, 4, n),
+    })  # fmt: skip
+    if censored:
+        samples["censored"] = pd.Series(rng.random(n) < 0.3, dtype=object).where(
+            rng.random(n) > 0.1
+        )
+    ratios = {"RANKL/OPG": ("RANKL", "OPG"), "MYC/OPG": ("MYC", "OPG"), "X/MYC": ("X", "MYC")}
+    chosen = dict(list(ratios.items())[: rng.integers(0, 4)])
+    found = ratio_table(samples, chosen, ["oxygen", "donor"])
+    expected = _ratio_table_by_frames(samples, chosen, ["oxygen", "donor"])
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    for column in found:
+        assert [type(v) for v in found[column]] == [type(v) for v in expected[column]]
+
+
+@pytest.mark.parametrize("cols", [["ratio"], ["log2_ratio"], ["donor", "donor"]])
+def test_ratio_table_refuses_sample_columns_that_clash(cols: list[str]) -> None:
+    samples = pd.DataFrame({"sample": ["s1", "s1"], "target": ["A", "B"], "log2_rq": [1.0, 2.0],
+                            "ratio": "x", "log2_ratio": "y", "donor": "D1"})  # fmt: skip
+    with pytest.raises(InputError, match="repeat a name or name a column of the ratio table"):
+        ratio_table(samples, {"A/B": ("A", "B")}, cols)
