@@ -174,11 +174,13 @@ def _design(
     """Whether the quantification is absolute (no reference genes, standards with
     quantities), the calibrator sample, the targets of the unknowns and the design factors;
     refused when a relative quantification lacks reference genes or a control group."""
-    quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
-    standards = wells["sample_type"].eq("std") & (quantity > 0)
-    absolute = not settings.reference_genes and bool(standards.any())
+    absolute = False
+    if not settings.reference_genes:  # standards with quantities make it absolute
+        quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
+        absolute = bool((wells["sample_type"].eq("std") & (quantity > 0)).any())
     calibrator = calibrator_sample(settings)
-    targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"].tolist()))
+    pairs = zip(wells["target"].tolist(), wells["sample_type"].tolist(), strict=True)
+    targets = tuple(dict.fromkeys(target for target, kind in pairs if kind == "unkn"))
     if not absolute:
         _check_references(targets, settings)
     factors = [] if (absolute and not settings.control) or calibrator else _factors(wells, settings)

@@ -48,7 +48,7 @@ def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFra
     """The replicates table of ``columns`` (:func:`qpcr.quant.replicate_columns`) with each
     sample's attributes (``attrs``, :func:`_sample_attributes`): their left merge on
     ``sample``, each row's attributes taken by position."""
-    names = list(attrs.columns.drop("sample"))
+    names = [name for name in attrs.columns if name != "sample"]
     if set(names) & set(columns):  # a clash of names: the merge's suffixes
         return pd.DataFrame(columns, copy=False).merge(attrs, on="sample", how="left")
     sample = columns["sample"]
