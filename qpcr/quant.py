@@ -111,10 +111,8 @@ def replicate_columns(
     low, high, _, _ = order_stats(cq, code)
     n_used = n_used.astype(np.int64)
     index = pd.RangeIndex(len(first))
-    found: dict[str, Any] = {
-        k: pd.Series(values.take(first), index=index, dtype=wells[k].dtype, copy=False)
-        for k, values in zip(keys, key_values, strict=True)
-    }
+    at = first if rows is None else rows[first]
+    found: dict[str, Any] = {k: _taken(wells[k], at, index) for k in keys}
     found.update(n=np.bincount(code, minlength=len(first)), n_used=n_used, cq_mean=mean,
                  cq_sd=sd, cq_se=sd / np.sqrt(n_used), cq_range=high - low)  # fmt: skip
     if "censored" in wells:
@@ -232,15 +230,24 @@ def normalise(
     note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})"
                     for s in sample[kept][no_ref]]  # fmt: skip
     note[np.isnan(cq[kept]) & ~no_ref] = "no usable target Cq"
-    rows = np.flatnonzero(kept)
-    columns = {c: column.array.take(rows) for c, column in rep.items()}  # rep[kept], a column
+    rows, index = np.flatnonzero(kept), pd.RangeIndex(int(kept.sum()))
+    columns = {c: _taken(column, rows, index) for c, column in rep.items()}  # rep[kept]
     columns.update(
         censored=cens[kept], cq_mean=cq[kept], ref_cq=ref, delta_cq=delta, log2_rq=-delta,
         rel_quantity=2.0**-delta, se_log2_rq=np.sqrt(var[kept] + spread),
-        note=pd.Series(note, index=pd.RangeIndex(len(rows)), dtype=object),
+        note=pd.Series(note, index=index, dtype=object),
     )  # fmt: skip
-    out = pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), copy=False)
+    out = pd.DataFrame(columns, index=index, copy=False)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
+
+
+def _taken(column: pd.Series, rows: npt.NDArray[np.intp], index: pd.RangeIndex) -> Any:
+    """``column``'s values at ``rows`` with its dtype, for a new table on ``index``: a numpy
+    array for numbers (a table is built from those quickest), else a Series (a table would
+    read an array of objects as text)."""
+    if isinstance(column.dtype, np.dtype) and column.dtype != object:
+        return column.to_numpy()[rows]
+    return pd.Series(column.array.take(rows), index=index, dtype=column.dtype, copy=False)
 
 
 def _by_reference(
@@ -441,8 +448,7 @@ def ratio_table(
         return pd.DataFrame(columns=["ratio", "sample", *sample_cols, "log2_ratio", "ratio_value"])
     index = pd.RangeIndex(len(rows) * len(chosen))
     at = np.tile(rows, len(chosen))
-    taken = {c: pd.Series(samples[c].array.take(at), index=index, dtype=samples[c].dtype,
-                          copy=False) for c in ["sample", *sample_cols]}  # fmt: skip
+    taken = {c: _taken(samples[c], at, index) for c in ["sample", *sample_cols]}
     frame: dict[str, Any] = {"sample": taken.pop("sample"),
                              "ratio": np.repeat([name for name, _, _ in chosen], len(rows)),
                              **taken}  # fmt: skip

@@ -174,6 +174,7 @@ def test_normalise_equals_the_frames_it_replaced(
         "cq_se": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2, 0.05, n)),
         "n_censored": (rng.random(n) < 0.1).astype(np.int64),
         "oxygen": rng.choice(["normoxia", "hypoxia"], n),
+        "donor": pd.Series(rng.choice(["D1", "D2"], n), dtype=object),
     }).sample(frac=1.0, random_state=seed % 1000)  # fmt: skip
     if contiguous:
         rep = rep.dropna().sort_values("target", ascending=False, kind="stable")
@@ -193,7 +194,7 @@ def test_replicate_columns_of_rows_equal_the_summary_of_those_wells(seed: int, n
         "plate": rng.choice(["p1", "p2"], n),
         "sample": pd.Series(rng.choice(["s1", "s2", "s3"], n), dtype="str").where(
             rng.random(n) > 0.1),
-        "target": rng.choice(["GAPDH", "MYC"], n),
+        "target": pd.Series(rng.choice(["GAPDH", "MYC"], n), dtype=object),
         "cq_used": np.where(rng.random(n) < 0.2, np.nan, rng.normal(24, 2, n)),
         "censored": rng.random(n) < 0.2,
     })  # fmt: skip
