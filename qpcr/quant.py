@@ -90,7 +90,7 @@ def replicate_columns(
     Returns
     -------
     dict
-        Column name → values (pandas Series on a default index, numpy arrays).
+        Column name → values (numpy and pandas arrays, Series of objects on a default index).
 
     Examples
     --------
@@ -243,11 +243,13 @@ def normalise(
 
 def _taken(column: pd.Series, rows: npt.NDArray[np.intp], index: pd.RangeIndex) -> Any:
     """``column``'s values at ``rows`` with its dtype, for a new table on ``index``: a numpy
-    array for numbers (a table is built from those quickest), else a Series (a table would
-    read an array of objects as text)."""
-    if isinstance(column.dtype, np.dtype) and column.dtype != object:
+    array for numbers (a table is built from those quickest), pandas' own array for its
+    dtypes (text), a Series of objects (a table would read an array of objects as text)."""
+    if not isinstance(column.dtype, np.dtype):
+        return column.array.take(rows)
+    if column.dtype != object:
         return column.to_numpy()[rows]
-    return pd.Series(column.array.take(rows), index=index, dtype=column.dtype, copy=False)
+    return pd.Series(column.to_numpy()[rows], index=index, dtype=object, copy=False)
 
 
 def _by_reference(

@@ -51,11 +51,12 @@ def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFra
     names = [name for name in attrs.columns if name != "sample"]
     if set(names) & set(columns):  # a clash of names: the merge's suffixes
         return pd.DataFrame(columns, copy=False).merge(attrs, on="sample", how="left")
-    sample = columns["sample"]
+    sample = pd.Index(columns["sample"])
     at = pd.Index(attrs["sample"]).get_indexer(sample)  # -1: no attributes (NaN, as merged)
+    index = pd.RangeIndex(len(sample))
     for name in names:
         values = attrs[name].array.take(at, allow_fill=True)
-        columns[name] = pd.Series(values, index=sample.index, dtype=attrs[name].dtype, copy=False)
+        columns[name] = pd.Series(values, index=index, dtype=attrs[name].dtype, copy=False)
     return pd.DataFrame(columns, copy=False)
 
 
