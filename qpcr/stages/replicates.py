@@ -56,7 +56,9 @@ def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFra
     index = pd.RangeIndex(len(sample))
     for name in names:
         values = attrs[name].array.take(at, allow_fill=True)
-        columns[name] = pd.Series(values, index=index, dtype=attrs[name].dtype, copy=False)
+        if isinstance(attrs[name].dtype, np.dtype):  # a table would read objects as text
+            values = pd.Series(values, index=index, dtype=attrs[name].dtype, copy=False)
+        columns[name] = values
     return pd.DataFrame(columns, copy=False)
 
 
