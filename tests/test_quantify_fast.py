@@ -77,11 +77,12 @@ def test_factor_effects_of_every_target_equal_each_targets_own(
         "cq_mean": rng.normal(22, 2, n).round(int(rng.integers(0, 4))),
         "oxygen": rng.choice(["normoxia", "hypoxia", "anoxia"][: rng.integers(1, 4)], n),
         "dose": rng.choice([0.0, 1.5, 10.0], n),
+        "batch": pd.Series(rng.choice(np.array([1, "1", 2, 12], dtype=object), n), dtype=object),
     })  # fmt: skip
     if holes:  # missing values in the response, a factor and the target
         for column in ("cq_mean", "oxygen", "target"):
             table.loc[rng.random(n) < 0.15, column] = None
-    factors = ["oxygen", "dose"]
+    factors = ["oxygen", "dose"] if seed % 2 else ["batch", "oxygen"]
     try:  # aliased factors (no degrees of freedom for one) fail both alike
         expected_of = {target: _factor_effects_one(table, target, factors) for target in targets}
     except ZeroDivisionError:

@@ -248,15 +248,19 @@ def _factor_effects(
     takes its rows with every value by position.
     """
     target = samples["target"].astype(str).to_numpy()
-    complete = np.logical_and.reduce(
-        [samples[column].notna().to_numpy() for column in ["cq_mean", *factors]]
-    )
     cq = samples["cq_mean"].to_numpy(dtype=float, na_value=np.nan)
-    # each factor's values numbered once: as they are (distinct values), and as text in sorted
-    # order (a target's levels keep that order: its dummy columns, the first level left out,
-    # and its level means, in the order pandas' get_dummies and groupby give them)
-    raw = {f: pd.factorize(samples[f].to_numpy())[0] for f in factors}
-    text = {f: pd.factorize(samples[f].astype(str), sort=True)[0] for f in factors}
+    complete = ~np.isnan(cq)  # the rows with every value
+    # each factor's values numbered once: as they are (distinct values; -1 missing), and as
+    # text in sorted order (a target's levels keep that order: its dummy columns, the first
+    # level left out, and its level means, in the order pandas' get_dummies and groupby give
+    # them)
+    raw, text = {}, {}
+    for f in factors:
+        raw[f], values = pd.factorize(samples[f].to_numpy())
+        as_text = np.array([str(value) for value in values], dtype=object)  # as astype(str)
+        rank = np.unique(as_text, return_inverse=True)[1]
+        text[f] = np.append(rank, -1)[raw[f]]
+        complete &= raw[f] >= 0
     out: dict[str, dict[str, tuple[float, float]]] = {}
     for name in targets:
         at = np.flatnonzero(complete & (target == name))
