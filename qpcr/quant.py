@@ -21,13 +21,15 @@ Var(log2 NRQ) = Var(log2 RQ_g) + Var(log2 NF); an efficiency's own SE adds
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .grouped import group_codes, moments, order_stats
 
-__all__ = ["normalise", "pairing_of", "ratio_table", "summarise_replicates"]
+__all__ = ["normalise", "pairing_of", "ratio_table", "replicate_columns", "summarise_replicates"]
 
 
 def summarise_replicates(
@@ -62,22 +64,65 @@ def summarise_replicates(
     0     s1  GAPDH  2       2     18.1  0.141421    0.1       0.2
     1     s1    MYC  2       2     24.2  0.282843    0.2       0.4
     """
+    return pd.DataFrame(replicate_columns(wells, keys, value), copy=False)
+
+
+def replicate_columns(
+    wells: pd.DataFrame,
+    keys: Sequence[str] = ("sample", "target"),
+    value: str = "cq_used",
+    rows: npt.NDArray[np.intp] | None = None,
+) -> dict[str, Any]:
+    """The columns of :func:`summarise_replicates` of the wells at ``rows`` (None: every
+    well), by name: for callers that add columns of their own before building the table.
+
+    Parameters
+    ----------
+    wells
+        The wells, with the ``keys`` columns and ``value``.
+    keys
+        The columns that name a replicate group.
+    value
+        The Cq column to average (cycles).
+    rows
+        The positions of the wells to summarise, in this order (None: all).
+
+    Returns
+    -------
+    dict
+        Column name → values (numpy and pandas arrays, Series of objects on a default index).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"sample": ["s1"] * 4, "target": ["GAPDH", "GAPDH", "MYC", "MYC"],
+    ...                       "cq_used": [18.0, 18.2, 24.0, 24.4]})
+    >>> found = replicate_columns(wells, rows=np.array([2, 3, 0]))
+    >>> found["target"].tolist(), found["n"].tolist(), found["cq_mean"].tolist()
+    (['MYC', 'GAPDH'], [2, 1], [24.2, 18.0])
+    """
     keys = list(keys)
-    code = group_codes([wells[k] for k in keys], len(wells))
+    key_values = [wells[k].array if rows is None else wells[k].array.take(rows) for k in keys]
+    code = group_codes(key_values, len(wells) if rows is None else len(rows))
     first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
     cq = wells[value].astype(float).to_numpy()
+    cq = cq if rows is None else cq[rows]
     mean, sd, n_used = moments(cq, code)
     low, high, _, _ = order_stats(cq, code)
     n_used = n_used.astype(np.int64)
-    found = {"n": np.bincount(code, minlength=len(first)), "n_used": n_used, "cq_mean": mean,
-             "cq_sd": sd, "cq_se": sd / np.sqrt(n_used), "cq_range": high - low}  # fmt: skip
+    index = pd.RangeIndex(len(first))
+    at = first if rows is None else rows[first]
+    found: dict[str, Any] = {k: _taken(wells[k], at, index) for k in keys}
+    found.update(n=np.bincount(code, minlength=len(first)), n_used=n_used, cq_mean=mean,
+                 cq_sd=sd, cq_se=sd / np.sqrt(n_used), cq_range=high - low)  # fmt: skip
     if "censored" in wells:
-        used = ~np.isnan(cq) & wells["censored"].astype(bool).to_numpy()
+        censored = wells["censored"].astype(bool).to_numpy()
+        used = ~np.isnan(cq) & (censored if rows is None else censored[rows])
         counts = np.bincount(code[used], minlength=len(first))
         # a group missing a key counts none
-        keyed = np.logical_and.reduce([wells[k].notna().to_numpy()[first] for k in keys])
+        keyed = np.logical_and.reduce([pd.notna(values[first]) for values in key_values])
         found["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
-    return wells[keys].iloc[first].reset_index(drop=True).assign(**found)
+    return found
 
 
 def normalise(
@@ -141,68 +186,83 @@ def normalise(
     ref_nd = is_ref & cens
     cq = rep["cq_mean"].to_numpy(float, copy=True)
     cq[ref_nd] = np.nan  # an undetermined reference gene cannot normalise
-    code, names = pd.factorize(rep["target"])  # -1 (a missing target): NaN below
+    # the targets numbered in sorted order, as a groupby numbers them; -1 (a missing target)
+    code, names = pd.factorize(rep["target"], sort=True)
 
     def per_target(values: list[float]) -> np.ndarray:
         return np.append(np.array(values, dtype=float), np.nan)[code]
 
     log2e = per_target([np.log2(efficiency.get(t, 2.0)) for t in names])
     weighted = cq * log2e
-    gene_mean = pd.Series(cq, index=rep.index).groupby(rep["target"]).transform("mean")
+    gene_mean = np.append(moments(cq, code)[0], np.nan)[code]  # each gene's mean over the run
     se_e = per_target([efficiency_se.get(t, 0.0) for t in names])
     e = 2.0**log2e
     var = (log2e * rep["cq_se"].to_numpy(float)) ** 2 + (
-        (gene_mean.to_numpy() - cq) * se_e / (e * np.log(2))
+        (gene_mean - cq) * se_e / (e * np.log(2))
     ) ** 2
 
     sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
-    ref_w, ref_var = _by_reference(
-        sample[is_ref], target[is_ref], weighted[is_ref], var[is_ref], refs
-    )
+    held = pd.Index(sorted(set(sample[is_ref])))  # the samples with a reference gene's row
+    at = held.get_indexer(pd.Index(sample))  # each row's sample among them; -1: none
+    gene = pd.Index(refs).get_indexer(pd.Index(target[is_ref]))
+    ref_w, ref_var = (_by_reference(gene, at[is_ref], values[is_ref], (len(refs), len(held)))
+                      for values in (weighted, var))  # fmt: skip
     f = len(refs)
-    ref_cq = ref_w.mean(axis=1, skipna=False)
-    var_nf = ref_var.sum(axis=1, skipna=False) / f**2
+    with np.errstate(invalid="ignore", divide="ignore"):  # no reference gene: NaN
+        # a missing gene leaves NaN; the genes added one after another, as pandas adds a
+        # frame's columns
+        ref_cq = ref_w.sum(axis=0) / f
+        var_nf = ref_var.sum(axis=0) / f**2
     undetermined = set(zip(sample[ref_nd], target[ref_nd], strict=True))
     why = {
         name: ", ".join(f"{g} {'undetermined' if (name, g) in undetermined else 'missing'}"
                         for g, lost in zip(refs, row, strict=True) if lost)
-        for name, row in zip(ref_w.index, ref_w.isna().to_numpy(), strict=True) if row.any()
+        for name, row in zip(held, np.isnan(ref_w).T, strict=True) if row.any()
     }  # fmt: skip
 
     kept = ~is_ref
-    at = ref_w.index.get_indexer(pd.Index(sample[kept]))  # -1 (no reference row): NaN
-    ref = np.append(ref_cq.to_numpy(float), np.nan)[at]
+    at = at[kept]
+    ref = np.append(ref_cq, np.nan)[at]
     delta = weighted[kept] - ref
-    spread = np.append(var_nf.to_numpy(float), np.nan)[at]
+    spread = np.append(var_nf, np.nan)[at]
     note = np.full(len(at), "", dtype=object)
     no_ref = np.isnan(ref)
     note[no_ref] = [f"no usable reference Cq ({why.get(s, ', '.join(refs))})"
                     for s in sample[kept][no_ref]]  # fmt: skip
     note[np.isnan(cq[kept]) & ~no_ref] = "no usable target Cq"
-    out = rep[kept].assign(
+    rows, index = np.flatnonzero(kept), pd.RangeIndex(int(kept.sum()))
+    columns = {c: _taken(column, rows, index) for c, column in rep.items()}  # rep[kept]
+    columns.update(
         censored=cens[kept], cq_mean=cq[kept], ref_cq=ref, delta_cq=delta, log2_rq=-delta,
         rel_quantity=2.0**-delta, se_log2_rq=np.sqrt(var[kept] + spread),
-        note=pd.Series(note, index=rep.index[kept], dtype=object),
-    ).reset_index(drop=True)  # fmt: skip
+        note=pd.Series(note, index=index, dtype=object),
+    )  # fmt: skip
+    out = pd.DataFrame(columns, index=index, copy=False)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
 
 
+def _taken(column: pd.Series, rows: npt.NDArray[np.intp], index: pd.RangeIndex) -> Any:
+    """``column``'s values at ``rows`` with its dtype, for a new table on ``index``: a numpy
+    array for numbers (a table is built from those quickest), pandas' own array for its
+    dtypes (text), a Series of objects (a table would read an array of objects as text)."""
+    if not isinstance(column.dtype, np.dtype):
+        return column.array.take(rows)
+    if column.dtype != object:
+        return column.to_numpy()[rows]
+    return pd.Series(column.to_numpy()[rows], index=index, dtype=object, copy=False)
+
+
 def _by_reference(
-    sample: np.ndarray, target: np.ndarray, weighted: np.ndarray, variance: np.ndarray,
-    refs: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """Sample × reference gene tables of the weighted Cq and its variance of the reference
-    genes' rows (the first value given for a cell; NaN where a sample lacks the gene)."""
-    samples = pd.Index(sorted(set(sample)))
-    at = (samples.get_indexer(pd.Index(sample)), pd.Index(refs).get_indexer(pd.Index(target)))
-    tables = []
-    for values in (weighted, variance):
-        table = np.full((len(samples), len(refs)), np.nan)
-        given = ~np.isnan(values)
-        # the first value of a cell wins: write them last
-        table[at[0][given][::-1], at[1][given][::-1]] = values[given][::-1]
-        tables.append(pd.DataFrame(table, index=samples, columns=refs))
-    return tables[0], tables[1]
+    gene: np.ndarray, sample: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    """The reference gene × sample table of the reference genes' rows' ``values`` (``gene``,
+    ``sample``: each row's cell): the first value given for a cell; NaN where a sample lacks
+    the gene."""
+    table = np.full(shape, np.nan)
+    given = ~np.isnan(values)
+    # the first value of a cell wins: write them last
+    table[gene[given][::-1], sample[given][::-1]] = values[given][::-1]
+    return table
 
 
 def pairing_of(
@@ -248,33 +308,34 @@ def pairing_of(
     if pairing == "sample":
         return "sample"
     refs = list(reference_genes)
+    genes = set(refs)
     keys = [c for c in ("plate", "well") if c in wells]
-    located = wells.iloc[:0]  # the wells with a name (and a plate): no copy when all have one
+    rows: Sequence[int] = []  # the wells with a name (and a plate)
     if "well" in keys:
         named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
-        located = wells if named.all() else wells[named]
-    code = group_codes([located[k] for k in keys], len(located))
-    is_ref = located["target"].isin(refs).to_numpy()
-    genes = pd.Index(list(dict.fromkeys(refs)))
-    gene = genes.get_indexer(pd.Index(located["target"][is_ref]))
-    held = np.bincount(np.unique(code[is_ref] * len(genes) + gene) // max(len(genes), 1),
-                       minlength=int(code.max()) + 1 if len(code) else 0)  # fmt: skip
-    others = np.flatnonzero(~is_ref)
-    first = np.sort(np.unique(code[others], return_index=True)[1])  # a target row per well
-    targets = others[first]
-    lacking = targets[held[code[targets]] != len(refs)]  # target rows without every reference
+        rows = range(len(wells)) if named.all() else np.flatnonzero(named).tolist()
+    place = list(zip(*(wells[k].tolist() for k in keys), strict=True))
+    target = wells["target"].tolist()
+    held: dict[tuple[Any, ...], set[Any]] = {}  # each well's reference genes
+    for i in rows:
+        if target[i] in genes:
+            held.setdefault(place[i], set()).add(target[i])
+    seen, lacking = set(), []  # the first target row of each well; those without every reference
+    for i in rows:
+        if target[i] not in genes and place[i] not in seen:
+            seen.add(place[i])
+            if len(held.get(place[i], ())) != len(refs):
+                lacking.append(i)
+    located = len(rows) == len(wells)
     if pairing == "auto":
-        return (
-            "well" if len(targets) and not len(lacking) and len(located) == len(wells) else "sample"
-        )
-    if not len(lacking) and len(targets) and len(located) == len(wells):
+        return "well" if seen and not lacking and located else "sample"
+    if not lacking and seen and located:
         return "well"
     from .errors import ConfigError
 
-    lacking = located.iloc[lacking]
-    example = ", ".join(f"{r['well']} ({r['target']})" for r in lacking.head(3).to_dict("records"))
+    example = ", ".join(f"{wells['well'].iloc[i]} ({target[i]})" for i in lacking[:3])
     raise ConfigError(
-        f"pairing = 'well', but {len(lacking) or len(wells) - len(located)} target well(s) hold "
+        f"pairing = 'well', but {len(lacking) or len(wells) - len(rows)} target well(s) hold "
         f"no reference gene {'or have no well name' if not example else f'({example})'}",
         where=where,
         hint="Per-well ΔCq needs target and reference genes in the same well (multiplex); set "
@@ -348,35 +409,54 @@ def ratio_table(
     0     s1  MYC/HIF1A  ctrl        -2.0     0.250000        False        False
     1     s2  MYC/HIF1A   hyp        -0.5     0.707107        False        False
     """
-    keyed = (samples["sample"].notna() & samples["target"].notna()).to_numpy()
-    sample, names = pd.factorize(samples["sample"][keyed], sort=True)
-    target, targets = pd.factorize(samples["target"][keyed], sort=True)
-    cell = sample * len(targets) + target
-    log2_rq = samples["log2_rq"][keyed].to_numpy(float)
+    carried = ["sample", "ratio", *sample_cols, "log2_ratio", "ratio_value", "upper_bound",
+               "lower_bound"]  # fmt: skip
+    if len(set(carried)) < len(carried):
+        from .errors import InputError
+
+        raise InputError(
+            f"the sample columns {', '.join(sample_cols)} repeat a name or name a column of the "
+            f"ratio table; expected other names than {', '.join(carried[:2] + carried[-4:])}",
+            where="ratios",
+            hint="Rename the design factor or replicate column",
+        )
+    # the samples and targets numbered in sorted order, rows missing either left out
+    keyed = np.flatnonzero((samples["sample"].notna() & samples["target"].notna()).to_numpy())
+    sample_of, target_of = samples["sample"].tolist(), samples["target"].tolist()
+    names = sorted({sample_of[i] for i in keyed})
+    targets = sorted({target_of[i] for i in keyed})
+    sample_at = {name: j for j, name in enumerate(names)}
+    target_at = {name: j for j, name in enumerate(targets)}
+    cell = np.array([sample_at[sample_of[i]] * len(targets) + target_at[target_of[i]]
+                     for i in keyed], dtype=np.intp)  # fmt: skip
+    log2_rq = samples["log2_rq"].to_numpy(float)[keyed]
     given = ~np.isnan(log2_rq)
     wide = np.full((len(names), len(targets)), np.nan)  # sample × target: the first value
     cells, first = np.unique(cell[given], return_index=True)
     wide.flat[cells] = log2_rq[given][first]
     cens = np.zeros(wide.shape, dtype=bool)  # any well of the sample's target censored
     if "censored" in samples:
-        cens.flat[cell[samples["censored"][keyed].fillna(False).to_numpy(bool)]] = True
+        cens.flat[cell[samples["censored"].fillna(False).to_numpy(bool)[keyed]]] = True
     held = ~np.isnan(wide).all(axis=0)
     column = {name: j for j, name in enumerate(targets) if held[j]}
     present = np.flatnonzero(~np.isnan(wide).all(axis=1))  # samples with a value, sorted
-    code, uniques = pd.factorize(samples["sample"])
-    row_of = np.unique(code, return_index=True)[1][int(code.min(initial=0) < 0) :]  # per sample
-    rows = row_of[pd.Index(uniques).get_indexer(names[present])]
+    first_row: dict[Any, int] = {}  # each sample's first row in the table
+    for i, name in enumerate(sample_of):
+        first_row.setdefault(name, i)
+    rows = np.array([first_row[names[j]] for j in present], dtype=np.intp)
     chosen = [(name, column[num], column[den]) for name, (num, den) in ratios.items()
               if num in column and den in column]  # fmt: skip
     if not chosen:
         return pd.DataFrame(columns=["ratio", "sample", *sample_cols, "log2_ratio", "ratio_value"])
-    frame = samples.iloc[np.tile(rows, len(chosen))][["sample", *sample_cols]]
-    frame = frame.reset_index(drop=True)
-    frame.insert(1, "ratio", np.repeat([name for name, _, _ in chosen], len(rows)))
+    index = pd.RangeIndex(len(rows) * len(chosen))
+    at = np.tile(rows, len(chosen))
+    taken = {c: _taken(samples[c], at, index) for c in ["sample", *sample_cols]}
+    frame: dict[str, Any] = {"sample": taken.pop("sample"),
+                             "ratio": np.repeat([name for name, _, _ in chosen], len(rows)),
+                             **taken}  # fmt: skip
     num, den = (np.repeat([c[k] for c in chosen], len(rows)) for k in (1, 2))
     at = np.tile(present, len(chosen))
-    frame["log2_ratio"] = wide[at, num] - wide[at, den]
-    frame["ratio_value"] = 2.0 ** frame["log2_ratio"]
-    frame["upper_bound"] = cens[at, num]
-    frame["lower_bound"] = cens[at, den]
-    return frame
+    log2_ratio = wide[at, num] - wide[at, den]
+    frame.update(log2_ratio=log2_ratio, ratio_value=2.0**log2_ratio, upper_bound=cens[at, num],
+                 lower_bound=cens[at, den])  # fmt: skip
+    return pd.DataFrame(frame, index=index, copy=False)

@@ -217,7 +217,7 @@ def test_reference_factor_test_matches_statsmodels(seed: int, donors: int) -> No
     cells = [c for c in CELLS for _ in range(donors)]
     data = pd.DataFrame(cells, columns=["oxygen", "treatment"]).assign(target="REF")
     data["cq_mean"] = 20 + data["oxygen"].eq("H") * rng.normal() + rng.normal(size=len(data))
-    ours = _factor_effects(data, "REF", ["oxygen", "treatment"])
+    ours = _factor_effects(data, ["REF"], ["oxygen", "treatment"])["REF"]
     full = smf.ols("cq_mean ~ C(oxygen) + C(treatment)", data=data).fit()
     for factor in ("oxygen", "treatment"):
         other = "treatment" if factor == "oxygen" else "oxygen"
@@ -231,6 +231,6 @@ def test_identical_reference_cq_is_not_tested(cq: float) -> None:
     """Identical Cq in every sample: no variance, so no p (rounding noise must not make one)."""
     data = pd.DataFrame({"target": "REF", "cq_mean": [cq] * 6, "treatment": ["a", "b"] * 3,
                          "oxygen": ["n", "n", "h", "h", "n", "h"]})  # fmt: skip
-    effects = _factor_effects(data, "REF", ["treatment", "oxygen"])
+    effects = _factor_effects(data, ["REF"], ["treatment", "oxygen"])["REF"]
     assert set(effects) == {"treatment", "oxygen"}
     assert all(np.isnan(p) and effect == 0 for p, effect in effects.values())

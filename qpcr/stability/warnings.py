@@ -164,7 +164,7 @@ def reference_gene_warnings(
         if _OXYGEN.search(str(f)) or any(_OXYGEN.search(str(x)) for x in lv)
     ]
     pool = [t for t in measured if t in refs or _canonical(t) in CANDIDATES_TO_TEST]
-    dependence = {t: _factor_effects(samples, t, list(factors)) for t in pool}
+    dependence = _factor_effects(samples, pool, list(factors))
     unstable = {t for t, eff in dependence.items() if _flagged(eff, alpha, max_effect)}
     listed = {*HYPOXIA_RESPONSIVE, *HYPOXIA_SOFT}
     stable = sorted(
@@ -238,30 +238,48 @@ def _flagged(effects: dict[str, tuple[float, float]], alpha: float, max_effect: 
 
 
 def _factor_effects(
-    samples: pd.DataFrame, target: str, factors: list[str]
-) -> dict[str, tuple[float, float]]:
-    """(p, max - min level mean in cycles) per factor for one target's per-sample Cq.
+    samples: pd.DataFrame, targets: Sequence[str], factors: list[str]
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """(p, max - min level mean in cycles) per factor of each target's per-sample Cq.
 
     p is the type II F test of the factor in the additive OLS model ``cq ~ Σ factors``
     (NaN when the model has no residual variance, residuals at rounding level included, or no
-    degrees of freedom).
+    degrees of freedom). The table's columns are read once for every target: each target
+    takes its rows with every value by position.
     """
+    target = samples["target"].astype(str).to_numpy()
+    cq = samples["cq_mean"].to_numpy(dtype=float, na_value=np.nan)
+    complete = ~np.isnan(cq)  # the rows with every value
+    # each factor's values numbered once: as they are (distinct values; -1 missing), and as
+    # text in sorted order (a target's levels keep that order: its dummy columns, the first
+    # level left out, and its level means, in the order pandas' get_dummies and groupby give
+    # them)
+    raw, text = {}, {}
+    for f in factors:
+        raw[f], values = pd.factorize(samples[f].to_numpy())
+        as_text = np.array([str(value) for value in values], dtype=object)  # as astype(str)
+        rank = np.unique(as_text, return_inverse=True)[1]
+        text[f] = np.append(rank, -1)[raw[f]]
+        complete &= raw[f] >= 0
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for name in targets:
+        at = np.flatnonzero(complete & (target == name))
+        usable = [f for f in factors if len(np.unique(raw[f][at])) > 1]
+        if not usable or len(at) < 3:
+            out[name] = {}
+            continue
+        levels = {f: np.unique(text[f][at], return_inverse=True)[1] for f in usable}
+        out[name] = _effects(cq[at], levels)
+    return out
+
+
+def _effects(y: np.ndarray, levels: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """(p, max - min level mean) per factor of ``y`` (``levels``: each factor's level numbers,
+    0, 1, … in sorted order) in the additive model: :func:`_factor_effects` for one target."""
     from ..stats.dist import f_sf
 
-    chosen = samples["target"].astype(str).eq(target).to_numpy(copy=True)
-    for column in ["cq_mean", *factors]:  # the target's rows with every value
-        chosen &= samples[column].notna().to_numpy()
-    at = np.flatnonzero(chosen)
-    data = {column: samples[column].iloc[at] for column in ["cq_mean", *factors]}
-    usable = [f for f in factors if len(pd.unique(data[f].to_numpy())) > 1]
-    if not usable or len(at) < 3:
-        return {}
-    # each factor's levels numbered in sorted order: its dummy columns (the first level left
-    # out) and its level means, in the order pandas' get_dummies and groupby give them
-    levels = {f: pd.factorize(data[f].astype(str), sort=True) for f in usable}
-    blocks = {f: (code[:, None] == np.arange(1, len(names))).astype(float)
-              for f, (code, names) in levels.items()}  # fmt: skip
-    y = data["cq_mean"].to_numpy(dtype=float)
+    blocks = {f: (code[:, None] == np.arange(1, int(code.max()) + 1)).astype(float)
+              for f, code in levels.items()}  # fmt: skip
     ones = np.ones((len(y), 1))
 
     def fit(parts: list[np.ndarray]) -> tuple[float, int]:  # residual SS and df
@@ -275,12 +293,12 @@ def _factor_effects(
     noise = len(y) * (1e3 * np.finfo(float).eps * float(np.abs(y).max())) ** 2
     testable = df_resid > 0 and ssr > noise
     out = {}
-    for f in usable:
+    for f in levels:
         p = float("nan")
         if testable:
             ssr_r, df_r = fit([b for g, b in blocks.items() if g != f])
             df_f = df_r - df_resid
             p = f_sf((ssr_r - ssr) / df_f / (ssr / df_resid), df_f, df_resid)
-        level_means = moments(y, levels[f][0])[0]
+        level_means = moments(y, levels[f])[0]
         out[f] = (p, float(level_means.max() - level_means.min()))
     return out

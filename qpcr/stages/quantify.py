@@ -4,6 +4,7 @@ stability."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -14,15 +15,13 @@ from ..calibrator import CALIBRATOR_NOTE, calibrator_sample, relative_to_calibra
 from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..efficiency import amplification_agreement
-from ..errors import ConfigError, InputError, MissingControlError
-from ..grouped import group_codes
-from ..groups import group_label
+from ..errors import ConfigError, MissingControlError
 from ..lowcopy import low_copy_replicates
-from ..plates import plate_strategy
 from ..qc import event_table
-from ..quant import normalise, pairing_of, summarise_replicates
+from ..quant import normalise, pairing_of
 from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
+from .replicates import _replicates
 
 __all__ = ["Quantified", "quantify"]
 
@@ -175,42 +174,17 @@ def _design(
     """Whether the quantification is absolute (no reference genes, standards with
     quantities), the calibrator sample, the targets of the unknowns and the design factors;
     refused when a relative quantification lacks reference genes or a control group."""
-    quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
-    standards = wells["sample_type"].eq("std") & (quantity > 0)
-    absolute = not settings.reference_genes and bool(standards.any())
+    absolute = False
+    if not settings.reference_genes:  # standards with quantities make it absolute
+        quantity = pd.to_numeric(wells["quantity"], errors="coerce") if "quantity" in wells else 0
+        absolute = bool((wells["sample_type"].eq("std") & (quantity > 0)).any())
     calibrator = calibrator_sample(settings)
-    targets = tuple(dict.fromkeys(wells.loc[wells["sample_type"].eq("unkn"), "target"].tolist()))
+    pairs = zip(wells["target"].tolist(), wells["sample_type"].tolist(), strict=True)
+    targets = tuple(dict.fromkeys(target for target, kind in pairs if kind == "unkn"))
     if not absolute:
         _check_references(targets, settings)
     factors = [] if (absolute and not settings.control) or calibrator else _factors(wells, settings)
     return absolute, calibrator, targets, factors
-
-
-def _replicates(
-    wells: pd.DataFrame, settings: AnalysisConfig, factors: list[str], absolute: bool
-) -> tuple[pd.DataFrame, str, list[str], list[str]]:
-    """Replicate means per sample × target (per plate too when the plates are calibrated),
-    the plate strategy (``single``, ``irc`` or per-plate), the inter-run calibrators and
-    notes."""
-    replicate = settings.replicate
-    ircs = _irc_samples(wells, settings)
-    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)] if ircs else wells, factors,
-                               replicate)  # fmt: skip
-    used = wells[~wells["excluded"]]
-    by_plate = summarise_replicates(used, keys=("plate", "sample", "target"))
-    by_plate = by_plate.merge(attrs, on="sample", how="left")
-    strategy = "single" if absolute else plate_strategy(by_plate, settings, ircs, value="cq_mean")
-    if strategy != "single":
-        return by_plate, strategy, ircs, []
-    notes = []
-    if ircs:  # one plate needs no inter-run calibration
-        used = used[~used["sample"].isin(ircs)]
-        notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
-    elif by_plate["plate"].notna().all() and by_plate["plate"].nunique() <= 1:
-        # one plate: its groups and their order are those without the plate
-        return by_plate.drop(columns="plate"), strategy, ircs, notes
-    replicates = summarise_replicates(used).merge(attrs, on="sample", how="left")
-    return replicates, strategy, ircs, notes
 
 
 def _relative(
@@ -228,9 +202,12 @@ def _relative(
     )
     tables = {**quantified.tables, **stability}
     notes, warnings = [*quantified.notes, *found], [*quantified.warnings, *problems]
-    unkn = quantified.wells[quantified.wells["sample_type"].eq("unkn")]
-    by_well = pairing_of(unkn, refs, settings.pairing, settings.where("pairing")) == "well"
-    wells = unkn[~unkn["excluded"]] if by_well else None
+    every = quantified.wells
+    unkn = np.flatnonzero(every["sample_type"].eq("unkn").to_numpy())  # the sample wells
+    located = pd.DataFrame({c: every[c].array.take(unkn) for c in ("plate", "well", "target")
+                            if c in every}, copy=False)  # fmt: skip
+    by_well = pairing_of(located, refs, settings.pairing, settings.where("pairing")) == "well"
+    wells = every.iloc[unkn[~every["excluded"].to_numpy(bool)[unkn]]] if by_well else None
     if by_well:
         notes.append("ΔCq taken per well (target and reference genes in the same well), then "
                      "averaged per sample (pairing)")  # fmt: skip
@@ -245,7 +222,10 @@ def _relative(
         notes.append(note)
     samples["upper_bound"] = samples["censored"]
     samples["not_detected"] = samples["n_censored"].eq(samples["n_used"]) & samples["n_used"].gt(0)
-    qc = pd.concat([quantified.qc, events, _reference_events(samples)], ignore_index=True)
+    missing = _reference_events(samples)
+    # (a second empty event table would add nothing: the same columns and dtypes)
+    added = [events] if events.empty and missing.empty else [events, missing]
+    qc = pd.concat([quantified.qc, *added], ignore_index=True)
     assumed = [t for t in quantified.targets if t not in efficiency]
     if efficiency and assumed:
         warnings.append(
@@ -261,16 +241,6 @@ def _relative(
         quantified, samples=samples, qc=qc, reference_genes=refs, tables=tables,
         notes=tuple(notes), warnings=tuple(warnings), comparable=calibrator is None,
     )  # fmt: skip
-
-
-def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
-    """Inter-run calibrators: ``irc_samples`` of the settings plus samples marked in an
-    ``irc`` layout column."""
-    if not config.irc_samples and "irc" not in wells:
-        return []
-    from ..plates import irc_sample_names
-
-    return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
 
 
 def _calibrate_plates(
@@ -476,9 +446,12 @@ def _reference_genes(
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
     levels_of = [replicates[f].astype(str).tolist() for f in factors]
-    unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
-                             if factors else "all")  # fmt: skip
-    levels = {f: list(dict.fromkeys(unkn[f].astype(str).tolist())) for f in factors}
+    unkn = replicates
+    if len(candidates) >= 3 or "group" in factors:  # (the label replaces a factor "group")
+        unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
+                                 if factors else "all")  # fmt: skip
+        levels_of = [unkn[f].astype(str).tolist() for f in factors]
+    levels = {f: list(dict.fromkeys(values)) for f, values in zip(factors, levels_of, strict=True)}
     if len(candidates) >= 3:
         cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
         every = reference_gene_warnings(unkn, candidates, levels, alpha=config.alpha)
@@ -501,7 +474,7 @@ def _reference_genes(
             '["TBP", "RPL13A", "B2M"]',
         )
     found = reference_gene_warnings(unkn, refs, levels, alpha=config.alpha)
-    events = event_table(
+    events = _no_events() if not found else event_table(
         [{"plate": "", "well": "", "sample": "", "target": w["target"], "code": w["rule"],
           "severity": "warn" if w["severity"] == "warning" else "info",
           "value": np.nan, "threshold": np.nan, "message": w["message"]} for w in found],
@@ -538,44 +511,17 @@ def _check_references(targets: Sequence[str], config: AnalysisConfig) -> None:
         )
 
 
-def _sample_attributes(
-    wells: pd.DataFrame, factors: list[str], replicate: str | None
-) -> pd.DataFrame:
-    cols = [*factors, *([replicate] if replicate else [])]
-    unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
-    rows = np.flatnonzero(unkn.to_numpy())
-    columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
-    code = group_codes([column.array[rows] for column in columns.values()], len(rows))
-    first = rows[np.unique(code, return_index=True)[1]]  # each distinct row once, in order
-    attrs = pd.DataFrame({c: column.iloc[first].reset_index(drop=True)
-                          for c, column in columns.items()})  # fmt: skip
-    clash = attrs[attrs["sample"].duplicated(keep=False).to_numpy()]
-    if not clash.empty:
-        name = clash["sample"].iloc[0]
-        found = "; ".join(
-            group_label(r) for r in clash[clash["sample"] == name][cols].to_dict("records")
-        )
-        raise InputError(
-            f"sample '{name}' has different design values in different wells ({found})",
-            where="layout",
-            hint="A sample name must stand for one biological sample in one condition",
-        )
-    empty = np.logical_or.reduce([attrs[c].isin(["", "nan"]).to_numpy() for c in cols],
-                                 initial=False)  # fmt: skip
-    if empty.any():
-        raise InputError(
-            f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "
-            f"{', '.join(cols)}",
-            where="layout",
-            hint="Fill every design factor and the replicate for every sample well",
-        )
-    return attrs
+@functools.cache
+def _no_events() -> pd.DataFrame:
+    """The empty event table (:func:`qpcr.qc.event_table` of no event), built once: it is only
+    ever concatenated, never changed."""
+    return event_table([])
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
     noted = samples["note"].ne("")
     if not noted.any():
-        return event_table([])
+        return _no_events()
     bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]
     bad = bad.drop_duplicates(["sample", "note"])
     rows = [

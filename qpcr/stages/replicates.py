@@ -1,0 +1,150 @@
+"""Replicate means per sample × target with each sample's design values, for the
+quantification step (:func:`qpcr.stages.quantify.quantify`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import AnalysisConfig
+from ..errors import InputError
+from ..grouped import group_codes
+from ..groups import group_label
+from ..plates import plate_strategy
+from ..quant import replicate_columns
+
+
+def _replicates(
+    wells: pd.DataFrame, settings: AnalysisConfig, factors: list[str], absolute: bool
+) -> tuple[pd.DataFrame, str, list[str], list[str]]:
+    """Replicate means per sample × target (per plate too when the plates are calibrated),
+    the plate strategy (``single``, ``irc`` or per-plate), the inter-run calibrators and
+    notes."""
+    replicate = settings.replicate
+    ircs = _irc_samples(wells, settings)
+    attrs = _sample_attributes(wells[~wells["sample"].isin(ircs)] if ircs else wells, factors,
+                               replicate)  # fmt: skip
+    used = np.flatnonzero(~wells["excluded"].to_numpy(bool))
+    plates = wells["plate"].to_numpy()[used]
+    if not ircs and pd.notna(plates).all() and len(set(plates.tolist())) <= 1:
+        # one plate needs no calibration, and its groups and their order are those without the
+        # plate
+        return _with_attributes(replicate_columns(wells, rows=used), attrs), "single", ircs, []
+    keys = ("plate", "sample", "target")
+    by_plate = _with_attributes(replicate_columns(wells, keys, rows=used), attrs)
+    strategy = "single" if absolute else plate_strategy(by_plate, settings, ircs, value="cq_mean")
+    if strategy != "single":
+        return by_plate, strategy, ircs, []
+    notes = []
+    if ircs:  # one plate needs no inter-run calibration
+        used = used[~wells["sample"].isin(ircs).to_numpy()[used]]
+        notes.append(f"inter-run calibrator(s) {', '.join(ircs)} not used: one plate")
+    return _with_attributes(replicate_columns(wells, rows=used), attrs), strategy, ircs, notes
+
+
+def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFrame:
+    """The replicates table of ``columns`` (:func:`qpcr.quant.replicate_columns`) with each
+    sample's attributes (``attrs``, :func:`_sample_attributes`): their left merge on
+    ``sample``, each row's attributes taken by position."""
+    names = [name for name in attrs.columns if name != "sample"]
+    if set(names) & set(columns):  # a clash of names: the merge's suffixes
+        return pd.DataFrame(columns, copy=False).merge(attrs, on="sample", how="left")
+    sample = pd.Index(columns["sample"])
+    at = pd.Index(attrs["sample"]).get_indexer(sample)  # -1: no attributes (NaN, as merged)
+    index = pd.RangeIndex(len(sample))
+    for name in names:
+        values = attrs[name].array.take(at, allow_fill=True)
+        if isinstance(attrs[name].dtype, np.dtype):  # a table would read objects as text
+            values = pd.Series(values, index=index, dtype=attrs[name].dtype, copy=False)
+        columns[name] = values
+    return pd.DataFrame(columns, copy=False)
+
+
+def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
+    """Inter-run calibrators: ``irc_samples`` of the settings plus samples marked in an
+    ``irc`` layout column."""
+    if not config.irc_samples and "irc" not in wells:
+        return []
+    from ..plates import irc_sample_names
+
+    return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
+
+
+#: Sample attributes by the content they are read from (a batch's plates share their layout):
+#: the last few kept, the oldest dropped first. Only read, never changed.
+_ATTRIBUTES: dict[tuple[Any, ...], pd.DataFrame] = {}
+_KEPT = 8
+
+
+def _sample_attributes(
+    wells: pd.DataFrame, factors: list[str], replicate: str | None
+) -> pd.DataFrame:
+    """Each unknown sample's design values (the factors and the replicate, as text), once
+    (:func:`_attributes`), kept by the content of the columns they are read from."""
+    cols = [*factors, *([replicate] if replicate else [])]
+    key = _content(wells, ["sample", "sample_type", "exclude_code", *cols])
+    found = None if key is None else _ATTRIBUTES.get(key)
+    if found is None:
+        found = _attributes(wells, cols)
+        if key is not None:
+            while len(_ATTRIBUTES) >= _KEPT:
+                _ATTRIBUTES.pop(next(iter(_ATTRIBUTES)), None)
+            _ATTRIBUTES[key] = found
+    return found
+
+
+def _content(wells: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | None:
+    """A key for the content of ``columns``: their names, dtypes and values; None unless each
+    column holds integers, or text and missing values only (other values can compare equal and
+    read differently as text: 1 and 1.0, True and 1, 0.0 and -0.0)."""
+    key: list[Any] = [tuple(columns)]
+    for name in columns:
+        column = wells[name]
+        values = column.tolist()
+        if column.dtype.kind not in "biu" and not _texts(values):
+            return None
+        key.append((str(column.dtype), tuple(values)))
+    return tuple(key)
+
+
+def _texts(values: list[Any]) -> bool:
+    """Whether ``values`` are text or missing (None, NaN) only."""
+    kinds = set(map(type, values))
+    if float in kinds and any(v == v for v in values if type(v) is float):  # a number
+        return False
+    return kinds <= {str, float, type(None)}
+
+
+def _attributes(wells: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Each unknown sample's values of ``cols`` as text, one row per sample; refused when a
+    sample has two, or none."""
+    unkn = wells["sample_type"].eq("unkn") & wells["exclude_code"].ne("not_in_layout")
+    rows = np.flatnonzero(unkn.to_numpy())
+    columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
+    code = group_codes([column.array[rows] for column in columns.values()], len(rows))
+    first = rows[np.unique(code, return_index=True)[1]]  # each distinct row once, in order
+    attrs = pd.DataFrame({c: column.iloc[first].reset_index(drop=True)
+                          for c, column in columns.items()})  # fmt: skip
+    clash = attrs[attrs["sample"].duplicated(keep=False).to_numpy()]
+    if not clash.empty:
+        name = clash["sample"].iloc[0]
+        found = "; ".join(
+            group_label(r) for r in clash[clash["sample"] == name][cols].to_dict("records")
+        )
+        raise InputError(
+            f"sample '{name}' has different design values in different wells ({found})",
+            where="layout",
+            hint="A sample name must stand for one biological sample in one condition",
+        )
+    empty = np.logical_or.reduce([attrs[c].isin(["", "nan"]).to_numpy() for c in cols],
+                                 initial=False)  # fmt: skip
+    if empty.any():
+        raise InputError(
+            f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "
+            f"{', '.join(cols)}",
+            where="layout",
+            hint="Fill every design factor and the replicate for every sample well",
+        )
+    return attrs
