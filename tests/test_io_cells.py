@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError
@@ -93,16 +93,19 @@ def test_a_table_is_framed_as_cell_by_cell(rows: list[list[object]], even: bool)
 
 _HEAD_PARTS = ["Excel Analysed Data Export", "EXCEL  analysed data export", "Quantitative",
                "Quantitative analysis of run.Green (Page 1)", " analysis of", "Well", "Cq",
-               ";", ",", "\t", "\n", " ", "x"]  # fmt: skip
+               ";", ",", "\t", "\n", " ", "x", "ΔΔCт", "ЕXCEL analysed data export",
+               "Ｑuantitative analysis of run.Green", "\u00a0", "é"]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(_HEAD_PARTS), max_size=12))
+@example(["ЕXCEL analysed data export", ";", "ΔΔCт"])
+@example(["x", "\n", "Ｑuantitative analysis of run.Green", ";"])
 def test_the_rotor_gene_sniffer_reads_the_first_cells_of_a_head_that_may_match(
     parts: list[str],
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "head.csv"
-        path.write_text("".join(parts), encoding="ascii")
+        path.write_text("".join(parts), encoding="utf-8")
         sample = FileSample(path)
         cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
         every = rotorgene._is_export([norm_header(c) for c in cells if c.strip()])

@@ -27,6 +27,7 @@ __all__ = [
     "decode_bytes",
     "find_header_row",
     "first_table_rows",
+    "fold_text",
     "frame",
     "norm_header",
     "parse_bool",
@@ -343,6 +344,33 @@ def norm_header(value: object) -> str:
     if not text.isascii():  # NFKC and the homoglyph table leave ASCII as it is
         text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
     return _SPACES.sub(" ", text).strip().lower()
+
+
+def fold_text(text: str) -> str:
+    r"""Text folded as :func:`norm_header` folds a header, without touching its spaces.
+
+    A word that :func:`norm_header` finds in a cell of a text is in the whole text folded
+    this way (NFKC and the homoglyph table map each character on its own, and the cells'
+    delimiters are ASCII), so one call tells whether any cell can hold it.
+
+    Parameters
+    ----------
+    text
+        Any text.
+
+    Returns
+    -------
+    str
+        The text lower-cased, after NFKC and the homoglyph table when it is not ASCII.
+
+    Examples
+    --------
+    >>> fold_text("ЕXCEL;Cт\u00a0Mean")  # a Cyrillic Е and т, a no-break space
+    'excel;ct mean'
+    """
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
+    return text.lower()
 
 
 def find_header_row(
