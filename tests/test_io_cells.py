@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError
 from qpcr.io import numbers, rotorgene
-from qpcr.io._tabular import as_text, frame, norm_header
+from qpcr.io._tabular import as_text, fold_text, frame, norm_header
 from qpcr.io.numbers import decimal_mark
 from qpcr.io.registry import FileSample
 
@@ -110,3 +110,19 @@ def test_the_rotor_gene_sniffer_reads_the_first_cells_of_a_head_that_may_match(
         cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
         every = rotorgene._is_export([norm_header(c) for c in cells if c.strip()])
         assert rotorgene.sniff(sample) == every
+
+
+# letters of the words, their homoglyphs and other forms NFKC or lower case map, and others
+_FOLDED = "excelquantitativeEXCELQUANTITATIVEЕеСсТтАаОоРр∆ＥｘｃＫKİıΣσς\u00a0 ;,\tz-"
+
+
+@given(st.lists(st.text(_FOLDED, max_size=14), min_size=1, max_size=5), st.sampled_from(";,\t"))
+@example(["x", "ЕXСЕL аnalysed", "ΣΣ"], ";")
+def test_a_word_norm_header_finds_in_a_cell_is_in_the_folded_text(
+    cells: list[str], delimiter: str
+) -> None:
+    folded = fold_text(delimiter.join(cells))
+    for cell in cells:
+        for word in ("excel", "quantitative", "ct", "analysed"):
+            if word in norm_header(cell):
+                assert word in folded

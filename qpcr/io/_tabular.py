@@ -347,11 +347,13 @@ def norm_header(value: object) -> str:
 
 
 def fold_text(text: str) -> str:
-    r"""Text folded as :func:`norm_header` folds a header, without touching its spaces.
+    r"""Text folded to look for a word of :func:`norm_header`'s in it at once.
 
-    A word that :func:`norm_header` finds in a cell of a text is in the whole text folded
-    this way (NFKC and the homoglyph table map each character on its own, and the cells'
-    delimiters are ASCII), so one call tells whether any cell can hold it.
+    A word of ASCII letters that :func:`norm_header` finds in a cell of ``text`` is in
+    ``fold_text(text)``: both apply NFKC (which maps each cell of delimited text as it maps the
+    whole text, the delimiters being ASCII) and lower case, and the homoglyph table's letters
+    are mapped after lower case here (one ``str.replace`` each: ``str.translate`` looks up
+    every character of a long head).
 
     Parameters
     ----------
@@ -361,16 +363,27 @@ def fold_text(text: str) -> str:
     Returns
     -------
     str
-        The text lower-cased, after NFKC and the homoglyph table when it is not ASCII.
+        The text after NFKC, lower case and the homoglyph table's letters, when it is not
+        ASCII; lower-cased otherwise.
 
     Examples
     --------
-    >>> fold_text("ЕXCEL;Cт\u00a0Mean")  # a Cyrillic Е and т, a no-break space
+    >>> fold_text("ЕXCEL;Cт\u00a0Mean")  # a Cyrillic Е and т
     'excel;ct mean'
     """
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
-    return text.lower()
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKC", text).lower()
+    for glyph, letter in _LOWER_HOMOGLYPHS:
+        if glyph in text:
+            text = text.replace(glyph, letter)
+    return text
+
+
+#: The homoglyph table's letters after lower case (:func:`fold_text`).
+_LOWER_HOMOGLYPHS = tuple(
+    {chr(k).lower(): v.lower() for k, v in _HOMOGLYPHS.items() if v.isalpha()}.items()
+)
 
 
 def find_header_row(
