@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .calibrator import calibrator_sample
@@ -166,7 +167,7 @@ def read_exports(
         wells["plate"] = wells["plate"].astype(str)
         mine = _plates_to_call(wells, curve, cq_source)
         called += mine
-        kept = wells[~wells["plate"].isin(mine)]
+        kept = wells[~wells["plate"].isin(mine)] if mine else wells
         if len(kept):
             _refuse_runs_without_cq(kept, name)
         wells["source"] = Path(name).name
@@ -244,6 +245,8 @@ def _refuse_runs_without_cq(wells: pd.DataFrame, path: str) -> None:
     """Refuse an export's wells (with a text ``plate`` column) holding a run whose Cq was never
     called (every ``cq_status`` of the run or plate ``missing``; some wells without Cq, as in a
     partly filled template, pass)."""
+    if not wells["cq_status"].eq("missing").to_numpy(dtype=bool, na_value=False).any():
+        return  # every run has a Cq
     without_cq = _without_cq(wells)
     bare = [str(p) for p, none in without_cq.items() if none]
     if not bare:
@@ -469,9 +472,9 @@ def _refuse_what_a_layout_must_give(
 ) -> None:
     """Refuse wells without a target name (an export that names none, and no layout target for
     the well) and, without a layout, a genotyping run (it has no ΔΔCq design)."""
-    unnamed = wells["target"].fillna("").astype(str).str.strip().eq("")
+    unnamed = _blank(wells["target"])
     if with_layout and "in_layout" in wells:
-        unnamed &= wells["in_layout"].astype(bool)
+        unnamed &= wells["in_layout"].astype(bool).to_numpy()
     if unnamed.any():
         named = wells.loc[unnamed, "well"].astype(str).tolist()
         shown = ", ".join(named[:8]) + (f" ... ({len(named)} wells)" if len(named) > 8 else "")
@@ -495,6 +498,16 @@ def _refuse_what_a_layout_must_give(
         )
 
 
+def _blank(column: pd.Series) -> np.ndarray:
+    """Which cells are missing or blank (``fillna("").astype(str).str.strip().eq("")``): a
+    column of text only is looked at once per distinct value."""
+    values = column.to_numpy()
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return column.fillna("").astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    codes, distinct = pd.factorize(values)
+    return np.array([not v.strip() for v in distinct], dtype=bool)[codes]
+
+
 def _fill_from_export(wells: pd.DataFrame, column: str) -> pd.DataFrame:
     """Where the layout leaves ``column`` empty, keep the export's value (``<column>_export``)."""
     exported = f"{column}_export"
@@ -506,12 +519,17 @@ def _fill_from_export(wells: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _fill_samples(wells: pd.DataFrame, factors: list[str], replicate: str | None) -> pd.DataFrame:
-    """Build missing sample names of unknowns from factor levels and the replicate."""
-    wells = wells.copy()
+    """Build missing sample names of unknowns from factor levels and the replicate (a new
+    table; a text ``sample`` column without missing names is kept as it is)."""
     if "sample" not in wells:
-        wells["sample"] = ""
-    wells["sample"] = wells["sample"].fillna("").astype(str)
-    blank = wells["sample"].eq("") & wells["sample_type"].eq("unkn")
+        wells = wells.assign(sample="")
+    column = wells["sample"]
+    if column.dtype != "str" or column.hasnans:
+        wells = wells.assign(sample=column.fillna("").astype(str))
+    else:
+        wells = wells.copy(deep=False)  # copy on write: the caller's table stays as it is
+    unknown = wells["sample_type"].eq("unkn").to_numpy(dtype=bool, na_value=False)
+    blank = (wells["sample"].to_numpy() == "") & unknown
     if blank.any():
         parts = [*factors, *([replicate] if replicate else [])]
         wells.loc[blank, "sample"] = wells.loc[blank, parts].astype(str).agg(" ".join, axis=1)
