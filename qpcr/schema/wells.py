@@ -169,8 +169,13 @@ def check_wells(df: pd.DataFrame) -> list[str]:
     problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
     if problems:
         return problems
+    text = {}  # the columns of text only, without a missing value: nothing to report
     for column in _TEXT_COLUMNS:
         values = df[column]
+        cells = values.to_numpy()
+        if cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+            text[column] = cells
+            continue
         if column in _TEXT_COLUMNS[2:] and values.hasnans:
             problems.append(f"{int(values.isna().sum())} missing value(s) in column '{column}'")
         kind = pd.api.types.infer_dtype(values, skipna=True)
@@ -180,18 +185,21 @@ def check_wells(df: pd.DataFrame) -> list[str]:
         dtype = df[column].dtype if column in df.columns else np.dtype(float)
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             problems.append(f"column '{column}' has dtype {dtype}; expected numbers")
-    empty = int(df["sample_type"].astype(str).str.strip().eq("").sum())
+    if "sample_type" in text:
+        empty = sum(1 for value in text["sample_type"] if not value.strip())
+    else:
+        empty = int(df["sample_type"].astype(str).str.strip().eq("").sum())
     if empty:
         problems.append(
             f"empty sample_type on {empty} row(s); expected a sample type or the instrument's label"
         )
-    unknown = sorted(
-        (v for v in set(df["cq_status"].unique()) - set(CQ_STATUSES) if not pd.isna(v)), key=str
-    )
+    statuses = text.get("cq_status")
+    found = set(statuses.tolist()) if statuses is not None else set(df["cq_status"].unique())
+    unknown = sorted((v for v in found - set(CQ_STATUSES) if not pd.isna(v)), key=str)
     if unknown:
         problems.append(f"unknown cq_status values {unknown}; expected one of {CQ_STATUSES}")
     ok = df["cq_status"].to_numpy() == "ok"
-    has_cq = df["cq"].notna().to_numpy()
+    has_cq = ~pd.isna(df["cq"].to_numpy())
     if (ok & ~has_cq).any():
         problems.append("rows with cq_status 'ok' but no Cq value")
     if (~ok & has_cq).any():
