@@ -31,6 +31,7 @@ __all__ = [
     "frame",
     "norm_header",
     "parse_bool",
+    "parse_bools",
     "parse_cq",
     "read_text",
     "sniff_delimiter",
@@ -506,6 +507,33 @@ def parse_bool(value: object) -> bool:
     if isinstance(value, (int, float)):
         return bool(value) and value == value
     return str(value).strip().lower() in _TRUE
+
+
+def parse_bools(values: Iterable[object]) -> list[bool]:
+    """:func:`parse_bool` of each cell of a column, each distinct text cell parsed once.
+
+    Parameters
+    ----------
+    values
+        The cells.
+
+    Returns
+    -------
+    list of bool
+        The booleans.
+
+    Examples
+    --------
+    >>> parse_bools(["false", "TRUE", "false", 1.0, None])
+    [False, True, False, True, False]
+    """
+    known: dict[str, bool] = {}
+    return [
+        (known[v] if v in known else known.setdefault(v, parse_bool(v)))
+        if type(v) is str
+        else parse_bool(v)
+        for v in values
+    ]
 
 
 def as_text(value: object) -> str:

@@ -23,7 +23,7 @@ from .._tabular import (
     as_texts,
     frame,
     norm_header,
-    parse_bool,
+    parse_bools,
     split_rows,
 )
 from ..checks import sample_types
@@ -196,8 +196,8 @@ def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[
             hint="Export the results table with its well columns",
         )
     raw = as_texts(table.data[column])
-    numeric = [w for w in raw if is_whole(w)]
     if size is None:
+        numeric = [w for w in raw if is_whole(w)]
         if numeric:
             size = 384 if max(int(w) for w in numeric) > 96 else 96
         else:
@@ -271,7 +271,7 @@ def _wells(
     if "amp_status" in cols:
         no_amp = [as_text(v).lower() in _NO_AMP for v in data[cols["amp_status"]]]
         cells = [None if flag else v for flag, v in zip(no_amp, cells, strict=True)]
-    omitted = [parse_bool(v) for v in data[cols["omit"]]] if "omit" in cols else [False] * len(data)
+    omitted = parse_bools(data[cols["omit"]]) if "omit" in cols else [False] * len(data)
     out["cq"], out["cq_status"] = read_cq(
         cells,
         lambda i: table.at(i, cols["cq"]),
