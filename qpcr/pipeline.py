@@ -161,7 +161,7 @@ def read_exports(
         else:
             export, curve = _read_file(Path(path), stem, (format, decimal, run), cq_source)
             name, digest = str(path), sha256(path)
-        wells = export.wells.copy()
+        wells = export.wells.copy(deep=False)  # copy on write: the export's stays as read
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
         wells["plate"] = wells["plate"].astype(str)
@@ -421,10 +421,11 @@ def read_wells(
         inputs += [InputFile(str(f), sha256(f), "layout") for f in files]
         if "target" in lay and aliases:
             lay = lay.assign(target=lay["target"].replace(aliases))
-        wells = wells.assign(target=wells["target"].replace(aliases))
+        if aliases:
+            wells = wells.assign(target=wells["target"].replace(aliases))
         wells, messages = join_layout(wells, lay, where, settings.sample_names)
         warnings += messages
-    else:
+    elif aliases:
         wells = wells.assign(target=wells["target"].replace(aliases))
     _refuse_what_a_layout_must_give(wells, runs, layouts is not None)
     settings, notes = on_plate(wells, settings)
