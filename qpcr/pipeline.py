@@ -27,6 +27,7 @@ from .labels import labelled
 from .layout import join_layout, load_layout
 from .lowcopy import unused_warnings
 from .results import InputFile, Results
+from .schema.wells import text_cells, unknown_rows
 from .stages.comparisons import Compared, adjust, compare
 from .stages.quality import Checked, quality
 from .stages.quantify import Quantified, quantify
@@ -245,7 +246,8 @@ def _refuse_runs_without_cq(wells: pd.DataFrame, path: str) -> None:
     """Refuse an export's wells (with a text ``plate`` column) holding a run whose Cq was never
     called (every ``cq_status`` of the run or plate ``missing``; some wells without Cq, as in a
     partly filled template, pass)."""
-    if not wells["cq_status"].eq("missing").to_numpy(dtype=bool, na_value=False).any():
+    statuses = text_cells(wells["cq_status"])
+    if statuses is not None and not (statuses == "missing").any():
         return  # every run has a Cq
     without_cq = _without_cq(wells)
     bare = [str(p) for p, none in without_cq.items() if none]
@@ -502,8 +504,8 @@ def _refuse_what_a_layout_must_give(
 def _blank(column: pd.Series) -> np.ndarray:
     """Which cells are missing or blank (``fillna("").astype(str).str.strip().eq("")``): a
     column of text only is looked at once per distinct value."""
-    values = column.to_numpy()
-    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=False) != "string":
+    values = text_cells(column)
+    if values is None:
         return column.fillna("").astype(str).str.strip().eq("").to_numpy(dtype=bool)
     codes, distinct = pd.factorize(values)
     return np.array([not v.strip() for v in distinct], dtype=bool)[codes]
@@ -529,8 +531,10 @@ def _fill_samples(wells: pd.DataFrame, factors: list[str], replicate: str | None
         wells = wells.assign(sample=column.fillna("").astype(str))
     else:
         wells = wells.copy(deep=False)  # copy on write: the caller's table stays as it is
-    unknown = wells["sample_type"].eq("unkn").to_numpy(dtype=bool, na_value=False)
-    blank = (wells["sample"].to_numpy() == "") & unknown
+    unknown = unknown_rows(wells)  # None: no sample types, every row an unknown
+    blank = wells["sample"].to_numpy() == ""
+    if unknown is not None:
+        blank &= unknown
     if blank.any():
         parts = [*factors, *([replicate] if replicate else [])]
         wells.loc[blank, "sample"] = wells.loc[blank, parts].astype(str).agg(" ".join, axis=1)

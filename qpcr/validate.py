@@ -21,6 +21,7 @@ from .calibrator import calibrator_sample
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
 from .schema import TABLES, Column
+from .schema.wells import text_cells, unknown_rows
 
 __all__ = ["NOT_FACTORS", "PER_TARGET", "check_names", "entries", "on_plate"]
 
@@ -110,19 +111,10 @@ def _distinct_texts(column: pd.Series, rows: np.ndarray | None = None) -> list[s
     of the rows a mask picks (None: all). The cells as a list first (iterating a text Series
     costs a Python call a cell); a column of text only is its own text, and is not
     selected as a Series."""
-    values = column.to_numpy()
-    picked = values if rows is None else values[rows]
-    if picked.dtype == object and pd.api.types.infer_dtype(picked, skipna=False) == "string":
-        return list(dict.fromkeys(picked.tolist()))
+    cells = text_cells(column)
+    if cells is not None:
+        return list(dict.fromkeys((cells if rows is None else cells[rows]).tolist()))
     return list(dict.fromkeys((column if rows is None else column[rows]).astype(str).tolist()))
-
-
-def _unknowns(wells: pd.DataFrame) -> np.ndarray | None:
-    """The rows of unknowns (``sample_type`` ``unkn``) as a mask; None (every row) without a
-    ``sample_type`` column."""
-    if "sample_type" not in wells:
-        return None
-    return wells["sample_type"].eq("unkn").to_numpy(dtype=bool, na_value=False)
 
 
 def check_names(
@@ -172,7 +164,7 @@ def check_names(
     qpcr.errors.ConfigError: settings reference_genes: reference gene 'GAPHD' is not among the
     targets measured; expected one of GAPDH, MYC. did you mean 'GAPDH'?
     """
-    unknown = _unknowns(wells)
+    unknown = unknown_rows(wells)
     columns = [c for c in wells.columns if c not in NOT_FACTORS]
     if config.replicate is not None:
         _require([config.replicate], columns, "replicate column '{}'", config.where("replicate"))
@@ -336,7 +328,7 @@ this plate (it applies to the plates that measure it)"])
     if not config.shared:
         return config, []
     every = set(_distinct_texts(wells["target"]))
-    measured = set(_distinct_texts(wells["target"], _unknowns(wells)))
+    measured = set(_distinct_texts(wells["target"], unknown_rows(wells)))
     given = entries(config)
     named = {s: {t for (each, _), ts in given.items() if each == s for t in ts} for s in PER_TARGET}
     kept: dict[str, dict[str, Any]] = {s: dict(getattr(config, s)) for s in PER_TARGET}

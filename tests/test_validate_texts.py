@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpcr.validate import _distinct_texts, _unknowns
+from qpcr.schema.wells import unknown_rows
+from qpcr.validate import _distinct_texts
 
 _CELLS = np.array(["a", "b", "A", " a", "", "nan", "1", "1.0"], dtype=object)
 
@@ -57,7 +58,7 @@ def test_distinct_texts_are_those_of_the_selected_series(seed: int) -> None:
 
 def test_the_unknowns_are_the_unkn_rows() -> None:
     wells = pd.DataFrame({"sample_type": pd.array(["unkn", "ntc", None, "unkn"], dtype="str")})
-    assert _unknowns(wells).tolist() == [True, False, False, True]
+    assert unknown_rows(wells).tolist() == [True, False, False, True]
     nullable = wells.astype({"sample_type": "string"})  # pd.NA: not an unknown
-    assert _unknowns(nullable).tolist() == [True, False, False, True]
-    assert _unknowns(pd.DataFrame({"target": ["MYC"]})) is None
+    assert unknown_rows(nullable).tolist() == [True, False, False, True]
+    assert unknown_rows(pd.DataFrame({"target": ["MYC"]})) is None

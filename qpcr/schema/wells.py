@@ -25,6 +25,8 @@ __all__ = [
     "SAMPLE_TYPE_ALIASES",
     "check_wells",
     "normalise_sample_type",
+    "text_cells",
+    "unknown_rows",
 ]
 
 #: RDML sample types (unknown, no-template control, no-amplification control, no-RT control,
@@ -128,6 +130,59 @@ def normalise_sample_type(value: object) -> str | None:
     return SAMPLE_TYPE_ALIASES.get(head)
 
 
+def text_cells(column: pd.Series) -> np.ndarray | None:
+    """A column's cells as an object array when every cell is text (none missing), so that
+    comparing, stripping or deduplicating them needs no pandas call; None otherwise.
+
+    Parameters
+    ----------
+    column
+        A table's column.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The cells, or None when one is missing or is not text.
+
+    Examples
+    --------
+    >>> text_cells(pd.Series(["ok", "undetermined"], dtype="str"))
+    array(['ok', 'undetermined'], dtype=object)
+    >>> text_cells(pd.Series(["ok", None])) is None, text_cells(pd.Series([1.5])) is None
+    (True, True)
+    """
+    cells = column.to_numpy()
+    if cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        return cells
+    return None
+
+
+def unknown_rows(wells: pd.DataFrame) -> np.ndarray | None:
+    """The rows of unknowns (``sample_type`` ``unkn``; a missing one is not) as a mask.
+
+    Parameters
+    ----------
+    wells
+        A wells table.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The mask; None (every row) without a ``sample_type`` column.
+
+    Examples
+    --------
+    >>> unknown_rows(pd.DataFrame({"sample_type": ["unkn", "ntc", None]}))
+    array([ True, False, False])
+    """
+    if "sample_type" not in wells:
+        return None
+    cells = text_cells(wells["sample_type"])
+    if cells is not None:
+        return np.asarray(cells == "unkn", dtype=bool)
+    return wells["sample_type"].eq("unkn").to_numpy(dtype=bool, na_value=False)
+
+
 #: Columns that hold text (the last three never missing) and that hold numbers, when present.
 _TEXT_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq_status")
 _NUMBER_COLUMNS: Final = ("cq", "quantity", "tm")
@@ -172,8 +227,8 @@ def check_wells(df: pd.DataFrame) -> list[str]:
     text = {}  # the columns of text only, without a missing value: nothing to report
     for column in _TEXT_COLUMNS:
         values = df[column]
-        cells = values.to_numpy()
-        if cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        cells = text_cells(values)
+        if cells is not None:
             text[column] = cells
             continue
         if column in _TEXT_COLUMNS[2:] and values.hasnans:
