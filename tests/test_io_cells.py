@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError
 from qpcr.io import numbers, rotorgene
-from qpcr.io._tabular import as_text, fold_text, frame, norm_header, parse_bool, parse_bools
+from qpcr.io._tabular import as_text, frame, norm_header, parse_bool, parse_bools
+from qpcr.io.headers import fold_text
 from qpcr.io.numbers import decimal_mark
 from qpcr.io.registry import FileSample
 

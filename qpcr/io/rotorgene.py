@@ -28,11 +28,11 @@ from ..schema import normalise_sample_type
 from ._tabular import (
     as_text,
     first_table_rows,
-    fold_text,
     frame,
     norm_header,
 )
 from .checks import sample_types
+from .headers import fold_text
 from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
