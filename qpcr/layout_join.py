@@ -325,6 +325,78 @@ def join_layout(
     >>> messages
     ['1 well(s) of the export are not in the layout and are excluded: A3']
     """
+    read = [c for c in wells.columns if c in _READ or c in layout.columns]
+    key = _join_key(wells, read, layout, sample_names)
+    if key is not None and key in _JOINED:
+        part, columns, messages = _JOINED[key]
+        return _with_payload(part, columns, wells), list(messages)
+    joined, messages = _join(wells, layout, where, sample_names)
+    if key is not None and not joined.columns.has_duplicates:
+        payload = [c for c in wells.columns if c not in read]
+        if len(_JOINED) >= _JOINED_SIZE:
+            del _JOINED[next(iter(_JOINED))]
+        _JOINED[key] = (joined.drop(columns=payload), list(joined.columns), list(messages))
+    return joined, messages
+
+
+#: The wells-table columns a join reads besides the layout's own (:func:`join_layout`).
+#: (``plate`` is read when the layout has one.)
+_READ = frozenset({"well", "sample", "sample_type", "target", "in_layout", "sample_layout",
+                   "layout_target"})  # fmt: skip
+
+#: Joins already made, by what decides them (:func:`_join_key`): the joined table without the
+#: wells' other columns, its column order and the warnings. The plates of a batch share one
+#: layout and one plate map, so a few entries serve them all.
+_JOINED: dict[tuple[Any, ...], tuple[pd.DataFrame, list[str], list[str]]] = {}
+_JOINED_SIZE = 8
+
+
+def _join_key(
+    wells: pd.DataFrame, read: list[str], layout: pd.DataFrame, sample_names: str
+) -> tuple[Any, ...] | None:
+    """What decides :func:`join_layout`: the wells' column names, the cells of the columns it
+    reads, the layout's cells and ``sample_names``; None when a column cannot be keyed
+    exactly (:func:`_content`)."""
+    ours, theirs = _content(wells, read), _content(layout, list(layout.columns))
+    if ours is None or theirs is None:
+        return None
+    return sample_names, tuple(wells.columns), ours, theirs
+
+
+def _content(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | None:
+    """Each column's name, dtype and cells, such that equal keys hold the same cells: numbers
+    and booleans by their bytes (``0.0`` and ``-0.0`` differ), text columns by their values;
+    None for any other column (objects other than text: ``1 == 1.0 == True`` in a tuple;
+    categories, dates)."""
+    parts: list[tuple[Any, ...]] = []
+    for name in columns:
+        column = table[name]
+        dtype, values = column.dtype, column.to_numpy()
+        if isinstance(dtype, np.dtype) and dtype.kind in "biufc":
+            parts.append((name, str(dtype), values.tobytes()))
+        elif dtype == "str" or (
+            values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string"
+        ):
+            parts.append((name, str(dtype), tuple(values.tolist())))
+        else:
+            return None
+    return tuple(parts)
+
+
+def _with_payload(part: pd.DataFrame, columns: list[str], wells: pd.DataFrame) -> pd.DataFrame:
+    """A cached join (``part``) with the wells' columns that the join does not read put back
+    where ``columns`` has them."""
+    joined = part.copy(deep=False)
+    for i, name in enumerate(columns):
+        if name not in part:
+            joined.insert(i, name, wells[name].array)
+    return joined
+
+
+def _join(
+    wells: pd.DataFrame, layout: pd.DataFrame, where: str, sample_names: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`join_layout` without its cache."""
     layout = _export_spelling(layout, wells)
     check_layout(wells, layout, where, sample_names)
     keys = ["well"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .calibrator import calibrator_sample
@@ -26,6 +27,7 @@ from .labels import labelled
 from .layout import join_layout, load_layout
 from .lowcopy import unused_warnings
 from .results import InputFile, Results
+from .schema.wells import text_cells, unknown_rows
 from .stages.comparisons import Compared, adjust, compare
 from .stages.quality import Checked, quality
 from .stages.quantify import Quantified, quantify
@@ -160,13 +162,13 @@ def read_exports(
         else:
             export, curve = _read_file(Path(path), stem, (format, decimal, run), cq_source)
             name, digest = str(path), sha256(path)
-        wells = export.wells.copy()
+        wells = export.wells.copy(deep=False)  # copy on write: the export's stays as read
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
         wells["plate"] = wells["plate"].astype(str)
         mine = _plates_to_call(wells, curve, cq_source)
         called += mine
-        kept = wells[~wells["plate"].isin(mine)]
+        kept = wells[~wells["plate"].isin(mine)] if mine else wells
         if len(kept):
             _refuse_runs_without_cq(kept, name)
         wells["source"] = Path(name).name
@@ -244,6 +246,9 @@ def _refuse_runs_without_cq(wells: pd.DataFrame, path: str) -> None:
     """Refuse an export's wells (with a text ``plate`` column) holding a run whose Cq was never
     called (every ``cq_status`` of the run or plate ``missing``; some wells without Cq, as in a
     partly filled template, pass)."""
+    statuses = text_cells(wells["cq_status"])
+    if statuses is not None and not (statuses == "missing").any():
+        return  # every run has a Cq
     without_cq = _without_cq(wells)
     bare = [str(p) for p, none in without_cq.items() if none]
     if not bare:
@@ -418,10 +423,11 @@ def read_wells(
         inputs += [InputFile(str(f), sha256(f), "layout") for f in files]
         if "target" in lay and aliases:
             lay = lay.assign(target=lay["target"].replace(aliases))
-        wells = wells.assign(target=wells["target"].replace(aliases))
+        if aliases:
+            wells = wells.assign(target=wells["target"].replace(aliases))
         wells, messages = join_layout(wells, lay, where, settings.sample_names)
         warnings += messages
-    else:
+    elif aliases:
         wells = wells.assign(target=wells["target"].replace(aliases))
     _refuse_what_a_layout_must_give(wells, runs, layouts is not None)
     settings, notes = on_plate(wells, settings)
@@ -469,9 +475,9 @@ def _refuse_what_a_layout_must_give(
 ) -> None:
     """Refuse wells without a target name (an export that names none, and no layout target for
     the well) and, without a layout, a genotyping run (it has no ΔΔCq design)."""
-    unnamed = wells["target"].fillna("").astype(str).str.strip().eq("")
+    unnamed = _blank(wells["target"])
     if with_layout and "in_layout" in wells:
-        unnamed &= wells["in_layout"].astype(bool)
+        unnamed &= wells["in_layout"].astype(bool).to_numpy()
     if unnamed.any():
         named = wells.loc[unnamed, "well"].astype(str).tolist()
         shown = ", ".join(named[:8]) + (f" ... ({len(named)} wells)" if len(named) > 8 else "")
@@ -495,6 +501,16 @@ def _refuse_what_a_layout_must_give(
         )
 
 
+def _blank(column: pd.Series) -> np.ndarray:
+    """Which cells are missing or blank (``fillna("").astype(str).str.strip().eq("")``): a
+    column of text only is looked at once per distinct value."""
+    values = text_cells(column)
+    if values is None:
+        return column.fillna("").astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    codes, distinct = pd.factorize(values)
+    return np.array([not v.strip() for v in distinct], dtype=bool)[codes]
+
+
 def _fill_from_export(wells: pd.DataFrame, column: str) -> pd.DataFrame:
     """Where the layout leaves ``column`` empty, keep the export's value (``<column>_export``)."""
     exported = f"{column}_export"
@@ -506,12 +522,19 @@ def _fill_from_export(wells: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _fill_samples(wells: pd.DataFrame, factors: list[str], replicate: str | None) -> pd.DataFrame:
-    """Build missing sample names of unknowns from factor levels and the replicate."""
-    wells = wells.copy()
+    """Build missing sample names of unknowns from factor levels and the replicate (a new
+    table; a text ``sample`` column without missing names is kept as it is)."""
     if "sample" not in wells:
-        wells["sample"] = ""
-    wells["sample"] = wells["sample"].fillna("").astype(str)
-    blank = wells["sample"].eq("") & wells["sample_type"].eq("unkn")
+        wells = wells.assign(sample="")
+    column = wells["sample"]
+    if column.dtype != "str" or column.hasnans:
+        wells = wells.assign(sample=column.fillna("").astype(str))
+    else:
+        wells = wells.copy(deep=False)  # copy on write: the caller's table stays as it is
+    unknown = unknown_rows(wells)  # None: no sample types, every row an unknown
+    blank = wells["sample"].to_numpy() == ""
+    if unknown is not None:
+        blank &= unknown
     if blank.any():
         parts = [*factors, *([replicate] if replicate else [])]
         wells.loc[blank, "sample"] = wells.loc[blank, parts].astype(str).agg(" ".join, axis=1)

@@ -14,12 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .calibrator import calibrator_sample
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
 from .schema import TABLES, Column
+from .schema.wells import text_cells, unknown_rows
 
 __all__ = ["NOT_FACTORS", "PER_TARGET", "check_names", "entries", "on_plate"]
 
@@ -104,10 +106,15 @@ def _require(
             )
 
 
-def _distinct_texts(column: pd.Series) -> list[str]:
-    """A column's distinct values as text, in the order they first appear (a list of the
-    cells first: iterating a text Series costs a Python call a cell)."""
-    return list(dict.fromkeys(column.astype(str).tolist()))
+def _distinct_texts(column: pd.Series, rows: np.ndarray | None = None) -> list[str]:
+    """A column's distinct values as text (``astype(str)``), in the order they first appear,
+    of the rows a mask picks (None: all). The cells as a list first (iterating a text Series
+    costs a Python call a cell); a column of text only is its own text, and is not
+    selected as a Series."""
+    cells = text_cells(column)
+    if cells is not None:
+        return list(dict.fromkeys((cells if rows is None else cells[rows]).tolist()))
+    return list(dict.fromkeys((column if rows is None else column[rows]).astype(str).tolist()))
 
 
 def check_names(
@@ -157,7 +164,7 @@ def check_names(
     qpcr.errors.ConfigError: settings reference_genes: reference gene 'GAPHD' is not among the
     targets measured; expected one of GAPDH, MYC. did you mean 'GAPDH'?
     """
-    unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells
+    unknown = unknown_rows(wells)
     columns = [c for c in wells.columns if c not in NOT_FACTORS]
     if config.replicate is not None:
         _require([config.replicate], columns, "replicate column '{}'", config.where("replicate"))
@@ -175,14 +182,16 @@ def check_names(
             (f"{where} {side}", spec, compared, then)
             for side, spec in (("numerator", c.numerator), ("denominator", c.denominator))
         ]
+    levels: dict[str, list[str]] = {}  # each factor's levels, once
     for where, spec, design_factors, then in sides:
         _require(spec, factors, "factor '{}'", where)
         _require(spec, design_factors, "factor '{}'", where, "is not a design factor", then)
         for factor, level in spec.items():
-            levels = _distinct_texts(unkn[factor])
-            _require([level], levels, "level '{}' of factor '" + factor + "'", where)
+            if factor not in levels:
+                levels[factor] = _distinct_texts(wells[factor], unknown)
+            _require([level], levels[factor], "level '{}' of factor '" + factor + "'", where)
 
-    measured = _distinct_texts(unkn["target"])
+    measured = _distinct_texts(wells["target"], unknown)
     every = _distinct_texts(wells["target"])
     if config.reference_genes != ("auto",):
         hint = _shared_hint(config, "reference_genes")
@@ -221,9 +230,10 @@ def check_names(
         what = "target '{}' of ratio '" + name + "'"
         hint = _shared_hint(config, "ratios")
         _require(pair, measured, what, config.where("ratios"), TARGETS, hint)
-    named = _distinct_texts(unkn["sample"]) if "sample" in unkn else []
+    named = _distinct_texts(wells["sample"], unknown) if "sample" in wells else []
     samples = [s for s in named if s not in ("", "nan")]
-    if samples:
+    if samples and config.irc_samples:
+        unkn = wells if unknown is None else wells[unknown]
         _require(
             config.irc_samples,
             samples,
@@ -317,9 +327,8 @@ this plate (it applies to the plates that measure it)"])
     """
     if not config.shared:
         return config, []
-    unkn = wells[wells["sample_type"].eq("unkn")] if "sample_type" in wells else wells
     every = set(_distinct_texts(wells["target"]))
-    measured = set(_distinct_texts(unkn["target"]))
+    measured = set(_distinct_texts(wells["target"], unknown_rows(wells)))
     given = entries(config)
     named = {s: {t for (each, _), ts in given.items() if each == s for t in ts} for s in PER_TARGET}
     kept: dict[str, dict[str, Any]] = {s: dict(getattr(config, s)) for s in PER_TARGET}

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError
 from qpcr.io import numbers, rotorgene
-from qpcr.io._tabular import as_text, frame, norm_header
+from qpcr.io._tabular import as_text, frame, norm_header, parse_bool, parse_bools
+from qpcr.io.headers import fold_text
 from qpcr.io.numbers import decimal_mark
 from qpcr.io.registry import FileSample
 
@@ -93,17 +94,91 @@ def test_a_table_is_framed_as_cell_by_cell(rows: list[list[object]], even: bool)
 
 _HEAD_PARTS = ["Excel Analysed Data Export", "EXCEL  analysed data export", "Quantitative",
                "Quantitative analysis of run.Green (Page 1)", " analysis of", "Well", "Cq",
-               ";", ",", "\t", "\n", " ", "x"]  # fmt: skip
+               ";", ",", "\t", "\n", " ", "x", "ΔΔCт", "ЕXCEL analysed data export",
+               "Ｑuantitative analysis of run.Green", "\u00a0", "é"]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(_HEAD_PARTS), max_size=12))
+@example(["ЕXCEL analysed data export", ";", "ΔΔCт"])
+@example(["x", "\n", "Ｑuantitative analysis of run.Green", ";"])
 def test_the_rotor_gene_sniffer_reads_the_first_cells_of_a_head_that_may_match(
     parts: list[str],
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "head.csv"
-        path.write_text("".join(parts), encoding="ascii")
+        path.write_text("".join(parts), encoding="utf-8")
         sample = FileSample(path)
         cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
         every = rotorgene._is_export([norm_header(c) for c in cells if c.strip()])
         assert rotorgene.sniff(sample) == every
+
+
+# letters of the words, their homoglyphs and other forms NFKC or lower case map, and others
+_FOLDED = "excelquantitativeEXCELQUANTITATIVEЕеСсТтАаОоРр∆ＥｘｃＫKİıΣσς\u00a0 ;,\tz-"
+
+
+@given(st.lists(st.text(_FOLDED, max_size=14), min_size=1, max_size=5), st.sampled_from(";,\t"))
+@example(["x", "ЕXСЕL аnalysed", "ΣΣ"], ";")
+def test_a_word_norm_header_finds_in_a_cell_is_in_the_folded_text(
+    cells: list[str], delimiter: str
+) -> None:
+    folded = fold_text(delimiter.join(cells))
+    for cell in cells:
+        for word in ("excel", "quantitative", "ct", "analysed"):
+            if word in norm_header(cell):
+                assert word in folded
+
+
+def _read_cq_cell_by_cell(
+    cells: list[object], decimal: str, flagged: list[bool], tokens: Collection[str]
+) -> tuple[object, object]:
+    """read_cq as first written: every cell through to_number."""
+    values, statuses, bad = np.full(len(cells), np.nan), ["undetermined"] * len(cells), []
+    for i, cell in enumerate(cells):
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+            continue
+        text = str(cell).strip()
+        if not text or text.lower() in numbers.NON_DETECT_TOKENS or text.lower() in tokens:
+            continue
+        number = numbers.to_number(cell, decimal)
+        if np.isnan(number):
+            bad.append(i)
+        elif np.isfinite(number) and 0 < number <= numbers.MAX_CYCLES:
+            values[i], statuses[i] = number, "ok"
+        elif flagged[i]:
+            statuses[i] = "invalid"
+        else:
+            bad.append(i)
+    return ("refused", bad[0]) if bad else (values.tolist(), statuses)
+
+
+_CQ_CELL = st.one_of(
+    st.text(alphabet="0123456789.,e+- ", max_size=7),
+    st.sampled_from(["24.51", "24,51", " 35.2 ", "1e1", "Undetermined", "NO CT", "-1", "", "x",
+                     "٣٥.٢", "1e400", "N/A"]),
+    st.floats(allow_nan=True), st.none(), st.integers(-2, 50),
+)  # fmt: skip
+
+
+@given(st.lists(_CQ_CELL, max_size=10), st.sampled_from(".,"), st.data())
+def test_read_cq_reads_text_cells_as_to_number_does(cells: list[object], decimal: str,
+                                                    data: st.DataObject) -> None:  # fmt: skip
+    flagged = data.draw(st.lists(st.booleans(), min_size=len(cells), max_size=len(cells)))
+    tokens = data.draw(st.sampled_from([(), ("-1",), ("x", "35.2")]))
+    expected = _read_cq_cell_by_cell(cells, decimal, flagged, tokens)
+    if expected[0] == "refused":
+        with pytest.raises(ExportParseError) as refused:
+            numbers.read_cq(cells, str, decimal=decimal, flagged=flagged, tokens=tokens)
+        assert refused.value.where == str(expected[1])  # the first bad row
+        return
+    values, statuses = numbers.read_cq(cells, str, decimal=decimal, flagged=flagged,
+                                       tokens=tokens)  # fmt: skip
+    np.testing.assert_array_equal(values, expected[0])
+    assert statuses == expected[1]
+
+
+@given(st.lists(st.one_of(st.sampled_from(["true", "FALSE", " y ", "no", "1", "1.0", ""]),
+                          st.floats(allow_nan=True), st.none(), st.booleans(),
+                          st.integers(-1, 2)), max_size=12))  # fmt: skip
+def test_parse_bools_is_parse_bool_of_each_cell(cells: list[object]) -> None:
+    assert parse_bools(cells) == [parse_bool(v) for v in cells]

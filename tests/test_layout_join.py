@@ -132,3 +132,65 @@ def test_a_disagreement_names_each_well_once_in_the_exports_order() -> None:
     assert joined["sample"].tolist() == ["t", "s", "s", "z"]
     assert joined["sample_export"].tolist() == ["x", "y", "y", ""]
     assert messages == []
+
+
+def _texts(wells: pd.DataFrame, layout: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tables with text names only (missing names as ''), the joins the cache keeps."""
+    return wells.assign(sample=wells["sample"].fillna("")), layout.drop(columns="count")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_join_from_the_cache_is_the_join_made_afresh(seed: int, monkeypatch) -> None:
+    monkeypatch.setattr(lj, "_JOINED", {})
+    wells, layout = _texts(*_tables(seed))
+    layout = layout.drop_duplicates(_keys(wells, layout))
+    rng = np.random.default_rng(seed)
+    for sample_names in ("check", "layout", "export"):
+        for turn in range(3):  # a miss, then hits with other Cq values in the same wells
+            wells = wells.assign(cq=rng.normal(25, 2, len(wells)), extra=turn)
+            got = _outcome(wells, layout, sample_names)
+            if isinstance(got, str):  # refused as afresh, and not kept
+                with pytest.raises(LayoutMismatchError) as raised:
+                    lj._join(wells, layout, "layout.csv", sample_names)
+                assert str(raised.value) == got
+                assert not lj._JOINED
+                continue
+            fresh = lj._join(wells, layout, "layout.csv", sample_names)
+            assert isinstance(got, tuple)
+            pd.testing.assert_frame_equal(got[0], fresh[0], check_exact=True)
+            assert got[1] == fresh[1]
+            assert len(lj._JOINED) == 1
+        monkeypatch.setattr(lj, "_JOINED", {})
+
+
+def test_changed_content_misses_the_cached_join(monkeypatch) -> None:
+    monkeypatch.setattr(lj, "_JOINED", {})
+    layout = pd.DataFrame({"well": ["A1", "A2", "A3"], "sample": ["s1", "s2", "s3"],
+                           "group": ["a", "b", "b"], "quantity": [1.0, 0.0, np.nan]})  # fmt: skip
+    wells = pd.DataFrame({"well": pd.array(["A1", "A2"], dtype="str"), "sample": ["s1", ""],
+                          "target": ["MYC", "MYC"], "cq": [20.0, 21.0]})  # fmt: skip
+    first, messages = join_layout(wells, layout)
+    assert first["sample"].tolist() == ["s1", "s2"]
+    assert len(lj._JOINED) == 1
+    assert messages == ["1 layout well(s) have no data in the export: A3"]
+    first.loc[0, "group"] = "changed"  # the caller's copy, not the cache's
+    again, _ = join_layout(wells.assign(cq=[22.0, 23.0]), layout)
+    assert again["group"].tolist() == ["a", "b"]
+    assert again["cq"].tolist() == [22.0, 23.0]
+    assert len(lj._JOINED) == 1  # a hit
+    changes = [
+        (wells, layout.assign(group=["a", "b", "a"])),  # a layout cell
+        (wells, layout.assign(quantity=[1.0, -0.0, np.nan])),  # -0.0 is not 0.0
+        (wells.assign(sample=["s1", "s2"]), layout),  # an export cell the join reads
+        (wells.assign(sample_type="unkn"), layout),  # a column it reads
+        (wells[["cq", "well", "sample", "target"]], layout),  # the columns' order
+    ]
+    for n, (ours, theirs) in enumerate(changes, start=2):
+        got = join_layout(ours, theirs)
+        assert len(lj._JOINED) == n
+        pd.testing.assert_frame_equal(got[0], lj._join(ours, theirs, "layout", "check")[0])
+    assert join_layout(wells, layout.assign(group=[1, "b", "b"]))[0]["group"].tolist()[0] == 1
+    assert len(lj._JOINED) == len(changes) + 1  # objects other than text: not kept
+    for n in range(2 * lj._JOINED_SIZE):  # bounded
+        join_layout(wells, layout.assign(group=[f"g{n}", "b", "b"]))
+    assert len(lj._JOINED) == lj._JOINED_SIZE

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..schema import NON_DETECT_TOKENS
+from .headers import norm_header
 from .inputs import check_text, describe_bytes, open_workbook, read_input
 from .numbers import to_number
 from .safety import gunzip
@@ -30,20 +29,13 @@ __all__ = [
     "frame",
     "norm_header",
     "parse_bool",
+    "parse_bools",
     "parse_cq",
     "read_text",
     "sniff_delimiter",
     "split_rows",
     "workbook_rows",
 ]
-
-#: Cyrillic and Greek homoglyphs seen in instrument headers, mapped to Latin.
-_HOMOGLYPHS = str.maketrans(
-    {"т": "t", "Т": "T", "С": "C", "с": "c", "о": "o", "О": "O", "р": "p", "Р": "P",
-     "а": "a", "А": "A", "е": "e", "Е": "E", "∆": "Δ", "\u00a0": " "}
-)  # fmt: skip
-
-_SPACES = re.compile(r"\s+")
 
 #: Normalised header names accepted as the Cq column.
 CQ_HEADERS = frozenset({"cq", "ct", "cp", "crt", "c(t)", "cq (δr)", "cq (δrn)", "ct (dr)",
@@ -321,30 +313,6 @@ def first_table_rows(
     return workbook_rows(path, sheet), f"{path} [{sheet}]"
 
 
-def norm_header(value: object) -> str:
-    r"""Lower-case, homoglyph-free, single-spaced header text.
-
-    Parameters
-    ----------
-    value
-        A header cell.
-
-    Returns
-    -------
-    str
-        The normalised header.
-
-    Examples
-    --------
-    >>> norm_header("  Cт\u00a0 Mean ")  # a Cyrillic т and a no-break space
-    'ct mean'
-    """
-    text = str(value)
-    if not text.isascii():  # NFKC and the homoglyph table leave ASCII as it is
-        text = unicodedata.normalize("NFKC", text).translate(_HOMOGLYPHS)
-    return _SPACES.sub(" ", text).strip().lower()
-
-
 def find_header_row(
     rows: Iterable[Sequence[Any]], required: Iterable[str], any_of: Iterable[str] = ()
 ) -> int | None:
@@ -465,6 +433,33 @@ def parse_bool(value: object) -> bool:
     if isinstance(value, (int, float)):
         return bool(value) and value == value
     return str(value).strip().lower() in _TRUE
+
+
+def parse_bools(values: Iterable[object]) -> list[bool]:
+    """:func:`parse_bool` of each cell of a column, each distinct text cell parsed once.
+
+    Parameters
+    ----------
+    values
+        The cells.
+
+    Returns
+    -------
+    list of bool
+        The booleans.
+
+    Examples
+    --------
+    >>> parse_bools(["false", "TRUE", "false", 1.0, None])
+    [False, True, False, True, False]
+    """
+    known: dict[str, bool] = {}
+    return [
+        (known[v] if v in known else known.setdefault(v, parse_bool(v)))
+        if type(v) is str
+        else parse_bool(v)
+        for v in values
+    ]
 
 
 def as_text(value: object) -> str:

@@ -236,7 +236,10 @@ def check_text(data: bytes, where: str, limits: InputBudget | None = None) -> No
         raise over_budget(where, "the text has about", cells, "cells", limits)
     if len(data) <= min(limits.line_bytes, limits.columns):
         return
-    for number, line in enumerate(data.split(newline), start=1):
+    lines = data.split(newline)
+    if max(map(len, lines)) <= min(limits.line_bytes, limits.columns):
+        return  # no line long enough for either limit
+    for number, line in enumerate(lines, start=1):
         if len(line) > limits.line_bytes:
             raise over_budget(where, f"line {number} has", len(line), "line_bytes", limits)
         if len(line) > limits.columns:  # a shorter line cannot hold more columns

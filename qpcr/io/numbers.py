@@ -423,13 +423,24 @@ def read_cq(
     values = np.full(len(cells), np.nan)
     statuses = ["undetermined"] * len(cells)
     bad: list[tuple[int, str]] = []
+    plain = _pattern(decimal, False).match  # what to_number reads from a text cell
     for i, cell in enumerate(cells):
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
-            continue
-        text = str(cell).strip()
-        if not text or text.lower() in NON_DETECT_TOKENS or text.lower() in tokens:
-            continue
-        number = to_number(cell, decimal)
+        if type(cell) is str:  # a text cell: to_number without its type tests
+            text = cell.strip()
+            lowered = text.lower()
+            if not text or lowered in NON_DETECT_TOKENS or lowered in tokens:
+                continue
+            if not plain(text):
+                number = math.nan
+            else:
+                number = float(text if decimal == "." else text.replace(decimal, "."))
+        else:
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+                continue
+            text = str(cell).strip()
+            if not text or text.lower() in NON_DETECT_TOKENS or text.lower() in tokens:
+                continue
+            number = to_number(cell, decimal)
         if not math.isnan(number) and no_cq is not None and no_cq(number):
             continue
         if math.isnan(number):

@@ -32,6 +32,7 @@ from ._tabular import (
     norm_header,
 )
 from .checks import sample_types
+from .headers import fold_text
 from .numbers import decimal_mark, read_cq, read_numbers
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
@@ -89,8 +90,8 @@ def sniff(sample: FileSample) -> bool:
     >>> folder.cleanup()
     """
     if sample.kind == "text":
-        lowered = sample.text.lower()  # ASCII: what norm_header finds is in the head as it is
-        if sample.text.isascii() and "excel" not in lowered and "quantitative" not in lowered:
+        folded = fold_text(sample.text)  # what norm_header finds in a cell is in the head
+        if "excel" not in folded and "quantitative" not in folded:
             return False
         cells = [re.split(r"[;,\t]", line, maxsplit=1)[0] for line in sample.lines]
         return _is_export([norm_header(c.lstrip("\ufeff")) for c in cells if c.strip()])

@@ -25,6 +25,8 @@ __all__ = [
     "SAMPLE_TYPE_ALIASES",
     "check_wells",
     "normalise_sample_type",
+    "text_cells",
+    "unknown_rows",
 ]
 
 #: RDML sample types (unknown, no-template control, no-amplification control, no-RT control,
@@ -128,6 +130,59 @@ def normalise_sample_type(value: object) -> str | None:
     return SAMPLE_TYPE_ALIASES.get(head)
 
 
+def text_cells(column: pd.Series) -> np.ndarray | None:
+    """A column's cells as an object array when every cell is text (none missing), so that
+    comparing, stripping or deduplicating them needs no pandas call; None otherwise.
+
+    Parameters
+    ----------
+    column
+        A table's column.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The cells, or None when one is missing or is not text.
+
+    Examples
+    --------
+    >>> text_cells(pd.Series(["ok", "undetermined"], dtype="str"))
+    array(['ok', 'undetermined'], dtype=object)
+    >>> text_cells(pd.Series(["ok", None])) is None, text_cells(pd.Series([1.5])) is None
+    (True, True)
+    """
+    cells = column.to_numpy()
+    if cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        return cells
+    return None
+
+
+def unknown_rows(wells: pd.DataFrame) -> np.ndarray | None:
+    """The rows of unknowns (``sample_type`` ``unkn``; a missing one is not) as a mask.
+
+    Parameters
+    ----------
+    wells
+        A wells table.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The mask; None (every row) without a ``sample_type`` column.
+
+    Examples
+    --------
+    >>> unknown_rows(pd.DataFrame({"sample_type": ["unkn", "ntc", None]}))
+    array([ True, False, False])
+    """
+    if "sample_type" not in wells:
+        return None
+    cells = text_cells(wells["sample_type"])
+    if cells is not None:
+        return np.asarray(cells == "unkn", dtype=bool)
+    return wells["sample_type"].eq("unkn").to_numpy(dtype=bool, na_value=False)
+
+
 #: Columns that hold text (the last three never missing) and that hold numbers, when present.
 _TEXT_COLUMNS: Final = ("well", "sample", "target", "sample_type", "cq_status")
 _NUMBER_COLUMNS: Final = ("cq", "quantity", "tm")
@@ -169,8 +224,13 @@ def check_wells(df: pd.DataFrame) -> list[str]:
     problems = [f"missing column '{c}'" for c in REQUIRED_COLUMNS if c not in df.columns]
     if problems:
         return problems
+    text = {}  # the columns of text only, without a missing value: nothing to report
     for column in _TEXT_COLUMNS:
         values = df[column]
+        cells = text_cells(values)
+        if cells is not None:
+            text[column] = cells
+            continue
         if column in _TEXT_COLUMNS[2:] and values.hasnans:
             problems.append(f"{int(values.isna().sum())} missing value(s) in column '{column}'")
         kind = pd.api.types.infer_dtype(values, skipna=True)
@@ -180,18 +240,21 @@ def check_wells(df: pd.DataFrame) -> list[str]:
         dtype = df[column].dtype if column in df.columns else np.dtype(float)
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             problems.append(f"column '{column}' has dtype {dtype}; expected numbers")
-    empty = int(df["sample_type"].astype(str).str.strip().eq("").sum())
+    if "sample_type" in text:
+        empty = sum(1 for value in text["sample_type"] if not value.strip())
+    else:
+        empty = int(df["sample_type"].astype(str).str.strip().eq("").sum())
     if empty:
         problems.append(
             f"empty sample_type on {empty} row(s); expected a sample type or the instrument's label"
         )
-    unknown = sorted(
-        (v for v in set(df["cq_status"].unique()) - set(CQ_STATUSES) if not pd.isna(v)), key=str
-    )
+    statuses = text.get("cq_status")
+    found = set(statuses.tolist()) if statuses is not None else set(df["cq_status"].unique())
+    unknown = sorted((v for v in found - set(CQ_STATUSES) if not pd.isna(v)), key=str)
     if unknown:
         problems.append(f"unknown cq_status values {unknown}; expected one of {CQ_STATUSES}")
     ok = df["cq_status"].to_numpy() == "ok"
-    has_cq = df["cq"].notna().to_numpy()
+    has_cq = ~pd.isna(df["cq"].to_numpy())
     if (ok & ~has_cq).any():
         problems.append("rows with cq_status 'ok' but no Cq value")
     if (~ok & has_cq).any():

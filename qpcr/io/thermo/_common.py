@@ -23,7 +23,7 @@ from .._tabular import (
     as_texts,
     frame,
     norm_header,
-    parse_bool,
+    parse_bools,
     split_rows,
 )
 from ..checks import sample_types
@@ -196,8 +196,8 @@ def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[
             hint="Export the results table with its well columns",
         )
     raw = as_texts(table.data[column])
-    numeric = [w for w in raw if is_whole(w)]
     if size is None:
+        numeric = [w for w in raw if is_whole(w)]
         if numeric:
             size = 384 if max(int(w) for w in numeric) > 96 else 96
         else:
@@ -252,42 +252,26 @@ def _wells(
     data = table.data
     cols = _results_columns(table)
     wells, size = _well_names(table, cols, size)
-    out = pd.DataFrame({"well": wells}, index=data.index)
     samples = as_texts(data[cols["sample"]]) if "sample" in cols else [""] * len(data)
     if fix_float_names:
         samples = [s[:-2] if _SPURIOUS_FLOAT.match(s) else s for s in samples]
-    out["sample"] = samples
     # no target column (D&A Primary Analysis): '' until a layout names the targets
-    out["target"] = as_texts(data[cols["target"]]) if "target" in cols else ""
-    repeated = out["well"].duplicated() if "target" not in cols else pd.Series(False, out.index)
-    if repeated.any():  # several dyes in one well, no target names: the layout cannot tell
-        i = int(repeated.to_numpy().argmax())
-        raise ExportParseError(
-            f"well {out['well'].iloc[i]} holds several reactions but the export names no "
-            "targets; expected target names for a multiplex run",
-            where=table.at(i),
-            hint="Export the run with its Target column (Results table, not Primary Analysis)",
-        )
-    empty = [i for i, name in enumerate(out["target"]) if name == ""]
-    if empty and "target" in cols:
-        raise ExportParseError(
-            "empty target name; expected the assay of this well",
-            where=table.at(empty[0], cols["target"]),
-        )
+    targets = _targets(table, cols, wells)
+    out: dict[str, Any] = {"well": wells, "sample": samples, "target": targets}
     tasks = as_texts(data[cols["task"]]) if "task" in cols else [""] * len(data)
     out["sample_type"] = sample_types(tasks, _sample_type, table.where, "Task")
     if "reporter" in cols:
         out["reporter"] = as_texts(data[cols["reporter"]])
     elif "dyes" in cols:
         out["reporter"] = [as_text(v).split("-")[0] for v in data[cols["dyes"]]]
-    numeric = {cols[k]: list(data[cols[k]]) for k in ("cq", "quantity", "tm") if k in cols}
+    numeric = {cols[k]: data[cols[k]].tolist() for k in ("cq", "quantity", "tm") if k in cols}
     grouped = {cols["quantity"]} if "quantity" in cols else set()
     mark = decimal_mark(table.where, numeric, grouped=grouped, decimal=decimal)
     cells = numeric[cols["cq"]]
     if "amp_status" in cols:
         no_amp = [as_text(v).lower() in _NO_AMP for v in data[cols["amp_status"]]]
         cells = [None if flag else v for flag, v in zip(no_amp, cells, strict=True)]
-    omitted = [parse_bool(v) for v in data[cols["omit"]]] if "omit" in cols else [False] * len(data)
+    omitted = parse_bools(data[cols["omit"]]) if "omit" in cols else [False] * len(data)
     out["cq"], out["cq_status"] = read_cq(
         cells,
         lambda i: table.at(i, cols["cq"]),
@@ -308,7 +292,33 @@ def _wells(
             out[role] = read_numbers(
                 numeric[column], partial(table.at, column=column), mark, column in grouped
             )
-    return out.reset_index(drop=True), size, mark
+    return pd.DataFrame(out), size, mark
+
+
+def _targets(table: _Table, cols: dict[str, str], wells: list[str]) -> list[str] | str:
+    """The target of each row; '' for every row of an export without target names, refused
+    when a well then holds several reactions (the layout could not tell them apart)."""
+    if "target" not in cols:
+        seen: set[str] = set()
+        for i, well in enumerate(wells):
+            if well in seen:  # several dyes in one well, no target names
+                raise ExportParseError(
+                    f"well {well} holds several reactions but the export names no targets; "
+                    "expected target names for a multiplex run",
+                    where=table.at(i),
+                    hint="Export the run with its Target column (Results table, not Primary "
+                    "Analysis)",
+                )
+            seen.add(well)
+        return ""
+    targets = as_texts(table.data[cols["target"]])
+    empty = next((i for i, name in enumerate(targets) if name == ""), None)
+    if empty is not None:
+        raise ExportParseError(
+            "empty target name; expected the assay of this well",
+            where=table.at(empty, cols["target"]),
+        )
+    return targets
 
 
 def _results_columns(table: _Table) -> dict[str, str]:
