@@ -483,7 +483,7 @@ def _tables(
     import pandas as pd
 
     from .pipeline import analyze
-    from .report.safe import escape_cell, safe_frame
+    from .report.safe import csv_rows
     from .report.tables import result_tables
     from .template import settings_for
 
@@ -519,10 +519,7 @@ def _tables(
                 where=str(plate.export),
                 hint="Rename that manifest column",
             )
-        frame = safe_frame(frame)
-        for position, (key, value) in enumerate(lead):
-            frame.insert(position, escape_cell(key), escape_cell(value))
-        out[name] = (tuple(frame.columns), frame.to_csv(index=False, header=False))
+        out[name] = csv_rows(frame, lead)
     return out, applied_entries(config, results.config), len(results.warnings)
 
 

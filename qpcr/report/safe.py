@@ -9,13 +9,18 @@ number (``-1.5``, ``+3``) are left as they are.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
+import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["escape_cell", "safe_frame"]
+__all__ = ["csv_rows", "escape_cell", "safe_frame"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -97,3 +102,100 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     if any(label is not c for label, c in zip(labels, columns, strict=True)):
         out.columns = labels
     return out
+
+
+class _Unusual(Exception):
+    """A column :func:`csv_rows` leaves to pandas (a cell type it does not format itself)."""
+
+
+#: A character that makes the csv module quote a cell (pandas writes rows with os.linesep).
+_QUOTE = re.compile(f'[,"\r\n{re.escape(os.linesep)}]')
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    """``text`` as the csv module writes it in a row of several cells (quoted when needed)."""
+    if _QUOTE.search(text) is None:
+        return text
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=os.linesep).writerow((text, ""))
+    return buffer.getvalue()[: -len(os.linesep) - 1]
+
+
+def _text_cell(value: Any) -> str:
+    """A cell of a text column as ``safe_frame`` then ``to_csv`` write it."""
+    if type(value) is str:
+        return _quoted(escape_cell(value))
+    if value is None or value is pd.NA or (type(value) is float and value != value):
+        return ""
+    raise _Unusual
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """The cells of ``column`` as ``to_csv`` writes them after :func:`safe_frame`."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        numbers = column.to_numpy()
+        texts = numbers.astype(str)
+        texts[np.isnan(numbers)] = ""
+        return texts.tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        return list(map(str, column.to_numpy().tolist()))
+    if dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype):
+        values: list[Any] = column.to_numpy(dtype=object).tolist()
+        # each distinct text formatted once; only text and missing values are keys (1, 1.0
+        # and True would be one key)
+        known = {value: _text_cell(value) for value in dict.fromkeys(values)}
+        return [known[value] for value in values]
+    raise _Unusual
+
+
+def csv_rows(
+    frame: pd.DataFrame, lead: Sequence[tuple[str, str]] = ()
+) -> tuple[tuple[str, ...], str]:
+    """The rows of ``frame`` as spreadsheet-safe CSV text without a header, each led by the
+    cells of ``lead``, and the labels of its columns: the bytes of :func:`safe_frame`, the
+    ``lead`` columns inserted first (label and value through :func:`escape_cell`), then
+    ``to_csv(index=False, header=False)``, written from the column arrays in one pass.
+
+    Parameters
+    ----------
+    frame
+        Any table; a column of a type other than numbers, booleans and text (with missing
+        values) makes the whole table go through pandas.
+    lead
+        (label, text) of constant columns to put first.
+
+    Returns
+    -------
+    tuple of str, str
+        The escaped column labels (``lead``'s first) and the CSV rows.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"sample": ["=1+1", "a,b"], "cq": [20.5, float("nan")]})
+    >>> labels, text = csv_rows(frame, [("export", "run1")])
+    >>> labels
+    ('export', 'sample', 'cq')
+    >>> print(text, end="")
+    run1,'=1+1,20.5
+    run1,"a,b",
+    """
+    first = [escape_cell(label) for label, _ in lead]
+    labels = (*first, *(escape_cell(label) for label in frame.columns))
+    # pandas refuses a lead label already taken; a row of one cell has its own quoting
+    if len(labels) > 1 and frame.shape[1] and len(set(labels)) == len(labels):
+        try:
+            columns = [_cells(column) for _, column in frame.items()]
+        except (_Unusual, TypeError):  # TypeError: an unhashable cell
+            pass
+        else:
+            start = "".join(_quoted(escape_cell(value)) + "," for _, value in lead)
+            end = os.linesep
+            return labels, "".join(
+                start + ",".join(row) + end for row in zip(*columns, strict=True)
+            )
+    safe = safe_frame(frame)
+    for position, (label, value) in enumerate(lead):
+        safe.insert(position, escape_cell(label), escape_cell(value))
+    return tuple(safe.columns), safe.to_csv(index=False, header=False)
