@@ -134,14 +134,18 @@ def _text_cell(value: Any) -> str:
 def _cells(column: pd.Series) -> list[str]:
     """The cells of ``column`` as ``to_csv`` writes them after :func:`safe_frame`."""
     dtype = column.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+    if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
         numbers = column.to_numpy()
-        texts = numbers.astype(str)
-        texts[np.isnan(numbers)] = ""
-        return texts.tolist()
-    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
-        return list(map(str, column.to_numpy().tolist()))
-    if dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype):
+        if dtype.kind in "biu":
+            return list(map(str, numbers.tolist()))
+        if dtype == np.float64:  # Python's repr is numpy's str of a float64, at half the cost
+            texts = list(map(repr, numbers.tolist()))
+        else:
+            texts = numbers.astype(str).tolist()
+        for position in np.flatnonzero(np.isnan(numbers)).tolist():
+            texts[position] = ""
+        return texts
+    if isinstance(dtype, pd.StringDtype) or dtype == np.dtype(object):
         values: list[Any] = column.to_numpy(dtype=object).tolist()
         # each distinct text formatted once; only text and missing values are keys (1, 1.0
         # and True would be one key)
