@@ -78,10 +78,12 @@ def _same(frame: pd.DataFrame, lead: list[tuple[str, str]]) -> None:
     try:
         expected = _pandas(frame, lead)
     except ValueError as exc:  # a lead label taken: refused the same way
-        with pytest.raises(ValueError, match=re.escape(str(exc))):
-            csv_rows(frame, lead)
+        for table in (frame, dict(frame.items())):
+            with pytest.raises(ValueError, match=re.escape(str(exc))):
+                csv_rows(table, lead)
         return
     assert csv_rows(frame, lead) == expected
+    assert csv_rows(dict(frame.items()), lead) == expected  # the columns alone
 
 
 @settings(max_examples=400, deadline=None)
@@ -104,6 +106,7 @@ def test_numbers_booleans_and_text_never_go_through_pandas(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(safe, "safe_frame", _refuse)
         assert csv_rows(frame, lead) == expected
+        assert csv_rows(dict(frame.items()), lead) == expected
 
 
 def _refuse(frame: pd.DataFrame) -> pd.DataFrame:

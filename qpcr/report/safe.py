@@ -14,7 +14,7 @@ import functools
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -155,24 +155,25 @@ def _cells(column: pd.Series) -> list[str]:
 
 
 def csv_rows(
-    frame: pd.DataFrame, lead: Sequence[tuple[str, str]] = ()
-) -> tuple[tuple[str, ...], str]:
-    """The rows of ``frame`` as spreadsheet-safe CSV text without a header, each led by the
+    table: pd.DataFrame | Mapping[Hashable, pd.Series], lead: Sequence[tuple[str, str]] = ()
+) -> tuple[tuple[Any, ...], str]:
+    """The rows of ``table`` as spreadsheet-safe CSV text without a header, each led by the
     cells of ``lead``, and the labels of its columns: the bytes of :func:`safe_frame`, the
     ``lead`` columns inserted first (label and value through :func:`escape_cell`), then
     ``to_csv(index=False, header=False)``, written from the column arrays in one pass.
 
     Parameters
     ----------
-    frame
-        Any table; a column of a type other than numbers, booleans and text (with missing
-        values) makes the whole table go through pandas.
+    table
+        Any table, or its columns (label → column, one index); a column of a type other
+        than numbers, booleans and text (with missing values) makes the whole table go
+        through pandas.
     lead
         (label, text) of constant columns to put first.
 
     Returns
     -------
-    tuple of str, str
+    tuple of labels, str
         The escaped column labels (``lead``'s first) and the CSV rows.
 
     Examples
@@ -185,20 +186,20 @@ def csv_rows(
     run1,'=1+1,20.5
     run1,"a,b",
     """
+    names = table.columns.tolist() if isinstance(table, pd.DataFrame) else list(table)
     first = [escape_cell(label) for label, _ in lead]
-    labels = (*first, *(escape_cell(label) for label in frame.columns))
+    labels = (*first, *(escape_cell(name) for name in names))
     # pandas refuses a lead label already taken; a row of one cell has its own quoting
-    if len(labels) > 1 and frame.shape[1] and len(set(labels)) == len(labels):
+    if len(labels) > 1 and names and len(set(labels)) == len(labels):
         try:
-            columns = [_cells(column) for _, column in frame.items()]
+            cells = [_cells(column) for _, column in table.items()]
         except (_Unusual, TypeError):  # TypeError: an unhashable cell
             pass
         else:
             start = "".join(_quoted(escape_cell(value)) + "," for _, value in lead)
             end = os.linesep
-            return labels, "".join(
-                start + ",".join(row) + end for row in zip(*columns, strict=True)
-            )
+            return labels, "".join(start + ",".join(row) + end for row in zip(*cells, strict=True))
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(dict(table))
     safe = safe_frame(frame)
     for position, (label, value) in enumerate(lead):
         safe.insert(position, escape_cell(label), escape_cell(value))

@@ -21,6 +21,7 @@ from .tables import (
     Table,
     columns_of,
     conform,
+    conform_columns,
     output_scale,
 )
 from .wells import (
@@ -54,6 +55,7 @@ __all__ = [
     "check_wells",
     "columns_of",
     "conform",
+    "conform_columns",
     "exclude_sentence",
     "normalise_sample_type",
     "output_scale",
