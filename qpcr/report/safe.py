@@ -150,7 +150,9 @@ def _cells(column: pd.Series) -> list[str]:
         # each distinct text formatted once; only text and missing values are keys (1, 1.0
         # and True would be one key)
         known = {value: _text_cell(value) for value in dict.fromkeys(values)}
-        return [known[value] for value in values]
+        if all(cell is value for value, cell in known.items()):
+            return values  # text that needs neither escaping nor quoting, nothing missing
+        return list(map(known.__getitem__, values))
     raise _Unusual
 
 
@@ -196,9 +198,13 @@ def csv_rows(
         except (_Unusual, TypeError):  # TypeError: an unhashable cell
             pass
         else:
-            start = "".join(_quoted(escape_cell(value)) + "," for _, value in lead)
+            rows = len(cells[0])
+            if lead:  # the lead's cells as one constant first cell
+                start = ",".join(_quoted(escape_cell(value)) for _, value in lead)
+                cells.insert(0, [start] * rows)
             end = os.linesep
-            return labels, "".join(start + ",".join(row) + end for row in zip(*cells, strict=True))
+            text = end.join(map(",".join, zip(*cells, strict=True)))
+            return labels, text + end if rows else ""
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(dict(table))
     safe = safe_frame(frame)
     for position, (label, value) in enumerate(lead):
