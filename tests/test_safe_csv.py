@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qpcr.report import safe
-from qpcr.report.safe import csv_rows, escape_cell, safe_frame
+from qpcr.report.safe import csv_rows, csv_text, escape_cell, safe_frame
 
 
 def _pandas(frame: pd.DataFrame, lead: list[tuple[str, str]]) -> tuple[tuple[str, ...], str]:
@@ -64,7 +64,7 @@ _FAST = ("float", "float32", "int", "bool", "str", "object")
 @st.composite
 def _tables(draw: st.DrawFn, kinds: tuple[str, ...]) -> pd.DataFrame:
     n = draw(st.integers(0, 6))
-    labels = draw(st.lists(_LABEL | _TEXT, min_size=1, max_size=5, unique=True))
+    labels = draw(st.lists(_LABEL | _TEXT | st.integers(0, 2), min_size=1, max_size=5, unique=True))
     columns = [draw(_column(draw(st.sampled_from(kinds)), n)) for _ in labels]
     frame = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame()
     frame.columns = labels
@@ -107,6 +107,12 @@ def test_numbers_booleans_and_text_never_go_through_pandas(
         patch.setattr(safe, "safe_frame", _refuse)
         assert csv_rows(frame, lead) == expected
         assert csv_rows(dict(frame.items()), lead) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables((*_FAST, "mixed", "category")))
+def test_csv_text_is_the_bytes_of_safe_frame_and_to_csv_with_header(frame: pd.DataFrame) -> None:
+    assert csv_text(frame) == safe_frame(frame).to_csv(index=False)
 
 
 def _refuse(frame: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["csv_rows", "escape_cell", "safe_frame"]
+__all__ = ["csv_rows", "csv_text", "escape_cell", "safe_frame"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -210,3 +210,29 @@ def csv_rows(
     for position, (label, value) in enumerate(lead):
         safe.insert(position, escape_cell(label), escape_cell(value))
     return tuple(safe.columns), safe.to_csv(index=False, header=False)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as spreadsheet-safe CSV text with its header: the bytes of
+    ``safe_frame(frame).to_csv(index=False)``, the rows from :func:`csv_rows`.
+
+    Parameters
+    ----------
+    frame
+        Any table.
+
+    Returns
+    -------
+    str
+        The header line and the rows.
+
+    Examples
+    --------
+    >>> print(csv_text(pd.DataFrame({"-d": ["+x"], "n": [2]})), end="")
+    '-d,n
+    '+x,2
+    """
+    labels, rows = csv_rows(frame)
+    if len(labels) > 1 and all(type(label) is str for label in labels):
+        return ",".join(map(_quoted, labels)) + os.linesep + rows
+    return safe_frame(frame).to_csv(index=False)

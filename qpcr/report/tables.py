@@ -18,7 +18,7 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..errors import InputError
 from ..schema import TABLES, conform, conform_columns
-from .safe import safe_frame
+from .safe import csv_text
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -92,7 +92,8 @@ def check_outdir(outdir: Path, force: bool) -> None:
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:
-    return atomic_write(path, lambda tmp: safe_frame(frame).to_csv(tmp, index=False))
+    text = csv_text(frame)  # as to_csv writes it: UTF-8, the rows' line ends as they are
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
 
 
 #: The qc table's columns written to 12 significant digits (:func:`_rounded`).
