@@ -112,7 +112,9 @@ def test_numbers_booleans_and_text_never_go_through_pandas(
 @settings(max_examples=300, deadline=None)
 @given(_tables((*_FAST, "mixed", "category")))
 def test_csv_text_is_the_bytes_of_safe_frame_and_to_csv_with_header(frame: pd.DataFrame) -> None:
-    assert csv_text(frame) == safe_frame(frame).to_csv(index=False)
+    expected = safe_frame(frame).to_csv(index=False)
+    assert csv_text(frame) == expected
+    assert csv_text(dict(frame.items())) == expected
 
 
 def _refuse(frame: pd.DataFrame) -> pd.DataFrame:

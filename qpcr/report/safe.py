@@ -212,14 +212,14 @@ def csv_rows(
     return tuple(safe.columns), safe.to_csv(index=False, header=False)
 
 
-def csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as spreadsheet-safe CSV text with its header: the bytes of
+def csv_text(table: pd.DataFrame | Mapping[Hashable, pd.Series]) -> str:
+    """``table`` as spreadsheet-safe CSV text with its header: the bytes of
     ``safe_frame(frame).to_csv(index=False)``, the rows from :func:`csv_rows`.
 
     Parameters
     ----------
-    frame
-        Any table.
+    table
+        Any table, or its columns (label → column, one index).
 
     Returns
     -------
@@ -232,7 +232,8 @@ def csv_text(frame: pd.DataFrame) -> str:
     '-d,n
     '+x,2
     """
-    labels, rows = csv_rows(frame)
+    labels, rows = csv_rows(table)
     if len(labels) > 1 and all(type(label) is str for label in labels):
         return ",".join(map(_quoted, labels)) + os.linesep + rows
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(dict(table))
     return safe_frame(frame).to_csv(index=False)

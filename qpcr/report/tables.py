@@ -7,7 +7,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Collection, Hashable
+from collections.abc import Collection, Hashable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -91,8 +91,8 @@ def check_outdir(outdir: Path, force: bool) -> None:
         )
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> Path:
-    text = csv_text(frame)  # as to_csv writes it: UTF-8, the rows' line ends as they are
+def _csv(table: pd.DataFrame | Mapping[Hashable, pd.Series], path: Path) -> Path:
+    text = csv_text(table)  # as to_csv writes it: UTF-8, the rows' line ends as they are
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
 
 
@@ -203,7 +203,7 @@ def write_tables(results: Results, outdir: Path) -> list[Path]:
      'anova.csv', 'contrasts.csv']
     >>> folder.cleanup()
     """
-    return [_csv(frame, outdir / f"{name}.csv") for name, frame in result_tables(results).items()]
+    return [_csv(table, outdir / f"{name}.csv") for name, table in result_columns(results).items()]
 
 
 def write_long(results: Results, path: Path) -> Path:
