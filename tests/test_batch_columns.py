@@ -17,7 +17,7 @@ from qpcr.pipeline import analyze
 from qpcr.report.safe import csv_rows, safe_frame
 from qpcr.report.tables import result_columns, result_tables
 from qpcr.schema import TABLES, Column, conform, conform_columns
-from qpcr.schema.tables import _declared
+from qpcr.schema.conform import _declared
 
 ROOT = Path(__file__).parents[1]
 HYPOXIA = ROOT / "examples" / "hypoxia_tocilizumab"
