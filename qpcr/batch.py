@@ -483,8 +483,8 @@ def _tables(
     import pandas as pd
 
     from .pipeline import analyze
-    from .report.safe import escape_cell, safe_frame
-    from .report.tables import result_tables
+    from .report.safe import csv_rows
+    from .report.tables import result_columns
     from .template import settings_for
 
     plate = job.plate
@@ -502,16 +502,17 @@ def _tables(
 
         write_report(results, job.report, tidy=job.tidy)
     lead = (("export", plate.name), *plate.extra)
-    tables = result_tables(results, BATCH_TABLES)
+    tables: dict[str, Any] = result_columns(results, BATCH_TABLES)
     kinds = ["warning"] * len(results.warnings) + ["note"] * len(results.notes)
-    tables[MESSAGES_TABLE] = pd.DataFrame(
-        {"kind": kinds, "message": [*results.warnings, *results.notes]}, dtype=object
-    )
+    tables[MESSAGES_TABLE] = {
+        "kind": pd.Series(kinds, dtype=object),
+        "message": pd.Series([*results.warnings, *results.notes], dtype=object),
+    }
     if job.tidy:
         tables[LONG_TABLE] = results.to_long()
     out = {}
-    for name, frame in tables.items():
-        clash = [key for key, _ in plate.extra if key in frame.columns]
+    for name, table in tables.items():
+        clash = [key for key, _ in plate.extra if key in table]
         if clash:
             raise InputError(
                 f"the manifest column {clash[0]} is also a column of {name}.csv; expected "
@@ -519,10 +520,7 @@ def _tables(
                 where=str(plate.export),
                 hint="Rename that manifest column",
             )
-        frame = safe_frame(frame)
-        for position, (key, value) in enumerate(lead):
-            frame.insert(position, escape_cell(key), escape_cell(value))
-        out[name] = (tuple(frame.columns), frame.to_csv(index=False, header=False))
+        out[name] = csv_rows(table, lead)
     return out, applied_entries(config, results.config), len(results.warnings)
 
 

@@ -9,13 +9,18 @@ number (``-1.5``, ``+3``) are left as they are.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
+import os
 import re
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["escape_cell", "safe_frame"]
+__all__ = ["csv_rows", "csv_text", "escape_cell", "safe_frame"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -97,3 +102,138 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     if any(label is not c for label, c in zip(labels, columns, strict=True)):
         out.columns = labels
     return out
+
+
+class _Unusual(Exception):
+    """A column :func:`csv_rows` leaves to pandas (a cell type it does not format itself)."""
+
+
+#: A character that makes the csv module quote a cell (pandas writes rows with os.linesep).
+_QUOTE = re.compile(f'[,"\r\n{re.escape(os.linesep)}]')
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    """``text`` as the csv module writes it in a row of several cells (quoted when needed)."""
+    if _QUOTE.search(text) is None:
+        return text
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=os.linesep).writerow((text, ""))
+    return buffer.getvalue()[: -len(os.linesep) - 1]
+
+
+def _text_cell(value: Any) -> str:
+    """A cell of a text column as ``safe_frame`` then ``to_csv`` write it."""
+    if type(value) is str:
+        return _quoted(escape_cell(value))
+    if value is None or value is pd.NA or (type(value) is float and value != value):
+        return ""
+    raise _Unusual
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """The cells of ``column`` as ``to_csv`` writes them after :func:`safe_frame`."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
+        numbers = column.to_numpy()
+        if dtype.kind in "biu":
+            return list(map(str, numbers.tolist()))
+        if dtype == np.float64:  # Python's repr is numpy's str of a float64, at half the cost
+            texts = list(map(repr, numbers.tolist()))
+        else:
+            texts = numbers.astype(str).tolist()
+        for position in np.flatnonzero(np.isnan(numbers)).tolist():
+            texts[position] = ""
+        return texts
+    if isinstance(dtype, pd.StringDtype) or dtype == np.dtype(object):
+        values: list[Any] = column.to_numpy(dtype=object).tolist()
+        # each distinct text formatted once; only text and missing values are keys (1, 1.0
+        # and True would be one key)
+        known = {value: _text_cell(value) for value in dict.fromkeys(values)}
+        if all(cell is value for value, cell in known.items()):
+            return values  # text that needs neither escaping nor quoting, nothing missing
+        return list(map(known.__getitem__, values))
+    raise _Unusual
+
+
+def csv_rows(
+    table: pd.DataFrame | Mapping[Hashable, pd.Series], lead: Sequence[tuple[str, str]] = ()
+) -> tuple[tuple[Any, ...], str]:
+    """The rows of ``table`` as spreadsheet-safe CSV text without a header, each led by the
+    cells of ``lead``, and the labels of its columns: the bytes of :func:`safe_frame`, the
+    ``lead`` columns inserted first (label and value through :func:`escape_cell`), then
+    ``to_csv(index=False, header=False)``, written from the column arrays in one pass.
+
+    Parameters
+    ----------
+    table
+        Any table, or its columns (label → column, one index); a column of a type other
+        than numbers, booleans and text (with missing values) makes the whole table go
+        through pandas.
+    lead
+        (label, text) of constant columns to put first.
+
+    Returns
+    -------
+    tuple of labels, str
+        The escaped column labels (``lead``'s first) and the CSV rows.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"sample": ["=1+1", "a,b"], "cq": [20.5, float("nan")]})
+    >>> labels, text = csv_rows(frame, [("export", "run1")])
+    >>> labels
+    ('export', 'sample', 'cq')
+    >>> print(text, end="")
+    run1,'=1+1,20.5
+    run1,"a,b",
+    """
+    names = table.columns.tolist() if isinstance(table, pd.DataFrame) else list(table)
+    first = [escape_cell(label) for label, _ in lead]
+    labels = (*first, *(escape_cell(name) for name in names))
+    # pandas refuses a lead label already taken; a row of one cell has its own quoting
+    if len(labels) > 1 and names and len(set(labels)) == len(labels):
+        try:
+            cells = [_cells(column) for _, column in table.items()]
+        except (_Unusual, TypeError):  # TypeError: an unhashable cell
+            pass
+        else:
+            rows = len(cells[0])
+            if lead:  # the lead's cells as one constant first cell
+                start = ",".join(_quoted(escape_cell(value)) for _, value in lead)
+                cells.insert(0, [start] * rows)
+            end = os.linesep
+            text = end.join(map(",".join, zip(*cells, strict=True)))
+            return labels, text + end if rows else ""
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(dict(table))
+    safe = safe_frame(frame)
+    for position, (label, value) in enumerate(lead):
+        safe.insert(position, escape_cell(label), escape_cell(value))
+    return tuple(safe.columns), safe.to_csv(index=False, header=False)
+
+
+def csv_text(table: pd.DataFrame | Mapping[Hashable, pd.Series]) -> str:
+    """``table`` as spreadsheet-safe CSV text with its header: the bytes of
+    ``safe_frame(frame).to_csv(index=False)``, the rows from :func:`csv_rows`.
+
+    Parameters
+    ----------
+    table
+        Any table, or its columns (label → column, one index).
+
+    Returns
+    -------
+    str
+        The header line and the rows.
+
+    Examples
+    --------
+    >>> print(csv_text(pd.DataFrame({"-d": ["+x"], "n": [2]})), end="")
+    '-d,n
+    '+x,2
+    """
+    labels, rows = csv_rows(table)
+    if len(labels) > 1 and all(type(label) is str for label in labels):
+        return ",".join(map(_quoted, labels)) + os.linesep + rows
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(dict(table))
+    return safe_frame(frame).to_csv(index=False)

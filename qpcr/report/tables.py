@@ -7,7 +7,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Hashable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -17,8 +17,8 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import InputError
-from ..schema import TABLES, conform
-from .safe import safe_frame
+from ..schema import TABLES, conform, conform_columns
+from .safe import csv_text
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -91,27 +91,27 @@ def check_outdir(outdir: Path, force: bool) -> None:
         )
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> Path:
-    return atomic_write(path, lambda tmp: safe_frame(frame).to_csv(tmp, index=False))
+def _csv(table: pd.DataFrame | Mapping[Hashable, pd.Series], path: Path) -> Path:
+    text = csv_text(table)  # as to_csv writes it: UTF-8, the rows' line ends as they are
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
 
 
-def _descriptive(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """``frame`` with ``columns`` rounded to 12 significant digits: a replicate range of Cq
-    values read to 3 decimals prints as 0.517, not 0.517000000000003 (binary float artefacts
-    sit in the 16th digit; no instrument reports Cq to 12)."""
-    present = [c for c in columns if c in frame]
-    if frame.empty or not present:
-        return frame
-    rounded = {c: [float(f"{v:.12g}") for v in frame[c].astype(float)] for c in present}
-    return frame.assign(**rounded)
+#: The qc table's columns written to 12 significant digits (:func:`_rounded`).
+_DESCRIPTIVE = ("observed", "value", "threshold")
+#: Columns of the wells table that are not written (when it is ``results.wells``).
+_UNWRITTEN = ("cq_used", "in_layout")
 
 
-def result_tables(
-    results: Results, names: Collection[str] | None = None
-) -> dict[str, pd.DataFrame]:
-    """The tables of ``results`` under their output names (without ``.csv``), each with its
-    declared columns in order (:data:`qpcr.schema.TABLES`); only those in ``names`` when
-    given."""
+def _rounded(column: pd.Series) -> list[float]:
+    """``column`` rounded to 12 significant digits: a replicate range of Cq values read to 3
+    decimals prints as 0.517, not 0.517000000000003 (binary float artefacts sit in the 16th
+    digit; no instrument reports Cq to 12)."""
+    return [float(f"{v:.12g}") for v in column.astype(float).tolist()]
+
+
+def _built(results: Results, names: Collection[str] | None) -> dict[str, pd.DataFrame]:
+    """The tables of ``results`` as built, under their output names (only those in ``names``
+    when given)."""
     tables = {
         "wells": results.wells,
         "replicates": results.replicates,
@@ -123,12 +123,56 @@ def result_tables(
     tables.update(results.tables)
     if names is not None:
         tables = {name: frame for name, frame in tables.items() if name in names}
+    return tables
+
+
+def result_tables(
+    results: Results, names: Collection[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The tables of ``results`` under their output names (without ``.csv``), each with its
+    declared columns in order (:data:`qpcr.schema.TABLES`); only those in ``names`` when
+    given."""
+    tables = _built(results, names)
     if tables.get("wells") is results.wells:  # dropped only when it is written
-        tables["wells"] = results.wells.drop(columns=["cq_used", "in_layout"], errors="ignore")
-    if "qc" in tables:
-        tables["qc"] = _descriptive(results.qc, ("observed", "value", "threshold"))
+        tables["wells"] = results.wells.drop(columns=list(_UNWRITTEN), errors="ignore")
+    qc = tables.get("qc")
+    if qc is not None and not qc.empty and any(c in qc for c in _DESCRIPTIVE):
+        tables["qc"] = qc.assign(**{c: _rounded(qc[c]) for c in _DESCRIPTIVE if c in qc})
     factors, replicate = results.factors, results.config.replicate
     return {name: conform(name, frame, factors, replicate) for name, frame in tables.items()}
+
+
+def result_columns(
+    results: Results, names: Collection[str] | None = None
+) -> dict[str, dict[Hashable, pd.Series]]:
+    """The tables of :func:`result_tables` as their columns (label → column), without
+    building a table for each (what ``qpcr batch`` writes).
+
+    Examples
+    --------
+    >>> results = example_results()
+    >>> columns = result_columns(results, ["qc", "wells"])
+    >>> tables = result_tables(results, ["qc", "wells"])
+    >>> all(pd.DataFrame(columns[name]).equals(tables[name]) for name in tables)
+    True
+    """
+    factors, replicate = results.factors, results.config.replicate
+    out = {}
+    for name, frame in _built(results, names).items():
+        if frame.empty:  # conform gives it the required columns
+            out[name] = dict(conform(name, frame, factors, replicate).items())
+            continue
+        columns = dict(frame.items())
+        if frame is results.wells:
+            for label in _UNWRITTEN:
+                columns.pop(label, None)
+        if name == "qc":
+            for label in _DESCRIPTIVE:
+                if label in columns:
+                    rounded = _rounded(columns[label])
+                    columns[label] = pd.Series(rounded, index=frame.index, dtype=float)
+        out[name] = conform_columns(name, columns, factors, replicate)
+    return out
 
 
 def write_tables(results: Results, outdir: Path) -> list[Path]:
@@ -159,7 +203,7 @@ def write_tables(results: Results, outdir: Path) -> list[Path]:
      'anova.csv', 'contrasts.csv']
     >>> folder.cleanup()
     """
-    return [_csv(frame, outdir / f"{name}.csv") for name, frame in result_tables(results).items()]
+    return [_csv(table, outdir / f"{name}.csv") for name, table in result_columns(results).items()]
 
 
 def write_long(results: Results, path: Path) -> Path:

@@ -4,7 +4,7 @@
   (sample types, Cq states, non-detect tokens) and :func:`check_wells`;
 - :mod:`qpcr.schema.codes`: why a well is excluded and what a QC event is, with their sentences;
 - :mod:`qpcr.schema.tables`: every column of every output table, from which the writers order
-  their columns and ``docs/columns.md`` is generated.
+  their columns (:mod:`qpcr.schema.conform`) and ``docs/columns.md`` is generated.
 
 Every public name is importable from ``qpcr.schema`` itself.
 """
@@ -12,17 +12,8 @@ Every public name is importable from ``qpcr.schema`` itself.
 from __future__ import annotations
 
 from .codes import CONTROL_TYPES, EXCLUDE_REASONS, QC_EVENTS, SEVERITIES, exclude_sentence
-from .tables import (
-    DTYPES,
-    SCALES,
-    TABLES,
-    Column,
-    Slot,
-    Table,
-    columns_of,
-    conform,
-    output_scale,
-)
+from .conform import columns_of, conform, conform_columns
+from .tables import DTYPES, SCALES, TABLES, Column, Slot, Table, output_scale
 from .wells import (
     CQ_STATUSES,
     NON_DETECT_TOKENS,
@@ -54,6 +45,7 @@ __all__ = [
     "check_wells",
     "columns_of",
     "conform",
+    "conform_columns",
     "exclude_sentence",
     "normalise_sample_type",
     "output_scale",
