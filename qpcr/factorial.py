@@ -8,7 +8,6 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from .config import AnalysisConfig
 from .errors import QpcrError
 from .grouped import records
 from .groups import biological_units
+from .kept import Kept
 from .schema import columns_of
 from .stats import adjust_pvalues
 from .stats.design import _Design
@@ -27,10 +27,8 @@ from .stats.linear import _AnovaPlan, _ContrastPlan
 __all__ = ["factorial_tables"]
 
 #: The plans (:func:`_plans`) of text designs by their content (:func:`_items`) and settings,
-#: kept across calls: the plates of a batch usually share their designs. At most ``_KEPT``.
-_PLANS: dict[Any, tuple[Any, Any]] = {}
-_KEPT = 64
-_KEEPING = threading.Lock()  # analyses in threads share _PLANS
+#: kept across calls: the plates of a batch usually share their designs.
+_PLANS = Kept[tuple[Any, Any]](size=64)
 
 
 def _items(
@@ -153,15 +151,18 @@ def factorial_tables(
     local: dict[Any, tuple[Any, Any]] = {}  # the plans of designs that are not all text
     for kind, name, shape, text, table, at, response in items:
         item = {"item": kind, "name": name}
-        plans = _PLANS if text else local
-        with _KEEPING:
-            plan = plans.get((settings, shape))
-            if plan is None:
-                plan = plans[settings, shape] = _plans(
-                    table.iloc[at].reset_index(drop=True), shape[0], list(factors), block, config
-                )
-                if len(_PLANS) > _KEPT:  # the oldest design goes first
-                    del _PLANS[next(iter(_PLANS))]
+
+        def plan_design(table: pd.DataFrame = table, at: Any = at, shape: Any = shape) -> Any:
+            return _plans(
+                table.iloc[at].reset_index(drop=True), shape[0], list(factors), block, config
+            )
+
+        if text:
+            plan = _PLANS.get((settings, shape), plan_design)
+        elif (settings, shape) in local:
+            plan = local[settings, shape]
+        else:
+            plan = local[settings, shape] = plan_design()
         # a plan reads only the response of an item that shares its design
         found, compared = (_records(part, response) for part in plan)
         if replicate:

@@ -27,6 +27,7 @@ from .io._tabular import as_text, decode_bytes, norm_header, split_rows
 from .io.failures import damaged_file
 from .io.inputs import OLE2_MAGIC, ZIP_MAGIC, check_text, open_workbook, read_input
 from .io.numbers import decimal_mark, read_numbers
+from .kept import Kept
 from .layout_join import check_layout, join_layout, renamed_samples, same_name
 from .plate import PLATES, PlateFormat, is_whole, normalise_well
 from .schema import normalise_sample_type
@@ -204,19 +205,14 @@ def load_layout(
         if _is_workbook(data):  # calamine reads the file itself
             return _parse(path, data, plate, decimal)
         check_text(data, str(path))
-    key = (data, plate, decimal)
-    if key not in _PARSED:
-        if len(_PARSED) >= _KEPT:
-            del _PARSED[next(iter(_PARSED))]
-        _PARSED[key] = _parse(path, data, plate, decimal)
-    return _PARSED[key].copy(deep=False)
+    parsed = _PARSED.get((data, plate, decimal), lambda: _parse(path, data, plate, decimal))
+    return parsed.copy(deep=False)
 
 
 #: Text layouts parsed, by (the file's bytes, plate, decimal): the table depends on nothing
 #: else (the path is named in errors only, and a refused file is not kept), so a batch that
 #: gives every plate one layout parses it once. Callers get a copy (copy-on-write).
-_PARSED: dict[tuple[bytes, int | None, str | None], pd.DataFrame] = {}
-_KEPT = 8
+_PARSED = Kept[pd.DataFrame](size=8)
 
 
 def _parse(path: Path, data: bytes, plate: int | None, decimal: str | None) -> pd.DataFrame:

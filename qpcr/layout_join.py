@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LayoutMismatchError, listed
+from .kept import Kept, content_key
 
 __all__ = ["check_layout", "join_layout", "renamed_samples", "same_name"]
 
@@ -327,16 +328,17 @@ def join_layout(
     """
     read = [c for c in wells.columns if c in _READ or c in layout.columns]
     key = _join_key(wells, read, layout, sample_names)
-    if key is not None and key in _JOINED:
-        part, columns, messages = _JOINED[key]
-        return _with_payload(part, columns, wells), list(messages)
-    joined, messages = _join(wells, layout, where, sample_names)
-    if key is not None and not joined.columns.has_duplicates:
-        payload = [c for c in wells.columns if c not in read]
-        if len(_JOINED) >= _JOINED_SIZE:
-            del _JOINED[next(iter(_JOINED))]
-        _JOINED[key] = (joined.drop(columns=payload), list(joined.columns), list(messages))
-    return joined, messages
+    if key is None:
+        return _join(wells, layout, where, sample_names)
+
+    def join() -> Any:
+        return _keepable(wells, read, _join(wells, layout, where, sample_names))
+
+    kept = _JOINED.get(key, join)
+    if kept is None:  # a join whose columns repeat a name: the payload cannot go back by name
+        return _join(wells, layout, where, sample_names)
+    part, columns, messages = kept
+    return _with_payload(part, columns, wells), list(messages)
 
 
 #: The wells-table columns a join reads besides the layout's own (:func:`join_layout`).
@@ -347,8 +349,7 @@ _READ = frozenset({"well", "sample", "sample_type", "target", "in_layout", "samp
 #: Joins already made, by what decides them (:func:`_join_key`): the joined table without the
 #: wells' other columns, its column order and the warnings. The plates of a batch share one
 #: layout and one plate map, so a few entries serve them all.
-_JOINED: dict[tuple[Any, ...], tuple[pd.DataFrame, list[str], list[str]]] = {}
-_JOINED_SIZE = 8
+_JOINED = Kept[tuple[pd.DataFrame, list[str], list[str]] | None](size=8)
 
 
 def _join_key(
@@ -356,31 +357,24 @@ def _join_key(
 ) -> tuple[Any, ...] | None:
     """What decides :func:`join_layout`: the wells' column names, the cells of the columns it
     reads, the layout's cells and ``sample_names``; None when a column cannot be keyed
-    exactly (:func:`_content`)."""
-    ours, theirs = _content(wells, read), _content(layout, list(layout.columns))
+    exactly (:func:`qpcr.kept.content_key`)."""
+    ours, theirs = content_key(wells, read), content_key(layout, list(layout.columns))
     if ours is None or theirs is None:
         return None
     return sample_names, tuple(wells.columns), ours, theirs
 
 
-def _content(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | None:
-    """Each column's name, dtype and cells, such that equal keys hold the same cells: numbers
-    and booleans by their bytes (``0.0`` and ``-0.0`` differ), text columns by their values;
-    None for any other column (objects other than text: ``1 == 1.0 == True`` in a tuple;
-    categories, dates)."""
-    parts: list[tuple[Any, ...]] = []
-    for name in columns:
-        column = table[name]
-        dtype, values = column.dtype, column.to_numpy()
-        if isinstance(dtype, np.dtype) and dtype.kind in "biufc":
-            parts.append((name, str(dtype), values.tobytes()))
-        elif dtype == "str" or (
-            values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string"
-        ):
-            parts.append((name, str(dtype), tuple(values.tolist())))
-        else:
-            return None
-    return tuple(parts)
+def _keepable(
+    wells: pd.DataFrame, read: list[str], made: tuple[pd.DataFrame, list[str]]
+) -> tuple[pd.DataFrame, list[str], list[str]] | None:
+    """What :data:`_JOINED` keeps of a join: the table without the wells' columns that the
+    join does not read, its column order and the warnings; None when its columns repeat a
+    name."""
+    joined, messages = made
+    if joined.columns.has_duplicates:
+        return None
+    payload = [c for c in wells.columns if c not in read]
+    return joined.drop(columns=payload), list(joined.columns), list(messages)
 
 
 def _with_payload(part: pd.DataFrame, columns: list[str], wells: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from qpcr import factorial
 from qpcr.config import from_mapping
 from qpcr.factorial import factorial_tables
 from qpcr.groups import biological_units, compare_groups, group_summary
+from qpcr.kept import Kept
 from qpcr.schema import columns_of
 from qpcr.stats import adjust_pvalues, factorial_anova, factorial_contrasts
 
@@ -112,24 +113,24 @@ def test_kept_plans_equal_fresh_ones(
     """The plans of a call are kept for the next (a batch's plates share designs): a design
     whose content or settings changed is planned anew, and every kept plan gives what a fresh
     one gives."""
-    monkeypatch.setattr(factorial, "_PLANS", {})
+    monkeypatch.setattr(factorial, "_PLANS", Kept(64))
     _tables(_samples({}))
-    kept = dict(factorial._PLANS)
+    kept = list(factorial._PLANS)
     assert len(kept) == 1  # the three targets share one design
     changed = change(_samples({}))
     got = _tables(changed, **settings)
-    assert (kept == factorial._PLANS) == hit
-    monkeypatch.setattr(factorial, "_PLANS", {})
+    assert (kept == list(factorial._PLANS)) == hit
+    monkeypatch.setattr(factorial, "_PLANS", Kept(64))
     fresh = _tables(changed, **settings)
     for name in ("anova", "contrasts"):
         pdt.assert_frame_equal(got[name], fresh[name], check_exact=True)
 
 
 def test_designs_with_cells_not_text_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(factorial, "_PLANS", {})
+    monkeypatch.setattr(factorial, "_PLANS", Kept(64))
     samples = _samples({}).assign(donor=lambda s: s["donor"].str[1:].astype(int))
     tables = _tables(samples)
-    assert factorial._PLANS == {}
+    assert not factorial._PLANS
     assert set(tables["anova"]["term"]) == {"oxygen", "drug", "donor", "oxygen × drug", "Residual"}
 
 
@@ -206,9 +207,8 @@ def test_tables_built_from_columns_equal_frames_of_the_rows(
 
 
 def test_kept_plans_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """At most ``_KEPT`` designs are kept, the oldest going first."""
-    monkeypatch.setattr(factorial, "_PLANS", {})
-    monkeypatch.setattr(factorial, "_KEPT", 2)
+    """At most ``size`` designs are kept, the oldest going first."""
+    monkeypatch.setattr(factorial, "_PLANS", Kept(2))
     for k in range(4):  # four designs: a donor renamed each time
         _tables(_samples({}).assign(donor=lambda s, k=k: s["donor"].replace("D3", f"E{k}")))
     units = [key[1][-1] for key in factorial._PLANS]

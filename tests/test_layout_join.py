@@ -11,6 +11,7 @@ import pytest
 
 import qpcr.layout_join as lj
 from qpcr.errors import LayoutMismatchError
+from qpcr.kept import Kept
 from qpcr.layout import check_layout, join_layout
 
 WELLS = [f"{r}{c}" for r in "ABCD" for c in range(1, 7)]
@@ -141,7 +142,7 @@ def _texts(wells: pd.DataFrame, layout: pd.DataFrame) -> tuple[pd.DataFrame, pd.
 
 @pytest.mark.parametrize("seed", range(40))
 def test_a_join_from_the_cache_is_the_join_made_afresh(seed: int, monkeypatch) -> None:
-    monkeypatch.setattr(lj, "_JOINED", {})
+    monkeypatch.setattr(lj, "_JOINED", Kept(8))
     wells, layout = _texts(*_tables(seed))
     layout = layout.drop_duplicates(_keys(wells, layout))
     rng = np.random.default_rng(seed)
@@ -160,11 +161,11 @@ def test_a_join_from_the_cache_is_the_join_made_afresh(seed: int, monkeypatch) -
             pd.testing.assert_frame_equal(got[0], fresh[0], check_exact=True)
             assert got[1] == fresh[1]
             assert len(lj._JOINED) == 1
-        monkeypatch.setattr(lj, "_JOINED", {})
+        monkeypatch.setattr(lj, "_JOINED", Kept(8))
 
 
 def test_changed_content_misses_the_cached_join(monkeypatch) -> None:
-    monkeypatch.setattr(lj, "_JOINED", {})
+    monkeypatch.setattr(lj, "_JOINED", Kept(8))
     layout = pd.DataFrame({"well": ["A1", "A2", "A3"], "sample": ["s1", "s2", "s3"],
                            "group": ["a", "b", "b"], "quantity": [1.0, 0.0, np.nan]})  # fmt: skip
     wells = pd.DataFrame({"well": pd.array(["A1", "A2"], dtype="str"), "sample": ["s1", ""],
@@ -191,6 +192,6 @@ def test_changed_content_misses_the_cached_join(monkeypatch) -> None:
         pd.testing.assert_frame_equal(got[0], lj._join(ours, theirs, "layout", "check")[0])
     assert join_layout(wells, layout.assign(group=[1, "b", "b"]))[0]["group"].tolist()[0] == 1
     assert len(lj._JOINED) == len(changes) + 1  # objects other than text: not kept
-    for n in range(2 * lj._JOINED_SIZE):  # bounded
+    for n in range(2 * lj._JOINED.size):  # bounded
         join_layout(wells, layout.assign(group=[f"g{n}", "b", "b"]))
-    assert len(lj._JOINED) == lj._JOINED_SIZE
+    assert len(lj._JOINED) == lj._JOINED.size

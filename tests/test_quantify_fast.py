@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from qpcr.errors import ConfigError, InputError
 from qpcr.grouped import group_codes, moments
+from qpcr.kept import content_key
 from qpcr.qc import event_table
 from qpcr.quant import (
     normalise,
@@ -20,7 +21,7 @@ from qpcr.quant import (
 )
 from qpcr.stability.warnings import _factor_effects
 from qpcr.stages.quantify import _no_events
-from qpcr.stages.replicates import _attributes, _content, _sample_attributes, _with_attributes
+from qpcr.stages.replicates import _attributes, _sample_attributes, _with_attributes
 from qpcr.stats.dist import f_sf
 
 
@@ -280,8 +281,8 @@ def test_sample_attributes_of_numbers_are_not_kept() -> None:
                                   "donor")  # fmt: skip
     assert list(as_int["donor"]) == ["1", "2"]
     assert list(as_float["donor"]) == ["1.0", "2.0"]
-    assert _content(_layout_wells(donor=[1, 1, 2, 2, None]), ["donor"]) is None
-    assert _content(_layout_wells(), ["sample", "donor"]) is not None
+    assert content_key(_layout_wells(donor=[1, 1, 2, 2, None]), ["donor"]) is None
+    assert content_key(_layout_wells(), ["sample", "donor"]) is not None
 
 
 def test_a_refused_sample_is_refused_every_time() -> None:

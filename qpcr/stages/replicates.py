@@ -12,6 +12,7 @@ from ..config import AnalysisConfig
 from ..errors import InputError
 from ..grouped import group_codes
 from ..groups import group_label
+from ..kept import Kept, content_key
 from ..plates import plate_strategy
 from ..quant import replicate_columns
 
@@ -72,10 +73,9 @@ def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
     return irc_sample_names(wells[wells["sample_type"].eq("unkn")], config.irc_samples)
 
 
-#: Sample attributes by the content they are read from (a batch's plates share their layout):
-#: the last few kept, the oldest dropped first. Only read, never changed.
-_ATTRIBUTES: dict[tuple[Any, ...], pd.DataFrame] = {}
-_KEPT = 8
+#: Sample attributes by the content they are read from (a batch's plates share their layout).
+#: Only read, never changed.
+_ATTRIBUTES = Kept[pd.DataFrame](size=8)
 
 
 def _sample_attributes(
@@ -84,37 +84,8 @@ def _sample_attributes(
     """Each unknown sample's design values (the factors and the replicate, as text), once
     (:func:`_attributes`), kept by the content of the columns they are read from."""
     cols = [*factors, *([replicate] if replicate else [])]
-    key = _content(wells, ["sample", "sample_type", "exclude_code", *cols])
-    found = None if key is None else _ATTRIBUTES.get(key)
-    if found is None:
-        found = _attributes(wells, cols)
-        if key is not None:
-            while len(_ATTRIBUTES) >= _KEPT:
-                _ATTRIBUTES.pop(next(iter(_ATTRIBUTES)), None)
-            _ATTRIBUTES[key] = found
-    return found
-
-
-def _content(wells: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | None:
-    """A key for the content of ``columns``: their names, dtypes and values; None unless each
-    column holds integers, or text and missing values only (other values can compare equal and
-    read differently as text: 1 and 1.0, True and 1, 0.0 and -0.0)."""
-    key: list[Any] = [tuple(columns)]
-    for name in columns:
-        column = wells[name]
-        values = column.tolist()
-        if column.dtype.kind not in "biu" and not _texts(values):
-            return None
-        key.append((str(column.dtype), tuple(values)))
-    return tuple(key)
-
-
-def _texts(values: list[Any]) -> bool:
-    """Whether ``values`` are text or missing (None, NaN) only."""
-    kinds = set(map(type, values))
-    if float in kinds and any(v == v for v in values if type(v) is float):  # a number
-        return False
-    return kinds <= {str, float, type(None)}
+    key = content_key(wells, ["sample", "sample_type", "exclude_code", *cols])
+    return _ATTRIBUTES.get(key, lambda: _attributes(wells, cols))
 
 
 def _attributes(wells: pd.DataFrame, cols: list[str]) -> pd.DataFrame:

@@ -1,0 +1,84 @@
+"""Work kept across calls (:mod:`qpcr.kept`): the bound, the keys, and keys that must differ."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qpcr.kept import Kept, content_key
+
+
+def test_at_most_size_results_are_kept_the_oldest_dropped_first() -> None:
+    kept = Kept[str](size=2)
+    made: list[int] = []
+    for key in (1, 2, 1, 3, 1, 2):
+        assert kept.get(key, lambda key=key: made.append(key) or f"v{key}") == f"v{key}"
+    assert made == [1, 2, 3, 1, 2]  # a hit does not make 1 newer: 3 pushes it out
+    assert list(kept) == [1, 2]
+
+
+def test_no_key_is_never_kept_and_a_refusal_keeps_nothing() -> None:
+    kept = Kept[int](size=4)
+    assert kept.get(None, lambda: 1) == 1
+    assert len(kept) == 0
+
+    def refuse() -> int:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        kept.get("k", refuse)
+    assert kept.get("k", lambda: 7) == 7
+    assert list(kept) == ["k"]
+
+
+def test_threads_sharing_one_instance_get_one_value_per_key() -> None:
+    kept = Kept[int](size=8)
+    seen: list[int] = []
+
+    def work() -> None:
+        for k in range(50):
+            seen.append(kept.get(k % 5, lambda k=k: k % 5))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == sorted([k % 5 for k in range(50)] * 4)
+    assert sorted(kept) == list(range(5))
+    assert all(kept.get(k, lambda: -1) == k for k in range(5))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ([0.0, 1.0], [-0.0, 1.0]),  # equal numbers, other bytes
+        ([1, 2], [1.0, 2.0]),  # another dtype
+        (["a", "b"], ["a", "c"]),
+        (["a", None], ["a", ""]),
+        ([True, False], [1, 0]),
+    ],
+)
+def test_cells_that_read_differently_have_different_keys(a: list, b: list) -> None:
+    key_a = content_key(pd.DataFrame({"x": a}), ["x"])
+    key_b = content_key(pd.DataFrame({"x": b}), ["x"])
+    assert key_a is not None
+    assert key_b is not None
+    assert key_a != key_b
+
+
+@pytest.mark.parametrize("cells", [[1, "1"], [1.5, "a"], [pd.Timestamp("2026-01-01")], [object()]])
+def test_cells_that_are_not_plain_numbers_or_text_have_no_key(cells: list) -> None:
+    assert content_key(pd.DataFrame({"x": pd.Series(cells, dtype=object)}), ["x"]) is None
+
+
+def test_equal_cells_give_equal_keys_whatever_the_table() -> None:
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"well": [f"A{i}" for i in range(1, 9)], "cq": rng.normal(25, 1, 8),
+                          "text": pd.array(["a", None] * 4, dtype="str")})  # fmt: skip
+    other = table.copy().assign(extra=1)
+    assert content_key(table, ["well", "cq", "text"]) == content_key(other, ["well", "cq", "text"])
+    assert content_key(table, ["well"]) != content_key(table.rename(columns={"well": "w"}), ["w"])
