@@ -167,14 +167,29 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
 def _exact_cq_sd(copies: float, log_e: float) -> float:
     """:func:`poisson_cq_sd` at ``copies`` ≤ 2000 by the sum over N (``log_e``: ln E); a plate
     asks for the same λ from several rules, so each is summed once."""
-    from scipy import special
-
-    k = np.arange(1.0, math.ceil(copies + 12.0 * math.sqrt(copies) + 30.0))
-    p = np.exp(k * math.log(copies) - copies - special.gammaln(k + 1.0))
+    terms = _terms(copies)
+    k, log_k, log_factorial = (column[:terms] for column in _sum_terms())
+    p = np.exp(k * math.log(copies) - copies - log_factorial)
     p /= p.sum()
-    x = np.log(k) / log_e
+    x = log_k / log_e
     mean = float(p @ x)
     return math.sqrt(float(p @ (x - mean) ** 2))
+
+
+def _terms(copies: float) -> int:
+    """How many N (1, 2, …) the sum of :func:`_exact_cq_sd` at ``copies`` runs over."""
+    return math.ceil(copies + 12.0 * math.sqrt(copies) + 30.0) - 1
+
+
+@functools.cache
+def _sum_terms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """N, ln N and ln N! for every N a sum of :func:`_exact_cq_sd` may take (up to
+    ``copies`` = 2000), computed once: each sum takes its first terms (an element of a numpy
+    or scipy function does not depend on the array around it, so the sums are unchanged)."""
+    from scipy import special
+
+    k = np.arange(1.0, _terms(_EXACT_COPIES) + 1.0)
+    return k, np.log(k), special.gammaln(k + 1.0)
 
 
 def expected_replicate_sd(
