@@ -131,3 +131,84 @@ def test_flag_replicate_outliers_equals_pandas_groupbys(groups, method, random) 
         got = flag_replicate_outliers(frame["cq"], keys, method=method)
         want = _plain_flags(frame["cq"], keys, method, limit)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+_WELL = st.tuples(
+    st.sampled_from(["p1", "p2"]),
+    st.sampled_from(["s1", "s2", None]),
+    st.sampled_from(["MYC", "TBP", None]),
+    st.sampled_from(["unkn", "unkn", "unkn", "ntc", None]),
+    st.sampled_from([18.0, 18.1, 18.2, 24.0, 24.6, 26.5, 31.0, 33.9, 35.2, np.nan]),
+)
+
+
+def _wells(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["plate", "sample", "target", "sample_type", "cq"])
+    return frame.assign(
+        well=[f"A{i + 1}" for i in range(len(frame))],
+        cq=frame["cq"].astype(float),
+        cq_status=np.where(frame["cq"].isna(), "undetermined", "ok"),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_WELL, max_size=40), st.sampled_from(["range", "poisson", "mad", "grubbs"]))
+def test_apply_qc_outliers_equal_flag_replicate_outliers_on_the_used_wells(rows, rule) -> None:
+    """The wells the QC stage flags (its groups numbered once for every rule) are those
+    flag_replicate_outliers flags among the wells no other rule excluded, grouped by their
+    plate, sample and target columns."""
+    from qpcr.config import AnalysisConfig
+    from qpcr.lowcopy import single_copy_cqs
+    from qpcr.qc import apply_qc
+
+    config = AnalysisConfig(outlier_rule=rule, keep_outliers=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        checked, _ = apply_qc(_wells(rows), config)
+        used = (~checked["excluded"] & ~checked["censored"]).to_numpy()
+        kept = checked[used]
+        want = flag_replicate_outliers(
+            kept["cq_used"], [kept["plate"], kept["sample"], kept["target"]], method=rule,
+            threshold=0.5 if rule in ("range", "poisson") else None,
+            sampling=(single_copy_cqs(kept["target"], config), config.pipetting_sd),
+        )  # fmt: skip
+    assert checked["outlier"].to_numpy()[used].tolist() == want["outlier"].tolist()
+    assert not checked["outlier"].to_numpy()[~used].any()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_WELL, max_size=40), st.data())
+def test_groups_of_a_subset_equal_group_codes_of_its_keys(rows, data) -> None:
+    from qpcr.config import AnalysisConfig
+    from qpcr.grouped import group_codes
+    from qpcr.qc import _Plate
+
+    wells = _wells(rows).assign(nondetect=False, cq_used=np.nan, censored=False)
+    plate = _Plate.of(wells, AnalysisConfig())
+    at = np.flatnonzero(
+        data.draw(st.lists(st.booleans(), min_size=len(wells), max_size=len(wells)))
+    )
+    keys = [wells[k].iloc[at] for k in ("plate", "sample", "target")]
+    assert plate.groups(at).tolist() == group_codes(keys, len(at)).tolist()
+    assert (
+        plate.keyed[at].tolist()
+        == np.logical_and.reduce([k.notna().to_numpy() for k in keys], initial=True).tolist()
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_WELL, max_size=40))
+def test_ntc_events_hold_ntc_wells_to_the_highest_sample_cq_of_their_target(rows) -> None:
+    from qpcr.config import AnalysisConfig
+    from qpcr.qc import apply_qc
+
+    wells = _wells(rows)
+    checked, events = apply_qc(wells, AnalysisConfig(ntc_margin=5.0, outlier_rule="none"))
+    samples = checked[
+        checked["sample_type"].eq("unkn") & checked["cq"].notna() & ~checked["excluded"]
+    ]
+    top = samples.groupby("target")["cq"].max()
+    ntc = checked[checked["sample_type"].eq("ntc") & checked["cq"].notna()]
+    want = [well for well, target, cq in zip(ntc["well"], ntc["target"], ntc["cq"], strict=True)
+            if not cq - top.get(target, np.nan) >= 5.0]  # fmt: skip
+    assert events.loc[events["code"].eq("ntc_amplification"), "well"].tolist() == want
