@@ -177,7 +177,8 @@ def apply_qc(
 
     excluded = code != ""
     unknown = kind(("unkn",))
-    checked = wells.drop(columns=[c for c in ("nondetect", "nd_policy") if c in wells]).assign(
+    stale = [c for c in ("nondetect", "nd_policy") if c in wells]  # the policy's own columns
+    checked = (wells.drop(columns=stale) if stale else wells).assign(
         **({} if flags is None else {"flags": flags}),
         cq_used=np.where(excluded, np.nan, p.cq_used),
         censored=p.censored & ~excluded,
@@ -346,7 +347,8 @@ def _detail(values: np.ndarray, hit: np.ndarray, decimals: int) -> np.ndarray:
     NaN elsewhere."""
     detail = np.full(len(hit), np.nan, dtype=object)
     if hit.any():
-        detail[hit] = pd.Series(values[hit]).round(decimals).astype(str).to_numpy()
+        rounded = np.round(values[hit], decimals).tolist()  # as pandas' round and astype(str)
+        detail[hit] = [str(v) if v == v else v for v in rounded]
     return detail
 
 

@@ -212,3 +212,20 @@ def test_ntc_events_hold_ntc_wells_to_the_highest_sample_cq_of_their_target(rows
     want = [well for well, target, cq in zip(ntc["well"], ntc["target"], ntc["cq"], strict=True)
             if not cq - top.get(target, np.nan) >= 5.0]  # fmt: skip
     assert events.loc[events["code"].eq("ntc_amplification"), "well"].tolist() == want
+
+
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=30),
+    st.sampled_from([1, 2]),
+)
+def test_detail_text_equals_pandas_round_as_text(values, decimals) -> None:
+    from qpcr.qc import _detail
+
+    array = np.array(values, dtype=float)
+    hit = np.arange(len(array)) % 2 == 0
+    want = pd.Series(array[hit]).round(decimals).astype(str).tolist()
+    got = _detail(array, hit, decimals)[hit].tolist()
+    assert [v if isinstance(v, str) else "NaN" for v in got] == [
+        v if isinstance(v, str) else "NaN" for v in want
+    ]
+    assert all(isinstance(v, float) and np.isnan(v) for v in _detail(array, hit, decimals)[~hit])
