@@ -38,6 +38,9 @@ LOW_COPIES = 10.0
 _EVENT_SOURCES = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_used", "flags",
                   "excluded", "censored", "exclude_code", "exclude_reason")  # fmt: skip
 
+#: The event columns that hold numbers.
+_NUMBERS = ("observed", "value", "threshold")
+
 #: The keys of a replicate group.
 _KEYS = ("plate", "sample", "target")
 
@@ -68,12 +71,29 @@ def event_table(rows: Sequence[dict]) -> pd.DataFrame:
       well            code            rule severity
     0   A1  sample_renamed  sample-renamed     info
     """
-    frame = pd.DataFrame(list(rows), columns=EVENT_COLUMNS)
+    rows = list(rows)
+    columns = {c: [r.get(c, np.nan) for r in rows] for c in EVENT_COLUMNS}
+    rule = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in columns["code"]]
+    if rows and _plain(columns):  # numbers and texts: the columns made a table at once
+        given = [v if o != o else o for o, v in
+                 zip(columns["observed"], columns["value"], strict=True)]  # fmt: skip
+        return pd.DataFrame({**columns, "rule": rule, "observed": given, "value": given})
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)  # as pandas reads other cells
     observed = frame["observed"].fillna(frame["value"])  # producers may say "value"
-    return frame.assign(
-        rule=[_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]],
-        observed=observed,
-        value=observed,
+    return frame.assign(rule=rule, observed=observed, value=observed)
+
+
+def _plain(columns: dict[str, list]) -> bool:
+    """Whether every number column holds floats (NaN for none) and every text column texts,
+    None or NaN: then a table built from the columns has the dtypes and cells that one built
+    from the rows has."""
+    return all(
+        all(isinstance(v, float) for v in values)
+        if name in _NUMBERS
+        else all(
+            isinstance(v, str) or v is None or (isinstance(v, float) and v != v) for v in values
+        )
+        for name, values in columns.items()
     )
 
 

@@ -229,3 +229,41 @@ def test_detail_text_equals_pandas_round_as_text(values, decimals) -> None:
         v if isinstance(v, str) else "NaN" for v in want
     ]
     assert all(isinstance(v, float) and np.isnan(v) for v in _detail(array, hit, decimals)[~hit])
+
+
+_CELL = st.sampled_from(["A1", "", np.nan, None, 1.5, np.float64(2.5), 3, np.int64(4), True, pd.NA])
+_NUMBERS = ("observed", "value", "threshold")
+_EVENT_KEYS = ("plate", "well", "sample", "target", "severity", *_NUMBERS, "message")
+
+
+def _events(cell) -> st.SearchStrategy:
+    """Lists of event dicts: a code and some of the other columns, each cell from ``cell``."""
+    code = st.sampled_from(["nondetect", "isolated_nondetect", "low_copy"])
+    optional = {c: cell(c) for c in _EVENT_KEYS}
+    return st.lists(st.fixed_dictionaries({"code": code}, optional=optional), max_size=6)
+
+
+def _plain_cell(column: str) -> st.SearchStrategy:
+    if column in _NUMBERS:
+        return st.sampled_from([1.5, np.float64(2.5), np.nan, 2.0])
+    return st.sampled_from(["A1", "MYC", "", np.nan, None])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_events(_plain_cell), _events(lambda c: st.one_of(_plain_cell(c), _CELL))))
+def test_event_table_equals_the_table_pandas_reads_from_the_rows(rows) -> None:
+    from qpcr.qc import _RULE_SPELLING, EVENT_COLUMNS, event_table
+
+    with warnings.catch_warnings():  # exotic cells: pandas warns of its own reading
+        warnings.simplefilter("ignore")
+        frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+        observed = frame["observed"].fillna(frame["value"])
+        want = frame.assign(
+            rule=[_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]],
+            observed=observed,
+            value=observed,
+        )
+        got = event_table(rows)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    for column in want:
+        assert [type(v) for v in got[column]] == [type(v) for v in want[column]], column
