@@ -371,6 +371,7 @@ def flag_groups(
     range_threshold: float = 0.5,
     z_threshold: float = 3.5,
     sampling: tuple[Any, float] = (35.0, 0.08),
+    every_limit: bool = True,
 ) -> dict[str, np.ndarray]:
     """:func:`flag_replicate_outliers` on arrays: the replicate groups already numbered, the
     result's columns as arrays (what the QC rules read, without building a table).
@@ -383,6 +384,11 @@ def flag_groups(
         Each well's replicate group, numbered 0, 1, … (:func:`qpcr.grouped.group_codes`).
     method, threshold, range_threshold, z_threshold, sampling
         As :func:`flag_replicate_outliers`.
+    every_limit
+        False: under ``poisson``, a group whose range the least limit (``threshold``) already
+        clears is never flagged, so its Poisson range limit is not computed and its wells'
+        ``threshold`` is NaN (the QC stage reads the flagged wells' only; each limit sums a
+        Poisson distribution).
 
     Returns
     -------
@@ -408,7 +414,12 @@ def flag_groups(
     if method == "poisson":
         group_cq1 = np.empty(len(count))
         group_cq1[code] = np.broadcast_to(np.asarray(sampling[0], dtype=float), len(values))
-        range_cut = poisson_range_limit(median, count, limit, (group_cq1, sampling[1]))[code]
+        need = np.ones(len(count), dtype=bool) if every_limit else high - low > limit
+        limits = np.full(len(count), np.nan)
+        limits[need] = poisson_range_limit(
+            median[need], count[need], limit, (group_cq1[need], sampling[1])
+        )
+        range_cut = limits[code]
     else:
         range_cut = np.full(len(values), limit if method == "range" else range_threshold)
     z_cut = z_threshold if method in ("range", "poisson") else limit

@@ -476,6 +476,7 @@ def _outliers(
         p.cq_used[at], p.groups(at), method=config.outlier_rule,
         threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
         sampling=(p.cq1[at] if poisson else config.single_copy_cq, config.pipetting_sd),
+        every_limit=False,
     )  # fmt: skip
     if not flags["group_flagged"].any():
         return outlier, reasons, []

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from qpcr.outliers import (
     MOD_Z_FACTOR,
     _exact_cq_sd,
+    flag_groups,
     flag_replicate_outliers,
     grubbs_critical,
     poisson_range_limit,
@@ -131,6 +132,25 @@ def test_flag_replicate_outliers_equals_pandas_groupbys(groups, method, random) 
         got = flag_replicate_outliers(frame["cq"], keys, method=method)
         want = _plain_flags(frame["cq"], keys, method, limit)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_GROUP, max_size=6), st.sampled_from([0.3, 0.5, 1.0]))
+def test_poisson_limits_of_groups_the_floor_clears_left_out_change_nothing_else(
+    groups, floor
+) -> None:
+    """flag_groups(every_limit=False) under poisson: the same flags, rules, values and the
+    limits of every group whose range exceeds the floor; NaN limits only for the others."""
+    cq = np.array([cq + d for _, _, cq, ds in groups for d in ds], dtype=float)
+    code = np.repeat(np.arange(len(groups)), [len(ds) for *_, ds in groups])
+    sampling = (np.where(cq > 30, 33.0, 35.0), 0.08)
+    every = flag_groups(cq, code, "poisson", floor, sampling=sampling)
+    needed = flag_groups(cq, code, "poisson", floor, sampling=sampling, every_limit=False)
+    for column in ("outlier", "group_flagged", "rule", "value", "range", "n"):
+        assert np.array_equal(every[column], needed[column], equal_nan=column in ("value", "range"))
+    cleared = ~(every["range"] > floor)
+    assert np.isnan(needed["threshold"][cleared]).all()
+    assert needed["threshold"][~cleared].tolist() == every["threshold"][~cleared].tolist()
 
 
 _WELL = st.tuples(
