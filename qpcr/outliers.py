@@ -165,8 +165,7 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
 
 @functools.lru_cache(maxsize=4096)
 def _exact_cq_sd(copies: float, log_e: float) -> float:
-    """:func:`poisson_cq_sd` at ``copies`` ≤ 2000 by the sum over N (``log_e``: ln E); a plate
-    asks for the same λ from several rules, so each is summed once."""
+    """:func:`poisson_cq_sd` at ``copies`` ≤ 2000 by the sum over N (``log_e``: ln E), once."""
     terms = _terms(copies)
     k, log_k, log_factorial = (column[:terms] for column in _sum_terms())
     p = np.exp(k * math.log(copies) - copies - log_factorial)
@@ -385,10 +384,8 @@ def flag_groups(
     method, threshold, range_threshold, z_threshold, sampling
         As :func:`flag_replicate_outliers`.
     every_limit
-        False: under ``poisson``, a group whose range the least limit (``threshold``) already
-        clears is never flagged, so its Poisson range limit is not computed and its wells'
-        ``threshold`` is NaN (the QC stage reads the flagged wells' only; each limit sums a
-        Poisson distribution).
+        False: under ``poisson``, no Poisson range limit for a group whose range ``threshold``
+        clears (it is never flagged): its wells' ``threshold`` is NaN.
 
     Returns
     -------
@@ -399,10 +396,8 @@ def flag_groups(
     --------
     >>> import numpy as np
     >>> found = flag_groups(np.array([24.0, 24.1, 25.3, 18.0, 18.1]), np.array([0, 0, 0, 1, 1]))
-    >>> found["outlier"], found["range"].round(2)
-    (array([False, False,  True, False, False]), array([1.3, 1.3, 1.3, 0.1, 0.1]))
-    >>> str(found["rule"][2]), float(found["value"][2].round(4))
-    ('modified_z', 8.094)
+    >>> found["outlier"], str(found["rule"][2]), float(found["value"][2].round(4))
+    (array([False, False,  True, False, False]), 'modified_z', 8.094)
     """
     limit = _limit(method, threshold)
     values = np.where(np.isfinite(cq), cq, np.nan)
@@ -446,22 +441,17 @@ def flag_groups(
 def _limit(method: str, threshold: float | None) -> float:
     """The threshold of ``method`` (its default for None), checked."""
     if method not in RULES:
-        raise ConfigError(
-            f"outlier method {method!r}; expected one of {', '.join(RULES)}",
-            where="outlier detection",
-        )
+        raise ConfigError(f"outlier method {method!r}; expected one of {', '.join(RULES)}",
+                          where="outlier detection")  # fmt: skip
     limit = _DEFAULT_THRESHOLD[method] if threshold is None else float(threshold)
     if method != "none" and not (np.isfinite(limit) and limit > 0):
-        raise ConfigError(
-            f"outlier threshold {threshold!r}; expected a positive number",
-            where=f"outlier detection ({method})",
-        )
+        raise ConfigError(f"outlier threshold {threshold!r}; expected a positive number",
+                          where=f"outlier detection ({method})")  # fmt: skip
     return limit
 
 
 def _arrays(rule: np.ndarray, value: Any, threshold: Any, spread: Any, n: Any) -> dict[str, Any]:
-    """The columns of :func:`flag_replicate_outliers`, no well singled out yet (``rule``: one
-    name per well)."""
+    """The columns of :func:`flag_replicate_outliers`, no well singled out yet."""
     size = len(rule)
     return {"outlier": np.zeros(size, dtype=bool), "group_flagged": np.zeros(size, dtype=bool),
             "rule": rule, "value": np.broadcast_to(value, size).astype(float),

@@ -22,6 +22,7 @@ import pandas as pd
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
 from .grouped import group_codes, order_stats, records
+from .qc_controls import _control_events, _ipc_events
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -153,11 +154,11 @@ def apply_qc(
     >>> print(events["message"][0])
     MYC in s1: technical replicates span 3.50 cycles (> 0.5); well A3 excluded
     """
-    from .censoring import apply_nondetect_policy
+    from .censoring import nondetect_state
 
-    w = apply_nondetect_policy(wells, config.nondetect_policy, config.nondetect_limit)
-    code = np.full(len(w), "", dtype=object)
-    detail = np.full(len(w), "", dtype=object)
+    state = nondetect_state(wells, config.nondetect_policy, config.nondetect_limit)
+    code = np.full(len(wells), "", dtype=object)
+    detail = np.full(len(wells), "", dtype=object)
 
     def exclude(mask: npt.NDArray[np.bool_], why: str | np.ndarray, details: Any = None) -> None:
         take = mask & (code == "")
@@ -165,17 +166,17 @@ def apply_qc(
         if details is not None:
             detail[take] = details[take]
 
-    if "in_layout" in w:
-        exclude(~_bools(w["in_layout"], None), "not_in_layout")
-    if "omitted" in w:
-        exclude(_bools(w["omitted"], False), "omitted")
-    status = w["cq_status"].to_numpy(dtype=object, na_value="")
+    if "in_layout" in wells:
+        exclude(~_bools(wells["in_layout"], None), "not_in_layout")
+    if "omitted" in wells:
+        exclude(_bools(wells["omitted"], False), "omitted")
+    status = wells["cq_status"].to_numpy(dtype=object, na_value="")
     exclude(status == "omitted", "omitted")
     wanted = _wanted_flags(config.exclude_flags, config.where("exclude_flags"))
-    flags = w["flags"].fillna("").astype(str) if "flags" in w else None
+    flags = wells["flags"].fillna("").astype(str) if "flags" in wells else None
     if flags is not None:
         exclude((matched := _matching_flags(flags, wanted)) != "", "vendor_flag", matched)
-    given = w["sample_type"].to_numpy(dtype=object)
+    given = wells["sample_type"].to_numpy(dtype=object)
     typeless = pd.isna(given)
     stype = np.where(typeless, "unkn", given)
     kind = _among(stype)
@@ -183,15 +184,15 @@ def apply_qc(
     exclude(kind(("std",)), "standard")
     exclude(~kind(SAMPLE_TYPES), "other_type", stype)
     if targets is not None:
-        exclude(~w["target"].isin(list(targets)).to_numpy(), "not_analysed")
+        exclude(~wells["target"].isin(list(targets)).to_numpy(), "not_analysed")
     exclude((status == "invalid") | (status == "missing"), "invalid_cq")
-    p = _Plate.of(w, config)
+    p = _Plate.of(wells, state, config)
     exclude(p.nondetect & np.isnan(p.cq_used), "nondetect")
     empty, copies = _zero_copy_nondetects(p, code == "", config)
     exclude(empty, "zero_copy", copies)
     dropout, top = _isolated_nondetects(p, code == "", config)
     exclude(dropout, "isolated_nondetect", top)
-    outlier, reasons, spread = _outliers(w, p, (code == "") & ~p.censored, config)
+    outlier, reasons, spread = _outliers(wells, p, (code == "") & ~p.censored, config)
     if not config.keep_outliers:
         exclude(outlier, f"outlier_{config.outlier_rule}", reasons)
 
@@ -203,14 +204,14 @@ def apply_qc(
         cq_used=np.where(excluded, np.nan, p.cq_used),
         censored=p.censored & ~excluded,
         excluded=excluded,
-        exclude_code=pd.Series(code, index=w.index, dtype=object),
+        exclude_code=pd.Series(code, index=wells.index, dtype=object),
         exclude_reason=[exclude_sentence(c, d) if c else "" for c, d in
                         zip(code, detail, strict=True)],
         outlier=outlier,
     )  # fmt: skip
     detected = ~np.isnan(p.cq)
     masks = {
-        "flags": np.zeros(len(w), dtype=bool) if flags is None else (flags != "").to_numpy(),
+        "flags": np.zeros(len(wells), dtype=bool) if flags is None else (flags != "").to_numpy(),
         "dropout": dropout, "empty": empty,
         "ntc": kind(("ntc", "nac")) & detected, "nrt": kind(("nrt",)) & detected,
         "nondetect": p.nondetect & unknown & (code != "not_in_layout") & ~dropout & ~empty,
@@ -221,10 +222,10 @@ def apply_qc(
         *_flag_events(found["flags"]),
         *_dropout_events(found["dropout"]),
         *_zero_copy_events(found["empty"], [float(c) for c in copies[empty]]),
-        *_control_events(checked, p, found, unknown & ~typeless & detected & ~excluded, config),
+        *_control_events(checked, p.cq, found, unknown & ~typeless & detected & ~excluded, config),
         *(_ipc_events(checked.loc[is_ipc, _sources(checked)]) if is_ipc.any() else []),
         *spread,
-        *_low_copy_events(w, p, ~excluded & ~p.censored & unknown, config),
+        *_low_copy_events(wells, p, ~excluded & ~p.censored & unknown, config),
         *_nondetect_events(found["nondetect"], config),
     ]
     return checked, event_table(events)
@@ -244,7 +245,9 @@ class _Plate:
     cq1: np.ndarray  # each well's single-copy Cq (``outlier_rule = "poisson"``; else empty)
 
     @classmethod
-    def of(cls, w: pd.DataFrame, config: AnalysisConfig) -> _Plate:
+    def of(cls, w: pd.DataFrame, state: tuple[np.ndarray, ...], config: AnalysisConfig) -> _Plate:
+        """The arrays of the wells ``w`` and their non-detect ``state``
+        (:func:`qpcr.censoring.nondetect_state`)."""
         from .lowcopy import single_copy_cqs
 
         keys = [w[k] for k in _KEYS if k in w]
@@ -253,8 +256,8 @@ class _Plate:
         if config.outlier_rule == "poisson":  # each target's once
             target, names = pd.factorize(w["target"].to_numpy(), use_na_sentinel=False)
             cq1 = single_copy_cqs(names, config)[target]
-        return cls(w["cq"].to_numpy(dtype=float), w["cq_used"].to_numpy(dtype=float),
-                   w["nondetect"].to_numpy(dtype=bool), w["censored"].to_numpy(dtype=bool),
+        nondetect, cq_used, censored = state
+        return cls(w["cq"].to_numpy(dtype=float), cq_used, nondetect, censored,
                    group_codes(keys, len(w)), keyed, cq1)  # fmt: skip
 
     def groups(self, at: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
@@ -498,11 +501,12 @@ def _spread_events(
 
     keys = [k for k in _KEYS if k in w]
     chosen = np.flatnonzero(flags["group_flagged"])
-    found = records(w, [*keys, "well", "cq_used"], at[chosen])
-    spans = flags["range"][chosen].tolist()
+    found = records(w, [*keys, "well"], at[chosen])
+    spans, cq = flags["range"][chosen].tolist(), p.cq_used[at[chosen]].tolist()
     groups: dict[tuple, list[dict]] = {}  # as groupby(keys, sort=False): missing keys left out
-    for r, out, span in zip(found, flags["outlier"][chosen].tolist(), spans, strict=True):
-        r.update(outlier=out, range=span)
+    for r, out, span, used in zip(found, flags["outlier"][chosen].tolist(), spans, cq,
+                                  strict=True):  # fmt: skip
+        r.update(cq_used=used, outlier=out, range=span)
         key = tuple(r[k] for k in keys)
         if not any(pd.isna(k) for k in key):
             groups.setdefault(key, []).append(r)
@@ -549,70 +553,3 @@ def _nondetect_events(nd: list[dict], config: AnalysisConfig) -> list[dict]:
          "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
         for r in nd
     ]  # fmt: skip
-
-
-def _ipc_events(ipc: pd.DataFrame) -> list[dict]:
-    """One info event per plate × target of internal positive control wells: how many
-    amplified (Cq range) and which did not."""
-    events = []
-    keys = [k for k in ("plate", "target") if k in ipc]
-    for key, group in ipc.groupby(keys, sort=False, dropna=False):
-        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        cq = group["cq"].dropna()
-        failed = group.loc[group["cq"].isna(), "well"].astype(str).tolist()
-        text = f"internal positive control {info['target']}: {len(cq)} of {len(group)} wells "
-        text += f"amplified (Cq {cq.min():.2f}-{cq.max():.2f})" if len(cq) else "amplified"
-        if failed:
-            text += f"; no Cq in {', '.join(failed[:8])}" + (" ..." if len(failed) > 8 else "")
-        events.append({
-            "plate": info.get("plate", ""), "well": "", "sample": "", "target": info["target"],
-            "code": "ipc_control", "severity": "info", "value": float(len(cq)),
-            "threshold": np.nan, "message": text + "; not quantified",
-        })  # fmt: skip
-    return events
-
-
-def _control_events(
-    w: pd.DataFrame,
-    p: _Plate,
-    found: dict[str, list[dict]],
-    samples: npt.NDArray[np.bool_],
-    config: AnalysisConfig,
-) -> list[dict]:
-    """NTC/NRT checks (methods.md §2.9, T16): margin below ``ntc_margin`` cycles is an event
-    (``found``: the records of the NTC and no-RT wells that amplified; ``samples``: the sample
-    wells they are held against)."""
-    events = []
-    if found["ntc"]:
-        target = pd.factorize(w["target"].to_numpy())[0]  # −1: no target
-        top_of = np.full(int(target.max(initial=-1)) + 2, np.nan)  # the last: no target's
-        keep = samples & (target >= 0)
-        np.fmax.at(top_of, target[keep], p.cq[keep])  # as groupby("target")["cq"].max()
-    for r in found["ntc"]:
-        top = float(top_of[target[r["at"]]])
-        margin = r["cq"] - top
-        if np.isnan(top) or margin < config.ntc_margin:
-            events.append({
-                "plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
-                "target": r["target"], "code": "ntc_amplification", "severity": "warn",
-                "value": r["cq"], "threshold": config.ntc_margin,
-                "message": f"NTC well {r['well']} amplified {r['target']} at Cq {r['cq']:.2f}"
-                + (f", only {margin:.2f} cycles above the highest sample Cq {top:.2f}"
-                   if not np.isnan(top) else ""),
-            })  # fmt: skip
-    if found["nrt"]:
-        means = (
-            w.loc[samples, ["sample", "target", "cq"]].groupby(["sample", "target"])["cq"].mean()
-        )
-        for r in found["nrt"]:
-            ref = means.get((r.get("sample", ""), r["target"]), np.nan)
-            if not np.isnan(ref) and r["cq"] - ref < config.ntc_margin:
-                gap = r["cq"] - ref
-                events.append({
-                    "plate": r.get("plate", ""), "well": r["well"], "sample": r["sample"],
-                    "target": r["target"], "code": "nrt_amplification", "severity": "warn",
-                    "value": gap, "threshold": config.ntc_margin,
-                    "message": f"no-RT well {r['well']} is {gap:.2f} cycles from its sample "
-                    f"(gDNA ≈ {100 * 2.0 ** -gap:.1f} % of the signal)",
-                })  # fmt: skip
-    return events

@@ -203,8 +203,13 @@ def test_groups_of_a_subset_equal_group_codes_of_its_keys(rows, data) -> None:
     from qpcr.grouped import group_codes
     from qpcr.qc import _Plate
 
-    wells = _wells(rows).assign(nondetect=False, cq_used=np.nan, censored=False)
-    plate = _Plate.of(wells, AnalysisConfig())
+    wells = _wells(rows)
+    state = (
+        np.zeros(len(wells), dtype=bool),
+        np.full(len(wells), np.nan),
+        np.zeros(len(wells), dtype=bool),
+    )
+    plate = _Plate.of(wells, state, AnalysisConfig())
     at = np.flatnonzero(
         data.draw(st.lists(st.booleans(), min_size=len(wells), max_size=len(wells)))
     )
