@@ -251,7 +251,7 @@ class _Plate:
         from .lowcopy import single_copy_cqs
 
         keys = [w[k] for k in _KEYS if k in w]
-        keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys], initial=True)
+        keyed = ~np.logical_or.reduce([pd.isna(k.to_numpy()) for k in keys], initial=False)
         cq1 = np.empty(0)
         if config.outlier_rule == "poisson":  # each target's once
             target, names = pd.factorize(w["target"].to_numpy(), use_na_sentinel=False)
