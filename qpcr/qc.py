@@ -11,8 +11,7 @@ or ``fail``). Code selects; sentences only explain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,9 +19,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from .config import AnalysisConfig
-from .errors import ConfigError, did_you_mean
-from .grouped import group_codes, order_stats, records
-from .qc_controls import _control_events, _ipc_events
+from .grouped import order_stats, records
+from .qc_wells import _KEYS, _among, _bools, _matching_flags, _Plate, _rows, _sources, _wanted_flags
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -35,15 +33,8 @@ EVENT_COLUMNS = columns_of("qc")
 #: replicates are zero-copy wells (P(empty well) = e^(−10) = 4.5e-5 at the limit).
 LOW_COPIES = 10.0
 
-#: The wells' columns that the QC events read.
-_EVENT_SOURCES = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_used", "flags",
-                  "excluded", "censored", "exclude_code", "exclude_reason")  # fmt: skip
-
 #: The event columns that hold numbers.
 _NUMBERS = ("observed", "value", "threshold")
-
-#: The keys of a replicate group.
-_KEYS = ("plate", "sample", "target")
 
 #: ``rule`` spellings (deprecated column) that are not simply the code with hyphens.
 _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non-detect"}
@@ -229,100 +220,6 @@ def apply_qc(
         *_nondetect_events(found["nondetect"], config),
     ]
     return checked, event_table(events)
-
-
-@dataclass(frozen=True)
-class _Plate:
-    """The columns the rules read, as arrays, and each well's replicate group (plate × sample
-    × target) numbered once for every rule."""
-
-    cq: np.ndarray
-    cq_used: np.ndarray
-    nondetect: np.ndarray
-    censored: np.ndarray
-    group: npt.NDArray[np.intp]
-    keyed: npt.NDArray[np.bool_]  # the well has every key (one missing: in no group)
-    cq1: np.ndarray  # each well's single-copy Cq (``outlier_rule = "poisson"``; else empty)
-
-    @classmethod
-    def of(cls, w: pd.DataFrame, state: tuple[np.ndarray, ...], config: AnalysisConfig) -> _Plate:
-        """The arrays of the wells ``w`` and their non-detect ``state``
-        (:func:`qpcr.censoring.nondetect_state`)."""
-        from .lowcopy import single_copy_cqs
-
-        keys = [w[k] for k in _KEYS if k in w]
-        keyed = ~np.logical_or.reduce([pd.isna(k.to_numpy()) for k in keys], initial=False)
-        cq1 = np.empty(0)
-        if config.outlier_rule == "poisson":  # each target's once
-            target, names = pd.factorize(w["target"].to_numpy(), use_na_sentinel=False)
-            cq1 = single_copy_cqs(names, config)[target]
-        nondetect, cq_used, censored = state
-        return cls(w["cq"].to_numpy(dtype=float), cq_used, nondetect, censored,
-                   group_codes(keys, len(w)), keyed, cq1)  # fmt: skip
-
-    def groups(self, at: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-        """The replicate groups of the wells at positions ``at`` numbered 0, 1, … in order of
-        first appearance among them (as :func:`qpcr.grouped.group_codes` numbers them)."""
-        return pd.factorize(self.group[at])[0]
-
-
-def _bools(column: pd.Series, missing: bool | None) -> npt.NDArray[np.bool_]:
-    """A column as booleans: ``astype(bool)``, a missing value read as ``missing`` first
-    (None: as ``astype`` reads it); a boolean column as it is."""
-    if column.dtype == bool:
-        return column.to_numpy()
-    return (column if missing is None else column.fillna(missing)).astype(bool).to_numpy()
-
-
-def _among(values: np.ndarray) -> Callable[[Collection[str]], npt.NDArray[np.bool_]]:
-    """``isin`` for one column asked several times: its distinct values sorted out once."""
-    number, distinct = pd.factorize(values, use_na_sentinel=False)
-
-    def among(names: Collection[str]) -> npt.NDArray[np.bool_]:
-        return np.array([v in names for v in distinct], dtype=bool)[number]
-
-    return among
-
-
-def _sources(table: pd.DataFrame) -> list[str]:
-    """The columns of the wells that the events read."""
-    return [c for c in _EVENT_SOURCES if c in table]
-
-
-def _rows(table: pd.DataFrame, masks: dict[str, np.ndarray]) -> dict[str, list[dict]]:
-    """The records of the wells each mask selects (each an event's row, with ``at``: its
-    position), all taken in one pass."""
-    at = np.flatnonzero(np.logical_or.reduce(list(masks.values())))
-    if not len(at):
-        return {name: [] for name in masks}
-    taken = dict(zip(at.tolist(), records(table, _sources(table), at), strict=True))
-    for position, row in taken.items():
-        row["at"] = position
-    return {name: [taken[i] for i in np.flatnonzero(m).tolist()] for name, m in masks.items()}
-
-
-def _wanted_flags(wanted: Sequence[str], where: str) -> list[str]:
-    """The vendor flag codes ``exclude_flags`` names (upper case; '*' = every flag), checked;
-    ``where``: where the setting was given, for an unknown code's error."""
-    wanted = [code.upper() for code in wanted]
-    unknown = [code for code in wanted if code != "*" and code not in VENDOR_FLAGS]
-    if unknown:
-        raise ConfigError(
-            f"'{unknown[0]}' is not a vendor flag code; expected one of "
-            f"{', '.join(VENDOR_FLAGS)}, or '*' for any flag",
-            where=where,
-            hint=did_you_mean(unknown[0], VENDOR_FLAGS),
-        )
-    return wanted
-
-
-def _matching_flags(flags: pd.Series, wanted: list[str]) -> np.ndarray:
-    """Per well, its flags that ``wanted`` names (';'-joined; '*' = every flag)."""
-    if not wanted:
-        return np.full(len(flags), "", dtype=object)
-    return flags.map(
-        lambda text: ";".join(f for f in text.split(";") if f and ("*" in wanted or f in wanted))
-    ).to_numpy(dtype=object)
 
 
 def _flag_events(flagged: list[dict]) -> list[dict]:
@@ -553,3 +450,70 @@ def _nondetect_events(nd: list[dict], config: AnalysisConfig) -> list[dict]:
          "message": f"{r['target']} undetermined in {r.get('sample', '')} well {r['well']}; {fate}"}
         for r in nd
     ]  # fmt: skip
+
+
+def _ipc_events(ipc: pd.DataFrame) -> list[dict]:
+    """One info event per plate × target of internal positive control wells: how many
+    amplified (Cq range) and which did not."""
+    events = []
+    keys = [k for k in ("plate", "target") if k in ipc]
+    for key, group in ipc.groupby(keys, sort=False, dropna=False):
+        info = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        cq = group["cq"].dropna()
+        failed = group.loc[group["cq"].isna(), "well"].astype(str).tolist()
+        text = f"internal positive control {info['target']}: {len(cq)} of {len(group)} wells "
+        text += f"amplified (Cq {cq.min():.2f}-{cq.max():.2f})" if len(cq) else "amplified"
+        if failed:
+            text += f"; no Cq in {', '.join(failed[:8])}" + (" ..." if len(failed) > 8 else "")
+        events.append({
+            "plate": info.get("plate", ""), "well": "", "sample": "", "target": info["target"],
+            "code": "ipc_control", "severity": "info", "value": float(len(cq)),
+            "threshold": np.nan, "message": text + "; not quantified",
+        })  # fmt: skip
+    return events
+
+
+def _control_events(
+    w: pd.DataFrame,
+    cq: np.ndarray,
+    found: dict[str, list[dict]],
+    samples: npt.NDArray[np.bool_],
+    config: AnalysisConfig,
+) -> list[dict]:
+    """NTC/NRT checks (methods.md §2.9, T16): margin below ``ntc_margin`` cycles is an event
+    (``cq``: the wells' Cq; ``found``: the records of the NTC and no-RT wells that amplified;
+    ``samples``: the sample wells they are held against)."""
+    events = []
+    if found["ntc"]:
+        target = pd.factorize(w["target"].to_numpy())[0]  # −1: no target
+        top_of = np.full(int(target.max(initial=-1)) + 2, np.nan)  # the last: no target's
+        keep = samples & (target >= 0)
+        np.fmax.at(top_of, target[keep], cq[keep])  # as groupby("target")["cq"].max()
+    for r in found["ntc"]:
+        top = float(top_of[target[r["at"]]])
+        margin = r["cq"] - top
+        if np.isnan(top) or margin < config.ntc_margin:
+            events.append({
+                "plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
+                "target": r["target"], "code": "ntc_amplification", "severity": "warn",
+                "value": r["cq"], "threshold": config.ntc_margin,
+                "message": f"NTC well {r['well']} amplified {r['target']} at Cq {r['cq']:.2f}"
+                + (f", only {margin:.2f} cycles above the highest sample Cq {top:.2f}"
+                   if not np.isnan(top) else ""),
+            })  # fmt: skip
+    if found["nrt"]:
+        means = (
+            w.loc[samples, ["sample", "target", "cq"]].groupby(["sample", "target"])["cq"].mean()
+        )
+        for r in found["nrt"]:
+            ref = means.get((r.get("sample", ""), r["target"]), np.nan)
+            if not np.isnan(ref) and r["cq"] - ref < config.ntc_margin:
+                gap = r["cq"] - ref
+                events.append({
+                    "plate": r.get("plate", ""), "well": r["well"], "sample": r["sample"],
+                    "target": r["target"], "code": "nrt_amplification", "severity": "warn",
+                    "value": gap, "threshold": config.ntc_margin,
+                    "message": f"no-RT well {r['well']} is {gap:.2f} cycles from its sample "
+                    f"(gDNA ≈ {100 * 2.0 ** -gap:.1f} % of the signal)",
+                })  # fmt: skip
+    return events

@@ -201,7 +201,7 @@ def test_apply_qc_outliers_equal_flag_replicate_outliers_on_the_used_wells(rows,
 def test_groups_of_a_subset_equal_group_codes_of_its_keys(rows, data) -> None:
     from qpcr.config import AnalysisConfig
     from qpcr.grouped import group_codes
-    from qpcr.qc import _Plate
+    from qpcr.qc_wells import _Plate
 
     wells = _wells(rows)
     state = (
