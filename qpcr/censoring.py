@@ -15,7 +15,7 @@ import pandas as pd
 from .errors import ConfigError, InputError
 from .vocabularies import Policy
 
-__all__ = ["POLICIES", "apply_nondetect_policy"]
+__all__ = ["POLICIES", "apply_nondetect_policy", "nondetect_state"]
 
 POLICIES: tuple[Policy, ...] = get_args(Policy)
 #: The label written to the ``nd_policy`` column.
@@ -86,6 +86,38 @@ def apply_nondetect_policy(
     1   A2      NaN     False
     2   A3      NaN     False
     """
+    nondetect, cq_used, censored = nondetect_state(wells, policy, limit)
+    return wells.assign(nondetect=nondetect, cq_used=cq_used, censored=censored,
+                        nd_policy=POLICY_LABELS[policy])  # fmt: skip
+
+
+def nondetect_state(
+    wells: pd.DataFrame, policy: Policy = "censor", limit: float = 40.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns :func:`apply_nondetect_policy` adds, as arrays (no table built).
+
+    Parameters
+    ----------
+    wells, policy, limit
+        As :func:`apply_nondetect_policy`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(nondetect, cq_used, censored)``, one entry per row.
+
+    Raises
+    ------
+    ConfigError, InputError
+        As :func:`apply_nondetect_policy`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wells = pd.DataFrame({"cq": [24.1, None], "cq_status": ["ok", "undetermined"]})
+    >>> nondetect_state(wells)
+    (array([False,  True]), array([24.1, 40. ]), array([False,  True]))
+    """
     if policy not in POLICIES:
         raise ConfigError(
             f"non-detect policy {policy!r}; expected one of {', '.join(POLICIES)}",
@@ -104,6 +136,4 @@ def apply_nondetect_policy(
     cq_used = np.where(ok & ~beyond, cq, np.nan)
     if policy != "exclude":
         cq_used = np.where(nondetect, float(limit), cq_used)
-    return wells.assign(nondetect=nondetect, cq_used=cq_used,
-                        censored=nondetect & (policy == "censor"),
-                        nd_policy=POLICY_LABELS[policy])  # fmt: skip
+    return nondetect, cq_used, nondetect & (policy == "censor")

@@ -165,16 +165,30 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
 
 @functools.lru_cache(maxsize=4096)
 def _exact_cq_sd(copies: float, log_e: float) -> float:
-    """:func:`poisson_cq_sd` at ``copies`` ≤ 2000 by the sum over N (``log_e``: ln E); a plate
-    asks for the same λ from several rules, so each is summed once."""
-    from scipy import special
-
-    k = np.arange(1.0, math.ceil(copies + 12.0 * math.sqrt(copies) + 30.0))
-    p = np.exp(k * math.log(copies) - copies - special.gammaln(k + 1.0))
+    """:func:`poisson_cq_sd` at ``copies`` ≤ 2000 by the sum over N (``log_e``: ln E), once."""
+    terms = _terms(copies)
+    k, log_k, log_factorial = (column[:terms] for column in _sum_terms())
+    p = np.exp(k * math.log(copies) - copies - log_factorial)
     p /= p.sum()
-    x = np.log(k) / log_e
+    x = log_k / log_e
     mean = float(p @ x)
     return math.sqrt(float(p @ (x - mean) ** 2))
+
+
+def _terms(copies: float) -> int:
+    """How many N (1, 2, …) the sum of :func:`_exact_cq_sd` at ``copies`` runs over."""
+    return math.ceil(copies + 12.0 * math.sqrt(copies) + 30.0) - 1
+
+
+@functools.cache
+def _sum_terms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """N, ln N and ln N! for every N a sum of :func:`_exact_cq_sd` may take (up to
+    ``copies`` = 2000), computed once: each sum takes its first terms (an element of a numpy
+    or scipy function does not depend on the array around it, so the sums are unchanged)."""
+    from scipy import special
+
+    k = np.arange(1.0, _terms(_EXACT_COPIES) + 1.0)
+    return k, np.log(k), special.gammaln(k + 1.0)
 
 
 def expected_replicate_sd(
@@ -339,32 +353,70 @@ def flag_replicate_outliers(
     3    False          False       range  0.1000        0.5    0.1  2
     4    False          False       range  0.1000        0.5    0.1  2
     """
-    if method not in RULES:
-        raise ConfigError(
-            f"outlier method {method!r}; expected one of {', '.join(RULES)}",
-            where="outlier detection",
-        )
-    limit = _DEFAULT_THRESHOLD[method] if threshold is None else float(threshold)
-    if method != "none" and not (np.isfinite(limit) and limit > 0):
-        raise ConfigError(
-            f"outlier threshold {threshold!r}; expected a positive number",
-            where=f"outlier detection ({method})",
-        )
+    limit = _limit(method, threshold)
     x = pd.to_numeric(cq, errors="coerce").astype(float)
-    keys = _group_keys(groups, x)
-    finite = x.where(np.isfinite(x))
-    values, code = finite.to_numpy(), group_codes(keys, len(x))
+    code = group_codes(_group_keys(groups, x), len(x))
+    found = flag_groups(x.to_numpy(), code, method, limit, range_threshold=range_threshold,
+                        z_threshold=z_threshold, sampling=sampling)  # fmt: skip
+    return pd.DataFrame(found, index=x.index)
+
+
+def flag_groups(
+    cq: np.ndarray,
+    code: np.ndarray,
+    method: Method = "range",
+    threshold: float | None = None,
+    *,
+    range_threshold: float = 0.5,
+    z_threshold: float = 3.5,
+    sampling: tuple[Any, float] = (35.0, 0.08),
+    every_limit: bool = True,
+) -> dict[str, np.ndarray]:
+    """:func:`flag_replicate_outliers` on arrays: the replicate groups already numbered, the
+    result's columns as arrays (what the QC rules read, without building a table).
+
+    Parameters
+    ----------
+    cq
+        Cq per well (float; NaN or infinite wells are skipped).
+    code
+        Each well's replicate group, numbered 0, 1, … (:func:`qpcr.grouped.group_codes`).
+    method, threshold, range_threshold, z_threshold, sampling
+        As :func:`flag_replicate_outliers`.
+    every_limit
+        False: under ``poisson``, no Poisson range limit for a group whose range ``threshold``
+        clears (it is never flagged): its wells' ``threshold`` is NaN.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        The columns of :func:`flag_replicate_outliers`' table, in its order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> found = flag_groups(np.array([24.0, 24.1, 25.3, 18.0, 18.1]), np.array([0, 0, 0, 1, 1]))
+    >>> found["outlier"], str(found["rule"][2]), float(found["value"][2].round(4))
+    (array([False, False,  True, False, False]), 'modified_z', 8.094)
+    """
+    limit = _limit(method, threshold)
+    values = np.where(np.isfinite(cq), cq, np.nan)
     low, high, median, count = order_stats(values, code)
     n, spread = count[code], (high - low)[code]
     if method in ("none", "grubbs"):
-        out = _table(x.index, method, np.nan, limit, spread, n)
-        return out if method == "none" else _grubbs(finite, keys, out, limit)
+        out = _arrays(np.full(len(values), method), np.nan, limit, spread, n)
+        return out if method == "none" else _grubbs(values, code, out, limit)
     if method == "poisson":
         group_cq1 = np.empty(len(count))
-        group_cq1[code] = np.broadcast_to(np.asarray(sampling[0], dtype=float), len(x))
-        range_cut = poisson_range_limit(median, count, limit, (group_cq1, sampling[1]))[code]
+        group_cq1[code] = np.broadcast_to(np.asarray(sampling[0], dtype=float), len(values))
+        need = np.ones(len(count), dtype=bool) if every_limit else high - low > limit
+        limits = np.full(len(count), np.nan)
+        limits[need] = poisson_range_limit(
+            median[need], count[need], limit, (group_cq1[need], sampling[1])
+        )
+        range_cut = limits[code]
     else:
-        range_cut = np.full(len(x), limit if method == "range" else range_threshold)
+        range_cut = np.full(len(values), limit if method == "range" else range_threshold)
     z_cut = z_threshold if method in ("range", "poisson") else limit
     range_flag = spread > range_cut
     candidates = n >= 3 if method == "mad" else range_flag & (n >= 3)
@@ -373,31 +425,38 @@ def flag_replicate_outliers(
     with np.errstate(invalid="ignore", divide="ignore"):
         z = MOD_Z_FACTOR * dev / mad
     use_z = candidates & (mad > 0)
-    out = _table(x.index, np.where(use_z, "modified_z", "range"), np.where(use_z, z, spread),
-                 np.where(use_z, z_cut, range_cut), spread, n)  # fmt: skip
+    out = _arrays(np.where(use_z, "modified_z", "range"), np.where(use_z, z, spread),
+                  np.where(use_z, z_cut, range_cut), spread, n)  # fmt: skip
     out["group_flagged"] = range_flag
     out["outlier"] = use_z & (z > z_cut)
     fallback = candidates & (mad == 0)
     if fallback.any():
-        cut = pd.Series(range_cut, index=x.index) if method == "poisson" else range_cut[0]
-        _mad_zero_fallback(finite, keys, pd.Series(dev, index=x.index),
-                           pd.Series(fallback, index=x.index), cut, out)  # fmt: skip
+        _mad_zero_fallback(values, code, dev, np.flatnonzero(fallback), range_cut, out)
     if method == "mad":
-        hits = np.bincount(code, weights=out["outlier"].to_numpy(float), minlength=len(count))
+        hits = np.bincount(code, weights=out["outlier"], minlength=len(count))
         out["group_flagged"] = (hits > 0)[code] | ((n < 3) & range_flag)
     return out
 
 
-def _table(
-    index: pd.Index, rule: Any, value: Any, threshold: Any, spread: Any, n: Any
-) -> pd.DataFrame:
-    """The result of :func:`flag_replicate_outliers`, no well singled out yet (``rule``: one
-    name, or one per well)."""
-    return pd.DataFrame(
-        {"outlier": False, "group_flagged": False, "rule": rule, "value": value,
-         "threshold": threshold, "range": spread, "n": n.astype(int)},
-        index=index,
-    )  # fmt: skip
+def _limit(method: str, threshold: float | None) -> float:
+    """The threshold of ``method`` (its default for None), checked."""
+    if method not in RULES:
+        raise ConfigError(f"outlier method {method!r}; expected one of {', '.join(RULES)}",
+                          where="outlier detection")  # fmt: skip
+    limit = _DEFAULT_THRESHOLD[method] if threshold is None else float(threshold)
+    if method != "none" and not (np.isfinite(limit) and limit > 0):
+        raise ConfigError(f"outlier threshold {threshold!r}; expected a positive number",
+                          where=f"outlier detection ({method})")  # fmt: skip
+    return limit
+
+
+def _arrays(rule: np.ndarray, value: Any, threshold: Any, spread: Any, n: Any) -> dict[str, Any]:
+    """The columns of :func:`flag_replicate_outliers`, no well singled out yet."""
+    size = len(rule)
+    return {"outlier": np.zeros(size, dtype=bool), "group_flagged": np.zeros(size, dtype=bool),
+            "rule": rule, "value": np.broadcast_to(value, size).astype(float),
+            "threshold": np.broadcast_to(threshold, size).astype(float), "range": spread,
+            "n": n.astype(int)}  # fmt: skip
 
 
 def poisson_range_limit(
@@ -479,38 +538,42 @@ def _group_keys(groups: object, x: pd.Series) -> list[pd.Series]:
 
 
 def _mad_zero_fallback(
-    x: pd.Series,
-    keys: list[pd.Series],
-    dev: pd.Series,
-    rows: pd.Series,
-    cut: float | pd.Series,
-    out: pd.DataFrame,
+    values: np.ndarray,
+    code: np.ndarray,
+    dev: np.ndarray,
+    rows: np.ndarray,
+    cut: np.ndarray,
+    out: dict[str, Any],
 ) -> None:
     """MAD = 0: at least half the wells equal the median m, so the median of the wells other
-    than any single non-m well is m itself. The candidate is the well farthest from m; it is the
-    outlier when it is more than ``cut`` from m and the remaining wells span ≤ ``cut``."""
-    if isinstance(cut, pd.Series):
-        cut = cut[rows]
-    sub = pd.DataFrame({"x": x[rows], "dev": dev[rows]})
-    sub_keys = [k[rows] for k in keys]
-    candidate = sub["dev"].groupby(sub_keys, dropna=False, sort=False).transform("idxmax")
-    is_candidate = pd.Series(sub.index == candidate.to_numpy(), index=sub.index)
-    others = sub["x"].where(~is_candidate)
-    by = others.groupby(sub_keys, dropna=False, sort=False)
-    others_range = by.transform("max") - by.transform("min")
-    hit = is_candidate & (sub["dev"] > cut) & (others_range <= cut)
-    out.loc[sub.index, "rule"] = "range_fallback"
-    out.loc[sub.index, "value"] = sub["dev"]
-    out.loc[sub.index, "threshold"] = cut
-    out.loc[sub.index, "outlier"] = hit.to_numpy()
+    than any single non-m well is m itself. The candidate is the well farthest from m (the
+    first of equals); it is the outlier when it is more than ``cut`` from m and the remaining
+    wells span ≤ ``cut``. ``rows``: the positions of the wells of such groups."""
+    group, far, cut = code[rows], dev[rows], cut[rows]
+    order = np.lexsort((np.arange(len(rows)), -far, group))  # farthest first, NaN last
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    is_candidate = np.zeros(len(rows), dtype=bool)
+    is_candidate[order[first]] = True
+    low, high = order_stats(np.where(is_candidate, np.nan, values[rows]), group)[:2]
+    with np.errstate(invalid="ignore"):
+        hit = is_candidate & (far > cut) & ((high - low)[group] <= cut)
+    out["rule"] = out["rule"].astype(object)
+    out["rule"][rows] = "range_fallback"
+    out["value"][rows] = far
+    out["threshold"][rows] = cut
+    out["outlier"][rows] = hit
 
 
-def _grubbs(x: pd.Series, keys: list[pd.Series], out: pd.DataFrame, alpha: float) -> pd.DataFrame:
+def _grubbs(
+    values: np.ndarray, code: np.ndarray, out: dict[str, Any], alpha: float
+) -> dict[str, Any]:
     """Single-pass two-sided Grubbs test per group (see :func:`flag_replicate_outliers`)."""
-    grouped = x.groupby(keys, dropna=False, sort=False)
+    x = pd.Series(values)
+    grouped = x.groupby(code, sort=False)
     mean, sd = grouped.transform("mean"), grouped.transform("std")
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = (x - mean).abs() / sd
+        g = ((x - mean).abs() / sd).to_numpy()
     n = out["n"]
     if (n == 3).any():
         warnings.warn(
@@ -518,16 +581,20 @@ def _grubbs(x: pd.Series, keys: list[pd.Series], out: pd.DataFrame, alpha: float
             "(n-1)/sqrt(n) = 1.154701 while G_crit = 1.154305 (alpha 0.05), so it flags only "
             "when two replicates are identical; use the range rule or the modified z instead",
             AssumptionWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    critical = pd.Series(grubbs_critical(n.to_numpy(), alpha), index=x.index)
-    g_max = g.groupby(keys, dropna=False, sort=False).transform("max")
-    is_max = (g == g_max) & g.notna()
-    first_max = is_max & ~is_max.groupby(keys, dropna=False, sort=False).cumsum().gt(1)
+    critical = np.asarray(grubbs_critical(n, alpha), dtype=float)
+    g_max = pd.Series(g).groupby(code, sort=False).transform("max").to_numpy()
+    is_max = (g == g_max) & ~np.isnan(g)
+    first_max = is_max & (pd.Series(is_max).groupby(code, sort=False).cumsum().to_numpy() <= 1)
     testable = n >= 3
     out["rule"] = np.where(testable, "grubbs", "grubbs (n<3, not tested)")
-    out["value"] = g.where(testable)
+    out["value"] = np.where(testable, g, np.nan)
     out["threshold"] = critical
-    out["outlier"] = (first_max & testable & (g > critical)).to_numpy()
-    out["group_flagged"] = out["outlier"].groupby(keys, dropna=False, sort=False).transform("any")
+    with np.errstate(invalid="ignore"):
+        out["outlier"] = first_max & testable & (g > critical)
+    hits = np.bincount(
+        code, weights=out["outlier"], minlength=int(code.max()) + 1 if len(code) else 0
+    )
+    out["group_flagged"] = (hits > 0)[code]
     return out

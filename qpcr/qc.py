@@ -11,15 +11,16 @@ or ``fail``). Code selects; sentences only explain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from .config import AnalysisConfig
-from .errors import ConfigError, did_you_mean
-from .grouped import group_codes, order_stats, records
+from .grouped import order_stats, records
+from .qc_wells import _KEYS, _among, _bools, _matching_flags, _Plate, _rows, _sources, _wanted_flags
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -32,12 +33,8 @@ EVENT_COLUMNS = columns_of("qc")
 #: replicates are zero-copy wells (P(empty well) = e^(−10) = 4.5e-5 at the limit).
 LOW_COPIES = 10.0
 
-#: The wells' columns that the QC events read.
-_EVENT_SOURCES = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_used", "flags",
-                  "excluded", "censored", "exclude_code", "exclude_reason")  # fmt: skip
-
-#: Each well's replicate group (plate × sample × target) and whether it has every key.
-_Groups = tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]
+#: The event columns that hold numbers.
+_NUMBERS = ("observed", "value", "threshold")
 
 #: ``rule`` spellings (deprecated column) that are not simply the code with hyphens.
 _RULE_SPELLING = {"nondetect": "non-detect", "isolated_nondetect": "isolated-non-detect"}
@@ -66,12 +63,29 @@ def event_table(rows: Sequence[dict]) -> pd.DataFrame:
       well            code            rule severity
     0   A1  sample_renamed  sample-renamed     info
     """
-    frame = pd.DataFrame(list(rows), columns=EVENT_COLUMNS)
+    rows = list(rows)
+    columns = {c: [r.get(c, np.nan) for r in rows] for c in EVENT_COLUMNS}
+    rule = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in columns["code"]]
+    if rows and _plain(columns):  # numbers and texts: the columns made a table at once
+        given = [v if o != o else o for o, v in
+                 zip(columns["observed"], columns["value"], strict=True)]  # fmt: skip
+        return pd.DataFrame({**columns, "rule": rule, "observed": given, "value": given})
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)  # as pandas reads other cells
     observed = frame["observed"].fillna(frame["value"])  # producers may say "value"
-    return frame.assign(
-        rule=[_RULE_SPELLING.get(c, c.replace("_", "-")) for c in frame["code"]],
-        observed=observed,
-        value=observed,
+    return frame.assign(rule=rule, observed=observed, value=observed)
+
+
+def _plain(columns: dict[str, list]) -> bool:
+    """Whether every number column holds floats (NaN for none) and every text column texts,
+    None or NaN: then a table built from the columns has the dtypes and cells that one built
+    from the rows has."""
+    return all(
+        all(isinstance(v, float) for v in values)
+        if name in _NUMBERS
+        else all(
+            isinstance(v, str) or v is None or (isinstance(v, float) and v != v) for v in values
+        )
+        for name, values in columns.items()
     )
 
 
@@ -131,104 +145,81 @@ def apply_qc(
     >>> print(events["message"][0])
     MYC in s1: technical replicates span 3.50 cycles (> 0.5); well A3 excluded
     """
-    from .censoring import apply_nondetect_policy
+    from .censoring import nondetect_state
 
-    w = apply_nondetect_policy(wells, config.nondetect_policy, config.nondetect_limit)
-    code = np.full(len(w), "", dtype=object)
-    detail = np.full(len(w), "", dtype=object)
+    state = nondetect_state(wells, config.nondetect_policy, config.nondetect_limit)
+    code = np.full(len(wells), "", dtype=object)
+    detail = np.full(len(wells), "", dtype=object)
 
-    def exclude(
-        mask: pd.Series | npt.NDArray[np.bool_],
-        why: str | pd.Series,
-        details: pd.Series | None = None,
-    ) -> None:
-        take = np.asarray(mask, dtype=bool) & (code == "")
-        code[take] = why if isinstance(why, str) else np.asarray(why, dtype=object)[take]
+    def exclude(mask: npt.NDArray[np.bool_], why: str | np.ndarray, details: Any = None) -> None:
+        take = mask & (code == "")
+        code[take] = why if isinstance(why, str) else why[take]
         if details is not None:
-            detail[take] = np.asarray(details, dtype=object)[take]
+            detail[take] = details[take]
 
-    if "in_layout" in w:
-        exclude(~w["in_layout"].astype(bool), "not_in_layout")
-    if "omitted" in w:
-        exclude(w["omitted"].fillna(False).astype(bool), "omitted")
-    exclude(w["cq_status"].eq("omitted"), "omitted")
-    flags = w["flags"].fillna("").astype(str) if "flags" in w else pd.Series("", index=w.index)
-    if "flags" in w:
-        w["flags"] = flags
-    matched = _matching_flags(flags, config.exclude_flags, config.where("exclude_flags"))
-    exclude(matched.ne(""), "vendor_flag", matched)
-    stype = w["sample_type"].fillna("unkn")
-    exclude(stype.isin(CONTROL_TYPES), stype)
-    exclude(stype.eq("std"), "standard")
-    exclude(~stype.isin(SAMPLE_TYPES), "other_type", stype)
+    if "in_layout" in wells:
+        exclude(~_bools(wells["in_layout"], None), "not_in_layout")
+    if "omitted" in wells:
+        exclude(_bools(wells["omitted"], False), "omitted")
+    status = wells["cq_status"].to_numpy(dtype=object, na_value="")
+    exclude(status == "omitted", "omitted")
+    wanted = _wanted_flags(config.exclude_flags, config.where("exclude_flags"))
+    flags = wells["flags"].fillna("").astype(str) if "flags" in wells else None
+    if flags is not None:
+        exclude((matched := _matching_flags(flags, wanted)) != "", "vendor_flag", matched)
+    given = wells["sample_type"].to_numpy(dtype=object)
+    typeless = pd.isna(given)
+    stype = np.where(typeless, "unkn", given)
+    kind = _among(stype)
+    exclude(kind(CONTROL_TYPES), stype)
+    exclude(kind(("std",)), "standard")
+    exclude(~kind(SAMPLE_TYPES), "other_type", stype)
     if targets is not None:
-        exclude(~w["target"].isin(list(targets)), "not_analysed")
-    exclude(w["cq_status"].isin(["invalid", "missing"]), "invalid_cq")
-    exclude(w["nondetect"] & w["cq_used"].isna(), "nondetect")
-    groups = _replicate_groups(w)
-    empty = _zero_copy_nondetects(w, code == "", config, groups)
-    exclude(empty.notna(), "zero_copy", empty)
-    dropout = _isolated_nondetects(w, code == "", config, groups)
-    exclude(dropout.notna(), "isolated_nondetect", dropout)
-    outliers, spread = _outliers(w, (code == "") & ~w["censored"].to_numpy(bool), config)
+        exclude(~wells["target"].isin(list(targets)).to_numpy(), "not_analysed")
+    exclude((status == "invalid") | (status == "missing"), "invalid_cq")
+    p = _Plate.of(wells, state, config)
+    exclude(p.nondetect & np.isnan(p.cq_used), "nondetect")
+    empty, copies = _zero_copy_nondetects(p, code == "", config)
+    exclude(empty, "zero_copy", copies)
+    dropout, top = _isolated_nondetects(p, code == "", config)
+    exclude(dropout, "isolated_nondetect", top)
+    outlier, reasons, spread = _outliers(wells, p, (code == "") & ~p.censored, config)
     if not config.keep_outliers:
-        exclude(w.index.isin(outliers.index), f"outlier_{config.outlier_rule}",
-                outliers.reindex(w.index))  # fmt: skip
+        exclude(outlier, f"outlier_{config.outlier_rule}", reasons)
 
     excluded = code != ""
-    w = w.assign(
+    unknown = kind(("unkn",))
+    stale = [c for c in ("nondetect", "nd_policy") if c in wells]  # the policy's own columns
+    checked = (wells.drop(columns=stale) if stale else wells).assign(
+        **({} if flags is None else {"flags": flags}),
+        cq_used=np.where(excluded, np.nan, p.cq_used),
+        censored=p.censored & ~excluded,
         excluded=excluded,
-        exclude_code=pd.Series(code, index=w.index, dtype=object),
-        exclude_reason=[exclude_sentence(c, d) for c, d in zip(code, detail, strict=True)],
-        censored=w["censored"].to_numpy(bool) & ~excluded,
-        cq_used=np.where(excluded, np.nan, w["cq_used"].to_numpy(float)),
-        outlier=w.index.isin(outliers.index),
-    )
-    columns = [c for c in _EVENT_SOURCES if c in w]  # what the events read
-
-    def rows(mask: pd.Series | npt.NDArray[np.bool_]) -> list[dict]:
-        at = np.flatnonzero(np.asarray(mask, dtype=bool))
-        return records(w, columns, at) if len(at) else []
-
-    unknown, nondetect = stype.eq("unkn").to_numpy(), w["nondetect"].to_numpy(bool)
-    is_ipc = stype.eq("ipc").to_numpy()
-    copies = empty.dropna().astype(float).tolist()
+        exclude_code=pd.Series(code, index=wells.index, dtype=object),
+        exclude_reason=[exclude_sentence(c, d) if c else "" for c, d in
+                        zip(code, detail, strict=True)],
+        outlier=outlier,
+    )  # fmt: skip
+    detected = ~np.isnan(p.cq)
+    masks = {
+        "flags": np.zeros(len(wells), dtype=bool) if flags is None else (flags != "").to_numpy(),
+        "dropout": dropout, "empty": empty,
+        "ntc": kind(("ntc", "nac")) & detected, "nrt": kind(("nrt",)) & detected,
+        "nondetect": p.nondetect & unknown & (code != "not_in_layout") & ~dropout & ~empty,
+    }  # fmt: skip
+    found = _rows(checked, masks)
+    is_ipc = kind(("ipc",))
     events = [
-        *_flag_events(rows(flags.ne(""))),
-        *_dropout_events(rows(dropout.notna())),
-        *_zero_copy_events([{**r, "copies": c} for r, c in
-                            zip(rows(empty.notna()), copies, strict=True)]),
-        *_control_events(w, rows, config),
-        *(_ipc_events(w.loc[is_ipc, columns]) if is_ipc.any() else []),
+        *_flag_events(found["flags"]),
+        *_dropout_events(found["dropout"]),
+        *_zero_copy_events(found["empty"], [float(c) for c in copies[empty]]),
+        *_control_events(checked, p.cq, found, unknown & ~typeless & detected & ~excluded, config),
+        *(_ipc_events(checked.loc[is_ipc, _sources(checked)]) if is_ipc.any() else []),
         *spread,
-        *_low_copy_events(w, ~excluded & ~w["censored"].to_numpy(bool) & unknown, config),
-        *_nondetect_events(
-            rows(nondetect & unknown & (code != "not_in_layout") & dropout.isna().to_numpy()
-                 & empty.isna().to_numpy()),
-            config,
-        ),
-    ]  # fmt: skip
-    del w["nondetect"], w["nd_policy"]
-    return w, event_table(events)
-
-
-def _matching_flags(flags: pd.Series, wanted: Sequence[str], where: str) -> pd.Series:
-    """Per well, its flags that ``exclude_flags`` names (';'-joined; '*' = every flag);
-    ``where``: where the setting was given, for an unknown code's error."""
-    wanted = [code.upper() for code in wanted]
-    unknown = [code for code in wanted if code != "*" and code not in VENDOR_FLAGS]
-    if unknown:
-        raise ConfigError(
-            f"'{unknown[0]}' is not a vendor flag code; expected one of "
-            f"{', '.join(VENDOR_FLAGS)}, or '*' for any flag",
-            where=where,
-            hint=did_you_mean(unknown[0], VENDOR_FLAGS),
-        )
-    if not wanted:
-        return pd.Series("", index=flags.index, dtype=object)
-    return flags.map(
-        lambda text: ";".join(f for f in text.split(";") if f and ("*" in wanted or f in wanted))
-    )
+        *_low_copy_events(wells, p, ~excluded & ~p.censored & unknown, config),
+        *_nondetect_events(found["nondetect"], config),
+    ]
+    return checked, event_table(events)
 
 
 def _flag_events(flagged: list[dict]) -> list[dict]:
@@ -255,47 +246,37 @@ def _flag_events(flagged: list[dict]) -> list[dict]:
 
 
 def _isolated_nondetects(
-    w: pd.DataFrame, usable: npt.NDArray[np.bool_], config: AnalysisConfig, groups: _Groups
-) -> pd.Series:
-    """Detail (the replicates' highest Cq, or NaN) for non-detects whose replicates amplified
-    far from the limit.
+    p: _Plate, usable: npt.NDArray[np.bool_], config: AnalysisConfig
+) -> tuple[npt.NDArray[np.bool_], np.ndarray]:
+    """The non-detects whose replicates amplified far from the limit, and their detail (the
+    replicates' highest Cq).
 
     A non-detect beside replicates whose highest Cq is more than ``ntc_margin`` cycles below
     ``nondetect_limit`` is a failed reaction, not low expression: censoring it at the limit
     would drag the mean by several cycles. Such wells are excluded (methods.md §2.8-2.9).
     """
-    code, keyed = groups
-    nondetect = w["nondetect"].to_numpy(bool)
-    detected = w["cq"].where(usable & ~nondetect).to_numpy(float)
-    top = np.where(keyed, order_stats(detected, code)[1][code], np.nan)
+    detected = np.where(usable & ~p.nondetect, p.cq, np.nan)
+    top = np.where(p.keyed, order_stats(detected, p.group)[1][p.group], np.nan)
     with np.errstate(invalid="ignore"):
-        isolated = usable & nondetect & (top < config.nondetect_limit - config.ntc_margin)
-    return _detail(top, isolated, 2, w.index)
+        isolated = usable & p.nondetect & (top < config.nondetect_limit - config.ntc_margin)
+    return isolated, _detail(top, isolated, 2)
 
 
-def _detail(values: np.ndarray, hit: np.ndarray, decimals: int, index: pd.Index) -> pd.Series:
+def _detail(values: np.ndarray, hit: np.ndarray, decimals: int) -> np.ndarray:
     """A rule's detail per well: ``values`` rounded to ``decimals`` as text where ``hit``,
     NaN elsewhere."""
-    detail = np.full(len(index), np.nan, dtype=object)
+    detail = np.full(len(hit), np.nan, dtype=object)
     if hit.any():
-        detail[hit] = pd.Series(values[hit]).round(decimals).astype(str).to_numpy()
-    return pd.Series(detail, index=index, dtype=object)
-
-
-def _replicate_groups(w: pd.DataFrame, at: npt.NDArray[np.intp] | None = None) -> _Groups:
-    """The replicate group (plate × sample × target) of each well (of the wells at positions
-    ``at``; None: all), and whether the well has every key (a well missing one belongs to no
-    group)."""
-    keys = [w[k] if at is None else w[k].iloc[at] for k in ("plate", "sample", "target") if k in w]
-    keyed = np.logical_and.reduce([k.notna().to_numpy() for k in keys], initial=True)
-    return group_codes(keys, len(w) if at is None else len(at)), keyed
+        rounded = np.round(values[hit], decimals).tolist()  # as pandas' round and astype(str)
+        detail[hit] = [str(v) if v == v else v for v in rounded]
+    return detail
 
 
 def _zero_copy_nondetects(
-    w: pd.DataFrame, usable: npt.NDArray[np.bool_], config: AnalysisConfig, groups: _Groups
-) -> pd.Series:
-    """Detail (the copies per well the amplified replicates imply, or NaN) for non-detects
-    that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9).
+    p: _Plate, usable: npt.NDArray[np.bool_], config: AnalysisConfig
+) -> tuple[npt.NDArray[np.bool_], np.ndarray]:
+    """The non-detects that are empty wells (``outlier_rule = "poisson"``, methods.md §2.9)
+    and their detail (the copies per well the amplified replicates imply).
 
     At λ copies per well a fraction e^(−λ) of the wells holds no template. A non-detect whose
     replicate group amplified in more wells than not, at a median Cq implying 1 to
@@ -304,39 +285,37 @@ def _zero_copy_nondetects(
     amplify read about the single-copy Cq whatever λ), keeps its non-detects (censored).
     """
     if config.outlier_rule != "poisson":
-        return pd.Series(np.nan, index=w.index, dtype=object)
-    from .lowcopy import single_copy_cqs
+        return np.zeros(len(usable), dtype=bool), np.full(len(usable), np.nan, dtype=object)
     from .outliers import implied_copies
 
-    code, keyed = groups
-    nondetect = w["nondetect"].to_numpy(bool)
-    blank = usable & nondetect
-    detected = w["cq"].where(usable & ~nondetect).to_numpy(float)
-    _, _, median, count = order_stats(detected, code)
-    empty = np.bincount(code, weights=blank, minlength=len(count))
-    copies = implied_copies(median[code], single_copy_cqs(w["target"], config))
+    blank = usable & p.nondetect
+    detected = np.where(usable & ~p.nondetect, p.cq, np.nan)
+    _, _, median, count = order_stats(detected, p.group)
+    empty = np.bincount(p.group, weights=blank, minlength=len(count))
+    copies = implied_copies(median[p.group], p.cq1)
     with np.errstate(invalid="ignore"):
         low = (copies >= 1.0) & (copies <= LOW_COPIES)
-    return _detail(copies, blank & keyed & (count > empty)[code] & low, 1, w.index)
+    hit = blank & p.keyed & (count > empty)[p.group] & low
+    return hit, _detail(copies, hit, 1)
 
 
-def _zero_copy_events(empty: list[dict]) -> list[dict]:
-    """One information event per zero-copy well left out (its row of the wells, with
-    ``copies``: per well, implied)."""
+def _zero_copy_events(empty: list[dict], copies: list[float]) -> list[dict]:
+    """One information event per zero-copy well left out (its row of the wells, and the
+    copies per well its replicates imply)."""
     return [
         {"plate": r.get("plate", ""), "well": r["well"], "sample": r.get("sample", ""),
          "target": r["target"], "code": "zero_copy", "severity": "info",
-         "value": r["copies"], "threshold": LOW_COPIES,
+         "value": c, "threshold": LOW_COPIES,
          "message": f"{r['target']} in {r.get('sample', '')}: well {r['well']} undetermined while "
-         f"most replicates amplified at ≈ {r['copies']:.1f} copies per well, where "
-         f"{100 * np.exp(-r['copies']):.1f} % of wells hold no copy; left out "
+         f"most replicates amplified at ≈ {c:.1f} copies per well, where "
+         f"{100 * np.exp(-c):.1f} % of wells hold no copy; left out "
          "as a zero-copy well"}
-        for r in empty
+        for r, c in zip(empty, copies, strict=True)
     ]  # fmt: skip
 
 
 def _low_copy_events(
-    w: pd.DataFrame, used: npt.NDArray[np.bool_], config: AnalysisConfig
+    w: pd.DataFrame, p: _Plate, used: npt.NDArray[np.bool_], config: AnalysisConfig
 ) -> list[dict]:
     """``outlier_rule = "poisson"``: one note per replicate group of the ``used`` wells whose
     median Cq implies at most :data:`LOW_COPIES` copies per well, with the scatter to expect
@@ -344,18 +323,17 @@ def _low_copy_events(
     at = np.flatnonzero(used)
     if config.outlier_rule != "poisson" or not len(at):
         return []
-    from .lowcopy import single_copy_cqs
     from .outliers import expected_replicate_sd, implied_copies
 
-    keys = [k for k in ("plate", "sample", "target") if k in w]
-    code, keyed = _replicate_groups(w, at)
-    median = order_stats(w["cq_used"].to_numpy(float)[at], code)[2]
-    first = np.unique(code, return_index=True)[1]  # a well of each group
-    cq1 = single_copy_cqs(w["target"].to_numpy()[at[first]], config)
+    keys = [k for k in _KEYS if k in w]
+    code = p.groups(at)
+    median = order_stats(p.cq_used[at], code)[2]
+    first = at[np.unique(code, return_index=True)[1]]  # a well of each group
+    cq1 = p.cq1[first]
     copies = implied_copies(median, cq1)
-    low = np.flatnonzero(keyed[first] & ~np.isnan(median) & (copies <= LOW_COPIES))
+    low = np.flatnonzero(p.keyed[first] & ~np.isnan(median) & (copies <= LOW_COPIES))
     sd = expected_replicate_sd(median[low], cq1[low], config.pipetting_sd)
-    names = {k: w[k].to_numpy()[at[first[low]]] for k in keys}
+    names = {k: w[k].to_numpy()[first[low]] for k in keys}
     events = []
     for i, (lam, s) in enumerate(zip(copies[low], np.atleast_1d(sd), strict=True)):
         info = {k: names[k][i] for k in keys}
@@ -382,45 +360,54 @@ def _dropout_events(dropped: list[dict]) -> list[dict]:
 
 
 def _outliers(
-    w: pd.DataFrame, used: npt.NDArray[np.bool_], config: AnalysisConfig
-) -> tuple[pd.Series, list[dict]]:
-    """Outlier wells among the ``used`` wells (index → detail of the reason) and one event per
-    flagged replicate group."""
-    from .lowcopy import single_copy_cqs
-    from .outliers import flag_replicate_outliers, poisson_range_limit
+    w: pd.DataFrame, p: _Plate, used: npt.NDArray[np.bool_], config: AnalysisConfig
+) -> tuple[npt.NDArray[np.bool_], np.ndarray, list[dict]]:
+    """The outlier wells among the ``used`` wells, each one's detail of the reason, and one
+    event per flagged replicate group."""
+    from .outliers import flag_groups
 
+    outlier = np.zeros(len(used), dtype=bool)
+    reasons = np.full(len(used), np.nan, dtype=object)
     at = np.flatnonzero(used)
     if config.outlier_rule == "none" or not len(at):
-        return pd.Series(dtype=object), []
-    keys = [k for k in ("plate", "sample", "target") if k in w]
+        return outlier, reasons, []
     poisson = config.outlier_rule == "poisson"
-    sampling = (single_copy_cqs(w["target"].to_numpy()[at], config), config.pipetting_sd)
-    flags = flag_replicate_outliers(
-        w["cq_used"].iloc[at], [w[k].iloc[at] for k in keys], method=config.outlier_rule,
+    flags = flag_groups(
+        p.cq_used[at], p.groups(at), method=config.outlier_rule,
         threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
-        sampling=sampling,
+        sampling=(p.cq1[at] if poisson else config.single_copy_cq, config.pipetting_sd),
+        every_limit=False,
     )  # fmt: skip
-    flagged = flags["group_flagged"].to_numpy()
-    if not flagged.any():
-        return pd.Series(dtype=object), []
-    outlier = flags["outlier"].to_numpy()
-    hit = np.flatnonzero(outlier)
-    reasons = pd.Series(
-        [f"{r.replace('_', ' ')} {v:.2f} > {t:g}" for r, v, t in zip(
-            flags["rule"].to_numpy()[hit], flags["value"].to_numpy()[hit].tolist(),
-            flags["threshold"].to_numpy()[hit].tolist(), strict=True)],
-        index=flags.index[hit], dtype=object,
-    )  # fmt: skip
-    events = []
-    chosen = np.flatnonzero(flagged)
-    found = records(w, [*keys, "well", "cq_used"], at[chosen])
-    spans = flags["range"].to_numpy()[chosen].tolist()
+    if not flags["group_flagged"].any():
+        return outlier, reasons, []
+    hit = np.flatnonzero(flags["outlier"])
+    outlier[at[hit]] = True
+    reasons[at[hit]] = [f"{r.replace('_', ' ')} {v:.2f} > {t:g}" for r, v, t in zip(
+        flags["rule"][hit].tolist(), flags["value"][hit].tolist(),
+        flags["threshold"][hit].tolist(), strict=True)]  # fmt: skip
+    return outlier, reasons, _spread_events(w, p, at, flags, config)
+
+
+def _spread_events(
+    w: pd.DataFrame, p: _Plate, at: np.ndarray, flags: dict[str, np.ndarray], config: AnalysisConfig
+) -> list[dict]:
+    """One event per replicate group that the outlier rule flags (``flags``: its result for
+    the wells at positions ``at``)."""
+    from .lowcopy import single_copy_cqs
+    from .outliers import poisson_range_limit
+
+    keys = [k for k in _KEYS if k in w]
+    chosen = np.flatnonzero(flags["group_flagged"])
+    found = records(w, [*keys, "well"], at[chosen])
+    spans, cq = flags["range"][chosen].tolist(), p.cq_used[at[chosen]].tolist()
     groups: dict[tuple, list[dict]] = {}  # as groupby(keys, sort=False): missing keys left out
-    for r, out, span in zip(found, outlier[chosen].tolist(), spans, strict=True):
-        r.update(outlier=out, range=span)
+    for r, out, span, used in zip(found, flags["outlier"][chosen].tolist(), spans, cq,
+                                  strict=True):  # fmt: skip
+        r.update(cq_used=used, outlier=out, range=span)
         key = tuple(r[k] for k in keys)
         if not any(pd.isna(k) for k in key):
             groups.setdefault(key, []).append(r)
+    events = []
     for key, group in groups.items():
         info = dict(zip(keys, key, strict=True))
         out = [r for r in group if r["outlier"]]
@@ -429,9 +416,10 @@ def _outliers(
         named = [f"well {w}" if w else f"the replicate at Cq {r['cq_used']:.2f}"
                  for w, r in zip(wells, out, strict=True)]  # fmt: skip
         limit = config.outlier_threshold
-        if poisson:
+        if config.outlier_rule == "poisson":
             cq1 = single_copy_cqs([info["target"]], config)[0]
-            median = pd.Series([r["cq_used"] for r in group], dtype=float).median()
+            cq = np.array([r["cq_used"] for r in group], dtype=float)
+            median = float(np.median(cq[~np.isnan(cq)]))  # as pandas' median
             limit = poisson_range_limit(median, len(group), config.outlier_threshold,
                                         (cq1, config.pipetting_sd))  # fmt: skip
         action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
@@ -444,7 +432,7 @@ def _outliers(
             "message": f"{info['target']} in {info['sample']}: technical replicates span "
             f"{group[0]['range']:.2f} cycles (> {limit:.3g}); {fate}",
         })  # fmt: skip
-    return reasons, events
+    return events
 
 
 def _nondetect_events(nd: list[dict], config: AnalysisConfig) -> list[dict]:
@@ -486,25 +474,23 @@ def _ipc_events(ipc: pd.DataFrame) -> list[dict]:
 
 
 def _control_events(
-    w: pd.DataFrame, rows: Callable[[pd.Series], list[dict]], config: AnalysisConfig
+    w: pd.DataFrame,
+    cq: np.ndarray,
+    found: dict[str, list[dict]],
+    samples: npt.NDArray[np.bool_],
+    config: AnalysisConfig,
 ) -> list[dict]:
     """NTC/NRT checks (methods.md §2.9, T16): margin below ``ntc_margin`` cycles is an event
-    (``rows``: the records of the wells a mask selects)."""
+    (``cq``: the wells' Cq; ``found``: the records of the NTC and no-RT wells that amplified;
+    ``samples``: the sample wells they are held against)."""
     events = []
-    sample_type, detected = w["sample_type"], w["cq"].notna()
-    ntc, nrt = (
-        rows(sample_type.isin(["ntc", "nac"]) & detected),
-        rows(sample_type.eq("nrt") & detected),
-    )
-    if not (ntc or nrt):
-        return []
-    samples = (sample_type.eq("unkn") & detected & ~w["excluded"]).to_numpy()
-    max_cq: dict = {}  # as groupby("target")["cq"].max(): missing targets left out
-    for target, cq in zip(w["target"][samples].tolist(), w["cq"][samples].tolist(), strict=True):
-        if not pd.isna(target) and not cq <= max_cq.get(target, -np.inf):
-            max_cq[target] = cq
-    for r in ntc:
-        top = max_cq.get(r["target"], np.nan)
+    if found["ntc"]:
+        target = pd.factorize(w["target"].to_numpy())[0]  # −1: no target
+        top_of = np.full(int(target.max(initial=-1)) + 2, np.nan)  # the last: no target's
+        keep = samples & (target >= 0)
+        np.fmax.at(top_of, target[keep], cq[keep])  # as groupby("target")["cq"].max()
+    for r in found["ntc"]:
+        top = float(top_of[target[r["at"]]])
         margin = r["cq"] - top
         if np.isnan(top) or margin < config.ntc_margin:
             events.append({
@@ -515,11 +501,11 @@ def _control_events(
                 + (f", only {margin:.2f} cycles above the highest sample Cq {top:.2f}"
                    if not np.isnan(top) else ""),
             })  # fmt: skip
-    if nrt:
+    if found["nrt"]:
         means = (
             w.loc[samples, ["sample", "target", "cq"]].groupby(["sample", "target"])["cq"].mean()
         )
-        for r in nrt:
+        for r in found["nrt"]:
             ref = means.get((r.get("sample", ""), r["target"]), np.nan)
             if not np.isnan(ref) and r["cq"] - ref < config.ntc_margin:
                 gap = r["cq"] - ref

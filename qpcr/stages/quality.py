@@ -92,9 +92,11 @@ def quality(
     if renamed:
         notes += renamed
         qc = pd.concat([qc, event_table(rename_events)], ignore_index=True)
-    curves, curve_events = _standard_curves(wells)
+    curves = _standard_curves(wells)
     if not curves.empty:
-        qc = pd.concat([qc, curve_events], ignore_index=True)
+        from ..curves import curve_warnings
+
+        qc = pd.concat([qc, _curve_events(curve_warnings(curves))], ignore_index=True)
     if melt is not None and len(melt):
         from ..melt import ntc_melt_events
 
@@ -103,16 +105,18 @@ def quality(
     return Checked(wells, qc, curves, tuple(notes))
 
 
-def _standard_curves(wells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Standard curves per plate × target from standard wells (methods.md §2.5) and their
-    acceptance warnings as QC events."""
-    from ..curves import curve_warnings, standard_curves
+def _standard_curves(wells: pd.DataFrame) -> pd.DataFrame:
+    """Standard curves per plate × target from standard wells (methods.md §2.5); an empty
+    table without standard wells of known quantity (nothing selected or built then)."""
+    is_std = wells["exclude_code"].to_numpy() == "standard"
+    if not is_std.any() or "quantity" not in wells:
+        return pd.DataFrame()
+    std = wells[is_std]
+    if std["quantity"].notna().sum() == 0:
+        return pd.DataFrame()
+    from ..curves import standard_curves
 
-    std = wells[wells["exclude_code"].eq("standard")]
-    if std.empty or "quantity" not in std or std["quantity"].notna().sum() == 0:
-        return pd.DataFrame(), event_table([])
-    curves = standard_curves(std.drop(columns=["excluded"]))
-    return curves, _curve_events(curve_warnings(curves))
+    return standard_curves(std.drop(columns=["excluded"]))
 
 
 def _curve_events(found: list[dict[str, Any]]) -> pd.DataFrame:
