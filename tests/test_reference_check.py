@@ -118,3 +118,40 @@ def test_an_analysis_with_confounded_factors_goes_on_and_warns(tmp_path: Path) -
     p = _type2(TBP, design, ["oxygen"]).loc["C(oxygen)", "PR(>F)"]
     assert f"joint ANOVA p = {p:.3g})" in rows["message"].iloc[0]
     assert len(out.fold_changes) > 0
+
+
+def test_a_factor_named_group_is_read_as_itself(tmp_path: Path) -> None:
+    # a 2 × 2 design crossing the user's factor "group" with oxygen, three samples per cell;
+    # TBP is one cycle higher in group b (cell means 26.0/26.0 and 27.0/27.0), the other
+    # candidates do not move (every cell holds the same three values)
+    design = pd.DataFrame({
+        "sample": [f"s{i}" for i in range(12)],
+        "group": ["a"] * 6 + ["b"] * 6,
+        "oxygen": (["normoxia"] * 3 + ["hypoxia"] * 3) * 2,
+    })  # fmt: skip
+    tbp = [26.0, 26.2, 25.9, 26.1, 25.8, 26.0, 27.0, 27.1, 26.9, 26.8, 27.2, 27.0]
+    rpl13a = [20.0, 20.1, 19.9, 20.1, 19.9, 20.0, 19.9, 20.0, 20.1, 20.0, 20.1, 19.9]
+    b2m = [c + 2.0 for c in reversed(rpl13a)]
+    goi = [25.0 + 0.5 * (o == "hypoxia") for o in design["oxygen"]]
+    path = _write_run(tmp_path, design, {"TBP": tbp, "RPL13A": rpl13a, "B2M": b2m, "GOI": goi})
+    config = AnalysisConfig(
+        reference_genes=("TBP", "RPL13A"),
+        candidate_genes=("TBP", "RPL13A", "B2M"),
+        control={"group": "a", "oxygen": "normoxia"},
+    )
+    out = analyze([path], config=config)
+    expected = _type2(tbp, design, ["group", "oxygen"])
+    p_group, p_oxygen = expected.loc[["C(group)", "C(oxygen)"], "PR(>F)"]
+    assert p_oxygen > 0.05  # TBP does not move with oxygen: no warning about it
+    # by hand (balanced, so type II = sequential): SS group 12 × 0.5² = 3.0, SS oxygen
+    # 12 × (1/60)² = 0.00333, residual 3.2 − 3.0 − 0.00333 = 0.19667 on 9 df: F = 137.29
+    assert p_group == pytest.approx(9.4332e-7, rel=1e-4)
+    rows = out.qc[out.qc["rule"] == "reference-depends-on-factor"]
+    assert list(rows["message"]) == [
+        "the Cq of reference gene TBP changes with group (largest difference between level "
+        f"means 1.00 cycles, ANOVA p = {p_group:.3g}); a reference must not respond to the "
+        "treatment. Consider the measured candidates that did not vary: RPL13A, B2M."
+    ]
+    genes = out.tables["reference_genes"].set_index("target")
+    assert genes.loc["TBP", "warning"] == rows["message"].iloc[0]
+    assert (genes.loc[["RPL13A", "B2M"], "warning"] == "").all()
