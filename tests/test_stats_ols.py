@@ -233,4 +233,4 @@ def test_identical_reference_cq_is_not_tested(cq: float) -> None:
                          "oxygen": ["n", "n", "h", "h", "n", "h"]})  # fmt: skip
     effects = _factor_effects(data, ["REF"], ["treatment", "oxygen"])["REF"]
     assert set(effects) == {"treatment", "oxygen"}
-    assert all(np.isnan(p) and effect == 0 for p, effect in effects.values())
+    assert all(np.isnan(e.p) and e.effect == 0 and not e.confounded for e in effects.values())

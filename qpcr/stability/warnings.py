@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -101,7 +101,9 @@ def reference_gene_warnings(
     name or a level matches hypoxia/normoxia/O2/oxygen).
     ``reference_depends_on_factor`` (``warning``): an additive ANOVA of the gene's per-sample Cq
     on all factors (type II) gives p < ``alpha`` for a factor, or two levels of a factor differ
-    by more than ``max_effect`` cycles in mean Cq.
+    by more than ``max_effect`` cycles in mean Cq. Factors that vary together in the gene's
+    samples (confounded, e.g. every hypoxia sample also treated) cannot be told apart: they are
+    tested jointly and get one warning that names them.
 
     Parameters
     ----------
@@ -169,7 +171,7 @@ def reference_gene_warnings(
     listed = {*HYPOXIA_RESPONSIVE, *HYPOXIA_SOFT}
     stable = sorted(
         (t for t in pool if t not in unstable and _canonical(t) not in listed),
-        key=lambda t: max((e for _, e in dependence[t].values()), default=0.0),
+        key=lambda t: max((e.effect for e in dependence[t].values()), default=0.0),
     )
 
     def suggestion(gene: str) -> str:
@@ -186,21 +188,45 @@ def reference_gene_warnings(
         hypoxia = _hypoxia_warning(gene, oxygen, suggestion(gene)) if oxygen else None
         if hypoxia is not None:
             out.append(hypoxia)
-        for factor, (p, effect) in dependence[gene].items():
-            if p < alpha or effect > max_effect:
-                out.append(
-                    {
-                        "rule": "reference_depends_on_factor",
-                        "target": gene,
-                        "severity": "warning",
-                        "message": (
-                            f"the Cq of reference gene {gene} changes with {factor} (largest "
-                            f"difference between level means {effect:.2f} cycles, ANOVA "
-                            f"p = {p:.3g}); a reference must not respond to the treatment. "
-                            f"{suggestion(gene)}"
-                        ),
-                    }
-                )
+        out.extend(_dependence_warnings(gene, dependence[gene], alpha, max_effect,
+                                        suggestion(gene)))  # fmt: skip
+    return out
+
+
+def _dependence_warnings(
+    gene: str, effects: dict[str, _Effect], alpha: float, max_effect: float, advice: str
+) -> list[dict[str, str]]:
+    """The ``reference_depends_on_factor`` warnings of a reference gene: one per factor its Cq
+    changes with, or one per set of confounded factors (their effects cannot be separated in
+    its samples: the joint test stands for all of them)."""
+    out, seen = [], set()
+    for factor, (p, effect, confounded) in effects.items():
+        term = frozenset((factor, *confounded))
+        if not (p < alpha or effect > max_effect) or term in seen:
+            continue
+        seen.add(term)
+        change = (
+            f"{factor} (largest difference between level means {effect:.2f} cycles, ANOVA "
+            f"p = {p:.3g})"
+        )
+        if confounded:
+            change = (
+                f"{factor}, which varies together with {' and '.join(confounded)} in its "
+                f"samples (confounded factors: their effects cannot be separated; largest "
+                f"difference between {factor} level means {effect:.2f} cycles, joint ANOVA "
+                f"p = {p:.3g})"
+            )
+        out.append(
+            {
+                "rule": "reference_depends_on_factor",
+                "target": gene,
+                "severity": "warning",
+                "message": (
+                    f"the Cq of reference gene {gene} changes with {change}; a reference must "
+                    f"not respond to the treatment. {advice}"
+                ),
+            }
+        )
     return out
 
 
@@ -233,14 +259,25 @@ def _hypoxia_warning(gene: str, oxygen: list[str], advice: str) -> dict[str, str
     return None
 
 
-def _flagged(effects: dict[str, tuple[float, float]], alpha: float, max_effect: float) -> bool:
-    return any(p < alpha or e > max_effect for p, e in effects.values())
+class _Effect(NamedTuple):
+    """A factor's effect on a target's Cq: the type II F test's p, the largest difference
+    between its level means (cycles) and the factors it is confounded with (empty when its
+    effect is separable; then p is the joint test's)."""
+
+    p: float
+    effect: float
+    confounded: tuple[str, ...]
+
+
+def _flagged(effects: dict[str, _Effect], alpha: float, max_effect: float) -> bool:
+    return any(e.p < alpha or e.effect > max_effect for e in effects.values())
 
 
 def _factor_effects(
     samples: pd.DataFrame, targets: Sequence[str], factors: list[str]
-) -> dict[str, dict[str, tuple[float, float]]]:
-    """(p, max - min level mean in cycles) per factor of each target's per-sample Cq.
+) -> dict[str, dict[str, _Effect]]:
+    """The effect (p, max - min level mean in cycles, confounded factors) per factor of each
+    target's per-sample Cq.
 
     p is the type II F test of the factor in the additive OLS model ``cq ~ Σ factors``
     (NaN when the model has no residual variance, residuals at rounding level included, or no
@@ -261,7 +298,7 @@ def _factor_effects(
         rank = np.unique(as_text, return_inverse=True)[1]
         text[f] = np.append(rank, -1)[raw[f]]
         complete &= raw[f] >= 0
-    out: dict[str, dict[str, tuple[float, float]]] = {}
+    out: dict[str, dict[str, _Effect]] = {}
     for name in targets:
         at = np.flatnonzero(complete & (target == name))
         usable = [f for f in factors if len(np.unique(raw[f][at])) > 1]
@@ -273,32 +310,58 @@ def _factor_effects(
     return out
 
 
-def _effects(y: np.ndarray, levels: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
-    """(p, max - min level mean) per factor of ``y`` (``levels``: each factor's level numbers,
-    0, 1, … in sorted order) in the additive model: :func:`_factor_effects` for one target."""
+def _effects(y: np.ndarray, levels: dict[str, np.ndarray]) -> dict[str, _Effect]:
+    """The effect of each factor of ``y`` (``levels``: each factor's level numbers, 0, 1, … in
+    sorted order) in the additive model: :func:`_factor_effects` for one target.
+
+    A factor that varies together with others in these samples (aliased: its dummy columns lie
+    in the span of the intercept and the others', e.g. every hypoxia sample also treated) has
+    no degrees of freedom of its own in the type II test; its p is then that of the joint test
+    of it and the factors it is confounded with (what the data can estimate), named in
+    ``confounded``."""
     from ..stats.dist import f_sf
 
     blocks = {f: (code[:, None] == np.arange(1, int(code.max()) + 1)).astype(float)
               for f, code in levels.items()}  # fmt: skip
     ones = np.ones((len(y), 1))
 
-    def fit(parts: list[np.ndarray]) -> tuple[float, int]:  # residual SS and df
-        x = np.hstack([ones, *parts])
+    def fit(left_out: set[str]) -> tuple[float, int]:  # residual SS and df
+        x = np.hstack([ones, *(b for g, b in blocks.items() if g not in left_out)])
         beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
         return float(np.sum((y - x @ beta) ** 2)), len(y) - int(rank)
 
-    ssr, df_resid = fit(list(blocks.values()))
+    ssr, df_resid = fit(set())
     # residuals at rounding level (identical Cq values) are no variance: an F test of them
     # would give an arbitrary p
     noise = len(y) * (1e3 * np.finfo(float).eps * float(np.abs(y).max())) ** 2
     testable = df_resid > 0 and ssr > noise
     out = {}
     for f in levels:
+        partners: tuple[str, ...] = ()
+        ssr_r, df_r = fit({f})
+        if df_r == df_resid and blocks[f].size:  # no degrees of freedom of its own: test it
+            # with the factors it is confounded with (one level as text: nothing to test)
+            partners = _determining(f, blocks)
+            ssr_r, df_r = fit({f, *partners})
+            if df_r == df_resid:  # aliased with a combination of the others
+                partners = tuple(g for g in levels if g != f)
+                ssr_r, df_r = fit(set(levels))
         p = float("nan")
-        if testable:
-            ssr_r, df_r = fit([b for g, b in blocks.items() if g != f])
+        if testable and df_r > df_resid:
             df_f = df_r - df_resid
             p = f_sf((ssr_r - ssr) / df_f / (ssr / df_resid), df_f, df_resid)
         level_means = moments(y, levels[f])[0]
-        out[f] = (p, float(level_means.max() - level_means.min()))
+        out[f] = _Effect(p, float(level_means.max() - level_means.min()), partners)
     return out
+
+
+def _determining(factor: str, blocks: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """The other factors whose levels each determine the level of ``factor`` (its dummy
+    columns lie in the span of the intercept and theirs)."""
+    ones = np.ones((len(blocks[factor]), 1))
+
+    def rank(*parts: np.ndarray) -> int:
+        return int(np.linalg.matrix_rank(np.hstack([ones, *parts])))
+
+    return tuple(g for g, b in blocks.items()
+                 if g != factor and rank(b) == rank(b, blocks[factor]))  # fmt: skip

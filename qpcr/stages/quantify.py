@@ -446,15 +446,17 @@ def _reference_genes(
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
     levels_of = [replicates[f].astype(str).tolist() for f in factors]
-    unkn = replicates
-    if len(candidates) >= 3 or "group" in factors:  # (the label replaces a factor "group")
-        unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
-                                 if factors else "all")  # fmt: skip
-        levels_of = [unkn[f].astype(str).tolist() for f in factors]
     levels = {f: list(dict.fromkeys(values)) for f, values in zip(factors, levels_of, strict=True)}
     if len(candidates) >= 3:
-        cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
-        every = reference_gene_warnings(unkn, candidates, levels, alpha=config.alpha)
+        # the group label of each sample (its factor levels) in a column of a name no column
+        # of the table has: a design factor of any name (even "group") stays itself
+        label = "group"
+        while label in replicates.columns:
+            label = f"_{label}"
+        unkn = replicates.assign(**{label: [", ".join(g) for g in zip(*levels_of, strict=True)]
+                                            if factors else "all"})  # fmt: skip
+        cq, groups, dropped = cq_matrix(unkn, candidates, group=label)
+        every = reference_gene_warnings(replicates, candidates, levels, alpha=config.alpha)
         genes, steps = stability_table(cq, groups if factors else None, efficiency,
                                        warnings=every)  # fmt: skip
         tables = {"reference_genes": genes, "genorm_steps": steps}
@@ -473,7 +475,7 @@ def _reference_genes(
             hint="List the housekeeping genes measured, e.g. candidate_genes = "
             '["TBP", "RPL13A", "B2M"]',
         )
-    found = reference_gene_warnings(unkn, refs, levels, alpha=config.alpha)
+    found = reference_gene_warnings(replicates, refs, levels, alpha=config.alpha)
     events = _no_events() if not found else event_table(
         [{"plate": "", "well": "", "sample": "", "target": w["target"], "code": w["rule"],
           "severity": "warn" if w["severity"] == "warning" else "info",
