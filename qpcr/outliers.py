@@ -152,18 +152,16 @@ def poisson_cq_sd(copies: Any, efficiency: Any = 2.0) -> Any:
     array([0.673, 0.145, 0.046])
     """
     lam = np.asarray(copies, dtype=float)
-    log_e = np.log(np.broadcast_to(np.asarray(efficiency, dtype=float), lam.shape))
-    pairs = np.stack([lam.ravel(), log_e.ravel()], axis=1)
-    distinct, back = np.unique(pairs, axis=0, return_inverse=True)  # each (λ, E) once
-    flat, log_e = distinct.T
+    flat = lam.ravel()
+    log_e = np.log(np.broadcast_to(np.asarray(efficiency, dtype=float), lam.shape)).ravel()
     out = np.full(flat.shape, np.nan)
     with np.errstate(invalid="ignore"):
         large = np.isfinite(flat) & (flat > _EXACT_COPIES)
         exact = (flat > 0) & (flat <= _EXACT_COPIES)
     out[large] = 1.0 / (log_e[large] * np.sqrt(flat[large]))
-    for i in np.flatnonzero(exact):
-        out[i] = _exact_cq_sd(float(flat[i]), float(log_e[i]))
-    shaped = out[back.ravel()].reshape(lam.shape)
+    pairs = zip(flat[exact].tolist(), log_e[exact].tolist(), strict=True)
+    out[exact] = [_exact_cq_sd(c, e) for c, e in pairs]  # each (λ, E) summed once: cached
+    shaped = out.reshape(lam.shape)
     return float(shaped) if shaped.ndim == 0 else shaped
 
 
