@@ -186,3 +186,22 @@ def test_init_spec_floors_use_the_targets_efficiency_by_hand() -> None:
     assert "floor 0.371 at Cq 30.00 (single-copy Cq 35 cycles, assumed; amplification " \
         "factor 1.85;" in given.replace("\n# ", " ")  # fmt: skip
     assert "amplification factor" not in text
+
+
+def test_a_target_low_copy_only_at_its_efficiency_is_estimated_from_its_copies() -> None:
+    # median Cq 31.5: 2^3.5 = 11.3 copies (> 10: keeps its mean Cq) at E = 2, 1.85^3.5 = 8.61
+    # at E = 1.85: estimated, λ̂ = (Σ 1.85^(35 − Cq) + ½)/3 and Cq̂ = 35 − log_1.85 λ̂
+    from qpcr.lowcopy import low_copy_replicates
+    from qpcr.quant import summarise_replicates
+
+    cq = [31.5, 31.5, 31.8]
+    wells = pd.DataFrame({"sample": "s1", "target": "LOW", "cq_used": cq, "censored": False,
+                          "excluded": False, "exclude_code": ""})  # fmt: skip
+    reps = summarise_replicates(wells)
+    config = AnalysisConfig(outlier_rule="poisson", low_copy_estimate="poisson")
+    assert (round(2**3.5, 1), round(1.85**3.5, 2)) == (11.3, 8.61)
+    kept = low_copy_replicates(reps, wells, config, {"LOW": 2.0})
+    assert kept["cq_mean"].tolist() == pytest.approx([31.6], rel=1e-12)
+    lam = (sum(1.85 ** (35.0 - c) for c in cq) + 0.5) / 3
+    estimated = low_copy_replicates(reps, wells, config, {"LOW": 1.85})
+    assert estimated["cq_mean"].tolist() == pytest.approx([35.0 - math.log(lam, 1.85)], rel=1e-12)
