@@ -301,10 +301,10 @@ def low_copy_replicates(
     A group (the ``plate``, ``sample``, ``target`` columns of ``replicates``) of such a target
     is estimated when the target is low copy, that is, the median of the measured Cq values of
     some group of the target implies at most :data:`qpcr.qc.LOW_COPIES` copies per well
-    (``2^(Cq₁ − median)`` with the target's Cq₁ from :func:`single_copy_cqs`, as the QC's
-    ``low_copy`` note), and none of its used wells is censored. Its amplified wells and its
-    zero-copy wells count; wells excluded for any other reason do not. Every other group keeps
-    its mean Cq.
+    (``E^(Cq₁ − median)`` with the target's Cq₁ from :func:`single_copy_cqs` and its E from
+    ``efficiency``, as the QC's ``low_copy`` note), and none of its used wells is censored.
+    Its amplified wells and its zero-copy wells count; wells excluded for any other reason do
+    not. Every other group keeps its mean Cq.
 
     Parameters
     ----------
@@ -363,8 +363,8 @@ def low_copy_replicates(
         empty=("empty", "sum"), censored=("censored", "sum"), e=("e", "first"),
         cq1=("cq1", "first"),
     )  # fmt: skip
-    copies = pd.Series(implied_copies(agg["median"].to_numpy(), agg["cq1"].to_numpy()),
-                       index=agg.index)  # fmt: skip
+    copies = pd.Series(implied_copies(agg["median"].to_numpy(), agg["cq1"].to_numpy(),
+                                      agg["e"].to_numpy()), index=agg.index)  # fmt: skip
     target = copies.le(LOW_COPIES).groupby(level="target", sort=False).transform("any")
     chosen = agg.index.get_level_values("target").isin(
         estimated_targets(agg.index.unique("target"), config)

@@ -37,6 +37,8 @@ __all__ = [
 MOD_Z_FACTOR = 0.6745
 
 RULES: tuple[Method, ...] = get_args(Method)
+#: The sampling model of the ``poisson`` rule: ``(single_copy_cq, pipetting_sd[, efficiency])``.
+Sampling = tuple[Any, float] | tuple[Any, float, Any]
 _DEFAULT_THRESHOLD: dict[Method, float] = {
     "range": 0.5, "poisson": 0.5, "mad": 3.5, "grubbs": 0.05, "none": np.nan,
 }  # fmt: skip
@@ -96,7 +98,7 @@ def grubbs_critical(n: int | np.ndarray, alpha: float = 0.05) -> float | np.ndar
     return float(g) if g.ndim == 0 else g
 
 
-def implied_copies(cq: Any, single_copy_cq: Any = 35.0, efficiency: float = 2.0) -> Any:
+def implied_copies(cq: Any, single_copy_cq: Any = 35.0, efficiency: Any = 2.0) -> Any:
     """Template copies per well that a Cq implies: ``λ = E^(Cq₁ − Cq)``.
 
     Parameters
@@ -106,7 +108,7 @@ def implied_copies(cq: Any, single_copy_cq: Any = 35.0, efficiency: float = 2.0)
     single_copy_cq
         Cq₁, the Cq of a well holding one template copy (cycles; scalar or array).
     efficiency
-        Amplification efficiency E (2 = doubling per cycle).
+        Amplification factor E (2 = doubling per cycle; scalar or array).
 
     Returns
     -------
@@ -122,7 +124,7 @@ def implied_copies(cq: Any, single_copy_cq: Any = 35.0, efficiency: float = 2.0)
     return float(out) if out.ndim == 0 else out
 
 
-def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
+def poisson_cq_sd(copies: Any, efficiency: Any = 2.0) -> Any:
     """SD (cycles) of Cq from Poisson sampling alone: the SD of ``log_E N`` over the wells
     that amplified, ``N ~ Poisson(λ)`` given ``N ≥ 1``.
 
@@ -134,7 +136,7 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
     copies
         Mean copies per well λ (scalar or array; ≤ 0 or NaN gives NaN).
     efficiency
-        Amplification efficiency E.
+        Amplification factor E (scalar, or an array like ``copies``).
 
     Returns
     -------
@@ -150,16 +152,16 @@ def poisson_cq_sd(copies: Any, efficiency: float = 2.0) -> Any:
     array([0.673, 0.145, 0.046])
     """
     lam = np.asarray(copies, dtype=float)
-    flat, back = np.unique(lam.ravel(), return_inverse=True)  # each distinct λ once
+    flat = lam.ravel()
+    log_e = np.log(np.broadcast_to(np.asarray(efficiency, dtype=float), lam.shape)).ravel()
     out = np.full(flat.shape, np.nan)
-    log_e = math.log(efficiency)
     with np.errstate(invalid="ignore"):
         large = np.isfinite(flat) & (flat > _EXACT_COPIES)
         exact = (flat > 0) & (flat <= _EXACT_COPIES)
-    out[large] = 1.0 / (log_e * np.sqrt(flat[large]))
-    for i in np.flatnonzero(exact):
-        out[i] = _exact_cq_sd(float(flat[i]), log_e)
-    shaped = out[back].reshape(lam.shape)
+    out[large] = 1.0 / (log_e[large] * np.sqrt(flat[large]))
+    pairs = zip(flat[exact].tolist(), log_e[exact].tolist(), strict=True)
+    out[exact] = [_exact_cq_sd(c, e) for c, e in pairs]  # each (λ, E) summed once: cached
+    shaped = out.reshape(lam.shape)
     return float(shaped) if shaped.ndim == 0 else shaped
 
 
@@ -192,7 +194,7 @@ def _sum_terms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def expected_replicate_sd(
-    cq: Any, single_copy_cq: Any = 35.0, pipetting_sd: float = 0.08, efficiency: float = 2.0
+    cq: Any, single_copy_cq: Any = 35.0, pipetting_sd: float = 0.08, efficiency: Any = 2.0
 ) -> Any:
     """Expected technical SD (cycles) of replicates at a Cq: Poisson sampling of the copies
     the Cq implies (at least one copy) plus a pipetting floor, ``√(σ_pip² + σ_P(λ)²)``.
@@ -206,7 +208,7 @@ def expected_replicate_sd(
     pipetting_sd
         The pipetting floor (cycles).
     efficiency
-        Amplification efficiency E.
+        Amplification factor E (scalar, or an array like ``cq``).
 
     Returns
     -------
@@ -274,7 +276,7 @@ def flag_replicate_outliers(
     *,
     range_threshold: float = 0.5,
     z_threshold: float = 3.5,
-    sampling: tuple[Any, float] = (35.0, 0.08),
+    sampling: Sampling = (35.0, 0.08),
 ) -> pd.DataFrame:
     """Flag technical-replicate outliers; returns one row per well (index of ``cq``).
 
@@ -293,9 +295,9 @@ def flag_replicate_outliers(
         flagged), modified-z cut-off (3.5), Grubbs α (0.05). ``range_threshold``/``z_threshold``
         set the other rule where one rule falls back to the other.
     sampling
-        ``(single_copy_cq, pipetting_sd)`` of the ``poisson`` rule, in cycles;
-        ``single_copy_cq`` one number, or one per well (aligned with ``cq``, the same within
-        a group: each assay's Cq₁).
+        ``(single_copy_cq, pipetting_sd[, efficiency])`` of the ``poisson`` rule: cycles,
+        cycles, the amplification factor E (2.0 when left out); ``single_copy_cq`` and E
+        one number, or one per well (aligned with ``cq``, the same within a group).
 
     Returns
     -------
@@ -369,7 +371,7 @@ def flag_groups(
     *,
     range_threshold: float = 0.5,
     z_threshold: float = 3.5,
-    sampling: tuple[Any, float] = (35.0, 0.08),
+    sampling: Sampling = (35.0, 0.08),
     every_limit: bool = True,
 ) -> dict[str, np.ndarray]:
     """:func:`flag_replicate_outliers` on arrays: the replicate groups already numbered, the
@@ -407,12 +409,13 @@ def flag_groups(
         out = _arrays(np.full(len(values), method), np.nan, limit, spread, n)
         return out if method == "none" else _grubbs(values, code, out, limit)
     if method == "poisson":
-        group_cq1 = np.empty(len(count))
-        group_cq1[code] = np.broadcast_to(np.asarray(sampling[0], dtype=float), len(values))
+        cq1, pipetting_sd, *factor = sampling  # Cq₁ and E per group: as its wells'
+        own = np.empty((1 + len(factor), len(count)))
+        own[:, code] = [np.broadcast_to(np.asarray(v, float), len(code)) for v in (cq1, *factor)]
         need = np.ones(len(count), dtype=bool) if every_limit else high - low > limit
         limits = np.full(len(count), np.nan)
         limits[need] = poisson_range_limit(
-            median[need], count[need], limit, (group_cq1[need], sampling[1])
+            median[need], count[need], limit, (own[0, need], pipetting_sd, *own[1:, need])
         )
         range_cut = limits[code]
     else:
@@ -460,7 +463,7 @@ def _arrays(rule: np.ndarray, value: Any, threshold: Any, spread: Any, n: Any) -
 
 
 def poisson_range_limit(
-    median_cq: Any, n: Any, floor: float = 0.5, sampling: tuple[Any, float] = (35.0, 0.08)
+    median_cq: Any, n: Any, floor: float = 0.5, sampling: Sampling = (35.0, 0.08)
 ) -> Any:
     """The range a replicate group may span under the ``poisson`` rule: the larger of
     ``floor`` and ``normal_range_quantile(n)`` × :func:`expected_replicate_sd` at the group's
@@ -475,8 +478,8 @@ def poisson_range_limit(
     floor
         The least limit (``outlier_threshold``, cycles).
     sampling
-        ``(single_copy_cq, pipetting_sd)`` in cycles (``single_copy_cq`` scalar or one per
-        group).
+        ``(single_copy_cq, pipetting_sd[, efficiency])``: cycles, cycles, the amplification
+        factor E (2.0 when left out); ``single_copy_cq`` and E scalar or one per group.
 
     Returns
     -------
@@ -492,8 +495,8 @@ def poisson_range_limit(
     >>> poisson_range_limit(np.array([32.4, 22.0]), np.array([3, 3])).round(2)
     array([3.41, 0.5 ])
     """
-    single_copy_cq, pipetting_sd = sampling
-    sd = np.asarray(expected_replicate_sd(median_cq, single_copy_cq, pipetting_sd))
+    single_copy_cq, pipetting_sd, *factor = sampling
+    sd = np.asarray(expected_replicate_sd(median_cq, single_copy_cq, pipetting_sd, *factor))
     counts = np.broadcast_to(np.asarray(n), sd.shape).ravel()
     q = np.array([normal_range_quantile(int(k)) if k >= 2 else np.nan for k in counts])
     out = np.fmax(q.reshape(sd.shape) * sd, floor)
@@ -576,13 +579,10 @@ def _grubbs(
         g = ((x - mean).abs() / sd).to_numpy()
     n = out["n"]
     if (n == 3).any():
-        warnings.warn(
-            "Grubbs' test is practically useless for triplicates: G is at most "
-            "(n-1)/sqrt(n) = 1.154701 while G_crit = 1.154305 (alpha 0.05), so it flags only "
-            "when two replicates are identical; use the range rule or the modified z instead",
-            AssumptionWarning,
-            stacklevel=3,
-        )
+        warnings.warn("Grubbs' test is practically useless for triplicates: G is at most "
+                      "(n-1)/sqrt(n) = 1.154701 while G_crit = 1.154305 (alpha 0.05), so it "
+                      "flags only when two replicates are identical; use the range rule or the "
+                      "modified z instead", AssumptionWarning, stacklevel=3)  # fmt: skip
     critical = np.asarray(grubbs_critical(n, alpha), dtype=float)
     g_max = pd.Series(g).groupby(code, sort=False).transform("max").to_numpy()
     is_max = (g == g_max) & ~np.isnan(g)
@@ -593,8 +593,6 @@ def _grubbs(
     out["threshold"] = critical
     with np.errstate(invalid="ignore"):
         out["outlier"] = first_max & testable & (g > critical)
-    hits = np.bincount(
-        code, weights=out["outlier"], minlength=int(code.max()) + 1 if len(code) else 0
-    )
+    hits = np.bincount(code, weights=out["outlier"], minlength=int(code.max(initial=-1)) + 1)
     out["group_flagged"] = (hits > 0)[code]
     return out

@@ -20,7 +20,17 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .grouped import order_stats, records
-from .qc_wells import _KEYS, _among, _bools, _matching_flags, _Plate, _rows, _sources, _wanted_flags
+from .qc_wells import (
+    _KEYS,
+    _among,
+    _bools,
+    _matching_flags,
+    _Plate,
+    _rows,
+    _sources,
+    _wanted_flags,
+    amplification_factors,
+)
 from .schema import CONTROL_TYPES, SAMPLE_TYPES, VENDOR_FLAGS, columns_of, exclude_sentence
 
 __all__ = ["EVENT_COLUMNS", "apply_qc", "event_table"]
@@ -292,7 +302,7 @@ def _zero_copy_nondetects(
     detected = np.where(usable & ~p.nondetect, p.cq, np.nan)
     _, _, median, count = order_stats(detected, p.group)
     empty = np.bincount(p.group, weights=blank, minlength=len(count))
-    copies = implied_copies(median[p.group], p.cq1)
+    copies = implied_copies(median[p.group], p.cq1, p.factor)
     with np.errstate(invalid="ignore"):
         low = (copies >= 1.0) & (copies <= LOW_COPIES)
     hit = blank & p.keyed & (count > empty)[p.group] & low
@@ -329,10 +339,10 @@ def _low_copy_events(
     code = p.groups(at)
     median = order_stats(p.cq_used[at], code)[2]
     first = at[np.unique(code, return_index=True)[1]]  # a well of each group
-    cq1 = p.cq1[first]
-    copies = implied_copies(median, cq1)
+    cq1, factor = p.cq1[first], p.factor[first]
+    copies = implied_copies(median, cq1, factor)
     low = np.flatnonzero(p.keyed[first] & ~np.isnan(median) & (copies <= LOW_COPIES))
-    sd = expected_replicate_sd(median[low], cq1[low], config.pipetting_sd)
+    sd = expected_replicate_sd(median[low], cq1[low], config.pipetting_sd, factor[low])
     names = {k: w[k].to_numpy()[first[low]] for k in keys}
     events = []
     for i, (lam, s) in enumerate(zip(copies[low], np.atleast_1d(sd), strict=True)):
@@ -375,7 +385,7 @@ def _outliers(
     flags = flag_groups(
         p.cq_used[at], p.groups(at), method=config.outlier_rule,
         threshold=config.outlier_threshold if config.outlier_rule in ("range", "poisson") else None,
-        sampling=(p.cq1[at] if poisson else config.single_copy_cq, config.pipetting_sd),
+        sampling=(p.cq1[at], config.pipetting_sd, p.factor[at]) if poisson else (35.0, 0.08),
         every_limit=False,
     )  # fmt: skip
     if not flags["group_flagged"].any():
@@ -418,10 +428,11 @@ def _spread_events(
         limit = config.outlier_threshold
         if config.outlier_rule == "poisson":
             cq1 = single_copy_cqs([info["target"]], config)[0]
+            factor = amplification_factors([info["target"]], config)[0]
             cq = np.array([r["cq_used"] for r in group], dtype=float)
             median = float(np.median(cq[~np.isnan(cq)]))  # as pandas' median
             limit = poisson_range_limit(median, len(group), config.outlier_threshold,
-                                        (cq1, config.pipetting_sd))  # fmt: skip
+                                        (cq1, config.pipetting_sd, factor))  # fmt: skip
         action = "kept (--keep-outliers)" if config.keep_outliers else "excluded"
         fate = (f"{', '.join(named)} {action}" if len(out)
                 else "no single well stands out; all kept")  # fmt: skip

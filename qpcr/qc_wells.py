@@ -4,7 +4,7 @@ vendor flags that ``exclude_flags`` names, and the wells' records that the event
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,7 @@ class _Plate:
     group: npt.NDArray[np.intp]
     keyed: npt.NDArray[np.bool_]  # the well has every key (one missing: in no group)
     cq1: np.ndarray  # each well's single-copy Cq (``outlier_rule = "poisson"``; else empty)
+    factor: np.ndarray  # each well's amplification factor E (as ``cq1``)
 
     @classmethod
     def of(cls, w: pd.DataFrame, state: tuple[np.ndarray, ...], config: AnalysisConfig) -> _Plate:
@@ -45,18 +46,44 @@ class _Plate:
 
         keys = [w[k] for k in _KEYS if k in w]
         keyed = ~np.logical_or.reduce([pd.isna(k.to_numpy()) for k in keys], initial=False)
-        cq1 = np.empty(0)
+        cq1 = factor = np.empty(0)
         if config.outlier_rule == "poisson":  # each target's once
             target, names = pd.factorize(w["target"].to_numpy(), use_na_sentinel=False)
             cq1 = single_copy_cqs(names, config)[target]
+            factor = amplification_factors(names, config)[target]
         nondetect, cq_used, censored = state
         return cls(w["cq"].to_numpy(dtype=float), cq_used, nondetect, censored,
-                   group_codes(keys, len(w)), keyed, cq1)  # fmt: skip
+                   group_codes(keys, len(w)), keyed, cq1, factor)  # fmt: skip
 
     def groups(self, at: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
         """The replicate groups of the wells at positions ``at`` numbered 0, 1, … in order of
         first appearance among them (as :func:`qpcr.grouped.group_codes` numbers them)."""
         return pd.factorize(self.group[at])[0]
+
+
+def amplification_factors(targets: Iterable[object], config: AnalysisConfig) -> np.ndarray:
+    """The amplification factor E of each of ``targets`` when the QC rules run: its
+    ``[efficiency]`` entry, else 2.0 (as the quantification reads the settings; efficiencies
+    from standard curves are fitted after the QC, from the wells it kept).
+
+    Parameters
+    ----------
+    targets
+        Target names (e.g. the ``target`` column of the wells).
+    config
+        The settings (``efficiency``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One E per target.
+
+    Examples
+    --------
+    >>> amplification_factors(["MYC", "GAPDH"], AnalysisConfig(efficiency={"MYC": 1.85})).tolist()
+    [1.85, 2.0]
+    """
+    return np.array([config.efficiency.get(str(t), 2.0) for t in targets], dtype=float)
 
 
 def _bools(column: pd.Series, missing: bool | None) -> npt.NDArray[np.bool_]:

@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import ConfigError, InputError
 from ..lowcopy import single_copy_cqs
 from ..outliers import expected_replicate_sd
+from ..qc_wells import amplification_factors
 from .learn import Learned, ntc_margins, predict_tolerance, replicate_limit, run_statistics
 from .rules import (
     MEASURED_TYPES,
@@ -91,7 +92,8 @@ def init_spec(
 
     The replicate variance is taken to be at least what Poisson sampling implies at the Cq
     (:func:`qpcr.outliers.expected_replicate_sd`), with each target's single-copy Cq and the
-    pipetting SD of ``config``; each ``replicate_sd`` rule's comment states the Cq₁ it assumed.
+    pipetting SD of ``config`` and each target's ``[efficiency]`` (else E = 2); each
+    ``replicate_sd`` rule's comment states the Cq₁ (and a configured E) it assumed.
 
     Parameters
     ----------
@@ -104,8 +106,9 @@ def init_spec(
     false_alarm : float
         The chance a new good run may fail the learned limits (stated in the spec).
     config : AnalysisConfig, optional
-        The analysis settings whose ``assay_single_copy_cq`` (else ``single_copy_cq``) and
-        ``pipetting_sd`` set the sampling floor (default: the default settings).
+        The analysis settings whose ``assay_single_copy_cq`` (else ``single_copy_cq``),
+        ``efficiency`` (else 2.0) and ``pipetting_sd`` set the sampling floor (default: the
+        default settings).
 
     Returns
     -------
@@ -227,13 +230,16 @@ def _learn(
     config: AnalysisConfig,
 ) -> dict[str, Any]:
     """The learned limits by rule id (and ``"runs"``, ``"checks"``: judged values per run;
-    ``"floors"``: each replicate rule's sampling floor, the Cq and the Cq₁ it was taken at)."""
+    ``"floors"``: each replicate rule's sampling floor, the Cq and the Cq₁ it was taken at;
+    the amplification factor is each target's ``[efficiency]``, else 2.0)."""
     pooled = stats.assign(ss=(stats["n"] - 1) * stats["var"], dof=stats["n"] - 1)
     pooled = pooled.groupby(["target", "sample"]).agg(ss=("ss", "sum"), dof=("dof", "sum"),
                                                       n=("n", "median"))  # fmt: skip
     # the replicate variance is at least what Poisson sampling implies at the target's Cq
-    sd = expected_replicate_sd(cq.mean(axis=1).to_numpy(), single_copy_cqs(
-        cq.index.get_level_values("target"), config), config.pipetting_sd)  # fmt: skip
+    targets = cq.index.get_level_values("target")
+    sampling = single_copy_cqs(targets, config), amplification_factors(targets, config)
+    sd = expected_replicate_sd(cq.mean(axis=1).to_numpy(), sampling[0], config.pipetting_sd,
+                               sampling[1])  # fmt: skip
     model = pd.Series(sd, index=cq.index) ** 2
     pooled["var"] = np.fmax(pooled["ss"] / pooled["dof"], model.reindex(pooled.index))
     within = pooled["var"] / pooled["n"]
@@ -265,8 +271,10 @@ def _learn(
         own = groups.set_index(keys).loc[[key]]
         # the sampling floor of the rule's least scattered group (the one with most copies)
         at = float(((own["low"] + own["high"]) / 2).min())
-        cq1 = float(single_copy_cqs([key[0] if isinstance(key, tuple) else key], config)[0])
-        floor = float(expected_replicate_sd(at, cq1, config.pipetting_sd))
+        target = [key[0] if isinstance(key, tuple) else key]
+        cq1 = float(single_copy_cqs(target, config)[0])
+        factor = float(amplification_factors(target, config)[0])
+        floor = float(expected_replicate_sd(at, cq1, config.pipetting_sd, factor))
         found = replicate_limit(own["sd"] ** 2, own["n"], alpha, floor)
         per_run = len(own) / cq.shape[1]  # groups this rule judges in a run
         out[rule_id] = replace(found, false_alarm=1.0 - (1.0 - found.false_alarm) ** per_run)
@@ -462,6 +470,8 @@ def _replicate_rules(learned: dict[str, Any], config: AnalysisConfig) -> list[st
         wide = " (above 0.5: are these runs good?)" if found.limit > 0.5 else ""
         floor, at, cq1 = learned["floors"][rule_id]
         how = "measured" if str(target) in config.assay_single_copy_cq else "assumed"
+        if str(target) in config.efficiency:
+            how += f"; amplification factor {config.efficiency[str(target)]:g}"
         out.append(_rule_block(
             f"Technical replicates of {where}: SD in cycles, pooled {found.sd:.3f} on "
             f"{found.df:g} df,\nat least the sampling floor {floor:.3f} at Cq {at:.2f} "
