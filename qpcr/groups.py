@@ -20,6 +20,7 @@ import pandas as pd
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
 from .grouped import group_codes, moments, sorted_codes
+from .kept import Kept, content_key
 from .stats.tests import two_group_tests
 
 __all__ = [
@@ -171,20 +172,32 @@ def biological_units(
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    columns = [values[k] for k in keys]
-    code = group_codes(columns, len(values))
-    first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
-    found = _taken(["unit" if k == unit else k for k in keys], columns, first)
+    code, keyed = _UNITS.get(content_key(values, keys), lambda: _unit_keys(values, keys))
+    found = dict(keyed)  # the table copies the kept cells
     found[value] = moments(values[value].to_numpy(float), code)[0]
-    found["n_samples"] = np.bincount(code, minlength=len(first))
+    found["n_samples"] = counts = np.bincount(code)
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
         flagged = np.zeros(len(code), dtype=bool)
         if flag in values:  # NaN is skipped, as groupby's any/all skip it
             column = values[flag]
             flagged = (column if column.dtype == bool else column.fillna(every)).to_numpy(bool)
-        counted = np.bincount(code[flagged != every], minlength=len(first))
+        counted = np.bincount(code[flagged != every], minlength=len(counts))
         found[flag] = counted == 0 if every else counted > 0
     return pd.DataFrame(found)
+
+
+#: The units' numbering and key cells (:func:`_unit_keys`) by the key columns' content.
+_UNITS = Kept[tuple[np.ndarray, dict]](size=16)
+
+
+def _unit_keys(values: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, dict]:
+    """Each row's unit number (in order of first appearance) and the units' key cells, the
+    unit column (the last key) labelled ``unit``."""
+    columns = [values[k] for k in keys]
+    code = group_codes(columns, len(values))
+    first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
+    code.setflags(write=False)
+    return code, _taken(["unit" if k == keys[-1] else k for k in keys], columns, first)
 
 
 def _taken(labels: Sequence[str], columns: Sequence[pd.Series], rows: np.ndarray) -> dict:
