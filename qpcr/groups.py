@@ -228,9 +228,8 @@ class _Selector:
         keys = [item, "unit", *self.factors]
         self.keys = _KEYS.get(content_key(units, keys), lambda: _Keys(units, self.factors, item))
         self.values = units[value].to_numpy(float)
-        self.upper, self.lower, self.nd = (
-            units[f].to_numpy(bool) for f in ("upper_bound", "lower_bound", "not_detected")
-        )
+        self.upper, self.lower, self.nd = (units[f].to_numpy(bool) for f in (
+            "upper_bound", "lower_bound", "not_detected"))  # fmt: skip
 
     def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
         """Per item, each biological unit's mean value (and bound flags) within the group
@@ -266,8 +265,7 @@ class _Keys:
         self.items, self.unit_names = (key.tolist() for key in keys)
         self.groups: dict[tuple, _Rows] = {}
 
-    def mask(self, spec: Mapping[str, str]) -> np.ndarray:
-        """The rows in the group ``spec`` with both keys."""
+    def mask(self, spec: Mapping[str, str]) -> np.ndarray:  # the group's rows with both keys
         mask = ~np.isnan(self.rank)
         for factor, level in spec.items():
             mask &= self.levels[factor] == level
@@ -424,7 +422,9 @@ def compare_groups(
     found = _compared(values, value=value, item=item, factors=factors, control=control,
                       replicate=replicate, contrasts=contrasts, test=test, alpha=alpha,
                       min_n=min_n, units=units, where=where)  # fmt: skip
-    return pd.DataFrame(found)
+    index = pd.RangeIndex(len(found["contrast"]))  # one index: nothing to align
+    found.update({c: pd.Series(found[c], index=index, dtype=object) for c in _TEXTS})
+    return pd.DataFrame(found, index=index)
 
 
 def _compared(
@@ -473,13 +473,13 @@ _TEXTS = ("test", "bound", "note")
 
 def _columns_of_rows(rows: list[dict], item: str, factors: Sequence[str]) -> dict[str, Any]:
     """The comparisons' rows (:func:`_case`, :func:`_with_result`) as columns: a table of them
-    has the dtypes ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN), the texts
-    ``test``/``bound``/``note`` as objects ('' where missing)."""
+    has the dtypes ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN) when the
+    texts ``test``/``bound``/``note`` ('' where missing) are made objects."""
     found: dict[str, Any] = {}
     for c in [*_HEAD, *factors, *_TAIL, *_TEXTS]:
         cells = [r.get(c, math.nan) for r in rows]
         if c in _TEXTS:
-            found[c] = pd.Series([v if isinstance(v, str) else "" for v in cells], dtype=object)
+            found[c] = [v if isinstance(v, str) else "" for v in cells]
         elif c in _TAIL:  # numbers: numpy infers int64 or float64 as pandas would
             found[c] = np.asarray(cells, dtype=None if rows else float)
         else:  # no rows: NaN columns, as a table without rows reindexed
