@@ -11,7 +11,7 @@ factors pool the others within each biological replicate.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,6 +20,7 @@ import pandas as pd
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
 from .grouped import group_codes, moments, sorted_codes
+from .kept import Kept, content_key
 from .stats.tests import two_group_tests
 
 __all__ = [
@@ -171,20 +172,31 @@ def biological_units(
     """
     unit = replicate if replicate else "sample"
     keys = [item, *factors, unit]
-    columns = [values[k] for k in keys]
-    code = group_codes(columns, len(values))
-    first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
-    found = _taken(["unit" if k == unit else k for k in keys], columns, first)
+    code, keyed = _UNITS.get(content_key(values, keys), lambda: _unit_keys(values, keys))
+    found = dict(keyed)  # the table copies the kept cells
     found[value] = moments(values[value].to_numpy(float), code)[0]
-    found["n_samples"] = np.bincount(code, minlength=len(first))
+    found["n_samples"] = counts = np.bincount(code)
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
         flagged = np.zeros(len(code), dtype=bool)
         if flag in values:  # NaN is skipped, as groupby's any/all skip it
             column = values[flag]
             flagged = (column if column.dtype == bool else column.fillna(every)).to_numpy(bool)
-        counted = np.bincount(code[flagged != every], minlength=len(first))
+        counted = np.bincount(code[flagged != every], minlength=len(counts))
         found[flag] = counted == 0 if every else counted > 0
     return pd.DataFrame(found)
+
+
+#: The units' numbering and key cells (:func:`_unit_keys`) by the key columns' content.
+_UNITS = Kept[tuple[np.ndarray, dict]](size=16)
+
+
+def _unit_keys(values: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, dict]:
+    """Each row's unit number (by first appearance) and the units' key cells (the last: unit)."""
+    columns = [values[k] for k in keys]
+    code = group_codes(columns, len(values))
+    first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
+    code.setflags(write=False)
+    return code, _taken(["unit" if k == keys[-1] else k for k in keys], columns, first)
 
 
 def _taken(labels: Sequence[str], columns: Sequence[pd.Series], rows: np.ndarray) -> dict:
@@ -208,63 +220,78 @@ _NO_UNITS = _Units((), np.empty(0), *(np.empty(0, dtype=bool) for _ in range(3))
 
 
 class _Selector:
-    """Selects the units of a group from ``units`` (:func:`biological_units`), per item; the
-    factor levels as strings, the sorted (item, unit) order and the columns read are taken
-    once."""
+    """Selects the units of a group from ``units`` (:func:`biological_units`), per item; what
+    depends on the key columns only is kept by their content (:class:`_Keys`)."""
 
     def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
         self.units, self.factors, self.value, self.item = units, list(factors), value, item
+        keys = [item, "unit", *self.factors]
+        self.keys = _KEYS.get(content_key(units, keys), lambda: _Keys(units, self.factors, item))
+        self.values = units[value].to_numpy(float)
+        self.upper, self.lower, self.nd = (units[f].to_numpy(bool) for f in (
+            "upper_bound", "lower_bound", "not_detected"))  # fmt: skip
+
+    def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
+        """Per item, each biological unit's mean value (and bound flags) within the group
+        ``spec`` (a partial spec pools the other factors within each unit)."""
+        if set(spec) >= set(self.factors):  # one row per item × unit: nothing to average
+            found = self.keys.group(spec)
+            columns: tuple[np.ndarray, ...] = (self.values, self.upper, self.lower, self.nd)
+        else:
+            agg = {"value": (self.value, "mean"), "upper": ("upper_bound", "any"),
+                   "lower": ("lower_bound", "any"), "nd": ("not_detected", "all")}  # fmt: skip
+            chosen = self.units[self.keys.mask(spec)].groupby(
+                [self.item, "unit"], sort=True, observed=True).agg(**agg).reset_index()  # fmt: skip
+            found = _positions(chosen[self.item].tolist(), chosen["unit"].tolist(),
+                               range(len(chosen)))  # fmt: skip
+            columns = (chosen["value"].to_numpy(float),
+                       *(chosen[f].to_numpy(bool) for f in ("upper", "lower", "nd")))  # fmt: skip
+        return {name: _Units(names, *(c[rows] for c in columns)) for name, rows, names in found}
+
+
+#: Per item of a group: the item, its rows of the units table and their units' names.
+_Rows = list[tuple[object, np.ndarray, tuple]]
+
+
+class _Keys:
+    """The units' key columns as :class:`_Selector` reads them, each full group's rows made once."""
+
+    def __init__(self, units: pd.DataFrame, factors: list[str], item: str):
         self.texts = {f: level_texts(units[f]) for f in factors}
         self.levels = {f: np.array(text, dtype=object) for f, text in self.texts.items()}
         keys = [units[item], units["unit"]]
         rank = sorted_codes(keys).astype(float)
         self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing
         self.items, self.unit_names = (key.tolist() for key in keys)
-        self.values = units[value].to_numpy(float)
-        self.upper, self.lower, self.nd = (
-            units[f].to_numpy(bool) for f in ("upper_bound", "lower_bound", "not_detected")
-        )
+        self.groups: dict[tuple, _Rows] = {}
 
-    def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
-        """Per item, each biological unit's mean value (and bound flags) within the group
-        ``spec`` (a partial spec pools the other factors within each unit)."""
+    def mask(self, spec: Mapping[str, str]) -> np.ndarray:  # the group's rows with both keys
         mask = ~np.isnan(self.rank)
         for factor, level in spec.items():
             mask &= self.levels[factor] == level
-        if set(spec) >= set(self.factors):  # one row per item × unit: nothing to average
-            rows = np.flatnonzero(mask)
+        return mask
+
+    def group(self, spec: Mapping[str, str]) -> _Rows:
+        """The full group ``spec``'s (item, rows, unit names) in sorted item × unit order."""
+        key = tuple(sorted(spec.items()))
+        if key not in self.groups:  # as many as the data's groups: no bound needed
+            rows = np.flatnonzero(self.mask(spec))
             rows = rows[np.argsort(self.rank[rows], kind="stable")]
-            return _split([self.items[i] for i in rows], [self.unit_names[i] for i in rows],
-                          self.values[rows], self.upper[rows], self.lower[rows],
-                          self.nd[rows])  # fmt: skip
-        chosen = (
-            self.units[mask]
-            .groupby([self.item, "unit"], sort=True, observed=True)
-            .agg(
-                value=(self.value, "mean"),
-                upper=("upper_bound", "any"),
-                lower=("lower_bound", "any"),
-                nd=("not_detected", "all"),
-            )
-            .reset_index()
-        )
-        return _split(chosen[self.item].tolist(), chosen["unit"].tolist(),
-                      chosen["value"].to_numpy(float),
-                      *(chosen[f].to_numpy(bool) for f in ("upper", "lower", "nd")))  # fmt: skip
+            self.groups[key] = _positions(self.items, self.unit_names, rows.tolist())
+        return self.groups[key]
 
 
-def _split(
-    items: list, units: list, values: np.ndarray, upper: np.ndarray, lower: np.ndarray,
-    nd: np.ndarray,
-) -> dict[object, _Units]:  # fmt: skip
-    """The units of a group (rows in sorted item × unit order) as :class:`_Units` per item."""
+#: :class:`_Keys` by the content of the units' key columns.
+_KEYS = Kept[_Keys](size=16)
+
+
+def _positions(items: list, names: list, rows: Iterable[int]) -> _Rows:
+    """Per item of ``rows`` (in sorted item × unit order): the item, its rows, their units."""
     positions: dict[object, list[int]] = {}
-    for i, name in enumerate(items):
-        positions.setdefault(name, []).append(i)
-    return {
-        name: _Units(tuple(units[i] for i in at), values[at], upper[at], lower[at], nd[at])
-        for name, at in positions.items()
-    }
+    for i in rows:
+        positions.setdefault(items[i], []).append(i)
+    return [(name, np.array(at, dtype=np.intp), tuple(names[i] for i in at))
+            for name, at in positions.items()]  # fmt: skip
 
 
 def _check_levels(
@@ -395,7 +422,9 @@ def compare_groups(
     found = _compared(values, value=value, item=item, factors=factors, control=control,
                       replicate=replicate, contrasts=contrasts, test=test, alpha=alpha,
                       min_n=min_n, units=units, where=where)  # fmt: skip
-    return pd.DataFrame(found)
+    index = pd.RangeIndex(len(found["contrast"]))  # one index: nothing to align
+    found.update({c: pd.Series(found[c], index=index, dtype=object) for c in _TEXTS})
+    return pd.DataFrame(found, index=index)
 
 
 def _compared(
@@ -415,10 +444,11 @@ def _compared(
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
     selector = _Selector(units, factors, value, item)
-    _check_levels(selector.texts, control, factors, at["control"])
+    texts = selector.keys.texts
+    _check_levels(texts, control, factors, at["control"])
     rows, cases, tested = [], [], []
-    items = list(dict.fromkeys(selector.items))
-    for label, num, den in _comparisons(selector.texts, len(units), factors, control, contrasts,
+    items = list(dict.fromkeys(selector.keys.items))
+    for label, num, den in _comparisons(texts, len(units), factors, control, contrasts,
                                         at["contrasts"]):  # fmt: skip
         treated, ref = selector.select(num), selector.select(den)
         for name in items:
@@ -443,13 +473,13 @@ _TEXTS = ("test", "bound", "note")
 
 def _columns_of_rows(rows: list[dict], item: str, factors: Sequence[str]) -> dict[str, Any]:
     """The comparisons' rows (:func:`_case`, :func:`_with_result`) as columns: a table of them
-    has the dtypes ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN), the texts
-    ``test``/``bound``/``note`` as objects ('' where missing)."""
+    has the dtypes ``pd.DataFrame(rows)`` infers (a number missing from a row is NaN) when the
+    texts ``test``/``bound``/``note`` ('' where missing) are made objects."""
     found: dict[str, Any] = {}
     for c in [*_HEAD, *factors, *_TAIL, *_TEXTS]:
         cells = [r.get(c, math.nan) for r in rows]
         if c in _TEXTS:
-            found[c] = pd.Series([v if isinstance(v, str) else "" for v in cells], dtype=object)
+            found[c] = [v if isinstance(v, str) else "" for v in cells]
         elif c in _TAIL:  # numbers: numpy infers int64 or float64 as pandas would
             found[c] = np.asarray(cells, dtype=None if rows else float)
         else:  # no rows: NaN columns, as a table without rows reindexed

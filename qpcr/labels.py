@@ -117,14 +117,21 @@ def comparison_labels(
     interaction oxygen × drug
     """
     factors = list(factors)
+    labels = _comparison_labels(records(table, ("contrast", "kind", *factors)), factors, config)
+    return pd.Series(labels, index=table.index, dtype=object)
+
+
+def _comparison_labels(rows: list[dict], factors: list[str], config: AnalysisConfig) -> list[str]:
+    """:func:`comparison_labels` of a table's rows (:func:`~qpcr.grouped.records` holding at
+    least its ``contrast``, ``kind`` and factor columns)."""
     known: dict[tuple, str] = {}  # rows of equal cells (one per target) share their label
     labels = []
-    for r in records(table, ("contrast", "kind", *factors)):
-        key = tuple(r.values())
+    for r in rows:
+        key = tuple(r.get(c) for c in ("contrast", "kind", *factors))
         if key not in known:
             known[key] = _label(r, factors, config)
         labels.append(known[key])
-    return pd.Series(labels, index=table.index, dtype=object)
+    return labels
 
 
 def labelled(results: Results) -> Results:
@@ -150,13 +157,16 @@ def labelled(results: Results) -> Results:
     1  HIF1A  hypoxia vs normoxia  primary
     """
 
-    tables = _role_tables(results)
-    new = {name: comparison_labels(table, results.factors, results.config)
+    tables, factors = _role_tables(results), list(results.factors)
+    read = ("contrast", "kind", *factors, "item", "name", "target", "ratio", "test")
+    rows = {name: records(table, read) for name, table in tables.items()}  # each column once
+    new = {name: _comparison_labels(rows[name], factors, results.config)
            for name, table in tables.items() if "contrast" in table}  # fmt: skip
-    labels = {name: new[name].tolist() if name in new else _labels(table)
+    labels = {name: new[name] if name in new else _labels(table)
               for name, table in tables.items()}  # fmt: skip
-    roles = _roles(results, tables, labels)
-    out = {name: table.assign(**({"comparison": new[name]} if name in new else {}),
+    roles = _roles(results, tables, labels, rows)
+    out = {name: table.assign(**({"comparison": pd.Series(new[name], index=table.index,
+                                                          dtype=object)} if name in new else {}),
                               p_role=pd.Series(roles[name], index=table.index, dtype=object))
            for name, table in tables.items()}  # fmt: skip
     contrasts = {"contrasts": out["contrasts"]} if "contrasts" in out else {}
@@ -197,23 +207,27 @@ def _model_first(results: Results, two_group_test: object, model_test: object) -
 
 def _pairs(
     tables: dict[str, pd.DataFrame], labels: dict[str, list | None],
-    columns: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None, read: dict[str, list[dict]] | None = None,
 ) -> dict[tuple[str, str, str], tuple[dict, dict]]:  # fmt: skip
     """(two-group row, model row) of each comparison both analyses hold, by (``target`` or
-    ``ratio``, name, comparison label); the rows hold ``columns`` (None: all). ``tables`` from
-    :func:`_role_tables`, ``labels`` their comparison labels (None: a table without)."""
+    ``ratio``, name, comparison label); the rows hold ``columns`` (None: all) or are ``read``'s
+    (each table's records holding them). ``tables`` from :func:`_role_tables`, ``labels`` their
+    comparison labels (None: a table without)."""
     contrasts, of_model = tables.get("contrasts", pd.DataFrame()), labels.get("contrasts")
     if contrasts.empty or of_model is None:
         return {}
-    rows = records(contrasts, columns and ("item", "name", *columns))
+    if read is None:
+        keys = {"fold_changes": ("target",), "ratios": ("ratio",), "contrasts": ("item", "name")}
+        read = {name: records(table, columns and (*keys[name], *columns))
+                for name, table in tables.items()}  # fmt: skip
+    rows = read["contrasts"]
     model = {_key(r["item"], r["name"], label): r
              for r, label in zip(rows, of_model, strict=True)}  # fmt: skip
     out = {}
     for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
         of_table = labels[name]
         if of_table is not None:
-            rows = records(tables[name], columns and (item, *columns))
-            for r, label in zip(rows, of_table, strict=True):
+            for r, label in zip(read[name], of_table, strict=True):
                 key = _key(item, r[item], label)
                 if key in model:
                     out[key] = (r, model[key])
@@ -252,11 +266,16 @@ def p_roles(results: Results) -> dict[str, pd.Series]:
 
 
 def _roles(
-    results: Results, tables: dict[str, pd.DataFrame], labels: dict[str, list | None]
-) -> dict[str, list[str]]:
+    results: Results, tables: dict[str, pd.DataFrame], labels: dict[str, list | None],
+    read: dict[str, list[dict]] | None = None,
+) -> dict[str, list[str]]:  # fmt: skip
     """:func:`p_roles` of ``tables`` (:func:`_role_tables`) whose comparison labels are
-    ``labels`` (None: a table without)."""
-    pairs = _pairs(tables, labels, ("test",))
+    ``labels`` (None: a table without); ``read``: each table's records holding its ``item``,
+    ``name``, ``target``, ``ratio``, ``contrast`` and ``test`` columns (None: read here)."""
+    if read is None:
+        read = {name: records(table, ("item", "name", "target", "ratio", "contrast", "test"))
+                for name, table in tables.items()}  # fmt: skip
+    pairs = _pairs(tables, labels, ("test",), read)
     model_first = {key for key, (two, model) in pairs.items()
                    if _model_first(results, two.get("test"), model.get("test"))}  # fmt: skip
     found = {}
@@ -266,8 +285,7 @@ def _roles(
         names = labels[name]
         comparisons = [None] * len(table) if names is None else names
         roles = []
-        for r, label in zip(records(table, ("item", key_of, "contrast")), comparisons,
-                            strict=True):  # fmt: skip
+        for r, label in zip(read[name], comparisons, strict=True):
             key = _key(item or r["item"], r[key_of], label)
             second = key in pairs and (key in model_first) != (item is None)
             roles.append("" if r.get("contrast") == "control" else

@@ -199,3 +199,61 @@ def test_level_texts_are_the_cells_as_text(dtype: object) -> None:
     assert found[::2] == expected[::2] == ["hypoxia", "normoxia"]
     assert math.isnan(found[1])
     assert math.isnan(expected[1])
+
+
+def test_kept_units_keys_equal_fresh_ones_and_new_keys_miss() -> None:
+    """``biological_units`` keeps each key table's unit numbering: on 100 random designs the
+    table made with the kept numbering (another plate's values under the same keys) equals
+    the one made afresh, and keys that differ in one cell are numbered anew."""
+    from qpcr import groups
+
+    rng = np.random.default_rng(14)
+    factors = ["oxygen", "drug"]
+    for k in range(100):
+        values = _random_values(rng)
+        replicate = "donor" if k % 2 else None
+        groups._UNITS.clear()
+        fresh = groups.biological_units(values, "log2_rq", "target", factors, replicate)
+        other = values.assign(log2_rq=rng.normal(size=len(values)))
+        groups.biological_units(other, "log2_rq", "target", factors, replicate)  # kept
+        assert len(groups._UNITS) == 1
+        kept = groups.biological_units(values, "log2_rq", "target", factors, replicate)
+        pd.testing.assert_frame_equal(kept, fresh, check_exact=True)
+        if len(values):
+            changed = values.copy()
+            changed.loc[changed.index[-1], "target"] = "HIF1A"
+            groups._UNITS.clear()
+            expected = groups.biological_units(changed, "log2_rq", "target", factors, replicate)
+            groups.biological_units(values, "log2_rq", "target", factors, replicate)
+            got = groups.biological_units(changed, "log2_rq", "target", factors, replicate)
+            assert len(groups._UNITS) == 2
+            pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_kept_group_rows_give_the_comparisons_made_afresh() -> None:
+    """The selector keeps each units table's key reading and group rows (:class:`_Keys`): on
+    100 random designs the comparisons made after another plate's values under the same keys
+    equal those made with nothing kept, and a changed level is read anew."""
+    from qpcr import groups
+
+    contrasts = [Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]
+    rng = np.random.default_rng(15)
+    for k in range(100):
+        values = _random_values(rng)
+        if values["oxygen"].nunique() < 2 or values["drug"].nunique() < 2:
+            continue
+        common = dict(value="log2_rq", item="target", factors=["oxygen", "drug"],
+                      control={"oxygen": "normoxia", "drug": "none"}, contrasts=contrasts,
+                      replicate="donor" if k % 2 else None)  # fmt: skip
+        groups._KEYS.clear()
+        fresh = compare_groups(values, **common)
+        compare_groups(values.assign(log2_rq=rng.normal(size=len(values))), **common)
+        assert len(groups._KEYS) == 1
+        pd.testing.assert_frame_equal(compare_groups(values, **common), fresh, check_exact=True)
+        changed = values.assign(drug=values["drug"].replace({"toci": "none", "none": "toci"}))
+        groups._KEYS.clear()
+        expected = compare_groups(changed, **common)
+        compare_groups(values, **common)
+        got = compare_groups(changed, **common)
+        assert len(groups._KEYS) == 2
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)

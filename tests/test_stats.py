@@ -769,3 +769,47 @@ def test_t_tests_at_once_equal_each_on_its_own() -> None:
             assert (res["ci_low"], res["ci_high"]) == (lo, hi)
             assert all(type(res[k]) is float for k in ("p_value", "ci_low", "ci_high"))
         assert checked > 50
+
+
+def test_moments_of_cases_at_once_equal_numpy_on_each_array() -> None:
+    """``two_group_tests`` reduces the cases of equal sizes together; every mean and variance
+    equals ``np.mean``/``np.var(ddof=1)`` of that case's own array to the last bit (sizes 0-300,
+    past numpy's 8- and 128-element summation blocks), and each t test's estimate, SE and df
+    equal the one-case formulas on them."""
+    import math
+
+    from qpcr.stats.tests import _moments, two_group_tests
+
+    rng = np.random.default_rng(1407)
+    sizes = [*range(0, 12), 17, 130, 300]
+    cases = []
+    for _ in range(400):
+        n, m = int(rng.choice(sizes)), int(rng.choice(sizes))
+        paired = bool(rng.random() < 0.4)
+        m = n if paired else m
+        scale = 10.0 ** rng.integers(-3, 3)
+        cases.append((rng.normal(-5, scale, n), rng.normal(-3, scale, m), paired))
+    for (c, t, paired), got in zip(cases, _moments(cases), strict=True):
+        expected = [math.nan] * 5
+        if c.size and t.size:
+            expected[:2] = np.mean(c), np.mean(t)
+        if c.size > 1 and t.size > 1:
+            expected[2:4] = np.var(c, ddof=1), np.var(t, ddof=1)
+            expected[4] = np.var(t - c, ddof=1) if paired else math.nan
+        assert [float(v).hex() for v in got] == [float(v).hex() for v in expected]
+    for test in ("welch", "student"):
+        for (c, t, paired), res in zip(cases, two_group_tests(cases, test=test), strict=True):
+            if not np.isfinite(res["se"]) or res["se"] == 0:
+                continue
+            if paired:
+                se, df = np.std(t - c, ddof=1) / math.sqrt(c.size), c.size - 1
+            elif test == "welch":
+                vt, vc = np.var(t, ddof=1) / t.size, np.var(c, ddof=1) / c.size
+                se, df = math.sqrt(vt + vc), (vt + vc) ** 2 / (vt**2 / (t.size - 1)
+                                                             + vc**2 / (c.size - 1))  # fmt: skip
+            else:
+                df = t.size + c.size - 2
+                sp2 = ((t.size - 1) * np.var(t, ddof=1) + (c.size - 1) * np.var(c, ddof=1)) / df
+                se = math.sqrt(sp2 * (1 / t.size + 1 / c.size))
+            assert res["estimate"] == float(np.mean(t) - np.mean(c))
+            assert (res["se"], res["df"]) == (float(se), float(df))

@@ -224,7 +224,7 @@ def _ratio_table(
     for c in columns:
         if c in summary:  # the groups' keys and n; the contrasts' own from the comparisons
             keys = [*np.asarray(summary[c])[at], *np.asarray(tests[c], dtype=object)[extra]]
-            found[c] = pd.Series(keys, dtype=summary[c].dtype)
+            found[c] = pd.array(keys, dtype=summary[c].dtype)
         elif c in ("value", "value_ci_low", "value_ci_high"):
             log2 = summary[{"value": "mean_log2", "value_ci_low": "ci_low_log2",
                             "value_ci_high": "ci_high_log2"}[c]]  # fmt: skip
@@ -237,10 +237,11 @@ def _ratio_table(
             if c in _CONTROL_GROUP:
                 first = np.where(own, _CONTROL_GROUP[c], first)
             found[c] = np.concatenate([first, cells[extra]])
+    index = pd.RangeIndex(len(at) + len(extra))  # one index: nothing to align
     for c in _TEXTS:  # objects; the contrast as text when there are comparisons
         if c != "contrast" or not len(tests[c]):
-            found[c] = pd.Series(found[c], dtype=object)
-    return pd.DataFrame(found, columns=columns)
+            found[c] = pd.Series(found[c], index=index, dtype=object)
+    return pd.DataFrame(found, index=index, columns=columns)
 
 
 def _control_failures(qc: pd.DataFrame, config: AnalysisConfig) -> dict[tuple[str, str], str]:

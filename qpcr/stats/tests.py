@@ -180,20 +180,47 @@ def two_group_tests(
         raise ConfigError(
             f"alpha = {alpha}", where="two_group_test(alpha=...)", hint="expected 0 < alpha < 1"
         )
-    found, pending = [], []
+    found: list[dict[str, Any]] = []
+    pending, parts = [], []
     for control, treated, paired in cases:
         if test == "permutation":
             found.append(permutation_test(control, treated, paired=paired, alpha=alpha,
                                           min_n=min_n))  # fmt: skip
             continue
-        c, t, dropped = _groups(control, treated, paired)
-        res = _parametric_or_rank(c, t, paired=paired, test=test, alpha=alpha, min_n=min_n)
+        parts.append((len(found), *_groups(control, treated, paired), paired))
+        found.append({})
+    moments = _moments([(c, t, paired) for _, c, t, _, paired in parts])
+    for (i, c, t, dropped, paired), m in zip(parts, moments, strict=True):
+        res = _parametric_or_rank(c, t, m, paired=paired, test=test, alpha=alpha, min_n=min_n)
         if res.pop("t pending", False):
             pending.append(res)
         res["note"] = _join(dropped, res["note"])
-        found.append(res)
+        found[i] = res
     _t_tails(pending, alpha)
     return found
+
+
+def _moments(cases: list[tuple[np.ndarray, np.ndarray, bool]]) -> list[tuple[Any, ...]]:
+    """Per ``(c, t, paired)`` case: ``np.mean`` of c and of t and ``np.var`` (ddof 1) of c,
+    of t and, paired, of t − c (NaN where not defined: an empty group, one value, unpaired).
+    Cases of equal sizes are taken together, row by row: each row reduced as numpy reduces one
+    array, the same numbers to the last bit."""
+    nan = np.float64(math.nan)
+    out: list[tuple[Any, ...]] = [(nan,) * 5] * len(cases)
+    by_size: dict[tuple[int, int, bool], list[int]] = {}
+    for i, (c, t, paired) in enumerate(cases):
+        by_size.setdefault((c.size, t.size, paired), []).append(i)
+    for (m, n, paired), at in by_size.items():
+        if not (m and n):
+            continue
+        c, t = (np.array([cases[i][k] for i in at], dtype=float) for k in (0, 1))
+        none = np.full(len(at), nan)
+        spread = (c.var(axis=1, ddof=1), t.var(axis=1, ddof=1)) if m > 1 and n > 1 else (none,) * 2
+        paired_spread = (t - c).var(axis=1, ddof=1) if paired and m > 1 else none
+        columns = (c.mean(axis=1), t.mean(axis=1), *spread, paired_spread)
+        for k, i in enumerate(at):
+            out[i] = tuple(column[k] for column in columns)
+    return out
 
 
 def _t_tails(results: list[dict[str, Any]], alpha: float) -> None:
@@ -213,12 +240,14 @@ def _t_tails(results: list[dict[str, Any]], alpha: float) -> None:
 
 
 def _parametric_or_rank(
-    c: np.ndarray, t: np.ndarray, *, paired: bool, test: str, alpha: float, min_n: int
-) -> dict[str, Any]:
-    """The test's result; a t test's p-value and interval are left to :func:`_t_tails`
-    (``"t pending"`` set)."""
+    c: np.ndarray, t: np.ndarray, moments: tuple[Any, ...], *, paired: bool, test: str,
+    alpha: float, min_n: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The test's result (``moments`` of ``c`` and ``t``: :func:`_moments`); a t test's
+    p-value and interval are left to :func:`_t_tails` (``"t pending"`` set)."""
+    mean_c, mean_t, var_c, var_t, var_d = moments
     name = "paired t" if paired else test
-    estimate = float(np.mean(t) - np.mean(c)) if c.size and t.size else math.nan
+    estimate = float(mean_t - mean_c) if c.size and t.size else math.nan
     res = _result(name, int(t.size), int(c.size), estimate)
     note = _too_few(c, t, paired, min_n)
     if note:
@@ -230,17 +259,16 @@ def _parametric_or_rank(
         return res
 
     if paired:
-        d = t - c
-        se = float(np.std(d, ddof=1) / math.sqrt(d.size))
-        df = float(d.size - 1)
+        se = float(np.sqrt(var_d) / math.sqrt(t.size))
+        df = float(t.size - 1)
     elif test == "welch":
-        vt, vc = np.var(t, ddof=1) / t.size, np.var(c, ddof=1) / c.size
+        vt, vc = var_t / t.size, var_c / c.size
         se = float(math.sqrt(vt + vc))
         denominator = vt**2 / (t.size - 1) + vc**2 / (c.size - 1)
         df = float((vt + vc) ** 2 / denominator) if denominator > 0 else math.nan
     else:
         df = float(t.size + c.size - 2)
-        sp2 = ((t.size - 1) * np.var(t, ddof=1) + (c.size - 1) * np.var(c, ddof=1)) / df
+        sp2 = ((t.size - 1) * var_t + (c.size - 1) * var_c) / df
         se = float(math.sqrt(sp2 * (1 / t.size + 1 / c.size)))
     if se < NEGLIGIBLE_SE:  # zero, or the rounding of zero
         res.update(se=0.0, df=df, note="zero variance in both groups: no test possible")
