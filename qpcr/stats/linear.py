@@ -137,12 +137,20 @@ class _AnovaPlan:
         ols = _AnovaFit(design, self.typ)  # drops the incomplete blocks (or the block)
         return pd.DataFrame(ols.columns(design.frame["y"].to_numpy(float)))
 
-    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can), of
-        the response ``values`` (:meth:`_Design.values` of the design's data)."""
+    def columns(self, values: np.ndarray) -> dict[str, list[Any]]:
+        """:meth:`table`'s columns as lists of the cells ``to_dict("records")`` gives (without
+        the frame when it can), of the response ``values`` (:meth:`_Design.values` of the
+        design's data)."""
         if self.ols is None:
-            return records(self._table(values))
-        return _records(self.ols.columns(values[self.design.rows]))
+            table = self._table(values)
+            rows = records(table)
+            return {c: [row[c] for row in rows] for c in table.columns}
+        columns = self.ols.columns(values[self.design.rows])
+        n = len(columns["term"])
+        return {
+            k: v.tolist() if isinstance(v, np.ndarray) else v if isinstance(v, list) else [v] * n
+            for k, v in columns.items()
+        }
 
 
 class _AnovaFit:
@@ -205,15 +213,6 @@ class _AnovaFit:
             "ss_type": self.ss_type,
             "note": _join(*notes),
         }
-
-
-def _records(columns: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows of ``pd.DataFrame(columns)`` as its ``to_dict("records")`` gives them, without
-    building the frame: arrays become Python numbers, a single value is repeated."""
-    lists = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in columns.items()}
-    n = len(next(v for v in lists.values() if isinstance(v, list)))
-    lists = {k: v if isinstance(v, list) else [v] * n for k, v in lists.items()}
-    return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
 
 
 def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
@@ -537,10 +536,10 @@ class _ContrastPlan:
 
     def table(self, data: pd.DataFrame) -> pd.DataFrame:
         """The contrasts of the response in ``data`` (rows as in the design's data)."""
-        return pd.DataFrame(self.records(self.design.values(data)), columns=_CONTRAST_COLUMNS)
+        return pd.DataFrame(self.columns(self.design.values(data)), columns=_CONTRAST_COLUMNS)
 
-    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it, of the response ``values``
+    def columns(self, values: np.ndarray) -> dict[str, list[Any]]:
+        """:meth:`table`'s columns as lists of its cells, of the response ``values``
         (:meth:`_Design.values` of the design's data)."""
         design, key, method = self.design, self.key, self.method
         if self.rcbd is not None:
@@ -586,7 +585,7 @@ class _ContrastPlan:
             values = np.exp2(np.array([row[log_col] for row in rows], dtype=float)).tolist()
             for row, value in zip(rows, values, strict=True):
                 row[fc_col] = value
-        return [{c: row[c] for c in _CONTRAST_COLUMNS} for row in rows]
+        return {c: [row[c] for row in rows] for c in _CONTRAST_COLUMNS}
 
 
 #: The columns of :func:`factorial_contrasts`, in order.
