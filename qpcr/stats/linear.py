@@ -3,6 +3,7 @@ contrasts (rcbd, paired or Welch error)."""
 
 from __future__ import annotations
 
+import importlib
 import math
 from functools import lru_cache
 from itertools import combinations, product
@@ -173,7 +174,9 @@ class _AnovaFit:
         terms = _terms(design)
         n = len(design.frame)
         self.full = _matrix(n, list(terms.values()))
-        self.pairs = []
+        #: The model matrices to fit, the full model's first; each term's pair indexes them.
+        self.matrices = [self.full]
+        self.pairs: list[tuple[tuple[str, ...], int, int, float]] = []
         for name, cols in terms.items():
             if self.ss_type == "II":  # left out with the terms that contain it (interactions)
                 kept = [m for t, m in terms.items() if not set(name) <= set(t)]
@@ -182,7 +185,10 @@ class _AnovaFit:
                 pair = (_matrix(n, kept), self.full if same else with_term)
             else:
                 pair = (_matrix(n, [m for t, m in terms.items() if t != name]), self.full)
-            self.pairs.append((name, *pair, float(_rank(pair[1]) - _rank(pair[0]))))
+            without = len(self.matrices)  # a new matrix: the full model is never left out
+            with_at = 0 if pair[1] is self.full else without + 1
+            self.matrices += [m for m in pair if m is not self.full]
+            self.pairs.append((name, without, with_at, float(_rank(pair[1]) - _rank(pair[0]))))
         self.df_resid = n - _rank(self.full)
         if self.df_resid <= 0:
             raise DesignError(
@@ -193,8 +199,9 @@ class _AnovaFit:
 
     def columns(self, y: np.ndarray) -> dict[str, Any]:
         """The ANOVA table of the response ``y`` (in the design's rows), column by column."""
-        rss = _rss(self.full, y)
-        ss = [_rss(a, y) - (rss if b is self.full else _rss(b, y)) for _, a, b, _ in self.pairs]
+        fits = _rss(self.matrices, y)
+        rss = fits[0]
+        ss = [fits[a] - fits[b] for _, a, b, _ in self.pairs]
         notes = list(self.notes)
         mse = rss / self.df_resid
         if math.sqrt(max(mse, 0.0)) < NEGLIGIBLE_SE:  # zero, or the rounding of zero
@@ -248,10 +255,32 @@ def _rank(x: np.ndarray) -> int:
     return int(np.linalg.lstsq(x, np.zeros(len(x)), rcond=None)[2])
 
 
-def _rss(x: np.ndarray, y: np.ndarray) -> float:
-    """Residual sum of squares of the least-squares fit of ``y`` on ``x``."""
-    beta = np.linalg.lstsq(x, y, rcond=None)[0]
-    return float(np.sum((y - x @ beta) ** 2))
+#: numpy's LAPACK least-squares gufunc (numpy ≥ 2), which ``np.linalg.lstsq`` calls.
+_GELSD = getattr(importlib.import_module("numpy.linalg._umath_linalg"), "lstsq", None)
+
+
+def _svd_failed(err: str, flag: int) -> None:
+    raise np.linalg.LinAlgError("SVD did not converge in Linear Least Squares")
+
+
+def _solve(matrices: list[np.ndarray], y: np.ndarray) -> list[np.ndarray]:
+    """``np.linalg.lstsq(x, y, rcond=None)[0]`` for each float matrix ``x`` of ``matrices`` (as
+    many rows as ``y``): the same per-problem LAPACK call (so the same bits), without the
+    wrapper's checks and conversions, which cost a third of a fit this small."""
+    if _GELSD is None:
+        return [np.linalg.lstsq(x, y, rcond=None)[0] for x in matrices]
+    eps, b = np.finfo(float).eps, y[:, np.newaxis]
+    with np.errstate(call=_svd_failed, invalid="call", over="ignore", divide="ignore",
+                     under="ignore"):  # fmt: skip
+        return [_GELSD(x, b, eps * max(x.shape), signature="ddd->ddid")[0][:, 0] for x in matrices]
+
+
+def _rss(matrices: list[np.ndarray], y: np.ndarray) -> list[float]:
+    """Residual sum of squares of the least-squares fit of ``y`` on each of ``matrices``."""
+    return [
+        float(((y - x @ beta) ** 2).sum())
+        for x, beta in zip(matrices, _solve(matrices, y), strict=True)
+    ]
 
 
 def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> bool:
@@ -333,8 +362,8 @@ class _Rcbd:
         """The contrasts of the response ``y`` (in the design's rows): a function of the
         coefficients per cell returning (estimate, SE, df, n, note)."""
         x, df = self.x, self.df
-        beta = np.linalg.lstsq(x, y, rcond=None)[0]
-        mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
+        beta = _solve([x], y)[0]
+        mse = float(((y - x @ beta) ** 2).sum() / df) if df > 0 else math.nan
 
         def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
             lvec, quadratic, n = self._vector(coef)
