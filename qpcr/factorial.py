@@ -9,6 +9,7 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -60,15 +61,18 @@ def _items(
                 at.setdefault(name, []).append(i)
         columns = [found[c] for c in factors]
         design = [column.tolist() for column in [*columns, found["unit"]]]
-        text = all(type(v) is str for column in design for v in column)
+        text = set(map(type, chain.from_iterable(design))) <= {str}
         cats = tuple(
             tuple(c.cat.categories) if isinstance(c.dtype, pd.CategoricalDtype) else None
             for c in columns
         )  # fmt: skip
         head = (value, tuple(found.columns), cats)
+        keys: dict[tuple[int, ...], tuple[Any, ...]] = {}  # by rows: items often share them
         for name in names:
-            key = (*head, *(tuple(column[i] for i in at[name]) for column in design))
-            yield kind, name, key, text, found, at[name], response[at[name]]
+            rows = tuple(at[name])
+            if rows not in keys:
+                keys[rows] = (*head, *(tuple(column[i] for i in rows) for column in design))
+            yield kind, name, keys[rows], text, found, at[name], response[at[name]]
 
 
 def factorial_tables(

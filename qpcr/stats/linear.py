@@ -190,6 +190,8 @@ class _AnovaFit:
             self.matrices += [m for m in pair if m is not self.full]
             self.pairs.append((name, without, with_at, float(_rank(pair[1]) - _rank(pair[0]))))
         self.df_resid = n - _rank(self.full)
+        self.terms = [" × ".join(p[0]) for p in self.pairs] + ["Residual"]
+        self.df = [p[3] for p in self.pairs] + [float(self.df_resid)]
         if self.df_resid <= 0:
             raise DesignError(
                 "no residual degrees of freedom",
@@ -208,11 +210,11 @@ class _AnovaFit:
             mse = 0.0
             notes.append("zero residual variance: no test possible")
         sum_sq = np.array([*ss, rss])
-        df = np.array([p[3] for p in self.pairs] + [float(self.df_resid)])
+        df = np.array(self.df)
         with np.errstate(divide="ignore", invalid="ignore"):
             fstat = np.append(sum_sq[:-1] / df[:-1] / mse if mse > 0 else np.nan * df[:-1], np.nan)
         return {
-            "term": [" × ".join(p[0]) for p in self.pairs] + ["Residual"],
+            "term": list(self.terms),
             "sum_sq": sum_sq,
             "df": df,
             "F": fstat,
