@@ -84,3 +84,17 @@ def test_solve_gives_the_bits_of_numpys_lstsq() -> None:
             assert beta.tobytes() == expected.tobytes()
         fit = np.linalg.lstsq(x, y, rcond=None)[0]
         assert _rss([x], y) == [float(np.sum((y - x @ fit) ** 2))]
+
+
+@pytest.mark.parametrize("method", ["rcbd", "paired", "welch"])
+def test_fold_changes_at_once_equal_each_rows_own(method: str) -> None:
+    """fold_change, fc_ci_low and fc_ci_high in one exp2 call: each is 2 to its own log2."""
+    control = {"oxygen": "normoxia", "drug": "vehicle"}
+    for n_donors in (2, 3, 5):
+        data = _data(n_donors).assign(y=RNG.normal(0, 3, size=6 * n_donors))
+        table = factorial_contrasts(data, "y", ["oxygen", "drug"], "donor", control=control,
+                                    method=method)  # fmt: skip
+        for log2, fold in (("estimate_log2", "fold_change"), ("ci_low", "fc_ci_low"),
+                           ("ci_high", "fc_ci_high")):  # fmt: skip
+            expected = [float(np.exp2(v)) for v in table[log2].tolist()]
+            assert np.array_equal(table[fold].to_numpy(), expected, equal_nan=True)

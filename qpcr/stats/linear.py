@@ -586,12 +586,11 @@ class _ContrastPlan:
         dropped = design.dropped
         base_note = f"{dropped} row(s) with a missing value dropped" if dropped else ""
         rows, tested = [], []
+        note, nan = _join(base_note, fit_note), math.nan
         for label, kind, coef in self.specs:
-            nan = math.nan
             row: dict[str, Any] = {"contrast": label, "kind": kind, "estimate_log2": nan, "se": nan,
                                    "df": nan, "statistic": nan, "p_value": nan, "ci_low": nan,
-                                   "ci_high": nan, "test": test, "n": 0,
-                                   "note": _join(base_note, fit_note)}  # fmt: skip
+                                   "ci_high": nan, "test": test, "n": 0, "note": note}  # fmt: skip
             empty = [design.cells[c] for c in coef if c not in present]
             if empty:
                 row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
@@ -608,15 +607,14 @@ class _ContrastPlan:
                 tested.append(row)
             rows.append(row)
         _p_values(tested)
-        for log_col, fc_col in (
-            ("estimate_log2", "fold_change"),
-            ("ci_low", "fc_ci_low"),
-            ("ci_high", "fc_ci_high"),
-        ):
-            values = np.exp2(np.array([row[log_col] for row in rows], dtype=float)).tolist()
-            for row, value in zip(rows, values, strict=True):
-                row[fc_col] = value
-        return {c: [row[c] for row in rows] for c in _CONTRAST_COLUMNS}
+        columns = {c: [row[c] for row in rows] for c in _CONTRAST_COLUMNS if c not in _FOLD}
+        logs = np.array([columns[c] for c in _FOLD.values()], dtype=float).reshape(3, len(rows))
+        columns.update(zip(_FOLD, np.exp2(logs).tolist(), strict=True))  # elementwise: one call
+        return {c: columns[c] for c in _CONTRAST_COLUMNS}
+
+
+#: The fold-change columns, each 2 to the power of a log2 column.
+_FOLD = {"fold_change": "estimate_log2", "fc_ci_low": "ci_low", "fc_ci_high": "ci_high"}
 
 
 #: The columns of :func:`factorial_contrasts`, in order.
