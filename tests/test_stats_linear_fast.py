@@ -14,7 +14,8 @@ from qpcr.stats import factorial_contrasts
 from qpcr.stats._common import _t_ci
 from qpcr.stats.design import _contrast_specs
 from qpcr.stats.dist import t_sf
-from qpcr.stats.linear import _ContrastPlan, _fill, _rss, _solve
+from qpcr.stats.linear import _ContrastPlan, _fill
+from qpcr.stats.lstsq import _rss, _solve
 
 RNG = np.random.default_rng(14)
 

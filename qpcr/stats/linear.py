@@ -3,7 +3,6 @@ contrasts (rcbd, paired or Welch error)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 from functools import lru_cache
 from itertools import combinations, product
@@ -20,6 +19,7 @@ from ._common import NEGLIGIBLE_SE, _join
 from .design import _contrast_specs, _Design
 from .dist import f_sf, t_ppf, t_sf
 from .incomplete import MIXED_TEST, _mixed_anova, _mixed_evaluator, _mixed_fit
+from .lstsq import _matrix, _rank, _rss, _solve
 
 __all__ = [
     "CONTRAST_METHODS",
@@ -245,44 +245,6 @@ def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
             cols = [np.prod(c, axis=0) for c in product(*(main[(f,)].T for f in combo))]
             terms[combo] = np.column_stack(cols)
     return terms
-
-
-def _matrix(n: int, blocks: list[np.ndarray]) -> np.ndarray:
-    """The model matrix: an intercept and ``blocks`` of columns."""
-    return np.column_stack([np.ones(n), *blocks])
-
-
-def _rank(x: np.ndarray) -> int:
-    """The rank least squares finds for ``x`` (it does not depend on the response)."""
-    return int(np.linalg.lstsq(x, np.zeros(len(x)), rcond=None)[2])
-
-
-#: numpy's LAPACK least-squares gufunc (numpy ≥ 2), which ``np.linalg.lstsq`` calls.
-_GELSD = getattr(importlib.import_module("numpy.linalg._umath_linalg"), "lstsq", None)
-
-
-def _svd_failed(err: str, flag: int) -> None:
-    raise np.linalg.LinAlgError("SVD did not converge in Linear Least Squares")
-
-
-def _solve(matrices: list[np.ndarray], y: np.ndarray) -> list[np.ndarray]:
-    """``np.linalg.lstsq(x, y, rcond=None)[0]`` for each float matrix ``x`` of ``matrices`` (as
-    many rows as ``y``): the same per-problem LAPACK call (so the same bits), without the
-    wrapper's checks and conversions, which cost a third of a fit this small."""
-    if _GELSD is None:
-        return [np.linalg.lstsq(x, y, rcond=None)[0] for x in matrices]
-    eps, b = np.finfo(float).eps, y[:, np.newaxis]
-    with np.errstate(call=_svd_failed, invalid="call", over="ignore", divide="ignore",
-                     under="ignore"):  # fmt: skip
-        return [_GELSD(x, b, eps * max(x.shape), signature="ddd->ddid")[0][:, 0] for x in matrices]
-
-
-def _rss(matrices: list[np.ndarray], y: np.ndarray) -> list[float]:
-    """Residual sum of squares of the least-squares fit of ``y`` on each of ``matrices``."""
-    return [
-        float(((y - x @ beta) ** 2).sum())
-        for x, beta in zip(matrices, _solve(matrices, y), strict=True)
-    ]
 
 
 def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> bool:
