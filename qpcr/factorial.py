@@ -9,6 +9,7 @@ averaged first), and adjusts each contrast's p-values across targets and ratios.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -60,15 +61,18 @@ def _items(
                 at.setdefault(name, []).append(i)
         columns = [found[c] for c in factors]
         design = [column.tolist() for column in [*columns, found["unit"]]]
-        text = all(type(v) is str for column in design for v in column)
+        text = set(map(type, chain.from_iterable(design))) <= {str}
         cats = tuple(
             tuple(c.cat.categories) if isinstance(c.dtype, pd.CategoricalDtype) else None
             for c in columns
         )  # fmt: skip
         head = (value, tuple(found.columns), cats)
+        keys: dict[tuple[int, ...], tuple[Any, ...]] = {}  # by rows: items often share them
         for name in names:
-            key = (*head, *(tuple(column[i] for i in at[name]) for column in design))
-            yield kind, name, key, text, found, at[name], response[at[name]]
+            rows = tuple(at[name])
+            if rows not in keys:
+                keys[rows] = (*head, *(tuple(column[i] for i in rows) for column in design))
+            yield kind, name, keys[rows], text, found, at[name], response[at[name]]
 
 
 def factorial_tables(
@@ -141,7 +145,8 @@ def factorial_tables(
     """
     if not factors:
         return {}
-    anova_rows, contrast_rows = [], []
+    anova_parts: list[dict[str, list[Any]]] = []  # per item, its rows' columns
+    contrast_parts: list[dict[str, list[Any]]] = []
     block = "unit" if replicate else None
     failed = failed or {}
     items = _items(samples, ratio_samples, list(factors), replicate, config.reference_genes, units)
@@ -150,7 +155,6 @@ def factorial_tables(
                 config.factorial_method)  # fmt: skip
     local: dict[Any, tuple[Any, Any]] = {}  # the plans of designs that are not all text
     for kind, name, shape, text, table, at, response in items:
-        item = {"item": kind, "name": name}
 
         def plan_design(table: pd.DataFrame = table, at: Any = at, shape: Any = shape) -> Any:
             return _plans(
@@ -164,20 +168,21 @@ def factorial_tables(
         else:
             plan = local[settings, shape] = plan_design()
         # a plan reads only the response of an item that shares its design
-        found, compared = (_records(part, response) for part in plan)
-        if replicate:
-            for row in found:
-                if row.get("term") == "unit":
-                    row["term"] = replicate
+        found, compared = (_columns(part, response) for part in plan)
+        if replicate and "term" in found:
+            found["term"] = [replicate if t == "unit" else t for t in found["term"]]
         if (kind, name) in failed:
-            found, compared = (_withheld(r, failed[kind, name]) for r in (found, compared))
-        anova_rows += [{**item, **r} for r in found]
-        contrast_rows += [{**item, **r} for r in compared]
-    anova = pd.DataFrame(_declared(anova_rows, "anova"))
+            found, compared = (_withheld(c, failed[kind, name]) for c in (found, compared))
+        for part, parts in ((found, anova_parts), (compared, contrast_parts)):
+            n = len(next(iter(part.values())))
+            if n:
+                parts.append({"item": [kind] * n, "name": [name] * n, **part})
+    anova = pd.DataFrame(_declared(anova_parts, "anova"))
     # the model's interval is on log2; ci_low/ci_high always bound fold_change (fc_ci_* too,
     # for one release)
-    columns = _declared(contrast_rows, "contrasts", _FROM)
-    p, adjusted = np.array(columns["p_value"], dtype=float), np.full(len(contrast_rows), np.nan)
+    columns = _declared(contrast_parts, "contrasts", _FROM)
+    size = len(columns["contrast"])
+    p, adjusted = np.array(columns["p_value"], dtype=float), np.full(size, np.nan)
     by_label: dict[Any, list[int]] = {}  # the rows of each contrast
     for i, label in enumerate(columns["contrast"]):
         if isinstance(label, str):  # a failed model's row has none
@@ -185,7 +190,7 @@ def factorial_tables(
     for rows in by_label.values():
         adjusted[rows] = adjust_pvalues(p[rows], config.adjust)
     columns["p_adj"] = adjusted
-    columns["adjust"] = pd.array([config.adjust] * len(contrast_rows), dtype="str")
+    columns["adjust"] = pd.array([config.adjust] * size, dtype="str")
     contrasts = pd.DataFrame(columns)
     return {"anova": anova, "contrasts": contrasts}
 
@@ -214,15 +219,15 @@ def _plan(kind: Any, units: pd.DataFrame, *args: Any) -> Any:
         return exc.with_traceback(None)
 
 
-def _records(plan: Any, response: np.ndarray) -> list[dict[str, Any]]:
-    """The rows of the plan's table of the item's ``response`` (its units' values), or one row
-    whose note says why there is none."""
+def _columns(plan: Any, response: np.ndarray) -> dict[str, list[Any]]:
+    """The columns of the plan's table of the item's ``response`` (its units' values), or one
+    row whose note says why there is none."""
     if isinstance(plan, QpcrError):
-        return [{"note": str(plan)}]
+        return {"note": [str(plan)]}
     try:
-        return plan.records(response)
+        return plan.columns(response)
     except QpcrError as exc:
-        return [{"note": str(exc)}]
+        return {"note": [str(exc)]}
 
 
 #: The contrasts' columns taken from another key of the rows.
@@ -231,23 +236,32 @@ _FROM = {"ci_low_log2": "ci_low", "ci_high_log2": "ci_high", "ci_low": "fc_ci_lo
 
 
 def _declared(
-    rows: list[dict[str, Any]], name: str, taken: Mapping[str, str] | None = None
+    parts: list[dict[str, list[Any]]], name: str, taken: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """The columns of table ``name`` from ``rows``, in the declared order, column ``c`` from
-    the rows' key ``taken[c]`` (else ``c``), NaN where a row lacks it (every column when every
-    item's model failed); any other key of the rows follows, for the writer's check."""
+    """The columns of table ``name`` from ``parts`` (each a few rows' columns, all the same
+    length), in the declared order, column ``c`` from the parts' key ``taken[c]`` (else ``c``),
+    NaN where a part lacks it (every column when every item's model failed); any other key of
+    the parts follows, for the writer's check."""
     taken = taken or {}
-    keys = dict.fromkeys(k for row in rows for k in row)
+    keys = dict.fromkeys(k for part in parts for k in part)
     names = list(dict.fromkeys([*columns_of(name), *(k for k in keys if k not in taken.values())]))
     nan = float("nan")
-    return {c: [row.get(taken.get(c, c), nan) for row in rows] for c in names}
+    columns: dict[str, Any] = {}
+    for c in names:
+        column: list[Any] = []
+        for part in parts:
+            found = part.get(taken.get(c, c))
+            column += [nan] * len(part["item"]) if found is None else found
+        columns[c] = column
+    return columns
 
 
-def _withheld(rows: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:
-    """``rows`` (one table's records) with every number blanked and the ``fail_on_controls``
+def _withheld(columns: dict[str, list[Any]], reason: str) -> dict[str, list[Any]]:
+    """``columns`` (one table's rows) with every number blanked and the ``fail_on_controls``
     reason as their note."""
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(columns)
     numbers = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "n"]
     table[numbers] = np.nan
     table["note"] = f"failed: {reason} (fail_on_controls)"
-    return records(table)
+    rows = records(table)
+    return {c: [row[c] for row in rows] for c in table.columns}

@@ -187,9 +187,10 @@ def test_tables_built_from_columns_equal_frames_of_the_rows(
     rows: list[list[dict[str, object]]] = []
     declared = factorial._declared
 
-    def keep(found: list[dict[str, object]], *args: object) -> dict[str, list[object]]:
-        rows.append(found)
-        return declared(found, *args)  # type: ignore[arg-type]
+    def keep(parts: list[dict[str, list[object]]], *args: object) -> dict[str, list[object]]:
+        rows.append([dict(zip(part, row, strict=True)) for part in parts
+                     for row in zip(*part.values(), strict=True)])  # fmt: skip
+        return declared(parts, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(factorial, "_declared", keep)
     samples = _samples(missing)

@@ -1,6 +1,6 @@
 """The factorial model's shortcuts give the numbers of the formulations they replace, to the
-bit: the t interval from a kept quantile, a table's p-values evaluated at once, and an
-``rcbd`` plan's contrast vectors kept across responses."""
+bit: the t interval from a kept quantile, a table's p-values evaluated at once, an ``rcbd``
+plan's contrast vectors kept across responses, and least squares by numpy's LAPACK call."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from qpcr.stats._common import _t_ci
 from qpcr.stats.design import _contrast_specs
 from qpcr.stats.dist import t_sf
 from qpcr.stats.linear import _ContrastPlan, _fill
+from qpcr.stats.lstsq import _rss, _solve
 
 RNG = np.random.default_rng(14)
 
@@ -67,3 +68,34 @@ def test_rcbd_contrasts_of_a_kept_plan_equal_the_direct_formulas() -> None:
                 se = math.sqrt(mse * float(lvec @ rcbd.xtx_inv @ lvec))
                 n = int(sum(counts[c] for c in coef))
                 assert evaluate(coef) == (float(lvec @ beta), se, rcbd.df, n, "")
+
+
+def test_solve_gives_the_bits_of_numpys_lstsq() -> None:
+    """Full-rank, rank-deficient (a repeated or a zero column) and square model matrices."""
+    for _ in range(400):
+        rows, cols = int(RNG.integers(3, 30)), int(RNG.integers(1, 9))
+        cols = min(cols, rows)
+        x = np.column_stack([np.ones(rows), RNG.choice([-1.0, 0.0, 1.0], (rows, cols - 1))])
+        if RNG.random() < 0.3:
+            x = np.column_stack([x, x[:, -1]])  # rank-deficient
+        y = RNG.normal(0, RNG.choice([1e-9, 1.0, 1e6]), rows)
+        wide = np.column_stack([x, RNG.normal(size=(rows, 1))])
+        for matrix, beta in zip([x, wide], _solve([x, wide], y), strict=True):
+            expected = np.linalg.lstsq(matrix, y, rcond=None)[0]
+            assert beta.tobytes() == expected.tobytes()
+        fit = np.linalg.lstsq(x, y, rcond=None)[0]
+        assert _rss([x], y) == [float(np.sum((y - x @ fit) ** 2))]
+
+
+@pytest.mark.parametrize("method", ["rcbd", "paired", "welch"])
+def test_fold_changes_at_once_equal_each_rows_own(method: str) -> None:
+    """fold_change, fc_ci_low and fc_ci_high in one exp2 call: each is 2 to its own log2."""
+    control = {"oxygen": "normoxia", "drug": "vehicle"}
+    for n_donors in (2, 3, 5):
+        data = _data(n_donors).assign(y=RNG.normal(0, 3, size=6 * n_donors))
+        table = factorial_contrasts(data, "y", ["oxygen", "drug"], "donor", control=control,
+                                    method=method)  # fmt: skip
+        for log2, fold in (("estimate_log2", "fold_change"), ("ci_low", "fc_ci_low"),
+                           ("ci_high", "fc_ci_high")):  # fmt: skip
+            expected = [float(np.exp2(v)) for v in table[log2].tolist()]
+            assert np.array_equal(table[fold].to_numpy(), expected, equal_nan=True)

@@ -19,6 +19,7 @@ from ._common import NEGLIGIBLE_SE, _join
 from .design import _contrast_specs, _Design
 from .dist import f_sf, t_ppf, t_sf
 from .incomplete import MIXED_TEST, _mixed_anova, _mixed_evaluator, _mixed_fit
+from .lstsq import _matrix, _rank, _rss, _solve
 
 __all__ = [
     "CONTRAST_METHODS",
@@ -137,12 +138,20 @@ class _AnovaPlan:
         ols = _AnovaFit(design, self.typ)  # drops the incomplete blocks (or the block)
         return pd.DataFrame(ols.columns(design.frame["y"].to_numpy(float)))
 
-    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it (without the frame when it can), of
-        the response ``values`` (:meth:`_Design.values` of the design's data)."""
+    def columns(self, values: np.ndarray) -> dict[str, list[Any]]:
+        """:meth:`table`'s columns as lists of the cells ``to_dict("records")`` gives (without
+        the frame when it can), of the response ``values`` (:meth:`_Design.values` of the
+        design's data)."""
         if self.ols is None:
-            return records(self._table(values))
-        return _records(self.ols.columns(values[self.design.rows]))
+            table = self._table(values)
+            rows = records(table)
+            return {c: [row[c] for row in rows] for c in table.columns}
+        columns = self.ols.columns(values[self.design.rows])
+        n = len(columns["term"])
+        return {
+            k: v.tolist() if isinstance(v, np.ndarray) else v if isinstance(v, list) else [v] * n
+            for k, v in columns.items()
+        }
 
 
 class _AnovaFit:
@@ -165,7 +174,9 @@ class _AnovaFit:
         terms = _terms(design)
         n = len(design.frame)
         self.full = _matrix(n, list(terms.values()))
-        self.pairs = []
+        #: The model matrices to fit, the full model's first; each term's pair indexes them.
+        self.matrices = [self.full]
+        self.pairs: list[tuple[tuple[str, ...], int, int, float]] = []
         for name, cols in terms.items():
             if self.ss_type == "II":  # left out with the terms that contain it (interactions)
                 kept = [m for t, m in terms.items() if not set(name) <= set(t)]
@@ -174,8 +185,13 @@ class _AnovaFit:
                 pair = (_matrix(n, kept), self.full if same else with_term)
             else:
                 pair = (_matrix(n, [m for t, m in terms.items() if t != name]), self.full)
-            self.pairs.append((name, *pair, float(_rank(pair[1]) - _rank(pair[0]))))
+            without = len(self.matrices)  # a new matrix: the full model is never left out
+            with_at = 0 if pair[1] is self.full else without + 1
+            self.matrices += [m for m in pair if m is not self.full]
+            self.pairs.append((name, without, with_at, float(_rank(pair[1]) - _rank(pair[0]))))
         self.df_resid = n - _rank(self.full)
+        self.terms = [" × ".join(p[0]) for p in self.pairs] + ["Residual"]
+        self.df = [p[3] for p in self.pairs] + [float(self.df_resid)]
         if self.df_resid <= 0:
             raise DesignError(
                 "no residual degrees of freedom",
@@ -185,19 +201,20 @@ class _AnovaFit:
 
     def columns(self, y: np.ndarray) -> dict[str, Any]:
         """The ANOVA table of the response ``y`` (in the design's rows), column by column."""
-        rss = _rss(self.full, y)
-        ss = [_rss(a, y) - (rss if b is self.full else _rss(b, y)) for _, a, b, _ in self.pairs]
+        fits = _rss(self.matrices, y)
+        rss = fits[0]
+        ss = [fits[a] - fits[b] for _, a, b, _ in self.pairs]
         notes = list(self.notes)
         mse = rss / self.df_resid
         if math.sqrt(max(mse, 0.0)) < NEGLIGIBLE_SE:  # zero, or the rounding of zero
             mse = 0.0
             notes.append("zero residual variance: no test possible")
         sum_sq = np.array([*ss, rss])
-        df = np.array([p[3] for p in self.pairs] + [float(self.df_resid)])
+        df = np.array(self.df)
         with np.errstate(divide="ignore", invalid="ignore"):
             fstat = np.append(sum_sq[:-1] / df[:-1] / mse if mse > 0 else np.nan * df[:-1], np.nan)
         return {
-            "term": [" × ".join(p[0]) for p in self.pairs] + ["Residual"],
+            "term": list(self.terms),
             "sum_sq": sum_sq,
             "df": df,
             "F": fstat,
@@ -205,15 +222,6 @@ class _AnovaFit:
             "ss_type": self.ss_type,
             "note": _join(*notes),
         }
-
-
-def _records(columns: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows of ``pd.DataFrame(columns)`` as its ``to_dict("records")`` gives them, without
-    building the frame: arrays become Python numbers, a single value is repeated."""
-    lists = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in columns.items()}
-    n = len(next(v for v in lists.values() if isinstance(v, list)))
-    lists = {k: v if isinstance(v, list) else [v] * n for k, v in lists.items()}
-    return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
 
 
 def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
@@ -237,22 +245,6 @@ def _terms(design: _Design) -> dict[tuple[str, ...], np.ndarray]:
             cols = [np.prod(c, axis=0) for c in product(*(main[(f,)].T for f in combo))]
             terms[combo] = np.column_stack(cols)
     return terms
-
-
-def _matrix(n: int, blocks: list[np.ndarray]) -> np.ndarray:
-    """The model matrix: an intercept and ``blocks`` of columns."""
-    return np.column_stack([np.ones(n), *blocks])
-
-
-def _rank(x: np.ndarray) -> int:
-    """The rank least squares finds for ``x`` (it does not depend on the response)."""
-    return int(np.linalg.lstsq(x, np.zeros(len(x)), rcond=None)[2])
-
-
-def _rss(x: np.ndarray, y: np.ndarray) -> float:
-    """Residual sum of squares of the least-squares fit of ``y`` on ``x``."""
-    beta = np.linalg.lstsq(x, y, rcond=None)[0]
-    return float(np.sum((y - x @ beta) ** 2))
 
 
 def _fill(row: dict[str, Any], estimate: float, se: float, df: float, alpha: float) -> bool:
@@ -334,8 +326,8 @@ class _Rcbd:
         """The contrasts of the response ``y`` (in the design's rows): a function of the
         coefficients per cell returning (estimate, SE, df, n, note)."""
         x, df = self.x, self.df
-        beta = np.linalg.lstsq(x, y, rcond=None)[0]
-        mse = float(np.sum((y - x @ beta) ** 2) / df) if df > 0 else math.nan
+        beta = _solve([x], y)[0]
+        mse = float(((y - x @ beta) ** 2).sum() / df) if df > 0 else math.nan
 
         def evaluate(coef: dict[int, float]) -> tuple[float, float, float, int, str]:
             lvec, quadratic, n = self._vector(coef)
@@ -537,10 +529,10 @@ class _ContrastPlan:
 
     def table(self, data: pd.DataFrame) -> pd.DataFrame:
         """The contrasts of the response in ``data`` (rows as in the design's data)."""
-        return pd.DataFrame(self.records(self.design.values(data)), columns=_CONTRAST_COLUMNS)
+        return pd.DataFrame(self.columns(self.design.values(data)), columns=_CONTRAST_COLUMNS)
 
-    def records(self, values: np.ndarray) -> list[dict[str, Any]]:
-        """:meth:`table` as ``to_dict("records")`` gives it, of the response ``values``
+    def columns(self, values: np.ndarray) -> dict[str, list[Any]]:
+        """:meth:`table`'s columns as lists of its cells, of the response ``values``
         (:meth:`_Design.values` of the design's data)."""
         design, key, method = self.design, self.key, self.method
         if self.rcbd is not None:
@@ -556,12 +548,11 @@ class _ContrastPlan:
         dropped = design.dropped
         base_note = f"{dropped} row(s) with a missing value dropped" if dropped else ""
         rows, tested = [], []
+        note, nan = _join(base_note, fit_note), math.nan
         for label, kind, coef in self.specs:
-            nan = math.nan
             row: dict[str, Any] = {"contrast": label, "kind": kind, "estimate_log2": nan, "se": nan,
                                    "df": nan, "statistic": nan, "p_value": nan, "ci_low": nan,
-                                   "ci_high": nan, "test": test, "n": 0,
-                                   "note": _join(base_note, fit_note)}  # fmt: skip
+                                   "ci_high": nan, "test": test, "n": 0, "note": note}  # fmt: skip
             empty = [design.cells[c] for c in coef if c not in present]
             if empty:
                 row["note"] = _join(row["note"], f"no data in cell(s) {empty}: not estimable")
@@ -578,15 +569,14 @@ class _ContrastPlan:
                 tested.append(row)
             rows.append(row)
         _p_values(tested)
-        for log_col, fc_col in (
-            ("estimate_log2", "fold_change"),
-            ("ci_low", "fc_ci_low"),
-            ("ci_high", "fc_ci_high"),
-        ):
-            values = np.exp2(np.array([row[log_col] for row in rows], dtype=float)).tolist()
-            for row, value in zip(rows, values, strict=True):
-                row[fc_col] = value
-        return [{c: row[c] for c in _CONTRAST_COLUMNS} for row in rows]
+        columns = {c: [row[c] for row in rows] for c in _CONTRAST_COLUMNS if c not in _FOLD}
+        logs = np.array([columns[c] for c in _FOLD.values()], dtype=float).reshape(3, len(rows))
+        columns.update(zip(_FOLD, np.exp2(logs).tolist(), strict=True))  # elementwise: one call
+        return {c: columns[c] for c in _CONTRAST_COLUMNS}
+
+
+#: The fold-change columns, each 2 to the power of a log2 column.
+_FOLD = {"fold_change": "estimate_log2", "fc_ci_low": "ci_low", "fc_ci_high": "ci_high"}
 
 
 #: The columns of :func:`factorial_contrasts`, in order.
