@@ -19,10 +19,10 @@ import csv
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from .atomic import replace_folder
 from .batch_settings import (
@@ -33,6 +33,7 @@ from .batch_settings import (
     unmatched_entries,
     write_reach,
 )
+from .batch_spool import Spool
 from .config import AnalysisConfig, load_config, read_utf8
 from .errors import InputError, QpcrError
 
@@ -371,7 +372,7 @@ def run_batch(
                      report_root / p.name if report_root else None, tidy)
                 for p in plates]  # fmt: skip
         tables = (*BATCH_TABLES, MESSAGES_TABLE, *([LONG_TABLE] if tidy else []))
-        with _Spool(tmp, tables) as spool:
+        with Spool(tmp, tables) as spool:
             for done, outcome in enumerate(_outcomes(todo, jobs), start=1):
                 if outcome.error is not None:
                     errors.append((outcome.name, describe(outcome.error)))
@@ -449,15 +450,45 @@ def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
     gc.freeze()
     try:
         with multiprocessing.get_context("fork" if fork else None).Pool(jobs) as pool:
-            yield from pool.imap(_analyse, todo)
+            for outcomes in pool.imap(_analyse_all, _chunks(todo, jobs)):
+                yield from outcomes
     finally:
         gc.unfreeze()
+
+
+#: The most plates a worker takes at once (:func:`_chunks`).
+_CHUNK = 8
+
+
+def _chunks(todo: Sequence[_Job], jobs: int) -> Iterator[tuple[_Job, ...]]:
+    """``todo`` in runs of consecutive plates for ``jobs`` workers: each exchange with a
+    worker costs the batch process about a millisecond, so a worker takes up to
+    :data:`_CHUNK` plates at once, fewer as the plates run out (half of what is left
+    per worker) so that the workers finish together.
+
+    Examples
+    --------
+    >>> [len(chunk) for chunk in _chunks(list(range(40)), 2)]
+    [8, 8, 6, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1]
+    >>> [len(chunk) for chunk in _chunks(list(range(100)), 2)][:6]
+    [8, 8, 8, 8, 8, 8]
+    """
+    start = 0
+    while start < len(todo):
+        size = max(1, min(_CHUNK, (len(todo) - start) // (2 * jobs)))
+        yield tuple(todo[start : start + size])
+        start += size
 
 
 @functools.lru_cache(maxsize=32)
 def _settings(path: Path) -> AnalysisConfig:
     """A manifest row's settings file, read once per worker."""
     return load_config(path)
+
+
+def _analyse_all(jobs: Sequence[_Job]) -> list[_Outcome]:
+    """Analyse a worker's run of plates (:func:`_chunks`), in order."""
+    return [_analyse(job) for job in jobs]
 
 
 def _analyse(job: _Job) -> _Outcome:
@@ -522,73 +553,3 @@ def _tables(
             )
         out[name] = csv_rows(table, lead)
     return out, applied_entries(config, results.config), len(results.warnings)
-
-
-class _Spool:
-    """The batch's CSV files, appended to plate by plate.
-
-    A table's rows go to ``<table>.csv`` under the header of the first plate that has rows; a
-    plate whose columns differ (another layout's factors, an optional column) goes to a part
-    file of its own, and on closing the parts are merged into ``<table>.csv`` row by row under
-    the union of the columns (blank where a plate lacks one).
-    """
-
-    def __init__(self, folder: Path, tables: Sequence[str]) -> None:
-        self.folder = folder
-        self.tables = tables
-        self.parts: dict[str, dict[tuple[str, ...], tuple[Path, IO[str]]]] = {}
-        self.errors = self._open(folder / "errors.csv", ("export", "message"))
-
-    def __enter__(self) -> _Spool:
-        return self
-
-    def _open(self, path: Path, columns: Iterable[str]) -> IO[str]:
-        handle = path.open("w", encoding="utf-8", newline="")
-        csv.writer(handle).writerow(columns)
-        return handle
-
-    def add(self, table: str, columns: tuple[str, ...], rows: str) -> None:
-        """Append a plate's rows (CSV text without header) of ``table``."""
-        parts = self.parts.setdefault(table, {})
-        if not rows and parts:
-            return
-        if columns not in parts:
-            name = f"{table}.csv" if not parts else f".{table}.part{len(parts)}.csv"
-            parts[columns] = (self.folder / name, self._open(self.folder / name, columns))
-        parts[columns][1].write(rows)
-
-    def error(self, export: str, message: str) -> None:
-        """List a plate that failed."""
-        from .report.safe import escape_cell
-
-        csv.writer(self.errors).writerow([escape_cell(export), escape_cell(message)])
-
-    def __exit__(self, *exc: object) -> None:
-        self.errors.close()
-        for handles in self.parts.values():
-            for _, handle in handles.values():
-                handle.close()
-        if exc[0] is not None:
-            return
-        for table in self.tables:
-            parts = list(self.parts.get(table, {}).items())
-            if not parts:  # no plate analysed: the file still exists
-                self._open(self.folder / f"{table}.csv", ("export",)).close()
-            elif len(parts) > 1:
-                _merge(self.folder / f"{table}.csv", parts)
-
-
-def _merge(path: Path, parts: list[tuple[tuple[str, ...], tuple[Path, IO[str]]]]) -> None:
-    """Rewrite ``path`` (the first part) with every part's rows under the union of their
-    columns, in the order first seen."""
-    union = list(dict.fromkeys(column for columns, _ in parts for column in columns))
-    merged = path.with_name(f".{path.name}.merged")
-    with merged.open("w", encoding="utf-8", newline="") as target:
-        writer = csv.DictWriter(target, union, restval="")
-        writer.writeheader()
-        for _, (part, _) in parts:
-            with part.open(encoding="utf-8", newline="") as source:
-                writer.writerows(csv.DictReader(source))
-            if part != path:
-                part.unlink()
-    os.replace(merged, path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from qpcr import batch
 from qpcr.batch import BATCH_TABLES
 from qpcr.cli import app
 from qpcr.report import OUTPUT_FILES
@@ -86,6 +88,31 @@ def test_two_jobs_write_the_same_files_as_one(plates: Path, batched: Path) -> No
     assert gc.get_freeze_count() == 0  # the objects frozen for the workers are thawed again
     for name in (*(f"{t}.csv" for t in BATCH_TABLES), "errors.csv"):
         assert (out / name).read_bytes() == (batched / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(("plates", "jobs"), [(1, 2), (5, 3), (40, 2), (199, 2), (1000, 4)])
+def test_chunks_hand_out_every_plate_once_in_order(plates: int, jobs: int) -> None:
+    todo = list(range(plates))
+    sizes = [len(chunk) for chunk in batch._chunks(todo, jobs)]  # type: ignore[arg-type]
+    assert [n for chunk in batch._chunks(todo, jobs) for n in chunk] == todo  # type: ignore[arg-type]
+    assert max(sizes) <= batch._CHUNK
+    assert sizes == sorted(sizes, reverse=True)  # smaller runs as the plates run out
+    assert sizes[-jobs:] == [1] * min(jobs, plates)  # the workers finish together
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_workers_taking_runs_of_plates_give_the_outcomes_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def analyse(job: batch._Job) -> batch._Outcome:  # forked workers see the patched module
+        return batch._Outcome(f"{job.plate.name}@{os.getpid()}", {})
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(60)]  # fmt: skip
+    names = [outcome.name for outcome in batch._outcomes(todo, 2)]
+    assert [name.split("@")[0] for name in names] == [f"p{n}" for n in range(60)]
+    assert len({name.split("@")[1] for name in names[1:]}) == 2  # both workers took plates
 
 
 def test_a_failing_plate_is_listed_and_the_others_are_kept(plates: Path) -> None:

@@ -122,10 +122,17 @@ def _quoted(text: str) -> str:
     return buffer.getvalue()[: -len(os.linesep) - 1]
 
 
+@functools.lru_cache(maxsize=4096)
+def _text(text: str) -> str:
+    """``text`` escaped (:func:`escape_cell`) and quoted (:func:`_quoted`): a batch's plates
+    repeat their sample, target and well names."""
+    return _quoted(escape_cell(text))
+
+
 def _text_cell(value: Any) -> str:
     """A cell of a text column as ``safe_frame`` then ``to_csv`` write it."""
     if type(value) is str:
-        return _quoted(escape_cell(value))
+        return _text(value)
     if value is None or value is pd.NA or (type(value) is float and value != value):
         return ""
     raise _Unusual
@@ -150,7 +157,7 @@ def _cells(column: pd.Series) -> list[str]:
         # each distinct text formatted once; only text and missing values are keys (1, 1.0
         # and True would be one key)
         known = {value: _text_cell(value) for value in dict.fromkeys(values)}
-        if all(cell is value for value, cell in known.items()):
+        if all(type(value) is str and cell == value for value, cell in known.items()):
             return values  # text that needs neither escaping nor quoting, nothing missing
         return list(map(known.__getitem__, values))
     raise _Unusual
