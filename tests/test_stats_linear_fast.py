@@ -1,6 +1,6 @@
 """The factorial model's shortcuts give the numbers of the formulations they replace, to the
 bit: the t interval from a kept quantile, a table's p-values evaluated at once, an ``rcbd``
-plan's contrast vectors kept across responses, and least squares by numpy's LAPACK call."""
+plan's contrast vectors kept across responses."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from qpcr.stats._common import _t_ci
 from qpcr.stats.design import _contrast_specs
 from qpcr.stats.dist import t_sf
 from qpcr.stats.linear import _ContrastPlan, _fill
-from qpcr.stats.lstsq import _rss, _solve
 
 RNG = np.random.default_rng(14)
 
@@ -68,23 +67,6 @@ def test_rcbd_contrasts_of_a_kept_plan_equal_the_direct_formulas() -> None:
                 se = math.sqrt(mse * float(lvec @ rcbd.xtx_inv @ lvec))
                 n = int(sum(counts[c] for c in coef))
                 assert evaluate(coef) == (float(lvec @ beta), se, rcbd.df, n, "")
-
-
-def test_solve_gives_the_bits_of_numpys_lstsq() -> None:
-    """Full-rank, rank-deficient (a repeated or a zero column) and square model matrices."""
-    for _ in range(400):
-        rows, cols = int(RNG.integers(3, 30)), int(RNG.integers(1, 9))
-        cols = min(cols, rows)
-        x = np.column_stack([np.ones(rows), RNG.choice([-1.0, 0.0, 1.0], (rows, cols - 1))])
-        if RNG.random() < 0.3:
-            x = np.column_stack([x, x[:, -1]])  # rank-deficient
-        y = RNG.normal(0, RNG.choice([1e-9, 1.0, 1e6]), rows)
-        wide = np.column_stack([x, RNG.normal(size=(rows, 1))])
-        for matrix, beta in zip([x, wide], _solve([x, wide], y), strict=True):
-            expected = np.linalg.lstsq(matrix, y, rcond=None)[0]
-            assert beta.tobytes() == expected.tobytes()
-        fit = np.linalg.lstsq(x, y, rcond=None)[0]
-        assert _rss([x], y) == [float(np.sum((y - x @ fit) ** 2))]
 
 
 @pytest.mark.parametrize("method", ["rcbd", "paired", "welch"])
