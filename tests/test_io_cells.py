@@ -23,6 +23,7 @@ from qpcr.io._tabular import as_text, frame, norm_header, parse_bool, parse_bool
 from qpcr.io.headers import fold_text
 from qpcr.io.numbers import decimal_mark
 from qpcr.io.registry import FileSample
+from qpcr.io.thermo._common import _WELL_LIKE, _is_footer, _Table, _table
 
 
 def _outcome(columns: Mapping[str, Sequence[object]], grouped: Collection[str]) -> str:
@@ -182,3 +183,34 @@ def test_read_cq_reads_text_cells_as_to_number_does(cells: list[object], decimal
                           st.integers(-1, 2)), max_size=12))  # fmt: skip
 def test_parse_bools_is_parse_bool_of_each_cell(cells: list[object]) -> None:
     assert parse_bools(cells) == [parse_bool(v) for v in cells]
+
+
+def _is_footer_as_before(row: list[object]) -> bool:
+    first = as_text(row[0]) if row else ""
+    if not first or _WELL_LIKE.match(first):
+        return False
+    return sum(1 for c in row if as_text(c)) <= 2
+
+
+_FOOTER_CELL = st.one_of(_TABLE_CELL, st.sampled_from(["Analysis Type", "Singleplex", "12", "3.0"]))
+
+
+@given(st.lists(st.lists(_FOOTER_CELL, max_size=4), min_size=1, max_size=7))
+def test_a_results_table_gives_the_cells_and_rows_of_its_frame(rows: list[list[object]]) -> None:
+    # the columns a table keeps from its rows are those of its frame's Series, cell by cell,
+    # and it ends at the footer row the plain formulation finds
+    for row in rows:
+        assert _is_footer(row) == _is_footer_as_before(row)
+    table = _table(rows, 0, "run.txt [Results]", 3, "line")
+    data = frame(rows, 0)
+    body = rows[1 : 1 + len(data)]
+    end = next((i for i, row in enumerate(body) if _is_footer_as_before(row)), len(body))
+    pd.testing.assert_frame_equal(table.data, data.iloc[:end])
+    assert table.cells is not None
+    assert list(table.cells) == list(data.columns)
+    for name in data.columns:
+        expected = list(data.iloc[:end][name])
+        assert table.column(name) == expected
+        assert all(a is b for a, b in zip(table.column(name), expected, strict=True))
+        plain = _Table(table.data, table.where, table.first_row, table.unit, table.lengths)
+        assert all(a is b for a, b in zip(plain.column(name), expected, strict=True))

@@ -203,8 +203,7 @@ def split_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
     >>> split_rows('Well;Sample;Cq\nA1;"s;1"; 24,1')
     [['Well', 'Sample', 'Cq'], ['A1', 's;1', '24,1']]
     """
-    lines = text.split("\n")
-    delimiter = delimiter or sniff_delimiter(lines)
+    delimiter = delimiter or sniff_delimiter(text.split("\n"))
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     return [[cell.strip() for cell in row] for row in reader]
 
