@@ -6,9 +6,11 @@ head lacking its words, says what reading every first cell says."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tempfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError
 from qpcr.io import numbers, rotorgene
-from qpcr.io._tabular import as_text, frame, norm_header, parse_bool, parse_bools
+from qpcr.io._tabular import as_text, frame, norm_header, parse_bool, parse_bools, split_rows
 from qpcr.io.headers import fold_text
 from qpcr.io.numbers import decimal_mark
 from qpcr.io.registry import FileSample
@@ -214,3 +216,36 @@ def test_a_results_table_gives_the_cells_and_rows_of_its_frame(rows: list[list[o
         assert all(a is b for a, b in zip(table.column(name), expected, strict=True))
         plain = _Table(table.data, table.where, table.first_row, table.unit, table.lengths)
         assert all(a is b for a, b in zip(plain.column(name), expected, strict=True))
+
+
+def _split_outcome(
+    split: Callable[[str, str], list[list[str]]], text: str, delimiter: str
+) -> object:
+    try:
+        return split(text, delimiter)
+    except csv.Error as exc:
+        return str(exc)
+
+
+def _split_rows_by_csv(text: str, delimiter: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    return [[cell.strip() for cell in row] for row in reader]
+
+
+_SPLIT_TEXT = st.lists(
+    st.sampled_from(["\t", ";", ",", "\n", " ", "a", "1.5", "A 1", '"', "\r", "\x0b", "\x1c",
+                     "\x01", "\x00", "\xa0", "\u2003", "é", "Undetermined"]),
+    max_size=24,
+).map("".join)  # fmt: skip
+
+
+@given(_SPLIT_TEXT, st.sampled_from(["\t", ";", ",", "|", "\x0b"]))
+@example("A1\t s\nA2\t2\n", "\t")
+@example("A1;s \n\nA2;2", ";")
+@example("x\t1\n", ",")
+@example("A1\tx ", "\t")
+@example(" A1\tx", "\t")
+def test_split_rows_reads_the_cells_the_csv_reader_does(text: str, delimiter: str) -> None:
+    # the plain split (no quote, CR or NUL) and its strip only where a cell can have edge spaces
+    expected = _split_outcome(_split_rows_by_csv, text, delimiter)
+    assert _split_outcome(split_rows, text, delimiter) == expected
