@@ -166,6 +166,24 @@ _CQ_CELL = st.one_of(
 @given(st.lists(_CQ_CELL, max_size=10), st.sampled_from(".,"), st.data())
 def test_read_cq_reads_text_cells_as_to_number_does(cells: list[object], decimal: str,
                                                     data: st.DataObject) -> None:  # fmt: skip
+    _read_cq_as_cell_by_cell(cells, decimal, data)
+
+
+_CQ_TEXT = st.one_of(
+    st.text(alphabet="0123456789.,eE+-", max_size=6),
+    st.sampled_from(["24.51", "24,51", "150", "0", "1e400", "Undetermined", "UNDETERMINED",
+                     "NaN", "n/A", ">40", "-", "", " 35.2", "x", "35.2", "-1", "٣٥", "a\nb"]),
+)  # fmt: skip
+
+
+@given(st.lists(_CQ_TEXT, max_size=12), st.sampled_from(".,"), st.data())
+def test_read_cq_of_a_text_column_is_that_cell_by_cell(cells: list[object], decimal: str,
+                                                       data: st.DataObject) -> None:  # fmt: skip
+    # a column of text only: the joined-text path
+    _read_cq_as_cell_by_cell(cells, decimal, data)
+
+
+def _read_cq_as_cell_by_cell(cells: list[object], decimal: str, data: st.DataObject) -> None:
     flagged = data.draw(st.lists(st.booleans(), min_size=len(cells), max_size=len(cells)))
     tokens = data.draw(st.sampled_from([(), ("-1",), ("x", "35.2")]))
     expected = _read_cq_cell_by_cell(cells, decimal, flagged, tokens)
