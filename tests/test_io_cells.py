@@ -25,7 +25,7 @@ from qpcr.io._tabular import as_text, frame, norm_header, parse_bool, parse_bool
 from qpcr.io.headers import fold_text
 from qpcr.io.numbers import decimal_mark
 from qpcr.io.registry import FileSample
-from qpcr.io.thermo._common import _WELL_LIKE, _is_footer, _Table, _table
+from qpcr.io.thermo._common import _is_footer, _Table, _table
 
 
 def _outcome(columns: Mapping[str, Sequence[object]], grouped: Collection[str]) -> str:
@@ -205,9 +205,12 @@ def test_parse_bools_is_parse_bool_of_each_cell(cells: list[object]) -> None:
     assert parse_bools(cells) == [parse_bool(v) for v in cells]
 
 
+_WELL_LIKE_AS_BEFORE = re.compile(r"^(\d+(\.0)?|[A-Za-z]{1,2}\d{1,3})$")
+
+
 def _is_footer_as_before(row: list[object]) -> bool:
     first = as_text(row[0]) if row else ""
-    if not first or _WELL_LIKE.match(first):
+    if not first or _WELL_LIKE_AS_BEFORE.match(first):
         return False
     return sum(1 for c in row if as_text(c)) <= 2
 
@@ -215,8 +218,24 @@ def _is_footer_as_before(row: list[object]) -> bool:
 _FOOTER_CELL = st.one_of(_TABLE_CELL, st.sampled_from(["Analysis Type", "Singleplex", "12", "3.0"]))
 
 
+_FOOTER_TEXT = st.sampled_from(["", " ", "A1", "b12", "7", "12.0", "1.5", "٣", "Analysis Type",
+                                "Singleplex", "A1\nB2", " x "])  # fmt: skip
+
+
 @given(st.lists(st.lists(_FOOTER_CELL, max_size=4), min_size=1, max_size=7))
+@example([["Well", "Cq"], ["1", "24.1"], ["A2", ""], ["Analysis Type", "Singleplex"], ["3", "1"]])
 def test_a_results_table_gives_the_cells_and_rows_of_its_frame(rows: list[list[object]]) -> None:
+    _check_table(rows)
+
+
+@given(st.lists(st.lists(_FOOTER_TEXT, min_size=1, max_size=3), min_size=1, max_size=9))
+@example([["Well", "Cq"], ["A1", "24.1"], ["A1\nB2", "1"]])
+def test_a_text_table_ends_where_row_by_row_it_would(rows: list[list[object]]) -> None:
+    # first cells all text: the one match of their joined text
+    _check_table(rows)
+
+
+def _check_table(rows: list[list[object]]) -> None:
     # the columns a table keeps from its rows are those of its frame's Series, cell by cell,
     # and it ends at the footer row the plain formulation finds
     for row in rows:

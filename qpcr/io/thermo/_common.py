@@ -42,7 +42,10 @@ _KEY_LINE = re.compile(r"^\*\s*[A-Za-z][^=]*=")
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 _PLATE_IN_BLOCK = re.compile(r"(384|96|48)")
 _SPURIOUS_FLOAT = re.compile(r"^-?\d+\.0$")
-_WELL_LIKE = re.compile(r"^(\d+(\.0)?|[A-Za-z]{1,2}\d{1,3})$")
+_WELL_TEXT = r"\d+(?:\.0)?|[A-Za-z]{1,2}\d{1,3}"
+_WELL_LIKE = re.compile(rf"^({_WELL_TEXT})$")
+#: LF-joined first cells that are each empty or well-like (:data:`_WELL_LIKE`).
+_WELL_LINES = re.compile(rf"(?:{_WELL_TEXT})?(?:\n(?:{_WELL_TEXT})?)*")
 
 #: Normalised results-table headers → wells-table roles (first matching column wins).
 _ROLES: dict[str, str] = {
@@ -151,11 +154,22 @@ def _is_footer(row: Sequence[Any]) -> bool:
     return sum(1 for c in row if as_text(c)) <= 2
 
 
+def _footer_row(body: list[list[Any]]) -> int:
+    """Index of the first footer row of a table's body (its length when none): at once when
+    every first cell is empty or well-like text, else row by row."""
+    firsts = [row[0] if row else "" for row in body]
+    if all(type(v) is str for v in firsts):
+        text = "\n".join(firsts)
+        if text.count("\n") == len(firsts) - 1 and _WELL_LINES.fullmatch(text):
+            return len(body)
+    return next((i for i, row in enumerate(body) if _is_footer(row)), len(body))
+
+
 def _table(rows: list[list[Any]], header: int, where: str, first_row: int, unit: str) -> _Table:
     """The table under ``rows[header]`` up to the first blank or footer row."""
     data = frame(rows, header)
     body = rows[header + 1 : header + 1 + len(data)]
-    end = next((i for i, row in enumerate(body) if _is_footer(row)), len(body))
+    end = _footer_row(body)
     lengths = [len(r) for r in body[:end]]
     # frame's columns are of dtype object with unique names: its block holds the cells
     cells = dict(zip(data.columns, data.to_numpy()[:end].T.tolist(), strict=True))
