@@ -25,7 +25,8 @@ from qpcr.io._tabular import as_text, frame, norm_header, parse_bool, parse_bool
 from qpcr.io.headers import fold_text
 from qpcr.io.numbers import decimal_mark
 from qpcr.io.registry import FileSample
-from qpcr.io.thermo._common import _is_footer, _Table, _table
+from qpcr.io.thermo._common import _SECTION, _is_footer, _Table, _table
+from qpcr.io.thermo.classic import _sections
 
 
 def _outcome(columns: Mapping[str, Sequence[object]], grouped: Collection[str]) -> str:
@@ -286,3 +287,13 @@ def test_split_rows_reads_the_cells_the_csv_reader_does(text: str, delimiter: st
     # the plain split (no quote, CR or NUL) and its strip only where a cell can have edge spaces
     expected = _split_outcome(_split_rows_by_csv, text, delimiter)
     assert _split_outcome(split_rows, text, delimiter) == expected
+
+
+@given(st.lists(st.sampled_from(["[Results]", " [Amplification Data] ", "[", "]", "x[y]", "Well",
+                                 "[ a ]b", "", "\t[Melt Curve Raw Data]\t", "[[x]]"]),
+                max_size=8))  # fmt: skip
+def test_sections_are_the_lines_the_section_pattern_matches(lines: list[str]) -> None:
+    marks = [(i, m.group(1).strip().lower()) for i, line in enumerate(lines)
+             if (m := _SECTION.match(line))]  # fmt: skip
+    found = {name: i for i, name in reversed(marks)}
+    assert {name: i for name, (i, _) in _sections(lines).items()} == found
