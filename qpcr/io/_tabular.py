@@ -203,10 +203,36 @@ def split_rows(text: str, delimiter: str | None = None) -> list[list[str]]:
     >>> split_rows('Well;Sample;Cq\nA1;"s;1"; 24,1')
     [['Well', 'Sample', 'Cq'], ['A1', 's;1', '24,1']]
     """
+    delimiter = delimiter or sniff_delimiter(text.split("\n"))
+    if '"' in text or "\r" in text or "\x00" in text or len(text) > csv.field_size_limit():
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        return [[cell.strip() for cell in row] for row in reader]
+    # without quotes, CR or NUL the csv reader splits each line at the delimiter (no field can
+    # pass its size limit), and reads an empty line as no cell and no line after a last LF
     lines = text.split("\n")
-    delimiter = delimiter or sniff_delimiter(lines)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return [[cell.strip() for cell in row] for row in reader]
+    if not lines[-1]:
+        lines.pop()
+    if _edge_spaces(text, delimiter):
+        return [[cell.strip() for cell in line.split(delimiter)] if line else [] for line in lines]
+    return [line.split(delimiter) if line else [] for line in lines]
+
+
+def _edge_spaces(text: str, delimiter: str) -> bool:
+    """Whether a cell of ``text`` split at ``delimiter`` and LF may start or end with a
+    character ``str.strip`` removes (True whenever that is not ruled out cheaply: text that is
+    not ASCII, or holds a control character besides the delimiter and LF)."""
+    if not text or not text.isascii() or not delimiter.isascii() or delimiter == " ":
+        return bool(text)
+    codes = np.frombuffer(text.encode("ascii"), np.uint8)
+    space = codes == 32
+    cut = (codes == 10) | (codes == ord(delimiter))
+    return bool(
+        ((codes < 32) & ~cut).any()
+        or space[0]
+        or space[-1]
+        or (space[1:] & cut[:-1]).any()
+        or (space[:-1] & cut[1:]).any()
+    )
 
 
 def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:

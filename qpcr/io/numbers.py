@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -363,6 +364,49 @@ def read_numbers(
     return values
 
 
+_NUMBER_LINES: dict[str, re.Pattern[str]] = {}
+
+
+def _number_lines(decimal: str) -> re.Pattern[str]:
+    """LF-joined plain numbers (``to_number``'s text pattern, ASCII digits only)."""
+    if decimal not in _NUMBER_LINES:
+        dec = re.escape(decimal)
+        number = rf"[+-]?(?:\d+(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?"
+        _NUMBER_LINES[decimal] = re.compile(rf"{number}(?:\n{number})*", re.ASCII)
+    return _NUMBER_LINES[decimal]
+
+
+def _plain_cq(
+    cells: Sequence[object], decimal: str, flagged: Sequence[bool] | None, tokens: Collection[str]
+) -> tuple[np.ndarray, list[str]] | None:
+    """:func:`read_cq` of text cells that are all stripped plain numbers, empty or non-detect
+    tokens, with no number refused, the numbers checked in one match of their joined text;
+    None for any other column."""
+    if not cells or not all(type(v) is str for v in cells):
+        return None
+    texts = cast("list[str]", cells)
+    if "\n".join(texts).count("\n") != len(texts) - 1:
+        return None
+    words = NON_DETECT_TOKENS.union(tokens)
+    numeric = [v != "" and v.lower() not in words for v in texts]
+    numbers = [v for v, k in zip(texts, numeric, strict=True) if k]
+    if numbers and not _number_lines(decimal).fullmatch("\n".join(numbers)):
+        return None
+    if decimal != ".":
+        numbers = [v.replace(decimal, ".") for v in numbers]
+    values = np.full(len(texts), np.nan)
+    values[np.array(numeric, dtype=bool)] = [float(v) for v in numbers]
+    with np.errstate(invalid="ignore"):
+        ok = (values > 0) & (values <= MAX_CYCLES)
+    out = ~ok & ~np.isnan(values)  # a number of cycles out of range (or infinite)
+    if out.any() and (flagged is None or not np.asarray(flagged, dtype=bool)[out].all()):
+        return None  # refused: read_cq's loop names the first bad row
+    statuses = ["ok" if k else "undetermined" for k in ok.tolist()]
+    for i in np.flatnonzero(out).tolist():
+        statuses[i] = "invalid"
+    return np.where(ok, values, np.nan), statuses
+
+
 def read_cq(
     cells: Sequence[object],
     locate: Callable[[int], str],
@@ -420,6 +464,8 @@ def read_cq(
     ...
     qpcr.errors.ExportParseError: run.csv row 3: Cq '-1' is not a number of cycles; expected ...
     """
+    if no_cq is None and (fast := _plain_cq(cells, decimal, flagged, tokens)) is not None:
+        return fast
     values = np.full(len(cells), np.nan)
     statuses = ["undetermined"] * len(cells)
     bad: list[tuple[int, str]] = []

@@ -42,7 +42,10 @@ _KEY_LINE = re.compile(r"^\*\s*[A-Za-z][^=]*=")
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 _PLATE_IN_BLOCK = re.compile(r"(384|96|48)")
 _SPURIOUS_FLOAT = re.compile(r"^-?\d+\.0$")
-_WELL_LIKE = re.compile(r"^(\d+(\.0)?|[A-Za-z]{1,2}\d{1,3})$")
+_WELL_TEXT = r"\d+(?:\.0)?|[A-Za-z]{1,2}\d{1,3}"
+_WELL_LIKE = re.compile(rf"^({_WELL_TEXT})$")
+#: LF-joined first cells that are each empty or well-like (:data:`_WELL_LIKE`).
+_WELL_LINES = re.compile(rf"(?:{_WELL_TEXT})?(?:\n(?:{_WELL_TEXT})?)*")
 
 #: Normalised results-table headers → wells-table roles (first matching column wins).
 _ROLES: dict[str, str] = {
@@ -126,6 +129,13 @@ class _Table:
     unit: str  # "line" (text) or "row" (sheet)
     lengths: list[int]  # number of cells each data row really had
     source: list[int] | None = None  # data row of the original table behind each row
+    cells: dict[str, list[Any]] | None = None  # column → its cells, when read from rows
+
+    def column(self, name: str) -> list[Any]:
+        """The cells of one column (``list(data[name])`` without a Series per column)."""
+        if self.cells is not None:
+            return self.cells[name]
+        return self.data[name].tolist()
 
     def at(self, i: int, column: str | None = None) -> str:
         """Location of data row ``i`` (0-based), optionally of one column."""
@@ -137,19 +147,33 @@ class _Table:
 def _is_footer(row: Sequence[Any]) -> bool:
     """A ``Key | Value`` footer row (``Analysis Type | Singleplex``) written straight after a
     table without the usual blank row (D&A v1.5 workbooks)."""
-    first = as_text(row[0]) if row else ""
+    first = row[0] if row else ""
+    first = first.strip() if type(first) is str else as_text(first)  # as_text, without a call
     if not first or _WELL_LIKE.match(first):
         return False
     return sum(1 for c in row if as_text(c)) <= 2
+
+
+def _footer_row(body: list[list[Any]]) -> int:
+    """Index of the first footer row of a table's body (its length when none): at once when
+    every first cell is empty or well-like text, else row by row."""
+    firsts = [row[0] if row else "" for row in body]
+    if all(type(v) is str for v in firsts):
+        text = "\n".join(firsts)
+        if text.count("\n") == len(firsts) - 1 and _WELL_LINES.fullmatch(text):
+            return len(body)
+    return next((i for i, row in enumerate(body) if _is_footer(row)), len(body))
 
 
 def _table(rows: list[list[Any]], header: int, where: str, first_row: int, unit: str) -> _Table:
     """The table under ``rows[header]`` up to the first blank or footer row."""
     data = frame(rows, header)
     body = rows[header + 1 : header + 1 + len(data)]
-    end = next((i for i, row in enumerate(body) if _is_footer(row)), len(body))
+    end = _footer_row(body)
     lengths = [len(r) for r in body[:end]]
-    return _Table(data.iloc[:end], where, first_row, unit, lengths)
+    # frame's columns are of dtype object with unique names: its block holds the cells
+    cells = dict(zip(data.columns, data.to_numpy()[:end].T.tolist(), strict=True))
+    return _Table(data.iloc[:end], where, first_row, unit, lengths, cells=cells)
 
 
 def _roles(columns: Sequence[str], vocabulary: dict[str, str]) -> dict[str, str]:
@@ -195,7 +219,7 @@ def _well_names(table: _Table, cols: dict[str, str], size: int | None) -> tuple[
             where=table.where,
             hint="Export the results table with its well columns",
         )
-    raw = as_texts(table.data[column])
+    raw = as_texts(table.column(column))
     if size is None:
         numeric = [w for w in raw if is_whole(w)]
         if numeric:
@@ -252,26 +276,26 @@ def _wells(
     data = table.data
     cols = _results_columns(table)
     wells, size = _well_names(table, cols, size)
-    samples = as_texts(data[cols["sample"]]) if "sample" in cols else [""] * len(data)
+    samples = as_texts(table.column(cols["sample"])) if "sample" in cols else [""] * len(data)
     if fix_float_names:
         samples = [s[:-2] if _SPURIOUS_FLOAT.match(s) else s for s in samples]
     # no target column (D&A Primary Analysis): '' until a layout names the targets
     targets = _targets(table, cols, wells)
     out: dict[str, Any] = {"well": wells, "sample": samples, "target": targets}
-    tasks = as_texts(data[cols["task"]]) if "task" in cols else [""] * len(data)
+    tasks = as_texts(table.column(cols["task"])) if "task" in cols else [""] * len(data)
     out["sample_type"] = sample_types(tasks, _sample_type, table.where, "Task")
     if "reporter" in cols:
-        out["reporter"] = as_texts(data[cols["reporter"]])
+        out["reporter"] = as_texts(table.column(cols["reporter"]))
     elif "dyes" in cols:
-        out["reporter"] = [as_text(v).split("-")[0] for v in data[cols["dyes"]]]
-    numeric = {cols[k]: data[cols[k]].tolist() for k in ("cq", "quantity", "tm") if k in cols}
+        out["reporter"] = [as_text(v).split("-")[0] for v in table.column(cols["dyes"])]
+    numeric = {cols[k]: table.column(cols[k]) for k in ("cq", "quantity", "tm") if k in cols}
     grouped = {cols["quantity"]} if "quantity" in cols else set()
     mark = decimal_mark(table.where, numeric, grouped=grouped, decimal=decimal)
     cells = numeric[cols["cq"]]
     if "amp_status" in cols:
-        no_amp = [as_text(v).lower() in _NO_AMP for v in data[cols["amp_status"]]]
+        no_amp = [as_text(v).lower() in _NO_AMP for v in table.column(cols["amp_status"])]
         cells = [None if flag else v for flag, v in zip(no_amp, cells, strict=True)]
-    omitted = parse_bools(data[cols["omit"]]) if "omit" in cols else [False] * len(data)
+    omitted = parse_bools(table.column(cols["omit"])) if "omit" in cols else [False] * len(data)
     out["cq"], out["cq_status"] = read_cq(
         cells,
         lambda i: table.at(i, cols["cq"]),
@@ -282,7 +306,7 @@ def _wells(
     )
     out["omitted"] = omitted
     if "call" in cols:  # presence/absence or genotype call, as the instrument wrote it
-        out["call"] = as_texts(data[cols["call"]])
+        out["call"] = as_texts(table.column(cols["call"]))
     flag_columns = [c for c in data.columns if norm_header(c).upper() in VENDOR_FLAGS]
     if flag_columns:
         out["flags"] = _flags(table, flag_columns)
@@ -311,7 +335,7 @@ def _targets(table: _Table, cols: dict[str, str], wells: list[str]) -> list[str]
                 )
             seen.add(well)
         return ""
-    targets = as_texts(table.data[cols["target"]])
+    targets = as_texts(table.column(cols["target"]))
     empty = next((i for i, name in enumerate(targets) if name == ""), None)
     if empty is not None:
         raise ExportParseError(
@@ -359,7 +383,7 @@ def _flags(table: _Table, columns: list[Any]) -> list[str]:
     """Per row, the ';'-joined codes of the flag columns set (``Y``; export-formats.md §1.3)."""
     set_by_code: dict[str, list[bool]] = {}
     for column in columns:
-        cells = [as_text(v).strip() for v in table.data[column]]
+        cells = [as_text(v).strip() for v in table.column(column)]
         values = [v.upper() for v in cells]
         bad = next((i for i, v in enumerate(values) if v not in _FLAG_VALUES), None)
         if bad is not None:

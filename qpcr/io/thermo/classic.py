@@ -32,7 +32,7 @@ __all__ = ["read_classic", "sniff_classic"]
 def _sections(lines: list[str]) -> dict[str, tuple[int, list[str]]]:
     """Section name (lower case) → (0-based line index of the marker, body lines)."""
     marks = [(i, m.group(1).strip().lower()) for i, line in enumerate(lines)
-             if (m := _SECTION.match(line))]  # fmt: skip
+             if "[" in line and (m := _SECTION.match(line))]  # fmt: skip
     found: dict[str, tuple[int, list[str]]] = {}
     for k, (i, name) in enumerate(marks):
         end = marks[k + 1][0] if k + 1 < len(marks) else len(lines)
