@@ -20,7 +20,7 @@ from qpcr.quant import (
     summarise_replicates,
 )
 from qpcr.stability.warnings import _factor_effects
-from qpcr.stages.quantify import _no_events
+from qpcr.stages.quantify import _no_events, _with_no_events
 from qpcr.stages.replicates import _attributes, _sample_attributes, _with_attributes
 from qpcr.stats.dist import f_sf
 
@@ -243,6 +243,41 @@ def test_the_kept_empty_event_table_is_a_fresh_one_and_one_adds_what_two_do() ->
         twice = pd.concat([table, empty, empty], ignore_index=True)
         pd.testing.assert_frame_equal(once, twice, check_exact=True)
         assert list(once.dtypes) != list(table.dtypes) or table is empty  # the empties count
+
+
+def _cells(table: pd.DataFrame) -> list[list[type]]:
+    return [[type(v) for v in table[c].tolist()] for c in table.columns]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(0, 6), st.booleans())
+def test_qc_through_no_events_equals_the_concatenation(seed: int, n: int, offset: bool) -> None:
+    """The QC table through the empty event table without concatenating equals the
+    concatenation: dtypes, cells and their types, index (text and float columns with missing
+    cells, -0.0, infinities; a table of other dtypes is concatenated)."""
+    rng = np.random.default_rng(seed)
+    words = np.array(["", "A1", "zero-copy", "MYC", "É 2.0"], dtype=object)
+    numbers = np.array([0.0, -0.0, 1.5, np.inf, np.nan, 1e-300])
+    columns: dict[str, object] = {}
+    for name in _no_events().columns:  # as the QC step gives them: text, and numbers
+        if name not in ("observed", "value", "threshold"):
+            cells = words[rng.integers(0, len(words), n)].copy()
+            cells[rng.random(n) < 0.3] = None
+            columns[name] = pd.Series(cells, dtype="str")
+        else:
+            columns[name] = numbers[rng.integers(0, len(numbers), n)]
+    qc = pd.DataFrame(columns)
+    if offset:
+        qc.index = pd.RangeIndex(3, 3 + n)
+    assert all(isinstance(d, pd.StringDtype) or d == np.float64 for d in qc.dtypes)  # the fast path
+    variants = [qc, qc.assign(rule=np.nan), qc.astype({"plate": object}), _no_events()]
+    for table in variants:
+        expected = pd.concat([table, _no_events()], ignore_index=True)
+        found = _with_no_events(table)
+        pd.testing.assert_frame_equal(found, expected, check_exact=True)
+        pd.testing.assert_index_equal(found.columns, expected.columns, exact=True)
+        pd.testing.assert_index_equal(found.index, expected.index, exact=True)
+        assert _cells(found) == _cells(expected)
 
 
 def _layout_wells(**changes: list[object]) -> pd.DataFrame:

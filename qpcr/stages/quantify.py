@@ -223,9 +223,11 @@ def _relative(
     samples["upper_bound"] = samples["censored"]
     samples["not_detected"] = samples["n_censored"].eq(samples["n_used"]) & samples["n_used"].gt(0)
     missing = _reference_events(samples)
-    # (a second empty event table would add nothing: the same columns and dtypes)
-    added = [events] if events.empty and missing.empty else [events, missing]
-    qc = pd.concat([quantified.qc, *added], ignore_index=True)
+    if events is _no_events() and missing is _no_events():
+        qc = _with_no_events(quantified.qc)
+    else:  # (a second empty event table would add nothing: the same columns and dtypes)
+        added = [events] if events.empty and missing.empty else [events, missing]
+        qc = pd.concat([quantified.qc, *added], ignore_index=True)
     assumed = [t for t in quantified.targets if t not in efficiency]
     if efficiency and assumed:
         warnings.append(
@@ -516,6 +518,21 @@ def _no_events() -> pd.DataFrame:
     """The empty event table (:func:`qpcr.qc.event_table` of no event), built once: it is only
     ever concatenated, never changed."""
     return event_table([])
+
+
+def _with_no_events(qc: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([qc, _no_events()], ignore_index=True)``: the QC table through an empty event
+    table (a second one would add nothing: the same columns and dtypes). The empty table's
+    columns are objects (``rule`` numbers): concatenated with text or numbers they make every
+    column objects, which ``astype`` gives for the text and float columns QC events have,
+    without the concatenation; any other table is concatenated."""
+    empty = _no_events()
+    if list(qc.columns) == list(empty.columns) and all(
+        isinstance(mine, pd.StringDtype) or (mine == np.float64 and theirs == np.dtype(object))
+        for mine, theirs in zip(qc.dtypes, empty.dtypes, strict=True)
+    ):
+        return qc.astype(object).set_axis(pd.RangeIndex(len(qc)))
+    return pd.concat([qc, empty], ignore_index=True)
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
