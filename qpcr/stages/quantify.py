@@ -524,14 +524,15 @@ def _with_no_events(qc: pd.DataFrame) -> pd.DataFrame:
     """``pd.concat([qc, _no_events()], ignore_index=True)``: the QC table through an empty event
     table (a second one would add nothing: the same columns and dtypes). The empty table's
     columns are objects (``rule`` numbers): concatenated with text or numbers they make every
-    column objects, which ``astype`` gives for the text and float columns QC events have,
-    without the concatenation; any other table is concatenated."""
+    column objects, which the table's cells as objects give for the text and float columns QC
+    events have, without the concatenation; any other table is concatenated."""
     empty = _no_events()
     if list(qc.columns) == list(empty.columns) and all(
         isinstance(mine, pd.StringDtype) or (mine == np.float64 and theirs == np.dtype(object))
         for mine, theirs in zip(qc.dtypes, empty.dtypes, strict=True)
     ):
-        return qc.astype(object).set_axis(pd.RangeIndex(len(qc)))
+        cells = qc.to_numpy(dtype=object)  # one block of objects, as astype(object) gives
+        return pd.DataFrame(cells, pd.RangeIndex(len(qc)), qc.columns, dtype=object, copy=False)
     return pd.concat([qc, empty], ignore_index=True)
 
 
