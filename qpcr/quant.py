@@ -315,6 +315,8 @@ def pairing_of(
         named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
         rows = range(len(wells)) if named.all() else np.flatnonzero(named).tolist()
     place = list(zip(*(wells[k].tolist() for k in keys), strict=True))
+    if pairing == "auto" and refs and len(set(place)) == len(place):
+        return "sample"  # one target a well: none holds a reference gene beside a target
     target = wells["target"].tolist()
     held: dict[tuple[Any, ...], set[Any]] = {}  # each well's reference genes
     for i in rows:

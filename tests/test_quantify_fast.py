@@ -364,13 +364,16 @@ def test_pairing_equals_the_group_numbers_it_replaced(seed: int, n: int, pairing
     for i in range(n):
         genes = ["MYC", "TBP", "GAPDH"] if rng.random() < 0.8 else ["MYC", "TBP"]
         genes = genes if rng.random() < 0.8 else list(rng.choice(genes, 1))
-        rows += [(rng.choice(["p1", "p2"]), f"A{i % 5}", g) for g in genes]
+        single = rng.random() < 0.3  # singleplex: a well of its own for each target
+        plate = rng.choice(["p1", "p2"]) if rng.random() < 0.5 else None  # None: each row's own
+        rows += [(plate or rng.choice(["p1", "p2"]), f"A{i}{g}" if single else f"A{i % 5}", g)
+                 for g in genes]  # fmt: skip
     wells = pd.DataFrame(rows, columns=["plate", "well", "target"]).astype(str)
-    for column in ("plate", "well"):
+    for column in ("plate", "well") if rng.random() < 0.5 else ():
         wells.loc[rng.random(len(wells)) < 0.05, column] = None
     if rng.random() < 0.2:
         wells = wells.drop(columns=str(rng.choice(["plate", "well"])))
-    refs = [["TBP"], ["TBP", "GAPDH"], ["GAPDH", "GAPDH"]][rng.integers(0, 3)]
+    refs = [["TBP"], ["TBP", "GAPDH"], ["GAPDH", "GAPDH"], []][rng.integers(0, 4)]
     expected = _pairing_by_codes(wells, refs, pairing)
     if expected.startswith("refused"):
         count, example = expected.removeprefix("refused: ").split(" ", 1)
