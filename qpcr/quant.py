@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .grouped import group_codes, moments, order_stats
+from .kept import Kept, content_key
 
 __all__ = ["normalise", "pairing_of", "ratio_table", "replicate_columns", "summarise_replicates"]
 
@@ -182,12 +183,13 @@ def normalise(
     refs = list(reference_genes)
     rep = replicates
     cens = (rep["n_censored"] > 0).to_numpy() if "n_censored" in rep else np.zeros(len(rep), bool)
-    is_ref = rep["target"].isin(refs).to_numpy()
+    key = content_key(rep, ["sample", "target"])
+    is_ref, code, names, held, at, gene = _PLANS.get(
+        None if key is None else (key, tuple(refs)), lambda: _plan(rep, refs)
+    )
     ref_nd = is_ref & cens
     cq = rep["cq_mean"].to_numpy(float, copy=True)
     cq[ref_nd] = np.nan  # an undetermined reference gene cannot normalise
-    # the targets numbered in sorted order, as a groupby numbers them; -1 (a missing target)
-    code, names = pd.factorize(rep["target"], sort=True)
 
     def per_target(values: list[float]) -> np.ndarray:
         return np.append(np.array(values, dtype=float), np.nan)[code]
@@ -202,9 +204,6 @@ def normalise(
     ) ** 2
 
     sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
-    held = pd.Index(sorted(set(sample[is_ref])))  # the samples with a reference gene's row
-    at = held.get_indexer(pd.Index(sample))  # each row's sample among them; -1: none
-    gene = pd.Index(refs).get_indexer(pd.Index(target[is_ref]))
     ref_w, ref_var = (_by_reference(gene, at[is_ref], values[is_ref], (len(refs), len(held)))
                       for values in (weighted, var))  # fmt: skip
     f = len(refs)
@@ -239,6 +238,27 @@ def normalise(
     )  # fmt: skip
     out = pd.DataFrame(columns, index=index, copy=False)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
+
+
+#: :func:`_plan` by the replicates' samples and targets and the reference genes (a batch's
+#: plates share them). Only read, never changed.
+_PLANS = Kept[tuple[Any, ...]](size=8)
+
+
+def _plan(rep: pd.DataFrame, refs: list[str]) -> tuple[Any, ...]:
+    """What :func:`normalise` reads from the replicates' samples and targets alone: which rows
+    are reference genes; the targets numbered in sorted order, as a groupby numbers them (-1:
+    a missing target), and their names; the samples with a reference gene's row, each row's
+    sample among them (-1: none) and each reference row's gene among ``refs``."""
+    sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
+    is_ref = rep["target"].isin(refs).to_numpy()
+    code, names = pd.factorize(rep["target"], sort=True)
+    held = pd.Index(sorted(set(sample[is_ref])))
+    at = held.get_indexer(pd.Index(sample))
+    gene = pd.Index(refs).get_indexer(pd.Index(target[is_ref]))
+    for array in (is_ref, code, at, gene):
+        array.flags.writeable = False
+    return is_ref, code, names, held, at, gene
 
 
 def _taken(column: pd.Series, rows: npt.NDArray[np.intp], index: pd.RangeIndex) -> Any:

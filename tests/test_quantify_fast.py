@@ -13,6 +13,7 @@ from qpcr.grouped import group_codes, moments
 from qpcr.kept import content_key
 from qpcr.qc import event_table
 from qpcr.quant import (
+    _PLANS,
     normalise,
     pairing_of,
     ratio_table,
@@ -182,10 +183,36 @@ def test_normalise_equals_the_frames_it_replaced(
         rep = rep.dropna().sort_values("target", ascending=False, kind="stable")
     efficiency = {g: float(rng.uniform(1.8, 2.1)) for g in genes if rng.random() < 0.5}
     efficiency_se = {g: float(rng.uniform(0, 0.05)) for g in genes if rng.random() < 0.5}
-    found = normalise(rep, chosen, efficiency, efficiency_se)
-    expected = _normalise_by_frames(rep, chosen, efficiency, efficiency_se)
-    pd.testing.assert_frame_equal(found, expected, check_exact=True)
-    assert [type(v) for v in found["note"]] == [type(v) for v in expected["note"]]
+    _PLANS.clear()  # a fresh plan, then the kept one for other Cq of the same rows
+    for cq_shift in (0.0, 1.5):
+        table = rep.assign(cq_mean=rep["cq_mean"] + cq_shift)
+        found = normalise(table, chosen, efficiency, efficiency_se)
+        expected = _normalise_by_frames(table, chosen, efficiency, efficiency_se)
+        pd.testing.assert_frame_equal(found, expected, check_exact=True)
+        assert [type(v) for v in found["note"]] == [type(v) for v in expected["note"]]
+    assert len(_PLANS) == 1
+
+
+def test_normalise_plan_misses_when_samples_targets_or_references_change() -> None:
+    rep = pd.DataFrame({
+        "sample": ["s1", "s1", "s1", "s2", "s2", "s2"],
+        "target": ["GAPDH", "TBP", "MYC"] * 2,
+        "cq_mean": [18.0, 20.0, 25.0, 18.5, 20.5, 24.0], "cq_se": 0.1, "n_censored": 0,
+    })  # fmt: skip
+    changed = [
+        (rep, ["GAPDH"]),
+        (rep, ["TBP"]),  # other references
+        (rep, ["GAPDH", "TBP"]),
+        (rep.assign(target=["GAPDH", "MYC", "TBP"] * 2), ["GAPDH"]),  # other targets
+        (rep.assign(sample=["s1", "s1", "s1", "s2", "s3", "s2"]), ["TBP"]),  # other samples
+        (rep.assign(sample=rep["sample"].astype(object)), ["TBP"]),  # another dtype
+    ]
+    _PLANS.clear()
+    for table, refs in changed:
+        found = normalise(table, refs)
+        pd.testing.assert_frame_equal(found, _normalise_by_frames(table, refs, {}, {}),
+                                      check_exact=True)  # fmt: skip
+    assert len(_PLANS) == len(changed)
 
 
 @settings(max_examples=100, deadline=None)
