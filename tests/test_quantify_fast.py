@@ -21,7 +21,7 @@ from qpcr.quant import (
     summarise_replicates,
 )
 from qpcr.stability.warnings import _factor_effects
-from qpcr.stages.quantify import _no_events, _with_no_events
+from qpcr.stages.quantify import _no_events, _not_detected, _with_no_events
 from qpcr.stages.replicates import _attributes, _sample_attributes, _with_attributes
 from qpcr.stats.dist import f_sf
 
@@ -305,6 +305,23 @@ def test_qc_through_no_events_equals_the_concatenation(seed: int, n: int, offset
         pd.testing.assert_index_equal(found.columns, expected.columns, exact=True)
         pd.testing.assert_index_equal(found.index, expected.index, exact=True)
         assert _cells(found) == _cells(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 2**31), st.integers(0, 8), st.sampled_from(["int64", "float64", "Int64", object])
+)
+def test_not_detected_on_arrays_equals_the_series_comparison(seed: int, n: int, dtype: str) -> None:
+    """Counts with missing ones (as floats, nullable integers or objects), zero used."""
+    rng = np.random.default_rng(seed)
+    used = pd.Series(rng.integers(0, 3, n), index=pd.RangeIndex(2, 2 + n))
+    censored = pd.Series(rng.integers(0, 3, n), index=used.index).astype(float)
+    if dtype != "int64":
+        censored[rng.random(n) < 0.3] = np.nan
+    censored = censored.astype(dtype) if dtype != "float64" else censored
+    expected = censored.eq(used) & used.gt(0)
+    found = pd.Series(_not_detected(censored, used), index=used.index)
+    pd.testing.assert_series_equal(found, expected, check_exact=True, check_names=False)
 
 
 def _layout_wells(**changes: list[object]) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -221,7 +222,7 @@ def _relative(
         tables["plate_calibration"] = calibration
         notes.append(note)
     samples["upper_bound"] = samples["censored"]
-    samples["not_detected"] = samples["n_censored"].eq(samples["n_used"]) & samples["n_used"].gt(0)
+    samples["not_detected"] = _not_detected(samples["n_censored"], samples["n_used"])
     missing = _reference_events(samples)
     if events is _no_events() and missing is _no_events():
         qc = _with_no_events(quantified.qc)
@@ -243,6 +244,15 @@ def _relative(
         quantified, samples=samples, qc=qc, reference_genes=refs, tables=tables,
         notes=tuple(notes), warnings=tuple(warnings), comparable=calibrator is None,
     )  # fmt: skip
+
+
+def _not_detected(censored: pd.Series, used: pd.Series) -> Any:
+    """Whether every used replicate is a non-detect: ``censored.eq(used) & used.gt(0)``, on the
+    arrays when both hold numpy numbers (NaN equals nothing either way)."""
+    if not all(isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf" for s in (censored, used)):
+        return censored.eq(used) & used.gt(0)
+    n_used = used.to_numpy()
+    return (censored.to_numpy() == n_used) & (n_used > 0)
 
 
 def _calibrate_plates(
