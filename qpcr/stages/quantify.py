@@ -17,6 +17,7 @@ from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..efficiency import amplification_agreement
 from ..errors import ConfigError, MissingControlError
+from ..groups import level_texts
 from ..lowcopy import low_copy_replicates
 from ..qc import event_table
 from ..quant import normalise, pairing_of
@@ -457,12 +458,12 @@ def _reference_genes(
     auto = refs == ("auto",)
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
-    levels_of = [replicates[f].astype(str).tolist() for f in factors]
+    levels_of = [level_texts(replicates[f]) for f in factors]
     unkn = replicates
     if len(candidates) >= 3 or "group" in factors:  # (the label replaces a factor "group")
         unkn = replicates.assign(group=[", ".join(g) for g in zip(*levels_of, strict=True)]
                                  if factors else "all")  # fmt: skip
-        levels_of = [unkn[f].astype(str).tolist() for f in factors]
+        levels_of = [level_texts(unkn[f]) for f in factors]
     levels = {f: list(dict.fromkeys(values)) for f, values in zip(factors, levels_of, strict=True)}
     if len(candidates) >= 3:
         cq, groups, dropped = cq_matrix(unkn, candidates, group="group")
