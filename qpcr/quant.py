@@ -103,8 +103,7 @@ def replicate_columns(
     (['MYC', 'GAPDH'], [2, 1], [24.2, 18.0])
     """
     keys = list(keys)
-    key_values = [wells[k].array if rows is None else wells[k].array.take(rows) for k in keys]
-    code = group_codes(key_values, len(wells) if rows is None else len(rows))
+    code = _codes(wells, keys, rows)
     first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
     cq = wells[value].astype(float).to_numpy()
     cq = cq if rows is None else cq[rows]
@@ -121,9 +120,33 @@ def replicate_columns(
         used = ~np.isnan(cq) & (censored if rows is None else censored[rows])
         counts = np.bincount(code[used], minlength=len(first))
         # a group missing a key counts none
-        keyed = np.logical_and.reduce([pd.notna(values[first]) for values in key_values])
+        keyed = np.logical_and.reduce([pd.notna(wells[k].array.take(at)) for k in keys])
         found["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
     return found
+
+
+#: Every well's group number (:func:`qpcr.grouped.group_codes`) by the content of the key
+#: columns (a batch's plates share their layout). Only read, never changed.
+_CODES = Kept[npt.NDArray[np.intp]](size=8)
+
+
+def _codes(
+    wells: pd.DataFrame, keys: list[str], rows: npt.NDArray[np.intp] | None
+) -> npt.NDArray[np.intp]:
+    """The group numbers of the wells at ``rows`` (None: all) by ``keys``: every well's,
+    kept, renumbered over ``rows`` in order of first appearance (as ``group_codes`` of the
+    wells at ``rows`` numbers them)."""
+    if rows is None:
+        return _every_code(wells, keys)
+    key = content_key(wells, keys)
+    every = _CODES.get(None if key is None else (len(wells), key), lambda: _every_code(wells, keys))
+    return pd.factorize(every[rows])[0]
+
+
+def _every_code(wells: pd.DataFrame, keys: list[str]) -> npt.NDArray[np.intp]:
+    code = group_codes([wells[k].array for k in keys], len(wells))
+    code.flags.writeable = False
+    return code
 
 
 def normalise(

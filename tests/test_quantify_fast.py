@@ -13,6 +13,7 @@ from qpcr.grouped import group_codes, moments
 from qpcr.kept import content_key
 from qpcr.qc import event_table
 from qpcr.quant import (
+    _CODES,
     _PLANS,
     normalise,
     pairing_of,
@@ -227,11 +228,31 @@ def test_replicate_columns_of_rows_equal_the_summary_of_those_wells(seed: int, n
         "cq_used": np.where(rng.random(n) < 0.2, np.nan, rng.normal(24, 2, n)),
         "censored": rng.random(n) < 0.2,
     })  # fmt: skip
-    rows = np.flatnonzero(rng.random(n) < 0.7)
-    for keys in (("sample", "target"), ("plate", "sample", "target")):
-        expected = summarise_replicates(wells.iloc[rows], keys=keys)
-        found = pd.DataFrame(replicate_columns(wells, keys, rows=rows))
+    _CODES.clear()  # the wells' group numbers fresh, then kept for other rows
+    for rows in (np.flatnonzero(rng.random(n) < 0.7), rng.permutation(n)[: n // 2]):
+        for keys in (("sample", "target"), ("plate", "sample", "target"), ("target",)):
+            expected = summarise_replicates(wells.iloc[rows], keys=keys)
+            found = pd.DataFrame(replicate_columns(wells, keys, rows=rows))
+            pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert len(_CODES) == 3
+
+
+def test_group_numbers_are_not_kept_across_changed_wells() -> None:
+    wells = pd.DataFrame({"sample": ["s1", "s1", "s2", "s2"], "target": "MYC",
+                          "cq_used": [20.0, 21.0, 22.0, 23.0]})  # fmt: skip
+    rows = np.array([2, 0, 1])
+    changed = [(wells, ["sample", "target"]),
+               (wells.assign(sample=["s1", "s2", "s2", "s2"]), ["sample", "target"]),
+               (wells.assign(target=["MYC", "TBP", "MYC", "MYC"]), ["sample", "target"]),
+               (wells.assign(sample=wells["sample"].astype(object)), ["sample", "target"]),
+               (pd.concat([wells, wells.iloc[:1]], ignore_index=True), ["sample", "target"]),
+               (wells, []), (wells.iloc[:3], [])]  # fmt: skip
+    _CODES.clear()
+    for table, keys in changed:
+        expected = summarise_replicates(table.iloc[rows], keys=keys)
+        found = pd.DataFrame(replicate_columns(table, keys, rows=rows))
         pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert len(_CODES) == len(changed)
 
 
 @settings(max_examples=100, deadline=None)
