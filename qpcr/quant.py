@@ -355,7 +355,7 @@ def pairing_of(
     keys = [c for c in ("plate", "well") if c in wells]
     rows: Sequence[int] = []  # the wells with a name (and a plate)
     if "well" in keys:
-        named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
+        named = np.logical_and.reduce([pd.notna(wells[k].to_numpy()) for k in keys])
         rows = range(len(wells)) if named.all() else np.flatnonzero(named).tolist()
     place = list(zip(*(wells[k].tolist() for k in keys), strict=True))
     if pairing == "auto" and refs and len(set(place)) == len(place):
