@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .grouped import group_codes, moments, order_stats
+from .kept import Kept, content_key
 
 __all__ = ["normalise", "pairing_of", "ratio_table", "replicate_columns", "summarise_replicates"]
 
@@ -102,8 +103,7 @@ def replicate_columns(
     (['MYC', 'GAPDH'], [2, 1], [24.2, 18.0])
     """
     keys = list(keys)
-    key_values = [wells[k].array if rows is None else wells[k].array.take(rows) for k in keys]
-    code = group_codes(key_values, len(wells) if rows is None else len(rows))
+    code = _codes(wells, keys, rows)
     first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
     cq = wells[value].astype(float).to_numpy()
     cq = cq if rows is None else cq[rows]
@@ -120,9 +120,33 @@ def replicate_columns(
         used = ~np.isnan(cq) & (censored if rows is None else censored[rows])
         counts = np.bincount(code[used], minlength=len(first))
         # a group missing a key counts none
-        keyed = np.logical_and.reduce([pd.notna(values[first]) for values in key_values])
+        keyed = np.logical_and.reduce([pd.notna(wells[k].array.take(at)) for k in keys])
         found["n_censored"] = counts if keyed.all() else np.where(keyed, counts, np.nan)
     return found
+
+
+#: Every well's group number (:func:`qpcr.grouped.group_codes`) by the content of the key
+#: columns (a batch's plates share their layout). Only read, never changed.
+_CODES = Kept[npt.NDArray[np.intp]](size=8)
+
+
+def _codes(
+    wells: pd.DataFrame, keys: list[str], rows: npt.NDArray[np.intp] | None
+) -> npt.NDArray[np.intp]:
+    """The group numbers of the wells at ``rows`` (None: all) by ``keys``: every well's,
+    kept, renumbered over ``rows`` in order of first appearance (as ``group_codes`` of the
+    wells at ``rows`` numbers them)."""
+    if rows is None:
+        return _every_code(wells, keys)
+    key = content_key(wells, keys)
+    every = _CODES.get(None if key is None else (len(wells), key), lambda: _every_code(wells, keys))
+    return pd.factorize(every[rows])[0]
+
+
+def _every_code(wells: pd.DataFrame, keys: list[str]) -> npt.NDArray[np.intp]:
+    code = group_codes([wells[k].array for k in keys], len(wells))
+    code.flags.writeable = False
+    return code
 
 
 def normalise(
@@ -182,12 +206,13 @@ def normalise(
     refs = list(reference_genes)
     rep = replicates
     cens = (rep["n_censored"] > 0).to_numpy() if "n_censored" in rep else np.zeros(len(rep), bool)
-    is_ref = rep["target"].isin(refs).to_numpy()
+    key = content_key(rep, ["sample", "target"])
+    is_ref, code, names, held, at, gene = _PLANS.get(
+        None if key is None else (key, tuple(refs)), lambda: _plan(rep, refs)
+    )
     ref_nd = is_ref & cens
     cq = rep["cq_mean"].to_numpy(float, copy=True)
     cq[ref_nd] = np.nan  # an undetermined reference gene cannot normalise
-    # the targets numbered in sorted order, as a groupby numbers them; -1 (a missing target)
-    code, names = pd.factorize(rep["target"], sort=True)
 
     def per_target(values: list[float]) -> np.ndarray:
         return np.append(np.array(values, dtype=float), np.nan)[code]
@@ -202,9 +227,6 @@ def normalise(
     ) ** 2
 
     sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
-    held = pd.Index(sorted(set(sample[is_ref])))  # the samples with a reference gene's row
-    at = held.get_indexer(pd.Index(sample))  # each row's sample among them; -1: none
-    gene = pd.Index(refs).get_indexer(pd.Index(target[is_ref]))
     ref_w, ref_var = (_by_reference(gene, at[is_ref], values[is_ref], (len(refs), len(held)))
                       for values in (weighted, var))  # fmt: skip
     f = len(refs)
@@ -239,6 +261,27 @@ def normalise(
     )  # fmt: skip
     out = pd.DataFrame(columns, index=index, copy=False)
     return out if wells is None else _per_well(out, wells, refs, efficiency)
+
+
+#: :func:`_plan` by the replicates' samples and targets and the reference genes (a batch's
+#: plates share them). Only read, never changed.
+_PLANS = Kept[tuple[Any, ...]](size=8)
+
+
+def _plan(rep: pd.DataFrame, refs: list[str]) -> tuple[Any, ...]:
+    """What :func:`normalise` reads from the replicates' samples and targets alone: which rows
+    are reference genes; the targets numbered in sorted order, as a groupby numbers them (-1:
+    a missing target), and their names; the samples with a reference gene's row, each row's
+    sample among them (-1: none) and each reference row's gene among ``refs``."""
+    sample, target = rep["sample"].to_numpy(), rep["target"].to_numpy()
+    is_ref = rep["target"].isin(refs).to_numpy()
+    code, names = pd.factorize(rep["target"], sort=True)
+    held = pd.Index(sorted(set(sample[is_ref])))
+    at = held.get_indexer(pd.Index(sample))
+    gene = pd.Index(refs).get_indexer(pd.Index(target[is_ref]))
+    for array in (is_ref, code, at, gene):
+        array.flags.writeable = False
+    return is_ref, code, names, held, at, gene
 
 
 def _taken(column: pd.Series, rows: npt.NDArray[np.intp], index: pd.RangeIndex) -> Any:
@@ -312,9 +355,11 @@ def pairing_of(
     keys = [c for c in ("plate", "well") if c in wells]
     rows: Sequence[int] = []  # the wells with a name (and a plate)
     if "well" in keys:
-        named = np.logical_and.reduce([wells[k].notna().to_numpy() for k in keys])
+        named = np.logical_and.reduce([pd.notna(wells[k].to_numpy()) for k in keys])
         rows = range(len(wells)) if named.all() else np.flatnonzero(named).tolist()
     place = list(zip(*(wells[k].tolist() for k in keys), strict=True))
+    if pairing == "auto" and refs and len(set(place)) == len(place):
+        return "sample"  # one target a well: none holds a reference gene beside a target
     target = wells["target"].tolist()
     held: dict[tuple[Any, ...], set[Any]] = {}  # each well's reference genes
     for i in rows:

@@ -13,6 +13,8 @@ from qpcr.grouped import group_codes, moments
 from qpcr.kept import content_key
 from qpcr.qc import event_table
 from qpcr.quant import (
+    _CODES,
+    _PLANS,
     normalise,
     pairing_of,
     ratio_table,
@@ -20,7 +22,7 @@ from qpcr.quant import (
     summarise_replicates,
 )
 from qpcr.stability.warnings import _factor_effects
-from qpcr.stages.quantify import _no_events
+from qpcr.stages.quantify import _no_events, _not_detected, _with_no_events
 from qpcr.stages.replicates import _attributes, _sample_attributes, _with_attributes
 from qpcr.stats.dist import f_sf
 
@@ -184,10 +186,36 @@ def test_normalise_equals_the_frames_it_replaced(
         rep = rep.dropna().sort_values("target", ascending=False, kind="stable")
     efficiency = {g: float(rng.uniform(1.8, 2.1)) for g in genes if rng.random() < 0.5}
     efficiency_se = {g: float(rng.uniform(0, 0.05)) for g in genes if rng.random() < 0.5}
-    found = normalise(rep, chosen, efficiency, efficiency_se)
-    expected = _normalise_by_frames(rep, chosen, efficiency, efficiency_se)
-    pd.testing.assert_frame_equal(found, expected, check_exact=True)
-    assert [type(v) for v in found["note"]] == [type(v) for v in expected["note"]]
+    _PLANS.clear()  # a fresh plan, then the kept one for other Cq of the same rows
+    for cq_shift in (0.0, 1.5):
+        table = rep.assign(cq_mean=rep["cq_mean"] + cq_shift)
+        found = normalise(table, chosen, efficiency, efficiency_se)
+        expected = _normalise_by_frames(table, chosen, efficiency, efficiency_se)
+        pd.testing.assert_frame_equal(found, expected, check_exact=True)
+        assert [type(v) for v in found["note"]] == [type(v) for v in expected["note"]]
+    assert len(_PLANS) == 1
+
+
+def test_normalise_plan_misses_when_samples_targets_or_references_change() -> None:
+    rep = pd.DataFrame({
+        "sample": ["s1", "s1", "s1", "s2", "s2", "s2"],
+        "target": ["GAPDH", "TBP", "MYC"] * 2,
+        "cq_mean": [18.0, 20.0, 25.0, 18.5, 20.5, 24.0], "cq_se": 0.1, "n_censored": 0,
+    })  # fmt: skip
+    changed = [
+        (rep, ["GAPDH"]),
+        (rep, ["TBP"]),  # other references
+        (rep, ["GAPDH", "TBP"]),
+        (rep.assign(target=["GAPDH", "MYC", "TBP"] * 2), ["GAPDH"]),  # other targets
+        (rep.assign(sample=["s1", "s1", "s1", "s2", "s3", "s2"]), ["TBP"]),  # other samples
+        (rep.assign(sample=rep["sample"].astype(object)), ["TBP"]),  # another dtype
+    ]
+    _PLANS.clear()
+    for table, refs in changed:
+        found = normalise(table, refs)
+        pd.testing.assert_frame_equal(found, _normalise_by_frames(table, refs, {}, {}),
+                                      check_exact=True)  # fmt: skip
+    assert len(_PLANS) == len(changed)
 
 
 @settings(max_examples=100, deadline=None)
@@ -202,11 +230,31 @@ def test_replicate_columns_of_rows_equal_the_summary_of_those_wells(seed: int, n
         "cq_used": np.where(rng.random(n) < 0.2, np.nan, rng.normal(24, 2, n)),
         "censored": rng.random(n) < 0.2,
     })  # fmt: skip
-    rows = np.flatnonzero(rng.random(n) < 0.7)
-    for keys in (("sample", "target"), ("plate", "sample", "target")):
-        expected = summarise_replicates(wells.iloc[rows], keys=keys)
-        found = pd.DataFrame(replicate_columns(wells, keys, rows=rows))
+    _CODES.clear()  # the wells' group numbers fresh, then kept for other rows
+    for rows in (np.flatnonzero(rng.random(n) < 0.7), rng.permutation(n)[: n // 2]):
+        for keys in (("sample", "target"), ("plate", "sample", "target"), ("target",)):
+            expected = summarise_replicates(wells.iloc[rows], keys=keys)
+            found = pd.DataFrame(replicate_columns(wells, keys, rows=rows))
+            pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert len(_CODES) == 3
+
+
+def test_group_numbers_are_not_kept_across_changed_wells() -> None:
+    wells = pd.DataFrame({"sample": ["s1", "s1", "s2", "s2"], "target": "MYC",
+                          "cq_used": [20.0, 21.0, 22.0, 23.0]})  # fmt: skip
+    rows = np.array([2, 0, 1])
+    changed = [(wells, ["sample", "target"]),
+               (wells.assign(sample=["s1", "s2", "s2", "s2"]), ["sample", "target"]),
+               (wells.assign(target=["MYC", "TBP", "MYC", "MYC"]), ["sample", "target"]),
+               (wells.assign(sample=wells["sample"].astype(object)), ["sample", "target"]),
+               (pd.concat([wells, wells.iloc[:1]], ignore_index=True), ["sample", "target"]),
+               (wells, []), (wells.iloc[:3], [])]  # fmt: skip
+    _CODES.clear()
+    for table, keys in changed:
+        expected = summarise_replicates(table.iloc[rows], keys=keys)
+        found = pd.DataFrame(replicate_columns(table, keys, rows=rows))
         pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert len(_CODES) == len(changed)
 
 
 @settings(max_examples=100, deadline=None)
@@ -245,6 +293,58 @@ def test_the_kept_empty_event_table_is_a_fresh_one_and_one_adds_what_two_do() ->
         twice = pd.concat([table, empty, empty], ignore_index=True)
         pd.testing.assert_frame_equal(once, twice, check_exact=True)
         assert list(once.dtypes) != list(table.dtypes) or table is empty  # the empties count
+
+
+def _cells(table: pd.DataFrame) -> list[list[type]]:
+    return [[type(v) for v in table[c].tolist()] for c in table.columns]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(0, 6), st.booleans())
+def test_qc_through_no_events_equals_the_concatenation(seed: int, n: int, offset: bool) -> None:
+    """The QC table through the empty event table without concatenating equals the
+    concatenation: dtypes, cells and their types, index (text and float columns with missing
+    cells, -0.0, infinities; a table of other dtypes is concatenated)."""
+    rng = np.random.default_rng(seed)
+    words = np.array(["", "A1", "zero-copy", "MYC", "É 2.0"], dtype=object)
+    numbers = np.array([0.0, -0.0, 1.5, np.inf, np.nan, 1e-300])
+    columns: dict[str, object] = {}
+    for name in _no_events().columns:  # as the QC step gives them: text, and numbers
+        if name not in ("observed", "value", "threshold"):
+            cells = words[rng.integers(0, len(words), n)].copy()
+            cells[rng.random(n) < 0.3] = None
+            columns[name] = pd.Series(cells, dtype="str")
+        else:
+            columns[name] = numbers[rng.integers(0, len(numbers), n)]
+    qc = pd.DataFrame(columns)
+    if offset:
+        qc.index = pd.RangeIndex(3, 3 + n)
+    assert all(isinstance(d, pd.StringDtype) or d == np.float64 for d in qc.dtypes)  # the fast path
+    variants = [qc, qc.assign(rule=np.nan), qc.astype({"plate": object}), _no_events()]
+    for table in variants:
+        expected = pd.concat([table, _no_events()], ignore_index=True)
+        found = _with_no_events(table)
+        pd.testing.assert_frame_equal(found, expected, check_exact=True)
+        pd.testing.assert_index_equal(found.columns, expected.columns, exact=True)
+        pd.testing.assert_index_equal(found.index, expected.index, exact=True)
+        assert _cells(found) == _cells(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 2**31), st.integers(0, 8), st.sampled_from(["int64", "float64", "Int64", object])
+)
+def test_not_detected_on_arrays_equals_the_series_comparison(seed: int, n: int, dtype: str) -> None:
+    """Counts with missing ones (as floats, nullable integers or objects), zero used."""
+    rng = np.random.default_rng(seed)
+    used = pd.Series(rng.integers(0, 3, n), index=pd.RangeIndex(2, 2 + n))
+    censored = pd.Series(rng.integers(0, 3, n), index=used.index).astype(float)
+    if dtype != "int64":
+        censored[rng.random(n) < 0.3] = np.nan
+    censored = censored.astype(dtype) if dtype != "float64" else censored
+    expected = censored.eq(used) & used.gt(0)
+    found = pd.Series(_not_detected(censored, used), index=used.index)
+    pd.testing.assert_series_equal(found, expected, check_exact=True, check_names=False)
 
 
 def _layout_wells(**changes: list[object]) -> pd.DataFrame:
@@ -331,13 +431,16 @@ def test_pairing_equals_the_group_numbers_it_replaced(seed: int, n: int, pairing
     for i in range(n):
         genes = ["MYC", "TBP", "GAPDH"] if rng.random() < 0.8 else ["MYC", "TBP"]
         genes = genes if rng.random() < 0.8 else list(rng.choice(genes, 1))
-        rows += [(rng.choice(["p1", "p2"]), f"A{i % 5}", g) for g in genes]
+        single = rng.random() < 0.3  # singleplex: a well of its own for each target
+        plate = rng.choice(["p1", "p2"]) if rng.random() < 0.5 else None  # None: each row's own
+        rows += [(plate or rng.choice(["p1", "p2"]), f"A{i}{g}" if single else f"A{i % 5}", g)
+                 for g in genes]  # fmt: skip
     wells = pd.DataFrame(rows, columns=["plate", "well", "target"]).astype(str)
-    for column in ("plate", "well"):
+    for column in ("plate", "well") if rng.random() < 0.5 else ():
         wells.loc[rng.random(len(wells)) < 0.05, column] = None
     if rng.random() < 0.2:
         wells = wells.drop(columns=str(rng.choice(["plate", "well"])))
-    refs = [["TBP"], ["TBP", "GAPDH"], ["GAPDH", "GAPDH"]][rng.integers(0, 3)]
+    refs = [["TBP"], ["TBP", "GAPDH"], ["GAPDH", "GAPDH"], []][rng.integers(0, 4)]
     expected = _pairing_by_codes(wells, refs, pairing)
     if expected.startswith("refused"):
         count, example = expected.removeprefix("refused: ").split(" ", 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from ..config import AnalysisConfig
 from ..curves import efficiency_checks
 from ..efficiency import amplification_agreement
 from ..errors import ConfigError, MissingControlError
+from ..groups import level_texts
 from ..lowcopy import low_copy_replicates
 from ..qc import event_table
 from ..quant import normalise, pairing_of
@@ -221,11 +223,13 @@ def _relative(
         tables["plate_calibration"] = calibration
         notes.append(note)
     samples["upper_bound"] = samples["censored"]
-    samples["not_detected"] = samples["n_censored"].eq(samples["n_used"]) & samples["n_used"].gt(0)
+    samples["not_detected"] = _not_detected(samples["n_censored"], samples["n_used"])
     missing = _reference_events(samples)
-    # (a second empty event table would add nothing: the same columns and dtypes)
-    added = [events] if events.empty and missing.empty else [events, missing]
-    qc = pd.concat([quantified.qc, *added], ignore_index=True)
+    if events is _no_events() and missing is _no_events():
+        qc = _with_no_events(quantified.qc)
+    else:  # (a second empty event table would add nothing: the same columns and dtypes)
+        added = [events] if events.empty and missing.empty else [events, missing]
+        qc = pd.concat([quantified.qc, *added], ignore_index=True)
     assumed = [t for t in quantified.targets if t not in efficiency]
     if efficiency and assumed:
         warnings.append(
@@ -241,6 +245,15 @@ def _relative(
         quantified, samples=samples, qc=qc, reference_genes=refs, tables=tables,
         notes=tuple(notes), warnings=tuple(warnings), comparable=calibrator is None,
     )  # fmt: skip
+
+
+def _not_detected(censored: pd.Series, used: pd.Series) -> Any:
+    """Whether every used replicate is a non-detect: ``censored.eq(used) & used.gt(0)``, on the
+    arrays when both hold numpy numbers (NaN equals nothing either way)."""
+    if not all(isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf" for s in (censored, used)):
+        return censored.eq(used) & used.gt(0)
+    n_used = used.to_numpy()
+    return (censored.to_numpy() == n_used) & (n_used > 0)
 
 
 def _calibrate_plates(
@@ -445,7 +458,7 @@ def _reference_genes(
     auto = refs == ("auto",)
     candidates = list(dict.fromkeys(
         [*(() if auto else config.reference_genes), *config.candidate_genes]))  # fmt: skip
-    levels_of = [replicates[f].astype(str).tolist() for f in factors]
+    levels_of = [level_texts(replicates[f]) for f in factors]
     levels = {f: list(dict.fromkeys(values)) for f, values in zip(factors, levels_of, strict=True)}
     if len(candidates) >= 3:
         # the group label of each sample (its factor levels) in a column of a name no column
@@ -518,6 +531,22 @@ def _no_events() -> pd.DataFrame:
     """The empty event table (:func:`qpcr.qc.event_table` of no event), built once: it is only
     ever concatenated, never changed."""
     return event_table([])
+
+
+def _with_no_events(qc: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([qc, _no_events()], ignore_index=True)``: the QC table through an empty event
+    table (a second one would add nothing: the same columns and dtypes). The empty table's
+    columns are objects (``rule`` numbers): concatenated with text or numbers they make every
+    column objects, which the table's cells as objects give for the text and float columns QC
+    events have, without the concatenation; any other table is concatenated."""
+    empty = _no_events()
+    if list(qc.columns) == list(empty.columns) and all(
+        isinstance(mine, pd.StringDtype) or (mine == np.float64 and theirs == np.dtype(object))
+        for mine, theirs in zip(qc.dtypes, empty.dtypes, strict=True)
+    ):
+        cells = qc.to_numpy(dtype=object)  # one block of objects, as astype(object) gives
+        return pd.DataFrame(cells, pd.RangeIndex(len(qc)), qc.columns, dtype=object, copy=False)
+    return pd.concat([qc, empty], ignore_index=True)
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
