@@ -85,3 +85,21 @@ def test_the_command_to_tables_imports_only_what_tables_need(tmp_path: Path) -> 
                 "qpcr.io.rdml_write", "rich", "rich.console")  # fmt: skip
     assert _loaded_after(code, (*HEAVY, *unneeded)) == []
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the bundled example is not in this checkout")
+def test_a_quiet_batch_does_not_import_the_terminal_library(tmp_path: Path) -> None:
+    """``qpcr batch --quiet`` shows no progress bar and, when every plate succeeds without an
+    entry left out, prints nothing: rich (~30 ms of imports before the workers start) stays
+    out."""
+    argv = ["qpcr", "batch", str(EXAMPLE / "quantstudio_384_results.txt"), "--layout",
+            str(EXAMPLE / "quantstudio_384_layout.csv"), "--config",
+            str(EXAMPLE / "analysis.toml"), "--out", str(tmp_path / "out"), "--quiet",
+            "--jobs", "1"]  # fmt: skip
+    code = (
+        f"import runpy\nsys.argv = {argv!r}\n"
+        "try:\n    runpy.run_module('qpcr', run_name='__main__')\nexcept SystemExit as exc:\n"
+        "    assert not exc.code, exc.code"
+    )
+    assert _loaded_after(code, ("rich", "rich.console", "rich.progress")) == []
+    assert (tmp_path / "out" / "fold_changes.csv").is_file()

@@ -60,13 +60,22 @@ def batch(
     with user_errors():
         from ..batch import run_batch
 
-        console = stderr()
-        show = console.is_terminal and not quiet
-        with _progress(console, show) as advance:
+        console = None if quiet else stderr()  # rich's import (~30 ms) only when it may show
+        with _progress(console if console and console.is_terminal else None) as advance:
             done = run_batch(exports or [], out, layout=layout, config=config,
                              overrides=typed_settings(settings), origins=given_at(settings),
                              manifest=manifest, jobs=jobs, reports=reports, tidy=tidy,
                              force=force, progress=advance, describe=_cli_text)  # fmt: skip
+    if done.partial or done.unmatched or done.failed or (done.warned and not quiet):
+        _report(done, out, quiet)
+    if done.failed or done.unmatched:
+        raise click.exceptions.Exit(1)
+    if not quiet:
+        click.echo(f"Analysed {done.plates} plate(s) into {out}")
+
+
+def _report(done: Any, out: Path, quiet: bool) -> None:
+    """The batch's closing lines on stderr: entries left out or unmatched, warnings, failures."""
     from rich.markup import escape
 
     for message in done.partial:  # entries left out on the plates that lack their target
@@ -82,18 +91,14 @@ def batch(
     if done.failed:
         stderr().print(f"[bold red]error:[/] {done.failed} of {done.plates} plate(s) failed; "
                        f"see {out / 'errors.csv'}", highlight=False)  # fmt: skip
-    if done.failed or done.unmatched:
-        raise click.exceptions.Exit(1)
-    if not quiet:
-        click.echo(f"Analysed {done.plates} plate(s) into {out}")
 
 
 @contextlib.contextmanager
-def _progress(console: Any, show: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal (the context yields its ``advance(done, total)``); nothing
-    elsewhere. The bar refreshes on each plate, without a thread of its own (the workers are
-    forked from this process)."""
-    if not show:
+def _progress(console: Any) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on ``console``, a terminal (the context yields its ``advance(done,
+    total)``); nothing without one. The bar refreshes on each plate, without a thread of its
+    own (the workers are forked from this process)."""
+    if console is None:
         yield None
         return
     from rich.progress import Progress
