@@ -165,7 +165,8 @@ def read_exports(
         wells = export.wells.copy(deep=False)  # copy on write: the export's stays as read
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
-        wells["plate"] = wells["plate"].astype(str)
+        if wells["plate"].dtype != "str":  # pandas' text already: astype(str) would copy it
+            wells["plate"] = wells["plate"].astype(str)
         mine = _plates_to_call(wells, curve, cq_source)
         called += mine
         kept = wells[~wells["plate"].isin(mine)] if mine else wells
@@ -177,7 +178,20 @@ def read_exports(
         runs.append(export.info)
         inputs.append(InputFile(name, digest, "export", export.info.format, export.info.instrument))
     stacked = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    return pd.concat(frames, ignore_index=True), runs, inputs, stacked, called
+    return _stack(frames), runs, inputs, stacked, called
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under the other, numbered from 0 (``pd.concat(frames,
+    ignore_index=True)``); one frame already numbered so is that frame."""
+    index = frames[0].index
+    if (
+        len(frames) == 1
+        and isinstance(index, pd.RangeIndex)
+        and (index.start, index.step, index.name) == (0, 1, None)
+    ):
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _melt_tables(wells: Wells) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
