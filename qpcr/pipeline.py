@@ -491,7 +491,7 @@ def _refuse_what_a_layout_must_give(
     the well) and, without a layout, a genotyping run (it has no ΔΔCq design)."""
     unnamed = _blank(wells["target"])
     if with_layout and "in_layout" in wells:
-        unnamed &= wells["in_layout"].astype(bool).to_numpy()
+        unnamed &= wells["in_layout"].to_numpy(dtype=bool)
     if unnamed.any():
         named = wells.loc[unnamed, "well"].astype(str).tolist()
         shown = ", ".join(named[:8]) + (f" ... ({len(named)} wells)" if len(named) > 8 else "")
@@ -521,6 +521,8 @@ def _blank(column: pd.Series) -> np.ndarray:
     values = text_cells(column)
     if values is None:
         return column.fillna("").astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    if all(v.strip() for v in set(values.tolist())):
+        return np.zeros(len(values), dtype=bool)
     codes, distinct = pd.factorize(values)
     return np.array([not v.strip() for v in distinct], dtype=bool)[codes]
 
@@ -541,10 +543,12 @@ def _fill_samples(wells: pd.DataFrame, factors: list[str], replicate: str | None
     if "sample" not in wells:
         wells = wells.assign(sample="")
     column = wells["sample"]
-    if column.dtype != "str" or column.hasnans:
-        wells = wells.assign(sample=column.fillna("").astype(str))
-    else:
+    if column.dtype == "str" and not column.hasnans:
         wells = wells.copy(deep=False)  # copy on write: the caller's table stays as it is
+    elif text_cells(column) is not None:  # text in every cell: none to fill
+        wells = wells.assign(sample=column.astype(str))
+    else:
+        wells = wells.assign(sample=column.fillna("").astype(str))
     unknown = unknown_rows(wells)  # None: no sample types, every row an unknown
     blank = wells["sample"].to_numpy() == ""
     if unknown is not None:

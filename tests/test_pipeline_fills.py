@@ -20,7 +20,7 @@ def _names(rng: np.random.Generator, n: int, kind: int) -> pd.Series:
     if kind % 4 == 2:  # numbers among objects
         values = np.where(rng.random(n) < 0.3, 1.5, values)
     dtype = "str" if kind % 2 == 0 and kind % 4 != 2 else object
-    return pd.Series(pd.array(values, dtype=dtype) if dtype == "str" else values)
+    return pd.Series(pd.array(values, dtype=dtype) if dtype == "str" else values, dtype=dtype)
 
 
 @pytest.mark.parametrize("seed", range(60))
