@@ -429,7 +429,7 @@ def read_wells(
     wells, runs, inputs, curves, called = read_exports(
         exports, format, settings.decimal, settings.run, settings.cq_source
     )
-    exported_targets = set(wells["target"].astype(str).tolist())  # not a Series cell by cell
+    exported_targets = _names_as_text(wells["target"])
     warnings: list[str] = []
     aliases = settings.aliases
     if layouts is not None:
@@ -466,6 +466,12 @@ def read_wells(
         wells, calls = call_wells(wells, curves, method, called)
     return Wells(wells, tuple(runs), tuple(inputs), tuple(warnings), curves, calls, settings,
                  tuple(notes))  # fmt: skip
+
+
+def _names_as_text(column: pd.Series) -> set[str]:
+    """The distinct cells of ``column`` as ``astype(str)`` gives them (not a Series cell by
+    cell); a column of pandas' text is that already."""
+    return set((column if column.dtype == "str" else column.astype(str)).tolist())
 
 
 def _refuse_curves_missing(settings: AnalysisConfig, inputs: Sequence[InputFile]) -> None:
