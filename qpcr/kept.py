@@ -19,6 +19,8 @@ __all__ = ["Kept", "content_key"]
 
 V = TypeVar("V")
 
+_SEPARATOR = "\x1f"  # the unit separator: rare in text (a column holding it is keyed by cells)
+
 
 class Kept(Generic[V]):
     """At most ``size`` results by key, the oldest dropped first; safe to share between threads
@@ -77,8 +79,9 @@ def content_key(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | No
     text with missing cells (objects can compare equal and read differently: ``1 == 1.0 ==
     True``; categories, dates).
 
-    Numbers and booleans are keyed by their bytes (``0.0`` and ``-0.0`` differ), text by its
-    values.
+    Numbers and booleans are keyed by their bytes (``0.0`` and ``-0.0`` differ); a column of
+    text only by its cells joined with a separator no cell holds (one string hashes and
+    compares faster than a tuple of cells); text with missing cells by its values.
 
     Examples
     --------
@@ -98,6 +101,11 @@ def content_key(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | No
             parts.append((name, str(column.dtype), values.tobytes()))
             continue
         cells = values.tolist()
+        if set(map(type, cells)) == {str}:
+            joined = _SEPARATOR.join(cells)
+            if joined.count(_SEPARATOR) == len(cells) - 1:  # no cell holds the separator
+                parts.append((name, str(column.dtype), joined))
+                continue
         if not _texts(cells):
             return None
         parts.append((name, str(column.dtype), tuple(cells)))

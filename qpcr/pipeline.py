@@ -165,7 +165,8 @@ def read_exports(
         wells = export.wells.copy(deep=False)  # copy on write: the export's stays as read
         if "plate" not in wells or wells["plate"].eq("").all():
             wells["plate"] = stem
-        wells["plate"] = wells["plate"].astype(str)
+        if wells["plate"].dtype != "str":  # pandas' text already: astype(str) would copy it
+            wells["plate"] = wells["plate"].astype(str)
         mine = _plates_to_call(wells, curve, cq_source)
         called += mine
         kept = wells[~wells["plate"].isin(mine)] if mine else wells
@@ -177,7 +178,20 @@ def read_exports(
         runs.append(export.info)
         inputs.append(InputFile(name, digest, "export", export.info.format, export.info.instrument))
     stacked = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    return pd.concat(frames, ignore_index=True), runs, inputs, stacked, called
+    return _stack(frames), runs, inputs, stacked, called
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under the other, numbered from 0 (``pd.concat(frames,
+    ignore_index=True)``); one frame already numbered so is that frame."""
+    index = frames[0].index
+    if (
+        len(frames) == 1
+        and isinstance(index, pd.RangeIndex)
+        and (index.start, index.step, index.name) == (0, 1, None)
+    ):
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _melt_tables(wells: Wells) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
@@ -415,7 +429,7 @@ def read_wells(
     wells, runs, inputs, curves, called = read_exports(
         exports, format, settings.decimal, settings.run, settings.cq_source
     )
-    exported_targets = set(wells["target"].astype(str).tolist())  # not a Series cell by cell
+    exported_targets = _names_as_text(wells["target"])
     warnings: list[str] = []
     aliases = settings.aliases
     if layouts is not None:
@@ -454,6 +468,12 @@ def read_wells(
                  tuple(notes))  # fmt: skip
 
 
+def _names_as_text(column: pd.Series) -> set[str]:
+    """The distinct cells of ``column`` as ``astype(str)`` gives them (not a Series cell by
+    cell); a column of pandas' text is that already."""
+    return set((column if column.dtype == "str" else column.astype(str)).tolist())
+
+
 def _refuse_curves_missing(settings: AnalysisConfig, inputs: Sequence[InputFile]) -> None:
     """Refuse ``cq_source`` linreg/cpd2 or ``efficiency_source`` curves on exports without
     amplification curves."""
@@ -477,7 +497,7 @@ def _refuse_what_a_layout_must_give(
     the well) and, without a layout, a genotyping run (it has no ΔΔCq design)."""
     unnamed = _blank(wells["target"])
     if with_layout and "in_layout" in wells:
-        unnamed &= wells["in_layout"].astype(bool).to_numpy()
+        unnamed &= wells["in_layout"].to_numpy(dtype=bool)
     if unnamed.any():
         named = wells.loc[unnamed, "well"].astype(str).tolist()
         shown = ", ".join(named[:8]) + (f" ... ({len(named)} wells)" if len(named) > 8 else "")
@@ -507,6 +527,8 @@ def _blank(column: pd.Series) -> np.ndarray:
     values = text_cells(column)
     if values is None:
         return column.fillna("").astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    if all(v.strip() for v in set(values.tolist())):
+        return np.zeros(len(values), dtype=bool)
     codes, distinct = pd.factorize(values)
     return np.array([not v.strip() for v in distinct], dtype=bool)[codes]
 
@@ -527,10 +549,12 @@ def _fill_samples(wells: pd.DataFrame, factors: list[str], replicate: str | None
     if "sample" not in wells:
         wells = wells.assign(sample="")
     column = wells["sample"]
-    if column.dtype != "str" or column.hasnans:
-        wells = wells.assign(sample=column.fillna("").astype(str))
-    else:
+    if column.dtype == "str" and not column.hasnans:
         wells = wells.copy(deep=False)  # copy on write: the caller's table stays as it is
+    elif text_cells(column) is not None:  # text in every cell: none to fill
+        wells = wells.assign(sample=column.astype(str))
+    else:
+        wells = wells.assign(sample=column.fillna("").astype(str))
     unknown = unknown_rows(wells)  # None: no sample types, every row an unknown
     blank = wells["sample"].to_numpy() == ""
     if unknown is not None:

@@ -82,3 +82,38 @@ def test_equal_cells_give_equal_keys_whatever_the_table() -> None:
     other = table.copy().assign(extra=1)
     assert content_key(table, ["well", "cq", "text"]) == content_key(other, ["well", "cq", "text"])
     assert content_key(table, ["well"]) != content_key(table.rename(columns={"well": "w"}), ["w"])
+
+
+def _cells_key(table: pd.DataFrame, columns: list[str]) -> tuple | None:
+    """The key by a tuple of each text column's cells (the formulation the joined text
+    replaces): equal iff every column's name, dtype and cells are equal."""
+    parts: list[tuple] = []
+    for name in columns:
+        values = table[name].to_numpy()
+        if values.dtype.kind in "biufc":
+            parts.append((name, str(table[name].dtype), values.tobytes()))
+            continue
+        parts.append((name, str(table[name].dtype), tuple(values.tolist())))
+    return tuple(parts)
+
+
+def test_text_keys_are_equal_exactly_when_the_cells_are() -> None:
+    """Columns drawn from few texts, the separator, empty and missing cells: the joined key
+    and the tuple of cells agree pair by pair, and a cell holding the separator or a missing
+    cell still keys (by its cells)."""
+    rng = np.random.default_rng(11)
+    alphabet = ["", "a", "b", "a\x1fb", "\x1f", None, np.nan, "ab"]
+    tables = []
+    for _ in range(400):
+        n = int(rng.integers(0, 4))
+        cells = [alphabet[i] for i in rng.integers(0, len(alphabet), n)]
+        if rng.random() < 0.5:  # text only, most often
+            cells = [c if isinstance(c, str) else "a" for c in cells]
+        dtype = "str" if rng.random() < 0.5 and all(isinstance(c, str) for c in cells) else object
+        tables.append(pd.DataFrame({"x": pd.Series(cells, dtype=dtype), "y": np.arange(n)}))
+    keys = [content_key(t, ["x", "y"]) for t in tables]
+    cells = [_cells_key(t, ["x", "y"]) for t in tables]
+    assert all(k is not None for k in keys)
+    for i in range(len(tables)):
+        for j in range(i + 1, len(tables)):
+            assert (keys[i] == keys[j]) == (cells[i] == cells[j]), (tables[i], tables[j])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpcr.pipeline import _blank, _fill_samples
+from qpcr.pipeline import _blank, _fill_samples, _names_as_text
 
 _NAMES = np.array(["D1 NV", "", " ", "MYC", "nan", "  x "], dtype=object)
 
@@ -20,7 +20,7 @@ def _names(rng: np.random.Generator, n: int, kind: int) -> pd.Series:
     if kind % 4 == 2:  # numbers among objects
         values = np.where(rng.random(n) < 0.3, 1.5, values)
     dtype = "str" if kind % 2 == 0 and kind % 4 != 2 else object
-    return pd.Series(pd.array(values, dtype=dtype) if dtype == "str" else values)
+    return pd.Series(pd.array(values, dtype=dtype) if dtype == "str" else values, dtype=dtype)
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -62,3 +62,17 @@ def test_fill_samples_is_its_pandas_formulation(seed: int) -> None:
     got = _fill_samples(wells, ["oxygen"], replicate)
     pd.testing.assert_frame_equal(got, _fill_samples_with_pandas(wells, ["oxygen"], replicate))
     pd.testing.assert_frame_equal(wells, before)  # the caller's table is untouched
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_names_as_text_are_the_column_cast_to_text(seed: int) -> None:
+    """Text, object (missing cells, numbers among names) and number columns: the distinct
+    cells of ``astype(str)``, whether or not the column is cast."""
+    rng = np.random.default_rng(seed)
+    column = _names(rng, int(rng.integers(0, 25)), seed)
+    if seed % 6 == 4:  # text with missing cells
+        names = np.where(rng.random(len(column)) < 0.3, None, rng.choice(_NAMES, len(column)))
+        column = pd.Series(pd.array(names, dtype="str"))
+    if seed % 6 == 5:
+        column = pd.Series(rng.normal(25, 2, len(column)))
+    assert _names_as_text(column) == set(column.astype(str).tolist())

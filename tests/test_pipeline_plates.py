@@ -62,3 +62,29 @@ def test_error_text_keeps_bracketed_section_names(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["analyze", str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "run.txt [Results]" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "indexes",
+    [
+        [pd.RangeIndex(3)],  # the one frame kept as it is
+        [pd.RangeIndex(3, name="row")],
+        [pd.RangeIndex(2, 5)],
+        [pd.RangeIndex(0, 6, 2)],
+        [pd.Index([2, 0, 1])],
+        [pd.RangeIndex(3), pd.RangeIndex(2)],
+    ],
+)
+def test_stacking_the_exports_wells_is_concat_with_a_fresh_index(indexes: list[pd.Index]) -> None:
+    """The wells of the exports one under the other as ``pd.concat(..., ignore_index=True)``
+    gives them: one frame numbered from 0 is returned as it is, any other is renumbered."""
+    from qpcr.pipeline import _stack
+
+    frames = [
+        pd.DataFrame({"well": [f"A{i}" for i in range(len(i))], "cq": 20.0 + i.to_numpy()}, index=i)
+        for i in indexes
+    ]
+    stacked, expected = _stack(frames), pd.concat(frames, ignore_index=True)
+    pd.testing.assert_frame_equal(stacked, expected, check_index_type=True)
+    assert stacked.index.name is None
+    assert type(stacked.index) is type(expected.index)
