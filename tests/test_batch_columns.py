@@ -137,3 +137,26 @@ def test_conform_columns_are_the_columns_of_conform(
     assert list(columns) == expected.columns.tolist()
     assert [c.dtype for c in columns.values()] == expected.dtypes.tolist()
     assert pd.DataFrame(columns).equals(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
+            st.none(), st.booleans(),
+        ),
+        min_size=1, max_size=12,
+    ),
+    st.booleans(),
+)  # fmt: skip
+def test_qc_rounding_skips_astype_only_where_it_changes_nothing(cells: list, typed: bool) -> None:
+    from qpcr.report.tables import _rounded
+
+    column = pd.Series(cells, dtype=object)
+    if typed:  # a float64 column as well as one held as objects
+        column = column.astype(float)
+    expected = [float(f"{v:.12g}") for v in column.astype(float).tolist()]
+    got = _rounded(column)
+    assert [repr(v) for v in got] == [repr(v) for v in expected]
+    assert [type(v) for v in got] == [float] * len(got)

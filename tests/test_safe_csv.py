@@ -140,3 +140,20 @@ def test_csv_rows_of_a_plate_table_by_hand() -> None:
         f"'-run,ann,,1e+16,-2,True,{end}"
     )
     assert csv_rows(frame.iloc[:0], [("export", "x")]) == (labels[:1] + labels[2:], "")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("abAB01_ "), min_size=1, max_size=4), min_size=70,
+             max_size=90, unique=True),
+    st.lists(_TEXT | st.sampled_from(["", "x1"]) | _NA, max_size=3),
+    st.sampled_from([object, "str"]),
+)  # fmt: skip
+def test_a_column_of_many_names_is_written_as_cell_by_cell(
+    names: list[str], odd: list, dtype: object
+) -> None:
+    # many distinct texts (a plate's wells): one scan decides that none needs escaping or
+    # quoting; a few odd cells (triggers, quotes, separators, missing) must still be seen
+    cells = [*odd, *names, *names[:5]]
+    frame = pd.DataFrame({"well": pd.Series(cells, dtype=dtype), "n": range(len(cells))})
+    _same(frame, [("export", "p1")])

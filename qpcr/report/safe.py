@@ -109,7 +109,8 @@ class _Unusual(Exception):
 
 
 #: A character that makes the csv module quote a cell (pandas writes rows with os.linesep).
-_QUOTE = re.compile(f'[,"\r\n{re.escape(os.linesep)}]')
+_QUOTING = (",", '"', "\r", "\n", os.linesep)
+_QUOTE = re.compile(f"[{re.escape(''.join(_QUOTING))}]")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -138,12 +139,31 @@ def _text_cell(value: Any) -> str:
     raise _Unusual
 
 
+#: Distinct texts beyond which one scan of them joined costs less than one look-up each.
+_MANY = 64
+#: ``str`` of False and True, by the bool.
+_BOOLS = ("False", "True")
+
+
+def _plain(texts: list[Any]) -> bool:
+    """Whether ``texts`` are all text that needs neither escaping nor quoting: one scan of
+    them joined (a separator inside a text can only say no, which the cell by cell path
+    settles)."""
+    if set(map(type, texts)) != {str}:
+        return False
+    joined = _SEPARATOR + _SEPARATOR.join(texts)
+    starts = (_SEPARATOR + trigger for trigger in _TRIGGERS)
+    return not any(map(joined.__contains__, (*starts, *_QUOTING)))
+
+
 def _cells(column: pd.Series) -> list[str]:
     """The cells of ``column`` as ``to_csv`` writes them after :func:`safe_frame`."""
     dtype = column.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
         numbers = column.to_numpy()
-        if dtype.kind in "biu":
+        if dtype.kind == "b":  # str of a bool by indexing, at half the cost of a call
+            return list(map(_BOOLS.__getitem__, numbers.tolist()))
+        if dtype.kind in "iu":
             return list(map(str, numbers.tolist()))
         if dtype == np.float64:  # Python's repr is numpy's str of a float64, at half the cost
             texts = list(map(repr, numbers.tolist()))
@@ -154,9 +174,12 @@ def _cells(column: pd.Series) -> list[str]:
         return texts
     if isinstance(dtype, pd.StringDtype) or dtype == np.dtype(object):
         values: list[Any] = column.to_numpy(dtype=object).tolist()
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) > _MANY and _plain(distinct):  # many names: wells, samples
+            return values
         # each distinct text formatted once; only text and missing values are keys (1, 1.0
         # and True would be one key)
-        known = {value: _text_cell(value) for value in dict.fromkeys(values)}
+        known = {value: _text_cell(value) for value in distinct}
         if all(type(value) is str and cell == value for value, cell in known.items()):
             return values  # text that needs neither escaping nor quoting, nothing missing
         return list(map(known.__getitem__, values))

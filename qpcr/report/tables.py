@@ -105,8 +105,12 @@ _UNWRITTEN = ("cq_used", "in_layout")
 def _rounded(column: pd.Series) -> list[float]:
     """``column`` rounded to 12 significant digits: a replicate range of Cq values read to 3
     decimals prints as 0.517, not 0.517000000000003 (binary float artefacts sit in the 16th
-    digit; no instrument reports Cq to 12)."""
-    return [float(f"{v:.12g}") for v in column.astype(float).tolist()]
+    digit; no instrument reports Cq to 12). Cells that are floats already (the qc table holds
+    them as objects) skip ``astype``, which costs more than the rounding."""
+    values = column.to_numpy().tolist()
+    if not all(type(v) is float for v in values):
+        values = column.astype(float).tolist()
+    return [float(f"{v:.12g}") for v in values]
 
 
 def _built(results: Results, names: Collection[str] | None) -> dict[str, pd.DataFrame]:
