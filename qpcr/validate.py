@@ -20,10 +20,10 @@ import pandas as pd
 from .calibrator import calibrator_sample
 from .config import AnalysisConfig
 from .errors import ConfigError, did_you_mean
-from .schema import TABLES, Column
+from .schema import TABLES, Column, Slot
 from .schema.wells import text_cells, unknown_rows
 
-__all__ = ["NOT_FACTORS", "PER_TARGET", "check_names", "entries", "on_plate"]
+__all__ = ["NOT_FACTORS", "PER_TARGET", "RESERVED", "check_names", "entries", "on_plate"]
 
 #: Wells-table columns that are not design factors: every column the wells schema declares
 #: (:data:`qpcr.schema.TABLES`), the working columns the engine drops before writing
@@ -34,6 +34,14 @@ NOT_FACTORS = frozenset(
     | {"cq_used", "in_layout", "row", "col", "plate_export", "well_export", "irc"}
 )
 
+#: Names a design factor or the biological-replicate column cannot take: the columns of the
+#: tables that carry the design beside their own (a factor named ``n`` would give
+#: fold_changes.csv two ``n`` columns) and the engine's working columns of the biological units
+#: and the model tables (``unit``, ``item``, ``n_samples``, ``name``, ``term``).
+RESERVED = frozenset(
+    {name for t in TABLES.values() if any(isinstance(c, Slot) for c in t.columns)
+     for name in t.names()} | {"unit", "item", "n_samples", "name", "term"}
+)  # fmt: skip
 
 TARGETS = "is not among the targets measured"
 
@@ -106,6 +114,22 @@ def _require(
             )
 
 
+def _refuse_reserved(config: AnalysisConfig) -> None:
+    """Refuse a design factor (a key of ``[control]``) or the replicate column named like a
+    column qpcr writes or works with (:data:`RESERVED`)."""
+    named = [(f, "factor", config.where("control")) for f in config.control if f != "sample"]
+    if config.replicate is not None:
+        named.insert(0, (config.replicate, "replicate column", config.where("replicate")))
+    for name, what, where in named:
+        if name in RESERVED:
+            raise ConfigError(
+                f"{what} '{name}' has the name of a column qpcr writes or works with; expected "
+                "another name",
+                where=where,
+                hint=f"Rename the layout column (e.g. '{name}_id') and where the settings name it",
+            )
+
+
 def _distinct_texts(column: pd.Series, rows: np.ndarray | None = None) -> list[str]:
     """A column's distinct values as text (``astype(str)``), in the order they first appear,
     of the rows a mask picks (None: all). The cells as a list first (iterating a text Series
@@ -165,6 +189,7 @@ def check_names(
     targets measured; expected one of GAPDH, MYC. did you mean 'GAPDH'?
     """
     unknown = unknown_rows(wells)
+    _refuse_reserved(config)
     columns = [c for c in wells.columns if c not in NOT_FACTORS]
     if config.replicate is not None:
         _require([config.replicate], columns, "replicate column '{}'", config.where("replicate"))

@@ -20,6 +20,7 @@ the well as not to be used, which makes it ``invalid``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -50,7 +51,6 @@ DECIMAL_HINT = 'Say which decimal mark the file uses: decimal="," (27,51) or dec
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _EXPONENT = re.compile(r"[eE][+-]?\d+$")
 _NUMERIC = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*$")
-_PATTERNS: dict[tuple[str, bool], re.Pattern[str]] = {}
 
 
 def check_decimal(decimal: str | None) -> str | None:
@@ -260,14 +260,18 @@ def decimal_mark(
     return "."
 
 
+def _number(decimal: str, grouped: bool = False) -> str:
+    """The regular expression of one number with ``decimal`` as its mark (``grouped``: with
+    thousands separators), which :func:`to_number` accepts."""
+    dec = re.escape(decimal)
+    sep = re.escape("." if decimal == "," else ",")
+    whole = rf"(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)" if grouped else r"\d+"
+    return rf"[+-]?(?:{whole}(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?"
+
+
+@functools.cache
 def _pattern(decimal: str, grouped: bool) -> re.Pattern[str]:
-    key = (decimal, grouped)
-    if key not in _PATTERNS:
-        dec = re.escape(decimal)
-        sep = re.escape("." if decimal == "," else ",")
-        whole = rf"(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)" if grouped else r"\d+"
-        _PATTERNS[key] = re.compile(rf"^[+-]?(?:{whole}(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?$")
-    return _PATTERNS[key]
+    return re.compile(rf"^{_number(decimal, grouped)}$")
 
 
 def to_number(value: object, decimal: str = ".", grouped: bool = False) -> float:
@@ -364,16 +368,11 @@ def read_numbers(
     return values
 
 
-_NUMBER_LINES: dict[str, re.Pattern[str]] = {}
-
-
+@functools.cache
 def _number_lines(decimal: str) -> re.Pattern[str]:
     """LF-joined plain numbers (``to_number``'s text pattern, ASCII digits only)."""
-    if decimal not in _NUMBER_LINES:
-        dec = re.escape(decimal)
-        number = rf"[+-]?(?:\d+(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?"
-        _NUMBER_LINES[decimal] = re.compile(rf"{number}(?:\n{number})*", re.ASCII)
-    return _NUMBER_LINES[decimal]
+    number = _number(decimal)
+    return re.compile(rf"{number}(?:\n{number})*", re.ASCII)
 
 
 def _plain_cq(
