@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["Kept", "content_key"]
@@ -92,10 +93,14 @@ def content_key(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | No
     False
     >>> print(content_key(pd.DataFrame({"x": [1, "1"]}), ["x"]))
     None
+    >>> print(content_key(pd.DataFrame({"x": pd.Categorical(["a"], ["b", "a"])}), ["x"]))
+    None
     """
     parts: list[Any] = []
     for name in columns:
         column = table[name]
+        if not isinstance(column.dtype, (np.dtype, pd.StringDtype)):  # categories, nullable
+            return None  # numbers, dates: their order and meaning lie outside the cells
         values = column.to_numpy()
         if values.dtype.kind in "biufc":
             parts.append((name, str(column.dtype), values.tobytes()))

@@ -117,3 +117,24 @@ def test_text_keys_are_equal_exactly_when_the_cells_are() -> None:
     for i in range(len(tables)):
         for j in range(i + 1, len(tables)):
             assert (keys[i] == keys[j]) == (cells[i] == cells[j]), (tables[i], tables[j])
+
+
+def test_categories_are_not_keyed_a_reordered_one_is_computed_afresh() -> None:
+    """Two categorical columns with the same cells and other categories would share a key if
+    the cells alone made it: the units would come back in the first one's order."""
+    from qpcr import groups
+    from qpcr.groups import biological_units
+
+    cells = ["hyp", "hyp", "ctrl", "ctrl"]
+    first = pd.Categorical(cells, categories=["ctrl", "hyp"])
+    second = pd.Categorical(cells, categories=["hyp", "ctrl", "other"])
+    assert content_key(pd.DataFrame({"g": first}), ["g"]) is None
+    samples = pd.DataFrame({"target": "MYC", "sample": ["s1", "s2", "s3", "s4"],
+                            "log2_rq": [-5.0, -5.3, -4.8, -4.0]})  # fmt: skip
+    biological_units(samples.assign(g=first), "log2_rq", "target", ["g"], None)
+    again = biological_units(samples.assign(g=second), "log2_rq", "target", ["g"], None)
+    groups._UNITS.clear()
+    groups._KEYS.clear()
+    fresh = biological_units(samples.assign(g=second), "log2_rq", "target", ["g"], None)
+    pd.testing.assert_frame_equal(again, fresh)
+    assert list(again["g"].cat.categories) == ["hyp", "ctrl", "other"]

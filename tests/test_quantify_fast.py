@@ -361,10 +361,15 @@ def _layout_wells(**changes: list[object]) -> pd.DataFrame:
 
 
 def test_sample_attributes_kept_by_content_equal_a_fresh_computation() -> None:
+    from qpcr.stages import replicates
+
     wells = _layout_wells()
     first = _sample_attributes(wells, ["oxygen"], "donor")
+    kept = list(replicates._ATTRIBUTES)
     again = _sample_attributes(wells.copy(), ["oxygen"], "donor")
-    assert again is first  # the same content: kept
+    assert list(replicates._ATTRIBUTES) == kept  # the same content: a hit
+    again.loc[0, "oxygen"] = "changed"  # the caller's copy: the kept table stays as made
+    again = _sample_attributes(wells.copy(), ["oxygen"], "donor")
     pd.testing.assert_frame_equal(again, _attributes(wells, ["oxygen", "donor"]))
     assert list(first["oxygen"]) == ["normoxia", "hypoxia"]
     # changed content misses: a level, a well outside the layout, the factors asked for
@@ -372,7 +377,10 @@ def test_sample_attributes_kept_by_content_equal_a_fresh_computation() -> None:
     assert list(_sample_attributes(changed, ["oxygen"], "donor")["oxygen"]) == [
         "anoxia", "hypoxia"]  # fmt: skip
     outside = _layout_wells(exclude_code=["not_in_layout", "", "", "", "control"])
-    assert _sample_attributes(outside, ["oxygen"], "donor") is not first
+    before = len(replicates._ATTRIBUTES)
+    got = _sample_attributes(outside, ["oxygen"], "donor")
+    assert len(replicates._ATTRIBUTES) == min(before + 1, replicates._ATTRIBUTES.size)  # a miss
+    pd.testing.assert_frame_equal(got, _attributes(outside, ["oxygen", "donor"]))
     assert list(_sample_attributes(wells, ["oxygen"], None).columns) == ["sample", "oxygen"]
 
 

@@ -201,7 +201,7 @@ def _exit(code: object) -> None:
         or (threading is not None and threading.active_count() > 1)
     ):
         return
-    atexit._run_exitfuncs()
+    atexit._run_exitfuncs()  # CPython's own (private) runner of the registered handlers
     try:
         sys.stdout.flush()
         sys.stderr.flush()

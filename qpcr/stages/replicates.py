@@ -85,7 +85,8 @@ def _sample_attributes(
     (:func:`_attributes`), kept by the content of the columns they are read from."""
     cols = [*factors, *([replicate] if replicate else [])]
     key = content_key(wells, ["sample", "sample_type", "exclude_code", *cols])
-    return _ATTRIBUTES.get(key, lambda: _attributes(wells, cols))
+    # a shallow copy (copy on write): a caller's change never reaches the next plate's table
+    return _ATTRIBUTES.get(key, lambda: _attributes(wells, cols)).copy(deep=False)
 
 
 def _attributes(wells: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
