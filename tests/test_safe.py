@@ -92,10 +92,11 @@ _CELLS = st.one_of(
 
 def _every_cell(df: pd.DataFrame) -> pd.DataFrame:
     """safe_frame as it was first written: every distinct value of every text column
-    looked at."""
+    (categories of text included) looked at."""
     out = df.copy()
     for name, dtype in df.dtypes.items():
-        textual = pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+        held = dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
+        textual = pd.api.types.is_object_dtype(held) or pd.api.types.is_string_dtype(held)
         if textual and any(escape_cell(v) is not v for v in df[name].unique()):
             out[name] = df[name].map(escape_cell, na_action="ignore")
     return out
@@ -109,10 +110,21 @@ def test_safe_frame_escapes_what_looking_at_every_cell_escapes(
     frame = pd.DataFrame({
         "mixed": pd.Series([cell for cell, _ in rows], dtype=object),
         "text": pd.array([text for _, text in rows], dtype="str"),
-        "category": pd.Categorical([text for _, text in rows]),  # not text: left alone
+        "category": pd.Categorical([text for _, text in rows]),  # categories of text
         "number": np.arange(len(rows), dtype=float),
     })  # fmt: skip
     out, expected = safe_frame(frame), _every_cell(frame)
     for name in frame:
         assert out[name].dtype == expected[name].dtype
         assert list(map(repr, out[name])) == list(map(repr, expected[name]))
+
+
+def test_a_categorical_text_column_is_escaped_too() -> None:
+    """A table built in Python may hold categories (a design factor): their texts are cells a
+    spreadsheet reads like any other."""
+    from qpcr.report.safe import csv_text
+
+    frame = pd.DataFrame({"group": pd.Categorical(["=1+1", "ctrl", "=1+1"]), "x": [1.0, 2, 3]})
+    assert safe_frame(frame)["group"].tolist() == ["'=1+1", "ctrl", "'=1+1"]
+    assert "'=1+1" in csv_text(frame)
+    assert "\n=1+1" not in csv_text(frame)

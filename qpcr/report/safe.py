@@ -52,7 +52,10 @@ def escape_cell(value: Any) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _textual(dtype: Any) -> bool:
-    """Whether a column of this dtype may hold text (object or string dtypes)."""
+    """Whether a column of this dtype may hold text (object or string dtypes, or categories
+    of them)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _textual(dtype.categories.dtype)
     return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
