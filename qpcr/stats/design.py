@@ -109,6 +109,14 @@ class _Design:
                     where=f"{where}, column {f!r}",
                     hint="expected at least 2 levels to compare; drop the factor from the list",
                 )
+        units = list(dict.fromkeys(self.frame["block"].tolist())) if block else []
+        if block and len(units) < 2:
+            raise DesignError(
+                f"{len(units)} biological replicate(s) with data ({', '.join(map(str, units))})",
+                where=where,
+                hint="expected at least 2 to block on; with one, the factors cannot be tested "
+                "against the variation between replicates",
+            )
         self._refuse_technical_replicates(data)
 
     def _refuse_technical_replicates(self, data: pd.DataFrame) -> None:
