@@ -46,6 +46,8 @@ _DEFAULT_THRESHOLD: dict[Method, float] = {
 #: normal replicates with the expected technical SD: a group drawn from the sampling model is
 #: flagged with probability 1 − POISSON_COVERAGE (methods §2.8).
 POISSON_COVERAGE = 0.999
+#: normal_range_quantile(n) at POISSON_COVERAGE, n = 2-4 (~3 ms each; a test recomputes them)
+_RANGE_QUANTILES = {2: 4.6535075310270155, 3: 5.063452578036193, 4: 5.308803982132545}
 #: Above this many copies per well the Poisson SD uses its large-λ form 1/(ln E·√λ).
 _EXACT_COPIES = 2000.0
 #: Methods-text wording of each rule; ``{threshold}`` is the range rule's threshold (cycles).
@@ -233,10 +235,8 @@ def normal_range_quantile(n: int, p: float = POISSON_COVERAGE) -> float:
 
     Parameters
     ----------
-    n
-        Number of values (≥ 2).
-    p
-        Probability.
+    n, p
+        Number of values (≥ 2) and the probability.
 
     Returns
     -------
@@ -250,6 +250,8 @@ def normal_range_quantile(n: int, p: float = POISSON_COVERAGE) -> float:
     >>> round(normal_range_quantile(2, 0.99), 2), round(normal_range_quantile(3, 0.99), 2)
     (3.64, 4.12)
     """
+    if p == POISSON_COVERAGE and n in _RANGE_QUANTILES:
+        return _RANGE_QUANTILES[n]
     from scipy import special
 
     if n < 2:

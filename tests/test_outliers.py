@@ -197,3 +197,16 @@ def test_result_does_not_depend_on_well_order(values: list[float], order: list[i
     out = flag_replicate_outliers(cq, groups, method="mad")
     shuffled = flag_replicate_outliers(cq.iloc[perm], groups.iloc[perm], method="mad")
     pd.testing.assert_series_equal(out["outlier"], shuffled["outlier"].loc[out.index])
+
+
+def test_the_kept_range_quantiles_are_what_the_bisection_gives(monkeypatch) -> None:
+    """The table of the common replicate counts holds the computed values to the bit."""
+    from qpcr import outliers
+
+    kept = dict(outliers._RANGE_QUANTILES)
+    monkeypatch.setattr(outliers, "_RANGE_QUANTILES", {})
+    outliers.normal_range_quantile.cache_clear()
+    try:
+        assert {n: outliers.normal_range_quantile(n) for n in kept} == kept
+    finally:
+        outliers.normal_range_quantile.cache_clear()
