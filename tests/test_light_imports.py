@@ -26,6 +26,15 @@ def _loaded_after(
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def _program(argv: list[str]) -> str:
+    """Code that runs ``qpcr`` as the program with ``argv`` and checks it exits 0."""
+    return (
+        f"import runpy\nsys.argv = {argv!r}\n"
+        "try:\n    runpy.run_module('qpcr', run_name='__main__')\nexcept SystemExit as exc:\n"
+        "    assert not exc.code, exc.code"
+    )
+
+
 def test_importing_the_pipeline_and_the_stats_is_light() -> None:
     assert _loaded_after("import qpcr.pipeline, qpcr.stats, qpcr.config") == []
 
@@ -76,11 +85,7 @@ def test_the_command_to_tables_imports_only_what_tables_need(tmp_path: Path) -> 
             str(EXAMPLE / "quantstudio_384_layout.csv"), "--config",
             str(EXAMPLE / "analysis.toml"), "--out", str(tmp_path / "out"), "--no-figures",
             "--no-workbook", "--quiet"]  # fmt: skip
-    code = (
-        f"import runpy\nsys.argv = {argv!r}\n"
-        "try:\n    runpy.run_module('qpcr', run_name='__main__')\nexcept SystemExit as exc:\n"
-        "    assert not exc.code, exc.code"
-    )
+    code = _program(argv)
     unneeded = ("qpcr.report.figures", "qpcr.report.workbook", "qpcr.report.summary",
                 "qpcr.io.rdml_write", "rich", "rich.console")  # fmt: skip
     assert _loaded_after(code, (*HEAVY, *unneeded)) == []
@@ -96,10 +101,6 @@ def test_a_quiet_batch_does_not_import_the_terminal_library(tmp_path: Path) -> N
             str(EXAMPLE / "quantstudio_384_layout.csv"), "--config",
             str(EXAMPLE / "analysis.toml"), "--out", str(tmp_path / "out"), "--quiet",
             "--jobs", "1"]  # fmt: skip
-    code = (
-        f"import runpy\nsys.argv = {argv!r}\n"
-        "try:\n    runpy.run_module('qpcr', run_name='__main__')\nexcept SystemExit as exc:\n"
-        "    assert not exc.code, exc.code"
-    )
+    code = _program(argv)
     assert _loaded_after(code, ("rich", "rich.console", "rich.progress")) == []
     assert (tmp_path / "out" / "fold_changes.csv").is_file()
