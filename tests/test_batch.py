@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,6 +106,7 @@ def test_workers_taking_runs_of_plates_give_the_outcomes_in_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def analyse(job: batch._Job) -> batch._Outcome:  # forked workers see the patched module
+        time.sleep(0.01)  # a plate takes time: an instant one lets one worker take every run
         return batch._Outcome(f"{job.plate.name}@{os.getpid()}", {})
 
     monkeypatch.setattr(batch, "_analyse", analyse)
