@@ -4,7 +4,7 @@ workers go on answering.
 
 The processes are started with ``spawn`` (a fresh interpreter, the same on Linux, macOS and
 Windows; no fork of a server that runs threads) on the first job, and each runs one job at a
-time: the analysis keeps caches that were not written for threads, and needs none.
+time: an analysis is CPU-bound Python, which threads of one process would run on one core.
 """
 
 from __future__ import annotations
