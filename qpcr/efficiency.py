@@ -13,13 +13,13 @@ The fitting itself is :mod:`qpcr.curves`.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .regex import lazy_pattern
 
 __all__ = [
     "AGREEMENT_TOLERANCE",
@@ -40,7 +40,7 @@ MIN_R_SQUARED = 0.98
 #: below what either method resolves on a real plate.
 AGREEMENT_TOLERANCE = 0.01
 
-_PERCENT_RE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d*)?)\s*%\s*$")
+_PERCENT_RE = lazy_pattern(r"^\s*([+-]?\d+(?:[.,]\d*)?)\s*%\s*$")
 
 
 def parse_efficiency(

@@ -50,6 +50,7 @@ from .errors import (
     listed,
 )
 from .io._tabular import parse_bool
+from .regex import lazy_pattern
 
 __all__ = [
     "inter_run_calibration",
@@ -60,7 +61,7 @@ __all__ = [
     "stack_layouts",
 ]
 
-_SUFFIX = re.compile(r"[\s._-]*(layout|results?|exports?|data)$", re.IGNORECASE)
+_SUFFIX = lazy_pattern(r"[\s._-]*(layout|results?|exports?|data)$", re.IGNORECASE)
 _KEYS = ["plate", "sample", "target"]
 
 

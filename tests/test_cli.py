@@ -193,6 +193,26 @@ def test_every_command_is_checked() -> None:
     ]  # fmt: skip
 
 
+def test_each_command_is_registered_by_the_module_named_for_it() -> None:
+    """The map the app imports a command's module by holds what the modules register."""
+    from qpcr.cli import COMMAND_MODULES
+
+    registered_by = {name: app.commands[name].callback.__module__ for name in app.commands}
+    assert registered_by == {name: f"qpcr.cli.{module}" for name, module in COMMAND_MODULES.items()}
+    assert list(app.commands) == list(COMMAND_MODULES)  # the order qpcr --help lists them
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    """Running a command imports the module that registers it, not the other commands'."""
+    code = (
+        "import sys\nfrom qpcr.cli import main\n"
+        "try:\n    main(['formats'])\nexcept SystemExit as exc:\n    assert not exc.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith('qpcr.cli.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip().splitlines()[-1] == "['qpcr.cli.inspect', 'qpcr.cli.options']"
+
+
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)], ids=["qpcr", *COMMANDS])
 def test_help_shows_human_metavars(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])

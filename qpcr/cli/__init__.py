@@ -11,14 +11,16 @@ derived from :mod:`qpcr.settings` and the shared option types; one module per co
 (:mod:`~qpcr.cli.analyze`, :mod:`~qpcr.cli.export_rdml`, :mod:`~qpcr.cli.inspect`,
 :mod:`~qpcr.cli.stability`, :mod:`~qpcr.cli.check`, :mod:`~qpcr.cli.template`,
 :mod:`~qpcr.cli.batch`, :mod:`~qpcr.cli.curves`, :mod:`~qpcr.cli.serve`) registers its commands
-on :data:`app`.
+on :data:`app` when it is imported: only when one of its commands is asked for
+(:data:`COMMAND_MODULES`), so a command line imports the one command it runs.
 """
 
 import atexit
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from importlib import import_module
 from typing import Any
 
 import click
@@ -26,7 +28,7 @@ import click
 from ..errors import QpcrError
 from ..settings import SETTINGS, choices, listed
 
-__all__ = ["OPTIONS", "app", "main", "user_errors"]
+__all__ = ["COMMAND_MODULES", "OPTIONS", "app", "main", "user_errors"]
 
 #: Thread-count variables of the BLAS libraries numpy may be built with. The analysis solves
 #: least-squares problems a few dozen rows long, where extra BLAS threads only cost: starting
@@ -66,11 +68,58 @@ class Command(click.Command):
                     formatter.write_dl(rows)
 
 
+#: Each command → the module of this package that registers it, in the order ``qpcr --help``
+#: lists them.
+COMMAND_MODULES = {
+    "analyze": "analyze",
+    "batch": "batch",
+    "export-rdml": "export_rdml",
+    "stability": "stability",
+    "inspect": "inspect",
+    "formats": "inspect",
+    "check": "check",
+    "template": "template",
+    "serve": "serve",
+    "curves": "curves",
+}
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """A group's commands by name: asking for a command imports the module that registers it
+    (:data:`COMMAND_MODULES`, about 0.3 ms each with its options); listing them imports them
+    all and lists them in that order, then any other command in the order it was added."""
+
+    def __init__(self) -> None:
+        self._added: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._added and name in COMMAND_MODULES:
+            import_module(f"{__name__}.{COMMAND_MODULES[name]}")
+        return self._added[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._added[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._added[name]
+
+    def __iter__(self) -> Iterator[str]:
+        listed = [name for name in COMMAND_MODULES if name in self]
+        return iter([*listed, *(name for name in self._added if name not in listed)])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
 class _Group(click.Group):
-    """The commands in the order they were registered (click sorts them by name), each a
-    :class:`Command`."""
+    """The commands in the order of :data:`COMMAND_MODULES` (click sorts them by name), each a
+    :class:`Command`, each command's module imported when the command is asked for."""
 
     command_class = Command
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
@@ -208,8 +257,3 @@ def _exit(code: object) -> None:
     except Exception:  # a closed pipe: the usual exit reports it
         return
     os._exit(code or 0)
-
-
-# The command groups register their commands on ``app`` (they import it from here), in the
-# order ``qpcr --help`` lists them.
-from . import analyze, batch, export_rdml, stability, inspect, check, template, serve, curves  # noqa: E402, F401, I001

@@ -11,15 +11,15 @@ format only recognises what real files show and refuses them with a clear messag
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..errors import ExportParseError
+from ..regex import lazy_pattern
 from ._tabular import norm_header
 from .registry import Export, ExportFormat, FileSample, register
 
 NAME = "agilent"
-_SECTION_CELL = re.compile(r"^[a-z][a-z ]*:[^:]+$")
+_SECTION_CELL = lazy_pattern(r"^[a-z][a-z ]*:[^:]+$")
 _HINT = (
     "In MxPro open the analysis, choose Results > Text Report (or export the 'Results' table "
     "with the Ct column) and pass that file; it is not supported yet, so meanwhile convert it "

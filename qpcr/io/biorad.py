@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..plate import normalise_well, plate_for_wells
+from ..regex import lazy_pattern
 from ..schema import normalise_sample_type
 from ._tabular import (
     CQ_HEADERS,
@@ -45,13 +46,13 @@ _REQUIRED = ("well", "fluor", "content")
 #: Content prefixes that normalise_sample_type does not know.
 _CONTENT_ALIASES = {"neg ctrl": "ntc"}
 #: The replicate number of a ``Content`` (``Unkn-01``).
-_REPLICATE = re.compile(r"-\d+$")
+_REPLICATE = lazy_pattern(r"-\d+$")
 #: Localised "not a number" words CFX Manager writes instead of NaN.
 _LOCAL_NAN = {"non numérique", "non numerique", "nicht numerisch", "no numérico"}
 _RUN_INFO_KEYS = {"file name", "run started", "run ended", "base serial number"}
 #: Where the shared name prefix of a CFX Cq Results export ends (:func:`name_prefix`).
-QUANTIFICATION = re.compile(r"quantification", re.IGNORECASE)
-_RUN_INFO = re.compile(r"run information", re.IGNORECASE)
+QUANTIFICATION = lazy_pattern(r"quantification", re.IGNORECASE)
+_RUN_INFO = lazy_pattern(r"run information", re.IGNORECASE)
 
 
 def _header_cells(line: str) -> tuple[list[str], str] | None:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
+from ..regex import lazy_pattern
 from ._tabular import as_text, norm_header, read_text, split_rows, workbook_rows
 from .biorad import NAME, QUANTIFICATION, kind_of_rows, name_prefix
 from .numbers import column_names, decimal_mark, read_numbers
@@ -26,11 +27,11 @@ from .registry import FileSample, read_run
 
 __all__ = ["read_curves"]
 
-_CQ_RESULTS = re.compile(r"cq.results", re.IGNORECASE)
+_CQ_RESULTS = lazy_pattern(r"cq.results", re.IGNORECASE)
 #: Where the shared name prefix of a CFX curve export ends.
-_CURVE_FILE = re.compile(r"quantification|melt curve", re.IGNORECASE)
+_CURVE_FILE = lazy_pattern(r"quantification|melt curve", re.IGNORECASE)
 #: What a curve file's name adds after ``... Results``: its fluor or target (``_SYBR``).
-_CURVE_SUFFIX = re.compile(r"results[ _-]+(.+)$", re.IGNORECASE)
+_CURVE_SUFFIX = lazy_pattern(r"results[ _-]+(.+)$", re.IGNORECASE)
 
 
 def read_curves(path: Path, sample: FileSample, sniffed: tuple[str, str | None]) -> pd.DataFrame:

@@ -18,7 +18,6 @@ Wide
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,6 +25,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well
+from ..regex import lazy_pattern
 from ._tabular import as_text, first_table_rows, norm_header, split_rows
 from .biorad import kind_of_line
 from .raw_curves import numeric_columns
@@ -39,7 +39,7 @@ _WIDE: Final = {"cycle": "amplification", "cycles": "amplification", "temperatur
 #: Headers that make a long table a Cq table instead.
 _CQ: Final = {"cq", "ct", "cp", "crt", "cq mean", "ct mean"}
 _TEXT: Final = ("plate", "target", "sample", "reporter")
-_NUMBER = re.compile(r"^\d+$")
+_NUMBER = lazy_pattern(r"^\d+$")
 
 
 def _shape(header: list[str]) -> str | None:

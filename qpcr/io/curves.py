@@ -20,12 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..schema.curves import tidy_curves
-from . import agilent, biorad, biorad_curves, curve_table, raw_curves, roche, runfiles
+from . import agilent, biorad, curve_table, raw_curves, roche, runfiles
 from .curve_table import read_curve_table
 from .failures import damaged_file
 from .numbers import check_decimal
 from .registry import Export, FileSample, open_export
-from .rex_curves import read_rex
 
 #: A curve reader bound to its file.
 _Reader = Callable[[], pd.DataFrame]
@@ -158,6 +157,8 @@ def raw_curves_of(
 
 
 def _biorad(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
+    from . import biorad_curves
+
     sniffed = biorad.sniff(sample)  # the file's head is cached: no second read
     if sniffed is None or sniffed[0] not in _X:
         return None
@@ -177,6 +178,8 @@ def _mxpro(path: Path, sample: FileSample, decimal: str | None) -> _Reader | Non
 
 
 def _rex(path: Path, sample: FileSample, decimal: str | None) -> _Reader | None:
+    from .rex_curves import read_rex
+
     return partial(read_rex, path, sample) if runfiles.sniff(sample) == "rex" else None
 
 

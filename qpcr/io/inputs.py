@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..regex import lazy_pattern
 from .budget import InputBudget, budget, over_budget
 from .workbooks import check_ole2, check_zip
 
@@ -251,7 +252,7 @@ def check_text(data: bytes, where: str, limits: InputBudget | None = None) -> No
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 #: The bytes Windows-1252 leaves undefined: text holding one (and not UTF-8) cannot be decoded.
-_NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_NOT_CP1252 = lazy_pattern(rb"[\x81\x8d\x8f\x90\x9d]")
 
 
 def describe_bytes(data: bytes) -> str:

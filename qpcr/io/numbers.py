@@ -29,6 +29,7 @@ from typing import cast
 import numpy as np
 
 from ..errors import ExportParseError, InputError
+from ..regex import lazy_pattern
 from ..schema import NON_DETECT_TOKENS
 
 __all__ = [
@@ -48,7 +49,7 @@ MAX_CYCLES = 100.0
 
 DECIMAL_HINT = 'Say which decimal mark the file uses: decimal="," (27,51) or decimal="." (27.51)'
 
-_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_SPACES = lazy_pattern(r"[\s\u00a0\u202f']")
 _EXPONENT = re.compile(r"[eE][+-]?\d+$")
 _NUMERIC = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*$")
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import ExportParseError, InputError
 from ..plate import PLATES, normalise_well, plate_for_wells
+from ..regex import lazy_pattern
 from ._tabular import (
     as_text,
     decode_bytes,
@@ -36,7 +37,7 @@ from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
 NAME = "roche"
 _TITLE = re.compile(r"^\s*Experiment:\s*(?P<name>.*?)\s*Selected Filter:\s*(?P<filter>.*?)\s*$")
-_DEFAULT_NAME = re.compile(r"^sample\s*\d+$", re.IGNORECASE)
+_DEFAULT_NAME = lazy_pattern(r"^sample\s*\d+$", re.IGNORECASE)
 _HEADER = ("include", "pos", "name", "cp")
 
 

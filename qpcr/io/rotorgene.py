@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import ExportParseError
 from ..plate import is_whole
+from ..regex import lazy_pattern
 from ..schema import normalise_sample_type
 from ._tabular import (
     as_text,
@@ -38,7 +39,7 @@ from .registry import Export, ExportFormat, FileSample, RunInfo, register
 
 NAME = "rotorgene"
 _MARKER = "excel analysed data export"
-_BLOCK = re.compile(
+_BLOCK = lazy_pattern(
     r"^quantitative analysis of\s+(?P<run>.+?)\.(?P<channel>[^.(]+?)\s*(?:\((?P<page>.*)\))?\s*$",
     re.IGNORECASE,
 )

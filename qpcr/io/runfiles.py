@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from ..errors import UnrecognizedFormatError
+from ..regex import lazy_pattern
 from .registry import Export, ExportFormat, FileSample, register
 
 NAME = "runfile"
@@ -43,8 +44,8 @@ _RUN_FILES = {
         "the Abs Quant results as text (Export > text, 'Include Color Pos Name Cp ...')",
     ),
 }
-_REX = re.compile(r"<Experiment>\s*<RexHeader>\s*REX", re.IGNORECASE)
-_LC480 = re.compile(r"LCS480|LightCycler\s*480|LC480", re.IGNORECASE)
+_REX = lazy_pattern(r"<Experiment>\s*<RexHeader>\s*REX", re.IGNORECASE)
+_LC480 = lazy_pattern(r"LCS480|LightCycler\s*480|LC480", re.IGNORECASE)
 
 
 def _kind(sample: FileSample) -> str | None:

@@ -18,7 +18,6 @@ legacy ``.xls`` declares, so a small file can ask for gigabytes and abort the pr
 
 from __future__ import annotations
 
-import re
 import struct
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ExportParseError
+from ..regex import lazy_pattern
 from .budget import InputBudget, amounts, over_budget
 from .safety import open_zip, refuse_doctype, zip_errors
 
@@ -38,15 +38,15 @@ __all__ = ["check_ole2", "check_zip"]
 
 _CHUNK = 1024 * 1024
 _RESAVE = "Re-save the workbook from the instrument software or Excel"
-_SHEET_ROOT = re.compile(rb"<(\w+:)?(worksheet|document-content)[\s>]")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"([A-Z]*)(\d*):?([A-Z]*)(\d*)\"")
+_SHEET_ROOT = lazy_pattern(rb"<(\w+:)?(worksheet|document-content)[\s>]")
+_DIMENSION = lazy_pattern(rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"([A-Z]*)(\d*):?([A-Z]*)(\d*)\"")
 #: A row's or a cell's reference (``<row r="12">``, ``<c r="B12">``): no other element of a
 #: worksheet has an attribute named ``r``.
-_REFERENCE = re.compile(rb' r="([A-Z]{0,6})(\d{1,12})"')
-_ODS_TOKEN = re.compile(
+_REFERENCE = lazy_pattern(rb' r="([A-Z]{0,6})(\d{1,12})"')
+_ODS_TOKEN = lazy_pattern(
     rb"<(?:\w+:)?(table-row|table-cell|covered-table-cell)(\s[^>]*?)?(/?)>|</(?:\w+:)?table>"
 )
-_REPEAT = re.compile(rb"number-(?:rows|columns)-repeated=\"(\d{1,12})\"")
+_REPEAT = lazy_pattern(rb"number-(?:rows|columns)-repeated=\"(\d{1,12})\"")
 
 
 def _column_number(letters: bytes) -> int:

@@ -20,10 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..regex import lazy_pattern
+
 __all__ = ["csv_rows", "csv_text", "escape_cell", "safe_frame"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_PLAIN_NUMBER = lazy_pattern(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def escape_cell(value: Any) -> Any:
@@ -61,7 +63,7 @@ def _textual(dtype: Any) -> bool:
 
 #: A trigger at the start of a text, in the distinct texts of a column joined by _SEPARATOR.
 _SEPARATOR = "\x1f"
-_STARTS = re.compile(f"(?:^|{_SEPARATOR})[{re.escape(''.join(_TRIGGERS))}]")
+_STARTS = lazy_pattern(f"(?:^|{_SEPARATOR})[{re.escape(''.join(_TRIGGERS))}]")
 
 
 def _may_trigger(column: pd.Series) -> bool:

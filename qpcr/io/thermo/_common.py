@@ -16,6 +16,7 @@ import pandas as pd
 
 from ...errors import ExportParseError, FormatWarning, InputError
 from ...plate import PLATES, PlateFormat, is_whole, normalise_well, normalise_wells, plate_for_wells
+from ...regex import lazy_pattern
 from ...schema import VENDOR_FLAGS, normalise_sample_type
 from .._tabular import (
     CQ_HEADERS,
@@ -41,9 +42,9 @@ CLASSIC, DA_V1, DA_V2, WELLRESULT, SDS = (
 _KEY_LINE = re.compile(r"^\*\s*[A-Za-z][^=]*=")
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 _PLATE_IN_BLOCK = re.compile(r"(384|96|48)")
-_SPURIOUS_FLOAT = re.compile(r"^-?\d+\.0$")
+_SPURIOUS_FLOAT = lazy_pattern(r"^-?\d+\.0$")
 _WELL_TEXT = r"\d+(?:\.0)?|[A-Za-z]{1,2}\d{1,3}"
-_WELL_LIKE = re.compile(rf"^({_WELL_TEXT})$")
+_WELL_LIKE = lazy_pattern(rf"^({_WELL_TEXT})$")
 #: LF-joined first cells that are each empty or well-like (:data:`_WELL_LIKE`).
 _WELL_LINES = re.compile(rf"(?:{_WELL_TEXT})?(?:\n(?:{_WELL_TEXT})?)*")
 
