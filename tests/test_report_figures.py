@@ -321,3 +321,24 @@ def test_a_failed_png_write_names_the_file(
     with pytest.raises(InputError, match=r"fold_changes.png: cannot write here \(no space"):
         write_figures(results, tmp_path, ("png", "svg"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fold_changes.svg", "ratios.svg"]
+
+
+@pytest.mark.parametrize("opaque", [True, False])
+def test_png_rows_are_the_pixels_after_a_zero_filter_byte(opaque: bool) -> None:
+    """The encoded file is, byte for byte, the one built the plain way: each row a 0 byte (no
+    filter) then its pixels' RGB (or RGBA) bytes, compressed at ``PNG_LEVEL``."""
+    import struct
+    import zlib
+
+    from qpcr.report.png import PNG_LEVEL, encode_png
+
+    rng = np.random.default_rng(11)
+    pixels = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    pixels[..., 3] = 255 if opaque else rng.integers(0, 256, (37, 53))
+    data = encode_png(pixels, 300)
+    kept = pixels[..., :3] if opaque else pixels
+    rows = b"".join(b"\x00" + row.tobytes() for row in kept)
+    idat = zlib.compress(rows, PNG_LEVEL)
+    start = data.index(b"IDAT")
+    assert struct.unpack(">I", data[start - 4 : start])[0] == len(idat)
+    assert data[start + 4 : start + 4 + len(idat)] == idat
