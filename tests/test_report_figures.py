@@ -321,3 +321,77 @@ def test_a_failed_png_write_names_the_file(
     with pytest.raises(InputError, match=r"fold_changes.png: cannot write here \(no space"):
         write_figures(results, tmp_path, ("png", "svg"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fold_changes.svg", "ratios.svg"]
+
+
+@pytest.mark.parametrize("opaque", [True, False])
+def test_png_rows_are_the_pixels_after_a_zero_filter_byte(opaque: bool) -> None:
+    """The encoded file is, byte for byte, the one built the plain way: each row a 0 byte (no
+    filter) then its pixels' RGB (or RGBA) bytes, compressed at ``PNG_LEVEL``."""
+    import struct
+    import zlib
+
+    from qpcr.report.png import PNG_LEVEL, encode_png
+
+    rng = np.random.default_rng(11)
+    pixels = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    pixels[..., 3] = 255 if opaque else rng.integers(0, 256, (37, 53))
+    data = encode_png(pixels, 300)
+    kept = pixels[..., :3] if opaque else pixels
+    rows = b"".join(b"\x00" + row.tobytes() for row in kept)
+    idat = zlib.compress(rows, PNG_LEVEL)
+    start = data.index(b"IDAT")
+    assert struct.unpack(">I", data[start - 4 : start])[0] == len(idat)
+    assert data[start + 4 : start + 4 + len(idat)] == idat
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_panels_read_once_equal_a_selection_per_panel(seed: int) -> None:
+    """Each panel's replicates, comparisons and pairing read from the whole tables at once
+    equal what a row selection per target gave: group levels as text, values, names, group
+    order, the control mean to the bit (``Series.mean``), records and ``paired``."""
+    import pandas as pd
+
+    from qpcr.grouped import records
+    from qpcr.groups import group_order
+    from qpcr.report.figures import _by_item, _mean, _paired, _units_by_item
+    from qpcr.stats import TEST_LABELS
+
+    rng = np.random.default_rng(seed)
+    n = 120
+    units = pd.DataFrame({
+        "target": rng.choice(["MYC", "HIF1A", "VEGFA", "B2M"], n),
+        "oxygen": pd.Series(rng.choice(["normoxia", "hypoxia"], n), dtype="str"),
+        "dose": rng.choice([0, 10, 100], n),
+        "unit": rng.choice(["D1", "D2", "D3"], n),
+        "log2_rq": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 3, n)),
+    })  # fmt: skip
+    units["dose"] = units["dose"].astype("category")
+    factors, control = ["oxygen", "dose"], {"oxygen": "normoxia", "dose": "0"}
+    panels = _units_by_item(units, "log2_rq", "target", factors, control)
+    assert list(panels) == list(dict.fromkeys(units["target"]))
+    for target, got in panels.items():
+        mine = units[units["target"] == target]
+        levels = list(zip(*(mine[f].astype(str) for f in factors), strict=True))
+        assert got.levels == levels
+        assert got.groups == group_order(mine, factors, control)
+        assert got.names.tolist() == mine["unit"].astype(str).tolist()
+        np.testing.assert_array_equal(got.values, mine["log2_rq"].to_numpy())
+        chosen = [level == ("normoxia", "0") for level in levels]
+        want = mine["log2_rq"][chosen].mean()
+        mean = _mean(got.values[np.array(chosen, dtype=bool)])
+        assert mean == want or (np.isnan(mean) and np.isnan(want))
+    for size in range(40):  # pairwise summation: sums of every length, with NaN among them
+        values = rng.normal(0, 1e3, size) * rng.choice([1, 1e-9, 1e9], size)
+        values[rng.random(size) < 0.3] = np.nan
+        want = pd.Series(values).mean()
+        assert _mean(values) == want or (np.isnan(_mean(values)) and np.isnan(want))
+    comparisons = pd.DataFrame({
+        "target": rng.choice(["MYC", "HIF1A"], 30),
+        "test": rng.choice([*TEST_LABELS, "rcbd", None], 30),
+        "fold_change": rng.random(30),
+    })  # fmt: skip
+    for target, got in _by_item(comparisons, "target", ["test", "fold_change"]).items():
+        mine = comparisons[comparisons["target"] == target]
+        assert got == records(mine, ["target", "test", "fold_change"])
+        assert _paired(got) == bool(mine["test"].map(TEST_LABELS).eq(True).any())
+        assert _paired(got[:1]) == bool(mine["test"][:1].map(TEST_LABELS).eq(True).any())

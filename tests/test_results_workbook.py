@@ -227,3 +227,53 @@ def test_missing_figure_and_long_sheet_names(tmp_path: Path) -> None:
     assert names[1:3] == ["a_b_ very long table name excee", "a_b_ very long table name exc_2"]
     assert all(len(n) <= 31 for n in names)
     assert [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]
+
+
+def _columns_of_every_kind(rng: np.random.Generator) -> pd.DataFrame:
+    """Columns of each dtype a table may hold, with missing and non-finite values."""
+    n = 40
+    floats = rng.normal(0, 10, n) * 10.0 ** rng.integers(-8, 8, n)
+    floats[rng.choice(n, 8, replace=False)] = [np.nan, np.inf, -np.inf, 0.0, -0.0, np.nan,
+                                                1e-300, -1e300]  # fmt: skip
+    text = pd.Series(rng.choice(["MYC", "", "=1+1", "-inf", "#N/A", " x"], n), dtype="str")
+    text[3] = None
+    return pd.DataFrame(
+        {
+            "floats": floats,
+            "finite": rng.normal(0, 1, n),
+            "float32": rng.normal(0, 1, n).astype(np.float32),
+            "ints": rng.integers(-(2**40), 2**40, n),
+            "unsigned": rng.integers(0, 255, n).astype(np.uint8),
+            "flags": rng.random(n) < 0.5,
+            "nullable_ints": pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64"),
+            "nullable_flags": pd.array(
+                [None if i % 5 == 0 else i % 2 == 0 for i in range(n)], dtype="boolean"
+            ),
+            "text": text,
+            "objects": pd.Series(
+                [None, 1, 2.5, "a", True, np.float64(np.nan)] * 6 + [pd.NA] * 4, dtype=object
+            ),
+            "category": pd.Categorical(rng.choice(["hypoxia", "normoxia"], n)),
+            "dates": pd.date_range("2026-01-01", periods=n, freq="D"),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cell_values_are_the_values_one_by_one(seed: int) -> None:
+    """The workbook's cell values taken a column at a time (numpy numbers and flags as they
+    are) equal ``_value`` of each value of the table as an object array, type for type, and
+    the ratio columns' decimals equal those of the column read by ``pd.to_numeric``."""
+    from qpcr.report.workbook import _cells, _decimals, _value
+
+    table = _columns_of_every_kind(np.random.default_rng(seed))
+    body = table.to_numpy(dtype=object)
+    for j, (name, column) in enumerate(table.items()):
+        got, want = _cells(column), [_value(v) for v in body[:, j]]
+        assert [(type(v), v) for v in got] == [(type(v), v) for v in want], name
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            for ordered in (column, column.sort_values(key=np.abs)):  # the smallest first
+                values = pd.to_numeric(ordered, errors="coerce").abs()
+                values = values[(values > 0) & np.isfinite(values)]
+                decimals = min(10, max(3, 2 - int(np.floor(np.log10(float(values.min()))))))
+                assert _decimals(ordered) == "0." + "0" * decimals, name

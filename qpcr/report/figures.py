@@ -13,13 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..grouped import records
-from ..groups import biological_units, group_label, group_order
+from ..groups import _group_order, biological_units, group_label, group_order, level_texts
 from ..labels import primary_view
 from .canvas import draw_png, new_figure, save_figure, settle_layout
 from .tables import atomic_write
@@ -91,31 +91,79 @@ def _wrap(levels: list[str], width: int) -> str:
     return "\n".join(textwrap.fill(level, width, break_long_words=True) for level in levels)
 
 
+class _Units(NamedTuple):
+    """A panel's biological replicates (the rows of one target or ratio of
+    :func:`qpcr.groups.biological_units`)."""
+
+    levels: list[tuple[str, ...]]  # each one's group: its factors' levels as text
+    values: np.ndarray  # its log2 value
+    names: np.ndarray  # its name as text
+    groups: list[dict[str, str]]  # :func:`qpcr.groups.group_order` of these rows
+
+
+_NO_UNITS = _Units([], np.array([]), np.array([], dtype=object), [])
+
+
+def _units_by_item(
+    units: pd.DataFrame, value: str, item: str, factors: list[str], control: dict[str, str]
+) -> dict[Any, _Units]:
+    """Each item's (target's or ratio's) rows of ``units`` (``value``: the log2 column), the
+    table read once for every panel instead of a row selection per panel."""
+    texts = [level_texts(units[f]) for f in factors]
+    levels = list(zip(*texts, strict=True))
+    values = units[value].to_numpy(dtype=float)
+    names = units["unit"].astype(str).to_numpy()
+    items = units[item].to_numpy()
+    out = {}
+    for key in dict.fromkeys(items.tolist()):
+        rows = np.flatnonzero(items == key)
+        picked = [[column[i] for i in rows] for column in texts]
+        groups = _group_order(picked, factors, control, len(rows))
+        out[key] = _Units([levels[i] for i in rows], values[rows], names[rows], groups)
+    return out
+
+
+def _by_item(table: pd.DataFrame, item: str, columns: list[str]) -> dict[Any, list[dict]]:
+    """The records (:func:`qpcr.grouped.records`) of ``columns`` of each item's rows of
+    ``table``, in order, the table read once."""
+    out: dict[Any, list[dict]] = {}
+    for r in records(table, list(dict.fromkeys([item, *columns]))):
+        out.setdefault(r[item], []).append(r)
+    return out
+
+
+def _mean(values: np.ndarray) -> float:
+    """``pd.Series(values).mean()``: the sum with each NaN as 0 over the count of the others;
+    NaN when there are none."""
+    missing = np.isnan(values)
+    count = len(values) - int(missing.sum())
+    return float(np.where(missing, 0.0, values).sum() / count) if count else np.nan
+
+
 def _panel(
     ax: Any,
-    units: pd.DataFrame,
-    value: str,
+    units: _Units,
     factors: list[str],
     control: dict[str, str],
     intervals: dict[tuple[str, ...], tuple[float, float, float, float]],
+    paired: bool,
     extra: dict[tuple[str, ...], str] | None = None,
 ) -> bool:
     """Points per biological replicate (log2 value − control mean), joined by replicate when
-    the comparisons were paired, and per group the estimate with its CI and significance
+    the comparisons were ``paired``, and per group the estimate with its CI and significance
     stars from ``intervals`` (group levels → log2 estimate, low, high, adjusted p).
     ``extra`` adds a line under a group's label. Returns whether replicates were joined."""
-    groups = group_order(units, factors, control)
+    groups = units.groups
     keys = [tuple(g[f] for f in factors) for g in groups]
     at = {k: x for x, k in enumerate(keys)}
-    levels = list(zip(*(units[f].astype(str) for f in factors), strict=True))
+    levels = units.levels
     ctrl = tuple(control[f] for f in factors)
-    base = units[value][[level == ctrl for level in levels]].mean()
-    relative = (units[value] - base).to_numpy()
-    unit = units["unit"].astype(str).to_numpy()
+    base = _mean(units.values[np.array([level == ctrl for level in levels], dtype=bool)])
+    relative = units.values - base
+    unit = units.names
     names = sorted(set(unit.tolist()))
     offsets = dict(zip(names, np.linspace(-0.16, 0.16, len(names)) if len(names) > 1 else [0.0],
                        strict=True))  # fmt: skip
-    paired = bool(units.attrs.get("paired"))
     extent = [0.0]
     grey = []  # unpaired: every replicate's points, one after another, in one grey scatter
     for i, name in enumerate(names):
@@ -161,20 +209,27 @@ def _panel(
     return paired
 
 
+#: The columns of a comparison's record (:func:`_by_item`) a panel reads.
+_COMPARISON = ["contrast", "test", "value", "fold_change", "ci_low", "ci_high", "p_adj"]
+
+
 def _intervals(
-    comparisons: pd.DataFrame, summary: pd.DataFrame, factors: list[str], control: dict[str, str]
+    comparisons: list[dict], summary: list[dict], factors: list[str], control: dict[str, str]
 ) -> dict[tuple[str, ...], tuple[float, float, float, float]]:
     """log2 estimate, CI and adjusted p per group: the comparison with the control for each
-    group, and the control group's own mean ± t-interval (centred on 0, no p)."""
+    group, and the control group's own mean ± t-interval (centred on 0, no p); from a panel's
+    records of the comparisons (``_COMPARISON`` and the factors) and of the group summary
+    (the factors, ``mean_log2`` and ``ci_low_log2``)."""
     out = {}
-    rows = comparisons[comparisons["contrast"].str.endswith(" vs control")]
-    for r in records(rows, [*factors, "fold_change", "ci_low", "ci_high", "p_adj"]):
+    for r in comparisons:
+        if not _versus_control(r):
+            continue
         key = tuple(str(r[f]) for f in factors)
         with np.errstate(divide="ignore"):  # an unbounded interval (0, inf): no error bar
             est, low, high = np.log2([r["fold_change"], r["ci_low"], r["ci_high"]])
         out[key] = (est, low, high, float(r.get("p_adj", np.nan)))
     key = tuple(control[f] for f in factors)
-    for r in records(summary, [*factors, "mean_log2", "ci_low_log2"]):
+    for r in summary:
         if tuple(str(r[f]) for f in factors) == key:  # the first row of the control group
             half = r["mean_log2"] - r["ci_low_log2"]
             out[key] = (0.0, -half, half, np.nan)
@@ -201,12 +256,17 @@ def _grid(n: int, groups: int) -> tuple[int, int, tuple[float, float]]:
     return ncols, nrows, (panel * ncols, 3.4 * nrows + 0.6)
 
 
-def _paired(comparisons: pd.DataFrame) -> bool:
-    """Whether a comparison's test paired the biological replicates (the ``test`` column)."""
+def _versus_control(comparison: dict) -> bool:
+    """Whether a comparison's record is a group's comparison with the control group."""
+    contrast = comparison.get("contrast")
+    return isinstance(contrast, str) and contrast.endswith(" vs control")
+
+
+def _paired(comparisons: list[dict]) -> bool:
+    """Whether a comparison's test paired the biological replicates (the records' ``test``)."""
     from ..stats import TEST_LABELS
 
-    tests = comparisons.get("test", pd.Series(dtype=object))
-    return bool(tests.map(TEST_LABELS).eq(True).any())
+    return any(TEST_LABELS.get(str(r.get("test"))) is True for r in comparisons)
 
 
 def fold_change_figure(results: Results) -> Figure:
@@ -245,12 +305,14 @@ def fold_change_figure(results: Results) -> Figure:
     fig, axes = new_figure(nrows, ncols, size, len(targets))
     paired = False
     primary = primary_view(results, "fold_changes")  # the stars follow the primary p-values
+    panels = _units_by_item(units, "log2_rq", "target", factors, ctrl)
+    comparisons = _by_item(primary, "target", [*factors, *_COMPARISON])
+    summaries = _by_item(summary, "target", [*factors, "mean_log2", "ci_low_log2"])
     for ax, target in zip(axes.flat, targets, strict=False):
-        comps = primary[primary["target"] == target]
-        mine = units[units["target"] == target]
-        mine.attrs["paired"] = _paired(comps)
-        intervals = _intervals(comps, summary[summary["target"] == target], factors, ctrl)
-        paired |= _panel(ax, mine, "log2_rq", factors, ctrl, intervals)
+        comps = comparisons.get(target, [])
+        intervals = _intervals(comps, summaries.get(target, []), factors, ctrl)
+        mine = panels.get(target, _NO_UNITS)
+        paired |= _panel(ax, mine, factors, ctrl, intervals, _paired(comps))
         ax.set_title(target, fontsize=10)
     for ax in axes[:, 0]:
         ax.set_ylabel("fold change vs control")
@@ -302,16 +364,16 @@ def ratio_figure(results: Results) -> Figure | None:
     ncols, nrows, size = _grid(len(names), ngroups)
     fig, axes = new_figure(nrows, ncols, size, len(names))
     paired = False
+    panels = _units_by_item(units, "log2_ratio", "ratio", factors, ctrl)
+    comparisons = _by_item(comps, "ratio", [*factors, *_COMPARISON])
+    summaries = _by_item(summary, "ratio", [*factors, "mean_log2", "ci_low_log2"])
     for ax, name in zip(axes.flat, names, strict=False):
-        mine_comps = comps[comps["ratio"] == name]
-        per_group = mine_comps[mine_comps["contrast"].eq("control")
-                               | mine_comps["contrast"].str.endswith(" vs control")]  # fmt: skip
+        mine_comps = comparisons.get(name, [])
         values = {tuple(str(r[f]) for f in factors): f"ratio {r['value']:.3g}"
-                  for r in per_group.to_dict("records")}  # fmt: skip
-        mine = units[units["ratio"] == name]
-        mine.attrs["paired"] = _paired(mine_comps)
-        intervals = _intervals(mine_comps, summary[summary["ratio"] == name], factors, ctrl)
-        paired |= _panel(ax, mine, "log2_ratio", factors, ctrl, intervals, values)
+                  for r in mine_comps
+                  if r.get("contrast") == "control" or _versus_control(r)}  # fmt: skip
+        intervals = _intervals(mine_comps, summaries.get(name, []), factors, ctrl)
+        paired |= _panel(ax, panels[name], factors, ctrl, intervals, _paired(mine_comps), values)
         ax.set_title(f"{name} ratio", fontsize=10)
         ax.set_ylabel("fold change of the ratio")
     caption = _caption(results, comps, "Ratio per group (geometric mean) and its fold change",

@@ -60,8 +60,11 @@ def png_encoder(rgba: np.ndarray, dpi: float) -> Callable[[], bytes]:
     pixels = rgba[..., :3] if opaque else rgba
     height, width, channels = pixels.shape
     rows = np.zeros((height, 1 + width * channels), np.uint8)  # a 0 byte first: no filter
-    # the pixels copied straight into the rows (a reshape of the RGB view would copy first)
-    as_strided(rows[:, 1:], pixels.shape, (rows.strides[0], channels, 1))[...] = pixels
+    # the pixels copied straight into the rows (a reshape of the RGB view would copy first), a
+    # channel at a time: a quarter of the CPU of copying 3-byte pixels
+    target = as_strided(rows[:, 1:], pixels.shape, (rows.strides[0], channels, 1))
+    for channel in range(channels):
+        target[..., channel] = pixels[..., channel]
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data)

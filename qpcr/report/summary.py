@@ -213,6 +213,18 @@ def summary_lines(results: Results) -> list[str]:
     QC events: 1
     Primary p-values (the tables below): welch (3 results); the other analysis of the same comparison, a sensitivity analysis: pooled (no block) (3) (p_role in the fold_changes, ratios and contrasts sheets; see Methods)
     """  # noqa: E501
+    return _summary_lines(results, _primary_views(results))
+
+
+def _primary_views(results: Results) -> dict[str, pd.DataFrame]:
+    """:func:`qpcr.labels.primary_view` of the fold changes and of the ratios, made once for
+    the Summary's lines and its tables."""
+    labelled = as_labelled(results)
+    return {name: primary_view(labelled, name) for name in ("fold_changes", "ratios")}
+
+
+def _summary_lines(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
+    """:func:`summary_lines` with the :func:`_primary_views` of ``results``."""
     cfg = results.config
     wells = results.wells
     n_excl = int(wells["excluded"].sum())
@@ -225,20 +237,19 @@ def summary_lines(results: Results) -> list[str]:
         f"Wells: {len(wells)} in the input, {len(wells) - n_excl} used, {n_excl} excluded"
         + (" (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")" if n_excl else ""),
         f"QC events: {len(results.qc)}",
-        *_primary_lines(results),
+        *_primary_lines(views),
         *results.notes,
     ]
     return lines
 
 
-def _primary_lines(results: Results) -> list[str]:
-    """Which test gave the primary p-values of the tables below, and the sensitivity analysis."""
-    results = as_labelled(results)
-    views = [primary_view(results, name) for name in ("fold_changes", "ratios")]
-    views = [v for v in views if "p_role" in v and len(v)]
-    if not views:  # no comparison (absolute quantification, a calibrator sample)
+def _primary_lines(views: dict[str, pd.DataFrame]) -> list[str]:
+    """Which test gave the primary p-values of the tables below, and the sensitivity analysis
+    (``views``: :func:`_primary_views`)."""
+    tested = [v for v in views.values() if "p_role" in v and len(v)]
+    if not tested:  # no comparison (absolute quantification, a calibrator sample)
         return []
-    rows = pd.concat(views)
+    rows = pd.concat(tested)
     rows = rows[rows["p_role"].isin(["primary", "sensitivity"])]
     primary = rows["test"].dropna().value_counts()
     if primary.empty:  # no comparison could be tested
@@ -256,16 +267,15 @@ def _primary_lines(results: Results) -> list[str]:
     return [line]
 
 
-def _summary_view(results: Results, name: str) -> pd.DataFrame:
+def _summary_view(results: Results, name: str, view: pd.DataFrame) -> pd.DataFrame:
     """The columns a reader needs on the Summary sheet (numbers stay numbers): each
-    comparison's primary result (the tests are named in a line above, :func:`_primary_lines`;
-    a column more would no longer print one landscape page wide)."""
-    table = getattr(results, name)
-    if table.empty:
-        return table
+    comparison's primary result (``view``, from :func:`_primary_views`; the tests are named in
+    a line above, :func:`_primary_lines`; a column more would no longer print one landscape
+    page wide)."""
+    if getattr(results, name).empty:
+        return getattr(results, name)
     item = "target" if name == "fold_changes" else "ratio"
-    table = primary_view(as_labelled(results), name)
-    table = table[~table[item].isin(results.reference_genes)] if item == "target" else table
+    table = view[~view[item].isin(results.reference_genes)] if item == "target" else view
     if item == "target":
         keep = ["n", "fold_change", "ci_low", "ci_high", "bound", "p_value", "p_adj", "note"]
     else:
@@ -303,11 +313,12 @@ def write_workbook(results: Results, path: Path, figures: list[Path]) -> Path:
      'contrasts', 'Methods']
     >>> folder.cleanup()
     """
+    views = _primary_views(results)
     summary = {
         "title": "qpcr results",
-        "lines": summary_lines(results),
-        "fold_changes": _summary_view(results, "fold_changes"),
-        "ratios": _summary_view(results, "ratios"),
+        "lines": _summary_lines(results, views),
+        "fold_changes": _summary_view(results, "fold_changes", views["fold_changes"]),
+        "ratios": _summary_view(results, "ratios", views["ratios"]),
         "warnings": list(
             dict.fromkeys(
                 [*results.warnings, *results.qc.loc[results.qc["severity"] != "info", "message"]]

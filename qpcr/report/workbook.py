@@ -186,18 +186,8 @@ class _Sheet:
 
     def put(self, row: int, col: int, value: Any, style: Any = None) -> None:
         """Write :func:`_value` of ``value`` at ``row``, ``col`` (0-based) in the format
-        ``style`` (from :meth:`_Book.format`): text stays text, even "#N/A"; a missing value
-        or empty text with a format is a formatted blank cell."""
-        value = _value(value)
-        if value is None or value == "":
-            if style is not None:
-                self.ws.write_blank(row, col, None, style)
-        elif isinstance(value, str):
-            self.ws.write_string(row, col, value, style)
-        elif isinstance(value, bool):
-            self.ws.write_boolean(row, col, value, style)
-        else:
-            self.ws.write_number(row, col, value, style)
+        ``style`` (from :meth:`_Book.format`), as :func:`_write` does."""
+        _write(self.ws, row, col, _value(value), style)
         self.ncols = max(self.ncols, col + 1)
 
     def widen(self, columns: list[_Column]) -> None:
@@ -252,21 +242,50 @@ def _value(value: Any) -> Any:
     return escape_cell(str(value))
 
 
+def _cells(column: pd.Series) -> list[Any]:
+    """:func:`_value` of each of ``column``'s values: a numpy column of numbers or flags as it
+    is (its finite floats, integers and bools are their own cell values), others one by one."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "O"
+    if kind not in "iubf":  # text, extension arrays (nullable, categorical), dates
+        return [_value(v) for v in column.to_numpy(dtype=object)]
+    values = column.to_numpy()
+    if kind == "f" and not np.isfinite(values).all():
+        return [_value(v) for v in values.tolist()]
+    return values.tolist()
+
+
+def _write(ws: Any, row: int, col: int, value: Any, style: Any) -> None:
+    """Write the cell value ``value`` (from :func:`_value`) at ``row``, ``col`` (0-based) in the
+    format ``style``: text stays text, even "#N/A"; a missing value or empty text with a format
+    is a formatted blank cell, without one no cell."""
+    if value is None or value == "":
+        if style is not None:
+            ws.write_blank(row, col, None, style)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, style)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, style)
+    else:
+        ws.write_number(row, col, value, style)
+
+
 class _Column(NamedTuple):
     name: str
     number_format: str | None  # of the body cells
     alignment: dict[str, Any] | None  # of every cell; None: right-aligned numbers
     width: int
+    cells: list[Any]  # the body's cell values (:func:`_cells`)
 
 
 _LEFT = {"align": "left", "indent": 1}
 
 
 def _columns(table: pd.DataFrame) -> list[_Column]:
-    """Each column's header, number format, alignment and width (characters)."""
+    """Each column's header, number format, alignment, width (characters) and cell values."""
     out = []
     for label, column in table.items():
         name = str(label)
+        cells = _cells(column)
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         if numeric:
             fmt = number_format(name)
@@ -275,16 +294,12 @@ def _columns(table: pd.DataFrame) -> list[_Column]:
             if output_scale(name) in ("ratio", "fold change", "quantity"):
                 fmt = _decimals(column)
             width = len(name) + 3  # bold header text runs wider than the body's digits
-            out.append(_Column(name, fmt, None, width))
+            out.append(_Column(name, fmt, None, width, cells))
         else:  # indented: a text column's header never touches a right-aligned one before it
-            # each distinct text of the first 200 rows measured once (a sample name repeats)
-            first = column.iloc[:200].tolist()
-            values = [
-                *{v for v in first if type(v) is str},
-                *(v for v in first if type(v) is not str),
-            ]
-            width = max(len(t) for t in [name, *(str(_value(v) or "") for v in values)]) + 4
-            out.append(_Column(name, None, _LEFT, width))
+            # the first 200 rows measured, each distinct text once (a sample name repeats)
+            texts = {str(c or "") for c in cells[:200]}
+            width = max(len(t) for t in [name, *texts]) + 4
+            out.append(_Column(name, None, _LEFT, width, cells))
     return out
 
 
@@ -295,28 +310,30 @@ def _table(
     book = sheet.book
     for j, c in enumerate(columns):
         sheet.put(top - 1, j, c.name, book.format(bold=True, **(c.alignment or {"align": "right"})))
-    body = table.to_numpy(dtype=object)
-    colors: list[str | None] = [None] * len(body)
+    colors: list[str | None] = [None] * len(table)
     names = [c.name for c in columns]
     if severity and "severity" in names:
-        colors = [_SEVERITY_FILL.get(str(v).lower()) for v in body[:, names.index("severity")]]
+        colors = [
+            _SEVERITY_FILL.get(str(v).lower()) for v in table.iloc[:, names.index("severity")]
+        ]
     styles = {}  # each row colour's cell formats, column by column
     for color in dict.fromkeys(colors):
         fill = {"pattern": 1, "bg_color": "#" + color[2:]} if color else {}
         styles[color] = [book.format(num_format=c.number_format, **(c.alignment or {}), **fill)
                          for c in columns]  # fmt: skip
-    for i, row in enumerate(body, start=top):
+    ws = sheet.ws
+    for i, row in enumerate(zip(*(c.cells for c in columns), strict=True), start=top):
         for j, (value, style) in enumerate(zip(row, styles[colors[i - top]], strict=True)):
-            sheet.put(i, j, value, style)
+            _write(ws, i, j, value, style)
     return top + len(table) + 2
 
 
 def _decimals(column: pd.Series) -> str:
     """A fixed format with enough decimals for three significant digits of the column's
     smallest value (a RANKL/OPG ratio of 0.0018 prints 0.00180, not 0.002)."""
-    values = pd.to_numeric(column, errors="coerce").abs()
+    values = np.abs(column.to_numpy(dtype=float, na_value=np.nan))
     values = values[(values > 0) & np.isfinite(values)]
-    if values.empty:
+    if not len(values):
         return "0.000"
     decimals = min(10, max(3, 2 - math.floor(math.log10(float(values.min())))))
     return "0." + "0" * decimals
