@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .results import Results
     from .settings import AnalysisConfig
 
-__all__ = ["comparison_labels", "labelled", "p_roles", "primary_view"]
+__all__ = ["comparison_labels", "labelled", "p_roles", "primary_records", "primary_view"]
 
 #: Columns of one result: what :func:`primary_view` takes from the primary analysis.
 _RESULT = ("fold_change", "ci_low", "ci_high", "p_value", "p_adj", "test")
@@ -321,11 +321,45 @@ def primary_view(results: Results, name: str) -> pd.DataFrame:
     1  HIF1A  welch  0.0027  pooled (no block)              0.001
     """
     table = getattr(results, name)
+    columns = [*table.columns, "sensitivity_test", "sensitivity_p_adj"]
+    return pd.DataFrame(primary_records(results, name), index=table.index, columns=columns)
+
+
+def primary_records(
+    results: Results, name: str, columns: Sequence[str] | None = None
+) -> list[dict]:
+    """The rows of :func:`primary_view` as :func:`~qpcr.grouped.records` gives them, without
+    building the table (report.html reads a dozen of its cells a row).
+
+    Parameters
+    ----------
+    results
+        A finished analysis (:func:`labelled`).
+    name
+        ``fold_changes`` or ``ratios``.
+    columns
+        The table's columns to take (None: all); a row also holds its ``target`` or
+        ``ratio``, ``comparison``, the primary result's columns and the two ``sensitivity_``
+        ones.
+
+    Returns
+    -------
+    list of dict
+        One dict per row of the table, column label → value.
+
+    Examples
+    --------
+    >>> rows = primary_records(labelled(example_results()), "fold_changes", ["n"])
+    >>> [(r["target"], r["n"], r["test"], r["sensitivity_test"]) for r in rows]
+    [('MYC', 3, 'welch', 'pooled (no block)'), ('HIF1A', 3, 'welch', 'pooled (no block)')]
+    """
+    table = getattr(results, name)
     item = "target" if name == "fold_changes" else "ratio"
     tables = _role_tables(results)
-    pairs = _pairs(tables, {n: _labels(t) for n, t in tables.items()})
+    pairs = _pairs(tables, {n: _labels(t) for n, t in tables.items()}, _RESULT)
+    taken = None if columns is None else (item, "comparison", *columns, *_RESULT)
     rows = []
-    for r in table.to_dict("records"):
+    for r in records(table, taken):
         two, model = pairs.get(_key(item, r[item], r.get("comparison")), (r, None))
         if model is None:
             rows.append({**r, "sensitivity_test": "", "sensitivity_p_adj": float("nan")})
@@ -335,5 +369,4 @@ def primary_view(results: Results, name: str) -> pd.DataFrame:
         rows.append({**r, **{c: first.get(c) for c in _RESULT},
                      "sensitivity_test": second.get("test"),
                      "sensitivity_p_adj": second.get("p_adj")})  # fmt: skip
-    return pd.DataFrame(rows, index=table.index, columns=[*table.columns, "sensitivity_test",
-                                                         "sensitivity_p_adj"])  # fmt: skip
+    return rows

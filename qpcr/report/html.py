@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..grouped import records
 from ..groups import group_label
-from ..labels import primary_view
+from ..labels import primary_records
 from .platemap import plate_maps
 from .tables import as_labelled, atomic_write, provenance
 
@@ -162,12 +162,12 @@ _PRIMARY = ("<p class=legend>Each row is the comparison's primary result (p, p a
             "model, is a sensitivity analysis (see Methods).</p>")  # fmt: skip
 
 
-def _fold_change_table(table: pd.DataFrame) -> str:
-    """The fold changes' primary view (:func:`_views`) as a sortable table."""
+def _fold_change_table(table: list[dict]) -> str:
+    """The fold changes' primary rows (:func:`_views`) as a sortable table."""
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
             "test", "note", "sensitivity test", "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in records(table):
+    for r in table:
         bound = str(r["bound"]) if isinstance(r.get("bound"), str) else ""
         rows.append([
             _cell(r["comparison"]), _cell(r["target"]), _cell(r["n"], "n"),
@@ -181,13 +181,13 @@ def _fold_change_table(table: pd.DataFrame) -> str:
     return _PRIMARY + _table(rows, head, attrs)
 
 
-def _ratio_table(table: pd.DataFrame) -> str:
-    """The ratios' primary view (:func:`_views`) as a sortable table."""
+def _ratio_table(table: list[dict]) -> str:
+    """The ratios' primary rows (:func:`_views`) as a sortable table."""
     head = ["ratio", "group / comparison", "n", "ratio", "ratio CI low", "ratio CI high",
             "fold change", "CI low", "CI high", "p", "p adj", "test", "note", "sensitivity test",
             "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in records(table):
+    for r in table:
         rows.append([
             _cell(r["ratio"]), _cell(r["comparison"]), _cell(r["n"], "n"),
             _cell(r.get("value"), "x"), _cell(r.get("value_ci_low"), "x"),
@@ -242,20 +242,29 @@ def verdicts(results: Results) -> list[str]:
     return _verdicts(results, _views(results))
 
 
-def _views(results: Results) -> dict[str, pd.DataFrame]:
-    """fold_changes and ratios with each comparison's primary result (:func:`primary_view`),
-    made once for a page: its header and its tables read them."""
+#: The columns of fold_changes and ratios that the page reads (:func:`_views`).
+_READ = {
+    "fold_changes": ("contrast", "n", "bound", "note", "adjust"),
+    "ratios": ("contrast", "n", "value", "value_ci_low", "value_ci_high", "bound", "note",
+               "adjust"),
+}  # fmt: skip
+
+
+def _views(results: Results) -> dict[str, list[dict]]:
+    """The rows of fold_changes and ratios with each comparison's primary result
+    (:func:`~qpcr.labels.primary_records`, the columns of :data:`_READ`), made once for a
+    page: its header and its tables read them."""
     labelled = as_labelled(results)
-    return {name: primary_view(labelled, name) for name in ("fold_changes", "ratios")}
+    return {name: primary_records(labelled, name, columns) for name, columns in _READ.items()}
 
 
-def _verdicts(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
+def _verdicts(results: Results, views: dict[str, list[dict]]) -> list[str]:
     """:func:`verdicts` from the primary views (:func:`_views`)."""
     refs = set(results.reference_genes)
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
     for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
-        for r in records(views[name]):
+        for r in views[name]:
             label = r["comparison"]
             if r[item] in refs or r["contrast"] == "control" or pd.isna(r.get("fold_change")):
                 continue
@@ -279,7 +288,7 @@ def _verdicts(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
     return out
 
 
-def _header(results: Results, views: dict[str, pd.DataFrame]) -> str:
+def _header(results: Results, views: dict[str, list[dict]]) -> str:
     cfg = results.config
     wells = results.wells
     excluded = wells.loc[wells["excluded"], "exclude_reason"].value_counts()
@@ -313,7 +322,7 @@ def _svg(text: str) -> str:
 
 
 def _sections(
-    results: Results, views: dict[str, pd.DataFrame], svgs: dict[str, str]
+    results: Results, views: dict[str, list[dict]], svgs: dict[str, str]
 ) -> list[tuple[str, str, str]]:
     """(anchor, title, body) of each section present."""
     from .curves_html import curve_sections
