@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from ..grouped import records
 from ..groups import group_label
 from ..labels import primary_records
 from .platemap import plate_maps
+from .safe import escape_html
 from .tables import as_labelled, atomic_write, provenance
 
 if TYPE_CHECKING:
@@ -139,19 +139,19 @@ def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
     """A table cell; numbers carry their full value in ``data-v`` (for sorting and checking)."""
     if kind == "text":
         text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
-        return f"<td>{escape(str(text))}</td>"
+        return f"<td>{escape_html(str(text))}</td>"
     shown = fmt_p(value) if kind == "p" else _num(value, 2 if kind == "n" else 3)
     if kind == "n" and shown:
         shown = f"{value:g}"
     full = "" if _missing(value) else f' data-v="{float(value)!r}"'
-    return f'<td class="num"{full}>{escape(prefix + shown)}</td>'
+    return f'<td class="num"{full}>{escape_html(prefix + shown)}</td>'
 
 
 def _table(rows: list[list[str]], head: list[str], attrs: list[str] | None = None) -> str:
     """A sortable table from pre-built cells."""
     attrs = attrs or [""] * len(rows)
     body = "".join(f"<tr{a}>{''.join(r)}</tr>" for r, a in zip(rows, attrs, strict=True))
-    heads = "".join(f"<th>{escape(h)}</th>" for h in head)
+    heads = "".join(f"<th>{escape_html(h)}</th>" for h in head)
     return (f'<div class="scroll"><table class="data sortable"><thead><tr>{heads}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")  # fmt: skip
 
@@ -176,8 +176,8 @@ def _fold_change_table(table: list[dict]) -> str:
             _cell(r.get("p_adj"), "p"), _cell(r.get("test")), _cell(r.get("note")),
             _cell(r.get("sensitivity_test")), _cell(r.get("sensitivity_p_adj"), "p"),
         ])  # fmt: skip
-        attrs.append(f' data-contrast="{escape(str(r["contrast"]))}" '
-                     f'data-target="{escape(str(r["target"]))}"')  # fmt: skip
+        attrs.append(f' data-contrast="{escape_html(str(r["contrast"]))}" '
+                     f'data-target="{escape_html(str(r["target"]))}"')  # fmt: skip
     return _PRIMARY + _table(rows, head, attrs)
 
 
@@ -197,8 +197,8 @@ def _ratio_table(table: list[dict]) -> str:
             _cell(r.get("note")), _cell(r.get("sensitivity_test")),
             _cell(r.get("sensitivity_p_adj"), "p"),
         ])  # fmt: skip
-        attrs.append(f' data-contrast="{escape(str(r["contrast"]))}" '
-                     f'data-ratio="{escape(str(r["ratio"]))}"')  # fmt: skip
+        attrs.append(f' data-contrast="{escape_html(str(r["contrast"]))}" '
+                     f'data-ratio="{escape_html(str(r["ratio"]))}"')  # fmt: skip
     return _PRIMARY + _table(rows, head, attrs)
 
 
@@ -309,8 +309,8 @@ def _header(results: Results, views: dict[str, list[dict]]) -> str:
         "Wells": f"{len(wells)} read, {int((~wells['excluded']).sum())} used"
         + "".join(f"; {n} {k}" for k, n in excluded.items()),
     }
-    items = "".join(f"<dt>{k}</dt><dd>{escape(str(v))}</dd>" for k, v in meta.items() if v)
-    lines = "".join(f"<li>{escape(v)}</li>" for v in _verdicts(results, views))
+    items = "".join(f"<dt>{k}</dt><dd>{escape_html(str(v))}</dd>" for k, v in meta.items() if v)
+    lines = "".join(f"<li>{escape_html(v)}</li>" for v in _verdicts(results, views))
     verdict = f"<h2 id=verdicts>Verdicts</h2><ul class=verdicts>{lines}</ul>" if lines else ""
     return f'<dl class="meta">{items}</dl>{verdict}'
 
@@ -339,7 +339,7 @@ def _sections(
                             "ci_high", "p_value", "p_adj", "test", "p_role")
                 if c in contrasts]  # fmt: skip
         out.append(("model", "Factorial model contrasts", _frame_table(contrasts[keep])))
-    figures = "".join(f'<figure class="fig" data-figure="{escape(name)}">{_svg(svg)}</figure>'
+    figures = "".join(f'<figure class="fig" data-figure="{escape_html(name)}">{_svg(svg)}</figure>'
                       for name, svg in svgs.items())  # fmt: skip
     if figures:
         out.append(("figures", "Figures", figures))
@@ -361,9 +361,9 @@ def _sections(
     # provenance.json.
     stamped = {k: v for k, v in provenance(results).items() if k not in ("created", "command")}
     record = json.dumps(stamped, indent=2, default=str, ensure_ascii=False)
-    out.append(("methods", "Methods", f'<p class="methods">{escape(methods_text(results))}</p>'
+    out.append(("methods", "Methods", f'<p class="methods">{escape_html(methods_text(results))}</p>'
                 "<details><summary>Provenance (inputs with SHA-256, settings, versions)"
-                f"</summary><pre>{escape(record)}</pre></details>"))  # fmt: skip
+                f"</summary><pre>{escape_html(record)}</pre></details>"))  # fmt: skip
     return out
 
 
@@ -398,14 +398,14 @@ def report_html(results: Results, svgs: dict[str, str] | None = None) -> str:
 
 def _page(title: str, header: str, sections: list[tuple[str, str, str]]) -> str:
     """A complete page: title, navigation, ``header`` (HTML), then each (anchor, title, body)."""
-    nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t, _ in sections)
-    body = "".join(f'<section><h2 id="{a}">{escape(t)}</h2>{b}</section>'
+    nav = "".join(f'<a href="#{a}">{escape_html(t)}</a>' for a, t, _ in sections)
+    body = "".join(f'<section><h2 id="{a}">{escape_html(t)}</h2>{b}</section>'
                    for a, t, b in sections)  # fmt: skip
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{escape(title)}</h1><nav>{nav}</nav>{header}{body}"
+        f"<title>{escape_html(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{escape_html(title)}</h1><nav>{nav}</nav>{header}{body}"
         f"<script>{_SCRIPT}</script></body></html>\n"
     )
 
@@ -451,8 +451,8 @@ def stability_html(
     save_figure(stability_figure(genes, steps), "svg", buffer)
     svg = _svg(buffer.getvalue().decode("utf-8"))
     order = ", ".join(str(t) for t in genes["target"])
-    header = (f"<p>{n_samples} samples ranked. Best first: {escape(order)}.</p>"
-              + "".join(f"<p>warning: {escape(m)}</p>" for m in messages))  # fmt: skip
+    header = (f"<p>{n_samples} samples ranked. Best first: {escape_html(order)}.</p>"
+              + "".join(f"<p>warning: {escape_html(m)}</p>" for m in messages))  # fmt: skip
     sections = [
         ("ranking", "Candidate reference genes", _frame_table(genes)),
         ("genorm", "geNorm steps", _frame_table(steps)),
@@ -498,9 +498,9 @@ def check_html(results: pd.DataFrame, chart_svg: str, title: str) -> str:
         per_run.append({"run": run, "verdict": verdict(rows), **statuses})
     bad = results[results["status"].isin(["fail", "warn"])]
     lines = "".join(
-        f"<li>{escape(str(r['status']))} {escape(str(r['rule_id']))} ("
-        f"{escape('/'.join(str(r[k]) for k in ('run', 'target', 'sample') if r[k]))}): "
-        f"{escape(str(r['message']))}</li>" for r in records(bad)
+        f"<li>{escape_html(str(r['status']))} {escape_html(str(r['rule_id']))} ("
+        f"{escape_html('/'.join(str(r[k]) for k in ('run', 'target', 'sample') if r[k]))}): "
+        f"{escape_html(str(r['message']))}</li>" for r in records(bad)
     )  # fmt: skip
     columns = ["run", "rule_id", "target", "sample", "expected", "observed", "status"]
     sections = [

@@ -9,7 +9,6 @@ and other excluded wells (×); a thick edge outlines each sample's wells (the la
 from __future__ import annotations
 
 import math
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from ..grouped import records
 from ..plate import PlateFormat, plate_for_wells, well_index
+from .safe import escape_html
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -125,8 +125,8 @@ def _map(wells: list[dict], plate: PlateFormat, target: str, caption: str) -> st
             text = text or f"{float(value):.1f}"
         cells[index] = (
             f'<td class="{classes.strip()}" data-well="{names[index]}" '
-            f'data-sample="{escape(str(record["sample"]))}"{style} '
-            f'title="{escape(_title(record))}">{escape(text)}</td>'
+            f'data-sample="{escape_html(str(record["sample"]))}"{style} '
+            f'title="{escape_html(_title(record))}">{escape_html(text)}</td>'
         )
     cols = plate.cols
     rows = [
@@ -142,8 +142,8 @@ def _map(wells: list[dict], plate: PlateFormat, target: str, caption: str) -> st
         "thick edges outline each sample's wells.</p>"
     )
     return (
-        f'<figure class="platemap" data-target="{escape(target)}" data-wells="{plate.size}">'
-        f"<figcaption>{escape(caption)}</figcaption>"
+        f'<figure class="platemap" data-target="{escape_html(target)}" data-wells="{plate.size}">'
+        f"<figcaption>{escape_html(caption)}</figcaption>"
         f'<div class="scroll"><table class="plate"><tr><th></th>{head}</tr>{"".join(rows)}'
         f"</table></div>{legend}</figure>"
     )
