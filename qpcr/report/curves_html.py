@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..melt import TM_TOLERANCE
 from .safe import escape_html
 
 if TYPE_CHECKING:
@@ -177,6 +176,8 @@ def _melt(melt: pd.DataFrame, plate: str, target: str) -> str:
     """The melt-peak chart of one target: each well's main-peak Tm (a dot; primer-dimer wells
     in vermillion) along the temperature axis, the consensus Tm dashed within its shaded
     ± TM_TOLERANCE band; wells without a peak are counted in the caption."""
+    from ..melt import TM_TOLERANCE  # a run without melt curves does not load the module
+
     part = melt[melt["plate"].eq(plate) & melt["target"].eq(target)]
     tm = part["tm"].to_numpy(float)
     peaked = part[np.isfinite(tm)]
