@@ -255,7 +255,7 @@ def _views(results: Results) -> dict[str, list[dict]]:
     (:func:`~qpcr.labels.primary_records`, the columns of :data:`_READ`), made once for a
     page: its header and its tables read them."""
     labelled = as_labelled(results)
-    return {name: primary_records(labelled, name, columns) for name, columns in _READ.items()}
+    return primary_records(labelled, _READ)
 
 
 def _verdicts(results: Results, views: dict[str, list[dict]]) -> list[str]:
