@@ -153,16 +153,21 @@ def _random_wells(rng: random.Random) -> Any:
     for plate in plates:
         size = rng.choice([48, 96, 384])
         names = PLATES[size].wells()
-        for well in rng.sample(names, rng.randint(1, min(len(names), 120))):
+        blocks = rng.random() < 0.5  # every well, samples in blocks of 3 × 3: a well inside
+        samples = ["D1 NV", "D2 <HT>", "it's & more", "NTC", 'S"3"']
+        targets = ["BMP2", "TBP", "A&B", "<x>"]  # with blocks: six columns each
+        count = len(names) if blocks else rng.randint(1, min(len(names), 120))
+        for well in rng.sample(names, count):
+            row, col = divmod(names.index(well), PLATES[size].cols)
             status = rng.choice(["ok", "ok", "ok", "undetermined"])
             excluded = rng.random() < 0.2
             rows.append({
                 "well": rng.choice([well, well, well, well.lower(), f"{well[0]}0{well[1:]}",
                                     None, ""]) if rng.random() < 0.1 else well,
                 "plate": plate,
-                "sample": rng.choice(["D1 NV", "D2 <HT>", "it's & more", "NTC", "S\"3\""]),
+                "sample": samples[(row // 3 + col // 3) % 5] if blocks else rng.choice(samples),
                 "sample_type": rng.choice(["unkn", "unkn", "ntc", "std"]),
-                "target": rng.choice(["BMP2", "TBP", "A&B", "<x>"]),
+                "target": targets[col // 6 % 4] if blocks else rng.choice(targets),
                 "cq": rng.uniform(15, 38) if status == "ok" else float("nan"),
                 "cq_status": status,
                 "outlier": rng.random() < 0.1,

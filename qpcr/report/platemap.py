@@ -128,22 +128,27 @@ def _map(wells: list[dict], grid: _Grid, target: str, caption: str) -> str:
     low, high = (min(cq), max(cq)) if cq else (0.0, 1.0)
     span = high - low or 1.0
     cells = grid.empty.copy()
+    escaped = {sample: escape_html(sample) for sample in samples.values()}
     for index, record in mine.items():
         if not 0 <= index < len(cells):
             continue
         marks = _marks(record)
-        classes = " ".join(["w", *(m[0] for m in marks), _edges(samples, index, plate)])
+        edges = _edges(samples, index, plate)
+        if marks:
+            classes = " ".join(["w", *(m[0] for m in marks), edges]).strip()
+            text = " ".join(m[1] for m in marks if m[1])
+        else:  # the usual well: " ".join(["w", edges]).strip()
+            classes, text = f"w {edges}" if edges else "w", ""
         style = ""
-        text = " ".join(m[1] for m in marks if m[1])
         value: Any = record.get("cq")
-        if _present(value):
+        if value is not None and value == value:  # _present
             bg, fg = _colour((float(value) - low) / span)
             style = f' style="background:{bg};color:{fg}"'
             text = text or f"{float(value):.1f}"
         cells[index] = (
-            f'<td class="{classes.strip()}" data-well="{names[index]}" '
-            f'data-sample="{escape_html(samples[index])}"{style} '
-            f'title="{escape_html(_title(record))}">{escape_html(text)}</td>'
+            f'<td class="{classes}" data-well="{names[index]}" '
+            f'data-sample="{escaped[samples[index]]}"{style} '
+            f'title="{escape_html(_title(record))}">{text}</td>'  # marks or a number
         )
     cols = plate.cols
     rows = [f"{first}{''.join(cells[r * cols : (r + 1) * cols])}</tr>"
