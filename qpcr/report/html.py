@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -202,16 +203,18 @@ def _ratio_table(table: list[dict]) -> str:
     return _PRIMARY + _table(rows, head, attrs)
 
 
-def _frame_table(frame: pd.DataFrame) -> str:
-    """Any table, numbers right-aligned with their full value kept in ``data-v``."""
+def _frame_table(frame: pd.DataFrame, columns: Sequence[Hashable] | None = None) -> str:
+    """Any table (its ``columns`` of those it has, None: all), numbers right-aligned with their
+    full value kept in ``data-v``."""
+    names = frame.columns.tolist() if columns is None else [c for c in columns if c in frame]
     rows = []
-    for r in records(frame):
+    for r in records(frame, names):
         rows.append([
             _cell(v, "x") if isinstance(v, float) and not math.isnan(v)
             else _cell(v, "n") if isinstance(v, int) and not isinstance(v, bool)
             else _cell(v) for v in r.values()
         ])  # fmt: skip
-    return _table(rows, [str(c) for c in frame.columns])
+    return _table(rows, [str(c) for c in names])
 
 
 def verdicts(results: Results) -> list[str]:
@@ -335,10 +338,9 @@ def _sections(
         out.append(("ratios", "Ratios", _ratio_table(views["ratios"])))
     contrasts = results.tables.get("contrasts", pd.DataFrame())
     if not contrasts.empty:
-        keep = [c for c in ("name", "comparison", "kind", "n", "fold_change", "ci_low",
-                            "ci_high", "p_value", "p_adj", "test", "p_role")
-                if c in contrasts]  # fmt: skip
-        out.append(("model", "Factorial model contrasts", _frame_table(contrasts[keep])))
+        keep = ("name", "comparison", "kind", "n", "fold_change", "ci_low", "ci_high", "p_value",
+                "p_adj", "test", "p_role")  # fmt: skip
+        out.append(("model", "Factorial model contrasts", _frame_table(contrasts, keep)))
     figures = "".join(f'<figure class="fig" data-figure="{escape_html(name)}">{_svg(svg)}</figure>'
                       for name, svg in svgs.items())  # fmt: skip
     if figures:
@@ -348,9 +350,8 @@ def _sections(
     if maps:
         out.append(("plates", "Plate maps", "".join(maps)))
     qc = results.qc
-    body = _frame_table(qc[[c for c in ("well", "sample", "target", "code", "severity",
-                                         "message") if c in qc]]) if len(qc) else  \
-        "<p>No QC events.</p>"  # fmt: skip
+    columns = ("well", "sample", "target", "code", "severity", "message")
+    body = _frame_table(qc, columns) if len(qc) else "<p>No QC events.</p>"
     out.append(("qc", "QC events", body))
     for name, title in (("standard_curves", "Standard curves"),
                         ("reference_genes", "Reference-gene stability")):  # fmt: skip
