@@ -17,9 +17,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 __all__ = ["atomic_write", "locked", "output_errors", "remove_stale_temporaries", "replace_folder"]
 
@@ -413,45 +416,42 @@ def _refuse_foreign(target: Path, owned: Collection[str], given: Path) -> None:
 
 def _swap(new: Path, target: Path, prefix: str) -> None:
     """Move the complete folder ``new`` to ``target``, replacing an existing one atomically."""
-    _sync_tree(new)  # the files and entries reach the disk before the folder moves
-    if not os.path.lexists(target):
-        os.rename(new, target)
-    elif _exchange(new, target):
-        _remove_tree(new)  # now the old results
-    else:
-        aside = target.parent / f"{prefix}old-{os.getpid()}"
-        os.rename(target, aside)
-        os.rename(new, target)
-        _remove_tree(aside)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(_SYNC_THREADS) as pool:  # one pool: its threads sync, then delete
+        _sync_tree(new, pool)  # the files and entries reach the disk before the folder moves
+        if not os.path.lexists(target):
+            os.rename(new, target)
+        elif _exchange(new, target):
+            _remove_tree(new, pool)  # now the old results
+        else:
+            aside = target.parent / f"{prefix}old-{os.getpid()}"
+            os.rename(target, aside)
+            os.rename(new, target)
+            _remove_tree(aside, pool)
     _fsync_dir(target.parent)
 
 
-def _remove_tree(root: Path) -> None:
-    """Delete the folder ``root`` and everything in it: its files a few at a time (each
-    ``unlink`` may wait for a journal commit; see :data:`_SYNC_THREADS`), then what is left
-    (the emptied folders, links to folders) by :func:`shutil.rmtree`. An error is raised."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def _remove_tree(root: Path, pool: Executor) -> None:
+    """Delete the folder ``root`` and everything in it: its files a few at a time by ``pool``
+    (each ``unlink`` may wait for a journal commit; see :data:`_SYNC_THREADS`), then what is
+    left (the emptied folders, links to folders) by :func:`shutil.rmtree`. An error is
+    raised."""
     files = [os.path.join(folder, name) for folder, _, names in os.walk(root) for name in names]
-    with ThreadPoolExecutor(_SYNC_THREADS) as pool:
-        removed = [pool.submit(os.unlink, file) for file in files]
-    for job in removed:
+    for job in [pool.submit(os.unlink, file) for file in files]:
         job.result()
     shutil.rmtree(root)
 
 
-def _sync_tree(root: Path) -> None:
-    """Flush every file and folder under ``root`` to disk, a few at a time (an error syncing
-    a file is raised)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def _sync_tree(root: Path, pool: Executor) -> None:
+    """Flush every file and folder under ``root`` to disk, a few at a time by ``pool`` (an
+    error syncing a file is raised)."""
     files, folders = [], []
     for folder, _, names in os.walk(root):
         folders.append(folder)
         files += [os.path.join(folder, name) for name in names]
-    with ThreadPoolExecutor(_SYNC_THREADS) as pool:
-        synced = [pool.submit(_fsync_file, file) for file in files]
-        synced += [pool.submit(_fsync_dir, folder) for folder in folders]
+    synced = [pool.submit(_fsync_file, file) for file in files]
+    synced += [pool.submit(_fsync_dir, folder) for folder in folders]
     for job in synced:
         job.result()
 

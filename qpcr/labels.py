@@ -19,7 +19,7 @@ model): the donor-aware analysis is then primary.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .results import Results
     from .settings import AnalysisConfig
 
-__all__ = ["comparison_labels", "labelled", "p_roles", "primary_view"]
+__all__ = ["comparison_labels", "labelled", "p_roles", "primary_records", "primary_view"]
 
 #: Columns of one result: what :func:`primary_view` takes from the primary analysis.
 _RESULT = ("fold_change", "ci_low", "ci_high", "p_value", "p_adj", "test")
@@ -321,19 +321,66 @@ def primary_view(results: Results, name: str) -> pd.DataFrame:
     1  HIF1A  welch  0.0027  pooled (no block)              0.001
     """
     table = getattr(results, name)
-    item = "target" if name == "fold_changes" else "ratio"
+    columns = [*table.columns, "sensitivity_test", "sensitivity_p_adj"]
+    rows = primary_records(results, {name: None})[name]
+    return pd.DataFrame(rows, index=table.index, columns=columns)
+
+
+#: The column naming a row's item in fold_changes and ratios.
+_ITEMS = {"fold_changes": "target", "ratios": "ratio"}
+
+
+def primary_records(
+    results: Results, read: Mapping[str, Sequence[str] | None]
+) -> dict[str, list[dict]]:
+    """The rows of :func:`primary_view` as :func:`~qpcr.grouped.records` gives them, without
+    building the table, of fold_changes, ratios or both (report.html reads a dozen cells of
+    each row of both): each table read once, the pairs of analyses found once.
+
+    Parameters
+    ----------
+    results
+        A finished analysis (:func:`labelled`).
+    read
+        ``fold_changes`` and/or ``ratios`` → the table's columns to take (None: all); a row
+        also holds its ``target`` or ``ratio``, ``comparison``, the primary result's columns
+        and the two ``sensitivity_`` ones.
+
+    Returns
+    -------
+    dict of str to list of dict
+        For each table of ``read``, one dict per row, column label → value.
+
+    Examples
+    --------
+    >>> rows = primary_records(labelled(example_results()), {"fold_changes": ["n"]})
+    >>> [(r["target"], r["n"], r["test"], r["sensitivity_test"]) for r in rows["fold_changes"]]
+    [('MYC', 3, 'welch', 'pooled (no block)'), ('HIF1A', 3, 'welch', 'pooled (no block)')]
+    """
     tables = _role_tables(results)
-    pairs = _pairs(tables, {n: _labels(t) for n, t in tables.items()})
-    rows = []
-    for r in table.to_dict("records"):
-        two, model = pairs.get(_key(item, r[item], r.get("comparison")), (r, None))
-        if model is None:
-            rows.append({**r, "sensitivity_test": "", "sensitivity_p_adj": float("nan")})
-            continue
-        ahead = _model_first(results, two.get("test"), model.get("test"))
-        first, second = (model, two) if ahead else (two, model)
-        rows.append({**r, **{c: first.get(c) for c in _RESULT},
-                     "sensitivity_test": second.get("test"),
-                     "sensitivity_p_adj": second.get("p_adj")})  # fmt: skip
-    return pd.DataFrame(rows, index=table.index, columns=[*table.columns, "sensitivity_test",
-                                                         "sensitivity_p_adj"])  # fmt: skip
+    taken: dict[str, tuple[str, ...] | None] = {
+        name: (item, "comparison", *_RESULT) for name, item in _ITEMS.items()
+    }
+    for name, columns in read.items():
+        taken[name] = None if columns is None else (_ITEMS[name], "comparison", *columns,
+                                                    *_RESULT)  # fmt: skip
+    taken["contrasts"] = ("item", "name", "comparison", *_RESULT)
+    rows = {name: records(table, taken[name]) for name, table in tables.items()}
+    labels = {name: [r["comparison"] for r in rows[name]] if "comparison" in table else None
+              for name, table in tables.items()}  # fmt: skip
+    pairs = _pairs(tables, labels, read=rows)
+    out = {}
+    for name in read:
+        item, found = _ITEMS[name], []
+        for r in rows[name]:
+            two, model = pairs.get(_key(item, r[item], r.get("comparison")), (r, None))
+            if model is None:
+                found.append({**r, "sensitivity_test": "", "sensitivity_p_adj": float("nan")})
+                continue
+            ahead = _model_first(results, two.get("test"), model.get("test"))
+            first, second = (model, two) if ahead else (two, model)
+            found.append({**r, **{c: first.get(c) for c in _RESULT},
+                          "sensitivity_test": second.get("test"),
+                          "sensitivity_p_adj": second.get("p_adj")})  # fmt: skip
+        out[name] = found
+    return out

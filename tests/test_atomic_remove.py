@@ -4,6 +4,7 @@ inside it point to stays), and a file in a folder being built is written in plac
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,15 @@ def test_remove_tree_deletes_nested_files_and_only_the_links(tmp_path: Path) -> 
     (root / "figures" / "deep" / "b.svg").write_text("<svg/>")
     os.symlink(outside, root / "folder_link")
     os.symlink(outside / "data.csv", root / "file_link")
-    _remove_tree(root)
+    with ThreadPoolExecutor(4) as pool:
+        _remove_tree(root, pool)
     assert not os.path.lexists(root)
     assert (outside / "data.csv").read_text() == "kept"
 
 
 def test_remove_tree_raises_what_it_cannot_delete(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        _remove_tree(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError), ThreadPoolExecutor(4) as pool:
+        _remove_tree(tmp_path / "missing", pool)
 
 
 def test_replacing_results_leaves_only_the_new_folder(tmp_path: Path) -> None:

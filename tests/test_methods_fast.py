@@ -65,3 +65,41 @@ def test_names_and_counts_match_the_concatenation(seed: int) -> None:
     if not contrasts.empty:
         assert _FACTORIAL_TEXT[config.factorial_method].split("{")[0] in text
         assert ("linear mixed model" in text) == (mixed == MIXED_TEST)
+
+
+def _old_exclusion_counts(wells: pd.DataFrame) -> pd.Series:
+    return wells.loc[wells["excluded"], "exclude_code"].fillna("").value_counts()
+
+
+def _old_low_copy(qc: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(qc.loc[qc["code"].eq("low_copy"), "target"].astype(str)))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_exclusions_and_low_copy_read_as_the_selections_they_replace(seed: int) -> None:
+    """Excluded wells counted by code, and the low-copy targets, from column lists, as from the
+    selected, filled and counted Series (random codes, missing ones, none excluded)."""
+    from qpcr.report import methods
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 40))
+    codes = ["outlier_grubbs", "outlier_dixon", "zero_copy", "isolated_nondetect", "omitted",
+             "", None, float("nan"), "low_copy"]  # fmt: skip
+    dtype = ["object", "string", "str"][seed % 3]
+    wells = pd.DataFrame({
+        "excluded": rng.random(n) < 0.6,
+        "exclude_code": pd.Series([codes[i] for i in rng.integers(0, len(codes), n)],
+                                  dtype=dtype),
+    })  # fmt: skip
+    counts = methods._exclusion_counts(wells)
+    assert dict(counts) == {k: int(v) for k, v in _old_exclusion_counts(wells).items()}
+    assert all(type(k) is str for k in counts)
+    qc = pd.DataFrame({
+        "code": pd.Series([codes[i] for i in rng.integers(0, len(codes), n)], dtype=object),
+        "target": [["MYC", "TBP", "B2M"][i] for i in rng.integers(0, 3, n)],
+    })  # fmt: skip
+    seen: list[list[str]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(methods, "low_copy_methods_text", lambda low, config: seen.append(low) or "")
+        methods._low_copy(SimpleNamespace(qc=qc, config=AnalysisConfig()))  # type: ignore[arg-type]
+    assert seen == ([_old_low_copy(qc)] if _old_low_copy(qc) else [])

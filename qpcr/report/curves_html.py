@@ -7,13 +7,12 @@ table. Each chart is an inline SVG written here (no plotting library, no externa
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..melt import TM_TOLERANCE
+from .safe import escape_html
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -94,25 +93,26 @@ def _frame(title: str, xlabel: str, ylabel: str, xticks: list[tuple[float, str]]
                      f'stroke="#888"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
                      f"{text}</text>")  # fmt: skip
     parts.append(f'<text x="{(left + x1) / 2}" y="{_H - 4}" text-anchor="middle">'
-                 f"{escape(xlabel)}</text>"
+                 f"{escape_html(xlabel)}</text>"
                  f'<text transform="translate(12 {(top + y1) / 2}) rotate(-90)" '
-                 f'text-anchor="middle">{escape(ylabel)}</text>'
-                 f'<text x="{left}" y="16" font-weight="600">{escape(title)}</text>')  # fmt: skip
+                 f'text-anchor="middle">{escape_html(ylabel)}</text>'
+                 f'<text x="{left}" y="16" font-weight="600">'
+                 f"{escape_html(title)}</text>")  # fmt: skip
     return "".join(parts)
 
 
 def _svg(kind: str, plate: str, target: str, body: str, label: str) -> str:
     """One chart as a figure with its data attributes and an accessible name."""
-    return (f'<figure class="fig curve" data-figure="{kind}" data-plate="{escape(plate)}" '
-            f'data-target="{escape(target)}"><svg xmlns="http://www.w3.org/2000/svg" '
+    return (f'<figure class="fig curve" data-figure="{kind}" data-plate="{escape_html(plate)}" '
+            f'data-target="{escape_html(target)}"><svg xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}" role="img" '
-            f'aria-label="{escape(label)}" font-size="11" font-family="sans-serif">{body}</svg>'
-            "</figure>")  # fmt: skip
+            f'aria-label="{escape_html(label)}" font-size="11" font-family="sans-serif">'
+            f"{body}</svg></figure>")  # fmt: skip
 
 
 def _polyline(well: str, points: str, colour: str) -> str:
     """One well's curve through ``points`` (SVG units)."""
-    return (f'<polyline data-well="{escape(well)}" points="{points}" fill="none" '
+    return (f'<polyline data-well="{escape_html(well)}" points="{points}" fill="none" '
             f'stroke="{colour}" stroke-width="1"/>')  # fmt: skip
 
 
@@ -176,6 +176,8 @@ def _melt(melt: pd.DataFrame, plate: str, target: str) -> str:
     """The melt-peak chart of one target: each well's main-peak Tm (a dot; primer-dimer wells
     in vermillion) along the temperature axis, the consensus Tm dashed within its shaded
     ± TM_TOLERANCE band; wells without a peak are counted in the caption."""
+    from ..melt import TM_TOLERANCE  # a run without melt curves does not load the module
+
     part = melt[melt["plate"].eq(plate) & melt["target"].eq(target)]
     tm = part["tm"].to_numpy(float)
     peaked = part[np.isfinite(tm)]
@@ -194,8 +196,8 @@ def _melt(melt: pd.DataFrame, plate: str, target: str) -> str:
     for k, r in enumerate(peaked.itertuples(index=False)):
         y = top + 8 + (_H - bottom - top - 16) * (k + 0.5) / n
         colour = "#D55E00" if bool(r.primer_dimer) else "#0072B2"
-        parts.append(f'<circle data-well="{escape(str(r.well))}" cx="{kx * r.tm + bx:.1f}" '
-                     f'cy="{y:.1f}" r="3.5" fill="{colour}"><title>{escape(str(r.well))}: '
+        parts.append(f'<circle data-well="{escape_html(str(r.well))}" cx="{kx * r.tm + bx:.1f}" '
+                     f'cy="{y:.1f}" r="3.5" fill="{colour}"><title>{escape_html(str(r.well))}: '
                      f"{r.tm:.1f} °C</title></circle>")  # fmt: skip
     step = 2 if hi - lo <= 16 else 5
     xticks = [(kx * t + bx, str(t)) for t in range(lo, hi + 1) if t % step == 0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from html import escape
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +20,9 @@ import pandas as pd
 
 from ..grouped import records
 from ..groups import group_label
-from ..labels import primary_view
+from ..labels import primary_records
 from .platemap import plate_maps
+from .safe import escape_html
 from .tables import as_labelled, atomic_write, provenance
 
 if TYPE_CHECKING:
@@ -139,19 +140,19 @@ def _cell(value: Any, kind: str = "text", prefix: str = "") -> str:
     """A table cell; numbers carry their full value in ``data-v`` (for sorting and checking)."""
     if kind == "text":
         text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
-        return f"<td>{escape(str(text))}</td>"
+        return f"<td>{escape_html(str(text))}</td>"
     shown = fmt_p(value) if kind == "p" else _num(value, 2 if kind == "n" else 3)
     if kind == "n" and shown:
         shown = f"{value:g}"
     full = "" if _missing(value) else f' data-v="{float(value)!r}"'
-    return f'<td class="num"{full}>{escape(prefix + shown)}</td>'
+    return f'<td class="num"{full}>{escape_html(prefix + shown)}</td>'
 
 
 def _table(rows: list[list[str]], head: list[str], attrs: list[str] | None = None) -> str:
     """A sortable table from pre-built cells."""
     attrs = attrs or [""] * len(rows)
     body = "".join(f"<tr{a}>{''.join(r)}</tr>" for r, a in zip(rows, attrs, strict=True))
-    heads = "".join(f"<th>{escape(h)}</th>" for h in head)
+    heads = "".join(f"<th>{escape_html(h)}</th>" for h in head)
     return (f'<div class="scroll"><table class="data sortable"><thead><tr>{heads}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")  # fmt: skip
 
@@ -162,12 +163,12 @@ _PRIMARY = ("<p class=legend>Each row is the comparison's primary result (p, p a
             "model, is a sensitivity analysis (see Methods).</p>")  # fmt: skip
 
 
-def _fold_change_table(table: pd.DataFrame) -> str:
-    """The fold changes' primary view (:func:`_views`) as a sortable table."""
+def _fold_change_table(table: list[dict]) -> str:
+    """The fold changes' primary rows (:func:`_views`) as a sortable table."""
     head = ["comparison", "target", "n", "fold change", "CI low", "CI high", "p", "p adj",
             "test", "note", "sensitivity test", "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in records(table):
+    for r in table:
         bound = str(r["bound"]) if isinstance(r.get("bound"), str) else ""
         rows.append([
             _cell(r["comparison"]), _cell(r["target"]), _cell(r["n"], "n"),
@@ -176,18 +177,18 @@ def _fold_change_table(table: pd.DataFrame) -> str:
             _cell(r.get("p_adj"), "p"), _cell(r.get("test")), _cell(r.get("note")),
             _cell(r.get("sensitivity_test")), _cell(r.get("sensitivity_p_adj"), "p"),
         ])  # fmt: skip
-        attrs.append(f' data-contrast="{escape(str(r["contrast"]))}" '
-                     f'data-target="{escape(str(r["target"]))}"')  # fmt: skip
+        attrs.append(f' data-contrast="{escape_html(str(r["contrast"]))}" '
+                     f'data-target="{escape_html(str(r["target"]))}"')  # fmt: skip
     return _PRIMARY + _table(rows, head, attrs)
 
 
-def _ratio_table(table: pd.DataFrame) -> str:
-    """The ratios' primary view (:func:`_views`) as a sortable table."""
+def _ratio_table(table: list[dict]) -> str:
+    """The ratios' primary rows (:func:`_views`) as a sortable table."""
     head = ["ratio", "group / comparison", "n", "ratio", "ratio CI low", "ratio CI high",
             "fold change", "CI low", "CI high", "p", "p adj", "test", "note", "sensitivity test",
             "sensitivity p adj"]  # fmt: skip
     rows, attrs = [], []
-    for r in records(table):
+    for r in table:
         rows.append([
             _cell(r["ratio"]), _cell(r["comparison"]), _cell(r["n"], "n"),
             _cell(r.get("value"), "x"), _cell(r.get("value_ci_low"), "x"),
@@ -197,21 +198,23 @@ def _ratio_table(table: pd.DataFrame) -> str:
             _cell(r.get("note")), _cell(r.get("sensitivity_test")),
             _cell(r.get("sensitivity_p_adj"), "p"),
         ])  # fmt: skip
-        attrs.append(f' data-contrast="{escape(str(r["contrast"]))}" '
-                     f'data-ratio="{escape(str(r["ratio"]))}"')  # fmt: skip
+        attrs.append(f' data-contrast="{escape_html(str(r["contrast"]))}" '
+                     f'data-ratio="{escape_html(str(r["ratio"]))}"')  # fmt: skip
     return _PRIMARY + _table(rows, head, attrs)
 
 
-def _frame_table(frame: pd.DataFrame) -> str:
-    """Any table, numbers right-aligned with their full value kept in ``data-v``."""
+def _frame_table(frame: pd.DataFrame, columns: Sequence[Hashable] | None = None) -> str:
+    """Any table (its ``columns`` of those it has, None: all), numbers right-aligned with their
+    full value kept in ``data-v``."""
+    names = frame.columns.tolist() if columns is None else [c for c in columns if c in frame]
     rows = []
-    for r in records(frame):
+    for r in records(frame, names):
         rows.append([
             _cell(v, "x") if isinstance(v, float) and not math.isnan(v)
             else _cell(v, "n") if isinstance(v, int) and not isinstance(v, bool)
             else _cell(v) for v in r.values()
         ])  # fmt: skip
-    return _table(rows, [str(c) for c in frame.columns])
+    return _table(rows, [str(c) for c in names])
 
 
 def verdicts(results: Results) -> list[str]:
@@ -242,20 +245,29 @@ def verdicts(results: Results) -> list[str]:
     return _verdicts(results, _views(results))
 
 
-def _views(results: Results) -> dict[str, pd.DataFrame]:
-    """fold_changes and ratios with each comparison's primary result (:func:`primary_view`),
-    made once for a page: its header and its tables read them."""
+#: The columns of fold_changes and ratios that the page reads (:func:`_views`).
+_READ = {
+    "fold_changes": ("contrast", "n", "bound", "note", "adjust"),
+    "ratios": ("contrast", "n", "value", "value_ci_low", "value_ci_high", "bound", "note",
+               "adjust"),
+}  # fmt: skip
+
+
+def _views(results: Results) -> dict[str, list[dict]]:
+    """The rows of fold_changes and ratios with each comparison's primary result
+    (:func:`~qpcr.labels.primary_records`, the columns of :data:`_READ`), made once for a
+    page: its header and its tables read them."""
     labelled = as_labelled(results)
-    return {name: primary_view(labelled, name) for name in ("fold_changes", "ratios")}
+    return primary_records(labelled, _READ)
 
 
-def _verdicts(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
+def _verdicts(results: Results, views: dict[str, list[dict]]) -> list[str]:
     """:func:`verdicts` from the primary views (:func:`_views`)."""
     refs = set(results.reference_genes)
     level = f"{100 * (1 - results.config.alpha):g} %"
     out = []
     for name, item in (("fold_changes", "target"), ("ratios", "ratio")):
-        for r in records(views[name]):
+        for r in views[name]:
             label = r["comparison"]
             if r[item] in refs or r["contrast"] == "control" or pd.isna(r.get("fold_change")):
                 continue
@@ -279,7 +291,7 @@ def _verdicts(results: Results, views: dict[str, pd.DataFrame]) -> list[str]:
     return out
 
 
-def _header(results: Results, views: dict[str, pd.DataFrame]) -> str:
+def _header(results: Results, views: dict[str, list[dict]]) -> str:
     cfg = results.config
     wells = results.wells
     excluded = wells.loc[wells["excluded"], "exclude_reason"].value_counts()
@@ -300,8 +312,8 @@ def _header(results: Results, views: dict[str, pd.DataFrame]) -> str:
         "Wells": f"{len(wells)} read, {int((~wells['excluded']).sum())} used"
         + "".join(f"; {n} {k}" for k, n in excluded.items()),
     }
-    items = "".join(f"<dt>{k}</dt><dd>{escape(str(v))}</dd>" for k, v in meta.items() if v)
-    lines = "".join(f"<li>{escape(v)}</li>" for v in _verdicts(results, views))
+    items = "".join(f"<dt>{k}</dt><dd>{escape_html(str(v))}</dd>" for k, v in meta.items() if v)
+    lines = "".join(f"<li>{escape_html(v)}</li>" for v in _verdicts(results, views))
     verdict = f"<h2 id=verdicts>Verdicts</h2><ul class=verdicts>{lines}</ul>" if lines else ""
     return f'<dl class="meta">{items}</dl>{verdict}'
 
@@ -313,7 +325,7 @@ def _svg(text: str) -> str:
 
 
 def _sections(
-    results: Results, views: dict[str, pd.DataFrame], svgs: dict[str, str]
+    results: Results, views: dict[str, list[dict]], svgs: dict[str, str]
 ) -> list[tuple[str, str, str]]:
     """(anchor, title, body) of each section present."""
     from .curves_html import curve_sections
@@ -326,11 +338,10 @@ def _sections(
         out.append(("ratios", "Ratios", _ratio_table(views["ratios"])))
     contrasts = results.tables.get("contrasts", pd.DataFrame())
     if not contrasts.empty:
-        keep = [c for c in ("name", "comparison", "kind", "n", "fold_change", "ci_low",
-                            "ci_high", "p_value", "p_adj", "test", "p_role")
-                if c in contrasts]  # fmt: skip
-        out.append(("model", "Factorial model contrasts", _frame_table(contrasts[keep])))
-    figures = "".join(f'<figure class="fig" data-figure="{escape(name)}">{_svg(svg)}</figure>'
+        keep = ("name", "comparison", "kind", "n", "fold_change", "ci_low", "ci_high", "p_value",
+                "p_adj", "test", "p_role")  # fmt: skip
+        out.append(("model", "Factorial model contrasts", _frame_table(contrasts, keep)))
+    figures = "".join(f'<figure class="fig" data-figure="{escape_html(name)}">{_svg(svg)}</figure>'
                       for name, svg in svgs.items())  # fmt: skip
     if figures:
         out.append(("figures", "Figures", figures))
@@ -339,9 +350,8 @@ def _sections(
     if maps:
         out.append(("plates", "Plate maps", "".join(maps)))
     qc = results.qc
-    body = _frame_table(qc[[c for c in ("well", "sample", "target", "code", "severity",
-                                         "message") if c in qc]]) if len(qc) else  \
-        "<p>No QC events.</p>"  # fmt: skip
+    columns = ("well", "sample", "target", "code", "severity", "message")
+    body = _frame_table(qc, columns) if len(qc) else "<p>No QC events.</p>"
     out.append(("qc", "QC events", body))
     for name, title in (("standard_curves", "Standard curves"),
                         ("reference_genes", "Reference-gene stability")):  # fmt: skip
@@ -352,9 +362,9 @@ def _sections(
     # provenance.json.
     stamped = {k: v for k, v in provenance(results).items() if k not in ("created", "command")}
     record = json.dumps(stamped, indent=2, default=str, ensure_ascii=False)
-    out.append(("methods", "Methods", f'<p class="methods">{escape(methods_text(results))}</p>'
+    out.append(("methods", "Methods", f'<p class="methods">{escape_html(methods_text(results))}</p>'
                 "<details><summary>Provenance (inputs with SHA-256, settings, versions)"
-                f"</summary><pre>{escape(record)}</pre></details>"))  # fmt: skip
+                f"</summary><pre>{escape_html(record)}</pre></details>"))  # fmt: skip
     return out
 
 
@@ -389,14 +399,14 @@ def report_html(results: Results, svgs: dict[str, str] | None = None) -> str:
 
 def _page(title: str, header: str, sections: list[tuple[str, str, str]]) -> str:
     """A complete page: title, navigation, ``header`` (HTML), then each (anchor, title, body)."""
-    nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t, _ in sections)
-    body = "".join(f'<section><h2 id="{a}">{escape(t)}</h2>{b}</section>'
+    nav = "".join(f'<a href="#{a}">{escape_html(t)}</a>' for a, t, _ in sections)
+    body = "".join(f'<section><h2 id="{a}">{escape_html(t)}</h2>{b}</section>'
                    for a, t, b in sections)  # fmt: skip
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{escape(title)}</h1><nav>{nav}</nav>{header}{body}"
+        f"<title>{escape_html(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{escape_html(title)}</h1><nav>{nav}</nav>{header}{body}"
         f"<script>{_SCRIPT}</script></body></html>\n"
     )
 
@@ -442,8 +452,8 @@ def stability_html(
     save_figure(stability_figure(genes, steps), "svg", buffer)
     svg = _svg(buffer.getvalue().decode("utf-8"))
     order = ", ".join(str(t) for t in genes["target"])
-    header = (f"<p>{n_samples} samples ranked. Best first: {escape(order)}.</p>"
-              + "".join(f"<p>warning: {escape(m)}</p>" for m in messages))  # fmt: skip
+    header = (f"<p>{n_samples} samples ranked. Best first: {escape_html(order)}.</p>"
+              + "".join(f"<p>warning: {escape_html(m)}</p>" for m in messages))  # fmt: skip
     sections = [
         ("ranking", "Candidate reference genes", _frame_table(genes)),
         ("genorm", "geNorm steps", _frame_table(steps)),
@@ -489,9 +499,9 @@ def check_html(results: pd.DataFrame, chart_svg: str, title: str) -> str:
         per_run.append({"run": run, "verdict": verdict(rows), **statuses})
     bad = results[results["status"].isin(["fail", "warn"])]
     lines = "".join(
-        f"<li>{escape(str(r['status']))} {escape(str(r['rule_id']))} ("
-        f"{escape('/'.join(str(r[k]) for k in ('run', 'target', 'sample') if r[k]))}): "
-        f"{escape(str(r['message']))}</li>" for r in records(bad)
+        f"<li>{escape_html(str(r['status']))} {escape_html(str(r['rule_id']))} ("
+        f"{escape_html('/'.join(str(r[k]) for k in ('run', 'target', 'sample') if r[k]))}): "
+        f"{escape_html(str(r['message']))}</li>" for r in records(bad)
     )  # fmt: skip
     columns = ["run", "rule_id", "target", "sample", "expected", "observed", "status"]
     sections = [

@@ -7,6 +7,7 @@ vocabulary; this module only chooses and joins.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -52,11 +53,17 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _exclusion_counts(wells: pd.DataFrame) -> Counter:
+    """How many excluded wells carry each exclusion code ('' for a missing code)."""
+    excluded = zip(wells["exclude_code"].tolist(), wells["excluded"].tolist(), strict=True)
+    return Counter("" if pd.isna(code) else code for code, gone in excluded if gone)
+
+
 def _exclusions(results: Results) -> str:
     """One sentence per exclusion rule that removed wells, with the count."""
     cfg = results.config
     wells = results.wells
-    codes = wells.loc[wells["excluded"], "exclude_code"].fillna("").value_counts()
+    codes = _exclusion_counts(wells)
     out = []
     outliers = sum(n for code, n in codes.items() if str(code).startswith("outlier_"))
     rule = RULE_METHODS_TEXT[cfg.outlier_rule].format(threshold=cfg.outlier_threshold)
@@ -92,7 +99,9 @@ def _low_copy(results: Results) -> str:
     qc = results.qc
     if qc.empty or "code" not in qc:
         return ""
-    low = list(dict.fromkeys(qc.loc[qc["code"].eq("low_copy"), "target"].astype(str)))
+    rows = zip(qc["code"].tolist(), qc["target"].tolist(), strict=True)
+    low = list(dict.fromkeys(str(t) for code, t in rows if isinstance(code, str)
+                             and code == "low_copy"))  # fmt: skip
     text = low_copy_methods_text(low, results.config) if low else ""
     return " " + text if text else ""
 

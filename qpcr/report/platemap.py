@@ -9,7 +9,6 @@ and other excluded wells (×); a thick edge outlines each sample's wells (the la
 from __future__ import annotations
 
 import math
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from ..grouped import records
 from ..plate import PlateFormat, plate_for_wells, well_index
+from .safe import escape_html
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -40,11 +40,11 @@ def _colour(fraction: float) -> tuple[str, str]:
     """Background and text colour for a position 0..1 on the scale."""
     pos = min(max(fraction, 0.0), 1.0) * (len(_VIRIDIS) - 1)
     low = math.floor(pos)
-    high = min(low + 1, len(_VIRIDIS) - 1)
-    rgb = [a + (b - a) * (pos - low) for a, b in zip(_VIRIDIS[low], _VIRIDIS[high], strict=True)]
-    luminance = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
-    r, g, b = (round(v) for v in rgb)
-    return f"#{r:02x}{g:02x}{b:02x}", "#000" if luminance > 140 else "#fff"
+    (r0, g0, b0), (r1, g1, b1) = _VIRIDIS[low], _VIRIDIS[min(low + 1, len(_VIRIDIS) - 1)]
+    step = pos - low
+    r, g, b = r0 + (r1 - r0) * step, g0 + (g1 - g0) * step, b0 + (b1 - b0) * step
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return f"#{round(r):02x}{round(g):02x}{round(b):02x}", "#000" if luminance > 140 else "#fff"
 
 
 def _marks(row: dict) -> list[tuple[str, str]]:
@@ -100,39 +100,59 @@ def _edges(samples: dict[int, str], index: int, plate: PlateFormat) -> str:
     return " ".join(out)
 
 
-def _map(wells: list[dict], plate: PlateFormat, target: str, caption: str) -> str:
-    """One plate map: a table with a cell per well of ``plate`` (``wells``: the target's rows
-    of the wells table on this plate, as :func:`qpcr.grouped.records` gives them)."""
-    mine = {well_index(str(r["well"]), plate): r for r in wells}
+class _Grid:
+    """What every map of one plate shares: the well names in plate order, each well's
+    position by name, the empty cells, the column header and each row's first cell."""
+
+    def __init__(self, plate: PlateFormat) -> None:
+        self.plate = plate
+        self.names = plate.wells()
+        self.positions = {well: index for index, well in enumerate(self.names)}
+        self.empty = [f'<td class="w empty" data-well="{well}"></td>' for well in self.names]
+        self.head = "".join(f"<th>{c}</th>" for c in range(1, plate.cols + 1))
+        self.rows = [f"<tr><th>{letter}</th>" for letter in plate.row_letters]
+
+    def index(self, well: str) -> int:
+        """:func:`~qpcr.plate.well_index` of ``well``, a canonical name looked up."""
+        found = self.positions.get(well)
+        return well_index(well, self.plate) if found is None else found
+
+
+def _map(wells: list[dict], grid: _Grid, target: str, caption: str) -> str:
+    """One plate map: a table with a cell per well of the grid's plate (``wells``: the target's
+    rows of the wells table on this plate, as :func:`qpcr.grouped.records` gives them)."""
+    plate, names = grid.plate, grid.names
+    mine = {grid.index(str(r["well"])): r for r in wells}
     samples = {i: str(r["sample"]) for i, r in mine.items()}
     cq = [float(r["cq"]) for r in wells if r.get("cq_status") == "ok" and _present(r.get("cq"))]
     low, high = (min(cq), max(cq)) if cq else (0.0, 1.0)
     span = high - low or 1.0
-    head = "".join(f"<th>{c}</th>" for c in range(1, plate.cols + 1))
-    names = plate.wells()
-    cells = [f'<td class="w empty" data-well="{well}"></td>' for well in names]
+    cells = grid.empty.copy()
+    escaped = {sample: escape_html(sample) for sample in samples.values()}
     for index, record in mine.items():
         if not 0 <= index < len(cells):
             continue
         marks = _marks(record)
-        classes = " ".join(["w", *(m[0] for m in marks), _edges(samples, index, plate)])
+        edges = _edges(samples, index, plate)
+        if marks:
+            classes = " ".join(["w", *(m[0] for m in marks), edges]).strip()
+            text = " ".join(m[1] for m in marks if m[1])
+        else:  # the usual well: " ".join(["w", edges]).strip()
+            classes, text = f"w {edges}" if edges else "w", ""
         style = ""
-        text = " ".join(m[1] for m in marks if m[1])
         value: Any = record.get("cq")
-        if _present(value):
+        if value is not None and value == value:  # _present
             bg, fg = _colour((float(value) - low) / span)
             style = f' style="background:{bg};color:{fg}"'
             text = text or f"{float(value):.1f}"
         cells[index] = (
-            f'<td class="{classes.strip()}" data-well="{names[index]}" '
-            f'data-sample="{escape(str(record["sample"]))}"{style} '
-            f'title="{escape(_title(record))}">{escape(text)}</td>'
+            f'<td class="{classes}" data-well="{names[index]}" '
+            f'data-sample="{escaped[samples[index]]}"{style} '
+            f'title="{escape_html(_title(record))}">{text}</td>'  # marks or a number
         )
     cols = plate.cols
-    rows = [
-        f"<tr><th>{letter}</th>{''.join(cells[r * cols : (r + 1) * cols])}</tr>"
-        for r, letter in enumerate(plate.row_letters)
-    ]
+    rows = [f"{first}{''.join(cells[r * cols : (r + 1) * cols])}</tr>"
+            for r, first in enumerate(grid.rows)]  # fmt: skip
     lo_bg, lo_fg = _colour(0.0)
     hi_bg, hi_fg = _colour(1.0)
     legend = (
@@ -142,28 +162,32 @@ def _map(wells: list[dict], plate: PlateFormat, target: str, caption: str) -> st
         "thick edges outline each sample's wells.</p>"
     )
     return (
-        f'<figure class="platemap" data-target="{escape(target)}" data-wells="{plate.size}">'
-        f"<figcaption>{escape(caption)}</figcaption>"
-        f'<div class="scroll"><table class="plate"><tr><th></th>{head}</tr>{"".join(rows)}'
+        f'<figure class="platemap" data-target="{escape_html(target)}" data-wells="{plate.size}">'
+        f"<figcaption>{escape_html(caption)}</figcaption>"
+        f'<div class="scroll"><table class="plate"><tr><th></th>{grid.head}</tr>{"".join(rows)}'
         f"</table></div>{legend}</figure>"
     )
 
 
-def _named(wells: pd.DataFrame) -> pd.DataFrame:
-    """The wells that have a well name (a tidy table may give none)."""
-    return wells[wells["well"].notna() & wells["well"].astype(str).ne("")]
+def _named(wells: pd.DataFrame) -> tuple[list[int], list[str], list[str]]:
+    """The positions, well names and plates (as text; '' without a plate column) of the wells
+    that have a well name (a tidy table may give none)."""
+    names = wells["well"]
+    present = names.notna().tolist()
+    texts = [str(name) for name in names.tolist()]
+    rows = [i for i, (kept, text) in enumerate(zip(present, texts, strict=True)) if kept and text]
+    plates = [str(p) for p in wells["plate"].tolist()] if "plate" in wells else [""] * len(texts)
+    return rows, [texts[i] for i in rows], [plates[i] for i in rows]
 
 
-def _plate_formats(
-    results: Results, wells: pd.DataFrame, plates: pd.Series
-) -> dict[str, PlateFormat]:
+def _plate_formats(results: Results, wells: list[str], plates: list[str]) -> dict[str, PlateFormat]:
     """Each plate's geometry (``wells``: the named wells, ``plates``: their plates): the size
     read from its export when the wells fit, else the smallest standard plate holding them."""
     sizes = {Path(run.path).stem: run.plate_size for run in results.runs}
-    out = {}
-    for name, part in wells["well"].astype(str).groupby(plates, sort=False):
-        out[str(name)] = plate_for_wells(list(part), sizes.get(str(name)))
-    return out
+    parts: dict[str, list[str]] = {}
+    for name, well in zip(plates, wells, strict=True):
+        parts.setdefault(name, []).append(well)
+    return {name: plate_for_wells(part, sizes.get(name)) for name, part in parts.items()}
 
 
 def plate_maps(results: Results) -> list[str]:
@@ -194,16 +218,16 @@ def plate_maps(results: Results) -> list[str]:
     >>> len(maps), maps[0].count("data-well="), maps[0].count('class="w empty"')
     (3, 48, 42)
     """
-    wells = _named(results.wells)
-    plates = wells["plate"].astype(str) if "plate" in wells else pd.Series("", index=wells.index)
+    positions, wells, plates = _named(results.wells)
     formats = _plate_formats(results, wells, plates)
     rows: dict[str, dict[object, list[dict]]] = {name: {} for name in formats}
-    for name, row in zip(plates.tolist(), records(wells, _COLUMNS), strict=True):
+    for name, row in zip(plates, records(results.wells, _COLUMNS, positions), strict=True):
         rows[name].setdefault(row["target"], []).append(row)  # targets in the order read
     out = []
     for plate_name, plate in formats.items():
+        grid = _Grid(plate)
         for target, part in rows[plate_name].items():
             where = f" on {plate_name}" if len(formats) > 1 else ""
             caption = f"{target}{where}: Cq per well ({plate.describe()})"
-            out.append(_map(part, plate, str(target), caption))
+            out.append(_map(part, grid, str(target), caption))
     return out
