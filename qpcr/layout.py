@@ -129,9 +129,9 @@ def _canonical(name: str) -> str:
     return key if key in _STANDARD else name.strip()
 
 
-def _long_table(rows: list[list[str]], where: str) -> pd.DataFrame | None:
-    """The long form in rows of cell texts (:func:`as_texts`), None without a ``well``
-    column."""
+def _long_table(rows: list[list[str]], where: str) -> tuple[pd.DataFrame, list[int]] | None:
+    """The long form in rows of cell texts (:func:`as_texts`) and the file row of each of its
+    rows; None without a ``well`` column."""
     start = next((i for i, r in enumerate(rows) if any(r)), None)
     if start is None:
         return None
@@ -152,8 +152,7 @@ def _long_table(rows: list[list[str]], where: str) -> pd.DataFrame | None:
         if any(r):
             body.append(r[: len(names)] + [""] * (len(names) - len(r)))
     table = pd.DataFrame(body, columns=names, dtype=object)
-    table["_row"] = [start + 2 + k for k in range(len(table))]
-    return table
+    return table, [start + 2 + k for k in range(len(table))]
 
 
 def load_layout(
@@ -227,9 +226,9 @@ def _parse(path: Path, data: bytes, plate: int | None, decimal: str | None) -> p
             if found:
                 blocks += found
                 continue
-            table = _long_table(rows, where)
-            if table is not None:
-                tables.append((where, table))
+            found_long = _long_table(rows, where)
+            if found_long is not None:
+                tables.append((where, *found_long))
     if blocks:
         layout = _from_blocks(blocks, str(path), plate)
     elif tables:
@@ -265,13 +264,13 @@ def _from_blocks(
     return pd.DataFrame(data, dtype=object)
 
 
-def _from_long(tables: list[tuple[str, pd.DataFrame]], size: int | None) -> pd.DataFrame:
+def _from_long(tables: list[tuple[str, pd.DataFrame, list[int]]], size: int | None) -> pd.DataFrame:
+    """The long tables (with the file row of each row) one under the other, wells canonical."""
     frames = []
-    for where, table in tables:
+    for where, table, rows in tables:
         plate = PLATES.get(size) if size else None
-        refuse = partial(_refused_well, where, table["_row"].tolist())
-        wells = normalise_wells(table["well"].tolist(), plate, refuse)
-        frames.append(table.assign(well=wells).drop(columns="_row"))
+        wells = normalise_wells(table["well"].tolist(), plate, partial(_refused_well, where, rows))
+        frames.append(table.assign(well=wells))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -309,11 +308,21 @@ def _finish(layout: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFra
     keys = ["plate", "well"] if "plate" in layout else ["well"]
     if "target" in layout:
         keys.append("target")
-    dupes = layout[layout.duplicated(keys, keep=False)]
-    if not dupes.empty:
-        rows = listed(dupes[keys].drop_duplicates().astype(str).agg(" ".join, axis=1))
-        raise LayoutError(f"wells listed more than once: {rows}", where=where)
+    if not _distinct_text(layout, keys):
+        dupes = layout[layout.duplicated(keys, keep=False)]
+        if not dupes.empty:
+            rows = listed(dupes[keys].drop_duplicates().astype(str).agg(" ".join, axis=1))
+            raise LayoutError(f"wells listed more than once: {rows}", where=where)
     return layout.reset_index(drop=True)
+
+
+def _distinct_text(table: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether ``keys`` hold text only, each row's combination once: then
+    ``table.duplicated(keys)`` finds none (False says nothing)."""
+    cells = [table[k].tolist() for k in keys]
+    if not all(type(v) is str for column in cells for v in column):
+        return False
+    return len(set(zip(*cells, strict=True))) == len(table)
 
 
 def grid_text(layout: pd.DataFrame, plate: PlateFormat, variables: Sequence[str]) -> str:

@@ -118,10 +118,13 @@ def test_long_scan_of_texts_is_the_scan_of_cells(rows: list[list[Any]], headed: 
         rows = [[" ", None], ["Well", "sample", 1.0], *rows]
     texts = [as_texts(r) for r in rows]
     mine, theirs = _outcome(L._long_table, texts, "f"), _outcome(_long_table, rows)
-    if isinstance(theirs, pd.DataFrame) and not isinstance(mine, tuple):
-        pd.testing.assert_frame_equal(mine, theirs)
+    refused = isinstance(mine, tuple) and isinstance(mine[0], str)  # ("refused", where)
+    if isinstance(theirs, pd.DataFrame) and not refused:
+        table, numbers = mine
+        pd.testing.assert_frame_equal(table, theirs.drop(columns="_row"))
+        assert numbers == theirs["_row"].tolist()
     else:
-        assert (mine is None and theirs is None) or isinstance(mine, tuple)
+        assert (mine is None and theirs is None) or refused
 
 
 @settings(max_examples=200, deadline=None)
@@ -132,7 +135,8 @@ def test_long_scan_of_texts_is_the_scan_of_cells(rows: list[list[Any]], headed: 
     st.sampled_from([None, 96, 384]),
 )
 def test_long_wells_are_normalise_well_of_each_cell(wells: list[str], size: int | None) -> None:
-    table = pd.DataFrame({"well": wells, "_row": range(2, len(wells) + 2)}, dtype=object)
+    table = pd.DataFrame({"well": wells}, dtype=object)
+    numbers = list(range(2, len(wells) + 2))
     plate = PLATES.get(size) if size else None
     expected: Any
     try:
@@ -141,7 +145,7 @@ def test_long_wells_are_normalise_well_of_each_cell(wells: list[str], size: int 
         bad = next(i for i, w in enumerate(wells) if not _normalises(w, plate))
         expected = ("refused", f"f row {bad + 2} column 'well'", str(exc))
     try:
-        found: Any = L._from_long([("f", table)], size)["well"].tolist() if wells else []
+        found: Any = L._from_long([("f", table, numbers)], size)["well"].tolist() if wells else []
     except LayoutError as exc:
         found = ("refused", exc.where, exc.message)
     assert found == expected
@@ -163,3 +167,29 @@ def test_sample_types_are_read_once_per_text_and_refused_by_well() -> None:
     bad = pd.DataFrame({"well": ["A1", "A2"], "sample_type": ["ntc", "calibrator"]})
     with pytest.raises(LayoutError, match="unknown sample type 'calibrator' in well A2"):
         L._finish(bad, "f", None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A1", "A2", "B1"]), st.sampled_from(["MYC", "TBP", ""])),
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_repeated_wells_are_found_as_duplicated_finds_them(
+    rows: list[tuple[str, Any]], plated: bool
+) -> None:
+    layout = pd.DataFrame(rows or None, columns=["well", "target"], dtype=object)
+    if plated:
+        layout.insert(0, "plate", "p1")
+    keys = ["plate", "well", "target"] if plated else ["well", "target"]
+    repeated = bool(layout.duplicated(keys).any())
+    if L._distinct_text(layout, keys):
+        assert not repeated
+    with_types = layout.assign(sample_type="unkn")
+    if repeated:
+        with pytest.raises(LayoutError, match="wells listed more than once"):
+            L._finish(with_types, "f", None)
+    else:
+        assert len(L._finish(with_types, "f", None)) == len(layout)
