@@ -11,7 +11,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qpcr.stats.design import _complete_rows, _levels
+from qpcr.errors import QpcrError
+from qpcr.stats.design import _complete_rows, _Design, _levels
 
 _CELLS = st.sampled_from(["a", "b", " c", "10", "", None, np.nan])
 _DTYPES = ["str", "string", object, "category"]
@@ -71,3 +72,19 @@ def test_text_levels_keep_their_order_and_leave_out_missing_cells() -> None:
     frame, at = _complete_rows(data, pd.Series([1.0] * 4), {"f": "oxygen", "block": "donor"})
     assert at.tolist() == [0, 3]
     assert frame["block"].tolist() == ["d1", "d2"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([1.5, "2", "x", None, np.nan, "", "3e1"]), min_size=1, max_size=8))
+def test_a_response_that_is_no_number_is_refused_at_its_first_row(cells: list[Any]) -> None:
+    data = pd.DataFrame({"y": pd.Series(cells, dtype=object), "f": (["a", "b"] * 4)[: len(cells)]})
+    data.index = pd.Index(range(10, 10 + len(cells)))  # labels that are not positions
+    y = pd.to_numeric(data["y"], errors="coerce")
+    bad = data.index[y.isna() & data["y"].notna()]  # the formulation the check replaces
+    try:
+        _Design(data, "y", ["f"], None, "test")
+    except QpcrError as exc:  # refused: for a response that is no number, or another reason
+        refused = exc.where if exc.message.startswith("non-numeric") else None
+    else:
+        refused = None
+    assert refused == (f"test, row {bad[0]}, column 'y'" if len(bad) else None)

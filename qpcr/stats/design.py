@@ -95,11 +95,13 @@ class _Design:
                 "values are biased, so compute them on log2 and back-transform",
             )
         y = _response(data, response)
-        bad = data.index[y.isna() & data[response].notna()]
+        # y.isna() & data[response].notna(), on the arrays
+        bad = np.flatnonzero(pd.isna(y.array) & pd.notna(data[response].array))
         if len(bad):
+            row = data.index[bad[0]]
             raise DesignError(
-                f"non-numeric response {data[response].loc[bad[0]]!r}",
-                where=f"{where}, row {bad[0]}, column {response!r}",
+                f"non-numeric response {data[response].loc[row]!r}",
+                where=f"{where}, row {row}, column {response!r}",
                 hint="expected a number (log2 scale) or an empty cell",
             )
         self.levels = {f: _levels(data[f]) for f in self.factors}
