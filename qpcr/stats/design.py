@@ -33,9 +33,9 @@ def _levels(column: pd.Series) -> list[str]:
 
 
 def _text(column: pd.Series) -> bool:
-    """Whether ``column`` is of pandas' text dtype (``str``), which ``astype(str)`` keeps as it
-    is (the same cells, missing ones NaN)."""
-    return isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is np.nan
+    """Whether ``column`` is of the dtype ``astype(str)`` gives (pandas' text, ``str``): it then
+    keeps the column as it is (the same cells, missing ones NaN)."""
+    return bool(column.dtype == pd.api.types.pandas_dtype(str))
 
 
 def _response(data: pd.DataFrame, response: str) -> pd.Series:
