@@ -81,3 +81,16 @@ def test_fold_changes_at_once_equal_each_rows_own(method: str) -> None:
                            ("ci_high", "fc_ci_high")):  # fmt: skip
             expected = [float(np.exp2(v)) for v in table[log2].tolist()]
             assert np.array_equal(table[fold].to_numpy(), expected, equal_nan=True)
+
+
+def test_the_rcbd_samples_per_cell_are_the_cell_keys_value_counts() -> None:
+    control = {"oxygen": "normoxia", "drug": "vehicle"}
+    for n_donors in (2, 3, 4):
+        data = _data(n_donors).assign(y=RNG.normal(size=6 * n_donors))
+        data = data.drop(index=RNG.choice(len(data), size=3, replace=False))  # unbalanced
+        plan = _ContrastPlan(data, "y", ["oxygen", "drug"], None, control, 0.05, "rcbd")
+        assert plan.rcbd is not None
+        expected = plan.design.cell_key().value_counts().to_dict()
+        assert plan.rcbd.counts == expected
+        assert sum(expected.values()) == len(data)
+        assert all(type(k) is int and type(v) is int for k, v in plan.rcbd.counts.items())

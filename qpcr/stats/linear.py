@@ -4,6 +4,7 @@ contrasts (rcbd, paired or Welch error)."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from functools import lru_cache
 from itertools import combinations, product
 from typing import Any, get_args
@@ -306,7 +307,7 @@ class _Rcbd:
         self.x = x
         self.df = float(len(x) - _rank(x))
         self.xtx_inv = np.linalg.pinv(x.T @ x)
-        self.counts = design.cell_key().value_counts().to_dict()
+        self.counts = dict(Counter(design.cell_key().tolist()))  # value_counts().to_dict()
         self.test = "rcbd" if design.block else "pooled (no block)"
         #: Per contrast (its cells' coefficients): l, l'(XᵀX)⁺l and its samples, once computed.
         self._vectors: dict[tuple[tuple[int, float], ...], tuple[np.ndarray, float, int]] = {}
