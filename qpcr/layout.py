@@ -17,19 +17,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .errors import ExportParseError, InputError, LayoutError, LayoutMismatchError, listed
-from .io._tabular import as_text, decode_bytes, norm_header, split_rows
+from .io._tabular import as_texts, decode_bytes, norm_header, split_rows
 from .io.failures import damaged_file
 from .io.inputs import OLE2_MAGIC, ZIP_MAGIC, check_text, open_workbook, read_input
 from .io.numbers import decimal_mark, read_numbers
 from .kept import Kept
 from .layout_join import check_layout, join_layout, renamed_samples, same_name
-from .plate import PLATES, PlateFormat, is_whole, normalise_well
+from .plate import PLATES, PlateFormat, is_whole, normalise_wells
 from .schema import normalise_sample_type
 
 __all__ = [
@@ -46,14 +47,18 @@ _ALIASES = {"sample type": "sample_type", "type": "sample_type", "task": "sample
             "sample name": "sample", "target name": "target", "gene": "target"}  # fmt: skip
 
 
-def _sheets(path: Path, data: bytes) -> list[tuple[str, list[list[Any]]]]:
+def _sheets(path: Path, data: bytes) -> list[tuple[str, list[list[str]]]]:
     """Every sheet of a layout workbook, or the one table of a text layout (``data``, the
-    file's bytes, already held to the input budget), as (place, rows)."""
+    file's bytes, already held to the input budget), as (place, rows of cell texts): each cell
+    is read as :func:`as_text` reads it, once."""
     if _is_workbook(data):
         try:
             book = open_workbook(path)
             return [
-                (f"{path} [{name}]", [list(r) for r in book.get_sheet_by_name(name).to_python()])
+                (
+                    f"{path} [{name}]",
+                    [as_texts(r) for r in book.get_sheet_by_name(name).to_python()],
+                )
                 for name in book.sheet_names
             ]
         except InputError:
@@ -64,24 +69,26 @@ def _sheets(path: Path, data: bytes) -> list[tuple[str, list[list[Any]]]]:
         text = decode_bytes(data)[0]
     except Exception:
         raise LayoutError("cannot decode the layout as text", where=str(path)) from None
-    return [(str(path), list(split_rows(text)))]
+    return [(str(path), [as_texts(r) for r in split_rows(text)])]
 
 
 def _is_workbook(data: bytes) -> bool:
     return data.startswith((ZIP_MAGIC, OLE2_MAGIC))
 
 
-def _is_int(value: object, expected: int) -> bool:
-    text = as_text(value)
+def _is_int(text: str, expected: int) -> bool:
     return is_whole(text) and int(text) == expected
 
 
-def _grid_blocks(rows: list[list[Any]], where: str) -> list[tuple[str, PlateFormat, dict]]:
-    """Find plate-shaped blocks: (variable name, plate, {well: value})."""
+def _grid_blocks(rows: list[list[str]], where: str) -> list[tuple[str, PlateFormat, dict]]:
+    """Find plate-shaped blocks in rows of cell texts (:func:`as_texts`): (variable name,
+    plate, {well: value})."""
     blocks = []
     for i, row in enumerate(rows):
-        for j in range(len(row) - 1):
-            if not _is_int(row[j + 1], 1) or not (len(row) > j + 2 and _is_int(row[j + 2], 2)):
+        # a grid's header row holds the column number 1: only the cells after such a cell
+        # can start one (the other cells fail the test below at its first step)
+        for j in [k - 1 for k, text in enumerate(row) if k and _is_int(text, 1)]:
+            if not (len(row) > j + 2 and _is_int(row[j + 2], 2)):
                 continue
             ncols = 0
             while j + 1 + ncols < len(row) and _is_int(row[j + 1 + ncols], ncols + 1):
@@ -92,9 +99,7 @@ def _grid_blocks(rows: list[list[Any]], where: str) -> list[tuple[str, PlateForm
                     f"a grid header has {ncols} numbered columns; expected 8, 12 or 24",
                     where=f"{where} row {i + 1}",
                 )
-            name = as_text(row[j]) or (
-                as_text(rows[i - 1][j]) if i > 0 and j < len(rows[i - 1]) else ""
-            )
+            name = row[j] or (rows[i - 1][j] if i > 0 and j < len(rows[i - 1]) else "")
             if not name:
                 raise LayoutError(
                     "a plate grid has no variable name in its top-left cell",
@@ -104,18 +109,14 @@ def _grid_blocks(rows: list[list[Any]], where: str) -> list[tuple[str, PlateForm
             values: dict[str, Any] = {}
             for r, letter in enumerate(plate.row_letters):
                 k = i + 1 + r
-                if (
-                    k >= len(rows)
-                    or as_text(rows[k][j] if j < len(rows[k]) else "").upper() != letter
-                ):
+                if k >= len(rows) or (rows[k][j] if j < len(rows[k]) else "").upper() != letter:
                     raise LayoutError(
                         f"grid '{name}' row {r + 1} should be labelled '{letter}'; "
                         f"a {plate.describe()} needs {plate.rows} lettered rows",
                         where=f"{where} row {k + 1}",
                     )
                 for c in range(plate.cols):
-                    cell = rows[k][j + 1 + c] if j + 1 + c < len(rows[k]) else None
-                    text = as_text(cell)
+                    text = rows[k][j + 1 + c] if j + 1 + c < len(rows[k]) else ""
                     if text:
                         values[f"{letter}{c + 1}"] = text
             blocks.append((_canonical(name), plate, values))
@@ -128,11 +129,13 @@ def _canonical(name: str) -> str:
     return key if key in _STANDARD else name.strip()
 
 
-def _long_table(rows: list[list[Any]], where: str) -> pd.DataFrame | None:
-    start = next((i for i, r in enumerate(rows) if any(as_text(c) for c in r)), None)
+def _long_table(rows: list[list[str]], where: str) -> tuple[pd.DataFrame, list[int]] | None:
+    """The long form in rows of cell texts (:func:`as_texts`) and the file row of each of its
+    rows; None without a ``well`` column."""
+    start = next((i for i, r in enumerate(rows) if any(r)), None)
     if start is None:
         return None
-    header = [as_text(c) for c in rows[start]]
+    header = rows[start]
     if "well" not in {norm_header(h) for h in header}:
         return None
     names = [_canonical(h) if h else f"column {k + 1}" for k, h in enumerate(header)]
@@ -146,12 +149,10 @@ def _long_table(rows: list[list[Any]], where: str) -> pd.DataFrame | None:
         )
     body = []
     for r in rows[start + 1 :]:
-        if not any(as_text(c) for c in r):
-            continue
-        body.append([as_text(c) for c in r[: len(names)]] + [""] * (len(names) - len(r)))
+        if any(r):
+            body.append(r[: len(names)] + [""] * (len(names) - len(r)))
     table = pd.DataFrame(body, columns=names, dtype=object)
-    table["_row"] = [start + 2 + k for k in range(len(table))]
-    return table
+    return table, [start + 2 + k for k in range(len(table))]
 
 
 def load_layout(
@@ -225,9 +226,9 @@ def _parse(path: Path, data: bytes, plate: int | None, decimal: str | None) -> p
             if found:
                 blocks += found
                 continue
-            table = _long_table(rows, where)
-            if table is not None:
-                tables.append((where, table))
+            found_long = _long_table(rows, where)
+            if found_long is not None:
+                tables.append((where, *found_long))
     if blocks:
         layout = _from_blocks(blocks, str(path), plate)
     elif tables:
@@ -263,25 +264,29 @@ def _from_blocks(
     return pd.DataFrame(data, dtype=object)
 
 
-def _from_long(tables: list[tuple[str, pd.DataFrame]], size: int | None) -> pd.DataFrame:
+def _from_long(tables: list[tuple[str, pd.DataFrame, list[int]]], size: int | None) -> pd.DataFrame:
+    """The long tables (with the file row of each row) one under the other, wells canonical."""
     frames = []
-    for where, table in tables:
+    for where, table, rows in tables:
         plate = PLATES.get(size) if size else None
-        wells = []
-        for raw, row in zip(table["well"], table["_row"], strict=True):
-            try:
-                wells.append(normalise_well(raw, plate))
-            except Exception as exc:
-                raise LayoutError(str(exc), where=f"{where} row {row} column 'well'") from None
-        frames.append(table.assign(well=wells).drop(columns="_row"))
+        wells = normalise_wells(table["well"].tolist(), plate, partial(_refused_well, where, rows))
+        frames.append(table.assign(well=wells))
     return pd.concat(frames, ignore_index=True)
+
+
+def _refused_well(where: str, rows: list[int], i: int, exc: InputError) -> LayoutError:
+    """The refusal of the ``i``-th well of a long table (``rows``: the file rows)."""
+    return LayoutError(str(exc), where=f"{where} row {rows[i]} column 'well'")
 
 
 def _finish(layout: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFrame:
     if "sample_type" in layout:
         types = []
+        known: dict[str, str | None] = {"": "unkn"}  # each distinct text read once
         for well, value in zip(layout["well"], layout["sample_type"], strict=True):
-            st = normalise_sample_type(value) if value else "unkn"
+            if value not in known:
+                known[value] = normalise_sample_type(value)
+            st = known[value]
             if st is None:
                 raise LayoutError(
                     f"unknown sample type '{value}' in well {well}",
@@ -303,11 +308,21 @@ def _finish(layout: pd.DataFrame, where: str, decimal: str | None) -> pd.DataFra
     keys = ["plate", "well"] if "plate" in layout else ["well"]
     if "target" in layout:
         keys.append("target")
-    dupes = layout[layout.duplicated(keys, keep=False)]
-    if not dupes.empty:
-        rows = listed(dupes[keys].drop_duplicates().astype(str).agg(" ".join, axis=1))
-        raise LayoutError(f"wells listed more than once: {rows}", where=where)
+    if not _distinct_text(layout, keys):
+        dupes = layout[layout.duplicated(keys, keep=False)]
+        if not dupes.empty:
+            rows = listed(dupes[keys].drop_duplicates().astype(str).agg(" ".join, axis=1))
+            raise LayoutError(f"wells listed more than once: {rows}", where=where)
     return layout.reset_index(drop=True)
+
+
+def _distinct_text(table: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether ``keys`` hold text only, each row's combination once: then
+    ``table.duplicated(keys)`` finds none (False says nothing)."""
+    cells = [table[k].tolist() for k in keys]
+    if not all(type(v) is str for column in cells for v in column):
+        return False
+    return len(set(zip(*cells, strict=True))) == len(table)
 
 
 def grid_text(layout: pd.DataFrame, plate: PlateFormat, variables: Sequence[str]) -> str:

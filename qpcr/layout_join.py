@@ -133,7 +133,8 @@ def _differences(
         differ = ours != theirs  # equal: same
         unequal = zip(ours[differ], theirs[differ], strict=True)
         differ[differ] = [not same_name(a, b) for a, b in unequal]
-        differ &= _filled(ours) & _filled(theirs)
+        if differ.any():  # empty names agree with anything
+            differ &= _filled(ours) & _filled(theirs)
         if not differ.any():
             continue
         first: dict[object, str] = {}  # each well once, at its first disagreement

@@ -232,21 +232,23 @@ def _read_file(
     :func:`qpcr.io.read_run` refuses as holding no Cq, is read as its curves with one well
     per curve (:func:`qpcr.calling.wells.curve_wells`) unless ``cq_source`` is
     ``instrument``."""
-    from .io.curves import export_curves, raw_curves_of
-
     format, decimal, run = how
     try:
         export = read_run(path, format, decimal, run=run)  # a filled template too
     except ExportParseError as refusal:
         if cq_source == "instrument":
             raise
+        from .io.curves import raw_curves_of
+
         curves = raw_curves_of(path, refusal, format, decimal, run, plate=stem)
         from .calling.wells import curve_wells
 
         info = RunInfo(path=str(path), format="curves", extra={"curves": True})
         return Export(curve_wells(curves), info), curves
     if not any(len(table) for table in export.tables.values()):
-        return export, None
+        return export, None  # no curves: their readers are not imported
+    from .io.curves import export_curves
+
     curves = export_curves(export, stem)
     return export, curves if len(curves) else None
 

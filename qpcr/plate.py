@@ -199,11 +199,15 @@ def normalise_wells(
 @functools.cache
 def _spellings(plate: PlateFormat | None) -> dict[str, str]:
     """``A1`` and ``A01`` of every well of ``plate`` (of a 384-well plate for None) → what
-    :func:`normalise_well` makes of them."""
-    cols = (plate or PLATES[384]).cols
-    letters = (plate or PLATES[384]).row_letters
-    spelled = [f"{r}{c:0{width}d}" for r in letters for c in range(1, cols + 1) for width in (1, 2)]
-    return {text: normalise_well(text, plate) for text in spelled}
+    :func:`normalise_well` makes of them: the well's unpadded name (a test holds the table to
+    :func:`normalise_well`)."""
+    shape = plate or PLATES[384]
+    return {
+        f"{r}{c:0{width}d}": f"{r}{c}"
+        for r in shape.row_letters
+        for c in range(1, shape.cols + 1)
+        for width in (1, 2)
+    }
 
 
 def _from_index(index: int, plate: PlateFormat | None) -> str:

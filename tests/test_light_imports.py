@@ -55,6 +55,17 @@ def test_an_analysis_that_returns_tables_imports_nothing_heavy() -> None:
     assert "scipy.optimize" not in loaded  # every donor complete: no mixed model to fit
 
 
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the bundled example is not in this checkout")
+def test_an_export_without_curves_does_not_import_the_curve_readers() -> None:
+    code = (
+        "import qpcr\n"
+        f"ex = {str(EXAMPLE)!r}\n"
+        "wells = qpcr.read_wells([ex + '/quantstudio_384_results.txt'])\n"
+        "assert wells.curves is None and len(wells.table) > 0"
+    )
+    assert _loaded_after(code, ("qpcr.io.curves", "qpcr.io.thermo")) == ["qpcr.io.thermo"]
+
+
 def test_package_versions_are_read_without_importlib_metadata() -> None:
     from importlib import metadata
 

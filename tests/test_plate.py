@@ -75,3 +75,15 @@ def test_normalise_wells_is_normalise_well_of_each(size: int | None, values: lis
         with pytest.raises(_Refused) as raised:
             normalise_wells(values, plate, refuse)
         assert raised.value.args == refused  # the first refused, with its message
+
+
+@pytest.mark.parametrize("size", [None, 48, 96, 384])
+def test_the_spelling_table_is_normalise_well_of_each_spelling(size: int | None) -> None:
+    from qpcr.plate import _spellings
+
+    plate = PLATES[size] if size else None
+    table = _spellings(plate)
+    wells = (plate or PLATES[384]).wells()
+    assert set(table.values()) == set(wells)  # every well, spelled A1 and A01
+    assert set(table) == {*wells, *(w[0] + "0" + w[1:] for w in wells if len(w) == 2)}
+    assert table == {text: normalise_well(text, plate) for text in table}

@@ -14,7 +14,8 @@ from qpcr.stats import factorial_contrasts
 from qpcr.stats._common import _t_ci
 from qpcr.stats.design import _contrast_specs
 from qpcr.stats.dist import t_sf
-from qpcr.stats.linear import _ContrastPlan, _fill
+from qpcr.stats.linear import _AnovaPlan, _ContrastPlan, _fill
+from qpcr.stats.lstsq import _rank
 
 RNG = np.random.default_rng(14)
 
@@ -81,3 +82,33 @@ def test_fold_changes_at_once_equal_each_rows_own(method: str) -> None:
                            ("ci_high", "fc_ci_high")):  # fmt: skip
             expected = [float(np.exp2(v)) for v in table[log2].tolist()]
             assert np.array_equal(table[fold].to_numpy(), expected, equal_nan=True)
+
+
+def test_the_rcbd_samples_per_cell_are_the_cell_keys_value_counts() -> None:
+    control = {"oxygen": "normoxia", "drug": "vehicle"}
+    for n_donors in (2, 3, 4):
+        data = _data(n_donors).assign(y=RNG.normal(size=6 * n_donors))
+        data = data.drop(index=RNG.choice(len(data), size=3, replace=False))  # unbalanced
+        plan = _ContrastPlan(data, "y", ["oxygen", "drug"], None, control, 0.05, "rcbd")
+        assert plan.rcbd is not None
+        expected = plan.design.cell_key().value_counts().to_dict()
+        assert plan.rcbd.counts == expected
+        assert sum(expected.values()) == len(data)
+        assert all(type(k) is int and type(v) is int for k, v in plan.rcbd.counts.items())
+
+
+@pytest.mark.parametrize(
+    ("typ", "block", "dropped"), [(2, "donor", 0), (3, "donor", 0), (2, None, 3)]
+)
+def test_the_anova_degrees_of_freedom_are_the_ranks_of_each_pair(
+    typ: int, block: str | None, dropped: int
+) -> None:
+    for n_donors in (3, 4, 5):  # two rows dropped leave every cell a row
+        data = _data(n_donors).assign(y=RNG.normal(size=6 * n_donors))
+        data = data.drop(index=RNG.choice(len(data), size=dropped, replace=False))
+        fit = _AnovaPlan(data, "y", ["oxygen", "drug"], block, typ).ols
+        assert fit is not None
+        assert fit.df_resid == len(data) - _rank(fit.matrices[0])
+        for _name, without, with_at, df in fit.pairs:
+            assert df == _rank(fit.matrices[with_at]) - _rank(fit.matrices[without])
+        assert len(fit.pairs) == (4 if block else 3)

@@ -63,6 +63,16 @@ def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(columns, copy=False)
 
 
+def _at(column: pd.Series, rows: np.ndarray) -> Any:
+    """``column.iloc[rows].reset_index(drop=True)`` without the Series when the column is of an
+    extension dtype (its array's rows keep it); a numpy column as a Series of its dtype (a
+    table would read objects as text)."""
+    values = column.array[rows]
+    if isinstance(column.dtype, np.dtype):
+        return pd.Series(values, dtype=column.dtype, copy=False)
+    return values
+
+
 def _irc_samples(wells: pd.DataFrame, config: AnalysisConfig) -> list[str]:
     """Inter-run calibrators: ``irc_samples`` of the settings plus samples marked in an
     ``irc`` layout column."""
@@ -97,8 +107,7 @@ def _attributes(wells: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     columns = {"sample": wells["sample"], **{c: wells[c].astype(str) for c in cols}}
     code = group_codes([column.array[rows] for column in columns.values()], len(rows))
     first = rows[np.unique(code, return_index=True)[1]]  # each distinct row once, in order
-    attrs = pd.DataFrame({c: column.iloc[first].reset_index(drop=True)
-                          for c, column in columns.items()})  # fmt: skip
+    attrs = pd.DataFrame({c: _at(column, first) for c, column in columns.items()})
     clash = attrs[attrs["sample"].duplicated(keep=False).to_numpy()]
     if not clash.empty:
         name = clash["sample"].iloc[0]
@@ -110,8 +119,10 @@ def _attributes(wells: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
             where="layout",
             hint="A sample name must stand for one biological sample in one condition",
         )
-    empty = np.logical_or.reduce([attrs[c].isin(["", "nan"]).to_numpy() for c in cols],
-                                 initial=False)  # fmt: skip
+    empty = np.zeros(len(first), dtype=bool)
+    for c in cols:  # text or NaN (astype(str)): isin(["", "nan"]) cell by cell
+        values = columns[c].to_numpy(dtype=object)[first]
+        empty |= (values == "") | (values == "nan")
     if empty.any():
         raise InputError(
             f"sample(s) {', '.join(attrs.loc[empty, 'sample'].head(8))} have no value for "

@@ -26,7 +26,16 @@ def _levels(column: pd.Series) -> list[str]:
     appearance."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return [str(v) for v in column.cat.categories]
+    if _text(column):  # its cells are what astype(str) gives: the present ones, in order
+        values = column.to_numpy(dtype=object)
+        return list(dict.fromkeys(values[pd.notna(values)].tolist()))
     return list(dict.fromkeys(column.dropna().astype(str).tolist()))
+
+
+def _text(column: pd.Series) -> bool:
+    """Whether ``column`` is of the dtype ``astype(str)`` gives (pandas' text, ``str``): it then
+    keeps the column as it is (the same cells, missing ones NaN)."""
+    return bool(column.dtype == pd.api.types.pandas_dtype(str))
 
 
 def _response(data: pd.DataFrame, response: str) -> pd.Series:
@@ -39,12 +48,13 @@ def _complete_rows(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """``y`` as floats and the columns ``named`` (new name → column of ``data``) as strings,
     in the rows where none is missing; and the positions of those rows in ``data``."""
-    keep = y.notna().to_numpy().copy()
-    for column in named.values():
-        keep &= data[column].notna().to_numpy()
+    keep = pd.notna(y.array)  # a column's notna() without the Series around it
+    columns = {name: data[column] for name, column in named.items()}
+    for values in columns.values():
+        keep &= pd.notna(values.array)
     frame: dict[str, Any] = {"y": y.astype(float).to_numpy()[keep]}
-    for name, column in named.items():
-        frame[name] = data[column].astype(str).array[keep]
+    for name, values in columns.items():
+        frame[name] = (values if _text(values) else values.astype(str)).array[keep]
     return pd.DataFrame(frame, index=data.index[keep]), np.flatnonzero(keep)
 
 
@@ -85,11 +95,13 @@ class _Design:
                 "values are biased, so compute them on log2 and back-transform",
             )
         y = _response(data, response)
-        bad = data.index[y.isna() & data[response].notna()]
+        # y.isna() & data[response].notna(), on the arrays
+        bad = np.flatnonzero(pd.isna(y.array) & pd.notna(data[response].array))
         if len(bad):
+            row = data.index[bad[0]]
             raise DesignError(
-                f"non-numeric response {data[response].loc[bad[0]]!r}",
-                where=f"{where}, row {bad[0]}, column {response!r}",
+                f"non-numeric response {data[response].loc[row]!r}",
+                where=f"{where}, row {row}, column {response!r}",
                 hint="expected a number (log2 scale) or an empty cell",
             )
         self.levels = {f: _levels(data[f]) for f in self.factors}

@@ -4,6 +4,7 @@ contrasts (rcbd, paired or Welch error)."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from functools import lru_cache
 from itertools import combinations, product
 from typing import Any, get_args
@@ -174,6 +175,7 @@ class _AnovaFit:
         terms = _terms(design)
         n = len(design.frame)
         self.full = _matrix(n, list(terms.values()))
+        full_rank = _rank(self.full)  # every Type III pair holds the full model
         #: The model matrices to fit, the full model's first; each term's pair indexes them.
         self.matrices = [self.full]
         self.pairs: list[tuple[tuple[str, ...], int, int, float]] = []
@@ -188,8 +190,9 @@ class _AnovaFit:
             without = len(self.matrices)  # a new matrix: the full model is never left out
             with_at = 0 if pair[1] is self.full else without + 1
             self.matrices += [m for m in pair if m is not self.full]
-            self.pairs.append((name, without, with_at, float(_rank(pair[1]) - _rank(pair[0]))))
-        self.df_resid = n - _rank(self.full)
+            rank = full_rank if pair[1] is self.full else _rank(pair[1])
+            self.pairs.append((name, without, with_at, float(rank - _rank(pair[0]))))
+        self.df_resid = n - full_rank
         self.terms = [" × ".join(p[0]) for p in self.pairs] + ["Residual"]
         self.df = [p[3] for p in self.pairs] + [float(self.df_resid)]
         if self.df_resid <= 0:
@@ -306,7 +309,7 @@ class _Rcbd:
         self.x = x
         self.df = float(len(x) - _rank(x))
         self.xtx_inv = np.linalg.pinv(x.T @ x)
-        self.counts = design.cell_key().value_counts().to_dict()
+        self.counts = dict(Counter(design.cell_key().tolist()))  # value_counts().to_dict()
         self.test = "rcbd" if design.block else "pooled (no block)"
         #: Per contrast (its cells' coefficients): l, l'(XᵀX)⁺l and its samples, once computed.
         self._vectors: dict[tuple[tuple[int, float], ...], tuple[np.ndarray, float, int]] = {}

@@ -540,14 +540,17 @@ def _footer(rows: list[list[Any]], start: int, separator: str | None) -> dict[st
 
 
 def _text_kind(sample: FileSample) -> str | None:
-    """Which Thermo text layout the head shows, or None."""
-    lines = [line for line in sample.lines if line.strip()]
-    if not lines:
+    """Which Thermo text layout the head shows, or None. (The five Thermo sniffers ask it of
+    every export: the first line that is not blank decides most.)"""
+    first = next((line.strip() for line in sample.lines if line.strip()), None)
+    if first is None:
         return None
-    first = lines[0].strip()
     if first.startswith("SDS 2.") and "Results" in first:
         return SDS
-    if _KEY_LINE.match(first) or any(
+    if _KEY_LINE.match(first):
+        return CLASSIC
+    lines = [line for line in sample.lines if line.strip()]
+    if any(
         (m := _SECTION.match(line)) and m.group(1).strip().lower() == "results" for line in lines
     ):
         return CLASSIC
