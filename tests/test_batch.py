@@ -87,6 +87,7 @@ def test_two_jobs_write_the_same_files_as_one(plates: Path, batched: Path) -> No
     result = _batch(plates, out, "--jobs", "2")
     assert result.exit_code == 0, result.output
     assert gc.get_freeze_count() == 0  # the objects frozen for the workers are thawed again
+    assert gc.isenabled()  # the command paused the collector and set it going again
     for name in (*(f"{t}.csv" for t in BATCH_TABLES), "errors.csv"):
         assert (out / name).read_bytes() == (batched / name).read_bytes(), name
 
@@ -115,6 +116,67 @@ def test_workers_taking_runs_of_plates_give_the_outcomes_in_order(
     names = [outcome.name for outcome in batch._outcomes(todo, 2)]
     assert [name.split("@")[0] for name in names] == [f"p{n}" for n in range(60)]
     assert len({name.split("@")[1] for name in names[1:]}) == 2  # both workers took plates
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_workers_run_without_the_collectors_automatic_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def analyse(job: batch._Job) -> batch._Outcome:
+        return batch._Outcome(f"{job.plate.name} {gc.isenabled()}", {})
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(6)]  # fmt: skip
+    assert gc.isenabled()
+    names = [outcome.name for outcome in batch._outcomes(todo, 2)]
+    # the first plate in this process, as the caller has the collector; the others in workers
+    assert names == ["p0 True", *(f"p{n} False" for n in range(1, 6))]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_plates_leaving_cycles_are_collected_between_plates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import weakref
+
+    class Node:
+        """A cycle's member the test can watch."""
+
+        def __init__(self) -> None:
+            self.me = self
+
+    watched: list[weakref.ref[Node]] = []
+
+    def analyse(job: batch._Job) -> batch._Outcome:  # as a figure does: cycles left behind
+        nodes = [Node() for _ in range(batch._LEFT // 10)]
+        watched.append(weakref.ref(nodes[0]))
+        return batch._Outcome(job.plate.name, {})
+
+    passes: list[str] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(phase)
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(30)]  # fmt: skip
+    gc.collect()
+    gc.disable()
+    gc.callbacks.append(count)
+    try:
+        outcomes = batch._analyse_all(todo)
+        alive = [ref() is not None for ref in watched]
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
+    assert [o.name for o in outcomes] == [f"p{n}" for n in range(30)]
+    # a plate leaves 1/10 to 1/5 of _LEFT (the nodes, and their dicts where made): a pass
+    # every 5 to 10 plates, which frees what they left
+    assert 3 <= len(passes) <= 6
+    assert not any(alive[:-10])
 
 
 def test_a_failing_plate_is_listed_and_the_others_are_kept(plates: Path) -> None:
