@@ -432,8 +432,8 @@ def _cpus() -> int:
 def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
     """Each plate's outcome, in the order of ``todo``; ``jobs`` worker processes (one: in this
     process; forked workers: after this process has analysed the first plate, whose imports
-    and layout work (:mod:`qpcr.kept`) they inherit). The workers run without the collector's
-    automatic passes (:func:`_analyse_all`)."""
+    and layout work (:mod:`qpcr.kept`) they inherit; :func:`qpcr.batch_workers.in_workers`).
+    The workers run without the collector's automatic passes (:func:`_analyse_all`)."""
     if jobs is not None and jobs < 1:
         raise InputError(f"{jobs} jobs; expected at least 1", where="jobs")
     jobs = min(jobs or _cpus(), len(todo))
@@ -446,42 +446,9 @@ def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
         for job in todo:
             yield from _analyse_all((job,))
         return
-    import multiprocessing
+    from .batch_workers import in_workers
 
-    # frozen, the objects the workers inherit stay out of their collections (which would walk
-    # them, and copy the pages they touch)
-    gc.freeze()
-    try:
-        context = multiprocessing.get_context("fork" if fork else None)
-        with context.Pool(jobs, initializer=gc.disable) as pool:
-            for outcomes in pool.imap(_analyse_all, _chunks(todo, jobs)):
-                yield from outcomes
-    finally:
-        gc.unfreeze()
-
-
-#: The most plates a worker takes at once (:func:`_chunks`).
-_CHUNK = 8
-
-
-def _chunks(todo: Sequence[_Job], jobs: int) -> Iterator[tuple[_Job, ...]]:
-    """``todo`` in runs of consecutive plates for ``jobs`` workers: each exchange with a
-    worker costs the batch process about a millisecond, so a worker takes up to
-    :data:`_CHUNK` plates at once, fewer as the plates run out (half of what is left
-    per worker) so that the workers finish together.
-
-    Examples
-    --------
-    >>> [len(chunk) for chunk in _chunks(list(range(40)), 2)]
-    [8, 8, 6, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1]
-    >>> [len(chunk) for chunk in _chunks(list(range(100)), 2)][:6]
-    [8, 8, 8, 8, 8, 8]
-    """
-    start = 0
-    while start < len(todo):
-        size = max(1, min(_CHUNK, (len(todo) - start) // (2 * jobs)))
-        yield tuple(todo[start : start + size])
-        start += size
+    yield from in_workers(_analyse_all, todo, jobs, fork)
 
 
 @functools.lru_cache(maxsize=32)
@@ -496,7 +463,7 @@ _LEFT = 10_000
 
 
 def _analyse_all(jobs: Sequence[_Job]) -> list[_Outcome]:
-    """Analyse a run of plates (:func:`_chunks`), in order.
+    """Analyse a run of plates (:func:`qpcr.batch_workers.runs`), in order.
 
     Where the collector is paused (a worker; the command line's batch process), it runs
     between two plates once they have left :data:`_LEFT` container objects, rather than

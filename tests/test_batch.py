@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -19,7 +20,9 @@ from click.testing import CliRunner
 
 from qpcr import batch
 from qpcr.batch import BATCH_TABLES
+from qpcr.batch_workers import RUN, runs
 from qpcr.cli import app
+from qpcr.errors import InternalError
 from qpcr.report import OUTPUT_FILES
 
 ROOT = Path(__file__).parents[1]
@@ -95,9 +98,9 @@ def test_two_jobs_write_the_same_files_as_one(plates: Path, batched: Path) -> No
 @pytest.mark.parametrize(("plates", "jobs"), [(1, 2), (5, 3), (40, 2), (199, 2), (1000, 4)])
 def test_chunks_hand_out_every_plate_once_in_order(plates: int, jobs: int) -> None:
     todo = list(range(plates))
-    sizes = [len(chunk) for chunk in batch._chunks(todo, jobs)]  # type: ignore[arg-type]
-    assert [n for chunk in batch._chunks(todo, jobs) for n in chunk] == todo  # type: ignore[arg-type]
-    assert max(sizes) <= batch._CHUNK
+    sizes = [len(run) for run in runs(todo, jobs)]
+    assert [n for run in runs(todo, jobs) for n in run] == todo
+    assert max(sizes) <= RUN
     assert sizes == sorted(sizes, reverse=True)  # smaller runs as the plates run out
     assert sizes[-jobs:] == [1] * min(jobs, plates)  # the workers finish together
 
@@ -134,6 +137,25 @@ def test_workers_run_without_the_collectors_automatic_passes(
     assert names == ["p0 True", *(f"p{n} False" for n in range(1, 6))]
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_a_worker_that_dies_stops_the_batch_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def analyse(job: batch._Job) -> batch._Outcome:
+        if job.plate.name == "p4":
+            os._exit(3)  # as the kernel's out-of-memory killer would end it
+        return batch._Outcome(job.plate.name, {})
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(40)]  # fmt: skip
+    names: list[str] = []
+    outcomes = batch._outcomes(todo, 2)
+    with pytest.raises(InternalError, match="a worker process ended before its plates"):
+        names.extend(outcome.name for outcome in outcomes)
+    assert names == ["p0", "p1", "p2", "p3"][: len(names)]  # nothing out of order before it
+    assert gc.get_freeze_count() == 0
+    assert not multiprocessing.active_children()  # the other worker was stopped
 
 
 def test_plates_leaving_cycles_are_collected_between_plates(
