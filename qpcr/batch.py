@@ -237,6 +237,9 @@ class _Job:
     origins: tuple[tuple[str, str], ...]
     report: Path | None
     tidy: bool = False
+    #: The settings of a plate without its own (``config`` with the overrides, checked once
+    #: for the batch: :func:`_settled`); None: worked out on the plate.
+    settled: AnalysisConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -369,8 +372,9 @@ def run_batch(
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
         given, at = tuple((overrides or {}).items()), tuple((origins or {}).items())
+        settled = _settled(shared, given, at)
         todo = [_Job(p, Path(layout) if layout else None, shared, given, at,
-                     report_root / p.name if report_root else None, tidy)
+                     report_root / p.name if report_root else None, tidy, settled)
                 for p in plates]  # fmt: skip
         tables = (*BATCH_TABLES, MESSAGES_TABLE, *([LONG_TABLE] if tidy else []))
         with Spool(tmp, tables) as spool:
@@ -492,6 +496,39 @@ def _analyse(job: _Job) -> _Outcome:
     return _Outcome(plate.name, {}, error)
 
 
+def _own(job: _Job) -> AnalysisConfig:
+    """A plate's settings: its manifest row's, the batch's or its template's, with the
+    overrides (:func:`qpcr.template.settings_for`)."""
+    from .template import settings_for
+
+    plate = job.plate
+    given = _settings(plate.config) if plate.config else job.config
+    config = settings_for([plate.export], given)
+    config = config.with_overrides(dict(job.origins), **dict(job.overrides))
+    # Settings every plate shares (the batch's settings file, the options) apply to the plates
+    # with their targets; a plate's own settings (its manifest row's, its template's) are
+    # checked as `qpcr analyze` checks them.
+    shared = (plate.config is None and job.config is not None) or bool(job.overrides)
+    return replace(config, shared=shared)
+
+
+def _settled(
+    config: AnalysisConfig | None,
+    overrides: tuple[tuple[str, Any], ...],
+    origins: tuple[tuple[str, str], ...],
+) -> AnalysisConfig | None:
+    """What :func:`_own` gives every plate without settings of its own when the batch has
+    settings (``config``): worked out once rather than on every plate. None without them
+    (each plate's come from its template) or where they fail their check (each plate
+    reports it, as it did)."""
+    if config is None:
+        return None
+    try:
+        return replace(config.with_overrides(dict(origins), **dict(overrides)), shared=True)
+    except QpcrError:
+        return None
+
+
 def _tables(
     job: _Job,
 ) -> tuple[dict[str, tuple[tuple[str, ...], str]], tuple[Applied, ...], int]:
@@ -504,17 +541,9 @@ def _tables(
     from .pipeline import analyze
     from .report.safe import csv_rows
     from .report.tables import result_columns
-    from .template import settings_for
 
     plate = job.plate
-    given = _settings(plate.config) if plate.config else job.config
-    config = settings_for([plate.export], given)
-    config = config.with_overrides(dict(job.origins), **dict(job.overrides))
-    # Settings every plate shares (the batch's settings file, the options) apply to the plates
-    # with their targets; a plate's own settings (its manifest row's, its template's) are
-    # checked as `qpcr analyze` checks them.
-    shared = (plate.config is None and job.config is not None) or bool(job.overrides)
-    config = replace(config, shared=shared)
+    config = job.settled if plate.config is None and job.settled is not None else _own(job)
     results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
     if job.report is not None:
         from .report import write_report

@@ -201,6 +201,41 @@ def test_plates_leaving_cycles_are_collected_between_plates(
     assert not any(alive[:-10])
 
 
+@pytest.mark.parametrize(
+    ("overrides", "origins"),
+    [((), ()), ((("alpha", 0.01), ("test", "welch")), (("alpha", "--alpha"),))],
+)
+def test_the_batch_settings_worked_out_once_equal_each_plates_own(
+    plates: Path, overrides: tuple[tuple[str, object], ...], origins: tuple[tuple[str, str], ...]
+) -> None:
+    from qpcr.config import load_config
+
+    shared = load_config(plates / "analysis.toml")
+    settled = batch._settled(shared, overrides, origins)
+    job = batch._Job(batch.Plate(plates / "exports" / "plate0000.txt", "plate0000"), None,
+                     shared, overrides, origins, None)  # fmt: skip
+    own = batch._own(job)
+    assert settled == own
+    assert settled is not None
+    assert settled.shared
+    assert settled.origins == own.origins
+    assert batch._settled(None, overrides, origins) is None  # no batch settings: the template's
+
+
+def test_batch_settings_that_fail_their_check_fail_on_every_plate(plates: Path) -> None:
+    from dataclasses import replace
+
+    from qpcr.config import load_config
+    from qpcr.errors import ConfigError
+
+    invalid = replace(load_config(plates / "analysis.toml"), alpha=2.0)  # not checked: Python
+    assert batch._settled(invalid, (), ()) is None
+    job = batch._Job(batch.Plate(plates / "exports" / "plate0000.txt", "plate0000"), None,
+                     invalid, (), (), None)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"'alpha' is 2\.0"):
+        batch._own(job)
+
+
 def test_a_failing_plate_is_listed_and_the_others_are_kept(plates: Path) -> None:
     exports = plates / "with_bad"
     exports.mkdir()
