@@ -20,6 +20,7 @@ import functools
 import gc
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -155,7 +156,7 @@ def plates_of(
     if manifest is not None:
         return _manifest_plates(Path(manifest))
     own = {Path(path).resolve() for path in inputs}
-    files = [f for path in exports for f in _files(Path(path)) if f.resolve() not in own]
+    files = [f for path in exports for f, real in _files(Path(path)) if real not in own]
     if not files:
         raise InputError(
             "no export left once the batch's layout and settings files are set aside; "
@@ -163,22 +164,28 @@ def plates_of(
             where=", ".join(map(str, exports)),
             hint="List the exports (or their folder), not the layout or settings",
         )
-    stems = [f.stem for f in files]
-    names = [s if stems.count(s) == 1 else str(f) for f, s in zip(files, stems, strict=True)]
-    return [Plate(f, name) for f, name in zip(files, names, strict=True)]
+    stems = Counter(f.stem for f in files)
+    return [Plate(f, f.stem if stems[f.stem] == 1 else str(f)) for f in files]
 
 
-def _files(path: Path) -> list[Path]:
-    """``path`` itself, or the files in the folder ``path``."""
+def _files(path: Path) -> list[tuple[Path, Path]]:
+    """``path`` itself, or the files in the folder ``path``, each with its resolved path (the
+    folder's resolved once: a file that is no link resolves to it and its name)."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        folder = path.resolve()
+        with os.scandir(path) as entries:
+            files = sorted(
+                (path / e.name, (path / e.name).resolve() if e.is_symlink() else folder / e.name)
+                for e in entries
+                if e.is_file() and not e.name.startswith(".")
+            )
         if not files:
             raise InputError("the folder holds no file; expected exports", where=str(path))
         return files
     if not path.is_file():
         raise InputError("not found; expected an export file or a folder of exports",
                          where=str(path), hint="Check the path")  # fmt: skip
-    return [path]
+    return [(path, path.resolve())]
 
 
 def _manifest_plates(manifest: Path) -> list[Plate]:
@@ -218,10 +225,10 @@ def _manifest_plates(manifest: Path) -> list[Plate]:
         plates.append(Plate(export, "", paths["layout"], paths["config"], extra))
     if not plates:
         raise InputError("lists no export; expected one row per export", where=str(manifest))
-    stems = [p.export.stem for p in plates]
+    stems = Counter(p.export.stem for p in plates)
     return [
-        Plate(p.export, s if stems.count(s) == 1 else str(p.export), p.layout, p.config, p.extra)
-        for p, s in zip(plates, stems, strict=True)
+        Plate(p.export, s if stems[s] == 1 else str(p.export), p.layout, p.config, p.extra)
+        for p, s in ((p, p.export.stem) for p in plates)
     ]
 
 

@@ -95,6 +95,45 @@ def test_two_jobs_write_the_same_files_as_one(plates: Path, batched: Path) -> No
         assert (out / name).read_bytes() == (batched / name).read_bytes(), name
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="symbolic links")
+def test_the_plates_of_folders_are_the_files_whose_resolved_path_is_no_input(
+    tmp_path: Path,
+) -> None:
+    """plates_of resolves a folder once and only its links one by one: the same plates and
+    names as resolving every file (the formulation it replaces)."""
+    real, other = tmp_path / "real", tmp_path / "other"
+    real.mkdir()
+    other.mkdir()
+    for name in ("b.txt", "a.txt", ".hidden", "layout.csv", "run.toml"):
+        (real / name).write_text("x")
+    (other / "a.txt").write_text("x")
+    (other / "settings.toml").write_text("x")
+    (real / "sub").mkdir()
+    (real / "to_layout.csv").symlink_to(real / "layout.csv")  # an input by another name
+    (real / "to_settings.toml").symlink_to(other / "settings.toml")
+    (real / "elsewhere.txt").symlink_to(other / "a.txt")
+    (real / "broken.txt").symlink_to(tmp_path / "missing.txt")
+    (tmp_path / "via").symlink_to(real)  # the folder through a link, and with ".."
+    inputs = [real / "layout.csv", tmp_path / "via" / ".." / "other" / "settings.toml"]
+
+    def resolving_each(exports: list[Path]) -> list[tuple[Path, str]]:
+        own = {path.resolve() for path in inputs}
+        files = [f for path in exports
+                 for f in (sorted(p for p in path.iterdir() if p.is_file()
+                                  and not p.name.startswith(".")) if path.is_dir() else [path])
+                 if f.resolve() not in own]  # fmt: skip
+        stems = [f.stem for f in files]
+        pairs = zip(files, stems, strict=True)
+        return [(f, s if stems.count(s) == 1 else str(f)) for f, s in pairs]
+
+    for exports in ([real], [tmp_path / "via"], [real / "sub" / ".."], [real, other],
+                    [real / "layout.csv", other]):  # fmt: skip
+        got = [(plate.export, plate.name) for plate in batch.plates_of(exports, inputs=inputs)]
+        assert got == resolving_each(exports), exports
+    names = [plate.name for plate in batch.plates_of([real], inputs=inputs)]
+    assert names == ["a", "b", "elsewhere", "run"]
+
+
 @pytest.mark.parametrize(("plates", "jobs"), [(1, 2), (5, 3), (40, 2), (199, 2), (1000, 4)])
 def test_chunks_hand_out_every_plate_once_in_order(plates: int, jobs: int) -> None:
     todo = list(range(plates))
