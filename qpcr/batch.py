@@ -444,22 +444,33 @@ def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
     """Each plate's outcome, in the order of ``todo``; ``jobs`` worker processes (one: in this
     process; forked workers: after this process has analysed the first plate, whose imports
     and layout work (:mod:`qpcr.kept`) they inherit; :func:`qpcr.batch_workers.in_workers`).
-    The workers run without the collector's automatic passes (:func:`_analyse_all`)."""
+
+    The first plate is analysed here too where the collector is paused (the command line):
+    what exists then (the imports, the layout work) lasts the batch, and is frozen
+    (:func:`gc.freeze`) so that the passes between plates (:func:`_analyse_all`) leave it
+    out; without that, the first pass walked it all (22 ms).
+    """
     if jobs is not None and jobs < 1:
         raise InputError(f"{jobs} jobs; expected at least 1", where="jobs")
     jobs = min(jobs or _cpus(), len(todo))
-    fork = sys.platform.startswith("linux")
-    if fork and jobs > 1:  # the first plate here: the workers start with what a plate imports
-        yield from _analyse_all(todo[:1])
+    fork = sys.platform.startswith("linux") and jobs > 1
+    frozen = bool(todo) and (fork or (jobs <= 1 and not gc.isenabled()))
+    if frozen:
+        yield _analyse(todo[0])
         todo = todo[1:]
         jobs = min(jobs, len(todo))
-    if jobs <= 1:
-        for job in todo:
-            yield from _analyse_all((job,))
-        return
-    from .batch_workers import in_workers
+        gc.freeze()
+    try:
+        if jobs <= 1:
+            for job in todo:
+                yield from _analyse_all((job,))
+            return
+        from .batch_workers import in_workers
 
-    yield from in_workers(_analyse_all, todo, jobs, fork)
+        yield from in_workers(_analyse_all, todo, jobs, fork)
+    finally:
+        if frozen:
+            gc.unfreeze()
 
 
 @functools.lru_cache(maxsize=32)

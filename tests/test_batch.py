@@ -197,6 +197,41 @@ def test_a_worker_that_dies_stops_the_batch_with_an_error(monkeypatch: pytest.Mo
     assert not multiprocessing.active_children()  # the other worker was stopped
 
 
+def test_a_paused_collector_makes_no_pass_over_what_the_batch_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frozen: list[bool] = []
+
+    def analyse(job: batch._Job) -> batch._Outcome:
+        frozen.append(gc.get_freeze_count() > 0)
+        return batch._Outcome(job.plate.name, {})
+
+    passes: list[str] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(phase)
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(4)]  # fmt: skip
+    gc.collect()
+    gc.disable()
+    gc.callbacks.append(count)
+    try:
+        found = [[] for _ in range(3 * batch._LEFT)]  # as the imports before the plates
+        names = [outcome.name for outcome in batch._outcomes(todo, 1)]
+        thawed = gc.get_freeze_count() == 0
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
+    assert names == ["p0", "p1", "p2", "p3"]
+    assert len(found) == 3 * batch._LEFT
+    assert passes == []  # frozen after the first plate, never walked
+    assert frozen == [False, True, True, True]
+    assert thawed
+
+
 def test_plates_leaving_cycles_are_collected_between_plates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
