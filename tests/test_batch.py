@@ -197,6 +197,24 @@ def test_a_worker_that_dies_stops_the_batch_with_an_error(monkeypatch: pytest.Mo
     assert not multiprocessing.active_children()  # the other worker was stopped
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux sizes its pipes")
+def test_the_pipe_of_outcomes_holds_a_run_of_plates() -> None:
+    import fcntl
+    from multiprocessing import Pipe
+
+    from qpcr.batch_workers import PIPE_ROOM, _widen
+
+    reader, writer = Pipe(duplex=False)
+    before = fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ)
+    _widen(reader)
+    widened = fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ)
+    reader.close()
+    writer.close()
+    assert before < PIPE_ROOM  # Linux's 64 KB
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) >= PIPE_ROOM:
+        assert widened == PIPE_ROOM
+
+
 def test_a_paused_collector_makes_no_pass_over_what_the_batch_found(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
