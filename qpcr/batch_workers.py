@@ -27,10 +27,10 @@ RUN = 8
 
 
 def runs(todo: Sequence[T], jobs: int) -> Iterator[tuple[T, ...]]:
-    """``todo`` in runs of consecutive items for ``jobs`` workers: each exchange with a
-    worker costs the batch process about a millisecond, so a worker takes up to :data:`RUN`
-    plates at once, fewer as the plates run out (half of what is left per worker) so that
-    the workers finish together.
+    """``todo`` in runs of consecutive items for ``jobs`` workers: each exchange costs the
+    batch process a read, a write and a wake-up, so a worker takes up to :data:`RUN` plates
+    at once, fewer as the plates run out (half of what is left per worker) so that the
+    workers finish together.
 
     Parameters
     ----------
