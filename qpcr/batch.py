@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import csv
 import functools
+import gc
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -154,7 +156,7 @@ def plates_of(
     if manifest is not None:
         return _manifest_plates(Path(manifest))
     own = {Path(path).resolve() for path in inputs}
-    files = [f for path in exports for f in _files(Path(path)) if f.resolve() not in own]
+    files = [f for path in exports for f, real in _files(Path(path)) if real not in own]
     if not files:
         raise InputError(
             "no export left once the batch's layout and settings files are set aside; "
@@ -162,22 +164,28 @@ def plates_of(
             where=", ".join(map(str, exports)),
             hint="List the exports (or their folder), not the layout or settings",
         )
-    stems = [f.stem for f in files]
-    names = [s if stems.count(s) == 1 else str(f) for f, s in zip(files, stems, strict=True)]
-    return [Plate(f, name) for f, name in zip(files, names, strict=True)]
+    stems = Counter(f.stem for f in files)
+    return [Plate(f, f.stem if stems[f.stem] == 1 else str(f)) for f in files]
 
 
-def _files(path: Path) -> list[Path]:
-    """``path`` itself, or the files in the folder ``path``."""
+def _files(path: Path) -> list[tuple[Path, Path]]:
+    """``path`` itself, or the files in the folder ``path``, each with its resolved path (the
+    folder's resolved once: a file that is no link resolves to it and its name)."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        folder = path.resolve()
+        with os.scandir(path) as entries:
+            files = sorted(
+                (path / e.name, (path / e.name).resolve() if e.is_symlink() else folder / e.name)
+                for e in entries
+                if e.is_file() and not e.name.startswith(".")
+            )
         if not files:
             raise InputError("the folder holds no file; expected exports", where=str(path))
         return files
     if not path.is_file():
         raise InputError("not found; expected an export file or a folder of exports",
                          where=str(path), hint="Check the path")  # fmt: skip
-    return [path]
+    return [(path, path.resolve())]
 
 
 def _manifest_plates(manifest: Path) -> list[Plate]:
@@ -217,10 +225,10 @@ def _manifest_plates(manifest: Path) -> list[Plate]:
         plates.append(Plate(export, "", paths["layout"], paths["config"], extra))
     if not plates:
         raise InputError("lists no export; expected one row per export", where=str(manifest))
-    stems = [p.export.stem for p in plates]
+    stems = Counter(p.export.stem for p in plates)
     return [
-        Plate(p.export, s if stems.count(s) == 1 else str(p.export), p.layout, p.config, p.extra)
-        for p, s in zip(plates, stems, strict=True)
+        Plate(p.export, s if stems[s] == 1 else str(p.export), p.layout, p.config, p.extra)
+        for p, s in ((p, p.export.stem) for p in plates)
     ]
 
 
@@ -236,6 +244,9 @@ class _Job:
     origins: tuple[tuple[str, str], ...]
     report: Path | None
     tidy: bool = False
+    #: The settings of a plate without its own (``config`` with the overrides, checked once
+    #: for the batch: :func:`_settled`); None: worked out on the plate.
+    settled: AnalysisConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -368,8 +379,9 @@ def run_batch(
     with replace_folder(outdir, _OWNED, check=lambda path: _check_out(path, force)) as tmp:
         report_root = tmp / "plates" if reports else None
         given, at = tuple((overrides or {}).items()), tuple((origins or {}).items())
+        settled = _settled(shared, given, at)
         todo = [_Job(p, Path(layout) if layout else None, shared, given, at,
-                     report_root / p.name if report_root else None, tidy)
+                     report_root / p.name if report_root else None, tidy, settled)
                 for p in plates]  # fmt: skip
         tables = (*BATCH_TABLES, MESSAGES_TABLE, *([LONG_TABLE] if tidy else []))
         with Spool(tmp, tables) as spool:
@@ -430,54 +442,35 @@ def _cpus() -> int:
 
 def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
     """Each plate's outcome, in the order of ``todo``; ``jobs`` worker processes (one: in this
-    process; forked workers: after this process has analysed the first plate)."""
+    process; forked workers: after this process has analysed the first plate, whose imports
+    and layout work (:mod:`qpcr.kept`) they inherit; :func:`qpcr.batch_workers.in_workers`).
+
+    The first plate is analysed here too where the collector is paused (the command line):
+    what exists then (the imports, the layout work) lasts the batch, and is frozen
+    (:func:`gc.freeze`) so that the passes between plates (:func:`_analyse_all`) leave it
+    out; without that, the first pass walked it all (22 ms).
+    """
     if jobs is not None and jobs < 1:
         raise InputError(f"{jobs} jobs; expected at least 1", where="jobs")
     jobs = min(jobs or _cpus(), len(todo))
-    fork = sys.platform.startswith("linux")
-    if fork and jobs > 1:  # the first plate here: the workers start with what a plate imports
+    fork = sys.platform.startswith("linux") and jobs > 1
+    frozen = bool(todo) and (fork or (jobs <= 1 and not gc.isenabled()))
+    if frozen:
         yield _analyse(todo[0])
         todo = todo[1:]
         jobs = min(jobs, len(todo))
-    if jobs <= 1:
-        yield from map(_analyse, todo)
-        return
-    import gc
-    import multiprocessing
-
-    # frozen, the objects the workers inherit stay out of their collections (which would walk
-    # them, and copy the pages they touch)
-    gc.freeze()
+        gc.freeze()
     try:
-        with multiprocessing.get_context("fork" if fork else None).Pool(jobs) as pool:
-            for outcomes in pool.imap(_analyse_all, _chunks(todo, jobs)):
-                yield from outcomes
+        if jobs <= 1:
+            for job in todo:
+                yield from _analyse_all((job,))
+            return
+        from .batch_workers import in_workers
+
+        yield from in_workers(_analyse_all, todo, jobs, fork)
     finally:
-        gc.unfreeze()
-
-
-#: The most plates a worker takes at once (:func:`_chunks`).
-_CHUNK = 8
-
-
-def _chunks(todo: Sequence[_Job], jobs: int) -> Iterator[tuple[_Job, ...]]:
-    """``todo`` in runs of consecutive plates for ``jobs`` workers: each exchange with a
-    worker costs the batch process about a millisecond, so a worker takes up to
-    :data:`_CHUNK` plates at once, fewer as the plates run out (half of what is left
-    per worker) so that the workers finish together.
-
-    Examples
-    --------
-    >>> [len(chunk) for chunk in _chunks(list(range(40)), 2)]
-    [8, 8, 6, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1]
-    >>> [len(chunk) for chunk in _chunks(list(range(100)), 2)][:6]
-    [8, 8, 8, 8, 8, 8]
-    """
-    start = 0
-    while start < len(todo):
-        size = max(1, min(_CHUNK, (len(todo) - start) // (2 * jobs)))
-        yield tuple(todo[start : start + size])
-        start += size
+        if frozen:
+            gc.unfreeze()
 
 
 @functools.lru_cache(maxsize=32)
@@ -486,9 +479,26 @@ def _settings(path: Path) -> AnalysisConfig:
     return load_config(path)
 
 
+#: Container objects the plates may leave behind (the count of the collector's youngest
+#: generation) before a pass between two plates (:func:`_analyse_all`).
+_LEFT = 10_000
+
+
 def _analyse_all(jobs: Sequence[_Job]) -> list[_Outcome]:
-    """Analyse a worker's run of plates (:func:`_chunks`), in order."""
-    return [_analyse(job) for job in jobs]
+    """Analyse a run of plates (:func:`qpcr.batch_workers.runs`), in order.
+
+    Where the collector is paused (a worker; the command line's batch process), it runs
+    between two plates once they have left :data:`_LEFT` container objects, rather than
+    every 700 objects during a plate: a plate to tables leaves no cycles (its passes, about
+    0.3 ms of a 20 ms plate, freed nothing), while the figures of ``reports`` and a failed
+    plate's traceback do.
+    """
+    outcomes = []
+    for job in jobs:
+        outcomes.append(_analyse(job))
+        if not gc.isenabled() and gc.get_count()[0] > _LEFT:
+            gc.collect()
+    return outcomes
 
 
 def _analyse(job: _Job) -> _Outcome:
@@ -504,6 +514,39 @@ def _analyse(job: _Job) -> _Outcome:
     return _Outcome(plate.name, {}, error)
 
 
+def _own(job: _Job) -> AnalysisConfig:
+    """A plate's settings: its manifest row's, the batch's or its template's, with the
+    overrides (:func:`qpcr.template.settings_for`)."""
+    from .template import settings_for
+
+    plate = job.plate
+    given = _settings(plate.config) if plate.config else job.config
+    config = settings_for([plate.export], given)
+    config = config.with_overrides(dict(job.origins), **dict(job.overrides))
+    # Settings every plate shares (the batch's settings file, the options) apply to the plates
+    # with their targets; a plate's own settings (its manifest row's, its template's) are
+    # checked as `qpcr analyze` checks them.
+    shared = (plate.config is None and job.config is not None) or bool(job.overrides)
+    return replace(config, shared=shared)
+
+
+def _settled(
+    config: AnalysisConfig | None,
+    overrides: tuple[tuple[str, Any], ...],
+    origins: tuple[tuple[str, str], ...],
+) -> AnalysisConfig | None:
+    """What :func:`_own` gives every plate without settings of its own when the batch has
+    settings (``config``): worked out once rather than on every plate. None without them
+    (each plate's come from its template) or where they fail their check (each plate
+    reports it, as it did)."""
+    if config is None:
+        return None
+    try:
+        return replace(config.with_overrides(dict(origins), **dict(overrides)), shared=True)
+    except QpcrError:
+        return None
+
+
 def _tables(
     job: _Job,
 ) -> tuple[dict[str, tuple[tuple[str, ...], str]], tuple[Applied, ...], int]:
@@ -516,17 +559,9 @@ def _tables(
     from .pipeline import analyze
     from .report.safe import csv_rows
     from .report.tables import result_columns
-    from .template import settings_for
 
     plate = job.plate
-    given = _settings(plate.config) if plate.config else job.config
-    config = settings_for([plate.export], given)
-    config = config.with_overrides(dict(job.origins), **dict(job.overrides))
-    # Settings every plate shares (the batch's settings file, the options) apply to the plates
-    # with their targets; a plate's own settings (its manifest row's, its template's) are
-    # checked as `qpcr analyze` checks them.
-    shared = (plate.config is None and job.config is not None) or bool(job.overrides)
-    config = replace(config, shared=shared)
+    config = job.settled if plate.config is None and job.settled is not None else _own(job)
     results = analyze([plate.export], layout=plate.layout or job.layout, config=config)
     if job.report is not None:
         from .report import write_report

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -19,7 +20,9 @@ from click.testing import CliRunner
 
 from qpcr import batch
 from qpcr.batch import BATCH_TABLES
+from qpcr.batch_workers import RUN, runs
 from qpcr.cli import app
+from qpcr.errors import InternalError
 from qpcr.report import OUTPUT_FILES
 
 ROOT = Path(__file__).parents[1]
@@ -87,16 +90,56 @@ def test_two_jobs_write_the_same_files_as_one(plates: Path, batched: Path) -> No
     result = _batch(plates, out, "--jobs", "2")
     assert result.exit_code == 0, result.output
     assert gc.get_freeze_count() == 0  # the objects frozen for the workers are thawed again
+    assert gc.isenabled()  # the command paused the collector and set it going again
     for name in (*(f"{t}.csv" for t in BATCH_TABLES), "errors.csv"):
         assert (out / name).read_bytes() == (batched / name).read_bytes(), name
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="symbolic links")
+def test_the_plates_of_folders_are_the_files_whose_resolved_path_is_no_input(
+    tmp_path: Path,
+) -> None:
+    """plates_of resolves a folder once and only its links one by one: the same plates and
+    names as resolving every file (the formulation it replaces)."""
+    real, other = tmp_path / "real", tmp_path / "other"
+    real.mkdir()
+    other.mkdir()
+    for name in ("b.txt", "a.txt", ".hidden", "layout.csv", "run.toml"):
+        (real / name).write_text("x")
+    (other / "a.txt").write_text("x")
+    (other / "settings.toml").write_text("x")
+    (real / "sub").mkdir()
+    (real / "to_layout.csv").symlink_to(real / "layout.csv")  # an input by another name
+    (real / "to_settings.toml").symlink_to(other / "settings.toml")
+    (real / "elsewhere.txt").symlink_to(other / "a.txt")
+    (real / "broken.txt").symlink_to(tmp_path / "missing.txt")
+    (tmp_path / "via").symlink_to(real)  # the folder through a link, and with ".."
+    inputs = [real / "layout.csv", tmp_path / "via" / ".." / "other" / "settings.toml"]
+
+    def resolving_each(exports: list[Path]) -> list[tuple[Path, str]]:
+        own = {path.resolve() for path in inputs}
+        files = [f for path in exports
+                 for f in (sorted(p for p in path.iterdir() if p.is_file()
+                                  and not p.name.startswith(".")) if path.is_dir() else [path])
+                 if f.resolve() not in own]  # fmt: skip
+        stems = [f.stem for f in files]
+        pairs = zip(files, stems, strict=True)
+        return [(f, s if stems.count(s) == 1 else str(f)) for f, s in pairs]
+
+    for exports in ([real], [tmp_path / "via"], [real / "sub" / ".."], [real, other],
+                    [real / "layout.csv", other]):  # fmt: skip
+        got = [(plate.export, plate.name) for plate in batch.plates_of(exports, inputs=inputs)]
+        assert got == resolving_each(exports), exports
+    names = [plate.name for plate in batch.plates_of([real], inputs=inputs)]
+    assert names == ["a", "b", "elsewhere", "run"]
 
 
 @pytest.mark.parametrize(("plates", "jobs"), [(1, 2), (5, 3), (40, 2), (199, 2), (1000, 4)])
 def test_chunks_hand_out_every_plate_once_in_order(plates: int, jobs: int) -> None:
     todo = list(range(plates))
-    sizes = [len(chunk) for chunk in batch._chunks(todo, jobs)]  # type: ignore[arg-type]
-    assert [n for chunk in batch._chunks(todo, jobs) for n in chunk] == todo  # type: ignore[arg-type]
-    assert max(sizes) <= batch._CHUNK
+    sizes = [len(run) for run in runs(todo, jobs)]
+    assert [n for run in runs(todo, jobs) for n in run] == todo
+    assert max(sizes) <= RUN
     assert sizes == sorted(sizes, reverse=True)  # smaller runs as the plates run out
     assert sizes[-jobs:] == [1] * min(jobs, plates)  # the workers finish together
 
@@ -115,6 +158,174 @@ def test_workers_taking_runs_of_plates_give_the_outcomes_in_order(
     names = [outcome.name for outcome in batch._outcomes(todo, 2)]
     assert [name.split("@")[0] for name in names] == [f"p{n}" for n in range(60)]
     assert len({name.split("@")[1] for name in names[1:]}) == 2  # both workers took plates
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_workers_run_without_the_collectors_automatic_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def analyse(job: batch._Job) -> batch._Outcome:
+        return batch._Outcome(f"{job.plate.name} {gc.isenabled()}", {})
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(6)]  # fmt: skip
+    assert gc.isenabled()
+    names = [outcome.name for outcome in batch._outcomes(todo, 2)]
+    # the first plate in this process, as the caller has the collector; the others in workers
+    assert names == ["p0 True", *(f"p{n} False" for n in range(1, 6))]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_a_worker_that_dies_stops_the_batch_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def analyse(job: batch._Job) -> batch._Outcome:
+        if job.plate.name == "p4":
+            os._exit(3)  # as the kernel's out-of-memory killer would end it
+        return batch._Outcome(job.plate.name, {})
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(40)]  # fmt: skip
+    names: list[str] = []
+    outcomes = batch._outcomes(todo, 2)
+    with pytest.raises(InternalError, match="a worker process ended before its plates"):
+        names.extend(outcome.name for outcome in outcomes)
+    assert names == ["p0", "p1", "p2", "p3"][: len(names)]  # nothing out of order before it
+    assert gc.get_freeze_count() == 0
+    assert not multiprocessing.active_children()  # the other worker was stopped
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux sizes its pipes")
+def test_the_pipe_of_outcomes_holds_a_run_of_plates() -> None:
+    import fcntl
+    from multiprocessing import Pipe
+
+    from qpcr.batch_workers import PIPE_ROOM, _widen
+
+    reader, writer = Pipe(duplex=False)
+    before = fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ)
+    _widen(reader)
+    widened = fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ)
+    reader.close()
+    writer.close()
+    assert before < PIPE_ROOM  # Linux's 64 KB
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) >= PIPE_ROOM:
+        assert widened == PIPE_ROOM
+
+
+def test_a_paused_collector_makes_no_pass_over_what_the_batch_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frozen: list[bool] = []
+
+    def analyse(job: batch._Job) -> batch._Outcome:
+        frozen.append(gc.get_freeze_count() > 0)
+        return batch._Outcome(job.plate.name, {})
+
+    passes: list[str] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(phase)
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(4)]  # fmt: skip
+    gc.collect()
+    gc.disable()
+    gc.callbacks.append(count)
+    try:
+        found = [[] for _ in range(3 * batch._LEFT)]  # as the imports before the plates
+        names = [outcome.name for outcome in batch._outcomes(todo, 1)]
+        thawed = gc.get_freeze_count() == 0
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
+    assert names == ["p0", "p1", "p2", "p3"]
+    assert len(found) == 3 * batch._LEFT
+    assert passes == []  # frozen after the first plate, never walked
+    assert frozen == [False, True, True, True]
+    assert thawed
+
+
+def test_plates_leaving_cycles_are_collected_between_plates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import weakref
+
+    class Node:
+        """A cycle's member the test can watch."""
+
+        def __init__(self) -> None:
+            self.me = self
+
+    watched: list[weakref.ref[Node]] = []
+
+    def analyse(job: batch._Job) -> batch._Outcome:  # as a figure does: cycles left behind
+        nodes = [Node() for _ in range(batch._LEFT // 10)]
+        watched.append(weakref.ref(nodes[0]))
+        return batch._Outcome(job.plate.name, {})
+
+    passes: list[str] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(phase)
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(30)]  # fmt: skip
+    gc.collect()
+    gc.disable()
+    gc.callbacks.append(count)
+    try:
+        outcomes = batch._analyse_all(todo)
+        alive = [ref() is not None for ref in watched]
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
+    assert [o.name for o in outcomes] == [f"p{n}" for n in range(30)]
+    # a plate leaves 1/10 to 1/5 of _LEFT (the nodes, and their dicts where made): a pass
+    # every 5 to 10 plates, which frees what they left
+    assert 3 <= len(passes) <= 6
+    assert not any(alive[:-10])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "origins"),
+    [((), ()), ((("alpha", 0.01), ("test", "welch")), (("alpha", "--alpha"),))],
+)
+def test_the_batch_settings_worked_out_once_equal_each_plates_own(
+    plates: Path, overrides: tuple[tuple[str, object], ...], origins: tuple[tuple[str, str], ...]
+) -> None:
+    from qpcr.config import load_config
+
+    shared = load_config(plates / "analysis.toml")
+    settled = batch._settled(shared, overrides, origins)
+    job = batch._Job(batch.Plate(plates / "exports" / "plate0000.txt", "plate0000"), None,
+                     shared, overrides, origins, None)  # fmt: skip
+    own = batch._own(job)
+    assert settled == own
+    assert settled is not None
+    assert settled.shared
+    assert settled.origins == own.origins
+    assert batch._settled(None, overrides, origins) is None  # no batch settings: the template's
+
+
+def test_batch_settings_that_fail_their_check_fail_on_every_plate(plates: Path) -> None:
+    from dataclasses import replace
+
+    from qpcr.config import load_config
+    from qpcr.errors import ConfigError
+
+    invalid = replace(load_config(plates / "analysis.toml"), alpha=2.0)  # not checked: Python
+    assert batch._settled(invalid, (), ()) is None
+    job = batch._Job(batch.Plate(plates / "exports" / "plate0000.txt", "plate0000"), None,
+                     invalid, (), (), None)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"'alpha' is 2\.0"):
+        batch._own(job)
 
 
 def test_a_failing_plate_is_listed_and_the_others_are_kept(plates: Path) -> None:

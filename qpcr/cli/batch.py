@@ -57,7 +57,11 @@ def batch(
 ) -> None:
     """Analyse many plates, each on its own: one CSV per table for all of them; the options
     below override every plate's settings."""
-    with user_errors():
+    from .analyze import _collector_paused
+
+    # paused for the imports and the plates, as for one analysis; the batch collects between
+    # plates where they leave garbage (qpcr.batch._analyse_all)
+    with user_errors(), _collector_paused():
         from ..batch import run_batch
 
         console = None if quiet else stderr()  # rich's import (~30 ms) only when it may show
