@@ -5,7 +5,7 @@ vendor flags that ``exclude_flags`` names, and the wells' records that the event
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +24,7 @@ _EVENT_SOURCES = ("plate", "well", "sample", "target", "sample_type", "cq", "cq_
 _KEYS = ("plate", "sample", "target")
 
 
-@dataclass(frozen=True)
-class _Plate:
+class _Plate(NamedTuple):
     """The columns the rules read, as arrays, and each well's replicate group (plate × sample
     × target) numbered once for every rule."""
 

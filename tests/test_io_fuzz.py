@@ -9,6 +9,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import pandas as pd
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qpcr.errors import ExportParseError, InputError, LayoutError
-from qpcr.io import read_run
+from qpcr.io import failures, read_run
 from qpcr.io.registry import ExportFormat, registered
 from qpcr.layout import load_layout
 from qpcr.plate import PLATES, normalise_well
@@ -260,6 +261,7 @@ PanicException = type("PanicException", (BaseException,), {"__module__": "pyo3_r
         (csv.Error("field larger than field limit"), r"damaged \(_csv\.Error: field larger"),
         (UnicodeDecodeError("utf-8", b"\xf3", 0, 1, "bad"), r"damaged \(UnicodeDecodeError"),
         (OverflowError("int too large"), r"damaged \(OverflowError: int too large"),
+        (ParseError("no element found"), r"damaged \(xml\.etree\.ElementTree\.ParseError: no "),
     ],
 )
 def test_parser_failures_in_a_reader_are_export_parse_errors(
@@ -278,6 +280,16 @@ def test_parser_failures_in_a_reader_are_export_parse_errors(
     with registered(toy), pytest.raises(ExportParseError, match=damaged) as caught:
         read_run(path, format="toy")
     assert caught.value.hint == "Export or copy the file again"
+
+
+def test_the_parser_failures_are_made_on_first_use_with_the_xml_parsers() -> None:
+    """``PARSER_FAILURES`` is made when asked for (a text export imports no XML parser)."""
+    assert ParseError in failures.PARSER_FAILURES
+    assert {zipfile.BadZipFile, zlib.error, csv.Error, OSError} < set(failures.PARSER_FAILURES)
+    assert failures.is_parser_failure(ParseError("x"))
+    assert not failures.is_parser_failure(SyntaxError("x"))
+    with pytest.raises(AttributeError, match="has no attribute 'PARSER_FAILURE'"):
+        failures.PARSER_FAILURE  # noqa: B018
 
 
 def test_a_bug_in_a_reader_keeps_its_traceback(tmp_path: Path) -> None:

@@ -82,10 +82,11 @@ def test_package_versions_are_read_without_importlib_metadata() -> None:
 
 
 @pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the bundled example is not in this checkout")
-def test_reading_a_non_rdml_export_does_not_import_html() -> None:
+def test_reading_a_text_export_imports_neither_html_nor_an_xml_parser() -> None:
     export = EXAMPLE / "quantstudio_384_results.txt"
     code = f"from qpcr.io import read_run\nread_run({str(export)!r})"
-    assert _loaded_after(code, ("html", "html.entities")) == []
+    watched = ("html", "html.entities", "xml.etree.ElementTree", "xml.parsers.expat")
+    assert _loaded_after(code, watched) == []
 
 
 @pytest.mark.skipif(not EXAMPLE.is_dir(), reason="the bundled example is not in this checkout")

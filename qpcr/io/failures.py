@@ -17,27 +17,45 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
+from typing import TYPE_CHECKING
 
 from ..errors import ExportParseError, InputError, InternalError
 from .sample import is_rust_panic
 
 __all__ = ["PARSER_FAILURES", "damaged_file", "is_parser_failure"]
 
-#: What the parsers raise on damaged input (``OSError`` covers gzip's ``BadGzipFile`` and
-#: unreadable files, ``EOFError`` a cut gzip or zip stream, ``OverflowError`` a number too
-#: large for its type).
-PARSER_FAILURES: tuple[type[BaseException], ...] = (
+#: What the parsers but the XML parser raise on damaged input (``OSError`` covers gzip's
+#: ``BadGzipFile`` and unreadable files, ``EOFError`` a cut gzip or zip stream,
+#: ``OverflowError`` a number too large for its type).
+_NOT_XML: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     zlib.error,
     EOFError,
     csv.Error,
     UnicodeError,
-    ParseError,
     OSError,
     OverflowError,
 )
+
+if TYPE_CHECKING:
+    #: What the parsers raise on damaged input: :data:`_NOT_XML` and the XML parser's
+    #: ``ParseError``; made by the module's ``__getattr__`` on first use, so that a text export
+    #: imports no XML parser.
+    PARSER_FAILURES: tuple[type[BaseException], ...]
+
+
+def __getattr__(name: str) -> tuple[type[BaseException], ...]:
+    """``PARSER_FAILURES``, made when first asked for (PEP 562)."""
+    if name != "PARSER_FAILURES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _parser_failures()
+
+
+def _parser_failures() -> tuple[type[BaseException], ...]:
+    from xml.etree.ElementTree import ParseError  # asked for when a reader has failed
+
+    return (*_NOT_XML, ParseError)
 
 
 def is_parser_failure(exc: BaseException) -> bool:
@@ -63,7 +81,7 @@ def is_parser_failure(exc: BaseException) -> bool:
     """
     if isinstance(exc, (InputError, InternalError)):
         return False
-    if isinstance(exc, PARSER_FAILURES) or is_rust_panic(exc):
+    if isinstance(exc, _parser_failures()) or is_rust_panic(exc):
         return True
     return isinstance(exc, (NotImplementedError, RuntimeError)) and _raised_by_zipfile(exc)
 

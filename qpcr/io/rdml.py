@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from xml.etree import ElementTree as ET
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from ._tabular import decode_bytes
 from .numbers import MAX_CYCLES, read_cq, to_number
 from .registry import Export, ExportFormat, FileSample, RunInfo, register
 from .safety import parse_xml, read_zip_head, read_zip_member, zip_member_names
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree as ET
 
 __all__ = ["NAMESPACE", "read", "sniff"]
 

@@ -14,11 +14,13 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from xml.etree import ElementTree as ET
-from xml.parsers import expat
+from typing import TYPE_CHECKING
 
 from ..errors import ExportParseError
 from .budget import InputBudget, amounts, budget
+
+if TYPE_CHECKING:  # the XML parser is imported where XML is parsed: a text export has none
+    from xml.etree import ElementTree as ET
 
 __all__ = [
     "MAX_ZIP_MEMBERS",
@@ -80,9 +82,11 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
     ...
     qpcr.errors.ExportParseError: run.xml: the XML contains a document type declaration ...
     """
+    from xml.etree.ElementTree import XMLParser
+
     refuse_doctype((data,), where)
     with _xml_errors(where):
-        parser = ET.XMLParser()  # its own C tree builder: no Python call per element
+        parser = XMLParser()  # its own C tree builder: no Python call per element
         parser.feed(data)
         return parser.close()
 
@@ -126,6 +130,8 @@ def refuse_doctype(pieces: Iterable[bytes], where: str, hint: str = _EXPORT_AGAI
     qpcr.errors.ExportParseError: run.xlsx [xl/worksheets/sheet1.xml]: the XML contains a ...
     """
 
+    from xml.parsers import expat
+
     def stop(doctype: bool) -> Callable[..., None]:
         def handler(*_: object) -> None:
             raise _Stop(doctype)
@@ -155,9 +161,11 @@ def refuse_doctype(pieces: Iterable[bytes], where: str, hint: str = _EXPORT_AGAI
 @contextlib.contextmanager
 def _xml_errors(where: str) -> Iterator[None]:
     """Turn an expat error into :class:`ExportParseError`."""
+    from xml.etree.ElementTree import ParseError
+
     try:
         yield
-    except ET.ParseError as exc:
+    except ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(": line ")[0]
         raise ExportParseError(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -54,8 +54,7 @@ class Quantified:
     efficiency_se: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Used:
+class _Used(NamedTuple):
     """The reference genes and efficiencies a normalisation uses (with the SEs of curve-derived
     efficiencies, for error propagation), and the used sample wells when ΔCq is taken per
     well (``pairing``), else None."""

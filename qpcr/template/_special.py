@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..io.safety import parse_xml, read_zip_member, zip_member_names
 from ._common import _col
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
 
 
 def _special_cells(path: Path, sheets: Sequence[str]) -> dict[str, dict[str, str]]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -120,8 +119,7 @@ _FLAG_VALUES = {"Y": True, "N": False, "": False, "TRUE": True, "FALSE": False, 
 # Tables with their location, for error messages
 
 
-@dataclass
-class _Table:
+class _Table(NamedTuple):
     """A table read from a section or sheet, with what is needed to point at a cell."""
 
     data: pd.DataFrame
