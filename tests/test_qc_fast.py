@@ -342,3 +342,21 @@ def test_nondetect_state_equals_pandas_calls(
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
             assert g.dtype == w.dtype
+
+
+def test_no_event_table_is_the_framed_one_and_a_copy() -> None:
+    """The empty event table made once equals the one pandas frames from no rows (dtypes
+    included), and each caller gets its own copy."""
+    from qpcr.qc import EVENT_COLUMNS, _framed, event_table
+
+    fresh = _framed([], [])
+    first = event_table([])
+    pd.testing.assert_frame_equal(first, fresh)
+    assert list(first.columns) == list(EVENT_COLUMNS)
+    assert first.dtypes.to_dict() == fresh.dtypes.to_dict()
+    assert first.index.equals(fresh.index)
+    first["message"] = pd.Series([], dtype=float)  # a caller changes its table
+    first.loc[0] = np.nan
+    second = event_table(iter([]))
+    pd.testing.assert_frame_equal(second, fresh)
+    assert event_table([]) is not event_table([])
