@@ -128,11 +128,16 @@ def nondetect_state(
     missing = [c for c in ("cq", "cq_status") if c not in wells.columns]
     if missing:
         raise InputError(f"wells table lacks column(s) {missing}", where="non-detects")
-    cq = pd.to_numeric(wells["cq"], errors="coerce").astype(float).to_numpy()
-    status = wells["cq_status"]
-    ok = status.eq("ok").to_numpy(dtype=bool, na_value=False) & ~np.isnan(cq)
+    column = wells["cq"]
+    if column.dtype == np.float64:  # numbers already: to_numeric would give them back
+        cq = column.to_numpy()
+    else:
+        cq = pd.to_numeric(column, errors="coerce").astype(float).to_numpy()
+    # the statuses as cells (missing: ''), compared without a pandas call per status
+    status = wells["cq_status"].to_numpy(dtype=object, na_value="")
+    ok = (status == "ok") & ~np.isnan(cq)
     beyond = ok & (cq >= limit)
-    nondetect = status.eq("undetermined").to_numpy(dtype=bool, na_value=False) | beyond
+    nondetect = (status == "undetermined") | beyond
     cq_used = np.where(ok & ~beyond, cq, np.nan)
     if policy != "exclude":
         cq_used = np.where(nondetect, float(limit), cq_used)

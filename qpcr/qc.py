@@ -11,6 +11,7 @@ or ``fail``). Code selects; sentences only explain.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,15 +75,28 @@ def event_table(rows: Sequence[dict]) -> pd.DataFrame:
     0   A1  sample_renamed  sample-renamed     info
     """
     rows = list(rows)
+    if not rows:  # no event (most plates, several times): the empty table made once
+        return _no_events().copy()
     columns = {c: [r.get(c, np.nan) for r in rows] for c in EVENT_COLUMNS}
     rule = [_RULE_SPELLING.get(c, c.replace("_", "-")) for c in columns["code"]]
     if rows and _plain(columns):  # numbers and texts: the columns made a table at once
         given = [v if o != o else o for o, v in
                  zip(columns["observed"], columns["value"], strict=True)]  # fmt: skip
         return pd.DataFrame({**columns, "rule": rule, "observed": given, "value": given})
+    return _framed(rows, rule)
+
+
+def _framed(rows: list[dict], rule: list[str]) -> pd.DataFrame:
+    """:func:`event_table` as pandas frames the rows (any cells)."""
     frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)  # as pandas reads other cells
     observed = frame["observed"].fillna(frame["value"])  # producers may say "value"
     return frame.assign(rule=rule, observed=observed, value=observed)
+
+
+@functools.cache
+def _no_events() -> pd.DataFrame:
+    """The table of no event, as pandas frames no rows (:func:`_framed`); callers get a copy."""
+    return _framed([], [])
 
 
 def _plain(columns: dict[str, list]) -> bool:

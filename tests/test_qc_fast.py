@@ -292,3 +292,71 @@ def test_event_table_equals_the_table_pandas_reads_from_the_rows(rows) -> None:
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     for column in want:
         assert [type(v) for v in got[column]] == [type(v) for v in want[column]], column
+
+
+def _plain_nondetect_state(
+    wells: pd.DataFrame, policy: str, limit: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`qpcr.censoring.nondetect_state` as pandas calls on the columns."""
+    cq = pd.to_numeric(wells["cq"], errors="coerce").astype(float).to_numpy()
+    status = wells["cq_status"]
+    ok = status.eq("ok").to_numpy(dtype=bool, na_value=False) & ~np.isnan(cq)
+    beyond = ok & (cq >= limit)
+    nondetect = status.eq("undetermined").to_numpy(dtype=bool, na_value=False) | beyond
+    cq_used = np.where(ok & ~beyond, cq, np.nan)
+    if policy != "exclude":
+        cq_used = np.where(nondetect, float(limit), cq_used)
+    return nondetect, cq_used, nondetect & (policy == "censor")
+
+
+_CQ_CELL = st.one_of(st.floats(0.0, 50.0), st.just(float("nan")), st.none(), st.just("31.5"),
+                     st.just("x"), st.integers(0, 45))  # fmt: skip
+_STATUS_CELL = st.one_of(st.sampled_from(["ok", "undetermined", "missing", "invalid", ""]),
+                         st.none(), st.just(float("nan")), st.just(3))  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(_CQ_CELL, _STATUS_CELL), min_size=0, max_size=12),
+    st.sampled_from(["censor", "substitute", "exclude"]),
+    st.sampled_from([35.0, 40.0]),
+    st.sampled_from([None, "str", object]),
+)
+def test_nondetect_state_equals_pandas_calls(
+    cells: list[tuple[object, object]], policy: str, limit: float, status_dtype: object
+) -> None:
+    """The statuses compared as cells (and float Cq read as they are) give the arrays that the
+    pandas calls give, for Cq of any dtype and statuses as text, objects or missing."""
+    from qpcr.censoring import nondetect_state
+
+    cq = [c for c, _ in cells]
+    status = [s for _, s in cells]
+    typed = pd.Series(status, dtype=status_dtype) if status_dtype != "str" else None
+    if status_dtype == "str":
+        typed = pd.Series([s if isinstance(s, str) else None for s in status], dtype="str")
+    numbers = all(isinstance(c, float) for c in cq)
+    for column in ([pd.Series(cq, dtype=float)] if numbers else []) + [pd.Series(cq, dtype=object)]:
+        wells = pd.DataFrame({"cq": column, "cq_status": typed})
+        got = nondetect_state(wells, policy, limit)  # type: ignore[arg-type]
+        want = _plain_nondetect_state(wells, policy, limit)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+            assert g.dtype == w.dtype
+
+
+def test_no_event_table_is_the_framed_one_and_a_copy() -> None:
+    """The empty event table made once equals the one pandas frames from no rows (dtypes
+    included), and each caller gets its own copy."""
+    from qpcr.qc import EVENT_COLUMNS, _framed, event_table
+
+    fresh = _framed([], [])
+    first = event_table([])
+    pd.testing.assert_frame_equal(first, fresh)
+    assert list(first.columns) == list(EVENT_COLUMNS)
+    assert first.dtypes.to_dict() == fresh.dtypes.to_dict()
+    assert first.index.equals(fresh.index)
+    first["message"] = pd.Series([], dtype=float)  # a caller changes its table
+    first.loc[0] = np.nan
+    second = event_table(iter([]))
+    pd.testing.assert_frame_equal(second, fresh)
+    assert event_table([]) is not event_table([])

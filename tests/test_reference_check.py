@@ -155,3 +155,113 @@ def test_a_factor_named_group_is_read_as_itself(tmp_path: Path) -> None:
     genes = out.tables["reference_genes"].set_index("target")
     assert genes.loc["TBP", "warning"] == rows["message"].iloc[0]
     assert (genes.loc[["RPL13A", "B2M"], "warning"] == "").all()
+
+
+def _plain_factor_effects(
+    samples: pd.DataFrame, targets: list[str], factors: list[str]
+) -> dict[str, dict[str, tuple[float, float, tuple[str, ...]]]]:
+    """The formulation the kept designs replaced: every model built and fitted afresh, each
+    factor's reduced model refitted until it has degrees of freedom of its own."""
+    from qpcr.grouped import moments
+    from qpcr.stability.warnings import _determining
+    from qpcr.stats.dist import f_sf
+
+    target = samples["target"].astype(str).to_numpy()
+    cq = samples["cq_mean"].to_numpy(dtype=float, na_value=np.nan)
+    complete = ~np.isnan(cq)
+    raw, text = {}, {}
+    for f in factors:
+        raw[f], values = pd.factorize(samples[f].to_numpy())
+        rank = np.unique(np.array([str(v) for v in values], dtype=object), return_inverse=True)[1]
+        text[f] = np.append(rank, -1)[raw[f]]
+        complete &= raw[f] >= 0
+    out: dict[str, dict[str, tuple[float, float, tuple[str, ...]]]] = {}
+    for name in targets:
+        at = np.flatnonzero(complete & (target == name))
+        usable = [f for f in factors if len(np.unique(raw[f][at])) > 1]
+        out[name] = {}
+        if not usable or len(at) < 3:
+            continue
+        levels = {f: np.unique(text[f][at], return_inverse=True)[1] for f in usable}
+        y = cq[at]
+        blocks = {f: (code[:, None] == np.arange(1, int(code.max()) + 1)).astype(float)
+                  for f, code in levels.items()}  # fmt: skip
+
+        def fit(left_out: set[str], y: np.ndarray = y, blocks: dict = blocks) -> tuple[float, int]:
+            x = np.hstack(
+                [np.ones((len(y), 1)), *(b for g, b in blocks.items() if g not in left_out)]
+            )
+            beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+            return float(np.sum((y - x @ beta) ** 2)), len(y) - int(rank)
+
+        ssr, df_resid = fit(set())
+        noise = len(y) * (1e3 * np.finfo(float).eps * float(np.abs(y).max())) ** 2
+        testable = df_resid > 0 and ssr > noise
+        for f in levels:
+            partners: tuple[str, ...] = ()
+            ssr_r, df_r = fit({f})
+            if df_r == df_resid and blocks[f].size:
+                partners = _determining(f, blocks)
+                ssr_r, df_r = fit({f, *partners})
+                if df_r == df_resid:
+                    partners = tuple(g for g in levels if g != f)
+                    ssr_r, df_r = fit(set(levels))
+            p = float("nan")
+            if testable and df_r > df_resid:
+                df_f = df_r - df_resid
+                p = f_sf((ssr_r - ssr) / df_f / (ssr / df_resid), df_f, df_resid)
+            means = moments(y, levels[f])[0]
+            out[name][f] = (p, float(means.max() - means.min()), partners)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_kept_designs_equal_the_models_fitted_afresh(seed: int) -> None:
+    """The models kept by content give each target's p, effect and confounded factors to the
+    last bit of the models built afresh (confounded, aliased and one-level designs, missing
+    Cq and factor cells); a second table with other Cq reuses the designs and still agrees,
+    and other factor cells or another set of missing Cq make new ones."""
+    from qpcr.stability.warnings import _DESIGNS
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 14))
+    oxygen = rng.choice(["normoxia", "hypoxia"], n)
+    design = pd.DataFrame({
+        "sample": [f"s{i}" for i in range(n)],
+        "oxygen": oxygen,
+        # confounded with oxygen in some seeds, crossing it in others
+        "drug": np.where(oxygen == "hypoxia", "drug", "none") if seed % 3 == 0
+        else rng.choice(["none", "drug", "high"], n),
+        "batch": rng.choice(["b1", "b2", "b3"][: 1 + seed % 3], n),
+    })  # fmt: skip
+    factors = ["oxygen", "drug", "batch"]
+
+    def table() -> pd.DataFrame:
+        data = _long(design, {g: list(rng.normal(20, 1, n).round(2)) for g in ("TBP", "B2M")})
+        data.loc[rng.random(len(data)) < 0.1, "cq_mean"] = np.nan
+        return data
+
+    def agree(data: pd.DataFrame) -> None:
+        found = _factor_effects(data, ["TBP", "B2M"], factors)
+        want = _plain_factor_effects(data, ["TBP", "B2M"], factors)
+        assert list(found) == list(want)
+        for name, effects in want.items():
+            assert list(found[name]) == list(effects)
+            for f, (p, effect, partners) in effects.items():
+                got = found[name][f]
+                assert got.p == p or (np.isnan(got.p) and np.isnan(p))
+                assert got.effect == effect
+                assert got.confounded == partners
+
+    _DESIGNS.clear()
+    first = table()
+    agree(first)
+    assert len(_DESIGNS) == 1
+    agree(first.assign(cq_mean=first["cq_mean"] + rng.normal(0, 1, len(first)).round(2)))
+    assert len(_DESIGNS) == 1  # the same factors and missing Cq: the designs kept
+    holes = first.assign(cq_mean=first["cq_mean"].where(np.arange(len(first)) != 0))
+    agree(holes)
+    assert len(_DESIGNS) == 1 + bool(first["cq_mean"].notna().iloc[0])
+    other = first.assign(batch=first["batch"].where(np.arange(len(first)) != 1, "b9"))
+    agree(other)
+    assert len(_DESIGNS) == 2 + bool(first["cq_mean"].notna().iloc[0])

@@ -12,6 +12,7 @@ import pandas as pd
 
 from qpcr.errors import ConfigError, InputError
 from qpcr.grouped import moments
+from qpcr.kept import Kept, content_key
 
 __all__ = [
     "CANDIDATES_TO_TEST",
@@ -281,12 +282,43 @@ def _factor_effects(
 
     p is the type II F test of the factor in the additive OLS model ``cq ~ Σ factors``
     (NaN when the model has no residual variance, residuals at rounding level included, or no
-    degrees of freedom). The table's columns are read once for every target: each target
-    takes its rows with every value by position.
+    degrees of freedom). What the models are (:func:`_designs`) depends on the targets, the
+    factors' cells and which Cq are missing, not on the Cq: it is kept for the next table with
+    that content (the plates of a batch share one layout).
     """
-    target = samples["target"].astype(str).to_numpy()
     cq = samples["cq_mean"].to_numpy(dtype=float, na_value=np.nan)
-    complete = ~np.isnan(cq)  # the rows with every value
+    complete = ~np.isnan(cq)  # the rows with a Cq
+    cells = content_key(samples, ["target", *factors])
+    key = None if cells is None else (cells, tuple(targets), tuple(factors), complete.tobytes())
+    designs = _DESIGNS.get(key, lambda: _designs(samples, targets, factors, complete))
+    return {name: {} if d is None else _effects(cq[d.at], d) for name, d in designs.items()}
+
+
+class _Design(NamedTuple):
+    """The additive model of one target's samples, known before their Cq: the rows it takes
+    (positions), each factor's level numbers (0, 1, … in sorted order), the design matrix of
+    every factor and its residual degrees of freedom, and per factor the design it is tested
+    against, that design's degrees of freedom and the factors tested jointly with it."""
+
+    at: np.ndarray
+    levels: dict[str, np.ndarray]
+    full: np.ndarray
+    df_resid: int
+    reduced: dict[str, tuple[np.ndarray, int, tuple[str, ...]]]
+
+
+#: The models of the tables seen (:func:`_factor_effects`), by their content.
+_DESIGNS = Kept[dict[str, _Design | None]](size=8)
+
+
+def _designs(
+    samples: pd.DataFrame, targets: Sequence[str], factors: list[str], complete: np.ndarray
+) -> dict[str, _Design | None]:
+    """Each target's model (None: fewer than 3 complete rows or no factor that varies). The
+    table's columns are read once for every target: each target takes its rows with every
+    value by position."""
+    target = samples["target"].astype(str).to_numpy()
+    complete = complete.copy()  # the rows with every value
     # each factor's values numbered once: as they are (distinct values; -1 missing), and as
     # text in sorted order (a target's levels keep that order: its dummy columns, the first
     # level left out, and its level means, in the order pandas' get_dummies and groupby give
@@ -298,59 +330,71 @@ def _factor_effects(
         rank = np.unique(as_text, return_inverse=True)[1]
         text[f] = np.append(rank, -1)[raw[f]]
         complete &= raw[f] >= 0
-    out: dict[str, dict[str, _Effect]] = {}
+    out: dict[str, _Design | None] = {}
     for name in targets:
         at = np.flatnonzero(complete & (target == name))
         usable = [f for f in factors if len(np.unique(raw[f][at])) > 1]
         if not usable or len(at) < 3:
-            out[name] = {}
+            out[name] = None
             continue
         levels = {f: np.unique(text[f][at], return_inverse=True)[1] for f in usable}
-        out[name] = _effects(cq[at], levels)
+        out[name] = _design(at, levels)
     return out
 
 
-def _effects(y: np.ndarray, levels: dict[str, np.ndarray]) -> dict[str, _Effect]:
-    """The effect of each factor of ``y`` (``levels``: each factor's level numbers, 0, 1, … in
-    sorted order) in the additive model: :func:`_factor_effects` for one target.
+def _design(at: np.ndarray, levels: dict[str, np.ndarray]) -> _Design:
+    """The model of the rows ``at`` with factors of these ``levels``.
 
     A factor that varies together with others in these samples (aliased: its dummy columns lie
     in the span of the intercept and the others', e.g. every hypoxia sample also treated) has
-    no degrees of freedom of its own in the type II test; its p is then that of the joint test
-    of it and the factors it is confounded with (what the data can estimate), named in
-    ``confounded``."""
-    from ..stats.dist import f_sf
-
+    no degrees of freedom of its own in the type II test; it is then tested jointly with the
+    factors it is confounded with (what the data can estimate), named in the design."""
     blocks = {f: (code[:, None] == np.arange(1, int(code.max()) + 1)).astype(float)
               for f, code in levels.items()}  # fmt: skip
-    ones = np.ones((len(y), 1))
+    ones = np.ones((len(at), 1))
+    zeros = np.zeros(len(at))
 
-    def fit(left_out: set[str]) -> tuple[float, int]:  # residual SS and df
+    def design(left_out: set[str]) -> tuple[np.ndarray, int]:  # the matrix and residual df
         x = np.hstack([ones, *(b for g, b in blocks.items() if g not in left_out)])
-        beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
-        return float(np.sum((y - x @ beta) ** 2)), len(y) - int(rank)
+        return x, len(at) - int(np.linalg.lstsq(x, zeros, rcond=None)[2])  # rank: x's alone
 
-    ssr, df_resid = fit(set())
+    full, df_resid = design(set())
+    reduced = {}
+    for f in levels:
+        partners: tuple[str, ...] = ()
+        x, df_r = design({f})
+        if df_r == df_resid and blocks[f].size:  # no degrees of freedom of its own: test it
+            # with the factors it is confounded with (one level as text: nothing to test)
+            partners = _determining(f, blocks)
+            x, df_r = design({f, *partners})
+            if df_r == df_resid:  # aliased with a combination of the others
+                partners = tuple(g for g in levels if g != f)
+                x, df_r = design(set(levels))
+        reduced[f] = (x, df_r, partners)
+    return _Design(at, levels, full, df_resid, reduced)
+
+
+def _effects(y: np.ndarray, design: _Design) -> dict[str, _Effect]:
+    """The effect of each factor of ``y`` (the Cq of ``design.at``) in the additive model
+    ``design``: :func:`_factor_effects` for one target."""
+    from ..stats.dist import f_sf
+
+    def fit(x: np.ndarray) -> float:  # residual SS
+        beta = np.linalg.lstsq(x, y, rcond=None)[0]
+        return float(np.sum((y - x @ beta) ** 2))
+
+    ssr, df_resid = fit(design.full), design.df_resid
     # residuals at rounding level (identical Cq values) are no variance: an F test of them
     # would give an arbitrary p
     noise = len(y) * (1e3 * np.finfo(float).eps * float(np.abs(y).max())) ** 2
     testable = df_resid > 0 and ssr > noise
     out = {}
-    for f in levels:
-        partners: tuple[str, ...] = ()
-        ssr_r, df_r = fit({f})
-        if df_r == df_resid and blocks[f].size:  # no degrees of freedom of its own: test it
-            # with the factors it is confounded with (one level as text: nothing to test)
-            partners = _determining(f, blocks)
-            ssr_r, df_r = fit({f, *partners})
-            if df_r == df_resid:  # aliased with a combination of the others
-                partners = tuple(g for g in levels if g != f)
-                ssr_r, df_r = fit(set(levels))
+    for f, (x, df_r, partners) in design.reduced.items():
         p = float("nan")
         if testable and df_r > df_resid:
             df_f = df_r - df_resid
-            p = f_sf((ssr_r - ssr) / df_f / (ssr / df_resid), df_f, df_resid)
-        level_means = moments(y, levels[f])[0]
+            p = f_sf((fit(x) - ssr) / df_f / (ssr / df_resid), df_f, df_resid)
+        level_means = moments(y, design.levels[f])[0]
         out[f] = _Effect(p, float(level_means.max() - level_means.min()), partners)
     return out
 
