@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["group_codes", "moments", "order_stats", "records", "sorted_codes"]
+__all__ = ["group_codes", "level_texts", "moments", "order_stats", "records", "sorted_codes"]
 
 
 def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
@@ -264,3 +264,27 @@ def _native(value: Any) -> Any:
     if isinstance(value, np.floating | np.integer | np.bool_):
         return value.item()
     return None if value is pd.NA else value
+
+
+def level_texts(column: pd.Series | pd.api.extensions.ExtensionArray) -> list:
+    """A factor's levels as text, cell by cell: ``column.astype(str).tolist()``, without the
+    conversion when the column already holds pandas' ``str`` (a missing cell stays NaN).
+
+    Parameters
+    ----------
+    column
+        A factor column (or its array).
+
+    Returns
+    -------
+    list
+        One text per cell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> level_texts(pd.Series(["hypoxia", "normoxia"])), level_texts(pd.Series([1, 2]))
+    (['hypoxia', 'normoxia'], ['1', '2'])
+    """
+    plain = isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is not pd.NA
+    return (column if plain else column.astype(str)).tolist()
