@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["group_codes", "moments", "order_stats", "records", "sorted_codes"]
+__all__ = ["group_codes", "level_texts", "moments", "order_stats", "records", "sorted_codes"]
 
 
 def group_codes(keys: Sequence[pd.Series], length: int) -> npt.NDArray[np.intp]:
@@ -173,6 +173,45 @@ def moments(
     pairwise = bool(len(code)) and (np.diff(code) >= 0).all() and not np.isnan(values).any()
     if (code < 0).any():
         values, code = values[code >= 0], code[code >= 0]
+    small = len(code) <= _FEW  # a step per row in Python costs less than a step per position
+    total, m2, count = (_row_steps if small else _position_steps)(values, code, groups)
+    if pairwise and len(code):
+        total = np.add.reduceat(values, np.searchsorted(code, np.arange(groups)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = np.where(count > 0, total / count, np.nan)
+        sd = np.sqrt(np.where(count > 1, m2 / (count - 1), np.nan))
+    return average, sd, count
+
+
+#: The rows up to which :func:`moments` steps row by row (in Python) instead of by position.
+_FEW = 100
+
+
+def _row_steps(
+    values: npt.NDArray[np.floating], code: npt.NDArray[np.intp], groups: int
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """:func:`moments`' compensated sums, sums of squares and counts, a row at a time in table
+    order (Python's float operations are numpy's, to the last bit)."""
+    total, carry, mean, m2 = ([0.0] * groups for _ in range(4))
+    count = [0] * groups
+    for g, v in zip(code.tolist(), values.tolist(), strict=True):
+        if v != v:  # NaN: skipped
+            continue
+        y = v - carry[g]
+        t = total[g] + y
+        carry[g] = (t - total[g]) - y
+        total[g] = t
+        count[g] = n = count[g] + 1
+        old = mean[g]
+        mean[g] = new = old + (v - old) / n
+        m2[g] += (v - new) * (v - old)
+    return np.array(total, dtype=float), np.array(m2, dtype=float), np.array(count, dtype=np.intp)
+
+
+def _position_steps(
+    values: npt.NDArray[np.floating], code: npt.NDArray[np.intp], groups: int
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """:func:`_row_steps` one row position at a time for all groups at once (numpy)."""
     order = np.argsort(code, kind="stable")
     grouped, ordered = code[order], values[order]
     position = np.arange(len(code)) - np.searchsorted(grouped, np.arange(groups))[grouped]
@@ -189,12 +228,7 @@ def moments(
         old = mean[g]
         mean[g] = old + (v - old) / count[g]
         m2[g] += (v - mean[g]) * (v - old)
-    if pairwise and len(code):
-        total = np.add.reduceat(values, np.searchsorted(code, np.arange(groups)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        average = np.where(count > 0, total / count, np.nan)
-        sd = np.sqrt(np.where(count > 1, m2 / (count - 1), np.nan))
-    return average, sd, count
+    return total, m2, count
 
 
 def records(
@@ -264,3 +298,27 @@ def _native(value: Any) -> Any:
     if isinstance(value, np.floating | np.integer | np.bool_):
         return value.item()
     return None if value is pd.NA else value
+
+
+def level_texts(column: pd.Series | pd.api.extensions.ExtensionArray) -> list:
+    """A factor's levels as text, cell by cell: ``column.astype(str).tolist()``, without the
+    conversion when the column already holds pandas' ``str`` (a missing cell stays NaN).
+
+    Parameters
+    ----------
+    column
+        A factor column (or its array).
+
+    Returns
+    -------
+    list
+        One text per cell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> level_texts(pd.Series(["hypoxia", "normoxia"])), level_texts(pd.Series([1, 2]))
+    (['hypoxia', 'normoxia'], ['1', '2'])
+    """
+    plain = isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is not pd.NA
+    return (column if plain else column.astype(str)).tolist()

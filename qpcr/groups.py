@@ -11,16 +11,17 @@ factors pool the others within each biological replicate.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .config import Contrast
 from .errors import ConfigError, MissingControlError, did_you_mean
-from .grouped import group_codes, moments, sorted_codes
-from .kept import Kept, content_key
+from .grouped import level_texts, moments
+from .kept import content_key
+from .selection import _NO_UNITS, _UNITS, _group_keys, _Layout, _Selector, _Units
 from .stats.tests import two_group_tests
 
 __all__ = [
@@ -52,30 +53,6 @@ def group_label(levels: Mapping[str, str]) -> str:
     'oxygen=hypoxia, treatment=vehicle'
     """
     return ", ".join(f"{k}={v}" for k, v in levels.items())
-
-
-def level_texts(column: pd.Series | pd.api.extensions.ExtensionArray) -> list:
-    """A factor's levels as text, cell by cell: ``column.astype(str).tolist()``, without the
-    conversion when the column already holds pandas' ``str`` (a missing cell stays NaN).
-
-    Parameters
-    ----------
-    column
-        A factor column (or its array).
-
-    Returns
-    -------
-    list
-        One text per cell.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> level_texts(pd.Series(["hypoxia", "normoxia"])), level_texts(pd.Series([1, 2]))
-    (['hypoxia', 'normoxia'], ['1', '2'])
-    """
-    plain = isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is not pd.NA
-    return (column if plain else column.astype(str)).tolist()
 
 
 def group_order(
@@ -170,10 +147,17 @@ def biological_units(
     0    MYC  ctrl   d1    -5.15          2        False        False         False
     1    MYC  ctrl   d2    -4.80          1        False        False         False
     """
-    unit = replicate if replicate else "sample"
-    keys = [item, *factors, unit]
-    code, keyed = _UNITS.get(content_key(values, keys), lambda: _unit_keys(values, keys))
-    found = dict(keyed)  # the table copies the kept cells
+    return _units(values, value, item, factors, replicate)[0]
+
+
+def _units(
+    values: pd.DataFrame, value: str, item: str, factors: Sequence[str], replicate: str | None
+) -> tuple[pd.DataFrame, _Layout]:
+    """:func:`biological_units` and the :class:`_Layout` of its key columns."""
+    keys = [item, *factors, replicate if replicate else "sample"]
+    layout = _UNITS.get(content_key(values, keys), lambda: _Layout(values, keys))
+    code = layout.code
+    found = dict(layout.keyed)  # the table copies the kept cells
     found[value] = moments(values[value].to_numpy(float), code)[0]
     found["n_samples"] = counts = np.bincount(code)
     for flag, every in (("upper_bound", False), ("lower_bound", False), ("not_detected", True)):
@@ -183,115 +167,7 @@ def biological_units(
             flagged = (column if column.dtype == bool else column.fillna(every)).to_numpy(bool)
         counted = np.bincount(code[flagged != every], minlength=len(counts))
         found[flag] = counted == 0 if every else counted > 0
-    return pd.DataFrame(found)
-
-
-#: The units' numbering and key cells (:func:`_unit_keys`) by the key columns' content.
-_UNITS = Kept[tuple[np.ndarray, dict]](size=16)
-
-
-def _unit_keys(values: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, dict]:
-    """Each row's unit number (by first appearance) and the units' key cells (the last: unit)."""
-    columns = [values[k] for k in keys]
-    code = group_codes(columns, len(values))
-    first = np.unique(code, return_index=True)[1]  # a row of each unit, in table order
-    code.setflags(write=False)
-    return code, _taken(["unit" if k == keys[-1] else k for k in keys], columns, first)
-
-
-def _taken(labels: Sequence[str], columns: Sequence[pd.Series], rows: np.ndarray) -> dict:
-    """The cells of ``columns`` at the positions ``rows``, each keeping its dtype, by label (a
-    table built from them is ``table[columns].iloc[rows]`` with a fresh index)."""
-    return {label: column.array.take(rows) for label, column in zip(labels, columns, strict=True)}
-
-
-class _Units(NamedTuple):
-    """One item's biological units within one group, in sorted unit order: each unit's mean
-    value and bound flags (``nd``: every sample of the unit not detected)."""
-
-    units: tuple
-    value: np.ndarray
-    upper: np.ndarray
-    lower: np.ndarray
-    nd: np.ndarray
-
-
-_NO_UNITS = _Units((), np.empty(0), *(np.empty(0, dtype=bool) for _ in range(3)))
-
-
-class _Selector:
-    """Selects the units of a group from ``units`` (:func:`biological_units`), per item; what
-    depends on the key columns only is kept by their content (:class:`_Keys`)."""
-
-    def __init__(self, units: pd.DataFrame, factors: Sequence[str], value: str, item: str):
-        self.units, self.factors, self.value, self.item = units, list(factors), value, item
-        keys = [item, "unit", *self.factors]
-        self.keys = _KEYS.get(content_key(units, keys), lambda: _Keys(units, self.factors, item))
-        self.values = units[value].to_numpy(float)
-        self.upper, self.lower, self.nd = (units[f].to_numpy(bool) for f in (
-            "upper_bound", "lower_bound", "not_detected"))  # fmt: skip
-
-    def select(self, spec: Mapping[str, str]) -> dict[object, _Units]:
-        """Per item, each biological unit's mean value (and bound flags) within the group
-        ``spec`` (a partial spec pools the other factors within each unit)."""
-        if set(spec) >= set(self.factors):  # one row per item × unit: nothing to average
-            found = self.keys.group(spec)
-            columns: tuple[np.ndarray, ...] = (self.values, self.upper, self.lower, self.nd)
-        else:
-            agg = {"value": (self.value, "mean"), "upper": ("upper_bound", "any"),
-                   "lower": ("lower_bound", "any"), "nd": ("not_detected", "all")}  # fmt: skip
-            chosen = self.units[self.keys.mask(spec)].groupby(
-                [self.item, "unit"], sort=True, observed=True).agg(**agg).reset_index()  # fmt: skip
-            found = _positions(chosen[self.item].tolist(), chosen["unit"].tolist(),
-                               range(len(chosen)))  # fmt: skip
-            columns = (chosen["value"].to_numpy(float),
-                       *(chosen[f].to_numpy(bool) for f in ("upper", "lower", "nd")))  # fmt: skip
-        return {name: _Units(names, *(c[rows] for c in columns)) for name, rows, names in found}
-
-
-#: Per item of a group: the item, its rows of the units table and their units' names.
-_Rows = list[tuple[object, np.ndarray, tuple]]
-
-
-class _Keys:
-    """The units' key columns as :class:`_Selector` reads them, each full group's rows made once."""
-
-    def __init__(self, units: pd.DataFrame, factors: list[str], item: str):
-        self.texts = {f: level_texts(units[f]) for f in factors}
-        self.levels = {f: np.array(text, dtype=object) for f, text in self.texts.items()}
-        keys = [units[item], units["unit"]]
-        rank = sorted_codes(keys).astype(float)
-        self.rank = np.where(rank < 0, np.nan, rank)  # NaN where a key is missing
-        self.items, self.unit_names = (key.tolist() for key in keys)
-        self.groups: dict[tuple, _Rows] = {}
-
-    def mask(self, spec: Mapping[str, str]) -> np.ndarray:  # the group's rows with both keys
-        mask = ~np.isnan(self.rank)
-        for factor, level in spec.items():
-            mask &= self.levels[factor] == level
-        return mask
-
-    def group(self, spec: Mapping[str, str]) -> _Rows:
-        """The full group ``spec``'s (item, rows, unit names) in sorted item × unit order."""
-        key = tuple(sorted(spec.items()))
-        if key not in self.groups:  # as many as the data's groups: no bound needed
-            rows = np.flatnonzero(self.mask(spec))
-            rows = rows[np.argsort(self.rank[rows], kind="stable")]
-            self.groups[key] = _positions(self.items, self.unit_names, rows.tolist())
-        return self.groups[key]
-
-
-#: :class:`_Keys` by the content of the units' key columns.
-_KEYS = Kept[_Keys](size=16)
-
-
-def _positions(items: list, names: list, rows: Iterable[int]) -> _Rows:
-    """Per item of ``rows`` (in sorted item × unit order): the item, its rows, their units."""
-    positions: dict[object, list[int]] = {}
-    for i in rows:
-        positions.setdefault(items[i], []).append(i)
-    return [(name, np.array(at, dtype=np.intp), tuple(names[i] for i in at))
-            for name, at in positions.items()]  # fmt: skip
+    return pd.DataFrame(found), layout
 
 
 def _check_levels(
@@ -422,6 +298,11 @@ def compare_groups(
     found = _compared(values, value=value, item=item, factors=factors, control=control,
                       replicate=replicate, contrasts=contrasts, test=test, alpha=alpha,
                       min_n=min_n, units=units, where=where)  # fmt: skip
+    return _table(found)
+
+
+def _table(found: dict[str, Any]) -> pd.DataFrame:
+    """:func:`compare_groups`' table of its columns (:func:`_compared`)."""
     index = pd.RangeIndex(len(found["contrast"]))  # one index: nothing to align
     found.update({c: pd.Series(found[c], index=index, dtype=object) for c in _TEXTS})
     return pd.DataFrame(found, index=index)
@@ -431,8 +312,10 @@ def _compared(
     values: pd.DataFrame, *, value: str, item: str, factors: Sequence[str],
     control: Mapping[str, str], replicate: str | None, contrasts: Sequence[Contrast], test: str,
     alpha: float, min_n: int, units: pd.DataFrame | None, where: Mapping[str, str] | None,
+    layout: _Layout | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The columns of :func:`compare_groups`' table (its parameters), by name."""
+    """The columns of :func:`compare_groups`' table (its parameters; ``layout``: the one
+    ``units`` was made with, :func:`_units`), by name."""
     at = {"control": "control", "contrasts": "contrasts", **(where or {})}
     missing = [f for f in factors if f not in control]
     if missing:
@@ -443,7 +326,7 @@ def _compared(
         )
     if units is None:
         units = biological_units(values, value, item, factors, replicate)
-    selector = _Selector(units, factors, value, item)
+    selector = _Selector(units, factors, value, item, layout)
     texts = selector.keys.texts
     _check_levels(texts, control, factors, at["control"])
     rows, cases, tested = [], [], []
@@ -583,18 +466,17 @@ def group_summary(
 
 
 def _summary(
-    units: pd.DataFrame, value: str, item: str, factors: Sequence[str], alpha: float
-) -> dict[str, Any]:
-    """The columns of :func:`group_summary`'s table of ``units``, by name."""
+    units: pd.DataFrame, value: str, item: str, factors: Sequence[str], alpha: float,
+    layout: _Layout | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The columns of :func:`group_summary`'s table of ``units`` (made with ``layout``, when
+    given: :func:`_units`), by name."""
     from .stats.dist import t_ppf
 
     keys = [item, *factors]
-    columns = [units[k] for k in keys]
-    ids = sorted_codes(columns)
-    first = np.unique(ids, return_index=True)[1][1 if (ids < 0).any() else 0 :]
+    ids, out = _group_keys(units, keys) if layout is None else layout.groups(units, keys)
     mean, sd, n = moments(units[value].to_numpy(float), ids)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = t_ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
-    out = _taken(keys, columns, first)
     return {**out, "n": n, "mean_log2": mean, "sd_log2": sd, "ci_low_log2": mean - half,
             "ci_high_log2": mean + half}  # fmt: skip

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .grouped import records
+from .kept import Kept, content_key
 
 if TYPE_CHECKING:
     from .results import Results
@@ -158,13 +159,8 @@ def labelled(results: Results) -> Results:
     """
 
     tables, factors = _role_tables(results), list(results.factors)
-    read = ("contrast", "kind", *factors, "item", "name", "target", "ratio", "test")
-    rows = {name: records(table, read) for name, table in tables.items()}  # each column once
-    new = {name: _comparison_labels(rows[name], factors, results.config)
-           for name, table in tables.items() if "contrast" in table}  # fmt: skip
-    labels = {name: new[name] if name in new else _labels(table)
-              for name, table in tables.items()}  # fmt: skip
-    roles = _roles(results, tables, labels, rows)
+    new, roles = _LABELLED.get(_labelled_key(tables, factors, results.config),
+                               lambda: _labels_and_roles(results, tables, factors))  # fmt: skip
     out = {name: table.assign(**({"comparison": pd.Series(new[name], index=table.index,
                                                           dtype=object)} if name in new else {}),
                               p_role=pd.Series(roles[name], index=table.index, dtype=object))
@@ -172,6 +168,51 @@ def labelled(results: Results) -> Results:
     contrasts = {"contrasts": out["contrasts"]} if "contrasts" in out else {}
     return replace(results, fold_changes=out["fold_changes"], ratios=out["ratios"],
                    tables={**results.tables, **contrasts})  # fmt: skip
+
+
+def _labels_and_roles(
+    results: Results, tables: dict[str, pd.DataFrame], factors: list[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """:func:`labelled`'s new ``comparison`` column of each table with a ``contrast`` and the
+    ``p_role`` column of each table (:func:`_role_tables`), by table name."""
+    read = ("contrast", "kind", *factors, "item", "name", "target", "ratio", "test")
+    rows = {name: records(table, read) for name, table in tables.items()}  # each column once
+    new = {name: _comparison_labels(rows[name], factors, results.config)
+           for name, table in tables.items() if "contrast" in table}  # fmt: skip
+    labels = {name: new[name] if name in new else _labels(table)
+              for name, table in tables.items()}  # fmt: skip
+    return new, _roles(results, tables, labels, rows)
+
+
+#: What :func:`_labels_and_roles` reads of a table besides the factor columns.
+_READ = ("contrast", "kind", "item", "name", "target", "ratio", "test", "comparison")
+
+#: :func:`_labels_and_roles` by :func:`_labelled_key` (a batch's plates share their labels).
+_LABELLED = Kept[tuple[dict[str, list[str]], dict[str, list[str]]]](size=16)
+
+
+def _labelled_key(
+    tables: dict[str, pd.DataFrame], factors: list[str], config: AnalysisConfig
+) -> tuple | None:
+    """What :func:`_labels_and_roles` depends on: the settings it reads (the control group,
+    the contrasts, whether donors are set), the factors and each table's name, length and
+    cells of the columns it reads; None when a column's cells cannot be keyed."""
+    parts: list[object] = [
+        repr((factors, config.control, config.contrasts, bool(config.replicate)))
+    ]
+    for name, table in tables.items():
+        key = content_key(table, [c for c in dict.fromkeys((*_READ, *factors)) if c in table])
+        if key is None:
+            return None
+        # a missing cell (NaN: never equal to itself) as one marker, so equal cells hit
+        cells = [(*part[:2], tuple(_NAN if c != c else c for c in part[2]))
+                 if isinstance(part[2], tuple) else part for part in key]  # fmt: skip
+        parts.append((name, len(table), tuple(cells)))
+    return tuple(parts)
+
+
+#: A missing cell in :func:`_labelled_key` (every NaN reads as ``nan`` in a label).
+_NAN = object()
 
 
 def _labels(table: pd.DataFrame) -> list | None:

@@ -466,8 +466,9 @@ def ratio_table(
             hint="Rename the design factor or replicate column",
         )
     # the samples and targets numbered in sorted order, rows missing either left out
-    keyed = np.flatnonzero((samples["sample"].notna() & samples["target"].notna()).to_numpy())
-    sample_of, target_of = samples["sample"].tolist(), samples["target"].tolist()
+    sample_col, target_col = samples["sample"], samples["target"]  # each read once
+    keyed = np.flatnonzero(~(sample_col.array.isna() | target_col.array.isna()))
+    sample_of, target_of = sample_col.tolist(), target_col.tolist()
     names = sorted({sample_of[i] for i in keyed})
     targets = sorted({target_of[i] for i in keyed})
     sample_at = {name: j for j, name in enumerate(names)}

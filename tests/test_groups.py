@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from qpcr.config import Contrast
-from qpcr.groups import compare_groups
+from qpcr.groups import compare_groups, group_summary
 
 
 def test_paired_test_pairs_donors_by_name_not_by_row_order() -> None:
@@ -158,7 +158,7 @@ def test_ratio_results_equal_the_merge_of_summary_and_comparisons() -> None:
     donors; contrasts, also ones named '... vs control' that match a group twice or the
     control group)."""
     from qpcr.config import from_mapping
-    from qpcr.groups import biological_units
+    from qpcr.groups import _units
     from qpcr.stages.comparisons import _ratio_results
 
     rng = np.random.default_rng(1515)
@@ -181,8 +181,9 @@ def test_ratio_results_equal_the_merge_of_summary_and_comparisons() -> None:
         common = dict(factors=["oxygen", "drug"], control=settings.control, replicate=replicate,
                       contrasts=settings.contrasts, test=settings.test, alpha=settings.alpha,
                       min_n=settings.min_replicates, where=None)  # fmt: skip
-        units = biological_units(values, "log2_ratio", "ratio", ["oxygen", "drug"], replicate)
-        found = _ratio_results(values, units, ["oxygen", "drug"], replicate, settings, common)
+        units, layout = _units(values, "log2_ratio", "ratio", ["oxygen", "drug"], replicate)
+        # with the layout the units were made with, as compare gives it, or without
+        found = _ratio_results(values, units, layout if k % 2 else None, settings, common)
         expected = _merged_ratio_results(values, units, settings, common)
         pd.testing.assert_frame_equal(found, expected, check_exact=True)
 
@@ -234,7 +235,7 @@ def test_kept_group_rows_give_the_comparisons_made_afresh() -> None:
     """The selector keeps each units table's key reading and group rows (:class:`_Keys`): on
     100 random designs the comparisons made after another plate's values under the same keys
     equal those made with nothing kept, and a changed level is read anew."""
-    from qpcr import groups
+    from qpcr import selection
 
     contrasts = [Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]
     rng = np.random.default_rng(15)
@@ -245,15 +246,69 @@ def test_kept_group_rows_give_the_comparisons_made_afresh() -> None:
         common = dict(value="log2_rq", item="target", factors=["oxygen", "drug"],
                       control={"oxygen": "normoxia", "drug": "none"}, contrasts=contrasts,
                       replicate="donor" if k % 2 else None)  # fmt: skip
-        groups._KEYS.clear()
+        selection._KEYS.clear()
         fresh = compare_groups(values, **common)
         compare_groups(values.assign(log2_rq=rng.normal(size=len(values))), **common)
-        assert len(groups._KEYS) == 1
+        assert len(selection._KEYS) == 1
         pd.testing.assert_frame_equal(compare_groups(values, **common), fresh, check_exact=True)
         changed = values.assign(drug=values["drug"].replace({"toci": "none", "none": "toci"}))
-        groups._KEYS.clear()
+        selection._KEYS.clear()
         expected = compare_groups(changed, **common)
         compare_groups(values, **common)
         got = compare_groups(changed, **common)
-        assert len(groups._KEYS) == 2
+        assert len(selection._KEYS) == 2
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def _afresh(table: pd.DataFrame, common: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``compare_groups`` and ``group_summary`` of ``table`` with nothing kept."""
+    from qpcr import groups, selection
+
+    groups._UNITS.clear()
+    selection._KEYS.clear()
+    public = {k: v for k, v in common.items() if k not in ("test", "alpha", "min_n", "where")}
+    summary = group_summary(table, value="log2_rq", item="target", factors=common["factors"],
+                            replicate=common["replicate"])  # fmt: skip
+    return compare_groups(table, **public), summary
+
+
+def _with_layout(table: pd.DataFrame, common: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What ``compare`` makes of ``table``: the units and their kept layout, then the
+    comparisons and the summary read through it."""
+    from qpcr.groups import _compared, _summary, _table, _units
+
+    factors = common["factors"]
+    units, layout = _units(table, "log2_rq", "target", factors, common["replicate"])
+    summary = _summary(units, "log2_rq", "target", factors, 0.05, layout)
+    return _table(_compared(table, units=units, layout=layout, **common)), pd.DataFrame(summary)
+
+
+def test_kept_layout_gives_the_comparisons_and_summary_made_afresh() -> None:
+    """``compare`` reads the units' keys and groups from the layout kept with the units
+    (:class:`qpcr.selection._Layout`) instead of keying the units table again: on 100 random
+    designs, after another plate's values under the same keys, its comparisons and group
+    summary equal ``compare_groups`` and ``group_summary`` with nothing kept; a changed level
+    makes a new layout, whose results equal fresh ones too."""
+    from qpcr import groups
+
+    contrasts = [Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]
+    rng = np.random.default_rng(16)
+    for k in range(100):
+        values = _random_values(rng)
+        if values["oxygen"].nunique() < 2 or values["drug"].nunique() < 2:
+            continue
+        common = dict(value="log2_rq", item="target", factors=["oxygen", "drug"],
+                      control={"oxygen": "normoxia", "drug": "none"}, contrasts=contrasts,
+                      replicate="donor" if k % 2 else None, test="auto", alpha=0.05, min_n=2,
+                      where=None)  # fmt: skip
+        expected = _afresh(values, common)
+        _with_layout(values.assign(log2_rq=rng.normal(size=len(values))), common)  # kept
+        for got, want in zip(_with_layout(values, common), expected, strict=True):
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert len(groups._UNITS) == 1
+        changed = values.assign(drug=values["drug"].replace({"toci": "none", "none": "toci"}))
+        expected = _afresh(changed, common)
+        _with_layout(values, common)
+        for got, want in zip(_with_layout(changed, common), expected, strict=True):
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert len(groups._UNITS) == 2

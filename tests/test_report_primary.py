@@ -244,3 +244,61 @@ def test_labelled_roles_are_p_roles_of_its_labelled_tables(results: Results) -> 
             assert table["comparison"].tolist() == expected.tolist()
             assert table["p_role"].tolist() == roles[name].tolist(), name
         assert "sensitivity" in found.fold_changes["p_role"].tolist() or given is without_model
+
+
+def _bare(results: Results) -> Results:
+    """``results`` without the ``comparison`` and ``p_role`` columns that ``labelled`` adds."""
+    from dataclasses import replace
+
+    drop = ["comparison", "p_role"]
+    contrasts = results.tables["contrasts"].drop(columns=drop)
+    return replace(results, fold_changes=results.fold_changes.drop(columns=drop),
+                   ratios=results.ratios.drop(columns=drop),
+                   tables={**results.tables, "contrasts": contrasts})  # fmt: skip
+
+
+def test_kept_labels_and_roles_equal_fresh_ones_and_changed_cells_miss(results: Results) -> None:
+    """``labelled`` keeps each table set's labels and roles by the cells and settings that
+    decide them: after another plate's numbers under the same labels the tables equal those
+    made with nothing kept; a changed test (which decides the primary analysis), contrast or
+    setting is labelled anew and equals a fresh labelling too."""
+    from dataclasses import replace
+
+    from qpcr import labels
+
+    bare = _bare(results)
+    fold = bare.fold_changes
+    welch = fold.index[fold["test"] == "welch"]
+    renamed = fold["contrast"].str.replace("hypoxia", "normoxia", n=1)
+    variants = [
+        replace(bare, fold_changes=fold.assign(test=fold["test"].replace({"welch": "paired t"}))),
+        replace(bare, fold_changes=fold.assign(contrast=renamed)),
+        replace(bare, config=replace(bare.config, replicate=None)),
+    ]
+    assert len(welch)  # a comparison whose primary analysis the test decides
+
+    def fresh(given: Results) -> Results:
+        labels._LABELLED.clear()
+        return labels.labelled(given)
+
+    def same(got: Results, want: Results) -> None:
+        pd.testing.assert_frame_equal(got.fold_changes, want.fold_changes, check_exact=True)
+        pd.testing.assert_frame_equal(got.ratios, want.ratios, check_exact=True)
+        pd.testing.assert_frame_equal(got.tables["contrasts"], want.tables["contrasts"],
+                                      check_exact=True)  # fmt: skip
+
+    expected = fresh(bare)
+    tests = [float("nan") if t != t else t for t in bare.ratios["test"].tolist()]
+    assert any(t != t for t in tests)  # the control group's row: a missing test, a new NaN
+    other = replace(bare, fold_changes=fold.assign(p_value=fold["p_value"] / 3),
+                    ratios=bare.ratios.assign(test=pd.Series(tests, dtype=object)))  # fmt: skip
+    labels.labelled(other)  # kept
+    same(labels.labelled(bare), expected)
+    assert len(labels._LABELLED) == 1
+    for k, variant in enumerate(variants):
+        want = fresh(variant)
+        labels.labelled(bare)
+        same(labels.labelled(variant), want)
+        assert len(labels._LABELLED) == 2, k
+        assert not want.fold_changes["p_role"].equals(expected.fold_changes["p_role"]) or not \
+            want.fold_changes["comparison"].equals(expected.fold_changes["comparison"])  # fmt: skip

@@ -15,10 +15,10 @@ from ..factorial import factorial_tables
 from ..groups import (
     _compared,
     _group_order,
+    _Layout,
     _summary,
-    biological_units,
-    compare_groups,
-    group_summary,
+    _table,
+    _units,
     level_texts,
 )
 from ..quant import ratio_table
@@ -104,13 +104,14 @@ def compare(
                   contrasts=settings.contrasts, test=settings.test, alpha=settings.alpha,
                   min_n=settings.min_replicates,
                   where={k: settings.where(k) for k in ("control", "contrasts")})  # fmt: skip
-    units = biological_units(samples, "log2_rq", "target", factors, replicate)
-    fold = compare_groups(samples, value="log2_rq", item="target", units=units, **common)
+    units, layout = _units(samples, "log2_rq", "target", factors, replicate)
+    fold = _table(_compared(samples, value="log2_rq", item="target", units=units, layout=layout,
+                            **common))  # fmt: skip
     ratio_samples = ratio_table(samples, settings.ratios, cols)
-    ratio_units = pd.DataFrame()
+    ratio_units, ratio_layout = pd.DataFrame(), None
     if not ratio_samples.empty:
-        ratio_units = biological_units(ratio_samples, "log2_ratio", "ratio", factors, replicate)
-    ratios = _ratio_results(ratio_samples, ratio_units, factors, replicate, settings, common)
+        ratio_units, ratio_layout = _units(ratio_samples, "log2_ratio", "ratio", factors, replicate)
+    ratios = _ratio_results(ratio_samples, ratio_units, ratio_layout, settings, common)
     failed = {}
     if settings.fail_on_controls and qc is not None:
         failed = _control_failures(qc, settings)
@@ -118,8 +119,7 @@ def compare(
     used = replace(settings, reference_genes=refs)  # the factorial tables leave out the refs
     tables = factorial_tables(samples, ratio_samples, factors, replicate, used, failed,
                               units=(units, ratio_units))  # fmt: skip
-    groups = group_summary(samples, value="log2_rq", item="target", factors=factors,
-                           replicate=replicate, alpha=settings.alpha, units=units)  # fmt: skip
+    groups = pd.DataFrame(_summary(units, "log2_rq", "target", factors, settings.alpha, layout))
     return Compared(fold, ratios, ratio_samples, tables, groups)
 
 
@@ -169,17 +169,20 @@ def adjust(results: Results) -> Results:
 
 
 def _ratio_results(
-    ratio_samples: pd.DataFrame, units: pd.DataFrame, factors: list[str], replicate: str | None,
+    ratio_samples: pd.DataFrame, units: pd.DataFrame, layout: _Layout | None,
     config: AnalysisConfig, common: dict[str, Any],
 ) -> pd.DataFrame:  # fmt: skip
     """Per ratio and group: its value with CI, and its comparison with the control group (each
     group's row of the comparisons, matched by ratio and levels as a left merge matches them;
-    the control group's own row says so), in group order; then the extra contrasts."""
+    the control group's own row says so), in group order; then the extra contrasts. ``units``:
+    the ratios' biological units, made with ``layout`` (:func:`~qpcr.groups._units`)."""
+    factors = common["factors"]
     columns = [c for c in columns_of("ratios", factors) if c not in ("p_adj", "adjust")]
     if ratio_samples.empty:
         return pd.DataFrame(columns=columns)
-    summary = _summary(units, "log2_ratio", "ratio", factors, config.alpha)
-    tests = _compared(ratio_samples, value="log2_ratio", item="ratio", units=units, **common)
+    summary = _summary(units, "log2_ratio", "ratio", factors, config.alpha, layout)
+    tests = _compared(ratio_samples, value="log2_ratio", item="ratio", units=units,
+                      layout=layout, **common)  # fmt: skip
     keys = ["ratio", *factors]
     contrast = list(tests["contrast"])
     matches: dict[tuple, list[int]] = {}
