@@ -103,6 +103,11 @@ def in_workers(
     from_workers, results = context.Pipe(duplex=False)
     _widen(from_workers)
     take, give = context.Lock(), context.Lock()
+    # Each end of a pipe is held by one side only (a forked worker closes its copies of this
+    # process's ends, this process its copies of the workers'), so that the workers end when
+    # this process is killed (their reads find no writer, their writes no reader) and this
+    # process reads no further once no worker is left.
+    theirs = (to_workers, from_workers) if fork else ()
     workers: list[Any] = []
     if fork:
         # frozen, the objects the workers inherit stay out of their collections (which would
@@ -110,9 +115,11 @@ def in_workers(
         gc.freeze()
     try:
         for _ in range(jobs):
-            workers.append(context.Process(target=_work, daemon=True,
-                                           args=(work, tasks, take, results, give)))  # fmt: skip
+            args = (work, tasks, take, results, give, theirs)
+            workers.append(context.Process(target=_work, args=args, daemon=True))
             workers[-1].start()
+        tasks.close()
+        results.close()
         pending = enumerate(runs(todo, jobs))
         out: dict[int, list[R]] = {}
         sent = done = 0
@@ -123,14 +130,17 @@ def in_workers(
                 break
         while done < sent:
             ready = wait([from_workers, *(w.sentinel for w in workers)])
-            if from_workers not in ready:
+            try:
+                if from_workers not in ready:
+                    raise EOFError
+                index, outcomes = from_workers.recv()
+            except EOFError:  # a worker's sentinel, or the end of the pipe: no worker left
                 raise InternalError(
                     "a worker process ended before its plates were done (out of memory, or "
                     "killed); expected every plate's outcome",
                     where="batch",
                     hint="Run again with fewer --jobs; if it happens again, report it",
-                )
-            index, outcomes = from_workers.recv()
+                ) from None
             out[index] = outcomes
             for task in pending:  # the next run, in its place
                 to_workers.send(task)
@@ -148,6 +158,8 @@ def in_workers(
             if worker.exitcode is None:
                 worker.terminate()
                 worker.join()
+        for end in (tasks, to_workers, from_workers, results):
+            end.close()
         if fork:
             gc.unfreeze()
 
@@ -168,11 +180,21 @@ def _widen(pipe: Any) -> None:
         pass
 
 
-def _work(work: Callable[[Any], Any], tasks: Any, take: Any, results: Any, give: Any) -> None:
+def _work(
+    work: Callable[[Any], Any],
+    tasks: Any,
+    take: Any,
+    results: Any,
+    give: Any,
+    theirs: tuple[Any, ...],
+) -> None:
     """A worker: runs from ``tasks`` (under the lock ``take``) until None, each run's results
-    sent on ``results`` (under ``give``) with the run's number. The collector's automatic
+    sent on ``results`` (under ``give``) with the run's number; ``theirs``, the batch process's
+    ends of the pipes (a forked worker's copies), closed first. The collector's automatic
     passes are off (the work collects where it leaves garbage, :func:`qpcr.batch._analyse_all`).
     """
+    for end in theirs:
+        end.close()
     gc.disable()
     try:
         while True:
@@ -185,4 +207,6 @@ def _work(work: Callable[[Any], Any], tasks: Any, take: Any, results: Any, give:
             with give:
                 results.send((index, outcomes))
     except KeyboardInterrupt:  # the batch process stops the others and reports it
+        return
+    except (EOFError, BrokenPipeError):  # the batch process has ended: no one to work for
         return
