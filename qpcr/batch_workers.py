@@ -15,7 +15,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from .errors import InternalError
+from .errors import QpcrError
 
 __all__ = ["in_workers", "runs"]
 
@@ -87,8 +87,9 @@ def in_workers(
 
     Raises
     ------
-    InternalError
-        A worker ended before its work was done (out of memory, or killed).
+    QpcrError
+        A worker ended before its work was done (out of memory, or killed): not a bug of
+        qpcr's but the machine's limits (no traceback; the message says how it ended).
 
     Examples
     --------
@@ -135,11 +136,12 @@ def in_workers(
                     raise EOFError
                 index, outcomes = from_workers.recv()
             except EOFError:  # a worker's sentinel, or the end of the pipe: no worker left
-                raise InternalError(
-                    "a worker process ended before its plates were done (out of memory, or "
-                    "killed); expected every plate's outcome",
+                raise QpcrError(
+                    f"a worker process ended before its plates were done ({_ended(workers)}); "
+                    "expected every plate's outcome",
                     where="batch",
-                    hint="Run again with fewer --jobs; if it happens again, report it",
+                    hint="The machine may have run out of memory: run again with fewer --jobs; "
+                    "if it happens again, report it",
                 ) from None
             out[index] = outcomes
             for task in pending:  # the next run, in its place
@@ -162,6 +164,27 @@ def in_workers(
             end.close()
         if fork:
             gc.unfreeze()
+
+
+def _ended(workers: Sequence[Any]) -> str:
+    """How the first worker of ``workers`` that has ended ended: ``killed by SIGKILL`` (the
+    kernel's out-of-memory killer sends it), ``exit code 3``; ``ended`` when none is known.
+    (A process's sentinel is ready a moment before its exit code: each is waited for.)"""
+    import signal
+    from multiprocessing.connection import wait
+
+    for worker in workers:
+        if wait([worker.sentinel], timeout=0):
+            worker.join(timeout=5)
+        code = worker.exitcode
+        if code is not None and code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        if code is not None:
+            return f"exit code {code}"
+    return "ended"
 
 
 #: The room asked for in the pipe of outcomes (a run of 8 plates' tables is about 460 KB;
