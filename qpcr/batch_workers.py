@@ -15,7 +15,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from .errors import InternalError
+from .errors import QpcrError
 
 __all__ = ["in_workers", "runs"]
 
@@ -87,8 +87,9 @@ def in_workers(
 
     Raises
     ------
-    InternalError
-        A worker ended before its work was done (out of memory, or killed).
+    QpcrError
+        A worker ended before its work was done (out of memory, or killed): not a bug of
+        qpcr's but the machine's limits (no traceback; the message says how it ended).
 
     Examples
     --------
@@ -103,6 +104,11 @@ def in_workers(
     from_workers, results = context.Pipe(duplex=False)
     _widen(from_workers)
     take, give = context.Lock(), context.Lock()
+    # Each end of a pipe is held by one side only (a forked worker closes its copies of this
+    # process's ends, this process its copies of the workers'), so that the workers end when
+    # this process is killed (their reads find no writer, their writes no reader) and this
+    # process reads no further once no worker is left.
+    theirs = (to_workers, from_workers) if fork else ()
     workers: list[Any] = []
     if fork:
         # frozen, the objects the workers inherit stay out of their collections (which would
@@ -110,9 +116,11 @@ def in_workers(
         gc.freeze()
     try:
         for _ in range(jobs):
-            workers.append(context.Process(target=_work, daemon=True,
-                                           args=(work, tasks, take, results, give)))  # fmt: skip
+            args = (work, tasks, take, results, give, theirs)
+            workers.append(context.Process(target=_work, args=args, daemon=True))
             workers[-1].start()
+        tasks.close()
+        results.close()
         pending = enumerate(runs(todo, jobs))
         out: dict[int, list[R]] = {}
         sent = done = 0
@@ -123,14 +131,18 @@ def in_workers(
                 break
         while done < sent:
             ready = wait([from_workers, *(w.sentinel for w in workers)])
-            if from_workers not in ready:
-                raise InternalError(
-                    "a worker process ended before its plates were done (out of memory, or "
-                    "killed); expected every plate's outcome",
+            try:
+                if from_workers not in ready:
+                    raise EOFError
+                index, outcomes = from_workers.recv()
+            except EOFError:  # a worker's sentinel, or the end of the pipe: no worker left
+                raise QpcrError(
+                    f"a worker process ended before its plates were done ({_ended(workers)}); "
+                    "expected every plate's outcome",
                     where="batch",
-                    hint="Run again with fewer --jobs; if it happens again, report it",
-                )
-            index, outcomes = from_workers.recv()
+                    hint="The machine may have run out of memory: run again with fewer --jobs; "
+                    "if it happens again, report it",
+                ) from None
             out[index] = outcomes
             for task in pending:  # the next run, in its place
                 to_workers.send(task)
@@ -148,8 +160,31 @@ def in_workers(
             if worker.exitcode is None:
                 worker.terminate()
                 worker.join()
+        for end in (tasks, to_workers, from_workers, results):
+            end.close()
         if fork:
             gc.unfreeze()
+
+
+def _ended(workers: Sequence[Any]) -> str:
+    """How the first worker of ``workers`` that has ended ended: ``killed by SIGKILL`` (the
+    kernel's out-of-memory killer sends it), ``exit code 3``; ``ended`` when none is known.
+    (A process's sentinel is ready a moment before its exit code: each is waited for.)"""
+    import signal
+    from multiprocessing.connection import wait
+
+    for worker in workers:
+        if wait([worker.sentinel], timeout=0):
+            worker.join(timeout=5)
+        code = worker.exitcode
+        if code is not None and code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        if code is not None:
+            return f"exit code {code}"
+    return "ended"
 
 
 #: The room asked for in the pipe of outcomes (a run of 8 plates' tables is about 460 KB;
@@ -168,11 +203,21 @@ def _widen(pipe: Any) -> None:
         pass
 
 
-def _work(work: Callable[[Any], Any], tasks: Any, take: Any, results: Any, give: Any) -> None:
+def _work(
+    work: Callable[[Any], Any],
+    tasks: Any,
+    take: Any,
+    results: Any,
+    give: Any,
+    theirs: tuple[Any, ...],
+) -> None:
     """A worker: runs from ``tasks`` (under the lock ``take``) until None, each run's results
-    sent on ``results`` (under ``give``) with the run's number. The collector's automatic
+    sent on ``results`` (under ``give``) with the run's number; ``theirs``, the batch process's
+    ends of the pipes (a forked worker's copies), closed first. The collector's automatic
     passes are off (the work collects where it leaves garbage, :func:`qpcr.batch._analyse_all`).
     """
+    for end in theirs:
+        end.close()
     gc.disable()
     try:
         while True:
@@ -185,4 +230,6 @@ def _work(work: Callable[[Any], Any], tasks: Any, take: Any, results: Any, give:
             with give:
                 results.send((index, outcomes))
     except KeyboardInterrupt:  # the batch process stops the others and reports it
+        return
+    except (EOFError, BrokenPipeError):  # the batch process has ended: no one to work for
         return

@@ -289,6 +289,7 @@ def test_the_parser_failures_are_made_on_first_use_with_the_xml_parsers() -> Non
     """``PARSER_FAILURES`` is made when asked for (a text export imports no XML parser)."""
     assert ParseError in failures.PARSER_FAILURES
     assert {zipfile.BadZipFile, zlib.error, csv.Error, OSError} < set(failures.PARSER_FAILURES)
+    assert failures.PARSER_FAILURES is failures.PARSER_FAILURES  # made once, as a constant
     assert failures.is_parser_failure(ParseError("x"))
     assert not failures.is_parser_failure(SyntaxError("x"))
     with pytest.raises(AttributeError, match="has no attribute 'PARSER_FAILURE'"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -40,8 +41,8 @@ _NOT_XML: tuple[type[BaseException], ...] = (
 
 if TYPE_CHECKING:
     #: What the parsers raise on damaged input: :data:`_NOT_XML` and the XML parser's
-    #: ``ParseError``; made by the module's ``__getattr__`` on first use, so that a text export
-    #: imports no XML parser.
+    #: ``ParseError``; made once, by the module's ``__getattr__`` on first use, so that a text
+    #: export imports no XML parser.
     PARSER_FAILURES: tuple[type[BaseException], ...]
 
 
@@ -52,7 +53,9 @@ def __getattr__(name: str) -> tuple[type[BaseException], ...]:
     return _parser_failures()
 
 
+@functools.cache
 def _parser_failures() -> tuple[type[BaseException], ...]:
+    """:data:`PARSER_FAILURES`, made on first use and kept."""
     from xml.etree.ElementTree import ParseError  # asked for when a reader has failed
 
     return (*_NOT_XML, ParseError)
