@@ -1,12 +1,13 @@
 """The worker processes of a ``qpcr batch`` (:func:`qpcr.batch.run_batch`): the plates handed
 out in runs to a few processes, the outcomes gathered in the plates' order.
 
-The workers take the runs from one queue as they finish the last, so they finish together
-whatever each plate costs, and send the outcomes back on one pipe that the batch process reads
-itself. (``multiprocessing.Pool`` did the same with three threads in the batch process; one of
-them, which looks after the workers, woke whenever a result was waiting to be read: about
-4,000 times and 45 ms CPU for 200 plates, taken from the workers on a machine with as many
-cores as workers.)
+Each worker holds a run at work and one waiting; the next run goes to the worker that has just
+sent the outcomes of one, so the workers finish together whatever each plate costs. Runs go out
+and outcomes come back on pipes of each worker's own, which the batch process reads itself.
+(``multiprocessing.Pool`` did the same with three threads in the batch process; one of them,
+which looks after the workers, woke whenever a result was waiting to be read: about 4,000 times
+and 45 ms CPU for 200 plates, taken from the workers on a machine with as many cores as
+workers.)
 """
 
 from __future__ import annotations
@@ -100,42 +101,54 @@ def in_workers(
     from multiprocessing.connection import wait
 
     context: Any = multiprocessing.get_context("fork" if fork else "spawn")
-    tasks, to_workers = context.Pipe(duplex=False)  # (reader, writer)
-    from_workers, results = context.Pipe(duplex=False)
-    _widen(from_workers)
-    take, give = context.Lock(), context.Lock()
-    # Each end of a pipe is held by one side only (a forked worker closes its copies of this
-    # process's ends, this process its copies of the workers'), so that the workers end when
-    # this process is killed (their reads find no writer, their writes no reader) and this
-    # process reads no further once no worker is left.
-    theirs = (to_workers, from_workers) if fork else ()
+    room = max(min(PIPE_ROOM, PIPE_BUDGET // jobs), 1 << 16)
+    # Each worker has a pipe of runs and a pipe of outcomes of its own, each end held by one
+    # side only (a forked worker closes its copies of this process's ends, this process its
+    # copies of the worker's): the workers end when this process is killed (their reads find
+    # no writer, their writes no reader), and a worker that dies, even half-way through
+    # sending, ends its pipe of outcomes here, where nothing else waits for it.
     workers: list[Any] = []
+    inboxes: list[Any] = []  # this process's ends: runs go out on these …
+    outboxes: list[Any] = []  # … and outcomes come back on these
     if fork:
         # frozen, the objects the workers inherit stay out of their collections (which would
         # walk them, and copy the pages they touch)
         gc.freeze()
     try:
         for _ in range(jobs):
-            args = (work, tasks, take, results, give, theirs)
-            workers.append(context.Process(target=_work, args=args, daemon=True))
+            tasks, inbox = context.Pipe(duplex=False)  # (reader, writer)
+            outbox, results = context.Pipe(duplex=False)
+            _widen(outbox, room)
+            inboxes.append(inbox)
+            outboxes.append(outbox)
+            theirs = (*inboxes, *outboxes) if fork else ()
+            workers.append(context.Process(target=_work, args=(work, tasks, results, theirs),
+                                           daemon=True))  # fmt: skip
             workers[-1].start()
-        tasks.close()
-        results.close()
+            tasks.close()
+            results.close()
         pending = enumerate(runs(todo, jobs))
         out: dict[int, list[R]] = {}
         sent = done = 0
-        for index, run in pending:  # a run waiting for each worker, and one more
-            to_workers.send((index, run))
-            sent += 1
-            if sent > jobs:
-                break
+
+        def hand(worker: int) -> None:
+            """The next run, if any, to ``worker``."""
+            nonlocal sent
+            for task in pending:
+                inboxes[worker].send(task)
+                sent += 1
+                return
+
+        for worker in [*range(jobs), *range(jobs)]:  # a run at work and one waiting, each
+            hand(worker)
         while done < sent:
-            ready = wait([from_workers, *(w.sentinel for w in workers)])
+            ready = wait([*outboxes, *(w.sentinel for w in workers)])
+            worker = next((i for i, box in enumerate(outboxes) if box in ready), -1)
             try:
-                if from_workers not in ready:
+                if worker < 0:  # a worker's sentinel alone
                     raise EOFError
-                index, outcomes = from_workers.recv()
-            except EOFError:  # a worker's sentinel, or the end of the pipe: no worker left
+                index, outcomes = outboxes[worker].recv()
+            except (EOFError, OSError):  # a worker ended (OSError: half-way through an outcome)
                 raise QpcrError(
                     f"a worker process ended before its plates were done ({_ended(workers)}); "
                     "expected every plate's outcome",
@@ -144,23 +157,20 @@ def in_workers(
                     "if it happens again, report it",
                 ) from None
             out[index] = outcomes
-            for task in pending:  # the next run, in its place
-                to_workers.send(task)
-                sent += 1
-                break
+            hand(worker)
             while done in out:
                 yield from out.pop(done)
                 done += 1
-        for _ in workers:
-            to_workers.send(None)
-        for worker in workers:
-            worker.join()
+        for inbox in inboxes:
+            inbox.send(None)
+        for worker_process in workers:
+            worker_process.join()
     finally:
-        for worker in workers:
-            if worker.exitcode is None:
-                worker.terminate()
-                worker.join()
-        for end in (tasks, to_workers, from_workers, results):
+        for worker_process in workers:
+            if worker_process.exitcode is None:
+                worker_process.terminate()
+                worker_process.join()
+        for end in (*inboxes, *outboxes):
             end.close()
         if fork:
             gc.unfreeze()
@@ -187,48 +197,38 @@ def _ended(workers: Sequence[Any]) -> str:
     return "ended"
 
 
-#: The room asked for in the pipe of outcomes (a run of 8 plates' tables is about 460 KB;
-#: Linux gives a pipe 64 KB and lets a process widen it to 1 MB): a worker that finishes a
-#: run while the batch process writes the last one's rows need not wait for it to read.
+#: The room asked for in a pipe of outcomes (a run of 8 plates' tables is about 460 KB; Linux
+#: gives a pipe 64 KB and lets a process widen it to 1 MB): a worker that finishes a run while
+#: the batch process writes the last one's rows need not wait for it to read.
 PIPE_ROOM = 1 << 20
+#: The room of all the workers' pipes together: a user's pipes share a limit (64 MB on Linux,
+#: beyond which new pipes get one page), so many workers get less each (at least 64 KB).
+PIPE_BUDGET = 4 << 20
 
 
-def _widen(pipe: Any) -> None:
-    """Give ``pipe`` (a connection on a pipe) :data:`PIPE_ROOM` bytes where the system allows."""
+def _widen(pipe: Any, room: int = PIPE_ROOM) -> None:
+    """Give ``pipe`` (a connection on a pipe) ``room`` bytes where the system allows."""
     try:
         import fcntl
 
-        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_ROOM)
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, room)
     except (ImportError, AttributeError, OSError):  # not Linux, or a lower limit: as it is
         pass
 
 
-def _work(
-    work: Callable[[Any], Any],
-    tasks: Any,
-    take: Any,
-    results: Any,
-    give: Any,
-    theirs: tuple[Any, ...],
-) -> None:
-    """A worker: runs from ``tasks`` (under the lock ``take``) until None, each run's results
-    sent on ``results`` (under ``give``) with the run's number; ``theirs``, the batch process's
-    ends of the pipes (a forked worker's copies), closed first. The collector's automatic
-    passes are off (the work collects where it leaves garbage, :func:`qpcr.batch._analyse_all`).
+def _work(work: Callable[[Any], Any], tasks: Any, results: Any, theirs: tuple[Any, ...]) -> None:
+    """A worker: runs from ``tasks`` until None, each run's results sent on ``results`` with
+    the run's number; ``theirs``, the batch process's ends of the pipes (a forked worker's
+    copies), closed first. The collector's automatic passes are off (the work collects where
+    it leaves garbage, :func:`qpcr.batch._analyse_all`).
     """
     for end in theirs:
         end.close()
     gc.disable()
     try:
-        while True:
-            with take:
-                task = tasks.recv()
-            if task is None:
-                return
+        while (task := tasks.recv()) is not None:
             index, run = task
-            outcomes = work(run)
-            with give:
-                results.send((index, outcomes))
+            results.send((index, work(run)))
     except KeyboardInterrupt:  # the batch process stops the others and reports it
         return
     except (EOFError, BrokenPipeError):  # the batch process has ended: no one to work for

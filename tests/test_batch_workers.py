@@ -57,3 +57,37 @@ def test_the_workers_end_when_the_batch_process_is_killed() -> None:
     for pid in running:  # leave no stray process behind a failure
         os.kill(pid, signal.SIGKILL)
     assert running == set()
+
+
+#: A batch whose second run's outcome (items 8–15) is far more than a pipe holds: its worker is
+#: killed while it sends it, as the out-of-memory killer may, while the batch process does not
+#: read (its caller is busy with the first run's items).
+_HALF_SENT = """
+import os, signal, threading, time
+from qpcr.batch_workers import in_workers
+from qpcr.errors import QpcrError
+
+def work(run):
+    if 8 in run:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGKILL)).start()
+        return [b"x" * (64 << 20)] * len(run)
+    return list(run)
+
+try:
+    for item in in_workers(work, range(40), 2, fork=True):
+        if item == 0:
+            time.sleep(1.0)
+except QpcrError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_a_worker_killed_half_way_through_sending_stops_the_batch() -> None:
+    # With one pipe of outcomes shared by the workers, the batch process waited forever for
+    # the rest of the message (the other worker still held the pipe open)
+    env = {**os.environ, "PYTHONPATH": str(Path(qpcr.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", _HALF_SENT], capture_output=True, text=True,
+                          env=env, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "a worker process ended before its plates were done (killed by SIGKILL)" in done.stdout
