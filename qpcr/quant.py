@@ -30,7 +30,14 @@ import pandas as pd
 from .grouped import group_codes, moments, order_stats
 from .kept import Kept, content_key
 
-__all__ = ["normalise", "pairing_of", "ratio_table", "replicate_columns", "summarise_replicates"]
+__all__ = [
+    "located_pairing",
+    "normalise",
+    "pairing_of",
+    "ratio_table",
+    "replicate_columns",
+    "summarise_replicates",
+]
 
 
 def summarise_replicates(
@@ -350,17 +357,50 @@ def pairing_of(
     """
     if pairing == "sample":
         return "sample"
+    columns = {k: wells[k].to_numpy() for k in ("plate", "well", "target") if k in wells}
+    return located_pairing(columns, reference_genes, pairing, where)
+
+
+def located_pairing(
+    columns: Mapping[str, np.ndarray], reference_genes: Sequence[str], pairing: str,
+    where: str = "pairing",
+) -> str:  # fmt: skip
+    """:func:`pairing_of` of the sample wells given by their ``target`` cells and, when
+    known, their ``plate`` and ``well`` cells (arrays of one length), without a table.
+
+    Parameters
+    ----------
+    columns
+        ``target`` and, when known, ``plate`` and ``well``: each an array of the wells' cells.
+    reference_genes, pairing, where
+        As for :func:`pairing_of`.
+
+    Returns
+    -------
+    str
+        ``"well"`` or ``"sample"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> located_pairing({"well": np.array(["A1", "A1"], dtype=object),
+    ...                  "target": np.array(["MYC", "GAPDH"], dtype=object)}, ["GAPDH"], "auto")
+    'well'
+    """
+    if pairing == "sample":
+        return "sample"
     refs = list(reference_genes)
     genes = set(refs)
-    keys = [c for c in ("plate", "well") if c in wells]
+    size = len(columns["target"])
+    keys = [c for c in ("plate", "well") if c in columns]
     rows: Sequence[int] = []  # the wells with a name (and a plate)
     if "well" in keys:
-        named = np.logical_and.reduce([pd.notna(wells[k].to_numpy()) for k in keys])
-        rows = range(len(wells)) if named.all() else np.flatnonzero(named).tolist()
-    place = list(zip(*(wells[k].tolist() for k in keys), strict=True))
+        named = np.logical_and.reduce([pd.notna(columns[k]) for k in keys])
+        rows = range(size) if named.all() else np.flatnonzero(named).tolist()
+    place = list(zip(*(columns[k].tolist() for k in keys), strict=True))
     if pairing == "auto" and refs and len(set(place)) == len(place):
         return "sample"  # one target a well: none holds a reference gene beside a target
-    target = wells["target"].tolist()
+    target = columns["target"].tolist()
     held: dict[tuple[Any, ...], set[Any]] = {}  # each well's reference genes
     for i in rows:
         if target[i] in genes:
@@ -371,16 +411,16 @@ def pairing_of(
             seen.add(place[i])
             if len(held.get(place[i], ())) != len(refs):
                 lacking.append(i)
-    located = len(rows) == len(wells)
+    located = len(rows) == size
     if pairing == "auto":
         return "well" if seen and not lacking and located else "sample"
     if not lacking and seen and located:
         return "well"
     from .errors import ConfigError
 
-    example = ", ".join(f"{wells['well'].iloc[i]} ({target[i]})" for i in lacking[:3])
+    example = ", ".join(f"{columns['well'][i]} ({target[i]})" for i in lacking[:3])
     raise ConfigError(
-        f"pairing = 'well', but {len(lacking) or len(wells) - len(rows)} target well(s) hold "
+        f"pairing = 'well', but {len(lacking) or size - len(rows)} target well(s) hold "
         f"no reference gene {'or have no well name' if not example else f'({example})'}",
         where=where,
         hint="Per-well ΔCq needs target and reference genes in the same well (multiplex); set "

@@ -15,12 +15,14 @@ from qpcr.qc import event_table
 from qpcr.quant import (
     _CODES,
     _PLANS,
+    located_pairing,
     normalise,
     pairing_of,
     ratio_table,
     replicate_columns,
     summarise_replicates,
 )
+from qpcr.schema.wells import unknown_rows
 from qpcr.stability.warnings import _factor_effects
 from qpcr.stages.quantify import _no_events, _not_detected, _with_no_events
 from qpcr.stages.replicates import _attributes, _sample_attributes, _with_attributes
@@ -449,15 +451,26 @@ def test_pairing_equals_the_group_numbers_it_replaced(seed: int, n: int, pairing
     if rng.random() < 0.2:
         wells = wells.drop(columns=str(rng.choice(["plate", "well"])))
     refs = [["TBP"], ["TBP", "GAPDH"], ["GAPDH", "GAPDH"], []][rng.integers(0, 4)]
-    expected = _pairing_by_codes(wells, refs, pairing)
-    if expected.startswith("refused"):
-        count, example = expected.removeprefix("refused: ").split(" ", 1)
-        with pytest.raises(ConfigError, match=rf"but {count} target well\(s\)") as refused:
-            pairing_of(wells, refs, pairing)
-        assert (example == "()") == ("or have no well name" in str(refused.value))
-        assert example == "()" or example in str(refused.value)
-    else:
-        assert pairing_of(wells, refs, pairing) == expected
+    # the quantification's call: the unknowns' cells, taken from a table with other wells
+    kind = np.where(rng.random(len(wells)) < 0.8, "unkn", "ntc").astype(object)
+    every = pd.concat([wells.assign(sample_type=kind), wells.assign(sample_type="std")],
+                      ignore_index=True)  # fmt: skip
+    unkn = np.flatnonzero(unknown_rows(every))
+    located = {c: every[c].to_numpy()[unkn] for c in ("plate", "well", "target") if c in every}
+    unknowns = wells[kind == "unkn"].reset_index(drop=True)
+    for call, table in (
+        (lambda: pairing_of(wells, refs, pairing), wells),
+        (lambda: located_pairing(located, refs, pairing), unknowns),
+    ):
+        expected = _pairing_by_codes(table, refs, pairing)
+        if expected.startswith("refused"):
+            count, example = expected.removeprefix("refused: ").split(" ", 1)
+            with pytest.raises(ConfigError, match=rf"but {count} target well\(s\)") as refused:
+                call()
+            assert (example == "()") == ("or have no well name" in str(refused.value))
+            assert example == "()" or example in str(refused.value)
+        else:
+            assert call() == expected
 
 
 def _ratio_table_by_frames(

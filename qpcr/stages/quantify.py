@@ -20,7 +20,8 @@ from ..errors import ConfigError, MissingControlError
 from ..groups import level_texts
 from ..lowcopy import low_copy_replicates
 from ..qc import event_table
-from ..quant import normalise, pairing_of
+from ..quant import located_pairing, normalise
+from ..schema.wells import unknown_rows
 from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
 from .replicates import _replicates
@@ -204,10 +205,10 @@ def _relative(
     tables = {**quantified.tables, **stability}
     notes, warnings = [*quantified.notes, *found], [*quantified.warnings, *problems]
     every = quantified.wells
-    unkn = np.flatnonzero(every["sample_type"].eq("unkn").to_numpy())  # the sample wells
-    located = pd.DataFrame({c: every[c].array.take(unkn) for c in ("plate", "well", "target")
-                            if c in every}, copy=False)  # fmt: skip
-    by_well = pairing_of(located, refs, settings.pairing, settings.where("pairing")) == "well"
+    mask = unknown_rows(every)  # the sample wells (None: every well)
+    unkn = np.arange(len(every)) if mask is None else np.flatnonzero(mask)
+    located = {c: every[c].to_numpy()[unkn] for c in ("plate", "well", "target") if c in every}
+    by_well = located_pairing(located, refs, settings.pairing, settings.where("pairing")) == "well"
     wells = every.iloc[unkn[~every["excluded"].to_numpy(bool)[unkn]]] if by_well else None
     if by_well:
         notes.append("ΔCq taken per well (target and reference genes in the same well), then "
