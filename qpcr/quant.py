@@ -112,7 +112,7 @@ def replicate_columns(
     keys = list(keys)
     code = _codes(wells, keys, rows)
     first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
-    cq = wells[value].astype(float).to_numpy()
+    cq = _floats(wells[value])
     cq = cq if rows is None else cq[rows]
     mean, sd, n_used = moments(cq, code)
     low, high, _, _ = order_stats(cq, code)
@@ -123,7 +123,8 @@ def replicate_columns(
     found.update(n=np.bincount(code, minlength=len(first)), n_used=n_used, cq_mean=mean,
                  cq_sd=sd, cq_se=sd / np.sqrt(n_used), cq_range=high - low)  # fmt: skip
     if "censored" in wells:
-        censored = wells["censored"].astype(bool).to_numpy()
+        flags = wells["censored"]
+        censored = (flags if flags.dtype == bool else flags.astype(bool)).to_numpy()
         used = ~np.isnan(cq) & (censored if rows is None else censored[rows])
         counts = np.bincount(code[used], minlength=len(first))
         # a group missing a key counts none
@@ -212,7 +213,7 @@ def normalise(
     efficiency_se = dict(efficiency_se or {})
     refs = list(reference_genes)
     rep = replicates
-    cens = (rep["n_censored"] > 0).to_numpy() if "n_censored" in rep else np.zeros(len(rep), bool)
+    cens = _censored(rep)
     key = content_key(rep, ["sample", "target"])
     is_ref, code, names, held, at, gene = _PLANS.get(
         None if key is None else (key, tuple(refs)), lambda: _plan(rep, refs)
@@ -289,6 +290,25 @@ def _plan(rep: pd.DataFrame, refs: list[str]) -> tuple[Any, ...]:
     for array in (is_ref, code, at, gene):
         array.flags.writeable = False
     return is_ref, code, names, held, at, gene
+
+
+def _censored(replicates: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """``(n_censored > 0).to_numpy()``, compared on the array when it holds numbers; none
+    without the column."""
+    if "n_censored" not in replicates:
+        return np.zeros(len(replicates), bool)
+    counts = replicates["n_censored"]
+    if isinstance(counts.dtype, np.dtype) and counts.dtype.kind in "iuf":
+        return counts.to_numpy() > 0
+    return (counts > 0).to_numpy()
+
+
+def _floats(column: pd.Series) -> npt.NDArray[np.floating[Any]]:
+    """``column.astype(float).to_numpy()``: the array itself (read only) when it holds floats
+    already, the numbers of an integer column as floats (exact up to 2**53, as the cast)."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
+        return column.to_numpy(dtype=float)
+    return column.astype(float).to_numpy()
 
 
 def _taken(column: pd.Series, rows: npt.NDArray[np.intp], index: pd.RangeIndex) -> Any:

@@ -15,6 +15,8 @@ from qpcr.qc import event_table
 from qpcr.quant import (
     _CODES,
     _PLANS,
+    _censored,
+    _floats,
     located_pairing,
     normalise,
     pairing_of,
@@ -544,3 +546,27 @@ def test_ratio_table_refuses_sample_columns_that_clash(cols: list[str]) -> None:
                             "ratio": "x", "log2_ratio": "y", "donor": "D1"})  # fmt: skip
     with pytest.raises(InputError, match="repeat a name or name a column of the ratio table"):
         ratio_table(samples, {"A/B": ("A", "B")}, cols)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 2**31),
+    st.integers(0, 8),
+    st.sampled_from(["int64", "uint8", "float64", "float32", "Int64", "object", "bool"]),
+)
+def test_floats_and_censored_on_arrays_equal_the_casts(seed: int, n: int, dtype: str) -> None:
+    """Counts and Cq values of every dtype a table may hold them in, missing ones too."""
+    rng = np.random.default_rng(seed)
+    values = pd.Series(rng.integers(0, 3, n).astype(float))
+    if dtype in ("float64", "float32", "Int64", "object"):
+        values[rng.random(n) < 0.3] = np.nan
+    column = values.astype(dtype)
+    floats = _floats(column)
+    np.testing.assert_array_equal(floats, column.astype(float).to_numpy())
+    assert floats.dtype == np.float64
+    if dtype != "object":  # (NaN > 0 among objects is refused either way)
+        replicates = pd.DataFrame({"n_censored": column})
+        found, expected = _censored(replicates), (column > 0).to_numpy()
+        assert found.dtype == expected.dtype
+        assert found.tolist() == expected.tolist()
+    assert _censored(pd.DataFrame({"n": column})).tolist() == [False] * n
