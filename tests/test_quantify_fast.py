@@ -26,7 +26,12 @@ from qpcr.quant import (
 )
 from qpcr.schema.wells import unknown_rows
 from qpcr.stability.warnings import _factor_effects
-from qpcr.stages.quantify import _no_events, _not_detected, _with_no_events
+from qpcr.stages.quantify import (
+    _no_events,
+    _not_detected,
+    _reference_events,
+    _with_no_events,
+)
 from qpcr.stages.replicates import _attributes, _sample_attributes, _with_attributes
 from qpcr.stats.dist import f_sf
 
@@ -349,6 +354,43 @@ def test_not_detected_on_arrays_equals_the_series_comparison(seed: int, n: int, 
     expected = censored.eq(used) & used.gt(0)
     found = pd.Series(_not_detected(censored, used), index=used.index)
     pd.testing.assert_series_equal(found, expected, check_exact=True, check_names=False)
+
+
+def _reference_events_by_series(samples: pd.DataFrame) -> pd.DataFrame:
+    """The formulation :func:`qpcr.stages.quantify._reference_events` replaced: the notes
+    compared by ``Series.ne``."""
+    noted = samples["note"].ne("")
+    if not noted.any():
+        return _no_events()
+    bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]
+    bad = bad.drop_duplicates(["sample", "note"])
+    rows = [
+        {"plate": "", "well": "", "sample": r["sample"], "target": r["target"],
+         "code": "missing_reference" if pd.isna(r["ref_cq"]) else "missing_target",
+         "severity": "warn", "value": np.nan, "threshold": np.nan,
+         "message": f"{r['sample']}: {r['note']}; no ΔCq for this sample"}
+        for r in bad.to_dict("records")
+    ]  # fmt: skip
+    return event_table(rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31), st.integers(0, 8), st.sampled_from(["str", "object"]))
+def test_reference_events_on_the_notes_cells_equal_the_series_comparison(
+    seed: int, n: int, dtype: str
+) -> None:
+    """Notes empty, of either kind, or missing (NaN, None, pd.NA)."""
+    rng = np.random.default_rng(seed)
+    kinds = ["", "", "no usable target Cq", "no usable reference Cq (TBP missing)", np.nan,
+             None, pd.NA]  # fmt: skip
+    notes = [kinds[i] for i in rng.integers(0, len(kinds) if dtype == "object" else 5, n)]
+    samples = pd.DataFrame({
+        "sample": [f"s{i}" for i in rng.integers(0, 3, n)], "target": "MYC",
+        "ref_cq": np.where(rng.random(n) < 0.5, np.nan, 18.0),
+        "note": pd.Series(notes, dtype=dtype),
+    })  # fmt: skip
+    found, expected = _reference_events(samples), _reference_events_by_series(samples)
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)
 
 
 def _layout_wells(**changes: list[object]) -> pd.DataFrame:

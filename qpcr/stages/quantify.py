@@ -21,7 +21,7 @@ from ..groups import level_texts
 from ..lowcopy import low_copy_replicates
 from ..qc import event_table
 from ..quant import located_pairing, normalise
-from ..schema.wells import unknown_rows
+from ..schema.wells import text_cells, unknown_rows
 from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
 from .replicates import _replicates
@@ -222,8 +222,10 @@ def _relative(
         )
         tables["plate_calibration"] = calibration
         notes.append(note)
-    samples["upper_bound"] = samples["censored"]
-    samples["not_detected"] = _not_detected(samples["n_censored"], samples["n_used"])
+    # inserted as arrays: a Series set as a column is aligned to the table first
+    not_detected = _not_detected(samples["n_censored"], samples["n_used"])
+    samples.insert(len(samples.columns), "upper_bound", samples["censored"].array)
+    samples.insert(len(samples.columns), "not_detected", not_detected)
     missing = _reference_events(samples)
     if events is _no_events() and missing is _no_events():
         qc = _with_no_events(quantified.qc)
@@ -550,7 +552,9 @@ def _with_no_events(qc: pd.DataFrame) -> pd.DataFrame:
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
-    noted = samples["note"].ne("")
+    """The QC events of the samples whose ``note`` says why they have no ΔCq."""
+    cells = text_cells(samples["note"])  # compared on the array when every note is text
+    noted = samples["note"].ne("").to_numpy(bool) if cells is None else cells != ""
     if not noted.any():
         return _no_events()
     bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]
