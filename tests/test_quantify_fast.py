@@ -330,13 +330,15 @@ def test_qc_through_no_events_equals_the_concatenation(seed: int, n: int, offset
         qc.index = pd.RangeIndex(3, 3 + n)
     assert all(isinstance(d, pd.StringDtype) or d == np.float64 for d in qc.dtypes)  # the fast path
     variants = [qc, qc.assign(rule=np.nan), qc.astype({"plate": object}), _no_events()]
+    events = qc.iloc[::-1]  # a second table of events, as the reference-gene warnings give
     for table in variants:
-        expected = pd.concat([table, _no_events()], ignore_index=True)
-        found = _with_no_events(table)
-        pd.testing.assert_frame_equal(found, expected, check_exact=True)
-        pd.testing.assert_index_equal(found.columns, expected.columns, exact=True)
-        pd.testing.assert_index_equal(found.index, expected.index, exact=True)
-        assert _cells(found) == _cells(expected)
+        for more in ((), (events,), (events, table)):
+            expected = pd.concat([table, *more, _no_events()], ignore_index=True)
+            found = _with_no_events(table, *more)
+            pd.testing.assert_frame_equal(found, expected, check_exact=True)
+            pd.testing.assert_index_equal(found.columns, expected.columns, exact=True)
+            pd.testing.assert_index_equal(found.index, expected.index, exact=True)
+            assert _cells(found) == _cells(expected)
 
 
 @settings(max_examples=100, deadline=None)

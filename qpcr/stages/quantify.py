@@ -229,6 +229,8 @@ def _relative(
     missing = _reference_events(samples)
     if events is _no_events() and missing is _no_events():
         qc = _with_no_events(quantified.qc)
+    elif missing is _no_events() and not events.empty:  # reference-gene warnings alone
+        qc = _with_no_events(quantified.qc, events)
     else:  # (a second empty event table would add nothing: the same columns and dtypes)
         added = [events] if events.empty and missing.empty else [events, missing]
         qc = pd.concat([quantified.qc, *added], ignore_index=True)
@@ -535,20 +537,29 @@ def _no_events() -> pd.DataFrame:
     return event_table([])
 
 
-def _with_no_events(qc: pd.DataFrame) -> pd.DataFrame:
-    """``pd.concat([qc, _no_events()], ignore_index=True)``: the QC table through an empty event
-    table (a second one would add nothing: the same columns and dtypes). The empty table's
-    columns are objects (``rule`` numbers): concatenated with text or numbers they make every
-    column objects, which the table's cells as objects give for the text and float columns QC
-    events have, without the concatenation; any other table is concatenated."""
+def _with_no_events(qc: pd.DataFrame, *events: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([qc, *events, _no_events()], ignore_index=True)``: the QC table and event
+    tables through an empty event table (a second one would add nothing: the same columns and
+    dtypes). The empty table's columns are objects (``rule`` numbers): concatenated with text
+    or numbers they make every column objects, which the tables' cells as objects, stacked,
+    give for the text and float columns QC events have, without the concatenation; any other
+    tables are concatenated."""
     empty = _no_events()
-    if list(qc.columns) == list(empty.columns) and all(
+    tables = [qc, *events]
+    if all(_becomes_objects(table, empty) for table in tables):
+        # one block of objects, as astype(object) gives
+        cells = np.concatenate([table.to_numpy(dtype=object) for table in tables])
+        return pd.DataFrame(cells, pd.RangeIndex(len(cells)), qc.columns, dtype=object, copy=False)
+    return pd.concat([*tables, empty], ignore_index=True)
+
+
+def _becomes_objects(table: pd.DataFrame, empty: pd.DataFrame) -> bool:
+    """Whether every column of ``table`` becomes objects concatenated with ``empty`` (the
+    same columns): text, or floats where the empty table's are objects."""
+    return list(table.columns) == list(empty.columns) and all(
         isinstance(mine, pd.StringDtype) or (mine == np.float64 and theirs == np.dtype(object))
-        for mine, theirs in zip(qc.dtypes, empty.dtypes, strict=True)
-    ):
-        cells = qc.to_numpy(dtype=object)  # one block of objects, as astype(object) gives
-        return pd.DataFrame(cells, pd.RangeIndex(len(qc)), qc.columns, dtype=object, copy=False)
-    return pd.concat([qc, empty], ignore_index=True)
+        for mine, theirs in zip(table.dtypes, empty.dtypes, strict=True)
+    )
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
