@@ -30,7 +30,14 @@ import pandas as pd
 from .grouped import group_codes, moments, order_stats
 from .kept import Kept, content_key
 
-__all__ = ["normalise", "pairing_of", "ratio_table", "replicate_columns", "summarise_replicates"]
+__all__ = [
+    "located_pairing",
+    "normalise",
+    "pairing_of",
+    "ratio_table",
+    "replicate_columns",
+    "summarise_replicates",
+]
 
 
 def summarise_replicates(
@@ -105,7 +112,7 @@ def replicate_columns(
     keys = list(keys)
     code = _codes(wells, keys, rows)
     first = np.unique(code, return_index=True)[1]  # a well of each group, in table order
-    cq = wells[value].astype(float).to_numpy()
+    cq = _floats(wells[value])
     cq = cq if rows is None else cq[rows]
     mean, sd, n_used = moments(cq, code)
     low, high, _, _ = order_stats(cq, code)
@@ -116,7 +123,8 @@ def replicate_columns(
     found.update(n=np.bincount(code, minlength=len(first)), n_used=n_used, cq_mean=mean,
                  cq_sd=sd, cq_se=sd / np.sqrt(n_used), cq_range=high - low)  # fmt: skip
     if "censored" in wells:
-        censored = wells["censored"].astype(bool).to_numpy()
+        flags = wells["censored"]
+        censored = (flags if flags.dtype == bool else flags.astype(bool)).to_numpy()
         used = ~np.isnan(cq) & (censored if rows is None else censored[rows])
         counts = np.bincount(code[used], minlength=len(first))
         # a group missing a key counts none
@@ -205,7 +213,7 @@ def normalise(
     efficiency_se = dict(efficiency_se or {})
     refs = list(reference_genes)
     rep = replicates
-    cens = (rep["n_censored"] > 0).to_numpy() if "n_censored" in rep else np.zeros(len(rep), bool)
+    cens = _censored(rep)
     key = content_key(rep, ["sample", "target"])
     is_ref, code, names, held, at, gene = _PLANS.get(
         None if key is None else (key, tuple(refs)), lambda: _plan(rep, refs)
@@ -284,6 +292,25 @@ def _plan(rep: pd.DataFrame, refs: list[str]) -> tuple[Any, ...]:
     return is_ref, code, names, held, at, gene
 
 
+def _censored(replicates: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """``(n_censored > 0).to_numpy()``, compared on the array when it holds numbers; none
+    without the column."""
+    if "n_censored" not in replicates:
+        return np.zeros(len(replicates), bool)
+    counts = replicates["n_censored"]
+    if isinstance(counts.dtype, np.dtype) and counts.dtype.kind in "iuf":
+        return counts.to_numpy() > 0
+    return (counts > 0).to_numpy()
+
+
+def _floats(column: pd.Series) -> npt.NDArray[np.floating[Any]]:
+    """``column.astype(float).to_numpy()``: the array itself (read only) when it holds floats
+    already, the numbers of an integer column as floats (exact up to 2**53, as the cast)."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
+        return column.to_numpy(dtype=float)
+    return column.astype(float).to_numpy()
+
+
 def _taken(column: pd.Series, rows: npt.NDArray[np.intp], index: pd.RangeIndex) -> Any:
     """``column``'s values at ``rows`` with its dtype, for a new table on ``index``: a numpy
     array for numbers (a table is built from those quickest), pandas' own array for its
@@ -350,17 +377,50 @@ def pairing_of(
     """
     if pairing == "sample":
         return "sample"
+    columns = {k: wells[k].to_numpy() for k in ("plate", "well", "target") if k in wells}
+    return located_pairing(columns, reference_genes, pairing, where)
+
+
+def located_pairing(
+    columns: Mapping[str, np.ndarray], reference_genes: Sequence[str], pairing: str,
+    where: str = "pairing",
+) -> str:  # fmt: skip
+    """:func:`pairing_of` of the sample wells given by their ``target`` cells and, when
+    known, their ``plate`` and ``well`` cells (arrays of one length), without a table.
+
+    Parameters
+    ----------
+    columns
+        ``target`` and, when known, ``plate`` and ``well``: each an array of the wells' cells.
+    reference_genes, pairing, where
+        As for :func:`pairing_of`.
+
+    Returns
+    -------
+    str
+        ``"well"`` or ``"sample"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> located_pairing({"well": np.array(["A1", "A1"], dtype=object),
+    ...                  "target": np.array(["MYC", "GAPDH"], dtype=object)}, ["GAPDH"], "auto")
+    'well'
+    """
+    if pairing == "sample":
+        return "sample"
     refs = list(reference_genes)
     genes = set(refs)
-    keys = [c for c in ("plate", "well") if c in wells]
+    size = len(columns["target"])
+    keys = [c for c in ("plate", "well") if c in columns]
     rows: Sequence[int] = []  # the wells with a name (and a plate)
     if "well" in keys:
-        named = np.logical_and.reduce([pd.notna(wells[k].to_numpy()) for k in keys])
-        rows = range(len(wells)) if named.all() else np.flatnonzero(named).tolist()
-    place = list(zip(*(wells[k].tolist() for k in keys), strict=True))
+        named = np.logical_and.reduce([pd.notna(columns[k]) for k in keys])
+        rows = range(size) if named.all() else np.flatnonzero(named).tolist()
+    place = list(zip(*(columns[k].tolist() for k in keys), strict=True))
     if pairing == "auto" and refs and len(set(place)) == len(place):
         return "sample"  # one target a well: none holds a reference gene beside a target
-    target = wells["target"].tolist()
+    target = columns["target"].tolist()
     held: dict[tuple[Any, ...], set[Any]] = {}  # each well's reference genes
     for i in rows:
         if target[i] in genes:
@@ -371,16 +431,16 @@ def pairing_of(
             seen.add(place[i])
             if len(held.get(place[i], ())) != len(refs):
                 lacking.append(i)
-    located = len(rows) == len(wells)
+    located = len(rows) == size
     if pairing == "auto":
         return "well" if seen and not lacking and located else "sample"
     if not lacking and seen and located:
         return "well"
     from .errors import ConfigError
 
-    example = ", ".join(f"{wells['well'].iloc[i]} ({target[i]})" for i in lacking[:3])
+    example = ", ".join(f"{columns['well'][i]} ({target[i]})" for i in lacking[:3])
     raise ConfigError(
-        f"pairing = 'well', but {len(lacking) or len(wells) - len(rows)} target well(s) hold "
+        f"pairing = 'well', but {len(lacking) or size - len(rows)} target well(s) hold "
         f"no reference gene {'or have no well name' if not example else f'({example})'}",
         where=where,
         hint="Per-well ΔCq needs target and reference genes in the same well (multiplex); set "

@@ -15,14 +15,23 @@ from qpcr.qc import event_table
 from qpcr.quant import (
     _CODES,
     _PLANS,
+    _censored,
+    _floats,
+    located_pairing,
     normalise,
     pairing_of,
     ratio_table,
     replicate_columns,
     summarise_replicates,
 )
+from qpcr.schema.wells import unknown_rows
 from qpcr.stability.warnings import _factor_effects
-from qpcr.stages.quantify import _no_events, _not_detected, _with_no_events
+from qpcr.stages.quantify import (
+    _no_events,
+    _not_detected,
+    _reference_events,
+    _with_no_events,
+)
 from qpcr.stages.replicates import _attributes, _sample_attributes, _with_attributes
 from qpcr.stats.dist import f_sf
 
@@ -321,13 +330,15 @@ def test_qc_through_no_events_equals_the_concatenation(seed: int, n: int, offset
         qc.index = pd.RangeIndex(3, 3 + n)
     assert all(isinstance(d, pd.StringDtype) or d == np.float64 for d in qc.dtypes)  # the fast path
     variants = [qc, qc.assign(rule=np.nan), qc.astype({"plate": object}), _no_events()]
+    events = qc.iloc[::-1]  # a second table of events, as the reference-gene warnings give
     for table in variants:
-        expected = pd.concat([table, _no_events()], ignore_index=True)
-        found = _with_no_events(table)
-        pd.testing.assert_frame_equal(found, expected, check_exact=True)
-        pd.testing.assert_index_equal(found.columns, expected.columns, exact=True)
-        pd.testing.assert_index_equal(found.index, expected.index, exact=True)
-        assert _cells(found) == _cells(expected)
+        for more in ((), (events,), (events, table)):
+            expected = pd.concat([table, *more, _no_events()], ignore_index=True)
+            found = _with_no_events(table, *more)
+            pd.testing.assert_frame_equal(found, expected, check_exact=True)
+            pd.testing.assert_index_equal(found.columns, expected.columns, exact=True)
+            pd.testing.assert_index_equal(found.index, expected.index, exact=True)
+            assert _cells(found) == _cells(expected)
 
 
 @settings(max_examples=100, deadline=None)
@@ -345,6 +356,43 @@ def test_not_detected_on_arrays_equals_the_series_comparison(seed: int, n: int, 
     expected = censored.eq(used) & used.gt(0)
     found = pd.Series(_not_detected(censored, used), index=used.index)
     pd.testing.assert_series_equal(found, expected, check_exact=True, check_names=False)
+
+
+def _reference_events_by_series(samples: pd.DataFrame) -> pd.DataFrame:
+    """The formulation :func:`qpcr.stages.quantify._reference_events` replaced: the notes
+    compared by ``Series.ne``."""
+    noted = samples["note"].ne("")
+    if not noted.any():
+        return _no_events()
+    bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]
+    bad = bad.drop_duplicates(["sample", "note"])
+    rows = [
+        {"plate": "", "well": "", "sample": r["sample"], "target": r["target"],
+         "code": "missing_reference" if pd.isna(r["ref_cq"]) else "missing_target",
+         "severity": "warn", "value": np.nan, "threshold": np.nan,
+         "message": f"{r['sample']}: {r['note']}; no ΔCq for this sample"}
+        for r in bad.to_dict("records")
+    ]  # fmt: skip
+    return event_table(rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31), st.integers(0, 8), st.sampled_from(["str", "object"]))
+def test_reference_events_on_the_notes_cells_equal_the_series_comparison(
+    seed: int, n: int, dtype: str
+) -> None:
+    """Notes empty, of either kind, or missing (NaN, None, pd.NA)."""
+    rng = np.random.default_rng(seed)
+    kinds = ["", "", "no usable target Cq", "no usable reference Cq (TBP missing)", np.nan,
+             None, pd.NA]  # fmt: skip
+    notes = [kinds[i] for i in rng.integers(0, len(kinds) if dtype == "object" else 5, n)]
+    samples = pd.DataFrame({
+        "sample": [f"s{i}" for i in rng.integers(0, 3, n)], "target": "MYC",
+        "ref_cq": np.where(rng.random(n) < 0.5, np.nan, 18.0),
+        "note": pd.Series(notes, dtype=dtype),
+    })  # fmt: skip
+    found, expected = _reference_events(samples), _reference_events_by_series(samples)
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)
 
 
 def _layout_wells(**changes: list[object]) -> pd.DataFrame:
@@ -449,15 +497,26 @@ def test_pairing_equals_the_group_numbers_it_replaced(seed: int, n: int, pairing
     if rng.random() < 0.2:
         wells = wells.drop(columns=str(rng.choice(["plate", "well"])))
     refs = [["TBP"], ["TBP", "GAPDH"], ["GAPDH", "GAPDH"], []][rng.integers(0, 4)]
-    expected = _pairing_by_codes(wells, refs, pairing)
-    if expected.startswith("refused"):
-        count, example = expected.removeprefix("refused: ").split(" ", 1)
-        with pytest.raises(ConfigError, match=rf"but {count} target well\(s\)") as refused:
-            pairing_of(wells, refs, pairing)
-        assert (example == "()") == ("or have no well name" in str(refused.value))
-        assert example == "()" or example in str(refused.value)
-    else:
-        assert pairing_of(wells, refs, pairing) == expected
+    # the quantification's call: the unknowns' cells, taken from a table with other wells
+    kind = np.where(rng.random(len(wells)) < 0.8, "unkn", "ntc").astype(object)
+    every = pd.concat([wells.assign(sample_type=kind), wells.assign(sample_type="std")],
+                      ignore_index=True)  # fmt: skip
+    unkn = np.flatnonzero(unknown_rows(every))
+    located = {c: every[c].to_numpy()[unkn] for c in ("plate", "well", "target") if c in every}
+    unknowns = wells[kind == "unkn"].reset_index(drop=True)
+    for call, table in (
+        (lambda: pairing_of(wells, refs, pairing), wells),
+        (lambda: located_pairing(located, refs, pairing), unknowns),
+    ):
+        expected = _pairing_by_codes(table, refs, pairing)
+        if expected.startswith("refused"):
+            count, example = expected.removeprefix("refused: ").split(" ", 1)
+            with pytest.raises(ConfigError, match=rf"but {count} target well\(s\)") as refused:
+                call()
+            assert (example == "()") == ("or have no well name" in str(refused.value))
+            assert example == "()" or example in str(refused.value)
+        else:
+            assert call() == expected
 
 
 def _ratio_table_by_frames(
@@ -531,3 +590,27 @@ def test_ratio_table_refuses_sample_columns_that_clash(cols: list[str]) -> None:
                             "ratio": "x", "log2_ratio": "y", "donor": "D1"})  # fmt: skip
     with pytest.raises(InputError, match="repeat a name or name a column of the ratio table"):
         ratio_table(samples, {"A/B": ("A", "B")}, cols)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 2**31),
+    st.integers(0, 8),
+    st.sampled_from(["int64", "uint8", "float64", "float32", "Int64", "object", "bool"]),
+)
+def test_floats_and_censored_on_arrays_equal_the_casts(seed: int, n: int, dtype: str) -> None:
+    """Counts and Cq values of every dtype a table may hold them in, missing ones too."""
+    rng = np.random.default_rng(seed)
+    values = pd.Series(rng.integers(0, 3, n).astype(float))
+    if dtype in ("float64", "float32", "Int64", "object"):
+        values[rng.random(n) < 0.3] = np.nan
+    column = values.astype(dtype)
+    floats = _floats(column)
+    np.testing.assert_array_equal(floats, column.astype(float).to_numpy())
+    assert floats.dtype == np.float64
+    if dtype != "object":  # (NaN > 0 among objects is refused either way)
+        replicates = pd.DataFrame({"n_censored": column})
+        found, expected = _censored(replicates), (column > 0).to_numpy()
+        assert found.dtype == expected.dtype
+        assert found.tolist() == expected.tolist()
+    assert _censored(pd.DataFrame({"n": column})).tolist() == [False] * n

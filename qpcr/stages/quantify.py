@@ -20,7 +20,8 @@ from ..errors import ConfigError, MissingControlError
 from ..groups import level_texts
 from ..lowcopy import low_copy_replicates
 from ..qc import event_table
-from ..quant import normalise, pairing_of
+from ..quant import located_pairing, normalise
+from ..schema.wells import text_cells, unknown_rows
 from ..validate import NOT_FACTORS
 from .quality import Checked, _curve_events
 from .replicates import _replicates
@@ -204,10 +205,10 @@ def _relative(
     tables = {**quantified.tables, **stability}
     notes, warnings = [*quantified.notes, *found], [*quantified.warnings, *problems]
     every = quantified.wells
-    unkn = np.flatnonzero(every["sample_type"].eq("unkn").to_numpy())  # the sample wells
-    located = pd.DataFrame({c: every[c].array.take(unkn) for c in ("plate", "well", "target")
-                            if c in every}, copy=False)  # fmt: skip
-    by_well = pairing_of(located, refs, settings.pairing, settings.where("pairing")) == "well"
+    mask = unknown_rows(every)  # the sample wells (None: every well)
+    unkn = np.arange(len(every)) if mask is None else np.flatnonzero(mask)
+    located = {c: every[c].to_numpy()[unkn] for c in ("plate", "well", "target") if c in every}
+    by_well = located_pairing(located, refs, settings.pairing, settings.where("pairing")) == "well"
     wells = every.iloc[unkn[~every["excluded"].to_numpy(bool)[unkn]]] if by_well else None
     if by_well:
         notes.append("ΔCq taken per well (target and reference genes in the same well), then "
@@ -221,11 +222,15 @@ def _relative(
         )
         tables["plate_calibration"] = calibration
         notes.append(note)
-    samples["upper_bound"] = samples["censored"]
-    samples["not_detected"] = _not_detected(samples["n_censored"], samples["n_used"])
+    # inserted as arrays: a Series set as a column is aligned to the table first
+    not_detected = _not_detected(samples["n_censored"], samples["n_used"])
+    samples.insert(len(samples.columns), "upper_bound", samples["censored"].array)
+    samples.insert(len(samples.columns), "not_detected", not_detected)
     missing = _reference_events(samples)
     if events is _no_events() and missing is _no_events():
         qc = _with_no_events(quantified.qc)
+    elif missing is _no_events() and not events.empty:  # reference-gene warnings alone
+        qc = _with_no_events(quantified.qc, events)
     else:  # (a second empty event table would add nothing: the same columns and dtypes)
         added = [events] if events.empty and missing.empty else [events, missing]
         qc = pd.concat([quantified.qc, *added], ignore_index=True)
@@ -532,24 +537,35 @@ def _no_events() -> pd.DataFrame:
     return event_table([])
 
 
-def _with_no_events(qc: pd.DataFrame) -> pd.DataFrame:
-    """``pd.concat([qc, _no_events()], ignore_index=True)``: the QC table through an empty event
-    table (a second one would add nothing: the same columns and dtypes). The empty table's
-    columns are objects (``rule`` numbers): concatenated with text or numbers they make every
-    column objects, which the table's cells as objects give for the text and float columns QC
-    events have, without the concatenation; any other table is concatenated."""
+def _with_no_events(qc: pd.DataFrame, *events: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([qc, *events, _no_events()], ignore_index=True)``: the QC table and event
+    tables through an empty event table (a second one would add nothing: the same columns and
+    dtypes). The empty table's columns are objects (``rule`` numbers): concatenated with text
+    or numbers they make every column objects, which the tables' cells as objects, stacked,
+    give for the text and float columns QC events have, without the concatenation; any other
+    tables are concatenated."""
     empty = _no_events()
-    if list(qc.columns) == list(empty.columns) and all(
+    tables = [qc, *events]
+    if all(_becomes_objects(table, empty) for table in tables):
+        # one block of objects, as astype(object) gives
+        cells = np.concatenate([table.to_numpy(dtype=object) for table in tables])
+        return pd.DataFrame(cells, pd.RangeIndex(len(cells)), qc.columns, dtype=object, copy=False)
+    return pd.concat([*tables, empty], ignore_index=True)
+
+
+def _becomes_objects(table: pd.DataFrame, empty: pd.DataFrame) -> bool:
+    """Whether every column of ``table`` becomes objects concatenated with ``empty`` (the
+    same columns): text, or floats where the empty table's are objects."""
+    return list(table.columns) == list(empty.columns) and all(
         isinstance(mine, pd.StringDtype) or (mine == np.float64 and theirs == np.dtype(object))
-        for mine, theirs in zip(qc.dtypes, empty.dtypes, strict=True)
-    ):
-        cells = qc.to_numpy(dtype=object)  # one block of objects, as astype(object) gives
-        return pd.DataFrame(cells, pd.RangeIndex(len(qc)), qc.columns, dtype=object, copy=False)
-    return pd.concat([qc, empty], ignore_index=True)
+        for mine, theirs in zip(table.dtypes, empty.dtypes, strict=True)
+    )
 
 
 def _reference_events(samples: pd.DataFrame) -> pd.DataFrame:
-    noted = samples["note"].ne("")
+    """The QC events of the samples whose ``note`` says why they have no ΔCq."""
+    cells = text_cells(samples["note"])  # compared on the array when every note is text
+    noted = samples["note"].ne("").to_numpy(bool) if cells is None else cells != ""
     if not noted.any():
         return _no_events()
     bad = samples.loc[noted, ["sample", "target", "ref_cq", "note"]]

@@ -56,9 +56,10 @@ def _with_attributes(columns: dict[str, Any], attrs: pd.DataFrame) -> pd.DataFra
     at = pd.Index(attrs["sample"]).get_indexer(sample)  # -1: no attributes (NaN, as merged)
     index = pd.RangeIndex(len(sample))
     for name in names:
-        values = attrs[name].array.take(at, allow_fill=True)
-        if isinstance(attrs[name].dtype, np.dtype):  # a table would read objects as text
-            values = pd.Series(values, index=index, dtype=attrs[name].dtype, copy=False)
+        column = attrs[name]
+        values = column.array.take(at, allow_fill=True)
+        if isinstance(column.dtype, np.dtype):  # a table would read objects as text
+            values = pd.Series(values, index=index, dtype=column.dtype, copy=False)
         columns[name] = values
     return pd.DataFrame(columns, copy=False)
 
