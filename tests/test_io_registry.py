@@ -425,3 +425,21 @@ def test_the_cli_lets_a_reader_bug_through_with_its_traceback(spy_file: Path) ->
         result = runner.invoke(app, ["inspect", str(spy_file)])
     assert isinstance(result.exception, ReaderOutputError)
     assert "error:" not in result.stderr
+
+
+def test_the_formats_keep_their_order_whichever_reader_was_imported_first() -> None:
+    # A run that imports a reader early (the curve readers of an export with curves, a plugin)
+    # registered its formats first: the "expected one of" message of an unknown file changed
+    # its order from run to run
+    import subprocess
+    import sys
+
+    def order(first: str) -> str:
+        code = f"import {first}\nfrom qpcr.io import formats\nprint([f.name for f in formats()])"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout  # fmt: skip
+
+    expected = order("qpcr")
+    assert expected.startswith("['thermo_classic'")  # the order of _FORMAT_MODULES
+    assert expected.endswith("'template']\n")
+    assert order("qpcr.io.curve_table") == order("qpcr.io.agilent") == expected

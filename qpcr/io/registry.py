@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import inspect
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -226,6 +227,9 @@ def register(fmt: ExportFormat) -> ExportFormat:
             hint="Rename the format, or unregister() the other one first",
         )
     _REGISTRY[fmt.name] = fmt
+    ordered = sorted(_REGISTRY.values(), key=_built_in_rank)  # stable: else as registered
+    _REGISTRY.clear()
+    _REGISTRY.update((f.name, f) for f in ordered)
     return fmt
 
 
@@ -340,6 +344,20 @@ def formats() -> list[ExportFormat]:
             importlib.import_module(module if module.startswith(".") else f".{module}", __package__)
         _LOADED = True
     return list(_REGISTRY.values())
+
+
+def _built_in_rank(fmt: ExportFormat) -> int:
+    """Where ``fmt``'s module stands in :data:`_FORMAT_MODULES` (formats registered by other
+    code after them), so that the registry's order is the same whichever module a run happened
+    to import first."""
+    module = _module(fmt)
+    for rank, name in enumerate(_FORMAT_MODULES):
+        full = importlib.util.resolve_name(
+            name if name.startswith(".") else f".{name}", __package__
+        )
+        if module == full or module.startswith(f"{full}."):
+            return rank
+    return len(_FORMAT_MODULES)
 
 
 def _sample(path: Path, decimal: str | None = None) -> FileSample:
