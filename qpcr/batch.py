@@ -21,7 +21,8 @@ import gc
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -384,8 +385,10 @@ def run_batch(
                      report_root / p.name if report_root else None, tidy, settled)
                 for p in plates]  # fmt: skip
         tables = (*BATCH_TABLES, MESSAGES_TABLE, *([LONG_TABLE] if tidy else []))
-        with Spool(tmp, tables) as spool:
-            for done, outcome in enumerate(_outcomes(todo, jobs), start=1):
+        # closing: the workers are stopped before the folder is removed, should this loop raise
+        # (said outright, not left to when the interpreter frees the generator)
+        with Spool(tmp, tables) as spool, closing(_outcomes(todo, jobs)) as outcomes:
+            for done, outcome in enumerate(outcomes, start=1):
                 if outcome.error is not None:
                     errors.append((outcome.name, describe(outcome.error)))
                     spool.error(*errors[-1])
@@ -440,7 +443,7 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Iterator[_Outcome]:
+def _outcomes(todo: Sequence[_Job], jobs: int | None) -> Generator[_Outcome, None, None]:
     """Each plate's outcome, in the order of ``todo``; ``jobs`` worker processes (one: in this
     process; forked workers: after this process has analysed the first plate, whose imports
     and layout work (:mod:`qpcr.kept`) they inherit; :func:`qpcr.batch_workers.in_workers`).

@@ -570,3 +570,28 @@ def test_each_plates_warnings_are_kept_in_warnings_csv(plates: Path, tmp_path: P
     assert list(_read(out / "warnings.csv").columns) == ["export", "kind", "message"]
     said = " ".join(result.stderr.split())
     assert f"1 warning(s) on 1 of 2 plate(s) (plate0001); see {out / 'warnings.csv'}" in said
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_the_workers_stop_before_the_folder_goes_when_the_batch_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workers are stopped before the batch's folder is removed (they may be writing
+    # --reports into it), also when the loop over their outcomes raises
+    def analyse(job: batch._Job) -> batch._Outcome:
+        time.sleep(0.02)
+        return batch._Outcome(job.plate.name, {})
+
+    def progress(done: int, total: int) -> None:
+        if done == 3:
+            raise RuntimeError("the terminal went away")
+
+    monkeypatch.setattr(batch, "_analyse", analyse)
+    exports = []
+    for n in range(30):
+        exports.append(tmp_path / f"p{n}.txt")
+        exports[-1].write_text("plate\n")
+    with pytest.raises(RuntimeError, match="terminal"):
+        batch.run_batch(exports, tmp_path / "out", jobs=2, progress=progress)
+    assert not multiprocessing.active_children()
+    assert not (tmp_path / "out").exists()
