@@ -82,7 +82,8 @@ def content_key(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | No
 
     Numbers and booleans are keyed by their bytes (``0.0`` and ``-0.0`` differ); a column of
     text only by its cells joined with a separator no cell holds (one string hashes and
-    compares faster than a tuple of cells); text with missing cells by its values.
+    compares faster than a tuple of cells); text with missing cells by its values (every NaN
+    as one marker: two NaN objects never compare equal; None as itself).
 
     Examples
     --------
@@ -91,6 +92,9 @@ def content_key(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | No
     True
     >>> content_key(a, ["cq"]) == content_key(a.assign(cq=[20.0, 21.5]), ["cq"])
     False
+    >>> b = pd.DataFrame({"donor": ["D1", float("nan")]})
+    >>> content_key(b, ["donor"]) == content_key(b.assign(donor=["D1", float("nan")]), ["donor"])
+    True
     >>> print(content_key(pd.DataFrame({"x": [1, "1"]}), ["x"]))
     None
     >>> print(content_key(pd.DataFrame({"x": pd.Categorical(["a"], ["b", "a"])}), ["x"]))
@@ -113,8 +117,13 @@ def content_key(table: pd.DataFrame, columns: list[str]) -> tuple[Any, ...] | No
                 continue
         if not _texts(cells):
             return None
-        parts.append((name, str(column.dtype), tuple(cells)))
+        # a NaN never equals another NaN object: each is keyed as one marker, so equal cells hit
+        parts.append((name, str(column.dtype), tuple(_NAN if c != c else c for c in cells)))
     return tuple(parts)
+
+
+#: A missing (NaN) cell of a text column in :func:`content_key` (None stays None).
+_NAN = ("NaN",)
 
 
 def _texts(values: list[Any]) -> bool:

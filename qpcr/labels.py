@@ -204,15 +204,8 @@ def _labelled_key(
         key = content_key(table, [c for c in dict.fromkeys((*_READ, *factors)) if c in table])
         if key is None:
             return None
-        # a missing cell (NaN: never equal to itself) as one marker, so equal cells hit
-        cells = [(*part[:2], tuple(_NAN if c != c else c for c in part[2]))
-                 if isinstance(part[2], tuple) else part for part in key]  # fmt: skip
-        parts.append((name, len(table), tuple(cells)))
+        parts.append((name, len(table), key))
     return tuple(parts)
-
-
-#: A missing cell in :func:`_labelled_key` (every NaN reads as ``nan`` in a label).
-_NAN = object()
 
 
 def _labels(table: pd.DataFrame) -> list | None:

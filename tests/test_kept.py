@@ -138,3 +138,18 @@ def test_categories_are_not_keyed_a_reordered_one_is_computed_afresh() -> None:
     fresh = biological_units(samples.assign(g=second), "log2_rq", "target", ["g"], None)
     pd.testing.assert_frame_equal(again, fresh)
     assert list(again["g"].cat.categories) == ["hyp", "ctrl", "other"]
+
+
+def test_missing_text_cells_key_equal_whichever_nan_object_holds_them() -> None:
+    """Two plates' NaN cells may be different objects, never equal to each other: keyed by the
+    cells themselves, every plate missed the kept work. None and NaN stay apart."""
+
+    def donors(*cells: object) -> pd.DataFrame:
+        return pd.DataFrame({"donor": pd.Series(cells, dtype=object)})  # keeps each object
+
+    first, second = donors("D1", float("nan"), None), donors("D1", float("nan"), None)
+    assert first["donor"][1] is not second["donor"][1]
+    assert content_key(first, ["donor"]) == content_key(second, ["donor"])
+    assert hash(content_key(first, ["donor"])) == hash(content_key(second, ["donor"]))
+    swapped = donors("D1", None, float("nan"))
+    assert content_key(first, ["donor"]) != content_key(swapped, ["donor"])
