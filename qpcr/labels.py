@@ -390,7 +390,14 @@ def primary_records(
     >>> rows = primary_records(labelled(example_results()), {"fold_changes": ["n"]})
     >>> [(r["target"], r["n"], r["test"], r["sensitivity_test"]) for r in rows["fold_changes"]]
     [('MYC', 3, 'welch', 'pooled (no block)'), ('HIF1A', 3, 'welch', 'pooled (no block)')]
+    >>> primary_records(labelled(example_results()), {"samples": None})
+    Traceback (most recent call last):
+    ...
+    ValueError: primary_records reads fold_changes and ratios; got 'samples'
     """
+    for name in read:
+        if name not in _ITEMS:
+            raise ValueError(f"primary_records reads {' and '.join(_ITEMS)}; got {name!r}")
     tables = _role_tables(results)
     taken: dict[str, tuple[str, ...] | None] = {
         name: (item, "comparison", *_RESULT) for name, item in _ITEMS.items()
