@@ -78,8 +78,8 @@ def in_workers(
         The number of worker processes (at least 2).
     fork
         Fork the workers from this process (they inherit its imports and caches; what exists
-        is frozen for them, :func:`gc.freeze`, and thawed again at the end); otherwise start
-        fresh interpreters.
+        is frozen for them, :func:`gc.freeze`, and thawed at the end unless the caller had
+        frozen objects already); otherwise start fresh interpreters.
 
     Yields
     ------
@@ -110,6 +110,7 @@ def in_workers(
     workers: list[Any] = []
     inboxes: list[Any] = []  # this process's ends: runs go out on these …
     outboxes: list[Any] = []  # … and outcomes come back on these
+    thaw = fork and not gc.get_freeze_count()  # what the caller froze, it thaws
     if fork:
         # frozen, the objects the workers inherit stay out of their collections (which would
         # walk them, and copy the pages they touch)
@@ -172,7 +173,7 @@ def in_workers(
                 worker_process.join()
         for end in (*inboxes, *outboxes):
             end.close()
-        if fork:
+        if thaw:
             gc.unfreeze()
 
 

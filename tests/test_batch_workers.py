@@ -91,3 +91,22 @@ def test_a_worker_killed_half_way_through_sending_stops_the_batch() -> None:
                           env=env, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "a worker process ended before its plates were done (killed by SIGKILL)" in done.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked")
+def test_what_the_caller_froze_stays_frozen() -> None:
+    import gc
+
+    from qpcr.batch_workers import in_workers
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert list(in_workers(lambda run: [n + 1 for n in run], range(6), 2, fork=True)) == [
+            1, 2, 3, 4, 5, 6,
+        ]  # fmt: skip
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+    assert list(in_workers(lambda run: list(run), range(3), 2, fork=True)) == [0, 1, 2]
+    assert gc.get_freeze_count() == 0  # what it froze itself, it thawed
