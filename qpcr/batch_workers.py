@@ -12,6 +12,7 @@ workers.)
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -140,30 +141,32 @@ def in_workers(
                 sent += 1
                 return
 
-        for worker in [*range(jobs), *range(jobs)]:  # a run at work and one waiting, each
-            hand(worker)
-        while done < sent:
-            ready = wait([*outboxes, *(w.sentinel for w in workers)])
-            worker = next((i for i, box in enumerate(outboxes) if box in ready), -1)
-            try:
+        try:
+            for worker in [*range(jobs), *range(jobs)]:  # a run at work and one waiting, each
+                hand(worker)
+            while done < sent:
+                ready = wait([*outboxes, *(w.sentinel for w in workers)])
+                worker = next((i for i, box in enumerate(outboxes) if box in ready), -1)
                 if worker < 0:  # a worker's sentinel alone
                     raise EOFError
                 index, outcomes = outboxes[worker].recv()
-            except (EOFError, OSError):  # a worker ended (OSError: half-way through an outcome)
-                raise QpcrError(
-                    f"a worker process ended before its plates were done ({_ended(workers)}); "
-                    "expected every plate's outcome",
-                    where="batch",
-                    hint="The machine may have run out of memory: run again with fewer --jobs; "
-                    "if it happens again, report it",
-                ) from None
-            out[index] = outcomes
-            hand(worker)
-            while done in out:
-                yield from out.pop(done)
-                done += 1
+                out[index] = outcomes
+                hand(worker)
+                while done in out:
+                    yield from out.pop(done)
+                    done += 1
+        except (EOFError, OSError):  # a worker's pipes ended with it (OSError: half-way
+            # through an outcome, or a run handed to it)
+            raise QpcrError(
+                f"a worker process ended before its plates were done ({_ended(workers)}); "
+                "expected every plate's outcome",
+                where="batch",
+                hint="The machine may have run out of memory: run again with fewer --jobs; "
+                "if it happens again, report it",
+            ) from None
         for inbox in inboxes:
-            inbox.send(None)
+            with contextlib.suppress(OSError):  # a worker that ended after its last outcome
+                inbox.send(None)
         for worker_process in workers:
             worker_process.join()
     finally:

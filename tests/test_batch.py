@@ -4,6 +4,7 @@ failures listed, reports per plate, the same output whatever the number of worke
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import multiprocessing
@@ -11,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -54,6 +55,32 @@ def _batch(plates: Path, out: Path, *extra: str) -> object:
     args = ["batch", str(plates / "exports"), "--layout", str(plates / "layout.csv"),
             "--config", str(plates / "analysis.toml"), "--out", str(out), *extra]  # fmt: skip
     return runner.invoke(app, args)
+
+
+def _jobs(count: int) -> list[batch._Job]:
+    """``count`` plates p0, p1, … for a batch whose ``_analyse`` a test replaces."""
+    return [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
+            for n in range(count)]  # fmt: skip
+
+
+@contextlib.contextmanager
+def _passes_counted() -> Iterator[list[str]]:
+    """The collector's passes during the block, with its automatic passes paused (as the
+    batch pauses them)."""
+    passes: list[str] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(phase)
+
+    gc.collect()
+    gc.disable()
+    gc.callbacks.append(count)
+    try:
+        yield passes
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +180,7 @@ def test_workers_taking_runs_of_plates_give_the_outcomes_in_order(
         return batch._Outcome(f"{job.plate.name}@{os.getpid()}", {})
 
     monkeypatch.setattr(batch, "_analyse", analyse)
-    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
-            for n in range(60)]  # fmt: skip
+    todo = _jobs(60)
     names = [outcome.name for outcome in batch._outcomes(todo, 2)]
     assert [name.split("@")[0] for name in names] == [f"p{n}" for n in range(60)]
     assert len({name.split("@")[1] for name in names[1:]}) == 2  # both workers took plates
@@ -168,8 +194,7 @@ def test_workers_run_without_the_collectors_automatic_passes(
         return batch._Outcome(f"{job.plate.name} {gc.isenabled()}", {})
 
     monkeypatch.setattr(batch, "_analyse", analyse)
-    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
-            for n in range(6)]  # fmt: skip
+    todo = _jobs(6)
     assert gc.isenabled()
     names = [outcome.name for outcome in batch._outcomes(todo, 2)]
     # the first plate in this process, as the caller has the collector; the others in workers
@@ -186,8 +211,7 @@ def test_a_worker_that_dies_stops_the_batch_with_an_error(monkeypatch: pytest.Mo
         return batch._Outcome(job.plate.name, {})
 
     monkeypatch.setattr(batch, "_analyse", analyse)
-    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
-            for n in range(40)]  # fmt: skip
+    todo = _jobs(40)
     names: list[str] = []
     outcomes = batch._outcomes(todo, 2)
     ended = r"a worker process ended before its plates were done \(exit code 3\)"
@@ -227,25 +251,12 @@ def test_a_paused_collector_makes_no_pass_over_what_the_batch_found(
         frozen.append(gc.get_freeze_count() > 0)
         return batch._Outcome(job.plate.name, {})
 
-    passes: list[str] = []
-
-    def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            passes.append(phase)
-
     monkeypatch.setattr(batch, "_analyse", analyse)
-    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
-            for n in range(4)]  # fmt: skip
-    gc.collect()
-    gc.disable()
-    gc.callbacks.append(count)
-    try:
+    todo = _jobs(4)
+    with _passes_counted() as passes:
         found = [[] for _ in range(3 * batch._LEFT)]  # as the imports before the plates
         names = [outcome.name for outcome in batch._outcomes(todo, 1)]
         thawed = gc.get_freeze_count() == 0
-    finally:
-        gc.callbacks.remove(count)
-        gc.enable()
     assert names == ["p0", "p1", "p2", "p3"]
     assert len(found) == 3 * batch._LEFT
     assert passes == []  # frozen after the first plate, never walked
@@ -271,24 +282,11 @@ def test_plates_leaving_cycles_are_collected_between_plates(
         watched.append(weakref.ref(nodes[0]))
         return batch._Outcome(job.plate.name, {})
 
-    passes: list[str] = []
-
-    def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            passes.append(phase)
-
     monkeypatch.setattr(batch, "_analyse", analyse)
-    todo = [batch._Job(batch.Plate(Path(f"p{n}.txt"), f"p{n}"), None, None, (), (), None)
-            for n in range(30)]  # fmt: skip
-    gc.collect()
-    gc.disable()
-    gc.callbacks.append(count)
-    try:
+    todo = _jobs(30)
+    with _passes_counted() as passes:
         outcomes = batch._analyse_all(todo)
         alive = [ref() is not None for ref in watched]
-    finally:
-        gc.callbacks.remove(count)
-        gc.enable()
     assert [o.name for o in outcomes] == [f"p{n}" for n in range(30)]
     # a plate leaves 1/10 to 1/5 of _LEFT (the nodes, and their dicts where made): a pass
     # every 5 to 10 plates, which frees what they left
