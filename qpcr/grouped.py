@@ -174,10 +174,11 @@ def moments(
     if (code < 0).any():
         values, code = values[code >= 0], code[code >= 0]
     small = len(code) <= _FEW  # a step per row in Python costs less than a step per position
-    total, m2, count = (_row_steps if small else _position_steps)(values, code, groups)
-    if pairwise and len(code):
-        total = np.add.reduceat(values, np.searchsorted(code, np.arange(groups)))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # ±inf gives NaN and overflows quietly, as in pandas and in Python's floats (the row steps)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        total, m2, count = (_row_steps if small else _position_steps)(values, code, groups)
+        if pairwise and len(code):
+            total = np.add.reduceat(values, np.searchsorted(code, np.arange(groups)))
         average = np.where(count > 0, total / count, np.nan)
         sd = np.sqrt(np.where(count > 1, m2 / (count - 1), np.nan))
     return average, sd, count

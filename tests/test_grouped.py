@@ -253,7 +253,9 @@ def test_moments_equal_their_row_by_row_formulation_bit_for_bit() -> None:
         values = np.round(rng.normal(rng.uniform(-30, 30), rng.uniform(0.01, 5), n), 3)
         odd = rng.random(n) < rng.choice([0.0, 0.1, 0.5])
         values[odd] = rng.choice(special, int(odd.sum()))
-        for got, want in zip(moments(values, code), _moments_by_rows(values, code), strict=True):
+        with np.errstate(invalid="ignore", over="ignore"):  # ±inf: NaN, quietly
+            want_all = _moments_by_rows(values, code)
+        for got, want in zip(moments(values, code), want_all, strict=True):
             assert got.dtype == want.dtype
             assert np.array_equal(got, want, equal_nan=True)
             assert np.array_equal(np.signbit(got), np.signbit(want))

@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.util
 import inspect
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -108,11 +107,12 @@ __all__ = [
     "unregister",
 ]
 
-#: Modules that register formats, imported on first use (order = order of `qpcr formats`),
-#: named relative to this package (``..template.export``: the bench-scientist workbook).
+#: Modules that register formats, imported on first use (order = order of `qpcr formats`;
+#: ``qpcr.template.export``: the bench-scientist workbook).
 _FORMAT_MODULES: tuple[str, ...] = (
-    "thermo", "tidy", "biorad", "roche", "rotorgene", "agilent", "rdml", "runfiles", "dpcr",
-    "curve_table", "..template.export",
+    *(f"qpcr.io.{name}" for name in ("thermo", "tidy", "biorad", "roche", "rotorgene", "agilent",
+                                     "rdml", "runfiles", "dpcr", "curve_table")),
+    "qpcr.template.export",
 )  # fmt: skip
 
 
@@ -227,9 +227,8 @@ def register(fmt: ExportFormat) -> ExportFormat:
             hint="Rename the format, or unregister() the other one first",
         )
     _REGISTRY[fmt.name] = fmt
-    ordered = sorted(_REGISTRY.values(), key=_built_in_rank)  # stable: else as registered
-    _REGISTRY.clear()
-    _REGISTRY.update((f.name, f) for f in ordered)
+    for known in sorted(_REGISTRY.values(), key=_built_in_rank):  # stable: else as registered
+        _REGISTRY[known.name] = _REGISTRY.pop(known.name)
     return fmt
 
 
@@ -326,7 +325,7 @@ def registered(fmt: ExportFormat) -> Iterator[ExportFormat]:
 
 
 def formats() -> list[ExportFormat]:
-    """All registered formats, in registration order (the built-in ones are imported first).
+    """All registered formats: the built-in ones first, in the order of ``qpcr formats``.
 
     Returns
     -------
@@ -341,23 +340,17 @@ def formats() -> list[ExportFormat]:
     global _LOADED
     if not _LOADED:
         for module in _FORMAT_MODULES:
-            importlib.import_module(module if module.startswith(".") else f".{module}", __package__)
+            importlib.import_module(module)
         _LOADED = True
     return list(_REGISTRY.values())
 
 
 def _built_in_rank(fmt: ExportFormat) -> int:
-    """Where ``fmt``'s module stands in :data:`_FORMAT_MODULES` (formats registered by other
-    code after them), so that the registry's order is the same whichever module a run happened
-    to import first."""
-    module = _module(fmt)
-    for rank, name in enumerate(_FORMAT_MODULES):
-        full = importlib.util.resolve_name(
-            name if name.startswith(".") else f".{name}", __package__
-        )
-        if module == full or module.startswith(f"{full}."):
-            return rank
-    return len(_FORMAT_MODULES)
+    """``fmt``'s module's place in :data:`_FORMAT_MODULES` (other code's formats after them):
+    the registry's order, whichever module a run happened to import first."""
+    module = f"{_module(fmt)}."
+    ranks = (i for i, name in enumerate(_FORMAT_MODULES) if module.startswith(f"{name}."))
+    return next(ranks, len(_FORMAT_MODULES))
 
 
 def _sample(path: Path, decimal: str | None = None) -> FileSample:
@@ -397,14 +390,8 @@ def _sniff(fmt: ExportFormat, sample: FileSample) -> tuple[Claim | None, str]:
 
 def _claims(sample: FileSample) -> tuple[list[Claim], list[str]]:
     """Every format's verdict on ``sample``: the claims and the notes of crashed sniffers."""
-    claims, crashes = [], []
-    for fmt in formats():
-        claim, crash = _sniff(fmt, sample)
-        if claim is not None:
-            claims.append(claim)
-        if crash:
-            crashes.append(crash)
-    return claims, crashes
+    verdicts = [_sniff(fmt, sample) for fmt in formats()]
+    return [claim for claim, _ in verdicts if claim is not None], [n for _, n in verdicts if n]
 
 
 def _detect(sample: FileSample) -> Claim:
