@@ -11,30 +11,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_report_primary import CONFIG, DATASET  # the same data set and settings
 
-from qpcr.config import AnalysisConfig, Contrast
 from qpcr.grouped import records
 from qpcr.labels import _RESULT, _key, _labels, _model_first, _pairs, _role_tables, primary_view
 from qpcr.pipeline import analyze
 from qpcr.report import html
 from qpcr.results import Results
-
-DATASET = Path(__file__).parent / "data" / "methods" / "dataset_2_0.csv"
-HT, HV = {"oxygen": "hypoxia", "treatment": "tocilizumab"}, {"oxygen": "hypoxia",
-                                                           "treatment": "vehicle"}  # fmt: skip
-CONFIG = AnalysisConfig(
-    reference_genes=("REF_A", "REF_B"),
-    replicate="donor",
-    control={"oxygen": "normoxia", "treatment": "vehicle"},
-    ratios={"RANKL/OPG": ("RANKL", "OPG")},
-    contrasts=(Contrast("toci in hypoxia", HT, HV),),
-)
 
 
 def _view_by_dataframe(results: Results, name: str) -> pd.DataFrame:
