@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -231,21 +232,27 @@ def test_kept_units_keys_equal_fresh_ones_and_new_keys_miss() -> None:
             pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
+def _designs(rng: np.random.Generator) -> Iterator[tuple[pd.DataFrame, dict]]:
+    """100 random 2 × 2 designs (:func:`_random_values`) with both factors' levels present,
+    each with the arguments of ``compare_groups`` (donors as the replicate every other one)."""
+    contrasts = [Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]
+    for k in range(100):
+        values = _random_values(rng)
+        if values["oxygen"].nunique() < 2 or values["drug"].nunique() < 2:
+            continue
+        yield values, dict(value="log2_rq", item="target", factors=["oxygen", "drug"],
+                           control={"oxygen": "normoxia", "drug": "none"}, contrasts=contrasts,
+                           replicate="donor" if k % 2 else None)  # fmt: skip
+
+
 def test_kept_group_rows_give_the_comparisons_made_afresh() -> None:
     """The selector keeps each units table's key reading and group rows (:class:`_Keys`): on
     100 random designs the comparisons made after another plate's values under the same keys
     equal those made with nothing kept, and a changed level is read anew."""
     from qpcr import selection
 
-    contrasts = [Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]
     rng = np.random.default_rng(15)
-    for k in range(100):
-        values = _random_values(rng)
-        if values["oxygen"].nunique() < 2 or values["drug"].nunique() < 2:
-            continue
-        common = dict(value="log2_rq", item="target", factors=["oxygen", "drug"],
-                      control={"oxygen": "normoxia", "drug": "none"}, contrasts=contrasts,
-                      replicate="donor" if k % 2 else None)  # fmt: skip
+    for values, common in _designs(rng):
         selection._KEYS.clear()
         fresh = compare_groups(values, **common)
         compare_groups(values.assign(log2_rq=rng.normal(size=len(values))), **common)
@@ -291,16 +298,9 @@ def test_kept_layout_gives_the_comparisons_and_summary_made_afresh() -> None:
     makes a new layout, whose results equal fresh ones too."""
     from qpcr import groups
 
-    contrasts = [Contrast("hypoxia", {"oxygen": "hypoxia"}, {"oxygen": "normoxia"})]
     rng = np.random.default_rng(16)
-    for k in range(100):
-        values = _random_values(rng)
-        if values["oxygen"].nunique() < 2 or values["drug"].nunique() < 2:
-            continue
-        common = dict(value="log2_rq", item="target", factors=["oxygen", "drug"],
-                      control={"oxygen": "normoxia", "drug": "none"}, contrasts=contrasts,
-                      replicate="donor" if k % 2 else None, test="auto", alpha=0.05, min_n=2,
-                      where=None)  # fmt: skip
+    for values, common in _designs(rng):
+        common.update(test="auto", alpha=0.05, min_n=2, where=None)
         expected = _afresh(values, common)
         _with_layout(values.assign(log2_rq=rng.normal(size=len(values))), common)  # kept
         for got, want in zip(_with_layout(values, common), expected, strict=True):

@@ -38,12 +38,18 @@ CONFIG = AnalysisConfig(
 )
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+def without_d3_ht(folder: Path) -> Results:
+    """T17's data set analysed without sample D3-HT (the factorial model is primary for some
+    comparisons, a blocked pooled test for others)."""
     data = pd.read_csv(DATASET)
-    path = tmp_path_factory.mktemp("primary") / "d3_ht_missing.csv"
+    path = folder / "d3_ht_missing.csv"
     data[data["sample"] != "D3-HT"].to_csv(path, index=False)
     return analyze([path], config=CONFIG)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    return without_d3_ht(tmp_path_factory.mktemp("primary"))
 
 
 def _row(table: pd.DataFrame, name: str, comparison: str) -> pd.Series:

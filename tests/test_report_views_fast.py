@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from test_report_primary import CONFIG, DATASET  # the same data set and settings
+from test_report_primary import without_d3_ht
 
 from qpcr.grouped import records
 from qpcr.labels import _RESULT, _key, _labels, _model_first, _pairs, _role_tables, primary_view
-from qpcr.pipeline import analyze
 from qpcr.report import html
 from qpcr.results import Results
 
@@ -48,10 +47,7 @@ def _view_by_dataframe(results: Results, name: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def primary(tmp_path_factory: pytest.TempPathFactory) -> Results:
-    data = pd.read_csv(DATASET)
-    path = tmp_path_factory.mktemp("views") / "d3_ht_missing.csv"
-    data[data["sample"] != "D3-HT"].to_csv(path, index=False)
-    return analyze([path], config=CONFIG)
+    return without_d3_ht(tmp_path_factory.mktemp("views"))
 
 
 #: Columns blanked at random (a missing note, test, bound or p; an n that is missing), and
